@@ -1,0 +1,119 @@
+/* dist.h: univariate probability distributions.
+ *
+ * A distribution is a family (normal, student-t, ...) with its parameters.
+ * For each, issim knows how to sample it (GSL's gsl_ran_* samplers), its
+ * log-density computed in log space (finite and correct far in the tails,
+ * where the density itself underflows), its support, and where a closed form
+ * or GSL function exists its log tail probabilities, mean, variance and
+ * entropy.
+ *
+ * Families and parameters (defaults in brackets; no default = required):
+ *   normal        mean [0], sd [1]                      sd > 0
+ *   student-t     df, location [0], scale [1]            df > 0, scale > 0
+ *   exponential   rate [1], location [0]                 rate > 0
+ *   gamma         shape, scale [1] | rate                shape > 0, scale > 0
+ *   lognormal     meanlog [0], sdlog [1]                 sdlog > 0
+ *   laplace       location [0], scale [1]                scale > 0
+ *   logistic      location [0], scale [1]                scale > 0
+ *   cauchy        location [0], scale [1]                scale > 0
+ *   weibull       shape, scale [1]                       shape > 0, scale > 0
+ *   pareto        shape, scale [1]                       shape > 0, scale > 0
+ *   gumbel        location [0], scale [1]                scale > 0
+ *   uniform       lower [0], upper [1]                   lower < upper
+ *   beta          alpha, beta                            alpha > 0, beta > 0
+ *   chi-squared   df                                     df > 0
+ * Every parameter must be finite.  gamma takes scale or rate, not both.
+ */
+#ifndef ISSIM_DIST_H
+#define ISSIM_DIST_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+
+#include "error.h"
+
+typedef enum {
+  ISSIM_DIST_NORMAL,
+  ISSIM_DIST_STUDENT_T,
+  ISSIM_DIST_EXPONENTIAL,
+  ISSIM_DIST_GAMMA,
+  ISSIM_DIST_LOGNORMAL,
+  ISSIM_DIST_LAPLACE,
+  ISSIM_DIST_LOGISTIC,
+  ISSIM_DIST_CAUCHY,
+  ISSIM_DIST_WEIBULL,
+  ISSIM_DIST_PARETO,
+  ISSIM_DIST_GUMBEL,
+  ISSIM_DIST_UNIFORM,
+  ISSIM_DIST_BETA,
+  ISSIM_DIST_CHI_SQUARED,
+  ISSIM_DIST_NFAMILIES
+} issim_dist_kind;
+
+#define ISSIM_DIST_MAX_PARAMS 4
+
+/* Fields are read-only for callers; use the functions below. */
+typedef struct {
+  issim_dist_kind kind;
+  /* Canonical parameters, in the order of the family's keys (gamma keeps
+   * shape and scale, whichever of scale or rate the user gave). */
+  double param[ISSIM_DIST_MAX_PARAMS];
+  /* Constants precomputed for the log-density (normalising terms). */
+  double c[ISSIM_DIST_MAX_PARAMS];
+  double lower, upper; /* support; -INFINITY / INFINITY when unbounded */
+} issim_dist;
+
+/* ---- families ---- */
+
+/* The number of families and the name of family i (e.g. "normal"). */
+size_t issim_dist_family_count(void);
+const char *issim_dist_family_name(size_t i);
+
+/* Parameter keys a family accepts, NULL-terminated; NULL for an unknown family. */
+const char *const *issim_dist_family_keys(const char *family);
+
+/* ---- construction ---- */
+
+/* Allocates the distribution of the named family from n key/value pairs.
+ * Unknown family, unknown key, repeated key, missing required key, a value
+ * that is not finite or is out of range: returns NULL and fills err with the
+ * offending key (err->key) and a message naming the valid range, e.g.
+ * "sd must be > 0 (got -1)" or "unknown key 'mu' for normal (known: mean, sd)". */
+issim_dist *issim_dist_alloc(const char *family, size_t n,
+                             const char *const keys[], const double values[],
+                             issim_error *err);
+issim_dist *issim_dist_clone(const issim_dist *d);
+void issim_dist_free(issim_dist *d);
+
+/* Convenience constructor for the common case. */
+issim_dist *issim_dist_alloc_normal(double mean, double sd, issim_error *err);
+
+const char *issim_dist_name(const issim_dist *d);
+
+/* Writes e.g. "normal(mean=0, sd=1)" (%.10g numbers); returns what
+ * snprintf returns. */
+int issim_dist_describe(const issim_dist *d, char *buf, size_t size);
+
+/* ---- evaluation ---- */
+
+/* Draws n variates into x. */
+void issim_dist_sample(const issim_dist *d, gsl_rng *r, size_t n, double *x);
+
+/* log p(x[i]) into lp[i] for i < n; -INFINITY outside the support. */
+void issim_dist_log_pdf(const issim_dist *d, size_t n, const double *x,
+                        double *lp);
+double issim_dist_log_pdf1(const issim_dist *d, double x);
+
+/* log P(X > x) and log P(X <= x), accurate in the far tails (for the normal
+ * at x = 40 the result is about -804.6, not -inf).  NAN if issim has no
+ * formula for this family. */
+double issim_dist_log_sf(const issim_dist *d, double x);
+double issim_dist_log_cdf(const issim_dist *d, double x);
+
+/* Moments and differential entropy (nats): INFINITY when infinite, NAN when
+ * undefined (e.g. the mean of a Cauchy). */
+double issim_dist_mean(const issim_dist *d);
+double issim_dist_variance(const issim_dist *d);
+double issim_dist_entropy(const issim_dist *d);
+
+#endif

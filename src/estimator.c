@@ -1,0 +1,239 @@
+#include "estimator.h"
+
+#include <math.h>
+
+/* exp(from - to), with an empty sum (from = -inf) scaling to 0. */
+static double rescale(double from, double to)
+{
+  return from == -INFINITY ? 0.0 : exp(from - to);
+}
+
+void issim_accum_reset(issim_accum *a)
+{
+  *a = (issim_accum){0};
+  a->hit_m = -INFINITY;
+  a->all_m = -INFINITY;
+}
+
+/* The batch's statistics, in its own scales, then merged: a batch is simply a
+ * small accumulator, so adding and merging share one piece of arithmetic. */
+void issim_accum_add(issim_accum *a, size_t n, const double *log_p,
+                     const double *log_q, const unsigned char *hit)
+{
+  issim_accum b;
+  issim_accum_reset(&b);
+  b.n = n;
+
+  for (size_t i = 0; i < n; i++) {
+    double l = log_p[i] - log_q[i];
+    if (isnan(l) || l == INFINITY) {
+      b.invalid++;
+      continue;
+    }
+    b.l += l;
+    b.l2 += l * l;
+    if (l > b.all_m)
+      b.all_m = l;
+    if (hit[i] && l > -INFINITY) {
+      b.hits++;
+      if (l > b.hit_m)
+        b.hit_m = l;
+    }
+  }
+
+  double y_sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    double l = log_p[i] - log_q[i];
+    if (!(l > -INFINITY && l < INFINITY))
+      continue; /* zero weight, or invalid and counted above */
+    double e = exp(l - b.all_m);
+    b.w += e;
+    b.w2 += e * e;
+    b.wl += e * l;
+    b.w2l2 += e * e * l * l;
+    b.wlp += e * log_p[i];
+    b.w2lp2 += e * e * log_p[i] * log_p[i];
+    b.wlq += e * log_q[i];
+    b.w2lq2 += e * e * log_q[i] * log_q[i];
+    if (hit[i]) {
+      double y = exp(l - b.hit_m);
+      y_sum += y;
+      b.y_l += y * l;
+    }
+  }
+  if (b.hits > 0) {
+    /* second pass for the squared deviations of the n values: y on the hits,
+     * 0 elsewhere; two passes stay accurate when the weights are nearly equal */
+    b.y_mean = y_sum / (double)n;
+    double m2 = 0;
+    for (size_t i = 0; i < n; i++) {
+      double l = log_p[i] - log_q[i];
+      if (hit[i] && l > -INFINITY && l < INFINITY) {
+        double d = exp(l - b.hit_m) - b.y_mean;
+        m2 += d * d;
+      }
+    }
+    b.y_m2 = m2 + (double)(n - b.hits) * b.y_mean * b.y_mean;
+  }
+  issim_accum_merge(a, &b);
+}
+
+void issim_accum_merge(issim_accum *dst, const issim_accum *src)
+{
+  if (src->n == 0)
+    return;
+  if (dst->n == 0) {
+    *dst = *src;
+    return;
+  }
+  double na = (double)dst->n, nb = (double)src->n, n = na + nb;
+
+  /* the estimate's mean and M2 (Chan, Golub & LeVeque), in a common scale */
+  double hm = fmax(dst->hit_m, src->hit_m);
+  if (hm > -INFINITY) {
+    double ra = rescale(dst->hit_m, hm), rb = rescale(src->hit_m, hm);
+    double ma = dst->y_mean * ra, mb = src->y_mean * rb;
+    double delta = mb - ma;
+    dst->y_m2 = dst->y_m2 * ra * ra + src->y_m2 * rb * rb + delta * delta * na * nb / n;
+    dst->y_mean = ma + delta * nb / n;
+    dst->y_l = dst->y_l * ra + src->y_l * rb;
+    dst->hit_m = hm;
+  }
+
+  double am = fmax(dst->all_m, src->all_m);
+  if (am > -INFINITY) {
+    double ra = rescale(dst->all_m, am), rb = rescale(src->all_m, am);
+    double ra2 = ra * ra, rb2 = rb * rb;
+    dst->w = dst->w * ra + src->w * rb;
+    dst->w2 = dst->w2 * ra2 + src->w2 * rb2;
+    dst->wl = dst->wl * ra + src->wl * rb;
+    dst->w2l2 = dst->w2l2 * ra2 + src->w2l2 * rb2;
+    dst->wlp = dst->wlp * ra + src->wlp * rb;
+    dst->w2lp2 = dst->w2lp2 * ra2 + src->w2lp2 * rb2;
+    dst->wlq = dst->wlq * ra + src->wlq * rb;
+    dst->w2lq2 = dst->w2lq2 * ra2 + src->w2lq2 * rb2;
+    dst->all_m = am;
+  }
+
+  dst->n += src->n;
+  dst->hits += src->hits;
+  dst->invalid += src->invalid;
+  dst->l += src->l;
+  dst->l2 += src->l2;
+}
+
+/* Mean and standard error of (1/N) sum v_i from the sums of v and v^2, where
+ * both are scaled: sum v = exp(m) s1 and sum v^2 = exp(2 m) s2. */
+static void scaled_mean_se(double m, double s1, double s2, double nd,
+                           double *mean, double *se)
+{
+  if (m == -INFINITY) {
+    *mean = 0;
+    *se = 0;
+    return;
+  }
+  double e1 = exp(m) * s1 / nd;
+  double e2 = exp(2 * m) * s2 / nd;
+  double var = e2 - e1 * e1;
+  *mean = e1;
+  *se = nd > 1 ? sqrt((var > 0 ? var : 0) / (nd - 1)) : NAN;
+}
+
+static void estimate_probability(const issim_accum *a, issim_estimate *e)
+{
+  double nd = (double)a->n;
+  if (a->hits == 0) {
+    e->log_estimate = -INFINITY;
+    e->log_std_error = e->log_ci_low = e->log_ci_low_ls = -INFINITY;
+    e->log_ci_high = e->log_ci_high_ls = NAN;
+    e->relative_error = NAN;
+    return;
+  }
+  e->log_estimate = a->hit_m + log(a->y_mean);
+  if (a->n > 1) {
+    double var = a->y_m2 / (nd - 1); /* in units of exp(2 hit_m) */
+    e->log_std_error = a->hit_m + 0.5 * (log(var) - log(nd));
+  } else {
+    e->log_std_error = NAN;
+  }
+  e->relative_error = exp(e->log_std_error - e->log_estimate);
+  double half = 1.959963984540054 * e->relative_error;
+  e->log_ci_low = half < 1 ? e->log_estimate + log1p(-half) : -INFINITY;
+  e->log_ci_high = e->log_estimate + log1p(half);
+  e->log_ci_low_ls = e->log_estimate - half;
+  e->log_ci_high_ls = e->log_estimate + half;
+}
+
+static void estimate_efficiency(const issim_accum *a, issim_estimate *e)
+{
+  double nd = (double)a->n;
+  double re = e->relative_error;
+  e->relative_variance = nd * re * re;
+  e->samples_for_1pct = e->relative_variance / 1e-4;
+  e->samples_for_10pct = e->relative_variance / 1e-2;
+  double lp = e->log_estimate;
+  /* (1-P)/P / rv, in logs so that P = 1e-350 gives a finite log gain */
+  e->log_gain_over_crude = log1p(-exp(lp)) - lp - log(e->relative_variance);
+}
+
+static void estimate_weights(const issim_accum *a, issim_estimate *e)
+{
+  double nd = (double)a->n;
+  e->mean_weight = a->all_m == -INFINITY ? 0 : exp(a->all_m + log(a->w) - log(nd));
+  e->ess = a->w2 > 0 ? a->w * a->w / a->w2 : 0;
+  if (a->hits == 0) {
+    e->event_ess = 0;
+    e->max_weight_share = NAN;
+    e->self_normalized_log_estimate = -INFINITY;
+    e->self_normalized_relative_error = NAN;
+    e->kl_pstar_q = NAN;
+    return;
+  }
+  double y_sum = nd * a->y_mean;                    /* units exp(hit_m) */
+  double y2_sum = a->y_m2 + nd * a->y_mean * a->y_mean; /* units exp(2 hit_m) */
+  e->event_ess = y_sum * y_sum / y2_sum;
+  e->max_weight_share = 1.0 / y_sum; /* the largest y is exp(hit_m - hit_m) = 1 */
+  double log_sn = a->hit_m + log(y_sum) - (a->all_m + log(a->w));
+  double p_sn = exp(log_sn);
+  e->self_normalized_log_estimate = log_sn;
+  /* the delta-method variance of shared/estimators.md divided by P_tilde^2:
+   * (1 - 2 P_tilde) / ESS_A + 1 / ESS, free of underflow */
+  double rel2 = (1 - 2 * p_sn) / e->event_ess + 1 / e->ess;
+  e->self_normalized_relative_error = sqrt(rel2 > 0 ? rel2 : 0);
+  e->kl_pstar_q = a->y_l / y_sum - e->log_estimate;
+}
+
+static void estimate_information(const issim_accum *a, issim_estimate *e)
+{
+  double nd = (double)a->n;
+  double mean;
+  scaled_mean_se(a->all_m, a->wl, a->w2l2, nd, &mean, &e->kl_p_q_se);
+  e->kl_p_q = mean;
+  scaled_mean_se(a->all_m, a->wlp, a->w2lp2, nd, &mean, &e->entropy_p_se);
+  e->entropy_p = -mean;
+  scaled_mean_se(a->all_m, a->wlq, a->w2lq2, nd, &mean, &e->cross_entropy_p_q_se);
+  e->cross_entropy_p_q = -mean;
+  scaled_mean_se(0, a->l, a->l2, nd, &mean, &e->kl_q_p_se);
+  e->kl_q_p = -mean;
+  if (isinf(e->kl_q_p))
+    e->kl_q_p_se = NAN;
+}
+
+void issim_accum_estimate(const issim_accum *a, issim_estimate *e)
+{
+  *e = (issim_estimate){0};
+  e->samples = a->n;
+  e->hits = a->hits;
+  e->invalid = a->invalid;
+  if (a->n == 0) {
+    e->log_estimate = -INFINITY;
+    e->relative_error = NAN;
+    return;
+  }
+  estimate_probability(a, e);
+  estimate_efficiency(a, e);
+  estimate_weights(a, e);
+  estimate_information(a, e);
+  e->estimate = exp(e->log_estimate);
+  e->std_error = exp(e->log_std_error);
+}

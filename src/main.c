@@ -1,0 +1,250 @@
+/* issim: the command line, a thin layer over libissim. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream, clock_gettime */
+
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "config.h"
+#include "issim.h"
+
+/* Exit statuses: 2 for anything the user can fix in the input. */
+enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2 };
+
+typedef struct {
+  const char *scenario_path;
+  const char *proposal;
+  const char *samples, *seed, *rng, *threads;
+  int json;
+} options;
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+          "usage: issim run SCENARIO [options]\n"
+          "       issim --help | --version\n"
+          "\n"
+          "commands:\n"
+          "  run SCENARIO        estimate P(event) with every proposal of the scenario\n"
+          "\n"
+          "options (override the scenario's [run] section):\n"
+          "  --proposal NAME     run only this proposal\n"
+          "  --samples N         draws per proposal (e.g. 1e6)\n"
+          "  --seed S            seed, a whole number from 0 to 2^64-1\n"
+          "  --rng NAME          GSL generator (default taus2)\n"
+          "  --threads N         threads (default: all cores); results do not depend on it\n"
+          "  --format text|json  output format (default text)\n"
+          "\n"
+          "The scenario format is described in docs/scenarios.md.\n");
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "issim: ");
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n\n");
+  usage(stderr);
+  return EXIT_BAD_INPUT;
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+  static const struct option longopts[] = {
+    {"proposal", required_argument, NULL, 'p'},
+    {"samples", required_argument, NULL, 'n'},
+    {"seed", required_argument, NULL, 's'},
+    {"rng", required_argument, NULL, 'r'},
+    {"threads", required_argument, NULL, 't'},
+    {"format", required_argument, NULL, 'f'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'p': o->proposal = optarg; break;
+    case 'n': o->samples = optarg; break;
+    case 's': o->seed = optarg; break;
+    case 'r': o->rng = optarg; break;
+    case 't': o->threads = optarg; break;
+    case 'f':
+      if (strcmp(optarg, "json") == 0)
+        o->json = 1;
+      else if (strcmp(optarg, "text") != 0)
+        return bad_usage("--format must be text or json (got '%s')", optarg);
+      break;
+    case 'h': usage(stdout); exit(EXIT_OK);
+    case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
+    default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1)
+    return bad_usage("%s", optind >= argc ? "give one scenario file" : "give exactly one scenario file");
+  o->scenario_path = argv[optind];
+  return EXIT_OK;
+}
+
+/* Applies the command-line overrides to the scenario's run settings. */
+static int apply_overrides(const options *o, issim_scenario *s, int *threads)
+{
+  issim_error err;
+  int rc = ISSIM_OK;
+  if (o->samples)
+    rc = issim_parse_samples(o->samples, "--samples", &s->samples, &err);
+  if (rc == ISSIM_OK && o->seed)
+    rc = issim_parse_seed(o->seed, "--seed", &s->seed, &err);
+  if (rc == ISSIM_OK && o->rng)
+    rc = issim_rng_lookup(o->rng, &s->rng, &err);
+  *threads = 0;
+  if (rc == ISSIM_OK && o->threads) {
+    double t;
+    rc = issim_parse_number(o->threads, "--threads", &t, &err);
+    if (rc == ISSIM_OK && (t < 1 || t > 1024 || t != floor(t)))
+      rc = issim_error_set(&err, ISSIM_EINVAL, "--threads must be a whole number from 1 to 1024 (got '%s')",
+                           o->threads);
+    if (rc == ISSIM_OK)
+      *threads = (int)t;
+  }
+  if (rc == ISSIM_OK && o->proposal && issim_scenario_proposal(s, o->proposal) == NULL) {
+    char known[512] = "";
+    for (size_t i = 0; i < s->n_proposals; i++)
+      snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+               s->proposals[i].name);
+    rc = issim_error_set(&err, ISSIM_EINVAL, "--proposal: no proposal '%s' in %s (known: %s)",
+                         o->proposal, s->path, known);
+  }
+  if (rc != ISSIM_OK)
+    fprintf(stderr, "issim: %s\n", err.message);
+  return rc;
+}
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int effective_threads(int requested)
+{
+#ifdef _OPENMP
+  return requested > 0 ? requested : omp_get_max_threads();
+#else
+  (void)requested;
+  return 1;
+#endif
+}
+
+/* Writes the whole report at once, so that a failure leaves nothing half-written. */
+static int emit(const issim_report *rep, int json)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  if (mem == NULL)
+    return EXIT_FAILURE_RUN;
+  int rc = json ? issim_report_json(mem, rep) : issim_report_text(mem, rep);
+  if (fclose(mem) != 0 || rc != 0) {
+    free(buf);
+    fprintf(stderr, "issim: out of memory writing the report\n");
+    return EXIT_FAILURE_RUN;
+  }
+  size_t written = fwrite(buf, 1, len, stdout);
+  free(buf);
+  if (written != len || fflush(stdout) != 0) {
+    fprintf(stderr, "issim: cannot write the report to standard output\n");
+    return EXIT_FAILURE_RUN;
+  }
+  return EXIT_OK;
+}
+
+static int command_run(int argc, char **argv)
+{
+  options o = {0};
+  int rc = parse_options(argc, argv, &o);
+  if (rc != EXIT_OK)
+    return rc;
+  issim_error err;
+  issim_scenario *s = issim_scenario_read(o.scenario_path, &err);
+  if (s == NULL) {
+    fprintf(stderr, "%s\n", err.message);
+    return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
+  }
+  int threads;
+  if (apply_overrides(&o, s, &threads) != ISSIM_OK) {
+    issim_scenario_free(s);
+    return EXIT_BAD_INPUT;
+  }
+
+  issim_result *results = calloc(s->n_proposals, sizeof *results);
+  size_t n = 0;
+  rc = results ? EXIT_OK : EXIT_FAILURE_RUN;
+  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
+    const issim_proposal *p = &s->proposals[i];
+    if (o.proposal && strcmp(o.proposal, p->name) != 0)
+      continue;
+    issim_problem pb = issim_problem_of(s, p);
+    issim_run_config cfg = {
+      .samples = s->samples, .seed = s->seed, .stream = issim_rng_stream_id(p->name),
+      .rng = s->rng, .threads = threads,
+    };
+    issim_accum acc;
+    double t0 = now();
+    if (issim_engine_run(&pb, &cfg, &acc, &err) != ISSIM_OK) {
+      fprintf(stderr, "issim: %s\n", err.message);
+      rc = EXIT_FAILURE_RUN;
+      break;
+    }
+    results[n].seconds = now() - t0;
+    results[n].proposal = p;
+    issim_accum_estimate(&acc, &results[n].estimate);
+    n++;
+  }
+  if (rc == EXIT_OK) {
+    issim_report rep = {
+      .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
+      .threads = effective_threads(threads), .exact_log = issim_scenario_exact_log(s),
+      .n_results = n, .results = results,
+    };
+    rc = emit(&rep, o.json);
+  }
+  free(results);
+  issim_scenario_free(s);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_BAD_INPUT;
+  }
+  const char *command = argv[1];
+  if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  if (strcmp(command, "--version") == 0) {
+    printf("issim %s\n", PACKAGE_VERSION);
+    return EXIT_OK;
+  }
+  if (strcmp(command, "run") == 0)
+    return command_run(argc - 1, argv + 1);
+  fprintf(stderr, "issim: unknown command '%s'\n\n", command);
+  usage(stderr);
+  return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,40 @@
+/* report.h: the results of a run, as text for people and JSON for programs. */
+#ifndef ISSIM_REPORT_H
+#define ISSIM_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "estimator.h"
+#include "scenario.h"
+
+typedef struct {
+  const issim_proposal *proposal;
+  issim_estimate estimate;
+  double seconds;
+} issim_result;
+
+typedef struct {
+  const issim_scenario *scenario;
+  uint64_t samples, seed;      /* as run (after command-line overrides) */
+  const char *rng_name;
+  int threads;
+  double exact_log;            /* log P exactly, NAN when unknown */
+  size_t n_results;
+  const issim_result *results;
+} issim_report;
+
+/* Writes a probability given by its natural log, e.g. "3.66e-350" for
+ * log P = -804.6; works far below the smallest double.  digits: significant. */
+void issim_format_log_prob(double log_p, int digits, char *buf, size_t size);
+
+/* Warnings about one result, in plain words; returns how many were written
+ * into lines[0..max). Each line is malloc'd; free them. */
+size_t issim_result_warnings(const issim_report *r, const issim_result *res,
+                             char **lines, size_t max);
+
+/* Writes the report; returns 0, or -1 if the stream failed. */
+int issim_report_text(FILE *out, const issim_report *r);
+int issim_report_json(FILE *out, const issim_report *r);
+
+#endif

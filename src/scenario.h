@@ -1,0 +1,66 @@
+/* scenario.h: scenario files.
+ *
+ * A scenario is an INI file (docs/scenarios.md names every key): a target
+ * distribution p, an event {x > threshold} (or x < threshold), one or more
+ * proposals q, and run settings.  Reading one validates all of it before any
+ * sampling: every error comes back as "file:line: what is wrong and what would
+ * be right", with code ISSIM_EINVAL (or ISSIM_ECOVER for a proposal that does
+ * not cover the event region, which would bias the estimate without a sign).
+ */
+#ifndef ISSIM_SCENARIO_H
+#define ISSIM_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gsl/gsl_rng.h>
+
+#include "dist.h"
+#include "error.h"
+
+typedef enum { ISSIM_ABOVE = 1, ISSIM_BELOW = -1 } issim_direction;
+
+typedef struct {
+  char *name;
+  int line;          /* line of its [proposal NAME] header */
+  issim_dist *dist;  /* NULL when the proposal is the target (plain Monte Carlo) */
+} issim_proposal;
+
+typedef struct {
+  char *path;
+  char *name;        /* [scenario] name, default the file's base name */
+  char *description; /* may be empty */
+  issim_dist *target;
+  double threshold;
+  issim_direction direction;
+  size_t n_proposals;
+  issim_proposal *proposals;
+  uint64_t samples;  /* [run] samples, default 1000000 */
+  uint64_t seed;     /* [run] seed, default 1 */
+  const gsl_rng_type *rng; /* [run] rng, default taus2 */
+} issim_scenario;
+
+#define ISSIM_MAX_SAMPLES 1e15
+
+/* Reads and validates a scenario file. */
+issim_scenario *issim_scenario_read(const char *path, issim_error *err);
+
+/* The same from text in memory; `path` is only used in messages. */
+issim_scenario *issim_scenario_parse(const char *text, const char *path,
+                                     issim_error *err);
+
+void issim_scenario_free(issim_scenario *s);
+
+/* The proposal of that name, or NULL. */
+const issim_proposal *issim_scenario_proposal(const issim_scenario *s,
+                                              const char *name);
+
+/* The exact log P(event) under the target, or NAN when issim knows no formula. */
+double issim_scenario_exact_log(const issim_scenario *s);
+
+/* Parsers for option values, shared with the command line.  They return
+ * ISSIM_EINVAL with a message naming `what` (e.g. "samples") and the valid range. */
+int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim_error *err);
+int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_error *err);
+int issim_parse_number(const char *text, const char *what, double *out, issim_error *err);
+
+#endif
