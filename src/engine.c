@@ -92,44 +92,95 @@ static int thread_count(int requested)
 #endif
 }
 
+uint64_t issim_engine_chunk_count(uint64_t samples)
+{
+  uint64_t blocks = (samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
+  return (blocks + ISSIM_CHUNK_BLOCKS - 1) / ISSIM_CHUNK_BLOCKS;
+}
+
+typedef struct {
+  int threads;
+  workspace *ws;
+  issim_accum *blocks; /* one chunk's block accumulators */
+} engine;
+
+static void engine_free(engine *e)
+{
+  for (int t = 0; e->ws && t < e->threads; t++)
+    workspace_free(&e->ws[t]);
+  free(e->ws);
+  free(e->blocks);
+}
+
+static int engine_init(engine *e, const issim_run_config *cfg, issim_error *err)
+{
+  e->threads = thread_count(cfg->threads);
+  e->ws = calloc((size_t)e->threads, sizeof *e->ws);
+  e->blocks = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->blocks);
+  int ok = e->ws != NULL && e->blocks != NULL;
+  for (int t = 0; ok && t < e->threads; t++)
+    ok = workspace_init(&e->ws[t], cfg->rng);
+  if (ok)
+    return ISSIM_OK;
+  engine_free(e);
+  return issim_error_set(err, ISSIM_ENOMEM, "out of memory allocating the sampler's buffers");
+}
+
+/* One chunk: its blocks on the threads, then merged in block order. */
+static void run_chunk(engine *e, const issim_problem *pb, const issim_run_config *cfg,
+                      uint64_t chunk, issim_accum *out)
+{
+  uint64_t total_blocks = (cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
+  uint64_t first = chunk * ISSIM_CHUNK_BLOCKS;
+  long n = (long)(total_blocks - first < ISSIM_CHUNK_BLOCKS ? total_blocks - first
+                                                             : ISSIM_CHUNK_BLOCKS);
+#pragma omp parallel for num_threads(e->threads) schedule(dynamic, 1)
+  for (long j = 0; j < n; j++) {
+    uint64_t block = first + (uint64_t)j;
+    uint64_t start = block * ISSIM_BLOCK_SIZE;
+    uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
+                                                             : ISSIM_BLOCK_SIZE;
+#ifdef _OPENMP
+    workspace *w = &e->ws[omp_get_thread_num()];
+#else
+    workspace *w = &e->ws[0];
+#endif
+    run_block(pb, cfg, block, count, w, &e->blocks[j]);
+  }
+  issim_accum_reset(out);
+  for (long j = 0; j < n; j++)
+    issim_accum_merge(out, &e->blocks[j]);
+}
+
+int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
+                            uint64_t first, uint64_t last, issim_accum *chunks,
+                            issim_error *err)
+{
+  engine e;
+  int rc = engine_init(&e, cfg, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  uint64_t count = issim_engine_chunk_count(cfg->samples);
+  for (uint64_t c = first; c < last && c < count; c++)
+    run_chunk(&e, pb, cfg, c, &chunks[c - first]);
+  engine_free(&e);
+  return ISSIM_OK;
+}
+
 int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
                      issim_accum *out, issim_error *err)
 {
-  int threads = thread_count(cfg->threads);
-  uint64_t blocks = (cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
-  /* Blocks run a round at a time and are merged in block order; the round's
-   * length changes nothing in the result, only how much runs at once. */
-  size_t round = 2 * (size_t)threads;
-  workspace *ws = calloc((size_t)threads, sizeof *ws);
-  issim_accum *partial = calloc(round, sizeof *partial);
-  int ok = ws != NULL && partial != NULL;
-  for (int t = 0; ok && t < threads; t++)
-    ok = workspace_init(&ws[t], cfg->rng);
-
+  engine e;
+  int rc = engine_init(&e, cfg, err);
+  if (rc != ISSIM_OK)
+    return rc;
   issim_accum_reset(out);
-  for (uint64_t first = 0; ok && first < blocks; first += round) {
-    long in_round = (long)(blocks - first < round ? blocks - first : round);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (long j = 0; j < in_round; j++) {
-      uint64_t block = first + (uint64_t)j;
-      uint64_t start = block * ISSIM_BLOCK_SIZE;
-      uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start : ISSIM_BLOCK_SIZE;
-#ifdef _OPENMP
-      workspace *w = &ws[omp_get_thread_num()];
-#else
-      workspace *w = &ws[0];
-#endif
-      run_block(pb, cfg, block, count, w, &partial[j]);
-    }
-    for (long j = 0; j < in_round; j++)
-      issim_accum_merge(out, &partial[j]);
+  uint64_t count = issim_engine_chunk_count(cfg->samples);
+  for (uint64_t c = 0; c < count; c++) {
+    issim_accum chunk;
+    run_chunk(&e, pb, cfg, c, &chunk);
+    issim_accum_merge(out, &chunk);
   }
-
-  for (int t = 0; ws && t < threads; t++)
-    workspace_free(&ws[t]);
-  free(ws);
-  free(partial);
-  if (!ok)
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory allocating the sampler's buffers");
+  engine_free(&e);
   return ISSIM_OK;
 }

@@ -39,4 +39,22 @@ issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p)
 int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
                      issim_accum *out, issim_error *err);
 
+/* The canonical merge order.  Blocks are grouped in chunks of
+ * ISSIM_CHUNK_BLOCKS consecutive blocks; a chunk's accumulator is its blocks'
+ * accumulators merged left to right, and a run's accumulator is its chunks'
+ * merged left to right.  Floating-point merging is not associative, so this
+ * fixed tree is what makes a run's result independent of how blocks are spread
+ * over threads, and of how chunks are spread over processes. */
+#define ISSIM_CHUNK_BLOCKS 64u
+
+/* The number of chunks of a run of n draws. */
+uint64_t issim_engine_chunk_count(uint64_t samples);
+
+/* Runs chunks [first, last) of the cfg->samples draws, storing chunk c's
+ * accumulator in chunks[c - first].  Merging all chunks of a run in order
+ * reproduces issim_engine_run exactly. */
+int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
+                            uint64_t first, uint64_t last, issim_accum *chunks,
+                            issim_error *err);
+
 #endif

@@ -1,0 +1,121 @@
+/* Tests of src/engine.c: reproducibility and block streams. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "issim.h"
+
+typedef struct {
+  issim_dist *p, *q;
+  issim_problem pb;
+  issim_run_config cfg;
+} fixture;
+
+static void setup(fixture *f, uint64_t samples, uint64_t seed)
+{
+  f->p = issim_dist_alloc_normal(0, 1, NULL);
+  f->q = issim_dist_alloc_normal(4, 1.2, NULL);
+  f->pb = (issim_problem){.target = f->p, .proposal = f->q, .threshold = 4, .direction = ISSIM_ABOVE};
+  const gsl_rng_type *t;
+  issim_rng_lookup("taus2", &t, NULL);
+  f->cfg = (issim_run_config){.samples = samples, .seed = seed, .stream = 1, .rng = t, .threads = 1};
+}
+
+static void teardown(fixture *f)
+{
+  issim_dist_free(f->p);
+  issim_dist_free(f->q);
+}
+
+static issim_accum run(fixture *f, int threads)
+{
+  issim_accum a;
+  f->cfg.threads = threads;
+  ck_assert_int_eq(issim_engine_run(&f->pb, &f->cfg, &a, NULL), ISSIM_OK);
+  return a;
+}
+
+START_TEST(test_thread_count_invariance)
+{
+  /* not a multiple of the block size, so the last block is partial */
+  fixture f;
+  setup(&f, 5 * ISSIM_BLOCK_SIZE + 1234, 42);
+  issim_accum a1 = run(&f, 1), a2 = run(&f, 2), a3 = run(&f, 3), a8 = run(&f, 8);
+  ck_assert_uint_eq(a1.n, 5 * ISSIM_BLOCK_SIZE + 1234);
+  /* bit for bit: the whole state */
+  ck_assert(memcmp(&a1, &a2, sizeof a1) == 0);
+  ck_assert(memcmp(&a1, &a3, sizeof a1) == 0);
+  ck_assert(memcmp(&a1, &a8, sizeof a1) == 0);
+  teardown(&f);
+}
+END_TEST
+
+START_TEST(test_chunks_merge_to_the_whole_run)
+{
+  /* what a distributed run relies on: chunks computed apart, merged in order,
+   * are the run to the last bit */
+  fixture f;
+  setup(&f, 2 * ISSIM_CHUNK_BLOCKS * ISSIM_BLOCK_SIZE + 77, 9);
+  ck_assert_uint_eq(issim_engine_chunk_count(f.cfg.samples), 3);
+  issim_accum whole = run(&f, 2), chunks[3], merged;
+  f.cfg.threads = 3;
+  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 0, 1, &chunks[0], NULL), ISSIM_OK);
+  f.cfg.threads = 1;
+  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 1, 3, &chunks[1], NULL), ISSIM_OK);
+  ck_assert_uint_eq(chunks[0].n, ISSIM_CHUNK_BLOCKS * ISSIM_BLOCK_SIZE);
+  ck_assert_uint_eq(chunks[2].n, 77);
+  issim_accum_reset(&merged);
+  for (int c = 0; c < 3; c++)
+    issim_accum_merge(&merged, &chunks[c]);
+  ck_assert(memcmp(&merged, &whole, sizeof whole) == 0);
+  /* different chunks draw differently */
+  ck_assert(chunks[0].y_mean != chunks[1].y_mean && chunks[0].w != chunks[1].w);
+  teardown(&f);
+}
+END_TEST
+
+START_TEST(test_seed_and_stream_change_the_draws)
+{
+  fixture f;
+  setup(&f, 100000, 1);
+  issim_accum a = run(&f, 2);
+  f.cfg.seed = 2;
+  issim_accum b = run(&f, 2);
+  f.cfg.seed = 1;
+  f.cfg.stream = 2;
+  issim_accum c = run(&f, 2);
+  ck_assert(a.y_mean != b.y_mean);
+  ck_assert(a.y_mean != c.y_mean);
+  teardown(&f);
+}
+END_TEST
+
+START_TEST(test_small_runs)
+{
+  fixture f;
+  setup(&f, 1, 3);
+  issim_accum a = run(&f, 4);
+  ck_assert_uint_eq(a.n, 1);
+  issim_estimate e;
+  issim_accum_estimate(&a, &e);
+  ck_assert_uint_eq(e.samples, 1);
+  teardown(&f);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("engine");
+  TCase *tc = tcase_create("engine");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_thread_count_invariance);
+  tcase_add_test(tc, test_chunks_merge_to_the_whole_run);
+  tcase_add_test(tc, test_seed_and_stream_change_the_draws);
+  tcase_add_test(tc, test_small_runs);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
