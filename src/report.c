@@ -85,9 +85,9 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
                        "event region, and the estimate 0 is not evidence that P is small",
                        (unsigned long long)e->samples);
   } else if (e->hits < FEW_HITS && n < max) {
-    lines[n++] = format_alloc("only %llu draws hit the event: the standard error itself is "
+    lines[n++] = format_alloc("only %llu draw%s hit the event: the standard error itself is "
                               "unreliable; use more samples or a proposal that hits more often",
-                              (unsigned long long)e->hits);
+                              (unsigned long long)e->hits, e->hits == 1 ? "" : "s");
   }
   if (e->invalid > 0 && n < max)
     lines[n++] = format_alloc("%llu draws had an undefined log-weight (NaN, or q(x) = 0 at a "
@@ -151,7 +151,10 @@ static void text_result(FILE *out, const issim_report *r, const issim_result *re
     }
     fprintf(out, "  relative error   %.3g%%\n", 100 * e->relative_error);
   }
-  fprintf(out, "  ESS              %.6g of %llu\n", e->ess, (unsigned long long)e->samples);
+  fprintf(out, "  ESS              %.*f (Kish, all weights)\n", e->ess < 100 ? 1 : 0, e->ess);
+  if (e->hits > 0)
+    fprintf(out, "  event ESS        %.*f (of the weights on the event)\n", e->event_ess < 100 ? 1 : 0,
+            e->event_ess);
   double z = z_to_exact(r, e);
   if (!isnan(r->exact_log) && !isnan(z))
     fprintf(out, "  exact            %s, %+.2f standard errors away\n",
@@ -237,6 +240,7 @@ static json_t *json_result(const issim_report *r, const issim_result *res)
   json_object_set_new(o, "exact", jprob(r->exact_log));
   json_object_set_new(o, "z_exact", jnum(z_to_exact(r, e)));
   json_object_set_new(o, "ess", jnum(e->ess));
+  json_object_set_new(o, "event_ess", jnum(e->event_ess));
   json_object_set_new(o, "seconds", jnum(res->seconds));
   json_t *warnings = json_array();
   char *lines[8];

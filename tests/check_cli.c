@@ -1,9 +1,359 @@
-/* placeholder: being written */
+/* End-to-end tests of the issim command (src/main.c): every shipped scenario
+ * against its exact answer, the JSON contract, and the error paths. */
+#define _DEFAULT_SOURCE /* mkstemps */
+#define _POSIX_C_SOURCE 200809L
+
 #include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_erf.h>
+#include <jansson.h>
+
+extern char **environ;
+
+typedef struct {
+  int status; /* exit status, or -1 if it did not exit normally */
+  char *out, *err;
+} outcome;
+
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* Runs issim with the NULL-terminated arguments, capturing stdout and stderr. */
+static outcome run_issim(const char *const *args)
+{
+  char out_path[] = "/tmp/issim-cli-out-XXXXXX", err_path[] = "/tmp/issim-cli-err-XXXXXX";
+  int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+  ck_assert(out_fd >= 0 && err_fd >= 0);
+  const char *argv[32] = {ISSIM_BIN};
+  size_t n = 1;
+  for (; args[n - 1] != NULL; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  pid_t pid;
+  ck_assert_int_eq(posix_spawn(&pid, ISSIM_BIN, &fa, NULL, (char *const *)argv, environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  int wstatus;
+  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+  close(out_fd);
+  close(err_fd);
+  outcome o = {.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1};
+  o.out = slurp(out_path);
+  o.err = slurp(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  return o;
+}
+
+static void outcome_free(outcome *o)
+{
+  free(o->out);
+  free(o->err);
+}
+
+static json_t *parse_json(const char *text)
+{
+  json_error_t jerr;
+  json_t *root = json_loads(text, 0, &jerr);
+  ck_assert_msg(root != NULL, "not JSON (line %d: %s): %.200s", jerr.line, jerr.text, text);
+  return root;
+}
+
+/* ---- every shipped scenario against its exact answer ---- */
+
+static double log_normal_sf(double t)
+{
+  return gsl_sf_log_erfc(t / M_SQRT2) - M_LN2;
+}
+
+/* Exact answers computed here, independently of issim's own formulas.  A new
+ * scenario must be added to this table (NAN where no exact answer exists). */
+static double exact_log_for(const char *name)
+{
+  if (strcmp(name, "gaussian-5sigma") == 0)
+    return log(gsl_cdf_ugaussian_Q(5));
+  if (strcmp(name, "gaussian-40sigma") == 0)
+    return log_normal_sf(40);
+  if (strcmp(name, "student-t-tail") == 0)
+    return log(gsl_cdf_tdist_Q(100, 3));
+  if (strcmp(name, "exponential-tail") == 0)
+    return -25;
+  if (strcmp(name, "lognormal-tail") == 0)
+    return log(gsl_cdf_ugaussian_Q(6));
+  if (strcmp(name, "weibull-lower-tail") == 0)
+    return log(gsl_cdf_weibull_P(0.02, 1, 5));
+  if (strcmp(name, "gumbel-flood") == 0)
+    return log(gsl_cdf_gumbel1_Q(20, 1, 1));
+  ck_abort_msg("scenario '%s' has no exact answer in check_cli.c's table", name);
+  return NAN;
+}
+
+static void check_result(const char *scenario, double exact_log, json_t *r)
+{
+  const char *name = json_string_value(json_object_get(r, "proposal"));
+  ck_assert_ptr_nonnull(name);
+  json_int_t samples = json_integer_value(json_object_get(r, "samples"));
+  json_int_t hits = json_integer_value(json_object_get(r, "hits"));
+  ck_assert_int_gt(samples, 0);
+  ck_assert(hits >= 0 && hits <= samples);
+  json_t *warnings = json_object_get(r, "warnings");
+  ck_assert(json_is_array(warnings));
+  ck_assert(json_is_array(json_object_get(r, "ci95")));
+  ck_assert(json_object_get(r, "exact") != NULL);
+  if (hits == 0) {
+    /* never a confident 0: flagged, with no error bar */
+    ck_assert_msg(json_array_size(warnings) > 0, "%s/%s: zero hits without a warning", scenario, name);
+    ck_assert(json_is_null(json_object_get(r, "relative_error")));
+    return;
+  }
+  double log10_est = json_number_value(json_object_get(r, "log10_estimate"));
+  double re = json_number_value(json_object_get(r, "relative_error"));
+  if (hits < 30) {
+    ck_assert_msg(json_array_size(warnings) > 0, "%s/%s: few hits without a warning", scenario, name);
+    return;
+  }
+  /* |estimate - exact| <= 4 SE, written as ratios so that it holds at 1e-350 */
+  double ratio = exp(log10_est * M_LN10 - exact_log);
+  ck_assert_msg(fabs(ratio - 1) <= 4 * re * ratio,
+                "%s/%s: estimate/exact = %.6f with relative error %.3g", scenario, name, ratio, re);
+  json_t *exact = json_object_get(r, "exact");
+  double exact_issim = json_is_number(exact) ? json_number_value(exact) : NAN;
+  if (json_is_number(exact))
+    ck_assert_msg(fabs(exact_issim / exp(exact_log) - 1) < 1e-10, "%s: issim's exact %.17g",
+                  scenario, exact_issim);
+  ck_assert(re > 0 && re < 0.05);
+}
+
+static void check_scenario(const char *path)
+{
+  const char *args[] = {"run", path, "--format", "json", NULL};
+  outcome o = run_issim(args);
+  ck_assert_msg(o.status == 0, "%s: exit %d: %s", path, o.status, o.err);
+  json_t *root = parse_json(o.out);
+  const char *name = json_string_value(json_object_get(root, "scenario"));
+  ck_assert_ptr_nonnull(name);
+  double exact_log = exact_log_for(name);
+  ck_assert_msg(fabs(json_number_value(json_object_get(root, "log10_exact")) - exact_log / M_LN10)
+                    < 1e-10, "%s: log10_exact", name);
+  json_t *results = json_object_get(root, "results");
+  ck_assert(json_is_array(results) && json_array_size(results) > 0);
+  size_t i;
+  json_t *r;
+  json_array_foreach(results, i, r)
+    check_result(name, exact_log, r);
+  json_decref(root);
+  outcome_free(&o);
+}
+
+START_TEST(test_every_shipped_scenario)
+{
+  DIR *d = opendir(SCENARIO_DIR);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *ent;
+  int count = 0;
+  while ((ent = readdir(d)) != NULL) {
+    size_t n = strlen(ent->d_name);
+    if (n < 5 || strcmp(ent->d_name + n - 4, ".ini") != 0)
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", SCENARIO_DIR, ent->d_name);
+    check_scenario(path);
+    count++;
+  }
+  closedir(d);
+  ck_assert_int_ge(count, 4);
+}
+END_TEST
+
+START_TEST(test_forty_sigma_json_in_log_space)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-40sigma.ini", "--format", "json", NULL};
+  outcome o = run_issim(args);
+  ck_assert_int_eq(o.status, 0);
+  json_t *root = parse_json(o.out);
+  json_t *r = json_array_get(json_object_get(root, "results"), 0);
+  /* below the smallest double: the estimate is text, never a wrong 0 */
+  ck_assert(json_is_string(json_object_get(r, "estimate")));
+  ck_assert(strstr(json_string_value(json_object_get(r, "estimate")), "e-350") != NULL);
+  ck_assert(fabs(json_number_value(json_object_get(r, "log10_estimate")) + 349.44) < 0.02);
+  json_decref(root);
+  outcome_free(&o);
+}
+END_TEST
+
+static json_t *run_json(const char *const *args)
+{
+  outcome o = run_issim(args);
+  ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+  json_t *root = parse_json(o.out);
+  outcome_free(&o);
+  return root;
+}
+
+START_TEST(test_threads_do_not_change_the_digits)
+{
+  const char *one[] = {"run", SCENARIO_DIR "/student-t-tail.ini", "--format", "json",
+                       "--threads", "1", "--samples", "300000", NULL};
+  const char *three[] = {"run", SCENARIO_DIR "/student-t-tail.ini", "--format", "json",
+                         "--threads", "3", "--samples", "300000", NULL};
+  json_t *a = run_json(one), *b = run_json(three);
+  json_t *ra = json_object_get(a, "results"), *rb = json_object_get(b, "results");
+  ck_assert_uint_eq(json_array_size(ra), json_array_size(rb));
+  for (size_t i = 0; i < json_array_size(ra); i++) {
+    json_t *x = json_array_get(ra, i), *y = json_array_get(rb, i);
+    json_object_del(x, "seconds");
+    json_object_del(y, "seconds");
+    ck_assert_msg(json_equal(x, y), "result %zu differs between 1 and 3 threads", i);
+  }
+  json_decref(a);
+  json_decref(b);
+}
+END_TEST
+
+START_TEST(test_overrides)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--format", "json",
+                        "--samples", "1e4", "--seed", "7", "--rng", "mt19937",
+                        "--proposal", "shifted", NULL};
+  json_t *root = run_json(args);
+  ck_assert_int_eq(json_integer_value(json_object_get(root, "samples")), 10000);
+  ck_assert_str_eq(json_string_value(json_object_get(root, "seed")), "7");
+  ck_assert_str_eq(json_string_value(json_object_get(root, "rng")), "mt19937");
+  json_t *results = json_object_get(root, "results");
+  ck_assert_uint_eq(json_array_size(results), 1);
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 0), "proposal")),
+                   "shifted");
+  json_decref(root);
+}
+END_TEST
+
+START_TEST(test_text_report)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", NULL};
+  outcome o = run_issim(args);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert(strstr(o.out, "exact      P = 2.866515719e-07") != NULL);
+  ck_assert(strstr(o.out, "proposal shifted: normal(mean=5, sd=1)") != NULL);
+  ck_assert(strstr(o.out, "proposal crude: the target (plain Monte Carlo)") != NULL);
+  ck_assert(strstr(o.out, "warnings") != NULL); /* crude's zero hits */
+  ck_assert_str_eq(o.err, "");
+  outcome_free(&o);
+}
+END_TEST
+
+/* ---- bad input: status 2, a clear message, nothing on stdout ---- */
+
+static void expect_bad_input(const char *const *args, const char *message)
+{
+  outcome o = run_issim(args);
+  ck_assert_msg(o.status == 2, "exit %d for %s", o.status, args[0]);
+  ck_assert_msg(strstr(o.err, message) != NULL, "stderr lacks '%s': %s", message, o.err);
+  ck_assert_str_eq(o.out, "");
+  outcome_free(&o);
+}
+
+START_TEST(test_bad_command_lines)
+{
+  const char *no_args[] = {NULL};
+  expect_bad_input(no_args, "usage: issim run SCENARIO");
+  const char *unknown_command[] = {"walk", NULL};
+  expect_bad_input(unknown_command, "issim: unknown command 'walk'");
+  const char *unknown_option[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--bogus", NULL};
+  expect_bad_input(unknown_option, "issim: unknown option '--bogus'");
+  const char *missing_value[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", NULL};
+  expect_bad_input(missing_value, "issim: option --samples needs a value");
+  const char *no_file[] = {"run", NULL};
+  expect_bad_input(no_file, "issim: give one scenario file");
+  const char *missing[] = {"run", "/nonexistent/s.ini", NULL};
+  expect_bad_input(missing, "/nonexistent/s.ini: cannot open the scenario file: No such file or directory");
+  const char *samples[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "1e99", NULL};
+  expect_bad_input(samples, "issim: --samples must be a whole number from 1 to 1e15 (got '1e99')");
+  const char *seed[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--seed", "-4", NULL};
+  expect_bad_input(seed, "issim: --seed must be a whole number from 0 to 18446744073709551615 (got '-4')");
+  const char *rng[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--rng", "rand48", NULL};
+  expect_bad_input(rng, "issim: generator 'rand48' is refused");
+  const char *threads[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--threads", "0", NULL};
+  expect_bad_input(threads, "issim: --threads must be a whole number from 1 to 1024 (got '0')");
+  const char *proposal[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "nope", NULL};
+  expect_bad_input(proposal, "(known: shifted, crude)");
+  const char *format[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--format", "xml", NULL};
+  expect_bad_input(format, "issim: --format must be text or json (got 'xml')");
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+START_TEST(test_bad_scenarios)
+{
+  char path[] = "/tmp/issim-cli-XXXXXX.ini";
+  int fd = mkstemps(path, 4);
+  ck_assert(fd >= 0);
+  close(fd);
+  char expected[512];
+  const char *args[] = {"run", path, NULL};
+
+  write_file(path, "[target]\ndistribution = normal\nsd = -1\n[event]\nthreshold = 5\n"
+                   "[proposal q]\ndistribution = target\n");
+  snprintf(expected, sizeof expected, "%s:3: sd must be > 0 (got -1)", path);
+  expect_bad_input(args, expected);
+
+  write_file(path, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
+                   "[proposal narrow]\ndistribution = uniform\nlower = 0\nupper = 4\n");
+  snprintf(expected, sizeof expected, "%s:5: proposal 'narrow' = uniform(lower=0, upper=4) "
+                                      "has support [0, 4], which does not cover", path);
+  expect_bad_input(args, expected);
+
+  write_file(path, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n");
+  snprintf(expected, sizeof expected, "%s:1: no [proposal NAME] section", path);
+  expect_bad_input(args, expected);
+  unlink(path);
+}
+END_TEST
+
 int main(void)
 {
-  Suite *s = suite_create("placeholder");
+  Suite *s = suite_create("cli");
+  TCase *tc = tcase_create("cli");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_every_shipped_scenario);
+  tcase_add_test(tc, test_forty_sigma_json_in_log_space);
+  tcase_add_test(tc, test_threads_do_not_change_the_digits);
+  tcase_add_test(tc, test_overrides);
+  tcase_add_test(tc, test_text_report);
+  tcase_add_test(tc, test_bad_command_lines);
+  tcase_add_test(tc, test_bad_scenarios);
+  suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
