@@ -38,33 +38,38 @@ uint64_t issim_rng_stream_id(const char *name)
 }
 
 /* Generators GSL keeps for compatibility with old libraries, with their known
- * flaws; issim refuses them rather than print a biased answer. */
+ * flaws; issim refuses them rather than print a biased answer.  A name ending
+ * in '*' matches every generator it begins; the others match exactly. */
 static const char *defect_of(const char *name)
 {
-  static const struct { const char *prefix, *why; } defective[] = {
+  static const struct { const char *pattern, *why; } defective[] = {
     {"rand48", "its low bits repeat with a short period, and GSL's ziggurat normal sampler takes its sign from them"},
     {"rand", "the BSD rand() has poor low bits and a 2^31 period"},
-    {"random", "the BSD random() family is a compatibility generator with correlated low bits"},
+    {"randu", "RANDU fails even simple tests of triples"},
+    {"random*", "the BSD random() family is a compatibility generator with correlated low bits"},
     {"r250", "a shift-register generator with known three-point correlations"},
     {"minstd", "a 31-bit linear congruential generator with lattice structure"},
     {"vax", "a 32-bit linear congruential generator with lattice structure"},
     {"transputer", "a 32-bit linear congruential generator with lattice structure"},
-    {"randu", "RANDU fails even simple tests of triples"},
-    {"ran0", "the Park-Miller minimal standard generator, a 31-bit LCG"},
-    {"ran1", "a 31-bit LCG with a small shuffle table"},
-    {"ranf", "the CRAY 48-bit LCG, whose low bits repeat quickly"},
     {"uni", "a compatibility generator with a short period"},
+    {"uni32", "a compatibility generator with a short period"},
     {"slatec", "a compatibility generator with a short period"},
     {"borosh13", "a 32-bit linear congruential generator with lattice structure"},
     {"coveyou", "a 32-bit linear congruential generator with lattice structure"},
-    {"fishman", "a 31-bit linear congruential generator with lattice structure"},
-    {"knuthran", "superseded by knuthran2002 because of a seeding flaw"},
+    {"fishman*", "a 31-bit linear congruential generator with lattice structure"},
+    {"knuthran", "its original seeding is flawed; knuthran2002 is the corrected version"},
     {"lecuyer21", "a 31-bit linear congruential generator with lattice structure"},
     {"waterman14", "a 32-bit linear congruential generator with lattice structure"},
+    {"ran0", "the Park-Miller minimal standard generator, a 31-bit LCG"},
+    {"ran1", "a 31-bit LCG with a small shuffle table"},
+    {"ranf", "the CRAY 48-bit LCG, whose low bits repeat quickly"},
   };
   for (size_t i = 0; i < sizeof defective / sizeof defective[0]; i++) {
-    size_t n = strlen(defective[i].prefix);
-    if (strncmp(name, defective[i].prefix, n) == 0 && strcmp(name, "knuthran2002") != 0)
+    const char *pattern = defective[i].pattern;
+    size_t n = strlen(pattern);
+    int match = pattern[n - 1] == '*' ? strncmp(name, pattern, n - 1) == 0
+                                      : strcmp(name, pattern) == 0;
+    if (match)
       return defective[i].why;
   }
   return NULL;

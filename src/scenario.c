@@ -49,6 +49,7 @@ typedef struct {
   issim_error *err;     /* the first error, if any */
   int error_line;
   int nomem;
+  int read_errno;       /* errno of a failed read, 0 if none */
 } reader;
 
 static int fail(reader *r, int line, const char *fmt, ...)
@@ -120,8 +121,11 @@ static void note_section_header(reader *r, const char *raw)
 static char *read_line(char *str, int num, void *stream)
 {
   reader *r = stream;
-  if (fgets(str, num, r->stream) == NULL)
+  if (fgets(str, num, r->stream) == NULL) {
+    if (ferror(r->stream))
+      r->read_errno = errno;
     return NULL;
+  }
   r->line++;
   size_t len = strlen(str);
   if (len > 0 && str[len - 1] != '\n' && !feof(r->stream)) {
@@ -131,8 +135,10 @@ static char *read_line(char *str, int num, void *stream)
     fail(r, r->line, "line longer than %d characters; continue a long value on indented lines",
          MAX_LINE_CHARS);
   }
-  r->line_is_indented = (str[0] == ' ' || str[0] == '\t');
   const char *p = str;
+  if (r->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+    p += 3; /* a UTF-8 byte-order mark, which inih skips */
+  r->line_is_indented = (*p == ' ' || *p == '\t');
   while (*p == ' ' || *p == '\t')
     p++;
   if (*p == '[')
@@ -180,6 +186,18 @@ static int looks_like_key(const char *value)
   return (*p == '=' && p[1] != '=') || *p == ':';
 }
 
+/* The length of a continuation value without its inline comment (" ; ..."),
+ * which inih strips from a key's line but not from a continuation line. */
+static size_t without_comment(const char *value)
+{
+  size_t n = 0;
+  while (value[n] != '\0' && !(value[n] == ';' && n > 0 && isspace((unsigned char)value[n - 1])))
+    n++;
+  while (n > 0 && isspace((unsigned char)value[n - 1]))
+    n--;
+  return n;
+}
+
 static int append_continuation(reader *r, entry *e, const char *value)
 {
   if (looks_like_key(value))
@@ -187,13 +205,14 @@ static int append_continuation(reader *r, entry *e, const char *value)
                 "this indented line would be read as the continuation of '%s' (line %d); "
                 "remove the indentation if it is a key of its own",
                 e->key, e->line);
-  size_t n = strlen(e->value) + strlen(value) + 2;
+  int len = (int)without_comment(value);
+  size_t n = strlen(e->value) + (size_t)len + 2;
   char *joined = malloc(n);
   if (joined == NULL) {
     r->nomem = 1;
     return 0;
   }
-  snprintf(joined, n, "%s %s", e->value, value);
+  snprintf(joined, n, "%s %.*s", e->value, len, value);
   free(e->value);
   e->value = joined;
   return 1;
@@ -203,10 +222,18 @@ static int on_entry(void *user, const char *section_name, const char *key,
                     const char *value)
 {
   reader *r = user;
-  if (r->n == 0 || strcmp(r->sections[r->n - 1].name, section_name) != 0)
+  (void)section_name; /* inih's copy is untrimmed and cut at 50 bytes: use ours */
+  if (r->n == 0)
     return fail(r, r->line, "key '%s' is outside any section; put it under [target], [event], [run], ...",
                 key);
   section *s = &r->sections[r->n - 1];
+  if (s->line == r->line) { /* an indented [section] line, joined by inih to the key above */
+    entry *above = r->n > 1 ? find_entry(&r->sections[r->n - 2], key) : NULL;
+    return fail(r, r->line,
+                "this indented line would be read as the continuation of '%s' (line %d); "
+                "remove the indentation if it is a section header",
+                key, above ? above->line : r->line - 1);
+  }
   entry *previous = find_entry(s, key);
   if (previous != NULL && r->line_is_indented && previous == &s->entries[s->n - 1])
     return append_continuation(r, previous, value);
@@ -239,9 +266,12 @@ static int read_ini(reader *r)
   int rc = ini_parse_stream(read_line, r, on_entry, r);
   if (r->nomem || rc == -2)
     return issim_error_set(r->err, ISSIM_ENOMEM, "%s: out of memory", r->path);
-  if (r->error_line != 0)
+  if (r->read_errno != 0)
+    return issim_error_set(r->err, ISSIM_EIO, "%s: cannot read the scenario file: %s", r->path,
+                           strerror(r->read_errno));
+  if (r->error_line != 0 && !(rc > 0 && rc < r->error_line))
     return ISSIM_EINVAL;
-  if (rc > 0) {
+  if (rc > 0) { /* a syntax error, before any error of ours */
     r->error_line = rc;
     return issim_error_set(r->err, ISSIM_EINVAL,
                            "%s:%d: cannot read this line; expected [section], key = value, "
@@ -258,20 +288,19 @@ static int read_ini(reader *r)
 typedef struct {
   reader *r;
   issim_scenario *s;
-  int target_line;
+  int threshold_line;
 } builder;
 
 int issim_parse_number(const char *text, const char *what, double *out, issim_error *err)
 {
   char *end;
-  errno = 0;
-  double v = strtod(text, &end);
-  while (isspace((unsigned char)*end))
+  double v = strtod(text, &end); /* overflow gives +-HUGE_VAL, caught below; underflow is fine */
+  while (end != text && isspace((unsigned char)*end)) /* no conversion leaves end == text */
     end++;
   if (end == text || *text == '\0' || *end != '\0')
     return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be a number (got '%s')",
                                what, text);
-  if (!isfinite(v) || errno == ERANGE)
+  if (!isfinite(v))
     return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be a finite number (got '%s')",
                                what, text);
   *out = v;
@@ -292,13 +321,15 @@ int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim
 
 int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_error *err)
 {
-  char *end;
+  char *end = NULL;
   errno = 0;
   const char *p = text;
   while (isspace((unsigned char)*p))
     p++;
   unsigned long long v = isdigit((unsigned char)*p) ? strtoull(p, &end, 10) : 0;
-  if (!isdigit((unsigned char)*p) || *trim(end) != '\0' || errno == ERANGE)
+  while (end != NULL && isspace((unsigned char)*end))
+    end++;
+  if (!isdigit((unsigned char)*p) || *end != '\0' || errno == ERANGE)
     return issim_error_set_key(err, ISSIM_EINVAL, what,
                                "%s must be a whole number from 0 to 18446744073709551615 (got '%s')",
                                what, text);
@@ -404,7 +435,7 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
   *out = issim_dist_alloc(family, n, names, values, &inner);
   if (*out == NULL) {
     entry *e = inner.key[0] ? find_entry(sec, inner.key) : NULL;
-    return fail(b->r, e ? e->line : dline, "%s", inner.message);
+    return fail(b->r, e ? e->line : sec->line, "%s", inner.message);
   }
   return 1;
 }
@@ -412,7 +443,6 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
 static int build_target(builder *b, section *sec)
 {
   int unused;
-  b->target_line = sec->line;
   return build_dist(b, sec, &b->s->target, 0, &unused);
 }
 
@@ -422,6 +452,7 @@ static int build_event(builder *b, section *sec)
   const char *t = get(sec, "threshold", &line);
   if (t == NULL)
     return fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
+  b->threshold_line = line;
   issim_error inner;
   if (issim_parse_number(t, "threshold", &b->s->threshold, &inner) != ISSIM_OK)
     return fail(b->r, line, "%s", inner.message);
@@ -534,7 +565,7 @@ static int check_coverage(builder *b)
   char region[128];
   describe_interval(lo, hi, region, sizeof region);
   if (!(lo < hi))
-    return fail(b->r, b->target_line,
+    return fail(b->r, b->threshold_line,
                 "the event x %s %.10g is impossible under the target (support [%.10g, %.10g]), "
                 "so P = 0 exactly; choose a threshold inside the support",
                 s->direction == ISSIM_ABOVE ? ">" : "<", s->threshold, s->target->lower,

@@ -34,6 +34,13 @@ START_TEST(test_lookup_unknown_and_refused)
     ck_assert_msg(strstr(err.message, "is refused") != NULL, "%s: %s", refused[i], err.message);
   }
   ck_assert_ptr_null(t);
+  /* each refused generator gets its own reason, and near names are not caught */
+  ck_assert_int_eq(issim_rng_lookup("randu", &t, &err), ISSIM_EINVAL);
+  ck_assert_str_eq(err.message, "generator 'randu' is refused: RANDU fails even simple tests of "
+                                "triples; use taus2 (the default), mt19937 or ranlxd1");
+  ck_assert_int_eq(issim_rng_lookup("knuthran2", &t, NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_rng_lookup("ranlux389", &t, NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_rng_lookup("ran2", &t, NULL), ISSIM_OK);
 }
 END_TEST
 

@@ -1,0 +1,879 @@
+/* check_scenario.c: unit tests for the scenario parser (src/scenario.c).
+ *
+ * Every error case checks the error code and the exact message, including
+ * the "test.ini:LINE: " prefix: the line must be the one of the offending key,
+ * or of the section header when a key is missing.
+ */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+
+#include "dist.h"
+#include "error.h"
+#include "scenario.h"
+
+/* ---- building blocks (line counts in the comments) ---- */
+
+#define TARGET "[target]\ndistribution = normal\nmean = 0\nsd = 1\n"   /* 4 lines */
+#define EVENT "[event]\nthreshold = 5\n"                               /* 2 lines */
+#define PROPOSAL "[proposal shifted]\ndistribution = normal\nmean = 5\n" /* 3 lines */
+#define TEP TARGET EVENT PROPOSAL                                       /* 9 lines */
+
+#define FAMILIES                                                               \
+  "normal, student-t, exponential, gamma, lognormal, laplace, logistic, "      \
+  "cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared"
+
+static const char *const EXAMPLE =
+    "[scenario]\n"                                     /* 1 */
+    "name = gaussian-5sigma\n"                         /* 2 */
+    "description = A standard normal exceeding 5\n"    /* 3 */
+    "\n"                                               /* 4 */
+    "[target]\n"                                       /* 5 */
+    "distribution = normal\n"                          /* 6 */
+    "mean = 0\n"                                       /* 7 */
+    "sd = 1\n"                                         /* 8 */
+    "\n"                                               /* 9 */
+    "[event]\n"                                        /* 10 */
+    "threshold = 5          ; the event is x > threshold\n" /* 11 */
+    "\n"                                               /* 12 */
+    "[proposal shifted]\n"                             /* 13 */
+    "distribution = normal\n"                          /* 14 */
+    "mean = 5\n"                                       /* 15 */
+    "sd = 1\n"                                         /* 16 */
+    "\n"                                               /* 17 */
+    "[proposal crude]\n"                               /* 18 */
+    "distribution = target  ; plain Monte Carlo\n"     /* 19 */
+    "\n"                                               /* 20 */
+    "[run]\n"                                          /* 21 */
+    "samples = 1000000\n"                              /* 22 */
+    "seed = 42\n"                                      /* 23 */
+    "rng = taus2\n";                                   /* 24 */
+
+static issim_scenario *parse_ok(const char *text)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(text, "test.ini", &err);
+  ck_assert_msg(s != NULL, "unexpected error: %s", err.message);
+  ck_assert_int_eq(err.code, ISSIM_OK);
+  return s;
+}
+
+static void expect_error(const char *text, int code, const char *message)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(text, "test.ini", &err);
+  if (s != NULL)
+    issim_scenario_free(s);
+  ck_assert_msg(s == NULL, "parsed, but expected: %s", message);
+  ck_assert_str_eq(err.message, message);
+  ck_assert_int_eq(err.code, code);
+}
+
+/* ======================================================================
+ * Valid scenarios
+ * ==================================================================== */
+
+START_TEST(test_example)
+{
+  issim_scenario *s = parse_ok(EXAMPLE);
+  ck_assert_str_eq(s->path, "test.ini");
+  ck_assert_str_eq(s->name, "gaussian-5sigma");
+  ck_assert_str_eq(s->description, "A standard normal exceeding 5");
+  ck_assert_ptr_nonnull(s->target);
+  ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
+  ck_assert_double_eq(s->target->param[0], 0);
+  ck_assert_double_eq(s->target->param[1], 1);
+  ck_assert_double_eq(s->threshold, 5);
+  ck_assert_int_eq(s->direction, ISSIM_ABOVE);
+
+  ck_assert_uint_eq(s->n_proposals, 2);
+  ck_assert_str_eq(s->proposals[0].name, "shifted");
+  ck_assert_int_eq(s->proposals[0].line, 13);
+  ck_assert_ptr_nonnull(s->proposals[0].dist);
+  ck_assert_int_eq(s->proposals[0].dist->kind, ISSIM_DIST_NORMAL);
+  ck_assert_double_eq(s->proposals[0].dist->param[0], 5);
+  ck_assert_double_eq(s->proposals[0].dist->param[1], 1);
+  ck_assert_str_eq(s->proposals[1].name, "crude");
+  ck_assert_int_eq(s->proposals[1].line, 18);
+  ck_assert_ptr_null(s->proposals[1].dist);
+
+  ck_assert_ptr_eq(issim_scenario_proposal(s, "crude"), &s->proposals[1]);
+  ck_assert_ptr_eq(issim_scenario_proposal(s, "shifted"), &s->proposals[0]);
+  ck_assert_ptr_null(issim_scenario_proposal(s, "nosuch"));
+
+  ck_assert_uint_eq(s->samples, 1000000);
+  ck_assert_uint_eq(s->seed, 42);
+  ck_assert_ptr_eq(s->rng, gsl_rng_taus2);
+  ck_assert_str_eq(s->rng->name, "taus2");
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(TEP, "some/dir/my-case.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  ck_assert_str_eq(s->path, "some/dir/my-case.ini");
+  ck_assert_str_eq(s->name, "my-case");
+  ck_assert_str_eq(s->description, "");
+  ck_assert_int_eq(s->direction, ISSIM_ABOVE);
+  ck_assert_uint_eq(s->n_proposals, 1);
+  ck_assert_uint_eq(s->samples, 1000000);
+  ck_assert_uint_eq(s->seed, 1);
+  ck_assert_ptr_eq(s->rng, gsl_rng_taus2);
+  ck_assert_str_eq(s->rng->name, "taus2");
+  /* parameters left out take the family's defaults */
+  ck_assert_double_eq(s->proposals[0].dist->param[1], 1);
+  issim_scenario_free(s);
+
+  s = parse_ok(TEP);
+  ck_assert_str_eq(s->name, "test");
+  issim_scenario_free(s);
+
+  /* only the last extension goes; a leading dot is not an extension */
+  s = issim_scenario_parse(TEP, "a.b.ini", &err);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_str_eq(s->name, "a.b");
+  issim_scenario_free(s);
+  s = issim_scenario_parse(TEP, "/x/.hidden", &err);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_str_eq(s->name, ".hidden");
+  issim_scenario_free(s);
+
+  /* an empty [scenario] or [run] changes nothing */
+  s = parse_ok("[scenario]\n[run]\n" TEP);
+  ck_assert_str_eq(s->name, "test");
+  ck_assert_uint_eq(s->samples, 1000000);
+  ck_assert_uint_eq(s->seed, 1);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_direction_below)
+{
+  issim_scenario *s = parse_ok(TARGET "[event]\nthreshold = -5\ndirection = <\n"
+                               "[proposal low]\ndistribution = normal\nmean = -5\n");
+  ck_assert_int_eq(s->direction, ISSIM_BELOW);
+  ck_assert_double_eq(s->threshold, -5);
+  issim_scenario_free(s);
+
+  s = parse_ok(TARGET "[event]\ndirection = >\nthreshold = 5\n" PROPOSAL);
+  ck_assert_int_eq(s->direction, ISSIM_ABOVE);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_comments_quotes_continuation)
+{
+  issim_scenario *s = parse_ok(
+      "# a full-line comment\n"
+      "; another one\n"
+      "\n"
+      "[run]\n"
+      "rng = mt19937 ; inline comment\n"
+      "samples = 1e6\n"
+      "seed=7\n"
+      "\n"
+      "[scenario]\n"
+      "description = \"Quoted, with = signs\"\n"
+      "name = \"quoted-name\"\n"
+      "\n"
+      "[proposal wide]\n"
+      "sd = 2\n"
+      "# a comment between keys\n"
+      "distribution = normal\n"
+      "mean = 4.5\n"
+      "[event]\n"
+      "   threshold   =   5   \n"
+      "[proposal crude]\n"
+      "distribution=target\n"
+      "[target]\n"
+      "sd = 1\n"
+      "distribution = normal\n");
+  ck_assert_str_eq(s->name, "quoted-name");
+  ck_assert_str_eq(s->description, "Quoted, with = signs");
+  ck_assert_str_eq(s->rng->name, "mt19937");
+  ck_assert_uint_eq(s->samples, 1000000);
+  ck_assert_uint_eq(s->seed, 7);
+  ck_assert_double_eq(s->threshold, 5);
+  ck_assert_uint_eq(s->n_proposals, 2);
+  ck_assert_str_eq(s->proposals[0].name, "wide");
+  ck_assert_int_eq(s->proposals[0].line, 13);
+  ck_assert_double_eq(s->proposals[0].dist->param[0], 4.5);
+  ck_assert_double_eq(s->proposals[0].dist->param[1], 2);
+  ck_assert_str_eq(s->proposals[1].name, "crude");
+  ck_assert_int_eq(s->proposals[1].line, 20);
+  ck_assert_double_eq(s->target->param[0], 0);
+  ck_assert_double_eq(s->target->param[1], 1);
+  issim_scenario_free(s);
+
+  /* a value continued on indented lines, joined with single spaces */
+  s = parse_ok("[scenario]\n"
+               "description = A long description\n"
+               "    that goes on   ; with a comment\n"
+               "\tand on\n"
+               "\n"
+               "  to the end\n"
+               TEP);
+  ck_assert_str_eq(s->description, "A long description that goes on and on to the end");
+  issim_scenario_free(s);
+
+  /* indentation is fine for a key right under its section header */
+  s = parse_ok("[target]\n  distribution = normal\n" EVENT PROPOSAL);
+  ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
+  issim_scenario_free(s);
+
+  /* Windows line endings */
+  s = parse_ok("[scenario]\r\nname = crlf\r\n[target]\r\ndistribution = normal\r\n"
+               "[event]\r\nthreshold = 5\r\n[proposal p]\r\ndistribution = target\r\n");
+  ck_assert_str_eq(s->name, "crlf");
+  ck_assert_double_eq(s->threshold, 5);
+  ck_assert_str_eq(s->proposals[0].name, "p");
+  issim_scenario_free(s);
+
+  /* A proposal name may use letters, digits, '_', '-' and '.' */
+  s = parse_ok(TARGET EVENT "[proposal Shift_5.0-b]\ndistribution = target\n");
+  ck_assert_str_eq(s->proposals[0].name, "Shift_5.0-b");
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_longest_line)
+{
+  /* "description = " is 14 characters; 14 + 184 = 198 is the limit */
+  char text[512];
+  snprintf(text, sizeof text, "[scenario]\ndescription = %0184d\n" TEP, 0);
+  issim_scenario *s = parse_ok(text);
+  ck_assert_uint_eq(strlen(s->description), 184);
+  issim_scenario_free(s);
+
+  /* the same line last in the file, without a newline */
+  snprintf(text, sizeof text, TEP "[scenario]\ndescription = %0184d", 0);
+  s = parse_ok(text);
+  ck_assert_uint_eq(strlen(s->description), 184);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_samples_forms)
+{
+  static const struct {
+    const char *value;
+    uint64_t samples;
+  } cases[] = {
+      {"1", 1},       {"1e6", 1000000}, {"1000000.0", 1000000}, {"2.5e3", 2500},
+      {"1e15", 1000000000000000ULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[256];
+    snprintf(text, sizeof text, TEP "[run]\nsamples = %s\n", cases[i].value);
+    issim_scenario *s = parse_ok(text);
+    ck_assert_uint_eq(s->samples, cases[i].samples);
+    issim_scenario_free(s);
+  }
+}
+END_TEST
+
+/* Every family of dist.h as a target, in the order of issim_dist_kind. */
+static const struct {
+  const char *family;
+  const char *params;
+  double threshold;
+  double expect[ISSIM_DIST_MAX_PARAMS];
+  size_t nparams;
+} families[] = {
+    {"normal", "mean = 1\nsd = 2\n", 1.5, {1, 2}, 2},
+    {"student-t", "df = 3\nlocation = 1\nscale = 2\n", 1.5, {3, 1, 2}, 3},
+    {"exponential", "rate = 2\nlocation = 1\n", 1.5, {2, 1}, 2},
+    {"gamma", "shape = 2\nrate = 4\n", 1.5, {2, 0.25}, 2},
+    {"lognormal", "meanlog = 0.5\nsdlog = 2\n", 1.5, {0.5, 2}, 2},
+    {"laplace", "location = 1\nscale = 2\n", 1.5, {1, 2}, 2},
+    {"logistic", "location = 1\nscale = 2\n", 1.5, {1, 2}, 2},
+    {"cauchy", "location = 1\nscale = 2\n", 1.5, {1, 2}, 2},
+    {"weibull", "shape = 2\nscale = 3\n", 1.5, {2, 3}, 2},
+    {"pareto", "shape = 3\nscale = 2\n", 3, {3, 2}, 2},
+    {"gumbel", "location = 1\nscale = 2\n", 1.5, {1, 2}, 2},
+    {"uniform", "lower = -1\nupper = 3\n", 1.5, {-1, 3}, 2},
+    {"beta", "alpha = 2\nbeta = 3\n", 0.5, {2, 3}, 2},
+    {"chi-squared", "df = 4\n", 1.5, {4}, 1},
+};
+#define N_FAMILIES (sizeof families / sizeof families[0])
+
+START_TEST(test_every_family_as_target)
+{
+  ck_assert_uint_eq(N_FAMILIES, issim_dist_family_count());
+  ck_assert_str_eq(families[_i].family, issim_dist_family_name((size_t)_i));
+  char text[512];
+  snprintf(text, sizeof text,
+           "[target]\ndistribution = %s\n%s[event]\nthreshold = %g\n"
+           "[proposal crude]\ndistribution = target\n",
+           families[_i].family, families[_i].params, families[_i].threshold);
+  issim_scenario *s = parse_ok(text);
+  ck_assert_int_eq(s->target->kind, _i);
+  ck_assert_str_eq(issim_dist_name(s->target), families[_i].family);
+  for (size_t k = 0; k < families[_i].nparams; k++)
+    ck_assert_double_eq_tol(s->target->param[k], families[_i].expect[k], 1e-15);
+  ck_assert_double_eq(s->threshold, families[_i].threshold);
+  double exact = issim_scenario_exact_log(s);
+  ck_assert_msg(isfinite(exact) && exact < 0, "exact log P for %s: %g", families[_i].family,
+                exact);
+  issim_scenario_free(s);
+}
+END_TEST
+
+static double exact_log(const char *text)
+{
+  issim_scenario *s = parse_ok(text);
+  double v = issim_scenario_exact_log(s);
+  issim_scenario_free(s);
+  return v;
+}
+
+START_TEST(test_exact_log)
+{
+  const double tol = 1e-10;
+  ck_assert_double_eq_tol(exact_log(TEP), log(gsl_cdf_gaussian_Q(5, 1)), tol);
+  ck_assert_double_eq_tol(exact_log(TEP), log(2.866515718791939e-07), tol);
+  ck_assert_double_eq_tol(
+      exact_log("[target]\ndistribution = student-t\ndf = 3\nlocation = 1\nscale = 2\n"
+                "[event]\nthreshold = 9\n[proposal c]\ndistribution = target\n"),
+      log(gsl_cdf_tdist_Q((9.0 - 1) / 2, 3)), tol);
+  ck_assert_double_eq_tol(
+      exact_log("[target]\ndistribution = exponential\nrate = 2\nlocation = 1\n"
+                "[event]\nthreshold = 4\n[proposal c]\ndistribution = target\n"),
+      log(gsl_cdf_exponential_Q(3, 0.5)), tol);
+  /* direction < uses the lower tail */
+  ck_assert_double_eq_tol(
+      exact_log(TARGET "[event]\nthreshold = -3\ndirection = <\n[proposal c]\ndistribution = target\n"),
+      log(gsl_cdf_ugaussian_P(-3)), tol);
+  ck_assert_double_eq_tol(
+      exact_log("[target]\ndistribution = exponential\nrate = 2\n"
+                "[event]\nthreshold = 0.01\ndirection = <\n[proposal c]\ndistribution = target\n"),
+      log(gsl_cdf_exponential_P(0.01, 0.5)), tol);
+  ck_assert_double_eq_tol(
+      exact_log("[target]\ndistribution = normal\nmean = 1\nsd = 2\n"
+                "[event]\nthreshold = 2\ndirection = <\n[proposal c]\ndistribution = target\n"),
+      log(gsl_cdf_gaussian_P(1, 2)), tol);
+}
+END_TEST
+
+START_TEST(test_read_file)
+{
+  char path[] = "/tmp/check_scenario_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(EXAMPLE, f);
+  fclose(f);
+
+  issim_error err;
+  issim_scenario *s = issim_scenario_read(path, &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  ck_assert_str_eq(s->path, path);
+  ck_assert_str_eq(s->name, "gaussian-5sigma");
+  ck_assert_uint_eq(s->n_proposals, 2);
+  ck_assert_uint_eq(s->seed, 42);
+  issim_scenario_free(s);
+
+  /* errors in a file carry its path */
+  f = fopen(path, "w");
+  fputs(TARGET EVENT, f);
+  fclose(f);
+  s = issim_scenario_read(path, &err);
+  ck_assert_ptr_null(s);
+  char expected[256];
+  snprintf(expected, sizeof expected,
+           "%s:1: no [proposal NAME] section; add at least one, e.g. [proposal shifted] "
+           "distribution = normal, mean = 5, sd = 1",
+           path);
+  ck_assert_str_eq(err.message, expected);
+  ck_assert_int_eq(err.code, ISSIM_EINVAL);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_read("/nonexistent/x.ini", &err);
+  ck_assert_ptr_null(s);
+  ck_assert_int_eq(err.code, ISSIM_EIO);
+  ck_assert_str_eq(err.message,
+                   "/nonexistent/x.ini: cannot open the scenario file: No such file or directory");
+  /* no error structure: still NULL, no crash */
+  ck_assert_ptr_null(issim_scenario_read("/nonexistent/x.ini", NULL));
+  ck_assert_ptr_null(issim_scenario_parse("garbage", "test.ini", NULL));
+}
+END_TEST
+
+START_TEST(test_read_directory)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_read("/", &err);
+  ck_assert_ptr_null(s);
+  ck_assert_int_eq(err.code, ISSIM_EIO);
+  ck_assert_str_eq(err.message, "/: cannot read the scenario file: Is a directory");
+}
+END_TEST
+
+/* ======================================================================
+ * Errors
+ * ==================================================================== */
+
+#define NEEDS_REGION(name, desc, support, region)                                        \
+  "proposal '" name "' = " desc " has support " support ", which does not cover the "    \
+  "event region " region " where the target has mass: its estimate would be silently "  \
+  "biased; use a proposal whose support contains " region
+
+#define SEED_RANGE(v) "seed must be a whole number from 0 to 18446744073709551615 (got '" v "')"
+#define SAMPLES_RANGE(v) "samples must be a whole number from 1 to 1e15 (got '" v "')"
+
+static const struct {
+  const char *what;
+  const char *text;
+  int code;
+  const char *message;
+} errors[] = {
+    /* ---- sections ---- */
+    {"unknown section", TEP "[runn]\nsamples = 5\n", ISSIM_EINVAL,
+     "test.ini:10: unknown section [runn] (known: [scenario], [target], [event], "
+     "[proposal NAME], [run])"},
+    {"unknown empty section", "[Target]\n" TEP, ISSIM_EINVAL,
+     "test.ini:1: unknown section [Target] (known: [scenario], [target], [event], "
+     "[proposal NAME], [run])"},
+    {"section twice", TEP "[event]\nthreshold = 6\n", ISSIM_EINVAL,
+     "test.ini:10: section [event] appears twice (first at line 5); merge the two"},
+    {"proposal twice", TEP "\n[proposal shifted]\ndistribution = target\n", ISSIM_EINVAL,
+     "test.ini:11: section [proposal shifted] appears twice (first at line 7); merge the two"},
+    {"no target", EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:1: no [target] section; add one, e.g. [target] distribution = normal, "
+     "mean = 0, sd = 1"},
+    {"no event", TARGET PROPOSAL, ISSIM_EINVAL,
+     "test.ini:1: no [event] section; add one, e.g. [event] threshold = 5"},
+    {"no proposal", TARGET EVENT, ISSIM_EINVAL,
+     "test.ini:1: no [proposal NAME] section; add at least one, e.g. [proposal shifted] "
+     "distribution = normal, mean = 5, sd = 1"},
+    {"empty file", "", ISSIM_EINVAL,
+     "test.ini:1: no [target] section; add one, e.g. [target] distribution = normal, "
+     "mean = 0, sd = 1"},
+    {"proposal without name", TARGET EVENT "[proposal]\ndistribution = target\n", ISSIM_EINVAL,
+     "test.ini:7: a proposal section needs a name: [proposal NAME]"},
+    {"proposal with blank name", TARGET EVENT "[proposal   ]\ndistribution = target\n",
+     ISSIM_EINVAL, "test.ini:7: a proposal section needs a name: [proposal NAME]"},
+    {"proposal name with a space", TARGET EVENT "[proposal my shift]\ndistribution = target\n",
+     ISSIM_EINVAL,
+     "test.ini:7: proposal name 'my shift' must be letters, digits, '_', '-' or '.' "
+     "(e.g. [proposal shifted])"},
+    {"proposal name with a slash", TARGET EVENT "[proposal a/b]\ndistribution = target\n",
+     ISSIM_EINVAL,
+     "test.ini:7: proposal name 'a/b' must be letters, digits, '_', '-' or '.' "
+     "(e.g. [proposal shifted])"},
+    {"proposal glued to its name", TARGET EVENT "[proposalx]\ndistribution = target\n",
+     ISSIM_EINVAL,
+     "test.ini:7: unknown section [proposalx] (known: [scenario], [target], [event], "
+     "[proposal NAME], [run])"},
+
+    /* ---- INI syntax ---- */
+    {"key outside any section", "threshold = 5\n" TEP, ISSIM_EINVAL,
+     "test.ini:1: key 'threshold' is outside any section; put it under [target], [event], "
+     "[run], ..."},
+    {"line without =", TARGET "garbage line\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:5: cannot read this line; expected [section], key = value, or a comment "
+     "starting with ; or #"},
+    {"section header without ]", TARGET "[event\nthreshold = 5\n" PROPOSAL, ISSIM_EINVAL,
+     "test.ini:5: cannot read this line; expected [section], key = value, or a comment "
+     "starting with ; or #"},
+    {"indented key under a key", "[target]\ndistribution = normal\n  mean = 0\n" EVENT PROPOSAL,
+     ISSIM_EINVAL,
+     "test.ini:3: this indented line would be read as the continuation of 'distribution' "
+     "(line 2); remove the indentation if it is a key of its own"},
+    {"indented key after a blank line", "[target]\ndistribution = normal\n\n\tsd: 2\n" EVENT PROPOSAL,
+     ISSIM_EINVAL,
+     "test.ini:4: this indented line would be read as the continuation of 'distribution' "
+     "(line 2); remove the indentation if it is a key of its own"},
+    {"key twice", "[target]\ndistribution = normal\nmean = 0\nmean = 1\n" EVENT PROPOSAL,
+     ISSIM_EINVAL, "test.ini:4: key 'mean' given twice in [target] (first at line 3); keep one"},
+    {"key twice in [run]", TEP "[run]\nseed = 1\nsamples = 10\nseed = 2\n", ISSIM_EINVAL,
+     "test.ini:13: key 'seed' given twice in [run] (first at line 11); keep one"},
+
+    /* ---- unknown keys ---- */
+    {"unknown key in [target]", "[target]\ndistribution = normal\nmu = 0\n" EVENT PROPOSAL,
+     ISSIM_EINVAL, "test.ini:3: unknown key 'mu' in [target] (known: distribution, mean, sd)"},
+    {"unknown key in a gamma proposal",
+     TARGET EVENT "[proposal g]\ndistribution = gamma\nshape = 2\nlocation = 5\n", ISSIM_EINVAL,
+     "test.ini:10: unknown key 'location' in [proposal g] (known: distribution, shape, scale, rate)"},
+    {"unknown key in [event]", TARGET "[event]\nthreshold = 5\nabove = yes\n" PROPOSAL,
+     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction)"},
+    {"unknown key in [run]", TEP "[run]\nsample = 10\n", ISSIM_EINVAL,
+     "test.ini:11: unknown key 'sample' in [run] (known: samples, seed, rng)"},
+    {"unknown key in [scenario]", "[scenario]\nname = x\ntitle = y\n" TEP, ISSIM_EINVAL,
+     "test.ini:3: unknown key 'title' in [scenario] (known: name, description)"},
+    {"parameter of distribution = target",
+     TARGET EVENT "[proposal crude]\ndistribution = target\nmean = 0\n", ISSIM_EINVAL,
+     "test.ini:9: unknown key 'mean' in [proposal crude] (known: distribution (no parameters "
+     "with distribution = target))"},
+
+    /* ---- distributions ---- */
+    {"unknown distribution", "[target]\ndistribution = norml\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:2: unknown distribution 'norml' (known: " FAMILIES ")"},
+    {"target as the target", "[target]\ndistribution = target\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:2: unknown distribution 'target' (known: " FAMILIES ")"},
+    {"missing distribution", "[target]\nmean = 0\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:1: [target] needs a 'distribution' key (e.g. distribution = normal)"},
+    {"missing distribution in a proposal", TARGET EVENT "[proposal p]\nmean = 5\n", ISSIM_EINVAL,
+     "test.ini:7: [proposal p] needs a 'distribution' key (e.g. distribution = normal, or "
+     "distribution = target for plain Monte Carlo)"},
+    {"missing required parameter", "[target]\ndistribution = student-t\nscale = 2\n" EVENT PROPOSAL,
+     ISSIM_EINVAL, "test.ini:1: missing required key 'df' for student-t"},
+    {"missing required parameter in a proposal",
+     TARGET EVENT "\n[proposal b]\ndistribution = beta\nalpha = 2\n", ISSIM_EINVAL,
+     "test.ini:8: missing required key 'beta' for beta"},
+    {"sd = -1", "[target]\ndistribution = normal\nsd = -1\nmean = 0\n" EVENT PROPOSAL,
+     ISSIM_EINVAL, "test.ini:3: sd must be > 0 (got -1)"},
+    {"sd = 0", "[target]\ndistribution = normal\nmean = 0\nsd = 0\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:4: sd must be > 0 (got 0)"},
+    {"df = 0", "[target]\ndistribution = student-t\ndf = 0\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: df must be > 0 (got 0)"},
+    {"sd = abc", "[target]\ndistribution = normal\nsd = abc\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: sd must be a number (got 'abc')"},
+    {"sd = 1x", TARGET EVENT "[proposal p]\ndistribution = normal\nsd = 1x\n", ISSIM_EINVAL,
+     "test.ini:9: sd must be a number (got '1x')"},
+    {"sd = nan", "[target]\ndistribution = normal\nsd = nan\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: sd must be a finite number (got 'nan')"},
+    {"sd = inf", "[target]\ndistribution = normal\nsd = inf\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: sd must be a finite number (got 'inf')"},
+    {"mean = 1e999", "[target]\ndistribution = normal\nmean = 1e999\n" EVENT PROPOSAL,
+     ISSIM_EINVAL, "test.ini:3: mean must be a finite number (got '1e999')"},
+    {"mean = (empty)", "[target]\ndistribution = normal\nmean =\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: mean must be a number (got '')"},
+    {"uniform lower >= upper", "[target]\ndistribution = uniform\nlower = 2\nupper = 2\n" EVENT PROPOSAL,
+     ISSIM_EINVAL, "test.ini:4: lower must be < upper (got lower=2, upper=2)"},
+    {"gamma scale and rate", "[target]\ndistribution = gamma\nshape = 2\nscale = 2\nrate = 3\n"
+     EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:5: give scale or rate for gamma, not both (got scale=2, rate=3)"},
+
+    /* ---- [event] ---- */
+    {"threshold = x", TARGET "[event]\nthreshold = x\n" PROPOSAL, ISSIM_EINVAL,
+     "test.ini:6: threshold must be a number (got 'x')"},
+    {"threshold = inf", TARGET "[event]\nthreshold = inf\n" PROPOSAL, ISSIM_EINVAL,
+     "test.ini:6: threshold must be a finite number (got 'inf')"},
+    {"threshold with a # comment", TARGET "[event]\nthreshold = 5 # above\n" PROPOSAL, ISSIM_EINVAL,
+     "test.ini:6: threshold must be a number (got '5 # above')"},
+    {"missing threshold", TARGET "[event]\ndirection = <\n" PROPOSAL, ISSIM_EINVAL,
+     "test.ini:5: [event] needs a 'threshold' key (the event is x > threshold)"},
+    {"direction = >=", TARGET "[event]\nthreshold = 5\ndirection = >=\n" PROPOSAL, ISSIM_EINVAL,
+     "test.ini:7: direction must be '>' (the event is x > threshold) or '<' (got '>=')"},
+    {"direction = above", TARGET "[event]\ndirection = above\nthreshold = 5\n" PROPOSAL,
+     ISSIM_EINVAL,
+     "test.ini:6: direction must be '>' (the event is x > threshold) or '<' (got 'above')"},
+
+    /* ---- [run] ---- */
+    {"samples = 1e99", TEP "[run]\nsamples = 1e99\n", ISSIM_EINVAL,
+     "test.ini:11: " SAMPLES_RANGE("1e99")},
+    {"samples = 0", TEP "[run]\nsamples = 0\n", ISSIM_EINVAL, "test.ini:11: " SAMPLES_RANGE("0")},
+    {"samples = 2.5", TEP "[run]\nsamples = 2.5\n", ISSIM_EINVAL,
+     "test.ini:11: " SAMPLES_RANGE("2.5")},
+    {"samples = -3", TEP "[run]\nseed = 3\nsamples = -3\n", ISSIM_EINVAL,
+     "test.ini:12: " SAMPLES_RANGE("-3")},
+    {"samples = many", TEP "[run]\nsamples = many\n", ISSIM_EINVAL,
+     "test.ini:11: samples must be a number (got 'many')"},
+    {"seed = -1", TEP "[run]\nseed = -1\n", ISSIM_EINVAL, "test.ini:11: " SEED_RANGE("-1")},
+    {"seed = 1.5", TEP "[run]\nseed = 1.5\n", ISSIM_EINVAL, "test.ini:11: " SEED_RANGE("1.5")},
+    {"seed too large", TEP "[run]\nseed = 99999999999999999999999\n", ISSIM_EINVAL,
+     "test.ini:11: " SEED_RANGE("99999999999999999999999")},
+    {"seed = (empty)", TEP "[run]\nseed =\n", ISSIM_EINVAL, "test.ini:11: " SEED_RANGE("")},
+    {"rng = nosuch", TEP "[run]\nsamples = 10\nrng = nosuch\n", ISSIM_EINVAL,
+     "test.ini:12: unknown generator 'nosuch'; use a GSL generator name such as taus2 "
+     "(the default), mt19937, ranlxd1 or ranlxd2"},
+    {"rng = rand48", TEP "[run]\nrng = rand48\n", ISSIM_EINVAL,
+     "test.ini:11: generator 'rand48' is refused: its low bits repeat with a short period, "
+     "and GSL's ziggurat normal sampler takes its sign from them; use taus2 (the default), "
+     "mt19937 or ranlxd1"},
+
+    /* ---- coverage and impossible events ---- */
+    {"uniform proposal short of the event",
+     TARGET EVENT "[proposal flat]\ndistribution = uniform\nlower = 0\nupper = 4\n", ISSIM_ECOVER,
+     "test.ini:7: " NEEDS_REGION("flat", "uniform(lower=0, upper=4)", "[0, 4]", "(5, inf)")},
+    {"exponential proposal starting past the threshold",
+     TARGET EVENT "[proposal crude]\ndistribution = target\n"
+     "[proposal exp]\ndistribution = exponential\nrate = 1\nlocation = 6\n", ISSIM_ECOVER,
+     "test.ini:9: " NEEDS_REGION("exp", "exponential(rate=1, location=6)", "[6, inf]", "(5, inf)")},
+    {"proposal bounded below for a lower-tail event",
+     TARGET "[event]\nthreshold = -5\ndirection = <\n"
+     "[proposal e]\ndistribution = exponential\n", ISSIM_ECOVER,
+     "test.ini:8: " NEEDS_REGION("e", "exponential(rate=1, location=0)", "[0, inf]", "(-inf, -5)")},
+    {"beta proposal for a beta target's upper tail",
+     "[target]\ndistribution = beta\nalpha = 2\nbeta = 3\n[event]\nthreshold = 0.9\n"
+     "[proposal u]\ndistribution = uniform\nlower = 0.95\nupper = 1\n", ISSIM_ECOVER,
+     "test.ini:7: " NEEDS_REGION("u", "uniform(lower=0.95, upper=1)", "[0.95, 1]", "(0.9, 1)")},
+    {"event impossible under the target",
+     "[target]\ndistribution = beta\nalpha = 2\nbeta = 3\n[event]\nthreshold = 2\n" PROPOSAL,
+     ISSIM_EINVAL,
+     "test.ini:6: the event x > 2 is impossible under the target (support [0, 1]), so P = 0 "
+     "exactly; choose a threshold inside the support"},
+    {"lower-tail event impossible under the target",
+     "[target]\ndistribution = exponential\nlocation = 1\n[event]\ndirection = <\nthreshold = 1\n"
+     PROPOSAL,
+     ISSIM_EINVAL,
+     "test.ini:6: the event x < 1 is impossible under the target (support [1, inf]), so P = 0 "
+     "exactly; choose a threshold inside the support"},
+};
+#define N_ERRORS (sizeof errors / sizeof errors[0])
+
+START_TEST(test_error)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(errors[_i].text, "test.ini", &err);
+  if (s != NULL)
+    issim_scenario_free(s);
+  ck_assert_msg(s == NULL, "%s: parsed without error", errors[_i].what);
+  ck_assert_msg(strcmp(err.message, errors[_i].message) == 0,
+                "%s:\n  got      \"%s\"\n  expected \"%s\"", errors[_i].what, err.message,
+                errors[_i].message);
+  ck_assert_msg(err.code == errors[_i].code, "%s: code %d, expected %d", errors[_i].what,
+                err.code, errors[_i].code);
+}
+END_TEST
+
+START_TEST(test_line_too_long)
+{
+  char text[512];
+  snprintf(text, sizeof text, "[scenario]\ndescription = %0185d\n" TEP, 0);
+  expect_error(text, ISSIM_EINVAL,
+               "test.ini:2: line longer than 198 characters; continue a long value on "
+               "indented lines");
+  /* much longer, in the middle of the file, and without a final newline */
+  snprintf(text, sizeof text, TEP "[scenario]\ndescription = %0300d", 0);
+  expect_error(text, ISSIM_EINVAL,
+               "test.ini:11: line longer than 198 characters; continue a long value on "
+               "indented lines");
+  /* the line count stays right after a long comment line */
+  snprintf(text, sizeof text, "; %0250d\n" TEP, 0);
+  expect_error(text, ISSIM_EINVAL,
+               "test.ini:1: line longer than 198 characters; continue a long value on "
+               "indented lines");
+}
+END_TEST
+
+START_TEST(test_first_error_wins)
+{
+  /* the earlier of two errors is reported, whichever pass finds it */
+  expect_error(TARGET "garbage\n" EVENT PROPOSAL "[run]\nseed = 1\nseed = 2\n", ISSIM_EINVAL,
+               "test.ini:5: cannot read this line; expected [section], key = value, or a "
+               "comment starting with ; or #");
+  expect_error("[target]\ndistribution = normal\n[event\ndistribution = normal\nthreshold = 5\n"
+               PROPOSAL,
+               ISSIM_EINVAL,
+               "test.ini:3: cannot read this line; expected [section], key = value, or a "
+               "comment starting with ; or #");
+  expect_error(TEP "[run]\nsamples = 0\nrng = nosuch\n", ISSIM_EINVAL,
+               "test.ini:11: " SAMPLES_RANGE("0"));
+}
+END_TEST
+
+START_TEST(test_section_header_forms)
+{
+  /* blanks inside the brackets and a comment after them */
+  issim_scenario *s = parse_ok("[ target ]\ndistribution = normal\n"
+                               "[event]   ; the event\nthreshold = 5\n"
+                               "[ proposal   wide ]\ndistribution = normal\nsd = 3\n");
+  ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
+  ck_assert_double_eq(s->threshold, 5);
+  ck_assert_str_eq(s->proposals[0].name, "wide");
+  ck_assert_int_eq(s->proposals[0].line, 5);
+  ck_assert_double_eq(s->proposals[0].dist->param[1], 3);
+  issim_scenario_free(s);
+
+  /* a UTF-8 byte-order mark before the first section header */
+  s = parse_ok("\xEF\xBB\xBF[scenario]\nname = bom\n" TEP);
+  ck_assert_str_eq(s->name, "bom");
+  issim_scenario_free(s);
+
+  /* an indented section header after a key is joined to that key by inih */
+  expect_error("[target]\ndistribution = normal\n  [event]\nthreshold = 5\n" PROPOSAL,
+               ISSIM_EINVAL,
+               "test.ini:3: this indented line would be read as the continuation of "
+               "'distribution' (line 2); remove the indentation if it is a section header");
+}
+END_TEST
+
+/* ======================================================================
+ * Value parsers
+ * ==================================================================== */
+
+START_TEST(test_parse_samples)
+{
+  issim_error err;
+  uint64_t n = 0;
+  ck_assert_int_eq(issim_parse_samples("1", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_int_eq(issim_parse_samples("1e6", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 1000000);
+  ck_assert_int_eq(issim_parse_samples(" 250 ", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 250);
+  ck_assert_int_eq(issim_parse_samples("1e15", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 1000000000000000ULL);
+  ck_assert_int_eq(issim_parse_samples("999999999999999", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 999999999999999ULL);
+
+  static const struct {
+    const char *text, *message;
+  } bad[] = {
+      {"0", "-n must be a whole number from 1 to 1e15 (got '0')"},
+      {"-3", "-n must be a whole number from 1 to 1e15 (got '-3')"},
+      {"2.5", "-n must be a whole number from 1 to 1e15 (got '2.5')"},
+      {"0.5", "-n must be a whole number from 1 to 1e15 (got '0.5')"},
+      {"1000000000000001", "-n must be a whole number from 1 to 1e15 (got '1000000000000001')"},
+      {"1e99", "-n must be a whole number from 1 to 1e15 (got '1e99')"},
+      {"1e999", "-n must be a finite number (got '1e999')"},
+      {"nan", "-n must be a finite number (got 'nan')"},
+      {"many", "-n must be a number (got 'many')"},
+      {"10k", "-n must be a number (got '10k')"},
+      {"", "-n must be a number (got '')"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    n = 77;
+    ck_assert_int_eq(issim_parse_samples(bad[i].text, "-n", &n, &err), ISSIM_EINVAL);
+    ck_assert_int_eq(err.code, ISSIM_EINVAL);
+    ck_assert_str_eq(err.message, bad[i].message);
+    ck_assert_str_eq(err.key, "-n");
+    ck_assert_uint_eq(n, 77); /* untouched on error */
+  }
+  /* err may be NULL */
+  ck_assert_int_eq(issim_parse_samples("0", "samples", &n, NULL), ISSIM_EINVAL);
+}
+END_TEST
+
+START_TEST(test_parse_seed)
+{
+  issim_error err;
+  uint64_t seed = 5;
+  ck_assert_int_eq(issim_parse_seed("0", "seed", &seed, &err), ISSIM_OK);
+  ck_assert_uint_eq(seed, 0);
+  ck_assert_int_eq(issim_parse_seed("42", "seed", &seed, &err), ISSIM_OK);
+  ck_assert_uint_eq(seed, 42);
+  ck_assert_int_eq(issim_parse_seed(" 7 ", "seed", &seed, &err), ISSIM_OK);
+  ck_assert_uint_eq(seed, 7);
+  ck_assert_int_eq(issim_parse_seed("18446744073709551615", "seed", &seed, &err), ISSIM_OK);
+  ck_assert_uint_eq(seed, UINT64_MAX);
+  ck_assert_int_eq(issim_parse_seed("18446744073709551614", "seed", &seed, &err), ISSIM_OK);
+  ck_assert_uint_eq(seed, UINT64_MAX - 1);
+  ck_assert_int_eq(issim_parse_seed("007", "seed", &seed, &err), ISSIM_OK);
+  ck_assert_uint_eq(seed, 7);
+
+  static const char *const bad[] = {
+      "18446744073709551616", "99999999999999999999999", "-1", "+1", "1.5", "1e3",
+      "0x10", "abc", "", " ", "5 x ", "12abc",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char expected[256];
+    snprintf(expected, sizeof expected,
+             "--seed must be a whole number from 0 to 18446744073709551615 (got '%s')", bad[i]);
+    seed = 77;
+    ck_assert_int_eq(issim_parse_seed(bad[i], "--seed", &seed, &err), ISSIM_EINVAL);
+    ck_assert_int_eq(err.code, ISSIM_EINVAL);
+    ck_assert_str_eq(err.message, expected);
+    ck_assert_str_eq(err.key, "--seed");
+    ck_assert_uint_eq(seed, 77);
+  }
+  ck_assert_int_eq(issim_parse_seed("-1", "seed", &seed, NULL), ISSIM_EINVAL);
+}
+END_TEST
+
+START_TEST(test_parse_number)
+{
+  issim_error err;
+  double v = 0;
+  static const struct {
+    const char *text;
+    double value;
+  } good[] = {
+      {"1.5", 1.5}, {"-2e-3", -2e-3}, {" 3 ", 3}, {"0", 0}, {"-0", 0}, {"+4", 4},
+      {"1e308", 1e308}, {"1e-300", 1e-300}, {"1e-320", 1e-320}, {"0x10", 16},
+  };
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    issim_error_clear(&err);
+    int rc = issim_parse_number(good[i].text, "x", &v, &err);
+    ck_assert_msg(rc == ISSIM_OK, "'%s': %s", good[i].text, err.message);
+    ck_assert_double_eq(v, good[i].value);
+  }
+
+  static const struct {
+    const char *text, *message;
+  } bad[] = {
+      {"abc", "threshold must be a number (got 'abc')"},
+      {"", "threshold must be a number (got '')"},
+      {"  ", "threshold must be a number (got '  ')"},
+      {"1.5x", "threshold must be a number (got '1.5x')"},
+      {"1,5", "threshold must be a number (got '1,5')"},
+      {"1 2", "threshold must be a number (got '1 2')"},
+      {"nan", "threshold must be a finite number (got 'nan')"},
+      {"inf", "threshold must be a finite number (got 'inf')"},
+      {"-infinity", "threshold must be a finite number (got '-infinity')"},
+      {"1e400", "threshold must be a finite number (got '1e400')"},
+      {"-1e400", "threshold must be a finite number (got '-1e400')"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    v = 77;
+    ck_assert_int_eq(issim_parse_number(bad[i].text, "threshold", &v, &err), ISSIM_EINVAL);
+    ck_assert_int_eq(err.code, ISSIM_EINVAL);
+    ck_assert_str_eq(err.message, bad[i].message);
+    ck_assert_str_eq(err.key, "threshold");
+    ck_assert_double_eq(v, 77);
+  }
+  ck_assert_int_eq(issim_parse_number("x", "x", &v, NULL), ISSIM_EINVAL);
+}
+END_TEST
+
+static Suite *scenario_suite(void)
+{
+  Suite *s = suite_create("scenario");
+
+  TCase *tc = tcase_create("valid");
+  tcase_add_test(tc, test_example);
+  tcase_add_test(tc, test_defaults);
+  tcase_add_test(tc, test_direction_below);
+  tcase_add_test(tc, test_comments_quotes_continuation);
+  tcase_add_test(tc, test_longest_line);
+  tcase_add_test(tc, test_samples_forms);
+  tcase_add_test(tc, test_section_header_forms);
+  tcase_add_loop_test(tc, test_every_family_as_target, 0, (int)N_FAMILIES);
+  tcase_add_test(tc, test_exact_log);
+  tcase_add_test(tc, test_read_file);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, test_missing_file);
+  tcase_add_test(tc, test_read_directory);
+  tcase_add_loop_test(tc, test_error, 0, (int)N_ERRORS);
+  tcase_add_test(tc, test_line_too_long);
+  tcase_add_test(tc, test_first_error_wins);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("values");
+  tcase_add_test(tc, test_parse_samples);
+  tcase_add_test(tc, test_parse_seed);
+  tcase_add_test(tc, test_parse_number);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(scenario_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
