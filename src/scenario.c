@@ -298,8 +298,9 @@ int issim_parse_number(const char *text, const char *what, double *out, issim_er
   while (end != text && isspace((unsigned char)*end)) /* no conversion leaves end == text */
     end++;
   if (end == text || *text == '\0' || *end != '\0')
-    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be a number (got '%s')",
-                               what, text);
+    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be a number (got '%s')%s",
+                               what, text,
+                               strchr(text, '#') ? "; an inline comment starts with ' ;', not '#'" : "");
   if (!isfinite(v))
     return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be a finite number (got '%s')",
                                what, text);
@@ -404,7 +405,13 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
                 sec->name, allow_target ? ", or distribution = target for plain Monte Carlo" : "");
   if (allow_target && strcmp(family, "target") == 0) {
     *is_target = 1;
-    return unknown_keys(b, sec, "distribution (no parameters with distribution = target)");
+    for (size_t i = 0; i < sec->n; i++)
+      if (!sec->entries[i].used)
+        return fail(b->r, sec->entries[i].line,
+                    "key '%s' in [%s]: distribution = target takes no parameters (the proposal "
+                    "is the target itself); remove it, or name a family to give parameters",
+                    sec->entries[i].key, sec->name);
+    return 1;
   }
   const char *const *keys = issim_dist_family_keys(family);
   if (keys == NULL) {

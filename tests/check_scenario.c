@@ -521,8 +521,8 @@ static const struct {
      "test.ini:3: unknown key 'title' in [scenario] (known: name, description)"},
     {"parameter of distribution = target",
      TARGET EVENT "[proposal crude]\ndistribution = target\nmean = 0\n", ISSIM_EINVAL,
-     "test.ini:9: unknown key 'mean' in [proposal crude] (known: distribution (no parameters "
-     "with distribution = target))"},
+     "test.ini:9: key 'mean' in [proposal crude]: distribution = target takes no parameters "
+     "(the proposal is the target itself); remove it, or name a family to give parameters"},
 
     /* ---- distributions ---- */
     {"unknown distribution", "[target]\ndistribution = norml\n" EVENT PROPOSAL, ISSIM_EINVAL,
@@ -569,7 +569,7 @@ static const struct {
     {"threshold = inf", TARGET "[event]\nthreshold = inf\n" PROPOSAL, ISSIM_EINVAL,
      "test.ini:6: threshold must be a finite number (got 'inf')"},
     {"threshold with a # comment", TARGET "[event]\nthreshold = 5 # above\n" PROPOSAL, ISSIM_EINVAL,
-     "test.ini:6: threshold must be a number (got '5 # above')"},
+     "test.ini:6: threshold must be a number (got '5 # above'); an inline comment starts with ' ;', not '#'"},
     {"missing threshold", TARGET "[event]\ndirection = <\n" PROPOSAL, ISSIM_EINVAL,
      "test.ini:5: [event] needs a 'threshold' key (the event is x > threshold)"},
     {"direction = >=", TARGET "[event]\nthreshold = 5\ndirection = >=\n" PROPOSAL, ISSIM_EINVAL,
@@ -818,6 +818,8 @@ START_TEST(test_parse_number)
       {"1.5x", "threshold must be a number (got '1.5x')"},
       {"1,5", "threshold must be a number (got '1,5')"},
       {"1 2", "threshold must be a number (got '1 2')"},
+      {"5 # above", "threshold must be a number (got '5 # above'); an inline comment starts "
+                    "with ' ;', not '#'"},
       {"nan", "threshold must be a finite number (got 'nan')"},
       {"inf", "threshold must be a finite number (got 'inf')"},
       {"-infinity", "threshold must be a finite number (got '-infinity')"},
