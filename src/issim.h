@@ -6,6 +6,7 @@
  *   estimator.h  streaming, mergeable estimators and diagnostics
  *   scenario.h   scenario files
  *   engine.h     the sampling engine
+ *   tail.h       tails of densities: is the weights' variance finite?
  *   report.h     text and JSON reports
  */
 #ifndef ISSIM_H
@@ -17,6 +18,7 @@
 #include "estimator.h"
 #include "scenario.h"
 #include "engine.h"
+#include "tail.h"
 #include "report.h"
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -314,7 +315,7 @@ int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim
   int rc = issim_parse_number(text, what, &v, err);
   if (rc == ISSIM_OK && (v < 1 || v > ISSIM_MAX_SAMPLES || v != floor(v)))
     rc = issim_error_set_key(err, ISSIM_EINVAL, what,
-                             "%s must be a whole number from 1 to 1e15 (got '%s')", what, text);
+                             "%s must be a whole number from 1 to 2^48 = 281474976710656 (got '%s')", what, text);
   if (rc == ISSIM_OK)
     *out = (uint64_t)v;
   return rc;
@@ -354,12 +355,37 @@ static const char *get(section *sec, const char *key, int *line)
   return e->value;
 }
 
+/* The known key (in a ", "-separated list) that `key` matches but for case. */
+static int case_twin(const char *key, const char *known, char *twin, size_t size)
+{
+  size_t n = strlen(key);
+  for (const char *k = known; *k;) {
+    size_t len = strcspn(k, ", ");
+    if (len == n && strncasecmp(k, key, n) == 0 && len < size) {
+      memcpy(twin, k, len);
+      twin[len] = '\0';
+      return 1;
+    }
+    k += len;
+    k += strspn(k, ", ");
+  }
+  return 0;
+}
+
+static int unknown_key(builder *b, section *sec, const entry *e, const char *known)
+{
+  char twin[64];
+  if (case_twin(e->key, known, twin, sizeof twin))
+    return fail(b->r, e->line, "unknown key '%s' in [%s]; keys are case-sensitive: did you mean '%s'?",
+                e->key, sec->name, twin);
+  return fail(b->r, e->line, "unknown key '%s' in [%s] (known: %s)", e->key, sec->name, known);
+}
+
 static int unknown_keys(builder *b, section *sec, const char *known)
 {
   for (size_t i = 0; i < sec->n; i++)
     if (!sec->entries[i].used)
-      return fail(b->r, sec->entries[i].line, "unknown key '%s' in [%s] (known: %s)",
-                  sec->entries[i].key, sec->name, known);
+      return unknown_key(b, sec, &sec->entries[i], known);
   return 1;
 }
 
@@ -400,6 +426,9 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
 {
   int dline;
   const char *family = get(sec, "distribution", &dline);
+  for (size_t i = 0; family == NULL && i < sec->n; i++)
+    if (strcasecmp(sec->entries[i].key, "distribution") == 0)
+      return unknown_key(b, sec, &sec->entries[i], "distribution");
   if (family == NULL)
     return fail(b->r, sec->line, "[%s] needs a 'distribution' key (e.g. distribution = normal%s)",
                 sec->name, allow_target ? ", or distribution = target for plain Monte Carlo" : "");
@@ -492,6 +521,11 @@ static int build_proposal(builder *b, section *sec, const char *name)
                 "proposal name '%s' must be letters, digits, '_', '-' or '.' (e.g. [proposal shifted])",
                 name);
   issim_scenario *s = b->s;
+  for (size_t i = 0; i < s->n_proposals; i++)
+    if (strcmp(s->proposals[i].name, name) == 0)
+      return fail(b->r, sec->line, "proposal '%s' is defined twice (first at line %d); give each "
+                                   "proposal its own name",
+                  name, s->proposals[i].line);
   issim_proposal *p = realloc(s->proposals, (s->n_proposals + 1) * sizeof *p);
   if (p == NULL) {
     b->r->nomem = 1;
@@ -553,7 +587,7 @@ static void describe_interval(double lo, double hi, char *buf, size_t size)
 }
 
 /* The event's region where the target has mass: (lo, hi). Empty when lo >= hi. */
-static void event_region(const issim_scenario *s, double *lo, double *hi)
+void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi)
 {
   if (s->direction == ISSIM_ABOVE) {
     *lo = fmax(s->threshold, s->target->lower);
@@ -568,7 +602,7 @@ static int check_coverage(builder *b)
 {
   issim_scenario *s = b->s;
   double lo, hi;
-  event_region(s, &lo, &hi);
+  issim_scenario_event_region(s, &lo, &hi);
   char region[128];
   describe_interval(lo, hi, region, sizeof region);
   if (!(lo < hi))

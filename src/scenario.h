@@ -39,7 +39,9 @@ typedef struct {
   const gsl_rng_type *rng; /* [run] rng, default taus2 */
 } issim_scenario;
 
-#define ISSIM_MAX_SAMPLES 1e15
+/* 2^48: blocks of 2^16 draws get distinct 32-bit generator seeds up to 2^32
+ * blocks (rng.h), so a proposal's draws never repeat within a run. */
+#define ISSIM_MAX_SAMPLES 281474976710656.0
 
 /* Reads and validates a scenario file. */
 issim_scenario *issim_scenario_read(const char *path, issim_error *err);
@@ -53,6 +55,9 @@ void issim_scenario_free(issim_scenario *s);
 /* The proposal of that name, or NULL. */
 const issim_proposal *issim_scenario_proposal(const issim_scenario *s,
                                               const char *name);
+
+/* The event's region where the target has mass: (lo, hi); empty if lo >= hi. */
+void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi);
 
 /* The exact log P(event) under the target, or NAN when issim knows no formula. */
 double issim_scenario_exact_log(const issim_scenario *s);

@@ -272,7 +272,7 @@ START_TEST(test_samples_forms)
     uint64_t samples;
   } cases[] = {
       {"1", 1},       {"1e6", 1000000}, {"1000000.0", 1000000}, {"2.5e3", 2500},
-      {"1e15", 1000000000000000ULL},
+      {"2.8e14", 280000000000000ULL}, {"281474976710656", 281474976710656ULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char text[256];
@@ -437,7 +437,7 @@ END_TEST
   "biased; use a proposal whose support contains " region
 
 #define SEED_RANGE(v) "seed must be a whole number from 0 to 18446744073709551615 (got '" v "')"
-#define SAMPLES_RANGE(v) "samples must be a whole number from 1 to 1e15 (got '" v "')"
+#define SAMPLES_RANGE(v) "samples must be a whole number from 1 to 2^48 = 281474976710656 (got '" v "')"
 
 static const struct {
   const char *what;
@@ -456,6 +456,16 @@ static const struct {
      "test.ini:10: section [event] appears twice (first at line 5); merge the two"},
     {"proposal twice", TEP "\n[proposal shifted]\ndistribution = target\n", ISSIM_EINVAL,
      "test.ini:11: section [proposal shifted] appears twice (first at line 7); merge the two"},
+    {"proposal name twice, spaced differently",
+     TEP "\n[proposal  shifted]\ndistribution = target\n", ISSIM_EINVAL,
+     "test.ini:11: proposal 'shifted' is defined twice (first at line 7); give each proposal "
+     "its own name"},
+    {"key in the wrong case", "[target]\nDistribution = normal\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:2: unknown key 'Distribution' in [target]; keys are case-sensitive: did you mean "
+     "'distribution'?"},
+    {"parameter in the wrong case", "[target]\ndistribution = normal\nSD = 2\n" EVENT PROPOSAL,
+     ISSIM_EINVAL,
+     "test.ini:3: unknown key 'SD' in [target]; keys are case-sensitive: did you mean 'sd'?"},
     {"no target", EVENT PROPOSAL, ISSIM_EINVAL,
      "test.ini:1: no [target] section; add one, e.g. [target] distribution = normal, "
      "mean = 0, sd = 1"},
@@ -722,20 +732,22 @@ START_TEST(test_parse_samples)
   ck_assert_uint_eq(n, 1000000);
   ck_assert_int_eq(issim_parse_samples(" 250 ", "samples", &n, &err), ISSIM_OK);
   ck_assert_uint_eq(n, 250);
-  ck_assert_int_eq(issim_parse_samples("1e15", "samples", &n, &err), ISSIM_OK);
-  ck_assert_uint_eq(n, 1000000000000000ULL);
-  ck_assert_int_eq(issim_parse_samples("999999999999999", "samples", &n, &err), ISSIM_OK);
-  ck_assert_uint_eq(n, 999999999999999ULL);
+  ck_assert_int_eq(issim_parse_samples("281474976710656", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 281474976710656ULL); /* 2^48, the most */
+  ck_assert_int_eq(issim_parse_samples("2.8e14", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 280000000000000ULL);
 
   static const struct {
     const char *text, *message;
   } bad[] = {
-      {"0", "-n must be a whole number from 1 to 1e15 (got '0')"},
-      {"-3", "-n must be a whole number from 1 to 1e15 (got '-3')"},
-      {"2.5", "-n must be a whole number from 1 to 1e15 (got '2.5')"},
-      {"0.5", "-n must be a whole number from 1 to 1e15 (got '0.5')"},
-      {"1000000000000001", "-n must be a whole number from 1 to 1e15 (got '1000000000000001')"},
-      {"1e99", "-n must be a whole number from 1 to 1e15 (got '1e99')"},
+      {"0", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '0')"},
+      {"-3", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '-3')"},
+      {"2.5", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '2.5')"},
+      {"0.5", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '0.5')"},
+      {"281474976710657", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '281474976710657')"},
+      {"1e15", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1e15')"},
+      {"1000000000000001", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1000000000000001')"},
+      {"1e99", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1e99')"},
       {"1e999", "-n must be a finite number (got '1e999')"},
       {"nan", "-n must be a finite number (got 'nan')"},
       {"many", "-n must be a number (got 'many')"},
