@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #ifdef _OPENMP
@@ -16,6 +17,7 @@ typedef struct {
   gsl_rng *rng;
   double *x, *log_p, *log_q;
   unsigned char *hit;
+  issim_topk *tail; /* this thread's largest log(w h); NULL when not wanted */
 } workspace;
 
 static void workspace_free(workspace *w)
@@ -26,12 +28,15 @@ static void workspace_free(workspace *w)
   free(w->log_p);
   free(w->log_q);
   free(w->hit);
+  issim_topk_free(w->tail);
   *w = (workspace){0};
 }
 
-static int workspace_init(workspace *w, const gsl_rng_type *type)
+static int workspace_init(workspace *w, const gsl_rng_type *type, size_t tail_capacity)
 {
   *w = (workspace){0};
+  if (tail_capacity > 0 && (w->tail = issim_topk_alloc(tail_capacity)) == NULL)
+    return 0;
   w->rng = gsl_rng_alloc(type);
   w->x = malloc(BATCH * sizeof *w->x);
   w->log_p = malloc(BATCH * sizeof *w->log_p);
@@ -71,6 +76,12 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     }
     mark_hits(pb, n, w->x, w->hit);
     issim_accum_add(acc, n, w->log_p, log_q, w->hit);
+    if (w->tail) {
+      /* x is spent: reuse it for log(w h) */
+      for (size_t i = 0; i < n; i++)
+        w->x[i] = w->hit[i] ? w->log_p[i] - log_q[i] : -INFINITY;
+      issim_topk_add(w->tail, n, w->x);
+    }
   }
 }
 
@@ -112,14 +123,15 @@ static void engine_free(engine *e)
   free(e->blocks);
 }
 
-static int engine_init(engine *e, const issim_run_config *cfg, issim_error *err)
+static int engine_init(engine *e, const issim_run_config *cfg, int want_tail, issim_error *err)
 {
+  size_t tail_capacity = want_tail ? issim_khat_capacity(cfg->samples) : 0;
   e->threads = thread_count(cfg->threads);
   e->ws = calloc((size_t)e->threads, sizeof *e->ws);
   e->blocks = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->blocks);
   int ok = e->ws != NULL && e->blocks != NULL;
   for (int t = 0; ok && t < e->threads; t++)
-    ok = workspace_init(&e->ws[t], cfg->rng);
+    ok = workspace_init(&e->ws[t], cfg->rng, tail_capacity);
   if (ok)
     return ISSIM_OK;
   engine_free(e);
@@ -152,26 +164,37 @@ static void run_chunk(engine *e, const issim_problem *pb, const issim_run_config
     issim_accum_merge(out, &e->blocks[j]);
 }
 
+/* The threads' tail buffers into *tail: a union of sets, in any order. */
+static void collect_tail(engine *e, issim_topk *tail)
+{
+  if (tail == NULL)
+    return;
+  issim_topk_reset(tail);
+  for (int t = 0; t < e->threads; t++)
+    issim_topk_merge(tail, e->ws[t].tail);
+}
+
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,
-                            issim_error *err)
+                            issim_topk *tail, issim_error *err)
 {
   engine e;
-  int rc = engine_init(&e, cfg, err);
+  int rc = engine_init(&e, cfg, tail != NULL, err);
   if (rc != ISSIM_OK)
     return rc;
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = first; c < last && c < count; c++)
     run_chunk(&e, pb, cfg, c, &chunks[c - first]);
+  collect_tail(&e, tail);
   engine_free(&e);
   return ISSIM_OK;
 }
 
 int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
-                     issim_accum *out, issim_error *err)
+                     issim_accum *out, issim_topk *tail, issim_error *err)
 {
   engine e;
-  int rc = engine_init(&e, cfg, err);
+  int rc = engine_init(&e, cfg, tail != NULL, err);
   if (rc != ISSIM_OK)
     return rc;
   issim_accum_reset(out);
@@ -181,6 +204,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
     run_chunk(&e, pb, cfg, c, &chunk);
     issim_accum_merge(out, &chunk);
   }
+  collect_tail(&e, tail);
   engine_free(&e);
   return ISSIM_OK;
 }

@@ -15,6 +15,7 @@
 #include "dist.h"
 #include "error.h"
 #include "estimator.h"
+#include "khat.h"
 #include "scenario.h"
 
 typedef struct {
@@ -35,9 +36,12 @@ typedef struct {
 /* The problem of a scenario's proposal. */
 issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p);
 
-/* Runs cfg->samples draws and leaves their accumulator in *out. */
+/* Runs cfg->samples draws and leaves their accumulator in *out and, if tail
+ * is non-NULL, the largest log(w h) in *tail (for Pareto k-hat; a buffer of
+ * issim_khat_capacity(cfg->samples) values).  The tail buffer holds the largest
+ * values as a set, so it too is the same whatever the split of the work. */
 int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
-                     issim_accum *out, issim_error *err);
+                     issim_accum *out, issim_topk *tail, issim_error *err);
 
 /* The canonical merge order.  Blocks are grouped in chunks of
  * ISSIM_CHUNK_BLOCKS consecutive blocks; a chunk's accumulator is its blocks'
@@ -55,6 +59,6 @@ uint64_t issim_engine_chunk_count(uint64_t samples);
  * reproduces issim_engine_run exactly. */
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,
-                            issim_error *err);
+                            issim_topk *tail, issim_error *err);
 
 #endif

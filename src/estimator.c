@@ -32,6 +32,8 @@ void issim_accum_add(issim_accum *a, size_t n, const double *log_p,
     }
     b.l += l;
     b.l2 += l * l;
+    b.lq += log_q[i];
+    b.lq2 += log_q[i] * log_q[i];
     if (l > b.all_m)
       b.all_m = l;
     if (hit[i] && l > -INFINITY) {
@@ -120,6 +122,8 @@ void issim_accum_merge(issim_accum *dst, const issim_accum *src)
   dst->invalid += src->invalid;
   dst->l += src->l;
   dst->l2 += src->l2;
+  dst->lq += src->lq;
+  dst->lq2 += src->lq2;
 }
 
 /* Mean and standard error of (1/N) sum v_i from the sums of v and v^2, where
@@ -179,7 +183,7 @@ static void estimate_efficiency(const issim_accum *a, issim_estimate *e)
 static void estimate_weights(const issim_accum *a, issim_estimate *e)
 {
   double nd = (double)a->n;
-  e->mean_weight = a->all_m == -INFINITY ? 0 : exp(a->all_m + log(a->w) - log(nd));
+  scaled_mean_se(a->all_m, a->w, a->w2, nd, &e->mean_weight, &e->mean_weight_se);
   e->ess = a->w2 > 0 ? a->w * a->w / a->w2 : 0;
   if (a->hits == 0) {
     e->event_ess = 0;
@@ -213,6 +217,8 @@ static void estimate_information(const issim_accum *a, issim_estimate *e)
   e->entropy_p = -mean;
   scaled_mean_se(a->all_m, a->wlq, a->w2lq2, nd, &mean, &e->cross_entropy_p_q_se);
   e->cross_entropy_p_q = -mean;
+  scaled_mean_se(0, a->lq, a->lq2, nd, &mean, &e->entropy_q_se);
+  e->entropy_q = -mean;
   scaled_mean_se(0, a->l, a->l2, nd, &mean, &e->kl_q_p_se);
   e->kl_q_p = -mean;
   if (isinf(e->kl_q_p))

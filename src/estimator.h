@@ -32,8 +32,8 @@ typedef struct {
   double all_m;
   double w, w2, wl, w2l2, wlp, w2lp2, wlq, w2lq2;
 
-  /* plain sums of the log-weight, for KL(q||p) */
-  double l, l2;
+  /* plain sums of the log-weight, for KL(q||p), and of log q, for H(q) */
+  double l, l2, lq, lq2;
 } issim_accum;
 
 void issim_accum_reset(issim_accum *a);
@@ -60,7 +60,7 @@ typedef struct {
   double log_ci_low_ls, log_ci_high_ls; /* log-scale interval: log P_hat -+ 1.96 RE */
 
   double self_normalized_log_estimate, self_normalized_relative_error;
-  double mean_weight;
+  double mean_weight, mean_weight_se;
 
   double ess;              /* Kish (sum w)^2 / sum w^2 */
   double event_ess;        /* (sum w h)^2 / sum (w h)^2 */
@@ -74,6 +74,7 @@ typedef struct {
   double kl_q_p, kl_q_p_se;         /* E_q[-l] */
   double entropy_p, entropy_p_se;   /* -E_q[w log p] */
   double cross_entropy_p_q, cross_entropy_p_q_se; /* -E_q[w log q] */
+  double entropy_q, entropy_q_se;   /* -E_q[log q] */
   double kl_pstar_q;                /* sum w h l / sum w h - log P_hat */
 } issim_estimate;
 

@@ -7,6 +7,10 @@
  *   scenario.h   scenario files
  *   engine.h     the sampling engine
  *   tail.h       tails of densities: is the weights' variance finite?
+ *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
+ *   divergence.h exact entropies, cross-entropies and KL divergences
+ *   verdict.h    trustworthy, doubtful or unreliable, and why
+ *   analysis.h   one proposal run and judged
  *   report.h     text and JSON reports
  */
 #ifndef ISSIM_H
@@ -19,6 +23,10 @@
 #include "scenario.h"
 #include "engine.h"
 #include "tail.h"
+#include "khat.h"
+#include "divergence.h"
+#include "verdict.h"
+#include "analysis.h"
 #include "report.h"
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -24,16 +23,21 @@ typedef struct {
   const char *proposal;
   const char *samples, *seed, *rng, *threads;
   int json;
+  int bits;
 } options;
 
 static void usage(FILE *out)
 {
   fprintf(out,
           "usage: issim run SCENARIO [options]\n"
+          "       issim divergence SCENARIO [options] [--bits]\n"
           "       issim --help | --version\n"
           "\n"
           "commands:\n"
-          "  run SCENARIO        estimate P(event) with every proposal of the scenario\n"
+          "  run SCENARIO        estimate P(event) with every proposal of the scenario, with\n"
+          "                      its error bar, diagnostics and a verdict\n"
+          "  divergence SCENARIO entropies and KL divergences of the target and each proposal,\n"
+          "                      estimated from draws and, where known, exact\n"
           "\n"
           "options (override the scenario's [run] section):\n"
           "  --proposal NAME     run only this proposal\n"
@@ -42,6 +46,7 @@ static void usage(FILE *out)
           "  --rng NAME          GSL generator (default taus2)\n"
           "  --threads N         threads (default: all cores); results do not depend on it\n"
           "  --format text|json  output format (default text)\n"
+          "  --bits              (divergence) in bits instead of nats\n"
           "\n"
           "The scenario format is described in docs/scenarios.md.\n");
 }
@@ -59,7 +64,7 @@ static int bad_usage(const char *fmt, ...)
   return EXIT_BAD_INPUT;
 }
 
-static int parse_options(int argc, char **argv, options *o)
+static int parse_options(int argc, char **argv, options *o, int allow_bits)
 {
   static const struct option longopts[] = {
     {"proposal", required_argument, NULL, 'p'},
@@ -68,6 +73,7 @@ static int parse_options(int argc, char **argv, options *o)
     {"rng", required_argument, NULL, 'r'},
     {"threads", required_argument, NULL, 't'},
     {"format", required_argument, NULL, 'f'},
+    {"bits", no_argument, NULL, 'b'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -87,11 +93,14 @@ static int parse_options(int argc, char **argv, options *o)
       else if (strcmp(optarg, "text") != 0)
         return bad_usage("--format must be text or json (got '%s')", optarg);
       break;
+    case 'b': o->bits = 1; break;
     case 'h': usage(stdout); exit(EXIT_OK);
     case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
     default: return bad_usage("unknown option '%s'", argv[optind - 1]);
     }
   }
+  if (o->bits && !allow_bits)
+    return bad_usage("%s", "--bits applies to 'issim divergence'");
   if (optind != argc - 1)
     return bad_usage("%s", optind >= argc ? "give one scenario file" : "give exactly one scenario file");
   o->scenario_path = argv[optind];
@@ -132,13 +141,6 @@ static int apply_overrides(const options *o, issim_scenario *s, int *threads)
   return rc;
 }
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int effective_threads(int requested)
 {
 #ifdef _OPENMP
@@ -149,15 +151,17 @@ static int effective_threads(int requested)
 #endif
 }
 
-/* Writes the whole report at once, so that a failure leaves nothing half-written. */
-static int emit(const issim_report *rep, int json)
+/* Writes the whole output at once, so that a failure leaves nothing half-written. */
+typedef int (*writer)(FILE *out, const void *what);
+
+static int emit(writer write, const void *what)
 {
   char *buf = NULL;
   size_t len = 0;
   FILE *mem = open_memstream(&buf, &len);
   if (mem == NULL)
     return EXIT_FAILURE_RUN;
-  int rc = json ? issim_report_json(mem, rep) : issim_report_text(mem, rep);
+  int rc = write(mem, what);
   if (fclose(mem) != 0 || rc != 0) {
     free(buf);
     fprintf(stderr, "issim: out of memory writing the report\n");
@@ -172,47 +176,64 @@ static int emit(const issim_report *rep, int json)
   return EXIT_OK;
 }
 
-static int command_run(int argc, char **argv)
+static int write_text(FILE *out, const void *r) { return issim_report_text(out, r); }
+static int write_json(FILE *out, const void *r) { return issim_report_json(out, r); }
+static int write_divergence_text(FILE *out, const void *r) { return issim_divergence_report_text(out, r); }
+static int write_divergence_json(FILE *out, const void *r) { return issim_divergence_report_json(out, r); }
+
+/* Reads the scenario and applies the options: the common start of every command. */
+static int load(int argc, char **argv, int allow_bits, options *o, issim_scenario **s, int *threads)
 {
-  options o = {0};
-  int rc = parse_options(argc, argv, &o);
+  int rc = parse_options(argc, argv, o, allow_bits);
   if (rc != EXIT_OK)
     return rc;
   issim_error err;
-  issim_scenario *s = issim_scenario_read(o.scenario_path, &err);
-  if (s == NULL) {
+  *s = issim_scenario_read(o->scenario_path, &err);
+  if (*s == NULL) {
     fprintf(stderr, "%s\n", err.message);
     return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
   }
-  int threads;
-  if (apply_overrides(&o, s, &threads) != ISSIM_OK) {
-    issim_scenario_free(s);
+  if (apply_overrides(o, *s, threads) != ISSIM_OK) {
+    issim_scenario_free(*s);
     return EXIT_BAD_INPUT;
   }
+  return EXIT_OK;
+}
 
+static issim_run_config config_for(const issim_scenario *s, const char *stream_name, int threads)
+{
+  return (issim_run_config){
+    .samples = s->samples, .seed = s->seed, .stream = issim_rng_stream_id(stream_name),
+    .rng = s->rng, .threads = threads,
+  };
+}
+
+static int selected(const options *o, const issim_proposal *p)
+{
+  return o->proposal == NULL || strcmp(o->proposal, p->name) == 0;
+}
+
+static int command_run(int argc, char **argv)
+{
+  options o = {0};
+  issim_scenario *s;
+  int threads;
+  int rc = load(argc, argv, 0, &o, &s, &threads);
+  if (rc != EXIT_OK)
+    return rc;
   issim_result *results = calloc(s->n_proposals, sizeof *results);
   size_t n = 0;
   rc = results ? EXIT_OK : EXIT_FAILURE_RUN;
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
     const issim_proposal *p = &s->proposals[i];
-    if (o.proposal && strcmp(o.proposal, p->name) != 0)
+    if (!selected(&o, p))
       continue;
-    issim_problem pb = issim_problem_of(s, p);
-    issim_run_config cfg = {
-      .samples = s->samples, .seed = s->seed, .stream = issim_rng_stream_id(p->name),
-      .rng = s->rng, .threads = threads,
-    };
-    issim_accum acc;
-    double t0 = now();
-    if (issim_engine_run(&pb, &cfg, &acc, &err) != ISSIM_OK) {
+    issim_run_config cfg = config_for(s, p->name, threads);
+    issim_error err;
+    if (issim_analyse(s, p, &cfg, &results[n++], &err) != ISSIM_OK) {
       fprintf(stderr, "issim: %s\n", err.message);
       rc = EXIT_FAILURE_RUN;
-      break;
     }
-    results[n].seconds = now() - t0;
-    results[n].proposal = p;
-    issim_accum_estimate(&acc, &results[n].estimate);
-    n++;
   }
   if (rc == EXIT_OK) {
     issim_report rep = {
@@ -220,9 +241,54 @@ static int command_run(int argc, char **argv)
       .threads = effective_threads(threads), .exact_log = issim_scenario_exact_log(s),
       .n_results = n, .results = results,
     };
-    rc = emit(&rep, o.json);
+    rc = emit(o.json ? write_json : write_text, &rep);
   }
   free(results);
+  issim_scenario_free(s);
+  return rc;
+}
+
+/* Draws of q (or of p for the target's own row) give every estimate. */
+static int divergence_row(const issim_scenario *s, const issim_proposal *p, int threads,
+                          issim_divergence_row *row)
+{
+  issim_run_config cfg = config_for(s, p ? p->name : "target", threads);
+  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+                      .threshold = -INFINITY, .direction = ISSIM_ABOVE};
+  issim_accum acc;
+  issim_error err;
+  if (issim_engine_run(&pb, &cfg, &acc, NULL, &err) != ISSIM_OK) {
+    fprintf(stderr, "issim: %s\n", err.message);
+    return EXIT_FAILURE_RUN;
+  }
+  row->proposal = p;
+  issim_accum_estimate(&acc, &row->estimate);
+  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
+  return EXIT_OK;
+}
+
+static int command_divergence(int argc, char **argv)
+{
+  options o = {0};
+  issim_scenario *s;
+  int threads;
+  int rc = load(argc, argv, 1, &o, &s, &threads);
+  if (rc != EXIT_OK)
+    return rc;
+  issim_divergence_row *rows = calloc(s->n_proposals + 1, sizeof *rows);
+  size_t n = 0;
+  rc = rows ? divergence_row(s, NULL, threads, &rows[n++]) : EXIT_FAILURE_RUN;
+  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++)
+    if (selected(&o, &s->proposals[i]))
+      rc = divergence_row(s, &s->proposals[i], threads, &rows[n++]);
+  if (rc == EXIT_OK) {
+    issim_divergence_report rep = {
+      .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
+      .bits = o.bits, .n_rows = n, .rows = rows,
+    };
+    rc = emit(o.json ? write_divergence_json : write_divergence_text, &rep);
+  }
+  free(rows);
   issim_scenario_free(s);
   return rc;
 }
@@ -244,6 +310,8 @@ int main(int argc, char **argv)
   }
   if (strcmp(command, "run") == 0)
     return command_run(argc - 1, argv + 1);
+  if (strcmp(command, "divergence") == 0)
+    return command_divergence(argc - 1, argv + 1);
   fprintf(stderr, "issim: unknown command '%s'\n\n", command);
   usage(stderr);
   return EXIT_BAD_INPUT;

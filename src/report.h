@@ -5,14 +5,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "analysis.h"
 #include "estimator.h"
 #include "scenario.h"
-
-typedef struct {
-  const issim_proposal *proposal;
-  issim_estimate estimate;
-  double seconds;
-} issim_result;
 
 typedef struct {
   const issim_scenario *scenario;
@@ -28,13 +23,35 @@ typedef struct {
  * log P = -804.6; works far below the smallest double.  digits: significant. */
 void issim_format_log_prob(double log_p, int digits, char *buf, size_t size);
 
-/* Warnings about one result, in plain words; returns how many were written
- * into lines[0..max). Each line is malloc'd; free them. */
+/* Warnings about one result, in plain words (the verdict's reasons first);
+ * returns how many were written into lines[0..max). Each line is malloc'd. */
 size_t issim_result_warnings(const issim_report *r, const issim_result *res,
                              char **lines, size_t max);
 
 /* Writes the report; returns 0, or -1 if the stream failed. */
 int issim_report_text(FILE *out, const issim_report *r);
 int issim_report_json(FILE *out, const issim_report *r);
+
+/* ---- issim divergence ---- */
+
+/* One row: the target itself (proposal NULL, from draws of p) or a proposal
+ * (from draws of q). */
+typedef struct {
+  const issim_proposal *proposal;
+  issim_estimate estimate;
+  issim_information exact;
+} issim_divergence_row;
+
+typedef struct {
+  const issim_scenario *scenario;
+  uint64_t samples, seed;
+  const char *rng_name;
+  int bits;                /* report in bits rather than nats */
+  size_t n_rows;
+  const issim_divergence_row *rows; /* rows[0] is the target */
+} issim_divergence_report;
+
+int issim_divergence_report_text(FILE *out, const issim_divergence_report *r);
+int issim_divergence_report_json(FILE *out, const issim_divergence_report *r);
 
 #endif

@@ -31,7 +31,7 @@ static issim_accum run(fixture *f, int threads)
 {
   issim_accum a;
   f->cfg.threads = threads;
-  ck_assert_int_eq(issim_engine_run(&f->pb, &f->cfg, &a, NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_engine_run(&f->pb, &f->cfg, &a, NULL, NULL), ISSIM_OK);
   return a;
 }
 
@@ -59,9 +59,9 @@ START_TEST(test_chunks_merge_to_the_whole_run)
   ck_assert_uint_eq(issim_engine_chunk_count(f.cfg.samples), 3);
   issim_accum whole = run(&f, 2), chunks[3], merged;
   f.cfg.threads = 3;
-  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 0, 1, &chunks[0], NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 0, 1, &chunks[0], NULL, NULL), ISSIM_OK);
   f.cfg.threads = 1;
-  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 1, 3, &chunks[1], NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 1, 3, &chunks[1], NULL, NULL), ISSIM_OK);
   ck_assert_uint_eq(chunks[0].n, ISSIM_CHUNK_BLOCKS * ISSIM_BLOCK_SIZE);
   ck_assert_uint_eq(chunks[2].n, 77);
   issim_accum_reset(&merged);

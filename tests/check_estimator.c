@@ -31,7 +31,7 @@ static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed
   ck_assert_int_eq(issim_rng_lookup("taus2", &type, NULL), ISSIM_OK);
   issim_run_config cfg = {.samples = n, .seed = seed, .stream = 7, .rng = type, .threads = 1};
   issim_accum acc;
-  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &acc, NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &acc, NULL, NULL), ISSIM_OK);
   issim_accum_estimate(&acc, e);
   issim_dist_free(p);
   issim_dist_free(q);
@@ -139,11 +139,14 @@ START_TEST(test_small_sample_by_hand)
   issim_accum_estimate(&acc, &e);
 
   double sw = 0, sw2 = 0, sy = 0, sy2 = 0, swl = 0, sl = 0, swlp = 0, swlq = 0, syl = 0, ymax = 0;
+  double slq = 0, slq2 = 0;
   for (int i = 0; i < n; i++) {
     double l = lp[i] - lq[i], w = exp(l), y = hit[i] ? w : 0;
     sw += w; sw2 += w * w; sy += y; sy2 += y * y; swl += w * l; sl += l;
     swlp += w * lp[i]; swlq += w * lq[i]; syl += y * l;
     ymax = fmax(ymax, y);
+    slq += lq[i];
+    slq2 += lq[i] * lq[i];
   }
   double mean = sy / n, var = (sy2 - n * mean * mean) / (n - 1);
   ck_assert_uint_eq(e.hits, 3);
@@ -154,6 +157,9 @@ START_TEST(test_small_sample_by_hand)
   ck_assert_double_eq_tol(e.event_ess, sy * sy / sy2, 1e-13);
   ck_assert_double_eq_tol(e.max_weight_share, ymax / sy, 1e-14);
   ck_assert_double_eq_tol(e.mean_weight, sw / n, 1e-14);
+  ck_assert_double_eq_tol(e.mean_weight_se, sqrt((sw2 / n - (sw / n) * (sw / n)) / (n - 1)), 1e-14);
+  ck_assert_double_eq_tol(e.entropy_q, -slq / n, 1e-14);
+  ck_assert_double_eq_tol(e.entropy_q_se, sqrt((slq2 / n - (slq / n) * (slq / n)) / (n - 1)), 1e-14);
   ck_assert_double_eq_tol(exp(e.self_normalized_log_estimate), sy / sw, 1e-14);
   ck_assert_double_eq_tol(e.kl_p_q, swl / n, 1e-14);
   ck_assert_double_eq_tol(e.kl_q_p, -sl / n, 1e-14);

@@ -1,0 +1,76 @@
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include "analysis.h"
+
+#include <math.h>
+#include <time.h>
+
+#include "khat.h"
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info)
+{
+  info->entropy_p = issim_entropy_exact(p, &info->entropy_p_how);
+  if (q == NULL) {
+    info->entropy_q = info->cross_entropy_p_q = info->entropy_p;
+    info->entropy_q_how = info->cross_entropy_p_q_how = info->entropy_p_how;
+    info->kl_p_q = info->kl_q_p = 0;
+    info->kl_p_q_how = info->kl_q_p_how = ISSIM_EXACT_CLOSED_FORM;
+    return;
+  }
+  info->entropy_q = issim_entropy_exact(q, &info->entropy_q_how);
+  info->cross_entropy_p_q = issim_cross_entropy_exact(p, q, &info->cross_entropy_p_q_how);
+  info->kl_p_q = issim_kl_exact(p, q, &info->kl_p_q_how);
+  info->kl_q_p = issim_kl_exact(q, p, &info->kl_q_p_how);
+}
+
+/* P_p(lo < X < hi), which the weights of a proposal supported on [lo, hi] average. */
+static double target_mass(const issim_dist *p, double lo, double hi)
+{
+  double below = lo > p->lower ? exp(issim_dist_log_cdf(p, lo)) : 0;
+  double above = hi < p->upper ? exp(issim_dist_log_sf(p, hi)) : 0;
+  return 1 - below - above; /* NAN when a tail has no formula: the check is skipped */
+}
+
+void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r)
+{
+  double lo, hi;
+  issim_scenario_event_region(s, &lo, &hi);
+  r->proposal = p;
+  r->variance_reason[0] = '\0';
+  r->variance = issim_weight_variance(s->target, p->dist, lo, hi, r->variance_reason,
+                                      sizeof r->variance_reason);
+  r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
+  issim_information_exact(s->target, p->dist, &r->exact);
+}
+
+int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
+                  issim_result *r, issim_error *err)
+{
+  issim_analyse_before(s, p, r);
+  issim_topk *tail = issim_topk_alloc(issim_khat_capacity(cfg->samples));
+  if (tail == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the k-hat tail buffer");
+  issim_problem pb = issim_problem_of(s, p);
+  issim_accum acc;
+  double t0 = now();
+  int rc = issim_engine_run(&pb, cfg, &acc, tail, err);
+  r->seconds = now() - t0;
+  if (rc == ISSIM_OK) {
+    issim_accum_estimate(&acc, &r->estimate);
+    r->pareto_k = issim_topk_khat(tail, acc.n);
+    issim_verdict_inputs in = {
+      .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
+      .expected_mean_weight = r->expected_mean_weight,
+    };
+    issim_verdict_judge(&r->estimate, &in, &r->verdict);
+  }
+  issim_topk_free(tail);
+  return rc;
+}

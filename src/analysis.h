@@ -1,0 +1,49 @@
+/* analysis.h: one proposal of a scenario, run and judged.
+ *
+ * issim_analyse runs the engine for a proposal and gathers everything the
+ * reports show: the estimate and its diagnostics (estimator.h), Pareto k-hat
+ * (khat.h), the analytic tail check (tail.h), the exact entropies and
+ * divergences where they are known (divergence.h), and the verdict
+ * (verdict.h).  The command line and every report are built on it.
+ */
+#ifndef ISSIM_ANALYSIS_H
+#define ISSIM_ANALYSIS_H
+
+#include "divergence.h"
+#include "engine.h"
+#include "estimator.h"
+#include "scenario.h"
+#include "tail.h"
+#include "verdict.h"
+
+/* Exact information quantities of a (p, q) pair, each with how it is known. */
+typedef struct {
+  double entropy_p, entropy_q, cross_entropy_p_q, kl_p_q, kl_q_p;
+  issim_exact_method entropy_p_how, entropy_q_how, cross_entropy_p_q_how, kl_p_q_how,
+      kl_q_p_how;
+} issim_information;
+
+typedef struct {
+  const issim_proposal *proposal;
+  double seconds;
+  issim_estimate estimate;
+  double pareto_k;
+  issim_variance variance;
+  char variance_reason[ISSIM_VERDICT_REASON_SIZE];
+  double expected_mean_weight; /* P_p(support of q) */
+  issim_verdict verdict;
+  issim_information exact;
+} issim_result;
+
+/* The exact information quantities of target p and proposal q (q NULL: q = p). */
+void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info);
+
+/* The analytic checks that need no sampling: the tail check on the event
+ * region and the exact information; fills those fields of *r. */
+void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r);
+
+/* Runs proposal p with cfg and fills *r. */
+int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
+                  issim_result *r, issim_error *err);
+
+#endif

@@ -1,0 +1,618 @@
+/* divergence.c: exact entropy, cross-entropy and KL divergence (see
+ * divergence.h).
+ *
+ * Order of decisions, for both H(p, q) and KL(p || q):
+ *   1. infinite?  issim_cross_entropy_finite (tail.h) decides from supports
+ *      and tails; KL = H(p, q) - H(p) with H(p) finite for every family, so
+ *      the same rule decides KL.
+ *   2. a closed form for the pair (same family, see closed_form below);
+ *   3. otherwise adaptive quadrature over p's support.
+ *
+ * ---- GSL's error handler ----
+ * GSL's QUADPACK routines (qags, qagi, qagiu, qagil) report a numerical
+ * failure -- too many subdivisions, roundoff, a divergent or badly behaved
+ * integrand -- through GSL_ERROR (integration/qags.c, label return_error),
+ * which calls gsl_error(), and gsl_error() with the default handler prints a
+ * message and calls abort().  The only ways to survive that are
+ * gsl_set_error_handler_off() or installing another handler, and the handler
+ * is one process-wide variable: setting it would change the behaviour of
+ * every other GSL call in the caller's program, and swapping it around each
+ * call would race with other threads (the engine runs OpenMP threads).
+ *
+ * So this module integrates with gsl_integration_cquad (Gonnet's doubly
+ * adaptive Clenshaw-Curtis scheme; integration/cquad.c in GSL 2.7).  CQUAD
+ * calls GSL_ERROR only for invalid arguments (a NULL pointer, negative
+ * tolerances, epsabs <= 0 with epsrel < DBL_EPSILON), which the calls below
+ * never pass.  Its numerical outcomes come back without the handler: a
+ * detected divergence as a plain `return GSL_EDIVERGE`, and everything else
+ * as GSL_SUCCESS with an error estimate, which this module compares with the
+ * accuracy it wants itself (quad_accepts).  CQUAD also tolerates Inf and NaN
+ * integrand values (it drops the point and downdates its interpolant),
+ * which is what an integrable singularity at a support boundary produces.
+ * The one remaining path into the handler is
+ * gsl_integration_cquad_workspace_alloc running out of memory (GSL_ENOMEM),
+ * like every other GSL allocation in issim.
+ *
+ * Infinite ranges are mapped onto [0, 1] here (x = a + w t / (1 - t)), as
+ * qagiu would do; a piece that starts at a finite end of the support is
+ * mapped by x = e + w t^2, which turns the integrable x^c (c > -1)
+ * singularities of gamma, weibull or beta densities at 0 into the milder
+ * t^(2c + 1).
+ */
+#include "divergence.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+
+#include "tail.h"
+
+static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
+
+const char *issim_exact_method_name(issim_exact_method m)
+{
+  switch (m) {
+  case ISSIM_EXACT_CLOSED_FORM: return "closed form";
+  case ISSIM_EXACT_QUADRATURE: return "quadrature";
+  case ISSIM_EXACT_INFINITE: return "infinite";
+  case ISSIM_EXACT_NONE: break;
+  }
+  return "unknown";
+}
+
+static void set_how(issim_exact_method *how, issim_exact_method m)
+{
+  if (how != NULL)
+    *how = m;
+}
+
+/* ---- small, accurate helpers ---- */
+
+/* x - log(1 + x) >= 0 for x > -1, accurate in relative terms near x = 0,
+ * where it is x^2/2 - x^3/3 + ... and the difference would cancel. */
+static double x_minus_log1p(double x)
+{
+  if (fabs(x) < 1e-2) {
+    /* sum_{k>=2} (-1)^k x^k / k; the first omitted term, x^11/11, is below
+     * 1e-17 of the sum for |x| < 1e-2. */
+    double sum = 0, power = x;
+    for (int k = 2; k <= 10; k++) {
+      power *= -x;
+      sum -= power / k; /* power = (-1)^(k-1) x^k */
+    }
+    return sum;
+  }
+  return x - log1p(x);
+}
+
+/* z + e^-z - 1 >= 0 for z >= 0, accurate near z = 0 (z^2/2 - z^3/6 + ...). */
+static double z_plus_expm1_neg(double z)
+{
+  if (z < 1e-2) {
+    double sum = 0, term = -z; /* term = (-z)^k / k! */
+    for (int k = 2; k <= 9; k++) {
+      term *= -z / k;
+      sum += term;
+    }
+    return sum;
+  }
+  return z + expm1(-z);
+}
+
+/* log(upper - lower) without overflowing the width, as dist.c does. */
+static double log_width(double lower, double upper)
+{
+  return log(0.5 * upper - 0.5 * lower) + M_LN2;
+}
+
+/* Gamma parameters (shape, scale) of a gamma or chi-squared distribution
+ * (chi-squared(df) = gamma(df/2, scale 2)); 0 for other families. */
+static int gamma_params(const issim_dist *d, double *shape, double *scale)
+{
+  if (d->kind == ISSIM_DIST_GAMMA) {
+    *shape = d->param[0];
+    *scale = d->param[1];
+    return 1;
+  }
+  if (d->kind == ISSIM_DIST_CHI_SQUARED) {
+    *shape = 0.5 * d->param[0];
+    *scale = 2;
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- closed forms ----
+ * Each pair below has its cross-entropy H(p, q) derived from E_p[log q], and
+ * its KL from the standard divergence formula written independently (not as
+ * H(p, q) - H(p)), so that the identity KL = H(p, q) - H(p) is a real check
+ * of both (and of dist.c's entropies).  Called only when H(p, q) is finite. */
+
+/* normal p = N(m1, s1^2), q = N(m2, s2^2), d = m1 - m2:
+ *   log q(x) = -log(2 pi)/2 - log s2 - (x - m2)^2 / (2 s2^2),
+ *   E_p[(x - m2)^2] = s1^2 + d^2, so
+ *   H(p, q) = log(2 pi)/2 + log s2 + (s1^2 + d^2) / (2 s2^2).
+ * KL = log(s2/s1) + (s1^2 + d^2)/(2 s2^2) - 1/2; with t = s1^2/s2^2 - 1,
+ *   log(s2/s1) = -log1p(t)/2 and s1^2/(2 s2^2) - 1/2 = t/2, so
+ *   KL = (t - log1p(t))/2 + d^2/(2 s2^2), both terms >= 0. */
+static void normal_pair(double m1, double s1, double m2, double s2, double *h,
+                        double *kl)
+{
+  const double d = m1 - m2, v2 = s2 * s2;
+  *h = 0.5 * LOG_2PI + log(s2) + (s1 * s1 + d * d) / (2 * v2);
+  const double t = (s1 - s2) * (s1 + s2) / v2;
+  *kl = 0.5 * x_minus_log1p(t) + d * d / (2 * v2);
+}
+
+/* lognormal p = LN(m1, s1), q = LN(m2, s2): with L = log x ~ N(m1, s1^2),
+ *   log q(x) = -L - log(2 pi)/2 - log s2 - (L - m2)^2 / (2 s2^2), so
+ *   H(p, q) = m1 + H(N(m1, s1^2), N(m2, s2^2)).
+ * KL is invariant under the bijection x -> log x: the normal pair's KL. */
+static void lognormal_pair(const double *a, const double *b, double *h,
+                           double *kl)
+{
+  normal_pair(a[0], a[1], b[0], b[1], h, kl);
+  *h += a[0];
+}
+
+/* exponential p: rate r1, location l1; q: rate r2, location l2 <= l1:
+ *   log q(x) = log r2 - r2 (x - l2) on x >= l2, E_p[x] = l1 + 1/r1, so
+ *   H(p, q) = -log r2 + r2/r1 + r2 (l1 - l2).
+ * KL = E_p[log r1 - r1 (x - l1) - log r2 + r2 (x - l2)]
+ *    = log(r1/r2) + r2/r1 - 1 + r2 (l1 - l2)
+ * (the standard log(r1/r2) + r2/r1 - 1 when l1 = l2); with x = r2/r1 - 1,
+ *    = (x - log1p(x)) + r2 (l1 - l2), both terms >= 0. */
+static void exponential_pair(const double *a, const double *b, double *h,
+                             double *kl)
+{
+  const double r1 = a[0], l1 = a[1], r2 = b[0], l2 = b[1];
+  *h = -log(r2) + r2 / r1 + r2 * (l1 - l2);
+  *kl = x_minus_log1p((r2 - r1) / r1) + r2 * (l1 - l2);
+}
+
+/* gamma p: shape k1, scale t1; q: shape k2, scale t2:
+ *   log q(x) = -lnG(k2) - k2 log t2 + (k2 - 1) log x - x / t2,
+ *   E_p[log x] = psi(k1) + log t1, E_p[x] = k1 t1, so
+ *   H(p, q) = lnG(k2) + k2 log t2 - (k2 - 1)(psi(k1) + log t1) + k1 t1 / t2.
+ * KL, the standard shape-scale formula:
+ *   KL = (k1 - k2) psi(k1) - lnG(k1) + lnG(k2) + k2 log(t2/t1)
+ *        + k1 (t1 - t2) / t2,
+ * written with r = t1/t2 as
+ *   [lnG(k2) - lnG(k1) - (k2 - k1) psi(k1)] + k2 (r - 1 - log r)
+ *   + (k1 - k2)(r - 1),
+ * the first two terms >= 0 (lnG is convex; r - 1 >= log r).  The sum is
+ * clamped at 0 against rounding when p and q nearly coincide. */
+static void gamma_pair(double k1, double t1, double k2, double t2, double *h,
+                       double *kl)
+{
+  const double psi1 = gsl_sf_psi(k1);
+  *h = gsl_sf_lngamma(k2) + k2 * log(t2) - (k2 - 1) * (psi1 + log(t1)) +
+       k1 * t1 / t2;
+  const double lg = k1 == k2 ? 0
+                             : gsl_sf_lngamma(k2) - gsl_sf_lngamma(k1) -
+                                   (k2 - k1) * psi1;
+  const double r1 = (t1 - t2) / t2; /* r - 1 */
+  *kl = fmax(0, lg + k2 * x_minus_log1p(r1) + (k1 - k2) * r1);
+}
+
+/* laplace p: location u1, scale b1; q: location u2, scale b2; d = |u1 - u2|.
+ *   log q(x) = -log(2 b2) - |x - u2| / b2, and for X = u1 + b1 L with L
+ *   standard laplace, E|X - u2| = d + 2 E[max(0, u2 - X)] (taking
+ *   u1 >= u2 by symmetry) = d + 2 int_{d/b1}^inf (b1 v - d) e^-v / 2 dv
+ *   = d + b1 e^{-d/b1}, so
+ *   H(p, q) = log(2 b2) + (d + b1 e^{-d/b1}) / b2.
+ * KL, the standard formula:
+ *   KL = log(b2/b1) + d/b2 + (b1/b2) e^{-d/b1} - 1;
+ * with r = b1/b2 and z = d/b1 (so d/b2 = r z),
+ *   KL = (r - 1 - log r) + r (z + e^-z - 1), both terms >= 0. */
+static void laplace_pair(const double *a, const double *b, double *h,
+                         double *kl)
+{
+  const double d = fabs(a[0] - b[0]), b1 = a[1], b2 = b[1];
+  const double z = d / b1, r = b1 / b2;
+  *h = log(2 * b2) + (d + b1 * exp(-z)) / b2;
+  *kl = x_minus_log1p((b1 - b2) / b2) + r * z_plus_expm1_neg(z);
+}
+
+/* uniform p on [a1, b1] inside q's [a2, b2]: log q = -log(b2 - a2) on p's
+ * support, so H(p, q) = log(b2 - a2), and
+ *   KL = log((b2 - a2) / (b1 - a1)) >= 0  (the ratio of the widths). */
+static void uniform_pair(const double *a, const double *b, double *h,
+                         double *kl)
+{
+  const double wp = 0.5 * a[1] - 0.5 * a[0], wq = 0.5 * b[1] - 0.5 * b[0];
+  const double ratio = wq / wp;
+  *h = log_width(b[0], b[1]);
+  *kl = isfinite(ratio) && ratio > 0 ? log(ratio) : log(wq) - log(wp);
+}
+
+/* H(p, q) and KL(p || q) in closed form, when the pair has one; returns 0
+ * otherwise.  Only for pairs with a finite cross-entropy. */
+static int closed_form(const issim_dist *p, const issim_dist *q, double *h,
+                       double *kl)
+{
+  double k1, t1, k2, t2;
+  if (gamma_params(p, &k1, &t1) && gamma_params(q, &k2, &t2)) {
+    gamma_pair(k1, t1, k2, t2, h, kl);
+    return 1;
+  }
+  if (p->kind != q->kind)
+    return 0;
+  const double *a = p->param, *b = q->param;
+  switch (p->kind) {
+  case ISSIM_DIST_NORMAL: normal_pair(a[0], a[1], b[0], b[1], h, kl); return 1;
+  case ISSIM_DIST_LOGNORMAL: lognormal_pair(a, b, h, kl); return 1;
+  case ISSIM_DIST_EXPONENTIAL: exponential_pair(a, b, h, kl); return 1;
+  case ISSIM_DIST_LAPLACE: laplace_pair(a, b, h, kl); return 1;
+  case ISSIM_DIST_UNIFORM: uniform_pair(a, b, h, kl); return 1;
+  default: return 0;
+  }
+}
+
+/* ---- quadrature ---- */
+
+enum {
+  QUAD_INTERVALS = 200, /* CQUAD's interval buffer (GSL suggests 100) */
+  MAX_POINTS = 2        /* interior break points */
+};
+
+/* Each piece is integrated to QUAD_EPSREL relative or QUAD_EPSABS absolute;
+ * the sum is accepted when its total error estimate is within TARGET_REL of
+ * it, or TARGET_ABS for a result near 0. */
+static const double QUAD_EPSREL = 1e-11, QUAD_EPSABS = 1e-15;
+static const double TARGET_REL = 1e-10, TARGET_ABS = 1e-13;
+
+/* A point in the bulk of d's distribution (strictly inside the support) and
+ * a length over which its density changes appreciably. */
+static void bulk(const issim_dist *d, double *center, double *spread)
+{
+  const double *v = d->param;
+  switch (d->kind) {
+  case ISSIM_DIST_NORMAL: *center = v[0]; *spread = v[1]; return;
+  case ISSIM_DIST_STUDENT_T: *center = v[1]; *spread = v[2]; return;
+  case ISSIM_DIST_EXPONENTIAL: *center = v[1] + 1 / v[0]; *spread = 1 / v[0]; return;
+  case ISSIM_DIST_GAMMA: *center = v[0] * v[1]; *spread = v[1] * fmax(1, sqrt(v[0])); return;
+  case ISSIM_DIST_CHI_SQUARED: *center = v[0]; *spread = 2 * fmax(1, sqrt(0.5 * v[0])); return;
+  case ISSIM_DIST_LOGNORMAL:
+    *center = exp(v[0]);
+    *spread = *center * expm1(v[1]);
+    return;
+  case ISSIM_DIST_LAPLACE:
+  case ISSIM_DIST_LOGISTIC:
+  case ISSIM_DIST_CAUCHY:
+  case ISSIM_DIST_GUMBEL: *center = v[0]; *spread = v[1]; return;
+  case ISSIM_DIST_WEIBULL: /* the median */
+    *center = v[1] * pow(M_LN2, 1 / v[0]);
+    *spread = v[1];
+    return;
+  case ISSIM_DIST_PARETO: /* the median, and its distance from the scale */
+    *center = v[1] * pow(2, 1 / v[0]);
+    *spread = *center - v[1];
+    return;
+  case ISSIM_DIST_UNIFORM:
+    *center = 0.5 * v[0] + 0.5 * v[1];
+    *spread = 0.5 * v[1] - 0.5 * v[0];
+    return;
+  case ISSIM_DIST_BETA:
+    *center = v[0] / (v[0] + v[1]);
+    *spread = 0.5;
+    return;
+  case ISSIM_DIST_NFAMILIES: break;
+  }
+  *center = 0;
+  *spread = 1;
+}
+
+/* How a piece of the support is mapped onto t in [0, 1].
+ *
+ * A tail [a, inf) is mapped by x = a + w (e^s - 1), s = t / (1 - t): the
+ * logarithmic stage turns a power-law tail x^-(alpha+1) dx into e^{-alpha s}
+ * ds, and the second stage sends s = inf to t = 1, where the integrand then
+ * vanishes with all its derivatives.  (The single map x = a + w t/(1 - t)
+ * of qagiu leaves (1 - t)^(alpha - 1), a singularity for alpha < 1 that no
+ * rule integrates to 1e-10.)  Doubles reach x ~ 1e308 this way; what lies
+ * beyond is accounted for by unreachable_part.
+ *
+ * A piece [e, e + w] starting at a finite end e of p's support is mapped by
+ * x = e + w t^m: when p(x) ~ |x - e|^c (c > -1), the integrand p log p or
+ * p log q becomes ~ t^(m (c + 1) - 1) log t, and m = 2 / (c + 1) (at least
+ * 2) makes that t log t, smooth enough for the rule. */
+typedef enum {
+  MAP_LINEAR,     /* x = t on [a, b] */
+  MAP_UPPER_TAIL, /* x = a + w expm1(t / (1 - t)): [a, inf) */
+  MAP_LOWER_TAIL, /* x = a - w expm1(t / (1 - t)): (-inf, a] */
+  MAP_FROM_LOWER, /* x = a + w t^m: [a, a + w], a a finite support end */
+  MAP_FROM_UPPER  /* x = a - w t^m: [a - w, a] */
+} map_kind;
+
+typedef struct {
+  const issim_dist *p, *q;
+  int kl; /* integrand p (log p - log q) rather than -p log q */
+  map_kind map;
+  double a, w, m;
+} integrand;
+
+/* -p(x) log q(x), or p(x) (log p(x) - log q(x)): 0 wherever p(x) is 0 (or
+ * underflows), never 0 * inf.  An infinite value (p's density itself
+ * infinite at a support end) is returned as is: CQUAD drops such points. */
+static double integrand_at(const integrand *f, double x)
+{
+  const double lp = issim_dist_log_pdf1(f->p, x);
+  if (lp == -INFINITY)
+    return 0;
+  const double px = exp(lp);
+  if (px == 0)
+    return 0;
+  const double lq = issim_dist_log_pdf1(f->q, x);
+  return f->kl ? px * (lp - lq) : -px * lq;
+}
+
+static double mapped_integrand(double t, void *params)
+{
+  const integrand *f = params;
+  double x, jacobian;
+  switch (f->map) {
+  case MAP_UPPER_TAIL:
+  case MAP_LOWER_TAIL: {
+    if (t >= 1)
+      return 0; /* x = +-inf, where every density is 0 */
+    const double u = 1 - t, s = t / u, dx = f->w * expm1(s);
+    if (!isfinite(dx))
+      return 0; /* beyond the doubles: see unreachable_part */
+    x = f->map == MAP_UPPER_TAIL ? f->a + dx : f->a - dx;
+    jacobian = f->w * exp(s) / (u * u);
+    break;
+  }
+  case MAP_FROM_LOWER:
+  case MAP_FROM_UPPER: {
+    const double tm1 = pow(t, f->m - 1), dx = f->w * tm1 * t;
+    x = f->map == MAP_FROM_LOWER ? f->a + dx : f->a - dx;
+    jacobian = f->m * f->w * tm1;
+    break;
+  }
+  case MAP_LINEAR:
+  default:
+    return integrand_at(f, t);
+  }
+  const double y = integrand_at(f, x);
+  return y == 0 ? 0 : y * jacobian;
+}
+
+/* The power m of the map x = e + w t^m from a finite end e of p's support. */
+static double endpoint_power(const issim_dist *p, double e)
+{
+  const double c = issim_dist_endpoint_exponent(p, e);
+  if (!(c < 0)) /* bounded density (or INFINITY: vanishing faster than a power) */
+    return 2;
+  return fmin(64, fmax(2, ceil(2 / (c + 1))));
+}
+
+/* ---- what the maps cannot reach ----
+ * Doubles end: the tail maps stop where x overflows (|x| ~ 1e308), and next
+ * to a finite end e of the support x cannot come closer to e than the
+ * spacing of doubles there (about 1e-300 at e = 0, 2.2e-16 |e| elsewhere).
+ * For most families p's mass out there is far below 1e-20; for some it is
+ * not: a pareto(0.01) has P(X > 1e300) = 1e-3, a gamma(shape 0.02)
+ * P(X < 1e-300) = 1e-6, a beta(3, 0.5) P(X > 1 - 2.2e-16) = 2e-8.  The part
+ * of the integral that lies there is bounded roughly by that mass times
+ * the size of the integrand's logs at the cut, and is added to the
+ * quadrature's error estimate, so that such integrals are refused rather
+ * than silently truncated. */
+
+/* The size of the integral over p's mass beyond the cut x: that mass
+ * times twice the integrand's log factor at x (|log q|, or |log p| +
+ * |log q| for KL), the logs growing only slowly past the cut. */
+static double beyond(const issim_dist *p, const issim_dist *q, int kl,
+                     double log_mass, double x)
+{
+  if (isnan(log_mass))
+    return INFINITY;
+  if (log_mass == -INFINITY)
+    return 0;
+  const double lp = issim_dist_log_pdf1(p, x), lq = issim_dist_log_pdf1(q, x);
+  const double size = 2 * (kl ? fabs(lp) + fabs(lq) : fabs(lq));
+  return isfinite(size) ? exp(log_mass) * size : INFINITY;
+}
+
+static double unreachable_part(const issim_dist *p, const issim_dist *q, int kl)
+{
+  static const double FAR = 1e300, NEAR = 1e-300;
+  double part = 0;
+  /* Tails: only power laws and lognormals can put mass beyond 1e300 (and
+   * log_sf is not asked at 1e300 of the others: the normal's gives NaN). */
+  for (int side = -1; side <= 1; side += 2) {
+    const issim_tail_kind kind = issim_dist_tail(p, side).kind;
+    if ((side > 0 ? p->upper : -p->lower) != INFINITY ||
+        (kind != ISSIM_TAIL_POWER && kind != ISSIM_TAIL_LOGNORMAL))
+      continue;
+    const double x = side * FAR;
+    part += beyond(p, q, kl, side > 0 ? issim_dist_log_sf(p, x) : issim_dist_log_cdf(p, x), x);
+  }
+  /* Finite ends where p's density is unbounded (c < 0) or flat to all
+   * orders (c = inf: the lognormal at 0, whose mass at 0 may be large for
+   * a large sdlog); a bounded density loses only ~1e-300 there. */
+  for (int side = -1; side <= 1; side += 2) {
+    const double e = side > 0 ? p->upper : p->lower;
+    if (!isfinite(e))
+      continue;
+    const double c = issim_dist_endpoint_exponent(p, e);
+    if (!(c < 0) && !isinf(c))
+      continue;
+    const double gap = fmax(NEAR, 4 * DBL_EPSILON * fabs(e)), x = e - side * gap;
+    part += beyond(p, q, kl, side > 0 ? issim_dist_log_sf(p, x) : issim_dist_log_cdf(p, x), x);
+  }
+  return part;
+}
+
+/* Whether an integral `value` with error estimate `error` is accurate
+ * enough to report. */
+static int quad_accepts(double value, double error)
+{
+  return isfinite(value) && error >= 0 &&
+         error <= fmax(TARGET_REL * fabs(value), TARGET_ABS);
+}
+
+/* Sorted, distinct break points strictly inside p's support: the bulk of p
+ * and that of q (where q's log-density may bend or kink, as the laplace's
+ * does at its location).  At least one. */
+static size_t break_points(const issim_dist *p, const issim_dist *q,
+                           double pts[MAX_POINTS])
+{
+  double cand[2], spread;
+  size_t n = 0;
+  bulk(p, &cand[0], &spread);
+  bulk(q, &cand[1], &spread);
+  for (size_t i = 0; i < 2; i++) {
+    const double x = cand[i];
+    if (!(x > p->lower && x < p->upper) || !isfinite(x) || (n == 1 && pts[0] == x))
+      continue;
+    if (n == 1 && pts[0] > x) {
+      pts[1] = pts[0];
+      pts[0] = x;
+    } else {
+      pts[n] = x;
+    }
+    n++;
+  }
+  if (n == 0) /* not reached: p's bulk is inside its support */
+    pts[n++] = isfinite(p->lower) && isfinite(p->upper) ? 0.5 * p->lower + 0.5 * p->upper
+               : isfinite(p->lower)                     ? p->lower + 1
+               : isfinite(p->upper)                     ? p->upper - 1
+                                                        : 0;
+  return n;
+}
+
+/* int over p's support of -p log q (kl = 0) or p (log p - log q) (kl = 1).
+ * Returns 1 and the value in *result when accurate to TARGET_REL. */
+static int integrate(const issim_dist *p, const issim_dist *q, int kl,
+                     double *result)
+{
+  double pts[MAX_POINTS], center, spread;
+  const size_t n = break_points(p, q, pts);
+  bulk(p, &center, &spread);
+  if (!(spread > 0) || !isfinite(spread))
+    spread = 1;
+
+  const double unreachable = unreachable_part(p, q, kl);
+  if (!isfinite(unreachable))
+    return 0;
+
+  gsl_integration_cquad_workspace *ws =
+      gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+  if (ws == NULL)
+    return 0;
+
+  integrand f = {p, q, kl, MAP_LINEAR, 0, 0, 1};
+  gsl_function fn = {mapped_integrand, &f};
+  double total = 0, total_error = 0;
+  int ok = 1;
+  /* the pieces: [lower, pts[0]], [pts[0], pts[1]], ..., [pts[n-1], upper] */
+  for (size_t i = 0; i <= n && ok; i++) {
+    const double a = i == 0 ? p->lower : pts[i - 1];
+    const double b = i == n ? p->upper : pts[i];
+    double lo = a, hi = b;
+    if (a == -INFINITY) {
+      f.map = MAP_LOWER_TAIL, f.a = b, f.w = spread, lo = 0, hi = 1;
+    } else if (b == INFINITY) {
+      f.map = MAP_UPPER_TAIL, f.a = a, f.w = spread, lo = 0, hi = 1;
+    } else if (i == 0) { /* a is a finite end of the support */
+      f.map = MAP_FROM_LOWER, f.a = a, f.w = b - a, lo = 0, hi = 1;
+      f.m = endpoint_power(p, a);
+    } else if (i == n) {
+      f.map = MAP_FROM_UPPER, f.a = b, f.w = b - a, lo = 0, hi = 1;
+      f.m = endpoint_power(p, b);
+    } else {
+      f.map = MAP_LINEAR;
+    }
+    double value = 0, error = 0;
+    size_t nevals = 0;
+    const int status = gsl_integration_cquad(&fn, lo, hi, QUAD_EPSABS, QUAD_EPSREL,
+                                             ws, &value, &error, &nevals);
+    if (status != GSL_SUCCESS || !isfinite(value) || !isfinite(error))
+      ok = 0;
+    total += value;
+    total_error += error;
+  }
+  gsl_integration_cquad_workspace_free(ws);
+  if (!ok || !quad_accepts(total, total_error + unreachable))
+    return 0;
+  *result = total;
+  return 1;
+}
+
+static double by_quadrature(const issim_dist *p, const issim_dist *q, int kl,
+                            issim_exact_method *how)
+{
+  double value;
+  if (!integrate(p, q, kl, &value)) {
+    set_how(how, ISSIM_EXACT_NONE);
+    return NAN;
+  }
+  set_how(how, ISSIM_EXACT_QUADRATURE);
+  /* KL >= 0: a result below 0 is within its error of 0 (or p = q). */
+  return kl ? fmax(0, value) : value;
+}
+
+/* ---- the API ---- */
+
+double issim_entropy_exact(const issim_dist *p, issim_exact_method *how)
+{
+  set_how(how, ISSIM_EXACT_CLOSED_FORM);
+  return issim_dist_entropy(p);
+}
+
+double issim_cross_entropy_exact(const issim_dist *p, const issim_dist *q,
+                                 issim_exact_method *how)
+{
+  double h, kl;
+  if (!issim_cross_entropy_finite(p, q)) {
+    set_how(how, ISSIM_EXACT_INFINITE);
+    return INFINITY;
+  }
+  if (closed_form(p, q, &h, &kl)) {
+    set_how(how, ISSIM_EXACT_CLOSED_FORM);
+    return h;
+  }
+  return by_quadrature(p, q, 0, how);
+}
+
+double issim_kl_exact(const issim_dist *p, const issim_dist *q,
+                      issim_exact_method *how)
+{
+  double h, kl;
+  if (!issim_cross_entropy_finite(p, q)) {
+    set_how(how, ISSIM_EXACT_INFINITE);
+    return INFINITY;
+  }
+  if (closed_form(p, q, &h, &kl)) {
+    set_how(how, ISSIM_EXACT_CLOSED_FORM);
+    return kl;
+  }
+  return by_quadrature(p, q, 1, how);
+}
+
+double issim_cross_entropy_quadrature(const issim_dist *p, const issim_dist *q,
+                                      issim_exact_method *how)
+{
+  if (!issim_cross_entropy_finite(p, q)) {
+    set_how(how, ISSIM_EXACT_INFINITE);
+    return INFINITY;
+  }
+  return by_quadrature(p, q, 0, how);
+}
+
+double issim_kl_quadrature(const issim_dist *p, const issim_dist *q,
+                           issim_exact_method *how)
+{
+  if (!issim_cross_entropy_finite(p, q)) {
+    set_how(how, ISSIM_EXACT_INFINITE);
+    return INFINITY;
+  }
+  return by_quadrature(p, q, 1, how);
+}

@@ -1,0 +1,78 @@
+/* divergence.h: exact entropy, cross-entropy and Kullback-Leibler divergence
+ * of univariate distributions.
+ *
+ * These are the reference values against which issim's sample estimates of
+ * the information-theoretic quantities are judged (shared/estimators.md):
+ *
+ *   H(p)       = -E_p[log p]                    differential entropy
+ *   H(p, q)    = -E_p[log q]                    cross-entropy
+ *   KL(p || q) =  E_p[log p - log q] = H(p, q) - H(p)  >= 0
+ *
+ * all in nats.  Each function says how it obtained its value:
+ *
+ *   ISSIM_EXACT_INFINITE     the quantity is provably infinite (INFINITY):
+ *                            q does not cover p's support, or q's log-density
+ *                            falls faster than p's moments allow (the rule of
+ *                            issim_cross_entropy_finite in tail.h).  Decided
+ *                            first, before any formula or integral.
+ *   ISSIM_EXACT_CLOSED_FORM  a formula: for pairs of the same family among
+ *                            normal, exponential (any locations), gamma (with
+ *                            chi-squared as gamma(df/2, scale 2)), laplace,
+ *                            lognormal and uniform.
+ *   ISSIM_EXACT_QUADRATURE   adaptive numerical integration over p's support
+ *                            (GSL's CQUAD), to a relative accuracy of about
+ *                            1e-10 (absolute 1e-13 for values near 0), for
+ *                            every other pair.
+ *   ISSIM_EXACT_NONE         the integration did not reach that accuracy;
+ *                            the value is NAN.
+ *
+ * None of these functions calls GSL's error handler on a numerical failure
+ * (a failure is reported as NAN with ISSIM_EXACT_NONE), and none changes any
+ * global state, so they may be called from several threads at once.
+ *
+ * In every function `how` may be NULL when the caller does not need it.
+ * p and q must be valid distributions (from issim_dist_alloc).
+ */
+#ifndef ISSIM_DIVERGENCE_H
+#define ISSIM_DIVERGENCE_H
+
+#include "dist.h"
+
+typedef enum {
+  ISSIM_EXACT_NONE,        /* no exact value known (NAN) */
+  ISSIM_EXACT_CLOSED_FORM, /* a formula */
+  ISSIM_EXACT_QUADRATURE,  /* numerical integration to ~1e-10 relative */
+  ISSIM_EXACT_INFINITE     /* provably infinite (INFINITY) */
+} issim_exact_method;
+
+/* "closed form", "quadrature", "infinite", or "unknown" (for
+ * ISSIM_EXACT_NONE and any value outside the enumeration). */
+const char *issim_exact_method_name(issim_exact_method m);
+
+/* H(p, q) = -E_p[log q]: closed form for the same-family pairs listed above,
+ * quadrature otherwise; INFINITY when issim_cross_entropy_finite(p, q) is 0. */
+double issim_cross_entropy_exact(const issim_dist *p, const issim_dist *q,
+                                 issim_exact_method *how);
+
+/* KL(p || q) = E_p[log p - log q] >= 0.  The closed forms are the standard
+ * divergence formulas, written so that they are never negative and keep
+ * their relative accuracy when p is close to q (they are not computed as
+ * H(p, q) - H(p), which would cancel); by quadrature the integrand is
+ * p (log p - log q) itself, for the same reason.  KL(p || p) = 0. */
+double issim_kl_exact(const issim_dist *p, const issim_dist *q,
+                      issim_exact_method *how);
+
+/* H(p) = issim_dist_entropy(p), a closed form for every family: how is set
+ * to ISSIM_EXACT_CLOSED_FORM. */
+double issim_entropy_exact(const issim_dist *p, issim_exact_method *how);
+
+/* H(p, q) and KL(p || q) by quadrature only, even for pairs that have a
+ * closed form (to check one against the other, or to use one method
+ * throughout).  how is ISSIM_EXACT_QUADRATURE, ISSIM_EXACT_INFINITE (as
+ * above, decided first) or ISSIM_EXACT_NONE (NAN). */
+double issim_cross_entropy_quadrature(const issim_dist *p, const issim_dist *q,
+                                      issim_exact_method *how);
+double issim_kl_quadrature(const issim_dist *p, const issim_dist *q,
+                           issim_exact_method *how);
+
+#endif

@@ -1,0 +1,98 @@
+#include "verdict.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+/* PSIS thresholds (Vehtari et al.) and the event-ESS rule of shared/estimators.md */
+#define KHAT_DOUBTFUL 0.5
+#define KHAT_UNRELIABLE 0.7
+#define EVENT_ESS_DOUBTFUL 100
+#define EVENT_ESS_UNRELIABLE 30
+#define SHARE_DOUBTFUL 0.1
+#define SHARE_UNRELIABLE 0.5
+#define MEAN_WEIGHT_MIN_ESS 100
+
+static void add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
+{
+  if (level > v->level)
+    v->level = level;
+  if (v->n_reasons == ISSIM_VERDICT_MAX_REASONS)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->reasons[v->n_reasons++], ISSIM_VERDICT_REASON_SIZE, fmt, ap);
+  va_end(ap);
+}
+
+static void judge_khat(issim_verdict *v, double k)
+{
+  if (isnan(k))
+    return;
+  if (k > KHAT_UNRELIABLE)
+    add(v, ISSIM_UNRELIABLE,
+        "Pareto k-hat = %.2f > 0.7: the largest weights follow a tail so heavy that the "
+        "central limit theorem does not hold at this sample size", k);
+  else if (k > KHAT_DOUBTFUL)
+    add(v, ISSIM_DOUBTFUL,
+        "Pareto k-hat = %.2f is between 0.5 and 0.7: the weights' variance may be infinite; "
+        "the error bar converges slowly if at all", k);
+}
+
+static void judge_weights(issim_verdict *v, const issim_estimate *e)
+{
+  if (e->event_ess < EVENT_ESS_UNRELIABLE)
+    add(v, ISSIM_UNRELIABLE, "event ESS = %.1f: fewer than 30 effective draws carry the "
+                             "estimate, so its standard error is itself unreliable", e->event_ess);
+  else if (e->event_ess < EVENT_ESS_DOUBTFUL)
+    add(v, ISSIM_DOUBTFUL, "event ESS = %.1f is below 100: the standard error is only a "
+                           "rough guide", e->event_ess);
+  if (e->max_weight_share > SHARE_UNRELIABLE)
+    add(v, ISSIM_UNRELIABLE, "one draw carries %.0f%% of the estimate",
+        100 * e->max_weight_share);
+  else if (e->max_weight_share > SHARE_DOUBTFUL)
+    add(v, ISSIM_DOUBTFUL, "one draw carries %.0f%% of the estimate", 100 * e->max_weight_share);
+}
+
+static void judge_mean_weight(issim_verdict *v, const issim_estimate *e, double expected)
+{
+  if (isnan(expected) || e->ess < MEAN_WEIGHT_MIN_ESS)
+    return;
+  double gap = fabs(e->mean_weight - expected);
+  /* weights of a normalised p and q average P_p(support of q) exactly; beyond
+   * rounding, a gap of 4 standard errors means the set-up is not what it seems */
+  if (gap > 4 * e->mean_weight_se && gap > 1e-10 * expected)
+    add(v, ISSIM_DOUBTFUL,
+        "the mean weight is %.6g, %.1f standard errors from %.6g, the target's mass on the "
+        "proposal's support: the weights are not those of the densities named",
+        e->mean_weight, gap / e->mean_weight_se, expected);
+}
+
+void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in,
+                         issim_verdict *v)
+{
+  v->level = ISSIM_TRUSTWORTHY;
+  v->n_reasons = 0;
+  if (in->variance == ISSIM_VARIANCE_INFINITE)
+    add(v, ISSIM_UNRELIABLE, "%s", in->variance_reason ? in->variance_reason
+                                                         : "the weights have infinite variance");
+  if (e->hits == 0) {
+    add(v, ISSIM_UNRELIABLE, "no draw hit the event");
+    return;
+  }
+  judge_khat(v, in->pareto_k);
+  judge_weights(v, e);
+  judge_mean_weight(v, e, in->expected_mean_weight);
+}
+
+const char *issim_verdict_name(issim_verdict_level level)
+{
+  switch (level) {
+  case ISSIM_TRUSTWORTHY: return "trustworthy";
+  case ISSIM_DOUBTFUL: return "doubtful";
+  case ISSIM_UNRELIABLE: return "unreliable";
+  }
+  return "unknown";
+}

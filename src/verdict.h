@@ -1,0 +1,47 @@
+/* verdict.h: can a proposal's error bar be trusted?
+ *
+ * Combines the analytic tail check (tail.h) with the sample diagnostics of
+ * shared/estimators.md into one word and its reasons:
+ *   unreliable   no hit; weights of infinite variance (analytic); Pareto k-hat
+ *                > 0.7; event ESS < 30; one draw carries over half the estimate
+ *   doubtful     k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
+ *                tenth; the mean weight is more than 4 standard errors from the
+ *                mass the target puts on the proposal's support (checked only
+ *                when the Kish ESS is at least 100, below which its own standard
+ *                error cannot be trusted)
+ *   trustworthy  none of the above
+ */
+#ifndef ISSIM_VERDICT_H
+#define ISSIM_VERDICT_H
+
+#include <stddef.h>
+
+#include "estimator.h"
+#include "tail.h"
+
+typedef enum { ISSIM_TRUSTWORTHY, ISSIM_DOUBTFUL, ISSIM_UNRELIABLE } issim_verdict_level;
+
+#define ISSIM_VERDICT_MAX_REASONS 8
+#define ISSIM_VERDICT_REASON_SIZE 640
+
+typedef struct {
+  issim_verdict_level level;
+  size_t n_reasons;
+  char reasons[ISSIM_VERDICT_MAX_REASONS][ISSIM_VERDICT_REASON_SIZE];
+} issim_verdict;
+
+/* What the verdict looks at besides the estimate. */
+typedef struct {
+  double pareto_k;              /* NAN when not computed */
+  issim_variance variance;      /* the analytic tail check */
+  const char *variance_reason;  /* its explanation when infinite */
+  double expected_mean_weight;  /* P_p(support of q); NAN to skip the check */
+} issim_verdict_inputs;
+
+void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in,
+                         issim_verdict *v);
+
+/* "trustworthy", "doubtful" or "unreliable" */
+const char *issim_verdict_name(issim_verdict_level level);
+
+#endif
