@@ -213,6 +213,21 @@ static int selected(const options *o, const issim_proposal *p)
   return o->proposal == NULL || strcmp(o->proposal, p->name) == 0;
 }
 
+/* What the analytic checks know before any draw, said at once: a long run on a
+ * proposal with infinite weight variance should not be a surprise at its end. */
+static void warn_before_sampling(const issim_scenario *s, const options *o)
+{
+  for (size_t i = 0; i < s->n_proposals; i++) {
+    if (!selected(o, &s->proposals[i]))
+      continue;
+    issim_result r;
+    issim_analyse_before(s, &s->proposals[i], &r);
+    if (r.variance == ISSIM_VARIANCE_INFINITE)
+      fprintf(stderr, "issim: warning: proposal '%s': %s\n", s->proposals[i].name,
+              r.variance_reason);
+  }
+}
+
 static int command_run(int argc, char **argv)
 {
   options o = {0};
@@ -224,6 +239,7 @@ static int command_run(int argc, char **argv)
   issim_result *results = calloc(s->n_proposals, sizeof *results);
   size_t n = 0;
   rc = results ? EXIT_OK : EXIT_FAILURE_RUN;
+  warn_before_sampling(s, &o);
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
     const issim_proposal *p = &s->proposals[i];
     if (!selected(&o, p))
