@@ -10,8 +10,9 @@
 #include "rng.h"
 
 /* Draws are generated, weighted and accumulated a batch at a time: long enough
- * for tight loops, short enough to stay in the L1/L2 cache. */
-#define BATCH 2048u
+ * for tight vector loops, short enough that the batch's five arrays stay in
+ * the L1 cache. */
+#define BATCH 512u
 
 typedef struct {
   gsl_rng *rng;

@@ -1,6 +1,15 @@
 #include "estimator.h"
+#include "simd.h"
 
 #include <math.h>
+
+/* libmvec, glibc's vector maths library, has SIMD versions of exp: declaring
+ * exp so (before any use of it) lets the compiler call them from the loops
+ * marked "omp simd" below, without -ffast-math, whose start-up code would flush
+ * subnormals to zero for the whole program.  Those loops must stay branch-free
+ * for that: no ?:, no fmin/fmax (library calls). */
+#pragma omp declare simd notinbranch
+double exp(double);
 
 /* exp(from - to), with an empty sum (from = -inf) scaling to 0. */
 static double rescale(double from, double to)
@@ -15,69 +24,174 @@ void issim_accum_reset(issim_accum *a)
   a->all_m = -INFINITY;
 }
 
-/* The batch's statistics, in its own scales, then merged: a batch is simply a
- * small accumulator, so adding and merging share one piece of arithmetic. */
-void issim_accum_add(issim_accum *a, size_t n, const double *log_p,
-                     const double *log_q, const unsigned char *hit)
-{
-  issim_accum b;
-  issim_accum_reset(&b);
-  b.n = n;
+/* Draws are accumulated a chunk at a time, with scratch on the stack. */
+#define CHUNK 512
 
+
+/* The careful path, for a chunk with a log-weight that is not finite: a draw
+ * outside the target's support (l = -inf, weight 0) or an invalid one. */
+static void chunk_stats_careful(issim_accum *b, size_t n, const double *log_p,
+                                const double *log_q, const unsigned char *hit)
+{
   for (size_t i = 0; i < n; i++) {
     double l = log_p[i] - log_q[i];
     if (isnan(l) || l == INFINITY) {
-      b.invalid++;
+      b->invalid++;
       continue;
     }
-    b.l += l;
-    b.l2 += l * l;
-    b.lq += log_q[i];
-    b.lq2 += log_q[i] * log_q[i];
-    if (l > b.all_m)
-      b.all_m = l;
+    b->l += l;
+    b->l2 += l * l;
+    b->lq += log_q[i];
+    b->lq2 += log_q[i] * log_q[i];
+    if (l > b->all_m)
+      b->all_m = l;
     if (hit[i] && l > -INFINITY) {
-      b.hits++;
-      if (l > b.hit_m)
-        b.hit_m = l;
+      b->hits++;
+      if (l > b->hit_m)
+        b->hit_m = l;
     }
   }
-
   double y_sum = 0;
   for (size_t i = 0; i < n; i++) {
     double l = log_p[i] - log_q[i];
     if (!(l > -INFINITY && l < INFINITY))
       continue; /* zero weight, or invalid and counted above */
-    double e = exp(l - b.all_m);
-    b.w += e;
-    b.w2 += e * e;
-    b.wl += e * l;
-    b.w2l2 += e * e * l * l;
-    b.wlp += e * log_p[i];
-    b.w2lp2 += e * e * log_p[i] * log_p[i];
-    b.wlq += e * log_q[i];
-    b.w2lq2 += e * e * log_q[i] * log_q[i];
+    double e = exp(l - b->all_m);
+    b->w += e;
+    b->w2 += e * e;
+    b->wl += e * l;
+    b->w2l2 += e * e * l * l;
+    b->wlp += e * log_p[i];
+    b->w2lp2 += e * e * log_p[i] * log_p[i];
+    b->wlq += e * log_q[i];
+    b->w2lq2 += e * e * log_q[i] * log_q[i];
     if (hit[i]) {
-      double y = exp(l - b.hit_m);
+      double y = exp(l - b->hit_m);
       y_sum += y;
-      b.y_l += y * l;
+      b->y_l += y * l;
     }
   }
-  if (b.hits > 0) {
-    /* second pass for the squared deviations of the n values: y on the hits,
-     * 0 elsewhere; two passes stay accurate when the weights are nearly equal */
-    b.y_mean = y_sum / (double)n;
+  if (b->hits > 0) {
+    b->y_mean = y_sum / (double)n;
     double m2 = 0;
     for (size_t i = 0; i < n; i++) {
       double l = log_p[i] - log_q[i];
       if (hit[i] && l > -INFINITY && l < INFINITY) {
-        double d = exp(l - b.hit_m) - b.y_mean;
+        double d = exp(l - b->hit_m) - b->y_mean;
         m2 += d * d;
       }
     }
-    b.y_m2 = m2 + (double)(n - b.hits) * b.y_mean * b.y_mean;
+    b->y_m2 = m2 + (double)(n - b->hits) * b->y_mean * b->y_mean;
   }
-  issim_accum_merge(a, &b);
+}
+
+/* The fast path: every log-weight finite.  Branch-free loops the compiler
+ * vectorises, exp included.  Sums of scaled weights e = exp(l - all_m) <= 1
+ * and of y = h exp(l - hit_m) <= 1; the deviations of y from its mean by a
+ * second pass over the n values (zeros included), which stays exact when the
+ * weights are nearly equal. */
+VECTOR_CLONES
+static void chunk_stats_fast(issim_accum *b, size_t n, const double *restrict l,
+                             const double *restrict log_p, const double *restrict log_q,
+                             const unsigned char *restrict hit, double *restrict y)
+{
+  /* with no hit, any finite base keeps d finite: every y is then 0 anyway */
+  const double am = b->all_m, hm = b->hits > 0 ? b->hit_m : b->all_m;
+  double w = 0, w2 = 0, wl = 0, w2l2 = 0, wlp = 0, w2lp2 = 0, wlq = 0, w2lq2 = 0;
+  double sl = 0, sl2 = 0, slq = 0, slq2 = 0, sy = 0, syl = 0;
+#pragma omp simd reduction(+ : w, w2, wl, w2l2, wlp, w2lp2, wlq, w2lq2, sl, sl2, slq, slq2, sy, syl)
+  for (size_t i = 0; i < n; i++) {
+    double e = exp(l[i] - am);
+    double el = e * l[i], elp = e * log_p[i], elq = e * log_q[i];
+    w += e;
+    w2 += e * e;
+    wl += el;
+    w2l2 += el * el;
+    wlp += elp;
+    w2lp2 += elp * elp;
+    wlq += elq;
+    w2lq2 += elq * elq;
+    sl += l[i];
+    sl2 += l[i] * l[i];
+    slq += log_q[i];
+    slq2 += log_q[i] * log_q[i];
+    /* misses may have l > hit_m: clamp so that their exp stays finite before
+     * it is multiplied by 0 */
+    double d = l[i] - hm;
+    d = 0.5 * (d - fabs(d)); /* min(d, 0), exactly and without a branch */
+    double yi = (double)hit[i] * exp(d);
+    y[i] = yi;
+    sy += yi;
+    syl += yi * l[i];
+  }
+  b->w = w, b->w2 = w2, b->wl = wl, b->w2l2 = w2l2;
+  b->wlp = wlp, b->w2lp2 = w2lp2, b->wlq = wlq, b->w2lq2 = w2lq2;
+  b->l = sl, b->l2 = sl2, b->lq = slq, b->lq2 = slq2;
+  b->y_l = syl;
+  if (b->hits == 0)
+    return;
+  double mean = sy / (double)n, m2 = 0;
+#pragma omp simd reduction(+ : m2)
+  for (size_t i = 0; i < n; i++)
+    m2 += (y[i] - mean) * (y[i] - mean);
+  b->y_mean = mean;
+  b->y_m2 = m2;
+}
+
+/* log-weights l = log p - log q, their maxima over all draws and over the
+ * hits, and how many are hits and finite. */
+VECTOR_CLONES
+static void log_weights(size_t n, const double *restrict log_p, const double *restrict log_q,
+                        const unsigned char *restrict hit, double *restrict l, double *all_m,
+                        double *hit_m, size_t *hits, size_t *finite)
+{
+  double am = -INFINITY, hm = -INFINITY;
+  size_t nh = 0, nf = 0;
+#pragma omp simd reduction(max : am, hm) reduction(+ : nh, nf)
+  for (size_t i = 0; i < n; i++) {
+    l[i] = log_p[i] - log_q[i];
+    nf += l[i] > -INFINITY && l[i] < INFINITY; /* false for NaN too */
+    /* comparisons rather than fmax, which is a library call; NaNs are
+     * caught by `finite` */
+    am = l[i] > am ? l[i] : am;
+    hm = hit[i] && l[i] > hm ? l[i] : hm;
+    nh += hit[i] != 0;
+  }
+  *all_m = am;
+  *hit_m = hm;
+  *hits = nh;
+  *finite = nf;
+}
+
+/* One chunk's statistics, in its own scales: a chunk is a small accumulator. */
+static void chunk_stats(issim_accum *b, size_t n, const double *log_p, const double *log_q,
+                        const unsigned char *hit)
+{
+  double l[CHUNK], y[CHUNK];
+  double am, hm;
+  size_t hits, finite;
+  log_weights(n, log_p, log_q, hit, l, &am, &hm, &hits, &finite);
+  issim_accum_reset(b);
+  b->n = n;
+  if (finite != n) {
+    chunk_stats_careful(b, n, log_p, log_q, hit);
+    return;
+  }
+  b->all_m = am;
+  b->hit_m = hm;
+  b->hits = hits;
+  chunk_stats_fast(b, n, l, log_p, log_q, hit, y);
+}
+
+void issim_accum_add(issim_accum *a, size_t n, const double *log_p, const double *log_q,
+                     const unsigned char *hit)
+{
+  for (size_t start = 0; start < n; start += CHUNK) {
+    size_t m = n - start < CHUNK ? n - start : CHUNK;
+    issim_accum b;
+    chunk_stats(&b, m, log_p + start, log_q + start, hit + start);
+    issim_accum_merge(a, &b);
+  }
 }
 
 void issim_accum_merge(issim_accum *dst, const issim_accum *src)

@@ -12,6 +12,8 @@
 #include <omp.h>
 #endif
 
+#include <gsl/gsl_errno.h>
+
 #include "config.h"
 #include "issim.h"
 
@@ -311,6 +313,10 @@ static int command_divergence(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+  /* GSL's default error handler aborts the process.  The library checks GSL's
+   * return values and results itself, so the application turns it off: a bad
+   * case is then a clear message, never a crash. */
+  gsl_set_error_handler_off();
   if (argc < 2) {
     usage(stderr);
     return EXIT_BAD_INPUT;

@@ -679,11 +679,12 @@ START_TEST(test_pareto_lower_tail)
   assert_rel(issim_dist_log_sf(d, 2.00000000004), -1.0000000827303709974e-10,
              1e-14);
   issim_dist_free(d);
-  /* a scale that is not a power of 2: x / scale would round */
+  /* a scale that is not a power of 2, where x / scale rounds (to about
+   * 2e-5 relative in x / scale - 1 at this x) */
   d = MAKE("pareto", {"shape", 2}, {"scale", 3});
-  assert_rel(issim_dist_log_cdf(d, 3.00000000015), -23.02585084727508927,
+  assert_rel(issim_dist_log_cdf(d, 3.0000000000123), -25.526891933610413105,
              1e-14);
-  assert_rel(issim_dist_log_sf(d, 3.00000000015), -1.000000082715370995e-10,
+  assert_rel(issim_dist_log_sf(d, 3.0000000000123), -8.1999592301279796872e-12,
              1e-14);
   issim_dist_free(d);
 }
@@ -762,9 +763,12 @@ START_TEST(test_sample_moments_and_quartiles)
     assert_close((double) below / NSAMPLE, p,
                  5 * sqrt(p * (1 - p) / NSAMPLE));
   }
+  size_t outside = 0; /* counted, not asserted per draw: Check records each
+                        assertion, which is slow under valgrind */
   for (size_t i = 0; i < NSAMPLE; i++)
-    ck_assert_msg(x[i] >= d->lower && x[i] <= d->upper,
-                  "%s: draw %g outside the support", c->family, x[i]);
+    outside += !(x[i] >= d->lower && x[i] <= d->upper);
+  ck_assert_msg(outside == 0, "%s: %zu draws outside the support", c->family,
+                outside);
   free(x);
   issim_dist_free(d);
 }
