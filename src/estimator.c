@@ -250,11 +250,12 @@ static void scaled_mean_se(double m, double s1, double s2, double nd,
     *se = 0;
     return;
   }
-  double e1 = exp(m) * s1 / nd;
-  double e2 = exp(2 * m) * s2 / nd;
-  double var = e2 - e1 * e1;
-  *mean = e1;
-  *se = nd > 1 ? sqrt((var > 0 ? var : 0) / (nd - 1)) : NAN;
+  /* mean and variance in the sums' own scale, then scaled once: exp(m) times
+   * a standard deviation stays representable where exp(2 m) would not */
+  double e1 = s1 / nd, var = s2 / nd - e1 * e1;
+  double scale = exp(m);
+  *mean = scale * e1;
+  *se = nd > 1 ? scale * sqrt((var > 0 ? var : 0) / (nd - 1)) : NAN;
 }
 
 static void estimate_probability(const issim_accum *a, issim_estimate *e)

@@ -241,6 +241,8 @@ static int command_run(int argc, char **argv)
   issim_result *results = calloc(s->n_proposals, sizeof *results);
   size_t n = 0;
   rc = results ? EXIT_OK : EXIT_FAILURE_RUN;
+  if (results == NULL)
+    fprintf(stderr, "issim: out of memory for the results\n");
   warn_before_sampling(s, &o);
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
     const issim_proposal *p = &s->proposals[i];

@@ -93,7 +93,7 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
       lines[n++] = format_alloc("%s", res->verdict.reasons[i]);
   if (e->invalid > 0 && n < max)
     lines[n++] = format_alloc("%llu draws had an undefined log-weight (NaN, or q(x) = 0 at a "
-                              "draw of q) and were left out",
+                              "draw of q) and were counted with weight 0",
                               (unsigned long long)e->invalid);
   double z = z_to_exact(r, e);
   if (fabs(z) > 4 && n < max)
@@ -143,8 +143,11 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
     issim_format_log_prob(e->log_std_error, 3, se, sizeof se);
     fprintf(out, "  estimate         %s +- %s  (relative error %.3g%%, log10 %.4f)\n", p, se,
             100 * e->relative_error, e->log_estimate / M_LN10);
-    issim_format_log_prob(e->log_ci_low, 5, lo, sizeof lo);
-    issim_format_log_prob(e->log_ci_high, 5, hi, sizeof hi);
+    /* enough digits to tell the bounds apart, 5 at least */
+    int digits = e->relative_error > 0 ? 3 + (int)ceil(-log10(e->relative_error)) : 17;
+    digits = digits < 5 ? 5 : digits > 17 ? 17 : digits;
+    issim_format_log_prob(e->log_ci_low, digits, lo, sizeof lo);
+    issim_format_log_prob(e->log_ci_high, digits, hi, sizeof hi);
     fprintf(out, "  95%% CI           [%s, %s]\n", lo, hi);
     if (e->relative_error > 0.2) {
       issim_format_log_prob(e->log_ci_low_ls, 3, lo, sizeof lo);
@@ -175,8 +178,12 @@ static void text_efficiency(FILE *out, const issim_estimate *e)
   char gain[48];
   issim_format_log_prob(e->log_gain_over_crude, 3, gain, sizeof gain);
   fprintf(out, "  efficiency\n");
-  fprintf(out, "    relative variance %.4g per draw: %.3g draws for 1%%, %.3g for 10%%\n",
-          e->relative_variance, e->samples_for_1pct, e->samples_for_10pct);
+  if (e->samples_for_1pct < 1)
+    fprintf(out, "    relative variance %.4g per draw: fewer than one draw for 1%%\n",
+            e->relative_variance);
+  else
+    fprintf(out, "    relative variance %.4g per draw: %.3g draws for 1%%, %.3g for 10%%\n",
+            e->relative_variance, e->samples_for_1pct, e->samples_for_10pct);
   fprintf(out, "    gain over crude  %s times\n", gain);
 }
 
@@ -246,7 +253,11 @@ static void text_information(FILE *out, const issim_result *res)
   text_information_row(out, "H(p,q)", e->cross_entropy_p_q, e->cross_entropy_p_q_se,
                        x->cross_entropy_p_q, x->cross_entropy_p_q_how);
   text_information_row(out, "KL(p*||q)", e->kl_pstar_q, NAN, NAN, ISSIM_EXACT_NONE);
-  if (e->ess < 100)
+  if (res->expected_mean_weight < 1 - 1e-12)
+    fprintf(out, "    (q covers only part of p's support, %.3g of its mass: the w-weighted "
+                 "estimates of KL(p||q), H(p) and H(p,q) describe p restricted to it)\n",
+            res->expected_mean_weight);
+  else if (e->ess < 100)
     fprintf(out, "    (KL(p||q), H(p) and H(p,q) are weighted by w over all draws, whose Kish ESS "
                  "is only %.3g: their estimates and standard errors are unreliable)\n", e->ess);
 }
@@ -288,7 +299,7 @@ int issim_report_text(FILE *out, const issim_report *r)
 /* A JSON number, or null where the value is not finite (JSON has no NaN). */
 static json_t *jnum(double v)
 {
-  return isfinite(v) ? json_real(v) : json_null();
+  return isfinite(v) ? json_real(v + 0.0) : json_null(); /* + 0.0: no -0 */
 }
 
 /* A probability known by its log: a number while a double holds it, else the
@@ -343,15 +354,16 @@ static void json_information(json_t *o, const issim_result *res)
   const issim_estimate *e = &res->estimate;
   const issim_information *x = &res->exact;
   set(o, "kl_p_q", jinf(unless_infinite(e->kl_p_q, x->kl_p_q, x->kl_p_q_how)));
-  set(o, "kl_p_q_se", jnum(e->kl_p_q_se));
+  set(o, "kl_p_q_se", jnum(unless_infinite(e->kl_p_q_se, NAN, x->kl_p_q_how)));
   set(o, "kl_q_p", jinf(unless_infinite(e->kl_q_p, x->kl_q_p, x->kl_q_p_how)));
-  set(o, "kl_q_p_se", jnum(e->kl_q_p_se));
+  set(o, "kl_q_p_se", jnum(unless_infinite(e->kl_q_p_se, NAN, x->kl_q_p_how)));
   set(o, "kl_pstar_q", jinf(e->kl_pstar_q));
   set(o, "entropy_p", jinf(e->entropy_p));
   set(o, "entropy_p_se", jnum(e->entropy_p_se));
   set(o, "cross_entropy_p_q",
       jinf(unless_infinite(e->cross_entropy_p_q, x->cross_entropy_p_q, x->cross_entropy_p_q_how)));
-  set(o, "cross_entropy_p_q_se", jnum(e->cross_entropy_p_q_se));
+  set(o, "cross_entropy_p_q_se",
+      jnum(unless_infinite(e->cross_entropy_p_q_se, NAN, x->cross_entropy_p_q_how)));
   json_t *ex = json_object();
   set(ex, "kl_p_q", json_exact(x->kl_p_q, x->kl_p_q_how));
   set(ex, "kl_q_p", json_exact(x->kl_q_p, x->kl_q_p_how));
@@ -499,7 +511,9 @@ static size_t row_quantities(const issim_divergence_row *row, double unit, quant
 static double identity_gap(const issim_divergence_row *row, const issim_information *target)
 {
   const issim_information *x = &row->exact;
-  if (row->proposal == NULL || isinf(x->kl_p_q) || x->kl_p_q_how == ISSIM_EXACT_NONE ||
+  /* for q = p both sides are 0 by construction: no check */
+  if (row->proposal == NULL || row->proposal->dist == NULL || isinf(x->kl_p_q) ||
+      x->kl_p_q_how == ISSIM_EXACT_NONE ||
       x->cross_entropy_p_q_how == ISSIM_EXACT_NONE)
     return NAN;
   return x->kl_p_q - (x->cross_entropy_p_q - target->entropy_p);
@@ -537,6 +551,10 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     double gap = identity_gap(row, &r->rows[0].exact);
     if (!isnan(gap))
       fprintf(out, "  identity   KL(p||q) = H(p,q) - H(p) holds to %.2g\n", fabs(gap) / unit);
+    if (row->proposal && row->proposal->dist && row->estimate.ess < 100)
+      fprintf(out, "  (H(p,q) and KL(p||q) are weighted by w, whose Kish ESS is only %.3g here: "
+                   "those estimates and their standard errors are unreliable)\n",
+              row->estimate.ess);
   }
   return ferror(out) ? -1 : 0;
 }

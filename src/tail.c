@@ -191,7 +191,13 @@ static issim_variance check_endpoint(const issim_dist *p, const issim_dist *q, d
 {
   double cp = issim_dist_endpoint_exponent(p, e), cq = issim_dist_endpoint_exponent(q, e);
   issim_variance v;
-  if (isinf(cq))
+  if (isinf(cq) && isinf(cp) && p->kind == ISSIM_DIST_LOGNORMAL && q->kind == ISSIM_DIST_LOGNORMAL) {
+    /* both like exp(-(log x)^2 / 2 s^2) near 0: the quadratic terms decide, as
+     * in the upper tail (a tie is left undecided) */
+    double ap = 1 / (2 * p->param[1] * p->param[1]), aq = 1 / (2 * q->param[1] * q->param[1]);
+    int s = sign_of(2 * ap - aq, ap);
+    v = s > 0 ? ISSIM_VARIANCE_FINITE : s < 0 ? ISSIM_VARIANCE_INFINITE : ISSIM_VARIANCE_UNDECIDED;
+  } else if (isinf(cq))
     v = isinf(cp) ? ISSIM_VARIANCE_UNDECIDED : ISSIM_VARIANCE_INFINITE;
   else if (isinf(cp))
     v = ISSIM_VARIANCE_FINITE;

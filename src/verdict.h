@@ -5,10 +5,10 @@
  *   unreliable   no hit; weights of infinite variance (analytic); Pareto k-hat
  *                > 0.7; event ESS < 30; one draw carries over half the estimate
  *   doubtful     k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
- *                tenth; the mean weight is more than 4 standard errors from the
- *                mass the target puts on the proposal's support (checked only
- *                when the Kish ESS is at least 100, below which its own standard
- *                error cannot be trusted)
+ *                tenth; the mean weight is both 4 standard errors and 5% away
+ *                from the mass the target puts on the proposal's support
+ *                (checked only when the Kish ESS is at least 1000, below which
+ *                the mean weight's own standard error cannot be trusted)
  *   trustworthy  none of the above
  */
 #ifndef ISSIM_VERDICT_H

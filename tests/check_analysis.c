@@ -182,7 +182,12 @@ START_TEST(test_verdict_rules)
   e.mean_weight = 0.9; /* 10 standard errors from 1 */
   issim_verdict_judge(&e, &in, &v);
   ck_assert_int_eq(v.level, ISSIM_DOUBTFUL);
-  e.ess = 50; /* ... but not judged on a Kish ESS below 100 */
+  e.ess = 500; /* ... but not judged on a Kish ESS below 1000 */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_TRUSTWORTHY);
+  e = good_estimate();
+  e.mean_weight = 0.97; /* 6 standard errors, but within 5% */
+  e.mean_weight_se = 0.005;
   issim_verdict_judge(&e, &in, &v);
   ck_assert_int_eq(v.level, ISSIM_TRUSTWORTHY);
 

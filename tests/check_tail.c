@@ -135,6 +135,14 @@ START_TEST(test_lognormal_and_gumbel)
   q = make("lognormal", "meanlog", 6, "sdlog", 0.5);
   ck_assert_int_eq(above(p, q, exp(6), why), ISSIM_VARIANCE_INFINITE);
   issim_dist_free(q);
+  /* near 0 (a lower-tail event) the same quadratic in log x decides */
+  q = make("lognormal", "meanlog", -6, "sdlog", 1);
+  ck_assert_int_eq(issim_weight_variance(p, q, 0, exp(-6), why, sizeof why), ISSIM_VARIANCE_FINITE);
+  issim_dist_free(q);
+  q = make("lognormal", "meanlog", -6, "sdlog", 0.6);
+  ck_assert_int_eq(issim_weight_variance(p, q, 0, exp(-6), why, sizeof why),
+                   ISSIM_VARIANCE_INFINITE);
+  issim_dist_free(q);
   issim_dist_free(p);
 
   p = make("gumbel", "location", 0, "scale", 1);
