@@ -60,7 +60,7 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
   issim_problem pb = issim_problem_of(s, p);
   issim_accum acc;
   double t0 = now();
-  int rc = issim_engine_run(&pb, cfg, &acc, tail, err);
+  int rc = issim_engine_run(&pb, cfg, &acc, tail, &r->stopped_by, err);
   r->seconds = now() - t0;
   if (rc == ISSIM_OK) {
     issim_accum_estimate(&acc, &r->estimate);

@@ -26,6 +26,7 @@ typedef struct {
 typedef struct {
   const issim_proposal *proposal;
   double seconds;
+  issim_stop_reason stopped_by;
   issim_estimate estimate;
   double pareto_k;
   issim_variance variance;

@@ -3,12 +3,16 @@
  * Draws from a proposal, weights the draws against the target in log space and
  * accumulates them (estimator.h).  Work is cut into fixed blocks of
  * ISSIM_BLOCK_SIZE draws, each with its own generator stream (rng.h), run on
- * OpenMP threads and merged in block order: for a given seed the result is the
- * same to the last bit whatever the number of threads.
+ * OpenMP threads and merged in a fixed order (below): for a given seed the
+ * result is the same to the last bit whatever the number of threads.
+ *
+ * Stopping rules are decided at block boundaries on that same merged state, so
+ * a run stopped after n draws is exactly the run of n draws.
  */
 #ifndef ISSIM_ENGINE_H
 #define ISSIM_ENGINE_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
@@ -25,23 +29,58 @@ typedef struct {
   issim_direction direction;
 } issim_problem;
 
+/* Why a run ended. */
+typedef enum {
+  ISSIM_STOP_SAMPLES,    /* all the samples asked for were drawn */
+  ISSIM_STOP_TARGET_RE,  /* the relative error reached its target */
+  ISSIM_STOP_TIME,       /* the time limit was reached */
+  ISSIM_STOP_INTERRUPT   /* interrupted (Ctrl-C): the result is partial */
+} issim_stop_reason;
+
+/* "samples", "target-re", "max-seconds" or "interrupt" */
+const char *issim_stop_reason_name(issim_stop_reason r);
+
+/* Progress of a run, for a progress bar.  state is the merged accumulator of
+ * the draws so far when one is at hand, NULL in between. */
 typedef struct {
-  uint64_t samples;
+  uint64_t draws, samples;
+  double seconds;
+  const issim_accum *state;
+} issim_progress;
+
+typedef void (*issim_progress_fn)(const issim_progress *p, void *user);
+
+typedef struct {
+  /* > 0: stop at the first block boundary where the relative error is at most
+   * this, with at least min_hits hits and an event ESS of at least min_hits, so
+   * that an early lucky estimate does not end the run */
+  double target_re;
+  uint64_t min_hits;   /* 0: 100 */
+  double max_seconds;  /* > 0: stop at the next block boundary after this long */
+  const volatile sig_atomic_t *interrupt; /* non-NULL: stop once *interrupt != 0 */
+  issim_progress_fn progress;             /* non-NULL: called now and then */
+  void *progress_user;
+  double progress_interval;               /* seconds between calls; 0: 0.2 */
+} issim_stop_rules;
+
+typedef struct {
+  uint64_t samples;           /* the draws asked for: the most with a stopping rule */
   uint64_t seed;
   uint64_t stream;            /* e.g. issim_rng_stream_id(proposal name) */
   const gsl_rng_type *rng;
   int threads;                /* 0: all available cores */
+  const issim_stop_rules *stop; /* NULL: draw all the samples */
 } issim_run_config;
 
 /* The problem of a scenario's proposal. */
 issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p);
 
-/* Runs cfg->samples draws and leaves their accumulator in *out and, if tail
- * is non-NULL, the largest log(w h) in *tail (for Pareto k-hat; a buffer of
- * issim_khat_capacity(cfg->samples) values).  The tail buffer holds the largest
- * values as a set, so it too is the same whatever the split of the work. */
-int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
-                     issim_accum *out, issim_topk *tail, issim_error *err);
+/* Runs the draws and leaves their accumulator in *out and, if tail is
+ * non-NULL, the largest log(w h) in *tail (for Pareto k-hat; give it
+ * issim_khat_capacity(cfg->samples) values).  *stopped_by (if non-NULL) says
+ * why the run ended. */
+int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg, issim_accum *out,
+                     issim_topk *tail, issim_stop_reason *stopped_by, issim_error *err);
 
 /* The canonical merge order.  Blocks are grouped in chunks of
  * ISSIM_CHUNK_BLOCKS consecutive blocks; a chunk's accumulator is its blocks'
@@ -51,11 +90,18 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
  * over threads, and of how chunks are spread over processes. */
 #define ISSIM_CHUNK_BLOCKS 64u
 
+/* Each block keeps its largest log(w h) values, at most this many, for k-hat;
+ * the run's buffer is the union of its blocks'.  That union holds the run's K
+ * largest exactly unless one block of 65536 iid draws holds more than 8192 of
+ * them, where K = 3 sqrt(N) (under 3 per block on average once K > 8192). */
+#define ISSIM_BLOCK_TAIL 8192u
+
 /* The number of chunks of a run of n draws. */
 uint64_t issim_engine_chunk_count(uint64_t samples);
 
-/* Runs chunks [first, last) of the cfg->samples draws, storing chunk c's
- * accumulator in chunks[c - first].  Merging all chunks of a run in order
+/* Runs chunks [first, last) of the cfg->samples draws (no stopping rule),
+ * storing chunk c's accumulator in chunks[c - first] and merging the chunks'
+ * tails into *tail if non-NULL.  Merging all chunks of a run in order
  * reproduces issim_engine_run exactly. */
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,

@@ -1,7 +1,9 @@
 /* issim: the command line, a thin layer over libissim. */
-#define _POSIX_C_SOURCE 200809L /* open_memstream, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* open_memstream, sigaction, isatty */
 
 #include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,14 +20,16 @@
 #include "issim.h"
 
 /* Exit statuses: 2 for anything the user can fix in the input. */
-enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2 };
+enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130 };
 
 typedef struct {
   const char *scenario_path;
   const char *proposal;
   const char *samples, *seed, *rng, *threads;
+  const char *target_re, *max_seconds;
   int json;
   int bits;
+  int quiet;
 } options;
 
 static void usage(FILE *out)
@@ -43,7 +47,12 @@ static void usage(FILE *out)
           "\n"
           "options (override the scenario's [run] section):\n"
           "  --proposal NAME     run only this proposal\n"
-          "  --samples N         draws per proposal (e.g. 1e6)\n"
+          "  --samples N         draws per proposal (e.g. 1e6); with a stopping rule, the most\n"
+          "  --max-samples N     the same as --samples\n"
+          "  --target-re E       stop once the relative error is at most E (e.g. 0.01), with\n"
+          "                      at least 100 hits and an event ESS of 100\n"
+          "  --max-seconds T     stop each proposal after about T seconds\n"
+          "  --quiet             no progress line on a terminal\n"
           "  --seed S            seed, a whole number from 0 to 2^64-1\n"
           "  --rng NAME          GSL generator (default taus2)\n"
           "  --threads N         threads (default: all cores); results do not depend on it\n"
@@ -71,6 +80,10 @@ static int parse_options(int argc, char **argv, options *o, int allow_bits)
   static const struct option longopts[] = {
     {"proposal", required_argument, NULL, 'p'},
     {"samples", required_argument, NULL, 'n'},
+    {"max-samples", required_argument, NULL, 'n'},
+    {"target-re", required_argument, NULL, 'e'},
+    {"max-seconds", required_argument, NULL, 'T'},
+    {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, 's'},
     {"rng", required_argument, NULL, 'r'},
     {"threads", required_argument, NULL, 't'},
@@ -86,6 +99,9 @@ static int parse_options(int argc, char **argv, options *o, int allow_bits)
     switch (c) {
     case 'p': o->proposal = optarg; break;
     case 'n': o->samples = optarg; break;
+    case 'e': o->target_re = optarg; break;
+    case 'T': o->max_seconds = optarg; break;
+    case 'q': o->quiet = 1; break;
     case 's': o->seed = optarg; break;
     case 'r': o->rng = optarg; break;
     case 't': o->threads = optarg; break;
@@ -109,18 +125,35 @@ static int parse_options(int argc, char **argv, options *o, int allow_bits)
   return EXIT_OK;
 }
 
+/* What the command line sets beyond the scenario's [run] section. */
+typedef struct {
+  int threads;            /* 0: all cores */
+  issim_stop_rules stop;
+  int progress;           /* show a progress line */
+} run_settings;
+
+static int parse_fraction(const char *text, const char *what, double lo, double hi,
+                          double *out, issim_error *err)
+{
+  int rc = issim_parse_number(text, what, out, err);
+  if (rc == ISSIM_OK && !(*out > lo && *out < hi))
+    rc = issim_error_set(err, ISSIM_EINVAL, "%s must be a number above %g and below %g (got '%s')",
+                         what, lo, hi, text);
+  return rc;
+}
+
 /* Applies the command-line overrides to the scenario's run settings. */
-static int apply_overrides(const options *o, issim_scenario *s, int *threads)
+static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs)
 {
   issim_error err;
   int rc = ISSIM_OK;
+  *rs = (run_settings){.progress = !o->quiet && !o->json && isatty(STDERR_FILENO)};
   if (o->samples)
     rc = issim_parse_samples(o->samples, "--samples", &s->samples, &err);
   if (rc == ISSIM_OK && o->seed)
     rc = issim_parse_seed(o->seed, "--seed", &s->seed, &err);
   if (rc == ISSIM_OK && o->rng)
     rc = issim_rng_lookup(o->rng, &s->rng, &err);
-  *threads = 0;
   if (rc == ISSIM_OK && o->threads) {
     double t;
     rc = issim_parse_number(o->threads, "--threads", &t, &err);
@@ -128,8 +161,12 @@ static int apply_overrides(const options *o, issim_scenario *s, int *threads)
       rc = issim_error_set(&err, ISSIM_EINVAL, "--threads must be a whole number from 1 to 1024 (got '%s')",
                            o->threads);
     if (rc == ISSIM_OK)
-      *threads = (int)t;
+      rs->threads = (int)t;
   }
+  if (rc == ISSIM_OK && o->target_re)
+    rc = parse_fraction(o->target_re, "--target-re", 0, 1, &rs->stop.target_re, &err);
+  if (rc == ISSIM_OK && o->max_seconds)
+    rc = parse_fraction(o->max_seconds, "--max-seconds", 0, 1e9, &rs->stop.max_seconds, &err);
   if (rc == ISSIM_OK && o->proposal && issim_scenario_proposal(s, o->proposal) == NULL) {
     char known[512] = "";
     for (size_t i = 0; i < s->n_proposals; i++)
@@ -141,6 +178,78 @@ static int apply_overrides(const options *o, issim_scenario *s, int *threads)
   if (rc != ISSIM_OK)
     fprintf(stderr, "issim: %s\n", err.message);
   return rc;
+}
+
+/* ---- Ctrl-C: the first ends the run at the next block boundary with a
+ * partial report; a second exits at once. ---- */
+
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_interrupt(int sig)
+{
+  (void)sig;
+  if (interrupted)
+    _exit(130);
+  interrupted = 1;
+}
+
+static void catch_interrupts(void)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+}
+
+/* ---- the progress line, on a terminal, for runs longer than a second ---- */
+
+typedef struct {
+  const char *name;
+  double max_seconds; /* 0: none */
+  char estimate[64];
+  int shown;
+} progress_line;
+
+static void format_duration(double s, char *buf, size_t size)
+{
+  if (s >= 7200)
+    snprintf(buf, size, "%.1f h", s / 3600);
+  else if (s >= 120)
+    snprintf(buf, size, "%.0f min", s / 60);
+  else
+    snprintf(buf, size, "%.0f s", s);
+}
+
+static void show_progress(const issim_progress *p, void *user)
+{
+  progress_line *pl = user;
+  if (p->state) {
+    issim_estimate e;
+    issim_accum_estimate(p->state, &e);
+    char v[48] = "0";
+    if (e.hits > 0)
+      issim_format_log_prob(e.log_estimate, 4, v, sizeof v);
+    snprintf(pl->estimate, sizeof pl->estimate, "P = %s +- %.2g%%", v, 100 * e.relative_error);
+  }
+  if (p->seconds < 1.0 || p->draws == 0)
+    return;
+  double rate = (double)p->draws / p->seconds;
+  double left = (double)(p->samples - p->draws) / rate;
+  if (pl->max_seconds > 0 && pl->max_seconds - p->seconds < left)
+    left = pl->max_seconds - p->seconds;
+  char eta[32];
+  format_duration(left > 0 ? left : 0, eta, sizeof eta);
+  fprintf(stderr, "\r\033[K%s: %.3g of %.3g draws, %.3g million/s, %s, %s left", pl->name,
+          (double)p->draws, (double)p->samples, rate / 1e6, pl->estimate[0] ? pl->estimate : "-",
+          eta);
+  pl->shown = 1;
+}
+
+static void clear_progress(progress_line *pl)
+{
+  if (pl->shown)
+    fprintf(stderr, "\r\033[K");
 }
 
 static int effective_threads(int requested)
@@ -184,7 +293,8 @@ static int write_divergence_text(FILE *out, const void *r) { return issim_diverg
 static int write_divergence_json(FILE *out, const void *r) { return issim_divergence_report_json(out, r); }
 
 /* Reads the scenario and applies the options: the common start of every command. */
-static int load(int argc, char **argv, int allow_bits, options *o, issim_scenario **s, int *threads)
+static int load(int argc, char **argv, int allow_bits, options *o, issim_scenario **s,
+                run_settings *rs)
 {
   int rc = parse_options(argc, argv, o, allow_bits);
   if (rc != EXIT_OK)
@@ -195,18 +305,19 @@ static int load(int argc, char **argv, int allow_bits, options *o, issim_scenari
     fprintf(stderr, "%s\n", err.message);
     return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
   }
-  if (apply_overrides(o, *s, threads) != ISSIM_OK) {
+  if (apply_overrides(o, *s, rs) != ISSIM_OK) {
     issim_scenario_free(*s);
     return EXIT_BAD_INPUT;
   }
   return EXIT_OK;
 }
 
-static issim_run_config config_for(const issim_scenario *s, const char *stream_name, int threads)
+static issim_run_config config_for(const issim_scenario *s, const char *stream_name,
+                                   const run_settings *rs)
 {
   return (issim_run_config){
     .samples = s->samples, .seed = s->seed, .stream = issim_rng_stream_id(stream_name),
-    .rng = s->rng, .threads = threads,
+    .rng = s->rng, .threads = rs->threads, .stop = &rs->stop,
   };
 }
 
@@ -234,8 +345,8 @@ static int command_run(int argc, char **argv)
 {
   options o = {0};
   issim_scenario *s;
-  int threads;
-  int rc = load(argc, argv, 0, &o, &s, &threads);
+  run_settings rs;
+  int rc = load(argc, argv, 0, &o, &s, &rs);
   if (rc != EXIT_OK)
     return rc;
   issim_result *results = calloc(s->n_proposals, sizeof *results);
@@ -244,24 +355,37 @@ static int command_run(int argc, char **argv)
   if (results == NULL)
     fprintf(stderr, "issim: out of memory for the results\n");
   warn_before_sampling(s, &o);
-  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
+  catch_interrupts();
+  rs.stop.interrupt = &interrupted;
+  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals && !interrupted; i++) {
     const issim_proposal *p = &s->proposals[i];
     if (!selected(&o, p))
       continue;
-    issim_run_config cfg = config_for(s, p->name, threads);
+    progress_line pl = {.name = p->name, .max_seconds = rs.stop.max_seconds};
+    if (rs.progress) {
+      rs.stop.progress = show_progress;
+      rs.stop.progress_user = &pl;
+    }
+    issim_run_config cfg = config_for(s, p->name, &rs);
     issim_error err;
-    if (issim_analyse(s, p, &cfg, &results[n++], &err) != ISSIM_OK) {
+    rc = issim_analyse(s, p, &cfg, &results[n], &err);
+    clear_progress(&pl);
+    if (rc != ISSIM_OK) {
       fprintf(stderr, "issim: %s\n", err.message);
       rc = EXIT_FAILURE_RUN;
     }
+    n++;
   }
   if (rc == EXIT_OK) {
     issim_report rep = {
       .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
-      .threads = effective_threads(threads), .exact_log = issim_scenario_exact_log(s),
-      .n_results = n, .results = results,
+      .threads = effective_threads(rs.threads), .exact_log = issim_scenario_exact_log(s),
+      .target_re = rs.stop.target_re, .max_seconds = rs.stop.max_seconds,
+      .interrupted = interrupted != 0, .n_results = n, .results = results,
     };
     rc = emit(o.json ? write_json : write_text, &rep);
+    if (rc == EXIT_OK && interrupted)
+      rc = EXIT_INTERRUPTED;
   }
   free(results);
   issim_scenario_free(s);
@@ -269,15 +393,15 @@ static int command_run(int argc, char **argv)
 }
 
 /* Draws of q (or of p for the target's own row) give every estimate. */
-static int divergence_row(const issim_scenario *s, const issim_proposal *p, int threads,
-                          issim_divergence_row *row)
+static int divergence_row(const issim_scenario *s, const issim_proposal *p,
+                          const run_settings *rs, issim_divergence_row *row)
 {
-  issim_run_config cfg = config_for(s, p ? p->name : "target", threads);
+  issim_run_config cfg = config_for(s, p ? p->name : "target", rs);
   issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
                       .threshold = -INFINITY, .direction = ISSIM_ABOVE};
   issim_accum acc;
   issim_error err;
-  if (issim_engine_run(&pb, &cfg, &acc, NULL, &err) != ISSIM_OK) {
+  if (issim_engine_run(&pb, &cfg, &acc, NULL, NULL, &err) != ISSIM_OK) {
     fprintf(stderr, "issim: %s\n", err.message);
     return EXIT_FAILURE_RUN;
   }
@@ -291,16 +415,17 @@ static int command_divergence(int argc, char **argv)
 {
   options o = {0};
   issim_scenario *s;
-  int threads;
-  int rc = load(argc, argv, 1, &o, &s, &threads);
+  run_settings rs;
+  int rc = load(argc, argv, 1, &o, &s, &rs);
   if (rc != EXIT_OK)
     return rc;
   issim_divergence_row *rows = calloc(s->n_proposals + 1, sizeof *rows);
   size_t n = 0;
-  rc = rows ? divergence_row(s, NULL, threads, &rows[n++]) : EXIT_FAILURE_RUN;
+  rs.stop.target_re = 0; /* divergence draws the samples it is given */
+  rc = rows ? divergence_row(s, NULL, &rs, &rows[n++]) : EXIT_FAILURE_RUN;
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++)
     if (selected(&o, &s->proposals[i]))
-      rc = divergence_row(s, &s->proposals[i], threads, &rows[n++]);
+      rc = divergence_row(s, &s->proposals[i], &rs, &rows[n++]);
   if (rc == EXIT_OK) {
     issim_divergence_report rep = {
       .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,

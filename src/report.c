@@ -119,9 +119,17 @@ static void text_header(FILE *out, const issim_report *r)
   } else {
     fprintf(out, "exact      unknown\n");
   }
-  fprintf(out, "run        %llu samples per proposal, seed %llu, rng %s, %d thread%s\n",
+  fprintf(out, "run        %s%llu samples per proposal, seed %llu, rng %s, %d thread%s\n",
+          r->target_re > 0 || r->max_seconds > 0 ? "at most " : "",
           (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name, r->threads,
           r->threads == 1 ? "" : "s");
+  if (r->target_re > 0)
+    fprintf(out, "stop       at relative error %.3g%% (with at least 100 hits and event ESS)\n",
+            100 * r->target_re);
+  if (r->max_seconds > 0)
+    fprintf(out, "stop       after %.3g seconds per proposal\n", r->max_seconds);
+  if (r->interrupted)
+    fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
 }
 
 static void describe_proposal(const issim_result *res, char *buf, size_t size)
@@ -130,6 +138,17 @@ static void describe_proposal(const issim_result *res, char *buf, size_t size)
     issim_dist_describe(res->proposal->dist, buf, size);
   else
     snprintf(buf, size, "the target (plain Monte Carlo)");
+}
+
+static const char *stop_description(issim_stop_reason why)
+{
+  switch (why) {
+  case ISSIM_STOP_TARGET_RE: return "the relative error target (--target-re)";
+  case ISSIM_STOP_TIME: return "the time limit (--max-seconds)";
+  case ISSIM_STOP_INTERRUPT: return "Ctrl-C: partial";
+  case ISSIM_STOP_SAMPLES: break;
+  }
+  return "the sample budget";
 }
 
 static void text_estimate(FILE *out, const issim_report *r, const issim_result *res)
@@ -169,6 +188,8 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
     fprintf(out, ", %.3g s (%.3g million/s)", res->seconds,
             (double)e->samples / res->seconds / 1e6);
   fputc('\n', out);
+  if (res->stopped_by != ISSIM_STOP_SAMPLES)
+    fprintf(out, "  stopped by       %s\n", stop_description(res->stopped_by));
 }
 
 static void text_efficiency(FILE *out, const issim_estimate *e)
@@ -425,6 +446,8 @@ static json_t *json_result(const issim_report *r, const issim_result *res)
   json_weights(o, res);
   json_information(o, res);
   set(o, "seconds", jnum(res->seconds));
+  set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
+  set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
   json_t *warnings = json_array();
   char *lines[16];
   size_t n = issim_result_warnings(r, res, lines, 16);
@@ -458,6 +481,10 @@ int issim_report_json(FILE *out, const issim_report *r)
   json_object_set_new(root, "seed", json_string(seed));
   json_object_set_new(root, "rng", json_string(r->rng_name));
   json_object_set_new(root, "threads", json_integer(r->threads));
+  json_object_set_new(root, "target_re", r->target_re > 0 ? json_real(r->target_re) : json_null());
+  json_object_set_new(root, "max_seconds",
+                      r->max_seconds > 0 ? json_real(r->max_seconds) : json_null());
+  json_object_set_new(root, "partial", json_boolean(r->interrupted));
   json_t *results = json_array();
   for (size_t i = 0; i < r->n_results; i++)
     json_array_append_new(results, json_result(r, &r->results[i]));

@@ -14,6 +14,8 @@ typedef struct {
   uint64_t samples, seed;      /* as run (after command-line overrides) */
   const char *rng_name;
   int threads;
+  double target_re, max_seconds; /* the stopping rules, 0 when not set */
+  int interrupted;             /* Ctrl-C: the results are partial */
   double exact_log;            /* log P exactly, NAN when unknown */
   size_t n_results;
   const issim_result *results;

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
@@ -300,6 +302,69 @@ START_TEST(test_divergence_command)
 }
 END_TEST
 
+START_TEST(test_time_limit)
+{
+  /* a budget no machine finishes in a second: the time limit ends the run */
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "shifted",
+                        "--samples", "1e13", "--max-seconds", "0.5", "--format", "json", NULL};
+  json_t *root = run_json(args);
+  json_t *r = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "max-seconds");
+  ck_assert(json_is_false(json_object_get(r, "partial")));
+  json_int_t n = json_integer_value(json_object_get(r, "samples"));
+  ck_assert(n > 0 && n < 10000000000000LL && n % 65536 == 0);
+  json_decref(root);
+}
+END_TEST
+
+START_TEST(test_ctrl_c_gives_a_partial_report)
+{
+  char out_path[] = "/tmp/issim-cli-int-XXXXXX";
+  int out_fd = mkstemp(out_path);
+  ck_assert(out_fd >= 0);
+  const char *argv[] = {ISSIM_BIN, "run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal",
+                        "shifted", "--samples", "1e13", "--format", "json", NULL};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  pid_t pid;
+  ck_assert_int_eq(posix_spawn(&pid, ISSIM_BIN, &fa, NULL, (char *const *)argv, environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  /* let it start sampling (the budget takes hours), then Ctrl-C */
+  struct timespec pause = {1, 0};
+  nanosleep(&pause, NULL);
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  int wstatus;
+  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+  close(out_fd);
+  ck_assert(WIFEXITED(wstatus));
+  ck_assert_int_eq(WEXITSTATUS(wstatus), 130);
+  char *out = slurp(out_path);
+  unlink(out_path);
+  json_t *root = parse_json(out);
+  ck_assert(json_is_true(json_object_get(root, "partial")));
+  json_t *r = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "interrupt");
+  json_int_t n = json_integer_value(json_object_get(r, "samples"));
+  ck_assert(n >= 0 && n < 10000000000000LL && n % 65536 == 0);
+  json_decref(root);
+  free(out);
+}
+END_TEST
+
+START_TEST(test_no_progress_off_a_terminal)
+{
+  /* stderr is a file here: no progress line, even for a run of some seconds */
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "shifted",
+                        "--samples", "1e13", "--max-seconds", "1.5", NULL};
+  outcome o = run_issim(args);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert_str_eq(o.err, "");
+  ck_assert(strstr(o.out, "stopped by       the time limit (--max-seconds)") != NULL);
+  outcome_free(&o);
+}
+END_TEST
+
 static json_t *run_json(const char *const *args)
 {
   outcome o = run_issim(args);
@@ -447,6 +512,9 @@ int main(void)
   tcase_add_test(tc, test_json_diagnostic_keys);
   tcase_add_test(tc, test_light_proposal_warned_before_sampling);
   tcase_add_test(tc, test_divergence_command);
+  tcase_add_test(tc, test_time_limit);
+  tcase_add_test(tc, test_ctrl_c_gives_a_partial_report);
+  tcase_add_test(tc, test_no_progress_off_a_terminal);
   tcase_add_test(tc, test_text_report);
   tcase_add_test(tc, test_bad_command_lines);
   tcase_add_test(tc, test_bad_scenarios);

@@ -31,7 +31,7 @@ static issim_accum run(fixture *f, int threads)
 {
   issim_accum a;
   f->cfg.threads = threads;
-  ck_assert_int_eq(issim_engine_run(&f->pb, &f->cfg, &a, NULL, NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_engine_run(&f->pb, &f->cfg, &a, NULL, NULL, NULL), ISSIM_OK);
   return a;
 }
 
@@ -74,6 +74,79 @@ START_TEST(test_chunks_merge_to_the_whole_run)
 }
 END_TEST
 
+START_TEST(test_target_re_stops_reproducibly)
+{
+  /* the stop is decided on the canonical merged state, block by block: the same
+   * block for any thread count, and the run equals the fixed-N run of as many draws */
+  fixture f;
+  setup(&f, 200 * ISSIM_BLOCK_SIZE, 5);
+  issim_stop_rules rules = {.target_re = 0.01};
+  f.cfg.stop = &rules;
+  issim_accum a[3];
+  issim_stop_reason why[3];
+  int threads[3] = {1, 2, 3};
+  for (int k = 0; k < 3; k++) {
+    f.cfg.threads = threads[k];
+    ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &a[k], NULL, &why[k], NULL), ISSIM_OK);
+    ck_assert_int_eq(why[k], ISSIM_STOP_TARGET_RE);
+  }
+  ck_assert(memcmp(&a[0], &a[1], sizeof a[0]) == 0);
+  ck_assert(memcmp(&a[0], &a[2], sizeof a[0]) == 0);
+  ck_assert_uint_eq(a[0].n % ISSIM_BLOCK_SIZE, 0); /* at a block boundary */
+  ck_assert(a[0].n < f.cfg.samples);
+  issim_estimate e;
+  issim_accum_estimate(&a[0], &e);
+  ck_assert(e.relative_error <= 0.01);
+  ck_assert(e.hits >= 100 && e.event_ess >= 100);
+  /* one block fewer would not have been enough */
+  f.cfg.stop = NULL;
+  f.cfg.samples = a[0].n;
+  issim_accum fixed, shorter;
+  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &fixed, NULL, NULL, NULL), ISSIM_OK);
+  ck_assert(memcmp(&fixed, &a[0], sizeof fixed) == 0);
+  if (a[0].n > ISSIM_BLOCK_SIZE) {
+    f.cfg.samples = a[0].n - ISSIM_BLOCK_SIZE;
+    ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &shorter, NULL, NULL, NULL), ISSIM_OK);
+    issim_accum_estimate(&shorter, &e);
+    ck_assert(e.relative_error > 0.01 || e.hits < 100 || e.event_ess < 100);
+  }
+  teardown(&f);
+}
+END_TEST
+
+START_TEST(test_min_hits_holds_back_a_lucky_stop)
+{
+  /* a target the first blocks meet with too few hits: with min_hits it waits */
+  fixture f;
+  setup(&f, 40 * ISSIM_BLOCK_SIZE, 5);
+  issim_stop_rules rules = {.target_re = 0.5, .min_hits = 1000000};
+  f.cfg.stop = &rules;
+  issim_accum a;
+  issim_stop_reason why;
+  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
+  ck_assert_int_eq(why, ISSIM_STOP_SAMPLES);
+  ck_assert_uint_eq(a.n, f.cfg.samples);
+  teardown(&f);
+}
+END_TEST
+
+START_TEST(test_interrupt_flag_stops_at_a_block_boundary)
+{
+  /* an interrupt raised before the run: nothing is drawn, and the reason says so */
+  fixture f;
+  setup(&f, 10 * ISSIM_BLOCK_SIZE, 5);
+  volatile sig_atomic_t flag = 1;
+  issim_stop_rules rules = {.interrupt = &flag};
+  f.cfg.stop = &rules;
+  issim_accum a;
+  issim_stop_reason why;
+  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
+  ck_assert_int_eq(why, ISSIM_STOP_INTERRUPT);
+  ck_assert_uint_eq(a.n, 0);
+  teardown(&f);
+}
+END_TEST
+
 START_TEST(test_seed_and_stream_change_the_draws)
 {
   fixture f;
@@ -110,6 +183,9 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_thread_count_invariance);
   tcase_add_test(tc, test_chunks_merge_to_the_whole_run);
+  tcase_add_test(tc, test_target_re_stops_reproducibly);
+  tcase_add_test(tc, test_min_hits_holds_back_a_lucky_stop);
+  tcase_add_test(tc, test_interrupt_flag_stops_at_a_block_boundary);
   tcase_add_test(tc, test_seed_and_stream_change_the_draws);
   tcase_add_test(tc, test_small_runs);
   suite_add_tcase(s, tc);

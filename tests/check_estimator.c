@@ -31,7 +31,7 @@ static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed
   ck_assert_int_eq(issim_rng_lookup("taus2", &type, NULL), ISSIM_OK);
   issim_run_config cfg = {.samples = n, .seed = seed, .stream = 7, .rng = type, .threads = 1};
   issim_accum acc;
-  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &acc, NULL, NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &acc, NULL, NULL, NULL), ISSIM_OK);
   issim_accum_estimate(&acc, e);
   issim_dist_free(p);
   issim_dist_free(q);
