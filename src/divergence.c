@@ -413,11 +413,12 @@ static double beyond(const issim_dist *p, const issim_dist *q, int kl,
 {
   if (isnan(log_mass))
     return INFINITY;
-  if (log_mass == -INFINITY)
-    return 0;
+  const double mass = exp(log_mass);
+  if (mass == 0)
+    return 0; /* even if a log overflows there (a normal q at 1e300) */
   const double lp = issim_dist_log_pdf1(p, x), lq = issim_dist_log_pdf1(q, x);
   const double size = 2 * (kl ? fabs(lp) + fabs(lq) : fabs(lq));
-  return isfinite(size) ? exp(log_mass) * size : INFINITY;
+  return isfinite(size) ? mass * size : INFINITY;
 }
 
 static double unreachable_part(const issim_dist *p, const issim_dist *q, int kl)

@@ -92,9 +92,9 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg, issim
 
 /* Each block keeps its largest log(w h) values, at most this many, for k-hat;
  * the run's buffer is the union of its blocks'.  That union holds the run's K
- * largest exactly unless one block of 65536 iid draws holds more than 8192 of
- * them, where K = 3 sqrt(N) (under 3 per block on average once K > 8192). */
-#define ISSIM_BLOCK_TAIL 8192u
+ * largest exactly unless one block of 65536 iid draws holds more than 4096 of
+ * them, where K = 3 sqrt(N) (under 2 per block on average once K > 4096). */
+#define ISSIM_BLOCK_TAIL 4096u
 
 /* The number of chunks of a run of n draws. */
 uint64_t issim_engine_chunk_count(uint64_t samples);

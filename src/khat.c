@@ -5,22 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A binary min-heap of the `count` largest values seen, v[0] the smallest. */
+/* The K = capacity largest values seen, kept among at most 2K candidates: a
+ * value enters only above `floor`; when the 2K places are full, a selection
+ * keeps the K largest and raises `floor` to the smallest of them.  Each value
+ * costs one comparison, or amortised O(1) work when it enters (a heap would
+ * pay log K), and the candidates always include the K largest of the stream,
+ * so the result does not depend on the order of the values. */
 struct issim_topk {
-  size_t capacity;
-  size_t count;
-  double v[]; /* capacity values */
+  size_t capacity; /* K */
+  size_t count;    /* candidates held, at most 2K */
+  double floor;    /* a value at or below it is not among the K largest */
+  double v[];      /* 2K places */
 };
 
 issim_topk *issim_topk_alloc(size_t capacity)
 {
-  if (capacity == 0 || capacity > (SIZE_MAX - sizeof(issim_topk)) / sizeof(double))
+  if (capacity == 0 || capacity > (SIZE_MAX - sizeof(issim_topk)) / (2 * sizeof(double)))
     return NULL;
-  issim_topk *t = malloc(sizeof(issim_topk) + capacity * sizeof(double));
+  issim_topk *t = malloc(sizeof(issim_topk) + 2 * capacity * sizeof(double));
   if (t == NULL)
     return NULL;
   t->capacity = capacity;
-  t->count = 0;
+  issim_topk_reset(t);
   return t;
 }
 
@@ -32,6 +38,7 @@ void issim_topk_free(issim_topk *t)
 void issim_topk_reset(issim_topk *t)
 {
   t->count = 0;
+  t->floor = -INFINITY;
 }
 
 size_t issim_topk_capacity(const issim_topk *t)
@@ -41,64 +48,71 @@ size_t issim_topk_capacity(const issim_topk *t)
 
 size_t issim_topk_count(const issim_topk *t)
 {
-  return t->count;
+  return t->count < t->capacity ? t->count : t->capacity;
 }
 
-/* Appends x to the heap (count < capacity) and restores the heap order. */
-static void heap_push(issim_topk *t, double x)
+static void swap(double *v, size_t i, size_t j)
 {
-  double *v = t->v;
-  size_t i = t->count++;
-  while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (!(x < v[parent]))
-      break;
-    v[i] = v[parent];
-    i = parent;
-  }
-  v[i] = x;
+  double tmp = v[i];
+  v[i] = v[j];
+  v[j] = tmp;
 }
 
-/* Replaces the smallest value (the root) by x >= it and restores the heap order. */
-static void heap_replace_root(issim_topk *t, double x)
+/* Rearranges v[0..n) so that v[0..k) hold its k largest values (0 < k < n),
+ * by quickselect with a median-of-three pivot. */
+static void select_largest(double *v, size_t n, size_t k)
 {
-  double *v = t->v;
-  size_t n = t->count, i = 0;
-  for (;;) {
-    size_t child = 2 * i + 1;
-    if (child >= n)
-      break;
-    if (child + 1 < n && v[child + 1] < v[child])
-      child++;
-    if (!(v[child] < x))
-      break;
-    v[i] = v[child];
-    i = child;
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (v[mid] > v[lo])
+      swap(v, mid, lo);
+    if (v[hi] > v[lo])
+      swap(v, hi, lo);
+    if (v[mid] > v[hi])
+      swap(v, mid, hi);
+    double pivot = v[hi]; /* the median of the three, now at hi */
+    size_t store = lo;
+    for (size_t i = lo; i < hi; i++)
+      if (v[i] > pivot)
+        swap(v, i, store++);
+    swap(v, store, hi); /* v[lo..store) > pivot = v[store] >= v[store+1..hi] */
+    if (store == k || store + 1 == k)
+      return;
+    if (store > k)
+      hi = store - 1;
+    else
+      lo = store + 1;
   }
-  v[i] = x;
+}
+
+/* Keeps the K largest candidates, and raises the floor to the least of them. */
+static void compact(issim_topk *t)
+{
+  size_t k = t->capacity;
+  if (t->count <= k)
+    return;
+  select_largest(t->v, t->count, k);
+  double least = t->v[0];
+  for (size_t i = 1; i < k; i++)
+    least = t->v[i] < least ? t->v[i] : least;
+  t->count = k;
+  t->floor = least;
 }
 
 void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
 {
-  size_t i = 0;
-  /* Filling: every finite value goes in.  "+ 0.0" turns -0.0 into +0.0. */
-  for (; i < n && t->count < t->capacity; i++) {
+  const size_t room = 2 * t->capacity;
+  double floor = t->floor;
+  for (size_t i = 0; i < n; i++) {
     double x = log_values[i];
-    if (x > -INFINITY && x < INFINITY)
-      heap_push(t, x + 0.0);
-  }
-  if (i == n)
-    return;
-  /* Full: one comparison with the current minimum rejects a value (NaN and
-   * -INFINITY included, since they compare false). */
-  double min = t->v[0];
-  for (; i < n; i++) {
-    double x = log_values[i];
-    if (x > min) {
-      if (x < INFINITY) {
-        heap_replace_root(t, x + 0.0);
-        min = t->v[0];
-      }
+    /* one comparison rejects most values; NaN and -INFINITY compare false */
+    if (!(x > floor) || x == INFINITY)
+      continue;
+    t->v[t->count++] = x + 0.0; /* + 0.0 turns -0.0 into +0.0 */
+    if (t->count == room) {
+      compact(t);
+      floor = t->floor;
     }
   }
 }
@@ -122,34 +136,33 @@ void issim_topk_merge(issim_topk *dst, const issim_topk *src)
     issim_topk_add(dst, src->count, src->v);
     return;
   }
-  /* The stream merged with itself: every value twice, the largest first.
-   * Sorted descending, d[0] >= d[1] >= ..., the result is d[0], d[0], d[1],
-   * d[1], ... cut at the capacity; written from the back, position p reads
-   * d[p/2] <= p, which is not yet overwritten. */
+  /* The stream merged with itself: every value of its K largest twice, which
+   * fits in the 2K places. */
+  compact(dst);
   size_t c = dst->count;
-  if (c == 0)
-    return;
-  double *v = dst->v;
-  qsort(v, c, sizeof(double), cmp_desc);
-  size_t r = c <= dst->capacity / 2 ? 2 * c : dst->capacity;
-  for (size_t p = r; p-- > 0;)
-    v[p] = v[p / 2];
-  /* ascending order is a valid min-heap */
-  for (size_t a = 0, b = r - 1; a < b; a++, b--) {
-    double tmp = v[a];
-    v[a] = v[b];
-    v[b] = tmp;
-  }
-  dst->count = r;
+  memcpy(dst->v + c, dst->v, c * sizeof(double));
+  dst->count = 2 * c;
+  if (dst->count == 2 * dst->capacity)
+    compact(dst);
 }
 
 size_t issim_topk_values(const issim_topk *t, double *out)
 {
-  if (t->count == 0)
-    return 0;
-  memcpy(out, t->v, t->count * sizeof(double));
-  qsort(out, t->count, sizeof(double), cmp_desc);
-  return t->count;
+  size_t k = issim_topk_count(t);
+  if (t->count > k) {
+    /* more candidates than values: select in a copy, t being const */
+    double *scratch = malloc(t->count * sizeof(double));
+    if (scratch == NULL)
+      return 0;
+    memcpy(scratch, t->v, t->count * sizeof(double));
+    select_largest(scratch, t->count, k);
+    memcpy(out, scratch, k * sizeof(double));
+    free(scratch);
+  } else {
+    memcpy(out, t->v, k * sizeof(double));
+  }
+  qsort(out, k, sizeof(double), cmp_desc);
+  return k;
 }
 
 /* floor(sqrt(v)), exactly. */

@@ -62,7 +62,8 @@ void issim_topk_add(issim_topk *t, size_t n, const double *log_values);
 void issim_topk_merge(issim_topk *dst, const issim_topk *src);
 
 /* Writes the values held to out (room for issim_topk_count(t) doubles), sorted
- * in descending order, and returns how many were written. */
+ * in descending order, and returns how many were written (0 also when out of
+ * memory for the selection). */
 size_t issim_topk_values(const issim_topk *t, double *out);
 
 /* The capacity a run of n draws needs: floor(3 sqrt(n)) + 1 values (the M tail
