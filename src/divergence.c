@@ -33,11 +33,13 @@
  * gsl_integration_cquad_workspace_alloc running out of memory (GSL_ENOMEM),
  * like every other GSL allocation in issim.
  *
- * Infinite ranges are mapped onto [0, 1] here (x = a + w t / (1 - t)), as
- * qagiu would do; a piece that starts at a finite end of the support is
- * mapped by x = e + w t^2, which turns the integrable x^c (c > -1)
- * singularities of gamma, weibull or beta densities at 0 into the milder
- * t^(2c + 1).
+ * p's support is cut at p's bulk and q's (where q's log-density may kink);
+ * each piece is mapped onto [0, 1] (see map_kind: a doubly exponential map
+ * for the tails, a power map from a finite end where p's density may be
+ * infinite), and the pieces' values and error estimates are summed.  What
+ * doubles cannot reach (mass beyond 1e300, or closer to a finite end than
+ * the doubles' spacing there) is bounded and added to the error estimate
+ * (unreachable_part): a result is refused (NAN) rather than truncated.
  */
 #include "divergence.h"
 
@@ -490,7 +492,13 @@ static size_t break_points(const issim_dist *p, const issim_dist *q,
 }
 
 /* int over p's support of -p log q (kl = 0) or p (log p - log q) (kl = 1).
- * Returns 1 and the value in *result when accurate to TARGET_REL. */
+ * Returns 1 and the value in *result when accurate to TARGET_REL.
+ *
+ * KL is integrated directly, not as H(p, q) - H(p): the quadrature's error
+ * is then relative to KL itself, while the difference inherits the absolute
+ * error of H(p, q) (~1e-10 |H(p, q)|) and cancels when p is close to q.
+ * For N(0, 1) || N(1e-6, 1), whose KL is 5e-13, the direct integral gives
+ * 5.0000000007e-13 and the difference 4.98e-13 (0.4% off). */
 static int integrate(const issim_dist *p, const issim_dist *q, int kl,
                      double *result)
 {

@@ -23,8 +23,12 @@
  *                            (GSL's CQUAD), to a relative accuracy of about
  *                            1e-10 (absolute 1e-13 for values near 0), for
  *                            every other pair.
- *   ISSIM_EXACT_NONE         the integration did not reach that accuracy;
- *                            the value is NAN.
+ *   ISSIM_EXACT_NONE         the integration did not reach that accuracy,
+ *                            or part of p's mass lies where doubles cannot
+ *                            reach (beyond 1e300: a pareto with shape below
+ *                            about 0.05; below 1e-300: a gamma with shape
+ *                            below about 0.05; within 2e-16 of 1: a beta with
+ *                            beta below about 0.8); the value is NAN.
  *
  * None of these functions calls GSL's error handler on a numerical failure
  * (a failure is reported as NAN with ISSIM_EXACT_NONE), and none changes any

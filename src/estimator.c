@@ -86,101 +86,143 @@ static void chunk_stats_careful(issim_accum *b, size_t n, const double *log_p,
 }
 
 /* The fast path: every log-weight finite.  Branch-free loops the compiler
- * vectorises, exp included.  Sums of scaled weights e = exp(l - all_m) <= 1
+ * vectorises, exp included.  The exps have a loop of their own: a call to the
+ * vector exp clobbers every vector register, so the sums, kept apart, stay in
+ * registers (seven to a loop).  Sums of scaled weights e = exp(l - all_m) <= 1
  * and of y = h exp(l - hit_m) <= 1; the deviations of y from its mean by a
- * second pass over the n values (zeros included), which stays exact when the
+ * further pass over the n values (zeros included), which stays exact when the
  * weights are nearly equal. */
 VECTOR_CLONES
-static void chunk_stats_fast(issim_accum *b, size_t n, const double *restrict l,
-                             const double *restrict log_p, const double *restrict log_q,
-                             const unsigned char *restrict hit, double *restrict y)
+static void scaled_weights(size_t n, const double *restrict l, const double *restrict h,
+                           double am, double hm, double *restrict e, double *restrict y)
 {
-  /* with no hit, any finite base keeps d finite: every y is then 0 anyway */
-  const double am = b->all_m, hm = b->hits > 0 ? b->hit_m : b->all_m;
-  double w = 0, w2 = 0, wl = 0, w2l2 = 0, wlp = 0, w2lp2 = 0, wlq = 0, w2lq2 = 0;
-  double sl = 0, sl2 = 0, slq = 0, slq2 = 0, sy = 0, syl = 0;
-#pragma omp simd reduction(+ : w, w2, wl, w2l2, wlp, w2lp2, wlq, w2lq2, sl, sl2, slq, slq2, sy, syl)
+#pragma omp simd
   for (size_t i = 0; i < n; i++) {
-    double e = exp(l[i] - am);
-    double el = e * l[i], elp = e * log_p[i], elq = e * log_q[i];
-    w += e;
-    w2 += e * e;
+    e[i] = exp(l[i] - am);
+    /* misses may have l > hit_m: clamp so that their exp stays finite before
+     * it is multiplied by 0 */
+    double d = l[i] - hm;
+    d = 0.5 * (d - fabs(d)); /* min(d, 0), exactly and without a branch */
+    y[i] = h[i] * exp(d);
+  }
+}
+
+VECTOR_CLONES
+static void weighted_sums(issim_accum *b, size_t n, const double *restrict l,
+                          const double *restrict log_p, const double *restrict log_q,
+                          const double *restrict e, const double *restrict y)
+{
+  double w = 0, w2 = 0, wl = 0, w2l2 = 0, wlp = 0, w2lp2 = 0, sy = 0;
+#pragma omp simd reduction(+ : w, w2, wl, w2l2, wlp, w2lp2, sy)
+  for (size_t i = 0; i < n; i++) {
+    double el = e[i] * l[i], elp = e[i] * log_p[i];
+    w += e[i];
+    w2 += e[i] * e[i];
     wl += el;
     w2l2 += el * el;
     wlp += elp;
     w2lp2 += elp * elp;
+    sy += y[i];
+  }
+  double wlq = 0, w2lq2 = 0, sl = 0, sl2 = 0, slq = 0, slq2 = 0, syl = 0;
+#pragma omp simd reduction(+ : wlq, w2lq2, sl, sl2, slq, slq2, syl)
+  for (size_t i = 0; i < n; i++) {
+    double elq = e[i] * log_q[i];
     wlq += elq;
     w2lq2 += elq * elq;
     sl += l[i];
     sl2 += l[i] * l[i];
     slq += log_q[i];
     slq2 += log_q[i] * log_q[i];
-    /* misses may have l > hit_m: clamp so that their exp stays finite before
-     * it is multiplied by 0 */
-    double d = l[i] - hm;
-    d = 0.5 * (d - fabs(d)); /* min(d, 0), exactly and without a branch */
-    double yi = (double)hit[i] * exp(d);
-    y[i] = yi;
-    sy += yi;
-    syl += yi * l[i];
+    syl += y[i] * l[i];
   }
   b->w = w, b->w2 = w2, b->wl = wl, b->w2l2 = w2l2;
   b->wlp = wlp, b->w2lp2 = w2lp2, b->wlq = wlq, b->w2lq2 = w2lq2;
   b->l = sl, b->l2 = sl2, b->lq = slq, b->lq2 = slq2;
   b->y_l = syl;
-  if (b->hits == 0)
-    return;
-  double mean = sy / (double)n, m2 = 0;
+  b->y_mean = sy / (double)n;
+}
+
+VECTOR_CLONES
+static double squared_deviations(size_t n, const double *restrict y, double mean)
+{
+  double m2 = 0;
 #pragma omp simd reduction(+ : m2)
   for (size_t i = 0; i < n; i++)
     m2 += (y[i] - mean) * (y[i] - mean);
-  b->y_mean = mean;
-  b->y_m2 = m2;
+  return m2;
 }
 
-/* log-weights l = log p - log q, their maxima over all draws and over the
- * hits, and how many are hits and finite. */
-VECTOR_CLONES
-static void log_weights(size_t n, const double *restrict log_p, const double *restrict log_q,
-                        const unsigned char *restrict hit, double *restrict l, double *all_m,
-                        double *hit_m, size_t *hits, size_t *finite)
+static void chunk_stats_fast(issim_accum *b, size_t n, const double *l, const double *log_p,
+                             const double *log_q, const double *h, double *e, double *y)
 {
-  double am = -INFINITY, hm = -INFINITY;
-  size_t nh = 0, nf = 0;
-#pragma omp simd reduction(max : am, hm) reduction(+ : nh, nf)
+  /* with no hit, any finite base keeps d finite: every y is then 0 anyway */
+  double hm = b->hits > 0 ? b->hit_m : b->all_m;
+  scaled_weights(n, l, h, b->all_m, hm, e, y);
+  weighted_sums(b, n, l, log_p, log_q, e, y);
+  if (b->hits > 0)
+    b->y_m2 = squared_deviations(n, y, b->y_mean);
+  else
+    b->y_mean = 0;
+}
+
+/* log-weights l = log p - log q, their maximum and their sum, which is not
+ * finite as soon as one l is NaN or infinite.  One element type per loop,
+ * selects rather than branches or fmax (a library call): loops that
+ * vectorise. */
+VECTOR_CLONES
+static double log_weights(size_t n, const double *restrict log_p, const double *restrict log_q,
+                          double *restrict l, double *all_m)
+{
+  double am = -INFINITY, sum = 0;
+#pragma omp simd reduction(max : am) reduction(+ : sum)
   for (size_t i = 0; i < n; i++) {
-    l[i] = log_p[i] - log_q[i];
-    nf += l[i] > -INFINITY && l[i] < INFINITY; /* false for NaN too */
-    /* comparisons rather than fmax, which is a library call; NaNs are
-     * caught by `finite` */
-    am = l[i] > am ? l[i] : am;
-    hm = hit[i] && l[i] > hm ? l[i] : hm;
-    nh += hit[i] != 0;
+    double li = log_p[i] - log_q[i];
+    l[i] = li;
+    am = li > am ? li : am;
+    sum += li;
   }
   *all_m = am;
+  return sum;
+}
+
+/* The hits as 0/1 doubles, how many, and the largest log-weight among them. */
+VECTOR_CLONES
+static double hits_of(size_t n, const unsigned char *restrict hit, const double *restrict l,
+                      double *restrict h, double *hit_m)
+{
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    h[i] = (double)hit[i];
+  double hm = -INFINITY, count = 0;
+#pragma omp simd reduction(max : hm) reduction(+ : count)
+  for (size_t i = 0; i < n; i++) {
+    double on_event = h[i] > 0 ? l[i] : -INFINITY;
+    hm = on_event > hm ? on_event : hm;
+    count += h[i];
+  }
   *hit_m = hm;
-  *hits = nh;
-  *finite = nf;
+  return count;
 }
 
 /* One chunk's statistics, in its own scales: a chunk is a small accumulator. */
 static void chunk_stats(issim_accum *b, size_t n, const double *log_p, const double *log_q,
                         const unsigned char *hit)
 {
-  double l[CHUNK], y[CHUNK];
+  double l[CHUNK], h[CHUNK], e[CHUNK], y[CHUNK];
   double am, hm;
-  size_t hits, finite;
-  log_weights(n, log_p, log_q, hit, l, &am, &hm, &hits, &finite);
+  double sum = log_weights(n, log_p, log_q, l, &am);
   issim_accum_reset(b);
   b->n = n;
-  if (finite != n) {
+  if (!isfinite(sum)) {
+    /* some l is NaN or infinite (or, harmlessly, the sum overflowed) */
     chunk_stats_careful(b, n, log_p, log_q, hit);
     return;
   }
+  b->hits = (uint64_t)hits_of(n, hit, l, h, &hm);
   b->all_m = am;
   b->hit_m = hm;
-  b->hits = hits;
-  chunk_stats_fast(b, n, l, log_p, log_q, hit, y);
+  chunk_stats_fast(b, n, l, log_p, log_q, h, e, y);
 }
 
 void issim_accum_add(issim_accum *a, size_t n, const double *log_p, const double *log_q,
