@@ -43,7 +43,7 @@ static double now(void)
 typedef struct {
   gsl_rng *rng;
   double *x, *log_p, *log_q;
-  unsigned char *hit;
+  double *hit; /* 1.0 in the event, 0.0 not */
 } workspace;
 
 static void workspace_free(workspace *w)
@@ -79,25 +79,44 @@ typedef struct {
   int done;
 } block_result;
 
-static void mark_hits(const issim_problem *pb, size_t n, const double *x, unsigned char *hit)
+static void mark_hits(const issim_problem *pb, size_t n, const double *restrict x,
+                      double *restrict hit)
 {
   double t = pb->threshold;
-  if (pb->direction == ISSIM_ABOVE)
+  if (pb->direction == ISSIM_ABOVE) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++)
-      hit[i] = x[i] > t;
-  else
+      hit[i] = x[i] > t ? 1.0 : 0.0;
+  } else {
+#pragma omp simd
     for (size_t i = 0; i < n; i++)
-      hit[i] = x[i] < t;
+      hit[i] = x[i] < t ? 1.0 : 0.0;
+  }
 }
 
+/* log(w h): the log-weight on the event, -inf off it, for the k-hat buffer */
+static void event_log_weights(size_t n, const double *restrict log_p,
+                              const double *restrict log_q, const double *restrict hit,
+                              double *restrict out)
+{
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    out[i] = hit[i] > 0 ? log_p[i] - log_q[i] : -INFINITY;
+}
+
+/* tail_floor: the run's K-th largest log(w h) so far, below which no value of
+ * this block can count (fixed while a chunk runs, so the result does not
+ * depend on the order in which blocks finish). */
 static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint64_t block,
-                      uint64_t count, workspace *w, block_result *out)
+                      uint64_t count, double tail_floor, workspace *w, block_result *out)
 {
   const issim_dist *q = pb->proposal ? pb->proposal : pb->target;
   gsl_rng_set(w->rng, issim_rng_block_seed(cfg->seed, cfg->stream, block));
   issim_accum_reset(&out->acc);
-  if (out->tail)
+  if (out->tail) {
     issim_topk_reset(out->tail);
+    issim_topk_raise_floor(out->tail, tail_floor);
+  }
   for (uint64_t done = 0; done < count; done += BATCH) {
     size_t n = count - done < BATCH ? (size_t)(count - done) : BATCH;
     issim_dist_sample(q, w->rng, n, w->x);
@@ -110,9 +129,7 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     mark_hits(pb, n, w->x, w->hit);
     issim_accum_add(&out->acc, n, w->log_p, log_q, w->hit);
     if (out->tail) {
-      /* x is spent: reuse it for log(w h) */
-      for (size_t i = 0; i < n; i++)
-        w->x[i] = w->hit[i] ? w->log_p[i] - log_q[i] : -INFINITY;
+      event_log_weights(n, w->log_p, log_q, w->hit, w->x); /* x is spent: reuse it */
       issim_topk_add(out->tail, n, w->x);
     }
   }
@@ -261,7 +278,7 @@ static int target_reached(const engine *e, const issim_accum *total, const issim
 }
 
 /* Runs one chunk's blocks on the threads; returns how many there are. */
-static long run_chunk_blocks(engine *e, uint64_t chunk)
+static long run_chunk_blocks(engine *e, uint64_t chunk, double tail_floor)
 {
   const issim_run_config *cfg = e->cfg;
   uint64_t total_blocks = (cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
@@ -280,7 +297,7 @@ static long run_chunk_blocks(engine *e, uint64_t chunk)
     uint64_t start = block * ISSIM_BLOCK_SIZE;
     uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
                                                              : ISSIM_BLOCK_SIZE;
-    run_block(e->pb, cfg, block, count, &e->ws[thread_index()], &e->blocks[j]);
+    run_block(e->pb, cfg, block, count, tail_floor, &e->ws[thread_index()], &e->blocks[j]);
 #pragma omp atomic
     e->draws_done += count;
     if (thread_index() == 0)
@@ -322,7 +339,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg, issim
     issim_topk_reset(tail);
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = 0; c < count; c++) {
-    long n = run_chunk_blocks(&e, c);
+    long n = run_chunk_blocks(&e, c, tail ? issim_topk_floor(tail) : -INFINITY);
     issim_accum chunk;
     int end = merge_chunk(&e, n, out, &chunk, tail);
     issim_accum_merge(out, &chunk);
@@ -352,7 +369,8 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   issim_accum_reset(&none);
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = first; c < last && c < count; c++) {
-    long n = run_chunk_blocks(&e, c);
+    /* no floor here: the chunks' tails are merged with other processes' */
+    long n = run_chunk_blocks(&e, c, -INFINITY);
     merge_chunk(&e, n, &none, &chunks[c - first], tail);
   }
   engine_free(&e);

@@ -31,7 +31,7 @@ void issim_accum_reset(issim_accum *a)
 /* The careful path, for a chunk with a log-weight that is not finite: a draw
  * outside the target's support (l = -inf, weight 0) or an invalid one. */
 static void chunk_stats_careful(issim_accum *b, size_t n, const double *log_p,
-                                const double *log_q, const unsigned char *hit)
+                                const double *log_q, const double *hit)
 {
   for (size_t i = 0; i < n; i++) {
     double l = log_p[i] - log_q[i];
@@ -92,13 +92,28 @@ static void chunk_stats_careful(issim_accum *b, size_t n, const double *log_p,
  * and of y = h exp(l - hit_m) <= 1; the deviations of y from its mean by a
  * further pass over the n values (zeros included), which stays exact when the
  * weights are nearly equal. */
+/* y = h exp(l - hit_m) is h e exp(all_m - hit_m): one exp per chunk instead
+ * of one per draw while that factor is moderate.  Then a hit weight is lost to
+ * underflow in e only below exp(-745 + 300) of the largest: nothing that
+ * changes a sum. */
+#define MAX_SCALE_GAP 300.0
+
 VECTOR_CLONES
 static void scaled_weights(size_t n, const double *restrict l, const double *restrict h,
                            double am, double hm, double *restrict e, double *restrict y)
 {
 #pragma omp simd
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++)
     e[i] = exp(l[i] - am);
+  if (am - hm < MAX_SCALE_GAP) {
+    double factor = exp(am - hm);
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      y[i] = h[i] * e[i] * factor;
+    return;
+  }
+#pragma omp simd
+  for (size_t i = 0; i < n; i++) {
     /* misses may have l > hit_m: clamp so that their exp stays finite before
      * it is multiplied by 0 */
     double d = l[i] - hm;
@@ -186,14 +201,11 @@ static double log_weights(size_t n, const double *restrict log_p, const double *
   return sum;
 }
 
-/* The hits as 0/1 doubles, how many, and the largest log-weight among them. */
+/* How many hits, and the largest log-weight among them. */
 VECTOR_CLONES
-static double hits_of(size_t n, const unsigned char *restrict hit, const double *restrict l,
-                      double *restrict h, double *hit_m)
+static double hits_of(size_t n, const double *restrict h, const double *restrict l,
+                      double *hit_m)
 {
-#pragma omp simd
-  for (size_t i = 0; i < n; i++)
-    h[i] = (double)hit[i];
   double hm = -INFINITY, count = 0;
 #pragma omp simd reduction(max : hm) reduction(+ : count)
   for (size_t i = 0; i < n; i++) {
@@ -207,9 +219,9 @@ static double hits_of(size_t n, const unsigned char *restrict hit, const double 
 
 /* One chunk's statistics, in its own scales: a chunk is a small accumulator. */
 static void chunk_stats(issim_accum *b, size_t n, const double *log_p, const double *log_q,
-                        const unsigned char *hit)
+                        const double *hit)
 {
-  double l[CHUNK], h[CHUNK], e[CHUNK], y[CHUNK];
+  double l[CHUNK], e[CHUNK], y[CHUNK];
   double am, hm;
   double sum = log_weights(n, log_p, log_q, l, &am);
   issim_accum_reset(b);
@@ -219,14 +231,14 @@ static void chunk_stats(issim_accum *b, size_t n, const double *log_p, const dou
     chunk_stats_careful(b, n, log_p, log_q, hit);
     return;
   }
-  b->hits = (uint64_t)hits_of(n, hit, l, h, &hm);
+  b->hits = (uint64_t)hits_of(n, hit, l, &hm);
   b->all_m = am;
   b->hit_m = hm;
-  chunk_stats_fast(b, n, l, log_p, log_q, h, e, y);
+  chunk_stats_fast(b, n, l, log_p, log_q, hit, e, y);
 }
 
 void issim_accum_add(issim_accum *a, size_t n, const double *log_p, const double *log_q,
-                     const unsigned char *hit)
+                     const double *hit)
 {
   for (size_t start = 0; start < n; start += CHUNK) {
     size_t m = n - start < CHUNK ? n - start : CHUNK;

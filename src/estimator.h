@@ -38,9 +38,11 @@ typedef struct {
 
 void issim_accum_reset(issim_accum *a);
 
-/* Adds n draws: log p(x_i), log q(x_i), and hit_i != 0 when x_i is in the event. */
+/* Adds n draws: log p(x_i), log q(x_i), and the event indicator h_i: 1.0 when
+ * x_i is in the event, 0.0 when not (a double, as in the formulas w_i h_i, so
+ * that every loop over a batch runs on one element type and vectorises). */
 void issim_accum_add(issim_accum *a, size_t n, const double *log_p,
-                     const double *log_q, const unsigned char *hit);
+                     const double *log_q, const double *hit);
 
 /* dst += src, exactly as if src's draws had been added to dst after its own. */
 void issim_accum_merge(issim_accum *dst, const issim_accum *src);

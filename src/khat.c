@@ -86,6 +86,14 @@ static void select_largest(double *v, size_t n, size_t k)
   }
 }
 
+static double least_of(const double *v, size_t n)
+{
+  double least = v[0];
+  for (size_t i = 1; i < n; i++)
+    least = v[i] < least ? v[i] : least;
+  return least;
+}
+
 /* Keeps the K largest candidates, and raises the floor to the least of them. */
 static void compact(issim_topk *t)
 {
@@ -93,11 +101,9 @@ static void compact(issim_topk *t)
   if (t->count <= k)
     return;
   select_largest(t->v, t->count, k);
-  double least = t->v[0];
-  for (size_t i = 1; i < k; i++)
-    least = t->v[i] < least ? t->v[i] : least;
   t->count = k;
-  t->floor = least;
+  double least = least_of(t->v, k);
+  t->floor = least > t->floor ? least : t->floor;
 }
 
 void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
@@ -115,6 +121,29 @@ void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
       floor = t->floor;
     }
   }
+}
+
+double issim_topk_floor(const issim_topk *t)
+{
+  if (t->count < t->capacity)
+    return -INFINITY;
+  if (t->count == t->capacity)
+    return t->floor > -INFINITY ? t->floor : least_of(t->v, t->count);
+  /* more candidates than K: the K-th largest needs a selection, in a copy */
+  double *scratch = malloc(t->count * sizeof(double));
+  if (scratch == NULL)
+    return t->floor;
+  memcpy(scratch, t->v, t->count * sizeof(double));
+  select_largest(scratch, t->count, t->capacity);
+  double kth = least_of(scratch, t->capacity);
+  free(scratch);
+  return kth;
+}
+
+void issim_topk_raise_floor(issim_topk *t, double floor)
+{
+  if (floor > t->floor)
+    t->floor = floor;
 }
 
 /* qsort order: descending.  Only finite values are ever stored. */

@@ -61,6 +61,15 @@ void issim_topk_add(issim_topk *t, size_t n, const double *log_values);
  * stream with itself. */
 void issim_topk_merge(issim_topk *dst, const issim_topk *src);
 
+/* A value that cannot be among t's K largest: the K-th largest held when t
+ * holds K values or more, else -INFINITY. */
+double issim_topk_floor(const issim_topk *t);
+
+/* Tells t that values at or below `floor` will not be needed (they are known
+ * to fall outside the K largest of the whole stream t is part of): t then
+ * ignores them, which saves work without changing the merged result. */
+void issim_topk_raise_floor(issim_topk *t, double floor);
+
 /* Writes the values held to out (room for issim_topk_count(t) doubles), sorted
  * in descending order, and returns how many were written (0 also when out of
  * memory for the selection). */

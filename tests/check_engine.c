@@ -147,6 +147,34 @@ START_TEST(test_interrupt_flag_stops_at_a_block_boundary)
 }
 END_TEST
 
+START_TEST(test_tail_buffer_is_split_invariant)
+{
+  /* the run's k-hat buffer: blocks told the floor of the chunks before them
+   * (issim_engine_run) hold the same largest values as blocks told nothing
+   * (issim_engine_run_chunks), for any thread count */
+  fixture f;
+  setup(&f, 2 * ISSIM_CHUNK_BLOCKS * ISSIM_BLOCK_SIZE + 999, 21);
+  size_t k = issim_khat_capacity(f.cfg.samples);
+  issim_topk *a = issim_topk_alloc(k), *b = issim_topk_alloc(k);
+  issim_accum acc, chunks[3];
+  f.cfg.threads = 3;
+  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &acc, a, NULL, NULL), ISSIM_OK);
+  f.cfg.threads = 1;
+  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 0, 3, chunks, b, NULL), ISSIM_OK);
+  double *va = malloc(k * sizeof *va), *vb = malloc(k * sizeof *vb);
+  size_t na = issim_topk_values(a, va), nb = issim_topk_values(b, vb);
+  ck_assert_uint_eq(na, k);
+  ck_assert_uint_eq(nb, k);
+  ck_assert(memcmp(va, vb, k * sizeof *va) == 0);
+  ck_assert(issim_topk_khat(a, acc.n) == issim_topk_khat(b, acc.n));
+  free(va);
+  free(vb);
+  issim_topk_free(a);
+  issim_topk_free(b);
+  teardown(&f);
+}
+END_TEST
+
 START_TEST(test_seed_and_stream_change_the_draws)
 {
   fixture f;
@@ -186,6 +214,7 @@ int main(void)
   tcase_add_test(tc, test_target_re_stops_reproducibly);
   tcase_add_test(tc, test_min_hits_holds_back_a_lucky_stop);
   tcase_add_test(tc, test_interrupt_flag_stops_at_a_block_boundary);
+  tcase_add_test(tc, test_tail_buffer_is_split_invariant);
   tcase_add_test(tc, test_seed_and_stream_change_the_draws);
   tcase_add_test(tc, test_small_runs);
   suite_add_tcase(s, tc);

@@ -130,7 +130,7 @@ START_TEST(test_small_sample_by_hand)
 {
   const double lp[] = {-1.0, -2.0, -0.5, -3.0, -1.5};
   const double lq[] = {-1.2, -1.0, -0.7, -2.0, -1.1};
-  const unsigned char hit[] = {1, 0, 1, 1, 0};
+  const double hit[] = {1, 0, 1, 1, 0};
   const int n = 5;
   issim_accum acc;
   issim_accum_reset(&acc);
@@ -181,7 +181,7 @@ START_TEST(test_merge_equals_one_pass)
 {
   enum { N = 10007 };
   static double lp[N], lq[N];
-  static unsigned char hit[N];
+  static double hit[N];
   gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
   gsl_rng_set(r, 5);
   for (int i = 0; i < N; i++) {

@@ -718,6 +718,44 @@ START_TEST(test_khat_edge_cases)
   issim_topk_free(t);
 }
 END_TEST
+static int cmp_desc_test(const void *x, const void *y)
+{
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a < b) - (a > b);
+}
+
+START_TEST(test_floor_is_kth_largest_and_safe)
+{
+  enum { N = 20000, K = 300 };
+  static double v[N];
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+  gsl_rng_set(r, 77);
+  for (int i = 0; i < N; i++)
+    v[i] = gsl_ran_gaussian(r, 3.0);
+  gsl_rng_free(r);
+  issim_topk *all = issim_topk_alloc(K), *first = issim_topk_alloc(K), *rest = issim_topk_alloc(K);
+  ck_assert_double_eq(issim_topk_floor(all), -INFINITY); /* empty */
+  issim_topk_add(all, N, v);
+  /* the floor is the K-th largest */
+  static double sorted[N];
+  memcpy(sorted, v, sizeof sorted);
+  qsort(sorted, N, sizeof(double), cmp_desc_test);
+  ck_assert_double_eq(issim_topk_floor(all), sorted[K - 1]);
+  /* a second part told the first part's floor gives the same union */
+  issim_topk_add(first, N / 2, v);
+  issim_topk_raise_floor(rest, issim_topk_floor(first));
+  issim_topk_add(rest, N - N / 2, v + N / 2);
+  issim_topk_merge(first, rest);
+  double a[K], b[K];
+  ck_assert_uint_eq(issim_topk_values(all, a), K);
+  ck_assert_uint_eq(issim_topk_values(first, b), K);
+  ck_assert(memcmp(a, b, sizeof a) == 0);
+  issim_topk_free(all);
+  issim_topk_free(first);
+  issim_topk_free(rest);
+}
+END_TEST
+
 
 static Suite *khat_suite(void)
 {
@@ -728,6 +766,7 @@ static Suite *khat_suite(void)
   tcase_add_test(tc, test_topk_nonfinite);
   tcase_add_test(tc, test_topk_merge);
   tcase_add_test(tc, test_topk_order_invariance);
+  tcase_add_test(tc, test_floor_is_kth_largest_and_safe);
   tcase_add_test(tc, test_topk_merge_self);
   suite_add_tcase(s, tc);
 

@@ -1,0 +1,693 @@
+/* check_divergence.c: tests of divergence.c (exact entropy, cross-entropy
+ * and KL divergence).
+ *
+ * References, independent of the code under test:
+ *   - closed-form values worked out by hand below (each with its derivation);
+ *   - the identity KL(p || q) = H(p, q) - H(p), where divergence.c computes
+ *     KL and H(p, q) by separate formulas (or separate integrals) and H(p)
+ *     comes from dist.c;
+ *   - for a normal q, H(p, q) = log(2 pi)/2 + log s + (Var p + (E p - m)^2)
+ *     / (2 s^2) for any p with a variance, and for an exponential q,
+ *     H(p, q) = -log r + r (E p - l): moments from dist.c against quadrature;
+ *   - a composite Simpson rule written here, on a plain grid over [-40, 40].
+ *
+ * main() leaves GSL's error handler alone (unlike check_dist.c): divergence.c
+ * must never reach it, and if it did the default handler's abort() would fail
+ * the test that did so.
+ */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_math.h>
+
+#include "divergence.h"
+#include "tail.h"
+
+/* ---- assertions ---- */
+
+#define assert_close(got, want, tol)                                           \
+  do {                                                                         \
+    const double got_ = (got), want_ = (want), tol_ = (tol);                   \
+    ck_assert_msg(isinf(want_) ? got_ == want_ : fabs(got_ - want_) <= tol_,   \
+                  "%s = %.17g, want %s = %.17g (diff %.3g, tol %.3g)", #got,   \
+                  got_, #want, want_, got_ - want_, tol_);                     \
+  } while (0)
+
+/* |got - want| <= rel max(|want|, 1e-300). */
+#define assert_rel(got, want, rel)                                             \
+  assert_close(got, want, (rel) * fmax(fabs((double) (want)), 1e-300))
+
+#define assert_how(got, want)                                                  \
+  ck_assert_msg((got) == (want), "method %s, want %s",                         \
+                issim_exact_method_name(got), issim_exact_method_name(want))
+
+/* ---- building distributions ---- */
+
+typedef struct {
+  const char *family;
+  size_t n;
+  const char *keys[3];
+  double values[3];
+} spec;
+
+static issim_dist *make(spec s)
+{
+  issim_error err;
+  issim_dist *d = issim_dist_alloc(s.family, s.n, s.keys, s.values, &err);
+  ck_assert_msg(d != NULL, "%s: %s", s.family, err.message);
+  return d;
+}
+
+#define NORMAL(m, s) ((spec){"normal", 2, {"mean", "sd"}, {(m), (s)}})
+#define STUDENT(df, l, s) ((spec){"student-t", 3, {"df", "location", "scale"}, {(df), (l), (s)}})
+#define EXPO(r, l) ((spec){"exponential", 2, {"rate", "location"}, {(r), (l)}})
+#define GAMMA(k, t) ((spec){"gamma", 2, {"shape", "scale"}, {(k), (t)}})
+#define LOGNORMAL(m, s) ((spec){"lognormal", 2, {"meanlog", "sdlog"}, {(m), (s)}})
+#define LAPLACE(l, s) ((spec){"laplace", 2, {"location", "scale"}, {(l), (s)}})
+#define LOGISTIC(l, s) ((spec){"logistic", 2, {"location", "scale"}, {(l), (s)}})
+#define CAUCHY(l, s) ((spec){"cauchy", 2, {"location", "scale"}, {(l), (s)}})
+#define WEIBULL(k, l) ((spec){"weibull", 2, {"shape", "scale"}, {(k), (l)}})
+#define PARETO(a, s) ((spec){"pareto", 2, {"shape", "scale"}, {(a), (s)}})
+#define GUMBEL(l, s) ((spec){"gumbel", 2, {"location", "scale"}, {(l), (s)}})
+#define UNIFORM(a, b) ((spec){"uniform", 2, {"lower", "upper"}, {(a), (b)}})
+#define BETA(a, b) ((spec){"beta", 2, {"alpha", "beta"}, {(a), (b)}})
+#define CHISQ(k) ((spec){"chi-squared", 1, {"df"}, {(k)}})
+
+typedef struct {
+  spec p, q;
+} pair;
+
+/* H(p, q), KL(p || q) and their methods, for a pair. */
+typedef struct {
+  double h, kl;
+  issim_exact_method h_how, kl_how;
+} result;
+
+static result exact(spec ps, spec qs)
+{
+  issim_dist *p = make(ps), *q = make(qs);
+  result r;
+  r.h = issim_cross_entropy_exact(p, q, &r.h_how);
+  r.kl = issim_kl_exact(p, q, &r.kl_how);
+  issim_dist_free(p);
+  issim_dist_free(q);
+  return r;
+}
+
+static double entropy_of(spec s)
+{
+  issim_dist *d = make(s);
+  const double h = issim_dist_entropy(d);
+  issim_dist_free(d);
+  return h;
+}
+
+/* ---- names ---- */
+
+START_TEST(test_method_names)
+{
+  ck_assert_str_eq(issim_exact_method_name(ISSIM_EXACT_CLOSED_FORM), "closed form");
+  ck_assert_str_eq(issim_exact_method_name(ISSIM_EXACT_QUADRATURE), "quadrature");
+  ck_assert_str_eq(issim_exact_method_name(ISSIM_EXACT_INFINITE), "infinite");
+  ck_assert_str_eq(issim_exact_method_name(ISSIM_EXACT_NONE), "unknown");
+  ck_assert_str_eq(issim_exact_method_name((issim_exact_method) 99), "unknown");
+}
+END_TEST
+
+/* ---- closed forms against hand-computed values ---- */
+
+START_TEST(test_normal_pair)
+{
+  /* p = N(0, 1), q = N(1, 2^2): E_p[(x - 1)^2] = 1 + 1 = 2, so
+   *   H(p, q) = log(2 pi)/2 + log 2 + 2 / (2 * 4)
+   *           = 0.9189385332046727 + 0.6931471805599453 + 0.25
+   *           = 1.862085713764618;
+   *   KL = log(2/1) + (1 + 1)/(2 * 4) - 1/2 = log 2 - 1/4 = 0.4431471805599453. */
+  result r = exact(NORMAL(0, 1), NORMAL(1, 2));
+  assert_how(r.h_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_rel(r.h, 0.5 * log(2 * M_PI) + M_LN2 + 0.25, 1e-15);
+  assert_rel(r.h, 1.862085713764618, 1e-15);
+  assert_rel(r.kl, M_LN2 - 0.25, 1e-15);
+  assert_rel(r.kl, 0.4431471805599453, 1e-15);
+
+  /* p = N(0, 1), q = N(0, 1): KL = 0, H(p, q) = H(p) = (1 + log 2 pi)/2. */
+  r = exact(NORMAL(0, 1), NORMAL(0, 1));
+  ck_assert(r.kl == 0);
+  assert_rel(r.h, 0.5 * (1 + log(2 * M_PI)), 1e-15);
+
+  /* a tiny shift keeps its relative accuracy: KL(N(0,1) || N(1e-6, 1)) =
+   * (1e-6)^2 / 2 = 5e-13 exactly in the formula, not H(p,q) - H(p) ~ 1.4189
+   * - 1.4189 whose rounding is ~1e-16 absolute, 1e-4 relative. */
+  r = exact(NORMAL(0, 1), NORMAL(1e-6, 1));
+  assert_rel(r.kl, 5e-13, 1e-12);
+  /* and a tiny change of scale: t = (1 + 1e-8)^2 - 1 = 2e-8 + 1e-16, and
+   * KL = (t - log1p t)/2 = t^2/4 - t^3/6 + ... = 1e-16 (1 - 3.3e-9). */
+  r = exact(NORMAL(0, 1 + 1e-8), NORMAL(0, 1));
+  assert_rel(r.kl, 1e-16, 1e-7);
+}
+END_TEST
+
+START_TEST(test_exponential_pairs)
+{
+  /* p = Exp(rate 2, location 1), q = Exp(rate 0.5, location 0):
+   * log q(x) = log 0.5 - 0.5 x on x >= 0, E_p[x] = 1 + 1/2, so
+   *   H(p, q) = -log 0.5 + 0.5 * 1.5 = log 2 + 0.75 = 1.4431471805599453;
+   *   KL = log(2/0.5) + 0.5/2 - 1 + 0.5 (1 - 0) = 2 log 2 - 0.25
+   *      = 1.1362943611198906. */
+  result r = exact(EXPO(2, 1), EXPO(0.5, 0));
+  assert_how(r.h_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_rel(r.h, M_LN2 + 0.75, 1e-15);
+  assert_rel(r.h, 1.4431471805599453, 1e-15);
+  assert_rel(r.kl, 2 * M_LN2 - 0.25, 1e-15);
+  assert_rel(r.kl, 1.1362943611198906, 1e-15);
+
+  /* equal locations, the textbook case: KL(Exp(1) || Exp(2)) =
+   * log(1/2) + 2/1 - 1 = 1 - log 2 = 0.3068528194400547;
+   * H(p, q) = -log 2 + 2 * 1 = 2 - log 2. */
+  r = exact(EXPO(1, 0), EXPO(2, 0));
+  assert_rel(r.kl, 1 - M_LN2, 1e-15);
+  assert_rel(r.h, 2 - M_LN2, 1e-15);
+
+  /* both located at 3: the locations cancel (KL(Exp(1) || Exp(2)) again). */
+  r = exact(EXPO(1, 3), EXPO(2, 3));
+  assert_rel(r.kl, 1 - M_LN2, 1e-15);
+
+  /* p's location below q's: p has mass on [0, 0.5) where q = 0: infinite. */
+  r = exact(EXPO(1, 0), EXPO(1, 0.5));
+  ck_assert(r.h == INFINITY && r.kl == INFINITY);
+  assert_how(r.h_how, ISSIM_EXACT_INFINITE);
+  assert_how(r.kl_how, ISSIM_EXACT_INFINITE);
+}
+END_TEST
+
+START_TEST(test_gamma_pair)
+{
+  /* p = Gamma(shape 2, scale 1), q = Gamma(shape 3, scale 2);
+   * psi(2) = 1 - gamma_E, lnG(2) = 0, lnG(3) = log 2.
+   *   H(p, q) = lnG(3) + 3 log 2 - (3 - 1)(psi(2) + log 1) + 2 * 1/2
+   *           = 4 log 2 - 2 (1 - gamma_E) + 1 = 4 log 2 + 2 gamma_E - 1
+   *           = 2.927020052042847;
+   *   KL = (2 - 3) psi(2) - lnG(2) + lnG(3) + 3 log(2/1) + 2 (1 - 2)/2
+   *      = -(1 - gamma_E) + 4 log 2 - 1 = 4 log 2 + gamma_E - 2
+   *      = 1.349804387141314. */
+  result r = exact(GAMMA(2, 1), GAMMA(3, 2));
+  assert_how(r.h_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_rel(r.h, 4 * M_LN2 + 2 * M_EULER - 1, 1e-14);
+  assert_rel(r.h, 2.927020052042847, 1e-14);
+  assert_rel(r.kl, 4 * M_LN2 + M_EULER - 2, 1e-14);
+  assert_rel(r.kl, 1.349804387141314, 1e-14);
+
+  /* chi-squared(4) is gamma(2, scale 2): KL 0 between them, and
+   * H(p, q) = H(p) = 2 + log 2 + lnG(2) + (1 - 2) psi(2) = 1 + log 2 + gamma_E. */
+  r = exact(CHISQ(4), GAMMA(2, 2));
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_close(r.kl, 0, 1e-15);
+  assert_rel(r.h, 1 + M_LN2 + M_EULER, 1e-14);
+}
+END_TEST
+
+START_TEST(test_laplace_pair)
+{
+  /* p = Laplace(0, 1), q = Laplace(1, 2), d = 1:
+   * E_p|x - 1| = d + b1 e^{-d/b1} = 1 + e^-1, so
+   *   H(p, q) = log(2 * 2) + (1 + e^-1)/2 = 2.0702340817056118;
+   *   KL = log(2/1) + 1/2 + (1/2) e^-1 - 1 = log 2 - 1/2 + e^-1/2
+   *      = 0.3770869011456665. */
+  result r = exact(LAPLACE(0, 1), LAPLACE(1, 2));
+  assert_how(r.h_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_rel(r.h, 2 * M_LN2 + 0.5 * (1 + exp(-1)), 1e-15);
+  assert_rel(r.h, 2.0702340817056118, 1e-15);
+  assert_rel(r.kl, M_LN2 - 0.5 + 0.5 * exp(-1), 1e-15);
+  assert_rel(r.kl, 0.3770869011456665, 1e-15);
+
+  /* symmetric in the sign of the shift */
+  result s = exact(LAPLACE(1, 1), LAPLACE(0, 2));
+  assert_rel(s.kl, r.kl, 1e-15);
+  assert_rel(s.h, r.h, 1e-15);
+}
+END_TEST
+
+START_TEST(test_lognormal_pair)
+{
+  /* log x ~ N(m, s^2): KL is that of the normals (invariant under x ->
+   * log x), and H(p, q) = E_p[log x] + H(normals) = m1 + H(normals).
+   * LN(0, 1) || LN(1, 2): KL = log 2 - 1/4, H = 0 + 1.862085713764618.
+   * LN(2, 1) || LN(1, 2): (m1 - m2)^2 = 1 again: KL the same, H = 2 + 1.862... */
+  result r = exact(LOGNORMAL(0, 1), LOGNORMAL(1, 2));
+  assert_how(r.h_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_rel(r.kl, M_LN2 - 0.25, 1e-15);
+  assert_rel(r.h, 1.862085713764618, 1e-15);
+  r = exact(LOGNORMAL(2, 1), LOGNORMAL(1, 2));
+  assert_rel(r.kl, M_LN2 - 0.25, 1e-15);
+  assert_rel(r.h, 3.862085713764618, 1e-15);
+}
+END_TEST
+
+START_TEST(test_uniform_pairs)
+{
+  /* nested: p = U(0, 1) in q = U(-1, 2): log q = -log 3 on p's support:
+   * H(p, q) = log 3, KL = log(3/1) = log 3. */
+  result r = exact(UNIFORM(0, 1), UNIFORM(-1, 2));
+  assert_how(r.h_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_rel(r.h, log(3.0), 1e-15);
+  assert_rel(r.kl, log(3.0), 1e-15);
+  /* p = U(0.25, 0.75) in q = U(0, 1): H = log 1 = 0, KL = log(1/0.5) = log 2. */
+  r = exact(UNIFORM(0.25, 0.75), UNIFORM(0, 1));
+  assert_close(r.h, 0, 1e-16);
+  assert_rel(r.kl, M_LN2, 1e-15);
+  /* equal: KL 0 */
+  r = exact(UNIFORM(-2, 5), UNIFORM(-2, 5));
+  ck_assert(r.kl == 0);
+  /* overlapping, not nested: infinite */
+  r = exact(UNIFORM(0, 2), UNIFORM(1, 3));
+  ck_assert(r.h == INFINITY && r.kl == INFINITY);
+  assert_how(r.kl_how, ISSIM_EXACT_INFINITE);
+  /* q inside p: infinite */
+  r = exact(UNIFORM(-1, 2), UNIFORM(0, 1));
+  ck_assert(r.kl == INFINITY);
+  assert_how(r.h_how, ISSIM_EXACT_INFINITE);
+}
+END_TEST
+
+/* ---- identities over a table of closed-form pairs ---- */
+
+static const pair closed_pairs[] = {
+  {NORMAL(0, 1), NORMAL(1, 2)},        {NORMAL(-3, 0.2), NORMAL(4, 7)},
+  {NORMAL(2, 5), NORMAL(2.5, 0.5)},    {NORMAL(1e3, 1), NORMAL(1e3 + 1, 1.1)},
+  {EXPO(2, 1), EXPO(0.5, 0)},          {EXPO(1, 0), EXPO(2, 0)},
+  {EXPO(0.3, -2), EXPO(3, -2.5)},      {GAMMA(2, 1), GAMMA(3, 2)},
+  {GAMMA(0.3, 1), GAMMA(0.5, 2)},      {GAMMA(7.5, 0.2), GAMMA(2, 1.5)},
+  {CHISQ(3), GAMMA(1, 4)},             {GAMMA(2.5, 1), CHISQ(6)},
+  {LAPLACE(0, 1), LAPLACE(1, 2)},      {LAPLACE(5, 0.3), LAPLACE(-1, 4)},
+  {LAPLACE(0, 2), LAPLACE(1e-3, 2)},   {LOGNORMAL(0, 1), LOGNORMAL(1, 2)},
+  {LOGNORMAL(-1, 0.3), LOGNORMAL(0.5, 1.5)}, {LOGNORMAL(0, 3), LOGNORMAL(1, 2)},
+  {UNIFORM(0, 1), UNIFORM(-1, 2)},     {UNIFORM(0.25, 0.75), UNIFORM(0, 1)},
+};
+enum { NCLOSED = sizeof closed_pairs / sizeof closed_pairs[0] };
+
+/* KL = H(p, q) - H(p), KL from its own formula, H(p) from dist.c. */
+START_TEST(test_identity_closed_forms)
+{
+  const pair c = closed_pairs[_i];
+  const result r = exact(c.p, c.q);
+  assert_how(r.h_how, ISSIM_EXACT_CLOSED_FORM);
+  assert_how(r.kl_how, ISSIM_EXACT_CLOSED_FORM);
+  ck_assert(r.kl >= 0);
+  assert_close(r.kl, r.h - entropy_of(c.p), 1e-12 * fmax(1, fabs(r.h)));
+}
+END_TEST
+
+/* Forced quadrature reproduces each closed form to 1e-9. */
+START_TEST(test_quadrature_matches_closed_forms)
+{
+  const pair c = closed_pairs[_i];
+  const result r = exact(c.p, c.q);
+  issim_dist *p = make(c.p), *q = make(c.q);
+  issim_exact_method hh, kh;
+  const double h = issim_cross_entropy_quadrature(p, q, &hh);
+  const double kl = issim_kl_quadrature(p, q, &kh);
+  assert_how(hh, ISSIM_EXACT_QUADRATURE);
+  assert_how(kh, ISSIM_EXACT_QUADRATURE);
+  assert_close(h, r.h, 1e-9 * fmax(fabs(r.h), 1e-3));
+  assert_rel(kl, r.kl, 1e-9);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+/* ---- KL(p || p) = 0 and KL >= 0 ---- */
+
+static const spec every_family[] = {
+  NORMAL(0.3, 1.5),  STUDENT(4, 0, 1),  STUDENT(0.7, 1, 2), EXPO(1.5, 0.5),
+  GAMMA(2.5, 1),     GAMMA(0.4, 3),     LOGNORMAL(0.2, 0.8), LAPLACE(0.5, 1),
+  LOGISTIC(-0.5, 1), CAUCHY(0, 2),      WEIBULL(1.7, 1),    WEIBULL(0.6, 2),
+  PARETO(2.5, 0.5),  GUMBEL(0, 1),      UNIFORM(0.25, 0.75), BETA(2, 3),
+  BETA(0.6, 1.4),    CHISQ(3),          CHISQ(1),
+};
+enum { NFAMILIES = sizeof every_family / sizeof every_family[0] };
+
+START_TEST(test_kl_self_is_zero)
+{
+  const spec s = every_family[_i];
+  issim_dist *p = make(s), *q = make(s);
+  issim_exact_method how;
+  const double kl = issim_kl_exact(p, q, &how);
+  ck_assert_msg(how == ISSIM_EXACT_CLOSED_FORM || how == ISSIM_EXACT_QUADRATURE,
+                "%s: %s", s.family, issim_exact_method_name(how));
+  assert_close(kl, 0, 1e-13);
+  ck_assert(kl >= 0);
+  /* and H(p, p) = H(p) */
+  const double h = issim_cross_entropy_exact(p, q, &how);
+  assert_close(h, issim_dist_entropy(p), 1e-10 * fmax(1, fabs(h)));
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+/* Every ordered pair of the families above: the method and the value agree
+ * (finite exactly for closed form and quadrature, INFINITY for infinite,
+ * never NONE for these ordinary parameters), the finiteness is that of
+ * tail.h, KL >= 0, and KL = H(p, q) - H(p) to 1e-9 also where both come from
+ * (separate) integrals. */
+START_TEST(test_all_pairs_consistent)
+{
+  const spec ps = every_family[_i];
+  issim_dist *p = make(ps);
+  for (size_t j = 0; j < NFAMILIES; j++) {
+    issim_dist *q = make(every_family[j]);
+    char a[128], b[128];
+    issim_dist_describe(p, a, sizeof a);
+    issim_dist_describe(q, b, sizeof b);
+    issim_exact_method hh, kh;
+    const double h = issim_cross_entropy_exact(p, q, &hh);
+    const double kl = issim_kl_exact(p, q, &kh);
+    ck_assert_msg(hh == kh, "%s || %s: %s vs %s", a, b, issim_exact_method_name(hh),
+                  issim_exact_method_name(kh));
+    if (!issim_cross_entropy_finite(p, q)) {
+      ck_assert_msg(hh == ISSIM_EXACT_INFINITE && h == INFINITY && kl == INFINITY,
+                    "%s || %s should be infinite", a, b);
+    } else {
+      ck_assert_msg(hh == ISSIM_EXACT_CLOSED_FORM || hh == ISSIM_EXACT_QUADRATURE,
+                    "%s || %s: %s", a, b, issim_exact_method_name(hh));
+      ck_assert_msg(isfinite(h) && isfinite(kl) && kl >= 0, "%s || %s: H %g KL %g", a, b, h,
+                    kl);
+      const double id = h - issim_dist_entropy(p);
+      ck_assert_msg(fabs(kl - id) <= 1e-9 * fmax(1, fabs(h)),
+                    "%s || %s: KL %.17g, H(p,q) - H(p) %.17g", a, b, kl, id);
+    }
+    issim_dist_free(q);
+  }
+  issim_dist_free(p);
+}
+END_TEST
+
+START_TEST(test_kl_nonnegative_near_equal)
+{
+  /* pairs that nearly coincide: rounding must not make KL negative */
+  static const pair near[] = {
+    {NORMAL(0, 1), NORMAL(1e-9, 1 + 1e-12)}, {EXPO(1, 0), EXPO(1 + 1e-13, 0)},
+    {GAMMA(3, 1), GAMMA(3 + 1e-12, 1 - 1e-12)}, {LAPLACE(0, 1), LAPLACE(1e-12, 1)},
+    {LOGNORMAL(0, 1), LOGNORMAL(0, 1 - 1e-14)}, {LOGISTIC(0, 1), LOGISTIC(1e-9, 1)},
+    {STUDENT(5, 0, 1), STUDENT(5, 0, 1 + 1e-10)},
+  };
+  for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+    const result r = exact(near[i].p, near[i].q);
+    ck_assert_msg(r.kl >= 0 && r.kl < 1e-12, "%s: KL %g (%s)", near[i].p.family, r.kl,
+                  issim_exact_method_name(r.kl_how));
+  }
+}
+END_TEST
+
+/* ---- quadrature against independent references ---- */
+
+/* H(p, N(m, s^2)) = log(2 pi)/2 + log s + (Var p + (E p - m)^2) / (2 s^2):
+ * the normal's log-density is a quadratic, so only p's first two moments
+ * matter (dist.c's closed-form moments). */
+START_TEST(test_quadrature_normal_q_moments)
+{
+  static const spec ps[] = {
+    GUMBEL(0.5, 2),  LOGISTIC(1, 0.7), STUDENT(5, -1, 2), WEIBULL(1.7, 3), BETA(2, 3),
+    CHISQ(3),        PARETO(3.5, 1),   LOGNORMAL(0, 0.5), LAPLACE(0, 1),   GAMMA(0.5, 2),
+    UNIFORM(-1, 4),  EXPO(2, -1),
+  };
+  const spec s = ps[_i];
+  issim_dist *p = make(s), *q = make(NORMAL(0.3, 1.7));
+  const double var = issim_dist_variance(p), dm = issim_dist_mean(p) - 0.3;
+  const double want = 0.5 * log(2 * M_PI) + log(1.7) + (var + dm * dm) / (2 * 1.7 * 1.7);
+  issim_exact_method how;
+  const double h = issim_cross_entropy_quadrature(p, q, &how);
+  assert_how(how, ISSIM_EXACT_QUADRATURE);
+  assert_rel(h, want, 1e-9);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+/* H(p, Exp(r, l)) = -log r + r (E p - l), for p on [l, inf). */
+START_TEST(test_quadrature_exponential_q_mean)
+{
+  static const spec ps[] = {
+    GAMMA(0.5, 2), GAMMA(4, 0.5), WEIBULL(0.6, 2), LOGNORMAL(0.5, 1), PARETO(1.5, 2),
+    BETA(0.5, 3), CHISQ(1), UNIFORM(0, 3), GAMMA(0.15, 1), GAMMA(0.06, 1),
+  };
+  const spec s = ps[_i];
+  issim_dist *p = make(s), *q = make(EXPO(0.7, 0));
+  const double want = -log(0.7) + 0.7 * issim_dist_mean(p);
+  issim_exact_method how;
+  const double h = issim_cross_entropy_exact(p, q, &how);
+  ck_assert(how == ISSIM_EXACT_QUADRATURE || how == ISSIM_EXACT_CLOSED_FORM);
+  assert_rel(h, want, 1e-9);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+/* H(beta, U(a, b)) = log(b - a), and KL(beta || U(0, 1)) = -H(beta):
+ * the integrand p log p, with p ~ x^-1/2 at 0 for a beta(0.5, 3), needs the
+ * endpoint map's higher power to reach 1e-10. */
+START_TEST(test_quadrature_uniform_q)
+{
+  static const spec ps[] = {BETA(2, 5), BETA(0.5, 3), BETA(0.2, 1)};
+  issim_dist *p = make(ps[_i]), *q = make(UNIFORM(-1, 2)), *u = make(UNIFORM(0, 1));
+  issim_exact_method how;
+  assert_rel(issim_cross_entropy_exact(p, q, &how), log(3.0), 1e-10);
+  assert_how(how, ISSIM_EXACT_QUADRATURE);
+  assert_rel(issim_kl_exact(p, u, &how), -issim_dist_entropy(p), 1e-10);
+  assert_how(how, ISSIM_EXACT_QUADRATURE);
+  issim_dist_free(p);
+  issim_dist_free(q);
+  issim_dist_free(u);
+}
+END_TEST
+
+/* Composite Simpson's rule for int_{-40}^{40} of p(x) f(log p, log q), on
+ * 80,000 intervals (h = 1e-3; the error is O(h^4) = 1e-12 times the fourth
+ * derivative; the normal p is below 1e-340 outside, so nothing is cut off). */
+static double simpson(const issim_dist *p, const issim_dist *q, int kl)
+{
+  const int n = 80000;
+  const double a = -40, b = 40, h = (b - a) / n;
+  double sum = 0;
+  for (int i = 0; i <= n; i++) {
+    const double x = a + i * h;
+    const double lp = issim_dist_log_pdf1(p, x), lq = issim_dist_log_pdf1(q, x);
+    const double px = exp(lp);
+    const double f = px == 0 ? 0 : kl ? px * (lp - lq) : -px * lq;
+    sum += (i == 0 || i == n ? 1 : i % 2 ? 4 : 2) * f;
+  }
+  return sum * h / 3;
+}
+
+START_TEST(test_quadrature_against_simpson)
+{
+  static const pair pairs[] = {
+    {NORMAL(0, 1), LOGISTIC(0.5, 1)}, {NORMAL(0, 1), STUDENT(3, 0, 1)},
+    {NORMAL(1, 2), CAUCHY(3, 0.5)},   {NORMAL(-2, 0.7), GUMBEL(0, 1.5)},
+    {NORMAL(0, 1), LAPLACE(0.3, 1)},  {NORMAL(0, 1), STUDENT(1.5, 1, 3)},
+  };
+  const pair c = pairs[_i];
+  issim_dist *p = make(c.p), *q = make(c.q);
+  issim_exact_method hh, kh;
+  const double h = issim_cross_entropy_exact(p, q, &hh);
+  const double kl = issim_kl_exact(p, q, &kh);
+  assert_how(hh, ISSIM_EXACT_QUADRATURE);
+  assert_how(kh, ISSIM_EXACT_QUADRATURE);
+  /* the laplace q has a kink at 0.3 that costs Simpson's rule an O(h^2)
+   * error there: 1e-8 is still far below any formula error */
+  const double tol = strcmp(c.q.family, "laplace") == 0 ? 1e-8 : 1e-9;
+  assert_rel(h, simpson(p, q, 0), tol);
+  assert_rel(kl, simpson(p, q, 1), tol);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+/* ---- infinities and refusals ---- */
+
+static void assert_infinite(spec ps, spec qs)
+{
+  const result r = exact(ps, qs);
+  ck_assert_msg(r.kl == INFINITY && r.h == INFINITY, "%s || %s: H %g KL %g", ps.family,
+                qs.family, r.h, r.kl);
+  assert_how(r.kl_how, ISSIM_EXACT_INFINITE);
+  assert_how(r.h_how, ISSIM_EXACT_INFINITE);
+  issim_dist *p = make(ps), *q = make(qs);
+  issim_exact_method how;
+  ck_assert(issim_kl_quadrature(p, q, &how) == INFINITY);
+  assert_how(how, ISSIM_EXACT_INFINITE);
+  ck_assert(issim_cross_entropy_quadrature(p, q, &how) == INFINITY);
+  assert_how(how, ISSIM_EXACT_INFINITE);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+
+START_TEST(test_infinities)
+{
+  /* E_p[x^2] is infinite for a student-t(2) (and a cauchy): -log of a
+   * normal q grows like x^2 */
+  assert_infinite(STUDENT(2, 0, 1), NORMAL(0, 1));
+  assert_infinite(CAUCHY(0, 1), NORMAL(0, 1));
+  assert_infinite(CAUCHY(0, 1), LAPLACE(0, 1)); /* E|x| infinite */
+  /* q = 0 on part of p's support */
+  assert_infinite(NORMAL(0, 1), UNIFORM(-1, 1));
+  assert_infinite(STUDENT(3, 0, 1), PARETO(2, 1));
+  assert_infinite(GAMMA(2, 1), EXPO(1, 0.1));
+  /* gumbel's lower tail: -log q ~ e^{-x}, and E_p[e^{-x}] is infinite for
+   * a laplace(0, 1) */
+  assert_infinite(LAPLACE(0, 1), GUMBEL(0, 1));
+}
+END_TEST
+
+START_TEST(test_finite_by_quadrature)
+{
+  /* normal p, student-t(3) q: -log q ~ 2 log |x|, finite; no closed form.
+   * The value, 0.069151598485178 by an independent 30-digit integration
+   * (mpmath), is positive and below KL(N(0,1) || N(0, 3)) = log sqrt 3 -
+   * 1/3 = 0.2159 (the t(3) having variance 3 but a shape much closer to the
+   * normal's). */
+  issim_dist *p = make(NORMAL(0, 1)), *q = make(STUDENT(3, 0, 1));
+  issim_exact_method how;
+  const double kl = issim_kl_exact(p, q, &how);
+  assert_how(how, ISSIM_EXACT_QUADRATURE);
+  assert_rel(kl, 0.069151598485178, 1e-12);
+  /* H(p, q) likewise: 1.4880901316898 */
+  assert_rel(issim_cross_entropy_exact(p, q, &how), 1.4880901316898, 1e-12);
+  /* the other way round it is finite too (t(3) has a variance) */
+  ck_assert(isfinite(issim_kl_exact(q, p, &how)));
+  assert_how(how, ISSIM_EXACT_QUADRATURE);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+START_TEST(test_heavy_tails_by_quadrature)
+{
+  /* power-law tails slower than 1/x^2: the tail map must reach them.
+   * KL(pareto(0.5, 1) || pareto(2, 0.5)): E_p[log x] = log 1 + 1/0.5 = 2,
+   *   H(p, q) = -log 2 - 2 log 0.5 + (2 + 1) 2 = log 2 + 6 = 6.693147180559945,
+   *   H(p) = log(1/0.5) + 1/0.5 + 1 = log 2 + 3, so KL = 3. */
+  issim_dist *p = make(PARETO(0.5, 1)), *q = make(PARETO(2, 0.5));
+  issim_exact_method how;
+  assert_rel(issim_cross_entropy_exact(p, q, &how), M_LN2 + 6, 1e-10);
+  assert_how(how, ISSIM_EXACT_QUADRATURE);
+  assert_rel(issim_kl_exact(p, q, &how), 3, 1e-10);
+  issim_dist_free(p);
+  issim_dist_free(q);
+  /* student-t(0.3) || cauchy: 5.9221483293413 and 0.77658967583693 by an
+   * independent integration in x = sinh(u) (mpmath, 30 digits) */
+  p = make(STUDENT(0.3, 0, 1));
+  q = make(CAUCHY(0, 1));
+  assert_rel(issim_cross_entropy_exact(p, q, &how), 5.9221483293413, 1e-12);
+  assert_rel(issim_kl_exact(p, q, &how), 0.77658967583693, 1e-12);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+START_TEST(test_refused_rather_than_truncated)
+{
+  /* A pareto(0.01) has P(X > 1e300) = 1e-3: beyond the largest doubles, so
+   * no quadrature in doubles can reach it; a gamma(shape 0.02) has
+   * P(X < 1e-300) = 1e-6 below the smallest.  The answer is NAN and NONE
+   * (the integrals are finite: issim_cross_entropy_finite says so). */
+  static const pair refused[] = {
+    {PARETO(0.01, 1), PARETO(2, 0.5)},
+    {GAMMA(0.02, 1), WEIBULL(0.5, 1)},
+  };
+  for (size_t i = 0; i < 2; i++) {
+    issim_dist *p = make(refused[i].p), *q = make(refused[i].q);
+    ck_assert(issim_cross_entropy_finite(p, q));
+    issim_exact_method how = ISSIM_EXACT_CLOSED_FORM;
+    ck_assert(isnan(issim_cross_entropy_exact(p, q, &how)));
+    assert_how(how, ISSIM_EXACT_NONE);
+    how = ISSIM_EXACT_CLOSED_FORM;
+    ck_assert(isnan(issim_kl_exact(p, q, &how)));
+    assert_how(how, ISSIM_EXACT_NONE);
+    issim_dist_free(p);
+    issim_dist_free(q);
+  }
+}
+END_TEST
+
+/* ---- entropy, NULL how ---- */
+
+START_TEST(test_entropy_exact)
+{
+  issim_dist *p = make(every_family[_i]);
+  issim_exact_method how = ISSIM_EXACT_NONE;
+  ck_assert(issim_entropy_exact(p, &how) == issim_dist_entropy(p));
+  assert_how(how, ISSIM_EXACT_CLOSED_FORM);
+  ck_assert(issim_entropy_exact(p, NULL) == issim_dist_entropy(p));
+  issim_dist_free(p);
+}
+END_TEST
+
+START_TEST(test_how_may_be_null)
+{
+  issim_dist *p = make(NORMAL(0, 1)), *q = make(LOGISTIC(0, 1)), *u = make(UNIFORM(0, 1));
+  assert_rel(issim_kl_exact(p, q, NULL), issim_kl_quadrature(p, q, NULL), 1e-15);
+  assert_rel(issim_cross_entropy_exact(p, q, NULL),
+             issim_cross_entropy_quadrature(p, q, NULL), 1e-15);
+  ck_assert(issim_kl_exact(p, u, NULL) == INFINITY);
+  ck_assert(issim_cross_entropy_exact(p, u, NULL) == INFINITY);
+  issim_dist_free(p);
+  issim_dist_free(q);
+  issim_dist_free(u);
+}
+END_TEST
+
+static Suite *divergence_suite(void)
+{
+  Suite *s = suite_create("divergence");
+  TCase *tc = tcase_create("closed forms");
+  tcase_add_test(tc, test_method_names);
+  tcase_add_test(tc, test_normal_pair);
+  tcase_add_test(tc, test_exponential_pairs);
+  tcase_add_test(tc, test_gamma_pair);
+  tcase_add_test(tc, test_laplace_pair);
+  tcase_add_test(tc, test_lognormal_pair);
+  tcase_add_test(tc, test_uniform_pairs);
+  tcase_add_loop_test(tc, test_identity_closed_forms, 0, NCLOSED);
+  tcase_add_test(tc, test_kl_nonnegative_near_equal);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("quadrature");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_quadrature_matches_closed_forms, 0, NCLOSED);
+  tcase_add_loop_test(tc, test_kl_self_is_zero, 0, NFAMILIES);
+  tcase_add_loop_test(tc, test_all_pairs_consistent, 0, NFAMILIES);
+  tcase_add_loop_test(tc, test_quadrature_normal_q_moments, 0, 12);
+  tcase_add_loop_test(tc, test_quadrature_exponential_q_mean, 0, 10);
+  tcase_add_loop_test(tc, test_quadrature_uniform_q, 0, 3);
+  tcase_add_loop_test(tc, test_quadrature_against_simpson, 0, 6);
+  tcase_add_test(tc, test_finite_by_quadrature);
+  tcase_add_test(tc, test_heavy_tails_by_quadrature);
+  tcase_add_test(tc, test_refused_rather_than_truncated);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("infinite and api");
+  tcase_add_test(tc, test_infinities);
+  tcase_add_loop_test(tc, test_entropy_exact, 0, NFAMILIES);
+  tcase_add_test(tc, test_how_may_be_null);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(divergence_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  const int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
