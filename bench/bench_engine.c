@@ -83,7 +83,7 @@ static double timed_run(const issim_scenario *s, const issim_proposal *p, uint64
                           .rng = s->rng, .threads = threads, .stop = stop};
   issim_error err;
   double t0 = now();
-  if (issim_analyse(s, p, &cfg, r, &err) != ISSIM_OK) {
+  if (issim_analyse(s, p, &cfg, 0, r, &err) != ISSIM_OK) {
     fprintf(stderr, "bench_engine: %s\n", err.message);
     exit(1);
   }

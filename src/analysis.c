@@ -51,26 +51,40 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issi
 }
 
 int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
-                  issim_result *r, issim_error *err)
+                  unsigned record, issim_result *r, issim_error *err)
 {
   issim_analyse_before(s, p, r);
-  issim_topk *tail = issim_topk_alloc(issim_khat_capacity(cfg->samples));
-  if (tail == NULL)
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the k-hat tail buffer");
-  issim_problem pb = issim_problem_of(s, p);
-  issim_accum acc;
-  double t0 = now();
-  int rc = issim_engine_run(&pb, cfg, &acc, tail, &r->stopped_by, err);
-  r->seconds = now() - t0;
+  r->trace = NULL;
+  issim_run_output out = {.tail = issim_topk_alloc(issim_khat_capacity(cfg->samples))};
+  if (record & ISSIM_RECORD_TRACE)
+    out.trace = r->trace = issim_trace_alloc(cfg->samples);
+  if (record & ISSIM_RECORD_HIST)
+    out.hist = &r->hist;
+  int rc;
+  if (out.tail == NULL || ((record & ISSIM_RECORD_TRACE) && out.trace == NULL)) {
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the diagnostics' buffers");
+  } else {
+    issim_problem pb = issim_problem_of(s, p);
+    double t0 = now();
+    rc = issim_engine_run(&pb, cfg, &out, err);
+    r->seconds = now() - t0;
+  }
   if (rc == ISSIM_OK) {
-    issim_accum_estimate(&acc, &r->estimate);
-    r->pareto_k = issim_topk_khat(tail, acc.n);
+    r->stopped_by = out.stopped_by;
+    issim_accum_estimate(&out.acc, &r->estimate);
+    r->pareto_k = issim_topk_khat(out.tail, out.acc.n);
     issim_verdict_inputs in = {
       .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
       .expected_mean_weight = r->expected_mean_weight,
     };
     issim_verdict_judge(&r->estimate, &in, &r->verdict);
   }
-  issim_topk_free(tail);
+  issim_topk_free(out.tail);
   return rc;
+}
+
+void issim_result_clear(issim_result *r)
+{
+  issim_trace_free(r->trace);
+  r->trace = NULL;
 }

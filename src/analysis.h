@@ -14,6 +14,7 @@
 #include "estimator.h"
 #include "scenario.h"
 #include "tail.h"
+#include "trace.h"
 #include "verdict.h"
 
 /* Exact information quantities of a (p, q) pair, each with how it is known. */
@@ -34,7 +35,12 @@ typedef struct {
   double expected_mean_weight; /* P_p(support of q) */
   issim_verdict verdict;
   issim_information exact;
+  issim_trace *trace;       /* with ISSIM_RECORD_TRACE, else NULL; owned */
+  issim_hist hist;          /* with ISSIM_RECORD_HIST */
 } issim_result;
+
+/* What issim_analyse records besides the estimate and diagnostics. */
+enum { ISSIM_RECORD_TRACE = 1, ISSIM_RECORD_HIST = 2 };
 
 /* The exact information quantities of target p and proposal q (q NULL: q = p). */
 void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info);
@@ -43,8 +49,11 @@ void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_inf
  * region and the exact information; fills those fields of *r. */
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r);
 
-/* Runs proposal p with cfg and fills *r. */
+/* Runs proposal p with cfg and fills *r; record: ISSIM_RECORD_* flags, or 0.
+ * Release what it holds with issim_result_clear. */
 int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
-                  issim_result *r, issim_error *err);
+                  unsigned record, issim_result *r, issim_error *err);
+
+void issim_result_clear(issim_result *r);
 
 #endif

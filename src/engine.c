@@ -73,9 +73,17 @@ static int workspace_init(workspace *w, const gsl_rng_type *type)
 
 /* ---- one block ---- */
 
+/* The most trace checkpoints inside one block: ten a decade from 512 to
+ * 65536 in the first block, a handful in any other. */
+#define MAX_SNAPSHOTS 32
+
 typedef struct {
   issim_accum acc;
-  issim_topk *tail; /* NULL when k-hat is not wanted */
+  issim_topk *tail;   /* NULL when k-hat is not wanted */
+  issim_hist hist;
+  size_t n_snapshots; /* the accumulator at each trace checkpoint inside the block */
+  uint64_t snapshot_n[MAX_SNAPSHOTS];
+  issim_accum snapshot[MAX_SNAPSHOTS];
   int done;
 } block_result;
 
@@ -107,15 +115,41 @@ static void event_log_weights(size_t n, const double *restrict log_p,
 /* tail_floor: the run's K-th largest log(w h) so far, below which no value of
  * this block can count (fixed while a chunk runs, so the result does not
  * depend on the order in which blocks finish). */
+/* What a block is asked to record besides its accumulator. */
+typedef struct {
+  double tail_floor;           /* see run_block */
+  int want_hist;
+  const uint64_t *checkpoints; /* the trace's, NULL for none */
+  size_t n_checkpoints;
+} block_wants;
+
+/* The first checkpoint after draw `start`. */
+static size_t first_checkpoint_after(const block_wants *want, uint64_t start)
+{
+  size_t lo = 0, hi = want->n_checkpoints;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (want->checkpoints[mid] <= start)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint64_t block,
-                      uint64_t count, double tail_floor, workspace *w, block_result *out)
+                      uint64_t count, const block_wants *want, workspace *w, block_result *out)
 {
   const issim_dist *q = pb->proposal ? pb->proposal : pb->target;
+  const uint64_t start = block * ISSIM_BLOCK_SIZE;
+  size_t next = first_checkpoint_after(want, start);
   gsl_rng_set(w->rng, issim_rng_block_seed(cfg->seed, cfg->stream, block));
   issim_accum_reset(&out->acc);
+  issim_hist_reset(&out->hist, ISSIM_HIST_WIDTH);
+  out->n_snapshots = 0;
   if (out->tail) {
     issim_topk_reset(out->tail);
-    issim_topk_raise_floor(out->tail, tail_floor);
+    issim_topk_raise_floor(out->tail, want->tail_floor);
   }
   for (uint64_t done = 0; done < count; done += BATCH) {
     size_t n = count - done < BATCH ? (size_t)(count - done) : BATCH;
@@ -128,9 +162,18 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     }
     mark_hits(pb, n, w->x, w->hit);
     issim_accum_add(&out->acc, n, w->log_p, log_q, w->hit);
-    if (out->tail) {
+    if (out->tail || want->want_hist) {
       event_log_weights(n, w->log_p, log_q, w->hit, w->x); /* x is spent: reuse it */
-      issim_topk_add(out->tail, n, w->x);
+      if (out->tail)
+        issim_topk_add(out->tail, n, w->x);
+      if (want->want_hist)
+        issim_hist_add(&out->hist, n, w->x);
+    }
+    /* checkpoints are multiples of BATCH, so they fall between batches */
+    while (next < want->n_checkpoints && want->checkpoints[next] == start + done + n &&
+           out->n_snapshots < MAX_SNAPSHOTS) {
+      out->snapshot_n[out->n_snapshots] = want->checkpoints[next++];
+      out->snapshot[out->n_snapshots++] = out->acc;
     }
   }
   out->done = 1;
@@ -278,7 +321,7 @@ static int target_reached(const engine *e, const issim_accum *total, const issim
 }
 
 /* Runs one chunk's blocks on the threads; returns how many there are. */
-static long run_chunk_blocks(engine *e, uint64_t chunk, double tail_floor)
+static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
 {
   const issim_run_config *cfg = e->cfg;
   uint64_t total_blocks = (cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
@@ -297,7 +340,7 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, double tail_floor)
     uint64_t start = block * ISSIM_BLOCK_SIZE;
     uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
                                                              : ISSIM_BLOCK_SIZE;
-    run_block(e->pb, cfg, block, count, tail_floor, &e->ws[thread_index()], &e->blocks[j]);
+    run_block(e->pb, cfg, block, count, want, &e->ws[thread_index()], &e->blocks[j]);
 #pragma omp atomic
     e->draws_done += count;
     if (thread_index() == 0)
@@ -306,19 +349,55 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, double tail_floor)
   return n;
 }
 
-/* Merges a chunk's finished blocks, in order, into *chunk_acc and *tail,
- * stopping after the block where the relative error target is reached.
- * Returns 1 when the run must end after this chunk. */
+static void trace_point(issim_trace *trace, const issim_accum *state, const issim_topk *tail)
+{
+  if (trace->count > trace->capacity)
+    return;
+  issim_estimate e;
+  issim_accum_estimate(state, &e);
+  issim_trace_point *p = &trace->points[trace->count++];
+  *p = (issim_trace_point){
+    .n = state->n, .hits = state->hits, .log_estimate = e.log_estimate,
+    .log_ci_low = e.log_ci_low, .log_ci_high = e.log_ci_high,
+    .relative_error = e.relative_error, .event_ess = e.event_ess,
+    .pareto_k = tail ? issim_topk_khat(tail, state->n) : NAN,
+  };
+}
+
+/* A block's trace points: the run so far (total, then this chunk's earlier
+ * blocks) merged with each of the block's snapshots.  k-hat only at the block's
+ * end, where the run's tail buffer is exactly that of the draws so far. */
+static void record_block_trace(issim_trace *trace, const issim_accum *total,
+                               const issim_accum *chunk_acc, const block_result *b,
+                               const issim_topk *tail)
+{
+  for (size_t k = 0; k < b->n_snapshots; k++) {
+    issim_accum state = *total;
+    issim_accum_merge(&state, chunk_acc);
+    issim_accum_merge(&state, &b->snapshot[k]);
+    int at_end = b->snapshot[k].n == b->acc.n;
+    trace_point(trace, &state, at_end ? tail : NULL);
+  }
+}
+
+/* Merges a chunk's finished blocks, in order, into *chunk_acc and out's tail,
+ * histogram and trace, stopping after the block where the relative error
+ * target is reached.  Returns 1 when the run must end after this chunk. */
 static int merge_chunk(engine *e, long n, const issim_accum *total, issim_accum *chunk_acc,
-                       issim_topk *tail)
+                       issim_run_output *out)
 {
   issim_accum_reset(chunk_acc);
   for (long j = 0; j < n; j++) {
-    if (!e->blocks[j].done)
+    const block_result *b = &e->blocks[j];
+    if (!b->done)
       return 1; /* stopped by time or interrupt: the prefix is the run */
-    issim_accum_merge(chunk_acc, &e->blocks[j].acc);
-    if (tail)
-      issim_topk_merge(tail, e->blocks[j].tail);
+    if (out->tail)
+      issim_topk_merge(out->tail, b->tail);
+    if (out->hist)
+      issim_hist_merge(out->hist, &b->hist);
+    if (out->trace)
+      record_block_trace(out->trace, total, chunk_acc, b, out->tail);
+    issim_accum_merge(chunk_acc, &b->acc);
     if (target_reached(e, total, chunk_acc)) {
       e->why = ISSIM_STOP_TARGET_RE;
       return 1;
@@ -327,28 +406,45 @@ static int merge_chunk(engine *e, long n, const issim_accum *total, issim_accum 
   return e->stop;
 }
 
-int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg, issim_accum *out,
-                     issim_topk *tail, issim_stop_reason *stopped_by, issim_error *err)
+static block_wants wants_of(const issim_run_output *out, double tail_floor)
+{
+  return (block_wants){
+    .tail_floor = tail_floor, .want_hist = out->hist != NULL,
+    .checkpoints = out->trace ? out->trace->checkpoints : NULL,
+    .n_checkpoints = out->trace ? out->trace->capacity : 0,
+  };
+}
+
+int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
+                     issim_run_output *out, issim_error *err)
 {
   engine e;
-  int rc = engine_init(&e, pb, cfg, tail != NULL, err);
+  int rc = engine_init(&e, pb, cfg, out->tail != NULL, err);
   if (rc != ISSIM_OK)
     return rc;
-  issim_accum_reset(out);
-  if (tail)
-    issim_topk_reset(tail);
+  issim_accum_reset(&out->acc);
+  if (out->tail)
+    issim_topk_reset(out->tail);
+  if (out->hist)
+    issim_hist_reset(out->hist, ISSIM_HIST_WIDTH);
+  if (out->trace)
+    out->trace->count = 0;
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = 0; c < count; c++) {
-    long n = run_chunk_blocks(&e, c, tail ? issim_topk_floor(tail) : -INFINITY);
+    block_wants want = wants_of(out, out->tail ? issim_topk_floor(out->tail) : -INFINITY);
+    long n = run_chunk_blocks(&e, c, &want);
     issim_accum chunk;
-    int end = merge_chunk(&e, n, out, &chunk, tail);
-    issim_accum_merge(out, &chunk);
-    report_progress(&e, out, 1);
+    int end = merge_chunk(&e, n, &out->acc, &chunk, out);
+    issim_accum_merge(&out->acc, &chunk);
+    report_progress(&e, &out->acc, 1);
     if (end)
       break;
   }
-  if (stopped_by)
-    *stopped_by = e.why;
+  /* a run stopped early ends its trace where it stopped */
+  issim_trace *t = out->trace;
+  if (t && out->acc.n > 0 && (t->count == 0 || t->points[t->count - 1].n != out->acc.n))
+    trace_point(t, &out->acc, out->tail);
+  out->stopped_by = e.why;
   engine_free(&e);
   return ISSIM_OK;
 }
@@ -363,6 +459,7 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   int rc = engine_init(&e, pb, &plain, tail != NULL, err);
   if (rc != ISSIM_OK)
     return rc;
+  issim_run_output out = {.tail = tail};
   if (tail)
     issim_topk_reset(tail);
   issim_accum none;
@@ -370,8 +467,9 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = first; c < last && c < count; c++) {
     /* no floor here: the chunks' tails are merged with other processes' */
-    long n = run_chunk_blocks(&e, c, -INFINITY);
-    merge_chunk(&e, n, &none, &chunks[c - first], tail);
+    block_wants want = wants_of(&out, -INFINITY);
+    long n = run_chunk_blocks(&e, c, &want);
+    merge_chunk(&e, n, &none, &chunks[c - first], &out);
   }
   engine_free(&e);
   return ISSIM_OK;

@@ -21,6 +21,7 @@
 #include "estimator.h"
 #include "khat.h"
 #include "scenario.h"
+#include "trace.h"
 
 typedef struct {
   const issim_dist *target;
@@ -75,12 +76,21 @@ typedef struct {
 /* The problem of a scenario's proposal. */
 issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p);
 
-/* Runs the draws and leaves their accumulator in *out and, if tail is
- * non-NULL, the largest log(w h) in *tail (for Pareto k-hat; give it
- * issim_khat_capacity(cfg->samples) values).  *stopped_by (if non-NULL) says
- * why the run ended. */
-int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg, issim_accum *out,
-                     issim_topk *tail, issim_stop_reason *stopped_by, issim_error *err);
+/* What a run produces.  The caller fills the pointers with what it wants
+ * (NULL: not wanted): tail, a buffer of issim_khat_capacity(cfg->samples)
+ * values for Pareto k-hat; trace, a trace planned for cfg->samples
+ * (issim_trace_alloc); hist, a histogram of the event log-weights. */
+typedef struct {
+  issim_accum acc;
+  issim_topk *tail;
+  issim_trace *trace;
+  issim_hist *hist;
+  issim_stop_reason stopped_by;
+} issim_run_output;
+
+/* Runs the draws into *out (out->acc always; the rest as asked). */
+int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
+                     issim_run_output *out, issim_error *err);
 
 /* The canonical merge order.  Blocks are grouped in chunks of
  * ISSIM_CHUNK_BLOCKS consecutive blocks; a chunk's accumulator is its blocks'

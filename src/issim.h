@@ -10,6 +10,7 @@
  *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
  *   divergence.h exact entropies, cross-entropies and KL divergences
  *   verdict.h    trustworthy, doubtful or unreliable, and why
+ *   trace.h      convergence traces and log-weight histograms
  *   analysis.h   one proposal run and judged
  *   report.h     text and JSON reports
  */
@@ -26,6 +27,7 @@
 #include "khat.h"
 #include "divergence.h"
 #include "verdict.h"
+#include "trace.h"
 #include "analysis.h"
 #include "report.h"
 

@@ -368,7 +368,7 @@ static int command_run(int argc, char **argv)
     }
     issim_run_config cfg = config_for(s, p->name, &rs);
     issim_error err;
-    rc = issim_analyse(s, p, &cfg, &results[n], &err);
+    rc = issim_analyse(s, p, &cfg, 0, &results[n], &err);
     clear_progress(&pl);
     if (rc != ISSIM_OK) {
       fprintf(stderr, "issim: %s\n", err.message);
@@ -387,6 +387,8 @@ static int command_run(int argc, char **argv)
     if (rc == EXIT_OK && interrupted)
       rc = EXIT_INTERRUPTED;
   }
+  for (size_t i = 0; i < n; i++)
+    issim_result_clear(&results[i]);
   free(results);
   issim_scenario_free(s);
   return rc;
@@ -399,14 +401,14 @@ static int divergence_row(const issim_scenario *s, const issim_proposal *p,
   issim_run_config cfg = config_for(s, p ? p->name : "target", rs);
   issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
                       .threshold = -INFINITY, .direction = ISSIM_ABOVE};
-  issim_accum acc;
+  issim_run_output out = {0};
   issim_error err;
-  if (issim_engine_run(&pb, &cfg, &acc, NULL, NULL, &err) != ISSIM_OK) {
+  if (issim_engine_run(&pb, &cfg, &out, &err) != ISSIM_OK) {
     fprintf(stderr, "issim: %s\n", err.message);
     return EXIT_FAILURE_RUN;
   }
   row->proposal = p;
-  issim_accum_estimate(&acc, &row->estimate);
+  issim_accum_estimate(&out.acc, &row->estimate);
   issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
   return EXIT_OK;
 }

@@ -24,7 +24,7 @@ static void analyse(const char *target, double threshold, const char *proposal, 
   ck_assert_msg(s != NULL, "%s", err.message);
   issim_run_config cfg = {.samples = n, .seed = 2024, .stream = issim_rng_stream_id("q"),
                           .rng = s->rng, .threads = 2};
-  ck_assert_int_eq(issim_analyse(s, &s->proposals[0], &cfg, r, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_analyse(s, &s->proposals[0], &cfg, 0, r, &err), ISSIM_OK);
   r->proposal = NULL; /* it points into s */
   issim_scenario_free(s);
 }

@@ -5,6 +5,18 @@
 
 #include "issim.h"
 
+/* issim_engine_run with the outputs these tests look at */
+static int engine_run(const issim_problem *pb, const issim_run_config *cfg, issim_accum *acc,
+                      issim_topk *tail, issim_stop_reason *why, issim_error *err)
+{
+  issim_run_output out = {.tail = tail};
+  int rc = issim_engine_run(pb, cfg, &out, err);
+  *acc = out.acc;
+  if (why)
+    *why = out.stopped_by;
+  return rc;
+}
+
 typedef struct {
   issim_dist *p, *q;
   issim_problem pb;
@@ -31,7 +43,7 @@ static issim_accum run(fixture *f, int threads)
 {
   issim_accum a;
   f->cfg.threads = threads;
-  ck_assert_int_eq(issim_engine_run(&f->pb, &f->cfg, &a, NULL, NULL, NULL), ISSIM_OK);
+  ck_assert_int_eq(engine_run(&f->pb, &f->cfg, &a, NULL, NULL, NULL), ISSIM_OK);
   return a;
 }
 
@@ -87,7 +99,7 @@ START_TEST(test_target_re_stops_reproducibly)
   int threads[3] = {1, 2, 3};
   for (int k = 0; k < 3; k++) {
     f.cfg.threads = threads[k];
-    ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &a[k], NULL, &why[k], NULL), ISSIM_OK);
+    ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &a[k], NULL, &why[k], NULL), ISSIM_OK);
     ck_assert_int_eq(why[k], ISSIM_STOP_TARGET_RE);
   }
   ck_assert(memcmp(&a[0], &a[1], sizeof a[0]) == 0);
@@ -102,11 +114,11 @@ START_TEST(test_target_re_stops_reproducibly)
   f.cfg.stop = NULL;
   f.cfg.samples = a[0].n;
   issim_accum fixed, shorter;
-  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &fixed, NULL, NULL, NULL), ISSIM_OK);
+  ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &fixed, NULL, NULL, NULL), ISSIM_OK);
   ck_assert(memcmp(&fixed, &a[0], sizeof fixed) == 0);
   if (a[0].n > ISSIM_BLOCK_SIZE) {
     f.cfg.samples = a[0].n - ISSIM_BLOCK_SIZE;
-    ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &shorter, NULL, NULL, NULL), ISSIM_OK);
+    ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &shorter, NULL, NULL, NULL), ISSIM_OK);
     issim_accum_estimate(&shorter, &e);
     ck_assert(e.relative_error > 0.01 || e.hits < 100 || e.event_ess < 100);
   }
@@ -123,7 +135,7 @@ START_TEST(test_min_hits_holds_back_a_lucky_stop)
   f.cfg.stop = &rules;
   issim_accum a;
   issim_stop_reason why;
-  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
+  ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
   ck_assert_int_eq(why, ISSIM_STOP_SAMPLES);
   ck_assert_uint_eq(a.n, f.cfg.samples);
   teardown(&f);
@@ -140,7 +152,7 @@ START_TEST(test_interrupt_flag_stops_at_a_block_boundary)
   f.cfg.stop = &rules;
   issim_accum a;
   issim_stop_reason why;
-  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
+  ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
   ck_assert_int_eq(why, ISSIM_STOP_INTERRUPT);
   ck_assert_uint_eq(a.n, 0);
   teardown(&f);
@@ -158,7 +170,7 @@ START_TEST(test_tail_buffer_is_split_invariant)
   issim_topk *a = issim_topk_alloc(k), *b = issim_topk_alloc(k);
   issim_accum acc, chunks[3];
   f.cfg.threads = 3;
-  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &acc, a, NULL, NULL), ISSIM_OK);
+  ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &acc, a, NULL, NULL), ISSIM_OK);
   f.cfg.threads = 1;
   ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 0, 3, chunks, b, NULL), ISSIM_OK);
   double *va = malloc(k * sizeof *va), *vb = malloc(k * sizeof *vb);

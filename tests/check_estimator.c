@@ -30,8 +30,9 @@ static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed
   const gsl_rng_type *type;
   ck_assert_int_eq(issim_rng_lookup("taus2", &type, NULL), ISSIM_OK);
   issim_run_config cfg = {.samples = n, .seed = seed, .stream = 7, .rng = type, .threads = 1};
-  issim_accum acc;
-  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &acc, NULL, NULL, NULL), ISSIM_OK);
+  issim_run_output out = {0};
+  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
+  issim_accum acc = out.acc;
   issim_accum_estimate(&acc, e);
   issim_dist_free(p);
   issim_dist_free(q);

@@ -1,0 +1,49 @@
+/* plot.h: convergence plots with gnuplot.
+ *
+ * issim_plot_write writes, into a directory, plain data files with documented
+ * columns and gnuplot scripts, then renders them to PNG (pngcairo) and SVG by
+ * running gnuplot as a separate program, with its arguments passed directly
+ * (no shell).  Without gnuplot the data and scripts stay, for anyone to render
+ * later, and the function says so through *rendered.  Files appear whole: each
+ * is written under a temporary name and renamed.
+ *
+ * Figures (each titled, axes labelled, with a legend):
+ *   convergence.{png,svg}  estimate against N (log x), one line per proposal
+ *                          with its 95% band, and the exact value when known
+ *   relerr.{png,svg}       relative error against N (log-log), with a 1/sqrt(N)
+ *                          reference slope
+ *   logweights.{png,svg}   histograms of the event draws' log-weights, one per
+ *                          proposal (a proposal that is too narrow shows at a
+ *                          glance)
+ *   efficiency.{png,svg}   (when given) work-normalised efficiency of each
+ *                          proposal as bars on a log scale
+ */
+#ifndef ISSIM_PLOT_H
+#define ISSIM_PLOT_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "trace.h"
+
+typedef struct {
+  const char *name;          /* the proposal's name: letters, digits, '_', '-', '.' */
+  const issim_trace *trace;  /* may be NULL */
+  const issim_hist *hist;    /* may be NULL */
+  double efficiency;         /* 1 / (relative variance x seconds per draw); NAN: no bar */
+} issim_plot_series;
+
+typedef struct {
+  const char *title;         /* e.g. the scenario's name and description */
+  double exact_log;          /* natural log of the exact P, NAN when unknown */
+  const char *gnuplot;       /* the program to run, e.g. "gnuplot"; NULL: do not render */
+} issim_plot_options;
+
+/* Writes the files into dir (created if missing).  *rendered (may be NULL) is
+ * set to 1 when gnuplot ran and produced every figure, 0 otherwise (gnuplot not
+ * found: a message in err->message says so, but the return is ISSIM_OK).
+ * ISSIM_EIO when a file cannot be written, with the path in the message. */
+int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
+                     const issim_plot_options *opt, int *rendered, issim_error *err);
+
+#endif
