@@ -54,6 +54,13 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
                   unsigned record, issim_result *r, issim_error *err)
 {
   issim_analyse_before(s, p, r);
+  return issim_analyse_sample(s, p, cfg, record, r, err);
+}
+
+int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
+                         const issim_run_config *cfg, unsigned record, issim_result *r,
+                         issim_error *err)
+{
   r->trace = NULL;
   issim_run_output out = {.tail = issim_topk_alloc(issim_khat_capacity(cfg->samples))};
   if (record & ISSIM_RECORD_TRACE)

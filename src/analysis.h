@@ -50,9 +50,16 @@ void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_inf
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r);
 
 /* Runs proposal p with cfg and fills *r; record: ISSIM_RECORD_* flags, or 0.
- * Release what it holds with issim_result_clear. */
+ * Release what it holds with issim_result_clear.  The same as
+ * issim_analyse_before followed by issim_analyse_sample. */
 int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
                   unsigned record, issim_result *r, issim_error *err);
+
+/* The sampling part alone, for an *r already through issim_analyse_before
+ * with the same scenario and proposal (replications share that part). */
+int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
+                         const issim_run_config *cfg, unsigned record, issim_result *r,
+                         issim_error *err);
 
 void issim_result_clear(issim_result *r);
 

@@ -12,6 +12,9 @@
  *   verdict.h    trustworthy, doubtful or unreliable, and why
  *   trace.h      convergence traces and log-weight histograms
  *   analysis.h   one proposal run and judged
+ *   compare.h    proposals ranked side by side
+ *   calibrate.h  replications: are the error bars honest?
+ *   plot.h       convergence plots with gnuplot
  *   report.h     text and JSON reports
  */
 #ifndef ISSIM_H
@@ -29,6 +32,9 @@
 #include "verdict.h"
 #include "trace.h"
 #include "analysis.h"
+#include "compare.h"
+#include "calibrate.h"
+#include "plot.h"
 #include "report.h"
 
 #endif

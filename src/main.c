@@ -27,7 +27,9 @@ typedef struct {
   const char *proposal;
   const char *samples, *seed, *rng, *threads;
   const char *target_re, *max_seconds;
-  int json;
+  const char *plot_dir;
+  const char *reps;
+  int json, csv;
   int bits;
   int quiet;
 } options;
@@ -36,12 +38,18 @@ static void usage(FILE *out)
 {
   fprintf(out,
           "usage: issim run SCENARIO [options]\n"
+          "       issim compare SCENARIO [options]\n"
+          "       issim calibrate SCENARIO [options] [--reps R]\n"
           "       issim divergence SCENARIO [options] [--bits]\n"
           "       issim --help | --version\n"
           "\n"
           "commands:\n"
           "  run SCENARIO        estimate P(event) with every proposal of the scenario, with\n"
           "                      its error bar, diagnostics and a verdict\n"
+          "  compare SCENARIO    every proposal on the same budget, ranked by verdict and by\n"
+          "                      work-normalised efficiency, in one table\n"
+          "  calibrate SCENARIO  R independent replications per proposal: are the reported\n"
+          "                      error bars honest? (coverage, z-scores, relative RMSE)\n"
           "  divergence SCENARIO entropies and KL divergences of the target and each proposal,\n"
           "                      estimated from draws and, where known, exact\n"
           "\n"
@@ -56,8 +64,11 @@ static void usage(FILE *out)
           "  --seed S            seed, a whole number from 0 to 2^64-1\n"
           "  --rng NAME          GSL generator (default taus2)\n"
           "  --threads N         threads (default: all cores); results do not depend on it\n"
-          "  --format text|json  output format (default text)\n"
+          "  --format F          text (default) or json; compare also csv\n"
+          "  --plot DIR          (run, compare) convergence plots: data files, gnuplot scripts\n"
+          "                      and, when gnuplot is installed, PNG and SVG figures in DIR\n"
           "  --bits              (divergence) in bits instead of nats\n"
+          "  --reps R            (calibrate) replications per proposal (default 100)\n"
           "\n"
           "The scenario format is described in docs/scenarios.md.\n");
 }
@@ -75,7 +86,9 @@ static int bad_usage(const char *fmt, ...)
   return EXIT_BAD_INPUT;
 }
 
-static int parse_options(int argc, char **argv, options *o, int allow_bits)
+typedef enum { COMMAND_RUN, COMMAND_COMPARE, COMMAND_CALIBRATE, COMMAND_DIVERGENCE } command_kind;
+
+static int parse_options(int argc, char **argv, options *o, command_kind command)
 {
   static const struct option longopts[] = {
     {"proposal", required_argument, NULL, 'p'},
@@ -89,6 +102,8 @@ static int parse_options(int argc, char **argv, options *o, int allow_bits)
     {"threads", required_argument, NULL, 't'},
     {"format", required_argument, NULL, 'f'},
     {"bits", no_argument, NULL, 'b'},
+    {"plot", required_argument, NULL, 'P'},
+    {"reps", required_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -106,10 +121,23 @@ static int parse_options(int argc, char **argv, options *o, int allow_bits)
     case 'r': o->rng = optarg; break;
     case 't': o->threads = optarg; break;
     case 'f':
-      if (strcmp(optarg, "json") == 0)
-        o->json = 1;
-      else if (strcmp(optarg, "text") != 0)
-        return bad_usage("--format must be text or json (got '%s')", optarg);
+      o->json = strcmp(optarg, "json") == 0;
+      o->csv = strcmp(optarg, "csv") == 0;
+      if (!o->json && !o->csv && strcmp(optarg, "text") != 0)
+        return bad_usage("--format must be text or json%s (got '%s')",
+                         command == COMMAND_COMPARE ? ", or csv" : "", optarg);
+      if (o->csv && command != COMMAND_COMPARE)
+        return bad_usage("%s", "--format csv applies to 'issim compare'");
+      break;
+    case 'R':
+      if (command != COMMAND_CALIBRATE)
+        return bad_usage("%s", "--reps applies to 'issim calibrate'");
+      o->reps = optarg;
+      break;
+    case 'P':
+      if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE)
+        return bad_usage("%s", "--plot applies to 'issim run' and 'issim compare'");
+      o->plot_dir = optarg;
       break;
     case 'b': o->bits = 1; break;
     case 'h': usage(stdout); exit(EXIT_OK);
@@ -117,7 +145,7 @@ static int parse_options(int argc, char **argv, options *o, int allow_bits)
     default: return bad_usage("unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (o->bits && !allow_bits)
+  if (o->bits && command != COMMAND_DIVERGENCE)
     return bad_usage("%s", "--bits applies to 'issim divergence'");
   if (optind != argc - 1)
     return bad_usage("%s", optind >= argc ? "give one scenario file" : "give exactly one scenario file");
@@ -147,7 +175,7 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
 {
   issim_error err;
   int rc = ISSIM_OK;
-  *rs = (run_settings){.progress = !o->quiet && !o->json && isatty(STDERR_FILENO)};
+  *rs = (run_settings){.progress = !o->quiet && isatty(STDERR_FILENO)};
   if (o->samples)
     rc = issim_parse_samples(o->samples, "--samples", &s->samples, &err);
   if (rc == ISSIM_OK && o->seed)
@@ -293,10 +321,10 @@ static int write_divergence_text(FILE *out, const void *r) { return issim_diverg
 static int write_divergence_json(FILE *out, const void *r) { return issim_divergence_report_json(out, r); }
 
 /* Reads the scenario and applies the options: the common start of every command. */
-static int load(int argc, char **argv, int allow_bits, options *o, issim_scenario **s,
+static int load(int argc, char **argv, command_kind command, options *o, issim_scenario **s,
                 run_settings *rs)
 {
-  int rc = parse_options(argc, argv, o, allow_bits);
+  int rc = parse_options(argc, argv, o, command);
   if (rc != EXIT_OK)
     return rc;
   issim_error err;
@@ -341,55 +369,225 @@ static void warn_before_sampling(const issim_scenario *s, const options *o)
   }
 }
 
+/* The plots of a run or a comparison; ranked (may be NULL) gives the
+ * efficiencies for the bar chart. */
+static int write_plots(const char *dir, const issim_scenario *s, const issim_result *results,
+                       size_t n, const issim_ranked *ranked)
+{
+  issim_plot_series *series = calloc(n ? n : 1, sizeof *series);
+  if (series == NULL) {
+    fprintf(stderr, "issim: out of memory for the plots\n");
+    return EXIT_FAILURE_RUN;
+  }
+  for (size_t i = 0; i < n; i++)
+    series[i] = (issim_plot_series){.name = results[i].proposal->name,
+                                    .trace = results[i].trace, .hist = &results[i].hist,
+                                    .efficiency = NAN};
+  for (size_t k = 0; ranked && k < n; k++)
+    series[ranked[k].index].efficiency = ranked[k].efficiency;
+  char title[512];
+  snprintf(title, sizeof title, "%s%s%s", s->name, s->description[0] ? ": " : "",
+           s->description);
+  issim_plot_options opt = {.title = title, .exact_log = issim_scenario_exact_log(s),
+                            .gnuplot = ISSIM_GNUPLOT};
+  issim_error err;
+  int rendered = 0;
+  int rc = issim_plot_write(dir, series, n, &opt, &rendered, &err);
+  free(series);
+  if (rc != ISSIM_OK) {
+    fprintf(stderr, "issim: %s\n", err.message);
+    return rc == ISSIM_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILURE_RUN;
+  }
+  if (!rendered)
+    fprintf(stderr, "issim: %s\n", err.message);
+  return EXIT_OK;
+}
+
+/* Runs the selected proposals of s into results[0..*n), with a progress line
+ * and Ctrl-C handling; returns an exit status. */
+static int run_proposals(const issim_scenario *s, const options *o, run_settings *rs,
+                         unsigned record, issim_result *results, size_t *n)
+{
+  *n = 0;
+  warn_before_sampling(s, o);
+  catch_interrupts();
+  rs->stop.interrupt = &interrupted;
+  for (size_t i = 0; i < s->n_proposals && !interrupted; i++) {
+    const issim_proposal *p = &s->proposals[i];
+    if (!selected(o, p))
+      continue;
+    progress_line pl = {.name = p->name, .max_seconds = rs->stop.max_seconds};
+    if (rs->progress) {
+      rs->stop.progress = show_progress;
+      rs->stop.progress_user = &pl;
+    }
+    issim_run_config cfg = config_for(s, p->name, rs);
+    issim_error err;
+    int rc = issim_analyse(s, p, &cfg, record, &results[*n], &err);
+    clear_progress(&pl);
+    if (rc != ISSIM_OK) {
+      fprintf(stderr, "issim: %s\n", err.message);
+      issim_result_clear(&results[*n]);
+      return EXIT_FAILURE_RUN;
+    }
+    (*n)++;
+  }
+  return EXIT_OK;
+}
+
+static issim_report report_of(const issim_scenario *s, const run_settings *rs,
+                              const issim_result *results, size_t n)
+{
+  return (issim_report){
+    .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
+    .threads = effective_threads(rs->threads), .exact_log = issim_scenario_exact_log(s),
+    .target_re = rs->stop.target_re, .max_seconds = rs->stop.max_seconds,
+    .interrupted = interrupted != 0, .n_results = n, .results = results,
+  };
+}
+
 static int command_run(int argc, char **argv)
 {
   options o = {0};
   issim_scenario *s;
   run_settings rs;
-  int rc = load(argc, argv, 0, &o, &s, &rs);
+  int rc = load(argc, argv, COMMAND_RUN, &o, &s, &rs);
   if (rc != EXIT_OK)
     return rc;
   issim_result *results = calloc(s->n_proposals, sizeof *results);
   size_t n = 0;
-  rc = results ? EXIT_OK : EXIT_FAILURE_RUN;
-  if (results == NULL)
+  if (results == NULL) {
     fprintf(stderr, "issim: out of memory for the results\n");
-  warn_before_sampling(s, &o);
-  catch_interrupts();
-  rs.stop.interrupt = &interrupted;
-  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals && !interrupted; i++) {
-    const issim_proposal *p = &s->proposals[i];
-    if (!selected(&o, p))
-      continue;
-    progress_line pl = {.name = p->name, .max_seconds = rs.stop.max_seconds};
-    if (rs.progress) {
-      rs.stop.progress = show_progress;
-      rs.stop.progress_user = &pl;
-    }
-    issim_run_config cfg = config_for(s, p->name, &rs);
-    issim_error err;
-    rc = issim_analyse(s, p, &cfg, 0, &results[n], &err);
-    clear_progress(&pl);
-    if (rc != ISSIM_OK) {
-      fprintf(stderr, "issim: %s\n", err.message);
-      rc = EXIT_FAILURE_RUN;
-    }
-    n++;
+    rc = EXIT_FAILURE_RUN;
+  } else {
+    rc = run_proposals(s, &o, &rs, o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
+                       results, &n);
   }
   if (rc == EXIT_OK) {
-    issim_report rep = {
-      .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
-      .threads = effective_threads(rs.threads), .exact_log = issim_scenario_exact_log(s),
-      .target_re = rs.stop.target_re, .max_seconds = rs.stop.max_seconds,
-      .interrupted = interrupted != 0, .n_results = n, .results = results,
-    };
+    issim_report rep = report_of(s, &rs, results, n);
     rc = emit(o.json ? write_json : write_text, &rep);
+    if (rc == EXIT_OK && o.plot_dir)
+      rc = write_plots(o.plot_dir, s, results, n, NULL);
     if (rc == EXIT_OK && interrupted)
       rc = EXIT_INTERRUPTED;
   }
   for (size_t i = 0; i < n; i++)
     issim_result_clear(&results[i]);
   free(results);
+  issim_scenario_free(s);
+  return rc;
+}
+
+static int write_calibrate_text(FILE *out, const void *c) { return issim_calibrate_report_text(out, c); }
+static int write_calibrate_json(FILE *out, const void *c) { return issim_calibrate_report_json(out, c); }
+
+#define DEFAULT_REPS 100
+
+static int parse_reps(const char *text, size_t *reps)
+{
+  if (text == NULL) {
+    *reps = DEFAULT_REPS;
+    return EXIT_OK;
+  }
+  double v;
+  issim_error err;
+  if (issim_parse_number(text, "--reps", &v, &err) != ISSIM_OK || v < 2 || v > 1e6 || v != floor(v)) {
+    fprintf(stderr, "issim: --reps must be a whole number from 2 to 1000000 (got '%s')\n", text);
+    return EXIT_BAD_INPUT;
+  }
+  *reps = (size_t)v;
+  return EXIT_OK;
+}
+
+static int command_calibrate(int argc, char **argv)
+{
+  options o = {0};
+  issim_scenario *s;
+  run_settings rs;
+  size_t reps;
+  int rc = load(argc, argv, COMMAND_CALIBRATE, &o, &s, &rs);
+  if (rc != EXIT_OK)
+    return rc;
+  rc = parse_reps(o.reps, &reps);
+  issim_calibration *cal = calloc(s->n_proposals, sizeof *cal);
+  size_t n = 0;
+  if (rc == EXIT_OK && cal == NULL) {
+    fprintf(stderr, "issim: out of memory\n");
+    rc = EXIT_FAILURE_RUN;
+  }
+  if (rc == EXIT_OK)
+    warn_before_sampling(s, &o);
+  rs.stop.target_re = 0; /* each replication draws its samples */
+  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
+    if (!selected(&o, &s->proposals[i]))
+      continue;
+    issim_run_config cfg = config_for(s, s->proposals[i].name, &rs);
+    issim_error err;
+    if (issim_calibration_run(s, &s->proposals[i], &cfg, reps, &cal[n], &err) != ISSIM_OK) {
+      fprintf(stderr, "issim: %s\n", err.message);
+      rc = EXIT_FAILURE_RUN;
+      break;
+    }
+    n++;
+  }
+  if (rc == EXIT_OK) {
+    issim_calibrate_report rep = {
+      .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
+      .reps = reps, .log_reference = issim_scenario_exact_log(s), .reference_exact = 1,
+      .n = n, .calibrations = cal,
+    };
+    if (isnan(rep.log_reference)) {
+      size_t which = 0;
+      rep.reference_exact = 0;
+      rep.log_reference = issim_calibration_pooled_reference(cal, n, &which);
+      rep.reference_proposal = isnan(rep.log_reference) ? NULL : cal[which].proposal->name;
+    }
+    for (size_t i = 0; i < n && !isnan(rep.log_reference); i++)
+      issim_calibration_judge(&cal[i], rep.log_reference);
+    rc = emit(o.json ? write_calibrate_json : write_calibrate_text, &rep);
+  }
+  for (size_t i = 0; i < n; i++)
+    issim_calibration_free(&cal[i]);
+  free(cal);
+  issim_scenario_free(s);
+  return rc;
+}
+
+static int write_compare_text(FILE *out, const void *c) { return issim_compare_report_text(out, c); }
+static int write_compare_json(FILE *out, const void *c) { return issim_compare_report_json(out, c); }
+static int write_compare_csv(FILE *out, const void *c) { return issim_compare_report_csv(out, c); }
+
+static int command_compare(int argc, char **argv)
+{
+  options o = {0};
+  issim_scenario *s;
+  run_settings rs;
+  int rc = load(argc, argv, COMMAND_COMPARE, &o, &s, &rs);
+  if (rc != EXIT_OK)
+    return rc;
+  issim_result *results = calloc(s->n_proposals, sizeof *results);
+  issim_ranked *ranked = calloc(s->n_proposals, sizeof *ranked);
+  size_t n = 0;
+  if (results == NULL || ranked == NULL) {
+    fprintf(stderr, "issim: out of memory for the results\n");
+    rc = EXIT_FAILURE_RUN;
+  } else {
+    rc = run_proposals(s, &o, &rs, o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
+                       results, &n);
+  }
+  if (rc == EXIT_OK) {
+    issim_compare_report c = {.run = report_of(s, &rs, results, n), .ranked = ranked};
+    issim_compare_rank(results, n, c.run.exact_log, ranked, &c.reference);
+    rc = emit(o.json ? write_compare_json : o.csv ? write_compare_csv : write_compare_text, &c);
+    if (rc == EXIT_OK && o.plot_dir)
+      rc = write_plots(o.plot_dir, s, results, n, ranked);
+    if (rc == EXIT_OK && interrupted)
+      rc = EXIT_INTERRUPTED;
+  }
+  for (size_t i = 0; i < n; i++)
+    issim_result_clear(&results[i]);
+  free(results);
+  free(ranked);
   issim_scenario_free(s);
   return rc;
 }
@@ -418,7 +616,7 @@ static int command_divergence(int argc, char **argv)
   options o = {0};
   issim_scenario *s;
   run_settings rs;
-  int rc = load(argc, argv, 1, &o, &s, &rs);
+  int rc = load(argc, argv, COMMAND_DIVERGENCE, &o, &s, &rs);
   if (rc != EXIT_OK)
     return rc;
   issim_divergence_row *rows = calloc(s->n_proposals + 1, sizeof *rows);
@@ -461,6 +659,10 @@ int main(int argc, char **argv)
   }
   if (strcmp(command, "run") == 0)
     return command_run(argc - 1, argv + 1);
+  if (strcmp(command, "compare") == 0)
+    return command_compare(argc - 1, argv + 1);
+  if (strcmp(command, "calibrate") == 0)
+    return command_calibrate(argc - 1, argv + 1);
   if (strcmp(command, "divergence") == 0)
     return command_divergence(argc - 1, argv + 1);
   fprintf(stderr, "issim: unknown command '%s'\n\n", command);

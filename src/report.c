@@ -632,3 +632,264 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
   fputc('\n', out);
   return rc == 0 && !ferror(out) ? 0 : -1;
 }
+
+/* ---- issim compare ---- */
+
+/* KL(p||q): the exact value when known (the sample estimate, weighted over all
+ * draws, is often unreliable), else the estimate; *exact says which. */
+static double kl_shown(const issim_result *r, int *exact)
+{
+  *exact = r->exact.kl_p_q_how != ISSIM_EXACT_NONE;
+  return *exact ? r->exact.kl_p_q : r->estimate.kl_p_q;
+}
+
+static void reference_text(const issim_compare_report *c, char *buf, size_t size)
+{
+  const issim_reference *ref = &c->reference;
+  char v[48];
+  issim_format_log_prob(ref->log_value, 6, v, sizeof v);
+  if (isnan(ref->log_value))
+    snprintf(buf, size, "none (no exact value and no trustworthy proposal)");
+  else if (ref->exact)
+    snprintf(buf, size, "the exact value %s", v);
+  else
+    snprintf(buf, size, "%s, the estimate of '%s' (the most precise trustworthy proposal)", v,
+             c->run.results[ref->proposal].proposal->name);
+}
+
+int issim_compare_report_text(FILE *out, const issim_compare_report *c)
+{
+  const issim_report *r = &c->run;
+  text_header(out, r);
+  char ref[160];
+  reference_text(c, ref, sizeof ref);
+  fprintf(out, "reference  %s\n\n", ref);
+  fprintf(out, "%-4s %-14s %-12s %-12s %8s %9s %10s %9s %6s %9s %9s %8s %9s %10s\n", "rank",
+          "proposal", "verdict", "estimate", "rel.err", "rel.var", "for 1%", "event ESS",
+          "k-hat", "KL(p||q)", "KL(p*||q)", "seconds", "M draws/s", "gain");
+  int any_excluded = 0, any_exact_kl = 0;
+  for (size_t k = 0; k < r->n_results; k++) {
+    const issim_ranked *rk = &c->ranked[k];
+    const issim_result *res = &r->results[rk->index];
+    const issim_estimate *e = &res->estimate;
+    char est[48] = "0", gain[48] = "-", kl[32];
+    if (e->hits > 0)
+      issim_format_log_prob(e->log_estimate, 5, est, sizeof est);
+    if (!isnan(rk->log_gain_over_crude_work))
+      issim_format_log_prob(rk->log_gain_over_crude_work, 2, gain, sizeof gain);
+    int exact_kl;
+    double klv = kl_shown(res, &exact_kl);
+    if (isinf(klv))
+      snprintf(kl, sizeof kl, "inf%s", exact_kl ? "*" : "");
+    else
+      snprintf(kl, sizeof kl, "%.3g%s", klv, exact_kl ? "*" : "");
+    any_exact_kl |= exact_kl;
+    any_excluded |= rk->excludes_reference;
+    char re[16] = "-", rv[16] = "-", n1[16] = "-", kh[16] = "-", kls[16] = "-";
+    if (e->hits > 0) {
+      snprintf(re, sizeof re, "%.3g%%", 100 * e->relative_error);
+      snprintf(rv, sizeof rv, "%.3g", e->relative_variance);
+      snprintf(n1, sizeof n1, "%.3g", e->samples_for_1pct);
+      snprintf(kls, sizeof kls, "%.3g", e->kl_pstar_q);
+    }
+    if (!isnan(res->pareto_k))
+      snprintf(kh, sizeof kh, "%.2f", res->pareto_k);
+    fprintf(out, "%-4zu %-14s %-12s %-11s%s %8s %9s %10s %9.0f %6s %9s %9s %8.3g %9.3g %10s\n",
+            k + 1, res->proposal->name, issim_verdict_name(res->verdict.level), est,
+            rk->excludes_reference ? "!" : " ", re, rv, n1, e->event_ess, kh, kl, kls,
+            res->seconds, (double)e->samples / res->seconds / 1e6, gain);
+  }
+  fprintf(out, "\nRanked by verdict, then by work-normalised efficiency 1/(rel.var x seconds per "
+               "draw); gain: that efficiency over plain Monte Carlo's, whose relative variance "
+               "is (1-P)/P at the reference P.\n");
+  if (any_excluded)
+    fprintf(out, "! the 95%% interval excludes the reference.\n");
+  if (any_exact_kl)
+    fprintf(out, "* KL(p||q) exact (closed form or quadrature); the others are estimates.\n");
+  int header = 0;
+  for (size_t k = 0; k < r->n_results; k++) {
+    const issim_result *res = &r->results[c->ranked[k].index];
+    char *lines[16];
+    size_t n = issim_result_warnings(r, res, lines, 16);
+    for (size_t i = 0; i < n; i++) {
+      if (!header++)
+        fprintf(out, "\nwarnings\n");
+      fprintf(out, "  %s: %s\n", res->proposal->name, lines[i]);
+      free(lines[i]);
+    }
+  }
+  return ferror(out) ? -1 : 0;
+}
+
+int issim_compare_report_json(FILE *out, const issim_compare_report *c)
+{
+  const issim_report *r = &c->run;
+  json_t *root = json_object();
+  set(root, "scenario", json_string(r->scenario->name));
+  set(root, "samples", json_integer((json_int_t)r->samples));
+  char seed[24];
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+  set(root, "seed", json_string(seed));
+  set(root, "rng", json_string(r->rng_name));
+  set(root, "threads", json_integer(r->threads));
+  set(root, "exact", jprob(r->exact_log));
+  set(root, "log10_exact", jlog10(r->exact_log));
+  json_t *ref = json_object();
+  set(ref, "kind", json_string(isnan(c->reference.log_value) ? "none"
+                               : c->reference.exact ? "exact" : "estimate"));
+  set(ref, "proposal", !c->reference.exact && !isnan(c->reference.log_value)
+                           ? json_string(r->results[c->reference.proposal].proposal->name)
+                           : json_null());
+  set(ref, "log10_value", jlog10(c->reference.log_value));
+  set(root, "reference", ref);
+  json_t *ranking = json_array();
+  for (size_t k = 0; k < r->n_results; k++) {
+    const issim_ranked *rk = &c->ranked[k];
+    json_t *o = json_result(r, &r->results[rk->index]);
+    json_t *entry = json_object();
+    set(entry, "rank", json_integer((json_int_t)(k + 1)));
+    set(entry, "efficiency", jnum(rk->efficiency));
+    set(entry, "log10_gain_over_crude_work", jlog10(rk->log_gain_over_crude_work));
+    set(entry, "ci_excludes_reference", json_boolean(rk->excludes_reference));
+    json_object_update(entry, o);
+    json_decref(o);
+    json_array_append_new(ranking, entry);
+  }
+  set(root, "ranking", ranking);
+  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
+  json_decref(root);
+  fputc('\n', out);
+  return rc == 0 && !ferror(out) ? 0 : -1;
+}
+
+/* A CSV number: empty where there is none. */
+static void csv_number(FILE *out, double v)
+{
+  if (isfinite(v))
+    fprintf(out, ",%.17g", v);
+  else if (isinf(v))
+    fprintf(out, ",%s", v > 0 ? "inf" : "-inf");
+  else
+    fputc(',', out);
+}
+
+int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
+{
+  const issim_report *r = &c->run;
+  fprintf(out, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
+               "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,kl_pstar_q,seconds,"
+               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference\n");
+  for (size_t k = 0; k < r->n_results; k++) {
+    const issim_ranked *rk = &c->ranked[k];
+    const issim_result *res = &r->results[rk->index];
+    const issim_estimate *e = &res->estimate;
+    int exact_kl;
+    fprintf(out, "%zu,%s,%s,%llu,%llu", k + 1, res->proposal->name,
+            issim_verdict_name(res->verdict.level), (unsigned long long)e->samples,
+            (unsigned long long)e->hits);
+    csv_number(out, e->log_estimate / M_LN10);
+    csv_number(out, e->relative_error);
+    csv_number(out, e->relative_variance);
+    csv_number(out, e->samples_for_1pct);
+    csv_number(out, e->event_ess);
+    csv_number(out, res->pareto_k);
+    csv_number(out, kl_shown(res, &exact_kl));
+    csv_number(out, e->kl_pstar_q);
+    csv_number(out, res->seconds);
+    csv_number(out, (double)e->samples / res->seconds);
+    csv_number(out, rk->efficiency);
+    csv_number(out, rk->log_gain_over_crude_work / M_LN10);
+    fprintf(out, ",%s\n", rk->excludes_reference ? "true" : "false");
+  }
+  return ferror(out) ? -1 : 0;
+}
+
+/* ---- issim calibrate ---- */
+
+static void calibrate_reference_text(const issim_calibrate_report *r, char *buf, size_t size)
+{
+  char v[48];
+  issim_format_log_prob(r->log_reference, 6, v, sizeof v);
+  if (isnan(r->log_reference))
+    snprintf(buf, size, "none: no exact value, and no proposal whose replications were all "
+                        "hits and never unreliable");
+  else if (r->reference_exact)
+    snprintf(buf, size, "the exact value %s", v);
+  else
+    snprintf(buf, size, "%s, the mean of the replications of '%s'", v, r->reference_proposal);
+}
+
+int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
+{
+  char ref[200];
+  calibrate_reference_text(r, ref, sizeof ref);
+  fprintf(out, "scenario   %s%s%s\n", r->scenario->name, r->scenario->description[0] ? ": " : "",
+          r->scenario->description);
+  fprintf(out, "calibrate  %zu replications of %llu samples per proposal, seed %llu, rng %s\n",
+          r->reps, (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name);
+  fprintf(out, "reference  %s\n\n", ref);
+  fprintf(out, "%-14s %10s %9s %11s %7s %9s %7s %6s  %s\n", "proposal", "unreliable", "rel.RMSE",
+          "mean rep.RE", "ratio", "coverage", "z mean", "z sd", "error bars");
+  for (size_t i = 0; i < r->n; i++) {
+    const issim_calibration *c = &r->calibrations[i];
+    char unrel[32];
+    snprintf(unrel, sizeof unrel, "%zu/%zu", c->unreliable_reps, c->reps);
+    if (isnan(r->log_reference)) {
+      fprintf(out, "%-14s %10s   (no reference to judge against)\n", c->proposal->name, unrel);
+      continue;
+    }
+    fprintf(out, "%-14s %10s %8.3g%% %10.3g%% %7.3g %8.1f%% %7.2f %6.2f  %s\n", c->proposal->name,
+            unrel, 100 * c->relative_rmse, 100 * c->mean_reported_re,
+            c->relative_rmse / c->mean_reported_re, 100 * c->coverage, c->z_mean, c->z_sd,
+            c->inconclusive ? "inconclusive: most replications had no hit"
+            : c->over_confident ? "OVER-CONFIDENT" : "honest");
+  }
+  fprintf(out, "\nrel.RMSE: the spread of the estimates around the reference; mean rep.RE: the "
+               "relative error the runs reported; ratio: the two, 1 when honest.  Over-confident: "
+               "a ratio above 2, or coverage of the 95%% intervals below 85%% (with 50 "
+               "replications or more).\n");
+  return ferror(out) ? -1 : 0;
+}
+
+int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r)
+{
+  json_t *root = json_object();
+  set(root, "scenario", json_string(r->scenario->name));
+  set(root, "reps", json_integer((json_int_t)r->reps));
+  set(root, "samples", json_integer((json_int_t)r->samples));
+  char seed[24];
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+  set(root, "seed", json_string(seed));
+  set(root, "rng", json_string(r->rng_name));
+  json_t *ref = json_object();
+  set(ref, "kind", json_string(isnan(r->log_reference) ? "none"
+                               : r->reference_exact ? "exact" : "pooled"));
+  set(ref, "proposal", r->reference_proposal ? json_string(r->reference_proposal) : json_null());
+  set(ref, "log10_value", jlog10(r->log_reference));
+  set(root, "reference", ref);
+  json_t *list = json_array();
+  for (size_t i = 0; i < r->n; i++) {
+    const issim_calibration *c = &r->calibrations[i];
+    json_t *o = json_object();
+    int judged = !isnan(r->log_reference);
+    set(o, "proposal", json_string(c->proposal->name));
+    set(o, "reps", json_integer((json_int_t)c->reps));
+    set(o, "zero_hit_reps", json_integer((json_int_t)c->zero_hit_reps));
+    set(o, "unreliable_reps", json_integer((json_int_t)c->unreliable_reps));
+    set(o, "relative_rmse", judged ? jnum(c->relative_rmse) : json_null());
+    set(o, "mean_reported_relative_error", judged ? jnum(c->mean_reported_re) : json_null());
+    set(o, "ratio", judged ? jnum(c->relative_rmse / c->mean_reported_re) : json_null());
+    set(o, "coverage", judged ? jnum(c->coverage) : json_null());
+    set(o, "z_mean", judged ? jnum(c->z_mean) : json_null());
+    set(o, "z_sd", judged ? jnum(c->z_sd) : json_null());
+    set(o, "over_confident", judged ? json_boolean(c->over_confident) : json_null());
+    set(o, "inconclusive", json_boolean(c->inconclusive));
+    set(o, "seconds", jnum(c->seconds));
+    json_array_append_new(list, o);
+  }
+  set(root, "proposals", list);
+  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
+  json_decref(root);
+  fputc('\n', out);
+  return rc == 0 && !ferror(out) ? 0 : -1;
+}

@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "calibrate.h"
+#include "compare.h"
 #include "estimator.h"
 #include "scenario.h"
 
@@ -33,6 +35,35 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res,
 /* Writes the report; returns 0, or -1 if the stream failed. */
 int issim_report_text(FILE *out, const issim_report *r);
 int issim_report_json(FILE *out, const issim_report *r);
+
+/* ---- issim compare ---- */
+
+typedef struct {
+  issim_report run;               /* the run's settings and results */
+  const issim_ranked *ranked;     /* run.n_results entries, in rank order */
+  issim_reference reference;
+} issim_compare_report;
+
+int issim_compare_report_text(FILE *out, const issim_compare_report *c);
+int issim_compare_report_json(FILE *out, const issim_compare_report *c);
+int issim_compare_report_csv(FILE *out, const issim_compare_report *c);
+
+/* ---- issim calibrate ---- */
+
+typedef struct {
+  const issim_scenario *scenario;
+  uint64_t samples, seed;      /* per replication */
+  const char *rng_name;
+  size_t reps;
+  double log_reference;        /* NAN: no reference could be had */
+  int reference_exact;         /* 1: exact; 0: pooled from reference_proposal */
+  const char *reference_proposal;
+  size_t n;
+  const issim_calibration *calibrations;
+} issim_calibrate_report;
+
+int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r);
+int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r);
 
 /* ---- issim divergence ---- */
 

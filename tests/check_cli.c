@@ -97,7 +97,7 @@ static double log_normal_sf(double t)
  * scenario must be added to this table (NAN where no exact answer exists). */
 static double exact_log_for(const char *name)
 {
-  if (strcmp(name, "gaussian-5sigma") == 0)
+  if (strcmp(name, "gaussian-5sigma") == 0 || strcmp(name, "proposals-5sigma") == 0)
     return log(gsl_cdf_ugaussian_Q(5));
   if (strcmp(name, "gaussian-40sigma") == 0)
     return log_normal_sf(40);

@@ -1,0 +1,53 @@
+/* calibrate.h: are the reported error bars honest?
+ *
+ * Runs R independent replications of a proposal (replication r draws from
+ * stream issim_rng_stream_id(name) + r + 1, so replications never share a
+ * stream with each other or with `issim run`) and compares the spread of the
+ * estimates around a reference (the exact value, or a pooled estimate) with
+ * the standard errors the runs reported:
+ *   relative RMSE      sqrt(mean((P_r / ref - 1)^2))
+ *   mean reported RE   mean of the replications' relative errors
+ *   coverage           the share of 95% intervals that contain the reference
+ *   z-scores           (P_r - ref) / SE_r: mean about 0 and spread about 1 when honest
+ * A proposal is flagged over-confident when its relative RMSE exceeds twice its
+ * mean reported relative error, or when its coverage is below 85% with at
+ * least 50 replications; inconclusive when most replications had no hit (a
+ * run without a hit claims no precision).  Memory is O(R).
+ */
+#ifndef ISSIM_CALIBRATE_H
+#define ISSIM_CALIBRATE_H
+
+#include <stddef.h>
+
+#include "analysis.h"
+
+typedef struct {
+  const issim_proposal *proposal;
+  size_t reps;
+  size_t zero_hit_reps;        /* replications with no hit: never covered */
+  size_t unreliable_reps;      /* replications whose own verdict was unreliable */
+  double *log_estimate;        /* reps values */
+  double *relative_error;      /* reps values; NAN with no hit */
+  double seconds;              /* all replications */
+  /* against the reference: */
+  double relative_rmse, mean_reported_re, coverage, z_mean, z_sd;
+  int over_confident;
+  int inconclusive;            /* most replications had no hit: nothing to judge */
+} issim_calibration;
+
+/* Runs cfg->samples draws in each of `reps` replications of proposal p. */
+int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
+                          const issim_run_config *cfg, size_t reps, issim_calibration *c,
+                          issim_error *err);
+
+/* The pooled reference when there is no exact value: the mean of the
+ * replications of the proposal whose replications were most precise among
+ * those never unreliable; its log, and *which (index into c[]); NAN if none. */
+double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, size_t *which);
+
+/* Fills the comparison with the reference log_ref. */
+void issim_calibration_judge(issim_calibration *c, double log_ref);
+
+void issim_calibration_free(issim_calibration *c);
+
+#endif

@@ -1,0 +1,88 @@
+#include "compare.h"
+
+#include <math.h>
+
+static double efficiency_of(const issim_result *r)
+{
+  const issim_estimate *e = &r->estimate;
+  if (e->hits == 0 || !(e->relative_variance > 0) || !(r->seconds > 0))
+    return 0;
+  return 1.0 / (e->relative_variance * r->seconds / (double)e->samples);
+}
+
+/* The reference: the exact value, else the trustworthy estimate with the
+ * smallest relative error. */
+static void choose_reference(const issim_result *results, size_t n, double exact_log,
+                             issim_reference *ref)
+{
+  *ref = (issim_reference){.exact = 1, .log_value = exact_log};
+  if (!isnan(exact_log))
+    return;
+  ref->exact = 0;
+  double best = INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    const issim_estimate *e = &results[i].estimate;
+    if (results[i].verdict.level == ISSIM_TRUSTWORTHY && e->hits > 0 && e->relative_error < best) {
+      best = e->relative_error;
+      ref->proposal = i;
+      ref->log_value = e->log_estimate;
+    }
+  }
+}
+
+static int excludes(const issim_result *r, const issim_reference *ref, size_t index)
+{
+  const issim_estimate *e = &r->estimate;
+  if (isnan(ref->log_value) || e->hits == 0 || (!ref->exact && ref->proposal == index))
+    return 0;
+  return ref->log_value < e->log_ci_low || ref->log_value > e->log_ci_high;
+}
+
+/* Does x rank before y? */
+static int ranks_before(const issim_ranked *x, const issim_ranked *y, const issim_result *results)
+{
+  const issim_result *rx = &results[x->index], *ry = &results[y->index];
+  if (rx->verdict.level != ry->verdict.level)
+    return rx->verdict.level < ry->verdict.level;
+  if (x->efficiency != y->efficiency)
+    return x->efficiency > y->efficiency;
+  return x->index < y->index;
+}
+
+/* An insertion sort: a scenario has a handful of proposals, and qsort would
+ * need the results in a global. */
+static void sort_ranked(issim_ranked *ranked, size_t n, const issim_result *results)
+{
+  for (size_t i = 1; i < n; i++) {
+    issim_ranked item = ranked[i];
+    size_t j = i;
+    for (; j > 0 && ranks_before(&item, &ranked[j - 1], results); j--)
+      ranked[j] = ranked[j - 1];
+    ranked[j] = item;
+  }
+}
+
+void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
+                        issim_ranked *ranked, issim_reference *ref)
+{
+  choose_reference(results, n, exact_log, ref);
+  /* plain Monte Carlo's efficiency from its exact relative variance (1-P)/P at
+   * the reference P, and its measured speed: its own few hits would say
+   * little about its variance */
+  double log_crude = NAN;
+  for (size_t i = 0; i < n; i++) {
+    const issim_result *r = &results[i];
+    if (r->proposal->dist == NULL && r->seconds > 0 && !isnan(ref->log_value))
+      log_crude = ref->log_value - log1p(-exp(ref->log_value)) -
+                  log(r->seconds / (double)r->estimate.samples);
+  }
+  for (size_t i = 0; i < n; i++) {
+    ranked[i] = (issim_ranked){
+      .index = i, .efficiency = efficiency_of(&results[i]),
+      .excludes_reference = excludes(&results[i], ref, i),
+    };
+    ranked[i].log_gain_over_crude_work =
+        ranked[i].efficiency > 0 ? log(ranked[i].efficiency) - log_crude : NAN;
+  }
+  sort_ranked(ranked, n, results);
+}

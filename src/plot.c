@@ -1,0 +1,1112 @@
+/* plot.c: data files, gnuplot scripts and their rendering (see plot.h).
+ *
+ * Every number the figures need is computed here, in log space where the
+ * magnitudes demand it (P may be far below the smallest double), and written
+ * as plain columns; the scripts only draw.  Axis ranges are computed here too,
+ * so that a script never depends on gnuplot's autoscaling of data that may be
+ * absent (gnuplot stops with "x range is invalid" on an empty plot).
+ */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np (glibc 2.29), realpath */
+
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Keeps "trace_<name>.dat.tmp" well under NAME_MAX (255). */
+#define PLOT_NAME_MAX 200
+/* Colours of the series, in order (Okabe-Ito: distinguishable by most
+ * colour-blind readers and in greyscale print). */
+static const char *const plot_colours[] = {
+  "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"};
+#define PLOT_NCOLOURS (sizeof plot_colours / sizeof plot_colours[0])
+/* The convergence figure shows estimate / reference; its y axis stops at
+ * most here so that the wide early intervals do not flatten the rest. */
+#define PLOT_RATIO_CAP 10.0
+
+enum { REF_NONE, REF_EXACT, REF_ESTIMATE };
+
+typedef struct {
+  const char *dir;
+  const issim_plot_series *series;
+  size_t n;
+  const char *title;
+  double exact_log;          /* NAN when unknown */
+  int ref_kind;              /* REF_* */
+  double log_ref;            /* natural log of the reference value */
+  size_t ref_series;         /* with REF_ESTIMATE: whose final estimate */
+  int have_efficiency;       /* some series has a finite efficiency */
+} plot_job;
+
+typedef struct {
+  double lo, hi;
+} plot_range;
+
+/* ---- small helpers ---- */
+
+static void range_init(plot_range *r)
+{
+  r->lo = INFINITY;
+  r->hi = -INFINITY;
+}
+
+static void range_add(plot_range *r, double x)
+{
+  if (!isfinite(x))
+    return;
+  if (x < r->lo)
+    r->lo = x;
+  if (x > r->hi)
+    r->hi = x;
+}
+
+static int range_empty(const plot_range *r)
+{
+  return !(r->lo <= r->hi);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+  size_t a = strlen(dir), b = strlen(name);
+  char *p = malloc(a + b + 2);
+  if (p == NULL)
+    return NULL;
+  memcpy(p, dir, a);
+  p[a] = '/';
+  memcpy(p + a + 1, name, b + 1);
+  return p;
+}
+
+static int has_trace(const issim_plot_series *s)
+{
+  return s->trace != NULL && s->trace->count > 0;
+}
+
+static uint64_t hist_total(const issim_hist *h)
+{
+  uint64_t t = h->below;
+  for (size_t i = 0; i < ISSIM_HIST_BINS; i++)
+    t += h->counts[i];
+  return t;
+}
+
+static int has_hist(const issim_plot_series *s)
+{
+  return s->hist != NULL && s->hist->top != INT64_MIN && hist_total(s->hist) > 0;
+}
+
+/* The kept bins [first, last] (indices into counts, first >= last: counts[0]
+ * is the highest bin) that span the non-empty ones; 0 when all are empty. */
+static int hist_span(const issim_hist *h, size_t *first, size_t *last)
+{
+  size_t i = ISSIM_HIST_BINS;
+  while (i > 0 && h->counts[i - 1] == 0)
+    i--;
+  if (i == 0)
+    return 0;
+  *first = i - 1;
+  size_t j = 0;
+  while (h->counts[j] == 0)
+    j++;
+  *last = j;
+  return 1;
+}
+
+/* Lower edge of counts[i]; in double arithmetic so that no int64 can wrap. */
+static double hist_edge(const issim_hist *h, size_t i)
+{
+  return ((double)h->top - (double)i) * h->width;
+}
+
+static size_t colour_of(size_t i)
+{
+  return i % PLOT_NCOLOURS + 1; /* gnuplot linetypes count from 1 */
+}
+
+static int valid_name(const char *s)
+{
+  size_t len = strlen(s);
+  if (len == 0 || len > PLOT_NAME_MAX)
+    return 0;
+  for (; *s != '\0'; s++) {
+    unsigned char c = (unsigned char)*s;
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    if (!ok)
+      return 0;
+  }
+  return 1;
+}
+
+/* A number as gnuplot and strtod both read it: the shortest of %.15g..%.17g
+ * that reads back exactly, and NaN / Inf / -Inf. */
+static void put_num(FILE *f, double x)
+{
+  if (isnan(x)) {
+    fputs("NaN", f);
+    return;
+  }
+  if (isinf(x)) {
+    fputs(x > 0 ? "Inf" : "-Inf", f);
+    return;
+  }
+  char buf[40];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x)
+      break;
+  }
+  fputs(buf, f);
+}
+
+static double log10_of_ln(double ln_x)
+{
+  return ln_x / log(10.0);
+}
+
+/* A double-quoted gnuplot string: backslash and double quote escaped, a
+ * newline kept as \n, other control characters (which would break the
+ * script's line structure) replaced by spaces. */
+static void put_gp_string(FILE *f, const char *s)
+{
+  fputc('"', f);
+  for (; *s != '\0'; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      fputc('\\', f);
+      fputc(c, f);
+    } else if (c == '\n') {
+      fputs("\\n", f);
+    } else if (c < 0x20 || c == 0x7f) {
+      fputc(' ', f);
+    } else {
+      fputc(c, f);
+    }
+  }
+  fputc('"', f);
+}
+
+/* exp(ln_x) as "3.66e-350", at any magnitude. */
+static void format_pow10(char *buf, size_t size, double ln_x)
+{
+  double l = log10_of_ln(ln_x);
+  if (!isfinite(l)) {
+    snprintf(buf, size, "%s", isnan(l) ? "NaN" : (l > 0 ? "Inf" : "0"));
+    return;
+  }
+  double e = floor(l);
+  double m = pow(10.0, l - e);
+  if (m >= 9.995) { /* would print as 10.00 */
+    m /= 10.0;
+    e += 1.0;
+  }
+  snprintf(buf, size, "%.3ge%+.0f", m, e);
+}
+
+/* ---- arguments and the reference value ---- */
+
+static int check_trace(const issim_trace *t, const char *name, issim_error *err)
+{
+  if (t->count > 0 && t->points == NULL)
+    return issim_error_set(err, ISSIM_EINVAL,
+                           "the trace of proposal '%s' has %zu points but no "
+                           "point array", name, t->count);
+  return ISSIM_OK;
+}
+
+static int check_hist(const issim_hist *h, const char *name, issim_error *err)
+{
+  if (h->top != INT64_MIN && !(isfinite(h->width) && h->width > 0))
+    return issim_error_set(err, ISSIM_EINVAL,
+                           "the log-weight histogram of proposal '%s' has bin "
+                           "width %g; it must be positive", name, h->width);
+  return ISSIM_OK;
+}
+
+static int check_series(const issim_plot_series *series, size_t n,
+                        issim_error *err)
+{
+  for (size_t i = 0; i < n; i++) {
+    const char *name = series[i].name;
+    if (name == NULL || !valid_name(name))
+      return issim_error_set(err, ISSIM_EINVAL,
+                             "proposal name '%s' cannot name a plot file: use "
+                             "1 to %d letters, digits, '_', '-' or '.'",
+                             name ? name : "(null)", PLOT_NAME_MAX);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(series[j].name, name) == 0)
+        return issim_error_set(err, ISSIM_EINVAL,
+                               "two proposals are named '%s'; their plot files "
+                               "would overwrite each other", name);
+    int rc = series[i].trace ? check_trace(series[i].trace, name, err) : 0;
+    if (rc == ISSIM_OK && series[i].hist)
+      rc = check_hist(series[i].hist, name, err);
+    if (rc != ISSIM_OK)
+      return rc;
+  }
+  return ISSIM_OK;
+}
+
+static int check_args(const char *dir, const issim_plot_series *series,
+                      size_t n, const issim_plot_options *opt, issim_error *err)
+{
+  if (dir == NULL || dir[0] == '\0')
+    return issim_error_set(err, ISSIM_EINVAL, "no directory given for the plots");
+  if (opt == NULL)
+    return issim_error_set(err, ISSIM_EINVAL, "no plot options given");
+  if (n > 0 && series == NULL)
+    return issim_error_set(err, ISSIM_EINVAL, "%zu plot series announced but "
+                           "none given", n);
+  return check_series(series, n, err);
+}
+
+/* The estimates are shown divided by a reference: the exact P when known,
+ * else the final estimate with the smallest relative error (the one a reader
+ * would trust most); none when no proposal has a hit. */
+static void choose_reference(plot_job *job)
+{
+  job->ref_kind = REF_NONE;
+  job->log_ref = NAN;
+  if (isfinite(job->exact_log)) {
+    job->ref_kind = REF_EXACT;
+    job->log_ref = job->exact_log;
+    return;
+  }
+  double best = INFINITY;
+  for (size_t i = 0; i < job->n; i++) {
+    if (!has_trace(&job->series[i]))
+      continue;
+    const issim_trace *t = job->series[i].trace;
+    const issim_trace_point *p = &t->points[t->count - 1];
+    if (!isfinite(p->log_estimate))
+      continue;
+    double re = p->relative_error >= 0 ? p->relative_error : INFINITY;
+    if (job->ref_kind == REF_NONE || re < best) {
+      job->ref_kind = REF_ESTIMATE;
+      job->log_ref = p->log_estimate;
+      job->ref_series = i;
+      best = re;
+    }
+  }
+}
+
+/* ---- the directory and atomic files ---- */
+
+static int make_one_dir(const char *path, issim_error *err)
+{
+  if (mkdir(path, 0777) == 0 || errno == EEXIST)
+    return ISSIM_OK;
+  return issim_error_set(err, ISSIM_EIO, "cannot create the plot directory "
+                         "'%s': %s", path, strerror(errno));
+}
+
+/* mkdir -p: every missing component, then a check that dir is a directory
+ * (EEXIST says nothing about what exists). */
+static int make_dirs(const char *dir, issim_error *err)
+{
+  char *p = strdup(dir);
+  if (p == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  int rc = ISSIM_OK;
+  for (char *s = p + 1; *s != '\0' && rc == ISSIM_OK; s++) {
+    if (*s != '/' || s[-1] == '/')
+      continue;
+    *s = '\0';
+    rc = make_one_dir(p, err);
+    *s = '/';
+  }
+  if (rc == ISSIM_OK)
+    rc = make_one_dir(p, err);
+  struct stat st;
+  if (rc == ISSIM_OK && stat(p, &st) != 0)
+    rc = issim_error_set(err, ISSIM_EIO, "cannot use '%s' as the plot "
+                         "directory: %s", p, strerror(errno));
+  else if (rc == ISSIM_OK && !S_ISDIR(st.st_mode))
+    rc = issim_error_set(err, ISSIM_EIO, "cannot use '%s' as the plot "
+                         "directory: it is not a directory", p);
+  free(p);
+  return rc;
+}
+
+typedef struct {
+  FILE *f;
+  char *path; /* final name */
+  char *tmp;  /* written first, renamed to path once complete */
+} out_file;
+
+static void out_free(out_file *o)
+{
+  free(o->path);
+  free(o->tmp);
+}
+
+static int out_open(out_file *o, const char *dir, const char *name,
+                    issim_error *err)
+{
+  o->f = NULL;
+  o->path = path_join(dir, name);
+  o->tmp = o->path ? malloc(strlen(o->path) + 5) : NULL;
+  if (o->tmp == NULL) {
+    out_free(o);
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  }
+  sprintf(o->tmp, "%s.tmp", o->path);
+  o->f = fopen(o->tmp, "w");
+  if (o->f == NULL) {
+    int rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", o->tmp,
+                             strerror(errno));
+    out_free(o);
+    return rc;
+  }
+  return ISSIM_OK;
+}
+
+/* Closes, checks that every write succeeded, renames into place. */
+static int out_commit(out_file *o, issim_error *err)
+{
+  int bad = ferror(o->f);
+  int saved = errno;
+  if (fclose(o->f) != 0 && !bad) {
+    bad = 1;
+    saved = errno;
+  }
+  int rc = ISSIM_OK;
+  if (bad) {
+    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", o->tmp,
+                         strerror(saved ? saved : EIO));
+    unlink(o->tmp);
+  } else if (rename(o->tmp, o->path) != 0) {
+    rc = issim_error_set(err, ISSIM_EIO, "cannot rename '%s' to '%s': %s",
+                         o->tmp, o->path, strerror(errno));
+    unlink(o->tmp);
+  }
+  out_free(o);
+  return rc;
+}
+
+typedef void (*plot_writer)(FILE *f, const plot_job *job, size_t i);
+
+static int write_file(const plot_job *job, const char *name, plot_writer fn,
+                      size_t i, issim_error *err)
+{
+  out_file o;
+  int rc = out_open(&o, job->dir, name, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  errno = 0;
+  fn(o.f, job, i);
+  return out_commit(&o, err);
+}
+
+/* Removes dir/name if present (a figure of an earlier run); a file that is
+ * not there is no error. */
+static void remove_stale(const char *dir, const char *name)
+{
+  char *p = path_join(dir, name);
+  if (p != NULL)
+    unlink(p);
+  free(p);
+}
+
+/* ---- data files ---- */
+
+static void put_reference_comment(FILE *f, const plot_job *job)
+{
+  char v[64];
+  format_pow10(v, sizeof v, job->log_ref);
+  if (job->ref_kind == REF_EXACT)
+    fprintf(f, "# reference for columns 8-10: the exact P = %s (log10 P = ", v);
+  else if (job->ref_kind == REF_ESTIMATE)
+    fprintf(f, "# reference for columns 8-10: the final estimate of proposal "
+               "'%s' = %s, the exact P being unknown (log10 = ",
+            job->series[job->ref_series].name, v);
+  else {
+    fputs("# no reference for columns 8-10 (no exact P, no hit): they are NaN\n", f);
+    return;
+  }
+  put_num(f, log10_of_ln(job->log_ref));
+  fputs(")\n", f);
+}
+
+static void put_trace_header(FILE *f, const plot_job *job, size_t i)
+{
+  fprintf(f, "# issim convergence trace of proposal '%s': one row per "
+             "checkpoint, each the result a run of N draws would give\n",
+          job->series[i].name);
+  put_reference_comment(f, job);
+  fputs("# columns:\n"
+        "#  1 N            draws\n"
+        "#  2 log10_est    log10 of the estimate of P (-Inf before the first hit)\n"
+        "#  3 log10_ci_low log10 of the 95% interval's lower bound (-Inf when it is 0)\n"
+        "#  4 log10_ci_high log10 of the 95% interval's upper bound\n"
+        "#  5 rel_err      relative error, standard error / estimate (NaN before the first hit)\n"
+        "#  6 event_ess    effective sample size of the event draws\n"
+        "#  7 khat         Pareto k-hat of the weights (NaN before 65536 draws or when it cannot be fitted)\n"
+        "#  8 est_ref      estimate / reference\n"
+        "#  9 ci_low_ref   95% lower bound / reference\n"
+        "# 10 ci_high_ref  95% upper bound / reference\n"
+        "# Missing numbers are NaN.  Logs here are base 10; issim's are natural.\n"
+        "# N\tlog10_est\tlog10_ci_low\tlog10_ci_high\trel_err\tevent_ess\tkhat"
+        "\test_ref\tci_low_ref\tci_high_ref\n", f);
+}
+
+/* x / reference from natural logs, exact at any magnitude. */
+static double ratio_to_ref(const plot_job *job, double ln_x)
+{
+  return job->ref_kind == REF_NONE ? NAN : exp(ln_x - job->log_ref);
+}
+
+static void put_trace_row(FILE *f, const plot_job *job,
+                          const issim_trace_point *p)
+{
+  const double v[] = {
+    log10_of_ln(p->log_estimate), log10_of_ln(p->log_ci_low),
+    log10_of_ln(p->log_ci_high), p->relative_error, p->event_ess, p->pareto_k,
+    ratio_to_ref(job, p->log_estimate), ratio_to_ref(job, p->log_ci_low),
+    ratio_to_ref(job, p->log_ci_high)};
+  fprintf(f, "%" PRIu64, p->n);
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    fputc('\t', f);
+    put_num(f, v[k]);
+  }
+  fputc('\n', f);
+}
+
+static void write_trace(FILE *f, const plot_job *job, size_t i)
+{
+  const issim_trace *t = job->series[i].trace;
+  put_trace_header(f, job, i);
+  for (size_t k = 0; k < t->count; k++)
+    put_trace_row(f, job, &t->points[k]);
+}
+
+static void write_hist(FILE *f, const plot_job *job, size_t i)
+{
+  const issim_hist *h = job->series[i].hist;
+  fprintf(f, "# issim log-weight histogram of proposal '%s': the log-weights "
+             "log(w h) of the event's draws, in nats\n", job->series[i].name);
+  if (!has_hist(&job->series[i])) {
+    fputs("# no event draw: no rows\n", f);
+    return;
+  }
+  uint64_t total = hist_total(h);
+  fprintf(f, "# bins of %g nats on an absolute grid; the rows run from the "
+             "lowest to the highest non-empty bin kept\n", h->width);
+  fprintf(f, "# event draws: %" PRIu64 "\n", total);
+  fputs("# below ", f);
+  put_num(f, hist_edge(h, ISSIM_HIST_BINS - 1));
+  fprintf(f, " nats: %" PRIu64 " draws (fraction ", h->below);
+  put_num(f, (double)h->below / (double)total);
+  fputs("), not in the rows\n"
+        "# columns:\n"
+        "#  1 lower     bin lower edge (nats)\n"
+        "#  2 upper     bin upper edge (nats)\n"
+        "#  3 count     event draws in the bin\n"
+        "#  4 fraction  count / all event draws (those below included)\n"
+        "# lower\tupper\tcount\tfraction\n", f);
+  size_t first, last;
+  if (!hist_span(h, &first, &last))
+    return;
+  for (size_t k = first + 1; k-- > last;) {
+    put_num(f, hist_edge(h, k));
+    fputc('\t', f);
+    put_num(f, hist_edge(h, k) + h->width);
+    fprintf(f, "\t%" PRIu64 "\t", h->counts[k]);
+    put_num(f, (double)h->counts[k] / (double)total);
+    fputc('\n', f);
+  }
+}
+
+static void write_efficiency(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  fputs("# issim work-normalised efficiency of each proposal: higher is better "
+        "(the same precision in less time)\n"
+        "# columns:\n"
+        "#  1 name        the proposal\n"
+        "#  2 efficiency  1 / (relative variance x seconds per draw), per second\n"
+        "#  3 series      the proposal's place among all (1-based; sets its colour)\n"
+        "# name\tefficiency\tseries\n", f);
+  for (size_t i = 0; i < job->n; i++) {
+    if (!isfinite(job->series[i].efficiency))
+      continue;
+    fprintf(f, "%s\t", job->series[i].name);
+    put_num(f, job->series[i].efficiency);
+    fprintf(f, "\t%zu\n", i + 1);
+  }
+}
+
+static int write_data(const plot_job *job, issim_error *err)
+{
+  char name[PLOT_NAME_MAX + 32];
+  int rc = ISSIM_OK;
+  for (size_t i = 0; i < job->n && rc == ISSIM_OK; i++) {
+    const issim_plot_series *s = &job->series[i];
+    if (s->trace != NULL) {
+      snprintf(name, sizeof name, "trace_%s.dat", s->name);
+      rc = write_file(job, name, write_trace, i, err);
+    }
+    if (rc == ISSIM_OK && s->hist != NULL) {
+      snprintf(name, sizeof name, "hist_%s.dat", s->name);
+      rc = write_file(job, name, write_hist, i, err);
+    }
+  }
+  if (rc == ISSIM_OK && job->have_efficiency)
+    rc = write_file(job, "efficiency.dat", write_efficiency, 0, err);
+  return rc;
+}
+
+/* ---- scripts ---- */
+
+static void put_script_head(FILE *f, const plot_job *job, const char *base,
+                            const char *subject)
+{
+  fprintf(f, "# %s.gp: %s, written by issim.\n"
+             "# Renders %s.png and %s.svg; run it in this directory (the data "
+             "files are named relatively):\n#   gnuplot %s.gp\n",
+          base, subject, base, base, base);
+  fputs("set encoding utf8\n"
+        "set terminal pngcairo size 900,600 noenhanced font 'Sans,11'\n", f);
+  fprintf(f, "set output '%s.png'\n", base);
+  for (size_t k = 0; k < PLOT_NCOLOURS; k++)
+    fprintf(f, "set linetype %zu lc rgb '%s' lw 2 pt 7 ps 0.6\n", k + 1,
+            plot_colours[k]);
+  fprintf(f, "set linetype cycle %zu\n", PLOT_NCOLOURS);
+  fputs("set title ", f);
+  char t[1024];
+  snprintf(t, sizeof t, "%s%s%s", job->title, job->title[0] ? ": " : "", subject);
+  put_gp_string(f, t);
+  fputs("\nset grid\nset key opaque box\nset samples 500\n", f);
+}
+
+/* The PNG is drawn by the plot command; the same figure again as SVG. */
+static void put_script_tail(FILE *f, const char *base)
+{
+  fprintf(f, "\n# The same figure as SVG.\n"
+             "set terminal svg size 900,600 dynamic noenhanced "
+             "background '#ffffff' font 'Sans,11'\n"
+             "set output '%s.svg'\n"
+             "replot\n"
+             "unset output\n", base);
+}
+
+static void put_range(FILE *f, char axis, double lo, double hi)
+{
+  fprintf(f, "set %crange [", axis);
+  put_num(f, lo);
+  fputc(':', f);
+  put_num(f, hi);
+  fputs("]\n", f);
+}
+
+/* An empty frame with a message: gnuplot needs something to plot. */
+static void put_no_data(FILE *f, const char *what)
+{
+  fputs("set label 1 ", f);
+  put_gp_string(f, what);
+  fputs(" at graph 0.5, graph 0.5 center\nplot NaN notitle\n", f);
+}
+
+/* The x range shared by the two trace figures: the checkpoints' N. */
+static plot_range trace_n_range(const plot_job *job)
+{
+  plot_range r;
+  range_init(&r);
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_trace *t = job->series[i].trace;
+    for (size_t k = 0; has_trace(&job->series[i]) && k < t->count; k++)
+      if (t->points[k].n > 0)
+        range_add(&r, (double)t->points[k].n);
+  }
+  if (!range_empty(&r) && r.lo == r.hi) {
+    r.lo /= 2;
+    r.hi *= 2;
+  }
+  return r;
+}
+
+/* The y range of estimate / reference: the intervals, but capped near the
+ * estimates themselves (early intervals are wide and would flatten the
+ * figure), always with 1 (the reference) and never below 0. */
+static plot_range ratio_range(const plot_job *job)
+{
+  plot_range est, band;
+  range_init(&est);
+  range_init(&band);
+  range_add(&est, 1.0);
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_trace *t = job->series[i].trace;
+    for (size_t k = 0; has_trace(&job->series[i]) && k < t->count; k++) {
+      const issim_trace_point *p = &t->points[k];
+      range_add(&est, ratio_to_ref(job, p->log_estimate));
+      range_add(&band, ratio_to_ref(job, p->log_ci_low));
+      range_add(&band, ratio_to_ref(job, p->log_ci_high));
+    }
+  }
+  double cap = fmin(fmax(1.1 * est.hi, 2.0), PLOT_RATIO_CAP);
+  plot_range r = est;
+  if (!range_empty(&band)) {
+    r.lo = fmin(r.lo, band.lo);
+    r.hi = fmax(r.hi, fmin(band.hi, cap));
+  }
+  double pad = 0.05 * (r.hi - r.lo);
+  r.lo = fmax(0.0, r.lo - pad);
+  r.hi += pad > 0 ? pad : 0.1;
+  return r;
+}
+
+static void put_reference_line(FILE *f, const plot_job *job)
+{
+  char v[64], t[PLOT_NAME_MAX + 128];
+  format_pow10(v, sizeof v, job->log_ref);
+  if (job->ref_kind == REF_EXACT)
+    snprintf(t, sizeof t, "exact P = %s", v);
+  else
+    snprintf(t, sizeof t, "final estimate of %s = %s (exact P unknown)",
+             job->series[job->ref_series].name, v);
+  fputs("     1 with lines dt 2 lw 1.5 lc rgb 'black' title ", f);
+  put_gp_string(f, t);
+  fputc('\n', f);
+}
+
+static void write_convergence(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  put_script_head(f, job, "convergence", "convergence of the estimate");
+  const char *ref = job->ref_kind == REF_EXACT ? "exact P" : "reference";
+  fprintf(f, "set xlabel 'N (draws)'\n"
+             "set ylabel 'estimate / %s   (shaded: 95%% interval)'\n"
+             "set logscale x\nset format x '%%g'\nset key top right\n", ref);
+  plot_range x = trace_n_range(job);
+  if (range_empty(&x) || job->ref_kind == REF_NONE) {
+    put_range(f, 'x', 1, 10);
+    put_range(f, 'y', 0, 2);
+    put_no_data(f, range_empty(&x) ? "no convergence trace was recorded"
+                                   : "no hit yet: no estimate to show");
+  } else {
+    plot_range y = ratio_range(job);
+    put_range(f, 'x', x.lo, x.hi);
+    put_range(f, 'y', y.lo, y.hi);
+    fputs("plot \\\n", f);
+    for (size_t i = 0; i < job->n; i++) {
+      if (!has_trace(&job->series[i]))
+        continue;
+      const char *name = job->series[i].name;
+      size_t c = colour_of(i);
+      fprintf(f, "     'trace_%s.dat' using 1:9:10 with filledcurves lc %zu "
+                 "fs transparent solid 0.2 noborder notitle, \\\n"
+                 "     'trace_%s.dat' using 1:8 with lines lt %zu title '%s', \\\n",
+              name, c, name, c, name);
+    }
+    put_reference_line(f, job);
+  }
+  put_script_tail(f, "convergence");
+}
+
+/* The first point of a trace with a finite, positive relative error: where
+ * the 1/sqrt(N) reference line starts. */
+static int first_finite_re(const issim_trace *t, double *n0, double *r0)
+{
+  for (size_t k = 0; k < t->count; k++) {
+    const issim_trace_point *p = &t->points[k];
+    if (p->n > 0 && isfinite(p->relative_error) && p->relative_error > 0) {
+      *n0 = (double)p->n;
+      *r0 = p->relative_error;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static plot_range relerr_range(const plot_job *job, double n_max)
+{
+  plot_range r;
+  range_init(&r);
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_trace *t = job->series[i].trace;
+    double n0, r0;
+    if (!has_trace(&job->series[i]) || !first_finite_re(t, &n0, &r0))
+      continue;
+    range_add(&r, r0 * sqrt(n0 / n_max)); /* where the reference line ends */
+    for (size_t k = 0; k < t->count; k++)
+      if (t->points[k].relative_error > 0)
+        range_add(&r, t->points[k].relative_error);
+  }
+  r.lo /= 1.5;
+  r.hi *= 1.5;
+  return r;
+}
+
+static void put_relerr_plot(FILE *f, const plot_job *job)
+{
+  int titled = 0;
+  fputs("plot \\\n", f);
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_trace *t = job->series[i].trace;
+    double n0, r0;
+    if (!has_trace(&job->series[i]) || !first_finite_re(t, &n0, &r0))
+      continue;
+    const char *name = job->series[i].name;
+    size_t c = colour_of(i);
+    fprintf(f, "     'trace_%s.dat' using 1:($5 > 0 ? $5 : NaN) with linespoints "
+               "lt %zu title '%s', \\\n", name, c, name);
+    /* Each proposal's own slope reference, from its first finite point. */
+    fputs("     (x >= ", f);
+    put_num(f, n0);
+    fputs(" ? ", f);
+    put_num(f, r0);
+    fputs(" * sqrt(", f);
+    put_num(f, n0);
+    fprintf(f, " / x) : NaN) with lines lt %zu lw 1 dt 2 %s, \\\n", c,
+            titled ? "notitle" : "title '1/sqrt(N) from the first point (dashed)'");
+    titled = 1;
+  }
+  fputs("     NaN notitle\n", f);
+}
+
+static void write_relerr(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  put_script_head(f, job, "relerr", "relative error");
+  fputs("set xlabel 'N (draws)'\n"
+        "set ylabel 'relative error (standard error / estimate)'\n"
+        "set logscale xy\nset format x '%g'\nset format y '%g'\n"
+        "set key top right\n", f);
+  plot_range x = trace_n_range(job);
+  plot_range y = range_empty(&x) ? x : relerr_range(job, x.hi);
+  if (range_empty(&x) || range_empty(&y)) {
+    put_range(f, 'x', 1, 10);
+    put_range(f, 'y', 0.1, 1);
+    put_no_data(f, "no relative error was recorded");
+  } else {
+    put_range(f, 'x', x.lo, x.hi);
+    put_range(f, 'y', y.lo, y.hi);
+    put_relerr_plot(f, job);
+  }
+  put_script_tail(f, "relerr");
+}
+
+static void hist_ranges(const plot_job *job, plot_range *x, plot_range *y)
+{
+  range_init(x);
+  range_init(y);
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_hist *h = job->series[i].hist;
+    size_t first, last;
+    if (!has_hist(&job->series[i]) || !hist_span(h, &first, &last))
+      continue;
+    range_add(x, hist_edge(h, first));
+    range_add(x, hist_edge(h, last) + h->width);
+    uint64_t total = hist_total(h);
+    for (size_t k = last; k <= first; k++)
+      range_add(y, (double)h->counts[k] / (double)total);
+  }
+  if (range_empty(x))
+    return;
+  range_add(x, job->exact_log);
+  double pad = 0.03 * (x->hi - x->lo);
+  x->lo -= pad;
+  x->hi += pad;
+  y->lo = 0;
+  y->hi *= 1.12;
+}
+
+static void put_hist_plot(FILE *f, const plot_job *job)
+{
+  fputs("plot \\\n", f);
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_plot_series *s = &job->series[i];
+    size_t first, last;
+    if (!has_hist(s) || !hist_span(s->hist, &first, &last))
+      continue;
+    char t[PLOT_NAME_MAX + 160];
+    int len = snprintf(t, sizeof t, "%s: %" PRIu64 " event draws", s->name,
+                       hist_total(s->hist));
+    if (s->hist->below > 0 && len > 0 && (size_t)len < sizeof t)
+      snprintf(t + len, sizeof t - (size_t)len, " (%" PRIu64 " below %g, "
+               "not shown)", s->hist->below,
+               hist_edge(s->hist, ISSIM_HIST_BINS - 1));
+    fprintf(f, "     'hist_%s.dat' using (($1 + $2) / 2):4:($2 - $1) with boxes "
+               "lc %zu title ", s->name, colour_of(i));
+    put_gp_string(f, t);
+    fputs(", \\\n", f);
+  }
+  fputs("     NaN notitle\n", f);
+}
+
+static void write_logweights(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  put_script_head(f, job, "logweights", "log-weights of the event draws");
+  fputs("set xlabel 'log-weight log(w h) of the event draws (nats)'\n"
+        "set ylabel 'fraction of the event draws'\n"
+        "set style fill transparent solid 0.3 border\n"
+        "set key top left\n", f);
+  plot_range x, y;
+  hist_ranges(job, &x, &y);
+  if (range_empty(&x)) {
+    put_range(f, 'x', -1, 1);
+    put_range(f, 'y', 0, 1);
+    put_no_data(f, "no event draw was recorded");
+  } else {
+    put_range(f, 'x', x.lo, x.hi);
+    put_range(f, 'y', y.lo, y.hi);
+    if (isfinite(job->exact_log)) {
+      /* Every weight of the zero-variance proposal equals P. */
+      fputs("set arrow 1 from first ", f);
+      put_num(f, job->exact_log);
+      fputs(", graph 0 to first ", f);
+      put_num(f, job->exact_log);
+      fputs(", graph 1 nohead dt 2 lw 1.5 lc rgb 'black' front\n"
+            "set label 2 'log P (exact)' at first ", f);
+      put_num(f, job->exact_log);
+      fputs(", graph 0.97 offset 0.5,0 left front\n", f);
+    }
+    put_hist_plot(f, job);
+  }
+  put_script_tail(f, "logweights");
+}
+
+static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  put_script_head(f, job, "efficiency", "work-normalised efficiency");
+  fputs("set xlabel 'proposal'\n"
+        "set ylabel 'efficiency: 1 / (relative variance x seconds per draw)'\n"
+        "set logscale y\nset format y '%g'\nunset key\nset grid noxtics\n"
+        "set style fill solid 0.7 border -1\nset xtics nomirror\n", f);
+  plot_range y;
+  range_init(&y);
+  size_t rows = 0;
+  for (size_t i = 0; i < job->n; i++) {
+    double e = job->series[i].efficiency;
+    rows += isfinite(e);
+    if (e > 0)
+      range_add(&y, e);
+  }
+  put_range(f, 'x', -0.6, (double)rows - 0.4);
+  if (range_empty(&y)) {
+    put_range(f, 'y', 0.1, 10);
+    put_no_data(f, "no positive efficiency");
+  } else {
+    /* Bars on a log axis start at the bottom edge: leave room under the
+     * smallest so that its bar shows, and above the largest for its value. */
+    put_range(f, 'y', y.lo / 10, y.hi * 10);
+    fputs("plot 'efficiency.dat' using 0:($2 > 0 ? $2 : NaN):(0.6):3:xtic(1) "
+          "with boxes lc variable notitle, \\\n"
+          "     '' using 0:($2 > 0 ? $2 : NaN):(sprintf('%.3g', $2)) "
+          "with labels offset 0,0.8 notitle\n", f);
+  }
+  put_script_tail(f, "efficiency");
+}
+
+/* The figures, in the order they are rendered. */
+typedef struct {
+  const char *base;
+  plot_writer write;
+} plot_figure;
+
+static const plot_figure plot_figures[] = {
+  {"convergence", write_convergence},
+  {"relerr", write_relerr},
+  {"logweights", write_logweights},
+  {"efficiency", write_efficiency_script}};
+#define PLOT_NFIGURES (sizeof plot_figures / sizeof plot_figures[0])
+
+static size_t figure_count(const plot_job *job)
+{
+  return job->have_efficiency ? PLOT_NFIGURES : PLOT_NFIGURES - 1;
+}
+
+static void remove_figure(const char *dir, const char *base, const char *ext)
+{
+  char name[64];
+  snprintf(name, sizeof name, "%s.%s", base, ext);
+  remove_stale(dir, name);
+}
+
+static int write_scripts(const plot_job *job, issim_error *err)
+{
+  int rc = ISSIM_OK;
+  for (size_t k = 0; k < figure_count(job) && rc == ISSIM_OK; k++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.gp", plot_figures[k].base);
+    rc = write_file(job, name, plot_figures[k].write, 0, err);
+  }
+  if (rc == ISSIM_OK && !job->have_efficiency) {
+    /* No efficiency this time: an earlier run's figure would mislead. */
+    static const char *const ext[] = {"dat", "gp", "png", "svg"};
+    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++)
+      remove_figure(job->dir, "efficiency", ext[k]);
+  }
+  return rc;
+}
+
+/* ---- rendering ---- */
+
+/* posix_spawnp changes directory before it looks the program up, so a
+ * relative path with a slash ("./bin/gnuplot") is made absolute first.
+ * NULL with errno set when it cannot be (ENOENT: not there). */
+static char *resolve_program(const char *prog)
+{
+  if (strchr(prog, '/') == NULL || prog[0] == '/')
+    return strdup(prog);
+  return realpath(prog, NULL);
+}
+
+/* Runs prog with the script as its only argument, in dir, its output to
+ * logfd; returns 0 or an errno value (ENOENT: no such program). */
+static int spawn_and_wait(char *prog, const char *dir, const char *script,
+                          int logfd, int *status)
+{
+  char arg[64];
+  snprintf(arg, sizeof arg, "%s", script);
+  char *argv[] = {prog, arg, NULL};
+  posix_spawn_file_actions_t fa;
+  int rc = posix_spawn_file_actions_init(&fa);
+  if (rc != 0)
+    return rc;
+  rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0)
+    rc = posix_spawn_file_actions_adddup2(&fa, logfd, 1);
+  if (rc == 0)
+    rc = posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+  if (rc == 0)
+    rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
+  pid_t pid;
+  if (rc == 0)
+    rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0)
+    return rc;
+  while (waitpid(pid, status, 0) < 0)
+    if (errno != EINTR)
+      return errno;
+  return 0;
+}
+
+static int not_found(const plot_job *job, const char *prog, issim_error *err)
+{
+  return issim_error_set(err, ISSIM_OK,
+                         "gnuplot was not found (tried '%s'): the data and "
+                         "scripts are in %s; render them with 'cd %s && "
+                         "gnuplot convergence.gp' (and relerr.gp, logweights.gp%s)",
+                         prog, job->dir, job->dir,
+                         job->have_efficiency ? ", efficiency.gp" : "");
+}
+
+static int figure_made(const char *dir, const char *base, const char *ext)
+{
+  char name[64];
+  snprintf(name, sizeof name, "%s.%s", base, ext);
+  char *p = path_join(dir, name);
+  struct stat st;
+  int ok = p != NULL && stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+  free(p);
+  return ok;
+}
+
+static int render_one(const plot_job *job, char *prog, const char *base,
+                      int logfd, issim_error *err)
+{
+  char script[64];
+  snprintf(script, sizeof script, "%s.gp", base);
+  remove_figure(job->dir, base, "png");
+  remove_figure(job->dir, base, "svg");
+  dprintf(logfd, "==== %s %s\n", prog, script);
+  int status = 0;
+  int e = spawn_and_wait(prog, job->dir, script, logfd, &status);
+  if (e == ENOENT)
+    return -1;
+  if (e != 0)
+    return issim_error_set(err, ISSIM_EIO, "cannot run '%s' on %s/%s: %s",
+                           prog, job->dir, script, strerror(e));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    /* Whatever it wrote may be half a figure. */
+    remove_figure(job->dir, base, "png");
+    remove_figure(job->dir, base, "svg");
+    return issim_error_set(err, ISSIM_EIO, "gnuplot failed on %s/%s (%s %d); "
+                           "see %s/gnuplot.log", job->dir, script,
+                           WIFEXITED(status) ? "exit status" : "signal",
+                           WIFEXITED(status) ? WEXITSTATUS(status)
+                                             : WTERMSIG(status), job->dir);
+  }
+  static const char *const ext[] = {"png", "svg"};
+  for (size_t k = 0; k < 2; k++)
+    if (!figure_made(job->dir, base, ext[k]))
+      return issim_error_set(err, ISSIM_EIO, "gnuplot did not produce "
+                             "%s/%s.%s; see %s/gnuplot.log", job->dir, base,
+                             ext[k], job->dir);
+  return ISSIM_OK;
+}
+
+static int render(const plot_job *job, const char *gnuplot, int *rendered,
+                  issim_error *err)
+{
+  char *prog = resolve_program(gnuplot);
+  if (prog == NULL)
+    return errno == ENOMEM ? issim_error_set(err, ISSIM_ENOMEM, "out of memory")
+                           : not_found(job, gnuplot, err);
+  char *log_path = path_join(job->dir, "gnuplot.log");
+  int logfd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                              0666) : -1;
+  int rc = ISSIM_OK;
+  if (log_path == NULL)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  else if (logfd < 0)
+    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", log_path,
+                         strerror(errno));
+  for (size_t k = 0; k < figure_count(job) && rc == ISSIM_OK; k++) {
+    rc = render_one(job, prog, plot_figures[k].base, logfd, err);
+    if (rc < 0) {
+      rc = not_found(job, gnuplot, err);
+      break;
+    }
+    if (rc == ISSIM_OK && k + 1 == figure_count(job) && rendered)
+      *rendered = 1;
+  }
+  if (logfd >= 0)
+    close(logfd);
+  free(log_path);
+  free(prog);
+  return rc;
+}
+
+/* ---- the API ---- */
+
+int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
+                     const issim_plot_options *opt, int *rendered,
+                     issim_error *err)
+{
+  if (rendered)
+    *rendered = 0;
+  issim_error_clear(err);
+  int rc = check_args(dir, series, n, opt, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  plot_job job = {.dir = dir, .series = series, .n = n,
+                  .title = opt->title ? opt->title : "",
+                  .exact_log = opt->exact_log, .have_efficiency = 0};
+  for (size_t i = 0; i < n; i++)
+    job.have_efficiency |= isfinite(series[i].efficiency);
+  choose_reference(&job);
+  rc = make_dirs(dir, err);
+  if (rc == ISSIM_OK)
+    rc = write_data(&job, err);
+  if (rc == ISSIM_OK)
+    rc = write_scripts(&job, err);
+  if (rc != ISSIM_OK || opt->gnuplot == NULL)
+    return rc;
+  return render(&job, opt->gnuplot, rendered, err);
+}
