@@ -78,6 +78,9 @@ static void outcome_free(outcome *o)
   free(o->err);
 }
 
+static void expect_bad_input(const char *const *args, const char *message);
+static void write_file(const char *path, const char *text);
+
 static json_t *parse_json(const char *text)
 {
   json_error_t jerr;
@@ -365,6 +368,136 @@ START_TEST(test_no_progress_off_a_terminal)
 }
 END_TEST
 
+/* The rank of each named proposal in a compare JSON (0 when absent). */
+static json_int_t rank_of(json_t *root, const char *name)
+{
+  size_t i;
+  json_t *r;
+  json_array_foreach(json_object_get(root, "ranking"), i, r)
+    if (strcmp(json_string_value(json_object_get(r, "proposal")), name) == 0)
+      return json_integer_value(json_object_get(r, "rank"));
+  return 0;
+}
+
+START_TEST(test_compare_ranks_good_poor_crude)
+{
+  /* good: the shifted normal (rv 5.7); poor: one that overshoots the threshold
+   * by three sd (rv about 470), a gap no timing noise can reverse; crude */
+  char path[] = "/tmp/issim-cmp-XXXXXX.ini";
+  int fd = mkstemps(path, 4);
+  ck_assert(fd >= 0);
+  close(fd);
+  write_file(path, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
+                   "[proposal crude]\ndistribution = target\n"
+                   "[proposal poor]\ndistribution = normal\nmean = 8\n"
+                   "[proposal good]\ndistribution = normal\nmean = 5\n"
+                   "[run]\nsamples = 400000\nseed = 5\n");
+  const char *args[] = {"compare", path, "--format", "json", NULL};
+  json_t *root = run_json(args);
+  ck_assert_int_eq(rank_of(root, "good"), 1);
+  ck_assert_int_eq(rank_of(root, "poor"), 2);
+  ck_assert_int_eq(rank_of(root, "crude"), 3);
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(root, "reference"), "kind")),
+                   "exact");
+  json_t *good = json_array_get(json_object_get(root, "ranking"), 0);
+  ck_assert(json_is_false(json_object_get(good, "ci_excludes_reference")));
+  ck_assert(json_number_value(json_object_get(good, "log10_gain_over_crude_work")) > 3);
+  json_decref(root);
+
+  const char *csv[] = {"compare", path, "--format", "csv", NULL};
+  outcome o = run_issim(csv);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert(strncmp(o.out, "rank,proposal,verdict,", 22) == 0);
+  int lines = 0;
+  for (const char *c = o.out; *c; c++)
+    lines += *c == '\n';
+  ck_assert_int_eq(lines, 4); /* the header and three proposals */
+  ck_assert(strstr(o.out, "\n1,good,trustworthy,400000,") != NULL);
+  outcome_free(&o);
+  const char *bad_csv[] = {"run", path, "--format", "csv", NULL};
+  expect_bad_input(bad_csv, "issim: --format csv applies to 'issim compare'");
+  unlink(path);
+}
+END_TEST
+
+START_TEST(test_compare_unreliable_ranks_after_trustworthy)
+{
+  /* narrow's reported variance is the smallest, but its verdict ranks it after
+   * every trustworthy proposal */
+  const char *args[] = {"compare", SCENARIO_DIR "/proposals-5sigma.ini", "--format", "json",
+                        "--samples", "200000", NULL};
+  json_t *root = run_json(args);
+  ck_assert(rank_of(root, "narrow") > rank_of(root, "shifted"));
+  ck_assert(rank_of(root, "narrow") > rank_of(root, "wide"));
+  json_decref(root);
+}
+END_TEST
+
+START_TEST(test_calibrate_honest_and_over_confident)
+{
+  /* the shifted normal: coverage consistent with 95% (4 binomial SEs at R =
+   * 200: 0.062), error bars honest */
+  const char *good[] = {"calibrate", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal",
+                        "shifted", "--reps", "200", "--samples", "20000", "--format", "json",
+                        NULL};
+  json_t *root = run_json(good);
+  json_t *c = json_array_get(json_object_get(root, "proposals"), 0);
+  double coverage = json_number_value(json_object_get(c, "coverage"));
+  ck_assert_msg(fabs(coverage - 0.95) <= 4 * sqrt(0.95 * 0.05 / 200), "coverage %g", coverage);
+  ck_assert(json_is_false(json_object_get(c, "over_confident")));
+  ck_assert(fabs(json_number_value(json_object_get(c, "ratio")) - 1) < 0.3);
+  json_decref(root);
+  /* a light-tailed proposal on a fat tail: far from honest (seeds 42: coverage
+   * 20%, z mean -7.6, relative RMSE 2.75 times the reported error) */
+  const char *bad[] = {"calibrate", SCENARIO_DIR "/student-t-tail.ini", "--reps", "100",
+                       "--samples", "1000", "--format", "json", NULL};
+  root = run_json(bad);
+  size_t i;
+  json_array_foreach(json_object_get(root, "proposals"), i, c) {
+    const char *name = json_string_value(json_object_get(c, "proposal"));
+    if (strcmp(name, "light") == 0)
+      ck_assert(json_is_true(json_object_get(c, "over_confident")));
+    if (strcmp(name, "pareto") == 0)
+      ck_assert(json_is_false(json_object_get(c, "over_confident")));
+    if (strcmp(name, "crude") == 0) /* no hits in most replications: nothing to judge */
+      ck_assert(json_is_true(json_object_get(c, "inconclusive")));
+  }
+  json_decref(root);
+  const char *bad_reps[] = {"calibrate", SCENARIO_DIR "/gaussian-5sigma.ini", "--reps", "1", NULL};
+  expect_bad_input(bad_reps, "issim: --reps must be a whole number from 2 to 1000000 (got '1')");
+}
+END_TEST
+
+START_TEST(test_plots)
+{
+  char dir[] = "/tmp/issim-plots-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  const char *args[] = {"compare", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "100000",
+                        "--plot", dir, "--quiet", NULL};
+  outcome o = run_issim(args);
+  ck_assert_int_eq(o.status, 0);
+  const char *files[] = {"convergence.png", "relerr.png", "logweights.png", "efficiency.png",
+                         "convergence.svg", "trace_shifted.dat", "hist_shifted.dat",
+                         "convergence.gp"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s missing (stderr: %s)", files[i], o.err);
+    unsigned char head[8] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    ck_assert_msg(got == sizeof head, "%s is empty", files[i]);
+    if (strstr(files[i], ".png"))
+      ck_assert(memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0);
+  }
+  outcome_free(&o);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static json_t *run_json(const char *const *args)
 {
   outcome o = run_issim(args);
@@ -513,6 +646,10 @@ int main(void)
   tcase_add_test(tc, test_light_proposal_warned_before_sampling);
   tcase_add_test(tc, test_divergence_command);
   tcase_add_test(tc, test_time_limit);
+  tcase_add_test(tc, test_compare_ranks_good_poor_crude);
+  tcase_add_test(tc, test_compare_unreliable_ranks_after_trustworthy);
+  tcase_add_test(tc, test_calibrate_honest_and_over_confident);
+  tcase_add_test(tc, test_plots);
   tcase_add_test(tc, test_ctrl_c_gives_a_partial_report);
   tcase_add_test(tc, test_no_progress_off_a_terminal);
   tcase_add_test(tc, test_text_report);
