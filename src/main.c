@@ -446,17 +446,34 @@ static issim_report report_of(const issim_scenario *s, const run_settings *rs,
   };
 }
 
-static int command_run(int argc, char **argv)
+static int write_compare_text(FILE *out, const void *c) { return issim_compare_report_text(out, c); }
+static int write_compare_json(FILE *out, const void *c) { return issim_compare_report_json(out, c); }
+static int write_compare_csv(FILE *out, const void *c) { return issim_compare_report_csv(out, c); }
+
+/* The report of a run, or of a comparison (the same runs, ranked). */
+static int emit_results(const options *o, command_kind command, const issim_report *rep,
+                        issim_ranked *ranked)
+{
+  if (command == COMMAND_RUN)
+    return emit(o->json ? write_json : write_text, rep);
+  issim_compare_report c = {.run = *rep, .ranked = ranked};
+  issim_compare_rank(rep->results, rep->n_results, rep->exact_log, ranked, &c.reference);
+  return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &c);
+}
+
+/* issim run and issim compare: every selected proposal analysed, then reported. */
+static int command_run_or_compare(int argc, char **argv, command_kind command)
 {
   options o = {0};
   issim_scenario *s;
   run_settings rs;
-  int rc = load(argc, argv, COMMAND_RUN, &o, &s, &rs);
+  int rc = load(argc, argv, command, &o, &s, &rs);
   if (rc != EXIT_OK)
     return rc;
   issim_result *results = calloc(s->n_proposals, sizeof *results);
+  issim_ranked *ranked = calloc(s->n_proposals, sizeof *ranked);
   size_t n = 0;
-  if (results == NULL) {
+  if (results == NULL || ranked == NULL) {
     fprintf(stderr, "issim: out of memory for the results\n");
     rc = EXIT_FAILURE_RUN;
   } else {
@@ -465,15 +482,16 @@ static int command_run(int argc, char **argv)
   }
   if (rc == EXIT_OK) {
     issim_report rep = report_of(s, &rs, results, n);
-    rc = emit(o.json ? write_json : write_text, &rep);
+    rc = emit_results(&o, command, &rep, ranked);
     if (rc == EXIT_OK && o.plot_dir)
-      rc = write_plots(o.plot_dir, s, results, n, NULL);
+      rc = write_plots(o.plot_dir, s, results, n, command == COMMAND_COMPARE ? ranked : NULL);
     if (rc == EXIT_OK && interrupted)
       rc = EXIT_INTERRUPTED;
   }
   for (size_t i = 0; i < n; i++)
     issim_result_clear(&results[i]);
   free(results);
+  free(ranked);
   issim_scenario_free(s);
   return rc;
 }
@@ -553,45 +571,6 @@ static int command_calibrate(int argc, char **argv)
   return rc;
 }
 
-static int write_compare_text(FILE *out, const void *c) { return issim_compare_report_text(out, c); }
-static int write_compare_json(FILE *out, const void *c) { return issim_compare_report_json(out, c); }
-static int write_compare_csv(FILE *out, const void *c) { return issim_compare_report_csv(out, c); }
-
-static int command_compare(int argc, char **argv)
-{
-  options o = {0};
-  issim_scenario *s;
-  run_settings rs;
-  int rc = load(argc, argv, COMMAND_COMPARE, &o, &s, &rs);
-  if (rc != EXIT_OK)
-    return rc;
-  issim_result *results = calloc(s->n_proposals, sizeof *results);
-  issim_ranked *ranked = calloc(s->n_proposals, sizeof *ranked);
-  size_t n = 0;
-  if (results == NULL || ranked == NULL) {
-    fprintf(stderr, "issim: out of memory for the results\n");
-    rc = EXIT_FAILURE_RUN;
-  } else {
-    rc = run_proposals(s, &o, &rs, o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
-                       results, &n);
-  }
-  if (rc == EXIT_OK) {
-    issim_compare_report c = {.run = report_of(s, &rs, results, n), .ranked = ranked};
-    issim_compare_rank(results, n, c.run.exact_log, ranked, &c.reference);
-    rc = emit(o.json ? write_compare_json : o.csv ? write_compare_csv : write_compare_text, &c);
-    if (rc == EXIT_OK && o.plot_dir)
-      rc = write_plots(o.plot_dir, s, results, n, ranked);
-    if (rc == EXIT_OK && interrupted)
-      rc = EXIT_INTERRUPTED;
-  }
-  for (size_t i = 0; i < n; i++)
-    issim_result_clear(&results[i]);
-  free(results);
-  free(ranked);
-  issim_scenario_free(s);
-  return rc;
-}
-
 /* Draws of q (or of p for the target's own row) give every estimate. */
 static int divergence_row(const issim_scenario *s, const issim_proposal *p,
                           const run_settings *rs, issim_divergence_row *row)
@@ -658,9 +637,9 @@ int main(int argc, char **argv)
     return EXIT_OK;
   }
   if (strcmp(command, "run") == 0)
-    return command_run(argc - 1, argv + 1);
+    return command_run_or_compare(argc - 1, argv + 1, COMMAND_RUN);
   if (strcmp(command, "compare") == 0)
-    return command_compare(argc - 1, argv + 1);
+    return command_run_or_compare(argc - 1, argv + 1, COMMAND_COMPARE);
   if (strcmp(command, "calibrate") == 0)
     return command_calibrate(argc - 1, argv + 1);
   if (strcmp(command, "divergence") == 0)

@@ -10,6 +10,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_math.h>
 
+#include "check_main.h"
 #include "issim.h"
 
 /* Parses a scenario of target + event + one proposal and analyses that proposal. */
@@ -221,9 +222,5 @@ int main(void)
   tcase_add_test(tc, test_infinite_divergence_stays_infinite);
   tcase_add_test(tc, test_verdict_rules);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -19,6 +19,7 @@
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_sf_erf.h>
 #include <jansson.h>
+#include "check_main.h"
 
 extern char **environ;
 
@@ -656,9 +657,5 @@ int main(void)
   tcase_add_test(tc, test_bad_command_lines);
   tcase_add_test(tc, test_bad_scenarios);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

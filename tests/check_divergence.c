@@ -26,6 +26,7 @@
 
 #include "divergence.h"
 #include "tail.h"
+#include "check_main.h"
 
 /* ---- assertions ---- */
 
@@ -685,9 +686,5 @@ static Suite *divergence_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(divergence_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  const int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return run_suite(divergence_suite());
 }

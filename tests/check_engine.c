@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "issim.h"
 
 /* issim_engine_run with the outputs these tests look at */
@@ -230,9 +231,5 @@ int main(void)
   tcase_add_test(tc, test_seed_and_stream_change_the_draws);
   tcase_add_test(tc, test_small_runs);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
 
+#include "check_main.h"
 #include "issim.h"
 
 /* log Q(t) for the standard normal, accurate far in the tail */
@@ -303,9 +304,5 @@ static Suite *estimator_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(estimator_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(estimator_suite());
 }

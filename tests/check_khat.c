@@ -14,6 +14,7 @@
 #include <gsl/gsl_sf_gamma.h>
 
 #include "khat.h"
+#include "check_main.h"
 
 /* ---- helpers ---- */
 
@@ -794,9 +795,5 @@ static Suite *khat_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(khat_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return run_suite(khat_suite());
 }

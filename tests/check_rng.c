@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "issim.h"
 
 START_TEST(test_lookup_known)
@@ -86,9 +87,5 @@ int main(void)
   tcase_add_test(tc, test_block_seeds_distinct);
   tcase_add_test(tc, test_block_seeds_depend_on_all_inputs);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

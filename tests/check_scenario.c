@@ -20,6 +20,7 @@
 #include "dist.h"
 #include "error.h"
 #include "scenario.h"
+#include "check_main.h"
 
 /* ---- building blocks (line counts in the comments) ---- */
 
@@ -885,9 +886,5 @@ static Suite *scenario_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(scenario_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(scenario_suite());
 }

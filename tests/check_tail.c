@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "issim.h"
 #include "tail.h"
 
@@ -259,9 +260,5 @@ int main(void)
   tcase_add_test(tc, test_shipped_proposals_pass);
   tcase_add_test(tc, test_cross_entropy_finite);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -7,6 +7,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "check_main.h"
 #include "issim.h"
 
 START_TEST(test_checkpoints)
@@ -162,9 +163,5 @@ int main(void)
   tcase_add_test(tc, test_trace_of_a_stopped_run_ends_where_it_stopped);
   tcase_add_test(tc, test_histogram_counts_and_merges_exactly);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }
