@@ -613,7 +613,7 @@ static void put_range(FILE *f, char axis, double lo, double hi)
 /* An empty frame with a message: gnuplot needs something to plot. */
 static void put_no_data(FILE *f, const char *what)
 {
-  fputs("set label 1 ", f);
+  fputs("unset xtics\nunset ytics\nunset key\nset label 1 ", f);
   put_gp_string(f, what);
   fputs(" at graph 0.5, graph 0.5 center\nplot NaN notitle\n", f);
 }
@@ -649,6 +649,8 @@ static plot_range ratio_range(const plot_job *job)
     const issim_trace *t = job->series[i].trace;
     for (size_t k = 0; has_trace(&job->series[i]) && k < t->count; k++) {
       const issim_trace_point *p = &t->points[k];
+      if (!isfinite(p->log_estimate))
+        continue; /* not drawn: see write_convergence */
       range_add(&est, ratio_to_ref(job, p->log_estimate));
       range_add(&band, ratio_to_ref(job, p->log_ci_low));
       range_add(&band, ratio_to_ref(job, p->log_ci_high));
@@ -664,6 +666,23 @@ static plot_range ratio_range(const plot_job *job)
   r.lo = fmax(0.0, r.lo - pad);
   r.hi += pad > 0 ? pad : 0.1;
   return r;
+}
+
+/* A legend entry for a proposal with nothing to draw, so that it is not
+ * silently missing. */
+static void put_absent(FILE *f, size_t colour, const char *name,
+                       const char *why)
+{
+  char t[PLOT_NAME_MAX + 64];
+  snprintf(t, sizeof t, "%s: %s", name, why);
+  fprintf(f, "     NaN with lines lt %zu title ", colour);
+  put_gp_string(f, t);
+  fputs(", \\\n", f);
+}
+
+static int any_hit(const issim_plot_series *s)
+{
+  return has_trace(s) && isfinite(s->trace->points[s->trace->count - 1].log_estimate);
 }
 
 static void put_reference_line(FILE *f, const plot_job *job)
@@ -704,10 +723,17 @@ static void write_convergence(FILE *f, const plot_job *job, size_t unused)
         continue;
       const char *name = job->series[i].name;
       size_t c = colour_of(i);
-      fprintf(f, "     'trace_%s.dat' using 1:9:10 with filledcurves lc %zu "
-                 "fs transparent solid 0.2 noborder notitle, \\\n"
-                 "     'trace_%s.dat' using 1:8 with lines lt %zu title '%s', \\\n",
-              name, c, name, c, name);
+      if (!any_hit(&job->series[i])) {
+        put_absent(f, c, name, "no hit");
+        continue;
+      }
+      /* Points before the first hit (estimate 0) are left out: a line along
+       * 0 says little and would stretch the axis. */
+      fprintf(f, "     'trace_%s.dat' using 1:($8 > 0 ? $9 : NaN):($8 > 0 ? $10 : NaN) "
+                 "with filledcurves lc %zu fs transparent solid 0.2 noborder "
+                 "notitle, \\\n"
+                 "     'trace_%s.dat' using 1:($8 > 0 ? $8 : NaN) with lines "
+                 "lt %zu title '%s', \\\n", name, c, name, c, name);
     }
     put_reference_line(f, job);
   }
@@ -750,15 +776,18 @@ static plot_range relerr_range(const plot_job *job, double n_max)
 
 static void put_relerr_plot(FILE *f, const plot_job *job)
 {
-  int titled = 0;
   fputs("plot \\\n", f);
   for (size_t i = 0; i < job->n; i++) {
     const issim_trace *t = job->series[i].trace;
-    double n0, r0;
-    if (!has_trace(&job->series[i]) || !first_finite_re(t, &n0, &r0))
-      continue;
     const char *name = job->series[i].name;
     size_t c = colour_of(i);
+    double n0, r0;
+    if (!has_trace(&job->series[i]))
+      continue;
+    if (!first_finite_re(t, &n0, &r0)) {
+      put_absent(f, c, name, "no finite relative error");
+      continue;
+    }
     fprintf(f, "     'trace_%s.dat' using 1:($5 > 0 ? $5 : NaN) with linespoints "
                "lt %zu title '%s', \\\n", name, c, name);
     /* Each proposal's own slope reference, from its first finite point. */
@@ -768,11 +797,11 @@ static void put_relerr_plot(FILE *f, const plot_job *job)
     put_num(f, r0);
     fputs(" * sqrt(", f);
     put_num(f, n0);
-    fprintf(f, " / x) : NaN) with lines lt %zu lw 1 dt 2 %s, \\\n", c,
-            titled ? "notitle" : "title '1/sqrt(N) from the first point (dashed)'");
-    titled = 1;
+    fprintf(f, " / x) : NaN) with lines lt %zu lw 1 dt 2 notitle, \\\n", c);
   }
-  fputs("     NaN notitle\n", f);
+  /* One neutral key entry for all the dashed lines. */
+  fputs("     NaN with lines lw 1 dt 2 lc rgb 'gray40' "
+        "title '1/sqrt(N) from the first point'\n", f);
 }
 
 static void write_relerr(FILE *f, const plot_job *job, size_t unused)
@@ -828,6 +857,8 @@ static void put_hist_plot(FILE *f, const plot_job *job)
   for (size_t i = 0; i < job->n; i++) {
     const issim_plot_series *s = &job->series[i];
     size_t first, last;
+    if (s->hist != NULL && !has_hist(s))
+      put_absent(f, colour_of(i), s->name, "no event draw");
     if (!has_hist(s) || !hist_span(s->hist, &first, &last))
       continue;
     char t[PLOT_NAME_MAX + 160];
@@ -837,10 +868,13 @@ static void put_hist_plot(FILE *f, const plot_job *job)
       snprintf(t + len, sizeof t - (size_t)len, " (%" PRIu64 " below %g, "
                "not shown)", s->hist->below,
                hist_edge(s->hist, ISSIM_HIST_BINS - 1));
+    /* Transparent bars without borders, and a step outline on top: many
+     * narrow bordered bars would read as stripes. */
     fprintf(f, "     'hist_%s.dat' using (($1 + $2) / 2):4:($2 - $1) with boxes "
                "lc %zu title ", s->name, colour_of(i));
     put_gp_string(f, t);
-    fputs(", \\\n", f);
+    fprintf(f, ", \\\n     'hist_%s.dat' using (($1 + $2) / 2):4 with histeps "
+               "lt %zu lw 1.5 notitle, \\\n", s->name, colour_of(i));
   }
   fputs("     NaN notitle\n", f);
 }
@@ -851,8 +885,8 @@ static void write_logweights(FILE *f, const plot_job *job, size_t unused)
   put_script_head(f, job, "logweights", "log-weights of the event draws");
   fputs("set xlabel 'log-weight log(w h) of the event draws (nats)'\n"
         "set ylabel 'fraction of the event draws'\n"
-        "set style fill transparent solid 0.3 border\n"
-        "set key top left\n", f);
+        "set style fill transparent solid 0.3 noborder\n"
+        "set key below noopaque nobox height 1\n", f);
   plot_range x, y;
   hist_ranges(job, &x, &y);
   if (range_empty(&x)) {
@@ -905,8 +939,9 @@ static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
     put_range(f, 'y', y.lo / 10, y.hi * 10);
     fputs("plot 'efficiency.dat' using 0:($2 > 0 ? $2 : NaN):(0.6):3:xtic(1) "
           "with boxes lc variable notitle, \\\n"
-          "     '' using 0:($2 > 0 ? $2 : NaN):(sprintf('%.3g', $2)) "
-          "with labels offset 0,0.8 notitle\n", f);
+          "     '' using 0:($2 > 0 ? $2 : ", f);
+    put_num(f, y.lo / 10); /* the value of a bar too small to draw, at the foot */
+    fputs("):(sprintf('%.3g', $2)) with labels offset 0,0.8 notitle\n", f);
   }
   put_script_tail(f, "efficiency");
 }
@@ -944,13 +979,19 @@ static int write_scripts(const plot_job *job, issim_error *err)
     snprintf(name, sizeof name, "%s.gp", plot_figures[k].base);
     rc = write_file(job, name, plot_figures[k].write, 0, err);
   }
-  if (rc == ISSIM_OK && !job->have_efficiency) {
-    /* No efficiency this time: an earlier run's figure would mislead. */
-    static const char *const ext[] = {"dat", "gp", "png", "svg"};
-    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++)
-      remove_figure(job->dir, "efficiency", ext[k]);
+  if (rc != ISSIM_OK)
+    return rc;
+  /* An earlier run's figures would not match the new data (and gnuplot may
+   * not run this time); nor would its efficiency files when there are none. */
+  for (size_t k = 0; k < PLOT_NFIGURES; k++) {
+    remove_figure(job->dir, plot_figures[k].base, "png");
+    remove_figure(job->dir, plot_figures[k].base, "svg");
   }
-  return rc;
+  if (!job->have_efficiency) {
+    remove_figure(job->dir, "efficiency", "dat");
+    remove_figure(job->dir, "efficiency", "gp");
+  }
+  return ISSIM_OK;
 }
 
 /* ---- rendering ---- */
@@ -1022,12 +1063,12 @@ static int render_one(const plot_job *job, char *prog, const char *base,
 {
   char script[64];
   snprintf(script, sizeof script, "%s.gp", base);
-  remove_figure(job->dir, base, "png");
-  remove_figure(job->dir, base, "svg");
   dprintf(logfd, "==== %s %s\n", prog, script);
   int status = 0;
   int e = spawn_and_wait(prog, job->dir, script, logfd, &status);
-  if (e == ENOENT)
+  /* Where posix_spawn is emulated with fork (valgrind, older C libraries),
+   * a failed exec shows only as the child's exit status 127. */
+  if (e == ENOENT || (e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127))
     return -1;
   if (e != 0)
     return issim_error_set(err, ISSIM_EIO, "cannot run '%s' on %s/%s: %s",

@@ -8,15 +8,25 @@
  * is written under a temporary name and renamed.
  *
  * Figures (each titled, axes labelled, with a legend):
- *   convergence.{png,svg}  estimate against N (log x), one line per proposal
- *                          with its 95% band, and the exact value when known
- *   relerr.{png,svg}       relative error against N (log-log), with a 1/sqrt(N)
- *                          reference slope
- *   logweights.{png,svg}   histograms of the event draws' log-weights, one per
- *                          proposal (a proposal that is too narrow shows at a
- *                          glance)
- *   efficiency.{png,svg}   (when given) work-normalised efficiency of each
- *                          proposal as bars on a log scale
+ *   convergence.{png,svg}  estimate / exact P against N (log x, linear y),
+ *                          one line per proposal with its shaded 95% band and
+ *                          a dashed line at 1; the ratio reads the same at any
+ *                          magnitude (P may be below the smallest double).
+ *                          Exact P unknown: divided by the final estimate with
+ *                          the smallest relative error, named in the legend.
+ *                          The y axis stops at a few times the estimates so
+ *                          that wide early bands do not flatten the figure.
+ *   relerr.{png,svg}       relative error against N (log-log), with a dashed
+ *                          1/sqrt(N) line from each proposal's first point
+ *   logweights.{png,svg}   histograms of the event draws' log-weights (nats,
+ *                          absolute), one per proposal, and log P when known
+ *                          (a proposal that is too narrow shows at a glance)
+ *   efficiency.{png,svg}   (when some efficiency is finite) work-normalised
+ *                          efficiency of each proposal as bars on a log scale
+ * A figure without data is drawn as an empty frame that says so.  The data
+ * files (trace_<name>.dat, hist_<name>.dat, efficiency.dat) document their
+ * columns in '#' lines and carry log10 values, never the raw P.  gnuplot's
+ * own messages go to gnuplot.log in dir.
  */
 #ifndef ISSIM_PLOT_H
 #define ISSIM_PLOT_H

@@ -38,7 +38,7 @@ typedef struct {
 issim_trace *issim_trace_alloc(uint64_t samples);
 void issim_trace_free(issim_trace *t);
 
-#define ISSIM_HIST_BINS 128
+#define ISSIM_HIST_BINS 256
 
 typedef struct {
   double width;             /* nats per bin */
@@ -47,7 +47,7 @@ typedef struct {
   uint64_t below;           /* values under the lowest bin kept */
 } issim_hist;
 
-#define ISSIM_HIST_WIDTH 0.25
+#define ISSIM_HIST_WIDTH 0.5
 
 void issim_hist_reset(issim_hist *h, double width);
 /* Counts the finite values among v[0..n) (-inf, off the event, is skipped). */

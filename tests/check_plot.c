@@ -1,0 +1,646 @@
+/* Tests of src/plot.c: the data files (documented columns, numbers that read
+ * back exactly, log10 columns for a P of 3.66e-350), the gnuplot scripts
+ * rendered by the real gnuplot into PNG and SVG, and the failures: gnuplot
+ * missing or failing, a bad proposal name, a directory that cannot be made.
+ * The traces and histograms are synthetic, filled by hand.  Each test works
+ * in a fresh temporary directory, removed at the end (kept, and its path
+ * printed, when CHECK_PLOT_KEEP is set, to look at the figures). */
+#define _DEFAULT_SOURCE /* mkdtemp, nftw */
+#define _XOPEN_SOURCE 700
+
+#include <check.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plot.h"
+#include "check_main.h"
+
+#define NSERIES 3
+#define NPOINTS 14
+#define MAXROWS 256
+#define MAXCOLS 10
+
+/* ---- fixture: three proposals for P = 3.66e-350 ---- */
+
+typedef struct {
+  issim_trace traces[NSERIES];
+  issim_hist hists[NSERIES];
+  issim_plot_series series[NSERIES];
+  issim_plot_options opt;
+  char dir[64];  /* the temporary directory */
+  char out[128]; /* dir/plots, created by issim_plot_write */
+} fixture;
+
+static double exact_log(void)
+{
+  return log(3.66) - 350.0 * log(10.0); /* about -804.6 */
+}
+
+static void alloc_trace(issim_trace *t, size_t count)
+{
+  t->count = t->capacity = count;
+  t->checkpoints = calloc(count, sizeof *t->checkpoints);
+  t->points = calloc(count, sizeof *t->points);
+  ck_assert_ptr_nonnull(t->checkpoints);
+  ck_assert_ptr_nonnull(t->points);
+}
+
+/* A point with estimate P * ratio and relative error re; its 95% interval is
+ * P ratio (1 -+ 1.96 re), the lower bound 0 (log -inf) when that is negative. */
+static void set_point(issim_trace_point *p, uint64_t n, double ratio, double re)
+{
+  double low = 1.0 - 1.96 * re;
+  p->n = n;
+  p->hits = n / 4;
+  p->log_estimate = exact_log() + log(ratio);
+  p->log_ci_low = low > 0 ? p->log_estimate + log(low) : -INFINITY;
+  p->log_ci_high = p->log_estimate + log1p(1.96 * re);
+  p->relative_error = re;
+  p->event_ess = 0.3 * (double)n;
+  p->pareto_k = n >= 65536 ? 0.2 + 1.0 / (double)(n / 65536 + 1) : NAN;
+}
+
+/* "mixture": a good proposal, relative error 0.2 sqrt(512 / N). */
+static void fill_good(issim_trace *t)
+{
+  alloc_trace(t, NPOINTS);
+  for (size_t k = 0; k < NPOINTS; k++) {
+    uint64_t n = (uint64_t)512 << k;
+    double re = 0.2 * sqrt(512.0 / (double)n);
+    set_point(&t->points[k], n, 1.0 + 0.8 * re * sin((double)k + 1.0), re);
+    t->checkpoints[k] = n;
+  }
+}
+
+/* "shift_narrow": no hit at first, then an underestimate with a large
+ * relative error; k-hat never fitted (NAN). */
+static void fill_bad(issim_trace *t)
+{
+  alloc_trace(t, NPOINTS);
+  for (size_t k = 0; k < NPOINTS; k++) {
+    uint64_t n = (uint64_t)512 << k;
+    double re = 1.5 * pow(512.0 / (double)n, 0.3);
+    set_point(&t->points[k], n, 0.4 + 0.035 * (double)k, re);
+    t->points[k].pareto_k = NAN;
+    t->checkpoints[k] = n;
+  }
+  issim_trace_point *p = &t->points[0];
+  p->hits = 0;
+  p->log_estimate = -INFINITY;
+  p->log_ci_low = -INFINITY;
+  p->log_ci_high = exact_log() + log(7.0); /* a finite upper bound */
+  p->relative_error = NAN;
+  p->event_ess = 0;
+}
+
+/* "t3": shorter run, relative error 0.4 sqrt(512 / N). */
+static void fill_third(issim_trace *t)
+{
+  alloc_trace(t, NPOINTS - 4);
+  for (size_t k = 0; k < NPOINTS - 4; k++) {
+    uint64_t n = (uint64_t)512 << k;
+    double re = 0.4 * sqrt(512.0 / (double)n);
+    set_point(&t->points[k], n, 1.0 - 0.9 * re * cos((double)k), re);
+    t->checkpoints[k] = n;
+  }
+}
+
+/* A bell of `total` draws around `center` nats with spread sd; `below` more
+ * draws under the kept bins. */
+static void fill_hist(issim_hist *h, double center, double sd, double total,
+                      uint64_t below)
+{
+  memset(h, 0, sizeof *h);
+  h->width = ISSIM_HIST_WIDTH;
+  h->top = (int64_t)floor((center + 3.0 * sd) / h->width);
+  for (size_t i = 0; i < ISSIM_HIST_BINS; i++) {
+    double mid = ((double)(h->top - (int64_t)i) + 0.5) * h->width;
+    double z = (mid - center) / sd;
+    h->counts[i] = (uint64_t)floor(total * h->width / (sd * 2.5066) * exp(-0.5 * z * z));
+  }
+  h->below = below;
+}
+
+static void fixture_init(fixture *fx)
+{
+  memset(fx, 0, sizeof *fx);
+  fill_good(&fx->traces[0]);
+  fill_bad(&fx->traces[1]);
+  fill_third(&fx->traces[2]);
+  fill_hist(&fx->hists[0], exact_log() - 0.3, 0.6, 1e6, 0);
+  fill_hist(&fx->hists[1], exact_log() - 6.0, 5.0, 2e5, 17);
+  fill_hist(&fx->hists[2], exact_log() - 1.0, 1.5, 5e5, 0);
+  static const char *const names[NSERIES] = {"mixture", "shift_narrow", "t3"};
+  static const double eff[NSERIES] = {5.2e4, 31.0, NAN};
+  for (size_t i = 0; i < NSERIES; i++) {
+    fx->series[i].name = names[i];
+    fx->series[i].trace = &fx->traces[i];
+    fx->series[i].hist = &fx->hists[i];
+    fx->series[i].efficiency = eff[i];
+  }
+  fx->opt.title = "tail \"of\" a\\normal";
+  fx->opt.exact_log = exact_log();
+  fx->opt.gnuplot = NULL;
+  snprintf(fx->dir, sizeof fx->dir, "/tmp/check_plot.XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(fx->dir));
+  snprintf(fx->out, sizeof fx->out, "%s/plots", fx->dir);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static void fixture_free(fixture *fx)
+{
+  for (size_t i = 0; i < NSERIES; i++) {
+    free(fx->traces[i].checkpoints);
+    free(fx->traces[i].points);
+  }
+  if (getenv("CHECK_PLOT_KEEP") != NULL)
+    printf("check_plot: kept %s\n", fx->dir);
+  else
+    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- file helpers ---- */
+
+static char *path_in(char *buf, size_t size, const char *dir, const char *name)
+{
+  snprintf(buf, size, "%s/%s", dir, name);
+  return buf;
+}
+
+static long file_size(const char *dir, const char *name)
+{
+  char p[256];
+  struct stat st;
+  if (stat(path_in(p, sizeof p, dir, name), &st) != 0)
+    return -1;
+  return (long)st.st_size;
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+  char p[256];
+  FILE *f = fopen(path_in(p, sizeof p, dir, name), "r");
+  ck_assert_msg(f != NULL, "cannot open %s", p);
+  char *buf = calloc(1, 1 << 20);
+  ck_assert_ptr_nonnull(buf);
+  size_t len = fread(buf, 1, (1 << 20) - 1, f);
+  buf[len] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* The numeric rows of a data file: up to MAXCOLS columns, starting at column
+ * `skip` (to pass over a name).  Returns the row count. */
+static size_t read_rows(const char *dir, const char *name, size_t skip,
+                        double rows[MAXROWS][MAXCOLS], size_t *ncols)
+{
+  char *text = slurp(dir, name);
+  size_t r = 0;
+  for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    if (line[0] == '#')
+      continue;
+    ck_assert_uint_lt(r, MAXROWS);
+    char *s = line;
+    for (size_t k = 0; k < skip; k++)
+      s += strcspn(s, "\t") + 1;
+    size_t c = 0;
+    for (char *end; *s != '\0' && c < MAXCOLS; s = end, c++) {
+      rows[r][c] = strtod(s, &end);
+      ck_assert_msg(end != s, "%s: unreadable number at '%s'", name, s);
+    }
+    *ncols = c;
+    r++;
+  }
+  free(text);
+  return r;
+}
+
+static int same(double a, double b)
+{
+  return (isnan(a) && isnan(b)) || a == b;
+}
+
+static void assert_same(double got, double want, const char *what, size_t row)
+{
+  ck_assert_msg(same(got, want), "%s, row %zu: read %.17g, expected %.17g",
+                what, row, got, want);
+}
+
+static void assert_contains(const char *text, const char *what, const char *file)
+{
+  ck_assert_msg(strstr(text, what) != NULL, "%s does not contain '%s'", file, what);
+}
+
+static int exists(const char *dir, const char *name)
+{
+  return file_size(dir, name) >= 0;
+}
+
+static int any_tmp_file(const char *dir)
+{
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  int found = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    size_t len = strlen(e->d_name);
+    found |= len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0;
+  }
+  closedir(d);
+  return found;
+}
+
+static int write_plots(fixture *fx, size_t n, int *rendered, issim_error *err)
+{
+  return issim_plot_write(fx->out, fx->series, n, &fx->opt, rendered, err);
+}
+
+/* ---- data files ---- */
+
+static void check_trace_file(const fixture *fx, size_t i)
+{
+  char name[64];
+  snprintf(name, sizeof name, "trace_%s.dat", fx->series[i].name);
+  char *text = slurp(fx->out, name);
+  static const char *const cols[] = {
+    "# N", "log10_est", "log10_ci_low", "log10_ci_high", "rel_err", "event_ess",
+    "khat", "est_ref", "ci_low_ref", "ci_high_ref", "exact P = 3.66e-350"};
+  for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+    assert_contains(text, cols[k], name);
+  free(text);
+
+  static double rows[MAXROWS][MAXCOLS];
+  size_t ncols = 0;
+  const issim_trace *t = &fx->traces[i];
+  ck_assert_uint_eq(read_rows(fx->out, name, 0, rows, &ncols), t->count);
+  ck_assert_uint_eq(ncols, 10);
+  double l10 = log(10.0), ref = exact_log();
+  for (size_t r = 0; r < t->count; r++) {
+    const issim_trace_point *p = &t->points[r];
+    assert_same(rows[r][0], (double)p->n, "N", r);
+    assert_same(rows[r][1], p->log_estimate / l10, "log10_est", r);
+    assert_same(rows[r][2], p->log_ci_low / l10, "log10_ci_low", r);
+    assert_same(rows[r][3], p->log_ci_high / l10, "log10_ci_high", r);
+    assert_same(rows[r][4], p->relative_error, "rel_err", r);
+    assert_same(rows[r][5], p->event_ess, "event_ess", r);
+    assert_same(rows[r][6], p->pareto_k, "khat", r);
+    assert_same(rows[r][7], exp(p->log_estimate - ref), "est_ref", r);
+    assert_same(rows[r][8], exp(p->log_ci_low - ref), "ci_low_ref", r);
+    assert_same(rows[r][9], exp(p->log_ci_high - ref), "ci_high_ref", r);
+  }
+}
+
+static uint64_t total_of(const issim_hist *h)
+{
+  uint64_t t = h->below;
+  for (size_t i = 0; i < ISSIM_HIST_BINS; i++)
+    t += h->counts[i];
+  return t;
+}
+
+static void check_hist_file(const fixture *fx, size_t i)
+{
+  char name[64];
+  snprintf(name, sizeof name, "hist_%s.dat", fx->series[i].name);
+  const issim_hist *h = &fx->hists[i];
+  char *text = slurp(fx->out, name);
+  static const char *const cols[] = {"lower", "upper", "count", "fraction", "nats"};
+  for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+    assert_contains(text, cols[k], name);
+  const char *b = strstr(text, "# below ");
+  ck_assert_ptr_nonnull(b);
+  double edge;
+  unsigned long long below;
+  ck_assert_int_eq(sscanf(b, "# below %lf nats: %llu", &edge, &below), 2);
+  ck_assert_uint_eq(below, h->below);
+  assert_same(edge, ((double)h->top - (ISSIM_HIST_BINS - 1)) * h->width, "below edge", 0);
+  free(text);
+
+  static double rows[MAXROWS][MAXCOLS];
+  size_t ncols = 0, nrows = read_rows(fx->out, name, 0, rows, &ncols);
+  ck_assert_uint_eq(ncols, 4);
+  ck_assert_uint_gt(nrows, 2);
+  /* Increasing bins, edges on the absolute grid, every count accounted for. */
+  uint64_t sum = 0, total = total_of(h);
+  for (size_t r = 0; r < nrows; r++) {
+    double lo = rows[r][0];
+    int64_t index = (int64_t)llround(lo / h->width);
+    size_t k = (size_t)(h->top - index);
+    ck_assert_uint_lt(k, ISSIM_HIST_BINS);
+    assert_same(lo, (double)index * h->width, "lower", r);
+    assert_same(rows[r][1], lo + h->width, "upper", r);
+    assert_same(rows[r][2], (double)h->counts[k], "count", r);
+    assert_same(rows[r][3], (double)h->counts[k] / (double)total, "fraction", r);
+    if (r > 0)
+      ck_assert(rows[r][0] > rows[r - 1][0]);
+    sum += (uint64_t)rows[r][2];
+  }
+  ck_assert_uint_eq(sum + h->below, total);
+  ck_assert(rows[0][2] > 0 && rows[nrows - 1][2] > 0); /* trimmed */
+  /* within the window the histogram keeps */
+  ck_assert(rows[0][0] >= (double)(h->top - (ISSIM_HIST_BINS - 1)) * h->width);
+  ck_assert(rows[nrows - 1][1] <= (double)(h->top + 1) * h->width);
+}
+
+START_TEST(test_data_files)
+{
+  fixture fx;
+  fixture_init(&fx);
+  issim_error err;
+  int rendered = -1;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_OK);
+  ck_assert_int_eq(rendered, 0);
+  ck_assert_str_eq(err.message, "");
+  for (size_t i = 0; i < NSERIES; i++) {
+    check_trace_file(&fx, i);
+    check_hist_file(&fx, i);
+  }
+
+  char *text = slurp(fx.out, "efficiency.dat");
+  assert_contains(text, "# name", "efficiency.dat");
+  assert_contains(text, "efficiency", "efficiency.dat");
+  ck_assert_ptr_null(strstr(text, "t3")); /* NAN: no row */
+  free(text);
+  static double rows[MAXROWS][MAXCOLS];
+  size_t ncols = 0;
+  ck_assert_uint_eq(read_rows(fx.out, "efficiency.dat", 1, rows, &ncols), 2);
+  assert_same(rows[0][0], 5.2e4, "efficiency", 0);
+  assert_same(rows[1][0], 31.0, "efficiency", 1);
+
+  static const char *const scripts[] = {"convergence.gp", "relerr.gp",
+                                        "logweights.gp", "efficiency.gp"};
+  for (size_t k = 0; k < 4; k++) {
+    ck_assert_int_gt(file_size(fx.out, scripts[k]), 0);
+    text = slurp(fx.out, scripts[k]);
+    assert_contains(text, "set terminal pngcairo size 900,600", scripts[k]);
+    assert_contains(text, "set terminal svg", scripts[k]);
+    /* The title, escaped for a double-quoted gnuplot string. */
+    assert_contains(text, "set title \"tail \\\"of\\\" a\\\\normal: ", scripts[k]);
+    ck_assert_msg(strstr(text, fx.dir) == NULL, "%s names its directory", scripts[k]);
+    free(text);
+  }
+  ck_assert(!exists(fx.out, "convergence.png"));
+  ck_assert(!any_tmp_file(fx.out));
+  fixture_free(&fx);
+}
+END_TEST
+
+/* The exact value unknown: the most precise final estimate is the reference. */
+START_TEST(test_reference_without_exact)
+{
+  fixture fx;
+  fixture_init(&fx);
+  fx.opt.exact_log = NAN;
+  issim_error err;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, NULL, &err), ISSIM_OK);
+  char *text = slurp(fx.out, "trace_t3.dat");
+  assert_contains(text, "final estimate of proposal 'mixture'", "trace_t3.dat");
+  free(text);
+  static double rows[MAXROWS][MAXCOLS];
+  size_t ncols = 0;
+  size_t nrows = read_rows(fx.out, "trace_mixture.dat", 0, rows, &ncols);
+  ck_assert_uint_eq(nrows, NPOINTS);
+  ck_assert(rows[NPOINTS - 1][7] == 1.0);
+  text = slurp(fx.out, "convergence.gp");
+  assert_contains(text, "final estimate of mixture", "convergence.gp");
+  free(text);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* ---- rendering with the real gnuplot ---- */
+
+static void assert_png(const char *dir, const char *name)
+{
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  char p[256];
+  FILE *f = fopen(path_in(p, sizeof p, dir, name), "rb");
+  ck_assert_msg(f != NULL, "no %s", p);
+  unsigned char head[8];
+  ck_assert_uint_eq(fread(head, 1, 8, f), 8);
+  fclose(f);
+  ck_assert_msg(memcmp(head, sig, 8) == 0, "%s is not a PNG", p);
+  ck_assert_int_gt(file_size(dir, name), 1000);
+}
+
+static void assert_svg(const char *dir, const char *name)
+{
+  char *text = slurp(dir, name);
+  assert_contains(text, "<svg", name);
+  assert_contains(text, "</svg>", name);
+  free(text);
+}
+
+static void assert_figures(const char *dir, size_t count)
+{
+  static const char *const base[] = {"convergence", "relerr", "logweights",
+                                     "efficiency"};
+  for (size_t k = 0; k < count; k++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.png", base[k]);
+    assert_png(dir, name);
+    snprintf(name, sizeof name, "%s.svg", base[k]);
+    assert_svg(dir, name);
+  }
+}
+
+START_TEST(test_render)
+{
+  fixture fx;
+  fixture_init(&fx);
+  fx.opt.gnuplot = "gnuplot";
+  issim_error err;
+  int rendered = -1;
+  int rc = write_plots(&fx, NSERIES, &rendered, &err);
+  ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
+  ck_assert_msg(rendered == 1, "not rendered: %s", err.message);
+  ck_assert_str_eq(err.message, "");
+  assert_figures(fx.out, 4);
+  ck_assert(exists(fx.out, "gnuplot.log"));
+  ck_assert(!any_tmp_file(fx.out));
+  char *svg = slurp(fx.out, "convergence.svg");
+  assert_contains(svg, "exact P = 3.66e-350", "convergence.svg");
+  assert_contains(svg, "shift_narrow", "convergence.svg");
+  free(svg);
+
+  /* Again without efficiencies: the earlier efficiency figure goes. */
+  for (size_t i = 0; i < NSERIES; i++)
+    fx.series[i].efficiency = NAN;
+  fx.opt.exact_log = NAN;
+  rc = write_plots(&fx, NSERIES, &rendered, &err);
+  ck_assert_msg(rc == ISSIM_OK && rendered == 1, "%s", err.message);
+  assert_figures(fx.out, 3);
+  ck_assert(!exists(fx.out, "efficiency.png"));
+  ck_assert(!exists(fx.out, "efficiency.gp"));
+  ck_assert(!exists(fx.out, "efficiency.dat"));
+
+  /* Not rendered this time: no figure of the earlier data stays. */
+  fx.opt.gnuplot = NULL;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_OK);
+  ck_assert_int_eq(rendered, 0);
+  ck_assert(!exists(fx.out, "convergence.png"));
+  ck_assert(!exists(fx.out, "relerr.svg"));
+  ck_assert(exists(fx.out, "convergence.gp"));
+  fixture_free(&fx);
+}
+END_TEST
+
+/* Nothing to draw: empty frames with a message, not a gnuplot error. */
+START_TEST(test_render_without_data)
+{
+  fixture fx;
+  fixture_init(&fx);
+  fx.opt.gnuplot = "gnuplot";
+  issim_error err;
+  int rendered = -1;
+  int rc = write_plots(&fx, 0, &rendered, &err);
+  ck_assert_msg(rc == ISSIM_OK && rendered == 1, "%s", err.message);
+  assert_figures(fx.out, 3);
+
+  /* Proposals without a point, a hit or an event draw; efficiency 0. */
+  issim_trace empty = {0};
+  issim_trace nohit;
+  alloc_trace(&nohit, 1);
+  nohit.points[0] = fx.traces[1].points[0];
+  issim_hist none;
+  memset(&none, 0, sizeof none);
+  none.top = INT64_MIN;
+  issim_plot_series s[2] = {{"empty", &empty, &none, 0.0},
+                            {"nohit", &nohit, NULL, NAN}};
+  fx.opt.exact_log = NAN;
+  rc = issim_plot_write(fx.out, s, 2, &fx.opt, &rendered, &err);
+  ck_assert_msg(rc == ISSIM_OK && rendered == 1, "%s", err.message);
+  assert_figures(fx.out, 4);
+  ck_assert_int_gt(file_size(fx.out, "trace_empty.dat"), 0);
+  ck_assert_int_gt(file_size(fx.out, "hist_empty.dat"), 0);
+  ck_assert(!exists(fx.out, "hist_nohit.dat"));
+  free(nohit.checkpoints);
+  free(nohit.points);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_gnuplot_missing)
+{
+  fixture fx;
+  fixture_init(&fx);
+  static const char *const progs[] = {"/nonexistent/gnuplot", "./nonexistent/gnuplot",
+                                      "issim-no-such-gnuplot"};
+  for (size_t k = 0; k < 3; k++) {
+    fx.opt.gnuplot = progs[k];
+    issim_error err;
+    int rendered = -1;
+    ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_OK);
+    ck_assert_int_eq(rendered, 0);
+    ck_assert_int_eq(err.code, ISSIM_OK);
+    ck_assert_msg(strncmp(err.message, "gnuplot was not found", 21) == 0, "%s",
+                  err.message);
+    assert_contains(err.message, fx.out, "the message");
+    assert_contains(err.message, "gnuplot convergence.gp", "the message");
+    assert_contains(err.message, progs[k], "the message");
+  }
+  ck_assert_int_gt(file_size(fx.out, "trace_mixture.dat"), 0);
+  ck_assert_int_gt(file_size(fx.out, "convergence.gp"), 0);
+  ck_assert(!exists(fx.out, "convergence.png"));
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_gnuplot_fails)
+{
+  fixture fx;
+  fixture_init(&fx);
+  fx.opt.gnuplot = "false"; /* exits with status 1 */
+  issim_error err;
+  int rendered = -1;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_EIO);
+  ck_assert_int_eq(rendered, 0);
+  assert_contains(err.message, "exit status 1", "the message");
+  assert_contains(err.message, "gnuplot.log", "the message");
+  assert_contains(err.message, "convergence.gp", "the message");
+  ck_assert(!exists(fx.out, "convergence.png"));
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_bad_names)
+{
+  fixture fx;
+  fixture_init(&fx);
+  static const char *const bad[] = {"a/b", "", "a b", "x;rm", "quote'", "..\"",
+                                    NULL, "mixture"};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    fx.series[1].name = bad[k]; /* "mixture": a duplicate of series 0 */
+    issim_error err;
+    int rendered = -1;
+    ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_EINVAL);
+    ck_assert_int_eq(rendered, 0);
+    ck_assert_int_gt(strlen(err.message), 0);
+    ck_assert_msg(!exists(fx.dir, "plots"), "'%s': something was written",
+                  bad[k] ? bad[k] : "(null)");
+  }
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_unwritable_dir)
+{
+  fixture fx;
+  fixture_init(&fx);
+  char file[128], under[160];
+  path_in(file, sizeof file, fx.dir, "file");
+  FILE *f = fopen(file, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  snprintf(under, sizeof under, "%s/sub/plots", file);
+  const char *dirs[] = {under, file};
+  for (size_t k = 0; k < 2; k++) {
+    issim_error err;
+    int rendered = -1;
+    int rc = issim_plot_write(dirs[k], fx.series, NSERIES, &fx.opt, &rendered, &err);
+    ck_assert_int_eq(rc, ISSIM_EIO);
+    ck_assert_int_eq(rendered, 0);
+    assert_contains(err.message, file, "the message");
+  }
+  fixture_free(&fx);
+}
+END_TEST
+
+static Suite *plot_suite(void)
+{
+  Suite *s = suite_create("plot");
+  TCase *tc = tcase_create("data");
+  tcase_add_test(tc, test_data_files);
+  tcase_add_test(tc, test_reference_without_exact);
+  tcase_add_test(tc, test_bad_names);
+  tcase_add_test(tc, test_unwritable_dir);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("render");
+  tcase_set_timeout(tc, 120); /* gnuplot runs, under valgrind */
+  tcase_add_test(tc, test_render);
+  tcase_add_test(tc, test_render_without_data);
+  tcase_add_test(tc, test_gnuplot_missing);
+  tcase_add_test(tc, test_gnuplot_fails);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return run_suite(plot_suite());
+}
