@@ -38,12 +38,29 @@ static double target_mass(const issim_dist *p, double lo, double hi)
   return 1 - below - above; /* NAN when a tail has no formula: the check is skipped */
 }
 
+/* The analytic checks of tail.h and divergence.h are univariate: a
+ * d-dimensional proposal, or a mixture, gets "undecided" and "unknown". */
+static void before_model(const issim_proposal *p, issim_result *r)
+{
+  r->variance = p->model ? ISSIM_VARIANCE_UNDECIDED : ISSIM_VARIANCE_FINITE;
+  r->expected_mean_weight = p->model ? NAN : 1;
+  issim_information *x = &r->exact;
+  x->entropy_p = x->entropy_q = x->cross_entropy_p_q = NAN;
+  x->entropy_p_how = x->entropy_q_how = x->cross_entropy_p_q_how = ISSIM_EXACT_NONE;
+  x->kl_p_q = x->kl_q_p = p->model ? NAN : 0;
+  x->kl_p_q_how = x->kl_q_p_how = p->model ? ISSIM_EXACT_NONE : ISSIM_EXACT_CLOSED_FORM;
+}
+
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r)
 {
-  double lo, hi;
-  issim_scenario_event_region(s, &lo, &hi);
   r->proposal = p;
   r->variance_reason[0] = '\0';
+  if (s->target == NULL || (p->model && p->dist == NULL)) {
+    before_model(p, r);
+    return;
+  }
+  double lo, hi;
+  issim_scenario_event_region(s, &lo, &hi);
   r->variance = issim_weight_variance(s->target, p->dist, lo, hi, r->variance_reason,
                                       sizeof r->variance_reason);
   r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;

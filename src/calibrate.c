@@ -73,6 +73,10 @@ double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, 
   return ref;
 }
 
+/* Below this relative size a difference is rounding, not sampling error (as
+ * in the run report's distance to the exact value). */
+#define RELATIVE_PRECISION 1e-10
+
 void issim_calibration_judge(issim_calibration *c, double log_ref)
 {
   double sq = 0, re = 0, covered = 0, zs = 0, zs2 = 0;
@@ -80,10 +84,11 @@ void issim_calibration_judge(issim_calibration *c, double log_ref)
   for (size_t r = 0; r < c->reps; r++) {
     double ratio = exp(c->log_estimate[r] - log_ref); /* P_r / ref, 0 with no hit */
     sq += (ratio - 1) * (ratio - 1);
-    if (isnan(c->relative_error[r]) || !(c->relative_error[r] > 0))
-      continue; /* no hit, or no spread: not covered, no z-score */
-    /* z = (P_r - ref) / SE_r with SE_r = RE_r P_r */
-    double z = (ratio - 1) / (c->relative_error[r] * ratio);
+    if (isnan(c->relative_error[r]))
+      continue; /* no hit: no error bar to judge, counted in zero_hit_reps */
+    /* z = (P_r - ref) / SE_r with SE_r = RE_r P_r, the RE floored at rounding */
+    double rel = fmax(c->relative_error[r], RELATIVE_PRECISION);
+    double z = (ratio - 1) / (rel * ratio);
     covered += fabs(z) <= Z95;
     zs += z;
     zs2 += z * z;
@@ -93,15 +98,16 @@ void issim_calibration_judge(issim_calibration *c, double log_ref)
   double n = (double)c->reps, m = (double)with_error;
   c->relative_rmse = sqrt(sq / n);
   c->mean_reported_re = m > 0 ? re / m : NAN;
-  c->coverage = covered / n;
+  c->coverage = m > 0 ? covered / m : NAN;
   c->z_mean = m > 0 ? zs / m : NAN;
   c->z_sd = m > 1 ? sqrt(fmax(zs2 / m - c->z_mean * c->z_mean, 0) * m / (m - 1)) : NAN;
-  /* with most replications empty there are no error bars to judge: a zero-hit
-   * run does not claim precision, it says it saw nothing */
+  /* a run without a hit claims no precision: such runs are left out of the
+   * coverage and the z-scores, and when they are most runs, nothing is judged */
   c->inconclusive = 2 * c->zero_hit_reps > c->reps;
+  double bar = fmax(c->mean_reported_re, RELATIVE_PRECISION);
   c->over_confident = !c->inconclusive &&
-      (!(c->relative_rmse <= OVER_CONFIDENT_RATIO * c->mean_reported_re) ||
-       (c->reps >= MIN_REPS_FOR_COVERAGE && c->coverage < MIN_COVERAGE));
+      (!(c->relative_rmse <= OVER_CONFIDENT_RATIO * bar) ||
+       (with_error >= MIN_REPS_FOR_COVERAGE && c->coverage < MIN_COVERAGE));
 }
 
 void issim_calibration_free(issim_calibration *c)

@@ -5,14 +5,16 @@
  * stream with each other or with `issim run`) and compares the spread of the
  * estimates around a reference (the exact value, or a pooled estimate) with
  * the standard errors the runs reported:
- *   relative RMSE      sqrt(mean((P_r / ref - 1)^2))
- *   mean reported RE   mean of the replications' relative errors
- *   coverage           the share of 95% intervals that contain the reference
+ *   relative RMSE      sqrt(mean((P_r / ref - 1)^2)), over every replication
+ *   mean reported RE   mean of the relative errors of the replications with a hit
+ *   coverage           the share of their 95% intervals that contain the reference
  *   z-scores           (P_r - ref) / SE_r: mean about 0 and spread about 1 when honest
  * A proposal is flagged over-confident when its relative RMSE exceeds twice its
- * mean reported relative error, or when its coverage is below 85% with at
- * least 50 replications; inconclusive when most replications had no hit (a
- * run without a hit claims no precision).  Memory is O(R).
+ * mean reported relative error, or when its coverage is below 85% over at
+ * least 50 replications with a hit; inconclusive when most replications had no
+ * hit (a run without a hit claims no precision, so it is left out of the
+ * coverage and z-scores).  Relative errors are floored at 1e-10, rounding.
+ * Memory is O(R).
  */
 #ifndef ISSIM_CALIBRATE_H
 #define ISSIM_CALIBRATE_H

@@ -30,12 +30,18 @@ static void choose_reference(const issim_result *results, size_t n, double exact
   }
 }
 
+/* Below this relative size a difference is rounding, not sampling error. */
+#define RELATIVE_PRECISION 1e-10
+
 static int excludes(const issim_result *r, const issim_reference *ref, size_t index)
 {
   const issim_estimate *e = &r->estimate;
   if (isnan(ref->log_value) || e->hits == 0 || (!ref->exact && ref->proposal == index))
     return 0;
-  return ref->log_value < e->log_ci_low || ref->log_value > e->log_ci_high;
+  /* |P_hat - ref| > 1.96 SE, with the relative error floored at rounding */
+  double rel = fmax(e->relative_error, RELATIVE_PRECISION);
+  double ratio = exp(ref->log_value - e->log_estimate); /* ref / P_hat */
+  return fabs(ratio - 1) > 1.959963984540054 * rel;
 }
 
 /* Does x rank before y? */
@@ -72,7 +78,8 @@ void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
   double log_crude = NAN;
   for (size_t i = 0; i < n; i++) {
     const issim_result *r = &results[i];
-    if (r->proposal->dist == NULL && r->seconds > 0 && !isnan(ref->log_value))
+    if (r->proposal->dist == NULL && r->proposal->model == NULL && r->seconds > 0 &&
+        !isnan(ref->log_value))
       log_crude = ref->log_value - log1p(-exp(ref->log_value)) -
                   log(r->seconds / (double)r->estimate.samples);
   }

@@ -43,7 +43,9 @@ static double now(void)
 typedef struct {
   gsl_rng *rng;
   double *x, *log_p, *log_q;
-  double *hit; /* 1.0 in the event, 0.0 not */
+  double *hit;        /* 1.0 in the event, 0.0 not */
+  double *g, *scratch;/* d-dimensional problems: the losses, and the models' scratch */
+  issim_loss *loss;   /* this thread's copy: an expression's evaluator holds state */
 } workspace;
 
 static void workspace_free(workspace *w)
@@ -54,18 +56,44 @@ static void workspace_free(workspace *w)
   free(w->log_p);
   free(w->log_q);
   free(w->hit);
+  free(w->g);
+  free(w->scratch);
+  issim_loss_free(w->loss);
   *w = (workspace){0};
 }
 
-static int workspace_init(workspace *w, const gsl_rng_type *type)
+/* Points per batch: 512, halved for a large dimension until a batch holds at
+ * most 65536 coordinates (so always a divisor of 512, where trace checkpoints
+ * fall). */
+static size_t batch_points(const issim_problem *pb)
+{
+  size_t d = pb->target_model ? issim_model_dim(pb->target_model) : 1, b = BATCH;
+  while (b > 16 && b * d > 65536)
+    b /= 2;
+  return b;
+}
+
+static int workspace_init(workspace *w, const gsl_rng_type *type, const issim_problem *pb)
 {
   *w = (workspace){0};
+  size_t b = batch_points(pb);
+  size_t d = pb->target_model ? issim_model_dim(pb->target_model) : 1;
   w->rng = gsl_rng_alloc(type);
-  w->x = malloc(BATCH * sizeof *w->x);
-  w->log_p = malloc(BATCH * sizeof *w->log_p);
-  w->log_q = malloc(BATCH * sizeof *w->log_q);
-  w->hit = malloc(BATCH * sizeof *w->hit);
-  if (w->rng && w->x && w->log_p && w->log_q && w->hit)
+  w->x = malloc(b * d * sizeof *w->x);
+  w->log_p = malloc(b * sizeof *w->log_p);
+  w->log_q = malloc(b * sizeof *w->log_q);
+  w->hit = malloc(b * sizeof *w->hit);
+  int ok = w->rng && w->x && w->log_p && w->log_q && w->hit;
+  if (ok && pb->target_model) {
+    size_t sc = issim_model_scratch(pb->target_model, b);
+    if (pb->proposal_model && issim_model_scratch(pb->proposal_model, b) > sc)
+      sc = issim_model_scratch(pb->proposal_model, b);
+    w->g = malloc(b * sizeof *w->g);
+    w->scratch = malloc((sc ? sc : 1) * sizeof *w->scratch);
+    w->loss = issim_loss_clone(pb->loss);
+    ok = w->g && w->scratch && w->loss;
+  }
+  if (ok)
     return 1;
   workspace_free(w);
   return 0;
@@ -100,6 +128,31 @@ static void mark_hits(const issim_problem *pb, size_t n, const double *restrict 
     for (size_t i = 0; i < n; i++)
       hit[i] = x[i] < t ? 1.0 : 0.0;
   }
+}
+
+/* Draws n points of the proposal q into w->x, their log-densities under the
+ * target into w->log_p and under q (returned: w->log_p itself when q is the
+ * target, every weight then 1), and for d-dimensional problems their losses
+ * into w->g. */
+static const double *draw_batch(const issim_problem *pb, const issim_dist *q, workspace *w,
+                                size_t n)
+{
+  if (pb->target_model) {
+    const issim_model *qm = pb->proposal_model ? pb->proposal_model : pb->target_model;
+    issim_model_sample(qm, w->rng, n, w->x, w->scratch);
+    issim_model_log_pdf(pb->target_model, n, w->x, w->log_p, w->scratch);
+    issim_loss_eval(w->loss, n, w->x, w->g);
+    if (pb->proposal_model == NULL)
+      return w->log_p;
+    issim_model_log_pdf(pb->proposal_model, n, w->x, w->log_q, w->scratch);
+    return w->log_q;
+  }
+  issim_dist_sample(q, w->rng, n, w->x);
+  issim_dist_log_pdf(pb->target, n, w->x, w->log_p);
+  if (pb->proposal == NULL)
+    return w->log_p;
+  issim_dist_log_pdf(pb->proposal, n, w->x, w->log_q);
+  return w->log_q;
 }
 
 /* log(w h): the log-weight on the event, -inf off it, for the k-hat buffer */
@@ -151,16 +204,11 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     issim_topk_reset(out->tail);
     issim_topk_raise_floor(out->tail, want->tail_floor);
   }
-  for (uint64_t done = 0; done < count; done += BATCH) {
-    size_t n = count - done < BATCH ? (size_t)(count - done) : BATCH;
-    issim_dist_sample(q, w->rng, n, w->x);
-    issim_dist_log_pdf(pb->target, n, w->x, w->log_p);
-    const double *log_q = w->log_p; /* plain Monte Carlo: q = p, every weight 1 */
-    if (pb->proposal) {
-      issim_dist_log_pdf(pb->proposal, n, w->x, w->log_q);
-      log_q = w->log_q;
-    }
-    mark_hits(pb, n, w->x, w->hit);
+  const size_t step = batch_points(pb);
+  for (uint64_t done = 0; done < count; done += step) {
+    size_t n = count - done < step ? (size_t)(count - done) : step;
+    const double *log_q = draw_batch(pb, q, w, n);
+    mark_hits(pb, n, pb->target_model ? w->g : w->x, w->hit);
     issim_accum_add(&out->acc, n, w->log_p, log_q, w->hit);
     if (out->tail || want->want_hist) {
       event_log_weights(n, w->log_p, log_q, w->hit, w->x); /* x is spent: reuse it */
@@ -169,7 +217,7 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
       if (want->want_hist)
         issim_hist_add(&out->hist, n, w->x);
     }
-    /* checkpoints are multiples of BATCH, so they fall between batches */
+    /* checkpoints are multiples of 512, which every batch size divides */
     while (next < want->n_checkpoints && want->checkpoints[next] == start + done + n &&
            out->n_snapshots < MAX_SNAPSHOTS) {
       out->snapshot_n[out->n_snapshots] = want->checkpoints[next++];
@@ -181,10 +229,16 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
 
 issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p)
 {
-  return (issim_problem){
-    .target = s->target, .proposal = p->dist,
-    .threshold = s->threshold, .direction = s->direction,
-  };
+  issim_problem pb = {.threshold = s->threshold, .direction = s->direction};
+  if (s->target_model) {
+    pb.target_model = s->target_model;
+    pb.proposal_model = p->model;
+    pb.loss = s->loss;
+  } else {
+    pb.target = s->target;
+    pb.proposal = p->dist;
+  }
+  return pb;
 }
 
 static int thread_count(int requested)
@@ -250,7 +304,7 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
   e->blocks = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->blocks);
   int ok = e->ws != NULL && e->blocks != NULL;
   for (int t = 0; ok && t < e->threads; t++)
-    ok = workspace_init(&e->ws[t], cfg->rng);
+    ok = workspace_init(&e->ws[t], cfg->rng, pb);
   size_t block_tail = issim_khat_capacity(cfg->samples);
   block_tail = block_tail < ISSIM_BLOCK_TAIL ? block_tail : ISSIM_BLOCK_TAIL;
   for (unsigned j = 0; ok && want_tail && j < ISSIM_CHUNK_BLOCKS; j++)

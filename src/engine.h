@@ -20,12 +20,20 @@
 #include "error.h"
 #include "estimator.h"
 #include "khat.h"
+#include "loss.h"
+#include "model.h"
 #include "scenario.h"
 #include "trace.h"
 
+/* The event is loss(x) > threshold (or <).  Univariate problems give target
+ * and proposal, and the loss is x itself; d-dimensional ones give
+ * target_model, proposal_model and loss instead. */
 typedef struct {
   const issim_dist *target;
-  const issim_dist *proposal; /* NULL: draw from the target (plain Monte Carlo) */
+  const issim_dist *proposal;       /* NULL: draw from the target (plain Monte Carlo) */
+  const issim_model *target_model;  /* non-NULL: the d-dimensional problem */
+  const issim_model *proposal_model;/* NULL: draw from the target */
+  const issim_loss *loss;           /* with target_model */
   double threshold;
   issim_direction direction;
 } issim_problem;

@@ -535,7 +535,11 @@ static int command_calibrate(int argc, char **argv)
   }
   if (rc == EXIT_OK)
     warn_before_sampling(s, &o);
-  rs.stop.target_re = 0; /* each replication draws its samples */
+  if (rs.stop.target_re > 0 || rs.stop.max_seconds > 0) {
+    fprintf(stderr, "issim: --target-re and --max-seconds do not apply to calibrate: every "
+                    "replication draws --samples draws\n");
+    rc = EXIT_BAD_INPUT;
+  }
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
     if (!selected(&o, &s->proposals[i]))
       continue;
@@ -598,6 +602,12 @@ static int command_divergence(int argc, char **argv)
   int rc = load(argc, argv, COMMAND_DIVERGENCE, &o, &s, &rs);
   if (rc != EXIT_OK)
     return rc;
+  if (s->target == NULL || s->target_model != NULL) {
+    fprintf(stderr, "issim: %s: issim divergence handles univariate scenarios without "
+                    "mixtures; use issim run, whose information block covers the rest\n", s->path);
+    issim_scenario_free(s);
+    return EXIT_BAD_INPUT;
+  }
   issim_divergence_row *rows = calloc(s->n_proposals + 1, sizeof *rows);
   size_t n = 0;
   rs.stop.target_re = 0; /* divergence draws the samples it is given */

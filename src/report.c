@@ -44,7 +44,7 @@ void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 
 static int is_crude(const issim_result *res)
 {
-  return res->proposal->dist == NULL;
+  return res->proposal->dist == NULL && res->proposal->model == NULL;
 }
 
 /* Below this relative size a difference is rounding, not sampling error: a
@@ -108,10 +108,12 @@ static void text_header(FILE *out, const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
   char target[256];
-  issim_dist_describe(s->target, target, sizeof target);
+  char event[160];
+  issim_scenario_describe_target(s, target, sizeof target);
+  issim_scenario_describe_event(s, event, sizeof event);
   fprintf(out, "scenario   %s%s%s\n", s->name, s->description[0] ? ": " : "", s->description);
   fprintf(out, "target     %s\n", target);
-  fprintf(out, "event      x %s %.10g\n", s->direction == ISSIM_ABOVE ? ">" : "<", s->threshold);
+  fprintf(out, "event      %s\n", event);
   if (!isnan(r->exact_log)) {
     char p[48];
     issim_format_log_prob(r->exact_log, 10, p, sizeof p);
@@ -134,10 +136,7 @@ static void text_header(FILE *out, const issim_report *r)
 
 static void describe_proposal(const issim_result *res, char *buf, size_t size)
 {
-  if (res->proposal->dist)
-    issim_dist_describe(res->proposal->dist, buf, size);
-  else
-    snprintf(buf, size, "the target (plain Monte Carlo)");
+  issim_scenario_describe_proposal(res->proposal, buf, size);
 }
 
 static const char *stop_description(issim_stop_reason why)
@@ -417,8 +416,8 @@ static json_t *json_result(const issim_report *r, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
   char desc[256];
-  if (res->proposal->dist)
-    issim_dist_describe(res->proposal->dist, desc, sizeof desc);
+  if (res->proposal->dist || res->proposal->model)
+    issim_scenario_describe_proposal(res->proposal, desc, sizeof desc);
   else
     snprintf(desc, sizeof desc, "target");
   json_t *o = json_object();
@@ -463,7 +462,7 @@ int issim_report_json(FILE *out, const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
   char target[256];
-  issim_dist_describe(s->target, target, sizeof target);
+  issim_scenario_describe_target(s, target, sizeof target);
   json_t *root = json_object();
   json_object_set_new(root, "scenario", json_string(s->name));
   json_object_set_new(root, "file", json_string(s->path));
@@ -777,23 +776,23 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
 {
   const issim_report *r = &c->run;
   fprintf(out, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
-               "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,kl_pstar_q,seconds,"
+               "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,kl_p_q_exact,kl_pstar_q,seconds,"
                "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference\n");
   for (size_t k = 0; k < r->n_results; k++) {
     const issim_ranked *rk = &c->ranked[k];
     const issim_result *res = &r->results[rk->index];
     const issim_estimate *e = &res->estimate;
-    int exact_kl;
     fprintf(out, "%zu,%s,%s,%llu,%llu", k + 1, res->proposal->name,
             issim_verdict_name(res->verdict.level), (unsigned long long)e->samples,
             (unsigned long long)e->hits);
-    csv_number(out, e->log_estimate / M_LN10);
+    csv_number(out, e->hits ? e->log_estimate / M_LN10 : NAN);
     csv_number(out, e->relative_error);
     csv_number(out, e->relative_variance);
     csv_number(out, e->samples_for_1pct);
     csv_number(out, e->event_ess);
     csv_number(out, res->pareto_k);
-    csv_number(out, kl_shown(res, &exact_kl));
+    csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_INFINITE ? INFINITY : e->kl_p_q);
+    csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_NONE ? NAN : res->exact.kl_p_q);
     csv_number(out, e->kl_pstar_q);
     csv_number(out, res->seconds);
     csv_number(out, (double)e->samples / res->seconds);
@@ -838,11 +837,15 @@ int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
       fprintf(out, "%-14s %10s   (no reference to judge against)\n", c->proposal->name, unrel);
       continue;
     }
+    if (c->inconclusive) {
+      fprintf(out, "%-14s %10s %8.3g%%  inconclusive: %zu of %zu replications had no hit\n",
+              c->proposal->name, unrel, 100 * c->relative_rmse, c->zero_hit_reps, c->reps);
+      continue;
+    }
     fprintf(out, "%-14s %10s %8.3g%% %10.3g%% %7.3g %8.1f%% %7.2f %6.2f  %s\n", c->proposal->name,
             unrel, 100 * c->relative_rmse, 100 * c->mean_reported_re,
             c->relative_rmse / c->mean_reported_re, 100 * c->coverage, c->z_mean, c->z_sd,
-            c->inconclusive ? "inconclusive: most replications had no hit"
-            : c->over_confident ? "OVER-CONFIDENT" : "honest");
+            c->over_confident ? "OVER-CONFIDENT" : "honest");
   }
   fprintf(out, "\nrel.RMSE: the spread of the estimates around the reference; mean rep.RE: the "
                "relative error the runs reported; ratio: the two, 1 when honest.  Over-confident: "

@@ -290,6 +290,11 @@ typedef struct {
   reader *r;
   issim_scenario *s;
   int threshold_line;
+  section *target_sec, *event_sec;
+  const char *threshold_text;  /* resolved once the target and the loss are known */
+  section **deferred;          /* proposals built after the others: shifted-target, mixture */
+  size_t n_deferred;
+  int use_models;              /* a multivariate target or a mixture proposal */
 } builder;
 
 int issim_parse_number(const char *text, const char *what, double *out, issim_error *err)
@@ -421,6 +426,299 @@ static void join_keys(const char *const *keys, char *buf, size_t size)
 
 /* A [target] or [proposal NAME] section: `distribution` plus that family's
  * parameters.  *is_target is set for "distribution = target". */
+/* ---------------------------------------------------------------------------
+ * d-dimensional targets and proposals (model.h), losses (loss.h)
+ * ------------------------------------------------------------------------- */
+
+#define MAX_DIMENSION 10000
+
+static int is_multivariate_family(const char *family)
+{
+  return strcmp(family, "multivariate-normal") == 0 || strcmp(family, "multivariate-t") == 0 ||
+         strcmp(family, "independent") == 0 || strcmp(family, "gaussian-copula") == 0;
+}
+
+/* Whitespace- or comma-separated numbers; *out is malloc'd. */
+static int parse_numbers(builder *b, const entry *e, double **out, size_t *n)
+{
+  size_t cap = 8;
+  *n = 0;
+  *out = malloc(cap * sizeof **out);
+  char *copy = strdup(e->value);
+  if (*out == NULL || copy == NULL) {
+    free(*out);
+    free(copy);
+    b->r->nomem = 1;
+    return 0;
+  }
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+    if (*n == cap) {
+      double *grown = realloc(*out, 2 * cap * sizeof **out);
+      if (grown == NULL) {
+        free(copy);
+        b->r->nomem = 1;
+        return 0;
+      }
+      *out = grown;
+      cap *= 2;
+    }
+    issim_error inner;
+    if (issim_parse_number(tok, e->key, &(*out)[(*n)++], &inner) != ISSIM_OK) {
+      free(copy);
+      free(*out);
+      *out = NULL;
+      return entry_error(b, e, &inner);
+    }
+  }
+  free(copy);
+  return 1;
+}
+
+/* A vector key: one value for every component or exactly d values; `dflt`
+ * when absent (NAN: required). */
+static int get_vector(builder *b, section *sec, const char *key, size_t d, double dflt,
+                      double *out)
+{
+  entry *e = find_entry(sec, key);
+  if (e == NULL) {
+    if (isnan(dflt))
+      return fail(b->r, sec->line, "[%s] needs '%s' (one value for every component, or %zu values)",
+                  sec->name, key, d);
+    for (size_t j = 0; j < d; j++)
+      out[j] = dflt;
+    return 1;
+  }
+  e->used = 1;
+  double *v;
+  size_t n;
+  if (!parse_numbers(b, e, &v, &n))
+    return 0;
+  int ok = n == 1 || n == d;
+  for (size_t j = 0; ok && j < d; j++)
+    out[j] = v[n == 1 ? 0 : j];
+  free(v);
+  if (!ok)
+    return fail(b->r, e->line, "%s has %zu values; give one (for every component) or %zu, the "
+                               "dimension", key, n, d);
+  return 1;
+}
+
+/* A d x d matrix key, row by row (continuation lines allowed).  *given says
+ * whether the key was there. */
+static int get_matrix(builder *b, section *sec, const char *key, size_t d, double *out, int *given)
+{
+  entry *e = find_entry(sec, key);
+  *given = e != NULL;
+  if (e == NULL)
+    return 1;
+  e->used = 1;
+  double *v;
+  size_t n;
+  if (!parse_numbers(b, e, &v, &n))
+    return 0;
+  int ok = n == d * d;
+  if (ok)
+    memcpy(out, v, n * sizeof *v);
+  free(v);
+  if (!ok)
+    return fail(b->r, e->line, "%s has %zu values; a %zu x %zu matrix needs %zu, row by row", key,
+                n, d, d, d * d);
+  return 1;
+}
+
+/* correlation: one number (every pair: equicorrelation) or a d x d matrix;
+ * the identity when absent. */
+static int get_correlation(builder *b, section *sec, size_t d, double *r)
+{
+  entry *e = find_entry(sec, "correlation");
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      r[i * d + j] = i == j;
+  if (e == NULL)
+    return 1;
+  e->used = 1;
+  double *v;
+  size_t n;
+  if (!parse_numbers(b, e, &v, &n))
+    return 0;
+  int ok = n == 1 || n == d * d;
+  for (size_t k = 0; ok && k < d * d; k++)
+    if (n == d * d || k / d != k % d)
+      r[k] = n == 1 ? v[0] : v[k];
+  double rho = v[0];
+  free(v);
+  if (!ok)
+    return fail(b->r, e->line, "correlation has %zu values; give one (the correlation of every "
+                               "pair) or a %zu x %zu matrix (%zu values)", n, d, d, d * d);
+  if (n == 1 && !(rho > -1.0 / (double)(d > 1 ? d - 1 : 1) && rho < 1))
+    return fail(b->r, e->line, "an equicorrelation of %g is not a valid correlation in %zu "
+                               "dimensions: it must be above -1/(d-1) = %.6g and below 1",
+                rho, d, -1.0 / (double)(d > 1 ? d - 1 : 1));
+  return 1;
+}
+
+/* A covariance (or scale) matrix: the key itself, or sd and correlation. */
+static int get_covariance(builder *b, section *sec, const char *key, size_t d, double *cov)
+{
+  int given;
+  if (!get_matrix(b, sec, key, d, cov, &given))
+    return 0;
+  entry *sd = find_entry(sec, "sd"), *corr = find_entry(sec, "correlation");
+  if (given && (sd || corr))
+    return fail(b->r, (sd ? sd : corr)->line, "give %s, or sd and correlation, not both", key);
+  if (given)
+    return 1;
+  double *sds = malloc(d * sizeof *sds);
+  if (sds == NULL) {
+    b->r->nomem = 1;
+    return 0;
+  }
+  int ok = get_vector(b, sec, "sd", d, 1, sds) && get_correlation(b, sec, d, cov);
+  for (size_t j = 0; ok && j < d; j++)
+    if (!(sds[j] > 0))
+      ok = fail(b->r, sd->line, "sd must be > 0 (got %g for component %zu)", sds[j], j + 1);
+  for (size_t i = 0; ok && i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      cov[i * d + j] *= sds[i] * sds[j];
+  free(sds);
+  return ok;
+}
+
+/* The d univariate distributions of an independent model or a copula: one
+ * family (key `family_key`) with each of its parameters one value or d. */
+static int build_components(builder *b, section *sec, const char *family_key, size_t d,
+                            issim_dist **comps, char *known, size_t known_size)
+{
+  int fline;
+  const char *family = get(sec, family_key, &fline);
+  if (family == NULL)
+    return fail(b->r, sec->line, "[%s] needs '%s', the family of every component (e.g. %s = "
+                                 "student-t)", sec->name, family_key, family_key);
+  const char *const *keys = issim_dist_family_keys(family);
+  if (keys == NULL) {
+    issim_error inner;
+    issim_dist_alloc(family, 0, NULL, NULL, &inner);
+    return fail(b->r, fline, "%s", inner.message);
+  }
+  size_t used = strlen(known);
+  for (size_t i = 0; keys[i] && used < known_size; i++)
+    used += snprintf(known + used, known_size - used, ", %s", keys[i]);
+  size_t np = 0;
+  const char *names[ISSIM_DIST_MAX_PARAMS * 2];
+  double *values[ISSIM_DIST_MAX_PARAMS * 2] = {0};
+  int ok = 1;
+  for (size_t i = 0; ok && keys[i]; i++) {
+    if (find_entry(sec, keys[i]) == NULL)
+      continue;
+    values[np] = malloc(d * sizeof(double));
+    ok = values[np] != NULL && get_vector(b, sec, keys[i], d, 0, values[np]);
+    names[np++] = keys[i];
+  }
+  for (size_t j = 0; ok && j < d; j++) {
+    double v[ISSIM_DIST_MAX_PARAMS * 2];
+    for (size_t k = 0; k < np; k++)
+      v[k] = values[k][j];
+    issim_error inner;
+    comps[j] = issim_dist_alloc(family, np, names, v, &inner);
+    if (comps[j] == NULL) {
+      entry *e = inner.key[0] ? find_entry(sec, inner.key) : NULL;
+      ok = fail(b->r, e ? e->line : fline, "component %zu: %s", j + 1, inner.message);
+    }
+  }
+  for (size_t k = 0; k < np; k++)
+    free(values[k]);
+  return ok;
+}
+
+static void free_components(issim_dist **comps, size_t d)
+{
+  for (size_t j = 0; comps && j < d; j++)
+    issim_dist_free(comps[j]);
+  free(comps);
+}
+
+/* A model's error from model.h, at the line of the key it names. */
+static int model_error(builder *b, section *sec, int dline, const issim_error *inner)
+{
+  entry *e = inner->key[0] ? find_entry(sec, inner->key) : NULL;
+  return fail(b->r, e ? e->line : dline, "%s", inner->message);
+}
+
+/* A section of one of the multivariate families, in d dimensions. */
+static int build_model(builder *b, section *sec, const char *family, int dline, size_t d,
+                       issim_model **out)
+{
+  char known[512] = "distribution, dimension";
+  double *vec = malloc(d * sizeof *vec), *mat = malloc(d * d * sizeof *mat);
+  issim_dist **comps = calloc(d, sizeof *comps);
+  if (vec == NULL || mat == NULL || comps == NULL) {
+    free(vec);
+    free(mat);
+    free(comps);
+    b->r->nomem = 1;
+    return 0;
+  }
+  issim_error inner;
+  int ok = 1;
+  if (strcmp(family, "multivariate-normal") == 0) {
+    strcat(known, ", mean, covariance, sd, correlation");
+    ok = get_vector(b, sec, "mean", d, 0, vec) && get_covariance(b, sec, "covariance", d, mat);
+    if (ok && unknown_keys(b, sec, known) && !(*out = issim_model_alloc_normal(d, vec, mat, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  } else if (strcmp(family, "multivariate-t") == 0) {
+    strcat(known, ", df, location, scale, sd, correlation");
+    int dfline;
+    double df = NAN;
+    const char *dft = get(sec, "df", &dfline);
+    if (dft == NULL)
+      ok = fail(b->r, sec->line, "[%s] needs 'df', the degrees of freedom (e.g. df = 4)", sec->name);
+    else if (issim_parse_number(dft, "df", &df, &inner) != ISSIM_OK)
+      ok = fail(b->r, dfline, "%s", inner.message);
+    ok = ok && get_vector(b, sec, "location", d, 0, vec) && get_covariance(b, sec, "scale", d, mat);
+    if (ok && unknown_keys(b, sec, known) &&
+        !(*out = issim_model_alloc_student_t(d, df, vec, mat, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  } else if (strcmp(family, "independent") == 0) {
+    strcat(known, ", component");
+    ok = build_components(b, sec, "component", d, comps, known, sizeof known);
+    if (ok && unknown_keys(b, sec, known) &&
+        !(*out = issim_model_alloc_independent(d, (const issim_dist *const *)comps, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  } else { /* gaussian-copula */
+    strcat(known, ", correlation, marginal");
+    ok = get_correlation(b, sec, d, mat) &&
+         build_components(b, sec, "marginal", d, comps, known, sizeof known);
+    if (ok && unknown_keys(b, sec, known) &&
+        !(*out = issim_model_alloc_copula(d, mat, (const issim_dist *const *)comps, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  }
+  free(vec);
+  free(mat);
+  free_components(comps, d);
+  return ok;
+}
+
+static int build_multivariate_target(builder *b, section *sec, const char *family)
+{
+  int dline = sec->line, line = sec->line;
+  get(sec, "distribution", &dline);
+  const char *dim = get(sec, "dimension", &line);
+  double d;
+  issim_error inner;
+  if (dim == NULL)
+    return fail(b->r, sec->line, "[target] with distribution = %s needs 'dimension' (e.g. "
+                                 "dimension = 10)", family);
+  if (issim_parse_number(dim, "dimension", &d, &inner) != ISSIM_OK)
+    return fail(b->r, line, "%s", inner.message);
+  if (!(d >= 1 && d <= MAX_DIMENSION && d == floor(d)))
+    return fail(b->r, line, "dimension must be a whole number from 1 to %d (got '%s')",
+                MAX_DIMENSION, dim);
+  b->s->dimension = (size_t)d;
+  b->use_models = 1;
+  return build_model(b, sec, family, dline, b->s->dimension, &b->s->target_model);
+}
+
 static int build_dist(builder *b, section *sec, issim_dist **out, int allow_target,
                       int *is_target)
 {
@@ -478,6 +776,10 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
 
 static int build_target(builder *b, section *sec)
 {
+  b->target_sec = sec;
+  const char *family = get(sec, "distribution", NULL);
+  if (family && is_multivariate_family(family))
+    return build_multivariate_target(b, sec, family);
   int unused;
   return build_dist(b, sec, &b->s->target, 0, &unused);
 }
@@ -485,13 +787,12 @@ static int build_target(builder *b, section *sec)
 static int build_event(builder *b, section *sec)
 {
   int line;
+  b->event_sec = sec;
   const char *t = get(sec, "threshold", &line);
   if (t == NULL)
     return fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
   b->threshold_line = line;
-  issim_error inner;
-  if (issim_parse_number(t, "threshold", &b->s->threshold, &inner) != ISSIM_OK)
-    return fail(b->r, line, "%s", inner.message);
+  b->threshold_text = t;
   const char *d = get(sec, "direction", &line);
   if (d != NULL) {
     if (strcmp(d, ">") == 0)
@@ -499,9 +800,13 @@ static int build_event(builder *b, section *sec)
     else if (strcmp(d, "<") == 0)
       b->s->direction = ISSIM_BELOW;
     else
-      return fail(b->r, line, "direction must be '>' (the event is x > threshold) or '<' (got '%s')", d);
+      return fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
-  return unknown_keys(b, sec, "threshold, direction");
+  /* the loss keys are read once the dimension is known */
+  get(sec, "loss", NULL);
+  get(sec, "weights", NULL);
+  get(sec, "expression", NULL);
+  return unknown_keys(b, sec, "threshold, direction, loss, weights, expression");
 }
 
 static int valid_proposal_name(const char *name)
@@ -539,6 +844,25 @@ static int build_proposal(builder *b, section *sec, const char *name)
     return 0;
   }
   s->n_proposals++;
+  const char *family = get(sec, "distribution", NULL);
+  if (family && (is_multivariate_family(family) || strcmp(family, "shifted-target") == 0 ||
+                 strcmp(family, "mixture") == 0)) {
+    section **d = realloc(b->deferred, (b->n_deferred + 1) * sizeof *d);
+    if (d == NULL) {
+      b->r->nomem = 1;
+      return 0;
+    }
+    b->deferred = d;
+    b->deferred[b->n_deferred++] = sec;
+    if (strcmp(family, "mixture") == 0)
+      b->use_models = 1;
+    return 1;
+  }
+  if (b->s->target_model && family && strcmp(family, "target") != 0)
+    return fail(b->r, sec->line,
+                "proposal '%s' is univariate (%s) but the target has %zu dimensions; use "
+                "distribution = independent with component = %s, or a multivariate family",
+                name, family, b->s->dimension, family);
   int is_target = 0;
   return build_dist(b, sec, &p->dist, 1, &is_target);
 }
@@ -581,6 +905,403 @@ static int build_section(builder *b, section *sec)
               sec->name);
 }
 
+
+/* ---- phase B: what depends on the whole file ---- */
+
+/* A univariate target's loss is x itself. */
+static int unused_loss_keys(builder *b)
+{
+  section *sec = b->event_sec;
+  entry *kind = find_entry(sec, "loss"), *w = find_entry(sec, "weights"),
+        *ex = find_entry(sec, "expression");
+  if (kind && strcmp(kind->value, "identity") != 0)
+    return fail(b->r, kind->line, "loss = %s needs a multivariate target; with a univariate "
+                                  "target the loss is x itself (loss = identity)", kind->value);
+  if (w || ex)
+    return fail(b->r, (w ? w : ex)->line, "%s applies to a multivariate target's loss",
+                w ? "weights" : "expression");
+  return 1;
+}
+
+static int is_mixture_section(const builder *b, const issim_proposal *q)
+{
+  for (size_t i = 0; i < b->n_deferred; i++)
+    if (b->deferred[i]->line == q->line)
+      return strcmp(get(b->deferred[i], "distribution", NULL), "mixture") == 0;
+  return 0;
+}
+
+static int build_loss(builder *b)
+{
+  issim_scenario *s = b->s;
+  section *sec = b->event_sec;
+  size_t d = s->dimension;
+  entry *kind = find_entry(sec, "loss"), *w = find_entry(sec, "weights"),
+        *ex = find_entry(sec, "expression");
+  static const struct { const char *name; issim_loss_kind kind; } kinds[] = {
+    {"identity", ISSIM_LOSS_IDENTITY}, {"linear", ISSIM_LOSS_LINEAR}, {"sum", ISSIM_LOSS_SUM},
+    {"max", ISSIM_LOSS_MAX}, {"min", ISSIM_LOSS_MIN}, {"norm", ISSIM_LOSS_NORM},
+    {"expression", ISSIM_LOSS_EXPRESSION},
+  };
+  issim_loss_kind k = ISSIM_LOSS_IDENTITY;
+  if (kind == NULL && d > 1)
+    return fail(b->r, sec->line, "[event] needs 'loss' for a %zu-dimensional target: linear "
+                                 "(with weights), sum, max, min, norm or expression", d);
+  if (kind != NULL) {
+    size_t i = 0;
+    while (i < sizeof kinds / sizeof kinds[0] && strcmp(kinds[i].name, kind->value) != 0)
+      i++;
+    if (i == sizeof kinds / sizeof kinds[0])
+      return fail(b->r, kind->line, "unknown loss '%s' (known: identity, linear, sum, max, min, "
+                                    "norm, expression)", kind->value);
+    k = kinds[i].kind;
+  }
+  if (w && k != ISSIM_LOSS_LINEAR)
+    return fail(b->r, w->line, "weights apply to loss = linear (the loss here is %s)",
+                issim_loss_kind_name(k));
+  if (ex && k != ISSIM_LOSS_EXPRESSION)
+    return fail(b->r, ex->line, "expression applies to loss = expression (the loss here is %s)",
+                issim_loss_kind_name(k));
+  if (k == ISSIM_LOSS_IDENTITY && d != 1)
+    return fail(b->r, kind->line, "loss = identity is for one dimension; the target has %zu", d);
+  issim_error inner;
+  if (k == ISSIM_LOSS_LINEAR) {
+    double *wv = malloc(d * sizeof *wv);
+    if (wv == NULL) {
+      b->r->nomem = 1;
+      return 0;
+    }
+    int ok = get_vector(b, sec, "weights", d, NAN, wv);
+    if (ok && !(s->loss = issim_loss_alloc_linear(d, wv, &inner)))
+      ok = fail(b->r, w ? w->line : sec->line, "%s", inner.message);
+    free(wv);
+    return ok;
+  }
+  if (k == ISSIM_LOSS_EXPRESSION) {
+    if (ex == NULL)
+      return fail(b->r, sec->line, "loss = expression needs 'expression', a formula in x1..x%zu", d);
+    if (!(s->loss = issim_loss_alloc_expression(d, ex->value, &inner)))
+      return fail(b->r, ex->line, "%s", inner.message);
+    return 1;
+  }
+  if (!(s->loss = issim_loss_alloc(k, d, &inner)))
+    return fail(b->r, kind ? kind->line : sec->line, "%s", inner.message);
+  return 1;
+}
+
+/* The weights of a linear or sum loss (d values into w); 0 for other losses. */
+static int loss_weights(const issim_scenario *s, double *w)
+{
+  size_t d = s->dimension;
+  if (s->loss == NULL)
+    return 0;
+  issim_loss_kind k = issim_loss_kind_of(s->loss);
+  if (k == ISSIM_LOSS_LINEAR)
+    memcpy(w, issim_loss_weights(s->loss), d * sizeof *w);
+  else if (k == ISSIM_LOSS_SUM || k == ISSIM_LOSS_IDENTITY)
+    for (size_t j = 0; j < d; j++)
+      w[j] = 1;
+  else
+    return 0;
+  return 1;
+}
+
+/* For a normal or t target and a linear loss w: w.loc, |L^T w| (the loss's
+ * scale) and df.  0 when not of that form. */
+static int linear_loss_law(const issim_scenario *s, double *loc, double *scale, double *df)
+{
+  size_t d = s->dimension;
+  if (s->target_model == NULL)
+    return 0;
+  double *w = malloc(d * sizeof *w), *mu = malloc(d * sizeof *mu), *l = malloc(d * d * sizeof *l);
+  int ok = w && mu && l && loss_weights(s, w) &&
+           issim_model_gaussian_form(s->target_model, mu, l, df) == ISSIM_OK;
+  if (ok) {
+    double m = 0, v = 0;
+    for (size_t i = 0; i < d; i++)
+      m += w[i] * mu[i];
+    for (size_t j = 0; j < d; j++) { /* (L^T w)_j = sum_i L_ij w_i */
+      double c = 0;
+      for (size_t i = j; i < d; i++)
+        c += l[i * d + j] * w[i];
+      v += c * c;
+    }
+    *loc = m;
+    *scale = sqrt(v);
+  }
+  free(w);
+  free(mu);
+  free(l);
+  return ok;
+}
+
+/* The mean and sd of the loss under the target, when known exactly. */
+static int loss_moments(const issim_scenario *s, double *mean, double *sd)
+{
+  if (s->target_model == NULL) {
+    *mean = issim_dist_mean(s->target);
+    *sd = sqrt(issim_dist_variance(s->target));
+    return isfinite(*mean) && isfinite(*sd);
+  }
+  double loc, scale, df;
+  if (linear_loss_law(s, &loc, &scale, &df)) {
+    if (!(df > 2))
+      return 0;
+    *mean = loc;
+    *sd = isinf(df) ? scale : scale * sqrt(df / (df - 2));
+    return 1;
+  }
+  /* independent components: sums of the components' moments */
+  size_t d = s->dimension;
+  double *w = malloc(d * sizeof *w);
+  int ok = w && loss_weights(s, w) && issim_model_kind_of(s->target_model) == ISSIM_MODEL_INDEPENDENT;
+  double m = 0, v = 0;
+  for (size_t j = 0; ok && j < d; j++) {
+    const issim_dist *c = issim_model_component(s->target_model, j);
+    m += w[j] * issim_dist_mean(c);
+    v += w[j] * w[j] * issim_dist_variance(c);
+  }
+  free(w);
+  *mean = m;
+  *sd = sqrt(v);
+  return ok && isfinite(m) && isfinite(v);
+}
+
+/* threshold = 5 or threshold = 5 sigma (the loss's mean + 5 sd, or - for '<'). */
+static int resolve_threshold(builder *b)
+{
+  issim_scenario *s = b->s;
+  const char *t = b->threshold_text;
+  char *end;
+  double k = strtod(t, &end);
+  while (isspace((unsigned char)*end))
+    end++;
+  if (end != t && strcmp(end, "sigma") == 0 && isfinite(k)) {
+    double mean, sd;
+    if (!loss_moments(s, &mean, &sd))
+      return fail(b->r, b->threshold_line,
+                  "threshold = %s needs the loss's mean and standard deviation, which issim "
+                  "knows for the target itself in one dimension, and for a linear or sum loss "
+                  "of a multivariate normal, a multivariate t with df > 2, or independent "
+                  "components with finite variances; give the threshold as a number", t);
+    s->threshold_sigmas = k;
+    s->threshold = s->direction == ISSIM_ABOVE ? mean + k * sd : mean - k * sd;
+    return 1;
+  }
+  issim_error inner;
+  if (issim_parse_number(t, "threshold", &s->threshold, &inner) != ISSIM_OK)
+    return fail(b->r, b->threshold_line, "%s; it may also be given in standard deviations of "
+                                         "the loss, e.g. threshold = 5 sigma", inner.message);
+  return 1;
+}
+
+static issim_proposal *proposal_of_section(issim_scenario *s, const section *sec)
+{
+  for (size_t i = 0; i < s->n_proposals; i++)
+    if (s->proposals[i].line == sec->line)
+      return &s->proposals[i];
+  return NULL;
+}
+
+/* The most likely point of the event {w.x > t} under a normal or t target:
+ * loc + S w (t - w.loc) / (w^T S w), S = L L^T (the densities are
+ * elliptical, so it is the point of the hyperplane nearest in Mahalanobis
+ * distance). */
+static int design_point(const issim_scenario *s, const double *mu, const double *l, double *x)
+{
+  size_t d = s->dimension;
+  double *w = malloc(d * sizeof *w), *lw = malloc(d * sizeof *lw);
+  int ok = w && lw && loss_weights(s, w);
+  double m = 0, v = 0;
+  for (size_t j = 0; ok && j < d; j++) { /* lw = L^T w */
+    double c = 0;
+    for (size_t i = j; i < d; i++)
+      c += l[i * d + j] * w[i];
+    lw[j] = c;
+    v += c * c;
+  }
+  for (size_t i = 0; ok && i < d; i++)
+    m += w[i] * mu[i];
+  for (size_t i = 0; ok && i < d; i++) { /* x = mu + L (L^T w) (t - m) / v */
+    double c = 0;
+    for (size_t j = 0; j <= i; j++)
+      c += l[i * d + j] * lw[j];
+    x[i] = mu[i] + c * (s->threshold - m) / v;
+  }
+  free(w);
+  free(lw);
+  return ok && v > 0;
+}
+
+/* distribution = shifted-target: the target's normal or t moved by `shift`
+ * (a vector, or design-point) and its covariance scaled by spread^2. */
+static int build_shifted(builder *b, section *sec, issim_proposal *p)
+{
+  issim_scenario *s = b->s;
+  size_t d = s->dimension;
+  double df, spread = 1;
+  double *mu = malloc(d * sizeof *mu), *l = malloc(d * d * sizeof *l), *cov = malloc(d * d * sizeof *cov);
+  if (!mu || !l || !cov) {
+    free(mu), free(l), free(cov);
+    b->r->nomem = 1;
+    return 0;
+  }
+  int ok = 1, line = sec->line;
+  issim_error inner;
+  if (issim_model_gaussian_form(s->target_model, mu, l, &df) != ISSIM_OK)
+    ok = fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal or "
+                               "multivariate-t target; this target is neither");
+  const char *shift = get(sec, "shift", &line);
+  if (ok && shift == NULL)
+    ok = fail(b->r, sec->line, "[%s] needs 'shift': design-point, or a vector of %zu values",
+              sec->name, d);
+  if (ok && strcmp(shift, "design-point") == 0) {
+    if (!design_point(s, mu, l, mu))
+      ok = fail(b->r, line, "shift = design-point needs a linear or sum loss, where the most "
+                            "likely point of the event is known exactly; give the shift as a "
+                            "vector of %zu values", d);
+  } else if (ok) {
+    double *v = malloc(d * sizeof *v);
+    ok = v && get_vector(b, sec, "shift", d, NAN, v);
+    for (size_t j = 0; ok && j < d; j++)
+      mu[j] += v[j];
+    free(v);
+  }
+  const char *sp = get(sec, "spread", &line);
+  if (ok && sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
+    ok = fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
+                          "deviations (got '%s')", sp);
+  for (size_t i = 0; ok && i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double c = 0;
+      for (size_t k = 0; k <= (i < j ? i : j); k++)
+        c += l[i * d + k] * l[j * d + k];
+      cov[i * d + j] = c * spread * spread;
+    }
+  ok = ok && unknown_keys(b, sec, "distribution, shift, spread");
+  if (ok) {
+    p->model = isinf(df) ? issim_model_alloc_normal(d, mu, cov, &inner)
+                         : issim_model_alloc_student_t(d, df, mu, cov, &inner);
+    if (p->model == NULL)
+      ok = fail(b->r, sec->line, "%s", inner.message);
+  }
+  free(mu), free(l), free(cov);
+  return ok;
+}
+
+/* distribution = mixture, components = 0.1 target + 0.9 shifted */
+static int build_mixture(builder *b, section *sec, issim_proposal *p)
+{
+  issim_scenario *s = b->s;
+  int line;
+  const char *text = get(sec, "components", &line);
+  if (text == NULL)
+    return fail(b->r, sec->line, "[%s] needs 'components', e.g. components = 0.1 target + 0.9 "
+                                 "shifted (weights and the names of other proposals)", sec->name);
+  if (!unknown_keys(b, sec, "distribution, components"))
+    return 0;
+  char *copy = strdup(text);
+  const issim_model *parts[64];
+  double weights[64];
+  size_t k = 0;
+  int ok = copy != NULL;
+  char *save = NULL;
+  for (char *term = copy ? strtok_r(copy, "+", &save) : NULL; ok && term;
+       term = strtok_r(NULL, "+", &save)) {
+    char name[128];
+    double w;
+    int used = 0;
+    if (k == 64 || sscanf(term, " %lf %127s %n", &w, name, &used) != 2 || term[used] != '\0')
+      ok = fail(b->r, line, "cannot read the mixture term '%s'; write components = 0.1 target + "
+                            "0.9 shifted", trim(term));
+    const issim_proposal *q = NULL;
+    if (ok && strcmp(name, "target") != 0) {
+      q = issim_scenario_proposal(s, name);
+      if (q == NULL || q == p)
+        ok = fail(b->r, line, "mixture component '%s' is not %s", name,
+                  q == p ? "allowed: a mixture cannot contain itself" : "a proposal of this scenario (or target)");
+      else if (is_mixture_section(b, q))
+        ok = fail(b->r, line, "mixture component '%s' is itself a mixture; list its components "
+                              "in this mixture instead", name);
+    }
+    if (ok) {
+      parts[k] = q && q->model ? q->model : s->target_model;
+      weights[k++] = w;
+    }
+  }
+  free(copy);
+  issim_error inner;
+  if (ok && !(p->model = issim_model_alloc_mixture(k, parts, weights, &inner)))
+    ok = fail(b->r, line, "%s", inner.message);
+  return ok;
+}
+
+static int build_deferred(builder *b, section *sec)
+{
+  issim_scenario *s = b->s;
+  issim_proposal *p = proposal_of_section(s, sec);
+  int dline = sec->line;
+  const char *family = get(sec, "distribution", &dline);
+  if (strcmp(family, "shifted-target") == 0)
+    return build_shifted(b, sec, p);
+  if (strcmp(family, "mixture") == 0)
+    return build_mixture(b, sec, p);
+  if (s->target_model == NULL || s->dimension == 1) {
+    if (s->target_model == NULL)
+      return fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
+                               "univariate family", p->name, family);
+  }
+  const char *dim = get(sec, "dimension", NULL);
+  double dv;
+  if (dim && (issim_parse_number(dim, "dimension", &dv, NULL) != ISSIM_OK || dv != (double)s->dimension))
+    return fail(b->r, sec->line, "proposal '%s' has dimension %s but the target has %zu", p->name,
+                dim, s->dimension);
+  return build_model(b, sec, family, dline, s->dimension, &p->model);
+}
+
+/* Univariate scenarios with a mixture proposal run on models too: the target
+ * and the univariate proposals become one-dimensional independent models. */
+static int wrap_univariate(builder *b)
+{
+  issim_scenario *s = b->s;
+  issim_error inner;
+  if (s->target_model == NULL) {
+    s->dimension = 1;
+    const issim_dist *t = s->target;
+    if (!(s->target_model = issim_model_alloc_independent(1, &t, &inner)))
+      return fail(b->r, b->target_sec->line, "%s", inner.message);
+  }
+  for (size_t i = 0; i < s->n_proposals; i++) {
+    issim_proposal *p = &s->proposals[i];
+    const issim_dist *q = p->dist;
+    if (q && !(p->model = issim_model_alloc_independent(1, &q, &inner)))
+      return fail(b->r, p->line, "%s", inner.message);
+  }
+  return 1;
+}
+
+static int resolve(builder *b)
+{
+  issim_scenario *s = b->s;
+  if (b->use_models && !wrap_univariate(b))
+    return 0;
+  if (b->use_models && !build_loss(b))
+    return 0;
+  if (!b->use_models && !unused_loss_keys(b))
+    return 0;
+  if (!resolve_threshold(b))
+    return 0;
+  /* proposals that mixtures refer to first, then the mixtures */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < b->n_deferred; i++) {
+      int is_mixture = strcmp(get(b->deferred[i], "distribution", NULL), "mixture") == 0;
+      if (is_mixture == pass && !build_deferred(b, b->deferred[i]))
+        return 0;
+    }
+  (void)s;
+  return 1;
+}
+
 static void describe_interval(double lo, double hi, char *buf, size_t size)
 {
   snprintf(buf, size, "(%.10g, %.10g)", lo, hi);
@@ -589,6 +1310,11 @@ static void describe_interval(double lo, double hi, char *buf, size_t size)
 /* The event's region where the target has mass: (lo, hi). Empty when lo >= hi. */
 void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi)
 {
+  if (s->target == NULL) { /* d dimensions: no interval */
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    return;
+  }
   if (s->direction == ISSIM_ABOVE) {
     *lo = fmax(s->threshold, s->target->lower);
     *hi = s->target->upper;
@@ -596,6 +1322,52 @@ void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi
     *lo = s->target->lower;
     *hi = fmin(s->threshold, s->target->upper);
   }
+}
+
+/* The support of component j of a model whose components have supports (an
+ * independent model or a copula); the whole line for the others. */
+static void component_support(const issim_model *m, size_t j, double *lo, double *hi)
+{
+  const issim_dist *c = issim_model_component(m, j);
+  *lo = c ? c->lower : -INFINITY;
+  *hi = c ? c->upper : INFINITY;
+}
+
+/* Does q put mass wherever the target does?  Checked component by component
+ * (the product of the marginal supports), which for mixtures is decided when
+ * they are built from their parts: a mixture holding the target, or any part
+ * that covers, covers. */
+static int model_covers(const issim_scenario *s, const issim_model *q)
+{
+  if (q == NULL || issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE)
+    return 1;
+  for (size_t j = 0; j < s->dimension; j++) {
+    double plo, phi, qlo, qhi;
+    component_support(s->target_model, j, &plo, &phi);
+    component_support(q, j, &qlo, &qhi);
+    if (qlo > plo || qhi < phi)
+      return 0;
+  }
+  return 1;
+}
+
+static int check_model_coverage(builder *b)
+{
+  issim_scenario *s = b->s;
+  for (size_t i = 0; i < s->n_proposals; i++) {
+    const issim_proposal *p = &s->proposals[i];
+    if (model_covers(s, p->model))
+      continue;
+    char desc[256];
+    issim_model_describe(p->model, desc, sizeof desc);
+    fail(b->r, p->line, "proposal '%s' = %s does not put mass everywhere the target does (a "
+                        "component's support is narrower than the target's): its estimate "
+                        "would be silently biased; use a proposal whose supports contain the "
+                        "target's", p->name, desc);
+    b->r->err->code = ISSIM_ECOVER;
+    return 0;
+  }
+  return 1;
 }
 
 static int check_coverage(builder *b)
@@ -634,14 +1406,16 @@ static int build(builder *b)
   for (size_t i = 0; i < r->n; i++)
     if (!build_section(b, &r->sections[i]))
       return 0;
-  if (b->s->target == NULL)
+  if (b->s->target == NULL && b->s->target_model == NULL)
     return fail(r, 1, "no [target] section; add one, e.g. [target] distribution = normal, mean = 0, sd = 1");
-  if (isnan(b->s->threshold))
+  if (b->event_sec == NULL)
     return fail(r, 1, "no [event] section; add one, e.g. [event] threshold = 5");
   if (b->s->n_proposals == 0)
     return fail(r, 1, "no [proposal NAME] section; add at least one, e.g. [proposal shifted] "
                       "distribution = normal, mean = 5, sd = 1");
-  return check_coverage(b);
+  if (!resolve(b))
+    return 0;
+  return b->s->target ? check_coverage(b) : check_model_coverage(b);
 }
 
 static char *base_name(const char *path)
@@ -661,6 +1435,8 @@ static issim_scenario *scenario_new(const char *path)
   s->name = base_name(path);
   s->description = strdup("");
   s->threshold = NAN;
+  s->threshold_sigmas = NAN;
+  s->dimension = 1;
   s->direction = ISSIM_ABOVE;
   s->samples = 1000000;
   s->seed = 1;
@@ -688,6 +1464,7 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
       issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
   }
   free_sections(&r);
+  free(b.deferred);
   if (!ok) {
     issim_scenario_free(b.s);
     return NULL;
@@ -726,7 +1503,10 @@ void issim_scenario_free(issim_scenario *s)
   for (size_t i = 0; i < s->n_proposals; i++) {
     free(s->proposals[i].name);
     issim_dist_free(s->proposals[i].dist);
+    issim_model_free(s->proposals[i].model);
   }
+  issim_model_free(s->target_model);
+  issim_loss_free(s->loss);
   free(s->proposals);
   issim_dist_free(s->target);
   free(s->path);
@@ -743,8 +1523,79 @@ const issim_proposal *issim_scenario_proposal(const issim_scenario *s, const cha
   return NULL;
 }
 
+/* log P(X > t) or log P(X < t) of a univariate distribution */
+static double tail_log(const issim_dist *d, double t, issim_direction dir)
+{
+  return dir == ISSIM_ABOVE ? issim_dist_log_sf(d, t) : issim_dist_log_cdf(d, t);
+}
+
+/* max (or min) of independent components: P(max <= t) = prod F_j(t), and
+ * P(min > t) = prod (1 - F_j(t)), summed in logs. */
+static double extreme_log(const issim_scenario *s, int is_max)
+{
+  double sum = 0;
+  for (size_t j = 0; j < s->dimension; j++) {
+    const issim_dist *c = issim_model_component(s->target_model, j);
+    sum += is_max ? issim_dist_log_cdf(c, s->threshold) : issim_dist_log_sf(c, s->threshold);
+  }
+  /* the event is the complement of "all below" (max, >) or "all above" (min, <) */
+  int complement = is_max == (s->direction == ISSIM_ABOVE);
+  return complement ? log(-expm1(sum)) : sum;
+}
+
 double issim_scenario_exact_log(const issim_scenario *s)
 {
-  return s->direction == ISSIM_ABOVE ? issim_dist_log_sf(s->target, s->threshold)
-                                     : issim_dist_log_cdf(s->target, s->threshold);
+  if (s->loss == NULL || issim_loss_kind_of(s->loss) == ISSIM_LOSS_IDENTITY) {
+    if (s->target)
+      return tail_log(s->target, s->threshold, s->direction);
+  }
+  if (s->target_model == NULL || s->loss == NULL)
+    return NAN;
+  double loc, scale, df;
+  if (linear_loss_law(s, &loc, &scale, &df)) {
+    /* w.X is normal, or t with the target's df, at location w.loc and scale |L^T w| */
+    const char *keys[3] = {"df", "location", "scale"};
+    double v[3] = {df, loc, scale};
+    issim_dist *law = isinf(df) ? issim_dist_alloc_normal(loc, scale, NULL)
+                                : issim_dist_alloc("student-t", 3, keys, v, NULL);
+    double lp = law ? tail_log(law, s->threshold, s->direction) : NAN;
+    issim_dist_free(law);
+    return lp;
+  }
+  issim_loss_kind k = issim_loss_kind_of(s->loss);
+  if (issim_model_kind_of(s->target_model) == ISSIM_MODEL_INDEPENDENT &&
+      (k == ISSIM_LOSS_MAX || k == ISSIM_LOSS_MIN))
+    return extreme_log(s, k == ISSIM_LOSS_MAX);
+  return NAN;
+}
+
+void issim_scenario_describe_event(const issim_scenario *s, char *buf, size_t size)
+{
+  const char *op = s->direction == ISSIM_ABOVE ? ">" : "<";
+  char sig[48] = "";
+  if (!isnan(s->threshold_sigmas))
+    snprintf(sig, sizeof sig, " (%g sigma)", s->threshold_sigmas);
+  if (s->loss == NULL || issim_loss_kind_of(s->loss) == ISSIM_LOSS_IDENTITY)
+    snprintf(buf, size, "x %s %.10g%s", op, s->threshold, sig);
+  else
+    snprintf(buf, size, "%s loss of x1..x%zu %s %.10g%s", issim_loss_kind_name(issim_loss_kind_of(s->loss)),
+             s->dimension, op, s->threshold, sig);
+}
+
+void issim_scenario_describe_target(const issim_scenario *s, char *buf, size_t size)
+{
+  if (s->target)
+    issim_dist_describe(s->target, buf, size);
+  else
+    issim_model_describe(s->target_model, buf, size);
+}
+
+void issim_scenario_describe_proposal(const issim_proposal *p, char *buf, size_t size)
+{
+  if (p->dist)
+    issim_dist_describe(p->dist, buf, size);
+  else if (p->model)
+    issim_model_describe(p->model, buf, size);
+  else
+    snprintf(buf, size, "the target (plain Monte Carlo)");
 }

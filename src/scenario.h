@@ -16,21 +16,30 @@
 
 #include "dist.h"
 #include "error.h"
+#include "loss.h"
+#include "model.h"
 
 typedef enum { ISSIM_ABOVE = 1, ISSIM_BELOW = -1 } issim_direction;
 
 typedef struct {
   char *name;
   int line;          /* line of its [proposal NAME] header */
-  issim_dist *dist;  /* NULL when the proposal is the target (plain Monte Carlo) */
+  issim_dist *dist;  /* univariate scenarios: NULL when the proposal is the target */
+  issim_model *model;/* scenarios with a target_model: NULL when it is the target */
 } issim_proposal;
 
 typedef struct {
   char *path;
   char *name;        /* [scenario] name, default the file's base name */
   char *description; /* may be empty */
-  issim_dist *target;
+  issim_dist *target;        /* univariate scenarios (dimension 1, x itself the loss) */
+  /* d-dimensional scenarios, or any with a mixture proposal: the target as a
+   * model and the loss g; the event is g(x) > threshold (or <). NULL otherwise. */
+  issim_model *target_model;
+  issim_loss *loss;
+  size_t dimension;
   double threshold;
+  double threshold_sigmas;   /* the threshold as written in sigmas, NAN when a number */
   issim_direction direction;
   size_t n_proposals;
   issim_proposal *proposals;
@@ -56,11 +65,22 @@ void issim_scenario_free(issim_scenario *s);
 const issim_proposal *issim_scenario_proposal(const issim_scenario *s,
                                               const char *name);
 
-/* The event's region where the target has mass: (lo, hi); empty if lo >= hi. */
+/* The event's region where the target has mass: (lo, hi); empty if lo >= hi.
+ * (-inf, inf) for a d-dimensional scenario. */
 void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi);
 
-/* The exact log P(event) under the target, or NAN when issim knows no formula. */
+/* The exact log P(event) under the target, or NAN when issim knows no formula:
+ * univariate targets with a tail formula; a linear or sum loss of a
+ * multivariate normal or t; the max or min of independent components. */
 double issim_scenario_exact_log(const issim_scenario *s);
+
+/* Writes "x > 5", or "linear loss > 5.23 (5 sigma)" and the like. */
+void issim_scenario_describe_event(const issim_scenario *s, char *buf, size_t size);
+
+/* Writes the target's or a proposal's description ("the target (plain Monte
+ * Carlo)" for distribution = target). */
+void issim_scenario_describe_target(const issim_scenario *s, char *buf, size_t size);
+void issim_scenario_describe_proposal(const issim_proposal *p, char *buf, size_t size);
 
 /* Parsers for option values, shared with the command line.  They return
  * ISSIM_EINVAL with a message naming `what` (e.g. "samples") and the valid range. */

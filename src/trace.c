@@ -4,8 +4,10 @@
 #include <stdlib.h>
 
 /* Checkpoints are multiples of the engine's 512-draw batch, so that the state
- * at each is exactly that of a run of that many draws. */
+ * at each is exactly that of a run of that many draws; from one block on,
+ * multiples of the block, where k-hat is known too. */
 #define CHECKPOINT_STEP 512
+#define BLOCK_STEP 65536
 #define PER_DECADE 10
 
 /* The checkpoints of a run of n draws, into out (NULL: count only). */
@@ -15,7 +17,8 @@ static size_t plan(uint64_t samples, uint64_t *out)
   uint64_t last = 0;
   for (int k = 0;; k++) {
     double target = CHECKPOINT_STEP * pow(10.0, (double)k / PER_DECADE);
-    uint64_t c = (uint64_t)ceil(target / CHECKPOINT_STEP) * CHECKPOINT_STEP;
+    double step = target > BLOCK_STEP ? BLOCK_STEP : CHECKPOINT_STEP;
+    uint64_t c = (uint64_t)(ceil(target / step) * step);
     if (c >= samples || target >= (double)samples)
       break;
     if (c == last)

@@ -1,9 +1,9 @@
 /* trace.h: convergence traces and log-weight histograms.
  *
  * A trace records, at about ten log-spaced checkpoints per decade of N (each a
- * multiple of the 512-draw batch), the estimate, its 95% interval, its
- * relative error, the event ESS and (from one block, 65536 draws, on) Pareto
- * k-hat.  Each point is exactly the result a run of that many draws would
+ * multiple of the 512-draw batch, and beyond one block a multiple of the
+ * 65536-draw block), the estimate, its 95% interval, its relative error, the
+ * event ESS and (at block multiples and at the end) Pareto k-hat.  Each point is exactly the result a run of that many draws would
  * give.  Memory is O(checkpoints), never O(N).
  *
  * A histogram counts the log-weights log(w h) of the event's draws in bins of

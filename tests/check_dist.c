@@ -24,6 +24,7 @@
 #include <gsl/gsl_sf_erf.h>
 
 #include "dist.h"
+#include "check_main.h"
 
 enum { NSAMPLE = 200000 };
 
@@ -1244,9 +1245,5 @@ int main(void)
   /* GSL failures (e.g. a quadrature that does not converge) come back as
    * status codes that the tests check, rather than aborting the run. */
   gsl_set_error_handler_off();
-  SRunner *sr = srunner_create(dist_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  const int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return run_suite(dist_suite());
 }

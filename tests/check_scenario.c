@@ -525,7 +525,7 @@ static const struct {
      TARGET EVENT "[proposal g]\ndistribution = gamma\nshape = 2\nlocation = 5\n", ISSIM_EINVAL,
      "test.ini:10: unknown key 'location' in [proposal g] (known: distribution, shape, scale, rate)"},
     {"unknown key in [event]", TARGET "[event]\nthreshold = 5\nabove = yes\n" PROPOSAL,
-     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction)"},
+     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression)"},
     {"unknown key in [run]", TEP "[run]\nsample = 10\n", ISSIM_EINVAL,
      "test.ini:11: unknown key 'sample' in [run] (known: samples, seed, rng)"},
     {"unknown key in [scenario]", "[scenario]\nname = x\ntitle = y\n" TEP, ISSIM_EINVAL,
@@ -576,18 +576,18 @@ static const struct {
 
     /* ---- [event] ---- */
     {"threshold = x", TARGET "[event]\nthreshold = x\n" PROPOSAL, ISSIM_EINVAL,
-     "test.ini:6: threshold must be a number (got 'x')"},
+     "test.ini:6: threshold must be a number (got 'x'); it may also be given in standard deviations of the loss, e.g. threshold = 5 sigma"},
     {"threshold = inf", TARGET "[event]\nthreshold = inf\n" PROPOSAL, ISSIM_EINVAL,
-     "test.ini:6: threshold must be a finite number (got 'inf')"},
+     "test.ini:6: threshold must be a finite number (got 'inf'); it may also be given in standard deviations of the loss, e.g. threshold = 5 sigma"},
     {"threshold with a # comment", TARGET "[event]\nthreshold = 5 # above\n" PROPOSAL, ISSIM_EINVAL,
-     "test.ini:6: threshold must be a number (got '5 # above'); an inline comment starts with ' ;', not '#'"},
+     "test.ini:6: threshold must be a number (got '5 # above'); an inline comment starts with ' ;', not '#'; it may also be given in standard deviations of the loss, e.g. threshold = 5 sigma"},
     {"missing threshold", TARGET "[event]\ndirection = <\n" PROPOSAL, ISSIM_EINVAL,
      "test.ini:5: [event] needs a 'threshold' key (the event is x > threshold)"},
     {"direction = >=", TARGET "[event]\nthreshold = 5\ndirection = >=\n" PROPOSAL, ISSIM_EINVAL,
-     "test.ini:7: direction must be '>' (the event is x > threshold) or '<' (got '>=')"},
+     "test.ini:7: direction must be '>' (the event is loss > threshold) or '<' (got '>=')"},
     {"direction = above", TARGET "[event]\ndirection = above\nthreshold = 5\n" PROPOSAL,
      ISSIM_EINVAL,
-     "test.ini:6: direction must be '>' (the event is x > threshold) or '<' (got 'above')"},
+     "test.ini:6: direction must be '>' (the event is loss > threshold) or '<' (got 'above')"},
 
     /* ---- [run] ---- */
     {"samples = 1e99", TEP "[run]\nsamples = 1e99\n", ISSIM_EINVAL,

@@ -1,0 +1,1290 @@
+/* model.c: d-dimensional distributions (see model.h).
+ *
+ * One struct holds every kind; the fields a kind does not use are NULL/0.
+ *   independent   dists[d]
+ *   normal        loc (mean), chol (L, L L^T = covariance), matrix, diag
+ *   student-t     loc (location), chol (L, L L^T = scale), matrix, diag, df
+ *   copula        dists[d] (marginals), chol (L, L L^T = R), matrix (R), diag
+ *   mixture       parts[k], weights, log_weights, cum (cumulative weights)
+ * Matrices are row-major d x d; chol is lower triangular with its upper
+ * triangle zeroed; diag[j] = L_jj.
+ *
+ * Hot path (issim_model_sample, issim_model_log_pdf): no allocation, scratch
+ * from the caller (issim_model_scratch says how much), no global state.
+ * Every log-density is computed in log space, so that it stays finite and
+ * accurate where the density itself underflows (40 standard deviations out).
+ *
+ * Positive definiteness.  gsl_linalg_cholesky_decomp1 reports a matrix that
+ * is not positive definite through GSL_ERROR, and GSL's default error handler
+ * aborts the program.  The issim command line turns the handler off, but the
+ * library must not crash a program that did not, and it must not change the
+ * handler (that is global state, shared by every thread).  So the matrix is
+ * first factorised here, by the same Cholesky recurrence, checking that every
+ * pivot is positive with a margin of 4 d eps a_jj: the two factorisations
+ * sum the same products in different orders, so their pivots differ by at
+ * most about d eps a_jj (the rounding-error analysis of Cholesky, Higham,
+ * Accuracy and Stability of Numerical Algorithms, ch. 10), and a
+ * pivot above the margin here is positive in GSL's too.  Only then is GSL
+ * called.  The check costs O(d^3 / 3) once, nothing next to the sampling, and
+ * a matrix that fails it is numerically singular anyway.
+ */
+#include "model.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_erf.h>
+#include <gsl/gsl_sf_gamma.h>
+
+struct issim_model {
+  issim_model_kind kind;
+  size_t d;
+  issim_dist **dists; /* independent: components; copula: marginals */
+  double *loc;        /* normal: mean; student-t: location */
+  double *matrix;     /* covariance, scale or correlation (symmetrised) */
+  double *chol;       /* its lower Cholesky factor */
+  double *diag;       /* L_jj */
+  bool diagonal;      /* matrix (hence L) is diagonal */
+  double df;          /* student-t */
+  double log_norm;    /* constant term of the log-density (see the allocators) */
+  size_t k;           /* mixture */
+  issim_model **parts;
+  double *weights, *log_weights, *cum;
+};
+
+static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
+static const double LOG_PI = 1.1447298858494001741;  /* log(pi) */
+
+/* Tolerance of the symmetry check (model.h: symmetric to a relative 1e-12),
+ * of the unit diagonal of a correlation, and of the mixture weights' sum. */
+static const double SYMMETRY_TOL = 1e-12;
+static const double UNIT_DIAGONAL_TOL = 1e-12;
+static const double WEIGHT_SUM_TOL = 1e-9;
+
+/* ---- allocation helpers ---- */
+
+static issim_model *new_model(issim_model_kind kind, size_t d)
+{
+  issim_model *m = calloc(1, sizeof *m);
+  if (m != NULL) {
+    m->kind = kind;
+    m->d = d;
+  }
+  return m;
+}
+
+static double *copy_doubles(const double *src, size_t n)
+{
+  double *dst = malloc((n ? n : 1) * sizeof *dst);
+  if (dst != NULL && n)
+    memcpy(dst, src, n * sizeof *dst);
+  return dst;
+}
+
+static void *fail_nomem(issim_model *m, issim_error *err)
+{
+  issim_model_free(m);
+  issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  return NULL;
+}
+
+static int check_dimension(size_t d, issim_error *err)
+{
+  if (d == 0)
+    return issim_error_set_key(err, ISSIM_EINVAL, "dimension",
+                               "dimension must be >= 1 (got 0)");
+  return ISSIM_OK;
+}
+
+/* A vector of d finite numbers; entries are named 1-based, as in the
+ * messages about matrices ("mean entry 2 must be finite (got nan)"). */
+static int check_vector(size_t d, const double *v, const char *key, issim_error *err)
+{
+  if (v == NULL)
+    return issim_error_set_key(err, ISSIM_EINVAL, key, "%s is missing", key);
+  for (size_t j = 0; j < d; j++)
+    if (!isfinite(v[j]))
+      return issim_error_set_key(err, ISSIM_EINVAL, key,
+                                 "%s entry %zu must be finite (got %g)", key, j + 1, v[j]);
+  return ISSIM_OK;
+}
+
+/* d distributions, copied into m->dists. */
+static int copy_dists(issim_model *m, const issim_dist *const *src, const char *key,
+                      const char *what, issim_error *err)
+{
+  if (src == NULL)
+    return issim_error_set_key(err, ISSIM_EINVAL, key, "the %ss are missing", what);
+  for (size_t j = 0; j < m->d; j++)
+    if (src[j] == NULL)
+      return issim_error_set_key(err, ISSIM_EINVAL, key, "%s %zu is missing", what, j + 1);
+  m->dists = calloc(m->d, sizeof *m->dists);
+  if (m->dists == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  for (size_t j = 0; j < m->d; j++)
+    if ((m->dists[j] = issim_dist_clone(src[j])) == NULL)
+      return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  return ISSIM_OK;
+}
+
+/* ---- symmetric positive definite matrices ---- */
+
+/* Checks a (finite, symmetric to SYMMETRY_TOL), stores its symmetrised copy
+ * in m->matrix and its Cholesky factor in m->chol and m->diag; sets
+ * m->diagonal.  Indices in messages are 1-based (row, column). */
+static int factorise(issim_model *m, const double *a, const char *key, issim_error *err)
+{
+  const size_t d = m->d;
+  if (a == NULL)
+    return issim_error_set_key(err, ISSIM_EINVAL, key, "%s is missing", key);
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      if (!isfinite(a[i * d + j]))
+        return issim_error_set_key(err, ISSIM_EINVAL, key,
+                                   "%s entry (%zu,%zu) must be finite (got %g)", key, i + 1,
+                                   j + 1, a[i * d + j]);
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = i + 1; j < d; j++) {
+      const double aij = a[i * d + j], aji = a[j * d + i];
+      if (fabs(aij - aji) > SYMMETRY_TOL * fmax(fabs(aij), fabs(aji)))
+        return issim_error_set_key(err, ISSIM_EINVAL, key,
+                                   "%s is not symmetric: entry (%zu,%zu) = %g but (%zu,%zu) = %g",
+                                   key, i + 1, j + 1, aij, j + 1, i + 1, aji);
+    }
+
+  m->matrix = malloc(d * d * sizeof *m->matrix);
+  m->chol = calloc(d * d, sizeof *m->chol);
+  m->diag = malloc(d * sizeof *m->diag);
+  if (m->matrix == NULL || m->chol == NULL || m->diag == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  m->diagonal = true;
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      /* halves, so that no sum overflows; exact when a_ij == a_ji */
+      const double v = i == j ? a[i * d + i] : 0.5 * a[i * d + j] + 0.5 * a[j * d + i];
+      m->matrix[i * d + j] = v;
+      if (i != j && v != 0)
+        m->diagonal = false;
+    }
+
+  /* Our own pass (see the top of the file): L in m->chol, pivots checked. */
+  double *l = m->chol;
+  const double margin = 4.0 * (double) d * DBL_EPSILON;
+  for (size_t j = 0; j < d; j++) {
+    double pivot = m->matrix[j * d + j];
+    for (size_t k = 0; k < j; k++)
+      pivot -= l[j * d + k] * l[j * d + k];
+    if (!(pivot > margin * m->matrix[j * d + j]) || !isfinite(pivot))
+      return issim_error_set_key(err, ISSIM_EINVAL, key,
+                                 "%s is not positive definite (GSL's Cholesky factorisation "
+                                 "failed)", key);
+    const double ljj = sqrt(pivot);
+    l[j * d + j] = ljj;
+    for (size_t i = j + 1; i < d; i++) {
+      double s = m->matrix[i * d + j];
+      for (size_t k = 0; k < j; k++)
+        s -= l[i * d + k] * l[j * d + k];
+      l[i * d + j] = s / ljj;
+    }
+  }
+
+  /* Now GSL's factorisation, which cannot fail on this matrix. */
+  memcpy(l, m->matrix, d * d * sizeof *l);
+  gsl_matrix_view view = gsl_matrix_view_array(l, d, d);
+  if (gsl_linalg_cholesky_decomp1(&view.matrix) != GSL_SUCCESS)
+    return issim_error_set_key(err, ISSIM_EINVAL, key,
+                               "%s is not positive definite (GSL's Cholesky factorisation "
+                               "failed)", key);
+  for (size_t i = 0; i < d; i++) {
+    for (size_t j = i + 1; j < d; j++)
+      l[i * d + j] = 0; /* GSL leaves the original upper triangle there */
+    m->diag[i] = l[i * d + i];
+  }
+  return ISSIM_OK;
+}
+
+static double sum_log_diag(const issim_model *m)
+{
+  double s = 0;
+  for (size_t j = 0; j < m->d; j++)
+    s += log(m->diag[j]);
+  return s;
+}
+
+/* ---- constructors ---- */
+
+issim_model *issim_model_alloc_independent(size_t d, const issim_dist *const *components,
+                                           issim_error *err)
+{
+  if (check_dimension(d, err) != ISSIM_OK)
+    return NULL;
+  issim_model *m = new_model(ISSIM_MODEL_INDEPENDENT, d);
+  if (m == NULL)
+    return fail_nomem(m, err);
+  if (copy_dists(m, components, "component", "component", err) != ISSIM_OK) {
+    issim_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* log_norm = -d/2 log(2 pi) - sum log L_jj */
+issim_model *issim_model_alloc_normal(size_t d, const double *mean, const double *covariance,
+                                      issim_error *err)
+{
+  if (check_dimension(d, err) != ISSIM_OK || check_vector(d, mean, "mean", err) != ISSIM_OK)
+    return NULL;
+  issim_model *m = new_model(ISSIM_MODEL_NORMAL, d);
+  if (m == NULL || (m->loc = copy_doubles(mean, d)) == NULL)
+    return fail_nomem(m, err);
+  if (factorise(m, covariance, "covariance", err) != ISSIM_OK) {
+    issim_model_free(m);
+    return NULL;
+  }
+  m->log_norm = -0.5 * (double) d * LOG_2PI - sum_log_diag(m);
+  return m;
+}
+
+/* log_norm = lgamma((df+d)/2) - lgamma(df/2) - d/2 log(df pi) - sum log L_jj,
+ * the lgamma difference as lnpoch(df/2, d/2), which does not cancel for a
+ * large df. */
+issim_model *issim_model_alloc_student_t(size_t d, double df, const double *location,
+                                         const double *scale, issim_error *err)
+{
+  if (check_dimension(d, err) != ISSIM_OK)
+    return NULL;
+  if (!isfinite(df)) {
+    issim_error_set_key(err, ISSIM_EINVAL, "df", "df must be finite (got %g)", df);
+    return NULL;
+  }
+  if (!(df > 0)) {
+    issim_error_set_key(err, ISSIM_EINVAL, "df", "df must be > 0 (got %g)", df);
+    return NULL;
+  }
+  if (check_vector(d, location, "location", err) != ISSIM_OK)
+    return NULL;
+  issim_model *m = new_model(ISSIM_MODEL_STUDENT_T, d);
+  if (m == NULL || (m->loc = copy_doubles(location, d)) == NULL)
+    return fail_nomem(m, err);
+  m->df = df;
+  if (factorise(m, scale, "scale", err) != ISSIM_OK) {
+    issim_model_free(m);
+    return NULL;
+  }
+  m->log_norm = gsl_sf_lnpoch(0.5 * df, 0.5 * (double) d) -
+                0.5 * (double) d * (log(df) + LOG_PI) - sum_log_diag(m);
+  return m;
+}
+
+/* log_norm = -1/2 log det R = -sum log L_jj */
+issim_model *issim_model_alloc_copula(size_t d, const double *correlation,
+                                      const issim_dist *const *marginals, issim_error *err)
+{
+  if (check_dimension(d, err) != ISSIM_OK)
+    return NULL;
+  if (correlation != NULL)
+    for (size_t j = 0; j < d; j++) {
+      const double r = correlation[j * d + j];
+      if (isfinite(r) && !(fabs(r - 1) <= UNIT_DIAGONAL_TOL)) {
+        issim_error_set_key(err, ISSIM_EINVAL, "correlation",
+                            "correlation must have 1s on its diagonal: entry (%zu,%zu) = %g",
+                            j + 1, j + 1, r);
+        return NULL;
+      }
+    }
+  issim_model *m = new_model(ISSIM_MODEL_COPULA, d);
+  if (m == NULL)
+    return fail_nomem(m, err);
+  if (copy_dists(m, marginals, "marginal", "marginal", err) != ISSIM_OK ||
+      factorise(m, correlation, "correlation", err) != ISSIM_OK) {
+    issim_model_free(m);
+    return NULL;
+  }
+  /* a diagonal within UNIT_DIAGONAL_TOL of 1 is taken as exactly 1 */
+  for (size_t j = 0; j < d; j++)
+    m->matrix[j * d + j] = 1;
+  m->log_norm = -sum_log_diag(m);
+  return m;
+}
+
+issim_model *issim_model_alloc_mixture(size_t k, const issim_model *const *components,
+                                       const double *weights, issim_error *err)
+{
+  if (k == 0 || components == NULL) {
+    issim_error_set_key(err, ISSIM_EINVAL, "components",
+                        "a mixture needs at least one component (got 0)");
+    return NULL;
+  }
+  for (size_t i = 0; i < k; i++)
+    if (components[i] == NULL) {
+      issim_error_set_key(err, ISSIM_EINVAL, "components", "mixture component %zu is missing",
+                          i + 1);
+      return NULL;
+    }
+  const size_t d = components[0]->d;
+  for (size_t i = 1; i < k; i++)
+    if (components[i]->d != d) {
+      issim_error_set_key(err, ISSIM_EINVAL, "components",
+                          "mixture components must have one dimension: component 1 has d = %zu "
+                          "but component %zu has d = %zu",
+                          d, i + 1, components[i]->d);
+      return NULL;
+    }
+  if (weights == NULL) {
+    issim_error_set_key(err, ISSIM_EINVAL, "weights", "weights are missing");
+    return NULL;
+  }
+  double sum = 0;
+  for (size_t i = 0; i < k; i++) {
+    if (!isfinite(weights[i])) {
+      issim_error_set_key(err, ISSIM_EINVAL, "weights", "weight %zu must be finite (got %g)",
+                          i + 1, weights[i]);
+      return NULL;
+    }
+    if (!(weights[i] >= 0)) {
+      issim_error_set_key(err, ISSIM_EINVAL, "weights", "weight %zu must be >= 0 (got %g)",
+                          i + 1, weights[i]);
+      return NULL;
+    }
+    sum += weights[i];
+  }
+  if (!(fabs(sum - 1) <= WEIGHT_SUM_TOL)) {
+    issim_error_set_key(err, ISSIM_EINVAL, "weights", "weights must sum to 1 (got %.12g)", sum);
+    return NULL;
+  }
+
+  issim_model *m = new_model(ISSIM_MODEL_MIXTURE, d);
+  if (m == NULL)
+    return fail_nomem(m, err);
+  m->k = k;
+  m->parts = calloc(k, sizeof *m->parts);
+  m->weights = malloc(k * sizeof *m->weights);
+  m->log_weights = malloc(k * sizeof *m->log_weights);
+  m->cum = malloc(k * sizeof *m->cum);
+  if (m->parts == NULL || m->weights == NULL || m->log_weights == NULL || m->cum == NULL)
+    return fail_nomem(m, err);
+  size_t last = 0; /* the last component of positive weight */
+  double run = 0;
+  for (size_t i = 0; i < k; i++) {
+    if ((m->parts[i] = issim_model_clone(components[i])) == NULL)
+      return fail_nomem(m, err);
+    m->weights[i] = weights[i] / sum; /* exactly normalised */
+    m->log_weights[i] = log(m->weights[i]);
+    run += m->weights[i];
+    m->cum[i] = run;
+    if (weights[i] > 0)
+      last = i;
+  }
+  /* so that a uniform draw u < 1 always selects a component of positive
+   * weight, whatever the rounding of the running sum */
+  for (size_t i = last; i < k; i++)
+    m->cum[i] = 1;
+  return m;
+}
+
+issim_model *issim_model_clone(const issim_model *src)
+{
+  if (src == NULL)
+    return NULL;
+  issim_model *m = new_model(src->kind, src->d);
+  if (m == NULL)
+    return NULL;
+  const size_t d = src->d;
+  *m = *src;
+  m->dists = NULL;
+  m->loc = m->matrix = m->chol = m->diag = NULL;
+  m->parts = NULL;
+  m->weights = m->log_weights = m->cum = NULL;
+  bool ok = true;
+  if (src->dists) {
+    ok = (m->dists = calloc(d, sizeof *m->dists)) != NULL;
+    for (size_t j = 0; ok && j < d; j++)
+      ok = (m->dists[j] = issim_dist_clone(src->dists[j])) != NULL;
+  }
+  if (ok && src->loc)
+    ok = (m->loc = copy_doubles(src->loc, d)) != NULL;
+  if (ok && src->matrix)
+    ok = (m->matrix = copy_doubles(src->matrix, d * d)) != NULL &&
+         (m->chol = copy_doubles(src->chol, d * d)) != NULL &&
+         (m->diag = copy_doubles(src->diag, d)) != NULL;
+  if (ok && src->parts) {
+    ok = (m->parts = calloc(src->k, sizeof *m->parts)) != NULL &&
+         (m->weights = copy_doubles(src->weights, src->k)) != NULL &&
+         (m->log_weights = copy_doubles(src->log_weights, src->k)) != NULL &&
+         (m->cum = copy_doubles(src->cum, src->k)) != NULL;
+    for (size_t i = 0; ok && i < src->k; i++)
+      ok = (m->parts[i] = issim_model_clone(src->parts[i])) != NULL;
+  }
+  if (!ok) {
+    issim_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+void issim_model_free(issim_model *m)
+{
+  if (m == NULL)
+    return;
+  if (m->dists)
+    for (size_t j = 0; j < m->d; j++)
+      issim_dist_free(m->dists[j]);
+  free(m->dists);
+  if (m->parts)
+    for (size_t i = 0; i < m->k; i++)
+      issim_model_free(m->parts[i]);
+  free(m->parts);
+  free(m->loc);
+  free(m->matrix);
+  free(m->chol);
+  free(m->diag);
+  free(m->weights);
+  free(m->log_weights);
+  free(m->cum);
+  free(m);
+}
+
+issim_model_kind issim_model_kind_of(const issim_model *m)
+{
+  return m->kind;
+}
+
+size_t issim_model_dim(const issim_model *m)
+{
+  return m->d;
+}
+
+/* ---- scratch ---- */
+
+/* independent: a column and its log-densities (2n).
+ * normal, student-t: the forward substitution's vector (d); sampling needs
+ * none (L z is formed in place).
+ * copula: max(2n, d): the marginals' log-densities column by column, then
+ * the normal scores of one point.
+ * mixture, sampling: labels (n), per-component cursors (k), the points
+ * grouped by component (n d), then the components' own scratch; density:
+ * one component's log-densities (n), the log-sum-exp's running sums (n),
+ * then the components' own scratch. */
+size_t issim_model_scratch(const issim_model *m, size_t n)
+{
+  switch (m->kind) {
+  case ISSIM_MODEL_INDEPENDENT:
+    return 2 * n;
+  case ISSIM_MODEL_NORMAL:
+  case ISSIM_MODEL_STUDENT_T:
+    return m->d;
+  case ISSIM_MODEL_COPULA:
+    return 2 * n > m->d ? 2 * n : m->d;
+  case ISSIM_MODEL_MIXTURE: {
+    size_t sub = 0;
+    for (size_t i = 0; i < m->k; i++) {
+      const size_t s = issim_model_scratch(m->parts[i], n);
+      if (s > sub)
+        sub = s;
+    }
+    const size_t sample = n + m->k + n * m->d, density = 2 * n;
+    return (sample > density ? sample : density) + sub;
+  }
+  }
+  return 0;
+}
+
+/* ---- the standard normal in log space ---- */
+
+/* log P(Z > z), accurate in the far upper tail (-804.6 at z = 40). */
+static double std_normal_log_sf(double z)
+{
+  return z >= 0 ? gsl_sf_log_erfc(z * M_SQRT1_2) - M_LN2
+                : log1p(-0.5 * erfc(-z * M_SQRT1_2));
+}
+
+/* The z with log P(Z > z) = lq, for lq <= about log(1/2) (z >= 0).
+ *
+ * Down to lq = -700 (z = 37.3) this is GSL's Qinv (Wichura's AS241, relative
+ * error ~1e-16) of e^lq, which is a normal double there.  Below, where e^lq
+ * underflows, it starts from the asymptote log Q(z) = -z^2/2 - log z -
+ * log(2 pi)/2 + O(z^-2) and refines with Newton steps on log Q itself
+ * (gsl_sf_log_erfc, accurate everywhere), to a few ulps.  Beyond
+ * lq = -1e10 (z = 1.4e5) the asymptote with two fixed-point steps is already
+ * exact to double precision and is used as it is. */
+static double std_normal_upper_quantile(double lq)
+{
+  if (isnan(lq))
+    return NAN;
+  if (lq == -INFINITY)
+    return INFINITY;
+  if (lq >= 0)
+    return -INFINITY;
+  if (lq > -700)
+    return gsl_cdf_ugaussian_Qinv(exp(lq));
+  const double t = -lq;
+  double z = sqrt(2 * t);
+  for (int i = 0; i < 2; i++)
+    z = sqrt(2 * (t - 0.5 * LOG_2PI - log(z)));
+  if (t > 1e10)
+    return z;
+  for (int i = 0; i < 8; i++) {
+    const double lqz = std_normal_log_sf(z);
+    const double log_phi = -0.5 * z * z - 0.5 * LOG_2PI;
+    const double step = (lqz - lq) / exp(log_phi - lqz); /* f / -f' */
+    z += step;
+    if (fabs(step) <= 2 * DBL_EPSILON * z)
+      break;
+  }
+  return z;
+}
+
+/* ---- quantiles of the marginals, for the copula ----
+ *
+ * g(z) = F^-1(Phi(z)): the marginal's value at normal score z.  normal and
+ * lognormal are exact transformations (mean + sd z, exp(meanlog + sdlog z)).
+ * Families whose inverse is in closed form use GSL's Pinv for z <= 0 and
+ * Qinv of Phi(-z) for z > 0, so that upper-tail draws keep their digits
+ * instead of rounding Phi(z) to 1.  For student-t, gamma, chi-squared and
+ * beta, GSL's inverses are iterative and report non-convergence through
+ * GSL_ERROR (which aborts under GSL's default handler, e.g. a gamma of shape
+ * 0.01 at P = 1e-5, whose quantile underflows); they are solved here instead,
+ * by the safeguarded Newton iteration below on issim's own log tails (which
+ * stay accurate below 1e-308). */
+
+/* x(u) of the variable the iteration works in, and log dx/du:
+ *   student-t    x = location + scale sinh(u)  (power tails: log S is
+ *                                               nearly linear in u)
+ *   gamma, chi2  x = e^u
+ *   beta         x = 1 / (1 + e^-u)
+ * In each, a step du is a relative step in x (or in 1 - x) far out. */
+static double solver_x(const issim_dist *m, double u, double *log_dxdu)
+{
+  const double au = fabs(u);
+  switch (m->kind) {
+  case ISSIM_DIST_STUDENT_T:
+    *log_dxdu = log(m->param[2]) + au + log1p(exp(-2 * au)) - M_LN2;
+    return m->param[1] + m->param[2] * sinh(u);
+  case ISSIM_DIST_BETA: {
+    const double e = exp(-au);
+    *log_dxdu = -au - 2 * log1p(e);
+    return u >= 0 ? 1 / (1 + e) : e / (1 + e);
+  }
+  default: /* gamma, chi-squared */
+    *log_dxdu = u;
+    return exp(u);
+  }
+}
+
+typedef struct {
+  const issim_dist *m;
+  bool upper; /* solve log P(X > x) = lt, else log P(X <= x) = lt */
+  double lt;
+} quantile_problem;
+
+/* G(u), increasing in u, zero at the root; *dg = G'(u); *x = x(u). */
+static double solver_eval(const quantile_problem *q, double u, double *dg, double *x)
+{
+  double log_dxdu;
+  *x = solver_x(q->m, u, &log_dxdu);
+  const double side = q->upper ? issim_dist_log_sf(q->m, *x) : issim_dist_log_cdf(q->m, *x);
+  *dg = exp(issim_dist_log_pdf1(q->m, *x) - side + log_dxdu);
+  return q->upper ? q->lt - side : side - q->lt;
+}
+
+/* Starting points in u: up to three candidates from closed-form
+ * approximations; the solver starts from the best of them. */
+static size_t solver_starts(const quantile_problem *q, double *u)
+{
+  const double *p = q->m->param;
+  const double z = std_normal_upper_quantile(q->lt); /* >= 0: the tail's normal score */
+  const double sign = q->upper ? 1 : -1;
+  size_t n = 0;
+  switch (q->m->kind) {
+  case ISSIM_DIST_STUDENT_T: {
+    /* The normal score (too small: the t's tails are heavier) and the tail
+     * asymptote S(t) ~ nu^(nu/2 - 1) t^-nu / B(nu/2, 1/2) (too large, as
+     * the density lies below its asymptote): they bracket the root. */
+    const double nu = p[0];
+    const double log_t = (0.5 * nu * log(nu) - gsl_sf_lnbeta(0.5 * nu, 0.5) - log(nu) - q->lt) / nu;
+    u[n++] = sign * asinh(z);
+    if (log_t < 700)
+      u[n++] = sign * asinh(exp(log_t));
+    else
+      u[n++] = sign * (log_t + M_LN2);
+    break;
+  }
+  case ISSIM_DIST_GAMMA:
+  case ISSIM_DIST_CHI_SQUARED: {
+    const double a = q->m->kind == ISSIM_DIST_GAMMA ? p[0] : 0.5 * p[0];
+    const double log_scale = q->m->kind == ISSIM_DIST_GAMMA ? log(p[1]) : M_LN2;
+    /* Wilson-Hilferty */
+    const double base = 1 - 1 / (9 * a) + sign * z / (3 * sqrt(a));
+    if (base > 0)
+      u[n++] = log_scale + log(a) + 3 * log(base);
+    if (!q->upper) { /* P(a, y) ~ y^a / Gamma(a + 1) */
+      u[n++] = log_scale + (q->lt + gsl_sf_lngamma(a + 1)) / a;
+    } else { /* Q(a, y) ~ y^(a-1) e^-y / Gamma(a): y = -lt - lgamma(a) + (a-1) log y */
+      double y = fmax(a, -q->lt);
+      for (int i = 0; i < 3 && y > 0; i++)
+        y = -q->lt - gsl_sf_lngamma(a) + (a - 1) * log(y);
+      if (y > 0 && isfinite(y))
+        u[n++] = log_scale + log(y);
+    }
+    break;
+  }
+  case ISSIM_DIST_BETA: {
+    const double a = p[0], b = p[1], lb = gsl_sf_lnbeta(a, b);
+    const double mean = a / (a + b), sd = sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
+    const double xn = mean + sign * z * sd;
+    if (xn > 0 && xn < 1)
+      u[n++] = log(xn) - log1p(-xn);
+    if (!q->upper) { /* F(x) ~ x^a / (a B(a, b)) */
+      const double log_x = (q->lt + log(a) + lb) / a;
+      if (log_x < -M_LN2)
+        u[n++] = log_x - log1p(-exp(log_x));
+    } else { /* S(x) ~ (1-x)^b / (b B(a, b)) */
+      const double log_y = (q->lt + log(b) + lb) / b;
+      if (log_y < -M_LN2)
+        u[n++] = log1p(-exp(log_y)) - log_y;
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  if (n == 0)
+    u[n++] = 0;
+  return n;
+}
+
+/* The x with log P(X <= x) = lt (or log P(X > x) = lt when upper), lt <=
+ * log(1/2), for student-t, gamma, chi-squared and beta: Newton steps on G(u)
+ * inside a bracket that every evaluation narrows; a step that leaves the
+ * bracket is replaced by bisection, or by doubling |u| while the bracket is
+ * still open on that side.  It stops when G is at the level of its own
+ * rounding or a Newton step was below 1e-9 (the next error is then ~1e-18,
+ * Newton's convergence being quadratic); then one Newton step in x itself
+ * gives the last digits, which u's own resolution (eps |u|) would lose far
+ * out.  Accuracy: that of issim's log tails, ~1e-14 relative in x. */
+static double solve_quantile(const issim_dist *dist, bool upper, double lt)
+{
+  if (isnan(lt))
+    return NAN;
+  if (lt == -INFINITY)
+    return upper ? dist->upper : dist->lower;
+  const quantile_problem q = {dist, upper, lt};
+  double starts[3], u = NAN, g = NAN, dg = NAN, x = NAN;
+  double lo = -INFINITY, hi = INFINITY; /* G(lo) < 0 < G(hi) */
+  const size_t ns = solver_starts(&q, starts);
+  for (size_t i = 0; i < ns; i++) {
+    double dgi, xi;
+    const double gi = solver_eval(&q, starts[i], &dgi, &xi);
+    if (isnan(gi))
+      continue;
+    if (gi < 0 && starts[i] > lo)
+      lo = starts[i];
+    if (gi > 0 && starts[i] < hi)
+      hi = starts[i];
+    if (isnan(g) || fabs(gi) < fabs(g)) {
+      u = starts[i], g = gi, dg = dgi, x = xi;
+    }
+  }
+  if (isnan(g))
+    return NAN;
+  const double g_tol = 4 * DBL_EPSILON * (1 + fabs(lt));
+  for (int iter = 0; iter < 200 && g != 0 && !(fabs(g) <= g_tol); iter++) {
+    double un = u - g / dg;
+    const bool newton = isfinite(un) && un > lo && un < hi;
+    if (!newton) {
+      if (isfinite(lo) && isfinite(hi))
+        un = 0.5 * lo + 0.5 * hi;
+      else if (g < 0) /* the root is above u, and the bracket open there */
+        un = u + fmax(1, fabs(u));
+      else
+        un = u - fmax(1, fabs(u));
+    }
+    const double step = fabs(un - u);
+    u = un;
+    g = solver_eval(&q, u, &dg, &x);
+    if (isnan(g))
+      return NAN;
+    if (g < 0)
+      lo = u;
+    else if (g > 0)
+      hi = u;
+    if ((newton && step <= 1e-9 * fmax(1, fabs(u))) ||
+        (isfinite(lo) && isfinite(hi) && hi - lo <= 4 * DBL_EPSILON * fmax(1, fabs(u))))
+      break;
+  }
+  /* the last digits: one Newton step in x, kept if it stays inside x's
+   * bracket and the support */
+  if (g != 0 && isfinite(g) && isfinite(x)) {
+    const double side = upper ? issim_dist_log_sf(dist, x) : issim_dist_log_cdf(dist, x);
+    const double dgx = exp(issim_dist_log_pdf1(dist, x) - side); /* dG/dx */
+    double unused;
+    const double xlo = isfinite(lo) ? solver_x(dist, lo, &unused) : -INFINITY;
+    const double xhi = isfinite(hi) ? solver_x(dist, hi, &unused) : INFINITY;
+    const double xn = x - g / dgx;
+    if (isfinite(xn) && xn >= xlo && xn <= xhi && xn >= dist->lower && xn <= dist->upper)
+      x = xn;
+  }
+  return x;
+}
+
+/* log Phi(-|z|), the smaller of the two normal tails at z. */
+static double std_normal_log_small_tail(double z)
+{
+  return std_normal_log_sf(fabs(z));
+}
+
+static double copula_quantile(const issim_dist *m, double z)
+{
+  const double *p = m->param;
+  if (isnan(z))
+    return NAN;
+  switch (m->kind) {
+  case ISSIM_DIST_NORMAL:
+    return p[0] + p[1] * z;
+  case ISSIM_DIST_LOGNORMAL:
+    return exp(p[0] + p[1] * z);
+  case ISSIM_DIST_STUDENT_T:
+  case ISSIM_DIST_GAMMA:
+  case ISSIM_DIST_CHI_SQUARED:
+  case ISSIM_DIST_BETA:
+    return solve_quantile(m, z > 0, std_normal_log_small_tail(z));
+  default:
+    break;
+  }
+  const bool up = z > 0;
+  const double t = up ? gsl_cdf_ugaussian_Q(z) : gsl_cdf_ugaussian_P(z);
+  switch (m->kind) {
+  case ISSIM_DIST_EXPONENTIAL: /* GSL takes the mean, 1/rate */
+    return p[1] + (up ? gsl_cdf_exponential_Qinv(t, 1 / p[0])
+                      : gsl_cdf_exponential_Pinv(t, 1 / p[0]));
+  case ISSIM_DIST_LAPLACE:
+    return p[0] + (up ? gsl_cdf_laplace_Qinv(t, p[1]) : gsl_cdf_laplace_Pinv(t, p[1]));
+  case ISSIM_DIST_LOGISTIC:
+    return p[0] + (up ? gsl_cdf_logistic_Qinv(t, p[1]) : gsl_cdf_logistic_Pinv(t, p[1]));
+  case ISSIM_DIST_CAUCHY:
+    return p[0] + (up ? gsl_cdf_cauchy_Qinv(t, p[1]) : gsl_cdf_cauchy_Pinv(t, p[1]));
+  case ISSIM_DIST_WEIBULL: /* GSL: a = scale, b = shape */
+    return up ? gsl_cdf_weibull_Qinv(t, p[1], p[0]) : gsl_cdf_weibull_Pinv(t, p[1], p[0]);
+  case ISSIM_DIST_PARETO: /* GSL: a = shape, b = scale */
+    return up ? gsl_cdf_pareto_Qinv(t, p[0], p[1]) : gsl_cdf_pareto_Pinv(t, p[0], p[1]);
+  case ISSIM_DIST_GUMBEL: /* gumbel1 with a = b = 1 is the standard Gumbel */
+    return p[0] + p[1] * (up ? gsl_cdf_gumbel1_Qinv(t, 1, 1) : gsl_cdf_gumbel1_Pinv(t, 1, 1));
+  case ISSIM_DIST_UNIFORM:
+    return up ? gsl_cdf_flat_Qinv(t, p[0], p[1]) : gsl_cdf_flat_Pinv(t, p[0], p[1]);
+  default:
+    return NAN;
+  }
+}
+
+/* z = Phi^-1(F(x)), the normal score of x under marginal m.
+ *
+ * normal and lognormal: exact ((x - mean)/sd, (log x - meanlog)/sdlog).
+ * Others: from the smaller of log F(x) and log S(x) (issim_dist_log_cdf /
+ * log_sf, accurate in the far tails), through std_normal_upper_quantile.
+ * The error in z is then that of the log tail, d(lq) ~ 1e-14 |lq| at worst,
+ * divided by |d log Q / dz| ~ |z|: dz ~ 1e-14 |z| / 2, so ~4e-13 at z = 38
+ * (a tail probability of 1e-316), and the copula term z^T (R^-1 - I) z
+ * carries ~1e-14 z^2 ||R^-1 - I|| of it.  Points where F(x) is 0 or 1 in
+ * floating point (beyond the support, or a beta within eps of 1) get
+ * z = -inf or +inf. */
+static double normal_score(const issim_dist *m, double x)
+{
+  const double *p = m->param;
+  switch (m->kind) {
+  case ISSIM_DIST_NORMAL:
+    return (x - p[0]) / p[1];
+  case ISSIM_DIST_LOGNORMAL:
+    if (!(x > 0))
+      return isnan(x) ? x : -INFINITY;
+    return (log(x) - p[0]) / p[1];
+  default:
+    break;
+  }
+  const double lc = issim_dist_log_cdf(m, x);
+  if (isnan(lc))
+    return NAN;
+  if (lc < -M_LN2)
+    return -std_normal_upper_quantile(lc);
+  return std_normal_upper_quantile(issim_dist_log_sf(m, x));
+}
+
+/* ---- sampling ---- */
+
+/* row = L row, in place (L lower triangular: row j of the result needs only
+ * entries k <= j of the input, so going down from the last row is safe). */
+static void lower_times(const issim_model *m, double *row)
+{
+  const size_t d = m->d;
+  if (m->diagonal) {
+    for (size_t j = 0; j < d; j++)
+      row[j] *= m->diag[j];
+    return;
+  }
+  for (size_t j = d; j-- > 0;) {
+    const double *lj = m->chol + j * d;
+    double s = 0;
+    for (size_t k = 0; k <= j; k++)
+      s += lj[k] * row[k];
+    row[j] = s;
+  }
+}
+
+static void fill_gaussian(gsl_rng *r, size_t d, double *row)
+{
+  for (size_t j = 0; j < d; j++)
+    row[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+}
+
+static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x,
+                           double *scratch)
+{
+  const size_t d = m->d, k = m->k;
+  double *label = scratch, *cursor = scratch + n, *grouped = cursor + k;
+  double *sub = grouped + n * d;
+  for (size_t c = 0; c < k; c++)
+    cursor[c] = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double u = gsl_rng_uniform(r);
+    size_t c = 0;
+    while (c + 1 < k && !(u < m->cum[c]))
+      c++;
+    label[i] = (double) c;
+    cursor[c] += 1;
+  }
+  /* each component's points, together, in component order; cursor[c]
+   * becomes the first row of component c's group */
+  size_t start = 0;
+  for (size_t c = 0; c < k; c++) {
+    const size_t count = (size_t) cursor[c];
+    cursor[c] = (double) start;
+    if (count)
+      issim_model_sample(m->parts[c], r, count, grouped + start * d, sub);
+    start += count;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const size_t c = (size_t) label[i], row = (size_t) cursor[c];
+    memcpy(x + i * d, grouped + row * d, d * sizeof *x);
+    cursor[c] += 1;
+  }
+}
+
+void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, double *scratch)
+{
+  const size_t d = m->d;
+  switch (m->kind) {
+  case ISSIM_MODEL_INDEPENDENT:
+    for (size_t j = 0; j < d; j++) {
+      issim_dist_sample(m->dists[j], r, n, scratch);
+      for (size_t i = 0; i < n; i++)
+        x[i * d + j] = scratch[i];
+    }
+    break;
+  case ISSIM_MODEL_NORMAL:
+    for (size_t i = 0; i < n; i++) {
+      double *row = x + i * d;
+      fill_gaussian(r, d, row);
+      lower_times(m, row);
+      for (size_t j = 0; j < d; j++)
+        row[j] += m->loc[j];
+    }
+    break;
+  case ISSIM_MODEL_STUDENT_T:
+    for (size_t i = 0; i < n; i++) {
+      double *row = x + i * d;
+      fill_gaussian(r, d, row);
+      const double f = sqrt(m->df / gsl_ran_chisq(r, m->df));
+      lower_times(m, row);
+      for (size_t j = 0; j < d; j++)
+        row[j] = m->loc[j] + f * row[j];
+    }
+    break;
+  case ISSIM_MODEL_COPULA:
+    for (size_t i = 0; i < n; i++) {
+      double *row = x + i * d;
+      fill_gaussian(r, d, row);
+      lower_times(m, row);
+      for (size_t j = 0; j < d; j++)
+        row[j] = copula_quantile(m->dists[j], row[j]);
+    }
+    break;
+  case ISSIM_MODEL_MIXTURE:
+    sample_mixture(m, r, n, x, scratch);
+    break;
+  }
+}
+
+/* ---- log-densities ---- */
+
+/* |L^-1 v|^2 by forward substitution (y in scratch[d]). */
+static double inverse_square_norm(const issim_model *m, const double *v, double *y)
+{
+  const size_t d = m->d;
+  double q = 0;
+  for (size_t j = 0; j < d; j++) {
+    const double *lj = m->chol + j * d;
+    double s = v[j];
+    for (size_t k = 0; k < j; k++)
+      s -= lj[k] * y[k];
+    y[j] = s / m->diag[j];
+    q += y[j] * y[j];
+  }
+  return q;
+}
+
+/* |L^-1 (x - loc)|^2 for one point; O(d) for a diagonal L. */
+static double mahalanobis(const issim_model *m, const double *row, double *y)
+{
+  const size_t d = m->d;
+  double q = 0;
+  if (m->diagonal) {
+#pragma omp simd reduction(+ : q)
+    for (size_t j = 0; j < d; j++) {
+      const double t = (row[j] - m->loc[j]) / m->diag[j];
+      q += t * t;
+    }
+    return q;
+  }
+  for (size_t j = 0; j < d; j++)
+    y[j] = row[j] - m->loc[j];
+  return inverse_square_norm(m, y, y);
+}
+
+/* A NaN from an infinite coordinate (inf - inf in the substitution) is a
+ * density of 0; a NaN coordinate stays NaN. */
+static double nan_to_zero_density(double lp, const double *row, size_t d)
+{
+  if (!isnan(lp))
+    return lp;
+  for (size_t j = 0; j < d; j++)
+    if (isnan(row[j]))
+      return NAN;
+  return -INFINITY;
+}
+
+/* log(1 + q/df) for q >= 0, also where q/df overflows. */
+static double log1p_ratio(double q, double df)
+{
+  const double r = q / df;
+  return r < 1e300 ? log1p(r) : log(q) - log(df);
+}
+
+static void log_pdf_copula(const issim_model *m, size_t n, const double *x, double *lp,
+                           double *scratch)
+{
+  const size_t d = m->d;
+  double *col = scratch, *colp = scratch + n;
+  for (size_t i = 0; i < n; i++)
+    lp[i] = 0;
+  for (size_t j = 0; j < d; j++) {
+    for (size_t i = 0; i < n; i++)
+      col[i] = x[i * d + j];
+    issim_dist_log_pdf(m->dists[j], n, col, colp);
+    for (size_t i = 0; i < n; i++)
+      lp[i] += colp[i];
+  }
+  if (m->diagonal) /* R = I: the copula density is 1 */
+    return;
+  double *z = scratch;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(lp[i])) /* 0 (or NaN, or a pole) from the marginals already */
+      continue;
+    const double *row = x + i * d;
+    double zz = 0, bad = 0;
+    for (size_t j = 0; j < d && bad == 0; j++) {
+      z[j] = normal_score(m->dists[j], row[j]);
+      if (!isfinite(z[j]))
+        bad = z[j];
+      zz += z[j] * z[j];
+    }
+    /* F_j(x_j) rounds to 0 or 1: a null set at the support's edges, given
+     * density 0 (see normal_score) */
+    if (bad != 0) {
+      lp[i] = isnan(bad) ? NAN : -INFINITY;
+      continue;
+    }
+    const double q = inverse_square_norm(m, z, z); /* z^T R^-1 z */
+    const double log_c = m->log_norm - 0.5 * (q - zz);
+    lp[i] = isfinite(log_c) ? lp[i] + log_c : -INFINITY;
+  }
+}
+
+static void log_pdf_mixture(const issim_model *m, size_t n, const double *x, double *lp,
+                            double *scratch)
+{
+  double *lpk = scratch, *s = scratch + n, *sub = scratch + 2 * n;
+  /* log-sum-exp with a running maximum in lp and the sum of exp(a - max)
+   * in s: no q_k(x) is ever formed, so the result is finite wherever one
+   * log q_k is */
+  for (size_t i = 0; i < n; i++) {
+    lp[i] = -INFINITY;
+    s[i] = 0;
+  }
+  for (size_t c = 0; c < m->k; c++) {
+    if (m->weights[c] == 0)
+      continue;
+    issim_model_log_pdf(m->parts[c], n, x, lpk, sub);
+    const double lw = m->log_weights[c];
+    for (size_t i = 0; i < n; i++) {
+      const double a = lw + lpk[i], mx = lp[i];
+      if (a > mx) {
+        s[i] = s[i] * exp(mx - a) + 1;
+        lp[i] = a;
+      } else if (a == mx) { /* also +inf == +inf, where a - mx is NaN */
+        s[i] += 1;
+      } else {
+        s[i] += exp(a - mx); /* NaN a makes s NaN */
+      }
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    lp[i] = lp[i] == -INFINITY && !isnan(s[i]) ? -INFINITY : lp[i] + log(s[i]);
+}
+
+void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double *lp,
+                         double *scratch)
+{
+  const size_t d = m->d;
+  switch (m->kind) {
+  case ISSIM_MODEL_INDEPENDENT: {
+    double *col = scratch, *colp = scratch + n;
+    for (size_t i = 0; i < n; i++)
+      lp[i] = 0;
+    for (size_t j = 0; j < d; j++) {
+      for (size_t i = 0; i < n; i++)
+        col[i] = x[i * d + j];
+      issim_dist_log_pdf(m->dists[j], n, col, colp);
+      for (size_t i = 0; i < n; i++)
+        lp[i] += colp[i];
+    }
+    break;
+  }
+  case ISSIM_MODEL_NORMAL:
+    for (size_t i = 0; i < n; i++) {
+      const double *row = x + i * d;
+      lp[i] = nan_to_zero_density(m->log_norm - 0.5 * mahalanobis(m, row, scratch), row, d);
+    }
+    break;
+  case ISSIM_MODEL_STUDENT_T: {
+    const double e = 0.5 * (m->df + (double) d);
+    for (size_t i = 0; i < n; i++) {
+      const double *row = x + i * d;
+      const double q = mahalanobis(m, row, scratch);
+      lp[i] = nan_to_zero_density(m->log_norm - e * log1p_ratio(q, m->df), row, d);
+    }
+    break;
+  }
+  case ISSIM_MODEL_COPULA:
+    log_pdf_copula(m, n, x, lp, scratch);
+    break;
+  case ISSIM_MODEL_MIXTURE:
+    log_pdf_mixture(m, n, x, lp, scratch);
+    break;
+  }
+}
+
+/* ---- moments ---- */
+
+/* Hermite coefficients of g(z) = F^-1(Phi(z)) for the copula's covariance:
+ * with orthonormal Hermite polynomials h_k (E h_j(Z) h_k(Z) = delta_jk),
+ * g = sum_k c_k h_k, and for (Z_i, Z_j) standard bivariate normal with
+ * correlation rho, Mehler's formula gives
+ *   Cov(g_i(Z_i), g_j(Z_j)) = sum_{k>=1} c_ik c_jk rho^k.
+ * c_k = E[g(Z) h_k(Z)] by the trapezoid rule on [-38, 38] with step 1/32
+ * (spectrally accurate for the smooth, Gaussian-damped integrands; the
+ * Laplace's kink at its median costs it some digits, ~1e-8).  The series is
+ * cut at HERMITE_TERMS: its tail is at most |rho|^(K+1) sqrt(T_i T_j), T_i =
+ * Var_i - sum c_ik^2, negligible unless |rho| is near 1 and a marginal has a
+ * heavy tail (a t with df near 2). */
+enum { HERMITE_TERMS = 120 };
+static const double HERMITE_STEP = 1.0 / 32, HERMITE_LIMIT = 38;
+
+static void hermite_coefficients(const issim_dist *m, double *c)
+{
+  double sqrt_k[HERMITE_TERMS + 1];
+  for (int k = 0; k <= HERMITE_TERMS; k++) {
+    c[k] = 0;
+    sqrt_k[k] = sqrt((double) k);
+  }
+  const int half = (int) (HERMITE_LIMIT / HERMITE_STEP);
+  for (int i = -half; i <= half; i++) {
+    const double z = i * HERMITE_STEP;
+    const double w = HERMITE_STEP * exp(-0.5 * z * z - 0.5 * LOG_2PI) * copula_quantile(m, z);
+    if (!isfinite(w) || w == 0)
+      continue;
+    double h0 = 1, h1 = z;
+    c[0] += w;
+    c[1] += w * z;
+    for (int k = 2; k <= HERMITE_TERMS; k++) {
+      const double h2 = (z * h1 - sqrt_k[k - 1] * h0) / sqrt_k[k];
+      c[k] += w * h2;
+      h0 = h1;
+      h1 = h2;
+    }
+  }
+}
+
+static int moments_copula(const issim_model *m, double *mean, double *cov)
+{
+  const size_t d = m->d;
+  for (size_t j = 0; j < d; j++) {
+    mean[j] = issim_dist_mean(m->dists[j]);
+    if (!isfinite(mean[j]))
+      return ISSIM_EINVAL;
+  }
+  if (cov == NULL)
+    return ISSIM_OK;
+  for (size_t j = 0; j < d; j++) {
+    const double v = issim_dist_variance(m->dists[j]);
+    if (!isfinite(v))
+      return ISSIM_EINVAL;
+    cov[j * d + j] = v;
+  }
+  double *c = m->diagonal ? NULL : malloc(d * (HERMITE_TERMS + 1) * sizeof *c);
+  if (!m->diagonal && c == NULL)
+    return ISSIM_ENOMEM;
+  for (size_t j = 0; !m->diagonal && j < d; j++)
+    hermite_coefficients(m->dists[j], c + j * (HERMITE_TERMS + 1));
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < i; j++) {
+      const double rho = m->matrix[i * d + j];
+      double s = 0;
+      if (rho != 0) {
+        const double *ci = c + i * (HERMITE_TERMS + 1), *cj = c + j * (HERMITE_TERMS + 1);
+        double power = 1;
+        for (int k = 1; k <= HERMITE_TERMS; k++) {
+          power *= rho;
+          s += ci[k] * cj[k] * power;
+        }
+      }
+      cov[i * d + j] = cov[j * d + i] = s;
+    }
+  free(c);
+  return ISSIM_OK;
+}
+
+static int moments_mixture(const issim_model *m, double *mean, double *cov)
+{
+  const size_t d = m->d;
+  double *mk = malloc(d * sizeof *mk), *ck = cov ? malloc(d * d * sizeof *ck) : NULL;
+  if (mk == NULL || (cov && ck == NULL)) {
+    free(mk);
+    free(ck);
+    return ISSIM_ENOMEM;
+  }
+  for (size_t j = 0; j < d; j++)
+    mean[j] = 0;
+  for (size_t j = 0; cov && j < d * d; j++)
+    cov[j] = 0;
+  int status = ISSIM_OK;
+  /* cov = sum_c w_c (C_c + mu_c mu_c^T) - mu mu^T */
+  for (size_t c = 0; c < m->k && status == ISSIM_OK; c++) {
+    const double w = m->weights[c];
+    if (w == 0)
+      continue;
+    status = issim_model_moments(m->parts[c], mk, ck);
+    for (size_t i = 0; status == ISSIM_OK && i < d; i++) {
+      mean[i] += w * mk[i];
+      for (size_t j = 0; cov && j < d; j++)
+        cov[i * d + j] += w * (ck[i * d + j] + mk[i] * mk[j]);
+    }
+  }
+  for (size_t i = 0; status == ISSIM_OK && cov && i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      cov[i * d + j] -= mean[i] * mean[j];
+  free(mk);
+  free(ck);
+  return status;
+}
+
+/* The mean alone (cov == NULL) is returned wherever it exists: a student-t
+ * with 1 < df <= 2 has a mean but no covariance. */
+int issim_model_moments(const issim_model *m, double *mean, double *cov)
+{
+  const size_t d = m->d;
+  switch (m->kind) {
+  case ISSIM_MODEL_INDEPENDENT:
+    for (size_t j = 0; j < d; j++) {
+      mean[j] = issim_dist_mean(m->dists[j]);
+      if (!isfinite(mean[j]))
+        return ISSIM_EINVAL;
+    }
+    if (cov) {
+      for (size_t j = 0; j < d * d; j++)
+        cov[j] = 0;
+      for (size_t j = 0; j < d; j++) {
+        cov[j * d + j] = issim_dist_variance(m->dists[j]);
+        if (!isfinite(cov[j * d + j]))
+          return ISSIM_EINVAL;
+      }
+    }
+    return ISSIM_OK;
+  case ISSIM_MODEL_NORMAL:
+    memcpy(mean, m->loc, d * sizeof *mean);
+    if (cov)
+      memcpy(cov, m->matrix, d * d * sizeof *cov);
+    return ISSIM_OK;
+  case ISSIM_MODEL_STUDENT_T:
+    if (!(m->df > 1) || (cov && !(m->df > 2)))
+      return ISSIM_EINVAL;
+    memcpy(mean, m->loc, d * sizeof *mean);
+    if (cov) {
+      const double f = m->df / (m->df - 2);
+      for (size_t j = 0; j < d * d; j++)
+        cov[j] = f * m->matrix[j];
+    }
+    return ISSIM_OK;
+  case ISSIM_MODEL_COPULA:
+    return moments_copula(m, mean, cov);
+  case ISSIM_MODEL_MIXTURE:
+    return moments_mixture(m, mean, cov);
+  }
+  return ISSIM_EINVAL;
+}
+
+int issim_model_gaussian_form(const issim_model *m, double *location, double *cholesky,
+                              double *df)
+{
+  if (m->kind != ISSIM_MODEL_NORMAL && m->kind != ISSIM_MODEL_STUDENT_T)
+    return ISSIM_EINVAL;
+  if (location)
+    memcpy(location, m->loc, m->d * sizeof *location);
+  if (cholesky)
+    memcpy(cholesky, m->chol, m->d * m->d * sizeof *cholesky);
+  if (df)
+    *df = m->kind == ISSIM_MODEL_NORMAL ? INFINITY : m->df;
+  return ISSIM_OK;
+}
+
+const issim_dist *issim_model_component(const issim_model *m, size_t i)
+{
+  if ((m->kind != ISSIM_MODEL_INDEPENDENT && m->kind != ISSIM_MODEL_COPULA) || i >= m->d)
+    return NULL;
+  return m->dists[i];
+}
+
+int issim_model_describe(const issim_model *m, char *buf, size_t size)
+{
+  switch (m->kind) {
+  case ISSIM_MODEL_INDEPENDENT:
+    return snprintf(buf, size, "independent(d=%zu)", m->d);
+  case ISSIM_MODEL_NORMAL:
+    return snprintf(buf, size, "multivariate-normal(d=%zu)", m->d);
+  case ISSIM_MODEL_STUDENT_T:
+    return snprintf(buf, size, "multivariate-t(d=%zu, df=%.10g)", m->d, m->df);
+  case ISSIM_MODEL_COPULA:
+    return snprintf(buf, size, "gaussian-copula(d=%zu)", m->d);
+  case ISSIM_MODEL_MIXTURE:
+    return snprintf(buf, size, "mixture(d=%zu, k=%zu)", m->d, m->k);
+  }
+  return snprintf(buf, size, "?");
+}

@@ -1,0 +1,83 @@
+/* model.h: d-dimensional distributions, for targets and proposals.
+ *
+ * A model is one of
+ *   independent    d univariate distributions (dist.h), one per component
+ *   normal         multivariate normal N(mean, covariance)
+ *   student-t      multivariate t: location + sqrt(df / chi2_df) L z, scale = L L^T
+ *   copula         a Gaussian copula with correlation R and univariate marginals:
+ *                  X_j = F_j^-1(Phi(Z_j)), Z ~ N(0, R)
+ *   mixture        sum_k w_k q_k of models of one dimension, density by log-sum-exp
+ * Sampling and log-densities work on batches of n points stored row by row
+ * (x[i*d + j]), with scratch memory from the caller so that the hot path never
+ * allocates.  Log-densities are computed in log space throughout.  Matrices are
+ * row-major d x d; covariances and correlations must be symmetric (to a relative
+ * 1e-12) and positive definite (checked by GSL's Cholesky factorisation).
+ */
+#ifndef ISSIM_MODEL_H
+#define ISSIM_MODEL_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+
+#include "dist.h"
+#include "error.h"
+
+typedef enum {
+  ISSIM_MODEL_INDEPENDENT,
+  ISSIM_MODEL_NORMAL,
+  ISSIM_MODEL_STUDENT_T,
+  ISSIM_MODEL_COPULA,
+  ISSIM_MODEL_MIXTURE
+} issim_model_kind;
+
+typedef struct issim_model issim_model;
+
+/* components: d distributions, copied.  err->key names the parameter at fault
+ * ("covariance", "correlation", "weights", "df", ...). */
+issim_model *issim_model_alloc_independent(size_t d, const issim_dist *const *components,
+                                           issim_error *err);
+issim_model *issim_model_alloc_normal(size_t d, const double *mean, const double *covariance,
+                                      issim_error *err);
+issim_model *issim_model_alloc_student_t(size_t d, double df, const double *location,
+                                         const double *scale, issim_error *err);
+issim_model *issim_model_alloc_copula(size_t d, const double *correlation,
+                                      const issim_dist *const *marginals, issim_error *err);
+/* weights: k values >= 0 summing to 1 (to 1e-9); components: k models of one
+ * dimension, copied. */
+issim_model *issim_model_alloc_mixture(size_t k, const issim_model *const *components,
+                                       const double *weights, issim_error *err);
+issim_model *issim_model_clone(const issim_model *m);
+void issim_model_free(issim_model *m);
+
+issim_model_kind issim_model_kind_of(const issim_model *m);
+size_t issim_model_dim(const issim_model *m);
+
+/* Scratch doubles the functions below need for a batch of n points. */
+size_t issim_model_scratch(const issim_model *m, size_t n);
+
+/* n points into x[n*d]. */
+void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, double *scratch);
+
+/* log density of each of the n points into lp[n]; -INFINITY outside the support. */
+void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double *lp,
+                         double *scratch);
+
+/* Mean vector and covariance matrix where they exist and are finite:
+ * ISSIM_OK, or ISSIM_EINVAL when undefined or infinite (a t with df <= 2, a
+ * Cauchy component...).  cov may be NULL. */
+int issim_model_moments(const issim_model *m, double *mean, double *cov);
+
+/* For a normal or student-t model: its location and the lower Cholesky factor
+ * of its covariance or scale matrix (row-major d x d); and df (INFINITY for
+ * the normal).  ISSIM_EINVAL for other kinds. */
+int issim_model_gaussian_form(const issim_model *m, double *location, double *cholesky,
+                              double *df);
+
+/* The i-th component of an independent model or marginal of a copula; NULL
+ * otherwise. */
+const issim_dist *issim_model_component(const issim_model *m, size_t i);
+
+/* Writes e.g. "multivariate-normal(d=10)"; returns what snprintf returns. */
+int issim_model_describe(const issim_model *m, char *buf, size_t size);
+
+#endif

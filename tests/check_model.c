@@ -1,0 +1,1411 @@
+/* check_model.c: tests of model.c against independent values.
+ *
+ * References: GSL's multivariate normal log-density and its Cholesky, LU
+ * inverses and determinants, GSL's univariate distribution functions and
+ * inverses, closed forms written here, 1-D and 2-D adaptive quadrature, and
+ * Monte Carlo estimates whose tolerances are 4 of their own standard errors
+ * (derived from the model's known moments, not from the sample).  Samples
+ * use gsl_rng_taus2 with fixed seeds, so a run is reproducible.
+ *
+ * GSL's default error handler (abort) stays installed except inside the
+ * quadrature tests, so a GSL_ERROR raised anywhere in model.c would fail the
+ * run: the library must not depend on the handler being off.
+ *
+ * Scratch is always allocated at exactly issim_model_scratch(m, n) doubles,
+ * so that valgrind sees any overrun.
+ */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_erf.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_vector.h>
+
+#include "check_main.h"
+#include "dist.h"
+#include "model.h"
+
+enum { NSAMPLE = 200000 };
+
+/* ---- assertions ---- */
+
+#define assert_close(got, want, tol)                                           \
+  do {                                                                         \
+    const double got_ = (got), want_ = (want), tol_ = (tol);                   \
+    ck_assert_msg(isinf(want_) ? got_ == want_ : fabs(got_ - want_) <= tol_,   \
+                  "%s = %.17g, want %s = %.17g (diff %.3g, tol %.3g)", #got,   \
+                  got_, #want, want_, got_ - want_, tol_);                     \
+  } while (0)
+
+/* |got - want| <= rel max(1, |want|) */
+#define assert_near(got, want, rel)                                            \
+  assert_close(got, want, (rel) * fmax(1.0, fabs((double) (want))))
+
+#define assert_error(err, want_key, want_message)                              \
+  do {                                                                         \
+    ck_assert_int_eq((err).code, ISSIM_EINVAL);                                \
+    ck_assert_str_eq((err).key, want_key);                                     \
+    ck_assert_str_eq((err).message, want_message);                             \
+  } while (0)
+
+/* ---- helpers ---- */
+
+static gsl_rng *seeded(unsigned long seed)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+  gsl_rng_set(r, seed);
+  return r;
+}
+
+/* exactly issim_model_scratch(m, n) doubles (at least one, for malloc) */
+static double *scratch_for(const issim_model *m, size_t n)
+{
+  const size_t s = issim_model_scratch(m, n);
+  double *p = malloc((s ? s : 1) * sizeof *p);
+  ck_assert_ptr_nonnull(p);
+  return p;
+}
+
+static double *sample(const issim_model *m, unsigned long seed, size_t n)
+{
+  const size_t d = issim_model_dim(m);
+  double *x = malloc(n * d * sizeof *x), *s = scratch_for(m, n);
+  gsl_rng *r = seeded(seed);
+  ck_assert_ptr_nonnull(x);
+  issim_model_sample(m, r, n, x, s);
+  gsl_rng_free(r);
+  free(s);
+  return x;
+}
+
+static void log_pdf(const issim_model *m, size_t n, const double *x, double *lp)
+{
+  double *s = scratch_for(m, n);
+  issim_model_log_pdf(m, n, x, lp, s);
+  free(s);
+}
+
+static double log_pdf1(const issim_model *m, const double *x)
+{
+  double lp;
+  log_pdf(m, 1, x, &lp);
+  return lp;
+}
+
+static issim_dist *dist(const char *family, size_t n, const char *const *keys,
+                        const double *values)
+{
+  issim_error err;
+  issim_dist *d = issim_dist_alloc(family, n, keys, values, &err);
+  ck_assert_msg(d != NULL, "%s: %s", family, err.message);
+  return d;
+}
+
+static issim_dist *normal(double mean, double sd)
+{
+  return dist("normal", 2, (const char *[]){"mean", "sd"}, (double[]){mean, sd});
+}
+
+static issim_dist *student(double df, double loc, double scale)
+{
+  return dist("student-t", 3, (const char *[]){"df", "location", "scale"},
+              (double[]){df, loc, scale});
+}
+
+static issim_dist *gamma_dist(double shape, double scale)
+{
+  return dist("gamma", 2, (const char *[]){"shape", "scale"}, (double[]){shape, scale});
+}
+
+static issim_model *make_normal(size_t d, const double *mean, const double *cov)
+{
+  issim_error err;
+  issim_model *m = issim_model_alloc_normal(d, mean, cov, &err);
+  ck_assert_msg(m != NULL, "normal: %s", err.message);
+  return m;
+}
+
+static issim_model *make_t(size_t d, double df, const double *loc, const double *scale)
+{
+  issim_error err;
+  issim_model *m = issim_model_alloc_student_t(d, df, loc, scale, &err);
+  ck_assert_msg(m != NULL, "student-t: %s", err.message);
+  return m;
+}
+
+/* A copula that takes ownership of the marginals. */
+static issim_model *make_copula(size_t d, const double *r, issim_dist **marg)
+{
+  issim_error err;
+  issim_model *m = issim_model_alloc_copula(d, r, (const issim_dist *const *) marg, &err);
+  ck_assert_msg(m != NULL, "copula: %s", err.message);
+  for (size_t j = 0; j < d; j++)
+    issim_dist_free(marg[j]);
+  return m;
+}
+
+static issim_model *make_mixture(size_t k, const issim_model *const *parts, const double *w)
+{
+  issim_error err;
+  issim_model *m = issim_model_alloc_mixture(k, parts, w, &err);
+  ck_assert_msg(m != NULL, "mixture: %s", err.message);
+  return m;
+}
+
+/* A random symmetric positive definite matrix: B B^T / d + I/2, rows and
+ * columns then scaled by sd in [0.5, 3]. */
+static void random_spd(gsl_rng *r, size_t d, double *a)
+{
+  double *b = malloc(d * d * sizeof *b), *sd = malloc(d * sizeof *sd);
+  for (size_t i = 0; i < d * d; i++)
+    b[i] = gsl_ran_gaussian(r, 1);
+  for (size_t i = 0; i < d; i++)
+    sd[i] = 0.5 + 2.5 * gsl_rng_uniform(r);
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double s = i == j ? 0.5 : 0;
+      for (size_t k = 0; k < d; k++)
+        s += b[i * d + k] * b[j * d + k] / (double) d;
+      a[i * d + j] = s * sd[i] * sd[j];
+    }
+  free(b);
+  free(sd);
+}
+
+/* The correlation matrix of a covariance. */
+static void to_correlation(size_t d, const double *a, double *r)
+{
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      r[i * d + j] = i == j ? 1 : a[i * d + j] / sqrt(a[i * d + i] * a[j * d + j]);
+}
+
+/* Lower Cholesky factor by GSL (upper triangle zeroed). */
+static void gsl_cholesky(size_t d, const double *a, double *l)
+{
+  memcpy(l, a, d * d * sizeof *l);
+  gsl_matrix_view v = gsl_matrix_view_array(l, d, d);
+  ck_assert_int_eq(gsl_linalg_cholesky_decomp1(&v.matrix), GSL_SUCCESS);
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = i + 1; j < d; j++)
+      l[i * d + j] = 0;
+}
+
+/* GSL's multivariate normal log-density. */
+static double gsl_mvn_log_pdf(size_t d, const double *x, const double *mean, const double *l)
+{
+  gsl_vector_const_view xv = gsl_vector_const_view_array(x, d);
+  gsl_vector_const_view mv = gsl_vector_const_view_array(mean, d);
+  gsl_matrix_const_view lv = gsl_matrix_const_view_array(l, d, d);
+  gsl_vector *work = gsl_vector_alloc(d);
+  double result;
+  ck_assert_int_eq(gsl_ran_multivariate_gaussian_log_pdf(&xv.vector, &mv.vector, &lv.matrix,
+                                                         &result, work),
+                   GSL_SUCCESS);
+  gsl_vector_free(work);
+  return result;
+}
+
+/* (x - mu)^T A^-1 (x - mu) and log det A by LU: independent of Cholesky. */
+static double lu_quadratic(size_t d, const double *a, const double *x, const double *mu,
+                           double *log_det)
+{
+  gsl_matrix *lu = gsl_matrix_alloc(d, d);
+  gsl_permutation *p = gsl_permutation_alloc(d);
+  gsl_vector *b = gsl_vector_alloc(d), *sol = gsl_vector_alloc(d);
+  int sign;
+  for (size_t i = 0; i < d; i++) {
+    gsl_vector_set(b, i, x[i] - (mu ? mu[i] : 0));
+    for (size_t j = 0; j < d; j++)
+      gsl_matrix_set(lu, i, j, a[i * d + j]);
+  }
+  gsl_linalg_LU_decomp(lu, p, &sign);
+  gsl_linalg_LU_solve(lu, p, b, sol);
+  *log_det = gsl_linalg_LU_lndet(lu);
+  double q = 0;
+  for (size_t i = 0; i < d; i++)
+    q += gsl_vector_get(b, i) * gsl_vector_get(sol, i);
+  gsl_matrix_free(lu);
+  gsl_permutation_free(p);
+  gsl_vector_free(b);
+  gsl_vector_free(sol);
+  return q;
+}
+
+/* x = mean + c L e, e a random unit vector: |L^-1 (x - mean)| = c exactly
+ * up to rounding. */
+static void point_at_distance(gsl_rng *r, size_t d, const double *mean, const double *l,
+                              double c, double *x)
+{
+  double *e = malloc(d * sizeof *e), norm = 0;
+  for (size_t j = 0; j < d; j++) {
+    e[j] = gsl_ran_gaussian(r, 1);
+    norm += e[j] * e[j];
+  }
+  norm = sqrt(norm);
+  for (size_t i = 0; i < d; i++) {
+    double s = 0;
+    for (size_t k = 0; k <= i; k++)
+      s += l[i * d + k] * e[k] / norm;
+    x[i] = mean[i] + c * s;
+  }
+  free(e);
+}
+
+/* Sample means and covariances of n points of dimension d. */
+static void sample_moments(size_t n, size_t d, const double *x, double *mean, double *cov)
+{
+  for (size_t j = 0; j < d; j++) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+      s += x[i * d + j];
+    mean[j] = s / (double) n;
+  }
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = 0; b < d; b++) {
+      double s = 0;
+      for (size_t i = 0; i < n; i++)
+        s += (x[i * d + a] - mean[a]) * (x[i * d + b] - mean[b]);
+      cov[a * d + b] = s / (double) (n - 1);
+    }
+}
+
+/* Sample mean and covariance against a normal's (or any law with Gaussian
+ * fourth moments times kurt): SE of mean_i = sqrt(s_ii / n), of cov_ij =
+ * sqrt((kurt (s_ii s_jj + 2 s_ij^2) - s_ij^2) / n), which is sqrt((s_ii s_jj
+ * + s_ij^2)/n) for the normal (kurt = 1). */
+static void check_sample_moments(size_t n, size_t d, const double *x, const double *mean,
+                                 const double *cov, double kurt)
+{
+  double *m = malloc(d * sizeof *m), *c = malloc(d * d * sizeof *c);
+  sample_moments(n, d, x, m, c);
+  for (size_t i = 0; i < d; i++)
+    assert_close(m[i], mean[i], 4 * sqrt(cov[i * d + i] / (double) n));
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      const double sij = cov[i * d + j];
+      const double var =
+          kurt * (cov[i * d + i] * cov[j * d + j] + 2 * sij * sij) - sij * sij;
+      assert_close(c[i * d + j], sij, 4 * sqrt(var / (double) n));
+    }
+  free(m);
+  free(c);
+}
+
+/* ---- multivariate normal ---- */
+
+static const size_t DIMS[] = {1, 3, 10};
+
+START_TEST(test_normal_log_pdf_matches_gsl)
+{
+  const size_t d = DIMS[_i];
+  gsl_rng *r = seeded(11 + _i);
+  double *mean = malloc(d * sizeof *mean), *cov = malloc(d * d * sizeof *cov);
+  double *l = malloc(d * d * sizeof *l), *x = malloc(d * sizeof *x);
+  for (size_t j = 0; j < d; j++)
+    mean[j] = gsl_ran_gaussian(r, 3);
+  random_spd(r, d, cov);
+  gsl_cholesky(d, cov, l);
+  issim_model *m = make_normal(d, mean, cov);
+  for (int t = 0; t < 50; t++) {
+    point_at_distance(r, d, mean, l, 4 * gsl_rng_uniform(r), x);
+    assert_near(log_pdf1(m, x), gsl_mvn_log_pdf(d, x, mean, l), 1e-12);
+  }
+  /* 40 standard deviations out: finite, equal to the closed form and GSL */
+  double log_det, sum_log_l = 0;
+  for (size_t j = 0; j < d; j++)
+    sum_log_l += log(l[j * d + j]);
+  point_at_distance(r, d, mean, l, 40, x);
+  const double q = lu_quadratic(d, cov, x, mean, &log_det);
+  assert_close(q, 1600, 1e-9);
+  const double closed = -0.5 * (double) d * log(2 * M_PI) - sum_log_l - 800;
+  const double lp = log_pdf1(m, x);
+  ck_assert(isfinite(lp));
+  assert_near(lp, closed, 1e-12);
+  assert_near(lp, -0.5 * (double) d * log(2 * M_PI) - 0.5 * log_det - 0.5 * q, 1e-12);
+  assert_near(lp, gsl_mvn_log_pdf(d, x, mean, l), 1e-12);
+  issim_model_free(m);
+  gsl_rng_free(r);
+  free(mean), free(cov), free(l), free(x);
+}
+END_TEST
+
+/* A diagonal covariance takes the O(d) path; the same matrix with
+ * off-diagonal entries of 1e-300 takes the dense one.  Same seed: the same
+ * draws, and the same log-densities (also = the sum of univariate ones). */
+START_TEST(test_normal_diagonal_equals_dense)
+{
+  const size_t d = DIMS[_i], n = 500;
+  double *mean = malloc(d * sizeof *mean), *diag = calloc(d * d, sizeof *diag);
+  double *dense = malloc(d * d * sizeof *dense), *lpa = malloc(n * sizeof *lpa);
+  double *lpb = malloc(n * sizeof *lpb);
+  gsl_rng *r = seeded(21);
+  for (size_t j = 0; j < d; j++) {
+    mean[j] = gsl_ran_gaussian(r, 2);
+    diag[j * d + j] = 0.25 + 4 * gsl_rng_uniform(r);
+  }
+  for (size_t i = 0; i < d * d; i++)
+    dense[i] = diag[i] != 0 ? diag[i] : 1e-300;
+  issim_model *a = make_normal(d, mean, diag), *b = make_normal(d, mean, dense);
+  double *xa = sample(a, 5, n), *xb = sample(b, 5, n);
+  for (size_t i = 0; i < n * d; i++)
+    assert_near(xa[i], xb[i], 1e-15);
+  xa[0] = mean[0] + 40 * sqrt(diag[0]); /* and one point far out */
+  log_pdf(a, n, xa, lpa);
+  log_pdf(b, n, xa, lpb);
+  for (size_t i = 0; i < n; i++) {
+    double want = 0;
+    for (size_t j = 0; j < d; j++) {
+      issim_dist *nj = normal(mean[j], sqrt(diag[j * d + j]));
+      want += issim_dist_log_pdf1(nj, xa[i * d + j]);
+      issim_dist_free(nj);
+    }
+    ck_assert(isfinite(lpa[i]));
+    assert_near(lpa[i], lpb[i], 1e-13);
+    assert_near(lpa[i], want, 1e-13);
+  }
+  issim_model_free(a), issim_model_free(b);
+  gsl_rng_free(r);
+  free(mean), free(diag), free(dense), free(lpa), free(lpb), free(xa), free(xb);
+}
+END_TEST
+
+START_TEST(test_normal_sample_moments)
+{
+  const size_t d = 3;
+  const double mean[3] = {1, -2, 0.5};
+  const double dense[9] = {4, 1.2, -0.6, 1.2, 1, 0.3, -0.6, 0.3, 2.25};
+  const double diag[9] = {4, 0, 0, 0, 1, 0, 0, 0, 2.25};
+  const double *covs[2] = {dense, diag};
+  for (int c = 0; c < 2; c++) {
+    issim_model *m = make_normal(d, mean, covs[c]);
+    double *x = sample(m, 31 + c, NSAMPLE);
+    check_sample_moments(NSAMPLE, d, x, mean, covs[c], 1);
+    free(x);
+    issim_model_free(m);
+  }
+}
+END_TEST
+
+START_TEST(test_normal_forms)
+{
+  const double mean[2] = {1, 2}, cov[4] = {4, 1, 1, 2};
+  issim_model *m = make_normal(2, mean, cov);
+  double loc[2], l[4], df, mu[2], c[4];
+  ck_assert_int_eq(issim_model_gaussian_form(m, loc, l, &df), ISSIM_OK);
+  ck_assert(isinf(df) && df > 0);
+  ck_assert(loc[0] == 1 && loc[1] == 2);
+  ck_assert(l[1] == 0); /* lower triangular */
+  assert_near(l[0] * l[0], 4, 1e-15);
+  assert_near(l[2] * l[0], 1, 1e-15);
+  assert_near(l[2] * l[2] + l[3] * l[3], 2, 1e-15);
+  ck_assert_int_eq(issim_model_moments(m, mu, c), ISSIM_OK);
+  for (int i = 0; i < 4; i++)
+    ck_assert(c[i] == cov[i]);
+  ck_assert(mu[0] == 1 && mu[1] == 2);
+  ck_assert_int_eq(issim_model_moments(m, mu, NULL), ISSIM_OK);
+  issim_model_free(m);
+}
+END_TEST
+
+/* Non-finite coordinates: density 0, or NaN for a NaN. */
+START_TEST(test_normal_non_finite_points)
+{
+  const double mean[2] = {0, 0}, cov[4] = {1, 0.5, 0.5, 1};
+  issim_model *m = make_normal(2, mean, cov);
+  ck_assert(log_pdf1(m, (double[]){INFINITY, 0}) == -INFINITY);
+  ck_assert(log_pdf1(m, (double[]){INFINITY, INFINITY}) == -INFINITY);
+  ck_assert(log_pdf1(m, (double[]){-INFINITY, INFINITY}) == -INFINITY);
+  ck_assert(isnan(log_pdf1(m, (double[]){NAN, 0})));
+  issim_model_free(m);
+}
+END_TEST
+
+/* ---- multivariate t ---- */
+
+/* The t log-density written out independently: LU for the quadratic form
+ * and determinant, lgamma for the constant. */
+static double t_log_pdf_reference(size_t d, double df, const double *loc, const double *scale,
+                                  const double *x)
+{
+  double log_det;
+  const double q = lu_quadratic(d, scale, x, loc, &log_det);
+  return gsl_sf_lngamma(0.5 * (df + (double) d)) - gsl_sf_lngamma(0.5 * df) -
+         0.5 * (double) d * log(df * M_PI) - 0.5 * log_det -
+         0.5 * (df + (double) d) * log1p(q / df);
+}
+
+START_TEST(test_t_log_pdf_matches_formula)
+{
+  const size_t d = DIMS[_i];
+  const double dfs[] = {0.7, 3, 25};
+  gsl_rng *r = seeded(41 + _i);
+  double *loc = malloc(d * sizeof *loc), *scale = malloc(d * d * sizeof *scale);
+  double *l = malloc(d * d * sizeof *l), *x = malloc(d * sizeof *x);
+  for (size_t j = 0; j < d; j++)
+    loc[j] = gsl_ran_gaussian(r, 3);
+  random_spd(r, d, scale);
+  gsl_cholesky(d, scale, l);
+  for (int k = 0; k < 3; k++) {
+    issim_model *m = make_t(d, dfs[k], loc, scale);
+    for (int t = 0; t < 30; t++) {
+      point_at_distance(r, d, loc, l, t == 0 ? 40 : t == 1 ? 1e6 : 5 * gsl_rng_uniform(r), x);
+      const double lp = log_pdf1(m, x);
+      ck_assert(isfinite(lp));
+      /* the reference's lgamma difference and LU lose a few digits */
+      assert_near(lp, t_log_pdf_reference(d, dfs[k], loc, scale, x), 1e-11);
+    }
+    issim_model_free(m);
+  }
+  gsl_rng_free(r);
+  free(loc), free(scale), free(l), free(x);
+}
+END_TEST
+
+/* In one dimension it is the univariate t of dist.c (scale = sqrt(S)). */
+START_TEST(test_t_one_dimension_is_univariate)
+{
+  const double loc = 1.5, s = 2.25;
+  issim_model *m = make_t(1, 4.5, &loc, &s);
+  issim_dist *u = student(4.5, 1.5, 1.5);
+  const double xs[] = {-1e8, -3e4, -100, -7, -1, 0, 1.5, 2, 9, 400, 1e6, 1e12};
+  for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+    assert_near(log_pdf1(m, &xs[i]), issim_dist_log_pdf1(u, xs[i]), 1e-13);
+  issim_dist_free(u);
+  issim_model_free(m);
+}
+END_TEST
+
+/* Covariance df/(df-2) S; the fourth moments of the t are the normal's times
+ * df^2/((df-2)(df-4)) / (df/(df-2))^2 = (df-2)/(df-4) relative to its own
+ * covariance. */
+START_TEST(test_t_sample_moments)
+{
+  const size_t d = 3;
+  const double df = 6, loc[3] = {0, 1, -1};
+  const double scale[9] = {1, 0.4, 0.2, 0.4, 2, -0.5, 0.2, -0.5, 1.5};
+  double cov[9];
+  for (int i = 0; i < 9; i++)
+    cov[i] = df / (df - 2) * scale[i];
+  issim_model *m = make_t(d, df, loc, scale);
+  double *x = sample(m, 51, NSAMPLE);
+  check_sample_moments(NSAMPLE, d, x, loc, cov, (df - 2) / (df - 4));
+  double mu[3], c[9];
+  ck_assert_int_eq(issim_model_moments(m, mu, c), ISSIM_OK);
+  for (int i = 0; i < 9; i++)
+    assert_near(c[i], cov[i], 1e-15);
+  double ml[3], l[9], got_df;
+  ck_assert_int_eq(issim_model_gaussian_form(m, ml, l, &got_df), ISSIM_OK);
+  ck_assert(got_df == df);
+  free(x);
+  issim_model_free(m);
+}
+END_TEST
+
+START_TEST(test_t_moments_exist)
+{
+  const double loc[2] = {1, 2}, scale[4] = {1, 0, 0, 1};
+  double mu[2], c[4];
+  issim_model *m = make_t(2, 1.5, loc, scale); /* mean yes, covariance no */
+  ck_assert_int_eq(issim_model_moments(m, mu, NULL), ISSIM_OK);
+  ck_assert(mu[0] == 1 && mu[1] == 2);
+  ck_assert_int_eq(issim_model_moments(m, mu, c), ISSIM_EINVAL);
+  issim_model_free(m);
+  m = make_t(2, 1, loc, scale); /* neither */
+  ck_assert_int_eq(issim_model_moments(m, mu, NULL), ISSIM_EINVAL);
+  issim_model_free(m);
+  m = make_t(2, 2, loc, scale);
+  ck_assert_int_eq(issim_model_moments(m, mu, c), ISSIM_EINVAL);
+  issim_model_free(m);
+}
+END_TEST
+
+/* ---- independent ---- */
+
+static issim_model *make_independent3(void)
+{
+  issim_dist *c[3] = {normal(1, 2),
+                      dist("exponential", 1, (const char *[]){"rate"}, (double[]){0.5}),
+                      dist("uniform", 2, (const char *[]){"lower", "upper"},
+                           (double[]){-1, 3})};
+  issim_error err;
+  issim_model *m = issim_model_alloc_independent(3, (const issim_dist *const *) c, &err);
+  ck_assert_msg(m != NULL, "%s", err.message);
+  for (int j = 0; j < 3; j++)
+    issim_dist_free(c[j]);
+  return m;
+}
+
+START_TEST(test_independent_log_pdf)
+{
+  issim_model *m = make_independent3();
+  enum { N = 7 };
+  const double x[N * 3] = {0, 1, 0,    1, 0.1, 2.9, -80, 100, -1, 3, 0, 3,
+                           0, -1, 0,   0, 1, 3.5,  NAN, 1, 1};
+  double lp[N];
+  log_pdf(m, N, x, lp);
+  for (int i = 0; i < N; i++) {
+    double want = 0;
+    for (size_t j = 0; j < 3; j++)
+      want += issim_dist_log_pdf1(issim_model_component(m, j), x[i * 3 + j]);
+    if (isnan(want))
+      ck_assert(isnan(lp[i]));
+    else
+      assert_close(lp[i], want, 1e-15 * fmax(1, fabs(want)));
+  }
+  ck_assert(lp[4] == -INFINITY && lp[5] == -INFINITY); /* outside the supports */
+  ck_assert(isfinite(lp[2]));                          /* far out, still finite */
+  issim_model_free(m);
+}
+END_TEST
+
+/* Marginal means and variances: SE of a variance = sqrt((mu4 - s^4)/n) with
+ * the fourth central moments 3 s^4 (normal), 9 s^4 (exponential) and
+ * 9/5 s^4 (uniform). */
+START_TEST(test_independent_sample_moments)
+{
+  issim_model *m = make_independent3();
+  const double mean[3] = {1, 2, 1}, var[3] = {4, 4, 16.0 / 12}, kurt[3] = {3, 9, 1.8};
+  double *x = sample(m, 61, NSAMPLE);
+  double mu[3], cov[9], got_mean[3], got_cov[9];
+  sample_moments(NSAMPLE, 3, x, mu, cov);
+  for (int j = 0; j < 3; j++) {
+    assert_close(mu[j], mean[j], 4 * sqrt(var[j] / NSAMPLE));
+    assert_close(cov[j * 3 + j], var[j], 4 * sqrt((kurt[j] - 1) * var[j] * var[j] / NSAMPLE));
+  }
+  assert_close(cov[1], 0, 4 * sqrt(var[0] * var[1] / NSAMPLE));
+  ck_assert_int_eq(issim_model_moments(m, got_mean, got_cov), ISSIM_OK);
+  for (int j = 0; j < 3; j++) {
+    assert_near(got_mean[j], mean[j], 1e-15);
+    assert_near(got_cov[j * 4], var[j], 1e-15);
+  }
+  ck_assert(got_cov[1] == 0 && got_cov[5] == 0);
+  free(x);
+  issim_model_free(m);
+
+  issim_dist *c[2] = {normal(0, 1), dist("cauchy", 0, NULL, NULL)};
+  m = issim_model_alloc_independent(2, (const issim_dist *const *) c, NULL);
+  ck_assert_int_eq(issim_model_moments(m, got_mean, NULL), ISSIM_EINVAL);
+  issim_model_free(m);
+  issim_dist_free(c[0]), issim_dist_free(c[1]);
+}
+END_TEST
+
+/* ---- Gaussian copula ---- */
+
+static const double R3[9] = {1, 0.6, -0.3, 0.6, 1, 0.2, -0.3, 0.2, 1};
+
+/* With N(0,1) marginals the copula is N(0, R): the same log-density
+ * (including 40 sd out), and, from the same seed, the same draws. */
+START_TEST(test_copula_normal_marginals_is_normal)
+{
+  const size_t d = DIMS[_i], n = 200;
+  gsl_rng *r = seeded(71 + _i);
+  double *a = malloc(d * d * sizeof *a), *rr = malloc(d * d * sizeof *rr);
+  double *l = malloc(d * d * sizeof *l), *zero = calloc(d, sizeof *zero);
+  double *x = malloc(n * d * sizeof *x), *lpc = malloc(n * sizeof *lpc);
+  double *lpn = malloc(n * sizeof *lpn);
+  random_spd(r, d, a);
+  to_correlation(d, a, rr);
+  gsl_cholesky(d, rr, l);
+  issim_dist **marg = malloc(d * sizeof *marg);
+  for (size_t j = 0; j < d; j++)
+    marg[j] = normal(0, 1);
+  issim_model *c = make_copula(d, rr, marg), *nm = make_normal(d, zero, rr);
+  for (size_t i = 0; i < n; i++)
+    point_at_distance(r, d, zero, l, i < 5 ? 40 : 6 * gsl_rng_uniform(r), x + i * d);
+  log_pdf(c, n, x, lpc);
+  log_pdf(nm, n, x, lpn);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert(isfinite(lpc[i]));
+    assert_close(lpc[i], lpn[i], 1e-10);
+  }
+  double *xc = sample(c, 9, 1000), *xn = sample(nm, 9, 1000);
+  for (size_t i = 0; i < 1000 * d; i++)
+    ck_assert(xc[i] == xn[i]);
+  issim_model_free(c), issim_model_free(nm);
+  gsl_rng_free(r);
+  free(a), free(rr), free(l), free(zero), free(x), free(lpc), free(lpn), free(marg), free(xc),
+      free(xn);
+}
+END_TEST
+
+/* N(mu_j, s_j) marginals: N(mu, diag(s) R diag(s)); sample correlations
+ * within 4 SE, SE(r_ij) = (1 - rho^2)/sqrt(n). */
+START_TEST(test_copula_normal_marginals_correlation)
+{
+  const double mu[3] = {1, -2, 0}, sd[3] = {0.5, 3, 1.5};
+  double cov[9];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      cov[i * 3 + j] = sd[i] * sd[j] * R3[i * 3 + j];
+  issim_dist *marg[3] = {normal(mu[0], sd[0]), normal(mu[1], sd[1]), normal(mu[2], sd[2])};
+  issim_model *c = make_copula(3, R3, marg), *nm = make_normal(3, mu, cov);
+  gsl_rng *r = seeded(3);
+  double x[3];
+  for (int t = 0; t < 50; t++) {
+    for (int j = 0; j < 3; j++)
+      x[j] = mu[j] + sd[j] * gsl_ran_gaussian(r, t < 5 ? 20 : 2);
+    assert_close(log_pdf1(c, x), log_pdf1(nm, x), 1e-10);
+  }
+  double *xs = sample(c, 81, NSAMPLE), m[3], s[9], mom_mean[3], mom_cov[9];
+  sample_moments(NSAMPLE, 3, xs, m, s);
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < i; j++) {
+      const double rho = R3[i * 3 + j];
+      assert_close(s[i * 3 + j] / sqrt(s[i * 4] * s[j * 4]), rho,
+                   4 * (1 - rho * rho) / sqrt(NSAMPLE));
+    }
+  ck_assert_int_eq(issim_model_moments(c, mom_mean, mom_cov), ISSIM_OK);
+  for (int i = 0; i < 9; i++)
+    assert_near(mom_cov[i], cov[i], 1e-12);
+  free(xs);
+  gsl_rng_free(r);
+  issim_model_free(c), issim_model_free(nm);
+}
+END_TEST
+
+/* Every family as a 1-D copula: the draw is F^-1(Phi(Z)) for the Z drawn
+ * from the same seed, F^-1 by GSL's Pinv (Z <= 0) or Qinv (Z > 0), in the
+ * parameterisation of dist.h; within GSL's own convergence tolerance. */
+START_TEST(test_copula_quantiles_match_gsl)
+{
+  enum { N = 2000 };
+  struct {
+    const char *family;
+    size_t n;
+    const char *keys[3];
+    double v[3];
+  } cases[] = {
+      {"normal", 2, {"mean", "sd"}, {1, 2}},
+      {"student-t", 3, {"df", "location", "scale"}, {3.5, 1, 2}},
+      {"exponential", 2, {"rate", "location"}, {2, 1}},
+      {"gamma", 2, {"shape", "scale"}, {0.7, 3}},
+      {"lognormal", 2, {"meanlog", "sdlog"}, {0.5, 0.8}},
+      {"laplace", 2, {"location", "scale"}, {-1, 2}},
+      {"logistic", 2, {"location", "scale"}, {1, 0.5}},
+      {"cauchy", 2, {"location", "scale"}, {2, 3}},
+      {"weibull", 2, {"shape", "scale"}, {1.7, 2.5}},
+      {"pareto", 2, {"shape", "scale"}, {2.5, 1.5}},
+      {"gumbel", 2, {"location", "scale"}, {1, 2}},
+      {"uniform", 2, {"lower", "upper"}, {-2, 5}},
+      {"beta", 2, {"alpha", "beta"}, {2, 5}},
+      {"chi-squared", 1, {"df"}, {7}},
+  };
+  const size_t c = (size_t) _i;
+  const double *v = cases[c].v;
+  issim_dist *marg[1] = {dist(cases[c].family, cases[c].n, cases[c].keys, v)};
+  const double one = 1;
+  issim_model *m = make_copula(1, &one, marg);
+  double *x = sample(m, 91 + c, N);
+  gsl_rng *r = seeded(91 + c);
+  for (size_t i = 0; i < N; i++) {
+    const double z = gsl_ran_gaussian_ziggurat(r, 1);
+    const double p = gsl_cdf_ugaussian_P(z), q = gsl_cdf_ugaussian_Q(z);
+    const bool up = z > 0;
+    double want = NAN;
+    switch (c) {
+    case 0: want = v[0] + (up ? gsl_cdf_gaussian_Qinv(q, v[1]) : gsl_cdf_gaussian_Pinv(p, v[1])); break;
+    case 1: want = v[1] + v[2] * (up ? gsl_cdf_tdist_Qinv(q, v[0]) : gsl_cdf_tdist_Pinv(p, v[0])); break;
+    case 2: want = v[1] + (up ? gsl_cdf_exponential_Qinv(q, 1 / v[0]) : gsl_cdf_exponential_Pinv(p, 1 / v[0])); break;
+    case 3: want = up ? gsl_cdf_gamma_Qinv(q, v[0], v[1]) : gsl_cdf_gamma_Pinv(p, v[0], v[1]); break;
+    case 4: want = up ? gsl_cdf_lognormal_Qinv(q, v[0], v[1]) : gsl_cdf_lognormal_Pinv(p, v[0], v[1]); break;
+    case 5: want = v[0] + (up ? gsl_cdf_laplace_Qinv(q, v[1]) : gsl_cdf_laplace_Pinv(p, v[1])); break;
+    case 6: want = v[0] + (up ? gsl_cdf_logistic_Qinv(q, v[1]) : gsl_cdf_logistic_Pinv(p, v[1])); break;
+    case 7: want = v[0] + (up ? gsl_cdf_cauchy_Qinv(q, v[1]) : gsl_cdf_cauchy_Pinv(p, v[1])); break;
+    case 8: want = up ? gsl_cdf_weibull_Qinv(q, v[1], v[0]) : gsl_cdf_weibull_Pinv(p, v[1], v[0]); break;
+    case 9: want = up ? gsl_cdf_pareto_Qinv(q, v[0], v[1]) : gsl_cdf_pareto_Pinv(p, v[0], v[1]); break;
+    case 10: want = v[0] + v[1] * (up ? gsl_cdf_gumbel1_Qinv(q, 1, 1) : gsl_cdf_gumbel1_Pinv(p, 1, 1)); break;
+    case 11: want = up ? gsl_cdf_flat_Qinv(q, v[0], v[1]) : gsl_cdf_flat_Pinv(p, v[0], v[1]); break;
+    case 12: want = up ? gsl_cdf_beta_Qinv(q, v[0], v[1]) : gsl_cdf_beta_Pinv(p, v[0], v[1]); break;
+    case 13: want = up ? gsl_cdf_chisq_Qinv(q, v[0]) : gsl_cdf_chisq_Pinv(p, v[0]); break;
+    }
+    /* GSL's iterative inverses stop at a relative step of 1e-10 */
+    assert_close(x[i], want, 1e-9 * fmax(1e-300, fabs(want)));
+  }
+  gsl_rng_free(r);
+  free(x);
+  issim_model_free(m);
+}
+END_TEST
+
+/* t marginals: the fraction of draws below each marginal quantile is the
+ * level p, within 4 binomial SE sqrt(p(1-p)/n). */
+START_TEST(test_copula_t_marginal_quantiles)
+{
+  enum { N = 100000 };
+  const double r2[4] = {1, 0.7, 0.7, 1}, dfs[2] = {3, 8};
+  const double levels[] = {0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999};
+  issim_dist *marg[2] = {student(dfs[0], 1, 2), student(dfs[1], 0, 1)};
+  issim_model *m = make_copula(2, r2, marg);
+  double *x = sample(m, 101, N);
+  for (size_t j = 0; j < 2; j++)
+    for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++) {
+      const double p = levels[k];
+      const double q = j == 0 ? 1 + 2 * gsl_cdf_tdist_Pinv(p, dfs[0]) : gsl_cdf_tdist_Pinv(p, dfs[1]);
+      size_t below = 0;
+      for (size_t i = 0; i < N; i++)
+        below += x[i * 2 + j] <= q;
+      assert_close((double) below / N, p, 4 * sqrt(p * (1 - p) / N));
+    }
+  free(x);
+  issim_model_free(m);
+}
+END_TEST
+
+/* Independent normal score: z with log Q(z) = lq, by bisection on GSL's
+ * log erfc (no inverse function involved). */
+static double bisect_upper_score(double lq)
+{
+  double lo = -40, hi = 1e5;
+  for (int i = 0; i < 400 && hi - lo > 1e-16 * fabs(hi); i++) {
+    const double mid = 0.5 * (lo + hi);
+    const double lqm = mid >= 0 ? gsl_sf_log_erfc(mid / M_SQRT2) - M_LN2
+                                : log1p(-0.5 * erfc(-mid / M_SQRT2));
+    if (lqm > lq)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+static double score_reference(const issim_dist *m, double x)
+{
+  const double lc = issim_dist_log_cdf(m, x), ls = issim_dist_log_sf(m, x);
+  return lc < ls ? -bisect_upper_score(lc) : bisect_upper_score(ls);
+}
+
+/* The copula density by the transformation formula, written out here:
+ * sum_j log f_j(x_j) - 1/2 log det R - 1/2 z^T (R^-1 - I) z, z_j =
+ * Phi^-1(F_j(x_j)) by GSL's P and Pinv (moderate points) or by the
+ * bisection above on issim's log tails (far points, where F_j(x_j) or its
+ * complement is below 1e-300). */
+static double copula_reference(size_t d, const double *r, issim_dist *const *marg,
+                               const double *x, bool far)
+{
+  double z[3], lp = 0, log_det;
+  for (size_t j = 0; j < d; j++) {
+    lp += issim_dist_log_pdf1(marg[j], x[j]);
+    if (far) {
+      z[j] = score_reference(marg[j], x[j]);
+    } else {
+      const double *p = marg[j]->param;
+      double u = NAN;
+      switch (marg[j]->kind) {
+      case ISSIM_DIST_STUDENT_T: u = gsl_cdf_tdist_P((x[j] - p[1]) / p[2], p[0]); break;
+      case ISSIM_DIST_GAMMA: u = gsl_cdf_gamma_P(x[j], p[0], p[1]); break;
+      case ISSIM_DIST_BETA: u = gsl_cdf_beta_P(x[j], p[0], p[1]); break;
+      case ISSIM_DIST_LOGISTIC: u = gsl_cdf_logistic_P(x[j] - p[0], p[1]); break;
+      default: ck_abort_msg("no reference for %s", issim_dist_name(marg[j]));
+      }
+      z[j] = gsl_cdf_ugaussian_Pinv(u);
+    }
+  }
+  const double zrz = lu_quadratic(d, r, z, NULL, &log_det);
+  double zz = 0;
+  for (size_t j = 0; j < d; j++)
+    zz += z[j] * z[j];
+  return lp - 0.5 * log_det - 0.5 * (zrz - zz);
+}
+
+START_TEST(test_copula_log_pdf_matches_formula)
+{
+  issim_dist *marg[3] = {student(4, 0, 1.5), gamma_dist(2.5, 1),
+                         dist("beta", 2, (const char *[]){"alpha", "beta"}, (double[]){2, 3})};
+  issim_dist *keep[3] = {issim_dist_clone(marg[0]), issim_dist_clone(marg[1]),
+                         issim_dist_clone(marg[2])};
+  issim_model *m = make_copula(3, R3, marg);
+  gsl_rng *r = seeded(111);
+  double x[3];
+  for (int t = 0; t < 200; t++) {
+    x[0] = 1.5 * gsl_ran_tdist(r, 4);
+    x[1] = gsl_ran_gamma(r, 2.5, 1);
+    x[2] = gsl_ran_beta(r, 2, 3);
+    assert_near(log_pdf1(m, x), copula_reference(3, R3, keep, x, false), 1e-9);
+  }
+  /* far tails: t at 1e6 and -1e80 (F ~ 1e-320: not a double), gamma at 800
+   * (S ~ e^-795), beta at 1e-200 (F ~ 1e-400) */
+  const double far[][3] = {{1e6, 30, 0.999}, {-1e80, 800, 1e-200}, {1e30, 1e-200, 0.5},
+                           {-3, 400, 1e-300}};
+  for (size_t t = 0; t < sizeof far / sizeof far[0]; t++) {
+    const double lp = log_pdf1(m, far[t]), want = copula_reference(3, R3, keep, far[t], true);
+    ck_assert_msg(isfinite(lp), "far point %zu: %g", t, lp);
+    assert_near(lp, want, 1e-11);
+  }
+  for (int j = 0; j < 3; j++)
+    issim_dist_free(keep[j]);
+  gsl_rng_free(r);
+  issim_model_free(m);
+}
+END_TEST
+
+/* Outside a marginal's support: density 0; NaN stays NaN. */
+START_TEST(test_copula_outside_support)
+{
+  const double r2[4] = {1, 0.5, 0.5, 1};
+  issim_dist *marg[2] = {gamma_dist(2, 1), normal(0, 1)};
+  issim_model *m = make_copula(2, r2, marg);
+  ck_assert(log_pdf1(m, (double[]){-1, 0}) == -INFINITY);
+  ck_assert(log_pdf1(m, (double[]){INFINITY, 0}) == -INFINITY);
+  ck_assert(isnan(log_pdf1(m, (double[]){NAN, 0})));
+  issim_model_free(m);
+}
+END_TEST
+
+/* The density integrates to 1 and has the right marginals: 2-D adaptive
+ * quadrature (a logistic and a gamma marginal, rho = 0.6). */
+typedef struct {
+  const issim_model *m;
+  double *scratch;
+  double x1;
+} quad_ctx;
+
+static double inner_integrand(double x2, void *p)
+{
+  quad_ctx *c = p;
+  const double x[2] = {c->x1, x2};
+  double lp;
+  issim_model_log_pdf(c->m, 1, x, &lp, c->scratch);
+  return exp(lp);
+}
+
+static double marginal_at(quad_ctx *c, double x1, double *abserr)
+{
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {inner_integrand, c};
+  double v;
+  c->x1 = x1;
+  ck_assert_int_eq(gsl_integration_qagiu(&f, 0, 1e-15, 1e-11, 1000, w, &v, abserr), GSL_SUCCESS);
+  gsl_integration_workspace_free(w);
+  return v;
+}
+
+static double outer_integrand(double x1, void *p)
+{
+  double err;
+  return marginal_at(p, x1, &err);
+}
+
+START_TEST(test_copula_integrates_to_one)
+{
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  const double r2[4] = {1, 0.6, 0.6, 1};
+  issim_dist *marg[2] = {dist("logistic", 2, (const char *[]){"location", "scale"},
+                              (double[]){1, 0.7}),
+                         gamma_dist(1.5, 2)};
+  issim_dist *f1 = issim_dist_clone(marg[0]);
+  issim_model *m = make_copula(2, r2, marg);
+  quad_ctx c = {m, scratch_for(m, 1), 0};
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {outer_integrand, &c};
+  double total, err;
+  ck_assert_int_eq(gsl_integration_qagi(&f, 1e-12, 1e-10, 1000, w, &total, &err), GSL_SUCCESS);
+  assert_close(total, 1, 1e-8);
+  const double at[] = {-4, 0, 1, 2.5, 9};
+  for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+    const double got = marginal_at(&c, at[k], &err);
+    assert_close(got, exp(issim_dist_log_pdf1(f1, at[k])), 1e-9 * got + 1e-15);
+  }
+  gsl_integration_workspace_free(w);
+  free(c.scratch);
+  issim_dist_free(f1);
+  issim_model_free(m);
+  gsl_set_error_handler(old);
+}
+END_TEST
+
+/* Covariance of a copula: exact for lognormal marginals,
+ * Cov = e^(m_i + m_j + (s_i^2 + s_j^2)/2) (e^(rho s_i s_j) - 1), and within
+ * 4 SE of the sample covariance for gamma and logistic ones (SE from the
+ * sample's own fourth moments). */
+START_TEST(test_copula_moments)
+{
+  const double m[3] = {0, 0.5, -0.3}, s[3] = {0.5, 0.3, 0.8};
+  issim_dist *ln[3];
+  for (int j = 0; j < 3; j++)
+    ln[j] = dist("lognormal", 2, (const char *[]){"meanlog", "sdlog"}, (double[]){m[j], s[j]});
+  issim_model *c = make_copula(3, R3, ln);
+  double mean[3], cov[9];
+  ck_assert_int_eq(issim_model_moments(c, mean, cov), ISSIM_OK);
+  for (int i = 0; i < 3; i++) {
+    assert_near(mean[i], exp(m[i] + 0.5 * s[i] * s[i]), 1e-14);
+    for (int j = 0; j < 3; j++) {
+      const double want = exp(m[i] + m[j] + 0.5 * (s[i] * s[i] + s[j] * s[j])) *
+                          expm1(R3[i * 3 + j] * s[i] * s[j]);
+      assert_close(cov[i * 3 + j], want, 1e-10 * fabs(want));
+    }
+  }
+  issim_model_free(c);
+
+  enum { N = 100000 };
+  issim_dist *marg[3] = {gamma_dist(2, 1.5),
+                         dist("logistic", 2, (const char *[]){"location", "scale"},
+                              (double[]){0, 2}),
+                         gamma_dist(0.8, 1)};
+  c = make_copula(3, R3, marg);
+  ck_assert_int_eq(issim_model_moments(c, mean, cov), ISSIM_OK);
+  double *x = sample(c, 121, N), sm[3], sc[9];
+  sample_moments(N, 3, x, sm, sc);
+  for (int i = 0; i < 3; i++) {
+    assert_close(sm[i], mean[i], 4 * sqrt(cov[i * 4] / N));
+    for (int j = 0; j <= i; j++) {
+      double v = 0;
+      for (size_t k = 0; k < N; k++) {
+        const double p = (x[k * 3 + i] - sm[i]) * (x[k * 3 + j] - sm[j]) - sc[i * 3 + j];
+        v += p * p;
+      }
+      assert_close(sc[i * 3 + j], cov[i * 3 + j], 4 * sqrt(v / (N - 1) / N));
+    }
+  }
+  free(x);
+  issim_model_free(c);
+
+  issim_dist *heavy[2] = {student(2, 0, 1), normal(0, 1)};
+  const double r2[4] = {1, 0.5, 0.5, 1};
+  c = make_copula(2, r2, heavy);
+  ck_assert_int_eq(issim_model_moments(c, mean, cov), ISSIM_EINVAL);
+  issim_model_free(c);
+}
+END_TEST
+
+/* Extreme marginals (a gamma of shape 0.01, whose lower quantiles
+ * underflow) must not abort under GSL's default handler. */
+START_TEST(test_copula_extreme_marginals_do_not_abort)
+{
+  const double r2[4] = {1, 0.9, 0.9, 1};
+  issim_dist *marg[2] = {gamma_dist(0.01, 1),
+                         dist("beta", 2, (const char *[]){"alpha", "beta"}, (double[]){0.05, 0.05})};
+  issim_model *m = make_copula(2, r2, marg);
+  double *x = sample(m, 131, 2000);
+  for (size_t i = 0; i < 2000; i++) {
+    ck_assert(x[2 * i] >= 0 && x[2 * i] < INFINITY);
+    ck_assert(x[2 * i + 1] >= 0 && x[2 * i + 1] <= 1);
+  }
+  free(x);
+  issim_model_free(m);
+}
+END_TEST
+
+/* ---- mixtures ---- */
+
+START_TEST(test_mixture_log_pdf)
+{
+  const size_t d = 2;
+  const double mean0[2] = {0, 0}, cov0[4] = {1, 0.3, 0.3, 1};
+  const double mean1[2] = {4, 3}, cov1[4] = {0.5, 0, 0, 2};
+  issim_model *p = make_normal(d, mean0, cov0), *q = make_normal(d, mean1, cov1);
+  const issim_model *parts[2] = {p, q};
+  const double w[2] = {0.25, 0.75};
+  issim_model *m = make_mixture(2, parts, w);
+  gsl_rng *r = seeded(141);
+  double x[2];
+  for (int t = 0; t < 100; t++) {
+    x[0] = gsl_ran_gaussian(r, 4);
+    x[1] = gsl_ran_gaussian(r, 4);
+    const double direct = log(w[0] * exp(log_pdf1(p, x)) + w[1] * exp(log_pdf1(q, x)));
+    assert_near(log_pdf1(m, x), direct, 1e-13);
+  }
+  /* 40+ sd from both: both densities underflow, the mixture's does not */
+  const double far[][2] = {{-40, -40}, {60, 50}, {-30, 100}, {1e3, -1e3}};
+  for (size_t t = 0; t < sizeof far / sizeof far[0]; t++) {
+    const double a = log(w[0]) + log_pdf1(p, far[t]), b = log(w[1]) + log_pdf1(q, far[t]);
+    ck_assert(exp(a) == 0 && exp(b) == 0);
+    const double mx = fmax(a, b), want = mx + log(exp(a - mx) + exp(b - mx));
+    const double got = log_pdf1(m, far[t]);
+    ck_assert(isfinite(got));
+    assert_near(got, want, 1e-13);
+  }
+  issim_model_free(p), issim_model_free(q), issim_model_free(m);
+  gsl_rng_free(r);
+}
+END_TEST
+
+/* Two well-separated components: the count from each is binomial, within
+ * 4 SE sqrt(n w (1-w)); each group has its component's mean; the same seed
+ * gives the same draws. */
+START_TEST(test_mixture_frequencies)
+{
+  const double m0 = 0, m1 = 100, v = 1, w[2] = {0.3, 0.7};
+  issim_model *a = make_normal(1, &m0, &v), *b = make_normal(1, &m1, &v);
+  const issim_model *parts[2] = {a, b};
+  issim_model *m = make_mixture(2, parts, w);
+  double *x = sample(m, 151, NSAMPLE), *y = sample(m, 151, NSAMPLE);
+  size_t n1 = 0;
+  double s0 = 0, s1 = 0;
+  for (size_t i = 0; i < NSAMPLE; i++) {
+    ck_assert(x[i] == y[i]);
+    if (x[i] > 50) {
+      n1++;
+      s1 += x[i];
+    } else {
+      s0 += x[i];
+    }
+  }
+  assert_close((double) n1, NSAMPLE * w[1], 4 * sqrt(NSAMPLE * w[0] * w[1]));
+  assert_close(s0 / (double) (NSAMPLE - n1), m0, 4 / sqrt((double) (NSAMPLE - n1)));
+  assert_close(s1 / (double) n1, m1, 4 / sqrt((double) n1));
+  double mean, var;
+  ck_assert_int_eq(issim_model_moments(m, &mean, &var), ISSIM_OK);
+  assert_near(mean, 70, 1e-15);
+  assert_near(var, 1 + 0.3 * 0.7 * 100 * 100, 1e-13);
+  free(x), free(y);
+  issim_model_free(a), issim_model_free(b), issim_model_free(m);
+}
+END_TEST
+
+/* The defensive mixture: the target (a copula here) and a shifted normal,
+ * of different kinds; and a mixture nested in a mixture, run on exactly
+ * the scratch issim_model_scratch asks for.  The three components' draws
+ * are told apart by their supports and locations. */
+START_TEST(test_mixture_defensive_and_nested)
+{
+  const size_t d = 3, n = 3000;
+  issim_dist *marg[3] = {gamma_dist(2, 1), gamma_dist(3, 1), gamma_dist(1.5, 2)};
+  issim_model *target = make_copula(d, R3, marg);
+  const double shift[3] = {40, 40, 40}, cov[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  const double far_mean[3] = {-100, -100, -100};
+  issim_model *shifted = make_normal(d, shift, cov), *other = make_normal(d, far_mean, cov);
+  const issim_model *inner_parts[2] = {target, shifted};
+  const double inner_w[2] = {0.1, 0.9};
+  issim_model *inner = make_mixture(2, inner_parts, inner_w);
+  const issim_model *outer_parts[2] = {inner, other};
+  const double outer_w[2] = {0.5, 0.5};
+  issim_model *outer = make_mixture(2, outer_parts, outer_w);
+  double *x = sample(outer, 161, n), *lp = malloc(n * sizeof *lp);
+  log_pdf(outer, n, x, lp);
+  size_t counts[3] = {0, 0, 0};
+  for (size_t i = 0; i < n; i++) {
+    const double *row = x + i * d;
+    counts[row[0] < -50 ? 2 : row[0] > 20 ? 1 : 0]++;
+    double lps[3];
+    lps[0] = log_pdf1(target, row), lps[1] = log_pdf1(shifted, row),
+    lps[2] = log_pdf1(other, row);
+    const double lw[3] = {log(0.05), log(0.45), log(0.5)};
+    double mx = -INFINITY, s = 0;
+    for (int k = 0; k < 3; k++)
+      mx = fmax(mx, lw[k] + lps[k]);
+    for (int k = 0; k < 3; k++)
+      s += exp(lw[k] + lps[k] - mx);
+    ck_assert(isfinite(lp[i]));
+    assert_near(lp[i], mx + log(s), 1e-12);
+  }
+  const double p[3] = {0.05, 0.45, 0.5};
+  for (int k = 0; k < 3; k++)
+    assert_close((double) counts[k], n * p[k], 4 * sqrt(n * p[k] * (1 - p[k])));
+  free(x), free(lp);
+  issim_model_free(target), issim_model_free(shifted), issim_model_free(other);
+  issim_model_free(inner), issim_model_free(outer);
+}
+END_TEST
+
+/* A component of weight 0 is never drawn, and contributes nothing. */
+START_TEST(test_mixture_zero_weight)
+{
+  const double m0 = 0, m1 = 100, v = 1, w[3] = {1, 0, 0};
+  issim_model *a = make_normal(1, &m0, &v), *b = make_normal(1, &m1, &v);
+  const issim_model *parts[3] = {a, b, b};
+  issim_model *m = make_mixture(3, parts, w);
+  double *x = sample(m, 171, 10000);
+  for (size_t i = 0; i < 10000; i++)
+    ck_assert(x[i] < 50);
+  assert_near(log_pdf1(m, x), log_pdf1(a, x), 1e-15);
+  free(x);
+  issim_model_free(a), issim_model_free(b), issim_model_free(m);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_errors)
+{
+  issim_error err;
+  const double zero2[2] = {0, 0};
+  issim_model *m;
+
+  ck_assert_ptr_null(issim_model_alloc_normal(2, zero2, (double[]){1, 0.3, 0.2, 1}, &err));
+  assert_error(err, "covariance", "covariance is not symmetric: entry (1,2) = 0.3 but (2,1) = 0.2");
+  ck_assert_ptr_null(issim_model_alloc_normal(2, zero2, (double[]){1, 2, 2, 1}, &err));
+  assert_error(err, "covariance",
+               "covariance is not positive definite (GSL's Cholesky factorisation failed)");
+  ck_assert_ptr_null(issim_model_alloc_normal(2, zero2, (double[]){1, 1, 1, 1}, &err));
+  assert_error(err, "covariance",
+               "covariance is not positive definite (GSL's Cholesky factorisation failed)");
+  ck_assert_ptr_null(issim_model_alloc_normal(2, zero2, (double[]){-1, 0, 0, 1}, &err));
+  assert_error(err, "covariance",
+               "covariance is not positive definite (GSL's Cholesky factorisation failed)");
+  ck_assert_ptr_null(issim_model_alloc_normal(2, zero2, (double[]){1, 0, 0, NAN}, &err));
+  assert_error(err, "covariance", "covariance entry (2,2) must be finite (got nan)");
+  ck_assert_ptr_null(issim_model_alloc_normal(2, (double[]){0, INFINITY},
+                                              (double[]){1, 0, 0, 1}, &err));
+  assert_error(err, "mean", "mean entry 2 must be finite (got inf)");
+  ck_assert_ptr_null(issim_model_alloc_normal(0, zero2, (double[]){1}, &err));
+  assert_error(err, "dimension", "dimension must be >= 1 (got 0)");
+  /* symmetric to a relative 1e-12 is accepted */
+  m = issim_model_alloc_normal(2, zero2, (double[]){1, 0.3, 0.3 * (1 + 1e-13), 1}, &err);
+  ck_assert_ptr_nonnull(m);
+  issim_model_free(m);
+
+  const double id[4] = {1, 0, 0, 1};
+  ck_assert_ptr_null(issim_model_alloc_student_t(2, 0, zero2, id, &err));
+  assert_error(err, "df", "df must be > 0 (got 0)");
+  ck_assert_ptr_null(issim_model_alloc_student_t(2, -1, zero2, id, &err));
+  assert_error(err, "df", "df must be > 0 (got -1)");
+  ck_assert_ptr_null(issim_model_alloc_student_t(2, NAN, zero2, id, &err));
+  assert_error(err, "df", "df must be finite (got nan)");
+  ck_assert_ptr_null(issim_model_alloc_student_t(2, 3, zero2, (double[]){1, 0, 0.5, 1}, &err));
+  assert_error(err, "scale", "scale is not symmetric: entry (1,2) = 0 but (2,1) = 0.5");
+  ck_assert_ptr_null(issim_model_alloc_student_t(2, 3, zero2, (double[]){1, 3, 3, 1}, &err));
+  assert_error(err, "scale",
+               "scale is not positive definite (GSL's Cholesky factorisation failed)");
+
+  issim_dist *nm[2] = {normal(0, 1), normal(0, 1)};
+  const issim_dist *const *mg = (const issim_dist *const *) nm;
+  ck_assert_ptr_null(issim_model_alloc_copula(2, (double[]){1.5, 0, 0, 1}, mg, &err));
+  assert_error(err, "correlation", "correlation must have 1s on its diagonal: entry (1,1) = 1.5");
+  ck_assert_ptr_null(issim_model_alloc_copula(2, (double[]){1, 0, 0, 2}, mg, &err));
+  assert_error(err, "correlation", "correlation must have 1s on its diagonal: entry (2,2) = 2");
+  ck_assert_ptr_null(issim_model_alloc_copula(2, (double[]){1, 0.5, 0.4, 1}, mg, &err));
+  assert_error(err, "correlation",
+               "correlation is not symmetric: entry (1,2) = 0.5 but (2,1) = 0.4");
+  ck_assert_ptr_null(issim_model_alloc_copula(2, (double[]){1, 1.2, 1.2, 1}, mg, &err));
+  assert_error(err, "correlation",
+               "correlation is not positive definite (GSL's Cholesky factorisation failed)");
+  ck_assert_ptr_null(issim_model_alloc_copula(2, id, (const issim_dist *[]){nm[0], NULL}, &err));
+  assert_error(err, "marginal", "marginal 2 is missing");
+  ck_assert_ptr_null(
+      issim_model_alloc_independent(2, (const issim_dist *[]){NULL, nm[0]}, &err));
+  assert_error(err, "component", "component 1 is missing");
+
+  issim_model *a = make_normal(2, zero2, id), *b = make_normal(1, zero2, id);
+  const issim_model *two[2] = {a, a}, *mixed[2] = {a, b};
+  ck_assert_ptr_null(issim_model_alloc_mixture(2, two, (double[]){1.1, -0.1}, &err));
+  assert_error(err, "weights", "weight 2 must be >= 0 (got -0.1)");
+  ck_assert_ptr_null(issim_model_alloc_mixture(2, two, (double[]){0.5, 0.4}, &err));
+  assert_error(err, "weights", "weights must sum to 1 (got 0.9)");
+  ck_assert_ptr_null(issim_model_alloc_mixture(2, two, (double[]){NAN, 0.5}, &err));
+  assert_error(err, "weights", "weight 1 must be finite (got nan)");
+  ck_assert_ptr_null(issim_model_alloc_mixture(2, mixed, (double[]){0.5, 0.5}, &err));
+  assert_error(err, "components",
+               "mixture components must have one dimension: component 1 has d = 2 but "
+               "component 2 has d = 1");
+  ck_assert_ptr_null(issim_model_alloc_mixture(0, two, NULL, &err));
+  assert_error(err, "components", "a mixture needs at least one component (got 0)");
+  /* within 1e-9 of 1 is accepted */
+  m = issim_model_alloc_mixture(2, two, (double[]){0.5, 0.5 + 5e-10}, &err);
+  ck_assert_ptr_nonnull(m);
+  issim_model_free(m);
+
+  /* err may be NULL */
+  ck_assert_ptr_null(issim_model_alloc_normal(2, zero2, (double[]){1, 2, 2, 1}, NULL));
+  issim_model_free(a), issim_model_free(b);
+  issim_dist_free(nm[0]), issim_dist_free(nm[1]);
+}
+END_TEST
+
+/* Correlations within a few ulps of 1: each is accepted or refused, and GSL's
+ * factorisation, run only on accepted ones, never aborts (the default
+ * handler is installed). */
+START_TEST(test_nearly_singular_never_aborts)
+{
+  const double zero3[3] = {0, 0, 0};
+  int accepted = 0;
+  for (int k = 0; k <= 64; k++) {
+    const double rho = 1 - k * DBL_EPSILON / 2;
+    const double a[9] = {1, rho, rho, rho, 1, rho, rho, rho, 1};
+    issim_error err;
+    issim_model *m = issim_model_alloc_normal(3, zero3, a, &err);
+    if (m != NULL) {
+      accepted++;
+      double lp = log_pdf1(m, zero3);
+      ck_assert(isfinite(lp));
+      issim_model_free(m);
+    } else {
+      assert_error(err, "covariance",
+                   "covariance is not positive definite (GSL's Cholesky factorisation failed)");
+    }
+  }
+  ck_assert_int_gt(accepted, 0);
+  ck_assert_int_lt(accepted, 65);
+}
+END_TEST
+
+/* ---- api ---- */
+
+START_TEST(test_describe_and_accessors)
+{
+  char buf[128];
+  const double z[3] = {0, 0, 0}, id[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  issim_model *n = make_normal(3, z, id), *t = make_t(3, 4.5, z, id);
+  issim_model *ind = make_independent3();
+  issim_dist *marg[3] = {normal(0, 1), normal(0, 1), normal(0, 1)};
+  issim_model *c = make_copula(3, R3, marg);
+  const issim_model *parts[2] = {n, t};
+  issim_model *mix = make_mixture(2, parts, (double[]){0.5, 0.5});
+  ck_assert_int_eq(issim_model_describe(n, buf, sizeof buf), 24);
+  ck_assert_str_eq(buf, "multivariate-normal(d=3)");
+  issim_model_describe(t, buf, sizeof buf);
+  ck_assert_str_eq(buf, "multivariate-t(d=3, df=4.5)");
+  issim_model_describe(ind, buf, sizeof buf);
+  ck_assert_str_eq(buf, "independent(d=3)");
+  issim_model_describe(c, buf, sizeof buf);
+  ck_assert_str_eq(buf, "gaussian-copula(d=3)");
+  issim_model_describe(mix, buf, sizeof buf);
+  ck_assert_str_eq(buf, "mixture(d=3, k=2)");
+  ck_assert_int_eq(issim_model_describe(n, buf, 5), 24); /* truncated, snprintf's count */
+  ck_assert_str_eq(buf, "mult");
+
+  ck_assert_int_eq(issim_model_kind_of(n), ISSIM_MODEL_NORMAL);
+  ck_assert_int_eq(issim_model_kind_of(t), ISSIM_MODEL_STUDENT_T);
+  ck_assert_int_eq(issim_model_kind_of(ind), ISSIM_MODEL_INDEPENDENT);
+  ck_assert_int_eq(issim_model_kind_of(c), ISSIM_MODEL_COPULA);
+  ck_assert_int_eq(issim_model_kind_of(mix), ISSIM_MODEL_MIXTURE);
+  ck_assert_uint_eq(issim_model_dim(mix), 3);
+
+  ck_assert_ptr_nonnull(issim_model_component(ind, 2));
+  ck_assert_str_eq(issim_dist_name(issim_model_component(ind, 1)), "exponential");
+  ck_assert_ptr_nonnull(issim_model_component(c, 0));
+  ck_assert_ptr_null(issim_model_component(ind, 3));
+  ck_assert_ptr_null(issim_model_component(n, 0));
+  ck_assert_ptr_null(issim_model_component(mix, 0));
+  double loc[3], l[9], df;
+  ck_assert_int_eq(issim_model_gaussian_form(c, loc, l, &df), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_model_gaussian_form(mix, loc, l, &df), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_model_gaussian_form(ind, loc, l, &df), ISSIM_EINVAL);
+
+  issim_model_free(n), issim_model_free(t), issim_model_free(ind), issim_model_free(c);
+  issim_model_free(mix);
+}
+END_TEST
+
+/* A clone draws and evaluates exactly as the original, after the original
+ * is freed (deep copy), for every kind. */
+START_TEST(test_clone)
+{
+  const double z[3] = {0.5, 0, -1}, id[9] = {2, 0.5, 0, 0.5, 1, 0.2, 0, 0.2, 1.5};
+  issim_dist *marg[3] = {student(5, 0, 1), gamma_dist(2, 1), normal(1, 2)};
+  issim_model *orig[5] = {make_normal(3, z, id), make_t(3, 5, z, id), make_independent3(),
+                          make_copula(3, R3, marg), NULL};
+  const issim_model *parts[2] = {orig[0], orig[3]};
+  orig[4] = make_mixture(2, parts, (double[]){0.4, 0.6});
+  for (int k = 0; k < 5; k++) {
+    double *x = sample(orig[k], 181, 300), lp[300], lpc[300];
+    log_pdf(orig[k], 300, x, lp);
+    issim_model *c = issim_model_clone(orig[k]);
+    issim_model_free(orig[k]);
+    double *xc = sample(c, 181, 300);
+    log_pdf(c, 300, x, lpc);
+    for (size_t i = 0; i < 900; i++)
+      ck_assert(x[i] == xc[i]);
+    for (size_t i = 0; i < 300; i++)
+      ck_assert(lp[i] == lpc[i] || (isnan(lp[i]) && isnan(lpc[i])));
+    issim_model_free(c);
+    free(x), free(xc);
+  }
+  ck_assert_ptr_null(issim_model_clone(NULL));
+  issim_model_free(NULL);
+}
+END_TEST
+
+/* n = 0 does nothing; n = 1 works with its own (small) scratch. */
+START_TEST(test_empty_and_single_batches)
+{
+  const double z[2] = {0, 0}, id[4] = {1, 0.5, 0.5, 1};
+  issim_model *n = make_normal(2, z, id);
+  const issim_model *parts[2] = {n, n};
+  issim_model *mix = make_mixture(2, parts, (double[]){0.5, 0.5});
+  double x[2] = {7, 7}, lp = 7;
+  double *s = scratch_for(mix, 0);
+  gsl_rng *r = seeded(1);
+  issim_model_sample(mix, r, 0, x, s);
+  issim_model_log_pdf(mix, 0, x, &lp, s);
+  ck_assert(x[0] == 7 && lp == 7);
+  free(s);
+  double *x1 = sample(mix, 2, 1);
+  ck_assert(isfinite(log_pdf1(mix, x1)));
+  free(x1);
+  gsl_rng_free(r);
+  issim_model_free(n), issim_model_free(mix);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+  Suite *s = suite_create("model");
+  TCase *tc;
+
+  tc = tcase_create("normal");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_normal_log_pdf_matches_gsl, 0, 3);
+  tcase_add_loop_test(tc, test_normal_diagonal_equals_dense, 0, 3);
+  tcase_add_test(tc, test_normal_sample_moments);
+  tcase_add_test(tc, test_normal_forms);
+  tcase_add_test(tc, test_normal_non_finite_points);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("student-t");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_t_log_pdf_matches_formula, 0, 3);
+  tcase_add_test(tc, test_t_one_dimension_is_univariate);
+  tcase_add_test(tc, test_t_sample_moments);
+  tcase_add_test(tc, test_t_moments_exist);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("independent");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_independent_log_pdf);
+  tcase_add_test(tc, test_independent_sample_moments);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("copula");
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, test_copula_normal_marginals_is_normal, 0, 3);
+  tcase_add_test(tc, test_copula_normal_marginals_correlation);
+  tcase_add_loop_test(tc, test_copula_quantiles_match_gsl, 0, 14);
+  tcase_add_test(tc, test_copula_t_marginal_quantiles);
+  tcase_add_test(tc, test_copula_log_pdf_matches_formula);
+  tcase_add_test(tc, test_copula_outside_support);
+  tcase_add_test(tc, test_copula_integrates_to_one);
+  tcase_add_test(tc, test_copula_moments);
+  tcase_add_test(tc, test_copula_extreme_marginals_do_not_abort);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("mixture");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_mixture_log_pdf);
+  tcase_add_test(tc, test_mixture_frequencies);
+  tcase_add_test(tc, test_mixture_defensive_and_nested);
+  tcase_add_test(tc, test_mixture_zero_weight);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_nearly_singular_never_aborts);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("api");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_describe_and_accessors);
+  tcase_add_test(tc, test_clone);
+  tcase_add_test(tc, test_empty_and_single_batches);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return run_suite(model_suite());
+}
