@@ -1232,7 +1232,8 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
   free(copy);
   issim_error inner;
   if (ok && !(p->model = issim_model_alloc_mixture(k, parts, weights, &inner)))
-    ok = fail(b->r, line, "%s", inner.message);
+    ok = fail(b->r, line, "%s%s", strncmp(inner.message, "weight", 6) == 0 ? "mixture " : "",
+              inner.message);
   return ok;
 }
 

@@ -851,6 +851,108 @@ START_TEST(test_parse_number)
 }
 END_TEST
 
+/* ======================================================================
+ * Multivariate scenarios
+ * ==================================================================== */
+
+#define MVN3 "[target]\ndistribution = multivariate-normal\ndimension = 3\nsd = 0.01\ncorrelation = 0.3\n" /* 5 lines */
+
+START_TEST(test_portfolio_sigma_and_design_point)
+{
+  /* L = -0.1 (x1 + ... + x10), returns N(0, S), S = s^2 ((1-r) I + r 11^T):
+   * var L = 0.01 s^2 (d (1-r) + r d^2); the 5-sigma threshold is 5 sd(L); the
+   * design point is S w t / (w^T S w), every component t (-0.1) s^2 (1-r+r d) / var L */
+  issim_scenario *s = parse_ok("[target]\ndistribution = multivariate-normal\ndimension = 10\n"
+                               "sd = 0.01\ncorrelation = 0.3\n[event]\nloss = linear\n"
+                               "weights = -0.1\nthreshold = 5 sigma\n"
+                               "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n"
+                               "[proposal mix]\ndistribution = mixture\ncomponents = 0.1 target + 0.9 dp\n");
+  const double sd = 0.01, r = 0.3, d = 10;
+  double var = 0.01 * sd * sd * (d * (1 - r) + r * d * d);
+  ck_assert_uint_eq(s->dimension, 10);
+  ck_assert_int_eq(issim_model_kind_of(s->target_model), ISSIM_MODEL_NORMAL);
+  ck_assert_int_eq(issim_loss_kind_of(s->loss), ISSIM_LOSS_LINEAR);
+  ck_assert_double_eq_tol(s->threshold, 5 * sqrt(var), 1e-15);
+  ck_assert_double_eq(s->threshold_sigmas, 5);
+  double exact = gsl_cdf_ugaussian_Q(5);
+  ck_assert_double_eq_tol(issim_scenario_exact_log(s), log(exact), 1e-12);
+  double loc[10], chol[100], df;
+  const issim_proposal *dp = issim_scenario_proposal(s, "dp");
+  ck_assert_int_eq(issim_model_gaussian_form(dp->model, loc, chol, &df), ISSIM_OK);
+  double point = s->threshold * -0.1 * sd * sd * (1 - r + r * d) / var;
+  for (int j = 0; j < 10; j++)
+    ck_assert_double_eq_tol(loc[j], point, 1e-15);
+  ck_assert(isinf(df));
+  const issim_proposal *mix = issim_scenario_proposal(s, "mix");
+  ck_assert_int_eq(issim_model_kind_of(mix->model), ISSIM_MODEL_MIXTURE);
+  ck_assert_uint_eq(issim_model_dim(mix->model), 10);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_multivariate_t_sigma_and_extremes)
+{
+  /* a t(4) loss's sd is sqrt(4/2) times its scale */
+  issim_scenario *s = parse_ok("[target]\ndistribution = multivariate-t\ndimension = 2\ndf = 4\n"
+                               "[event]\nloss = sum\nthreshold = 3 sigma\n"
+                               "[proposal c]\ndistribution = target\n");
+  ck_assert_double_eq_tol(s->threshold, 3 * sqrt(2.0) * sqrt(2.0), 1e-14);
+  ck_assert_double_eq_tol(issim_scenario_exact_log(s),
+                          log(gsl_cdf_tdist_Q(s->threshold / sqrt(2.0), 4)), 1e-12);
+  issim_scenario_free(s);
+  /* max of independent components: 1 - prod F_j(t) */
+  s = parse_ok("[target]\ndistribution = independent\ndimension = 3\ncomponent = exponential\n"
+               "rate = 1 2 3\n[event]\nloss = max\nthreshold = 4\n[proposal c]\ndistribution = target\n");
+  double all_below = (1 - exp(-4.0)) * (1 - exp(-8.0)) * (1 - exp(-12.0));
+  ck_assert_double_eq_tol(exp(issim_scenario_exact_log(s)), 1 - all_below, 1e-15);
+  issim_scenario_free(s);
+}
+END_TEST
+
+static const struct {
+  const char *what, *text;
+  int code;
+  const char *message;
+} mv_errors[] = {
+  {"weights of the wrong length", MVN3 "[event]\nloss = linear\nweights = 1 2\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:8: weights has 2 values; give one (for every component) or 3, the dimension"},
+  {"non-symmetric covariance", "[target]\ndistribution = multivariate-normal\ndimension = 2\ncovariance = 1 0.5 0.4 1\n[event]\nloss = sum\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:4: covariance is not symmetric: entry (1,2) = 0.5 but (2,1) = 0.4"},
+  {"singular covariance", "[target]\ndistribution = multivariate-normal\ndimension = 2\ncovariance = 1 2 2 1\n[event]\nloss = sum\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:4: covariance is not positive definite (GSL's Cholesky factorisation failed)"},
+  {"expression that does not parse", MVN3 "[event]\nloss = expression\nexpression = x1 + (x2\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:8: expression does not parse: 'x1 + (x2' (check the parentheses and operators; variables are x1..x3)"},
+  {"undefined variable", MVN3 "[event]\nloss = expression\nexpression = x1 + x4\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:8: expression uses 'x4', but the model has 3 dimensions (x1..x3)"},
+  {"mixture weights", MVN3 "[event]\nloss = sum\nthreshold = 5 sigma\n[proposal s]\ndistribution = shifted-target\nshift = design-point\n[proposal m]\ndistribution = mixture\ncomponents = 0.2 target + 0.7 s\n",
+   ISSIM_EINVAL, "test.ini:14: mixture weights must sum to 1 (got 0.9)"},
+  {"mixture of an unknown proposal", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal m]\ndistribution = mixture\ncomponents = 0.5 target + 0.5 nope\n",
+   ISSIM_EINVAL, "test.ini:11: mixture component 'nope' is not a proposal of this scenario (or target)"},
+  {"sigma where unknown", MVN3 "[event]\nloss = max\nthreshold = 5 sigma\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:8: threshold = 5 sigma needs the loss's mean and standard deviation, which issim knows for the target itself in one dimension, and for a linear or sum loss of a multivariate normal, a multivariate t with df > 2, or independent components with finite variances; give the threshold as a number"},
+  {"design point of a max", MVN3 "[event]\nloss = max\nthreshold = 1\n[proposal s]\ndistribution = shifted-target\nshift = design-point\n",
+   ISSIM_EINVAL, "test.ini:11: shift = design-point needs a linear or sum loss, where the most likely point of the event is known exactly; give the shift as a vector of 3 values"},
+  {"no loss", MVN3 "[event]\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:6: [event] needs 'loss' for a 3-dimensional target: linear (with weights), sum, max, min, norm or expression"},
+  {"univariate proposal", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = normal\nmean = 1\n",
+   ISSIM_EINVAL, "test.ini:9: proposal 'q' is univariate (normal) but the target has 3 dimensions; use distribution = independent with component = normal, or a multivariate family"},
+  {"dimension mismatch", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = multivariate-normal\ndimension = 4\n",
+   ISSIM_EINVAL, "test.ini:9: proposal 'q' has dimension 4 but the target has 3"},
+  {"loss of a univariate target", "[target]\ndistribution = normal\n[event]\nloss = linear\nweights = 1\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:4: loss = linear needs a multivariate target; with a univariate target the loss is x itself (loss = identity)"},
+  {"narrow component support", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = independent\ncomponent = uniform\nlower = -1\nupper = 1\n",
+   ISSIM_ECOVER, "test.ini:9: proposal 'q' = independent(d=3) does not put mass everywhere the target does (a component's support is narrower than the target's): its estimate would be silently biased; use a proposal whose supports contain the target's"},
+  {"invalid equicorrelation", "[target]\ndistribution = multivariate-normal\ndimension = 3\ncorrelation = -0.6\n[event]\nloss = sum\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:4: an equicorrelation of -0.6 is not a valid correlation in 3 dimensions: it must be above -1/(d-1) = -0.5 and below 1"},
+};
+#define N_MV_ERRORS (sizeof mv_errors / sizeof mv_errors[0])
+
+START_TEST(test_multivariate_error)
+{
+  expect_error(mv_errors[_i].text, mv_errors[_i].code, mv_errors[_i].message);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
   Suite *s = suite_create("scenario");
@@ -874,6 +976,12 @@ static Suite *scenario_suite(void)
   tcase_add_loop_test(tc, test_error, 0, (int)N_ERRORS);
   tcase_add_test(tc, test_line_too_long);
   tcase_add_test(tc, test_first_error_wins);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("multivariate");
+  tcase_add_test(tc, test_portfolio_sigma_and_design_point);
+  tcase_add_test(tc, test_multivariate_t_sigma_and_extremes);
+  tcase_add_loop_test(tc, test_multivariate_error, 0, (int)N_MV_ERRORS);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("values");
