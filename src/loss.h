@@ -17,7 +17,7 @@
  *
  * NaN: a result that is not a number (log of a negative, sqrt(-1), 0/0,
  * a NaN component) is passed through as NaN, never replaced; the engine
- * counts such points and treats them as outside the event.  max, min and
+ * treats such points as outside the event (a comparison with NaN is false).  max, min and
  * norm give NaN when a component is NaN (norm gives +inf when one is
  * infinite, as hypot does), and so do the expression's min and max when an
  * argument is NaN.

@@ -137,6 +137,8 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     case 'P':
       if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE)
         return bad_usage("%s", "--plot applies to 'issim run' and 'issim compare'");
+      if (*optarg == '\0')
+        return bad_usage("%s", "--plot needs a directory");
       o->plot_dir = optarg;
       break;
     case 'b': o->bits = 1; break;
@@ -396,7 +398,7 @@ static int write_plots(const char *dir, const issim_scenario *s, const issim_res
   free(series);
   if (rc != ISSIM_OK) {
     fprintf(stderr, "issim: %s\n", err.message);
-    return rc == ISSIM_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILURE_RUN;
+    return EXIT_FAILURE_RUN; /* the report is out already: a failure, not bad input */
   }
   if (!rendered)
     fprintf(stderr, "issim: %s\n", err.message);
@@ -527,6 +529,11 @@ static int command_calibrate(int argc, char **argv)
   if (rc != EXIT_OK)
     return rc;
   rc = parse_reps(o.reps, &reps);
+  if (rc == EXIT_OK && (rs.stop.target_re > 0 || rs.stop.max_seconds > 0)) {
+    fprintf(stderr, "issim: --target-re and --max-seconds do not apply to calibrate: every "
+                    "replication draws --samples draws\n");
+    rc = EXIT_BAD_INPUT;
+  }
   issim_calibration *cal = calloc(s->n_proposals, sizeof *cal);
   size_t n = 0;
   if (rc == EXIT_OK && cal == NULL) {
@@ -535,11 +542,7 @@ static int command_calibrate(int argc, char **argv)
   }
   if (rc == EXIT_OK)
     warn_before_sampling(s, &o);
-  if (rs.stop.target_re > 0 || rs.stop.max_seconds > 0) {
-    fprintf(stderr, "issim: --target-re and --max-seconds do not apply to calibrate: every "
-                    "replication draws --samples draws\n");
-    rc = EXIT_BAD_INPUT;
-  }
+
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
     if (!selected(&o, &s->proposals[i]))
       continue;
@@ -610,7 +613,12 @@ static int command_divergence(int argc, char **argv)
   }
   issim_divergence_row *rows = calloc(s->n_proposals + 1, sizeof *rows);
   size_t n = 0;
-  rs.stop.target_re = 0; /* divergence draws the samples it is given */
+  if (rs.stop.target_re > 0 || rs.stop.max_seconds > 0) {
+    fprintf(stderr, "issim: --target-re and --max-seconds do not apply to divergence: every row "
+                    "draws --samples draws\n");
+    issim_scenario_free(s);
+    return EXIT_BAD_INPUT;
+  }
   rc = rows ? divergence_row(s, NULL, &rs, &rows[n++]) : EXIT_FAILURE_RUN;
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++)
     if (selected(&o, &s->proposals[i]))

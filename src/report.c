@@ -226,7 +226,8 @@ static void text_weights(FILE *out, const issim_result *res)
   fprintf(out, "    tail check       %s\n",
           res->variance == ISSIM_VARIANCE_FINITE ? "finite variance (analytic)"
           : res->variance == ISSIM_VARIANCE_INFINITE ? "INFINITE variance (analytic): see the warnings"
-                                                     : "undecided (a boundary case)");
+          : res->proposal->model ? "not made (it covers univariate families)"
+                                 : "undecided (a boundary case)");
 }
 
 static void format_number_se(double v, double se, char *buf, size_t size)
@@ -470,6 +471,9 @@ int issim_report_json(FILE *out, const issim_report *r)
   json_t *event = json_object();
   json_object_set_new(event, "direction", json_string(s->direction == ISSIM_ABOVE ? ">" : "<"));
   json_object_set_new(event, "threshold", json_real(s->threshold));
+  json_object_set_new(event, "threshold_sigmas", jnum(s->threshold_sigmas));
+  json_object_set_new(event, "loss", json_string(s->loss ? issim_loss_kind_name(issim_loss_kind_of(s->loss))
+                                                         : "identity"));
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", jlog10(r->exact_log));
@@ -849,8 +853,8 @@ int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
   }
   fprintf(out, "\nrel.RMSE: the spread of the estimates around the reference; mean rep.RE: the "
                "relative error the runs reported; ratio: the two, 1 when honest.  Over-confident: "
-               "a ratio above 2, or coverage of the 95%% intervals below 85%% (with 50 "
-               "replications or more).\n");
+               "a ratio above 2, or coverage of the 95%% intervals below 85%% (over 50 "
+               "replications with a hit or more).\n");
   return ferror(out) ? -1 : 0;
 }
 

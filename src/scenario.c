@@ -551,6 +551,19 @@ static int get_correlation(builder *b, section *sec, size_t d, double *r)
   if (!ok)
     return fail(b->r, e->line, "correlation has %zu values; give one (the correlation of every "
                                "pair) or a %zu x %zu matrix (%zu values)", n, d, d, d * d);
+  for (size_t i = 0; n > 1 && i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double c = r[i * d + j];
+      if (i == j && c != 1)
+        return fail(b->r, e->line, "a correlation matrix has 1s on its diagonal: entry (%zu,%zu) "
+                                   "is %g", i + 1, j + 1, c);
+      if (!(c >= -1 && c <= 1))
+        return fail(b->r, e->line, "correlations lie between -1 and 1: entry (%zu,%zu) is %g",
+                    i + 1, j + 1, c);
+      if (c != r[j * d + i])
+        return fail(b->r, e->line, "the correlation matrix is not symmetric: entry (%zu,%zu) = %g "
+                                   "but (%zu,%zu) = %g", i + 1, j + 1, c, j + 1, i + 1, r[j * d + i]);
+    }
   if (n == 1 && !(rho > -1.0 / (double)(d > 1 ? d - 1 : 1) && rho < 1))
     return fail(b->r, e->line, "an equicorrelation of %g is not a valid correlation in %zu "
                                "dimensions: it must be above -1/(d-1) = %.6g and below 1",
@@ -638,10 +651,18 @@ static void free_components(issim_dist **comps, size_t d)
   free(comps);
 }
 
-/* A model's error from model.h, at the line of the key it names. */
+/* A model's error from model.h, at the line of the key it names; a covariance
+ * or scale matrix the user built from sd and correlation is named so. */
 static int model_error(builder *b, section *sec, int dline, const issim_error *inner)
 {
   entry *e = inner->key[0] ? find_entry(sec, inner->key) : NULL;
+  int built = e == NULL && (strcmp(inner->key, "covariance") == 0 || strcmp(inner->key, "scale") == 0);
+  entry *from = built ? find_entry(sec, "correlation") : NULL;
+  if (from == NULL && built)
+    from = find_entry(sec, "sd");
+  if (from)
+    return fail(b->r, from->line, "the %s matrix built from sd and correlation: %s", inner->key,
+                inner->message);
   return fail(b->r, e ? e->line : dline, "%s", inner->message);
 }
 
@@ -1148,7 +1169,7 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
   }
   int ok = 1, line = sec->line;
   issim_error inner;
-  if (issim_model_gaussian_form(s->target_model, mu, l, &df) != ISSIM_OK)
+  if (s->target == NULL ? issim_model_gaussian_form(s->target_model, mu, l, &df) != ISSIM_OK : 1)
     ok = fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal or "
                                "multivariate-t target; this target is neither");
   const char *shift = get(sec, "shift", &line);
@@ -1247,11 +1268,9 @@ static int build_deferred(builder *b, section *sec)
     return build_shifted(b, sec, p);
   if (strcmp(family, "mixture") == 0)
     return build_mixture(b, sec, p);
-  if (s->target_model == NULL || s->dimension == 1) {
-    if (s->target_model == NULL)
-      return fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
-                               "univariate family", p->name, family);
-  }
+  if (s->target != NULL)
+    return fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
+                             "univariate family", p->name, family);
   const char *dim = get(sec, "dimension", NULL);
   double dv;
   if (dim && (issim_parse_number(dim, "dimension", &dv, NULL) != ISSIM_OK || dv != (double)s->dimension))
@@ -1286,9 +1305,10 @@ static int resolve(builder *b)
   issim_scenario *s = b->s;
   if (b->use_models && !wrap_univariate(b))
     return 0;
-  if (b->use_models && !build_loss(b))
+  /* a univariate target's loss is x itself, with or without models */
+  if (s->target != NULL && !unused_loss_keys(b))
     return 0;
-  if (!b->use_models && !unused_loss_keys(b))
+  if (b->use_models && !build_loss(b))
     return 0;
   if (!resolve_threshold(b))
     return 0;
