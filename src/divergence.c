@@ -576,34 +576,32 @@ double issim_entropy_exact(const issim_dist *p, issim_exact_method *how)
   return issim_dist_entropy(p);
 }
 
+/* H(p, q) (want_kl = 0) or KL(p || q) (want_kl = 1): infinite when provably
+ * so, else a closed form, else quadrature. */
+static double exact(const issim_dist *p, const issim_dist *q, int want_kl,
+                    issim_exact_method *how)
+{
+  double h, kl;
+  if (!issim_cross_entropy_finite(p, q)) {
+    set_how(how, ISSIM_EXACT_INFINITE);
+    return INFINITY;
+  }
+  if (closed_form(p, q, &h, &kl)) {
+    set_how(how, ISSIM_EXACT_CLOSED_FORM);
+    return want_kl ? kl : h;
+  }
+  return by_quadrature(p, q, want_kl, how);
+}
+
 double issim_cross_entropy_exact(const issim_dist *p, const issim_dist *q,
                                  issim_exact_method *how)
 {
-  double h, kl;
-  if (!issim_cross_entropy_finite(p, q)) {
-    set_how(how, ISSIM_EXACT_INFINITE);
-    return INFINITY;
-  }
-  if (closed_form(p, q, &h, &kl)) {
-    set_how(how, ISSIM_EXACT_CLOSED_FORM);
-    return h;
-  }
-  return by_quadrature(p, q, 0, how);
+  return exact(p, q, 0, how);
 }
 
-double issim_kl_exact(const issim_dist *p, const issim_dist *q,
-                      issim_exact_method *how)
+double issim_kl_exact(const issim_dist *p, const issim_dist *q, issim_exact_method *how)
 {
-  double h, kl;
-  if (!issim_cross_entropy_finite(p, q)) {
-    set_how(how, ISSIM_EXACT_INFINITE);
-    return INFINITY;
-  }
-  if (closed_form(p, q, &h, &kl)) {
-    set_how(how, ISSIM_EXACT_CLOSED_FORM);
-    return kl;
-  }
-  return by_quadrature(p, q, 1, how);
+  return exact(p, q, 1, how);
 }
 
 double issim_cross_entropy_quadrature(const issim_dist *p, const issim_dist *q,

@@ -978,8 +978,10 @@ static double log1p_ratio(double q, double df)
   return r < 1e300 ? log1p(r) : log(q) - log(df);
 }
 
-static void log_pdf_copula(const issim_model *m, size_t n, const double *x, double *lp,
-                           double *scratch)
+/* lp[i] = sum_j log f_j(x_ij): the components' log-densities, a column at a
+ * time through scratch (2n doubles). */
+static void sum_component_log_pdfs(const issim_model *m, size_t n, const double *x, double *lp,
+                                   double *scratch)
 {
   const size_t d = m->d;
   double *col = scratch, *colp = scratch + n;
@@ -992,6 +994,13 @@ static void log_pdf_copula(const issim_model *m, size_t n, const double *x, doub
     for (size_t i = 0; i < n; i++)
       lp[i] += colp[i];
   }
+}
+
+static void log_pdf_copula(const issim_model *m, size_t n, const double *x, double *lp,
+                           double *scratch)
+{
+  const size_t d = m->d;
+  sum_component_log_pdfs(m, n, x, lp, scratch);
   if (m->diagonal) /* R = I: the copula density is 1 */
     return;
   double *z = scratch;
@@ -1056,16 +1065,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   const size_t d = m->d;
   switch (m->kind) {
   case ISSIM_MODEL_INDEPENDENT: {
-    double *col = scratch, *colp = scratch + n;
-    for (size_t i = 0; i < n; i++)
-      lp[i] = 0;
-    for (size_t j = 0; j < d; j++) {
-      for (size_t i = 0; i < n; i++)
-        col[i] = x[i * d + j];
-      issim_dist_log_pdf(m->dists[j], n, col, colp);
-      for (size_t i = 0; i < n; i++)
-        lp[i] += colp[i];
-    }
+    sum_component_log_pdfs(m, n, x, lp, scratch);
     break;
   }
   case ISSIM_MODEL_NORMAL:
