@@ -112,7 +112,8 @@ typedef struct {
   size_t n_snapshots; /* the accumulator at each trace checkpoint inside the block */
   uint64_t snapshot_n[MAX_SNAPSHOTS];
   issim_accum snapshot[MAX_SNAPSHOTS];
-  int done;
+  int done;           /* the block ran (all of it, or `partial`) */
+  int partial;        /* stopped between batches: holds its first draws only */
 } block_result;
 
 static void mark_hits(const issim_problem *pb, size_t n, const double *restrict x,
@@ -169,7 +170,10 @@ static void event_log_weights(size_t n, const double *restrict log_p,
  * this block can count (fixed while a chunk runs, so the result does not
  * depend on the order in which blocks finish). */
 /* What a block is asked to record besides its accumulator. */
+typedef struct engine engine;
+
 typedef struct {
+  engine *e;                   /* asked between batches whether to stop */
   double tail_floor;           /* see run_block */
   int want_hist;
   const uint64_t *checkpoints; /* the trace's, NULL for none */
@@ -190,6 +194,11 @@ static size_t first_checkpoint_after(const block_wants *want, uint64_t start)
   return lo;
 }
 
+static int told_to_stop(engine *e);
+
+/* A time limit or an interrupt is honoured between batches: in high
+ * dimension one block can take minutes.  The block then holds its first draws
+ * only, which is what a run of that many draws would hold in its last block. */
 static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint64_t block,
                       uint64_t count, const block_wants *want, workspace *w, block_result *out)
 {
@@ -200,12 +209,17 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   issim_accum_reset(&out->acc);
   issim_hist_reset(&out->hist, ISSIM_HIST_WIDTH);
   out->n_snapshots = 0;
+  out->partial = 0;
   if (out->tail) {
     issim_topk_reset(out->tail);
     issim_topk_raise_floor(out->tail, want->tail_floor);
   }
   const size_t step = batch_points(pb);
   for (uint64_t done = 0; done < count; done += step) {
+    if (done > 0 && want->e && told_to_stop(want->e)) {
+      out->partial = 1;
+      break;
+    }
     size_t n = count - done < step ? (size_t)(count - done) : step;
     const double *log_q = draw_batch(pb, q, w, n);
     mark_hits(pb, n, pb->target_model ? w->g : w->x, w->hit);
@@ -268,7 +282,7 @@ uint64_t issim_engine_chunk_count(uint64_t samples)
 
 /* ---- the engine: threads' workspaces, one chunk's block results, the rules ---- */
 
-typedef struct {
+struct engine {
   const issim_problem *pb;
   const issim_run_config *cfg;
   const issim_stop_rules *rules; /* never NULL: a rule-less default */
@@ -280,7 +294,7 @@ typedef struct {
   uint64_t draws_done;    /* finished blocks' draws, for the progress bar */
   int stop;               /* set when a time limit or an interrupt says stop */
   issim_stop_reason why;
-} engine;
+};
 
 static const issim_stop_rules no_rules = {0};
 
@@ -396,7 +410,7 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
                                                              : ISSIM_BLOCK_SIZE;
     run_block(e->pb, cfg, block, count, want, &e->ws[thread_index()], &e->blocks[j]);
 #pragma omp atomic
-    e->draws_done += count;
+    e->draws_done += e->blocks[j].acc.n;
     if (thread_index() == 0)
       report_progress(e, NULL, 0);
   }
@@ -452,6 +466,8 @@ static int merge_chunk(engine *e, long n, const issim_accum *total, issim_accum 
     if (out->trace)
       record_block_trace(out->trace, total, chunk_acc, b, out->tail);
     issim_accum_merge(chunk_acc, &b->acc);
+    if (b->partial)
+      return 1; /* the first partial block ends the prefix: later blocks are dropped */
     if (target_reached(e, total, chunk_acc)) {
       e->why = ISSIM_STOP_TARGET_RE;
       return 1;
@@ -460,10 +476,10 @@ static int merge_chunk(engine *e, long n, const issim_accum *total, issim_accum 
   return e->stop;
 }
 
-static block_wants wants_of(const issim_run_output *out, double tail_floor)
+static block_wants wants_of(engine *e, const issim_run_output *out, double tail_floor)
 {
   return (block_wants){
-    .tail_floor = tail_floor, .want_hist = out->hist != NULL,
+    .e = e, .tail_floor = tail_floor, .want_hist = out->hist != NULL,
     .checkpoints = out->trace ? out->trace->checkpoints : NULL,
     .n_checkpoints = out->trace ? out->trace->capacity : 0,
   };
@@ -485,7 +501,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
     out->trace->count = 0;
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = 0; c < count; c++) {
-    block_wants want = wants_of(out, out->tail ? issim_topk_floor(out->tail) : -INFINITY);
+    block_wants want = wants_of(&e, out, out->tail ? issim_topk_floor(out->tail) : -INFINITY);
     long n = run_chunk_blocks(&e, c, &want);
     issim_accum chunk;
     int end = merge_chunk(&e, n, &out->acc, &chunk, out);
@@ -521,7 +537,7 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = first; c < last && c < count; c++) {
     /* no floor here: the chunks' tails are merged with other processes' */
-    block_wants want = wants_of(&out, -INFINITY);
+    block_wants want = wants_of(NULL, &out, -INFINITY);
     long n = run_chunk_blocks(&e, c, &want);
     merge_chunk(&e, n, &none, &chunks[c - first], &out);
   }
