@@ -336,6 +336,19 @@ START_TEST(test_time_limit)
   ck_assert(json_is_false(json_object_get(r, "partial")));
   json_int_t n = json_integer_value(json_object_get(r, "samples"));
   ck_assert(n > 0 && n < 10000000000000LL && n % 512 == 0); /* stopped between batches */
+  /* the stopped run is the fixed run of as many draws, digit for digit */
+  char samples[32];
+  snprintf(samples, sizeof samples, "%lld", (long long)n);
+  const char *fixed[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "shifted",
+                         "--samples", samples, "--format", "json", NULL};
+  json_t *again = run_json(fixed);
+  json_t *r2 = json_array_get(json_object_get(again, "results"), 0);
+  const char *same[] = {"estimate", "std_error", "hits", "ess", "event_ess", "pareto_k", "kl_p_q"};
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+    ck_assert_msg(json_equal(json_object_get(r, same[i]), json_object_get(r2, same[i])),
+                  "%s differs between the stopped run and the fixed run of %s draws", same[i],
+                  samples);
+  json_decref(again);
   json_decref(root);
 }
 END_TEST
