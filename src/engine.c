@@ -313,6 +313,10 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
 {
   *e = (engine){.pb = pb, .cfg = cfg, .rules = cfg->stop ? cfg->stop : &no_rules,
                 .why = ISSIM_STOP_SAMPLES};
+  if (pb->target_model && pb->proposal_model &&
+      issim_model_dim(pb->proposal_model) != issim_model_dim(pb->target_model))
+    return issim_error_set(err, ISSIM_EINVAL, "the proposal has %zu dimensions but the target %zu",
+                           issim_model_dim(pb->proposal_model), issim_model_dim(pb->target_model));
   e->threads = thread_count(cfg->threads);
   e->ws = calloc((size_t)e->threads, sizeof *e->ws);
   e->blocks = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->blocks);
@@ -349,6 +353,7 @@ static int told_to_stop(engine *e)
 #pragma omp critical(issim_engine_stop)
   if (!e->stop) {
     e->why = why;
+#pragma omp atomic write
     e->stop = 1;
   }
   return 1;

@@ -228,6 +228,7 @@ static void catch_interrupts(void)
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_interrupt;
+  sa.sa_flags = SA_RESTART; /* a write in progress is resumed, not cut short */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
 }
@@ -616,6 +617,7 @@ static int command_divergence(int argc, char **argv)
   if (rs.stop.target_re > 0 || rs.stop.max_seconds > 0) {
     fprintf(stderr, "issim: --target-re and --max-seconds do not apply to divergence: every row "
                     "draws --samples draws\n");
+    free(rows);
     issim_scenario_free(s);
     return EXIT_BAD_INPUT;
   }

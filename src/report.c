@@ -226,7 +226,8 @@ static void text_weights(FILE *out, const issim_result *res)
   fprintf(out, "    tail check       %s\n",
           res->variance == ISSIM_VARIANCE_FINITE ? "finite variance (analytic)"
           : res->variance == ISSIM_VARIANCE_INFINITE ? "INFINITE variance (analytic): see the warnings"
-          : res->proposal->model ? "not made (it covers univariate families)"
+          : res->proposal->model && res->proposal->dist == NULL
+              ? "not made (it covers univariate families)"
                                  : "undecided (a boundary case)");
 }
 
@@ -331,7 +332,7 @@ static json_t *jprob(double log_p)
     return json_real(0);
   if (!isfinite(log_p))
     return json_null();
-  if (log_p >= log(DBL_MIN))
+  if (log_p >= log(DBL_MIN) && log_p < log(DBL_MAX))
     return json_real(exp(log_p));
   char buf[48];
   issim_format_log_prob(log_p, 17, buf, sizeof buf);

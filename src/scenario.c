@@ -457,6 +457,8 @@ static int parse_numbers(builder *b, const entry *e, double **out, size_t *n)
       double *grown = realloc(*out, 2 * cap * sizeof **out);
       if (grown == NULL) {
         free(copy);
+        free(*out);
+        *out = NULL;
         b->r->nomem = 1;
         return 0;
       }
@@ -560,7 +562,7 @@ static int get_correlation(builder *b, section *sec, size_t d, double *r)
       if (!(c >= -1 && c <= 1))
         return fail(b->r, e->line, "correlations lie between -1 and 1: entry (%zu,%zu) is %g",
                     i + 1, j + 1, c);
-      if (c != r[j * d + i])
+      if (fabs(c - r[j * d + i]) > 1e-12 * fmax(fabs(c), fabs(r[j * d + i])))
         return fail(b->r, e->line, "the correlation matrix is not symmetric: entry (%zu,%zu) = %g "
                                    "but (%zu,%zu) = %g", i + 1, j + 1, c, j + 1, i + 1, r[j * d + i]);
     }
@@ -625,6 +627,8 @@ static int build_components(builder *b, section *sec, const char *family_key, si
     if (find_entry(sec, keys[i]) == NULL)
       continue;
     values[np] = malloc(d * sizeof(double));
+    if (values[np] == NULL)
+      b->r->nomem = 1;
     ok = values[np] != NULL && get_vector(b, sec, keys[i], d, 0, values[np]);
     names[np++] = keys[i];
   }
@@ -685,7 +689,9 @@ static int build_model(builder *b, section *sec, const char *family, int dline, 
   if (strcmp(family, "multivariate-normal") == 0) {
     strcat(known, ", mean, covariance, sd, correlation");
     ok = get_vector(b, sec, "mean", d, 0, vec) && get_covariance(b, sec, "covariance", d, mat);
-    if (ok && unknown_keys(b, sec, known) && !(*out = issim_model_alloc_normal(d, vec, mat, &inner)))
+    if (ok && !unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_normal(d, vec, mat, &inner)))
       ok = model_error(b, sec, dline, &inner);
   } else if (strcmp(family, "multivariate-t") == 0) {
     strcat(known, ", df, location, scale, sd, correlation");
@@ -697,21 +703,24 @@ static int build_model(builder *b, section *sec, const char *family, int dline, 
     else if (issim_parse_number(dft, "df", &df, &inner) != ISSIM_OK)
       ok = fail(b->r, dfline, "%s", inner.message);
     ok = ok && get_vector(b, sec, "location", d, 0, vec) && get_covariance(b, sec, "scale", d, mat);
-    if (ok && unknown_keys(b, sec, known) &&
-        !(*out = issim_model_alloc_student_t(d, df, vec, mat, &inner)))
+    if (ok && !unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_student_t(d, df, vec, mat, &inner)))
       ok = model_error(b, sec, dline, &inner);
   } else if (strcmp(family, "independent") == 0) {
     strcat(known, ", component");
     ok = build_components(b, sec, "component", d, comps, known, sizeof known);
-    if (ok && unknown_keys(b, sec, known) &&
-        !(*out = issim_model_alloc_independent(d, (const issim_dist *const *)comps, &inner)))
+    if (ok && !unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_independent(d, (const issim_dist *const *)comps, &inner)))
       ok = model_error(b, sec, dline, &inner);
   } else { /* gaussian-copula */
     strcat(known, ", correlation, marginal");
     ok = get_correlation(b, sec, d, mat) &&
          build_components(b, sec, "marginal", d, comps, known, sizeof known);
-    if (ok && unknown_keys(b, sec, known) &&
-        !(*out = issim_model_alloc_copula(d, mat, (const issim_dist *const *)comps, &inner)))
+    if (ok && !unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_copula(d, mat, (const issim_dist *const *)comps, &inner)))
       ok = model_error(b, sec, dline, &inner);
   }
   free(vec);
@@ -879,11 +888,6 @@ static int build_proposal(builder *b, section *sec, const char *name)
       b->use_models = 1;
     return 1;
   }
-  if (b->s->target_model && family && strcmp(family, "target") != 0)
-    return fail(b->r, sec->line,
-                "proposal '%s' is univariate (%s) but the target has %zu dimensions; use "
-                "distribution = independent with component = %s, or a multivariate family",
-                name, family, b->s->dimension, family);
   int is_target = 0;
   return build_dist(b, sec, &p->dist, 1, &is_target);
 }
@@ -1105,6 +1109,10 @@ static int resolve_threshold(builder *b)
                   "knows for the target itself in one dimension, and for a linear or sum loss "
                   "of a multivariate normal, a multivariate t with df > 2, or independent "
                   "components with finite variances; give the threshold as a number", t);
+    if (!(sd > 0))
+      return fail(b->r, b->threshold_line, "threshold = %s: the loss has standard deviation 0 "
+                                           "(are the weights all zero?), so no threshold in "
+                                           "sigmas exists", t);
     s->threshold_sigmas = k;
     s->threshold = s->direction == ISSIM_ABOVE ? mean + k * sd : mean - k * sd;
     return 1;
@@ -1183,6 +1191,8 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
                             "vector of %zu values", d);
   } else if (ok) {
     double *v = malloc(d * sizeof *v);
+    if (v == NULL)
+      b->r->nomem = 1;
     ok = v && get_vector(b, sec, "shift", d, NAN, v);
     for (size_t j = 0; ok && j < d; j++)
       mu[j] += v[j];
@@ -1271,10 +1281,11 @@ static int build_deferred(builder *b, section *sec)
   if (s->target != NULL)
     return fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
                              "univariate family", p->name, family);
-  const char *dim = get(sec, "dimension", NULL);
+  int dim_line = sec->line;
+  const char *dim = get(sec, "dimension", &dim_line);
   double dv;
   if (dim && (issim_parse_number(dim, "dimension", &dv, NULL) != ISSIM_OK || dv != (double)s->dimension))
-    return fail(b->r, sec->line, "proposal '%s' has dimension %s but the target has %zu", p->name,
+    return fail(b->r, dim_line, "proposal '%s' has dimension %s but the target has %zu", p->name,
                 dim, s->dimension);
   return build_model(b, sec, family, dline, s->dimension, &p->model);
 }
@@ -1285,6 +1296,14 @@ static int wrap_univariate(builder *b)
 {
   issim_scenario *s = b->s;
   issim_error inner;
+  for (size_t i = 0; s->target == NULL && i < s->n_proposals; i++)
+    if (s->proposals[i].dist != NULL) {
+      const char *family = issim_dist_name(s->proposals[i].dist);
+      return fail(b->r, s->proposals[i].line,
+                  "proposal '%s' is univariate (%s) but the target has %zu dimensions; use "
+                  "distribution = independent with component = %s, or a multivariate family",
+                  s->proposals[i].name, family, s->dimension, family);
+    }
   if (s->target_model == NULL) {
     s->dimension = 1;
     const issim_dist *t = s->target;
@@ -1480,7 +1499,8 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
   int ok = read_ini(&r) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
-    ok = b.s != NULL && build(&b) && !r.nomem;
+    /* build() returns the first failure; a recorded error fails the parse in any case */
+    ok = b.s != NULL && build(&b) && !r.nomem && r.error_line == 0;
     if (!ok && (b.s == NULL || r.nomem))
       issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
   }
@@ -1551,17 +1571,31 @@ static double tail_log(const issim_dist *d, double t, issim_direction dir)
 }
 
 /* max (or min) of independent components: P(max <= t) = prod F_j(t), and
- * P(min > t) = prod (1 - F_j(t)), summed in logs. */
+ * P(min > t) = prod (1 - F_j(t)), summed in logs.  When the event is the
+ * complement and that product is 1 to double precision (every component's
+ * tail below about 1e-16), 1 - prod = sum of the tails to that precision, and
+ * their log-sum-exp keeps far tails (P = 7e-350) right. */
 static double extreme_log(const issim_scenario *s, int is_max)
 {
-  double sum = 0;
+  int complement = is_max == (s->direction == ISSIM_ABOVE);
+  double sum = 0, tail_max = -INFINITY;
   for (size_t j = 0; j < s->dimension; j++) {
     const issim_dist *c = issim_model_component(s->target_model, j);
     sum += is_max ? issim_dist_log_cdf(c, s->threshold) : issim_dist_log_sf(c, s->threshold);
+    double tail = is_max ? issim_dist_log_sf(c, s->threshold) : issim_dist_log_cdf(c, s->threshold);
+    tail_max = tail > tail_max ? tail : tail_max;
   }
-  /* the event is the complement of "all below" (max, >) or "all above" (min, <) */
-  int complement = is_max == (s->direction == ISSIM_ABOVE);
-  return complement ? log(-expm1(sum)) : sum;
+  if (!complement)
+    return sum;
+  if (sum < -1e-10)
+    return log(-expm1(sum));
+  double acc = 0;
+  for (size_t j = 0; tail_max > -INFINITY && j < s->dimension; j++) {
+    const issim_dist *c = issim_model_component(s->target_model, j);
+    double tail = is_max ? issim_dist_log_sf(c, s->threshold) : issim_dist_log_cdf(c, s->threshold);
+    acc += exp(tail - tail_max);
+  }
+  return tail_max + log(acc);
 }
 
 double issim_scenario_exact_log(const issim_scenario *s)

@@ -20,6 +20,9 @@
 #include "dist.h"
 #include "error.h"
 #include "scenario.h"
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_erf.h>
+
 #include "check_main.h"
 
 /* ---- building blocks (line counts in the comments) ---- */
@@ -906,6 +909,13 @@ START_TEST(test_multivariate_t_sigma_and_extremes)
   double all_below = (1 - exp(-4.0)) * (1 - exp(-8.0)) * (1 - exp(-12.0));
   ck_assert_double_eq_tol(exp(issim_scenario_exact_log(s)), 1 - all_below, 1e-15);
   issim_scenario_free(s);
+  /* far beyond double precision: max of two N(0,1) above 40 is 2 Q(40) (7.3e-350),
+   * to O(Q(40)^2) */
+  s = parse_ok("[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+               "[event]\nloss = max\nthreshold = 40\n[proposal c]\ndistribution = target\n");
+  double log_q40 = gsl_sf_log_erfc(40 / M_SQRT2) - M_LN2;
+  ck_assert_double_eq_tol(issim_scenario_exact_log(s), M_LN2 + log_q40, 1e-12);
+  issim_scenario_free(s);
 }
 END_TEST
 
@@ -937,11 +947,18 @@ static const struct {
   {"univariate proposal", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = normal\nmean = 1\n",
    ISSIM_EINVAL, "test.ini:9: proposal 'q' is univariate (normal) but the target has 3 dimensions; use distribution = independent with component = normal, or a multivariate family"},
   {"dimension mismatch", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = multivariate-normal\ndimension = 4\n",
-   ISSIM_EINVAL, "test.ini:9: proposal 'q' has dimension 4 but the target has 3"},
+   ISSIM_EINVAL, "test.ini:11: proposal 'q' has dimension 4 but the target has 3"},
   {"loss of a univariate target", "[target]\ndistribution = normal\n[event]\nloss = linear\nweights = 1\nthreshold = 1\n[proposal c]\ndistribution = target\n",
    ISSIM_EINVAL, "test.ini:4: loss = linear needs a multivariate target; with a univariate target the loss is x itself (loss = identity)"},
   {"narrow component support", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = independent\ncomponent = uniform\nlower = -1\nupper = 1\n",
    ISSIM_ECOVER, "test.ini:9: proposal 'q' = independent(d=3) does not put mass everywhere the target does (a component's support is narrower than the target's): its estimate would be silently biased; use a proposal whose supports contain the target's"},
+  {"univariate proposal before a multivariate target",
+   "[proposal q]\ndistribution = normal\nmean = 4\n" MVN3 "[event]\nloss = sum\nthreshold = 1\n",
+   ISSIM_EINVAL, "test.ini:1: proposal 'q' is univariate (normal) but the target has 3 dimensions; use distribution = independent with component = normal, or a multivariate family"},
+  {"unknown key in a multivariate proposal", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = multivariate-normal\nsdd = 1\n",
+   ISSIM_EINVAL, "test.ini:11: unknown key 'sdd' in [proposal q] (known: distribution, dimension, mean, covariance, sd, correlation)"},
+  {"all-zero weights in sigma", MVN3 "[event]\nloss = linear\nweights = 0\nthreshold = 3 sigma\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:9: threshold = 3 sigma: the loss has standard deviation 0 (are the weights all zero?), so no threshold in sigmas exists"},
   {"invalid equicorrelation", "[target]\ndistribution = multivariate-normal\ndimension = 3\ncorrelation = -0.6\n[event]\nloss = sum\nthreshold = 1\n[proposal c]\ndistribution = target\n",
    ISSIM_EINVAL, "test.ini:4: an equicorrelation of -0.6 is not a valid correlation in 3 dimensions: it must be above -1/(d-1) = -0.5 and below 1"},
 };
