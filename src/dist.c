@@ -674,10 +674,11 @@ static double std_cauchy_sf(double z)
 
 /* ---- far tails in log space (student-t, gamma, chi-squared, beta) ----
  * GSL's P and Q are probabilities, so below ~1e-308 they lose digits among
- * the subnormals and then underflow to 0.  Where GSL's small side is below
- * FAR_TAIL, it is recomputed here from the same series and continued
- * fractions GSL uses, but with the power-and-exponential prefactor kept as a
- * log; elsewhere GSL's values stand.  The prefactors are written through
+ * the subnormals and then underflow to 0 (tdist_Q is 0 for any t > ~1e154,
+ * t^2 overflowing).  Where GSL's small side is below FAR_TAIL, it is
+ * recomputed here from the series and continued fractions GSL also uses,
+ * but with the power-and-exponential prefactor kept as a log; elsewhere
+ * GSL's values stand.  The prefactors are written through
  * Stirling's ratio so that they keep their digits when the shape parameters
  * are large (a log z - z - lgamma(a) would cancel to a tiny fraction of its
  * terms there). */
@@ -686,8 +687,9 @@ static double std_cauchy_sf(double z)
  * above the subnormals, so the two agree where they meet). */
 static const double FAR_TAIL = 1e-280;
 /* Cap on the terms of the series and continued fractions.  Far in the tails
- * they converge in tens of terms; the worst case, a shape of 1e10 just past
- * FAR_TAIL, takes ~1e5.  Past the cap GSL's value is kept. */
+ * they converge in tens of terms; the slowest, gamma's lower series just
+ * past FAR_TAIL, takes ~0.7 sqrt(shape): 7.5e4 terms at a shape of 1e10,
+ * 7e5 at 1e12.  Past the cap (shapes above ~2e12) GSL's value is kept. */
 enum { FAR_TAIL_MAX_TERMS = 1000000 };
 static const double LOG_SQRT_2PI = 0.91893853320467274178; /* log(2 pi)/2 */
 
@@ -704,16 +706,21 @@ static double log1pmx_small(double u)
   return r * (2 * sum - u);
 }
 
-/* a log(w/w0) - slope (w - w0), given log w, where slope = a / w0: the
- * part of a log w left once the line through w0 is taken out.  Near w0 it
- * is a (log(1 + u) - u) with u = (w - w0)/w0, which is small where a log w
- * and the line are not. */
-static double log_excess(double a, double slope, double w, double w0,
+/* a log(w/w0) - excess, given excess = (a/w0) (w - w0) and log w: the part
+ * of a log w left once the line through w0 is taken out.  Near w0 it is
+ * a (log(1 + u) - u) with u = excess/a = (w - w0)/w0, which is small where
+ * a log w and the line are not (the callers form excess with one rounding,
+ * not from a rounded w0).  Away from w0, log(w/w0) is more accurate than
+ * log w - log w0 where both logs are large (w0 = a = 1e8); log w is the
+ * fallback where w is subnormal or the ratio is not a normal number. */
+static double log_excess(double a, double excess, double w0, double w,
                          double log_w)
 {
-  const double u = (w - w0) / w0;
-  return fabs(u) < 0.5 ? a * log1pmx_small(u)
-                       : a * (log_w - log(w0)) - slope * (w - w0);
+  const double u = excess / a, ratio = w / w0;
+  if (fabs(u) < 0.5)
+    return a * log1pmx_small(u);
+  const bool normal = w >= DBL_MIN && ratio >= DBL_MIN && ratio <= DBL_MAX;
+  return a * (normal ? log(ratio) : log_w - log(w0)) - excess;
 }
 
 /* log Gamma*(a), Stirling's ratio Gamma(a) / (sqrt(2 pi) a^(a-1/2) e^-a)
@@ -730,7 +737,7 @@ static double log_gammastar(double a)
  * a log(z/a) - (z - a) + log(a)/2 - log sqrt(2 pi) - log Gamma*(a). */
 static double log_gamma_prefix(double a, double z, double log_z)
 {
-  return log_excess(a, 1, z, a, log_z) + 0.5 * log(a) - LOG_SQRT_2PI -
+  return log_excess(a, z - a, a, z, log_z) + 0.5 * log(a) - LOG_SQRT_2PI -
          log_gammastar(a);
 }
 
@@ -796,12 +803,16 @@ static double log_gamma_p(double a, double z, double log_z)
  * Stirling's ratio in log B(a, b) and x0 = a/(a+b), y0 = b/(a+b), it is
  * a log(x/x0) + b log(y/y0) + log(ab/(a+b))/2 - log sqrt(2 pi)
  * - log Gamma*(a) - log Gamma*(b) + log Gamma*(a+b), and the two lines taken
- * out by log_excess, (a+b)(x - x0) and (a+b)(y - y0), sum to 0. */
+ * out by log_excess, (a+b)(x - x0) and (a+b)(y - y0), sum to 0: so they are
+ * formed once, from the smaller of x and y, the more accurate of the two
+ * (1 - x rounds for small x). */
 static double log_beta_prefix(double a, double b, double x, double y,
                               double log_x, double log_y)
 {
   const double s = a + b, lo = fmin(a, b), hi = fmax(a, b);
-  return log_excess(a, s, x, a / s, log_x) + log_excess(b, s, y, b / s, log_y) +
+  const double excess_x = x <= y ? fma(s, x, -a) : -fma(s, y, -b);
+  return log_excess(a, excess_x, a / s, x, log_x) +
+         log_excess(b, -excess_x, b / s, y, log_y) +
          0.5 * (log(lo) - log1p(lo / hi)) - LOG_SQRT_2PI - log_gammastar(a) -
          log_gammastar(b) + log_gammastar(s);
 }
@@ -843,9 +854,9 @@ static double log_beta_inc(double a, double b, double x, double y,
 }
 
 /* log P(T > t) for student-t with nu degrees of freedom and t > 0:
- * P(T > t) = I_x(nu/2, 1/2) / 2 with x = nu/(nu + t^2) (DLMF 8.17.2 via
- * the t density), x and y = 1 - x written in r = t/sqrt(nu) so that t^2
- * may overflow. */
+ * P(T > t) = I_x(nu/2, 1/2) / 2 with x = nu/(nu + t^2) (substituting
+ * x = nu/(nu + s^2) in the t density's tail integral gives DLMF 8.17.1-2),
+ * x and y = 1 - x written in r = t/sqrt(nu) so that t^2 may overflow. */
 static double log_student_t_sf(double nu, double t)
 {
   if (!(t > 0))
@@ -902,10 +913,12 @@ static double far_log_cdf(const issim_dist *d, double x)
 }
 
 /* Sets the small side's log to log_small, and its complement's to
- * log(1 - e^log_small), unless log_small is NAN (no formula: GSL's stand). */
+ * log(1 - e^log_small), unless log_small is NAN (no formula, or one that did
+ * not converge) or positive (parameters so extreme that the formula
+ * overflowed): then GSL's stand. */
 static void replace_small_side(double log_small, double *small, double *large)
 {
-  if (isnan(log_small))
+  if (!(log_small <= 0))
     return;
   *small = log_small;
   *large = log1mexp(log_small);

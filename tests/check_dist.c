@@ -691,6 +691,279 @@ START_TEST(test_pareto_lower_tail)
 }
 END_TEST
 
+/* ---- 3b. far tails: student-t, gamma, chi-squared, beta below 1e-280 ----
+ * There dist.c leaves GSL's P and Q (which underflow below ~1e-308) for its
+ * own log-space series and continued fractions. */
+
+/* Where the two meet: GSL's small side is still a normal number at 1e-300,
+ * accurate to a few ulps, so on either side of 1e-280 dist.c must agree with
+ * its log.  (The cases avoid where GSL is itself off: tdist_Q is 0 for
+ * t > ~1e154 whatever the df, and for df ~ 1000 it is 5e-13 off in the log
+ * near 1e-280.) */
+typedef struct {
+  dist_case c;
+  bool upper;    /* the small side is P(X > x), else P(X <= x) */
+  double lo, hi; /* bracket the x where GSL's small side is 1e-280 */
+} switch_case;
+
+#define KEYS_CHISQ {"df"}
+#define KEYS_GAMMA {"shape", "scale"}
+#define KEYS_BETA {"alpha", "beta"}
+#define KEYS_T {"df", "location", "scale"}
+static const switch_case switch_cases[] = {
+  {{"chi-squared", 1, KEYS_CHISQ, {1}, &chisq_ref, true}, true, 1, 1e4},
+  {{"chi-squared", 1, KEYS_CHISQ, {10}, &chisq_ref, true}, true, 1, 1e4},
+  {{"chi-squared", 1, KEYS_CHISQ, {4}, &chisq_ref, true}, false, 1e-300, 1},
+  {{"gamma", 2, KEYS_GAMMA, {2, 1.5}, &gamma_ref, true}, true, 1, 1e4},
+  {{"gamma", 2, KEYS_GAMMA, {2, 1.5}, &gamma_ref, true}, false, 1e-300, 1},
+  {{"gamma", 2, KEYS_GAMMA, {0.5, 1}, &gamma_ref, true}, true, 1, 1e4},
+  {{"gamma", 2, {"shape", "rate"}, {3, 4}, &gamma_rate_ref, true}, true, 1,
+   1e4},
+  {{"gamma", 2, KEYS_GAMMA, {100, 1}, &gamma_ref, true}, true, 100, 1e4},
+  {{"gamma", 2, KEYS_GAMMA, {100, 1}, &gamma_ref, true}, false, 1e-300, 100},
+  {{"beta", 2, KEYS_BETA, {2, 3}, &beta_ref, true}, false, 1e-300, 0.4},
+  {{"beta", 2, KEYS_BETA, {5, 1}, &beta_ref, true}, false, 1e-300, 0.5},
+  {{"beta", 2, KEYS_BETA, {2, 50}, &beta_ref, true}, true, 0.5, 1},
+  {{"beta", 2, KEYS_BETA, {100, 100}, &beta_ref, true}, false, 1e-300, 0.5},
+  {{"beta", 2, KEYS_BETA, {100, 100}, &beta_ref, true}, true, 0.5, 1},
+  {{"student-t", 3, KEYS_T, {3, 0, 1}, &student_t_ref, true}, true, 1, 1e300},
+  {{"student-t", 3, KEYS_T, {10, 1, 2}, &student_t_ref, true}, true, 2,
+   1e300},
+  {{"student-t", 3, KEYS_T, {30, -1, 0.5}, &student_t_ref, true}, true, 1,
+   1e300},
+  {{"student-t", 3, KEYS_T, {200, 0, 1}, &student_t_ref, true}, true, 1,
+   1e300},
+};
+#undef KEYS_CHISQ
+#undef KEYS_GAMMA
+#undef KEYS_BETA
+#undef KEYS_T
+enum { NSWITCH_CASES = sizeof switch_cases / sizeof switch_cases[0] };
+
+/* GSL's small side of case s at x. */
+static double gsl_small_side(const switch_case *s, double x)
+{
+  return s->upper ? s->c.ref->Q(x, s->c.v) : s->c.ref->P(x, s->c.v);
+}
+
+/* The x in [s->lo, s->hi] where GSL's small side is p, by bisection (in
+ * log x across wide positive brackets, to reach 1e-56 or 1e93 in a few
+ * hundred steps). */
+static double gsl_small_side_at(const switch_case *s, double p)
+{
+  double lo = s->lo, hi = s->hi;
+  for (int i = 0; i < 2000; i++) {
+    const double mid =
+        lo > 0 && hi > 4 * lo ? sqrt(lo) * sqrt(hi) : lo + 0.5 * (hi - lo);
+    if (mid <= lo || mid >= hi)
+      break;
+    /* the small side falls from lo to hi (upper) or from hi to lo (lower) */
+    if ((gsl_small_side(s, mid) > p) == s->upper)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo + 0.5 * (hi - lo);
+}
+
+START_TEST(test_far_tail_switch)
+{
+  static const double probes[] = {1e-270, 1e-278, 3e-280, 3e-281,
+                                  1e-282, 1e-290, 1e-300};
+  const switch_case *s = &switch_cases[_i];
+  issim_dist *d = make_case(&s->c);
+  for (size_t j = 0; j < sizeof probes / sizeof probes[0]; j++) {
+    const double x = gsl_small_side_at(s, probes[j]);
+    const double p = gsl_small_side(s, x);
+    ck_assert_msg(p > 1e-305 && p < 1e-260, "%s: x = %.17g, p = %g",
+                  s->c.family, x, p);
+    const double log_small =
+        s->upper ? issim_dist_log_sf(d, x) : issim_dist_log_cdf(d, x);
+    const double log_large =
+        s->upper ? issim_dist_log_cdf(d, x) : issim_dist_log_sf(d, x);
+    /* both are a few ulps off the log (observed: 5e-16 relative) */
+    assert_rel(log_small, log(p), 1e-13);
+    /* log(1 - p) = -p, to what 1e-13 relative in a log of ~700 leaves */
+    assert_rel(log_large, -p, 1e-10);
+  }
+  issim_dist_free(d);
+}
+END_TEST
+
+/* log(e^a + e^b) */
+static double log_add(double a, double b)
+{
+  const double hi = fmax(a, b), lo = fmin(a, b);
+  return hi == -INFINITY ? hi : hi + log1p(exp(lo - hi));
+}
+
+/* log Q(n, z) for an integer shape n: Q(n, z) = e^-z sum_{k<n} z^k/k!
+ * (DLMF 8.4.10-11), summed in logs. */
+static double log_gamma_q_integer(int n, double z)
+{
+  double sum = -INFINITY;
+  for (int k = 0; k < n; k++)
+    sum = log_add(sum, k * log(z) - lgamma(k + 1.0));
+  return sum - z;
+}
+
+/* Far-tail values (1e-310, 1e-400, 1e-1000 and beyond) against closed forms
+ * computed here in other ways.  Each is exact to a few ulps of the log, and
+ * the tolerance 1e-13 relative leaves a margin of ~100. */
+START_TEST(test_far_tail_closed_forms)
+{
+  issim_dist *d;
+
+  /* chi-squared(1): P(X > x) = erfc(sqrt(x/2)); x = 2 s^2 makes the root
+   * exact.  x = 1600 is where GSL's Q is 0. */
+  d = MAKE("chi-squared", {"df", 1});
+  assert_rel(issim_dist_log_sf(d, 2 * 27 * 27), gsl_sf_log_erfc(27), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 2 * 30 * 30), gsl_sf_log_erfc(30), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 2 * 48 * 48), gsl_sf_log_erfc(48), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 1600), gsl_sf_log_erfc(sqrt(800.0)), 1e-13);
+  assert_close(issim_dist_log_cdf(d, 1600), 0, 1e-300);
+  issim_dist_free(d);
+
+  /* chi-squared(2) is exponential with mean 2: log P(X > x) = -x/2 and
+   * P(X <= x) = 1 - e^(-x/2) = x/2 (1 - x/4 + ...) */
+  d = MAKE("chi-squared", {"df", 2});
+  assert_rel(issim_dist_log_sf(d, 1430), -715, 1e-13);
+  assert_rel(issim_dist_log_sf(d, 1842), -921, 1e-13);
+  assert_rel(issim_dist_log_sf(d, 4606), -2303, 1e-13);
+  assert_rel(issim_dist_log_sf(d, 1e6), -5e5, 1e-13);
+  assert_rel(issim_dist_log_cdf(d, 1e-300), log(5e-301), 1e-13);
+  assert_rel(issim_dist_log_cdf(d, 2e-310), log(2e-310) - M_LN2, 1e-13);
+  issim_dist_free(d);
+
+  /* chi-squared(8) is gamma(4, 2): P(X <= x) = z^4/4! (1 + O(z)), z = x/2 */
+  d = MAKE("chi-squared", {"df", 8});
+  assert_rel(issim_dist_log_cdf(d, 2e-78), 4 * log(1e-78) - log(24.0), 1e-13);
+  assert_rel(issim_dist_log_cdf(d, 2e-100), 4 * log(1e-100) - log(24.0),
+             1e-13);
+  assert_rel(issim_dist_log_cdf(d, 2e-250), 4 * log(1e-250) - log(24.0),
+             1e-13);
+  issim_dist_free(d);
+
+  /* gamma with integer shape: the finite sum of DLMF 8.4.10-11 */
+  d = MAKE("gamma", {"shape", 3}, {"scale", 2});
+  assert_rel(issim_dist_log_sf(d, 1456), log_gamma_q_integer(3, 728), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 1880), log_gamma_q_integer(3, 940), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 4640), log_gamma_q_integer(3, 2320), 1e-13);
+  issim_dist_free(d);
+  d = MAKE("gamma", {"shape", 10}, {"rate", 2});
+  assert_rel(issim_dist_log_sf(d, 380), log_gamma_q_integer(10, 760), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 490), log_gamma_q_integer(10, 980), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 1200), log_gamma_q_integer(10, 2400),
+             1e-13);
+  issim_dist_free(d);
+
+  /* student-t(1) is the cauchy: P(T > t) = atan2(1, t)/pi */
+  d = MAKE("student-t", {"df", 1});
+  assert_rel(issim_dist_log_sf(d, 1e300), log(atan2(1, 1e300) / M_PI), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 1.5e308), log(atan2(1, 1.5e308) / M_PI),
+             1e-13);
+  assert_rel(issim_dist_log_cdf(d, -1e300), log(atan2(1, 1e300) / M_PI),
+             1e-13);
+  issim_dist_free(d);
+
+  /* student-t(2): P(T > t) = (1 - t/s)/2 = 1/(s (s + t)) with
+   * s = sqrt(2 + t^2) = t sqrt(1 + w), w = 2/t^2, so that
+   * log P = -2 log t - log1p(w)/2 - log(1 + sqrt(1 + w)). */
+  d = MAKE("student-t", {"df", 2});
+  const double t2[] = {7e149, 1e155, 1e200, 1e300};
+  for (size_t i = 0; i < sizeof t2 / sizeof t2[0]; i++) {
+    const double w = 2 / (t2[i] * t2[i]);
+    const double want =
+        -2 * log(t2[i]) - 0.5 * log1p(w) - log(1 + sqrt(1 + w));
+    assert_rel(issim_dist_log_sf(d, t2[i]), want, 1e-13);
+    assert_rel(issim_dist_log_cdf(d, -t2[i]), want, 1e-13);
+  }
+  issim_dist_free(d);
+
+  /* student-t(3), location 2, scale 5: P(T > t) = 6/(pi sqrt 3) t^-3
+   * (1 - 18/(5 t^2) + ...), the correction below 1e-200 here */
+  d = MAKE("student-t", {"df", 3}, {"location", 2}, {"scale", 5});
+  const double log_k3 = log(6 / (M_PI * sqrt(3.0)));
+  assert_rel(issim_dist_log_sf(d, 2 + 5e120), log_k3 - 3 * log(1e120), 1e-13);
+  assert_rel(issim_dist_log_sf(d, 5e300), log_k3 - 3 * log(1e300), 1e-13);
+  assert_rel(issim_dist_log_cdf(d, -5e200), log_k3 - 3 * log(1e200), 1e-13);
+  issim_dist_free(d);
+
+  /* beta(1, b): P(X > x) = (1 - x)^b, with 1 - x exact here */
+  d = MAKE("beta", {"alpha", 1}, {"beta", 50});
+  assert_rel(issim_dist_log_sf(d, 1 - ldexp(1, -21)), -50 * 21 * M_LN2, 1e-13);
+  assert_rel(issim_dist_log_sf(d, 1 - ldexp(1, -27)), -50 * 27 * M_LN2, 1e-13);
+  assert_close(issim_dist_log_cdf(d, 1 - ldexp(1, -27)), 0, 1e-300);
+  issim_dist_free(d);
+  d = MAKE("beta", {"alpha", 1}, {"beta", 100});
+  assert_rel(issim_dist_log_sf(d, 1 - ldexp(1, -34)), -100 * 34 * M_LN2,
+             1e-13);
+  issim_dist_free(d);
+
+  /* beta(a, 1): P(X <= x) = x^a */
+  d = MAKE("beta", {"alpha", 3}, {"beta", 1});
+  assert_rel(issim_dist_log_cdf(d, 1e-104), 3 * log(1e-104), 1e-13);
+  assert_rel(issim_dist_log_cdf(d, 1e-134), 3 * log(1e-134), 1e-13);
+  assert_rel(issim_dist_log_cdf(d, 1e-300), 3 * log(1e-300), 1e-13);
+  issim_dist_free(d);
+
+  /* beta(2, 3): P(X <= x) = sum_{j=2..4} C(4,j) x^j (1-x)^(4-j)
+   * (DLMF 8.17.5) = x^2 (6 (1-x)^2 + 4 x (1-x) + x^2) */
+  d = MAKE("beta", {"alpha", 2}, {"beta", 3});
+  const double x23[] = {1e-160, 1e-200, 1e-300};
+  for (size_t i = 0; i < sizeof x23 / sizeof x23[0]; i++) {
+    const double x = x23[i], y = 1 - x;
+    assert_rel(issim_dist_log_cdf(d, x),
+               2 * log(x) + log(6 * y * y + 4 * x * y + x * x), 1e-13);
+  }
+  issim_dist_free(d);
+}
+END_TEST
+
+/* Non-integer and large parameters, where the log-space prefactors go
+ * through Stirling's ratio: reference values from mpmath at 50 digits for
+ * these exact doubles (gammainc; the positive series z^a e^-z/Gamma(a+1)
+ * 1F1(1; a+1; z); x^a (1-x)^b/(a B(a,b)) 2F1(a+b, 1; a+1; x)). */
+START_TEST(test_far_tail_mpmath)
+{
+  issim_dist *d = MAKE("gamma", {"shape", 2.5});
+  assert_rel(issim_dist_log_sf(d, 800), -790.25589086563786925, 1e-14);
+  assert_rel(issim_dist_log_cdf(d, 1e-250), -1440.3166567236256266, 1e-14);
+  issim_dist_free(d);
+  d = MAKE("gamma", {"shape", 1e4});
+  assert_rel(issim_dist_log_sf(d, 16000), -1304.9774429968925350, 1e-14);
+  assert_rel(issim_dist_log_cdf(d, 6000), -1112.8644385362333355, 1e-14);
+  issim_dist_free(d);
+  /* 40 sd out: a log z - z - lgamma(a), terms of 1.7e9, would be off by
+   * 1.5e-10 relative here without Stirling's ratio */
+  d = MAKE("gamma", {"shape", 1e8}, {"scale", 3});
+  assert_rel(issim_dist_log_sf(d, 3.012e8), -802.48149076305510269, 1e-14);
+  assert_rel(issim_dist_log_cdf(d, 2.988e8), -806.74819340263551698, 1e-14);
+  assert_rel(issim_dist_log_cdf(d, 1.5e8), -19314727.492126276396, 1e-14);
+  issim_dist_free(d);
+
+  d = MAKE("beta", {"alpha", 2.5}, {"beta", 0.7});
+  assert_rel(issim_dist_log_cdf(d, 1e-130), -748.91659124478867898, 1e-14);
+  issim_dist_free(d);
+  d = MAKE("beta", {"alpha", 2.5}, {"beta", 40});
+  assert_rel(issim_dist_log_sf(d, 1 - ldexp(1, -30)), -826.48186878811306685,
+             1e-14);
+  issim_dist_free(d);
+  d = MAKE("beta", {"alpha", 1e6}, {"beta", 2e6});
+  assert_rel(issim_dist_log_cdf(d, 0.3225), -805.69384931478332431, 1e-14);
+  assert_rel(issim_dist_log_sf(d, 0.344), -764.68486752578198440, 1e-14);
+  issim_dist_free(d);
+
+  d = MAKE("student-t", {"df", 5.5});
+  assert_rel(issim_dist_log_sf(d, 1e60), -756.98154920534874315, 1e-14);
+  assert_rel(issim_dist_log_cdf(d, -1e60), -756.98154920534874315, 1e-14);
+  issim_dist_free(d);
+  d = MAKE("student-t", {"df", 1e6});
+  assert_rel(issim_dist_log_sf(d, 37), -688.56178872603976514, 1e-14);
+  issim_dist_free(d);
+}
+END_TEST
+
 /* ---- 4. sampling ---- */
 
 static double *draw(const issim_dist *d, unsigned long seed)
@@ -1210,6 +1483,9 @@ static Suite *dist_suite(void)
   tcase_add_loop_test(tc, test_tails_match_gsl, 0, NCASES);
   tcase_add_loop_test(tc, test_tails_near_one, 0, NCASES);
   tcase_add_test(tc, test_pareto_lower_tail);
+  tcase_add_loop_test(tc, test_far_tail_switch, 0, NSWITCH_CASES);
+  tcase_add_test(tc, test_far_tail_closed_forms);
+  tcase_add_test(tc, test_far_tail_mpmath);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("sampling");
