@@ -5,7 +5,6 @@
 
 #include "rng.h"
 
-#define Z95 1.959963984540054
 #define OVER_CONFIDENT_RATIO 2.0
 #define MIN_COVERAGE 0.85
 #define MIN_REPS_FOR_COVERAGE 50
@@ -73,10 +72,6 @@ double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, 
   return ref;
 }
 
-/* Below this relative size a difference is rounding, not sampling error (as
- * in the run report's distance to the exact value). */
-#define RELATIVE_PRECISION 1e-10
-
 void issim_calibration_judge(issim_calibration *c, double log_ref)
 {
   double sq = 0, re = 0, covered = 0, zs = 0, zs2 = 0;
@@ -87,9 +82,9 @@ void issim_calibration_judge(issim_calibration *c, double log_ref)
     if (isnan(c->relative_error[r]))
       continue; /* no hit: no error bar to judge, counted in zero_hit_reps */
     /* z = (P_r - ref) / SE_r with SE_r = RE_r P_r, the RE floored at rounding */
-    double rel = fmax(c->relative_error[r], RELATIVE_PRECISION);
+    double rel = fmax(c->relative_error[r], ISSIM_RELATIVE_PRECISION);
     double z = (ratio - 1) / (rel * ratio);
-    covered += fabs(z) <= Z95;
+    covered += fabs(z) <= ISSIM_Z95;
     zs += z;
     zs2 += z * z;
     re += c->relative_error[r];
@@ -104,7 +99,7 @@ void issim_calibration_judge(issim_calibration *c, double log_ref)
   /* a run without a hit claims no precision: such runs are left out of the
    * coverage and the z-scores, and when they are most runs, nothing is judged */
   c->inconclusive = 2 * c->zero_hit_reps > c->reps;
-  double bar = fmax(c->mean_reported_re, RELATIVE_PRECISION);
+  double bar = fmax(c->mean_reported_re, ISSIM_RELATIVE_PRECISION);
   c->over_confident = !c->inconclusive &&
       (!(c->relative_rmse <= OVER_CONFIDENT_RATIO * bar) ||
        (with_error >= MIN_REPS_FOR_COVERAGE && c->coverage < MIN_COVERAGE));

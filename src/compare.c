@@ -30,18 +30,15 @@ static void choose_reference(const issim_result *results, size_t n, double exact
   }
 }
 
-/* Below this relative size a difference is rounding, not sampling error. */
-#define RELATIVE_PRECISION 1e-10
-
 static int excludes(const issim_result *r, const issim_reference *ref, size_t index)
 {
   const issim_estimate *e = &r->estimate;
   if (isnan(ref->log_value) || e->hits == 0 || (!ref->exact && ref->proposal == index))
     return 0;
   /* |P_hat - ref| > 1.96 SE, with the relative error floored at rounding */
-  double rel = fmax(e->relative_error, RELATIVE_PRECISION);
+  double rel = fmax(e->relative_error, ISSIM_RELATIVE_PRECISION);
   double ratio = exp(ref->log_value - e->log_estimate); /* ref / P_hat */
-  return fabs(ratio - 1) > 1.959963984540054 * rel;
+  return fabs(ratio - 1) > ISSIM_Z95 * rel;
 }
 
 /* Does x rank before y? */

@@ -255,7 +255,7 @@ issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p)
   return pb;
 }
 
-static int thread_count(int requested)
+int issim_engine_threads(int requested)
 {
 #ifdef _OPENMP
   return requested > 0 ? requested : omp_get_max_threads();
@@ -317,7 +317,7 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
       issim_model_dim(pb->proposal_model) != issim_model_dim(pb->target_model))
     return issim_error_set(err, ISSIM_EINVAL, "the proposal has %zu dimensions but the target %zu",
                            issim_model_dim(pb->proposal_model), issim_model_dim(pb->target_model));
-  e->threads = thread_count(cfg->threads);
+  e->threads = issim_engine_threads(cfg->threads);
   e->ws = calloc((size_t)e->threads, sizeof *e->ws);
   e->blocks = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->blocks);
   int ok = e->ws != NULL && e->blocks != NULL;

@@ -81,6 +81,10 @@ typedef struct {
   const issim_stop_rules *stop; /* NULL: draw all the samples */
 } issim_run_config;
 
+/* The threads a run uses: `requested`, or all available cores for 0 (1
+ * without OpenMP). */
+int issim_engine_threads(int requested);
+
 /* The problem of a scenario's proposal. */
 issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p);
 

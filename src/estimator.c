@@ -330,7 +330,7 @@ static void estimate_probability(const issim_accum *a, issim_estimate *e)
     e->log_std_error = NAN;
   }
   e->relative_error = exp(e->log_std_error - e->log_estimate);
-  double half = 1.959963984540054 * e->relative_error;
+  double half = ISSIM_Z95 * e->relative_error;
   e->log_ci_low = half < 1 ? e->log_estimate + log1p(-half) : -INFINITY;
   e->log_ci_high = e->log_estimate + log1p(half);
   e->log_ci_low_ls = e->log_estimate - half;

@@ -17,6 +17,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The 97.5% quantile of the standard normal: 95% intervals are -+ ISSIM_Z95 SE. */
+#define ISSIM_Z95 1.959963984540054
+
+/* Below this relative size a difference between an estimate and a reference is
+ * rounding, not sampling error: a near-perfect proposal reports an SE of 1e-28 P,
+ * and an exact value is known to about 1e-14.  Relative errors are floored at it
+ * wherever an estimate is judged against a reference. */
+#define ISSIM_RELATIVE_PRECISION 1e-10
+
 /* The state; its fields are internal. */
 typedef struct {
   uint64_t n;       /* draws */

@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include <gsl/gsl_errno.h>
 
 #include "config.h"
@@ -283,16 +279,6 @@ static void clear_progress(progress_line *pl)
     fprintf(stderr, "\r\033[K");
 }
 
-static int effective_threads(int requested)
-{
-#ifdef _OPENMP
-  return requested > 0 ? requested : omp_get_max_threads();
-#else
-  (void)requested;
-  return 1;
-#endif
-}
-
 /* Writes the whole output at once, so that a failure leaves nothing half-written. */
 typedef int (*writer)(FILE *out, const void *what);
 
@@ -443,7 +429,7 @@ static issim_report report_of(const issim_scenario *s, const run_settings *rs,
 {
   return (issim_report){
     .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
-    .threads = effective_threads(rs->threads), .exact_log = issim_scenario_exact_log(s),
+    .threads = issim_engine_threads(rs->threads), .exact_log = issim_scenario_exact_log(s),
     .target_re = rs->stop.target_re, .max_seconds = rs->stop.max_seconds,
     .interrupted = interrupted != 0, .n_results = n, .results = results,
   };

@@ -11,7 +11,6 @@
 #include <gsl/gsl_math.h>
 #include <jansson.h>
 
-#define Z95 1.959963984540054
 
 void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 {
@@ -47,17 +46,12 @@ static int is_crude(const issim_result *res)
   return res->proposal->dist == NULL && res->proposal->model == NULL;
 }
 
-/* Below this relative size a difference is rounding, not sampling error: a
- * near-perfect proposal (every weight equal) has an SE of 1e-28 P, and the
- * exact value itself is known to about 1e-14. */
-#define RELATIVE_PRECISION 1e-10
-
 /* (estimate - exact) / SE, computed from logs so it works below DBL_MIN */
 static double z_to_exact(const issim_report *r, const issim_estimate *e)
 {
   if (isnan(r->exact_log) || e->hits == 0 || isnan(e->log_std_error))
     return NAN;
-  double log_se = fmax(e->log_std_error, r->exact_log + log(RELATIVE_PRECISION));
+  double log_se = fmax(e->log_std_error, r->exact_log + log(ISSIM_RELATIVE_PRECISION));
   return exp(e->log_estimate - log_se) - exp(r->exact_log - log_se);
 }
 
