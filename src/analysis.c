@@ -38,17 +38,34 @@ static double target_mass(const issim_dist *p, double lo, double hi)
   return 1 - below - above; /* NAN when a tail has no formula: the check is skipped */
 }
 
-/* The analytic checks of tail.h and divergence.h are univariate: a
- * d-dimensional proposal, or a mixture, gets "undecided" and "unknown". */
-static void before_model(const issim_proposal *p, issim_result *r)
+void issim_model_information_exact(const issim_model *p, const issim_model *q,
+                                   issim_information *info)
 {
-  r->variance = p->model ? ISSIM_VARIANCE_UNDECIDED : ISSIM_VARIANCE_FINITE;
+  info->entropy_p = issim_model_entropy_exact(p, &info->entropy_p_how);
+  if (q == NULL) {
+    info->entropy_q = info->cross_entropy_p_q = info->entropy_p;
+    info->entropy_q_how = info->cross_entropy_p_q_how = info->entropy_p_how;
+    info->kl_p_q = info->kl_q_p = 0;
+    info->kl_p_q_how = info->kl_q_p_how = ISSIM_EXACT_CLOSED_FORM;
+    return;
+  }
+  info->entropy_q = issim_model_entropy_exact(q, &info->entropy_q_how);
+  info->cross_entropy_p_q = issim_model_cross_entropy_exact(p, q, &info->cross_entropy_p_q_how);
+  info->kl_p_q = issim_model_kl_exact(p, q, &info->kl_p_q_how);
+  info->kl_q_p = issim_model_kl_exact(q, p, &info->kl_q_p_how);
+}
+
+/* A d-dimensional proposal, or a mixture: the model rules of tail.h on the
+ * event's region, and the model closed forms of divergence.h. */
+static void before_model(const issim_scenario *s, const issim_proposal *p, issim_result *r)
+{
+  issim_region a = {ISSIM_REGION_UNKNOWN, 0, s->threshold, s->direction};
+  if (s->loss != NULL)
+    a = issim_region_of_event(issim_loss_kind_of(s->loss), s->threshold, s->direction);
+  r->variance = issim_model_weight_variance_on(s->target_model, p->model, &a, r->variance_reason,
+                                               sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
-  issim_information *x = &r->exact;
-  x->entropy_p = x->entropy_q = x->cross_entropy_p_q = NAN;
-  x->entropy_p_how = x->entropy_q_how = x->cross_entropy_p_q_how = ISSIM_EXACT_NONE;
-  x->kl_p_q = x->kl_q_p = p->model ? NAN : 0;
-  x->kl_p_q_how = x->kl_q_p_how = p->model ? ISSIM_EXACT_NONE : ISSIM_EXACT_CLOSED_FORM;
+  issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
 
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r)
@@ -56,7 +73,7 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issi
   r->proposal = p;
   r->variance_reason[0] = '\0';
   if (s->target == NULL || (p->model && p->dist == NULL)) {
-    before_model(p, r);
+    before_model(s, p, r);
     return;
   }
   double lo, hi;
@@ -79,6 +96,9 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
                          issim_error *err)
 {
   r->trace = NULL;
+  if (issim_proposal_unfitted(p)) /* it has no distribution yet: never the target's */
+    return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' is adaptive and not fitted yet; "
+                                              "fit it first (issim adapt, adapt.h)", p->name);
   issim_run_output out = {.tail = issim_topk_alloc(issim_khat_capacity(cfg->samples))};
   if (record & ISSIM_RECORD_TRACE)
     out.trace = r->trace = issim_trace_alloc(cfg->samples);

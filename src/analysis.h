@@ -44,6 +44,9 @@ enum { ISSIM_RECORD_TRACE = 1, ISSIM_RECORD_HIST = 2 };
 
 /* The exact information quantities of target p and proposal q (q NULL: q = p). */
 void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info);
+/* The same for d-dimensional models (divergence.h's model closed forms). */
+void issim_model_information_exact(const issim_model *p, const issim_model *q,
+                                   issim_information *info);
 
 /* The analytic checks that need no sampling: the tail check on the event
  * region and the exact information; fills those fields of *r. */

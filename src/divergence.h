@@ -41,6 +41,7 @@
 #define ISSIM_DIVERGENCE_H
 
 #include "dist.h"
+#include "model.h"
 
 typedef enum {
   ISSIM_EXACT_NONE,        /* no exact value known (NAN) */
@@ -78,5 +79,29 @@ double issim_cross_entropy_quadrature(const issim_dist *p, const issim_dist *q,
                                       issim_exact_method *how);
 double issim_kl_quadrature(const issim_dist *p, const issim_dist *q,
                            issim_exact_method *how);
+
+/* ---- d-dimensional models (model.h) ----
+ * Closed forms, with x = mu + L z for a normal N(mu, L L^T) or a
+ * multivariate t(v) of scale L L^T (independent normals are a normal):
+ *   H(normal)  = d/2 (1 + log 2 pi) + log |L|
+ *   H(t(v))    = log |L| + log G(v/2) + d/2 log(v pi) - log G((v + d)/2)
+ *                + (v + d)/2 (psi((v + d)/2) - psi(v/2))
+ *   H(p, q), q normal N(m2, L2 L2^T), p normal or a t with df v > 2 (whose
+ *              covariance is c = v/(v - 2) times its scale matrix; c = 1 for
+ *              a normal): with A = L2^-1 L1, delta = L2^-1 (m1 - m2),
+ *              H(p, q) = d/2 log 2 pi + log |L2| + (c ||A||_F^2 + |delta|^2) / 2
+ *   KL(p || q), both normal: 1/2 [sum_i (A_ii^2 - 1 - log A_ii^2)
+ *              + sum_{i != j} A_ij^2 + |delta|^2], each term >= 0 (accurate
+ *              when p is near q); t p, normal q: H(p, q) - H(p)
+ *   a t p of df <= 2 and a normal q: H(p, q) and KL(p || q) infinite
+ *   independent p and q (any families): sums of the components' exact values
+ *              (closed form or quadrature, as above; infinite when one is)
+ * Unknown (NAN, ISSIM_EXACT_NONE): a t or non-normal q against an elliptical
+ * p, copulas, mixtures, mixed kinds, and dense pairs beyond d = 1000 (the
+ * closed forms cost O(d^3)). */
+double issim_model_entropy_exact(const issim_model *p, issim_exact_method *how);
+double issim_model_cross_entropy_exact(const issim_model *p, const issim_model *q,
+                                       issim_exact_method *how);
+double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_exact_method *how);
 
 #endif

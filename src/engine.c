@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #ifdef _OPENMP
@@ -46,6 +47,7 @@ typedef struct {
   double *hit;        /* 1.0 in the event, 0.0 not */
   double *g, *scratch;/* d-dimensional problems: the losses, and the models' scratch */
   issim_loss *loss;   /* this thread's copy: an expression's evaluator holds state */
+  issim_model_pair *pair; /* with a proposal model: target and proposal together */
 } workspace;
 
 static void workspace_free(workspace *w)
@@ -59,6 +61,7 @@ static void workspace_free(workspace *w)
   free(w->g);
   free(w->scratch);
   issim_loss_free(w->loss);
+  issim_model_pair_free(w->pair);
   *w = (workspace){0};
 }
 
@@ -86,12 +89,15 @@ static int workspace_init(workspace *w, const gsl_rng_type *type, const issim_pr
   int ok = w->rng && w->x && w->log_p && w->log_q && w->hit;
   if (ok && pb->target_model) {
     size_t sc = issim_model_scratch(pb->target_model, b);
-    if (pb->proposal_model && issim_model_scratch(pb->proposal_model, b) > sc)
-      sc = issim_model_scratch(pb->proposal_model, b);
+    if (pb->proposal_model) {
+      w->pair = issim_model_pair_alloc(pb->target_model, pb->proposal_model);
+      if (w->pair && issim_model_pair_scratch(w->pair, b) > sc)
+        sc = issim_model_pair_scratch(w->pair, b);
+    }
     w->g = malloc(b * sizeof *w->g);
     w->scratch = malloc((sc ? sc : 1) * sizeof *w->scratch);
     w->loss = issim_loss_clone(pb->loss);
-    ok = w->g && w->scratch && w->loss;
+    ok = w->g && w->scratch && w->loss && (pb->proposal_model == NULL || w->pair);
   }
   if (ok)
     return 1;
@@ -119,16 +125,7 @@ typedef struct {
 static void mark_hits(const issim_problem *pb, size_t n, const double *restrict x,
                       double *restrict hit)
 {
-  double t = pb->threshold;
-  if (pb->direction == ISSIM_ABOVE) {
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-      hit[i] = x[i] > t ? 1.0 : 0.0;
-  } else {
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-      hit[i] = x[i] < t ? 1.0 : 0.0;
-  }
+  issim_mark_hits(n, x, pb->threshold, pb->direction == ISSIM_ABOVE, hit);
 }
 
 /* Draws n points of the proposal q into w->x, their log-densities under the
@@ -139,13 +136,14 @@ static const double *draw_batch(const issim_problem *pb, const issim_dist *q, wo
                                 size_t n)
 {
   if (pb->target_model) {
-    const issim_model *qm = pb->proposal_model ? pb->proposal_model : pb->target_model;
-    issim_model_sample(qm, w->rng, n, w->x, w->scratch);
-    issim_model_log_pdf(pb->target_model, n, w->x, w->log_p, w->scratch);
-    issim_loss_eval(w->loss, n, w->x, w->g);
-    if (pb->proposal_model == NULL)
+    if (pb->proposal_model == NULL) {
+      issim_model_sample(pb->target_model, w->rng, n, w->x, w->scratch);
+      issim_model_log_pdf(pb->target_model, n, w->x, w->log_p, w->scratch);
+      issim_loss_eval(w->loss, n, w->x, w->g);
       return w->log_p;
-    issim_model_log_pdf(pb->proposal_model, n, w->x, w->log_q, w->scratch);
+    }
+    issim_model_pair_draw(w->pair, w->rng, n, w->x, w->log_p, w->log_q, w->scratch);
+    issim_loss_eval(w->loss, n, w->x, w->g);
     return w->log_q;
   }
   issim_dist_sample(q, w->rng, n, w->x);
@@ -161,9 +159,7 @@ static void event_log_weights(size_t n, const double *restrict log_p,
                               const double *restrict log_q, const double *restrict hit,
                               double *restrict out)
 {
-#pragma omp simd
-  for (size_t i = 0; i < n; i++)
-    out[i] = hit[i] > 0 ? log_p[i] - log_q[i] : -INFINITY;
+  issim_event_log_weights(n, log_p, log_q, hit, out);
 }
 
 /* tail_floor: the run's K-th largest log(w h) so far, below which no value of
@@ -294,6 +290,13 @@ struct engine {
   uint64_t draws_done;    /* finished blocks' draws, for the progress bar */
   int stop;               /* set when a time limit or an interrupt says stop */
   issim_stop_reason why;
+  /* the exchange of a round's chunks (see "what a rank ships" below) */
+  int rank, ranks;
+  block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
+  issim_topk *segment;    /* a run-sized buffer for the tail values of blocks in a row */
+  double *values;         /* room for a segment's values as received */
+  size_t *offsets;        /* where each rank's bytes begin in the heads (ranks + 1), then the bodies */
+  double floor;           /* the run's tail floor when the round began */
 };
 
 static const issim_stop_rules no_rules = {0};
@@ -306,13 +309,21 @@ static void engine_free(engine *e)
     issim_topk_free(e->blocks[j].tail);
   free(e->ws);
   free(e->blocks);
+  free(e->shipped);
+  issim_topk_free(e->segment);
+  free(e->values);
+  free(e->offsets);
 }
 
+/* tail: the run's tail buffer, NULL when k-hat is not wanted.  With a
+ * cluster, every rank fails if one does, so that none waits for the others. */
 static int engine_init(engine *e, const issim_problem *pb, const issim_run_config *cfg,
-                       int want_tail, issim_error *err)
+                       const issim_topk *tail, issim_error *err)
 {
   *e = (engine){.pb = pb, .cfg = cfg, .rules = cfg->stop ? cfg->stop : &no_rules,
-                .why = ISSIM_STOP_SAMPLES};
+                .why = ISSIM_STOP_SAMPLES, .rank = issim_cluster_rank(cfg->cluster),
+                .ranks = issim_cluster_size(cfg->cluster)};
+  int want_tail = tail != NULL;
   if (pb->target_model && pb->proposal_model &&
       issim_model_dim(pb->proposal_model) != issim_model_dim(pb->target_model))
     return issim_error_set(err, ISSIM_EINVAL, "the proposal has %zu dimensions but the target %zu",
@@ -327,11 +338,22 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
   block_tail = block_tail < ISSIM_BLOCK_TAIL ? block_tail : ISSIM_BLOCK_TAIL;
   for (unsigned j = 0; ok && want_tail && j < ISSIM_CHUNK_BLOCKS; j++)
     ok = (e->blocks[j].tail = issim_topk_alloc(block_tail)) != NULL;
+  if (ok) {
+    e->shipped = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->shipped);
+    e->offsets = malloc(2 * ((size_t)e->ranks + 1) * sizeof *e->offsets);
+    ok = e->shipped && e->offsets;
+  }
+  if (ok && want_tail) {
+    e->segment = issim_topk_alloc(issim_topk_capacity(tail));
+    e->values = malloc(issim_topk_capacity(tail) * sizeof *e->values);
+    ok = e->segment && e->values;
+  }
   e->start = e->last_progress = now();
-  if (ok)
+  if (!issim_cluster_max(cfg->cluster, !ok))
     return ISSIM_OK;
   engine_free(e);
-  return issim_error_set(err, ISSIM_ENOMEM, "out of memory allocating the sampler's buffers");
+  return issim_error_set(err, ISSIM_ENOMEM, "out of memory allocating the sampler's buffers%s",
+                         ok ? " (in another process)" : "");
 }
 
 /* Called by a worker before it starts a block: should the run end here? */
@@ -422,6 +444,213 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
   return n;
 }
 
+/* ---- what a rank ships of its chunk ----
+ *
+ * A round is exchanged in two steps.  First the heads: of each block of the
+ * chunk's finished prefix, its accumulator, whether it is partial, and its
+ * trace snapshots.  From the heads every rank finds, alike, where the run
+ * ends (the cut).  Then the bodies, cut there: the chunk's tail values, in
+ * segments that end where a trace point needs the run's tail (a block with a
+ * checkpoint at its end) and at the last block kept, each segment the K
+ * largest values of its blocks; and the histogram of the blocks kept.  Merging
+ * a segment's K largest into the run's K largest leaves exactly what merging
+ * its blocks one by one would, so the segments change nothing.  A single
+ * process ships to itself: there is one merge, whatever the number of ranks.
+ *
+ * Everything is 64-bit words, so the doubles inside stay aligned.  An empty
+ * contribution means "out of memory": then every rank fails alike. */
+
+typedef struct {
+  unsigned char *data;
+  size_t len, cap;
+  int failed;
+} bytes;
+
+static void put(bytes *b, const void *p, size_t n)
+{
+  if (b->failed || n == 0)
+    return;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n)
+      cap *= 2;
+    unsigned char *d = realloc(b->data, cap);
+    if (d == NULL) {
+      b->failed = 1;
+      return;
+    }
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+
+static void put_u64(bytes *b, uint64_t v)
+{
+  put(b, &v, sizeof v);
+}
+
+/* What is sent: nothing when packing failed (see above). */
+static size_t sent_length(const bytes *b)
+{
+  return b->failed ? 0 : b->len;
+}
+
+static const unsigned char *get(const unsigned char *p, void *out, size_t n)
+{
+  memcpy(out, p, n);
+  return p + n;
+}
+
+static const unsigned char *get_u64(const unsigned char *p, uint64_t *v)
+{
+  return get(p, v, sizeof *v);
+}
+
+#define NO_CHUNK UINT64_MAX
+
+/* The trace point at a block's snapshot k is at the block's end: the one
+ * place inside a block where k-hat is known, and needs the run's tail. */
+static int snapshot_at_end(const block_result *b, size_t k)
+{
+  return b->snapshot[k].n == b->acc.n;
+}
+
+/* Does a segment of tail values end after block j of the `kept` blocks? */
+static int segment_ends(const block_result *b, uint64_t j, uint64_t kept, int tracing)
+{
+  return j + 1 == kept || (tracing && b->n_snapshots > 0 && snapshot_at_end(b, b->n_snapshots - 1));
+}
+
+/* The head of this rank's chunk (NO_CHUNK: none this round) of n blocks. */
+static void pack_head(const engine *e, uint64_t chunk, long n, bytes *out)
+{
+  long done = 0;
+  while (done < n && e->blocks[done].done)
+    done++;
+  put_u64(out, chunk);
+  put_u64(out, (uint64_t)n);
+  put_u64(out, e->stop ? (uint64_t)e->why + 1 : 0);
+  put_u64(out, (uint64_t)done);
+  for (long j = 0; j < done; j++) {
+    const block_result *b = &e->blocks[j];
+    put_u64(out, (uint64_t)b->partial);
+    put_u64(out, (uint64_t)b->n_snapshots);
+    put(out, &b->acc, sizeof b->acc);
+    put(out, b->snapshot, b->n_snapshots * sizeof b->snapshot[0]);
+  }
+}
+
+typedef struct {
+  uint64_t n;             /* the chunk's blocks */
+  uint64_t done;          /* the finished ones, a prefix */
+  issim_stop_reason why;  /* why the rank stopped, if it did */
+} chunk_head;
+
+/* Reads a head, its blocks into blocks[0..done). */
+static chunk_head read_head(const unsigned char *p, block_result *blocks)
+{
+  chunk_head h;
+  uint64_t chunk, why;
+  p = get_u64(p, &chunk);
+  p = get_u64(p, &h.n);
+  p = get_u64(p, &why);
+  p = get_u64(p, &h.done);
+  h.why = why ? (issim_stop_reason)(why - 1) : ISSIM_STOP_SAMPLES;
+  for (uint64_t j = 0; j < h.done; j++) {
+    block_result *b = &blocks[j];
+    uint64_t partial, n_snapshots;
+    p = get_u64(p, &partial);
+    p = get_u64(p, &n_snapshots);
+    b->partial = (int)partial;
+    b->n_snapshots = (size_t)n_snapshots;
+    p = get(p, &b->acc, sizeof b->acc);
+    p = get(p, b->snapshot, b->n_snapshots * sizeof b->snapshot[0]);
+    b->done = 1;
+  }
+  return h;
+}
+
+/* Merges a block's K largest tail values (trimmed first: see issim_topk_trim)
+ * into dst. */
+static void merge_block_tail(issim_topk *dst, issim_topk *block_tail)
+{
+  const double *v;
+  size_t m = issim_topk_trim(block_tail, &v);
+  issim_topk_add(dst, m, v);
+}
+
+/* The body of this rank's chunk: the first `kept` blocks' tail segments and
+ * histogram. */
+static void pack_body(engine *e, uint64_t kept, const issim_run_output *out, bytes *body)
+{
+  put_u64(body, 1); /* never empty: see above */
+  if (out->tail) {
+    issim_topk_reset(e->segment);
+    issim_topk_raise_floor(e->segment, e->floor);
+    for (uint64_t j = 0; j < kept; j++) {
+      merge_block_tail(e->segment, e->blocks[j].tail);
+      if (!segment_ends(&e->blocks[j], j, kept, out->trace != NULL))
+        continue;
+      const double *v;
+      size_t m = issim_topk_trim(e->segment, &v);
+      put_u64(body, (uint64_t)m);
+      put(body, v, m * sizeof *v);
+      issim_topk_reset(e->segment);
+      issim_topk_raise_floor(e->segment, e->floor);
+    }
+  }
+  if (out->hist) {
+    issim_hist h;
+    issim_hist_reset(&h, ISSIM_HIST_WIDTH);
+    for (uint64_t j = 0; j < kept; j++)
+      issim_hist_merge(&h, &e->blocks[j].hist);
+    put(body, &h, sizeof h);
+  }
+}
+
+/* ---- the canonical merge of a round ---- */
+
+/* Where a round ends the run, if it does. */
+typedef struct {
+  size_t chunks;          /* the round's chunks merged, the cut one included */
+  uint64_t kept;          /* the blocks kept of the last of them */
+  int end;                /* the run ends there */
+  issim_stop_reason why;
+} cut;
+
+/* Finds the cut: the first block, in chunk order, that is partial or after
+ * which the relative error target is reached, or the first block not run:
+ * the decisions a single process takes, in its order, on the same state. */
+static cut find_cut(engine *e, const unsigned char *heads, size_t n_chunks,
+                    const issim_accum *total_before)
+{
+  issim_accum total = *total_before;
+  cut c = {.chunks = n_chunks, .why = ISSIM_STOP_SAMPLES};
+  for (size_t k = 0; k < n_chunks; k++) {
+    chunk_head h = read_head(heads + e->offsets[k], e->shipped); /* the heads' offsets */
+    issim_accum chunk;
+    issim_accum_reset(&chunk);
+    c.kept = h.done;
+    for (uint64_t j = 0; j < h.done && !c.end; j++) {
+      issim_accum_merge(&chunk, &e->shipped[j].acc);
+      if (e->shipped[j].partial) /* the first partial block ends the prefix */
+        c = (cut){.kept = j + 1, .end = 1, .why = h.why};
+      else if (target_reached(e, &total, &chunk))
+        c = (cut){.kept = j + 1, .end = 1, .why = ISSIM_STOP_TARGET_RE};
+    }
+    if (!c.end && h.done < h.n) /* stopped by time or interrupt: the prefix is the run */
+      c = (cut){.kept = h.done, .end = 1, .why = h.why};
+    if (c.end) {
+      c.chunks = k + 1;
+      return c;
+    }
+    issim_accum_merge(&total, &chunk);
+  }
+  return c;
+}
+
 static void trace_point(issim_trace *trace, const issim_accum *state, const issim_topk *tail)
 {
   if (trace->count > trace->capacity)
@@ -448,37 +677,41 @@ static void record_block_trace(issim_trace *trace, const issim_accum *total,
     issim_accum state = *total;
     issim_accum_merge(&state, chunk_acc);
     issim_accum_merge(&state, &b->snapshot[k]);
-    int at_end = b->snapshot[k].n == b->acc.n;
-    trace_point(trace, &state, at_end ? tail : NULL);
+    trace_point(trace, &state, snapshot_at_end(b, k) ? tail : NULL);
   }
 }
 
-/* Merges a chunk's finished blocks, in order, into *chunk_acc and out's tail,
- * histogram and trace, stopping after the block where the relative error
- * target is reached.  Returns 1 when the run must end after this chunk. */
-static int merge_chunk(engine *e, long n, const issim_accum *total, issim_accum *chunk_acc,
-                       issim_run_output *out)
+/* Merges the first `kept` blocks (at most the finished ones) of a shipped
+ * chunk, in order, into out: the accumulator (blocks left to right into the
+ * chunk's, then the chunk into the run's), the tail a segment at a time, the
+ * trace and the histogram. */
+static void merge_shipped_chunk(engine *e, const unsigned char *head_bytes,
+                                const unsigned char *body, uint64_t kept, issim_run_output *out)
 {
-  issim_accum_reset(chunk_acc);
-  for (long j = 0; j < n; j++) {
-    const block_result *b = &e->blocks[j];
-    if (!b->done)
-      return 1; /* stopped by time or interrupt: the prefix is the run */
-    if (out->tail)
-      issim_topk_merge(out->tail, b->tail);
-    if (out->hist)
-      issim_hist_merge(out->hist, &b->hist);
-    if (out->trace)
-      record_block_trace(out->trace, total, chunk_acc, b, out->tail);
-    issim_accum_merge(chunk_acc, &b->acc);
-    if (b->partial)
-      return 1; /* the first partial block ends the prefix: later blocks are dropped */
-    if (target_reached(e, total, chunk_acc)) {
-      e->why = ISSIM_STOP_TARGET_RE;
-      return 1;
+  chunk_head h = read_head(head_bytes, e->shipped);
+  kept = kept < h.done ? kept : h.done;
+  uint64_t ok;
+  body = get_u64(body, &ok);
+  issim_accum chunk;
+  issim_accum_reset(&chunk);
+  for (uint64_t j = 0; j < kept; j++) {
+    const block_result *b = &e->shipped[j];
+    if (out->tail && segment_ends(b, j, kept, out->trace != NULL)) {
+      uint64_t m;
+      body = get_u64(body, &m);
+      body = get(body, e->values, (size_t)m * sizeof *e->values);
+      issim_topk_add(out->tail, (size_t)m, e->values);
     }
+    if (out->trace)
+      record_block_trace(out->trace, &out->acc, &chunk, b, out->tail);
+    issim_accum_merge(&chunk, &b->acc);
   }
-  return e->stop;
+  if (out->hist) {
+    issim_hist hist;
+    get(body, &hist, sizeof hist);
+    issim_hist_merge(out->hist, &hist);
+  }
+  issim_accum_merge(&out->acc, &chunk);
 }
 
 static block_wants wants_of(engine *e, const issim_run_output *out, double tail_floor)
@@ -490,11 +723,66 @@ static block_wants wants_of(engine *e, const issim_run_output *out, double tail_
   };
 }
 
+/* Did some rank fail to pack its part of an exchange? */
+static int exchange_failed(const engine *e, const void *all, const size_t *offsets)
+{
+  if (all == NULL)
+    return 1;
+  for (int r = 0; r < e->ranks; r++)
+    if (offsets[r + 1] == offsets[r])
+      return 1;
+  return 0;
+}
+
+/* One round: this rank's chunk first + rank run, the round's heads exchanged,
+ * the cut found, the bodies exchanged and merged in chunk order.  Sets *end
+ * when the run ends here. */
+static int run_round(engine *e, uint64_t first, issim_run_output *out, int *end,
+                     issim_error *err)
+{
+  const issim_cluster *cl = e->cfg->cluster;
+  uint64_t count = issim_engine_chunk_count(e->cfg->samples);
+  uint64_t mine = first + (uint64_t)e->rank;
+  size_t n_chunks = count - first < (uint64_t)e->ranks ? (size_t)(count - first) : (size_t)e->ranks;
+  e->floor = out->tail ? issim_topk_floor(out->tail) : -INFINITY;
+  block_wants want = wants_of(e, out, e->floor);
+  long n = mine < count ? run_chunk_blocks(e, mine, &want) : 0;
+
+  size_t *head_at = e->offsets, *body_at = e->offsets + e->ranks + 1;
+  bytes head = {0}, body = {0};
+  pack_head(e, mine < count ? mine : NO_CHUNK, n, &head);
+  unsigned char *heads = issim_cluster_allgather(cl, head.data, sent_length(&head), head_at);
+  unsigned char *bodies = NULL;
+  int failed = exchange_failed(e, heads, head_at);
+  cut c = {0};
+  if (!failed) { /* every rank alike */
+    c = find_cut(e, heads, n_chunks, &out->acc);
+    if ((size_t)e->rank < c.chunks)
+      pack_body(e, (size_t)e->rank + 1 == c.chunks && c.end ? c.kept : (uint64_t)n, out, &body);
+    else
+      put_u64(&body, 1);
+    bodies = issim_cluster_allgather(cl, body.data, sent_length(&body), body_at);
+    failed = exchange_failed(e, bodies, body_at);
+    for (size_t k = 0; !failed && k < c.chunks; k++)
+      merge_shipped_chunk(e, heads + head_at[k], bodies + body_at[k],
+                          k + 1 == c.chunks && c.end ? c.kept : UINT64_MAX, out);
+  }
+  free(head.data);
+  free(body.data);
+  free(heads);
+  free(bodies);
+  if (failed)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory exchanging the results of a round");
+  e->why = c.why;
+  *end = c.end;
+  return ISSIM_OK;
+}
+
 int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
                      issim_run_output *out, issim_error *err)
 {
   engine e;
-  int rc = engine_init(&e, pb, cfg, out->tail != NULL, err);
+  int rc = engine_init(&e, pb, cfg, out->tail, err);
   if (rc != ISSIM_OK)
     return rc;
   issim_accum_reset(&out->acc);
@@ -505,23 +793,20 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
   if (out->trace)
     out->trace->count = 0;
   uint64_t count = issim_engine_chunk_count(cfg->samples);
-  for (uint64_t c = 0; c < count; c++) {
-    block_wants want = wants_of(&e, out, out->tail ? issim_topk_floor(out->tail) : -INFINITY);
-    long n = run_chunk_blocks(&e, c, &want);
-    issim_accum chunk;
-    int end = merge_chunk(&e, n, &out->acc, &chunk, out);
-    issim_accum_merge(&out->acc, &chunk);
+  int end = 0;
+  for (uint64_t first = 0; rc == ISSIM_OK && !end && first < count; first += (uint64_t)e.ranks) {
+    rc = run_round(&e, first, out, &end, err);
+    e.draws_done = out->acc.n;
     report_progress(&e, &out->acc, 1);
-    if (end)
-      break;
   }
   /* a run stopped early ends its trace where it stopped */
   issim_trace *t = out->trace;
-  if (t && out->acc.n > 0 && (t->count == 0 || t->points[t->count - 1].n != out->acc.n))
+  if (rc == ISSIM_OK && t && out->acc.n > 0 &&
+      (t->count == 0 || t->points[t->count - 1].n != out->acc.n))
     trace_point(t, &out->acc, out->tail);
   out->stopped_by = e.why;
   engine_free(&e);
-  return ISSIM_OK;
+  return rc;
 }
 
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
@@ -530,21 +815,25 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
 {
   issim_run_config plain = *cfg;
   plain.stop = NULL;
+  plain.cluster = NULL; /* this process's chunks alone: nothing collective */
   engine e;
-  int rc = engine_init(&e, pb, &plain, tail != NULL, err);
+  int rc = engine_init(&e, pb, &plain, tail, err);
   if (rc != ISSIM_OK)
     return rc;
-  issim_run_output out = {.tail = tail};
   if (tail)
     issim_topk_reset(tail);
-  issim_accum none;
-  issim_accum_reset(&none);
+  issim_run_output none = {0};
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = first; c < last && c < count; c++) {
     /* no floor here: the chunks' tails are merged with other processes' */
-    block_wants want = wants_of(NULL, &out, -INFINITY);
+    block_wants want = wants_of(NULL, &none, -INFINITY);
     long n = run_chunk_blocks(&e, c, &want);
-    merge_chunk(&e, n, &none, &chunks[c - first], &out);
+    issim_accum_reset(&chunks[c - first]);
+    for (long j = 0; j < n; j++) {
+      if (tail)
+        merge_block_tail(tail, e.blocks[j].tail);
+      issim_accum_merge(&chunks[c - first], &e.blocks[j].acc);
+    }
   }
   engine_free(&e);
   return ISSIM_OK;

@@ -8,6 +8,17 @@
  *
  * Stopping rules are decided at block boundaries on that same merged state, so
  * a run stopped after n draws is exactly the run of n draws.
+ *
+ * With a cluster (cluster.h), processes take chunks in rounds: in round r,
+ * rank k runs chunk r K + k of a world of K.  Each ships what the canonical
+ * merge needs of its chunk (block accumulators, trace snapshots, tail values,
+ * histogram) to all the others, and every rank merges the round's chunks in
+ * chunk order with the same code as a single process, which is a world of
+ * one: the same merge tree, so the same bits, for any K and any thread count
+ * (docs/distributed.md).  Stopping rules are decided on that merged state by
+ * every rank alike, at the block where a single process would stop; time
+ * limits and interrupts are each process's own, and end the run at the first
+ * chunk, in chunk order, that they cut short.
  */
 #ifndef ISSIM_ENGINE_H
 #define ISSIM_ENGINE_H
@@ -16,6 +27,7 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
+#include "cluster.h"
 #include "dist.h"
 #include "error.h"
 #include "estimator.h"
@@ -77,8 +89,12 @@ typedef struct {
   uint64_t seed;
   uint64_t stream;            /* e.g. issim_rng_stream_id(proposal name) */
   const gsl_rng_type *rng;
-  int threads;                /* 0: all available cores */
+  int threads;                /* 0: all available cores, in each process */
   const issim_stop_rules *stop; /* NULL: draw all the samples */
+  /* NULL: this process alone.  Otherwise every process of the cluster makes
+   * the same call, the chunks are spread over them, and every one receives
+   * the whole output, the same to the last bit as a run in one process. */
+  const issim_cluster *cluster;
 } issim_run_config;
 
 /* The threads a run uses: `requested`, or all available cores for 0 (1

@@ -139,21 +139,16 @@ static void weighted_sums(issim_accum *b, size_t n, const double *restrict l,
     w2lp2 += elp * elp;
     sy += y[i];
   }
-  double wlq = 0, w2lq2 = 0, sl = 0, sl2 = 0, slq = 0, slq2 = 0, syl = 0;
-#pragma omp simd reduction(+ : wlq, w2lq2, sl, sl2, slq, slq2, syl)
+  double wlq = 0, w2lq2 = 0, syl = 0;
+#pragma omp simd reduction(+ : wlq, w2lq2, syl)
   for (size_t i = 0; i < n; i++) {
     double elq = e[i] * log_q[i];
     wlq += elq;
     w2lq2 += elq * elq;
-    sl += l[i];
-    sl2 += l[i] * l[i];
-    slq += log_q[i];
-    slq2 += log_q[i] * log_q[i];
     syl += y[i] * l[i];
   }
   b->w = w, b->w2 = w2, b->wl = wl, b->w2l2 = w2l2;
   b->wlp = wlp, b->w2lp2 = w2lp2, b->wlq = wlq, b->w2lq2 = w2lq2;
-  b->l = sl, b->l2 = sl2, b->lq = slq, b->lq2 = slq2;
   b->y_l = syl;
   b->y_mean = sy / (double)n;
 }
@@ -181,40 +176,34 @@ static void chunk_stats_fast(issim_accum *b, size_t n, const double *l, const do
     b->y_mean = 0;
 }
 
-/* log-weights l = log p - log q, their maximum and their sum, which is not
- * finite as soon as one l is NaN or infinite.  One element type per loop,
- * selects rather than branches or fmax (a library call): loops that
- * vectorise. */
+/* The first pass over a chunk: log-weights l = log p - log q, their maximum,
+ * the hits' count and largest log-weight, and the plain sums of l, l^2, log q
+ * and (log q)^2, which are not finite as soon as one l is NaN or infinite
+ * (the careful path then starts again).  One element type, selects rather
+ * than branches or fmax (a library call): a loop that vectorises. */
 VECTOR_CLONES
-static double log_weights(size_t n, const double *restrict log_p, const double *restrict log_q,
-                          double *restrict l, double *all_m)
+static void log_weights(issim_accum *b, size_t n, const double *restrict log_p,
+                        const double *restrict log_q, const double *restrict h,
+                        double *restrict l)
 {
-  double am = -INFINITY, sum = 0;
-#pragma omp simd reduction(max : am) reduction(+ : sum)
+  double am = -INFINITY, hm = -INFINITY, count = 0, sl = 0, sl2 = 0, slq = 0, slq2 = 0;
+#pragma omp simd reduction(max : am, hm) reduction(+ : count, sl, sl2, slq, slq2)
   for (size_t i = 0; i < n; i++) {
     double li = log_p[i] - log_q[i];
     l[i] = li;
     am = li > am ? li : am;
-    sum += li;
-  }
-  *all_m = am;
-  return sum;
-}
-
-/* How many hits, and the largest log-weight among them. */
-VECTOR_CLONES
-static double hits_of(size_t n, const double *restrict h, const double *restrict l,
-                      double *hit_m)
-{
-  double hm = -INFINITY, count = 0;
-#pragma omp simd reduction(max : hm) reduction(+ : count)
-  for (size_t i = 0; i < n; i++) {
-    double on_event = h[i] > 0 ? l[i] : -INFINITY;
+    double on_event = h[i] > 0 ? li : -INFINITY;
     hm = on_event > hm ? on_event : hm;
     count += h[i];
+    sl += li;
+    sl2 += li * li;
+    slq += log_q[i];
+    slq2 += log_q[i] * log_q[i];
   }
-  *hit_m = hm;
-  return count;
+  b->all_m = am;
+  b->hit_m = hm;
+  b->hits = (uint64_t)count;
+  b->l = sl, b->l2 = sl2, b->lq = slq, b->lq2 = slq2;
 }
 
 /* One chunk's statistics, in its own scales: a chunk is a small accumulator. */
@@ -222,18 +211,16 @@ static void chunk_stats(issim_accum *b, size_t n, const double *log_p, const dou
                         const double *hit)
 {
   double l[CHUNK], e[CHUNK], y[CHUNK];
-  double am, hm;
-  double sum = log_weights(n, log_p, log_q, l, &am);
   issim_accum_reset(b);
   b->n = n;
-  if (!isfinite(sum)) {
+  log_weights(b, n, log_p, log_q, hit, l);
+  if (!isfinite(b->l)) {
     /* some l is NaN or infinite (or, harmlessly, the sum overflowed) */
+    issim_accum_reset(b);
+    b->n = n;
     chunk_stats_careful(b, n, log_p, log_q, hit);
     return;
   }
-  b->hits = (uint64_t)hits_of(n, hit, l, &hm);
-  b->all_m = am;
-  b->hit_m = hm;
   chunk_stats_fast(b, n, l, log_p, log_q, hit, e, y);
 }
 
@@ -246,6 +233,36 @@ void issim_accum_add(issim_accum *a, size_t n, const double *log_p, const double
     chunk_stats(&b, m, log_p + start, log_q + start, hit + start);
     issim_accum_merge(a, &b);
   }
+}
+
+VECTOR_CLONES
+void issim_mark_hits(size_t n, const double *restrict g, double threshold, int above,
+                     double *restrict hit)
+{
+  if (above) {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      hit[i] = g[i] > threshold ? 1.0 : 0.0;
+  } else {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      hit[i] = g[i] < threshold ? 1.0 : 0.0;
+  }
+}
+
+VECTOR_CLONES
+void issim_event_log_weights(size_t n, const double *restrict log_p,
+                             const double *restrict log_q, const double *restrict hit,
+                             double *restrict out)
+{
+  /* two loops: in one, GCC computes the difference on the event side only,
+   * a branch that stops the vectoriser */
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    out[i] = log_p[i] - log_q[i];
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    out[i] = hit[i] > 0 ? out[i] : -INFINITY;
 }
 
 void issim_accum_merge(issim_accum *dst, const issim_accum *src)

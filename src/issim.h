@@ -5,6 +5,7 @@
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
  *   scenario.h   scenario files
+ *   cluster.h    the processes of a distributed run (MPI)
  *   engine.h     the sampling engine
  *   tail.h       tails of densities: is the weights' variance finite?
  *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
@@ -36,5 +37,6 @@
 #include "calibrate.h"
 #include "plot.h"
 #include "report.h"
+#include "adapt.h"
 
 #endif

@@ -1,5 +1,6 @@
 /* khat.c: bounded top-K buffers of log-values and the Pareto k-hat fit. */
 #include "khat.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -106,19 +107,40 @@ static void compact(issim_topk *t)
   t->floor = least > t->floor ? least : t->floor;
 }
 
+/* Does any of v[0..n) exceed floor?  Branch-free, so that it vectorises. */
+static inline int any_above(size_t n, const double *restrict v, double floor)
+{
+  double m = -INFINITY;
+#pragma omp simd reduction(max : m)
+  for (size_t i = 0; i < n; i++)
+    m = v[i] > m ? v[i] : m;
+  return m > floor;
+}
+
+/* Values are screened a group at a time: once the floor has risen, a whole
+ * group is usually below it and costs a fraction of a comparison a value. */
+#define SCREEN 16
+
+VECTOR_CLONES
 void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
 {
   const size_t room = 2 * t->capacity;
   double floor = t->floor;
-  for (size_t i = 0; i < n; i++) {
-    double x = log_values[i];
-    /* one comparison rejects most values; NaN and -INFINITY compare false */
-    if (!(x > floor) || x == INFINITY)
+  for (size_t start = 0; start < n; start += SCREEN) {
+    const size_t m = n - start < SCREEN ? n - start : SCREEN;
+    const double *v = log_values + start;
+    if (!any_above(m, v, floor))
       continue;
-    t->v[t->count++] = x + 0.0; /* + 0.0 turns -0.0 into +0.0 */
-    if (t->count == room) {
-      compact(t);
-      floor = t->floor;
+    for (size_t i = 0; i < m; i++) {
+      double x = v[i];
+      /* NaN and -INFINITY compare false */
+      if (!(x > floor) || x == INFINITY)
+        continue;
+      t->v[t->count++] = x + 0.0; /* + 0.0 turns -0.0 into +0.0 */
+      if (t->count == room) {
+        compact(t);
+        floor = t->floor;
+      }
     }
   }
 }
@@ -344,4 +366,11 @@ double issim_gpd_fit(const double *x, size_t n, double *sigma)
     *sigma = (theta == 0 || k == 0) ? mean_x : -k / theta;
   /* loo's weakly informative prior: a Gaussian centred on 0.5, worth 10 points */
   return (nd * k + 10 * 0.5) / (nd + 10);
+}
+
+size_t issim_topk_trim(issim_topk *t, const double **values)
+{
+  compact(t);
+  *values = t->v;
+  return t->count;
 }

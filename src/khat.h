@@ -106,4 +106,12 @@ double issim_topk_khat(const issim_topk *t, uint64_t n);
  * zero), the smallest positive exceedance sets the grid's scale instead. */
 double issim_gpd_fit(const double *x, size_t n, double *sigma);
 
+/* Drops every candidate but the values t holds (the K largest, or all when
+ * fewer), and points *values at them, unsorted; returns their number.  The
+ * pointer is valid until t changes.  A merge from a trimmed buffer offers
+ * exactly its K largest, whatever candidates the stream's order and floors
+ * left in it, so that the engine's merged tails do not depend on them; and
+ * the values can be shipped to another process without sorting. */
+size_t issim_topk_trim(issim_topk *t, const double **values);
+
 #endif

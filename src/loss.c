@@ -845,10 +845,25 @@ const char *issim_loss_kind_name(issim_loss_kind kind)
 
 /* ---- evaluation ---- */
 
+/* Four points at a time: their sums are independent chains that run side
+ * by side (one point's sum alone waits on each addition); each point's sum
+ * is formed in the order of its components, as a loop point by point would. */
 static void eval_linear(size_t n, size_t d, const double *restrict w, const double *restrict x,
                         double *restrict out)
 {
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const double *r0 = x + i * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      s0 += w[j] * r0[j];
+      s1 += w[j] * r1[j];
+      s2 += w[j] * r2[j];
+      s3 += w[j] * r3[j];
+    }
+    out[i] = s0, out[i + 1] = s1, out[i + 2] = s2, out[i + 3] = s3;
+  }
+  for (; i < n; i++) {
     const double *row = x + i * d;
     double s = 0.0;
     for (size_t j = 0; j < d; j++)
@@ -859,7 +874,19 @@ static void eval_linear(size_t n, size_t d, const double *restrict w, const doub
 
 static void eval_sum(size_t n, size_t d, const double *restrict x, double *restrict out)
 {
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const double *r0 = x + i * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      s0 += r0[j];
+      s1 += r1[j];
+      s2 += r2[j];
+      s3 += r3[j];
+    }
+    out[i] = s0, out[i + 1] = s1, out[i + 2] = s2, out[i + 3] = s3;
+  }
+  for (; i < n; i++) {
     const double *row = x + i * d;
     double s = 0.0;
     for (size_t j = 0; j < d; j++)

@@ -25,6 +25,9 @@ typedef struct {
   const char *target_re, *max_seconds;
   const char *plot_dir;
   const char *reps;
+  /* issim adapt */
+  const char *rho, *level_draws, *alpha, *max_levels, *family, *update, *min_spread,
+      *components, *save;
   int json, csv;
   int bits;
   int quiet;
@@ -37,6 +40,7 @@ static void usage(FILE *out)
           "       issim compare SCENARIO [options]\n"
           "       issim calibrate SCENARIO [options] [--reps R]\n"
           "       issim divergence SCENARIO [options] [--bits]\n"
+          "       issim adapt SCENARIO [options] [--save FILE]\n"
           "       issim --help | --version\n"
           "\n"
           "commands:\n"
@@ -48,6 +52,8 @@ static void usage(FILE *out)
           "                      error bars honest? (coverage, z-scores, relative RMSE)\n"
           "  divergence SCENARIO entropies and KL divergences of the target and each proposal,\n"
           "                      estimated from draws and, where known, exact\n"
+          "  adapt SCENARIO      fit a proposal by the cross-entropy method, level by level,\n"
+          "                      then estimate with it (the levels' draws count in the effort)\n"
           "\n"
           "options (override the scenario's [run] section):\n"
           "  --proposal NAME     run only this proposal\n"
@@ -66,6 +72,18 @@ static void usage(FILE *out)
           "  --bits              (divergence) in bits instead of nats\n"
           "  --reps R            (calibrate) replications per proposal (default 100)\n"
           "\n"
+          "adapt (--proposal NAME: an adaptive proposal to fit, or a proposal to start from;\n"
+          "without it the first adaptive proposal, else from the target; these override it):\n"
+          "  --family F          normal, student-t, mixture, exponential or gamma\n"
+          "  --rho R             elite fraction of each level (default 0.1)\n"
+          "  --level-draws N     draws per level (default 10000)\n"
+          "  --alpha A           smoothing of each new fit, 0 < A <= 1 (default 1: none)\n"
+          "  --max-levels L      give up after L levels (default 50)\n"
+          "  --update U          mean (default) or mean+spread\n"
+          "  --min-spread S      the spread's floor relative to the target's (default 0.85)\n"
+          "  --components K      normals of a mixture (default 4)\n"
+          "  --save FILE         write the fitted proposal as a [proposal NAME] section\n"
+          "\n"
           "The scenario format is described in docs/scenarios.md.\n");
 }
 
@@ -82,7 +100,25 @@ static int bad_usage(const char *fmt, ...)
   return EXIT_BAD_INPUT;
 }
 
-typedef enum { COMMAND_RUN, COMMAND_COMPARE, COMMAND_CALIBRATE, COMMAND_DIVERGENCE } command_kind;
+typedef enum {
+  COMMAND_RUN, COMMAND_COMPARE, COMMAND_CALIBRATE, COMMAND_DIVERGENCE, COMMAND_ADAPT
+} command_kind;
+
+/* Where the value of an adapt option goes. */
+static const char **adapt_option(options *o, int c)
+{
+  switch (c) {
+  case 'F': return &o->family;
+  case 'o': return &o->rho;
+  case 'L': return &o->level_draws;
+  case 'a': return &o->alpha;
+  case 'm': return &o->max_levels;
+  case 'u': return &o->update;
+  case 'S': return &o->min_spread;
+  case 'k': return &o->components;
+  default: return &o->save;
+  }
+}
 
 static int parse_options(int argc, char **argv, options *o, command_kind command)
 {
@@ -100,6 +136,15 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"bits", no_argument, NULL, 'b'},
     {"plot", required_argument, NULL, 'P'},
     {"reps", required_argument, NULL, 'R'},
+    {"family", required_argument, NULL, 'F'},
+    {"rho", required_argument, NULL, 'o'},
+    {"level-draws", required_argument, NULL, 'L'},
+    {"alpha", required_argument, NULL, 'a'},
+    {"max-levels", required_argument, NULL, 'm'},
+    {"update", required_argument, NULL, 'u'},
+    {"min-spread", required_argument, NULL, 'S'},
+    {"components", required_argument, NULL, 'k'},
+    {"save", required_argument, NULL, 'w'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -138,6 +183,11 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
       o->plot_dir = optarg;
       break;
     case 'b': o->bits = 1; break;
+    case 'F': case 'o': case 'L': case 'a': case 'm': case 'u': case 'S': case 'k': case 'w':
+      if (command != COMMAND_ADAPT)
+        return bad_usage("%s applies to 'issim adapt'", argv[optind - 1]);
+      *adapt_option(o, c) = optarg;
+      break;
     case 'h': usage(stdout); exit(EXIT_OK);
     case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
     default: return bad_usage("unknown option '%s'", argv[optind - 1]);
@@ -210,6 +260,10 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
  * partial report; a second exits at once. ---- */
 
 static volatile sig_atomic_t interrupted = 0;
+
+/* The processes of a distributed run (docs/distributed.md), NULL for this one
+ * alone: set once, at the start of main. */
+static const issim_cluster *cluster = NULL;
 
 static void on_interrupt(int sig)
 {
@@ -310,6 +364,41 @@ static int write_divergence_text(FILE *out, const void *r) { return issim_diverg
 static int write_divergence_json(FILE *out, const void *r) { return issim_divergence_report_json(out, r); }
 
 /* Reads the scenario and applies the options: the common start of every command. */
+static int selected(const options *o, const issim_proposal *p);
+
+/* The exit status of a failed fit: 2 where the scenario must change. */
+static int fit_failure(const char *name, const issim_error *err)
+{
+  fprintf(stderr, "issim: proposal '%s': %s\n", name, err->message);
+  return err->code == ISSIM_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILURE_RUN;
+}
+
+/* Every selected adaptive proposal fitted by the cross-entropy method, before
+ * anything is sampled: then it runs like any other, its levels counted in its
+ * effort. */
+static int fit_adaptive(issim_scenario *s, const options *o, const run_settings *rs)
+{
+  for (size_t i = 0; i < s->n_proposals; i++) {
+    issim_proposal *p = &s->proposals[i];
+    if (!p->adaptive || !selected(o, p))
+      continue;
+    issim_ce_fit fit;
+    issim_error err;
+    int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, rs->threads, &fit, &err);
+    int reached = rc == ISSIM_OK && fit.outcome == ISSIM_CE_REACHED;
+    if (rc == ISSIM_OK && !reached)
+      fprintf(stderr, "issim: proposal '%s' could not be fitted: %s\n", p->name, fit.message);
+    if (reached)
+      rc = issim_ce_install(s, p, &fit, &err);
+    issim_ce_fit_clear(&fit);
+    if (rc != ISSIM_OK)
+      return fit_failure(p->name, &err);
+    if (!reached)
+      return EXIT_FAILURE_RUN;
+  }
+  return EXIT_OK;
+}
+
 static int load(int argc, char **argv, command_kind command, options *o, issim_scenario **s,
                 run_settings *rs)
 {
@@ -326,7 +415,10 @@ static int load(int argc, char **argv, command_kind command, options *o, issim_s
     issim_scenario_free(*s);
     return EXIT_BAD_INPUT;
   }
-  return EXIT_OK;
+  rc = command == COMMAND_ADAPT ? EXIT_OK : fit_adaptive(*s, o, rs);
+  if (rc != EXIT_OK)
+    issim_scenario_free(*s);
+  return rc;
 }
 
 static issim_run_config config_for(const issim_scenario *s, const char *stream_name,
@@ -334,7 +426,7 @@ static issim_run_config config_for(const issim_scenario *s, const char *stream_n
 {
   return (issim_run_config){
     .samples = s->samples, .seed = s->seed, .stream = issim_rng_stream_id(stream_name),
-    .rng = s->rng, .threads = rs->threads, .stop = &rs->stop,
+    .rng = s->rng, .threads = rs->threads, .stop = &rs->stop, .cluster = cluster,
   };
 }
 
@@ -394,6 +486,27 @@ static int write_plots(const char *dir, const issim_scenario *s, const issim_res
 
 /* Runs the selected proposals of s into results[0..*n), with a progress line
  * and Ctrl-C handling; returns an exit status. */
+/* One proposal analysed with a progress line; Ctrl-C caught by the caller. */
+static int analyse_one(const issim_scenario *s, const issim_proposal *p, run_settings *rs,
+                       unsigned record, issim_result *result)
+{
+  progress_line pl = {.name = p->name, .max_seconds = rs->stop.max_seconds};
+  if (rs->progress) {
+    rs->stop.progress = show_progress;
+    rs->stop.progress_user = &pl;
+  }
+  issim_run_config cfg = config_for(s, p->name, rs);
+  issim_error err;
+  int rc = issim_analyse(s, p, &cfg, record, result, &err);
+  clear_progress(&pl);
+  if (rc != ISSIM_OK) {
+    fprintf(stderr, "issim: %s\n", err.message);
+    issim_result_clear(result);
+    return EXIT_FAILURE_RUN;
+  }
+  return EXIT_OK;
+}
+
 static int run_proposals(const issim_scenario *s, const options *o, run_settings *rs,
                          unsigned record, issim_result *results, size_t *n)
 {
@@ -402,23 +515,11 @@ static int run_proposals(const issim_scenario *s, const options *o, run_settings
   catch_interrupts();
   rs->stop.interrupt = &interrupted;
   for (size_t i = 0; i < s->n_proposals && !interrupted; i++) {
-    const issim_proposal *p = &s->proposals[i];
-    if (!selected(o, p))
+    if (!selected(o, &s->proposals[i]))
       continue;
-    progress_line pl = {.name = p->name, .max_seconds = rs->stop.max_seconds};
-    if (rs->progress) {
-      rs->stop.progress = show_progress;
-      rs->stop.progress_user = &pl;
-    }
-    issim_run_config cfg = config_for(s, p->name, rs);
-    issim_error err;
-    int rc = issim_analyse(s, p, &cfg, record, &results[*n], &err);
-    clear_progress(&pl);
-    if (rc != ISSIM_OK) {
-      fprintf(stderr, "issim: %s\n", err.message);
-      issim_result_clear(&results[*n]);
-      return EXIT_FAILURE_RUN;
-    }
+    int rc = analyse_one(s, &s->proposals[i], rs, record, &results[*n]);
+    if (rc != EXIT_OK)
+      return rc;
     (*n)++;
   }
   return EXIT_OK;
@@ -472,7 +573,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind command)
   if (rc == EXIT_OK) {
     issim_report rep = report_of(s, &rs, results, n);
     rc = emit_results(&o, command, &rep, ranked);
-    if (rc == EXIT_OK && o.plot_dir)
+    if (rc == EXIT_OK && o.plot_dir && issim_cluster_rank(cluster) == 0)
       rc = write_plots(o.plot_dir, s, results, n, command == COMMAND_COMPARE ? ranked : NULL);
     if (rc == EXIT_OK && interrupted)
       rc = EXIT_INTERRUPTED;
@@ -623,7 +724,141 @@ static int command_divergence(int argc, char **argv)
   return rc;
 }
 
-int main(int argc, char **argv)
+/* ---- issim adapt ---- */
+
+/* What adapt fits: --proposal NAME (an adaptive proposal, or a fixed one to
+ * start from), else the first adaptive proposal, else a fit from the target
+ * named "ce"; with the command line's options over the scenario's. */
+typedef struct {
+  issim_proposal *adaptive; /* the scenario's, fitted in place; NULL: `own` */
+  issim_proposal own;
+  char own_name[160];
+  issim_ce_options opt;
+} adapt_subject;
+
+static int adapt_subject_init(issim_scenario *s, const options *o, adapt_subject *a)
+{
+  *a = (adapt_subject){.opt = issim_ce_options_default()};
+  const char *start = NULL;
+  issim_proposal *named = o->proposal ? (issim_proposal *)issim_scenario_proposal(s, o->proposal) : NULL;
+  for (size_t i = 0; !o->proposal && !a->adaptive && i < s->n_proposals; i++)
+    if (s->proposals[i].adaptive)
+      a->adaptive = &s->proposals[i];
+  if (named && named->adaptive)
+    a->adaptive = named;
+  else if (named)
+    start = named->name;
+  issim_error err = {0};
+  int rc = ISSIM_OK;
+  if (a->adaptive) {
+    a->opt = *a->adaptive->adaptive;
+    a->opt.start = NULL;
+    start = a->adaptive->adaptive->start;
+  }
+  if (start)
+    rc = issim_ce_options_set(&a->opt, "start", "start", start, &err);
+  const struct { const char *key, *value; } given[] = {
+    {"family", o->family}, {"rho", o->rho}, {"level-draws", o->level_draws},
+    {"alpha", o->alpha}, {"max-levels", o->max_levels}, {"update", o->update},
+    {"min-spread", o->min_spread}, {"components", o->components},
+  };
+  for (size_t i = 0; rc == ISSIM_OK && i < sizeof given / sizeof *given; i++) {
+    char what[32];
+    snprintf(what, sizeof what, "--%s", given[i].key);
+    if (given[i].value)
+      rc = issim_ce_options_set(&a->opt, given[i].key, what, given[i].value, &err);
+  }
+  if (rc == ISSIM_OK && o->components && a->opt.family != ISSIM_CE_MIXTURE)
+    rc = issim_error_set(&err, ISSIM_EINVAL, "--components applies to family mixture only");
+  if (rc == ISSIM_OK && a->opt.family == ISSIM_CE_MIXTURE && s->target_model == NULL)
+    rc = issim_error_set(&err, ISSIM_EINVAL, "a mixture fit of a univariate target needs the "
+                                             "scenario to declare it: [proposal NAME] "
+                                             "distribution = adaptive, family = mixture");
+  if (rc != ISSIM_OK) {
+    fprintf(stderr, "issim: %s\n", err.message);
+    return EXIT_BAD_INPUT;
+  }
+  if (a->adaptive == NULL) {
+    snprintf(a->own_name, sizeof a->own_name, "%s%s", named ? named->name : "ce", named ? "-ce" : "");
+    a->own = (issim_proposal){.name = a->own_name, .adaptive = &a->opt};
+  }
+  return EXIT_OK;
+}
+
+static void adapt_subject_clear(adapt_subject *a)
+{
+  free(a->opt.start);
+  issim_dist_free(a->own.dist);
+  issim_model_free(a->own.model);
+}
+
+static int write_adapt_text(FILE *out, const void *r) { return issim_adapt_report_text(out, r); }
+static int write_adapt_json(FILE *out, const void *r) { return issim_adapt_report_json(out, r); }
+
+/* --save: the fitted proposal's section, written whole or not at all. */
+static int save_fit(const char *path, const issim_scenario *s, const char *name,
+                    const issim_ce_fit *fit)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  issim_error err;
+  int rc = mem ? issim_ce_save(mem, s, name, fit, &err) : ISSIM_ENOMEM;
+  if (mem && fclose(mem) != 0 && rc == ISSIM_OK)
+    rc = issim_error_set(&err, ISSIM_ENOMEM, "out of memory");
+  if (rc == ISSIM_OK && issim_cluster_rank(cluster) == 0)
+    rc = issim_write_file_atomic(path, buf, len, &err);
+  free(buf);
+  if (rc != ISSIM_OK)
+    fprintf(stderr, "issim: --save: %s\n", rc == ISSIM_ENOMEM && !mem ? "out of memory" : err.message);
+  return rc == ISSIM_OK ? EXIT_OK : EXIT_FAILURE_RUN;
+}
+
+static int command_adapt(int argc, char **argv)
+{
+  options o = {0};
+  issim_scenario *s;
+  run_settings rs;
+  int rc = load(argc, argv, COMMAND_ADAPT, &o, &s, &rs);
+  if (rc != EXIT_OK)
+    return rc;
+  adapt_subject a;
+  rc = adapt_subject_init(s, &o, &a);
+  issim_proposal *p = a.adaptive ? a.adaptive : &a.own;
+  issim_ce_fit fit = {0};
+  issim_error err;
+  if (rc == EXIT_OK &&
+      issim_ce_run(s, p->name, &a.opt, s->seed, s->rng, rs.threads, &fit, &err) != ISSIM_OK)
+    rc = fit_failure(p->name, &err);
+  int reached = rc == EXIT_OK && fit.outcome == ISSIM_CE_REACHED;
+  if (reached && issim_ce_install(s, p, &fit, &err) != ISSIM_OK)
+    rc = fit_failure(p->name, &err);
+  issim_result result = {0};
+  size_t n = 0;
+  if (reached && rc == EXIT_OK) {
+    catch_interrupts();
+    rs.stop.interrupt = &interrupted;
+    rc = analyse_one(s, p, &rs, 0, &result);
+    n = rc == EXIT_OK;
+  }
+  if (reached && rc == EXIT_OK && o.save)
+    rc = save_fit(o.save, s, p->name, &fit);
+  if (rc == EXIT_OK) {
+    issim_adapt_report rep = {.run = report_of(s, &rs, &result, n), .options = &a.opt,
+                              .fit = &fit, .name = p->name, .saved = reached ? o.save : NULL};
+    int out = emit(o.json ? write_adapt_json : write_adapt_text, &rep);
+    rc = out != EXIT_OK ? out : !reached ? EXIT_FAILURE_RUN : interrupted ? EXIT_INTERRUPTED : rc;
+  }
+  if (n)
+    issim_result_clear(&result);
+  issim_ce_fit_clear(&fit);
+  adapt_subject_clear(&a);
+  issim_scenario_free(s);
+  return rc;
+}
+
+/* The command itself, in every process of a distributed run alike. */
+static int run_command(int argc, char **argv)
 {
   /* GSL's default error handler aborts the process.  The library checks GSL's
    * return values and results itself, so the application turns it off: a bad
@@ -650,7 +885,27 @@ int main(int argc, char **argv)
     return command_calibrate(argc - 1, argv + 1);
   if (strcmp(command, "divergence") == 0)
     return command_divergence(argc - 1, argv + 1);
+  if (strcmp(command, "adapt") == 0)
+    return command_adapt(argc - 1, argv + 1);
   fprintf(stderr, "issim: unknown command '%s'\n\n", command);
   usage(stderr);
   return EXIT_BAD_INPUT;
+}
+
+/* Under mpirun, every rank runs the same command on its share of the draws
+ * and every rank ends with the same status; rank 0 alone speaks and writes
+ * files. */
+int main(int argc, char **argv)
+{
+  issim_cluster *world = issim_cluster_start(&argc, &argv);
+  cluster = world;
+  if (issim_cluster_rank(world) != 0) {
+    /* should /dev/null fail to open, the stream is closed: still silent */
+    FILE *out = freopen("/dev/null", "w", stdout), *err = freopen("/dev/null", "w", stderr);
+    (void)out;
+    (void)err;
+  }
+  int rc = issim_cluster_max(world, run_command(argc, argv));
+  issim_cluster_stop(world);
+  return rc;
 }

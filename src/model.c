@@ -29,6 +29,7 @@
  * a matrix that fails it is numerically singular anyway.
  */
 #include "model.h"
+#include "simd.h"
 
 #include <float.h>
 #include <math.h>
@@ -70,6 +71,16 @@ static const double LOG_PI = 1.1447298858494001741;  /* log(pi) */
 static const double SYMMETRY_TOL = 1e-12;
 static const double UNIT_DIAGONAL_TOL = 1e-12;
 static const double WEIGHT_SUM_TOL = 1e-9;
+
+/* Points per group of the batched kernels (see "sampling"): 4 vectors of
+ * sums, which stay in registers across the loop over k; coordinate rows are
+ * padded to whole groups. */
+#define GROUP 16
+
+static size_t padded(size_t n)
+{
+  return (n + GROUP - 1) / GROUP * GROUP;
+}
 
 /* ---- allocation helpers ---- */
 
@@ -454,6 +465,37 @@ void issim_model_free(issim_model *m)
   free(m);
 }
 
+issim_model *issim_model_alloc_moved(const issim_model *m, const double *location, double spread,
+                                     issim_error *err)
+{
+  if (m->kind != ISSIM_MODEL_NORMAL && m->kind != ISSIM_MODEL_STUDENT_T) {
+    issim_error_set(err, ISSIM_EINVAL, "only a multivariate normal or t can be moved");
+    return NULL;
+  }
+  if (check_vector(m->d, location, "location", err) != ISSIM_OK)
+    return NULL;
+  if (!(spread > 0) || !isfinite(spread)) {
+    issim_error_set_key(err, ISSIM_EINVAL, "spread", "spread must be a finite number > 0 (got %g)",
+                        spread);
+    return NULL;
+  }
+  issim_model *moved = issim_model_clone(m);
+  if (moved == NULL)
+    return fail_nomem(moved, err);
+  const size_t d = m->d;
+  memcpy(moved->loc, location, d * sizeof *location);
+  if (spread != 1) {
+    for (size_t j = 0; j < d * d; j++) {
+      moved->chol[j] *= spread;
+      moved->matrix[j] *= spread * spread;
+    }
+    for (size_t j = 0; j < d; j++)
+      moved->diag[j] *= spread;
+    moved->log_norm -= (double) d * log(spread); /* -sum log L_jj */
+  }
+  return moved;
+}
+
 issim_model_kind issim_model_kind_of(const issim_model *m)
 {
   return m->kind;
@@ -467,10 +509,13 @@ size_t issim_model_dim(const issim_model *m)
 /* ---- scratch ---- */
 
 /* independent: a column and its log-densities (2n).
- * normal, student-t: the forward substitution's vector (d); sampling needs
- * none (L z is formed in place).
- * copula: max(2n, d): the marginals' log-densities column by column, then
- * the normal scores of one point.
+ * normal, student-t: the batch's coordinates a row each (d np, np = n
+ * rounded up to a group of the kernels), for L z and for the forward
+ * substitution, then one value per point (np): the t's scale factors when
+ * sampling, the squared norms for the density; also d for the diagonal's
+ * point-by-point density.
+ * copula: max(2n, d np): the marginals' log-densities column by column, then
+ * the normal scores of one point (d); L z when sampling (d np).
  * mixture, sampling: labels (n), per-component cursors (k), the points
  * grouped by component (n d), then the components' own scratch; density:
  * one component's log-densities (n), the log-sum-exp's running sums (n),
@@ -482,9 +527,11 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
     return 2 * n;
   case ISSIM_MODEL_NORMAL:
   case ISSIM_MODEL_STUDENT_T:
-    return m->d;
-  case ISSIM_MODEL_COPULA:
-    return 2 * n > m->d ? 2 * n : m->d;
+    return (m->d + 1) * padded(n);
+  case ISSIM_MODEL_COPULA: {
+    const size_t nd = m->d * padded(n) > m->d ? m->d * padded(n) : m->d;
+    return 2 * n > nd ? 2 * n : nd;
+  }
   case ISSIM_MODEL_MIXTURE: {
     size_t sub = 0;
     for (size_t i = 0; i < m->k; i++) {
@@ -820,29 +867,92 @@ static double normal_score(const issim_dist *m, double x)
 
 /* ---- sampling ---- */
 
-/* row = L row, in place (L lower triangular: row j of the result needs only
- * entries k <= j of the input, so going down from the last row is safe). */
-static void lower_times(const issim_model *m, double *row)
+/* Points in a batch are transformed all at once, their coordinates laid out
+ * one coordinate to a row (t[j*np + i]: coordinate j of point i, np = n
+ * rounded up to a group), so that each entry of L is loaded once for the
+ * whole batch and the points run in vector lanes.  Each point's sums are
+ * formed in the same order as a point-by-point loop would form them, so the
+ * digits do not depend on the batch.  For a large d this is also what keeps L
+ * (8 MB at d = 1000) from being read from memory once per point. */
+
+/* t[j*np + i] = x[i*d + j] - loc[j], zeros in the padding. */
+static void to_columns(size_t n, size_t d, const double *x, const double *loc, double *t)
 {
-  const size_t d = m->d;
-  if (m->diagonal) {
-    for (size_t j = 0; j < d; j++)
-      row[j] *= m->diag[j];
-    return;
-  }
-  for (size_t j = d; j-- > 0;) {
-    const double *lj = m->chol + j * d;
-    double s = 0;
-    for (size_t k = 0; k <= j; k++)
-      s += lj[k] * row[k];
-    row[j] = s;
+  const size_t np = padded(n);
+  for (size_t j = 0; j < d; j++) {
+    double *tj = t + j * np;
+    for (size_t i = 0; i < n; i++)
+      tj[i] = x[i * d + j] - loc[j];
+    for (size_t i = n; i < np; i++)
+      tj[i] = 0;
   }
 }
 
-static void fill_gaussian(gsl_rng *r, size_t d, double *row)
+/* x[i*d + j] = t[j*np + i] + loc[j] (loc NULL: t[j*np + i]). */
+static void from_columns(size_t n, size_t d, const double *t, const double *loc, double *x)
 {
-  for (size_t j = 0; j < d; j++)
-    row[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+  const size_t np = padded(n);
+  for (size_t j = 0; j < d; j++) {
+    const double *tj = t + j * np;
+    if (loc)
+      for (size_t i = 0; i < n; i++)
+        x[i * d + j] = tj[i] + loc[j];
+    else
+      for (size_t i = 0; i < n; i++)
+        x[i * d + j] = tj[i];
+  }
+}
+
+/* Row j of t = sum_{k<=j} L_jk (row k of t), summed in increasing k; rows
+ * below j are left as they are, so going from the last row up is in place. */
+VECTOR_CLONES
+static void lower_row_times(const double *restrict lj, size_t j, size_t np, double *restrict t)
+{
+  for (size_t i0 = 0; i0 < np; i0 += GROUP) {
+    issim_vec4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+    for (size_t k = 0; k <= j; k++) {
+      const issim_vec4 *tk = (const issim_vec4 *)(t + k * np + i0);
+      const double l = lj[k];
+      a0 += l * tk[0];
+      a1 += l * tk[1];
+      a2 += l * tk[2];
+      a3 += l * tk[3];
+    }
+    issim_vec4 *tj = (issim_vec4 *)(t + j * np + i0);
+    tj[0] = a0, tj[1] = a1, tj[2] = a2, tj[3] = a3;
+  }
+}
+
+/* Row j of t = (row j - sum_{k<j} L_jk row k) / L_jj, rows k < j already
+ * solved (forward substitution); q += (row j)^2.  The operations, and their
+ * order, of inverse_square_norm. */
+VECTOR_CLONES
+static void solve_row(const double *restrict lj, double ljj, size_t j, size_t np,
+                      double *restrict t, double *restrict q)
+{
+  for (size_t i0 = 0; i0 < np; i0 += GROUP) {
+    issim_vec4 *tj = (issim_vec4 *)(t + j * np + i0);
+    issim_vec4 a0 = tj[0], a1 = tj[1], a2 = tj[2], a3 = tj[3];
+    for (size_t k = 0; k < j; k++) {
+      const issim_vec4 *tk = (const issim_vec4 *)(t + k * np + i0);
+      const double l = lj[k];
+      a0 -= l * tk[0];
+      a1 -= l * tk[1];
+      a2 -= l * tk[2];
+      a3 -= l * tk[3];
+    }
+    a0 /= ljj, a1 /= ljj, a2 /= ljj, a3 /= ljj;
+    tj[0] = a0, tj[1] = a1, tj[2] = a2, tj[3] = a3;
+    issim_vec4 *qv = (issim_vec4 *)(q + i0);
+    qv[0] += a0 * a0, qv[1] += a1 * a1, qv[2] += a2 * a2, qv[3] += a3 * a3;
+  }
+}
+
+/* Coordinate rows t = L t (a dense L), in place. */
+static void lower_times_columns(const issim_model *m, size_t n, double *t)
+{
+  for (size_t j = m->d; j-- > 0;)
+    lower_row_times(m->chol + j * m->d, j, padded(n), t);
 }
 
 static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x,
@@ -878,9 +988,46 @@ static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x
   }
 }
 
+/* Standard normal draws for n points, point by point, into coordinate rows
+ * (t[j*np + i]) when L is dense, else straight into x's rows; returns where
+ * they are. */
+static double *draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *x, double *t,
+                            double *f)
+{
+  const size_t d = m->d, np = padded(n);
+  double *z = m->diagonal ? x : t;
+  const size_t point = m->diagonal ? d : 1, coordinate = m->diagonal ? 1 : np;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < d; j++)
+      z[i * point + j * coordinate] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    if (f) /* the t's scale factor, drawn after the point's normals */
+      f[i] = sqrt(m->df / gsl_ran_chisq(r, m->df));
+  }
+  if (!m->diagonal)
+    for (size_t j = 0; j < d; j++)
+      for (size_t i = n; i < np; i++)
+        t[j * np + i] = 0;
+  return z;
+}
+
+/* x_i = L z_i for n points drawn by draw_normals. */
+static void lower_times_batch(const issim_model *m, size_t n, double *x, double *t)
+{
+  const size_t d = m->d;
+  if (m->diagonal) {
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < d; j++)
+        x[i * d + j] *= m->diag[j];
+    return;
+  }
+  lower_times_columns(m, n, t);
+  from_columns(n, d, t, NULL, x);
+}
+
 void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, double *scratch)
 {
   const size_t d = m->d;
+  double *t = scratch, *f = scratch + d * padded(n);
   switch (m->kind) {
   case ISSIM_MODEL_INDEPENDENT:
     for (size_t j = 0; j < d; j++) {
@@ -890,32 +1037,30 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
     }
     break;
   case ISSIM_MODEL_NORMAL:
-    for (size_t i = 0; i < n; i++) {
-      double *row = x + i * d;
-      fill_gaussian(r, d, row);
-      lower_times(m, row);
-      for (size_t j = 0; j < d; j++)
-        row[j] += m->loc[j];
+    draw_normals(m, r, n, x, t, NULL);
+    if (m->diagonal) {
+      lower_times_batch(m, n, x, t);
+      for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+          x[i * d + j] += m->loc[j];
+    } else {
+      lower_times_columns(m, n, t);
+      from_columns(n, d, t, m->loc, x);
     }
     break;
   case ISSIM_MODEL_STUDENT_T:
-    for (size_t i = 0; i < n; i++) {
-      double *row = x + i * d;
-      fill_gaussian(r, d, row);
-      const double f = sqrt(m->df / gsl_ran_chisq(r, m->df));
-      lower_times(m, row);
+    draw_normals(m, r, n, x, t, f);
+    lower_times_batch(m, n, x, t);
+    for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
-        row[j] = m->loc[j] + f * row[j];
-    }
+        x[i * d + j] = m->loc[j] + f[i] * x[i * d + j];
     break;
   case ISSIM_MODEL_COPULA:
-    for (size_t i = 0; i < n; i++) {
-      double *row = x + i * d;
-      fill_gaussian(r, d, row);
-      lower_times(m, row);
+    draw_normals(m, r, n, x, t, NULL);
+    lower_times_batch(m, n, x, t);
+    for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
-        row[j] = copula_quantile(m->dists[j], row[j]);
-    }
+        x[i * d + j] = copula_quantile(m->dists[j], x[i * d + j]);
     break;
   case ISSIM_MODEL_MIXTURE:
     sample_mixture(m, r, n, x, scratch);
@@ -939,6 +1084,19 @@ static double inverse_square_norm(const issim_model *m, const double *v, double 
     q += y[j] * y[j];
   }
   return q;
+}
+
+/* q[i] = |L^-1 (x_i - loc)|^2 for the n points of x (a dense L), through
+ * t (d padded(n) doubles) and q itself (padded(n) doubles). */
+static void mahalanobis_batch(const issim_model *m, size_t n, const double *x, double *q,
+                              double *t)
+{
+  const size_t d = m->d, np = padded(n);
+  for (size_t i = 0; i < np; i++)
+    q[i] = 0;
+  to_columns(n, d, x, m->loc, t);
+  for (size_t j = 0; j < d; j++)
+    solve_row(m->chol + j * d, m->diag[j], j, np, t, q);
 }
 
 /* |L^-1 (x - loc)|^2 for one point; O(d) for a diagonal L. */
@@ -1069,6 +1227,13 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
     break;
   }
   case ISSIM_MODEL_NORMAL:
+    if (!m->diagonal) {
+      double *q = scratch + d * padded(n);
+      mahalanobis_batch(m, n, x, q, scratch);
+      for (size_t i = 0; i < n; i++)
+        lp[i] = nan_to_zero_density(m->log_norm - 0.5 * q[i], x + i * d, d);
+      break;
+    }
     for (size_t i = 0; i < n; i++) {
       const double *row = x + i * d;
       lp[i] = nan_to_zero_density(m->log_norm - 0.5 * mahalanobis(m, row, scratch), row, d);
@@ -1076,6 +1241,13 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
     break;
   case ISSIM_MODEL_STUDENT_T: {
     const double e = 0.5 * (m->df + (double) d);
+    if (!m->diagonal) {
+      double *q = scratch + d * padded(n);
+      mahalanobis_batch(m, n, x, q, scratch);
+      for (size_t i = 0; i < n; i++)
+        lp[i] = nan_to_zero_density(m->log_norm - e * log1p_ratio(q[i], m->df), x + i * d, d);
+      break;
+    }
     for (size_t i = 0; i < n; i++) {
       const double *row = x + i * d;
       const double q = mahalanobis(m, row, scratch);
@@ -1090,6 +1262,117 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
     log_pdf_mixture(m, n, x, lp, scratch);
     break;
   }
+}
+
+/* ---- a proposal and its target together ---- */
+
+struct issim_model_pair {
+  const issim_model *p, *q;
+  double *delta; /* L^-1 (mu_q - mu_p) when they share L, else NULL */
+};
+
+static bool shares_factor(const issim_model *p, const issim_model *q)
+{
+  const size_t d = p->d;
+  return p->kind == ISSIM_MODEL_NORMAL && q->kind == ISSIM_MODEL_NORMAL && q->d == d &&
+         !p->diagonal && !q->diagonal && memcmp(p->chol, q->chol, d * d * sizeof *p->chol) == 0;
+}
+
+issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model *q)
+{
+  if (p->d != q->d)
+    return NULL;
+  issim_model_pair *pair = calloc(1, sizeof *pair);
+  if (pair == NULL)
+    return NULL;
+  *pair = (issim_model_pair){.p = p, .q = q};
+  if (shares_factor(p, q)) {
+    const size_t d = p->d;
+    if ((pair->delta = malloc(d * sizeof *pair->delta)) == NULL) {
+      free(pair);
+      return NULL;
+    }
+    for (size_t j = 0; j < d; j++)
+      pair->delta[j] = q->loc[j] - p->loc[j];
+    inverse_square_norm(p, pair->delta, pair->delta);
+  }
+  return pair;
+}
+
+void issim_model_pair_free(issim_model_pair *pair)
+{
+  if (pair == NULL)
+    return;
+  free(pair->delta);
+  free(pair);
+}
+
+int issim_model_pair_shares_factor(const issim_model_pair *pair)
+{
+  return pair->delta != NULL;
+}
+
+size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n)
+{
+  const size_t sp = issim_model_scratch(pair->p, n), sq = issim_model_scratch(pair->q, n);
+  return sp > sq ? sp : sq; /* a normal q's own, d padded(n), is all q's path needs */
+}
+
+/* log q = norm_q - |z|^2 / 2 of the n points, z in coordinate rows of np,
+ * and when delta is non-NULL log p = norm_p - |z + delta|^2 / 2; the sums in
+ * coordinate order. */
+VECTOR_CLONES
+static void standard_log_pdfs(size_t d, size_t n, size_t np, const double *restrict z,
+                              const double *restrict delta, double norm_p, double norm_q,
+                              double *restrict log_p, double *restrict log_q)
+{
+  for (size_t i = 0; i < n; i++)
+    log_q[i] = 0;
+  for (size_t j = 0; j < d; j++) {
+    const double *zj = z + j * np;
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      log_q[i] += zj[i] * zj[i];
+  }
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    log_q[i] = norm_q - 0.5 * log_q[i];
+  if (delta == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    log_p[i] = 0;
+  for (size_t j = 0; j < d; j++) {
+    const double *zj = z + j * np, dj = delta[j];
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      log_p[i] += (zj[i] + dj) * (zj[i] + dj);
+  }
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    log_p[i] = norm_p - 0.5 * log_p[i];
+}
+
+/* A dense normal q is drawn as x = mu_q + L z, so L^-1 (x - mu_q) is z itself:
+ * log q needs no triangular solve, and when p shares L neither does log p
+ * (L^-1 (x - mu_p) = z + delta). */
+void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
+                           double *log_p, double *log_q, double *scratch)
+{
+  const issim_model *p = pair->p, *q = pair->q;
+  if (q->kind != ISSIM_MODEL_NORMAL || q->diagonal) {
+    issim_model_sample(q, r, n, x, scratch);
+    issim_model_log_pdf(p, n, x, log_p, scratch);
+    issim_model_log_pdf(q, n, x, log_q, scratch);
+    return;
+  }
+  const size_t d = q->d;
+  double *t = scratch;
+  draw_normals(q, r, n, x, t, NULL);
+  standard_log_pdfs(d, n, padded(n), t, pair->delta, p->log_norm, q->log_norm, log_p, log_q);
+  lower_times_columns(q, n, t);
+  from_columns(n, d, t, q->loc, x);
+  if (pair->delta == NULL)
+    issim_model_log_pdf(p, n, x, log_p, scratch);
 }
 
 /* ---- moments ---- */
@@ -1287,4 +1570,37 @@ int issim_model_describe(const issim_model *m, char *buf, size_t size)
     return snprintf(buf, size, "mixture(d=%zu, k=%zu)", m->d, m->k);
   }
   return snprintf(buf, size, "?");
+}
+
+int issim_model_elliptical_form(const issim_model *m, double *location, double *cholesky,
+                                double *df)
+{
+  if (m->kind != ISSIM_MODEL_INDEPENDENT)
+    return issim_model_gaussian_form(m, location, cholesky, df);
+  for (size_t j = 0; j < m->d; j++)
+    if (m->dists[j]->kind != ISSIM_DIST_NORMAL)
+      return ISSIM_EINVAL;
+  for (size_t j = 0; j < m->d; j++) {
+    if (location)
+      location[j] = m->dists[j]->param[0];
+    for (size_t k = 0; cholesky && k < m->d; k++)
+      cholesky[j * m->d + k] = j == k ? m->dists[j]->param[1] : 0;
+  }
+  if (df)
+    *df = INFINITY;
+  return ISSIM_OK;
+}
+
+size_t issim_model_mixture_size(const issim_model *m)
+{
+  return m->kind == ISSIM_MODEL_MIXTURE ? m->k : 0;
+}
+
+const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight)
+{
+  if (m->kind != ISSIM_MODEL_MIXTURE || k >= m->k)
+    return NULL;
+  if (weight)
+    *weight = m->weights[k];
+  return m->parts[k];
 }

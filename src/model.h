@@ -62,6 +62,36 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
 void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double *lp,
                          double *scratch);
 
+/* ---- a proposal and its target, drawn and weighted together ----
+ *
+ * The sampler's hot path: n points of the proposal q into x[n*d], with their
+ * log-densities under the target p and under q, the values that
+ * issim_model_sample followed by issim_model_log_pdf of p and of q give (to
+ * rounding).  A normal q with a dense Cholesky factor L draws x = mu_q + L z,
+ * and log q comes from |z|^2, without a triangular solve; when p is a normal
+ * with the same L (a mean shift, such as the design-point proposal), log p
+ * comes from |z + delta|^2 with delta = L^-1 (mu_q - mu_p) computed once: O(d)
+ * a point beyond L z.  Otherwise it is those three calls.  The pair refers to
+ * p and q, which must outlive it. */
+typedef struct issim_model_pair issim_model_pair;
+
+/* NULL when out of memory or when the dimensions differ. */
+issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model *q);
+void issim_model_pair_free(issim_model_pair *pair);
+/* Whether the pair takes the shared-factor path above. */
+int issim_model_pair_shares_factor(const issim_model_pair *pair);
+size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n);
+void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
+                           double *log_p, double *log_q, double *scratch);
+
+/* A normal or student-t m moved to `location` (d values) with its covariance
+ * or scale matrix times spread^2 (spread > 0): L becomes spread L, computed
+ * from m's own factor, so that with spread 1 the two share L exactly (and
+ * issim_model_pair takes its fast path).  NULL and err set for another kind
+ * or a location or spread that is not finite / positive. */
+issim_model *issim_model_alloc_moved(const issim_model *m, const double *location, double spread,
+                                     issim_error *err);
+
 /* Mean vector and covariance matrix where they exist and are finite:
  * ISSIM_OK, or ISSIM_EINVAL when undefined or infinite (a t with df <= 2, a
  * Cauchy component...).  cov may be NULL. */
@@ -79,5 +109,16 @@ const issim_dist *issim_model_component(const issim_model *m, size_t i);
 
 /* Writes e.g. "multivariate-normal(d=10)"; returns what snprintf returns. */
 int issim_model_describe(const issim_model *m, char *buf, size_t size);
+
+/* issim_model_gaussian_form, also for an independent model whose components
+ * are all normal (a normal with a diagonal covariance; df = INFINITY).
+ * ISSIM_EINVAL for every other model. */
+int issim_model_elliptical_form(const issim_model *m, double *location, double *cholesky,
+                                double *df);
+
+/* A mixture's number of components (0 for other kinds), and its component k
+ * with its weight (NULL for k out of range or another kind). */
+size_t issim_model_mixture_size(const issim_model *m);
+const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight);
 
 #endif

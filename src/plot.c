@@ -351,11 +351,11 @@ static void out_free(out_file *o)
   free(o->tmp);
 }
 
-static int out_open(out_file *o, const char *dir, const char *name,
-                    issim_error *err)
+/* Opens the temporary file of `path` (malloc'd, owned from here on). */
+static int out_open_path(out_file *o, char *path, issim_error *err)
 {
   o->f = NULL;
-  o->path = path_join(dir, name);
+  o->path = path;
   o->tmp = o->path ? malloc(strlen(o->path) + 5) : NULL;
   if (o->tmp == NULL) {
     out_free(o);
@@ -370,6 +370,12 @@ static int out_open(out_file *o, const char *dir, const char *name,
     return rc;
   }
   return ISSIM_OK;
+}
+
+static int out_open(out_file *o, const char *dir, const char *name,
+                    issim_error *err)
+{
+  return out_open_path(o, path_join(dir, name), err);
 }
 
 /* Closes, checks that every write succeeded, renames into place. */
@@ -393,6 +399,20 @@ static int out_commit(out_file *o, issim_error *err)
   }
   out_free(o);
   return rc;
+}
+
+int issim_write_file_atomic(const char *path, const char *data, size_t len, issim_error *err)
+{
+  out_file o;
+  char *copy = strdup(path);
+  if (copy == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  int rc = out_open_path(&o, copy, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  errno = 0;
+  fwrite(data, 1, len, o.f);
+  return out_commit(&o, err);
 }
 
 typedef void (*plot_writer)(FILE *f, const plot_job *job, size_t i);

@@ -56,4 +56,8 @@ typedef struct {
 int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
                      const issim_plot_options *opt, int *rendered, issim_error *err);
 
+/* Writes len bytes to path as a whole or not at all: into a temporary file
+ * beside it, renamed into place once complete. */
+int issim_write_file_atomic(const char *path, const char *data, size_t len, issim_error *err);
+
 #endif

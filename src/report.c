@@ -283,6 +283,13 @@ static void text_result(FILE *out, const issim_report *r, const issim_result *re
   char desc[256];
   describe_proposal(res, desc, sizeof desc);
   fprintf(out, "\nproposal %s: %s\n", res->proposal->name, desc);
+  if (res->proposal->adaptive)
+    fprintf(out, "  adapted          %u levels, %llu draws, %.3g s: %llu draws in all with the "
+                 "%llu below\n",
+            res->proposal->adapt_levels, (unsigned long long)res->proposal->adapt_draws,
+            res->proposal->adapt_seconds,
+            (unsigned long long)(res->proposal->adapt_draws + res->estimate.samples),
+            (unsigned long long)res->estimate.samples);
   fprintf(out, "  verdict          %s\n", issim_verdict_name(res->verdict.level));
   text_estimate(out, r, res);
   text_efficiency(out, &res->estimate);
@@ -290,9 +297,9 @@ static void text_result(FILE *out, const issim_report *r, const issim_result *re
   text_information(out, res);
 }
 
-int issim_report_text(FILE *out, const issim_report *r)
+/* Each result, then the warnings of all. */
+static void text_results(FILE *out, const issim_report *r)
 {
-  text_header(out, r);
   for (size_t i = 0; i < r->n_results; i++)
     text_result(out, r, &r->results[i]);
 
@@ -307,6 +314,12 @@ int issim_report_text(FILE *out, const issim_report *r)
       free(lines[k]);
     }
   }
+}
+
+int issim_report_text(FILE *out, const issim_report *r)
+{
+  text_header(out, r);
+  text_results(out, r);
   return ferror(out) ? -1 : 0;
 }
 
@@ -441,6 +454,15 @@ static json_t *json_result(const issim_report *r, const issim_result *res)
   json_weights(o, res);
   json_information(o, res);
   set(o, "seconds", jnum(res->seconds));
+  if (res->proposal->adaptive) {
+    const issim_proposal *p = res->proposal;
+    json_t *a = json_object();
+    set(a, "levels", json_integer(p->adapt_levels));
+    set(a, "draws", json_integer((json_int_t)p->adapt_draws));
+    set(a, "seconds", jnum(p->adapt_seconds));
+    set(a, "total_draws", json_integer((json_int_t)(p->adapt_draws + e->samples)));
+    set(o, "adaptation", a);
+  }
   set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
   set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
   json_t *warnings = json_array();
@@ -454,7 +476,7 @@ static json_t *json_result(const issim_report *r, const issim_result *res)
   return o;
 }
 
-int issim_report_json(FILE *out, const issim_report *r)
+static json_t *json_run(const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
   char target[256];
@@ -487,10 +509,21 @@ int issim_report_json(FILE *out, const issim_report *r)
   for (size_t i = 0; i < r->n_results; i++)
     json_array_append_new(results, json_result(r, &r->results[i]));
   json_object_set_new(root, "results", results);
+  return root;
+}
+
+/* Writes root and releases it. */
+static int dump_json(FILE *out, json_t *root)
+{
   int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
   json_decref(root);
   fputc('\n', out);
   return rc == 0 && !ferror(out) ? 0 : -1;
+}
+
+int issim_report_json(FILE *out, const issim_report *r)
+{
+  return dump_json(out, json_run(r));
 }
 
 /* ---- issim divergence ---- */
@@ -625,10 +658,7 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
     json_array_append_new(rows, o);
   }
   set(root, "rows", rows);
-  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
-  json_decref(root);
-  fputc('\n', out);
-  return rc == 0 && !ferror(out) ? 0 : -1;
+  return dump_json(out, root);
 }
 
 /* ---- issim compare ---- */
@@ -754,10 +784,7 @@ int issim_compare_report_json(FILE *out, const issim_compare_report *c)
     json_array_append_new(ranking, entry);
   }
   set(root, "ranking", ranking);
-  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
-  json_decref(root);
-  fputc('\n', out);
-  return rc == 0 && !ferror(out) ? 0 : -1;
+  return dump_json(out, root);
 }
 
 /* A CSV number: empty where there is none. */
@@ -890,8 +917,106 @@ int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r)
     json_array_append_new(list, o);
   }
   set(root, "proposals", list);
-  int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
-  json_decref(root);
+  return dump_json(out, root);
+}
+
+/* ---- issim adapt ---- */
+
+static void text_adapt_settings(FILE *out, const issim_adapt_report *r)
+{
+  const issim_ce_options *o = r->options;
+  fprintf(out, "adaptation cross-entropy, family %s (%s), from %s; rho %g, %llu draws a level",
+          issim_ce_family_name(r->fit->params.family),
+          o->update_spread ? "mean and spread" : "mean only",
+          o->start ? o->start : "the target", o->rho, (unsigned long long)o->level_draws);
+  if (o->alpha < 1)
+    fprintf(out, ", smoothing %g", o->alpha);
+  if (o->update_spread)
+    fprintf(out, ", spread floor %g", o->min_spread);
   fputc('\n', out);
-  return rc == 0 && !ferror(out) ? 0 : -1;
+}
+
+static void text_levels(FILE *out, const issim_ce_fit *fit)
+{
+  fprintf(out, "  %5s %12s %8s %10s %10s %9s  %s\n", "level", "gamma", "elites", "P(level)",
+          "KL(p*||q)", "event ESS", "fitted");
+  for (size_t i = 0; i < fit->n_levels; i++) {
+    const issim_ce_level *l = &fit->levels[i];
+    char prob[32];
+    issim_format_log_prob(l->log_level_prob, 3, prob, sizeof prob);
+    fprintf(out, "  %5u %12.6g %8llu %10s %10.4g %9.4g  %s\n", l->level, l->gamma,
+            (unsigned long long)l->elites, prob, l->kl_star, l->event_ess,
+            l->fitted[0] ? l->fitted : "(no update)");
+  }
+  if (fit->outcome == ISSIM_CE_REACHED)
+    fprintf(out, "  reached the threshold at level %zu: %llu draws, %.3g s\n", fit->n_levels,
+            (unsigned long long)fit->draws, fit->seconds);
+  else
+    fprintf(out, "  NOT FITTED: %s\n", fit->message);
+}
+
+int issim_adapt_report_text(FILE *out, const issim_adapt_report *r)
+{
+  text_header(out, &r->run);
+  text_adapt_settings(out, r);
+  text_levels(out, r->fit);
+  text_results(out, &r->run);
+  if (r->run.n_results == 1) {
+    uint64_t final = r->run.results[0].estimate.samples;
+    fprintf(out, "\ntotal effort %llu adaptation draws + %llu final draws = %llu\n",
+            (unsigned long long)r->fit->draws, (unsigned long long)final,
+            (unsigned long long)(r->fit->draws + final));
+  }
+  if (r->saved)
+    fprintf(out, "saved      [proposal %s] to %s\n", r->name, r->saved);
+  return ferror(out) ? -1 : 0;
+}
+
+static const char *outcome_name(issim_ce_outcome o)
+{
+  switch (o) {
+  case ISSIM_CE_REACHED: return "reached";
+  case ISSIM_CE_NO_PROGRESS: return "no-progress";
+  case ISSIM_CE_LEVEL_LIMIT: return "level-limit";
+  }
+  return "?";
+}
+
+int issim_adapt_report_json(FILE *out, const issim_adapt_report *r)
+{
+  const issim_ce_options *o = r->options;
+  const issim_ce_fit *fit = r->fit;
+  json_t *root = json_run(&r->run), *a = json_object(), *levels = json_array();
+  set(a, "proposal", json_string(r->name));
+  set(a, "family", json_string(issim_ce_family_name(fit->params.family)));
+  set(a, "start", json_string(o->start ? o->start : "target"));
+  set(a, "update", json_string(o->update_spread ? "mean+spread" : "mean"));
+  set(a, "rho", json_real(o->rho));
+  set(a, "level_draws", json_integer((json_int_t)o->level_draws));
+  set(a, "alpha", json_real(o->alpha));
+  set(a, "max_levels", json_integer(o->max_levels));
+  set(a, "min_spread", o->update_spread ? json_real(o->min_spread) : json_null());
+  for (size_t i = 0; i < fit->n_levels; i++) {
+    const issim_ce_level *l = &fit->levels[i];
+    json_t *x = json_object();
+    set(x, "level", json_integer(l->level));
+    set(x, "gamma", jnum(l->gamma));
+    set(x, "draws", json_integer((json_int_t)l->draws));
+    set(x, "elites", json_integer((json_int_t)l->elites));
+    set(x, "level_probability", jprob(l->log_level_prob));
+    set(x, "kl_pstar_q", jnum(l->kl_star));
+    set(x, "event_ess", jnum(l->event_ess));
+    set(x, "fitted", l->fitted[0] ? json_string(l->fitted) : json_null());
+    json_array_append_new(levels, x);
+  }
+  set(a, "levels", levels);
+  set(a, "outcome", json_string(outcome_name(fit->outcome)));
+  set(a, "message", fit->outcome == ISSIM_CE_REACHED ? json_null() : json_string(fit->message));
+  set(a, "draws", json_integer((json_int_t)fit->draws));
+  set(a, "seconds", jnum(fit->seconds));
+  uint64_t final = r->run.n_results == 1 ? r->run.results[0].estimate.samples : 0;
+  set(a, "total_draws", json_integer((json_int_t)(fit->draws + final)));
+  set(a, "saved", r->saved ? json_string(r->saved) : json_null());
+  set(root, "adaptation", a);
+  return dump_json(out, root);
 }

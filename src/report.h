@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "adapt.h"
 #include "analysis.h"
 #include "calibrate.h"
 #include "compare.h"
@@ -86,5 +87,20 @@ typedef struct {
 
 int issim_divergence_report_text(FILE *out, const issim_divergence_report *r);
 int issim_divergence_report_json(FILE *out, const issim_divergence_report *r);
+
+/* ---- issim adapt ---- */
+
+typedef struct {
+  issim_report run;             /* the final run: one result, none when not fitted */
+  const issim_ce_options *options;
+  const issim_ce_fit *fit;
+  const char *name;             /* the fitted proposal's name */
+  const char *saved;            /* the --save file, NULL for none */
+} issim_adapt_report;
+
+/* The levels, then the final run's report and the total effort. */
+int issim_adapt_report_text(FILE *out, const issim_adapt_report *r);
+/* The run's JSON object with an "adaptation" member. */
+int issim_adapt_report_json(FILE *out, const issim_adapt_report *r);
 
 #endif

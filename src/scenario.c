@@ -13,6 +13,8 @@
 
 #include <ini.h>
 
+#include "adapt.h"
+#include "design.h"
 #include "rng.h"
 
 /* ---------------------------------------------------------------------------
@@ -849,6 +851,184 @@ static int valid_proposal_name(const char *name)
   return 1;
 }
 
+issim_ce_options issim_ce_options_default(void)
+{
+  return (issim_ce_options){
+    .family = ISSIM_CE_AUTO, .rho = ISSIM_CE_DEFAULT_RHO,
+    .level_draws = ISSIM_CE_DEFAULT_LEVEL_DRAWS, .alpha = 1,
+    .max_levels = ISSIM_CE_DEFAULT_MAX_LEVELS, .update_spread = 0,
+    .min_spread = ISSIM_CE_DEFAULT_MIN_SPREAD, .components = ISSIM_CE_DEFAULT_COMPONENTS,
+  };
+}
+
+int issim_proposal_unfitted(const issim_proposal *p)
+{
+  return p->adaptive != NULL && !p->fitted;
+}
+
+/* A number option of the cross-entropy method within (lo, hi] (lo_open) or
+ * [lo, hi]; `whole` for counts. */
+static int ce_number(const char *what, const char *value, double lo, int lo_open, double hi,
+                     int whole, const char *meaning, double *out, issim_error *err)
+{
+  double x = NAN;
+  int ok = issim_parse_number(value, what, &x, NULL) == ISSIM_OK && (lo_open ? x > lo : x >= lo) &&
+           x <= hi && (!whole || x == floor(x));
+  if (!ok)
+    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be %s from %.10g (%s) to %.10g, "
+                                                        "%s (got '%s')",
+                               what, whole ? "a whole number" : "a number", lo,
+                               lo_open ? "excluded" : "included", hi, meaning, value);
+  *out = x;
+  return ISSIM_OK;
+}
+
+int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
+                         const char *value, issim_error *err)
+{
+  double x = NAN;
+  int rc;
+  if (strcmp(key, "family") == 0) {
+    if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
+      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
+                                                          "exponential or gamma (got '%s'); "
+                                                          "without it the start's own family is fitted",
+                                 what, value);
+    return ISSIM_OK;
+  }
+  if (strcmp(key, "update") == 0) {
+    if (strcmp(value, "mean") != 0 && strcmp(value, "mean+spread") != 0)
+      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be 'mean' (the default: means, "
+                                                          "locations and rates only) or "
+                                                          "'mean+spread' (also the spread, floored "
+                                                          "at min-spread) (got '%s')", what, value);
+    o->update_spread = strcmp(value, "mean+spread") == 0;
+    return ISSIM_OK;
+  }
+  if (strcmp(key, "start") == 0) {
+    char *copy = strcmp(value, "target") == 0 ? NULL : strdup(value);
+    if (copy == NULL && strcmp(value, "target") != 0)
+      return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+    free(o->start);
+    o->start = copy;
+    return ISSIM_OK;
+  }
+  static const struct {
+    const char *key;
+    double lo, hi;
+    int lo_open, whole;
+    const char *meaning;
+  } numbers[] = {
+    {"rho", 0, 0.5, 1, 0, "the fraction of each level's draws kept as elite"},
+    {"level-draws", 100, 1e9, 0, 1, "the draws of each level"},
+    {"alpha", 0, 1, 1, 0, "the smoothing weight of each new fit (1: none)"},
+    {"max-levels", 1, 1000, 0, 1, "the most levels before giving up"},
+    {"min-spread", ISSIM_CE_SPREAD_BOUND, 100, 1, 0,
+     "the floor on the spread relative to the target's (at 1/sqrt(2) and below, the weights' "
+     "variance is infinite)"},
+    {"components", 1, ISSIM_CE_MAX_COMPONENTS, 0, 1, "the normals of a mixture"},
+  };
+  size_t i = 0, n = sizeof numbers / sizeof *numbers;
+  while (i < n && strcmp(key, numbers[i].key) != 0)
+    i++;
+  if (i == n)
+    return issim_error_set_key(err, ISSIM_EINVAL, what, "unknown option '%s' of the "
+                                                        "cross-entropy method", what);
+  rc = ce_number(what, value, numbers[i].lo, numbers[i].lo_open, numbers[i].hi, numbers[i].whole,
+                 numbers[i].meaning, &x, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  switch (i) {
+  case 0: o->rho = x; break;
+  case 1: o->level_draws = (uint64_t)x; break;
+  case 2: o->alpha = x; break;
+  case 3: o->max_levels = (unsigned)x; break;
+  case 4: o->min_spread = x; break;
+  default: o->components = (unsigned)x; break;
+  }
+  return ISSIM_OK;
+}
+
+/* The [proposal NAME] section of that name, or NULL. */
+static section *proposal_section(const builder *b, const char *name)
+{
+  for (size_t i = 0; i < b->r->n; i++) {
+    const char *n = b->r->sections[i].name;
+    if (strncmp(n, "proposal", 8) != 0 || !isspace((unsigned char)n[8]))
+      continue;
+    n += 8;
+    while (isspace((unsigned char)*n))
+      n++;
+    if (strcmp(n, name) == 0)
+      return &b->r->sections[i];
+  }
+  return NULL;
+}
+
+static int is_adaptive_section(section *sec)
+{
+  entry *e = find_entry(sec, "distribution");
+  return e != NULL && strcmp(e->value, "adaptive") == 0;
+}
+
+/* start = NAME: another proposal of the file, itself not adaptive. */
+static int valid_start(builder *b, section *sec, const char *start, int line)
+{
+  section *from = proposal_section(b, start);
+  if (from == NULL)
+    return fail(b->r, line, "start = %s: there is no [proposal %s]; start from 'target' (the "
+                            "default) or from one of this file's proposals", start, start);
+  if (from == sec || is_adaptive_section(from))
+    return fail(b->r, line, "start = %s: the cross-entropy method starts from a proposal with "
+                            "fixed parameters, not from an adaptive one", start);
+  return 1;
+}
+
+#define CE_KEYS "family, start, rho, level-draws, alpha, max-levels, update, min-spread, components"
+
+static int is_ce_key(const char *key)
+{
+  char probe[64];
+  int n = snprintf(probe, sizeof probe, ", %s,", key);
+  return n > 0 && (size_t)n < sizeof probe && strstr(", " CE_KEYS ",", probe) != NULL;
+}
+
+/* distribution = adaptive: the cross-entropy method's options (adapt.h). */
+static int build_adaptive(builder *b, section *sec, issim_proposal *p)
+{
+  issim_ce_options o = issim_ce_options_default();
+  int ok = 1, comp_line = 0;
+  for (size_t i = 0; ok && i < sec->n; i++) {
+    entry *e = &sec->entries[i];
+    if (e->used) /* distribution */
+      continue;
+    issim_error inner;
+    if (!is_ce_key(e->key))
+      ok = unknown_key(b, sec, e, "distribution, " CE_KEYS);
+    else if (issim_ce_options_set(&o, e->key, e->key, e->value, &inner) != ISSIM_OK)
+      ok = fail(b->r, e->line, "%s", inner.message);
+    else if (strcmp(e->key, "start") == 0 && o.start)
+      ok = valid_start(b, sec, o.start, e->line);
+    if (strcmp(e->key, "components") == 0)
+      comp_line = e->line;
+    e->used = 1;
+  }
+  if (ok && comp_line && o.family != ISSIM_CE_MIXTURE)
+    ok = fail(b->r, comp_line, "components applies to family = mixture only");
+  if (ok && !(p->adaptive = malloc(sizeof *p->adaptive))) {
+    b->r->nomem = 1;
+    ok = 0;
+  }
+  if (!ok) {
+    free(o.start);
+    return 0;
+  }
+  *p->adaptive = o;
+  if (o.family == ISSIM_CE_MIXTURE)
+    b->use_models = 1; /* a mixture is a model, in one dimension too */
+  return 1;
+}
+
 static int build_proposal(builder *b, section *sec, const char *name)
 {
   if (!valid_proposal_name(name))
@@ -888,6 +1068,8 @@ static int build_proposal(builder *b, section *sec, const char *name)
       b->use_models = 1;
     return 1;
   }
+  if (family && strcmp(family, "adaptive") == 0)
+    return build_adaptive(b, sec, p);
   int is_target = 0;
   return build_dist(b, sec, &p->dist, 1, &is_target);
 }
@@ -1017,18 +1199,7 @@ static int build_loss(builder *b)
 /* The weights of a linear or sum loss (d values into w); 0 for other losses. */
 static int loss_weights(const issim_scenario *s, double *w)
 {
-  size_t d = s->dimension;
-  if (s->loss == NULL)
-    return 0;
-  issim_loss_kind k = issim_loss_kind_of(s->loss);
-  if (k == ISSIM_LOSS_LINEAR)
-    memcpy(w, issim_loss_weights(s->loss), d * sizeof *w);
-  else if (k == ISSIM_LOSS_SUM || k == ISSIM_LOSS_IDENTITY)
-    for (size_t j = 0; j < d; j++)
-      w[j] = 1;
-  else
-    return 0;
-  return 1;
+  return s->loss != NULL && issim_design_linear_weights(s->loss, w);
 }
 
 /* For a normal or t target and a linear loss w: w.loc, |L^T w| (the loss's
@@ -1124,6 +1295,59 @@ static int resolve_threshold(builder *b)
   return 1;
 }
 
+/* The range [lo, hi] of the loss over the product of the target's component
+ * supports (the whole line for a normal or t; a copula's joint support is the
+ * product of its marginals'): 1 for max, min, linear, sum and norm, 0 for an
+ * expression, whose range issim does not work out. */
+static int loss_range(const issim_scenario *s, double *lo, double *hi)
+{
+  issim_loss_kind k = issim_loss_kind_of(s->loss);
+  const double *w = issim_loss_weights(s->loss);
+  int max = k == ISSIM_LOSS_MAX, min = k == ISSIM_LOSS_MIN, norm = k == ISSIM_LOSS_NORM;
+  if (k == ISSIM_LOSS_EXPRESSION || k == ISSIM_LOSS_IDENTITY)
+    return 0;
+  *lo = max ? -INFINITY : min ? INFINITY : 0;
+  *hi = max ? -INFINITY : min ? INFINITY : 0;
+  for (size_t j = 0; j < s->dimension; j++) {
+    const issim_dist *c = issim_model_component(s->target_model, j);
+    double a = c ? c->lower : -INFINITY, b = c ? c->upper : INFINITY;
+    double wj = w ? w[j] : 1;
+    if (max || min) {
+      *lo = max ? fmax(*lo, a) : fmin(*lo, a);
+      *hi = max ? fmax(*hi, b) : fmin(*hi, b);
+    } else if (norm) { /* squares: the nearest and farthest |x_j| */
+      double near = a > 0 ? a : b < 0 ? -b : 0, far = fmax(fabs(a), fabs(b));
+      *lo += near * near;
+      *hi += far * far;
+    } else if (wj != 0) { /* 0 * inf would be NaN: a zero weight adds 0 */
+      *lo += wj > 0 ? wj * a : wj * b;
+      *hi += wj > 0 ? wj * b : wj * a;
+    }
+  }
+  if (norm)
+    *lo = sqrt(*lo), *hi = sqrt(*hi);
+  return 1;
+}
+
+/* A d-dimensional event the loss cannot reach on the target's support has
+ * P = 0 exactly: refused at the threshold, as in one dimension. */
+static int check_model_event(builder *b)
+{
+  issim_scenario *s = b->s;
+  double lo, hi;
+  if (s->target != NULL || s->loss == NULL || !loss_range(s, &lo, &hi))
+    return 1;
+  int above = s->direction == ISSIM_ABOVE;
+  if (above ? s->threshold < hi : s->threshold > lo)
+    return 1;
+  char event[256];
+  issim_scenario_describe_event(s, event, sizeof event);
+  return fail(b->r, b->threshold_line,
+              "the event %s is impossible under the target: on its support the loss ranges "
+              "over [%.10g, %.10g], so P = 0 exactly; choose a threshold %s %.10g",
+              event, lo, hi, above ? "below" : "above", above ? hi : lo);
+}
+
 static issim_proposal *proposal_of_section(issim_scenario *s, const section *sec)
 {
   for (size_t i = 0; i < s->n_proposals; i++)
@@ -1132,91 +1356,73 @@ static issim_proposal *proposal_of_section(issim_scenario *s, const section *sec
   return NULL;
 }
 
-/* The most likely point of the event {w.x > t} under a normal or t target:
- * loc + S w (t - w.loc) / (w^T S w), S = L L^T (the densities are
- * elliptical, so it is the point of the hyperplane nearest in Mahalanobis
- * distance). */
-static int design_point(const issim_scenario *s, const double *mu, const double *l, double *x)
+/* shift = design-point: the target moved to the most likely point of the
+ * event; shift = design-points: the mixture of the target moved to each
+ * design point, weighted by their half-spaces' probabilities (design.h). */
+static int design_point(builder *b, int line, const char *shift, double spread, issim_proposal *p)
 {
-  size_t d = s->dimension;
-  double *w = malloc(d * sizeof *w), *lw = malloc(d * sizeof *lw);
-  int ok = w && lw && loss_weights(s, w);
-  double m = 0, v = 0;
-  for (size_t j = 0; ok && j < d; j++) { /* lw = L^T w */
-    double c = 0;
-    for (size_t i = j; i < d; i++)
-      c += l[i * d + j] * w[i];
-    lw[j] = c;
-    v += c * c;
+  issim_scenario *s = b->s;
+  issim_design_event ev = {s->loss, s->threshold, s->direction};
+  issim_error inner = {0};
+  if (strcmp(shift, "design-points") == 0) {
+    p->model = issim_design_mixture(s->target_model, &ev, spread, &inner);
+  } else {
+    double *x = malloc(s->dimension * sizeof *x);
+    if (x == NULL)
+      inner.code = ISSIM_ENOMEM;
+    else if (issim_design_point(s->target_model, &ev, x, NULL, &inner) == ISSIM_OK)
+      p->model = issim_design_shifted(s->target_model, x, spread, &inner);
+    free(x);
   }
-  for (size_t i = 0; ok && i < d; i++)
-    m += w[i] * mu[i];
-  for (size_t i = 0; ok && i < d; i++) { /* x = mu + L (L^T w) (t - m) / v */
-    double c = 0;
-    for (size_t j = 0; j <= i; j++)
-      c += l[i * d + j] * lw[j];
-    x[i] = mu[i] + c * (s->threshold - m) / v;
-  }
-  free(w);
-  free(lw);
-  return ok && v > 0;
+  if (p->model != NULL)
+    return 1;
+  if (inner.code == ISSIM_ENOMEM)
+    b->r->nomem = 1;
+  return fail(b->r, line, "shift = %s: %s; give the shift as a vector of %zu values instead",
+              shift, inner.message, s->dimension);
 }
 
-/* distribution = shifted-target: the target's normal or t moved by `shift`
- * (a vector, or design-point) and its covariance scaled by spread^2. */
+/* distribution = shifted-target: the target's normal or t (or independent
+ * normals) moved by `shift` (a vector, design-point or design-points) and its
+ * covariance scaled by spread^2. */
 static int build_shifted(builder *b, section *sec, issim_proposal *p)
 {
   issim_scenario *s = b->s;
   size_t d = s->dimension;
-  double df, spread = 1;
-  double *mu = malloc(d * sizeof *mu), *l = malloc(d * d * sizeof *l), *cov = malloc(d * d * sizeof *cov);
-  if (!mu || !l || !cov) {
-    free(mu), free(l), free(cov);
+  double spread = 1;
+  int line = sec->line, shift_line = sec->line;
+  issim_error inner;
+  if (s->target != NULL || issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) != ISSIM_OK)
+    return fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal, "
+                                 "multivariate-t or independent normal target; this target is "
+                                 "none of these");
+  const char *shift = get(sec, "shift", &shift_line);
+  if (shift == NULL)
+    return fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
+                                 "of %zu values", sec->name, d);
+  const char *sp = get(sec, "spread", &line);
+  if (sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
+    return fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
+                            "deviations (got '%s')", sp);
+  if (!unknown_keys(b, sec, "distribution, shift, spread"))
+    return 0;
+  if (strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0)
+    return design_point(b, shift_line, shift, spread, p);
+  double *mu = malloc(d * sizeof *mu), *v = malloc(d * sizeof *v);
+  if (!mu || !v) {
+    free(mu), free(v);
     b->r->nomem = 1;
     return 0;
   }
-  int ok = 1, line = sec->line;
-  issim_error inner;
-  if (s->target == NULL ? issim_model_gaussian_form(s->target_model, mu, l, &df) != ISSIM_OK : 1)
-    ok = fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal or "
-                               "multivariate-t target; this target is neither");
-  const char *shift = get(sec, "shift", &line);
-  if (ok && shift == NULL)
-    ok = fail(b->r, sec->line, "[%s] needs 'shift': design-point, or a vector of %zu values",
-              sec->name, d);
-  if (ok && strcmp(shift, "design-point") == 0) {
-    if (!design_point(s, mu, l, mu))
-      ok = fail(b->r, line, "shift = design-point needs a linear or sum loss, where the most "
-                            "likely point of the event is known exactly; give the shift as a "
-                            "vector of %zu values", d);
-  } else if (ok) {
-    double *v = malloc(d * sizeof *v);
-    if (v == NULL)
-      b->r->nomem = 1;
-    ok = v && get_vector(b, sec, "shift", d, NAN, v);
-    for (size_t j = 0; ok && j < d; j++)
-      mu[j] += v[j];
-    free(v);
-  }
-  const char *sp = get(sec, "spread", &line);
-  if (ok && sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
-    ok = fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
-                          "deviations (got '%s')", sp);
-  for (size_t i = 0; ok && i < d; i++)
-    for (size_t j = 0; j < d; j++) {
-      double c = 0;
-      for (size_t k = 0; k <= (i < j ? i : j); k++)
-        c += l[i * d + k] * l[j * d + k];
-      cov[i * d + j] = c * spread * spread;
-    }
-  ok = ok && unknown_keys(b, sec, "distribution, shift, spread");
+  int ok = get_vector(b, sec, "shift", d, NAN, v);
   if (ok) {
-    p->model = isinf(df) ? issim_model_alloc_normal(d, mu, cov, &inner)
-                         : issim_model_alloc_student_t(d, df, mu, cov, &inner);
-    if (p->model == NULL)
+    issim_model_elliptical_form(s->target_model, mu, NULL, NULL);
+    for (size_t j = 0; j < d; j++)
+      mu[j] += v[j];
+    if (!(p->model = issim_design_shifted(s->target_model, mu, spread, &inner)))
       ok = fail(b->r, sec->line, "%s", inner.message);
   }
-  free(mu), free(l), free(cov);
+  free(mu), free(v);
   return ok;
 }
 
@@ -1251,6 +1457,9 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
       if (q == NULL || q == p)
         ok = fail(b->r, line, "mixture component '%s' is not %s", name,
                   q == p ? "allowed: a mixture cannot contain itself" : "a proposal of this scenario (or target)");
+      else if (q->adaptive)
+        ok = fail(b->r, line, "mixture component '%s' is adaptive, fitted only when it runs; fit "
+                              "it with issim adapt --save FILE and mix the saved proposal", name);
       else if (is_mixture_section(b, q))
         ok = fail(b->r, line, "mixture component '%s' is itself a mixture; list its components "
                               "in this mixture instead", name);
@@ -1329,7 +1538,7 @@ static int resolve(builder *b)
     return 0;
   if (b->use_models && !build_loss(b))
     return 0;
-  if (!resolve_threshold(b))
+  if (!resolve_threshold(b) || !check_model_event(b))
     return 0;
   /* proposals that mixtures refer to first, then the mixtures */
   for (int pass = 0; pass < 2; pass++)
@@ -1543,6 +1752,9 @@ void issim_scenario_free(issim_scenario *s)
     return;
   for (size_t i = 0; i < s->n_proposals; i++) {
     free(s->proposals[i].name);
+    if (s->proposals[i].adaptive)
+      free(s->proposals[i].adaptive->start);
+    free(s->proposals[i].adaptive);
     issim_dist_free(s->proposals[i].dist);
     issim_model_free(s->proposals[i].model);
   }
@@ -1647,6 +1859,12 @@ void issim_scenario_describe_target(const issim_scenario *s, char *buf, size_t s
 
 void issim_scenario_describe_proposal(const issim_proposal *p, char *buf, size_t size)
 {
+  if (p->adaptive && size > 0) {
+    int n = snprintf(buf, size, "%s", p->fitted ? "fitted by cross-entropy: " : "adaptive, not fitted yet");
+    if (!p->fitted || n < 0 || (size_t)n >= size)
+      return;
+    buf += n, size -= (size_t)n;
+  }
   if (p->dist)
     issim_dist_describe(p->dist, buf, size);
   else if (p->model)

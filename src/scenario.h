@@ -21,11 +21,42 @@
 
 typedef enum { ISSIM_ABOVE = 1, ISSIM_BELOW = -1 } issim_direction;
 
+/* The families the cross-entropy method fits (adapt.h). */
+typedef enum {
+  ISSIM_CE_AUTO,        /* the start's own family (normal for other targets) */
+  ISSIM_CE_NORMAL,      /* normal or multivariate normal */
+  ISSIM_CE_STUDENT_T,   /* student-t or multivariate t, df fixed */
+  ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
+  ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
+  ISSIM_CE_GAMMA        /* gamma (shape and scale) */
+} issim_ce_family;
+
+/* distribution = adaptive: a proposal the cross-entropy method fits before it
+ * is used (docs/scenarios.md, section 11). */
+typedef struct {
+  issim_ce_family family;
+  char *start;           /* a proposal's name; NULL: the target */
+  double rho;            /* elite fraction, (0, 0.5] */
+  uint64_t level_draws;  /* draws per level */
+  double alpha;          /* smoothing, (0, 1]; 1: none */
+  unsigned max_levels;
+  int update_spread;     /* 0: means (locations, rates) only */
+  double min_spread;     /* floor on the spread relative to the target's, > 1/sqrt 2 */
+  unsigned components;   /* mixture components */
+} issim_ce_options;
+
 typedef struct {
   char *name;
   int line;          /* line of its [proposal NAME] header */
   issim_dist *dist;  /* univariate scenarios: NULL when the proposal is the target */
   issim_model *model;/* scenarios with a target_model: NULL when it is the target */
+  /* distribution = adaptive: its options; dist and model stay NULL until a fit
+   * is installed (adapt.h), which sets `fitted` and the fit's effort. */
+  issim_ce_options *adaptive;
+  int fitted;
+  unsigned adapt_levels;
+  uint64_t adapt_draws;
+  double adapt_seconds;
 } issim_proposal;
 
 typedef struct {
@@ -60,6 +91,18 @@ issim_scenario *issim_scenario_parse(const char *text, const char *path,
                                      issim_error *err);
 
 void issim_scenario_free(issim_scenario *s);
+
+/* The default options of an adaptive proposal. */
+issim_ce_options issim_ce_options_default(void);
+
+/* Sets option `key` (a scenario key: family, start, rho, level-draws, alpha,
+ * max-levels, update, min-spread, components) from text, checking its range;
+ * `what` names it in the message (e.g. "--rho").  o->start is malloc'd. */
+int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
+                         const char *value, issim_error *err);
+
+/* Is p an adaptive proposal not fitted yet (which must not be sampled)? */
+int issim_proposal_unfitted(const issim_proposal *p);
 
 /* The proposal of that name, or NULL. */
 const issim_proposal *issim_scenario_proposal(const issim_scenario *s,

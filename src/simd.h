@@ -13,4 +13,15 @@
 #define VECTOR_CLONES
 #endif
 
+/* Four doubles that the compiler keeps in one AVX2 register (two SSE2
+ * registers in the default clone): for kernels whose sums must stay in
+ * registers across a loop, which GCC does not do for a local array.  Element-
+ * wise IEEE arithmetic, the same as the scalar loop's, so results are the
+ * same digits.  Loads and stores through it need 8-byte alignment only.  A
+ * GCC extension, which clang shares. */
+#if !defined(__GNUC__)
+#error "issim's vector kernels need GCC's (or clang's) vector extension"
+#endif
+typedef double issim_vec4 __attribute__((vector_size(32), aligned(8), may_alias));
+
 #endif

@@ -3,6 +3,12 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_matrix.h>
 
 static issim_tail stretched(double k, double a, double b, double c)
 {
@@ -265,4 +271,354 @@ int issim_cross_entropy_finite(const issim_dist *p, const issim_dist *q)
     return 0; /* p puts mass where q has none: -log q = inf there */
   return tail_moment_finite(issim_dist_tail(p, +1), issim_dist_tail(q, +1)) &&
          tail_moment_finite(issim_dist_tail(p, -1), issim_dist_tail(q, -1));
+}
+
+/* ---- d dimensions (see tail.h for the rules) ---- */
+
+enum { DENSE_MAX_D = 400, REASON_SIZE = 640 };
+
+issim_region issim_region_of_event(issim_loss_kind loss_kind, double threshold, int direction)
+{
+  issim_region a = {ISSIM_REGION_UNKNOWN, 0, threshold, direction};
+  switch (loss_kind) {
+  case ISSIM_LOSS_IDENTITY: a.coordinate_union = 1; /* fall through */
+  case ISSIM_LOSS_LINEAR:
+  case ISSIM_LOSS_SUM: a.kind = ISSIM_REGION_HALF_SPACES; break;
+  case ISSIM_LOSS_MAX:
+  case ISSIM_LOSS_MIN: {
+    int is_union = (loss_kind == ISSIM_LOSS_MAX) == (direction > 0);
+    a.kind = is_union ? ISSIM_REGION_HALF_SPACES : ISSIM_REGION_CONE;
+    a.coordinate_union = is_union;
+    break;
+  }
+  case ISSIM_LOSS_NORM: a.kind = direction > 0 ? ISSIM_REGION_EXTERIOR : ISSIM_REGION_BOUNDED; break;
+  case ISSIM_LOSS_EXPRESSION: break;
+  }
+  return a;
+}
+
+static int unbounded(const issim_region *a)
+{
+  return a->kind != ISSIM_REGION_BOUNDED && a->kind != ISSIM_REGION_UNKNOWN;
+}
+
+/* A model's elliptical form (model.h), in memory of its own. */
+typedef struct {
+  size_t d;
+  double *mu, *l, df;
+} ellip;
+
+static void ellip_free(ellip *e)
+{
+  free(e->mu);
+  free(e->l);
+}
+
+static int ellip_of(const issim_model *m, ellip *e)
+{
+  size_t d = issim_model_dim(m);
+  *e = (ellip){.d = d, .mu = malloc(d * sizeof(double)), .l = malloc(d * d * sizeof(double))};
+  if (e->mu && e->l && issim_model_elliptical_form(m, e->mu, e->l, &e->df) == ISSIM_OK)
+    return 1;
+  ellip_free(e);
+  e->mu = e->l = NULL;
+  return 0;
+}
+
+static int is_diagonal(const ellip *e)
+{
+  for (size_t i = 0; i < e->d; i++)
+    for (size_t j = 0; j < i; j++)
+      if (e->l[i * e->d + j] != 0)
+        return 0;
+  return 1;
+}
+
+/* S^-1 = L^-T L^-1 into out (d x d), by forward substitution. */
+static int precision(const ellip *e, double *out)
+{
+  size_t d = e->d;
+  double *li = calloc(d * d, sizeof *li); /* L^-1, lower */
+  if (li == NULL)
+    return 0;
+  for (size_t j = 0; j < d; j++)
+    for (size_t i = j; i < d; i++) {
+      double s = i == j ? 1 : 0;
+      for (size_t k = j; k < i; k++)
+        s -= e->l[i * d + k] * li[k * d + j];
+      li[i * d + j] = s / e->l[i * d + i];
+    }
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double s = 0;
+      for (size_t k = i > j ? i : j; k < d; k++)
+        s += li[k * d + i] * li[k * d + j];
+      out[i * d + j] = s;
+    }
+  free(li);
+  return 1;
+}
+
+/* The least eigenvalue of M = 2P - Q, and the scale against which it is
+ * compared (a tie within 1e-10 of it).  0 when not computed. */
+static int least_eigenvalue(const ellip *p, const ellip *q, double *lambda, double *scale)
+{
+  size_t d = p->d;
+  if (is_diagonal(p) && is_diagonal(q)) {
+    double best = INFINITY; /* M is diagonal: the coordinate least positive for its scale */
+    for (size_t j = 0; j < d; j++) {
+      double a = 2 / (p->l[j * d + j] * p->l[j * d + j]), b = 1 / (q->l[j * d + j] * q->l[j * d + j]);
+      if ((a - b) / (a + b) < best) {
+        best = (a - b) / (a + b);
+        *lambda = a - b;
+        *scale = a + b;
+      }
+    }
+    return 1;
+  }
+  if (d > DENSE_MAX_D)
+    return 0;
+  double *pp = malloc(d * d * sizeof *pp), *qq = malloc(d * d * sizeof *qq);
+  gsl_matrix *m = gsl_matrix_alloc(d, d);
+  gsl_vector *ev = gsl_vector_alloc(d);
+  gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(d);
+  int ok = pp && qq && m && ev && w && precision(p, pp) && precision(q, qq);
+  if (ok) {
+    double fro = 0;
+    for (size_t i = 0; i < d; i++)
+      for (size_t j = 0; j < d; j++) {
+        double a = 2 * pp[i * d + j], b = qq[i * d + j];
+        gsl_matrix_set(m, i, j, a - b);
+        fro += a * a + b * b;
+      }
+    ok = gsl_eigen_symm(m, ev, w) == GSL_SUCCESS;
+    *lambda = ok ? gsl_vector_min(ev) : NAN;
+    *scale = sqrt(fro);
+  }
+  free(pp), free(qq);
+  if (m) gsl_matrix_free(m);
+  if (ev) gsl_vector_free(ev);
+  if (w) gsl_eigen_symm_free(w);
+  return ok;
+}
+
+static const char NOT_TRUSTED[] =
+    "; no sample-based diagnostic can see this reliably, and the reported error bar is not to "
+    "be trusted";
+
+static issim_variance normal_normal(const ellip *p, const ellip *q, const issim_region *a,
+                                    char *reason, size_t size)
+{
+  double lambda = NAN, scale = NAN;
+  if (!least_eigenvalue(p, q, &lambda, &scale))
+    return ISSIM_VARIANCE_UNDECIDED;
+  if (lambda > 1e-10 * scale)
+    return ISSIM_VARIANCE_FINITE;
+  if (lambda >= -1e-10 * scale || a->kind == ISSIM_REGION_CONE || a->kind == ISSIM_REGION_UNKNOWN)
+    return ISSIM_VARIANCE_UNDECIDED;
+  say(reason, size,
+      "the proposal's normal is too narrow for the target's: 2 S_p^-1 - S_q^-1 has the "
+      "negative eigenvalue %.4g, so along its direction the weights p/q grow like exp(+c |x|^2) "
+      "on the event and have infinite variance (a normal proposal needs S_q > S_p / 2 in every "
+      "direction)%s", lambda, NOT_TRUSTED);
+  return ISSIM_VARIANCE_INFINITE;
+}
+
+/* Both elliptical: the rules of tail.h by their df. */
+static issim_variance elliptical_pair(const ellip *p, const ellip *q, const issim_region *a,
+                                      char *reason, size_t size)
+{
+  if (isinf(p->df) && isinf(q->df))
+    return normal_normal(p, q, a, reason, size);
+  if (isinf(p->df))
+    return ISSIM_VARIANCE_FINITE; /* normal p, t q */
+  if (!isinf(q->df) && sign_of(2 * p->df - q->df, p->df) > 0)
+    return ISSIM_VARIANCE_FINITE;
+  if (!unbounded(a))
+    return ISSIM_VARIANCE_UNDECIDED;
+  if (isinf(q->df))
+    say(reason, size,
+        "the target is a multivariate t (tails like |x|^-%.4g) and the proposal a normal: on "
+        "the event, which is unbounded, the weights p/q grow like exp(+c |x|^2) and have "
+        "infinite variance (use a t proposal, or a defensive mixture with the target)%s",
+        p->df + (double)p->d, NOT_TRUSTED);
+  else
+    say(reason, size,
+        "the proposal's t has df %.4g, at least twice the target's %.4g: its tails are too light, "
+        "the weights p/q grow like |x|^%.4g on the event and have infinite variance%s",
+        q->df, p->df, q->df - 2 * p->df, NOT_TRUSTED);
+  return ISSIM_VARIANCE_INFINITE;
+}
+
+/* Component j's check on (lo, hi), its reason prefixed by the component. */
+static issim_variance component_check(const issim_dist *p, const issim_dist *q, size_t j,
+                                      double lo, double hi, char *reason, size_t size)
+{
+  char inner[REASON_SIZE] = "";
+  issim_variance v = issim_weight_variance(p, q, lo, hi, inner, sizeof inner);
+  if (v == ISSIM_VARIANCE_INFINITE)
+    say(reason, size, "component %zu: %s", j + 1, inner);
+  return v;
+}
+
+/* Independent p and q: products of the components' integrals. */
+static issim_variance independent_pair(const issim_model *pm, const issim_model *qm,
+                                       const issim_region *a, char *reason, size_t size)
+{
+  size_t d = issim_model_dim(pm);
+  int all_finite = 1, whole_infinite = -1;
+  for (size_t j = 0; j < d; j++) {
+    const issim_dist *p = issim_model_component(pm, j), *q = issim_model_component(qm, j);
+    issim_variance v = component_check(p, q, j, p->lower, p->upper, reason, size);
+    all_finite &= v == ISSIM_VARIANCE_FINITE;
+    if (v == ISSIM_VARIANCE_INFINITE && whole_infinite < 0)
+      whole_infinite = (int)j;
+  }
+  if (all_finite)
+    return ISSIM_VARIANCE_FINITE;
+  if (a->kind == ISSIM_REGION_WHOLE)
+    return whole_infinite >= 0 ? ISSIM_VARIANCE_INFINITE : ISSIM_VARIANCE_UNDECIDED;
+  if (!a->coordinate_union)
+    return ISSIM_VARIANCE_UNDECIDED;
+  /* the event holds {x_k beyond t} x R^(d-1) for every k whose half-line has mass */
+  for (size_t k = 0; k < d; k++) {
+    const issim_dist *p = issim_model_component(pm, k), *q = issim_model_component(qm, k);
+    double lo = a->direction > 0 ? fmax(a->threshold, p->lower) : p->lower;
+    double hi = a->direction > 0 ? p->upper : fmin(a->threshold, p->upper);
+    if (!(lo < hi))
+      continue;
+    if ((whole_infinite >= 0 && (size_t)whole_infinite != k) ||
+        component_check(p, q, k, lo, hi, reason, size) == ISSIM_VARIANCE_INFINITE)
+      return ISSIM_VARIANCE_INFINITE;
+  }
+  return ISSIM_VARIANCE_UNDECIDED;
+}
+
+/* Is m the model p itself (a clone of it)?  Elliptical and independent models
+ * by their parameters; others by their log-densities at enough points to fix
+ * them (a copula's d(d+1)/2 correlations and its marginals' parameters). */
+static int same_model(const issim_model *p, const issim_model *m)
+{
+  size_t d = issim_model_dim(p);
+  if (issim_model_kind_of(p) != issim_model_kind_of(m) || issim_model_dim(m) != d)
+    return 0;
+  ellip a, b;
+  if (ellip_of(p, &a)) {
+    int same = ellip_of(m, &b) && (a.df == b.df || (isinf(a.df) && isinf(b.df))) &&
+               memcmp(a.mu, b.mu, d * sizeof(double)) == 0 && memcmp(a.l, b.l, d * d * sizeof(double)) == 0;
+    ellip_free(&b); /* NULLs when not elliptical: free(NULL) */
+    ellip_free(&a);
+    return same;
+  }
+  for (size_t j = 0; issim_model_component(p, j); j++) {
+    const issim_dist *x = issim_model_component(p, j), *y = issim_model_component(m, j);
+    if (x->kind != y->kind || memcmp(x->param, y->param, sizeof x->param) != 0)
+      return 0;
+  }
+  if (issim_model_kind_of(p) != ISSIM_MODEL_COPULA)
+    return issim_model_kind_of(p) == ISSIM_MODEL_INDEPENDENT;
+  size_t n = d * (d + 1) / 2 + 2;
+  if (n > 20000)
+    return 0;
+  double *x = malloc(n * d * sizeof *x), *lp = malloc(2 * n * sizeof *lp);
+  double *scratch = malloc(issim_model_scratch(p, n) * sizeof *scratch);
+  int same = x && lp && scratch;
+  for (size_t i = 0; same && i < n * d; i++) /* a fixed, irregular set of points */
+    x[i] = sin(1.0 + (double)i * 0.7548776662466927) * 2;
+  if (same) {
+    issim_model_log_pdf(p, n, x, lp, scratch);
+    issim_model_log_pdf(m, n, x, lp + n, scratch);
+    same = memcmp(lp, lp + n, n * sizeof *lp) == 0;
+  }
+  free(x), free(lp), free(scratch);
+  return same;
+}
+
+static issim_variance pair(const issim_model *p, const issim_model *q, const issim_region *a,
+                           char *reason, size_t size);
+
+/* q = sum_k a_k q_k. */
+static issim_variance mixture_pair(const issim_model *p, const issim_model *q,
+                                   const issim_region *a, char *reason, size_t size)
+{
+  ellip ep, e0 = {0}, ek;
+  int p_ellip = ellip_of(p, &ep), all_infinite = 1, one_shape = 1, have0 = 0;
+  issim_variance v = ISSIM_VARIANCE_UNDECIDED;
+  for (size_t k = 0; k < issim_model_mixture_size(q); k++) {
+    double w;
+    const issim_model *part = issim_model_mixture_part(q, k, &w);
+    if (!(w > 0))
+      continue;
+    if (same_model(p, part)) {
+      v = ISSIM_VARIANCE_FINITE;
+      break;
+    }
+    issim_variance vk = pair(p, part, a, reason, size);
+    if (vk == ISSIM_VARIANCE_FINITE) {
+      v = vk;
+      break;
+    }
+    all_infinite &= vk == ISSIM_VARIANCE_INFINITE;
+    /* a normal target: the components' quadratic terms must be one */
+    if (p_ellip && isinf(ep.df) && ellip_of(part, &ek)) {
+      if (!have0)
+        e0 = ek, have0 = 1;
+      else {
+        one_shape &= memcmp(e0.l, ek.l, ek.d * ek.d * sizeof(double)) == 0;
+        ellip_free(&ek);
+      }
+    } else if (p_ellip && isinf(ep.df)) {
+      one_shape = 0;
+    }
+  }
+  if (v != ISSIM_VARIANCE_FINITE && all_infinite && p_ellip && (!isinf(ep.df) || one_shape))
+    v = ISSIM_VARIANCE_INFINITE;
+  if (v == ISSIM_VARIANCE_INFINITE)
+    say(reason, size, "every component of the mixture has weights of infinite variance, and "
+                      "the mixture has the tails of its heaviest component, so its weights p/q "
+                      "too grow without bound on the event (a share of the target in the "
+                      "mixture would bound them)%s", NOT_TRUSTED);
+  if (have0)
+    ellip_free(&e0);
+  if (p_ellip)
+    ellip_free(&ep);
+  return v;
+}
+
+static issim_variance pair(const issim_model *p, const issim_model *q, const issim_region *a,
+                           char *reason, size_t size)
+{
+  if (q == NULL || p == q)
+    return ISSIM_VARIANCE_FINITE;
+  if (issim_model_dim(p) != issim_model_dim(q))
+    return ISSIM_VARIANCE_UNDECIDED;
+  if (issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE)
+    return mixture_pair(p, q, a, reason, size);
+  ellip ep, eq;
+  issim_variance v = ISSIM_VARIANCE_UNDECIDED;
+  int hp = ellip_of(p, &ep), hq = ellip_of(q, &eq);
+  if (hp && hq) /* continuous, positive densities: p^2/q is bounded on a bounded set */
+    v = a->kind == ISSIM_REGION_BOUNDED ? ISSIM_VARIANCE_FINITE
+                                        : elliptical_pair(&ep, &eq, a, reason, size);
+  else if (issim_model_kind_of(p) == ISSIM_MODEL_INDEPENDENT &&
+           issim_model_kind_of(q) == ISSIM_MODEL_INDEPENDENT)
+    v = independent_pair(p, q, a, reason, size);
+  if (hp)
+    ellip_free(&ep);
+  if (hq)
+    ellip_free(&eq);
+  return v;
+}
+
+issim_variance issim_model_weight_variance_on(const issim_model *p, const issim_model *q,
+                                              const issim_region *a, char *reason, size_t size)
+{
+  return pair(p, q, a, reason, size);
+}
+
+issim_variance issim_model_weight_variance(const issim_model *p, const issim_model *q,
+                                           char *reason, size_t size)
+{
+  issim_region whole = {ISSIM_REGION_WHOLE, 0, 0, 0};
+  return pair(p, q, &whole, reason, size);
 }

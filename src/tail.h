@@ -21,6 +21,8 @@
 #include <stddef.h>
 
 #include "dist.h"
+#include "loss.h"
+#include "model.h"
 
 typedef enum {
   ISSIM_TAIL_BOUNDED,    /* the support ends on this side */
@@ -53,6 +55,83 @@ typedef enum {
  * (if non-NULL) says why in plain words. q == NULL means q = p: finite. */
 issim_variance issim_weight_variance(const issim_dist *p, const issim_dist *q, double lo,
                                      double hi, char *reason, size_t size);
+
+/* ---- d-dimensional targets and proposals ----
+ *
+ * The same question for models (model.h): is E_q[w^2 1_A] = int_A p^2/q
+ * finite?  The event region A is described by its shape only, which is all
+ * the rules below need:
+ *   WHOLE        all of R^d (issim_model_weight_variance: the condition for
+ *                any event, e.g. to floor a fitted covariance);
+ *   HALF_SPACES  a half-space {w.x > t} (a linear or sum loss, either
+ *                direction), or a union of half-spaces (max above t, min
+ *                below t);
+ *   CONE         an unbounded region holding a cone of directions of positive
+ *                solid angle, but perhaps not a half-space (an orthant: max
+ *                below t, min above t);
+ *   EXTERIOR     the outside of a ball (norm above t): far out in every
+ *                direction, as R^d;
+ *   BOUNDED      a bounded region (norm below t): p^2/q is continuous, so
+ *                finite for every pair below;
+ *   UNKNOWN      anything (an expression): only what holds on R^d is said.
+ * Rules, for p and q normal, multivariate t, or independent normals (a
+ * normal), with P = S_p^-1, Q = S_q^-1 (S the covariance or scale matrix):
+ *   normal p, normal q   p^2/q ~ exp(-x^T M x / 2 + b.x), M = 2P - Q: finite
+ *                        when M is positive definite; infinite when M has a
+ *                        negative eigenvalue, on WHOLE, HALF_SPACES and
+ *                        EXTERIOR (a half-space holds a ray, and a tube
+ *                        around it, in every direction v or -v); a
+ *                        (numerically) singular M, or a negative eigenvalue on
+ *                        a CONE, is undecided.  (In one dimension: the
+ *                        proposal's sd must exceed the target's / sqrt 2.)
+ *                        Decided in O(d) when both covariances are diagonal,
+ *                        in O(d^3) up to d = 400, undecided beyond.
+ *   normal p, t q        finite (q's polynomial tail beats p's Gaussian one).
+ *   t p, normal q        infinite on every unbounded region (p^2/q grows like
+ *                        exp(x^T Q x / 2) in every direction); BOUNDED finite.
+ *   t(a) p, t(b) q       p^2/q ~ |x|^-(2a + d - b): finite iff b < 2a; else
+ *                        infinite on every unbounded region.
+ *   independent p, q     (any families, same dimension) int p^2/q over R^d is
+ *                        the product of the components' integrals over R
+ *                        (issim_weight_variance): finite iff each is; on a
+ *                        union of half-spaces {x_k > t} (or < t), which holds
+ *                        {x_k > t} x R^(d-1), infinite as soon as one factor
+ *                        over R, or component k's over (t, inf), is.
+ *   mixture q            q >= a_k q_k: finite when a component of weight
+ *                        a_k > 0 is (the target itself: w <= 1/a_k); infinite
+ *                        when every component is and the tails compare as for
+ *                        one (t target: every component normal or too light a
+ *                        t; normal target: every component normal with one Q).
+ *   q NULL (q = p)       finite.
+ * Anything else is undecided.  `reason` says why when the answer is infinite. */
+typedef enum {
+  ISSIM_REGION_WHOLE,
+  ISSIM_REGION_HALF_SPACES,
+  ISSIM_REGION_CONE,
+  ISSIM_REGION_EXTERIOR,
+  ISSIM_REGION_BOUNDED,
+  ISSIM_REGION_UNKNOWN
+} issim_region_kind;
+
+typedef struct {
+  issim_region_kind kind;
+  /* for a union of the coordinate half-spaces {direction (x_k - t) > 0}
+   * (max above, min below): coordinate_union = 1 and t, direction; else 0 */
+  int coordinate_union;
+  double threshold;
+  int direction;
+} issim_region;
+
+/* The region of the event {g(x) > t} (direction +1) or < t (-1). */
+issim_region issim_region_of_event(issim_loss_kind loss_kind, double threshold, int direction);
+
+/* On all of R^d. */
+issim_variance issim_model_weight_variance(const issim_model *p, const issim_model *q,
+                                           char *reason, size_t size);
+/* On the region a. */
+issim_variance issim_model_weight_variance_on(const issim_model *p,
+                                              const issim_model *q, const issim_region *a,
+                                              char *reason, size_t size);
 
 /* Whether the cross-entropy H(p, q) = -E_p[log q], and so KL(p || q), is
  * finite: q must cover p's support and its log-density must not fall faster

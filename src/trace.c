@@ -1,5 +1,7 @@
 #include "trace.h"
+#include "simd.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -98,11 +100,107 @@ static void count_bin(issim_hist *h, int64_t bin, uint64_t k)
     h->counts[i] += k;
 }
 
+/* The largest finite value of v (-inf when there is none); *skipped: how many
+ * values are not finite. */
+VECTOR_CLONES
+static double finite_max(size_t n, const double *restrict v, double *skipped)
+{
+  double m = -INFINITY, k = 0;
+#pragma omp simd reduction(max : m) reduction(+ : k)
+  for (size_t i = 0; i < n; i++) {
+    double finite = fabs(v[i]) <= DBL_MAX ? 1.0 : 0.0;
+    double f = finite > 0 ? v[i] : -INFINITY;
+    m = f > m ? f : m;
+    k += 1 - finite;
+  }
+  *skipped = k;
+  return m;
+}
+
+/* Slots of a batch, once the window's top is at or above every value's bin:
+ * 0..BINS-1 the window's bins, BINS "below", where values that are not finite
+ * go too (the caller takes their number off).  The bin floor(v / width) is
+ * found by truncation to an int32 of v / width clamped to the window and one
+ * bin below it (GCC does not vectorise floor here), so |top| must be below
+ * 2^30.  Written so that every quantity is used on both sides of each select:
+ * GCC turns a value needed on one side only into a branch, which stops the
+ * vectoriser. */
+#define SLOT_BELOW ISSIM_HIST_BINS
+#define SLOT_TOP_LIMIT 1073741824.0 /* 2^30 */
+
+VECTOR_CLONES
+static void slots_of(size_t n, const double *restrict v, double width, int64_t top,
+                     int32_t *restrict slot, int32_t *first, int32_t *last)
+{
+  const double lo = (double)(top - SLOT_BELOW - 1), hi = (double)(top + 1);
+  const int32_t itop = (int32_t)top;
+  int32_t kmin = SLOT_BELOW, kmax = 0;
+#pragma omp simd reduction(min : kmin) reduction(max : kmax)
+  for (size_t i = 0; i < n; i++) {
+    double y = v[i] / width;
+    double yc = y > lo ? y : lo;
+    yc = yc < hi ? yc : lo; /* +inf, -inf, NaN: lo, below */
+    int32_t t = (int32_t)yc;
+    int32_t k = itop - t + ((double)t > yc); /* top - floor(yc) */
+    k = k < SLOT_BELOW ? k : SLOT_BELOW;
+    slot[i] = k;
+    kmin = k < kmin ? k : kmin;
+    int32_t in_window = k < SLOT_BELOW ? k : 0;
+    kmax = in_window > kmax ? in_window : kmax;
+  }
+  *first = kmin;
+  *last = kmax;
+}
+
+/* Values a batch at a time: the window is raised once to the batch's highest
+ * bin (which gives the same counts as raising it value by value: a bin that
+ * leaves the window goes to `below` either way), then each value is tallied
+ * without a branch, in four interleaved tallies so that runs of equal slots
+ * (most values fall in a few bins) do not wait on one another's increments;
+ * only the slots in use are cleared and added. */
+#define HIST_BATCH 512
+
 void issim_hist_add(issim_hist *h, size_t n, const double *v)
 {
-  for (size_t i = 0; i < n; i++)
-    if (isfinite(v[i]))
-      count_bin(h, (int64_t)floor(v[i] / h->width), 1);
+  int32_t slot[HIST_BATCH];
+  uint32_t tally[4][ISSIM_HIST_BINS + 1];
+  for (size_t start = 0; start < n; start += HIST_BATCH) {
+    size_t m = n - start < HIST_BATCH ? n - start : HIST_BATCH;
+    const double *b = v + start;
+    double skipped;
+    double top = finite_max(m, b, &skipped);
+    if (top == -INFINITY)
+      continue;
+    int64_t top_bin = (int64_t)floor(top / h->width);
+    if (top_bin > h->top)
+      raise_top(h, top_bin);
+    if (!(fabs((double)h->top) < SLOT_TOP_LIMIT)) {
+      for (size_t i = 0; i < m; i++) /* far out: value by value */
+        if (isfinite(b[i]))
+          count_bin(h, (int64_t)floor(b[i] / h->width), 1);
+      continue;
+    }
+    int32_t first, last; /* the window's slots in use: first..last, and below */
+    slots_of(m, b, h->width, h->top, slot, &first, &last);
+    for (int j = 0; j < 4; j++) {
+      for (int32_t k = first; k <= last; k++)
+        tally[j][k] = 0;
+      tally[j][SLOT_BELOW] = 0;
+    }
+    size_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+      tally[0][slot[i]]++;
+      tally[1][slot[i + 1]]++;
+      tally[2][slot[i + 2]]++;
+      tally[3][slot[i + 3]]++;
+    }
+    for (; i < m; i++)
+      tally[0][slot[i]]++;
+    for (int32_t k = first; k <= last; k++)
+      h->counts[k] += (uint64_t)tally[0][k] + tally[1][k] + tally[2][k] + tally[3][k];
+    h->below += (uint64_t)tally[0][SLOT_BELOW] + tally[1][SLOT_BELOW] + tally[2][SLOT_BELOW] +
+                tally[3][SLOT_BELOW] - (uint64_t)skipped;
+  }
 }
 
 void issim_hist_merge(issim_hist *dst, const issim_hist *src)

@@ -147,6 +147,52 @@ static issim_estimate good_estimate(void)
                           .max_weight_share = 1e-4, .mean_weight = 1, .mean_weight_se = 0.01};
 }
 
+/* The analytic part for d-dimensional proposals (no sampling): the model
+ * tail rules on the event's region and the model closed forms. */
+START_TEST(test_multivariate_before)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(
+      "[target]\ndistribution = multivariate-t\ndimension = 2\ndf = 4\n"
+      "[event]\nloss = sum\nthreshold = 6\n"
+      "[proposal heavy]\ndistribution = shifted-target\nshift = design-point\n"
+      "[proposal light]\ndistribution = multivariate-normal\nmean = 3\n"
+      "[proposal defensive]\ndistribution = mixture\ncomponents = 0.1 target + 0.9 light\n"
+      "[proposal crude]\ndistribution = target\n", "test.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_result r;
+  issim_analyse_before(s, issim_scenario_proposal(s, "heavy"), &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  ck_assert_int_eq(r.exact.entropy_p_how, ISSIM_EXACT_CLOSED_FORM);
+  ck_assert_int_eq(r.exact.kl_p_q_how, ISSIM_EXACT_NONE); /* t against t: unknown */
+  issim_analyse_before(s, issim_scenario_proposal(s, "light"), &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_INFINITE);
+  ck_assert(strstr(r.variance_reason, "multivariate t") != NULL);
+  /* KL(t4 || N(3, I)): finite (df > 2), closed form */
+  ck_assert_int_eq(r.exact.kl_p_q_how, ISSIM_EXACT_CLOSED_FORM);
+  ck_assert(r.exact.kl_p_q > 0 && isfinite(r.exact.kl_p_q));
+  issim_analyse_before(s, issim_scenario_proposal(s, "defensive"), &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  issim_analyse_before(s, issim_scenario_proposal(s, "crude"), &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  ck_assert_double_eq(r.exact.kl_p_q, 0);
+  ck_assert_double_eq(r.exact.entropy_q, r.exact.entropy_p);
+  issim_scenario_free(s);
+  /* a normal target, the design point at beta = 6 / sqrt 2: KL(q || p) = beta^2 / 2 */
+  s = issim_scenario_parse("[target]\ndistribution = multivariate-normal\ndimension = 2\n"
+                           "[event]\nloss = sum\nthreshold = 6\n"
+                           "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n",
+                           "test.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_analyse_before(s, &s->proposals[0], &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  ck_assert_double_eq_tol(r.exact.kl_q_p, 9, 1e-13);
+  ck_assert_double_eq_tol(r.exact.kl_p_q, 9, 1e-13);
+  ck_assert_double_eq_tol(r.exact.entropy_p, 1 + log(2 * M_PI), 1e-14);
+  issim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_verdict_rules)
 {
   issim_verdict v;
@@ -221,6 +267,7 @@ int main(void)
   tcase_add_test(tc, test_kl_laplace_pair);
   tcase_add_test(tc, test_infinite_divergence_stays_infinite);
   tcase_add_test(tc, test_verdict_rules);
+  tcase_add_test(tc, test_multivariate_before);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

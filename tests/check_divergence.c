@@ -647,6 +647,121 @@ START_TEST(test_how_may_be_null)
 }
 END_TEST
 
+/* ---- d-dimensional models ---- */
+
+static issim_model *mvn_model(size_t d, const double *mean, const double *cov)
+{
+  issim_model *m = issim_model_alloc_normal(d, mean, cov, NULL);
+  ck_assert_ptr_nonnull(m);
+  return m;
+}
+
+/* 1-D models against the univariate closed forms (and, for a t p and a
+ * normal q, the univariate quadrature). */
+START_TEST(test_models_1d_agree)
+{
+  const double m1 = 0.3, s1 = 1.7, m2 = -1.1, s2 = 0.8, v1 = s1 * s1, v2 = s2 * s2;
+  issim_model *p = mvn_model(1, &m1, &v1), *q = mvn_model(1, &m2, &v2);
+  issim_dist *pd = issim_dist_alloc_normal(m1, s1, NULL), *qd = issim_dist_alloc_normal(m2, s2, NULL);
+  issim_exact_method how;
+  assert_close(issim_model_entropy_exact(p, &how), issim_entropy_exact(pd, NULL), 1e-14);
+  ck_assert_int_eq(how, ISSIM_EXACT_CLOSED_FORM);
+  assert_close(issim_model_cross_entropy_exact(p, q, &how), issim_cross_entropy_exact(pd, qd, NULL), 1e-14);
+  assert_close(issim_model_kl_exact(p, q, &how), issim_kl_exact(pd, qd, NULL), 1e-14);
+  assert_close(issim_model_kl_exact(q, p, NULL), issim_kl_exact(qd, pd, NULL), 1e-14);
+  /* near p = q, where the difference of entropies would cancel */
+  const double v3 = v1 * (1 + 1e-7);
+  issim_model *p3 = mvn_model(1, &m1, &v3);
+  issim_dist *p3d = issim_dist_alloc_normal(m1, sqrt(v3), NULL);
+  double kl = issim_model_kl_exact(p3, p, NULL);
+  ck_assert(kl > 0);
+  /* x = v3/v1 - 1 = 1e-7 is known to ~1e-16 absolute (the sds are square
+   * roots), so KL = (x - log1p x)/2 = x^2/4 - x^3/6 to ~2e-9 relative: the
+   * problem's conditioning, not the formula's */
+  assert_rel(kl, 0.25e-14 - 1e-21 / 6, 1e-8);
+  assert_rel(kl, issim_kl_exact(p3d, pd, NULL), 1e-8);
+  /* a t: entropy closed form, and t p against normal q by quadrature */
+  const double loc = 0.5, scale2 = 4, df = 5;
+  issim_model *t = issim_model_alloc_student_t(1, df, &loc, &scale2, NULL);
+  issim_dist *td = make(STUDENT(df, loc, 2));
+  assert_close(issim_model_entropy_exact(t, NULL), issim_entropy_exact(td, NULL), 1e-13);
+  assert_close(issim_model_cross_entropy_exact(t, q, &how), issim_cross_entropy_exact(td, qd, NULL), 1e-9);
+  ck_assert_int_eq(how, ISSIM_EXACT_CLOSED_FORM);
+  assert_close(issim_model_kl_exact(t, q, NULL), issim_kl_exact(td, qd, NULL), 1e-9);
+  /* normal p, t q: no closed form here */
+  ck_assert(isnan(issim_model_kl_exact(q, t, &how)));
+  ck_assert_int_eq(how, ISSIM_EXACT_NONE);
+  issim_model_free(t), issim_dist_free(td);
+  issim_model_free(p3), issim_dist_free(p3d);
+  issim_model_free(p), issim_model_free(q), issim_dist_free(pd), issim_dist_free(qd);
+}
+END_TEST
+
+/* By hand: p = N((1, 0), diag(1, 4)), q = N(0, [[2, 1], [1, 2]]):
+ * S_q^-1 = [[2, -1], [-1, 2]] / 3, tr(S_q^-1 S_p) = (2 + 8) / 3, delta^T
+ * S_q^-1 delta = 2/3, log |S_q| / |S_p| = log(3/4):
+ *   KL = (10/3 + 2/3 - 2 + log 0.75) / 2 = 1 + log(0.75) / 2,
+ *   H(p) = 1 + log 2 pi + log(4) / 2, H(p, q) = H(p) + KL. */
+START_TEST(test_models_2d_by_hand)
+{
+  const double mp[2] = {1, 0}, sp[4] = {1, 0, 0, 4}, mq[2] = {0, 0}, sq[4] = {2, 1, 1, 2};
+  issim_model *p = mvn_model(2, mp, sp), *q = mvn_model(2, mq, sq);
+  double hp = 1 + log(2 * M_PI) + 0.5 * log(4.0), kl = 1 + 0.5 * log(0.75);
+  assert_close(issim_model_entropy_exact(p, NULL), hp, 1e-14);
+  assert_close(issim_model_kl_exact(p, q, NULL), kl, 1e-14);
+  assert_close(issim_model_cross_entropy_exact(p, q, NULL), hp + kl, 1e-14);
+  /* the other way: S_p^-1 = diag(1, 1/4), tr(S_p^-1 S_q) = 2 + 1/2,
+   * delta^T S_p^-1 delta = 1: KL(q || p) = (2.5 + 1 - 2 + log(4/3)) / 2 */
+  assert_close(issim_model_kl_exact(q, p, NULL), 0.5 * (1.5 + log(4.0 / 3)), 1e-14);
+  /* independent normals are the same normal with a diagonal covariance */
+  issim_dist *c[2] = {issim_dist_alloc_normal(1, 1, NULL), issim_dist_alloc_normal(0, 2, NULL)};
+  issim_model *pi = issim_model_alloc_independent(2, (const issim_dist *const *)c, NULL);
+  assert_close(issim_model_kl_exact(pi, q, NULL), kl, 1e-14);
+  assert_close(issim_model_entropy_exact(pi, NULL), hp, 1e-14);
+  /* a 2-D t with df 6 against q: H(p, q) uses the t's covariance 6/4 S */
+  issim_model *t = issim_model_alloc_student_t(2, 6, mp, sp, NULL);
+  double h = log(2 * M_PI) + 0.5 * log(3.0) + 0.5 * (1.5 * 10.0 / 3 + 2.0 / 3);
+  assert_close(issim_model_cross_entropy_exact(t, q, NULL), h, 1e-14);
+  issim_model *t2 = issim_model_alloc_student_t(2, 2, mp, sp, NULL);
+  issim_exact_method how;
+  ck_assert(isinf(issim_model_kl_exact(t2, q, &how)));
+  ck_assert_int_eq(how, ISSIM_EXACT_INFINITE);
+  issim_model_free(t), issim_model_free(t2), issim_model_free(pi);
+  issim_dist_free(c[0]), issim_dist_free(c[1]);
+  issim_model_free(p), issim_model_free(q);
+}
+END_TEST
+
+/* Independent models of any families: sums of the components' values. */
+START_TEST(test_models_independent_sums)
+{
+  issim_dist *e1 = make(EXPO(1, 0)), *e2 = make(EXPO(2.5, 0));
+  issim_dist *g1 = make((spec){"gumbel", 2, {"location", "scale"}, {0, 1}}),
+             *g2 = make((spec){"gumbel", 2, {"location", "scale"}, {1, 2}});
+  const issim_dist *pc[2] = {e1, g1}, *qc[2] = {e2, g2};
+  issim_model *p = issim_model_alloc_independent(2, pc, NULL), *q = issim_model_alloc_independent(2, qc, NULL);
+  issim_exact_method how;
+  assert_close(issim_model_kl_exact(p, q, &how), issim_kl_exact(e1, e2, NULL) + issim_kl_exact(g1, g2, NULL), 1e-12);
+  ck_assert_int_eq(how, ISSIM_EXACT_QUADRATURE); /* the gumbel pair */
+  assert_close(issim_model_entropy_exact(p, &how), issim_entropy_exact(e1, NULL) + issim_entropy_exact(g1, NULL), 1e-14);
+  ck_assert_int_eq(how, ISSIM_EXACT_CLOSED_FORM);
+  /* a q that does not cover p: infinite */
+  const issim_dist *rc[2] = {g1, e1};
+  issim_model *r = issim_model_alloc_independent(2, rc, NULL);
+  ck_assert(isinf(issim_model_kl_exact(r, p, &how)));
+  ck_assert_int_eq(how, ISSIM_EXACT_INFINITE);
+  /* copulas and mixtures: unknown */
+  const issim_model *parts[2] = {p, q};
+  double w[2] = {0.5, 0.5};
+  issim_model *m = issim_model_alloc_mixture(2, parts, w, NULL);
+  ck_assert(isnan(issim_model_kl_exact(p, m, &how)));
+  ck_assert_int_eq(how, ISSIM_EXACT_NONE);
+  ck_assert(isnan(issim_model_entropy_exact(m, &how)));
+  issim_model_free(m), issim_model_free(r), issim_model_free(p), issim_model_free(q);
+  issim_dist_free(e1), issim_dist_free(e2), issim_dist_free(g1), issim_dist_free(g2);
+}
+END_TEST
+
 static Suite *divergence_suite(void)
 {
   Suite *s = suite_create("divergence");
@@ -680,6 +795,13 @@ static Suite *divergence_suite(void)
   tcase_add_test(tc, test_infinities);
   tcase_add_loop_test(tc, test_entropy_exact, 0, NFAMILIES);
   tcase_add_test(tc, test_how_may_be_null);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("models");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_models_1d_agree);
+  tcase_add_test(tc, test_models_2d_by_hand);
+  tcase_add_test(tc, test_models_independent_sums);
   suite_add_tcase(s, tc);
   return s;
 }

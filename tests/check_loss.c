@@ -193,6 +193,39 @@ START_TEST(test_builtin_against_direct)
 }
 END_TEST
 
+/* linear and sum take four points at a time: every count of points left
+ * over, each sum formed in the order of the components. */
+START_TEST(test_linear_and_sum_any_count)
+{
+  enum { D = 5 };
+  const double w[D] = {0.3, -1.7, 2.5, 1e-3, -0.1};
+  double x[7 * D], out[7];
+  for (size_t i = 0; i < 7 * D; i++)
+    x[i] = sin(1.0 + (double)i) * 10;
+  issim_error err;
+  issim_loss *lin = issim_loss_alloc_linear(D, w, &err), *sum = issim_loss_alloc(ISSIM_LOSS_SUM, D, &err);
+  ck_assert_ptr_nonnull(lin);
+  ck_assert_ptr_nonnull(sum);
+  for (size_t n = 1; n <= 7; n++) {
+    issim_loss_eval(lin, n, x, out);
+    for (size_t i = 0; i < n; i++) {
+      double s = 0.0;
+      for (size_t j = 0; j < D; j++)
+        s += w[j] * x[i * D + j];
+      ck_assert(out[i] == s);
+    }
+    issim_loss_eval(sum, n, x, out);
+    for (size_t i = 0; i < n; i++) {
+      double s = 0.0;
+      for (size_t j = 0; j < D; j++)
+        s += x[i * D + j];
+      ck_assert(out[i] == s);
+    }
+  }
+  issim_loss_free(lin), issim_loss_free(sum);
+}
+END_TEST
+
 START_TEST(test_linear)
 {
   rng_seed(3);
@@ -907,6 +940,7 @@ int main(void)
   tcase_add_test(tc, test_identity);
   tcase_add_test(tc, test_builtin_against_direct);
   tcase_add_test(tc, test_linear);
+  tcase_add_test(tc, test_linear_and_sum_any_count);
   tcase_add_test(tc, test_norm_extremes);
   tcase_add_test(tc, test_builtin_nan);
   tcase_add_test(tc, test_kind_names);

@@ -1342,6 +1342,195 @@ START_TEST(test_empty_and_single_batches)
 }
 END_TEST
 
+/* ---- batches, and a proposal drawn with its target ---- */
+
+static const size_t BATCH_DIMS[] = {1, 3, 10, 40};
+enum { NBATCH = 37 }; /* not a whole number of the kernels' 16-point groups */
+
+/* A batch's log-densities are each point's alone, to the last digit (the
+ * batched forward substitution sums in the point-by-point order), and GSL's
+ * for the normal. */
+START_TEST(test_batch_log_pdf_equals_points)
+{
+  const size_t d = BATCH_DIMS[_i];
+  gsl_rng *r = seeded(71 + _i);
+  double *mean = malloc(d * sizeof *mean), *cov = malloc(d * d * sizeof *cov);
+  double *l = malloc(d * d * sizeof *l);
+  for (size_t j = 0; j < d; j++)
+    mean[j] = gsl_ran_gaussian(r, 2);
+  random_spd(r, d, cov);
+  gsl_cholesky(d, cov, l);
+  issim_model *models[2] = {make_normal(d, mean, cov), make_t(d, 3.5, mean, cov)};
+  double *x = malloc(NBATCH * d * sizeof *x), lp[NBATCH];
+  for (size_t i = 0; i < NBATCH; i++)
+    point_at_distance(r, d, mean, l, 6 * gsl_rng_uniform(r), x + i * d);
+  for (int k = 0; k < 2; k++) {
+    log_pdf(models[k], NBATCH, x, lp);
+    for (size_t i = 0; i < NBATCH; i++) {
+      const double one = log_pdf1(models[k], x + i * d);
+      ck_assert_msg(lp[i] == one, "model %d, d = %zu, point %zu: %.17g in a batch, %.17g alone",
+                    k, d, i, lp[i], one);
+      if (k == 0)
+        assert_near(lp[i], gsl_mvn_log_pdf(d, x + i * d, mean, l), 1e-12);
+    }
+    issim_model_free(models[k]);
+  }
+  gsl_rng_free(r);
+  free(mean), free(cov), free(l), free(x);
+}
+END_TEST
+
+/* A batch of a dense normal is mean + L z, z drawn point by point with GSL's
+ * ziggurat: recomputed here from the same stream, point by point. */
+START_TEST(test_batch_sample_is_mean_plus_l_z)
+{
+  const size_t d = BATCH_DIMS[_i];
+  gsl_rng *r = seeded(81 + _i);
+  double *mean = malloc(d * sizeof *mean), *cov = malloc(d * d * sizeof *cov);
+  double *l = malloc(d * d * sizeof *l), *z = malloc(d * sizeof *z);
+  for (size_t j = 0; j < d; j++)
+    mean[j] = gsl_ran_gaussian(r, 2);
+  random_spd(r, d, cov);
+  gsl_rng_free(r);
+  issim_model *m = make_normal(d, mean, cov);
+  ck_assert_int_eq(issim_model_gaussian_form(m, NULL, l, NULL), ISSIM_OK);
+  double *x = sample(m, 5, NBATCH);
+  r = seeded(5);
+  for (size_t i = 0; i < NBATCH; i++) {
+    for (size_t j = 0; j < d; j++)
+      z[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    for (size_t j = 0; j < d; j++) {
+      double s = 0;
+      for (size_t k = 0; k <= j; k++)
+        s += l[j * d + k] * z[k];
+      assert_near(x[i * d + j], mean[j] + s, 4 * DBL_EPSILON);
+    }
+  }
+  gsl_rng_free(r);
+  issim_model_free(m);
+  free(mean), free(cov), free(l), free(z), free(x);
+}
+END_TEST
+
+/* issim_model_pair_draw against issim_model_sample and issim_model_log_pdf
+ * of each model: the same points (the same stream), and the same
+ * log-densities to rounding, for
+ *   0  a normal target and the same normal moved (one L: the shared path)
+ *   1  a normal moved and widened (spread 1.5: log q from |z|^2 alone)
+ *   2  a normal target and an unrelated dense normal
+ *   3  a t target and the t moved (not a normal: the separate calls)
+ *   4  a normal target and a diagonal normal proposal. */
+START_TEST(test_pair_equals_separate_calls)
+{
+  const size_t d = 10, n = NBATCH;
+  gsl_rng *r = seeded(91);
+  double mean[10], shift[10], cov[100], cov2[100], diag[100] = {0};
+  for (size_t j = 0; j < d; j++) {
+    mean[j] = gsl_ran_gaussian(r, 1);
+    shift[j] = mean[j] + gsl_ran_gaussian(r, 2);
+    diag[j * d + j] = 1 + j;
+  }
+  random_spd(r, d, cov);
+  random_spd(r, d, cov2);
+  gsl_rng_free(r);
+  issim_error err;
+  issim_model *p = _i == 3 ? make_t(d, 4, mean, cov) : make_normal(d, mean, cov), *q = NULL;
+  switch (_i) {
+  case 0: case 3: q = issim_model_alloc_moved(p, shift, 1, &err); break;
+  case 1: q = issim_model_alloc_moved(p, shift, 1.5, &err); break;
+  case 2: q = make_normal(d, shift, cov2); break;
+  default: q = make_normal(d, shift, diag); break;
+  }
+  ck_assert_msg(q != NULL, "%s", err.message);
+  issim_model_pair *pair = issim_model_pair_alloc(p, q);
+  ck_assert_ptr_nonnull(pair);
+  ck_assert_int_eq(issim_model_pair_shares_factor(pair), _i == 0);
+  const size_t sc = issim_model_pair_scratch(pair, n);
+  ck_assert_uint_ge(sc, issim_model_scratch(p, n));
+  ck_assert_uint_ge(sc, issim_model_scratch(q, n));
+  double *scratch = malloc(sc * sizeof *scratch), *x = malloc(n * d * sizeof *x);
+  double lp[NBATCH], lq[NBATCH], lp1[NBATCH], lq1[NBATCH];
+  r = seeded(7);
+  issim_model_pair_draw(pair, r, n, x, lp, lq, scratch);
+  gsl_rng_free(r);
+  double *x1 = sample(q, 7, n);
+  ck_assert(memcmp(x, x1, n * d * sizeof *x) == 0);
+  log_pdf(p, n, x, lp1);
+  log_pdf(q, n, x, lq1);
+  double lpq[10 * 10];
+  ck_assert_int_eq(issim_model_gaussian_form(q, NULL, lpq, NULL), ISSIM_OK);
+  for (size_t i = 0; i < n; i++) {
+    /* log q from |z|^2 differs from the solve's only by the rounding of
+     * x = mu + L z and of the solve: a few eps of the terms */
+    assert_near(lp[i], lp1[i], 1e-12);
+    assert_near(lq[i], lq1[i], 1e-12);
+    if (_i != 3)
+      assert_near(lq[i], gsl_mvn_log_pdf(d, x + i * d, shift, lpq), 1e-12);
+  }
+  issim_model_pair_free(pair);
+  issim_model_free(p), issim_model_free(q);
+  free(scratch), free(x), free(x1);
+}
+END_TEST
+
+/* A moved model is the model built from the moved location and spread^2
+ * times the matrix; and the moved factor is spread L exactly. */
+START_TEST(test_moved)
+{
+  const size_t d = 4;
+  gsl_rng *r = seeded(95);
+  double mean[4], loc[4], cov[16], cov4[16], l[16], l2[16], x[4];
+  for (size_t j = 0; j < d; j++) {
+    mean[j] = gsl_ran_gaussian(r, 1);
+    loc[j] = gsl_ran_gaussian(r, 3);
+  }
+  random_spd(r, d, cov);
+  for (size_t j = 0; j < d * d; j++)
+    cov4[j] = 4 * cov[j];
+  issim_error err;
+  for (int k = 0; k < 2; k++) {
+    issim_model *m = k ? make_t(d, 5, mean, cov) : make_normal(d, mean, cov);
+    issim_model *want = k ? make_t(d, 5, loc, cov4) : make_normal(d, loc, cov4);
+    issim_model *moved = issim_model_alloc_moved(m, loc, 2, &err);
+    ck_assert_msg(moved != NULL, "%s", err.message);
+    ck_assert_int_eq(issim_model_kind_of(moved), issim_model_kind_of(m));
+    issim_model_gaussian_form(m, NULL, l, NULL);
+    issim_model_gaussian_form(moved, NULL, l2, NULL);
+    for (size_t j = 0; j < d * d; j++)
+      ck_assert(l2[j] == 2 * l[j]);
+    for (int t = 0; t < 20; t++) {
+      for (size_t j = 0; j < d; j++)
+        x[j] = loc[j] + gsl_ran_gaussian(r, 4);
+      assert_near(log_pdf1(moved, x), log_pdf1(want, x), 1e-12);
+    }
+    double mu[4], c[16], cw[16];
+    ck_assert_int_eq(issim_model_moments(moved, mu, c), ISSIM_OK);
+    ck_assert_int_eq(issim_model_moments(want, mu, cw), ISSIM_OK);
+    for (size_t j = 0; j < d * d; j++)
+      assert_near(c[j], cw[j], 1e-14);
+    issim_model_free(m), issim_model_free(want), issim_model_free(moved);
+  }
+  gsl_rng_free(r);
+  /* what cannot be moved */
+  issim_model *m = make_normal(d, mean, cov);
+  ck_assert_ptr_null(issim_model_alloc_moved(m, loc, 0, &err));
+  ck_assert_str_eq(err.key, "spread");
+  ck_assert_ptr_null(issim_model_alloc_moved(m, loc, INFINITY, &err));
+  loc[2] = NAN;
+  ck_assert_ptr_null(issim_model_alloc_moved(m, loc, 1, &err));
+  ck_assert_str_eq(err.key, "location");
+  issim_dist *comps[4];
+  for (size_t j = 0; j < d; j++)
+    comps[j] = normal(0, 1);
+  issim_model *ind = issim_model_alloc_independent(d, (const issim_dist *const *) comps, &err);
+  ck_assert_ptr_null(issim_model_alloc_moved(ind, mean, 1, &err));
+  ck_assert_int_eq(err.code, ISSIM_EINVAL);
+  for (size_t j = 0; j < d; j++)
+    issim_dist_free(comps[j]);
+  issim_model_free(ind), issim_model_free(m);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
   Suite *s = suite_create("model");
@@ -1389,6 +1578,14 @@ static Suite *model_suite(void)
   tcase_add_test(tc, test_mixture_frequencies);
   tcase_add_test(tc, test_mixture_defensive_and_nested);
   tcase_add_test(tc, test_mixture_zero_weight);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("batch");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_batch_log_pdf_equals_points, 0, 4);
+  tcase_add_loop_test(tc, test_batch_sample_is_mean_plus_l_z, 0, 4);
+  tcase_add_loop_test(tc, test_pair_equals_separate_calls, 0, 5);
+  tcase_add_test(tc, test_moved);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

@@ -156,6 +156,62 @@ START_TEST(test_histogram_counts_and_merges_exactly)
 }
 END_TEST
 
+/* The histogram against a count value by value, as its definition reads:
+ * bin floor(v / w), the window the 256 bins up to the largest, the rest
+ * below, values that are not finite skipped.  Batches of odd sizes, a window
+ * that moves up between batches, and values far out (|bin| >= 2^30). */
+static void reference_hist(size_t n, const double *v, double w, int64_t *top,
+                           uint64_t *counts, uint64_t *below)
+{
+  *top = INT64_MIN;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(v[i]) && (int64_t)floor(v[i] / w) > *top)
+      *top = (int64_t)floor(v[i] / w);
+  memset(counts, 0, ISSIM_HIST_BINS * sizeof *counts);
+  *below = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(v[i]))
+      continue;
+    int64_t k = *top - (int64_t)floor(v[i] / w);
+    if (k < ISSIM_HIST_BINS)
+      counts[k]++;
+    else
+      (*below)++;
+  }
+}
+
+START_TEST(test_histogram_against_reference)
+{
+  enum { N = 3001 };
+  static double v[N];
+  const double offsets[] = {0, -300, 7e9, -7e9};
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+  gsl_rng_set(r, 5);
+  for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++) {
+    for (int i = 0; i < N; i++) {
+      double u = gsl_rng_uniform(r);
+      v[i] = u < 0.3 ? -INFINITY : u < 0.32 ? NAN : u < 0.33 ? INFINITY
+             : offsets[o] + (double)i / 40 + gsl_ran_gaussian(r, 30); /* rising: the top moves */
+    }
+    v[17] = offsets[o] + 12.5; /* on a bin's edge */
+    issim_hist h;
+    issim_hist_reset(&h, 0.5);
+    const size_t cuts[] = {0, 1, 8, 520, 1031, 2600, N};
+    for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
+      issim_hist_add(&h, cuts[c + 1] - cuts[c], v + cuts[c]);
+    int64_t top;
+    uint64_t counts[ISSIM_HIST_BINS], below;
+    reference_hist(N, v, 0.5, &top, counts, &below);
+    ck_assert_int_eq(h.top, top);
+    ck_assert_uint_eq(h.below, below);
+    for (int k = 0; k < ISSIM_HIST_BINS; k++)
+      ck_assert_msg(h.counts[k] == counts[k], "offset %g, slot %d: %llu, want %llu", offsets[o],
+                    k, (unsigned long long)h.counts[k], (unsigned long long)counts[k]);
+  }
+  gsl_rng_free(r);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("trace");
@@ -165,6 +221,7 @@ int main(void)
   tcase_add_test(tc, test_trace_points_are_fixed_runs);
   tcase_add_test(tc, test_trace_of_a_stopped_run_ends_where_it_stopped);
   tcase_add_test(tc, test_histogram_counts_and_merges_exactly);
+  tcase_add_test(tc, test_histogram_against_reference);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

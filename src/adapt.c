@@ -1,0 +1,1394 @@
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include "adapt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_sf_psi.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "engine.h"
+#include "rng.h"
+#include "tail.h"
+#include "verdict.h"
+
+/* EM and Newton iterations: enough to converge far below the sampling noise of
+ * a level; the limits only guard against a pathological sample. */
+#define EM_ITERATIONS 200
+#define EM_TOLERANCE 1e-10
+#define NEWTON_ITERATIONS 100
+/* Mixture components whose share of the elite weight falls below this are
+ * dropped: they cover no part of the event the sample can see. */
+#define MIN_COMPONENT_SHARE 1e-6
+
+static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
+
+static const char *const FAMILY_NAMES[] = {"auto", "normal", "student-t", "mixture",
+                                           "exponential", "gamma"};
+
+const char *issim_ce_family_name(issim_ce_family f)
+{
+  return (unsigned)f < sizeof FAMILY_NAMES / sizeof *FAMILY_NAMES ? FAMILY_NAMES[f] : "?";
+}
+
+int issim_ce_family_lookup(const char *name, issim_ce_family *f)
+{
+  for (size_t i = 1; i < sizeof FAMILY_NAMES / sizeof *FAMILY_NAMES; i++)
+    if (strcmp(name, FAMILY_NAMES[i]) == 0) {
+      *f = (issim_ce_family)i;
+      return ISSIM_OK;
+    }
+  return ISSIM_EINVAL;
+}
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- parameters ---- */
+
+int issim_ce_params_init(issim_ce_params *v, issim_ce_family f, size_t d, size_t k)
+{
+  *v = (issim_ce_params){.family = f, .d = d, .k = k};
+  v->weight = calloc(k, sizeof *v->weight);
+  v->mean = calloc(k * d, sizeof *v->mean);
+  v->cov = calloc(k * d * d, sizeof *v->cov);
+  if (v->weight && v->mean && v->cov)
+    return ISSIM_OK;
+  issim_ce_params_clear(v);
+  return ISSIM_ENOMEM;
+}
+
+void issim_ce_params_clear(issim_ce_params *v)
+{
+  free(v->weight);
+  free(v->mean);
+  free(v->cov);
+  v->weight = v->mean = v->cov = NULL;
+  v->k = 0;
+}
+
+int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src)
+{
+  issim_ce_params c;
+  if (issim_ce_params_init(&c, src->family, src->d, src->k) != ISSIM_OK)
+    return ISSIM_ENOMEM;
+  memcpy(c.weight, src->weight, src->k * sizeof *c.weight);
+  memcpy(c.mean, src->mean, src->k * src->d * sizeof *c.mean);
+  memcpy(c.cov, src->cov, src->k * src->d * src->d * sizeof *c.cov);
+  c.df = src->df, c.location = src->location, c.rate = src->rate;
+  c.shape = src->shape, c.scale = src->scale;
+  issim_ce_params_clear(dst);
+  *dst = c;
+  return ISSIM_OK;
+}
+
+issim_dist *issim_ce_params_dist(const issim_ce_params *v, issim_error *err)
+{
+  if (v->d != 1) {
+    issim_error_set(err, ISSIM_EINVAL, "a %zu-dimensional proposal is not a univariate distribution", v->d);
+    return NULL;
+  }
+  switch (v->family) {
+  case ISSIM_CE_NORMAL:
+    return issim_dist_alloc_normal(v->mean[0], sqrt(v->cov[0]), err);
+  case ISSIM_CE_STUDENT_T: {
+    const char *keys[] = {"df", "location", "scale"};
+    double values[] = {v->df, v->mean[0], sqrt(v->cov[0])};
+    return issim_dist_alloc("student-t", 3, keys, values, err);
+  }
+  case ISSIM_CE_EXPONENTIAL: {
+    const char *keys[] = {"rate", "location"};
+    double values[] = {v->rate, v->location};
+    return issim_dist_alloc("exponential", 2, keys, values, err);
+  }
+  case ISSIM_CE_GAMMA: {
+    const char *keys[] = {"shape", "scale"};
+    double values[] = {v->shape, v->scale};
+    return issim_dist_alloc("gamma", 2, keys, values, err);
+  }
+  default:
+    issim_error_set(err, ISSIM_EINVAL, "a %s proposal is not a univariate distribution",
+                    issim_ce_family_name(v->family));
+    return NULL;
+  }
+}
+
+/* A one-dimensional model wrapping the distribution, as a scenario wraps its
+ * univariate proposals: the same densities to the last bit. */
+static issim_model *wrapped(issim_dist *dist, issim_error *err)
+{
+  if (dist == NULL)
+    return NULL;
+  const issim_dist *one = dist;
+  issim_model *m = issim_model_alloc_independent(1, &one, err);
+  issim_dist_free(dist);
+  return m;
+}
+
+/* Component j of a mixture (or the one normal) as a model. */
+static issim_model *normal_part(const issim_ce_params *v, size_t j, issim_error *err)
+{
+  size_t d = v->d;
+  if (d == 1)
+    return wrapped(issim_dist_alloc_normal(v->mean[j], sqrt(v->cov[j]), err), err);
+  return issim_model_alloc_normal(d, v->mean + j * d, v->cov + j * d * d, err);
+}
+
+issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err)
+{
+  if (v->family == ISSIM_CE_MIXTURE) {
+    issim_model **parts = calloc(v->k, sizeof *parts);
+    int ok = parts != NULL;
+    for (size_t j = 0; ok && j < v->k; j++)
+      ok = (parts[j] = normal_part(v, j, err)) != NULL;
+    issim_model *m = ok ? issim_model_alloc_mixture(v->k, (const issim_model *const *)parts,
+                                                    v->weight, err)
+                        : NULL;
+    for (size_t j = 0; parts && j < v->k; j++)
+      issim_model_free(parts[j]);
+    free(parts);
+    if (!ok && parts == NULL)
+      issim_error_set(err, ISSIM_ENOMEM, "out of memory for a mixture");
+    return m;
+  }
+  if (v->d == 1)
+    return wrapped(issim_ce_params_dist(v, err), err);
+  if (v->family == ISSIM_CE_NORMAL)
+    return issim_model_alloc_normal(v->d, v->mean, v->cov, err);
+  if (v->family == ISSIM_CE_STUDENT_T)
+    return issim_model_alloc_student_t(v->d, v->df, v->mean, v->cov, err);
+  issim_error_set(err, ISSIM_EINVAL, "a %s proposal has one dimension, not %zu",
+                  issim_ce_family_name(v->family), v->d);
+  return NULL;
+}
+
+/* "(a, b, c, ...)": the first coordinates of a vector */
+static size_t describe_vector(char *buf, size_t size, const double *x, size_t d, size_t stride)
+{
+  size_t used = (size_t)snprintf(buf, size, d == 1 ? "" : "(");
+  for (size_t j = 0; j < d && j < 3 && used < size; j++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%.4g", j ? ", " : "", x[j * stride]);
+  if (used < size && d > 1)
+    used += (size_t)snprintf(buf + used, size - used, "%s)", d > 3 ? ", ..." : "");
+  return used < size ? used : size;
+}
+
+void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size)
+{
+  size_t d = v->d, used = 0;
+  if (size == 0)
+    return;
+  buf[0] = '\0';
+  switch (v->family) {
+  case ISSIM_CE_EXPONENTIAL:
+    snprintf(buf, size, "location=%.6g rate=%.6g", v->location, v->rate);
+    return;
+  case ISSIM_CE_GAMMA:
+    snprintf(buf, size, "shape=%.6g scale=%.6g", v->shape, v->scale);
+    return;
+  default:
+    break;
+  }
+  double sd[3];
+  for (size_t j = 0; j < v->k && used + 1 < size; j++) {
+    const double *m = v->mean + j * d, *c = v->cov + j * d * d;
+    for (size_t i = 0; i < d && i < 3; i++)
+      sd[i] = sqrt(c[i * d + i]);
+    if (v->family == ISSIM_CE_MIXTURE)
+      used += (size_t)snprintf(buf + used, size - used, "%s%.3g at ", j ? "; " : "", v->weight[j]);
+    if (used + 1 >= size)
+      break;
+    used += (size_t)snprintf(buf + used, size - used, "%s=",
+                             v->family == ISSIM_CE_STUDENT_T ? "location" : "mean");
+    if (used + 1 < size)
+      used += describe_vector(buf + used, size - used, m, d, 1);
+    if (used + 1 < size)
+      used += (size_t)snprintf(buf + used, size - used, " %s=",
+                               v->family == ISSIM_CE_STUDENT_T ? "scale" : "sd");
+    if (used + 1 < size)
+      used += describe_vector(buf + used, size - used, sd, d < 3 ? d : 3, 1);
+    if (v->family == ISSIM_CE_STUDENT_T && used + 1 < size)
+      used += (size_t)snprintf(buf + used, size - used, " df=%.6g", v->df);
+  }
+}
+
+/* ---- linear algebra on small dense matrices (row-major) ---- */
+
+/* Lower Cholesky factor l of the symmetric a; 0 when a is not positive
+ * definite. */
+static int cholesky(size_t d, const double *a, double *l)
+{
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j <= i; j++) {
+      double s = a[i * d + j];
+      for (size_t k = 0; k < j; k++)
+        s -= l[i * d + k] * l[j * d + k];
+      if (i == j) {
+        if (!(s > 0))
+          return 0;
+        l[i * d + i] = sqrt(s);
+      } else {
+        l[i * d + j] = s / l[j * d + j];
+      }
+      l[j * d + i] = i == j ? l[i * d + i] : 0;
+    }
+  return 1;
+}
+
+/* y = l^-1 x, l lower triangular */
+static void forward_solve(size_t d, const double *l, const double *x, double *y)
+{
+  for (size_t i = 0; i < d; i++) {
+    double s = x[i];
+    for (size_t k = 0; k < i; k++)
+      s -= l[i * d + k] * y[k];
+    y[i] = s / l[i * d + i];
+  }
+}
+
+double issim_ce_floor_covariance(size_t d, double *c, const double *s, double min_spread)
+{
+  double *l = malloc(d * d * sizeof *l), *a = malloc(d * d * sizeof *a),
+         *col = malloc(2 * d * sizeof *col);
+  gsl_matrix *am = gsl_matrix_alloc(d, d), *vecs = gsl_matrix_alloc(d, d);
+  gsl_vector *vals = gsl_vector_alloc(d);
+  gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
+  double smallest = NAN;
+  if (!l || !a || !col || !am || !vecs || !vals || !ws || !cholesky(d, s, l))
+    goto done;
+  /* a = l^-1 c l^-T, column by column: b = l^-1 c, then a = l^-1 b^T */
+  for (size_t j = 0; j < d; j++) {
+    for (size_t i = 0; i < d; i++)
+      col[i] = c[i * d + j];
+    forward_solve(d, l, col, col + d);
+    for (size_t i = 0; i < d; i++)
+      a[j * d + i] = col[d + i]; /* a holds b^T */
+  }
+  for (size_t j = 0; j < d; j++) {
+    forward_solve(d, l, a + j * d, col); /* column j of l^-1 b^T is l^-1 (row j of b^T) */
+    for (size_t i = 0; i < d; i++)
+      gsl_matrix_set(am, i, j, col[i]);
+  }
+  for (size_t i = 0; i < d; i++) /* symmetric up to rounding */
+    for (size_t j = 0; j < i; j++) {
+      double m = 0.5 * (gsl_matrix_get(am, i, j) + gsl_matrix_get(am, j, i));
+      gsl_matrix_set(am, i, j, m);
+      gsl_matrix_set(am, j, i, m);
+    }
+  if (gsl_eigen_symmv(am, vals, vecs, ws) != GSL_SUCCESS)
+    goto done;
+  double floor2 = min_spread * min_spread;
+  smallest = INFINITY;
+  for (size_t i = 0; i < d; i++) {
+    double e = gsl_vector_get(vals, i);
+    smallest = e < smallest ? e : smallest;
+    gsl_vector_set(vals, i, e > floor2 ? e : floor2);
+  }
+  /* c = l (V diag(vals) V^T) l^T */
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double m = 0;
+      for (size_t k = 0; k < d; k++)
+        m += gsl_matrix_get(vecs, i, k) * gsl_vector_get(vals, k) * gsl_matrix_get(vecs, j, k);
+      a[i * d + j] = m;
+    }
+  for (size_t i = 0; i < d; i++) /* col = row i of l a, then c[i][j] = (l a)_i . l_j */
+    for (size_t j = 0; j <= i; j++) {
+      double m = 0;
+      for (size_t k = 0; k <= j; k++) {
+        double la = 0;
+        for (size_t p = 0; p <= i; p++)
+          la += l[i * d + p] * a[p * d + k];
+        m += la * l[j * d + k];
+      }
+      c[i * d + j] = c[j * d + i] = m;
+    }
+done:
+  free(l);
+  free(a);
+  free(col);
+  gsl_matrix_free(am);
+  gsl_matrix_free(vecs);
+  gsl_vector_free(vals);
+  if (ws)
+    gsl_eigen_symmv_free(ws);
+  return smallest;
+}
+
+/* ---- weighted maximum likelihood ---- */
+
+/* w[i] = exp(log_w[i] - max): weights scaled so the largest is 1; returns
+ * their sum (0 when none is positive).  NaN log-weights count as 0. */
+static double scaled_weights(size_t m, const double *log_w, double *w)
+{
+  double top = -INFINITY;
+  for (size_t i = 0; i < m; i++)
+    if (log_w[i] > top)
+      top = log_w[i];
+  double sum = 0;
+  for (size_t i = 0; i < m; i++) {
+    w[i] = isfinite(top) && log_w[i] > -INFINITY ? exp(log_w[i] - top) : 0;
+    sum += w[i];
+  }
+  return sum;
+}
+
+/* mean (d) and, if cov != NULL, covariance (d x d) of the points under
+ * weights w[i] * u[i] (u NULL: 1) for the mean, w[i] * u[i] / (sum w) for the
+ * covariance (the student-t M-step; u = 1 gives the ordinary moments). */
+static void weighted_moments(size_t m, size_t d, const double *x, const double *w,
+                             const double *u, double *mean, double *cov)
+{
+  double sw = 0, swu = 0;
+  for (size_t j = 0; j < d; j++)
+    mean[j] = 0;
+  for (size_t i = 0; i < m; i++) {
+    double wi = w[i] * (u ? u[i] : 1);
+    sw += w[i];
+    swu += wi;
+    for (size_t j = 0; j < d; j++)
+      mean[j] += wi * x[i * d + j];
+  }
+  for (size_t j = 0; j < d; j++)
+    mean[j] /= swu;
+  if (cov == NULL)
+    return;
+  for (size_t j = 0; j < d * d; j++)
+    cov[j] = 0;
+  for (size_t i = 0; i < m; i++) {
+    double wi = w[i] * (u ? u[i] : 1);
+    for (size_t a = 0; a < d; a++) {
+      double da = x[i * d + a] - mean[a];
+      for (size_t b = 0; b <= a; b++)
+        cov[a * d + b] += wi * da * (x[i * d + b] - mean[b]);
+    }
+  }
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = 0; b <= a; b++)
+      cov[a * d + b] = cov[b * d + a] = cov[a * d + b] / sw;
+}
+
+static int floor_spread(const issim_ce_update_rules *rules, size_t d, double *cov,
+                        issim_error *err)
+{
+  if (rules->target_cov == NULL)
+    return issim_error_set(err, ISSIM_EINVAL, "the spread update needs the target's covariance "
+                                              "for its floor, and this target has none");
+  if (isnan(issim_ce_floor_covariance(d, cov, rules->target_cov, rules->min_spread)))
+    return issim_error_set(err, ISSIM_EINVAL, "the target's covariance is not positive definite");
+  return ISSIM_OK;
+}
+
+/* Squared Mahalanobis distance of each point from mean under l l^T. */
+static void mahalanobis(size_t m, size_t d, const double *x, const double *mean, const double *l,
+                        double *delta, double *scratch)
+{
+  for (size_t i = 0; i < m; i++) {
+    for (size_t j = 0; j < d; j++)
+      scratch[j] = x[i * d + j] - mean[j];
+    forward_solve(d, l, scratch, scratch + d);
+    double s = 0;
+    for (size_t j = 0; j < d; j++)
+      s += scratch[d + j] * scratch[d + j];
+    delta[i] = s;
+  }
+}
+
+static int update_normal(issim_ce_params *v, size_t m, const double *x, const double *w,
+                         const issim_ce_update_rules *rules, issim_error *err)
+{
+  double *cov = rules->update_spread ? v->cov : NULL;
+  weighted_moments(m, v->d, x, w, NULL, v->mean, cov);
+  return cov ? floor_spread(rules, v->d, v->cov, err) : ISSIM_OK;
+}
+
+/* The student-t location (and scale) by EM with latent scale variables:
+ * u_i = (df + d) / (df + delta_i), location = sum w u x / sum w u, scale =
+ * sum w u (x - location)(x - location)^T / sum w. */
+static int update_student_t(issim_ce_params *v, size_t m, const double *x, const double *w,
+                            const issim_ce_update_rules *rules, issim_error *err)
+{
+  size_t d = v->d;
+  double *u = malloc(m * sizeof *u), *l = malloc(d * d * sizeof *l),
+         *scratch = malloc(2 * d * sizeof *scratch), *old = malloc(d * sizeof *old);
+  int rc = u && l && scratch && old ? ISSIM_OK
+                                    : issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  for (int it = 0; rc == ISSIM_OK && it < EM_ITERATIONS; it++) {
+    if (!cholesky(d, v->cov, l)) {
+      rc = issim_error_set(err, ISSIM_EINVAL, "the student-t scale matrix lost positive definiteness");
+      break;
+    }
+    mahalanobis(m, d, x, v->mean, l, u, scratch);
+    for (size_t i = 0; i < m; i++)
+      u[i] = (v->df + (double)d) / (v->df + u[i]);
+    memcpy(old, v->mean, d * sizeof *old);
+    weighted_moments(m, d, x, w, u, v->mean, rules->update_spread ? v->cov : NULL);
+    if (rules->update_spread)
+      rc = floor_spread(rules, d, v->cov, err);
+    double change = 0, size = 0;
+    for (size_t j = 0; j < d; j++) {
+      change += fabs(v->mean[j] - old[j]);
+      size += fabs(v->mean[j]) + sqrt(v->cov[j * d + j]);
+    }
+    if (change <= EM_TOLERANCE * size)
+      break;
+  }
+  free(u), free(l), free(scratch), free(old);
+  return rc;
+}
+
+/* k starting means for a mixture: the heaviest elite, then repeatedly the
+ * elite farthest (in the metric of l) from those chosen. */
+static void farthest_points(size_t m, size_t d, const double *x, const double *w,
+                            const double *l, size_t k, double *means, double *scratch,
+                            double *dist)
+{
+  size_t first = 0;
+  for (size_t i = 1; i < m; i++)
+    if (w[i] > w[first])
+      first = i;
+  memcpy(means, x + first * d, d * sizeof *means);
+  for (size_t i = 0; i < m; i++)
+    dist[i] = INFINITY;
+  for (size_t c = 1; c < k; c++) {
+    double *delta = dist + m; /* distances to the last chosen */
+    mahalanobis(m, d, x, means + (c - 1) * d, l, delta, scratch);
+    size_t best = 0;
+    for (size_t i = 0; i < m; i++) {
+      if (delta[i] < dist[i])
+        dist[i] = delta[i];
+      if (dist[i] > dist[best])
+        best = i;
+    }
+    memcpy(means + c * d, x + best * d, d * sizeof *means);
+  }
+}
+
+/* From one normal to k components on the elites: means spread by
+ * farthest_points, every covariance and weight the one normal's. */
+static int spread_mixture(issim_ce_params *v, size_t m, const double *x, const double *w,
+                          size_t k, issim_error *err)
+{
+  size_t d = v->d;
+  if (k > m)
+    k = m;
+  issim_ce_params c;
+  double *l = malloc(d * d * sizeof *l), *scratch = malloc(2 * d * sizeof *scratch),
+         *dist = malloc(2 * m * sizeof *dist);
+  int rc = issim_ce_params_init(&c, ISSIM_CE_MIXTURE, d, k);
+  if (rc != ISSIM_OK || !l || !scratch || !dist)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  else if (!cholesky(d, v->cov, l))
+    rc = issim_error_set(err, ISSIM_EINVAL, "the mixture's covariance is not positive definite");
+  if (rc == ISSIM_OK) {
+    farthest_points(m, d, x, w, l, k, c.mean, scratch, dist);
+    for (size_t j = 0; j < k; j++) {
+      c.weight[j] = 1.0 / (double)k;
+      memcpy(c.cov + j * d * d, v->cov, d * d * sizeof *c.cov);
+    }
+    issim_ce_params_clear(v);
+    *v = c;
+  } else {
+    issim_ce_params_clear(&c);
+  }
+  free(l), free(scratch), free(dist);
+  return rc;
+}
+
+/* log N(x; mean, l l^T) of every point, given the factor l. */
+static void normal_log_pdf(size_t m, size_t d, const double *x, const double *mean,
+                           const double *l, double *out, double *scratch)
+{
+  double log_det = 0;
+  for (size_t j = 0; j < d; j++)
+    log_det += log(l[j * d + j]);
+  mahalanobis(m, d, x, mean, l, out, scratch);
+  for (size_t i = 0; i < m; i++)
+    out[i] = -0.5 * out[i] - log_det - 0.5 * (double)d * LOG_2PI;
+}
+
+/* Drops components with no weight, keeping the order of the others. */
+static void drop_empty_components(issim_ce_params *v)
+{
+  size_t d = v->d, kept = 0;
+  for (size_t j = 0; j < v->k; j++) {
+    if (!(v->weight[j] >= MIN_COMPONENT_SHARE))
+      continue;
+    v->weight[kept] = v->weight[j];
+    memmove(v->mean + kept * d, v->mean + j * d, d * sizeof *v->mean);
+    memmove(v->cov + kept * d * d, v->cov + j * d * d, d * d * sizeof *v->cov);
+    kept++;
+  }
+  double total = 0;
+  for (size_t j = 0; j < kept; j++)
+    total += v->weight[j];
+  for (size_t j = 0; j < kept; j++)
+    v->weight[j] /= total;
+  v->k = kept;
+}
+
+/* One EM step of a weighted Gaussian mixture; returns the weighted
+ * log-likelihood before the step, NAN on failure. */
+static double em_step(issim_ce_params *v, size_t m, const double *x, const double *w,
+                      const issim_ce_update_rules *rules, double *r, double *l, double *scratch,
+                      issim_error *err)
+{
+  size_t d = v->d, k = v->k;
+  for (size_t j = 0; j < k; j++) { /* r[i k + j] = log pi_j + log N_j(x_i) */
+    if (!cholesky(d, v->cov + j * d * d, l)) {
+      issim_error_set(err, ISSIM_EINVAL, "a mixture component's covariance is not positive definite");
+      return NAN;
+    }
+    normal_log_pdf(m, d, x, v->mean + j * d, l, scratch + 2 * d, scratch);
+    for (size_t i = 0; i < m; i++)
+      r[i * k + j] = log(v->weight[j]) + scratch[2 * d + i];
+  }
+  double loglik = 0, sw = 0;
+  for (size_t i = 0; i < m; i++) { /* responsibilities by log-sum-exp */
+    double top = -INFINITY, s = 0;
+    for (size_t j = 0; j < k; j++)
+      top = r[i * k + j] > top ? r[i * k + j] : top;
+    for (size_t j = 0; j < k; j++)
+      s += (r[i * k + j] = exp(r[i * k + j] - top));
+    for (size_t j = 0; j < k; j++)
+      r[i * k + j] /= s;
+    if (w[i] > 0) {
+      loglik += w[i] * (top + log(s));
+      sw += w[i];
+    }
+  }
+  double *wr = scratch + 2 * d; /* w_i r_ij for one j */
+  for (size_t j = 0; j < k; j++) {
+    double nj = 0;
+    for (size_t i = 0; i < m; i++)
+      nj += (wr[i] = w[i] * r[i * k + j]);
+    v->weight[j] = nj / sw;
+    if (!(nj > 0))
+      continue;
+    weighted_moments(m, d, x, wr, NULL, v->mean + j * d,
+                     rules->update_spread ? v->cov + j * d * d : NULL);
+    if (rules->update_spread && floor_spread(rules, d, v->cov + j * d * d, err) != ISSIM_OK)
+      return NAN;
+  }
+  drop_empty_components(v);
+  return loglik / sw;
+}
+
+static int update_mixture(issim_ce_params *v, size_t m, const double *x, const double *w,
+                          const issim_ce_update_rules *rules, size_t components, issim_error *err)
+{
+  if (v->k == 1 && components > 1) {
+    int rc = spread_mixture(v, m, x, w, components, err);
+    if (rc != ISSIM_OK)
+      return rc;
+  }
+  size_t d = v->d;
+  double *r = malloc(m * v->k * sizeof *r), *l = malloc(d * d * sizeof *l),
+         *scratch = malloc((2 * d + m) * sizeof *scratch);
+  int rc = r && l && scratch ? ISSIM_OK : issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  double last = -INFINITY;
+  for (int it = 0; rc == ISSIM_OK && it < EM_ITERATIONS; it++) {
+    double ll = em_step(v, m, x, w, rules, r, l, scratch, err);
+    if (isnan(ll))
+      rc = err->code ? err->code : ISSIM_EINVAL;
+    else if (fabs(ll - last) <= EM_TOLERANCE * (1 + fabs(ll)))
+      break;
+    last = ll;
+  }
+  free(r), free(l), free(scratch);
+  return rc;
+}
+
+/* location = rules->location (unless NAN), rate = sum w / sum w (x - location). */
+static int update_exponential(issim_ce_params *v, size_t m, const double *x, const double *w,
+                              const issim_ce_update_rules *rules, issim_error *err)
+{
+  if (!isnan(rules->location))
+    v->location = rules->location;
+  double sw = 0, swx = 0;
+  for (size_t i = 0; i < m; i++) {
+    sw += w[i];
+    swx += w[i] * (x[i] - v->location);
+  }
+  if (!(swx > 0))
+    return issim_error_set(err, ISSIM_EINVAL, "the elite draws all sit at the exponential's "
+                                              "location: no rate fits them");
+  v->rate = sw / swx;
+  return ISSIM_OK;
+}
+
+/* The gamma MLE: scale = mean / shape, and (with the spread) the shape
+ * solving log a - psi(a) = log(mean) - mean(log x), by Newton from Minka's
+ * approximation. */
+static int update_gamma(issim_ce_params *v, size_t m, const double *x, const double *w,
+                        const issim_ce_update_rules *rules, issim_error *err)
+{
+  double sw = 0, swx = 0, swl = 0;
+  for (size_t i = 0; i < m; i++) {
+    sw += w[i];
+    swx += w[i] * x[i];
+    swl += w[i] * log(x[i]);
+  }
+  double mean = swx / sw, s = log(mean) - swl / sw;
+  if (rules->update_spread) {
+    if (!(s > 0) || !isfinite(s))
+      return issim_error_set(err, ISSIM_EINVAL, "the elite draws are all equal: no gamma "
+                                                "shape fits them");
+    double a = (3 - s + sqrt((s - 3) * (s - 3) + 24 * s)) / (12 * s);
+    for (int it = 0; it < NEWTON_ITERATIONS; it++) {
+      gsl_sf_result psi, psi1;
+      if (gsl_sf_psi_e(a, &psi) != GSL_SUCCESS || gsl_sf_psi_1_e(a, &psi1) != GSL_SUCCESS)
+        break;
+      double f = log(a) - psi.val - s, step = f / (1 / a - psi1.val);
+      double next = a - step;
+      a = next > 0 ? next : a / 2;
+      if (fabs(step) <= 1e-14 * a)
+        break;
+    }
+    v->shape = a;
+  }
+  v->scale = mean / v->shape;
+  return ISSIM_OK;
+}
+
+int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double *log_w,
+                    const issim_ce_update_rules *rules, size_t components, issim_error *err)
+{
+  double *w = malloc((m ? m : 1) * sizeof *w);
+  if (w == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  int rc;
+  if (m == 0 || !(scaled_weights(m, log_w, w) > 0))
+    rc = issim_error_set(err, ISSIM_EINVAL, "no elite draw carries weight: the level holds "
+                                            "nothing to fit");
+  else if (v->family == ISSIM_CE_NORMAL)
+    rc = update_normal(v, m, x, w, rules, err);
+  else if (v->family == ISSIM_CE_STUDENT_T)
+    rc = update_student_t(v, m, x, w, rules, err);
+  else if (v->family == ISSIM_CE_MIXTURE)
+    rc = update_mixture(v, m, x, w, rules, components, err);
+  else if (v->family == ISSIM_CE_EXPONENTIAL)
+    rc = update_exponential(v, m, x, w, rules, err);
+  else if (v->family == ISSIM_CE_GAMMA)
+    rc = update_gamma(v, m, x, w, rules, err);
+  else
+    rc = issim_error_set(err, ISSIM_EINVAL, "no update for family %s", issim_ce_family_name(v->family));
+  free(w);
+  return rc;
+}
+
+/* ---- where a fit starts ---- */
+
+/* The problem's dimension: 1 for a univariate target, even on models. */
+static size_t problem_dim(const issim_scenario *s)
+{
+  return s->target ? 1 : s->dimension;
+}
+
+/* The family the start suggests (AUTO): its own where issim fits it. */
+static issim_ce_family family_of_start(const issim_dist *dist, const issim_model *model)
+{
+  if (dist) {
+    switch (dist->kind) {
+    case ISSIM_DIST_STUDENT_T: return ISSIM_CE_STUDENT_T;
+    case ISSIM_DIST_EXPONENTIAL: return ISSIM_CE_EXPONENTIAL;
+    case ISSIM_DIST_GAMMA: return ISSIM_CE_GAMMA;
+    default: return ISSIM_CE_NORMAL;
+    }
+  }
+  double df;
+  if (issim_model_elliptical_form(model, NULL, NULL, &df) == ISSIM_OK && isfinite(df))
+    return ISSIM_CE_STUDENT_T;
+  return ISSIM_CE_NORMAL;
+}
+
+/* A normal start: the start's mean and covariance (finite ones). */
+static int start_normal(const issim_dist *dist, const issim_model *model, issim_ce_params *v,
+                        const char *what, issim_error *err)
+{
+  if (dist) {
+    v->mean[0] = issim_dist_mean(dist);
+    v->cov[0] = issim_dist_variance(dist);
+  } else if (issim_model_moments(model, v->mean, v->cov) != ISSIM_OK) {
+    v->cov[0] = NAN;
+  }
+  for (size_t j = 0; j < v->d * v->d; j++)
+    if (!isfinite(v->cov[j]) || (j < v->d && !isfinite(v->mean[j])))
+      return issim_error_set(err, ISSIM_EINVAL, "a normal fit starts from the mean and covariance "
+                                                "of %s, which are not finite; start from a normal "
+                                                "proposal (start = NAME), or use family = student-t",
+                             what);
+  v->weight[0] = 1;
+  return ISSIM_OK;
+}
+
+static int start_student_t(const issim_dist *dist, const issim_model *model, issim_ce_params *v,
+                           const char *what, issim_error *err)
+{
+  int ok;
+  if (dist) {
+    ok = dist->kind == ISSIM_DIST_STUDENT_T;
+    v->df = dist->param[0], v->mean[0] = dist->param[1], v->cov[0] = dist->param[2] * dist->param[2];
+  } else {
+    double *l = malloc(v->d * v->d * sizeof *l);
+    ok = l && issim_model_elliptical_form(model, v->mean, l, &v->df) == ISSIM_OK && isfinite(v->df);
+    for (size_t i = 0; ok && i < v->d; i++) /* scale = l l^T */
+      for (size_t j = 0; j < v->d; j++) {
+        double c = 0;
+        for (size_t k = 0; k <= (i < j ? i : j); k++)
+          c += l[i * v->d + k] * l[j * v->d + k];
+        v->cov[i * v->d + j] = c;
+      }
+    free(l);
+  }
+  if (!ok)
+    return issim_error_set(err, ISSIM_EINVAL, "family student-t starts from a student-t or "
+                                              "multivariate-t (its df is kept); %s is not one",
+                           what);
+  v->weight[0] = 1;
+  return ISSIM_OK;
+}
+
+static int start_params(const issim_scenario *s, const issim_proposal *start,
+                        issim_ce_family family, issim_ce_params *v, issim_error *err)
+{
+  const issim_dist *dist = s->target;
+  const issim_model *model = s->target_model;
+  if (start && s->target && start->dist)
+    dist = start->dist;
+  else if (start && !s->target && start->model)
+    model = start->model;
+  const char *what = start ? start->name : "the target";
+  char label[160];
+  snprintf(label, sizeof label, "'%s'", what);
+  if (family == ISSIM_CE_AUTO)
+    family = family_of_start(dist, model);
+  size_t d = problem_dim(s);
+  if ((family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_GAMMA) && d != 1)
+    return issim_error_set(err, ISSIM_EINVAL, "family %s fits univariate targets only; this one "
+                                              "has %zu dimensions", issim_ce_family_name(family), d);
+  if (issim_ce_params_init(v, family == ISSIM_CE_MIXTURE ? ISSIM_CE_MIXTURE : family, d, 1) != ISSIM_OK)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  v->weight[0] = 1;
+  switch (family) {
+  case ISSIM_CE_STUDENT_T:
+    return start_student_t(dist, model, v, label, err);
+  case ISSIM_CE_EXPONENTIAL:
+    if (dist->kind != ISSIM_DIST_EXPONENTIAL)
+      return issim_error_set(err, ISSIM_EINVAL, "family exponential starts from an exponential "
+                                                "(its location is kept); %s is %s", label,
+                             issim_dist_name(dist));
+    v->rate = dist->param[0], v->location = dist->param[1];
+    return ISSIM_OK;
+  case ISSIM_CE_GAMMA:
+    if (dist->kind != ISSIM_DIST_GAMMA)
+      return issim_error_set(err, ISSIM_EINVAL, "family gamma starts from a gamma; %s is %s",
+                             label, issim_dist_name(dist));
+    v->shape = dist->param[0], v->scale = dist->param[1];
+    return ISSIM_OK;
+  default:
+    return start_normal(dist, model, v, label, err);
+  }
+}
+
+/* The target's spread, which the spread update's floor is relative to: its
+ * covariance, or a t's scale matrix; NULL when it has neither. */
+static double *target_spread(const issim_scenario *s)
+{
+  size_t d = problem_dim(s);
+  double *c = malloc(d * d * sizeof *c), *l = malloc(d * d * sizeof *l), df;
+  int ok = c && l;
+  if (ok && s->target) {
+    const issim_dist *t = s->target;
+    c[0] = t->kind == ISSIM_DIST_NORMAL ? t->param[1] * t->param[1]
+         : t->kind == ISSIM_DIST_STUDENT_T ? t->param[2] * t->param[2]
+                                           : issim_dist_variance(t);
+    ok = isfinite(c[0]) && c[0] > 0;
+  } else if (ok && issim_model_elliptical_form(s->target_model, NULL, l, &df) == ISSIM_OK) {
+    for (size_t i = 0; i < d; i++)
+      for (size_t j = 0; j < d; j++) {
+        double v = 0;
+        for (size_t k = 0; k <= (i < j ? i : j); k++)
+          v += l[i * d + k] * l[j * d + k];
+        c[i * d + j] = v;
+      }
+  } else if (ok) {
+    ok = issim_model_moments(s->target_model, NULL, c) == ISSIM_OK;
+  }
+  free(l);
+  if (!ok) {
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* ---- one level's draws ---- */
+
+typedef struct {
+  const issim_scenario *s;
+  issim_dist *q;              /* univariate scenarios without models */
+  issim_model *qm;            /* the others */
+  size_t d, batch;
+  int dir;                    /* +1: the event is loss > t; -1: loss < t */
+  uint64_t seed, stream;
+  const gsl_rng_type *rng;
+} level_source;
+
+typedef struct {
+  gsl_rng *r;
+  double *x, *lp, *lq, *g, *scratch;
+  issim_loss *loss;
+} level_workspace;
+
+static void level_workspace_free(level_workspace *w)
+{
+  if (w->r)
+    gsl_rng_free(w->r);
+  free(w->x), free(w->lp), free(w->lq), free(w->g), free(w->scratch);
+  issim_loss_free(w->loss);
+  *w = (level_workspace){0};
+}
+
+static int level_workspace_init(level_workspace *w, const level_source *src)
+{
+  *w = (level_workspace){0};
+  size_t b = src->batch, d = src->d, sc = 1;
+  if (src->qm) {
+    sc = issim_model_scratch(src->s->target_model, b);
+    size_t sq = issim_model_scratch(src->qm, b);
+    sc = (sq > sc ? sq : sc) + 1;
+    w->loss = issim_loss_clone(src->s->loss);
+  }
+  w->r = gsl_rng_alloc(src->rng);
+  w->x = malloc(b * d * sizeof *w->x);
+  w->lp = malloc(b * sizeof *w->lp);
+  w->lq = malloc(b * sizeof *w->lq);
+  w->g = malloc(b * sizeof *w->g);
+  w->scratch = malloc(sc * sizeof *w->scratch);
+  if (w->r && w->x && w->lp && w->lq && w->g && w->scratch && (!src->qm || w->loss))
+    return 1;
+  level_workspace_free(w);
+  return 0;
+}
+
+/* Draws n points of q into w->x; with `weigh`, their oriented losses into
+ * w->g and log-weights into w->lp. */
+static void draw_points(const level_source *src, level_workspace *w, size_t n, int weigh)
+{
+  if (src->qm) {
+    issim_model_sample(src->qm, w->r, n, w->x, w->scratch);
+    if (!weigh)
+      return;
+    issim_model_log_pdf(src->s->target_model, n, w->x, w->lp, w->scratch);
+    issim_model_log_pdf(src->qm, n, w->x, w->lq, w->scratch);
+    issim_loss_eval(w->loss, n, w->x, w->g);
+  } else {
+    issim_dist_sample(src->q, w->r, n, w->x);
+    if (!weigh)
+      return;
+    issim_dist_log_pdf(src->s->target, n, w->x, w->lp);
+    issim_dist_log_pdf(src->q, n, w->x, w->lq);
+    memcpy(w->g, w->x, n * sizeof *w->g);
+  }
+  for (size_t i = 0; i < n; i++) {
+    double l = w->lp[i] - w->lq[i];
+    w->lp[i] = isnan(l) ? -INFINITY : l; /* q = 0 at its own draw: no weight */
+    w->g[i] = isnan(w->g[i]) ? -INFINITY : src->dir * w->g[i];
+  }
+}
+
+/* A level: n draws, their oriented losses s[] and log-weights lw[]; then,
+ * once the elites are known (s >= cut), their coordinates. */
+typedef struct {
+  uint64_t n;
+  double *s, *lw;
+  size_t n_elites;
+  double *elite_x, *elite_lw;
+} level_draws;
+
+static uint64_t block_count(uint64_t n)
+{
+  return (n + ISSIM_CE_BLOCK - 1) / ISSIM_CE_BLOCK;
+}
+
+/* Runs `body` on every block, on the threads; each block re-seeds its
+ * generator, so what a block draws never depends on the thread it runs on. */
+typedef void (*block_fn)(const level_source *src, level_workspace *w, uint64_t block,
+                         uint64_t first, size_t count, void *user);
+
+static int for_each_block(const level_source *src, int threads, uint64_t n, block_fn body,
+                          void *user)
+{
+  int t = issim_engine_threads(threads);
+  level_workspace *ws = calloc((size_t)t, sizeof *ws);
+  int ok = ws != NULL;
+  for (int i = 0; ok && i < t; i++)
+    ok = level_workspace_init(&ws[i], src);
+  long blocks = (long)block_count(n);
+#pragma omp parallel for num_threads(t) schedule(dynamic, 1) if (ok)
+  for (long b = 0; b < blocks; b++) {
+    if (!ok)
+      continue;
+#ifdef _OPENMP
+    level_workspace *w = &ws[omp_get_thread_num()];
+#else
+    level_workspace *w = &ws[0];
+#endif
+    uint64_t first = (uint64_t)b * ISSIM_CE_BLOCK;
+    size_t count = n - first < ISSIM_CE_BLOCK ? (size_t)(n - first) : ISSIM_CE_BLOCK;
+    gsl_rng_set(w->r, issim_rng_block_seed(src->seed, src->stream, (uint64_t)b));
+    body(src, w, (uint64_t)b, first, count, user);
+  }
+  for (int i = 0; ws && i < t; i++)
+    level_workspace_free(&ws[i]);
+  free(ws);
+  return ok;
+}
+
+static void weigh_block(const level_source *src, level_workspace *w, uint64_t block,
+                        uint64_t first, size_t count, void *user)
+{
+  (void)block;
+  level_draws *ld = user;
+  for (size_t done = 0; done < count; done += src->batch) {
+    size_t n = count - done < src->batch ? count - done : src->batch;
+    draw_points(src, w, n, 1);
+    memcpy(ld->s + first + done, w->g, n * sizeof *w->g);
+    memcpy(ld->lw + first + done, w->lp, n * sizeof *w->lp);
+  }
+}
+
+typedef struct {
+  level_draws *ld;
+  double cut;
+  const size_t *offset;  /* per block: its first elite's index */
+} elite_pass;
+
+static int is_elite(double s, double cut)
+{
+  return s >= cut;
+}
+
+static void gather_block(const level_source *src, level_workspace *w, uint64_t block,
+                         uint64_t first, size_t count, void *user)
+{
+  elite_pass *ep = user;
+  level_draws *ld = ep->ld;
+  size_t out = ep->offset[block], d = src->d;
+  if (ep->offset[block + 1] == out)
+    return; /* no elite here: nothing to re-draw */
+  for (size_t done = 0; done < count; done += src->batch) {
+    size_t n = count - done < src->batch ? count - done : src->batch;
+    draw_points(src, w, n, 0);
+    for (size_t i = 0; i < n; i++)
+      if (is_elite(ld->s[first + done + i], ep->cut)) {
+        memcpy(ld->elite_x + out * d, w->x + i * d, d * sizeof *w->x);
+        ld->elite_lw[out++] = ld->lw[first + done + i];
+      }
+  }
+}
+
+/* The second pass: the elites' coordinates, re-drawn from the same seeds. */
+static int gather_elites(const level_source *src, int threads, level_draws *ld, double cut)
+{
+  uint64_t blocks = block_count(ld->n);
+  size_t *offset = calloc(blocks + 1, sizeof *offset);
+  if (offset == NULL)
+    return 0;
+  for (uint64_t b = 0; b < blocks; b++) {
+    uint64_t first = b * ISSIM_CE_BLOCK, end = first + ISSIM_CE_BLOCK < ld->n ? first + ISSIM_CE_BLOCK : ld->n;
+    size_t c = 0;
+    for (uint64_t i = first; i < end; i++)
+      c += (size_t)is_elite(ld->s[i], cut);
+    offset[b + 1] = offset[b] + c;
+  }
+  ld->n_elites = offset[blocks];
+  free(ld->elite_x);
+  free(ld->elite_lw);
+  ld->elite_x = malloc((ld->n_elites ? ld->n_elites : 1) * src->d * sizeof *ld->elite_x);
+  ld->elite_lw = malloc((ld->n_elites ? ld->n_elites : 1) * sizeof *ld->elite_lw);
+  elite_pass ep = {.ld = ld, .cut = cut, .offset = offset};
+  int ok = ld->elite_x && ld->elite_lw && for_each_block(src, threads, ld->n, gather_block, &ep);
+  free(offset);
+  return ok;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The (1 - rho) quantile of the n values: the value with n rho at or above it. */
+static double upper_quantile(const double *s, uint64_t n, double rho, int *ok)
+{
+  double *sorted = malloc(n * sizeof *sorted);
+  *ok = sorted != NULL;
+  if (!*ok)
+    return NAN;
+  memcpy(sorted, s, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, compare_doubles);
+  double k = ceil((1 - rho) * (double)n);
+  size_t i = k < 1 ? 0 : (size_t)k - 1;
+  double v = sorted[i < n ? i : n - 1];
+  free(sorted);
+  return v;
+}
+
+/* The level's estimates from its draws: P(S >= cut), KL(p*_cut || q) and the
+ * elites' event ESS, all in log space. */
+static void level_statistics(const level_draws *ld, double cut, issim_ce_level *out)
+{
+  double top = -INFINITY;
+  for (uint64_t i = 0; i < ld->n; i++)
+    if (is_elite(ld->s[i], cut) && ld->lw[i] > top)
+      top = ld->lw[i];
+  double a = 0, b = 0, c = 0;
+  for (uint64_t i = 0; isfinite(top) && i < ld->n; i++)
+    if (is_elite(ld->s[i], cut) && ld->lw[i] > -INFINITY) {
+      double w = exp(ld->lw[i] - top);
+      a += w;
+      b += w * ld->lw[i];
+      c += w * w;
+    }
+  out->log_level_prob = isfinite(top) ? top + log(a) - log((double)ld->n) : -INFINITY;
+  out->kl_star = isfinite(top) ? b / a - out->log_level_prob : NAN;
+  out->event_ess = isfinite(top) ? a * a / c : 0;
+}
+
+/* ---- the driver ---- */
+
+void issim_ce_fit_clear(issim_ce_fit *fit)
+{
+  free(fit->levels);
+  issim_ce_params_clear(&fit->params);
+  *fit = (issim_ce_fit){0};
+}
+
+/* The analytic tail check of a candidate proposal against the target on the
+ * event region; infinite variance refuses the fit. */
+static issim_variance fitted_variance(const issim_scenario *s, const issim_dist *q,
+                                      const issim_model *qm, char *reason, size_t size)
+{
+  if (q && s->target) {
+    double lo, hi;
+    issim_scenario_event_region(s, &lo, &hi);
+    return issim_weight_variance(s->target, q, lo, hi, reason, size);
+  }
+  (void)qm;
+  return ISSIM_VARIANCE_UNDECIDED;
+}
+
+/* v <- alpha v + (1 - alpha) old, where the two have the same shape. */
+static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
+{
+  if (alpha >= 1 || v->k != old->k)
+    return;
+  size_t d = v->d;
+  for (size_t j = 0; j < v->k; j++)
+    v->weight[j] = alpha * v->weight[j] + (1 - alpha) * old->weight[j];
+  for (size_t j = 0; j < v->k * d; j++)
+    v->mean[j] = alpha * v->mean[j] + (1 - alpha) * old->mean[j];
+  for (size_t j = 0; j < v->k * d * d; j++)
+    v->cov[j] = alpha * v->cov[j] + (1 - alpha) * old->cov[j];
+  v->rate = alpha * v->rate + (1 - alpha) * old->rate;
+  v->shape = alpha * v->shape + (1 - alpha) * old->shape;
+  v->scale = alpha * v->scale + (1 - alpha) * old->scale;
+}
+
+/* The proposal of v, as the scenario samples: a distribution for univariate
+ * scenarios without models, a model otherwise. */
+static int realise(const issim_scenario *s, const issim_ce_params *v, issim_dist **q,
+                   issim_model **qm, issim_error *err)
+{
+  *q = NULL, *qm = NULL;
+  if (s->target_model == NULL)
+    *q = issim_ce_params_dist(v, err);
+  else
+    *qm = issim_ce_params_model(v, err);
+  return *q || *qm ? ISSIM_OK : err->code;
+}
+
+static int check_fitted(const issim_scenario *s, const issim_ce_params *v, unsigned level,
+                        issim_error *err)
+{
+  issim_dist *q;
+  issim_model *qm;
+  int rc = realise(s, v, &q, &qm, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  char reason[ISSIM_VERDICT_REASON_SIZE] = "";
+  issim_variance var = fitted_variance(s, q, qm, reason, sizeof reason);
+  issim_dist_free(q);
+  issim_model_free(qm);
+  if (var == ISSIM_VARIANCE_INFINITE)
+    return issim_error_set(err, ISSIM_EINVAL, "level %u fitted a %s proposal whose weights "
+                                              "would have infinite variance (%s); choose a "
+                                              "family with heavier tails (family = student-t "
+                                              "for a student-t target)",
+                           level, issim_ce_family_name(v->family), reason);
+  return ISSIM_OK;
+}
+
+typedef struct {
+  const issim_scenario *s;
+  const issim_ce_options *opt;
+  issim_ce_update_rules rules;
+  level_source src;
+  double t;       /* the oriented threshold */
+  int threads;
+  uint64_t base_stream; /* level k draws from stream base_stream + k */
+} fit_context;
+
+/* One level: draws, gamma, statistics, elites, update.  Returns ISSIM_OK and
+ * sets *reached (gamma is the threshold) or *stalled (gamma did not increase:
+ * no update made). */
+static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *reached,
+                     int *stalled, issim_error *err)
+{
+  issim_ce_params *v = &fit->params;
+  unsigned k = (unsigned)fit->n_levels + 1;
+  int rc = realise(c->s, v, &c->src.q, &c->src.qm, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  c->src.stream = c->base_stream + k;
+  int ok = for_each_block(&c->src, c->threads, ld->n, weigh_block, ld);
+  double q = ok ? upper_quantile(ld->s, ld->n, c->opt->rho, &ok) : NAN;
+  issim_ce_level *lv = &fit->levels[fit->n_levels];
+  *lv = (issim_ce_level){.level = k, .draws = ld->n};
+  *reached = ok && q >= c->t;
+  /* at the threshold the elites are the event itself (S > t, as it is defined) */
+  double cut = *reached ? nextafter(c->t, INFINITY) : q;
+  lv->gamma = c->src.dir * (*reached ? c->t : q);
+  if (ok)
+    level_statistics(ld, cut, lv);
+  ok = ok && gather_elites(&c->src, c->threads, ld, cut);
+  issim_dist_free(c->src.q);
+  issim_model_free(c->src.qm);
+  c->src.q = NULL, c->src.qm = NULL;
+  if (!ok)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for a level's %llu draws",
+                           (unsigned long long)ld->n);
+  lv->elites = ld->n_elites;
+  fit->draws += ld->n;
+  fit->n_levels++;
+  *stalled = fit->n_levels > 1 && !*reached && !(q > c->src.dir * fit->levels[fit->n_levels - 2].gamma);
+  if (*stalled)
+    return ISSIM_OK;
+  /* An exponential's location moves, at the last level, to an upper-tail
+   * event's threshold: (t, inf) is then the proposal's whole support, and with
+   * the rate fitted there it approaches the zero-variance proposal of an
+   * exponential tail.  Intermediate levels keep it: an exponential that
+   * starts at each level's gamma is memoryless, and would climb by only
+   * log(1/rho) / rate a level. */
+  c->rules.location = c->s->target && c->src.dir > 0 && *reached ? c->t : NAN;
+  issim_ce_params old = {0};
+  rc = issim_ce_params_copy(&old, v);
+  if (rc == ISSIM_OK)
+    rc = issim_ce_update(v, ld->n_elites, ld->elite_x, ld->elite_lw, &c->rules,
+                         c->opt->components, err);
+  if (rc == ISSIM_OK)
+    smooth(v, &old, c->opt->alpha);
+  issim_ce_params_clear(&old);
+  if (rc == ISSIM_OK)
+    rc = check_fitted(c->s, v, k, err);
+  issim_ce_params_describe(v, lv->fitted, sizeof lv->fitted);
+  return rc;
+}
+
+/* Level streams: the fitted proposal's name, moved away from the stream its
+ * final run uses (issim_rng_stream_id(name) itself). */
+#define LEVEL_STREAM_SALT 0x63726f73732d656eull /* "cross-en" */
+
+static void no_progress_message(issim_ce_fit *fit, const issim_ce_options *opt)
+{
+  const issim_ce_level *last = &fit->levels[fit->n_levels - 1];
+  fit->outcome = ISSIM_CE_NO_PROGRESS;
+  snprintf(fit->message, sizeof fit->message,
+           "level %u made no progress: gamma stayed at %.6g (level %u had %.6g), so the "
+           "threshold would never be reached; the loss may be flat or discrete where the "
+           "proposal puts its draws. Try more draws per level (level-draws, now %llu), a larger "
+           "rho (now %g), or a start nearer the event (start = NAME)",
+           last->level, last->gamma, last[-1].level, last[-1].gamma,
+           (unsigned long long)opt->level_draws, opt->rho);
+}
+
+int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
+                 uint64_t seed, const gsl_rng_type *rng, int threads, issim_ce_fit *fit,
+                 issim_error *err)
+{
+  *fit = (issim_ce_fit){0};
+  double start_time = now();
+  const issim_proposal *start = NULL;
+  if (opt->start && !(start = issim_scenario_proposal(s, opt->start)))
+    return issim_error_set(err, ISSIM_EINVAL, "no proposal '%s' to start from", opt->start);
+  if (start && issim_proposal_unfitted(start))
+    return issim_error_set(err, ISSIM_EINVAL, "cannot start from '%s', itself adaptive", start->name);
+  int rc = start_params(s, start, opt->family, &fit->params, err);
+  fit_context c = {
+    .s = s, .opt = opt, .t = (double)s->direction * s->threshold, .threads = threads,
+    .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
+    .rules = {.update_spread = opt->update_spread, .min_spread = opt->min_spread, .location = NAN},
+    .src = {.s = s, .d = problem_dim(s), .dir = (int)s->direction, .seed = seed, .rng = rng},
+  };
+  size_t b = 512;
+  while (b > 16 && b * c.src.d > 65536)
+    b /= 2;
+  c.src.batch = b;
+  double *spread = target_spread(s);
+  c.rules.target_cov = spread;
+  if (rc == ISSIM_OK && opt->update_spread && spread == NULL)
+    rc = issim_error_set(err, ISSIM_EINVAL, "update = mean+spread floors the spread relative "
+                                            "to the target's covariance, which this target does "
+                                            "not have (not finite); use update = mean");
+  if (rc == ISSIM_OK && opt->update_spread && fit->params.family != ISSIM_CE_EXPONENTIAL &&
+      fit->params.family != ISSIM_CE_GAMMA)
+    issim_ce_floor_covariance(c.src.d, fit->params.cov, spread, opt->min_spread);
+  fit->levels = calloc(opt->max_levels, sizeof *fit->levels);
+  level_draws ld = {.n = opt->level_draws};
+  ld.s = malloc(ld.n * sizeof *ld.s);
+  ld.lw = malloc(ld.n * sizeof *ld.lw);
+  if (rc == ISSIM_OK && (!fit->levels || !ld.s || !ld.lw))
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the levels");
+  fit->outcome = ISSIM_CE_LEVEL_LIMIT;
+  while (rc == ISSIM_OK && fit->n_levels < opt->max_levels) {
+    int reached = 0, stalled = 0;
+    rc = run_level(&c, fit, &ld, &reached, &stalled, err);
+    if (rc == ISSIM_OK && reached)
+      fit->outcome = ISSIM_CE_REACHED;
+    else if (rc == ISSIM_OK && stalled)
+      no_progress_message(fit, opt);
+    if (reached || stalled)
+      break;
+  }
+  if (rc == ISSIM_OK && fit->outcome == ISSIM_CE_LEVEL_LIMIT)
+    snprintf(fit->message, sizeof fit->message,
+             "after %u levels gamma reached %.6g, short of the threshold %.6g; allow more levels "
+             "(max-levels), or use a larger rho or a start nearer the event",
+             opt->max_levels, fit->n_levels ? fit->levels[fit->n_levels - 1].gamma : NAN,
+             s->threshold);
+  free(spread);
+  free(ld.s), free(ld.lw), free(ld.elite_x), free(ld.elite_lw);
+  fit->seconds = now() - start_time;
+  return rc;
+}
+
+int issim_ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *fit,
+                     issim_error *err)
+{
+  if (fit->outcome != ISSIM_CE_REACHED)
+    return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' was not fitted: %s", p->name,
+                           fit->message);
+  const issim_ce_params *v = &fit->params;
+  issim_dist *q = NULL;
+  issim_model *qm = NULL;
+  if (s->target && v->family != ISSIM_CE_MIXTURE && !(q = issim_ce_params_dist(v, err)))
+    return err->code;
+  if (s->target_model && !(qm = issim_ce_params_model(v, err))) {
+    issim_dist_free(q);
+    return err->code;
+  }
+  issim_dist_free(p->dist);
+  issim_model_free(p->model);
+  p->dist = q;
+  p->model = qm;
+  p->fitted = 1;
+  p->adapt_levels = (unsigned)fit->n_levels;
+  p->adapt_draws = fit->draws;
+  p->adapt_seconds = fit->seconds;
+  return ISSIM_OK;
+}
+
+/* ---- saving ---- */
+
+/* "key = v1 v2 ..." with at most six numbers a line, continued on indented
+ * lines (a scenario line holds at most 198 characters). */
+static void write_numbers(FILE *out, const char *key, const double *x, size_t n)
+{
+  fprintf(out, "%s =", key);
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, "%s%.17g", i > 0 && i % 6 == 0 ? "\n   " : " ", x[i]);
+  fputc('\n', out);
+}
+
+static void write_normal_section(FILE *out, const char *name, size_t d, const double *mean,
+                                 const double *cov)
+{
+  fprintf(out, "[proposal %s]\n", name);
+  if (d == 1) {
+    fprintf(out, "distribution = normal\nmean = %.17g\nsd = %.17g\n", mean[0], sqrt(cov[0]));
+    return;
+  }
+  fprintf(out, "distribution = multivariate-normal\ndimension = %zu\n", d);
+  write_numbers(out, "mean", mean, d);
+  write_numbers(out, "covariance", cov, d * d);
+}
+
+static void write_params(FILE *out, const char *name, const issim_ce_params *v)
+{
+  size_t d = v->d;
+  switch (v->family) {
+  case ISSIM_CE_NORMAL:
+    write_normal_section(out, name, d, v->mean, v->cov);
+    break;
+  case ISSIM_CE_STUDENT_T:
+    fprintf(out, "[proposal %s]\n", name);
+    if (d == 1) {
+      fprintf(out, "distribution = student-t\ndf = %.17g\nlocation = %.17g\nscale = %.17g\n",
+              v->df, v->mean[0], sqrt(v->cov[0]));
+      break;
+    }
+    fprintf(out, "distribution = multivariate-t\ndimension = %zu\ndf = %.17g\n", d, v->df);
+    write_numbers(out, "location", v->mean, d);
+    write_numbers(out, "scale", v->cov, d * d);
+    break;
+  case ISSIM_CE_EXPONENTIAL:
+    fprintf(out, "[proposal %s]\ndistribution = exponential\nrate = %.17g\nlocation = %.17g\n",
+            name, v->rate, v->location);
+    break;
+  case ISSIM_CE_GAMMA:
+    fprintf(out, "[proposal %s]\ndistribution = gamma\nshape = %.17g\nscale = %.17g\n", name,
+            v->shape, v->scale);
+    break;
+  default: { /* a mixture: its components first, then the mixture of them */
+    for (size_t j = 0; j < v->k; j++) {
+      char part[256];
+      snprintf(part, sizeof part, "%s.%zu", name, j + 1);
+      write_normal_section(out, part, d, v->mean + j * d, v->cov + j * d * d);
+      fputc('\n', out);
+    }
+    fprintf(out, "[proposal %s]\ndistribution = mixture\ncomponents =", name);
+    for (size_t j = 0; j < v->k; j++)
+      fprintf(out, "%s%.17g %s.%zu", j ? "\n  + " : " ", v->weight[j], name, j + 1);
+    fputc('\n', out);
+  }
+  }
+}
+
+int issim_ce_save(FILE *out, const issim_scenario *s, const char *name, const issim_ce_fit *fit,
+                  issim_error *err)
+{
+  if (fit->outcome != ISSIM_CE_REACHED)
+    return issim_error_set(err, ISSIM_EINVAL, "nothing to save: %s", fit->message);
+  fprintf(out, "; fitted by issim adapt (cross-entropy, family %s) on scenario %s:\n"
+               "; %zu levels, %llu draws\n",
+          issim_ce_family_name(fit->params.family), s->name, fit->n_levels,
+          (unsigned long long)fit->draws);
+  write_params(out, name, &fit->params);
+  if (ferror(out))
+    return issim_error_set(err, ISSIM_EIO, "cannot write the fitted proposal");
+  return ISSIM_OK;
+}

@@ -1,0 +1,178 @@
+/* adapt.h: the cross-entropy method (Rubinstein & Kroese): proposals that
+ * tune themselves.
+ *
+ * The zero-variance proposal p*(x) = p(x) 1{event} / P is the best q there is;
+ * the cross-entropy method finds the member of a parametric family q(.; v)
+ * nearest to it in KL(p* || q), level by level (shared/estimators.md):
+ *
+ *   1. v_0: the target's parameters (or a starting proposal's).
+ *   2. Draw n points of q(.; v_{k-1}); S_i = the loss, oriented so that the
+ *      event is S > t; gamma_k = min(t, the (1 - rho) quantile of S).
+ *   3. v_k = argmax_v sum_{S_i >= gamma_k} W_i log q(X_i; v), W_i = p/q(.; v_{k-1}):
+ *      weighted maximum likelihood (closed form for normal means and
+ *      covariances, exponential rates; Newton for the gamma shape; EM steps for
+ *      Gaussian mixtures and the student-t location and scale).
+ *   4. Optional smoothing v_k = alpha v_k + (1 - alpha) v_{k-1}; stop once
+ *      gamma_k = t, then estimate with plain importance sampling.
+ *
+ * The collapse trap.  Updating a normal proposal's spread along with its mean
+ * shrinks it toward the spread of the target restricted to the event (sd
+ * about 0.18 on P(Z > 5)).  A normal q whose variance is lambda times the
+ * target's along some direction has weights whose tail has Pareto shape
+ * k = 1 - lambda there: finite variance needs lambda > 1/2, and the closer to
+ * 1/2 the less the sample's error bar can be believed.  issim therefore
+ * updates means only unless asked, and with the spread update it floors every
+ * eigenvalue of the fitted covariance relative to the target's (the
+ * generalised eigenvalues of (C, S_p)) at min_spread^2 (default 0.85^2,
+ * k <= 0.28); the analytic tail check (tail.h) then confirms that the fitted
+ * proposal's weights have finite variance, or the fit is refused.
+ *
+ * Draws.  Level k draws its n points in blocks of ISSIM_CE_BLOCK, block b from
+ * the generator seeded by issim_rng_block_seed(seed, stream + k, b) (rng.h),
+ * stream a hash of the fitted proposal's name apart from its final run's,
+ * so a fit is the same whatever the number of threads.  A level keeps each
+ * draw's loss and log-weight (16 bytes a draw) and the coordinates of its
+ * elite draws only, which a second pass re-draws from the same seeds.
+ */
+#ifndef ISSIM_ADAPT_H
+#define ISSIM_ADAPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <gsl/gsl_rng.h>
+
+#include "dist.h"
+#include "error.h"
+#include "model.h"
+#include "scenario.h"
+
+#define ISSIM_CE_BLOCK 4096u
+
+/* The defaults of issim_ce_options (scenario.h), also the scenario keys'. */
+#define ISSIM_CE_DEFAULT_RHO 0.1
+#define ISSIM_CE_DEFAULT_LEVEL_DRAWS 10000
+#define ISSIM_CE_DEFAULT_MAX_LEVELS 50
+#define ISSIM_CE_DEFAULT_MIN_SPREAD 0.85
+#define ISSIM_CE_DEFAULT_COMPONENTS 4
+#define ISSIM_CE_MAX_COMPONENTS 64
+/* min_spread must exceed this (1/sqrt 2): below, the weights' variance is infinite. */
+#define ISSIM_CE_SPREAD_BOUND 0.70710678118654752440
+
+/* "normal", "student-t", ...; "auto" for ISSIM_CE_AUTO. */
+const char *issim_ce_family_name(issim_ce_family f);
+/* ISSIM_OK and *f, or ISSIM_EINVAL for an unknown name. */
+int issim_ce_family_lookup(const char *name, issim_ce_family *f);
+
+/* ---- a member of a family ---- */
+
+/* The parameters of a fitted proposal.  Points have d coordinates; a mixture
+ * has k normal components (k = 1 for the other families). */
+typedef struct {
+  issim_ce_family family;
+  size_t d, k;
+  double *weight;  /* k, summing to 1 */
+  double *mean;    /* k x d: means, or the student-t location */
+  double *cov;     /* k x d x d: covariances, or the student-t scale matrix */
+  double df;       /* student-t degrees of freedom (fixed) */
+  double location, rate;  /* exponential: location + Exp(rate) */
+  double shape, scale;    /* gamma */
+} issim_ce_params;
+
+/* An empty member of family f (k components, d coordinates), all zero. */
+int issim_ce_params_init(issim_ce_params *v, issim_ce_family f, size_t d, size_t k);
+void issim_ce_params_clear(issim_ce_params *v);
+int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src);
+
+/* The proposal v stands for, as a univariate distribution (normal, student-t,
+ * exponential and gamma with d = 1) or as a d-dimensional model (any family;
+ * with d = 1 the distribution wrapped as a scenario wraps its univariate
+ * proposals); NULL with err set when v is invalid. */
+issim_dist *issim_ce_params_dist(const issim_ce_params *v, issim_error *err);
+issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err);
+
+/* One line for a level's report, e.g. "mean=5.186 sd=1". */
+void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size);
+
+/* ---- the weighted maximum-likelihood updates (step 3) ---- */
+
+/* What an update needs besides the points: the target's covariance (d x d;
+ * NULL when it has none) for the spread floor, and the options. */
+typedef struct {
+  const double *target_cov;
+  int update_spread;
+  double min_spread;
+  /* exponential family: where its location moves (at most the event's
+   * lower end, so that q covers the event; the MLE, the smallest elite, is at
+   * or just above it); NAN: it stays */
+  double location;
+} issim_ce_update_rules;
+
+/* v <- the weighted MLE of its family from the m points x (m x d, row by
+ * row) with log-weights log_w (weights exp(log_w), scaled as convenient; only
+ * ratios matter).  The mean-only updates keep v's spread.  A mixture with
+ * v->k = 1 on entry is first spread over `components` elite points (farthest
+ * first) and then fitted by EM.  ISSIM_EINVAL when the points cannot support
+ * the fit (no positive weight, fewer distinct points than parameters). */
+int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double *log_w,
+                    const issim_ce_update_rules *rules, size_t components, issim_error *err);
+
+/* Floors covariance c (d x d) at min_spread^2 times the target's covariance
+ * s (d x d) in every direction (generalised eigenvalues); returns the
+ * smallest generalised eigenvalue before flooring, or NAN when s is not
+ * positive definite. */
+double issim_ce_floor_covariance(size_t d, double *c, const double *s, double min_spread);
+
+/* ---- a whole fit ---- */
+
+typedef struct {
+  unsigned level;          /* 1, 2, ... */
+  double gamma;            /* the level's threshold, in the loss's own units */
+  uint64_t draws, elites;
+  double log_level_prob;   /* log of the estimated P(event at level gamma) */
+  double kl_star;          /* KL(p*_gamma || q) estimated from the level's draws */
+  double event_ess;        /* of the elites' weights */
+  char fitted[256];        /* the parameters after the level's update */
+} issim_ce_level;
+
+typedef enum {
+  ISSIM_CE_REACHED,      /* gamma reached the threshold: the proposal is fitted */
+  ISSIM_CE_NO_PROGRESS,  /* a level's gamma did not increase */
+  ISSIM_CE_LEVEL_LIMIT   /* max_levels levels without reaching the threshold */
+} issim_ce_outcome;
+
+typedef struct {
+  issim_ce_outcome outcome;
+  char message[512];       /* when not reached: what happened and what to try */
+  size_t n_levels;
+  issim_ce_level *levels;
+  uint64_t draws;          /* all the levels' draws */
+  double seconds;
+  issim_ce_params params;  /* the fitted (or last) parameters */
+} issim_ce_fit;
+
+/* Fits a proposal for scenario s with options *opt (opt->start names the
+ * proposal it starts from; NULL: the target), drawing with `seed`, `rng`,
+ * `threads` (0: all cores) on streams derived from `name`, the fitted
+ * proposal's name.  Returns ISSIM_OK with fit->outcome saying whether the
+ * threshold was reached; an error for input the method cannot work with (a
+ * family that does not fit the start or the target, a fit whose weights
+ * would have infinite variance, ...). */
+int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
+                 uint64_t seed, const gsl_rng_type *rng, int threads, issim_ce_fit *fit,
+                 issim_error *err);
+void issim_ce_fit_clear(issim_ce_fit *fit);
+
+/* Installs a reached fit into proposal p (its dist and/or model, as the
+ * scenario's other proposals of that kind have them), with the fit's effort. */
+int issim_ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *fit,
+                     issim_error *err);
+
+/* Writes the fitted proposal as scenario text: a [proposal NAME] section
+ * (preceded, for a mixture, by one section NAME.1, NAME.2, ... per component)
+ * that run and compare read unchanged; numbers in %.17g so that they read back
+ * exactly.  Returns ISSIM_OK or ISSIM_EIO. */
+int issim_ce_save(FILE *out, const issim_scenario *s, const char *name, const issim_ce_fit *fit,
+                  issim_error *err);
+
+#endif

@@ -1,0 +1,454 @@
+/* design.c: design points (see design.h for the algorithm). */
+#include "design.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+enum { MAX_ITER = 200, RANDOM_STARTS = 32, AXIS_STARTS_MAX_D = 8, LINE_SEARCH_STEPS = 40,
+       MAX_MIXTURE = 1000 };
+static const double SURFACE_TOL = 1e-9, ANGLE_TOL = 1e-7, FD_STEP = 1e-5, U_MAX = 1e3,
+                    SAME_POINT = 1e-4, START_SEED = 20240601;
+
+/* The target's standard space, x = mu + L u, and the event in it:
+ * c(u) = s (g(x) - t) > 0, the limit surface c = 0. */
+typedef struct {
+  size_t d;
+  double *mu, *l, df;
+  const issim_design_event *ev;
+  double *pts, *vals;         /* 2d points and their losses, for one batch */
+  double *gr, *un, *ut, *tmp; /* d each */
+} space;
+
+static void space_free(space *sp)
+{
+  free(sp->mu), free(sp->l), free(sp->pts), free(sp->vals);
+  free(sp->gr), free(sp->un), free(sp->ut), free(sp->tmp);
+}
+
+static int space_init(space *sp, const issim_model *target, const issim_design_event *ev,
+                      issim_error *err)
+{
+  size_t d = issim_model_dim(target);
+  *sp = (space){.d = d, .ev = ev};
+  sp->mu = malloc(d * sizeof *sp->mu);
+  sp->l = malloc(d * d * sizeof *sp->l);
+  sp->pts = malloc(2 * d * d * sizeof *sp->pts);
+  sp->vals = malloc(2 * d * sizeof *sp->vals);
+  sp->gr = malloc(d * sizeof *sp->gr);
+  sp->un = malloc(d * sizeof *sp->un);
+  sp->ut = malloc(d * sizeof *sp->ut);
+  sp->tmp = malloc(d * sizeof *sp->tmp);
+  if (!sp->mu || !sp->l || !sp->pts || !sp->vals || !sp->gr || !sp->un || !sp->ut || !sp->tmp) {
+    space_free(sp);
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design point");
+  }
+  if (ev->loss == NULL || issim_loss_dim(ev->loss) != d ||
+      issim_model_elliptical_form(target, sp->mu, sp->l, &sp->df) != ISSIM_OK) {
+    space_free(sp);
+    return issim_error_set(err, ISSIM_EINVAL,
+                           "a design point needs a multivariate-normal, multivariate-t or "
+                           "independent normal target and a loss of its dimension");
+  }
+  return ISSIM_OK;
+}
+
+static double dot(const double *a, const double *b, size_t d)
+{
+  double s = 0;
+  for (size_t j = 0; j < d; j++)
+    s += a[j] * b[j];
+  return s;
+}
+
+/* x = mu + L u (L lower triangular). */
+static void to_x(const space *sp, const double *u, double *x)
+{
+  size_t d = sp->d;
+  for (size_t i = 0; i < d; i++) {
+    double c = sp->mu[i];
+    for (size_t j = 0; j <= i; j++)
+      c += sp->l[i * d + j] * u[j];
+    x[i] = c;
+  }
+}
+
+static double c_at(space *sp, const double *u)
+{
+  to_x(sp, u, sp->pts);
+  issim_loss_eval(sp->ev->loss, 1, sp->pts, sp->vals);
+  return sp->ev->direction * (sp->vals[0] - sp->ev->threshold);
+}
+
+/* grad c by central differences, u +- h e_j mapped to x +- h L e_j, all 2d
+ * points in one batch. */
+static void gradient(space *sp, const double *u, double h, double *gr)
+{
+  size_t d = sp->d;
+  to_x(sp, u, sp->tmp);
+  for (size_t j = 0; j < d; j++) {
+    double *plus = sp->pts + 2 * j * d, *minus = plus + d;
+    for (size_t i = 0; i < d; i++) {
+      double step = i >= j ? h * sp->l[i * d + j] : 0;
+      plus[i] = sp->tmp[i] + step;
+      minus[i] = sp->tmp[i] - step;
+    }
+  }
+  issim_loss_eval(sp->ev->loss, 2 * d, sp->pts, sp->vals);
+  for (size_t j = 0; j < d; j++)
+    gr[j] = sp->ev->direction * (sp->vals[2 * j] - sp->vals[2 * j + 1]) / (2 * h);
+}
+
+/* One line search of the improved HL-RF step from u towards sp->un; 1 when
+ * a step was taken (u updated). */
+static int line_search(space *sp, double *u, double c, double k)
+{
+  size_t d = sp->d;
+  double m0 = 0.5 * dot(u, u, d) + k * fabs(c), slope = 0, step2 = 0;
+  for (size_t j = 0; j < d; j++) {
+    double dj = sp->un[j] - u[j];
+    slope += (u[j] + k * copysign(1.0, c) * sp->gr[j]) * dj;
+    step2 += dj * dj;
+  }
+  /* a step at the rounding level of u cannot decrease m measurably: take it */
+  int tiny = sqrt(step2) <= 1e-13 * fmax(1, sqrt(dot(u, u, d)));
+  double lambda = 1;
+  for (int ls = 0; ls < LINE_SEARCH_STEPS; ls++, lambda *= 0.5) {
+    for (size_t j = 0; j < d; j++)
+      sp->ut[j] = u[j] + lambda * (sp->un[j] - u[j]);
+    double ct = c_at(sp, sp->ut);
+    double mt = 0.5 * dot(sp->ut, sp->ut, d) + k * fabs(ct);
+    if (tiny || (isfinite(ct) && mt <= m0 + 1e-4 * lambda * fmin(slope, 0))) {
+      memcpy(u, sp->ut, d * sizeof *u);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The improved HL-RF iteration from start; 1 when it converged (u set),
+ * 0 with the reason in why. */
+static int hlrf(space *sp, const double *start, double *u, char *why, size_t size)
+{
+  size_t d = sp->d;
+  memcpy(u, start, d * sizeof *u);
+  for (int it = 0; it < MAX_ITER; it++) {
+    double c = c_at(sp, u);
+    if (!isfinite(c)) {
+      snprintf(why, size, "the loss is %s at a point the search visited", isnan(c) ? "not a number" : "infinite");
+      return 0;
+    }
+    double nu = sqrt(dot(u, u, d)), scale = fmax(1, nu);
+    gradient(sp, u, FD_STEP * scale, sp->gr);
+    double ng2 = dot(sp->gr, sp->gr, d);
+    if (!(ng2 > 0) || !isfinite(ng2)) {
+      snprintf(why, size, "the loss's gradient is %s at a point the search visited (the loss is "
+                          "flat there)", isfinite(ng2) ? "0" : "not finite");
+      return 0;
+    }
+    double ng = sqrt(ng2), ug = dot(u, sp->gr, d), r2 = 0;
+    for (size_t j = 0; j < d; j++) {
+      double e = u[j] - ug / ng2 * sp->gr[j];
+      r2 += e * e;
+    }
+    if (fabs(c) / ng <= SURFACE_TOL * scale && sqrt(r2) <= ANGLE_TOL * scale)
+      return 1;
+    double a = (ug - c) / ng2;
+    for (size_t j = 0; j < d; j++)
+      sp->un[j] = a * sp->gr[j];
+    double k = 2 * fmax(nu, sqrt(dot(sp->un, sp->un, d))) / ng;
+    if (!line_search(sp, u, c, k)) {
+      snprintf(why, size, "the line search stalled (the loss may be too rough or flat for a "
+                          "gradient search)");
+      return 0;
+    }
+    if (!(sqrt(dot(u, u, d)) <= U_MAX)) {
+      snprintf(why, size, "the search went beyond %g standard deviations without reaching "
+                          "the event: the threshold is out of the loss's reach", U_MAX);
+      return 0;
+    }
+  }
+  snprintf(why, size, "it did not converge in %d iterations", MAX_ITER);
+  return 0;
+}
+
+/* log P(T > beta) for the standard normal (df infinite) or t(df). */
+static double std_log_tail(double df, double beta)
+{
+  issim_dist *law;
+  if (isinf(df)) {
+    law = issim_dist_alloc_normal(0, 1, NULL);
+  } else {
+    const char *keys[1] = {"df"};
+    law = issim_dist_alloc("student-t", 1, keys, &df, NULL);
+  }
+  double lp = law ? issim_dist_log_sf(law, beta) : NAN;
+  issim_dist_free(law);
+  return lp;
+}
+
+int issim_design_linear_weights(const issim_loss *g, double *w)
+{
+  size_t d = issim_loss_dim(g);
+  issim_loss_kind k = issim_loss_kind_of(g);
+  if (k == ISSIM_LOSS_LINEAR)
+    memcpy(w, issim_loss_weights(g), d * sizeof *w);
+  else if (k == ISSIM_LOSS_SUM || k == ISSIM_LOSS_IDENTITY)
+    for (size_t j = 0; j < d; j++)
+      w[j] = 1;
+  else
+    return 0;
+  return 1;
+}
+
+/* The closed form for the half-space {s (w.x - t) > 0}: u = a (t - w.mu) / |a|^2
+ * with a = L^T w, and the signed beta; 0 when a = 0. */
+static int half_space_point(const space *sp, const double *w, double *u, double *beta)
+{
+  size_t d = sp->d;
+  double m = dot(w, sp->mu, d), v = 0;
+  for (size_t j = 0; j < d; j++) { /* (L^T w)_j = sum_i L_ij w_i */
+    double c = 0;
+    for (size_t i = j; i < d; i++)
+      c += sp->l[i * d + j] * w[i];
+    u[j] = c;
+    v += c * c;
+  }
+  if (!(v > 0) || !isfinite(v))
+    return 0;
+  double r = (sp->ev->threshold - m) / v;
+  for (size_t j = 0; j < d; j++)
+    u[j] *= r;
+  *beta = sp->ev->direction * (sp->ev->threshold - m) / sqrt(v);
+  return 1;
+}
+
+/* Found points in the standard space, with their signed betas and sort keys. */
+typedef struct {
+  size_t n, cap;
+  double *u, *beta, *key;
+} found;
+
+static int found_add(found *f, const double *u, size_t d, double beta, double key)
+{
+  for (size_t i = 0; i < f->n; i++) { /* one point reached from two starts */
+    double e2 = 0;
+    for (size_t j = 0; j < d; j++)
+      e2 += (f->u[i * d + j] - u[j]) * (f->u[i * d + j] - u[j]);
+    if (sqrt(e2) <= SAME_POINT * fmax(1, fabs(beta)))
+      return 0;
+  }
+  size_t i = f->n;
+  if (f->n == f->cap) { /* full: the new point replaces the farthest, if farther */
+    i = 0;
+    for (size_t k = 1; k < f->n; k++)
+      i = f->key[k] > f->key[i] ? k : i;
+    if (!(key < f->key[i]))
+      return 0;
+  } else {
+    f->n++;
+  }
+  memcpy(f->u + i * d, u, d * sizeof *u);
+  f->beta[i] = beta;
+  f->key[i] = key;
+  return 1;
+}
+
+static int linear_points(space *sp, found *f, issim_error *err)
+{
+  size_t d = sp->d;
+  double *w = sp->tmp, beta;
+  issim_design_linear_weights(sp->ev->loss, w);
+  if (!half_space_point(sp, w, sp->un, &beta))
+    return issim_error_set(err, ISSIM_EINVAL, "the loss does not depend on x (its weights "
+                                              "are 0), so the event has no design point");
+  found_add(f, sp->un, d, beta, beta);
+  return ISSIM_OK;
+}
+
+/* max above t or min below t: the union of {x_k > t} (or < t). */
+static int union_points(space *sp, found *f)
+{
+  size_t d = sp->d;
+  double *w = sp->tmp, beta;
+  for (size_t k = 0; k < d; k++) {
+    for (size_t j = 0; j < d; j++)
+      w[j] = j == k;
+    if (half_space_point(sp, w, sp->un, &beta))
+      found_add(f, sp->un, d, beta, beta);
+  }
+  return ISSIM_OK;
+}
+
+static int optimised_points(space *sp, found *f, issim_error *err)
+{
+  size_t d = sp->d;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  double *start = calloc(d, sizeof *start), *u = malloc(d * sizeof *u);
+  if (r == NULL || start == NULL || u == NULL) {
+    gsl_rng_free(r), free(start), free(u);
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design point");
+  }
+  gsl_rng_set(r, (unsigned long)START_SEED);
+  double c0 = c_at(sp, start); /* the sign of beta: is the mean outside the event? */
+  size_t axis = d <= AXIS_STARTS_MAX_D ? 2 * d : 0;
+  char why[256] = "";
+  for (size_t s = 0; s < 1 + axis + RANDOM_STARTS; s++) {
+    /* 0: the origin; then +-e_j; then random directions at radii 1, 2, 3, 4 */
+    double norm = 0;
+    for (size_t j = 0; j < d; j++) {
+      start[j] = s == 0 ? 0 : s <= axis ? ((s - 1) / 2 == j ? ((s - 1) % 2 ? -1 : 1) : 0)
+                                        : gsl_ran_gaussian_ziggurat(r, 1);
+      norm += start[j] * start[j];
+    }
+    for (size_t j = 0; s > axis && norm > 0 && j < d; j++)
+      start[j] *= (double)(1 + (s - axis - 1) % 4) / sqrt(norm);
+    if (!hlrf(sp, start, u, why, sizeof why))
+      continue;
+    double b = sqrt(dot(u, u, d));
+    found_add(f, u, d, c0 < 0 ? b : -b, b);
+  }
+  gsl_rng_free(r), free(start), free(u);
+  if (f->n == 0)
+    return issim_error_set(err, ISSIM_EINVAL, "the search for the design point failed from "
+                                              "every start: %s", why);
+  return ISSIM_OK;
+}
+
+static void sort_found(found *f, size_t d)
+{
+  for (size_t i = 1; i < f->n; i++) /* insertion sort: n is small */
+    for (size_t k = i; k > 0 && f->key[k] < f->key[k - 1]; k--) {
+      double t = f->key[k]; f->key[k] = f->key[k - 1]; f->key[k - 1] = t;
+      t = f->beta[k]; f->beta[k] = f->beta[k - 1]; f->beta[k - 1] = t;
+      for (size_t j = 0; j < d; j++) {
+        t = f->u[k * d + j]; f->u[k * d + j] = f->u[(k - 1) * d + j]; f->u[(k - 1) * d + j] = t;
+      }
+    }
+}
+
+int issim_design_points(const issim_model *target, const issim_design_event *ev, size_t max,
+                        double *x, double *beta, double *log_p, size_t *n, issim_error *err)
+{
+  space sp;
+  *n = 0;
+  int rc = space_init(&sp, target, ev, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  size_t d = sp.d;
+  /* d for a union, at most 1 + 2 * 8 + 16 starts for the search */
+  size_t cap = d > 1 + 2 * AXIS_STARTS_MAX_D + RANDOM_STARTS ? d : 1 + 2 * AXIS_STARTS_MAX_D + RANDOM_STARTS;
+  cap = cap < MAX_MIXTURE ? cap : MAX_MIXTURE;
+  found f = {.cap = cap, .u = malloc(cap * d * sizeof(double)),
+             .beta = malloc(cap * sizeof(double)), .key = malloc(cap * sizeof(double))};
+  if (!f.u || !f.beta || !f.key) {
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design points");
+  } else {
+    issim_loss_kind k = issim_loss_kind_of(ev->loss);
+    if (issim_design_linear_weights(ev->loss, sp.tmp))
+      rc = linear_points(&sp, &f, err);
+    else if ((k == ISSIM_LOSS_MAX && ev->direction > 0) || (k == ISSIM_LOSS_MIN && ev->direction < 0))
+      rc = union_points(&sp, &f);
+    else
+      rc = optimised_points(&sp, &f, err);
+  }
+  if (rc == ISSIM_OK) {
+    sort_found(&f, d);
+    for (size_t i = 0; i < f.n && i < max; i++) {
+      to_x(&sp, f.u + i * d, x + i * d);
+      if (beta)
+        beta[i] = f.beta[i];
+      if (log_p)
+        log_p[i] = std_log_tail(sp.df, f.beta[i]);
+      (*n)++;
+    }
+  }
+  free(f.u), free(f.beta), free(f.key);
+  space_free(&sp);
+  return rc;
+}
+
+int issim_design_point(const issim_model *target, const issim_design_event *ev, double *x,
+                       double *beta, issim_error *err)
+{
+  size_t n;
+  return issim_design_points(target, ev, 1, x, beta, NULL, &n, err);
+}
+
+issim_model *issim_design_shifted(const issim_model *target, const double *location,
+                                  double spread, issim_error *err)
+{
+  size_t d = issim_model_dim(target);
+  double df, *l = malloc(d * d * sizeof *l), *cov = malloc(d * d * sizeof *cov);
+  issim_dist **comps = calloc(d, sizeof *comps);
+  issim_model *m = NULL;
+  if (!l || !cov || !comps) {
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the shifted target");
+  } else if (issim_model_elliptical_form(target, NULL, l, &df) != ISSIM_OK) {
+    issim_error_set(err, ISSIM_EINVAL, "only a multivariate-normal, multivariate-t or "
+                                       "independent normal target can be shifted");
+  } else if (issim_model_kind_of(target) == ISSIM_MODEL_INDEPENDENT) {
+    int ok = 1;
+    for (size_t j = 0; ok && j < d; j++)
+      ok = (comps[j] = issim_dist_alloc_normal(location[j], spread * l[j * d + j], err)) != NULL;
+    if (ok)
+      m = issim_model_alloc_independent(d, (const issim_dist *const *)comps, err);
+  } else {
+    for (size_t i = 0; i < d; i++) /* spread^2 L L^T */
+      for (size_t j = 0; j < d; j++) {
+        double c = 0;
+        for (size_t k = 0; k <= (i < j ? i : j); k++)
+          c += l[i * d + k] * l[j * d + k];
+        cov[i * d + j] = c * spread * spread;
+      }
+    m = isinf(df) ? issim_model_alloc_normal(d, location, cov, err)
+                  : issim_model_alloc_student_t(d, df, location, cov, err);
+  }
+  for (size_t j = 0; comps && j < d; j++)
+    issim_dist_free(comps[j]);
+  free(comps), free(l), free(cov);
+  return m;
+}
+
+/* weights proportional to exp(log_p), by the largest (underflow is weight 0) */
+static void mixture_weights(size_t n, const double *log_p, double *w)
+{
+  double top = -INFINITY, sum = 0;
+  for (size_t i = 0; i < n; i++)
+    top = log_p[i] > top ? log_p[i] : top;
+  for (size_t i = 0; i < n; i++)
+    sum += (w[i] = isfinite(top) ? exp(log_p[i] - top) : 1);
+  for (size_t i = 0; i < n; i++)
+    w[i] /= sum;
+}
+
+issim_model *issim_design_mixture(const issim_model *target, const issim_design_event *ev,
+                                  double spread, issim_error *err)
+{
+  size_t d = issim_model_dim(target), n = 0;
+  size_t cap = MAX_MIXTURE < d + 1 + 2 * AXIS_STARTS_MAX_D + RANDOM_STARTS
+                   ? MAX_MIXTURE : d + 1 + 2 * AXIS_STARTS_MAX_D + RANDOM_STARTS;
+  double *x = malloc(cap * d * sizeof *x), *lp = malloc(cap * sizeof *lp);
+  double *w = malloc(cap * sizeof *w);
+  issim_model **parts = calloc(cap, sizeof *parts), *m = NULL;
+  if (!x || !lp || !w || !parts) {
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design points");
+  } else if (issim_design_points(target, ev, cap, x, NULL, lp, &n, err) == ISSIM_OK) {
+    int ok = 1;
+    for (size_t i = 0; ok && i < n; i++)
+      ok = (parts[i] = issim_design_shifted(target, x + i * d, spread, err)) != NULL;
+    mixture_weights(n, lp, w);
+    if (ok && n == 1)
+      m = parts[0], parts[0] = NULL;
+    else if (ok)
+      m = issim_model_alloc_mixture(n, (const issim_model *const *)parts, w, err);
+  }
+  for (size_t i = 0; parts && i < n; i++)
+    issim_model_free(parts[i]);
+  free(x), free(lp), free(w), free(parts);
+  return m;
+}

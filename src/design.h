@@ -1,0 +1,109 @@
+/* design.h: design points, the most likely points of an event.
+ *
+ * For a target X = mu + L U with U standard (a multivariate normal, a
+ * multivariate t, or independent normals, whose L is diagonal), the density
+ * of X falls with |U| alone, so the most likely point of an event
+ * {g(X) > t} (or < t) is the point of the limit surface g(mu + L u) = t
+ * nearest the origin of the standard space:
+ *
+ *   u* = argmin |u|^2  subject to  g(mu + L u) = t,   beta = |u*|,
+ *
+ * and x* = mu + L u* is the design point (Hasofer and Lind 1974).  beta is
+ * reported with a sign: negative when the target's mean lies in the event.
+ *
+ * How it is found:
+ *   linear, sum (and identity)  closed form: with a = L^T w,
+ *                               u* = a (t - w.mu) / |a|^2 (exact).
+ *   max above t, min below t    the event is the union of the half-spaces
+ *                               {x_k > t} (or < t): each has the closed form
+ *                               above with w = e_k; the design point is the
+ *                               nearest of them (exact).
+ *   anything else (expression,  an optimisation: the improved HL-RF
+ *   norm, max below, min above) iteration (Zhang and Der Kiureghian 1995):
+ *                               from u, the nearest point of the tangent
+ *                               hyperplane of c(u) = s (g(mu + L u) - t),
+ *                                 u_HLRF = ((grad c . u - c) / |grad c|^2) grad c,
+ *                               then a backtracking line search along
+ *                               u_HLRF - u on the merit function
+ *                                 m(u) = |u|^2 / 2 + k |c(u)|,
+ *                               k = 2 max(|u|, |u_HLRF|) / |grad c| (large
+ *                               enough that the direction descends m).  The
+ *                               gradient is by central differences in the
+ *                               standard space (step 1e-5 max(1, |u|); both
+ *                               2d points in one issim_loss_eval batch).  It
+ *                               has converged when u is on the surface,
+ *                               |c| / |grad c| <= 1e-9 max(1, |u|), and
+ *                               parallel to the gradient (the Lagrange
+ *                               condition), |u - (u.n) n| <= 1e-7 max(1, |u|)
+ *                               for n = grad c / |grad c|.  At most 200
+ *                               iterations from each start; a start fails when
+ *                               |u| passes 1000 (the event is out of reach),
+ *                               the loss is not a number, the gradient is 0,
+ *                               or the line search stalls.
+ *                               Starts: the origin, +-e_j (for d <= 8) and
+ *                               32 points in directions of a fixed
+ *                               pseudo-random sequence (the same every time)
+ *                               at radii 1, 2, 3, 4 in turn, so that a
+ *                               kink (a tie of max or min at the origin) or
+ *                               a stationary point does not stop it.  The
+ *                               design point is the converged point of least
+ *                               |u|; when no start converges the error says
+ *                               why the last one failed.
+ * The optimisation finds local minima of |u| on the surface; with several
+ * failure regions (the four-branch system) the nearest is the design point,
+ * and a single shifted target then misses the others: the right proposal is
+ * a mixture with one component per region (issim_design_mixture).
+ */
+#ifndef ISSIM_DESIGN_H
+#define ISSIM_DESIGN_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "loss.h"
+#include "model.h"
+
+typedef struct {
+  issim_loss *loss;  /* g; not const: an expression's evaluator holds state */
+  double threshold;  /* t */
+  int direction;     /* +1: the event is g(x) > t; -1: g(x) < t */
+} issim_design_event;
+
+/* The weights w of a linear, sum or identity loss into w[d]: 1 when it is
+ * one of those, 0 otherwise. */
+int issim_design_linear_weights(const issim_loss *g, double *w);
+
+/* The design point x[d] of the event under target (normal, t, or independent
+ * normals) and its signed beta (may be NULL).  ISSIM_EINVAL with a message
+ * when the target has no such form, the loss does not depend on x, or the
+ * optimisation does not converge (the message says why: the event is out of
+ * reach, the loss is not a number, ...). */
+int issim_design_point(const issim_model *target, const issim_design_event *ev, double *x,
+                       double *beta, issim_error *err);
+
+/* Every design point found: for a linear loss the one point; for max above
+ * (min below) the d half-spaces' points; otherwise the distinct local design
+ * points of the starts above (two are one when within 1e-6 max(1, |u|)).
+ * At most max points into x[max * d] and their signed betas into beta[max]
+ * (may be NULL), nearest first (for a union: most probable first), with log_p[i] =
+ * log P(the half-space beyond point i's tangent hyperplane) = log of the
+ * standard normal (or t(df)) tail at beta_i: exact for the half-spaces of a
+ * linear, max or min loss, the first-order (FORM) estimate otherwise.
+ * log_p may be NULL. */
+int issim_design_points(const issim_model *target, const issim_design_event *ev, size_t max,
+                        double *x, double *beta, double *log_p, size_t *n, issim_error *err);
+
+/* The target moved to location[d] with its covariance (scale) multiplied by
+ * spread^2: a multivariate normal or t of the target's df, or independent
+ * normals for independent normals.  NULL (err set) for other targets. */
+issim_model *issim_design_shifted(const issim_model *target, const double *location,
+                                  double spread, issim_error *err);
+
+/* shift = design-points: the mixture of the target shifted to each design
+ * point of issim_design_points (at most 1000), weighted in proportion to
+ * exp(log_p): for max above t of independent components the weights are
+ * P(X_k > t), exact. */
+issim_model *issim_design_mixture(const issim_model *target, const issim_design_event *ev,
+                                  double spread, issim_error *err);
+
+#endif

@@ -1,0 +1,657 @@
+/* Tests of src/adapt.c: the cross-entropy method.  Each family's weighted
+ * maximum-likelihood update against hand-computed cases (or, where the MLE has
+ * no closed form, against its defining equation); the covariance floor; whole
+ * fits reaching the threshold, reproducible across thread counts, refusing to
+ * collapse; the saved proposal read back exactly; the no-progress, level-limit
+ * and error paths. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_psi.h>
+
+#include "check_main.h"
+#include "issim.h"
+
+static const issim_ce_update_rules MEAN_ONLY = {.location = NAN};
+
+/* log-weights of the given weights */
+static void logs_of(size_t n, const double *w, double *lw)
+{
+  for (size_t i = 0; i < n; i++)
+    lw[i] = log(w[i]);
+}
+
+START_TEST(test_normal_update_by_hand)
+{
+  /* points 1, 2, 4 with weights 1, 2, 1: mean 9/4, variance
+   * (1 (5/4)^2 + 2 (1/4)^2 + 1 (7/4)^2) / 4 = 19/16 */
+  double x[] = {1, 2, 4}, w[] = {1, 2, 1}, lw[3];
+  logs_of(3, w, lw);
+  issim_ce_params v;
+  ck_assert_int_eq(issim_ce_params_init(&v, ISSIM_CE_NORMAL, 1, 1), ISSIM_OK);
+  v.weight[0] = 1, v.mean[0] = 0, v.cov[0] = 1;
+  issim_error err;
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &MEAN_ONLY, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.mean[0], 2.25, 1e-15);
+  ck_assert_double_eq(v.cov[0], 1); /* mean only: the spread is kept */
+  double target = 1;
+  issim_ce_update_rules spread = {.target_cov = &target, .update_spread = 1, .min_spread = 0.85,
+                                  .location = NAN};
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &spread, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.cov[0], 19.0 / 16, 1e-14);
+  /* weights scaled by any constant give the same fit (only ratios matter), to
+   * the rounding of log-weights near -800 (an ulp there is 1.1e-13) */
+  for (size_t i = 0; i < 3; i++)
+    lw[i] -= 800;
+  issim_ce_params_clear(&v);
+  issim_ce_params_init(&v, ISSIM_CE_NORMAL, 1, 1);
+  v.cov[0] = 1;
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &spread, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.mean[0], 2.25, 1e-12);
+  ck_assert_double_eq_tol(v.cov[0], 19.0 / 16, 1e-12);
+  issim_ce_params_clear(&v);
+}
+END_TEST
+
+START_TEST(test_multivariate_normal_update_by_hand)
+{
+  /* (0,0) w 1, (2,0) w 1, (0,2) w 2: mean (0.5, 1); covariance
+   * [[0.75, -0.5], [-0.5, 1]] */
+  double x[] = {0, 0, 2, 0, 0, 2}, w[] = {1, 1, 2}, lw[3];
+  logs_of(3, w, lw);
+  double target[] = {0.5, 0, 0, 0.5};
+  issim_ce_update_rules spread = {.target_cov = target, .update_spread = 1, .min_spread = 0.9,
+                                  .location = NAN};
+  issim_ce_params v;
+  issim_ce_params_init(&v, ISSIM_CE_NORMAL, 2, 1);
+  issim_error err;
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &spread, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.mean[0], 0.5, 1e-15);
+  ck_assert_double_eq_tol(v.mean[1], 1, 1e-15);
+  /* generalised eigenvalues of (C, 0.5 I) are 2 x those of C, 0.719 and 2.78:
+   * the smaller is floored at 0.9^2 */
+  double c[] = {0.75, -0.5, -0.5, 1};
+  double tr = c[0] + c[3], det = c[0] * c[3] - c[1] * c[2];
+  double lo = 2 * (tr / 2 - sqrt(tr * tr / 4 - det)), hi = 2 * (tr / 2 + sqrt(tr * tr / 4 - det));
+  ck_assert(lo < 0.81 && hi > 0.81);
+  /* the floored matrix keeps the eigenvectors: eigenvalues 0.5 * 0.81 and hi / 2 */
+  double t2 = v.cov[0] + v.cov[3], d2 = v.cov[0] * v.cov[3] - v.cov[1] * v.cov[2];
+  double lo2 = t2 / 2 - sqrt(t2 * t2 / 4 - d2), hi2 = t2 / 2 + sqrt(t2 * t2 / 4 - d2);
+  ck_assert_double_eq_tol(lo2, 0.5 * 0.81, 1e-13);
+  ck_assert_double_eq_tol(hi2, hi / 2, 1e-13);
+  ck_assert_double_eq_tol(v.cov[1], v.cov[2], 1e-15);
+  issim_ce_params_clear(&v);
+}
+END_TEST
+
+START_TEST(test_floor_against_a_correlated_target)
+{
+  /* target S = [[2, 1.2], [1.2, 1]]; C = 0.2 S + a bump: after the floor every
+   * generalised eigenvalue of (C, S) is at least 0.8^2, those above untouched */
+  double s[] = {2, 1.2, 1.2, 1}, c[] = {0.4, 0.24, 0.24, 0.2 + 1.5};
+  double before = issim_ce_floor_covariance(2, c, s, 0.8);
+  ck_assert(before < 0.64);
+  /* generalised eigenvalues by GSL */
+  gsl_matrix *a = gsl_matrix_alloc(2, 2), *b = gsl_matrix_alloc(2, 2);
+  gsl_vector *e = gsl_vector_alloc(2);
+  gsl_eigen_gensymm_workspace *ws = gsl_eigen_gensymm_alloc(2);
+  for (int i = 0; i < 4; i++) {
+    a->data[i] = c[i];
+    b->data[i] = s[i];
+  }
+  ck_assert_int_eq(gsl_eigen_gensymm(a, b, e, ws), GSL_SUCCESS);
+  double e0 = gsl_vector_get(e, 0), e1 = gsl_vector_get(e, 1);
+  double emin = e0 < e1 ? e0 : e1, emax = e0 < e1 ? e1 : e0;
+  ck_assert_double_eq_tol(emin, 0.64, 1e-12);
+  ck_assert(emax > 0.64);
+  /* a non-positive-definite target is refused, not factorised */
+  double bad[] = {1, 2, 2, 1};
+  ck_assert(isnan(issim_ce_floor_covariance(2, c, bad, 0.8)));
+  gsl_eigen_gensymm_free(ws);
+  gsl_vector_free(e);
+  gsl_matrix_free(a);
+  gsl_matrix_free(b);
+}
+END_TEST
+
+START_TEST(test_student_t_update_solves_its_equations)
+{
+  /* the location (and scale) MLE satisfies mu = sum w u x / sum w u and
+   * sigma^2 = sum w u (x - mu)^2 / sum w with u = (df + 1) / (df + (x - mu)^2 / sigma^2) */
+  double x[] = {-1, 0.5, 2, 3, 7}, w[] = {1, 3, 2, 1, 0.5}, lw[5];
+  logs_of(5, w, lw);
+  double target = 1;
+  issim_ce_update_rules spread = {.target_cov = &target, .update_spread = 1, .min_spread = 0.75,
+                                  .location = NAN};
+  issim_ce_params v;
+  issim_ce_params_init(&v, ISSIM_CE_STUDENT_T, 1, 1);
+  v.df = 3, v.cov[0] = 1;
+  issim_error err;
+  ck_assert_int_eq(issim_ce_update(&v, 5, x, lw, &spread, 1, &err), ISSIM_OK);
+  double mu = v.mean[0], s2 = v.cov[0], swu = 0, swux = 0, sw = 0, swud = 0;
+  for (int i = 0; i < 5; i++) {
+    double u = (3 + 1) / (3 + (x[i] - mu) * (x[i] - mu) / s2);
+    swu += w[i] * u, swux += w[i] * u * x[i], sw += w[i];
+    swud += w[i] * u * (x[i] - mu) * (x[i] - mu);
+  }
+  ck_assert_double_eq_tol(mu, swux / swu, 1e-8);
+  ck_assert_double_eq_tol(s2, swud / sw, 1e-8);
+  /* symmetric points within a scale of their centre: the location is the
+   * centre (EM stops once a step moves it by less than 1e-10 of its size).
+   * (Far apart, the t likelihood has a mode near each point instead.) */
+  v.cov[0] = 4;
+  double y[] = {-1, 3}, lwy[] = {0, 0};
+  ck_assert_int_eq(issim_ce_update(&v, 2, y, lwy, &MEAN_ONLY, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.mean[0], 1, 1e-8);
+  issim_ce_params_clear(&v);
+}
+END_TEST
+
+START_TEST(test_exponential_and_gamma_updates)
+{
+  /* exponential from location 1: rate = sum w / sum w (x - 1) = 4 / (0 + 2 + 3) */
+  double x[] = {1, 2, 4}, w[] = {1, 2, 1}, lw[3];
+  logs_of(3, w, lw);
+  issim_ce_params v;
+  issim_ce_params_init(&v, ISSIM_CE_EXPONENTIAL, 1, 1);
+  v.location = 1, v.rate = 1;
+  issim_error err;
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &MEAN_ONLY, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.rate, 0.8, 1e-15);
+  ck_assert_double_eq(v.location, 1);
+  /* with a location to move to: rate = 4 / (1 + 2 x 2 + 4) from 0 */
+  issim_ce_update_rules move = {.location = 0};
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &move, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.rate, 4.0 / 9, 1e-15);
+  ck_assert_double_eq(v.location, 0);
+  issim_ce_params_clear(&v);
+
+  /* gamma, mean only: scale = mean / shape = (9/4) / 2 */
+  issim_ce_params_init(&v, ISSIM_CE_GAMMA, 1, 1);
+  v.shape = 2, v.scale = 1;
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &MEAN_ONLY, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.scale, 1.125, 1e-15);
+  /* with the spread: log a - psi(a) = log(mean) - mean(log x) */
+  issim_ce_update_rules spread = {.update_spread = 1, .location = NAN};
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &spread, 1, &err), ISSIM_OK);
+  double s = log(2.25) - (2 * log(2) + log(4)) / 4;
+  ck_assert_double_eq_tol(log(v.shape) - gsl_sf_psi(v.shape), s, 1e-12);
+  ck_assert_double_eq_tol(v.scale * v.shape, 2.25, 1e-12);
+  /* equal points: no shape fits */
+  double same[] = {2, 2}, lws[] = {0, 0};
+  ck_assert_int_eq(issim_ce_update(&v, 2, same, lws, &spread, 1, &err), ISSIM_EINVAL);
+  issim_ce_params_clear(&v);
+}
+END_TEST
+
+START_TEST(test_mixture_update_finds_two_clusters)
+{
+  /* two clusters 10 apart: EM gives each its own weighted mean and share */
+  double x[] = {-5.1, -4.9, 4.9, 5.1, 5.0}, w[] = {1, 1, 1, 1, 2}, lw[5];
+  logs_of(5, w, lw);
+  issim_ce_params v;
+  issim_ce_params_init(&v, ISSIM_CE_MIXTURE, 1, 1);
+  v.weight[0] = 1, v.mean[0] = 0, v.cov[0] = 1;
+  issim_error err;
+  ck_assert_int_eq(issim_ce_update(&v, 5, x, lw, &MEAN_ONLY, 2, &err), ISSIM_OK);
+  ck_assert_uint_eq(v.k, 2);
+  int neg = v.mean[0] < 0 ? 0 : 1, pos = 1 - neg;
+  ck_assert_double_eq_tol(v.mean[neg], -5, 1e-12);
+  ck_assert_double_eq_tol(v.mean[pos], (4.9 + 5.1 + 2 * 5.0) / 4, 1e-12);
+  ck_assert_double_eq_tol(v.weight[neg], 2.0 / 6, 1e-12);
+  ck_assert_double_eq_tol(v.weight[pos], 4.0 / 6, 1e-12);
+  ck_assert_double_eq(v.cov[0], 1);
+  /* more components than the points can hold: the empty ones are dropped */
+  issim_ce_params_clear(&v);
+  issim_ce_params_init(&v, ISSIM_CE_MIXTURE, 1, 1);
+  v.weight[0] = 1, v.cov[0] = 1;
+  double one[] = {3}, lwo[] = {0};
+  ck_assert_int_eq(issim_ce_update(&v, 1, one, lwo, &MEAN_ONLY, 4, &err), ISSIM_OK);
+  ck_assert_uint_eq(v.k, 1);
+  ck_assert_double_eq(v.mean[0], 3);
+  issim_ce_params_clear(&v);
+}
+END_TEST
+
+START_TEST(test_update_without_weight_is_refused)
+{
+  double x[] = {1, 2}, lw[] = {-INFINITY, -INFINITY};
+  issim_ce_params v;
+  issim_ce_params_init(&v, ISSIM_CE_NORMAL, 1, 1);
+  v.cov[0] = 1;
+  issim_error err;
+  ck_assert_int_eq(issim_ce_update(&v, 2, x, lw, &MEAN_ONLY, 1, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_update(&v, 0, x, lw, &MEAN_ONLY, 1, &err), ISSIM_EINVAL);
+  issim_ce_params_clear(&v);
+}
+END_TEST
+
+/* ---- whole fits ---- */
+
+/* P(Z > 5) with an adaptive proposal holding `extra` keys */
+static issim_scenario *five_sigma(const char *extra)
+{
+  char text[4096];
+  snprintf(text, sizeof text, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
+                              "[proposal ce]\ndistribution = adaptive\n%s\n[run]\nseed = 7\n",
+           extra);
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(text, "ce.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  return s;
+}
+
+static int fit(issim_scenario *s, int threads, issim_ce_fit *f)
+{
+  issim_error err;
+  issim_proposal *p = &s->proposals[0];
+  int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, threads, f, &err);
+  ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
+  return rc;
+}
+
+START_TEST(test_levels_reach_the_threshold)
+{
+  issim_scenario *s = five_sigma("");
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+  ck_assert(f.n_levels >= 2 && f.n_levels <= 6);
+  for (size_t i = 1; i < f.n_levels; i++)
+    ck_assert(f.levels[i].gamma > f.levels[i - 1].gamma);
+  ck_assert_double_eq(f.levels[f.n_levels - 1].gamma, 5);
+  ck_assert_uint_eq(f.draws, 10000 * f.n_levels);
+  /* the CE optimum of the mean-shifted normal is E[X | X > 5] = phi(5)/Q(5);
+   * the elites' weighted mean has SE about sd(X | X > 5)/sqrt(event ESS) */
+  double optimum = exp(-12.5) / sqrt(2 * M_PI) / gsl_cdf_ugaussian_Q(5);
+  const issim_ce_level *last = &f.levels[f.n_levels - 1];
+  double se = 0.18 / sqrt(last->event_ess);
+  ck_assert_msg(fabs(f.params.mean[0] - optimum) <= 4 * se, "mean %g vs %g (se %g)",
+                f.params.mean[0], optimum, se);
+  ck_assert_double_eq(f.params.cov[0], 1); /* mean only */
+  /* the last level estimates P itself: within its own CE-sample error of Q(5) */
+  ck_assert(fabs(last->log_level_prob - log(gsl_cdf_ugaussian_Q(5))) < 4 / sqrt(last->event_ess));
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_fit_is_the_same_for_any_thread_count)
+{
+  issim_scenario *s = five_sigma("update = mean+spread\nlevel-draws = 9000");
+  issim_ce_fit f1, f2, f3;
+  fit(s, 1, &f1);
+  fit(s, 2, &f2);
+  fit(s, 3, &f3);
+  ck_assert_uint_eq(f1.n_levels, f2.n_levels);
+  ck_assert_uint_eq(f1.n_levels, f3.n_levels);
+  ck_assert(memcmp(f1.params.mean, f2.params.mean, sizeof(double)) == 0);
+  ck_assert(memcmp(f1.params.mean, f3.params.mean, sizeof(double)) == 0);
+  ck_assert(memcmp(f1.params.cov, f3.params.cov, sizeof(double)) == 0);
+  for (size_t i = 0; i < f1.n_levels; i++) {
+    ck_assert(memcmp(&f1.levels[i].gamma, &f3.levels[i].gamma, sizeof(double)) == 0);
+    ck_assert(memcmp(&f1.levels[i].kl_star, &f2.levels[i].kl_star, sizeof(double)) == 0);
+  }
+  issim_ce_fit_clear(&f1);
+  issim_ce_fit_clear(&f2);
+  issim_ce_fit_clear(&f3);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_spread_update_never_collapses)
+{
+  /* unfloored, the spread would shrink to sd(X | X > 5), about 0.18: weights of
+   * infinite variance.  The floor keeps it at min-spread or above, the tail
+   * check confirms finite variance, and replications cover as they claim. */
+  issim_scenario *s = five_sigma("update = mean+spread");
+  issim_proposal *p = &s->proposals[0];
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+  ck_assert(sqrt(f.params.cov[0]) >= 0.85 * (1 - 1e-12));
+  ck_assert(sqrt(f.params.cov[0]) > ISSIM_CE_SPREAD_BOUND);
+  issim_error err;
+  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  ck_assert(p->fitted && p->dist != NULL);
+  double lo, hi;
+  issim_scenario_event_region(s, &lo, &hi);
+  ck_assert_int_eq(issim_weight_variance(s->target, p->dist, lo, hi, NULL, 0), ISSIM_VARIANCE_FINITE);
+  /* calibration: 200 replications of 4096 draws; 95% intervals cover within
+   * 4 binomial standard errors of 0.95 */
+  issim_run_config cfg = {.samples = 4096, .seed = 11, .stream = issim_rng_stream_id("ce"),
+                          .rng = s->rng, .threads = 2};
+  issim_calibration cal;
+  ck_assert_int_eq(issim_calibration_run(s, p, &cfg, 200, &cal, &err), ISSIM_OK);
+  issim_calibration_judge(&cal, log(gsl_cdf_ugaussian_Q(5)));
+  double sd = sqrt(0.95 * 0.05 / 200);
+  ck_assert_msg(fabs(cal.coverage - 0.95) <= 4 * sd, "coverage %g", cal.coverage);
+  ck_assert(!cal.over_confident);
+  issim_calibration_free(&cal);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+/* Saves the fit, appends it to `text` with the adaptive section's name
+ * taken, parses that, and returns the saved proposal's scenario. */
+static issim_scenario *with_saved(const char *text, const issim_scenario *s, const issim_ce_fit *f,
+                                  const char *name)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  issim_error err;
+  ck_assert_int_eq(issim_ce_save(mem, s, name, f, &err), ISSIM_OK);
+  fclose(mem);
+  size_t n = strlen(text) + len + 2;
+  char *all = malloc(n);
+  snprintf(all, n, "%s\n%s", text, buf);
+  issim_scenario *t = issim_scenario_parse(all, "saved.ini", &err);
+  ck_assert_msg(t != NULL, "%s\n%s", err.message, all);
+  free(all);
+  free(buf);
+  return t;
+}
+
+START_TEST(test_saved_proposal_reads_back_exactly)
+{
+  issim_scenario *s = five_sigma("update = mean+spread");
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  issim_proposal *p = &s->proposals[0];
+  issim_error err;
+  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  issim_scenario *t = with_saved("[target]\ndistribution = normal\n[event]\nthreshold = 5\n", s,
+                                 &f, "ce");
+  const issim_proposal *q = issim_scenario_proposal(t, "ce");
+  ck_assert_ptr_nonnull(q);
+  ck_assert_int_eq(q->dist->kind, ISSIM_DIST_NORMAL);
+  ck_assert(memcmp(q->dist->param, p->dist->param, 2 * sizeof(double)) == 0);
+  /* and so the run of the saved proposal is the run of the fitted one */
+  issim_run_config cfg = {.samples = 100000, .seed = 5, .stream = issim_rng_stream_id("ce"),
+                          .rng = s->rng, .threads = 2};
+  issim_result a, b;
+  ck_assert_int_eq(issim_analyse(s, p, &cfg, 0, &a, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_analyse(t, q, &cfg, 0, &b, &err), ISSIM_OK);
+  ck_assert(memcmp(&a.estimate.log_estimate, &b.estimate.log_estimate, sizeof(double)) == 0);
+  ck_assert(fabs(a.estimate.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * a.estimate.std_error);
+  issim_result_clear(&a);
+  issim_result_clear(&b);
+  issim_scenario_free(t);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+static const char PORTFOLIO[] =
+  "[target]\ndistribution = multivariate-normal\ndimension = 10\nsd = 0.01\ncorrelation = 0.3\n"
+  "[event]\nloss = linear\nweights = -0.1\nthreshold = 5 sigma\n";
+
+START_TEST(test_portfolio_fit_and_saved_covariance)
+{
+  char text[2048];
+  snprintf(text, sizeof text, "%s[proposal ce]\ndistribution = adaptive\nupdate = mean+spread\n"
+                              "[run]\nseed = 3\n", PORTFOLIO);
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(text, "p.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+  issim_proposal *p = &s->proposals[0];
+  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  issim_scenario *t = with_saved(PORTFOLIO, s, &f, "ce");
+  const issim_proposal *q = issim_scenario_proposal(t, "ce");
+  /* the same model: log-densities equal to the last bit at a few points */
+  double x[30], lp1[3], lp2[3], scratch[4096];
+  for (int i = 0; i < 30; i++)
+    x[i] = -0.03 + 0.001 * (i % 7);
+  ck_assert(issim_model_scratch(p->model, 3) <= 4096);
+  issim_model_log_pdf(p->model, 3, x, lp1, scratch);
+  issim_model_log_pdf(q->model, 3, x, lp2, scratch);
+  ck_assert(memcmp(lp1, lp2, sizeof lp1) == 0);
+  /* the fitted proposal estimates Q(5) honestly */
+  issim_run_config cfg = {.samples = 200000, .seed = 5, .stream = issim_rng_stream_id("ce"),
+                          .rng = s->rng, .threads = 2};
+  issim_result r;
+  ck_assert_int_eq(issim_analyse(s, p, &cfg, 0, &r, &err), ISSIM_OK);
+  ck_assert(fabs(r.estimate.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * r.estimate.std_error);
+  ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
+  issim_result_clear(&r);
+  issim_scenario_free(t);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+/* The four-branch series system (scenarios/four-branch.ini); its reference
+ * P = 4.457331e-3 comes from directional integration: for a 2-D standard
+ * normal, P = (1/2 pi) int P(R in F(theta)) d theta with R^2 chi-squared(2),
+ * each ray's failure set a union of intervals from the four branches'
+ * quadratic and linear roots, integrated by the midpoint rule on 2e5 and 2e6
+ * points (agreeing to 1e-12). */
+#define FOUR_BRANCH_P 4.457331e-3
+
+static const char FOUR_BRANCH[] =
+  "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+  "[event]\nloss = expression\nexpression = min(3 + 0.1*(x1-x2)^2 - (x1+x2)/sqrt(2), "
+  "3 + 0.1*(x1-x2)^2 + (x1+x2)/sqrt(2),\n  (x1-x2) + 6/sqrt(2), (x2-x1) + 6/sqrt(2))\n"
+  "threshold = 0\ndirection = <\n"
+  "[proposal ce]\ndistribution = adaptive\nfamily = mixture\ncomponents = 4\n[run]\nseed = 42\n";
+
+START_TEST(test_mixture_finds_the_four_branches)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(FOUR_BRANCH, "four.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+  /* one component in each quadrant, around the branches' design points (+-2.12, +-2.12) */
+  ck_assert_uint_eq(f.params.k, 4);
+  int quadrant[4] = {0};
+  for (size_t j = 0; j < 4; j++) {
+    const double *m = f.params.mean + 2 * j;
+    quadrant[(m[0] > 0) * 2 + (m[1] > 0)]++;
+    ck_assert(fabs(fabs(m[0]) - 2.3) < 0.6 && fabs(fabs(m[1]) - 2.3) < 0.6);
+    ck_assert(f.params.weight[j] > 0.05);
+  }
+  for (int q = 0; q < 4; q++)
+    ck_assert_int_eq(quadrant[q], 1);
+  issim_proposal *p = &s->proposals[0];
+  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  issim_run_config cfg = {.samples = 200000, .seed = 5, .stream = issim_rng_stream_id("ce"),
+                          .rng = s->rng, .threads = 2};
+  issim_result r;
+  ck_assert_int_eq(issim_analyse(s, p, &cfg, 0, &r, &err), ISSIM_OK);
+  ck_assert_msg(fabs(r.estimate.estimate - FOUR_BRANCH_P) <= 4 * r.estimate.std_error,
+                "%g +- %g", r.estimate.estimate, r.estimate.std_error);
+  ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
+  /* the saved mixture reads back as the same model */
+  issim_scenario *t = with_saved(FOUR_BRANCH, s, &f, "fitted");
+  const issim_proposal *q = issim_scenario_proposal(t, "fitted");
+  ck_assert_ptr_nonnull(q);
+  double x[] = {1, 2, -3, 0.5, 2.2, -2.1}, lp1[3], lp2[3], scratch[256];
+  issim_model_log_pdf(p->model, 3, x, lp1, scratch);
+  issim_model_log_pdf(q->model, 3, x, lp2, scratch);
+  ck_assert(memcmp(lp1, lp2, sizeof lp1) == 0);
+  issim_result_clear(&r);
+  issim_scenario_free(t);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_no_progress_and_level_limit)
+{
+  /* a loss capped below its threshold: gamma stalls at the cap */
+  const char *text =
+    "[target]\ndistribution = multivariate-normal\ndimension = 2\n"
+    "[event]\nloss = expression\nexpression = min(x1, 0.5)\nthreshold = 1\n"
+    "[proposal ce]\ndistribution = adaptive\n";
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(text, "stall.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_NO_PROGRESS);
+  ck_assert_uint_eq(f.n_levels, 2);
+  ck_assert(strstr(f.message, "made no progress") && strstr(f.message, "level-draws"));
+  ck_assert_int_eq(issim_ce_install(s, &s->proposals[0], &f, &err), ISSIM_EINVAL);
+  ck_assert(!s->proposals[0].fitted);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+  /* one level cannot reach 5 sigma */
+  s = five_sigma("max-levels = 1");
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_LEVEL_LIMIT);
+  ck_assert_uint_eq(f.n_levels, 1);
+  ck_assert(strstr(f.message, "max-levels") != NULL);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_fits_that_cannot_work_are_refused)
+{
+  issim_error err;
+  issim_ce_fit f;
+  /* a normal proposal for a student-t tail has infinite-variance weights */
+  issim_scenario *s = issim_scenario_parse(
+    "[target]\ndistribution = student-t\ndf = 3\n[event]\nthreshold = 10\n"
+    "[proposal ce]\ndistribution = adaptive\nfamily = normal\n", "t.ini", &err);
+  ck_assert_ptr_nonnull(s);
+  issim_proposal *p = &s->proposals[0];
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "infinite variance") && strstr(err.message, "student-t"),
+                "%s", err.message);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+  /* exponential from a normal start; gamma for a 2-D target */
+  s = five_sigma("family = exponential");
+  p = &s->proposals[0];
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "exponential") != NULL, "%s", err.message);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+  s = issim_scenario_parse("[target]\ndistribution = multivariate-normal\ndimension = 2\n"
+                           "[event]\nloss = sum\nthreshold = 3\n"
+                           "[proposal ce]\ndistribution = adaptive\nfamily = gamma\n", "g.ini", &err);
+  ck_assert_ptr_nonnull(s);
+  p = &s->proposals[0];
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "univariate") != NULL, "%s", err.message);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+  /* the spread floor needs a target covariance: a t with df = 2 has none...
+   * but its scale matrix serves; a Cauchy target has neither */
+  s = issim_scenario_parse("[target]\ndistribution = cauchy\n[event]\nthreshold = 100\n"
+                           "[proposal ce]\ndistribution = adaptive\nstart = c\nupdate = mean+spread\n"
+                           "[proposal c]\ndistribution = normal\nmean = 50\nsd = 30\n", "c.ini", &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  p = &s->proposals[0];
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "update = mean") != NULL, "%s", err.message);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+/* A scenario with an adaptive section holding `keys` must fail at `line` with `what`. */
+static void parse_fails(const char *keys, int line, const char *what)
+{
+  char text[1024];
+  snprintf(text, sizeof text, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
+                              "[proposal ce]\ndistribution = adaptive\n%s\n"
+                              "[proposal shifted]\ndistribution = normal\nmean = 5\n", keys);
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(text, "bad.ini", &err);
+  ck_assert_msg(s == NULL, "accepted: %s", keys);
+  char where[32];
+  snprintf(where, sizeof where, "bad.ini:%d:", line);
+  ck_assert_msg(strncmp(err.message, where, strlen(where)) == 0, "%s (wanted %s)", err.message, where);
+  ck_assert_msg(strstr(err.message, what) != NULL, "%s (wanted '%s')", err.message, what);
+}
+
+START_TEST(test_adaptive_section_errors)
+{
+  parse_fails("rho = 0.7", 7, "rho must be a number from 0 (excluded) to 0.5");
+  parse_fails("rho = 0", 7, "rho must be");
+  parse_fails("level-draws = 50", 7, "level-draws must be a whole number from 100");
+  parse_fails("level-draws = 1000.5", 7, "whole number");
+  parse_fails("alpha = 0", 7, "alpha must be");
+  parse_fails("max-levels = 0", 7, "max-levels must be");
+  parse_fails("min-spread = 0.7", 7, "1/sqrt(2)");
+  parse_fails("family = lognormal", 7, "family must be normal, student-t, mixture");
+  parse_fails("update = spread", 7, "update must be 'mean'");
+  parse_fails("components = 3", 7, "components applies to family = mixture");
+  parse_fails("family = mixture\ncomponents = 65", 8, "components must be");
+  parse_fails("start = nowhere", 7, "no [proposal nowhere]");
+  parse_fails("start = ce", 7, "not from an adaptive one");
+  parse_fails("sd = 2", 7, "unknown key 'sd' in [proposal ce]");
+  parse_fails("Rho = 0.1", 7, "did you mean 'rho'");
+  /* a mixture cannot hold an adaptive proposal, fitted only when it runs */
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(
+    "[target]\ndistribution = normal\n[event]\nthreshold = 5\n[proposal ce]\n"
+    "distribution = adaptive\n[proposal m]\ndistribution = mixture\ncomponents = 0.5 target + 0.5 ce\n",
+    "mix.ini", &err);
+  ck_assert_ptr_null(s);
+  ck_assert_msg(strstr(err.message, "mix.ini:9:") && strstr(err.message, "adaptive"), "%s", err.message);
+}
+END_TEST
+
+START_TEST(test_unfitted_proposal_is_not_sampled)
+{
+  issim_scenario *s = five_sigma("");
+  issim_run_config cfg = {.samples = 1000, .seed = 1, .stream = 1, .rng = s->rng, .threads = 1};
+  issim_result r;
+  issim_error err;
+  ck_assert_int_eq(issim_analyse(s, &s->proposals[0], &cfg, 0, &r, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "adaptive") != NULL, "%s", err.message);
+  issim_scenario_free(s);
+}
+END_TEST
+
+static Suite *adapt_suite(void)
+{
+  Suite *s = suite_create("adapt");
+  TCase *u = tcase_create("updates");
+  tcase_add_test(u, test_normal_update_by_hand);
+  tcase_add_test(u, test_multivariate_normal_update_by_hand);
+  tcase_add_test(u, test_floor_against_a_correlated_target);
+  tcase_add_test(u, test_student_t_update_solves_its_equations);
+  tcase_add_test(u, test_exponential_and_gamma_updates);
+  tcase_add_test(u, test_mixture_update_finds_two_clusters);
+  tcase_add_test(u, test_update_without_weight_is_refused);
+  suite_add_tcase(s, u);
+  TCase *f = tcase_create("fits");
+  tcase_set_timeout(f, 300);
+  tcase_add_test(f, test_levels_reach_the_threshold);
+  tcase_add_test(f, test_fit_is_the_same_for_any_thread_count);
+  tcase_add_test(f, test_spread_update_never_collapses);
+  tcase_add_test(f, test_saved_proposal_reads_back_exactly);
+  tcase_add_test(f, test_portfolio_fit_and_saved_covariance);
+  tcase_add_test(f, test_mixture_finds_the_four_branches);
+  tcase_add_test(f, test_no_progress_and_level_limit);
+  tcase_add_test(f, test_fits_that_cannot_work_are_refused);
+  tcase_add_test(f, test_adaptive_section_errors);
+  tcase_add_test(f, test_unfitted_proposal_is_not_sampled);
+  suite_add_tcase(s, f);
+  return s;
+}
+
+int main(void)
+{
+  gsl_set_error_handler_off();
+  return run_suite(adapt_suite());
+}

@@ -1,0 +1,339 @@
+/* Tests of design points (src/design.c) against points known analytically. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_math.h>
+
+#include "check_main.h"
+#include "design.h"
+
+static issim_model *normal2(const double *mean, const double *cov)
+{
+  issim_model *m = issim_model_alloc_normal(2, mean, cov, NULL);
+  ck_assert_ptr_nonnull(m);
+  return m;
+}
+
+static issim_model *std_independent(size_t d, const double *mean, const double *sd)
+{
+  issim_dist *c[8];
+  for (size_t j = 0; j < d; j++)
+    ck_assert_ptr_nonnull(c[j] = issim_dist_alloc_normal(mean ? mean[j] : 0, sd ? sd[j] : 1, NULL));
+  issim_model *m = issim_model_alloc_independent(d, (const issim_dist *const *)c, NULL);
+  for (size_t j = 0; j < d; j++)
+    issim_dist_free(c[j]);
+  ck_assert_ptr_nonnull(m);
+  return m;
+}
+
+static issim_loss *expression(size_t d, const char *f)
+{
+  issim_error err;
+  issim_loss *g = issim_loss_alloc_expression(d, f, &err);
+  ck_assert_msg(g != NULL, "%s", err.message);
+  return g;
+}
+
+/* N(mu, S) in 2-D with S = [[1, .5], [.5, 2]], w = (1, 2), t = 10: by hand,
+ * S w = (2, 4.5), w^T S w = 11, w.mu = -1, x* = mu + S w (t - w.mu) / 11. */
+static const double MU[2] = {1, -1}, COV[4] = {1, 0.5, 0.5, 2}, W[2] = {1, 2};
+
+START_TEST(test_linear_closed_form)
+{
+  issim_model *p = normal2(MU, COV);
+  issim_loss *g = issim_loss_alloc_linear(2, W, NULL);
+  issim_design_event ev = {g, 10, +1};
+  double x[2], beta;
+  ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
+  ck_assert_double_eq_tol(x[0], 1 + 2 * 11.0 / 11, 1e-14);
+  ck_assert_double_eq_tol(x[1], -1 + 4.5 * 11.0 / 11, 1e-14);
+  ck_assert_double_eq_tol(beta, 11 / sqrt(11.0), 1e-14);
+  /* below: the same point, beta negative when the mean is in the event */
+  ev.direction = -1;
+  ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
+  ck_assert_double_eq_tol(x[0], 3, 1e-14);
+  ck_assert_double_eq_tol(beta, -sqrt(11.0), 1e-14);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+START_TEST(test_expression_agrees_with_closed_form)
+{
+  issim_model *p = normal2(MU, COV);
+  const double t[3] = {10, -4, 0.5};
+  for (int dir = -1; dir <= 1; dir += 2)
+    for (int i = 0; i < 3; i++) {
+      issim_loss *lin = issim_loss_alloc_linear(2, W, NULL), *ex = expression(2, "x1 + 2*x2");
+      issim_design_event a = {lin, t[i], dir}, b = {ex, t[i], dir};
+      double xa[2], xb[2], ba, bb;
+      issim_error err;
+      ck_assert_int_eq(issim_design_point(p, &a, xa, &ba, NULL), ISSIM_OK);
+      ck_assert_msg(issim_design_point(p, &b, xb, &bb, &err) == ISSIM_OK, "%s", err.message);
+      for (int j = 0; j < 2; j++)
+        ck_assert_msg(fabs(xa[j] - xb[j]) <= 1e-8 * fmax(1, fabs(xa[j])),
+                      "t %g dir %d: closed form %.15g, search %.15g", t[i], dir, xa[j], xb[j]);
+      ck_assert_double_eq_tol(ba, bb, 1e-8);
+      issim_loss_free(lin);
+      issim_loss_free(ex);
+    }
+  issim_model_free(p);
+}
+END_TEST
+
+START_TEST(test_portfolio_scale_expression)
+{
+  /* the portfolio of portfolio-normal-10.ini in 3-D: sd 0.01, tiny losses;
+   * the search works in the standard space, so the scale does not matter */
+  double cov[9], w[3] = {-0.1, -0.1, -0.1}, mu[3] = {0};
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      cov[i * 3 + j] = 1e-4 * (i == j ? 1 : 0.3);
+  issim_model *p = issim_model_alloc_normal(3, mu, cov, NULL);
+  issim_loss *lin = issim_loss_alloc_linear(3, w, NULL), *ex = expression(3, "-0.1*(x1 + x2 + x3)");
+  issim_design_event a = {lin, 0.004, 1}, b = {ex, 0.004, 1};
+  double xa[3], xb[3];
+  ck_assert_int_eq(issim_design_point(p, &a, xa, NULL, NULL), ISSIM_OK);
+  ck_assert_int_eq(issim_design_point(p, &b, xb, NULL, NULL), ISSIM_OK);
+  for (int j = 0; j < 3; j++)
+    ck_assert_double_eq_tol(xa[j], xb[j], 1e-8 * fabs(xa[j]));
+  issim_loss_free(lin);
+  issim_loss_free(ex);
+  issim_model_free(p);
+}
+END_TEST
+
+/* Standard normal in 2-D, event x2 < b x1^2 - a (a = 3, b = 1/2): the
+ * distance^2 to the parabola, f = x1^2 + (b x1^2 - a)^2, has f' = 0 at
+ * x1 = 0 (a local maximum, f = 9) and x1^2 = (2ab - 1) / (2 b^2) = 4:
+ * design points (+-2, -1), beta = sqrt 5. */
+START_TEST(test_parabola)
+{
+  issim_model *p = std_independent(2, NULL, NULL);
+  issim_loss *g = expression(2, "x2 - 0.5*x1^2");
+  issim_design_event ev = {g, -3, -1};
+  double x[2], beta;
+  ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
+  ck_assert_double_eq_tol(fabs(x[0]), 2, 1e-6);
+  ck_assert_double_eq_tol(x[1], -1, 1e-6);
+  ck_assert_double_eq_tol(beta, sqrt(5.0), 1e-7);
+  /* both branches are found, nearest first */
+  double xs[40], bs[20], lp[20];
+  size_t n;
+  ck_assert_int_eq(issim_design_points(p, &ev, 20, xs, bs, lp, &n, NULL), ISSIM_OK);
+  ck_assert_uint_ge(n, 2);
+  ck_assert_double_eq_tol(fabs(xs[0] - xs[2]), 4, 1e-6);
+  ck_assert_double_eq_tol(bs[1], sqrt(5.0), 1e-7);
+  ck_assert_double_eq_tol(lp[0], log(gsl_cdf_ugaussian_Q(sqrt(5.0))), 1e-6);
+  for (size_t i = 1; i < n; i++)
+    ck_assert(bs[i] >= bs[i - 1]);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+/* A circle's exterior: norm > 3 under N(0, I) in 2-D: every point of the
+ * circle is a design point, beta = 3. */
+START_TEST(test_norm)
+{
+  issim_model *p = std_independent(2, NULL, NULL);
+  issim_loss *g = issim_loss_alloc(ISSIM_LOSS_NORM, 2, NULL);
+  issim_design_event ev = {g, 3, +1};
+  double x[2], beta;
+  ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
+  ck_assert_double_eq_tol(hypot(x[0], x[1]), 3, 1e-8);
+  ck_assert_double_eq_tol(beta, 3, 1e-8);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+/* max above t of independent normals: the union of {x_k > t}, each with its
+ * closed form; the mixture weights are P(X_k > t). */
+START_TEST(test_max_union)
+{
+  const double mean[3] = {0, 1, 0}, sd[3] = {1, 2, 0.5};
+  issim_model *p = std_independent(3, mean, sd);
+  issim_loss *g = issim_loss_alloc(ISSIM_LOSS_MAX, 3, NULL);
+  issim_design_event ev = {g, 4, +1};
+  double x[9], beta[3], lp[3];
+  size_t n;
+  ck_assert_int_eq(issim_design_points(p, &ev, 3, x, beta, lp, &n, NULL), ISSIM_OK);
+  ck_assert_uint_eq(n, 3);
+  const double want_beta[3] = {1.5, 4, 8}; /* components 2, 1, 3 */
+  const int comp[3] = {1, 0, 2};
+  for (int i = 0; i < 3; i++) {
+    ck_assert_double_eq_tol(beta[i], want_beta[i], 1e-14);
+    ck_assert_double_eq_tol(lp[i], log(gsl_cdf_ugaussian_Q(want_beta[i])), 1e-12);
+    for (int j = 0; j < 3; j++)
+      ck_assert_double_eq_tol(x[i * 3 + j], j == comp[i] ? 4 : mean[j], 1e-14);
+  }
+  issim_model *m = issim_design_mixture(p, &ev, 1, NULL);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_uint_eq(issim_model_mixture_size(m), 3);
+  double total = 0, w;
+  for (int i = 0; i < 3; i++)
+    total += gsl_cdf_ugaussian_Q(want_beta[i]);
+  for (size_t i = 0; i < 3; i++) {
+    const issim_model *part = issim_model_mixture_part(m, i, &w);
+    ck_assert_double_eq_tol(w, gsl_cdf_ugaussian_Q(want_beta[i]) / total, 1e-14);
+    double loc[3], l[9], df;
+    ck_assert_int_eq(issim_model_elliptical_form(part, loc, l, &df), ISSIM_OK);
+    ck_assert_double_eq_tol(loc[comp[i]], 4, 1e-14);
+    ck_assert_double_eq_tol(l[4], 2, 1e-15); /* the target's sds kept */
+  }
+  issim_model_free(m);
+  /* min below t is the union of {x_k < t} */
+  issim_loss *mn = issim_loss_alloc(ISSIM_LOSS_MIN, 3, NULL);
+  issim_design_event below = {mn, -2, -1};
+  ck_assert_int_eq(issim_design_points(p, &below, 3, x, beta, lp, &n, NULL), ISSIM_OK);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_double_eq_tol(beta[0], 1.5, 1e-14); /* (1 - (-2)) / 2 */
+  ck_assert_double_eq_tol(x[1], -2, 1e-14);
+  issim_loss_free(mn);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+/* max below t of two standard normals: the orthant {x1 < t, x2 < t}, whose
+ * nearest point is its corner (t, t), beta = sqrt 2 |t|, found by the search. */
+START_TEST(test_orthant_corner)
+{
+  issim_model *p = std_independent(2, NULL, NULL);
+  issim_loss *g = issim_loss_alloc(ISSIM_LOSS_MAX, 2, NULL);
+  issim_design_event ev = {g, -3, -1};
+  double x[2], beta;
+  issim_error err;
+  ck_assert_msg(issim_design_point(p, &ev, x, &beta, &err) == ISSIM_OK, "%s", err.message);
+  ck_assert_double_eq_tol(x[0], -3, 1e-4);
+  ck_assert_double_eq_tol(x[1], -3, 1e-4);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+/* The four-branch series system: four design points (+-2.1213, +-2.1213),
+ * each at beta = 3, all found by the multi-start search. */
+START_TEST(test_four_branch)
+{
+  issim_model *p = std_independent(2, NULL, NULL);
+  issim_loss *g = expression(2, "min(3 + 0.1*(x1-x2)^2 - (x1+x2)/sqrt(2), 3 + 0.1*(x1-x2)^2 + "
+                                "(x1+x2)/sqrt(2), (x1-x2) + 6/sqrt(2), (x2-x1) + 6/sqrt(2))");
+  issim_design_event ev = {g, 0, -1};
+  double x[2 * 40], beta[40];
+  size_t n;
+  issim_error err;
+  ck_assert_msg(issim_design_points(p, &ev, 40, x, beta, NULL, &n, &err) == ISSIM_OK, "%s",
+                err.message);
+  ck_assert_uint_ge(n, 4);
+  int seen[4] = {0};
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_double_eq_tol(beta[i], 3, 1e-6);
+    ck_assert_double_eq_tol(fabs(x[2 * i]), 3 / M_SQRT2, 1e-5);
+    ck_assert_double_eq_tol(fabs(x[2 * i + 1]), 3 / M_SQRT2, 1e-5);
+    seen[(x[2 * i] > 0) * 2 + (x[2 * i + 1] > 0)] = 1;
+  }
+  ck_assert(seen[0] && seen[1] && seen[2] && seen[3]);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+START_TEST(test_student_t)
+{
+  /* the same closed form for a t; the half-space probability is the t's tail */
+  double loc[2] = {0, 0}, scale[4] = {1, 0, 0, 1};
+  issim_model *p = issim_model_alloc_student_t(2, 4, loc, scale, NULL);
+  issim_loss *g = issim_loss_alloc(ISSIM_LOSS_SUM, 2, NULL);
+  issim_design_event ev = {g, 6, +1};
+  double x[2], beta, lp;
+  size_t n;
+  ck_assert_int_eq(issim_design_points(p, &ev, 1, x, &beta, &lp, &n, NULL), ISSIM_OK);
+  ck_assert_double_eq_tol(x[0], 3, 1e-14);
+  ck_assert_double_eq_tol(beta, 6 / M_SQRT2, 1e-14);
+  ck_assert_double_eq_tol(lp, log(gsl_cdf_tdist_Q(6 / M_SQRT2, 4)), 1e-12);
+  issim_model *q = issim_design_shifted(p, x, 2, NULL);
+  double qloc[2], ql[4], df;
+  ck_assert_int_eq(issim_model_gaussian_form(q, qloc, ql, &df), ISSIM_OK);
+  ck_assert_double_eq(df, 4);
+  ck_assert_double_eq_tol(ql[0], 2, 1e-15);
+  ck_assert_double_eq_tol(qloc[1], 3, 1e-15);
+  issim_model_free(q);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+  issim_error err;
+  double x[2];
+  /* a copula target has no standard form here */
+  issim_dist *t = issim_dist_alloc_normal(0, 1, NULL);
+  const issim_dist *marg[2] = {t, t};
+  double r[4] = {1, 0.5, 0.5, 1};
+  issim_model *cop = issim_model_alloc_copula(2, r, marg, NULL);
+  issim_loss *sum = issim_loss_alloc(ISSIM_LOSS_SUM, 2, NULL);
+  issim_design_event ev = {sum, 3, +1};
+  ck_assert_int_eq(issim_design_point(cop, &ev, x, NULL, &err), ISSIM_EINVAL);
+  ck_assert(strstr(err.message, "multivariate-normal, multivariate-t or independent normal") != NULL);
+  ck_assert_ptr_null(issim_design_shifted(cop, x, 1, &err));
+  ck_assert_ptr_null(issim_design_mixture(cop, &ev, 1, &err));
+  issim_model_free(cop);
+  issim_dist_free(t);
+  issim_model *p = std_independent(2, NULL, NULL);
+  /* weights all 0 */
+  double zero[2] = {0, 0};
+  issim_loss *flat = issim_loss_alloc_linear(2, zero, NULL);
+  issim_design_event e0 = {flat, 3, +1};
+  ck_assert_int_eq(issim_design_point(p, &e0, x, NULL, &err), ISSIM_EINVAL);
+  ck_assert(strstr(err.message, "does not depend on x") != NULL);
+  /* an event out of reach: exp(x1) < -1; and a loss flat everywhere */
+  issim_loss *e = expression(2, "exp(x1) + x2^2");
+  issim_design_event unreachable = {e, -1, -1};
+  ck_assert_int_eq(issim_design_point(p, &unreachable, x, NULL, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "failed from every start") != NULL, "%s", err.message);
+  issim_loss *step = expression(2, "step(x1)");
+  issim_design_event never = {step, 2, +1};
+  ck_assert_int_eq(issim_design_point(p, &never, x, NULL, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "gradient is 0") != NULL, "%s", err.message);
+  /* a loss of another dimension */
+  issim_loss *three = issim_loss_alloc(ISSIM_LOSS_SUM, 3, NULL);
+  issim_design_event e3 = {three, 1, +1};
+  ck_assert_int_eq(issim_design_point(p, &e3, x, NULL, &err), ISSIM_EINVAL);
+  issim_loss_free(three);
+  issim_loss_free(step);
+  issim_loss_free(e);
+  issim_loss_free(flat);
+  issim_loss_free(sum);
+  issim_model_free(p);
+}
+END_TEST
+
+static Suite *design_suite(void)
+{
+  Suite *s = suite_create("design");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_linear_closed_form);
+  tcase_add_test(tc, test_expression_agrees_with_closed_form);
+  tcase_add_test(tc, test_portfolio_scale_expression);
+  tcase_add_test(tc, test_parabola);
+  tcase_add_test(tc, test_norm);
+  tcase_add_test(tc, test_max_union);
+  tcase_add_test(tc, test_orthant_corner);
+  tcase_add_test(tc, test_four_branch);
+  tcase_add_test(tc, test_student_t);
+  tcase_add_test(tc, test_errors);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return run_suite(design_suite());
+}

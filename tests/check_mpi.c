@@ -1,0 +1,407 @@
+/* Distributed runs (src/cluster.c, the rounds of src/engine.c): issim under
+ * mpirun with 2 and 3 ranks gives the single-process output to the last bit,
+ * rank 0 alone speaks, and errors end every rank with the same status.
+ * Built and run by `make check` in a build configured --with-mpi. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include "check_main.h"
+
+extern char **environ;
+
+typedef struct {
+  int status; /* exit status, or -1 if it did not exit normally */
+  char *out, *err;
+} outcome;
+
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* The command line: issim alone (ranks 0), or under mpirun -np ranks. */
+static size_t command_line(int ranks, const char *const *args, const char **argv)
+{
+  size_t n = 0;
+  if (ranks > 0) {
+    static char np[16];
+    snprintf(np, sizeof np, "%d", ranks);
+    argv[n++] = MPIEXEC;
+    argv[n++] = "-np";
+    argv[n++] = np;
+  }
+  argv[n++] = ISSIM_BIN;
+  for (size_t i = 0; args[i] != NULL; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  return n;
+}
+
+static pid_t spawn(const char *const *argv, int out_fd, int err_fd)
+{
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  pid_t pid;
+  ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+/* Runs issim with `ranks` processes (0: without mpirun), capturing stdout and
+ * stderr; after `interrupt_after` seconds (0: never), sends mpirun Ctrl-C. */
+static outcome run_ranks(int ranks, const char *const *args, int interrupt_after)
+{
+  char out_path[] = "/tmp/issim-mpi-out-XXXXXX", err_path[] = "/tmp/issim-mpi-err-XXXXXX";
+  int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+  ck_assert(out_fd >= 0 && err_fd >= 0);
+  const char *argv[40];
+  command_line(ranks, args, argv);
+  pid_t pid = spawn(argv, out_fd, err_fd);
+  if (interrupt_after > 0) {
+    struct timespec pause = {interrupt_after, 0};
+    nanosleep(&pause, NULL);
+    ck_assert_int_eq(kill(pid, SIGINT), 0);
+  }
+  int wstatus;
+  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+  close(out_fd);
+  close(err_fd);
+  outcome o = {.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1};
+  o.out = slurp(out_path);
+  o.err = slurp(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  return o;
+}
+
+static void outcome_free(outcome *o)
+{
+  free(o->out);
+  free(o->err);
+}
+
+static json_t *parse_json(const char *text)
+{
+  json_error_t jerr;
+  json_t *root = json_loads(text, 0, &jerr);
+  ck_assert_msg(root != NULL, "not JSON (line %d: %s): %.300s", jerr.line, jerr.text, text);
+  return root;
+}
+
+static json_t *run_json(int ranks, const char *const *args)
+{
+  outcome o = run_ranks(ranks, args, 0);
+  ck_assert_msg(o.status == 0, "%d ranks: exit %d: %s", ranks, o.status, o.err);
+  json_t *root = parse_json(o.out);
+  outcome_free(&o);
+  return root;
+}
+
+/* Removes what measures time, not draws, from every object of an array:
+ * the seconds, and in a comparison the efficiencies and the rank (which
+ * orders equal verdicts by efficiency); returns the entries by proposal. */
+static json_t *by_proposal(json_t *array)
+{
+  static const char *timed[] = {"seconds", "efficiency", "log10_gain_over_crude_work", "rank"};
+  json_t *all = json_object();
+  for (size_t i = 0; i < json_array_size(array); i++) {
+    json_t *x = json_array_get(array, i);
+    for (size_t k = 0; k < sizeof timed / sizeof timed[0]; k++)
+      json_object_del(x, timed[k]);
+    const char *name = json_string_value(json_object_get(x, "proposal"));
+    ck_assert_ptr_nonnull(name);
+    json_object_set(all, name, x);
+  }
+  return all;
+}
+
+/* The outputs of 1 process and of `ranks` are the same but for timings. */
+static void expect_same_json(json_t *one, json_t *many, const char *array, int ranks)
+{
+  json_t *a = by_proposal(json_object_get(one, array));
+  json_t *b = by_proposal(json_object_get(many, array));
+  ck_assert_uint_gt(json_object_size(a), 0);
+  char *ta = json_dumps(a, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+  char *tb = json_dumps(b, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+  ck_assert_msg(strcmp(ta, tb) == 0, "%d ranks differ from one process:\n%.2000s\n---\n%.2000s",
+                ranks, ta, tb);
+  free(ta);
+  free(tb);
+  json_object_del(one, array);
+  json_object_del(many, array);
+  ck_assert_msg(json_equal(one, many), "the headers differ with %d ranks", ranks);
+  json_decref(a);
+  json_decref(b);
+}
+
+/* issim alone, then under mpirun -np 2 and -np 3, the same output. */
+static void expect_same_output(const char *const *args, const char *array)
+{
+  json_t *one = run_json(0, args);
+  for (int ranks = 2; ranks <= 3; ranks++) {
+    json_t *copy = json_deep_copy(one);
+    json_t *many = run_json(ranks, args);
+    expect_same_json(copy, many, array, ranks);
+    json_decref(copy);
+    json_decref(many);
+  }
+  json_decref(one);
+}
+
+START_TEST(test_run_is_the_single_process_run)
+{
+  /* 1e7 draws: 153 blocks in 3 chunks, the last one short; k-hat on a tail
+   * buffer of 9487 values, more than a block keeps */
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "1e7",
+                        "--threads", "1", "--format", "json", NULL};
+  expect_same_output(args, "results");
+}
+END_TEST
+
+START_TEST(test_threads_and_ranks_together)
+{
+  /* 2 threads in each of 2 and 3 ranks against 1 thread alone */
+  const char *one[] = {"run", SCENARIO_DIR "/student-t-tail.ini", "--samples", "6e6",
+                       "--threads", "1", "--format", "json", NULL};
+  const char *two[] = {"run", SCENARIO_DIR "/student-t-tail.ini", "--samples", "6e6",
+                       "--threads", "2", "--format", "json", NULL};
+  json_t *a = run_json(0, one);
+  for (int ranks = 2; ranks <= 3; ranks++) {
+    json_t *copy = json_deep_copy(a), *b = run_json(ranks, two);
+    json_object_del(copy, "threads");
+    json_object_del(b, "threads");
+    expect_same_json(copy, b, "results", ranks);
+    json_decref(copy);
+    json_decref(b);
+  }
+  json_decref(a);
+}
+END_TEST
+
+START_TEST(test_compare_is_the_single_process_compare)
+{
+  /* a 10-dimensional portfolio: the d-dimensional path, and small blocks'
+   * batches */
+  const char *args[] = {"compare", SCENARIO_DIR "/portfolio-normal-10.ini", "--samples", "5e5",
+                        "--format", "json", NULL};
+  expect_same_output(args, "ranking");
+}
+END_TEST
+
+START_TEST(test_target_re_stops_at_the_same_block)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/student-t-tail.ini", "--samples", "1e9",
+                        "--target-re", "0.02", "--format", "json", NULL};
+  expect_same_output(args, "results");
+}
+END_TEST
+
+START_TEST(test_calibrate_is_the_single_process_calibrate)
+{
+  const char *args[] = {"calibrate", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "2e5",
+                        "--reps", "20", "--format", "json", NULL};
+  json_t *one = run_json(0, args), *two = run_json(2, args);
+  char *a = json_dumps(one, JSON_SORT_KEYS), *b = json_dumps(two, JSON_SORT_KEYS);
+  /* every replication's timing is in "seconds": compare without it */
+  for (char **t = (char *[]){a, b, NULL}; *t; t++) {
+    json_t *root = parse_json(*t);
+    json_t *cals = json_object_get(root, "proposals");
+    for (size_t i = 0; i < json_array_size(cals); i++)
+      json_object_del(json_array_get(cals, i), "seconds");
+    free(*t);
+    *t = json_dumps(root, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(root);
+  }
+  ck_assert_msg(strcmp(a, b) == 0, "calibrate differs on 2 ranks:\n%.1500s\n---\n%.1500s", a, b);
+  free(a);
+  free(b);
+  json_decref(one);
+  json_decref(two);
+}
+END_TEST
+
+/* Reads a file of a plot directory. */
+static char *plot_file(const char *dir, const char *name)
+{
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return slurp(path);
+}
+
+START_TEST(test_traces_and_histograms_are_the_same)
+{
+  /* the convergence traces (with k-hat at every block checkpoint) and the
+   * log-weight histograms, file for file */
+  char one[] = "/tmp/issim-mpi-plot1-XXXXXX", three[] = "/tmp/issim-mpi-plot3-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(one));
+  ck_assert_ptr_nonnull(mkdtemp(three));
+  const char *a1[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "2e7",
+                      "--plot", one, "--quiet", NULL};
+  const char *a3[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "2e7",
+                      "--plot", three, "--quiet", NULL};
+  outcome o1 = run_ranks(0, a1, 0), o3 = run_ranks(3, a3, 0);
+  ck_assert_int_eq(o1.status, 0);
+  ck_assert_int_eq(o3.status, 0);
+  DIR *d = opendir(one);
+  ck_assert_ptr_nonnull(d);
+  int compared = 0;
+  for (struct dirent *de; (de = readdir(d)) != NULL;) {
+    if (strncmp(de->d_name, "trace_", 6) != 0 && strncmp(de->d_name, "hist_", 5) != 0)
+      continue;
+    char *x = plot_file(one, de->d_name), *y = plot_file(three, de->d_name);
+    ck_assert_msg(strcmp(x, y) == 0, "%s differs with 3 ranks", de->d_name);
+    compared++;
+    free(x);
+    free(y);
+  }
+  closedir(d);
+  ck_assert_int_ge(compared, 4);
+  outcome_free(&o1);
+  outcome_free(&o3);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", one, three);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* How many times `needle` occurs in `text`. */
+static int occurrences(const char *text, const char *needle)
+{
+  int n = 0;
+  for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+    n++;
+  return n;
+}
+
+START_TEST(test_rank_zero_alone_speaks)
+{
+  /* a proposal with infinite weight variance: warned about on stderr, once */
+  const char *args[] = {"run", SCENARIO_DIR "/proposals-5sigma.ini", "--samples", "2e5", NULL};
+  outcome one = run_ranks(0, args, 0), three = run_ranks(3, args, 0);
+  ck_assert_int_eq(one.status, 0);
+  ck_assert_int_eq(three.status, 0);
+  ck_assert_int_ge(occurrences(one.err, "warning:"), 1);
+  ck_assert_int_eq(occurrences(three.err, "warning:"), occurrences(one.err, "warning:"));
+  ck_assert_int_eq(occurrences(three.out, "scenario "), 1);
+  ck_assert_int_eq(occurrences(three.out, "verdict"), occurrences(one.out, "verdict"));
+  outcome_free(&one);
+  outcome_free(&three);
+}
+END_TEST
+
+START_TEST(test_bad_scenario_ends_every_rank_with_status_2)
+{
+  char path[] = "/tmp/issim-mpi-bad-XXXXXX.ini";
+  int fd = mkstemps(path, 4);
+  ck_assert(fd >= 0);
+  const char *text = "[target]\ndistribution = normal\nmean = 0\nsd = -1\n"
+                     "[event]\nthreshold = 5\n[proposal plain]\n";
+  ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  close(fd);
+  const char *args[] = {"run", path, NULL};
+  outcome one = run_ranks(0, args, 0), three = run_ranks(3, args, 0);
+  unlink(path);
+  ck_assert_int_eq(one.status, 2);
+  ck_assert_int_eq(three.status, 2);
+  ck_assert_str_eq(three.out, "");
+  /* the one message, once; mpirun may add its own lines about the status */
+  char *line = strtok(one.err, "\n");
+  ck_assert_ptr_nonnull(line);
+  ck_assert_int_eq(occurrences(three.err, line), 1);
+  outcome_free(&one);
+  outcome_free(&three);
+  /* a bad option too */
+  const char *option[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "many", NULL};
+  outcome o = run_ranks(2, option, 0);
+  ck_assert_int_eq(o.status, 2);
+  ck_assert_int_eq(occurrences(o.err, "--samples"), 1);
+  outcome_free(&o);
+}
+END_TEST
+
+START_TEST(test_time_limit_stops_every_rank)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "shifted",
+                        "--samples", "1e13", "--max-seconds", "1", "--format", "json", NULL};
+  json_t *root = run_json(2, args);
+  json_t *r = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "max-seconds");
+  json_int_t n = json_integer_value(json_object_get(r, "samples"));
+  ck_assert(n > 0 && n % 512 == 0);
+  /* the stopped run is the fixed run of as many draws, in one process */
+  char samples[32];
+  snprintf(samples, sizeof samples, "%lld", (long long)n);
+  const char *fixed[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "shifted",
+                         "--samples", samples, "--format", "json", NULL};
+  json_t *again = run_json(0, fixed);
+  json_t *r2 = json_array_get(json_object_get(again, "results"), 0);
+  const char *same[] = {"estimate", "std_error", "hits", "ess", "event_ess", "pareto_k"};
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+    ck_assert_msg(json_equal(json_object_get(r, same[i]), json_object_get(r2, same[i])),
+                  "%s differs between the stopped run on 2 ranks and the fixed run", same[i]);
+  json_decref(again);
+  json_decref(root);
+}
+END_TEST
+
+START_TEST(test_ctrl_c_gives_a_partial_report)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "shifted",
+                        "--samples", "1e13", "--format", "json", NULL};
+  outcome o = run_ranks(2, args, 3);
+  ck_assert_msg(o.status == 130, "exit %d: %s", o.status, o.err);
+  json_t *root = parse_json(o.out);
+  json_t *r = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "interrupt");
+  json_int_t n = json_integer_value(json_object_get(r, "samples"));
+  ck_assert(n >= 0 && n < 10000000000000LL && n % 512 == 0);
+  json_decref(root);
+  outcome_free(&o);
+}
+END_TEST
+
+int main(void)
+{
+  /* CI runs as root, and the machine may have fewer cores than ranks */
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+  setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
+  Suite *s = suite_create("mpi");
+  TCase *tc = tcase_create("mpi");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_run_is_the_single_process_run);
+  tcase_add_test(tc, test_threads_and_ranks_together);
+  tcase_add_test(tc, test_compare_is_the_single_process_compare);
+  tcase_add_test(tc, test_target_re_stops_at_the_same_block);
+  tcase_add_test(tc, test_calibrate_is_the_single_process_calibrate);
+  tcase_add_test(tc, test_traces_and_histograms_are_the_same);
+  tcase_add_test(tc, test_rank_zero_alone_speaks);
+  tcase_add_test(tc, test_bad_scenario_ends_every_rank_with_status_2);
+  tcase_add_test(tc, test_time_limit_stops_every_rank);
+  tcase_add_test(tc, test_ctrl_c_gives_a_partial_report);
+  suite_add_tcase(s, tc);
+  return run_suite(s);
+}
