@@ -1088,8 +1088,9 @@ static issim_variance fitted_variance(const issim_scenario *s, const issim_dist 
     issim_scenario_event_region(s, &lo, &hi);
     return issim_weight_variance(s->target, q, lo, hi, reason, size);
   }
-  (void)qm;
-  return ISSIM_VARIANCE_UNDECIDED;
+  issim_region a = issim_region_of_event(issim_loss_kind_of(s->loss), s->threshold,
+                                         (int)s->direction);
+  return issim_model_weight_variance_on(s->target_model, qm, &a, reason, size);
 }
 
 /* v <- alpha v + (1 - alpha) old, where the two have the same shape. */
