@@ -734,6 +734,13 @@ int issim_compare_report_text(FILE *out, const issim_compare_report *c)
     fprintf(out, "! the 95%% interval excludes the reference.\n");
   if (any_exact_kl)
     fprintf(out, "* KL(p||q) exact (closed form or quadrature); the others are estimates.\n");
+  for (size_t k = 0; k < r->n_results; k++) {
+    const issim_proposal *p = r->results[c->ranked[k].index].proposal;
+    if (p->adaptive)
+      fprintf(out, "%s was fitted by the cross-entropy method first: %u levels, %llu draws, %.3g s "
+                   "more than the table shows.\n",
+              p->name, p->adapt_levels, (unsigned long long)p->adapt_draws, p->adapt_seconds);
+  }
   int header = 0;
   for (size_t k = 0; k < r->n_results; k++) {
     const issim_result *res = &r->results[c->ranked[k].index];
