@@ -23,10 +23,13 @@
 
 #include "error.h"
 #include "dist.h"
+#include "model.h"
+#include "loss.h"
 #include "rng.h"
 #include "estimator.h"
 #include "scenario.h"
 #include "engine.h"
+#include "design.h"
 #include "tail.h"
 #include "khat.h"
 #include "divergence.h"

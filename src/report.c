@@ -220,9 +220,7 @@ static void text_weights(FILE *out, const issim_result *res)
   fprintf(out, "    tail check       %s\n",
           res->variance == ISSIM_VARIANCE_FINITE ? "finite variance (analytic)"
           : res->variance == ISSIM_VARIANCE_INFINITE ? "INFINITE variance (analytic): see the warnings"
-          : res->proposal->model && res->proposal->dist == NULL
-              ? "not made (it covers univariate families)"
-                                 : "undecided (a boundary case)");
+                                 : "undecided (no rule of tail.h settles this pair)");
 }
 
 static void format_number_se(double v, double se, char *buf, size_t size)
