@@ -825,7 +825,7 @@ static double *target_spread(const issim_scenario *s)
         c[i * d + j] = v;
       }
   } else if (ok) {
-    ok = issim_model_moments(s->target_model, NULL, c) == ISSIM_OK;
+    ok = issim_model_moments(s->target_model, l, c) == ISSIM_OK; /* l: room for the mean */
   }
   free(l);
   if (!ok) {

@@ -130,6 +130,20 @@ static double exact_log_for(const char *name)
   return NAN;
 }
 
+/* Numerical references where no closed form exists: NOT exact values, but
+ * computed independently of issim to far better than any run's error bar, so
+ * that trustworthy proposals can be held to 4 SE of them as of an exact value.
+ * four-branch: directional integration (|x|^2 is chi-squared(2) along each
+ * ray, the failure set a union of intervals from the branches' roots), by the
+ * midpoint rule on 2e5 and 2e6 directions, agreeing to 1e-12 (as
+ * check_adapt.c's FOUR_BRANCH_P; the digits given are correct to 1e-7). */
+static double reference_log_for(const char *name)
+{
+  if (strcmp(name, "four-branch") == 0)
+    return log(4.457331e-3);
+  return NAN;
+}
+
 /* Proposals that must be judged trustworthy with their file's own settings
  * (and so be held to 4 SE of the exact answer below). */
 static int must_be_trustworthy(const char *scenario, const char *proposal)
@@ -137,11 +151,46 @@ static int must_be_trustworthy(const char *scenario, const char *proposal)
   static const char *const pairs[][2] = {
     {"max-100-normals", "design-points"}, /* the mixture over the 100 half-spaces */
     {"four-branch", "four"},
+    /* fitted by the cross-entropy method before the run (distribution = adaptive) */
+    {"four-branch", "ce"},
+    {"proposals-5sigma", "ce"},
+    {"proposals-5sigma", "ce-spread"},
+    {"portfolio-normal-10", "ce"},
+    {"portfolio-t-10", "ce"},
+    {"exponential-tail", "ce"},
   };
   for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
     if (strcmp(scenario, pairs[i][0]) == 0 && strcmp(proposal, pairs[i][1]) == 0)
       return 1;
   return 0;
+}
+
+/* A result of an adaptive proposal carries its fit's effort, which counts in
+ * the total (the levels' draws, then the final run's); others carry none.
+ * Returns the total draws, or the final run's draws without a fit. */
+static json_int_t expect_adaptation_effort(json_t *r)
+{
+  json_int_t samples = json_integer_value(json_object_get(r, "samples"));
+  json_t *a = json_object_get(r, "adaptation");
+  if (a == NULL)
+    return samples;
+  json_int_t levels = json_integer_value(json_object_get(a, "levels"));
+  json_int_t draws = json_integer_value(json_object_get(a, "draws"));
+  ck_assert(levels >= 1 && draws >= 100 * levels);
+  ck_assert(json_is_number(json_object_get(a, "seconds")));
+  ck_assert_int_eq(json_integer_value(json_object_get(a, "total_draws")), draws + samples);
+  return draws + samples;
+}
+
+/* |estimate - truth| <= 4 SE, written as ratios so that it holds at 1e-350;
+ * `what` names the truth (exact, or a numerical reference). */
+static void expect_within_4_se(const char *scenario, const char *name, const char *what,
+                               double log10_est, double re, double truth_log)
+{
+  double ratio = exp(log10_est * M_LN10 - truth_log);
+  ck_assert_msg(fabs(ratio - 1) <= 4 * re * ratio,
+                "%s/%s: estimate/%s = %.6f with relative error %.3g", scenario, name, what, ratio,
+                re);
 }
 
 static void check_result(const char *scenario, double exact_log, json_t *r)
@@ -152,6 +201,7 @@ static void check_result(const char *scenario, double exact_log, json_t *r)
   json_int_t hits = json_integer_value(json_object_get(r, "hits"));
   ck_assert_int_gt(samples, 0);
   ck_assert(hits >= 0 && hits <= samples);
+  expect_adaptation_effort(r);
   json_t *warnings = json_object_get(r, "warnings");
   ck_assert(json_is_array(warnings));
   ck_assert(json_is_array(json_object_get(r, "ci95")));
@@ -179,12 +229,14 @@ static void check_result(const char *scenario, double exact_log, json_t *r)
   }
   if (isnan(exact_log)) {
     ck_assert(json_is_null(json_object_get(r, "exact")));
+    double reference_log = reference_log_for(scenario);
+    if (!isnan(reference_log)) {
+      expect_within_4_se(scenario, name, "reference", log10_est, re, reference_log);
+      ck_assert(re > 0 && re < 0.05);
+    }
     return;
   }
-  /* |estimate - exact| <= 4 SE, written as ratios so that it holds at 1e-350 */
-  double ratio = exp(log10_est * M_LN10 - exact_log);
-  ck_assert_msg(fabs(ratio - 1) <= 4 * re * ratio,
-                "%s/%s: estimate/exact = %.6f with relative error %.3g", scenario, name, ratio, re);
+  expect_within_4_se(scenario, name, "exact", log10_est, re, exact_log);
   json_t *exact = json_object_get(r, "exact");
   double exact_issim = json_is_number(exact) ? json_number_value(exact) : NAN;
   if (json_is_number(exact))
@@ -682,6 +734,363 @@ START_TEST(test_bad_scenarios)
 }
 END_TEST
 
+/* ---- issim adapt: the cross-entropy method, end to end ---- */
+
+/* The issue's targets for P(Z > 5) and the 10-asset normal portfolio at 5
+ * sigma, from a cold start: relative error at most 1% with at most 150,000
+ * draws in all, the levels' included, and the estimate within 4 SE of Q(5). */
+static void expect_five_sigma_target(const char *const *args)
+{
+  json_t *root = run_json(args);
+  json_t *a = json_object_get(root, "adaptation");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_str_eq(json_string_value(json_object_get(a, "outcome")), "reached");
+  ck_assert(json_is_null(json_object_get(a, "message")));
+  json_t *levels = json_object_get(a, "levels"), *l;
+  size_t i;
+  json_int_t level_draws = 0;
+  ck_assert(json_array_size(levels) >= 1);
+  json_array_foreach(levels, i, l) {
+    ck_assert_int_eq(json_integer_value(json_object_get(l, "level")), (json_int_t)i + 1);
+    level_draws += json_integer_value(json_object_get(l, "draws"));
+  }
+  ck_assert_int_eq(json_integer_value(json_object_get(a, "draws")), level_draws);
+  /* the last level's gamma is the threshold itself */
+  l = json_array_get(levels, json_array_size(levels) - 1);
+  double gamma = json_number_value(json_object_get(l, "gamma"));
+  ck_assert(gamma == json_number_value(json_object_get(json_object_get(root, "event"), "threshold")));
+  json_t *results = json_object_get(root, "results");
+  ck_assert_uint_eq(json_array_size(results), 1);
+  json_t *r = json_array_get(results, 0);
+  json_int_t total = json_integer_value(json_object_get(a, "total_draws"));
+  ck_assert_int_eq(expect_adaptation_effort(r), total);
+  ck_assert_msg(total <= 150000, "%s: %lld draws in all", args[1], (long long)total);
+  double re = json_number_value(json_object_get(r, "relative_error"));
+  ck_assert_msg(re > 0 && re <= 0.01, "%s: relative error %g", args[1], re);
+  double est = json_number_value(json_object_get(r, "estimate"));
+  double se = json_number_value(json_object_get(r, "std_error"));
+  ck_assert_msg(fabs(est - gsl_cdf_ugaussian_Q(5)) <= 4 * se, "%s: %.6g +- %.3g, Q(5) = %.6g",
+                args[1], est, se, gsl_cdf_ugaussian_Q(5));
+  ck_assert_str_eq(json_string_value(json_object_get(r, "verdict")), "trustworthy");
+  json_decref(root);
+}
+
+START_TEST(test_adapt_meets_the_five_sigma_targets)
+{
+  const char *normal[] = {"adapt", SCENARIO_DIR "/gaussian-5sigma.ini", "--target-re", "0.01",
+                          "--format", "json", NULL};
+  expect_five_sigma_target(normal);
+  const char *portfolio[] = {"adapt", SCENARIO_DIR "/portfolio-normal-10.ini", "--proposal", "ce",
+                             "--target-re", "0.01", "--format", "json", NULL};
+  expect_five_sigma_target(portfolio);
+}
+END_TEST
+
+START_TEST(test_adapt_text_report)
+{
+  char saved[] = "/tmp/issim-adapt-text-XXXXXX.ini";
+  int fd = mkstemps(saved, 4);
+  ck_assert(fd >= 0);
+  close(fd);
+  const char *args[] = {"adapt", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "20000",
+                        "--save", saved, NULL};
+  outcome o = run_issim(args);
+  ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+  ck_assert_str_eq(o.err, "");
+  ck_assert(strstr(o.out, "\nadaptation cross-entropy, family normal (mean only), from the target; "
+                          "rho 0.1, 10000 draws a level\n"
+                          "  level        gamma   elites   P(level)  KL(p*||q) event ESS  fitted\n"
+                          "      1 ") != NULL);
+  ck_assert(strstr(o.out, "\n  reached the threshold at level ") != NULL);
+  ck_assert(strstr(o.out, "\nproposal ce: fitted by cross-entropy: normal(mean=5.") != NULL);
+  const char *adapted = strstr(o.out, "\n  adapted          ");
+  ck_assert_ptr_nonnull(adapted);
+  unsigned long long draws, total, final, adapt_draws, sum;
+  ck_assert_int_eq(sscanf(strstr(adapted, "s: "), "s: %llu draws in all with the %llu below",
+                          &total, &final), 2);
+  const char *effort = strstr(o.out, "\ntotal effort ");
+  ck_assert_ptr_nonnull(effort);
+  ck_assert_int_eq(sscanf(effort, "\ntotal effort %llu adaptation draws + %llu final draws = %llu",
+                          &adapt_draws, &draws, &sum), 3);
+  ck_assert(draws == 20000 && final == 20000 && adapt_draws % 10000 == 0);
+  ck_assert(sum == adapt_draws + draws && total == sum);
+  char line[128];
+  snprintf(line, sizeof line, "\nsaved      [proposal ce] to %s\n", saved);
+  ck_assert(strstr(o.out, line) != NULL);
+  outcome_free(&o);
+  char *section = slurp(saved);
+  ck_assert(strstr(section, "\n[proposal ce]\ndistribution = normal\nmean = 5.") != NULL);
+  free(section);
+  unlink(saved);
+}
+END_TEST
+
+/* Scenarios in two parts, between which goes the proposal `ce`: an adaptive
+ * section, or the section adapt --save wrote for it. */
+typedef struct {
+  const char *head, *tail;
+} scenario_parts;
+
+static const scenario_parts SAVE_FIVE_SIGMA = {
+  "[target]\ndistribution = normal\n[event]\nthreshold = 5\n",
+  "\n[proposal shifted]\ndistribution = normal\nmean = 5\n[run]\nsamples = 100000\nseed = 11\n",
+};
+static const scenario_parts SAVE_FOUR_BRANCH = {
+  "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+  "[event]\nloss = expression\nexpression = min(3 + 0.1*(x1-x2)^2 - (x1+x2)/sqrt(2), "
+  "3 + 0.1*(x1-x2)^2 + (x1+x2)/sqrt(2),\n  (x1-x2) + 6/sqrt(2), (x2-x1) + 6/sqrt(2))\n"
+  "threshold = 0\ndirection = <\n",
+  "\n[run]\nsamples = 200000\nseed = 42\n",
+};
+
+static void write_scenario(const char *path, const scenario_parts *s, const char *proposal)
+{
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "%s%s%s", s->head, proposal, s->tail);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+/* adapt --save, then run on the scenario whose adaptive section is replaced
+ * by the saved text: the same name, seed and draws give adapt's final
+ * estimate to the last digit.  Returns adapt's JSON and, in *section, the
+ * saved text. */
+static json_t *adapt_then_run_saved(const scenario_parts *scenario, const char *adaptive,
+                                    char **section)
+{
+  char path[] = "/tmp/issim-save-XXXXXX.ini", saved[] = "/tmp/issim-saved-XXXXXX.ini";
+  int fd = mkstemps(path, 4), fs = mkstemps(saved, 4);
+  ck_assert(fd >= 0 && fs >= 0);
+  close(fd);
+  close(fs);
+  write_scenario(path, scenario, adaptive);
+  const char *fit[] = {"adapt", path, "--save", saved, "--format", "json", NULL};
+  json_t *a = run_json(fit);
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a, "adaptation"), "saved")),
+                   saved);
+  *section = slurp(saved);
+  ck_assert(strncmp(*section, "; fitted by issim adapt (cross-entropy, family ", 47) == 0);
+  ck_assert(strstr(*section, "\n[proposal ce]\n") != NULL);
+  write_scenario(path, scenario, *section);
+  const char *again[] = {"run", path, "--proposal", "ce", "--format", "json", NULL};
+  json_t *b = run_json(again);
+  json_t *ra = json_array_get(json_object_get(a, "results"), 0);
+  json_t *rb = json_array_get(json_object_get(b, "results"), 0);
+  ck_assert_ptr_null(json_object_get(rb, "adaptation")); /* a fixed proposal now */
+  const char *same[] = {"estimate", "log10_estimate", "std_error", "samples", "hits", "ess",
+                        "event_ess", "pareto_k", "kl_pstar_q"};
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+    ck_assert_msg(json_equal(json_object_get(ra, same[i]), json_object_get(rb, same[i])),
+                  "%s differs between adapt and the run of the saved proposal", same[i]);
+  json_decref(b);
+  unlink(path);
+  unlink(saved);
+  return a;
+}
+
+START_TEST(test_adapt_saved_proposal_reproduces_the_estimate)
+{
+  char *section;
+  /* a normal with its spread fitted too, floored */
+  json_t *a = adapt_then_run_saved(&SAVE_FIVE_SIGMA, "[proposal ce]\ndistribution = adaptive\n"
+                                                     "update = mean+spread\n", &section);
+  ck_assert(strstr(section, "[proposal ce]\ndistribution = normal\n") != NULL);
+  json_t *r = json_array_get(json_object_get(a, "results"), 0);
+  ck_assert(fabs(json_number_value(json_object_get(r, "estimate")) - gsl_cdf_ugaussian_Q(5)) <=
+            4 * json_number_value(json_object_get(r, "std_error")));
+  free(section);
+  json_decref(a);
+  /* a mixture, saved as ce.1 .. ce.k and the mixture ce; it finds all four
+   * branches: within 4 SE of the reference */
+  a = adapt_then_run_saved(&SAVE_FOUR_BRANCH, "[proposal ce]\ndistribution = adaptive\n"
+                                              "family = mixture\ncomponents = 4\n", &section);
+  ck_assert(strstr(section, "[proposal ce.1]\ndistribution = multivariate-normal\n") != NULL);
+  ck_assert(strstr(section, "[proposal ce]\ndistribution = mixture\ncomponents = ") != NULL);
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a, "adaptation"), "family")),
+                   "mixture");
+  r = json_array_get(json_object_get(a, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "verdict")), "trustworthy");
+  expect_within_4_se("four-branch", "ce", "reference",
+                     json_number_value(json_object_get(r, "log10_estimate")),
+                     json_number_value(json_object_get(r, "relative_error")),
+                     reference_log_for("four-branch"));
+  free(section);
+  json_decref(a);
+}
+END_TEST
+
+/* The JSON text without its lines that may differ from run to run or with
+ * the thread count: timings ("seconds") and "threads". */
+static char *without_timings(const char *json)
+{
+  char *copy = strdup(json), *out = calloc(strlen(json) + 1, 1), *save = NULL;
+  ck_assert(copy && out);
+  for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    if (!strstr(line, "\"seconds\":") && !strstr(line, "\"threads\":"))
+      strcat(strcat(out, line), "\n");
+  free(copy);
+  return out;
+}
+
+START_TEST(test_adapt_same_digits_for_any_thread_count)
+{
+  const char *scenarios[] = {SCENARIO_DIR "/four-branch.ini", SCENARIO_DIR "/portfolio-t-10.ini"};
+  for (size_t k = 0; k < 2; k++) {
+    const char *one[] = {"adapt", scenarios[k], "--samples", "50000", "--threads", "1",
+                         "--format", "json", NULL};
+    const char *two[] = {"adapt", scenarios[k], "--samples", "50000", "--threads", "2",
+                         "--format", "json", NULL};
+    outcome a = run_issim(one), b = run_issim(two);
+    ck_assert(a.status == 0 && b.status == 0);
+    char *x = without_timings(a.out), *y = without_timings(b.out);
+    ck_assert(strstr(x, "\"outcome\": \"reached\"") && strstr(x, "\"estimate\": "));
+    ck_assert_msg(strcmp(x, y) == 0, "%s: 1 and 2 threads differ:\n%s\n---\n%s", scenarios[k], x, y);
+    free(x);
+    free(y);
+    outcome_free(&a);
+    outcome_free(&b);
+  }
+}
+END_TEST
+
+START_TEST(test_adapt_not_fitted)
+{
+  /* a loss capped below its threshold: gamma stalls at the cap */
+  char path[] = "/tmp/issim-stall-XXXXXX.ini";
+  int fd = mkstemps(path, 4);
+  ck_assert(fd >= 0);
+  close(fd);
+  write_file(path, "[target]\ndistribution = multivariate-normal\ndimension = 2\n"
+                   "[event]\nloss = expression\nexpression = min(x1, 0.5)\nthreshold = 1\n"
+                   "[proposal ce]\ndistribution = adaptive\n");
+  const char *text[] = {"adapt", path, NULL};
+  outcome o = run_issim(text);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_str_eq(o.err, "");
+  ck_assert(strstr(o.out, "\n  NOT FITTED: level 2 made no progress: gamma stayed at 0.5 (level 1 "
+                          "had 0.5), so the threshold would never be reached") != NULL);
+  ck_assert(strstr(o.out, "Try more draws per level (level-draws, now 10000), a larger rho") != NULL);
+  ck_assert(strstr(o.out, "\nproposal ce") == NULL && strstr(o.out, "total effort") == NULL);
+  outcome_free(&o);
+  const char *json[] = {"adapt", path, "--format", "json", NULL};
+  o = run_issim(json);
+  ck_assert_int_eq(o.status, 1);
+  json_t *root = parse_json(o.out);
+  json_t *a = json_object_get(root, "adaptation");
+  ck_assert_str_eq(json_string_value(json_object_get(a, "outcome")), "no-progress");
+  ck_assert(strstr(json_string_value(json_object_get(a, "message")), "made no progress") != NULL);
+  ck_assert_uint_eq(json_array_size(json_object_get(root, "results")), 0);
+  ck_assert_uint_eq(json_array_size(json_object_get(a, "levels")), 2);
+  ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(a, "levels"), 1), "fitted")));
+  ck_assert_int_eq(json_integer_value(json_object_get(a, "total_draws")),
+                   json_integer_value(json_object_get(a, "draws")));
+  json_decref(root);
+  outcome_free(&o);
+  /* run and compare cannot run a proposal that was not fitted */
+  const char *run[] = {"run", path, NULL};
+  o = run_issim(run);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_str_eq(o.out, "");
+  ck_assert(strstr(o.err, "issim: proposal 'ce' could not be fitted: level 2 made no progress") != NULL);
+  outcome_free(&o);
+  unlink(path);
+  /* the level limit */
+  const char *limit[] = {"adapt", SCENARIO_DIR "/gaussian-5sigma.ini", "--max-levels", "2",
+                         "--format", "json", NULL};
+  o = run_issim(limit);
+  ck_assert_int_eq(o.status, 1);
+  root = parse_json(o.out);
+  a = json_object_get(root, "adaptation");
+  ck_assert_str_eq(json_string_value(json_object_get(a, "outcome")), "level-limit");
+  ck_assert(strstr(json_string_value(json_object_get(a, "message")),
+                   "after 2 levels gamma reached") != NULL);
+  json_decref(root);
+  outcome_free(&o);
+}
+END_TEST
+
+START_TEST(test_adapt_bad_options)
+{
+  const char *g = SCENARIO_DIR "/gaussian-5sigma.ini";
+  const char *rho[] = {"adapt", g, "--rho", "0.9", NULL};
+  expect_bad_input(rho, "issim: --rho must be a number from 0 (excluded) to 0.5, the fraction of "
+                        "each level's draws kept as elite (got '0.9')");
+  const char *components[] = {"adapt", g, "--components", "3", NULL};
+  expect_bad_input(components, "issim: --components applies to family mixture only");
+  const char *mixture[] = {"adapt", g, "--family", "mixture", NULL};
+  expect_bad_input(mixture, "issim: a mixture fit of a univariate target needs the scenario to "
+                            "declare it: [proposal NAME] distribution = adaptive, family = mixture");
+  const char *run_rho[] = {"run", g, "--rho", "0.1", NULL};
+  expect_bad_input(run_rho, "issim: --rho applies to 'issim adapt'");
+  const char *compare_save[] = {"compare", g, "--save", "fit.ini", NULL};
+  expect_bad_input(compare_save, "issim: --save applies to 'issim adapt'");
+  const char *plot[] = {"adapt", g, "--plot", "/tmp/issim-adapt-plots", NULL};
+  expect_bad_input(plot, "issim: --plot applies to 'issim run' and 'issim compare'");
+  const char *gamma[] = {"adapt", g, "--family", "gamma", NULL};
+  expect_bad_input(gamma, "issim: proposal 'ce': family gamma starts from a gamma; 'the target' is "
+                          "normal");
+  const char *light[] = {"adapt", SCENARIO_DIR "/portfolio-t-10.ini", "--family", "normal", NULL};
+  expect_bad_input(light, "issim: proposal 'ce': level 1 fitted a normal proposal whose weights "
+                          "would have infinite variance");
+  /* a non-elliptical target (independent lognormals) is fitted, not a crash */
+  const char *lognormals[] = {"adapt", SCENARIO_DIR "/sum-lognormals.ini", "--samples", "1000",
+                              "--format", "json", NULL};
+  json_decref(run_json(lognormals));
+
+  /* --save where it cannot be written: exit 1, no report, no file left */
+  const char *nowhere[] = {"adapt", g, "--samples", "1e4", "--save",
+                           "/nonexistent-issim-dir/fit.ini", NULL};
+  outcome o = run_issim(nowhere);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_str_eq(o.out, "");
+  ck_assert(strstr(o.err, "issim: --save: cannot write '/nonexistent-issim-dir/fit.ini.tmp'") != NULL);
+  outcome_free(&o);
+  char dir[] = "/tmp/issim-save-dir-XXXXXX", tmp[64];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  const char *onto_dir[] = {"adapt", g, "--samples", "1e4", "--save", dir, NULL};
+  o = run_issim(onto_dir);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_str_eq(o.out, "");
+  ck_assert(strstr(o.err, "issim: --save: cannot rename") != NULL);
+  snprintf(tmp, sizeof tmp, "%s.tmp", dir);
+  ck_assert_int_ne(access(tmp, F_OK), 0); /* the partial file is removed */
+  ck_assert_int_eq(rmdir(dir), 0);        /* and the directory is untouched, empty */
+  outcome_free(&o);
+}
+END_TEST
+
+START_TEST(test_compare_ranks_adaptive_proposals)
+{
+  const char *args[] = {"compare", SCENARIO_DIR "/proposals-5sigma.ini", "--format", "json",
+                        "--samples", "200000", NULL};
+  json_t *root = run_json(args);
+  size_t i;
+  json_t *r;
+  int fitted = 0;
+  json_array_foreach(json_object_get(root, "ranking"), i, r) {
+    const char *name = json_string_value(json_object_get(r, "proposal"));
+    int adaptive = strcmp(name, "ce") == 0 || strcmp(name, "ce-spread") == 0;
+    ck_assert_msg(adaptive == (json_object_get(r, "adaptation") != NULL), "%s", name);
+    if (!adaptive)
+      continue;
+    fitted++;
+    ck_assert_str_eq(json_string_value(json_object_get(r, "verdict")), "trustworthy");
+    ck_assert(expect_adaptation_effort(r) > 200000);
+    ck_assert(rank_of(root, name) < rank_of(root, "narrow"));
+    ck_assert(rank_of(root, name) < rank_of(root, "crude"));
+  }
+  ck_assert_int_eq(fitted, 2);
+  json_decref(root);
+  /* the text names the fits' effort below the table */
+  const char *text[] = {"compare", SCENARIO_DIR "/proposals-5sigma.ini", "--samples", "20000", NULL};
+  outcome o = run_issim(text);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert(strstr(o.out, "\nce was fitted by the cross-entropy method first: ") != NULL);
+  ck_assert(strstr(o.out, "\nce-spread was fitted by the cross-entropy method first: ") != NULL);
+  outcome_free(&o);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("cli");
@@ -704,6 +1113,13 @@ int main(void)
   tcase_add_test(tc, test_text_report);
   tcase_add_test(tc, test_bad_command_lines);
   tcase_add_test(tc, test_bad_scenarios);
+  tcase_add_test(tc, test_adapt_meets_the_five_sigma_targets);
+  tcase_add_test(tc, test_adapt_text_report);
+  tcase_add_test(tc, test_adapt_saved_proposal_reproduces_the_estimate);
+  tcase_add_test(tc, test_adapt_same_digits_for_any_thread_count);
+  tcase_add_test(tc, test_adapt_not_fitted);
+  tcase_add_test(tc, test_adapt_bad_options);
+  tcase_add_test(tc, test_compare_ranks_adaptive_proposals);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
