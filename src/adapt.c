@@ -1123,6 +1123,14 @@ static int realise(const issim_scenario *s, const issim_ce_params *v, issim_dist
   return *q || *qm ? ISSIM_OK : err->code;
 }
 
+static int target_is_student_t(const issim_scenario *s)
+{
+  double df;
+  if (s->target)
+    return s->target->kind == ISSIM_DIST_STUDENT_T;
+  return issim_model_elliptical_form(s->target_model, NULL, NULL, &df) == ISSIM_OK && isfinite(df);
+}
+
 static int check_fitted(const issim_scenario *s, const issim_ce_params *v, unsigned level,
                         issim_error *err)
 {
@@ -1137,10 +1145,12 @@ static int check_fitted(const issim_scenario *s, const issim_ce_params *v, unsig
   issim_model_free(qm);
   if (var == ISSIM_VARIANCE_INFINITE)
     return issim_error_set(err, ISSIM_EINVAL, "level %u fitted a %s proposal whose weights "
-                                              "would have infinite variance (%s); choose a "
-                                              "family with heavier tails (family = student-t "
-                                              "for a student-t target)",
-                           level, issim_ce_family_name(v->family), reason);
+                                              "would have infinite variance (%s); %s",
+                           level, issim_ce_family_name(v->family), reason,
+                           target_is_student_t(s) && v->family != ISSIM_CE_STUDENT_T
+                             ? "use family = student-t, whose tails match the target's"
+                             : "choose a family whose tails are at least as heavy as the "
+                               "target's on the event, or start from a wider proposal");
   return ISSIM_OK;
 }
 
@@ -1150,13 +1160,14 @@ typedef struct {
   issim_ce_update_rules rules;
   level_source src;
   double t;       /* the oriented threshold */
+  double best;    /* the highest (oriented) gamma so far */
   int threads;
   uint64_t base_stream; /* level k draws from stream base_stream + k */
 } fit_context;
 
 /* One level: draws, gamma, statistics, elites, update.  Returns ISSIM_OK and
- * sets *reached (gamma is the threshold) or *stalled (gamma did not increase:
- * no update made). */
+ * sets *reached (gamma is the threshold) and *stalled (the quantile did not
+ * rise above the highest gamma so far, which the level keeps). */
 static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *reached,
                      int *stalled, issim_error *err)
 {
@@ -1171,6 +1182,11 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
   issim_ce_level *lv = &fit->levels[fit->n_levels];
   *lv = (issim_ce_level){.level = k, .draws = ld->n};
   *reached = ok && q >= c->t;
+  *stalled = !*reached && fit->n_levels > 0 && !(q > c->best);
+  if (*stalled)
+    q = c->best;
+  else if (!*reached)
+    c->best = q;
   /* at the threshold the elites are the event itself (S > t, as it is defined) */
   double cut = *reached ? nextafter(c->t, INFINITY) : q;
   lv->gamma = c->src.dir * (*reached ? c->t : q);
@@ -1186,9 +1202,6 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
   lv->elites = ld->n_elites;
   fit->draws += ld->n;
   fit->n_levels++;
-  *stalled = fit->n_levels > 1 && !*reached && !(q > c->src.dir * fit->levels[fit->n_levels - 2].gamma);
-  if (*stalled)
-    return ISSIM_OK;
   /* An exponential's location moves, at the last level, to an upper-tail
    * event's threshold: (t, inf) is then the proposal's whole support, and with
    * the rate fitted there it approaches the zero-variance proposal of an
@@ -1219,17 +1232,26 @@ static void no_progress_message(issim_ce_fit *fit, const issim_ce_options *opt)
   const issim_ce_level *last = &fit->levels[fit->n_levels - 1];
   fit->outcome = ISSIM_CE_NO_PROGRESS;
   snprintf(fit->message, sizeof fit->message,
-           "level %u made no progress: gamma stayed at %.6g (level %u had %.6g), so the "
-           "threshold would never be reached; the loss may be flat or discrete where the "
-           "proposal puts its draws. Try more draws per level (level-draws, now %llu), a larger "
-           "rho (now %g), or a start nearer the event (start = NAME)",
-           last->level, last->gamma, last[-1].level, last[-1].gamma,
+           "levels %u to %u made no progress: gamma stayed at %.6g, so the threshold would "
+           "never be reached. Either the family cannot follow the event (an event made of "
+           "several regions, such as a max over many components, needs family = mixture with "
+           "enough components), or the loss is flat or capped where the proposal draws. Try "
+           "another family, more draws per level (level-draws, now %llu), a larger rho (now %g), "
+           "or a start nearer the event (start = NAME)",
+           last->level - ISSIM_CE_STALLS + 1, last->level, last->gamma,
            (unsigned long long)opt->level_draws, opt->rho);
 }
 
+/* What the spread update does by default: a student-t's scale must follow a
+ * heavy tail (adapt.h); the other families fit their means. */
+static int spread_by_default(issim_ce_family f)
+{
+  return f == ISSIM_CE_STUDENT_T;
+}
+
 int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
-                 uint64_t seed, const gsl_rng_type *rng, int threads, issim_ce_fit *fit,
-                 issim_error *err)
+                 uint64_t seed, const gsl_rng_type *rng, int threads,
+                 const volatile sig_atomic_t *interrupt, issim_ce_fit *fit, issim_error *err)
 {
   *fit = (issim_ce_fit){0};
   double start_time = now();
@@ -1239,10 +1261,12 @@ int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_optio
   if (start && issim_proposal_unfitted(start))
     return issim_error_set(err, ISSIM_EINVAL, "cannot start from '%s', itself adaptive", start->name);
   int rc = start_params(s, start, opt->family, &fit->params, err);
+  fit->update_spread = opt->update_spread >= 0 ? opt->update_spread
+                                               : spread_by_default(fit->params.family);
   fit_context c = {
     .s = s, .opt = opt, .t = (double)s->direction * s->threshold, .threads = threads,
-    .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
-    .rules = {.update_spread = opt->update_spread, .min_spread = opt->min_spread, .location = NAN},
+    .best = -INFINITY, .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
+    .rules = {.update_spread = fit->update_spread, .min_spread = opt->min_spread, .location = NAN},
     .src = {.s = s, .d = problem_dim(s), .dir = (int)s->direction, .seed = seed, .rng = rng},
   };
   size_t b = 512;
@@ -1251,11 +1275,11 @@ int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_optio
   c.src.batch = b;
   double *spread = target_spread(s);
   c.rules.target_cov = spread;
-  if (rc == ISSIM_OK && opt->update_spread && spread == NULL)
+  if (rc == ISSIM_OK && fit->update_spread && spread == NULL)
     rc = issim_error_set(err, ISSIM_EINVAL, "update = mean+spread floors the spread relative "
                                             "to the target's covariance, which this target does "
                                             "not have (not finite); use update = mean");
-  if (rc == ISSIM_OK && opt->update_spread && fit->params.family != ISSIM_CE_EXPONENTIAL &&
+  if (rc == ISSIM_OK && fit->update_spread && fit->params.family != ISSIM_CE_EXPONENTIAL &&
       fit->params.family != ISSIM_CE_GAMMA)
     issim_ce_floor_covariance(c.src.d, fit->params.cov, spread, opt->min_spread);
   fit->levels = calloc(opt->max_levels, sizeof *fit->levels);
@@ -1265,14 +1289,21 @@ int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_optio
   if (rc == ISSIM_OK && (!fit->levels || !ld.s || !ld.lw))
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the levels");
   fit->outcome = ISSIM_CE_LEVEL_LIMIT;
+  unsigned stalls = 0;
   while (rc == ISSIM_OK && fit->n_levels < opt->max_levels) {
+    if (interrupt && *interrupt) {
+      fit->outcome = ISSIM_CE_INTERRUPTED;
+      snprintf(fit->message, sizeof fit->message, "interrupted after %zu levels", fit->n_levels);
+      break;
+    }
     int reached = 0, stalled = 0;
     rc = run_level(&c, fit, &ld, &reached, &stalled, err);
+    stalls = stalled ? stalls + 1 : 0;
     if (rc == ISSIM_OK && reached)
       fit->outcome = ISSIM_CE_REACHED;
-    else if (rc == ISSIM_OK && stalled)
+    else if (rc == ISSIM_OK && stalls == ISSIM_CE_STALLS)
       no_progress_message(fit, opt);
-    if (reached || stalled)
+    if (reached || stalls == ISSIM_CE_STALLS)
       break;
   }
   if (rc == ISSIM_OK && fit->outcome == ISSIM_CE_LEVEL_LIMIT)
@@ -1385,9 +1416,9 @@ int issim_ce_save(FILE *out, const issim_scenario *s, const char *name, const is
   if (fit->outcome != ISSIM_CE_REACHED)
     return issim_error_set(err, ISSIM_EINVAL, "nothing to save: %s", fit->message);
   fprintf(out, "; fitted by issim adapt (cross-entropy, family %s) on scenario %s:\n"
-               "; %zu levels, %llu draws\n",
+               "; %zu level%s, %llu draws\n",
           issim_ce_family_name(fit->params.family), s->name, fit->n_levels,
-          (unsigned long long)fit->draws);
+          fit->n_levels == 1 ? "" : "s", (unsigned long long)fit->draws);
   write_params(out, name, &fit->params);
   if (ferror(out))
     return issim_error_set(err, ISSIM_EIO, "cannot write the fitted proposal");

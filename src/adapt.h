@@ -15,6 +15,14 @@
  *   4. Optional smoothing v_k = alpha v_k + (1 - alpha) v_{k-1}; stop once
  *      gamma_k = t, then estimate with plain importance sampling.
  *
+ * What is fitted.  update = mean fits means, locations, the exponential's
+ * rate and the gamma's scale, keeping the start's spread; update = mean+spread
+ * fits covariances, scales and the gamma's shape too.  By default (auto) a
+ * student-t family fits its scale as well: the zero-variance density of a
+ * heavy tail beyond t spreads over a range that grows with t, which no fixed
+ * scale follows (a t(3) tail beyond 100 fitted by location alone gives weights
+ * whose k-hat exceeds 1); the others fit means only.
+ *
  * The collapse trap.  Updating a normal proposal's spread along with its mean
  * shrinks it toward the spread of the target restricted to the event (sd
  * about 0.18 on P(Z > 5)).  A normal q whose variance is lambda times the
@@ -37,6 +45,7 @@
 #ifndef ISSIM_ADAPT_H
 #define ISSIM_ADAPT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,12 +146,20 @@ typedef struct {
 
 typedef enum {
   ISSIM_CE_REACHED,      /* gamma reached the threshold: the proposal is fitted */
-  ISSIM_CE_NO_PROGRESS,  /* a level's gamma did not increase */
-  ISSIM_CE_LEVEL_LIMIT   /* max_levels levels without reaching the threshold */
+  ISSIM_CE_NO_PROGRESS,  /* ISSIM_CE_STALLS levels in a row without a higher gamma */
+  ISSIM_CE_LEVEL_LIMIT,  /* max_levels levels without reaching the threshold */
+  ISSIM_CE_INTERRUPTED   /* told to stop (Ctrl-C) between levels */
 } issim_ce_outcome;
+
+/* A level whose (1 - rho) quantile does not rise above the highest gamma so
+ * far keeps that gamma (its elites are those above it, a refit at the same
+ * level; sampling noise can dip a quantile); this many such levels in a row
+ * end the fit. */
+#define ISSIM_CE_STALLS 2
 
 typedef struct {
   issim_ce_outcome outcome;
+  int update_spread;       /* the update made: 0 mean only, 1 mean and spread */
   char message[512];       /* when not reached: what happened and what to try */
   size_t n_levels;
   issim_ce_level *levels;
@@ -154,13 +171,14 @@ typedef struct {
 /* Fits a proposal for scenario s with options *opt (opt->start names the
  * proposal it starts from; NULL: the target), drawing with `seed`, `rng`,
  * `threads` (0: all cores) on streams derived from `name`, the fitted
- * proposal's name.  Returns ISSIM_OK with fit->outcome saying whether the
- * threshold was reached; an error for input the method cannot work with (a
- * family that does not fit the start or the target, a fit whose weights
- * would have infinite variance, ...). */
+ * proposal's name; `interrupt` (may be NULL) is looked at before each level.
+ * Returns ISSIM_OK with fit->outcome saying whether the threshold was
+ * reached; an error for input the method cannot work with (a family that
+ * does not fit the start or the target, a fit whose weights would have
+ * infinite variance, ...). */
 int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
-                 uint64_t seed, const gsl_rng_type *rng, int threads, issim_ce_fit *fit,
-                 issim_error *err);
+                 uint64_t seed, const gsl_rng_type *rng, int threads,
+                 const volatile sig_atomic_t *interrupt, issim_ce_fit *fit, issim_error *err);
 void issim_ce_fit_clear(issim_ce_fit *fit);
 
 /* Installs a reached fit into proposal p (its dist and/or model, as the

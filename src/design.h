@@ -49,10 +49,15 @@
  *                               design point is the converged point of least
  *                               |u|; when no start converges the error says
  *                               why the last one failed.
- * The optimisation finds local minima of |u| on the surface; with several
- * failure regions (the four-branch system) the nearest is the design point,
- * and a single shifted target then misses the others: the right proposal is
- * a mixture with one component per region (issim_design_mixture).
+ * The optimisation finds stationary points of |u| on the surface: local
+ * minima, and sometimes other stationary points (for {x2 < x1^2/2 - 3} the
+ * point (0, -3) besides the minima (+-2, -1)).  With several failure
+ * regions (the four-branch system) the nearest is the design point, and a
+ * single shifted target then misses the others: the right proposal is a
+ * mixture with one component per region (issim_design_mixture), where a
+ * spurious stationary point only adds a component of small weight.
+ * Cost: each start takes at most 200 iterations of 2d + 1 loss evaluations
+ * and a line search; the closed forms cost O(d^2) per point.
  */
 #ifndef ISSIM_DESIGN_H
 #define ISSIM_DESIGN_H
@@ -83,7 +88,7 @@ int issim_design_point(const issim_model *target, const issim_design_event *ev, 
 
 /* Every design point found: for a linear loss the one point; for max above
  * (min below) the d half-spaces' points; otherwise the distinct local design
- * points of the starts above (two are one when within 1e-6 max(1, |u|)).
+ * points of the starts above (two are one when within 1e-4 max(1, |beta|)).
  * At most max points into x[max * d] and their signed betas into beta[max]
  * (may be NULL), nearest first (for a union: most probable first), with log_p[i] =
  * log P(the half-space beyond point i's tangent hyperplane) = log of the

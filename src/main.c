@@ -176,7 +176,7 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
       o->reps = optarg;
       break;
     case 'P':
-      if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE)
+      if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE || command == COMMAND_ADAPT)
         return bad_usage("%s", "--plot applies to 'issim run' and 'issim compare'");
       if (*optarg == '\0')
         return bad_usage("%s", "--plot needs a directory");
@@ -185,7 +185,8 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     case 'b': o->bits = 1; break;
     case 'F': case 'o': case 'L': case 'a': case 'm': case 'u': case 'S': case 'k': case 'w':
       if (command != COMMAND_ADAPT)
-        return bad_usage("%s applies to 'issim adapt'", argv[optind - 1]);
+        return bad_usage("%s applies to 'issim adapt'", /* "--rho 0.1" or "--rho=0.1" */
+                         optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1]);
       *adapt_option(o, c) = optarg;
       break;
     case 'h': usage(stdout); exit(EXIT_OK);
@@ -281,6 +282,11 @@ static void catch_interrupts(void)
   sa.sa_flags = SA_RESTART; /* a write in progress is resumed, not cut short */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
+  /* mpirun meets Ctrl-C by sending its ranks SIGTERM, and SIGKILL a second
+   * later: in an MPI build SIGTERM is Ctrl-C, which leaves time for the
+   * partial report (docs/distributed.md) */
+  if (issim_cluster_available())
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* ---- the progress line, on a terminal, for runs longer than a second ---- */
@@ -384,17 +390,20 @@ static int fit_adaptive(issim_scenario *s, const options *o, const run_settings 
       continue;
     issim_ce_fit fit;
     issim_error err;
-    int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, rs->threads, &fit, &err);
+    catch_interrupts();
+    int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, rs->threads, &interrupted,
+                          &fit, &err);
     int reached = rc == ISSIM_OK && fit.outcome == ISSIM_CE_REACHED;
     if (rc == ISSIM_OK && !reached)
-      fprintf(stderr, "issim: proposal '%s' could not be fitted: %s\n", p->name, fit.message);
+      fprintf(stderr, "issim: proposal '%s' %s: %s\n", p->name,
+              interrupted ? "was not fitted" : "could not be fitted", fit.message);
     if (reached)
       rc = issim_ce_install(s, p, &fit, &err);
     issim_ce_fit_clear(&fit);
     if (rc != ISSIM_OK)
       return fit_failure(p->name, &err);
     if (!reached)
-      return EXIT_FAILURE_RUN;
+      return interrupted ? EXIT_INTERRUPTED : EXIT_FAILURE_RUN;
   }
   return EXIT_OK;
 }
@@ -514,7 +523,8 @@ static int run_proposals(const issim_scenario *s, const options *o, run_settings
   warn_before_sampling(s, o);
   catch_interrupts();
   rs->stop.interrupt = &interrupted;
-  for (size_t i = 0; i < s->n_proposals && !interrupted; i++) {
+  /* every rank of a distributed run alike, whichever saw the interrupt first */
+  for (size_t i = 0; i < s->n_proposals && !issim_cluster_max(cluster, interrupted); i++) {
     if (!selected(o, &s->proposals[i]))
       continue;
     int rc = analyse_one(s, &s->proposals[i], rs, record, &results[*n]);
@@ -827,8 +837,10 @@ static int command_adapt(int argc, char **argv)
   issim_proposal *p = a.adaptive ? a.adaptive : &a.own;
   issim_ce_fit fit = {0};
   issim_error err;
+  catch_interrupts(); /* between levels, and in the final run */
+  rs.stop.interrupt = &interrupted;
   if (rc == EXIT_OK &&
-      issim_ce_run(s, p->name, &a.opt, s->seed, s->rng, rs.threads, &fit, &err) != ISSIM_OK)
+      issim_ce_run(s, p->name, &a.opt, s->seed, s->rng, rs.threads, &interrupted, &fit, &err) != ISSIM_OK)
     rc = fit_failure(p->name, &err);
   int reached = rc == EXIT_OK && fit.outcome == ISSIM_CE_REACHED;
   if (reached && issim_ce_install(s, p, &fit, &err) != ISSIM_OK)
@@ -836,8 +848,6 @@ static int command_adapt(int argc, char **argv)
   issim_result result = {0};
   size_t n = 0;
   if (reached && rc == EXIT_OK) {
-    catch_interrupts();
-    rs.stop.interrupt = &interrupted;
     rc = analyse_one(s, p, &rs, 0, &result);
     n = rc == EXIT_OK;
   }
@@ -847,7 +857,7 @@ static int command_adapt(int argc, char **argv)
     issim_adapt_report rep = {.run = report_of(s, &rs, &result, n), .options = &a.opt,
                               .fit = &fit, .name = p->name, .saved = reached ? o.save : NULL};
     int out = emit(o.json ? write_adapt_json : write_adapt_text, &rep);
-    rc = out != EXIT_OK ? out : !reached ? EXIT_FAILURE_RUN : interrupted ? EXIT_INTERRUPTED : rc;
+    rc = out != EXIT_OK ? out : interrupted ? EXIT_INTERRUPTED : !reached ? EXIT_FAILURE_RUN : rc;
   }
   if (n)
     issim_result_clear(&result);

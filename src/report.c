@@ -932,11 +932,11 @@ static void text_adapt_settings(FILE *out, const issim_adapt_report *r)
   const issim_ce_options *o = r->options;
   fprintf(out, "adaptation cross-entropy, family %s (%s), from %s; rho %g, %llu draws a level",
           issim_ce_family_name(r->fit->params.family),
-          o->update_spread ? "mean and spread" : "mean only",
+          r->fit->update_spread ? "mean and spread" : "mean only",
           o->start ? o->start : "the target", o->rho, (unsigned long long)o->level_draws);
   if (o->alpha < 1)
     fprintf(out, ", smoothing %g", o->alpha);
-  if (o->update_spread)
+  if (r->fit->update_spread)
     fprintf(out, ", spread floor %g", o->min_spread);
   fputc('\n', out);
 }
@@ -957,7 +957,8 @@ static void text_levels(FILE *out, const issim_ce_fit *fit)
     fprintf(out, "  reached the threshold at level %zu: %llu draws, %.3g s\n", fit->n_levels,
             (unsigned long long)fit->draws, fit->seconds);
   else
-    fprintf(out, "  NOT FITTED: %s\n", fit->message);
+    fprintf(out, "  %s: %s\n", fit->outcome == ISSIM_CE_INTERRUPTED ? "INTERRUPTED" : "NOT FITTED",
+            fit->message);
 }
 
 int issim_adapt_report_text(FILE *out, const issim_adapt_report *r)
@@ -983,6 +984,7 @@ static const char *outcome_name(issim_ce_outcome o)
   case ISSIM_CE_REACHED: return "reached";
   case ISSIM_CE_NO_PROGRESS: return "no-progress";
   case ISSIM_CE_LEVEL_LIMIT: return "level-limit";
+  case ISSIM_CE_INTERRUPTED: return "interrupted";
   }
   return "?";
 }
@@ -995,12 +997,12 @@ int issim_adapt_report_json(FILE *out, const issim_adapt_report *r)
   set(a, "proposal", json_string(r->name));
   set(a, "family", json_string(issim_ce_family_name(fit->params.family)));
   set(a, "start", json_string(o->start ? o->start : "target"));
-  set(a, "update", json_string(o->update_spread ? "mean+spread" : "mean"));
+  set(a, "update", json_string(fit->update_spread ? "mean+spread" : "mean"));
   set(a, "rho", json_real(o->rho));
   set(a, "level_draws", json_integer((json_int_t)o->level_draws));
   set(a, "alpha", json_real(o->alpha));
   set(a, "max_levels", json_integer(o->max_levels));
-  set(a, "min_spread", o->update_spread ? json_real(o->min_spread) : json_null());
+  set(a, "min_spread", fit->update_spread ? json_real(o->min_spread) : json_null());
   for (size_t i = 0; i < fit->n_levels; i++) {
     const issim_ce_level *l = &fit->levels[i];
     json_t *x = json_object();

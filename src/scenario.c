@@ -856,7 +856,7 @@ issim_ce_options issim_ce_options_default(void)
   return (issim_ce_options){
     .family = ISSIM_CE_AUTO, .rho = ISSIM_CE_DEFAULT_RHO,
     .level_draws = ISSIM_CE_DEFAULT_LEVEL_DRAWS, .alpha = 1,
-    .max_levels = ISSIM_CE_DEFAULT_MAX_LEVELS, .update_spread = 0,
+    .max_levels = ISSIM_CE_DEFAULT_MAX_LEVELS, .update_spread = -1,
     .min_spread = ISSIM_CE_DEFAULT_MIN_SPREAD, .components = ISSIM_CE_DEFAULT_COMPONENTS,
   };
 }
@@ -897,12 +897,14 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
     return ISSIM_OK;
   }
   if (strcmp(key, "update") == 0) {
-    if (strcmp(value, "mean") != 0 && strcmp(value, "mean+spread") != 0)
-      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be 'mean' (the default: means, "
-                                                          "locations and rates only) or "
-                                                          "'mean+spread' (also the spread, floored "
-                                                          "at min-spread) (got '%s')", what, value);
-    o->update_spread = strcmp(value, "mean+spread") == 0;
+    if (strcmp(value, "mean") != 0 && strcmp(value, "mean+spread") != 0 &&
+        strcmp(value, "auto") != 0)
+      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be 'mean' (means, locations "
+                                                          "and rates only), 'mean+spread' (also "
+                                                          "the spread, floored at min-spread) or "
+                                                          "'auto' (the default: the family's own "
+                                                          "choice) (got '%s')", what, value);
+    o->update_spread = strcmp(value, "auto") == 0 ? -1 : strcmp(value, "mean+spread") == 0;
     return ISSIM_OK;
   }
   if (strcmp(key, "start") == 0) {

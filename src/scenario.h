@@ -40,7 +40,8 @@ typedef struct {
   uint64_t level_draws;  /* draws per level */
   double alpha;          /* smoothing, (0, 1]; 1: none */
   unsigned max_levels;
-  int update_spread;     /* 0: means (locations, rates) only */
+  int update_spread;     /* 0: means (locations, rates) only; 1: the spread too;
+                          * -1 (default): the family's own choice (adapt.h) */
   double min_spread;     /* floor on the spread relative to the target's, > 1/sqrt 2 */
   unsigned components;   /* mixture components */
 } issim_ce_options;

@@ -253,7 +253,7 @@ static int fit(issim_scenario *s, int threads, issim_ce_fit *f)
 {
   issim_error err;
   issim_proposal *p = &s->proposals[0];
-  int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, threads, f, &err);
+  int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, threads, NULL, f, &err);
   ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
   return rc;
 }
@@ -504,7 +504,9 @@ START_TEST(test_no_progress_and_level_limit)
   issim_ce_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_NO_PROGRESS);
-  ck_assert_uint_eq(f.n_levels, 2);
+  ck_assert_uint_eq(f.n_levels, 1 + ISSIM_CE_STALLS); /* the first level, then the stalls */
+  for (size_t i = 0; i < f.n_levels; i++)
+    ck_assert_double_eq(f.levels[i].gamma, 0.5);
   ck_assert(strstr(f.message, "made no progress") && strstr(f.message, "level-draws"));
   ck_assert_int_eq(issim_ce_install(s, &s->proposals[0], &f, &err), ISSIM_EINVAL);
   ck_assert(!s->proposals[0].fitted);
@@ -521,6 +523,53 @@ START_TEST(test_no_progress_and_level_limit)
 }
 END_TEST
 
+START_TEST(test_interrupt_stops_between_levels)
+{
+  issim_scenario *s = five_sigma("");
+  issim_proposal *p = &s->proposals[0];
+  volatile sig_atomic_t stop = 1;
+  issim_ce_fit f;
+  issim_error err;
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &stop, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_INTERRUPTED);
+  ck_assert_uint_eq(f.n_levels, 0);
+  ck_assert_uint_eq(f.draws, 0);
+  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_EINVAL);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_student_t_fits_its_scale_by_default)
+{
+  /* a t(3) tail beyond 100: the zero-variance density spreads over a range
+   * that grows with the threshold, so the default (auto) fits the scale */
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(
+    "[target]\ndistribution = student-t\ndf = 3\n[event]\nthreshold = 100\n"
+    "[proposal ce]\ndistribution = adaptive\n[run]\nseed = 42\n", "t.ini", &err);
+  ck_assert_ptr_nonnull(s);
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+  ck_assert_int_eq(f.params.family, ISSIM_CE_STUDENT_T);
+  ck_assert_int_eq(f.update_spread, 1);
+  ck_assert(sqrt(f.params.cov[0]) > 5); /* the scale grew with the threshold */
+  issim_proposal *p = &s->proposals[0];
+  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  issim_run_config cfg = {.samples = 200000, .seed = 5, .stream = issim_rng_stream_id("ce"),
+                          .rng = s->rng, .threads = 2};
+  issim_result r;
+  ck_assert_int_eq(issim_analyse(s, p, &cfg, 0, &r, &err), ISSIM_OK);
+  ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
+  double exact = gsl_cdf_tdist_Q(100, 3);
+  ck_assert(fabs(r.estimate.estimate - exact) <= 4 * r.estimate.std_error);
+  issim_result_clear(&r);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_fits_that_cannot_work_are_refused)
 {
   issim_error err;
@@ -531,7 +580,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
     "[proposal ce]\ndistribution = adaptive\nfamily = normal\n", "t.ini", &err);
   ck_assert_ptr_nonnull(s);
   issim_proposal *p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "infinite variance") && strstr(err.message, "student-t"),
                 "%s", err.message);
   issim_ce_fit_clear(&f);
@@ -539,7 +588,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   /* exponential from a normal start; gamma for a 2-D target */
   s = five_sigma("family = exponential");
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "exponential") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -548,7 +597,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                            "[proposal ce]\ndistribution = adaptive\nfamily = gamma\n", "g.ini", &err);
   ck_assert_ptr_nonnull(s);
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "univariate") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -559,7 +608,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                            "[proposal c]\ndistribution = normal\nmean = 50\nsd = 30\n", "c.ini", &err);
   ck_assert_msg(s != NULL, "%s", err.message);
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "update = mean") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -643,6 +692,8 @@ static Suite *adapt_suite(void)
   tcase_add_test(f, test_portfolio_fit_and_saved_covariance);
   tcase_add_test(f, test_mixture_finds_the_four_branches);
   tcase_add_test(f, test_no_progress_and_level_limit);
+  tcase_add_test(f, test_interrupt_stops_between_levels);
+  tcase_add_test(f, test_student_t_fits_its_scale_by_default);
   tcase_add_test(f, test_fits_that_cannot_work_are_refused);
   tcase_add_test(f, test_adaptive_section_errors);
   tcase_add_test(f, test_unfitted_proposal_is_not_sampled);
