@@ -74,7 +74,8 @@ static int all_threads(void)
 #endif
 }
 
-/* One full analysis (estimate, k-hat, verdict, information); returns seconds. */
+/* One full analysis (estimate, k-hat, verdict, information, the log-weight
+ * histogram); returns seconds. */
 static double timed_run(const issim_scenario *s, const issim_proposal *p, uint64_t draws,
                         int threads, uint64_t seed, const issim_stop_rules *stop,
                         issim_result *r)
@@ -83,11 +84,13 @@ static double timed_run(const issim_scenario *s, const issim_proposal *p, uint64
                           .rng = s->rng, .threads = threads, .stop = stop};
   issim_error err;
   double t0 = now();
-  if (issim_analyse(s, p, &cfg, 0, r, &err) != ISSIM_OK) {
+  if (issim_analyse(s, p, &cfg, ISSIM_RECORD_HIST, r, &err) != ISSIM_OK) {
     fprintf(stderr, "bench_engine: %s\n", err.message);
     exit(1);
   }
-  return now() - t0;
+  double seconds = now() - t0;
+  issim_result_clear(r);
+  return seconds;
 }
 
 static double median_rate(const issim_scenario *s, const issim_proposal *p, uint64_t draws,
@@ -125,6 +128,113 @@ static void bench_scenario(const issim_scenario *s, const bench_case *c, uint64_
   row->crude_rate = crude ? median_rate(s, crude, draws, all_threads(), repeats) : NAN;
 }
 
+/* ---- cost per point against the dimension ----
+ *
+ * The engine on d-dimensional normal targets (every diagnostic on, one
+ * thread): an equicorrelated (0.3) covariance, whose dense Cholesky factor
+ * makes L z and the triangular solves O(d^2) a point, against independent
+ * components, O(d).  Proposals: the target moved along the diagonal, which
+ * shares the target's factor (the design-point proposal's fast path), and for
+ * the dense case also a widened one (spread 1.2), which needs the target's
+ * solve. */
+static const size_t scaling_dims[] = {10, 100, 1000};
+#define NSCALING (sizeof scaling_dims / sizeof scaling_dims[0])
+
+typedef struct {
+  double shared, widened, independent; /* points per second, median */
+} scaling_row;
+
+static issim_model *equicorrelated(size_t d, int dense)
+{
+  double *mean = calloc(d, sizeof *mean), *cov = malloc(d * d * sizeof *cov);
+  issim_error err;
+  issim_model *m = NULL;
+  if (mean && cov) {
+    for (size_t i = 0; i < d; i++)
+      for (size_t j = 0; j < d; j++)
+        cov[i * d + j] = i == j ? 1 : dense ? 0.3 : 0;
+    m = issim_model_alloc_normal(d, mean, cov, &err);
+  }
+  free(mean), free(cov);
+  if (m == NULL) {
+    fprintf(stderr, "bench_engine: cannot build the d = %zu target\n", d);
+    exit(1);
+  }
+  return m;
+}
+
+static double points_per_second(const issim_model *target, const issim_model *proposal,
+                                 const issim_loss *loss, double threshold, uint64_t draws,
+                                 int repeats)
+{
+  issim_problem pb = {.target_model = target, .proposal_model = proposal, .loss = loss,
+                      .threshold = threshold, .direction = ISSIM_ABOVE};
+  double rates[64];
+  for (int k = 0; k < repeats; k++) {
+    issim_run_config cfg = {.samples = draws, .seed = 3000 + (uint64_t)k, .stream = 1,
+                            .rng = gsl_rng_taus2, .threads = 1};
+    issim_run_output out = {.tail = issim_topk_alloc(issim_khat_capacity(draws))};
+    issim_hist hist;
+    out.hist = &hist;
+    issim_error err;
+    double t0 = now();
+    if (out.tail == NULL || issim_engine_run(&pb, &cfg, &out, &err) != ISSIM_OK) {
+      fprintf(stderr, "bench_engine: the d-dimensional run failed\n");
+      exit(1);
+    }
+    rates[k] = (double)draws / (now() - t0);
+    issim_topk_free(out.tail);
+  }
+  return median(rates, repeats);
+}
+
+static void bench_scaling(int repeats, scaling_row *rows)
+{
+  for (size_t t = 0; t < NSCALING; t++) {
+    const size_t d = scaling_dims[t];
+    /* about a second a run at the rates of the issue: 2e7 / d^2 + 2e6 / d */
+    const uint64_t draws = (uint64_t)(2e7 / ((double)d * (double)d) + 2e6 / (double)d) + 64;
+    double *w = malloc(d * sizeof *w), *loc = malloc(d * sizeof *loc);
+    issim_error err;
+    for (size_t j = 0; j < d; j++)
+      w[j] = 1, loc[j] = 4 / sqrt((double)d);
+    issim_loss *loss = issim_loss_alloc_linear(d, w, &err);
+    for (int dense = 1; dense >= 0; dense--) {
+      issim_model *target = equicorrelated(d, dense);
+      issim_model *moved = issim_model_alloc_moved(target, loc, 1, &err);
+      issim_model *wide = issim_model_alloc_moved(target, loc, 1.2, &err);
+      if (!loss || !moved || !wide) {
+        fprintf(stderr, "bench_engine: cannot build the d = %zu proposals\n", d);
+        exit(1);
+      }
+      double threshold = 4 * sqrt((double)d); /* the loss's mean under the proposals */
+      if (dense) {
+        rows[t].shared = points_per_second(target, moved, loss, threshold, draws, repeats);
+        rows[t].widened = points_per_second(target, wide, loss, threshold, draws, repeats);
+      } else {
+        rows[t].independent = points_per_second(target, moved, loss, threshold, draws, repeats);
+      }
+      issim_model_free(target), issim_model_free(moved), issim_model_free(wide);
+    }
+    issim_loss_free(loss);
+    free(w), free(loc);
+  }
+}
+
+static void write_scaling(FILE *out, const scaling_row *rows)
+{
+  fprintf(out, "\nCost per point against the dimension: thousands of points per second on one "
+               "thread, normal targets, every diagnostic on (bench_scaling in "
+               "bench/bench_engine.c).  Dense: equicorrelated 0.3, O(d^2) a point; diagonal: "
+               "O(d).\n\n");
+  fprintf(out, "| d | dense, mean shift (one L) | dense, widened (L z and a solve) | diagonal "
+               "covariance |\n");
+  fprintf(out, "| ---: | ---: | ---: | ---: |\n");
+  for (size_t t = 0; t < NSCALING; t++)
+    fprintf(out, "| %zu | %.3g | %.3g | %.3g |\n", scaling_dims[t], rows[t].shared / 1e3,
+            rows[t].widened / 1e3, rows[t].independent / 1e3);
+}
+
 static void machine(char *buf, size_t size)
 {
   char model[256] = "unknown CPU";
@@ -143,16 +253,30 @@ static void machine(char *buf, size_t size)
            __VERSION__);
 }
 
+/* The 1-minute load average (NAN where /proc/loadavg is not there). */
+static double load_average(void)
+{
+  double load = NAN;
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f && fscanf(f, "%lf", &load) != 1)
+    load = NAN;
+  if (f)
+    fclose(f);
+  return load;
+}
+
 static void write_table(FILE *out, const bench_row *rows, const int *have, int repeats,
-                        uint64_t draws, double peak_mib)
+                        uint64_t draws, double peak_mib, double load, const scaling_row *scaling)
 {
   char m[512];
   machine(m, sizeof m);
   fprintf(out, "# issim benchmark\n\n");
   fprintf(out, "Machine: %s.  Every figure is the median of %d runs, with every diagnostic on "
-               "(estimate, SEs, ESS, k-hat, KL, verdict).  Draws per second are measured on "
-               "runs of %.3g draws.  Repeat with `make bench`.\n\n",
-          m, repeats, (double)draws);
+               "(estimate, SEs, ESS, k-hat, KL, log-weight histogram, verdict).  Draws per second are "
+               "measured on "
+               "runs of %.3g draws.  Load average (1 minute) when the benchmark ended: %.2f: "
+               "other work on the machine slows every figure.  Repeat with `make bench`.\n\n",
+          m, repeats, (double)draws, load);
   fprintf(out, "| scenario | M draws/s, 1 thread | M draws/s, all threads | speed-up | "
                "time to 1%% RE | draws to 1%% | crude: M draws/s | crude: time to 1%% |\n");
   fprintf(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
@@ -166,7 +290,9 @@ static void write_table(FILE *out, const bench_row *rows, const int *have, int r
             r->seconds_to_1pct, (double)r->draws_to_1pct, r->crude_rate / 1e6, crude_secs,
             r->crude_draws_for_1pct);
   }
-  fprintf(out, "\nPeak memory (resident) of the whole benchmark process: %.1f MiB.\n", peak_mib);
+  write_scaling(out, scaling);
+  fprintf(out, "\nPeak memory (resident) of the benchmark process over the scenarios' runs (before "
+               "the dimension runs): %.1f MiB.\n", peak_mib);
 }
 
 int main(int argc, char **argv)
@@ -208,17 +334,23 @@ int main(int argc, char **argv)
     have[i] = 1;
     issim_scenario_free(s);
   }
+  /* the peak of the scenarios' runs, before the scaling runs' d = 1000
+   * matrices (8 MB each) */
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   double peak_mib = (double)ru.ru_maxrss / 1024.0;
-  write_table(stdout, rows, have, repeats, draws, peak_mib);
+  scaling_row scaling[NSCALING];
+  fprintf(stderr, "bench_engine: cost against the dimension ...\n");
+  bench_scaling(repeats, scaling);
+  double load = load_average();
+  write_table(stdout, rows, have, repeats, draws, peak_mib, load, scaling);
   if (out_path) {
     FILE *f = fopen(out_path, "w");
     if (f == NULL) {
       fprintf(stderr, "bench_engine: cannot write %s\n", out_path);
       return 1;
     }
-    write_table(f, rows, have, repeats, draws, peak_mib);
+    write_table(f, rows, have, repeats, draws, peak_mib, load, scaling);
     fclose(f);
   }
   return 0;

@@ -1251,7 +1251,8 @@ static int spread_by_default(issim_ce_family f)
 
 int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
                  uint64_t seed, const gsl_rng_type *rng, int threads,
-                 const volatile sig_atomic_t *interrupt, issim_ce_fit *fit, issim_error *err)
+                 int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
+                 issim_error *err)
 {
   *fit = (issim_ce_fit){0};
   double start_time = now();
@@ -1291,7 +1292,7 @@ int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_optio
   fit->outcome = ISSIM_CE_LEVEL_LIMIT;
   unsigned stalls = 0;
   while (rc == ISSIM_OK && fit->n_levels < opt->max_levels) {
-    if (interrupt && *interrupt) {
+    if (stop && stop(stop_user)) {
       fit->outcome = ISSIM_CE_INTERRUPTED;
       snprintf(fit->message, sizeof fit->message, "interrupted after %zu levels", fit->n_levels);
       break;

@@ -45,7 +45,6 @@
 #ifndef ISSIM_ADAPT_H
 #define ISSIM_ADAPT_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,14 +170,17 @@ typedef struct {
 /* Fits a proposal for scenario s with options *opt (opt->start names the
  * proposal it starts from; NULL: the target), drawing with `seed`, `rng`,
  * `threads` (0: all cores) on streams derived from `name`, the fitted
- * proposal's name; `interrupt` (may be NULL) is looked at before each level.
+ * proposal's name; `stop` (may be NULL) is asked before each level whether to
+ * end the fit there (Ctrl-C; in a distributed run every process must get the
+ * same answer, so it is a collective decision, not a flag of one process).
  * Returns ISSIM_OK with fit->outcome saying whether the threshold was
  * reached; an error for input the method cannot work with (a family that
  * does not fit the start or the target, a fit whose weights would have
  * infinite variance, ...). */
 int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
                  uint64_t seed, const gsl_rng_type *rng, int threads,
-                 const volatile sig_atomic_t *interrupt, issim_ce_fit *fit, issim_error *err);
+                 int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
+                 issim_error *err);
 void issim_ce_fit_clear(issim_ce_fit *fit);
 
 /* Installs a reached fit into proposal p (its dist and/or model, as the

@@ -9,35 +9,84 @@
 #define MIN_COVERAGE 0.85
 #define MIN_REPS_FOR_COVERAGE 50
 
+/* One replication's results, as the rank that ran it sends them. */
+typedef struct {
+  uint64_t index;
+  double log_estimate, relative_error, seconds;
+  uint64_t zero_hits, unreliable;
+} replication;
+
+/* Runs this rank's replications, rank, rank + ranks, ..., into done[0..*n). */
+static int run_replications(const issim_scenario *s, const issim_proposal *p,
+                            const issim_run_config *cfg, size_t reps, replication *done,
+                            size_t *n, issim_error *err)
+{
+  size_t rank = (size_t)issim_cluster_rank(cfg->cluster);
+  size_t ranks = (size_t)issim_cluster_size(cfg->cluster);
+  uint64_t base = issim_rng_stream_id(p->name);
+  issim_result res;
+  issim_analyse_before(s, p, &res); /* the analytic part is the same for every replication */
+  *n = 0;
+  for (size_t r = rank; r < reps; r += ranks) {
+    issim_run_config rep = *cfg;
+    rep.stream = base + r + 1;
+    rep.cluster = NULL; /* whole replications are spread over the ranks */
+    int rc = issim_analyse_sample(s, p, &rep, 0, &res, err);
+    if (rc != ISSIM_OK)
+      return rc;
+    done[(*n)++] = (replication){
+      .index = r, .log_estimate = res.estimate.log_estimate,
+      .relative_error = res.estimate.relative_error, .seconds = res.seconds,
+      .zero_hits = res.estimate.hits == 0, .unreliable = res.verdict.level == ISSIM_UNRELIABLE,
+    };
+  }
+  return ISSIM_OK;
+}
+
+/* With several processes (cfg->cluster), each runs whole replications, one in
+ * every `ranks`, on its own threads, and all exchange their results: a
+ * replication is usually too small to be spread over processes itself.  Each
+ * replication is the very run one process would make, so the results are the
+ * same; only the time differs. */
 int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
                           const issim_run_config *cfg, size_t reps, issim_calibration *c,
                           issim_error *err)
 {
   *c = (issim_calibration){.proposal = p, .reps = reps};
+  size_t ranks = (size_t)issim_cluster_size(cfg->cluster);
   c->log_estimate = malloc(reps * sizeof *c->log_estimate);
   c->relative_error = malloc(reps * sizeof *c->relative_error);
-  if (c->log_estimate == NULL || c->relative_error == NULL) {
+  replication *done = malloc((reps / ranks + 1) * sizeof *done);
+  size_t *offsets = malloc((ranks + 1) * sizeof *offsets);
+  size_t n = 0;
+  int rc = ISSIM_OK;
+  if (c->log_estimate == NULL || c->relative_error == NULL || done == NULL || offsets == NULL)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for %zu replications", reps);
+  else
+    rc = run_replications(s, p, cfg, reps, done, &n, err);
+  /* every rank fails if one does, rather than wait for it */
+  replication *all = NULL;
+  if (issim_cluster_max(cfg->cluster, rc != ISSIM_OK) == 0) {
+    all = issim_cluster_allgather(cfg->cluster, done, n * sizeof *done, offsets);
+    if (all == NULL)
+      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for %zu replications", reps);
+  } else if (rc == ISSIM_OK) {
+    rc = issim_error_set(err, ISSIM_ENOMEM, "a replication failed in another process");
+  }
+  for (size_t i = 0; all && i < offsets[ranks] / sizeof *all; i++) {
+    const replication *x = &all[i];
+    c->log_estimate[x->index] = x->log_estimate;
+    c->relative_error[x->index] = x->relative_error;
+    c->zero_hit_reps += x->zero_hits;
+    c->unreliable_reps += x->unreliable;
+    c->seconds += x->seconds;
+  }
+  free(all);
+  free(done);
+  free(offsets);
+  if (rc != ISSIM_OK)
     issim_calibration_free(c);
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for %zu replications", reps);
-  }
-  uint64_t base = issim_rng_stream_id(p->name);
-  issim_result res;
-  issim_analyse_before(s, p, &res); /* the analytic part is the same for every replication */
-  for (size_t r = 0; r < reps; r++) {
-    issim_run_config rep = *cfg;
-    rep.stream = base + r + 1;
-    int rc = issim_analyse_sample(s, p, &rep, 0, &res, err);
-    if (rc != ISSIM_OK) {
-      issim_calibration_free(c);
-      return rc;
-    }
-    c->log_estimate[r] = res.estimate.log_estimate;
-    c->relative_error[r] = res.estimate.relative_error;
-    c->zero_hit_reps += res.estimate.hits == 0;
-    c->unreliable_reps += res.verdict.level == ISSIM_UNRELIABLE;
-    c->seconds += res.seconds;
-  }
-  return ISSIM_OK;
+  return rc;
 }
 
 /* log of the mean of the estimates, from their logs */

@@ -383,10 +383,10 @@ issim_model *issim_design_shifted(const issim_model *target, const double *locat
                                   double spread, issim_error *err)
 {
   size_t d = issim_model_dim(target);
-  double df, *l = malloc(d * d * sizeof *l), *cov = malloc(d * d * sizeof *cov);
+  double df, *l = malloc(d * d * sizeof *l);
   issim_dist **comps = calloc(d, sizeof *comps);
   issim_model *m = NULL;
-  if (!l || !cov || !comps) {
+  if (!l || !comps) {
     issim_error_set(err, ISSIM_ENOMEM, "out of memory for the shifted target");
   } else if (issim_model_elliptical_form(target, NULL, l, &df) != ISSIM_OK) {
     issim_error_set(err, ISSIM_EINVAL, "only a multivariate-normal, multivariate-t or "
@@ -398,19 +398,13 @@ issim_model *issim_design_shifted(const issim_model *target, const double *locat
     if (ok)
       m = issim_model_alloc_independent(d, (const issim_dist *const *)comps, err);
   } else {
-    for (size_t i = 0; i < d; i++) /* spread^2 L L^T */
-      for (size_t j = 0; j < d; j++) {
-        double c = 0;
-        for (size_t k = 0; k <= (i < j ? i : j); k++)
-          c += l[i * d + k] * l[j * d + k];
-        cov[i * d + j] = c * spread * spread;
-      }
-    m = isinf(df) ? issim_model_alloc_normal(d, location, cov, err)
-                  : issim_model_alloc_student_t(d, df, location, cov, err);
+    /* spread L from the target's own factor: with spread 1 the two share L
+     * exactly, and the engine draws the pair in O(d) a point after L z */
+    m = issim_model_alloc_moved(target, location, spread, err);
   }
   for (size_t j = 0; comps && j < d; j++)
     issim_dist_free(comps[j]);
-  free(comps), free(l), free(cov);
+  free(comps), free(l);
   return m;
 }
 

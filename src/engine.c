@@ -88,16 +88,14 @@ static int workspace_init(workspace *w, const gsl_rng_type *type, const issim_pr
   w->hit = malloc(b * sizeof *w->hit);
   int ok = w->rng && w->x && w->log_p && w->log_q && w->hit;
   if (ok && pb->target_model) {
-    size_t sc = issim_model_scratch(pb->target_model, b);
-    if (pb->proposal_model) {
-      w->pair = issim_model_pair_alloc(pb->target_model, pb->proposal_model);
-      if (w->pair && issim_model_pair_scratch(w->pair, b) > sc)
-        sc = issim_model_pair_scratch(w->pair, b);
-    }
+    /* plain Monte Carlo is the pair (target, target) */
+    const issim_model *qm = pb->proposal_model ? pb->proposal_model : pb->target_model;
+    w->pair = issim_model_pair_alloc(pb->target_model, qm);
+    size_t sc = w->pair ? issim_model_pair_scratch(w->pair, b) : 0;
     w->g = malloc(b * sizeof *w->g);
     w->scratch = malloc((sc ? sc : 1) * sizeof *w->scratch);
     w->loss = issim_loss_clone(pb->loss);
-    ok = w->g && w->scratch && w->loss && (pb->proposal_model == NULL || w->pair);
+    ok = w->pair && w->g && w->scratch && w->loss;
   }
   if (ok)
     return 1;
@@ -136,15 +134,9 @@ static const double *draw_batch(const issim_problem *pb, const issim_dist *q, wo
                                 size_t n)
 {
   if (pb->target_model) {
-    if (pb->proposal_model == NULL) {
-      issim_model_sample(pb->target_model, w->rng, n, w->x, w->scratch);
-      issim_model_log_pdf(pb->target_model, n, w->x, w->log_p, w->scratch);
-      issim_loss_eval(w->loss, n, w->x, w->g);
-      return w->log_p;
-    }
     issim_model_pair_draw(w->pair, w->rng, n, w->x, w->log_p, w->log_q, w->scratch);
     issim_loss_eval(w->loss, n, w->x, w->g);
-    return w->log_q;
+    return pb->proposal_model ? w->log_q : w->log_p; /* every weight 1 without a proposal */
   }
   issim_dist_sample(q, w->rng, n, w->x);
   issim_dist_log_pdf(pb->target, n, w->x, w->log_p);

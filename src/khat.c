@@ -108,18 +108,24 @@ static void compact(issim_topk *t)
 }
 
 /* Does any of v[0..n) exceed floor?  Branch-free, so that it vectorises. */
-static inline int any_above(size_t n, const double *restrict v, double floor)
-{
-  double m = -INFINITY;
-#pragma omp simd reduction(max : m)
-  for (size_t i = 0; i < n; i++)
-    m = v[i] > m ? v[i] : m;
-  return m > floor;
-}
-
 /* Values are screened a group at a time: once the floor has risen, a whole
  * group is usually below it and costs a fraction of a comparison a value. */
 #define SCREEN 16
+
+static inline int any_above(size_t n, const double *restrict v, double floor)
+{
+  if (n == SCREEN) { /* four vector comparisons, no reduction loop */
+    typedef long long mask4 __attribute__((vector_size(32)));
+    const issim_vec4 f = {floor, floor, floor, floor};
+    const issim_vec4 *w = (const issim_vec4 *)v;
+    const mask4 m = (w[0] > f) | (w[1] > f) | (w[2] > f) | (w[3] > f);
+    return (m[0] | m[1] | m[2] | m[3]) != 0;
+  }
+  int any = 0;
+  for (size_t i = 0; i < n; i++)
+    any |= v[i] > floor;
+  return any;
+}
 
 VECTOR_CLONES
 void issim_topk_add(issim_topk *t, size_t n, const double *log_values)

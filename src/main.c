@@ -372,6 +372,13 @@ static int write_divergence_json(FILE *out, const void *r) { return issim_diverg
 /* Reads the scenario and applies the options: the common start of every command. */
 static int selected(const options *o, const issim_proposal *p);
 
+/* Between a fit's levels: has any process seen Ctrl-C?  (All decide alike.) */
+static int stop_fitting(void *user)
+{
+  (void)user;
+  return issim_cluster_max(cluster, interrupted) != 0;
+}
+
 /* The exit status of a failed fit: 2 where the scenario must change. */
 static int fit_failure(const char *name, const issim_error *err)
 {
@@ -391,8 +398,8 @@ static int fit_adaptive(issim_scenario *s, const options *o, const run_settings 
     issim_ce_fit fit;
     issim_error err;
     catch_interrupts();
-    int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, rs->threads, &interrupted,
-                          &fit, &err);
+    int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, rs->threads, stop_fitting,
+                          NULL, &fit, &err);
     int reached = rc == ISSIM_OK && fit.outcome == ISSIM_CE_REACHED;
     if (rc == ISSIM_OK && !reached)
       fprintf(stderr, "issim: proposal '%s' %s: %s\n", p->name,
@@ -840,7 +847,8 @@ static int command_adapt(int argc, char **argv)
   catch_interrupts(); /* between levels, and in the final run */
   rs.stop.interrupt = &interrupted;
   if (rc == EXIT_OK &&
-      issim_ce_run(s, p->name, &a.opt, s->seed, s->rng, rs.threads, &interrupted, &fit, &err) != ISSIM_OK)
+      issim_ce_run(s, p->name, &a.opt, s->seed, s->rng, rs.threads, stop_fitting, NULL, &fit,
+                   &err) != ISSIM_OK)
     rc = fit_failure(p->name, &err);
   int reached = rc == EXIT_OK && fit.outcome == ISSIM_CE_REACHED;
   if (reached && issim_ce_install(s, p, &fit, &err) != ISSIM_OK)

@@ -73,13 +73,28 @@ static const double UNIT_DIAGONAL_TOL = 1e-12;
 static const double WEIGHT_SUM_TOL = 1e-9;
 
 /* Points per group of the batched kernels (see "sampling"): 4 vectors of
- * sums, which stay in registers across the loop over k; coordinate rows are
- * padded to whole groups. */
+ * sums, which stay in registers across the loop over k; coordinate rows hold
+ * whole groups (zeros past the n points). */
 #define GROUP 16
 
 static size_t padded(size_t n)
 {
   return (n + GROUP - 1) / GROUP * GROUP;
+}
+
+/* The distance between coordinate rows: padded(n) and one cache line more,
+ * so that a group's rows do not all fall in one set of the L1 cache (rows
+ * 4 KB apart do, for a batch of 512). */
+static size_t stride(size_t n)
+{
+  return padded(n) + 8;
+}
+
+/* Scratch for a batch in coordinate rows, twice (L z is not formed in place),
+ * and a value per point after them. */
+static size_t columns_scratch(size_t d, size_t n)
+{
+  return 2 * d * stride(n) + padded(n);
 }
 
 /* ---- allocation helpers ---- */
@@ -509,13 +524,12 @@ size_t issim_model_dim(const issim_model *m)
 /* ---- scratch ---- */
 
 /* independent: a column and its log-densities (2n).
- * normal, student-t: the batch's coordinates a row each (d np, np = n
- * rounded up to a group of the kernels), for L z and for the forward
- * substitution, then one value per point (np): the t's scale factors when
- * sampling, the squared norms for the density; also d for the diagonal's
- * point-by-point density.
- * copula: max(2n, d np): the marginals' log-densities column by column, then
- * the normal scores of one point (d); L z when sampling (d np).
+ * normal, student-t: the batch's coordinates a row each (columns_scratch),
+ * for L z and for the forward substitution, then one value per point: the
+ * t's scale factors when sampling, the squared norms for the density (this
+ * also covers the d of the diagonal's point-by-point density).
+ * copula: max(2n, columns_scratch): the marginals' log-densities column by
+ * column, then the normal scores of one point (d); L z when sampling.
  * mixture, sampling: labels (n), per-component cursors (k), the points
  * grouped by component (n d), then the components' own scratch; density:
  * one component's log-densities (n), the log-sum-exp's running sums (n),
@@ -527,9 +541,9 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
     return 2 * n;
   case ISSIM_MODEL_NORMAL:
   case ISSIM_MODEL_STUDENT_T:
-    return (m->d + 1) * padded(n);
+    return columns_scratch(m->d, n);
   case ISSIM_MODEL_COPULA: {
-    const size_t nd = m->d * padded(n) > m->d ? m->d * padded(n) : m->d;
+    const size_t nd = columns_scratch(m->d, n);
     return 2 * n > nd ? 2 * n : nd;
   }
   case ISSIM_MODEL_MIXTURE: {
@@ -868,91 +882,161 @@ static double normal_score(const issim_dist *m, double x)
 /* ---- sampling ---- */
 
 /* Points in a batch are transformed all at once, their coordinates laid out
- * one coordinate to a row (t[j*np + i]: coordinate j of point i, np = n
- * rounded up to a group), so that each entry of L is loaded once for the
- * whole batch and the points run in vector lanes.  Each point's sums are
- * formed in the same order as a point-by-point loop would form them, so the
- * digits do not depend on the batch.  For a large d this is also what keeps L
- * (8 MB at d = 1000) from being read from memory once per point. */
+ * one coordinate to a row (t[j*np + i]: coordinate j of point i, np =
+ * stride(n)), so that each entry of L is loaded once for a group of points
+ * and the points run in vector lanes.  Each point's sums are formed in the
+ * same order as a point-by-point loop would form them, so the digits do not
+ * depend on the batch.  For a large d this is also what keeps L (8 MB at
+ * d = 1000) from being read from memory once per point. */
 
-/* t[j*np + i] = x[i*d + j] - loc[j], zeros in the padding. */
-static void to_columns(size_t n, size_t d, const double *x, const double *loc, double *t)
+/* The 4 x 4 block a0..a3 transposed in place (a_k[i] becomes a_i[k]). */
+static inline void transpose4(issim_vec4 *a0, issim_vec4 *a1, issim_vec4 *a2, issim_vec4 *a3)
 {
-  const size_t np = padded(n);
-  for (size_t j = 0; j < d; j++) {
-    double *tj = t + j * np;
-    for (size_t i = 0; i < n; i++)
-      tj[i] = x[i * d + j] - loc[j];
-    for (size_t i = n; i < np; i++)
-      tj[i] = 0;
-  }
+  typedef long long mask4 __attribute__((vector_size(32)));
+  const issim_vec4 t0 = __builtin_shuffle(*a0, *a1, (mask4){0, 4, 2, 6});
+  const issim_vec4 t1 = __builtin_shuffle(*a0, *a1, (mask4){1, 5, 3, 7});
+  const issim_vec4 t2 = __builtin_shuffle(*a2, *a3, (mask4){0, 4, 2, 6});
+  const issim_vec4 t3 = __builtin_shuffle(*a2, *a3, (mask4){1, 5, 3, 7});
+  *a0 = __builtin_shuffle(t0, t2, (mask4){0, 1, 4, 5});
+  *a1 = __builtin_shuffle(t1, t3, (mask4){0, 1, 4, 5});
+  *a2 = __builtin_shuffle(t0, t2, (mask4){2, 3, 6, 7});
+  *a3 = __builtin_shuffle(t1, t3, (mask4){2, 3, 6, 7});
 }
 
-/* x[i*d + j] = t[j*np + i] + loc[j] (loc NULL: t[j*np + i]). */
-static void from_columns(size_t n, size_t d, const double *t, const double *loc, double *x)
-{
-  const size_t np = padded(n);
-  for (size_t j = 0; j < d; j++) {
-    const double *tj = t + j * np;
-    if (loc)
-      for (size_t i = 0; i < n; i++)
-        x[i * d + j] = tj[i] + loc[j];
-    else
-      for (size_t i = 0; i < n; i++)
-        x[i * d + j] = tj[i];
-  }
-}
-
-/* Row j of t = sum_{k<=j} L_jk (row k of t), summed in increasing k; rows
- * below j are left as they are, so going from the last row up is in place. */
+/* t[j*st + i] = x[i*d + j] - loc[j] (st = stride(n)), zeros in the padding;
+ * 4 points by 4 coordinates at a time where whole blocks fit. */
 VECTOR_CLONES
-static void lower_row_times(const double *restrict lj, size_t j, size_t np, double *restrict t)
+static void to_columns(size_t n, size_t d, const double *restrict x, const double *restrict loc,
+                       double *restrict t)
 {
-  for (size_t i0 = 0; i0 < np; i0 += GROUP) {
+  const size_t st = stride(n), n4 = n / 4 * 4, d4 = d / 4 * 4;
+  for (size_t i = 0; i < n4; i += 4) {
+    for (size_t j = 0; j < d4; j += 4) {
+      const issim_vec4 l = *(const issim_vec4 *)(loc + j);
+      issim_vec4 a0 = *(const issim_vec4 *)(x + i * d + j) - l;
+      issim_vec4 a1 = *(const issim_vec4 *)(x + (i + 1) * d + j) - l;
+      issim_vec4 a2 = *(const issim_vec4 *)(x + (i + 2) * d + j) - l;
+      issim_vec4 a3 = *(const issim_vec4 *)(x + (i + 3) * d + j) - l;
+      transpose4(&a0, &a1, &a2, &a3);
+      *(issim_vec4 *)(t + j * st + i) = a0;
+      *(issim_vec4 *)(t + (j + 1) * st + i) = a1;
+      *(issim_vec4 *)(t + (j + 2) * st + i) = a2;
+      *(issim_vec4 *)(t + (j + 3) * st + i) = a3;
+    }
+    for (size_t j = d4; j < d; j++)
+      for (size_t k = i; k < i + 4; k++)
+        t[j * st + k] = x[k * d + j] - loc[j];
+  }
+  for (size_t j = 0; j < d; j++) {
+    for (size_t i = n4; i < n; i++)
+      t[j * st + i] = x[i * d + j] - loc[j];
+    for (size_t i = n; i < padded(n); i++)
+      t[j * st + i] = 0;
+  }
+}
+
+/* x[i*d + j] = t[j*st + i] + loc[j] (loc NULL: t[j*st + i]), 4 by 4 as
+ * to_columns. */
+VECTOR_CLONES
+static void from_columns(size_t n, size_t d, const double *restrict t, const double *restrict loc,
+                         double *restrict x)
+{
+  const size_t st = stride(n), n4 = n / 4 * 4, d4 = d / 4 * 4;
+  for (size_t i = 0; i < n4; i += 4) {
+    for (size_t j = 0; j < d4; j += 4) {
+      issim_vec4 a0 = *(const issim_vec4 *)(t + j * st + i);
+      issim_vec4 a1 = *(const issim_vec4 *)(t + (j + 1) * st + i);
+      issim_vec4 a2 = *(const issim_vec4 *)(t + (j + 2) * st + i);
+      issim_vec4 a3 = *(const issim_vec4 *)(t + (j + 3) * st + i);
+      transpose4(&a0, &a1, &a2, &a3);
+      if (loc) {
+        const issim_vec4 l = *(const issim_vec4 *)(loc + j);
+        a0 += l, a1 += l, a2 += l, a3 += l;
+      }
+      *(issim_vec4 *)(x + i * d + j) = a0;
+      *(issim_vec4 *)(x + (i + 1) * d + j) = a1;
+      *(issim_vec4 *)(x + (i + 2) * d + j) = a2;
+      *(issim_vec4 *)(x + (i + 3) * d + j) = a3;
+    }
+    for (size_t j = d4; j < d; j++)
+      for (size_t k = i; k < i + 4; k++)
+        x[k * d + j] = loc ? t[j * st + k] + loc[j] : t[j * st + k];
+  }
+  for (size_t j = 0; j < d; j++)
+    for (size_t i = n4; i < n; i++)
+      x[i * d + j] = loc ? t[j * st + i] + loc[j] : t[j * st + i];
+}
+
+/* The kernels work on one group of GROUP points (columns g.. of the
+ * coordinate rows, np apart) and one block of rows k in [kb, ke) of the
+ * input at a time: the block's rows of the group (KBLOCK x 128 bytes) stay in
+ * the L1 cache while every row j of L that needs them streams by.  Blocks are
+ * taken in increasing k, so each point's sums still run in increasing k. */
+#define KBLOCK 32
+
+/* out row j += sum_{k in [kb, min(ke, j+1))} L_jk (row k of in), for j >= kb;
+ * kb == 0 starts the sums from 0. */
+VECTOR_CLONES
+static void lower_times_block(const double *restrict l, size_t d, size_t kb, size_t ke,
+                              size_t np, const double *restrict in, double *restrict out)
+{
+  for (size_t j = kb; j < d; j++) {
+    const double *lj = l + j * d;
+    const size_t kend = j + 1 < ke ? j + 1 : ke;
+    issim_vec4 *oj = (issim_vec4 *)(out + j * np);
     issim_vec4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
-    for (size_t k = 0; k <= j; k++) {
-      const issim_vec4 *tk = (const issim_vec4 *)(t + k * np + i0);
-      const double l = lj[k];
-      a0 += l * tk[0];
-      a1 += l * tk[1];
-      a2 += l * tk[2];
-      a3 += l * tk[3];
+    if (kb > 0)
+      a0 = oj[0], a1 = oj[1], a2 = oj[2], a3 = oj[3];
+    for (size_t k = kb; k < kend; k++) {
+      const issim_vec4 *ik = (const issim_vec4 *)(in + k * np);
+      const double lk = lj[k];
+      a0 += lk * ik[0];
+      a1 += lk * ik[1];
+      a2 += lk * ik[2];
+      a3 += lk * ik[3];
     }
-    issim_vec4 *tj = (issim_vec4 *)(t + j * np + i0);
-    tj[0] = a0, tj[1] = a1, tj[2] = a2, tj[3] = a3;
+    oj[0] = a0, oj[1] = a1, oj[2] = a2, oj[3] = a3;
   }
 }
 
-/* Row j of t = (row j - sum_{k<j} L_jk row k) / L_jj, rows k < j already
- * solved (forward substitution); q += (row j)^2.  The operations, and their
- * order, of inverse_square_norm. */
+/* Forward substitution, in place: rows j in [kb, ke) are finished, (row j -
+ * sum_{k<j} L_jk row k) / L_jj, and q += (row j)^2; rows j >= ke subtract the
+ * block's terms.  The operations, and their order, of inverse_square_norm. */
 VECTOR_CLONES
-static void solve_row(const double *restrict lj, double ljj, size_t j, size_t np,
-                      double *restrict t, double *restrict q)
+static void solve_block(const double *restrict l, const double *restrict diag, size_t d,
+                        size_t kb, size_t ke, size_t np, double *restrict g,
+                        double *restrict q)
 {
-  for (size_t i0 = 0; i0 < np; i0 += GROUP) {
-    issim_vec4 *tj = (issim_vec4 *)(t + j * np + i0);
-    issim_vec4 a0 = tj[0], a1 = tj[1], a2 = tj[2], a3 = tj[3];
-    for (size_t k = 0; k < j; k++) {
-      const issim_vec4 *tk = (const issim_vec4 *)(t + k * np + i0);
-      const double l = lj[k];
-      a0 -= l * tk[0];
-      a1 -= l * tk[1];
-      a2 -= l * tk[2];
-      a3 -= l * tk[3];
+  issim_vec4 *qv = (issim_vec4 *)q;
+  for (size_t j = kb; j < d; j++) {
+    const double *lj = l + j * d;
+    const size_t kend = j < ke ? j : ke;
+    issim_vec4 *gj = (issim_vec4 *)(g + j * np);
+    issim_vec4 a0 = gj[0], a1 = gj[1], a2 = gj[2], a3 = gj[3];
+    for (size_t k = kb; k < kend; k++) {
+      const issim_vec4 *gk = (const issim_vec4 *)(g + k * np);
+      const double lk = lj[k];
+      a0 -= lk * gk[0];
+      a1 -= lk * gk[1];
+      a2 -= lk * gk[2];
+      a3 -= lk * gk[3];
     }
-    a0 /= ljj, a1 /= ljj, a2 /= ljj, a3 /= ljj;
-    tj[0] = a0, tj[1] = a1, tj[2] = a2, tj[3] = a3;
-    issim_vec4 *qv = (issim_vec4 *)(q + i0);
-    qv[0] += a0 * a0, qv[1] += a1 * a1, qv[2] += a2 * a2, qv[3] += a3 * a3;
+    if (j < ke) {
+      const double ljj = diag[j];
+      a0 /= ljj, a1 /= ljj, a2 /= ljj, a3 /= ljj;
+      qv[0] += a0 * a0, qv[1] += a1 * a1, qv[2] += a2 * a2, qv[3] += a3 * a3;
+    }
+    gj[0] = a0, gj[1] = a1, gj[2] = a2, gj[3] = a3;
   }
 }
 
-/* Coordinate rows t = L t (a dense L), in place. */
-static void lower_times_columns(const issim_model *m, size_t n, double *t)
+/* Coordinate rows out = L t (a dense L). */
+static void lower_times_columns(const issim_model *m, size_t n, const double *t, double *out)
 {
-  for (size_t j = m->d; j-- > 0;)
-    lower_row_times(m->chol + j * m->d, j, padded(n), t);
+  for (size_t kb = 0; kb < m->d; kb += KBLOCK)
+    for (size_t i0 = 0; i0 < padded(n); i0 += GROUP)
+      lower_times_block(m->chol, m->d, kb, kb + KBLOCK < m->d ? kb + KBLOCK : m->d, stride(n),
+                        t + i0, out + i0);
 }
 
 static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x,
@@ -994,9 +1078,9 @@ static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x
 static double *draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *x, double *t,
                             double *f)
 {
-  const size_t d = m->d, np = padded(n);
+  const size_t d = m->d, st = stride(n);
   double *z = m->diagonal ? x : t;
-  const size_t point = m->diagonal ? d : 1, coordinate = m->diagonal ? 1 : np;
+  const size_t point = m->diagonal ? d : 1, coordinate = m->diagonal ? 1 : st;
   for (size_t i = 0; i < n; i++) {
     for (size_t j = 0; j < d; j++)
       z[i * point + j * coordinate] = gsl_ran_gaussian_ziggurat(r, 1.0);
@@ -1005,29 +1089,32 @@ static double *draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *
   }
   if (!m->diagonal)
     for (size_t j = 0; j < d; j++)
-      for (size_t i = n; i < np; i++)
-        t[j * np + i] = 0;
+      for (size_t i = n; i < padded(n); i++)
+        t[j * st + i] = 0;
   return z;
 }
 
-/* x_i = L z_i for n points drawn by draw_normals. */
-static void lower_times_batch(const issim_model *m, size_t n, double *x, double *t)
+/* x_i = loc + L z_i (loc NULL: L z_i) for n points drawn by draw_normals,
+ * through 2 d stride(n) doubles of t. */
+static void lower_times_batch(const issim_model *m, size_t n, double *x, double *t,
+                              const double *loc)
 {
   const size_t d = m->d;
   if (m->diagonal) {
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
-        x[i * d + j] *= m->diag[j];
+        x[i * d + j] = loc ? x[i * d + j] * m->diag[j] + loc[j] : x[i * d + j] * m->diag[j];
     return;
   }
-  lower_times_columns(m, n, t);
-  from_columns(n, d, t, NULL, x);
+  double *out = t + d * stride(n);
+  lower_times_columns(m, n, t, out);
+  from_columns(n, d, out, loc, x);
 }
 
 void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, double *scratch)
 {
   const size_t d = m->d;
-  double *t = scratch, *f = scratch + d * padded(n);
+  double *t = scratch, *f = scratch + 2 * d * stride(n);
   switch (m->kind) {
   case ISSIM_MODEL_INDEPENDENT:
     for (size_t j = 0; j < d; j++) {
@@ -1038,26 +1125,18 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
     break;
   case ISSIM_MODEL_NORMAL:
     draw_normals(m, r, n, x, t, NULL);
-    if (m->diagonal) {
-      lower_times_batch(m, n, x, t);
-      for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-          x[i * d + j] += m->loc[j];
-    } else {
-      lower_times_columns(m, n, t);
-      from_columns(n, d, t, m->loc, x);
-    }
+    lower_times_batch(m, n, x, t, m->loc);
     break;
   case ISSIM_MODEL_STUDENT_T:
     draw_normals(m, r, n, x, t, f);
-    lower_times_batch(m, n, x, t);
+    lower_times_batch(m, n, x, t, NULL);
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
         x[i * d + j] = m->loc[j] + f[i] * x[i * d + j];
     break;
   case ISSIM_MODEL_COPULA:
     draw_normals(m, r, n, x, t, NULL);
-    lower_times_batch(m, n, x, t);
+    lower_times_batch(m, n, x, t, NULL);
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
         x[i * d + j] = copula_quantile(m->dists[j], x[i * d + j]);
@@ -1087,16 +1166,18 @@ static double inverse_square_norm(const issim_model *m, const double *v, double 
 }
 
 /* q[i] = |L^-1 (x_i - loc)|^2 for the n points of x (a dense L), through
- * t (d padded(n) doubles) and q itself (padded(n) doubles). */
+ * t (d stride(n) doubles) and q itself (padded(n) doubles). */
 static void mahalanobis_batch(const issim_model *m, size_t n, const double *x, double *q,
                               double *t)
 {
-  const size_t d = m->d, np = padded(n);
-  for (size_t i = 0; i < np; i++)
+  const size_t d = m->d;
+  for (size_t i = 0; i < padded(n); i++)
     q[i] = 0;
   to_columns(n, d, x, m->loc, t);
-  for (size_t j = 0; j < d; j++)
-    solve_row(m->chol + j * d, m->diag[j], j, np, t, q);
+  for (size_t kb = 0; kb < d; kb += KBLOCK)
+    for (size_t i0 = 0; i0 < padded(n); i0 += GROUP)
+      solve_block(m->chol, m->diag, d, kb, kb + KBLOCK < d ? kb + KBLOCK : d, stride(n), t + i0,
+                  q + i0);
 }
 
 /* |L^-1 (x - loc)|^2 for one point; O(d) for a diagonal L. */
@@ -1228,7 +1309,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   }
   case ISSIM_MODEL_NORMAL:
     if (!m->diagonal) {
-      double *q = scratch + d * padded(n);
+      double *q = scratch + d * stride(n);
       mahalanobis_batch(m, n, x, q, scratch);
       for (size_t i = 0; i < n; i++)
         lp[i] = nan_to_zero_density(m->log_norm - 0.5 * q[i], x + i * d, d);
@@ -1242,7 +1323,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   case ISSIM_MODEL_STUDENT_T: {
     const double e = 0.5 * (m->df + (double) d);
     if (!m->diagonal) {
-      double *q = scratch + d * padded(n);
+      double *q = scratch + d * stride(n);
       mahalanobis_batch(m, n, x, q, scratch);
       for (size_t i = 0; i < n; i++)
         lp[i] = nan_to_zero_density(m->log_norm - e * log1p_ratio(q[i], m->df), x + i * d, d);
@@ -1315,7 +1396,7 @@ int issim_model_pair_shares_factor(const issim_model_pair *pair)
 size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n)
 {
   const size_t sp = issim_model_scratch(pair->p, n), sq = issim_model_scratch(pair->q, n);
-  return sp > sq ? sp : sq; /* a normal q's own, d padded(n), is all q's path needs */
+  return sp > sq ? sp : sq; /* a normal q's own is all q's path needs */
 }
 
 /* log q = norm_q - |z|^2 / 2 of the n points, z in coordinate rows of np,
@@ -1362,15 +1443,17 @@ void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, d
   if (q->kind != ISSIM_MODEL_NORMAL || q->diagonal) {
     issim_model_sample(q, r, n, x, scratch);
     issim_model_log_pdf(p, n, x, log_p, scratch);
-    issim_model_log_pdf(q, n, x, log_q, scratch);
+    if (q == p) /* plain Monte Carlo */
+      memcpy(log_q, log_p, n * sizeof *log_q);
+    else
+      issim_model_log_pdf(q, n, x, log_q, scratch);
     return;
   }
   const size_t d = q->d;
   double *t = scratch;
   draw_normals(q, r, n, x, t, NULL);
-  standard_log_pdfs(d, n, padded(n), t, pair->delta, p->log_norm, q->log_norm, log_p, log_q);
-  lower_times_columns(q, n, t);
-  from_columns(n, d, t, q->loc, x);
+  standard_log_pdfs(d, n, stride(n), t, pair->delta, p->log_norm, q->log_norm, log_p, log_q);
+  lower_times_batch(q, n, x, t, q->loc);
   if (pair->delta == NULL)
     issim_model_log_pdf(p, n, x, log_p, scratch);
 }

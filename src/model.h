@@ -71,8 +71,8 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
  * and log q comes from |z|^2, without a triangular solve; when p is a normal
  * with the same L (a mean shift, such as the design-point proposal), log p
  * comes from |z + delta|^2 with delta = L^-1 (mu_q - mu_p) computed once: O(d)
- * a point beyond L z.  Otherwise it is those three calls.  The pair refers to
- * p and q, which must outlive it. */
+ * a point beyond L z.  Otherwise it is those three calls (two when q is p,
+ * plain Monte Carlo).  The pair refers to p and q, which must outlive it. */
 typedef struct issim_model_pair issim_model_pair;
 
 /* NULL when out of memory or when the dimensions differ. */

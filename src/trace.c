@@ -100,64 +100,79 @@ static void count_bin(issim_hist *h, int64_t bin, uint64_t k)
     h->counts[i] += k;
 }
 
-/* The largest finite value of v (-inf when there is none); *skipped: how many
- * values are not finite. */
-VECTOR_CLONES
-static double finite_max(size_t n, const double *restrict v, double *skipped)
-{
-  double m = -INFINITY, k = 0;
-#pragma omp simd reduction(max : m) reduction(+ : k)
-  for (size_t i = 0; i < n; i++) {
-    double finite = fabs(v[i]) <= DBL_MAX ? 1.0 : 0.0;
-    double f = finite > 0 ? v[i] : -INFINITY;
-    m = f > m ? f : m;
-    k += 1 - finite;
-  }
-  *skipped = k;
-  return m;
-}
-
-/* Slots of a batch, once the window's top is at or above every value's bin:
- * 0..BINS-1 the window's bins, BINS "below", where values that are not finite
- * go too (the caller takes their number off).  The bin floor(v / width) is
- * found by truncation to an int32 of v / width clamped to the window and one
- * bin below it (GCC does not vectorise floor here), so |top| must be below
- * 2^30.  Written so that every quantity is used on both sides of each select:
- * GCC turns a value needed on one side only into a branch, which stops the
- * vectoriser. */
+/* Slots of a batch, given the window's top: 0..BINS-1 the window's bins,
+ * BINS "below", where values that are not finite go too, and values above the
+ * window (the caller raises the window and starts again when there are any).
+ * The bin floor(v / width) is found by truncation to an int32 of v / width
+ * clamped to the window and one bin below it (GCC does not vectorise floor
+ * here), so |top| must be below 2^30.  Written so that every quantity is used
+ * on both sides of each select: GCC turns a value needed on one side only
+ * into a branch, which stops the vectoriser. */
 #define SLOT_BELOW ISSIM_HIST_BINS
 #define SLOT_TOP_LIMIT 1073741824.0 /* 2^30 */
 
-VECTOR_CLONES
-static void slots_of(size_t n, const double *restrict v, double width, int64_t top,
-                     int32_t *restrict slot, int32_t *first, int32_t *last)
+static inline int32_t slot_of(double y, double lo, double hi, int32_t itop)
+{
+  double yc = y > lo ? y : lo;
+  yc = yc < hi ? yc : lo; /* +inf, -inf, NaN, above the window: lo, below */
+  int32_t t = (int32_t)yc;
+  int32_t k = itop - t + ((double)t > yc); /* top - floor(yc) */
+  return k < SLOT_BELOW ? k : SLOT_BELOW;
+}
+
+typedef struct {
+  int32_t first, last; /* the window's slots in use: first..last (and below) */
+  double max;          /* the largest finite value, -inf when none */
+  double skipped;      /* values that are not finite */
+} slot_summary;
+
+/* One pass of slots_of, y = v * scale (divide == 0) or v / scale: inlined
+ * twice with divide a constant, as a select between the two would compute
+ * both and stop the vectoriser. */
+static inline __attribute__((always_inline)) void
+slots_pass(size_t n, const double *restrict v, double scale, int divide, int64_t top,
+           int32_t *restrict slot, slot_summary *sum)
 {
   const double lo = (double)(top - SLOT_BELOW - 1), hi = (double)(top + 1);
   const int32_t itop = (int32_t)top;
   int32_t kmin = SLOT_BELOW, kmax = 0;
-#pragma omp simd reduction(min : kmin) reduction(max : kmax)
+  double m = -INFINITY, skipped = 0;
+#pragma omp simd reduction(min : kmin) reduction(max : kmax, m) reduction(+ : skipped)
   for (size_t i = 0; i < n; i++) {
-    double y = v[i] / width;
-    double yc = y > lo ? y : lo;
-    yc = yc < hi ? yc : lo; /* +inf, -inf, NaN: lo, below */
-    int32_t t = (int32_t)yc;
-    int32_t k = itop - t + ((double)t > yc); /* top - floor(yc) */
-    k = k < SLOT_BELOW ? k : SLOT_BELOW;
+    int32_t k = slot_of(divide ? v[i] / scale : v[i] * scale, lo, hi, itop);
     slot[i] = k;
     kmin = k < kmin ? k : kmin;
     int32_t in_window = k < SLOT_BELOW ? k : 0;
     kmax = in_window > kmax ? in_window : kmax;
+    double finite = fabs(v[i]) <= DBL_MAX ? 1.0 : 0.0;
+    double f = finite > 0 ? v[i] : -INFINITY;
+    m = f > m ? f : m;
+    skipped += 1 - finite;
   }
-  *first = kmin;
-  *last = kmax;
+  *sum = (slot_summary){.first = kmin, .last = kmax, .max = m, .skipped = skipped};
 }
 
-/* Values a batch at a time: the window is raised once to the batch's highest
- * bin (which gives the same counts as raising it value by value: a bin that
- * leaves the window goes to `below` either way), then each value is tallied
- * without a branch, in four interleaved tallies so that runs of equal slots
- * (most values fall in a few bins) do not wait on one another's increments;
- * only the slots in use are cleared and added. */
+/* v / width is v times 1/width, exactly, when width is a power of two (the
+ * engine's 0.5): a multiplication rather than a division a value. */
+VECTOR_CLONES
+static void slots_of(size_t n, const double *restrict v, double width, int64_t top,
+                     int32_t *restrict slot, slot_summary *sum)
+{
+  int e;
+  if (frexp(width, &e) == 0.5)
+    slots_pass(n, v, 1 / width, 0, top, slot, sum);
+  else
+    slots_pass(n, v, width, 1, top, slot, sum);
+}
+
+/* Values a batch at a time: slots against the window as it is, and only when
+ * the batch holds a value above it (rarely, once the largest values have been
+ * seen) is the window raised to the batch's highest bin and the slots found
+ * again; raising once gives the same counts as raising value by value (a bin
+ * that leaves the window goes to `below` either way).  Then each value is
+ * tallied without a branch, in four interleaved tallies so that runs of equal
+ * slots (most values fall in a few bins) do not wait on one another's
+ * increments; only the slots in use are cleared and added. */
 #define HIST_BATCH 512
 
 void issim_hist_add(issim_hist *h, size_t n, const double *v)
@@ -167,23 +182,27 @@ void issim_hist_add(issim_hist *h, size_t n, const double *v)
   for (size_t start = 0; start < n; start += HIST_BATCH) {
     size_t m = n - start < HIST_BATCH ? n - start : HIST_BATCH;
     const double *b = v + start;
-    double skipped;
-    double top = finite_max(m, b, &skipped);
-    if (top == -INFINITY)
-      continue;
-    int64_t top_bin = (int64_t)floor(top / h->width);
-    if (top_bin > h->top)
-      raise_top(h, top_bin);
+    slot_summary sum;
+    const int64_t guess = h->top == INT64_MIN ? 0 : h->top;
+    if (fabs((double)guess) < SLOT_TOP_LIMIT) {
+      slots_of(m, b, h->width, guess, slot, &sum);
+      if (sum.max == -INFINITY)
+        continue; /* nothing finite */
+      int64_t top_bin = (int64_t)floor(sum.max / h->width);
+      if (top_bin > h->top) {
+        raise_top(h, top_bin);
+        if (fabs((double)h->top) < SLOT_TOP_LIMIT)
+          slots_of(m, b, h->width, h->top, slot, &sum);
+      }
+    }
     if (!(fabs((double)h->top) < SLOT_TOP_LIMIT)) {
       for (size_t i = 0; i < m; i++) /* far out: value by value */
         if (isfinite(b[i]))
           count_bin(h, (int64_t)floor(b[i] / h->width), 1);
       continue;
     }
-    int32_t first, last; /* the window's slots in use: first..last, and below */
-    slots_of(m, b, h->width, h->top, slot, &first, &last);
     for (int j = 0; j < 4; j++) {
-      for (int32_t k = first; k <= last; k++)
+      for (int32_t k = sum.first; k <= sum.last; k++)
         tally[j][k] = 0;
       tally[j][SLOT_BELOW] = 0;
     }
@@ -196,10 +215,10 @@ void issim_hist_add(issim_hist *h, size_t n, const double *v)
     }
     for (; i < m; i++)
       tally[0][slot[i]]++;
-    for (int32_t k = first; k <= last; k++)
+    for (int32_t k = sum.first; k <= sum.last; k++)
       h->counts[k] += (uint64_t)tally[0][k] + tally[1][k] + tally[2][k] + tally[3][k];
     h->below += (uint64_t)tally[0][SLOT_BELOW] + tally[1][SLOT_BELOW] + tally[2][SLOT_BELOW] +
-                tally[3][SLOT_BELOW] - (uint64_t)skipped;
+                tally[3][SLOT_BELOW] - (uint64_t)sum.skipped;
   }
 }
 

@@ -253,7 +253,7 @@ static int fit(issim_scenario *s, int threads, issim_ce_fit *f)
 {
   issim_error err;
   issim_proposal *p = &s->proposals[0];
-  int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, threads, NULL, f, &err);
+  int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, threads, NULL, NULL, f, &err);
   ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
   return rc;
 }
@@ -523,14 +523,20 @@ START_TEST(test_no_progress_and_level_limit)
 }
 END_TEST
 
+static int always(void *user)
+{
+  (void)user;
+  return 1;
+}
+
 START_TEST(test_interrupt_stops_between_levels)
 {
   issim_scenario *s = five_sigma("");
   issim_proposal *p = &s->proposals[0];
-  volatile sig_atomic_t stop = 1;
   issim_ce_fit f;
   issim_error err;
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, &stop, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, always, NULL, &f, &err),
+                   ISSIM_OK);
   ck_assert_int_eq(f.outcome, ISSIM_CE_INTERRUPTED);
   ck_assert_uint_eq(f.n_levels, 0);
   ck_assert_uint_eq(f.draws, 0);
@@ -580,7 +586,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
     "[proposal ce]\ndistribution = adaptive\nfamily = normal\n", "t.ini", &err);
   ck_assert_ptr_nonnull(s);
   issim_proposal *p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "infinite variance") && strstr(err.message, "student-t"),
                 "%s", err.message);
   issim_ce_fit_clear(&f);
@@ -588,7 +594,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   /* exponential from a normal start; gamma for a 2-D target */
   s = five_sigma("family = exponential");
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "exponential") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -597,7 +603,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                            "[proposal ce]\ndistribution = adaptive\nfamily = gamma\n", "g.ini", &err);
   ck_assert_ptr_nonnull(s);
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "univariate") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -608,7 +614,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                            "[proposal c]\ndistribution = normal\nmean = 50\nsd = 30\n", "c.ini", &err);
   ck_assert_msg(s != NULL, "%s", err.message);
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "update = mean") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);

@@ -1419,7 +1419,9 @@ END_TEST
  *   1  a normal moved and widened (spread 1.5: log q from |z|^2 alone)
  *   2  a normal target and an unrelated dense normal
  *   3  a t target and the t moved (not a normal: the separate calls)
- *   4  a normal target and a diagonal normal proposal. */
+ *   4  a normal target and a diagonal normal proposal
+ *   5  plain Monte Carlo of a dense normal (q is p: the shared path, delta 0)
+ *   6  plain Monte Carlo of a t (q is p: log q is log p). */
 START_TEST(test_pair_equals_separate_calls)
 {
   const size_t d = 10, n = NBATCH;
@@ -1434,17 +1436,19 @@ START_TEST(test_pair_equals_separate_calls)
   random_spd(r, d, cov2);
   gsl_rng_free(r);
   issim_error err;
-  issim_model *p = _i == 3 ? make_t(d, 4, mean, cov) : make_normal(d, mean, cov), *q = NULL;
+  const bool t_target = _i == 3 || _i == 6, crude = _i >= 5;
+  issim_model *p = t_target ? make_t(d, 4, mean, cov) : make_normal(d, mean, cov), *q = NULL;
   switch (_i) {
   case 0: case 3: q = issim_model_alloc_moved(p, shift, 1, &err); break;
   case 1: q = issim_model_alloc_moved(p, shift, 1.5, &err); break;
   case 2: q = make_normal(d, shift, cov2); break;
-  default: q = make_normal(d, shift, diag); break;
+  case 4: q = make_normal(d, shift, diag); break;
+  default: q = p; memcpy(shift, mean, sizeof mean); break;
   }
   ck_assert_msg(q != NULL, "%s", err.message);
   issim_model_pair *pair = issim_model_pair_alloc(p, q);
   ck_assert_ptr_nonnull(pair);
-  ck_assert_int_eq(issim_model_pair_shares_factor(pair), _i == 0);
+  ck_assert_int_eq(issim_model_pair_shares_factor(pair), _i == 0 || _i == 5);
   const size_t sc = issim_model_pair_scratch(pair, n);
   ck_assert_uint_ge(sc, issim_model_scratch(p, n));
   ck_assert_uint_ge(sc, issim_model_scratch(q, n));
@@ -1464,11 +1468,15 @@ START_TEST(test_pair_equals_separate_calls)
      * x = mu + L z and of the solve: a few eps of the terms */
     assert_near(lp[i], lp1[i], 1e-12);
     assert_near(lq[i], lq1[i], 1e-12);
-    if (_i != 3)
+    if (!t_target)
       assert_near(lq[i], gsl_mvn_log_pdf(d, x + i * d, shift, lpq), 1e-12);
+    if (crude) /* every weight exactly 1 */
+      ck_assert(lp[i] == lq[i]);
   }
   issim_model_pair_free(pair);
-  issim_model_free(p), issim_model_free(q);
+  issim_model_free(p);
+  if (q != p)
+    issim_model_free(q);
   free(scratch), free(x), free(x1);
 }
 END_TEST
@@ -1584,7 +1592,7 @@ static Suite *model_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_batch_log_pdf_equals_points, 0, 4);
   tcase_add_loop_test(tc, test_batch_sample_is_mean_plus_l_z, 0, 4);
-  tcase_add_loop_test(tc, test_pair_equals_separate_calls, 0, 5);
+  tcase_add_loop_test(tc, test_pair_equals_separate_calls, 0, 7);
   tcase_add_test(tc, test_moved);
   suite_add_tcase(s, tc);
 
