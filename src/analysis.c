@@ -14,14 +14,20 @@ static double now(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* q = p: q's entropy and H(p, q) are p's entropy, both divergences 0. */
+static void information_of_q_is_p(issim_information *info)
+{
+  info->entropy_q = info->cross_entropy_p_q = info->entropy_p;
+  info->entropy_q_how = info->cross_entropy_p_q_how = info->entropy_p_how;
+  info->kl_p_q = info->kl_q_p = 0;
+  info->kl_p_q_how = info->kl_q_p_how = ISSIM_EXACT_CLOSED_FORM;
+}
+
 void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info)
 {
   info->entropy_p = issim_entropy_exact(p, &info->entropy_p_how);
   if (q == NULL) {
-    info->entropy_q = info->cross_entropy_p_q = info->entropy_p;
-    info->entropy_q_how = info->cross_entropy_p_q_how = info->entropy_p_how;
-    info->kl_p_q = info->kl_q_p = 0;
-    info->kl_p_q_how = info->kl_q_p_how = ISSIM_EXACT_CLOSED_FORM;
+    information_of_q_is_p(info);
     return;
   }
   info->entropy_q = issim_entropy_exact(q, &info->entropy_q_how);
@@ -43,10 +49,7 @@ void issim_model_information_exact(const issim_model *p, const issim_model *q,
 {
   info->entropy_p = issim_model_entropy_exact(p, &info->entropy_p_how);
   if (q == NULL) {
-    info->entropy_q = info->cross_entropy_p_q = info->entropy_p;
-    info->entropy_q_how = info->cross_entropy_p_q_how = info->entropy_p_how;
-    info->kl_p_q = info->kl_q_p = 0;
-    info->kl_p_q_how = info->kl_q_p_how = ISSIM_EXACT_CLOSED_FORM;
+    information_of_q_is_p(info);
     return;
   }
   info->entropy_q = issim_model_entropy_exact(q, &info->entropy_q_how);
