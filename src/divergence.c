@@ -628,28 +628,8 @@ double issim_kl_quadrature(const issim_dist *p, const issim_dist *q,
 
 enum { DENSE_MAX_D = 1000 };
 
-/* A model's elliptical form (model.h): x = mu + L z, df INFINITY for a normal. */
-typedef struct {
-  size_t d;
-  double *mu, *l, df;
-} ellip;
-
-static void ellip_free(ellip *e)
-{
-  free(e->mu);
-  free(e->l);
-  e->mu = e->l = NULL;
-}
-
-static int ellip_of(const issim_model *m, ellip *e)
-{
-  size_t d = issim_model_dim(m);
-  *e = (ellip){.d = d, .mu = malloc(d * sizeof(double)), .l = malloc(d * d * sizeof(double))};
-  if (e->mu && e->l && issim_model_elliptical_form(m, e->mu, e->l, &e->df) == ISSIM_OK)
-    return 1;
-  ellip_free(e);
-  return 0;
-}
+/* A model's elliptical form, in memory of its own (model.h). */
+typedef issim_elliptical ellip;
 
 static double sum_log_diag(const ellip *e)
 {
@@ -768,9 +748,9 @@ static double independent_sum(const issim_model *p, const issim_model *q, int wh
 double issim_model_entropy_exact(const issim_model *p, issim_exact_method *how)
 {
   ellip e;
-  if (ellip_of(p, &e)) {
+  if (issim_elliptical_of(p, &e)) {
     double h = ellip_entropy(&e);
-    ellip_free(&e);
+    issim_elliptical_free(&e);
     return finish(h, ISSIM_EXACT_CLOSED_FORM, how);
   }
   if (issim_model_kind_of(p) == ISSIM_MODEL_INDEPENDENT)
@@ -788,7 +768,7 @@ static double model_pair(const issim_model *p, const issim_model *q, int what,
       issim_model_kind_of(q) == ISSIM_MODEL_INDEPENDENT) /* O(d), any families */
     return independent_sum(p, q, what, how);
   ellip ep, eq;
-  int hp = ellip_of(p, &ep), hq = ellip_of(q, &eq);
+  int hp = issim_elliptical_of(p, &ep), hq = issim_elliptical_of(q, &eq);
   double h = NAN, kl = NAN;
   issim_exact_method m = ISSIM_EXACT_NONE;
   if (hp && hq && isinf(eq.df)) {
@@ -797,8 +777,8 @@ static double model_pair(const issim_model *p, const issim_model *q, int what,
     else if (normal_q_pair(&ep, &eq, &h, &kl))
       m = ISSIM_EXACT_CLOSED_FORM;
   }
-  ellip_free(&ep);
-  ellip_free(&eq);
+  issim_elliptical_free(&ep);
+  issim_elliptical_free(&eq);
   return finish(what == 1 ? h : kl, m, how);
 }
 

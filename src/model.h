@@ -118,6 +118,18 @@ int issim_model_elliptical_form(const issim_model *m, double *location, double *
 
 /* A mixture's number of components (0 for other kinds), and its component k
  * with its weight (NULL for k out of range or another kind). */
+/* The elliptical form of issim_model_elliptical_form in memory of its own:
+ * x = mu + L z (L lower triangular, d x d row-major), df INFINITY for a
+ * normal.  issim_elliptical_of returns 1 with e filled (release it with
+ * issim_elliptical_free), or 0 with e holding nothing (another kind, or out
+ * of memory); issim_elliptical_free may be called either way. */
+typedef struct {
+  size_t d;
+  double *mu, *l, df;
+} issim_elliptical;
+int issim_elliptical_of(const issim_model *m, issim_elliptical *e);
+void issim_elliptical_free(issim_elliptical *e);
+
 size_t issim_model_mixture_size(const issim_model *m);
 const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight);
 
