@@ -658,17 +658,20 @@ static void trace_point(issim_trace *trace, const issim_accum *state, const issi
   };
 }
 
-/* A block's trace points: the run so far (total, then this chunk's earlier
- * blocks) merged with each of the block's snapshots.  k-hat only at the block's
- * end, where the run's tail buffer is exactly that of the draws so far. */
+/* A block's trace points: the run so far merged with this chunk's earlier
+ * blocks and each of the block's snapshots, associated as a run that ends
+ * there merges them, total + (chunk + snapshot), so that every point is the
+ * fixed run's digits (merges round, and do not associate exactly).  k-hat
+ * only at the block's end, where the run's tail buffer is exactly that of the
+ * draws so far. */
 static void record_block_trace(issim_trace *trace, const issim_accum *total,
                                const issim_accum *chunk_acc, const block_result *b,
                                const issim_topk *tail)
 {
   for (size_t k = 0; k < b->n_snapshots; k++) {
-    issim_accum state = *total;
-    issim_accum_merge(&state, chunk_acc);
-    issim_accum_merge(&state, &b->snapshot[k]);
+    issim_accum last_chunk = *chunk_acc, state = *total;
+    issim_accum_merge(&last_chunk, &b->snapshot[k]);
+    issim_accum_merge(&state, &last_chunk);
     trace_point(trace, &state, snapshot_at_end(b, k) ? tail : NULL);
   }
 }

@@ -1,10 +1,22 @@
 /* khat.c: bounded top-K buffers of log-values and the Pareto k-hat fit. */
+#include "config.h"
+
 #include "khat.h"
 #include "simd.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The profile likelihood's loops call glibc's vector log (libmvec; see
+ * estimator.c), and log1p where libmvec has it (glibc >= 2.35): the fit at the
+ * end of a run of 1.7e7 draws then takes 5 ms, not 12. */
+#pragma omp declare simd notinbranch
+double log(double);
+#ifdef HAVE_VECTOR_LOG1P
+#pragma omp declare simd notinbranch
+double log1p(double);
+#endif
 
 /* The K = capacity largest values seen, kept among at most 2K candidates: a
  * value enters only above `floor`; when the 2K places are full, a selection
@@ -274,7 +286,8 @@ double issim_topk_khat(const issim_topk *t, uint64_t n)
   double vmax = s[0], u = s[tail];
   /* x_j = exp(v_j - vmax) - exp(u - vmax) = exp(v_j - vmax) (1 - exp(u - v_j)):
    * a product of two factors in [0, 1], accurate also just above u.  Ascending
-   * as j runs down from the largest value. */
+   * as j runs down from the largest value.  Scalar libm (a fraction of the
+   * fit's time), so that the fit of these values is reproducible from them. */
   for (size_t j = 0; j < tail; j++)
     x[tail - 1 - j] = exp(s[j] - vmax) * -expm1(u - s[j]);
   for (size_t j = 1; j < tail; j++) {
@@ -288,24 +301,41 @@ double issim_topk_khat(const issim_topk *t, uint64_t n)
   return k;
 }
 
-/* log(1 - theta x) for theta = 1/xmax + c (c <= 0), x in [0, xmax]:
- * 1 - theta x = (1 - x/xmax) + (-c) x, a sum of two terms >= 0. */
-static double log1m_theta_x(double x, double xmax, double c)
+/* The first i with x[i] / xmax > 1/2 (x ascending): below it profile_k
+ * takes log1p, from it log. */
+static size_t upper_half(const double *x, size_t n)
 {
-  double r = x / xmax;
-  if (r > 0.5)
-    return log((1 - r) + (-c) * x); /* 1 - r is exact here */
-  return log1p((-c) * x - r);
+  double xmax = x[n - 1];
+  size_t lo = 0, hi = n - 1; /* x[n-1] / xmax = 1 */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (x[mid] / xmax > 0.5)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
 }
 
-/* mean_i log(1 - theta x_i) for theta = 1/xmax + c: the shape k (usual
- * sign) that maximises the likelihood for this theta = -k / sigma. */
-static double profile_k(const double *x, size_t n, double c)
+/* mean_i log(1 - theta x_i) for theta = 1/xmax + c (c <= 0), x ascending in
+ * [0, xmax], with `half` = upper_half(x, n): the shape k (usual sign) that
+ * maximises the likelihood for this theta = -k / sigma.  With r = x / xmax,
+ * 1 - theta x = (1 - r) + (-c) x, a sum of two terms >= 0, whose log is taken
+ * as log1p((-c) x - r) for r <= 1/2 and as log((1 - r) + (-c) x) above, where
+ * 1 - r is exact (r = x times 1/xmax, within an ulp of x / xmax, is >= 1/2 -
+ * ulp there): two branch-free loops, one per form. */
+VECTOR_CLONES
+static double profile_k(const double *restrict x, size_t n, size_t half, double c)
 {
-  double xmax = x[n - 1], sum = 0;
-  for (size_t i = 0; i < n; i++)
-    sum += log1m_theta_x(x[i], xmax, c);
-  return sum / (double)n;
+  const double inv = 1 / x[n - 1]; /* a product, not a division, a value */
+  double low = 0, high = 0;
+#pragma omp simd reduction(+ : low)
+  for (size_t i = 0; i < half; i++)
+    low += log1p((-c) * x[i] - x[i] * inv);
+#pragma omp simd reduction(+ : high)
+  for (size_t i = half; i < n; i++)
+    high += log((1 - x[i] * inv) + (-c) * x[i]);
+  return (low + high) / (double)n;
 }
 
 double issim_gpd_fit(const double *x, size_t n, double *sigma)
@@ -340,12 +370,12 @@ double issim_gpd_fit(const double *x, size_t n, double *sigma)
    * is L_j = n (log(-theta_j / k_j) - k_j - 1).  The posterior mean of theta is
    * sum_j theta_j exp(L_j) / sum_j exp(L_j), accumulated here relative to the
    * running maximum of L (weights that underflow contribute nothing). */
-  const size_t m = 30 + (size_t)isqrt_u64((uint64_t)n);
+  const size_t m = 30 + (size_t)isqrt_u64((uint64_t)n), half = upper_half(x, n);
   double lmax = -INFINITY, wsum = 0, wc = 0;
   for (size_t j = 1; j <= m; j++) {
     double c = (1 - sqrt((double)m / ((double)j - 0.5))) / (prior * xstar);
     double theta_xmax = 1 + c * xmax; /* theta in units of 1/xmax */
-    double k = profile_k(x, n, c);
+    double k = profile_k(x, n, half, c);
     /* L_j less the constant n log(xmax), which leaves the weights unchanged
      * and makes them exactly scale-free; -theta/k -> 1/mean(x) as theta -> 0
      * (the exponential distribution). */
@@ -367,7 +397,7 @@ double issim_gpd_fit(const double *x, size_t n, double *sigma)
     return NAN;
 
   double c = wc / wsum, theta = 1 / xmax + c;
-  double k = profile_k(x, n, c);
+  double k = profile_k(x, n, half, c);
   if (sigma != NULL)
     *sigma = (theta == 0 || k == 0) ? mean_x : -k / theta;
   /* loo's weakly informative prior: a Gaussian centred on 0.5, worth 10 points */
