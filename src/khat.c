@@ -151,7 +151,8 @@ VECTOR_CLONES
 void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
 {
   const size_t room = 2 * t->capacity;
-  double floor = t->floor;
+  double floor = t->floor, *restrict place = t->v;
+  size_t count = t->count; /* in a register: t->v's stores could alias t->count */
   for (size_t start = 0; start < n; start += SCREEN) {
     const size_t m = n - start < SCREEN ? n - start : SCREEN;
     const double *v = log_values + start;
@@ -163,14 +164,17 @@ void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
      * while the floor is low, at the start of a run. */
     for (size_t i = 0; i < m; i++) {
       const double x = v[i];
-      t->v[t->count] = x + 0.0;
-      t->count += (x > floor) & (x != INFINITY);
-      if (t->count == room) {
+      place[count] = x + 0.0;
+      count += (x > floor) & (x != INFINITY);
+      if (count == room) {
+        t->count = count;
         compact(t);
         floor = t->floor;
+        count = t->count;
       }
     }
   }
+  t->count = count;
 }
 
 double issim_topk_floor(const issim_topk *t)
