@@ -47,6 +47,7 @@ static const bench_case cases[] = {
 typedef struct {
   double rate1, rate_all;     /* draws per second, median: `issim run` */
   double rate1_plot;          /* one thread, recording what --plot draws too */
+  double speedup;             /* median of all threads' rate / one thread's, run by run */
   double reference_rate;      /* the bare loop's, NAN when not run */
   double seconds_to_1pct;     /* median; NAN if not reached */
   uint64_t draws_to_1pct;     /* median */
@@ -111,13 +112,14 @@ static double median_rate(const issim_scenario *s, const issim_proposal *p, uint
   return median(rates, repeats);
 }
 
-/* One thread, in turn: the bare loop (when asked), issim run, issim run with
- * --plot's recording; medians of each, so that the three see the same
- * moments of a machine shared with other work. */
-static void one_thread_rates(const issim_scenario *s, const issim_proposal *p, uint64_t draws,
-                             int repeats, int reference, bench_row *row)
+/* In turn: the bare loop (when asked), issim run on one thread, with
+ * --plot's recording, and on all threads; medians of each, so that all see
+ * the same moments of a machine shared with other work (the speed-up is a
+ * ratio of two of them). */
+static void rates_in_turn(const issim_scenario *s, const issim_proposal *p, uint64_t draws,
+                          int repeats, int reference, bench_row *row)
 {
-  double ref[64], run[64], plot[64];
+  double ref[64], run[64], plot[64], all[64], ratio[64];
   issim_result r;
   double sink = 0;
   for (int k = 0; k < repeats; k++) {
@@ -127,12 +129,16 @@ static void one_thread_rates(const issim_scenario *s, const issim_proposal *p, u
     run[k] = (double)draws / timed_run(s, p, draws, 1, 1000 + (uint64_t)k, NULL, 0, &r);
     plot[k] = (double)draws / timed_run(s, p, draws, 1, 1000 + (uint64_t)k, NULL,
                                         ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST, &r);
+    all[k] = (double)draws / timed_run(s, p, draws, all_threads(), 1000 + (uint64_t)k, NULL, 0, &r);
+    ratio[k] = all[k] / run[k];
   }
   if (reference && !(sink > 0))
     fprintf(stderr, "bench_engine: the reference loop's estimate is %g\n", sink);
   row->reference_rate = reference ? median(ref, repeats) : NAN;
   row->rate1 = median(run, repeats);
   row->rate1_plot = median(plot, repeats);
+  row->rate_all = median(all, repeats);
+  row->speedup = median(ratio, repeats);
 }
 
 static void bench_scenario(const issim_scenario *s, const bench_case *c, uint64_t draws,
@@ -140,8 +146,7 @@ static void bench_scenario(const issim_scenario *s, const bench_case *c, uint64_
 {
   const issim_proposal *p = issim_scenario_proposal(s, c->proposal);
   const issim_proposal *crude = c->crude ? issim_scenario_proposal(s, c->crude) : NULL;
-  one_thread_rates(s, p, draws, repeats, c->reference, row);
-  row->rate_all = median_rate(s, p, draws, all_threads(), repeats);
+  rates_in_turn(s, p, draws, repeats, c->reference, row);
 
   double secs[64], used[64];
   issim_stop_rules to_1pct = {.target_re = 0.01};
@@ -308,7 +313,9 @@ static void write_table(FILE *out, const bench_row *rows, const int *have, int r
                "ESS, event ESS, k-hat, KL(p||q), KL(q||p), KL to the zero-variance proposal, "
                "entropies, verdict with the analytic tail check); \"--plot\" adds what `--plot` "
                "records besides (the convergence trace, k-hat at each block end included, and the "
-               "log-weight histogram).  Draws per second are measured on runs of %.3g draws, "
+               "log-weight histogram).  The speed-up is the median over the repeats of the "
+               "all-thread rate over the one-thread rate of the same repeat.  Draws per second "
+               "are measured on runs of %.3g draws, "
                "set-up and the final k-hat fit included.  Load average (1 minute) when the "
                "benchmark ended: %.2f: other work on the machine slows every figure.  Repeat "
                "with `make bench`.\n\n",
@@ -324,7 +331,7 @@ static void write_table(FILE *out, const bench_row *rows, const int *have, int r
     double crude_secs = r->crude_draws_for_1pct / r->crude_rate;
     fprintf(out, "| %s | %.1f | %.1f | %.1f | %.2f | %.3g s | %.3g | %.1f | %.3g s (%.2g draws) |\n",
             cases[i].label, r->rate1 / 1e6, r->rate1_plot / 1e6, r->rate_all / 1e6,
-            r->rate_all / r->rate1, r->seconds_to_1pct, (double)r->draws_to_1pct,
+            r->speedup, r->seconds_to_1pct, (double)r->draws_to_1pct,
             r->crude_rate / 1e6, crude_secs, r->crude_draws_for_1pct);
   }
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -119,7 +119,7 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   if (rc == ISSIM_OK) {
     r->stopped_by = out.stopped_by;
     issim_accum_estimate(&out.acc, &r->estimate);
-    r->pareto_k = issim_topk_khat(out.tail, out.acc.n);
+    r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
     issim_verdict_inputs in = {
       .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
       .expected_mean_weight = r->expected_mean_weight,

@@ -643,7 +643,8 @@ static cut find_cut(engine *e, const unsigned char *heads, size_t n_chunks,
   return c;
 }
 
-static void trace_point(issim_trace *trace, const issim_accum *state, const issim_topk *tail)
+static void trace_point(issim_trace *trace, const issim_accum *state, const issim_topk *tail,
+                        int threads)
 {
   if (trace->count > trace->capacity)
     return;
@@ -654,7 +655,7 @@ static void trace_point(issim_trace *trace, const issim_accum *state, const issi
     .n = state->n, .hits = state->hits, .log_estimate = e.log_estimate,
     .log_ci_low = e.log_ci_low, .log_ci_high = e.log_ci_high,
     .relative_error = e.relative_error, .event_ess = e.event_ess,
-    .pareto_k = tail ? issim_topk_khat(tail, state->n) : NAN,
+    .pareto_k = tail ? issim_topk_khat_on(tail, state->n, threads) : NAN,
   };
 }
 
@@ -666,13 +667,13 @@ static void trace_point(issim_trace *trace, const issim_accum *state, const issi
  * draws so far. */
 static void record_block_trace(issim_trace *trace, const issim_accum *total,
                                const issim_accum *chunk_acc, const block_result *b,
-                               const issim_topk *tail)
+                               const issim_topk *tail, int threads)
 {
   for (size_t k = 0; k < b->n_snapshots; k++) {
     issim_accum last_chunk = *chunk_acc, state = *total;
     issim_accum_merge(&last_chunk, &b->snapshot[k]);
     issim_accum_merge(&state, &last_chunk);
-    trace_point(trace, &state, snapshot_at_end(b, k) ? tail : NULL);
+    trace_point(trace, &state, snapshot_at_end(b, k) ? tail : NULL, threads);
   }
 }
 
@@ -698,7 +699,7 @@ static void merge_shipped_chunk(engine *e, const unsigned char *head_bytes,
       issim_topk_add(out->tail, (size_t)m, e->values);
     }
     if (out->trace)
-      record_block_trace(out->trace, &out->acc, &chunk, b, out->tail);
+      record_block_trace(out->trace, &out->acc, &chunk, b, out->tail, e->threads);
     issim_accum_merge(&chunk, &b->acc);
   }
   if (out->hist) {
@@ -798,7 +799,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
   issim_trace *t = out->trace;
   if (rc == ISSIM_OK && t && out->acc.n > 0 &&
       (t->count == 0 || t->points[t->count - 1].n != out->acc.n))
-    trace_point(t, &out->acc, out->tail);
+    trace_point(t, &out->acc, out->tail, e.threads);
   out->stopped_by = e.why;
   engine_free(&e);
   return rc;

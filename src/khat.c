@@ -278,7 +278,14 @@ size_t issim_khat_capacity(uint64_t n)
   return (size_t)k + 1;
 }
 
+static double gpd_fit(const double *x, size_t n, double *sigma, int threads);
+
 double issim_topk_khat(const issim_topk *t, uint64_t n)
+{
+  return issim_topk_khat_on(t, n, 1);
+}
+
+double issim_topk_khat_on(const issim_topk *t, uint64_t n, int threads)
 {
   size_t c = t->count;
   if (c < 6)
@@ -310,7 +317,7 @@ double issim_topk_khat(const issim_topk *t, uint64_t n)
       break;
     }
   }
-  double k = x[tail - 1] > 0 ? issim_gpd_fit(x, tail, NULL) : NAN;
+  double k = x[tail - 1] > 0 ? gpd_fit(x, tail, NULL, threads) : NAN;
   free(s);
   return k;
 }
@@ -352,7 +359,28 @@ static double profile_k(const double *restrict x, size_t n, size_t half, double 
   return (low + high) / (double)n;
 }
 
-double issim_gpd_fit(const double *x, size_t n, double *sigma)
+/* c_j of the grid, j = 1..m */
+static double grid_point(size_t j, size_t m, double scale)
+{
+  return (1 - sqrt((double)m / ((double)j - 0.5))) / scale;
+}
+
+/* The grid's points are taken GRID_GROUP at a time: their profile k's, each
+ * a pass over the n exceedances, spread over the threads (each value the
+ * same whatever the thread that computes it), then their weights in order. */
+#define GRID_GROUP 64
+
+static void profile_group(const double *x, size_t n, size_t half, size_t first, size_t m,
+                          double scale, int threads, double *ks)
+{
+  const size_t count = m - first + 1 < GRID_GROUP ? m - first + 1 : GRID_GROUP;
+  (void)threads;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (size_t g = 0; g < count; g++)
+    ks[g] = profile_k(x, n, half, grid_point(first + g, m, scale));
+}
+
+static double gpd_fit(const double *x, size_t n, double *sigma, int threads)
 {
   if (sigma != NULL)
     *sigma = NAN;
@@ -386,10 +414,13 @@ double issim_gpd_fit(const double *x, size_t n, double *sigma)
    * running maximum of L (weights that underflow contribute nothing). */
   const size_t m = 30 + (size_t)isqrt_u64((uint64_t)n), half = upper_half(x, n);
   double lmax = -INFINITY, wsum = 0, wc = 0;
+  double ks[GRID_GROUP]; /* the profile k of a group of grid points */
   for (size_t j = 1; j <= m; j++) {
-    double c = (1 - sqrt((double)m / ((double)j - 0.5))) / (prior * xstar);
+    double c = grid_point(j, m, prior * xstar);
     double theta_xmax = 1 + c * xmax; /* theta in units of 1/xmax */
-    double k = profile_k(x, n, half, c);
+    if ((j - 1) % GRID_GROUP == 0)
+      profile_group(x, n, half, j, m, prior * xstar, threads, ks);
+    double k = ks[(j - 1) % GRID_GROUP];
     /* L_j less the constant n log(xmax), which leaves the weights unchanged
      * and makes them exactly scale-free; -theta/k -> 1/mean(x) as theta -> 0
      * (the exponential distribution). */
@@ -416,6 +447,11 @@ double issim_gpd_fit(const double *x, size_t n, double *sigma)
     *sigma = (theta == 0 || k == 0) ? mean_x : -k / theta;
   /* loo's weakly informative prior: a Gaussian centred on 0.5, worth 10 points */
   return (nd * k + 10 * 0.5) / (nd + 10);
+}
+
+double issim_gpd_fit(const double *x, size_t n, double *sigma)
+{
+  return gpd_fit(x, n, sigma, 1);
 }
 
 size_t issim_topk_trim(issim_topk *t, const double **values)

@@ -93,6 +93,10 @@ size_t issim_khat_capacity(uint64_t n);
  * most) and returns NAN also if that fails. */
 double issim_topk_khat(const issim_topk *t, uint64_t n);
 
+/* The same, with the fit's grid of profile likelihoods spread over `threads`
+ * OpenMP threads (1: this thread alone): the same digits for any number. */
+double issim_topk_khat_on(const issim_topk *t, uint64_t n, int threads);
+
 /* The Zhang and Stephens (2009) empirical-Bayes fit of a generalised Pareto
  * distribution with location 0, as in PSIS and the loo package's gpdfit:
  * x holds n >= 2 exceedances, finite, >= 0 and sorted in ascending order (NAN

@@ -674,6 +674,27 @@ START_TEST(test_khat_matches_direct_fit)
 }
 END_TEST
 
+/* The fit's grid spread over threads gives the same digits as one thread,
+ * for tails whose grid has one group of points and several. */
+START_TEST(test_khat_threads_same_digits)
+{
+  const size_t sizes[] = {2000, 1000000};
+  for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+    size_t n = sizes[c];
+    double *l = log_weights(T3_NORMAL, n, 60 + c);
+    issim_topk *t = topk_new(issim_khat_capacity(n));
+    for (size_t i = 0; i < n; i += 4096)
+      issim_topk_add(t, n - i < 4096 ? n - i : 4096, l + i);
+    double one = issim_topk_khat(t, n);
+    ck_assert(isfinite(one));
+    for (int threads = 1; threads <= 3; threads++)
+      assert_same_double(issim_topk_khat_on(t, n, threads), one);
+    issim_topk_free(t);
+    free(l);
+  }
+}
+END_TEST
+
 START_TEST(test_khat_edge_cases)
 {
   issim_topk *t = topk_new(100);
@@ -788,6 +809,7 @@ static Suite *khat_suite(void)
   tcase_add_test(tc, test_khat_normal_narrow);
   tcase_add_test(tc, test_khat_log_space);
   tcase_add_test(tc, test_khat_matches_direct_fit);
+  tcase_add_test(tc, test_khat_threads_same_digits);
   tcase_add_test(tc, test_khat_edge_cases);
   suite_add_tcase(s, tc);
   return s;
