@@ -3,6 +3,7 @@
  * convention, a reference computation) and k-hat on simulated importance
  * weights.  Fixed seeds; every statistical tolerance is derived in a comment. */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -150,6 +151,28 @@ START_TEST(test_topk_keeps_largest)
   }
   free(v);
   free(sorted);
+}
+END_TEST
+
+/* The values come out in descending order across the whole range of
+ * doubles: both signs, subnormals, zero, the extremes, and ties. */
+START_TEST(test_topk_values_sorted_extremes)
+{
+  const double v[] = {1, -1, DBL_MAX, -DBL_MAX, DBL_MIN, -DBL_MIN, 4.9e-324, -4.9e-324, 0,
+                      1, -1, 0, 3.5, -2.25, 1e-300, -1e300, 1e300, 4.9e-324, 2, -2};
+  const size_t n = sizeof v / sizeof v[0];
+  double want[sizeof v / sizeof v[0]];
+  memcpy(want, v, sizeof v);
+  qsort(want, n, sizeof(double), cmp_desc);
+  issim_topk *t = topk_new(n);
+  issim_topk_add(t, n, v);
+  size_t got;
+  double *out = values_of(t, &got);
+  ck_assert_uint_eq(got, n);
+  for (size_t i = 0; i < n; i++)
+    ck_assert_msg(out[i] == want[i], "place %zu: %g, not %g", i, out[i], want[i]);
+  free(out);
+  issim_topk_free(t);
 }
 END_TEST
 
@@ -785,6 +808,7 @@ static Suite *khat_suite(void)
   TCase *tc = tcase_create("topk");
   tcase_add_test(tc, test_topk_alloc);
   tcase_add_test(tc, test_topk_keeps_largest);
+  tcase_add_test(tc, test_topk_values_sorted_extremes);
   tcase_add_test(tc, test_topk_nonfinite);
   tcase_add_test(tc, test_topk_merge);
   tcase_add_test(tc, test_topk_order_invariance);
