@@ -49,11 +49,17 @@ typedef struct {
   double rate1_plot;          /* one thread, recording what --plot draws too */
   double speedup;             /* median of all threads' rate / one thread's, run by run */
   double reference_rate;      /* the bare loop's, NAN when not run */
+  double long_rate;           /* all threads, LONG_RUN draws with --plot's recording; NAN: not run */
   double seconds_to_1pct;     /* median; NAN if not reached */
   uint64_t draws_to_1pct;     /* median */
   double crude_rate;          /* draws per second, median */
   double crude_draws_for_1pct;/* (1-P)/(P e^2), from the exact P or the IS estimate */
 } bench_row;
+
+/* A run long enough that k-hat's buffers reach their cap (ISSIM_KHAT_MAX_TAIL,
+ * at 4.8e8 draws), recording the trace and histogram too: the process's peak
+ * memory then covers the largest buffers a run of any length has. */
+#define LONG_RUN 500000000u
 
 static double now(void)
 {
@@ -147,6 +153,12 @@ static void bench_scenario(const issim_scenario *s, const bench_case *c, uint64_
   const issim_proposal *p = issim_scenario_proposal(s, c->proposal);
   const issim_proposal *crude = c->crude ? issim_scenario_proposal(s, c->crude) : NULL;
   rates_in_turn(s, p, draws, repeats, c->reference, row);
+  row->long_rate = NAN;
+  if (c->reference) {
+    issim_result r;
+    row->long_rate = LONG_RUN / timed_run(s, p, LONG_RUN, all_threads(), 4000, NULL,
+                                          ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST, &r);
+  }
 
   double secs[64], used[64];
   issim_stop_rules to_1pct = {.target_re = 0.01};
@@ -348,8 +360,14 @@ static void write_table(FILE *out, const bench_row *rows, const int *have, int r
             1e9 / r->rate1, r->reference_rate / r->rate1_plot);
   }
   write_scaling(out, scaling);
-  fprintf(out, "\nPeak memory (resident) of the benchmark process over the scenarios' runs (before "
-               "the dimension runs): %.1f MiB.\n", peak_mib);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (have[i] && !isnan(rows[i].long_rate))
+      fprintf(out, "\nA long run: %.2g draws of the %s case on all threads, with --plot's "
+                   "recording, once: %.1f M draws/s.  k-hat's buffers reach their cap (65,536 "
+                   "values) at 4.8e8 draws, so its memory is that of a run of any length.\n",
+              (double)LONG_RUN, cases[i].label, rows[i].long_rate / 1e6);
+  fprintf(out, "\nPeak memory (resident) of the benchmark process over the scenarios' runs, the "
+               "long run included (before the dimension runs): %.1f MiB.\n", peak_mib);
 }
 
 int main(int argc, char **argv)

@@ -250,42 +250,56 @@ static double key_value(uint64_t key)
 
 /* Sorts v[0..n) in descending order, ties and all (no -0.0 and no NaN: the
  * buffers hold neither), by a least-significant-digit radix sort of the
- * keys, a byte a pass, skipping the bytes all keys share.  qsort's
- * comparisons go either way at random, and their mispredictions made the
- * sort of a run's 12,289 tail values 1.8 ms, a third of k-hat's time.
- * Falls back on qsort when its 2 n words of scratch cannot be had. */
+ * keys, a byte a pass, skipping the bytes all keys share; the passes go back
+ * and forth between n words of scratch and v's own storage (keys written
+ * there by memcpy).  qsort's comparisons go either way at random, and their
+ * mispredictions made the sort of a run's 12,289 tail values 1.8 ms, a
+ * third of k-hat's time.  Falls back on qsort when the scratch cannot be had. */
 static void sort_descending(double *v, size_t n)
 {
-  uint64_t *keys = malloc(2 * n * sizeof *keys);
+  uint64_t *keys = malloc(n * sizeof *keys);
   if (keys == NULL) {
     qsort(v, n, sizeof(double), cmp_desc);
     return;
   }
-  uint64_t *other = keys + n;
   size_t count[8][256] = {{0}};
   for (size_t i = 0; i < n; i++) {
     keys[i] = descending_key(v[i]);
     for (int b = 0; b < 8; b++)
       count[b][(keys[i] >> (8 * b)) & 0xff]++;
   }
+  const uint64_t first = n > 0 ? keys[0] : 0;
+  int in_keys = 1; /* where the keys are: keys[], or v's storage */
   for (int b = 0; b < 8; b++) {
-    if (n == 0 || count[b][(keys[0] >> (8 * b)) & 0xff] == n)
+    size_t *place = count[b];
+    const int shift = 8 * b;
+    if (place[(first >> shift) & 0xff] == n)
       continue; /* every key has this byte */
     size_t at = 0;
     for (int d = 0; d < 256; d++) {
-      size_t c = count[b][d];
-      count[b][d] = at;
+      size_t c = place[d];
+      place[d] = at;
       at += c;
     }
-    for (size_t i = 0; i < n; i++)
-      other[count[b][(keys[i] >> (8 * b)) & 0xff]++] = keys[i];
-    uint64_t *swap_keys = keys;
-    keys = other;
-    other = swap_keys;
+    if (in_keys) {
+      for (size_t i = 0; i < n; i++)
+        memcpy(v + place[(keys[i] >> shift) & 0xff]++, keys + i, sizeof *keys);
+    } else {
+      for (size_t i = 0; i < n; i++) {
+        uint64_t key;
+        memcpy(&key, v + i, sizeof key);
+        keys[place[(key >> shift) & 0xff]++] = key;
+      }
+    }
+    in_keys = !in_keys;
   }
-  for (size_t i = 0; i < n; i++)
-    v[i] = key_value(keys[i]);
-  free(keys < other ? keys : other); /* the block's start */
+  for (size_t i = 0; i < n; i++) {
+    uint64_t key = keys[i];
+    if (!in_keys)
+      memcpy(&key, v + i, sizeof key);
+    v[i] = key_value(key);
+  }
+  free(keys);
 }
 
 size_t issim_topk_values(const issim_topk *t, double *out)

@@ -25,10 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The largest buffer capacity issim_khat_capacity asks for: 2 MiB of doubles,
- * enough for M = 3 sqrt(N) up to N of about 7.6e9 draws.  Beyond that k-hat is
- * fitted to the largest ISSIM_KHAT_MAX_TAIL - 1 values. */
-#define ISSIM_KHAT_MAX_TAIL 262144
+/* The largest buffer capacity issim_khat_capacity asks for: 512 KiB of
+ * doubles, enough for M = 3 sqrt(N) up to N of about 4.8e8 draws.  Beyond that
+ * k-hat is fitted to the largest ISSIM_KHAT_MAX_TAIL - 1 values (PSIS's M
+ * grows without bound; 65,535 values pin k down to about +-0.01, and the cap
+ * keeps a run's peak memory under 16 MiB: the run's buffer, the engine's
+ * segment and exchange buffers and the fit's scratch are each a few times
+ * this size). */
+#define ISSIM_KHAT_MAX_TAIL 65536
 
 /* A buffer of the largest values offered; its fields are internal. */
 typedef struct issim_topk issim_topk;
@@ -89,8 +93,9 @@ size_t issim_khat_capacity(uint64_t n);
  * generalised Pareto distribution is fitted to them with issim_gpd_fit.
  * Returns NAN when fewer than 5 exceedances are available or all of them are
  * zero (all tail values equal to the threshold).  n counts all draws, hits
- * or not.  Allocates scratch memory of count(t) + M doubles (2 * 2 MiB at
- * most) and returns NAN also if that fails. */
+ * or not.  Allocates scratch memory of count(t) + M doubles, and while the
+ * values are sorted up to 2 count(t) more (at most 2.5 MiB in all), and
+ * returns NAN also if that fails. */
 double issim_topk_khat(const issim_topk *t, uint64_t n);
 
 /* The same, with the fit's grid of profile likelihoods spread over `threads`

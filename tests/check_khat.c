@@ -494,9 +494,9 @@ START_TEST(test_khat_capacity)
   ck_assert_uint_eq(issim_khat_capacity(25), 16);        /* 15 + 1, exactly */
   ck_assert_uint_eq(issim_khat_capacity(100), 31);
   ck_assert_uint_eq(issim_khat_capacity(1000000), 3001);
-  /* the cap: floor(3 sqrt(n)) = 262143 first at n = 87381^2 = 7635439161 */
-  ck_assert_uint_eq(issim_khat_capacity(UINT64_C(7635439160)), ISSIM_KHAT_MAX_TAIL - 1);
-  ck_assert_uint_eq(issim_khat_capacity(UINT64_C(7635439161)), ISSIM_KHAT_MAX_TAIL);
+  /* the cap: floor(3 sqrt(n)) = 65535 first at n = 21845^2 = 477204025 */
+  ck_assert_uint_eq(issim_khat_capacity(UINT64_C(477204024)), ISSIM_KHAT_MAX_TAIL - 1);
+  ck_assert_uint_eq(issim_khat_capacity(UINT64_C(477204025)), ISSIM_KHAT_MAX_TAIL);
   ck_assert_uint_eq(issim_khat_capacity(UINT64_C(1000000000000)), ISSIM_KHAT_MAX_TAIL);
   ck_assert_uint_eq(issim_khat_capacity(UINT64_MAX), ISSIM_KHAT_MAX_TAIL);
 }
