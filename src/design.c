@@ -191,20 +191,6 @@ static double std_log_tail(double df, double beta)
   return lp;
 }
 
-int issim_design_linear_weights(const issim_loss *g, double *w)
-{
-  size_t d = issim_loss_dim(g);
-  issim_loss_kind k = issim_loss_kind_of(g);
-  if (k == ISSIM_LOSS_LINEAR)
-    memcpy(w, issim_loss_weights(g), d * sizeof *w);
-  else if (k == ISSIM_LOSS_SUM || k == ISSIM_LOSS_IDENTITY)
-    for (size_t j = 0; j < d; j++)
-      w[j] = 1;
-  else
-    return 0;
-  return 1;
-}
-
 /* The closed form for the half-space {s (w.x - t) > 0}: u = a (t - w.mu) / |a|^2
  * with a = L^T w, and the signed beta; 0 when a = 0. */
 static int half_space_point(const space *sp, const double *w, double *u, double *beta)
@@ -262,7 +248,7 @@ static int linear_points(space *sp, found *f, issim_error *err)
 {
   size_t d = sp->d;
   double *w = sp->tmp, beta;
-  issim_design_linear_weights(sp->ev->loss, w);
+  issim_loss_linear_form(sp->ev->loss, w);
   if (!half_space_point(sp, w, sp->un, &beta))
     return issim_error_set(err, ISSIM_EINVAL, "the loss does not depend on x (its weights "
                                               "are 0), so the event has no design point");
@@ -349,7 +335,7 @@ int issim_design_points(const issim_model *target, const issim_design_event *ev,
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design points");
   } else {
     issim_loss_kind k = issim_loss_kind_of(ev->loss);
-    if (issim_design_linear_weights(ev->loss, sp.tmp))
+    if (issim_loss_linear_form(ev->loss, sp.tmp))
       rc = linear_points(&sp, &f, err);
     else if ((k == ISSIM_LOSS_MAX && ev->direction > 0) || (k == ISSIM_LOSS_MIN && ev->direction < 0))
       rc = union_points(&sp, &f);

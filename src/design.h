@@ -74,10 +74,6 @@ typedef struct {
   int direction;     /* +1: the event is g(x) > t; -1: g(x) < t */
 } issim_design_event;
 
-/* The weights w of a linear, sum or identity loss into w[d]: 1 when it is
- * one of those, 0 otherwise. */
-int issim_design_linear_weights(const issim_loss *g, double *w);
-
 /* The design point x[d] of the event under target (normal, t, or independent
  * normals) and its signed beta (may be NULL).  ISSIM_EINVAL with a message
  * when the target has no such form, the loss does not depend on x, or the

@@ -48,6 +48,7 @@ typedef struct {
   double *g, *scratch;/* d-dimensional problems: the losses, and the models' scratch */
   issim_loss *loss;   /* this thread's copy: an expression's evaluator holds state */
   issim_model_pair *pair; /* with a proposal model: target and proposal together */
+  int linear;         /* the pair draws the (linear) loss with the points */
 } workspace;
 
 static void workspace_free(workspace *w)
@@ -96,6 +97,12 @@ static int workspace_init(workspace *w, const gsl_rng_type *type, const issim_pr
     w->scratch = malloc((sc ? sc : 1) * sizeof *w->scratch);
     w->loss = issim_loss_clone(pb->loss);
     ok = w->pair && w->g && w->scratch && w->loss;
+    /* a linear loss of a dense normal or t proposal comes with its draws
+     * (model.h), decided once here */
+    double *lw = ok && issim_loss_dim(w->loss) == d ? malloc(d * sizeof *lw) : NULL;
+    if (lw && issim_loss_linear_form(w->loss, lw))
+      w->linear = issim_model_pair_set_linear_loss(w->pair, lw);
+    free(lw);
   }
   if (ok)
     return 1;
@@ -129,13 +136,18 @@ static void mark_hits(const issim_problem *pb, size_t n, const double *restrict 
 /* Draws n points of the proposal q into w->x, their log-densities under the
  * target into w->log_p and under q (returned: w->log_p itself when q is the
  * target, every weight then 1), and for d-dimensional problems their losses
- * into w->g. */
+ * into w->g (w->x is then only work space when the pair draws the loss). */
 static const double *draw_batch(const issim_problem *pb, const issim_dist *q, workspace *w,
                                 size_t n)
 {
   if (pb->target_model) {
-    issim_model_pair_draw(w->pair, w->rng, n, w->x, w->log_p, w->log_q, w->scratch);
-    issim_loss_eval(w->loss, n, w->x, w->g);
+    if (w->linear) {
+      issim_model_pair_draw_linear(w->pair, w->rng, n, w->x, w->g, w->log_p, w->log_q,
+                                   w->scratch);
+    } else {
+      issim_model_pair_draw(w->pair, w->rng, n, w->x, w->log_p, w->log_q, w->scratch);
+      issim_loss_eval(w->loss, n, w->x, w->g);
+    }
     return pb->proposal_model ? w->log_q : w->log_p; /* every weight 1 without a proposal */
   }
   issim_dist_sample(q, w->rng, n, w->x);

@@ -822,6 +822,19 @@ const double *issim_loss_weights(const issim_loss *g)
   return g->kind == ISSIM_LOSS_LINEAR ? g->weights : NULL;
 }
 
+int issim_loss_linear_form(const issim_loss *g, double *w)
+{
+  const double *weights = issim_loss_weights(g);
+  if (weights != NULL)
+    memcpy(w, weights, g->d * sizeof *w);
+  else if (g->kind == ISSIM_LOSS_SUM || g->kind == ISSIM_LOSS_IDENTITY)
+    for (size_t j = 0; j < g->d; j++)
+      w[j] = 1;
+  else
+    return 0;
+  return 1;
+}
+
 const char *issim_loss_kind_name(issim_loss_kind kind)
 {
   switch (kind) {

@@ -93,6 +93,10 @@ issim_loss_kind issim_loss_kind_of(const issim_loss *g);
 size_t issim_loss_dim(const issim_loss *g);
 /* The weights of a linear loss (NULL for other kinds). */
 const double *issim_loss_weights(const issim_loss *g);
+/* A loss of the form g(x) = w.x: linear, sum and identity (w = 1s).  Writes
+ * its d weights into w and returns 1; returns 0 for the other kinds, with w
+ * untouched. */
+int issim_loss_linear_form(const issim_loss *g, double *w);
 
 /* g of each of the n points x[i*d..] into out[n].  Not thread-safe for an
  * expression: one loss per thread. */

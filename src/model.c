@@ -1091,6 +1091,8 @@ static double *draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *
     for (size_t j = 0; j < d; j++)
       for (size_t i = n; i < padded(n); i++)
         t[j * st + i] = 0;
+  for (size_t i = n; f && i < padded(n); i++)
+    f[i] = 0;
   return z;
 }
 
@@ -1111,6 +1113,17 @@ static void lower_times_batch(const issim_model *m, size_t n, double *x, double 
   from_columns(n, d, out, loc, x);
 }
 
+/* x_i = loc + f_i L z_i for n points of a t drawn by draw_normals (with f),
+ * in that order: L z first, then scaled and moved. */
+static void t_points(const issim_model *m, size_t n, double *x, double *t, const double *f)
+{
+  const size_t d = m->d;
+  lower_times_batch(m, n, x, t, NULL);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      x[i * d + j] = m->loc[j] + f[i] * x[i * d + j];
+}
+
 void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, double *scratch)
 {
   const size_t d = m->d;
@@ -1129,10 +1142,7 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
     break;
   case ISSIM_MODEL_STUDENT_T:
     draw_normals(m, r, n, x, t, f);
-    lower_times_batch(m, n, x, t, NULL);
-    for (size_t i = 0; i < n; i++)
-      for (size_t j = 0; j < d; j++)
-        x[i * d + j] = m->loc[j] + f[i] * x[i * d + j];
+    t_points(m, n, x, t, f);
     break;
   case ISSIM_MODEL_COPULA:
     draw_normals(m, r, n, x, t, NULL);
@@ -1350,13 +1360,21 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
 struct issim_model_pair {
   const issim_model *p, *q;
   double *delta; /* L^-1 (mu_q - mu_p) when they share L, else NULL */
+  double *v, c;  /* a linear loss w.x as c + f v.z: v = L^T w, c = w.mu_q; v NULL without */
 };
+
+/* A normal or t drawn as mu + f L z from z in coordinate rows (f = 1 for the
+ * normal): the pair's own path. */
+static bool dense_elliptical(const issim_model *m)
+{
+  return (m->kind == ISSIM_MODEL_NORMAL || m->kind == ISSIM_MODEL_STUDENT_T) && !m->diagonal;
+}
 
 static bool shares_factor(const issim_model *p, const issim_model *q)
 {
   const size_t d = p->d;
-  return p->kind == ISSIM_MODEL_NORMAL && q->kind == ISSIM_MODEL_NORMAL && q->d == d &&
-         !p->diagonal && !q->diagonal && memcmp(p->chol, q->chol, d * d * sizeof *p->chol) == 0;
+  return dense_elliptical(p) && dense_elliptical(q) && q->d == d &&
+         memcmp(p->chol, q->chol, d * d * sizeof *p->chol) == 0;
 }
 
 issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model *q)
@@ -1385,6 +1403,7 @@ void issim_model_pair_free(issim_model_pair *pair)
   if (pair == NULL)
     return;
   free(pair->delta);
+  free(pair->v);
   free(pair);
 }
 
@@ -1396,66 +1415,189 @@ int issim_model_pair_shares_factor(const issim_model_pair *pair)
 size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n)
 {
   const size_t sp = issim_model_scratch(pair->p, n), sq = issim_model_scratch(pair->q, n);
-  return sp > sq ? sp : sq; /* a normal q's own is all q's path needs */
+  return sp > sq ? sp : sq; /* a normal or t q's own is all q's path needs */
 }
 
-/* log q = norm_q - |z|^2 / 2 of the n points, z in coordinate rows of np,
- * and when delta is non-NULL log p = norm_p - |z + delta|^2 / 2; the sums in
- * coordinate order. */
-VECTOR_CLONES
-static void standard_log_pdfs(size_t d, size_t n, size_t np, const double *restrict z,
-                              const double *restrict delta, double norm_p, double norm_q,
-                              double *restrict log_p, double *restrict log_q)
+/* v_k = sum_{j >= k} L_jk w_j (in increasing j) and c = sum_j w_j mu_j. */
+int issim_model_pair_set_linear_loss(issim_model_pair *pair, const double *w)
 {
-  for (size_t i = 0; i < n; i++)
-    log_q[i] = 0;
-  for (size_t j = 0; j < d; j++) {
-    const double *zj = z + j * np;
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-      log_q[i] += zj[i] * zj[i];
+  const issim_model *q = pair->q;
+  const size_t d = q->d;
+  if (!dense_elliptical(q))
+    return 0;
+  double *v = pair->v ? pair->v : malloc(d * sizeof *v);
+  if (v == NULL)
+    return 0;
+  double c = 0;
+  for (size_t k = 0; k < d; k++) {
+    double s = 0;
+    for (size_t j = k; j < d; j++)
+      s += q->chol[j * d + k] * w[j];
+    v[k] = s;
+    c += w[k] * q->loc[k];
   }
-#pragma omp simd
-  for (size_t i = 0; i < n; i++)
-    log_q[i] = norm_q - 0.5 * log_q[i];
-  if (delta == NULL)
-    return;
-  for (size_t i = 0; i < n; i++)
-    log_p[i] = 0;
-  for (size_t j = 0; j < d; j++) {
-    const double *zj = z + j * np, dj = delta[j];
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-      log_p[i] += (zj[i] + dj) * (zj[i] + dj);
-  }
-#pragma omp simd
-  for (size_t i = 0; i < n; i++)
-    log_p[i] = norm_p - 0.5 * log_p[i];
+  pair->v = v;
+  pair->c = c;
+  return 1;
 }
 
-/* A dense normal q is drawn as x = mu_q + L z, so L^-1 (x - mu_q) is z itself:
- * log q needs no triangular solve, and when p shares L neither does log p
- * (L^-1 (x - mu_p) = z + delta). */
+/* What q's z (and f) give without L z, for the n points whose z are in
+ * coordinate rows of np (zeros past n, up to padded(n)), u = f z (u = z
+ * without f, a normal q):
+ *   mq = |u|^2                 = |L^-1 (x - mu_q)|^2
+ *   mp = |u + delta|^2         = |L^-1 (x - mu_p)|^2   (with_p: p shares L)
+ *   g  = c + f (v.z)           = w.x                   (with_g: a linear loss)
+ * Eight points at a time, their sums in two issim_vec4 each (registers;
+ * GCC spills a 64-byte vector in the AVX2 clone); each sum in coordinate
+ * order from its first term (no zeroing), so the digits depend neither on
+ * the batch nor on the lanes, and with delta = 0 (q is p) mp is mq exactly.
+ * The last group, partial, is written through a buffer.  Inlined with
+ * constant flags into standard_sums, so that no test is left in the loop. */
+static inline __attribute__((always_inline)) void
+standard_terms(bool with_f, bool with_p, bool with_g, size_t d, size_t n, size_t np,
+               const double *restrict z, const double *restrict f, const double *restrict delta,
+               const double *restrict v, double c, double *restrict mq, double *restrict mp,
+               double *restrict g)
+{
+  for (size_t i = 0; i < n; i += 8) {
+    const double *zi = z + i;
+    issim_vec4 fa = {1, 1, 1, 1}, fb = fa;
+    if (with_f)
+      fa = *(const issim_vec4 *)(f + i), fb = *(const issim_vec4 *)(f + i + 4);
+    issim_vec4 a = *(const issim_vec4 *)zi, b = *(const issim_vec4 *)(zi + 4), ua = a, ub = b;
+    if (with_f)
+      ua = fa * a, ub = fb * b;
+    issim_vec4 q0 = ua * ua, q1 = ub * ub, p0 = q0, p1 = q1, g0 = q0, g1 = q1;
+    if (with_p) {
+      const issim_vec4 ea = ua + delta[0], eb = ub + delta[0];
+      p0 = ea * ea, p1 = eb * eb;
+    }
+    if (with_g)
+      g0 = v[0] * a, g1 = v[0] * b;
+    for (size_t j = 1; j < d; j++) {
+      a = *(const issim_vec4 *)(zi + j * np), b = *(const issim_vec4 *)(zi + j * np + 4);
+      ua = a, ub = b;
+      if (with_f)
+        ua = fa * a, ub = fb * b;
+      q0 += ua * ua, q1 += ub * ub;
+      if (with_p) {
+        const issim_vec4 ea = ua + delta[j], eb = ub + delta[j];
+        p0 += ea * ea, p1 += eb * eb;
+      }
+      if (with_g)
+        g0 += v[j] * a, g1 += v[j] * b;
+    }
+    if (with_g && with_f)
+      g0 = c + fa * g0, g1 = c + fb * g1;
+    else if (with_g)
+      g0 = c + g0, g1 = c + g1;
+    double out[3][8];
+    const bool whole = i + 8 <= n;
+    issim_vec4 *oq = (issim_vec4 *)(whole ? mq + i : out[0]);
+    issim_vec4 *op = (issim_vec4 *)(whole ? mp + i : out[1]);
+    issim_vec4 *og = (issim_vec4 *)(whole ? g + i : out[2]);
+    oq[0] = q0, oq[1] = q1;
+    if (with_p)
+      op[0] = p0, op[1] = p1;
+    if (with_g)
+      og[0] = g0, og[1] = g1;
+    if (!whole) {
+      const size_t m = (n - i) * sizeof(double);
+      memcpy(mq + i, out[0], m);
+      if (with_p)
+        memcpy(mp + i, out[1], m);
+      if (with_g)
+        memcpy(g + i, out[2], m);
+    }
+  }
+}
+
+/* standard_terms with f, delta and v where they are non-NULL. */
+VECTOR_CLONES
+static void standard_sums(size_t d, size_t n, size_t np, const double *restrict z,
+                          const double *restrict f, const double *restrict delta,
+                          const double *restrict v, double c, double *restrict mq,
+                          double *restrict mp, double *restrict g)
+{
+#define TERMS(F, P, G) standard_terms(F, P, G, d, n, np, z, f, delta, v, c, mq, mp, g)
+  switch ((f != NULL) << 2 | (delta != NULL) << 1 | (v != NULL)) {
+  case 0: TERMS(false, false, false); break;
+  case 1: TERMS(false, false, true); break;
+  case 2: TERMS(false, true, false); break;
+  case 3: TERMS(false, true, true); break;
+  case 4: TERMS(true, false, false); break;
+  case 5: TERMS(true, false, true); break;
+  case 6: TERMS(true, true, false); break;
+  default: TERMS(true, true, true); break;
+  }
+#undef TERMS
+}
+
+/* lp[i] = log m's density at the point whose |L^-1 (x - mu)|^2 is lp[i]
+ * (in place), as issim_model_log_pdf computes it from its own solve. */
+static void log_pdfs_of_squares(const issim_model *m, size_t n, double *lp)
+{
+  if (m->kind == ISSIM_MODEL_NORMAL) {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      lp[i] = m->log_norm - 0.5 * lp[i];
+    return;
+  }
+  const double e = 0.5 * (m->df + (double) m->d);
+  for (size_t i = 0; i < n; i++)
+    lp[i] = m->log_norm - e * log1p_ratio(lp[i], m->df);
+}
+
+/* A dense normal or t q is drawn as x = mu_q + f L z, so L^-1 (x - mu_q) is
+ * f z itself: log q needs no triangular solve, and when p shares L neither
+ * does log p (L^-1 (x - mu_p) = f z + delta).  With g non-NULL the linear
+ * loss comes from z too, and when p shares L the points are not formed at
+ * all.  A t's f are drawn as issim_model_sample draws them, after each
+ * point's normals, into the same scratch. */
+static void draw_dense(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x, double *g,
+                       double *log_p, double *log_q, double *scratch)
+{
+  const issim_model *p = pair->p, *q = pair->q;
+  const size_t d = q->d;
+  double *t = scratch;
+  double *f = q->kind == ISSIM_MODEL_STUDENT_T ? scratch + 2 * d * stride(n) : NULL;
+  draw_normals(q, r, n, x, t, f);
+  standard_sums(d, n, stride(n), t, f, pair->delta, g ? pair->v : NULL, pair->c, log_q, log_p,
+                g);
+  log_pdfs_of_squares(q, n, log_q);
+  if (pair->delta) {
+    log_pdfs_of_squares(p, n, log_p);
+    if (g)
+      return;
+  }
+  if (f)
+    t_points(q, n, x, t, f);
+  else
+    lower_times_batch(q, n, x, t, q->loc);
+  if (pair->delta == NULL)
+    issim_model_log_pdf(p, n, x, log_p, scratch);
+}
+
 void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
                            double *log_p, double *log_q, double *scratch)
 {
   const issim_model *p = pair->p, *q = pair->q;
-  if (q->kind != ISSIM_MODEL_NORMAL || q->diagonal) {
-    issim_model_sample(q, r, n, x, scratch);
-    issim_model_log_pdf(p, n, x, log_p, scratch);
-    if (q == p) /* plain Monte Carlo */
-      memcpy(log_q, log_p, n * sizeof *log_q);
-    else
-      issim_model_log_pdf(q, n, x, log_q, scratch);
+  if (dense_elliptical(q)) {
+    draw_dense(pair, r, n, x, NULL, log_p, log_q, scratch);
     return;
   }
-  const size_t d = q->d;
-  double *t = scratch;
-  draw_normals(q, r, n, x, t, NULL);
-  standard_log_pdfs(d, n, stride(n), t, pair->delta, p->log_norm, q->log_norm, log_p, log_q);
-  lower_times_batch(q, n, x, t, q->loc);
-  if (pair->delta == NULL)
-    issim_model_log_pdf(p, n, x, log_p, scratch);
+  issim_model_sample(q, r, n, x, scratch);
+  issim_model_log_pdf(p, n, x, log_p, scratch);
+  if (q == p) /* plain Monte Carlo */
+    memcpy(log_q, log_p, n * sizeof *log_q);
+  else
+    issim_model_log_pdf(q, n, x, log_q, scratch);
+}
+
+void issim_model_pair_draw_linear(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
+                                  double *g, double *log_p, double *log_q, double *scratch)
+{
+  draw_dense(pair, r, n, x, g, log_p, log_q, scratch);
 }
 
 /* ---- moments ---- */

@@ -1201,7 +1201,7 @@ static int build_loss(builder *b)
 /* The weights of a linear or sum loss (d values into w); 0 for other losses. */
 static int loss_weights(const issim_scenario *s, double *w)
 {
-  return s->loss != NULL && issim_design_linear_weights(s->loss, w);
+  return s->loss != NULL && issim_loss_linear_form(s->loss, w);
 }
 
 /* For a normal or t target and a linear loss w: w.loc, |L^T w| (the loss's

@@ -226,6 +226,50 @@ START_TEST(test_linear_and_sum_any_count)
 }
 END_TEST
 
+/* The linear form: the weights of a linear loss (a copy), 1s for sum and
+ * identity, and nothing (w untouched) for the others; the loss it gives is
+ * the loss's own to the last digit (the same sums in the same order). */
+START_TEST(test_linear_form)
+{
+  enum { D = 5 };
+  const double w[D] = {0.3, -1.7, 2.5, 1e-3, -0.1};
+  double x[3 * D], form[D], out[3], mine[3];
+  for (size_t i = 0; i < 3 * D; i++)
+    x[i] = cos(2.0 + (double)i) * 7;
+  issim_error err;
+  issim_loss *gs[] = {issim_loss_alloc_linear(D, w, &err),
+                      issim_loss_alloc(ISSIM_LOSS_SUM, D, &err),
+                      issim_loss_alloc(ISSIM_LOSS_IDENTITY, 1, &err),
+                      issim_loss_alloc(ISSIM_LOSS_MAX, D, &err),
+                      issim_loss_alloc(ISSIM_LOSS_MIN, D, &err),
+                      issim_loss_alloc(ISSIM_LOSS_NORM, D, &err),
+                      expr(D, "x1 + x2")};
+  for (size_t k = 0; k < sizeof gs / sizeof gs[0]; k++) {
+    issim_loss *g = gs[k];
+    ck_assert_ptr_nonnull(g);
+    const size_t d = issim_loss_dim(g);
+    for (size_t j = 0; j < D; j++)
+      form[j] = 42;
+    const int linear = issim_loss_linear_form(g, form);
+    ck_assert_int_eq(linear, k < 3);
+    for (size_t j = 0; j < D; j++)
+      ck_assert(form[j] == (!linear || j >= d ? 42 : k == 0 ? w[j] : 1));
+    if (!linear)
+      continue;
+    issim_loss_eval(g, 3, x, out);
+    for (size_t i = 0; i < 3; i++) {
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++)
+        s += form[j] * x[i * d + j];
+      mine[i] = s;
+    }
+    ck_assert_mem_eq(out, mine, sizeof out);
+  }
+  for (size_t k = 0; k < sizeof gs / sizeof gs[0]; k++)
+    issim_loss_free(gs[k]);
+}
+END_TEST
+
 START_TEST(test_linear)
 {
   rng_seed(3);
@@ -941,6 +985,7 @@ int main(void)
   tcase_add_test(tc, test_builtin_against_direct);
   tcase_add_test(tc, test_linear);
   tcase_add_test(tc, test_linear_and_sum_any_count);
+  tcase_add_test(tc, test_linear_form);
   tcase_add_test(tc, test_norm_extremes);
   tcase_add_test(tc, test_builtin_nan);
   tcase_add_test(tc, test_kind_names);
