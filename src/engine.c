@@ -238,6 +238,10 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
       out->snapshot[out->n_snapshots++] = out->acc;
     }
   }
+  if (out->tail) { /* trimmed now, on the block's thread, rather than in the merge, serial */
+    const double *kept;
+    issim_topk_trim(out->tail, &kept);
+  }
   out->done = 1;
 }
 
