@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <gsl/gsl_errno.h>
@@ -49,7 +51,6 @@ typedef struct {
   double rate1_plot;          /* one thread, recording what --plot draws too */
   double speedup;             /* median of all threads' rate / one thread's, run by run */
   double reference_rate;      /* the bare loop's, NAN when not run */
-  double long_rate;           /* all threads, LONG_RUN draws with --plot's recording; NAN: not run */
   double seconds_to_1pct;     /* median; NAN if not reached */
   uint64_t draws_to_1pct;     /* median */
   double crude_rate;          /* draws per second, median */
@@ -57,9 +58,14 @@ typedef struct {
 } bench_row;
 
 /* A run long enough that k-hat's buffers reach their cap (ISSIM_KHAT_MAX_TAIL,
- * at 4.8e8 draws), recording the trace and histogram too: the process's peak
- * memory then covers the largest buffers a run of any length has. */
+ * at 4.8e8 draws), recording the trace and histogram too, in a process of its
+ * own: its peak memory is that of a run of any length. */
 #define LONG_RUN 500000000u
+
+typedef struct {
+  double rate;     /* draws per second, NAN when it failed */
+  double peak_mib; /* the child process's peak resident memory */
+} long_run;
 
 static double now(void)
 {
@@ -153,12 +159,6 @@ static void bench_scenario(const issim_scenario *s, const bench_case *c, uint64_
   const issim_proposal *p = issim_scenario_proposal(s, c->proposal);
   const issim_proposal *crude = c->crude ? issim_scenario_proposal(s, c->crude) : NULL;
   rates_in_turn(s, p, draws, repeats, c->reference, row);
-  row->long_rate = NAN;
-  if (c->reference) {
-    issim_result r;
-    row->long_rate = LONG_RUN / timed_run(s, p, LONG_RUN, all_threads(), 4000, NULL,
-                                          ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST, &r);
-  }
 
   double secs[64], used[64];
   issim_stop_rules to_1pct = {.target_re = 0.01};
@@ -175,6 +175,48 @@ static void bench_scenario(const issim_scenario *s, const bench_case *c, uint64_
     log_p = r.estimate.log_estimate;
   row->crude_draws_for_1pct = -expm1(log_p) / exp(log_p) / 1e-4;
   row->crude_rate = crude ? median_rate(s, crude, draws, all_threads(), repeats) : NAN;
+}
+
+/* The long run of the first case, in a child process forked before this one
+ * has started any thread (a fork after OpenMP has is not safe); the rate comes
+ * back through a pipe, the peak memory from the child's resource usage. */
+static long_run run_long_in_child(const char *dir)
+{
+  long_run result = {NAN, NAN};
+  int fd[2];
+  if (pipe(fd) != 0)
+    return result;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fd[0]);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, cases[0].file);
+    issim_error err;
+    issim_scenario *s = issim_scenario_read(path, &err);
+    const issim_proposal *p = s ? issim_scenario_proposal(s, cases[0].proposal) : NULL;
+    double rate = NAN;
+    if (p) {
+      issim_result r;
+      rate = LONG_RUN / timed_run(s, p, LONG_RUN, all_threads(), 4000, NULL,
+                                  ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST, &r);
+    }
+    ssize_t written = write(fd[1], &rate, sizeof rate);
+    _exit(written == (ssize_t)sizeof rate ? 0 : 1);
+  }
+  close(fd[1]);
+  if (pid > 0) {
+    double rate;
+    if (read(fd[0], &rate, sizeof rate) == (ssize_t)sizeof rate)
+      result.rate = rate;
+    int status;
+    waitpid(pid, &status, 0);
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      result.peak_mib = (double)ru.ru_maxrss / 1024.0;
+  }
+  close(fd[0]);
+  return result;
 }
 
 /* ---- cost per point against the dimension ----
@@ -315,7 +357,8 @@ static double load_average(void)
 }
 
 static void write_table(FILE *out, const bench_row *rows, const int *have, int repeats,
-                        uint64_t draws, double peak_mib, double load, const scaling_row *scaling)
+                        uint64_t draws, double peak_mib, double load, const scaling_row *scaling,
+                        const long_run *lr)
 {
   char m[512];
   machine(m, sizeof m);
@@ -360,14 +403,13 @@ static void write_table(FILE *out, const bench_row *rows, const int *have, int r
             1e9 / r->rate1, r->reference_rate / r->rate1_plot);
   }
   write_scaling(out, scaling);
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    if (have[i] && !isnan(rows[i].long_rate))
-      fprintf(out, "\nA long run: %.2g draws of the %s case on all threads, with --plot's "
-                   "recording, once: %.1f M draws/s.  k-hat's buffers reach their cap (65,536 "
-                   "values) at 4.8e8 draws, so its memory is that of a run of any length.\n",
-              (double)LONG_RUN, cases[i].label, rows[i].long_rate / 1e6);
-  fprintf(out, "\nPeak memory (resident) of the benchmark process over the scenarios' runs, the "
-               "long run included (before the dimension runs): %.1f MiB.\n", peak_mib);
+  fprintf(out, "\nPeak memory: a run of %.2g draws of the first case on all threads, with "
+               "--plot's recording, in a process of its own: %.1f MiB resident at most "
+               "(%.1f M draws/s).  k-hat's buffers reach their cap (65,536 values) at 4.8e8 "
+               "draws, so this is the memory of a run of any length.  The benchmark process "
+               "itself, after all the runs above one after the other (the allocator keeps "
+               "some of what earlier runs freed): %.1f MiB.\n",
+          (double)LONG_RUN, lr->peak_mib, lr->rate / 1e6, peak_mib);
 }
 
 int main(int argc, char **argv)
@@ -392,6 +434,8 @@ int main(int argc, char **argv)
   if (repeats < 1 || repeats > 64)
     repeats = 5;
   gsl_set_error_handler_off();
+  fprintf(stderr, "bench_engine: a long run, in a process of its own ...\n");
+  long_run lr = run_long_in_child(dir);
 
   bench_row rows[sizeof cases / sizeof cases[0]];
   int have[sizeof cases / sizeof cases[0]] = {0};
@@ -418,14 +462,14 @@ int main(int argc, char **argv)
   fprintf(stderr, "bench_engine: cost against the dimension ...\n");
   bench_scaling(repeats, scaling);
   double load = load_average();
-  write_table(stdout, rows, have, repeats, draws, peak_mib, load, scaling);
+  write_table(stdout, rows, have, repeats, draws, peak_mib, load, scaling, &lr);
   if (out_path) {
     FILE *f = fopen(out_path, "w");
     if (f == NULL) {
       fprintf(stderr, "bench_engine: cannot write %s\n", out_path);
       return 1;
     }
-    write_table(f, rows, have, repeats, draws, peak_mib, load, scaling);
+    write_table(f, rows, have, repeats, draws, peak_mib, load, scaling, &lr);
     fclose(f);
   }
   return 0;

@@ -119,6 +119,8 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   if (rc == ISSIM_OK) {
     r->stopped_by = out.stopped_by;
     issim_accum_estimate(&out.acc, &r->estimate);
+    const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
+    issim_topk_trim(out.tail, &kept);
     r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
     issim_verdict_inputs in = {
       .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,

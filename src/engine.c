@@ -659,7 +659,9 @@ static cut find_cut(engine *e, const unsigned char *heads, size_t n_chunks,
   return c;
 }
 
-static void trace_point(issim_trace *trace, const issim_accum *state, const issim_topk *tail,
+/* tail: the run's, trimmed here (its K largest kept, as they would be
+ * anyway) so that the fit needs no copy of its candidates */
+static void trace_point(issim_trace *trace, const issim_accum *state, issim_topk *tail,
                         int threads)
 {
   if (trace->count > trace->capacity)
@@ -671,8 +673,13 @@ static void trace_point(issim_trace *trace, const issim_accum *state, const issi
     .n = state->n, .hits = state->hits, .log_estimate = e.log_estimate,
     .log_ci_low = e.log_ci_low, .log_ci_high = e.log_ci_high,
     .relative_error = e.relative_error, .event_ess = e.event_ess,
-    .pareto_k = tail ? issim_topk_khat_on(tail, state->n, threads) : NAN,
+    .pareto_k = NAN,
   };
+  if (tail) {
+    const double *kept;
+    issim_topk_trim(tail, &kept);
+    p->pareto_k = issim_topk_khat_on(tail, state->n, threads);
+  }
 }
 
 /* A block's trace points: the run so far merged with this chunk's earlier
@@ -683,7 +690,7 @@ static void trace_point(issim_trace *trace, const issim_accum *state, const issi
  * draws so far. */
 static void record_block_trace(issim_trace *trace, const issim_accum *total,
                                const issim_accum *chunk_acc, const block_result *b,
-                               const issim_topk *tail, int threads)
+                               issim_topk *tail, int threads)
 {
   for (size_t k = 0; k < b->n_snapshots; k++) {
     issim_accum last_chunk = *chunk_acc, state = *total;

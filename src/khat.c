@@ -360,7 +360,9 @@ double issim_topk_khat(const issim_topk *t, uint64_t n)
 
 double issim_topk_khat_on(const issim_topk *t, uint64_t n, int threads)
 {
-  size_t c = t->count;
+  /* the values t holds: its candidates may be more, up to 2K, but only the
+   * K largest are values, and beyond them issim_topk_values writes nothing */
+  size_t c = issim_topk_count(t);
   if (c < 6)
     return NAN;
   uint64_t m = n / 5, m2 = floor_3_sqrt(n);

@@ -718,6 +718,38 @@ START_TEST(test_khat_threads_same_digits)
 }
 END_TEST
 
+/* A buffer smaller than the run's tail (the cap, ISSIM_KHAT_MAX_TAIL, for
+ * runs beyond 4.8e8 draws), holding more candidates than values: k-hat is
+ * fitted to the values it holds, exactly as from a trimmed copy of it. */
+START_TEST(test_khat_buffer_smaller_than_tail)
+{
+  const size_t n = 200000, capacity = 300; /* 3 sqrt(n) = 1341 > 300 */
+  double *l = log_weights(T3_NORMAL, n, 70);
+  issim_topk *t = topk_new(capacity), *trimmed = topk_new(capacity);
+  issim_topk_add(t, n, l);
+  issim_topk_add(trimmed, n, l);
+  const double *kept;
+  issim_topk_trim(trimmed, &kept);
+  double k = issim_topk_khat(t, n);
+  ck_assert(isfinite(k));
+  assert_same_double(k, issim_topk_khat(trimmed, n));
+  /* the direct fit of the largest capacity - 1 values above the capacity-th */
+  double *sorted = xalloc(n);
+  memcpy(sorted, l, n * sizeof(double));
+  qsort(sorted, n, sizeof(double), cmp_desc);
+  size_t m = capacity - 1;
+  double *x = xalloc(m);
+  for (size_t j = 0; j < m; j++)
+    x[m - 1 - j] = exp(sorted[j] - sorted[0]) * -expm1(sorted[m] - sorted[j]);
+  assert_same_double(k, issim_gpd_fit(x, m, NULL));
+  free(x);
+  free(sorted);
+  issim_topk_free(t);
+  issim_topk_free(trimmed);
+  free(l);
+}
+END_TEST
+
 START_TEST(test_khat_edge_cases)
 {
   issim_topk *t = topk_new(100);
@@ -834,6 +866,7 @@ static Suite *khat_suite(void)
   tcase_add_test(tc, test_khat_log_space);
   tcase_add_test(tc, test_khat_matches_direct_fit);
   tcase_add_test(tc, test_khat_threads_same_digits);
+  tcase_add_test(tc, test_khat_buffer_smaller_than_tail);
   tcase_add_test(tc, test_khat_edge_cases);
   suite_add_tcase(s, tc);
   return s;
