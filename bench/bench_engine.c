@@ -141,6 +141,10 @@ static void rates_in_turn(const issim_scenario *s, const issim_proposal *p, uint
     run[k] = (double)draws / timed_run(s, p, draws, 1, 1000 + (uint64_t)k, NULL, 0, &r);
     plot[k] = (double)draws / timed_run(s, p, draws, 1, 1000 + (uint64_t)k, NULL,
                                         ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST, &r);
+    /* untimed, first: cores left idle by the one-thread runs come back slowly
+     * on a virtual machine (measured here: a 2-thread run straight after a
+     * 1-thread one took 106-128 ms where 2-thread runs in a row took 100) */
+    timed_run(s, p, draws / 8, all_threads(), 1000 + (uint64_t)k, NULL, 0, &r);
     all[k] = (double)draws / timed_run(s, p, draws, all_threads(), 1000 + (uint64_t)k, NULL, 0, &r);
     ratio[k] = all[k] / run[k];
   }
