@@ -84,8 +84,8 @@ static void select_largest(double *v, size_t n, size_t k)
       swap(v, hi, lo);
     if (v[mid] > v[hi])
       swap(v, mid, hi);
-    double pivot = v[hi]; /* the median of the three, now at hi */
-    size_t store = lo;
+    const double pivot = v[hi]; /* the median of the three, now at hi */
+    size_t store = lo, ties = 0;
     /* Lomuto's partition with an unconditional swap: with v[lo..store) >
      * pivot >= v[store..i), swapping v[i] and v[store] when v[i] <= pivot
      * keeps both; no branch on the comparison, which half the time goes each
@@ -96,14 +96,30 @@ static void select_largest(double *v, size_t n, size_t k)
       v[i] = v[store];
       v[store] = x;
       store += x > pivot;
+      ties += x == pivot;
     }
-    swap(v, store, hi); /* v[lo..store) > pivot = v[store] >= v[store+1..hi] */
-    if (store == k || store + 1 == k)
-      return;
-    if (store > k)
+    /* Then the values equal to the pivot, the pivot included, next to the
+     * larger ones: v[store..equal) = pivot > v[equal..hi].  Without this,
+     * values all equal (plain Monte Carlo's log-weights, all 0) peel off one
+     * a pass: quadratic, 5 s for one compaction of 2 x 65536. */
+    size_t equal = store;
+    if (ties == 0) {
+      swap(v, store, hi);
+      equal = store + 1;
+    } else {
+      for (size_t i = store; i <= hi; i++) {
+        const double x = v[i];
+        v[i] = v[equal];
+        v[equal] = x;
+        equal += x == pivot;
+      }
+    }
+    if (k < store)
       hi = store - 1;
+    else if (k > equal)
+      lo = equal;
     else
-      lo = store + 1;
+      return; /* v[0..k) holds what is above the pivot and copies of it */
   }
 }
 
@@ -151,7 +167,7 @@ VECTOR_CLONES
 void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
 {
   const size_t room = 2 * t->capacity;
-  double floor = t->floor, *restrict place = t->v;
+  double floor = t->floor, *place = t->v; /* compact() moves t->v's values too */
   size_t count = t->count; /* in a register: t->v's stores could alias t->count */
   for (size_t start = 0; start < n; start += SCREEN) {
     const size_t m = n - start < SCREEN ? n - start : SCREEN;
@@ -378,7 +394,10 @@ double issim_topk_khat_on(const issim_topk *t, uint64_t n, int threads)
   if (s == NULL)
     return NAN;
   double *x = s + c;
-  issim_topk_values(t, s);
+  if (issim_topk_values(t, s) != c) { /* out of memory for its selection */
+    free(s);
+    return NAN;
+  }
   double vmax = s[0], u = s[tail];
   /* x_j = exp(v_j - vmax) - exp(u - vmax) = exp(v_j - vmax) (1 - exp(u - v_j)):
    * a product of two factors in [0, 1], accurate also just above u.  Ascending

@@ -176,6 +176,32 @@ START_TEST(test_topk_values_sorted_extremes)
 }
 END_TEST
 
+/* Plain Monte Carlo's log-weights are all exactly 0: a buffer of the cap's
+ * size fed four times as many equal values keeps K of them (the selection
+ * once took one pass a value here, seconds a compaction, beyond Check's
+ * time limit). */
+START_TEST(test_topk_all_equal_values)
+{
+  const size_t k = ISSIM_KHAT_MAX_TAIL, n = 4 * ISSIM_KHAT_MAX_TAIL;
+  double *zeros = xalloc(n);
+  for (size_t i = 0; i < n; i++)
+    zeros[i] = 0;
+  issim_topk *t = topk_new(k);
+  for (size_t i = 0; i < n; i += 4096)
+    issim_topk_add(t, 4096, zeros + i);
+  size_t got;
+  double *out = values_of(t, &got);
+  ck_assert_uint_eq(got, k);
+  for (size_t i = 0; i < got; i++)
+    ck_assert(out[i] == 0);
+  ck_assert(issim_topk_floor(t) == 0);
+  ck_assert(isnan(issim_topk_khat(t, n))); /* all exceedances 0: no fit */
+  free(out);
+  free(zeros);
+  issim_topk_free(t);
+}
+END_TEST
+
 START_TEST(test_topk_nonfinite)
 {
   issim_topk *t = topk_new(3);
@@ -841,6 +867,7 @@ static Suite *khat_suite(void)
   tcase_add_test(tc, test_topk_alloc);
   tcase_add_test(tc, test_topk_keeps_largest);
   tcase_add_test(tc, test_topk_values_sorted_extremes);
+  tcase_add_test(tc, test_topk_all_equal_values);
   tcase_add_test(tc, test_topk_nonfinite);
   tcase_add_test(tc, test_topk_merge);
   tcase_add_test(tc, test_topk_order_invariance);
