@@ -93,9 +93,10 @@ size_t issim_khat_capacity(uint64_t n);
  * generalised Pareto distribution is fitted to them with issim_gpd_fit.
  * Returns NAN when fewer than 5 exceedances are available or all of them are
  * zero (all tail values equal to the threshold).  n counts all draws, hits
- * or not.  Allocates scratch memory of count(t) + M doubles, and while the
- * values are sorted up to 2 count(t) more (at most 2.5 MiB in all), and
- * returns NAN also if that fails. */
+ * or not.  Allocates scratch memory of count(t) + M doubles, and for a
+ * while up to 2 count(t) more (a copy of the candidates to select from, when t
+ * holds more candidates than values, then the sort's keys, count(t)): 2 MiB
+ * at most.  Returns NAN also if that fails. */
 double issim_topk_khat(const issim_topk *t, uint64_t n);
 
 /* The same, with the fit's grid of profile likelihoods spread over `threads`
