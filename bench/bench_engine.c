@@ -262,8 +262,8 @@ static double points_per_second(const issim_model *target, const issim_model *pr
                                  const issim_loss *loss, double threshold, uint64_t draws,
                                  int repeats)
 {
-  issim_problem pb = {.target_model = target, .proposal_model = proposal, .loss = loss,
-                      .threshold = threshold, .direction = ISSIM_ABOVE};
+  issim_problem pb = {.target_model = target, .proposal_model = proposal, 
+                      .event = {.loss = loss, .threshold = threshold, .direction = ISSIM_ABOVE}};
   double rates[64];
   for (int k = 0; k < repeats; k++) {
     issim_run_config cfg = {.samples = draws, .seed = 3000 + (uint64_t)k, .stream = 1,

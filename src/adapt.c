@@ -16,9 +16,9 @@
 #endif
 
 #include "engine.h"
+#include "parse.h"
 #include "rng.h"
 #include "tail.h"
-#include "verdict.h"
 
 /* EM and Newton iterations: enough to converge far below the sampling noise of
  * a level; the limits only guard against a pathological sample. */
@@ -47,6 +47,101 @@ int issim_ce_family_lookup(const char *name, issim_ce_family *f)
       return ISSIM_OK;
     }
   return ISSIM_EINVAL;
+}
+
+issim_ce_options issim_ce_options_default(void)
+{
+  return (issim_ce_options){
+    .family = ISSIM_CE_AUTO, .rho = ISSIM_CE_DEFAULT_RHO,
+    .level_draws = ISSIM_CE_DEFAULT_LEVEL_DRAWS, .alpha = 1,
+    .max_levels = ISSIM_CE_DEFAULT_MAX_LEVELS, .update_spread = -1,
+    .min_spread = ISSIM_CE_DEFAULT_MIN_SPREAD, .components = ISSIM_CE_DEFAULT_COMPONENTS,
+  };
+}
+
+/* A number option of the cross-entropy method within (lo, hi] (lo_open) or
+ * [lo, hi]; `whole` for counts. */
+static int ce_number(const char *what, const char *value, double lo, int lo_open, double hi,
+                     int whole, const char *meaning, double *out, issim_error *err)
+{
+  double x = NAN;
+  int ok = issim_parse_number(value, what, &x, NULL) == ISSIM_OK && (lo_open ? x > lo : x >= lo) &&
+           x <= hi && (!whole || x == floor(x));
+  if (!ok)
+    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be %s from %.10g (%s) to %.10g, "
+                                                        "%s (got '%s')",
+                               what, whole ? "a whole number" : "a number", lo,
+                               lo_open ? "excluded" : "included", hi, meaning, value);
+  *out = x;
+  return ISSIM_OK;
+}
+
+int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
+                         const char *value, issim_error *err)
+{
+  double x = NAN;
+  int rc;
+  if (strcmp(key, "family") == 0) {
+    if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
+      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
+                                                          "exponential or gamma (got '%s'); "
+                                                          "without it the start's own family is fitted",
+                                 what, value);
+    return ISSIM_OK;
+  }
+  if (strcmp(key, "update") == 0) {
+    if (strcmp(value, "mean") != 0 && strcmp(value, "mean+spread") != 0 &&
+        strcmp(value, "auto") != 0)
+      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be 'mean' (means, locations "
+                                                          "and rates only), 'mean+spread' (also "
+                                                          "the spread, floored at min-spread) or "
+                                                          "'auto' (the default: the family's own "
+                                                          "choice) (got '%s')", what, value);
+    o->update_spread = strcmp(value, "auto") == 0 ? -1 : strcmp(value, "mean+spread") == 0;
+    return ISSIM_OK;
+  }
+  if (strcmp(key, "start") == 0) {
+    char *copy = strcmp(value, "target") == 0 ? NULL : strdup(value);
+    if (copy == NULL && strcmp(value, "target") != 0)
+      return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+    free(o->start);
+    o->start = copy;
+    return ISSIM_OK;
+  }
+  static const struct {
+    const char *key;
+    double lo, hi;
+    int lo_open, whole;
+    const char *meaning;
+  } numbers[] = {
+    {"rho", 0, 0.5, 1, 0, "the fraction of each level's draws kept as elite"},
+    {"level-draws", 100, 1e9, 0, 1, "the draws of each level"},
+    {"alpha", 0, 1, 1, 0, "the smoothing weight of each new fit (1: none)"},
+    {"max-levels", 1, 1000, 0, 1, "the most levels before giving up"},
+    {"min-spread", ISSIM_CE_SPREAD_BOUND, 100, 1, 0,
+     "the floor on the spread relative to the target's (at 1/sqrt(2) and below, the weights' "
+     "variance is infinite)"},
+    {"components", 1, ISSIM_CE_MAX_COMPONENTS, 0, 1, "the normals of a mixture"},
+  };
+  size_t i = 0, n = sizeof numbers / sizeof *numbers;
+  while (i < n && strcmp(key, numbers[i].key) != 0)
+    i++;
+  if (i == n)
+    return issim_error_set_key(err, ISSIM_EINVAL, what, "unknown option '%s' of the "
+                                                        "cross-entropy method", what);
+  rc = ce_number(what, value, numbers[i].lo, numbers[i].lo_open, numbers[i].hi, numbers[i].whole,
+                 numbers[i].meaning, &x, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  switch (i) {
+  case 0: o->rho = x; break;
+  case 1: o->level_draws = (uint64_t)x; break;
+  case 2: o->alpha = x; break;
+  case 3: o->max_levels = (unsigned)x; break;
+  case 4: o->min_spread = x; break;
+  default: o->components = (unsigned)x; break;
+  }
+  return ISSIM_OK;
 }
 
 static double now(void)
@@ -692,9 +787,11 @@ int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double 
 /* ---- where a fit starts ---- */
 
 /* The problem's dimension: 1 for a univariate target, even on models. */
-static size_t problem_dim(const issim_scenario *s)
+/* Where both forms are given (a univariate target wrapped as a model for
+ * a mixture elsewhere in the scenario), the fit works on the line. */
+static size_t problem_dim(const issim_problem *s)
 {
-  return s->target ? 1 : s->dimension;
+  return s->target ? 1 : issim_problem_dim(s);
 }
 
 /* The family the start suggests (AUTO): its own where issim fits it. */
@@ -761,16 +858,18 @@ static int start_student_t(const issim_dist *dist, const issim_model *model, iss
   return ISSIM_OK;
 }
 
-static int start_params(const issim_scenario *s, const issim_proposal *start,
-                        issim_ce_family family, issim_ce_params *v, issim_error *err)
+/* From the problem's proposal (NULL: the target), named `start` (NULL: "the
+ * target") in messages. */
+static int start_params(const issim_problem *s, const char *start, issim_ce_family family,
+                        issim_ce_params *v, issim_error *err)
 {
   const issim_dist *dist = s->target;
   const issim_model *model = s->target_model;
-  if (start && s->target && start->dist)
-    dist = start->dist;
-  else if (start && !s->target && start->model)
-    model = start->model;
-  const char *what = start ? start->name : "the target";
+  if (s->target && s->proposal)
+    dist = s->proposal;
+  else if (!s->target && s->proposal_model)
+    model = s->proposal_model;
+  const char *what = start ? start : "the target";
   char label[160];
   snprintf(label, sizeof label, "'%s'", what);
   if (family == ISSIM_CE_AUTO)
@@ -805,7 +904,7 @@ static int start_params(const issim_scenario *s, const issim_proposal *start,
 
 /* The target's spread, which the spread update's floor is relative to: its
  * covariance, or a t's scale matrix; NULL when it has neither. */
-static double *target_spread(const issim_scenario *s)
+static double *target_spread(const issim_problem *s)
 {
   size_t d = problem_dim(s);
   double *c = malloc(d * d * sizeof *c), *l = malloc(d * d * sizeof *l), df;
@@ -838,7 +937,7 @@ static double *target_spread(const issim_scenario *s)
 /* ---- one level's draws ---- */
 
 typedef struct {
-  const issim_scenario *s;
+  const issim_problem *s;
   issim_dist *q;              /* univariate scenarios without models */
   issim_model *qm;            /* the others */
   size_t d, batch;
@@ -870,7 +969,7 @@ static int level_workspace_init(level_workspace *w, const level_source *src)
     sc = issim_model_scratch(src->s->target_model, b);
     size_t sq = issim_model_scratch(src->qm, b);
     sc = (sq > sc ? sq : sc) + 1;
-    w->loss = issim_loss_clone(src->s->loss);
+    w->loss = issim_loss_clone(src->s->event.loss);
   }
   w->r = gsl_rng_alloc(src->rng);
   w->x = malloc(b * d * sizeof *w->x);
@@ -1080,16 +1179,16 @@ void issim_ce_fit_clear(issim_ce_fit *fit)
 
 /* The analytic tail check of a candidate proposal against the target on the
  * event region; infinite variance refuses the fit. */
-static issim_variance fitted_variance(const issim_scenario *s, const issim_dist *q,
+static issim_variance fitted_variance(const issim_problem *s, const issim_dist *q,
                                       const issim_model *qm, char *reason, size_t size)
 {
   if (q && s->target) {
     double lo, hi;
-    issim_scenario_event_region(s, &lo, &hi);
+    issim_problem_event_region(s, &lo, &hi);
     return issim_weight_variance(s->target, q, lo, hi, reason, size);
   }
-  issim_region a = issim_region_of_event(issim_loss_kind_of(s->loss), s->threshold,
-                                         (int)s->direction);
+  issim_region a = issim_region_of_event(issim_loss_kind_of(s->event.loss), s->event.threshold,
+                                         (int)s->event.direction);
   return issim_model_weight_variance_on(s->target_model, qm, &a, reason, size);
 }
 
@@ -1112,7 +1211,7 @@ static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
 
 /* The proposal of v, as the scenario samples: a distribution for univariate
  * scenarios without models, a model otherwise. */
-static int realise(const issim_scenario *s, const issim_ce_params *v, issim_dist **q,
+static int realise(const issim_problem *s, const issim_ce_params *v, issim_dist **q,
                    issim_model **qm, issim_error *err)
 {
   *q = NULL, *qm = NULL;
@@ -1123,7 +1222,7 @@ static int realise(const issim_scenario *s, const issim_ce_params *v, issim_dist
   return *q || *qm ? ISSIM_OK : err->code;
 }
 
-static int target_is_student_t(const issim_scenario *s)
+static int target_is_student_t(const issim_problem *s)
 {
   double df;
   if (s->target)
@@ -1131,7 +1230,7 @@ static int target_is_student_t(const issim_scenario *s)
   return issim_model_elliptical_form(s->target_model, NULL, NULL, &df) == ISSIM_OK && isfinite(df);
 }
 
-static int check_fitted(const issim_scenario *s, const issim_ce_params *v, unsigned level,
+static int check_fitted(const issim_problem *s, const issim_ce_params *v, unsigned level,
                         issim_error *err)
 {
   issim_dist *q;
@@ -1139,7 +1238,7 @@ static int check_fitted(const issim_scenario *s, const issim_ce_params *v, unsig
   int rc = realise(s, v, &q, &qm, err);
   if (rc != ISSIM_OK)
     return rc;
-  char reason[ISSIM_VERDICT_REASON_SIZE] = "";
+  char reason[ISSIM_TAIL_REASON_SIZE] = "";
   issim_variance var = fitted_variance(s, q, qm, reason, sizeof reason);
   issim_dist_free(q);
   issim_model_free(qm);
@@ -1155,7 +1254,7 @@ static int check_fitted(const issim_scenario *s, const issim_ce_params *v, unsig
 }
 
 typedef struct {
-  const issim_scenario *s;
+  const issim_problem *s;
   const issim_ce_options *opt;
   issim_ce_update_rules rules;
   level_source src;
@@ -1249,26 +1348,21 @@ static int spread_by_default(issim_ce_family f)
   return f == ISSIM_CE_STUDENT_T;
 }
 
-int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
+int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_options *opt,
                  uint64_t seed, const gsl_rng_type *rng, int threads,
                  int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
                  issim_error *err)
 {
   *fit = (issim_ce_fit){0};
   double start_time = now();
-  const issim_proposal *start = NULL;
-  if (opt->start && !(start = issim_scenario_proposal(s, opt->start)))
-    return issim_error_set(err, ISSIM_EINVAL, "no proposal '%s' to start from", opt->start);
-  if (start && issim_proposal_unfitted(start))
-    return issim_error_set(err, ISSIM_EINVAL, "cannot start from '%s', itself adaptive", start->name);
-  int rc = start_params(s, start, opt->family, &fit->params, err);
+  int rc = start_params(s, opt->start, opt->family, &fit->params, err);
   fit->update_spread = opt->update_spread >= 0 ? opt->update_spread
                                                : spread_by_default(fit->params.family);
   fit_context c = {
-    .s = s, .opt = opt, .t = (double)s->direction * s->threshold, .threads = threads,
+    .s = s, .opt = opt, .t = (double)s->event.direction * s->event.threshold, .threads = threads,
     .best = -INFINITY, .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
     .rules = {.update_spread = fit->update_spread, .min_spread = opt->min_spread, .location = NAN},
-    .src = {.s = s, .d = problem_dim(s), .dir = (int)s->direction, .seed = seed, .rng = rng},
+    .src = {.s = s, .d = problem_dim(s), .dir = (int)s->event.direction, .seed = seed, .rng = rng},
   };
   size_t b = 512;
   while (b > 16 && b * c.src.d > 65536)
@@ -1312,18 +1406,18 @@ int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_optio
              "after %u levels gamma reached %.6g, short of the threshold %.6g; allow more levels "
              "(max-levels), or use a larger rho or a start nearer the event",
              opt->max_levels, fit->n_levels ? fit->levels[fit->n_levels - 1].gamma : NAN,
-             s->threshold);
+             s->event.threshold);
   free(spread);
   free(ld.s), free(ld.lw), free(ld.elite_x), free(ld.elite_lw);
   fit->seconds = now() - start_time;
   return rc;
 }
 
-int issim_ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *fit,
-                     issim_error *err)
+int issim_ce_fit_realise(const issim_problem *s, const issim_ce_fit *fit, const char *name,
+                         issim_dist **dist, issim_model **model, issim_error *err)
 {
   if (fit->outcome != ISSIM_CE_REACHED)
-    return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' was not fitted: %s", p->name,
+    return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' was not fitted: %s", name,
                            fit->message);
   const issim_ce_params *v = &fit->params;
   issim_dist *q = NULL;
@@ -1334,14 +1428,8 @@ int issim_ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_
     issim_dist_free(q);
     return err->code;
   }
-  issim_dist_free(p->dist);
-  issim_model_free(p->model);
-  p->dist = q;
-  p->model = qm;
-  p->fitted = 1;
-  p->adapt_levels = (unsigned)fit->n_levels;
-  p->adapt_draws = fit->draws;
-  p->adapt_seconds = fit->seconds;
+  *dist = q;
+  *model = qm;
   return ISSIM_OK;
 }
 
@@ -1411,14 +1499,14 @@ static void write_params(FILE *out, const char *name, const issim_ce_params *v)
   }
 }
 
-int issim_ce_save(FILE *out, const issim_scenario *s, const char *name, const issim_ce_fit *fit,
+int issim_ce_save(FILE *out, const char *scenario, const char *name, const issim_ce_fit *fit,
                   issim_error *err)
 {
   if (fit->outcome != ISSIM_CE_REACHED)
     return issim_error_set(err, ISSIM_EINVAL, "nothing to save: %s", fit->message);
   fprintf(out, "; fitted by issim adapt (cross-entropy, family %s) on scenario %s:\n"
                "; %zu level%s, %llu draws\n",
-          issim_ce_family_name(fit->params.family), s->name, fit->n_levels,
+          issim_ce_family_name(fit->params.family), scenario, fit->n_levels,
           fit->n_levels == 1 ? "" : "s", (unsigned long long)fit->draws);
   write_params(out, name, &fit->params);
   if (ferror(out))

@@ -53,11 +53,45 @@
 #include "dist.h"
 #include "error.h"
 #include "model.h"
-#include "scenario.h"
+#include "problem.h"
 
 #define ISSIM_CE_BLOCK 4096u
 
-/* The defaults of issim_ce_options (scenario.h), also the scenario keys'. */
+/* The families the cross-entropy method fits (adapt.h). */
+typedef enum {
+  ISSIM_CE_AUTO,        /* the start's own family (normal for other targets) */
+  ISSIM_CE_NORMAL,      /* normal or multivariate normal */
+  ISSIM_CE_STUDENT_T,   /* student-t or multivariate t, df fixed */
+  ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
+  ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
+  ISSIM_CE_GAMMA        /* gamma (shape and scale) */
+} issim_ce_family;
+
+/* distribution = adaptive: a proposal the cross-entropy method fits before it
+ * is used (docs/scenarios.md, section 11). */
+typedef struct {
+  issim_ce_family family;
+  char *start;           /* a proposal's name; NULL: the target */
+  double rho;            /* elite fraction, (0, 0.5] */
+  uint64_t level_draws;  /* draws per level */
+  double alpha;          /* smoothing, (0, 1]; 1: none */
+  unsigned max_levels;
+  int update_spread;     /* 0: means (locations, rates) only; 1: the spread too;
+                          * -1 (default): the family's own choice (adapt.h) */
+  double min_spread;     /* floor on the spread relative to the target's, > 1/sqrt 2 */
+  unsigned components;   /* mixture components */
+} issim_ce_options;
+
+/* The default options of an adaptive proposal. */
+issim_ce_options issim_ce_options_default(void);
+
+/* Sets option `key` (a scenario key: family, start, rho, level-draws, alpha,
+ * max-levels, update, min-spread, components) from text, checking its range;
+ * `what` names it in the message (e.g. "--rho").  o->start is malloc'd. */
+int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
+                         const char *value, issim_error *err);
+
+/* The defaults of issim_ce_options, also the scenario keys'. */
 #define ISSIM_CE_DEFAULT_RHO 0.1
 #define ISSIM_CE_DEFAULT_LEVEL_DRAWS 10000
 #define ISSIM_CE_DEFAULT_MAX_LEVELS 50
@@ -167,32 +201,37 @@ typedef struct {
   issim_ce_params params;  /* the fitted (or last) parameters */
 } issim_ce_fit;
 
-/* Fits a proposal for scenario s with options *opt (opt->start names the
- * proposal it starts from; NULL: the target), drawing with `seed`, `rng`,
- * `threads` (0: all cores) on streams derived from `name`, the fitted
- * proposal's name; `stop` (may be NULL) is asked before each level whether to
- * end the fit there (Ctrl-C; in a distributed run every process must get the
- * same answer, so it is a collective decision, not a flag of one process).
- * Returns ISSIM_OK with fit->outcome saying whether the threshold was
- * reached; an error for input the method cannot work with (a family that
- * does not fit the start or the target, a fit whose weights would have
- * infinite variance, ...). */
-int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_options *opt,
+/* Fits a proposal for problem pb (its target and event) with options *opt,
+ * starting from pb's proposal (NULL: the target), which opt->start names in
+ * messages (NULL: "the target"), drawing with `seed`, `rng`, `threads` (0:
+ * all cores) on streams derived from `name`, the fitted proposal's name;
+ * `stop` (may be NULL) is asked before each level whether to end the fit
+ * there (Ctrl-C; in a distributed run every process must get the same
+ * answer, so it is a collective decision, not a flag of one process).
+ * Where pb gives the target both as a distribution and as a model (problem.h),
+ * the fit works on the distribution.  Returns ISSIM_OK with fit->outcome
+ * saying whether the threshold was reached; an error for input the method
+ * cannot work with (a family that does not fit the start or the target, a
+ * fit whose weights would have infinite variance, ...). */
+int issim_ce_run(const issim_problem *pb, const char *name, const issim_ce_options *opt,
                  uint64_t seed, const gsl_rng_type *rng, int threads,
                  int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
                  issim_error *err);
 void issim_ce_fit_clear(issim_ce_fit *fit);
 
-/* Installs a reached fit into proposal p (its dist and/or model, as the
- * scenario's other proposals of that kind have them), with the fit's effort. */
-int issim_ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *fit,
-                     issim_error *err);
+/* The fitted proposal of a reached fit, in the forms pb's target has: a
+ * distribution when it has one (not for a mixture) and a model when it has
+ * one; the caller owns them.  ISSIM_EINVAL, naming the proposal `name`, when
+ * the fit did not reach the threshold. */
+int issim_ce_fit_realise(const issim_problem *pb, const issim_ce_fit *fit, const char *name,
+                         issim_dist **dist, issim_model **model, issim_error *err);
 
 /* Writes the fitted proposal as scenario text: a [proposal NAME] section
  * (preceded, for a mixture, by one section NAME.1, NAME.2, ... per component)
- * that run and compare read unchanged; numbers in %.17g so that they read back
- * exactly.  Returns ISSIM_OK or ISSIM_EIO. */
-int issim_ce_save(FILE *out, const issim_scenario *s, const char *name, const issim_ce_fit *fit,
+ * that run and compare read unchanged, with a comment naming the scenario
+ * it was fitted on; numbers in %.17g so that they read back exactly.
+ * Returns ISSIM_OK or ISSIM_EIO. */
+int issim_ce_save(FILE *out, const char *scenario, const char *name, const issim_ce_fit *fit,
                   issim_error *err);
 
 #endif

@@ -62,9 +62,9 @@ void issim_model_information_exact(const issim_model *p, const issim_model *q,
  * event's region, and the model closed forms of divergence.h. */
 static void before_model(const issim_scenario *s, const issim_proposal *p, issim_result *r)
 {
-  issim_region a = {ISSIM_REGION_UNKNOWN, 0, s->threshold, s->direction};
-  if (s->loss != NULL)
-    a = issim_region_of_event(issim_loss_kind_of(s->loss), s->threshold, s->direction);
+  issim_region a = {ISSIM_REGION_UNKNOWN, 0, s->event.threshold, s->event.direction};
+  if (s->event.loss != NULL)
+    a = issim_region_of_event(issim_loss_kind_of(s->event.loss), s->event.threshold, s->event.direction);
   r->variance = issim_model_weight_variance_on(s->target_model, p->model, &a, r->variance_reason,
                                                sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
@@ -111,7 +111,7 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   if (out.tail == NULL || ((record & ISSIM_RECORD_TRACE) && out.trace == NULL)) {
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the diagnostics' buffers");
   } else {
-    issim_problem pb = issim_problem_of(s, p);
+    issim_problem pb = issim_scenario_problem(s, p);
     double t0 = now();
     rc = issim_engine_run(&pb, cfg, &out, err);
     r->seconds = now() - t0;

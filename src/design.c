@@ -19,7 +19,7 @@ static const double SURFACE_TOL = 1e-9, ANGLE_TOL = 1e-7, FD_STEP = 1e-5, U_MAX 
 typedef struct {
   size_t d;
   double *mu, *l, df;
-  const issim_design_event *ev;
+  const issim_event *ev;
   double *pts, *vals;         /* 2d points and their losses, for one batch */
   double *gr, *un, *ut, *tmp; /* d each */
 } space;
@@ -30,7 +30,7 @@ static void space_free(space *sp)
   free(sp->gr), free(sp->un), free(sp->ut), free(sp->tmp);
 }
 
-static int space_init(space *sp, const issim_model *target, const issim_design_event *ev,
+static int space_init(space *sp, const issim_model *target, const issim_event *ev,
                       issim_error *err)
 {
   size_t d = issim_model_dim(target);
@@ -317,7 +317,7 @@ static void sort_found(found *f, size_t d)
     }
 }
 
-int issim_design_points(const issim_model *target, const issim_design_event *ev, size_t max,
+int issim_design_points(const issim_model *target, const issim_event *ev, size_t max,
                         double *x, double *beta, double *log_p, size_t *n, issim_error *err)
 {
   space sp;
@@ -358,7 +358,7 @@ int issim_design_points(const issim_model *target, const issim_design_event *ev,
   return rc;
 }
 
-int issim_design_point(const issim_model *target, const issim_design_event *ev, double *x,
+int issim_design_point(const issim_model *target, const issim_event *ev, double *x,
                        double *beta, issim_error *err)
 {
   size_t n;
@@ -406,7 +406,7 @@ static void mixture_weights(size_t n, const double *log_p, double *w)
     w[i] /= sum;
 }
 
-issim_model *issim_design_mixture(const issim_model *target, const issim_design_event *ev,
+issim_model *issim_design_mixture(const issim_model *target, const issim_event *ev,
                                   double spread, issim_error *err)
 {
   size_t d = issim_model_dim(target), n = 0;

@@ -65,21 +65,16 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "event.h"
 #include "loss.h"
 #include "model.h"
-
-typedef struct {
-  issim_loss *loss;  /* g; not const: an expression's evaluator holds state */
-  double threshold;  /* t */
-  int direction;     /* +1: the event is g(x) > t; -1: g(x) < t */
-} issim_design_event;
 
 /* The design point x[d] of the event under target (normal, t, or independent
  * normals) and its signed beta (may be NULL).  ISSIM_EINVAL with a message
  * when the target has no such form, the loss does not depend on x, or the
  * optimisation does not converge (the message says why: the event is out of
  * reach, the loss is not a number, ...). */
-int issim_design_point(const issim_model *target, const issim_design_event *ev, double *x,
+int issim_design_point(const issim_model *target, const issim_event *ev, double *x,
                        double *beta, issim_error *err);
 
 /* Every design point found: for a linear loss the one point; for max above
@@ -91,7 +86,7 @@ int issim_design_point(const issim_model *target, const issim_design_event *ev, 
  * standard normal (or t(df)) tail at beta_i: exact for the half-spaces of a
  * linear, max or min loss, the first-order (FORM) estimate otherwise.
  * log_p may be NULL. */
-int issim_design_points(const issim_model *target, const issim_design_event *ev, size_t max,
+int issim_design_points(const issim_model *target, const issim_event *ev, size_t max,
                         double *x, double *beta, double *log_p, size_t *n, issim_error *err);
 
 /* The target moved to location[d] with its covariance (scale) multiplied by
@@ -104,7 +99,7 @@ issim_model *issim_design_shifted(const issim_model *target, const double *locat
  * point of issim_design_points (at most 1000), weighted in proportion to
  * exp(log_p): for max above t of independent components the weights are
  * P(X_k > t), exact. */
-issim_model *issim_design_mixture(const issim_model *target, const issim_design_event *ev,
+issim_model *issim_design_mixture(const issim_model *target, const issim_event *ev,
                                   double spread, issim_error *err);
 
 #endif

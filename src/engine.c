@@ -95,7 +95,7 @@ static int workspace_init(workspace *w, const gsl_rng_type *type, const issim_pr
     size_t sc = w->pair ? issim_model_pair_scratch(w->pair, b) : 0;
     w->g = malloc(b * sizeof *w->g);
     w->scratch = malloc((sc ? sc : 1) * sizeof *w->scratch);
-    w->loss = issim_loss_clone(pb->loss);
+    w->loss = issim_loss_clone(pb->event.loss);
     ok = w->pair && w->g && w->scratch && w->loss;
     /* a linear loss of a dense normal or t proposal comes with its draws
      * (model.h), decided once here */
@@ -130,7 +130,7 @@ typedef struct {
 static void mark_hits(const issim_problem *pb, size_t n, const double *restrict x,
                       double *restrict hit)
 {
-  issim_mark_hits(n, x, pb->threshold, pb->direction == ISSIM_ABOVE, hit);
+  issim_event_mark_hits(&pb->event, n, x, hit);
 }
 
 /* Draws n points of the proposal q into w->x, their log-densities under the
@@ -243,20 +243,6 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     issim_topk_trim(out->tail, &kept);
   }
   out->done = 1;
-}
-
-issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p)
-{
-  issim_problem pb = {.threshold = s->threshold, .direction = s->direction};
-  if (s->target_model) {
-    pb.target_model = s->target_model;
-    pb.proposal_model = p->model;
-    pb.loss = s->loss;
-  } else {
-    pb.target = s->target;
-    pb.proposal = p->dist;
-  }
-  return pb;
 }
 
 int issim_engine_threads(int requested)

@@ -34,21 +34,8 @@
 #include "khat.h"
 #include "loss.h"
 #include "model.h"
-#include "scenario.h"
+#include "problem.h"
 #include "trace.h"
-
-/* The event is loss(x) > threshold (or <).  Univariate problems give target
- * and proposal, and the loss is x itself; d-dimensional ones give
- * target_model, proposal_model and loss instead. */
-typedef struct {
-  const issim_dist *target;
-  const issim_dist *proposal;       /* NULL: draw from the target (plain Monte Carlo) */
-  const issim_model *target_model;  /* non-NULL: the d-dimensional problem */
-  const issim_model *proposal_model;/* NULL: draw from the target */
-  const issim_loss *loss;           /* with target_model */
-  double threshold;
-  issim_direction direction;
-} issim_problem;
 
 /* Why a run ended. */
 typedef enum {
@@ -100,9 +87,6 @@ typedef struct {
 /* The threads a run uses: `requested`, or all available cores for 0 (1
  * without OpenMP). */
 int issim_engine_threads(int requested);
-
-/* The problem of a scenario's proposal. */
-issim_problem issim_problem_of(const issim_scenario *s, const issim_proposal *p);
 
 /* What a run produces.  The caller fills the pointers with what it wants
  * (NULL: not wanted): tail, a buffer of issim_khat_capacity(cfg->samples)

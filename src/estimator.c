@@ -236,21 +236,6 @@ void issim_accum_add(issim_accum *a, size_t n, const double *log_p, const double
 }
 
 VECTOR_CLONES
-void issim_mark_hits(size_t n, const double *restrict g, double threshold, int above,
-                     double *restrict hit)
-{
-  if (above) {
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-      hit[i] = g[i] > threshold ? 1.0 : 0.0;
-  } else {
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-      hit[i] = g[i] < threshold ? 1.0 : 0.0;
-  }
-}
-
-VECTOR_CLONES
 void issim_event_log_weights(size_t n, const double *restrict log_p,
                              const double *restrict log_q, const double *restrict hit,
                              double *restrict out)

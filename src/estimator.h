@@ -53,10 +53,6 @@ void issim_accum_reset(issim_accum *a);
 void issim_accum_add(issim_accum *a, size_t n, const double *log_p,
                      const double *log_q, const double *hit);
 
-/* The event indicators of n losses g: hit[i] = 1.0 when g[i] > threshold
- * (above != 0) or g[i] < threshold (above == 0), else 0.0 (NaN: 0.0). */
-void issim_mark_hits(size_t n, const double *g, double threshold, int above, double *hit);
-
 /* log(w_i h_i): the log-weight log p - log q on the event, -inf off it (the
  * values of k-hat's tail buffer and of the log-weight histogram). */
 void issim_event_log_weights(size_t n, const double *log_p, const double *log_q,

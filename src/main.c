@@ -207,6 +207,10 @@ typedef struct {
   int threads;            /* 0: all cores */
   issim_stop_rules stop;
   int progress;           /* show a progress line */
+  /* the scenario's proposals as this command runs them: copies, the
+   * adaptive ones with their fitted distributions (owned here, never
+   * written into the scenario) */
+  issim_proposal *proposals;
 } run_settings;
 
 static int parse_fraction(const char *text, const char *what, double lo, double hi,
@@ -389,23 +393,75 @@ static int fit_failure(const char *name, const issim_error *err)
 /* Every selected adaptive proposal fitted by the cross-entropy method, before
  * anything is sampled: then it runs like any other, its levels counted in its
  * effort. */
-static int fit_adaptive(issim_scenario *s, const options *o, const run_settings *rs)
+/* The cross-entropy fit of proposal p with options *opt, from the proposal
+ * opt->start names (NULL: the target). */
+static int ce_fit(const issim_scenario *s, const issim_proposal *p, const issim_ce_options *opt,
+                  const run_settings *rs, issim_ce_fit *fit, issim_error *err)
+{
+  *fit = (issim_ce_fit){0};
+  issim_problem pb;
+  int rc = issim_scenario_fit_start(s, opt, &pb, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  return issim_ce_run(&pb, p->name, opt, s->seed, s->rng, rs->threads, stop_fitting, NULL, fit,
+                      err);
+}
+
+/* Installs a reached fit into p, a copy of a scenario's proposal that owns
+ * what it is given. */
+static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *fit,
+                      issim_error *err)
+{
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_dist *q = NULL;
+  issim_model *qm = NULL;
+  int rc = issim_ce_fit_realise(&pb, fit, p->name, &q, &qm, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive, .dist = q,
+                        .model = qm, .fitted = 1, .adapt_levels = (unsigned)fit->n_levels,
+                        .adapt_draws = fit->draws, .adapt_seconds = fit->seconds};
+  return ISSIM_OK;
+}
+
+/* The working copies of the scenario's proposals (run_settings.proposals). */
+static issim_proposal *proposal_copies(const issim_scenario *s)
+{
+  issim_proposal *c = calloc(s->n_proposals ? s->n_proposals : 1, sizeof *c);
+  for (size_t i = 0; c && i < s->n_proposals; i++)
+    c[i] = s->proposals[i];
+  return c;
+}
+
+static void proposal_copies_free(const issim_scenario *s, issim_proposal *c)
+{
+  for (size_t i = 0; c && i < s->n_proposals; i++)
+    if (c[i].fitted) {
+      issim_dist_free(c[i].dist);
+      issim_model_free(c[i].model);
+    }
+  free(c);
+}
+
+/* Every selected adaptive proposal fitted by the cross-entropy method, before
+ * anything is sampled: then it runs like any other, its levels counted in its
+ * effort. */
+static int fit_adaptive(const issim_scenario *s, const options *o, const run_settings *rs)
 {
   for (size_t i = 0; i < s->n_proposals; i++) {
-    issim_proposal *p = &s->proposals[i];
+    issim_proposal *p = &rs->proposals[i];
     if (!p->adaptive || !selected(o, p))
       continue;
     issim_ce_fit fit;
     issim_error err;
     catch_interrupts();
-    int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, rs->threads, stop_fitting,
-                          NULL, &fit, &err);
+    int rc = ce_fit(s, p, p->adaptive, rs, &fit, &err);
     int reached = rc == ISSIM_OK && fit.outcome == ISSIM_CE_REACHED;
     if (rc == ISSIM_OK && !reached)
       fprintf(stderr, "issim: proposal '%s' %s: %s\n", p->name,
               interrupted ? "was not fitted" : "could not be fitted", fit.message);
     if (reached)
-      rc = issim_ce_install(s, p, &fit, &err);
+      rc = ce_install(s, p, &fit, &err);
     issim_ce_fit_clear(&fit);
     if (rc != ISSIM_OK)
       return fit_failure(p->name, &err);
@@ -413,6 +469,14 @@ static int fit_adaptive(issim_scenario *s, const options *o, const run_settings 
       return interrupted ? EXIT_INTERRUPTED : EXIT_FAILURE_RUN;
   }
   return EXIT_OK;
+}
+
+/* Frees what load gave. */
+static void unload(issim_scenario *s, run_settings *rs)
+{
+  proposal_copies_free(s, rs->proposals);
+  rs->proposals = NULL;
+  issim_scenario_free(s);
 }
 
 static int load(int argc, char **argv, command_kind command, options *o, issim_scenario **s,
@@ -431,9 +495,15 @@ static int load(int argc, char **argv, command_kind command, options *o, issim_s
     issim_scenario_free(*s);
     return EXIT_BAD_INPUT;
   }
+  rs->proposals = proposal_copies(*s);
+  if (rs->proposals == NULL) {
+    fprintf(stderr, "issim: out of memory\n");
+    issim_scenario_free(*s);
+    return EXIT_FAILURE_RUN;
+  }
   rc = command == COMMAND_ADAPT ? EXIT_OK : fit_adaptive(*s, o, rs);
   if (rc != EXIT_OK)
-    issim_scenario_free(*s);
+    unload(*s, rs);
   return rc;
 }
 
@@ -453,15 +523,16 @@ static int selected(const options *o, const issim_proposal *p)
 
 /* What the analytic checks know before any draw, said at once: a long run on a
  * proposal with infinite weight variance should not be a surprise at its end. */
-static void warn_before_sampling(const issim_scenario *s, const options *o)
+static void warn_before_sampling(const issim_scenario *s, const options *o,
+                                 const run_settings *rs)
 {
   for (size_t i = 0; i < s->n_proposals; i++) {
-    if (!selected(o, &s->proposals[i]))
+    if (!selected(o, &rs->proposals[i]))
       continue;
     issim_result r;
-    issim_analyse_before(s, &s->proposals[i], &r);
+    issim_analyse_before(s, &rs->proposals[i], &r);
     if (r.variance == ISSIM_VARIANCE_INFINITE)
-      fprintf(stderr, "issim: warning: proposal '%s': %s\n", s->proposals[i].name,
+      fprintf(stderr, "issim: warning: proposal '%s': %s\n", rs->proposals[i].name,
               r.variance_reason);
   }
 }
@@ -527,14 +598,14 @@ static int run_proposals(const issim_scenario *s, const options *o, run_settings
                          unsigned record, issim_result *results, size_t *n)
 {
   *n = 0;
-  warn_before_sampling(s, o);
+  warn_before_sampling(s, o, rs);
   catch_interrupts();
   rs->stop.interrupt = &interrupted;
   /* every rank of a distributed run alike, whichever saw the interrupt first */
   for (size_t i = 0; i < s->n_proposals && !issim_cluster_max(cluster, interrupted); i++) {
-    if (!selected(o, &s->proposals[i]))
+    if (!selected(o, &rs->proposals[i]))
       continue;
-    int rc = analyse_one(s, &s->proposals[i], rs, record, &results[*n]);
+    int rc = analyse_one(s, &rs->proposals[i], rs, record, &results[*n]);
     if (rc != EXIT_OK)
       return rc;
     (*n)++;
@@ -599,7 +670,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind command)
     issim_result_clear(&results[i]);
   free(results);
   free(ranked);
-  issim_scenario_free(s);
+  unload(s, &rs);
   return rc;
 }
 
@@ -646,14 +717,14 @@ static int command_calibrate(int argc, char **argv)
     rc = EXIT_FAILURE_RUN;
   }
   if (rc == EXIT_OK)
-    warn_before_sampling(s, &o);
+    warn_before_sampling(s, &o, &rs);
 
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
-    if (!selected(&o, &s->proposals[i]))
+    if (!selected(&o, &rs.proposals[i]))
       continue;
-    issim_run_config cfg = config_for(s, s->proposals[i].name, &rs);
+    issim_run_config cfg = config_for(s, rs.proposals[i].name, &rs);
     issim_error err;
-    if (issim_calibration_run(s, &s->proposals[i], &cfg, reps, &cal[n], &err) != ISSIM_OK) {
+    if (issim_calibration_run(s, &rs.proposals[i], &cfg, reps, &cal[n], &err) != ISSIM_OK) {
       fprintf(stderr, "issim: %s\n", err.message);
       rc = EXIT_FAILURE_RUN;
       break;
@@ -679,7 +750,7 @@ static int command_calibrate(int argc, char **argv)
   for (size_t i = 0; i < n; i++)
     issim_calibration_free(&cal[i]);
   free(cal);
-  issim_scenario_free(s);
+  unload(s, &rs);
   return rc;
 }
 
@@ -689,7 +760,7 @@ static int divergence_row(const issim_scenario *s, const issim_proposal *p,
 {
   issim_run_config cfg = config_for(s, p ? p->name : "target", rs);
   issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
-                      .threshold = -INFINITY, .direction = ISSIM_ABOVE};
+                      .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
   issim_run_output out = {0};
   issim_error err;
   if (issim_engine_run(&pb, &cfg, &out, &err) != ISSIM_OK) {
@@ -713,7 +784,7 @@ static int command_divergence(int argc, char **argv)
   if (s->target == NULL || s->target_model != NULL) {
     fprintf(stderr, "issim: %s: issim divergence handles univariate scenarios without "
                     "mixtures; use issim run, whose information block covers the rest\n", s->path);
-    issim_scenario_free(s);
+    unload(s, &rs);
     return EXIT_BAD_INPUT;
   }
   issim_divergence_row *rows = calloc(s->n_proposals + 1, sizeof *rows);
@@ -722,13 +793,13 @@ static int command_divergence(int argc, char **argv)
     fprintf(stderr, "issim: --target-re and --max-seconds do not apply to divergence: every row "
                     "draws --samples draws\n");
     free(rows);
-    issim_scenario_free(s);
+    unload(s, &rs);
     return EXIT_BAD_INPUT;
   }
   rc = rows ? divergence_row(s, NULL, &rs, &rows[n++]) : EXIT_FAILURE_RUN;
   for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++)
-    if (selected(&o, &s->proposals[i]))
-      rc = divergence_row(s, &s->proposals[i], &rs, &rows[n++]);
+    if (selected(&o, &rs.proposals[i]))
+      rc = divergence_row(s, &rs.proposals[i], &rs, &rows[n++]);
   if (rc == EXIT_OK) {
     issim_divergence_report rep = {
       .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
@@ -737,7 +808,7 @@ static int command_divergence(int argc, char **argv)
     rc = emit(o.json ? write_divergence_json : write_divergence_text, &rep);
   }
   free(rows);
-  issim_scenario_free(s);
+  unload(s, &rs);
   return rc;
 }
 
@@ -747,20 +818,24 @@ static int command_divergence(int argc, char **argv)
  * start from), else the first adaptive proposal, else a fit from the target
  * named "ce"; with the command line's options over the scenario's. */
 typedef struct {
-  issim_proposal *adaptive; /* the scenario's, fitted in place; NULL: `own` */
+  issim_proposal *adaptive; /* a working copy (run_settings), fitted in place; NULL: `own` */
   issim_proposal own;
   char own_name[160];
   issim_ce_options opt;
 } adapt_subject;
 
-static int adapt_subject_init(issim_scenario *s, const options *o, adapt_subject *a)
+static int adapt_subject_init(const issim_scenario *s, const options *o, run_settings *rs,
+                              adapt_subject *a)
 {
   *a = (adapt_subject){.opt = issim_ce_options_default()};
   const char *start = NULL;
-  issim_proposal *named = o->proposal ? (issim_proposal *)issim_scenario_proposal(s, o->proposal) : NULL;
+  issim_proposal *named = NULL;
+  for (size_t i = 0; o->proposal && !named && i < s->n_proposals; i++)
+    if (strcmp(rs->proposals[i].name, o->proposal) == 0)
+      named = &rs->proposals[i];
   for (size_t i = 0; !o->proposal && !a->adaptive && i < s->n_proposals; i++)
-    if (s->proposals[i].adaptive)
-      a->adaptive = &s->proposals[i];
+    if (rs->proposals[i].adaptive)
+      a->adaptive = &rs->proposals[i];
   if (named && named->adaptive)
     a->adaptive = named;
   else if (named)
@@ -805,8 +880,10 @@ static int adapt_subject_init(issim_scenario *s, const options *o, adapt_subject
 static void adapt_subject_clear(adapt_subject *a)
 {
   free(a->opt.start);
-  issim_dist_free(a->own.dist);
-  issim_model_free(a->own.model);
+  if (a->own.fitted) {
+    issim_dist_free(a->own.dist);
+    issim_model_free(a->own.model);
+  }
 }
 
 static int write_adapt_text(FILE *out, const void *r) { return issim_adapt_report_text(out, r); }
@@ -820,7 +897,7 @@ static int save_fit(const char *path, const issim_scenario *s, const char *name,
   size_t len = 0;
   FILE *mem = open_memstream(&buf, &len);
   issim_error err;
-  int rc = mem ? issim_ce_save(mem, s, name, fit, &err) : ISSIM_ENOMEM;
+  int rc = mem ? issim_ce_save(mem, s->name, name, fit, &err) : ISSIM_ENOMEM;
   if (mem && fclose(mem) != 0 && rc == ISSIM_OK)
     rc = issim_error_set(&err, ISSIM_ENOMEM, "out of memory");
   if (rc == ISSIM_OK && issim_cluster_rank(cluster) == 0)
@@ -840,18 +917,16 @@ static int command_adapt(int argc, char **argv)
   if (rc != EXIT_OK)
     return rc;
   adapt_subject a;
-  rc = adapt_subject_init(s, &o, &a);
+  rc = adapt_subject_init(s, &o, &rs, &a);
   issim_proposal *p = a.adaptive ? a.adaptive : &a.own;
   issim_ce_fit fit = {0};
   issim_error err;
   catch_interrupts(); /* between levels, and in the final run */
   rs.stop.interrupt = &interrupted;
-  if (rc == EXIT_OK &&
-      issim_ce_run(s, p->name, &a.opt, s->seed, s->rng, rs.threads, stop_fitting, NULL, &fit,
-                   &err) != ISSIM_OK)
+  if (rc == EXIT_OK && ce_fit(s, p, &a.opt, &rs, &fit, &err) != ISSIM_OK)
     rc = fit_failure(p->name, &err);
   int reached = rc == EXIT_OK && fit.outcome == ISSIM_CE_REACHED;
-  if (reached && issim_ce_install(s, p, &fit, &err) != ISSIM_OK)
+  if (reached && ce_install(s, p, &fit, &err) != ISSIM_OK)
     rc = fit_failure(p->name, &err);
   issim_result result = {0};
   size_t n = 0;
@@ -871,7 +946,7 @@ static int command_adapt(int argc, char **argv)
     issim_result_clear(&result);
   issim_ce_fit_clear(&fit);
   adapt_subject_clear(&a);
-  issim_scenario_free(s);
+  unload(s, &rs);
   return rc;
 }
 

@@ -103,7 +103,8 @@ static void text_header(FILE *out, const issim_report *r)
   const issim_scenario *s = r->scenario;
   char target[256];
   char event[160];
-  issim_scenario_describe_target(s, target, sizeof target);
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_problem_describe_target(&pb, target, sizeof target);
   issim_scenario_describe_event(s, event, sizeof event);
   fprintf(out, "scenario   %s%s%s\n", s->name, s->description[0] ? ": " : "", s->description);
   fprintf(out, "target     %s\n", target);
@@ -478,16 +479,17 @@ static json_t *json_run(const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
   char target[256];
-  issim_scenario_describe_target(s, target, sizeof target);
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_problem_describe_target(&pb, target, sizeof target);
   json_t *root = json_object();
   json_object_set_new(root, "scenario", json_string(s->name));
   json_object_set_new(root, "file", json_string(s->path));
   json_object_set_new(root, "target", json_string(target));
   json_t *event = json_object();
-  json_object_set_new(event, "direction", json_string(s->direction == ISSIM_ABOVE ? ">" : "<"));
-  json_object_set_new(event, "threshold", json_real(s->threshold));
-  json_object_set_new(event, "threshold_sigmas", jnum(s->threshold_sigmas));
-  json_object_set_new(event, "loss", json_string(s->loss ? issim_loss_kind_name(issim_loss_kind_of(s->loss))
+  json_object_set_new(event, "direction", json_string(s->event.direction == ISSIM_ABOVE ? ">" : "<"));
+  json_object_set_new(event, "threshold", json_real(s->event.threshold));
+  json_object_set_new(event, "threshold_sigmas", jnum(s->event.threshold_sigmas));
+  json_object_set_new(event, "loss", json_string(s->event.loss ? issim_loss_kind_name(issim_loss_kind_of(s->event.loss))
                                                          : "identity"));
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", jprob(r->exact_log));

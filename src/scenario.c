@@ -299,53 +299,6 @@ typedef struct {
   int use_models;              /* a multivariate target or a mixture proposal */
 } builder;
 
-int issim_parse_number(const char *text, const char *what, double *out, issim_error *err)
-{
-  char *end;
-  double v = strtod(text, &end); /* overflow gives +-HUGE_VAL, caught below; underflow is fine */
-  while (end != text && isspace((unsigned char)*end)) /* no conversion leaves end == text */
-    end++;
-  if (end == text || *text == '\0' || *end != '\0')
-    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be a number (got '%s')%s",
-                               what, text,
-                               strchr(text, '#') ? "; an inline comment starts with ' ;', not '#'" : "");
-  if (!isfinite(v))
-    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be a finite number (got '%s')",
-                               what, text);
-  *out = v;
-  return ISSIM_OK;
-}
-
-int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim_error *err)
-{
-  double v;
-  int rc = issim_parse_number(text, what, &v, err);
-  if (rc == ISSIM_OK && (v < 1 || v > ISSIM_MAX_SAMPLES || v != floor(v)))
-    rc = issim_error_set_key(err, ISSIM_EINVAL, what,
-                             "%s must be a whole number from 1 to 2^48 = 281474976710656 (got '%s')", what, text);
-  if (rc == ISSIM_OK)
-    *out = (uint64_t)v;
-  return rc;
-}
-
-int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_error *err)
-{
-  char *end = NULL;
-  errno = 0;
-  const char *p = text;
-  while (isspace((unsigned char)*p))
-    p++;
-  unsigned long long v = isdigit((unsigned char)*p) ? strtoull(p, &end, 10) : 0;
-  while (end != NULL && isspace((unsigned char)*end))
-    end++;
-  if (!isdigit((unsigned char)*p) || *end != '\0' || errno == ERANGE)
-    return issim_error_set_key(err, ISSIM_EINVAL, what,
-                               "%s must be a whole number from 0 to 18446744073709551615 (got '%s')",
-                               what, text);
-  *out = v;
-  return ISSIM_OK;
-}
-
 static int entry_error(builder *b, const entry *e, const issim_error *inner)
 {
   return fail(b->r, e->line, "%s", inner->message);
@@ -828,9 +781,9 @@ static int build_event(builder *b, section *sec)
   const char *d = get(sec, "direction", &line);
   if (d != NULL) {
     if (strcmp(d, ">") == 0)
-      b->s->direction = ISSIM_ABOVE;
+      b->s->event.direction = ISSIM_ABOVE;
     else if (strcmp(d, "<") == 0)
-      b->s->direction = ISSIM_BELOW;
+      b->s->event.direction = ISSIM_BELOW;
     else
       return fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
@@ -851,104 +804,9 @@ static int valid_proposal_name(const char *name)
   return 1;
 }
 
-issim_ce_options issim_ce_options_default(void)
-{
-  return (issim_ce_options){
-    .family = ISSIM_CE_AUTO, .rho = ISSIM_CE_DEFAULT_RHO,
-    .level_draws = ISSIM_CE_DEFAULT_LEVEL_DRAWS, .alpha = 1,
-    .max_levels = ISSIM_CE_DEFAULT_MAX_LEVELS, .update_spread = -1,
-    .min_spread = ISSIM_CE_DEFAULT_MIN_SPREAD, .components = ISSIM_CE_DEFAULT_COMPONENTS,
-  };
-}
-
 int issim_proposal_unfitted(const issim_proposal *p)
 {
   return p->adaptive != NULL && !p->fitted;
-}
-
-/* A number option of the cross-entropy method within (lo, hi] (lo_open) or
- * [lo, hi]; `whole` for counts. */
-static int ce_number(const char *what, const char *value, double lo, int lo_open, double hi,
-                     int whole, const char *meaning, double *out, issim_error *err)
-{
-  double x = NAN;
-  int ok = issim_parse_number(value, what, &x, NULL) == ISSIM_OK && (lo_open ? x > lo : x >= lo) &&
-           x <= hi && (!whole || x == floor(x));
-  if (!ok)
-    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be %s from %.10g (%s) to %.10g, "
-                                                        "%s (got '%s')",
-                               what, whole ? "a whole number" : "a number", lo,
-                               lo_open ? "excluded" : "included", hi, meaning, value);
-  *out = x;
-  return ISSIM_OK;
-}
-
-int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
-                         const char *value, issim_error *err)
-{
-  double x = NAN;
-  int rc;
-  if (strcmp(key, "family") == 0) {
-    if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
-      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
-                                                          "exponential or gamma (got '%s'); "
-                                                          "without it the start's own family is fitted",
-                                 what, value);
-    return ISSIM_OK;
-  }
-  if (strcmp(key, "update") == 0) {
-    if (strcmp(value, "mean") != 0 && strcmp(value, "mean+spread") != 0 &&
-        strcmp(value, "auto") != 0)
-      return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be 'mean' (means, locations "
-                                                          "and rates only), 'mean+spread' (also "
-                                                          "the spread, floored at min-spread) or "
-                                                          "'auto' (the default: the family's own "
-                                                          "choice) (got '%s')", what, value);
-    o->update_spread = strcmp(value, "auto") == 0 ? -1 : strcmp(value, "mean+spread") == 0;
-    return ISSIM_OK;
-  }
-  if (strcmp(key, "start") == 0) {
-    char *copy = strcmp(value, "target") == 0 ? NULL : strdup(value);
-    if (copy == NULL && strcmp(value, "target") != 0)
-      return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-    free(o->start);
-    o->start = copy;
-    return ISSIM_OK;
-  }
-  static const struct {
-    const char *key;
-    double lo, hi;
-    int lo_open, whole;
-    const char *meaning;
-  } numbers[] = {
-    {"rho", 0, 0.5, 1, 0, "the fraction of each level's draws kept as elite"},
-    {"level-draws", 100, 1e9, 0, 1, "the draws of each level"},
-    {"alpha", 0, 1, 1, 0, "the smoothing weight of each new fit (1: none)"},
-    {"max-levels", 1, 1000, 0, 1, "the most levels before giving up"},
-    {"min-spread", ISSIM_CE_SPREAD_BOUND, 100, 1, 0,
-     "the floor on the spread relative to the target's (at 1/sqrt(2) and below, the weights' "
-     "variance is infinite)"},
-    {"components", 1, ISSIM_CE_MAX_COMPONENTS, 0, 1, "the normals of a mixture"},
-  };
-  size_t i = 0, n = sizeof numbers / sizeof *numbers;
-  while (i < n && strcmp(key, numbers[i].key) != 0)
-    i++;
-  if (i == n)
-    return issim_error_set_key(err, ISSIM_EINVAL, what, "unknown option '%s' of the "
-                                                        "cross-entropy method", what);
-  rc = ce_number(what, value, numbers[i].lo, numbers[i].lo_open, numbers[i].hi, numbers[i].whole,
-                 numbers[i].meaning, &x, err);
-  if (rc != ISSIM_OK)
-    return rc;
-  switch (i) {
-  case 0: o->rho = x; break;
-  case 1: o->level_draws = (uint64_t)x; break;
-  case 2: o->alpha = x; break;
-  case 3: o->max_levels = (unsigned)x; break;
-  case 4: o->min_spread = x; break;
-  default: o->components = (unsigned)x; break;
-  }
-  return ISSIM_OK;
 }
 
 /* The [proposal NAME] section of that name, or NULL. */
@@ -1181,7 +1039,7 @@ static int build_loss(builder *b)
       return 0;
     }
     int ok = get_vector(b, sec, "weights", d, NAN, wv);
-    if (ok && !(s->loss = issim_loss_alloc_linear(d, wv, &inner)))
+    if (ok && !(s->event.loss = issim_loss_alloc_linear(d, wv, &inner)))
       ok = fail(b->r, w ? w->line : sec->line, "%s", inner.message);
     free(wv);
     return ok;
@@ -1189,80 +1047,13 @@ static int build_loss(builder *b)
   if (k == ISSIM_LOSS_EXPRESSION) {
     if (ex == NULL)
       return fail(b->r, sec->line, "loss = expression needs 'expression', a formula in x1..x%zu", d);
-    if (!(s->loss = issim_loss_alloc_expression(d, ex->value, &inner)))
+    if (!(s->event.loss = issim_loss_alloc_expression(d, ex->value, &inner)))
       return fail(b->r, ex->line, "%s", inner.message);
     return 1;
   }
-  if (!(s->loss = issim_loss_alloc(k, d, &inner)))
+  if (!(s->event.loss = issim_loss_alloc(k, d, &inner)))
     return fail(b->r, kind ? kind->line : sec->line, "%s", inner.message);
   return 1;
-}
-
-/* The weights of a linear or sum loss (d values into w); 0 for other losses. */
-static int loss_weights(const issim_scenario *s, double *w)
-{
-  return s->loss != NULL && issim_loss_linear_form(s->loss, w);
-}
-
-/* For a normal or t target and a linear loss w: w.loc, |L^T w| (the loss's
- * scale) and df.  0 when not of that form. */
-static int linear_loss_law(const issim_scenario *s, double *loc, double *scale, double *df)
-{
-  size_t d = s->dimension;
-  if (s->target_model == NULL)
-    return 0;
-  double *w = malloc(d * sizeof *w), *mu = malloc(d * sizeof *mu), *l = malloc(d * d * sizeof *l);
-  int ok = w && mu && l && loss_weights(s, w) &&
-           issim_model_gaussian_form(s->target_model, mu, l, df) == ISSIM_OK;
-  if (ok) {
-    double m = 0, v = 0;
-    for (size_t i = 0; i < d; i++)
-      m += w[i] * mu[i];
-    for (size_t j = 0; j < d; j++) { /* (L^T w)_j = sum_i L_ij w_i */
-      double c = 0;
-      for (size_t i = j; i < d; i++)
-        c += l[i * d + j] * w[i];
-      v += c * c;
-    }
-    *loc = m;
-    *scale = sqrt(v);
-  }
-  free(w);
-  free(mu);
-  free(l);
-  return ok;
-}
-
-/* The mean and sd of the loss under the target, when known exactly. */
-static int loss_moments(const issim_scenario *s, double *mean, double *sd)
-{
-  if (s->target_model == NULL) {
-    *mean = issim_dist_mean(s->target);
-    *sd = sqrt(issim_dist_variance(s->target));
-    return isfinite(*mean) && isfinite(*sd);
-  }
-  double loc, scale, df;
-  if (linear_loss_law(s, &loc, &scale, &df)) {
-    if (!(df > 2))
-      return 0;
-    *mean = loc;
-    *sd = isinf(df) ? scale : scale * sqrt(df / (df - 2));
-    return 1;
-  }
-  /* independent components: sums of the components' moments */
-  size_t d = s->dimension;
-  double *w = malloc(d * sizeof *w);
-  int ok = w && loss_weights(s, w) && issim_model_kind_of(s->target_model) == ISSIM_MODEL_INDEPENDENT;
-  double m = 0, v = 0;
-  for (size_t j = 0; ok && j < d; j++) {
-    const issim_dist *c = issim_model_component(s->target_model, j);
-    m += w[j] * issim_dist_mean(c);
-    v += w[j] * w[j] * issim_dist_variance(c);
-  }
-  free(w);
-  *mean = m;
-  *sd = sqrt(v);
-  return ok && isfinite(m) && isfinite(v);
 }
 
 /* threshold = 5 or threshold = 5 sigma (the loss's mean + 5 sd, or - for '<'). */
@@ -1276,7 +1067,8 @@ static int resolve_threshold(builder *b)
     end++;
   if (end != t && strcmp(end, "sigma") == 0 && isfinite(k)) {
     double mean, sd;
-    if (!loss_moments(s, &mean, &sd))
+    issim_problem pb = issim_scenario_problem(s, NULL);
+    if (!issim_problem_loss_moments(&pb, &mean, &sd))
       return fail(b->r, b->threshold_line,
                   "threshold = %s needs the loss's mean and standard deviation, which issim "
                   "knows for the target itself in one dimension, and for a linear or sum loss "
@@ -1286,49 +1078,21 @@ static int resolve_threshold(builder *b)
       return fail(b->r, b->threshold_line, "threshold = %s: the loss has standard deviation 0 "
                                            "(are the weights all zero?), so no threshold in "
                                            "sigmas exists", t);
-    s->threshold_sigmas = k;
-    s->threshold = s->direction == ISSIM_ABOVE ? mean + k * sd : mean - k * sd;
+    s->event.threshold_sigmas = k;
+    s->event.threshold = s->event.direction == ISSIM_ABOVE ? mean + k * sd : mean - k * sd;
     return 1;
   }
   issim_error inner;
-  if (issim_parse_number(t, "threshold", &s->threshold, &inner) != ISSIM_OK)
+  if (issim_parse_number(t, "threshold", &s->event.threshold, &inner) != ISSIM_OK)
     return fail(b->r, b->threshold_line, "%s; it may also be given in standard deviations of "
                                          "the loss, e.g. threshold = 5 sigma", inner.message);
   return 1;
 }
 
-/* The range [lo, hi] of the loss over the product of the target's component
- * supports (the whole line for a normal or t; a copula's joint support is the
- * product of its marginals'): 1 for max, min, linear, sum and norm, 0 for an
- * expression, whose range issim does not work out. */
-static int loss_range(const issim_scenario *s, double *lo, double *hi)
+static int loss_range_of(const issim_scenario *s, double *lo, double *hi)
 {
-  issim_loss_kind k = issim_loss_kind_of(s->loss);
-  const double *w = issim_loss_weights(s->loss);
-  int max = k == ISSIM_LOSS_MAX, min = k == ISSIM_LOSS_MIN, norm = k == ISSIM_LOSS_NORM;
-  if (k == ISSIM_LOSS_EXPRESSION || k == ISSIM_LOSS_IDENTITY)
-    return 0;
-  *lo = max ? -INFINITY : min ? INFINITY : 0;
-  *hi = max ? -INFINITY : min ? INFINITY : 0;
-  for (size_t j = 0; j < s->dimension; j++) {
-    const issim_dist *c = issim_model_component(s->target_model, j);
-    double a = c ? c->lower : -INFINITY, b = c ? c->upper : INFINITY;
-    double wj = w ? w[j] : 1;
-    if (max || min) {
-      *lo = max ? fmax(*lo, a) : fmin(*lo, a);
-      *hi = max ? fmax(*hi, b) : fmin(*hi, b);
-    } else if (norm) { /* squares: the nearest and farthest |x_j| */
-      double near = a > 0 ? a : b < 0 ? -b : 0, far = fmax(fabs(a), fabs(b));
-      *lo += near * near;
-      *hi += far * far;
-    } else if (wj != 0) { /* 0 * inf would be NaN: a zero weight adds 0 */
-      *lo += wj > 0 ? wj * a : wj * b;
-      *hi += wj > 0 ? wj * b : wj * a;
-    }
-  }
-  if (norm)
-    *lo = sqrt(*lo), *hi = sqrt(*hi);
-  return 1;
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  return issim_problem_loss_range(&pb, lo, hi);
 }
 
 /* A d-dimensional event the loss cannot reach on the target's support has
@@ -1337,10 +1101,10 @@ static int check_model_event(builder *b)
 {
   issim_scenario *s = b->s;
   double lo, hi;
-  if (s->target != NULL || s->loss == NULL || !loss_range(s, &lo, &hi))
+  if (s->target != NULL || s->event.loss == NULL || !loss_range_of(s, &lo, &hi))
     return 1;
-  int above = s->direction == ISSIM_ABOVE;
-  if (above ? s->threshold < hi : s->threshold > lo)
+  int above = s->event.direction == ISSIM_ABOVE;
+  if (above ? s->event.threshold < hi : s->event.threshold > lo)
     return 1;
   char event[256];
   issim_scenario_describe_event(s, event, sizeof event);
@@ -1364,7 +1128,7 @@ static issim_proposal *proposal_of_section(issim_scenario *s, const section *sec
 static int design_point(builder *b, int line, const char *shift, double spread, issim_proposal *p)
 {
   issim_scenario *s = b->s;
-  issim_design_event ev = {s->loss, s->threshold, s->direction};
+  issim_event ev = s->event;
   issim_error inner = {0};
   if (strcmp(shift, "design-points") == 0) {
     p->model = issim_design_mixture(s->target_model, &ev, spread, &inner);
@@ -1558,56 +1322,13 @@ static void describe_interval(double lo, double hi, char *buf, size_t size)
   snprintf(buf, size, "(%.10g, %.10g)", lo, hi);
 }
 
-/* The event's region where the target has mass: (lo, hi). Empty when lo >= hi. */
-void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi)
-{
-  if (s->target == NULL) { /* d dimensions: no interval */
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    return;
-  }
-  if (s->direction == ISSIM_ABOVE) {
-    *lo = fmax(s->threshold, s->target->lower);
-    *hi = s->target->upper;
-  } else {
-    *lo = s->target->lower;
-    *hi = fmin(s->threshold, s->target->upper);
-  }
-}
-
-/* The support of component j of a model whose components have supports (an
- * independent model or a copula); the whole line for the others. */
-static void component_support(const issim_model *m, size_t j, double *lo, double *hi)
-{
-  const issim_dist *c = issim_model_component(m, j);
-  *lo = c ? c->lower : -INFINITY;
-  *hi = c ? c->upper : INFINITY;
-}
-
-/* Does q put mass wherever the target does?  Checked component by component
- * (the product of the marginal supports), which for mixtures is decided when
- * they are built from their parts: a mixture holding the target, or any part
- * that covers, covers. */
-static int model_covers(const issim_scenario *s, const issim_model *q)
-{
-  if (q == NULL || issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE)
-    return 1;
-  for (size_t j = 0; j < s->dimension; j++) {
-    double plo, phi, qlo, qhi;
-    component_support(s->target_model, j, &plo, &phi);
-    component_support(q, j, &qlo, &qhi);
-    if (qlo > plo || qhi < phi)
-      return 0;
-  }
-  return 1;
-}
-
 static int check_model_coverage(builder *b)
 {
   issim_scenario *s = b->s;
   for (size_t i = 0; i < s->n_proposals; i++) {
     const issim_proposal *p = &s->proposals[i];
-    if (model_covers(s, p->model))
+    issim_problem pb = issim_scenario_problem(s, NULL);
+    if (issim_problem_model_covers(&pb, p->model))
       continue;
     char desc[256];
     issim_model_describe(p->model, desc, sizeof desc);
@@ -1632,7 +1353,7 @@ static int check_coverage(builder *b)
     return fail(b->r, b->threshold_line,
                 "the event x %s %.10g is impossible under the target (support [%.10g, %.10g]), "
                 "so P = 0 exactly; choose a threshold inside the support",
-                s->direction == ISSIM_ABOVE ? ">" : "<", s->threshold, s->target->lower,
+                s->event.direction == ISSIM_ABOVE ? ">" : "<", s->event.threshold, s->target->lower,
                 s->target->upper);
   for (size_t i = 0; i < s->n_proposals; i++) {
     const issim_dist *q = s->proposals[i].dist;
@@ -1685,10 +1406,10 @@ static issim_scenario *scenario_new(const char *path)
   s->path = strdup(path);
   s->name = base_name(path);
   s->description = strdup("");
-  s->threshold = NAN;
-  s->threshold_sigmas = NAN;
+  s->event.threshold = NAN;
+  s->event.threshold_sigmas = NAN;
   s->dimension = 1;
-  s->direction = ISSIM_ABOVE;
+  s->event.direction = ISSIM_ABOVE;
   s->samples = 1000000;
   s->seed = 1;
   issim_rng_lookup(ISSIM_RNG_DEFAULT, &s->rng, NULL);
@@ -1761,7 +1482,7 @@ void issim_scenario_free(issim_scenario *s)
     issim_model_free(s->proposals[i].model);
   }
   issim_model_free(s->target_model);
-  issim_loss_free(s->loss);
+  issim_loss_free(s->event.loss);
   free(s->proposals);
   issim_dist_free(s->target);
   free(s->path);
@@ -1778,85 +1499,42 @@ const issim_proposal *issim_scenario_proposal(const issim_scenario *s, const cha
   return NULL;
 }
 
-/* log P(X > t) or log P(X < t) of a univariate distribution */
-static double tail_log(const issim_dist *d, double t, issim_direction dir)
+issim_problem issim_scenario_problem(const issim_scenario *s, const issim_proposal *p)
 {
-  return dir == ISSIM_ABOVE ? issim_dist_log_sf(d, t) : issim_dist_log_cdf(d, t);
+  return (issim_problem){
+    .target = s->target, .target_model = s->target_model, .event = s->event,
+    .proposal = p ? p->dist : NULL, .proposal_model = p ? p->model : NULL,
+  };
 }
 
-/* max (or min) of independent components: P(max <= t) = prod F_j(t), and
- * P(min > t) = prod (1 - F_j(t)), summed in logs.  When the event is the
- * complement and that product is 1 to double precision (every component's
- * tail below about 1e-16), 1 - prod = sum of the tails to that precision, and
- * their log-sum-exp keeps far tails (P = 7e-350) right. */
-static double extreme_log(const issim_scenario *s, int is_max)
+int issim_scenario_fit_start(const issim_scenario *s, const issim_ce_options *opt,
+                             issim_problem *pb, issim_error *err)
 {
-  int complement = is_max == (s->direction == ISSIM_ABOVE);
-  double sum = 0, tail_max = -INFINITY;
-  for (size_t j = 0; j < s->dimension; j++) {
-    const issim_dist *c = issim_model_component(s->target_model, j);
-    sum += is_max ? issim_dist_log_cdf(c, s->threshold) : issim_dist_log_sf(c, s->threshold);
-    double tail = is_max ? issim_dist_log_sf(c, s->threshold) : issim_dist_log_cdf(c, s->threshold);
-    tail_max = tail > tail_max ? tail : tail_max;
-  }
-  if (!complement)
-    return sum;
-  if (sum < -1e-10)
-    return log(-expm1(sum));
-  double acc = 0;
-  for (size_t j = 0; tail_max > -INFINITY && j < s->dimension; j++) {
-    const issim_dist *c = issim_model_component(s->target_model, j);
-    double tail = is_max ? issim_dist_log_sf(c, s->threshold) : issim_dist_log_cdf(c, s->threshold);
-    acc += exp(tail - tail_max);
-  }
-  return tail_max + log(acc);
+  const issim_proposal *start = opt->start ? issim_scenario_proposal(s, opt->start) : NULL;
+  if (opt->start && start == NULL)
+    return issim_error_set(err, ISSIM_EINVAL, "no proposal '%s' to start from", opt->start);
+  if (start && start->adaptive)
+    return issim_error_set(err, ISSIM_EINVAL, "cannot start from '%s', itself adaptive",
+                           start->name);
+  *pb = issim_scenario_problem(s, start);
+  return ISSIM_OK;
 }
 
 double issim_scenario_exact_log(const issim_scenario *s)
 {
-  if (s->loss == NULL || issim_loss_kind_of(s->loss) == ISSIM_LOSS_IDENTITY) {
-    if (s->target)
-      return tail_log(s->target, s->threshold, s->direction);
-  }
-  if (s->target_model == NULL || s->loss == NULL)
-    return NAN;
-  double loc, scale, df;
-  if (linear_loss_law(s, &loc, &scale, &df)) {
-    /* w.X is normal, or t with the target's df, at location w.loc and scale |L^T w| */
-    const char *keys[3] = {"df", "location", "scale"};
-    double v[3] = {df, loc, scale};
-    issim_dist *law = isinf(df) ? issim_dist_alloc_normal(loc, scale, NULL)
-                                : issim_dist_alloc("student-t", 3, keys, v, NULL);
-    double lp = law ? tail_log(law, s->threshold, s->direction) : NAN;
-    issim_dist_free(law);
-    return lp;
-  }
-  issim_loss_kind k = issim_loss_kind_of(s->loss);
-  if (issim_model_kind_of(s->target_model) == ISSIM_MODEL_INDEPENDENT &&
-      (k == ISSIM_LOSS_MAX || k == ISSIM_LOSS_MIN))
-    return extreme_log(s, k == ISSIM_LOSS_MAX);
-  return NAN;
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  return issim_problem_exact_log(&pb);
+}
+
+void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi)
+{
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_problem_event_region(&pb, lo, hi);
 }
 
 void issim_scenario_describe_event(const issim_scenario *s, char *buf, size_t size)
 {
-  const char *op = s->direction == ISSIM_ABOVE ? ">" : "<";
-  char sig[48] = "";
-  if (!isnan(s->threshold_sigmas))
-    snprintf(sig, sizeof sig, " (%g sigma)", s->threshold_sigmas);
-  if (s->loss == NULL || issim_loss_kind_of(s->loss) == ISSIM_LOSS_IDENTITY)
-    snprintf(buf, size, "x %s %.10g%s", op, s->threshold, sig);
-  else
-    snprintf(buf, size, "%s loss of x1..x%zu %s %.10g%s", issim_loss_kind_name(issim_loss_kind_of(s->loss)),
-             s->dimension, op, s->threshold, sig);
-}
-
-void issim_scenario_describe_target(const issim_scenario *s, char *buf, size_t size)
-{
-  if (s->target)
-    issim_dist_describe(s->target, buf, size);
-  else
-    issim_model_describe(s->target_model, buf, size);
+  issim_event_describe(&s->event, s->dimension, buf, size);
 }
 
 void issim_scenario_describe_proposal(const issim_proposal *p, char *buf, size_t size)

@@ -14,37 +14,15 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
+#include "adapt.h"
 #include "dist.h"
 #include "error.h"
+#include "event.h"
 #include "loss.h"
 #include "model.h"
+#include "parse.h"
+#include "problem.h"
 
-typedef enum { ISSIM_ABOVE = 1, ISSIM_BELOW = -1 } issim_direction;
-
-/* The families the cross-entropy method fits (adapt.h). */
-typedef enum {
-  ISSIM_CE_AUTO,        /* the start's own family (normal for other targets) */
-  ISSIM_CE_NORMAL,      /* normal or multivariate normal */
-  ISSIM_CE_STUDENT_T,   /* student-t or multivariate t, df fixed */
-  ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
-  ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
-  ISSIM_CE_GAMMA        /* gamma (shape and scale) */
-} issim_ce_family;
-
-/* distribution = adaptive: a proposal the cross-entropy method fits before it
- * is used (docs/scenarios.md, section 11). */
-typedef struct {
-  issim_ce_family family;
-  char *start;           /* a proposal's name; NULL: the target */
-  double rho;            /* elite fraction, (0, 0.5] */
-  uint64_t level_draws;  /* draws per level */
-  double alpha;          /* smoothing, (0, 1]; 1: none */
-  unsigned max_levels;
-  int update_spread;     /* 0: means (locations, rates) only; 1: the spread too;
-                          * -1 (default): the family's own choice (adapt.h) */
-  double min_spread;     /* floor on the spread relative to the target's, > 1/sqrt 2 */
-  unsigned components;   /* mixture components */
-} issim_ce_options;
 
 typedef struct {
   char *name;
@@ -68,21 +46,16 @@ typedef struct {
   /* d-dimensional scenarios, or any with a mixture proposal: the target as a
    * model and the loss g; the event is g(x) > threshold (or <). NULL otherwise. */
   issim_model *target_model;
-  issim_loss *loss;
   size_t dimension;
-  double threshold;
-  double threshold_sigmas;   /* the threshold as written in sigmas, NAN when a number */
-  issim_direction direction;
+  /* the event: its loss (NULL for univariate scenarios, where it is x
+   * itself) is the scenario's, freed with it */
+  issim_event event;
   size_t n_proposals;
   issim_proposal *proposals;
   uint64_t samples;  /* [run] samples, default 1000000 */
   uint64_t seed;     /* [run] seed, default 1 */
   const gsl_rng_type *rng; /* [run] rng, default taus2 */
 } issim_scenario;
-
-/* 2^48: blocks of 2^16 draws get distinct 32-bit generator seeds up to 2^32
- * blocks (rng.h), so a proposal's draws never repeat within a run. */
-#define ISSIM_MAX_SAMPLES 281474976710656.0
 
 /* Reads and validates a scenario file. */
 issim_scenario *issim_scenario_read(const char *path, issim_error *err);
@@ -93,15 +66,6 @@ issim_scenario *issim_scenario_parse(const char *text, const char *path,
 
 void issim_scenario_free(issim_scenario *s);
 
-/* The default options of an adaptive proposal. */
-issim_ce_options issim_ce_options_default(void);
-
-/* Sets option `key` (a scenario key: family, start, rho, level-draws, alpha,
- * max-levels, update, min-spread, components) from text, checking its range;
- * `what` names it in the message (e.g. "--rho").  o->start is malloc'd. */
-int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
-                         const char *value, issim_error *err);
-
 /* Is p an adaptive proposal not fitted yet (which must not be sampled)? */
 int issim_proposal_unfitted(const issim_proposal *p);
 
@@ -109,27 +73,25 @@ int issim_proposal_unfitted(const issim_proposal *p);
 const issim_proposal *issim_scenario_proposal(const issim_scenario *s,
                                               const char *name);
 
-/* The event's region where the target has mass: (lo, hi); empty if lo >= hi.
- * (-inf, inf) for a d-dimensional scenario. */
+/* The scenario's problem with proposal p (NULL: the target alone, plain
+ * Monte Carlo), for the machinery (problem.h): it points into s and p. */
+issim_problem issim_scenario_problem(const issim_scenario *s, const issim_proposal *p);
+
+/* The problem a cross-entropy fit with options *opt starts from: the
+ * scenario's target and event, and the proposal opt->start names (NULL: the
+ * target).  ISSIM_EINVAL when there is no such proposal or it is itself
+ * adaptive. */
+int issim_scenario_fit_start(const issim_scenario *s, const issim_ce_options *opt,
+                             issim_problem *pb, issim_error *err);
+
+/* Conveniences on the scenario's own problem (problem.h): the exact log
+ * P(event), NAN when unknown; the event's region on the line. */
+double issim_scenario_exact_log(const issim_scenario *s);
 void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi);
 
-/* The exact log P(event) under the target, or NAN when issim knows no formula:
- * univariate targets with a tail formula; a linear or sum loss of a
- * multivariate normal or t; the max or min of independent components. */
-double issim_scenario_exact_log(const issim_scenario *s);
-
-/* Writes "x > 5", or "linear loss > 5.23 (5 sigma)" and the like. */
+/* Writes the event's description (event.h) and a proposal's ("the target
+ * (plain Monte Carlo)" for distribution = target). */
 void issim_scenario_describe_event(const issim_scenario *s, char *buf, size_t size);
-
-/* Writes the target's or a proposal's description ("the target (plain Monte
- * Carlo)" for distribution = target). */
-void issim_scenario_describe_target(const issim_scenario *s, char *buf, size_t size);
 void issim_scenario_describe_proposal(const issim_proposal *p, char *buf, size_t size);
-
-/* Parsers for option values, shared with the command line.  They return
- * ISSIM_EINVAL with a message naming `what` (e.g. "samples") and the valid range. */
-int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim_error *err);
-int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_error *err);
-int issim_parse_number(const char *text, const char *what, double *out, issim_error *err);
 
 #endif

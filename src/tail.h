@@ -24,6 +24,9 @@
 #include "loss.h"
 #include "model.h"
 
+/* Room enough for any `reason` below. */
+#define ISSIM_TAIL_REASON_SIZE 640
+
 typedef enum {
   ISSIM_TAIL_BOUNDED,    /* the support ends on this side */
   ISSIM_TAIL_DOUBLE_EXP,

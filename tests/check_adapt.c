@@ -249,11 +249,41 @@ static issim_scenario *five_sigma(const char *extra)
   return s;
 }
 
+/* issim_ce_run on proposal p of scenario s, from the start its options name. */
+static int ce_run(const issim_scenario *s, const issim_proposal *p, uint64_t seed, int threads,
+                  int (*stop)(void *), issim_ce_fit *f, issim_error *err)
+{
+  *f = (issim_ce_fit){0};
+  issim_problem pb;
+  int rc = issim_scenario_fit_start(s, p->adaptive, &pb, err);
+  return rc != ISSIM_OK ? rc
+                        : issim_ce_run(&pb, p->name, p->adaptive, seed, s->rng, threads, stop,
+                                       NULL, f, err);
+}
+
+/* The fitted proposal installed into p, as issim does in its working copy
+ * (the test's scenario then frees it). */
+static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *f,
+                      issim_error *err)
+{
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_dist *q = NULL;
+  issim_model *qm = NULL;
+  int rc = issim_ce_fit_realise(&pb, f, p->name, &q, &qm, err);
+  if (rc == ISSIM_OK) {
+    issim_dist_free(p->dist);
+    issim_model_free(p->model);
+    p->dist = q, p->model = qm, p->fitted = 1;
+    p->adapt_levels = (unsigned)f->n_levels, p->adapt_draws = f->draws;
+  }
+  return rc;
+}
+
 static int fit(issim_scenario *s, int threads, issim_ce_fit *f)
 {
   issim_error err;
   issim_proposal *p = &s->proposals[0];
-  int rc = issim_ce_run(s, p->name, p->adaptive, s->seed, s->rng, threads, NULL, NULL, f, &err);
+  int rc = ce_run(s, p, s->seed, threads, NULL, f, &err);
   ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
   return rc;
 }
@@ -320,7 +350,7 @@ START_TEST(test_spread_update_never_collapses)
   ck_assert(sqrt(f.params.cov[0]) >= 0.85 * (1 - 1e-12));
   ck_assert(sqrt(f.params.cov[0]) > ISSIM_CE_SPREAD_BOUND);
   issim_error err;
-  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_OK);
   ck_assert(p->fitted && p->dist != NULL);
   double lo, hi;
   issim_scenario_event_region(s, &lo, &hi);
@@ -350,7 +380,7 @@ static issim_scenario *with_saved(const char *text, const issim_scenario *s, con
   size_t len = 0;
   FILE *mem = open_memstream(&buf, &len);
   issim_error err;
-  ck_assert_int_eq(issim_ce_save(mem, s, name, f, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_ce_save(mem, s->name, name, f, &err), ISSIM_OK);
   fclose(mem);
   size_t n = strlen(text) + len + 2;
   char *all = malloc(n);
@@ -369,7 +399,7 @@ START_TEST(test_saved_proposal_reads_back_exactly)
   fit(s, 2, &f);
   issim_proposal *p = &s->proposals[0];
   issim_error err;
-  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_OK);
   issim_scenario *t = with_saved("[target]\ndistribution = normal\n[event]\nthreshold = 5\n", s,
                                  &f, "ce");
   const issim_proposal *q = issim_scenario_proposal(t, "ce");
@@ -408,7 +438,7 @@ START_TEST(test_portfolio_fit_and_saved_covariance)
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   issim_proposal *p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_OK);
   issim_scenario *t = with_saved(PORTFOLIO, s, &f, "ce");
   const issim_proposal *q = issim_scenario_proposal(t, "ce");
   /* the same model: log-densities equal to the last bit at a few points */
@@ -468,7 +498,7 @@ START_TEST(test_mixture_finds_the_four_branches)
   for (int q = 0; q < 4; q++)
     ck_assert_int_eq(quadrant[q], 1);
   issim_proposal *p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_OK);
   issim_run_config cfg = {.samples = 200000, .seed = 5, .stream = issim_rng_stream_id("ce"),
                           .rng = s->rng, .threads = 2};
   issim_result r;
@@ -508,7 +538,7 @@ START_TEST(test_no_progress_and_level_limit)
   for (size_t i = 0; i < f.n_levels; i++)
     ck_assert_double_eq(f.levels[i].gamma, 0.5);
   ck_assert(strstr(f.message, "made no progress") && strstr(f.message, "level-draws"));
-  ck_assert_int_eq(issim_ce_install(s, &s->proposals[0], &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(ce_install(s, &s->proposals[0], &f, &err), ISSIM_EINVAL);
   ck_assert(!s->proposals[0].fitted);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -535,12 +565,12 @@ START_TEST(test_interrupt_stops_between_levels)
   issim_proposal *p = &s->proposals[0];
   issim_ce_fit f;
   issim_error err;
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, always, NULL, &f, &err),
+  ck_assert_int_eq(ce_run(s, p, 1, 2, always, &f, &err),
                    ISSIM_OK);
   ck_assert_int_eq(f.outcome, ISSIM_CE_INTERRUPTED);
   ck_assert_uint_eq(f.n_levels, 0);
   ck_assert_uint_eq(f.draws, 0);
-  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_EINVAL);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
 }
@@ -562,7 +592,7 @@ START_TEST(test_student_t_fits_its_scale_by_default)
   ck_assert_int_eq(f.update_spread, 1);
   ck_assert(sqrt(f.params.cov[0]) > 5); /* the scale grew with the threshold */
   issim_proposal *p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_install(s, p, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_OK);
   issim_run_config cfg = {.samples = 200000, .seed = 5, .stream = issim_rng_stream_id("ce"),
                           .rng = s->rng, .threads = 2};
   issim_result r;
@@ -586,7 +616,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
     "[proposal ce]\ndistribution = adaptive\nfamily = normal\n", "t.ini", &err);
   ck_assert_ptr_nonnull(s);
   issim_proposal *p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "infinite variance") && strstr(err.message, "student-t"),
                 "%s", err.message);
   issim_ce_fit_clear(&f);
@@ -594,7 +624,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   /* exponential from a normal start; gamma for a 2-D target */
   s = five_sigma("family = exponential");
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "exponential") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -603,7 +633,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                            "[proposal ce]\ndistribution = adaptive\nfamily = gamma\n", "g.ini", &err);
   ck_assert_ptr_nonnull(s);
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "univariate") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -614,7 +644,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                            "[proposal c]\ndistribution = normal\nmean = 50\nsd = 30\n", "c.ini", &err);
   ck_assert_msg(s != NULL, "%s", err.message);
   p = &s->proposals[0];
-  ck_assert_int_eq(issim_ce_run(s, p->name, p->adaptive, 1, s->rng, 2, NULL, NULL, &f, &err), ISSIM_EINVAL);
+  ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "update = mean") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);

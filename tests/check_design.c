@@ -45,7 +45,7 @@ START_TEST(test_linear_closed_form)
 {
   issim_model *p = normal2(MU, COV);
   issim_loss *g = issim_loss_alloc_linear(2, W, NULL);
-  issim_design_event ev = {g, 10, +1};
+  issim_event ev = issim_event_init(g, 10, +1);
   double x[2], beta;
   ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
   ck_assert_double_eq_tol(x[0], 1 + 2 * 11.0 / 11, 1e-14);
@@ -68,7 +68,7 @@ START_TEST(test_expression_agrees_with_closed_form)
   for (int dir = -1; dir <= 1; dir += 2)
     for (int i = 0; i < 3; i++) {
       issim_loss *lin = issim_loss_alloc_linear(2, W, NULL), *ex = expression(2, "x1 + 2*x2");
-      issim_design_event a = {lin, t[i], dir}, b = {ex, t[i], dir};
+      issim_event a = issim_event_init(lin, t[i], dir), b = issim_event_init(ex, t[i], dir);
       double xa[2], xb[2], ba, bb;
       issim_error err;
       ck_assert_int_eq(issim_design_point(p, &a, xa, &ba, NULL), ISSIM_OK);
@@ -94,7 +94,7 @@ START_TEST(test_portfolio_scale_expression)
       cov[i * 3 + j] = 1e-4 * (i == j ? 1 : 0.3);
   issim_model *p = issim_model_alloc_normal(3, mu, cov, NULL);
   issim_loss *lin = issim_loss_alloc_linear(3, w, NULL), *ex = expression(3, "-0.1*(x1 + x2 + x3)");
-  issim_design_event a = {lin, 0.004, 1}, b = {ex, 0.004, 1};
+  issim_event a = issim_event_init(lin, 0.004, 1), b = issim_event_init(ex, 0.004, 1);
   double xa[3], xb[3];
   ck_assert_int_eq(issim_design_point(p, &a, xa, NULL, NULL), ISSIM_OK);
   ck_assert_int_eq(issim_design_point(p, &b, xb, NULL, NULL), ISSIM_OK);
@@ -114,7 +114,7 @@ START_TEST(test_parabola)
 {
   issim_model *p = std_independent(2, NULL, NULL);
   issim_loss *g = expression(2, "x2 - 0.5*x1^2");
-  issim_design_event ev = {g, -3, -1};
+  issim_event ev = issim_event_init(g, -3, -1);
   double x[2], beta;
   ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
   ck_assert_double_eq_tol(fabs(x[0]), 2, 1e-6);
@@ -141,7 +141,7 @@ START_TEST(test_norm)
 {
   issim_model *p = std_independent(2, NULL, NULL);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_NORM, 2, NULL);
-  issim_design_event ev = {g, 3, +1};
+  issim_event ev = issim_event_init(g, 3, +1);
   double x[2], beta;
   ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
   ck_assert_double_eq_tol(hypot(x[0], x[1]), 3, 1e-8);
@@ -158,7 +158,7 @@ START_TEST(test_max_union)
   const double mean[3] = {0, 1, 0}, sd[3] = {1, 2, 0.5};
   issim_model *p = std_independent(3, mean, sd);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_MAX, 3, NULL);
-  issim_design_event ev = {g, 4, +1};
+  issim_event ev = issim_event_init(g, 4, +1);
   double x[9], beta[3], lp[3];
   size_t n;
   ck_assert_int_eq(issim_design_points(p, &ev, 3, x, beta, lp, &n, NULL), ISSIM_OK);
@@ -188,7 +188,7 @@ START_TEST(test_max_union)
   issim_model_free(m);
   /* min below t is the union of {x_k < t} */
   issim_loss *mn = issim_loss_alloc(ISSIM_LOSS_MIN, 3, NULL);
-  issim_design_event below = {mn, -2, -1};
+  issim_event below = issim_event_init(mn, -2, -1);
   ck_assert_int_eq(issim_design_points(p, &below, 3, x, beta, lp, &n, NULL), ISSIM_OK);
   ck_assert_uint_eq(n, 3);
   ck_assert_double_eq_tol(beta[0], 1.5, 1e-14); /* (1 - (-2)) / 2 */
@@ -205,7 +205,7 @@ START_TEST(test_orthant_corner)
 {
   issim_model *p = std_independent(2, NULL, NULL);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_MAX, 2, NULL);
-  issim_design_event ev = {g, -3, -1};
+  issim_event ev = issim_event_init(g, -3, -1);
   double x[2], beta;
   issim_error err;
   ck_assert_msg(issim_design_point(p, &ev, x, &beta, &err) == ISSIM_OK, "%s", err.message);
@@ -223,7 +223,7 @@ START_TEST(test_four_branch)
   issim_model *p = std_independent(2, NULL, NULL);
   issim_loss *g = expression(2, "min(3 + 0.1*(x1-x2)^2 - (x1+x2)/sqrt(2), 3 + 0.1*(x1-x2)^2 + "
                                 "(x1+x2)/sqrt(2), (x1-x2) + 6/sqrt(2), (x2-x1) + 6/sqrt(2))");
-  issim_design_event ev = {g, 0, -1};
+  issim_event ev = issim_event_init(g, 0, -1);
   double x[2 * 40], beta[40];
   size_t n;
   issim_error err;
@@ -249,7 +249,7 @@ START_TEST(test_student_t)
   double loc[2] = {0, 0}, scale[4] = {1, 0, 0, 1};
   issim_model *p = issim_model_alloc_student_t(2, 4, loc, scale, NULL);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_SUM, 2, NULL);
-  issim_design_event ev = {g, 6, +1};
+  issim_event ev = issim_event_init(g, 6, +1);
   double x[2], beta, lp;
   size_t n;
   ck_assert_int_eq(issim_design_points(p, &ev, 1, x, &beta, &lp, &n, NULL), ISSIM_OK);
@@ -278,7 +278,7 @@ START_TEST(test_errors)
   double r[4] = {1, 0.5, 0.5, 1};
   issim_model *cop = issim_model_alloc_copula(2, r, marg, NULL);
   issim_loss *sum = issim_loss_alloc(ISSIM_LOSS_SUM, 2, NULL);
-  issim_design_event ev = {sum, 3, +1};
+  issim_event ev = issim_event_init(sum, 3, +1);
   ck_assert_int_eq(issim_design_point(cop, &ev, x, NULL, &err), ISSIM_EINVAL);
   ck_assert(strstr(err.message, "multivariate-normal, multivariate-t or independent normal") != NULL);
   ck_assert_ptr_null(issim_design_shifted(cop, x, 1, &err));
@@ -289,21 +289,21 @@ START_TEST(test_errors)
   /* weights all 0 */
   double zero[2] = {0, 0};
   issim_loss *flat = issim_loss_alloc_linear(2, zero, NULL);
-  issim_design_event e0 = {flat, 3, +1};
+  issim_event e0 = issim_event_init(flat, 3, +1);
   ck_assert_int_eq(issim_design_point(p, &e0, x, NULL, &err), ISSIM_EINVAL);
   ck_assert(strstr(err.message, "does not depend on x") != NULL);
   /* an event out of reach: exp(x1) < -1; and a loss flat everywhere */
   issim_loss *e = expression(2, "exp(x1) + x2^2");
-  issim_design_event unreachable = {e, -1, -1};
+  issim_event unreachable = issim_event_init(e, -1, -1);
   ck_assert_int_eq(issim_design_point(p, &unreachable, x, NULL, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "failed from every start") != NULL, "%s", err.message);
   issim_loss *step = expression(2, "step(x1)");
-  issim_design_event never = {step, 2, +1};
+  issim_event never = issim_event_init(step, 2, +1);
   ck_assert_int_eq(issim_design_point(p, &never, x, NULL, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "gradient is 0") != NULL, "%s", err.message);
   /* a loss of another dimension */
   issim_loss *three = issim_loss_alloc(ISSIM_LOSS_SUM, 3, NULL);
-  issim_design_event e3 = {three, 1, +1};
+  issim_event e3 = issim_event_init(three, 1, +1);
   ck_assert_int_eq(issim_design_point(p, &e3, x, NULL, &err), ISSIM_EINVAL);
   issim_loss_free(three);
   issim_loss_free(step);

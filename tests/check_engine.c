@@ -28,7 +28,7 @@ static void setup(fixture *f, uint64_t samples, uint64_t seed)
 {
   f->p = issim_dist_alloc_normal(0, 1, NULL);
   f->q = issim_dist_alloc_normal(4, 1.2, NULL);
-  f->pb = (issim_problem){.target = f->p, .proposal = f->q, .threshold = 4, .direction = ISSIM_ABOVE};
+  f->pb = (issim_problem){.target = f->p, .proposal = f->q, .event = {.threshold = 4, .direction = ISSIM_ABOVE}};
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);
   f->cfg = (issim_run_config){.samples = samples, .seed = seed, .stream = 1, .rng = t, .threads = 1};

@@ -26,8 +26,8 @@ static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed
   issim_dist *q = issim_dist_alloc_normal(mu, sd, NULL);
   ck_assert_ptr_nonnull(p);
   ck_assert_ptr_nonnull(q);
-  issim_problem pb = {.target = p, .proposal = crude ? NULL : q, .threshold = t,
-                      .direction = ISSIM_ABOVE};
+  issim_problem pb = {.target = p, .proposal = crude ? NULL : q, .event = {.threshold = t,
+                      .direction = ISSIM_ABOVE}};
   const gsl_rng_type *type;
   ck_assert_int_eq(issim_rng_lookup("taus2", &type, NULL), ISSIM_OK);
   issim_run_config cfg = {.samples = n, .seed = seed, .stream = 7, .rng = type, .threads = 1};

@@ -96,8 +96,8 @@ START_TEST(test_example)
   ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
   ck_assert_double_eq(s->target->param[0], 0);
   ck_assert_double_eq(s->target->param[1], 1);
-  ck_assert_double_eq(s->threshold, 5);
-  ck_assert_int_eq(s->direction, ISSIM_ABOVE);
+  ck_assert_double_eq(s->event.threshold, 5);
+  ck_assert_int_eq(s->event.direction, ISSIM_ABOVE);
 
   ck_assert_uint_eq(s->n_proposals, 2);
   ck_assert_str_eq(s->proposals[0].name, "shifted");
@@ -130,7 +130,7 @@ START_TEST(test_defaults)
   ck_assert_str_eq(s->path, "some/dir/my-case.ini");
   ck_assert_str_eq(s->name, "my-case");
   ck_assert_str_eq(s->description, "");
-  ck_assert_int_eq(s->direction, ISSIM_ABOVE);
+  ck_assert_int_eq(s->event.direction, ISSIM_ABOVE);
   ck_assert_uint_eq(s->n_proposals, 1);
   ck_assert_uint_eq(s->samples, 1000000);
   ck_assert_uint_eq(s->seed, 1);
@@ -167,12 +167,12 @@ START_TEST(test_direction_below)
 {
   issim_scenario *s = parse_ok(TARGET "[event]\nthreshold = -5\ndirection = <\n"
                                "[proposal low]\ndistribution = normal\nmean = -5\n");
-  ck_assert_int_eq(s->direction, ISSIM_BELOW);
-  ck_assert_double_eq(s->threshold, -5);
+  ck_assert_int_eq(s->event.direction, ISSIM_BELOW);
+  ck_assert_double_eq(s->event.threshold, -5);
   issim_scenario_free(s);
 
   s = parse_ok(TARGET "[event]\ndirection = >\nthreshold = 5\n" PROPOSAL);
-  ck_assert_int_eq(s->direction, ISSIM_ABOVE);
+  ck_assert_int_eq(s->event.direction, ISSIM_ABOVE);
   issim_scenario_free(s);
 }
 END_TEST
@@ -209,7 +209,7 @@ START_TEST(test_comments_quotes_continuation)
   ck_assert_str_eq(s->rng->name, "mt19937");
   ck_assert_uint_eq(s->samples, 1000000);
   ck_assert_uint_eq(s->seed, 7);
-  ck_assert_double_eq(s->threshold, 5);
+  ck_assert_double_eq(s->event.threshold, 5);
   ck_assert_uint_eq(s->n_proposals, 2);
   ck_assert_str_eq(s->proposals[0].name, "wide");
   ck_assert_int_eq(s->proposals[0].line, 13);
@@ -241,7 +241,7 @@ START_TEST(test_comments_quotes_continuation)
   s = parse_ok("[scenario]\r\nname = crlf\r\n[target]\r\ndistribution = normal\r\n"
                "[event]\r\nthreshold = 5\r\n[proposal p]\r\ndistribution = target\r\n");
   ck_assert_str_eq(s->name, "crlf");
-  ck_assert_double_eq(s->threshold, 5);
+  ck_assert_double_eq(s->event.threshold, 5);
   ck_assert_str_eq(s->proposals[0].name, "p");
   issim_scenario_free(s);
 
@@ -327,7 +327,7 @@ START_TEST(test_every_family_as_target)
   ck_assert_str_eq(issim_dist_name(s->target), families[_i].family);
   for (size_t k = 0; k < families[_i].nparams; k++)
     ck_assert_double_eq_tol(s->target->param[k], families[_i].expect[k], 1e-15);
-  ck_assert_double_eq(s->threshold, families[_i].threshold);
+  ck_assert_double_eq(s->event.threshold, families[_i].threshold);
   double exact = issim_scenario_exact_log(s);
   ck_assert_msg(isfinite(exact) && exact < 0, "exact log P for %s: %g", families[_i].family,
                 exact);
@@ -703,7 +703,7 @@ START_TEST(test_section_header_forms)
                                "[event]   ; the event\nthreshold = 5\n"
                                "[ proposal   wide ]\ndistribution = normal\nsd = 3\n");
   ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
-  ck_assert_double_eq(s->threshold, 5);
+  ck_assert_double_eq(s->event.threshold, 5);
   ck_assert_str_eq(s->proposals[0].name, "wide");
   ck_assert_int_eq(s->proposals[0].line, 5);
   ck_assert_double_eq(s->proposals[0].dist->param[1], 3);
@@ -874,15 +874,15 @@ START_TEST(test_portfolio_sigma_and_design_point)
   double var = 0.01 * sd * sd * (d * (1 - r) + r * d * d);
   ck_assert_uint_eq(s->dimension, 10);
   ck_assert_int_eq(issim_model_kind_of(s->target_model), ISSIM_MODEL_NORMAL);
-  ck_assert_int_eq(issim_loss_kind_of(s->loss), ISSIM_LOSS_LINEAR);
-  ck_assert_double_eq_tol(s->threshold, 5 * sqrt(var), 1e-15);
-  ck_assert_double_eq(s->threshold_sigmas, 5);
+  ck_assert_int_eq(issim_loss_kind_of(s->event.loss), ISSIM_LOSS_LINEAR);
+  ck_assert_double_eq_tol(s->event.threshold, 5 * sqrt(var), 1e-15);
+  ck_assert_double_eq(s->event.threshold_sigmas, 5);
   double exact = gsl_cdf_ugaussian_Q(5);
   ck_assert_double_eq_tol(issim_scenario_exact_log(s), log(exact), 1e-12);
   double loc[10], chol[100], df;
   const issim_proposal *dp = issim_scenario_proposal(s, "dp");
   ck_assert_int_eq(issim_model_gaussian_form(dp->model, loc, chol, &df), ISSIM_OK);
-  double point = s->threshold * -0.1 * sd * sd * (1 - r + r * d) / var;
+  double point = s->event.threshold * -0.1 * sd * sd * (1 - r + r * d) / var;
   for (int j = 0; j < 10; j++)
     ck_assert_double_eq_tol(loc[j], point, 1e-15);
   ck_assert(isinf(df));
@@ -899,9 +899,9 @@ START_TEST(test_multivariate_t_sigma_and_extremes)
   issim_scenario *s = parse_ok("[target]\ndistribution = multivariate-t\ndimension = 2\ndf = 4\n"
                                "[event]\nloss = sum\nthreshold = 3 sigma\n"
                                "[proposal c]\ndistribution = target\n");
-  ck_assert_double_eq_tol(s->threshold, 3 * sqrt(2.0) * sqrt(2.0), 1e-14);
+  ck_assert_double_eq_tol(s->event.threshold, 3 * sqrt(2.0) * sqrt(2.0), 1e-14);
   ck_assert_double_eq_tol(issim_scenario_exact_log(s),
-                          log(gsl_cdf_tdist_Q(s->threshold / sqrt(2.0), 4)), 1e-12);
+                          log(gsl_cdf_tdist_Q(s->event.threshold / sqrt(2.0), 4)), 1e-12);
   issim_scenario_free(s);
   /* max of independent components: 1 - prod F_j(t) */
   s = parse_ok("[target]\ndistribution = independent\ndimension = 3\ncomponent = exponential\n"

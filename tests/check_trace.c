@@ -43,7 +43,7 @@ static void setup(fixture *f, uint64_t samples)
 {
   f->p = issim_dist_alloc_normal(0, 1, NULL);
   f->q = issim_dist_alloc_normal(3, 1, NULL);
-  f->pb = (issim_problem){.target = f->p, .proposal = f->q, .threshold = 3, .direction = ISSIM_ABOVE};
+  f->pb = (issim_problem){.target = f->p, .proposal = f->q, .event = {.threshold = 3, .direction = ISSIM_ABOVE}};
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);
   f->cfg = (issim_run_config){.samples = samples, .seed = 8, .stream = 2, .rng = t, .threads = 2};

@@ -1,0 +1,33 @@
+/* parse.h: numbers from text, for the scenario file and the command line.
+ *
+ * Each parser takes the whole text (surrounding blanks allowed) and returns
+ * ISSIM_OK with the value, or ISSIM_EINVAL with a message naming `what` (e.g.
+ * "samples") and the valid range, err->key set to `what`.
+ */
+#ifndef ISSIM_PARSE_H
+#define ISSIM_PARSE_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 2^48: blocks of 2^16 draws get distinct 32-bit generator seeds up to 2^32
+ * blocks (rng.h), so a proposal's draws never repeat within a run. */
+#define ISSIM_MAX_SAMPLES 281474976710656.0
+
+/* A finite number (strtod's syntax). */
+int issim_parse_number(const char *text, const char *what, double *out, issim_error *err);
+/* A whole number of draws, 1 to ISSIM_MAX_SAMPLES; 1e6 is fine. */
+int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim_error *err);
+/* A seed, a whole number from 0 to 2^64 - 1, in decimal digits. */
+int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
