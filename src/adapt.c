@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "parse.h"
 #include "rng.h"
+#include "sampler.h"
 #include "tail.h"
 
 /* EM and Newton iterations: enough to converge far below the sampling noise of
@@ -937,8 +938,9 @@ static double *target_spread(const issim_problem *s)
 /* ---- one level's draws ---- */
 
 typedef struct {
-  const issim_problem *s;
-  issim_dist *q;              /* univariate scenarios without models */
+  const issim_problem *s;     /* the target and the event */
+  issim_problem level;        /* with the level's proposal */
+  issim_dist *q;              /* the level's proposal: univariate problems */
   issim_model *qm;            /* the others */
   size_t d, batch;
   int dir;                    /* +1: the event is loss > t; -1: loss < t */
@@ -947,65 +949,35 @@ typedef struct {
 } level_source;
 
 typedef struct {
-  gsl_rng *r;
-  double *x, *lp, *lq, *g, *scratch;
-  issim_loss *loss;
+  issim_sampler *sampler;
 } level_workspace;
 
 static void level_workspace_free(level_workspace *w)
 {
-  if (w->r)
-    gsl_rng_free(w->r);
-  free(w->x), free(w->lp), free(w->lq), free(w->g), free(w->scratch);
-  issim_loss_free(w->loss);
+  issim_sampler_free(w->sampler);
   *w = (level_workspace){0};
 }
 
 static int level_workspace_init(level_workspace *w, const level_source *src)
 {
-  *w = (level_workspace){0};
-  size_t b = src->batch, d = src->d, sc = 1;
-  if (src->qm) {
-    sc = issim_model_scratch(src->s->target_model, b);
-    size_t sq = issim_model_scratch(src->qm, b);
-    sc = (sq > sc ? sq : sc) + 1;
-    w->loss = issim_loss_clone(src->s->event.loss);
-  }
-  w->r = gsl_rng_alloc(src->rng);
-  w->x = malloc(b * d * sizeof *w->x);
-  w->lp = malloc(b * sizeof *w->lp);
-  w->lq = malloc(b * sizeof *w->lq);
-  w->g = malloc(b * sizeof *w->g);
-  w->scratch = malloc(sc * sizeof *w->scratch);
-  if (w->r && w->x && w->lp && w->lq && w->g && w->scratch && (!src->qm || w->loss))
-    return 1;
-  level_workspace_free(w);
-  return 0;
+  w->sampler = issim_sampler_alloc(&src->level, src->rng);
+  return w->sampler != NULL;
 }
 
-/* Draws n points of q into w->x; with `weigh`, their oriented losses into
- * w->g and log-weights into w->lp. */
-static void draw_points(const level_source *src, level_workspace *w, size_t n, int weigh)
+/* Draws n points of q (the sampler's points: sampler.h); with `weigh`, their
+ * oriented losses into g and log-weights into lw (n values each). */
+static void draw_points(const level_source *src, level_workspace *w, size_t n, int weigh,
+                        double *g, double *lw)
 {
-  if (src->qm) {
-    issim_model_sample(src->qm, w->r, n, w->x, w->scratch);
-    if (!weigh)
-      return;
-    issim_model_log_pdf(src->s->target_model, n, w->x, w->lp, w->scratch);
-    issim_model_log_pdf(src->qm, n, w->x, w->lq, w->scratch);
-    issim_loss_eval(w->loss, n, w->x, w->g);
-  } else {
-    issim_dist_sample(src->q, w->r, n, w->x);
-    if (!weigh)
-      return;
-    issim_dist_log_pdf(src->s->target, n, w->x, w->lp);
-    issim_dist_log_pdf(src->q, n, w->x, w->lq);
-    memcpy(w->g, w->x, n * sizeof *w->g);
-  }
+  issim_sampler_draw(w->sampler, n, !weigh);
+  if (!weigh)
+    return;
+  const double *lp = issim_sampler_log_p(w->sampler), *lq = issim_sampler_log_q(w->sampler);
+  const double *loss = issim_sampler_g(w->sampler);
   for (size_t i = 0; i < n; i++) {
-    double l = w->lp[i] - w->lq[i];
-    w->lp[i] = isnan(l) ? -INFINITY : l; /* q = 0 at its own draw: no weight */
-    w->g[i] = isnan(w->g[i]) ? -INFINITY : src->dir * w->g[i];
+    double l = lp[i] - lq[i];
+    lw[i] = isnan(l) ? -INFINITY : l; /* q = 0 at its own draw: no weight */
+    g[i] = isnan(loss[i]) ? -INFINITY : src->dir * loss[i];
   }
 }
 
@@ -1048,7 +1020,7 @@ static int for_each_block(const level_source *src, int threads, uint64_t n, bloc
 #endif
     uint64_t first = (uint64_t)b * ISSIM_CE_BLOCK;
     size_t count = n - first < ISSIM_CE_BLOCK ? (size_t)(n - first) : ISSIM_CE_BLOCK;
-    gsl_rng_set(w->r, issim_rng_block_seed(src->seed, src->stream, (uint64_t)b));
+    issim_sampler_seed(w->sampler, issim_rng_block_seed(src->seed, src->stream, (uint64_t)b));
     body(src, w, (uint64_t)b, first, count, user);
   }
   for (int i = 0; ws && i < t; i++)
@@ -1064,9 +1036,7 @@ static void weigh_block(const level_source *src, level_workspace *w, uint64_t bl
   level_draws *ld = user;
   for (size_t done = 0; done < count; done += src->batch) {
     size_t n = count - done < src->batch ? count - done : src->batch;
-    draw_points(src, w, n, 1);
-    memcpy(ld->s + first + done, w->g, n * sizeof *w->g);
-    memcpy(ld->lw + first + done, w->lp, n * sizeof *w->lp);
+    draw_points(src, w, n, 1, ld->s + first + done, ld->lw + first + done);
   }
 }
 
@@ -1091,10 +1061,11 @@ static void gather_block(const level_source *src, level_workspace *w, uint64_t b
     return; /* no elite here: nothing to re-draw */
   for (size_t done = 0; done < count; done += src->batch) {
     size_t n = count - done < src->batch ? count - done : src->batch;
-    draw_points(src, w, n, 0);
+    draw_points(src, w, n, 0, NULL, NULL);
+    const double *x = issim_sampler_x(w->sampler);
     for (size_t i = 0; i < n; i++)
       if (is_elite(ld->s[first + done + i], ep->cut)) {
-        memcpy(ld->elite_x + out * d, w->x + i * d, d * sizeof *w->x);
+        memcpy(ld->elite_x + out * d, x + i * d, d * sizeof *x);
         ld->elite_lw[out++] = ld->lw[first + done + i];
       }
   }
@@ -1275,6 +1246,7 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
   int rc = realise(c->s, v, &c->src.q, &c->src.qm, err);
   if (rc != ISSIM_OK)
     return rc;
+  c->src.level = issim_problem_with_proposal(c->s, c->src.q, c->src.qm);
   c->src.stream = c->base_stream + k;
   int ok = for_each_block(&c->src, c->threads, ld->n, weigh_block, ld);
   double q = ok ? upper_quantile(ld->s, ld->n, c->opt->rho, &ok) : NAN;
@@ -1364,10 +1336,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
     .rules = {.update_spread = fit->update_spread, .min_spread = opt->min_spread, .location = NAN},
     .src = {.s = s, .d = problem_dim(s), .dir = (int)s->event.direction, .seed = seed, .rng = rng},
   };
-  size_t b = 512;
-  while (b > 16 && b * c.src.d > 65536)
-    b /= 2;
-  c.src.batch = b;
+  c.src.batch = issim_sampler_batch(s);
   double *spread = target_spread(s);
   c.rules.target_cov = spread;
   if (rc == ISSIM_OK && fit->update_spread && spread == NULL)

@@ -12,11 +12,7 @@
 #endif
 
 #include "rng.h"
-
-/* Draws are generated, weighted and accumulated a batch at a time: long enough
- * for tight vector loops, short enough that the batch's five arrays stay in
- * the L1 cache. */
-#define BATCH 512u
+#include "sampler.h"
 
 #define DEFAULT_MIN_HITS 100
 #define DEFAULT_PROGRESS_INTERVAL 0.2
@@ -42,69 +38,22 @@ static double now(void)
 /* ---- one thread's buffers ---- */
 
 typedef struct {
-  gsl_rng *rng;
-  double *x, *log_p, *log_q;
+  issim_sampler *sampler;
   double *hit;        /* 1.0 in the event, 0.0 not */
-  double *g, *scratch;/* d-dimensional problems: the losses, and the models' scratch */
-  issim_loss *loss;   /* this thread's copy: an expression's evaluator holds state */
-  issim_model_pair *pair; /* with a proposal model: target and proposal together */
-  int linear;         /* the pair draws the (linear) loss with the points */
 } workspace;
 
 static void workspace_free(workspace *w)
 {
-  if (w->rng)
-    gsl_rng_free(w->rng);
-  free(w->x);
-  free(w->log_p);
-  free(w->log_q);
+  issim_sampler_free(w->sampler);
   free(w->hit);
-  free(w->g);
-  free(w->scratch);
-  issim_loss_free(w->loss);
-  issim_model_pair_free(w->pair);
   *w = (workspace){0};
-}
-
-/* Points per batch: 512, halved for a large dimension until a batch holds at
- * most 65536 coordinates (so always a divisor of 512, where trace checkpoints
- * fall). */
-static size_t batch_points(const issim_problem *pb)
-{
-  size_t d = pb->target_model ? issim_model_dim(pb->target_model) : 1, b = BATCH;
-  while (b > 16 && b * d > 65536)
-    b /= 2;
-  return b;
 }
 
 static int workspace_init(workspace *w, const gsl_rng_type *type, const issim_problem *pb)
 {
-  *w = (workspace){0};
-  size_t b = batch_points(pb);
-  size_t d = pb->target_model ? issim_model_dim(pb->target_model) : 1;
-  w->rng = gsl_rng_alloc(type);
-  w->x = malloc(b * d * sizeof *w->x);
-  w->log_p = malloc(b * sizeof *w->log_p);
-  w->log_q = malloc(b * sizeof *w->log_q);
-  w->hit = malloc(b * sizeof *w->hit);
-  int ok = w->rng && w->x && w->log_p && w->log_q && w->hit;
-  if (ok && pb->target_model) {
-    /* plain Monte Carlo is the pair (target, target) */
-    const issim_model *qm = pb->proposal_model ? pb->proposal_model : pb->target_model;
-    w->pair = issim_model_pair_alloc(pb->target_model, qm);
-    size_t sc = w->pair ? issim_model_pair_scratch(w->pair, b) : 0;
-    w->g = malloc(b * sizeof *w->g);
-    w->scratch = malloc((sc ? sc : 1) * sizeof *w->scratch);
-    w->loss = issim_loss_clone(pb->event.loss);
-    ok = w->pair && w->g && w->scratch && w->loss;
-    /* a linear loss of a dense normal or t proposal comes with its draws
-     * (model.h), decided once here */
-    double *lw = ok && issim_loss_dim(w->loss) == d ? malloc(d * sizeof *lw) : NULL;
-    if (lw && issim_loss_linear_form(w->loss, lw))
-      w->linear = issim_model_pair_set_linear_loss(w->pair, lw);
-    free(lw);
-  }
-  if (ok)
+  w->sampler = issim_sampler_alloc(pb, type);
+  w->hit = malloc(issim_sampler_batch(pb) * sizeof *w->hit);
+  if (w->sampler && w->hit)
     return 1;
   workspace_free(w);
   return 0;
@@ -126,45 +75,6 @@ typedef struct {
   int done;           /* the block ran (all of it, or `partial`) */
   int partial;        /* stopped between batches: holds its first draws only */
 } block_result;
-
-static void mark_hits(const issim_problem *pb, size_t n, const double *restrict x,
-                      double *restrict hit)
-{
-  issim_event_mark_hits(&pb->event, n, x, hit);
-}
-
-/* Draws n points of the proposal q into w->x, their log-densities under the
- * target into w->log_p and under q (returned: w->log_p itself when q is the
- * target, every weight then 1), and for d-dimensional problems their losses
- * into w->g (w->x is then only work space when the pair draws the loss). */
-static const double *draw_batch(const issim_problem *pb, const issim_dist *q, workspace *w,
-                                size_t n)
-{
-  if (pb->target_model) {
-    if (w->linear) {
-      issim_model_pair_draw_linear(w->pair, w->rng, n, w->x, w->g, w->log_p, w->log_q,
-                                   w->scratch);
-    } else {
-      issim_model_pair_draw(w->pair, w->rng, n, w->x, w->log_p, w->log_q, w->scratch);
-      issim_loss_eval(w->loss, n, w->x, w->g);
-    }
-    return pb->proposal_model ? w->log_q : w->log_p; /* every weight 1 without a proposal */
-  }
-  issim_dist_sample(q, w->rng, n, w->x);
-  issim_dist_log_pdf(pb->target, n, w->x, w->log_p);
-  if (pb->proposal == NULL)
-    return w->log_p;
-  issim_dist_log_pdf(pb->proposal, n, w->x, w->log_q);
-  return w->log_q;
-}
-
-/* log(w h): the log-weight on the event, -inf off it, for the k-hat buffer */
-static void event_log_weights(size_t n, const double *restrict log_p,
-                              const double *restrict log_q, const double *restrict hit,
-                              double *restrict out)
-{
-  issim_event_log_weights(n, log_p, log_q, hit, out);
-}
 
 /* tail_floor: the run's K-th largest log(w h) so far, below which no value of
  * this block can count (fixed while a chunk runs, so the result does not
@@ -202,10 +112,9 @@ static int told_to_stop(engine *e);
 static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint64_t block,
                       uint64_t count, const block_wants *want, workspace *w, block_result *out)
 {
-  const issim_dist *q = pb->proposal ? pb->proposal : pb->target;
   const uint64_t start = block * ISSIM_BLOCK_SIZE;
   size_t next = first_checkpoint_after(want, start);
-  gsl_rng_set(w->rng, issim_rng_block_seed(cfg->seed, cfg->stream, block));
+  issim_sampler_seed(w->sampler, issim_rng_block_seed(cfg->seed, cfg->stream, block));
   issim_accum_reset(&out->acc);
   issim_hist_reset(&out->hist, ISSIM_HIST_WIDTH);
   out->n_snapshots = 0;
@@ -214,22 +123,26 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     issim_topk_reset(out->tail);
     issim_topk_raise_floor(out->tail, want->tail_floor);
   }
-  const size_t step = batch_points(pb);
+  const size_t step = issim_sampler_batch(pb);
+  double *x = issim_sampler_x(w->sampler); /* spent once a batch is accumulated: reused */
+  const double *log_p = issim_sampler_log_p(w->sampler);
+  const double *log_q = issim_sampler_log_q(w->sampler);
+  const double *g = issim_sampler_g(w->sampler);
   for (uint64_t done = 0; done < count; done += step) {
     if (done > 0 && want->e && told_to_stop(want->e)) {
       out->partial = 1;
       break;
     }
     size_t n = count - done < step ? (size_t)(count - done) : step;
-    const double *log_q = draw_batch(pb, q, w, n);
-    mark_hits(pb, n, pb->target_model ? w->g : w->x, w->hit);
-    issim_accum_add(&out->acc, n, w->log_p, log_q, w->hit);
+    issim_sampler_draw(w->sampler, n, 0);
+    issim_event_mark_hits(&pb->event, n, g, w->hit);
+    issim_accum_add(&out->acc, n, log_p, log_q, w->hit);
     if (out->tail || want->want_hist) {
-      event_log_weights(n, w->log_p, log_q, w->hit, w->x); /* x is spent: reuse it */
+      issim_event_log_weights(n, log_p, log_q, w->hit, x);
       if (out->tail)
-        issim_topk_add(out->tail, n, w->x);
+        issim_topk_add(out->tail, n, x);
       if (want->want_hist)
-        issim_hist_add(&out->hist, n, w->x);
+        issim_hist_add(&out->hist, n, x);
     }
     /* checkpoints are multiples of 512, which every batch size divides */
     while (next < want->n_checkpoints && want->checkpoints[next] == start + done + n &&

@@ -29,6 +29,7 @@
 #include "event.h"
 #include "problem.h"
 #include "rng.h"
+#include "sampler.h"
 #include "estimator.h"
 #include "scenario.h"
 #include "engine.h"

@@ -1,0 +1,135 @@
+#include "sampler.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "loss.h"
+#include "model.h"
+
+/* Long enough for tight vector loops, short enough that a batch's arrays
+ * stay in the L1 cache. */
+#define BATCH 512u
+
+struct issim_sampler {
+  const issim_problem *pb;
+  size_t batch;
+  gsl_rng *rng;
+  double *x, *log_p, *log_q;
+  double *g;              /* d-dimensional problems: the losses; else g is x */
+  double *scratch;        /* the pair's */
+  issim_loss *loss;       /* this thread's copy */
+  issim_model_pair *pair; /* d-dimensional problems: target and proposal together */
+  int linear;             /* the pair can draw the (linear) loss with the points */
+};
+
+size_t issim_sampler_batch(const issim_problem *pb)
+{
+  size_t d = issim_problem_dim(pb), b = BATCH;
+  while (b > 16 && b * d > 65536)
+    b /= 2;
+  return b;
+}
+
+void issim_sampler_free(issim_sampler *s)
+{
+  if (s == NULL)
+    return;
+  if (s->rng)
+    gsl_rng_free(s->rng);
+  free(s->x);
+  free(s->log_p);
+  free(s->log_q);
+  free(s->g);
+  free(s->scratch);
+  issim_loss_free(s->loss);
+  issim_model_pair_free(s->pair);
+  free(s);
+}
+
+/* The pair of a d-dimensional problem (plain Monte Carlo is the pair (target,
+ * target)), its scratch, the loss's copy, and whether a linear loss comes
+ * with the draws (decided once here). */
+static int init_models(issim_sampler *s, const issim_problem *pb, size_t b, size_t d)
+{
+  const issim_model *qm = pb->proposal_model ? pb->proposal_model : pb->target_model;
+  s->pair = issim_model_pair_alloc(pb->target_model, qm);
+  size_t sc = s->pair ? issim_model_pair_scratch(s->pair, b) : 0;
+  s->g = malloc(b * sizeof *s->g);
+  s->scratch = malloc((sc ? sc : 1) * sizeof *s->scratch);
+  s->loss = issim_loss_clone(pb->event.loss);
+  if (!(s->pair && s->g && s->scratch && s->loss))
+    return 0;
+  double *w = issim_loss_dim(s->loss) == d ? malloc(d * sizeof *w) : NULL;
+  if (w && issim_loss_linear_form(s->loss, w))
+    s->linear = issim_model_pair_set_linear_loss(s->pair, w);
+  free(w);
+  return 1;
+}
+
+issim_sampler *issim_sampler_alloc(const issim_problem *pb, const gsl_rng_type *rng)
+{
+  issim_sampler *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return NULL;
+  size_t b = issim_sampler_batch(pb), d = issim_problem_dim(pb);
+  s->pb = pb;
+  s->batch = b;
+  s->rng = gsl_rng_alloc(rng);
+  s->x = malloc(b * d * sizeof *s->x);
+  s->log_p = malloc(b * sizeof *s->log_p);
+  s->log_q = malloc(b * sizeof *s->log_q);
+  int ok = s->rng && s->x && s->log_p && s->log_q;
+  if (ok && pb->target_model)
+    ok = init_models(s, pb, b, d);
+  if (ok)
+    return s;
+  issim_sampler_free(s);
+  return NULL;
+}
+
+void issim_sampler_seed(issim_sampler *s, unsigned long seed)
+{
+  gsl_rng_set(s->rng, seed);
+}
+
+void issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
+{
+  const issim_problem *pb = s->pb;
+  if (pb->target_model) {
+    if (s->linear && !need_x) {
+      issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q,
+                                   s->scratch);
+    } else {
+      issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, s->log_q, s->scratch);
+      issim_loss_eval(s->loss, n, s->x, s->g);
+    }
+    return;
+  }
+  const issim_dist *q = pb->proposal ? pb->proposal : pb->target;
+  issim_dist_sample(q, s->rng, n, s->x);
+  issim_dist_log_pdf(pb->target, n, s->x, s->log_p);
+  if (pb->proposal)
+    issim_dist_log_pdf(pb->proposal, n, s->x, s->log_q);
+}
+
+double *issim_sampler_x(const issim_sampler *s)
+{
+  return s->x;
+}
+
+const double *issim_sampler_log_p(const issim_sampler *s)
+{
+  return s->log_p;
+}
+
+const double *issim_sampler_log_q(const issim_sampler *s)
+{
+  const issim_problem *pb = s->pb;
+  int proposal = pb->target_model ? pb->proposal_model != NULL : pb->proposal != NULL;
+  return proposal ? s->log_q : s->log_p; /* every weight 1 without a proposal */
+}
+
+const double *issim_sampler_g(const issim_sampler *s)
+{
+  return s->pb->target_model ? s->g : s->x;
+}

@@ -1,0 +1,65 @@
+/* sampler.h: draws of a proposal, weighed against the target, a batch at a
+ * time: the one sampler of issim.
+ *
+ * Everything that draws (the engine's runs, the cross-entropy method's
+ * levels) draws through a sampler, so that they share one set of fast paths
+ * and one treatment of every kind of problem.  A sampler belongs to one
+ * thread: it holds that thread's generator, its batch buffers, its copy of
+ * the loss (an expression's evaluator holds state) and, for d-dimensional
+ * problems, the target/proposal pair (model.h), which draws points with
+ * their log-densities together and, for a linear loss of a normal or t
+ * proposal, the losses too.
+ *
+ * A batch of n points (at most issim_sampler_batch) gives
+ *   x      the points, n x d row by row (for a linear loss drawn with the
+ *          points, work space only: see issim_sampler_draw)
+ *   log_p  their log-densities under the target
+ *   log_q  under the proposal; the same array as log_p when the proposal is
+ *          the target (plain Monte Carlo: every weight 1)
+ *   g      their losses (x itself for univariate problems)
+ * Nothing is allocated while drawing.
+ */
+#ifndef ISSIM_SAMPLER_H
+#define ISSIM_SAMPLER_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+
+#include "problem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct issim_sampler issim_sampler;
+
+/* Points per batch for problem pb: 512, halved for a large dimension until a
+ * batch holds at most 65536 coordinates (so always a divisor of 512). */
+size_t issim_sampler_batch(const issim_problem *pb);
+
+/* A sampler of pb's proposal with a generator of type `rng`; pb and what it
+ * points to must outlive it.  NULL when out of memory. */
+issim_sampler *issim_sampler_alloc(const issim_problem *pb, const gsl_rng_type *rng);
+void issim_sampler_free(issim_sampler *s);
+
+/* Seeds its generator (issim_rng_block_seed gives each block its seed). */
+void issim_sampler_seed(issim_sampler *s, unsigned long seed);
+
+/* Draws n <= issim_sampler_batch points.  With `need_x` the points are kept
+ * in x; without it, a linear loss may be drawn with the points (model.h),
+ * leaving x as work space: the same points, log-densities and, to rounding,
+ * losses. */
+void issim_sampler_draw(issim_sampler *s, size_t n, int need_x);
+
+/* The last batch's arrays (above).  x is also free for the caller to reuse
+ * once the batch is spent. */
+double *issim_sampler_x(const issim_sampler *s);
+const double *issim_sampler_log_p(const issim_sampler *s);
+const double *issim_sampler_log_q(const issim_sampler *s);
+const double *issim_sampler_g(const issim_sampler *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
