@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "compare.h"
 #include "rng.h"
 
 #define OVER_CONFIDENT_RATIO 2.0
@@ -105,20 +106,25 @@ static double log_mean(const double *log_v, size_t n)
 
 double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, size_t *which)
 {
-  double best = INFINITY, ref = NAN;
+  issim_reference_candidate *cand = calloc(n ? n : 1, sizeof *cand);
+  if (cand == NULL)
+    return NAN;
   for (size_t i = 0; i < n; i++) {
-    if (c[i].unreliable_reps > 0 || c[i].zero_hit_reps > 0 || c[i].reps == 0)
+    cand[i].trusted = c[i].unreliable_reps == 0 && c[i].zero_hit_reps == 0 && c[i].reps > 0;
+    if (!cand[i].trusted)
       continue;
     double mean_re = 0;
     for (size_t r = 0; r < c[i].reps; r++)
       mean_re += c[i].relative_error[r] / (double)c[i].reps;
-    if (mean_re < best) {
-      best = mean_re;
-      ref = log_mean(c[i].log_estimate, c[i].reps);
-      *which = i;
-    }
+    cand[i].relative_error = mean_re;
+    cand[i].log_value = log_mean(c[i].log_estimate, c[i].reps);
   }
-  return ref;
+  issim_reference ref;
+  issim_reference_choose(cand, n, NAN, &ref);
+  free(cand);
+  if (!isnan(ref.log_value))
+    *which = ref.proposal;
+  return ref.log_value;
 }
 
 void issim_calibration_judge(issim_calibration *c, double log_ref)

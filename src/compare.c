@@ -1,5 +1,7 @@
 #include "compare.h"
 
+#include <stdlib.h>
+
 #include <math.h>
 
 static double efficiency_of(const issim_result *r)
@@ -10,24 +12,38 @@ static double efficiency_of(const issim_result *r)
   return 1.0 / (e->relative_variance * r->seconds / (double)e->samples);
 }
 
-/* The reference: the exact value, else the trustworthy estimate with the
- * smallest relative error. */
-static void choose_reference(const issim_result *results, size_t n, double exact_log,
-                             issim_reference *ref)
+void issim_reference_choose(const issim_reference_candidate *c, size_t n, double exact_log,
+                            issim_reference *ref)
 {
   *ref = (issim_reference){.exact = 1, .log_value = exact_log};
   if (!isnan(exact_log))
     return;
   ref->exact = 0;
   double best = INFINITY;
-  for (size_t i = 0; i < n; i++) {
-    const issim_estimate *e = &results[i].estimate;
-    if (results[i].verdict.level == ISSIM_TRUSTWORTHY && e->hits > 0 && e->relative_error < best) {
-      best = e->relative_error;
+  for (size_t i = 0; i < n; i++)
+    if (c[i].trusted && c[i].relative_error < best) {
+      best = c[i].relative_error;
       ref->proposal = i;
-      ref->log_value = e->log_estimate;
+      ref->log_value = c[i].log_value;
     }
+}
+
+void issim_compare_reference(const issim_result *results, size_t n, double exact_log,
+                             issim_reference *ref)
+{
+  issim_reference_candidate *c = calloc(n ? n : 1, sizeof *c);
+  for (size_t i = 0; c && i < n; i++) {
+    const issim_estimate *e = &results[i].estimate;
+    c[i] = (issim_reference_candidate){
+      .trusted = results[i].verdict.level == ISSIM_TRUSTWORTHY && e->hits > 0,
+      .log_value = e->log_estimate, .relative_error = e->relative_error,
+    };
   }
+  if (c)
+    issim_reference_choose(c, n, exact_log, ref);
+  else /* out of memory: the exact value alone */
+    *ref = (issim_reference){.exact = !isnan(exact_log), .log_value = exact_log};
+  free(c);
 }
 
 static int excludes(const issim_result *r, const issim_reference *ref, size_t index)
@@ -68,7 +84,7 @@ static void sort_ranked(issim_ranked *ranked, size_t n, const issim_result *resu
 void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
                         issim_ranked *ranked, issim_reference *ref)
 {
-  choose_reference(results, n, exact_log, ref);
+  issim_compare_reference(results, n, exact_log, ref);
   /* plain Monte Carlo's efficiency from its exact relative variance (1-P)/P at
    * the reference P, and its measured speed: its own few hits would say
    * little about its variance */

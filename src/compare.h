@@ -30,6 +30,26 @@ typedef struct {
   double log_value;       /* NAN when there is no reference at all */
 } issim_reference;
 
+/* The one rule for a reference value, used by compare, calibrate and the
+ * plots: the exact value when known; else, among the candidates the caller
+ * trusts, the one with the smallest relative error; else none (log_value
+ * NAN).  A candidate is a proposal's estimate (log_value), its relative
+ * error, and whether it may serve (trusted: for compare and the plots a
+ * trustworthy verdict with a hit; for calibrate replications never
+ * unreliable and never without a hit). */
+typedef struct {
+  int trusted;
+  double log_value;
+  double relative_error;
+} issim_reference_candidate;
+
+void issim_reference_choose(const issim_reference_candidate *c, size_t n, double exact_log,
+                            issim_reference *ref);
+
+/* The reference of a set of results (the rule above). */
+void issim_compare_reference(const issim_result *results, size_t n, double exact_log,
+                             issim_reference *ref);
+
 /* Fills ranked[0..n) in rank order and *ref. exact_log: NAN when unknown. */
 void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
                         issim_ranked *ranked, issim_reference *ref);

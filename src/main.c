@@ -556,7 +556,12 @@ static int write_plots(const char *dir, const issim_scenario *s, const issim_res
   char title[512];
   snprintf(title, sizeof title, "%s%s%s", s->name, s->description[0] ? ": " : "",
            s->description);
+  issim_reference ref;
+  issim_compare_reference(results, n, issim_scenario_exact_log(s), &ref);
   issim_plot_options opt = {.title = title, .exact_log = issim_scenario_exact_log(s),
+                            .reference_log = ref.exact ? NAN : ref.log_value,
+                            .reference_name = ref.exact || isnan(ref.log_value)
+                                                ? NULL : results[ref.proposal].proposal->name,
                             .gnuplot = ISSIM_GNUPLOT};
   issim_error err;
   int rendered = 0;

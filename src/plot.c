@@ -45,7 +45,7 @@ typedef struct {
   double exact_log;          /* NAN when unknown */
   int ref_kind;              /* REF_* */
   double log_ref;            /* natural log of the reference value */
-  size_t ref_series;         /* with REF_ESTIMATE: whose final estimate */
+  const char *ref_name;      /* with REF_ESTIMATE: whose final estimate */
   int have_efficiency;       /* some series has a finite efficiency */
 } plot_job;
 
@@ -272,32 +272,18 @@ static int check_args(const char *dir, const issim_plot_series *series,
 }
 
 /* The estimates are shown divided by a reference: the exact P when known,
- * else the final estimate with the smallest relative error (the one a reader
- * would trust most); none when no proposal has a hit. */
-static void choose_reference(plot_job *job)
+ * else the one the caller chose (compare.h's rule), else none. */
+static void choose_reference(plot_job *job, const issim_plot_options *opt)
 {
   job->ref_kind = REF_NONE;
   job->log_ref = NAN;
   if (isfinite(job->exact_log)) {
     job->ref_kind = REF_EXACT;
     job->log_ref = job->exact_log;
-    return;
-  }
-  double best = INFINITY;
-  for (size_t i = 0; i < job->n; i++) {
-    if (!has_trace(&job->series[i]))
-      continue;
-    const issim_trace *t = job->series[i].trace;
-    const issim_trace_point *p = &t->points[t->count - 1];
-    if (!isfinite(p->log_estimate))
-      continue;
-    double re = p->relative_error >= 0 ? p->relative_error : INFINITY;
-    if (job->ref_kind == REF_NONE || re < best) {
-      job->ref_kind = REF_ESTIMATE;
-      job->log_ref = p->log_estimate;
-      job->ref_series = i;
-      best = re;
-    }
+  } else if (isfinite(opt->reference_log) && opt->reference_name) {
+    job->ref_kind = REF_ESTIMATE;
+    job->log_ref = opt->reference_log;
+    job->ref_name = opt->reference_name;
   }
 }
 
@@ -450,7 +436,7 @@ static void put_reference_comment(FILE *f, const plot_job *job)
   else if (job->ref_kind == REF_ESTIMATE)
     fprintf(f, "# reference for columns 8-10: the final estimate of proposal "
                "'%s' = %s, the exact P being unknown (log10 = ",
-            job->series[job->ref_series].name, v);
+            job->ref_name, v);
   else {
     fputs("# no reference for columns 8-10 (no exact P, no hit): they are NaN\n", f);
     return;
@@ -713,7 +699,7 @@ static void put_reference_line(FILE *f, const plot_job *job)
     snprintf(t, sizeof t, "exact P = %s", v);
   else
     snprintf(t, sizeof t, "final estimate of %s = %s (exact P unknown)",
-             job->series[job->ref_series].name, v);
+             job->ref_name, v);
   fputs("     1 with lines dt 2 lw 1.5 lc rgb 'black' title ", f);
   put_gp_string(f, t);
   fputc('\n', f);
@@ -1161,7 +1147,7 @@ int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
                   .exact_log = opt->exact_log, .have_efficiency = 0};
   for (size_t i = 0; i < n; i++)
     job.have_efficiency |= isfinite(series[i].efficiency);
-  choose_reference(&job);
+  choose_reference(&job, opt);
   rc = make_dirs(dir, err);
   if (rc == ISSIM_OK)
     rc = write_data(&job, err);

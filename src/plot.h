@@ -12,8 +12,10 @@
  *                          one line per proposal with its shaded 95% band and
  *                          a dashed line at 1; the ratio reads the same at any
  *                          magnitude (P may be below the smallest double).
- *                          Exact P unknown: divided by the final estimate with
- *                          the smallest relative error, named in the legend.
+ *                          Exact P unknown: divided by the reference the
+ *                          caller gives (compare.h's rule: the trustworthy
+ *                          estimate with the smallest relative error), named
+ *                          in the legend; none: the figure says so.
  *                          The y axis stops at a few times the estimates so
  *                          that wide early bands do not flatten the figure.
  *   relerr.{png,svg}       relative error against N (log-log), with a dashed
@@ -46,6 +48,10 @@ typedef struct {
 typedef struct {
   const char *title;         /* e.g. the scenario's name and description */
   double exact_log;          /* natural log of the exact P, NAN when unknown */
+  /* what estimates are divided by when exact_log is NAN: the natural log of
+   * a proposal's estimate (NAN: no reference) and that proposal's name */
+  double reference_log;
+  const char *reference_name;
   const char *gnuplot;       /* the program to run, e.g. "gnuplot"; NULL: do not render */
 } issim_plot_options;
 

@@ -399,12 +399,15 @@ START_TEST(test_data_files)
 }
 END_TEST
 
-/* The exact value unknown: the most precise final estimate is the reference. */
+/* The exact value unknown: the reference the caller chose (compare.h's
+ * rule), here the most precise final estimate. */
 START_TEST(test_reference_without_exact)
 {
   fixture fx;
   fixture_init(&fx);
   fx.opt.exact_log = NAN;
+  fx.opt.reference_log = fx.traces[0].points[fx.traces[0].count - 1].log_estimate;
+  fx.opt.reference_name = "mixture";
   issim_error err;
   ck_assert_int_eq(write_plots(&fx, NSERIES, NULL, &err), ISSIM_OK);
   char *text = slurp(fx.out, "trace_t3.dat");
@@ -418,6 +421,28 @@ START_TEST(test_reference_without_exact)
   text = slurp(fx.out, "convergence.gp");
   assert_contains(text, "final estimate of mixture", "convergence.gp");
   free(text);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* No exact value and no reference (no proposal was trustworthy): the plots
+ * divide by nothing they would have to vouch for, and say so. */
+START_TEST(test_no_reference)
+{
+  fixture fx;
+  fixture_init(&fx);
+  fx.opt.exact_log = NAN;
+  fx.opt.reference_log = NAN;
+  issim_error err;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, NULL, &err), ISSIM_OK);
+  char *text = slurp(fx.out, "trace_mixture.dat");
+  assert_contains(text, "no reference for columns 8-10", "trace_mixture.dat");
+  free(text);
+  static double rows[MAXROWS][MAXCOLS];
+  size_t ncols = 0;
+  size_t nrows = read_rows(fx.out, "trace_mixture.dat", 0, rows, &ncols);
+  ck_assert_uint_eq(nrows, NPOINTS);
+  ck_assert(isnan(rows[NPOINTS - 1][7]));
   fixture_free(&fx);
 }
 END_TEST
@@ -626,6 +651,7 @@ static Suite *plot_suite(void)
   TCase *tc = tcase_create("data");
   tcase_add_test(tc, test_data_files);
   tcase_add_test(tc, test_reference_without_exact);
+  tcase_add_test(tc, test_no_reference);
   tcase_add_test(tc, test_bad_names);
   tcase_add_test(tc, test_unwritable_dir);
   suite_add_tcase(s, tc);
