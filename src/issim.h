@@ -1,6 +1,7 @@
 /* issim.h: the whole public API of libissim.
  *
  *   error.h      error codes and messages
+ *   linalg.h     Cholesky factors, triangular solves, Mahalanobis distances
  *   dist.h       univariate distributions: sampling, log-densities, tails
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
@@ -22,6 +23,7 @@
 #define ISSIM_H
 
 #include "error.h"
+#include "linalg.h"
 #include "dist.h"
 #include "model.h"
 #include "loss.h"
