@@ -1,11 +1,8 @@
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
-
 #include "adapt.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
@@ -15,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "clock.h"
 #include "engine.h"
 #include "linalg.h"
 #include "rng.h"
@@ -48,13 +46,6 @@ int issim_ce_family_lookup(const char *name, issim_ce_family *f)
       return ISSIM_OK;
     }
   return ISSIM_EINVAL;
-}
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- parameters ---- */
@@ -1206,7 +1197,7 @@ int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_optio
                  issim_error *err)
 {
   *fit = (issim_ce_fit){0};
-  double start_time = now();
+  double start_time = issim_clock_now();
   const issim_proposal *start = NULL;
   if (opt->start && !(start = issim_scenario_proposal(s, opt->start)))
     return issim_error_set(err, ISSIM_EINVAL, "no proposal '%s' to start from", opt->start);
@@ -1266,7 +1257,7 @@ int issim_ce_run(const issim_scenario *s, const char *name, const issim_ce_optio
              s->threshold);
   free(spread);
   free(ld.s), free(ld.lw), free(ld.elite_x), free(ld.elite_lw);
-  fit->seconds = now() - start_time;
+  fit->seconds = issim_clock_now() - start_time;
   return rc;
 }
 

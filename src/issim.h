@@ -2,6 +2,7 @@
  *
  *   error.h      error codes and messages
  *   linalg.h     Cholesky factors, triangular solves, Mahalanobis distances
+ *   clock.h      the monotonic timer
  *   dist.h       univariate distributions: sampling, log-densities, tails
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
@@ -24,6 +25,7 @@
 
 #include "error.h"
 #include "linalg.h"
+#include "clock.h"
 #include "dist.h"
 #include "model.h"
 #include "loss.h"
