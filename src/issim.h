@@ -4,6 +4,7 @@
  *   linalg.h     Cholesky factors, triangular solves, Mahalanobis distances
  *   clock.h      the monotonic timer
  *   dist.h       univariate distributions: sampling, log-densities, tails
+ *   expr.h       formulas in x1..xd (the expression loss's language)
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
  *   scenario.h   scenario files
@@ -29,6 +30,7 @@
 #include "dist.h"
 #include "model.h"
 #include "loss.h"
+#include "expr.h"
 #include "rng.h"
 #include "estimator.h"
 #include "scenario.h"
