@@ -1,11 +1,10 @@
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "adapt.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
@@ -15,7 +14,9 @@
 #include <omp.h>
 #endif
 
+#include "clock.h"
 #include "engine.h"
+#include "linalg.h"
 #include "parse.h"
 #include "rng.h"
 #include "sampler.h"
@@ -143,13 +144,6 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
   default: o->components = (unsigned)x; break;
   }
   return ISSIM_OK;
-}
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- parameters ---- */
@@ -320,40 +314,6 @@ void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size)
   }
 }
 
-/* ---- linear algebra on small dense matrices (row-major) ---- */
-
-/* Lower Cholesky factor l of the symmetric a; 0 when a is not positive
- * definite. */
-static int cholesky(size_t d, const double *a, double *l)
-{
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j <= i; j++) {
-      double s = a[i * d + j];
-      for (size_t k = 0; k < j; k++)
-        s -= l[i * d + k] * l[j * d + k];
-      if (i == j) {
-        if (!(s > 0))
-          return 0;
-        l[i * d + i] = sqrt(s);
-      } else {
-        l[i * d + j] = s / l[j * d + j];
-      }
-      l[j * d + i] = i == j ? l[i * d + i] : 0;
-    }
-  return 1;
-}
-
-/* y = l^-1 x, l lower triangular */
-static void forward_solve(size_t d, const double *l, const double *x, double *y)
-{
-  for (size_t i = 0; i < d; i++) {
-    double s = x[i];
-    for (size_t k = 0; k < i; k++)
-      s -= l[i * d + k] * y[k];
-    y[i] = s / l[i * d + i];
-  }
-}
-
 double issim_ce_floor_covariance(size_t d, double *c, const double *s, double min_spread)
 {
   double *l = malloc(d * d * sizeof *l), *a = malloc(d * d * sizeof *a),
@@ -362,18 +322,19 @@ double issim_ce_floor_covariance(size_t d, double *c, const double *s, double mi
   gsl_vector *vals = gsl_vector_alloc(d);
   gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
   double smallest = NAN;
-  if (!l || !a || !col || !am || !vecs || !vals || !ws || !cholesky(d, s, l))
+  if (!l || !a || !col || !am || !vecs || !vals || !ws ||
+      issim_linalg_cholesky_recurrence(d, s, l, NULL) != ISSIM_OK)
     goto done;
   /* a = l^-1 c l^-T, column by column: b = l^-1 c, then a = l^-1 b^T */
   for (size_t j = 0; j < d; j++) {
     for (size_t i = 0; i < d; i++)
       col[i] = c[i * d + j];
-    forward_solve(d, l, col, col + d);
+    issim_linalg_forward_solve(d, l, col, col + d);
     for (size_t i = 0; i < d; i++)
       a[j * d + i] = col[d + i]; /* a holds b^T */
   }
   for (size_t j = 0; j < d; j++) {
-    forward_solve(d, l, a + j * d, col); /* column j of l^-1 b^T is l^-1 (row j of b^T) */
+    issim_linalg_forward_solve(d, l, a + j * d, col); /* column j of l^-1 b^T is l^-1 (row j of b^T) */
     for (size_t i = 0; i < d; i++)
       gsl_matrix_set(am, i, j, col[i]);
   }
@@ -487,21 +448,6 @@ static int floor_spread(const issim_ce_update_rules *rules, size_t d, double *co
   return ISSIM_OK;
 }
 
-/* Squared Mahalanobis distance of each point from mean under l l^T. */
-static void mahalanobis(size_t m, size_t d, const double *x, const double *mean, const double *l,
-                        double *delta, double *scratch)
-{
-  for (size_t i = 0; i < m; i++) {
-    for (size_t j = 0; j < d; j++)
-      scratch[j] = x[i * d + j] - mean[j];
-    forward_solve(d, l, scratch, scratch + d);
-    double s = 0;
-    for (size_t j = 0; j < d; j++)
-      s += scratch[d + j] * scratch[d + j];
-    delta[i] = s;
-  }
-}
-
 static int update_normal(issim_ce_params *v, size_t m, const double *x, const double *w,
                          const issim_ce_update_rules *rules, issim_error *err)
 {
@@ -522,11 +468,11 @@ static int update_student_t(issim_ce_params *v, size_t m, const double *x, const
   int rc = u && l && scratch && old ? ISSIM_OK
                                     : issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   for (int it = 0; rc == ISSIM_OK && it < EM_ITERATIONS; it++) {
-    if (!cholesky(d, v->cov, l)) {
+    if (issim_linalg_cholesky_recurrence(d, v->cov, l, NULL) != ISSIM_OK) {
       rc = issim_error_set(err, ISSIM_EINVAL, "the student-t scale matrix lost positive definiteness");
       break;
     }
-    mahalanobis(m, d, x, v->mean, l, u, scratch);
+    issim_linalg_mahalanobis_rows(m, d, l, x, v->mean, u, scratch);
     for (size_t i = 0; i < m; i++)
       u[i] = (v->df + (double)d) / (v->df + u[i]);
     memcpy(old, v->mean, d * sizeof *old);
@@ -560,7 +506,7 @@ static void farthest_points(size_t m, size_t d, const double *x, const double *w
     dist[i] = INFINITY;
   for (size_t c = 1; c < k; c++) {
     double *delta = dist + m; /* distances to the last chosen */
-    mahalanobis(m, d, x, means + (c - 1) * d, l, delta, scratch);
+    issim_linalg_mahalanobis_rows(m, d, l, x, means + (c - 1) * d, delta, scratch);
     size_t best = 0;
     for (size_t i = 0; i < m; i++) {
       if (delta[i] < dist[i])
@@ -586,7 +532,7 @@ static int spread_mixture(issim_ce_params *v, size_t m, const double *x, const d
   int rc = issim_ce_params_init(&c, ISSIM_CE_MIXTURE, d, k);
   if (rc != ISSIM_OK || !l || !scratch || !dist)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  else if (!cholesky(d, v->cov, l))
+  else if (issim_linalg_cholesky_recurrence(d, v->cov, l, NULL) != ISSIM_OK)
     rc = issim_error_set(err, ISSIM_EINVAL, "the mixture's covariance is not positive definite");
   if (rc == ISSIM_OK) {
     farthest_points(m, d, x, w, l, k, c.mean, scratch, dist);
@@ -607,10 +553,8 @@ static int spread_mixture(issim_ce_params *v, size_t m, const double *x, const d
 static void normal_log_pdf(size_t m, size_t d, const double *x, const double *mean,
                            const double *l, double *out, double *scratch)
 {
-  double log_det = 0;
-  for (size_t j = 0; j < d; j++)
-    log_det += log(l[j * d + j]);
-  mahalanobis(m, d, x, mean, l, out, scratch);
+  const double log_det = issim_linalg_lower_log_det(d, l);
+  issim_linalg_mahalanobis_rows(m, d, l, x, mean, out, scratch);
   for (size_t i = 0; i < m; i++)
     out[i] = -0.5 * out[i] - log_det - 0.5 * (double)d * LOG_2PI;
 }
@@ -643,7 +587,7 @@ static double em_step(issim_ce_params *v, size_t m, const double *x, const doubl
 {
   size_t d = v->d, k = v->k;
   for (size_t j = 0; j < k; j++) { /* r[i k + j] = log pi_j + log N_j(x_i) */
-    if (!cholesky(d, v->cov + j * d * d, l)) {
+    if (issim_linalg_cholesky_recurrence(d, v->cov + j * d * d, l, NULL) != ISSIM_OK) {
       issim_error_set(err, ISSIM_EINVAL, "a mixture component's covariance is not positive definite");
       return NAN;
     }
@@ -1326,7 +1270,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
                  issim_error *err)
 {
   *fit = (issim_ce_fit){0};
-  double start_time = now();
+  double start_time = issim_clock_now();
   int rc = start_params(s, opt->start, opt->family, &fit->params, err);
   fit->update_spread = opt->update_spread >= 0 ? opt->update_spread
                                                : spread_by_default(fit->params.family);
@@ -1378,7 +1322,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
              s->event.threshold);
   free(spread);
   free(ld.s), free(ld.lw), free(ld.elite_x), free(ld.elite_lw);
-  fit->seconds = now() - start_time;
+  fit->seconds = issim_clock_now() - start_time;
   return rc;
 }
 

@@ -1,18 +1,9 @@
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
-
 #include "analysis.h"
 
 #include <math.h>
-#include <time.h>
 
+#include "clock.h"
 #include "khat.h"
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* q = p: q's entropy and H(p, q) are p's entropy, both divergences 0. */
 static void information_of_q_is_p(issim_information *info)
@@ -112,9 +103,9 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the diagnostics' buffers");
   } else {
     issim_problem pb = issim_scenario_problem(s, p);
-    double t0 = now();
+    double t0 = issim_clock_now();
     rc = issim_engine_run(&pb, cfg, &out, err);
-    r->seconds = now() - t0;
+    r->seconds = issim_clock_now() - t0;
   }
   if (rc == ISSIM_OK) {
     r->stopped_by = out.stopped_by;

@@ -1,5 +1,6 @@
 /* design.c: design points (see design.h for the algorithm). */
 #include "design.h"
+#include "linalg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -197,13 +198,9 @@ static int half_space_point(const space *sp, const double *w, double *u, double 
 {
   size_t d = sp->d;
   double m = dot(w, sp->mu, d), v = 0;
-  for (size_t j = 0; j < d; j++) { /* (L^T w)_j = sum_i L_ij w_i */
-    double c = 0;
-    for (size_t i = j; i < d; i++)
-      c += sp->l[i * d + j] * w[i];
-    u[j] = c;
-    v += c * c;
-  }
+  issim_linalg_lower_transpose_times(d, sp->l, w, u);
+  for (size_t j = 0; j < d; j++)
+    v += u[j] * u[j];
   if (!(v > 0) || !isfinite(v))
     return 0;
   double r = (sp->ev->threshold - m) / v;

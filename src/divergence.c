@@ -53,6 +53,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
 
+#include "linalg.h"
 #include "tail.h"
 
 static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
@@ -633,10 +634,7 @@ typedef issim_elliptical ellip;
 
 static double sum_log_diag(const ellip *e)
 {
-  double s = 0;
-  for (size_t j = 0; j < e->d; j++)
-    s += log(e->l[j * e->d + j]);
-  return s;
+  return issim_linalg_lower_log_det(e->d, e->l);
 }
 
 /* H of a normal: d/2 (1 + log 2 pi) + log |L|; of a t(v) with scale L L^T:
@@ -656,21 +654,10 @@ static double ellip_entropy(const ellip *e)
 static int whiten(const ellip *p, const ellip *q, double *a, double *delta)
 {
   size_t d = p->d;
-  for (size_t i = 0; i < d; i++) { /* forward substitution, row by row */
-    const double *lq = q->l + i * d;
-    for (size_t j = 0; j <= i; j++) {
-      double s = p->l[i * d + j];
-      for (size_t k = j; k < i; k++)
-        s -= lq[k] * a[k * d + j];
-      a[i * d + j] = s / lq[i];
-    }
-    for (size_t j = i + 1; j < d; j++)
-      a[i * d + j] = 0;
-    double s = p->mu[i] - q->mu[i];
-    for (size_t k = 0; k < i; k++)
-      s -= lq[k] * delta[k];
-    delta[i] = s / lq[i];
-  }
+  issim_linalg_lower_solve(d, q->l, p->l, a);
+  for (size_t i = 0; i < d; i++)
+    delta[i] = p->mu[i] - q->mu[i];
+  issim_linalg_forward_solve(d, q->l, delta, delta);
   return 1;
 }
 

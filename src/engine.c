@@ -1,16 +1,14 @@
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
-
 #include "engine.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "clock.h"
 #include "rng.h"
 #include "sampler.h"
 
@@ -26,13 +24,6 @@ const char *issim_stop_reason_name(issim_stop_reason r)
   case ISSIM_STOP_INTERRUPT: return "interrupt";
   }
   return "unknown";
-}
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- one thread's buffers ---- */
@@ -255,7 +246,7 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
     e->values = malloc(issim_topk_capacity(tail) * sizeof *e->values);
     ok = e->segment && e->values;
   }
-  e->start = e->last_progress = now();
+  e->start = e->last_progress = issim_clock_now();
   if (!issim_cluster_max(cfg->cluster, !ok))
     return ISSIM_OK;
   engine_free(e);
@@ -275,7 +266,7 @@ static int told_to_stop(engine *e)
   issim_stop_reason why;
   if (r->interrupt && *r->interrupt)
     why = ISSIM_STOP_INTERRUPT;
-  else if (r->max_seconds > 0 && now() - e->start >= r->max_seconds)
+  else if (r->max_seconds > 0 && issim_clock_now() - e->start >= r->max_seconds)
     why = ISSIM_STOP_TIME;
   else
     return 0;
@@ -293,7 +284,7 @@ static void report_progress(engine *e, const issim_accum *state, int force)
   const issim_stop_rules *r = e->rules;
   if (r->progress == NULL)
     return;
-  double t = now();
+  double t = issim_clock_now();
   double interval = r->progress_interval > 0 ? r->progress_interval : DEFAULT_PROGRESS_INTERVAL;
   if (!force && t - e->last_progress < interval)
     return;

@@ -1,7 +1,10 @@
 /* issim.h: the whole public API of libissim.
  *
  *   error.h      error codes and messages
+ *   linalg.h     Cholesky factors, triangular solves, Mahalanobis distances
+ *   clock.h      the monotonic timer
  *   dist.h       univariate distributions: sampling, log-densities, tails
+ *   expr.h       formulas in x1..xd (the expression loss's language)
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
  *   scenario.h   scenario files
@@ -22,12 +25,15 @@
 #define ISSIM_H
 
 #include "error.h"
+#include "linalg.h"
+#include "clock.h"
 #include "dist.h"
 #include "model.h"
 #include "loss.h"
 #include "parse.h"
 #include "event.h"
 #include "problem.h"
+#include "expr.h"
 #include "rng.h"
 #include "sampler.h"
 #include "estimator.h"

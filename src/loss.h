@@ -8,11 +8,11 @@
  *   max, min    g(x) = max_j x_j, min_j x_j
  *   norm        g(x) = sqrt(sum_j x_j^2), without overflow (1e200 components
  *               are fine)
- *   expression  any formula in x1..xd (GNU libmatheval), see below
+ *   expression  any formula in x1..xd (GNU libmatheval), see expr.h
  * The built-in losses run as plain loops over a batch; an expression is
  * evaluated point by point through libmatheval's tree (about 4 million
- * points a second on one core for the four-branch series system below, a
- * built-in loss in d = 10 about 100 million), and each thread needs its own copy
+ * points a second on one core for the four-branch series system of expr.h,
+ * a built-in loss in d = 10 about 100 million), and each thread needs its own copy
  * (issim_loss_clone), because an evaluator holds its variables' values.
  *
  * NaN: a result that is not a number (log of a negative, sqrt(-1), 0/0,
@@ -22,41 +22,9 @@
  * infinite, as hypot does), and so do the expression's min and max when an
  * argument is NaN.
  *
- * ---- Expressions ----
- * Variables   x1..xd, exactly (not x0, not x01, not X1); every other name is
- *             refused with a message, even one a simplification would drop.
- * Numbers     12, 1.5, .5, 5., 2e-3, 1.5E+3 (no sign: -2 is minus 2).
- * Operators   + - * / ^ and parentheses.  Beware: ^ is left-associative
- *             (2^3^2 = (2^3)^2 = 64) and binds tighter than unary minus
- *             (-x1^2 = -(x1^2)); there is no unary plus; x^y is pow(x, y),
- *             NaN for a negative x and a non-integer y.
- * Functions   exp log sqrt abs erf, sin cos tan cot sec csc,
- *             asin acos atan acot asec acsc, sinh cosh tanh coth sech csch,
- *             asinh acosh atanh acoth asech acsch (log is natural; there is
- *             no log10, pow or atan2); step(x) = 1 for x >= 0, else 0;
- *             delta(x) = +inf at 0, else 0; nandelta(x) = NaN at 0, else 0.
- *             Each takes one argument in parentheses.
- *             min(a, b, ...) and max(a, b, ...): one or more arguments, each
- *             any formula (nested min/max included), usable anywhere an
- *             operand is: max(x1, min(x2, x3)) + 1, 2*min(x1, x2)^2.
- *             Up to 64 nested levels.  These two are issim's, not
- *             libmatheval's (see loss.c).
- * Constants   e, pi, and (as in C's M_ names) log2e log10e ln2 ln10 pi_2 pi_4
- *             1_pi 2_pi 2_sqrtpi sqrt2 sqrt1_2 (1_pi = 1/pi, pi_2 = pi/2,
- *             2_sqrtpi = 2/sqrt(pi), sqrt1_2 = 1/sqrt(2)).  Names are case
- *             sensitive: E and PI are not constants.
- * Whitespace  anywhere between tokens, newlines included.
- * Example, the four-branch series system (d = 2):
- *   min(3 + 0.1*(x1 - x2)^2 - (x1 + x2)/sqrt(2),
- *       3 + 0.1*(x1 - x2)^2 + (x1 + x2)/sqrt(2),
- *       (x1 - x2) + 6/sqrt(2), (x2 - x1) + 6/sqrt(2))
- * Errors are ISSIM_EINVAL with err->key "expression" and a message naming
- * the fault: a character or a name that is not allowed, a variable beyond d,
- * a misplaced comma, or otherwise "does not parse" (libmatheval does not say
- * where).  Creating, cloning and freeing expressions is thread-safe (the
- * parser's global state is behind a lock); evaluating one loss from two
- * threads at once is not.  libmatheval exits the process when it runs out of
- * memory.
+ * Expressions: the language (variables, numbers, operators, functions,
+ * min and max, constants), its errors and its thread-safety are documented
+ * in expr.h.
  */
 #ifndef ISSIM_LOSS_H
 #define ISSIM_LOSS_H

@@ -14,21 +14,10 @@
  * Every log-density is computed in log space, so that it stays finite and
  * accurate where the density itself underflows (40 standard deviations out).
  *
- * Positive definiteness.  gsl_linalg_cholesky_decomp1 reports a matrix that
- * is not positive definite through GSL_ERROR, and GSL's default error handler
- * aborts the program.  The issim command line turns the handler off, but the
- * library must not crash a program that did not, and it must not change the
- * handler (that is global state, shared by every thread).  So the matrix is
- * first factorised here, by the same Cholesky recurrence, checking that every
- * pivot is positive with a margin of 4 d eps a_jj: the two factorisations
- * sum the same products in different orders, so their pivots differ by at
- * most about d eps a_jj (the rounding-error analysis of Cholesky, Higham,
- * Accuracy and Stability of Numerical Algorithms, ch. 10), and a
- * pivot above the margin here is positive in GSL's too.  Only then is GSL
- * called.  The check costs O(d^3 / 3) once, nothing next to the sampling, and
- * a matrix that fails it is numerically singular anyway.
+ * Positive definiteness: the factor is GSL's, guarded (see linalg.c).
  */
 #include "model.h"
+#include "linalg.h"
 #include "simd.h"
 
 #include <float.h>
@@ -40,9 +29,7 @@
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_math.h>
-#include <gsl/gsl_matrix.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
 #include <gsl/gsl_sf_gamma.h>
@@ -188,7 +175,8 @@ static int factorise(issim_model *m, const double *a, const char *key, issim_err
                                    key, i + 1, j + 1, aij, j + 1, i + 1, aji);
     }
 
-  m->matrix = malloc(d * d * sizeof *m->matrix);
+  /* calloc, not malloc: GCC 12 takes the filled matrix for uninitialised */
+  m->matrix = calloc(d * d, sizeof *m->matrix);
   m->chol = calloc(d * d, sizeof *m->chol);
   m->diag = malloc(d * sizeof *m->diag);
   if (m->matrix == NULL || m->chol == NULL || m->diag == NULL)
@@ -203,48 +191,20 @@ static int factorise(issim_model *m, const double *a, const char *key, issim_err
         m->diagonal = false;
     }
 
-  /* Our own pass (see the top of the file): L in m->chol, pivots checked. */
+  /* GSL's factorisation, guarded (linalg.c says how) */
   double *l = m->chol;
-  const double margin = 4.0 * (double) d * DBL_EPSILON;
-  for (size_t j = 0; j < d; j++) {
-    double pivot = m->matrix[j * d + j];
-    for (size_t k = 0; k < j; k++)
-      pivot -= l[j * d + k] * l[j * d + k];
-    if (!(pivot > margin * m->matrix[j * d + j]) || !isfinite(pivot))
-      return issim_error_set_key(err, ISSIM_EINVAL, key,
-                                 "%s is not positive definite (GSL's Cholesky factorisation "
-                                 "failed)", key);
-    const double ljj = sqrt(pivot);
-    l[j * d + j] = ljj;
-    for (size_t i = j + 1; i < d; i++) {
-      double s = m->matrix[i * d + j];
-      for (size_t k = 0; k < j; k++)
-        s -= l[i * d + k] * l[j * d + k];
-      l[i * d + j] = s / ljj;
-    }
-  }
-
-  /* Now GSL's factorisation, which cannot fail on this matrix. */
-  memcpy(l, m->matrix, d * d * sizeof *l);
-  gsl_matrix_view view = gsl_matrix_view_array(l, d, d);
-  if (gsl_linalg_cholesky_decomp1(&view.matrix) != GSL_SUCCESS)
+  if (issim_linalg_cholesky(d, m->matrix, l, NULL) != ISSIM_OK)
     return issim_error_set_key(err, ISSIM_EINVAL, key,
                                "%s is not positive definite (GSL's Cholesky factorisation "
                                "failed)", key);
-  for (size_t i = 0; i < d; i++) {
-    for (size_t j = i + 1; j < d; j++)
-      l[i * d + j] = 0; /* GSL leaves the original upper triangle there */
+  for (size_t i = 0; i < d; i++)
     m->diag[i] = l[i * d + i];
-  }
   return ISSIM_OK;
 }
 
 static double sum_log_diag(const issim_model *m)
 {
-  double s = 0;
-  for (size_t j = 0; j < m->d; j++)
-    s += log(m->diag[j]);
-  return s;
+  return issim_linalg_lower_log_det(m->d, m->chol);
 }
 
 /* ---- constructors ---- */
@@ -1001,7 +961,10 @@ static void lower_times_block(const double *restrict l, size_t d, size_t kb, siz
 
 /* Forward substitution, in place: rows j in [kb, ke) are finished, (row j -
  * sum_{k<j} L_jk row k) / L_jj, and q += (row j)^2; rows j >= ke subtract the
- * block's terms.  The operations, and their order, of inverse_square_norm. */
+ * block's terms.  The operations, and their order, of issim_linalg_mahalanobis
+ * (linalg.c), four points to a vector: this kernel stays here, beside the
+ * other batched kernels, because a call per point would cost more than the
+ * substitution itself. */
 VECTOR_CLONES
 static void solve_block(const double *restrict l, const double *restrict diag, size_t d,
                         size_t kb, size_t ke, size_t np, double *restrict g,
@@ -1159,22 +1122,6 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
 
 /* ---- log-densities ---- */
 
-/* |L^-1 v|^2 by forward substitution (y in scratch[d]). */
-static double inverse_square_norm(const issim_model *m, const double *v, double *y)
-{
-  const size_t d = m->d;
-  double q = 0;
-  for (size_t j = 0; j < d; j++) {
-    const double *lj = m->chol + j * d;
-    double s = v[j];
-    for (size_t k = 0; k < j; k++)
-      s -= lj[k] * y[k];
-    y[j] = s / m->diag[j];
-    q += y[j] * y[j];
-  }
-  return q;
-}
-
 /* q[i] = |L^-1 (x_i - loc)|^2 for the n points of x (a dense L), through
  * t (d stride(n) doubles) and q itself (padded(n) doubles). */
 static void mahalanobis_batch(const issim_model *m, size_t n, const double *x, double *q,
@@ -1203,9 +1150,7 @@ static double mahalanobis(const issim_model *m, const double *row, double *y)
     }
     return q;
   }
-  for (size_t j = 0; j < d; j++)
-    y[j] = row[j] - m->loc[j];
-  return inverse_square_norm(m, y, y);
+  return issim_linalg_mahalanobis(d, m->chol, row, m->loc, y);
 }
 
 /* A NaN from an infinite coordinate (inf - inf in the substitution) is a
@@ -1270,7 +1215,7 @@ static void log_pdf_copula(const issim_model *m, size_t n, const double *x, doub
       lp[i] = isnan(bad) ? NAN : -INFINITY;
       continue;
     }
-    const double q = inverse_square_norm(m, z, z); /* z^T R^-1 z */
+    const double q = issim_linalg_mahalanobis(d, m->chol, z, NULL, z); /* z^T R^-1 z */
     const double log_c = m->log_norm - 0.5 * (q - zz);
     lp[i] = isfinite(log_c) ? lp[i] + log_c : -INFINITY;
   }
@@ -1393,7 +1338,7 @@ issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model
     }
     for (size_t j = 0; j < d; j++)
       pair->delta[j] = q->loc[j] - p->loc[j];
-    inverse_square_norm(p, pair->delta, pair->delta);
+    issim_linalg_forward_solve(d, p->chol, pair->delta, pair->delta);
   }
   return pair;
 }
@@ -1428,14 +1373,10 @@ int issim_model_pair_set_linear_loss(issim_model_pair *pair, const double *w)
   double *v = pair->v ? pair->v : malloc(d * sizeof *v);
   if (v == NULL)
     return 0;
+  issim_linalg_lower_transpose_times(d, q->chol, w, v);
   double c = 0;
-  for (size_t k = 0; k < d; k++) {
-    double s = 0;
-    for (size_t j = k; j < d; j++)
-      s += q->chol[j * d + k] * w[j];
-    v[k] = s;
+  for (size_t k = 0; k < d; k++)
     c += w[k] * q->loc[k];
-  }
   pair->v = v;
   pair->c = c;
   return 1;

@@ -1,4 +1,5 @@
 #include "tail.h"
+#include "linalg.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -318,16 +319,10 @@ static int is_diagonal(const ellip *e)
 static int precision(const ellip *e, double *out)
 {
   size_t d = e->d;
-  double *li = calloc(d * d, sizeof *li); /* L^-1, lower */
+  double *li = malloc(d * d * sizeof *li); /* L^-1, lower */
   if (li == NULL)
     return 0;
-  for (size_t j = 0; j < d; j++)
-    for (size_t i = j; i < d; i++) {
-      double s = i == j ? 1 : 0;
-      for (size_t k = j; k < i; k++)
-        s -= e->l[i * d + k] * li[k * d + j];
-      li[i * d + j] = s / e->l[i * d + i];
-    }
+  issim_linalg_lower_inverse(d, e->l, li);
   for (size_t i = 0; i < d; i++)
     for (size_t j = 0; j < d; j++) {
       double s = 0;
