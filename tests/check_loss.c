@@ -19,6 +19,7 @@
 
 #include "loss.h"
 #include "check_main.h"
+#include "check_util.h"
 
 /* ---- helpers ---- */
 
@@ -56,14 +57,7 @@ static double *random_points(size_t n, size_t d)
   return x;
 }
 
-static double *xalloc(size_t n)
-{
-  double *p = malloc((n > 0 ? n : 1) * sizeof *p);
-  ck_assert_ptr_nonnull(p);
-  return p;
-}
-
-static void assert_close(double got, double want, double rel, const char *what, size_t i)
+static void assert_rel_at(double got, double want, double rel, const char *what, size_t i)
 {
   if (isnan(want)) {
     ck_assert_msg(isnan(got), "%s, point %zu: got %.17g, want NaN", what, i, got);
@@ -325,12 +319,12 @@ START_TEST(test_norm_extremes)
     for (size_t j = 0; j < d; j++)
       x[j] = j % 2 ? -1e200 : 1e200;
     issim_loss_eval(g, 1, x, &out);
-    assert_close(out, sqrt((double)d) * 1e200, 4 * DBL_EPSILON, "norm of 1e200", d);
+    assert_rel_at(out, sqrt((double)d) * 1e200, 4 * DBL_EPSILON, "norm of 1e200", d);
     /* all 1e-200: no underflow to 0 */
     for (size_t j = 0; j < d; j++)
       x[j] = 1e-200;
     issim_loss_eval(g, 1, x, &out);
-    assert_close(out, sqrt((double)d) * 1e-200, 4 * DBL_EPSILON, "norm of 1e-200", d);
+    assert_rel_at(out, sqrt((double)d) * 1e-200, 4 * DBL_EPSILON, "norm of 1e-200", d);
     /* the smallest subnormal */
     for (size_t j = 0; j < d; j++)
       x[j] = j == 0 ? 4.9406564584124654e-324 : 0.0;
@@ -349,7 +343,7 @@ START_TEST(test_norm_extremes)
       x[1] = 1.0;
       x[2] = -4e200;
       issim_loss_eval(g, 1, x, &out);
-      assert_close(out, 5e200, 2 * DBL_EPSILON, "norm of (3e200, 1, -4e200)", d);
+      assert_rel_at(out, 5e200, 2 * DBL_EPSILON, "norm of (3e200, 1, -4e200)", d);
       /* infinity, and infinity beside NaN (as hypot) */
       x[1] = INFINITY;
       issim_loss_eval(g, 1, x, &out);
@@ -368,7 +362,7 @@ START_TEST(test_norm_extremes)
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_NORM, 2, NULL);
   double x[2] = {DBL_MAX, 0.5 * DBL_MAX}, out;
   issim_loss_eval(g, 1, x, &out);
-  assert_close(out, DBL_MAX * sqrt(1.25), 2 * DBL_EPSILON, "norm of (DBL_MAX, DBL_MAX/2)", 0);
+  assert_rel_at(out, DBL_MAX * sqrt(1.25), 2 * DBL_EPSILON, "norm of (DBL_MAX, DBL_MAX/2)", 0);
   x[1] = DBL_MAX;
   issim_loss_eval(g, 1, x, &out);
   ck_assert(out == INFINITY);
@@ -498,7 +492,7 @@ START_TEST(test_every_function)
     issim_loss *g = expr(1, cases[k].formula);
     for (size_t i = 0; i < 50; i++) {
       double x = 0.05 + 0.9 * uniform();
-      assert_close(eval1(g, &x), cases[k].f(x), 1e-13, cases[k].formula, i);
+      assert_rel_at(eval1(g, &x), cases[k].f(x), 1e-13, cases[k].formula, i);
     }
     issim_loss_free(g);
   }
@@ -531,7 +525,7 @@ START_TEST(test_every_function)
                   1 / cosh(b) + 1 / sinh(c) + asinh(a) + acosh(1 + b) + atanh(c) +
                   atanh(1 / (1 + a)) + acosh(1 / b) + asinh(1 / c) + fmax(a, fmax(b, c)) -
                   fmin(a, b * c);
-    assert_close(eval1(g, x), want, 1e-12, "every function", i);
+    assert_rel_at(eval1(g, x), want, 1e-12, "every function", i);
   }
   issim_loss_free(g);
 }
@@ -555,10 +549,10 @@ START_TEST(test_constants)
   for (size_t k = 0; k < sizeof constants / sizeof constants[0]; k++) {
     char f[64];
     snprintf(f, sizeof f, "%s", constants[k].name);
-    assert_close(expr1(1, f, &x), constants[k].value, 2 * DBL_EPSILON, f, k);
+    assert_rel_at(expr1(1, f, &x), constants[k].value, 2 * DBL_EPSILON, f, k);
     /* beside a variable and an operator, with no space */
     snprintf(f, sizeof f, "x1*%s", constants[k].name);
-    assert_close(expr1(1, f, &x), 2.0 * constants[k].value, 2 * DBL_EPSILON, f, k);
+    assert_rel_at(expr1(1, f, &x), 2.0 * constants[k].value, 2 * DBL_EPSILON, f, k);
   }
 }
 END_TEST
@@ -567,7 +561,7 @@ START_TEST(test_syntax_details)
 {
   double x[3] = {0.5, -2.0, 3.0};
   /* numbers */
-  assert_close(expr1(3, ".5*x1 + 5.*x2 + 1.5E+1 + 2e-3 + 1e2*x3", x),
+  assert_rel_at(expr1(3, ".5*x1 + 5.*x2 + 1.5E+1 + 2e-3 + 1e2*x3", x),
                0.25 - 10.0 + 15.0 + 0.002 + 300.0, 1e-15, "numbers", 0);
   /* whitespace of every kind, or none */
   ck_assert(expr1(3, " \tx1 +\n\r x2\v\f", x) == -1.5);
@@ -625,7 +619,7 @@ START_TEST(test_min_max)
         0.0,
     };
     for (size_t k = 0; k < NF; k++)
-      assert_close(eval1(g[k], x), want[k], 1e-14, formulas[k], i);
+      assert_rel_at(eval1(g[k], x), want[k], 1e-14, formulas[k], i);
   }
   for (size_t k = 0; k < NF; k++)
     issim_loss_free(g[k]);
