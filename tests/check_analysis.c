@@ -125,11 +125,7 @@ END_TEST
 
 /* ---- the verdict's rules on hand-made estimates ---- */
 
-static issim_estimate good_estimate(void)
-{
-  return (issim_estimate){.samples = 100000, .hits = 50000, .event_ess = 20000, .ess = 5000,
-                          .max_weight_share = 1e-4, .mean_weight = 1, .mean_weight_se = 0.01};
-}
+/* good_estimate: check_util.h */
 
 /* The analytic part for d-dimensional proposals (no sampling): the model
  * tail rules on the event's region and the model closed forms. */

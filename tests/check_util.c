@@ -145,3 +145,9 @@ void analyse_one(const char *target, double threshold, const char *proposal, uin
   r->proposal = NULL; /* it points into s */
   issim_scenario_free(s);
 }
+
+issim_estimate good_estimate(void)
+{
+  return (issim_estimate){.samples = 100000, .hits = 50000, .event_ess = 20000, .ess = 5000,
+                          .max_weight_share = 1e-4, .mean_weight = 1, .mean_weight_se = 0.01};
+}

@@ -21,6 +21,7 @@
  *   JSON          parse_json
  *   exact values  log_normal_sf
  *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one
+ *   verdicts      good_estimate
  *
  * The suite runner, run_suite, stays in check_main.h.
  */
@@ -123,5 +124,12 @@ issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64
  * into the scenario, which is freed). */
 void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
                  issim_result *r);
+
+/* ---- verdicts ---- */
+
+/* An estimate that passes every rule of verdict.h with a wide margin (event
+ * ESS 20000, Kish ESS 5000, largest share 1e-4, mean weight 1 +- 0.01): a
+ * test changes one field to make one rule fire. */
+issim_estimate good_estimate(void);
 
 #endif
