@@ -253,16 +253,24 @@ static void expect_result(json_t *o, const issim_report *r, const issim_result *
   }
 }
 
+/* o has exactly these keys (in any order) */
+static void expect_keys(json_t *o, const char *const *keys, size_t n)
+{
+  for (size_t k = 0; k < n; k++)
+    get(o, keys[k]);
+  ck_assert_uint_eq(json_object_size(o), n);
+}
+#define EXPECT_KEYS(o, ...)                                                    \
+  expect_keys(o, (const char *const[]){__VA_ARGS__},                           \
+              sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 /* ---- issim run --format json ---- */
 
 START_TEST(test_json_top_level)
 {
   json_t *root = json_of_run(&rep);
-  static const char *const keys[] = {"scenario", "file", "target", "event", "exact",
-                                     "log10_exact", "samples", "seed", "rng", "threads",
-                                     "target_re", "max_seconds", "partial", "results"};
-  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-    get(root, keys[k]);
+  EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "samples",
+              "seed", "rng", "threads", "target_re", "max_seconds", "partial", "results");
   expect_str(root, "scenario", "report-test");
   expect_str(root, "file", "report.ini");
   expect_str(root, "target", "normal(mean=0, sd=1)");
@@ -422,7 +430,7 @@ static char *text_of_run(const issim_report *r)
 }
 
 #define expect_line(text, line)                                                \
-  ck_assert_msg(strstr(text, line) != NULL, "no line '%s' in:\n%s", line, text)
+  ck_assert_msg(strstr(text, line) != NULL, "no line '%s' in:\n%.3000s", line, text)
 
 START_TEST(test_text_report_key_lines)
 {
@@ -572,7 +580,11 @@ START_TEST(test_compare_reports)
   RENDER(buf, issim_compare_report_json(out, &c));
   json_t *root = parse_json(buf);
   free(buf);
+  /* docs/output.md: no file, target, event, target_re, max_seconds or partial */
+  EXPECT_KEYS(root, "scenario", "samples", "seed", "rng", "threads", "exact", "log10_exact",
+              "reference", "ranking");
   json_t *reference = get(root, "reference");
+  EXPECT_KEYS(reference, "kind", "proposal", "log10_value");
   expect_str(reference, "kind", "exact");
   ck_assert(json_is_null(get(reference, "proposal")));
   expect_num(reference, "log10_value", rep.exact_log / M_LN10);
@@ -580,6 +592,8 @@ START_TEST(test_compare_reports)
   ck_assert_uint_eq(json_array_size(ranking), 3);
   for (size_t k = 0; k < 3; k++) {
     json_t *o = json_array_get(ranking, k);
+    /* its own four keys, then those of a result of issim run */
+    ck_assert_uint_eq(json_object_size(o), 4 + N_RESULT_KEYS);
     ck_assert_int_eq(json_integer_value(get(o, "rank")), (json_int_t)k + 1);
     expect_str(o, "proposal", res[ranked[k].index].proposal->name);
     expect_num(o, "efficiency", ranked[k].efficiency);
@@ -693,6 +707,7 @@ START_TEST(test_calibrate_reports)
   RENDER(buf, issim_calibrate_report_json(out, &r));
   json_t *root = parse_json(buf);
   free(buf);
+  EXPECT_KEYS(root, "scenario", "reps", "samples", "seed", "rng", "reference", "proposals");
   ck_assert_int_eq(json_integer_value(get(root, "reps")), 4);
   ck_assert_int_eq(json_integer_value(get(root, "samples")), 1000);
   expect_str(root, "seed", "42");
@@ -703,6 +718,9 @@ START_TEST(test_calibrate_reports)
   ck_assert_uint_eq(json_array_size(list), 2);
   for (size_t i = 0; i < 2; i++) {
     json_t *o = json_array_get(list, i);
+    EXPECT_KEYS(o, "proposal", "reps", "zero_hit_reps", "unreliable_reps", "relative_rmse",
+                "mean_reported_relative_error", "ratio", "coverage", "z_mean", "z_sd",
+                "over_confident", "inconclusive", "seconds");
     expect_str(o, "proposal", c[i].proposal->name);
     ck_assert_int_eq(json_integer_value(get(o, "reps")), 4);
     ck_assert_int_eq(json_integer_value(get(o, "zero_hit_reps")), 0);

@@ -109,7 +109,7 @@ issim_scenario *scenario_parse_ok(const char *text, const char *file)
 {
   issim_error err;
   issim_scenario *s = issim_scenario_parse(text, file, &err);
-  ck_assert_msg(s != NULL, "%s: unexpected error: %s\n%s", file, err.message, text);
+  ck_assert_msg(s != NULL, "%s: unexpected error: %s\n%.2000s", file, err.message, text);
   ck_assert_int_eq(err.code, ISSIM_OK);
   return s;
 }
