@@ -18,6 +18,7 @@
 #include <gsl/gsl_sf_psi.h>
 
 #include "check_main.h"
+#include "check_util.h"
 #include "issim.h"
 
 static const issim_ce_update_rules MEAN_ONLY = {.location = NAN};
@@ -243,9 +244,7 @@ static issim_scenario *five_sigma(const char *extra)
   snprintf(text, sizeof text, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
                               "[proposal ce]\ndistribution = adaptive\n%s\n[run]\nseed = 7\n",
            extra);
-  issim_error err;
-  issim_scenario *s = issim_scenario_parse(text, "ce.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario *s = scenario_parse_ok(text, "ce.ini");
   return s;
 }
 
@@ -432,8 +431,7 @@ START_TEST(test_portfolio_fit_and_saved_covariance)
   snprintf(text, sizeof text, "%s[proposal ce]\ndistribution = adaptive\nupdate = mean+spread\n"
                               "[run]\nseed = 3\n", PORTFOLIO);
   issim_error err;
-  issim_scenario *s = issim_scenario_parse(text, "p.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario *s = scenario_parse_ok(text, "p.ini");
   issim_ce_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
@@ -481,8 +479,7 @@ static const char FOUR_BRANCH[] =
 START_TEST(test_mixture_finds_the_four_branches)
 {
   issim_error err;
-  issim_scenario *s = issim_scenario_parse(FOUR_BRANCH, "four.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario *s = scenario_parse_ok(FOUR_BRANCH, "four.ini");
   issim_ce_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
@@ -529,8 +526,7 @@ START_TEST(test_no_progress_and_level_limit)
     "[event]\nloss = expression\nexpression = min(x1, 0.5)\nthreshold = 1\n"
     "[proposal ce]\ndistribution = adaptive\n";
   issim_error err;
-  issim_scenario *s = issim_scenario_parse(text, "stall.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario *s = scenario_parse_ok(text, "stall.ini");
   issim_ce_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_NO_PROGRESS);
@@ -581,10 +577,9 @@ START_TEST(test_student_t_fits_its_scale_by_default)
   /* a t(3) tail beyond 100: the zero-variance density spreads over a range
    * that grows with the threshold, so the default (auto) fits the scale */
   issim_error err;
-  issim_scenario *s = issim_scenario_parse(
+  issim_scenario *s = scenario_parse_ok(
     "[target]\ndistribution = student-t\ndf = 3\n[event]\nthreshold = 100\n"
-    "[proposal ce]\ndistribution = adaptive\n[run]\nseed = 42\n", "t.ini", &err);
-  ck_assert_ptr_nonnull(s);
+    "[proposal ce]\ndistribution = adaptive\n[run]\nseed = 42\n", "t.ini");
   issim_ce_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
@@ -611,10 +606,9 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   issim_error err;
   issim_ce_fit f;
   /* a normal proposal for a student-t tail has infinite-variance weights */
-  issim_scenario *s = issim_scenario_parse(
+  issim_scenario *s = scenario_parse_ok(
     "[target]\ndistribution = student-t\ndf = 3\n[event]\nthreshold = 10\n"
-    "[proposal ce]\ndistribution = adaptive\nfamily = normal\n", "t.ini", &err);
-  ck_assert_ptr_nonnull(s);
+    "[proposal ce]\ndistribution = adaptive\nfamily = normal\n", "t.ini");
   issim_proposal *p = &s->proposals[0];
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "infinite variance") && strstr(err.message, "student-t"),
@@ -628,10 +622,9 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   ck_assert_msg(strstr(err.message, "exponential") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
-  s = issim_scenario_parse("[target]\ndistribution = multivariate-normal\ndimension = 2\n"
-                           "[event]\nloss = sum\nthreshold = 3\n"
-                           "[proposal ce]\ndistribution = adaptive\nfamily = gamma\n", "g.ini", &err);
-  ck_assert_ptr_nonnull(s);
+  s = scenario_parse_ok("[target]\ndistribution = multivariate-normal\ndimension = 2\n"
+                        "[event]\nloss = sum\nthreshold = 3\n"
+                        "[proposal ce]\ndistribution = adaptive\nfamily = gamma\n", "g.ini");
   p = &s->proposals[0];
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "univariate") != NULL, "%s", err.message);
@@ -639,10 +632,9 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   issim_scenario_free(s);
   /* the spread floor needs a target covariance: a t with df = 2 has none...
    * but its scale matrix serves; a Cauchy target has neither */
-  s = issim_scenario_parse("[target]\ndistribution = cauchy\n[event]\nthreshold = 100\n"
-                           "[proposal ce]\ndistribution = adaptive\nstart = c\nupdate = mean+spread\n"
-                           "[proposal c]\ndistribution = normal\nmean = 50\nsd = 30\n", "c.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
+  s = scenario_parse_ok("[target]\ndistribution = cauchy\n[event]\nthreshold = 100\n"
+                        "[proposal ce]\ndistribution = adaptive\nstart = c\nupdate = mean+spread\n"
+                        "[proposal c]\ndistribution = normal\nmean = 50\nsd = 30\n", "c.ini");
   p = &s->proposals[0];
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "update = mean") != NULL, "%s", err.message);

@@ -11,29 +11,13 @@
 #include <gsl/gsl_math.h>
 
 #include "check_main.h"
+#include "check_util.h"
 #include "issim.h"
-
-/* Parses a scenario of target + event + one proposal and analyses that proposal. */
-static void analyse(const char *target, double threshold, const char *proposal, uint64_t n,
-                    issim_result *r)
-{
-  char text[1024];
-  snprintf(text, sizeof text, "[target]\n%s\n[event]\nthreshold = %.17g\n[proposal q]\n%s\n",
-           target, threshold, proposal);
-  issim_error err;
-  issim_scenario *s = issim_scenario_parse(text, "test.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
-  issim_run_config cfg = {.samples = n, .seed = 2024, .stream = issim_rng_stream_id("q"),
-                          .rng = s->rng, .threads = 2};
-  ck_assert_int_eq(issim_analyse(s, &s->proposals[0], &cfg, 0, r, &err), ISSIM_OK);
-  r->proposal = NULL; /* it points into s */
-  issim_scenario_free(s);
-}
 
 START_TEST(test_good_proposal_is_trustworthy)
 {
   issim_result r;
-  analyse("distribution = normal", 5, "distribution = normal\nmean = 5", 1000000, &r);
+  analyse_one("distribution = normal", 5, "distribution = normal\nmean = 5", 1000000, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
   ck_assert_msg(r.pareto_k < 0.5, "k-hat %g", r.pareto_k);
   ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
@@ -54,7 +38,7 @@ START_TEST(test_heavier_proposal_has_small_khat)
   /* a Pareto(2) from the threshold on a student-t(3) tail: bounded weights
    * (over seeds 1..20, k-hat was -0.97 +- 0.02) */
   issim_result r;
-  analyse("distribution = student-t\ndf = 3", 5, "distribution = pareto\nshape = 2\nscale = 5",
+  analyse_one("distribution = student-t\ndf = 3", 5, "distribution = pareto\nshape = 2\nscale = 5",
           400000, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
   ck_assert_msg(r.pareto_k < 0.5, "k-hat %g", r.pareto_k);
@@ -70,7 +54,7 @@ START_TEST(test_light_proposal_on_fat_tail_is_unreliable)
    * analytically and by k-hat.  Over seeds 1..20 at this N, k-hat was
    * 0.825 +- 0.033, so 0.7 is 3.8 of its standard deviations away. */
   issim_result r;
-  analyse("distribution = student-t\ndf = 3", 5, "distribution = normal\nmean = 5\nsd = 1",
+  analyse_one("distribution = student-t\ndf = 3", 5, "distribution = normal\nmean = 5\nsd = 1",
           1000000, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_INFINITE);
   ck_assert_msg(r.pareto_k > 0.7, "k-hat %g", r.pareto_k);
@@ -86,7 +70,7 @@ START_TEST(test_narrow_proposal_is_unreliable)
   /* sd 0.3 < 1/sqrt 2: infinite variance (the over-confident proposal of the
    * calibration issue).  Over seeds 1..20, k-hat was 1.38 +- 0.05. */
   issim_result r;
-  analyse("distribution = normal", 5, "distribution = normal\nmean = 5\nsd = 0.3", 1000000, &r);
+  analyse_one("distribution = normal", 5, "distribution = normal\nmean = 5\nsd = 0.3", 1000000, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_INFINITE);
   ck_assert_msg(r.pareto_k > 0.7, "k-hat %g", r.pareto_k);
   ck_assert_int_eq(r.verdict.level, ISSIM_UNRELIABLE);
@@ -99,7 +83,7 @@ END_TEST
 START_TEST(test_kl_exponential_pair)
 {
   issim_result r;
-  analyse("distribution = exponential\nrate = 1", -1, "distribution = exponential\nrate = 0.7",
+  analyse_one("distribution = exponential\nrate = 1", -1, "distribution = exponential\nrate = 0.7",
           400000, &r);
   double kl = log(1 / 0.7) + 0.7 - 1; /* KL(Exp(1) || Exp(0.7)) = log(r1/r2) + r2/r1 - 1 */
   double kl_rev = log(0.7) + 1 / 0.7 - 1;
@@ -113,7 +97,7 @@ END_TEST
 START_TEST(test_kl_laplace_pair)
 {
   issim_result r;
-  analyse("distribution = laplace", -1e300,
+  analyse_one("distribution = laplace", -1e300,
           "distribution = laplace\nlocation = 0.5\nscale = 1.5", 400000, &r);
   /* KL(L(0,1) || L(m,b)) = log b + (|m| + exp(-|m|))/b - 1 */
   double kl = log(1.5) + (0.5 + exp(-0.5)) / 1.5 - 1;
@@ -141,25 +125,19 @@ END_TEST
 
 /* ---- the verdict's rules on hand-made estimates ---- */
 
-static issim_estimate good_estimate(void)
-{
-  return (issim_estimate){.samples = 100000, .hits = 50000, .event_ess = 20000, .ess = 5000,
-                          .max_weight_share = 1e-4, .mean_weight = 1, .mean_weight_se = 0.01};
-}
+/* good_estimate: check_util.h */
 
 /* The analytic part for d-dimensional proposals (no sampling): the model
  * tail rules on the event's region and the model closed forms. */
 START_TEST(test_multivariate_before)
 {
-  issim_error err;
-  issim_scenario *s = issim_scenario_parse(
+  issim_scenario *s = scenario_parse_ok(
       "[target]\ndistribution = multivariate-t\ndimension = 2\ndf = 4\n"
       "[event]\nloss = sum\nthreshold = 6\n"
       "[proposal heavy]\ndistribution = shifted-target\nshift = design-point\n"
       "[proposal light]\ndistribution = multivariate-normal\nmean = 3\n"
       "[proposal defensive]\ndistribution = mixture\ncomponents = 0.1 target + 0.9 light\n"
-      "[proposal crude]\ndistribution = target\n", "test.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
+      "[proposal crude]\ndistribution = target\n", "test.ini");
   issim_result r;
   issim_analyse_before(s, issim_scenario_proposal(s, "heavy"), &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
@@ -179,11 +157,10 @@ START_TEST(test_multivariate_before)
   ck_assert_double_eq(r.exact.entropy_q, r.exact.entropy_p);
   issim_scenario_free(s);
   /* a normal target, the design point at beta = 6 / sqrt 2: KL(q || p) = beta^2 / 2 */
-  s = issim_scenario_parse("[target]\ndistribution = multivariate-normal\ndimension = 2\n"
-                           "[event]\nloss = sum\nthreshold = 6\n"
-                           "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n",
-                           "test.ini", &err);
-  ck_assert_msg(s != NULL, "%s", err.message);
+  s = scenario_parse_ok("[target]\ndistribution = multivariate-normal\ndimension = 2\n"
+                        "[event]\nloss = sum\nthreshold = 6\n"
+                        "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n",
+                        "test.ini");
   issim_analyse_before(s, &s->proposals[0], &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
   ck_assert_double_eq_tol(r.exact.kl_q_p, 9, 1e-13);

@@ -20,82 +20,22 @@
 #include <gsl/gsl_sf_erf.h>
 #include <jansson.h>
 #include "check_main.h"
-
-extern char **environ;
-
-typedef struct {
-  int status; /* exit status, or -1 if it did not exit normally */
-  char *out, *err;
-} outcome;
-
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  ck_assert_ptr_nonnull(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  ck_assert_ptr_nonnull(buf);
-  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
+#include "check_util.h"
 
 /* Runs issim with the NULL-terminated arguments, capturing stdout and stderr. */
 static outcome run_issim(const char *const *args)
 {
-  char out_path[] = "/tmp/issim-cli-out-XXXXXX", err_path[] = "/tmp/issim-cli-err-XXXXXX";
-  int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
-  ck_assert(out_fd >= 0 && err_fd >= 0);
   const char *argv[32] = {ISSIM_BIN};
   size_t n = 1;
   for (; args[n - 1] != NULL; n++)
     argv[n] = args[n - 1];
   argv[n] = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-  pid_t pid;
-  ck_assert_int_eq(posix_spawn(&pid, ISSIM_BIN, &fa, NULL, (char *const *)argv, environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  int wstatus;
-  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
-  close(out_fd);
-  close(err_fd);
-  outcome o = {.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1};
-  o.out = slurp(out_path);
-  o.err = slurp(err_path);
-  unlink(out_path);
-  unlink(err_path);
-  return o;
-}
-
-static void outcome_free(outcome *o)
-{
-  free(o->out);
-  free(o->err);
+  return run_capture(argv, 0);
 }
 
 static void expect_bad_input(const char *const *args, const char *message);
-static void write_file(const char *path, const char *text);
-
-static json_t *parse_json(const char *text)
-{
-  json_error_t jerr;
-  json_t *root = json_loads(text, 0, &jerr);
-  ck_assert_msg(root != NULL, "not JSON (line %d: %s): %.200s", jerr.line, jerr.text, text);
-  return root;
-}
 
 /* ---- every shipped scenario against its exact answer ---- */
-
-static double log_normal_sf(double t)
-{
-  return gsl_sf_log_erfc(t / M_SQRT2) - M_LN2;
-}
 
 /* Exact answers computed here, independently of issim's own formulas.  A new
  * scenario must be added to this table (NAN where no exact answer exists). */
@@ -423,36 +363,19 @@ END_TEST
 
 START_TEST(test_ctrl_c_gives_a_partial_report)
 {
-  char out_path[] = "/tmp/issim-cli-int-XXXXXX";
-  int out_fd = mkstemp(out_path);
-  ck_assert(out_fd >= 0);
   const char *argv[] = {ISSIM_BIN, "run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal",
                         "shifted", "--samples", "1e13", "--format", "json", NULL};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  pid_t pid;
-  ck_assert_int_eq(posix_spawn(&pid, ISSIM_BIN, &fa, NULL, (char *const *)argv, environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
   /* let it start sampling (the budget takes hours), then Ctrl-C */
-  struct timespec pause = {1, 0};
-  nanosleep(&pause, NULL);
-  ck_assert_int_eq(kill(pid, SIGINT), 0);
-  int wstatus;
-  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
-  close(out_fd);
-  ck_assert(WIFEXITED(wstatus));
-  ck_assert_int_eq(WEXITSTATUS(wstatus), 130);
-  char *out = slurp(out_path);
-  unlink(out_path);
-  json_t *root = parse_json(out);
+  outcome o = run_capture(argv, 1);
+  ck_assert_int_eq(o.status, 130);
+  json_t *root = parse_json(o.out);
   ck_assert(json_is_true(json_object_get(root, "partial")));
   json_t *r = json_array_get(json_object_get(root, "results"), 0);
   ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "interrupt");
   json_int_t n = json_integer_value(json_object_get(r, "samples"));
   ck_assert(n >= 0 && n < 10000000000000LL && n % 512 == 0); /* stopped between batches */
   json_decref(root);
-  free(out);
+  outcome_free(&o);
 }
 END_TEST
 
@@ -485,9 +408,7 @@ START_TEST(test_compare_ranks_good_poor_crude)
   /* good: the shifted normal (rv 5.7); poor: one that overshoots the threshold
    * by three sd (rv about 470), a gap no timing noise can reverse; crude */
   char path[] = "/tmp/issim-cmp-XXXXXX.ini";
-  int fd = mkstemps(path, 4);
-  ck_assert(fd >= 0);
-  close(fd);
+  temp_file(path, 4);
   write_file(path, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
                    "[proposal crude]\ndistribution = target\n"
                    "[proposal poor]\ndistribution = normal\nmean = 8\n"
@@ -699,20 +620,10 @@ START_TEST(test_bad_command_lines)
 }
 END_TEST
 
-static void write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-}
-
 START_TEST(test_bad_scenarios)
 {
   char path[] = "/tmp/issim-cli-XXXXXX.ini";
-  int fd = mkstemps(path, 4);
-  ck_assert(fd >= 0);
-  close(fd);
+  temp_file(path, 4);
   char expected[512];
   const char *args[] = {"run", path, NULL};
 
@@ -789,9 +700,7 @@ END_TEST
 START_TEST(test_adapt_text_report)
 {
   char saved[] = "/tmp/issim-adapt-text-XXXXXX.ini";
-  int fd = mkstemps(saved, 4);
-  ck_assert(fd >= 0);
-  close(fd);
+  temp_file(saved, 4);
   const char *args[] = {"adapt", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "20000",
                         "--save", saved, NULL};
   outcome o = run_issim(args);
@@ -859,10 +768,8 @@ static json_t *adapt_then_run_saved(const scenario_parts *scenario, const char *
                                     char **section)
 {
   char path[] = "/tmp/issim-save-XXXXXX.ini", saved[] = "/tmp/issim-saved-XXXXXX.ini";
-  int fd = mkstemps(path, 4), fs = mkstemps(saved, 4);
-  ck_assert(fd >= 0 && fs >= 0);
-  close(fd);
-  close(fs);
+  temp_file(path, 4);
+  temp_file(saved, 4);
   write_scenario(path, scenario, adaptive);
   const char *fit[] = {"adapt", path, "--save", saved, "--format", "json", NULL};
   json_t *a = run_json(fit);
@@ -957,9 +864,7 @@ START_TEST(test_adapt_not_fitted)
 {
   /* a loss capped below its threshold: gamma stalls at the cap */
   char path[] = "/tmp/issim-stall-XXXXXX.ini";
-  int fd = mkstemps(path, 4);
-  ck_assert(fd >= 0);
-  close(fd);
+  temp_file(path, 4);
   write_file(path, "[target]\ndistribution = multivariate-normal\ndimension = 2\n"
                    "[event]\nloss = expression\nexpression = min(x1, 0.5)\nthreshold = 1\n"
                    "[proposal ce]\ndistribution = adaptive\n");

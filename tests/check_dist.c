@@ -25,19 +25,13 @@
 
 #include "dist.h"
 #include "check_main.h"
+#include "check_util.h"
 
 enum { NSAMPLE = 200000 };
 
 /* ---- assertions ---- */
 
-#define assert_close(got, want, tol)                                           \
-  do {                                                                         \
-    const double got_ = (got), want_ = (want), tol_ = (tol);                   \
-    ck_assert_msg(isinf(want_) ? got_ == want_                                 \
-                               : fabs(got_ - want_) <= tol_,                   \
-                  "%s = %.17g, want %s = %.17g (diff %.3g, tol %.3g)", #got,   \
-                  got_, #want, want_, got_ - want_, tol_);                     \
-  } while (0)
+/* assert_close: check_util.h */
 
 /* |got - want| <= rel |want|. */
 #define assert_rel(got, want, rel)                                             \

@@ -10,13 +10,8 @@
 #include <gsl/gsl_sf_erf.h>
 
 #include "check_main.h"
+#include "check_util.h"
 #include "issim.h"
-
-/* log Q(t) for the standard normal, accurate far in the tail */
-static double log_normal_sf(double t)
-{
-  return gsl_sf_log_erfc(t / M_SQRT2) - M_LN2;
-}
 
 /* Runs the engine with a normal target N(0,1), event x > t, proposal N(mu, sd). */
 static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed, int crude,
@@ -38,15 +33,6 @@ static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed
   issim_dist_free(p);
   issim_dist_free(q);
 }
-
-/* |estimate - exact| <= 4 SE */
-#define ck_assert_within_4se(est, exact, se)                                              \
-  do {                                                                                    \
-    double est_ = (est), exact_ = (exact), se_ = (se);                                    \
-    ck_assert_msg(isfinite(se_) && se_ > 0, "standard error %g is not positive", se_);    \
-    ck_assert_msg(fabs(est_ - exact_) <= 4 * se_, "%s = %.10g, exact %.10g, %.2f SE away", \
-                  #est, est_, exact_, (est_ - exact_) / se_);                             \
-  } while (0)
 
 START_TEST(test_five_sigma_shifted)
 {

@@ -16,6 +16,7 @@
 
 #include "khat.h"
 #include "check_main.h"
+#include "check_util.h"
 
 /* ---- helpers ---- */
 
@@ -29,13 +30,6 @@ static int cmp_asc(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
-}
-
-static double *xalloc(size_t n)
-{
-  double *p = malloc((n > 0 ? n : 1) * sizeof(double));
-  ck_assert_ptr_nonnull(p);
-  return p;
 }
 
 static issim_topk *topk_new(size_t capacity)

@@ -18,28 +18,7 @@
 
 #include <jansson.h>
 #include "check_main.h"
-
-extern char **environ;
-
-typedef struct {
-  int status; /* exit status, or -1 if it did not exit normally */
-  char *out, *err;
-} outcome;
-
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  ck_assert_ptr_nonnull(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  ck_assert_ptr_nonnull(buf);
-  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
+#include "check_util.h"
 
 /* The command line: issim alone (ranks 0), or under mpirun -np ranks. */
 static size_t command_line(int ranks, const char *const *args, const char **argv)
@@ -59,57 +38,13 @@ static size_t command_line(int ranks, const char *const *args, const char **argv
   return n;
 }
 
-static pid_t spawn(const char *const *argv, int out_fd, int err_fd)
-{
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-  pid_t pid;
-  ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
 /* Runs issim with `ranks` processes (0: without mpirun), capturing stdout and
  * stderr; after `interrupt_after` seconds (0: never), sends mpirun Ctrl-C. */
 static outcome run_ranks(int ranks, const char *const *args, int interrupt_after)
 {
-  char out_path[] = "/tmp/issim-mpi-out-XXXXXX", err_path[] = "/tmp/issim-mpi-err-XXXXXX";
-  int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
-  ck_assert(out_fd >= 0 && err_fd >= 0);
   const char *argv[40];
   command_line(ranks, args, argv);
-  pid_t pid = spawn(argv, out_fd, err_fd);
-  if (interrupt_after > 0) {
-    struct timespec pause = {interrupt_after, 0};
-    nanosleep(&pause, NULL);
-    ck_assert_int_eq(kill(pid, SIGINT), 0);
-  }
-  int wstatus;
-  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
-  close(out_fd);
-  close(err_fd);
-  outcome o = {.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1};
-  o.out = slurp(out_path);
-  o.err = slurp(err_path);
-  unlink(out_path);
-  unlink(err_path);
-  return o;
-}
-
-static void outcome_free(outcome *o)
-{
-  free(o->out);
-  free(o->err);
-}
-
-static json_t *parse_json(const char *text)
-{
-  json_error_t jerr;
-  json_t *root = json_loads(text, 0, &jerr);
-  ck_assert_msg(root != NULL, "not JSON (line %d: %s): %.300s", jerr.line, jerr.text, text);
-  return root;
+  return run_capture(argv, interrupt_after);
 }
 
 static json_t *run_json(int ranks, const char *const *args)
@@ -351,12 +286,9 @@ END_TEST
 START_TEST(test_bad_scenario_ends_every_rank_with_status_2)
 {
   char path[] = "/tmp/issim-mpi-bad-XXXXXX.ini";
-  int fd = mkstemps(path, 4);
-  ck_assert(fd >= 0);
-  const char *text = "[target]\ndistribution = normal\nmean = 0\nsd = -1\n"
-                     "[event]\nthreshold = 5\n[proposal plain]\n";
-  ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-  close(fd);
+  temp_file(path, 4);
+  write_file(path, "[target]\ndistribution = normal\nmean = 0\nsd = -1\n"
+                   "[event]\nthreshold = 5\n[proposal plain]\n");
   const char *args[] = {"run", path, NULL};
   outcome one = run_ranks(0, args, 0), three = run_ranks(3, args, 0);
   unlink(path);

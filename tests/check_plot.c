@@ -21,6 +21,7 @@
 
 #include "plot.h"
 #include "check_main.h"
+#include "check_util.h"
 
 #define NSERIES 3
 #define NPOINTS 14
@@ -191,17 +192,11 @@ static long file_size(const char *dir, const char *name)
   return (long)st.st_size;
 }
 
-static char *slurp(const char *dir, const char *name)
+/* The file dir/name, whole (slurp: check_util.h). */
+static char *slurp_in(const char *dir, const char *name)
 {
   char p[256];
-  FILE *f = fopen(path_in(p, sizeof p, dir, name), "r");
-  ck_assert_msg(f != NULL, "cannot open %s", p);
-  char *buf = calloc(1, 1 << 20);
-  ck_assert_ptr_nonnull(buf);
-  size_t len = fread(buf, 1, (1 << 20) - 1, f);
-  buf[len] = '\0';
-  fclose(f);
-  return buf;
+  return slurp(path_in(p, sizeof p, dir, name));
 }
 
 /* The numeric rows of a data file: up to MAXCOLS columns, starting at column
@@ -209,7 +204,7 @@ static char *slurp(const char *dir, const char *name)
 static size_t read_rows(const char *dir, const char *name, size_t skip,
                         double rows[MAXROWS][MAXCOLS], size_t *ncols)
 {
-  char *text = slurp(dir, name);
+  char *text = slurp_in(dir, name);
   size_t r = 0;
   for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
     if (line[0] == '#')
@@ -275,7 +270,7 @@ static void check_trace_file(const fixture *fx, size_t i)
 {
   char name[64];
   snprintf(name, sizeof name, "trace_%s.dat", fx->series[i].name);
-  char *text = slurp(fx->out, name);
+  char *text = slurp_in(fx->out, name);
   static const char *const cols[] = {
     "# N", "log10_est", "log10_ci_low", "log10_ci_high", "rel_err", "event_ess",
     "khat", "est_ref", "ci_low_ref", "ci_high_ref", "exact P = 3.66e-350"};
@@ -317,7 +312,7 @@ static void check_hist_file(const fixture *fx, size_t i)
   char name[64];
   snprintf(name, sizeof name, "hist_%s.dat", fx->series[i].name);
   const issim_hist *h = &fx->hists[i];
-  char *text = slurp(fx->out, name);
+  char *text = slurp_in(fx->out, name);
   static const char *const cols[] = {"lower", "upper", "count", "fraction", "nats"};
   for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
     assert_contains(text, cols[k], name);
@@ -370,7 +365,7 @@ START_TEST(test_data_files)
     check_hist_file(&fx, i);
   }
 
-  char *text = slurp(fx.out, "efficiency.dat");
+  char *text = slurp_in(fx.out, "efficiency.dat");
   assert_contains(text, "# name", "efficiency.dat");
   assert_contains(text, "efficiency", "efficiency.dat");
   ck_assert_ptr_null(strstr(text, "t3")); /* NAN: no row */
@@ -385,7 +380,7 @@ START_TEST(test_data_files)
                                         "logweights.gp", "efficiency.gp"};
   for (size_t k = 0; k < 4; k++) {
     ck_assert_int_gt(file_size(fx.out, scripts[k]), 0);
-    text = slurp(fx.out, scripts[k]);
+    text = slurp_in(fx.out, scripts[k]);
     assert_contains(text, "set terminal pngcairo size 900,600", scripts[k]);
     assert_contains(text, "set terminal svg", scripts[k]);
     /* The title, escaped for a double-quoted gnuplot string. */
@@ -410,7 +405,7 @@ START_TEST(test_reference_without_exact)
   fx.opt.reference_name = "mixture";
   issim_error err;
   ck_assert_int_eq(write_plots(&fx, NSERIES, NULL, &err), ISSIM_OK);
-  char *text = slurp(fx.out, "trace_t3.dat");
+  char *text = slurp_in(fx.out, "trace_t3.dat");
   assert_contains(text, "final estimate of proposal 'mixture'", "trace_t3.dat");
   free(text);
   static double rows[MAXROWS][MAXCOLS];
@@ -418,7 +413,7 @@ START_TEST(test_reference_without_exact)
   size_t nrows = read_rows(fx.out, "trace_mixture.dat", 0, rows, &ncols);
   ck_assert_uint_eq(nrows, NPOINTS);
   ck_assert(rows[NPOINTS - 1][7] == 1.0);
-  text = slurp(fx.out, "convergence.gp");
+  text = slurp_in(fx.out, "convergence.gp");
   assert_contains(text, "final estimate of mixture", "convergence.gp");
   free(text);
   fixture_free(&fx);
@@ -435,7 +430,7 @@ START_TEST(test_no_reference)
   fx.opt.reference_log = NAN;
   issim_error err;
   ck_assert_int_eq(write_plots(&fx, NSERIES, NULL, &err), ISSIM_OK);
-  char *text = slurp(fx.out, "trace_mixture.dat");
+  char *text = slurp_in(fx.out, "trace_mixture.dat");
   assert_contains(text, "no reference for columns 8-10", "trace_mixture.dat");
   free(text);
   static double rows[MAXROWS][MAXCOLS];
@@ -464,7 +459,7 @@ static void assert_png(const char *dir, const char *name)
 
 static void assert_svg(const char *dir, const char *name)
 {
-  char *text = slurp(dir, name);
+  char *text = slurp_in(dir, name);
   assert_contains(text, "<svg", name);
   assert_contains(text, "</svg>", name);
   free(text);
@@ -497,7 +492,7 @@ START_TEST(test_render)
   assert_figures(fx.out, 4);
   ck_assert(exists(fx.out, "gnuplot.log"));
   ck_assert(!any_tmp_file(fx.out));
-  char *svg = slurp(fx.out, "convergence.svg");
+  char *svg = slurp_in(fx.out, "convergence.svg");
   assert_contains(svg, "exact P = 3.66e-350", "convergence.svg");
   assert_contains(svg, "shift_narrow", "convergence.svg");
   free(svg);

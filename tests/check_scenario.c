@@ -24,6 +24,7 @@
 #include <gsl/gsl_sf_erf.h>
 
 #include "check_main.h"
+#include "check_util.h"
 
 /* ---- building blocks (line counts in the comments) ---- */
 
@@ -64,11 +65,7 @@ static const char *const EXAMPLE =
 
 static issim_scenario *parse_ok(const char *text)
 {
-  issim_error err;
-  issim_scenario *s = issim_scenario_parse(text, "test.ini", &err);
-  ck_assert_msg(s != NULL, "unexpected error: %s", err.message);
-  ck_assert_int_eq(err.code, ISSIM_OK);
-  return s;
+  return scenario_parse_ok(text, "test.ini");
 }
 
 static void expect_error(const char *text, int code, const char *message)
@@ -374,12 +371,8 @@ END_TEST
 START_TEST(test_read_file)
 {
   char path[] = "/tmp/check_scenario_XXXXXX";
-  int fd = mkstemp(path);
-  ck_assert_int_ge(fd, 0);
-  FILE *f = fdopen(fd, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(EXAMPLE, f);
-  fclose(f);
+  temp_file(path, 0);
+  write_file(path, EXAMPLE);
 
   issim_error err;
   issim_scenario *s = issim_scenario_read(path, &err);
@@ -391,9 +384,7 @@ START_TEST(test_read_file)
   issim_scenario_free(s);
 
   /* errors in a file carry its path */
-  f = fopen(path, "w");
-  fputs(TARGET EVENT, f);
-  fclose(f);
+  write_file(path, TARGET EVENT);
   s = issim_scenario_read(path, &err);
   ck_assert_ptr_null(s);
   char expected[256];

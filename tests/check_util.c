@@ -1,0 +1,153 @@
+/* check_util.c: the functions of check_util.h (see there). */
+#define _DEFAULT_SOURCE /* mkstemps */
+#define _POSIX_C_SOURCE 200809L
+
+#include "check_util.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_erf.h>
+
+#include "rng.h"
+
+extern char **environ;
+
+double *xalloc(size_t n)
+{
+  double *p = malloc((n > 0 ? n : 1) * sizeof *p);
+  ck_assert_ptr_nonnull(p);
+  return p;
+}
+
+char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  ck_assert_msg(f != NULL, "cannot write %s", path);
+  fputs(text, f);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+void temp_file(char *tmpl, int suffix_len)
+{
+  int fd = mkstemps(tmpl, suffix_len);
+  ck_assert_msg(fd >= 0, "cannot create %s", tmpl);
+  close(fd);
+}
+
+outcome run_capture(const char *const *argv, int interrupt_after)
+{
+  char out_path[] = "/tmp/issim-check-out-XXXXXX", err_path[] = "/tmp/issim-check-err-XXXXXX";
+  int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+  ck_assert(out_fd >= 0 && err_fd >= 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  pid_t pid;
+  ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  if (interrupt_after > 0) {
+    struct timespec pause = {interrupt_after, 0};
+    nanosleep(&pause, NULL);
+    ck_assert_int_eq(kill(pid, SIGINT), 0);
+  }
+  int wstatus;
+  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+  close(out_fd);
+  close(err_fd);
+  outcome o = {.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1};
+  o.out = slurp(out_path);
+  o.err = slurp(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  return o;
+}
+
+void outcome_free(outcome *o)
+{
+  free(o->out);
+  free(o->err);
+}
+
+json_t *parse_json(const char *text)
+{
+  json_error_t jerr;
+  json_t *root = json_loads(text, 0, &jerr);
+  ck_assert_msg(root != NULL, "not JSON (line %d: %s): %.300s", jerr.line, jerr.text, text);
+  return root;
+}
+
+double log_normal_sf(double t)
+{
+  return gsl_sf_log_erfc(t / M_SQRT2) - M_LN2;
+}
+
+issim_scenario *scenario_parse_ok(const char *text, const char *file)
+{
+  issim_error err;
+  issim_scenario *s = issim_scenario_parse(text, file, &err);
+  ck_assert_msg(s != NULL, "%s: unexpected error: %s\n%.2000s", file, err.message, text);
+  ck_assert_int_eq(err.code, ISSIM_OK);
+  return s;
+}
+
+issim_scenario *scenario_of_text(const char *target, double threshold, const char *proposal,
+                                 const char *proposals)
+{
+  char text[4096];
+  int len = proposal
+      ? snprintf(text, sizeof text, "[target]\n%s\n[event]\nthreshold = %.17g\n[proposal q]\n%s\n",
+                 target, threshold, proposal)
+      : snprintf(text, sizeof text, "[target]\n%s\n[event]\nthreshold = %.17g\n%s\n", target,
+                 threshold, proposals);
+  ck_assert_int_lt(len, (int)sizeof text);
+  return scenario_parse_ok(text, "test.ini");
+}
+
+issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64_t n,
+                               uint64_t seed, int threads)
+{
+  return (issim_run_config){.samples = n, .seed = seed, .stream = issim_rng_stream_id(name),
+                            .rng = s->rng, .threads = threads};
+}
+
+void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
+                 issim_result *r)
+{
+  issim_scenario *s = scenario_of_text(target, threshold, proposal, NULL);
+  issim_run_config cfg = run_config_of(s, "q", n, 2024, 2);
+  issim_error err;
+  int rc = issim_analyse(s, &s->proposals[0], &cfg, 0, r, &err);
+  ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
+  r->proposal = NULL; /* it points into s */
+  issim_scenario_free(s);
+}
+
+issim_estimate good_estimate(void)
+{
+  return (issim_estimate){.samples = 100000, .hits = 50000, .event_ess = 20000, .ess = 5000,
+                          .max_weight_share = 1e-4, .mean_weight = 1, .mean_weight_se = 0.01};
+}

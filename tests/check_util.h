@@ -1,0 +1,135 @@
+/* check_util.h: helpers shared by the test programs (tests/check_*.c).
+ *
+ * Design.  Assertions that print the caller's expressions (#got) are macros
+ * and live here.  Everything else is an ordinary function in check_util.c,
+ * built once into the libtool convenience library tests/libcheck_util.la
+ * (check_LTLIBRARIES in Makefile.am, so only `make check` builds it) and
+ * linked into every test program through TEST_LDADD: a test file includes
+ * this header and needs nothing else in Makefile.am.  check_util.c defines
+ * the POSIX feature macros it needs (mkstemps, posix_spawn, open_memstream)
+ * itself, so a test file need not define them to use these helpers.
+ *
+ * The functions assert with Check (ck_assert*): they must be called from
+ * inside a test (START_TEST ... END_TEST), where a failed assertion fails that
+ * test.  What they allocate is the caller's to free (noted at each).
+ *
+ * Contents
+ *   assertions    assert_close, ck_assert_within_4se
+ *   memory        xalloc
+ *   files         slurp, write_file, temp_file
+ *   processes     outcome, run_capture, outcome_free (running the issim command)
+ *   JSON          parse_json
+ *   exact values  log_normal_sf
+ *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one
+ *   verdicts      good_estimate
+ *
+ * The suite runner, run_suite, stays in check_main.h.
+ */
+#ifndef ISSIM_CHECK_UTIL_H
+#define ISSIM_CHECK_UTIL_H
+
+#include <check.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "analysis.h"
+#include "scenario.h"
+
+/* ---- assertions ---- */
+
+/* |got - want| <= tol; an infinite want must be matched exactly. */
+#define assert_close(got, want, tol)                                           \
+  do {                                                                         \
+    const double got_ = (got), want_ = (want), tol_ = (tol);                   \
+    ck_assert_msg(isinf(want_) ? got_ == want_ : fabs(got_ - want_) <= tol_,   \
+                  "%s = %.17g, want %s = %.17g (diff %.3g, tol %.3g)", #got,   \
+                  got_, #want, want_, got_ - want_, tol_);                     \
+  } while (0)
+
+/* An estimate against an exact value: |est - exact| <= 4 se, with se finite
+ * and positive (a zero or NaN standard error would make any test pass). */
+#define ck_assert_within_4se(est, exact, se)                                              \
+  do {                                                                                    \
+    double est_ = (est), exact_ = (exact), se_ = (se);                                    \
+    ck_assert_msg(isfinite(se_) && se_ > 0, "standard error %g is not positive", se_);    \
+    ck_assert_msg(fabs(est_ - exact_) <= 4 * se_, "%s = %.10g, exact %.10g, %.2f SE away", \
+                  #est, est_, exact_, (est_ - exact_) / se_);                             \
+  } while (0)
+
+/* ---- memory ---- */
+
+/* malloc of n doubles (at least one), asserted; free() it. */
+double *xalloc(size_t n);
+
+/* ---- files ---- */
+
+/* The whole file at path, NUL-terminated; asserts it can be read; free() it. */
+char *slurp(const char *path);
+
+/* Writes text to path (replacing it); asserts it can. */
+void write_file(const char *path, const char *text);
+
+/* Creates a new empty file from the mkstemps template tmpl (in place: its
+ * XXXXXX becomes the name; the last suffix_len characters are kept, e.g. 4
+ * for "/tmp/x-XXXXXX.ini").  The caller unlinks it. */
+void temp_file(char *tmpl, int suffix_len);
+
+/* ---- processes ---- */
+
+typedef struct {
+  int status; /* exit status, or -1 if it did not exit normally */
+  char *out, *err;
+} outcome;
+
+/* Runs argv (argv[0]: the program's path; NULL-terminated), capturing its
+ * standard output and error; after interrupt_after seconds (0: never) sends it
+ * SIGINT (Ctrl-C).  Release with outcome_free. */
+outcome run_capture(const char *const *argv, int interrupt_after);
+void outcome_free(outcome *o);
+
+/* ---- JSON ---- */
+
+/* text parsed, asserted to be JSON; json_decref() it. */
+json_t *parse_json(const char *text);
+
+/* ---- exact values ---- */
+
+/* log Q(t) for the standard normal, accurate far in the tail (t = 40). */
+double log_normal_sf(double t);
+
+/* ---- scenarios ---- */
+
+/* text parsed as a scenario read from `file` (the name its messages give);
+ * asserts it parses.  issim_scenario_free() it. */
+issim_scenario *scenario_parse_ok(const char *text, const char *file);
+
+/* The scenario "[target] target, [event] threshold = T, [proposal NAME] ..."
+ * for one-line-per-key fragments: target and proposal are the keys of those
+ * sections ("distribution = normal\nmean = 5"); proposals a whole text of
+ * "[proposal NAME]" sections instead of one proposal named q when proposal is
+ * NULL.  Parsed as "test.ini". */
+issim_scenario *scenario_of_text(const char *target, double threshold, const char *proposal,
+                                 const char *proposals);
+
+/* The run settings of the analysis tests: n draws, the seed, the scenario's
+ * generator, the stream of the proposal named `name`, `threads` threads. */
+issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64_t n,
+                               uint64_t seed, int threads);
+
+/* Parses a scenario of target + event + one proposal q and analyses q with
+ * n draws, seed 2024, two threads; r->proposal is NULL on return (it pointed
+ * into the scenario, which is freed). */
+void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
+                 issim_result *r);
+
+/* ---- verdicts ---- */
+
+/* An estimate that passes every rule of verdict.h with a wide margin (event
+ * ESS 20000, Kish ESS 5000, largest share 1e-4, mean weight 1 +- 0.01): a
+ * test changes one field to make one rule fire. */
+issim_estimate good_estimate(void);
+
+#endif
