@@ -50,22 +50,13 @@
 #include <stdio.h>
 #include <gsl/gsl_rng.h>
 
+#include "cefit.h"
 #include "dist.h"
 #include "error.h"
 #include "model.h"
 #include "problem.h"
 
 #define ISSIM_CE_BLOCK 4096u
-
-/* The families the cross-entropy method fits (adapt.h). */
-typedef enum {
-  ISSIM_CE_AUTO,        /* the start's own family (normal for other targets) */
-  ISSIM_CE_NORMAL,      /* normal or multivariate normal */
-  ISSIM_CE_STUDENT_T,   /* student-t or multivariate t, df fixed */
-  ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
-  ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
-  ISSIM_CE_GAMMA        /* gamma (shape and scale) */
-} issim_ce_family;
 
 /* distribution = adaptive: a proposal the cross-entropy method fits before it
  * is used (docs/scenarios.md, section 11). */
@@ -98,72 +89,6 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
 #define ISSIM_CE_DEFAULT_MIN_SPREAD 0.85
 #define ISSIM_CE_DEFAULT_COMPONENTS 4
 #define ISSIM_CE_MAX_COMPONENTS 64
-/* min_spread must exceed this (1/sqrt 2): below, the weights' variance is infinite. */
-#define ISSIM_CE_SPREAD_BOUND 0.70710678118654752440
-
-/* "normal", "student-t", ...; "auto" for ISSIM_CE_AUTO. */
-const char *issim_ce_family_name(issim_ce_family f);
-/* ISSIM_OK and *f, or ISSIM_EINVAL for an unknown name. */
-int issim_ce_family_lookup(const char *name, issim_ce_family *f);
-
-/* ---- a member of a family ---- */
-
-/* The parameters of a fitted proposal.  Points have d coordinates; a mixture
- * has k normal components (k = 1 for the other families). */
-typedef struct {
-  issim_ce_family family;
-  size_t d, k;
-  double *weight;  /* k, summing to 1 */
-  double *mean;    /* k x d: means, or the student-t location */
-  double *cov;     /* k x d x d: covariances, or the student-t scale matrix */
-  double df;       /* student-t degrees of freedom (fixed) */
-  double location, rate;  /* exponential: location + Exp(rate) */
-  double shape, scale;    /* gamma */
-} issim_ce_params;
-
-/* An empty member of family f (k components, d coordinates), all zero. */
-int issim_ce_params_init(issim_ce_params *v, issim_ce_family f, size_t d, size_t k);
-void issim_ce_params_clear(issim_ce_params *v);
-int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src);
-
-/* The proposal v stands for, as a univariate distribution (normal, student-t,
- * exponential and gamma with d = 1) or as a d-dimensional model (any family;
- * with d = 1 the distribution wrapped as a scenario wraps its univariate
- * proposals); NULL with err set when v is invalid. */
-issim_dist *issim_ce_params_dist(const issim_ce_params *v, issim_error *err);
-issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err);
-
-/* One line for a level's report, e.g. "mean=5.186 sd=1". */
-void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size);
-
-/* ---- the weighted maximum-likelihood updates (step 3) ---- */
-
-/* What an update needs besides the points: the target's covariance (d x d;
- * NULL when it has none) for the spread floor, and the options. */
-typedef struct {
-  const double *target_cov;
-  int update_spread;
-  double min_spread;
-  /* exponential family: where its location moves (at most the event's
-   * lower end, so that q covers the event; the MLE, the smallest elite, is at
-   * or just above it); NAN: it stays */
-  double location;
-} issim_ce_update_rules;
-
-/* v <- the weighted MLE of its family from the m points x (m x d, row by
- * row) with log-weights log_w (weights exp(log_w), scaled as convenient; only
- * ratios matter).  The mean-only updates keep v's spread.  A mixture with
- * v->k = 1 on entry is first spread over `components` elite points (farthest
- * first) and then fitted by EM.  ISSIM_EINVAL when the points cannot support
- * the fit (no positive weight, fewer distinct points than parameters). */
-int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double *log_w,
-                    const issim_ce_update_rules *rules, size_t components, issim_error *err);
-
-/* Floors covariance c (d x d) at min_spread^2 times the target's covariance
- * s (d x d) in every direction (generalised eigenvalues); returns the
- * smallest generalised eigenvalue before flooring, or NAN when s is not
- * positive definite. */
-double issim_ce_floor_covariance(size_t d, double *c, const double *s, double min_spread);
 
 /* ---- a whole fit ---- */
 

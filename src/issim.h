@@ -50,6 +50,7 @@
 #include "calibrate.h"
 #include "plot.h"
 #include "report.h"
+#include "cefit.h"
 #include "adapt.h"
 
 #endif
