@@ -37,6 +37,7 @@
 #include "rng.h"
 #include "sampler.h"
 #include "estimator.h"
+#include "inifile.h"
 #include "scenario.h"
 #include "engine.h"
 #include "design.h"

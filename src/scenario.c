@@ -11,278 +11,16 @@
 #include <string.h>
 #include <strings.h>
 
-#include <ini.h>
 
 #include "adapt.h"
+#include "inifile.h"
 #include "design.h"
 #include "rng.h"
 
-/* ---------------------------------------------------------------------------
- * Pass 1: inih reads the INI syntax into a list of sections of key/value
- * entries, each with its line.  inih's handler is not told line numbers in
- * Debian's build, so our stream reader counts lines; it also records section
- * headers (inih reports a section only when a key follows) and notices the two
- * things inih would otherwise do silently: cut a long line in two, and join an
- * indented line to the key above it.
- * ------------------------------------------------------------------------- */
-
-/* inih's INI_MAX_LINE is 200 bytes with the newline and the terminating NUL. */
-#define MAX_LINE_CHARS 198
-
-typedef struct {
-  char *key, *value;
-  int line;
-  int used;
-} entry;
-
-typedef struct {
-  char *name; /* as written between the brackets, trimmed */
-  int line;
-  entry *entries;
-  size_t n, cap;
-} section;
-
-typedef struct {
-  FILE *stream;
-  const char *path;
-  int line;             /* the line inih is working on */
-  int line_is_indented; /* it starts with blanks: inih may read it as a continuation */
-  section *sections;
-  size_t n, cap;
-  issim_error *err;     /* the first error, if any */
-  int error_line;
-  int nomem;
-  int read_errno;       /* errno of a failed read, 0 if none */
-} reader;
-
-static int fail(reader *r, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Records the first error, prefixed with "path:line: ". */
-static int fail(reader *r, int line, const char *fmt, ...)
-{
-  if (r->error_line != 0)
-    return 0;
-  char msg[ISSIM_ERROR_MESSAGE_SIZE];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  issim_error_set(r->err, ISSIM_EINVAL, "%s:%d: %s", r->path, line, msg);
-  r->error_line = line;
-  return 0;
-}
-
-static char *trim(char *s)
-{
-  while (isspace((unsigned char)*s))
-    s++;
-  char *end = s + strlen(s);
-  while (end > s && isspace((unsigned char)end[-1]))
-    *--end = '\0';
-  return s;
-}
-
-static section *add_section(reader *r, const char *name, int line)
-{
-  if (r->n == r->cap) {
-    size_t cap = r->cap ? 2 * r->cap : 8;
-    section *s = realloc(r->sections, cap * sizeof *s);
-    if (s == NULL)
-      return NULL;
-    r->sections = s;
-    r->cap = cap;
-  }
-  section *s = &r->sections[r->n];
-  *s = (section){.name = strdup(name), .line = line};
-  if (s->name == NULL)
-    return NULL;
-  r->n++;
-  return s;
-}
-
-static void note_section_header(reader *r, const char *raw)
-{
-  char buf[MAX_LINE_CHARS + 2];
-  snprintf(buf, sizeof buf, "%s", raw);
-  char *s = trim(buf);
-  char *close = strchr(s, ']');
-  if (*s != '[' || close == NULL)
-    return; /* inih reports the syntax error */
-  *close = '\0';
-  char *name = trim(s + 1);
-  for (size_t i = 0; i < r->n; i++)
-    if (strcmp(r->sections[i].name, name) == 0) {
-      fail(r, r->line, "section [%s] appears twice (first at line %d); merge the two",
-           name, r->sections[i].line);
-      return;
-    }
-  if (add_section(r, name, r->line) == NULL)
-    r->nomem = 1;
-}
-
-static char *read_line(char *str, int num, void *stream)
-{
-  reader *r = stream;
-  if (fgets(str, num, r->stream) == NULL) {
-    if (ferror(r->stream))
-      r->read_errno = errno;
-    return NULL;
-  }
-  r->line++;
-  size_t len = strlen(str);
-  if (len > 0 && str[len - 1] != '\n' && !feof(r->stream)) {
-    int c;
-    while ((c = fgetc(r->stream)) != EOF && c != '\n')
-      ;
-    fail(r, r->line, "line longer than %d characters; continue a long value on indented lines",
-         MAX_LINE_CHARS);
-  }
-  const char *p = str;
-  if (r->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-    p += 3; /* a UTF-8 byte-order mark, which inih skips */
-  r->line_is_indented = (*p == ' ' || *p == '\t');
-  while (*p == ' ' || *p == '\t')
-    p++;
-  if (*p == '[')
-    note_section_header(r, p);
-  return str;
-}
-
-static int add_entry(section *s, const char *key, const char *value, int line)
-{
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 8;
-    entry *e = realloc(s->entries, cap * sizeof *e);
-    if (e == NULL)
-      return 0;
-    s->entries = e;
-    s->cap = cap;
-  }
-  entry *e = &s->entries[s->n];
-  *e = (entry){.key = strdup(key), .value = strdup(value), .line = line};
-  if (e->key == NULL || e->value == NULL)
-    return 0;
-  s->n++;
-  return 1;
-}
-
-static entry *find_entry(section *s, const char *key)
-{
-  for (size_t i = 0; i < s->n; i++)
-    if (strcmp(s->entries[i].key, key) == 0)
-      return &s->entries[i];
-  return NULL;
-}
-
-/* True when an indented continuation looks like a key of its own ("mean = 0"),
- * which an INI user who indents keys would not expect to be joined. */
-static int looks_like_key(const char *value)
-{
-  const char *p = value;
-  if (!(isalpha((unsigned char)*p) || *p == '_'))
-    return 0;
-  while (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
-    p++;
-  while (*p == ' ' || *p == '\t')
-    p++;
-  return (*p == '=' && p[1] != '=') || *p == ':';
-}
-
-/* The length of a continuation value without its inline comment (" ; ..."),
- * which inih strips from a key's line but not from a continuation line. */
-static size_t without_comment(const char *value)
-{
-  size_t n = 0;
-  while (value[n] != '\0' && !(value[n] == ';' && n > 0 && isspace((unsigned char)value[n - 1])))
-    n++;
-  while (n > 0 && isspace((unsigned char)value[n - 1]))
-    n--;
-  return n;
-}
-
-static int append_continuation(reader *r, entry *e, const char *value)
-{
-  if (looks_like_key(value))
-    return fail(r, r->line,
-                "this indented line would be read as the continuation of '%s' (line %d); "
-                "remove the indentation if it is a key of its own",
-                e->key, e->line);
-  int len = (int)without_comment(value);
-  size_t n = strlen(e->value) + (size_t)len + 2;
-  char *joined = malloc(n);
-  if (joined == NULL) {
-    r->nomem = 1;
-    return 0;
-  }
-  snprintf(joined, n, "%s %.*s", e->value, len, value);
-  free(e->value);
-  e->value = joined;
-  return 1;
-}
-
-static int on_entry(void *user, const char *section_name, const char *key,
-                    const char *value)
-{
-  reader *r = user;
-  (void)section_name; /* inih's copy is untrimmed and cut at 50 bytes: use ours */
-  if (r->n == 0)
-    return fail(r, r->line, "key '%s' is outside any section; put it under [target], [event], [run], ...",
-                key);
-  section *s = &r->sections[r->n - 1];
-  if (s->line == r->line) { /* an indented [section] line, joined by inih to the key above */
-    entry *above = r->n > 1 ? find_entry(&r->sections[r->n - 2], key) : NULL;
-    return fail(r, r->line,
-                "this indented line would be read as the continuation of '%s' (line %d); "
-                "remove the indentation if it is a section header",
-                key, above ? above->line : r->line - 1);
-  }
-  entry *previous = find_entry(s, key);
-  if (previous != NULL && r->line_is_indented && previous == &s->entries[s->n - 1])
-    return append_continuation(r, previous, value);
-  if (previous != NULL)
-    return fail(r, r->line, "key '%s' given twice in [%s] (first at line %d); keep one",
-                key, s->name, previous->line);
-  if (!add_entry(s, key, value, r->line)) {
-    r->nomem = 1;
-    return 0;
-  }
-  return 1;
-}
-
-static void free_sections(reader *r)
-{
-  for (size_t i = 0; i < r->n; i++) {
-    section *s = &r->sections[i];
-    for (size_t j = 0; j < s->n; j++) {
-      free(s->entries[j].key);
-      free(s->entries[j].value);
-    }
-    free(s->entries);
-    free(s->name);
-  }
-  free(r->sections);
-}
-
-static int read_ini(reader *r)
-{
-  int rc = ini_parse_stream(read_line, r, on_entry, r);
-  if (r->nomem || rc == -2)
-    return issim_error_set(r->err, ISSIM_ENOMEM, "%s: out of memory", r->path);
-  if (r->read_errno != 0)
-    return issim_error_set(r->err, ISSIM_EIO, "%s: cannot read the scenario file: %s", r->path,
-                           strerror(r->read_errno));
-  if (r->error_line != 0 && !(rc > 0 && rc < r->error_line))
-    return ISSIM_EINVAL;
-  if (rc > 0) { /* a syntax error, before any error of ours */
-    r->error_line = rc;
-    return issim_error_set(r->err, ISSIM_EINVAL,
-                           "%s:%d: cannot read this line; expected [section], key = value, "
-                           "or a comment starting with ; or #",
-                           r->path, rc);
-  }
-  return ISSIM_OK;
-}
+/* Pass 1, the syntax, is ini.h's. */
+typedef issim_inifile_entry entry;
+typedef issim_inifile_section section;
+typedef issim_inifile reader;
 
 /* ---------------------------------------------------------------------------
  * Pass 2: the sections' meaning.
@@ -301,12 +39,12 @@ typedef struct {
 
 static int entry_error(builder *b, const entry *e, const issim_error *inner)
 {
-  return fail(b->r, e->line, "%s", inner->message);
+  return issim_inifile_fail(b->r, e->line, "%s", inner->message);
 }
 
 static const char *get(section *sec, const char *key, int *line)
 {
-  entry *e = find_entry(sec, key);
+  entry *e = issim_inifile_find(sec, key);
   if (e == NULL)
     return NULL;
   e->used = 1;
@@ -336,9 +74,9 @@ static int unknown_key(builder *b, section *sec, const entry *e, const char *kno
 {
   char twin[64];
   if (case_twin(e->key, known, twin, sizeof twin))
-    return fail(b->r, e->line, "unknown key '%s' in [%s]; keys are case-sensitive: did you mean '%s'?",
+    return issim_inifile_fail(b->r, e->line, "unknown key '%s' in [%s]; keys are case-sensitive: did you mean '%s'?",
                 e->key, sec->name, twin);
-  return fail(b->r, e->line, "unknown key '%s' in [%s] (known: %s)", e->key, sec->name, known);
+  return issim_inifile_fail(b->r, e->line, "unknown key '%s' in [%s] (known: %s)", e->key, sec->name, known);
 }
 
 static int unknown_keys(builder *b, section *sec, const char *known)
@@ -437,10 +175,10 @@ static int parse_numbers(builder *b, const entry *e, double **out, size_t *n)
 static int get_vector(builder *b, section *sec, const char *key, size_t d, double dflt,
                       double *out)
 {
-  entry *e = find_entry(sec, key);
+  entry *e = issim_inifile_find(sec, key);
   if (e == NULL) {
     if (isnan(dflt))
-      return fail(b->r, sec->line, "[%s] needs '%s' (one value for every component, or %zu values)",
+      return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s' (one value for every component, or %zu values)",
                   sec->name, key, d);
     for (size_t j = 0; j < d; j++)
       out[j] = dflt;
@@ -456,7 +194,7 @@ static int get_vector(builder *b, section *sec, const char *key, size_t d, doubl
     out[j] = v[n == 1 ? 0 : j];
   free(v);
   if (!ok)
-    return fail(b->r, e->line, "%s has %zu values; give one (for every component) or %zu, the "
+    return issim_inifile_fail(b->r, e->line, "%s has %zu values; give one (for every component) or %zu, the "
                                "dimension", key, n, d);
   return 1;
 }
@@ -465,7 +203,7 @@ static int get_vector(builder *b, section *sec, const char *key, size_t d, doubl
  * whether the key was there. */
 static int get_matrix(builder *b, section *sec, const char *key, size_t d, double *out, int *given)
 {
-  entry *e = find_entry(sec, key);
+  entry *e = issim_inifile_find(sec, key);
   *given = e != NULL;
   if (e == NULL)
     return 1;
@@ -479,7 +217,7 @@ static int get_matrix(builder *b, section *sec, const char *key, size_t d, doubl
     memcpy(out, v, n * sizeof *v);
   free(v);
   if (!ok)
-    return fail(b->r, e->line, "%s has %zu values; a %zu x %zu matrix needs %zu, row by row", key,
+    return issim_inifile_fail(b->r, e->line, "%s has %zu values; a %zu x %zu matrix needs %zu, row by row", key,
                 n, d, d, d * d);
   return 1;
 }
@@ -488,7 +226,7 @@ static int get_matrix(builder *b, section *sec, const char *key, size_t d, doubl
  * the identity when absent. */
 static int get_correlation(builder *b, section *sec, size_t d, double *r)
 {
-  entry *e = find_entry(sec, "correlation");
+  entry *e = issim_inifile_find(sec, "correlation");
   for (size_t i = 0; i < d; i++)
     for (size_t j = 0; j < d; j++)
       r[i * d + j] = i == j;
@@ -506,23 +244,23 @@ static int get_correlation(builder *b, section *sec, size_t d, double *r)
   double rho = v[0];
   free(v);
   if (!ok)
-    return fail(b->r, e->line, "correlation has %zu values; give one (the correlation of every "
+    return issim_inifile_fail(b->r, e->line, "correlation has %zu values; give one (the correlation of every "
                                "pair) or a %zu x %zu matrix (%zu values)", n, d, d, d * d);
   for (size_t i = 0; n > 1 && i < d; i++)
     for (size_t j = 0; j < d; j++) {
       double c = r[i * d + j];
       if (i == j && c != 1)
-        return fail(b->r, e->line, "a correlation matrix has 1s on its diagonal: entry (%zu,%zu) "
+        return issim_inifile_fail(b->r, e->line, "a correlation matrix has 1s on its diagonal: entry (%zu,%zu) "
                                    "is %g", i + 1, j + 1, c);
       if (!(c >= -1 && c <= 1))
-        return fail(b->r, e->line, "correlations lie between -1 and 1: entry (%zu,%zu) is %g",
+        return issim_inifile_fail(b->r, e->line, "correlations lie between -1 and 1: entry (%zu,%zu) is %g",
                     i + 1, j + 1, c);
       if (fabs(c - r[j * d + i]) > 1e-12 * fmax(fabs(c), fabs(r[j * d + i])))
-        return fail(b->r, e->line, "the correlation matrix is not symmetric: entry (%zu,%zu) = %g "
+        return issim_inifile_fail(b->r, e->line, "the correlation matrix is not symmetric: entry (%zu,%zu) = %g "
                                    "but (%zu,%zu) = %g", i + 1, j + 1, c, j + 1, i + 1, r[j * d + i]);
     }
   if (n == 1 && !(rho > -1.0 / (double)(d > 1 ? d - 1 : 1) && rho < 1))
-    return fail(b->r, e->line, "an equicorrelation of %g is not a valid correlation in %zu "
+    return issim_inifile_fail(b->r, e->line, "an equicorrelation of %g is not a valid correlation in %zu "
                                "dimensions: it must be above -1/(d-1) = %.6g and below 1",
                 rho, d, -1.0 / (double)(d > 1 ? d - 1 : 1));
   return 1;
@@ -534,9 +272,9 @@ static int get_covariance(builder *b, section *sec, const char *key, size_t d, d
   int given;
   if (!get_matrix(b, sec, key, d, cov, &given))
     return 0;
-  entry *sd = find_entry(sec, "sd"), *corr = find_entry(sec, "correlation");
+  entry *sd = issim_inifile_find(sec, "sd"), *corr = issim_inifile_find(sec, "correlation");
   if (given && (sd || corr))
-    return fail(b->r, (sd ? sd : corr)->line, "give %s, or sd and correlation, not both", key);
+    return issim_inifile_fail(b->r, (sd ? sd : corr)->line, "give %s, or sd and correlation, not both", key);
   if (given)
     return 1;
   double *sds = malloc(d * sizeof *sds);
@@ -547,7 +285,7 @@ static int get_covariance(builder *b, section *sec, const char *key, size_t d, d
   int ok = get_vector(b, sec, "sd", d, 1, sds) && get_correlation(b, sec, d, cov);
   for (size_t j = 0; ok && j < d; j++)
     if (!(sds[j] > 0))
-      ok = fail(b->r, sd->line, "sd must be > 0 (got %g for component %zu)", sds[j], j + 1);
+      ok = issim_inifile_fail(b->r, sd->line, "sd must be > 0 (got %g for component %zu)", sds[j], j + 1);
   for (size_t i = 0; ok && i < d; i++)
     for (size_t j = 0; j < d; j++)
       cov[i * d + j] *= sds[i] * sds[j];
@@ -563,13 +301,13 @@ static int build_components(builder *b, section *sec, const char *family_key, si
   int fline;
   const char *family = get(sec, family_key, &fline);
   if (family == NULL)
-    return fail(b->r, sec->line, "[%s] needs '%s', the family of every component (e.g. %s = "
+    return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s', the family of every component (e.g. %s = "
                                  "student-t)", sec->name, family_key, family_key);
   const char *const *keys = issim_dist_family_keys(family);
   if (keys == NULL) {
     issim_error inner;
     issim_dist_alloc(family, 0, NULL, NULL, &inner);
-    return fail(b->r, fline, "%s", inner.message);
+    return issim_inifile_fail(b->r, fline, "%s", inner.message);
   }
   size_t used = strlen(known);
   for (size_t i = 0; keys[i] && used < known_size; i++)
@@ -579,7 +317,7 @@ static int build_components(builder *b, section *sec, const char *family_key, si
   double *values[ISSIM_DIST_MAX_PARAMS * 2] = {0};
   int ok = 1;
   for (size_t i = 0; ok && keys[i]; i++) {
-    if (find_entry(sec, keys[i]) == NULL)
+    if (issim_inifile_find(sec, keys[i]) == NULL)
       continue;
     values[np] = malloc(d * sizeof(double));
     if (values[np] == NULL)
@@ -594,8 +332,8 @@ static int build_components(builder *b, section *sec, const char *family_key, si
     issim_error inner;
     comps[j] = issim_dist_alloc(family, np, names, v, &inner);
     if (comps[j] == NULL) {
-      entry *e = inner.key[0] ? find_entry(sec, inner.key) : NULL;
-      ok = fail(b->r, e ? e->line : fline, "component %zu: %s", j + 1, inner.message);
+      entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
+      ok = issim_inifile_fail(b->r, e ? e->line : fline, "component %zu: %s", j + 1, inner.message);
     }
   }
   for (size_t k = 0; k < np; k++)
@@ -614,15 +352,15 @@ static void free_components(issim_dist **comps, size_t d)
  * or scale matrix the user built from sd and correlation is named so. */
 static int model_error(builder *b, section *sec, int dline, const issim_error *inner)
 {
-  entry *e = inner->key[0] ? find_entry(sec, inner->key) : NULL;
+  entry *e = inner->key[0] ? issim_inifile_find(sec, inner->key) : NULL;
   int built = e == NULL && (strcmp(inner->key, "covariance") == 0 || strcmp(inner->key, "scale") == 0);
-  entry *from = built ? find_entry(sec, "correlation") : NULL;
+  entry *from = built ? issim_inifile_find(sec, "correlation") : NULL;
   if (from == NULL && built)
-    from = find_entry(sec, "sd");
+    from = issim_inifile_find(sec, "sd");
   if (from)
-    return fail(b->r, from->line, "the %s matrix built from sd and correlation: %s", inner->key,
+    return issim_inifile_fail(b->r, from->line, "the %s matrix built from sd and correlation: %s", inner->key,
                 inner->message);
-  return fail(b->r, e ? e->line : dline, "%s", inner->message);
+  return issim_inifile_fail(b->r, e ? e->line : dline, "%s", inner->message);
 }
 
 /* A section of one of the multivariate families, in d dimensions. */
@@ -654,9 +392,9 @@ static int build_model(builder *b, section *sec, const char *family, int dline, 
     double df = NAN;
     const char *dft = get(sec, "df", &dfline);
     if (dft == NULL)
-      ok = fail(b->r, sec->line, "[%s] needs 'df', the degrees of freedom (e.g. df = 4)", sec->name);
+      ok = issim_inifile_fail(b->r, sec->line, "[%s] needs 'df', the degrees of freedom (e.g. df = 4)", sec->name);
     else if (issim_parse_number(dft, "df", &df, &inner) != ISSIM_OK)
-      ok = fail(b->r, dfline, "%s", inner.message);
+      ok = issim_inifile_fail(b->r, dfline, "%s", inner.message);
     ok = ok && get_vector(b, sec, "location", d, 0, vec) && get_covariance(b, sec, "scale", d, mat);
     if (ok && !unknown_keys(b, sec, known))
       ok = 0;
@@ -692,12 +430,12 @@ static int build_multivariate_target(builder *b, section *sec, const char *famil
   double d;
   issim_error inner;
   if (dim == NULL)
-    return fail(b->r, sec->line, "[target] with distribution = %s needs 'dimension' (e.g. "
+    return issim_inifile_fail(b->r, sec->line, "[target] with distribution = %s needs 'dimension' (e.g. "
                                  "dimension = 10)", family);
   if (issim_parse_number(dim, "dimension", &d, &inner) != ISSIM_OK)
-    return fail(b->r, line, "%s", inner.message);
+    return issim_inifile_fail(b->r, line, "%s", inner.message);
   if (!(d >= 1 && d <= MAX_DIMENSION && d == floor(d)))
-    return fail(b->r, line, "dimension must be a whole number from 1 to %d (got '%s')",
+    return issim_inifile_fail(b->r, line, "dimension must be a whole number from 1 to %d (got '%s')",
                 MAX_DIMENSION, dim);
   b->s->dimension = (size_t)d;
   b->use_models = 1;
@@ -713,13 +451,13 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
     if (strcasecmp(sec->entries[i].key, "distribution") == 0)
       return unknown_key(b, sec, &sec->entries[i], "distribution");
   if (family == NULL)
-    return fail(b->r, sec->line, "[%s] needs a 'distribution' key (e.g. distribution = normal%s)",
+    return issim_inifile_fail(b->r, sec->line, "[%s] needs a 'distribution' key (e.g. distribution = normal%s)",
                 sec->name, allow_target ? ", or distribution = target for plain Monte Carlo" : "");
   if (allow_target && strcmp(family, "target") == 0) {
     *is_target = 1;
     for (size_t i = 0; i < sec->n; i++)
       if (!sec->entries[i].used)
-        return fail(b->r, sec->entries[i].line,
+        return issim_inifile_fail(b->r, sec->entries[i].line,
                     "key '%s' in [%s]: distribution = target takes no parameters (the proposal "
                     "is the target itself); remove it, or name a family to give parameters",
                     sec->entries[i].key, sec->name);
@@ -729,7 +467,7 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
   if (keys == NULL) {
     issim_error inner;
     issim_dist_alloc(family, 0, NULL, NULL, &inner);
-    return fail(b->r, dline, "%s", inner.message);
+    return issim_inifile_fail(b->r, dline, "%s", inner.message);
   }
   char known[512];
   join_keys(keys, known, sizeof known);
@@ -738,7 +476,7 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
   const char *names[ISSIM_DIST_MAX_PARAMS * 2];
   double values[ISSIM_DIST_MAX_PARAMS * 2];
   for (size_t i = 0; keys[i]; i++) {
-    entry *e = find_entry(sec, keys[i]);
+    entry *e = issim_inifile_find(sec, keys[i]);
     if (e == NULL)
       continue;
     e->used = 1;
@@ -753,8 +491,8 @@ static int build_dist(builder *b, section *sec, issim_dist **out, int allow_targ
   issim_error inner;
   *out = issim_dist_alloc(family, n, names, values, &inner);
   if (*out == NULL) {
-    entry *e = inner.key[0] ? find_entry(sec, inner.key) : NULL;
-    return fail(b->r, e ? e->line : sec->line, "%s", inner.message);
+    entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
+    return issim_inifile_fail(b->r, e ? e->line : sec->line, "%s", inner.message);
   }
   return 1;
 }
@@ -775,7 +513,7 @@ static int build_event(builder *b, section *sec)
   b->event_sec = sec;
   const char *t = get(sec, "threshold", &line);
   if (t == NULL)
-    return fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
+    return issim_inifile_fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
   b->threshold_line = line;
   b->threshold_text = t;
   const char *d = get(sec, "direction", &line);
@@ -785,7 +523,7 @@ static int build_event(builder *b, section *sec)
     else if (strcmp(d, "<") == 0)
       b->s->event.direction = ISSIM_BELOW;
     else
-      return fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
+      return issim_inifile_fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
   /* the loss keys are read once the dimension is known */
   get(sec, "loss", NULL);
@@ -827,7 +565,7 @@ static section *proposal_section(const builder *b, const char *name)
 
 static int is_adaptive_section(section *sec)
 {
-  entry *e = find_entry(sec, "distribution");
+  entry *e = issim_inifile_find(sec, "distribution");
   return e != NULL && strcmp(e->value, "adaptive") == 0;
 }
 
@@ -836,10 +574,10 @@ static int valid_start(builder *b, section *sec, const char *start, int line)
 {
   section *from = proposal_section(b, start);
   if (from == NULL)
-    return fail(b->r, line, "start = %s: there is no [proposal %s]; start from 'target' (the "
+    return issim_inifile_fail(b->r, line, "start = %s: there is no [proposal %s]; start from 'target' (the "
                             "default) or from one of this file's proposals", start, start);
   if (from == sec || is_adaptive_section(from))
-    return fail(b->r, line, "start = %s: the cross-entropy method starts from a proposal with "
+    return issim_inifile_fail(b->r, line, "start = %s: the cross-entropy method starts from a proposal with "
                             "fixed parameters, not from an adaptive one", start);
   return 1;
 }
@@ -866,7 +604,7 @@ static int build_adaptive(builder *b, section *sec, issim_proposal *p)
     if (!is_ce_key(e->key))
       ok = unknown_key(b, sec, e, "distribution, " CE_KEYS);
     else if (issim_ce_options_set(&o, e->key, e->key, e->value, &inner) != ISSIM_OK)
-      ok = fail(b->r, e->line, "%s", inner.message);
+      ok = issim_inifile_fail(b->r, e->line, "%s", inner.message);
     else if (strcmp(e->key, "start") == 0 && o.start)
       ok = valid_start(b, sec, o.start, e->line);
     if (strcmp(e->key, "components") == 0)
@@ -874,7 +612,7 @@ static int build_adaptive(builder *b, section *sec, issim_proposal *p)
     e->used = 1;
   }
   if (ok && comp_line && o.family != ISSIM_CE_MIXTURE)
-    ok = fail(b->r, comp_line, "components applies to family = mixture only");
+    ok = issim_inifile_fail(b->r, comp_line, "components applies to family = mixture only");
   if (ok && !(p->adaptive = malloc(sizeof *p->adaptive))) {
     b->r->nomem = 1;
     ok = 0;
@@ -892,13 +630,13 @@ static int build_adaptive(builder *b, section *sec, issim_proposal *p)
 static int build_proposal(builder *b, section *sec, const char *name)
 {
   if (!valid_proposal_name(name))
-    return fail(b->r, sec->line,
+    return issim_inifile_fail(b->r, sec->line,
                 "proposal name '%s' must be letters, digits, '_', '-' or '.' (e.g. [proposal shifted])",
                 name);
   issim_scenario *s = b->s;
   for (size_t i = 0; i < s->n_proposals; i++)
     if (strcmp(s->proposals[i].name, name) == 0)
-      return fail(b->r, sec->line, "proposal '%s' is defined twice (first at line %d); give each "
+      return issim_inifile_fail(b->r, sec->line, "proposal '%s' is defined twice (first at line %d); give each "
                                    "proposal its own name",
                   name, s->proposals[i].line);
   issim_proposal *p = realloc(s->proposals, (s->n_proposals + 1) * sizeof *p);
@@ -940,11 +678,11 @@ static int build_run(builder *b, section *sec)
   issim_error inner;
   const char *v;
   if ((v = get(sec, "samples", &line)) && issim_parse_samples(v, "samples", &b->s->samples, &inner))
-    return fail(b->r, line, "%s", inner.message);
+    return issim_inifile_fail(b->r, line, "%s", inner.message);
   if ((v = get(sec, "seed", &line)) && issim_parse_seed(v, "seed", &b->s->seed, &inner))
-    return fail(b->r, line, "%s", inner.message);
+    return issim_inifile_fail(b->r, line, "%s", inner.message);
   if ((v = get(sec, "rng", &line)) && issim_rng_lookup(v, &b->s->rng, &inner))
-    return fail(b->r, line, "%s", inner.message);
+    return issim_inifile_fail(b->r, line, "%s", inner.message);
   return unknown_keys(b, sec, "samples, seed, rng");
 }
 
@@ -964,10 +702,10 @@ static int build_section(builder *b, section *sec)
     while (isspace((unsigned char)*name))
       name++;
     if (*name == '\0')
-      return fail(b->r, sec->line, "a proposal section needs a name: [proposal NAME]");
+      return issim_inifile_fail(b->r, sec->line, "a proposal section needs a name: [proposal NAME]");
     return build_proposal(b, sec, name);
   }
-  return fail(b->r, sec->line,
+  return issim_inifile_fail(b->r, sec->line,
               "unknown section [%s] (known: [scenario], [target], [event], [proposal NAME], [run])",
               sec->name);
 }
@@ -979,13 +717,13 @@ static int build_section(builder *b, section *sec)
 static int unused_loss_keys(builder *b)
 {
   section *sec = b->event_sec;
-  entry *kind = find_entry(sec, "loss"), *w = find_entry(sec, "weights"),
-        *ex = find_entry(sec, "expression");
+  entry *kind = issim_inifile_find(sec, "loss"), *w = issim_inifile_find(sec, "weights"),
+        *ex = issim_inifile_find(sec, "expression");
   if (kind && strcmp(kind->value, "identity") != 0)
-    return fail(b->r, kind->line, "loss = %s needs a multivariate target; with a univariate "
+    return issim_inifile_fail(b->r, kind->line, "loss = %s needs a multivariate target; with a univariate "
                                   "target the loss is x itself (loss = identity)", kind->value);
   if (w || ex)
-    return fail(b->r, (w ? w : ex)->line, "%s applies to a multivariate target's loss",
+    return issim_inifile_fail(b->r, (w ? w : ex)->line, "%s applies to a multivariate target's loss",
                 w ? "weights" : "expression");
   return 1;
 }
@@ -1003,8 +741,8 @@ static int build_loss(builder *b)
   issim_scenario *s = b->s;
   section *sec = b->event_sec;
   size_t d = s->dimension;
-  entry *kind = find_entry(sec, "loss"), *w = find_entry(sec, "weights"),
-        *ex = find_entry(sec, "expression");
+  entry *kind = issim_inifile_find(sec, "loss"), *w = issim_inifile_find(sec, "weights"),
+        *ex = issim_inifile_find(sec, "expression");
   static const struct { const char *name; issim_loss_kind kind; } kinds[] = {
     {"identity", ISSIM_LOSS_IDENTITY}, {"linear", ISSIM_LOSS_LINEAR}, {"sum", ISSIM_LOSS_SUM},
     {"max", ISSIM_LOSS_MAX}, {"min", ISSIM_LOSS_MIN}, {"norm", ISSIM_LOSS_NORM},
@@ -1012,25 +750,25 @@ static int build_loss(builder *b)
   };
   issim_loss_kind k = ISSIM_LOSS_IDENTITY;
   if (kind == NULL && d > 1)
-    return fail(b->r, sec->line, "[event] needs 'loss' for a %zu-dimensional target: linear "
+    return issim_inifile_fail(b->r, sec->line, "[event] needs 'loss' for a %zu-dimensional target: linear "
                                  "(with weights), sum, max, min, norm or expression", d);
   if (kind != NULL) {
     size_t i = 0;
     while (i < sizeof kinds / sizeof kinds[0] && strcmp(kinds[i].name, kind->value) != 0)
       i++;
     if (i == sizeof kinds / sizeof kinds[0])
-      return fail(b->r, kind->line, "unknown loss '%s' (known: identity, linear, sum, max, min, "
+      return issim_inifile_fail(b->r, kind->line, "unknown loss '%s' (known: identity, linear, sum, max, min, "
                                     "norm, expression)", kind->value);
     k = kinds[i].kind;
   }
   if (w && k != ISSIM_LOSS_LINEAR)
-    return fail(b->r, w->line, "weights apply to loss = linear (the loss here is %s)",
+    return issim_inifile_fail(b->r, w->line, "weights apply to loss = linear (the loss here is %s)",
                 issim_loss_kind_name(k));
   if (ex && k != ISSIM_LOSS_EXPRESSION)
-    return fail(b->r, ex->line, "expression applies to loss = expression (the loss here is %s)",
+    return issim_inifile_fail(b->r, ex->line, "expression applies to loss = expression (the loss here is %s)",
                 issim_loss_kind_name(k));
   if (k == ISSIM_LOSS_IDENTITY && d != 1)
-    return fail(b->r, kind->line, "loss = identity is for one dimension; the target has %zu", d);
+    return issim_inifile_fail(b->r, kind->line, "loss = identity is for one dimension; the target has %zu", d);
   issim_error inner;
   if (k == ISSIM_LOSS_LINEAR) {
     double *wv = malloc(d * sizeof *wv);
@@ -1040,19 +778,19 @@ static int build_loss(builder *b)
     }
     int ok = get_vector(b, sec, "weights", d, NAN, wv);
     if (ok && !(s->event.loss = issim_loss_alloc_linear(d, wv, &inner)))
-      ok = fail(b->r, w ? w->line : sec->line, "%s", inner.message);
+      ok = issim_inifile_fail(b->r, w ? w->line : sec->line, "%s", inner.message);
     free(wv);
     return ok;
   }
   if (k == ISSIM_LOSS_EXPRESSION) {
     if (ex == NULL)
-      return fail(b->r, sec->line, "loss = expression needs 'expression', a formula in x1..x%zu", d);
+      return issim_inifile_fail(b->r, sec->line, "loss = expression needs 'expression', a formula in x1..x%zu", d);
     if (!(s->event.loss = issim_loss_alloc_expression(d, ex->value, &inner)))
-      return fail(b->r, ex->line, "%s", inner.message);
+      return issim_inifile_fail(b->r, ex->line, "%s", inner.message);
     return 1;
   }
   if (!(s->event.loss = issim_loss_alloc(k, d, &inner)))
-    return fail(b->r, kind ? kind->line : sec->line, "%s", inner.message);
+    return issim_inifile_fail(b->r, kind ? kind->line : sec->line, "%s", inner.message);
   return 1;
 }
 
@@ -1069,13 +807,13 @@ static int resolve_threshold(builder *b)
     double mean, sd;
     issim_problem pb = issim_scenario_problem(s, NULL);
     if (!issim_problem_loss_moments(&pb, &mean, &sd))
-      return fail(b->r, b->threshold_line,
+      return issim_inifile_fail(b->r, b->threshold_line,
                   "threshold = %s needs the loss's mean and standard deviation, which issim "
                   "knows for the target itself in one dimension, and for a linear or sum loss "
                   "of a multivariate normal, a multivariate t with df > 2, or independent "
                   "components with finite variances; give the threshold as a number", t);
     if (!(sd > 0))
-      return fail(b->r, b->threshold_line, "threshold = %s: the loss has standard deviation 0 "
+      return issim_inifile_fail(b->r, b->threshold_line, "threshold = %s: the loss has standard deviation 0 "
                                            "(are the weights all zero?), so no threshold in "
                                            "sigmas exists", t);
     s->event.threshold_sigmas = k;
@@ -1084,7 +822,7 @@ static int resolve_threshold(builder *b)
   }
   issim_error inner;
   if (issim_parse_number(t, "threshold", &s->event.threshold, &inner) != ISSIM_OK)
-    return fail(b->r, b->threshold_line, "%s; it may also be given in standard deviations of "
+    return issim_inifile_fail(b->r, b->threshold_line, "%s; it may also be given in standard deviations of "
                                          "the loss, e.g. threshold = 5 sigma", inner.message);
   return 1;
 }
@@ -1108,7 +846,7 @@ static int check_model_event(builder *b)
     return 1;
   char event[256];
   issim_scenario_describe_event(s, event, sizeof event);
-  return fail(b->r, b->threshold_line,
+  return issim_inifile_fail(b->r, b->threshold_line,
               "the event %s is impossible under the target: on its support the loss ranges "
               "over [%.10g, %.10g], so P = 0 exactly; choose a threshold %s %.10g",
               event, lo, hi, above ? "below" : "above", above ? hi : lo);
@@ -1144,7 +882,7 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
     return 1;
   if (inner.code == ISSIM_ENOMEM)
     b->r->nomem = 1;
-  return fail(b->r, line, "shift = %s: %s; give the shift as a vector of %zu values instead",
+  return issim_inifile_fail(b->r, line, "shift = %s: %s; give the shift as a vector of %zu values instead",
               shift, inner.message, s->dimension);
 }
 
@@ -1159,16 +897,16 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
   int line = sec->line, shift_line = sec->line;
   issim_error inner;
   if (s->target != NULL || issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) != ISSIM_OK)
-    return fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal, "
+    return issim_inifile_fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal, "
                                  "multivariate-t or independent normal target; this target is "
                                  "none of these");
   const char *shift = get(sec, "shift", &shift_line);
   if (shift == NULL)
-    return fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
+    return issim_inifile_fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
                                  "of %zu values", sec->name, d);
   const char *sp = get(sec, "spread", &line);
   if (sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
-    return fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
+    return issim_inifile_fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
                             "deviations (got '%s')", sp);
   if (!unknown_keys(b, sec, "distribution, shift, spread"))
     return 0;
@@ -1186,7 +924,7 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
     for (size_t j = 0; j < d; j++)
       mu[j] += v[j];
     if (!(p->model = issim_design_shifted(s->target_model, mu, spread, &inner)))
-      ok = fail(b->r, sec->line, "%s", inner.message);
+      ok = issim_inifile_fail(b->r, sec->line, "%s", inner.message);
   }
   free(mu), free(v);
   return ok;
@@ -1199,7 +937,7 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
   int line;
   const char *text = get(sec, "components", &line);
   if (text == NULL)
-    return fail(b->r, sec->line, "[%s] needs 'components', e.g. components = 0.1 target + 0.9 "
+    return issim_inifile_fail(b->r, sec->line, "[%s] needs 'components', e.g. components = 0.1 target + 0.9 "
                                  "shifted (weights and the names of other proposals)", sec->name);
   if (!unknown_keys(b, sec, "distribution, components"))
     return 0;
@@ -1215,19 +953,19 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
     double w;
     int used = 0;
     if (k == 64 || sscanf(term, " %lf %127s %n", &w, name, &used) != 2 || term[used] != '\0')
-      ok = fail(b->r, line, "cannot read the mixture term '%s'; write components = 0.1 target + "
-                            "0.9 shifted", trim(term));
+      ok = issim_inifile_fail(b->r, line, "cannot read the mixture term '%s'; write components = 0.1 target + "
+                            "0.9 shifted", issim_inifile_trim(term));
     const issim_proposal *q = NULL;
     if (ok && strcmp(name, "target") != 0) {
       q = issim_scenario_proposal(s, name);
       if (q == NULL || q == p)
-        ok = fail(b->r, line, "mixture component '%s' is not %s", name,
+        ok = issim_inifile_fail(b->r, line, "mixture component '%s' is not %s", name,
                   q == p ? "allowed: a mixture cannot contain itself" : "a proposal of this scenario (or target)");
       else if (q->adaptive)
-        ok = fail(b->r, line, "mixture component '%s' is adaptive, fitted only when it runs; fit "
+        ok = issim_inifile_fail(b->r, line, "mixture component '%s' is adaptive, fitted only when it runs; fit "
                               "it with issim adapt --save FILE and mix the saved proposal", name);
       else if (is_mixture_section(b, q))
-        ok = fail(b->r, line, "mixture component '%s' is itself a mixture; list its components "
+        ok = issim_inifile_fail(b->r, line, "mixture component '%s' is itself a mixture; list its components "
                               "in this mixture instead", name);
     }
     if (ok) {
@@ -1238,7 +976,7 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
   free(copy);
   issim_error inner;
   if (ok && !(p->model = issim_model_alloc_mixture(k, parts, weights, &inner)))
-    ok = fail(b->r, line, "%s%s", strncmp(inner.message, "weight", 6) == 0 ? "mixture " : "",
+    ok = issim_inifile_fail(b->r, line, "%s%s", strncmp(inner.message, "weight", 6) == 0 ? "mixture " : "",
               inner.message);
   return ok;
 }
@@ -1254,13 +992,13 @@ static int build_deferred(builder *b, section *sec)
   if (strcmp(family, "mixture") == 0)
     return build_mixture(b, sec, p);
   if (s->target != NULL)
-    return fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
+    return issim_inifile_fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
                              "univariate family", p->name, family);
   int dim_line = sec->line;
   const char *dim = get(sec, "dimension", &dim_line);
   double dv;
   if (dim && (issim_parse_number(dim, "dimension", &dv, NULL) != ISSIM_OK || dv != (double)s->dimension))
-    return fail(b->r, dim_line, "proposal '%s' has dimension %s but the target has %zu", p->name,
+    return issim_inifile_fail(b->r, dim_line, "proposal '%s' has dimension %s but the target has %zu", p->name,
                 dim, s->dimension);
   return build_model(b, sec, family, dline, s->dimension, &p->model);
 }
@@ -1274,7 +1012,7 @@ static int wrap_univariate(builder *b)
   for (size_t i = 0; s->target == NULL && i < s->n_proposals; i++)
     if (s->proposals[i].dist != NULL) {
       const char *family = issim_dist_name(s->proposals[i].dist);
-      return fail(b->r, s->proposals[i].line,
+      return issim_inifile_fail(b->r, s->proposals[i].line,
                   "proposal '%s' is univariate (%s) but the target has %zu dimensions; use "
                   "distribution = independent with component = %s, or a multivariate family",
                   s->proposals[i].name, family, s->dimension, family);
@@ -1283,13 +1021,13 @@ static int wrap_univariate(builder *b)
     s->dimension = 1;
     const issim_dist *t = s->target;
     if (!(s->target_model = issim_model_alloc_independent(1, &t, &inner)))
-      return fail(b->r, b->target_sec->line, "%s", inner.message);
+      return issim_inifile_fail(b->r, b->target_sec->line, "%s", inner.message);
   }
   for (size_t i = 0; i < s->n_proposals; i++) {
     issim_proposal *p = &s->proposals[i];
     const issim_dist *q = p->dist;
     if (q && !(p->model = issim_model_alloc_independent(1, &q, &inner)))
-      return fail(b->r, p->line, "%s", inner.message);
+      return issim_inifile_fail(b->r, p->line, "%s", inner.message);
   }
   return 1;
 }
@@ -1332,7 +1070,7 @@ static int check_model_coverage(builder *b)
       continue;
     char desc[256];
     issim_model_describe(p->model, desc, sizeof desc);
-    fail(b->r, p->line, "proposal '%s' = %s does not put mass everywhere the target does (a "
+    issim_inifile_fail(b->r, p->line, "proposal '%s' = %s does not put mass everywhere the target does (a "
                         "component's support is narrower than the target's): its estimate "
                         "would be silently biased; use a proposal whose supports contain the "
                         "target's", p->name, desc);
@@ -1350,7 +1088,7 @@ static int check_coverage(builder *b)
   char region[128];
   describe_interval(lo, hi, region, sizeof region);
   if (!(lo < hi))
-    return fail(b->r, b->threshold_line,
+    return issim_inifile_fail(b->r, b->threshold_line,
                 "the event x %s %.10g is impossible under the target (support [%.10g, %.10g]), "
                 "so P = 0 exactly; choose a threshold inside the support",
                 s->event.direction == ISSIM_ABOVE ? ">" : "<", s->event.threshold, s->target->lower,
@@ -1361,7 +1099,7 @@ static int check_coverage(builder *b)
       continue;
     char desc[256];
     issim_dist_describe(q, desc, sizeof desc);
-    fail(b->r, s->proposals[i].line,
+    issim_inifile_fail(b->r, s->proposals[i].line,
          "proposal '%s' = %s has support [%.10g, %.10g], which does not cover the event region "
          "%s where the target has mass: its estimate would be silently biased; "
          "use a proposal whose support contains %s",
@@ -1379,11 +1117,11 @@ static int build(builder *b)
     if (!build_section(b, &r->sections[i]))
       return 0;
   if (b->s->target == NULL && b->s->target_model == NULL)
-    return fail(r, 1, "no [target] section; add one, e.g. [target] distribution = normal, mean = 0, sd = 1");
+    return issim_inifile_fail(r, 1, "no [target] section; add one, e.g. [target] distribution = normal, mean = 0, sd = 1");
   if (b->event_sec == NULL)
-    return fail(r, 1, "no [event] section; add one, e.g. [event] threshold = 5");
+    return issim_inifile_fail(r, 1, "no [event] section; add one, e.g. [event] threshold = 5");
   if (b->s->n_proposals == 0)
-    return fail(r, 1, "no [proposal NAME] section; add at least one, e.g. [proposal shifted] "
+    return issim_inifile_fail(r, 1, "no [proposal NAME] section; add at least one, e.g. [proposal shifted] "
                       "distribution = normal, mean = 5, sd = 1");
   if (!resolve(b))
     return 0;
@@ -1426,9 +1164,9 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
   if (err == NULL)
     err = &local;
   issim_error_clear(err);
-  reader r = {.stream = f, .path = path, .err = err};
+  reader r;
   builder b = {.r = &r};
-  int ok = read_ini(&r) == ISSIM_OK;
+  int ok = issim_inifile_read(&r, f, path, err) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
     /* build() returns the first failure; a recorded error fails the parse in any case */
@@ -1436,7 +1174,7 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
     if (!ok && (b.s == NULL || r.nomem))
       issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
   }
-  free_sections(&r);
+  issim_inifile_free(&r);
   free(b.deferred);
   if (!ok) {
     issim_scenario_free(b.s);

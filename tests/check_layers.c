@@ -20,7 +20,7 @@ static const char *const LAYERS[][16] = {
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "khat", "trace"},
   /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form"},
-  /* 5 input */ {"ini", "scenario"},
+  /* 5 input */ {"inifile", "scenario"},
   /* 6 judging */ {"verdict", "analysis"},
   /* 7 many proposals */ {"compare", "calibrate"},
   /* 8 output, commands */ {"report", "plot", "workflow"},
