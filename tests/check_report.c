@@ -768,6 +768,118 @@ START_TEST(test_calibrate_reports)
 }
 END_TEST
 
+/* ---- issim divergence ---- */
+
+/* A row as issim divergence makes it: draws of q (p when proposal is NULL)
+ * over the whole line, the exact information of (p, q). */
+static void divergence_row(const issim_scenario *s, const issim_proposal *p,
+                           issim_divergence_row *row)
+{
+  issim_run_config cfg = run_config_of(s, p ? p->name : "target", 200000, 9, 1);
+  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+                      .threshold = -INFINITY, .direction = ISSIM_ABOVE};
+  issim_run_output out = {0};
+  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
+  row->proposal = p;
+  issim_accum_estimate(&out.acc, &row->estimate);
+  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
+}
+
+/* rows[i][key] against estimate, se and exact divided by unit */
+static void expect_quantity(json_t *row, const char *key, double est, double se, double exact,
+                            issim_exact_method how, double unit)
+{
+  json_t *q = get(row, key);
+  EXPECT_KEYS(q, "estimate", "std_error", "exact", "method");
+  if (how == ISSIM_EXACT_INFINITE) {
+    expect_str(q, "estimate", "inf"); /* the sample mean of an infinite mean is not shown */
+    ck_assert(json_is_null(get(q, "std_error")));
+    expect_str(q, "exact", "inf");
+  } else {
+    expect_num(q, "estimate", est / unit);
+    expect_num(q, "std_error", se / unit);
+    expect_num(q, "exact", how == ISSIM_EXACT_NONE ? NAN : exact / unit);
+    /* and the estimate is within 4 of its SE of the closed form */
+    ck_assert_within_4se(est, exact, se);
+  }
+  expect_str(q, "method", issim_exact_method_name(how));
+}
+
+START_TEST(test_divergence_reports)
+{
+  issim_scenario *s = scenario_parse_ok(
+      "[scenario]\nname = div\n[target]\ndistribution = normal\n[event]\nthreshold = 1\n"
+      "[proposal wide]\ndistribution = normal\nmean = 1\nsd = 2\n"
+      "[proposal fat]\ndistribution = cauchy\n", "div.ini");
+  issim_divergence_row rows[3];
+  divergence_row(s, NULL, &rows[0]);
+  divergence_row(s, &s->proposals[0], &rows[1]);
+  divergence_row(s, &s->proposals[1], &rows[2]);
+  /* KL(N(0,1) || N(1, 4)) = log 2 + (1 + 1) / 8 - 1/2 */
+  assert_close(rows[1].exact.kl_p_q, log(2) + 2.0 / 8 - 0.5, 1e-12);
+  ck_assert_int_eq(rows[2].exact.kl_q_p_how, ISSIM_EXACT_INFINITE); /* Cauchy against normal */
+  issim_divergence_report r = {.scenario = s, .samples = 200000, .seed = 9, .rng_name = "taus2",
+                               .bits = 0, .n_rows = 3, .rows = rows};
+  for (int bits = 0; bits < 2; bits++) {
+    r.bits = bits;
+    double unit = bits ? M_LN2 : 1;
+    char *buf = NULL;
+    RENDER(buf, issim_divergence_report_json(out, &r));
+    json_t *root = parse_json(buf);
+    free(buf);
+    EXPECT_KEYS(root, "scenario", "units", "samples", "seed", "rng", "rows");
+    expect_str(root, "units", bits ? "bits" : "nats");
+    json_t *jr = get(root, "rows");
+    ck_assert_uint_eq(json_array_size(jr), 3);
+    json_t *t = json_array_get(jr, 0);
+    EXPECT_KEYS(t, "row", "distribution", "entropy_p", "identity_gap");
+    expect_str(t, "row", "target");
+    expect_str(t, "distribution", "normal(mean=0, sd=1)");
+    /* H(p) from draws of p: the estimator's H(q) with q = p */
+    expect_quantity(t, "entropy_p", rows[0].estimate.entropy_q, rows[0].estimate.entropy_q_se,
+                    rows[0].exact.entropy_p, rows[0].exact.entropy_p_how, unit);
+    ck_assert(json_is_null(get(t, "identity_gap")));
+    for (size_t i = 1; i < 3; i++) {
+      json_t *o = json_array_get(jr, i);
+      const issim_estimate *e = &rows[i].estimate;
+      const issim_information *x = &rows[i].exact;
+      EXPECT_KEYS(o, "row", "distribution", "entropy_q", "cross_entropy_p_q", "kl_p_q",
+                  "kl_q_p", "identity_gap");
+      expect_str(o, "row", s->proposals[i - 1].name);
+      expect_quantity(o, "entropy_q", e->entropy_q, e->entropy_q_se, x->entropy_q,
+                      x->entropy_q_how, unit);
+      expect_quantity(o, "cross_entropy_p_q", e->cross_entropy_p_q, e->cross_entropy_p_q_se,
+                      x->cross_entropy_p_q, x->cross_entropy_p_q_how, unit);
+      expect_quantity(o, "kl_p_q", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how, unit);
+      expect_quantity(o, "kl_q_p", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how, unit);
+      /* KL(p||q) = H(p,q) - H(p) among the exact values: a few ulps at most */
+      json_t *gap = get(o, "identity_gap");
+      ck_assert(json_is_real(gap));
+      ck_assert_msg(fabs(json_real_value(gap)) < 1e-12, "gap %g", json_real_value(gap));
+    }
+    json_decref(root);
+    RENDER(buf, issim_divergence_report_text(out, &r));
+    expect_line(buf, bits ? "\nrun        200000 draws per row, seed 9, rng taus2; in bits\n"
+                          : "\nrun        200000 draws per row, seed 9, rng taus2; in nats\n");
+    expect_line(buf, "\ntarget p: normal(mean=0, sd=1) (from draws of p)\n");
+    expect_line(buf, "\nproposal wide: q = normal(mean=1, sd=2) (from draws of q)\n");
+    char line[160];
+    snprintf(line, sizeof line, "\n  KL(q||p)   %-28s %s\n", "inf", "inf");
+    expect_line(buf, line);
+    char est[64];
+    snprintf(est, sizeof est, "%.6g +- %.2g", rows[1].estimate.kl_p_q / unit,
+             rows[1].estimate.kl_p_q_se / unit);
+    snprintf(line, sizeof line, "\n  KL(p||q)   %-28s %.6g (closed form)\n", est,
+             rows[1].exact.kl_p_q / unit);
+    const char *wide = strstr(buf, "\nproposal wide:");
+    ck_assert_msg(strstr(wide, line) != NULL, "no line '%s' in:\n%.3000s", line, wide);
+    expect_line(buf, "\n  identity   KL(p||q) = H(p,q) - H(p) holds to ");
+    free(buf);
+  }
+  issim_scenario_free(s);
+}
+END_TEST
+
 /* ---- a stream that fails ---- */
 
 START_TEST(test_failing_stream)
@@ -800,6 +912,7 @@ int main(void)
   tcase_add_test(tc, test_compare_reports);
   tcase_add_test(tc, test_compare_reference_kinds);
   tcase_add_test(tc, test_calibrate_reports);
+  tcase_add_test(tc, test_divergence_reports);
   tcase_add_test(tc, test_failing_stream);
   suite_add_tcase(s, tc);
   return run_suite(s);
