@@ -42,18 +42,24 @@ static void judge_khat(issim_verdict *v, double k)
         "the error bar converges slowly if at all", k);
 }
 
+/* Equal weights (plain Monte Carlo) make the event ESS and the largest share
+ * k and 1/k exactly, which the sums give to a few ulps either side: a value
+ * within rounding of a threshold is at it, and no rule fires on rounding. */
+#define BELOW(x, threshold) ((x) < (threshold) * (1 - ISSIM_RELATIVE_PRECISION))
+#define ABOVE(x, threshold) ((x) > (threshold) * (1 + ISSIM_RELATIVE_PRECISION))
+
 static void judge_weights(issim_verdict *v, const issim_estimate *e)
 {
-  if (e->event_ess < EVENT_ESS_UNRELIABLE)
+  if (BELOW(e->event_ess, EVENT_ESS_UNRELIABLE))
     add(v, ISSIM_UNRELIABLE, "event ESS = %.1f: fewer than 30 effective draws carry the "
                              "estimate, so its standard error is itself unreliable", e->event_ess);
-  else if (e->event_ess < EVENT_ESS_DOUBTFUL)
+  else if (BELOW(e->event_ess, EVENT_ESS_DOUBTFUL))
     add(v, ISSIM_DOUBTFUL, "event ESS = %.1f is below 100: the standard error is only a "
                            "rough guide", e->event_ess);
-  if (e->max_weight_share > SHARE_UNRELIABLE)
+  if (ABOVE(e->max_weight_share, SHARE_UNRELIABLE))
     add(v, ISSIM_UNRELIABLE, "one draw carries %.0f%% of the estimate",
         100 * e->max_weight_share);
-  else if (e->max_weight_share > SHARE_DOUBTFUL)
+  else if (ABOVE(e->max_weight_share, SHARE_DOUBTFUL))
     add(v, ISSIM_DOUBTFUL, "one draw carries %.0f%% of the estimate", 100 * e->max_weight_share);
 }
 

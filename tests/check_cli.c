@@ -6,13 +6,9 @@
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <gsl/gsl_cdf.h>

@@ -768,6 +768,239 @@ START_TEST(test_calibrate_reports)
 }
 END_TEST
 
+/* ---- issim divergence ---- */
+
+/* A row as issim divergence makes it: draws of q (p when proposal is NULL)
+ * over the whole line, the exact information of (p, q). */
+static void divergence_row(const issim_scenario *s, const issim_proposal *p,
+                           issim_divergence_row *row)
+{
+  issim_run_config cfg = run_config_of(s, p ? p->name : "target", 200000, 9, 1);
+  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+                      .threshold = -INFINITY, .direction = ISSIM_ABOVE};
+  issim_run_output out = {0};
+  ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
+  row->proposal = p;
+  issim_accum_estimate(&out.acc, &row->estimate);
+  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
+}
+
+/* rows[i][key] against estimate, se and exact divided by unit */
+static void expect_quantity(json_t *row, const char *key, double est, double se, double exact,
+                            issim_exact_method how, double unit)
+{
+  json_t *q = get(row, key);
+  EXPECT_KEYS(q, "estimate", "std_error", "exact", "method");
+  if (how == ISSIM_EXACT_INFINITE) {
+    expect_str(q, "estimate", "inf"); /* the sample mean of an infinite mean is not shown */
+    ck_assert(json_is_null(get(q, "std_error")));
+    expect_str(q, "exact", "inf");
+  } else {
+    expect_num(q, "estimate", est / unit);
+    expect_num(q, "std_error", se / unit);
+    expect_num(q, "exact", how == ISSIM_EXACT_NONE ? NAN : exact / unit);
+    /* and the estimate is within 4 of its SE of the closed form */
+    ck_assert_within_4se(est, exact, se);
+  }
+  expect_str(q, "method", issim_exact_method_name(how));
+}
+
+START_TEST(test_divergence_reports)
+{
+  issim_scenario *s = scenario_parse_ok(
+      "[scenario]\nname = div\n[target]\ndistribution = normal\n[event]\nthreshold = 1\n"
+      "[proposal wide]\ndistribution = normal\nmean = 1\nsd = 2\n"
+      "[proposal fat]\ndistribution = cauchy\n", "div.ini");
+  issim_divergence_row rows[3];
+  divergence_row(s, NULL, &rows[0]);
+  divergence_row(s, &s->proposals[0], &rows[1]);
+  divergence_row(s, &s->proposals[1], &rows[2]);
+  /* KL(N(0,1) || N(1, 4)) = log 2 + (1 + 1) / 8 - 1/2 */
+  assert_close(rows[1].exact.kl_p_q, log(2) + 2.0 / 8 - 0.5, 1e-12);
+  ck_assert_int_eq(rows[2].exact.kl_q_p_how, ISSIM_EXACT_INFINITE); /* Cauchy against normal */
+  issim_divergence_report r = {.scenario = s, .samples = 200000, .seed = 9, .rng_name = "taus2",
+                               .bits = 0, .n_rows = 3, .rows = rows};
+  for (int bits = 0; bits < 2; bits++) {
+    r.bits = bits;
+    double unit = bits ? M_LN2 : 1;
+    char *buf = NULL;
+    RENDER(buf, issim_divergence_report_json(out, &r));
+    json_t *root = parse_json(buf);
+    free(buf);
+    EXPECT_KEYS(root, "scenario", "units", "samples", "seed", "rng", "rows");
+    expect_str(root, "units", bits ? "bits" : "nats");
+    json_t *jr = get(root, "rows");
+    ck_assert_uint_eq(json_array_size(jr), 3);
+    json_t *t = json_array_get(jr, 0);
+    EXPECT_KEYS(t, "row", "distribution", "entropy_p", "identity_gap");
+    expect_str(t, "row", "target");
+    expect_str(t, "distribution", "normal(mean=0, sd=1)");
+    /* H(p) from draws of p: the estimator's H(q) with q = p */
+    expect_quantity(t, "entropy_p", rows[0].estimate.entropy_q, rows[0].estimate.entropy_q_se,
+                    rows[0].exact.entropy_p, rows[0].exact.entropy_p_how, unit);
+    ck_assert(json_is_null(get(t, "identity_gap")));
+    for (size_t i = 1; i < 3; i++) {
+      json_t *o = json_array_get(jr, i);
+      const issim_estimate *e = &rows[i].estimate;
+      const issim_information *x = &rows[i].exact;
+      EXPECT_KEYS(o, "row", "distribution", "entropy_q", "cross_entropy_p_q", "kl_p_q",
+                  "kl_q_p", "identity_gap");
+      expect_str(o, "row", s->proposals[i - 1].name);
+      expect_quantity(o, "entropy_q", e->entropy_q, e->entropy_q_se, x->entropy_q,
+                      x->entropy_q_how, unit);
+      expect_quantity(o, "cross_entropy_p_q", e->cross_entropy_p_q, e->cross_entropy_p_q_se,
+                      x->cross_entropy_p_q, x->cross_entropy_p_q_how, unit);
+      expect_quantity(o, "kl_p_q", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how, unit);
+      expect_quantity(o, "kl_q_p", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how, unit);
+      /* KL(p||q) = H(p,q) - H(p) among the exact values: a few ulps at most */
+      json_t *gap = get(o, "identity_gap");
+      ck_assert(json_is_real(gap));
+      ck_assert_msg(fabs(json_real_value(gap)) < 1e-12, "gap %g", json_real_value(gap));
+    }
+    json_decref(root);
+    RENDER(buf, issim_divergence_report_text(out, &r));
+    expect_line(buf, bits ? "\nrun        200000 draws per row, seed 9, rng taus2; in bits\n"
+                          : "\nrun        200000 draws per row, seed 9, rng taus2; in nats\n");
+    expect_line(buf, "\ntarget p: normal(mean=0, sd=1) (from draws of p)\n");
+    expect_line(buf, "\nproposal wide: q = normal(mean=1, sd=2) (from draws of q)\n");
+    char line[160];
+    snprintf(line, sizeof line, "\n  KL(q||p)   %-28s %s\n", "inf", "inf");
+    expect_line(buf, line);
+    char est[64];
+    snprintf(est, sizeof est, "%.6g +- %.2g", rows[1].estimate.kl_p_q / unit,
+             rows[1].estimate.kl_p_q_se / unit);
+    snprintf(line, sizeof line, "\n  KL(p||q)   %-28s %.6g (closed form)\n", est,
+             rows[1].exact.kl_p_q / unit);
+    const char *wide = strstr(buf, "\nproposal wide:");
+    ck_assert_msg(strstr(wide, line) != NULL, "no line '%s' in:\n%.3000s", line, wide);
+    expect_line(buf, "\n  identity   KL(p||q) = H(p,q) - H(p) holds to ");
+    free(buf);
+  }
+  issim_scenario_free(s);
+}
+END_TEST
+
+/* ---- issim adapt ---- */
+
+START_TEST(test_adapt_reports)
+{
+  /* a hand-made fit of two levels, then the final run of the fitted proposal */
+  issim_ce_options opt = {.family = ISSIM_CE_NORMAL, .rho = 0.1, .level_draws = 1000,
+                          .alpha = 1, .max_levels = 50, .update_spread = 0, .min_spread = 0.8};
+  issim_ce_level levels[2] = {
+      {.level = 1, .gamma = 2.5, .draws = 1000, .elites = 100, .log_level_prob = log(0.1),
+       .kl_star = 1.5, .event_ess = 80, .fitted = "normal(mean=2.9, sd=1)"},
+      {.level = 2, .gamma = 4, .draws = 1000, .elites = 140, .log_level_prob = log(3e-5),
+       .kl_star = 0.9, .event_ess = 120, .fitted = "normal(mean=4.3, sd=1)"}};
+  issim_ce_fit fit = {.outcome = ISSIM_CE_REACHED, .update_spread = 0, .n_levels = 2,
+                      .levels = levels, .draws = 2000, .seconds = 0.125,
+                      .params = {.family = ISSIM_CE_NORMAL}};
+  issim_proposal ce = scn->proposals[SHIFTED];
+  ce.name = "ce";
+  ce.adaptive = &opt;
+  ce.fitted = 1;
+  ce.adapt_levels = 2;
+  ce.adapt_draws = 2000;
+  ce.adapt_seconds = 0.125;
+  issim_result final = res[SHIFTED];
+  final.proposal = &ce;
+  issim_adapt_report r = {.run = rep, .options = &opt, .fit = &fit, .name = "ce",
+                          .saved = "/tmp/fit.ini"};
+  r.run.n_results = 1;
+  r.run.results = &final;
+
+  char *buf = NULL;
+  RENDER(buf, issim_adapt_report_json(out, &r));
+  json_t *root = parse_json(buf);
+  free(buf);
+  json_t *a = get(root, "adaptation");
+  EXPECT_KEYS(a, "proposal", "family", "start", "update", "rho", "level_draws", "alpha",
+              "max_levels", "min_spread", "levels", "outcome", "message", "draws", "seconds",
+              "total_draws", "saved");
+  expect_str(a, "proposal", "ce");
+  expect_str(a, "family", "normal");
+  expect_str(a, "start", "target");
+  expect_str(a, "update", "mean");
+  expect_num(a, "rho", 0.1);
+  ck_assert_int_eq(json_integer_value(get(a, "level_draws")), 1000);
+  expect_num(a, "alpha", 1);
+  ck_assert_int_eq(json_integer_value(get(a, "max_levels")), 50);
+  ck_assert(json_is_null(get(a, "min_spread"))); /* mean only */
+  expect_str(a, "outcome", "reached");
+  ck_assert(json_is_null(get(a, "message")));
+  ck_assert_int_eq(json_integer_value(get(a, "draws")), 2000);
+  expect_num(a, "seconds", 0.125);
+  ck_assert_int_eq(json_integer_value(get(a, "total_draws")), 2000 + N_DRAWS);
+  expect_str(a, "saved", "/tmp/fit.ini");
+  json_t *jl = get(a, "levels");
+  ck_assert_uint_eq(json_array_size(jl), 2);
+  for (size_t i = 0; i < 2; i++) {
+    json_t *l = json_array_get(jl, i);
+    EXPECT_KEYS(l, "level", "gamma", "draws", "elites", "level_probability", "kl_pstar_q",
+                "event_ess", "fitted");
+    ck_assert_int_eq(json_integer_value(get(l, "level")), (json_int_t)levels[i].level);
+    expect_num(l, "gamma", levels[i].gamma);
+    ck_assert_int_eq(json_integer_value(get(l, "elites")), (json_int_t)levels[i].elites);
+    expect_prob(get(l, "level_probability"), levels[i].log_level_prob, "level_probability");
+    expect_num(l, "kl_pstar_q", levels[i].kl_star);
+    expect_num(l, "event_ess", levels[i].event_ess);
+    expect_str(l, "fitted", levels[i].fitted);
+  }
+  /* the run's object around it, and the result's own adaptation member */
+  json_t *o = json_array_get(get(root, "results"), 0);
+  expect_str(o, "proposal", "ce");
+  json_t *oa = get(o, "adaptation");
+  EXPECT_KEYS(oa, "levels", "draws", "seconds", "total_draws");
+  ck_assert_int_eq(json_integer_value(get(oa, "levels")), 2);
+  ck_assert_int_eq(json_integer_value(get(oa, "total_draws")), 2000 + N_DRAWS);
+  json_decref(root);
+
+  RENDER(buf, issim_adapt_report_text(out, &r));
+  expect_line(buf, "\nadaptation cross-entropy, family normal (mean only), from the target; rho "
+                   "0.1, 1000 draws a level\n");
+  expect_line(buf, "\n  reached the threshold at level 2: 2000 draws, 0.125 s\n");
+  expect_line(buf, "\n  adapted          2 levels, 2000 draws, 0.125 s: 22000 draws in all with "
+                   "the 20000 below\n");
+  expect_line(buf, "\ntotal effort 2000 adaptation draws + 20000 final draws = 22000\n");
+  expect_line(buf, "\nsaved      [proposal ce] to /tmp/fit.ini\n");
+  char line[200];
+  snprintf(line, sizeof line, "\n  %5u %12.6g %8llu %10s %10.4g %9.4g  %s\n", 2u, 4.0, 140ULL,
+           "3.00e-05", 0.9, 120.0, "normal(mean=4.3, sd=1)");
+  expect_line(buf, line);
+  free(buf);
+
+  /* not fitted: the message, no final run, total = the levels' draws */
+  fit.outcome = ISSIM_CE_NO_PROGRESS;
+  snprintf(fit.message, sizeof fit.message, "levels 2 to 3 made no progress");
+  r.run.n_results = 0;
+  r.saved = NULL;
+  RENDER(buf, issim_adapt_report_json(out, &r));
+  root = parse_json(buf);
+  free(buf);
+  a = get(root, "adaptation");
+  expect_str(a, "outcome", "no-progress");
+  expect_str(a, "message", "levels 2 to 3 made no progress");
+  ck_assert_int_eq(json_integer_value(get(a, "total_draws")), 2000);
+  ck_assert(json_is_null(get(a, "saved")));
+  ck_assert_uint_eq(json_array_size(get(root, "results")), 0);
+  json_decref(root);
+  RENDER(buf, issim_adapt_report_text(out, &r));
+  expect_line(buf, "\n  NOT FITTED: levels 2 to 3 made no progress\n");
+  ck_assert(strstr(buf, "total effort") == NULL);
+  free(buf);
+  fit.outcome = ISSIM_CE_LEVEL_LIMIT;
+  RENDER(buf, issim_adapt_report_json(out, &r));
+  root = parse_json(buf);
+  free(buf);
+  expect_str(get(root, "adaptation"), "outcome", "level-limit");
+  json_decref(root);
+  fit.outcome = ISSIM_CE_INTERRUPTED;
+  RENDER(buf, issim_adapt_report_text(out, &r));
+  expect_line(buf, "\n  INTERRUPTED: levels 2 to 3 made no progress\n");
+  free(buf);
+}
+END_TEST
+
 /* ---- a stream that fails ---- */
 
 START_TEST(test_failing_stream)
@@ -800,6 +1033,8 @@ int main(void)
   tcase_add_test(tc, test_compare_reports);
   tcase_add_test(tc, test_compare_reference_kinds);
   tcase_add_test(tc, test_calibrate_reports);
+  tcase_add_test(tc, test_divergence_reports);
+  tcase_add_test(tc, test_adapt_reports);
   tcase_add_test(tc, test_failing_stream);
   suite_add_tcase(s, tc);
   return run_suite(s);

@@ -114,15 +114,11 @@ issim_scenario *scenario_parse_ok(const char *text, const char *file)
   return s;
 }
 
-issim_scenario *scenario_of_text(const char *target, double threshold, const char *proposal,
-                                 const char *proposals)
+issim_scenario *scenario_of_text(const char *target, double threshold, const char *proposal)
 {
   char text[4096];
-  int len = proposal
-      ? snprintf(text, sizeof text, "[target]\n%s\n[event]\nthreshold = %.17g\n[proposal q]\n%s\n",
-                 target, threshold, proposal)
-      : snprintf(text, sizeof text, "[target]\n%s\n[event]\nthreshold = %.17g\n%s\n", target,
-                 threshold, proposals);
+  int len = snprintf(text, sizeof text, "[target]\n%s\n[event]\nthreshold = %.17g\n[proposal q]\n%s\n",
+                     target, threshold, proposal);
   ck_assert_int_lt(len, (int)sizeof text);
   return scenario_parse_ok(text, "test.ini");
 }
@@ -137,7 +133,7 @@ issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64
 void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
                  issim_result *r)
 {
-  issim_scenario *s = scenario_of_text(target, threshold, proposal, NULL);
+  issim_scenario *s = scenario_of_text(target, threshold, proposal);
   issim_run_config cfg = run_config_of(s, "q", n, 2024, 2);
   issim_error err;
   int rc = issim_analyse(s, &s->proposals[0], &cfg, 0, r, &err);

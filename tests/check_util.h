@@ -6,7 +6,7 @@
  * (check_LTLIBRARIES in Makefile.am, so only `make check` builds it) and
  * linked into every test program through TEST_LDADD: a test file includes
  * this header and needs nothing else in Makefile.am.  check_util.c defines
- * the POSIX feature macros it needs (mkstemps, posix_spawn, open_memstream)
+ * the POSIX feature macros it needs (mkstemps, posix_spawn, nanosleep)
  * itself, so a test file need not define them to use these helpers.
  *
  * The functions assert with Check (ck_assert*): they must be called from
@@ -106,13 +106,10 @@ double log_normal_sf(double t);
  * asserts it parses.  issim_scenario_free() it. */
 issim_scenario *scenario_parse_ok(const char *text, const char *file);
 
-/* The scenario "[target] target, [event] threshold = T, [proposal NAME] ..."
- * for one-line-per-key fragments: target and proposal are the keys of those
- * sections ("distribution = normal\nmean = 5"); proposals a whole text of
- * "[proposal NAME]" sections instead of one proposal named q when proposal is
- * NULL.  Parsed as "test.ini". */
-issim_scenario *scenario_of_text(const char *target, double threshold, const char *proposal,
-                                 const char *proposals);
+/* The scenario "[target] TARGET [event] threshold = T [proposal q] PROPOSAL",
+ * where target and proposal are the keys of those sections, one a line
+ * ("distribution = normal\nmean = 5").  Parsed as "test.ini". */
+issim_scenario *scenario_of_text(const char *target, double threshold, const char *proposal);
 
 /* The run settings of the analysis tests: n draws, the seed, the scenario's
  * generator, the stream of the proposal named `name`, `threads` threads. */

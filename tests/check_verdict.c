@@ -96,14 +96,20 @@ START_TEST(test_event_ess_thresholds)
   e.event_ess = 100; /* not below 100 */
   issim_verdict v = judge(&e, &FINE);
   assert_trustworthy(v);
-  e.event_ess = nextafter(100, 0);
+  e.event_ess = 100 * (1 - 1e-12); /* rounding: at 100 (see test_equal_weights...) */
   v = judge(&e, &FINE);
-  assert_one_reason(v, ISSIM_DOUBTFUL, "event ESS = 100.0 is below 100");
+  assert_trustworthy(v);
+  e.event_ess = 99.9;
+  v = judge(&e, &FINE);
+  assert_one_reason(v, ISSIM_DOUBTFUL, "event ESS = 99.9 is below 100");
   e.event_ess = 42.25;
   v = judge(&e, &FINE);
   assert_one_reason(v, ISSIM_DOUBTFUL, "event ESS = 42.2 is below 100: the standard error is "
                                        "only a rough guide");
   e.event_ess = 30; /* 30 is doubtful, not unreliable */
+  v = judge(&e, &FINE);
+  assert_one_reason(v, ISSIM_DOUBTFUL, "event ESS = 30.0 is below 100");
+  e.event_ess = 30 * (1 - 1e-12);
   v = judge(&e, &FINE);
   assert_one_reason(v, ISSIM_DOUBTFUL, "event ESS = 30.0 is below 100");
   e.event_ess = 29.9;
@@ -121,13 +127,19 @@ START_TEST(test_weight_share_thresholds)
   e.max_weight_share = 0.1;
   issim_verdict v = judge(&e, &FINE);
   assert_trustworthy(v);
-  e.max_weight_share = nextafter(0.1, 1);
+  e.max_weight_share = 0.1 * (1 + 1e-12); /* rounding: at 0.1 */
+  v = judge(&e, &FINE);
+  assert_trustworthy(v);
+  e.max_weight_share = 0.1004;
   v = judge(&e, &FINE);
   assert_one_reason(v, ISSIM_DOUBTFUL, "one draw carries 10% of the estimate");
   e.max_weight_share = 0.5;
   v = judge(&e, &FINE);
   assert_one_reason(v, ISSIM_DOUBTFUL, "one draw carries 50% of the estimate");
-  e.max_weight_share = nextafter(0.5, 1);
+  e.max_weight_share = 0.5 * (1 + 1e-12);
+  v = judge(&e, &FINE);
+  assert_one_reason(v, ISSIM_DOUBTFUL, "one draw carries 50% of the estimate");
+  e.max_weight_share = 0.5004;
   v = judge(&e, &FINE);
   assert_one_reason(v, ISSIM_UNRELIABLE, "one draw carries 50% of the estimate");
   e.max_weight_share = 1;
@@ -301,6 +313,57 @@ START_TEST(test_distance_to_exact_is_a_warning_only)
 }
 END_TEST
 
+/* ---- equal weights at the thresholds ---- */
+
+/* The estimate of n draws of weight 1 (plain Monte Carlo), k of them hits,
+ * accumulated as the engine does, in batches of 512. */
+static issim_estimate equal_weights(size_t n, unsigned k)
+{
+  double *zero = xalloc(n), *hit = xalloc(n);
+  for (size_t i = 0; i < n; i++)
+    zero[i] = hit[i] = 0;
+  for (unsigned i = 0; i < k; i++)
+    hit[(i * 7919u) % n] = 1;
+  issim_accum a;
+  issim_accum_reset(&a);
+  for (size_t off = 0; off < n; off += 512)
+    issim_accum_add(&a, n - off < 512 ? n - off : 512, zero + off, zero + off, hit + off);
+  issim_estimate e;
+  issim_accum_estimate(&a, &e);
+  free(zero);
+  free(hit);
+  return e;
+}
+
+START_TEST(test_equal_weights_at_the_thresholds)
+{
+  /* k hits of weight 1 have an event ESS of exactly k and a largest share of
+   * exactly 1/k; the estimator's sums round them to a few ulps either side
+   * (30 hits in 1000 draws: 29.999999999999993; 100 in 5985:
+   * 99.999999999999986).  A rule must not fire on rounding: 30 such hits are
+   * doubtful, not "event ESS = 30.0: fewer than 30 effective draws", 100 are
+   * trustworthy, 10 are unreliable for their event ESS alone, without "one
+   * draw carries 10%" on top. */
+  issim_verdict_inputs in = FINE;
+  in.pareto_k = NAN; /* equal weights: no k-hat */
+  for (size_t n = 1000; n <= 60000; n += 997) {
+    issim_estimate e = equal_weights(n, 30);
+    issim_verdict v = judge(&e, &in);
+    ck_assert_msg(v.level == ISSIM_DOUBTFUL && v.n_reasons == 1, "30 hits in %zu: %s, %s", n,
+                  issim_verdict_name(v.level), v.reasons[0]);
+    ck_assert(strstr(v.reasons[0], "event ESS = 30.0 is below 100") != NULL);
+    e = equal_weights(n, 100);
+    v = judge(&e, &in);
+    ck_assert_msg(v.level == ISSIM_TRUSTWORTHY, "100 hits in %zu: %s, %s", n,
+                  issim_verdict_name(v.level), v.n_reasons ? v.reasons[0] : "");
+    e = equal_weights(n, 10);
+    v = judge(&e, &in);
+    ck_assert_msg(v.level == ISSIM_UNRELIABLE && v.n_reasons == 1, "10 hits in %zu: %zu reasons, "
+                  "the last '%s'", n, v.n_reasons, v.reasons[v.n_reasons - 1]);
+  }
+}
+END_TEST
+
 /* ---- tiny runs with fixed seeds ---- */
 
 /* Analyses the proposal `name` of the scenario text with n draws, seed 11. */
@@ -387,6 +450,7 @@ int main(void)
   tcase_add_test(tc, test_no_hit);
   tcase_add_test(tc, test_worst_level_and_order_of_reasons);
   tcase_add_test(tc, test_distance_to_exact_is_a_warning_only);
+  tcase_add_test(tc, test_equal_weights_at_the_thresholds);
   tcase_add_test(tc, test_runs_trustworthy);
   tcase_add_test(tc, test_runs_doubtful_on_few_hits);
   tcase_add_test(tc, test_runs_unreliable_without_hits);
