@@ -274,6 +274,84 @@ static int bad_word_error(compiler *c, const token *t)
                              c->vars);
 }
 
+/* The length of the number (or digit-led constant such as 1_pi, a word) at
+ * f[i], its kind in *kind; 0 for a '.' that is not part of a number. */
+static size_t scan_number(const char *f, size_t n, size_t i, tok_kind *kind)
+{
+  for (size_t m = 0; m < COUNT(DIGIT_CONSTANTS); m++) {
+    size_t len = strlen(DIGIT_CONSTANTS[m]);
+    if (strncmp(f + i, DIGIT_CONSTANTS[m], len) == 0) {
+      *kind = TOK_WORD;
+      return len;
+    }
+  }
+  size_t k = i, digits = 0;
+  while (k < n && is_digit((unsigned char)f[k]))
+    k++, digits++;
+  if (k < n && f[k] == '.') {
+    k++;
+    while (k < n && is_digit((unsigned char)f[k]))
+      k++, digits++;
+  }
+  if (digits == 0)
+    return 0;
+  if (k < n && (f[k] == 'e' || f[k] == 'E')) { /* an exponent only when digits follow */
+    size_t m = k + 1;
+    if (m < n && (f[m] == '+' || f[m] == '-'))
+      m++;
+    if (m < n && is_digit((unsigned char)f[m])) {
+      while (m < n && is_digit((unsigned char)f[m]))
+        m++;
+      k = m;
+    }
+  }
+  *kind = TOK_NUMBER;
+  return k - i;
+}
+
+/* The kind of a one-character token; 0 when ch is none. */
+static int punctuation(unsigned char ch, tok_kind *kind)
+{
+  switch (ch) {
+  case '+': case '-': case '*': case '/': case '^': *kind = TOK_OP; return 1;
+  case '(': *kind = TOK_LPAREN; return 1;
+  case ')': *kind = TOK_RPAREN; return 1;
+  case ',': *kind = TOK_COMMA; return 1;
+  default: return 0;
+  }
+}
+
+static int bad_character(compiler *c, unsigned char ch)
+{
+  char hint[200], what[16];
+  if (ch >= 0x20 && ch < 0x7f)
+    snprintf(what, sizeof what, "'%c'", ch);
+  else
+    snprintf(what, sizeof what, "byte 0x%02X", (unsigned)ch);
+  snprintf(hint, sizeof hint,
+           "%s is not part of a formula: use numbers, %s, + - * / ^, parentheses and "
+           "functions",
+           what, c->vars);
+  return syntax_error(c, hint);
+}
+
+/* Every word a variable, constant or function, and min and max followed by
+ * their parentheses. */
+static int check_words(compiler *c, const token *tok, size_t nt)
+{
+  for (size_t k = 0; k < nt; k++) {
+    if (tok[k].kind != TOK_WORD)
+      continue;
+    size_t j;
+    word_kind w = classify_word(c->formula + tok[k].start, tok[k].len, c->d, &j);
+    if (w == WORD_OTHER)
+      return bad_word_error(c, &tok[k]);
+    if ((w == WORD_MIN || w == WORD_MAX) && !(k + 1 < nt && tok[k + 1].kind == TOK_LPAREN))
+      return syntax_error(c, "min and max take their arguments in parentheses: min(a, b, ...)");
+  }
+  return ISSIM_OK;
+}
+
 /* Splits the formula into tokens (*tok, *ntok, to be freed); checks every
  * character and every word. */
 static int lex(compiler *c, token **tok_out, size_t *ntok_out)
@@ -284,7 +362,8 @@ static int lex(compiler *c, token **tok_out, size_t *ntok_out)
   if (tok == NULL)
     return issim_error_set(c->err, ISSIM_ENOMEM, "out of memory for an expression");
   size_t nt = 0, i = 0;
-  while (i < n) {
+  int rc = ISSIM_OK;
+  while (i < n && rc == ISSIM_OK) {
     unsigned char ch = (unsigned char)f[i];
     token t = {TOK_OP, i, 1};
     if (is_space(ch)) {
@@ -292,91 +371,29 @@ static int lex(compiler *c, token **tok_out, size_t *ntok_out)
       continue;
     }
     if (is_digit(ch) || ch == '.') {
-      size_t k = i;
-      bool constant = false;
-      for (size_t m = 0; m < COUNT(DIGIT_CONSTANTS) && !constant; m++) {
-        size_t len = strlen(DIGIT_CONSTANTS[m]);
-        if (strncmp(f + i, DIGIT_CONSTANTS[m], len) == 0) {
-          k = i + len;
-          constant = true;
-        }
-      }
-      if (constant) {
-        t.kind = TOK_WORD;
-      } else {
-        size_t digits = 0;
-        while (k < n && is_digit((unsigned char)f[k]))
-          k++, digits++;
-        if (k < n && f[k] == '.') {
-          k++;
-          while (k < n && is_digit((unsigned char)f[k]))
-            k++, digits++;
-        }
-        if (digits == 0) {
-          free(tok);
-          return syntax_error(c, "a '.' that is not part of a number");
-        }
-        if (k < n && (f[k] == 'e' || f[k] == 'E')) {
-          size_t m = k + 1;
-          if (m < n && (f[m] == '+' || f[m] == '-'))
-            m++;
-          if (m < n && is_digit((unsigned char)f[m])) {
-            while (m < n && is_digit((unsigned char)f[m]))
-              m++;
-            k = m;
-          }
-        }
-        t.kind = TOK_NUMBER;
-      }
-      t.len = k - i;
+      t.len = scan_number(f, n, i, &t.kind);
+      if (t.len == 0)
+        rc = syntax_error(c, "a '.' that is not part of a number");
     } else if (is_ident_start(ch)) {
       size_t k = i + 1;
       while (k < n && is_ident_char((unsigned char)f[k]))
         k++;
       t.kind = TOK_WORD;
       t.len = k - i;
-    } else if (ch == '+' || ch == '-' || ch == '*' || ch == '/' || ch == '^') {
-      t.kind = TOK_OP;
-    } else if (ch == '(') {
-      t.kind = TOK_LPAREN;
-    } else if (ch == ')') {
-      t.kind = TOK_RPAREN;
-    } else if (ch == ',') {
-      t.kind = TOK_COMMA;
-    } else {
-      char hint[200], what[16];
-      if (ch >= 0x20 && ch < 0x7f)
-        snprintf(what, sizeof what, "'%c'", ch);
-      else
-        snprintf(what, sizeof what, "byte 0x%02X", (unsigned)ch);
-      snprintf(hint, sizeof hint,
-               "%s is not part of a formula: use numbers, %s, + - * / ^, parentheses and "
-               "functions",
-               what, c->vars);
-      free(tok);
-      return syntax_error(c, hint);
+    } else if (!punctuation(ch, &t.kind)) {
+      rc = bad_character(c, ch);
     }
     tok[nt++] = t;
     i += t.len;
   }
   c->tok = tok;
   c->ntok = nt;
-  for (size_t k = 0; k < nt; k++) {
-    if (tok[k].kind != TOK_WORD)
-      continue;
-    size_t j;
-    word_kind w = classify_word(f + tok[k].start, tok[k].len, c->d, &j);
-    if (w == WORD_OTHER) {
-      int rc = bad_word_error(c, &tok[k]);
-      free(tok);
-      c->tok = NULL;
-      return rc;
-    }
-    if ((w == WORD_MIN || w == WORD_MAX) && !(k + 1 < nt && tok[k + 1].kind == TOK_LPAREN)) {
-      free(tok);
-      c->tok = NULL;
-      return syntax_error(c, "min and max take their arguments in parentheses: min(a, b, ...)");
-    }
+  if (rc == ISSIM_OK)
+    rc = check_words(c, tok, nt);
+  if (rc != ISSIM_OK) {
+    free(tok);
+    c->tok = NULL;
+    return rc;
   }
   *tok_out = tok;
   *ntok_out = nt;
@@ -514,6 +531,76 @@ static int bind_variables(compiler *c, expr_node *nd)
 }
 
 /* Tokens [a, b): a non-empty formula. */
+/* Is token k a min or max? */
+static int is_call_word(const compiler *c, size_t k)
+{
+  const token *t = &c->tok[k];
+  size_t j;
+  if (t->kind != TOK_WORD)
+    return 0;
+  word_kind w = classify_word(c->formula + t->start, t->len, c->d, &j);
+  return w == WORD_MIN || w == WORD_MAX;
+}
+
+/* The min/max calls at the top of tokens [a, b) into *ncalls, and the size of
+ * their text for libmatheval into *textlen; a comma outside a call is an
+ * error. */
+static int count_calls(compiler *c, size_t a, size_t b, size_t *ncalls, size_t *textlen)
+{
+  const token *t = c->tok;
+  *ncalls = 0;
+  *textlen = 1;
+  for (size_t k = a; k < b; k++) {
+    *textlen += t[k].len + 1;
+    if (is_call_word(c, k)) {
+      size_t close = matching_paren(c, k + 1, b);
+      if (close == (size_t)-1)
+        return generic_syntax_error(c);
+      ++*ncalls;
+      k = close;
+    } else if (t[k].kind == TOK_COMMA) {
+      return syntax_error(c, "a comma outside the parentheses of min(...) or max(...)");
+    }
+  }
+  return ISSIM_OK;
+}
+
+/* Node nd as a libmatheval evaluator of tokens [a, b), each top-level call
+ * compiled into nd->calls and written as a placeholder variable. */
+static int compile_evaluator(compiler *c, size_t a, size_t b, int depth, size_t ncalls,
+                             size_t textlen, expr_node *nd)
+{
+  const token *t = c->tok;
+  nd->kind = NODE_EVALUATOR;
+  char *text = malloc(textlen + ncalls * (sizeof PLACEHOLDER + 24));
+  if (text == NULL)
+    return oom(c);
+  size_t len = 0;
+  for (size_t k = a; k < b; k++) {
+    if (is_call_word(c, k)) {
+      size_t close = matching_paren(c, k + 1, b);
+      int rc = compile_call(c, k, close, depth, &nd->calls[nd->ncalls]);
+      nd->ncalls++; /* freed with the node even when incomplete */
+      if (rc != ISSIM_OK) {
+        free(text);
+        return rc;
+      }
+      len += (size_t)sprintf(text + len, "%s%zu ", PLACEHOLDER, nd->ncalls - 1);
+      k = close;
+      continue;
+    }
+    memcpy(text + len, c->formula + t[k].start, t[k].len);
+    len += t[k].len;
+    text[len++] = ' ';
+  }
+  text[len] = '\0';
+  nd->ev = matheval_create(text);
+  free(text);
+  if (nd->ev == NULL)
+    return generic_syntax_error(c);
+  return bind_variables(c, nd);
+}
+
 static int compile_range(compiler *c, size_t a, size_t b, int depth, expr_node **out)
 {
   if (depth > MAX_NESTING) {
@@ -526,82 +613,28 @@ static int compile_range(compiler *c, size_t a, size_t b, int depth, expr_node *
     return oom(c);
   *out = nd;
   const token *t = c->tok;
-
-  /* one variable */
   size_t j;
-  if (b - a == 1 && t[a].kind == TOK_WORD &&
+  if (b - a == 1 && t[a].kind == TOK_WORD && /* one variable */
       parse_variable(c->formula + t[a].start, t[a].len, c->d, &j) == VAR_OK) {
     nd->kind = NODE_VARIABLE;
     nd->var = j;
     return ISSIM_OK;
   }
-
-  /* the calls, and the size of the text for libmatheval */
-  size_t ncalls = 0, textlen = 1;
-  for (size_t k = a; k < b; k++) {
-    textlen += t[k].len + 1;
-    if (t[k].kind == TOK_WORD) {
-      size_t dummy;
-      word_kind w = classify_word(c->formula + t[k].start, t[k].len, c->d, &dummy);
-      if (w == WORD_MIN || w == WORD_MAX) {
-        size_t close = matching_paren(c, k + 1, b);
-        if (close == (size_t)-1)
-          return generic_syntax_error(c);
-        ncalls++;
-        k = close;
-      }
-    } else if (t[k].kind == TOK_COMMA) {
-      return syntax_error(c, "a comma outside the parentheses of min(...) or max(...)");
-    }
-  }
+  size_t ncalls, textlen;
+  int rc = count_calls(c, a, b, &ncalls, &textlen);
+  if (rc != ISSIM_OK)
+    return rc;
   nd->calls = calloc(ncalls > 0 ? ncalls : 1, sizeof *nd->calls);
   nd->callv = calloc(ncalls > 0 ? ncalls : 1, sizeof *nd->callv);
   if (nd->calls == NULL || nd->callv == NULL)
     return oom(c);
-
-  /* one call */
-  if (ncalls == 1 && t[a].kind == TOK_WORD && t[a + 1].kind == TOK_LPAREN &&
+  if (ncalls == 1 && is_call_word(c, a) && t[a + 1].kind == TOK_LPAREN && /* one call */
       matching_paren(c, a + 1, b) == b - 1) {
-    word_kind w = classify_word(c->formula + t[a].start, t[a].len, c->d, &j);
-    if (w == WORD_MIN || w == WORD_MAX) {
-      nd->kind = NODE_CALL;
-      nd->ncalls = 1;
-      return compile_call(c, a, b - 1, depth, &nd->calls[0]);
-    }
+    nd->kind = NODE_CALL;
+    nd->ncalls = 1;
+    return compile_call(c, a, b - 1, depth, &nd->calls[0]);
   }
-
-  /* an evaluator, with a placeholder per call */
-  nd->kind = NODE_EVALUATOR;
-  char *text = malloc(textlen + ncalls * (sizeof PLACEHOLDER + 24));
-  if (text == NULL)
-    return oom(c);
-  size_t len = 0;
-  for (size_t k = a; k < b; k++) {
-    if (t[k].kind == TOK_WORD) {
-      word_kind w = classify_word(c->formula + t[k].start, t[k].len, c->d, &j);
-      if (w == WORD_MIN || w == WORD_MAX) {
-        size_t close = matching_paren(c, k + 1, b);
-        int rc = compile_call(c, k, close, depth, &nd->calls[nd->ncalls]);
-        nd->ncalls++; /* freed with the node even when incomplete */
-        if (rc != ISSIM_OK) {
-          free(text);
-          return rc;
-        }
-        len += (size_t)sprintf(text + len, "%s%zu ", PLACEHOLDER, nd->ncalls - 1);
-        k = close;
-        continue;
-      }
-    }
-    memcpy(text + len, c->formula + t[k].start, t[k].len);
-    len += t[k].len;
-    text[len++] = ' ';
-  }
-  text[len] = '\0';
-  nd->ev = matheval_create(text);
-  free(text);
-  if (nd->ev == NULL)
-    return generic_syntax_error(c);
-  return bind_variables(c, nd);
+  return compile_evaluator(c, a, b, depth, ncalls, textlen, nd);
 }
 
 /* The whole formula into e->root. */
