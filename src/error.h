@@ -16,7 +16,9 @@ enum {
   ISSIM_ENOMEM = 2,   /* out of memory */
   ISSIM_EIO = 3,      /* a file could not be read or written */
   ISSIM_ECOVER = 4,   /* a proposal does not cover the event region */
-  ISSIM_EINTERNAL = 5 /* a bug in issim */
+  ISSIM_EINTERNAL = 5,/* a bug in issim */
+  ISSIM_ENOTDONE = 6  /* the work was not completed: interrupted, or a fit that
+                       * did not reach its goal (the message says which) */
 };
 
 #define ISSIM_ERROR_MESSAGE_SIZE 1024

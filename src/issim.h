@@ -51,6 +51,7 @@
 #include "calibrate.h"
 #include "plot.h"
 #include "report.h"
+#include "workflow.h"
 #include "cefit.h"
 #include "adapt.h"
 

@@ -207,10 +207,6 @@ typedef struct {
   int threads;            /* 0: all cores */
   issim_stop_rules stop;
   int progress;           /* show a progress line */
-  /* the scenario's proposals as this command runs them: copies, the
-   * adaptive ones with their fitted distributions (owned here, never
-   * written into the scenario) */
-  issim_proposal *proposals;
 } run_settings;
 
 static int parse_fraction(const char *text, const char *what, double lo, double hi,
@@ -373,260 +369,127 @@ static int write_json(FILE *out, const void *r) { return issim_report_json(out, 
 static int write_divergence_text(FILE *out, const void *r) { return issim_divergence_report_text(out, r); }
 static int write_divergence_json(FILE *out, const void *r) { return issim_divergence_report_json(out, r); }
 
-/* Reads the scenario and applies the options: the common start of every command. */
-static int selected(const options *o, const issim_proposal *p);
+/* ---- hooks of the workflow (workflow.h) ---- */
 
-/* Between a fit's levels: has any process seen Ctrl-C?  (All decide alike.) */
-static int stop_fitting(void *user)
+static void warn(const char *proposal, const char *message, void *user)
 {
   (void)user;
-  return issim_cluster_max(cluster, interrupted) != 0;
+  fprintf(stderr, "issim: warning: proposal '%s': %s\n", proposal, message);
 }
 
-/* The exit status of a failed fit: 2 where the scenario must change. */
-static int fit_failure(const char *name, const issim_error *err)
-{
-  fprintf(stderr, "issim: proposal '%s': %s\n", name, err->message);
-  return err->code == ISSIM_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILURE_RUN;
-}
+/* A progress line for each proposal, when standard error is a terminal. */
+typedef struct {
+  int progress;
+  progress_line line;
+} progress_hooks;
 
-/* Every selected adaptive proposal fitted by the cross-entropy method, before
- * anything is sampled: then it runs like any other, its levels counted in its
- * effort. */
-/* The cross-entropy fit of proposal p with options *opt, from the proposal
- * opt->start names (NULL: the target). */
-static int ce_fit(const issim_scenario *s, const issim_proposal *p, const issim_ce_options *opt,
-                  const run_settings *rs, issim_ce_fit *fit, issim_error *err)
+static void before_proposal(const issim_proposal *p, issim_stop_rules *stop, void *user)
 {
-  *fit = (issim_ce_fit){0};
-  issim_problem pb;
-  int rc = issim_scenario_fit_start(s, opt, &pb, err);
-  if (rc != ISSIM_OK)
-    return rc;
-  return issim_ce_run(&pb, p->name, opt, s->seed, s->rng, rs->threads, stop_fitting, NULL, fit,
-                      err);
-}
-
-/* Installs a reached fit into p, a copy of a scenario's proposal that owns
- * what it is given. */
-static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *fit,
-                      issim_error *err)
-{
-  issim_problem pb = issim_scenario_problem(s, NULL);
-  issim_dist *q = NULL;
-  issim_model *qm = NULL;
-  int rc = issim_ce_fit_realise(&pb, fit, p->name, &q, &qm, err);
-  if (rc != ISSIM_OK)
-    return rc;
-  *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive, .dist = q,
-                        .model = qm, .fitted = 1, .adapt_levels = (unsigned)fit->n_levels,
-                        .adapt_draws = fit->draws, .adapt_seconds = fit->seconds};
-  return ISSIM_OK;
-}
-
-/* The working copies of the scenario's proposals (run_settings.proposals). */
-static issim_proposal *proposal_copies(const issim_scenario *s)
-{
-  issim_proposal *c = calloc(s->n_proposals ? s->n_proposals : 1, sizeof *c);
-  for (size_t i = 0; c && i < s->n_proposals; i++)
-    c[i] = s->proposals[i];
-  return c;
-}
-
-static void proposal_copies_free(const issim_scenario *s, issim_proposal *c)
-{
-  for (size_t i = 0; c && i < s->n_proposals; i++)
-    if (c[i].fitted) {
-      issim_dist_free(c[i].dist);
-      issim_model_free(c[i].model);
-    }
-  free(c);
-}
-
-/* Every selected adaptive proposal fitted by the cross-entropy method, before
- * anything is sampled: then it runs like any other, its levels counted in its
- * effort. */
-static int fit_adaptive(const issim_scenario *s, const options *o, const run_settings *rs)
-{
-  for (size_t i = 0; i < s->n_proposals; i++) {
-    issim_proposal *p = &rs->proposals[i];
-    if (!p->adaptive || !selected(o, p))
-      continue;
-    issim_ce_fit fit;
-    issim_error err;
-    catch_interrupts();
-    int rc = ce_fit(s, p, p->adaptive, rs, &fit, &err);
-    int reached = rc == ISSIM_OK && fit.outcome == ISSIM_CE_REACHED;
-    if (rc == ISSIM_OK && !reached)
-      fprintf(stderr, "issim: proposal '%s' %s: %s\n", p->name,
-              interrupted ? "was not fitted" : "could not be fitted", fit.message);
-    if (reached)
-      rc = ce_install(s, p, &fit, &err);
-    issim_ce_fit_clear(&fit);
-    if (rc != ISSIM_OK)
-      return fit_failure(p->name, &err);
-    if (!reached)
-      return interrupted ? EXIT_INTERRUPTED : EXIT_FAILURE_RUN;
+  progress_hooks *h = user;
+  h->line = (progress_line){.name = p->name, .max_seconds = stop->max_seconds};
+  if (h->progress) {
+    stop->progress = show_progress;
+    stop->progress_user = &h->line;
   }
-  return EXIT_OK;
 }
 
-/* Frees what load gave. */
-static void unload(issim_scenario *s, run_settings *rs)
+static void after_proposal(const issim_proposal *p, void *user)
 {
-  proposal_copies_free(s, rs->proposals);
-  rs->proposals = NULL;
-  issim_scenario_free(s);
+  (void)p;
+  progress_hooks *h = user;
+  clear_progress(&h->line);
 }
 
-static int load(int argc, char **argv, command_kind command, options *o, issim_scenario **s,
-                run_settings *rs)
+/* The exit status of an error: 2 where the input must change, 130 for an
+ * interrupt, else 1. */
+static int exit_status(const issim_error *err)
 {
-  int rc = parse_options(argc, argv, o, command);
+  if (err->code == ISSIM_EINVAL)
+    return EXIT_BAD_INPUT;
+  if (err->code == ISSIM_ENOTDONE && interrupted)
+    return EXIT_INTERRUPTED;
+  return EXIT_FAILURE_RUN;
+}
+
+static int fail_with(const issim_error *err)
+{
+  fprintf(stderr, "issim: %s\n", err->message);
+  return exit_status(err);
+}
+
+/* A run that failed once started: not the input's fault. */
+static int run_failure(const issim_error *err)
+{
+  fprintf(stderr, "issim: %s\n", err->message);
+  return EXIT_FAILURE_RUN;
+}
+
+static int has_adaptive(const issim_scenario *s)
+{
+  for (size_t i = 0; i < s->n_proposals; i++)
+    if (s->proposals[i].adaptive)
+      return 1;
+  return 0;
+}
+
+/* A command's scenario, settings and workflow: its session. */
+typedef struct {
+  options o;
+  issim_scenario *s;
+  run_settings rs;
+  progress_hooks hooks;
+  issim_workflow *wf;
+} session;
+
+static void command_free(session *c)
+{
+  issim_workflow_free(c->wf);
+  issim_scenario_free(c->s);
+}
+
+/* Reads the scenario, applies the options and, but for adapt, fits the
+ * adaptive proposals: the common start of every command.  Ctrl-C is caught
+ * and ends sampling (the interrupt flag) where `interruptible`. */
+static int load(int argc, char **argv, command_kind kind, int interruptible, session *c)
+{
+  *c = (session){0};
+  int rc = parse_options(argc, argv, &c->o, kind);
   if (rc != EXIT_OK)
     return rc;
   issim_error err;
-  *s = issim_scenario_read(o->scenario_path, &err);
-  if (*s == NULL) {
+  c->s = issim_scenario_read(c->o.scenario_path, &err);
+  if (c->s == NULL) {
     fprintf(stderr, "%s\n", err.message);
     return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
   }
-  if (apply_overrides(o, *s, rs) != ISSIM_OK) {
-    issim_scenario_free(*s);
+  if (apply_overrides(&c->o, c->s, &c->rs) != ISSIM_OK) {
+    command_free(c);
     return EXIT_BAD_INPUT;
   }
-  rs->proposals = proposal_copies(*s);
-  if (rs->proposals == NULL) {
+  c->hooks.progress = c->rs.progress;
+  issim_workflow_settings set = {
+    .threads = c->rs.threads, .stop = c->rs.stop, .cluster = cluster, .only = c->o.proposal,
+    .warn = warn, .before = before_proposal, .after = after_proposal, .user = &c->hooks,
+  };
+  /* Ctrl-C stops a fit between levels in every command, and sampling where
+   * the command reports partial results */
+  if (interruptible || has_adaptive(c->s)) {
+    catch_interrupts();
+    set.interrupt = &interrupted;
+  }
+  if (interruptible)
+    set.stop.interrupt = &interrupted;
+  c->wf = issim_workflow_alloc(c->s, &set);
+  if (c->wf == NULL) {
     fprintf(stderr, "issim: out of memory\n");
-    issim_scenario_free(*s);
+    command_free(c);
     return EXIT_FAILURE_RUN;
   }
-  rc = command == COMMAND_ADAPT ? EXIT_OK : fit_adaptive(*s, o, rs);
-  if (rc != EXIT_OK)
-    unload(*s, rs);
-  return rc;
-}
-
-static issim_run_config config_for(const issim_scenario *s, const char *stream_name,
-                                   const run_settings *rs)
-{
-  return (issim_run_config){
-    .samples = s->samples, .seed = s->seed, .stream = issim_rng_stream_id(stream_name),
-    .rng = s->rng, .threads = rs->threads, .stop = &rs->stop, .cluster = cluster,
-  };
-}
-
-static int selected(const options *o, const issim_proposal *p)
-{
-  return o->proposal == NULL || strcmp(o->proposal, p->name) == 0;
-}
-
-/* What the analytic checks know before any draw, said at once: a long run on a
- * proposal with infinite weight variance should not be a surprise at its end. */
-static void warn_before_sampling(const issim_scenario *s, const options *o,
-                                 const run_settings *rs)
-{
-  for (size_t i = 0; i < s->n_proposals; i++) {
-    if (!selected(o, &rs->proposals[i]))
-      continue;
-    issim_result r;
-    issim_analyse_before(s, &rs->proposals[i], &r);
-    if (r.variance == ISSIM_VARIANCE_INFINITE)
-      fprintf(stderr, "issim: warning: proposal '%s': %s\n", rs->proposals[i].name,
-              r.variance_reason);
-  }
-}
-
-/* The plots of a run or a comparison; ranked (may be NULL) gives the
- * efficiencies for the bar chart. */
-static int write_plots(const char *dir, const issim_scenario *s, const issim_result *results,
-                       size_t n, const issim_ranked *ranked)
-{
-  issim_plot_series *series = calloc(n ? n : 1, sizeof *series);
-  if (series == NULL) {
-    fprintf(stderr, "issim: out of memory for the plots\n");
-    return EXIT_FAILURE_RUN;
-  }
-  for (size_t i = 0; i < n; i++)
-    series[i] = (issim_plot_series){.name = results[i].proposal->name,
-                                    .trace = results[i].trace, .hist = &results[i].hist,
-                                    .efficiency = NAN};
-  for (size_t k = 0; ranked && k < n; k++)
-    series[ranked[k].index].efficiency = ranked[k].efficiency;
-  char title[512];
-  snprintf(title, sizeof title, "%s%s%s", s->name, s->description[0] ? ": " : "",
-           s->description);
-  issim_reference ref;
-  issim_compare_reference(results, n, issim_scenario_exact_log(s), &ref);
-  issim_plot_options opt = {.title = title, .exact_log = issim_scenario_exact_log(s),
-                            .reference_log = ref.exact ? NAN : ref.log_value,
-                            .reference_name = ref.exact || isnan(ref.log_value)
-                                                ? NULL : results[ref.proposal].proposal->name,
-                            .gnuplot = ISSIM_GNUPLOT};
-  issim_error err;
-  int rendered = 0;
-  int rc = issim_plot_write(dir, series, n, &opt, &rendered, &err);
-  free(series);
-  if (rc != ISSIM_OK) {
-    fprintf(stderr, "issim: %s\n", err.message);
-    return EXIT_FAILURE_RUN; /* the report is out already: a failure, not bad input */
-  }
-  if (!rendered)
-    fprintf(stderr, "issim: %s\n", err.message);
-  return EXIT_OK;
-}
-
-/* Runs the selected proposals of s into results[0..*n), with a progress line
- * and Ctrl-C handling; returns an exit status. */
-/* One proposal analysed with a progress line; Ctrl-C caught by the caller. */
-static int analyse_one(const issim_scenario *s, const issim_proposal *p, run_settings *rs,
-                       unsigned record, issim_result *result)
-{
-  progress_line pl = {.name = p->name, .max_seconds = rs->stop.max_seconds};
-  if (rs->progress) {
-    rs->stop.progress = show_progress;
-    rs->stop.progress_user = &pl;
-  }
-  issim_run_config cfg = config_for(s, p->name, rs);
-  issim_error err;
-  int rc = issim_analyse(s, p, &cfg, record, result, &err);
-  clear_progress(&pl);
-  if (rc != ISSIM_OK) {
-    fprintf(stderr, "issim: %s\n", err.message);
-    issim_result_clear(result);
-    return EXIT_FAILURE_RUN;
+  if (kind != COMMAND_ADAPT && issim_workflow_fit_adaptive(c->wf, &err) != ISSIM_OK) {
+    command_free(c);
+    return fail_with(&err);
   }
   return EXIT_OK;
-}
-
-static int run_proposals(const issim_scenario *s, const options *o, run_settings *rs,
-                         unsigned record, issim_result *results, size_t *n)
-{
-  *n = 0;
-  warn_before_sampling(s, o, rs);
-  catch_interrupts();
-  rs->stop.interrupt = &interrupted;
-  /* every rank of a distributed run alike, whichever saw the interrupt first */
-  for (size_t i = 0; i < s->n_proposals && !issim_cluster_max(cluster, interrupted); i++) {
-    if (!selected(o, &rs->proposals[i]))
-      continue;
-    int rc = analyse_one(s, &rs->proposals[i], rs, record, &results[*n]);
-    if (rc != EXIT_OK)
-      return rc;
-    (*n)++;
-  }
-  return EXIT_OK;
-}
-
-static issim_report report_of(const issim_scenario *s, const run_settings *rs,
-                              const issim_result *results, size_t n)
-{
-  return (issim_report){
-    .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
-    .threads = issim_engine_threads(rs->threads), .exact_log = issim_scenario_exact_log(s),
-    .target_re = rs->stop.target_re, .max_seconds = rs->stop.max_seconds,
-    .interrupted = interrupted != 0, .n_results = n, .results = results,
-  };
 }
 
 static int write_compare_text(FILE *out, const void *c) { return issim_compare_report_text(out, c); }
@@ -634,40 +497,55 @@ static int write_compare_json(FILE *out, const void *c) { return issim_compare_r
 static int write_compare_csv(FILE *out, const void *c) { return issim_compare_report_csv(out, c); }
 
 /* The report of a run, or of a comparison (the same runs, ranked). */
-static int emit_results(const options *o, command_kind command, const issim_report *rep,
+static int emit_results(const options *o, command_kind kind, const issim_report *rep,
                         issim_ranked *ranked)
 {
-  if (command == COMMAND_RUN)
+  if (kind == COMMAND_RUN)
     return emit(o->json ? write_json : write_text, rep);
   issim_compare_report c = {.run = *rep, .ranked = ranked};
   issim_compare_rank(rep->results, rep->n_results, rep->exact_log, ranked, &c.reference);
   return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &c);
 }
 
-/* issim run and issim compare: every selected proposal analysed, then reported. */
-static int command_run_or_compare(int argc, char **argv, command_kind command)
+/* The figures, once the report is out: a failure here is not bad input. */
+static int plots(const session *c, const issim_result *results, size_t n,
+                 const issim_ranked *ranked)
 {
-  options o = {0};
-  issim_scenario *s;
-  run_settings rs;
-  int rc = load(argc, argv, command, &o, &s, &rs);
+  issim_error err;
+  int rendered = 0;
+  if (issim_workflow_plots(c->wf, c->o.plot_dir, results, n, ranked, ISSIM_GNUPLOT, &rendered,
+                           &err) != ISSIM_OK) {
+    fprintf(stderr, "issim: %s\n", err.message);
+    return EXIT_FAILURE_RUN;
+  }
+  if (!rendered)
+    fprintf(stderr, "issim: %s\n", err.message);
+  return EXIT_OK;
+}
+
+/* issim run and issim compare: every selected proposal analysed, then reported. */
+static int command_run_or_compare(int argc, char **argv, command_kind kind)
+{
+  session c;
+  int rc = load(argc, argv, kind, 1, &c);
   if (rc != EXIT_OK)
     return rc;
-  issim_result *results = calloc(s->n_proposals, sizeof *results);
-  issim_ranked *ranked = calloc(s->n_proposals, sizeof *ranked);
   size_t n = 0;
+  issim_result *results = calloc(c.s->n_proposals, sizeof *results);
+  issim_ranked *ranked = calloc(c.s->n_proposals, sizeof *ranked);
+  issim_error err;
   if (results == NULL || ranked == NULL) {
     fprintf(stderr, "issim: out of memory for the results\n");
     rc = EXIT_FAILURE_RUN;
-  } else {
-    rc = run_proposals(s, &o, &rs, o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
-                       results, &n);
+  } else if (issim_workflow_run(c.wf, c.o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
+                                results, &n, &err) != ISSIM_OK) {
+    rc = run_failure(&err);
   }
   if (rc == EXIT_OK) {
-    issim_report rep = report_of(s, &rs, results, n);
-    rc = emit_results(&o, command, &rep, ranked);
-    if (rc == EXIT_OK && o.plot_dir && issim_cluster_rank(cluster) == 0)
-      rc = write_plots(o.plot_dir, s, results, n, command == COMMAND_COMPARE ? ranked : NULL);
+    issim_report rep = issim_workflow_report(c.wf, results, n);
+    rc = emit_results(&c.o, kind, &rep, ranked);
+    if (rc == EXIT_OK && c.o.plot_dir && issim_cluster_rank(cluster) == 0)
+      rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
     if (rc == EXIT_OK && interrupted)
       rc = EXIT_INTERRUPTED;
   }
@@ -675,7 +553,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind command)
     issim_result_clear(&results[i]);
   free(results);
   free(ranked);
-  unload(s, &rs);
+  command_free(&c);
   return rc;
 }
 
@@ -700,120 +578,73 @@ static int parse_reps(const char *text, size_t *reps)
   return EXIT_OK;
 }
 
+/* --target-re and --max-seconds do not apply to a command that draws all
+ * its samples (`what`: the unit that does). */
+static int no_stopping_rules(const session *c, const char *name, const char *what)
+{
+  if (c->rs.stop.target_re > 0 || c->rs.stop.max_seconds > 0) {
+    fprintf(stderr, "issim: --target-re and --max-seconds do not apply to %s: every %s draws "
+                    "--samples draws\n", name, what);
+    return EXIT_BAD_INPUT;
+  }
+  return EXIT_OK;
+}
+
 static int command_calibrate(int argc, char **argv)
 {
-  options o = {0};
-  issim_scenario *s;
-  run_settings rs;
-  size_t reps;
-  int rc = load(argc, argv, COMMAND_CALIBRATE, &o, &s, &rs);
+  session c;
+  size_t reps, n = 0;
+  int rc = load(argc, argv, COMMAND_CALIBRATE, 0, &c);
   if (rc != EXIT_OK)
     return rc;
-  rc = parse_reps(o.reps, &reps);
-  if (rc == EXIT_OK && (rs.stop.target_re > 0 || rs.stop.max_seconds > 0)) {
-    fprintf(stderr, "issim: --target-re and --max-seconds do not apply to calibrate: every "
-                    "replication draws --samples draws\n");
-    rc = EXIT_BAD_INPUT;
-  }
-  issim_calibration *cal = calloc(s->n_proposals, sizeof *cal);
-  size_t n = 0;
+  rc = parse_reps(c.o.reps, &reps);
+  if (rc == EXIT_OK)
+    rc = no_stopping_rules(&c, "calibrate", "replication");
+  issim_calibration *cal = calloc(c.s->n_proposals, sizeof *cal);
   if (rc == EXIT_OK && cal == NULL) {
     fprintf(stderr, "issim: out of memory\n");
     rc = EXIT_FAILURE_RUN;
   }
+  issim_calibrate_report rep;
+  issim_error err;
+  if (rc == EXIT_OK && issim_workflow_calibrate(c.wf, reps, cal, &n, &rep, &err) != ISSIM_OK) {
+    fprintf(stderr, "issim: %s\n", err.message);
+    rc = EXIT_FAILURE_RUN;
+  }
   if (rc == EXIT_OK)
-    warn_before_sampling(s, &o, &rs);
-
-  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++) {
-    if (!selected(&o, &rs.proposals[i]))
-      continue;
-    issim_run_config cfg = config_for(s, rs.proposals[i].name, &rs);
-    issim_error err;
-    if (issim_calibration_run(s, &rs.proposals[i], &cfg, reps, &cal[n], &err) != ISSIM_OK) {
-      fprintf(stderr, "issim: %s\n", err.message);
-      rc = EXIT_FAILURE_RUN;
-      break;
-    }
-    n++;
-  }
-  if (rc == EXIT_OK) {
-    issim_calibrate_report rep = {
-      .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
-      .reps = reps, .log_reference = issim_scenario_exact_log(s), .reference_exact = 1,
-      .n = n, .calibrations = cal,
-    };
-    if (isnan(rep.log_reference)) {
-      size_t which = 0;
-      rep.reference_exact = 0;
-      rep.log_reference = issim_calibration_pooled_reference(cal, n, &which);
-      rep.reference_proposal = isnan(rep.log_reference) ? NULL : cal[which].proposal->name;
-    }
-    for (size_t i = 0; i < n && !isnan(rep.log_reference); i++)
-      issim_calibration_judge(&cal[i], rep.log_reference);
-    rc = emit(o.json ? write_calibrate_json : write_calibrate_text, &rep);
-  }
+    rc = emit(c.o.json ? write_calibrate_json : write_calibrate_text, &rep);
   for (size_t i = 0; i < n; i++)
     issim_calibration_free(&cal[i]);
   free(cal);
-  unload(s, &rs);
+  command_free(&c);
   return rc;
-}
-
-/* Draws of q (or of p for the target's own row) give every estimate. */
-static int divergence_row(const issim_scenario *s, const issim_proposal *p,
-                          const run_settings *rs, issim_divergence_row *row)
-{
-  issim_run_config cfg = config_for(s, p ? p->name : "target", rs);
-  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
-                      .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
-  issim_run_output out = {0};
-  issim_error err;
-  if (issim_engine_run(&pb, &cfg, &out, &err) != ISSIM_OK) {
-    fprintf(stderr, "issim: %s\n", err.message);
-    return EXIT_FAILURE_RUN;
-  }
-  row->proposal = p;
-  issim_accum_estimate(&out.acc, &row->estimate);
-  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
-  return EXIT_OK;
 }
 
 static int command_divergence(int argc, char **argv)
 {
-  options o = {0};
-  issim_scenario *s;
-  run_settings rs;
-  int rc = load(argc, argv, COMMAND_DIVERGENCE, &o, &s, &rs);
+  session c;
+  int rc = load(argc, argv, COMMAND_DIVERGENCE, 0, &c);
   if (rc != EXIT_OK)
     return rc;
-  if (s->target == NULL || s->target_model != NULL) {
-    fprintf(stderr, "issim: %s: issim divergence handles univariate scenarios without "
-                    "mixtures; use issim run, whose information block covers the rest\n", s->path);
-    unload(s, &rs);
-    return EXIT_BAD_INPUT;
-  }
-  issim_divergence_row *rows = calloc(s->n_proposals + 1, sizeof *rows);
+  issim_divergence_row *rows = calloc(c.s->n_proposals + 1, sizeof *rows);
   size_t n = 0;
-  if (rs.stop.target_re > 0 || rs.stop.max_seconds > 0) {
-    fprintf(stderr, "issim: --target-re and --max-seconds do not apply to divergence: every row "
-                    "draws --samples draws\n");
-    free(rows);
-    unload(s, &rs);
-    return EXIT_BAD_INPUT;
+  issim_error err;
+  if (rows == NULL) {
+    fprintf(stderr, "issim: out of memory\n");
+    rc = EXIT_FAILURE_RUN;
   }
-  rc = rows ? divergence_row(s, NULL, &rs, &rows[n++]) : EXIT_FAILURE_RUN;
-  for (size_t i = 0; rc == EXIT_OK && i < s->n_proposals; i++)
-    if (selected(&o, &rs.proposals[i]))
-      rc = divergence_row(s, &rs.proposals[i], &rs, &rows[n++]);
+  rc = rc == EXIT_OK ? no_stopping_rules(&c, "divergence", "row") : rc;
+  if (rc == EXIT_OK && issim_workflow_divergence(c.wf, rows, &n, &err) != ISSIM_OK)
+    rc = err.code == ISSIM_EINVAL ? fail_with(&err) : run_failure(&err);
   if (rc == EXIT_OK) {
     issim_divergence_report rep = {
-      .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
-      .bits = o.bits, .n_rows = n, .rows = rows,
+      .scenario = c.s, .samples = c.s->samples, .seed = c.s->seed, .rng_name = c.s->rng->name,
+      .bits = c.o.bits, .n_rows = n, .rows = rows,
     };
-    rc = emit(o.json ? write_divergence_json : write_divergence_text, &rep);
+    rc = emit(c.o.json ? write_divergence_json : write_divergence_text, &rep);
   }
   free(rows);
-  unload(s, &rs);
+  command_free(&c);
   return rc;
 }
 
@@ -823,37 +654,16 @@ static int command_divergence(int argc, char **argv)
  * start from), else the first adaptive proposal, else a fit from the target
  * named "ce"; with the command line's options over the scenario's. */
 typedef struct {
-  issim_proposal *adaptive; /* a working copy (run_settings), fitted in place; NULL: `own` */
+  issim_proposal *adaptive; /* a working copy (workflow.h), fitted in place; NULL: `own` */
   issim_proposal own;
   char own_name[160];
   issim_ce_options opt;
 } adapt_subject;
 
-static int adapt_subject_init(const issim_scenario *s, const options *o, run_settings *rs,
-                              adapt_subject *a)
+/* The subject's options: the scenario's, then the command line's. */
+static int adapt_options(const options *o, const char *start, adapt_subject *a, issim_error *err)
 {
-  *a = (adapt_subject){.opt = issim_ce_options_default()};
-  const char *start = NULL;
-  issim_proposal *named = NULL;
-  for (size_t i = 0; o->proposal && !named && i < s->n_proposals; i++)
-    if (strcmp(rs->proposals[i].name, o->proposal) == 0)
-      named = &rs->proposals[i];
-  for (size_t i = 0; !o->proposal && !a->adaptive && i < s->n_proposals; i++)
-    if (rs->proposals[i].adaptive)
-      a->adaptive = &rs->proposals[i];
-  if (named && named->adaptive)
-    a->adaptive = named;
-  else if (named)
-    start = named->name;
-  issim_error err = {0};
-  int rc = ISSIM_OK;
-  if (a->adaptive) {
-    a->opt = *a->adaptive->adaptive;
-    a->opt.start = NULL;
-    start = a->adaptive->adaptive->start;
-  }
-  if (start)
-    rc = issim_ce_options_set(&a->opt, "start", "start", start, &err);
+  int rc = start ? issim_ce_options_set(&a->opt, "start", "start", start, err) : ISSIM_OK;
   const struct { const char *key, *value; } given[] = {
     {"family", o->family}, {"rho", o->rho}, {"level-draws", o->level_draws},
     {"alpha", o->alpha}, {"max-levels", o->max_levels}, {"update", o->update},
@@ -863,11 +673,38 @@ static int adapt_subject_init(const issim_scenario *s, const options *o, run_set
     char what[32];
     snprintf(what, sizeof what, "--%s", given[i].key);
     if (given[i].value)
-      rc = issim_ce_options_set(&a->opt, given[i].key, what, given[i].value, &err);
+      rc = issim_ce_options_set(&a->opt, given[i].key, what, given[i].value, err);
   }
   if (rc == ISSIM_OK && o->components && a->opt.family != ISSIM_CE_MIXTURE)
-    rc = issim_error_set(&err, ISSIM_EINVAL, "--components applies to family mixture only");
-  if (rc == ISSIM_OK && a->opt.family == ISSIM_CE_MIXTURE && s->target_model == NULL)
+    rc = issim_error_set(err, ISSIM_EINVAL, "--components applies to family mixture only");
+  return rc;
+}
+
+static int adapt_subject_init(session *c, adapt_subject *a)
+{
+  *a = (adapt_subject){.opt = issim_ce_options_default()};
+  const options *o = &c->o;
+  const char *start = NULL;
+  issim_proposal *named = NULL;
+  size_t n = issim_workflow_size(c->wf);
+  for (size_t i = 0; o->proposal && !named && i < n; i++)
+    if (strcmp(issim_workflow_proposal(c->wf, i)->name, o->proposal) == 0)
+      named = issim_workflow_proposal(c->wf, i);
+  for (size_t i = 0; !o->proposal && !a->adaptive && i < n; i++)
+    if (issim_workflow_proposal(c->wf, i)->adaptive)
+      a->adaptive = issim_workflow_proposal(c->wf, i);
+  if (named && named->adaptive)
+    a->adaptive = named;
+  else if (named)
+    start = named->name;
+  if (a->adaptive) {
+    a->opt = *a->adaptive->adaptive;
+    a->opt.start = NULL;
+    start = a->adaptive->adaptive->start;
+  }
+  issim_error err = {0};
+  int rc = adapt_options(o, start, a, &err);
+  if (rc == ISSIM_OK && a->opt.family == ISSIM_CE_MIXTURE && c->s->target_model == NULL)
     rc = issim_error_set(&err, ISSIM_EINVAL, "a mixture fit of a univariate target needs the "
                                              "scenario to declare it: [proposal NAME] "
                                              "distribution = adaptive, family = mixture");
@@ -894,64 +731,49 @@ static void adapt_subject_clear(adapt_subject *a)
 static int write_adapt_text(FILE *out, const void *r) { return issim_adapt_report_text(out, r); }
 static int write_adapt_json(FILE *out, const void *r) { return issim_adapt_report_json(out, r); }
 
-/* --save: the fitted proposal's section, written whole or not at all. */
-static int save_fit(const char *path, const issim_scenario *s, const char *name,
-                    const issim_ce_fit *fit)
-{
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&buf, &len);
-  issim_error err;
-  int rc = mem ? issim_ce_save(mem, s->name, name, fit, &err) : ISSIM_ENOMEM;
-  if (mem && fclose(mem) != 0 && rc == ISSIM_OK)
-    rc = issim_error_set(&err, ISSIM_ENOMEM, "out of memory");
-  if (rc == ISSIM_OK && issim_cluster_rank(cluster) == 0)
-    rc = issim_write_file_atomic(path, buf, len, &err);
-  free(buf);
-  if (rc != ISSIM_OK)
-    fprintf(stderr, "issim: --save: %s\n", rc == ISSIM_ENOMEM && !mem ? "out of memory" : err.message);
-  return rc == ISSIM_OK ? EXIT_OK : EXIT_FAILURE_RUN;
-}
-
 static int command_adapt(int argc, char **argv)
 {
-  options o = {0};
-  issim_scenario *s;
-  run_settings rs;
-  int rc = load(argc, argv, COMMAND_ADAPT, &o, &s, &rs);
+  session c;
+  int rc = load(argc, argv, COMMAND_ADAPT, 1, &c);
   if (rc != EXIT_OK)
     return rc;
   adapt_subject a;
-  rc = adapt_subject_init(s, &o, &rs, &a);
+  rc = adapt_subject_init(&c, &a);
   issim_proposal *p = a.adaptive ? a.adaptive : &a.own;
   issim_ce_fit fit = {0};
   issim_error err;
-  catch_interrupts(); /* between levels, and in the final run */
-  rs.stop.interrupt = &interrupted;
-  if (rc == EXIT_OK && ce_fit(s, p, &a.opt, &rs, &fit, &err) != ISSIM_OK)
-    rc = fit_failure(p->name, &err);
-  int reached = rc == EXIT_OK && fit.outcome == ISSIM_CE_REACHED;
-  if (reached && ce_install(s, p, &fit, &err) != ISSIM_OK)
-    rc = fit_failure(p->name, &err);
+  int reached = 0;
+  if (rc == EXIT_OK) {
+    int fitted = issim_workflow_fit(c.wf, p, &a.opt, &fit, &err);
+    reached = fitted == ISSIM_OK;
+    if (fitted != ISSIM_OK && fitted != ISSIM_ENOTDONE) {
+      fprintf(stderr, "issim: proposal '%s': %s\n", p->name, err.message);
+      rc = exit_status(&err);
+    }
+  }
   issim_result result = {0};
   size_t n = 0;
   if (reached && rc == EXIT_OK) {
-    rc = analyse_one(s, p, &rs, 0, &result);
+    if (issim_workflow_run_one(c.wf, p, &result, &err) != ISSIM_OK)
+      rc = run_failure(&err);
     n = rc == EXIT_OK;
   }
-  if (reached && rc == EXIT_OK && o.save)
-    rc = save_fit(o.save, s, p->name, &fit);
+  if (reached && rc == EXIT_OK && c.o.save &&
+      issim_workflow_save_fit(c.wf, c.o.save, p->name, &fit, &err) != ISSIM_OK) {
+    fprintf(stderr, "issim: --save: %s\n", err.message);
+    rc = EXIT_FAILURE_RUN;
+  }
   if (rc == EXIT_OK) {
-    issim_adapt_report rep = {.run = report_of(s, &rs, &result, n), .options = &a.opt,
-                              .fit = &fit, .name = p->name, .saved = reached ? o.save : NULL};
-    int out = emit(o.json ? write_adapt_json : write_adapt_text, &rep);
+    issim_adapt_report rep = {.run = issim_workflow_report(c.wf, &result, n), .options = &a.opt,
+                              .fit = &fit, .name = p->name, .saved = reached ? c.o.save : NULL};
+    int out = emit(c.o.json ? write_adapt_json : write_adapt_text, &rep);
     rc = out != EXIT_OK ? out : interrupted ? EXIT_INTERRUPTED : !reached ? EXIT_FAILURE_RUN : rc;
   }
   if (n)
     issim_result_clear(&result);
   issim_ce_fit_clear(&fit);
   adapt_subject_clear(&a);
-  unload(s, &rs);
+  command_free(&c);
   return rc;
 }
 

@@ -1,0 +1,326 @@
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
+
+#include "workflow.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot.h"
+#include "rng.h"
+
+struct issim_workflow {
+  const issim_scenario *s;
+  issim_workflow_settings set;
+  issim_proposal *proposals; /* copies of s->proposals; fitted ones own their laws */
+};
+
+issim_workflow *issim_workflow_alloc(const issim_scenario *s, const issim_workflow_settings *set)
+{
+  issim_workflow *wf = calloc(1, sizeof *wf);
+  if (wf == NULL)
+    return NULL;
+  wf->s = s;
+  wf->set = *set;
+  wf->proposals = calloc(s->n_proposals ? s->n_proposals : 1, sizeof *wf->proposals);
+  if (wf->proposals == NULL) {
+    free(wf);
+    return NULL;
+  }
+  for (size_t i = 0; i < s->n_proposals; i++)
+    wf->proposals[i] = s->proposals[i];
+  return wf;
+}
+
+void issim_workflow_free(issim_workflow *wf)
+{
+  if (wf == NULL)
+    return;
+  for (size_t i = 0; i < wf->s->n_proposals; i++)
+    if (wf->proposals[i].fitted) {
+      issim_dist_free(wf->proposals[i].dist);
+      issim_model_free(wf->proposals[i].model);
+    }
+  free(wf->proposals);
+  free(wf);
+}
+
+size_t issim_workflow_size(const issim_workflow *wf)
+{
+  return wf->s->n_proposals;
+}
+
+issim_proposal *issim_workflow_proposal(issim_workflow *wf, size_t i)
+{
+  return &wf->proposals[i];
+}
+
+int issim_workflow_selected(const issim_workflow *wf, size_t i)
+{
+  return wf->set.only == NULL || strcmp(wf->set.only, wf->proposals[i].name) == 0;
+}
+
+issim_run_config issim_workflow_config(const issim_workflow *wf, const char *stream_name)
+{
+  const issim_scenario *s = wf->s;
+  return (issim_run_config){
+    .samples = s->samples, .seed = s->seed, .stream = issim_rng_stream_id(stream_name),
+    .rng = s->rng, .threads = wf->set.threads, .stop = &wf->set.stop,
+    .cluster = wf->set.cluster,
+  };
+}
+
+int issim_workflow_interrupted(const issim_workflow *wf)
+{
+  const volatile sig_atomic_t *flag = wf->set.interrupt;
+  return issim_cluster_max(wf->set.cluster, flag ? *flag : 0) != 0;
+}
+
+/* ---- the cross-entropy method ---- */
+
+/* Between a fit's levels: has any process seen the interrupt?  (All decide
+ * alike.) */
+static int stop_fitting(void *user)
+{
+  return issim_workflow_interrupted(user);
+}
+
+/* A reached fit installed into p, a working copy that then owns its law. */
+static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_fit *fit,
+                   issim_error *err)
+{
+  issim_problem pb = issim_scenario_problem(wf->s, NULL);
+  issim_dist *q = NULL;
+  issim_model *qm = NULL;
+  int rc = issim_ce_fit_realise(&pb, fit, p->name, &q, &qm, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  if (p->fitted) {
+    issim_dist_free(p->dist);
+    issim_model_free(p->model);
+  }
+  *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive, .dist = q,
+                        .model = qm, .fitted = 1, .adapt_levels = (unsigned)fit->n_levels,
+                        .adapt_draws = fit->draws, .adapt_seconds = fit->seconds};
+  return ISSIM_OK;
+}
+
+int issim_workflow_fit(issim_workflow *wf, issim_proposal *p, const issim_ce_options *opt,
+                       issim_ce_fit *fit, issim_error *err)
+{
+  *fit = (issim_ce_fit){0};
+  issim_problem pb;
+  const issim_scenario *s = wf->s;
+  int rc = issim_scenario_fit_start(s, opt, &pb, err);
+  if (rc == ISSIM_OK)
+    rc = issim_ce_run(&pb, p->name, opt, s->seed, s->rng, wf->set.threads, stop_fitting, wf,
+                      fit, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  if (fit->outcome != ISSIM_CE_REACHED)
+    return issim_error_set(err, ISSIM_ENOTDONE, "%s", fit->message);
+  return install(wf, p, fit, err);
+}
+
+int issim_workflow_fit_adaptive(issim_workflow *wf, issim_error *err)
+{
+  for (size_t i = 0; i < wf->s->n_proposals; i++) {
+    issim_proposal *p = &wf->proposals[i];
+    if (!p->adaptive || !issim_workflow_selected(wf, i))
+      continue;
+    issim_ce_fit fit;
+    issim_error inner;
+    int rc = issim_workflow_fit(wf, p, p->adaptive, &fit, &inner);
+    issim_ce_fit_clear(&fit);
+    if (rc == ISSIM_ENOTDONE)
+      return issim_error_set(err, rc, "proposal '%s' %s: %s", p->name,
+                             issim_workflow_interrupted(wf) ? "was not fitted"
+                                                            : "could not be fitted",
+                             inner.message);
+    if (rc != ISSIM_OK)
+      return issim_error_set(err, rc, "proposal '%s': %s", p->name, inner.message);
+  }
+  return ISSIM_OK;
+}
+
+int issim_workflow_save_fit(const issim_workflow *wf, const char *path, const char *name,
+                            const issim_ce_fit *fit, issim_error *err)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  if (mem == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  int rc = issim_ce_save(mem, wf->s->name, name, fit, err);
+  if (fclose(mem) != 0 && rc == ISSIM_OK)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  if (rc == ISSIM_OK && issim_cluster_rank(wf->set.cluster) == 0)
+    rc = issim_write_file_atomic(path, buf, len, err);
+  free(buf);
+  return rc;
+}
+
+/* ---- run, compare, calibrate, divergence ---- */
+
+void issim_workflow_warn(issim_workflow *wf)
+{
+  for (size_t i = 0; wf->set.warn && i < wf->s->n_proposals; i++) {
+    if (!issim_workflow_selected(wf, i))
+      continue;
+    issim_result r;
+    issim_analyse_before(wf->s, &wf->proposals[i], &r);
+    if (r.variance == ISSIM_VARIANCE_INFINITE)
+      wf->set.warn(wf->proposals[i].name, r.variance_reason, wf->set.user);
+  }
+}
+
+/* One proposal analysed between the settings' before and after hooks. */
+static int analyse_one(issim_workflow *wf, const issim_proposal *p, unsigned record,
+                       issim_result *result, issim_error *err)
+{
+  issim_stop_rules stop = wf->set.stop;
+  if (wf->set.before)
+    wf->set.before(p, &stop, wf->set.user);
+  issim_run_config cfg = issim_workflow_config(wf, p->name);
+  cfg.stop = &stop;
+  int rc = issim_analyse(wf->s, p, &cfg, record, result, err);
+  if (wf->set.after)
+    wf->set.after(p, wf->set.user);
+  if (rc != ISSIM_OK)
+    issim_result_clear(result);
+  return rc;
+}
+
+int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
+                           issim_error *err)
+{
+  return analyse_one(wf, p, 0, result, err);
+}
+
+int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *results, size_t *n,
+                       issim_error *err)
+{
+  *n = 0;
+  issim_workflow_warn(wf);
+  /* every rank of a distributed run alike, whichever saw the interrupt first */
+  for (size_t i = 0; i < wf->s->n_proposals && !issim_workflow_interrupted(wf); i++) {
+    if (!issim_workflow_selected(wf, i))
+      continue;
+    int rc = analyse_one(wf, &wf->proposals[i], record, &results[*n], err);
+    if (rc != ISSIM_OK)
+      return rc;
+    (*n)++;
+  }
+  return ISSIM_OK;
+}
+
+issim_report issim_workflow_report(const issim_workflow *wf, const issim_result *results,
+                                   size_t n)
+{
+  const issim_scenario *s = wf->s;
+  const volatile sig_atomic_t *flag = wf->set.interrupt;
+  return (issim_report){
+    .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
+    .threads = issim_engine_threads(wf->set.threads), .exact_log = issim_scenario_exact_log(s),
+    .target_re = wf->set.stop.target_re, .max_seconds = wf->set.stop.max_seconds,
+    .interrupted = flag && *flag != 0, .n_results = n, .results = results,
+  };
+}
+
+int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_result *results,
+                         size_t n, const issim_ranked *ranked, const char *gnuplot,
+                         int *rendered, issim_error *err)
+{
+  const issim_scenario *s = wf->s;
+  issim_plot_series *series = calloc(n ? n : 1, sizeof *series);
+  if (series == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the plots");
+  for (size_t i = 0; i < n; i++)
+    series[i] = (issim_plot_series){.name = results[i].proposal->name,
+                                    .trace = results[i].trace, .hist = &results[i].hist,
+                                    .efficiency = NAN};
+  for (size_t k = 0; ranked && k < n; k++)
+    series[ranked[k].index].efficiency = ranked[k].efficiency;
+  char title[512];
+  snprintf(title, sizeof title, "%s%s%s", s->name, s->description[0] ? ": " : "",
+           s->description);
+  double exact = issim_scenario_exact_log(s);
+  issim_reference ref;
+  issim_compare_reference(results, n, exact, &ref);
+  int by_estimate = !ref.exact && !isnan(ref.log_value);
+  issim_plot_options opt = {
+    .title = title, .exact_log = exact, .gnuplot = gnuplot,
+    .reference_log = by_estimate ? ref.log_value : NAN,
+    .reference_name = by_estimate ? results[ref.proposal].proposal->name : NULL,
+  };
+  int rc = issim_plot_write(dir, series, n, &opt, rendered, err);
+  free(series);
+  return rc;
+}
+
+int issim_workflow_calibrate(issim_workflow *wf, size_t reps, issim_calibration *cal, size_t *n,
+                             issim_calibrate_report *rep, issim_error *err)
+{
+  const issim_scenario *s = wf->s;
+  *n = 0;
+  issim_workflow_warn(wf);
+  for (size_t i = 0; i < s->n_proposals; i++) {
+    if (!issim_workflow_selected(wf, i))
+      continue;
+    issim_run_config cfg = issim_workflow_config(wf, wf->proposals[i].name);
+    int rc = issim_calibration_run(s, &wf->proposals[i], &cfg, reps, &cal[*n], err);
+    if (rc != ISSIM_OK)
+      return rc;
+    (*n)++;
+  }
+  *rep = (issim_calibrate_report){
+    .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
+    .reps = reps, .log_reference = issim_scenario_exact_log(s), .reference_exact = 1,
+    .n = *n, .calibrations = cal,
+  };
+  if (isnan(rep->log_reference)) {
+    size_t which = 0;
+    rep->reference_exact = 0;
+    rep->log_reference = issim_calibration_pooled_reference(cal, *n, &which);
+    rep->reference_proposal = isnan(rep->log_reference) ? NULL : cal[which].proposal->name;
+  }
+  for (size_t i = 0; i < *n && !isnan(rep->log_reference); i++)
+    issim_calibration_judge(&cal[i], rep->log_reference);
+  return ISSIM_OK;
+}
+
+/* Draws of q (or of p for the target's own row) give every estimate. */
+static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
+                          issim_divergence_row *row, issim_error *err)
+{
+  const issim_scenario *s = wf->s;
+  issim_run_config cfg = issim_workflow_config(wf, p ? p->name : "target");
+  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+                      .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
+  issim_run_output out = {0};
+  int rc = issim_engine_run(&pb, &cfg, &out, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  row->proposal = p;
+  issim_accum_estimate(&out.acc, &row->estimate);
+  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
+  return ISSIM_OK;
+}
+
+int issim_workflow_divergence(issim_workflow *wf, issim_divergence_row *rows, size_t *n,
+                              issim_error *err)
+{
+  const issim_scenario *s = wf->s;
+  *n = 0;
+  if (s->target == NULL || s->target_model != NULL)
+    return issim_error_set(err, ISSIM_EINVAL, "%s: issim divergence handles univariate "
+                                              "scenarios without mixtures; use issim run, "
+                                              "whose information block covers the rest",
+                           s->path);
+  int rc = divergence_row(wf, NULL, &rows[(*n)++], err);
+  for (size_t i = 0; rc == ISSIM_OK && i < s->n_proposals; i++)
+    if (issim_workflow_selected(wf, i))
+      rc = divergence_row(wf, &wf->proposals[i], &rows[(*n)++], err);
+  return rc;
+}
