@@ -105,6 +105,8 @@ double issim_form_log_bvn_tail(double a, double b, double rho)
   }
   if (a == INFINITY || b == INFINITY)
     return -INFINITY;
+  if (rho == 0) /* independent */
+    return issim_form_log_normal_tail(a) + issim_form_log_normal_tail(b);
   bvn_params p = {.b = b, .rho = rho, .s = sqrt((1 - rho) * (1 + rho))};
   /* the peak x_m of the log-concave integrand on [a, inf) */
   double lo = a, hi = a, xm = a;
@@ -224,15 +226,15 @@ void issim_form_sorm(double beta, size_t m, const double *kappa, double *log_bre
 static double log_sum_exp(size_t n, const double *v)
 {
   double top = -INFINITY, s = 0;
-  for (size_t i = 0; i < n; i++)
-    top = v[i] > top ? v[i] : top;
-  if (isnan(top) || top == -INFINITY)
-    return top;
   for (size_t i = 0; i < n; i++) {
     if (isnan(v[i]))
       return NAN;
-    s += exp(v[i] - top);
+    top = v[i] > top ? v[i] : top;
   }
+  if (top == -INFINITY)
+    return top;
+  for (size_t i = 0; i < n; i++)
+    s += exp(v[i] - top);
   return top + log(s);
 }
 
