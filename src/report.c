@@ -1151,7 +1151,7 @@ int issim_form_report_text(FILE *out, const issim_form_report *r)
           f->n, f->n == 1 ? "" : "s");
   fprintf(out, "  sum of FORM        ");
   text_prob(out, "", f->log_sum_form);
-  fprintf(out, "  (an upper bound)\n");
+  fprintf(out, "  (Boole: an upper bound on the union of the half-spaces)\n");
   if (f->union_why[0]) {
     fprintf(out, "  Ditlevsen bounds    nan: %s\n", f->union_why);
   } else {
