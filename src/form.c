@@ -572,11 +572,17 @@ int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_f
   for (size_t i = 0; i < n; i++)
     r->points[i].share = exp(r->points[i].log_p_form - r->log_sum_form);
   double *sums[3] = {&r->log_sum_breitung, &r->log_sum_hr, &r->log_sum_tvedt};
-  for (int k = 0; k < 3; k++) {
-    for (size_t i = 0; i < n; i++)
-      lp[i] = k == 0 ? r->points[i].log_p_breitung
-              : k == 1 ? r->points[i].log_p_hr : r->points[i].log_p_tvedt;
-    *sums[k] = log_sum_exp(n, lp);
+  for (int k = 0; k < 3; k++) { /* over the points where the formula is defined */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+      double v = k == 0 ? r->points[i].log_p_breitung
+                 : k == 1 ? r->points[i].log_p_hr : r->points[i].log_p_tvedt;
+      if (!isnan(v))
+        lp[m++] = v;
+      else if (k == 0)
+        r->sorm_excluded++;
+    }
+    *sums[k] = m ? log_sum_exp(m, lp) : NAN;
   }
   r->log_ditlevsen_lower = r->log_ditlevsen_upper = NAN;
   if (!r->normal_space) {

@@ -79,11 +79,15 @@
  *                     upper  sum_i P_i - sum_{i>=2} max_{j<i} P_ij
  *                     bounds on P(union of the H_i), the first-order answer
  *                     for a series system
- *   sum of SORM       sum_i of each SORM formula (NAN if any point's is)
+ *   sum of SORM       sum_i of each SORM formula over the points where it
+ *                     is defined (sorm_excluded counts the points left out
+ *                     of Breitung's sum); NAN when it is defined at none
  * All relative to the largest P_i, in log space.  A spurious stationary
- * point (a saddle, whose SORM is refused) still counts in the sums and
- * bounds: its half-space is part of the linearised union, and the sums stay
- * upper bounds.  For a t target the Ditlevsen bounds are NAN (they need a
+ * point (a saddle, whose SORM is refused) still counts in the FORM sum and
+ * the Ditlevsen bounds: its half-space is part of the linearised union, and
+ * the sum stays an upper bound on that union; it is left out of the SORM
+ * sums, since it is no local design point and the region near it belongs
+ * to its neighbours'.  For a t target the Ditlevsen bounds are NAN (they need a
  * bivariate t).
  *
  * The bivariate normal tail (issim_form_log_bvn_tail): GSL has none.  It is
@@ -144,7 +148,9 @@ typedef struct {
   int closed_form;              /* the points are exact (design.h's closed forms) */
   double log_sum_form;          /* log sum_i P_form */
   double log_ditlevsen_lower, log_ditlevsen_upper; /* NAN: see union_why */
-  double log_sum_breitung, log_sum_hr, log_sum_tvedt; /* NAN when a point's is */
+  double log_sum_breitung, log_sum_hr, log_sum_tvedt; /* over the points where
+                                 * each is defined; NAN when at none */
+  size_t sorm_excluded;         /* points whose Breitung P is NAN, left out */
   char union_why[200];          /* why the Ditlevsen bounds are NAN; "" */
   /* effort */
   size_t design_evals, hessian_evals; /* loss evaluations (points) */

@@ -1165,6 +1165,9 @@ int issim_form_report_text(FILE *out, const issim_form_report *r)
   text_prob(out, ", Hohenbichler-Rackwitz", f->log_sum_hr);
   text_prob(out, ", Tvedt", f->log_sum_tvedt);
   fputc('\n', out);
+  if (f->sorm_excluded > 0 && f->normal_space)
+    fprintf(out, "                      (without the %zu point%s whose SORM is refused)\n",
+            f->sorm_excluded, f->sorm_excluded == 1 ? "" : "s");
   fprintf(out, "\neffort     %zu loss evaluations (%zu in the search, %zu for the curvatures)\n",
           f->design_evals + f->hessian_evals, f->design_evals, f->hessian_evals);
   if (f->closed_form)
@@ -1235,6 +1238,7 @@ int issim_form_report_json(FILE *out, const issim_form_report *r)
   set(u, "sum_breitung", jprob(f->log_sum_breitung));
   set(u, "sum_hohenbichler_rackwitz", jprob(f->log_sum_hr));
   set(u, "sum_tvedt", jprob(f->log_sum_tvedt));
+  set(u, "sorm_excluded", json_integer((json_int_t)f->sorm_excluded));
   set(root, "union", u);
   json_t *e = json_object();
   set(e, "loss_evaluations", json_integer((json_int_t)(f->design_evals + f->hessian_evals)));

@@ -405,6 +405,58 @@ START_TEST(test_two_design_points)
 }
 END_TEST
 
+/* design.h's example {x2 < x1^2/2 - 3}: the minima (+-2, -1), beta = sqrt 5,
+ * and the saddle (0, -3), beta = 3, where kappa = -1 makes 1 + beta kappa
+ * = -2: its SORM is refused and left out of the SORM sums.  At (2, -1),
+ * c = x1^2/2 - 3 - x2 has grad (2, -1) and tangent Hessian 1/5: kappa =
+ * -1/(5 sqrt 5).  Exact P = int phi(x) Phi(x^2/2 - 3) dx. */
+static double parabola_integrand(double x, void *p)
+{
+  (void)p;
+  return gsl_ran_ugaussian_pdf(x) * gsl_cdf_ugaussian_P(0.5 * x * x - 3);
+}
+
+START_TEST(test_saddle_refused)
+{
+  issim_model *p = std_independent(2, NULL);
+  issim_loss *g = expression(2, "x2 - 0.5*x1^2");
+  issim_event ev = issim_event_init(g, -3, ISSIM_BELOW);
+  issim_form_result r;
+  analyse(p, &ev, &r);
+  ck_assert_uint_eq(r.n, 3);
+  size_t saddles = 0;
+  double k = -1 / (5 * sqrt(5.0)), sum_b = 0;
+  for (size_t i = 0; i < 3; i++) {
+    const issim_form_point *pt = &r.points[i];
+    if (fabs(pt->beta - 3) < 1e-6) {
+      saddles++;
+      near_abs(pt->kappa[0], -1, 1e-6, "kappa at the saddle");
+      ck_assert(isnan(pt->log_p_breitung) && isnan(pt->log_p_hr) && isnan(pt->log_p_tvedt));
+      ck_assert_msg(strstr(pt->sorm_why, "1 + beta kappa <= 0") != NULL, "%s", pt->sorm_why);
+    } else {
+      near_rel(pt->beta, sqrt(5.0), 1e-9, "beta at a minimum");
+      near_abs(pt->kappa[0], k, 1e-6, "kappa at a minimum");
+      near_rel(exp(pt->log_p_breitung), q(sqrt(5.0)) / sqrt(1 + sqrt(5.0) * k), 1e-6, "Breitung");
+      sum_b += exp(pt->log_p_breitung);
+    }
+  }
+  ck_assert_uint_eq(saddles, 1);
+  ck_assert_uint_eq(r.sorm_excluded, 1);
+  near_rel(exp(r.log_sum_breitung), sum_b, 1e-12, "the SORM sum leaves the saddle out");
+  near_rel(exp(r.log_sum_form), 2 * q(sqrt(5.0)) + q(3), 1e-8, "the FORM sum keeps it");
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(200);
+  gsl_function fn = {.function = parabola_integrand};
+  double exact, e;
+  gsl_integration_qagi(&fn, 0, 1e-12, 200, w, &exact, &e);
+  gsl_integration_workspace_free(w);
+  double eb = fabs(exp(r.log_sum_breitung) / exact - 1), et = fabs(exp(r.log_sum_tvedt) / exact - 1);
+  ck_assert_msg(eb < 0.1 && et < 0.1, "exact %.6g: Breitung %.3g Tvedt %.3g", exact, eb, et);
+  issim_form_result_free(&r);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 /* |X|^2 of X ~ N(m, I_3): noncentral chi-squared with 3 df and lambda =
  * |m|^2, P(|X|^2 <= y) = sum_j Pois(j; lambda / 2) P(chi2_{3 + 2j} <= y). */
 static double ncx2(double y, double lambda, int upper)
@@ -553,6 +605,7 @@ static Suite *form_suite(void)
   tcase_add_test(tc, test_paraboloid);
   tcase_add_test(tc, test_two_symmetric_points);
   tcase_add_test(tc, test_two_design_points);
+  tcase_add_test(tc, test_saddle_refused);
   tcase_add_test(tc, test_spheres);
   tcase_add_test(tc, test_student_t);
   tcase_add_test(tc, test_max_union);
