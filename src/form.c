@@ -158,6 +158,18 @@ void issim_form_sorm(double beta, size_t m, const double *kappa, double *log_bre
   /* beta < 0: the complement, distance -beta, curvatures -kappa */
   double s = beta < 0 ? -1 : 1, b = fabs(beta);
   double lq = issim_form_log_normal_tail(b), r = hazard(b);
+  for (size_t i = 0; i < m; i++)
+    if (!isfinite(kappa[i])) {
+      say(why, size, "the curvatures could not be computed (the loss is not a number, or its "
+                     "gradient is 0, near the point)");
+      if (log_breitung)
+        *log_breitung = NAN;
+      if (log_hr)
+        *log_hr = NAN;
+      if (log_tvedt)
+        *log_tvedt = NAN;
+      return;
+    }
   double log_f1 = 0, log_hr_f = 0, log_f2 = 0;
   int ok1 = 1, ok_hr = 1, ok2 = 1;
   double complex f3 = 1;

@@ -43,7 +43,11 @@
  * kappa < 0 where it curves round the origin.  For the paraboloid
  * u_d > beta + (k / 2) sum_{i<d} u_i^2, every kappa_i = k.  The closed-form
  * cases of design.h (a linear loss; max above or min below: half-spaces)
- * have flat surfaces: kappa = 0 without any evaluation.
+ * have flat surfaces: kappa = 0 without any evaluation.  The differences
+ * assume c is smooth within h of u*: at a kink of the loss (a tie of an
+ * expression's max or min, abs) they straddle it and the curvatures mean
+ * nothing.  Curvatures that are not numbers (the loss NaN near u*, a zero
+ * gradient) make SORM NAN with that reason.
  * With beta >= 0 (m = d - 1 curvatures, Q = Phi(-beta), phi the normal
  * density):
  *   Breitung (1984)             P = Q(beta) prod (1 + beta kappa_i)^(-1/2)

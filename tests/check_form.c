@@ -100,8 +100,31 @@ static double bvn_plackett(double a, double b, double rho)
   return q(a) * q(b) + s;
 }
 
+/* The same by the conditional integral int_a^(a+20) phi(x) Q((b - rho x) /
+ * sqrt(1 - rho^2)) dx with a fixed rule (200 panels of 100-point
+ * Gauss-Legendre): for strongly negative rho, where Plackett's sum cancels
+ * (P is many orders below Q(a) Q(b)); good while P > 1e-300. */
+static double bvn_direct(double a, double b, double rho)
+{
+  gsl_integration_glfixed_table *t = gsl_integration_glfixed_table_alloc(100);
+  double s = sqrt(1 - rho * rho), tot = 0;
+  for (int k = 0; k < 200; k++)
+    for (size_t i = 0; i < 100; i++) {
+      double x, w;
+      gsl_integration_glfixed_point(a + 0.1 * k, a + 0.1 * (k + 1), i, &x, &w, t);
+      tot += w * gsl_ran_ugaussian_pdf(x) * q((b - rho * x) / s);
+    }
+  gsl_integration_glfixed_table_free(t);
+  return tot;
+}
+
 START_TEST(test_bivariate_normal)
 {
+  /* strongly negative correlation: P far below the product */
+  const double neg[][3] = {{2, 2.5, -0.8}, {5, 4, -0.95}, {1, 1, -0.95}, {-1, 3, -0.6}};
+  for (size_t i = 0; i < sizeof neg / sizeof *neg; i++)
+    near_rel(exp(issim_form_log_bvn_tail(neg[i][0], neg[i][1], neg[i][2])),
+             bvn_direct(neg[i][0], neg[i][1], neg[i][2]), 1e-11, "negative rho, direct");
   /* rho = 0: the product, far out too */
   near_rel(issim_form_log_bvn_tail(1, 2, 0), log(q(1) * q(2)), 1e-11, "rho 0");
   near_rel(issim_form_log_bvn_tail(37, 30, 0),
@@ -174,6 +197,11 @@ START_TEST(test_sorm_formulas)
   issim_form_sorm(3, 2, kneg, &lb, &lh, &lt, why, sizeof why);
   ck_assert(isnan(lb) && isnan(lt));
   ck_assert_msg(strstr(why, "1 + beta kappa <= 0") != NULL, "%s", why);
+  /* curvatures that are not numbers: refused with their own reason */
+  const double knan[2] = {0.1, NAN};
+  issim_form_sorm(3, 2, knan, &lb, &lh, &lt, why, sizeof why);
+  ck_assert(isnan(lb) && isnan(lh) && isnan(lt));
+  ck_assert_msg(strstr(why, "could not be computed") != NULL, "%s", why);
   /* beta < 0: the complement, distance 2, curvature -0.1 */
   const double k1[1] = {0.1};
   issim_form_sorm(-2, 1, k1, &lb, NULL, NULL, why, sizeof why);
