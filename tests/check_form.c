@@ -4,7 +4,9 @@
  * (linear), whose curvatures and exact P are known (a paraboloid, spheres of
  * a shifted normal: noncentral chi-squared), and problems with several
  * design points (x1 x2 > 9; Der Kiureghian and Dakessian's two-point
- * parabola), whose exact P is a 1-D integral computed here by quadrature. */
+ * parabola; a saddle the search also finds), whose exact P is a 1-D
+ * integral computed here by quadrature, and two benchmark problems with
+ * published reference probabilities (RP22, RP24). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -485,6 +487,85 @@ START_TEST(test_saddle_refused)
 }
 END_TEST
 
+/* Two of the reliability benchmark problems of Rackwitz's BBRC set, as
+ * defined in OpenTURNS' otbenchmark (otbenchmark/ReliabilityProblem22.py
+ * and ReliabilityProblem24.py), whose published reference probabilities
+ * (from simulation) are 0.00416 and 0.00286.  Both reduce to one
+ * dimension: with v = (x1 + x2)/sqrt 2, w = (x1 - x2)/sqrt 2 (RP22) the
+ * event g < 0 is v > 2.5 + 0.2 w^2, so P = E Q(2.5 + 0.2 W^2), a paraboloid
+ * with beta = 2.5, kappa = 0.4; RP24 (x ~ N(10, 3^2)) is, in u, a v > (2.5
+ * + 1.5 w^4) / 0.99999 surface, flat to second order at its design point
+ * (kappa = 0): SORM can do nothing for it, and FORM's P is twice the
+ * truth. */
+static double rp22_integrand(double w, void *p)
+{
+  (void)p;
+  return gsl_ran_ugaussian_pdf(w) * q(2.5 + 0.2 * w * w);
+}
+
+static double rp24_integrand(double w, void *p)
+{
+  (void)p;
+  double a = 0.2357 * 3 * sqrt(2.0), b = 0.00463 * 81 * 4;
+  return gsl_ran_ugaussian_pdf(w) * q((2.5 + b * w * w * w * w) / a);
+}
+
+static double integral_over_line(double (*f)(double, void *))
+{
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(200);
+  gsl_function fn = {.function = f};
+  double v, e;
+  gsl_integration_qagi(&fn, 0, 1e-12, 200, w, &v, &e);
+  gsl_integration_workspace_free(w);
+  return v;
+}
+
+START_TEST(test_benchmark_problems)
+{
+  issim_model *p = std_independent(2, NULL);
+  issim_loss *g = expression(2, "2.5 - 1/sqrt(2)*(x1 + x2) + 0.1*(x1 - x2)^2");
+  issim_event ev = issim_event_init(g, 0, ISSIM_BELOW);
+  issim_form_result r;
+  analyse(p, &ev, &r);
+  ck_assert_uint_eq(r.n, 1);
+  const issim_form_point *pt = &r.points[0];
+  double exact = integral_over_line(rp22_integrand);
+  /* the reference is within its simulation's error of the exact value */
+  near_rel(0.00416, exact, 0.015, "RP22's published reference");
+  near_rel(pt->beta, 2.5, 1e-9, "RP22 beta");
+  near_abs(pt->kappa[0], 0.4, 1e-6, "RP22 kappa");
+  near_rel(exp(pt->log_p_breitung), q(2.5) / sqrt(2), 1e-6, "RP22 Breitung");
+  near_rel(exp(pt->log_p_tvedt), exact, 0.005, "RP22 Tvedt against the exact P");
+  near_rel(exp(pt->log_p_hr), exact, 0.015, "RP22 Hohenbichler-Rackwitz against the exact P");
+  near_rel(exp(pt->log_p_breitung), exact, 0.05, "RP22 Breitung against the exact P");
+  issim_form_result_free(&r);
+  issim_loss_free(g);
+  issim_model_free(p);
+
+  issim_dist *c[2];
+  for (int j = 0; j < 2; j++)
+    ck_assert_ptr_nonnull(c[j] = issim_dist_alloc_normal(10, 3, NULL));
+  p = issim_model_alloc_independent(2, (const issim_dist *const *)c, NULL);
+  issim_dist_free(c[0]);
+  issim_dist_free(c[1]);
+  g = expression(2, "2.5 - 0.2357*(x1 - x2) + 0.00463*(x1 + x2 - 20)^4");
+  ev = issim_event_init(g, 0, ISSIM_BELOW);
+  analyse(p, &ev, &r);
+  ck_assert_uint_eq(r.n, 1);
+  pt = &r.points[0];
+  exact = integral_over_line(rp24_integrand);
+  near_rel(0.00286, exact, 0.002, "RP24's published reference");
+  near_rel(pt->beta, 2.5 / (0.2357 * 3 * sqrt(2.0)), 1e-8, "RP24 beta");
+  near_abs(pt->kappa[0], 0, 1e-5, "RP24 kappa");
+  near_rel(pt->log_p_tvedt, pt->log_p_form, 1e-5, "RP24 SORM = FORM");
+  ck_assert_msg(exp(pt->log_p_form) > 2 * exact, "RP24: FORM %.6g, exact %.6g",
+                exp(pt->log_p_form), exact);
+  issim_form_result_free(&r);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 /* |X|^2 of X ~ N(m, I_3): noncentral chi-squared with 3 df and lambda =
  * |m|^2, P(|X|^2 <= y) = sum_j Pois(j; lambda / 2) P(chi2_{3 + 2j} <= y). */
 static double ncx2(double y, double lambda, int upper)
@@ -635,6 +716,7 @@ static Suite *form_suite(void)
   tcase_add_test(tc, test_two_design_points);
   tcase_add_test(tc, test_saddle_refused);
   tcase_add_test(tc, test_spheres);
+  tcase_add_test(tc, test_benchmark_problems);
   tcase_add_test(tc, test_student_t);
   tcase_add_test(tc, test_max_union);
   tcase_add_test(tc, test_unsupported);
