@@ -24,8 +24,10 @@ static const double HESS_STEP = 1e-4, RHO_LIMIT = 1e-12, QUAD_EPSREL = 1e-12,
 
 double issim_form_log_normal_tail(double beta)
 {
-  if (beta < 0) /* Q near 1: log1p of the small other tail, no cancellation */
-    return log1p(-0.5 * gsl_sf_erfc(-beta / M_SQRT2));
+  if (beta < 0) /* Q near 1: log1p of the small other tail, no cancellation
+                 * (and no gsl_sf_erfc, whose underflow past 27 goes
+                 * through GSL's error handler) */
+    return log1p(-exp(gsl_sf_log_erfc(-beta / M_SQRT2) - M_LN2));
   return gsl_sf_log_erfc(beta / M_SQRT2) - M_LN2;
 }
 

@@ -18,7 +18,7 @@
  *   FORM     P_1 = Phi(-beta) = Q(beta), the probability of the half-space
  *            beyond the tangent hyperplane at u*: log Q(beta) =
  *            log erfc(beta / sqrt 2) - log 2 (gsl_sf_log_erfc; for beta < 0
- *            log1p(-erfc(-beta / sqrt 2) / 2)), accurate far
+ *            log1p(-Q(-beta))), accurate far
  *            out (beta = 37 and beyond, where Q itself underflows near 39).
  *            For a t target, the t(df) tail at beta: U is then not normal
  *            and FORM is only an approximation (the result's `normal_space`

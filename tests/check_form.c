@@ -81,6 +81,13 @@ START_TEST(test_log_normal_tail)
   for (double b = -6; b <= 20; b += 0.25) /* below 0, log Q = log1p(-Q(-b)) */
     near_rel(issim_form_log_normal_tail(b), b < 0 ? log1p(-q(-b)) : log(q(b)), 1e-13,
              "log Q against gsl_cdf_ugaussian_Q");
+  /* far below 0: log Q = log1p(-Q(-b)) -> 0, without an underflow error
+   * (the tests run with GSL's aborting error handler) */
+  for (double b = -30; b >= -1000; b *= 2)
+    ck_assert_msg(issim_form_log_normal_tail(b) <= 0 && issim_form_log_normal_tail(b) > -1e-190,
+                  "log Q(%g) = %g", b, issim_form_log_normal_tail(b));
+  /* exp of a log near -447 carries 447 eps of relative error */
+  near_rel(issim_form_log_normal_tail(-30), -exp(log_q_asymptotic(30)), 5e-13, "log Q(-30)");
   for (double b = 30; b <= 60; b += 3.5) /* beyond 38, Q underflows: the log does not */
     near_rel(issim_form_log_normal_tail(b), log_q_asymptotic(b), 1e-14, "log Q far out");
 }
