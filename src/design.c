@@ -21,6 +21,7 @@ typedef struct {
   size_t d;
   double *mu, *l, df;
   const issim_event *ev;
+  size_t evals;               /* points at which the loss was evaluated */
   double *pts, *vals;         /* 2d points and their losses, for one batch */
   double *gr, *un, *ut, *tmp; /* d each */
 } space;
@@ -82,6 +83,7 @@ static double c_at(space *sp, const double *u)
 {
   to_x(sp, u, sp->pts);
   issim_loss_eval(sp->ev->loss, 1, sp->pts, sp->vals);
+  sp->evals++;
   return sp->ev->direction * (sp->vals[0] - sp->ev->threshold);
 }
 
@@ -100,6 +102,7 @@ static void gradient(space *sp, const double *u, double h, double *gr)
     }
   }
   issim_loss_eval(sp->ev->loss, 2 * d, sp->pts, sp->vals);
+  sp->evals += 2 * d;
   for (size_t j = 0; j < d; j++)
     gr[j] = sp->ev->direction * (sp->vals[2 * j] - sp->vals[2 * j + 1]) / (2 * h);
 }
@@ -267,7 +270,7 @@ static int union_points(space *sp, found *f)
   return ISSIM_OK;
 }
 
-static int optimised_points(space *sp, found *f, issim_error *err)
+static int optimised_points(space *sp, found *f, issim_design_stats *st, issim_error *err)
 {
   size_t d = sp->d;
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -280,6 +283,7 @@ static int optimised_points(space *sp, found *f, issim_error *err)
   double c0 = c_at(sp, start); /* the sign of beta: is the mean outside the event? */
   size_t axis = d <= AXIS_STARTS_MAX_D ? 2 * d : 0;
   char why[256] = "";
+  st->starts = 1 + axis + RANDOM_STARTS;
   for (size_t s = 0; s < 1 + axis + RANDOM_STARTS; s++) {
     /* 0: the origin; then +-e_j; then random directions at radii 1, 2, 3, 4 */
     double norm = 0;
@@ -292,8 +296,12 @@ static int optimised_points(space *sp, found *f, issim_error *err)
       start[j] *= (double)(1 + (s - axis - 1) % 4) / sqrt(norm);
     if (!hlrf(sp, start, u, why, sizeof why))
       continue;
+    st->converged++;
     double b = sqrt(dot(u, u, d));
-    found_add(f, u, d, c0 < 0 ? b : -b, b);
+    if (found_add(f, u, d, c0 < 0 ? b : -b, b)) {
+      st->found++;
+      st->last_new_start = s + 1;
+    }
   }
   gsl_rng_free(r), free(start), free(u);
   if (f->n == 0)
@@ -314,11 +322,15 @@ static void sort_found(found *f, size_t d)
     }
 }
 
-int issim_design_points(const issim_model *target, const issim_event *ev, size_t max,
-                        double *x, double *beta, double *log_p, size_t *n, issim_error *err)
+int issim_design_points_stats(const issim_model *target, const issim_event *ev, size_t max,
+                              double *x, double *beta, double *log_p, size_t *n,
+                              issim_design_stats *stats, issim_error *err)
 {
   space sp;
+  issim_design_stats st = {0};
   *n = 0;
+  if (stats)
+    *stats = st;
   int rc = space_init(&sp, target, ev, err);
   if (rc != ISSIM_OK)
     return rc;
@@ -332,12 +344,15 @@ int issim_design_points(const issim_model *target, const issim_event *ev, size_t
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design points");
   } else {
     issim_loss_kind k = issim_loss_kind_of(ev->loss);
+    st.closed_form = 1;
     if (issim_loss_linear_form(ev->loss, sp.tmp))
       rc = linear_points(&sp, &f, err);
     else if ((k == ISSIM_LOSS_MAX && ev->direction > 0) || (k == ISSIM_LOSS_MIN && ev->direction < 0))
       rc = union_points(&sp, &f);
     else
-      rc = optimised_points(&sp, &f, err);
+      st.closed_form = 0, rc = optimised_points(&sp, &f, &st, err);
+    if (st.closed_form)
+      st.found = f.n;
   }
   if (rc == ISSIM_OK) {
     sort_found(&f, d);
@@ -351,8 +366,17 @@ int issim_design_points(const issim_model *target, const issim_event *ev, size_t
     }
   }
   free(f.u), free(f.beta), free(f.key);
+  st.loss_evals = sp.evals;
+  if (stats)
+    *stats = st;
   space_free(&sp);
   return rc;
+}
+
+int issim_design_points(const issim_model *target, const issim_event *ev, size_t max,
+                        double *x, double *beta, double *log_p, size_t *n, issim_error *err)
+{
+  return issim_design_points_stats(target, ev, max, x, beta, log_p, n, NULL, err);
 }
 
 int issim_design_point(const issim_model *target, const issim_event *ev, double *x,

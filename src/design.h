@@ -89,6 +89,24 @@ int issim_design_point(const issim_model *target, const issim_event *ev, double 
 int issim_design_points(const issim_model *target, const issim_event *ev, size_t max,
                         double *x, double *beta, double *log_p, size_t *n, issim_error *err);
 
+/* What issim_design_points_stats did to find the points. */
+typedef struct {
+  int closed_form;        /* 1: the linear or max/min closed forms, no search */
+  size_t loss_evals;      /* points at which the loss was evaluated (0 for a
+                           * closed form) */
+  size_t starts;          /* starts of the search tried (0 for a closed form) */
+  size_t converged;       /* of which converged */
+  size_t found;           /* distinct points found (before max cut them) */
+  size_t last_new_start;  /* the start (1 to starts) that found the last new
+                           * point, 0 when none: well below starts, the later
+                           * starts only found points already known */
+} issim_design_stats;
+
+/* issim_design_points, and what it took into *stats (may be NULL). */
+int issim_design_points_stats(const issim_model *target, const issim_event *ev, size_t max,
+                              double *x, double *beta, double *log_p, size_t *n,
+                              issim_design_stats *stats, issim_error *err);
+
 /* The target moved to location[d] with its covariance (scale) multiplied by
  * spread^2: a multivariate normal or t of the target's df, or independent
  * normals for independent normals.  NULL (err set) for other targets. */

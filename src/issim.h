@@ -10,6 +10,7 @@
  *   scenario.h   scenario files
  *   cluster.h    the processes of a distributed run (MPI)
  *   engine.h     the sampling engine
+ *   form.h       FORM/SORM: design points, curvatures, union bounds
  *   tail.h       tails of densities: is the weights' variance finite?
  *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
  *   divergence.h exact entropies, cross-entropies and KL divergences
@@ -41,6 +42,7 @@
 #include "scenario.h"
 #include "engine.h"
 #include "design.h"
+#include "form.h"
 #include "tail.h"
 #include "khat.h"
 #include "divergence.h"

@@ -41,6 +41,7 @@ static void usage(FILE *out)
           "       issim calibrate SCENARIO [options] [--reps R]\n"
           "       issim divergence SCENARIO [options] [--bits]\n"
           "       issim adapt SCENARIO [options] [--save FILE]\n"
+          "       issim form SCENARIO [--format F]\n"
           "       issim --help | --version\n"
           "\n"
           "commands:\n"
@@ -54,6 +55,10 @@ static void usage(FILE *out)
           "                      estimated from draws and, where known, exact\n"
           "  adapt SCENARIO      fit a proposal by the cross-entropy method, level by level,\n"
           "                      then estimate with it (the levels' draws count in the effort)\n"
+          "  form SCENARIO       FORM/SORM at every design point (beta, importance factors,\n"
+          "                      curvatures, Breitung/Hohenbichler-Rackwitz/Tvedt) and bounds\n"
+          "                      on the union; no sampling.  Targets: multivariate normal, t\n"
+          "                      (approximate), independent normals, univariate normal or t\n"
           "\n"
           "options (override the scenario's [run] section):\n"
           "  --proposal NAME     run only this proposal\n"
@@ -101,7 +106,8 @@ static int bad_usage(const char *fmt, ...)
 }
 
 typedef enum {
-  COMMAND_RUN, COMMAND_COMPARE, COMMAND_CALIBRATE, COMMAND_DIVERGENCE, COMMAND_ADAPT
+  COMMAND_RUN, COMMAND_COMPARE, COMMAND_CALIBRATE, COMMAND_DIVERGENCE, COMMAND_ADAPT,
+  COMMAND_FORM
 } command_kind;
 
 /* Where the value of an adapt option goes. */
@@ -176,7 +182,8 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
       o->reps = optarg;
       break;
     case 'P':
-      if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE || command == COMMAND_ADAPT)
+      if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE || command == COMMAND_ADAPT ||
+          command == COMMAND_FORM)
         return bad_usage("%s", "--plot applies to 'issim run' and 'issim compare'");
       if (*optarg == '\0')
         return bad_usage("%s", "--plot needs a directory");
@@ -777,6 +784,51 @@ static int command_adapt(int argc, char **argv)
   return rc;
 }
 
+/* ---- issim form ---- */
+
+static int write_form_text(FILE *out, const void *r) { return issim_form_report_text(out, r); }
+static int write_form_json(FILE *out, const void *r) { return issim_form_report_json(out, r); }
+
+/* FORM/SORM of the scenario's event under its target: nothing is drawn, so
+ * the scenario's proposals are neither fitted nor used. */
+static int command_form(int argc, char **argv)
+{
+  options o = {0};
+  int rc = parse_options(argc, argv, &o, COMMAND_FORM);
+  if (rc != EXIT_OK)
+    return rc;
+  if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds)
+    return bad_usage("%s", "issim form draws nothing: of the options only --format applies");
+  issim_error err;
+  issim_scenario *s = issim_scenario_read(o.scenario_path, &err);
+  if (s == NULL) {
+    fprintf(stderr, "%s\n", err.message);
+    return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
+  }
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  if (!issim_form_supported(&pb)) {
+    char target[256];
+    issim_problem_describe_target(&pb, target, sizeof target);
+    fprintf(stderr, "issim: %s: issim form needs a target with a standard normal space: a "
+                    "multivariate normal, a multivariate t (approximate), independent normal "
+                    "components, or a univariate normal or student-t; not %s\n", s->path, target);
+    issim_scenario_free(s);
+    return EXIT_BAD_INPUT;
+  }
+  issim_form_result f;
+  rc = issim_form_analyse_problem(&pb, &f, &err);
+  if (rc != ISSIM_OK) {
+    fprintf(stderr, "issim: %s: %s\n", s->path, err.message);
+    issim_scenario_free(s);
+    return rc == ISSIM_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILURE_RUN;
+  }
+  issim_form_report rep = {.scenario = s, .form = &f, .exact_log = issim_problem_exact_log(&pb)};
+  rc = emit(o.json ? write_form_json : write_form_text, &rep);
+  issim_form_result_free(&f);
+  issim_scenario_free(s);
+  return rc;
+}
+
 /* The command itself, in every process of a distributed run alike. */
 static int run_command(int argc, char **argv)
 {
@@ -807,6 +859,8 @@ static int run_command(int argc, char **argv)
     return command_divergence(argc - 1, argv + 1);
   if (strcmp(command, "adapt") == 0)
     return command_adapt(argc - 1, argv + 1);
+  if (strcmp(command, "form") == 0)
+    return command_form(argc - 1, argv + 1);
   fprintf(stderr, "issim: unknown command '%s'\n\n", command);
   usage(stderr);
   return EXIT_BAD_INPUT;

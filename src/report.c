@@ -1029,3 +1029,225 @@ int issim_adapt_report_json(FILE *out, const issim_adapt_report *r)
   set(root, "adaptation", a);
   return dump_json(out, root);
 }
+
+/* ---- issim form ---- */
+
+enum { FORM_TEXT_POINTS = 10, FORM_TEXT_COMPONENTS = 8, FORM_TEXT_IMPORTANT = 5 };
+
+/* "(1.5, -2, ...)": the first FORM_TEXT_COMPONENTS of v[d] */
+static void text_vector(FILE *out, const double *v, size_t d)
+{
+  fputc('(', out);
+  for (size_t j = 0; j < d && j < FORM_TEXT_COMPONENTS; j++)
+    fprintf(out, "%s%.6g", j ? ", " : "", v[j] + 0.0);
+  if (d > FORM_TEXT_COMPONENTS)
+    fprintf(out, ", ... %zu more", d - FORM_TEXT_COMPONENTS);
+  fputs(")\n", out);
+}
+
+static void text_prob(FILE *out, const char *name, double log_p)
+{
+  char p[48];
+  issim_format_log_prob(log_p, 6, p, sizeof p);
+  fprintf(out, "%s %s", name, p);
+}
+
+/* the largest importance factors, largest first */
+static void text_importance(FILE *out, const issim_form_point *p, size_t d)
+{
+  size_t shown[FORM_TEXT_IMPORTANT], n = 0;
+  while (n < FORM_TEXT_IMPORTANT && n < d) {
+    size_t best = d;
+    for (size_t j = 0; j < d; j++) {
+      int taken = 0;
+      for (size_t k = 0; k < n; k++)
+        taken |= shown[k] == j;
+      if (!taken && (best == d || p->importance[j] > p->importance[best]))
+        best = j;
+    }
+    if (n > 0 && !(p->importance[best] > 0))
+      break; /* the rest are 0 */
+    shown[n++] = best;
+  }
+  for (size_t k = 0; k < n; k++)
+    fprintf(out, "%su%zu %.4g%%", k ? ", " : "", shown[k] + 1, 100 * p->importance[shown[k]]);
+  if (d > n)
+    fprintf(out, " (the %zu largest of %zu%s)", n, d, n < FORM_TEXT_IMPORTANT ? "; the rest 0" : "");
+  fputc('\n', out);
+}
+
+static void text_form_point(FILE *out, const issim_form_result *f, size_t i)
+{
+  const issim_form_point *p = &f->points[i];
+  char pf[48];
+  issim_format_log_prob(p->log_p_form, 6, pf, sizeof pf);
+  fprintf(out, "\ndesign point %zu of %zu: beta = %.10g, FORM P = %s, share %.4g%%\n", i + 1, f->n,
+          p->beta, pf, 100 * p->share);
+  fprintf(out, "  x*          ");
+  text_vector(out, p->x, f->d);
+  fprintf(out, "  u*          ");
+  text_vector(out, p->u, f->d);
+  fprintf(out, "  alpha       ");
+  text_vector(out, p->alpha, f->d);
+  fprintf(out, "  importance  ");
+  text_importance(out, p, f->d);
+  if (p->n_curvatures > 0) {
+    fprintf(out, "  curvatures  ");
+    text_vector(out, p->kappa, p->n_curvatures);
+    if (f->closed_form)
+      fprintf(out, "              (flat: a half-space of the closed form)\n");
+    else
+      fprintf(out, "              (|grad c| = %.6g at u*)\n", p->grad_norm);
+  }
+  fprintf(out, "  P          ");
+  text_prob(out, " FORM", p->log_p_form);
+  text_prob(out, ", SORM Breitung", p->log_p_breitung);
+  text_prob(out, ", Hohenbichler-Rackwitz", p->log_p_hr);
+  text_prob(out, ", Tvedt", p->log_p_tvedt);
+  fputc('\n', out);
+  if (p->sorm_why[0])
+    fprintf(out, "  (SORM nan: %s)\n", p->sorm_why);
+}
+
+int issim_form_report_text(FILE *out, const issim_form_report *r)
+{
+  const issim_scenario *s = r->scenario;
+  const issim_form_result *f = r->form;
+  char target[256], event[160];
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_problem_describe_target(&pb, target, sizeof target);
+  issim_scenario_describe_event(s, event, sizeof event);
+  fprintf(out, "scenario   %s%s%s\n", s->name, s->description[0] ? ": " : "", s->description);
+  fprintf(out, "target     %s\n", target);
+  fprintf(out, "event      %s\n", event);
+  if (!isnan(r->exact_log)) {
+    char p[48];
+    issim_format_log_prob(r->exact_log, 10, p, sizeof p);
+    fprintf(out, "exact      P = %s  (log10 P = %.6f)\n", p, r->exact_log / M_LN10);
+  } else {
+    fprintf(out, "exact      unknown\n");
+  }
+  fprintf(out, "method     FORM/SORM in the standard space u (x = mu + L u), %s\n",
+          f->closed_form ? "design points in closed form (exact)"
+                         : "design points by the improved HL-RF search");
+  if (!f->normal_space)
+    fprintf(out, "APPROXIMATE  the target is a t (df = %g): u is not normal, so FORM's P is the "
+                 "t tail at beta, an approximation except for a linear loss; SORM and the "
+                 "Ditlevsen bounds do not apply\n", f->df);
+  for (size_t i = 0; i < f->n && i < FORM_TEXT_POINTS; i++)
+    text_form_point(out, f, i);
+  if (f->n > FORM_TEXT_POINTS) {
+    double rest = -INFINITY;
+    for (size_t i = FORM_TEXT_POINTS; i < f->n; i++) {
+      double a = fmax(rest, f->points[i].log_p_form), b = fmin(rest, f->points[i].log_p_form);
+      rest = b == -INFINITY ? a : a + log1p(exp(b - a));
+    }
+    char p[48];
+    issim_format_log_prob(rest, 6, p, sizeof p);
+    fprintf(out, "\n... and %zu more design points (FORM P %s together; all in --format json)\n",
+            f->n - FORM_TEXT_POINTS, p);
+  }
+  fprintf(out, "\nunion of the %zu region%s (first order: the half-spaces beyond each point)\n",
+          f->n, f->n == 1 ? "" : "s");
+  fprintf(out, "  sum of FORM        ");
+  text_prob(out, "", f->log_sum_form);
+  fprintf(out, "  (Boole: an upper bound on the union of the half-spaces)\n");
+  if (f->union_why[0]) {
+    fprintf(out, "  Ditlevsen bounds    nan: %s\n", f->union_why);
+  } else {
+    char lo[48], hi[48];
+    issim_format_log_prob(f->log_ditlevsen_lower, 6, lo, sizeof lo);
+    issim_format_log_prob(f->log_ditlevsen_upper, 6, hi, sizeof hi);
+    fprintf(out, "  Ditlevsen bounds    [%s, %s]\n", lo, hi);
+  }
+  fprintf(out, "  sum of SORM        ");
+  text_prob(out, " Breitung", f->log_sum_breitung);
+  text_prob(out, ", Hohenbichler-Rackwitz", f->log_sum_hr);
+  text_prob(out, ", Tvedt", f->log_sum_tvedt);
+  fputc('\n', out);
+  if (f->sorm_excluded > 0 && f->normal_space)
+    fprintf(out, "                      (without the %zu point%s whose SORM is refused)\n",
+            f->sorm_excluded, f->sorm_excluded == 1 ? "" : "s");
+  fprintf(out, "\neffort     %zu loss evaluations (%zu in the search, %zu for the curvatures)\n",
+          f->design_evals + f->hessian_evals, f->design_evals, f->hessian_evals);
+  if (f->closed_form)
+    fprintf(out, "           no search: the design points are the closed form's\n");
+  else
+    fprintf(out, "           %zu starts, %zu converged, %zu distinct point%s, the last new one "
+                 "at start %zu of %zu\n", f->starts, f->converged, f->found,
+            f->found == 1 ? "" : "s", f->last_new_start, f->starts);
+  return ferror(out) ? -1 : 0;
+}
+
+static json_t *jvector(const double *v, size_t n)
+{
+  json_t *a = json_array();
+  for (size_t j = 0; j < n; j++)
+    json_array_append_new(a, jnum(v[j]));
+  return a;
+}
+
+static json_t *json_form_point(const issim_form_result *f, const issim_form_point *p)
+{
+  json_t *o = json_object();
+  set(o, "beta", jnum(p->beta));
+  set(o, "x", jvector(p->x, f->d));
+  set(o, "u", jvector(p->u, f->d));
+  set(o, "alpha", jvector(p->alpha, f->d));
+  set(o, "importance", jvector(p->importance, f->d));
+  set(o, "form", jprob(p->log_p_form));
+  set(o, "log10_form", jlog10(p->log_p_form));
+  set(o, "share", jnum(p->share));
+  set(o, "curvatures", jvector(p->kappa, p->n_curvatures));
+  set(o, "grad_norm", jnum(p->grad_norm));
+  json_t *sorm = json_object();
+  set(sorm, "breitung", jprob(p->log_p_breitung));
+  set(sorm, "hohenbichler_rackwitz", jprob(p->log_p_hr));
+  set(sorm, "tvedt", jprob(p->log_p_tvedt));
+  set(sorm, "refused", p->sorm_why[0] ? json_string(p->sorm_why) : json_null());
+  set(o, "sorm", sorm);
+  return o;
+}
+
+int issim_form_report_json(FILE *out, const issim_form_report *r)
+{
+  const issim_form_result *f = r->form;
+  json_t *root = json_object();
+  char target[256], event[160];
+  issim_problem pb = issim_scenario_problem(r->scenario, NULL);
+  issim_problem_describe_target(&pb, target, sizeof target);
+  issim_scenario_describe_event(r->scenario, event, sizeof event);
+  set(root, "scenario", json_string(r->scenario->name));
+  set(root, "target", json_string(target));
+  set(root, "event", json_string(event));
+  set(root, "exact", jprob(r->exact_log));
+  set(root, "dimension", json_integer((json_int_t)f->d));
+  set(root, "normal_space", json_boolean(f->normal_space));
+  set(root, "approximate", json_boolean(!f->normal_space));
+  set(root, "df", jinf(f->df));
+  set(root, "closed_form", json_boolean(f->closed_form));
+  json_t *pts = json_array();
+  for (size_t i = 0; i < f->n; i++)
+    json_array_append_new(pts, json_form_point(f, &f->points[i]));
+  set(root, "design_points", pts);
+  json_t *u = json_object();
+  set(u, "sum_form", jprob(f->log_sum_form));
+  set(u, "ditlevsen_lower", jprob(f->log_ditlevsen_lower));
+  set(u, "ditlevsen_upper", jprob(f->log_ditlevsen_upper));
+  set(u, "ditlevsen_refused", f->union_why[0] ? json_string(f->union_why) : json_null());
+  set(u, "sum_breitung", jprob(f->log_sum_breitung));
+  set(u, "sum_hohenbichler_rackwitz", jprob(f->log_sum_hr));
+  set(u, "sum_tvedt", jprob(f->log_sum_tvedt));
+  set(u, "sorm_excluded", json_integer((json_int_t)f->sorm_excluded));
+  set(root, "union", u);
+  json_t *e = json_object();
+  set(e, "loss_evaluations", json_integer((json_int_t)(f->design_evals + f->hessian_evals)));
+  set(e, "search_evaluations", json_integer((json_int_t)f->design_evals));
+  set(e, "curvature_evaluations", json_integer((json_int_t)f->hessian_evals));
+  set(e, "starts", json_integer((json_int_t)f->starts));
+  set(e, "converged", json_integer((json_int_t)f->converged));
+  set(e, "points_found", json_integer((json_int_t)f->found));
+  set(e, "last_new_start", json_integer((json_int_t)f->last_new_start));
+  set(root, "effort", e);
+  return dump_json(out, root);
+}

@@ -10,6 +10,7 @@
 #include "calibrate.h"
 #include "compare.h"
 #include "estimator.h"
+#include "form.h"
 #include "scenario.h"
 
 typedef struct {
@@ -102,5 +103,19 @@ typedef struct {
 int issim_adapt_report_text(FILE *out, const issim_adapt_report *r);
 /* The run's JSON object with an "adaptation" member. */
 int issim_adapt_report_json(FILE *out, const issim_adapt_report *r);
+
+/* ---- issim form ---- */
+
+typedef struct {
+  const issim_scenario *scenario;
+  const issim_form_result *form;
+  double exact_log;            /* log P exactly, NAN when unknown */
+} issim_form_report;
+
+/* Each design point (at most 10 in full; the rest in one line), the union
+ * and the effort. */
+int issim_form_report_text(FILE *out, const issim_form_report *r);
+/* Every design point in full. */
+int issim_form_report_json(FILE *out, const issim_form_report *r);
 
 #endif

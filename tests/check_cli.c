@@ -329,6 +329,57 @@ START_TEST(test_divergence_command)
 }
 END_TEST
 
+/* issim form: the four-branch system's four design points at beta = 3,
+ * each a quarter of the FORM total; a linear scenario's FORM equals its
+ * exact P; a target without a standard normal space is refused (status 2,
+ * naming the targets that work). */
+START_TEST(test_form_command)
+{
+  const char *fb[] = {"form", SCENARIO_DIR "/four-branch.ini", "--format", "json", NULL};
+  json_t *root = run_json(fb);
+  json_t *pts = json_object_get(root, "design_points");
+  ck_assert_uint_eq(json_array_size(pts), 4);
+  for (size_t i = 0; i < 4; i++) {
+    json_t *p = json_array_get(pts, i);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(p, "beta")), 3, 1e-8);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(p, "share")), 0.25, 1e-8);
+  }
+  json_t *u = json_object_get(root, "union");
+  double lo = json_number_value(json_object_get(u, "ditlevsen_lower"));
+  double hi = json_number_value(json_object_get(u, "ditlevsen_upper"));
+  double sum = json_number_value(json_object_get(u, "sum_form"));
+  ck_assert(lo > 0 && lo <= hi && hi <= sum);
+  json_t *e = json_object_get(root, "effort");
+  ck_assert(json_integer_value(json_object_get(e, "loss_evaluations")) > 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(e, "points_found")), 4);
+  json_decref(root);
+  const char *lin[] = {"form", SCENARIO_DIR "/portfolio-normal-10.ini", "--format", "json", NULL};
+  root = run_json(lin);
+  json_t *p0 = json_array_get(json_object_get(root, "design_points"), 0);
+  ck_assert_double_eq_tol(json_number_value(json_object_get(p0, "form")),
+                          json_number_value(json_object_get(root, "exact")),
+                          1e-12 * json_number_value(json_object_get(root, "exact")));
+  ck_assert(json_is_false(json_object_get(root, "approximate")));
+  json_decref(root);
+  const char *text[] = {"form", SCENARIO_DIR "/gaussian-5sigma.ini", NULL};
+  outcome o = run_issim(text);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert(strstr(o.out, "design point 1 of 1: beta = 5, FORM P = 2.86652e-07") != NULL);
+  ck_assert(strstr(o.out, "effort") != NULL);
+  outcome_free(&o);
+  const char *t[] = {"form", SCENARIO_DIR "/portfolio-t-10.ini", NULL};
+  o = run_issim(t);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert(strstr(o.out, "APPROXIMATE") != NULL);
+  outcome_free(&o);
+  const char *ln[] = {"form", SCENARIO_DIR "/lognormal-tail.ini", NULL};
+  expect_bad_input(ln, "issim form needs a target with a standard normal space: a multivariate "
+                       "normal");
+  const char *samples[] = {"form", SCENARIO_DIR "/four-branch.ini", "--samples", "10", NULL};
+  expect_bad_input(samples, "issim form draws nothing");
+}
+END_TEST
+
 START_TEST(test_time_limit)
 {
   /* a budget no machine finishes in a second: the time limit ends the run */
@@ -1022,6 +1073,7 @@ int main(void)
   tcase_add_test(tc, test_adapt_not_fitted);
   tcase_add_test(tc, test_adapt_bad_options);
   tcase_add_test(tc, test_compare_ranks_adaptive_proposals);
+  tcase_add_test(tc, test_form_command);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

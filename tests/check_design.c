@@ -314,6 +314,43 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* issim_design_points_stats: what the search did.  The closed form
+ * evaluates nothing; the search of x1 x2 > 9 (d = 2) tries 1 + 4 + 32
+ * starts and finds the two points, the second new one no later than the
+ * last start. */
+START_TEST(test_stats)
+{
+  issim_model *p = std_independent(2, NULL, NULL);
+  issim_loss *lin = issim_loss_alloc_linear(2, W, NULL);
+  issim_event ev = issim_event_init(lin, 5, +1);
+  double x[2 * 64], beta[64];
+  size_t n;
+  issim_design_stats st;
+  ck_assert_int_eq(issim_design_points_stats(p, &ev, 64, x, beta, NULL, &n, &st, NULL), ISSIM_OK);
+  ck_assert(st.closed_form && st.loss_evals == 0 && st.starts == 0 && st.found == 1 && n == 1);
+  issim_loss *g = expression(2, "x1*x2");
+  ev = issim_event_init(g, 9, +1);
+  ck_assert_int_eq(issim_design_points_stats(p, &ev, 64, x, beta, NULL, &n, &st, NULL), ISSIM_OK);
+  ck_assert(!st.closed_form);
+  ck_assert_uint_eq(st.starts, 37);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_uint_eq(st.found, 2);
+  ck_assert(st.converged >= 2 && st.converged <= st.starts);
+  ck_assert(st.last_new_start >= 2 && st.last_new_start <= st.starts);
+  /* each start costs at least one iteration: c and the 2d-point gradient */
+  ck_assert_uint_ge(st.loss_evals, st.starts * (1 + 2 * 2));
+  /* the same points as issim_design_points */
+  double x2[2 * 64];
+  size_t n2;
+  ck_assert_int_eq(issim_design_points(p, &ev, 64, x2, NULL, NULL, &n2, NULL), ISSIM_OK);
+  ck_assert_uint_eq(n2, n);
+  ck_assert(memcmp(x, x2, n * 2 * sizeof *x) == 0);
+  issim_loss_free(g);
+  issim_loss_free(lin);
+  issim_model_free(p);
+}
+END_TEST
+
 static Suite *design_suite(void)
 {
   Suite *s = suite_create("design");
@@ -329,6 +366,7 @@ static Suite *design_suite(void)
   tcase_add_test(tc, test_four_branch);
   tcase_add_test(tc, test_student_t);
   tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_stats);
   suite_add_tcase(s, tc);
   return s;
 }
