@@ -151,6 +151,30 @@ static void say(char *why, size_t size, const char *text)
     snprintf(why, size, "%s", text);
 }
 
+/* log P of the complement -> log P, NAN (with a reason) when it is >= 1. */
+static void complement(double *v, char *why, size_t size)
+{
+  if (isnan(*v))
+    return;
+  if (*v >= 0) {
+    *v = NAN;
+    say(why, size, "the complement's SORM probability is >= 1");
+  } else {
+    *v = log1p(-exp(*v));
+  }
+}
+
+/* The three SORM results into the outputs that were asked for. */
+static void put3(double *a, double *b, double *c, double va, double vb, double vc)
+{
+  if (a)
+    *a = va;
+  if (b)
+    *b = vb;
+  if (c)
+    *c = vc;
+}
+
 void issim_form_sorm(double beta, size_t m, const double *kappa, double *log_breitung,
                      double *log_hr, double *log_tvedt, char *why, size_t size)
 {
@@ -164,12 +188,7 @@ void issim_form_sorm(double beta, size_t m, const double *kappa, double *log_bre
     if (!isfinite(kappa[i])) {
       say(why, size, "the curvatures could not be computed (the loss is not a number, or its "
                      "gradient is 0, near the point)");
-      if (log_breitung)
-        *log_breitung = NAN;
-      if (log_hr)
-        *log_hr = NAN;
-      if (log_tvedt)
-        *log_tvedt = NAN;
+      put3(log_breitung, log_hr, log_tvedt, NAN, NAN, NAN);
       return;
     }
   double log_f1 = 0, log_hr_f = 0, log_f2 = 0;
@@ -215,24 +234,11 @@ void issim_form_sorm(double beta, size_t m, const double *kappa, double *log_bre
                        : refusal);
   }
   if (beta < 0) { /* P = 1 - P(complement) */
-    double *v[3] = {&lb, &lh, &lt};
-    for (int i = 0; i < 3; i++) {
-      if (isnan(*v[i]))
-        continue;
-      if (*v[i] >= 0) {
-        *v[i] = NAN;
-        say(why, size, "the complement's SORM probability is >= 1");
-      } else {
-        *v[i] = log1p(-exp(*v[i]));
-      }
-    }
+    complement(&lb, why, size);
+    complement(&lh, why, size);
+    complement(&lt, why, size);
   }
-  if (log_breitung)
-    *log_breitung = lb;
-  if (log_hr)
-    *log_hr = lh;
-  if (log_tvedt)
-    *log_tvedt = lt;
+  put3(log_breitung, log_hr, log_tvedt, lb, lh, lt);
 }
 
 /* ---- the union ---- */
@@ -506,6 +512,88 @@ static int analyse_point(standard *sp, const issim_elliptical *e, int closed, do
   return ISSIM_OK;
 }
 
+/* Design point p of the search (x, beta, its first-order log P lp) with its
+ * standard-space analysis and SORM. */
+static int fill_point(standard *sp, const issim_elliptical *e, int closed_form, int normal_space,
+                      const double *x, double beta, double lp, double *hess, double *gr,
+                      issim_form_point *p, issim_error *err)
+{
+  size_t d = sp->d;
+  p->x = malloc(d * sizeof *p->x);
+  p->u = malloc(d * sizeof *p->u);
+  p->alpha = malloc(d * sizeof *p->alpha);
+  p->importance = malloc(d * sizeof *p->importance);
+  p->kappa = malloc(d * sizeof *p->kappa);
+  if (!p->x || !p->u || !p->alpha || !p->importance || !p->kappa)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
+  memcpy(p->x, x, d * sizeof *p->x);
+  p->beta = beta;
+  p->log_p_form = normal_space ? issim_form_log_normal_tail(beta) : lp;
+  if (analyse_point(sp, e, closed_form, hess, gr, p) != ISSIM_OK)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
+  if (normal_space) {
+    issim_form_sorm(p->beta, p->n_curvatures, p->kappa, &p->log_p_breitung, &p->log_p_hr,
+                    &p->log_p_tvedt, p->sorm_why, sizeof p->sorm_why);
+  } else {
+    p->log_p_breitung = p->log_p_hr = p->log_p_tvedt = NAN;
+    snprintf(p->sorm_why, sizeof p->sorm_why, "SORM's formulas integrate a normal density: "
+                                               "they do not apply to a t target");
+  }
+  return ISSIM_OK;
+}
+
+/* The union's sums (FORM, and each SORM formula over the points where it is
+ * defined) and each point's share; lp: room for n values. */
+static void sum_regions(issim_form_result *r, double *lp)
+{
+  size_t n = r->n;
+  for (size_t i = 0; i < n; i++)
+    lp[i] = r->points[i].log_p_form;
+  r->log_sum_form = log_sum_exp(n, lp);
+  for (size_t i = 0; i < n; i++)
+    r->points[i].share = exp(r->points[i].log_p_form - r->log_sum_form);
+  double *sums[3] = {&r->log_sum_breitung, &r->log_sum_hr, &r->log_sum_tvedt};
+  for (int k = 0; k < 3; k++) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+      double v = k == 0 ? r->points[i].log_p_breitung
+                 : k == 1 ? r->points[i].log_p_hr : r->points[i].log_p_tvedt;
+      if (!isnan(v))
+        lp[m++] = v;
+      else if (k == 0)
+        r->sorm_excluded++;
+    }
+    *sums[k] = m ? log_sum_exp(m, lp) : NAN;
+  }
+}
+
+/* The Ditlevsen bounds of the union of the linearised regions. */
+static int union_bounds(issim_form_result *r, const double *beta, const double *alpha,
+                        issim_error *err)
+{
+  size_t n = r->n, d = r->d;
+  r->log_ditlevsen_lower = r->log_ditlevsen_upper = NAN;
+  if (!r->normal_space) {
+    snprintf(r->union_why, sizeof r->union_why, "the Ditlevsen bounds need a normal standard "
+                                                "space (a bivariate t is not implemented)");
+    return ISSIM_OK;
+  }
+  int alpha_ok = 1;
+  for (size_t i = 0; i < n * d; i++)
+    alpha_ok = alpha_ok && isfinite(alpha[i]);
+  double ls;
+  int dr = alpha_ok ? issim_form_ditlevsen(n, d, beta, alpha, &r->log_ditlevsen_lower,
+                                           &r->log_ditlevsen_upper, &ls)
+                    : ISSIM_EINVAL;
+  if (dr == ISSIM_ENOMEM)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
+  if (dr != ISSIM_OK)
+    snprintf(r->union_why, sizeof r->union_why, "%s",
+             alpha_ok ? "a bivariate normal probability did not converge"
+                      : "a design point has no normal (beta = 0 in a closed form)");
+  return ISSIM_OK;
+}
+
 int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
                        issim_error *err)
 {
@@ -552,73 +640,19 @@ int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_f
     goto done;
   }
   r->n = n;
-  for (size_t i = 0; i < n; i++) {
-    issim_form_point *p = &r->points[i];
-    p->x = malloc(d * sizeof *p->x);
-    p->u = malloc(d * sizeof *p->u);
-    p->alpha = malloc(d * sizeof *p->alpha);
-    p->importance = malloc(d * sizeof *p->importance);
-    p->kappa = malloc(d * sizeof *p->kappa);
-    if (!p->x || !p->u || !p->alpha || !p->importance || !p->kappa) {
-      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-      goto done;
+  for (size_t i = 0; i < n && rc == ISSIM_OK; i++) {
+    rc = fill_point(&sp, &e, st.closed_form, r->normal_space, x + i * d, beta[i], lp[i], hess, gr,
+                    &r->points[i], err);
+    if (rc == ISSIM_OK) {
+      memcpy(alpha + i * d, r->points[i].alpha, d * sizeof *alpha);
+      lp[i] = r->points[i].log_p_form;
     }
-    memcpy(p->x, x + i * d, d * sizeof *p->x);
-    p->beta = beta[i];
-    p->log_p_form = r->normal_space ? issim_form_log_normal_tail(beta[i]) : lp[i];
-    if (analyse_point(&sp, &e, st.closed_form, hess, gr, p) != ISSIM_OK) {
-      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-      goto done;
-    }
-    memcpy(alpha + i * d, p->alpha, d * sizeof *alpha);
-    if (r->normal_space) {
-      issim_form_sorm(p->beta, p->n_curvatures, p->kappa, &p->log_p_breitung, &p->log_p_hr,
-                      &p->log_p_tvedt, p->sorm_why, sizeof p->sorm_why);
-    } else {
-      p->log_p_breitung = p->log_p_hr = p->log_p_tvedt = NAN;
-      snprintf(p->sorm_why, sizeof p->sorm_why, "SORM's formulas integrate a normal density: "
-                                                 "they do not apply to a t target");
-    }
-    lp[i] = p->log_p_form;
   }
+  if (rc != ISSIM_OK)
+    goto done;
   r->hessian_evals = sp.evals;
-  r->log_sum_form = log_sum_exp(n, lp);
-  for (size_t i = 0; i < n; i++)
-    r->points[i].share = exp(r->points[i].log_p_form - r->log_sum_form);
-  double *sums[3] = {&r->log_sum_breitung, &r->log_sum_hr, &r->log_sum_tvedt};
-  for (int k = 0; k < 3; k++) { /* over the points where the formula is defined */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-      double v = k == 0 ? r->points[i].log_p_breitung
-                 : k == 1 ? r->points[i].log_p_hr : r->points[i].log_p_tvedt;
-      if (!isnan(v))
-        lp[m++] = v;
-      else if (k == 0)
-        r->sorm_excluded++;
-    }
-    *sums[k] = m ? log_sum_exp(m, lp) : NAN;
-  }
-  r->log_ditlevsen_lower = r->log_ditlevsen_upper = NAN;
-  if (!r->normal_space) {
-    snprintf(r->union_why, sizeof r->union_why, "the Ditlevsen bounds need a normal standard "
-                                                "space (a bivariate t is not implemented)");
-  } else {
-    int alpha_ok = 1;
-    for (size_t i = 0; i < n * d; i++)
-      alpha_ok = alpha_ok && isfinite(alpha[i]);
-    double ls;
-    int dr = alpha_ok ? issim_form_ditlevsen(n, d, beta, alpha, &r->log_ditlevsen_lower,
-                                             &r->log_ditlevsen_upper, &ls)
-                      : ISSIM_EINVAL;
-    if (dr == ISSIM_ENOMEM) {
-      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-      goto done;
-    }
-    if (dr != ISSIM_OK)
-      snprintf(r->union_why, sizeof r->union_why, "%s",
-               alpha_ok ? "a bivariate normal probability did not converge"
-                        : "a design point has no normal (beta = 0 in a closed form)");
-  }
+  sum_regions(r, lp);
+  rc = union_bounds(r, beta, alpha, err);
 done:
   if (rc != ISSIM_OK)
     issim_form_result_free(r);

@@ -126,6 +126,55 @@ static const char **adapt_option(options *o, int c)
   }
 }
 
+/* One option of getopt_long's (c, with optarg) into *o, checked against the
+ * command it is given to. */
+static int take_option(int c, char **argv, options *o, command_kind command)
+{
+  switch (c) {
+  case 'p': o->proposal = optarg; break;
+  case 'n': o->samples = optarg; break;
+  case 'e': o->target_re = optarg; break;
+  case 'T': o->max_seconds = optarg; break;
+  case 'q': o->quiet = 1; break;
+  case 's': o->seed = optarg; break;
+  case 'r': o->rng = optarg; break;
+  case 't': o->threads = optarg; break;
+  case 'f':
+    o->json = strcmp(optarg, "json") == 0;
+    o->csv = strcmp(optarg, "csv") == 0;
+    if (!o->json && !o->csv && strcmp(optarg, "text") != 0)
+      return bad_usage("--format must be text or json%s (got '%s')",
+                       command == COMMAND_COMPARE ? ", or csv" : "", optarg);
+    if (o->csv && command != COMMAND_COMPARE)
+      return bad_usage("%s", "--format csv applies to 'issim compare'");
+    break;
+  case 'R':
+    if (command != COMMAND_CALIBRATE)
+      return bad_usage("%s", "--reps applies to 'issim calibrate'");
+    o->reps = optarg;
+    break;
+  case 'P':
+    if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE || command == COMMAND_ADAPT ||
+        command == COMMAND_FORM)
+      return bad_usage("%s", "--plot applies to 'issim run' and 'issim compare'");
+    if (*optarg == '\0')
+      return bad_usage("%s", "--plot needs a directory");
+    o->plot_dir = optarg;
+    break;
+  case 'b': o->bits = 1; break;
+  case 'F': case 'o': case 'L': case 'a': case 'm': case 'u': case 'S': case 'k': case 'w':
+    if (command != COMMAND_ADAPT)
+      return bad_usage("%s applies to 'issim adapt'", /* "--rho 0.1" or "--rho=0.1" */
+                       optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1]);
+    *adapt_option(o, c) = optarg;
+    break;
+  case 'h': usage(stdout); exit(EXIT_OK);
+  case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
+  default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+  }
+  return EXIT_OK;
+}
+
 static int parse_options(int argc, char **argv, options *o, command_kind command)
 {
   static const struct option longopts[] = {
@@ -158,48 +207,9 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
   optind = 1;
   int c;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'p': o->proposal = optarg; break;
-    case 'n': o->samples = optarg; break;
-    case 'e': o->target_re = optarg; break;
-    case 'T': o->max_seconds = optarg; break;
-    case 'q': o->quiet = 1; break;
-    case 's': o->seed = optarg; break;
-    case 'r': o->rng = optarg; break;
-    case 't': o->threads = optarg; break;
-    case 'f':
-      o->json = strcmp(optarg, "json") == 0;
-      o->csv = strcmp(optarg, "csv") == 0;
-      if (!o->json && !o->csv && strcmp(optarg, "text") != 0)
-        return bad_usage("--format must be text or json%s (got '%s')",
-                         command == COMMAND_COMPARE ? ", or csv" : "", optarg);
-      if (o->csv && command != COMMAND_COMPARE)
-        return bad_usage("%s", "--format csv applies to 'issim compare'");
-      break;
-    case 'R':
-      if (command != COMMAND_CALIBRATE)
-        return bad_usage("%s", "--reps applies to 'issim calibrate'");
-      o->reps = optarg;
-      break;
-    case 'P':
-      if (command == COMMAND_DIVERGENCE || command == COMMAND_CALIBRATE || command == COMMAND_ADAPT ||
-          command == COMMAND_FORM)
-        return bad_usage("%s", "--plot applies to 'issim run' and 'issim compare'");
-      if (*optarg == '\0')
-        return bad_usage("%s", "--plot needs a directory");
-      o->plot_dir = optarg;
-      break;
-    case 'b': o->bits = 1; break;
-    case 'F': case 'o': case 'L': case 'a': case 'm': case 'u': case 'S': case 'k': case 'w':
-      if (command != COMMAND_ADAPT)
-        return bad_usage("%s applies to 'issim adapt'", /* "--rho 0.1" or "--rho=0.1" */
-                         optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1]);
-      *adapt_option(o, c) = optarg;
-      break;
-    case 'h': usage(stdout); exit(EXIT_OK);
-    case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
-    default: return bad_usage("unknown option '%s'", argv[optind - 1]);
-    }
+    int rc = take_option(c, argv, o, command);
+    if (rc != EXIT_OK)
+      return rc;
   }
   if (o->bits && command != COMMAND_DIVERGENCE)
     return bad_usage("%s", "--bits applies to 'issim divergence'");
