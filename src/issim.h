@@ -5,6 +5,9 @@
  *   clock.h      the monotonic timer
  *   dist.h       univariate distributions: sampling, log-densities, tails
  *   expr.h       formulas in x1..xd (the expression loss's language)
+ *   model.h      d-dimensional models: independent, normal, t, copula, mixture
+ *   copula.h     the Gaussian copula's marginal transforms
+ *   pair.h       a target and a proposal drawn and weighted together
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
  *   scenario.h   scenario files
@@ -29,6 +32,8 @@
 #include "clock.h"
 #include "dist.h"
 #include "model.h"
+#include "copula.h"
+#include "pair.h"
 #include "loss.h"
 #include "expr.h"
 #include "rng.h"
