@@ -21,6 +21,7 @@
  *   analysis.h   one proposal run and judged
  *   compare.h    proposals ranked side by side
  *   calibrate.h  replications: are the error bars honest?
+ *   fileio.h     files written whole or not at all, and their directories
  *   plot.h       convergence plots with gnuplot
  *   report.h     text and JSON reports
  */
@@ -49,6 +50,7 @@
 #include "analysis.h"
 #include "compare.h"
 #include "calibrate.h"
+#include "fileio.h"
 #include "plot.h"
 #include "report.h"
 #include "adapt.h"

@@ -824,7 +824,7 @@ static int save_fit(const char *path, const issim_scenario *s, const char *name,
   if (mem && fclose(mem) != 0 && rc == ISSIM_OK)
     rc = issim_error_set(&err, ISSIM_ENOMEM, "out of memory");
   if (rc == ISSIM_OK && issim_cluster_rank(cluster) == 0)
-    rc = issim_write_file_atomic(path, buf, len, &err);
+    rc = issim_fileio_write_atomic(path, buf, len, &err);
   free(buf);
   if (rc != ISSIM_OK)
     fprintf(stderr, "issim: --save: %s\n", rc == ISSIM_ENOMEM && !mem ? "out of memory" : err.message);
