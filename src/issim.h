@@ -5,6 +5,9 @@
  *   clock.h      the monotonic timer
  *   dist.h       univariate distributions: sampling, log-densities, tails
  *   expr.h       formulas in x1..xd (the expression loss's language)
+ *   model.h      d-dimensional models: independent, normal, t, copula, mixture
+ *   copula.h     the Gaussian copula's marginal transforms
+ *   pair.h       a target and a proposal drawn and weighted together
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
  *   scenario.h   scenario files
@@ -19,6 +22,7 @@
  *   analysis.h   one proposal run and judged
  *   compare.h    proposals ranked side by side
  *   calibrate.h  replications: are the error bars honest?
+ *   fileio.h     files written whole or not at all, and their directories
  *   plot.h       convergence plots with gnuplot
  *   report.h     text and JSON reports
  */
@@ -30,6 +34,8 @@
 #include "clock.h"
 #include "dist.h"
 #include "model.h"
+#include "copula.h"
+#include "pair.h"
 #include "loss.h"
 #include "parse.h"
 #include "event.h"
@@ -51,6 +57,7 @@
 #include "analysis.h"
 #include "compare.h"
 #include "calibrate.h"
+#include "fileio.h"
 #include "plot.h"
 #include "report.h"
 #include "workflow.h"

@@ -138,12 +138,22 @@ double issim_linalg_lower_log_det(size_t d, const double *l)
 double issim_linalg_mahalanobis(size_t d, const double *l, const double *x, const double *mean,
                                 double *scratch)
 {
-  for (size_t j = 0; j < d; j++)
-    scratch[j] = mean ? x[j] - mean[j] : x[j];
-  issim_linalg_forward_solve(d, l, scratch, scratch);
+  if (mean != NULL)
+    for (size_t j = 0; j < d; j++)
+      scratch[j] = x[j] - mean[j];
+  else if (scratch != x)
+    memcpy(scratch, x, d * sizeof *scratch);
+  /* issim_linalg_forward_solve in place, the sum of squares formed as it
+   * goes (in the same order as a second pass would: one pass less, for the
+   * copula's density, which calls this once a point) */
   double q = 0;
-  for (size_t j = 0; j < d; j++)
-    q += scratch[j] * scratch[j];
+  for (size_t i = 0; i < d; i++) {
+    double s = scratch[i];
+    for (size_t k = 0; k < i; k++)
+      s -= l[i * d + k] * scratch[k];
+    scratch[i] = s / l[i * d + i];
+    q += scratch[i] * scratch[i];
+  }
   return q;
 }
 

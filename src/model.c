@@ -15,40 +15,24 @@
  * accurate where the density itself underflows (40 standard deviations out).
  *
  * Positive definiteness: the factor is GSL's, guarded (see linalg.c).
+ *
+ * The struct and the batch kernels the other two files call are in
+ * model_impl.h; the copula's transforms, density and moments are in
+ * copula.c, the target/proposal pair's fast path in pair.c.
  */
 #include "model.h"
+#include "model_impl.h"
 #include "linalg.h"
 #include "simd.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_cdf.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
-#include <gsl/gsl_sf_erf.h>
 #include <gsl/gsl_sf_gamma.h>
-
-struct issim_model {
-  issim_model_kind kind;
-  size_t d;
-  issim_dist **dists; /* independent: components; copula: marginals */
-  double *loc;        /* normal: mean; student-t: location */
-  double *matrix;     /* covariance, scale or correlation (symmetrised) */
-  double *chol;       /* its lower Cholesky factor */
-  double *diag;       /* L_jj */
-  bool diagonal;      /* matrix (hence L) is diagonal */
-  double df;          /* student-t */
-  double log_norm;    /* constant term of the log-density (see the allocators) */
-  size_t k;           /* mixture */
-  issim_model **parts;
-  double *weights, *log_weights, *cum;
-};
 
 static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
 static const double LOG_PI = 1.1447298858494001741;  /* log(pi) */
@@ -58,24 +42,6 @@ static const double LOG_PI = 1.1447298858494001741;  /* log(pi) */
 static const double SYMMETRY_TOL = 1e-12;
 static const double UNIT_DIAGONAL_TOL = 1e-12;
 static const double WEIGHT_SUM_TOL = 1e-9;
-
-/* Points per group of the batched kernels (see "sampling"): 4 vectors of
- * sums, which stay in registers across the loop over k; coordinate rows hold
- * whole groups (zeros past the n points). */
-#define GROUP 16
-
-static size_t padded(size_t n)
-{
-  return (n + GROUP - 1) / GROUP * GROUP;
-}
-
-/* The distance between coordinate rows: padded(n) and one cache line more,
- * so that a group's rows do not all fall in one set of the L1 cache (rows
- * 4 KB apart do, for a batch of 512). */
-static size_t stride(size_t n)
-{
-  return padded(n) + 8;
-}
 
 /* Scratch for a batch in coordinate rows, twice (L z is not formed in place),
  * and a value per point after them. */
@@ -520,325 +486,6 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
   return 0;
 }
 
-/* ---- the standard normal in log space ---- */
-
-/* log P(Z > z), accurate in the far upper tail (-804.6 at z = 40). */
-static double std_normal_log_sf(double z)
-{
-  return z >= 0 ? gsl_sf_log_erfc(z * M_SQRT1_2) - M_LN2
-                : log1p(-0.5 * erfc(-z * M_SQRT1_2));
-}
-
-/* The z with log P(Z > z) = lq, for lq <= about log(1/2) (z >= 0).
- *
- * Down to lq = -700 (z = 37.3) this is GSL's Qinv (Wichura's AS241, relative
- * error ~1e-16) of e^lq, which is a normal double there.  Below, where e^lq
- * underflows, it starts from the asymptote log Q(z) = -z^2/2 - log z -
- * log(2 pi)/2 + O(z^-2) and refines with Newton steps on log Q itself
- * (gsl_sf_log_erfc, accurate everywhere), to a few ulps.  Beyond
- * lq = -1e10 (z = 1.4e5) the asymptote with two fixed-point steps is already
- * exact to double precision and is used as it is. */
-static double std_normal_upper_quantile(double lq)
-{
-  if (isnan(lq))
-    return NAN;
-  if (lq == -INFINITY)
-    return INFINITY;
-  if (lq >= 0)
-    return -INFINITY;
-  if (lq > -700)
-    return gsl_cdf_ugaussian_Qinv(exp(lq));
-  const double t = -lq;
-  double z = sqrt(2 * t);
-  for (int i = 0; i < 2; i++)
-    z = sqrt(2 * (t - 0.5 * LOG_2PI - log(z)));
-  if (t > 1e10)
-    return z;
-  for (int i = 0; i < 8; i++) {
-    const double lqz = std_normal_log_sf(z);
-    const double log_phi = -0.5 * z * z - 0.5 * LOG_2PI;
-    const double step = (lqz - lq) / exp(log_phi - lqz); /* f / -f' */
-    z += step;
-    if (fabs(step) <= 2 * DBL_EPSILON * z)
-      break;
-  }
-  return z;
-}
-
-/* ---- quantiles of the marginals, for the copula ----
- *
- * g(z) = F^-1(Phi(z)): the marginal's value at normal score z.  normal and
- * lognormal are exact transformations (mean + sd z, exp(meanlog + sdlog z)).
- * Families whose inverse is in closed form use GSL's Pinv for z <= 0 and
- * Qinv of Phi(-z) for z > 0, so that upper-tail draws keep their digits
- * instead of rounding Phi(z) to 1.  For student-t, gamma, chi-squared and
- * beta, GSL's inverses are iterative and report non-convergence through
- * GSL_ERROR (which aborts under GSL's default handler, e.g. a gamma of shape
- * 0.01 at P = 1e-5, whose quantile underflows); they are solved here instead,
- * by the safeguarded Newton iteration below on issim's own log tails (which
- * stay accurate below 1e-308). */
-
-/* x(u) of the variable the iteration works in, and log dx/du:
- *   student-t    x = location + scale sinh(u)  (power tails: log S is
- *                                               nearly linear in u)
- *   gamma, chi2  x = e^u
- *   beta         x = 1 / (1 + e^-u)
- * In each, a step du is a relative step in x (or in 1 - x) far out. */
-static double solver_x(const issim_dist *m, double u, double *log_dxdu)
-{
-  const double au = fabs(u);
-  switch (m->kind) {
-  case ISSIM_DIST_STUDENT_T:
-    *log_dxdu = log(m->param[2]) + au + log1p(exp(-2 * au)) - M_LN2;
-    return m->param[1] + m->param[2] * sinh(u);
-  case ISSIM_DIST_BETA: {
-    const double e = exp(-au);
-    *log_dxdu = -au - 2 * log1p(e);
-    return u >= 0 ? 1 / (1 + e) : e / (1 + e);
-  }
-  default: /* gamma, chi-squared */
-    *log_dxdu = u;
-    return exp(u);
-  }
-}
-
-typedef struct {
-  const issim_dist *m;
-  bool upper; /* solve log P(X > x) = lt, else log P(X <= x) = lt */
-  double lt;
-} quantile_problem;
-
-/* G(u), increasing in u, zero at the root; *dg = G'(u); *x = x(u). */
-static double solver_eval(const quantile_problem *q, double u, double *dg, double *x)
-{
-  double log_dxdu;
-  *x = solver_x(q->m, u, &log_dxdu);
-  const double side = q->upper ? issim_dist_log_sf(q->m, *x) : issim_dist_log_cdf(q->m, *x);
-  *dg = exp(issim_dist_log_pdf1(q->m, *x) - side + log_dxdu);
-  return q->upper ? q->lt - side : side - q->lt;
-}
-
-/* Starting points in u: up to three candidates from closed-form
- * approximations; the solver starts from the best of them. */
-static size_t solver_starts(const quantile_problem *q, double *u)
-{
-  const double *p = q->m->param;
-  const double z = std_normal_upper_quantile(q->lt); /* >= 0: the tail's normal score */
-  const double sign = q->upper ? 1 : -1;
-  size_t n = 0;
-  switch (q->m->kind) {
-  case ISSIM_DIST_STUDENT_T: {
-    /* The normal score (too small: the t's tails are heavier) and the tail
-     * asymptote S(t) ~ nu^(nu/2 - 1) t^-nu / B(nu/2, 1/2) (too large, as
-     * the density lies below its asymptote): they bracket the root. */
-    const double nu = p[0];
-    const double log_t = (0.5 * nu * log(nu) - gsl_sf_lnbeta(0.5 * nu, 0.5) - log(nu) - q->lt) / nu;
-    u[n++] = sign * asinh(z);
-    if (log_t < 700)
-      u[n++] = sign * asinh(exp(log_t));
-    else
-      u[n++] = sign * (log_t + M_LN2);
-    break;
-  }
-  case ISSIM_DIST_GAMMA:
-  case ISSIM_DIST_CHI_SQUARED: {
-    const double a = q->m->kind == ISSIM_DIST_GAMMA ? p[0] : 0.5 * p[0];
-    const double log_scale = q->m->kind == ISSIM_DIST_GAMMA ? log(p[1]) : M_LN2;
-    /* Wilson-Hilferty */
-    const double base = 1 - 1 / (9 * a) + sign * z / (3 * sqrt(a));
-    if (base > 0)
-      u[n++] = log_scale + log(a) + 3 * log(base);
-    if (!q->upper) { /* P(a, y) ~ y^a / Gamma(a + 1) */
-      u[n++] = log_scale + (q->lt + gsl_sf_lngamma(a + 1)) / a;
-    } else { /* Q(a, y) ~ y^(a-1) e^-y / Gamma(a): y = -lt - lgamma(a) + (a-1) log y */
-      double y = fmax(a, -q->lt);
-      for (int i = 0; i < 3 && y > 0; i++)
-        y = -q->lt - gsl_sf_lngamma(a) + (a - 1) * log(y);
-      if (y > 0 && isfinite(y))
-        u[n++] = log_scale + log(y);
-    }
-    break;
-  }
-  case ISSIM_DIST_BETA: {
-    const double a = p[0], b = p[1], lb = gsl_sf_lnbeta(a, b);
-    const double mean = a / (a + b), sd = sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
-    const double xn = mean + sign * z * sd;
-    if (xn > 0 && xn < 1)
-      u[n++] = log(xn) - log1p(-xn);
-    if (!q->upper) { /* F(x) ~ x^a / (a B(a, b)) */
-      const double log_x = (q->lt + log(a) + lb) / a;
-      if (log_x < -M_LN2)
-        u[n++] = log_x - log1p(-exp(log_x));
-    } else { /* S(x) ~ (1-x)^b / (b B(a, b)) */
-      const double log_y = (q->lt + log(b) + lb) / b;
-      if (log_y < -M_LN2)
-        u[n++] = log1p(-exp(log_y)) - log_y;
-    }
-    break;
-  }
-  default:
-    break;
-  }
-  if (n == 0)
-    u[n++] = 0;
-  return n;
-}
-
-/* The x with log P(X <= x) = lt (or log P(X > x) = lt when upper), lt <=
- * log(1/2), for student-t, gamma, chi-squared and beta: Newton steps on G(u)
- * inside a bracket that every evaluation narrows; a step that leaves the
- * bracket is replaced by bisection, or by doubling |u| while the bracket is
- * still open on that side.  It stops when G is at the level of its own
- * rounding or a Newton step was below 1e-9 (the next error is then ~1e-18,
- * Newton's convergence being quadratic); then one Newton step in x itself
- * gives the last digits, which u's own resolution (eps |u|) would lose far
- * out.  Accuracy: that of issim's log tails, ~1e-14 relative in x. */
-static double solve_quantile(const issim_dist *dist, bool upper, double lt)
-{
-  if (isnan(lt))
-    return NAN;
-  if (lt == -INFINITY)
-    return upper ? dist->upper : dist->lower;
-  const quantile_problem q = {dist, upper, lt};
-  double starts[3], u = NAN, g = NAN, dg = NAN, x = NAN;
-  double lo = -INFINITY, hi = INFINITY; /* G(lo) < 0 < G(hi) */
-  const size_t ns = solver_starts(&q, starts);
-  for (size_t i = 0; i < ns; i++) {
-    double dgi, xi;
-    const double gi = solver_eval(&q, starts[i], &dgi, &xi);
-    if (isnan(gi))
-      continue;
-    if (gi < 0 && starts[i] > lo)
-      lo = starts[i];
-    if (gi > 0 && starts[i] < hi)
-      hi = starts[i];
-    if (isnan(g) || fabs(gi) < fabs(g)) {
-      u = starts[i], g = gi, dg = dgi, x = xi;
-    }
-  }
-  if (isnan(g))
-    return NAN;
-  const double g_tol = 4 * DBL_EPSILON * (1 + fabs(lt));
-  for (int iter = 0; iter < 200 && g != 0 && !(fabs(g) <= g_tol); iter++) {
-    double un = u - g / dg;
-    const bool newton = isfinite(un) && un > lo && un < hi;
-    if (!newton) {
-      if (isfinite(lo) && isfinite(hi))
-        un = 0.5 * lo + 0.5 * hi;
-      else if (g < 0) /* the root is above u, and the bracket open there */
-        un = u + fmax(1, fabs(u));
-      else
-        un = u - fmax(1, fabs(u));
-    }
-    const double step = fabs(un - u);
-    u = un;
-    g = solver_eval(&q, u, &dg, &x);
-    if (isnan(g))
-      return NAN;
-    if (g < 0)
-      lo = u;
-    else if (g > 0)
-      hi = u;
-    if ((newton && step <= 1e-9 * fmax(1, fabs(u))) ||
-        (isfinite(lo) && isfinite(hi) && hi - lo <= 4 * DBL_EPSILON * fmax(1, fabs(u))))
-      break;
-  }
-  /* the last digits: one Newton step in x, kept if it stays inside x's
-   * bracket and the support */
-  if (g != 0 && isfinite(g) && isfinite(x)) {
-    const double side = upper ? issim_dist_log_sf(dist, x) : issim_dist_log_cdf(dist, x);
-    const double dgx = exp(issim_dist_log_pdf1(dist, x) - side); /* dG/dx */
-    double unused;
-    const double xlo = isfinite(lo) ? solver_x(dist, lo, &unused) : -INFINITY;
-    const double xhi = isfinite(hi) ? solver_x(dist, hi, &unused) : INFINITY;
-    const double xn = x - g / dgx;
-    if (isfinite(xn) && xn >= xlo && xn <= xhi && xn >= dist->lower && xn <= dist->upper)
-      x = xn;
-  }
-  return x;
-}
-
-/* log Phi(-|z|), the smaller of the two normal tails at z. */
-static double std_normal_log_small_tail(double z)
-{
-  return std_normal_log_sf(fabs(z));
-}
-
-static double copula_quantile(const issim_dist *m, double z)
-{
-  const double *p = m->param;
-  if (isnan(z))
-    return NAN;
-  switch (m->kind) {
-  case ISSIM_DIST_NORMAL:
-    return p[0] + p[1] * z;
-  case ISSIM_DIST_LOGNORMAL:
-    return exp(p[0] + p[1] * z);
-  case ISSIM_DIST_STUDENT_T:
-  case ISSIM_DIST_GAMMA:
-  case ISSIM_DIST_CHI_SQUARED:
-  case ISSIM_DIST_BETA:
-    return solve_quantile(m, z > 0, std_normal_log_small_tail(z));
-  default:
-    break;
-  }
-  const bool up = z > 0;
-  const double t = up ? gsl_cdf_ugaussian_Q(z) : gsl_cdf_ugaussian_P(z);
-  switch (m->kind) {
-  case ISSIM_DIST_EXPONENTIAL: /* GSL takes the mean, 1/rate */
-    return p[1] + (up ? gsl_cdf_exponential_Qinv(t, 1 / p[0])
-                      : gsl_cdf_exponential_Pinv(t, 1 / p[0]));
-  case ISSIM_DIST_LAPLACE:
-    return p[0] + (up ? gsl_cdf_laplace_Qinv(t, p[1]) : gsl_cdf_laplace_Pinv(t, p[1]));
-  case ISSIM_DIST_LOGISTIC:
-    return p[0] + (up ? gsl_cdf_logistic_Qinv(t, p[1]) : gsl_cdf_logistic_Pinv(t, p[1]));
-  case ISSIM_DIST_CAUCHY:
-    return p[0] + (up ? gsl_cdf_cauchy_Qinv(t, p[1]) : gsl_cdf_cauchy_Pinv(t, p[1]));
-  case ISSIM_DIST_WEIBULL: /* GSL: a = scale, b = shape */
-    return up ? gsl_cdf_weibull_Qinv(t, p[1], p[0]) : gsl_cdf_weibull_Pinv(t, p[1], p[0]);
-  case ISSIM_DIST_PARETO: /* GSL: a = shape, b = scale */
-    return up ? gsl_cdf_pareto_Qinv(t, p[0], p[1]) : gsl_cdf_pareto_Pinv(t, p[0], p[1]);
-  case ISSIM_DIST_GUMBEL: /* gumbel1 with a = b = 1 is the standard Gumbel */
-    return p[0] + p[1] * (up ? gsl_cdf_gumbel1_Qinv(t, 1, 1) : gsl_cdf_gumbel1_Pinv(t, 1, 1));
-  case ISSIM_DIST_UNIFORM:
-    return up ? gsl_cdf_flat_Qinv(t, p[0], p[1]) : gsl_cdf_flat_Pinv(t, p[0], p[1]);
-  default:
-    return NAN;
-  }
-}
-
-/* z = Phi^-1(F(x)), the normal score of x under marginal m.
- *
- * normal and lognormal: exact ((x - mean)/sd, (log x - meanlog)/sdlog).
- * Others: from the smaller of log F(x) and log S(x) (issim_dist_log_cdf /
- * log_sf, accurate in the far tails), through std_normal_upper_quantile.
- * The error in z is then that of the log tail, d(lq) ~ 1e-14 |lq| at worst,
- * divided by |d log Q / dz| ~ |z|: dz ~ 1e-14 |z| / 2, so ~4e-13 at z = 38
- * (a tail probability of 1e-316), and the copula term z^T (R^-1 - I) z
- * carries ~1e-14 z^2 ||R^-1 - I|| of it.  Points where F(x) is 0 or 1 in
- * floating point (beyond the support, or a beta within eps of 1) get
- * z = -inf or +inf. */
-static double normal_score(const issim_dist *m, double x)
-{
-  const double *p = m->param;
-  switch (m->kind) {
-  case ISSIM_DIST_NORMAL:
-    return (x - p[0]) / p[1];
-  case ISSIM_DIST_LOGNORMAL:
-    if (!(x > 0))
-      return isnan(x) ? x : -INFINITY;
-    return (log(x) - p[0]) / p[1];
-  default:
-    break;
-  }
-  const double lc = issim_dist_log_cdf(m, x);
-  if (isnan(lc))
-    return NAN;
-  if (lc < -M_LN2)
-    return -std_normal_upper_quantile(lc);
-  return std_normal_upper_quantile(issim_dist_log_sf(m, x));
-}
-
 /* ---- sampling ---- */
 
 /* Points in a batch are transformed all at once, their coordinates laid out
@@ -1038,7 +685,7 @@ static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x
 /* Standard normal draws for n points, point by point, into coordinate rows
  * (t[j*np + i]) when L is dense, else straight into x's rows; returns where
  * they are. */
-static double *draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *x, double *t,
+double *issim_model_draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *x, double *t,
                             double *f)
 {
   const size_t d = m->d, st = stride(n);
@@ -1059,9 +706,9 @@ static double *draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *
   return z;
 }
 
-/* x_i = loc + L z_i (loc NULL: L z_i) for n points drawn by draw_normals,
+/* x_i = loc + L z_i (loc NULL: L z_i) for n points drawn by issim_model_draw_normals,
  * through 2 d stride(n) doubles of t. */
-static void lower_times_batch(const issim_model *m, size_t n, double *x, double *t,
+void issim_model_lower_times_batch(const issim_model *m, size_t n, double *x, double *t,
                               const double *loc)
 {
   const size_t d = m->d;
@@ -1076,12 +723,12 @@ static void lower_times_batch(const issim_model *m, size_t n, double *x, double 
   from_columns(n, d, out, loc, x);
 }
 
-/* x_i = loc + f_i L z_i for n points of a t drawn by draw_normals (with f),
+/* x_i = loc + f_i L z_i for n points of a t drawn by issim_model_draw_normals (with f),
  * in that order: L z first, then scaled and moved. */
-static void t_points(const issim_model *m, size_t n, double *x, double *t, const double *f)
+void issim_model_t_points(const issim_model *m, size_t n, double *x, double *t, const double *f)
 {
   const size_t d = m->d;
-  lower_times_batch(m, n, x, t, NULL);
+  issim_model_lower_times_batch(m, n, x, t, NULL);
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < d; j++)
       x[i * d + j] = m->loc[j] + f[i] * x[i * d + j];
@@ -1100,19 +747,17 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
     }
     break;
   case ISSIM_MODEL_NORMAL:
-    draw_normals(m, r, n, x, t, NULL);
-    lower_times_batch(m, n, x, t, m->loc);
+    issim_model_draw_normals(m, r, n, x, t, NULL);
+    issim_model_lower_times_batch(m, n, x, t, m->loc);
     break;
   case ISSIM_MODEL_STUDENT_T:
-    draw_normals(m, r, n, x, t, f);
-    t_points(m, n, x, t, f);
+    issim_model_draw_normals(m, r, n, x, t, f);
+    issim_model_t_points(m, n, x, t, f);
     break;
   case ISSIM_MODEL_COPULA:
-    draw_normals(m, r, n, x, t, NULL);
-    lower_times_batch(m, n, x, t, NULL);
-    for (size_t i = 0; i < n; i++)
-      for (size_t j = 0; j < d; j++)
-        x[i * d + j] = copula_quantile(m->dists[j], x[i * d + j]);
+    issim_model_draw_normals(m, r, n, x, t, NULL);
+    issim_model_lower_times_batch(m, n, x, t, NULL);
+    issim_copula_from_scores(m, n, x);
     break;
   case ISSIM_MODEL_MIXTURE:
     sample_mixture(m, r, n, x, scratch);
@@ -1165,16 +810,9 @@ static double nan_to_zero_density(double lp, const double *row, size_t d)
   return -INFINITY;
 }
 
-/* log(1 + q/df) for q >= 0, also where q/df overflows. */
-static double log1p_ratio(double q, double df)
-{
-  const double r = q / df;
-  return r < 1e300 ? log1p(r) : log(q) - log(df);
-}
-
 /* lp[i] = sum_j log f_j(x_ij): the components' log-densities, a column at a
  * time through scratch (2n doubles). */
-static void sum_component_log_pdfs(const issim_model *m, size_t n, const double *x, double *lp,
+void issim_model_sum_component_log_pdfs(const issim_model *m, size_t n, const double *x, double *lp,
                                    double *scratch)
 {
   const size_t d = m->d;
@@ -1187,37 +825,6 @@ static void sum_component_log_pdfs(const issim_model *m, size_t n, const double 
     issim_dist_log_pdf(m->dists[j], n, col, colp);
     for (size_t i = 0; i < n; i++)
       lp[i] += colp[i];
-  }
-}
-
-static void log_pdf_copula(const issim_model *m, size_t n, const double *x, double *lp,
-                           double *scratch)
-{
-  const size_t d = m->d;
-  sum_component_log_pdfs(m, n, x, lp, scratch);
-  if (m->diagonal) /* R = I: the copula density is 1 */
-    return;
-  double *z = scratch;
-  for (size_t i = 0; i < n; i++) {
-    if (!isfinite(lp[i])) /* 0 (or NaN, or a pole) from the marginals already */
-      continue;
-    const double *row = x + i * d;
-    double zz = 0, bad = 0;
-    for (size_t j = 0; j < d && bad == 0; j++) {
-      z[j] = normal_score(m->dists[j], row[j]);
-      if (!isfinite(z[j]))
-        bad = z[j];
-      zz += z[j] * z[j];
-    }
-    /* F_j(x_j) rounds to 0 or 1: a null set at the support's edges, given
-     * density 0 (see normal_score) */
-    if (bad != 0) {
-      lp[i] = isnan(bad) ? NAN : -INFINITY;
-      continue;
-    }
-    const double q = issim_linalg_mahalanobis(d, m->chol, z, NULL, z); /* z^T R^-1 z */
-    const double log_c = m->log_norm - 0.5 * (q - zz);
-    lp[i] = isfinite(log_c) ? lp[i] + log_c : -INFINITY;
   }
 }
 
@@ -1259,7 +866,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   const size_t d = m->d;
   switch (m->kind) {
   case ISSIM_MODEL_INDEPENDENT: {
-    sum_component_log_pdfs(m, n, x, lp, scratch);
+    issim_model_sum_component_log_pdfs(m, n, x, lp, scratch);
     break;
   }
   case ISSIM_MODEL_NORMAL:
@@ -1292,7 +899,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
     break;
   }
   case ISSIM_MODEL_COPULA:
-    log_pdf_copula(m, n, x, lp, scratch);
+    issim_copula_log_pdf(m, n, x, lp, scratch);
     break;
   case ISSIM_MODEL_MIXTURE:
     log_pdf_mixture(m, n, x, lp, scratch);
@@ -1300,326 +907,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   }
 }
 
-/* ---- a proposal and its target together ---- */
-
-struct issim_model_pair {
-  const issim_model *p, *q;
-  double *delta; /* L^-1 (mu_q - mu_p) when they share L, else NULL */
-  double *v, c;  /* a linear loss w.x as c + f v.z: v = L^T w, c = w.mu_q; v NULL without */
-};
-
-/* A normal or t drawn as mu + f L z from z in coordinate rows (f = 1 for the
- * normal): the pair's own path. */
-static bool dense_elliptical(const issim_model *m)
-{
-  return (m->kind == ISSIM_MODEL_NORMAL || m->kind == ISSIM_MODEL_STUDENT_T) && !m->diagonal;
-}
-
-static bool shares_factor(const issim_model *p, const issim_model *q)
-{
-  const size_t d = p->d;
-  return dense_elliptical(p) && dense_elliptical(q) && q->d == d &&
-         memcmp(p->chol, q->chol, d * d * sizeof *p->chol) == 0;
-}
-
-issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model *q)
-{
-  if (p->d != q->d)
-    return NULL;
-  issim_model_pair *pair = calloc(1, sizeof *pair);
-  if (pair == NULL)
-    return NULL;
-  *pair = (issim_model_pair){.p = p, .q = q};
-  if (shares_factor(p, q)) {
-    const size_t d = p->d;
-    if ((pair->delta = malloc(d * sizeof *pair->delta)) == NULL) {
-      free(pair);
-      return NULL;
-    }
-    for (size_t j = 0; j < d; j++)
-      pair->delta[j] = q->loc[j] - p->loc[j];
-    issim_linalg_forward_solve(d, p->chol, pair->delta, pair->delta);
-  }
-  return pair;
-}
-
-void issim_model_pair_free(issim_model_pair *pair)
-{
-  if (pair == NULL)
-    return;
-  free(pair->delta);
-  free(pair->v);
-  free(pair);
-}
-
-int issim_model_pair_shares_factor(const issim_model_pair *pair)
-{
-  return pair->delta != NULL;
-}
-
-size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n)
-{
-  const size_t sp = issim_model_scratch(pair->p, n), sq = issim_model_scratch(pair->q, n);
-  return sp > sq ? sp : sq; /* a normal or t q's own is all q's path needs */
-}
-
-/* v_k = sum_{j >= k} L_jk w_j (in increasing j) and c = sum_j w_j mu_j. */
-int issim_model_pair_set_linear_loss(issim_model_pair *pair, const double *w)
-{
-  const issim_model *q = pair->q;
-  const size_t d = q->d;
-  if (!dense_elliptical(q))
-    return 0;
-  double *v = pair->v ? pair->v : malloc(d * sizeof *v);
-  if (v == NULL)
-    return 0;
-  issim_linalg_lower_transpose_times(d, q->chol, w, v);
-  double c = 0;
-  for (size_t k = 0; k < d; k++)
-    c += w[k] * q->loc[k];
-  pair->v = v;
-  pair->c = c;
-  return 1;
-}
-
-/* What q's z (and f) give without L z, for the n points whose z are in
- * coordinate rows of np (zeros past n, up to padded(n)), u = f z (u = z
- * without f, a normal q):
- *   mq = |u|^2                 = |L^-1 (x - mu_q)|^2
- *   mp = |u + delta|^2         = |L^-1 (x - mu_p)|^2   (with_p: p shares L)
- *   g  = c + f (v.z)           = w.x                   (with_g: a linear loss)
- * Eight points at a time, their sums in two issim_vec4 each (registers;
- * GCC spills a 64-byte vector in the AVX2 clone); each sum in coordinate
- * order from its first term (no zeroing), so the digits depend neither on
- * the batch nor on the lanes, and with delta = 0 (q is p) mp is mq exactly.
- * The last group, partial, is written through a buffer.  Inlined with
- * constant flags into standard_sums, so that no test is left in the loop. */
-static inline __attribute__((always_inline)) void
-standard_terms(bool with_f, bool with_p, bool with_g, size_t d, size_t n, size_t np,
-               const double *restrict z, const double *restrict f, const double *restrict delta,
-               const double *restrict v, double c, double *restrict mq, double *restrict mp,
-               double *restrict g)
-{
-  for (size_t i = 0; i < n; i += 8) {
-    const double *zi = z + i;
-    issim_vec4 fa = {1, 1, 1, 1}, fb = fa;
-    if (with_f)
-      fa = *(const issim_vec4 *)(f + i), fb = *(const issim_vec4 *)(f + i + 4);
-    issim_vec4 a = *(const issim_vec4 *)zi, b = *(const issim_vec4 *)(zi + 4), ua = a, ub = b;
-    if (with_f)
-      ua = fa * a, ub = fb * b;
-    issim_vec4 q0 = ua * ua, q1 = ub * ub, p0 = q0, p1 = q1, g0 = q0, g1 = q1;
-    if (with_p) {
-      const issim_vec4 ea = ua + delta[0], eb = ub + delta[0];
-      p0 = ea * ea, p1 = eb * eb;
-    }
-    if (with_g)
-      g0 = v[0] * a, g1 = v[0] * b;
-    for (size_t j = 1; j < d; j++) {
-      a = *(const issim_vec4 *)(zi + j * np), b = *(const issim_vec4 *)(zi + j * np + 4);
-      ua = a, ub = b;
-      if (with_f)
-        ua = fa * a, ub = fb * b;
-      q0 += ua * ua, q1 += ub * ub;
-      if (with_p) {
-        const issim_vec4 ea = ua + delta[j], eb = ub + delta[j];
-        p0 += ea * ea, p1 += eb * eb;
-      }
-      if (with_g)
-        g0 += v[j] * a, g1 += v[j] * b;
-    }
-    if (with_g && with_f)
-      g0 = c + fa * g0, g1 = c + fb * g1;
-    else if (with_g)
-      g0 = c + g0, g1 = c + g1;
-    double out[3][8];
-    const bool whole = i + 8 <= n;
-    issim_vec4 *oq = (issim_vec4 *)(whole ? mq + i : out[0]);
-    issim_vec4 *op = (issim_vec4 *)(whole ? mp + i : out[1]);
-    issim_vec4 *og = (issim_vec4 *)(whole ? g + i : out[2]);
-    oq[0] = q0, oq[1] = q1;
-    if (with_p)
-      op[0] = p0, op[1] = p1;
-    if (with_g)
-      og[0] = g0, og[1] = g1;
-    if (!whole) {
-      const size_t m = (n - i) * sizeof(double);
-      memcpy(mq + i, out[0], m);
-      if (with_p)
-        memcpy(mp + i, out[1], m);
-      if (with_g)
-        memcpy(g + i, out[2], m);
-    }
-  }
-}
-
-/* standard_terms with f, delta and v where they are non-NULL. */
-VECTOR_CLONES
-static void standard_sums(size_t d, size_t n, size_t np, const double *restrict z,
-                          const double *restrict f, const double *restrict delta,
-                          const double *restrict v, double c, double *restrict mq,
-                          double *restrict mp, double *restrict g)
-{
-#define TERMS(F, P, G) standard_terms(F, P, G, d, n, np, z, f, delta, v, c, mq, mp, g)
-  switch ((f != NULL) << 2 | (delta != NULL) << 1 | (v != NULL)) {
-  case 0: TERMS(false, false, false); break;
-  case 1: TERMS(false, false, true); break;
-  case 2: TERMS(false, true, false); break;
-  case 3: TERMS(false, true, true); break;
-  case 4: TERMS(true, false, false); break;
-  case 5: TERMS(true, false, true); break;
-  case 6: TERMS(true, true, false); break;
-  default: TERMS(true, true, true); break;
-  }
-#undef TERMS
-}
-
-/* lp[i] = log m's density at the point whose |L^-1 (x - mu)|^2 is lp[i]
- * (in place), as issim_model_log_pdf computes it from its own solve. */
-static void log_pdfs_of_squares(const issim_model *m, size_t n, double *lp)
-{
-  if (m->kind == ISSIM_MODEL_NORMAL) {
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-      lp[i] = m->log_norm - 0.5 * lp[i];
-    return;
-  }
-  const double e = 0.5 * (m->df + (double) m->d);
-  for (size_t i = 0; i < n; i++)
-    lp[i] = m->log_norm - e * log1p_ratio(lp[i], m->df);
-}
-
-/* A dense normal or t q is drawn as x = mu_q + f L z, so L^-1 (x - mu_q) is
- * f z itself: log q needs no triangular solve, and when p shares L neither
- * does log p (L^-1 (x - mu_p) = f z + delta).  With g non-NULL the linear
- * loss comes from z too, and when p shares L the points are not formed at
- * all.  A t's f are drawn as issim_model_sample draws them, after each
- * point's normals, into the same scratch. */
-static void draw_dense(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x, double *g,
-                       double *log_p, double *log_q, double *scratch)
-{
-  const issim_model *p = pair->p, *q = pair->q;
-  const size_t d = q->d;
-  double *t = scratch;
-  double *f = q->kind == ISSIM_MODEL_STUDENT_T ? scratch + 2 * d * stride(n) : NULL;
-  draw_normals(q, r, n, x, t, f);
-  standard_sums(d, n, stride(n), t, f, pair->delta, g ? pair->v : NULL, pair->c, log_q, log_p,
-                g);
-  log_pdfs_of_squares(q, n, log_q);
-  if (pair->delta) {
-    log_pdfs_of_squares(p, n, log_p);
-    if (g)
-      return;
-  }
-  if (f)
-    t_points(q, n, x, t, f);
-  else
-    lower_times_batch(q, n, x, t, q->loc);
-  if (pair->delta == NULL)
-    issim_model_log_pdf(p, n, x, log_p, scratch);
-}
-
-void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                           double *log_p, double *log_q, double *scratch)
-{
-  const issim_model *p = pair->p, *q = pair->q;
-  if (dense_elliptical(q)) {
-    draw_dense(pair, r, n, x, NULL, log_p, log_q, scratch);
-    return;
-  }
-  issim_model_sample(q, r, n, x, scratch);
-  issim_model_log_pdf(p, n, x, log_p, scratch);
-  if (q == p) /* plain Monte Carlo */
-    memcpy(log_q, log_p, n * sizeof *log_q);
-  else
-    issim_model_log_pdf(q, n, x, log_q, scratch);
-}
-
-void issim_model_pair_draw_linear(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                                  double *g, double *log_p, double *log_q, double *scratch)
-{
-  draw_dense(pair, r, n, x, g, log_p, log_q, scratch);
-}
-
 /* ---- moments ---- */
-
-/* Hermite coefficients of g(z) = F^-1(Phi(z)) for the copula's covariance:
- * with orthonormal Hermite polynomials h_k (E h_j(Z) h_k(Z) = delta_jk),
- * g = sum_k c_k h_k, and for (Z_i, Z_j) standard bivariate normal with
- * correlation rho, Mehler's formula gives
- *   Cov(g_i(Z_i), g_j(Z_j)) = sum_{k>=1} c_ik c_jk rho^k.
- * c_k = E[g(Z) h_k(Z)] by the trapezoid rule on [-38, 38] with step 1/32
- * (spectrally accurate for the smooth, Gaussian-damped integrands; the
- * Laplace's kink at its median costs it some digits, ~1e-8).  The series is
- * cut at HERMITE_TERMS: its tail is at most |rho|^(K+1) sqrt(T_i T_j), T_i =
- * Var_i - sum c_ik^2, negligible unless |rho| is near 1 and a marginal has a
- * heavy tail (a t with df near 2). */
-enum { HERMITE_TERMS = 120 };
-static const double HERMITE_STEP = 1.0 / 32, HERMITE_LIMIT = 38;
-
-static void hermite_coefficients(const issim_dist *m, double *c)
-{
-  double sqrt_k[HERMITE_TERMS + 1];
-  for (int k = 0; k <= HERMITE_TERMS; k++) {
-    c[k] = 0;
-    sqrt_k[k] = sqrt((double) k);
-  }
-  const int half = (int) (HERMITE_LIMIT / HERMITE_STEP);
-  for (int i = -half; i <= half; i++) {
-    const double z = i * HERMITE_STEP;
-    const double w = HERMITE_STEP * exp(-0.5 * z * z - 0.5 * LOG_2PI) * copula_quantile(m, z);
-    if (!isfinite(w) || w == 0)
-      continue;
-    double h0 = 1, h1 = z;
-    c[0] += w;
-    c[1] += w * z;
-    for (int k = 2; k <= HERMITE_TERMS; k++) {
-      const double h2 = (z * h1 - sqrt_k[k - 1] * h0) / sqrt_k[k];
-      c[k] += w * h2;
-      h0 = h1;
-      h1 = h2;
-    }
-  }
-}
-
-static int moments_copula(const issim_model *m, double *mean, double *cov)
-{
-  const size_t d = m->d;
-  for (size_t j = 0; j < d; j++) {
-    mean[j] = issim_dist_mean(m->dists[j]);
-    if (!isfinite(mean[j]))
-      return ISSIM_EINVAL;
-  }
-  if (cov == NULL)
-    return ISSIM_OK;
-  for (size_t j = 0; j < d; j++) {
-    const double v = issim_dist_variance(m->dists[j]);
-    if (!isfinite(v))
-      return ISSIM_EINVAL;
-    cov[j * d + j] = v;
-  }
-  double *c = m->diagonal ? NULL : malloc(d * (HERMITE_TERMS + 1) * sizeof *c);
-  if (!m->diagonal && c == NULL)
-    return ISSIM_ENOMEM;
-  for (size_t j = 0; !m->diagonal && j < d; j++)
-    hermite_coefficients(m->dists[j], c + j * (HERMITE_TERMS + 1));
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < i; j++) {
-      const double rho = m->matrix[i * d + j];
-      double s = 0;
-      if (rho != 0) {
-        const double *ci = c + i * (HERMITE_TERMS + 1), *cj = c + j * (HERMITE_TERMS + 1);
-        double power = 1;
-        for (int k = 1; k <= HERMITE_TERMS; k++) {
-          power *= rho;
-          s += ci[k] * cj[k] * power;
-        }
-      }
-      cov[i * d + j] = cov[j * d + i] = s;
-    }
-  free(c);
-  return ISSIM_OK;
-}
 
 static int moments_mixture(const issim_model *m, double *mean, double *cov)
 {
@@ -1693,7 +981,7 @@ int issim_model_moments(const issim_model *m, double *mean, double *cov)
     }
     return ISSIM_OK;
   case ISSIM_MODEL_COPULA:
-    return moments_copula(m, mean, cov);
+    return issim_copula_moments(m, mean, cov);
   case ISSIM_MODEL_MIXTURE:
     return moments_mixture(m, mean, cov);
   }

@@ -62,45 +62,6 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
 void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double *lp,
                          double *scratch);
 
-/* ---- a proposal and its target, drawn and weighted together ----
- *
- * The sampler's hot path: n points of the proposal q into x[n*d], with their
- * log-densities under the target p and under q, the values that
- * issim_model_sample followed by issim_model_log_pdf of p and of q give (to
- * rounding).  A normal or t q with a dense Cholesky factor L draws x = mu_q +
- * f L z (f = 1 for the normal, the t's scale factor otherwise), and log q
- * comes from |f z|^2, without a triangular solve; when p is a normal or t
- * with the same L (a mean shift, such as the design-point proposal, or plain
- * Monte Carlo), log p comes from |f z + delta|^2 with delta = L^-1 (mu_q -
- * mu_p) computed once: O(d) a point beyond L z.  Otherwise it is those three
- * calls (two when q is p, plain Monte Carlo).  The pair refers to p and q,
- * which must outlive it. */
-typedef struct issim_model_pair issim_model_pair;
-
-/* NULL when out of memory or when the dimensions differ. */
-issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model *q);
-void issim_model_pair_free(issim_model_pair *pair);
-/* Whether the pair takes the shared-factor path above. */
-int issim_model_pair_shares_factor(const issim_model_pair *pair);
-size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n);
-void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                           double *log_p, double *log_q, double *scratch);
-
-/* A linear loss g(x) = w.x drawn with the points.  For a normal or t q with
- * a dense L, x = mu_q + f L z makes g = w.mu_q + f (L^T w).z: one dot
- * product a point on the z already drawn, and when p shares L (above) x
- * itself is never formed.  issim_model_pair_set_linear_loss prepares v = L^T
- * w and w.mu_q from w (d values) once, and returns 1; or returns 0 when q is
- * not such a model, or out of memory (the pair is then unchanged).  After it
- * returned 1, issim_model_pair_draw_linear draws as issim_model_pair_draw
- * does (the same stream, the same log_p and log_q to the last bit) and puts
- * the n losses in g: those of the points to rounding, a few d eps of
- * sum_j |w_j| (|mu_j| + f sum_k |L_jk z_k|).  x (n d doubles) is work space,
- * its contents unspecified afterwards. */
-int issim_model_pair_set_linear_loss(issim_model_pair *pair, const double *w);
-void issim_model_pair_draw_linear(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                                  double *g, double *log_p, double *log_q, double *scratch);
-
 /* A normal or student-t m moved to `location` (d values) with its covariance
  * or scale matrix times spread^2 (spread > 0): L becomes spread L, computed
  * from m's own factor, so that with spread 1 the two share L exactly (and
@@ -133,8 +94,6 @@ int issim_model_describe(const issim_model *m, char *buf, size_t size);
 int issim_model_elliptical_form(const issim_model *m, double *location, double *cholesky,
                                 double *df);
 
-/* A mixture's number of components (0 for other kinds), and its component k
- * with its weight (NULL for k out of range or another kind). */
 /* The elliptical form of issim_model_elliptical_form in memory of its own:
  * x = mu + L z (L lower triangular, d x d row-major), df INFINITY for a
  * normal.  issim_elliptical_of returns 1 with e filled (release it with
@@ -147,6 +106,8 @@ typedef struct {
 int issim_elliptical_of(const issim_model *m, issim_elliptical *e);
 void issim_elliptical_free(issim_elliptical *e);
 
+/* A mixture's number of components (0 for other kinds), and its component k
+ * with its weight (NULL for k out of range or another kind). */
 size_t issim_model_mixture_size(const issim_model *m);
 const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight);
 

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np (glibc 2.29), realpath */
 
 #include "plot.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,18 +75,6 @@ static void range_add(plot_range *r, double x)
 static int range_empty(const plot_range *r)
 {
   return !(r->lo <= r->hi);
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-  size_t a = strlen(dir), b = strlen(name);
-  char *p = malloc(a + b + 2);
-  if (p == NULL)
-    return NULL;
-  memcpy(p, dir, a);
-  p[a] = '/';
-  memcpy(p + a + 1, name, b + 1);
-  return p;
 }
 
 static int has_trace(const issim_plot_series *s)
@@ -287,139 +276,31 @@ static void choose_reference(plot_job *job, const issim_plot_options *opt)
   }
 }
 
-/* ---- the directory and atomic files ---- */
-
-static int make_one_dir(const char *path, issim_error *err)
-{
-  if (mkdir(path, 0777) == 0 || errno == EEXIST)
-    return ISSIM_OK;
-  return issim_error_set(err, ISSIM_EIO, "cannot create the plot directory "
-                         "'%s': %s", path, strerror(errno));
-}
-
-/* mkdir -p: every missing component, then a check that dir is a directory
- * (EEXIST says nothing about what exists). */
-static int make_dirs(const char *dir, issim_error *err)
-{
-  char *p = strdup(dir);
-  if (p == NULL)
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  int rc = ISSIM_OK;
-  for (char *s = p + 1; *s != '\0' && rc == ISSIM_OK; s++) {
-    if (*s != '/' || s[-1] == '/')
-      continue;
-    *s = '\0';
-    rc = make_one_dir(p, err);
-    *s = '/';
-  }
-  if (rc == ISSIM_OK)
-    rc = make_one_dir(p, err);
-  struct stat st;
-  if (rc == ISSIM_OK && stat(p, &st) != 0)
-    rc = issim_error_set(err, ISSIM_EIO, "cannot use '%s' as the plot "
-                         "directory: %s", p, strerror(errno));
-  else if (rc == ISSIM_OK && !S_ISDIR(st.st_mode))
-    rc = issim_error_set(err, ISSIM_EIO, "cannot use '%s' as the plot "
-                         "directory: it is not a directory", p);
-  free(p);
-  return rc;
-}
-
-typedef struct {
-  FILE *f;
-  char *path; /* final name */
-  char *tmp;  /* written first, renamed to path once complete */
-} out_file;
-
-static void out_free(out_file *o)
-{
-  free(o->path);
-  free(o->tmp);
-}
-
-/* Opens the temporary file of `path` (malloc'd, owned from here on). */
-static int out_open_path(out_file *o, char *path, issim_error *err)
-{
-  o->f = NULL;
-  o->path = path;
-  o->tmp = o->path ? malloc(strlen(o->path) + 5) : NULL;
-  if (o->tmp == NULL) {
-    out_free(o);
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  }
-  sprintf(o->tmp, "%s.tmp", o->path);
-  o->f = fopen(o->tmp, "w");
-  if (o->f == NULL) {
-    int rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", o->tmp,
-                             strerror(errno));
-    out_free(o);
-    return rc;
-  }
-  return ISSIM_OK;
-}
-
-static int out_open(out_file *o, const char *dir, const char *name,
-                    issim_error *err)
-{
-  return out_open_path(o, path_join(dir, name), err);
-}
-
-/* Closes, checks that every write succeeded, renames into place. */
-static int out_commit(out_file *o, issim_error *err)
-{
-  int bad = ferror(o->f);
-  int saved = errno;
-  if (fclose(o->f) != 0 && !bad) {
-    bad = 1;
-    saved = errno;
-  }
-  int rc = ISSIM_OK;
-  if (bad) {
-    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", o->tmp,
-                         strerror(saved ? saved : EIO));
-    unlink(o->tmp);
-  } else if (rename(o->tmp, o->path) != 0) {
-    rc = issim_error_set(err, ISSIM_EIO, "cannot rename '%s' to '%s': %s",
-                         o->tmp, o->path, strerror(errno));
-    unlink(o->tmp);
-  }
-  out_free(o);
-  return rc;
-}
-
-int issim_write_file_atomic(const char *path, const char *data, size_t len, issim_error *err)
-{
-  out_file o;
-  char *copy = strdup(path);
-  if (copy == NULL)
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  int rc = out_open_path(&o, copy, err);
-  if (rc != ISSIM_OK)
-    return rc;
-  errno = 0;
-  fwrite(data, 1, len, o.f);
-  return out_commit(&o, err);
-}
+/* ---- files (fileio.h) ---- */
 
 typedef void (*plot_writer)(FILE *f, const plot_job *job, size_t i);
 
 static int write_file(const plot_job *job, const char *name, plot_writer fn,
                       size_t i, issim_error *err)
 {
-  out_file o;
-  int rc = out_open(&o, job->dir, name, err);
+  char *path = issim_fileio_join(job->dir, name);
+  if (path == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  issim_fileio_atomic *out;
+  int rc = issim_fileio_atomic_open(path, &out, err);
+  free(path);
   if (rc != ISSIM_OK)
     return rc;
   errno = 0;
-  fn(o.f, job, i);
-  return out_commit(&o, err);
+  fn(issim_fileio_atomic_stream(out), job, i);
+  return issim_fileio_atomic_commit(out, err);
 }
 
 /* Removes dir/name if present (a figure of an earlier run); a file that is
  * not there is no error. */
 static void remove_stale(const char *dir, const char *name)
 {
-  char *p = path_join(dir, name);
+  char *p = issim_fileio_join(dir, name);
   if (p != NULL)
     unlink(p);
   free(p);
@@ -1057,7 +938,7 @@ static int figure_made(const char *dir, const char *base, const char *ext)
 {
   char name[64];
   snprintf(name, sizeof name, "%s.%s", base, ext);
-  char *p = path_join(dir, name);
+  char *p = issim_fileio_join(dir, name);
   struct stat st;
   int ok = p != NULL && stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
   free(p);
@@ -1105,7 +986,7 @@ static int render(const plot_job *job, const char *gnuplot, int *rendered,
   if (prog == NULL)
     return errno == ENOMEM ? issim_error_set(err, ISSIM_ENOMEM, "out of memory")
                            : not_found(job, gnuplot, err);
-  char *log_path = path_join(job->dir, "gnuplot.log");
+  char *log_path = issim_fileio_join(job->dir, "gnuplot.log");
   int logfd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                               0666) : -1;
   int rc = ISSIM_OK;
@@ -1148,7 +1029,7 @@ int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
   for (size_t i = 0; i < n; i++)
     job.have_efficiency |= isfinite(series[i].efficiency);
   choose_reference(&job, opt);
-  rc = make_dirs(dir, err);
+  rc = issim_fileio_make_dirs(dir, "plot directory", err);
   if (rc == ISSIM_OK)
     rc = write_data(&job, err);
   if (rc == ISSIM_OK)

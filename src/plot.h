@@ -5,7 +5,7 @@
  * running gnuplot as a separate program, with its arguments passed directly
  * (no shell).  Without gnuplot the data and scripts stay, for anyone to render
  * later, and the function says so through *rendered.  Files appear whole: each
- * is written under a temporary name and renamed.
+ * is written under a temporary name and renamed (fileio.h).
  *
  * Figures (each titled, axes labelled, with a legend):
  *   convergence.{png,svg}  estimate / exact P against N (log x, linear y),
@@ -61,9 +61,5 @@ typedef struct {
  * ISSIM_EIO when a file cannot be written, with the path in the message. */
 int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
                      const issim_plot_options *opt, int *rendered, issim_error *err);
-
-/* Writes len bytes to path as a whole or not at all: into a temporary file
- * beside it, renamed into place once complete. */
-int issim_write_file_atomic(const char *path, const char *data, size_t len, issim_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "loss.h"
 #include "model.h"
+#include "pair.h"
 
 /* Long enough for tight vector loops, short enough that a batch's arrays
  * stay in the L1 cache. */

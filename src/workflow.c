@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "plot.h"
 #include "rng.h"
 
@@ -156,7 +157,7 @@ int issim_workflow_save_fit(const issim_workflow *wf, const char *path, const ch
   if (fclose(mem) != 0 && rc == ISSIM_OK)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   if (rc == ISSIM_OK && issim_cluster_rank(wf->set.cluster) == 0)
-    rc = issim_write_file_atomic(path, buf, len, err);
+    rc = issim_fileio_write_atomic(path, buf, len, err);
   free(buf);
   return rc;
 }

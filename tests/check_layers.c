@@ -16,7 +16,7 @@
 /* The layers, lowest first.  A module is a file's name without .c or .h. */
 static const char *const LAYERS[][16] = {
   /* 0 foundations */ {"error", "simd", "parse", "clock", "linalg", "rng", "fileio", "cluster"},
-  /* 1 laws, losses */ {"dist", "model", "model_impl", "copula", "pair", "loss", "expr"},
+  /* 1 laws, losses */ {"dist", "model", "copula", "pair", "loss", "expr"},
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "khat", "trace"},
   /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form"},
@@ -68,7 +68,8 @@ static void add_edge(edges *g, const char *from, const char *to, const char *fil
   e->line = line;
 }
 
-/* "engine.c" -> "engine"; NULL for a file that is not C. */
+/* "engine.c" -> "engine"; a module's private header is the module itself
+ * ("model_impl.h" -> "model"); NULL for a file that is not C. */
 static char *module_of(const char *file)
 {
   const char *dot = strrchr(file, '.');
@@ -76,6 +77,9 @@ static char *module_of(const char *file)
     return NULL;
   char *m = strdup(file);
   m[dot - file] = '\0';
+  size_t n = strlen(m);
+  if (n > 5 && strcmp(m + n - 5, "_impl") == 0)
+    m[n - 5] = '\0';
   return m;
 }
 

@@ -777,7 +777,7 @@ static void divergence_row(const issim_scenario *s, const issim_proposal *p,
 {
   issim_run_config cfg = run_config_of(s, p ? p->name : "target", 200000, 9, 1);
   issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
-                      .threshold = -INFINITY, .direction = ISSIM_ABOVE};
+                      .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
   issim_run_output out = {0};
   ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
   row->proposal = p;

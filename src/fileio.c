@@ -1,0 +1,137 @@
+/* fileio.c: atomic files and directories (see fileio.h). */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+
+#include "fileio.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+char *issim_fileio_join(const char *dir, const char *name)
+{
+  size_t a = strlen(dir), b = strlen(name);
+  char *p = malloc(a + b + 2);
+  if (p == NULL)
+    return NULL;
+  memcpy(p, dir, a);
+  p[a] = '/';
+  memcpy(p + a + 1, name, b + 1);
+  return p;
+}
+
+/* ---- directories ---- */
+
+static int make_one_dir(const char *path, const char *what, issim_error *err)
+{
+  if (mkdir(path, 0777) == 0 || errno == EEXIST)
+    return ISSIM_OK;
+  return issim_error_set(err, ISSIM_EIO, "cannot create the %s '%s': %s", what, path,
+                         strerror(errno));
+}
+
+/* Every missing component, then a check that dir is a directory (EEXIST
+ * says nothing about what exists). */
+int issim_fileio_make_dirs(const char *dir, const char *what, issim_error *err)
+{
+  char *p = strdup(dir);
+  if (p == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  int rc = ISSIM_OK;
+  for (char *s = p + 1; *s != '\0' && rc == ISSIM_OK; s++) {
+    if (*s != '/' || s[-1] == '/')
+      continue;
+    *s = '\0';
+    rc = make_one_dir(p, what, err);
+    *s = '/';
+  }
+  if (rc == ISSIM_OK)
+    rc = make_one_dir(p, what, err);
+  struct stat st;
+  if (rc == ISSIM_OK && stat(p, &st) != 0)
+    rc = issim_error_set(err, ISSIM_EIO, "cannot use '%s' as the %s: %s", p, what,
+                         strerror(errno));
+  else if (rc == ISSIM_OK && !S_ISDIR(st.st_mode))
+    rc = issim_error_set(err, ISSIM_EIO, "cannot use '%s' as the %s: it is not a directory", p,
+                         what);
+  free(p);
+  return rc;
+}
+
+/* ---- atomic files ---- */
+
+struct issim_fileio_atomic {
+  FILE *f;
+  char *path; /* final name */
+  char *tmp;  /* written first, renamed to path once complete */
+};
+
+static void atomic_free(issim_fileio_atomic *a)
+{
+  free(a->path);
+  free(a->tmp);
+  free(a);
+}
+
+int issim_fileio_atomic_open(const char *path, issim_fileio_atomic **out, issim_error *err)
+{
+  *out = NULL;
+  issim_fileio_atomic *a = calloc(1, sizeof *a);
+  if (a == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  a->path = strdup(path);
+  a->tmp = a->path ? malloc(strlen(a->path) + 5) : NULL;
+  if (a->tmp == NULL) {
+    atomic_free(a);
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  }
+  sprintf(a->tmp, "%s.tmp", a->path);
+  a->f = fopen(a->tmp, "w");
+  if (a->f == NULL) {
+    int rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", a->tmp, strerror(errno));
+    atomic_free(a);
+    return rc;
+  }
+  *out = a;
+  return ISSIM_OK;
+}
+
+FILE *issim_fileio_atomic_stream(issim_fileio_atomic *a)
+{
+  return a->f;
+}
+
+int issim_fileio_atomic_commit(issim_fileio_atomic *a, issim_error *err)
+{
+  int bad = ferror(a->f);
+  int saved = errno; /* the failed write's reason, when there was one */
+  if (fclose(a->f) != 0 && !bad) {
+    bad = 1;
+    saved = errno;
+  }
+  int rc = ISSIM_OK;
+  if (bad) {
+    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", a->tmp,
+                         strerror(saved ? saved : EIO));
+    unlink(a->tmp);
+  } else if (rename(a->tmp, a->path) != 0) {
+    rc = issim_error_set(err, ISSIM_EIO, "cannot rename '%s' to '%s': %s", a->tmp, a->path,
+                         strerror(errno));
+    unlink(a->tmp);
+  }
+  atomic_free(a);
+  return rc;
+}
+
+int issim_fileio_write_atomic(const char *path, const char *data, size_t len, issim_error *err)
+{
+  issim_fileio_atomic *a;
+  int rc = issim_fileio_atomic_open(path, &a, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  errno = 0;
+  fwrite(data, 1, len, a->f);
+  return issim_fileio_atomic_commit(a, err);
+}

@@ -1,0 +1,42 @@
+/* fileio.h: files written whole or not at all, and the directories they go
+ * in.
+ *
+ * An atomic file is written under a temporary name beside its final one
+ * (path.tmp), then closed, checked (every write must have succeeded) and
+ * renamed into place: a reader sees the old file or the whole new one, never
+ * a part.  A failed write or rename removes the temporary file and leaves an
+ * ISSIM_EIO error naming the path and the system's reason.  (No fsync: a
+ * crash of the machine, not of the program, may still lose the new file.)
+ */
+#ifndef ISSIM_FILEIO_H
+#define ISSIM_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+/* "dir/name", malloc'd; NULL when out of memory. */
+char *issim_fileio_join(const char *dir, const char *name);
+
+/* mkdir -p dir (mode 0777 before the umask), then a check that it is a
+ * directory.  `what` names it in messages, e.g. "plot directory":
+ * "cannot create the plot directory 'x': ...". */
+int issim_fileio_make_dirs(const char *dir, const char *what, issim_error *err);
+
+typedef struct issim_fileio_atomic issim_fileio_atomic;
+
+/* Opens path.tmp for writing into *a: ISSIM_OK, or ISSIM_ENOMEM, or
+ * ISSIM_EIO when it cannot be created (then *a is NULL). */
+int issim_fileio_atomic_open(const char *path, issim_fileio_atomic **a, issim_error *err);
+/* The stream to write to. */
+FILE *issim_fileio_atomic_stream(issim_fileio_atomic *a);
+/* Closes the stream, checks that every write succeeded and renames path.tmp
+ * to path; frees a whatever happens (the only way to release it).  A caller that wants the reason of a
+ * failed write in the message sets errno to 0 before writing. */
+int issim_fileio_atomic_commit(issim_fileio_atomic *a, issim_error *err);
+
+/* Writes len bytes to path as a whole or not at all. */
+int issim_fileio_write_atomic(const char *path, const char *data, size_t len, issim_error *err);
+
+#endif
