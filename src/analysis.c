@@ -62,10 +62,14 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
   issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
 
-void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r)
+void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
+                          const issim_regions *rg, issim_result *r)
 {
   r->proposal = p;
   r->variance_reason[0] = '\0';
+  r->regions = (issim_region_check){0};
+  if (rg)
+    issim_regions_check(rg, p->model, &r->regions);
   if (s->target == NULL || (p->model && p->dist == NULL)) {
     before_model(s, p, r);
     return;
@@ -81,8 +85,13 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issi
 int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
                   unsigned record, issim_result *r, issim_error *err)
 {
-  issim_analyse_before(s, p, r);
-  return issim_analyse_sample(s, p, cfg, record, r, err);
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_regions rg;
+  int rc = issim_regions_find(&pb, &rg, err);
+  if (rc == ISSIM_OK)
+    issim_analyse_before(s, p, &rg, r);
+  issim_regions_free(&rg);
+  return rc == ISSIM_OK ? issim_analyse_sample(s, p, cfg, record, r, err) : rc;
 }
 
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
@@ -115,7 +124,7 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
     issim_verdict_inputs in = {
       .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
-      .expected_mean_weight = r->expected_mean_weight,
+      .expected_mean_weight = r->expected_mean_weight, .regions = &r->regions,
     };
     issim_verdict_judge(&r->estimate, &in, &r->verdict);
   }

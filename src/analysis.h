@@ -11,6 +11,7 @@
 
 #include "divergence.h"
 #include "engine.h"
+#include "regions.h"
 #include "estimator.h"
 #include "scenario.h"
 #include "tail.h"
@@ -35,6 +36,7 @@ typedef struct {
   double expected_mean_weight; /* P_p(support of q) */
   issim_verdict verdict;
   issim_information exact;
+  issim_region_check regions; /* against the event's failure regions (regions.h) */
   issim_trace *trace;       /* with ISSIM_RECORD_TRACE, else NULL; owned */
   issim_hist hist;          /* with ISSIM_RECORD_HIST */
 } issim_result;
@@ -49,12 +51,15 @@ void issim_model_information_exact(const issim_model *p, const issim_model *q,
                                    issim_information *info);
 
 /* The analytic checks that need no sampling: the tail check on the event
- * region and the exact information; fills those fields of *r. */
-void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issim_result *r);
+ * region, the exact information, and p against the event's failure regions
+ * rg (regions.h; found once per scenario, NULL: no region check); fills those
+ * fields of *r. */
+void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
+                          const issim_regions *rg, issim_result *r);
 
 /* Runs proposal p with cfg and fills *r; record: ISSIM_RECORD_* flags, or 0.
- * Release what it holds with issim_result_clear.  The same as
- * issim_analyse_before followed by issim_analyse_sample. */
+ * Release what it holds with issim_result_clear.  The same as finding the
+ * scenario's regions, issim_analyse_before and issim_analyse_sample. */
 int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
                   unsigned record, issim_result *r, issim_error *err);
 

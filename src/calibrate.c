@@ -19,14 +19,14 @@ typedef struct {
 
 /* Runs this rank's replications, rank, rank + ranks, ..., into done[0..*n). */
 static int run_replications(const issim_scenario *s, const issim_proposal *p,
-                            const issim_run_config *cfg, size_t reps, replication *done,
-                            size_t *n, issim_error *err)
+                            const issim_regions *rg, const issim_run_config *cfg, size_t reps,
+                            replication *done, size_t *n, issim_error *err)
 {
   size_t rank = (size_t)issim_cluster_rank(cfg->cluster);
   size_t ranks = (size_t)issim_cluster_size(cfg->cluster);
   uint64_t base = issim_rng_stream_id(p->name);
   issim_result res;
-  issim_analyse_before(s, p, &res); /* the analytic part is the same for every replication */
+  issim_analyse_before(s, p, rg, &res); /* the analytic part is the same for every replication */
   *n = 0;
   for (size_t r = rank; r < reps; r += ranks) {
     issim_run_config rep = *cfg;
@@ -50,8 +50,8 @@ static int run_replications(const issim_scenario *s, const issim_proposal *p,
  * replication is the very run one process would make, so the results are the
  * same; only the time differs. */
 int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
-                          const issim_run_config *cfg, size_t reps, issim_calibration *c,
-                          issim_error *err)
+                          const issim_regions *rg, const issim_run_config *cfg, size_t reps,
+                          issim_calibration *c, issim_error *err)
 {
   *c = (issim_calibration){.proposal = p, .reps = reps};
   size_t ranks = (size_t)issim_cluster_size(cfg->cluster);
@@ -64,7 +64,7 @@ int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
   if (c->log_estimate == NULL || c->relative_error == NULL || done == NULL || offsets == NULL)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for %zu replications", reps);
   else
-    rc = run_replications(s, p, cfg, reps, done, &n, err);
+    rc = run_replications(s, p, rg, cfg, reps, done, &n, err);
   /* every rank fails if one does, rather than wait for it */
   replication *all = NULL;
   if (issim_cluster_max(cfg->cluster, rc != ISSIM_OK) == 0) {

@@ -37,10 +37,12 @@ typedef struct {
   int inconclusive;            /* most replications had no hit: nothing to judge */
 } issim_calibration;
 
-/* Runs cfg->samples draws in each of `reps` replications of proposal p. */
+/* Runs cfg->samples draws in each of `reps` replications of proposal p,
+ * each judged as a run is (rg: the scenario's failure regions, NULL: no
+ * region check). */
 int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
-                          const issim_run_config *cfg, size_t reps, issim_calibration *c,
-                          issim_error *err);
+                          const issim_regions *rg, const issim_run_config *cfg, size_t reps,
+                          issim_calibration *c, issim_error *err);
 
 /* The pooled reference when there is no exact value: the mean of the
  * replications of the proposal whose replications were most precise among

@@ -49,6 +49,7 @@
 #include "engine.h"
 #include "design.h"
 #include "form.h"
+#include "regions.h"
 #include "tail.h"
 #include "khat.h"
 #include "divergence.h"

@@ -91,6 +91,16 @@ void issim_linalg_forward_solve(size_t d, const double *l, const double *b, doub
   }
 }
 
+void issim_linalg_back_solve_transposed(size_t d, const double *l, const double *b, double *x)
+{
+  for (size_t i = d; i-- > 0;) {
+    double s = b[i]; /* read before x[i] is written: x may be b */
+    for (size_t k = i + 1; k < d; k++)
+      s -= l[k * d + i] * x[k];
+    x[i] = s / l[i * d + i];
+  }
+}
+
 /* X = L^-1 B, B lower triangular (b NULL: the identity).  X_kj = 0 for
  * k < j, so each sum starts at k = j. */
 static void solve_lower(size_t d, const double *l, const double *b, double *x)

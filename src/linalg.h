@@ -31,6 +31,9 @@ int issim_linalg_cholesky_recurrence(size_t d, const double *a, double *l, issim
 /* x = L^-1 b by forward substitution; x may be b. */
 void issim_linalg_forward_solve(size_t d, const double *l, const double *b, double *x);
 
+/* x = L^-T b by back substitution (L^T is upper triangular); x may be b. */
+void issim_linalg_back_solve_transposed(size_t d, const double *l, const double *b, double *x);
+
 /* X = L^-1 B for a lower triangular B (d x d), itself lower triangular; x
  * must not overlap l or b. */
 void issim_linalg_lower_solve(size_t d, const double *l, const double *b, double *x);

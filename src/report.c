@@ -11,6 +11,9 @@
 #include <gsl/gsl_math.h>
 #include <jansson.h>
 
+/* defined below, used earlier */
+static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples);
+static json_t *jnum(double v);
 
 void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 {
@@ -222,6 +225,55 @@ static void text_weights(FILE *out, const issim_result *res)
           res->variance == ISSIM_VARIANCE_FINITE ? "finite variance (analytic)"
           : res->variance == ISSIM_VARIANCE_INFINITE ? "INFINITE variance (analytic): see the warnings"
                                  : "undecided (no rule of tail.h settles this pair)");
+  write_regions_text(out, &res->regions, e->samples);
+}
+
+/* The region check in JSON: null without regions to check. */
+static json_t *regions_json(const issim_region_check *c, uint64_t samples);
+
+/* The region check's summary: how many regions, and the least visited. */
+static size_t least_visited(const issim_region_check *c)
+{
+  size_t least = 0;
+  for (size_t k = 1; k < c->n_checked; k++)
+    if (c->log_q[k] < c->log_q[least] || isnan(c->log_q[least]))
+      least = k;
+  return least;
+}
+
+static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples)
+{
+  if (c->n_regions < 2)
+    return;
+  double share;
+  size_t worst = 0, neglected = issim_region_check_short(c, (double)samples, 1, &share, &worst);
+  size_t least = least_visited(c);
+  fprintf(out, "    regions          %zu found (design points), %zu holding >= 1%%: ", c->n_regions,
+          c->n_checked);
+  if (c->n_checked == 0 || isnan(c->log_q[least]))
+    fprintf(out, "this proposal's visits not computable\n");
+  else if (neglected > 0)
+    fprintf(out, "%zu neglected (%.0f%% of P): see the warnings\n", neglected, 100 * share);
+  else
+    fprintf(out, "none neglected; fewest expected draws %.3g (region %zu)\n",
+            (double)samples * exp(c->log_q[least]), c->index[least] + 1);
+}
+
+static json_t *regions_json(const issim_region_check *c, uint64_t samples)
+{
+  if (c->n_regions < 2)
+    return json_null();
+  double share;
+  size_t worst = 0, neglected = issim_region_check_short(c, (double)samples, 1, &share, &worst);
+  size_t least = least_visited(c);
+  json_t *o = json_object();
+  json_object_set_new(o, "found", json_integer((json_int_t)c->n_regions));
+  json_object_set_new(o, "checked", json_integer((json_int_t)c->n_checked));
+  json_object_set_new(o, "neglected", json_integer((json_int_t)neglected));
+  json_object_set_new(o, "neglected_share", jnum(share));
+  json_object_set_new(o, "fewest_expected_draws",
+                      jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
+  return o;
 }
 
 static void format_number_se(double v, double se, char *buf, size_t size)
@@ -414,6 +466,7 @@ static void json_weights(json_t *o, const issim_result *res)
   set(o, "tail_check", json_string(res->variance == ISSIM_VARIANCE_FINITE ? "finite"
                                    : res->variance == ISSIM_VARIANCE_INFINITE ? "infinite"
                                                                               : "undecided"));
+  set(o, "regions", regions_json(&res->regions, e->samples));
   set(o, "relative_variance", jnum(e->relative_variance));
   set(o, "samples_for_1pct", jnum(e->samples_for_1pct));
   set(o, "samples_for_10pct", jnum(e->samples_for_10pct));

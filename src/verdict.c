@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* PSIS thresholds (Vehtari et al.) and the event-ESS rule of shared/estimators.md */
@@ -13,6 +14,9 @@
 #define SHARE_UNRELIABLE 0.5
 #define MEAN_WEIGHT_MIN_ESS 1000
 #define MEAN_WEIGHT_MIN_GAP 0.05
+/* expected draws of a proposal in a failure region's half-space */
+#define REGION_VISITS_UNRELIABLE 1
+#define REGION_VISITS_DOUBTFUL 10
 
 static void add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -63,6 +67,40 @@ static void judge_weights(issim_verdict *v, const issim_estimate *e)
     add(v, ISSIM_DOUBTFUL, "one draw carries %.0f%% of the estimate", 100 * e->max_weight_share);
 }
 
+/* A failure region the draws cannot have visited: the estimate leaves out its
+ * share, and nothing in the draws shows it. */
+static void judge_regions(issim_verdict *v, const issim_region_check *c, uint64_t samples)
+{
+  if (c == NULL || c->n_checked == 0)
+    return;
+  double n = (double)samples, share;
+  size_t w = 0;
+  size_t missed = issim_region_check_short(c, n, REGION_VISITS_UNRELIABLE, &share, &w);
+  issim_verdict_level level = ISSIM_UNRELIABLE;
+  if (missed == 0) {
+    missed = issim_region_check_short(c, n, REGION_VISITS_DOUBTFUL, &share, &w);
+    level = ISSIM_DOUBTFUL;
+  }
+  if (missed == 0)
+    return;
+  char more[96] = "";
+  if (missed > 1)
+    snprintf(more, sizeof more, " (and %zu more such regions: %.0f%% in all)", missed - 1,
+             100 * share);
+  double visits = n * exp(c->log_q[w]);
+  add(v, level,
+      "the event has %zu failure regions (design points); region %zu at %s, beta = %.3g, holds "
+      "about %.0f%% of the first-order probability, and this proposal %s: %.2g expected draws "
+      "there in %.0f%s; %s",
+      c->n_regions, c->index[w] + 1, c->where[w], c->beta[w], 100 * c->share[w],
+      level == ISSIM_UNRELIABLE ? "cannot have visited it" : "visits it only a few times",
+      visits, n, more,
+      level == ISSIM_UNRELIABLE
+          ? "the estimate leaves that share out and no diagnostic of the draws can see it (use "
+            "shift = design-points, or a mixture with a component in every region)"
+          : "that region's part of the estimate rests on a handful of draws");
+}
+
 static void judge_mean_weight(issim_verdict *v, const issim_estimate *e, double expected)
 {
   if (isnan(expected) || e->ess < MEAN_WEIGHT_MIN_ESS)
@@ -91,6 +129,7 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
     add(v, ISSIM_UNRELIABLE, "no draw hit the event");
     return;
   }
+  judge_regions(v, in->regions, e->samples);
   judge_khat(v, in->pareto_k);
   judge_weights(v, e);
   judge_mean_weight(v, e, in->expected_mean_weight);

@@ -2,9 +2,13 @@
  *
  * Combines the analytic tail check (tail.h) with the sample diagnostics of
  * shared/estimators.md into one word and its reasons:
- *   unreliable   no hit; weights of infinite variance (analytic); Pareto k-hat
- *                > 0.7; event ESS < 30; one draw carries over half the estimate
- *   doubtful     k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
+ *   unreliable   no hit; weights of infinite variance (analytic); a failure
+ *                region holding at least 1% of the first-order probability
+ *                that the proposal cannot have visited (fewer than one
+ *                expected draw there, regions.h); Pareto k-hat > 0.7; event
+ *                ESS < 30; one draw carries over half the estimate
+ *   doubtful     such a region visited fewer than 10 times (expected);
+ *                k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
  *                tenth; the mean weight is both 4 standard errors and 5% away
  *                from the mass the target puts on the proposal's support
  *                (checked only when the Kish ESS is at least 1000, below which
@@ -17,6 +21,7 @@
 #include <stddef.h>
 
 #include "estimator.h"
+#include "regions.h"
 #include "tail.h"
 
 typedef enum { ISSIM_TRUSTWORTHY, ISSIM_DOUBTFUL, ISSIM_UNRELIABLE } issim_verdict_level;
@@ -36,6 +41,8 @@ typedef struct {
   issim_variance variance;      /* the analytic tail check */
   const char *variance_reason;  /* its explanation when infinite */
   double expected_mean_weight;  /* P_p(support of q); NAN to skip the check */
+  const issim_region_check *regions; /* the proposal against the event's failure
+                                      * regions (regions.h); NULL: no check */
 } issim_verdict_inputs;
 
 void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in,

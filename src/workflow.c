@@ -15,6 +15,8 @@ struct issim_workflow {
   const issim_scenario *s;
   issim_workflow_settings set;
   issim_proposal *proposals; /* copies of s->proposals; fitted ones own their laws */
+  issim_regions regions;     /* the event's failure regions, found once */
+  int have_regions;
 };
 
 issim_workflow *issim_workflow_alloc(const issim_scenario *s, const issim_workflow_settings *set)
@@ -43,6 +45,8 @@ void issim_workflow_free(issim_workflow *wf)
       issim_dist_free(wf->proposals[i].dist);
       issim_model_free(wf->proposals[i].model);
     }
+  if (wf->have_regions)
+    issim_regions_free(&wf->regions);
   free(wf->proposals);
   free(wf);
 }
@@ -70,6 +74,17 @@ issim_run_config issim_workflow_config(const issim_workflow *wf, const char *str
     .rng = s->rng, .threads = wf->set.threads, .stop = &wf->set.stop,
     .cluster = wf->set.cluster,
   };
+}
+
+const issim_regions *issim_workflow_regions(issim_workflow *wf, issim_error *err)
+{
+  if (!wf->have_regions) {
+    issim_problem pb = issim_scenario_problem(wf->s, NULL);
+    if (issim_regions_find(&pb, &wf->regions, err) != ISSIM_OK)
+      return NULL;
+    wf->have_regions = 1;
+  }
+  return &wf->regions;
 }
 
 int issim_workflow_interrupted(const issim_workflow *wf)
@@ -170,7 +185,7 @@ void issim_workflow_warn(issim_workflow *wf)
     if (!issim_workflow_selected(wf, i))
       continue;
     issim_result r;
-    issim_analyse_before(wf->s, &wf->proposals[i], &r);
+    issim_analyse_before(wf->s, &wf->proposals[i], NULL, &r);
     if (r.variance == ISSIM_VARIANCE_INFINITE)
       wf->set.warn(wf->proposals[i].name, r.variance_reason, wf->set.user);
   }
@@ -185,7 +200,11 @@ static int analyse_one(issim_workflow *wf, const issim_proposal *p, unsigned rec
     wf->set.before(p, &stop, wf->set.user);
   issim_run_config cfg = issim_workflow_config(wf, p->name);
   cfg.stop = &stop;
-  int rc = issim_analyse(wf->s, p, &cfg, record, result, err);
+  const issim_regions *rg = issim_workflow_regions(wf, err);
+  if (rg == NULL)
+    return err->code;
+  issim_analyse_before(wf->s, p, rg, result);
+  int rc = issim_analyse_sample(wf->s, p, &cfg, record, result, err);
   if (wf->set.after)
     wf->set.after(p, wf->set.user);
   if (rc != ISSIM_OK)
@@ -266,11 +285,14 @@ int issim_workflow_calibrate(issim_workflow *wf, size_t reps, issim_calibration 
   const issim_scenario *s = wf->s;
   *n = 0;
   issim_workflow_warn(wf);
+  const issim_regions *rg = issim_workflow_regions(wf, err);
+  if (rg == NULL)
+    return err->code;
   for (size_t i = 0; i < s->n_proposals; i++) {
     if (!issim_workflow_selected(wf, i))
       continue;
     issim_run_config cfg = issim_workflow_config(wf, wf->proposals[i].name);
-    int rc = issim_calibration_run(s, &wf->proposals[i], &cfg, reps, &cal[*n], err);
+    int rc = issim_calibration_run(s, &wf->proposals[i], rg, &cfg, reps, &cal[*n], err);
     if (rc != ISSIM_OK)
       return rc;
     (*n)++;

@@ -70,6 +70,10 @@ int issim_workflow_selected(const issim_workflow *wf, size_t i);
  * generator, the stream of `stream_name`, the settings' threads and rules. */
 issim_run_config issim_workflow_config(const issim_workflow *wf, const char *stream_name);
 
+/* The event's failure regions (regions.h), found on first use; NULL when out
+ * of memory. */
+const issim_regions *issim_workflow_regions(issim_workflow *wf, issim_error *err);
+
 /* Has the interrupt flag been raised (in any process)? */
 int issim_workflow_interrupted(const issim_workflow *wf);
 

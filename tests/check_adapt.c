@@ -143,7 +143,7 @@ START_TEST(test_spread_update_never_collapses)
   issim_run_config cfg = {.samples = 4096, .seed = 11, .stream = issim_rng_stream_id("ce"),
                           .rng = s->rng, .threads = 2};
   issim_calibration cal;
-  ck_assert_int_eq(issim_calibration_run(s, p, &cfg, 200, &cal, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_calibration_run(s, p, NULL, &cfg, 200, &cal, &err), ISSIM_OK);
   issim_calibration_judge(&cal, log(gsl_cdf_ugaussian_Q(5)));
   double sd = sqrt(0.95 * 0.05 / 200);
   ck_assert_msg(fabs(cal.coverage - 0.95) <= 4 * sd, "coverage %g", cal.coverage);

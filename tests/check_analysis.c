@@ -139,19 +139,19 @@ START_TEST(test_multivariate_before)
       "[proposal defensive]\ndistribution = mixture\ncomponents = 0.1 target + 0.9 light\n"
       "[proposal crude]\ndistribution = target\n", "test.ini");
   issim_result r;
-  issim_analyse_before(s, issim_scenario_proposal(s, "heavy"), &r);
+  issim_analyse_before(s, issim_scenario_proposal(s, "heavy"), NULL, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
   ck_assert_int_eq(r.exact.entropy_p_how, ISSIM_EXACT_CLOSED_FORM);
   ck_assert_int_eq(r.exact.kl_p_q_how, ISSIM_EXACT_NONE); /* t against t: unknown */
-  issim_analyse_before(s, issim_scenario_proposal(s, "light"), &r);
+  issim_analyse_before(s, issim_scenario_proposal(s, "light"), NULL, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_INFINITE);
   ck_assert(strstr(r.variance_reason, "multivariate t") != NULL);
   /* KL(t4 || N(3, I)): finite (df > 2), closed form */
   ck_assert_int_eq(r.exact.kl_p_q_how, ISSIM_EXACT_CLOSED_FORM);
   ck_assert(r.exact.kl_p_q > 0 && isfinite(r.exact.kl_p_q));
-  issim_analyse_before(s, issim_scenario_proposal(s, "defensive"), &r);
+  issim_analyse_before(s, issim_scenario_proposal(s, "defensive"), NULL, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
-  issim_analyse_before(s, issim_scenario_proposal(s, "crude"), &r);
+  issim_analyse_before(s, issim_scenario_proposal(s, "crude"), NULL, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
   ck_assert_double_eq(r.exact.kl_p_q, 0);
   ck_assert_double_eq(r.exact.entropy_q, r.exact.entropy_p);
@@ -161,7 +161,7 @@ START_TEST(test_multivariate_before)
                         "[event]\nloss = sum\nthreshold = 6\n"
                         "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n",
                         "test.ini");
-  issim_analyse_before(s, &s->proposals[0], &r);
+  issim_analyse_before(s, &s->proposals[0], NULL, &r);
   ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
   ck_assert_double_eq_tol(r.exact.kl_q_p, 9, 1e-13);
   ck_assert_double_eq_tol(r.exact.kl_p_q, 9, 1e-13);

@@ -29,7 +29,7 @@ static void calibrate(issim_scenario *s, const char *name, uint64_t n, size_t re
   ck_assert_ptr_nonnull(p);
   issim_run_config cfg = run_config_of(s, name, n, 17, 1);
   issim_error err;
-  int rc = issim_calibration_run(s, p, &cfg, reps, c, &err);
+  int rc = issim_calibration_run(s, p, NULL, &cfg, reps, c, &err);
   ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
   ck_assert_ptr_eq(c->proposal, p);
   ck_assert_uint_eq(c->reps, reps);

@@ -19,7 +19,7 @@ static const char *const LAYERS[][16] = {
   /* 1 laws, losses */ {"dist", "model", "copula", "pair", "loss", "expr"},
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "khat", "trace"},
-  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form"},
+  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions"},
   /* 5 input */ {"inifile", "scenario"},
   /* 6 judging */ {"verdict", "analysis"},
   /* 7 many proposals */ {"compare", "calibrate"},

@@ -138,7 +138,7 @@ static const char *const RESULT_KEYS[] = {
     "std_error", "relative_error", "ci95", "ci95_log_scale", "exact", "z_exact",
     "self_normalized_estimate", "self_normalized_relative_error", "ess", "event_ess",
     "max_weight_share", "mean_weight", "mean_weight_se", "expected_mean_weight", "pareto_k",
-    "tail_check", "relative_variance", "samples_for_1pct", "samples_for_10pct",
+    "tail_check", "regions", "relative_variance", "samples_for_1pct", "samples_for_10pct",
     "log10_gain_over_crude", "kl_p_q", "kl_p_q_se", "kl_q_p", "kl_q_p_se", "kl_pstar_q",
     "entropy_p", "entropy_p_se", "cross_entropy_p_q", "cross_entropy_p_q_se",
     "exact_information", "seconds", "stopped_by", "partial", "warnings"};

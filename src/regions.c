@@ -1,0 +1,231 @@
+#include "regions.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist.h"
+#include "linalg.h"
+
+void issim_regions_free(issim_regions *r)
+{
+  free(r->x);
+  free(r->a);
+  free(r->b);
+  free(r->beta);
+  free(r->log_p);
+  free(r->share);
+  r->x = r->a = r->b = r->beta = r->log_p = r->share = NULL;
+  r->n = 0;
+}
+
+/* log P(T > z) for T standard normal (df infinite) or standard t(df). */
+static double log_tail(double df, double z)
+{
+  issim_dist *law;
+  if (isinf(df)) {
+    law = issim_dist_alloc_normal(0, 1, NULL);
+  } else {
+    const char *k[1] = {"df"};
+    law = issim_dist_alloc("student-t", 1, k, &df, NULL);
+  }
+  double v = law ? issim_dist_log_sf(law, z) : NAN;
+  issim_dist_free(law);
+  return v;
+}
+
+static int none(issim_regions *r, const char *why)
+{
+  snprintf(r->why_none, sizeof r->why_none, "%s", why);
+  return ISSIM_OK;
+}
+
+static int alloc_arrays(issim_regions *r, size_t n, size_t d)
+{
+  r->x = malloc(n * d * sizeof *r->x);
+  r->a = malloc(n * d * sizeof *r->a);
+  r->b = malloc(n * sizeof *r->b);
+  r->beta = malloc(n * sizeof *r->beta);
+  r->log_p = malloc(n * sizeof *r->log_p);
+  r->share = malloc(n * sizeof *r->share);
+  return r->x && r->a && r->b && r->beta && r->log_p && r->share;
+}
+
+/* Each point's half-space a . x > b (a = L^-T alpha, b = beta + a . mu) and
+ * share of the first-order total. */
+static void half_spaces(issim_regions *r, const issim_elliptical *e, double *u)
+{
+  size_t d = r->d;
+  double m = -INFINITY, sum = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    for (size_t j = 0; j < d; j++)
+      u[j] = r->x[i * d + j] - e->mu[j];
+    issim_linalg_forward_solve(d, e->l, u, u);
+    double norm = 0;
+    for (size_t j = 0; j < d; j++)
+      norm += u[j] * u[j];
+    norm = sqrt(norm);
+    for (size_t j = 0; j < d; j++)
+      u[j] /= norm; /* alpha */
+    issim_linalg_back_solve_transposed(d, e->l, u, r->a + i * d);
+    double am = 0;
+    for (size_t j = 0; j < d; j++)
+      am += r->a[i * d + j] * e->mu[j];
+    r->b[i] = r->beta[i] + am;
+    r->log_p[i] = log_tail(e->df, r->beta[i]);
+    m = fmax(m, r->log_p[i]);
+  }
+  for (size_t i = 0; i < r->n; i++)
+    sum += exp(r->log_p[i] - m);
+  for (size_t i = 0; i < r->n; i++)
+    r->share[i] = exp(r->log_p[i] - m) / sum;
+}
+
+int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *err)
+{
+  *r = (issim_regions){.df = INFINITY};
+  const issim_event *ev = &pb->event;
+  if (pb->target_model == NULL || issim_event_on_x(ev))
+    return none(r, "a univariate event is one region");
+  double *w = malloc(issim_problem_dim(pb) * sizeof *w);
+  int linear = w && issim_loss_linear_form(ev->loss, w);
+  free(w);
+  if (linear)
+    return none(r, "a linear limit state is one region");
+  issim_elliptical e;
+  if (!issim_elliptical_of(pb->target_model, &e)) {
+    issim_elliptical_free(&e);
+    return none(r, "the target has no standard normal space issim knows (a normal, a t, or "
+                   "independent normals)");
+  }
+  size_t d = e.d, n = 0;
+  r->d = d;
+  r->df = e.df;
+  int rc = ISSIM_OK;
+  double *u = malloc(d * sizeof *u);
+  if (u == NULL || !alloc_arrays(r, ISSIM_REGIONS_MAX, d)) {
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
+  } else if (issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x, r->beta,
+                                       r->log_p, &n, &r->stats, NULL) != ISSIM_OK || n == 0) {
+    none(r, "the design-point search found no point of the event");
+  } else if (r->beta[0] <= 0) {
+    none(r, "the target's mean lies in the event: it is not rare");
+  } else {
+    r->n = n;
+    half_spaces(r, &e, u);
+  }
+  free(u);
+  issim_elliptical_free(&e);
+  if (rc != ISSIM_OK || r->n == 0) {
+    issim_regions_free(r);
+    r->d = d;
+  }
+  return rc;
+}
+
+/* log P(a . X > b) for X = mu + L T (T a standard normal, or t(df)). */
+static double log_prob_elliptical(const issim_elliptical *q, const double *a, double b)
+{
+  size_t d = q->d;
+  double loc = 0, scale2 = 0;
+  for (size_t j = 0; j < d; j++)
+    loc += a[j] * q->mu[j];
+  for (size_t k = 0; k < d; k++) { /* (L^T a)_k = sum_{j >= k} L_jk a_j */
+    double c = 0;
+    for (size_t j = k; j < d; j++)
+      c += q->l[j * d + k] * a[j];
+    scale2 += c * c;
+  }
+  return log_tail(q->df, (b - loc) / sqrt(scale2));
+}
+
+static double log_prob_model(const issim_regions *r, size_t i, const issim_model *q)
+{
+  size_t k = issim_model_mixture_size(q);
+  if (k > 0) { /* sum_k w_k P_k, in logs */
+    double m = -INFINITY, *v = malloc(k * sizeof *v), *wt = malloc(k * sizeof *wt);
+    int ok = v && wt;
+    for (size_t c = 0; ok && c < k; c++) {
+      v[c] = log_prob_model(r, i, issim_model_mixture_part(q, c, &wt[c]));
+      ok = !isnan(v[c]);
+      if (ok && wt[c] > 0)
+        m = fmax(m, v[c] + log(wt[c]));
+    }
+    double s = 0;
+    for (size_t c = 0; ok && isfinite(m) && c < k; c++)
+      if (wt[c] > 0)
+        s += exp(v[c] + log(wt[c]) - m);
+    free(v);
+    free(wt);
+    return !ok ? NAN : isfinite(m) ? m + log(s) : -INFINITY;
+  }
+  issim_elliptical e;
+  double v = NAN;
+  if (issim_elliptical_of(q, &e) && e.d == r->d)
+    v = log_prob_elliptical(&e, r->a + i * r->d, r->b[i]);
+  issim_elliptical_free(&e);
+  return v;
+}
+
+double issim_regions_log_prob(const issim_regions *r, size_t i, const issim_model *q)
+{
+  if (i >= r->n)
+    return NAN;
+  if (q == NULL) /* the target: the region's own first-order probability */
+    return r->log_p[i];
+  return log_prob_model(r, i, q);
+}
+
+/* "x* = (3, 3)", or "x* = (1, 2, 3, 4, ...)" beyond four coordinates. */
+static void describe_point(const double *x, size_t d, char *buf, size_t size)
+{
+  int used = snprintf(buf, size, "x* = (");
+  for (size_t j = 0; j < d && j < 4 && used > 0 && (size_t)used < size; j++)
+    used += snprintf(buf + used, size - (size_t)used, "%s%.4g", j ? ", " : "", x[j]);
+  if (used > 0 && (size_t)used < size)
+    snprintf(buf + used, size - (size_t)used, "%s)", d > 4 ? ", ..." : "");
+}
+
+void issim_regions_check(const issim_regions *r, const issim_model *q, issim_region_check *c)
+{
+  c->n_regions = r->n;
+  c->n_checked = 0;
+  snprintf(c->why, sizeof c->why, "%s", r->n ? "" : r->why_none);
+  double m = -INFINITY, sum = 0;
+  for (size_t i = 0; i < r->n; i++) /* q's mass on all the regions, in logs */
+    m = fmax(m, issim_regions_log_prob(r, i, q));
+  for (size_t i = 0; isfinite(m) && i < r->n; i++)
+    sum += exp(issim_regions_log_prob(r, i, q) - m);
+  c->log_q_total = isnan(m) || isnan(sum) ? NAN : isfinite(m) ? m + log(sum) : -INFINITY;
+  for (size_t i = 0; i < r->n && c->n_checked < ISSIM_REGION_CHECK_MAX; i++) {
+    if (r->share[i] < ISSIM_REGION_MIN_SHARE)
+      continue;
+    size_t k = c->n_checked++;
+    c->index[k] = i;
+    c->share[k] = r->share[i];
+    c->beta[k] = r->beta[i];
+    c->log_q[k] = issim_regions_log_prob(r, i, q);
+    describe_point(r->x + i * r->d, r->d, c->where[k], sizeof c->where[k]);
+  }
+}
+
+size_t issim_region_check_short(const issim_region_check *c, double n, double visits,
+                                double *share, size_t *worst)
+{
+  size_t count = 0;
+  double best = -1;
+  *share = 0;
+  for (size_t k = 0; k < c->n_checked; k++) {
+    double log_ratio = log(c->share[k]) + c->log_q_total - c->log_q[k];
+    if (!(log(n) + c->log_q[k] < log(visits)) || !(log_ratio > log(ISSIM_REGION_NEGLECT)))
+      continue; /* NAN: not computable, not short */
+    count++;
+    *share += c->share[k];
+    if (c->share[k] > best) {
+      best = c->share[k];
+      *worst = k;
+    }
+  }
+  return count;
+}
