@@ -106,3 +106,46 @@ void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
   }
   sort_ranked(ranked, n, results);
 }
+
+/* (P_a - P_b) / sqrt(SE_a^2 + SE_b^2), from the logs (P may be below the
+ * smallest double): everything relative to the larger estimate. */
+static double distance(const issim_estimate *a, const issim_estimate *b)
+{
+  double m = fmax(a->log_estimate, b->log_estimate);
+  double pa = exp(a->log_estimate - m), pb = exp(b->log_estimate - m);
+  double sa = exp(a->log_std_error - m), sb = exp(b->log_std_error - m);
+  double se = sqrt(sa * sa + sb * sb);
+  return se > 0 ? (pa - pb) / se : (pa == pb ? 0 : INFINITY);
+}
+
+size_t issim_compare_cross_check(issim_result *results, size_t n)
+{
+  size_t pairs = 0;
+  issim_verdict_level *was = malloc((n ? n : 1) * sizeof *was);
+  if (was == NULL)
+    return 0;
+  for (size_t i = 0; i < n; i++) /* judged on the verdicts before any cross-check */
+    was[i] = results[i].verdict.level;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i + 1; j < n; j++) {
+      if (was[i] != ISSIM_TRUSTWORTHY || was[j] != ISSIM_TRUSTWORTHY)
+        continue;
+      double z = distance(&results[i].estimate, &results[j].estimate);
+      if (!(fabs(z) > ISSIM_CROSS_CHECK_Z))
+        continue;
+      pairs++;
+      const char *a = results[i].proposal->name, *b = results[j].proposal->name;
+      issim_verdict_add(&results[i].verdict, ISSIM_DOUBTFUL,
+                        "disagrees with '%s', also judged trustworthy: the two estimates are %.1f "
+                        "combined standard errors apart, so at most one of them is right (a "
+                        "region one of them does not reach, or a tail heavier than its draws show)",
+                        b, fabs(z));
+      issim_verdict_add(&results[j].verdict, ISSIM_DOUBTFUL,
+                        "disagrees with '%s', also judged trustworthy: the two estimates are %.1f "
+                        "combined standard errors apart, so at most one of them is right (a "
+                        "region one of them does not reach, or a tail heavier than its draws show)",
+                        a, fabs(z));
+    }
+  free(was);
+  return pairs;
+}

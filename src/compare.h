@@ -50,6 +50,15 @@ void issim_reference_choose(const issim_reference_candidate *c, size_t n, double
 void issim_compare_reference(const issim_result *results, size_t n, double exact_log,
                              issim_reference *ref);
 
+/* The cross-check: two proposals judged trustworthy whose estimates differ
+ * by more than ISSIM_CROSS_CHECK_Z combined standard errors cannot both be
+ * right, so neither stays trustworthy: each becomes doubtful, with a reason
+ * naming the other and the distance.  Compares every pair of results;
+ * returns the number of pairs that disagree.  run and compare both apply it
+ * (workflow.h) before reporting. */
+#define ISSIM_CROSS_CHECK_Z 4.0
+size_t issim_compare_cross_check(issim_result *results, size_t n);
+
 /* Fills ranked[0..n) in rank order and *ref. exact_log: NAN when unknown. */
 void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
                         issim_ranked *ranked, issim_reference *ref);

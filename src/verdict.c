@@ -135,6 +135,18 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
   judge_mean_weight(v, e, in->expected_mean_weight);
 }
 
+void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
+{
+  if (level > v->level)
+    v->level = level;
+  if (v->n_reasons == ISSIM_VERDICT_MAX_REASONS)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->reasons[v->n_reasons++], ISSIM_VERDICT_REASON_SIZE, fmt, ap);
+  va_end(ap);
+}
+
 const char *issim_verdict_name(issim_verdict_level level)
 {
   switch (level) {

@@ -48,6 +48,12 @@ typedef struct {
 void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in,
                          issim_verdict *v);
 
+/* Adds a reason at `level` (the verdict becomes at least that level): for
+ * judgements made outside issim_verdict_judge, such as the cross-check of
+ * proposals against each other (compare.h). */
+void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* "trustworthy", "doubtful" or "unreliable" */
 const char *issim_verdict_name(issim_verdict_level level);
 

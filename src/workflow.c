@@ -232,6 +232,7 @@ int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *result
       return rc;
     (*n)++;
   }
+  issim_compare_cross_check(results, *n);
   return ISSIM_OK;
 }
 

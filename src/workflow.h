@@ -106,7 +106,8 @@ void issim_workflow_warn(issim_workflow *wf);
 
 /* Runs each selected proposal into results[0..*n) (results: room for every
  * proposal), recording what `record` asks (analysis.h); stops between
- * proposals on the interrupt.  Clear the results with issim_result_clear. */
+ * proposals on the interrupt; then cross-checks them (compare.h).  Clear the
+ * results with issim_result_clear. */
 int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *results, size_t *n,
                        issim_error *err);
 

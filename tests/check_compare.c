@@ -297,6 +297,39 @@ START_TEST(test_small_run_ranking)
 }
 END_TEST
 
+/* The cross-check: two trustworthy proposals more than 4 combined SE apart
+ * are both demoted, each naming the other; within 4 SE, or where one was not
+ * trustworthy, nothing changes.  P far below the smallest double works. */
+START_TEST(test_cross_check)
+{
+  fixture f;
+  fixture_init(&f);
+  const double lp = -800; /* P = 3.7e-348 */
+  /* A and B: 1% apart with 0.1% relative errors: 7.0 combined SE */
+  set(&f, 0, "A", 0, ISSIM_TRUSTWORTHY, 100, lp, 1e-3, 100000, 1);
+  set(&f, 1, "B", 0, ISSIM_TRUSTWORTHY, 100, lp + log(1.01), 1e-3, 100000, 1);
+  /* C: 3 SE from A at 0.5% relative error; D: far off but already doubtful */
+  set(&f, 2, "C", 0, ISSIM_TRUSTWORTHY, 100, lp + log(1.015), 5e-3, 100000, 1);
+  set(&f, 3, "D", 0, ISSIM_DOUBTFUL, 100, lp + log(2.0), 1e-3, 100000, 1);
+  for (size_t i = 0; i < 4; i++)
+    f.r[i].estimate.log_std_error =
+        f.r[i].estimate.log_estimate + log(f.r[i].estimate.relative_error);
+  ck_assert_uint_eq(issim_compare_cross_check(f.r, 4), 1);
+  ck_assert_int_eq(f.r[0].verdict.level, ISSIM_DOUBTFUL);
+  ck_assert_int_eq(f.r[1].verdict.level, ISSIM_DOUBTFUL);
+  ck_assert_msg(strstr(f.r[0].verdict.reasons[0], "'B'") &&
+                    strstr(f.r[0].verdict.reasons[0], "7.0 combined standard errors"),
+                "%s", f.r[0].verdict.reasons[0]);
+  ck_assert(strstr(f.r[1].verdict.reasons[0], "'A'") != NULL);
+  /* C is 2.9 SE from A and 0.99 from B: it stays; D was not trustworthy */
+  ck_assert_int_eq(f.r[2].verdict.level, ISSIM_TRUSTWORTHY);
+  ck_assert_uint_eq(f.r[2].verdict.n_reasons, 0);
+  ck_assert_int_eq(f.r[3].verdict.level, ISSIM_DOUBTFUL);
+  ck_assert_uint_eq(f.r[3].verdict.n_reasons, 0);
+  fixture_free(&f);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("compare");
@@ -309,6 +342,7 @@ int main(void)
   tcase_add_test(tc, test_no_mark_without_hit_or_on_the_reference_itself);
   tcase_add_test(tc, test_gain_over_crude_work);
   tcase_add_test(tc, test_small_run_ranking);
+  tcase_add_test(tc, test_cross_check);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
