@@ -104,27 +104,74 @@ static double log_mean(const double *log_v, size_t n)
   return m + log(sum / (double)n);
 }
 
-double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, size_t *which)
+/* The mean of proposal i's replications, in logs, and its standard error
+ * relative to it (the reported relative errors' mean over sqrt(reps)). */
+static double pooled_mean(const issim_calibration *c, double *relative_se)
+{
+  double mean_re = 0;
+  for (size_t r = 0; r < c->reps; r++)
+    mean_re += c->relative_error[r] / (double)c->reps;
+  *relative_se = mean_re / sqrt((double)c->reps);
+  return log_mean(c->log_estimate, c->reps);
+}
+
+static int trusted(const issim_calibration *c)
+{
+  return c->unreliable_reps == 0 && c->zero_hit_reps == 0 && c->reps > 0;
+}
+
+double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, size_t judged,
+                                          size_t *which)
 {
   issim_reference_candidate *cand = calloc(n ? n : 1, sizeof *cand);
   if (cand == NULL)
     return NAN;
   for (size_t i = 0; i < n; i++) {
-    cand[i].trusted = c[i].unreliable_reps == 0 && c[i].zero_hit_reps == 0 && c[i].reps > 0;
-    if (!cand[i].trusted)
-      continue;
-    double mean_re = 0;
-    for (size_t r = 0; r < c[i].reps; r++)
-      mean_re += c[i].relative_error[r] / (double)c[i].reps;
-    cand[i].relative_error = mean_re;
-    cand[i].log_value = log_mean(c[i].log_estimate, c[i].reps);
+    cand[i].trusted = i != judged && trusted(&c[i]);
+    if (cand[i].trusted)
+      cand[i].log_value = pooled_mean(&c[i], &cand[i].relative_error);
   }
-  issim_reference ref;
-  issim_reference_choose(cand, n, NAN, &ref);
+  issim_reference best, second;
+  issim_reference_choose(cand, n, NAN, &best);
+  double log_ref = best.log_value;
+  if (!isnan(log_ref)) { /* the runner-up must agree */
+    cand[best.proposal].trusted = 0;
+    issim_reference_choose(cand, n, NAN, &second);
+    if (!isnan(second.log_value)) {
+      double r2 = exp(second.log_value - log_ref);
+      double s1 = cand[best.proposal].relative_error, s2 = cand[second.proposal].relative_error * r2;
+      if (fabs(r2 - 1) > 4 * sqrt(s1 * s1 + s2 * s2))
+        log_ref = NAN;
+    }
+  }
   free(cand);
-  if (!isnan(ref.log_value))
-    *which = ref.proposal;
-  return ref.log_value;
+  if (!isnan(log_ref))
+    *which = best.proposal;
+  return log_ref;
+}
+
+void issim_calibration_judge_all(issim_calibration *c, size_t n, double exact_log,
+                                 double given_log)
+{
+  for (size_t i = 0; i < n; i++) {
+    size_t which = 0;
+    c[i].reference_from = NULL;
+    if (!isnan(exact_log)) {
+      c[i].ref_kind = ISSIM_CALIBRATION_REF_EXACT;
+      c[i].log_reference = exact_log;
+    } else if (!isnan(given_log)) {
+      c[i].ref_kind = ISSIM_CALIBRATION_REF_GIVEN;
+      c[i].log_reference = given_log;
+    } else {
+      c[i].log_reference = issim_calibration_pooled_reference(c, n, i, &which);
+      c[i].ref_kind = isnan(c[i].log_reference) ? ISSIM_CALIBRATION_REF_NONE
+                                                : ISSIM_CALIBRATION_REF_POOLED;
+      if (c[i].ref_kind == ISSIM_CALIBRATION_REF_POOLED)
+        c[i].reference_from = c[which].proposal->name;
+    }
+    if (c[i].ref_kind != ISSIM_CALIBRATION_REF_NONE)
+      issim_calibration_judge(&c[i], c[i].log_reference);
+  }
 }
 
 void issim_calibration_judge(issim_calibration *c, double log_ref)

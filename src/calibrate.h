@@ -23,6 +23,14 @@
 
 #include "analysis.h"
 
+/* What a proposal's replications are judged against. */
+typedef enum {
+  ISSIM_CALIBRATION_REF_NONE,   /* nothing to judge against */
+  ISSIM_CALIBRATION_REF_EXACT,  /* the exact value */
+  ISSIM_CALIBRATION_REF_GIVEN,  /* the scenario's [event] reference */
+  ISSIM_CALIBRATION_REF_POOLED  /* another proposal's replications */
+} issim_calibration_ref;
+
 typedef struct {
   const issim_proposal *proposal;
   size_t reps;
@@ -35,6 +43,10 @@ typedef struct {
   double relative_rmse, mean_reported_re, coverage, z_mean, z_sd;
   int over_confident;
   int inconclusive;            /* most replications had no hit: nothing to judge */
+  /* the reference it was judged against (issim_calibration_judge_all) */
+  issim_calibration_ref ref_kind;
+  double log_reference;        /* NAN with ISSIM_CALIBRATION_REF_NONE */
+  const char *reference_from;  /* with ISSIM_CALIBRATION_REF_POOLED: the proposal */
 } issim_calibration;
 
 /* Runs cfg->samples draws in each of `reps` replications of proposal p,
@@ -44,10 +56,21 @@ int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
                           const issim_regions *rg, const issim_run_config *cfg, size_t reps,
                           issim_calibration *c, issim_error *err);
 
-/* The pooled reference when there is no exact value: the mean of the
- * replications of the proposal whose replications were most precise among
- * those never unreliable; its log, and *which (index into c[]); NAN if none. */
-double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, size_t *which);
+/* The pooled reference of proposal `judged` (an index into c[]) when there is
+ * no exact or given value: the mean of the replications of the most precise
+ * other proposal (compare.h's rule) among those whose replications all hit
+ * and were never unreliable (so they passed the region check, among
+ * others), provided the second most precise such proposal agrees with it
+ * (the means within 4 combined standard errors); a proposal is never judged
+ * against itself, which could only call it honest.  Its log and *which;
+ * NAN when none (no other such proposal, or the two disagree). */
+double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, size_t judged,
+                                          size_t *which);
+
+/* Judges each of c[0..n) against the exact value (exact_log), else the given
+ * one (given_log), else its pooled reference, and records which. */
+void issim_calibration_judge_all(issim_calibration *c, size_t n, double exact_log,
+                                 double given_log);
 
 /* Fills the comparison with the reference log_ref. */
 void issim_calibration_judge(issim_calibration *c, double log_ref);

@@ -894,19 +894,31 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
 static void calibrate_reference_text(const issim_calibrate_report *r, char *buf, size_t size)
 {
   char v[48];
-  issim_format_log_prob(r->log_reference, 6, v, sizeof v);
-  if (isnan(r->log_reference))
-    snprintf(buf, size, "none: no exact value, and no proposal whose replications were all "
-                        "hits and never unreliable");
-  else if (r->reference_exact)
+  issim_format_log_prob(isnan(r->exact_log) ? r->given_log : r->exact_log, 6, v, sizeof v);
+  if (!isnan(r->exact_log))
     snprintf(buf, size, "the exact value %s", v);
+  else if (!isnan(r->given_log))
+    snprintf(buf, size, "%s, given in the scenario ([event] reference)", v);
   else
-    snprintf(buf, size, "%s, the mean of the replications of '%s'", v, r->reference_proposal);
+    snprintf(buf, size, "pooled: each proposal against the mean of the replications of the most "
+                        "precise other proposal whose replications all hit and were never "
+                        "unreliable, if the next such proposal agrees with it");
+}
+
+/* A pooled row's reference, after the verdict on its error bars. */
+static void calibrate_against(FILE *out, const issim_calibration *c)
+{
+  if (c->ref_kind == ISSIM_CALIBRATION_REF_POOLED) {
+    char v[48];
+    issim_format_log_prob(c->log_reference, 4, v, sizeof v);
+    fprintf(out, " (against '%s', %s)", c->reference_from, v);
+  }
+  fputc('\n', out);
 }
 
 int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
 {
-  char ref[200];
+  char ref[300];
   calibrate_reference_text(r, ref, sizeof ref);
   fprintf(out, "scenario   %s%s%s\n", r->scenario->name, r->scenario->description[0] ? ": " : "",
           r->scenario->description);
@@ -919,19 +931,23 @@ int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
     const issim_calibration *c = &r->calibrations[i];
     char unrel[32];
     snprintf(unrel, sizeof unrel, "%zu/%zu", c->unreliable_reps, c->reps);
-    if (isnan(r->log_reference)) {
-      fprintf(out, "%-14s %10s   (no reference to judge against)\n", c->proposal->name, unrel);
+    if (c->ref_kind == ISSIM_CALIBRATION_REF_NONE) {
+      fprintf(out, "%-14s %10s   (no reference to judge against: no other proposal whose "
+                   "replications all hit and were never unreliable, or two that disagree)\n",
+              c->proposal->name, unrel);
       continue;
     }
     if (c->inconclusive) {
-      fprintf(out, "%-14s %10s %8.3g%%  inconclusive: %zu of %zu replications had no hit\n",
+      fprintf(out, "%-14s %10s %8.3g%%  inconclusive: %zu of %zu replications had no hit",
               c->proposal->name, unrel, 100 * c->relative_rmse, c->zero_hit_reps, c->reps);
+      calibrate_against(out, c);
       continue;
     }
-    fprintf(out, "%-14s %10s %8.3g%% %10.3g%% %7.3g %8.1f%% %7.2f %6.2f  %s\n", c->proposal->name,
+    fprintf(out, "%-14s %10s %8.3g%% %10.3g%% %7.3g %8.1f%% %7.2f %6.2f  %s", c->proposal->name,
             unrel, 100 * c->relative_rmse, 100 * c->mean_reported_re,
             c->relative_rmse / c->mean_reported_re, 100 * c->coverage, c->z_mean, c->z_sd,
             c->over_confident ? "OVER-CONFIDENT" : "honest");
+    calibrate_against(out, c);
   }
   fprintf(out, "\nrel.RMSE: the spread of the estimates around the reference; mean rep.RE: the "
                "relative error the runs reported; ratio: the two, 1 when honest.  Over-confident: "
@@ -939,6 +955,8 @@ int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
                "replications with a hit or more).\n");
   return ferror(out) ? -1 : 0;
 }
+
+static const char *const CALIBRATION_REF_NAMES[] = {"none", "exact", "given", "pooled"};
 
 int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r)
 {
@@ -951,20 +969,24 @@ int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r)
   set(root, "seed", json_string(seed));
   set(root, "rng", json_string(r->rng_name));
   json_t *ref = json_object();
-  set(ref, "kind", json_string(isnan(r->log_reference) ? "none"
-                               : r->reference_exact ? "exact" : "pooled"));
-  set(ref, "proposal", r->reference_proposal ? json_string(r->reference_proposal) : json_null());
-  set(ref, "log10_value", jlog10(r->log_reference));
+  set(ref, "kind", json_string(!isnan(r->exact_log) ? "exact" : !isnan(r->given_log) ? "given"
+                                                                                  : "pooled"));
+  set(ref, "log10_value", jlog10(isnan(r->exact_log) ? r->given_log : r->exact_log));
   set(root, "reference", ref);
   json_t *list = json_array();
   for (size_t i = 0; i < r->n; i++) {
     const issim_calibration *c = &r->calibrations[i];
     json_t *o = json_object();
-    int judged = !isnan(r->log_reference);
+    int judged = c->ref_kind != ISSIM_CALIBRATION_REF_NONE;
     set(o, "proposal", json_string(c->proposal->name));
     set(o, "reps", json_integer((json_int_t)c->reps));
     set(o, "zero_hit_reps", json_integer((json_int_t)c->zero_hit_reps));
     set(o, "unreliable_reps", json_integer((json_int_t)c->unreliable_reps));
+    json_t *cref = json_object();
+    set(cref, "kind", json_string(CALIBRATION_REF_NAMES[c->ref_kind]));
+    set(cref, "proposal", c->reference_from ? json_string(c->reference_from) : json_null());
+    set(cref, "log10_value", jlog10(c->log_reference));
+    set(o, "reference", cref);
     set(o, "relative_rmse", judged ? jnum(c->relative_rmse) : json_null());
     set(o, "mean_reported_relative_error", judged ? jnum(c->mean_reported_re) : json_null());
     set(o, "ratio", judged ? jnum(c->relative_rmse / c->mean_reported_re) : json_null());

@@ -57,9 +57,8 @@ typedef struct {
   uint64_t samples, seed;      /* per replication */
   const char *rng_name;
   size_t reps;
-  double log_reference;        /* NAN: no reference could be had */
-  int reference_exact;         /* 1: exact; 0: pooled from reference_proposal */
-  const char *reference_proposal;
+  double exact_log;            /* the exact log P, NAN when unknown */
+  double given_log;            /* the scenario's [event] reference, NAN when none */
   size_t n;
   const issim_calibration *calibrations;
 } issim_calibrate_report;

@@ -525,11 +525,21 @@ static int build_event(builder *b, section *sec)
     else
       return issim_inifile_fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
+  const char *ref = get(sec, "reference", &line);
+  if (ref != NULL) {
+    double v;
+    issim_error inner;
+    if (issim_parse_number(ref, "reference", &v, &inner) != ISSIM_OK || !(v > 0 && v <= 1))
+      return issim_inifile_fail(b->r, line, "reference must be the event's probability, a number "
+                                            "above 0 and at most 1, known from elsewhere (got "
+                                            "'%s')", ref);
+    b->s->reference_log = log(v);
+  }
   /* the loss keys are read once the dimension is known */
   get(sec, "loss", NULL);
   get(sec, "weights", NULL);
   get(sec, "expression", NULL);
-  return unknown_keys(b, sec, "threshold, direction, loss, weights, expression");
+  return unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference");
 }
 
 static int valid_proposal_name(const char *name)
@@ -1146,6 +1156,7 @@ static issim_scenario *scenario_new(const char *path)
   s->description = strdup("");
   s->event.threshold = NAN;
   s->event.threshold_sigmas = NAN;
+  s->reference_log = NAN;
   s->dimension = 1;
   s->event.direction = ISSIM_ABOVE;
   s->samples = 1000000;

@@ -50,6 +50,10 @@ typedef struct {
   /* the event: its loss (NULL for univariate scenarios, where it is x
    * itself) is the scenario's, freed with it */
   issim_event event;
+  /* [event] reference: the event's probability known from elsewhere (a
+   * numerical integration, a published value), as a natural log; NAN when
+   * not given.  calibrate judges against it when there is no exact value. */
+  double reference_log;
   size_t n_proposals;
   issim_proposal *proposals;
   uint64_t samples;  /* [run] samples, default 1000000 */

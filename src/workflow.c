@@ -300,17 +300,10 @@ int issim_workflow_calibrate(issim_workflow *wf, size_t reps, issim_calibration 
   }
   *rep = (issim_calibrate_report){
     .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
-    .reps = reps, .log_reference = issim_scenario_exact_log(s), .reference_exact = 1,
+    .reps = reps, .exact_log = issim_scenario_exact_log(s), .given_log = s->reference_log,
     .n = *n, .calibrations = cal,
   };
-  if (isnan(rep->log_reference)) {
-    size_t which = 0;
-    rep->reference_exact = 0;
-    rep->log_reference = issim_calibration_pooled_reference(cal, *n, &which);
-    rep->reference_proposal = isnan(rep->log_reference) ? NULL : cal[which].proposal->name;
-  }
-  for (size_t i = 0; i < *n && !isnan(rep->log_reference); i++)
-    issim_calibration_judge(&cal[i], rep->log_reference);
+  issim_calibration_judge_all(cal, *n, rep->exact_log, rep->given_log);
   return ISSIM_OK;
 }
 

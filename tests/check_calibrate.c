@@ -327,18 +327,32 @@ START_TEST(test_pooled_reference)
   }
   c[2].unreliable_reps = 1; /* c is excluded: one of its runs was unreliable */
   size_t which = 99;
-  double ref = issim_calibration_pooled_reference(c, 3, &which);
+  /* a is judged against b (the most precise other trusted one; a agrees) */
+  double ref = issim_calibration_pooled_reference(c, 3, 0, &which);
   ck_assert_uint_eq(which, 1);
   /* log of the mean of exp(-800), exp(-801), exp(-802), exp(-803) */
   double want = -800 + log((1 + exp(-1) + exp(-2) + exp(-3)) / 4);
   assert_close(ref, want, 1e-12);
-  c[1].zero_hit_reps = 1; /* then b is excluded too: a */
-  ref = issim_calibration_pooled_reference(c, 3, &which);
+  /* b is never judged against itself: against a */
+  ref = issim_calibration_pooled_reference(c, 3, 1, &which);
   ck_assert_uint_eq(which, 0);
   assert_close(ref, want, 1e-12);
+  /* c against b, whose runner-up a agrees */
+  ref = issim_calibration_pooled_reference(c, 3, 2, &which);
+  ck_assert_uint_eq(which, 1);
+  /* a runner-up 10% away, with 1% errors over 4 reps: they disagree, none */
+  for (size_t r = 0; r < 4; r++)
+    l[0][r] += log(1.1);
+  which = 99;
+  ref = issim_calibration_pooled_reference(c, 3, 2, &which);
+  ck_assert(isnan(ref));
+  ck_assert_uint_eq(which, 99);
+  c[1].zero_hit_reps = 1; /* then only a is trusted: b against it */
+  ref = issim_calibration_pooled_reference(c, 3, 1, &which);
+  ck_assert_uint_eq(which, 0);
   c[0].reps = 0; /* a proposal with no replications has no mean */
   which = 99;
-  ref = issim_calibration_pooled_reference(c, 3, &which);
+  ref = issim_calibration_pooled_reference(c, 3, 1, &which);
   ck_assert(isnan(ref));
   ck_assert_uint_eq(which, 99);
 }

@@ -696,12 +696,12 @@ START_TEST(test_calibrate_reports)
        .seconds = 0.25},
       {.proposal = &scn->proposals[AWAY], .reps = 4, .unreliable_reps = 4, .log_estimate = l1,
        .relative_error = e1, .seconds = 0.5}};
-  for (size_t i = 0; i < 2; i++)
-    issim_calibration_judge(&c[i], log(1e-3));
+  issim_calibration_judge_all(c, 2, log(1e-3), NAN);
+  ck_assert_int_eq(c[0].ref_kind, ISSIM_CALIBRATION_REF_EXACT);
   ck_assert_int_eq(c[0].over_confident, 0);
   ck_assert_int_eq(c[1].over_confident, 1);
   issim_calibrate_report r = {.scenario = scn, .samples = 1000, .seed = 42, .rng_name = "taus2",
-                              .reps = 4, .log_reference = log(1e-3), .reference_exact = 1, .n = 2,
+                              .reps = 4, .exact_log = log(1e-3), .given_log = NAN, .n = 2,
                               .calibrations = c};
   char *buf = NULL;
   RENDER(buf, issim_calibrate_report_json(out, &r));
@@ -718,7 +718,8 @@ START_TEST(test_calibrate_reports)
   ck_assert_uint_eq(json_array_size(list), 2);
   for (size_t i = 0; i < 2; i++) {
     json_t *o = json_array_get(list, i);
-    EXPECT_KEYS(o, "proposal", "reps", "zero_hit_reps", "unreliable_reps", "relative_rmse",
+    EXPECT_KEYS(o, "proposal", "reps", "zero_hit_reps", "unreliable_reps", "reference",
+                "relative_rmse",
                 "mean_reported_relative_error", "ratio", "coverage", "z_mean", "z_sd",
                 "over_confident", "inconclusive", "seconds");
     expect_str(o, "proposal", c[i].proposal->name);
@@ -747,23 +748,32 @@ START_TEST(test_calibrate_reports)
   ck_assert(strstr(buf, "\naway                  4/4 ") != NULL);
   ck_assert(strstr(buf, "OVER-CONFIDENT\n") != NULL);
   free(buf);
-  /* no reference: nothing judged, nulls */
-  r.log_reference = NAN;
-  r.reference_exact = 0;
+  /* no exact or given value: each against another proposal's replications;
+   * away was unreliable, so shifted has nothing to be judged against, and
+   * away is judged against shifted */
+  r.exact_log = NAN;
+  issim_calibration_judge_all(c, 2, NAN, NAN);
+  ck_assert_int_eq(c[0].ref_kind, ISSIM_CALIBRATION_REF_NONE);
+  ck_assert_int_eq(c[1].ref_kind, ISSIM_CALIBRATION_REF_POOLED);
+  ck_assert_str_eq(c[1].reference_from, "shifted");
   RENDER(buf, issim_calibrate_report_json(out, &r));
   root = parse_json(buf);
   free(buf);
-  expect_str(get(root, "reference"), "kind", "none");
+  expect_str(get(root, "reference"), "kind", "pooled");
   json_t *o = json_array_get(get(root, "proposals"), 0);
+  expect_str(get(o, "reference"), "kind", "none");
+  expect_str(get(json_array_get(get(root, "proposals"), 1), "reference"), "proposal", "shifted");
   static const char *const judged[] = {"relative_rmse", "mean_reported_relative_error", "ratio",
                                        "coverage", "z_mean", "z_sd", "over_confident"};
   for (size_t k = 0; k < sizeof judged / sizeof judged[0]; k++)
     ck_assert_msg(json_is_null(get(o, judged[k])), "%s not null", judged[k]);
   json_decref(root);
   RENDER(buf, issim_calibrate_report_text(out, &r));
-  expect_line(buf, "\nreference  none: no exact value, and no proposal whose replications were "
-                   "all hits and never unreliable\n");
-  expect_line(buf, "\nshifted               0/4   (no reference to judge against)\n");
+  expect_line(buf, "\nreference  pooled: each proposal against the mean of the replications of "
+                   "the most precise other proposal whose replications all hit and were never "
+                   "unreliable, if the next such proposal agrees with it\n");
+  ck_assert(strstr(buf, "\nshifted               0/4   (no reference to judge against") != NULL);
+  ck_assert(strstr(buf, "(against 'shifted', ") != NULL);
   free(buf);
 }
 END_TEST

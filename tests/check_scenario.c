@@ -160,6 +160,31 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* [event] reference: a probability known from elsewhere, in logs */
+START_TEST(test_reference)
+{
+  issim_scenario *s = scenario_parse_ok("[target]\ndistribution = normal\n"
+                                        "[event]\nthreshold = 5\nreference = 2.87e-7\n"
+                                        "[proposal q]\ndistribution = target\n", "test.ini");
+  assert_close(s->reference_log, log(2.87e-7), 1e-12);
+  issim_scenario_free(s);
+  s = scenario_parse_ok("[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
+                        "[proposal q]\ndistribution = target\n", "test.ini");
+  ck_assert(isnan(s->reference_log));
+  issim_scenario_free(s);
+  static const char *const bad[] = {"0", "1.5", "-1e-3", "nan", "about 1e-5"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char text[256];
+    snprintf(text, sizeof text, "[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
+                                "reference = %s\n[proposal q]\ndistribution = target\n", bad[i]);
+    issim_error err;
+    ck_assert_ptr_null(issim_scenario_parse(text, "test.ini", &err));
+    ck_assert_msg(strstr(err.message, "test.ini:5: reference must be the event's probability") !=
+                      NULL, "%s", err.message);
+  }
+}
+END_TEST
+
 START_TEST(test_direction_below)
 {
   issim_scenario *s = parse_ok(TARGET "[event]\nthreshold = -5\ndirection = <\n"
@@ -519,7 +544,7 @@ static const struct {
      TARGET EVENT "[proposal g]\ndistribution = gamma\nshape = 2\nlocation = 5\n", ISSIM_EINVAL,
      "test.ini:10: unknown key 'location' in [proposal g] (known: distribution, shape, scale, rate)"},
     {"unknown key in [event]", TARGET "[event]\nthreshold = 5\nabove = yes\n" PROPOSAL,
-     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression)"},
+     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression, reference)"},
     {"unknown key in [run]", TEP "[run]\nsample = 10\n", ISSIM_EINVAL,
      "test.ini:11: unknown key 'sample' in [run] (known: samples, seed, rng)"},
     {"unknown key in [scenario]", "[scenario]\nname = x\ntitle = y\n" TEP, ISSIM_EINVAL,
@@ -981,6 +1006,7 @@ static Suite *scenario_suite(void)
   tcase_add_test(tc, test_example);
   tcase_add_test(tc, test_defaults);
   tcase_add_test(tc, test_direction_below);
+  tcase_add_test(tc, test_reference);
   tcase_add_test(tc, test_comments_quotes_continuation);
   tcase_add_test(tc, test_longest_line);
   tcase_add_test(tc, test_samples_forms);
