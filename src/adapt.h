@@ -56,6 +56,10 @@
 #include "model.h"
 #include "problem.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ISSIM_CE_BLOCK 4096u
 
 /* distribution = adaptive: a proposal the cross-entropy method fits before it
@@ -158,5 +162,9 @@ int issim_ce_fit_realise(const issim_problem *pb, const issim_ce_fit *fit, const
  * Returns ISSIM_OK or ISSIM_EIO. */
 int issim_ce_save(FILE *out, const char *scenario, const char *name, const issim_ce_fit *fit,
                   issim_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

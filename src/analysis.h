@@ -18,6 +18,10 @@
 #include "trace.h"
 #include "verdict.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Exact information quantities of a (p, q) pair, each with how it is known. */
 typedef struct {
   double entropy_p, entropy_q, cross_entropy_p_q, kl_p_q, kl_q_p;
@@ -70,5 +74,9 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
                          issim_error *err);
 
 void issim_result_clear(issim_result *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

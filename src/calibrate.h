@@ -23,6 +23,10 @@
 
 #include "analysis.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* What a proposal's replications are judged against. */
 typedef enum {
   ISSIM_CALIBRATION_REF_NONE,   /* nothing to judge against */
@@ -76,5 +80,9 @@ void issim_calibration_judge_all(issim_calibration *c, size_t n, double exact_lo
 void issim_calibration_judge(issim_calibration *c, double log_ref);
 
 void issim_calibration_free(issim_calibration *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,7 +7,15 @@
 #ifndef ISSIM_CLOCK_H
 #define ISSIM_CLOCK_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The monotonic clock's reading, in seconds from an arbitrary origin. */
 double issim_clock_now(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,6 +19,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The processes of a run; its fields are internal. */
 typedef struct issim_cluster issim_cluster;
 
@@ -52,5 +56,9 @@ int issim_cluster_max(const issim_cluster *c, int v);
  * process returns NULL then. */
 void *issim_cluster_allgather(const issim_cluster *c, const void *mine, size_t len,
                               size_t *offsets);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 
 #include "analysis.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   size_t index;           /* into the results compared */
   double efficiency;      /* 1 / (rv x seconds per draw); 0 without a hit */
@@ -62,5 +66,9 @@ size_t issim_compare_cross_check(issim_result *results, size_t n);
 /* Fills ranked[0..n) in rank order and *ref. exact_log: NAN when unknown. */
 void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
                         issim_ranked *ranked, issim_reference *ref);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

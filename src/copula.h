@@ -24,7 +24,15 @@
 
 #include "dist.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 double issim_copula_quantile(const issim_dist *marginal, double z);
 double issim_copula_normal_score(const issim_dist *marginal, double x);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

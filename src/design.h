@@ -69,6 +69,10 @@
 #include "loss.h"
 #include "model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The design point x[d] of the event under target (normal, t, or independent
  * normals) and its signed beta (may be NULL).  ISSIM_EINVAL with a message
  * when the target has no such form, the loss does not depend on x, or the
@@ -119,5 +123,9 @@ issim_model *issim_design_shifted(const issim_model *target, const double *locat
  * P(X_k > t), exact. */
 issim_model *issim_design_mixture(const issim_model *target, const issim_event *ev,
                                   double spread, issim_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

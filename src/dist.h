@@ -32,6 +32,10 @@
 
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   ISSIM_DIST_NORMAL,
   ISSIM_DIST_STUDENT_T,
@@ -115,5 +119,9 @@ double issim_dist_log_cdf(const issim_dist *d, double x);
 double issim_dist_mean(const issim_dist *d);
 double issim_dist_variance(const issim_dist *d);
 double issim_dist_entropy(const issim_dist *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

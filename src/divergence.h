@@ -43,6 +43,10 @@
 #include "dist.h"
 #include "model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   ISSIM_EXACT_NONE,        /* no exact value known (NAN) */
   ISSIM_EXACT_CLOSED_FORM, /* a formula */
@@ -103,5 +107,9 @@ double issim_model_entropy_exact(const issim_model *p, issim_exact_method *how);
 double issim_model_cross_entropy_exact(const issim_model *p, const issim_model *q,
                                        issim_exact_method *how);
 double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_exact_method *how);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -37,6 +37,10 @@
 #include "problem.h"
 #include "trace.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Why a run ended. */
 typedef enum {
   ISSIM_STOP_SAMPLES,    /* all the samples asked for were drawn */
@@ -128,5 +132,9 @@ uint64_t issim_engine_chunk_count(uint64_t samples);
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,
                             issim_topk *tail, issim_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
   ISSIM_OK = 0,
   ISSIM_EINVAL = 1,   /* invalid input: a parameter, key, value or file */
@@ -42,5 +46,9 @@ int issim_error_set_key(issim_error *err, int code, const char *key,
     __attribute__((format(printf, 4, 5)));
 
 void issim_error_clear(issim_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

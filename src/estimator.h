@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The 97.5% quantile of the standard normal: 95% intervals are -+ ISSIM_Z95 SE. */
 #define ISSIM_Z95 1.959963984540054
 
@@ -95,5 +99,9 @@ typedef struct {
 } issim_estimate;
 
 void issim_accum_estimate(const issim_accum *a, issim_estimate *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

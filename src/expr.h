@@ -46,6 +46,10 @@
 
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct issim_expr issim_expr;
 
 /* Compiles formula (NULL: empty, refused) in x1..xd, d >= 1.  NULL on an
@@ -60,5 +64,9 @@ size_t issim_expr_dim(const issim_expr *e);
  * thread-safe: the evaluator holds its variables' values (one expression
  * per thread). */
 void issim_expr_eval(issim_expr *e, size_t n, const double *x, double *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* "dir/name", malloc'd; NULL when out of memory. */
 char *issim_fileio_join(const char *dir, const char *name);
 
@@ -38,5 +42,9 @@ int issim_fileio_atomic_commit(issim_fileio_atomic *a, issim_error *err);
 
 /* Writes len bytes to path as a whole or not at all. */
 int issim_fileio_write_atomic(const char *path, const char *data, size_t len, issim_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,68 +1,98 @@
-/* issim.h: the whole public API of libissim.
+/* issim.h: the whole public API of libissim, one header per concept, in the
+ * order of the layers (docs/architecture.md): each may use those above it.
  *
+ * foundations
  *   error.h      error codes and messages
+ *   parse.h      numbers from text (the scenario file, the command line)
  *   linalg.h     Cholesky factors, triangular solves, Mahalanobis distances
  *   clock.h      the monotonic timer
+ *   rng.h        GSL generators and reproducible block streams
+ *   fileio.h     files written whole or not at all, and their directories
+ *   cluster.h    the processes of a distributed run (MPI)
+ * laws and losses
  *   dist.h       univariate distributions: sampling, log-densities, tails
- *   expr.h       formulas in x1..xd (the expression loss's language)
  *   model.h      d-dimensional models: independent, normal, t, copula, mixture
  *   copula.h     the Gaussian copula's marginal transforms
  *   pair.h       a target and a proposal drawn and weighted together
- *   rng.h        GSL generators and reproducible block streams
+ *   loss.h       loss (limit-state) functions of d-dimensional points
+ *   expr.h       formulas in x1..xd (the expression loss's language)
+ * the question
+ *   event.h      the event {loss > threshold} (or <)
+ *   problem.h    a target, a proposal and an event: what is estimated
+ * drawing and accumulating
+ *   sampler.h    the one sampler: draws weighed against the target
  *   estimator.h  streaming, mergeable estimators and diagnostics
- *   scenario.h   scenario files
- *   cluster.h    the processes of a distributed run (MPI)
- *   engine.h     the sampling engine
- *   form.h       FORM/SORM: design points, curvatures, union bounds
- *   tail.h       tails of densities: is the weights' variance finite?
  *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
- *   divergence.h exact entropies, cross-entropies and KL divergences
- *   verdict.h    trustworthy, doubtful or unreliable, and why
  *   trace.h      convergence traces and log-weight histograms
+ * machinery
+ *   engine.h     the sampling engine: blocks, threads, processes, stopping
+ *   cefit.h      the cross-entropy families and their weighted MLE updates
+ *   adapt.h      the cross-entropy method, level by level
+ *   design.h     design points, the most likely points of an event
+ *   form.h       FORM/SORM: design points, curvatures, union bounds
+ *   regions.h    the event's failure regions, and a proposal's reach
+ *   tail.h       tails of densities: is the weights' variance finite?
+ *   divergence.h exact entropies, cross-entropies and KL divergences
+ * input
+ *   inifile.h    the scenario file's syntax
+ *   scenario.h   scenario files: target, event, proposals, run settings
+ * judging
+ *   verdict.h    trustworthy, doubtful or unreliable, and why
  *   analysis.h   one proposal run and judged
- *   compare.h    proposals ranked side by side
+ * many proposals
+ *   compare.h    proposals ranked side by side; the one reference rule
  *   calibrate.h  replications: are the error bars honest?
- *   fileio.h     files written whole or not at all, and their directories
+ * output and commands
  *   plot.h       convergence plots with gnuplot
  *   report.h     text and JSON reports
+ *   workflow.h   what each command does, as library calls
  */
 #ifndef ISSIM_H
 #define ISSIM_H
 
 #include "error.h"
+#include "parse.h"
 #include "linalg.h"
 #include "clock.h"
+#include "rng.h"
+#include "fileio.h"
+#include "cluster.h"
+
 #include "dist.h"
 #include "model.h"
 #include "copula.h"
 #include "pair.h"
 #include "loss.h"
-#include "parse.h"
+#include "expr.h"
+
 #include "event.h"
 #include "problem.h"
-#include "expr.h"
-#include "rng.h"
+
 #include "sampler.h"
 #include "estimator.h"
-#include "inifile.h"
-#include "scenario.h"
+#include "khat.h"
+#include "trace.h"
+
 #include "engine.h"
+#include "cefit.h"
+#include "adapt.h"
 #include "design.h"
 #include "form.h"
 #include "regions.h"
 #include "tail.h"
-#include "khat.h"
 #include "divergence.h"
+
+#include "inifile.h"
+#include "scenario.h"
+
 #include "verdict.h"
-#include "trace.h"
 #include "analysis.h"
+
 #include "compare.h"
 #include "calibrate.h"
-#include "fileio.h"
+
 #include "plot.h"
 #include "report.h"
 #include "workflow.h"
-#include "cefit.h"
-#include "adapt.h"
 
 #endif

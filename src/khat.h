@@ -25,6 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The largest buffer capacity issim_khat_capacity asks for: 512 KiB of
  * doubles, enough for M = 3 sqrt(N) up to N of about 4.8e8 draws.  Beyond that
  * k-hat is fitted to the largest ISSIM_KHAT_MAX_TAIL - 1 values (PSIS's M
@@ -123,5 +127,9 @@ double issim_gpd_fit(const double *x, size_t n, double *sigma);
  * left in it, so that the engine's merged tails do not depend on them; and
  * the values can be shipped to another process without sorting. */
 size_t issim_topk_trim(issim_topk *t, const double **values);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

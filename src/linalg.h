@@ -15,6 +15,10 @@
 
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The lower Cholesky factor of the symmetric a (d x d) into l, by GSL's
  * gsl_linalg_cholesky_decomp1, guarded so that GSL's error handler is never
  * called: ISSIM_EINVAL (and l undefined) when a is not positive definite
@@ -56,5 +60,9 @@ double issim_linalg_mahalanobis(size_t d, const double *l, const double *x, cons
  * through scratch (d doubles). */
 void issim_linalg_mahalanobis_rows(size_t m, size_t d, const double *l, const double *x,
                                    const double *mean, double *out, double *scratch);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

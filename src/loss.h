@@ -33,6 +33,10 @@
 
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   ISSIM_LOSS_IDENTITY,
   ISSIM_LOSS_LINEAR,
@@ -72,5 +76,9 @@ void issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out);
 
 /* "name" for the kind: "identity", "linear", ... */
 const char *issim_loss_kind_name(issim_loss_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

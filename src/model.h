@@ -22,6 +22,10 @@
 #include "dist.h"
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   ISSIM_MODEL_INDEPENDENT,
   ISSIM_MODEL_NORMAL,
@@ -110,5 +114,9 @@ void issim_elliptical_free(issim_elliptical *e);
  * with its weight (NULL for k out of range or another kind). */
 size_t issim_model_mixture_size(const issim_model *m);
 const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 
 #include "model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct issim_model_pair issim_model_pair;
 
 /* NULL when out of memory or when the dimensions differ. */
@@ -49,5 +53,9 @@ void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, d
 int issim_model_pair_set_linear_loss(issim_model_pair *pair, const double *w);
 void issim_model_pair_draw_linear(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
                                   double *g, double *log_p, double *log_q, double *scratch);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -38,6 +38,10 @@
 #include "error.h"
 #include "trace.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   const char *name;          /* the proposal's name: letters, digits, '_', '-', '.' */
   const issim_trace *trace;  /* may be NULL */
@@ -61,5 +65,9 @@ typedef struct {
  * ISSIM_EIO when a file cannot be written, with the path in the message. */
 int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
                      const issim_plot_options *opt, int *rendered, issim_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

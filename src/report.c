@@ -98,27 +98,35 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
                               "proposal's error bar is not honest", z);
   return n;
 }
-
-/* ---- text ---- */
-
-static void text_header(FILE *out, const issim_report *r)
+/* The header lines every report of a scenario starts with: its name, the
+ * target, the event, and the exact P (or the scenario's reference). */
+static void write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log)
 {
-  const issim_scenario *s = r->scenario;
-  char target[256];
-  char event[160];
+  char target[256], event[160], p[48];
   issim_problem pb = issim_scenario_problem(s, NULL);
   issim_problem_describe_target(&pb, target, sizeof target);
   issim_scenario_describe_event(s, event, sizeof event);
   fprintf(out, "scenario   %s%s%s\n", s->name, s->description[0] ? ": " : "", s->description);
   fprintf(out, "target     %s\n", target);
   fprintf(out, "event      %s\n", event);
-  if (!isnan(r->exact_log)) {
-    char p[48];
-    issim_format_log_prob(r->exact_log, 10, p, sizeof p);
-    fprintf(out, "exact      P = %s  (log10 P = %.6f)\n", p, r->exact_log / M_LN10);
+  if (!isnan(exact_log)) {
+    issim_format_log_prob(exact_log, 10, p, sizeof p);
+    fprintf(out, "exact      P = %s  (log10 P = %.6f)\n", p, exact_log / M_LN10);
+  } else if (!isnan(s->reference_log)) {
+    issim_format_log_prob(s->reference_log, 10, p, sizeof p);
+    fprintf(out, "exact      unknown; reference P = %s given in the scenario\n", p);
   } else {
     fprintf(out, "exact      unknown\n");
   }
+}
+
+
+/* ---- text ---- */
+
+static void text_header(FILE *out, const issim_report *r)
+{
+  const issim_scenario *s = r->scenario;
+  write_scenario_lines(out, s, r->exact_log);
   fprintf(out, "run        %s%llu samples per proposal, seed %llu, rng %s, %d thread%s\n",
           r->target_re > 0 || r->max_seconds > 0 ? "at most " : "",
           (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name, r->threads,
@@ -1188,20 +1196,7 @@ int issim_form_report_text(FILE *out, const issim_form_report *r)
 {
   const issim_scenario *s = r->scenario;
   const issim_form_result *f = r->form;
-  char target[256], event[160];
-  issim_problem pb = issim_scenario_problem(s, NULL);
-  issim_problem_describe_target(&pb, target, sizeof target);
-  issim_scenario_describe_event(s, event, sizeof event);
-  fprintf(out, "scenario   %s%s%s\n", s->name, s->description[0] ? ": " : "", s->description);
-  fprintf(out, "target     %s\n", target);
-  fprintf(out, "event      %s\n", event);
-  if (!isnan(r->exact_log)) {
-    char p[48];
-    issim_format_log_prob(r->exact_log, 10, p, sizeof p);
-    fprintf(out, "exact      P = %s  (log10 P = %.6f)\n", p, r->exact_log / M_LN10);
-  } else {
-    fprintf(out, "exact      unknown\n");
-  }
+  write_scenario_lines(out, s, r->exact_log);
   fprintf(out, "method     FORM/SORM in the standard space u (x = mu + L u), %s\n",
           f->closed_form ? "design points in closed form (exact)"
                          : "design points by the improved HL-RF search");

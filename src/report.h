@@ -13,6 +13,10 @@
 #include "form.h"
 #include "scenario.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   const issim_scenario *scenario;
   uint64_t samples, seed;      /* as run (after command-line overrides) */
@@ -116,5 +120,9 @@ typedef struct {
 int issim_form_report_text(FILE *out, const issim_form_report *r);
 /* Every design point in full. */
 int issim_form_report_json(FILE *out, const issim_form_report *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

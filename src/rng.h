@@ -20,6 +20,10 @@
 
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ISSIM_BLOCK_SIZE 65536u
 
 /* The default generator: gsl_rng_taus2 (L'Ecuyer's maximally equidistributed
@@ -39,5 +43,9 @@ unsigned long issim_rng_block_seed(uint64_t seed, uint64_t stream, uint64_t bloc
 /* A stream identifier from a name (FNV-1a), so that a proposal's draws depend on
  * its name, not on where it stands in the scenario. */
 uint64_t issim_rng_stream_id(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 #include "problem.h"
 
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   char *name;
   int line;          /* line of its [proposal NAME] header */
@@ -97,5 +101,9 @@ void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi
  * (plain Monte Carlo)" for distribution = target). */
 void issim_scenario_describe_event(const issim_scenario *s, char *buf, size_t size);
 void issim_scenario_describe_proposal(const issim_proposal *p, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 #include "loss.h"
 #include "model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Room enough for any `reason` below. */
 #define ISSIM_TAIL_REASON_SIZE 640
 
@@ -140,5 +144,9 @@ issim_variance issim_model_weight_variance_on(const issim_model *p,
  * finite: q must cover p's support and its log-density must not fall faster
  * than p's moments allow (KL of a student-t(2) from a normal is infinite). */
 int issim_cross_entropy_finite(const issim_dist *p, const issim_dist *q);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   uint64_t n;               /* draws */
   uint64_t hits;
@@ -54,5 +58,9 @@ void issim_hist_reset(issim_hist *h, double width);
 void issim_hist_add(issim_hist *h, size_t n, const double *v);
 void issim_hist_merge(issim_hist *dst, const issim_hist *src);
 uint64_t issim_hist_total(const issim_hist *h);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

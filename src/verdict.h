@@ -24,6 +24,10 @@
 #include "regions.h"
 #include "tail.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { ISSIM_TRUSTWORTHY, ISSIM_DOUBTFUL, ISSIM_UNRELIABLE } issim_verdict_level;
 
 #define ISSIM_VERDICT_MAX_REASONS 8
@@ -56,5 +60,9 @@ void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *
 
 /* "trustworthy", "doubtful" or "unreliable" */
 const char *issim_verdict_name(issim_verdict_level level);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
