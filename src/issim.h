@@ -8,11 +8,14 @@
  *   model.h      d-dimensional models: independent, normal, t, copula, mixture
  *   copula.h     the Gaussian copula's marginal transforms
  *   pair.h       a target and a proposal drawn and weighted together
+ *   loss.h       loss and limit-state functions g(x)
  *   rng.h        GSL generators and reproducible block streams
  *   estimator.h  streaming, mergeable estimators and diagnostics
  *   scenario.h   scenario files
  *   cluster.h    the processes of a distributed run (MPI)
  *   engine.h     the sampling engine
+ *   design.h     design points, the most likely points of an event
+ *   adapt.h      proposals fitted by the cross-entropy method
  *   tail.h       tails of densities: is the weights' variance finite?
  *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
  *   divergence.h exact entropies, cross-entropies and KL divergences
