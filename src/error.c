@@ -4,6 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* format(printf, 4, 0): fmt is a printf format whose arguments come in ap
+ * (clang's -Wformat-nonliteral wants it said). */
+static int error_vset(issim_error *err, int code, const char *key, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static int error_vset(issim_error *err, int code, const char *key,
                       const char *fmt, va_list ap)
 {

@@ -496,18 +496,27 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
  * depend on the batch.  For a large d this is also what keeps L (8 MB at
  * d = 1000) from being read from memory once per point. */
 
+/* Two vectors' lanes picked by index (0-3: a's, 4-7: b's): GCC's
+ * __builtin_shuffle, clang's __builtin_shufflevector (clang has no
+ * __builtin_shuffle). */
+#if defined(__clang__)
+#define SHUFFLE4(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
+#else
+#define SHUFFLE4(a, b, i0, i1, i2, i3) \
+  __builtin_shuffle(a, b, (long long __attribute__((vector_size(32)))){i0, i1, i2, i3})
+#endif
+
 /* The 4 x 4 block a0..a3 transposed in place (a_k[i] becomes a_i[k]). */
 static inline void transpose4(issim_vec4 *a0, issim_vec4 *a1, issim_vec4 *a2, issim_vec4 *a3)
 {
-  typedef long long mask4 __attribute__((vector_size(32)));
-  const issim_vec4 t0 = __builtin_shuffle(*a0, *a1, (mask4){0, 4, 2, 6});
-  const issim_vec4 t1 = __builtin_shuffle(*a0, *a1, (mask4){1, 5, 3, 7});
-  const issim_vec4 t2 = __builtin_shuffle(*a2, *a3, (mask4){0, 4, 2, 6});
-  const issim_vec4 t3 = __builtin_shuffle(*a2, *a3, (mask4){1, 5, 3, 7});
-  *a0 = __builtin_shuffle(t0, t2, (mask4){0, 1, 4, 5});
-  *a1 = __builtin_shuffle(t1, t3, (mask4){0, 1, 4, 5});
-  *a2 = __builtin_shuffle(t0, t2, (mask4){2, 3, 6, 7});
-  *a3 = __builtin_shuffle(t1, t3, (mask4){2, 3, 6, 7});
+  const issim_vec4 t0 = SHUFFLE4(*a0, *a1, 0, 4, 2, 6);
+  const issim_vec4 t1 = SHUFFLE4(*a0, *a1, 1, 5, 3, 7);
+  const issim_vec4 t2 = SHUFFLE4(*a2, *a3, 0, 4, 2, 6);
+  const issim_vec4 t3 = SHUFFLE4(*a2, *a3, 1, 5, 3, 7);
+  *a0 = SHUFFLE4(t0, t2, 0, 1, 4, 5);
+  *a1 = SHUFFLE4(t1, t3, 0, 1, 4, 5);
+  *a2 = SHUFFLE4(t0, t2, 2, 3, 6, 7);
+  *a3 = SHUFFLE4(t1, t3, 2, 3, 6, 7);
 }
 
 /* t[j*st + i] = x[i*d + j] - loc[j] (st = stride(n)), zeros in the padding;

@@ -33,8 +33,7 @@ struct issim_model {
   double *weights, *log_weights, *cum;
 };
 
-
-/* Points per group of the batched kernels (see "sampling"): 4 vectors of
+/* Points per group of the batched kernels (see model.c, "sampling"): 4 vectors of
  * sums, which stay in registers across the loop over k; coordinate rows hold
  * whole groups (zeros past the n points). */
 #define GROUP 16
