@@ -180,21 +180,6 @@ static int hlrf(space *sp, const double *start, double *u, char *why, size_t siz
   return 0;
 }
 
-/* log P(T > beta) for the standard normal (df infinite) or t(df). */
-static double std_log_tail(double df, double beta)
-{
-  issim_dist *law;
-  if (isinf(df)) {
-    law = issim_dist_alloc_normal(0, 1, NULL);
-  } else {
-    const char *keys[1] = {"df"};
-    law = issim_dist_alloc("student-t", 1, keys, &df, NULL);
-  }
-  double lp = law ? issim_dist_log_sf(law, beta) : NAN;
-  issim_dist_free(law);
-  return lp;
-}
-
 /* The closed form for the half-space {s (w.x - t) > 0}: u = a (t - w.mu) / |a|^2
  * with a = L^T w, and the signed beta; 0 when a = 0. */
 static int half_space_point(const space *sp, const double *w, double *u, double *beta)
@@ -361,7 +346,7 @@ int issim_design_points_stats(const issim_model *target, const issim_event *ev, 
       if (beta)
         beta[i] = f.beta[i];
       if (log_p)
-        log_p[i] = std_log_tail(sp.df, f.beta[i]);
+        log_p[i] = issim_dist_standard_log_sf(sp.df, f.beta[i]);
       (*n)++;
     }
   }

@@ -1233,3 +1233,17 @@ double issim_dist_entropy(const issim_dist *d)
   }
   return NAN;
 }
+
+double issim_dist_standard_log_sf(double df, double z)
+{
+  issim_dist *law;
+  if (isinf(df)) {
+    law = issim_dist_alloc_normal(0, 1, NULL);
+  } else {
+    const char *keys[1] = {"df"};
+    law = issim_dist_alloc("student-t", 1, keys, &df, NULL);
+  }
+  double lp = law ? issim_dist_log_sf(law, z) : NAN;
+  issim_dist_free(law);
+  return lp;
+}

@@ -114,6 +114,10 @@ double issim_dist_log_pdf1(const issim_dist *d, double x);
 double issim_dist_log_sf(const issim_dist *d, double x);
 double issim_dist_log_cdf(const issim_dist *d, double x);
 
+/* log P(T > z) for T the standard normal (df = INFINITY) or the standard t
+ * with df degrees of freedom, accurate in the far tails; NAN for df <= 0. */
+double issim_dist_standard_log_sf(double df, double z);
+
 /* Moments and differential entropy (nats): INFINITY when infinite, NAN when
  * undefined (e.g. the mean of a Cauchy). */
 double issim_dist_mean(const issim_dist *d);

@@ -20,21 +20,6 @@ void issim_regions_free(issim_regions *r)
   r->n = 0;
 }
 
-/* log P(T > z) for T standard normal (df infinite) or standard t(df). */
-static double log_tail(double df, double z)
-{
-  issim_dist *law;
-  if (isinf(df)) {
-    law = issim_dist_alloc_normal(0, 1, NULL);
-  } else {
-    const char *k[1] = {"df"};
-    law = issim_dist_alloc("student-t", 1, k, &df, NULL);
-  }
-  double v = law ? issim_dist_log_sf(law, z) : NAN;
-  issim_dist_free(law);
-  return v;
-}
-
 static int none(issim_regions *r, const char *why)
 {
   snprintf(r->why_none, sizeof r->why_none, "%s", why);
@@ -73,7 +58,7 @@ static void half_spaces(issim_regions *r, const issim_elliptical *e, double *u)
     for (size_t j = 0; j < d; j++)
       am += r->a[i * d + j] * e->mu[j];
     r->b[i] = r->beta[i] + am;
-    r->log_p[i] = log_tail(e->df, r->beta[i]);
+    r->log_p[i] = issim_dist_standard_log_sf(e->df, r->beta[i]);
     m = fmax(m, r->log_p[i]);
   }
   for (size_t i = 0; i < r->n; i++)
@@ -137,7 +122,7 @@ static double log_prob_elliptical(const issim_elliptical *q, const double *a, do
       c += q->l[j * d + k] * a[j];
     scale2 += c * c;
   }
-  return log_tail(q->df, (b - loc) / sqrt(scale2));
+  return issim_dist_standard_log_sf(q->df, (b - loc) / sqrt(scale2));
 }
 
 static double log_prob_model(const issim_regions *r, size_t i, const issim_model *q)

@@ -18,30 +18,16 @@
 #define REGION_VISITS_UNRELIABLE 1
 #define REGION_VISITS_DOUBTFUL 10
 
-static void add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
-{
-  if (level > v->level)
-    v->level = level;
-  if (v->n_reasons == ISSIM_VERDICT_MAX_REASONS)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(v->reasons[v->n_reasons++], ISSIM_VERDICT_REASON_SIZE, fmt, ap);
-  va_end(ap);
-}
-
 static void judge_khat(issim_verdict *v, double k)
 {
   if (isnan(k))
     return;
   if (k > KHAT_UNRELIABLE)
-    add(v, ISSIM_UNRELIABLE,
+    issim_verdict_add(v, ISSIM_UNRELIABLE,
         "Pareto k-hat = %.2f > 0.7: the largest weights follow a tail so heavy that the "
         "central limit theorem does not hold at this sample size", k);
   else if (k > KHAT_DOUBTFUL)
-    add(v, ISSIM_DOUBTFUL,
+    issim_verdict_add(v, ISSIM_DOUBTFUL,
         "Pareto k-hat = %.2f is between 0.5 and 0.7: the weights' variance may be infinite; "
         "the error bar converges slowly if at all", k);
 }
@@ -55,16 +41,16 @@ static void judge_khat(issim_verdict *v, double k)
 static void judge_weights(issim_verdict *v, const issim_estimate *e)
 {
   if (BELOW(e->event_ess, EVENT_ESS_UNRELIABLE))
-    add(v, ISSIM_UNRELIABLE, "event ESS = %.1f: fewer than 30 effective draws carry the "
+    issim_verdict_add(v, ISSIM_UNRELIABLE, "event ESS = %.1f: fewer than 30 effective draws carry the "
                              "estimate, so its standard error is itself unreliable", e->event_ess);
   else if (BELOW(e->event_ess, EVENT_ESS_DOUBTFUL))
-    add(v, ISSIM_DOUBTFUL, "event ESS = %.1f is below 100: the standard error is only a "
+    issim_verdict_add(v, ISSIM_DOUBTFUL, "event ESS = %.1f is below 100: the standard error is only a "
                            "rough guide", e->event_ess);
   if (ABOVE(e->max_weight_share, SHARE_UNRELIABLE))
-    add(v, ISSIM_UNRELIABLE, "one draw carries %.0f%% of the estimate",
+    issim_verdict_add(v, ISSIM_UNRELIABLE, "one draw carries %.0f%% of the estimate",
         100 * e->max_weight_share);
   else if (ABOVE(e->max_weight_share, SHARE_DOUBTFUL))
-    add(v, ISSIM_DOUBTFUL, "one draw carries %.0f%% of the estimate", 100 * e->max_weight_share);
+    issim_verdict_add(v, ISSIM_DOUBTFUL, "one draw carries %.0f%% of the estimate", 100 * e->max_weight_share);
 }
 
 /* A failure region the draws cannot have visited: the estimate leaves out its
@@ -88,7 +74,7 @@ static void judge_regions(issim_verdict *v, const issim_region_check *c, uint64_
     snprintf(more, sizeof more, " (and %zu more such regions: %.0f%% in all)", missed - 1,
              100 * share);
   double visits = n * exp(c->log_q[w]);
-  add(v, level,
+  issim_verdict_add(v, level,
       "the event has %zu failure regions (design points); region %zu at %s, beta = %.3g, holds "
       "about %.0f%% of the first-order probability, and this proposal %s: %.2g expected draws "
       "there in %.0f%s; %s",
@@ -110,7 +96,7 @@ static void judge_mean_weight(issim_verdict *v, const issim_estimate *e, double 
    * both 4 standard errors and 5% is a set-up that is not what it seems, or a
    * weight distribution heavier than this sample shows */
   if (gap > 4 * e->mean_weight_se && gap > MEAN_WEIGHT_MIN_GAP * expected)
-    add(v, ISSIM_DOUBTFUL,
+    issim_verdict_add(v, ISSIM_DOUBTFUL,
         "the mean weight is %.6g, %.1f standard errors from %.6g (the target's mass on the "
         "proposal's support): the weights are heavier-tailed than this sample shows, or the "
         "densities are not what the scenario says",
@@ -123,10 +109,10 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
   v->level = ISSIM_TRUSTWORTHY;
   v->n_reasons = 0;
   if (in->variance == ISSIM_VARIANCE_INFINITE)
-    add(v, ISSIM_UNRELIABLE, "%s", in->variance_reason ? in->variance_reason
+    issim_verdict_add(v, ISSIM_UNRELIABLE, "%s", in->variance_reason ? in->variance_reason
                                                          : "the weights have infinite variance");
   if (e->hits == 0) {
-    add(v, ISSIM_UNRELIABLE, "no draw hit the event");
+    issim_verdict_add(v, ISSIM_UNRELIABLE, "no draw hit the event");
     return;
   }
   judge_regions(v, in->regions, e->samples);
