@@ -20,63 +20,10 @@
 #include "expr.h"
 #include "loss.h"
 #include "check_main.h"
+#include "loss_helpers.h"
 
-/* ---- helpers ---- */
+/* ---- helpers: loss_helpers.h ---- */
 
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t s)
-{
-  rng_state = s;
-}
-
-/* splitmix64, then 53 bits into [0, 1) */
-static double uniform(void)
-{
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15u);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-  z ^= z >> 31;
-  return (double)(z >> 11) * 0x1p-53;
-}
-
-static double *xalloc(size_t n)
-{
-  double *p = malloc((n > 0 ? n : 1) * sizeof *p);
-  ck_assert_ptr_nonnull(p);
-  return p;
-}
-
-static void assert_close(double got, double want, double rel, const char *what, size_t i)
-{
-  if (isnan(want)) {
-    ck_assert_msg(isnan(got), "%s, point %zu: got %.17g, want NaN", what, i, got);
-    return;
-  }
-  if (isinf(want)) {
-    ck_assert_msg(got == want, "%s, point %zu: got %.17g, want %g", what, i, got, want);
-    return;
-  }
-  double tol = rel * fmax(fabs(want), DBL_MIN);
-  ck_assert_msg(fabs(got - want) <= tol, "%s, point %zu: got %.17g, want %.17g (rel %g)", what,
-                i, got, want, fabs(got - want) / fabs(want));
-}
-
-static issim_loss *expr(size_t d, const char *formula)
-{
-  issim_error err = {0};
-  issim_loss *g = issim_loss_alloc_expression(d, formula, &err);
-  ck_assert_msg(g != NULL, "'%s': %s", formula, err.message);
-  return g;
-}
-
-/* g at one point */
-static double eval1(issim_loss *g, const double *x)
-{
-  double out;
-  issim_loss_eval(g, 1, x, &out);
-  return out;
-}
 
 static double expr1(size_t d, const char *formula, const double *x)
 {
@@ -171,7 +118,7 @@ START_TEST(test_every_function)
     issim_loss *g = expr(1, cases[k].formula);
     for (size_t i = 0; i < 50; i++) {
       double x = 0.05 + 0.9 * uniform();
-      assert_close(eval1(g, &x), cases[k].f(x), 1e-13, cases[k].formula, i);
+      assert_rel_at(eval1(g, &x), cases[k].f(x), 1e-13, cases[k].formula, i);
     }
     issim_loss_free(g);
   }
@@ -204,7 +151,7 @@ START_TEST(test_every_function)
                   1 / cosh(b) + 1 / sinh(c) + asinh(a) + acosh(1 + b) + atanh(c) +
                   atanh(1 / (1 + a)) + acosh(1 / b) + asinh(1 / c) + fmax(a, fmax(b, c)) -
                   fmin(a, b * c);
-    assert_close(eval1(g, x), want, 1e-12, "every function", i);
+    assert_rel_at(eval1(g, x), want, 1e-12, "every function", i);
   }
   issim_loss_free(g);
 }
@@ -228,10 +175,10 @@ START_TEST(test_constants)
   for (size_t k = 0; k < sizeof constants / sizeof constants[0]; k++) {
     char f[64];
     snprintf(f, sizeof f, "%s", constants[k].name);
-    assert_close(expr1(1, f, &x), constants[k].value, 2 * DBL_EPSILON, f, k);
+    assert_rel_at(expr1(1, f, &x), constants[k].value, 2 * DBL_EPSILON, f, k);
     /* beside a variable and an operator, with no space */
     snprintf(f, sizeof f, "x1*%s", constants[k].name);
-    assert_close(expr1(1, f, &x), 2.0 * constants[k].value, 2 * DBL_EPSILON, f, k);
+    assert_rel_at(expr1(1, f, &x), 2.0 * constants[k].value, 2 * DBL_EPSILON, f, k);
   }
 }
 END_TEST
@@ -240,7 +187,7 @@ START_TEST(test_syntax_details)
 {
   double x[3] = {0.5, -2.0, 3.0};
   /* numbers */
-  assert_close(expr1(3, ".5*x1 + 5.*x2 + 1.5E+1 + 2e-3 + 1e2*x3", x),
+  assert_rel_at(expr1(3, ".5*x1 + 5.*x2 + 1.5E+1 + 2e-3 + 1e2*x3", x),
                0.25 - 10.0 + 15.0 + 0.002 + 300.0, 1e-15, "numbers", 0);
   /* whitespace of every kind, or none */
   ck_assert(expr1(3, " \tx1 +\n\r x2\v\f", x) == -1.5);
@@ -298,7 +245,7 @@ START_TEST(test_min_max)
         0.0,
     };
     for (size_t k = 0; k < NF; k++)
-      assert_close(eval1(g[k], x), want[k], 1e-14, formulas[k], i);
+      assert_rel_at(eval1(g[k], x), want[k], 1e-14, formulas[k], i);
   }
   for (size_t k = 0; k < NF; k++)
     issim_loss_free(g[k]);

@@ -27,6 +27,7 @@
 
 #include "check_main.h"
 #include "dist.h"
+#include "check_util.h"
 #include "loss.h"
 #include "model.h"
 
@@ -34,13 +35,7 @@ enum { NSAMPLE = 200000 };
 
 /* ---- assertions ---- */
 
-#define assert_close(got, want, tol)                                           \
-  do {                                                                         \
-    const double got_ = (got), want_ = (want), tol_ = (tol);                   \
-    ck_assert_msg(isinf(want_) ? got_ == want_ : fabs(got_ - want_) <= tol_,   \
-                  "%s = %.17g, want %s = %.17g (diff %.3g, tol %.3g)", #got,   \
-                  got_, #want, want_, got_ - want_, tol_);                     \
-  } while (0)
+/* assert_close: check_util.h */
 
 /* |got - want| <= rel max(1, |want|) */
 #define assert_near(got, want, rel)                                            \
