@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 /* defined below, used earlier */
+static void write_regions_block(FILE *out, const issim_regions *rg);
+static json_t *regions_block_json(const issim_regions *rg);
 static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples);
 static json_t *jnum(double v);
 
@@ -138,6 +140,7 @@ static void text_header(FILE *out, const issim_report *r)
     fprintf(out, "stop       after %.3g seconds per proposal\n", r->max_seconds);
   if (r->interrupted)
     fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
+  write_regions_block(out, r->regions);
 }
 
 static void describe_proposal(const issim_result *res, char *buf, size_t size)
@@ -281,6 +284,54 @@ static json_t *regions_json(const issim_region_check *c, uint64_t samples)
   json_object_set_new(o, "neglected_share", jnum(share));
   json_object_set_new(o, "fewest_expected_draws",
                       jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
+  return o;
+}
+
+/* The event's failure regions, when it has several: each design point's
+ * place, beta and share (the first six), and the search's effort. */
+#define REGIONS_SHOWN 6
+
+static void write_regions_block(FILE *out, const issim_regions *rg)
+{
+  if (rg == NULL || rg->n < 2)
+    return;
+  fprintf(out, "regions    %zu failure regions (design points; issim form gives FORM/SORM):\n",
+          rg->n);
+  for (size_t i = 0; i < rg->n && i < REGIONS_SHOWN; i++) {
+    fprintf(out, "             %zu: x* = (", i + 1);
+    for (size_t j = 0; j < rg->d && j < 4; j++)
+      fprintf(out, "%s%.4g", j ? ", " : "", rg->x[i * rg->d + j]);
+    fprintf(out, "%s), beta %.4g, %.3g%% of the first-order P\n", rg->d > 4 ? ", ..." : "",
+            rg->beta[i], 100 * rg->share[i]);
+  }
+  if (rg->n > REGIONS_SHOWN)
+    fprintf(out, "             ... and %zu more\n", rg->n - REGIONS_SHOWN);
+  if (rg->stats.closed_form)
+    fprintf(out, "           found in closed form\n");
+  else
+    fprintf(out, "           search: %zu starts, %zu loss evaluations, the last new point at start "
+                 "%zu\n", rg->stats.starts, rg->stats.loss_evals, rg->stats.last_new_start);
+}
+
+static json_t *regions_block_json(const issim_regions *rg)
+{
+  if (rg == NULL || rg->n < 2)
+    return json_null();
+  json_t *o = json_object(), *list = json_array();
+  for (size_t i = 0; i < rg->n; i++) {
+    json_t *p = json_object(), *x = json_array();
+    for (size_t j = 0; j < rg->d; j++)
+      json_array_append_new(x, jnum(rg->x[i * rg->d + j]));
+    json_object_set_new(p, "x", x);
+    json_object_set_new(p, "beta", jnum(rg->beta[i]));
+    json_object_set_new(p, "share", jnum(rg->share[i]));
+    json_array_append_new(list, p);
+  }
+  json_object_set_new(o, "points", list);
+  json_object_set_new(o, "closed_form", json_boolean(rg->stats.closed_form));
+  json_object_set_new(o, "starts", json_integer((json_int_t)rg->stats.starts));
+  json_object_set_new(o, "loss_evaluations", json_integer((json_int_t)rg->stats.loss_evals));
+  json_object_set_new(o, "last_new_start", json_integer((json_int_t)rg->stats.last_new_start));
   return o;
 }
 
@@ -555,6 +606,7 @@ static json_t *json_run(const issim_report *r)
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", jlog10(r->exact_log));
+  json_object_set_new(root, "failure_regions", regions_block_json(r->regions));
   json_object_set_new(root, "samples", json_integer((json_int_t)r->samples));
   /* a seed can exceed JSON's safe integers: keep it exact as text too */
   char seed[24];

@@ -24,6 +24,7 @@ typedef struct {
   int threads;
   double target_re, max_seconds; /* the stopping rules, 0 when not set */
   int interrupted;             /* Ctrl-C: the results are partial */
+  const issim_regions *regions;/* the event's failure regions (NULL: not shown) */
   double exact_log;            /* log P exactly, NAN when unknown */
   size_t n_results;
   const issim_result *results;

@@ -241,7 +241,9 @@ issim_report issim_workflow_report(const issim_workflow *wf, const issim_result 
 {
   const issim_scenario *s = wf->s;
   const volatile sig_atomic_t *flag = wf->set.interrupt;
+  const issim_regions *rg = wf->have_regions ? &wf->regions : NULL;
   return (issim_report){
+    .regions = rg,
     .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
     .threads = issim_engine_threads(wf->set.threads), .exact_log = issim_scenario_exact_log(s),
     .target_re = wf->set.stop.target_re, .max_seconds = wf->set.stop.max_seconds,

@@ -269,7 +269,7 @@ static void expect_keys(json_t *o, const char *const *keys, size_t n)
 START_TEST(test_json_top_level)
 {
   json_t *root = json_of_run(&rep);
-  EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "samples",
+  EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "failure_regions", "samples",
               "seed", "rng", "threads", "target_re", "max_seconds", "partial", "results");
   expect_str(root, "scenario", "report-test");
   expect_str(root, "file", "report.ini");
