@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "report.h"
+#include "report_impl.h"
 
 #include <float.h>
 #include <math.h>
@@ -15,7 +16,6 @@
 static void write_regions_block(FILE *out, const issim_regions *rg);
 static json_t *regions_block_json(const issim_regions *rg);
 static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples);
-static json_t *jnum(double v);
 
 void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 {
@@ -102,7 +102,7 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
 }
 /* The header lines every report of a scenario starts with: its name, the
  * target, the event, and the exact P (or the scenario's reference). */
-static void write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log)
+void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log)
 {
   char target[256], event[160], p[48];
   issim_problem pb = issim_scenario_problem(s, NULL);
@@ -125,10 +125,10 @@ static void write_scenario_lines(FILE *out, const issim_scenario *s, double exac
 
 /* ---- text ---- */
 
-static void text_header(FILE *out, const issim_report *r)
+void report_text_header(FILE *out, const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
-  write_scenario_lines(out, s, r->exact_log);
+  report_write_scenario_lines(out, s, r->exact_log);
   fprintf(out, "run        %s%llu samples per proposal, seed %llu, rng %s, %d thread%s\n",
           r->target_re > 0 || r->max_seconds > 0 ? "at most " : "",
           (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name, r->threads,
@@ -281,9 +281,9 @@ static json_t *regions_json(const issim_region_check *c, uint64_t samples)
   json_object_set_new(o, "found", json_integer((json_int_t)c->n_regions));
   json_object_set_new(o, "checked", json_integer((json_int_t)c->n_checked));
   json_object_set_new(o, "neglected", json_integer((json_int_t)neglected));
-  json_object_set_new(o, "neglected_share", jnum(share));
+  json_object_set_new(o, "neglected_share", report_jnum(share));
   json_object_set_new(o, "fewest_expected_draws",
-                      jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
+                      report_jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
   return o;
 }
 
@@ -321,10 +321,10 @@ static json_t *regions_block_json(const issim_regions *rg)
   for (size_t i = 0; i < rg->n; i++) {
     json_t *p = json_object(), *x = json_array();
     for (size_t j = 0; j < rg->d; j++)
-      json_array_append_new(x, jnum(rg->x[i * rg->d + j]));
+      json_array_append_new(x, report_jnum(rg->x[i * rg->d + j]));
     json_object_set_new(p, "x", x);
-    json_object_set_new(p, "beta", jnum(rg->beta[i]));
-    json_object_set_new(p, "share", jnum(rg->share[i]));
+    json_object_set_new(p, "beta", report_jnum(rg->beta[i]));
+    json_object_set_new(p, "share", report_jnum(rg->share[i]));
     json_array_append_new(list, p);
   }
   json_object_set_new(o, "points", list);
@@ -335,7 +335,7 @@ static json_t *regions_block_json(const issim_regions *rg)
   return o;
 }
 
-static void format_number_se(double v, double se, char *buf, size_t size)
+void report_format_number_se(double v, double se, char *buf, size_t size)
 {
   if (isinf(v))
     snprintf(buf, size, "%s", v > 0 ? "inf" : "-inf");
@@ -347,7 +347,7 @@ static void format_number_se(double v, double se, char *buf, size_t size)
     snprintf(buf, size, "%.6g +- %.2g", v + 0.0, se);
 }
 
-static void format_exact(double v, issim_exact_method how, char *buf, size_t size)
+void report_format_exact(double v, issim_exact_method how, char *buf, size_t size)
 {
   if (how == ISSIM_EXACT_NONE)
     snprintf(buf, size, "unknown");
@@ -363,8 +363,8 @@ static void text_information_row(FILE *out, const char *name, double v, double s
                                  issim_exact_method how)
 {
   char est[64], ex[64];
-  format_number_se(isinf(exact) && how == ISSIM_EXACT_INFINITE ? exact : v, se, est, sizeof est);
-  format_exact(exact, how, ex, sizeof ex);
+  report_format_number_se(isinf(exact) && how == ISSIM_EXACT_INFINITE ? exact : v, se, est, sizeof est);
+  report_format_exact(exact, how, ex, sizeof ex);
   fprintf(out, "    %-16s %-26s %s\n", name, est, ex);
 }
 
@@ -408,7 +408,7 @@ static void text_result(FILE *out, const issim_report *r, const issim_result *re
 }
 
 /* Each result, then the warnings of all. */
-static void text_results(FILE *out, const issim_report *r)
+void report_text_results(FILE *out, const issim_report *r)
 {
   for (size_t i = 0; i < r->n_results; i++)
     text_result(out, r, &r->results[i]);
@@ -428,22 +428,22 @@ static void text_results(FILE *out, const issim_report *r)
 
 int issim_report_text(FILE *out, const issim_report *r)
 {
-  text_header(out, r);
-  text_results(out, r);
+  report_text_header(out, r);
+  report_text_results(out, r);
   return ferror(out) ? -1 : 0;
 }
 
 /* ---- JSON ---- */
 
 /* A JSON number, or null where the value is not finite (JSON has no NaN). */
-static json_t *jnum(double v)
+json_t *report_jnum(double v)
 {
   return isfinite(v) ? json_real(v + 0.0) : json_null(); /* + 0.0: no -0 */
 }
 
 /* A probability known by its log: a number while a double holds it, else the
  * text (e.g. "3.66e-350") rather than a wrong 0. */
-static json_t *jprob(double log_p)
+json_t *report_jprob(double log_p)
 {
   if (log_p == -INFINITY)
     return json_real(0);
@@ -456,20 +456,20 @@ static json_t *jprob(double log_p)
   return json_string(buf);
 }
 
-static json_t *jlog10(double log_p)
+json_t *report_jlog10(double log_p)
 {
-  return jnum(log_p / M_LN10);
+  return report_jnum(log_p / M_LN10);
 }
 
 /* A quantity that may be infinite: JSON has no infinity, so "inf" as text. */
-static json_t *jinf(double v)
+json_t *report_jinf(double v)
 {
   if (isinf(v))
     return json_string(v > 0 ? "inf" : "-inf");
-  return jnum(v);
+  return report_jnum(v);
 }
 
-static void set(json_t *o, const char *key, json_t *value)
+void report_set(json_t *o, const char *key, json_t *value)
 {
   json_object_set_new(o, key, value);
 }
@@ -477,8 +477,8 @@ static void set(json_t *o, const char *key, json_t *value)
 static json_t *json_exact(double v, issim_exact_method how)
 {
   json_t *o = json_object();
-  set(o, "value", how == ISSIM_EXACT_NONE ? json_null() : jinf(v));
-  set(o, "method", json_string(issim_exact_method_name(how)));
+  report_set(o, "value", how == ISSIM_EXACT_NONE ? json_null() : report_jinf(v));
+  report_set(o, "method", json_string(issim_exact_method_name(how)));
   return o;
 }
 
@@ -492,47 +492,47 @@ static void json_information(json_t *o, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
   const issim_information *x = &res->exact;
-  set(o, "kl_p_q", jinf(unless_infinite(e->kl_p_q, x->kl_p_q, x->kl_p_q_how)));
-  set(o, "kl_p_q_se", jnum(unless_infinite(e->kl_p_q_se, NAN, x->kl_p_q_how)));
-  set(o, "kl_q_p", jinf(unless_infinite(e->kl_q_p, x->kl_q_p, x->kl_q_p_how)));
-  set(o, "kl_q_p_se", jnum(unless_infinite(e->kl_q_p_se, NAN, x->kl_q_p_how)));
-  set(o, "kl_pstar_q", jinf(e->kl_pstar_q));
-  set(o, "entropy_p", jinf(e->entropy_p));
-  set(o, "entropy_p_se", jnum(e->entropy_p_se));
-  set(o, "cross_entropy_p_q",
-      jinf(unless_infinite(e->cross_entropy_p_q, x->cross_entropy_p_q, x->cross_entropy_p_q_how)));
-  set(o, "cross_entropy_p_q_se",
-      jnum(unless_infinite(e->cross_entropy_p_q_se, NAN, x->cross_entropy_p_q_how)));
+  report_set(o, "kl_p_q", report_jinf(unless_infinite(e->kl_p_q, x->kl_p_q, x->kl_p_q_how)));
+  report_set(o, "kl_p_q_se", report_jnum(unless_infinite(e->kl_p_q_se, NAN, x->kl_p_q_how)));
+  report_set(o, "kl_q_p", report_jinf(unless_infinite(e->kl_q_p, x->kl_q_p, x->kl_q_p_how)));
+  report_set(o, "kl_q_p_se", report_jnum(unless_infinite(e->kl_q_p_se, NAN, x->kl_q_p_how)));
+  report_set(o, "kl_pstar_q", report_jinf(e->kl_pstar_q));
+  report_set(o, "entropy_p", report_jinf(e->entropy_p));
+  report_set(o, "entropy_p_se", report_jnum(e->entropy_p_se));
+  report_set(o, "cross_entropy_p_q",
+      report_jinf(unless_infinite(e->cross_entropy_p_q, x->cross_entropy_p_q, x->cross_entropy_p_q_how)));
+  report_set(o, "cross_entropy_p_q_se",
+      report_jnum(unless_infinite(e->cross_entropy_p_q_se, NAN, x->cross_entropy_p_q_how)));
   json_t *ex = json_object();
-  set(ex, "kl_p_q", json_exact(x->kl_p_q, x->kl_p_q_how));
-  set(ex, "kl_q_p", json_exact(x->kl_q_p, x->kl_q_p_how));
-  set(ex, "entropy_p", json_exact(x->entropy_p, x->entropy_p_how));
-  set(ex, "entropy_q", json_exact(x->entropy_q, x->entropy_q_how));
-  set(ex, "cross_entropy_p_q", json_exact(x->cross_entropy_p_q, x->cross_entropy_p_q_how));
-  set(o, "exact_information", ex);
+  report_set(ex, "kl_p_q", json_exact(x->kl_p_q, x->kl_p_q_how));
+  report_set(ex, "kl_q_p", json_exact(x->kl_q_p, x->kl_q_p_how));
+  report_set(ex, "entropy_p", json_exact(x->entropy_p, x->entropy_p_how));
+  report_set(ex, "entropy_q", json_exact(x->entropy_q, x->entropy_q_how));
+  report_set(ex, "cross_entropy_p_q", json_exact(x->cross_entropy_p_q, x->cross_entropy_p_q_how));
+  report_set(o, "exact_information", ex);
 }
 
 static void json_weights(json_t *o, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
-  set(o, "ess", jnum(e->ess));
-  set(o, "event_ess", jnum(e->event_ess));
-  set(o, "max_weight_share", jnum(e->max_weight_share));
-  set(o, "mean_weight", jnum(e->mean_weight));
-  set(o, "mean_weight_se", jnum(e->mean_weight_se));
-  set(o, "expected_mean_weight", jnum(res->expected_mean_weight));
-  set(o, "pareto_k", jnum(res->pareto_k));
-  set(o, "tail_check", json_string(res->variance == ISSIM_VARIANCE_FINITE ? "finite"
+  report_set(o, "ess", report_jnum(e->ess));
+  report_set(o, "event_ess", report_jnum(e->event_ess));
+  report_set(o, "max_weight_share", report_jnum(e->max_weight_share));
+  report_set(o, "mean_weight", report_jnum(e->mean_weight));
+  report_set(o, "mean_weight_se", report_jnum(e->mean_weight_se));
+  report_set(o, "expected_mean_weight", report_jnum(res->expected_mean_weight));
+  report_set(o, "pareto_k", report_jnum(res->pareto_k));
+  report_set(o, "tail_check", json_string(res->variance == ISSIM_VARIANCE_FINITE ? "finite"
                                    : res->variance == ISSIM_VARIANCE_INFINITE ? "infinite"
                                                                               : "undecided"));
-  set(o, "regions", regions_json(&res->regions, e->samples));
-  set(o, "relative_variance", jnum(e->relative_variance));
-  set(o, "samples_for_1pct", jnum(e->samples_for_1pct));
-  set(o, "samples_for_10pct", jnum(e->samples_for_10pct));
-  set(o, "log10_gain_over_crude", jlog10(e->log_gain_over_crude));
+  report_set(o, "regions", regions_json(&res->regions, e->samples));
+  report_set(o, "relative_variance", report_jnum(e->relative_variance));
+  report_set(o, "samples_for_1pct", report_jnum(e->samples_for_1pct));
+  report_set(o, "samples_for_10pct", report_jnum(e->samples_for_10pct));
+  report_set(o, "log10_gain_over_crude", report_jlog10(e->log_gain_over_crude));
 }
 
-static json_t *json_result(const issim_report *r, const issim_result *res)
+json_t *report_json_result(const issim_report *r, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
   char desc[256];
@@ -541,41 +541,41 @@ static json_t *json_result(const issim_report *r, const issim_result *res)
   else
     snprintf(desc, sizeof desc, "target");
   json_t *o = json_object();
-  set(o, "proposal", json_string(res->proposal->name));
-  set(o, "distribution", json_string(desc));
-  set(o, "verdict", json_string(issim_verdict_name(res->verdict.level)));
-  set(o, "samples", json_integer((json_int_t)e->samples));
-  set(o, "hits", json_integer((json_int_t)e->hits));
-  set(o, "estimate", jprob(e->log_estimate));
-  set(o, "log10_estimate", jlog10(e->log_estimate));
-  set(o, "std_error", e->hits ? jprob(e->log_std_error) : json_null());
-  set(o, "relative_error", jnum(e->relative_error));
+  report_set(o, "proposal", json_string(res->proposal->name));
+  report_set(o, "distribution", json_string(desc));
+  report_set(o, "verdict", json_string(issim_verdict_name(res->verdict.level)));
+  report_set(o, "samples", json_integer((json_int_t)e->samples));
+  report_set(o, "hits", json_integer((json_int_t)e->hits));
+  report_set(o, "estimate", report_jprob(e->log_estimate));
+  report_set(o, "log10_estimate", report_jlog10(e->log_estimate));
+  report_set(o, "std_error", e->hits ? report_jprob(e->log_std_error) : json_null());
+  report_set(o, "relative_error", report_jnum(e->relative_error));
   json_t *ci = json_array();
-  json_array_append_new(ci, e->hits ? jprob(e->log_ci_low) : json_real(0));
-  json_array_append_new(ci, e->hits ? jprob(e->log_ci_high) : json_null());
-  set(o, "ci95", ci);
+  json_array_append_new(ci, e->hits ? report_jprob(e->log_ci_low) : json_real(0));
+  json_array_append_new(ci, e->hits ? report_jprob(e->log_ci_high) : json_null());
+  report_set(o, "ci95", ci);
   json_t *ci_ls = json_array();
-  json_array_append_new(ci_ls, e->hits ? jprob(e->log_ci_low_ls) : json_null());
-  json_array_append_new(ci_ls, e->hits ? jprob(e->log_ci_high_ls) : json_null());
-  set(o, "ci95_log_scale", ci_ls);
-  set(o, "exact", jprob(r->exact_log));
-  set(o, "z_exact", jnum(z_to_exact(r, e)));
-  set(o, "self_normalized_estimate", e->hits ? jprob(e->self_normalized_log_estimate) : json_null());
-  set(o, "self_normalized_relative_error", jnum(e->self_normalized_relative_error));
+  json_array_append_new(ci_ls, e->hits ? report_jprob(e->log_ci_low_ls) : json_null());
+  json_array_append_new(ci_ls, e->hits ? report_jprob(e->log_ci_high_ls) : json_null());
+  report_set(o, "ci95_log_scale", ci_ls);
+  report_set(o, "exact", report_jprob(r->exact_log));
+  report_set(o, "z_exact", report_jnum(z_to_exact(r, e)));
+  report_set(o, "self_normalized_estimate", e->hits ? report_jprob(e->self_normalized_log_estimate) : json_null());
+  report_set(o, "self_normalized_relative_error", report_jnum(e->self_normalized_relative_error));
   json_weights(o, res);
   json_information(o, res);
-  set(o, "seconds", jnum(res->seconds));
+  report_set(o, "seconds", report_jnum(res->seconds));
   if (res->proposal->adaptive) {
     const issim_proposal *p = res->proposal;
     json_t *a = json_object();
-    set(a, "levels", json_integer(p->adapt_levels));
-    set(a, "draws", json_integer((json_int_t)p->adapt_draws));
-    set(a, "seconds", jnum(p->adapt_seconds));
-    set(a, "total_draws", json_integer((json_int_t)(p->adapt_draws + e->samples)));
-    set(o, "adaptation", a);
+    report_set(a, "levels", json_integer(p->adapt_levels));
+    report_set(a, "draws", json_integer((json_int_t)p->adapt_draws));
+    report_set(a, "seconds", report_jnum(p->adapt_seconds));
+    report_set(a, "total_draws", json_integer((json_int_t)(p->adapt_draws + e->samples)));
+    report_set(o, "adaptation", a);
   }
-  set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
-  set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
+  report_set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
+  report_set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
   json_t *warnings = json_array();
   char *lines[16];
   size_t n = issim_result_warnings(r, res, lines, 16);
@@ -583,11 +583,11 @@ static json_t *json_result(const issim_report *r, const issim_result *res)
     json_array_append_new(warnings, json_string(lines[k]));
     free(lines[k]);
   }
-  set(o, "warnings", warnings);
+  report_set(o, "warnings", warnings);
   return o;
 }
 
-static json_t *json_run(const issim_report *r)
+json_t *report_json_run(const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
   char target[256];
@@ -600,12 +600,12 @@ static json_t *json_run(const issim_report *r)
   json_t *event = json_object();
   json_object_set_new(event, "direction", json_string(s->event.direction == ISSIM_ABOVE ? ">" : "<"));
   json_object_set_new(event, "threshold", json_real(s->event.threshold));
-  json_object_set_new(event, "threshold_sigmas", jnum(s->event.threshold_sigmas));
+  json_object_set_new(event, "threshold_sigmas", report_jnum(s->event.threshold_sigmas));
   json_object_set_new(event, "loss", json_string(s->event.loss ? issim_loss_kind_name(issim_loss_kind_of(s->event.loss))
                                                          : "identity"));
   json_object_set_new(root, "event", event);
-  json_object_set_new(root, "exact", jprob(r->exact_log));
-  json_object_set_new(root, "log10_exact", jlog10(r->exact_log));
+  json_object_set_new(root, "exact", report_jprob(r->exact_log));
+  json_object_set_new(root, "log10_exact", report_jlog10(r->exact_log));
   json_object_set_new(root, "failure_regions", regions_block_json(r->regions));
   json_object_set_new(root, "samples", json_integer((json_int_t)r->samples));
   /* a seed can exceed JSON's safe integers: keep it exact as text too */
@@ -620,13 +620,13 @@ static json_t *json_run(const issim_report *r)
   json_object_set_new(root, "partial", json_boolean(r->interrupted));
   json_t *results = json_array();
   for (size_t i = 0; i < r->n_results; i++)
-    json_array_append_new(results, json_result(r, &r->results[i]));
+    json_array_append_new(results, report_json_result(r, &r->results[i]));
   json_object_set_new(root, "results", results);
   return root;
 }
 
 /* Writes root and releases it. */
-static int dump_json(FILE *out, json_t *root)
+int report_dump_json(FILE *out, json_t *root)
 {
   int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
   json_decref(root);
@@ -636,740 +636,6 @@ static int dump_json(FILE *out, json_t *root)
 
 int issim_report_json(FILE *out, const issim_report *r)
 {
-  return dump_json(out, json_run(r));
+  return report_dump_json(out, report_json_run(r));
 }
 
-/* ---- issim divergence ---- */
-
-typedef struct {
-  const char *name;
-  double estimate, se, exact;
-  issim_exact_method how;
-} quantity;
-
-/* The quantities of a row, in the report's unit. */
-static size_t row_quantities(const issim_divergence_row *row, double unit, quantity *q)
-{
-  const issim_estimate *e = &row->estimate;
-  const issim_information *x = &row->exact;
-  if (row->proposal == NULL) {
-    q[0] = (quantity){"H(p)", e->entropy_q, e->entropy_q_se, x->entropy_p, x->entropy_p_how};
-    for (size_t i = 0; i < 1; i++) {
-      q[i].estimate /= unit; q[i].se /= unit; q[i].exact /= unit;
-    }
-    return 1;
-  }
-  q[0] = (quantity){"H(q)", e->entropy_q, e->entropy_q_se, x->entropy_q, x->entropy_q_how};
-  q[1] = (quantity){"H(p,q)", e->cross_entropy_p_q, e->cross_entropy_p_q_se, x->cross_entropy_p_q,
-                    x->cross_entropy_p_q_how};
-  q[2] = (quantity){"KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how};
-  q[3] = (quantity){"KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how};
-  for (size_t i = 0; i < 4; i++) {
-    /* a sample mean of an infinite expectation is not an estimate of it */
-    if (q[i].how == ISSIM_EXACT_INFINITE) {
-      q[i].estimate = INFINITY;
-      q[i].se = NAN;
-    }
-    q[i].estimate /= unit;
-    q[i].se /= unit;
-    q[i].exact /= unit;
-  }
-  return 4;
-}
-
-/* KL(p||q) - (H(p,q) - H(p)) from the exact values, computed independently
- * where closed forms exist: a check of the formulas themselves. */
-static double identity_gap(const issim_divergence_row *row, const issim_information *target)
-{
-  const issim_information *x = &row->exact;
-  /* for q = p both sides are 0 by construction: no check */
-  if (row->proposal == NULL || row->proposal->dist == NULL || isinf(x->kl_p_q) ||
-      x->kl_p_q_how == ISSIM_EXACT_NONE ||
-      x->cross_entropy_p_q_how == ISSIM_EXACT_NONE)
-    return NAN;
-  return x->kl_p_q - (x->cross_entropy_p_q - target->entropy_p);
-}
-
-int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
-{
-  double unit = r->bits ? M_LN2 : 1;
-  const char *unit_name = r->bits ? "bits" : "nats";
-  fprintf(out, "scenario   %s\n", r->scenario->name);
-  fprintf(out, "run        %llu draws per row, seed %llu, rng %s; in %s\n",
-          (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name, unit_name);
-  for (size_t i = 0; i < r->n_rows; i++) {
-    const issim_divergence_row *row = &r->rows[i];
-    char desc[256];
-    if (row->proposal == NULL) {
-      issim_dist_describe(r->scenario->target, desc, sizeof desc);
-      fprintf(out, "\ntarget p: %s (from draws of p)\n", desc);
-    } else {
-      if (row->proposal->dist)
-        issim_dist_describe(row->proposal->dist, desc, sizeof desc);
-      else
-        snprintf(desc, sizeof desc, "the target");
-      fprintf(out, "\nproposal %s: q = %s (from draws of q)\n", row->proposal->name, desc);
-    }
-    fprintf(out, "  %-10s %-28s %s\n", "", "estimate", "exact");
-    quantity q[4];
-    size_t n = row_quantities(row, unit, q);
-    for (size_t k = 0; k < n; k++) {
-      char est[64], ex[64];
-      format_number_se(q[k].estimate, q[k].se, est, sizeof est);
-      format_exact(q[k].exact, q[k].how, ex, sizeof ex);
-      fprintf(out, "  %-10s %-28s %s\n", q[k].name, est, ex);
-    }
-    double gap = identity_gap(row, &r->rows[0].exact);
-    if (!isnan(gap))
-      fprintf(out, "  identity   KL(p||q) = H(p,q) - H(p) holds to %.2g\n", fabs(gap) / unit);
-    if (row->proposal && row->proposal->dist && row->estimate.ess < 100)
-      fprintf(out, "  (H(p,q) and KL(p||q) are weighted by w, whose Kish ESS is only %.3g here: "
-                   "those estimates and their standard errors are unreliable)\n",
-              row->estimate.ess);
-  }
-  return ferror(out) ? -1 : 0;
-}
-
-static json_t *json_quantity(const quantity *q)
-{
-  json_t *o = json_object();
-  set(o, "estimate", jinf(q->estimate));
-  set(o, "std_error", jnum(q->se));
-  set(o, "exact", q->how == ISSIM_EXACT_NONE ? json_null() : jinf(q->exact));
-  set(o, "method", json_string(issim_exact_method_name(q->how)));
-  return o;
-}
-
-int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
-{
-  double unit = r->bits ? M_LN2 : 1;
-  json_t *root = json_object();
-  set(root, "scenario", json_string(r->scenario->name));
-  set(root, "units", json_string(r->bits ? "bits" : "nats"));
-  set(root, "samples", json_integer((json_int_t)r->samples));
-  char seed[24];
-  snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
-  set(root, "seed", json_string(seed));
-  set(root, "rng", json_string(r->rng_name));
-  json_t *rows = json_array();
-  for (size_t i = 0; i < r->n_rows; i++) {
-    const issim_divergence_row *row = &r->rows[i];
-    json_t *o = json_object();
-    char desc[256] = "target";
-    const issim_dist *d = row->proposal ? row->proposal->dist : r->scenario->target;
-    if (d)
-      issim_dist_describe(d, desc, sizeof desc);
-    set(o, "row", json_string(row->proposal ? row->proposal->name : "target"));
-    set(o, "distribution", json_string(desc));
-    quantity q[4];
-    size_t n = row_quantities(row, unit, q);
-    static const char *const keys[2][4] = {{"entropy_p"}, {"entropy_q", "cross_entropy_p_q", "kl_p_q", "kl_q_p"}};
-    for (size_t k = 0; k < n; k++)
-      set(o, keys[row->proposal != NULL][k], json_quantity(&q[k]));
-    double gap = identity_gap(row, &r->rows[0].exact);
-    set(o, "identity_gap", jnum(gap / unit));
-    json_array_append_new(rows, o);
-  }
-  set(root, "rows", rows);
-  return dump_json(out, root);
-}
-
-/* ---- issim compare ---- */
-
-/* KL(p||q): the exact value when known (the sample estimate, weighted over all
- * draws, is often unreliable), else the estimate; *exact says which. */
-static double kl_shown(const issim_result *r, int *exact)
-{
-  *exact = r->exact.kl_p_q_how != ISSIM_EXACT_NONE;
-  return *exact ? r->exact.kl_p_q : r->estimate.kl_p_q;
-}
-
-static void reference_text(const issim_compare_report *c, char *buf, size_t size)
-{
-  const issim_reference *ref = &c->reference;
-  char v[48];
-  issim_format_log_prob(ref->log_value, 6, v, sizeof v);
-  if (isnan(ref->log_value))
-    snprintf(buf, size, "none (no exact value and no trustworthy proposal)");
-  else if (ref->exact)
-    snprintf(buf, size, "the exact value %s", v);
-  else
-    snprintf(buf, size, "%s, the estimate of '%s' (the most precise trustworthy proposal)", v,
-             c->run.results[ref->proposal].proposal->name);
-}
-
-int issim_compare_report_text(FILE *out, const issim_compare_report *c)
-{
-  const issim_report *r = &c->run;
-  text_header(out, r);
-  char ref[160];
-  reference_text(c, ref, sizeof ref);
-  fprintf(out, "reference  %s\n\n", ref);
-  fprintf(out, "%-4s %-14s %-12s %-12s %8s %9s %10s %9s %6s %9s %9s %8s %9s %10s\n", "rank",
-          "proposal", "verdict", "estimate", "rel.err", "rel.var", "for 1%", "event ESS",
-          "k-hat", "KL(p||q)", "KL(p*||q)", "seconds", "M draws/s", "gain");
-  int any_excluded = 0, any_exact_kl = 0;
-  for (size_t k = 0; k < r->n_results; k++) {
-    const issim_ranked *rk = &c->ranked[k];
-    const issim_result *res = &r->results[rk->index];
-    const issim_estimate *e = &res->estimate;
-    char est[48] = "0", gain[48] = "-", kl[32];
-    if (e->hits > 0)
-      issim_format_log_prob(e->log_estimate, 5, est, sizeof est);
-    if (!isnan(rk->log_gain_over_crude_work))
-      issim_format_log_prob(rk->log_gain_over_crude_work, 2, gain, sizeof gain);
-    int exact_kl;
-    double klv = kl_shown(res, &exact_kl);
-    if (isinf(klv))
-      snprintf(kl, sizeof kl, "inf%s", exact_kl ? "*" : "");
-    else
-      snprintf(kl, sizeof kl, "%.3g%s", klv, exact_kl ? "*" : "");
-    any_exact_kl |= exact_kl;
-    any_excluded |= rk->excludes_reference;
-    char re[16] = "-", rv[16] = "-", n1[16] = "-", kh[16] = "-", kls[16] = "-";
-    if (e->hits > 0) {
-      snprintf(re, sizeof re, "%.3g%%", 100 * e->relative_error);
-      snprintf(rv, sizeof rv, "%.3g", e->relative_variance);
-      snprintf(n1, sizeof n1, "%.3g", e->samples_for_1pct);
-      snprintf(kls, sizeof kls, "%.3g", e->kl_pstar_q);
-    }
-    if (!isnan(res->pareto_k))
-      snprintf(kh, sizeof kh, "%.2f", res->pareto_k);
-    fprintf(out, "%-4zu %-14s %-12s %-11s%s %8s %9s %10s %9.0f %6s %9s %9s %8.3g %9.3g %10s\n",
-            k + 1, res->proposal->name, issim_verdict_name(res->verdict.level), est,
-            rk->excludes_reference ? "!" : " ", re, rv, n1, e->event_ess, kh, kl, kls,
-            res->seconds, (double)e->samples / res->seconds / 1e6, gain);
-  }
-  fprintf(out, "\nRanked by verdict, then by work-normalised efficiency 1/(rel.var x seconds per "
-               "draw); gain: that efficiency over plain Monte Carlo's, whose relative variance "
-               "is (1-P)/P at the reference P.\n");
-  if (any_excluded)
-    fprintf(out, "! the 95%% interval excludes the reference.\n");
-  if (any_exact_kl)
-    fprintf(out, "* KL(p||q) exact (closed form or quadrature); the others are estimates.\n");
-  for (size_t k = 0; k < r->n_results; k++) {
-    const issim_proposal *p = r->results[c->ranked[k].index].proposal;
-    if (p->adaptive)
-      fprintf(out, "%s was fitted by the cross-entropy method first: %u levels, %llu draws, %.3g s "
-                   "more than the table shows.\n",
-              p->name, p->adapt_levels, (unsigned long long)p->adapt_draws, p->adapt_seconds);
-  }
-  int header = 0;
-  for (size_t k = 0; k < r->n_results; k++) {
-    const issim_result *res = &r->results[c->ranked[k].index];
-    char *lines[16];
-    size_t n = issim_result_warnings(r, res, lines, 16);
-    for (size_t i = 0; i < n; i++) {
-      if (!header++)
-        fprintf(out, "\nwarnings\n");
-      fprintf(out, "  %s: %s\n", res->proposal->name, lines[i]);
-      free(lines[i]);
-    }
-  }
-  return ferror(out) ? -1 : 0;
-}
-
-int issim_compare_report_json(FILE *out, const issim_compare_report *c)
-{
-  const issim_report *r = &c->run;
-  json_t *root = json_object();
-  set(root, "scenario", json_string(r->scenario->name));
-  set(root, "samples", json_integer((json_int_t)r->samples));
-  char seed[24];
-  snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
-  set(root, "seed", json_string(seed));
-  set(root, "rng", json_string(r->rng_name));
-  set(root, "threads", json_integer(r->threads));
-  set(root, "exact", jprob(r->exact_log));
-  set(root, "log10_exact", jlog10(r->exact_log));
-  json_t *ref = json_object();
-  set(ref, "kind", json_string(isnan(c->reference.log_value) ? "none"
-                               : c->reference.exact ? "exact" : "estimate"));
-  set(ref, "proposal", !c->reference.exact && !isnan(c->reference.log_value)
-                           ? json_string(r->results[c->reference.proposal].proposal->name)
-                           : json_null());
-  set(ref, "log10_value", jlog10(c->reference.log_value));
-  set(root, "reference", ref);
-  json_t *ranking = json_array();
-  for (size_t k = 0; k < r->n_results; k++) {
-    const issim_ranked *rk = &c->ranked[k];
-    json_t *o = json_result(r, &r->results[rk->index]);
-    json_t *entry = json_object();
-    set(entry, "rank", json_integer((json_int_t)(k + 1)));
-    set(entry, "efficiency", jnum(rk->efficiency));
-    set(entry, "log10_gain_over_crude_work", jlog10(rk->log_gain_over_crude_work));
-    set(entry, "ci_excludes_reference", json_boolean(rk->excludes_reference));
-    json_object_update(entry, o);
-    json_decref(o);
-    json_array_append_new(ranking, entry);
-  }
-  set(root, "ranking", ranking);
-  return dump_json(out, root);
-}
-
-/* A CSV number: empty where there is none. */
-static void csv_number(FILE *out, double v)
-{
-  if (isfinite(v))
-    fprintf(out, ",%.17g", v);
-  else if (isinf(v))
-    fprintf(out, ",%s", v > 0 ? "inf" : "-inf");
-  else
-    fputc(',', out);
-}
-
-int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
-{
-  const issim_report *r = &c->run;
-  fprintf(out, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
-               "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,kl_p_q_exact,kl_pstar_q,seconds,"
-               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference\n");
-  for (size_t k = 0; k < r->n_results; k++) {
-    const issim_ranked *rk = &c->ranked[k];
-    const issim_result *res = &r->results[rk->index];
-    const issim_estimate *e = &res->estimate;
-    fprintf(out, "%zu,%s,%s,%llu,%llu", k + 1, res->proposal->name,
-            issim_verdict_name(res->verdict.level), (unsigned long long)e->samples,
-            (unsigned long long)e->hits);
-    csv_number(out, e->hits ? e->log_estimate / M_LN10 : NAN);
-    csv_number(out, e->relative_error);
-    csv_number(out, e->relative_variance);
-    csv_number(out, e->samples_for_1pct);
-    csv_number(out, e->event_ess);
-    csv_number(out, res->pareto_k);
-    csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_INFINITE ? INFINITY : e->kl_p_q);
-    csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_NONE ? NAN : res->exact.kl_p_q);
-    csv_number(out, e->kl_pstar_q);
-    csv_number(out, res->seconds);
-    csv_number(out, (double)e->samples / res->seconds);
-    csv_number(out, rk->efficiency);
-    csv_number(out, rk->log_gain_over_crude_work / M_LN10);
-    fprintf(out, ",%s\n", rk->excludes_reference ? "true" : "false");
-  }
-  return ferror(out) ? -1 : 0;
-}
-
-/* ---- issim calibrate ---- */
-
-static void calibrate_reference_text(const issim_calibrate_report *r, char *buf, size_t size)
-{
-  char v[48];
-  issim_format_log_prob(isnan(r->exact_log) ? r->given_log : r->exact_log, 6, v, sizeof v);
-  if (!isnan(r->exact_log))
-    snprintf(buf, size, "the exact value %s", v);
-  else if (!isnan(r->given_log))
-    snprintf(buf, size, "%s, given in the scenario ([event] reference)", v);
-  else
-    snprintf(buf, size, "pooled: each proposal against the mean of the replications of the most "
-                        "precise other proposal whose replications all hit and were never "
-                        "unreliable, if the next such proposal agrees with it");
-}
-
-/* A pooled row's reference, after the verdict on its error bars. */
-static void calibrate_against(FILE *out, const issim_calibration *c)
-{
-  if (c->ref_kind == ISSIM_CALIBRATION_REF_POOLED) {
-    char v[48];
-    issim_format_log_prob(c->log_reference, 4, v, sizeof v);
-    fprintf(out, " (against '%s', %s)", c->reference_from, v);
-  }
-  fputc('\n', out);
-}
-
-int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
-{
-  char ref[300];
-  calibrate_reference_text(r, ref, sizeof ref);
-  fprintf(out, "scenario   %s%s%s\n", r->scenario->name, r->scenario->description[0] ? ": " : "",
-          r->scenario->description);
-  fprintf(out, "calibrate  %zu replications of %llu samples per proposal, seed %llu, rng %s\n",
-          r->reps, (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name);
-  fprintf(out, "reference  %s\n\n", ref);
-  fprintf(out, "%-14s %10s %9s %11s %7s %9s %7s %6s  %s\n", "proposal", "unreliable", "rel.RMSE",
-          "mean rep.RE", "ratio", "coverage", "z mean", "z sd", "error bars");
-  for (size_t i = 0; i < r->n; i++) {
-    const issim_calibration *c = &r->calibrations[i];
-    char unrel[32];
-    snprintf(unrel, sizeof unrel, "%zu/%zu", c->unreliable_reps, c->reps);
-    if (c->ref_kind == ISSIM_CALIBRATION_REF_NONE) {
-      fprintf(out, "%-14s %10s   (no reference to judge against: no other proposal whose "
-                   "replications all hit and were never unreliable, or two that disagree)\n",
-              c->proposal->name, unrel);
-      continue;
-    }
-    if (c->inconclusive) {
-      fprintf(out, "%-14s %10s %8.3g%%  inconclusive: %zu of %zu replications had no hit",
-              c->proposal->name, unrel, 100 * c->relative_rmse, c->zero_hit_reps, c->reps);
-      calibrate_against(out, c);
-      continue;
-    }
-    fprintf(out, "%-14s %10s %8.3g%% %10.3g%% %7.3g %8.1f%% %7.2f %6.2f  %s", c->proposal->name,
-            unrel, 100 * c->relative_rmse, 100 * c->mean_reported_re,
-            c->relative_rmse / c->mean_reported_re, 100 * c->coverage, c->z_mean, c->z_sd,
-            c->over_confident ? "OVER-CONFIDENT" : "honest");
-    calibrate_against(out, c);
-  }
-  fprintf(out, "\nrel.RMSE: the spread of the estimates around the reference; mean rep.RE: the "
-               "relative error the runs reported; ratio: the two, 1 when honest.  Over-confident: "
-               "a ratio above 2, or coverage of the 95%% intervals below 85%% (over 50 "
-               "replications with a hit or more).\n");
-  return ferror(out) ? -1 : 0;
-}
-
-static const char *const CALIBRATION_REF_NAMES[] = {"none", "exact", "given", "pooled"};
-
-int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r)
-{
-  json_t *root = json_object();
-  set(root, "scenario", json_string(r->scenario->name));
-  set(root, "reps", json_integer((json_int_t)r->reps));
-  set(root, "samples", json_integer((json_int_t)r->samples));
-  char seed[24];
-  snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
-  set(root, "seed", json_string(seed));
-  set(root, "rng", json_string(r->rng_name));
-  json_t *ref = json_object();
-  set(ref, "kind", json_string(!isnan(r->exact_log) ? "exact" : !isnan(r->given_log) ? "given"
-                                                                                  : "pooled"));
-  set(ref, "log10_value", jlog10(isnan(r->exact_log) ? r->given_log : r->exact_log));
-  set(root, "reference", ref);
-  json_t *list = json_array();
-  for (size_t i = 0; i < r->n; i++) {
-    const issim_calibration *c = &r->calibrations[i];
-    json_t *o = json_object();
-    int judged = c->ref_kind != ISSIM_CALIBRATION_REF_NONE;
-    set(o, "proposal", json_string(c->proposal->name));
-    set(o, "reps", json_integer((json_int_t)c->reps));
-    set(o, "zero_hit_reps", json_integer((json_int_t)c->zero_hit_reps));
-    set(o, "unreliable_reps", json_integer((json_int_t)c->unreliable_reps));
-    json_t *cref = json_object();
-    set(cref, "kind", json_string(CALIBRATION_REF_NAMES[c->ref_kind]));
-    set(cref, "proposal", c->reference_from ? json_string(c->reference_from) : json_null());
-    set(cref, "log10_value", jlog10(c->log_reference));
-    set(o, "reference", cref);
-    set(o, "relative_rmse", judged ? jnum(c->relative_rmse) : json_null());
-    set(o, "mean_reported_relative_error", judged ? jnum(c->mean_reported_re) : json_null());
-    set(o, "ratio", judged ? jnum(c->relative_rmse / c->mean_reported_re) : json_null());
-    set(o, "coverage", judged ? jnum(c->coverage) : json_null());
-    set(o, "z_mean", judged ? jnum(c->z_mean) : json_null());
-    set(o, "z_sd", judged ? jnum(c->z_sd) : json_null());
-    set(o, "over_confident", judged ? json_boolean(c->over_confident) : json_null());
-    set(o, "inconclusive", json_boolean(c->inconclusive));
-    set(o, "seconds", jnum(c->seconds));
-    json_array_append_new(list, o);
-  }
-  set(root, "proposals", list);
-  return dump_json(out, root);
-}
-
-/* ---- issim adapt ---- */
-
-static void text_adapt_settings(FILE *out, const issim_adapt_report *r)
-{
-  const issim_ce_options *o = r->options;
-  fprintf(out, "adaptation cross-entropy, family %s (%s), from %s; rho %g, %llu draws a level",
-          issim_ce_family_name(r->fit->params.family),
-          r->fit->update_spread ? "mean and spread" : "mean only",
-          o->start ? o->start : "the target", o->rho, (unsigned long long)o->level_draws);
-  if (o->alpha < 1)
-    fprintf(out, ", smoothing %g", o->alpha);
-  if (r->fit->update_spread)
-    fprintf(out, ", spread floor %g", o->min_spread);
-  fputc('\n', out);
-}
-
-static void text_levels(FILE *out, const issim_ce_fit *fit)
-{
-  fprintf(out, "  %5s %12s %8s %10s %10s %9s  %s\n", "level", "gamma", "elites", "P(level)",
-          "KL(p*||q)", "event ESS", "fitted");
-  for (size_t i = 0; i < fit->n_levels; i++) {
-    const issim_ce_level *l = &fit->levels[i];
-    char prob[32];
-    issim_format_log_prob(l->log_level_prob, 3, prob, sizeof prob);
-    fprintf(out, "  %5u %12.6g %8llu %10s %10.4g %9.4g  %s\n", l->level, l->gamma,
-            (unsigned long long)l->elites, prob, l->kl_star, l->event_ess,
-            l->fitted[0] ? l->fitted : "(no update)");
-  }
-  if (fit->outcome == ISSIM_CE_REACHED)
-    fprintf(out, "  reached the threshold at level %zu: %llu draws, %.3g s\n", fit->n_levels,
-            (unsigned long long)fit->draws, fit->seconds);
-  else
-    fprintf(out, "  %s: %s\n", fit->outcome == ISSIM_CE_INTERRUPTED ? "INTERRUPTED" : "NOT FITTED",
-            fit->message);
-}
-
-int issim_adapt_report_text(FILE *out, const issim_adapt_report *r)
-{
-  text_header(out, &r->run);
-  text_adapt_settings(out, r);
-  text_levels(out, r->fit);
-  text_results(out, &r->run);
-  if (r->run.n_results == 1) {
-    uint64_t final = r->run.results[0].estimate.samples;
-    fprintf(out, "\ntotal effort %llu adaptation draws + %llu final draws = %llu\n",
-            (unsigned long long)r->fit->draws, (unsigned long long)final,
-            (unsigned long long)(r->fit->draws + final));
-  }
-  if (r->saved)
-    fprintf(out, "saved      [proposal %s] to %s\n", r->name, r->saved);
-  return ferror(out) ? -1 : 0;
-}
-
-static const char *outcome_name(issim_ce_outcome o)
-{
-  switch (o) {
-  case ISSIM_CE_REACHED: return "reached";
-  case ISSIM_CE_NO_PROGRESS: return "no-progress";
-  case ISSIM_CE_LEVEL_LIMIT: return "level-limit";
-  case ISSIM_CE_INTERRUPTED: return "interrupted";
-  }
-  return "?";
-}
-
-int issim_adapt_report_json(FILE *out, const issim_adapt_report *r)
-{
-  const issim_ce_options *o = r->options;
-  const issim_ce_fit *fit = r->fit;
-  json_t *root = json_run(&r->run), *a = json_object(), *levels = json_array();
-  set(a, "proposal", json_string(r->name));
-  set(a, "family", json_string(issim_ce_family_name(fit->params.family)));
-  set(a, "start", json_string(o->start ? o->start : "target"));
-  set(a, "update", json_string(fit->update_spread ? "mean+spread" : "mean"));
-  set(a, "rho", json_real(o->rho));
-  set(a, "level_draws", json_integer((json_int_t)o->level_draws));
-  set(a, "alpha", json_real(o->alpha));
-  set(a, "max_levels", json_integer(o->max_levels));
-  set(a, "min_spread", fit->update_spread ? json_real(o->min_spread) : json_null());
-  for (size_t i = 0; i < fit->n_levels; i++) {
-    const issim_ce_level *l = &fit->levels[i];
-    json_t *x = json_object();
-    set(x, "level", json_integer(l->level));
-    set(x, "gamma", jnum(l->gamma));
-    set(x, "draws", json_integer((json_int_t)l->draws));
-    set(x, "elites", json_integer((json_int_t)l->elites));
-    set(x, "level_probability", jprob(l->log_level_prob));
-    set(x, "kl_pstar_q", jnum(l->kl_star));
-    set(x, "event_ess", jnum(l->event_ess));
-    set(x, "fitted", l->fitted[0] ? json_string(l->fitted) : json_null());
-    json_array_append_new(levels, x);
-  }
-  set(a, "levels", levels);
-  set(a, "outcome", json_string(outcome_name(fit->outcome)));
-  set(a, "message", fit->outcome == ISSIM_CE_REACHED ? json_null() : json_string(fit->message));
-  set(a, "draws", json_integer((json_int_t)fit->draws));
-  set(a, "seconds", jnum(fit->seconds));
-  uint64_t final = r->run.n_results == 1 ? r->run.results[0].estimate.samples : 0;
-  set(a, "total_draws", json_integer((json_int_t)(fit->draws + final)));
-  set(a, "saved", r->saved ? json_string(r->saved) : json_null());
-  set(root, "adaptation", a);
-  return dump_json(out, root);
-}
-
-/* ---- issim form ---- */
-
-enum { FORM_TEXT_POINTS = 10, FORM_TEXT_COMPONENTS = 8, FORM_TEXT_IMPORTANT = 5 };
-
-/* "(1.5, -2, ...)": the first FORM_TEXT_COMPONENTS of v[d] */
-static void text_vector(FILE *out, const double *v, size_t d)
-{
-  fputc('(', out);
-  for (size_t j = 0; j < d && j < FORM_TEXT_COMPONENTS; j++)
-    fprintf(out, "%s%.6g", j ? ", " : "", v[j] + 0.0);
-  if (d > FORM_TEXT_COMPONENTS)
-    fprintf(out, ", ... %zu more", d - FORM_TEXT_COMPONENTS);
-  fputs(")\n", out);
-}
-
-static void text_prob(FILE *out, const char *name, double log_p)
-{
-  char p[48];
-  issim_format_log_prob(log_p, 6, p, sizeof p);
-  fprintf(out, "%s %s", name, p);
-}
-
-/* the largest importance factors, largest first */
-static void text_importance(FILE *out, const issim_form_point *p, size_t d)
-{
-  size_t shown[FORM_TEXT_IMPORTANT], n = 0;
-  while (n < FORM_TEXT_IMPORTANT && n < d) {
-    size_t best = d;
-    for (size_t j = 0; j < d; j++) {
-      int taken = 0;
-      for (size_t k = 0; k < n; k++)
-        taken |= shown[k] == j;
-      if (!taken && (best == d || p->importance[j] > p->importance[best]))
-        best = j;
-    }
-    if (n > 0 && !(p->importance[best] > 0))
-      break; /* the rest are 0 */
-    shown[n++] = best;
-  }
-  for (size_t k = 0; k < n; k++)
-    fprintf(out, "%su%zu %.4g%%", k ? ", " : "", shown[k] + 1, 100 * p->importance[shown[k]]);
-  if (d > n)
-    fprintf(out, " (the %zu largest of %zu%s)", n, d, n < FORM_TEXT_IMPORTANT ? "; the rest 0" : "");
-  fputc('\n', out);
-}
-
-static void text_form_point(FILE *out, const issim_form_result *f, size_t i)
-{
-  const issim_form_point *p = &f->points[i];
-  char pf[48];
-  issim_format_log_prob(p->log_p_form, 6, pf, sizeof pf);
-  fprintf(out, "\ndesign point %zu of %zu: beta = %.10g, FORM P = %s, share %.4g%%\n", i + 1, f->n,
-          p->beta, pf, 100 * p->share);
-  fprintf(out, "  x*          ");
-  text_vector(out, p->x, f->d);
-  fprintf(out, "  u*          ");
-  text_vector(out, p->u, f->d);
-  fprintf(out, "  alpha       ");
-  text_vector(out, p->alpha, f->d);
-  fprintf(out, "  importance  ");
-  text_importance(out, p, f->d);
-  if (p->n_curvatures > 0) {
-    fprintf(out, "  curvatures  ");
-    text_vector(out, p->kappa, p->n_curvatures);
-    if (f->closed_form)
-      fprintf(out, "              (flat: a half-space of the closed form)\n");
-    else
-      fprintf(out, "              (|grad c| = %.6g at u*)\n", p->grad_norm);
-  }
-  fprintf(out, "  P          ");
-  text_prob(out, " FORM", p->log_p_form);
-  text_prob(out, ", SORM Breitung", p->log_p_breitung);
-  text_prob(out, ", Hohenbichler-Rackwitz", p->log_p_hr);
-  text_prob(out, ", Tvedt", p->log_p_tvedt);
-  fputc('\n', out);
-  if (p->sorm_why[0])
-    fprintf(out, "  (SORM nan: %s)\n", p->sorm_why);
-}
-
-int issim_form_report_text(FILE *out, const issim_form_report *r)
-{
-  const issim_scenario *s = r->scenario;
-  const issim_form_result *f = r->form;
-  write_scenario_lines(out, s, r->exact_log);
-  fprintf(out, "method     FORM/SORM in the standard space u (x = mu + L u), %s\n",
-          f->closed_form ? "design points in closed form (exact)"
-                         : "design points by the improved HL-RF search");
-  if (!f->normal_space)
-    fprintf(out, "APPROXIMATE  the target is a t (df = %g): u is not normal, so FORM's P is the "
-                 "t tail at beta, an approximation except for a linear loss; SORM and the "
-                 "Ditlevsen bounds do not apply\n", f->df);
-  for (size_t i = 0; i < f->n && i < FORM_TEXT_POINTS; i++)
-    text_form_point(out, f, i);
-  if (f->n > FORM_TEXT_POINTS) {
-    double rest = -INFINITY;
-    for (size_t i = FORM_TEXT_POINTS; i < f->n; i++) {
-      double a = fmax(rest, f->points[i].log_p_form), b = fmin(rest, f->points[i].log_p_form);
-      rest = b == -INFINITY ? a : a + log1p(exp(b - a));
-    }
-    char p[48];
-    issim_format_log_prob(rest, 6, p, sizeof p);
-    fprintf(out, "\n... and %zu more design points (FORM P %s together; all in --format json)\n",
-            f->n - FORM_TEXT_POINTS, p);
-  }
-  fprintf(out, "\nunion of the %zu region%s (first order: the half-spaces beyond each point)\n",
-          f->n, f->n == 1 ? "" : "s");
-  fprintf(out, "  sum of FORM        ");
-  text_prob(out, "", f->log_sum_form);
-  fprintf(out, "  (Boole: an upper bound on the union of the half-spaces)\n");
-  if (f->union_why[0]) {
-    fprintf(out, "  Ditlevsen bounds    nan: %s\n", f->union_why);
-  } else {
-    char lo[48], hi[48];
-    issim_format_log_prob(f->log_ditlevsen_lower, 6, lo, sizeof lo);
-    issim_format_log_prob(f->log_ditlevsen_upper, 6, hi, sizeof hi);
-    fprintf(out, "  Ditlevsen bounds    [%s, %s]\n", lo, hi);
-  }
-  fprintf(out, "  sum of SORM        ");
-  text_prob(out, " Breitung", f->log_sum_breitung);
-  text_prob(out, ", Hohenbichler-Rackwitz", f->log_sum_hr);
-  text_prob(out, ", Tvedt", f->log_sum_tvedt);
-  fputc('\n', out);
-  if (f->sorm_excluded > 0 && f->normal_space)
-    fprintf(out, "                      (without the %zu point%s whose SORM is refused)\n",
-            f->sorm_excluded, f->sorm_excluded == 1 ? "" : "s");
-  fprintf(out, "\neffort     %zu loss evaluations (%zu in the search, %zu for the curvatures)\n",
-          f->design_evals + f->hessian_evals, f->design_evals, f->hessian_evals);
-  if (f->closed_form)
-    fprintf(out, "           no search: the design points are the closed form's\n");
-  else
-    fprintf(out, "           %zu starts, %zu converged, %zu distinct point%s, the last new one "
-                 "at start %zu of %zu\n", f->starts, f->converged, f->found,
-            f->found == 1 ? "" : "s", f->last_new_start, f->starts);
-  return ferror(out) ? -1 : 0;
-}
-
-static json_t *jvector(const double *v, size_t n)
-{
-  json_t *a = json_array();
-  for (size_t j = 0; j < n; j++)
-    json_array_append_new(a, jnum(v[j]));
-  return a;
-}
-
-static json_t *json_form_point(const issim_form_result *f, const issim_form_point *p)
-{
-  json_t *o = json_object();
-  set(o, "beta", jnum(p->beta));
-  set(o, "x", jvector(p->x, f->d));
-  set(o, "u", jvector(p->u, f->d));
-  set(o, "alpha", jvector(p->alpha, f->d));
-  set(o, "importance", jvector(p->importance, f->d));
-  set(o, "form", jprob(p->log_p_form));
-  set(o, "log10_form", jlog10(p->log_p_form));
-  set(o, "share", jnum(p->share));
-  set(o, "curvatures", jvector(p->kappa, p->n_curvatures));
-  set(o, "grad_norm", jnum(p->grad_norm));
-  json_t *sorm = json_object();
-  set(sorm, "breitung", jprob(p->log_p_breitung));
-  set(sorm, "hohenbichler_rackwitz", jprob(p->log_p_hr));
-  set(sorm, "tvedt", jprob(p->log_p_tvedt));
-  set(sorm, "refused", p->sorm_why[0] ? json_string(p->sorm_why) : json_null());
-  set(o, "sorm", sorm);
-  return o;
-}
-
-int issim_form_report_json(FILE *out, const issim_form_report *r)
-{
-  const issim_form_result *f = r->form;
-  json_t *root = json_object();
-  char target[256], event[160];
-  issim_problem pb = issim_scenario_problem(r->scenario, NULL);
-  issim_problem_describe_target(&pb, target, sizeof target);
-  issim_scenario_describe_event(r->scenario, event, sizeof event);
-  set(root, "scenario", json_string(r->scenario->name));
-  set(root, "target", json_string(target));
-  set(root, "event", json_string(event));
-  set(root, "exact", jprob(r->exact_log));
-  set(root, "dimension", json_integer((json_int_t)f->d));
-  set(root, "normal_space", json_boolean(f->normal_space));
-  set(root, "approximate", json_boolean(!f->normal_space));
-  set(root, "df", jinf(f->df));
-  set(root, "closed_form", json_boolean(f->closed_form));
-  json_t *pts = json_array();
-  for (size_t i = 0; i < f->n; i++)
-    json_array_append_new(pts, json_form_point(f, &f->points[i]));
-  set(root, "design_points", pts);
-  json_t *u = json_object();
-  set(u, "sum_form", jprob(f->log_sum_form));
-  set(u, "ditlevsen_lower", jprob(f->log_ditlevsen_lower));
-  set(u, "ditlevsen_upper", jprob(f->log_ditlevsen_upper));
-  set(u, "ditlevsen_refused", f->union_why[0] ? json_string(f->union_why) : json_null());
-  set(u, "sum_breitung", jprob(f->log_sum_breitung));
-  set(u, "sum_hohenbichler_rackwitz", jprob(f->log_sum_hr));
-  set(u, "sum_tvedt", jprob(f->log_sum_tvedt));
-  set(u, "sorm_excluded", json_integer((json_int_t)f->sorm_excluded));
-  set(root, "union", u);
-  json_t *e = json_object();
-  set(e, "loss_evaluations", json_integer((json_int_t)(f->design_evals + f->hessian_evals)));
-  set(e, "search_evaluations", json_integer((json_int_t)f->design_evals));
-  set(e, "curvature_evaluations", json_integer((json_int_t)f->hessian_evals));
-  set(e, "starts", json_integer((json_int_t)f->starts));
-  set(e, "converged", json_integer((json_int_t)f->converged));
-  set(e, "points_found", json_integer((json_int_t)f->found));
-  set(e, "last_new_start", json_integer((json_int_t)f->last_new_start));
-  set(root, "effort", e);
-  return dump_json(out, root);
-}

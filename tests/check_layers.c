@@ -69,7 +69,8 @@ static void add_edge(edges *g, const char *from, const char *to, const char *fil
 }
 
 /* "engine.c" -> "engine"; a module's private header is the module itself
- * ("model_impl.h" -> "model"); NULL for a file that is not C. */
+ * ("model_impl.h" -> "model"), and so are the reports of the commands
+ * ("report_compare.c" -> "report"); NULL for a file that is not C. */
 static char *module_of(const char *file)
 {
   const char *dot = strrchr(file, '.');
@@ -80,6 +81,8 @@ static char *module_of(const char *file)
   size_t n = strlen(m);
   if (n > 5 && strcmp(m + n - 5, "_impl") == 0)
     m[n - 5] = '\0';
+  if (strncmp(m, "report_", 7) == 0) /* the report of each command: report's */
+    m[6] = '\0';
   return m;
 }
 

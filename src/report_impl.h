@@ -1,0 +1,28 @@
+/* report_impl.h (internal, not installed): the formatting every report of
+ * report.h shares; report.c defines it, report_*.c use it. */
+#ifndef ISSIM_REPORT_IMPL_H
+#define ISSIM_REPORT_IMPL_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "report.h"
+
+#define ISSIM_INTERNAL __attribute__((visibility("hidden")))
+
+ISSIM_INTERNAL int report_dump_json(FILE *out, json_t *root);
+ISSIM_INTERNAL void report_format_exact(double v, issim_exact_method how, char *buf, size_t size);
+ISSIM_INTERNAL void report_format_number_se(double v, double se, char *buf, size_t size);
+ISSIM_INTERNAL json_t *report_jinf(double v);
+ISSIM_INTERNAL json_t *report_jlog10(double log_p);
+ISSIM_INTERNAL json_t *report_jnum(double v);
+ISSIM_INTERNAL json_t *report_jprob(double log_p);
+ISSIM_INTERNAL json_t *report_json_result(const issim_report *r, const issim_result *res);
+ISSIM_INTERNAL json_t *report_json_run(const issim_report *r);
+ISSIM_INTERNAL void report_set(json_t *o, const char *key, json_t *value);
+ISSIM_INTERNAL void report_text_header(FILE *out, const issim_report *r);
+ISSIM_INTERNAL void report_text_results(FILE *out, const issim_report *r);
+ISSIM_INTERNAL void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log);
+
+#endif
