@@ -85,10 +85,7 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
   for (size_t i = 0; i < res->verdict.n_reasons && n < max; i++)
     if (e->hits > 0 || strcmp(res->verdict.reasons[i], "no draw hit the event") != 0)
       lines[n++] = format_alloc("%s", res->verdict.reasons[i]);
-  if (e->invalid > 0 && n < max)
-    lines[n++] = format_alloc("%llu draws had an undefined log-weight (NaN, or q(x) = 0 at a "
-                              "draw of q) and were counted with weight 0",
-                              (unsigned long long)e->invalid);
+  /* draws with an undefined log-weight are among the verdict's reasons */
   double z = z_to_exact(r, e);
   if (fabs(z) > 4 && n < max)
     lines[n++] = format_alloc("the estimate is %.1f standard errors from the exact value: this "

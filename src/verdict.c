@@ -57,6 +57,26 @@ static void judge_weights(issim_verdict *v, const issim_estimate *e)
     add(v, ISSIM_DOUBTFUL, "one draw carries %.0f%% of the estimate", 100 * e->max_weight_share);
 }
 
+/* Draws whose log-weight is NaN (densities that could not be evaluated: a
+ * draw beyond the largest double, where both read 0) are counted with weight
+ * 0, but their true weight is unknown.  Had each carried a hit's average
+ * weight, P_hat / hits * N, the estimate would be higher by invalid / hits of
+ * itself: more than one standard error (invalid / hits > RE) is unreliable,
+ * any at all doubtful. */
+static void judge_invalid(issim_verdict *v, const issim_estimate *e)
+{
+  if (e->invalid == 0)
+    return;
+  double shift = (double)e->invalid / (double)e->hits;
+  int many = !(shift <= e->relative_error); /* also when the RE is undefined */
+  add(v, many ? ISSIM_UNRELIABLE : ISSIM_DOUBTFUL,
+      "%llu draw%s had an undefined log-weight (NaN, or q(x) = 0 at a draw of q: the "
+      "densities could not be evaluated there, e.g. beyond the largest double) and %s counted with weight 0; at a hit's average "
+      "weight %s would move the estimate by %.3g%%, %s its relative error",
+      (unsigned long long)e->invalid, e->invalid == 1 ? "" : "s", e->invalid == 1 ? "was" : "were",
+      e->invalid == 1 ? "it" : "they", 100 * shift, many ? "more than" : "within");
+}
+
 static void judge_mean_weight(issim_verdict *v, const issim_estimate *e, double expected)
 {
   if (isnan(expected) || e->ess < MEAN_WEIGHT_MIN_ESS)
@@ -83,11 +103,13 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
                                                          : "the weights have infinite variance");
   if (e->hits == 0) {
     add(v, ISSIM_UNRELIABLE, "no draw hit the event");
+    judge_invalid(v, e);
     return;
   }
   judge_khat(v, in->pareto_k);
   judge_weights(v, e);
   judge_mean_weight(v, e, in->expected_mean_weight);
+  judge_invalid(v, e);
 }
 
 const char *issim_verdict_name(issim_verdict_level level)

@@ -3,12 +3,15 @@
  * Combines the analytic tail check (tail.h) with the sample diagnostics of
  * shared/estimators.md into one word and its reasons:
  *   unreliable   no hit; weights of infinite variance (analytic); Pareto k-hat
- *                > 0.7; event ESS < 30; one draw carries over half the estimate
+ *                > 0.7; event ESS < 30; one draw carries over half the estimate;
+ *                draws with an undefined (NaN) log-weight that, at a hit's
+ *                average weight, would move the estimate by more than its SE
  *   doubtful     k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
  *                tenth; the mean weight is both 4 standard errors and 5% away
  *                from the mass the target puts on the proposal's support
  *                (checked only when the Kish ESS is at least 1000, below which
- *                the mean weight's own standard error cannot be trusted)
+ *                the mean weight's own standard error cannot be trusted); any
+ *                draw with an undefined log-weight
  *   trustworthy  none of the above
  */
 #ifndef ISSIM_VERDICT_H

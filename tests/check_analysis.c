@@ -254,6 +254,48 @@ START_TEST(test_verdict_rules)
 }
 END_TEST
 
+
+/* Draws with an undefined log-weight (issue 14, item 6.1): their weight is
+ * unknown, so a run with any of them is never trustworthy. */
+START_TEST(test_verdict_invalid_draws)
+{
+  issim_verdict v;
+  issim_verdict_inputs in = {.pareto_k = 0.2, .variance = ISSIM_VARIANCE_FINITE,
+                             .expected_mean_weight = 1};
+  issim_estimate e = good_estimate();
+  e.relative_error = 0.01;
+  e.invalid = 1; /* 1 of 50000 hits: 0.002% < the 1% relative error */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_DOUBTFUL);
+  ck_assert_uint_eq(v.n_reasons, 1);
+  ck_assert_msg(strstr(v.reasons[0], "1 draw had an undefined log-weight") != NULL, "%s",
+                v.reasons[0]);
+  e.invalid = 1000; /* 2% of the hits: more than the 1% relative error */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert_msg(strstr(v.reasons[0], "1000 draws had an undefined log-weight") != NULL, "%s",
+                v.reasons[0]);
+}
+END_TEST
+
+/* The reproducer of item 6.1: a student-t(0.01) beyond 1e6 with a Pareto of
+ * the same tail.  About 0.09% of the Pareto's draws lie beyond the largest
+ * double (x = inf: both densities 0, log-weight NaN) and the estimate, which
+ * counts them as 0, is about 9 standard errors low: never trustworthy. */
+START_TEST(test_undefined_weights_are_unreliable)
+{
+  issim_result r;
+  analyse("distribution = student-t\ndf = 0.01", 1e6,
+          "distribution = pareto\nshape = 0.01\nscale = 1e6", 100000, &r);
+  ck_assert_uint_gt(r.estimate.invalid, 0);
+  ck_assert_int_eq(r.verdict.level, ISSIM_UNRELIABLE);
+  int found = 0;
+  for (size_t i = 0; i < r.verdict.n_reasons; i++)
+    found |= strstr(r.verdict.reasons[i], "undefined log-weight") != NULL;
+  ck_assert_msg(found, "no reason names the undefined log-weights");
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("analysis");
@@ -267,6 +309,8 @@ int main(void)
   tcase_add_test(tc, test_kl_laplace_pair);
   tcase_add_test(tc, test_infinite_divergence_stays_infinite);
   tcase_add_test(tc, test_verdict_rules);
+  tcase_add_test(tc, test_verdict_invalid_draws);
+  tcase_add_test(tc, test_undefined_weights_are_unreliable);
   tcase_add_test(tc, test_multivariate_before);
   suite_add_tcase(s, tc);
   return run_suite(s);
