@@ -5,6 +5,8 @@
 #include <math.h>
 #include <time.h>
 
+#include <gsl/gsl_math.h>
+
 #include "khat.h"
 
 static double now(void)
@@ -36,12 +38,32 @@ void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_inf
   info->kl_q_p = issim_kl_exact(q, p, &info->kl_q_p_how);
 }
 
-/* P_p(lo < X < hi), which the weights of a proposal supported on [lo, hi] average. */
+/* log(1 - exp(a)) for a <= 0, accurate over the whole range (Maechler 2012). */
+static double log1mexp(double a)
+{
+  return a > -M_LN2 ? log(-expm1(a)) : log1p(-exp(a));
+}
+
+/* P_p(lo < X < hi), which the weights of a proposal supported on [lo, hi]
+ * average.  In log space from the tail that is cut off, never as
+ * 1 - cdf(lo) - sf(hi): beyond 8 sigma that is 1 - (1 - 6.2e-16), which
+ * doubles round to 6.66e-16. */
 static double target_mass(const issim_dist *p, double lo, double hi)
 {
-  double below = lo > p->lower ? exp(issim_dist_log_cdf(p, lo)) : 0;
-  double above = hi < p->upper ? exp(issim_dist_log_sf(p, hi)) : 0;
-  return 1 - below - above; /* NAN when a tail has no formula: the check is skipped */
+  int cut_lo = lo > p->lower, cut_hi = hi < p->upper;
+  if (!cut_lo && !cut_hi)
+    return 1;
+  if (!cut_hi)
+    return exp(issim_dist_log_sf(p, lo)); /* NAN when the tail has no formula: no check */
+  if (!cut_lo)
+    return exp(issim_dist_log_cdf(p, hi));
+  double sf_lo = issim_dist_log_sf(p, lo), sf_hi = issim_dist_log_sf(p, hi);
+  if (sf_lo < -M_LN2) /* both in the upper half: sf(lo) - sf(hi) */
+    return exp(sf_lo + log1mexp(sf_hi - sf_lo));
+  double cdf_lo = issim_dist_log_cdf(p, lo), cdf_hi = issim_dist_log_cdf(p, hi);
+  if (cdf_hi < -M_LN2) /* both in the lower half: cdf(hi) - cdf(lo) */
+    return exp(cdf_hi + log1mexp(cdf_lo - cdf_hi));
+  return 1 - exp(cdf_lo) - exp(sf_hi); /* lo and hi on either side of the median */
 }
 
 void issim_model_information_exact(const issim_model *p, const issim_model *q,

@@ -296,6 +296,26 @@ START_TEST(test_undefined_weights_are_unreliable)
 }
 END_TEST
 
+
+/* The expected mean weight of a proposal on part of the target's support is
+ * the target's mass there (issue 14, item 6.2): beyond 8 sigma it is
+ * P(Z > 8) = 6.2e-16, which 1 - cdf - sf computed as 6.66e-16 (1 - (1 -
+ * 6.2e-16) in doubles), and the mean weight, exact, was called 2243 standard
+ * errors off: doubtful. */
+START_TEST(test_expected_mean_weight_far_tail)
+{
+  issim_result r;
+  analyse("distribution = normal", 8, "distribution = exponential\nrate = 8\nlocation = 8",
+          200000, &r);
+  double exact = gsl_cdf_ugaussian_Q(8);
+  ck_assert_msg(fabs(r.expected_mean_weight - exact) <= 1e-12 * exact, "expected %.17g, want %.17g",
+                r.expected_mean_weight, exact);
+  ck_assert(fabs(r.estimate.estimate - exact) <= 4 * r.estimate.std_error);
+  ck_assert(fabs(r.estimate.mean_weight - exact) <= 4 * r.estimate.mean_weight_se);
+  ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("analysis");
@@ -311,6 +331,7 @@ int main(void)
   tcase_add_test(tc, test_verdict_rules);
   tcase_add_test(tc, test_verdict_invalid_draws);
   tcase_add_test(tc, test_undefined_weights_are_unreliable);
+  tcase_add_test(tc, test_expected_mean_weight_far_tail);
   tcase_add_test(tc, test_multivariate_before);
   suite_add_tcase(s, tc);
   return run_suite(s);
