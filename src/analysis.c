@@ -3,6 +3,7 @@
 #include "analysis.h"
 
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 #include <gsl/gsl_math.h>
@@ -90,6 +91,8 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
   r->variance = issim_model_weight_variance_on(s->target_model, p->model, &a, r->variance_reason,
                                                sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
+  r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
+  r->covers_target = 1; /* every multivariate proposal covers the target's support */
   issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
 
@@ -106,6 +109,9 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issi
   r->variance = issim_weight_variance(s->target, p->dist, lo, hi, r->variance_reason,
                                       sizeof r->variance_reason);
   r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
+  r->information_variance = issim_information_weight_variance(s->target, p->dist);
+  r->covers_target = p->dist == NULL ||
+                     (p->dist->lower <= s->target->lower && p->dist->upper >= s->target->upper);
   issim_information_exact(s->target, p->dist, &r->exact);
 }
 
@@ -152,6 +158,38 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   }
   issim_topk_free(out.tail);
   return rc;
+}
+
+/* The estimate as the reports show it: the exact value where that is
+ * infinite (a sample mean of an infinite expectation is not an estimate). */
+static double shown(double estimate, double exact, issim_exact_method how)
+{
+  return how == ISSIM_EXACT_INFINITE ? exact : estimate;
+}
+
+issim_info_status issim_result_information_judge(const issim_result *r, const char *which,
+                                                 char *reason, size_t size)
+{
+  const issim_estimate *e = &r->estimate;
+  const issim_information *x = &r->exact;
+  issim_info_input in = {.weighted = 1, .covers = r->covers_target, .kish_ess = e->ess,
+                         .weight_variance = r->information_variance};
+  if (strcmp(which, "kl_p_q") == 0) {
+    in.estimate = shown(e->kl_p_q, x->kl_p_q, x->kl_p_q_how);
+    in.se = e->kl_p_q_se, in.exact = x->kl_p_q, in.how = x->kl_p_q_how;
+  } else if (strcmp(which, "kl_q_p") == 0) {
+    in.estimate = shown(e->kl_q_p, x->kl_q_p, x->kl_q_p_how);
+    in.se = e->kl_q_p_se, in.exact = x->kl_q_p, in.how = x->kl_q_p_how;
+    in.weighted = 0;
+  } else if (strcmp(which, "entropy_p") == 0) {
+    in.estimate = e->entropy_p, in.se = e->entropy_p_se;
+    in.exact = x->entropy_p, in.how = x->entropy_p_how;
+  } else {
+    in.estimate = shown(e->cross_entropy_p_q, x->cross_entropy_p_q, x->cross_entropy_p_q_how);
+    in.se = e->cross_entropy_p_q_se;
+    in.exact = x->cross_entropy_p_q, in.how = x->cross_entropy_p_q_how;
+  }
+  return issim_information_judge(&in, reason, size);
 }
 
 void issim_result_clear(issim_result *r)

@@ -33,6 +33,9 @@ typedef struct {
   issim_variance variance;
   char variance_reason[ISSIM_VERDICT_REASON_SIZE];
   double expected_mean_weight; /* P_p(support of q) */
+  /* for the w-weighted information estimates (divergence.h's reliability) */
+  issim_variance information_variance; /* of w = p/q over q's support */
+  int covers_target;                   /* q > 0 wherever p > 0 */
   issim_verdict verdict;
   issim_information exact;
   issim_trace *trace;       /* with ISSIM_RECORD_TRACE, else NULL; owned */
@@ -63,6 +66,12 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
                          const issim_run_config *cfg, unsigned record, issim_result *r,
                          issim_error *err);
+
+/* The reliability of the estimate of an information quantity of r (issim run's
+ * information block): which, one of "kl_p_q", "kl_q_p", "entropy_p",
+ * "cross_entropy_p_q"; the rules of divergence.h, with the reason. */
+issim_info_status issim_result_information_judge(const issim_result *r, const char *which,
+                                                 char *reason, size_t size);
 
 void issim_result_clear(issim_result *r);
 

@@ -45,6 +45,8 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_errno.h>
@@ -791,4 +793,67 @@ double issim_model_cross_entropy_exact(const issim_model *p, const issim_model *
 double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_exact_method *how)
 {
   return model_pair(p, q, 2, how);
+}
+
+/* ---- reliability of the estimates ---- */
+
+#define INFO_MIN_KISH_ESS 100
+#define INFO_Z 4
+#define INFO_RELATIVE_ACCURACY 1e-9 /* quadrature's 1e-10, with room */
+
+static issim_info_status say(issim_info_status st, char *reason, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static issim_info_status say(issim_info_status st, char *reason, size_t size, const char *fmt, ...)
+{
+  if (reason != NULL && size > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, size, fmt, ap);
+    va_end(ap);
+  }
+  return st;
+}
+
+issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size)
+{
+  if (reason != NULL && size > 0)
+    reason[0] = '\0';
+  if (isinf(in->estimate) || (in->how == ISSIM_EXACT_INFINITE && isinf(in->exact)))
+    return ISSIM_INFO_RELIABLE;
+  if (isnan(in->estimate) || isnan(in->se))
+    return say(ISSIM_INFO_NO_SE, reason, size, "no standard error");
+  if (in->weighted && in->weight_variance == ISSIM_VARIANCE_INFINITE)
+    return say(ISSIM_INFO_INFINITE_VARIANCE, reason, size,
+               "the weights p/q have infinite variance under q (analytic): the weighted "
+               "average and its standard error mean nothing");
+  if (in->weighted && !in->covers)
+    return say(ISSIM_INFO_PARTIAL_SUPPORT, reason, size,
+               "q covers only part of p's support: the estimate describes p restricted to it");
+  if (in->how != ISSIM_EXACT_NONE && isfinite(in->exact)) {
+    double gap = fabs(in->estimate - in->exact);
+    if (gap > INFO_Z * in->se && gap > INFO_RELATIVE_ACCURACY * fmax(1, fabs(in->exact)))
+      return say(ISSIM_INFO_OFF_EXACT, reason, size,
+                 "%.3g standard errors from the exact value", in->se > 0 ? gap / in->se : INFINITY);
+  }
+  if (in->weighted && !(in->kish_ess >= INFO_MIN_KISH_ESS))
+    return say(ISSIM_INFO_LOW_ESS, reason, size,
+               "weighted by w over draws whose Kish ESS is only %.3g", in->kish_ess);
+  return ISSIM_INFO_RELIABLE;
+}
+
+issim_variance issim_information_weight_variance(const issim_dist *p, const issim_dist *q)
+{
+  if (q == NULL)
+    return ISSIM_VARIANCE_FINITE;
+  double lo = fmax(p->lower, q->lower), hi = fmin(p->upper, q->upper);
+  if (!(lo < hi))
+    return ISSIM_VARIANCE_UNDECIDED;
+  return issim_weight_variance(p, q, lo, hi, NULL, 0);
+}
+
+issim_variance issim_model_information_weight_variance(const issim_model *p, const issim_model *q)
+{
+  if (q == NULL)
+    return ISSIM_VARIANCE_FINITE;
+  return issim_model_weight_variance(p, q, NULL, 0);
 }

@@ -42,6 +42,7 @@
 
 #include "dist.h"
 #include "model.h"
+#include "tail.h"
 
 typedef enum {
   ISSIM_EXACT_NONE,        /* no exact value known (NAN) */
@@ -103,5 +104,61 @@ double issim_model_entropy_exact(const issim_model *p, issim_exact_method *how);
 double issim_model_cross_entropy_exact(const issim_model *p, const issim_model *q,
                                        issim_exact_method *how);
 double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_exact_method *how);
+
+/* ---- is an estimate of one of these quantities to be believed? ----
+ *
+ * issim estimates H(p), H(q), H(p, q), KL(p || q) and KL(q || p) from draws
+ * of q (or of p).  Those that are expectations under p (H(p) and H(p, q) and
+ * KL(p || q) from draws of q) are averages weighted by w = p/q: they are
+ * only as good as the weights.  Each estimate is judged on its own, in this
+ * order; the first rule that applies is the verdict:
+ *   reliable   its value is infinite (the exact value is: the estimate is
+ *              shown as inf; or a draw of q had p = 0, which proves
+ *              KL(q || p) infinite)
+ *   no SE      the estimate or its standard error is undefined (NaN)
+ *   weighted only:
+ *   infinite variance  the tail check (tail.h) proves E_q[w^2] infinite on
+ *              q's support: the sample mean converges, if at all, too
+ *              slowly for its SE to mean anything (exponential(1) from
+ *              exponential(10): 1.7 +- 0.2 for a KL of 6.7)
+ *   partial support    q covers only part of p's support: the estimate is
+ *              of p restricted to it, not of the quantity named
+ *   off exact  the exact value is known and the estimate is more than 4 SE
+ *              (and more than 1e-9 relative, quadrature's accuracy) from it
+ *   weighted only:
+ *   low ESS    the Kish ESS of the weights is below 100
+ *   reliable   none of the above.
+ * With an unknown exact value and a tail check that is undecided, the
+ * weighted estimates are judged on the Kish ESS alone. */
+typedef enum {
+  ISSIM_INFO_RELIABLE,
+  ISSIM_INFO_NO_SE,
+  ISSIM_INFO_INFINITE_VARIANCE,
+  ISSIM_INFO_PARTIAL_SUPPORT,
+  ISSIM_INFO_OFF_EXACT,
+  ISSIM_INFO_LOW_ESS
+} issim_info_status;
+
+typedef struct {
+  double estimate, se;        /* the sample value and its standard error */
+  double exact;               /* with how; NAN and ISSIM_EXACT_NONE when unknown */
+  issim_exact_method how;
+  int weighted;               /* 1: an expectation under p from draws of q, weighted by w */
+  /* for weighted estimates: */
+  int covers;                 /* q > 0 wherever p > 0 */
+  double kish_ess;            /* (sum w)^2 / sum w^2 */
+  issim_variance weight_variance; /* of w over q's support (issim_information_weight_variance) */
+} issim_info_input;
+
+/* The status; with reason non-NULL, the reason in words (empty when
+ * reliable). */
+issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size);
+
+/* Whether w = p/q has finite variance over draws of q (over q's support
+ * within p's), which the weighted estimates need: the tail check of tail.h
+ * on that region; finite for q NULL (q = p). */
+issim_variance issim_information_weight_variance(const issim_dist *p, const issim_dist *q);
+/* The same for d-dimensional models, on all of R^d. */
+issim_variance issim_model_information_weight_variance(const issim_model *p, const issim_model *q);
 
 #endif

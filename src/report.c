@@ -246,30 +246,77 @@ static void format_exact(double v, issim_exact_method how, char *buf, size_t siz
 /* An estimate shown beside an exact value that is infinite is itself infinite:
  * the sample mean of a quantity with infinite expectation means nothing. */
 static void text_information_row(FILE *out, const char *name, double v, double se, double exact,
-                                 issim_exact_method how)
+                                 issim_exact_method how, int unreliable)
 {
   char est[64], ex[64];
   format_number_se(isinf(exact) && how == ISSIM_EXACT_INFINITE ? exact : v, se, est, sizeof est);
   format_exact(exact, how, ex, sizeof ex);
-  fprintf(out, "    %-16s %-26s %s\n", name, est, ex);
+  if (unreliable)
+    fprintf(out, "    %-16s %-26s %-26s unreliable\n", name, est, ex);
+  else
+    fprintf(out, "    %-16s %-26s %s\n", name, est, ex);
+}
+
+/* The information quantities of issim run, their names in text and JSON. */
+static const struct {
+  const char *text, *key;
+} run_information[] = {
+  {"KL(p||q)", "kl_p_q"}, {"KL(q||p)", "kl_q_p"}, {"H(p)", "entropy_p"},
+  {"H(p,q)", "cross_entropy_p_q"},
+};
+
+/* One line per distinct reason: "NAME, NAME unreliable: REASON", names in
+ * the order given. */
+static void text_unreliable_lines(FILE *out, const char *indent, size_t n, const char *const *names,
+                                  const int *bad, char (*reasons)[256])
+{
+  for (size_t i = 0; i < n; i++) {
+    if (!bad[i])
+      continue;
+    int first = 1;
+    for (size_t j = 0; j < i && first; j++)
+      first = !(bad[j] && strcmp(reasons[j], reasons[i]) == 0);
+    if (!first)
+      continue;
+    fprintf(out, "%s%s", indent, names[i]);
+    for (size_t j = i + 1; j < n; j++)
+      if (bad[j] && strcmp(reasons[j], reasons[i]) == 0)
+        fprintf(out, ", %s", names[j]);
+    fprintf(out, " unreliable: %s\n", reasons[i]);
+  }
 }
 
 static void text_information(FILE *out, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
   const issim_information *x = &res->exact;
+  char reasons[4][256];
+  const char *names[4];
+  int bad[4], said[4];
+  /* the notes below already give these reasons */
+  int partial_note = res->expected_mean_weight < 1 - 1e-12, ess_note = !partial_note && e->ess < 100;
+  for (size_t i = 0; i < 4; i++) {
+    names[i] = run_information[i].text;
+    issim_info_status st = issim_result_information_judge(res, run_information[i].key, reasons[i],
+                                                          sizeof reasons[i]);
+    bad[i] = st != ISSIM_INFO_RELIABLE;
+    said[i] = bad[i] && !((st == ISSIM_INFO_PARTIAL_SUPPORT && partial_note) ||
+                          (st == ISSIM_INFO_LOW_ESS && ess_note));
+  }
   fprintf(out, "  information      estimate (nats)            exact\n");
-  text_information_row(out, "KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how);
-  text_information_row(out, "KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how);
-  text_information_row(out, "H(p)", e->entropy_p, e->entropy_p_se, x->entropy_p, x->entropy_p_how);
+  text_information_row(out, "KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how, bad[0]);
+  text_information_row(out, "KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how, bad[1]);
+  text_information_row(out, "H(p)", e->entropy_p, e->entropy_p_se, x->entropy_p, x->entropy_p_how,
+                       bad[2]);
   text_information_row(out, "H(p,q)", e->cross_entropy_p_q, e->cross_entropy_p_q_se,
-                       x->cross_entropy_p_q, x->cross_entropy_p_q_how);
-  text_information_row(out, "KL(p*||q)", e->kl_pstar_q, NAN, NAN, ISSIM_EXACT_NONE);
-  if (res->expected_mean_weight < 1 - 1e-12)
+                       x->cross_entropy_p_q, x->cross_entropy_p_q_how, bad[3]);
+  text_information_row(out, "KL(p*||q)", e->kl_pstar_q, NAN, NAN, ISSIM_EXACT_NONE, 0);
+  text_unreliable_lines(out, "    ", 4, names, said, reasons);
+  if (partial_note)
     fprintf(out, "    (q covers only part of p's support, %.3g of its mass: the w-weighted "
                  "estimates of KL(p||q), H(p) and H(p,q) describe p restricted to it)\n",
             res->expected_mean_weight);
-  else if (e->ess < 100)
+  else if (ess_note)
     fprintf(out, "    (KL(p||q), H(p) and H(p,q) are weighted by w over all draws, whose Kish ESS "
                  "is only %.3g: their estimates and standard errors are unreliable)\n", e->ess);
 }
@@ -396,6 +443,15 @@ static void json_information(json_t *o, const issim_result *res)
   set(ex, "entropy_q", json_exact(x->entropy_q, x->entropy_q_how));
   set(ex, "cross_entropy_p_q", json_exact(x->cross_entropy_p_q, x->cross_entropy_p_q_how));
   set(o, "exact_information", ex);
+  for (size_t i = 0; i < 4; i++) {
+    char reason[ISSIM_VERDICT_REASON_SIZE], key[64];
+    int ok = issim_result_information_judge(res, run_information[i].key, reason, sizeof reason) ==
+             ISSIM_INFO_RELIABLE;
+    snprintf(key, sizeof key, "%s_reliable", run_information[i].key);
+    set(o, key, json_boolean(ok));
+    snprintf(key, sizeof key, "%s_reliable_reason", run_information[i].key);
+    set(o, key, ok ? json_null() : json_string(reason));
+  }
 }
 
 static void json_weights(json_t *o, const issim_result *res)
@@ -529,31 +585,54 @@ typedef struct {
   const char *name;
   double estimate, se, exact;
   issim_exact_method how;
+  int weighted; /* an expectation under p from draws of q */
+  issim_info_status status;
+  char reason[256];
 } quantity;
 
-/* The quantities of a row, in the report's unit. */
-static size_t row_quantities(const issim_divergence_row *row, double unit, quantity *q)
+/* Each quantity judged by divergence.h's rules, on the nats values. */
+static void judge_quantities(const issim_divergence_row *row, const issim_scenario *s,
+                             quantity *q, size_t n)
+{
+  const issim_dist *p = s->target, *d = row->proposal ? row->proposal->dist : NULL;
+  issim_variance v = issim_information_weight_variance(p, d);
+  int covers = d == NULL || (d->lower <= p->lower && d->upper >= p->upper);
+  for (size_t i = 0; i < n; i++) {
+    issim_info_input in = {.estimate = q[i].estimate, .se = q[i].se, .exact = q[i].exact,
+                           .how = q[i].how, .weighted = q[i].weighted, .covers = covers,
+                           .kish_ess = row->estimate.ess, .weight_variance = v};
+    q[i].status = issim_information_judge(&in, q[i].reason, sizeof q[i].reason);
+  }
+}
+
+/* The quantities of a row, judged, in the report's unit. */
+static size_t row_quantities(const issim_divergence_row *row, const issim_scenario *s, double unit,
+                             quantity *q)
 {
   const issim_estimate *e = &row->estimate;
   const issim_information *x = &row->exact;
   if (row->proposal == NULL) {
-    q[0] = (quantity){"H(p)", e->entropy_q, e->entropy_q_se, x->entropy_p, x->entropy_p_how};
+    q[0] = (quantity){"H(p)", e->entropy_q, e->entropy_q_se, x->entropy_p, x->entropy_p_how, 0, ISSIM_INFO_RELIABLE, ""};
+    judge_quantities(row, s, q, 1);
     for (size_t i = 0; i < 1; i++) {
       q[i].estimate /= unit; q[i].se /= unit; q[i].exact /= unit;
     }
     return 1;
   }
-  q[0] = (quantity){"H(q)", e->entropy_q, e->entropy_q_se, x->entropy_q, x->entropy_q_how};
+  q[0] = (quantity){"H(q)", e->entropy_q, e->entropy_q_se, x->entropy_q, x->entropy_q_how, 0, ISSIM_INFO_RELIABLE, ""};
   q[1] = (quantity){"H(p,q)", e->cross_entropy_p_q, e->cross_entropy_p_q_se, x->cross_entropy_p_q,
-                    x->cross_entropy_p_q_how};
-  q[2] = (quantity){"KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how};
-  q[3] = (quantity){"KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how};
+                    x->cross_entropy_p_q_how, 1, ISSIM_INFO_RELIABLE, ""};
+  q[2] = (quantity){"KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how, 1, ISSIM_INFO_RELIABLE, ""};
+  q[3] = (quantity){"KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how, 0, ISSIM_INFO_RELIABLE, ""};
   for (size_t i = 0; i < 4; i++) {
     /* a sample mean of an infinite expectation is not an estimate of it */
     if (q[i].how == ISSIM_EXACT_INFINITE) {
       q[i].estimate = INFINITY;
       q[i].se = NAN;
     }
+  }
+  judge_quantities(row, s, q, 4);
+  for (size_t i = 0; i < 4; i++) {
     q[i].estimate /= unit;
     q[i].se /= unit;
     q[i].exact /= unit;
@@ -596,17 +675,31 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     }
     fprintf(out, "  %-10s %-28s %s\n", "", "estimate", "exact");
     quantity q[4];
-    size_t n = row_quantities(row, unit, q);
+    size_t n = row_quantities(row, r->scenario, unit, q);
     for (size_t k = 0; k < n; k++) {
       char est[64], ex[64];
       format_number_se(q[k].estimate, q[k].se, est, sizeof est);
       format_exact(q[k].exact, q[k].how, ex, sizeof ex);
-      fprintf(out, "  %-10s %-28s %s\n", q[k].name, est, ex);
+      if (q[k].status != ISSIM_INFO_RELIABLE)
+        fprintf(out, "  %-10s %-28s %-28s unreliable\n", q[k].name, est, ex);
+      else
+        fprintf(out, "  %-10s %-28s %s\n", q[k].name, est, ex);
     }
+    const char *names[4];
+    int bad[4];
+    char reasons[4][256];
+    int ess_note = row->proposal && row->proposal->dist && row->estimate.ess < 100;
+    for (size_t k = 0; k < n; k++) {
+      names[k] = q[k].name;
+      bad[k] = q[k].status != ISSIM_INFO_RELIABLE &&
+               !(q[k].status == ISSIM_INFO_LOW_ESS && ess_note); /* the note below says it */
+      snprintf(reasons[k], sizeof reasons[k], "%s", q[k].reason);
+    }
+    text_unreliable_lines(out, "  ", n, names, bad, reasons);
     double gap = identity_gap(row, &r->rows[0].exact);
     if (!isnan(gap))
       fprintf(out, "  identity   KL(p||q) = H(p,q) - H(p) holds to %.2g\n", fabs(gap) / unit);
-    if (row->proposal && row->proposal->dist && row->estimate.ess < 100)
+    if (ess_note)
       fprintf(out, "  (H(p,q) and KL(p||q) are weighted by w, whose Kish ESS is only %.3g here: "
                    "those estimates and their standard errors are unreliable)\n",
               row->estimate.ess);
@@ -621,6 +714,8 @@ static json_t *json_quantity(const quantity *q)
   set(o, "std_error", jnum(q->se));
   set(o, "exact", q->how == ISSIM_EXACT_NONE ? json_null() : jinf(q->exact));
   set(o, "method", json_string(issim_exact_method_name(q->how)));
+  set(o, "reliable", json_boolean(q->status == ISSIM_INFO_RELIABLE));
+  set(o, "reason", q->status == ISSIM_INFO_RELIABLE ? json_null() : json_string(q->reason));
   return o;
 }
 
@@ -646,7 +741,7 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
     set(o, "row", json_string(row->proposal ? row->proposal->name : "target"));
     set(o, "distribution", json_string(desc));
     quantity q[4];
-    size_t n = row_quantities(row, unit, q);
+    size_t n = row_quantities(row, r->scenario, unit, q);
     static const char *const keys[2][4] = {{"entropy_p"}, {"entropy_q", "cross_entropy_p_q", "kl_p_q", "kl_q_p"}};
     for (size_t k = 0; k < n; k++)
       set(o, keys[row->proposal != NULL][k], json_quantity(&q[k]));
