@@ -857,3 +857,111 @@ issim_variance issim_model_information_weight_variance(const issim_model *p, con
     return ISSIM_VARIANCE_FINITE;
   return issim_model_weight_variance(p, q, NULL, 0);
 }
+
+/* ---- the exact relative variance ---- */
+
+enum { RV_MAP_LINEAR, RV_MAP_UP, RV_MAP_DOWN };
+
+typedef struct {
+  const issim_dist *p, *q;
+  double shift; /* 2 log P: the integrand is p^2 / q / P^2 */
+  int map;
+  double a, w;  /* x = a + w t / (1 - t) (UP), a - w t / (1 - t) (DOWN) */
+} rv_integrand;
+
+static double rv_at(const rv_integrand *f, double x)
+{
+  const double lp = issim_dist_log_pdf1(f->p, x);
+  if (lp == -INFINITY || isnan(lp))
+    return 0;
+  const double v = exp(2 * lp - issim_dist_log_pdf1(f->q, x) - f->shift);
+  return isnan(v) ? 0 : v;
+}
+
+static double rv_mapped(double t, void *params)
+{
+  const rv_integrand *f = params;
+  if (f->map == RV_MAP_LINEAR)
+    return rv_at(f, t);
+  if (t >= 1)
+    return 0;
+  const double u = f->w * t / (1 - t), jac = f->w / ((1 - t) * (1 - t));
+  const double v = rv_at(f, f->map == RV_MAP_UP ? f->a + u : f->a - u) * jac;
+  return isfinite(v) ? v : 0 * (v < 0);
+}
+
+/* log P_p(lo < X < hi), from the tail that is cut off. */
+static double log_mass(const issim_dist *p, double lo, double hi)
+{
+  const int cut_lo = lo > p->lower, cut_hi = hi < p->upper;
+  if (cut_lo && !cut_hi)
+    return issim_dist_log_sf(p, lo);
+  if (cut_hi && !cut_lo)
+    return issim_dist_log_cdf(p, hi);
+  if (!cut_lo)
+    return 0;
+  const double a = issim_dist_log_sf(p, lo), b = issim_dist_log_sf(p, hi);
+  return a + (b - a > -M_LN2 ? log(-expm1(b - a)) : log1p(-exp(b - a)));
+}
+
+double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, double lo,
+                                     double hi)
+{
+  const double log_p = log_mass(p, lo, hi);
+  if (!isfinite(log_p))
+    return NAN;
+  if (q == NULL)
+    return -expm1(log_p) / exp(log_p);
+  /* break points: the bulks of q and p, and q's bulk -+ 3 spreads, inside (lo, hi) */
+  double cq, sq, cp, sp, pts[6];
+  bulk(q, &cq, &sq);
+  bulk(p, &cp, &sp);
+  if (!(sq > 0) || !isfinite(sq))
+    sq = 1;
+  const double cand[5] = {cq - 3 * sq, cq, cq + 3 * sq, cp, isfinite(lo) ? lo + sq : hi - sq};
+  size_t n = 0;
+  pts[n++] = lo;
+  for (size_t i = 0; i < 5; i++)
+    if (cand[i] > lo && cand[i] < hi && isfinite(cand[i]))
+      pts[n++] = cand[i];
+  for (size_t i = 1; i < n; i++) /* insertion sort */
+    for (size_t j = i; j > 1 && pts[j - 1] > pts[j]; j--) {
+      double t = pts[j];
+      pts[j] = pts[j - 1];
+      pts[j - 1] = t;
+    }
+  gsl_integration_cquad_workspace *ws = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+  if (ws == NULL)
+    return NAN;
+  rv_integrand f = {p, q, 2 * log_p, RV_MAP_LINEAR, 0, sq};
+  gsl_function fn = {rv_mapped, &f};
+  double total = 0, total_error = 0;
+  int ok = 1;
+  for (size_t i = 0; i < n && ok; i++) { /* [pts[i], pts[i + 1]] and the last to hi */
+    double a = pts[i], b = i + 1 < n ? pts[i + 1] : hi, x0 = 0, x1 = 1;
+    if (a == b)
+      continue;
+    if (a == -INFINITY && b == INFINITY) { /* no break point: split at q's bulk */
+      ok = 0;
+      break;
+    }
+    if (a == -INFINITY)
+      f.map = RV_MAP_DOWN, f.a = b;
+    else if (b == INFINITY)
+      f.map = RV_MAP_UP, f.a = a;
+    else
+      f.map = RV_MAP_LINEAR, x0 = a, x1 = b;
+    double value = 0, error = 0;
+    size_t nevals = 0;
+    int status = gsl_integration_cquad(&fn, x0, x1, 0, 1e-8, ws, &value, &error, &nevals);
+    if (status != GSL_SUCCESS || !isfinite(value) || !isfinite(error))
+      ok = 0;
+    total += value;
+    total_error += error;
+  }
+  gsl_integration_cquad_workspace_free(ws);
+  if (!ok || !(total_error <= 1e-6 * total))
+    return NAN;
+  const double rv = total - 1;
+  return rv < 1e-6 * total ? 0 : rv;
+}

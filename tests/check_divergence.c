@@ -23,6 +23,10 @@
 #include <string.h>
 
 #include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_erf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_cdf.h>
 
 #include "divergence.h"
 #include "tail.h"
@@ -825,6 +829,74 @@ START_TEST(test_information_weight_variance)
 }
 END_TEST
 
+
+/* The exact relative variance rv = int_A p^2/q / P^2 - 1 against closed
+ * forms: a normal shifted by m on x > t gives e^(m^2) Q(t + m) / Q(t)^2 - 1;
+ * an exponential(1) target from an exponential(l) on x > t gives
+ * e^(l t) / (l (2 - l)) - 1; and a t(3) from a shifted, scaled t(3) on
+ * x > 100 against GSL's own densities integrated by QAGIU. */
+static double t_second_moment(double x, void *unused)
+{
+  (void)unused;
+  double p = gsl_ran_tdist_pdf(x, 3), q = gsl_ran_tdist_pdf((x - 100) / 10, 3) / 10;
+  return p * p / q;
+}
+
+START_TEST(test_relative_variance_exact)
+{
+  issim_error err;
+  const char *ms[] = {"mean", "sd"}, *rate[] = {"rate"};
+  issim_dist *p = issim_dist_alloc("normal", 2, ms, (double[]){0, 1}, &err);
+  for (double m = 3; m <= 7; m += 2) {
+    issim_dist *q = issim_dist_alloc("normal", 2, ms, (double[]){m, 1}, &err);
+    double want = exp(m * m) * gsl_cdf_ugaussian_Q(5 + m) / gsl_pow_2(gsl_cdf_ugaussian_Q(5)) - 1;
+    double got = issim_relative_variance_exact(p, q, 5, INFINITY);
+    ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "m = %g: %.10g, want %.10g", m, got, want);
+    issim_dist_free(q);
+  }
+  /* q = p: (1 - P) / P */
+  double q5 = gsl_cdf_ugaussian_Q(5);
+  ck_assert_double_eq_tol(issim_relative_variance_exact(p, NULL, 5, INFINITY), (1 - q5) / q5,
+                          1e-9 * (1 - q5) / q5);
+  /* 40 sigma: P = 3.7e-350, below the smallest double, rv = e^1600 Q(80) / Q(40)^2 - 1 = 1.27 */
+  issim_dist *q40 = issim_dist_alloc("normal", 2, ms, (double[]){40, 1}, &err);
+  /* log Q(40) and log Q(80) from the asymptotic series, as check_dist does */
+  double log_q40, log_q80;
+  log_q40 = -800 - log(40) - 0.5 * log(2 * M_PI) + log1p(-1 / 1600.0 + 3 / (1600.0 * 1600.0) - 15 / gsl_pow_3(1600.0));
+  log_q80 = -3200 - log(80) - 0.5 * log(2 * M_PI) + log1p(-1 / 6400.0 + 3 / (6400.0 * 6400.0) - 15 / gsl_pow_3(6400.0));
+  double want40 = expm1(1600 + log_q80 - 2 * log_q40);
+  double got40 = issim_relative_variance_exact(p, q40, 40, INFINITY);
+  ck_assert_msg(fabs(got40 - want40) <= 1e-6 * (want40 + 1), "40 sigma: %.10g, want %.10g", got40,
+                want40);
+  issim_dist_free(q40);
+  issim_dist_free(p);
+  p = issim_dist_alloc("exponential", 1, rate, (double[]){1}, &err);
+  for (double l = 0.04; l < 1.9; l *= 3) {
+    issim_dist *q = issim_dist_alloc("exponential", 1, rate, (double[]){l}, &err);
+    double want = exp(l * 25) / (l * (2 - l)) - 1;
+    double got = issim_relative_variance_exact(p, q, 25, INFINITY);
+    ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "l = %g: %.10g, want %.10g", l, got, want);
+    issim_dist_free(q);
+  }
+  issim_dist_free(p);
+  const char *tk[] = {"df", "location", "scale"};
+  p = issim_dist_alloc("student-t", 1, tk, (double[]){3}, &err);
+  issim_dist *q = issim_dist_alloc("student-t", 3, tk, (double[]){3, 100, 10}, &err);
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {t_second_moment, NULL};
+  double m2, m2_err, pt = gsl_cdf_tdist_Q(100, 3);
+  double m2a, m2a_err;
+  gsl_integration_qags(&f, 100, 1000, 0, 1e-12, 1000, w, &m2a, &m2a_err);
+  gsl_integration_qagiu(&f, 1000, 0, 1e-12, 1000, w, &m2, &m2_err);
+  double want = (m2a + m2) / (pt * pt) - 1;
+  double got = issim_relative_variance_exact(p, q, 100, INFINITY);
+  ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "t(3): %.10g, want %.10g", got, want);
+  gsl_integration_workspace_free(w);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
 static Suite *divergence_suite(void)
 {
   Suite *s = suite_create("divergence");
@@ -832,6 +904,7 @@ static Suite *divergence_suite(void)
   tcase_add_test(tc, test_method_names);
   tcase_add_test(tc, test_information_judge);
   tcase_add_test(tc, test_information_weight_variance);
+  tcase_add_test(tc, test_relative_variance_exact);
   tcase_add_test(tc, test_normal_pair);
   tcase_add_test(tc, test_exponential_pairs);
   tcase_add_test(tc, test_gamma_pair);
