@@ -92,6 +92,7 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
                                                sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
   r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
+  r->exact_relative_variance = r->exact_log_p = NAN;
   r->covers_target = 1; /* every multivariate proposal covers the target's support */
   issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
@@ -110,6 +111,11 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p, issi
                                       sizeof r->variance_reason);
   r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
   r->information_variance = issim_information_weight_variance(s->target, p->dist);
+  r->exact_relative_variance = r->exact_log_p = NAN;
+  if (r->variance == ISSIM_VARIANCE_FINITE) {
+    r->exact_relative_variance = issim_relative_variance_exact(s->target, p->dist, lo, hi);
+    r->exact_log_p = issim_scenario_exact_log(s);
+  }
   r->covers_target = p->dist == NULL ||
                      (p->dist->lower <= s->target->lower && p->dist->upper >= s->target->upper);
   issim_information_exact(s->target, p->dist, &r->exact);
@@ -150,9 +156,12 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
     issim_topk_trim(out.tail, &kept);
     r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
+    double n = (double)r->estimate.samples;
     issim_verdict_inputs in = {
       .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
       .expected_mean_weight = r->expected_mean_weight,
+      .has_exact_std_error = !isnan(r->exact_relative_variance) && !isnan(r->exact_log_p),
+      .exact_log_std_error = r->exact_log_p + 0.5 * (log(r->exact_relative_variance) - log(n)),
     };
     issim_verdict_judge(&r->estimate, &in, &r->verdict);
   }

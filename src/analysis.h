@@ -36,6 +36,9 @@ typedef struct {
   /* for the w-weighted information estimates (divergence.h's reliability) */
   issim_variance information_variance; /* of w = p/q over q's support */
   int covers_target;                   /* q > 0 wherever p > 0 */
+  /* the exact relative variance int_A p^2/q / P^2 - 1 and log P, for
+   * univariate pairs whose tail check is finite; NAN otherwise */
+  double exact_relative_variance, exact_log_p;
   issim_verdict verdict;
   issim_information exact;
   issim_trace *trace;       /* with ISSIM_RECORD_TRACE, else NULL; owned */

@@ -211,7 +211,10 @@ static void text_weights(FILE *out, const issim_result *res)
     fprintf(out, "    largest weight   %.3g%% of the estimate\n", 100 * e->max_weight_share);
   fprintf(out, "    mean weight      %.6g +- %.3g (expected %.6g)\n", e->mean_weight,
           e->mean_weight_se, res->expected_mean_weight);
-  if (!isnan(res->pareto_k))
+  if (!isnan(res->pareto_k) && res->verdict.khat_not_judged)
+    fprintf(out, "    Pareto k-hat     %.2f (not judged: the variance is finite and the standard "
+                 "error agrees with the exact one)\n", res->pareto_k);
+  else if (!isnan(res->pareto_k))
     fprintf(out, "    Pareto k-hat     %.2f (%s)\n", res->pareto_k,
             res->pareto_k <= 0.5 ? "at most 0.5: finite variance"
             : res->pareto_k <= 0.7 ? "0.5 to 0.7: doubtful" : "above 0.7: unreliable");

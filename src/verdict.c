@@ -13,6 +13,10 @@
 #define SHARE_UNRELIABLE 0.5
 #define MEAN_WEIGHT_MIN_ESS 1000
 #define MEAN_WEIGHT_MIN_GAP 0.05
+/* the sample's SE against the exact one: 1/sqrt 2 (variance half the exact),
+ * 1/2 (a quarter) */
+#define SE_RATIO_DOUBTFUL 0.70710678118654752
+#define SE_RATIO_UNRELIABLE 0.5
 
 static void add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -40,6 +44,26 @@ static void judge_khat(issim_verdict *v, double k)
     add(v, ISSIM_DOUBTFUL,
         "Pareto k-hat = %.2f is between 0.5 and 0.7: the weights' variance may be infinite; "
         "the error bar converges slowly if at all", k);
+}
+
+/* With finite variance (analytic) and the exact SE known: whether the
+ * sample's SE is near the exact one, in which case k-hat is not judged
+ * (returns 1); when it is well below, the error bar is over-confident
+ * whatever k-hat says. */
+static int judge_std_error(issim_verdict *v, const issim_estimate *e,
+                           const issim_verdict_inputs *in)
+{
+  if (!in->has_exact_std_error || in->variance != ISSIM_VARIANCE_FINITE ||
+      isnan(in->exact_log_std_error) || isnan(e->log_std_error))
+    return 0;
+  double ratio = exp(e->log_std_error - in->exact_log_std_error);
+  if (ratio >= SE_RATIO_DOUBTFUL)
+    return 1;
+  add(v, ratio < SE_RATIO_UNRELIABLE ? ISSIM_UNRELIABLE : ISSIM_DOUBTFUL,
+      "the standard error is %.2g of the exact one (from the exact variance of the weights): "
+      "the draws that carry the variance are missing from this sample, and the error bar is "
+      "too narrow", ratio);
+  return 0;
 }
 
 static void judge_weights(issim_verdict *v, const issim_estimate *e)
@@ -97,6 +121,7 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
                          issim_verdict *v)
 {
   v->level = ISSIM_TRUSTWORTHY;
+  v->khat_not_judged = 0;
   v->n_reasons = 0;
   if (in->variance == ISSIM_VARIANCE_INFINITE)
     add(v, ISSIM_UNRELIABLE, "%s", in->variance_reason ? in->variance_reason
@@ -106,7 +131,10 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
     judge_invalid(v, e);
     return;
   }
-  judge_khat(v, in->pareto_k);
+  if (!judge_std_error(v, e, in))
+    judge_khat(v, in->pareto_k);
+  else
+    v->khat_not_judged = in->pareto_k > KHAT_DOUBTFUL;
   judge_weights(v, e);
   judge_mean_weight(v, e, in->expected_mean_weight);
   judge_invalid(v, e);

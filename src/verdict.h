@@ -13,6 +13,11 @@
  *                the mean weight's own standard error cannot be trusted); any
  *                draw with an undefined log-weight
  *   trustworthy  none of the above
+ * When the tail check proves the variance finite and the exact standard error
+ * is known (univariate pairs, by quadrature), the sample's SE is compared with
+ * it: at least 1/sqrt 2 of it, k-hat is not judged (its alarm is the shape
+ * of a finite-variance tail at a small N); below, k-hat is judged and the SE
+ * itself demotes: doubtful from 1/sqrt 2, unreliable below 1/2.
  */
 #ifndef ISSIM_VERDICT_H
 #define ISSIM_VERDICT_H
@@ -29,6 +34,7 @@ typedef enum { ISSIM_TRUSTWORTHY, ISSIM_DOUBTFUL, ISSIM_UNRELIABLE } issim_verdi
 
 typedef struct {
   issim_verdict_level level;
+  int khat_not_judged; /* k-hat above 0.5 left unjudged: the SE agrees with the exact one */
   size_t n_reasons;
   char reasons[ISSIM_VERDICT_MAX_REASONS][ISSIM_VERDICT_REASON_SIZE];
 } issim_verdict;
@@ -39,6 +45,11 @@ typedef struct {
   issim_variance variance;      /* the analytic tail check */
   const char *variance_reason;  /* its explanation when infinite */
   double expected_mean_weight;  /* P_p(support of q); NAN to skip the check */
+  /* the exact standard error at this N, P sqrt(rv / N) with rv the exact
+   * relative variance (divergence.h), as a log; used only when
+   * has_exact_std_error is set (a zeroed struct leaves the rule out) */
+  int has_exact_std_error;
+  double exact_log_std_error;
 } issim_verdict_inputs;
 
 void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in,

@@ -316,6 +316,85 @@ START_TEST(test_expected_mean_weight_far_tail)
 }
 END_TEST
 
+
+/* k-hat against the exact standard error (issue 14, item 6.4).  A shifted
+ * t(3) proposal for a t(3) target beyond 100 has bounded weights (the same
+ * power-law tail), yet at 20000 draws k-hat reads above 0.5 in 38 of 40
+ * seeds (0.51 to 0.78), and the verdict was doubtful or unreliable although
+ * the error bars are honest (calibrated: 1 z of 40 outside 1.96).  With the
+ * exact SE (the exact relative variance, 27.2, by quadrature) the sample's
+ * SE is seen to agree, and k-hat is not judged. */
+START_TEST(test_khat_not_judged_when_se_is_exact)
+{
+  issim_result r;
+  analyse("distribution = student-t\ndf = 3", 100,
+          "distribution = student-t\ndf = 3\nlocation = 100\nscale = 10", 20000, &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  ck_assert_msg(r.pareto_k > 0.5, "k-hat %g: this seed no longer shows the false alarm", r.pareto_k);
+  double exact = gsl_cdf_tdist_Q(100, 3);
+  ck_assert(fabs(r.estimate.estimate - exact) <= 4 * r.estimate.std_error);
+  ck_assert_msg(r.verdict.level == ISSIM_TRUSTWORTHY, "%s: %s",
+                issim_verdict_name(r.verdict.level), r.verdict.n_reasons ? r.verdict.reasons[0] : "");
+  ck_assert(r.verdict.khat_not_judged);
+}
+END_TEST
+
+/* ... and the other way: N(8, 1) for a standard normal beyond 3 has finite
+ * variance (analytic), but its relative variance, e^64 Q(11) / Q(3)^2 - 1 =
+ * 6.5e5, comes from draws near 3, four sd below q's mean, that 20000 draws
+ * almost never make: the sample's SE is a small fraction of the exact one,
+ * and the verdict says so. */
+START_TEST(test_se_far_below_exact_is_unreliable)
+{
+  issim_result r;
+  analyse("distribution = normal", 3, "distribution = normal\nmean = 8", 20000, &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  double want = exp(64) * gsl_cdf_ugaussian_Q(11) / gsl_pow_2(gsl_cdf_ugaussian_Q(3)) - 1;
+  ck_assert_msg(fabs(r.exact_relative_variance - want) <= 1e-6 * want, "rv %g, want %g",
+                r.exact_relative_variance, want);
+  ck_assert_int_ne(r.verdict.level, ISSIM_TRUSTWORTHY);
+  int found = 0;
+  for (size_t i = 0; i < r.verdict.n_reasons; i++)
+    found |= strstr(r.verdict.reasons[i], "of the exact one") != NULL;
+  ck_assert_msg(found, "no reason compares the SE with the exact one");
+}
+END_TEST
+
+START_TEST(test_verdict_std_error_rule)
+{
+  issim_verdict v;
+  issim_estimate e = good_estimate();
+  e.log_std_error = log(1e-8);
+  issim_verdict_inputs in = {.pareto_k = 0.75, .variance = ISSIM_VARIANCE_FINITE,
+                             .expected_mean_weight = 1, .has_exact_std_error = 1,
+                             .exact_log_std_error = log(1.2e-8)};
+  issim_verdict_judge(&e, &in, &v); /* SE 0.83 of the exact: k-hat not judged */
+  ck_assert_int_eq(v.level, ISSIM_TRUSTWORTHY);
+  ck_assert(v.khat_not_judged);
+  in.exact_log_std_error = log(1.6e-8); /* 0.63: k-hat judged, and the SE doubtful */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert_uint_eq(v.n_reasons, 2);
+  in.pareto_k = 0.2;
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_DOUBTFUL);
+  in.exact_log_std_error = log(2.5e-8); /* 0.4 */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert_str_eq(v.reasons[0], "the standard error is 0.4 of the exact one (from the exact "
+                                 "variance of the weights): the draws that carry the variance are "
+                                 "missing from this sample, and the error bar is too narrow");
+  /* not applied without a proof of finite variance, or without the exact SE */
+  in.pareto_k = 0.75, in.exact_log_std_error = log(1.2e-8), in.variance = ISSIM_VARIANCE_UNDECIDED;
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  in.variance = ISSIM_VARIANCE_FINITE, in.has_exact_std_error = 0;
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert(!v.khat_not_judged);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("analysis");
@@ -332,6 +411,9 @@ int main(void)
   tcase_add_test(tc, test_verdict_invalid_draws);
   tcase_add_test(tc, test_undefined_weights_are_unreliable);
   tcase_add_test(tc, test_expected_mean_weight_far_tail);
+  tcase_add_test(tc, test_khat_not_judged_when_se_is_exact);
+  tcase_add_test(tc, test_se_far_below_exact_is_unreliable);
+  tcase_add_test(tc, test_verdict_std_error_rule);
   tcase_add_test(tc, test_multivariate_before);
   suite_add_tcase(s, tc);
   return run_suite(s);
