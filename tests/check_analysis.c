@@ -322,7 +322,7 @@ END_TEST
  * power-law tail), yet at 20000 draws k-hat reads above 0.5 in 38 of 40
  * seeds (0.51 to 0.78), and the verdict was doubtful or unreliable although
  * the error bars are honest (calibrated: 1 z of 40 outside 1.96).  With the
- * exact SE (the exact relative variance, 27.2, by quadrature) the sample's
+ * exact SE (the exact relative variance, 26.8, by quadrature) the sample's
  * SE is seen to agree, and k-hat is not judged. */
 START_TEST(test_khat_not_judged_when_se_is_exact)
 {
