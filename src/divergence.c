@@ -829,15 +829,15 @@ issim_info_status issim_information_judge(const issim_info_input *in, char *reas
   if (in->weighted && !in->covers)
     return say(ISSIM_INFO_PARTIAL_SUPPORT, reason, size,
                "q covers only part of p's support: the estimate describes p restricted to it");
+  if (in->weighted && !(in->kish_ess >= INFO_MIN_KISH_ESS))
+    return say(ISSIM_INFO_LOW_ESS, reason, size,
+               "weighted by w over draws whose Kish ESS is only %.3g", in->kish_ess);
   if (in->how != ISSIM_EXACT_NONE && isfinite(in->exact)) {
     double gap = fabs(in->estimate - in->exact);
     if (gap > INFO_Z * in->se && gap > INFO_RELATIVE_ACCURACY * fmax(1, fabs(in->exact)))
       return say(ISSIM_INFO_OFF_EXACT, reason, size,
                  "%.3g standard errors from the exact value", in->se > 0 ? gap / in->se : INFINITY);
   }
-  if (in->weighted && !(in->kish_ess >= INFO_MIN_KISH_ESS))
-    return say(ISSIM_INFO_LOW_ESS, reason, size,
-               "weighted by w over draws whose Kish ESS is only %.3g", in->kish_ess);
   return ISSIM_INFO_RELIABLE;
 }
 

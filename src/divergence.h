@@ -123,10 +123,9 @@ double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_ex
  *              exponential(10): 1.7 +- 0.2 for a KL of 6.7)
  *   partial support    q covers only part of p's support: the estimate is
  *              of p restricted to it, not of the quantity named
+ *   low ESS    (weighted only) the Kish ESS of the weights is below 100
  *   off exact  the exact value is known and the estimate is more than 4 SE
  *              (and more than 1e-9 relative, quadrature's accuracy) from it
- *   weighted only:
- *   low ESS    the Kish ESS of the weights is below 100
  *   reliable   none of the above.
  * With an unknown exact value and a tail check that is undecided, the
  * weighted estimates are judged on the Kish ESS alone. */
