@@ -867,27 +867,32 @@ typedef struct {
   double shift; /* 2 log P: the integrand is p^2 / q / P^2 */
   int map;
   double a, w;  /* x = a + w t / (1 - t) (UP), a - w t / (1 - t) (DOWN) */
+  int overflow; /* set when a value was infinite: CQUAD would drop the point
+                 * silently, and an integral that is too small would make
+                 * the verdict believe a sample's SE */
 } rv_integrand;
 
-static double rv_at(const rv_integrand *f, double x)
+static double rv_at(rv_integrand *f, double x)
 {
   const double lp = issim_dist_log_pdf1(f->p, x);
   if (lp == -INFINITY || isnan(lp))
     return 0;
   const double v = exp(2 * lp - issim_dist_log_pdf1(f->q, x) - f->shift);
-  return isnan(v) ? 0 : v;
+  if (!isfinite(v))
+    f->overflow = 1;
+  return v;
 }
 
 static double rv_mapped(double t, void *params)
 {
-  const rv_integrand *f = params;
+  rv_integrand *f = params;
   if (f->map == RV_MAP_LINEAR)
     return rv_at(f, t);
   if (t >= 1)
     return 0;
   const double u = f->w * t / (1 - t), jac = f->w / ((1 - t) * (1 - t));
-  const double v = rv_at(f, f->map == RV_MAP_UP ? f->a + u : f->a - u) * jac;
-  return isfinite(v) ? v : 0 * (v < 0);
+  const double v = rv_at(f, f->map == RV_MAP_UP ? f->a + u : f->a - u);
+  return v == 0 ? 0 : v * jac;
 }
 
 /* log P_p(lo < X < hi), from the tail that is cut off. */
@@ -933,7 +938,7 @@ double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, d
   gsl_integration_cquad_workspace *ws = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
   if (ws == NULL)
     return NAN;
-  rv_integrand f = {p, q, 2 * log_p, RV_MAP_LINEAR, 0, sq};
+  rv_integrand f = {p, q, 2 * log_p, RV_MAP_LINEAR, 0, sq, 0};
   gsl_function fn = {rv_mapped, &f};
   double total = 0, total_error = 0;
   int ok = 1;
@@ -960,7 +965,7 @@ double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, d
     total_error += error;
   }
   gsl_integration_cquad_workspace_free(ws);
-  if (!ok || !(total_error <= 1e-6 * total))
+  if (!ok || f.overflow || !(total_error <= 1e-6 * total))
     return NAN;
   const double rv = total - 1;
   return rv < 1e-6 * total ? 0 : rv;

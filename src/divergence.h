@@ -166,9 +166,10 @@ issim_variance issim_model_information_weight_variance(const issim_model *p, con
  * < hi): the variance per draw of the estimate of P, relative to P^2, for
  * the event region (lo, hi) (which q must cover).  By quadrature (GSL's
  * CQUAD, on pieces split at the bulks of p and q, the infinite ones mapped to
- * [0, 1)), to 1e-6 relative; NAN when the quadrature does not get there or
- * the integral is infinite (call it only when issim_weight_variance says
- * finite).  Values below 1e-6 are rounding of 1 + rv and are returned as 0.
+ * [0, 1)), to 1e-6 relative; NAN when the quadrature does not get there,
+ * when the integrand overflows anywhere (even at an integrable singularity:
+ * NAN is the cautious answer, the verdict then does without it), or the
+ * integral is infinite (call it only when issim_weight_variance says finite).  Values below 1e-6 are rounding of 1 + rv and are returned as 0.
  * q NULL (q = p): (1 - P) / P. */
 double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, double lo,
                                      double hi);
