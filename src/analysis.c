@@ -3,6 +3,7 @@
 #include "analysis.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -93,6 +94,17 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
   r->expected_mean_weight = p->model ? NAN : 1;
   r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
   r->exact_relative_variance = r->exact_log_p = NAN;
+  /* a half-space event of an elliptical pair: the exact relative variance
+   * (divergence.h), for the verdict's comparison of the SE */
+  size_t d = issim_model_dim(s->target_model);
+  double *w = s->event.loss && r->variance == ISSIM_VARIANCE_FINITE ? malloc(d * sizeof *w) : NULL;
+  if (w != NULL && issim_loss_linear_form(s->event.loss, w)) {
+    r->exact_log_p = issim_scenario_exact_log(s);
+    r->exact_relative_variance = issim_model_relative_variance_exact(
+        s->target_model, p->model ? p->model : s->target_model, w, s->event.threshold,
+        s->event.direction, r->exact_log_p);
+  }
+  free(w);
   r->covers_target = 1; /* every multivariate proposal covers the target's support */
   issim_model_information_exact(s->target_model, p->model, &r->exact);
 }

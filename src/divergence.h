@@ -174,4 +174,22 @@ issim_variance issim_model_information_weight_variance(const issim_model *p, con
 double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, double lo,
                                      double hi);
 
+/* The same for d-dimensional elliptical models and a half-space event
+ * {w.x > t} (direction +1) or {w.x < t} (-1): p and q normal or student-t
+ * with the same df and the same scale matrix (Cholesky factors equal to
+ * 1e-12), q's location moved from p's.  In p's whitened coordinates z, the
+ * event is {a.z > c} and q is p shifted by m.
+ *   normal   rv = e^(|m|^2) Q(c' + m.a') / Q(c')^2 - 1 (a' = a/|a|, c' = c/|a|),
+ *            for any shift;
+ *   t        the shift must be along a' (a design-point shift; |m_perp| below
+ *            1e-9 |m|): then p^2/q depends on z only through u = a'.z and
+ *            the distance rho from that axis, and rv is the double integral
+ *            over u > c' and rho > 0 (with the area rho^(d-2) of the sphere
+ *            around the axis), by nested quadrature, to 1e-6.
+ * NAN for anything else (other kinds, different scale or df, a shift off the
+ * axis for the t, d < 2, a failed quadrature).  log_p: log P of the event. */
+double issim_model_relative_variance_exact(const issim_model *p, const issim_model *q,
+                                           const double *w, double t, int direction,
+                                           double log_p);
+
 #endif

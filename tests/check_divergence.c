@@ -897,6 +897,102 @@ START_TEST(test_relative_variance_exact)
 }
 END_TEST
 
+
+/* The elliptical pairs' exact relative variance. */
+typedef struct {
+  double nu, s, t, z1;
+} t2_ctx;
+
+static double t2_log_f(double nu, double r2)
+{
+  return lgamma(0.5 * (nu + 2)) - lgamma(0.5 * nu) - log(nu * M_PI) - 0.5 * (nu + 2) * log1p(r2 / nu);
+}
+
+/* p^2/q at (z1, z2), p a bivariate t(nu), q the same moved by (s, s) */
+static double t2_inner(double z2, void *params)
+{
+  const t2_ctx *c = params;
+  double r2p = c->z1 * c->z1 + z2 * z2, r2q = gsl_pow_2(c->z1 - c->s) + gsl_pow_2(z2 - c->s);
+  return exp(2 * t2_log_f(c->nu, r2p) - t2_log_f(c->nu, r2q));
+}
+
+static double t2_outer(double z1, void *params)
+{
+  t2_ctx *c = params;
+  c->z1 = z1;
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {t2_inner, c};
+  double v, e;
+  gsl_integration_qagiu(&f, c->t - z1, 0, 1e-11, 1000, w, &v, &e); /* z1 + z2 > t */
+  gsl_integration_workspace_free(w);
+  return v;
+}
+
+START_TEST(test_model_relative_variance_exact)
+{
+  issim_error err;
+  /* a bivariate t(4), identity scale, the event z1 + z2 > 6, q moved by
+   * (3, 3) (the design point): against a Cartesian double integral */
+  const double id2[] = {1, 0, 0, 1}, zero2[] = {0, 0}, dp[] = {3, 3}, w2[] = {1, 1};
+  issim_model *p = issim_model_alloc_student_t(2, 4, zero2, id2, &err);
+  issim_model *q = issim_model_alloc_student_t(2, 4, dp, id2, &err);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_ptr_nonnull(q);
+  double log_p = log(gsl_cdf_tdist_Q(6 / M_SQRT2, 4));
+  t2_ctx c = {4, 3, 6, 0};
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {t2_outer, &c};
+  double m2, m2_err;
+  gsl_integration_qagi(&f, 0, 1e-10, 1000, w, &m2, &m2_err);
+  gsl_integration_workspace_free(w);
+  double want = m2 / exp(2 * log_p) - 1;
+  double got = issim_model_relative_variance_exact(p, q, w2, 6, 1, log_p);
+  ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "t(4), d = 2: %.10g, want %.10g", got, want);
+  /* the lower tail: z1 + z2 < -6 against q moved by (-3, -3) is the same */
+  issim_model *qm = issim_model_alloc_student_t(2, 4, (double[]){-3, -3}, id2, &err);
+  double got_below = issim_model_relative_variance_exact(p, qm, w2, -6, -1, log_p);
+  ck_assert_msg(fabs(got_below - want) <= 1e-6 * (want + 1), "below: %.10g, want %.10g", got_below,
+                want);
+  /* a shift off the axis of a t: unknown */
+  issim_model *qo = issim_model_alloc_student_t(2, 4, (double[]){3, 2}, id2, &err);
+  ck_assert(isnan(issim_model_relative_variance_exact(p, qo, w2, 6, 1, log_p)));
+  issim_model_free(p), issim_model_free(q), issim_model_free(qm), issim_model_free(qo);
+
+  /* d = 10, a t(4) of scale sd 0.01 and correlation 0.3, q = p: (1 - P) / P,
+   * which checks the sphere's area and the constants in 10 dimensions */
+  enum { D = 10 };
+  double cov[D * D], loc[D] = {0}, wts[D];
+  for (size_t i = 0; i < D; i++) {
+    wts[i] = -0.1;
+    for (size_t j = 0; j < D; j++)
+      cov[i * D + j] = 1e-4 * (i == j ? 1 : 0.3);
+  }
+  p = issim_model_alloc_student_t(D, 4, loc, cov, &err);
+  q = issim_model_alloc_student_t(D, 4, loc, cov, &err);
+  ck_assert_ptr_nonnull(p);
+  /* the loss -0.1 sum x is a t(4) of scale 0.1 sqrt(1e-4 (10 + 90 0.3)) */
+  double scale = 0.1 * sqrt(1e-4 * (10 + 90 * 0.3)), thr = 4 * scale;
+  double pt = gsl_cdf_tdist_Q(4, 4);
+  got = issim_model_relative_variance_exact(p, q, wts, thr, 1, log(pt));
+  ck_assert_msg(fabs(got - (1 - pt) / pt) <= 1e-6 * (1 - pt) / pt, "q = p, d = 10: %.10g, want %.10g",
+                got, (1 - pt) / pt);
+  issim_model_free(p), issim_model_free(q);
+
+  /* normals, d = 10: e^(|m|^2) Q(c + m.a) / Q(c)^2 - 1, here with the shift
+   * along the axis, as the univariate loss N(0, s^2) moved by k s */
+  p = issim_model_alloc_normal(D, loc, cov, &err);
+  double mv[D];
+  for (size_t i = 0; i < D; i++)
+    mv[i] = -4 * scale / (0.1 * D); /* the loss moves by 4 scale */
+  q = issim_model_alloc_normal(D, mv, cov, &err);
+  double q4 = gsl_cdf_ugaussian_Q(4);
+  got = issim_model_relative_variance_exact(p, q, wts, thr, 1, log(q4));
+  want = exp(16) * gsl_cdf_ugaussian_Q(8) / (q4 * q4) - 1;
+  ck_assert_msg(fabs(got - want) <= 1e-9 * want, "normal, d = 10: %.10g, want %.10g", got, want);
+  issim_model_free(p), issim_model_free(q);
+}
+END_TEST
+
 static Suite *divergence_suite(void)
 {
   Suite *s = suite_create("divergence");
@@ -905,6 +1001,7 @@ static Suite *divergence_suite(void)
   tcase_add_test(tc, test_information_judge);
   tcase_add_test(tc, test_information_weight_variance);
   tcase_add_test(tc, test_relative_variance_exact);
+  tcase_add_test(tc, test_model_relative_variance_exact);
   tcase_add_test(tc, test_normal_pair);
   tcase_add_test(tc, test_exponential_pairs);
   tcase_add_test(tc, test_gamma_pair);
