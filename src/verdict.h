@@ -14,7 +14,8 @@
  *                draw with an undefined log-weight
  *   trustworthy  none of the above
  * When the tail check proves the variance finite and the exact standard error
- * is known (univariate pairs, by quadrature), the sample's SE is compared with
+ * is known (univariate pairs, and elliptical pairs with a half-space event,
+ * divergence.h's issim_*relative_variance_exact), the sample's SE is compared with
  * it: at least 1/sqrt 2 of it, k-hat is not judged (its alarm is the shape
  * of a finite-variance tail at a small N); below, k-hat is judged and the SE
  * itself demotes: doubtful from 1/sqrt 2, unreliable below 1/2.
