@@ -1,6 +1,12 @@
 #include "analysis.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_math.h>
+
 
 #include "clock.h"
 #include "khat.h"
@@ -27,12 +33,32 @@ void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_inf
   info->kl_q_p = issim_kl_exact(q, p, &info->kl_q_p_how);
 }
 
-/* P_p(lo < X < hi), which the weights of a proposal supported on [lo, hi] average. */
+/* log(1 - exp(a)) for a <= 0, accurate over the whole range (Maechler 2012). */
+static double log1mexp(double a)
+{
+  return a > -M_LN2 ? log(-expm1(a)) : log1p(-exp(a));
+}
+
+/* P_p(lo < X < hi), which the weights of a proposal supported on [lo, hi]
+ * average.  In log space from the tail that is cut off, never as
+ * 1 - cdf(lo) - sf(hi): beyond 8 sigma that is 1 - (1 - 6.2e-16), which
+ * doubles round to 6.66e-16. */
 static double target_mass(const issim_dist *p, double lo, double hi)
 {
-  double below = lo > p->lower ? exp(issim_dist_log_cdf(p, lo)) : 0;
-  double above = hi < p->upper ? exp(issim_dist_log_sf(p, hi)) : 0;
-  return 1 - below - above; /* NAN when a tail has no formula: the check is skipped */
+  int cut_lo = lo > p->lower, cut_hi = hi < p->upper;
+  if (!cut_lo && !cut_hi)
+    return 1;
+  if (!cut_hi)
+    return exp(issim_dist_log_sf(p, lo)); /* NAN when the tail has no formula: no check */
+  if (!cut_lo)
+    return exp(issim_dist_log_cdf(p, hi));
+  double sf_lo = issim_dist_log_sf(p, lo), sf_hi = issim_dist_log_sf(p, hi);
+  if (sf_lo < -M_LN2) /* both in the upper half: sf(lo) - sf(hi) */
+    return exp(sf_lo + log1mexp(sf_hi - sf_lo));
+  double cdf_lo = issim_dist_log_cdf(p, lo), cdf_hi = issim_dist_log_cdf(p, hi);
+  if (cdf_hi < -M_LN2) /* both in the lower half: cdf(hi) - cdf(lo) */
+    return exp(cdf_hi + log1mexp(cdf_lo - cdf_hi));
+  return 1 - exp(cdf_lo) - exp(sf_hi); /* lo and hi on either side of the median */
 }
 
 void issim_model_information_exact(const issim_model *p, const issim_model *q,
@@ -59,6 +85,20 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
   r->variance = issim_model_weight_variance_on(s->target_model, p->model, &a, r->variance_reason,
                                                sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
+  r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
+  r->exact_relative_variance = r->exact_log_p = NAN;
+  /* a half-space event of an elliptical pair: the exact relative variance
+   * (divergence.h), for the verdict's comparison of the SE */
+  size_t d = issim_model_dim(s->target_model);
+  double *w = s->event.loss && r->variance == ISSIM_VARIANCE_FINITE ? malloc(d * sizeof *w) : NULL;
+  if (w != NULL && issim_loss_linear_form(s->event.loss, w)) {
+    r->exact_log_p = issim_scenario_exact_log(s);
+    r->exact_relative_variance = issim_model_relative_variance_exact(
+        s->target_model, p->model ? p->model : s->target_model, w, s->event.threshold,
+        s->event.direction, r->exact_log_p);
+  }
+  free(w);
+  r->covers_target = 1; /* every multivariate proposal covers the target's support */
   issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
 
@@ -79,6 +119,14 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
   r->variance = issim_weight_variance(s->target, p->dist, lo, hi, r->variance_reason,
                                       sizeof r->variance_reason);
   r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
+  r->information_variance = issim_information_weight_variance(s->target, p->dist);
+  r->exact_relative_variance = r->exact_log_p = NAN;
+  if (r->variance == ISSIM_VARIANCE_FINITE) {
+    r->exact_relative_variance = issim_relative_variance_exact(s->target, p->dist, lo, hi);
+    r->exact_log_p = issim_scenario_exact_log(s);
+  }
+  r->covers_target = p->dist == NULL ||
+                     (p->dist->lower <= s->target->lower && p->dist->upper >= s->target->upper);
   issim_information_exact(s->target, p->dist, &r->exact);
 }
 
@@ -122,14 +170,49 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
     issim_topk_trim(out.tail, &kept);
     r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
+    double n = (double)r->estimate.samples;
     issim_verdict_inputs in = {
       .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
       .expected_mean_weight = r->expected_mean_weight, .regions = &r->regions,
+      .has_exact_std_error = !isnan(r->exact_relative_variance) && !isnan(r->exact_log_p),
+      .exact_log_std_error = r->exact_log_p + 0.5 * (log(r->exact_relative_variance) - log(n)),
     };
     issim_verdict_judge(&r->estimate, &in, &r->verdict);
   }
   issim_topk_free(out.tail);
   return rc;
+}
+
+/* The estimate as the reports show it: the exact value where that is
+ * infinite (a sample mean of an infinite expectation is not an estimate). */
+static double shown(double estimate, double exact, issim_exact_method how)
+{
+  return how == ISSIM_EXACT_INFINITE ? exact : estimate;
+}
+
+issim_info_status issim_result_information_judge(const issim_result *r, const char *which,
+                                                 char *reason, size_t size)
+{
+  const issim_estimate *e = &r->estimate;
+  const issim_information *x = &r->exact;
+  issim_info_input in = {.weighted = 1, .covers = r->covers_target, .kish_ess = e->ess,
+                         .weight_variance = r->information_variance};
+  if (strcmp(which, "kl_p_q") == 0) {
+    in.estimate = shown(e->kl_p_q, x->kl_p_q, x->kl_p_q_how);
+    in.se = e->kl_p_q_se, in.exact = x->kl_p_q, in.how = x->kl_p_q_how;
+  } else if (strcmp(which, "kl_q_p") == 0) {
+    in.estimate = shown(e->kl_q_p, x->kl_q_p, x->kl_q_p_how);
+    in.se = e->kl_q_p_se, in.exact = x->kl_q_p, in.how = x->kl_q_p_how;
+    in.weighted = 0;
+  } else if (strcmp(which, "entropy_p") == 0) {
+    in.estimate = e->entropy_p, in.se = e->entropy_p_se;
+    in.exact = x->entropy_p, in.how = x->entropy_p_how;
+  } else {
+    in.estimate = shown(e->cross_entropy_p_q, x->cross_entropy_p_q, x->cross_entropy_p_q_how);
+    in.se = e->cross_entropy_p_q_se;
+    in.exact = x->cross_entropy_p_q, in.how = x->cross_entropy_p_q_how;
+  }
+  return issim_information_judge(&in, reason, size);
 }
 
 void issim_result_clear(issim_result *r)

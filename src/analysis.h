@@ -38,6 +38,12 @@ typedef struct {
   issim_variance variance;
   char variance_reason[ISSIM_VERDICT_REASON_SIZE];
   double expected_mean_weight; /* P_p(support of q) */
+  /* for the w-weighted information estimates (divergence.h's reliability) */
+  issim_variance information_variance; /* of w = p/q over q's support */
+  int covers_target;                   /* q > 0 wherever p > 0 */
+  /* the exact relative variance int_A p^2/q / P^2 - 1 and log P, for
+   * univariate pairs whose tail check is finite; NAN otherwise */
+  double exact_relative_variance, exact_log_p;
   issim_verdict verdict;
   issim_information exact;
   issim_region_check regions; /* against the event's failure regions (regions.h) */
@@ -72,6 +78,12 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
                          const issim_run_config *cfg, unsigned record, issim_result *r,
                          issim_error *err);
+
+/* The reliability of the estimate of an information quantity of r (issim run's
+ * information block): which, one of "kl_p_q", "kl_q_p", "entropy_p",
+ * "cross_entropy_p_q"; the rules of divergence.h, with the reason. */
+issim_info_status issim_result_information_judge(const issim_result *r, const char *which,
+                                                 char *reason, size_t size);
 
 void issim_result_clear(issim_result *r);
 

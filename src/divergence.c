@@ -45,11 +45,14 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_erf.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
 
@@ -778,4 +781,337 @@ double issim_model_cross_entropy_exact(const issim_model *p, const issim_model *
 double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_exact_method *how)
 {
   return model_pair(p, q, 2, how);
+}
+
+/* ---- reliability of the estimates ---- */
+
+#define INFO_MIN_KISH_ESS 100
+#define INFO_Z 4
+#define INFO_RELATIVE_ACCURACY 1e-9 /* quadrature's 1e-10, with room */
+
+static issim_info_status say(issim_info_status st, char *reason, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static issim_info_status say(issim_info_status st, char *reason, size_t size, const char *fmt, ...)
+{
+  if (reason != NULL && size > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, size, fmt, ap);
+    va_end(ap);
+  }
+  return st;
+}
+
+issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size)
+{
+  if (reason != NULL && size > 0)
+    reason[0] = '\0';
+  if (isinf(in->estimate) || (in->how == ISSIM_EXACT_INFINITE && isinf(in->exact)))
+    return ISSIM_INFO_RELIABLE;
+  if (isnan(in->estimate) || isnan(in->se))
+    return say(ISSIM_INFO_NO_SE, reason, size, "no standard error");
+  if (in->weighted && in->weight_variance == ISSIM_VARIANCE_INFINITE)
+    return say(ISSIM_INFO_INFINITE_VARIANCE, reason, size,
+               "the weights p/q have infinite variance under q (analytic): the weighted "
+               "average and its standard error mean nothing");
+  if (in->weighted && !in->covers)
+    return say(ISSIM_INFO_PARTIAL_SUPPORT, reason, size,
+               "q covers only part of p's support: the estimate describes p restricted to it");
+  if (in->weighted && !(in->kish_ess >= INFO_MIN_KISH_ESS))
+    return say(ISSIM_INFO_LOW_ESS, reason, size,
+               "weighted by w over draws whose Kish ESS is only %.3g", in->kish_ess);
+  if (in->how != ISSIM_EXACT_NONE && isfinite(in->exact)) {
+    double gap = fabs(in->estimate - in->exact);
+    if (gap > INFO_Z * in->se && gap > INFO_RELATIVE_ACCURACY * fmax(1, fabs(in->exact)))
+      return say(ISSIM_INFO_OFF_EXACT, reason, size,
+                 "%.3g standard errors from the exact value", in->se > 0 ? gap / in->se : INFINITY);
+  }
+  return ISSIM_INFO_RELIABLE;
+}
+
+issim_variance issim_information_weight_variance(const issim_dist *p, const issim_dist *q)
+{
+  if (q == NULL)
+    return ISSIM_VARIANCE_FINITE;
+  double lo = fmax(p->lower, q->lower), hi = fmin(p->upper, q->upper);
+  if (!(lo < hi))
+    return ISSIM_VARIANCE_UNDECIDED;
+  return issim_weight_variance(p, q, lo, hi, NULL, 0);
+}
+
+issim_variance issim_model_information_weight_variance(const issim_model *p, const issim_model *q)
+{
+  if (q == NULL)
+    return ISSIM_VARIANCE_FINITE;
+  return issim_model_weight_variance(p, q, NULL, 0);
+}
+
+/* ---- the exact relative variance ---- */
+
+enum { RV_MAP_LINEAR, RV_MAP_UP, RV_MAP_DOWN };
+
+typedef struct {
+  const issim_dist *p, *q;
+  double shift; /* 2 log P: the integrand is p^2 / q / P^2 */
+  int map;
+  double a, w;  /* x = a + w t / (1 - t) (UP), a - w t / (1 - t) (DOWN) */
+  int overflow; /* set when a value was infinite: CQUAD would drop the point
+                 * silently, and an integral that is too small would make
+                 * the verdict believe a sample's SE */
+} rv_integrand;
+
+static double rv_at(rv_integrand *f, double x)
+{
+  const double lp = issim_dist_log_pdf1(f->p, x);
+  if (lp == -INFINITY || isnan(lp))
+    return 0;
+  const double v = exp(2 * lp - issim_dist_log_pdf1(f->q, x) - f->shift);
+  if (!isfinite(v))
+    f->overflow = 1;
+  return v;
+}
+
+static double rv_mapped(double t, void *params)
+{
+  rv_integrand *f = params;
+  if (f->map == RV_MAP_LINEAR)
+    return rv_at(f, t);
+  if (t >= 1)
+    return 0;
+  const double u = f->w * t / (1 - t), jac = f->w / ((1 - t) * (1 - t));
+  const double v = rv_at(f, f->map == RV_MAP_UP ? f->a + u : f->a - u);
+  return v == 0 ? 0 : v * jac;
+}
+
+/* log P_p(lo < X < hi), from the tail that is cut off. */
+static double log_mass(const issim_dist *p, double lo, double hi)
+{
+  const int cut_lo = lo > p->lower, cut_hi = hi < p->upper;
+  if (cut_lo && !cut_hi)
+    return issim_dist_log_sf(p, lo);
+  if (cut_hi && !cut_lo)
+    return issim_dist_log_cdf(p, hi);
+  if (!cut_lo)
+    return 0;
+  const double a = issim_dist_log_sf(p, lo), b = issim_dist_log_sf(p, hi);
+  return a + (b - a > -M_LN2 ? log(-expm1(b - a)) : log1p(-exp(b - a)));
+}
+
+double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, double lo,
+                                     double hi)
+{
+  const double log_p = log_mass(p, lo, hi);
+  if (!isfinite(log_p))
+    return NAN;
+  if (q == NULL)
+    return -expm1(log_p) / exp(log_p);
+  /* break points: the bulks of q and p, and q's bulk -+ 3 spreads, inside (lo, hi) */
+  double cq, sq, cp, sp, pts[6];
+  bulk(q, &cq, &sq);
+  bulk(p, &cp, &sp);
+  if (!(sq > 0) || !isfinite(sq))
+    sq = 1;
+  const double cand[5] = {cq - 3 * sq, cq, cq + 3 * sq, cp, isfinite(lo) ? lo + sq : hi - sq};
+  size_t n = 0;
+  pts[n++] = lo;
+  for (size_t i = 0; i < 5; i++)
+    if (cand[i] > lo && cand[i] < hi && isfinite(cand[i]))
+      pts[n++] = cand[i];
+  for (size_t i = 1; i < n; i++) /* insertion sort */
+    for (size_t j = i; j > 1 && pts[j - 1] > pts[j]; j--) {
+      double t = pts[j];
+      pts[j] = pts[j - 1];
+      pts[j - 1] = t;
+    }
+  gsl_integration_cquad_workspace *ws = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+  if (ws == NULL)
+    return NAN;
+  rv_integrand f = {p, q, 2 * log_p, RV_MAP_LINEAR, 0, sq, 0};
+  gsl_function fn = {rv_mapped, &f};
+  double total = 0, total_error = 0;
+  int ok = 1;
+  for (size_t i = 0; i < n && ok; i++) { /* [pts[i], pts[i + 1]] and the last to hi */
+    double a = pts[i], b = i + 1 < n ? pts[i + 1] : hi, x0 = 0, x1 = 1;
+    if (a == b)
+      continue;
+    if (a == -INFINITY && b == INFINITY) { /* no break point: split at q's bulk */
+      ok = 0;
+      break;
+    }
+    if (a == -INFINITY)
+      f.map = RV_MAP_DOWN, f.a = b;
+    else if (b == INFINITY)
+      f.map = RV_MAP_UP, f.a = a;
+    else
+      f.map = RV_MAP_LINEAR, x0 = a, x1 = b;
+    double value = 0, error = 0;
+    size_t nevals = 0;
+    int status = gsl_integration_cquad(&fn, x0, x1, 0, 1e-8, ws, &value, &error, &nevals);
+    if (status != GSL_SUCCESS || !isfinite(value) || !isfinite(error))
+      ok = 0;
+    total += value;
+    total_error += error;
+  }
+  gsl_integration_cquad_workspace_free(ws);
+  if (!ok || f.overflow || !(total_error <= 1e-6 * total))
+    return NAN;
+  const double rv = total - 1;
+  return rv < 1e-6 * total ? 0 : rv;
+}
+
+/* ---- the exact relative variance of elliptical pairs ---- */
+
+typedef struct {
+  double nu, d, log_c, log_area; /* the t's df and dimension; log of its
+                                  * normalising constant and of the area of
+                                  * the unit sphere in d - 1 dimensions */
+  double m1, shift;              /* the shift along the axis; 2 log P */
+  double u;                      /* the outer variable, for the inner integral */
+  double w_inner;
+  int overflow;
+} ell_integrand;
+
+/* log of the spherical t density at squared radius r2 (whitened) */
+static double ell_log_f(const ell_integrand *f, double r2)
+{
+  return f->log_c - 0.5 * (f->nu + f->d) * log1p(r2 / f->nu);
+}
+
+static double ell_inner(double t, void *params)
+{
+  ell_integrand *f = params;
+  if (t >= 1 || t <= 0)
+    return 0; /* rho^(d-2) is 0 at 0 for d > 2; for d = 2 the point has measure 0 */
+  const double rho = f->w_inner * t / (1 - t), jac = f->w_inner / ((1 - t) * (1 - t));
+  const double r2p = f->u * f->u + rho * rho, du = f->u - f->m1, r2q = du * du + rho * rho;
+  const double lv = 2 * ell_log_f(f, r2p) - ell_log_f(f, r2q) - f->shift + f->log_area +
+                    (f->d - 2) * log(rho);
+  const double v = exp(lv) * jac;
+  if (isinf(v))
+    f->overflow = 1;
+  return isnan(v) ? 0 : v;
+}
+
+typedef struct {
+  ell_integrand *f;
+  gsl_integration_cquad_workspace *ws;
+  double c, w_outer;
+  double error; /* the inner integrals' errors, integrated */
+  int failed;
+} ell_outer_ctx;
+
+static double ell_outer(double t, void *params)
+{
+  ell_outer_ctx *o = params;
+  if (t >= 1)
+    return 0;
+  const double jac = o->w_outer / ((1 - t) * (1 - t));
+  o->f->u = o->c + o->w_outer * t / (1 - t);
+  gsl_function fn = {ell_inner, o->f};
+  double value = 0, error = 0;
+  size_t nevals = 0;
+  if (gsl_integration_cquad(&fn, 0, 1, 0, 1e-9, o->ws, &value, &error, &nevals) != GSL_SUCCESS ||
+      !isfinite(value) || !isfinite(error) || error > 1e-7 * value + 1e-300)
+    o->failed = 1;
+  return value * jac;
+}
+
+/* whether two d x d matrices agree to 1e-12 relative */
+static int same_matrix(size_t d, const double *a, const double *b)
+{
+  for (size_t i = 0; i < d * d; i++)
+    if (!(fabs(a[i] - b[i]) <= 1e-12 * fmax(fabs(a[i]), fabs(b[i]))))
+      return 0;
+  return 1;
+}
+
+double issim_model_relative_variance_exact(const issim_model *p, const issim_model *q,
+                                           const double *w, double t, int direction,
+                                           double log_p)
+{
+  issim_elliptical ep = {0}, eq = {0};
+  double result = NAN;
+  if (q == NULL || !isfinite(log_p) || !issim_elliptical_of(p, &ep) ||
+      !issim_elliptical_of(q, &eq) || ep.d != eq.d || ep.d < 2 || ep.df != eq.df ||
+      !same_matrix(ep.d, ep.l, eq.l))
+    goto done;
+  const size_t d = ep.d;
+  double *a = calloc(d, sizeof *a), *m = calloc(d, sizeof *m);
+  if (a == NULL || m == NULL) {
+    free(a), free(m);
+    goto done;
+  }
+  /* a = L^T w (times the direction), c = direction (t - w.mu_p); m = L^-1 (mu_q - mu_p) */
+  double c = t, na = 0;
+  for (size_t j = 0; j < d; j++)
+    c -= w[j] * ep.mu[j];
+  for (size_t j = 0; j < d; j++) {
+    for (size_t i = j; i < d; i++)
+      a[j] += ep.l[i * d + j] * w[i];
+    a[j] *= direction;
+    na += a[j] * a[j];
+  }
+  c *= direction;
+  na = sqrt(na);
+  for (size_t i = 0; i < d; i++) { /* forward substitution */
+    double v = eq.mu[i] - ep.mu[i];
+    for (size_t j = 0; j < i; j++)
+      v -= ep.l[i * d + j] * m[j];
+    m[i] = v / ep.l[i * d + i];
+  }
+  double m1 = 0, m2 = 0, mperp = 0;
+  for (size_t j = 0; j < d; j++) {
+    m1 += m[j] * a[j] / na;
+    m2 += m[j] * m[j];
+  }
+  for (size_t j = 0; j < d; j++)
+    mperp += gsl_pow_2(m[j] - m1 * a[j] / na);
+  free(a), free(m);
+  if (!(na > 0) || !isfinite(c))
+    goto done;
+  const double cc = c / na;
+  if (isinf(ep.df)) { /* normals: e^(|m|^2) Q(c' + m1) / P^2 - 1 */
+    const double log_q = log(0.5 * gsl_sf_erfc((cc + m1) / M_SQRT2));
+    double log_tail = isfinite(log_q) ? log_q : NAN;
+    if (isnan(log_tail) && cc + m1 > 0) /* far tail: Q(x) = phi(x)/x (1 - 1/x^2 + 3/x^4) */
+      log_tail = -0.5 * gsl_pow_2(cc + m1) - log(cc + m1) - 0.5 * log(2 * M_PI) +
+                 log1p(-1 / gsl_pow_2(cc + m1) + 3 / gsl_pow_4(cc + m1));
+    result = expm1(m2 + log_tail - 2 * log_p);
+    goto done;
+  }
+  if (mperp > 1e-18 * fmax(1, m2)) /* a t shifted off the axis: three dimensions */
+    goto done;
+  {
+    const double nu = ep.df, dd = (double)d;
+    ell_integrand f = {
+      .nu = nu, .d = dd,
+      .log_c = gsl_sf_lngamma(0.5 * (nu + dd)) - gsl_sf_lngamma(0.5 * nu) -
+               0.5 * dd * log(nu * M_PI),
+      .log_area = M_LN2 + 0.5 * (dd - 1) * log(M_PI) - gsl_sf_lngamma(0.5 * (dd - 1)),
+      .m1 = m1, .shift = 2 * log_p, .w_inner = sqrt(dd), .overflow = 0,
+    };
+    gsl_integration_cquad_workspace *wi = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+    gsl_integration_cquad_workspace *wo = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+    if (wi && wo) {
+      ell_outer_ctx o = {&f, wi, cc, 1, 0, 0};
+      gsl_function fn = {ell_outer, &o};
+      double value = 0, error = 0;
+      size_t nevals = 0;
+      int status = gsl_integration_cquad(&fn, 0, 1, 0, 1e-8, wo, &value, &error, &nevals);
+      if (status == GSL_SUCCESS && !o.failed && !f.overflow && isfinite(value) &&
+          error <= 1e-6 * value) {
+        result = value - 1;
+        if (result < 1e-6 * value)
+          result = 0;
+      }
+    }
+    if (wi)
+      gsl_integration_cquad_workspace_free(wi);
+    if (wo)
+      gsl_integration_cquad_workspace_free(wo);
+  }
+done:
+  issim_elliptical_free(&ep);
+  issim_elliptical_free(&eq);
+  return result;
 }

@@ -42,6 +42,7 @@
 
 #include "dist.h"
 #include "model.h"
+#include "tail.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -108,6 +109,92 @@ double issim_model_cross_entropy_exact(const issim_model *p, const issim_model *
                                        issim_exact_method *how);
 double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_exact_method *how);
 
+/* ---- is an estimate of one of these quantities to be believed? ----
+ *
+ * issim estimates H(p), H(q), H(p, q), KL(p || q) and KL(q || p) from draws
+ * of q (or of p).  Those that are expectations under p (H(p) and H(p, q) and
+ * KL(p || q) from draws of q) are averages weighted by w = p/q: they are
+ * only as good as the weights.  Each estimate is judged on its own, in this
+ * order; the first rule that applies is the verdict:
+ *   reliable   its value is infinite (the exact value is: the estimate is
+ *              shown as inf; or a draw of q had p = 0, which proves
+ *              KL(q || p) infinite)
+ *   no SE      the estimate or its standard error is undefined (NaN)
+ *   weighted only:
+ *   infinite variance  the tail check (tail.h) proves E_q[w^2] infinite on
+ *              q's support: the sample mean converges, if at all, too
+ *              slowly for its SE to mean anything (exponential(1) from
+ *              exponential(10): 1.7 +- 0.2 for a KL of 6.7)
+ *   partial support    q covers only part of p's support: the estimate is
+ *              of p restricted to it, not of the quantity named
+ *   low ESS    (weighted only) the Kish ESS of the weights is below 100
+ *   off exact  the exact value is known and the estimate is more than 4 SE
+ *              (and more than 1e-9 relative, quadrature's accuracy) from it
+ *   reliable   none of the above.
+ * With an unknown exact value and a tail check that is undecided, the
+ * weighted estimates are judged on the Kish ESS alone. */
+typedef enum {
+  ISSIM_INFO_RELIABLE,
+  ISSIM_INFO_NO_SE,
+  ISSIM_INFO_INFINITE_VARIANCE,
+  ISSIM_INFO_PARTIAL_SUPPORT,
+  ISSIM_INFO_OFF_EXACT,
+  ISSIM_INFO_LOW_ESS
+} issim_info_status;
+
+typedef struct {
+  double estimate, se;        /* the sample value and its standard error */
+  double exact;               /* with how; NAN and ISSIM_EXACT_NONE when unknown */
+  issim_exact_method how;
+  int weighted;               /* 1: an expectation under p from draws of q, weighted by w */
+  /* for weighted estimates: */
+  int covers;                 /* q > 0 wherever p > 0 */
+  double kish_ess;            /* (sum w)^2 / sum w^2 */
+  issim_variance weight_variance; /* of w over q's support (issim_information_weight_variance) */
+} issim_info_input;
+
+/* The status; with reason non-NULL, the reason in words (empty when
+ * reliable). */
+issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size);
+
+/* Whether w = p/q has finite variance over draws of q (over q's support
+ * within p's), which the weighted estimates need: the tail check of tail.h
+ * on that region; finite for q NULL (q = p). */
+issim_variance issim_information_weight_variance(const issim_dist *p, const issim_dist *q);
+/* The same for d-dimensional models, on all of R^d. */
+issim_variance issim_model_information_weight_variance(const issim_model *p, const issim_model *q);
+
+/* ---- the exact relative variance of an importance-sampling estimate ----
+ *
+ * rv = E_q[w^2 h] / P^2 - 1 = (int_lo^hi p^2 / q) / P^2 - 1, P = P_p(lo < X
+ * < hi): the variance per draw of the estimate of P, relative to P^2, for
+ * the event region (lo, hi) (which q must cover).  By quadrature (GSL's
+ * CQUAD, on pieces split at the bulks of p and q, the infinite ones mapped to
+ * [0, 1)), to 1e-6 relative; NAN when the quadrature does not get there,
+ * when the integrand overflows anywhere (even at an integrable singularity:
+ * NAN is the cautious answer, the verdict then does without it), or the
+ * integral is infinite (call it only when issim_weight_variance says finite).  Values below 1e-6 are rounding of 1 + rv and are returned as 0.
+ * q NULL (q = p): (1 - P) / P. */
+double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, double lo,
+                                     double hi);
+
+/* The same for d-dimensional elliptical models and a half-space event
+ * {w.x > t} (direction +1) or {w.x < t} (-1): p and q normal or student-t
+ * with the same df and the same scale matrix (Cholesky factors equal to
+ * 1e-12), q's location moved from p's.  In p's whitened coordinates z, the
+ * event is {a.z > c} and q is p shifted by m.
+ *   normal   rv = e^(|m|^2) Q(c' + m.a') / Q(c')^2 - 1 (a' = a/|a|, c' = c/|a|),
+ *            for any shift;
+ *   t        the shift must be along a' (a design-point shift; |m_perp| below
+ *            1e-9 |m|): then p^2/q depends on z only through u = a'.z and
+ *            the distance rho from that axis, and rv is the double integral
+ *            over u > c' and rho > 0 (with the area rho^(d-2) of the sphere
+ *            around the axis), by nested quadrature, to 1e-6.
+ * NAN for anything else (other kinds, different scale or df, a shift off the
+ * axis for the t, d < 2, a failed quadrature).  log_p: log P of the event. */
+double issim_model_relative_variance_exact(const issim_model *p, const issim_model *q,
+                                           const double *w, double t, int direction,
+                                           double log_p);
 #ifdef __cplusplus
 }
 #endif

@@ -90,10 +90,7 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
   for (size_t i = 0; i < res->verdict.n_reasons && n < max; i++)
     if (e->hits > 0 || strcmp(res->verdict.reasons[i], "no draw hit the event") != 0)
       lines[n++] = format_alloc("%s", res->verdict.reasons[i]);
-  if (e->invalid > 0 && n < max)
-    lines[n++] = format_alloc("%llu draws had an undefined log-weight (NaN, or q(x) = 0 at a "
-                              "draw of q) and were counted with weight 0",
-                              (unsigned long long)e->invalid);
+  /* draws with an undefined log-weight are among the verdict's reasons */
   double z = z_to_exact(r, e);
   if (fabs(z) > 4 && n < max)
     lines[n++] = format_alloc("the estimate is %.1f standard errors from the exact value: this "
@@ -228,7 +225,10 @@ static void text_weights(FILE *out, const issim_result *res)
     fprintf(out, "    largest weight   %.3g%% of the estimate\n", 100 * e->max_weight_share);
   fprintf(out, "    mean weight      %.6g +- %.3g (expected %.6g)\n", e->mean_weight,
           e->mean_weight_se, res->expected_mean_weight);
-  if (!isnan(res->pareto_k))
+  if (!isnan(res->pareto_k) && res->verdict.khat_not_judged)
+    fprintf(out, "    Pareto k-hat     %.2f (not judged: the variance is finite and the standard "
+                 "error agrees with the exact one)\n", res->pareto_k);
+  else if (!isnan(res->pareto_k))
     fprintf(out, "    Pareto k-hat     %.2f (%s)\n", res->pareto_k,
             res->pareto_k <= 0.5 ? "at most 0.5: finite variance"
             : res->pareto_k <= 0.7 ? "0.5 to 0.7: doubtful" : "above 0.7: unreliable");
@@ -360,30 +360,77 @@ void report_format_exact(double v, issim_exact_method how, char *buf, size_t siz
 /* An estimate shown beside an exact value that is infinite is itself infinite:
  * the sample mean of a quantity with infinite expectation means nothing. */
 static void text_information_row(FILE *out, const char *name, double v, double se, double exact,
-                                 issim_exact_method how)
+                                 issim_exact_method how, int unreliable)
 {
   char est[64], ex[64];
   report_format_number_se(isinf(exact) && how == ISSIM_EXACT_INFINITE ? exact : v, se, est, sizeof est);
   report_format_exact(exact, how, ex, sizeof ex);
-  fprintf(out, "    %-16s %-26s %s\n", name, est, ex);
+  if (unreliable)
+    fprintf(out, "    %-16s %-26s %-26s unreliable\n", name, est, ex);
+  else
+    fprintf(out, "    %-16s %-26s %s\n", name, est, ex);
+}
+
+/* The information quantities of issim run, their names in text and JSON. */
+static const struct {
+  const char *text, *key;
+} run_information[] = {
+  {"KL(p||q)", "kl_p_q"}, {"KL(q||p)", "kl_q_p"}, {"H(p)", "entropy_p"},
+  {"H(p,q)", "cross_entropy_p_q"},
+};
+
+/* One line per distinct reason: "NAME, NAME unreliable: REASON", names in
+ * the order given. */
+void report_text_unreliable_lines(FILE *out, const char *indent, size_t n, const char *const *names,
+                                  const int *bad, char (*reasons)[256])
+{
+  for (size_t i = 0; i < n; i++) {
+    if (!bad[i])
+      continue;
+    int first = 1;
+    for (size_t j = 0; j < i && first; j++)
+      first = !(bad[j] && strcmp(reasons[j], reasons[i]) == 0);
+    if (!first)
+      continue;
+    fprintf(out, "%s%s", indent, names[i]);
+    for (size_t j = i + 1; j < n; j++)
+      if (bad[j] && strcmp(reasons[j], reasons[i]) == 0)
+        fprintf(out, ", %s", names[j]);
+    fprintf(out, " unreliable: %s\n", reasons[i]);
+  }
 }
 
 static void text_information(FILE *out, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
   const issim_information *x = &res->exact;
+  char reasons[4][256];
+  const char *names[4];
+  int bad[4], said[4];
+  /* the notes below already give these reasons */
+  int partial_note = res->expected_mean_weight < 1 - 1e-12, ess_note = !partial_note && e->ess < 100;
+  for (size_t i = 0; i < 4; i++) {
+    names[i] = run_information[i].text;
+    issim_info_status st = issim_result_information_judge(res, run_information[i].key, reasons[i],
+                                                          sizeof reasons[i]);
+    bad[i] = st != ISSIM_INFO_RELIABLE;
+    said[i] = bad[i] && !((st == ISSIM_INFO_PARTIAL_SUPPORT && partial_note) ||
+                          (st == ISSIM_INFO_LOW_ESS && ess_note));
+  }
   fprintf(out, "  information      estimate (nats)            exact\n");
-  text_information_row(out, "KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how);
-  text_information_row(out, "KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how);
-  text_information_row(out, "H(p)", e->entropy_p, e->entropy_p_se, x->entropy_p, x->entropy_p_how);
+  text_information_row(out, "KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how, bad[0]);
+  text_information_row(out, "KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how, bad[1]);
+  text_information_row(out, "H(p)", e->entropy_p, e->entropy_p_se, x->entropy_p, x->entropy_p_how,
+                       bad[2]);
   text_information_row(out, "H(p,q)", e->cross_entropy_p_q, e->cross_entropy_p_q_se,
-                       x->cross_entropy_p_q, x->cross_entropy_p_q_how);
-  text_information_row(out, "KL(p*||q)", e->kl_pstar_q, NAN, NAN, ISSIM_EXACT_NONE);
-  if (res->expected_mean_weight < 1 - 1e-12)
+                       x->cross_entropy_p_q, x->cross_entropy_p_q_how, bad[3]);
+  text_information_row(out, "KL(p*||q)", e->kl_pstar_q, NAN, NAN, ISSIM_EXACT_NONE, 0);
+  report_text_unreliable_lines(out, "    ", 4, names, said, reasons);
+  if (partial_note)
     fprintf(out, "    (q covers only part of p's support, %.3g of its mass: the w-weighted "
                  "estimates of KL(p||q), H(p) and H(p,q) describe p restricted to it)\n",
             res->expected_mean_weight);
-  else if (e->ess < 100)
+  else if (ess_note)
     fprintf(out, "    (KL(p||q), H(p) and H(p,q) are weighted by w over all draws, whose Kish ESS "
                  "is only %.3g: their estimates and standard errors are unreliable)\n", e->ess);
 }
@@ -510,6 +557,15 @@ static void json_information(json_t *o, const issim_result *res)
   report_set(ex, "entropy_q", json_exact(x->entropy_q, x->entropy_q_how));
   report_set(ex, "cross_entropy_p_q", json_exact(x->cross_entropy_p_q, x->cross_entropy_p_q_how));
   report_set(o, "exact_information", ex);
+  for (size_t i = 0; i < 4; i++) {
+    char reason[ISSIM_VERDICT_REASON_SIZE], key[64];
+    int ok = issim_result_information_judge(res, run_information[i].key, reason, sizeof reason) ==
+             ISSIM_INFO_RELIABLE;
+    snprintf(key, sizeof key, "%s_reliable", run_information[i].key);
+    report_set(o, key, json_boolean(ok));
+    snprintf(key, sizeof key, "%s_reliable_reason", run_information[i].key);
+    report_set(o, key, ok ? json_null() : json_string(reason));
+  }
 }
 
 static void json_weights(json_t *o, const issim_result *res)

@@ -20,31 +20,54 @@ typedef struct {
   const char *name;
   double estimate, se, exact;
   issim_exact_method how;
+  int weighted; /* an expectation under p from draws of q */
+  issim_info_status status;
+  char reason[256];
 } quantity;
 
-/* The quantities of a row, in the report's unit. */
-static size_t row_quantities(const issim_divergence_row *row, double unit, quantity *q)
+/* Each quantity judged by divergence.h's rules, on the nats values. */
+static void judge_quantities(const issim_divergence_row *row, const issim_scenario *s,
+                             quantity *q, size_t n)
+{
+  const issim_dist *p = s->target, *d = row->proposal ? row->proposal->dist : NULL;
+  issim_variance v = issim_information_weight_variance(p, d);
+  int covers = d == NULL || (d->lower <= p->lower && d->upper >= p->upper);
+  for (size_t i = 0; i < n; i++) {
+    issim_info_input in = {.estimate = q[i].estimate, .se = q[i].se, .exact = q[i].exact,
+                           .how = q[i].how, .weighted = q[i].weighted, .covers = covers,
+                           .kish_ess = row->estimate.ess, .weight_variance = v};
+    q[i].status = issim_information_judge(&in, q[i].reason, sizeof q[i].reason);
+  }
+}
+
+/* The quantities of a row, judged, in the report's unit. */
+static size_t row_quantities(const issim_divergence_row *row, const issim_scenario *s, double unit,
+                             quantity *q)
 {
   const issim_estimate *e = &row->estimate;
   const issim_information *x = &row->exact;
   if (row->proposal == NULL) {
-    q[0] = (quantity){"H(p)", e->entropy_q, e->entropy_q_se, x->entropy_p, x->entropy_p_how};
+    q[0] = (quantity){"H(p)", e->entropy_q, e->entropy_q_se, x->entropy_p, x->entropy_p_how, 0, ISSIM_INFO_RELIABLE, ""};
+    judge_quantities(row, s, q, 1);
     for (size_t i = 0; i < 1; i++) {
       q[i].estimate /= unit; q[i].se /= unit; q[i].exact /= unit;
     }
     return 1;
   }
-  q[0] = (quantity){"H(q)", e->entropy_q, e->entropy_q_se, x->entropy_q, x->entropy_q_how};
+  q[0] = (quantity){"H(q)", e->entropy_q, e->entropy_q_se, x->entropy_q, x->entropy_q_how, 0, ISSIM_INFO_RELIABLE, ""};
   q[1] = (quantity){"H(p,q)", e->cross_entropy_p_q, e->cross_entropy_p_q_se, x->cross_entropy_p_q,
-                    x->cross_entropy_p_q_how};
-  q[2] = (quantity){"KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how};
-  q[3] = (quantity){"KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how};
+                    x->cross_entropy_p_q_how, 1, ISSIM_INFO_RELIABLE, ""};
+  q[2] = (quantity){"KL(p||q)", e->kl_p_q, e->kl_p_q_se, x->kl_p_q, x->kl_p_q_how, 1, ISSIM_INFO_RELIABLE, ""};
+  q[3] = (quantity){"KL(q||p)", e->kl_q_p, e->kl_q_p_se, x->kl_q_p, x->kl_q_p_how, 0, ISSIM_INFO_RELIABLE, ""};
   for (size_t i = 0; i < 4; i++) {
     /* a sample mean of an infinite expectation is not an estimate of it */
     if (q[i].how == ISSIM_EXACT_INFINITE) {
       q[i].estimate = INFINITY;
       q[i].se = NAN;
     }
+  }
+  judge_quantities(row, s, q, 4);
+  for (size_t i = 0; i < 4; i++) {
     q[i].estimate /= unit;
     q[i].se /= unit;
     q[i].exact /= unit;
@@ -87,17 +110,31 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     }
     fprintf(out, "  %-10s %-28s %s\n", "", "estimate", "exact");
     quantity q[4];
-    size_t n = row_quantities(row, unit, q);
+    size_t n = row_quantities(row, r->scenario, unit, q);
     for (size_t k = 0; k < n; k++) {
       char est[64], ex[64];
       report_format_number_se(q[k].estimate, q[k].se, est, sizeof est);
       report_format_exact(q[k].exact, q[k].how, ex, sizeof ex);
-      fprintf(out, "  %-10s %-28s %s\n", q[k].name, est, ex);
+      if (q[k].status != ISSIM_INFO_RELIABLE)
+        fprintf(out, "  %-10s %-28s %-28s unreliable\n", q[k].name, est, ex);
+      else
+        fprintf(out, "  %-10s %-28s %s\n", q[k].name, est, ex);
     }
+    const char *names[4];
+    int bad[4];
+    char reasons[4][256];
+    int ess_note = row->proposal && row->proposal->dist && row->estimate.ess < 100;
+    for (size_t k = 0; k < n; k++) {
+      names[k] = q[k].name;
+      bad[k] = q[k].status != ISSIM_INFO_RELIABLE &&
+               !(q[k].status == ISSIM_INFO_LOW_ESS && ess_note); /* the note below says it */
+      snprintf(reasons[k], sizeof reasons[k], "%s", q[k].reason);
+    }
+    report_text_unreliable_lines(out, "  ", n, names, bad, reasons);
     double gap = identity_gap(row, &r->rows[0].exact);
     if (!isnan(gap))
       fprintf(out, "  identity   KL(p||q) = H(p,q) - H(p) holds to %.2g\n", fabs(gap) / unit);
-    if (row->proposal && row->proposal->dist && row->estimate.ess < 100)
+    if (ess_note)
       fprintf(out, "  (H(p,q) and KL(p||q) are weighted by w, whose Kish ESS is only %.3g here: "
                    "those estimates and their standard errors are unreliable)\n",
               row->estimate.ess);
@@ -112,6 +149,8 @@ static json_t *json_quantity(const quantity *q)
   report_set(o, "std_error", report_jnum(q->se));
   report_set(o, "exact", q->how == ISSIM_EXACT_NONE ? json_null() : report_jinf(q->exact));
   report_set(o, "method", json_string(issim_exact_method_name(q->how)));
+  report_set(o, "reliable", json_boolean(q->status == ISSIM_INFO_RELIABLE));
+  report_set(o, "reason", q->status == ISSIM_INFO_RELIABLE ? json_null() : json_string(q->reason));
   return o;
 }
 
@@ -137,7 +176,7 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
     report_set(o, "row", json_string(row->proposal ? row->proposal->name : "target"));
     report_set(o, "distribution", json_string(desc));
     quantity q[4];
-    size_t n = row_quantities(row, unit, q);
+    size_t n = row_quantities(row, r->scenario, unit, q);
     static const char *const keys[2][4] = {{"entropy_p"}, {"entropy_q", "cross_entropy_p_q", "kl_p_q", "kl_q_p"}};
     for (size_t k = 0; k < n; k++)
       report_set(o, keys[row->proposal != NULL][k], json_quantity(&q[k]));

@@ -23,6 +23,9 @@ ISSIM_INTERNAL json_t *report_json_run(const issim_report *r);
 ISSIM_INTERNAL void report_set(json_t *o, const char *key, json_t *value);
 ISSIM_INTERNAL void report_text_header(FILE *out, const issim_report *r);
 ISSIM_INTERNAL void report_text_results(FILE *out, const issim_report *r);
+ISSIM_INTERNAL void report_text_unreliable_lines(FILE *out, const char *indent, size_t n,
+                                                 const char *const *names, const int *bad,
+                                                 char (*reasons)[256]);
 ISSIM_INTERNAL void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log);
 
 #endif

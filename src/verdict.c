@@ -17,6 +17,11 @@
 /* expected draws of a proposal in a failure region's half-space */
 #define REGION_VISITS_UNRELIABLE 1
 #define REGION_VISITS_DOUBTFUL 10
+/* the sample's SE against the exact one: 1/sqrt 2 (variance half the exact),
+ * 1/2 (a quarter) */
+#define SE_RATIO_DOUBTFUL 0.70710678118654752
+#define SE_RATIO_UNRELIABLE 0.5
+
 
 static void judge_khat(issim_verdict *v, double k)
 {
@@ -37,6 +42,26 @@ static void judge_khat(issim_verdict *v, double k)
  * within rounding of a threshold is at it, and no rule fires on rounding. */
 #define BELOW(x, threshold) ((x) < (threshold) * (1 - ISSIM_RELATIVE_PRECISION))
 #define ABOVE(x, threshold) ((x) > (threshold) * (1 + ISSIM_RELATIVE_PRECISION))
+
+/* With finite variance (analytic) and the exact SE known: whether the
+ * sample's SE is near the exact one, in which case k-hat is not judged
+ * (returns 1); when it is well below, the error bar is over-confident
+ * whatever k-hat says. */
+static int judge_std_error(issim_verdict *v, const issim_estimate *e,
+                           const issim_verdict_inputs *in)
+{
+  if (!in->has_exact_std_error || in->variance != ISSIM_VARIANCE_FINITE ||
+      isnan(in->exact_log_std_error) || isnan(e->log_std_error))
+    return 0;
+  double ratio = exp(e->log_std_error - in->exact_log_std_error);
+  if (ratio >= SE_RATIO_DOUBTFUL)
+    return 1;
+  issim_verdict_add(v, ratio < SE_RATIO_UNRELIABLE ? ISSIM_UNRELIABLE : ISSIM_DOUBTFUL,
+      "the standard error is %.2g of the exact one (from the exact variance of the weights): "
+      "the draws that carry the variance are missing from this sample, and the error bar is "
+      "too narrow", ratio);
+  return 0;
+}
 
 static void judge_weights(issim_verdict *v, const issim_estimate *e)
 {
@@ -87,6 +112,26 @@ static void judge_regions(issim_verdict *v, const issim_region_check *c, uint64_
           : "that region's part of the estimate rests on a handful of draws");
 }
 
+/* Draws whose log-weight is NaN (densities that could not be evaluated: a
+ * draw beyond the largest double, where both read 0) are counted with weight
+ * 0, but their true weight is unknown.  Had each carried a hit's average
+ * weight, P_hat / hits * N, the estimate would be higher by invalid / hits of
+ * itself: more than one standard error (invalid / hits > RE) is unreliable,
+ * any at all doubtful. */
+static void judge_invalid(issim_verdict *v, const issim_estimate *e)
+{
+  if (e->invalid == 0)
+    return;
+  double shift = (double)e->invalid / (double)e->hits;
+  int many = !(shift <= e->relative_error); /* also when the RE is undefined */
+  issim_verdict_add(v, many ? ISSIM_UNRELIABLE : ISSIM_DOUBTFUL,
+      "%llu draw%s had an undefined log-weight (NaN, or q(x) = 0 at a draw of q: the "
+      "densities could not be evaluated there, e.g. beyond the largest double) and %s counted with weight 0; at a hit's average "
+      "weight %s would move the estimate by %.3g%%, %s its relative error",
+      (unsigned long long)e->invalid, e->invalid == 1 ? "" : "s", e->invalid == 1 ? "was" : "were",
+      e->invalid == 1 ? "it" : "they", 100 * shift, many ? "more than" : "within");
+}
+
 static void judge_mean_weight(issim_verdict *v, const issim_estimate *e, double expected)
 {
   if (isnan(expected) || e->ess < MEAN_WEIGHT_MIN_ESS)
@@ -107,18 +152,24 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
                          issim_verdict *v)
 {
   v->level = ISSIM_TRUSTWORTHY;
+  v->khat_not_judged = 0;
   v->n_reasons = 0;
   if (in->variance == ISSIM_VARIANCE_INFINITE)
     issim_verdict_add(v, ISSIM_UNRELIABLE, "%s", in->variance_reason ? in->variance_reason
                                                          : "the weights have infinite variance");
   if (e->hits == 0) {
     issim_verdict_add(v, ISSIM_UNRELIABLE, "no draw hit the event");
+    judge_invalid(v, e);
     return;
   }
   judge_regions(v, in->regions, e->samples);
-  judge_khat(v, in->pareto_k);
+  if (!judge_std_error(v, e, in))
+    judge_khat(v, in->pareto_k);
+  else
+    v->khat_not_judged = in->pareto_k > KHAT_DOUBTFUL;
   judge_weights(v, e);
   judge_mean_weight(v, e, in->expected_mean_weight);
+  judge_invalid(v, e);
 }
 
 void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)

@@ -6,14 +6,23 @@
  *                region holding at least 1% of the first-order probability
  *                that the proposal cannot have visited (fewer than one
  *                expected draw there, regions.h); Pareto k-hat > 0.7; event
- *                ESS < 30; one draw carries over half the estimate
+ *                ESS < 30; one draw carries over half the estimate; draws
+ *                with an undefined (NaN) log-weight that, at a hit's average
+ *                weight, would move the estimate by more than its SE
  *   doubtful     such a region visited fewer than 10 times (expected);
  *                k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
  *                tenth; the mean weight is both 4 standard errors and 5% away
  *                from the mass the target puts on the proposal's support
  *                (checked only when the Kish ESS is at least 1000, below which
- *                the mean weight's own standard error cannot be trusted)
+ *                the mean weight's own standard error cannot be trusted); any
+ *                draw with an undefined log-weight
  *   trustworthy  none of the above
+ * When the tail check proves the variance finite and the exact standard error
+ * is known (univariate pairs, and elliptical pairs with a half-space event,
+ * divergence.h's issim_*relative_variance_exact), the sample's SE is compared with
+ * it: at least 1/sqrt 2 of it, k-hat is not judged (its alarm is the shape
+ * of a finite-variance tail at a small N); below, k-hat is judged and the SE
+ * itself demotes: doubtful from 1/sqrt 2, unreliable below 1/2.
  */
 #ifndef ISSIM_VERDICT_H
 #define ISSIM_VERDICT_H
@@ -35,6 +44,7 @@ typedef enum { ISSIM_TRUSTWORTHY, ISSIM_DOUBTFUL, ISSIM_UNRELIABLE } issim_verdi
 
 typedef struct {
   issim_verdict_level level;
+  int khat_not_judged; /* k-hat above 0.5 left unjudged: the SE agrees with the exact one */
   size_t n_reasons;
   char reasons[ISSIM_VERDICT_MAX_REASONS][ISSIM_VERDICT_REASON_SIZE];
 } issim_verdict;
@@ -47,6 +57,11 @@ typedef struct {
   double expected_mean_weight;  /* P_p(support of q); NAN to skip the check */
   const issim_region_check *regions; /* the proposal against the event's failure
                                       * regions (regions.h); NULL: no check */
+  /* the exact standard error at this N, P sqrt(rv / N) with rv the exact
+   * relative variance (divergence.h), as a log; used only when
+   * has_exact_std_error is set (a zeroed struct leaves the rule out) */
+  int has_exact_std_error;
+  double exact_log_std_error;
 } issim_verdict_inputs;
 
 void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in,

@@ -231,6 +231,147 @@ START_TEST(test_verdict_rules)
 }
 END_TEST
 
+
+/* Draws with an undefined log-weight (issue 14, item 6.1): their weight is
+ * unknown, so a run with any of them is never trustworthy. */
+START_TEST(test_verdict_invalid_draws)
+{
+  issim_verdict v;
+  issim_verdict_inputs in = {.pareto_k = 0.2, .variance = ISSIM_VARIANCE_FINITE,
+                             .expected_mean_weight = 1};
+  issim_estimate e = good_estimate();
+  e.relative_error = 0.01;
+  e.invalid = 1; /* 1 of 50000 hits: 0.002% < the 1% relative error */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_DOUBTFUL);
+  ck_assert_uint_eq(v.n_reasons, 1);
+  ck_assert_msg(strstr(v.reasons[0], "1 draw had an undefined log-weight") != NULL, "%s",
+                v.reasons[0]);
+  e.invalid = 1000; /* 2% of the hits: more than the 1% relative error */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert_msg(strstr(v.reasons[0], "1000 draws had an undefined log-weight") != NULL, "%s",
+                v.reasons[0]);
+}
+END_TEST
+
+/* The reproducer of item 6.1: a student-t(0.01) beyond 1e6 with a Pareto of
+ * the same tail.  About 0.09% of the Pareto's draws lie beyond the largest
+ * double (x = inf: both densities 0, log-weight NaN) and the estimate, which
+ * counts them as 0, is about 9 standard errors low: never trustworthy. */
+START_TEST(test_undefined_weights_are_unreliable)
+{
+  issim_result r;
+  analyse_one("distribution = student-t\ndf = 0.01", 1e6,
+          "distribution = pareto\nshape = 0.01\nscale = 1e6", 100000, &r);
+  ck_assert_uint_gt(r.estimate.invalid, 0);
+  ck_assert_int_eq(r.verdict.level, ISSIM_UNRELIABLE);
+  int found = 0;
+  for (size_t i = 0; i < r.verdict.n_reasons; i++)
+    found |= strstr(r.verdict.reasons[i], "undefined log-weight") != NULL;
+  ck_assert_msg(found, "no reason names the undefined log-weights");
+}
+END_TEST
+
+
+/* The expected mean weight of a proposal on part of the target's support is
+ * the target's mass there (issue 14, item 6.2): beyond 8 sigma it is
+ * P(Z > 8) = 6.2e-16, which 1 - cdf - sf computed as 6.66e-16 (1 - (1 -
+ * 6.2e-16) in doubles), and the mean weight, exact, was called 2243 standard
+ * errors off: doubtful. */
+START_TEST(test_expected_mean_weight_far_tail)
+{
+  issim_result r;
+  analyse_one("distribution = normal", 8, "distribution = exponential\nrate = 8\nlocation = 8",
+          200000, &r);
+  double exact = gsl_cdf_ugaussian_Q(8);
+  ck_assert_msg(fabs(r.expected_mean_weight - exact) <= 1e-12 * exact, "expected %.17g, want %.17g",
+                r.expected_mean_weight, exact);
+  ck_assert(fabs(r.estimate.estimate - exact) <= 4 * r.estimate.std_error);
+  ck_assert(fabs(r.estimate.mean_weight - exact) <= 4 * r.estimate.mean_weight_se);
+  ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
+}
+END_TEST
+
+
+/* k-hat against the exact standard error (issue 14, item 6.4).  A shifted
+ * t(3) proposal for a t(3) target beyond 100 has bounded weights (the same
+ * power-law tail), yet at 20000 draws k-hat reads above 0.5 in 38 of 40
+ * seeds (0.51 to 0.78), and the verdict was doubtful or unreliable although
+ * the error bars are honest (calibrated: 1 z of 40 outside 1.96).  With the
+ * exact SE (the exact relative variance, 26.8, by quadrature) the sample's
+ * SE is seen to agree, and k-hat is not judged. */
+START_TEST(test_khat_not_judged_when_se_is_exact)
+{
+  issim_result r;
+  analyse_one("distribution = student-t\ndf = 3", 100,
+          "distribution = student-t\ndf = 3\nlocation = 100\nscale = 10", 20000, &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  ck_assert_msg(r.pareto_k > 0.5, "k-hat %g: this seed no longer shows the false alarm", r.pareto_k);
+  double exact = gsl_cdf_tdist_Q(100, 3);
+  ck_assert(fabs(r.estimate.estimate - exact) <= 4 * r.estimate.std_error);
+  ck_assert_msg(r.verdict.level == ISSIM_TRUSTWORTHY, "%s: %s",
+                issim_verdict_name(r.verdict.level), r.verdict.n_reasons ? r.verdict.reasons[0] : "");
+  ck_assert(r.verdict.khat_not_judged);
+}
+END_TEST
+
+/* ... and the other way: N(8, 1) for a standard normal beyond 3 has finite
+ * variance (analytic), but its relative variance, e^64 Q(11) / Q(3)^2 - 1 =
+ * 6.5e5, comes from draws near 3, four sd below q's mean, that 20000 draws
+ * almost never make: the sample's SE is a small fraction of the exact one,
+ * and the verdict says so. */
+START_TEST(test_se_far_below_exact_is_unreliable)
+{
+  issim_result r;
+  analyse_one("distribution = normal", 3, "distribution = normal\nmean = 8", 20000, &r);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  double want = exp(64) * gsl_cdf_ugaussian_Q(11) / gsl_pow_2(gsl_cdf_ugaussian_Q(3)) - 1;
+  ck_assert_msg(fabs(r.exact_relative_variance - want) <= 1e-6 * want, "rv %g, want %g",
+                r.exact_relative_variance, want);
+  ck_assert_int_ne(r.verdict.level, ISSIM_TRUSTWORTHY);
+  int found = 0;
+  for (size_t i = 0; i < r.verdict.n_reasons; i++)
+    found |= strstr(r.verdict.reasons[i], "of the exact one") != NULL;
+  ck_assert_msg(found, "no reason compares the SE with the exact one");
+}
+END_TEST
+
+START_TEST(test_verdict_std_error_rule)
+{
+  issim_verdict v;
+  issim_estimate e = good_estimate();
+  e.log_std_error = log(1e-8);
+  issim_verdict_inputs in = {.pareto_k = 0.75, .variance = ISSIM_VARIANCE_FINITE,
+                             .expected_mean_weight = 1, .has_exact_std_error = 1,
+                             .exact_log_std_error = log(1.2e-8)};
+  issim_verdict_judge(&e, &in, &v); /* SE 0.83 of the exact: k-hat not judged */
+  ck_assert_int_eq(v.level, ISSIM_TRUSTWORTHY);
+  ck_assert(v.khat_not_judged);
+  in.exact_log_std_error = log(1.6e-8); /* 0.63: k-hat judged, and the SE doubtful */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert_uint_eq(v.n_reasons, 2);
+  in.pareto_k = 0.2;
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_DOUBTFUL);
+  in.exact_log_std_error = log(2.5e-8); /* 0.4 */
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert_str_eq(v.reasons[0], "the standard error is 0.4 of the exact one (from the exact "
+                                 "variance of the weights): the draws that carry the variance are "
+                                 "missing from this sample, and the error bar is too narrow");
+  /* not applied without a proof of finite variance, or without the exact SE */
+  in.pareto_k = 0.75, in.exact_log_std_error = log(1.2e-8), in.variance = ISSIM_VARIANCE_UNDECIDED;
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  in.variance = ISSIM_VARIANCE_FINITE, in.has_exact_std_error = 0;
+  issim_verdict_judge(&e, &in, &v);
+  ck_assert_int_eq(v.level, ISSIM_UNRELIABLE);
+  ck_assert(!v.khat_not_judged);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("analysis");
@@ -244,6 +385,12 @@ int main(void)
   tcase_add_test(tc, test_kl_laplace_pair);
   tcase_add_test(tc, test_infinite_divergence_stays_infinite);
   tcase_add_test(tc, test_verdict_rules);
+  tcase_add_test(tc, test_verdict_invalid_draws);
+  tcase_add_test(tc, test_undefined_weights_are_unreliable);
+  tcase_add_test(tc, test_expected_mean_weight_far_tail);
+  tcase_add_test(tc, test_khat_not_judged_when_se_is_exact);
+  tcase_add_test(tc, test_se_far_below_exact_is_unreliable);
+  tcase_add_test(tc, test_verdict_std_error_rule);
   tcase_add_test(tc, test_multivariate_before);
   suite_add_tcase(s, tc);
   return run_suite(s);

@@ -1457,6 +1457,114 @@ START_TEST(test_clone)
 }
 END_TEST
 
+
+/* ---- extreme degrees of freedom (issue 14, item 6.1) ----
+ * A student-t with df = 0.01 puts about 1e-3 of its mass beyond 1e300: the
+ * log-density must stay finite wherever x is, and the sampler must not turn
+ * finite draws into infinities (both made the log-weights NaN). */
+
+/* log of the t(df) density at x, for x so large that (1 + x^2/df) = x^2/df
+ * to double precision: log C + (df+1)/2 (log df - 2 log x), with C from
+ * lgamma (not from dist.c's lnbeta). */
+static double student_t_log_pdf_far(double df, double log_abs_x)
+{
+  double log_c = lgamma(0.5 * (df + 1)) - lgamma(0.5 * df) - 0.5 * log(df * M_PI);
+  return log_c + 0.5 * (df + 1) * (log(df) - 2 * log_abs_x);
+}
+
+START_TEST(test_log_pdf_beyond_overflow)
+{
+  issim_error err;
+  issim_dist *t = make("student-t", 1, (kv[]){{"df", 0.01}}, &err);
+  ck_assert_ptr_nonnull(t);
+  /* x / sqrt(df) = 10 x overflows for x > 1.8e307 */
+  const double xs[] = {1e300, 1e307, 1e308, DBL_MAX, -1e308, -DBL_MAX};
+  for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+    assert_rel(issim_dist_log_pdf1(t, xs[i]), student_t_log_pdf_far(0.01, log(fabs(xs[i]))), 1e-13);
+  issim_dist_free(t);
+  /* scale 0.1: z = x / 0.1 overflows too; p(x) = f(x / s) / s */
+  t = make("student-t", 3, (kv[]){{"df", 0.5}, {"location", 0}, {"scale", 0.1}}, &err);
+  ck_assert_ptr_nonnull(t);
+  assert_rel(issim_dist_log_pdf1(t, 1e308), student_t_log_pdf_far(0.5, log(1e308) - log(0.1)) + log(10.0),
+             1e-13);
+  issim_dist_free(t);
+  issim_dist *c = make("cauchy", 2, (kv[]){{"location", 0}, {"scale", 0.1}}, &err);
+  ck_assert_ptr_nonnull(c);
+  /* log(1 / (pi s (1 + (x/s)^2))) = log s - log pi - 2 log x for huge x */
+  assert_rel(issim_dist_log_pdf1(c, 1e308), log(0.1) - log(M_PI) - 2 * log(1e308), 1e-13);
+  assert_rel(issim_dist_log_pdf1(c, -DBL_MAX), log(0.1) - log(M_PI) - 2 * log(DBL_MAX), 1e-13);
+  issim_dist_free(c);
+}
+END_TEST
+
+/* GSL's t sampler for df <= 2 divides a normal by sqrt(chi-squared / df); for
+ * a small df the chi-squared underflows to 0 long before the draw itself
+ * leaves the doubles, and the draw comes back infinite. */
+START_TEST(test_student_t_small_df_draws)
+{
+  const double df = 0.01;
+  const size_t n = 200000;
+  issim_error err;
+  issim_dist *t = make("student-t", 1, (kv[]){{"df", df}}, &err);
+  ck_assert_ptr_nonnull(t);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+  gsl_rng_set(r, 7);
+  double *x = malloc(n * sizeof *x);
+  ck_assert_ptr_nonnull(x);
+  issim_dist_sample(t, r, n, x);
+  size_t infinite = 0, beyond = 0, nan = 0;
+  const double far = 1e200;
+  for (size_t i = 0; i < n; i++) {
+    nan += isnan(x[i]) != 0;
+    infinite += isinf(x[i]) != 0;
+    beyond += fabs(x[i]) > far;
+  }
+  /* P(|T| > x) = 2 C df^((df+1)/2) x^-df / df for x this large */
+  double log_c = lgamma(0.5 * (df + 1)) - lgamma(0.5 * df) - 0.5 * log(df * M_PI);
+  double p_inf = 2 * exp(log_c + 0.5 * (df + 1) * log(df) - df * log(DBL_MAX)) / df;
+  double p_far = 2 * exp(log_c + 0.5 * (df + 1) * log(df) - df * log(far)) / df;
+  double sd_inf = sqrt(n * p_inf * (1 - p_inf)), sd_far = sqrt(n * p_far * (1 - p_far));
+  ck_assert_uint_eq(nan, 0);
+  ck_assert_msg(fabs((double)infinite - n * p_inf) <= 5 * sd_inf,
+                "%zu infinite draws, expected %.1f +- %.1f", infinite, n * p_inf, sd_inf);
+  ck_assert_msg(fabs((double)beyond - n * p_far) <= 5 * sd_far,
+                "%zu draws beyond 1e200, expected %.1f +- %.1f", beyond, n * p_far, sd_far);
+  free(x);
+  gsl_rng_free(r);
+  issim_dist_free(t);
+}
+END_TEST
+
+/* The small-df path must give GSL's own draws wherever GSL's are finite:
+ * the shipped scenarios' outputs do not move. */
+START_TEST(test_student_t_draws_match_gsl)
+{
+  const double dfs[] = {0.3, 1, 1.5, 2, 3, 10};
+  const size_t n = 20000;
+  for (size_t k = 0; k < sizeof dfs / sizeof dfs[0]; k++) {
+    issim_error err;
+    issim_dist *t = make("student-t", 3, (kv[]){{"df", dfs[k]}, {"location", 2}, {"scale", 3}},
+                         &err);
+    ck_assert_ptr_nonnull(t);
+    gsl_rng *r1 = gsl_rng_alloc(gsl_rng_taus2), *r2 = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(r1, 11);
+    gsl_rng_set(r2, 11);
+    double *x = malloc(n * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    issim_dist_sample(t, r1, n, x);
+    for (size_t i = 0; i < n; i++) {
+      double y = 2 + 3 * gsl_ran_tdist(r2, dfs[k]);
+      if (isfinite(y))
+        ck_assert_msg(x[i] == y, "df %g draw %zu: %.17g, GSL %.17g", dfs[k], i, x[i], y);
+    }
+    free(x);
+    gsl_rng_free(r1);
+    gsl_rng_free(r2);
+    issim_dist_free(t);
+  }
+}
+END_TEST
+
 static Suite *dist_suite(void)
 {
   Suite *s = suite_create("dist");
@@ -1468,6 +1576,7 @@ static Suite *dist_suite(void)
   tcase_add_loop_test(tc, test_outside_support, 0, NCASES);
   tcase_add_test(tc, test_support_fields);
   tcase_add_test(tc, test_log_pdf_at_boundary);
+  tcase_add_test(tc, test_log_pdf_beyond_overflow);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("tails");
@@ -1486,6 +1595,8 @@ static Suite *dist_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_sample_moments_and_quartiles, 0, NCASES);
   tcase_add_test(tc, test_sample_is_reproducible);
+  tcase_add_test(tc, test_student_t_small_df_draws);
+  tcase_add_test(tc, test_student_t_draws_match_gsl);
   tcase_add_loop_test(tc, test_moments_by_quadrature, 0, NCASES);
   tcase_add_test(tc, test_special_moments);
   suite_add_tcase(s, tc);

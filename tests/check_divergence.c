@@ -23,6 +23,10 @@
 #include <string.h>
 
 #include <gsl/gsl_math.h>
+#include <gsl/gsl_sf_erf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_cdf.h>
 
 #include "divergence.h"
 #include "tail.h"
@@ -757,11 +761,242 @@ START_TEST(test_models_independent_sums)
 }
 END_TEST
 
+
+/* The reliability rules of an estimated information quantity (issue 14,
+ * item 6.3), one by one. */
+START_TEST(test_information_judge)
+{
+  char why[256];
+  issim_info_input in = {.estimate = 6.70, .se = 0.01, .exact = 6.6974, .how = ISSIM_EXACT_CLOSED_FORM,
+                         .weighted = 1, .covers = 1, .kish_ess = 5000,
+                         .weight_variance = ISSIM_VARIANCE_FINITE};
+  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_RELIABLE);
+  ck_assert_str_eq(why, "");
+  in.estimate = 1.13, in.se = 0.17; /* exponential(1) from exponential(10) */
+  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_OFF_EXACT);
+  ck_assert_str_eq(why, "32.7 standard errors from the exact value");
+  in.weight_variance = ISSIM_VARIANCE_INFINITE; /* the root cause comes first */
+  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_INFINITE_VARIANCE);
+  in.weighted = 0; /* an unweighted average does not depend on the weights */
+  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_OFF_EXACT);
+  in.weighted = 1, in.weight_variance = ISSIM_VARIANCE_UNDECIDED;
+  in.exact = NAN, in.how = ISSIM_EXACT_NONE; /* nothing to compare with: */
+  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  in.kish_ess = 62.1; /* ... but the Kish ESS */
+  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_LOW_ESS);
+  ck_assert_str_eq(why, "weighted by w over draws whose Kish ESS is only 62.1");
+  in.kish_ess = 5000, in.covers = 0;
+  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_PARTIAL_SUPPORT);
+  in.covers = 1, in.se = NAN;
+  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_NO_SE);
+  /* an infinite value shown as such is right */
+  in.estimate = INFINITY, in.exact = INFINITY, in.how = ISSIM_EXACT_INFINITE, in.se = NAN;
+  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  /* equal values to rounding, with a zero SE (q = p): reliable */
+  in = (issim_info_input){.estimate = 0, .se = 0, .exact = 0, .how = ISSIM_EXACT_CLOSED_FORM,
+                          .weighted = 1, .covers = 1, .kish_ess = 1e6,
+                          .weight_variance = ISSIM_VARIANCE_FINITE};
+  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+}
+END_TEST
+
+/* The weights' variance over q's support, which the weighted estimates need:
+ * exponential(1) from exponential(10) is infinite (int p^2/q = int e^(8x)/10),
+ * from exponential(0.5) finite (w <= 2); a normal from a narrower normal
+ * infinite (sd < 1/sqrt 2), from a wider one finite. */
+START_TEST(test_information_weight_variance)
+{
+  issim_error err;
+  const char *rate[] = {"rate"}, *ms[] = {"mean", "sd"};
+  issim_dist *p = issim_dist_alloc("exponential", 1, rate, (double[]){1}, &err);
+  issim_dist *q10 = issim_dist_alloc("exponential", 1, rate, (double[]){10}, &err);
+  issim_dist *q05 = issim_dist_alloc("exponential", 1, rate, (double[]){0.5}, &err);
+  ck_assert_int_eq(issim_information_weight_variance(p, q10), ISSIM_VARIANCE_INFINITE);
+  ck_assert_int_eq(issim_information_weight_variance(p, q05), ISSIM_VARIANCE_FINITE);
+  ck_assert_int_eq(issim_information_weight_variance(p, NULL), ISSIM_VARIANCE_FINITE);
+  issim_dist *n = issim_dist_alloc("normal", 2, ms, (double[]){0, 1}, &err);
+  issim_dist *narrow = issim_dist_alloc("normal", 2, ms, (double[]){0, 0.6}, &err);
+  issim_dist *wide = issim_dist_alloc("normal", 2, ms, (double[]){1, 2}, &err);
+  ck_assert_int_eq(issim_information_weight_variance(n, narrow), ISSIM_VARIANCE_INFINITE);
+  ck_assert_int_eq(issim_information_weight_variance(n, wide), ISSIM_VARIANCE_FINITE);
+  issim_dist_free(p), issim_dist_free(q10), issim_dist_free(q05);
+  issim_dist_free(n), issim_dist_free(narrow), issim_dist_free(wide);
+}
+END_TEST
+
+
+/* The exact relative variance rv = int_A p^2/q / P^2 - 1 against closed
+ * forms: a normal shifted by m on x > t gives e^(m^2) Q(t + m) / Q(t)^2 - 1;
+ * an exponential(1) target from an exponential(l) on x > t gives
+ * e^(l t) / (l (2 - l)) - 1; and a t(3) from a shifted, scaled t(3) on
+ * x > 100 against GSL's own densities integrated by QAGIU. */
+static double t_second_moment(double x, void *unused)
+{
+  (void)unused;
+  double p = gsl_ran_tdist_pdf(x, 3), q = gsl_ran_tdist_pdf((x - 100) / 10, 3) / 10;
+  return p * p / q;
+}
+
+START_TEST(test_relative_variance_exact)
+{
+  issim_error err;
+  const char *ms[] = {"mean", "sd"}, *rate[] = {"rate"};
+  issim_dist *p = issim_dist_alloc("normal", 2, ms, (double[]){0, 1}, &err);
+  for (double m = 3; m <= 7; m += 2) {
+    issim_dist *q = issim_dist_alloc("normal", 2, ms, (double[]){m, 1}, &err);
+    double want = exp(m * m) * gsl_cdf_ugaussian_Q(5 + m) / gsl_pow_2(gsl_cdf_ugaussian_Q(5)) - 1;
+    double got = issim_relative_variance_exact(p, q, 5, INFINITY);
+    ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "m = %g: %.10g, want %.10g", m, got, want);
+    issim_dist_free(q);
+  }
+  /* q = p: (1 - P) / P */
+  double q5 = gsl_cdf_ugaussian_Q(5);
+  ck_assert_double_eq_tol(issim_relative_variance_exact(p, NULL, 5, INFINITY), (1 - q5) / q5,
+                          1e-9 * (1 - q5) / q5);
+  /* 40 sigma: P = 3.7e-350, below the smallest double, rv = e^1600 Q(80) / Q(40)^2 - 1 = 1.27 */
+  issim_dist *q40 = issim_dist_alloc("normal", 2, ms, (double[]){40, 1}, &err);
+  /* log Q(40) and log Q(80) from the asymptotic series, as check_dist does */
+  double log_q40, log_q80;
+  log_q40 = -800 - log(40) - 0.5 * log(2 * M_PI) + log1p(-1 / 1600.0 + 3 / (1600.0 * 1600.0) - 15 / gsl_pow_3(1600.0));
+  log_q80 = -3200 - log(80) - 0.5 * log(2 * M_PI) + log1p(-1 / 6400.0 + 3 / (6400.0 * 6400.0) - 15 / gsl_pow_3(6400.0));
+  double want40 = expm1(1600 + log_q80 - 2 * log_q40);
+  double got40 = issim_relative_variance_exact(p, q40, 40, INFINITY);
+  ck_assert_msg(fabs(got40 - want40) <= 1e-6 * (want40 + 1), "40 sigma: %.10g, want %.10g", got40,
+                want40);
+  issim_dist_free(q40);
+  issim_dist_free(p);
+  p = issim_dist_alloc("exponential", 1, rate, (double[]){1}, &err);
+  for (double l = 0.04; l < 1.9; l *= 3) {
+    issim_dist *q = issim_dist_alloc("exponential", 1, rate, (double[]){l}, &err);
+    double want = exp(l * 25) / (l * (2 - l)) - 1;
+    double got = issim_relative_variance_exact(p, q, 25, INFINITY);
+    ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "l = %g: %.10g, want %.10g", l, got, want);
+    issim_dist_free(q);
+  }
+  issim_dist_free(p);
+  const char *tk[] = {"df", "location", "scale"};
+  p = issim_dist_alloc("student-t", 1, tk, (double[]){3}, &err);
+  issim_dist *q = issim_dist_alloc("student-t", 3, tk, (double[]){3, 100, 10}, &err);
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {t_second_moment, NULL};
+  double m2, m2_err, pt = gsl_cdf_tdist_Q(100, 3);
+  double m2a, m2a_err;
+  gsl_integration_qags(&f, 100, 1000, 0, 1e-12, 1000, w, &m2a, &m2a_err);
+  gsl_integration_qagiu(&f, 1000, 0, 1e-12, 1000, w, &m2, &m2_err);
+  double want = (m2a + m2) / (pt * pt) - 1;
+  double got = issim_relative_variance_exact(p, q, 100, INFINITY);
+  ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "t(3): %.10g, want %.10g", got, want);
+  gsl_integration_workspace_free(w);
+  issim_dist_free(p);
+  issim_dist_free(q);
+}
+END_TEST
+
+
+/* The elliptical pairs' exact relative variance. */
+typedef struct {
+  double nu, s, t, z1;
+} t2_ctx;
+
+static double t2_log_f(double nu, double r2)
+{
+  return lgamma(0.5 * (nu + 2)) - lgamma(0.5 * nu) - log(nu * M_PI) - 0.5 * (nu + 2) * log1p(r2 / nu);
+}
+
+/* p^2/q at (z1, z2), p a bivariate t(nu), q the same moved by (s, s) */
+static double t2_inner(double z2, void *params)
+{
+  const t2_ctx *c = params;
+  double r2p = c->z1 * c->z1 + z2 * z2, r2q = gsl_pow_2(c->z1 - c->s) + gsl_pow_2(z2 - c->s);
+  return exp(2 * t2_log_f(c->nu, r2p) - t2_log_f(c->nu, r2q));
+}
+
+static double t2_outer(double z1, void *params)
+{
+  t2_ctx *c = params;
+  c->z1 = z1;
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {t2_inner, c};
+  double v, e;
+  gsl_integration_qagiu(&f, c->t - z1, 0, 1e-11, 1000, w, &v, &e); /* z1 + z2 > t */
+  gsl_integration_workspace_free(w);
+  return v;
+}
+
+START_TEST(test_model_relative_variance_exact)
+{
+  issim_error err;
+  /* a bivariate t(4), identity scale, the event z1 + z2 > 6, q moved by
+   * (3, 3) (the design point): against a Cartesian double integral */
+  const double id2[] = {1, 0, 0, 1}, zero2[] = {0, 0}, dp[] = {3, 3}, w2[] = {1, 1};
+  issim_model *p = issim_model_alloc_student_t(2, 4, zero2, id2, &err);
+  issim_model *q = issim_model_alloc_student_t(2, 4, dp, id2, &err);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_ptr_nonnull(q);
+  double log_p = log(gsl_cdf_tdist_Q(6 / M_SQRT2, 4));
+  t2_ctx c = {4, 3, 6, 0};
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+  gsl_function f = {t2_outer, &c};
+  double m2, m2_err;
+  gsl_integration_qagi(&f, 0, 1e-10, 1000, w, &m2, &m2_err);
+  gsl_integration_workspace_free(w);
+  double want = m2 / exp(2 * log_p) - 1;
+  double got = issim_model_relative_variance_exact(p, q, w2, 6, 1, log_p);
+  ck_assert_msg(fabs(got - want) <= 1e-6 * (want + 1), "t(4), d = 2: %.10g, want %.10g", got, want);
+  /* the lower tail: z1 + z2 < -6 against q moved by (-3, -3) is the same */
+  issim_model *qm = issim_model_alloc_student_t(2, 4, (double[]){-3, -3}, id2, &err);
+  double got_below = issim_model_relative_variance_exact(p, qm, w2, -6, -1, log_p);
+  ck_assert_msg(fabs(got_below - want) <= 1e-6 * (want + 1), "below: %.10g, want %.10g", got_below,
+                want);
+  /* a shift off the axis of a t: unknown */
+  issim_model *qo = issim_model_alloc_student_t(2, 4, (double[]){3, 2}, id2, &err);
+  ck_assert(isnan(issim_model_relative_variance_exact(p, qo, w2, 6, 1, log_p)));
+  issim_model_free(p), issim_model_free(q), issim_model_free(qm), issim_model_free(qo);
+
+  /* d = 10, a t(4) of scale sd 0.01 and correlation 0.3, q = p: (1 - P) / P,
+   * which checks the sphere's area and the constants in 10 dimensions */
+  enum { D = 10 };
+  double cov[D * D], loc[D] = {0}, wts[D];
+  for (size_t i = 0; i < D; i++) {
+    wts[i] = -0.1;
+    for (size_t j = 0; j < D; j++)
+      cov[i * D + j] = 1e-4 * (i == j ? 1 : 0.3);
+  }
+  p = issim_model_alloc_student_t(D, 4, loc, cov, &err);
+  q = issim_model_alloc_student_t(D, 4, loc, cov, &err);
+  ck_assert_ptr_nonnull(p);
+  /* the loss -0.1 sum x is a t(4) of scale 0.1 sqrt(1e-4 (10 + 90 0.3)) */
+  double scale = 0.1 * sqrt(1e-4 * (10 + 90 * 0.3)), thr = 4 * scale;
+  double pt = gsl_cdf_tdist_Q(4, 4);
+  got = issim_model_relative_variance_exact(p, q, wts, thr, 1, log(pt));
+  ck_assert_msg(fabs(got - (1 - pt) / pt) <= 1e-6 * (1 - pt) / pt, "q = p, d = 10: %.10g, want %.10g",
+                got, (1 - pt) / pt);
+  issim_model_free(p), issim_model_free(q);
+
+  /* normals, d = 10: e^(|m|^2) Q(c + m.a) / Q(c)^2 - 1, here with the shift
+   * along the axis, as the univariate loss N(0, s^2) moved by k s */
+  p = issim_model_alloc_normal(D, loc, cov, &err);
+  double mv[D];
+  for (size_t i = 0; i < D; i++)
+    mv[i] = -4 * scale / (0.1 * D); /* the loss moves by 4 scale */
+  q = issim_model_alloc_normal(D, mv, cov, &err);
+  double q4 = gsl_cdf_ugaussian_Q(4);
+  got = issim_model_relative_variance_exact(p, q, wts, thr, 1, log(q4));
+  want = exp(16) * gsl_cdf_ugaussian_Q(8) / (q4 * q4) - 1;
+  ck_assert_msg(fabs(got - want) <= 1e-9 * want, "normal, d = 10: %.10g, want %.10g", got, want);
+  issim_model_free(p), issim_model_free(q);
+}
+END_TEST
+
 static Suite *divergence_suite(void)
 {
   Suite *s = suite_create("divergence");
   TCase *tc = tcase_create("closed forms");
   tcase_add_test(tc, test_method_names);
+  tcase_add_test(tc, test_information_judge);
+  tcase_add_test(tc, test_information_weight_variance);
+  tcase_add_test(tc, test_relative_variance_exact);
+  tcase_add_test(tc, test_model_relative_variance_exact);
   tcase_add_test(tc, test_normal_pair);
   tcase_add_test(tc, test_exponential_pairs);
   tcase_add_test(tc, test_gamma_pair);
