@@ -14,35 +14,17 @@
 
 #include "adapt.h"
 #include "inifile.h"
+#include "scenario_impl.h"
 #include "design.h"
 #include "rng.h"
 
-/* Pass 1, the syntax, is ini.h's. */
-typedef issim_inifile_entry entry;
-typedef issim_inifile_section section;
-typedef issim_inifile reader;
 
-/* ---------------------------------------------------------------------------
- * Pass 2: the sections' meaning.
- * ------------------------------------------------------------------------- */
-
-typedef struct {
-  reader *r;
-  issim_scenario *s;
-  int threshold_line;
-  section *target_sec, *event_sec;
-  const char *threshold_text;  /* resolved once the target and the loss are known */
-  section **deferred;          /* proposals built after the others: shifted-target, mixture */
-  size_t n_deferred;
-  int use_models;              /* a multivariate target or a mixture proposal */
-} builder;
-
-static int entry_error(builder *b, const entry *e, const issim_error *inner)
+int scenario_entry_error(builder *b, const entry *e, const issim_error *inner)
 {
   return issim_inifile_fail(b->r, e->line, "%s", inner->message);
 }
 
-static const char *get(section *sec, const char *key, int *line)
+const char *scenario_get(section *sec, const char *key, int *line)
 {
   entry *e = issim_inifile_find(sec, key);
   if (e == NULL)
@@ -70,7 +52,7 @@ static int case_twin(const char *key, const char *known, char *twin, size_t size
   return 0;
 }
 
-static int unknown_key(builder *b, section *sec, const entry *e, const char *known)
+int scenario_unknown_key(builder *b, section *sec, const entry *e, const char *known)
 {
   char twin[64];
   if (case_twin(e->key, known, twin, sizeof twin))
@@ -79,15 +61,15 @@ static int unknown_key(builder *b, section *sec, const entry *e, const char *kno
   return issim_inifile_fail(b->r, e->line, "unknown key '%s' in [%s] (known: %s)", e->key, sec->name, known);
 }
 
-static int unknown_keys(builder *b, section *sec, const char *known)
+int scenario_unknown_keys(builder *b, section *sec, const char *known)
 {
   for (size_t i = 0; i < sec->n; i++)
     if (!sec->entries[i].used)
-      return unknown_key(b, sec, &sec->entries[i], known);
+      return scenario_unknown_key(b, sec, &sec->entries[i], known);
   return 1;
 }
 
-static char *unquote(const char *v)
+char *scenario_unquote(const char *v)
 {
   size_t n = strlen(v);
   if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
@@ -97,426 +79,29 @@ static char *unquote(const char *v)
 
 static int build_info(builder *b, section *sec)
 {
-  const char *name = get(sec, "name", NULL);
-  const char *description = get(sec, "description", NULL);
+  const char *name = scenario_get(sec, "name", NULL);
+  const char *description = scenario_get(sec, "description", NULL);
   if (name) {
     free(b->s->name);
-    b->s->name = unquote(name);
+    b->s->name = scenario_unquote(name);
   }
   if (description) {
     free(b->s->description);
-    b->s->description = unquote(description);
+    b->s->description = scenario_unquote(description);
   }
-  return unknown_keys(b, sec, "name, description");
-}
-
-static void join_keys(const char *const *keys, char *buf, size_t size)
-{
-  size_t used = snprintf(buf, size, "distribution");
-  for (size_t i = 0; keys && keys[i] && used < size; i++)
-    used += snprintf(buf + used, size - used, ", %s", keys[i]);
-}
-
-/* A [target] or [proposal NAME] section: `distribution` plus that family's
- * parameters.  *is_target is set for "distribution = target". */
-/* ---------------------------------------------------------------------------
- * d-dimensional targets and proposals (model.h), losses (loss.h)
- * ------------------------------------------------------------------------- */
-
-#define MAX_DIMENSION 10000
-
-static int is_multivariate_family(const char *family)
-{
-  return strcmp(family, "multivariate-normal") == 0 || strcmp(family, "multivariate-t") == 0 ||
-         strcmp(family, "independent") == 0 || strcmp(family, "gaussian-copula") == 0;
-}
-
-/* Whitespace- or comma-separated numbers; *out is malloc'd. */
-static int parse_numbers(builder *b, const entry *e, double **out, size_t *n)
-{
-  size_t cap = 8;
-  *n = 0;
-  *out = malloc(cap * sizeof **out);
-  char *copy = strdup(e->value);
-  if (*out == NULL || copy == NULL) {
-    free(*out);
-    free(copy);
-    b->r->nomem = 1;
-    return 0;
-  }
-  char *save = NULL;
-  for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
-    if (*n == cap) {
-      double *grown = realloc(*out, 2 * cap * sizeof **out);
-      if (grown == NULL) {
-        free(copy);
-        free(*out);
-        *out = NULL;
-        b->r->nomem = 1;
-        return 0;
-      }
-      *out = grown;
-      cap *= 2;
-    }
-    issim_error inner;
-    if (issim_parse_number(tok, e->key, &(*out)[(*n)++], &inner) != ISSIM_OK) {
-      free(copy);
-      free(*out);
-      *out = NULL;
-      return entry_error(b, e, &inner);
-    }
-  }
-  free(copy);
-  return 1;
-}
-
-/* A vector key: one value for every component or exactly d values; `dflt`
- * when absent (NAN: required). */
-static int get_vector(builder *b, section *sec, const char *key, size_t d, double dflt,
-                      double *out)
-{
-  entry *e = issim_inifile_find(sec, key);
-  if (e == NULL) {
-    if (isnan(dflt))
-      return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s' (one value for every component, or %zu values)",
-                  sec->name, key, d);
-    for (size_t j = 0; j < d; j++)
-      out[j] = dflt;
-    return 1;
-  }
-  e->used = 1;
-  double *v;
-  size_t n;
-  if (!parse_numbers(b, e, &v, &n))
-    return 0;
-  int ok = n == 1 || n == d;
-  for (size_t j = 0; ok && j < d; j++)
-    out[j] = v[n == 1 ? 0 : j];
-  free(v);
-  if (!ok)
-    return issim_inifile_fail(b->r, e->line, "%s has %zu values; give one (for every component) or %zu, the "
-                               "dimension", key, n, d);
-  return 1;
-}
-
-/* A d x d matrix key, row by row (continuation lines allowed).  *given says
- * whether the key was there. */
-static int get_matrix(builder *b, section *sec, const char *key, size_t d, double *out, int *given)
-{
-  entry *e = issim_inifile_find(sec, key);
-  *given = e != NULL;
-  if (e == NULL)
-    return 1;
-  e->used = 1;
-  double *v;
-  size_t n;
-  if (!parse_numbers(b, e, &v, &n))
-    return 0;
-  int ok = n == d * d;
-  if (ok)
-    memcpy(out, v, n * sizeof *v);
-  free(v);
-  if (!ok)
-    return issim_inifile_fail(b->r, e->line, "%s has %zu values; a %zu x %zu matrix needs %zu, row by row", key,
-                n, d, d, d * d);
-  return 1;
-}
-
-/* correlation: one number (every pair: equicorrelation) or a d x d matrix;
- * the identity when absent. */
-static int get_correlation(builder *b, section *sec, size_t d, double *r)
-{
-  entry *e = issim_inifile_find(sec, "correlation");
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < d; j++)
-      r[i * d + j] = i == j;
-  if (e == NULL)
-    return 1;
-  e->used = 1;
-  double *v;
-  size_t n;
-  if (!parse_numbers(b, e, &v, &n))
-    return 0;
-  int ok = n == 1 || n == d * d;
-  for (size_t k = 0; ok && k < d * d; k++)
-    if (n == d * d || k / d != k % d)
-      r[k] = n == 1 ? v[0] : v[k];
-  double rho = v[0];
-  free(v);
-  if (!ok)
-    return issim_inifile_fail(b->r, e->line, "correlation has %zu values; give one (the correlation of every "
-                               "pair) or a %zu x %zu matrix (%zu values)", n, d, d, d * d);
-  for (size_t i = 0; n > 1 && i < d; i++)
-    for (size_t j = 0; j < d; j++) {
-      double c = r[i * d + j];
-      if (i == j && c != 1)
-        return issim_inifile_fail(b->r, e->line, "a correlation matrix has 1s on its diagonal: entry (%zu,%zu) "
-                                   "is %g", i + 1, j + 1, c);
-      if (!(c >= -1 && c <= 1))
-        return issim_inifile_fail(b->r, e->line, "correlations lie between -1 and 1: entry (%zu,%zu) is %g",
-                    i + 1, j + 1, c);
-      if (fabs(c - r[j * d + i]) > 1e-12 * fmax(fabs(c), fabs(r[j * d + i])))
-        return issim_inifile_fail(b->r, e->line, "the correlation matrix is not symmetric: entry (%zu,%zu) = %g "
-                                   "but (%zu,%zu) = %g", i + 1, j + 1, c, j + 1, i + 1, r[j * d + i]);
-    }
-  if (n == 1 && !(rho > -1.0 / (double)(d > 1 ? d - 1 : 1) && rho < 1))
-    return issim_inifile_fail(b->r, e->line, "an equicorrelation of %g is not a valid correlation in %zu "
-                               "dimensions: it must be above -1/(d-1) = %.6g and below 1",
-                rho, d, -1.0 / (double)(d > 1 ? d - 1 : 1));
-  return 1;
-}
-
-/* A covariance (or scale) matrix: the key itself, or sd and correlation. */
-static int get_covariance(builder *b, section *sec, const char *key, size_t d, double *cov)
-{
-  int given;
-  if (!get_matrix(b, sec, key, d, cov, &given))
-    return 0;
-  entry *sd = issim_inifile_find(sec, "sd"), *corr = issim_inifile_find(sec, "correlation");
-  if (given && (sd || corr))
-    return issim_inifile_fail(b->r, (sd ? sd : corr)->line, "give %s, or sd and correlation, not both", key);
-  if (given)
-    return 1;
-  double *sds = malloc(d * sizeof *sds);
-  if (sds == NULL) {
-    b->r->nomem = 1;
-    return 0;
-  }
-  int ok = get_vector(b, sec, "sd", d, 1, sds) && get_correlation(b, sec, d, cov);
-  for (size_t j = 0; ok && j < d; j++)
-    if (!(sds[j] > 0))
-      ok = issim_inifile_fail(b->r, sd->line, "sd must be > 0 (got %g for component %zu)", sds[j], j + 1);
-  for (size_t i = 0; ok && i < d; i++)
-    for (size_t j = 0; j < d; j++)
-      cov[i * d + j] *= sds[i] * sds[j];
-  free(sds);
-  return ok;
-}
-
-/* The d univariate distributions of an independent model or a copula: one
- * family (key `family_key`) with each of its parameters one value or d. */
-static int build_components(builder *b, section *sec, const char *family_key, size_t d,
-                            issim_dist **comps, char *known, size_t known_size)
-{
-  int fline;
-  const char *family = get(sec, family_key, &fline);
-  if (family == NULL)
-    return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s', the family of every component (e.g. %s = "
-                                 "student-t)", sec->name, family_key, family_key);
-  const char *const *keys = issim_dist_family_keys(family);
-  if (keys == NULL) {
-    issim_error inner;
-    issim_dist_alloc(family, 0, NULL, NULL, &inner);
-    return issim_inifile_fail(b->r, fline, "%s", inner.message);
-  }
-  size_t used = strlen(known);
-  for (size_t i = 0; keys[i] && used < known_size; i++)
-    used += snprintf(known + used, known_size - used, ", %s", keys[i]);
-  size_t np = 0;
-  const char *names[ISSIM_DIST_MAX_PARAMS * 2];
-  double *values[ISSIM_DIST_MAX_PARAMS * 2] = {0};
-  int ok = 1;
-  for (size_t i = 0; ok && keys[i]; i++) {
-    if (issim_inifile_find(sec, keys[i]) == NULL)
-      continue;
-    values[np] = malloc(d * sizeof(double));
-    if (values[np] == NULL)
-      b->r->nomem = 1;
-    ok = values[np] != NULL && get_vector(b, sec, keys[i], d, 0, values[np]);
-    names[np++] = keys[i];
-  }
-  for (size_t j = 0; ok && j < d; j++) {
-    double v[ISSIM_DIST_MAX_PARAMS * 2];
-    for (size_t k = 0; k < np; k++)
-      v[k] = values[k][j];
-    issim_error inner;
-    comps[j] = issim_dist_alloc(family, np, names, v, &inner);
-    if (comps[j] == NULL) {
-      entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
-      ok = issim_inifile_fail(b->r, e ? e->line : fline, "component %zu: %s", j + 1, inner.message);
-    }
-  }
-  for (size_t k = 0; k < np; k++)
-    free(values[k]);
-  return ok;
-}
-
-static void free_components(issim_dist **comps, size_t d)
-{
-  for (size_t j = 0; comps && j < d; j++)
-    issim_dist_free(comps[j]);
-  free(comps);
-}
-
-/* A model's error from model.h, at the line of the key it names; a covariance
- * or scale matrix the user built from sd and correlation is named so. */
-static int model_error(builder *b, section *sec, int dline, const issim_error *inner)
-{
-  entry *e = inner->key[0] ? issim_inifile_find(sec, inner->key) : NULL;
-  int built = e == NULL && (strcmp(inner->key, "covariance") == 0 || strcmp(inner->key, "scale") == 0);
-  entry *from = built ? issim_inifile_find(sec, "correlation") : NULL;
-  if (from == NULL && built)
-    from = issim_inifile_find(sec, "sd");
-  if (from)
-    return issim_inifile_fail(b->r, from->line, "the %s matrix built from sd and correlation: %s", inner->key,
-                inner->message);
-  return issim_inifile_fail(b->r, e ? e->line : dline, "%s", inner->message);
-}
-
-/* A section of one of the multivariate families, in d dimensions. */
-static int build_model(builder *b, section *sec, const char *family, int dline, size_t d,
-                       issim_model **out)
-{
-  char known[512] = "distribution, dimension";
-  double *vec = malloc(d * sizeof *vec), *mat = malloc(d * d * sizeof *mat);
-  issim_dist **comps = calloc(d, sizeof *comps);
-  if (vec == NULL || mat == NULL || comps == NULL) {
-    free(vec);
-    free(mat);
-    free(comps);
-    b->r->nomem = 1;
-    return 0;
-  }
-  issim_error inner;
-  int ok = 1;
-  if (strcmp(family, "multivariate-normal") == 0) {
-    strcat(known, ", mean, covariance, sd, correlation");
-    ok = get_vector(b, sec, "mean", d, 0, vec) && get_covariance(b, sec, "covariance", d, mat);
-    if (ok && !unknown_keys(b, sec, known))
-      ok = 0;
-    else if (ok && !(*out = issim_model_alloc_normal(d, vec, mat, &inner)))
-      ok = model_error(b, sec, dline, &inner);
-  } else if (strcmp(family, "multivariate-t") == 0) {
-    strcat(known, ", df, location, scale, sd, correlation");
-    int dfline;
-    double df = NAN;
-    const char *dft = get(sec, "df", &dfline);
-    if (dft == NULL)
-      ok = issim_inifile_fail(b->r, sec->line, "[%s] needs 'df', the degrees of freedom (e.g. df = 4)", sec->name);
-    else if (issim_parse_number(dft, "df", &df, &inner) != ISSIM_OK)
-      ok = issim_inifile_fail(b->r, dfline, "%s", inner.message);
-    ok = ok && get_vector(b, sec, "location", d, 0, vec) && get_covariance(b, sec, "scale", d, mat);
-    if (ok && !unknown_keys(b, sec, known))
-      ok = 0;
-    else if (ok && !(*out = issim_model_alloc_student_t(d, df, vec, mat, &inner)))
-      ok = model_error(b, sec, dline, &inner);
-  } else if (strcmp(family, "independent") == 0) {
-    strcat(known, ", component");
-    ok = build_components(b, sec, "component", d, comps, known, sizeof known);
-    if (ok && !unknown_keys(b, sec, known))
-      ok = 0;
-    else if (ok && !(*out = issim_model_alloc_independent(d, (const issim_dist *const *)comps, &inner)))
-      ok = model_error(b, sec, dline, &inner);
-  } else { /* gaussian-copula */
-    strcat(known, ", correlation, marginal");
-    ok = get_correlation(b, sec, d, mat) &&
-         build_components(b, sec, "marginal", d, comps, known, sizeof known);
-    if (ok && !unknown_keys(b, sec, known))
-      ok = 0;
-    else if (ok && !(*out = issim_model_alloc_copula(d, mat, (const issim_dist *const *)comps, &inner)))
-      ok = model_error(b, sec, dline, &inner);
-  }
-  free(vec);
-  free(mat);
-  free_components(comps, d);
-  return ok;
-}
-
-static int build_multivariate_target(builder *b, section *sec, const char *family)
-{
-  int dline = sec->line, line = sec->line;
-  get(sec, "distribution", &dline);
-  const char *dim = get(sec, "dimension", &line);
-  double d;
-  issim_error inner;
-  if (dim == NULL)
-    return issim_inifile_fail(b->r, sec->line, "[target] with distribution = %s needs 'dimension' (e.g. "
-                                 "dimension = 10)", family);
-  if (issim_parse_number(dim, "dimension", &d, &inner) != ISSIM_OK)
-    return issim_inifile_fail(b->r, line, "%s", inner.message);
-  if (!(d >= 1 && d <= MAX_DIMENSION && d == floor(d)))
-    return issim_inifile_fail(b->r, line, "dimension must be a whole number from 1 to %d (got '%s')",
-                MAX_DIMENSION, dim);
-  b->s->dimension = (size_t)d;
-  b->use_models = 1;
-  return build_model(b, sec, family, dline, b->s->dimension, &b->s->target_model);
-}
-
-static int build_dist(builder *b, section *sec, issim_dist **out, int allow_target,
-                      int *is_target)
-{
-  int dline;
-  const char *family = get(sec, "distribution", &dline);
-  for (size_t i = 0; family == NULL && i < sec->n; i++)
-    if (strcasecmp(sec->entries[i].key, "distribution") == 0)
-      return unknown_key(b, sec, &sec->entries[i], "distribution");
-  if (family == NULL)
-    return issim_inifile_fail(b->r, sec->line, "[%s] needs a 'distribution' key (e.g. distribution = normal%s)",
-                sec->name, allow_target ? ", or distribution = target for plain Monte Carlo" : "");
-  if (allow_target && strcmp(family, "target") == 0) {
-    *is_target = 1;
-    for (size_t i = 0; i < sec->n; i++)
-      if (!sec->entries[i].used)
-        return issim_inifile_fail(b->r, sec->entries[i].line,
-                    "key '%s' in [%s]: distribution = target takes no parameters (the proposal "
-                    "is the target itself); remove it, or name a family to give parameters",
-                    sec->entries[i].key, sec->name);
-    return 1;
-  }
-  const char *const *keys = issim_dist_family_keys(family);
-  if (keys == NULL) {
-    issim_error inner;
-    issim_dist_alloc(family, 0, NULL, NULL, &inner);
-    return issim_inifile_fail(b->r, dline, "%s", inner.message);
-  }
-  char known[512];
-  join_keys(keys, known, sizeof known);
-
-  size_t n = 0;
-  const char *names[ISSIM_DIST_MAX_PARAMS * 2];
-  double values[ISSIM_DIST_MAX_PARAMS * 2];
-  for (size_t i = 0; keys[i]; i++) {
-    entry *e = issim_inifile_find(sec, keys[i]);
-    if (e == NULL)
-      continue;
-    e->used = 1;
-    issim_error inner;
-    if (issim_parse_number(e->value, e->key, &values[n], &inner) != ISSIM_OK)
-      return entry_error(b, e, &inner);
-    names[n++] = keys[i];
-  }
-  if (!unknown_keys(b, sec, known))
-    return 0;
-
-  issim_error inner;
-  *out = issim_dist_alloc(family, n, names, values, &inner);
-  if (*out == NULL) {
-    entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
-    return issim_inifile_fail(b->r, e ? e->line : sec->line, "%s", inner.message);
-  }
-  return 1;
-}
-
-static int build_target(builder *b, section *sec)
-{
-  b->target_sec = sec;
-  const char *family = get(sec, "distribution", NULL);
-  if (family && is_multivariate_family(family))
-    return build_multivariate_target(b, sec, family);
-  int unused;
-  return build_dist(b, sec, &b->s->target, 0, &unused);
+  return scenario_unknown_keys(b, sec, "name, description");
 }
 
 static int build_event(builder *b, section *sec)
 {
   int line;
   b->event_sec = sec;
-  const char *t = get(sec, "threshold", &line);
+  const char *t = scenario_get(sec, "threshold", &line);
   if (t == NULL)
     return issim_inifile_fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
   b->threshold_line = line;
   b->threshold_text = t;
-  const char *d = get(sec, "direction", &line);
+  const char *d = scenario_get(sec, "direction", &line);
   if (d != NULL) {
     if (strcmp(d, ">") == 0)
       b->s->event.direction = ISSIM_ABOVE;
@@ -525,7 +110,7 @@ static int build_event(builder *b, section *sec)
     else
       return issim_inifile_fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
-  const char *ref = get(sec, "reference", &line);
+  const char *ref = scenario_get(sec, "reference", &line);
   if (ref != NULL) {
     double v;
     issim_error inner;
@@ -536,10 +121,10 @@ static int build_event(builder *b, section *sec)
     b->s->reference_log = log(v);
   }
   /* the loss keys are read once the dimension is known */
-  get(sec, "loss", NULL);
-  get(sec, "weights", NULL);
-  get(sec, "expression", NULL);
-  return unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference");
+  scenario_get(sec, "loss", NULL);
+  scenario_get(sec, "weights", NULL);
+  scenario_get(sec, "expression", NULL);
+  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference");
 }
 
 static int valid_proposal_name(const char *name)
@@ -612,7 +197,7 @@ static int build_adaptive(builder *b, section *sec, issim_proposal *p)
       continue;
     issim_error inner;
     if (!is_ce_key(e->key))
-      ok = unknown_key(b, sec, e, "distribution, " CE_KEYS);
+      ok = scenario_unknown_key(b, sec, e, "distribution, " CE_KEYS);
     else if (issim_ce_options_set(&o, e->key, e->key, e->value, &inner) != ISSIM_OK)
       ok = issim_inifile_fail(b->r, e->line, "%s", inner.message);
     else if (strcmp(e->key, "start") == 0 && o.start)
@@ -662,8 +247,8 @@ static int build_proposal(builder *b, section *sec, const char *name)
     return 0;
   }
   s->n_proposals++;
-  const char *family = get(sec, "distribution", NULL);
-  if (family && (is_multivariate_family(family) || strcmp(family, "shifted-target") == 0 ||
+  const char *family = scenario_get(sec, "distribution", NULL);
+  if (family && (scenario_is_multivariate_family(family) || strcmp(family, "shifted-target") == 0 ||
                  strcmp(family, "mixture") == 0)) {
     section **d = realloc(b->deferred, (b->n_deferred + 1) * sizeof *d);
     if (d == NULL) {
@@ -679,7 +264,7 @@ static int build_proposal(builder *b, section *sec, const char *name)
   if (family && strcmp(family, "adaptive") == 0)
     return build_adaptive(b, sec, p);
   int is_target = 0;
-  return build_dist(b, sec, &p->dist, 1, &is_target);
+  return scenario_build_dist(b, sec, &p->dist, 1, &is_target);
 }
 
 static int build_run(builder *b, section *sec)
@@ -687,13 +272,13 @@ static int build_run(builder *b, section *sec)
   int line;
   issim_error inner;
   const char *v;
-  if ((v = get(sec, "samples", &line)) && issim_parse_samples(v, "samples", &b->s->samples, &inner))
+  if ((v = scenario_get(sec, "samples", &line)) && issim_parse_samples(v, "samples", &b->s->samples, &inner))
     return issim_inifile_fail(b->r, line, "%s", inner.message);
-  if ((v = get(sec, "seed", &line)) && issim_parse_seed(v, "seed", &b->s->seed, &inner))
+  if ((v = scenario_get(sec, "seed", &line)) && issim_parse_seed(v, "seed", &b->s->seed, &inner))
     return issim_inifile_fail(b->r, line, "%s", inner.message);
-  if ((v = get(sec, "rng", &line)) && issim_rng_lookup(v, &b->s->rng, &inner))
+  if ((v = scenario_get(sec, "rng", &line)) && issim_rng_lookup(v, &b->s->rng, &inner))
     return issim_inifile_fail(b->r, line, "%s", inner.message);
-  return unknown_keys(b, sec, "samples, seed, rng");
+  return scenario_unknown_keys(b, sec, "samples, seed, rng");
 }
 
 static int build_section(builder *b, section *sec)
@@ -701,7 +286,7 @@ static int build_section(builder *b, section *sec)
   if (strcmp(sec->name, "scenario") == 0)
     return build_info(b, sec);
   if (strcmp(sec->name, "target") == 0)
-    return build_target(b, sec);
+    return scenario_build_target(b, sec);
   if (strcmp(sec->name, "event") == 0)
     return build_event(b, sec);
   if (strcmp(sec->name, "run") == 0)
@@ -742,7 +327,7 @@ static int is_mixture_section(const builder *b, const issim_proposal *q)
 {
   for (size_t i = 0; i < b->n_deferred; i++)
     if (b->deferred[i]->line == q->line)
-      return strcmp(get(b->deferred[i], "distribution", NULL), "mixture") == 0;
+      return strcmp(scenario_get(b->deferred[i], "distribution", NULL), "mixture") == 0;
   return 0;
 }
 
@@ -786,7 +371,7 @@ static int build_loss(builder *b)
       b->r->nomem = 1;
       return 0;
     }
-    int ok = get_vector(b, sec, "weights", d, NAN, wv);
+    int ok = scenario_get_vector(b, sec, "weights", d, NAN, wv);
     if (ok && !(s->event.loss = issim_loss_alloc_linear(d, wv, &inner)))
       ok = issim_inifile_fail(b->r, w ? w->line : sec->line, "%s", inner.message);
     free(wv);
@@ -910,15 +495,15 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
     return issim_inifile_fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal, "
                                  "multivariate-t or independent normal target; this target is "
                                  "none of these");
-  const char *shift = get(sec, "shift", &shift_line);
+  const char *shift = scenario_get(sec, "shift", &shift_line);
   if (shift == NULL)
     return issim_inifile_fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
                                  "of %zu values", sec->name, d);
-  const char *sp = get(sec, "spread", &line);
+  const char *sp = scenario_get(sec, "spread", &line);
   if (sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
     return issim_inifile_fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
                             "deviations (got '%s')", sp);
-  if (!unknown_keys(b, sec, "distribution, shift, spread"))
+  if (!scenario_unknown_keys(b, sec, "distribution, shift, spread"))
     return 0;
   if (strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0)
     return design_point(b, shift_line, shift, spread, p);
@@ -928,7 +513,7 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
     b->r->nomem = 1;
     return 0;
   }
-  int ok = get_vector(b, sec, "shift", d, NAN, v);
+  int ok = scenario_get_vector(b, sec, "shift", d, NAN, v);
   if (ok) {
     issim_model_elliptical_form(s->target_model, mu, NULL, NULL);
     for (size_t j = 0; j < d; j++)
@@ -945,11 +530,11 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
 {
   issim_scenario *s = b->s;
   int line;
-  const char *text = get(sec, "components", &line);
+  const char *text = scenario_get(sec, "components", &line);
   if (text == NULL)
     return issim_inifile_fail(b->r, sec->line, "[%s] needs 'components', e.g. components = 0.1 target + 0.9 "
                                  "shifted (weights and the names of other proposals)", sec->name);
-  if (!unknown_keys(b, sec, "distribution, components"))
+  if (!scenario_unknown_keys(b, sec, "distribution, components"))
     return 0;
   char *copy = strdup(text);
   const issim_model *parts[64];
@@ -996,7 +581,7 @@ static int build_deferred(builder *b, section *sec)
   issim_scenario *s = b->s;
   issim_proposal *p = proposal_of_section(s, sec);
   int dline = sec->line;
-  const char *family = get(sec, "distribution", &dline);
+  const char *family = scenario_get(sec, "distribution", &dline);
   if (strcmp(family, "shifted-target") == 0)
     return build_shifted(b, sec, p);
   if (strcmp(family, "mixture") == 0)
@@ -1005,12 +590,12 @@ static int build_deferred(builder *b, section *sec)
     return issim_inifile_fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
                              "univariate family", p->name, family);
   int dim_line = sec->line;
-  const char *dim = get(sec, "dimension", &dim_line);
+  const char *dim = scenario_get(sec, "dimension", &dim_line);
   double dv;
   if (dim && (issim_parse_number(dim, "dimension", &dv, NULL) != ISSIM_OK || dv != (double)s->dimension))
     return issim_inifile_fail(b->r, dim_line, "proposal '%s' has dimension %s but the target has %zu", p->name,
                 dim, s->dimension);
-  return build_model(b, sec, family, dline, s->dimension, &p->model);
+  return scenario_build_model(b, sec, family, dline, s->dimension, &p->model);
 }
 
 /* Univariate scenarios with a mixture proposal run on models too: the target
@@ -1057,7 +642,7 @@ static int resolve(builder *b)
   /* proposals that mixtures refer to first, then the mixtures */
   for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < b->n_deferred; i++) {
-      int is_mixture = strcmp(get(b->deferred[i], "distribution", NULL), "mixture") == 0;
+      int is_mixture = strcmp(scenario_get(b->deferred[i], "distribution", NULL), "mixture") == 0;
       if (is_mixture == pass && !build_deferred(b, b->deferred[i]))
         return 0;
     }

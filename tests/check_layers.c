@@ -83,6 +83,8 @@ static char *module_of(const char *file)
     m[n - 5] = '\0';
   if (strncmp(m, "report_", 7) == 0) /* the report of each command: report's */
     m[6] = '\0';
+  if (strncmp(m, "scenario_", 9) == 0) /* the parts of the reader: scenario's */
+    m[8] = '\0';
   return m;
 }
 

@@ -1,0 +1,410 @@
+/* scenario_laws.c: the distributions and models a scenario's sections
+ * describe ([target] and [proposal NAME]): families and their parameters,
+ * vectors, matrices, correlations and covariances (scenario.h). */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+
+#include "scenario_impl.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void join_keys(const char *const *keys, char *buf, size_t size)
+{
+  size_t used = snprintf(buf, size, "distribution");
+  for (size_t i = 0; keys && keys[i] && used < size; i++)
+    used += snprintf(buf + used, size - used, ", %s", keys[i]);
+}
+
+/* A [target] or [proposal NAME] section: `distribution` plus that family's
+ * parameters.  *is_target is set for "distribution = target". */
+/* ---------------------------------------------------------------------------
+ * d-dimensional targets and proposals (model.h), losses (loss.h)
+ * ------------------------------------------------------------------------- */
+
+#define MAX_DIMENSION 10000
+
+int scenario_is_multivariate_family(const char *family)
+{
+  return strcmp(family, "multivariate-normal") == 0 || strcmp(family, "multivariate-t") == 0 ||
+         strcmp(family, "independent") == 0 || strcmp(family, "gaussian-copula") == 0;
+}
+
+/* Whitespace- or comma-separated numbers; *out is malloc'd. */
+static int parse_numbers(builder *b, const entry *e, double **out, size_t *n)
+{
+  size_t cap = 8;
+  *n = 0;
+  *out = malloc(cap * sizeof **out);
+  char *copy = strdup(e->value);
+  if (*out == NULL || copy == NULL) {
+    free(*out);
+    free(copy);
+    b->r->nomem = 1;
+    return 0;
+  }
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+    if (*n == cap) {
+      double *grown = realloc(*out, 2 * cap * sizeof **out);
+      if (grown == NULL) {
+        free(copy);
+        free(*out);
+        *out = NULL;
+        b->r->nomem = 1;
+        return 0;
+      }
+      *out = grown;
+      cap *= 2;
+    }
+    issim_error inner;
+    if (issim_parse_number(tok, e->key, &(*out)[(*n)++], &inner) != ISSIM_OK) {
+      free(copy);
+      free(*out);
+      *out = NULL;
+      return scenario_entry_error(b, e, &inner);
+    }
+  }
+  free(copy);
+  return 1;
+}
+
+/* A vector key: one value for every component or exactly d values; `dflt`
+ * when absent (NAN: required). */
+int scenario_get_vector(builder *b, section *sec, const char *key, size_t d, double dflt,
+                      double *out)
+{
+  entry *e = issim_inifile_find(sec, key);
+  if (e == NULL) {
+    if (isnan(dflt))
+      return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s' (one value for every component, or %zu values)",
+                  sec->name, key, d);
+    for (size_t j = 0; j < d; j++)
+      out[j] = dflt;
+    return 1;
+  }
+  e->used = 1;
+  double *v;
+  size_t n;
+  if (!parse_numbers(b, e, &v, &n))
+    return 0;
+  int ok = n == 1 || n == d;
+  for (size_t j = 0; ok && j < d; j++)
+    out[j] = v[n == 1 ? 0 : j];
+  free(v);
+  if (!ok)
+    return issim_inifile_fail(b->r, e->line, "%s has %zu values; give one (for every component) or %zu, the "
+                               "dimension", key, n, d);
+  return 1;
+}
+
+/* A d x d matrix key, row by row (continuation lines allowed).  *given says
+ * whether the key was there. */
+static int get_matrix(builder *b, section *sec, const char *key, size_t d, double *out, int *given)
+{
+  entry *e = issim_inifile_find(sec, key);
+  *given = e != NULL;
+  if (e == NULL)
+    return 1;
+  e->used = 1;
+  double *v;
+  size_t n;
+  if (!parse_numbers(b, e, &v, &n))
+    return 0;
+  int ok = n == d * d;
+  if (ok)
+    memcpy(out, v, n * sizeof *v);
+  free(v);
+  if (!ok)
+    return issim_inifile_fail(b->r, e->line, "%s has %zu values; a %zu x %zu matrix needs %zu, row by row", key,
+                n, d, d, d * d);
+  return 1;
+}
+
+/* correlation: one number (every pair: equicorrelation) or a d x d matrix;
+ * the identity when absent. */
+static int get_correlation(builder *b, section *sec, size_t d, double *r)
+{
+  entry *e = issim_inifile_find(sec, "correlation");
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      r[i * d + j] = i == j;
+  if (e == NULL)
+    return 1;
+  e->used = 1;
+  double *v;
+  size_t n;
+  if (!parse_numbers(b, e, &v, &n))
+    return 0;
+  int ok = n == 1 || n == d * d;
+  for (size_t k = 0; ok && k < d * d; k++)
+    if (n == d * d || k / d != k % d)
+      r[k] = n == 1 ? v[0] : v[k];
+  double rho = v[0];
+  free(v);
+  if (!ok)
+    return issim_inifile_fail(b->r, e->line, "correlation has %zu values; give one (the correlation of every "
+                               "pair) or a %zu x %zu matrix (%zu values)", n, d, d, d * d);
+  for (size_t i = 0; n > 1 && i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double c = r[i * d + j];
+      if (i == j && c != 1)
+        return issim_inifile_fail(b->r, e->line, "a correlation matrix has 1s on its diagonal: entry (%zu,%zu) "
+                                   "is %g", i + 1, j + 1, c);
+      if (!(c >= -1 && c <= 1))
+        return issim_inifile_fail(b->r, e->line, "correlations lie between -1 and 1: entry (%zu,%zu) is %g",
+                    i + 1, j + 1, c);
+      if (fabs(c - r[j * d + i]) > 1e-12 * fmax(fabs(c), fabs(r[j * d + i])))
+        return issim_inifile_fail(b->r, e->line, "the correlation matrix is not symmetric: entry (%zu,%zu) = %g "
+                                   "but (%zu,%zu) = %g", i + 1, j + 1, c, j + 1, i + 1, r[j * d + i]);
+    }
+  if (n == 1 && !(rho > -1.0 / (double)(d > 1 ? d - 1 : 1) && rho < 1))
+    return issim_inifile_fail(b->r, e->line, "an equicorrelation of %g is not a valid correlation in %zu "
+                               "dimensions: it must be above -1/(d-1) = %.6g and below 1",
+                rho, d, -1.0 / (double)(d > 1 ? d - 1 : 1));
+  return 1;
+}
+
+/* A covariance (or scale) matrix: the key itself, or sd and correlation. */
+static int get_covariance(builder *b, section *sec, const char *key, size_t d, double *cov)
+{
+  int given;
+  if (!get_matrix(b, sec, key, d, cov, &given))
+    return 0;
+  entry *sd = issim_inifile_find(sec, "sd"), *corr = issim_inifile_find(sec, "correlation");
+  if (given && (sd || corr))
+    return issim_inifile_fail(b->r, (sd ? sd : corr)->line, "give %s, or sd and correlation, not both", key);
+  if (given)
+    return 1;
+  double *sds = malloc(d * sizeof *sds);
+  if (sds == NULL) {
+    b->r->nomem = 1;
+    return 0;
+  }
+  int ok = scenario_get_vector(b, sec, "sd", d, 1, sds) && get_correlation(b, sec, d, cov);
+  for (size_t j = 0; ok && j < d; j++)
+    if (!(sds[j] > 0))
+      ok = issim_inifile_fail(b->r, sd->line, "sd must be > 0 (got %g for component %zu)", sds[j], j + 1);
+  for (size_t i = 0; ok && i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      cov[i * d + j] *= sds[i] * sds[j];
+  free(sds);
+  return ok;
+}
+
+/* The d univariate distributions of an independent model or a copula: one
+ * family (key `family_key`) with each of its parameters one value or d. */
+static int build_components(builder *b, section *sec, const char *family_key, size_t d,
+                            issim_dist **comps, char *known, size_t known_size)
+{
+  int fline;
+  const char *family = scenario_get(sec, family_key, &fline);
+  if (family == NULL)
+    return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s', the family of every component (e.g. %s = "
+                                 "student-t)", sec->name, family_key, family_key);
+  const char *const *keys = issim_dist_family_keys(family);
+  if (keys == NULL) {
+    issim_error inner;
+    issim_dist_alloc(family, 0, NULL, NULL, &inner);
+    return issim_inifile_fail(b->r, fline, "%s", inner.message);
+  }
+  size_t used = strlen(known);
+  for (size_t i = 0; keys[i] && used < known_size; i++)
+    used += snprintf(known + used, known_size - used, ", %s", keys[i]);
+  size_t np = 0;
+  const char *names[ISSIM_DIST_MAX_PARAMS * 2];
+  double *values[ISSIM_DIST_MAX_PARAMS * 2] = {0};
+  int ok = 1;
+  for (size_t i = 0; ok && keys[i]; i++) {
+    if (issim_inifile_find(sec, keys[i]) == NULL)
+      continue;
+    values[np] = malloc(d * sizeof(double));
+    if (values[np] == NULL)
+      b->r->nomem = 1;
+    ok = values[np] != NULL && scenario_get_vector(b, sec, keys[i], d, 0, values[np]);
+    names[np++] = keys[i];
+  }
+  for (size_t j = 0; ok && j < d; j++) {
+    double v[ISSIM_DIST_MAX_PARAMS * 2];
+    for (size_t k = 0; k < np; k++)
+      v[k] = values[k][j];
+    issim_error inner;
+    comps[j] = issim_dist_alloc(family, np, names, v, &inner);
+    if (comps[j] == NULL) {
+      entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
+      ok = issim_inifile_fail(b->r, e ? e->line : fline, "component %zu: %s", j + 1, inner.message);
+    }
+  }
+  for (size_t k = 0; k < np; k++)
+    free(values[k]);
+  return ok;
+}
+
+static void free_components(issim_dist **comps, size_t d)
+{
+  for (size_t j = 0; comps && j < d; j++)
+    issim_dist_free(comps[j]);
+  free(comps);
+}
+
+/* A model's error from model.h, at the line of the key it names; a covariance
+ * or scale matrix the user built from sd and correlation is named so. */
+static int model_error(builder *b, section *sec, int dline, const issim_error *inner)
+{
+  entry *e = inner->key[0] ? issim_inifile_find(sec, inner->key) : NULL;
+  int built = e == NULL && (strcmp(inner->key, "covariance") == 0 || strcmp(inner->key, "scale") == 0);
+  entry *from = built ? issim_inifile_find(sec, "correlation") : NULL;
+  if (from == NULL && built)
+    from = issim_inifile_find(sec, "sd");
+  if (from)
+    return issim_inifile_fail(b->r, from->line, "the %s matrix built from sd and correlation: %s", inner->key,
+                inner->message);
+  return issim_inifile_fail(b->r, e ? e->line : dline, "%s", inner->message);
+}
+
+/* A section of one of the multivariate families, in d dimensions. */
+int scenario_build_model(builder *b, section *sec, const char *family, int dline, size_t d,
+                       issim_model **out)
+{
+  char known[512] = "distribution, dimension";
+  double *vec = malloc(d * sizeof *vec), *mat = malloc(d * d * sizeof *mat);
+  issim_dist **comps = calloc(d, sizeof *comps);
+  if (vec == NULL || mat == NULL || comps == NULL) {
+    free(vec);
+    free(mat);
+    free(comps);
+    b->r->nomem = 1;
+    return 0;
+  }
+  issim_error inner;
+  int ok = 1;
+  if (strcmp(family, "multivariate-normal") == 0) {
+    strcat(known, ", mean, covariance, sd, correlation");
+    ok = scenario_get_vector(b, sec, "mean", d, 0, vec) && get_covariance(b, sec, "covariance", d, mat);
+    if (ok && !scenario_unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_normal(d, vec, mat, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  } else if (strcmp(family, "multivariate-t") == 0) {
+    strcat(known, ", df, location, scale, sd, correlation");
+    int dfline;
+    double df = NAN;
+    const char *dft = scenario_get(sec, "df", &dfline);
+    if (dft == NULL)
+      ok = issim_inifile_fail(b->r, sec->line, "[%s] needs 'df', the degrees of freedom (e.g. df = 4)", sec->name);
+    else if (issim_parse_number(dft, "df", &df, &inner) != ISSIM_OK)
+      ok = issim_inifile_fail(b->r, dfline, "%s", inner.message);
+    ok = ok && scenario_get_vector(b, sec, "location", d, 0, vec) && get_covariance(b, sec, "scale", d, mat);
+    if (ok && !scenario_unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_student_t(d, df, vec, mat, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  } else if (strcmp(family, "independent") == 0) {
+    strcat(known, ", component");
+    ok = build_components(b, sec, "component", d, comps, known, sizeof known);
+    if (ok && !scenario_unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_independent(d, (const issim_dist *const *)comps, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  } else { /* gaussian-copula */
+    strcat(known, ", correlation, marginal");
+    ok = get_correlation(b, sec, d, mat) &&
+         build_components(b, sec, "marginal", d, comps, known, sizeof known);
+    if (ok && !scenario_unknown_keys(b, sec, known))
+      ok = 0;
+    else if (ok && !(*out = issim_model_alloc_copula(d, mat, (const issim_dist *const *)comps, &inner)))
+      ok = model_error(b, sec, dline, &inner);
+  }
+  free(vec);
+  free(mat);
+  free_components(comps, d);
+  return ok;
+}
+
+static int build_multivariate_target(builder *b, section *sec, const char *family)
+{
+  int dline = sec->line, line = sec->line;
+  scenario_get(sec, "distribution", &dline);
+  const char *dim = scenario_get(sec, "dimension", &line);
+  double d;
+  issim_error inner;
+  if (dim == NULL)
+    return issim_inifile_fail(b->r, sec->line, "[target] with distribution = %s needs 'dimension' (e.g. "
+                                 "dimension = 10)", family);
+  if (issim_parse_number(dim, "dimension", &d, &inner) != ISSIM_OK)
+    return issim_inifile_fail(b->r, line, "%s", inner.message);
+  if (!(d >= 1 && d <= MAX_DIMENSION && d == floor(d)))
+    return issim_inifile_fail(b->r, line, "dimension must be a whole number from 1 to %d (got '%s')",
+                MAX_DIMENSION, dim);
+  b->s->dimension = (size_t)d;
+  b->use_models = 1;
+  return scenario_build_model(b, sec, family, dline, b->s->dimension, &b->s->target_model);
+}
+
+int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target,
+                      int *is_target)
+{
+  int dline;
+  const char *family = scenario_get(sec, "distribution", &dline);
+  for (size_t i = 0; family == NULL && i < sec->n; i++)
+    if (strcasecmp(sec->entries[i].key, "distribution") == 0)
+      return scenario_unknown_key(b, sec, &sec->entries[i], "distribution");
+  if (family == NULL)
+    return issim_inifile_fail(b->r, sec->line, "[%s] needs a 'distribution' key (e.g. distribution = normal%s)",
+                sec->name, allow_target ? ", or distribution = target for plain Monte Carlo" : "");
+  if (allow_target && strcmp(family, "target") == 0) {
+    *is_target = 1;
+    for (size_t i = 0; i < sec->n; i++)
+      if (!sec->entries[i].used)
+        return issim_inifile_fail(b->r, sec->entries[i].line,
+                    "key '%s' in [%s]: distribution = target takes no parameters (the proposal "
+                    "is the target itself); remove it, or name a family to give parameters",
+                    sec->entries[i].key, sec->name);
+    return 1;
+  }
+  const char *const *keys = issim_dist_family_keys(family);
+  if (keys == NULL) {
+    issim_error inner;
+    issim_dist_alloc(family, 0, NULL, NULL, &inner);
+    return issim_inifile_fail(b->r, dline, "%s", inner.message);
+  }
+  char known[512];
+  join_keys(keys, known, sizeof known);
+
+  size_t n = 0;
+  const char *names[ISSIM_DIST_MAX_PARAMS * 2];
+  double values[ISSIM_DIST_MAX_PARAMS * 2];
+  for (size_t i = 0; keys[i]; i++) {
+    entry *e = issim_inifile_find(sec, keys[i]);
+    if (e == NULL)
+      continue;
+    e->used = 1;
+    issim_error inner;
+    if (issim_parse_number(e->value, e->key, &values[n], &inner) != ISSIM_OK)
+      return scenario_entry_error(b, e, &inner);
+    names[n++] = keys[i];
+  }
+  if (!scenario_unknown_keys(b, sec, known))
+    return 0;
+
+  issim_error inner;
+  *out = issim_dist_alloc(family, n, names, values, &inner);
+  if (*out == NULL) {
+    entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
+    return issim_inifile_fail(b->r, e ? e->line : sec->line, "%s", inner.message);
+  }
+  return 1;
+}
+
+int scenario_build_target(builder *b, section *sec)
+{
+  b->target_sec = sec;
+  const char *family = scenario_get(sec, "distribution", NULL);
+  if (family && scenario_is_multivariate_family(family))
+    return build_multivariate_target(b, sec, family);
+  int unused;
+  return scenario_build_dist(b, sec, &b->s->target, 0, &unused);
+}
