@@ -185,13 +185,16 @@ double issim_relative_variance_exact(const issim_dist *p, const issim_dist *q, d
  * event is {a.z > c} and q is p shifted by m.
  *   normal   rv = e^(|m|^2) Q(c' + m.a') / Q(c')^2 - 1 (a' = a/|a|, c' = c/|a|),
  *            for any shift;
- *   t        the shift must be along a' (a design-point shift; |m_perp| below
- *            1e-9 |m|): then p^2/q depends on z only through u = a'.z and
- *            the distance rho from that axis, and rv is the double integral
- *            over u > c' and rho > 0 (with the area rho^(d-2) of the sphere
- *            around the axis), by nested quadrature, to 1e-6.
- * NAN for anything else (other kinds, different scale or df, a shift off the
- * axis for the t, d < 2, a failed quadrature).  log_p: log P of the event. */
+ *   t        p^2/q depends on z only through u = a'.z, the coordinate v
+ *            along the part of the shift off that axis, and the distance r
+ *            from the plane they span: rv is the integral over u > c', v and
+ *            r > 0 (with the area r^(k-1) of the sphere in the k = d - 2
+ *            remaining dimensions), by nested quadrature, to 1e-3 (enough for
+ *            the verdict, which compares standard errors to a factor of
+ *            sqrt 2); a shift along a' (a design-point shift) needs no v,
+ *            and costs two levels instead of three.
+ * NAN for anything else (other kinds, different scale or df, d < 2, a failed
+ * quadrature).  log_p: log P of the event. */
 double issim_model_relative_variance_exact(const issim_model *p, const issim_model *q,
                                            const double *w, double t, int direction,
                                            double log_p);
