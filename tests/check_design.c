@@ -8,6 +8,7 @@
 #include <gsl/gsl_math.h>
 
 #include "check_main.h"
+#include "check_util.h"
 #include "design.h"
 
 static issim_model *normal2(const double *mean, const double *cov)
@@ -17,25 +18,6 @@ static issim_model *normal2(const double *mean, const double *cov)
   return m;
 }
 
-static issim_model *std_independent(size_t d, const double *mean, const double *sd)
-{
-  issim_dist *c[8];
-  for (size_t j = 0; j < d; j++)
-    ck_assert_ptr_nonnull(c[j] = issim_dist_alloc_normal(mean ? mean[j] : 0, sd ? sd[j] : 1, NULL));
-  issim_model *m = issim_model_alloc_independent(d, (const issim_dist *const *)c, NULL);
-  for (size_t j = 0; j < d; j++)
-    issim_dist_free(c[j]);
-  ck_assert_ptr_nonnull(m);
-  return m;
-}
-
-static issim_loss *expression(size_t d, const char *f)
-{
-  issim_error err;
-  issim_loss *g = issim_loss_alloc_expression(d, f, &err);
-  ck_assert_msg(g != NULL, "%s", err.message);
-  return g;
-}
 
 /* N(mu, S) in 2-D with S = [[1, .5], [.5, 2]], w = (1, 2), t = 10: by hand,
  * S w = (2, 4.5), w^T S w = 11, w.mu = -1, x* = mu + S w (t - w.mu) / 11. */
@@ -67,7 +49,7 @@ START_TEST(test_expression_agrees_with_closed_form)
   const double t[3] = {10, -4, 0.5};
   for (int dir = -1; dir <= 1; dir += 2)
     for (int i = 0; i < 3; i++) {
-      issim_loss *lin = issim_loss_alloc_linear(2, W, NULL), *ex = expression(2, "x1 + 2*x2");
+      issim_loss *lin = issim_loss_alloc_linear(2, W, NULL), *ex = expression_loss(2, "x1 + 2*x2");
       issim_event a = issim_event_init(lin, t[i], dir), b = issim_event_init(ex, t[i], dir);
       double xa[2], xb[2], ba, bb;
       issim_error err;
@@ -93,7 +75,7 @@ START_TEST(test_portfolio_scale_expression)
     for (int j = 0; j < 3; j++)
       cov[i * 3 + j] = 1e-4 * (i == j ? 1 : 0.3);
   issim_model *p = issim_model_alloc_normal(3, mu, cov, NULL);
-  issim_loss *lin = issim_loss_alloc_linear(3, w, NULL), *ex = expression(3, "-0.1*(x1 + x2 + x3)");
+  issim_loss *lin = issim_loss_alloc_linear(3, w, NULL), *ex = expression_loss(3, "-0.1*(x1 + x2 + x3)");
   issim_event a = issim_event_init(lin, 0.004, 1), b = issim_event_init(ex, 0.004, 1);
   double xa[3], xb[3];
   ck_assert_int_eq(issim_design_point(p, &a, xa, NULL, NULL), ISSIM_OK);
@@ -112,8 +94,8 @@ END_TEST
  * design points (+-2, -1), beta = sqrt 5. */
 START_TEST(test_parabola)
 {
-  issim_model *p = std_independent(2, NULL, NULL);
-  issim_loss *g = expression(2, "x2 - 0.5*x1^2");
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "x2 - 0.5*x1^2");
   issim_event ev = issim_event_init(g, -3, -1);
   double x[2], beta;
   ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, NULL), ISSIM_OK);
@@ -139,7 +121,7 @@ END_TEST
  * circle is a design point, beta = 3. */
 START_TEST(test_norm)
 {
-  issim_model *p = std_independent(2, NULL, NULL);
+  issim_model *p = independent_normals(2, NULL, NULL);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_NORM, 2, NULL);
   issim_event ev = issim_event_init(g, 3, +1);
   double x[2], beta;
@@ -156,7 +138,7 @@ END_TEST
 START_TEST(test_max_union)
 {
   const double mean[3] = {0, 1, 0}, sd[3] = {1, 2, 0.5};
-  issim_model *p = std_independent(3, mean, sd);
+  issim_model *p = independent_normals(3, mean, sd);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_MAX, 3, NULL);
   issim_event ev = issim_event_init(g, 4, +1);
   double x[9], beta[3], lp[3];
@@ -203,7 +185,7 @@ END_TEST
  * nearest point is its corner (t, t), beta = sqrt 2 |t|, found by the search. */
 START_TEST(test_orthant_corner)
 {
-  issim_model *p = std_independent(2, NULL, NULL);
+  issim_model *p = independent_normals(2, NULL, NULL);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_MAX, 2, NULL);
   issim_event ev = issim_event_init(g, -3, -1);
   double x[2], beta;
@@ -220,8 +202,8 @@ END_TEST
  * each at beta = 3, all found by the multi-start search. */
 START_TEST(test_four_branch)
 {
-  issim_model *p = std_independent(2, NULL, NULL);
-  issim_loss *g = expression(2, "min(3 + 0.1*(x1-x2)^2 - (x1+x2)/sqrt(2), 3 + 0.1*(x1-x2)^2 + "
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "min(3 + 0.1*(x1-x2)^2 - (x1+x2)/sqrt(2), 3 + 0.1*(x1-x2)^2 + "
                                 "(x1+x2)/sqrt(2), (x1-x2) + 6/sqrt(2), (x2-x1) + 6/sqrt(2))");
   issim_event ev = issim_event_init(g, 0, -1);
   double x[2 * 40], beta[40];
@@ -285,7 +267,7 @@ START_TEST(test_errors)
   ck_assert_ptr_null(issim_design_mixture(cop, &ev, 1, &err));
   issim_model_free(cop);
   issim_dist_free(t);
-  issim_model *p = std_independent(2, NULL, NULL);
+  issim_model *p = independent_normals(2, NULL, NULL);
   /* weights all 0 */
   double zero[2] = {0, 0};
   issim_loss *flat = issim_loss_alloc_linear(2, zero, NULL);
@@ -293,11 +275,11 @@ START_TEST(test_errors)
   ck_assert_int_eq(issim_design_point(p, &e0, x, NULL, &err), ISSIM_EINVAL);
   ck_assert(strstr(err.message, "does not depend on x") != NULL);
   /* an event out of reach: exp(x1) < -1; and a loss flat everywhere */
-  issim_loss *e = expression(2, "exp(x1) + x2^2");
+  issim_loss *e = expression_loss(2, "exp(x1) + x2^2");
   issim_event unreachable = issim_event_init(e, -1, -1);
   ck_assert_int_eq(issim_design_point(p, &unreachable, x, NULL, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "failed from every start") != NULL, "%s", err.message);
-  issim_loss *step = expression(2, "step(x1)");
+  issim_loss *step = expression_loss(2, "step(x1)");
   issim_event never = issim_event_init(step, 2, +1);
   ck_assert_int_eq(issim_design_point(p, &never, x, NULL, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "gradient is 0") != NULL, "%s", err.message);
@@ -320,7 +302,7 @@ END_TEST
  * last start. */
 START_TEST(test_stats)
 {
-  issim_model *p = std_independent(2, NULL, NULL);
+  issim_model *p = independent_normals(2, NULL, NULL);
   issim_loss *lin = issim_loss_alloc_linear(2, W, NULL);
   issim_event ev = issim_event_init(lin, 5, +1);
   double x[2 * 64], beta[64];
@@ -328,7 +310,7 @@ START_TEST(test_stats)
   issim_design_stats st;
   ck_assert_int_eq(issim_design_points_stats(p, &ev, 64, x, beta, NULL, &n, &st, NULL), ISSIM_OK);
   ck_assert(st.closed_form && st.loss_evals == 0 && st.starts == 0 && st.found == 1 && n == 1);
-  issim_loss *g = expression(2, "x1*x2");
+  issim_loss *g = expression_loss(2, "x1*x2");
   ev = issim_event_init(g, 9, +1);
   ck_assert_int_eq(issim_design_points_stats(p, &ev, 64, x, beta, NULL, &n, &st, NULL), ISSIM_OK);
   ck_assert(!st.closed_form);

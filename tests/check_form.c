@@ -20,28 +20,10 @@
 #include <gsl/gsl_sf_erf.h>
 
 #include "check_main.h"
+#include "check_util.h"
 #include "design.h"
 #include "form.h"
 
-static issim_model *std_independent(size_t d, const double *mean)
-{
-  issim_dist *c[8];
-  for (size_t j = 0; j < d; j++)
-    ck_assert_ptr_nonnull(c[j] = issim_dist_alloc_normal(mean ? mean[j] : 0, 1, NULL));
-  issim_model *m = issim_model_alloc_independent(d, (const issim_dist *const *)c, NULL);
-  for (size_t j = 0; j < d; j++)
-    issim_dist_free(c[j]);
-  ck_assert_ptr_nonnull(m);
-  return m;
-}
-
-static issim_loss *expression(size_t d, const char *f)
-{
-  issim_error err;
-  issim_loss *g = issim_loss_alloc_expression(d, f, &err);
-  ck_assert_msg(g != NULL, "%s", err.message);
-  return g;
-}
 
 static void analyse(const issim_model *m, const issim_event *ev, issim_form_result *r)
 {
@@ -265,7 +247,7 @@ START_TEST(test_linear_by_search)
 {
   const double mu[2] = {1, -1}, cov[4] = {1, 0.5, 0.5, 2};
   issim_model *p = issim_model_alloc_normal(2, mu, cov, NULL);
-  issim_loss *g = expression(2, "x1 + 2*x2");
+  issim_loss *g = expression_loss(2, "x1 + 2*x2");
   issim_event ev = issim_event_init(g, 10, ISSIM_ABOVE);
   issim_form_result r;
   analyse(p, &ev, &r);
@@ -302,14 +284,14 @@ static double paraboloid_exact_log(double b, double k)
 
 START_TEST(test_paraboloid)
 {
-  issim_model *p = std_independent(3, NULL);
+  issim_model *p = independent_normals(3, NULL, NULL);
   const double cases[][2] = {{3, 0.2}, {10, 0.06}, {6, -0.05}};
   double prev_err = INFINITY;
   for (int i = 0; i < 3; i++) {
     double b = cases[i][0], k = cases[i][1];
     char f[128];
     snprintf(f, sizeof f, "x3 - %.17g*(x1^2 + x2^2)", k / 2);
-    issim_loss *g = expression(3, f);
+    issim_loss *g = expression_loss(3, f);
     issim_event ev = issim_event_init(g, b, ISSIM_ABOVE);
     issim_form_result r;
     analyse(p, &ev, &r);
@@ -355,8 +337,8 @@ static double xx_integrand(double x, void *p)
 
 START_TEST(test_two_symmetric_points)
 {
-  issim_model *p = std_independent(2, NULL);
-  issim_loss *g = expression(2, "x1*x2");
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "x1*x2");
   issim_event ev = issim_event_init(g, 9, ISSIM_ABOVE);
   issim_form_result r;
   analyse(p, &ev, &r);
@@ -408,8 +390,8 @@ static double dk_integrand(double x, void *p)
 
 START_TEST(test_two_design_points)
 {
-  issim_model *p = std_independent(2, NULL);
-  issim_loss *g = expression(2, "x2 + 0.5*(x1 - 0.1)^2");
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "x2 + 0.5*(x1 - 0.1)^2");
   issim_event ev = issim_event_init(g, 5, ISSIM_ABOVE);
   issim_form_result r;
   analyse(p, &ev, &r);
@@ -455,8 +437,8 @@ static double parabola_integrand(double x, void *p)
 
 START_TEST(test_saddle_refused)
 {
-  issim_model *p = std_independent(2, NULL);
-  issim_loss *g = expression(2, "x2 - 0.5*x1^2");
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "x2 - 0.5*x1^2");
   issim_event ev = issim_event_init(g, -3, ISSIM_BELOW);
   issim_form_result r;
   analyse(p, &ev, &r);
@@ -529,8 +511,8 @@ static double integral_over_line(double (*f)(double, void *))
 
 START_TEST(test_benchmark_problems)
 {
-  issim_model *p = std_independent(2, NULL);
-  issim_loss *g = expression(2, "2.5 - 1/sqrt(2)*(x1 + x2) + 0.1*(x1 - x2)^2");
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "2.5 - 1/sqrt(2)*(x1 + x2) + 0.1*(x1 - x2)^2");
   issim_event ev = issim_event_init(g, 0, ISSIM_BELOW);
   issim_form_result r;
   analyse(p, &ev, &r);
@@ -555,7 +537,7 @@ START_TEST(test_benchmark_problems)
   p = issim_model_alloc_independent(2, (const issim_dist *const *)c, NULL);
   issim_dist_free(c[0]);
   issim_dist_free(c[1]);
-  g = expression(2, "2.5 - 0.2357*(x1 - x2) + 0.00463*(x1 + x2 - 20)^4");
+  g = expression_loss(2, "2.5 - 0.2357*(x1 - x2) + 0.00463*(x1 + x2 - 20)^4");
   ev = issim_event_init(g, 0, ISSIM_BELOW);
   analyse(p, &ev, &r);
   ck_assert_uint_eq(r.n, 1);
@@ -587,11 +569,11 @@ static double ncx2(double y, double lambda, int upper)
 
 START_TEST(test_spheres)
 {
-  issim_loss *g = expression(3, "x1^2 + x2^2 + x3^2");
+  issim_loss *g = expression_loss(3, "x1^2 + x2^2 + x3^2");
   /* inside a ball of radius 3 away from the mean (7, 0, 0): beta = 4, a
    * convex region, kappa = 1/3 twice */
   const double m1[3] = {7, 0, 0};
-  issim_model *p = std_independent(3, m1);
+  issim_model *p = independent_normals(3, m1, NULL);
   issim_event ev = issim_event_init(g, 9, ISSIM_BELOW);
   issim_form_result r;
   analyse(p, &ev, &r);
@@ -612,7 +594,7 @@ START_TEST(test_spheres)
    * stationary point that is no minimum: its SORM is refused.  (Radius 6
    * and beta 4 would make Tvedt's two correction terms cancel exactly.) */
   const double m2[3] = {2, 0, 0};
-  p = std_independent(3, m2);
+  p = independent_normals(3, m2, NULL);
   ev = issim_event_init(g, 49, ISSIM_ABOVE);
   analyse(p, &ev, &r);
   ck_assert_uint_ge(r.n, 1);
@@ -663,7 +645,7 @@ END_TEST
  * exact union 1 - Phi(t)^d of independent components. */
 START_TEST(test_max_union)
 {
-  issim_model *p = std_independent(3, NULL);
+  issim_model *p = independent_normals(3, NULL, NULL);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_MAX, 3, NULL);
   issim_event ev = issim_event_init(g, 2, ISSIM_ABOVE);
   issim_form_result r;

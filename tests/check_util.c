@@ -147,3 +147,24 @@ issim_estimate good_estimate(void)
   return (issim_estimate){.samples = 100000, .hits = 50000, .event_ess = 20000, .ess = 5000,
                           .max_weight_share = 1e-4, .mean_weight = 1, .mean_weight_se = 0.01};
 }
+
+issim_model *independent_normals(size_t d, const double *mean, const double *sd)
+{
+  issim_dist *c[8];
+  ck_assert_uint_le(d, 8);
+  for (size_t j = 0; j < d; j++)
+    ck_assert_ptr_nonnull(c[j] = issim_dist_alloc_normal(mean ? mean[j] : 0, sd ? sd[j] : 1, NULL));
+  issim_model *m = issim_model_alloc_independent(d, (const issim_dist *const *)c, NULL);
+  for (size_t j = 0; j < d; j++)
+    issim_dist_free(c[j]);
+  ck_assert_ptr_nonnull(m);
+  return m;
+}
+
+issim_loss *expression_loss(size_t d, const char *f)
+{
+  issim_error err;
+  issim_loss *g = issim_loss_alloc_expression(d, f, &err);
+  ck_assert_msg(g != NULL, "%s", err.message);
+  return g;
+}

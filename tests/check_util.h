@@ -122,6 +122,15 @@ issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64
 void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
                  issim_result *r);
 
+/* ---- models and losses ---- */
+
+/* d <= 8 independent normals with means `mean` and sds `sd` (each NULL: 0
+ * and 1); asserts it builds.  issim_model_free() it. */
+issim_model *independent_normals(size_t d, const double *mean, const double *sd);
+
+/* The expression loss of formula f in x1..xd; asserts it compiles. */
+issim_loss *expression_loss(size_t d, const char *f);
+
 /* ---- verdicts ---- */
 
 /* An estimate that passes every rule of verdict.h with a wide margin (event
