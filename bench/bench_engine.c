@@ -259,7 +259,7 @@ static issim_model *equicorrelated(size_t d, int dense)
 }
 
 static double points_per_second(const issim_model *target, const issim_model *proposal,
-                                 const issim_loss *loss, double threshold, uint64_t draws,
+                                 issim_loss *loss, double threshold, uint64_t draws,
                                  int repeats)
 {
   issim_problem pb = {.target_model = target, .proposal_model = proposal, 
