@@ -164,26 +164,25 @@ static double log10_of_ln(double ln_x)
   return ln_x / log(10.0);
 }
 
-/* A double-quoted gnuplot string: backslash and double quote escaped, a
- * newline kept as \n, other control characters (which would break the
- * script's line structure) replaced by spaces. */
+/* A single-quoted gnuplot string, the only kind gnuplot does not expand:
+ * inside double quotes it runs `backquoted` text through a shell, so a
+ * scenario's name or description could run a program whenever its figures
+ * are drawn.  In single quotes a quote is written twice and nothing else is
+ * special; control characters (a newline would end the script's line) are
+ * replaced by spaces. */
 static void put_gp_string(FILE *f, const char *s)
 {
-  fputc('"', f);
+  fputc('\'', f);
   for (; *s != '\0'; s++) {
     unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      fputc('\\', f);
-      fputc(c, f);
-    } else if (c == '\n') {
-      fputs("\\n", f);
-    } else if (c < 0x20 || c == 0x7f) {
+    if (c == '\'')
+      fputs("''", f);
+    else if (c < 0x20 || c == 0x7f)
       fputc(' ', f);
-    } else {
+    else
       fputc(c, f);
-    }
   }
-  fputc('"', f);
+  fputc('\'', f);
 }
 
 /* exp(ln_x) as "3.66e-350", at any magnitude. */

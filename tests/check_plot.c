@@ -383,8 +383,8 @@ START_TEST(test_data_files)
     text = slurp_in(fx.out, scripts[k]);
     assert_contains(text, "set terminal pngcairo size 900,600", scripts[k]);
     assert_contains(text, "set terminal svg", scripts[k]);
-    /* The title, escaped for a double-quoted gnuplot string. */
-    assert_contains(text, "set title \"tail \\\"of\\\" a\\\\normal: ", scripts[k]);
+    /* The title, in a single-quoted gnuplot string (nothing expanded). */
+    assert_contains(text, "set title 'tail \"of\" a\\normal: ", scripts[k]);
     ck_assert_msg(strstr(text, fx.dir) == NULL, "%s names its directory", scripts[k]);
     free(text);
   }
@@ -515,6 +515,32 @@ START_TEST(test_render)
   ck_assert(!exists(fx.out, "convergence.png"));
   ck_assert(!exists(fx.out, "relerr.svg"));
   ck_assert(exists(fx.out, "convergence.gp"));
+  fixture_free(&fx);
+}
+END_TEST
+
+/* A title never runs a program: gnuplot expands `backquotes` inside double
+ * quotes through a shell, so every string goes into the scripts single-
+ * quoted.  A title with backquotes, quotes, a dollar and a newline renders,
+ * and the command in it does not run. */
+START_TEST(test_titles_run_nothing)
+{
+  fixture fx;
+  fixture_init(&fx);
+  char marker[256], title[700];
+  snprintf(marker, sizeof marker, "%s/pwned", fx.dir);
+  snprintf(title, sizeof title, "river `touch %s` it's \"$(touch %s)\" \\\n level", marker,
+           marker);
+  fx.opt.title = title;
+  fx.opt.gnuplot = "gnuplot";
+  issim_error err;
+  int rendered = -1;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_OK);
+  ck_assert_msg(rendered == 1, "not rendered: %s", err.message);
+  ck_assert_msg(access(marker, F_OK) != 0, "a title ran a command");
+  char *text = slurp_in(fx.out, "convergence.gp");
+  assert_contains(text, "it''s", "convergence.gp");
+  free(text);
   fixture_free(&fx);
 }
 END_TEST
@@ -655,6 +681,7 @@ static Suite *plot_suite(void)
   tcase_set_timeout(tc, 120); /* gnuplot runs, under valgrind */
   tcase_add_test(tc, test_render);
   tcase_add_test(tc, test_render_without_data);
+  tcase_add_test(tc, test_titles_run_nothing);
   tcase_add_test(tc, test_gnuplot_missing);
   tcase_add_test(tc, test_gnuplot_fails);
   suite_add_tcase(s, tc);
