@@ -42,8 +42,10 @@ void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
     mantissa /= 10.0;
     exponent += 1;
   }
-  snprintf(buf, size, "%.*fe%c%02d", digits - 1, mantissa, exponent < 0 ? '-' : '+',
-           (int)fabs(exponent));
+  /* the exponent as a double: beyond 10^-2147483647 it does not fit an int
+   * (P(Z > 100000) is 10^-2171472410) */
+  snprintf(buf, size, "%.*fe%c%02.0f", digits - 1, mantissa, exponent < 0 ? '-' : '+',
+           fabs(exponent));
 }
 
 static int is_crude(const issim_result *res)

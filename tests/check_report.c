@@ -560,6 +560,11 @@ START_TEST(test_format_log_prob)
   ck_assert_str_eq(fmt(NAN, 3), "nan");
   ck_assert_str_eq(fmt(-INFINITY, 3), "0");
   ck_assert_str_eq(fmt(INFINITY, 3), "inf");
+  /* exponents beyond an int (issue 18 item 5: "1.2e--2147483648" before):
+   * P(Z > 100000), log P = -5e9 - log(100000 sqrt(2 pi)) + ... */
+  ck_assert_str_eq(fmt(-1e10 * M_LN10, 3), "1.00e-10000000000");
+  ck_assert_str_eq(fmt(-2147483650.5 * M_LN10, 2), "3.2e-2147483651");
+  ck_assert_str_eq(fmt(3e9 * M_LN10, 2), "1.0e+3000000000");
   /* against printf over a range of magnitudes, where a double holds them */
   for (double x = 1e-300; x < 1e300; x *= 7.3e7) {
     char want[64];
