@@ -92,6 +92,17 @@ static void usage(FILE *out)
           "The scenario format is described in docs/scenarios.md.\n");
 }
 
+/* After --help or --version: whether standard output took it all (a full
+ * disk, a closed pipe: a failure, not a success). */
+static int stdout_written(void)
+{
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "issim: cannot write to standard output\n");
+    return EXIT_FAILURE_RUN;
+  }
+  return EXIT_OK;
+}
+
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad_usage(const char *fmt, ...)
 {
@@ -168,7 +179,7 @@ static int take_option(int c, char **argv, options *o, command_kind command)
                        optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1]);
     *adapt_option(o, c) = optarg;
     break;
-  case 'h': usage(stdout); exit(EXIT_OK);
+  case 'h': usage(stdout); exit(stdout_written());
   case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
   default: return bad_usage("unknown option '%s'", argv[optind - 1]);
   }
@@ -853,11 +864,11 @@ static int run_command(int argc, char **argv)
   const char *command = argv[1];
   if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
     usage(stdout);
-    return EXIT_OK;
+    return stdout_written();
   }
   if (strcmp(command, "--version") == 0) {
     printf("issim %s\n", PACKAGE_VERSION);
-    return EXIT_OK;
+    return stdout_written();
   }
   if (strcmp(command, "run") == 0)
     return command_run_or_compare(argc - 1, argv + 1, COMMAND_RUN);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
@@ -1117,6 +1118,23 @@ START_TEST(test_compare_ranks_adaptive_proposals)
 }
 END_TEST
 
+/* --help and --version fail when their output cannot be written (issue 18
+ * item 8: they exited 0 onto /dev/full). */
+START_TEST(test_help_to_a_full_disk)
+{
+  if (access("/dev/full", W_OK) != 0)
+    return; /* no /dev/full here */
+  static const char *const cmds[] = {ISSIM_BIN " --help >/dev/full 2>/dev/null",
+                                     ISSIM_BIN " --version >/dev/full 2>/dev/null",
+                                     ISSIM_BIN " run --help >/dev/full 2>/dev/null"};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    int st = system(cmds[i]);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: status %d", cmds[i], st);
+  }
+  ck_assert_int_eq(system(ISSIM_BIN " --version >/dev/null"), 0);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("cli");
@@ -1130,6 +1148,7 @@ int main(void)
   tcase_add_test(tc, test_light_proposal_warned_before_sampling);
   tcase_add_test(tc, test_divergence_command);
   tcase_add_test(tc, test_information_reliability);
+  tcase_add_test(tc, test_help_to_a_full_disk);
   tcase_add_test(tc, test_time_limit);
   tcase_add_test(tc, test_compare_ranks_good_poor_crude);
   tcase_add_test(tc, test_compare_unreliable_ranks_after_trustworthy);
