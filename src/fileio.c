@@ -65,7 +65,8 @@ int issim_fileio_make_dirs(const char *dir, const char *what, issim_error *err)
 struct issim_fileio_atomic {
   FILE *f;
   char *path; /* final name */
-  char *tmp;  /* written first, renamed to path once complete */
+  char *tmp;  /* written first, renamed to path once complete; NULL: in place */
+  int to_stdout;
 };
 
 static void atomic_free(issim_fileio_atomic *a)
@@ -75,22 +76,59 @@ static void atomic_free(issim_fileio_atomic *a)
   free(a);
 }
 
+/* A path that exists and is not a regular file (a device, a FIFO, a
+ * symbolic link) is written in place: replacing it with a renamed regular
+ * file would destroy what the user named (issim adapt --save /dev/null). */
+static int write_in_place(const char *path)
+{
+  struct stat st;
+  return lstat(path, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISCHR(st.st_mode) ||
+                                   S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ||
+                                   S_ISSOCK(st.st_mode));
+}
+
+/* A fresh temporary file beside path, created by mkstemp (O_EXCL: it never
+ * follows a link another user planted), with the permissions a file created
+ * by fopen would have had (0666 less the umask). */
+static FILE *open_temporary(issim_fileio_atomic *a)
+{
+  a->tmp = malloc(strlen(a->path) + 8);
+  if (a->tmp == NULL)
+    return NULL;
+  sprintf(a->tmp, "%s.XXXXXX", a->path);
+  int fd = mkstemp(a->tmp);
+  if (fd < 0)
+    return NULL;
+  mode_t mask = umask(0);
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask) != 0 || (a->f = fdopen(fd, "w")) == NULL) {
+    int saved = errno;
+    close(fd);
+    unlink(a->tmp);
+    errno = saved;
+    return NULL;
+  }
+  return a->f;
+}
+
 int issim_fileio_atomic_open(const char *path, issim_fileio_atomic **out, issim_error *err)
 {
   *out = NULL;
   issim_fileio_atomic *a = calloc(1, sizeof *a);
-  if (a == NULL)
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  a->path = strdup(path);
-  a->tmp = a->path ? malloc(strlen(a->path) + 5) : NULL;
-  if (a->tmp == NULL) {
-    atomic_free(a);
+  if (a == NULL || (a->path = strdup(path)) == NULL) {
+    free(a);
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   }
-  sprintf(a->tmp, "%s.tmp", a->path);
-  a->f = fopen(a->tmp, "w");
+  if (strcmp(path, "-") == 0) {
+    a->to_stdout = 1;
+    a->f = stdout;
+  } else if (write_in_place(path)) {
+    a->f = fopen(path, "w");
+  } else {
+    open_temporary(a);
+  }
   if (a->f == NULL) {
-    int rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", a->tmp, strerror(errno));
+    int rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", path, strerror(errno));
     atomic_free(a);
     return rc;
   }
@@ -107,16 +145,19 @@ int issim_fileio_atomic_commit(issim_fileio_atomic *a, issim_error *err)
 {
   int bad = ferror(a->f);
   int saved = errno; /* the failed write's reason, when there was one */
-  if (fclose(a->f) != 0 && !bad) {
+  int closed = a->to_stdout ? fflush(a->f) : fclose(a->f);
+  if (closed != 0 && !bad) {
     bad = 1;
     saved = errno;
   }
+  const char *written = a->tmp ? a->tmp : a->to_stdout ? "standard output" : a->path;
   int rc = ISSIM_OK;
   if (bad) {
-    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", a->tmp,
+    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", written,
                          strerror(saved ? saved : EIO));
-    unlink(a->tmp);
-  } else if (rename(a->tmp, a->path) != 0) {
+    if (a->tmp)
+      unlink(a->tmp);
+  } else if (a->tmp && rename(a->tmp, a->path) != 0) {
     rc = issim_error_set(err, ISSIM_EIO, "cannot rename '%s' to '%s': %s", a->tmp, a->path,
                          strerror(errno));
     unlink(a->tmp);

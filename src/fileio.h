@@ -1,10 +1,13 @@
 /* fileio.h: files written whole or not at all, and the directories they go
  * in.
  *
- * An atomic file is written under a temporary name beside its final one
- * (path.tmp), then closed, checked (every write must have succeeded) and
- * renamed into place: a reader sees the old file or the whole new one, never
- * a part.  A failed write or rename removes the temporary file and leaves an
+ * An atomic file is written under a fresh temporary name beside its final
+ * one (path.XXXXXX, made by mkstemp: created exclusively, so a link another
+ * user planted there is never followed), then closed, checked (every write
+ * must have succeeded) and renamed into place: a reader sees the old file or
+ * the whole new one, never a part.  A path that exists and is not a regular
+ * file (a device, a FIFO, a symbolic link) is written in place instead, so
+ * that what the user named stays what it is; "-" is standard output.  A failed write or rename removes the temporary file and leaves an
  * ISSIM_EIO error naming the path and the system's reason.  (No fsync: a
  * crash of the machine, not of the program, may still lose the new file.)
  */
@@ -30,13 +33,13 @@ int issim_fileio_make_dirs(const char *dir, const char *what, issim_error *err);
 
 typedef struct issim_fileio_atomic issim_fileio_atomic;
 
-/* Opens path.tmp for writing into *a: ISSIM_OK, or ISSIM_ENOMEM, or
+/* Opens the temporary file (or path itself, or standard output, above) into *a: ISSIM_OK, or ISSIM_ENOMEM, or
  * ISSIM_EIO when it cannot be created (then *a is NULL). */
 int issim_fileio_atomic_open(const char *path, issim_fileio_atomic **a, issim_error *err);
 /* The stream to write to. */
 FILE *issim_fileio_atomic_stream(issim_fileio_atomic *a);
-/* Closes the stream, checks that every write succeeded and renames path.tmp
- * to path; frees a whatever happens (the only way to release it).  A caller that wants the reason of a
+/* Closes the stream (flushes standard output), checks that every write
+ * succeeded and renames the temporary file to path; frees a whatever happens (the only way to release it).  A caller that wants the reason of a
  * failed write in the message sets errno to 0 before writing. */
 int issim_fileio_atomic_commit(issim_fileio_atomic *a, issim_error *err);
 

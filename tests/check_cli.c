@@ -1070,7 +1070,7 @@ START_TEST(test_adapt_bad_options)
   outcome o = run_issim(nowhere);
   ck_assert_int_eq(o.status, 1);
   ck_assert_str_eq(o.out, "");
-  ck_assert(strstr(o.err, "issim: --save: cannot write '/nonexistent-issim-dir/fit.ini.tmp'") != NULL);
+  ck_assert(strstr(o.err, "issim: --save: cannot write '/nonexistent-issim-dir/fit.ini'") != NULL);
   outcome_free(&o);
   char dir[] = "/tmp/issim-save-dir-XXXXXX", tmp[64];
   ck_assert_ptr_nonnull(mkdtemp(dir));

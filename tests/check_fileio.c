@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +38,6 @@ static char *path(const char *name)
   return p;
 }
 
-static int exists(const char *p)
-{
-  struct stat st;
-  return stat(p, &st) == 0;
-}
 
 /* The file's whole content, NUL-terminated. */
 static char *slurp(const char *p, size_t *len)
@@ -91,21 +87,35 @@ START_TEST(test_make_dirs)
 }
 END_TEST
 
+/* Files in the test directory whose name is `prefix` and six more
+ * characters: mkstemp's temporaries of prefix's file. */
+static int temporaries(const char *prefix)
+{
+  DIR *d = opendir(base);
+  ck_assert_ptr_nonnull(d);
+  int n = 0;
+  size_t len = strlen(prefix);
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    n += strncmp(e->d_name, prefix, len) == 0 && strlen(e->d_name) == len + 6;
+  closedir(d);
+  return n;
+}
+
 START_TEST(test_write_atomic)
 {
-  char *p = path("out.txt"), *tmp = path("out.txt.tmp");
+  char *p = path("out.txt");
   const char text[] = "first\n";
   ck_assert_int_eq(issim_fileio_write_atomic(p, text, strlen(text), NULL), ISSIM_OK);
   size_t len;
   char *got = slurp(p, &len);
   ck_assert_str_eq(got, text);
   free(got);
-  ck_assert(!exists(tmp));
+  ck_assert_int_eq(temporaries("out.txt."), 0);
   /* replaced whole, through the stream */
   issim_fileio_atomic *a;
   issim_error err = {0};
   ck_assert_int_eq(issim_fileio_atomic_open(p, &a, &err), ISSIM_OK);
-  ck_assert(exists(tmp));
+  ck_assert_int_eq(temporaries("out.txt."), 1);
   fputs("second, longer\n", issim_fileio_atomic_stream(a));
   got = slurp(p, &len); /* not yet: the old file */
   ck_assert_str_eq(got, text);
@@ -114,8 +124,15 @@ START_TEST(test_write_atomic)
   got = slurp(p, &len);
   ck_assert_str_eq(got, "second, longer\n");
   free(got);
-  ck_assert(!exists(tmp));
-  free(p), free(tmp);
+  ck_assert_int_eq(temporaries("out.txt."), 0);
+  /* the permissions fopen would give: 0666 less the umask */
+  mode_t mask = umask(022);
+  ck_assert_int_eq(issim_fileio_write_atomic(p, "x", 1, NULL), ISSIM_OK);
+  struct stat st;
+  ck_assert_int_eq(stat(p, &st), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0644);
+  umask(mask);
+  free(p);
 }
 END_TEST
 
@@ -128,20 +145,55 @@ START_TEST(test_failures)
   issim_fileio_atomic *a = (issim_fileio_atomic *)&err; /* must become NULL */
   ck_assert_int_eq(issim_fileio_atomic_open(p, &a, &err), ISSIM_EIO);
   ck_assert_ptr_null(a);
-  snprintf(want, sizeof want, "cannot write '%s.tmp': %s", p, strerror(ENOENT));
+  snprintf(want, sizeof want, "cannot write '%s': %s", p, strerror(ENOENT));
   ck_assert_str_eq(err.message, want);
   ck_assert_int_eq(issim_fileio_write_atomic(p, "x", 1, NULL), ISSIM_EIO);
   free(p);
   /* the final name is a non-empty directory: the rename fails, and the
    * temporary file goes */
-  char *dir = path("taken"), *inside = path("taken/x"), *tmp = path("taken.tmp");
+  char *dir = path("taken"), *inside = path("taken/x");
   ck_assert_int_eq(mkdir(dir, 0777), 0);
   ck_assert_int_eq(issim_fileio_write_atomic(inside, "x", 1, NULL), ISSIM_OK);
   ck_assert_int_eq(issim_fileio_write_atomic(dir, "data", 4, &err), ISSIM_EIO);
   ck_assert(strncmp(err.message, "cannot rename '", 15) == 0);
   ck_assert(strstr(err.message, dir) != NULL);
-  ck_assert(!exists(tmp));
-  free(dir), free(inside), free(tmp);
+  ck_assert_int_eq(temporaries("taken."), 0);
+  free(dir), free(inside);
+}
+END_TEST
+
+/* Issue 18 item 2: the old fixed temporary name path.tmp followed a link
+ * another user planted there (its target was overwritten), and a device or
+ * a link named as the path was replaced by a regular file. */
+START_TEST(test_links_and_devices)
+{
+  char *victim = path("victim"), *planted = path("out2.txt.tmp"), *p = path("out2.txt");
+  ck_assert_int_eq(issim_fileio_write_atomic(victim, "keep\n", 5, NULL), ISSIM_OK);
+  ck_assert_int_eq(symlink(victim, planted), 0);
+  ck_assert_int_eq(issim_fileio_write_atomic(p, "new\n", 4, NULL), ISSIM_OK);
+  size_t len;
+  char *got = slurp(victim, &len);
+  ck_assert_str_eq(got, "keep\n"); /* the planted link was not followed */
+  free(got);
+  got = slurp(p, &len);
+  ck_assert_str_eq(got, "new\n");
+  free(got);
+  /* a link named as the path: written through, and still a link */
+  char *real = path("real"), *link = path("link");
+  ck_assert_int_eq(issim_fileio_write_atomic(real, "old\n", 4, NULL), ISSIM_OK);
+  ck_assert_int_eq(symlink(real, link), 0);
+  ck_assert_int_eq(issim_fileio_write_atomic(link, "through\n", 8, NULL), ISSIM_OK);
+  struct stat st;
+  ck_assert_int_eq(lstat(link, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  got = slurp(real, &len);
+  ck_assert_str_eq(got, "through\n");
+  free(got);
+  /* a device stays a device */
+  ck_assert_int_eq(issim_fileio_write_atomic("/dev/null", "x", 1, NULL), ISSIM_OK);
+  ck_assert_int_eq(lstat("/dev/null", &st), 0);
+  ck_assert(S_ISCHR(st.st_mode));
+  free(victim), free(planted), free(p), free(real), free(link);
 }
 END_TEST
 
@@ -154,6 +206,7 @@ int main(void)
   tcase_add_test(tc, test_make_dirs);
   tcase_add_test(tc, test_write_atomic);
   tcase_add_test(tc, test_failures);
+  tcase_add_test(tc, test_links_and_devices);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

@@ -252,8 +252,12 @@ static int any_tmp_file(const char *dir)
   ck_assert_ptr_nonnull(d);
   int found = 0;
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    /* fileio.c's temporaries, NAME.EXT.XXXXXX (mkstemp), and any .tmp */
     size_t len = strlen(e->d_name);
+    const char *dot = strrchr(e->d_name, '.');
     found |= len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0;
+    found |= dot && dot != e->d_name && strlen(dot + 1) == 6 &&
+             memchr(e->d_name, '.', (size_t)(dot - e->d_name)) != NULL;
   }
   closedir(d);
   return found;
