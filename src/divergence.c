@@ -1092,97 +1092,108 @@ static int same_matrix(size_t d, const double *a, const double *b)
   return 1;
 }
 
+/* The geometry of a moved elliptical pair and a half-space event: with a =
+ * direction L^T w and m = L^-1 (mu_q - mu_p) in the standard space, the
+ * event's distance along a, cc = direction (t - w.mu_p) / |a|, the move
+ * along a, m1, its squared length m2 and squared part off the axis, mperp.
+ * 0 when |a| = 0 or out of memory. */
+static int moved_geometry(const issim_elliptical *ep, const issim_elliptical *eq, const double *w,
+                          double t, int direction, double *cc, double *m1, double *m2,
+                          double *mperp)
+{
+  const size_t d = ep->d;
+  double *a = calloc(d, sizeof *a), *m = calloc(d, sizeof *m);
+  int ok = a != NULL && m != NULL;
+  double c = t, na = 0;
+  for (size_t j = 0; ok && j < d; j++)
+    c -= w[j] * ep->mu[j];
+  if (ok)
+    issim_linalg_lower_transpose_times(d, ep->l, w, a);
+  for (size_t j = 0; ok && j < d; j++) {
+    a[j] *= direction;
+    na += a[j] * a[j];
+  }
+  na = sqrt(na);
+  for (size_t i = 0; ok && i < d; i++)
+    m[i] = eq->mu[i] - ep->mu[i];
+  if (ok)
+    issim_linalg_forward_solve(d, ep->l, m, m);
+  *m1 = *m2 = *mperp = 0;
+  for (size_t j = 0; ok && j < d; j++) {
+    *m1 += m[j] * a[j] / na;
+    *m2 += m[j] * m[j];
+  }
+  for (size_t j = 0; ok && j < d; j++)
+    *mperp += gsl_pow_2(m[j] - *m1 * a[j] / na);
+  free(a), free(m);
+  *cc = direction * c / na;
+  return ok && na > 0 && isfinite(c);
+}
+
+/* Normals: e^(|m|^2) Q(cc + m1) / P^2 - 1. */
+static double normal_relative_variance(double cc, double m1, double m2, double log_p)
+{
+  const double log_q = log(0.5 * gsl_sf_erfc((cc + m1) / M_SQRT2));
+  double log_tail = isfinite(log_q) ? log_q : NAN;
+  if (isnan(log_tail) && cc + m1 > 0) /* far tail: Q(x) = phi(x)/x (1 - 1/x^2 + 3/x^4) */
+    log_tail = -0.5 * gsl_pow_2(cc + m1) - log(cc + m1) - 0.5 * log(2 * M_PI) +
+               log1p(-1 / gsl_pow_2(cc + m1) + 3 / gsl_pow_4(cc + m1));
+  return expm1(m2 + log_tail - 2 * log_p);
+}
+
+/* t's: the nested integrals of ell_outer (NAN when they do not converge). */
+static double t_relative_variance(double nu, size_t d, double cc, double m1, double m2,
+                                  double mperp, double log_p)
+{
+  double result = NAN;
+  /* the shift off the axis, if it is more than rounding */
+  const int off = mperp > 1e-18 * fmax(1, m2);
+  const double dd = (double)d, k = off ? dd - 2 : dd - 1;
+  ell_integrand f = {
+    .nu = nu, .d = dd,
+    .log_c = gsl_sf_lngamma(0.5 * (nu + dd)) - gsl_sf_lngamma(0.5 * nu) -
+             0.5 * dd * log(nu * M_PI),
+    .k = k,
+    .log_area = k > 0 ? M_LN2 + 0.5 * k * log(M_PI) - gsl_sf_lngamma(0.5 * k) : 0,
+    .m1 = m1, .mv = off ? sqrt(mperp) : 0, .shift = 2 * log_p, .off = off,
+    .w_inner = sqrt(fmax(k, 1)),
+  };
+  gsl_integration_cquad_workspace *wo = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+  f.ws_r = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+  f.ws_v = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
+  if (wo && f.ws_r && f.ws_v) {
+    ell_outer_ctx o = {&f, cc, 1};
+    gsl_function fn = {ell_outer, &o};
+    double value = 0, error = 0;
+    size_t nevals = 0;
+    int status = gsl_integration_cquad(&fn, 0, 1, 0, ELL_OUTER_REL, wo, &value, &error, &nevals);
+    if (status == GSL_SUCCESS && !f.failed && !f.overflow && isfinite(value) &&
+        error <= ELL_ACCEPT_REL * value) {
+      result = value - 1;
+      if (result < ELL_ACCEPT_REL * value)
+        result = 0;
+    }
+  }
+  if (wo)
+    gsl_integration_cquad_workspace_free(wo);
+  if (f.ws_r)
+    gsl_integration_cquad_workspace_free(f.ws_r);
+  if (f.ws_v)
+    gsl_integration_cquad_workspace_free(f.ws_v);
+  return result;
+}
+
 double issim_model_relative_variance_exact(const issim_model *p, const issim_model *q,
                                            const double *w, double t, int direction,
                                            double log_p)
 {
   issim_elliptical ep = {0}, eq = {0};
-  double result = NAN;
-  if (q == NULL || !isfinite(log_p) || !issim_elliptical_of(p, &ep) ||
-      !issim_elliptical_of(q, &eq) || ep.d != eq.d || ep.d < 2 || ep.df != eq.df ||
-      !same_matrix(ep.d, ep.l, eq.l))
-    goto done;
-  const size_t d = ep.d;
-  double *a = calloc(d, sizeof *a), *m = calloc(d, sizeof *m);
-  if (a == NULL || m == NULL) {
-    free(a), free(m);
-    goto done;
-  }
-  /* a = L^T w (times the direction), c = direction (t - w.mu_p); m = L^-1 (mu_q - mu_p) */
-  double c = t, na = 0;
-  for (size_t j = 0; j < d; j++)
-    c -= w[j] * ep.mu[j];
-  for (size_t j = 0; j < d; j++) {
-    for (size_t i = j; i < d; i++)
-      a[j] += ep.l[i * d + j] * w[i];
-    a[j] *= direction;
-    na += a[j] * a[j];
-  }
-  c *= direction;
-  na = sqrt(na);
-  for (size_t i = 0; i < d; i++) { /* forward substitution */
-    double v = eq.mu[i] - ep.mu[i];
-    for (size_t j = 0; j < i; j++)
-      v -= ep.l[i * d + j] * m[j];
-    m[i] = v / ep.l[i * d + i];
-  }
-  double m1 = 0, m2 = 0, mperp = 0;
-  for (size_t j = 0; j < d; j++) {
-    m1 += m[j] * a[j] / na;
-    m2 += m[j] * m[j];
-  }
-  for (size_t j = 0; j < d; j++)
-    mperp += gsl_pow_2(m[j] - m1 * a[j] / na);
-  free(a), free(m);
-  if (!(na > 0) || !isfinite(c))
-    goto done;
-  const double cc = c / na;
-  if (isinf(ep.df)) { /* normals: e^(|m|^2) Q(c' + m1) / P^2 - 1 */
-    const double log_q = log(0.5 * gsl_sf_erfc((cc + m1) / M_SQRT2));
-    double log_tail = isfinite(log_q) ? log_q : NAN;
-    if (isnan(log_tail) && cc + m1 > 0) /* far tail: Q(x) = phi(x)/x (1 - 1/x^2 + 3/x^4) */
-      log_tail = -0.5 * gsl_pow_2(cc + m1) - log(cc + m1) - 0.5 * log(2 * M_PI) +
-                 log1p(-1 / gsl_pow_2(cc + m1) + 3 / gsl_pow_4(cc + m1));
-    result = expm1(m2 + log_tail - 2 * log_p);
-    goto done;
-  }
-  {
-    /* the shift off the axis, if it is more than rounding */
-    const int off = mperp > 1e-18 * fmax(1, m2);
-    const double nu = ep.df, dd = (double)d, k = off ? dd - 2 : dd - 1;
-    ell_integrand f = {
-      .nu = nu, .d = dd,
-      .log_c = gsl_sf_lngamma(0.5 * (nu + dd)) - gsl_sf_lngamma(0.5 * nu) -
-               0.5 * dd * log(nu * M_PI),
-      .k = k,
-      .log_area = k > 0 ? M_LN2 + 0.5 * k * log(M_PI) - gsl_sf_lngamma(0.5 * k) : 0,
-      .m1 = m1, .mv = off ? sqrt(mperp) : 0, .shift = 2 * log_p, .off = off,
-      .w_inner = sqrt(fmax(k, 1)),
-    };
-    gsl_integration_cquad_workspace *wo = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
-    f.ws_r = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
-    f.ws_v = gsl_integration_cquad_workspace_alloc(QUAD_INTERVALS);
-    if (wo && f.ws_r && f.ws_v) {
-      ell_outer_ctx o = {&f, cc, 1};
-      gsl_function fn = {ell_outer, &o};
-      double value = 0, error = 0;
-      size_t nevals = 0;
-      int status = gsl_integration_cquad(&fn, 0, 1, 0, ELL_OUTER_REL, wo, &value, &error, &nevals);
-      if (status == GSL_SUCCESS && !f.failed && !f.overflow && isfinite(value) &&
-          error <= ELL_ACCEPT_REL * value) {
-        result = value - 1;
-        if (result < ELL_ACCEPT_REL * value)
-          result = 0;
-      }
-    }
-    if (wo)
-      gsl_integration_cquad_workspace_free(wo);
-    if (f.ws_r)
-      gsl_integration_cquad_workspace_free(f.ws_r);
-    if (f.ws_v)
-      gsl_integration_cquad_workspace_free(f.ws_v);
-  }
-done:
+  double result = NAN, cc, m1, m2, mperp;
+  if (q != NULL && isfinite(log_p) && issim_elliptical_of(p, &ep) && issim_elliptical_of(q, &eq) &&
+      ep.d == eq.d && ep.d >= 2 && ep.df == eq.df && same_matrix(ep.d, ep.l, eq.l) &&
+      moved_geometry(&ep, &eq, w, t, direction, &cc, &m1, &m2, &mperp))
+    result = isinf(ep.df) ? normal_relative_variance(cc, m1, m2, log_p)
+                          : t_relative_variance(ep.df, ep.d, cc, m1, m2, mperp, log_p);
   issim_elliptical_free(&ep);
   issim_elliptical_free(&eq);
   return result;
