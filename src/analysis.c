@@ -75,15 +75,32 @@ void issim_model_information_exact(const issim_model *p, const issim_model *q,
   info->kl_q_p = issim_model_kl_exact(q, p, &info->kl_q_p_how);
 }
 
+/* Whether the model rules (d dimensions, or a mixture) judge p. */
+static int judged_as_model(const issim_scenario *s, const issim_proposal *p)
+{
+  return s->target == NULL || (p->model && p->dist == NULL);
+}
+
+issim_variance issim_analyse_tail_check(const issim_scenario *s, const issim_proposal *p,
+                                        char *reason, size_t size)
+{
+  if (judged_as_model(s, p)) { /* the model rules of tail.h on the event's region */
+    issim_region a = {ISSIM_REGION_UNKNOWN, 0, s->event.threshold, s->event.direction};
+    if (s->event.loss != NULL)
+      a = issim_region_of_event(issim_loss_kind_of(s->event.loss), s->event.threshold,
+                                s->event.direction);
+    return issim_model_weight_variance_on(s->target_model, p->model, &a, reason, size);
+  }
+  double lo, hi;
+  issim_scenario_event_region(s, &lo, &hi);
+  return issim_weight_variance(s->target, p->dist, lo, hi, reason, size);
+}
+
 /* A d-dimensional proposal, or a mixture: the model rules of tail.h on the
  * event's region, and the model closed forms of divergence.h. */
 static void before_model(const issim_scenario *s, const issim_proposal *p, issim_result *r)
 {
-  issim_region a = {ISSIM_REGION_UNKNOWN, 0, s->event.threshold, s->event.direction};
-  if (s->event.loss != NULL)
-    a = issim_region_of_event(issim_loss_kind_of(s->event.loss), s->event.threshold, s->event.direction);
-  r->variance = issim_model_weight_variance_on(s->target_model, p->model, &a, r->variance_reason,
-                                               sizeof r->variance_reason);
+  r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
   r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
   r->exact_relative_variance = r->exact_log_p = NAN;
@@ -110,14 +127,13 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
   r->regions = (issim_region_check){0};
   if (rg)
     issim_regions_check(rg, p->model, &r->regions);
-  if (s->target == NULL || (p->model && p->dist == NULL)) {
+  if (judged_as_model(s, p)) {
     before_model(s, p, r);
     return;
   }
   double lo, hi;
   issim_scenario_event_region(s, &lo, &hi);
-  r->variance = issim_weight_variance(s->target, p->dist, lo, hi, r->variance_reason,
-                                      sizeof r->variance_reason);
+  r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
   r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
   r->information_variance = issim_information_weight_variance(s->target, p->dist);
   r->exact_relative_variance = r->exact_log_p = NAN;

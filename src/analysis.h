@@ -60,6 +60,12 @@ void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_inf
 void issim_model_information_exact(const issim_model *p, const issim_model *q,
                                    issim_information *info);
 
+/* The analytic tail check alone (tail.h) of proposal p on the event's
+ * region, its explanation in reason when infinite: what a command warns
+ * about before it samples, without the rest of issim_analyse_before. */
+issim_variance issim_analyse_tail_check(const issim_scenario *s, const issim_proposal *p,
+                                        char *reason, size_t size);
+
 /* The analytic checks that need no sampling: the tail check on the event
  * region, the exact information, and p against the event's failure regions
  * rg (regions.h; found once per scenario, NULL: no region check); fills those

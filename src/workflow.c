@@ -184,10 +184,10 @@ void issim_workflow_warn(issim_workflow *wf)
   for (size_t i = 0; wf->set.warn && i < wf->s->n_proposals; i++) {
     if (!issim_workflow_selected(wf, i))
       continue;
-    issim_result r;
-    issim_analyse_before(wf->s, &wf->proposals[i], NULL, &r);
-    if (r.variance == ISSIM_VARIANCE_INFINITE)
-      wf->set.warn(wf->proposals[i].name, r.variance_reason, wf->set.user);
+    char reason[ISSIM_VERDICT_REASON_SIZE] = "";
+    if (issim_analyse_tail_check(wf->s, &wf->proposals[i], reason, sizeof reason) ==
+        ISSIM_VARIANCE_INFINITE)
+      wf->set.warn(wf->proposals[i].name, reason, wf->set.user);
   }
 }
 
