@@ -176,13 +176,26 @@ void issim_regions_check(const issim_regions *r, const issim_model *q, issim_reg
 {
   c->n_regions = r->n;
   c->n_checked = 0;
+  c->log_q_total = -INFINITY;
   snprintf(c->why, sizeof c->why, "%s", r->n ? "" : r->why_none);
+  double *lq = malloc((r->n ? r->n : 1) * sizeof *lq);
+  if (lq == NULL) { /* out of memory: no check, as for a proposal it cannot judge */
+    c->log_q_total = NAN;
+    return;
+  }
+  /* each region's log Q_i once (a mixture's costs a pass over its parts),
+   * then q's mass on all of them, in logs */
   double m = -INFINITY, sum = 0;
-  for (size_t i = 0; i < r->n; i++) /* q's mass on all the regions, in logs */
-    m = fmax(m, issim_regions_log_prob(r, i, q));
+  for (size_t i = 0; i < r->n; i++) {
+    lq[i] = issim_regions_log_prob(r, i, q);
+    m = fmax(m, lq[i]);
+  }
   for (size_t i = 0; isfinite(m) && i < r->n; i++)
-    sum += exp(issim_regions_log_prob(r, i, q) - m);
-  c->log_q_total = isnan(m) || isnan(sum) ? NAN : isfinite(m) ? m + log(sum) : -INFINITY;
+    sum += exp(lq[i] - m);
+  int unknown = 0;
+  for (size_t i = 0; i < r->n; i++)
+    unknown |= isnan(lq[i]);
+  c->log_q_total = unknown ? NAN : isfinite(m) ? m + log(sum) : -INFINITY;
   for (size_t i = 0; i < r->n && c->n_checked < ISSIM_REGION_CHECK_MAX; i++) {
     if (r->share[i] < ISSIM_REGION_MIN_SHARE)
       continue;
@@ -190,9 +203,10 @@ void issim_regions_check(const issim_regions *r, const issim_model *q, issim_reg
     c->index[k] = i;
     c->share[k] = r->share[i];
     c->beta[k] = r->beta[i];
-    c->log_q[k] = issim_regions_log_prob(r, i, q);
+    c->log_q[k] = lq[i];
     describe_point(r->x + i * r->d, r->d, c->where[k], sizeof c->where[k]);
   }
+  free(lq);
 }
 
 size_t issim_region_check_short(const issim_region_check *c, double n, double visits,
