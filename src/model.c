@@ -749,6 +749,10 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
   double *t = scratch, *f = scratch + 2 * d * stride(n);
   switch (m->kind) {
   case ISSIM_MODEL_INDEPENDENT:
+    if (d == 1) { /* the univariate kind: straight into x, no copy */
+      issim_dist_sample(m->dists[0], r, n, x);
+      break;
+    }
     for (size_t j = 0; j < d; j++) {
       issim_dist_sample(m->dists[j], r, n, scratch);
       for (size_t i = 0; i < n; i++)
@@ -874,10 +878,12 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
 {
   const size_t d = m->d;
   switch (m->kind) {
-  case ISSIM_MODEL_INDEPENDENT: {
-    issim_model_sum_component_log_pdfs(m, n, x, lp, scratch);
+  case ISSIM_MODEL_INDEPENDENT:
+    if (d == 1) /* the univariate kind: the distribution's own, no copy */
+      issim_dist_log_pdf(m->dists[0], n, x, lp);
+    else
+      issim_model_sum_component_log_pdfs(m, n, x, lp, scratch);
     break;
-  }
   case ISSIM_MODEL_NORMAL:
     if (!m->diagonal) {
       double *q = scratch + d * stride(n);
