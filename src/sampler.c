@@ -132,7 +132,11 @@ void issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
     issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
     return;
   }
-  issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, s->log_q, s->scratch);
+  /* plain Monte Carlo's log q is log p itself: no copy (the pair's own
+   * fast path, a shared factor, writes both) */
+  const int alias = s->crude && !issim_model_pair_shares_factor(s->pair);
+  issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
+                        s->scratch);
   if (s->loss)
     issim_loss_eval(s->loss, n, s->x, s->g);
 }
