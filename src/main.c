@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_version.h>
 
 #include "config.h"
 #include "issim.h"
@@ -101,6 +102,26 @@ static int stdout_written(void)
     return EXIT_FAILURE_RUN;
   }
   return EXIT_OK;
+}
+
+/* --version in the GNU form: the program and its version on the first line
+ * (the version after the last space), then how this build was made. */
+static int version(void)
+{
+  printf("issim %s\n", PACKAGE_VERSION);
+  printf("built with GSL %s, %s, %s; figures drawn with %s\n", gsl_version,
+#ifdef _OPENMP
+         "OpenMP threads",
+#else
+         "one thread (no OpenMP)",
+#endif
+#ifdef ISSIM_WITH_MPI
+         "MPI", ISSIM_GNUPLOT);
+#else
+         "without MPI", ISSIM_GNUPLOT);
+#endif
+  printf("The manual: man issim; the documentation, once installed: %s\n", ISSIM_DOCDIR);
+  return stdout_written();
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -866,10 +887,8 @@ static int run_command(int argc, char **argv)
     usage(stdout);
     return stdout_written();
   }
-  if (strcmp(command, "--version") == 0) {
-    printf("issim %s\n", PACKAGE_VERSION);
-    return stdout_written();
-  }
+  if (strcmp(command, "--version") == 0)
+    return version();
   if (strcmp(command, "run") == 0)
     return command_run_or_compare(argc - 1, argv + 1, COMMAND_RUN);
   if (strcmp(command, "compare") == 0)
