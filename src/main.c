@@ -31,6 +31,7 @@ typedef struct {
   const char *rho, *level_draws, *alpha, *max_levels, *family, *update, *min_spread,
       *components, *save;
   int json, csv;
+  int brief;
   int bits;
   int quiet;
 } options;
@@ -38,7 +39,7 @@ typedef struct {
 static void usage(FILE *out)
 {
   fprintf(out,
-          "usage: issim run SCENARIO [options]\n"
+          "usage: issim run SCENARIO [options] [--brief]\n"
           "       issim compare SCENARIO [options]\n"
           "       issim calibrate SCENARIO [options] [--reps R]\n"
           "       issim divergence SCENARIO [options] [--bits]\n"
@@ -73,7 +74,8 @@ static void usage(FILE *out)
           "  --seed S            seed, a whole number from 0 to 2^64-1\n"
           "  --rng NAME          GSL generator (default taus2)\n"
           "  --threads N         threads (default: all cores); results do not depend on it\n"
-          "  --format F          text (default) or json; compare also csv\n"
+          "  --format F          text (default) or json; run, compare and calibrate also csv\n"
+          "  --brief             (run) the estimate, error bar, verdict and reasons only\n"
           "  --plot DIR          (run, compare) convergence plots: data files, gnuplot scripts\n"
           "                      and, when gnuplot is installed, PNG and SVG figures in DIR\n"
           "  --bits              (divergence) in bits instead of nats\n"
@@ -177,9 +179,17 @@ static int take_option(int c, char **argv, options *o, command_kind command)
     o->csv = strcmp(optarg, "csv") == 0;
     if (!o->json && !o->csv && strcmp(optarg, "text") != 0)
       return bad_usage("--format must be text or json%s (got '%s')",
-                       command == COMMAND_COMPARE ? ", or csv" : "", optarg);
-    if (o->csv && command != COMMAND_COMPARE)
-      return bad_usage("%s", "--format csv applies to 'issim compare'");
+                       command == COMMAND_RUN || command == COMMAND_COMPARE ||
+                               command == COMMAND_CALIBRATE ? ", or csv" : "", optarg);
+    if (o->csv && command != COMMAND_RUN && command != COMMAND_COMPARE &&
+        command != COMMAND_CALIBRATE)
+      return bad_usage("%s", "--format csv applies to 'issim run', 'issim compare' and "
+                             "'issim calibrate'");
+    break;
+  case 'B':
+    if (command != COMMAND_RUN)
+      return bad_usage("%s", "--brief applies to 'issim run'");
+    o->brief = 1;
     break;
   case 'R':
     if (command != COMMAND_CALIBRATE)
@@ -222,6 +232,7 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"threads", required_argument, NULL, 't'},
     {"format", required_argument, NULL, 'f'},
     {"bits", no_argument, NULL, 'b'},
+    {"brief", no_argument, NULL, 'B'},
     {"plot", required_argument, NULL, 'P'},
     {"reps", required_argument, NULL, 'R'},
     {"family", required_argument, NULL, 'F'},
@@ -246,6 +257,8 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
   }
   if (o->bits && command != COMMAND_DIVERGENCE)
     return bad_usage("%s", "--bits applies to 'issim divergence'");
+  if (o->brief && (o->json || o->csv))
+    return bad_usage("%s", "--brief is a text report: not with --format json or csv");
   if (optind != argc - 1)
     return bad_usage("%s", optind >= argc ? "give one scenario file" : "give exactly one scenario file");
   o->scenario_path = argv[optind];
@@ -649,15 +662,20 @@ static int write_compare_text(FILE *out, const void *c) { return issim_compare_r
 static int write_compare_json(FILE *out, const void *c) { return issim_compare_report_json(out, c); }
 static int write_compare_csv(FILE *out, const void *c) { return issim_compare_report_csv(out, c); }
 
+static int write_csv(FILE *out, const void *r) { return issim_report_csv(out, r); }
+static int write_brief(FILE *out, const void *r) { return issim_report_brief(out, r); }
+
 /* The report of a run, or of a comparison (the same runs, ranked). */
-static int emit_results(const options *o, command_kind kind, const issim_report *rep,
+static int emit_results(const session *c, command_kind kind, const issim_report *rep,
                         issim_ranked *ranked)
 {
+  const options *o = &c->o;
   if (kind == COMMAND_RUN)
-    return emit(o->json ? write_json : write_text, rep);
-  issim_compare_report c = {.run = *rep, .ranked = ranked};
-  issim_compare_rank(rep->results, rep->n_results, rep->exact_log, ranked, &c.reference);
-  return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &c);
+    return emit(o->json ? write_json : o->csv ? write_csv : o->brief ? write_brief : write_text,
+                rep);
+  issim_compare_report cr = {.run = *rep, .ranked = ranked};
+  issim_workflow_rank(c->wf, rep->results, rep->n_results, ranked, &cr.reference);
+  return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &cr);
 }
 
 /* The figures, once the report is out: a failure here is not bad input. */
@@ -696,7 +714,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
   }
   if (rc == EXIT_OK) {
     issim_report rep = issim_workflow_report(c.wf, results, n);
-    rc = emit_results(&c.o, kind, &rep, ranked);
+    rc = emit_results(&c, kind, &rep, ranked);
     if (rc == EXIT_OK && c.o.plot_dir && issim_cluster_rank(cluster) == 0)
       rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
     if (rc == EXIT_OK && interrupted)
@@ -712,6 +730,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
 
 static int write_calibrate_text(FILE *out, const void *c) { return issim_calibrate_report_text(out, c); }
 static int write_calibrate_json(FILE *out, const void *c) { return issim_calibrate_report_json(out, c); }
+static int write_calibrate_csv(FILE *out, const void *c) { return issim_calibrate_report_csv(out, c); }
 
 #define DEFAULT_REPS 100
 
@@ -765,7 +784,8 @@ static int command_calibrate(int argc, char **argv)
     rc = EXIT_FAILURE_RUN;
   }
   if (rc == EXIT_OK)
-    rc = emit(c.o.json ? write_calibrate_json : write_calibrate_text, &rep);
+    rc = emit(c.o.json ? write_calibrate_json : c.o.csv ? write_calibrate_csv : write_calibrate_text,
+              &rep);
   for (size_t i = 0; i < n; i++)
     issim_calibration_free(&cal[i]);
   free(cal);

@@ -1,4 +1,4 @@
-/* plot.c: data files, gnuplot scripts and their rendering (see plot.h).
+/* plot.c: data files and gnuplot scripts (see plot.h); plot_render.c runs gnuplot.
  *
  * Every number the figures need is computed here, in log space where the
  * magnitudes demand it (P may be far below the smallest double), and written
@@ -6,23 +6,21 @@
  * so that a script never depends on gnuplot's autoscaling of data that may be
  * absent (gnuplot stops with "x range is invalid" on an empty plot).
  */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np (glibc 2.29), realpath */
+#define _POSIX_C_SOURCE 200809L
 
 #include "plot.h"
+#include "plot_impl.h"
 #include "fileio.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Keeps "trace_<name>.dat.tmp" well under NAME_MAX (255). */
@@ -36,7 +34,7 @@ static const char *const plot_colours[] = {
  * most here so that the wide early intervals do not flatten the rest. */
 #define PLOT_RATIO_CAP 10.0
 
-enum { REF_NONE, REF_EXACT, REF_ESTIMATE };
+enum { REF_NONE, REF_EXACT, REF_GIVEN, REF_ESTIMATE };
 
 typedef struct {
   const char *dir;
@@ -268,6 +266,9 @@ static void choose_reference(plot_job *job, const issim_plot_options *opt)
   if (isfinite(job->exact_log)) {
     job->ref_kind = REF_EXACT;
     job->log_ref = job->exact_log;
+  } else if (opt->has_given && isfinite(opt->given_log)) {
+    job->ref_kind = REF_GIVEN;
+    job->log_ref = opt->given_log;
   } else if (isfinite(opt->reference_log) && opt->reference_name) {
     job->ref_kind = REF_ESTIMATE;
     job->log_ref = opt->reference_log;
@@ -295,16 +296,6 @@ static int write_file(const plot_job *job, const char *name, plot_writer fn,
   return issim_fileio_atomic_commit(out, err);
 }
 
-/* Removes dir/name if present (a figure of an earlier run); a file that is
- * not there is no error. */
-static void remove_stale(const char *dir, const char *name)
-{
-  char *p = issim_fileio_join(dir, name);
-  if (p != NULL)
-    unlink(p);
-  free(p);
-}
-
 /* ---- data files ---- */
 
 static void put_reference_comment(FILE *f, const plot_job *job)
@@ -313,6 +304,9 @@ static void put_reference_comment(FILE *f, const plot_job *job)
   format_pow10(v, sizeof v, job->log_ref);
   if (job->ref_kind == REF_EXACT)
     fprintf(f, "# reference for columns 8-10: the exact P = %s (log10 P = ", v);
+  else if (job->ref_kind == REF_GIVEN)
+    fprintf(f, "# reference for columns 8-10: P = %s, given in the scenario ([event] "
+               "reference) (log10 P = ", v);
   else if (job->ref_kind == REF_ESTIMATE)
     fprintf(f, "# reference for columns 8-10: the final estimate of proposal "
                "'%s' = %s, the exact P being unknown (log10 = ",
@@ -577,6 +571,8 @@ static void put_reference_line(FILE *f, const plot_job *job)
   format_pow10(v, sizeof v, job->log_ref);
   if (job->ref_kind == REF_EXACT)
     snprintf(t, sizeof t, "exact P = %s", v);
+  else if (job->ref_kind == REF_GIVEN)
+    snprintf(t, sizeof t, "reference P = %s (given in the scenario)", v);
   else
     snprintf(t, sizeof t, "final estimate of %s = %s (exact P unknown)",
              job->ref_name, v);
@@ -590,6 +586,7 @@ static void write_convergence(FILE *f, const plot_job *job, size_t unused)
   (void)unused;
   put_script_head(f, job, "convergence", "convergence of the estimate");
   const char *ref = job->ref_kind == REF_EXACT ? "exact P" : "reference";
+  /* REF_GIVEN: "reference" too, named in the legend */
   fprintf(f, "set xlabel 'N (draws)'\n"
              "set ylabel 'estimate / %s   (shaded: 95%% interval)'\n"
              "set logscale x\nset format x '%%g'\nset key top right\n", ref);
@@ -850,13 +847,6 @@ static size_t figure_count(const plot_job *job)
   return job->have_efficiency ? PLOT_NFIGURES : PLOT_NFIGURES - 1;
 }
 
-static void remove_figure(const char *dir, const char *base, const char *ext)
-{
-  char name[64];
-  snprintf(name, sizeof name, "%s.%s", base, ext);
-  remove_stale(dir, name);
-}
-
 static int write_scripts(const plot_job *job, issim_error *err)
 {
   int rc = ISSIM_OK;
@@ -870,144 +860,14 @@ static int write_scripts(const plot_job *job, issim_error *err)
   /* An earlier run's figures would not match the new data (and gnuplot may
    * not run this time); nor would its efficiency files when there are none. */
   for (size_t k = 0; k < PLOT_NFIGURES; k++) {
-    remove_figure(job->dir, plot_figures[k].base, "png");
-    remove_figure(job->dir, plot_figures[k].base, "svg");
+    plot_remove_figure(job->dir, plot_figures[k].base, "png");
+    plot_remove_figure(job->dir, plot_figures[k].base, "svg");
   }
   if (!job->have_efficiency) {
-    remove_figure(job->dir, "efficiency", "dat");
-    remove_figure(job->dir, "efficiency", "gp");
+    plot_remove_figure(job->dir, "efficiency", "dat");
+    plot_remove_figure(job->dir, "efficiency", "gp");
   }
   return ISSIM_OK;
-}
-
-/* ---- rendering ---- */
-
-/* posix_spawnp changes directory before it looks the program up, so a
- * relative path with a slash ("./bin/gnuplot") is made absolute first.
- * NULL with errno set when it cannot be (ENOENT: not there). */
-static char *resolve_program(const char *prog)
-{
-  if (strchr(prog, '/') == NULL || prog[0] == '/')
-    return strdup(prog);
-  return realpath(prog, NULL);
-}
-
-/* Runs prog with the script as its only argument, in dir, its output to
- * logfd; returns 0 or an errno value (ENOENT: no such program). */
-static int spawn_and_wait(char *prog, const char *dir, const char *script,
-                          int logfd, int *status)
-{
-  char arg[64];
-  snprintf(arg, sizeof arg, "%s", script);
-  char *argv[] = {prog, arg, NULL};
-  posix_spawn_file_actions_t fa;
-  int rc = posix_spawn_file_actions_init(&fa);
-  if (rc != 0)
-    return rc;
-  rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0)
-    rc = posix_spawn_file_actions_adddup2(&fa, logfd, 1);
-  if (rc == 0)
-    rc = posix_spawn_file_actions_adddup2(&fa, logfd, 2);
-  if (rc == 0)
-    rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
-  pid_t pid;
-  if (rc == 0)
-    rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0)
-    return rc;
-  while (waitpid(pid, status, 0) < 0)
-    if (errno != EINTR)
-      return errno;
-  return 0;
-}
-
-static int not_found(const plot_job *job, const char *prog, issim_error *err)
-{
-  return issim_error_set(err, ISSIM_OK,
-                         "gnuplot was not found (tried '%s'): the data and "
-                         "scripts are in %s; render them with 'cd %s && "
-                         "gnuplot convergence.gp' (and relerr.gp, logweights.gp%s)",
-                         prog, job->dir, job->dir,
-                         job->have_efficiency ? ", efficiency.gp" : "");
-}
-
-static int figure_made(const char *dir, const char *base, const char *ext)
-{
-  char name[64];
-  snprintf(name, sizeof name, "%s.%s", base, ext);
-  char *p = issim_fileio_join(dir, name);
-  struct stat st;
-  int ok = p != NULL && stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-  free(p);
-  return ok;
-}
-
-static int render_one(const plot_job *job, char *prog, const char *base,
-                      int logfd, issim_error *err)
-{
-  char script[64];
-  snprintf(script, sizeof script, "%s.gp", base);
-  dprintf(logfd, "==== %s %s\n", prog, script);
-  int status = 0;
-  int e = spawn_and_wait(prog, job->dir, script, logfd, &status);
-  /* Where posix_spawn is emulated with fork (valgrind, older C libraries),
-   * a failed exec shows only as the child's exit status 127. */
-  if (e == ENOENT || (e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127))
-    return -1;
-  if (e != 0)
-    return issim_error_set(err, ISSIM_EIO, "cannot run '%s' on %s/%s: %s",
-                           prog, job->dir, script, strerror(e));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    /* Whatever it wrote may be half a figure. */
-    remove_figure(job->dir, base, "png");
-    remove_figure(job->dir, base, "svg");
-    return issim_error_set(err, ISSIM_EIO, "gnuplot failed on %s/%s (%s %d); "
-                           "see %s/gnuplot.log", job->dir, script,
-                           WIFEXITED(status) ? "exit status" : "signal",
-                           WIFEXITED(status) ? WEXITSTATUS(status)
-                                             : WTERMSIG(status), job->dir);
-  }
-  static const char *const ext[] = {"png", "svg"};
-  for (size_t k = 0; k < 2; k++)
-    if (!figure_made(job->dir, base, ext[k]))
-      return issim_error_set(err, ISSIM_EIO, "gnuplot did not produce "
-                             "%s/%s.%s; see %s/gnuplot.log", job->dir, base,
-                             ext[k], job->dir);
-  return ISSIM_OK;
-}
-
-static int render(const plot_job *job, const char *gnuplot, int *rendered,
-                  issim_error *err)
-{
-  char *prog = resolve_program(gnuplot);
-  if (prog == NULL)
-    return errno == ENOMEM ? issim_error_set(err, ISSIM_ENOMEM, "out of memory")
-                           : not_found(job, gnuplot, err);
-  char *log_path = issim_fileio_join(job->dir, "gnuplot.log");
-  int logfd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                              0666) : -1;
-  int rc = ISSIM_OK;
-  if (log_path == NULL)
-    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  else if (logfd < 0)
-    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", log_path,
-                         strerror(errno));
-  for (size_t k = 0; k < figure_count(job) && rc == ISSIM_OK; k++) {
-    rc = render_one(job, prog, plot_figures[k].base, logfd, err);
-    if (rc < 0) {
-      rc = not_found(job, gnuplot, err);
-      break;
-    }
-    if (rc == ISSIM_OK && k + 1 == figure_count(job) && rendered)
-      *rendered = 1;
-  }
-  if (logfd >= 0)
-    close(logfd);
-  free(log_path);
-  free(prog);
-  return rc;
 }
 
 /* ---- the API ---- */
@@ -1035,5 +895,9 @@ int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
     rc = write_scripts(&job, err);
   if (rc != ISSIM_OK || opt->gnuplot == NULL)
     return rc;
-  return render(&job, opt->gnuplot, rendered, err);
+  const char *bases[PLOT_NFIGURES];
+  size_t n_figures = figure_count(&job);
+  for (size_t k = 0; k < n_figures; k++)
+    bases[k] = plot_figures[k].base;
+  return plot_render(dir, bases, n_figures, opt->gnuplot, rendered, err);
 }

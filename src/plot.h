@@ -56,6 +56,10 @@ typedef struct {
    * a proposal's estimate (NAN: no reference) and that proposal's name */
   double reference_log;
   const char *reference_name;
+  /* the scenario's [event] reference (has_given set), used like the exact P
+   * when that is unknown: the figures divide by it and name it */
+  int has_given;
+  double given_log;
   const char *gnuplot;       /* the program to run, e.g. "gnuplot"; NULL: do not render */
 } issim_plot_options;
 
