@@ -272,12 +272,17 @@ int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_
   issim_plot_series *series = calloc(n ? n : 1, sizeof *series);
   if (series == NULL)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the plots");
-  for (size_t i = 0; i < n; i++)
-    series[i] = (issim_plot_series){.name = results[i].proposal->name,
-                                    .trace = results[i].trace, .hist = &results[i].hist,
-                                    .efficiency = NAN};
-  for (size_t k = 0; ranked && k < n; k++)
+  for (size_t i = 0; i < n; i++) {
+    const issim_estimate *e = &results[i].estimate;
+    series[i] = (issim_plot_series){
+      .name = results[i].proposal->name, .trace = results[i].trace, .hist = &results[i].hist,
+      .efficiency = NAN, .verdict = issim_verdict_name(results[i].verdict.level),
+      .has_estimate = 1, .log_estimate = e->log_estimate, .relative_error = e->relative_error};
+  }
+  for (size_t k = 0; ranked && k < n; k++) {
     series[ranked[k].index].efficiency = ranked[k].efficiency;
+    series[ranked[k].index].rank = k + 1;
+  }
   char title[512];
   snprintf(title, sizeof title, "%s%s%s", s->name, s->description[0] ? ": " : "",
            s->description);

@@ -621,8 +621,8 @@ START_TEST(test_plots)
   outcome o = run_issim(args);
   ck_assert_int_eq(o.status, 0);
   const char *files[] = {"convergence.png", "relerr.png", "logweights.png", "efficiency.png",
-                         "convergence.svg", "trace_shifted.dat", "hist_shifted.dat",
-                         "convergence.gp"};
+                         "summary.png", "summary.svg", "convergence.svg", "trace_shifted.dat",
+                         "hist_shifted.dat", "convergence.gp"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, files[i]);
