@@ -104,6 +104,8 @@ typedef struct {
   size_t last_new_start;  /* the start (1 to starts) that found the last new
                            * point, 0 when none: well below starts, the later
                            * starts only found points already known */
+  size_t corners;         /* of the points found, those at a corner (the
+                           * corner search's, not HL-RF's) */
 } issim_design_stats;
 
 /* issim_design_points, and what it took into *stats (may be NULL). */
