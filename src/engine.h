@@ -35,6 +35,7 @@
 #include "loss.h"
 #include "model.h"
 #include "problem.h"
+#include "regions.h"
 #include "trace.h"
 
 #ifdef __cplusplus
@@ -95,12 +96,15 @@ int issim_engine_threads(int requested);
 /* What a run produces.  The caller fills the pointers with what it wants
  * (NULL: not wanted): tail, a buffer of issim_khat_capacity(cfg->samples)
  * values for Pareto k-hat; trace, a trace planned for cfg->samples
- * (issim_trace_alloc); hist, a histogram of the event log-weights. */
+ * (issim_trace_alloc); hist, a histogram of the event log-weights; regions,
+ * a tally of the hits by failure region (regions.h), accumulated per block
+ * and merged in the order of the accumulators. */
 typedef struct {
   issim_accum acc;
   issim_topk *tail;
   issim_trace *trace;
   issim_hist *hist;
+  issim_region_tally *regions;
   issim_stop_reason stopped_by;
 } issim_run_output;
 

@@ -16,6 +16,7 @@
 static void write_regions_block(FILE *out, const issim_regions *rg);
 static json_t *regions_block_json(const issim_regions *rg);
 static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples);
+static void write_regions_drawn(FILE *out, const issim_region_check *c);
 
 void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 {
@@ -282,6 +283,56 @@ static void text_weights(FILE *out, const issim_result *res)
 /* The region check in JSON: null without regions to check. */
 static json_t *regions_json(const issim_region_check *c, uint64_t samples);
 
+/* The region check from the draws: each checked region's share of the
+ * first-order P, of the estimate, its hits (the first REGIONS_DRAWN_SHOWN,
+ * then the one whose estimate falls shortest of its share), and the hits in
+ * no half-space. */
+#define REGIONS_DRAWN_SHOWN 6
+
+static const char *seen_mark(const issim_region_check *c, size_t k)
+{
+  int seen = issim_region_check_seen(c, k);
+  return seen == ISSIM_REGION_NOT_SEEN ? "  NOT SEEN" : seen == ISSIM_REGION_FEW_HITS ? "  few" : "";
+}
+
+static void write_region_row(FILE *out, const issim_region_check *c, size_t k)
+{
+  char form[32], est[32];
+  snprintf(form, sizeof form, "%.3g%%", 100 * c->share[k]);
+  snprintf(est, sizeof est, "%.3g%%", 100 * c->estimate_share[k]);
+  fprintf(out, "      %-15zu%10s %16s %11llu%s\n", c->index[k] + 1, form, est,
+          (unsigned long long)c->hits[k], seen_mark(c, k));
+}
+
+/* The checked region whose share of the estimate is the smallest fraction of
+ * its first-order share. */
+static size_t shortest_region(const issim_region_check *c)
+{
+  size_t worst = 0;
+  for (size_t k = 1; k < c->n_checked; k++)
+    if (c->estimate_share[k] / c->share[k] < c->estimate_share[worst] / c->share[worst])
+      worst = k;
+  return worst;
+}
+
+static void write_regions_drawn(FILE *out, const issim_region_check *c)
+{
+  if (!c->drawn || c->n_checked == 0 || c->hits_total == 0)
+    return;
+  fprintf(out, "    %-17s%10s %16s %11s\n", "by region", "FORM share", "of the estimate", "hits");
+  for (size_t k = 0; k < c->n_checked && k < REGIONS_DRAWN_SHOWN; k++)
+    write_region_row(out, c, k);
+  if (c->n_checked > REGIONS_DRAWN_SHOWN) {
+    size_t w = shortest_region(c);
+    fprintf(out, "      ... %zu more; the shortest of its share:\n", c->n_checked - REGIONS_DRAWN_SHOWN);
+    write_region_row(out, c, w);
+  }
+  char est[32];
+  snprintf(est, sizeof est, "%.3g%%", 100 * c->outside_share);
+  fprintf(out, "      %-25s %16s %11llu\n", "in no half-space", est,
+          (unsigned long long)c->outside_hits);
+}
+
 /* The region check's summary: how many regions, and the least visited. */
 static size_t least_visited(const issim_region_check *c)
 {
@@ -308,6 +359,35 @@ static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t 
   else
     fprintf(out, "none neglected; fewest expected draws %.3g (region %zu)\n",
             (double)samples * exp(c->log_q[least]), c->index[least] + 1);
+  write_regions_drawn(out, c);
+}
+
+/* The region check from the draws in JSON (docs/output.md). */
+static json_t *regions_drawn_json(const issim_region_check *c)
+{
+  static const char *const seen_names[] = {"seen", "few hits", "not seen"};
+  double share;
+  size_t worst = 0, unseen = issim_region_check_unseen(c, 0, &share, &worst);
+  json_t *o = json_object(), *list = json_array();
+  json_object_set_new(o, "hits", json_integer((json_int_t)c->hits_total));
+  json_object_set_new(o, "neglected", json_integer((json_int_t)unseen));
+  json_object_set_new(o, "neglected_share", report_jnum(share));
+  json_object_set_new(o, "outside_hits", json_integer((json_int_t)c->outside_hits));
+  json_object_set_new(o, "outside_share", report_jnum(c->outside_share));
+  for (size_t k = 0; k < c->n_checked; k++) {
+    json_t *r = json_object();
+    json_object_set_new(r, "region", json_integer((json_int_t)c->index[k] + 1));
+    json_object_set_new(r, "beta", report_jnum(c->beta[k]));
+    json_object_set_new(r, "form_share", report_jnum(c->share[k]));
+    json_object_set_new(r, "estimate_share", report_jnum(c->estimate_share[k]));
+    json_object_set_new(r, "hits", json_integer((json_int_t)c->hits[k]));
+    json_object_set_new(r, "expected_hits", report_jnum(issim_region_check_expected_hits(c, k)));
+    json_object_set_new(r, "draws_say",
+                        json_string(seen_names[issim_region_check_seen(c, k)]));
+    json_array_append_new(list, r);
+  }
+  json_object_set_new(o, "by_region", list);
+  return o;
 }
 
 static json_t *regions_json(const issim_region_check *c, uint64_t samples)
@@ -324,6 +404,8 @@ static json_t *regions_json(const issim_region_check *c, uint64_t samples)
   json_object_set_new(o, "neglected_share", report_jnum(share));
   json_object_set_new(o, "fewest_expected_draws",
                       report_jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
+  if (c->drawn)
+    json_object_set_new(o, "draws", regions_drawn_json(c));
   return o;
 }
 
