@@ -525,6 +525,83 @@ START_TEST(test_credit_estimate_below_1e300)
 }
 END_TEST
 
+/* The scenario's own errors: a bad book gives the book's file and line and
+ * the scenario's; what a credit target refuses. */
+static void scenario_fails(const char *dir, const char *text, const char *what)
+{
+  char path[256];
+  snprintf(path, sizeof path, "%s/bad.ini", dir);
+  write_file(path, text);
+  issim_error err = {0};
+  issim_scenario *s = issim_scenario_read(path, &err);
+  ck_assert_msg(s == NULL, "accepted: %s", text);
+  ck_assert_int_eq(err.code, ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, what) != NULL, "'%s' lacks '%s'", err.message, what);
+  unlink(path);
+}
+
+START_TEST(test_credit_scenario_errors)
+{
+  char *dir;
+  issim_scenario *s = credit_scenario(10, 0.3, 0, &dir);
+  issim_scenario_free(s);
+  char book[256], text[1024], where[300];
+  snprintf(book, sizeof book, "%s/worse.csv", dir);
+  write_file(book, "p,exposure,a1\n0.01,1,0.3\n0.02,1,1.2\n");
+  snprintf(where, sizeof where, "%s:3: the loadings' squares sum to 1.44", book);
+  snprintf(text, sizeof text, "[target]\ndistribution = credit-portfolio\nobligors = worse.csv\n"
+                              "[event]\nthreshold = 1\n[proposal c]\ndistribution = target\n");
+  scenario_fails(dir, text, where);
+  scenario_fails(dir, text, "(the obligors of ");
+  unlink(book);
+  const char *head = "[target]\ndistribution = credit-portfolio\nobligors = book.csv\n[event]\n";
+  snprintf(text, sizeof text, "%sthreshold = 10\nloss = sum\n[proposal c]\ndistribution = target\n",
+           head);
+  scenario_fails(dir, text, "remove 'loss'");
+  snprintf(text, sizeof text, "%sthreshold = 10\n[proposal n]\ndistribution = multivariate-normal\n"
+                              "dimension = 201\n", head);
+  scenario_fails(dir, text, "does not draw default indicators");
+  snprintf(text, sizeof text, "%sthreshold = 399\n[proposal c]\ndistribution = target\n", head);
+  scenario_fails(dir, text, "impossible");
+  snprintf(text, sizeof text, "%sthreshold = 10\n[proposal g]\ndistribution = glasserman-li\n"
+                              "shift = 1 2\n", head);
+  scenario_fails(dir, text, "shift has 2 values");
+  snprintf(text, sizeof text, "[target]\ndistribution = normal\n[event]\nthreshold = 3\n"
+                              "[proposal g]\ndistribution = factor-shift\n");
+  scenario_fails(dir, text, "needs a credit-portfolio target");
+  snprintf(text, sizeof text, "[target]\ndistribution = credit-portfolio\n[event]\nthreshold = 3\n"
+                              "[proposal c]\ndistribution = target\n");
+  scenario_fails(dir, text, "needs 'obligors'");
+  remove_scenario(dir);
+}
+END_TEST
+
+/* threshold = K sigma: the loss's exact mean plus K exact sds. */
+START_TEST(test_credit_threshold_in_sigmas)
+{
+  char *dir;
+  issim_scenario *s = credit_scenario(10, 0.3, 0.002, &dir);
+  const issim_credit_book *b = issim_credit_law_book(issim_model_credit_law(s->target_model));
+  double mean, sd;
+  issim_credit_loss_moments(b, &mean, &sd);
+  issim_scenario_free(s);
+  char path[256], text[512];
+  snprintf(path, sizeof path, "%s/credit.ini", dir);
+  snprintf(text, sizeof text, "[target]\ndistribution = credit-portfolio\nobligors = book.csv\n"
+                              "[event]\nthreshold = 4 sigma\n[proposal c]\ndistribution = target\n");
+  write_file(path, text);
+  issim_error err;
+  s = issim_scenario_read(path, &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  assert_close(s->event.threshold, mean + 4 * sd, 1e-12 * (mean + 4 * sd));
+  char desc[128];
+  issim_scenario_describe_event(s, desc, sizeof desc);
+  ck_assert_msg(strstr(desc, "default loss > ") && strstr(desc, "(4 sigma)"), "%s", desc);
+  issim_scenario_free(s);
+  remove_scenario(dir);
+}
+END_TEST
+
 static Suite *credit_suite(void)
 {
   Suite *s = suite_create("credit");
@@ -543,6 +620,8 @@ static Suite *credit_suite(void)
   tcase_add_test(tc, test_credit_book_errors);
   tcase_add_test(tc, test_credit_estimates_within_4se);
   tcase_add_test(tc, test_credit_estimate_below_1e300);
+  tcase_add_test(tc, test_credit_scenario_errors);
+  tcase_add_test(tc, test_credit_threshold_in_sigmas);
   suite_add_tcase(s, tc);
   return s;
 }
