@@ -52,8 +52,9 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
   if (strcmp(key, "family") == 0) {
     if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
       return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
-                                                          "exponential or gamma (got '%s'); "
-                                                          "without it the start's own family is fitted",
+                                                          "exponential, gamma or factor-shift (got "
+                                                          "'%s'); without it the start's own "
+                                                          "family is fitted",
                                  what, value);
     return ISSIM_OK;
   }
