@@ -193,6 +193,14 @@ struct engine {
   uint64_t draws_done;    /* finished blocks' draws, for the progress bar */
   int stop;               /* set when a time limit or an interrupt says stop */
   issim_stop_reason why;
+  /* one process with a relative error target: the chunk's finished prefix,
+   * so that the blocks past the one where the target is reached are not
+   * drawn (find_cut would drop them): a draw of a large model costs
+   * microseconds, and a chunk holds 64 blocks */
+  const issim_accum *total; /* the run before this chunk */
+  issim_accum prefix_acc;
+  long prefix;
+  int chunk_stop;           /* the target is reached in the prefix */
   /* the exchange of a round's chunks (see "what a rank ships" below) */
   int rank, ranks;
   block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
@@ -271,10 +279,12 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
 /* Called by a worker before it starts a block: should the run end here? */
 static int told_to_stop(engine *e)
 {
-  int stop;
+  int stop, chunk_stop;
 #pragma omp atomic read
   stop = e->stop;
-  if (stop)
+#pragma omp atomic read
+  chunk_stop = e->chunk_stop;
+  if (stop || chunk_stop)
     return 1;
   const issim_stop_rules *r = e->rules;
   issim_stop_reason why;
@@ -327,6 +337,25 @@ static int target_reached(const engine *e, const issim_accum *total, const issim
   return est.event_ess >= (double)min_hits && est.relative_error <= r->target_re;
 }
 
+/* After block j of a chunk of n finished: extends the finished prefix and
+ * stops the chunk once the target is reached in it (the decision find_cut
+ * takes, on the same merges in the same order), single process only. */
+static void watch_prefix(engine *e, long n)
+{
+  if (e->total == NULL)
+    return;
+#pragma omp critical(issim_engine_prefix)
+  while (!e->chunk_stop && e->prefix < n && e->blocks[e->prefix].done &&
+         !e->blocks[e->prefix].partial) {
+    issim_accum_merge(&e->prefix_acc, &e->blocks[e->prefix].acc);
+    e->prefix++;
+    if (target_reached(e, e->total, &e->prefix_acc)) {
+#pragma omp atomic write
+      e->chunk_stop = 1;
+    }
+  }
+}
+
 /* Runs one chunk's blocks on the threads; returns how many there are. */
 static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
 {
@@ -337,6 +366,9 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
                                                              : ISSIM_CHUNK_BLOCKS);
   for (long j = 0; j < n; j++)
     e->blocks[j].done = 0;
+  issim_accum_reset(&e->prefix_acc);
+  e->prefix = 0;
+  e->chunk_stop = 0;
   /* Blocks are handed out in order, and a started block always finishes, so
    * the finished blocks are a prefix of the chunk when the run is stopped. */
 #pragma omp parallel for num_threads(e->threads) schedule(dynamic, 1)
@@ -348,6 +380,7 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
     uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
                                                              : ISSIM_BLOCK_SIZE;
     run_block(e->pb, cfg, block, count, want, &e->ws[thread_index()], &e->blocks[j]);
+    watch_prefix(e, n);
 #pragma omp atomic
     e->draws_done += e->blocks[j].acc.n;
     if (thread_index() == 0)
@@ -679,6 +712,7 @@ static int run_round(engine *e, uint64_t first, issim_run_output *out, int *end,
   size_t n_chunks = count - first < (uint64_t)e->ranks ? (size_t)(count - first) : (size_t)e->ranks;
   e->floor = out->tail ? issim_topk_floor(out->tail) : -INFINITY;
   block_wants want = wants_of(e, out, e->floor);
+  e->total = e->ranks == 1 && e->rules->target_re > 0 ? &out->acc : NULL;
   long n = mine < count ? run_chunk_blocks(e, mine, &want) : 0;
 
   size_t *head_at = e->offsets, *body_at = e->offsets + e->ranks + 1;

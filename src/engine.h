@@ -7,7 +7,11 @@
  * result is the same to the last bit whatever the number of threads.
  *
  * Stopping rules are decided at block boundaries on that same merged state, so
- * a run stopped after n draws is exactly the run of n draws.
+ * a run stopped after n draws is exactly the run of n draws.  A single
+ * process with a relative-error target also watches each chunk's finished
+ * blocks as they come, and starts no block past the one where the target is
+ * reached (those in flight stop at their next batch): the decision is the
+ * same, the blocks it would drop are not drawn.
  *
  * With a cluster (cluster.h), processes take chunks in rounds: in round r,
  * rank k runs chunk r K + k of a world of K.  Each ships what the canonical

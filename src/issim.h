@@ -59,6 +59,7 @@
 #include "cluster.h"
 
 #include "dist.h"
+#include "credit.h"
 #include "model.h"
 #include "copula.h"
 #include "pair.h"

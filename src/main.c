@@ -83,7 +83,7 @@ static void usage(FILE *out)
           "\n"
           "adapt (--proposal NAME: an adaptive proposal to fit, or a proposal to start from;\n"
           "without it the first adaptive proposal, else from the target; these override it):\n"
-          "  --family F          normal, student-t, mixture, exponential or gamma\n"
+          "  --family F          normal, student-t, mixture, exponential, gamma or factor-shift\n"
           "  --rho R             elite fraction of each level (default 0.1)\n"
           "  --level-draws N     draws per level (default 10000)\n"
           "  --alpha A           smoothing of each new fit, 0 < A <= 1 (default 1: none)\n"

@@ -430,6 +430,8 @@ int scenario_build_target(builder *b, section *sec)
   const char *family = scenario_get(sec, "distribution", NULL);
   if (family && scenario_is_multivariate_family(family))
     return build_multivariate_target(b, sec, family);
+  if (family && strcmp(family, "credit-portfolio") == 0)
+    return scenario_build_credit_target(b, sec);
   int unused;
   return scenario_build_dist(b, sec, &b->s->target, 0, &unused);
 }
