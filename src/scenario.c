@@ -526,6 +526,8 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
 }
 
 /* distribution = mixture, components = 0.1 target + 0.9 shifted */
+#define MAX_MIXTURE_TERMS 64
+
 static int build_mixture(builder *b, section *sec, issim_proposal *p)
 {
   issim_scenario *s = b->s;
@@ -536,18 +538,25 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
                                  "shifted (weights and the names of other proposals)", sec->name);
   if (!scenario_unknown_keys(b, sec, "distribution, components"))
     return 0;
+  size_t terms = 1;
+  for (const char *c = text; *c; c++)
+    terms += *c == '+';
+  if (terms > MAX_MIXTURE_TERMS)
+    return issim_inifile_fail(b->r, line, "a mixture has at most %d terms; this one has %zu",
+                              MAX_MIXTURE_TERMS, terms);
   char *copy = strdup(text);
-  const issim_model *parts[64];
-  double weights[64];
+  const issim_model *parts[MAX_MIXTURE_TERMS];
+  double weights[MAX_MIXTURE_TERMS];
   size_t k = 0;
   int ok = copy != NULL;
   char *save = NULL;
   for (char *term = copy ? strtok_r(copy, "+", &save) : NULL; ok && term;
        term = strtok_r(NULL, "+", &save)) {
-    char name[128];
     double w;
     int used = 0;
-    if (k == 64 || sscanf(term, " %lf %127s %n", &w, name, &used) != 2 || term[used] != '\0')
+    char *name = sscanf(term, " %lf%n", &w, &used) == 1 ? issim_inifile_trim(term + used) : "";
+    if (used == 0 || *name == '\0' ||
+        name[strcspn(name, " \t\n")] != '\0')
       ok = issim_inifile_fail(b->r, line, "cannot read the mixture term '%s'; write components = 0.1 target + "
                             "0.9 shifted", issim_inifile_trim(term));
     const issim_proposal *q = NULL;

@@ -992,6 +992,33 @@ static const struct {
 };
 #define N_MV_ERRORS (sizeof mv_errors / sizeof mv_errors[0])
 
+/* A mixture of more than 64 terms, or with a term naming a proposal of more
+ * than 127 characters, got "cannot read the mixture term": the first is
+ * now named as the limit it is, the second is no limit. */
+START_TEST(test_mixture_limits)
+{
+  char text[4096];
+  int n = snprintf(text, sizeof text, MVN3 "[event]\nloss = sum\nthreshold = 1\n"
+                                      "[proposal m]\ndistribution = mixture\ncomponents = 0.5 target");
+  for (int i = 0; i < 64; i++)
+    n += snprintf(text + n, sizeof text - (size_t)n, "\n  + 0.0078125 target"); /* 0.5/64 */
+  snprintf(text + n, sizeof text - (size_t)n, "\n");
+  expect_error(text, ISSIM_EINVAL, "test.ini:11: a mixture has at most 64 terms; this one has 65");
+
+  char name[200];
+  memset(name, 'q', 150);
+  name[150] = '\0';
+  snprintf(text, sizeof text, MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal %s]\n"
+                              "distribution = shifted-target\nshift = 1 1 1\n[proposal m]\n"
+                              "distribution = mixture\ncomponents = 0.5 target\n  + 0.5 %s\n",
+           name, name);
+  issim_scenario *s = parse_ok(text);
+  ck_assert_uint_eq(s->n_proposals, 2);
+  ck_assert_str_eq(s->proposals[0].name, name);
+  issim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_multivariate_error)
 {
   expect_error(mv_errors[_i].text, mv_errors[_i].code, mv_errors[_i].message);
@@ -1028,6 +1055,7 @@ static Suite *scenario_suite(void)
   tcase_add_test(tc, test_portfolio_sigma_and_design_point);
   tcase_add_test(tc, test_multivariate_t_sigma_and_extremes);
   tcase_add_loop_test(tc, test_multivariate_error, 0, (int)N_MV_ERRORS);
+  tcase_add_test(tc, test_mixture_limits);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("values");
