@@ -738,6 +738,9 @@ START_TEST(test_bad_command_lines)
   expect_bad_input(proposal, "(known: shifted, crude)");
   const char *format[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--format", "xml", NULL};
   expect_bad_input(format, "issim: --format must be text or json (got 'xml')");
+  /* refused before anything runs, as docs/output.md says (issue 18 item 14) */
+  const char *plot[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--plot", "", NULL};
+  expect_bad_input(plot, "issim: --plot needs a directory");
 }
 END_TEST
 
