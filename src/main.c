@@ -15,8 +15,10 @@
 #include "config.h"
 #include "issim.h"
 
-/* Exit statuses: 2 for anything the user can fix in the input. */
-enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130 };
+/* Exit statuses: 2 for anything the user can fix in the input.  EXIT_HELP is
+ * no status: --help was shown, and the status is whether it was written. */
+enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130,
+       EXIT_HELP = -1 };
 
 typedef struct {
   const char *scenario_path;
@@ -179,7 +181,7 @@ static int take_option(int c, char **argv, options *o, command_kind command)
                        optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1]);
     *adapt_option(o, c) = optarg;
     break;
-  case 'h': usage(stdout); exit(stdout_written());
+  case 'h': usage(stdout); return EXIT_HELP;
   case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
   default: return bad_usage("unknown option '%s'", argv[optind - 1]);
   }
@@ -215,7 +217,11 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {NULL, 0, NULL, 0},
   };
   opterr = 0;
+#ifdef __GLIBC__
+  optind = 0; /* glibc's full restart, also after a cluster of short options left half-read */
+#else
   optind = 1;
+#endif
   int c;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     int rc = take_option(c, argv, o, command);
@@ -851,7 +857,7 @@ static int command_form(int argc, char **argv)
 }
 
 /* The command itself, in every process of a distributed run alike. */
-static int run_command(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
   /* GSL's default error handler aborts the process.  The library checks GSL's
    * return values and results itself, so the application turns it off: a bad
@@ -885,6 +891,12 @@ static int run_command(int argc, char **argv)
   fprintf(stderr, "issim: unknown command '%s'\n\n", command);
   usage(stderr);
   return EXIT_BAD_INPUT;
+}
+
+static int run_command(int argc, char **argv)
+{
+  int rc = dispatch(argc, argv);
+  return rc == EXIT_HELP ? stdout_written() : rc;
 }
 
 /* Under mpirun, every rank runs the same command on its share of the draws
