@@ -52,3 +52,26 @@ int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_er
   *out = v;
   return ISSIM_OK;
 }
+
+int issim_parse_bytes(const char *text, const char *what, double *out, issim_error *err)
+{
+  static const char units[] = "kMGT";
+  char *end = NULL;
+  double v = strtod(text, &end);
+  double scale = 1;
+  const char *u = end && *end ? strchr(units, *end) : NULL;
+  if (u != NULL) {
+    for (const char *k = units; k <= u; k++)
+      scale *= 1000;
+    end++;
+  }
+  while (end != NULL && isspace((unsigned char)*end))
+    end++;
+  if (end == text || *end != '\0' || !(v > 0) || !isfinite(v * scale))
+    return issim_error_set_key(err, ISSIM_EINVAL, what,
+                               "%s must be an amount of memory above 0, in bytes or with k, M, G "
+                               "or T (e.g. 8G; got '%s')",
+                               what, text);
+  *out = v * scale;
+  return ISSIM_OK;
+}

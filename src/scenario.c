@@ -763,14 +763,15 @@ static issim_scenario *scenario_new(const char *path)
   return s;
 }
 
-static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
+static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scenario_limits *limits,
+                                    issim_error *err)
 {
   issim_error local;
   if (err == NULL)
     err = &local;
   issim_error_clear(err);
   reader r;
-  builder b = {.r = &r};
+  builder b = {.r = &r, .limits = limits ? *limits : (issim_scenario_limits){0}};
   int ok = issim_inifile_read(&r, f, path, err) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
@@ -788,28 +789,42 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
   return b.s;
 }
 
-issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
+                                            issim_error *err)
 {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     issim_error_set(err, ISSIM_EIO, "%s: cannot open the scenario file: %s", path, strerror(errno));
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, err);
+  issim_scenario *s = parse_stream(f, path, limits, err);
+  fclose(f);
+  return s;
+}
+
+issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+{
+  return issim_scenario_read_limited(path, NULL, err);
+}
+
+issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
+                                             const issim_scenario_limits *limits,
+                                             issim_error *err)
+{
+  /* fmemopen of 0 bytes fails: an empty text is a stream of one newline */
+  FILE *f = len > 0 ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
+  if (f == NULL) {
+    issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
+    return NULL;
+  }
+  issim_scenario *s = parse_stream(f, path, limits, err);
   fclose(f);
   return s;
 }
 
 issim_scenario *issim_scenario_parse(const char *text, const char *path, issim_error *err)
 {
-  FILE *f = fmemopen((void *)text, strlen(text), "r");
-  if (f == NULL) {
-    issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
-    return NULL;
-  }
-  issim_scenario *s = parse_stream(f, path, err);
-  fclose(f);
-  return s;
+  return issim_scenario_parse_limited(text, strlen(text), path, NULL, err);
 }
 
 void issim_scenario_free(issim_scenario *s)

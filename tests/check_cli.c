@@ -500,6 +500,32 @@ START_TEST(test_ctrl_c_gives_a_partial_report)
 }
 END_TEST
 
+/* A 3000-dimensional normal takes seconds to set up (its covariance is
+ * factorised twice over); Ctrl-C then ends issim at once with status 130
+ * (it was killed by the signal, or, once its handler was set, went on
+ * setting up until sampling began), and --max-memory refuses it before. */
+START_TEST(test_ctrl_c_while_setting_up)
+{
+  char path[] = "/tmp/issim-setup-XXXXXX.ini";
+  temp_file(path, 4);
+  write_file(path, "[target]\ndistribution = multivariate-normal\ndimension = 3000\n"
+                   "correlation = 0.3\n[event]\nloss = sum\nthreshold = 5 sigma\n"
+                   "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n");
+  const char *argv[] = {ISSIM_BIN, "run", path, "--samples", "1e6", NULL};
+  outcome o = run_capture(argv, 1);
+  ck_assert_msg(o.status == 130, "status %d: %s", o.status, o.err);
+  ck_assert_msg(strstr(o.err, "issim: interrupted while setting up: nothing was drawn"), "%s", o.err);
+  ck_assert_str_eq(o.out, "");
+  outcome_free(&o);
+  const char *limited[] = {"run", path, "--max-memory", "100M", NULL};
+  expect_bad_input(limited, ":3: dimension = 3000: this scenario would need about 0.601 GB of "
+                            "memory (8 matrices of 3000 x 3000 numbers");
+  const char *bad[] = {"run", path, "--max-memory", "lots", NULL};
+  expect_bad_input(bad, "issim: --max-memory must be an amount of memory above 0");
+  unlink(path);
+}
+END_TEST
+
 START_TEST(test_no_progress_off_a_terminal)
 {
   /* stderr is a file here: no progress line, even for a run of some seconds */
@@ -1159,6 +1185,7 @@ int main(void)
   tcase_add_test(tc, test_plots);
   tcase_add_test(tc, test_ctrl_c_gives_a_partial_report);
   tcase_add_test(tc, test_no_progress_off_a_terminal);
+  tcase_add_test(tc, test_ctrl_c_while_setting_up);
   tcase_add_test(tc, test_text_report);
   tcase_add_test(tc, test_bad_command_lines);
   tcase_add_test(tc, test_bad_scenarios);

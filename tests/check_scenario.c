@@ -1019,6 +1019,46 @@ START_TEST(test_mixture_limits)
 }
 END_TEST
 
+/* The memory a scenario needs is estimated before anything is allocated:
+ * a 10,000-dimensional normal with a design-point proposal (6.7 GB) was
+ * built for minutes; now it is refused at its dimension line at once, and
+ * a limit of the caller's own counts too. */
+START_TEST(test_memory_limit)
+{
+  static const char *big =
+      "[target]\ndistribution = multivariate-normal\ndimension = 10000\ncorrelation = 0.3\n"
+      "[event]\nloss = sum\nthreshold = 5 sigma\n"
+      "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n";
+  expect_error(big, ISSIM_EINVAL,
+               "test.ini:3: dimension = 10000: this scenario would need about 6.48 GB of memory (8 "
+               "matrices of 10000 x 10000 numbers for the target, the proposals and their "
+               "set-up), more than the limit of 4 GB; lower the dimension, or raise the limit "
+               "with --max-memory");
+  /* 100 dimensions: 8 matrices of 80 kB and 1024 vectors of 800 bytes, 1.46 MB */
+  static const char *small =
+      "[target]\ndistribution = multivariate-normal\ndimension = 100\ncorrelation = 0.3\n"
+      "[event]\nloss = sum\nthreshold = 5 sigma\n"
+      "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n";
+  issim_scenario_limits lim = {.max_memory = 1e6};
+  issim_error err;
+  ck_assert_ptr_null(issim_scenario_parse_limited(small, strlen(small), "s.ini", &lim, &err));
+  ck_assert_msg(strstr(err.message, "s.ini:3: dimension = 100: this scenario would need about "
+                                    "0.00146 GB") != NULL, "%s", err.message);
+  lim.max_memory = 2e6;
+  issim_scenario *s = issim_scenario_parse_limited(small, strlen(small), "s.ini", &lim, &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario_free(s);
+  /* independent components without a design-point search need no matrix */
+  static const char *wide =
+      "[target]\ndistribution = independent\ndimension = 10000\ncomponent = lognormal\n"
+      "[event]\nloss = sum\nthreshold = 40000\n[proposal c]\ndistribution = target\n";
+  lim.max_memory = 1e8;
+  s = issim_scenario_parse_limited(wide, strlen(wide), "s.ini", &lim, &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_multivariate_error)
 {
   expect_error(mv_errors[_i].text, mv_errors[_i].code, mv_errors[_i].message);
@@ -1056,6 +1096,7 @@ static Suite *scenario_suite(void)
   tcase_add_test(tc, test_multivariate_t_sigma_and_extremes);
   tcase_add_loop_test(tc, test_multivariate_error, 0, (int)N_MV_ERRORS);
   tcase_add_test(tc, test_mixture_limits);
+  tcase_add_test(tc, test_memory_limit);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("values");
