@@ -27,9 +27,9 @@ int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim
 {
   double v;
   int rc = issim_parse_number(text, what, &v, err);
-  if (rc == ISSIM_OK && (v < 1 || v > ISSIM_MAX_SAMPLES || v != floor(v)))
+  if (rc == ISSIM_OK && (v < 2 || v > ISSIM_MAX_SAMPLES || v != floor(v)))
     rc = issim_error_set_key(err, ISSIM_EINVAL, what,
-                             "%s must be a whole number from 1 to 2^48 = 281474976710656 (got '%s')", what, text);
+                             "%s must be a whole number from 2 to 2^48 = 281474976710656 (got '%s')", what, text);
   if (rc == ISSIM_OK)
     *out = (uint64_t)v;
   return rc;

@@ -753,7 +753,7 @@ START_TEST(test_bad_command_lines)
   const char *missing[] = {"run", "/nonexistent/s.ini", NULL};
   expect_bad_input(missing, "/nonexistent/s.ini: cannot open the scenario file: No such file or directory");
   const char *samples[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "1e99", NULL};
-  expect_bad_input(samples, "issim: --samples must be a whole number from 1 to 2^48 = 281474976710656 (got '1e99')");
+  expect_bad_input(samples, "issim: --samples must be a whole number from 2 to 2^48 = 281474976710656 (got '1e99')");
   const char *seed[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--seed", "-4", NULL};
   expect_bad_input(seed, "issim: --seed must be a whole number from 0 to 18446744073709551615 (got '-4')");
   const char *rng[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--rng", "rand48", NULL};

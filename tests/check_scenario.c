@@ -297,7 +297,7 @@ START_TEST(test_samples_forms)
     const char *value;
     uint64_t samples;
   } cases[] = {
-      {"1", 1},       {"1e6", 1000000}, {"1000000.0", 1000000}, {"2.5e3", 2500},
+      {"2", 2},       {"1e6", 1000000}, {"1000000.0", 1000000}, {"2.5e3", 2500},
       {"2.8e14", 280000000000000ULL}, {"281474976710656", 281474976710656ULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -457,7 +457,7 @@ END_TEST
   "biased; use a proposal whose support contains " region
 
 #define SEED_RANGE(v) "seed must be a whole number from 0 to 18446744073709551615 (got '" v "')"
-#define SAMPLES_RANGE(v) "samples must be a whole number from 1 to 2^48 = 281474976710656 (got '" v "')"
+#define SAMPLES_RANGE(v) "samples must be a whole number from 2 to 2^48 = 281474976710656 (got '" v "')"
 
 static const struct {
   const char *what;
@@ -746,8 +746,8 @@ START_TEST(test_parse_samples)
 {
   issim_error err;
   uint64_t n = 0;
-  ck_assert_int_eq(issim_parse_samples("1", "samples", &n, &err), ISSIM_OK);
-  ck_assert_uint_eq(n, 1);
+  ck_assert_int_eq(issim_parse_samples("2", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 2);
   ck_assert_int_eq(issim_parse_samples("1e6", "samples", &n, &err), ISSIM_OK);
   ck_assert_uint_eq(n, 1000000);
   ck_assert_int_eq(issim_parse_samples(" 250 ", "samples", &n, &err), ISSIM_OK);
@@ -760,14 +760,16 @@ START_TEST(test_parse_samples)
   static const struct {
     const char *text, *message;
   } bad[] = {
-      {"0", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '0')"},
-      {"-3", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '-3')"},
-      {"2.5", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '2.5')"},
-      {"0.5", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '0.5')"},
-      {"281474976710657", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '281474976710657')"},
-      {"1e15", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1e15')"},
-      {"1000000000000001", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1000000000000001')"},
-      {"1e99", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1e99')"},
+      {"0", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '0')"},
+      /* one draw gives no standard error: 'estimate ... +- nan' (issue 18 item 9) */
+      {"1", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1')"},
+      {"-3", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '-3')"},
+      {"2.5", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '2.5')"},
+      {"0.5", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '0.5')"},
+      {"281474976710657", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '281474976710657')"},
+      {"1e15", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1e15')"},
+      {"1000000000000001", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1000000000000001')"},
+      {"1e99", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1e99')"},
       {"1e999", "-n must be a finite number (got '1e999')"},
       {"nan", "-n must be a finite number (got 'nan')"},
       {"many", "-n must be a number (got 'many')"},
