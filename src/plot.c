@@ -11,6 +11,7 @@
 #include "plot.h"
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -453,6 +454,71 @@ static int write_data(const plot_job *job, issim_error *err)
   return rc;
 }
 
+/* ---- an earlier run's data files ---- */
+
+/* The data files of the proposals a directory reused from an earlier run
+ * (another scenario, another --proposal) would keep beside the new ones,
+ * which the scripts do not plot but a reader would take for this run's.
+ * Removed: trace_NAME.dat and hist_NAME.dat of a NAME this run has not
+ * written, and only when issim wrote them -- a regular file (not a link)
+ * whose first line is the header issim writes for that NAME.  Any other
+ * file, a user's own, is left alone. */
+static int written_now(const plot_job *job, const char *kind, const char *name, size_t len)
+{
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_plot_series *s = &job->series[i];
+    int have = kind[0] == 't' ? s->trace != NULL : s->hist != NULL;
+    if (have && strlen(s->name) == len && strncmp(s->name, name, len) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static int issims_own(const plot_job *job, const char *file, const char *header)
+{
+  char *p = issim_fileio_join(job->dir, file), line[PLOT_NAME_MAX + 128];
+  int fd = p ? open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+  struct stat st;
+  FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+  int own = f != NULL && fgets(line, sizeof line, f) != NULL &&
+            strncmp(line, header, strlen(header)) == 0;
+  if (f != NULL)
+    fclose(f);
+  else if (fd >= 0)
+    close(fd);
+  if (own)
+    unlink(p);
+  free(p);
+  return own;
+}
+
+static void remove_stale_data(const plot_job *job)
+{
+  static const struct { const char *prefix, *header; } kinds[] = {
+    {"trace_", "# issim convergence trace of proposal"},
+    {"hist_", "# issim log-weight histogram of proposal"},
+  };
+  DIR *dir = opendir(job->dir);
+  for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+    size_t len = strlen(e->d_name);
+    for (size_t k = 0; k < 2; k++) {
+      size_t pre = strlen(kinds[k].prefix);
+      if (len <= pre + 4 || len - pre - 4 > PLOT_NAME_MAX ||
+          strncmp(e->d_name, kinds[k].prefix, pre) != 0 || strcmp(e->d_name + len - 4, ".dat") != 0)
+        continue;
+      const char *name = e->d_name + pre;
+      int n = (int)(len - pre - 4);
+      if (written_now(job, kinds[k].prefix, name, (size_t)n))
+        continue;
+      char header[PLOT_NAME_MAX + 96];
+      snprintf(header, sizeof header, "%s '%.*s': ", kinds[k].header, n, name);
+      issims_own(job, e->d_name, header);
+    }
+  }
+  if (dir != NULL)
+    closedir(dir);
+}
+
 /* ---- scripts ---- */
 
 static void put_script_head(FILE *f, const plot_job *job, const char *base,
@@ -464,7 +530,11 @@ static void put_script_head(FILE *f, const plot_job *job, const char *base,
           base, subject, base, base, base);
   fputs("set encoding utf8\n"
         "set terminal pngcairo size 900,600 noenhanced font 'Sans,11'\n", f);
-  fprintf(f, "set output '%s.png'\n", base);
+  /* issim renders to temporary names (issim_png, issim_svg, given with -e)
+   * and renames them into place; run by hand, the script writes these */
+  fprintf(f, "if (!exists('issim_png')) issim_png = '%s.png'\n"
+             "if (!exists('issim_svg')) issim_svg = '%s.svg'\n"
+             "set output issim_png\n", base, base);
   for (size_t k = 0; k < PLOT_NCOLOURS; k++)
     fprintf(f, "set linetype %zu lc rgb '%s' lw 2 pt 7 ps 0.6\n", k + 1,
             plot_colours[k]);
@@ -477,14 +547,14 @@ static void put_script_head(FILE *f, const plot_job *job, const char *base,
 }
 
 /* The PNG is drawn by the plot command; the same figure again as SVG. */
-static void put_script_tail(FILE *f, const char *base)
+static void put_script_tail(FILE *f)
 {
   fprintf(f, "\n# The same figure as SVG.\n"
              "set terminal svg size 900,600 dynamic noenhanced "
              "background '#ffffff' font 'Sans,11'\n"
-             "set output '%s.svg'\n"
+             "set output issim_svg\n"
              "replot\n"
-             "unset output\n", base);
+             "unset output\n");
 }
 
 static void put_range(FILE *f, char axis, double lo, double hi)
@@ -623,7 +693,7 @@ static void write_convergence(FILE *f, const plot_job *job, size_t unused)
     }
     put_reference_line(f, job);
   }
-  put_script_tail(f, "convergence");
+  put_script_tail(f);
 }
 
 /* The first point of a trace with a finite, positive relative error: where
@@ -709,7 +779,7 @@ static void write_relerr(FILE *f, const plot_job *job, size_t unused)
     put_range(f, 'y', y.lo, y.hi);
     put_relerr_plot(f, job);
   }
-  put_script_tail(f, "relerr");
+  put_script_tail(f);
 }
 
 static void hist_ranges(const plot_job *job, plot_range *x, plot_range *y)
@@ -795,7 +865,7 @@ static void write_logweights(FILE *f, const plot_job *job, size_t unused)
     }
     put_hist_plot(f, job);
   }
-  put_script_tail(f, "logweights");
+  put_script_tail(f);
 }
 
 static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
@@ -829,7 +899,7 @@ static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
     put_num(f, y.lo / 10); /* the value of a bar too small to draw, at the foot */
     fputs("):(sprintf('%.3g', $2)) with labels offset 0,0.8 notitle\n", f);
   }
-  put_script_tail(f, "efficiency");
+  put_script_tail(f);
 }
 
 /* The figures, in the order they are rendered. */
@@ -894,12 +964,13 @@ static char *resolve_program(const char *prog)
 
 /* Runs prog with the script as its only argument, in dir, its output to
  * logfd; returns 0 or an errno value (ENOENT: no such program). */
-static int spawn_and_wait(char *prog, const char *dir, const char *script,
+static int spawn_and_wait(char *prog, const char *dir, const char *script, const char *names,
                           int logfd, int *status)
 {
-  char arg[64];
+  char arg[64], e[] = "-e", set[256];
   snprintf(arg, sizeof arg, "%s", script);
-  char *argv[] = {prog, arg, NULL};
+  snprintf(set, sizeof set, "%s", names);
+  char *argv[] = {prog, e, set, arg, NULL};
   posix_spawn_file_actions_t fa;
   int rc = posix_spawn_file_actions_init(&fa);
   if (rc != 0)
@@ -933,49 +1004,108 @@ static int not_found(const plot_job *job, const char *prog, issim_error *err)
                          job->have_efficiency ? ", efficiency.gp" : "");
 }
 
-static int figure_made(const char *dir, const char *base, const char *ext)
+/* A figure's two temporary files, BASE.XXXXXX.png and .svg beside the final
+ * ones (mkstemps: created here, exclusively, so gnuplot writes files of
+ * ours and follows no link); gnuplot renders into them and they are renamed
+ * into place only when both are whole, so that an interrupted or failed
+ * rendering never leaves a part of a figure under its name. */
+typedef struct {
+  char *path[2];  /* dir/BASE.XXXXXX.png, .svg; NULL: none */
+  char name[2][64];
+} figure_temps;
+
+static const char *const figure_ext[] = {"png", "svg"};
+
+static void temps_drop(figure_temps *t)
 {
-  char name[64];
-  snprintf(name, sizeof name, "%s.%s", base, ext);
-  char *p = issim_fileio_join(dir, name);
-  struct stat st;
-  int ok = p != NULL && stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-  free(p);
-  return ok;
+  for (int k = 0; k < 2; k++) {
+    if (t->path[k] != NULL)
+      unlink(t->path[k]);
+    free(t->path[k]);
+    t->path[k] = NULL;
+  }
+}
+
+static int temps_make(const plot_job *job, const char *base, figure_temps *t, issim_error *err)
+{
+  *t = (figure_temps){{NULL, NULL}, {"", ""}};
+  for (int k = 0; k < 2; k++) {
+    snprintf(t->name[k], sizeof t->name[k], "%s.XXXXXX.%s", base, figure_ext[k]);
+    char *p = issim_fileio_join(job->dir, t->name[k]);
+    int fd = p ? issim_fileio_temporary(p, 4) : -1;
+    if (fd < 0) {
+      int e = errno;
+      free(p);
+      temps_drop(t);
+      return p ? issim_error_set(err, ISSIM_EIO, "cannot create a figure in %s: %s", job->dir,
+                                 strerror(e))
+               : issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+    }
+    close(fd);
+    t->path[k] = p;
+    snprintf(t->name[k], sizeof t->name[k], "%s", strrchr(p, '/') + 1);
+  }
+  return ISSIM_OK;
+}
+
+/* Both temporaries whole: renamed to BASE.png and BASE.svg. */
+static int temps_commit(const plot_job *job, const char *base, figure_temps *t,
+                        issim_error *err)
+{
+  int rc = ISSIM_OK;
+  for (int k = 0; k < 2 && rc == ISSIM_OK; k++) {
+    struct stat st;
+    if (stat(t->path[k], &st) != 0 || st.st_size == 0)
+      rc = issim_error_set(err, ISSIM_EIO, "gnuplot did not produce %s/%s.%s; see "
+                           "%s/gnuplot.log", job->dir, base, figure_ext[k], job->dir);
+  }
+  for (int k = 0; k < 2 && rc == ISSIM_OK; k++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", base, figure_ext[k]);
+    char *final = issim_fileio_join(job->dir, name);
+    if (final == NULL)
+      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+    else if (rename(t->path[k], final) != 0)
+      rc = issim_error_set(err, ISSIM_EIO, "cannot write %s: %s", final, strerror(errno));
+    else
+      free(t->path[k]), t->path[k] = NULL;
+    free(final);
+  }
+  temps_drop(t);
+  return rc;
 }
 
 static int render_one(const plot_job *job, char *prog, const char *base,
                       int logfd, issim_error *err)
 {
-  char script[64];
+  char script[64], names[160];
   snprintf(script, sizeof script, "%s.gp", base);
+  figure_temps t;
+  int rc = temps_make(job, base, &t, err);
+  if (rc != ISSIM_OK)
+    return rc;
+  snprintf(names, sizeof names, "issim_png = '%s'; issim_svg = '%s'", t.name[0], t.name[1]);
   dprintf(logfd, "==== %s %s\n", prog, script);
   int status = 0;
-  int e = spawn_and_wait(prog, job->dir, script, logfd, &status);
+  int e = spawn_and_wait(prog, job->dir, script, names, logfd, &status);
   /* Where posix_spawn is emulated with fork (valgrind, older C libraries),
    * a failed exec shows only as the child's exit status 127. */
   if (e == ENOENT || (e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127))
-    return -1;
-  if (e != 0)
-    return issim_error_set(err, ISSIM_EIO, "cannot run '%s' on %s/%s: %s",
-                           prog, job->dir, script, strerror(e));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    /* Whatever it wrote may be half a figure. */
-    remove_figure(job->dir, base, "png");
-    remove_figure(job->dir, base, "svg");
-    return issim_error_set(err, ISSIM_EIO, "gnuplot failed on %s/%s (%s %d); "
-                           "see %s/gnuplot.log", job->dir, script,
-                           WIFEXITED(status) ? "exit status" : "signal",
-                           WIFEXITED(status) ? WEXITSTATUS(status)
-                                             : WTERMSIG(status), job->dir);
+    rc = -1;
+  else if (e != 0)
+    rc = issim_error_set(err, ISSIM_EIO, "cannot run '%s' on %s/%s: %s",
+                         prog, job->dir, script, strerror(e));
+  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    rc = issim_error_set(err, ISSIM_EIO, "gnuplot failed on %s/%s (%s %d); "
+                         "see %s/gnuplot.log", job->dir, script,
+                         WIFEXITED(status) ? "exit status" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status)
+                                           : WTERMSIG(status), job->dir);
+  if (rc != ISSIM_OK) {
+    temps_drop(&t); /* whatever it wrote may be half a figure */
+    return rc;
   }
-  static const char *const ext[] = {"png", "svg"};
-  for (size_t k = 0; k < 2; k++)
-    if (!figure_made(job->dir, base, ext[k]))
-      return issim_error_set(err, ISSIM_EIO, "gnuplot did not produce "
-                             "%s/%s.%s; see %s/gnuplot.log", job->dir, base,
-                             ext[k], job->dir);
-  return ISSIM_OK;
+  return temps_commit(job, base, &t, err);
 }
 
 static int render(const plot_job *job, const char *gnuplot, int *rendered,
@@ -986,7 +1116,7 @@ static int render(const plot_job *job, const char *gnuplot, int *rendered,
     return errno == ENOMEM ? issim_error_set(err, ISSIM_ENOMEM, "out of memory")
                            : not_found(job, gnuplot, err);
   char *log_path = issim_fileio_join(job->dir, "gnuplot.log");
-  int logfd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+  int logfd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
                               0666) : -1;
   int rc = ISSIM_OK;
   if (log_path == NULL)
@@ -1033,6 +1163,8 @@ int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
     rc = write_data(&job, err);
   if (rc == ISSIM_OK)
     rc = write_scripts(&job, err);
+  if (rc == ISSIM_OK)
+    remove_stale_data(&job);
   if (rc != ISSIM_OK || opt->gnuplot == NULL)
     return rc;
   return render(&job, opt->gnuplot, rendered, err);
