@@ -1167,9 +1167,16 @@ END_TEST
 int main(void)
 {
   Suite *s = suite_create("cli");
-  TCase *tc = tcase_create("cli");
+  /* every shipped scenario at its own settings: minutes under the sanitizers,
+   * whose build leaves it out (CK_EXCLUDE_TAGS=slow, Makefile.am); every
+   * other build runs it */
+  TCase *tc = tcase_create("shipped");
   tcase_set_timeout(tc, 300);
+  tcase_set_tags(tc, "slow");
   tcase_add_test(tc, test_every_shipped_scenario);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("cli");
+  tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_forty_sigma_json_in_log_space);
   tcase_add_test(tc, test_threads_do_not_change_the_digits);
   tcase_add_test(tc, test_overrides);
