@@ -528,6 +528,8 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
 }
 
 /* distribution = mixture, components = 0.1 target + 0.9 shifted */
+#define MAX_MIXTURE_TERMS 64
+
 static int build_mixture(builder *b, section *sec, issim_proposal *p)
 {
   issim_scenario *s = b->s;
@@ -538,18 +540,25 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
                                  "shifted (weights and the names of other proposals)", sec->name);
   if (!scenario_unknown_keys(b, sec, "distribution, components"))
     return 0;
+  size_t terms = 1;
+  for (const char *c = text; *c; c++)
+    terms += *c == '+';
+  if (terms > MAX_MIXTURE_TERMS)
+    return issim_inifile_fail(b->r, line, "a mixture has at most %d terms; this one has %zu",
+                              MAX_MIXTURE_TERMS, terms);
   char *copy = strdup(text);
-  const issim_model *parts[64];
-  double weights[64];
+  const issim_model *parts[MAX_MIXTURE_TERMS];
+  double weights[MAX_MIXTURE_TERMS];
   size_t k = 0;
   int ok = copy != NULL;
   char *save = NULL;
   for (char *term = copy ? strtok_r(copy, "+", &save) : NULL; ok && term;
        term = strtok_r(NULL, "+", &save)) {
-    char name[128];
     double w;
     int used = 0;
-    if (k == 64 || sscanf(term, " %lf %127s %n", &w, name, &used) != 2 || term[used] != '\0')
+    char *name = sscanf(term, " %lf%n", &w, &used) == 1 ? issim_inifile_trim(term + used) : "";
+    if (used == 0 || *name == '\0' ||
+        name[strcspn(name, " \t\n")] != '\0')
       ok = issim_inifile_fail(b->r, line, "cannot read the mixture term '%s'; write components = 0.1 target + "
                             "0.9 shifted", issim_inifile_trim(term));
     const issim_proposal *q = NULL;
@@ -760,14 +769,15 @@ static issim_scenario *scenario_new(const char *path)
   return s;
 }
 
-static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
+static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scenario_limits *limits,
+                                    issim_error *err)
 {
   issim_error local;
   if (err == NULL)
     err = &local;
   issim_error_clear(err);
   reader r;
-  builder b = {.r = &r};
+  builder b = {.r = &r, .limits = limits ? *limits : (issim_scenario_limits){0}};
   int ok = issim_inifile_read(&r, f, path, err) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
@@ -785,28 +795,42 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
   return b.s;
 }
 
-issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
+                                            issim_error *err)
 {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     issim_error_set(err, ISSIM_EIO, "%s: cannot open the scenario file: %s", path, strerror(errno));
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, err);
+  issim_scenario *s = parse_stream(f, path, limits, err);
+  fclose(f);
+  return s;
+}
+
+issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+{
+  return issim_scenario_read_limited(path, NULL, err);
+}
+
+issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
+                                             const issim_scenario_limits *limits,
+                                             issim_error *err)
+{
+  /* fmemopen of 0 bytes fails: an empty text is a stream of one newline */
+  FILE *f = len > 0 ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
+  if (f == NULL) {
+    issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
+    return NULL;
+  }
+  issim_scenario *s = parse_stream(f, path, limits, err);
   fclose(f);
   return s;
 }
 
 issim_scenario *issim_scenario_parse(const char *text, const char *path, issim_error *err)
 {
-  FILE *f = fmemopen((void *)text, strlen(text), "r");
-  if (f == NULL) {
-    issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
-    return NULL;
-  }
-  issim_scenario *s = parse_stream(f, path, err);
-  fclose(f);
-  return s;
+  return issim_scenario_parse_limited(text, strlen(text), path, NULL, err);
 }
 
 void issim_scenario_free(issim_scenario *s)

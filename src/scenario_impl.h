@@ -28,6 +28,7 @@ typedef struct {
   section **deferred;          /* proposals built after the others: shifted-target, mixture */
   size_t n_deferred;
   int use_models;              /* a multivariate target or a mixture proposal */
+  issim_scenario_limits limits;
 } builder;
 
 ISSIM_INTERNAL int scenario_entry_error(builder *b, const entry *e, const issim_error *inner);
