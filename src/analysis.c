@@ -1,6 +1,7 @@
 #include "analysis.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -180,7 +181,10 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     rc = issim_engine_run(&pb, cfg, &out, err);
     r->seconds = issim_clock_now() - t0;
   }
-  if (rc == ISSIM_OK) {
+  r->estimate.samples = 0;
+  r->failure[0] = '\0';
+  int partial = rc == ISSIM_ELOSS && out.acc.n > 0; /* the draws before the failure */
+  if (rc == ISSIM_OK || partial) {
     r->stopped_by = out.stopped_by;
     issim_accum_estimate(&out.acc, &r->estimate);
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
@@ -194,6 +198,13 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
       .exact_log_std_error = r->exact_log_p + 0.5 * (log(r->exact_relative_variance) - log(n)),
     };
     issim_verdict_judge(&r->estimate, &in, &r->verdict);
+  }
+  if (partial) {
+    snprintf(r->failure, sizeof r->failure, "%s", out.failure);
+    issim_verdict_add(&r->verdict, ISSIM_UNRELIABLE,
+                      "the loss failed after %llu draws: the estimate holds only the draws "
+                      "before that, and misses whatever part of the event lies where the loss "
+                      "cannot be evaluated", (unsigned long long)out.acc.n);
   }
   issim_topk_free(out.tail);
   return rc;

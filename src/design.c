@@ -22,6 +22,8 @@ typedef struct {
   double *mu, *l, df;
   const issim_event *ev;
   size_t evals;               /* points at which the loss was evaluated */
+  int failed;                 /* the loss failed (loss.h): the search stops */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* the first failure's message */
   double *pts, *vals;         /* 2d points and their losses, for one batch */
   double *gr, *un, *ut, *tmp; /* d each */
 } space;
@@ -79,11 +81,25 @@ static void to_x(const space *sp, const double *u, double *x)
   }
 }
 
+/* The losses of the first n points of sp->pts into sp->vals.  A loss that
+ * fails gives NaNs, which end the search from that start, and the message
+ * is kept: the search then stops (optimised_points). */
+static void eval_points(space *sp, size_t n)
+{
+  if (issim_loss_eval(sp->ev->loss, n, sp->pts, sp->vals) != ISSIM_OK) {
+    if (!sp->failed)
+      snprintf(sp->failure, sizeof sp->failure, "%s", issim_loss_error(sp->ev->loss));
+    sp->failed = 1;
+    for (size_t i = 0; i < n; i++)
+      sp->vals[i] = NAN;
+  }
+  sp->evals += n;
+}
+
 static double c_at(space *sp, const double *u)
 {
   to_x(sp, u, sp->pts);
-  issim_loss_eval(sp->ev->loss, 1, sp->pts, sp->vals);
-  sp->evals++;
+  eval_points(sp, 1);
   return sp->ev->direction * (sp->vals[0] - sp->ev->threshold);
 }
 
@@ -101,8 +117,7 @@ static void gradient(space *sp, const double *u, double h, double *gr)
       minus[i] = sp->tmp[i] - step;
     }
   }
-  issim_loss_eval(sp->ev->loss, 2 * d, sp->pts, sp->vals);
-  sp->evals += 2 * d;
+  eval_points(sp, 2 * d);
   for (size_t j = 0; j < d; j++)
     gr[j] = sp->ev->direction * (sp->vals[2 * j] - sp->vals[2 * j + 1]) / (2 * h);
 }
@@ -269,7 +284,7 @@ static int optimised_points(space *sp, found *f, issim_design_stats *st, issim_e
   size_t axis = d <= AXIS_STARTS_MAX_D ? 2 * d : 0;
   char why[256] = "";
   st->starts = 1 + axis + RANDOM_STARTS;
-  for (size_t s = 0; s < 1 + axis + RANDOM_STARTS; s++) {
+  for (size_t s = 0; !sp->failed && s < 1 + axis + RANDOM_STARTS; s++) {
     /* 0: the origin; then +-e_j; then random directions at radii 1, 2, 3, 4 */
     double norm = 0;
     for (size_t j = 0; j < d; j++) {
@@ -289,6 +304,9 @@ static int optimised_points(space *sp, found *f, issim_design_stats *st, issim_e
     }
   }
   gsl_rng_free(r), free(start), free(u);
+  if (sp->failed)
+    return issim_error_set(err, ISSIM_ELOSS, "the loss failed in the design-point search: %.960s",
+                           sp->failure);
   if (f->n == 0)
     return issim_error_set(err, ISSIM_EINVAL, "the search for the design point failed from "
                                               "every start: %s", why);

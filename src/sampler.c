@@ -93,24 +93,30 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed)
   gsl_rng_set(s->rng, seed);
 }
 
-void issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
+int issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
 {
   const issim_problem *pb = s->pb;
   if (pb->target_model) {
     if (s->linear && !need_x) {
       issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q,
                                    s->scratch);
-    } else {
-      issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, s->log_q, s->scratch);
-      issim_loss_eval(s->loss, n, s->x, s->g);
+      return ISSIM_OK;
     }
-    return;
+    issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, s->log_q, s->scratch);
+    return need_x == ISSIM_SAMPLER_POINTS_ONLY ? ISSIM_OK
+                                               : issim_loss_eval(s->loss, n, s->x, s->g);
   }
   const issim_dist *q = pb->proposal ? pb->proposal : pb->target;
   issim_dist_sample(q, s->rng, n, s->x);
   issim_dist_log_pdf(pb->target, n, s->x, s->log_p);
   if (pb->proposal)
     issim_dist_log_pdf(pb->proposal, n, s->x, s->log_q);
+  return ISSIM_OK;
+}
+
+const char *issim_sampler_error(const issim_sampler *s)
+{
+  return s->loss ? issim_loss_error(s->loss) : "";
 }
 
 double *issim_sampler_x(const issim_sampler *s)
