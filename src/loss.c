@@ -221,7 +221,7 @@ static void function_free(issim_loss *g)
 {
   shared_function *sf = g->fn;
   if (g->ready && sf->f.init && sf->f.done)
-    sf->f.done(g->state);
+    sf->f.done(sf->f.user, g->state);
   if (atomic_fetch_sub(&sf->refs, 1) != 1)
     return;
   if (sf->f.release)
@@ -446,12 +446,13 @@ static int fail(issim_loss *g, const char *fmt, ...)
   return ISSIM_ELOSS;
 }
 
-/* The caller's own words on the last failure, as ": words", or "". */
-static const char *said(const shared_function *sf, void *state, char *buf, size_t size)
+/* The caller's own words on the last failure, as ": words", or `otherwise`. */
+static const char *said(const shared_function *sf, void *state, const char *otherwise, char *buf,
+                        size_t size)
 {
-  const char *m = sf->f.message ? sf->f.message(state) : NULL;
+  const char *m = sf->f.message ? sf->f.message(sf->f.user, state) : NULL;
   if (m == NULL || m[0] == '\0')
-    return "";
+    return otherwise;
   snprintf(buf, size, ": %s", m);
   return buf;
 }
@@ -459,12 +460,13 @@ static const char *said(const shared_function *sf, void *state, char *buf, size_
 static int eval_function(issim_loss *g, size_t n, const double *x, double *out)
 {
   shared_function *sf = g->fn;
-  char point[256], words[512];
+  char point[256], words[800], code[48];
   g->failure[0] = '\0';
   if (!g->ready) {
     g->state = sf->f.user;
     if (sf->f.init && sf->f.init(sf->f.user, &g->state) != 0)
-      return fail(g, "%s could not be initialised%s", sf->name, said(sf, NULL, words, sizeof words));
+      return fail(g, "%s could not be initialised%s", sf->name,
+                  said(sf, NULL, "", words, sizeof words));
     g->ready = 1;
   }
   if (n == 0)
@@ -473,9 +475,9 @@ static int eval_function(issim_loss *g, size_t n, const double *x, double *out)
   int rc = sf->f.eval(x, n, g->d, out, g->state);
   if (rc != 0) {
     format_point(x, g->d, point, sizeof point);
-    return fail(g, "%s failed (returned %d) on batch %llu of this worker, %zu point%s from x = %s%s",
-                sf->name, rc, batch, n, n == 1 ? "" : "s", point,
-                said(sf, g->state, words, sizeof words));
+    snprintf(code, sizeof code, ": it returned %d", rc);
+    return fail(g, "%s failed on batch %llu of this worker (%zu point%s from x = %s)%s", sf->name,
+                batch, n, n == 1 ? "" : "s", point, said(sf, g->state, code, words, sizeof words));
   }
   for (size_t i = 0; i < n; i++)
     if (isnan(out[i])) {

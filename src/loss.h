@@ -79,14 +79,14 @@ issim_loss *issim_loss_alloc_expression(size_t d, const char *formula, issim_err
  * cross-entropy level), and never one copy from two threads at once.  Each
  * copy has its own state: init(user, &state), when given, is called once per
  * copy, in the thread that evaluates it, just before its first evaluation;
- * done(state) when the copy is freed.  Without init every copy's state is
+ * done(user, state) when the copy is freed.  Without init every copy's state is
  * `user`, shared: eval must then be safe to call concurrently with the same
  * state (a pure function, or one that takes its own lock).  `user` is shared
  * by every copy and must outlive them all: release(user), when given, is
  * called once the last copy is freed (by whichever thread frees it).
  *
- * Messages.  message(state), when given, says why the last call failed
- * (state NULL when init failed); it may return NULL.  issim adds the loss's
+ * Messages.  message(user, state), when given, says why the last call
+ * failed (state NULL when init failed); it may return NULL.  issim adds the loss's
  * name, the batch and the first point. */
 typedef int (*issim_loss_fn)(const double *x, size_t n, size_t d, double *g, void *state);
 
@@ -94,8 +94,8 @@ typedef struct {
   issim_loss_fn eval;                       /* required */
   void *user;                               /* passed to init; the state without init */
   int (*init)(void *user, void **state);    /* optional: non-zero is a failure */
-  void (*done)(void *state);                /* optional */
-  const char *(*message)(void *state);      /* optional */
+  void (*done)(void *user, void *state);    /* optional */
+  const char *(*message)(void *user, void *state); /* optional */
   void (*release)(void *user);              /* optional */
   const char *name;                         /* what the loss is, in messages and reports
                                              * ("plugin ./limit.so:g"); copied */
