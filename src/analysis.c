@@ -152,6 +152,8 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
   issim_regions rg;
+  r->trace = NULL;
+  r->estimate.samples = 0; /* nothing drawn, should the regions' search fail */
   int rc = issim_regions_find(&pb, &rg, err);
   if (rc == ISSIM_OK)
     issim_analyse_before(s, p, &rg, r);

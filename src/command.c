@@ -495,11 +495,33 @@ static int check_exit(worker *w, size_t n, int status)
   char how[128];
   describe_status(status, how, sizeof how);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return say(w, "the program %s after answering %zu of the %zu points", how,
-               w->lines < n ? w->lines : n, n);
+    return say(w, "the program %s after answering %zu of its %zu point%s", how,
+               w->lines < n ? w->lines : n, n, n == 1 ? "" : "s");
   if (w->lines < n)
-    return say(w, "the program answered %zu lines for %zu points, and %s", w->lines, n, how);
+    return say(w, "the program answered %zu line%s for %zu point%s, and %s", w->lines,
+               w->lines == 1 ? "" : "s", n, n == 1 ? "" : "s", how);
   return 0;
+}
+
+/* Stream mode, before a batch: whatever the program wrote since its last
+ * answer is a line too many (or it ended); -1 with the message then. */
+static int check_between(worker *w)
+{
+  w->in_len = w->lines = 0;
+  int ended = read_answers(w), status = 0;
+  if (ended >= 0 && w->in_len == 0 && !ended)
+    return 0;
+  char text[80], how[128];
+  const char *nl = memchr(w->in, '\n', w->in_len);
+  quote_line(w->in, nl ? nl : w->in + w->in_len, text, sizeof text);
+  reap(w, ended > 0 ? 1 : 0, &status);
+  describe_status(status, how, sizeof how);
+  if (w->in_len > 0)
+    return say(w, "it answered more lines than the points of its previous batch: '%s' came "
+                  "after the last of them (one line per point, nothing else, on its standard "
+                  "output); that batch's answers may be out of step", text);
+  return ended < 0 ? -1 : say(w, "the program %s after its previous batch: in stream mode it "
+                                 "must keep running until its input ends", how);
 }
 
 /* ---- the loss's callbacks (loss.h) ---- */
@@ -509,14 +531,18 @@ static int command_eval(const double *x, size_t n, size_t d, double *g, void *st
   worker *w = state;
   const command *c = w->c;
   int status = 0;
-  if (format_batch(w, x, n, d) != 0 || (w->pid == 0 && start(w) != 0))
+  if (format_batch(w, x, n, d) != 0)
+    return -1;
+  if (w->pid != 0 && c->mode == ISSIM_COMMAND_STREAM && check_between(w) != 0)
+    return -1;
+  if (w->pid == 0 && start(w) != 0)
     return -1;
   int r = exchange(w, n);
   if (r == 2) {
     size_t answered = w->lines < n ? w->lines : n;
     reap(w, 0, &status);
-    return say(w, "no complete answer within the timeout of %g s (it had answered %zu of the "
-                  "%zu points): the program was killed", c->timeout, answered, n);
+    return say(w, "no complete answer within the timeout of %g s (it had answered %zu of its "
+                  "%zu point%s): the program was killed", c->timeout, answered, n, n == 1 ? "" : "s");
   }
   if (r < 0) {
     reap(w, 0, &status);

@@ -41,8 +41,13 @@
  * than 0 (batch mode); it answers more lines than points; a line that is not
  * a number (the line's number and text, and the point it answers); NaN
  * (loss.h); no complete answer within the timeout (the program is then
- * killed).  In stream mode a worker whose program failed starts a new one
- * for its next batch.
+ * killed).  In stream mode a program that ends between batches fails the
+ * next one, and a worker whose program failed starts a new one for its next
+ * batch.  In stream mode issim takes a batch's answers as soon as it has one
+ * line per point: a line too many is seen when it has arrived by then, or
+ * before the next batch (that batch fails, and the message says the
+ * previous one's answers may be out of step); after the last batch it is
+ * not seen.  Batch mode sees every line.
  */
 #ifndef ISSIM_COMMAND_H
 #define ISSIM_COMMAND_H

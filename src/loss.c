@@ -51,7 +51,6 @@ struct issim_loss {
   shared_function *fn; /* function: shared by every copy */
   void *state;         /* function: this copy's */
   int ready;           /* function: init has run */
-  unsigned long long batches; /* function: this copy's evaluations so far */
   char *failure;       /* function: why the last evaluation failed */
 };
 
@@ -471,21 +470,19 @@ static int eval_function(issim_loss *g, size_t n, const double *x, double *out)
   }
   if (n == 0)
     return ISSIM_OK;
-  unsigned long long batch = ++g->batches;
   int rc = sf->f.eval(x, n, g->d, out, g->state);
   if (rc != 0) {
     format_point(x, g->d, point, sizeof point);
     snprintf(code, sizeof code, ": it returned %d", rc);
-    return fail(g, "%s failed on batch %llu of this worker (%zu point%s from x = %s)%s", sf->name,
-                batch, n, n == 1 ? "" : "s", point, said(sf, g->state, code, words, sizeof words));
+    return fail(g, "%s failed on a batch of %zu point%s from x = %s%s", sf->name, n,
+                n == 1 ? "" : "s", point, said(sf, g->state, code, words, sizeof words));
   }
   for (size_t i = 0; i < n; i++)
     if (isnan(out[i])) {
       format_point(x + i * g->d, g->d, point, sizeof point);
-      return fail(g, "%s returned NaN for x = %s (point %zu of %zu of batch %llu of this worker): "
-                     "a loss must be a number, and a point whose loss is not known cannot be "
-                     "counted in or out of the event",
-                  sf->name, point, i + 1, n, batch);
+      return fail(g, "%s returned NaN for x = %s (point %zu of a batch of %zu): a loss must be "
+                     "a number, and a point whose loss is not known cannot be counted in or out "
+                     "of the event", sf->name, point, i + 1, n);
     }
   return ISSIM_OK;
 }

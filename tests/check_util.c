@@ -142,6 +142,27 @@ void analyse_one(const char *target, double threshold, const char *proposal, uin
   issim_scenario_free(s);
 }
 
+int analyse_named(const issim_scenario *s, const char *name, uint64_t n, int threads,
+                  issim_result *r, issim_error *err)
+{
+  const issim_proposal *p = issim_scenario_proposal(s, name);
+  ck_assert_msg(p != NULL, "no proposal %s", name);
+  issim_run_config cfg = run_config_of(s, name, n, 2024, threads);
+  return issim_analyse(s, p, &cfg, 0, r, err);
+}
+
+issim_estimate estimate_of_text(const char *text, const char *name, uint64_t n, int threads)
+{
+  issim_scenario *s = scenario_parse_ok(text, "test.ini");
+  issim_result r;
+  issim_error err;
+  int rc = analyse_named(s, name, n, threads, &r, &err);
+  ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+  return r.estimate;
+}
+
 issim_estimate good_estimate(void)
 {
   return (issim_estimate){.samples = 100000, .hits = 50000, .event_ess = 20000, .ess = 5000,

@@ -20,7 +20,8 @@
  *   processes     outcome, run_capture, outcome_free (running the issim command)
  *   JSON          parse_json
  *   exact values  log_normal_sf
- *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one
+ *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one,
+ *                 analyse_named, estimate_of_text
  *   verdicts      good_estimate
  *
  * The suite runner, run_suite, stays in check_main.h.
@@ -121,6 +122,16 @@ issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64
  * into the scenario, which is freed). */
 void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
                  issim_result *r);
+
+/* Proposal `name` of s analysed with n draws, seed 2024, `threads` threads
+ * (issim_analyse's code; r to clear with issim_result_clear even on
+ * ISSIM_ELOSS, whose partial run it may hold). */
+int analyse_named(const issim_scenario *s, const char *name, uint64_t n, int threads,
+                  issim_result *r, issim_error *err);
+
+/* The estimate of proposal `name` of the scenario text (parsed as
+ * "test.ini"), as analyse_named gives it; asserts it runs. */
+issim_estimate estimate_of_text(const char *text, const char *name, uint64_t n, int threads);
 
 /* ---- models and losses ---- */
 
