@@ -179,6 +179,24 @@ START_TEST(test_no_regions_to_check)
   ck_assert_uint_eq(r.n, 0);
   issim_scenario_free(s);
 }
+
+START_TEST(test_a_failing_model_is_an_error)
+{
+  /* not "no region found": the check would then be skipped in silence */
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = counting_sum_loss(2, 0.5, NULL);
+  issim_problem pb = {.target_model = p, .event = issim_event_init(g, 3, ISSIM_ABOVE)};
+  issim_regions r;
+  issim_error err;
+  ck_assert_int_eq(issim_regions_find(&pb, &r, &err), ISSIM_ELOSS);
+  ck_assert_msg(strstr(err.message, "counting sum failed") != NULL, "%s", err.message);
+  ck_assert_uint_eq(r.n, 0);
+  issim_regions_free(&r);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 END_TEST
 
 static Suite *regions_suite(void)
@@ -191,6 +209,7 @@ static Suite *regions_suite(void)
   tcase_add_test(tc, test_product_verdicts_at_several_seeds);
   tcase_add_test(tc, test_union_of_half_spaces);
   tcase_add_test(tc, test_no_regions_to_check);
+  tcase_add_test(tc, test_a_failing_model_is_an_error);
   suite_add_tcase(s, tc);
   return s;
 }

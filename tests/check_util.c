@@ -189,3 +189,43 @@ issim_loss *expression_loss(size_t d, const char *f)
   ck_assert_msg(g != NULL, "%s", err.message);
   return g;
 }
+
+/* counting_sum_loss's shared part; each copy's state is its message */
+typedef struct {
+  double fail_above;
+  uint64_t *count;
+} counting_sum;
+
+static int counting_sum_eval(const double *x, size_t n, size_t d, double *g, void *state)
+{
+  const counting_sum *c = state;
+  if (c->count)
+    __atomic_add_fetch(c->count, (uint64_t)n, __ATOMIC_RELAXED);
+  for (size_t i = 0; i < n; i++) {
+    if (x[i * d] > c->fail_above)
+      return 1;
+    double s = 0;
+    for (size_t j = 0; j < d; j++)
+      s += x[i * d + j];
+    g[i] = s;
+  }
+  return 0;
+}
+
+static void counting_sum_release(void *user)
+{
+  free(user);
+}
+
+issim_loss *counting_sum_loss(size_t d, double fail_above, uint64_t *count)
+{
+  counting_sum *c = malloc(sizeof *c);
+  ck_assert_ptr_nonnull(c);
+  *c = (counting_sum){.fail_above = fail_above, .count = count};
+  issim_loss_function f = {.eval = counting_sum_eval, .user = c, .release = counting_sum_release,
+                           .name = "counting sum"};
+  issim_error err;
+  issim_loss *g = issim_loss_alloc_function(d, &f, &err);
+  ck_assert_msg(g != NULL, "%s", err.message);
+  return g;
+}

@@ -20,6 +20,7 @@
  *   processes     outcome, run_capture, outcome_free (running the issim command)
  *   JSON          parse_json
  *   exact values  log_normal_sf
+ *   losses        expression_loss, counting_sum_loss (a function loss)
  *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one,
  *                 analyse_named, estimate_of_text
  *   verdicts      good_estimate
@@ -141,6 +142,12 @@ issim_model *independent_normals(size_t d, const double *mean, const double *sd)
 
 /* The expression loss of formula f in x1..xd; asserts it compiles. */
 issim_loss *expression_loss(size_t d, const char *f);
+
+/* A function loss (loss.h), the caller's own model: g(x) = x1 + ... + xd,
+ * adding the points it evaluates to *count (atomically; may be NULL), and
+ * failing ("x1 = ... is above ...") on a batch with a point whose x1 is above
+ * fail_above.  The counter must outlive the loss. */
+issim_loss *counting_sum_loss(size_t d, double fail_above, uint64_t *count);
 
 /* ---- verdicts ---- */
 
