@@ -349,6 +349,193 @@ START_TEST(test_scenario_errors)
 }
 END_TEST
 
+/* ---- the command line ---- */
+
+static outcome run_issim(const char *const *args)
+{
+  const char *argv[32] = {ISSIM_BIN};
+  size_t n = 1;
+  for (; args[n - 1] != NULL; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  return run_capture(argv, 0);
+}
+
+static int by_text(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* An array's elements in the order of their text (compare ranks by work,
+ * which is timed): a new array. */
+static json_t *sorted(json_t *a)
+{
+  size_t n = json_array_size(a), i;
+  char **text = calloc(n ? n : 1, sizeof *text);
+  json_t *v, *out = json_array();
+  json_array_foreach(a, i, v)
+    text[i] = json_dumps(v, JSON_SORT_KEYS | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY);
+  qsort(text, n, sizeof *text, by_text);
+  for (i = 0; i < n; i++) {
+    json_array_append_new(out, json_string(text[i]));
+    free(text[i]);
+  }
+  free(text);
+  return out;
+}
+
+/* The JSON report without what may differ between runs of the same draws:
+ * timings and what depends on them (compare's work-normalised ranking), the
+ * thread count, and the scenario's name, file and loss. */
+static void strip(json_t *j)
+{
+  static const char *const keys[] = {"seconds", "threads", "scenario", "file", "event",
+                                     "efficiency", "log10_gain_over_crude_work", "rank"};
+  if (json_is_object(j)) {
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+      json_object_del(j, keys[k]);
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+      strip(v);
+      if (json_is_array(v))
+        json_object_set_new(j, key, sorted(v));
+    }
+  } else if (json_is_array(j)) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(j, i, v)
+      strip(v);
+  }
+}
+
+/* issim COMMAND FILE ARGS... --threads T --format json, stripped, as text */
+static char *digits(const char *command, const char *file, const char *const *args,
+                    const char *threads)
+{
+  char path[4096];
+  shipped_scenario(SCENARIO_DIR, BUILD_DIR, file, path, sizeof path);
+  const char *argv[24] = {command, path, "--format", "json", "--threads", threads};
+  size_t n = 6;
+  for (size_t i = 0; args[i]; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  outcome o = run_issim(argv);
+  ck_assert_msg(o.status == 0, "%s %s: exit %d: %s", command, file, o.status, o.err);
+  json_t *root = parse_json(o.out);
+  outcome_free(&o);
+  strip(root);
+  char *text = json_dumps(root, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+  json_decref(root);
+  return text;
+}
+
+START_TEST(test_expression_plugin_and_command_give_the_same_digits)
+{
+  /* four-branch.ini's limit state as an expression, a plugin and a program:
+   * run, compare, calibrate and adapt, at 1 and 2 threads */
+  const char *files[3] = {"four-branch.ini", "four-branch-plugin.ini", "four-branch-command.ini"};
+  const char *run[] = {"--samples", "20000", NULL};
+  const char *calibrate[] = {"--samples", "5000", "--reps", "4", "--proposal", "four", NULL};
+  const char *adapt[] = {"--samples", "20000", "--proposal", "ce", NULL};
+  const struct { const char *command; const char *const *args; } cases[] = {
+    {"run", run}, {"compare", run}, {"calibrate", calibrate}, {"adapt", adapt},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    char *want = digits(cases[c].command, files[0], cases[c].args, "1");
+    for (int f = 1; f < 3; f++)
+      for (int t = 1; t <= 2; t++) {
+        char *got = digits(cases[c].command, files[f], cases[c].args, t == 1 ? "1" : "2");
+        ck_assert_msg(strcmp(got, want) == 0, "issim %s %s --threads %d differs from %s",
+                      cases[c].command, files[f], t, files[0]);
+        free(got);
+      }
+    free(want);
+  }
+}
+END_TEST
+
+/* A scenario file of two normals whose loss runs `command` (absolute paths),
+ * its proposals `proposals`; the caller unlinks path. */
+static void command_scenario(char *path, const char *command, const char *extra,
+                             const char *proposals)
+{
+  strcpy(path, "/tmp/issim-command-XXXXXX.ini");
+  temp_file(path, 4);
+  char text[2048];
+  snprintf(text, sizeof text,
+           "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+           "[event]\nloss = command\ncommand = %s\n%sthreshold = 3\n%s", command, extra,
+           proposals);
+  write_file(path, text);
+}
+
+static const char CRUDE[] = "[proposal crude]\ndistribution = target\n[run]\nsamples = 1000000\nseed = 2024\n";
+
+START_TEST(test_cli_failures)
+{
+  char path[64];
+  /* a program that is not there: bad input, nothing on stdout */
+  command_scenario(path, "./no-such-solver", "", CRUDE);
+  const char *args[] = {"run", path, NULL};
+  outcome o = run_issim(args);
+  ck_assert_int_eq(o.status, 2);
+  ck_assert_str_eq(o.out, "");
+  ck_assert_msg(strstr(o.err, ".ini:7: cannot run './no-such-solver' from /tmp: No such file or "
+                              "directory") != NULL, "%s", o.err);
+  outcome_free(&o);
+  unlink(path);
+  /* a program that fails part-way: the partial run reported, then why, status 1 */
+  command_scenario(path, MISBEHAVE " sum --fail-above 4.45", "mode = stream\n", CRUDE);
+  o = run_issim(args);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_msg(strstr(o.out, "PARTIAL    the loss failed: proposal crude holds the draws before "
+                              "the failure") != NULL, "%s", o.out);
+  ck_assert_msg(strstr(o.out, "stopped by       the loss's failure: partial") != NULL, "%s", o.out);
+  ck_assert_msg(strstr(o.out, "  verdict          unreliable") != NULL, "%s", o.out);
+  /* the program's own standard error, then issim's message */
+  ck_assert_msg(strstr(o.err, "misbehave: x1 = ") == o.err, "%s", o.err);
+  ck_assert_msg(strstr(o.err, "\nissim: draws 905217 to 905728: command " MISBEHAVE " sum "
+                              "--fail-above 4.45 failed on a batch of 512 points from x = (") !=
+                NULL, "%s", o.err);
+  ck_assert_msg(strstr(o.err, "the program exited with status 1 after answering 380 of its 512 "
+                              "points") != NULL, "%s", o.err);
+  outcome_free(&o);
+  const char *json[] = {"run", path, "--format", "json", "--threads", "3", NULL};
+  o = run_issim(json);
+  ck_assert_int_eq(o.status, 1);
+  json_t *root = parse_json(o.out), *r = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert(json_is_true(json_object_get(root, "partial")));
+  ck_assert(json_is_true(json_object_get(r, "partial")));
+  ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "loss-failed");
+  ck_assert_int_eq(json_integer_value(json_object_get(r, "samples")), 905216);
+  ck_assert_msg(strstr(json_string_value(json_object_get(r, "failure")), "draws 905217 to 905728")
+                != NULL, "%s", o.out);
+  json_decref(root);
+  outcome_free(&o);
+  unlink(path);
+  /* a program that hangs: the timeout ends it */
+  command_scenario(path, MISBEHAVE " hang", "timeout = 0.5\n", CRUDE);
+  const char *form[] = {"form", path, NULL};
+  o = run_issim(form);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_msg(strstr(o.err, "no complete answer within the timeout of 0.5 s") != NULL, "%s",
+                o.err);
+  outcome_free(&o);
+  unlink(path);
+  /* adapt: the levels before the failure are shown */
+  command_scenario(path, MISBEHAVE " sum --fail-above 4.5", "mode = stream\n",
+                   "[proposal ce]\ndistribution = adaptive\n");
+  const char *adapt[] = {"adapt", path, NULL};
+  o = run_issim(adapt);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_msg(strstr(o.out, "  LOSS FAILED: the loss failed at level ") != NULL, "%s", o.out);
+  ck_assert_msg(strstr(o.out, "      1 ") != NULL, "%s", o.out); /* level 1's line */
+  outcome_free(&o);
+  unlink(path);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("command");
@@ -365,6 +552,11 @@ int main(void)
   tcase_add_test(tc, test_exact_and_the_same_digits_for_any_worker_count);
   tcase_add_test(tc, test_a_failure_ends_a_partial_run_the_same_for_any_worker_count);
   tcase_add_test(tc, test_scenario_errors);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("cli");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_expression_plugin_and_command_give_the_same_digits);
+  tcase_add_test(tc, test_cli_failures);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

@@ -268,6 +268,93 @@ START_TEST(test_scenario_errors)
 }
 END_TEST
 
+/* ---- the command line ---- */
+
+static outcome run_issim(const char *const *args)
+{
+  const char *argv[32] = {ISSIM_BIN};
+  size_t n = 1;
+  for (; args[n - 1] != NULL; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  return run_capture(argv, 0);
+}
+
+/* A scenario file of two normals whose loss is `keys`; the caller unlinks path. */
+static void plugin_scenario(char *path, const char *keys)
+{
+  strcpy(path, "/tmp/issim-plugin-XXXXXX.ini");
+  temp_file(path, 4);
+  char text[2048];
+  snprintf(text, sizeof text,
+           "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+           "[event]\nloss = plugin\nlibrary = " TEST_PLUGIN "\n%s\nthreshold = 3\n"
+           "[proposal crude]\ndistribution = target\n[run]\nsamples = 400000\nseed = 3\n", keys);
+  write_file(path, text);
+}
+
+static outcome run_plugin(const char *command, const char *keys, const char *const *more)
+{
+  char path[64];
+  plugin_scenario(path, keys);
+  const char *args[16] = {command, path};
+  size_t n = 2;
+  for (size_t i = 0; more && more[i]; i++)
+    args[n++] = more[i];
+  args[n] = NULL;
+  outcome o = run_issim(args);
+  unlink(path);
+  return o;
+}
+
+START_TEST(test_cli_failures)
+{
+  /* what cannot be loaded is bad input (2), with the file and line, and
+   * nothing on the standard output */
+  outcome o = run_plugin("run", "function = tp_nowhere", NULL);
+  ck_assert_int_eq(o.status, 2);
+  ck_assert_str_eq(o.out, "");
+  ck_assert_msg(strstr(o.err, ".ini:8: the plugin " TEST_PLUGIN " has no symbol 'tp_nowhere'") !=
+                NULL, "%s", o.err);
+  outcome_free(&o);
+  /* a model that fails while running: the draws before it, then why (1) */
+  const char *fail = "function = tp_fail\ninit = tp_init\nfree = tp_free\nmessage = tp_message\n"
+                     "parameters = 3.9";
+  o = run_plugin("run", fail, NULL);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_msg(strstr(o.out, "PARTIAL    the loss failed") != NULL, "%s", o.out);
+  ck_assert_msg(strstr(o.err, ":tp_fail failed on a batch of 512 points from x = (") != NULL &&
+                strstr(o.err, "): x1 = ") != NULL && strstr(o.err, " is above 3.9\n") != NULL,
+                "%s", o.err);
+  ck_assert_msg(strncmp(o.err, "issim: draws ", 13) == 0, "%s", o.err);
+  outcome_free(&o);
+  /* the same partial run for any thread count */
+  const char *one[] = {"--format", "json", "--threads", "1", NULL};
+  const char *four[] = {"--format", "json", "--threads", "4", NULL};
+  outcome a = run_plugin("run", fail, one), b = run_plugin("run", fail, four);
+  ck_assert_int_eq(a.status, 1);
+  json_t *ja = parse_json(a.out), *jb = parse_json(b.out);
+  json_t *ra = json_array_get(json_object_get(ja, "results"), 0);
+  json_t *rb = json_array_get(json_object_get(jb, "results"), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(ra, "samples")),
+                   json_integer_value(json_object_get(rb, "samples")));
+  ck_assert(json_real_value(json_object_get(ra, "estimate")) ==
+            json_real_value(json_object_get(rb, "estimate")));
+  ck_assert_str_eq(json_string_value(json_object_get(ra, "failure")),
+                   json_string_value(json_object_get(rb, "failure")));
+  ck_assert_str_eq(a.err, b.err);
+  json_decref(ja), json_decref(jb);
+  outcome_free(&a), outcome_free(&b);
+  /* NaN, in calibrate: the replication is named */
+  const char *reps[] = {"--reps", "3", NULL};
+  o = run_plugin("calibrate", "function = tp_nan\ninit = tp_init\nparameters = 3.9", reps);
+  ck_assert_int_eq(o.status, 1);
+  ck_assert_msg(strstr(o.err, "issim: replication 1 of 3: draws ") == o.err, "%s", o.err);
+  ck_assert_msg(strstr(o.err, "tp_nan returned NaN for x = (") != NULL, "%s", o.err);
+  outcome_free(&o);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("plugin");
@@ -282,6 +369,10 @@ int main(void)
   tcase_add_test(tc, test_exact_and_the_same_digits_as_an_expression);
   tcase_add_test(tc, test_paths_are_relative_to_the_scenario);
   tcase_add_test(tc, test_scenario_errors);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("cli");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_cli_failures);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

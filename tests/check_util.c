@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +141,23 @@ void analyse_one(const char *target, double threshold, const char *proposal, uin
   ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
   r->proposal = NULL; /* it points into s */
   issim_scenario_free(s);
+}
+
+void shipped_scenario(const char *scenario_dir, const char *build_dir, const char *file,
+                      char *path, size_t size)
+{
+  snprintf(path, size, "%s/%s", scenario_dir, file);
+  char *text = slurp(path);
+  int built = strstr(text, "loss = plugin") != NULL || strstr(text, "loss = command") != NULL;
+  char copies[2048], copy[4096];
+  snprintf(copies, sizeof copies, "%s/scenarios", build_dir);
+  if (built && strcmp(copies, scenario_dir) != 0) {
+    mkdir(copies, 0755);
+    snprintf(copy, sizeof copy, "%s/%s", copies, file);
+    write_file(copy, text);
+    snprintf(path, size, "%s", copy);
+  }
+  free(text);
 }
 
 int analyse_named(const issim_scenario *s, const char *name, uint64_t n, int threads,

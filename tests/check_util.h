@@ -16,7 +16,7 @@
  * Contents
  *   assertions    assert_close, ck_assert_within_4se
  *   memory        xalloc
- *   files         slurp, write_file, temp_file
+ *   files         slurp, write_file, temp_file, shipped_scenario
  *   processes     outcome, run_capture, outcome_free (running the issim command)
  *   JSON          parse_json
  *   exact values  log_normal_sf
@@ -123,6 +123,13 @@ issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64
  * into the scenario, which is freed). */
 void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
                  issim_result *r);
+
+/* The path to run shipped scenario `file` (in scenario_dir) from: its own,
+ * or, for one whose loss is a plugin or a program that make check builds
+ * (relative to the scenario: ../examples/), a copy in build_dir/scenarios/
+ * when that is not scenario_dir (an out-of-tree build, make distcheck). */
+void shipped_scenario(const char *scenario_dir, const char *build_dir, const char *file,
+                      char *path, size_t size);
 
 /* Proposal `name` of s analysed with n draws, seed 2024, `threads` threads
  * (issim_analyse's code; r to clear with issim_result_clear even on
