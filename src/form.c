@@ -331,13 +331,8 @@ typedef struct {
  * kept (fill_point reports it). */
 static void eval_stencil(standard *sp, size_t n)
 {
-  if (issim_loss_eval(sp->ev->loss, n, sp->pts, sp->vals) != ISSIM_OK) {
-    if (!sp->failed)
-      snprintf(sp->failure, sizeof sp->failure, "%s", issim_loss_error(sp->ev->loss));
-    sp->failed = 1;
-    for (size_t i = 0; i < n; i++)
-      sp->vals[i] = NAN;
-  }
+  issim_loss_eval_noting(sp->ev->loss, n, sp->pts, sp->vals, &sp->failed, sp->failure,
+                         sizeof sp->failure);
   sp->evals += n;
 }
 

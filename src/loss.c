@@ -487,6 +487,18 @@ static int eval_function(issim_loss *g, size_t n, const double *x, double *out)
   return ISSIM_OK;
 }
 
+void issim_loss_eval_noting(issim_loss *g, size_t n, const double *x, double *out, int *failed,
+                            char *first, size_t size)
+{
+  if (issim_loss_eval(g, n, x, out) == ISSIM_OK)
+    return;
+  if (!*failed)
+    snprintf(first, size, "%s", issim_loss_error(g));
+  *failed = 1;
+  for (size_t i = 0; i < n; i++)
+    out[i] = NAN;
+}
+
 int issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out)
 {
   size_t d = g->d;

@@ -127,6 +127,12 @@ int issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out);
 /* Why this copy's last evaluation failed ("" when none did). */
 const char *issim_loss_error(const issim_loss *g);
 
+/* issim_loss_eval for a search that goes on and stops later (design points,
+ * FORM): on a failure out[0..n) is NaN, and the first failure is kept, its
+ * message copied into first[size] and *failed set (later ones are not). */
+void issim_loss_eval_noting(issim_loss *g, size_t n, const double *x, double *out, int *failed,
+                            char *first, size_t size);
+
 /* What the loss is, for reports: "linear loss", ..., or a function's name. */
 void issim_loss_describe(const issim_loss *g, char *buf, size_t size);
 

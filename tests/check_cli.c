@@ -22,12 +22,7 @@
 /* Runs issim with the NULL-terminated arguments, capturing stdout and stderr. */
 static outcome run_issim(const char *const *args)
 {
-  const char *argv[32] = {ISSIM_BIN};
-  size_t n = 1;
-  for (; args[n - 1] != NULL; n++)
-    argv[n] = args[n - 1];
-  argv[n] = NULL;
-  return run_capture(argv, 0);
+  return run_program(ISSIM_BIN, args);
 }
 
 static void expect_bad_input(const char *const *args, const char *message);

@@ -353,12 +353,7 @@ END_TEST
 
 static outcome run_issim(const char *const *args)
 {
-  const char *argv[32] = {ISSIM_BIN};
-  size_t n = 1;
-  for (; args[n - 1] != NULL; n++)
-    argv[n] = args[n - 1];
-  argv[n] = NULL;
-  return run_capture(argv, 0);
+  return run_program(ISSIM_BIN, args);
 }
 
 static int by_text(const void *a, const void *b)

@@ -160,6 +160,16 @@ void shipped_scenario(const char *scenario_dir, const char *build_dir, const cha
   free(text);
 }
 
+outcome run_program(const char *program, const char *const *args)
+{
+  const char *argv[32] = {program};
+  size_t n = 1;
+  for (; args[n - 1] != NULL && n < 31; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  return run_capture(argv, 0);
+}
+
 int analyse_named(const issim_scenario *s, const char *name, uint64_t n, int threads,
                   issim_result *r, issim_error *err)
 {

@@ -17,7 +17,7 @@
  *   assertions    assert_close, ck_assert_within_4se
  *   memory        xalloc
  *   files         slurp, write_file, temp_file, shipped_scenario
- *   processes     outcome, run_capture, outcome_free (running the issim command)
+ *   processes     outcome, run_capture, run_program, outcome_free (running the issim command)
  *   JSON          parse_json
  *   exact values  log_normal_sf
  *   losses        expression_loss, counting_sum_loss (a function loss)
@@ -90,6 +90,9 @@ typedef struct {
  * standard output and error; after interrupt_after seconds (0: never) sends it
  * SIGINT (Ctrl-C).  Release with outcome_free. */
 outcome run_capture(const char *const *argv, int interrupt_after);
+
+/* run_capture of `program` with the NULL-terminated arguments (at most 30). */
+outcome run_program(const char *program, const char *const *args);
 void outcome_free(outcome *o);
 
 /* ---- JSON ---- */
