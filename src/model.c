@@ -25,6 +25,7 @@
 #include "linalg.h"
 #include "simd.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -694,6 +695,15 @@ static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x
 /* Standard normal draws for n points, point by point, into coordinate rows
  * (t[j*np + i]) when L is dense, else straight into x's rows; returns where
  * they are. */
+/* sqrt(df / Y), Y chi-squared(df): from log Y where Y underflows (df < 2),
+ * so that the point stays finite wherever it is a double. */
+static double t_scale_draw(gsl_rng *r, double df)
+{
+  double log_y;
+  const double y = issim_dist_chi_squared_draw(r, df, &log_y);
+  return y >= DBL_MIN ? sqrt(df / y) : exp(0.5 * (log(df) - log_y));
+}
+
 double *issim_model_draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *x, double *t,
                             double *f)
 {
@@ -704,7 +714,7 @@ double *issim_model_draw_normals(const issim_model *m, gsl_rng *r, size_t n, dou
     for (size_t j = 0; j < d; j++)
       z[i * point + j * coordinate] = gsl_ran_gaussian_ziggurat(r, 1.0);
     if (f) /* the t's scale factor, drawn after the point's normals */
-      f[i] = sqrt(m->df / gsl_ran_chisq(r, m->df));
+      f[i] = t_scale_draw(r, m->df);
   }
   if (!m->diagonal)
     for (size_t j = 0; j < d; j++)
@@ -749,6 +759,10 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
   double *t = scratch, *f = scratch + 2 * d * stride(n);
   switch (m->kind) {
   case ISSIM_MODEL_INDEPENDENT:
+    if (d == 1) { /* the univariate kind: straight into x, no copy */
+      issim_dist_sample(m->dists[0], r, n, x);
+      break;
+    }
     for (size_t j = 0; j < d; j++) {
       issim_dist_sample(m->dists[j], r, n, scratch);
       for (size_t i = 0; i < n; i++)
@@ -874,10 +888,12 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
 {
   const size_t d = m->d;
   switch (m->kind) {
-  case ISSIM_MODEL_INDEPENDENT: {
-    issim_model_sum_component_log_pdfs(m, n, x, lp, scratch);
+  case ISSIM_MODEL_INDEPENDENT:
+    if (d == 1) /* the univariate kind: the distribution's own, no copy */
+      issim_dist_log_pdf(m->dists[0], n, x, lp);
+    else
+      issim_model_sum_component_log_pdfs(m, n, x, lp, scratch);
     break;
-  }
   case ISSIM_MODEL_NORMAL:
     if (!m->diagonal) {
       double *q = scratch + d * stride(n);

@@ -239,8 +239,10 @@ void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, d
   }
   issim_model_sample(q, r, n, x, scratch);
   issim_model_log_pdf(p, n, x, log_p, scratch);
-  if (q == p) /* plain Monte Carlo */
-    memcpy(log_q, log_p, n * sizeof *log_q);
+  if (q == p) { /* plain Monte Carlo; log_q may be log_p itself */
+    if (log_q != log_p)
+      memcpy(log_q, log_p, n * sizeof *log_q);
+  }
   else
     issim_model_log_pdf(q, n, x, log_q, scratch);
 }

@@ -36,6 +36,9 @@ void issim_model_pair_free(issim_model_pair *pair);
 /* Whether the pair takes the shared-factor path above. */
 int issim_model_pair_shares_factor(const issim_model_pair *pair);
 size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n);
+/* n points of q into x, their log-densities under p and q into log_p and
+ * log_q.  For plain Monte Carlo (p and q the same model) without a shared
+ * factor, log_q may be log_p itself: the density is then computed once. */
 void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
                            double *log_p, double *log_q, double *scratch);
 
