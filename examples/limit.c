@@ -39,6 +39,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Says that this library is an issim plugin, for version 1 of the
+ * interface: issim loads no library without it. */
+extern int issim_plugin_abi;
+int issim_plugin_abi = 1;
+
 #ifdef USE_ISSIM_HEADER
 #include <issim/plugin.h>
 /* the compiler checks each function against issim's type */

@@ -51,6 +51,25 @@ static void *symbol(plugin *p, const issim_plugin_spec *spec, const char *key, c
   return NULL;
 }
 
+/* The library's issim_plugin_abi: it must be there, and this version. */
+static int is_plugin(plugin *p, const issim_plugin_spec *spec, issim_error *err)
+{
+  dlerror();
+  const int *abi = dlsym(p->handle, "issim_plugin_abi");
+  if (dlerror() != NULL || abi == NULL)
+    return issim_error_set_key(err, ISSIM_EINVAL, "library",
+                               "%s is not an issim plugin: it does not define issim_plugin_abi "
+                               "(int issim_plugin_abi = %d; in one of its files), which says "
+                               "that its functions follow issim's plugin interface; issim loads "
+                               "no other library", spec->library, ISSIM_PLUGIN_ABI) == ISSIM_OK;
+  if (*abi != ISSIM_PLUGIN_ABI)
+    return issim_error_set_key(err, ISSIM_EINVAL, "library",
+                               "the plugin %s was made for version %d of issim's plugin "
+                               "interface; this issim has version %d", spec->library, *abi,
+                               ISSIM_PLUGIN_ABI) == ISSIM_OK;
+  return 1;
+}
+
 /* Function pointers from dlsym's object pointers (POSIX guarantees they
  * convert; C does not say so, hence memcpy rather than a cast). */
 static int resolve(plugin *p, const issim_plugin_spec *spec, issim_error *err)
@@ -130,7 +149,7 @@ issim_loss *issim_plugin_alloc(size_t d, const issim_plugin_spec *spec, issim_er
     plugin_release(p);
     return NULL;
   }
-  if (!resolve(p, spec, err) || !check_parameters(p, spec, err)) {
+  if (!is_plugin(p, spec, err) || !resolve(p, spec, err) || !check_parameters(p, spec, err)) {
     plugin_release(p);
     return NULL;
   }

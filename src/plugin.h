@@ -1,7 +1,15 @@
 /* plugin.h: a loss from a shared library, the user's own C function loaded
  * with dlopen (a scenario's `loss = plugin`, docs/scenarios.md).
  *
- * The library exports, with C linkage, under names the caller chooses:
+ * The library exports, with C linkage:
+ *
+ *   int issim_plugin_abi = 1;   (ISSIM_PLUGIN_ABI)
+ *       required: says the library was written as an issim plugin, for
+ *       this interface.  issim loads no library without it, so that a
+ *       scenario cannot make it call any function of any library (say
+ *       libc's system) as if it were a loss.
+ *
+ * and, under names the caller chooses:
  *
  *   int FUNCTION(const double *x, size_t n, size_t d, double *g, void *state);
  *       required: the losses g[0..n) of the n points x[i*d .. i*d + d), 0 on
@@ -45,6 +53,10 @@
 extern "C" {
 #endif
 
+/* The version of the interface above, which a plugin's issim_plugin_abi
+ * holds. */
+#define ISSIM_PLUGIN_ABI 1
+
 /* The types of the symbols above, for a plugin that wants them checked
  * (#include <issim/plugin.h>, built with pkg-config --cflags issim). */
 typedef int issim_plugin_function(const double *x, size_t n, size_t d, double *g, void *state);
@@ -64,7 +76,8 @@ typedef struct {
 /* The function loss of d coordinates that spec names (loss.h), its name
  * "plugin LIBRARY:FUNCTION".  ISSIM_EINVAL, with the key at fault (library,
  * function, init, free, message, parameters) and dlerror's or the plugin's
- * own words, when the library cannot be loaded, a symbol is missing, or INIT
+ * own words, when the library cannot be loaded, is not an issim plugin (no
+ * issim_plugin_abi, or another version), a symbol is missing, or INIT
  * refuses the parameters. */
 issim_loss *issim_plugin_alloc(size_t d, const issim_plugin_spec *spec, issim_error *err);
 

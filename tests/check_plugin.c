@@ -94,6 +94,15 @@ START_TEST(test_what_cannot_be_loaded)
   /* not a shared library at all */
   spec.library = TESTS_DIR "/testplugin.c";
   expect_refused(&spec, "library", "cannot load the plugin");
+  /* a library that is not an issim plugin: never called, whatever its symbols */
+  spec.library = "libm.so.6";
+  spec.function = "cos";
+  expect_refused(&spec, "library", "libm.so.6 is not an issim plugin: it does not define "
+                                   "issim_plugin_abi (int issim_plugin_abi = 1; in one of its files)");
+  spec.library = TESTS_DIR "/testplugin-v2.so";
+  spec.function = "tp_sum";
+  expect_refused(&spec, "library", "the plugin " TESTS_DIR "/testplugin-v2.so was made for "
+                                   "version 2 of issim's plugin interface; this issim has version 1");
   spec.library = TEST_PLUGIN;
   spec.function = "nope";
   expect_refused(&spec, "function", "the plugin " TEST_PLUGIN " has no symbol 'nope' (function = nope)");

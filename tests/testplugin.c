@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef ISSIM_TEST_ABI
+#define ISSIM_TEST_ABI 1
+#endif
+
 int tp_sum(const double *x, size_t n, size_t d, double *g, void *state);
 int tp_linear(const double *x, size_t n, size_t d, double *g, void *state);
 int tp_fail(const double *x, size_t n, size_t d, double *g, void *state);
@@ -24,6 +28,9 @@ int tp_init(const char *parameters, size_t d, void **state);
 void tp_free(void *state);
 const char *tp_message(void *state);
 int tp_states(void);
+
+extern int issim_plugin_abi;
+int issim_plugin_abi = ISSIM_TEST_ABI; /* -DISSIM_TEST_ABI=2 builds one of another version */
 
 typedef struct {
   double w[16];
