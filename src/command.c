@@ -346,10 +346,18 @@ static int format_batch(worker *w, const double *x, size_t n, size_t d)
   return 0;
 }
 
-/* Reads what the program has written; 1 at the end of its output. */
-static int read_answers(worker *w)
+/* The longest answer line issim reads: a number needs 30 characters. */
+#define MAX_ANSWER 4096
+
+/* Reads what the program has written: 0 when more may come, 1 at the end of
+ * its output, 2 once it has written more than n lines, or more than n + 1
+ * lines' worth of bytes (a program that floods its output is stopped, not
+ * followed until memory runs out), -1 on an error (the message). */
+static int read_answers(worker *w, size_t n)
 {
   for (;;) {
+    if (w->lines > n || w->in_len > (n + 1) * MAX_ANSWER)
+      return 2;
     if (!reserve(&w->in, &w->in_cap, w->in_len + 4096))
       return say(w, "out of memory for the program's answers");
     ssize_t r = read(w->from, w->in + w->in_len, w->in_cap - w->in_len);
@@ -381,6 +389,8 @@ static void write_points(worker *w, size_t *written, int *write_done)
     shutdown(w->to, SHUT_WR); /* the end of its input: it answers and exits */
 }
 
+static int too_much(worker *w, size_t n);
+
 /* Sends the batch and reads answers until n lines (stream) or the end of the
  * output (batch): 0, 1 when the output ended early (stream), 2 on timeout,
  * -1 on another failure (the message). */
@@ -407,8 +417,10 @@ static int exchange(worker *w, size_t n)
       continue;
     if (fds[1].revents)
       write_points(w, &written, &write_done);
-    if (fds[0].revents && (ended = read_answers(w)) < 0)
+    if (fds[0].revents && (ended = read_answers(w, n)) < 0)
       return -1;
+    if (ended == 2)
+      return too_much(w, n);
   }
   return ended && c->mode == ISSIM_COMMAND_STREAM ? 1 : 0;
 }
@@ -480,10 +492,23 @@ static int parse_answers(worker *w, const double *x, size_t n, size_t d, double 
     }
     p = nl + 1;
   }
-  if (p == end)
-    return 0;
+  return p == end ? 0 : too_much(w, n);
+}
+
+/* The program wrote more than n lines (line n + 1 quoted), or too long a one. */
+static int too_much(worker *w, size_t n)
+{
+  const char *p = w->in, *end = w->in + w->in_len;
+  for (size_t i = 0; i < n && p < end; i++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    p = nl ? nl + 1 : end;
+  }
+  char text[80];
   const char *nl = memchr(p, '\n', (size_t)(end - p));
   quote_line(p, nl ? nl : end, text, sizeof text);
+  if (w->lines <= n)
+    return say(w, "it wrote an answer line longer than %d characters, or more than a line per "
+                  "point: '%s'", MAX_ANSWER, text);
   return say(w, "it answered more lines than the %zu points it was sent: line %zu is '%s' "
                 "(one line per point, nothing else, on its standard output)", n, n + 1, text);
 }
@@ -508,7 +533,8 @@ static int check_exit(worker *w, size_t n, int status)
 static int check_between(worker *w)
 {
   w->in_len = w->lines = 0;
-  int ended = read_answers(w), status = 0;
+  int ended = read_answers(w, 0), status = 0;
+  ended = ended == 2 ? 0 : ended; /* a line too many: said below */
   if (ended >= 0 && w->in_len == 0 && !ended)
     return 0;
   char text[80], how[128];

@@ -38,7 +38,9 @@
  * loss.c adds) and what went wrong: the program cannot be started; it exits
  * or is killed before it has answered every point (its exit status or
  * signal, and how many points it answered); it exits with a status other
- * than 0 (batch mode); it answers more lines than points; a line that is not
+ * than 0 (batch mode); it answers more lines than points (or a line longer
+ * than 4096 characters: a program that floods its output is stopped at
+ * once, its output not read to the end); a line that is not
  * a number (the line's number and text, and the point it answers); NaN
  * (loss.h); no complete answer within the timeout (the program is then
  * killed).  In stream mode a program that ends between batches fails the

@@ -185,6 +185,22 @@ START_TEST(test_every_failure_of_the_protocol)
                                  "is '7'");
   expect_failure("nan", B, 10, "returned NaN for x = (1, 2) (point 1 of a batch of 3)");
   expect_failure("nan", S, 10, "returned NaN for x = (1, 2)");
+  /* a program that floods its output is stopped, not followed */
+  const char *floods[][2] = {{"yes 1", "it answered more lines than the 2 points it was sent: line "
+                                       "3 is '1'"},
+                             {"cat /dev/zero", "it wrote an answer line longer than 4096 "
+                                               "characters"}};
+  for (int k = 0; k < 2; k++) {
+    for (int m = 0; m < 2; m++) {
+      char line[64];
+      snprintf(line, sizeof line, "/bin/sh -c '%s'", floods[k][0]);
+      issim_loss *f = command_loss(2, line, (issim_command_mode)m, 10);
+      double y[4] = {1, 2, 3, 4}, o[2];
+      ck_assert_int_eq(issim_loss_eval(f, 2, y, o), ISSIM_ELOSS);
+      ck_assert_msg(strstr(issim_loss_error(f), floods[k][1]) != NULL, "%s", issim_loss_error(f));
+      issim_loss_free(f);
+    }
+  }
   /* batch mode takes a block-buffered program as it is */
   issim_loss *g = command_loss(2, MISBEHAVE " buffered", B, 10);
   double x[4] = {1, 2, 3, 4}, out[2];
