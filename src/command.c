@@ -281,6 +281,18 @@ static void child(const command *c, int in, int out, int report)
   _exit(127);
 }
 
+/* fd moved above the standard descriptors (issim's own may be closed, and
+ * then a new pipe takes their numbers, which the child's dup2 onto 0 and 1
+ * would clobber); close-on-exec either way. */
+static int above_stdio(int fd)
+{
+  if (fd < 0 || fd > 2)
+    return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  close(fd);
+  return moved;
+}
+
 /* Starts the program; -1 with the message when it cannot be. */
 static int start(worker *w)
 {
@@ -292,7 +304,8 @@ static int start(worker *w)
       close_fd(&in[i]), close_fd(&out[i]), close_fd(&report[i]);
     return say(w, "cannot make the pipes to start the program: %s", strerror(e));
   }
-  pid_t pid = fork();
+  in[1] = above_stdio(in[1]), out[1] = above_stdio(out[1]), report[1] = above_stdio(report[1]);
+  pid_t pid = in[1] >= 0 && out[1] >= 0 && report[1] >= 0 ? fork() : -1;
   if (pid == 0)
     child(w->c, in[1], out[1], report[1]);
   int e = errno;
