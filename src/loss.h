@@ -61,6 +61,7 @@ issim_loss *issim_loss_alloc_linear(size_t d, const double *weights, issim_error
 /* An expression in x1..xd.  A formula that does not parse, or that names a
  * variable other than x1..xd, is ISSIM_EINVAL with a message naming it. */
 issim_loss *issim_loss_alloc_expression(size_t d, const char *formula, issim_error *err);
+
 /* ---- the caller's own model: a function loss ----
  *
  * eval(x, n, d, g, state) computes the losses g[0..n) of the n points x[i*d ..
@@ -79,15 +80,16 @@ issim_loss *issim_loss_alloc_expression(size_t d, const char *formula, issim_err
  * cross-entropy level), and never one copy from two threads at once.  Each
  * copy has its own state: init(user, &state), when given, is called once per
  * copy, in the thread that evaluates it, just before its first evaluation;
- * done(user, state) when the copy is freed.  Without init every copy's state is
- * `user`, shared: eval must then be safe to call concurrently with the same
- * state (a pure function, or one that takes its own lock).  `user` is shared
+ * done(user, state) when the copy is freed.  Without init every copy's state
+ * is `user`, shared: eval must then be safe to call concurrently with the
+ * same state (a pure function, or one that takes its own lock).  `user` is shared
  * by every copy and must outlive them all: release(user), when given, is
  * called once the last copy is freed (by whichever thread frees it).
  *
  * Messages.  message(user, state), when given, says why the last call
- * failed (state NULL when init failed); it may return NULL.  issim adds the loss's
- * name, the batch and the first point. */
+ * failed (state NULL when init failed); it may return NULL.  issim adds the
+ * loss's name, the batch's size and its first point (the engine, the draws
+ * the batch holds). */
 typedef int (*issim_loss_fn)(const double *x, size_t n, size_t d, double *g, void *state);
 
 typedef struct {
