@@ -578,7 +578,8 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
       rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
     if (rc == EXIT_OK && ran != ISSIM_OK)
       rc = run_failure(&err);
-    if (rc == EXIT_OK && interrupted)
+    /* Ctrl-C reaches a model's program too, which then fails: still 130 */
+    if ((rc == EXIT_OK || ran == ISSIM_ELOSS) && interrupted)
       rc = EXIT_INTERRUPTED;
   }
   for (size_t i = 0; i < n; i++)
