@@ -129,8 +129,9 @@ void analyse_one(const char *target, double threshold, const char *proposal, uin
 
 /* The path to run shipped scenario `file` (in scenario_dir) from: its own,
  * or, for one whose loss is a plugin or a program that make check builds
- * (relative to the scenario: ../examples/), a copy in build_dir/scenarios/
- * when that is not scenario_dir (an out-of-tree build, make distcheck). */
+ * (relative to the scenario: ../examples/), a copy in
+ * build_dir/scenario-copies/, beside the build's examples/ (which an
+ * out-of-tree build, make distcheck, does not have beside the sources). */
 void shipped_scenario(const char *scenario_dir, const char *build_dir, const char *file,
                       char *path, size_t size);
 
