@@ -33,6 +33,11 @@ static int run_replications(const issim_scenario *s, const issim_proposal *p,
     rep.stream = base + r + 1;
     rep.cluster = NULL; /* whole replications are spread over the ranks */
     int rc = issim_analyse_sample(s, p, &rep, 0, &res, err);
+    if (rc == ISSIM_ELOSS && err) { /* which replication */
+      char why[ISSIM_ERROR_MESSAGE_SIZE];
+      snprintf(why, sizeof why, "%s", err->message);
+      issim_error_set(err, rc, "replication %zu of %zu: %s", r + 1, reps, why);
+    }
     if (rc != ISSIM_OK)
       return rc;
     done[(*n)++] = (replication){

@@ -765,19 +765,24 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
   issim_result *results = calloc(c.s->n_proposals, sizeof *results);
   issim_ranked *ranked = calloc(c.s->n_proposals, sizeof *ranked);
   issim_error err;
+  int ran = ISSIM_OK;
   if (results == NULL || ranked == NULL) {
     fprintf(stderr, "issim: out of memory for the results\n");
     rc = EXIT_FAILURE_RUN;
-  } else if (issim_workflow_run(c.wf, c.o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
-                                results, &n, &err) != ISSIM_OK) {
+  } else if ((ran = issim_workflow_run(c.wf, c.o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
+                                       results, &n, &err)) != ISSIM_OK &&
+             !(ran == ISSIM_ELOSS && n > 0)) {
     rc = run_failure(&err);
   }
-  if (rc == EXIT_OK) {
+  if (rc == EXIT_OK) { /* a loss that failed: the draws before it are reported, then why */
     issim_report rep = issim_workflow_report(c.wf, results, n);
     rc = emit_results(&c, kind, &rep, ranked);
     if (rc == EXIT_OK && c.o.plot_dir && issim_cluster_rank(cluster) == 0)
       rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
-    if (rc == EXIT_OK && interrupted)
+    if (rc == EXIT_OK && ran != ISSIM_OK)
+      rc = run_failure(&err);
+    /* Ctrl-C reaches a model's program too, which then fails: still 130 */
+    if ((rc == EXIT_OK || ran == ISSIM_ELOSS) && interrupted)
       rc = EXIT_INTERRUPTED;
   }
   for (size_t i = 0; i < n; i++)

@@ -124,7 +124,11 @@ static int build_event(builder *b, section *sec)
   scenario_get(sec, "loss", NULL);
   scenario_get(sec, "weights", NULL);
   scenario_get(sec, "expression", NULL);
-  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference");
+  for (size_t i = 0; i < sec->n; i++)
+    sec->entries[i].used |= scenario_user_loss_key(sec->entries[i].key);
+  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference, "
+                                       "library, function, init, free, message, parameters, "
+                                       "command, timeout, mode");
 }
 
 static int valid_proposal_name(const char *name)
@@ -320,7 +324,7 @@ static int unused_loss_keys(builder *b)
   if (w || ex)
     return issim_inifile_fail(b->r, (w ? w : ex)->line, "%s applies to a multivariate target's loss",
                 w ? "weights" : "expression");
-  return 1;
+  return scenario_check_user_loss_keys(b, sec, "identity");
 }
 
 static int is_mixture_section(const builder *b, const issim_proposal *q)
@@ -348,16 +352,24 @@ static int build_loss(builder *b)
     return scenario_build_credit_loss(b);
   if (kind == NULL && d > 1)
     return issim_inifile_fail(b->r, sec->line, "[event] needs 'loss' for a %zu-dimensional target: linear "
-                                 "(with weights), sum, max, min, norm or expression", d);
+                                 "(with weights), sum, max, min, norm, expression, plugin or command", d);
+  int user = kind && (strcmp(kind->value, "plugin") == 0 || strcmp(kind->value, "command") == 0);
+  if (user && (w || ex))
+    return issim_inifile_fail(b->r, (w ? w : ex)->line, "%s applies to loss = %s (the loss here is %s)",
+                w ? "weights" : "expression", w ? "linear" : "expression", kind->value);
+  if (user)
+    return scenario_build_user_loss(b, sec, kind);
   if (kind != NULL) {
     size_t i = 0;
     while (i < sizeof kinds / sizeof kinds[0] && strcmp(kinds[i].name, kind->value) != 0)
       i++;
     if (i == sizeof kinds / sizeof kinds[0])
       return issim_inifile_fail(b->r, kind->line, "unknown loss '%s' (known: identity, linear, sum, max, min, "
-                                    "norm, expression)", kind->value);
+                                    "norm, expression, plugin, command)", kind->value);
     k = kinds[i].kind;
   }
+  if (!scenario_check_user_loss_keys(b, sec, kind ? kind->value : "identity"))
+    return 0;
   if (w && k != ISSIM_LOSS_LINEAR)
     return issim_inifile_fail(b->r, w->line, "weights apply to loss = linear (the loss here is %s)",
                 issim_loss_kind_name(k));
