@@ -121,7 +121,12 @@ int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *e
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
   } else if ((rc = issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x,
                                               r->beta, r->log_p, &n, &r->stats, err)) == ISSIM_ELOSS) {
-    none(r, "the loss failed in the design-point search"); /* an error: see err */
+    /* the user's model failed at a point the search probed, which the draws
+     * may never reach: the run goes on without the check, and says why (a
+     * failure in the draws themselves ends the run there) */
+    rc = ISSIM_OK;
+    snprintf(r->why_none, sizeof r->why_none, "the loss failed in the design-point search, so "
+             "the regions are not checked: %.150s", err->message);
   } else if (rc != ISSIM_OK || n == 0) {
     rc = ISSIM_OK;
     none(r, "the design-point search found no point of the event");
