@@ -17,6 +17,7 @@
 #include "design.h"
 #include "dist.h"
 #include "loss.h"
+#include "transform.h"
 
 enum { MAX_POINTS = 1000, MIN_POINTS = 1 + 2 * 8 + 32, QUAD_INTERVALS = 200 };
 static const double HESS_STEP = 1e-4, RHO_LIMIT = 1e-12, QUAD_EPSREL = 1e-12,
@@ -320,16 +321,26 @@ int issim_form_ditlevsen(size_t n, size_t d, const double *beta, const double *a
 typedef struct {
   size_t d;
   const double *mu, *l;
+  const issim_transform *tr; /* non-NULL: x = T(u) (transform.h), not mu + L u */
   const issim_event *ev;
   double *pts, *vals; /* up to 2 + 4 (d - 1) points */
+  double *ts;         /* d: T's scratch */
   size_t evals;
 } standard;
 
-/* x = mu + L u + h (a L e_j + b L e_k): into x */
-static void point_at(const standard *sp, const double *x0, double h, size_t j, double a, size_t k,
-                     double b, double *x)
+/* x = mu + L u + h (a L e_j + b L e_k), x0 = mu + L u; or T(u + h (a e_j +
+ * b e_k)): into x */
+static void point_at(const standard *sp, const double *x0, const double *u0, double h, size_t j,
+                     double a, size_t k, double b, double *x)
 {
   size_t d = sp->d;
+  if (sp->tr) {
+    memcpy(x, u0, d * sizeof *x);
+    x[j] += h * a;
+    x[k] += h * b;
+    issim_transform_to_x(sp->tr, 1, x, x, NULL, sp->ts);
+    return;
+  }
   for (size_t i = 0; i < d; i++)
     x[i] = x0[i] + h * (a * sp->l[i * d + j] + b * sp->l[i * d + k]);
 }
@@ -339,9 +350,10 @@ static double c_of(const standard *sp, double g)
   return sp->ev->direction * (g - sp->ev->threshold);
 }
 
-/* The Hessian hess[d*d] and gradient gr[d] of c at u (x0 = mu + L u) by
+/* The Hessian hess[d*d] and gradient gr[d] of c at u0 (x0 its point) by
  * central differences of step h. */
-static void hessian(standard *sp, const double *x0, double h, double *hess, double *gr)
+static void hessian(standard *sp, const double *x0, const double *u0, double h, double *hess,
+                    double *gr)
 {
   size_t d = sp->d;
   memcpy(sp->pts, x0, d * sizeof *x0);
@@ -350,13 +362,13 @@ static void hessian(standard *sp, const double *x0, double h, double *hess, doub
   double c0 = c_of(sp, sp->vals[0]);
   for (size_t j = 0; j < d; j++) {
     size_t n = 0;
-    point_at(sp, x0, h, j, 1, j, 0, sp->pts + n++ * d);
-    point_at(sp, x0, h, j, -1, j, 0, sp->pts + n++ * d);
+    point_at(sp, x0, u0, h, j, 1, j, 0, sp->pts + n++ * d);
+    point_at(sp, x0, u0, h, j, -1, j, 0, sp->pts + n++ * d);
     for (size_t k = j + 1; k < d; k++) {
-      point_at(sp, x0, h, j, 1, k, 1, sp->pts + n++ * d);
-      point_at(sp, x0, h, j, 1, k, -1, sp->pts + n++ * d);
-      point_at(sp, x0, h, j, -1, k, 1, sp->pts + n++ * d);
-      point_at(sp, x0, h, j, -1, k, -1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, 1, k, 1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, 1, k, -1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, -1, k, 1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, -1, k, -1, sp->pts + n++ * d);
     }
     issim_loss_eval(sp->ev->loss, n, sp->pts, sp->vals);
     sp->evals += n;
@@ -455,27 +467,20 @@ void issim_form_result_free(issim_form_result *r)
 }
 
 static const char *const UNSUPPORTED =
-    "FORM needs a target with a standard normal space: a multivariate normal, a multivariate "
-    "t (approximate), independent normal components, or a univariate normal or student-t";
+    "FORM needs a target with a standard space: a multivariate normal, a multivariate t "
+    "(approximate), independent components, a Gaussian copula, or a univariate target";
 
-/* one point: u, alpha, importance, curvatures and SORM */
-static int analyse_point(standard *sp, const issim_elliptical *e, int closed, double *hess,
-                         double *gr, issim_form_point *p)
+/* one point (x and u set): alpha, importance, curvatures and SORM */
+static int analyse_point(standard *sp, int closed, double *hess, double *gr, issim_form_point *p)
 {
   size_t d = sp->d;
-  for (size_t i = 0; i < d; i++) { /* u = L^-1 (x - mu) */
-    double s = p->x[i] - e->mu[i];
-    for (size_t j = 0; j < i; j++)
-      s -= e->l[i * d + j] * p->u[j];
-    p->u[i] = s / e->l[i * d + i];
-  }
   double nu = 0;
   for (size_t j = 0; j < d; j++)
     nu += p->u[j] * p->u[j];
   nu = sqrt(nu);
   p->grad_norm = NAN;
   if (!closed) {
-    hessian(sp, p->x, HESS_STEP * fmax(1, nu), hess, gr);
+    hessian(sp, p->x, p->u, HESS_STEP * fmax(1, nu), hess, gr);
     double g2 = 0;
     for (size_t j = 0; j < d; j++)
       g2 += gr[j] * gr[j];
@@ -512,11 +517,11 @@ static int analyse_point(standard *sp, const issim_elliptical *e, int closed, do
   return ISSIM_OK;
 }
 
-/* Design point p of the search (x, beta, its first-order log P lp) with its
- * standard-space analysis and SORM. */
-static int fill_point(standard *sp, const issim_elliptical *e, int closed_form, int normal_space,
-                      const double *x, double beta, double lp, double *hess, double *gr,
-                      issim_form_point *p, issim_error *err)
+/* Design point p of the search (pt: x, or u when sp->tr; beta, its
+ * first-order log P lp) with its standard-space analysis and SORM. */
+static int fill_point(standard *sp, int closed_form, int normal_space, const double *pt,
+                      double beta, double lp, double *hess, double *gr, issim_form_point *p,
+                      issim_error *err)
 {
   size_t d = sp->d;
   p->x = malloc(d * sizeof *p->x);
@@ -526,10 +531,21 @@ static int fill_point(standard *sp, const issim_elliptical *e, int closed_form, 
   p->kappa = malloc(d * sizeof *p->kappa);
   if (!p->x || !p->u || !p->alpha || !p->importance || !p->kappa)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-  memcpy(p->x, x, d * sizeof *p->x);
+  if (sp->tr) {
+    memcpy(p->u, pt, d * sizeof *p->u);
+    issim_transform_to_x(sp->tr, 1, p->u, p->x, NULL, sp->ts);
+  } else {
+    memcpy(p->x, pt, d * sizeof *p->x);
+    for (size_t i = 0; i < d; i++) { /* u = L^-1 (x - mu) */
+      double s = p->x[i] - sp->mu[i];
+      for (size_t j = 0; j < i; j++)
+        s -= sp->l[i * d + j] * p->u[j];
+      p->u[i] = s / sp->l[i * d + i];
+    }
+  }
   p->beta = beta;
   p->log_p_form = normal_space ? issim_form_log_normal_tail(beta) : lp;
-  if (analyse_point(sp, e, closed_form, hess, gr, p) != ISSIM_OK)
+  if (analyse_point(sp, closed_form, hess, gr, p) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
   if (normal_space) {
     issim_form_sorm(p->beta, p->n_curvatures, p->kappa, &p->log_p_breitung, &p->log_p_hr,
@@ -594,79 +610,101 @@ static int union_bounds(issim_form_result *r, const double *beta, const double *
   return ISSIM_OK;
 }
 
+/* The effort of the search into r. */
+static void copy_stats(issim_form_result *r, const issim_design_stats *st)
+{
+  r->closed_form = st->closed_form;
+  r->design_evals = st->loss_evals;
+  r->starts = st->starts;
+  r->converged = st->converged;
+  r->found = st->found;
+  r->last_new_start = st->last_new_start;
+}
+
+/* The target's standard space: elliptical (e filled: x = mu + L u) or its
+ * transform (*tr); ISSIM_EINVAL when it has neither. */
+static int standard_space(const issim_model *target, issim_elliptical *e, issim_transform **tr,
+                          issim_error *err)
+{
+  *tr = NULL;
+  if (issim_elliptical_of(target, e))
+    return ISSIM_OK;
+  e->df = INFINITY; /* T's u is standard normal */
+  if ((*tr = issim_transform_alloc(target, NULL)) != NULL)
+    return ISSIM_OK;
+  char desc[128];
+  issim_model_describe(target, desc, sizeof desc);
+  return issim_error_set(err, ISSIM_EINVAL, "%s; not %s", UNSUPPORTED, desc);
+}
+
 int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
                        issim_error *err)
 {
   *r = (issim_form_result){0};
   size_t d = issim_model_dim(target);
   issim_elliptical e;
-  if (!issim_elliptical_of(target, &e)) {
+  issim_transform *tr;
+  int rc = standard_space(target, &e, &tr, err);
+  if (rc != ISSIM_OK) {
     issim_elliptical_free(&e);
-    char desc[128];
-    issim_model_describe(target, desc, sizeof desc);
-    return issim_error_set(err, ISSIM_EINVAL, "%s; not %s", UNSUPPORTED, desc);
+    return rc;
   }
   size_t cap = d > MIN_POINTS ? d : MIN_POINTS;
   cap = cap < MAX_POINTS ? cap : MAX_POINTS;
   size_t stencil = 2 + 4 * (d - 1);
-  double *x = malloc(cap * d * sizeof *x), *beta = malloc(cap * sizeof *beta);
+  double *pt = malloc(cap * d * sizeof *pt), *beta = malloc(cap * sizeof *beta);
   double *lp = malloc(cap * sizeof *lp), *hess = malloc(d * d * sizeof *hess);
   double *gr = malloc(d * sizeof *gr), *alpha = malloc(cap * d * sizeof *alpha);
-  standard sp = {.d = d, .mu = e.mu, .l = e.l, .ev = ev,
+  standard sp = {.d = d, .mu = e.mu, .l = e.l, .tr = tr, .ev = ev,
                  .pts = malloc(stencil * d * sizeof(double)),
-                 .vals = malloc(stencil * sizeof(double))};
-  int rc = ISSIM_OK;
+                 .vals = malloc(stencil * sizeof(double)), .ts = malloc(d * sizeof(double))};
   issim_design_stats st;
   size_t n = 0;
-  if (!x || !beta || !lp || !hess || !gr || !alpha || !sp.pts || !sp.vals) {
+  if (!pt || !beta || !lp || !hess || !gr || !alpha || !sp.pts || !sp.vals || !sp.ts)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-    goto done;
-  }
-  rc = issim_design_points_stats(target, ev, cap, x, beta, lp, &n, &st, err);
-  if (rc != ISSIM_OK)
-    goto done;
-  r->d = d;
-  r->df = e.df;
-  r->normal_space = isinf(e.df);
-  r->closed_form = st.closed_form;
-  r->design_evals = st.loss_evals;
-  r->starts = st.starts;
-  r->converged = st.converged;
-  r->found = st.found;
-  r->last_new_start = st.last_new_start;
-  r->points = calloc(n ? n : 1, sizeof *r->points);
-  if (r->points == NULL) {
+  else if (tr) /* the points in u, x = T(u) */
+    rc = issim_design_standard_points(target, ev, cap, pt, beta, lp, &n, &st, err);
+  else
+    rc = issim_design_points_stats(target, ev, cap, pt, beta, lp, &n, &st, err);
+  if (rc == ISSIM_OK && (r->points = calloc(n ? n : 1, sizeof *r->points)) == NULL)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-    goto done;
+  if (rc == ISSIM_OK) {
+    r->d = d;
+    r->df = e.df;
+    r->normal_space = isinf(e.df);
+    copy_stats(r, &st);
+    r->n = n;
   }
-  r->n = n;
   for (size_t i = 0; i < n && rc == ISSIM_OK; i++) {
-    rc = fill_point(&sp, &e, st.closed_form, r->normal_space, x + i * d, beta[i], lp[i], hess, gr,
+    rc = fill_point(&sp, st.closed_form, r->normal_space, pt + i * d, beta[i], lp[i], hess, gr,
                     &r->points[i], err);
     if (rc == ISSIM_OK) {
       memcpy(alpha + i * d, r->points[i].alpha, d * sizeof *alpha);
       lp[i] = r->points[i].log_p_form;
     }
   }
-  if (rc != ISSIM_OK)
-    goto done;
-  r->hessian_evals = sp.evals;
-  sum_regions(r, lp);
-  rc = union_bounds(r, beta, alpha, err);
-done:
+  if (rc == ISSIM_OK) {
+    r->hessian_evals = sp.evals;
+    sum_regions(r, lp);
+    rc = union_bounds(r, beta, alpha, err);
+  }
   if (rc != ISSIM_OK)
     issim_form_result_free(r);
-  free(x), free(beta), free(lp), free(hess), free(gr), free(alpha), free(sp.pts), free(sp.vals);
+  free(pt), free(beta), free(lp), free(hess), free(gr), free(alpha), free(sp.pts), free(sp.vals);
+  free(sp.ts);
   issim_elliptical_free(&e);
+  issim_transform_free(tr);
   return rc;
 }
 
 int issim_form_supported(const issim_problem *pb)
 {
-  if (pb->target_model)
-    return issim_model_elliptical_form(pb->target_model, NULL, NULL, NULL) == ISSIM_OK;
-  return pb->target && (pb->target->kind == ISSIM_DIST_NORMAL ||
-                        pb->target->kind == ISSIM_DIST_STUDENT_T);
+  if (pb->target_model) {
+    issim_transform *tr = issim_transform_alloc(pb->target_model, NULL);
+    issim_transform_free(tr);
+    return tr != NULL;
+  }
+  return pb->target != NULL; /* any family: a model of dimension 1 */
 }
 
 int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, issim_error *err)
@@ -685,7 +723,7 @@ int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, is
   }
   /* a univariate target: a model of dimension 1 and the identity loss */
   issim_model *m = NULL;
-  if (t->kind == ISSIM_DIST_NORMAL) {
+  if (t->kind != ISSIM_DIST_STUDENT_T) {
     m = issim_model_alloc_independent(1, &t, err);
   } else { /* student-t: df, location, scale */
     double scale2 = t->param[2] * t->param[2];

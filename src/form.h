@@ -1,9 +1,13 @@
 /* form.h: FORM and SORM, the first- and second-order reliability methods.
  *
  * For a target X = mu + L U with U standard (a multivariate normal, a
- * multivariate t, or independent normals: see design.h) and an event
+ * multivariate t, or independent normals: see design.h), or X = T(U) with T
+ * the iso-probabilistic transform of any other target (independent
+ * components of any families, a Gaussian copula, a univariate target of
+ * any family; transform.h) and U standard normal, and an event
  * {g(X) > t} (or < t), write the event in the standard space as
- *   c(u) = s (g(mu + L u) - t) > 0,   s = +1 for "above", -1 for "below".
+ *   c(u) = s (g(mu + L u) - t) > 0,   s = +1 for "above", -1 for "below"
+ * (g(T(u)) for a transform).
  * Every design point u* that issim_design_points finds (the points of the
  * surface c = 0 nearest the origin, locally) is analysed:
  *
@@ -161,15 +165,15 @@ typedef struct {
   size_t starts, converged, found, last_new_start;
 } issim_form_result;
 
-/* The FORM/SORM analysis of the event under target (normal, t, or
- * independent normals).  ISSIM_EINVAL with a message for another target or
+/* The FORM/SORM analysis of the event under target (any model with a
+ * standard space: not a mixture).  ISSIM_EINVAL with a message for another target or
  * when no design point is found (issim_design_points's errors); ISSIM_ENOMEM.
  * On success free r with issim_form_result_free. */
 int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
                        issim_error *err);
 
 /* The same for a problem: a d-dimensional one as above, or a univariate one
- * with a normal or student-t target (the event on x itself). */
+ * of any family (the event on x itself: a half-space of u, FORM exact). */
 int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, issim_error *err);
 
 void issim_form_result_free(issim_form_result *r);

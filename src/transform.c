@@ -236,6 +236,30 @@ void issim_transform_to_u(const issim_transform *t, size_t n, const double *x, d
     point_to_u(t, x + i * d, u + i * d, scratch);
 }
 
+int issim_transform_half_space(const issim_transform *t, size_t k, double threshold,
+                               int direction, double *u, double *beta)
+{
+  const issim_model *m = t->target;
+  const size_t d = t->d;
+  double s, norm = 1;
+  if (k >= d || m->kind == ISSIM_MODEL_STUDENT_T)
+    return 0;
+  for (size_t j = 0; j < d; j++) /* a = row k of L (e_k when independent) */
+    u[j] = m->chol ? (j <= k ? m->chol[k * d + j] : 0) : j == k;
+  for (size_t j = 0; m->chol && j <= k; j++)
+    norm = j == 0 ? u[0] * u[0] : norm + u[j] * u[j];
+  norm = sqrt(norm); /* |row k|: 1 for a correlation's factor, to rounding */
+  s = m->kind == ISSIM_MODEL_NORMAL ? threshold - m->loc[k]
+                                    : issim_copula_normal_score(m->dists[k], threshold);
+  s /= norm; /* {row_k . u > s} = {a . u > s / |row k|} */
+  if (!isfinite(s))
+    return 0;
+  for (size_t j = 0; j < d; j++)
+    u[j] *= s / norm;
+  *beta = direction > 0 ? s : -s;
+  return 1;
+}
+
 /* ---- proposals in the standard space ---- */
 
 issim_model *issim_transform_standard_normal(size_t d, issim_error *err)

@@ -75,6 +75,17 @@ void issim_transform_to_x(const issim_transform *t, size_t n, const double *u, d
 void issim_transform_to_u(const issim_transform *t, size_t n, const double *x, double *u,
                           double *scratch);
 
+/* The event {x_k > t} (direction +1) or {x_k < t} (-1) of one coordinate is
+ * a half-space of u for an independent, copula or normal target: {x_k > t}
+ * = {a . u > s} with a unit (e_k; row k of the copula's factor of R; row k
+ * of L / |row k|) and s its normal score.  Writes the half-space's point
+ * nearest the origin, u = +-s a, and its signed distance beta (negative when
+ * the origin is in the event) and returns 1; returns 0 for a t target (not
+ * a half-space) or when t is outside the coordinate's support (an empty or
+ * certain event: s infinite). */
+int issim_transform_half_space(const issim_transform *t, size_t k, double threshold,
+                               int direction, double *u, double *beta);
+
 /* lp[i] = sum_j log phi(u_ij), the standard normal log-density of n points
  * of d coordinates. */
 void issim_transform_log_phi(size_t d, size_t n, const double *u, double *lp);

@@ -666,17 +666,24 @@ START_TEST(test_max_union)
 }
 END_TEST
 
-/* Targets without a standard normal space are refused, saying which work. */
+/* Every univariate target has a standard space, in which a tail event is a
+ * half-space: FORM is exact (a lognormal's tail at 5); a target without one
+ * (a mixture) is refused, saying which work. */
 START_TEST(test_unsupported)
 {
   issim_dist *ln = issim_dist_alloc("lognormal", 0, NULL, NULL, NULL);
   ck_assert_ptr_nonnull(ln);
   issim_problem pb = {.target = ln, .event = issim_event_init(NULL, 5, ISSIM_ABOVE)};
-  ck_assert(!issim_form_supported(&pb));
+  ck_assert(issim_form_supported(&pb));
   issim_form_result r;
   issim_error err;
-  ck_assert_int_eq(issim_form_analyse_problem(&pb, &r, &err), ISSIM_EINVAL);
-  ck_assert_msg(strstr(err.message, "multivariate normal") != NULL, "%s", err.message);
+  ck_assert_int_eq(issim_form_analyse_problem(&pb, &r, &err), ISSIM_OK);
+  ck_assert_uint_eq(r.n, 1);
+  ck_assert(r.closed_form && r.normal_space);
+  near_rel(r.points[0].beta, log(5), 1e-15, "lognormal beta");
+  near_rel(r.points[0].x[0], 5, 1e-15, "lognormal x*");
+  near_rel(r.points[0].log_p_form, issim_dist_log_sf(ln, 5), 1e-14, "lognormal FORM");
+  issim_form_result_free(&r);
   issim_dist_free(ln);
   /* a univariate normal works: beta = (5 - 1) / 2 */
   issim_dist *n = issim_dist_alloc_normal(1, 2, NULL);
@@ -686,6 +693,19 @@ START_TEST(test_unsupported)
   near_rel(r.points[0].beta, 2, 1e-15, "univariate beta");
   near_rel(r.points[0].x[0], 5, 1e-15, "univariate x*");
   issim_form_result_free(&r);
+  /* a mixture target */
+  issim_model *m1 = issim_model_alloc_independent(1, (const issim_dist *const[]){n}, NULL);
+  issim_model *mix = issim_model_alloc_mixture(2, (const issim_model *const[]){m1, m1},
+                                               (double[]){0.5, 0.5}, NULL);
+  issim_loss *g = issim_loss_alloc(ISSIM_LOSS_IDENTITY, 1, NULL);
+  issim_problem pm = {.target_model = mix, .event = issim_event_init(g, 5, ISSIM_ABOVE)};
+  ck_assert(!issim_form_supported(&pm));
+  ck_assert_int_eq(issim_form_analyse_problem(&pm, &r, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "FORM needs a target with a standard space") != NULL, "%s",
+                err.message);
+  issim_loss_free(g);
+  issim_model_free(mix);
+  issim_model_free(m1);
   issim_dist_free(n);
 }
 END_TEST
