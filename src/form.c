@@ -672,6 +672,7 @@ int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_f
     r->d = d;
     r->df = e.df;
     r->normal_space = isinf(e.df);
+    r->transformed = tr != NULL;
     copy_stats(r, &st);
     r->n = n;
   }

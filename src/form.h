@@ -154,6 +154,8 @@ typedef struct {
   int normal_space;             /* 1: U is normal; 0: a t target, FORM approximate */
   double df;                    /* the target's df, INFINITY for a normal */
   int closed_form;              /* the points are exact (design.h's closed forms) */
+  int transformed;              /* 1: x = T(u), the target's iso-probabilistic
+                                 * transform (transform.h); 0: x = mu + L u */
   double log_sum_form;          /* log sum_i P_form */
   double log_ditlevsen_lower, log_ditlevsen_upper; /* NAN: see union_why */
   double log_sum_breitung, log_sum_hr, log_sum_tvedt; /* over the points where

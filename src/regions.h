@@ -9,7 +9,10 @@
  * each proposal against them analytically.
  *
  * The regions.  For a target with a standard normal (or t) space, X = mu +
- * L U (multivariate normal or t, independent normals), each region is
+ * L U (multivariate normal or t, independent normals), or X = T(U) with T the
+ * iso-probabilistic transform of any other target (transform.h; there the
+ * half-spaces below are of U itself, a = alpha and b = beta, and a linear
+ * limit state is not one region, nor need it be), each region is
  * represented by a design point (design.h: every point the multi-start
  * search finds): u_i in the standard space, its reliability index beta_i =
  * |u_i|, the unit normal alpha_i = u_i / beta_i, and its first-order
@@ -70,6 +73,9 @@ typedef struct {
   double df;              /* the standard space's: INFINITY for a normal one */
   issim_design_stats stats;
   char why_none[256];     /* when n = 0: why there is no check */
+  /* non-NULL: a target without an elliptical form, whose regions are in its
+   * standard space u (transform.h): a = alpha, b = beta, the half-spaces of u */
+  struct issim_transform *tr;
 } issim_regions;
 
 /* The regions of problem pb's event under its target: n = 0 with why_none
@@ -81,7 +87,10 @@ int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *e
 void issim_regions_free(issim_regions *r);
 
 /* log Q_i = log P_q(H_i) for region i under proposal model q (NULL: the
- * target itself); NAN when q is not a normal, t, or mixture of them. */
+ * target itself); NAN when q is not a normal, t, or mixture of them.  For
+ * regions in the standard space, q must be a proposal in that space (a
+ * transformed model of the target) whose model of u is one of those; NAN
+ * otherwise. */
 double issim_regions_log_prob(const issim_regions *r, size_t i, const issim_model *q);
 
 /* ---- a proposal against the regions ---- */
