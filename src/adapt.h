@@ -122,6 +122,8 @@ typedef enum {
 typedef struct {
   issim_ce_outcome outcome;
   int update_spread;       /* the update made: 0 mean only, 1 mean and spread */
+  int standard;            /* 1: fitted in the target's standard space u (params
+                            * describe a model of u; transform.h) */
   char message[512];       /* when not reached: what happened and what to try */
   size_t n_levels;
   issim_ce_level *levels;

@@ -129,6 +129,30 @@ static issim_model *normal_part(const issim_ce_params *v, size_t j, issim_error 
   return issim_model_alloc_normal(d, v->mean + j * d, v->cov + j * d * d, err);
 }
 
+issim_model *issim_ce_params_standard_model(const issim_ce_params *v, issim_error *err)
+{
+  size_t d = v->d;
+  if (v->family == ISSIM_CE_NORMAL)
+    return issim_model_alloc_normal(d, v->mean, v->cov, err);
+  if (v->family != ISSIM_CE_MIXTURE) {
+    issim_error_set(err, ISSIM_EINVAL, "in the standard space issim fits normal and mixture "
+                                       "families, not %s", issim_ce_family_name(v->family));
+    return NULL;
+  }
+  issim_model **parts = calloc(v->k, sizeof *parts), *m = NULL;
+  int ok = parts != NULL;
+  if (!ok)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for a mixture");
+  for (size_t j = 0; ok && j < v->k; j++)
+    ok = (parts[j] = issim_model_alloc_normal(d, v->mean + j * d, v->cov + j * d * d, err)) != NULL;
+  if (ok)
+    m = issim_model_alloc_mixture(v->k, (const issim_model *const *)parts, v->weight, err);
+  for (size_t j = 0; parts && j < v->k; j++)
+    issim_model_free(parts[j]);
+  free(parts);
+  return m;
+}
+
 issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err)
 {
   if (v->family == ISSIM_CE_MIXTURE) {
@@ -645,6 +669,35 @@ static void write_normal_section(FILE *out, const char *name, size_t d, const do
   fprintf(out, "distribution = multivariate-normal\ndimension = %zu\n", d);
   write_numbers(out, "mean", mean, d);
   write_numbers(out, "covariance", cov, d * d);
+}
+
+/* A normal of u as a standard-space section (mean and covariance in any
+ * dimension: the multivariate normal issim_ce_params_standard_model makes). */
+static void write_standard_section(FILE *out, const char *name, size_t d, const double *mean,
+                                   const double *cov)
+{
+  fprintf(out, "[proposal %s]\ndistribution = standard-space\n", name);
+  write_numbers(out, "mean", mean, d);
+  write_numbers(out, "covariance", cov, d * d);
+}
+
+void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_params *v)
+{
+  size_t d = v->d;
+  if (v->family == ISSIM_CE_NORMAL) {
+    write_standard_section(out, name, d, v->mean, v->cov);
+    return;
+  }
+  for (size_t j = 0; j < v->k; j++) { /* a mixture: its components, then the mixture */
+    char part[256];
+    snprintf(part, sizeof part, "%s.%zu", name, j + 1);
+    write_standard_section(out, part, d, v->mean + j * d, v->cov + j * d * d);
+    fputc('\n', out);
+  }
+  fprintf(out, "[proposal %s]\ndistribution = mixture\ncomponents =", name);
+  for (size_t j = 0; j < v->k; j++)
+    fprintf(out, "%s%.17g %s.%zu", j ? "\n  + " : " ", v->weight[j], name, j + 1);
+  fputc('\n', out);
 }
 
 void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v)

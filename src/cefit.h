@@ -69,6 +69,11 @@ int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src);
 issim_dist *issim_ce_params_dist(const issim_ce_params *v, issim_error *err);
 issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err);
 
+/* In a fit in a target's standard space (adapt.h): the model of u that v
+ * (normal or mixture) stands for, its normals multivariate normals in every
+ * dimension, as a scenario's standard-space sections make them. */
+issim_model *issim_ce_params_standard_model(const issim_ce_params *v, issim_error *err);
+
 /* One line for a level's report, e.g. "mean=5.186 sd=1". */
 void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size);
 
@@ -105,6 +110,10 @@ double issim_ce_floor_covariance(size_t d, double *c, const double *s, double mi
  * a mixture, by one section NAME.1, NAME.2, ... per component) that reads
  * back unchanged; numbers in %.17g so that they read back exactly. */
 void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v);
+
+/* The same for a member fitted in a target's standard space: standard-space
+ * sections (mean, covariance), a mixture's components among them. */
+void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_params *v);
 
 #ifdef __cplusplus
 }
