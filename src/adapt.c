@@ -691,10 +691,13 @@ static void no_progress_message(issim_ce_fit *fit, const issim_ce_options *opt)
 }
 
 /* What the spread update does by default: a student-t's scale must follow a
- * heavy tail (adapt.h); the other families fit their means. */
-static int spread_by_default(issim_ce_family f)
+ * heavy tail (adapt.h); in the standard space (standard) every family fits
+ * its spread, floored against N(0, I) (a limit surface curving round the
+ * origin needs more spread along it than the target's); the other families
+ * fit their means. */
+static int spread_by_default(issim_ce_family f, int standard)
 {
-  return f == ISSIM_CE_STUDENT_T;
+  return standard || f == ISSIM_CE_STUDENT_T;
 }
 
 /* The levels, until the threshold, a stall, the level limit or `stop`. */
@@ -752,7 +755,8 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
   int rc = start_params(s, opt->start, opt->family, tr, &fit->params, err);
   fit->standard = tr != NULL;
   fit->update_spread = opt->update_spread >= 0 ? opt->update_spread
-                                               : spread_by_default(fit->params.family);
+                                               : spread_by_default(fit->params.family,
+                                                                   fit->standard);
   fit_context c = {
     .s = s, .opt = opt, .t = (double)s->event.direction * s->event.threshold, .threads = threads,
     .best = -INFINITY, .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
