@@ -53,7 +53,8 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
   if (strcmp(key, "family") == 0) {
     if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
       return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
-                                                          "exponential or gamma (got '%s'); "
+                                                          "exponential, gamma or independent "
+                                                          "(got '%s'); "
                                                           "without it the start's own family is fitted",
                                  what, value);
     return ISSIM_OK;
@@ -239,9 +240,13 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
   if (family == ISSIM_CE_AUTO)
     family = family_of_start(dist, model);
   size_t d = problem_dim(s);
-  if ((family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_GAMMA) && d != 1)
-    return issim_error_set(err, ISSIM_EINVAL, "family %s fits univariate targets only; this one "
-                                              "has %zu dimensions", issim_ce_family_name(family), d);
+  if (family == ISSIM_CE_INDEPENDENT && d == 1)
+    return issim_error_set(err, ISSIM_EINVAL, "family independent fits d-dimensional targets; "
+                                              "for this univariate one use normal, exponential "
+                                              "or gamma");
+  if (family == ISSIM_CE_INDEPENDENT ||
+      ((family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_GAMMA) && d != 1))
+    return issim_ce_params_init_independent(v, family, model, label, err);
   if (issim_ce_params_init(v, family == ISSIM_CE_MIXTURE ? ISSIM_CE_MIXTURE : family, d, 1) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   v->weight[0] = 1;
@@ -536,6 +541,8 @@ static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
 {
   if (alpha >= 1 || v->k != old->k)
     return;
+  for (size_t j = 0; v->parts && old->parts && j < v->d; j++)
+    smooth(&v->parts[j], &old->parts[j], alpha);
   size_t d = v->d;
   for (size_t j = 0; j < v->k; j++)
     v->weight[j] = alpha * v->weight[j] + (1 - alpha) * old->weight[j];
@@ -736,8 +743,11 @@ static int run_levels(fit_context *c, issim_ce_fit *fit, level_draws *ld,
 /* The standard space a fit works in: the transform of a d-dimensional target
  * without an elliptical form (independent components that are not all
  * normal, a copula); NULL: the fit works in x. */
-static issim_transform *fit_space(const issim_problem *s)
+static issim_transform *fit_space(const issim_problem *s, issim_ce_family family)
 {
+  if (family == ISSIM_CE_INDEPENDENT || family == ISSIM_CE_EXPONENTIAL ||
+      family == ISSIM_CE_GAMMA) /* the natural exponential families, in x */
+    return NULL;
   if (s->target || s->target_model == NULL ||
       issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) == ISSIM_OK)
     return NULL;
@@ -751,7 +761,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
 {
   *fit = (issim_ce_fit){0};
   double start_time = issim_clock_now();
-  issim_transform *tr = fit_space(s);
+  issim_transform *tr = fit_space(s, opt->family);
   int rc = start_params(s, opt->start, opt->family, tr, &fit->params, err);
   fit->standard = tr != NULL;
   fit->update_spread = opt->update_spread >= 0 ? opt->update_spread

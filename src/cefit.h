@@ -31,7 +31,9 @@ typedef enum {
   ISSIM_CE_STUDENT_T,   /* student-t or multivariate t, df fixed */
   ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
   ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
-  ISSIM_CE_GAMMA        /* gamma (shape and scale) */
+  ISSIM_CE_GAMMA,       /* gamma (shape and scale) */
+  ISSIM_CE_INDEPENDENT  /* d independent components, each its own family among
+                         * normal, exponential and gamma */
 } issim_ce_family;
 
 /* min_spread must exceed this (1/sqrt 2): below, the weights' variance is infinite. */
@@ -45,20 +47,35 @@ int issim_ce_family_lookup(const char *name, issim_ce_family *f);
 /* ---- a member of a family ---- */
 
 /* The parameters of a fitted proposal.  Points have d coordinates; a mixture
- * has k normal components (k = 1 for the other families). */
-typedef struct {
+ * has k normal components (k = 1 for the other families).  An independent
+ * member (family independent, or exponential or gamma with d > 1: the
+ * natural exponential families in x, each coordinate fitted on its own) has
+ * parts: d univariate members (normal, exponential or gamma, d = 1), which
+ * its other fields do not use. */
+typedef struct issim_ce_params issim_ce_params;
+struct issim_ce_params {
   issim_ce_family family;
   size_t d, k;
+  issim_ce_params *parts; /* an independent member's d components; NULL otherwise */
   double *weight;  /* k, summing to 1 */
   double *mean;    /* k x d: means, or the student-t location */
   double *cov;     /* k x d x d: covariances, or the student-t scale matrix */
   double df;       /* student-t degrees of freedom (fixed) */
   double location, rate;  /* exponential: location + Exp(rate) */
   double shape, scale;    /* gamma */
-} issim_ce_params;
+};
 
 /* An empty member of family f (k components, d coordinates), all zero. */
 int issim_ce_params_init(issim_ce_params *v, issim_ce_family f, size_t d, size_t k);
+
+/* An independent member of family f from the d components of an independent
+ * model m: each a univariate member of its family (f independent: the
+ * component's own, which must be normal, exponential or gamma; f
+ * exponential or gamma: every component must be of that family) with the
+ * component's parameters.  ISSIM_EINVAL naming the component that does not
+ * fit; `what` names m in the message. */
+int issim_ce_params_init_independent(issim_ce_params *v, issim_ce_family f, const issim_model *m,
+                                     const char *what, issim_error *err);
 void issim_ce_params_clear(issim_ce_params *v);
 int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src);
 

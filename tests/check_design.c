@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
 
@@ -459,17 +458,6 @@ static double f_ln2(double x, void *t)
   return gsl_ran_lognormal_pdf(x, 0, 1) * gsl_cdf_lognormal_Q(*(double *)t - x, 0, 1);
 }
 
-static double integrate(double (*f)(double, void *), void *par, double lo, double hi)
-{
-  gsl_integration_cquad_workspace *ws = gsl_integration_cquad_workspace_alloc(200);
-  gsl_function fn = {.function = f, .params = par};
-  double v, e;
-  size_t nev;
-  ck_assert_int_eq(gsl_integration_cquad(&fn, lo, hi, 0, 1e-12, ws, &v, &e, &nev), 0);
-  gsl_integration_cquad_workspace_free(ws);
-  return v;
-}
-
 /* Each case: a target without an elliptical form, an event, its exact P (by
  * a closed form or a quadrature written here), and a design-point proposal:
  * the estimate within 4 SE, and a trustworthy verdict on it. */
@@ -482,10 +470,10 @@ static double exact_of(int c)
     return 1 - gsl_cdf_weibull_P(8, 2, 1.5) * exp(-exp(-(8 - 3.8) / 0.5)) *
                    gsl_cdf_lognormal_P(8, -1.2, 1);
   case 2: /* P(R < S) = int f_S(s) F_R(s) ds */
-    return integrate(f_rs, NULL, 0, 100 + 15 * 40);
+    return quadrature(f_rs, NULL, 0, 100 + 15 * 40);
   case 3: { /* P(X1 + X2 > 60) = P(X1 > 60) + int_0^60 f(x) P(X2 > 60 - x) dx */
     double t = 60;
-    return gsl_cdf_lognormal_Q(t, 0, 1) + integrate(f_ln2, &t, 0, t);
+    return gsl_cdf_lognormal_Q(t, 0, 1) + quadrature(f_ln2, &t, 0, t);
   }
   case 4: /* lognormals joined by a copula of rho 0.5, max above e^4 */
     return 2 * gsl_cdf_ugaussian_Q(4) - exp(issim_form_log_bvn_tail(4, 4, 0.5));
