@@ -230,6 +230,21 @@ static int component_families(builder *b, section *sec, const char *family_key, 
   return 1;
 }
 
+/* Does a component of `family` take `key` in this section?  Its family's
+ * keys, except gamma's rate when the section gives a scale: rate is gamma's
+ * alternative to scale, and the scale then names gamma's while rate
+ * belongs to the other families (an exponential's). */
+static int takes_key(section *sec, const char *family, const char *key)
+{
+  const char *const *k = issim_dist_family_keys(family);
+  while (*k && strcmp(*k, key) != 0)
+    k++;
+  if (*k == NULL)
+    return 0;
+  return !(strcmp(family, "gamma") == 0 && strcmp(key, "rate") == 0 &&
+           issim_inifile_find(sec, "scale") != NULL);
+}
+
 /* A parameter key's values, given for the m components whose family takes
  * it: one value for all of them, or m in their order. */
 typedef struct {
@@ -244,6 +259,9 @@ static int get_param(builder *b, section *sec, param_values *pv, size_t d, const
   if (e == NULL)
     return 1;
   e->used = 1;
+  if (pv->m == 0) /* gamma's rate beside a scale, with no other family taking it */
+    return issim_inifile_fail(b->r, e->line, "no component takes %s: gamma takes scale or rate, "
+                                             "not both", pv->key);
   if (!parse_numbers(b, e, &pv->v, &pv->n))
     return 0;
   if (pv->n == 1 || pv->n == pv->m)
@@ -257,20 +275,20 @@ static int get_param(builder *b, section *sec, param_values *pv, size_t d, const
 }
 
 /* The list "1, 4" of the components whose family takes key. */
-static void list_takers(const char **fam, size_t d, const char *key, char *buf, size_t size)
+static void list_takers(section *sec, const char **fam, size_t d, const char *key, char *buf,
+                        size_t size)
 {
   size_t used = 0;
   buf[0] = '\0';
   for (size_t j = 0; j < d && used < size; j++)
-    for (const char *const *k = issim_dist_family_keys(fam[j]); *k; k++)
-      if (strcmp(*k, key) == 0)
-        used += snprintf(buf + used, size - used, "%s%zu", used ? ", " : "", j + 1);
+    if (takes_key(sec, fam[j], key))
+      used += snprintf(buf + used, size - used, "%s%zu", used ? ", " : "", j + 1);
 }
 
 /* The union of the families' keys, each with how many components take it,
  * in the order of first appearance; appended to `known`. */
-static size_t union_of_keys(const char **fam, size_t d, param_values *pv, size_t cap, char *known,
-                            size_t known_size)
+static size_t union_of_keys(section *sec, const char **fam, size_t d, param_values *pv,
+                            size_t cap, char *known, size_t known_size)
 {
   size_t np = 0, used = strlen(known);
   for (size_t j = 0; j < d; j++)
@@ -283,7 +301,7 @@ static size_t union_of_keys(const char **fam, size_t d, param_values *pv, size_t
         if (used < known_size)
           used += snprintf(known + used, known_size - used, ", %s", *k);
       }
-      if (i < np)
+      if (i < np && takes_key(sec, fam[j], *k))
         pv[i].m++;
     }
   return np;
@@ -300,12 +318,11 @@ static int build_component(builder *b, section *sec, const char **fam, size_t j,
     size_t i = 0;
     while (i < np && strcmp(pv[i].key, *k) != 0)
       i++;
-    if (i == np || pv[i].n == 0)
+    if (i == np || pv[i].n == 0 || !takes_key(sec, fam[j], *k))
       continue;
     size_t rank = 0; /* j's place among the components taking the key */
     for (size_t c = 0; pv[i].n > 1 && c < j; c++)
-      for (const char *const *kc = issim_dist_family_keys(fam[c]); *kc; kc++)
-        rank += strcmp(*kc, *k) == 0;
+      rank += (size_t)takes_key(sec, fam[c], *k);
     names[n] = *k;
     v[n++] = pv[i].v[pv[i].n == 1 ? 0 : rank];
   }
@@ -331,9 +348,9 @@ static int build_components(builder *b, section *sec, const char *family_key, si
     b->r->nomem = 1;
   int ok = fam && component_families(b, sec, family_key, d, fam, &store, &fline);
   if (ok)
-    np = union_of_keys(fam, d, pv, sizeof pv / sizeof *pv, known, known_size);
+    np = union_of_keys(sec, fam, d, pv, sizeof pv / sizeof *pv, known, known_size);
   for (size_t i = 0; ok && i < np; i++) {
-    list_takers(fam, d, pv[i].key, takers, sizeof takers);
+    list_takers(sec, fam, d, pv[i].key, takers, sizeof takers);
     ok = get_param(b, sec, &pv[i], d, takers);
   }
   for (size_t j = 0; ok && j < d; j++)
