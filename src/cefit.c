@@ -794,23 +794,31 @@ static void write_standard_section(FILE *out, const char *name, size_t d, const 
   write_numbers(out, "covariance", cov, d * d);
 }
 
-void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_params *v)
+/* A mixture: one section per component (by `section`), then the mixture of
+ * them, NAME.1 to NAME.k. */
+static void write_mixture(FILE *out, const char *name, const issim_ce_params *v,
+                          void (*section)(FILE *, const char *, size_t, const double *,
+                                          const double *))
 {
   size_t d = v->d;
-  if (v->family == ISSIM_CE_NORMAL) {
-    write_standard_section(out, name, d, v->mean, v->cov);
-    return;
-  }
-  for (size_t j = 0; j < v->k; j++) { /* a mixture: its components, then the mixture */
+  for (size_t j = 0; j < v->k; j++) {
     char part[256];
     snprintf(part, sizeof part, "%s.%zu", name, j + 1);
-    write_standard_section(out, part, d, v->mean + j * d, v->cov + j * d * d);
+    section(out, part, d, v->mean + j * d, v->cov + j * d * d);
     fputc('\n', out);
   }
   fprintf(out, "[proposal %s]\ndistribution = mixture\ncomponents =", name);
   for (size_t j = 0; j < v->k; j++)
     fprintf(out, "%s%.17g %s.%zu", j ? "\n  + " : " ", v->weight[j], name, j + 1);
   fputc('\n', out);
+}
+
+void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_params *v)
+{
+  if (v->family == ISSIM_CE_NORMAL)
+    write_standard_section(out, name, v->d, v->mean, v->cov);
+  else
+    write_mixture(out, name, v, write_standard_section);
 }
 
 /* An independent member as an independent section: the components'
@@ -882,18 +890,8 @@ void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v
     fprintf(out, "[proposal %s]\ndistribution = gamma\nshape = %.17g\nscale = %.17g\n", name,
             v->shape, v->scale);
     break;
-  default: { /* a mixture: its components first, then the mixture of them */
-    for (size_t j = 0; j < v->k; j++) {
-      char part[256];
-      snprintf(part, sizeof part, "%s.%zu", name, j + 1);
-      write_normal_section(out, part, d, v->mean + j * d, v->cov + j * d * d);
-      fputc('\n', out);
-    }
-    fprintf(out, "[proposal %s]\ndistribution = mixture\ncomponents =", name);
-    for (size_t j = 0; j < v->k; j++)
-      fprintf(out, "%s%.17g %s.%zu", j ? "\n  + " : " ", v->weight[j], name, j + 1);
-    fputc('\n', out);
-  }
+  default: /* a mixture: its components first, then the mixture of them */
+    write_mixture(out, name, v, write_normal_section);
   }
 }
 
