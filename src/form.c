@@ -20,6 +20,8 @@
 #include "transform.h"
 
 enum { MAX_POINTS = 1000, MIN_POINTS = 1 + 2 * 8 + 32, QUAD_INTERVALS = 200 };
+/* the widest a curved proposal gets along a direction: an sd of 3 */
+static const double CURVED_MAX_VARIANCE = 9;
 static const double HESS_STEP = 1e-4, RHO_LIMIT = 1e-12, QUAD_EPSREL = 1e-12,
                     PEAK_REACH = 40, ZERO_BETA = 1e-12;
 
@@ -325,6 +327,7 @@ typedef struct {
   const issim_event *ev;
   double *pts, *vals; /* up to 2 + 4 (d - 1) points */
   double *ts;         /* d: T's scratch */
+  int want_dirs;      /* the points' principal directions too */
   size_t evals;
 } standard;
 
@@ -383,9 +386,40 @@ static void hessian(standard *sp, const double *x0, const double *u0, double h, 
   }
 }
 
+/* The tangent principal directions into dirs (d - 1 unit vectors of u, row
+ * by row, in the order of the ascending curvatures): the eigenvectors of the
+ * tangent-plane Hessian b (destroyed) carried back by R's first d - 1
+ * columns.  GSL's eigenvalues with vectors, sorted descending (the
+ * curvatures are their negatives over |grad c|). */
+static int principal_directions(size_t d, gsl_matrix *b, const double *r, double *dirs)
+{
+  gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d - 1);
+  gsl_vector *eval = gsl_vector_alloc(d - 1);
+  gsl_matrix *evec = gsl_matrix_alloc(d - 1, d - 1);
+  int rc = ws && eval && evec ? ISSIM_OK : ISSIM_ENOMEM;
+  if (rc == ISSIM_OK && gsl_eigen_symmv(b, eval, evec, ws) != GSL_SUCCESS)
+    rc = ISSIM_EINVAL;
+  if (rc == ISSIM_OK)
+    gsl_eigen_symmv_sort(eval, evec, GSL_EIGEN_SORT_VAL_DESC);
+  for (size_t j = 0; rc == ISSIM_OK && j < d - 1; j++)
+    for (size_t i = 0; i < d; i++) {
+      double s = 0;
+      for (size_t k = 0; k < d - 1; k++)
+        s += r[i * d + k] * gsl_matrix_get(evec, k, j);
+      dirs[j * d + i] = s;
+    }
+  if (ws)
+    gsl_eigen_symmv_free(ws);
+  gsl_vector_free(eval);
+  gsl_matrix_free(evec);
+  return rc;
+}
+
 /* The principal curvatures kappa[d-1] (ascending) from the Hessian of c
- * (destroyed), |grad c| and the unit normal alpha. */
-static int curvatures(size_t d, double *hess, double gnorm, const double *alpha, double *kappa)
+ * (destroyed), |grad c| and the unit normal alpha; with dirs non-NULL, their
+ * directions too (principal_directions). */
+static int curvatures(size_t d, double *hess, double gnorm, const double *alpha, double *kappa,
+                      double *dirs)
 {
   if (d < 2)
     return ISSIM_OK;
@@ -432,17 +466,21 @@ static int curvatures(size_t d, double *hess, double gnorm, const double *alpha,
       gsl_matrix_set(b, i, j, s);
       gsl_matrix_set(b, j, i, s);
     }
-  if (gsl_eigen_symm(b, eval, ws) != GSL_SUCCESS) {
+  gsl_matrix *bv = dirs ? gsl_matrix_alloc(d - 1, d - 1) : NULL;
+  if (bv)
+    gsl_matrix_memcpy(bv, b);
+  if (dirs)
+    rc = bv == NULL ? ISSIM_ENOMEM : principal_directions(d, bv, r, dirs);
+  gsl_matrix_free(bv);
+  if (rc == ISSIM_OK && gsl_eigen_symm(b, eval, ws) != GSL_SUCCESS)
     rc = ISSIM_EINVAL;
-  } else {
-    for (size_t i = 0; i < d - 1; i++)
-      kappa[i] = -gsl_vector_get(eval, i) / gnorm;
-    for (size_t i = 1; i < d - 1; i++) /* ascending */
-      for (size_t k = i; k > 0 && kappa[k] < kappa[k - 1]; k--) {
-        double t = kappa[k];
-        kappa[k] = kappa[k - 1], kappa[k - 1] = t;
-      }
-  }
+  for (size_t i = 0; rc == ISSIM_OK && i < d - 1; i++)
+    kappa[i] = -gsl_vector_get(eval, i) / gnorm;
+  for (size_t i = 1; rc == ISSIM_OK && i < d - 1; i++) /* ascending */
+    for (size_t k = i; k > 0 && kappa[k] < kappa[k - 1]; k--) {
+      double t = kappa[k];
+      kappa[k] = kappa[k - 1], kappa[k - 1] = t;
+    }
   gsl_matrix_free(b);
 done:
   free(r), free(v), free(a);
@@ -460,6 +498,7 @@ void issim_form_result_free(issim_form_result *r)
   for (size_t i = 0; r->points && i < r->n; i++) {
     issim_form_point *p = &r->points[i];
     free(p->x), free(p->u), free(p->alpha), free(p->importance), free(p->kappa);
+    free(p->directions);
   }
   free(r->points);
   r->points = NULL;
@@ -507,12 +546,18 @@ static int analyse_point(standard *sp, int closed, double *hess, double *gr, iss
     for (size_t i = 0; i + 1 < d; i++)
       p->kappa[i] = NAN;
   } else {
-    int rc = curvatures(d, hess, p->grad_norm, p->alpha, p->kappa);
+    if (sp->want_dirs && d > 1 && (p->directions = malloc(d * (d - 1) * sizeof(double))) == NULL)
+      return ISSIM_ENOMEM;
+    int rc = curvatures(d, hess, p->grad_norm, p->alpha, p->kappa, p->directions);
     if (rc == ISSIM_ENOMEM)
       return rc;
     if (rc != ISSIM_OK)
       for (size_t i = 0; i + 1 < d; i++)
         p->kappa[i] = NAN;
+    if (rc != ISSIM_OK) { /* no directions either */
+      free(p->directions);
+      p->directions = NULL;
+    }
   }
   return ISSIM_OK;
 }
@@ -637,8 +682,9 @@ static int standard_space(const issim_model *target, issim_elliptical *e, issim_
   return issim_error_set(err, ISSIM_EINVAL, "%s; not %s", UNSUPPORTED, desc);
 }
 
-int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
-                       issim_error *err)
+/* issim_form_analyse, with each point's principal directions when want_dirs. */
+static int form_analyse(const issim_model *target, const issim_event *ev, int want_dirs,
+                        issim_form_result *r, issim_error *err)
 {
   *r = (issim_form_result){0};
   size_t d = issim_model_dim(target);
@@ -657,7 +703,8 @@ int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_f
   double *gr = malloc(d * sizeof *gr), *alpha = malloc(cap * d * sizeof *alpha);
   standard sp = {.d = d, .mu = e.mu, .l = e.l, .tr = tr, .ev = ev,
                  .pts = malloc(stencil * d * sizeof(double)),
-                 .vals = malloc(stencil * sizeof(double)), .ts = malloc(d * sizeof(double))};
+                 .vals = malloc(stencil * sizeof(double)), .ts = malloc(d * sizeof(double)),
+                 .want_dirs = want_dirs};
   issim_design_stats st;
   size_t n = 0;
   if (!pt || !beta || !lp || !hess || !gr || !alpha || !sp.pts || !sp.vals || !sp.ts)
@@ -696,6 +743,118 @@ int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_f
   issim_elliptical_free(&e);
   issim_transform_free(tr);
   return rc;
+}
+
+int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
+                       issim_error *err)
+{
+  return form_analyse(target, ev, 0, r, err);
+}
+
+/* ---- proposals fitted to the curvatures ---- */
+
+/* The zero-variance density's variance along a principal direction of
+ * curvature kappa at beta > 0: 1 / (1 + beta kappa) (the event beyond a
+ * quadratic surface), where that is above 1; 1 where it is below (never
+ * narrower than the target); CURVED_MAX_VARIANCE at most, and that where 1 +
+ * beta kappa <= 0 (the point is no minimum of |u| on the surface). */
+static double curved_variance(double beta, double kappa)
+{
+  if (!(beta > 0) || !(kappa < 0))
+    return 1; /* also NAN: the curvature is unknown */
+  double f = 1 + beta * kappa;
+  return f <= 0 ? CURVED_MAX_VARIANCE : fmin(CURVED_MAX_VARIANCE, fmax(1, 1 / f));
+}
+
+/* The covariance in u at point p: I + sum_j (v_j - 1) e_j e_j^T over its
+ * principal directions e_j (the identity without them: a flat surface). */
+static void curved_covariance(size_t d, const issim_form_point *p, double *c)
+{
+  for (size_t i = 0; i < d * d; i++)
+    c[i] = i % (d + 1) == 0;
+  for (size_t j = 0; p->directions && j + 1 < d; j++) {
+    const double *e = p->directions + j * d, w = curved_variance(p->beta, p->kappa[j]) - 1;
+    for (size_t a = 0; w != 0 && a < d; a++)
+      for (size_t b = 0; b < d; b++)
+        c[a * d + b] += w * e[a] * e[b];
+  }
+}
+
+/* Point p's part: N(u*, c) of u, or for an elliptical target (e) the target
+ * moved to x* with its covariance (scale) L c L^T. */
+static issim_model *curved_part(const issim_elliptical *e, size_t d, const issim_form_point *p,
+                                double *c, double *t, issim_error *err)
+{
+  if (e == NULL)
+    return issim_model_alloc_normal(d, p->u, c, err);
+  for (size_t a = 0; a < d; a++) /* t = L c, then c = t L^T */
+    for (size_t b = 0; b < d; b++) {
+      double s = 0;
+      for (size_t k = 0; k <= a; k++)
+        s += e->l[a * d + k] * c[k * d + b];
+      t[a * d + b] = s;
+    }
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = 0; b <= a; b++) {
+      double s = 0;
+      for (size_t k = 0; k <= b; k++)
+        s += t[a * d + k] * e->l[b * d + k];
+      c[a * d + b] = c[b * d + a] = s;
+    }
+  return isinf(e->df) ? issim_model_alloc_normal(d, p->x, c, err)
+                      : issim_model_alloc_student_t(d, e->df, p->x, c, err);
+}
+
+/* The mixture of the parts at the first n points, weighted by their FORM
+ * probabilities (the one part when n = 1); for a target without an
+ * elliptical form (e NULL) a model of u. */
+static issim_model *curved_mixture(const issim_elliptical *e, const issim_form_result *r,
+                                   size_t n, issim_error *err)
+{
+  size_t d = r->d;
+  double *c = malloc(2 * d * d * sizeof *c), *w = malloc(n * sizeof *w), top = -INFINITY, sum = 0;
+  issim_model **parts = calloc(n, sizeof *parts), *m = NULL;
+  int ok = c && w && parts;
+  if (!ok)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the proposal");
+  for (size_t i = 0; ok && i < n; i++) {
+    curved_covariance(d, &r->points[i], c);
+    ok = (parts[i] = curved_part(e, d, &r->points[i], c, c + d * d, err)) != NULL;
+    top = fmax(top, r->points[i].log_p_form);
+  }
+  for (size_t i = 0; ok && i < n; i++)
+    sum += (w[i] = isfinite(top) ? exp(r->points[i].log_p_form - top) : 1);
+  for (size_t i = 0; ok && i < n; i++)
+    w[i] /= sum;
+  if (ok && n == 1)
+    m = parts[0], parts[0] = NULL;
+  else if (ok)
+    m = issim_model_alloc_mixture(n, (const issim_model *const *)parts, w, err);
+  for (size_t i = 0; parts && i < n; i++)
+    issim_model_free(parts[i]);
+  free(c), free(w), free(parts);
+  return m;
+}
+
+issim_model *issim_form_curved_proposal(const issim_model *target, const issim_event *ev,
+                                        int all_points, issim_error *err)
+{
+  issim_form_result r;
+  if (form_analyse(target, ev, 1, &r, err) != ISSIM_OK)
+    return NULL;
+  issim_elliptical e;
+  int elliptical = issim_elliptical_of(target, &e);
+  issim_transform *tr = elliptical ? NULL : issim_transform_alloc(target, err);
+  issim_model *qu = NULL, *m = NULL;
+  if (elliptical)
+    m = curved_mixture(&e, &r, all_points ? r.n : 1, err);
+  else if (tr && (qu = curved_mixture(NULL, &r, all_points ? r.n : 1, err)) != NULL)
+    m = issim_transform_proposal(tr, qu, err);
+  issim_model_free(qu);
+  issim_transform_free(tr);
+  issim_elliptical_free(&e);
+  issim_form_result_free(&r);
+  return m;
 }
 
 int issim_form_supported(const issim_problem *pb)

@@ -144,6 +144,9 @@ typedef struct {
   double grad_norm;          /* |grad c| at u*, NAN for a closed form */
   size_t n_curvatures;       /* d - 1 */
   double *kappa;             /* n_curvatures principal curvatures, ascending */
+  double *directions;        /* issim_form_curved_proposal's: the d - 1 unit
+                              * principal directions in u, row by row, in the
+                              * order of kappa; NULL otherwise */
   double log_p_breitung, log_p_hr, log_p_tvedt; /* NAN when refused */
   char sorm_why[200];        /* why a SORM value is NAN; "" when none is */
 } issim_form_point;
@@ -179,6 +182,20 @@ int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_f
 int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, issim_error *err);
 
 void issim_form_result_free(issim_form_result *r);
+
+/* shift = design-point(s) with spread = curvature: at the design point (or
+ * at each, all_points), a normal of u centred on u* whose variance along each
+ * principal direction of curvature is the zero-variance density's there,
+ * 1 / (1 + beta kappa_j), where the surface curves round the origin (kappa_j
+ * < 0: a sum of exponentials), at most 9, and 1 elsewhere (along alpha,
+ * where the surface is flat or curves away, and at a closed form's flat
+ * points: the target's own spread); the points mixed by their FORM
+ * probabilities, as issim_design_mixture's.  For an elliptical target the
+ * normal of u is carried to x linearly (a normal, or a t of the target's df,
+ * at x* with covariance (scale) L C L^T); for any other, by its transform
+ * (transform.h).  NULL and err as issim_form_analyse's. */
+issim_model *issim_form_curved_proposal(const issim_model *target, const issim_event *ev,
+                                        int all_points, issim_error *err);
 
 /* Does the problem's target have the standard-space form FORM needs? */
 int issim_form_supported(const issim_problem *pb);

@@ -16,6 +16,7 @@
 #include "inifile.h"
 #include "scenario_impl.h"
 #include "design.h"
+#include "form.h"
 #include "rng.h"
 #include "transform.h"
 
@@ -466,7 +467,10 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
   issim_scenario *s = b->s;
   issim_event ev = s->event;
   issim_error inner = {0};
-  if (strcmp(shift, "design-points") == 0) {
+  if (isnan(spread)) { /* spread = curvature */
+    p->model = issim_form_curved_proposal(s->target_model, &ev, strcmp(shift, "design-points") == 0,
+                                          &inner);
+  } else if (strcmp(shift, "design-points") == 0) {
     p->model = issim_design_mixture(s->target_model, &ev, spread, &inner);
   } else {
     double *x = malloc(s->dimension * sizeof *x);
@@ -515,13 +519,20 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
     return issim_inifile_fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
                                  "of %zu values", sec->name, d);
   const char *sp = scenario_get(sec, "spread", &line);
-  if (sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
+  int curvature = sp && strcmp(sp, "curvature") == 0;
+  if (sp && !curvature &&
+      (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
     return issim_inifile_fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
-                            "deviations (got '%s')", sp);
+                            "deviations, or curvature (got '%s')", sp);
   if (!scenario_unknown_keys(b, sec, "distribution, shift, spread"))
     return 0;
-  if (strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0)
-    return design_point(b, shift_line, shift, spread, p);
+  int at_points = strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0;
+  if (curvature && !at_points)
+    return issim_inifile_fail(b->r, line, "spread = curvature fits the spread to the limit surface at "
+                                          "the design points: it needs shift = design-point or "
+                                          "design-points, not a vector");
+  if (at_points)
+    return design_point(b, shift_line, shift, curvature ? NAN : spread, p);
   double *mu = malloc(d * sizeof *mu), *v = malloc(d * sizeof *v);
   if (!mu || !v) {
     free(mu), free(v);

@@ -710,6 +710,64 @@ START_TEST(test_unsupported)
 }
 END_TEST
 
+
+/* spread = curvature on the paraboloid u3 > 3 - 0.05 (u1^2 + u2^2): both
+ * curvatures -0.1 at beta = 3, so the proposal is the normal at (0, 0, 3)
+ * with variance 1 / (1 - 0.3) along u1 and u2 and 1 along u3; its estimate
+ * is within 4 SE of P = int Q(3 - 0.05 r) e^(-r/2) / 2 dr (r = u1^2 + u2^2,
+ * chi-squared(2)), with a smaller relative variance than the normal of
+ * spread 1 at the same point. */
+static double paraboloid_integrand(double r, void *unused)
+{
+  (void)unused;
+  return gsl_cdf_ugaussian_Q(3 - 0.05 * r) * 0.5 * exp(-0.5 * r);
+}
+
+START_TEST(test_curved_proposal)
+{
+  issim_model *p = independent_normals(3, NULL, NULL);
+  issim_loss *g = expression_loss(3, "x3 + 0.05*(x1^2 + x2^2)");
+  issim_event ev = issim_event_init(g, 3, ISSIM_ABOVE);
+  issim_error err;
+  issim_model *q = issim_form_curved_proposal(p, &ev, 0, &err);
+  ck_assert_msg(q != NULL, "%s", err.message);
+  double mean[3], cov[9];
+  ck_assert_int_eq(issim_model_moments(q, mean, cov), ISSIM_OK);
+  const double want[9] = {1 / 0.7, 0, 0, 0, 1 / 0.7, 0, 0, 0, 1};
+  for (int i = 0; i < 9; i++)
+    ck_assert_msg(fabs(cov[i] - want[i]) < 1e-6, "covariance %d: %.10g, want %.10g", i, cov[i],
+                  want[i]);
+  ck_assert_double_eq_tol(mean[2], 3, 1e-8);
+  issim_model_free(q);
+  issim_loss_free(g);
+  issim_model_free(p);
+  /* the estimate, through a scenario, against the quadrature */
+  double exact = quadrature(paraboloid_integrand, NULL, 0, 2000);
+  double rv[2];
+  const char *spreads[2] = {"curvature", "1"};
+  for (int k = 0; k < 2; k++) {
+    char text[1024];
+    snprintf(text, sizeof text, "[target]\ndistribution = independent\ndimension = 3\n"
+                                "component = normal\n[event]\nloss = expression\n"
+                                "expression = x3 + 0.05*(x1^2 + x2^2)\nthreshold = 3\n"
+                                "[proposal q]\ndistribution = shifted-target\n"
+                                "shift = design-point\nspread = %s\n", spreads[k]);
+    issim_scenario *s = scenario_parse_ok(text, "curved.ini");
+    issim_run_config cfg = run_config_of(s, "q", 200000, 2024, 2);
+    issim_result r;
+    ck_assert_int_eq(issim_analyse(s, &s->proposals[0], &cfg, 0, &r, &err), ISSIM_OK);
+    ck_assert_within_4se(r.estimate.estimate, exact, r.estimate.std_error);
+    rv[k] = r.estimate.relative_variance;
+    if (k == 0)
+      ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
+    issim_result_clear(&r);
+    issim_scenario_free(s);
+  }
+  ck_assert_msg(rv[0] < rv[1], "relative variance %g (curvature) against %g (spread 1)", rv[0],
+                rv[1]);
+}
+END_TEST
+
 static Suite *form_suite(void)
 {
   Suite *s = suite_create("form");
@@ -729,6 +787,7 @@ static Suite *form_suite(void)
   tcase_add_test(tc, test_student_t);
   tcase_add_test(tc, test_max_union);
   tcase_add_test(tc, test_unsupported);
+  tcase_add_test(tc, test_curved_proposal);
   suite_add_tcase(s, tc);
   return s;
 }
