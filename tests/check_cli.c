@@ -257,7 +257,7 @@ static int must_be_trustworthy(const char *scenario, const char *proposal)
     /* in the standard space: the design points and the fits */
     {"exponential-sum", "design-points"}, {"exponential-sum", "ce"},
     {"lognormal-copula-sum", "design-points"}, {"lognormal-copula-sum", "ce"},
-    {"weibull-load", "design-point"}, {"weibull-load", "ce"},
+    {"weibull-load", "design-points"}, {"weibull-load", "ce"},
     {"mixed-structure", "design-points"}, {"mixed-structure", "ce"},
     {"shortest-path", "ce"}, {"shortest-path", "ce-standard"},
     {"sum-lognormals", "design-points"},
