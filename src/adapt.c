@@ -53,9 +53,9 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
   if (strcmp(key, "family") == 0) {
     if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
       return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
-                                                          "exponential, gamma or independent "
-                                                          "(got '%s'); "
-                                                          "without it the start's own family is fitted",
+                                                          "exponential, gamma, factor-shift or "
+                                                          "independent (got '%s'); without it the "
+                                                          "start's own family is fitted",
                                  what, value);
     return ISSIM_OK;
   }
@@ -136,9 +136,33 @@ static issim_ce_family family_of_start(const issim_dist *dist, const issim_model
     }
   }
   double df;
+  if (issim_model_credit_law(model))
+    return ISSIM_CE_FACTOR_SHIFT;
   if (issim_model_elliptical_form(model, NULL, NULL, &df) == ISSIM_OK && isfinite(df))
     return ISSIM_CE_STUDENT_T;
   return ISSIM_CE_NORMAL;
+}
+
+/* A credit model is fitted by its factor shift, and only it (credit.h):
+ * the member keeps the start's book and twist. */
+static int start_factor_shift(const issim_model *model, issim_ce_family family,
+                              issim_ce_params *v, const char *what, issim_error *err)
+{
+  const issim_credit_law *law = model ? issim_model_credit_law(model) : NULL;
+  if (law == NULL || family != ISSIM_CE_FACTOR_SHIFT)
+    return issim_error_set(err, ISSIM_EINVAL, law ? "a credit-portfolio target is fitted with "
+                                                    "family = factor-shift (the factors' mean), "
+                                                    "not %s"
+                                                  : "family factor-shift fits a credit-portfolio "
+                                                    "target's proposals; %s is not one",
+                           law ? issim_ce_family_name(family) : what);
+  const size_t m = issim_credit_law_book(law)->m;
+  if (issim_ce_params_init(v, ISSIM_CE_FACTOR_SHIFT, m, 1) != ISSIM_OK)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  memcpy(v->mean, issim_credit_law_shift(law), m * sizeof *v->mean);
+  v->weight[0] = 1;
+  v->credit_base = model;
+  return ISSIM_OK;
 }
 
 /* A normal start: the start's mean and covariance (finite ones). */
@@ -239,6 +263,8 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
     return start_standard(s, label, family, tr, v, err);
   if (family == ISSIM_CE_AUTO)
     family = family_of_start(dist, model);
+  if (family == ISSIM_CE_FACTOR_SHIFT || (!dist && issim_model_credit_law(model)))
+    return start_factor_shift(dist ? NULL : model, family, v, label, err);
   size_t d = problem_dim(s);
   if (family == ISSIM_CE_INDEPENDENT && d == 1)
     return issim_error_set(err, ISSIM_EINVAL, "family independent fits d-dimensional targets; "
@@ -745,7 +771,7 @@ static int run_levels(fit_context *c, issim_ce_fit *fit, level_draws *ld,
  * normal, a copula); NULL: the fit works in x. */
 static issim_transform *fit_space(const issim_problem *s, issim_ce_family family)
 {
-  if (family == ISSIM_CE_INDEPENDENT || family == ISSIM_CE_EXPONENTIAL ||
+  if (family == ISSIM_CE_INDEPENDENT || family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_FACTOR_SHIFT ||
       family == ISSIM_CE_GAMMA) /* the natural exponential families, in x */
     return NULL;
   if (s->target || s->target_model == NULL ||

@@ -125,6 +125,7 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
   r->proposal = p;
   r->variance_reason[0] = '\0';
   r->regions = (issim_region_check){0};
+  r->found_regions = rg;
   if (rg)
     issim_regions_check(rg, p->model, &r->regions);
   if (judged_as_model(s, p)) {
@@ -152,10 +153,13 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
   issim_problem pb = issim_scenario_problem(s, NULL);
   issim_regions rg;
   int rc = issim_regions_find(&pb, &rg, err);
-  if (rc == ISSIM_OK)
+  if (rc == ISSIM_OK) {
     issim_analyse_before(s, p, &rg, r);
+    rc = issim_analyse_sample(s, p, cfg, record, r, err);
+    r->found_regions = NULL; /* freed here */
+  }
   issim_regions_free(&rg);
-  return rc == ISSIM_OK ? issim_analyse_sample(s, p, cfg, record, r, err) : rc;
+  return rc;
 }
 
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
@@ -171,8 +175,13 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     out.trace = r->trace = issim_trace_alloc(cfg->samples);
   if (record & ISSIM_RECORD_HIST)
     out.hist = &r->hist;
+  const issim_regions *rg = r->found_regions;
+  int tally = rg != NULL && rg->n >= 2 && r->regions.n_checked > 0;
+  if (tally)
+    out.regions = issim_region_tally_alloc(rg);
   int rc;
-  if (out.tail == NULL || ((record & ISSIM_RECORD_TRACE) && out.trace == NULL)) {
+  if (out.tail == NULL || ((record & ISSIM_RECORD_TRACE) && out.trace == NULL) ||
+      (tally && out.regions == NULL)) {
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the diagnostics' buffers");
   } else {
     issim_problem pb = issim_scenario_problem(s, p);
@@ -183,6 +192,8 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   if (rc == ISSIM_OK) {
     r->stopped_by = out.stopped_by;
     issim_accum_estimate(&out.acc, &r->estimate);
+    if (out.regions)
+      issim_regions_check_draws(out.regions, &r->regions);
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
     issim_topk_trim(out.tail, &kept);
     r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
@@ -196,6 +207,7 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     issim_verdict_judge(&r->estimate, &in, &r->verdict);
   }
   issim_topk_free(out.tail);
+  issim_region_tally_free(out.regions);
   return rc;
 }
 

@@ -46,7 +46,10 @@ typedef struct {
   double exact_relative_variance, exact_log_p;
   issim_verdict verdict;
   issim_information exact;
-  issim_region_check regions; /* against the event's failure regions (regions.h) */
+  issim_region_check regions; /* against the event's failure regions (regions.h), analytic
+                               * and, after sampling, from the draws */
+  const issim_regions *found_regions; /* issim_analyse_before's rg: the sampling tallies
+                                       * the hits by region when it has two or more */
   issim_trace *trace;       /* with ISSIM_RECORD_TRACE, else NULL; owned */
   issim_hist hist;          /* with ISSIM_RECORD_HIST */
 } issim_result;
@@ -69,7 +72,8 @@ issim_variance issim_analyse_tail_check(const issim_scenario *s, const issim_pro
 /* The analytic checks that need no sampling: the tail check on the event
  * region, the exact information, and p against the event's failure regions
  * rg (regions.h; found once per scenario, NULL: no region check); fills those
- * fields of *r. */
+ * fields of *r.  rg must outlive the sampling (issim_analyse_sample), which
+ * checks the draws against it too. */
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
                           const issim_regions *rg, issim_result *r);
 

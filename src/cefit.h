@@ -32,6 +32,8 @@ typedef enum {
   ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
   ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
   ISSIM_CE_GAMMA,       /* gamma (shape and scale) */
+  ISSIM_CE_FACTOR_SHIFT, /* a credit law's factor shift (credit.h): the mean of the
+                         * factors, the book and the twist kept */
   ISSIM_CE_INDEPENDENT  /* d independent components, each its own family among
                          * normal, exponential and gamma */
 } issim_ce_family;
@@ -63,6 +65,11 @@ struct issim_ce_params {
   double df;       /* student-t degrees of freedom (fixed) */
   double location, rate;  /* exponential: location + Exp(rate) */
   double shape, scale;    /* gamma */
+  /* factor-shift: the credit model whose book and twist the member keeps
+   * (not owned: it must outlive the member); d is its number of factors,
+   * mean[0..d-1] the shift, and the points' rows are the model's
+   * (factors, default indicators) */
+  const issim_model *credit_base;
 };
 
 /* An empty member of family f (k components, d coordinates), all zero. */

@@ -60,6 +60,7 @@ typedef struct {
   issim_accum acc;
   issim_topk *tail;   /* NULL when k-hat is not wanted */
   issim_hist hist;
+  issim_region_tally *regions; /* NULL when the regions' tally is not wanted */
   size_t n_snapshots; /* the accumulator at each trace checkpoint inside the block */
   uint64_t snapshot_n[MAX_SNAPSHOTS];
   issim_accum snapshot[MAX_SNAPSHOTS];
@@ -114,6 +115,8 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     issim_topk_reset(out->tail);
     issim_topk_raise_floor(out->tail, want->tail_floor);
   }
+  if (out->regions)
+    issim_region_tally_reset(out->regions);
   const size_t step = issim_sampler_batch(pb);
   double *x = issim_sampler_x(w->sampler); /* spent once a batch is accumulated: reused */
   const double *log_p = issim_sampler_log_p(w->sampler);
@@ -125,9 +128,11 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
       break;
     }
     size_t n = count - done < step ? (size_t)(count - done) : step;
-    issim_sampler_draw(w->sampler, n, 0);
+    issim_sampler_draw(w->sampler, n, out->regions != NULL);
     issim_event_mark_hits(&pb->event, n, g, w->hit);
     issim_accum_add(&out->acc, n, log_p, log_q, w->hit);
+    if (out->regions) /* before x is reused below */
+      issim_region_tally_add(out->regions, n, x, log_p, log_q, w->hit);
     if (out->tail || want->want_hist) {
       issim_event_log_weights(n, log_p, log_q, w->hit, x);
       if (out->tail)
@@ -188,10 +193,19 @@ struct engine {
   uint64_t draws_done;    /* finished blocks' draws, for the progress bar */
   int stop;               /* set when a time limit or an interrupt says stop */
   issim_stop_reason why;
+  /* one process with a relative error target: the chunk's finished prefix,
+   * so that the blocks past the one where the target is reached are not
+   * drawn (find_cut would drop them): a draw of a large model costs
+   * microseconds, and a chunk holds 64 blocks */
+  const issim_accum *total; /* the run before this chunk */
+  issim_accum prefix_acc;
+  long prefix;
+  int chunk_stop;           /* the target is reached in the prefix */
   /* the exchange of a round's chunks (see "what a rank ships" below) */
   int rank, ranks;
   block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
   issim_topk *segment;    /* a run-sized buffer for the tail values of blocks in a row */
+  issim_region_tally *chunk_regions; /* one chunk's regions' tally, shipped or received */
   double *values;         /* room for a segment's values as received */
   size_t *offsets;        /* where each rank's bytes begin in the heads (ranks + 1), then the bodies */
   double floor;           /* the run's tail floor when the round began */
@@ -203,8 +217,11 @@ static void engine_free(engine *e)
 {
   for (int t = 0; e->ws && t < e->threads; t++)
     workspace_free(&e->ws[t]);
-  for (unsigned j = 0; e->blocks && j < ISSIM_CHUNK_BLOCKS; j++)
+  for (unsigned j = 0; e->blocks && j < ISSIM_CHUNK_BLOCKS; j++) {
     issim_topk_free(e->blocks[j].tail);
+    issim_region_tally_free(e->blocks[j].regions);
+  }
+  issim_region_tally_free(e->chunk_regions);
   free(e->ws);
   free(e->blocks);
   free(e->shipped);
@@ -213,10 +230,11 @@ static void engine_free(engine *e)
   free(e->offsets);
 }
 
-/* tail: the run's tail buffer, NULL when k-hat is not wanted.  With a
- * cluster, every rank fails if one does, so that none waits for the others. */
+/* tail: the run's tail buffer, NULL when k-hat is not wanted; regions: the
+ * regions to tally, NULL when not wanted.  With a cluster, every rank fails
+ * if one does, so that none waits for the others. */
 static int engine_init(engine *e, const issim_problem *pb, const issim_run_config *cfg,
-                       const issim_topk *tail, issim_error *err)
+                       const issim_topk *tail, const issim_regions *regions, issim_error *err)
 {
   *e = (engine){.pb = pb, .cfg = cfg, .rules = cfg->stop ? cfg->stop : &no_rules,
                 .why = ISSIM_STOP_SAMPLES, .rank = issim_cluster_rank(cfg->cluster),
@@ -236,6 +254,10 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
   block_tail = block_tail < ISSIM_BLOCK_TAIL ? block_tail : ISSIM_BLOCK_TAIL;
   for (unsigned j = 0; ok && want_tail && j < ISSIM_CHUNK_BLOCKS; j++)
     ok = (e->blocks[j].tail = issim_topk_alloc(block_tail)) != NULL;
+  for (unsigned j = 0; ok && regions && j < ISSIM_CHUNK_BLOCKS; j++)
+    ok = (e->blocks[j].regions = issim_region_tally_alloc(regions)) != NULL;
+  if (ok && regions)
+    ok = (e->chunk_regions = issim_region_tally_alloc(regions)) != NULL;
   if (ok) {
     e->shipped = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->shipped);
     e->offsets = malloc(2 * ((size_t)e->ranks + 1) * sizeof *e->offsets);
@@ -257,10 +279,12 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
 /* Called by a worker before it starts a block: should the run end here? */
 static int told_to_stop(engine *e)
 {
-  int stop;
+  int stop, chunk_stop;
 #pragma omp atomic read
   stop = e->stop;
-  if (stop)
+#pragma omp atomic read
+  chunk_stop = e->chunk_stop;
+  if (stop || chunk_stop)
     return 1;
   const issim_stop_rules *r = e->rules;
   issim_stop_reason why;
@@ -313,6 +337,25 @@ static int target_reached(const engine *e, const issim_accum *total, const issim
   return est.event_ess >= (double)min_hits && est.relative_error <= r->target_re;
 }
 
+/* After block j of a chunk of n finished: extends the finished prefix and
+ * stops the chunk once the target is reached in it (the decision find_cut
+ * takes, on the same merges in the same order), single process only. */
+static void watch_prefix(engine *e, long n)
+{
+  if (e->total == NULL)
+    return;
+#pragma omp critical(issim_engine_prefix)
+  while (!e->chunk_stop && e->prefix < n && e->blocks[e->prefix].done &&
+         !e->blocks[e->prefix].partial) {
+    issim_accum_merge(&e->prefix_acc, &e->blocks[e->prefix].acc);
+    e->prefix++;
+    if (target_reached(e, e->total, &e->prefix_acc)) {
+#pragma omp atomic write
+      e->chunk_stop = 1;
+    }
+  }
+}
+
 /* Runs one chunk's blocks on the threads; returns how many there are. */
 static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
 {
@@ -323,6 +366,9 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
                                                              : ISSIM_CHUNK_BLOCKS);
   for (long j = 0; j < n; j++)
     e->blocks[j].done = 0;
+  issim_accum_reset(&e->prefix_acc);
+  e->prefix = 0;
+  e->chunk_stop = 0;
   /* Blocks are handed out in order, and a started block always finishes, so
    * the finished blocks are a prefix of the chunk when the run is stopped. */
 #pragma omp parallel for num_threads(e->threads) schedule(dynamic, 1)
@@ -334,6 +380,7 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
     uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
                                                              : ISSIM_BLOCK_SIZE;
     run_block(e->pb, cfg, block, count, want, &e->ws[thread_index()], &e->blocks[j]);
+    watch_prefix(e, n);
 #pragma omp atomic
     e->draws_done += e->blocks[j].acc.n;
     if (thread_index() == 0)
@@ -506,6 +553,12 @@ static void pack_body(engine *e, uint64_t kept, const issim_run_output *out, byt
       issim_hist_merge(&h, &e->blocks[j].hist);
     put(body, &h, sizeof h);
   }
+  if (out->regions) { /* the kept blocks merged in order, as the accumulators */
+    issim_region_tally_reset(e->chunk_regions);
+    for (uint64_t j = 0; j < kept; j++)
+      issim_region_tally_merge(e->chunk_regions, e->blocks[j].regions);
+    put(body, e->chunk_regions->sum, e->chunk_regions->n * sizeof *e->chunk_regions->sum);
+  }
 }
 
 /* ---- the canonical merge of a round ---- */
@@ -617,8 +670,12 @@ static void merge_shipped_chunk(engine *e, const unsigned char *head_bytes,
   }
   if (out->hist) {
     issim_hist hist;
-    get(body, &hist, sizeof hist);
+    body = get(body, &hist, sizeof hist);
     issim_hist_merge(out->hist, &hist);
+  }
+  if (out->regions) {
+    get(body, e->chunk_regions->sum, e->chunk_regions->n * sizeof *e->chunk_regions->sum);
+    issim_region_tally_merge(out->regions, e->chunk_regions);
   }
   issim_accum_merge(&out->acc, &chunk);
 }
@@ -655,6 +712,7 @@ static int run_round(engine *e, uint64_t first, issim_run_output *out, int *end,
   size_t n_chunks = count - first < (uint64_t)e->ranks ? (size_t)(count - first) : (size_t)e->ranks;
   e->floor = out->tail ? issim_topk_floor(out->tail) : -INFINITY;
   block_wants want = wants_of(e, out, e->floor);
+  e->total = e->ranks == 1 && e->rules->target_re > 0 ? &out->acc : NULL;
   long n = mine < count ? run_chunk_blocks(e, mine, &want) : 0;
 
   size_t *head_at = e->offsets, *body_at = e->offsets + e->ranks + 1;
@@ -691,10 +749,12 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
                      issim_run_output *out, issim_error *err)
 {
   engine e;
-  int rc = engine_init(&e, pb, cfg, out->tail, err);
+  int rc = engine_init(&e, pb, cfg, out->tail, out->regions ? out->regions->regions : NULL, err);
   if (rc != ISSIM_OK)
     return rc;
   issim_accum_reset(&out->acc);
+  if (out->regions)
+    issim_region_tally_reset(out->regions);
   if (out->tail)
     issim_topk_reset(out->tail);
   if (out->hist)
@@ -726,7 +786,7 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   plain.stop = NULL;
   plain.cluster = NULL; /* this process's chunks alone: nothing collective */
   engine e;
-  int rc = engine_init(&e, pb, &plain, tail, err);
+  int rc = engine_init(&e, pb, &plain, tail, NULL, err);
   if (rc != ISSIM_OK)
     return rc;
   if (tail)

@@ -7,7 +7,11 @@
  * result is the same to the last bit whatever the number of threads.
  *
  * Stopping rules are decided at block boundaries on that same merged state, so
- * a run stopped after n draws is exactly the run of n draws.
+ * a run stopped after n draws is exactly the run of n draws.  A single
+ * process with a relative-error target also watches each chunk's finished
+ * blocks as they come, and starts no block past the one where the target is
+ * reached (those in flight stop at their next batch): the decision is the
+ * same, the blocks it would drop are not drawn.
  *
  * With a cluster (cluster.h), processes take chunks in rounds: in round r,
  * rank k runs chunk r K + k of a world of K.  Each ships what the canonical
@@ -35,6 +39,7 @@
 #include "loss.h"
 #include "model.h"
 #include "problem.h"
+#include "regions.h"
 #include "trace.h"
 
 #ifdef __cplusplus
@@ -95,12 +100,15 @@ int issim_engine_threads(int requested);
 /* What a run produces.  The caller fills the pointers with what it wants
  * (NULL: not wanted): tail, a buffer of issim_khat_capacity(cfg->samples)
  * values for Pareto k-hat; trace, a trace planned for cfg->samples
- * (issim_trace_alloc); hist, a histogram of the event log-weights. */
+ * (issim_trace_alloc); hist, a histogram of the event log-weights; regions,
+ * a tally of the hits by failure region (regions.h), accumulated per block
+ * and merged in the order of the accumulators. */
 typedef struct {
   issim_accum acc;
   issim_topk *tail;
   issim_trace *trace;
   issim_hist *hist;
+  issim_region_tally *regions;
   issim_stop_reason stopped_by;
 } issim_run_output;
 

@@ -24,6 +24,9 @@ enum { MAX_POINTS = 1000, MIN_POINTS = 1 + 2 * 8 + 32, QUAD_INTERVALS = 200 };
 static const double CURVED_MAX_VARIANCE = 9;
 static const double HESS_STEP = 1e-4, RHO_LIMIT = 1e-12, QUAD_EPSREL = 1e-12,
                     PEAK_REACH = 40, ZERO_BETA = 1e-12;
+/* a design point whose gradient's direction is this far from u*'s (the
+ * search converges to 1e-7) is at a corner */
+static const double CORNER_ANGLE = 1e-3;
 
 double issim_form_log_normal_tail(double beta)
 {
@@ -539,10 +542,17 @@ static int analyse_point(standard *sp, int closed, double *hess, double *gr, iss
   for (size_t j = 0; j < d; j++)
     p->importance[j] = p->alpha[j] * p->alpha[j];
   p->n_curvatures = d - 1;
+  p->corner = 0;
+  if (!closed && p->grad_norm > 0 && isfinite(p->grad_norm)) {
+    double off = 0; /* a smooth design point has u* along the gradient */
+    for (size_t j = 0; j < d; j++)
+      off += (gr[j] / p->grad_norm - p->alpha[j]) * (gr[j] / p->grad_norm - p->alpha[j]);
+    p->corner = sqrt(off) > CORNER_ANGLE;
+  }
   if (closed) {
     for (size_t i = 0; i + 1 < d; i++)
       p->kappa[i] = 0;
-  } else if (!(p->grad_norm > 0) || !isfinite(p->grad_norm)) {
+  } else if (!(p->grad_norm > 0) || !isfinite(p->grad_norm) || p->corner) {
     for (size_t i = 0; i + 1 < d; i++)
       p->kappa[i] = NAN;
   } else {
@@ -592,7 +602,12 @@ static int fill_point(standard *sp, int closed_form, int normal_space, const dou
   p->log_p_form = normal_space ? issim_form_log_normal_tail(beta) : lp;
   if (analyse_point(sp, closed_form, hess, gr, p) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-  if (normal_space) {
+  if (p->corner) {
+    p->log_p_breitung = p->log_p_hr = p->log_p_tvedt = NAN;
+    snprintf(p->sorm_why, sizeof p->sorm_why, "the point is at a corner of the limit surface "
+             "(two limit states meet there: the gradient is not along u*), which has no "
+             "curvatures; FORM's half-space holds the corner's wedge and more");
+  } else if (normal_space) {
     issim_form_sorm(p->beta, p->n_curvatures, p->kappa, &p->log_p_breitung, &p->log_p_hr,
                     &p->log_p_tvedt, p->sorm_why, sizeof p->sorm_why);
   } else {
@@ -664,6 +679,7 @@ static void copy_stats(issim_form_result *r, const issim_design_stats *st)
   r->converged = st->converged;
   r->found = st->found;
   r->last_new_start = st->last_new_start;
+  r->corners = st->corners;
 }
 
 /* The target's standard space: elliptical (e filled: x = mu + L u) or its

@@ -60,6 +60,7 @@
 #include "cluster.h"
 
 #include "dist.h"
+#include "credit.h"
 #include "model.h"
 #include "copula.h"
 #include "transform.h"

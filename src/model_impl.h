@@ -33,6 +33,7 @@ struct issim_model {
   double *weights, *log_weights, *cum;
   issim_model *inner;               /* transformed: the model of u */
   struct issim_transform *transform; /* transformed: T, with its copy of the target */
+  issim_credit_law *credit; /* credit */
 };
 
 /* Points per group of the batched kernels (see model.c, "sampling"): 4 vectors of

@@ -18,6 +18,7 @@ struct issim_model_pair {
   double *delta; /* L^-1 (mu_q - mu_p) when they share L, else NULL */
   double *v, c;  /* a linear loss w.x as c + f v.z: v = L^T w, c = w.mu_q; v NULL without */
   bool standard; /* q is a model of u carried by p's own transform (transform.h) */
+  bool credit;   /* p and q are credit laws of one book */
 };
 
 /* A normal or t drawn as mu + f L z from z in coordinate rows (f = 1 for the
@@ -26,6 +27,8 @@ static bool dense_elliptical(const issim_model *m)
 {
   return (m->kind == ISSIM_MODEL_NORMAL || m->kind == ISSIM_MODEL_STUDENT_T) && !m->diagonal;
 }
+
+static bool credit_pair(const issim_model *p, const issim_model *q);
 
 static bool shares_factor(const issim_model *p, const issim_model *q)
 {
@@ -41,7 +44,7 @@ issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model
   issim_model_pair *pair = calloc(1, sizeof *pair);
   if (pair == NULL)
     return NULL;
-  *pair = (issim_model_pair){.p = p, .q = q};
+  *pair = (issim_model_pair){.p = p, .q = q, .credit = credit_pair(p, q)};
   pair->standard = q->kind == ISSIM_MODEL_TRANSFORMED && issim_transform_is_of(q->transform, p);
   if (shares_factor(p, q)) {
     const size_t d = p->d;
@@ -253,6 +256,15 @@ static void draw_standard(const issim_model_pair *pair, gsl_rng *r, size_t n, do
     log_q[i] += log_p[i];
 }
 
+/* A credit target and proposal on one book: the conditional probabilities
+ * once a point for the draw and both log-densities (credit.h). */
+static bool credit_pair(const issim_model *p, const issim_model *q)
+{
+  return p->kind == ISSIM_MODEL_CREDIT && q->kind == ISSIM_MODEL_CREDIT &&
+         issim_credit_book_equal(issim_credit_law_book(p->credit),
+                                 issim_credit_law_book(q->credit));
+}
+
 void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
                            double *log_p, double *log_q, double *scratch)
 {
@@ -265,10 +277,16 @@ void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, d
     draw_dense(pair, r, n, x, NULL, log_p, log_q, scratch);
     return;
   }
+  if (pair->credit) {
+    issim_credit_law_pair_draw(p->credit, q->credit, r, n, x, log_p, log_q, scratch);
+    return;
+  }
   issim_model_sample(q, r, n, x, scratch);
   issim_model_log_pdf(p, n, x, log_p, scratch);
-  if (q == p) /* plain Monte Carlo */
-    memcpy(log_q, log_p, n * sizeof *log_q);
+  if (q == p) { /* plain Monte Carlo; log_q may be log_p itself */
+    if (log_q != log_p)
+      memcpy(log_q, log_p, n * sizeof *log_q);
+  }
   else
     issim_model_log_pdf(q, n, x, log_q, scratch);
 }

@@ -12,8 +12,11 @@
  * space (a transformed model whose transform is p's: transform.h) draws u
  * and x = T(u), and log q = log p(x) + log q_u(u) - log phi(u) comes from the
  * u drawn, without inverting T.  Otherwise it is those three
- * calls (two when q is p, plain Monte Carlo).  The pair refers to p and q,
- * which must outlive it.
+ * calls (two when q is p, plain Monte Carlo).  Credit laws of one book
+ * (credit.h) are drawn and weighed by issim_credit_law_pair_draw, which
+ * computes each point's conditional default probabilities once for the
+ * draw and both log-densities.  The pair refers to p and q, which must
+ * outlive it.
  *
  * The names keep the issim_model_ prefix of the header they came from
  * (model.h, which still includes this one): the engine calls them.
@@ -39,6 +42,9 @@ void issim_model_pair_free(issim_model_pair *pair);
 /* Whether the pair takes the shared-factor path above. */
 int issim_model_pair_shares_factor(const issim_model_pair *pair);
 size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n);
+/* n points of q into x, their log-densities under p and q into log_p and
+ * log_q.  For plain Monte Carlo (p and q the same model) without a shared
+ * factor, log_q may be log_p itself: the density is then computed once. */
 void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
                            double *log_p, double *log_q, double *scratch);
 

@@ -16,6 +16,7 @@
 static void write_regions_block(FILE *out, const issim_regions *rg);
 static json_t *regions_block_json(const issim_regions *rg);
 static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples);
+static void write_regions_drawn(FILE *out, const issim_region_check *c);
 
 void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 {
@@ -53,13 +54,31 @@ static int is_crude(const issim_result *res)
   return res->proposal->dist == NULL && res->proposal->model == NULL;
 }
 
-/* (estimate - exact) / SE, computed from logs so it works below DBL_MIN */
-static double z_to_exact(const issim_report *r, const issim_estimate *e)
+/* (estimate - value) / SE, computed from logs so it works below DBL_MIN */
+static double z_to(double log_value, const issim_estimate *e)
 {
-  if (isnan(r->exact_log) || e->hits == 0 || isnan(e->log_std_error))
+  if (isnan(log_value) || e->hits == 0 || isnan(e->log_std_error))
     return NAN;
-  double log_se = fmax(e->log_std_error, r->exact_log + log(ISSIM_RELATIVE_PRECISION));
-  return exp(e->log_estimate - log_se) - exp(r->exact_log - log_se);
+  double log_se = fmax(e->log_std_error, log_value + log(ISSIM_RELATIVE_PRECISION));
+  return exp(e->log_estimate - log_se) - exp(log_value - log_se);
+}
+
+double report_z_exact(const issim_report *r, const issim_estimate *e)
+{
+  return z_to(r->exact_log, e);
+}
+
+double report_reference_log(const issim_report *r, const char **kind)
+{
+  double given = r->scenario ? r->scenario->reference_log : NAN;
+  if (kind)
+    *kind = !isnan(r->exact_log) ? "exact" : !isnan(given) ? "given" : "none";
+  return !isnan(r->exact_log) ? r->exact_log : given;
+}
+
+double report_z_reference(const issim_report *r, const issim_estimate *e)
+{
+  return z_to(report_reference_log(r, NULL), e);
 }
 
 static char *format_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -93,10 +112,16 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
     if (e->hits > 0 || strcmp(res->verdict.reasons[i], "no draw hit the event") != 0)
       lines[n++] = format_alloc("%s", res->verdict.reasons[i]);
   /* draws with an undefined log-weight are among the verdict's reasons */
-  double z = z_to_exact(r, e);
+  double z = report_z_exact(r, e);
   if (fabs(z) > 4 && n < max)
     lines[n++] = format_alloc("the estimate is %.1f standard errors from the exact value: this "
                               "proposal's error bar is not honest", z);
+  /* the scenario's reference, used like an exact value when there is none */
+  double zr = isnan(r->exact_log) ? report_z_reference(r, e) : NAN;
+  if (fabs(zr) > 4 && n < max)
+    lines[n++] = format_alloc("the estimate is %.1f standard errors from the scenario's "
+                              "reference value: this proposal's error bar is not honest, or the "
+                              "reference is wrong", zr);
   return n;
 }
 /* The header lines every report of a scenario starts with: its name, the
@@ -158,6 +183,13 @@ static const char *stop_description(issim_stop_reason why)
   return "the sample budget";
 }
 
+/* The digits of a 95% interval's ends: enough to tell them apart, 5 at least. */
+static int ci_digits(const issim_estimate *e)
+{
+  int digits = e->relative_error > 0 ? 3 + (int)ceil(-log10(e->relative_error)) : 17;
+  return digits < 5 ? 5 : digits > 17 ? 17 : digits;
+}
+
 static void text_estimate(FILE *out, const issim_report *r, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
@@ -169,9 +201,7 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
     issim_format_log_prob(e->log_std_error, 3, se, sizeof se);
     fprintf(out, "  estimate         %s +- %s  (relative error %.3g%%, log10 %.4f)\n", p, se,
             100 * e->relative_error, e->log_estimate / M_LN10);
-    /* enough digits to tell the bounds apart, 5 at least */
-    int digits = e->relative_error > 0 ? 3 + (int)ceil(-log10(e->relative_error)) : 17;
-    digits = digits < 5 ? 5 : digits > 17 ? 17 : digits;
+    int digits = ci_digits(e);
     issim_format_log_prob(e->log_ci_low, digits, lo, sizeof lo);
     issim_format_log_prob(e->log_ci_high, digits, hi, sizeof hi);
     fprintf(out, "  95%% CI           [%s, %s]\n", lo, hi);
@@ -180,10 +210,16 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
       issim_format_log_prob(e->log_ci_high_ls, 3, hi, sizeof hi);
       fprintf(out, "  95%% CI, log scale [%s, %s]\n", lo, hi);
     }
-    double z = z_to_exact(r, e);
+    double z = report_z_exact(r, e);
+    const char *kind;
+    double log_ref = report_reference_log(r, &kind), zr = report_z_reference(r, e);
     if (!isnan(z)) {
       issim_format_log_prob(r->exact_log, 6, p, sizeof p);
       fprintf(out, "  exact            %s, %+.2f standard errors away\n", p, z);
+    } else if (!isnan(zr)) {
+      issim_format_log_prob(log_ref, 6, p, sizeof p);
+      fprintf(out, "  reference        %s (given in the scenario), %+.2f standard errors away\n",
+              p, zr);
     }
     issim_format_log_prob(e->self_normalized_log_estimate, 6, p, sizeof p);
     fprintf(out, "  self-normalised  %s  (relative error %.3g%%)\n", p,
@@ -225,8 +261,11 @@ static void text_weights(FILE *out, const issim_result *res)
   fputc('\n', out);
   if (e->hits > 0)
     fprintf(out, "    largest weight   %.3g%% of the estimate\n", 100 * e->max_weight_share);
-  fprintf(out, "    mean weight      %.6g +- %.3g (expected %.6g)\n", e->mean_weight,
-          e->mean_weight_se, res->expected_mean_weight);
+  fprintf(out, "    mean weight      %.6g +- %.3g", e->mean_weight, e->mean_weight_se);
+  /* unknown for multivariate proposals and mixtures: nothing to compare with */
+  if (!isnan(res->expected_mean_weight))
+    fprintf(out, " (expected %.6g)", res->expected_mean_weight);
+  fputc('\n', out);
   if (!isnan(res->pareto_k) && res->verdict.khat_not_judged)
     fprintf(out, "    Pareto k-hat     %.2f (not judged: the variance is finite and the standard "
                  "error agrees with the exact one)\n", res->pareto_k);
@@ -243,6 +282,56 @@ static void text_weights(FILE *out, const issim_result *res)
 
 /* The region check in JSON: null without regions to check. */
 static json_t *regions_json(const issim_region_check *c, uint64_t samples);
+
+/* The region check from the draws: each checked region's share of the
+ * first-order P, of the estimate, its hits (the first REGIONS_DRAWN_SHOWN,
+ * then the one whose estimate falls shortest of its share), and the hits in
+ * no half-space. */
+#define REGIONS_DRAWN_SHOWN 6
+
+static const char *seen_mark(const issim_region_check *c, size_t k)
+{
+  int seen = issim_region_check_seen(c, k);
+  return seen == ISSIM_REGION_NOT_SEEN ? "  NOT SEEN" : seen == ISSIM_REGION_FEW_HITS ? "  few" : "";
+}
+
+static void write_region_row(FILE *out, const issim_region_check *c, size_t k)
+{
+  char form[32], est[32];
+  snprintf(form, sizeof form, "%.3g%%", 100 * c->share[k]);
+  snprintf(est, sizeof est, "%.3g%%", 100 * c->estimate_share[k]);
+  fprintf(out, "      %-15zu%10s %16s %11llu%s\n", c->index[k] + 1, form, est,
+          (unsigned long long)c->hits[k], seen_mark(c, k));
+}
+
+/* The checked region whose share of the estimate is the smallest fraction of
+ * its first-order share. */
+static size_t shortest_region(const issim_region_check *c)
+{
+  size_t worst = 0;
+  for (size_t k = 1; k < c->n_checked; k++)
+    if (c->estimate_share[k] / c->share[k] < c->estimate_share[worst] / c->share[worst])
+      worst = k;
+  return worst;
+}
+
+static void write_regions_drawn(FILE *out, const issim_region_check *c)
+{
+  if (!c->drawn || c->n_checked == 0 || c->hits_total == 0)
+    return;
+  fprintf(out, "    %-17s%10s %16s %11s\n", "by region", "FORM share", "of the estimate", "hits");
+  for (size_t k = 0; k < c->n_checked && k < REGIONS_DRAWN_SHOWN; k++)
+    write_region_row(out, c, k);
+  if (c->n_checked > REGIONS_DRAWN_SHOWN) {
+    size_t w = shortest_region(c);
+    fprintf(out, "      ... %zu more; the shortest of its share:\n", c->n_checked - REGIONS_DRAWN_SHOWN);
+    write_region_row(out, c, w);
+  }
+  char est[32];
+  snprintf(est, sizeof est, "%.3g%%", 100 * c->outside_share);
+  fprintf(out, "      %-25s %16s %11llu\n", "in no half-space", est,
+          (unsigned long long)c->outside_hits);
+}
 
 /* The region check's summary: how many regions, and the least visited. */
 static size_t least_visited(const issim_region_check *c)
@@ -270,6 +359,35 @@ static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t 
   else
     fprintf(out, "none neglected; fewest expected draws %.3g (region %zu)\n",
             (double)samples * exp(c->log_q[least]), c->index[least] + 1);
+  write_regions_drawn(out, c);
+}
+
+/* The region check from the draws in JSON (docs/output.md). */
+static json_t *regions_drawn_json(const issim_region_check *c)
+{
+  static const char *const seen_names[] = {"seen", "few hits", "not seen"};
+  double share;
+  size_t worst = 0, unseen = issim_region_check_unseen(c, 0, &share, &worst);
+  json_t *o = json_object(), *list = json_array();
+  json_object_set_new(o, "hits", json_integer((json_int_t)c->hits_total));
+  json_object_set_new(o, "neglected", json_integer((json_int_t)unseen));
+  json_object_set_new(o, "neglected_share", report_jnum(share));
+  json_object_set_new(o, "outside_hits", json_integer((json_int_t)c->outside_hits));
+  json_object_set_new(o, "outside_share", report_jnum(c->outside_share));
+  for (size_t k = 0; k < c->n_checked; k++) {
+    json_t *r = json_object();
+    json_object_set_new(r, "region", json_integer((json_int_t)c->index[k] + 1));
+    json_object_set_new(r, "beta", report_jnum(c->beta[k]));
+    json_object_set_new(r, "form_share", report_jnum(c->share[k]));
+    json_object_set_new(r, "estimate_share", report_jnum(c->estimate_share[k]));
+    json_object_set_new(r, "hits", json_integer((json_int_t)c->hits[k]));
+    json_object_set_new(r, "expected_hits", report_jnum(issim_region_check_expected_hits(c, k)));
+    json_object_set_new(r, "draws_say",
+                        json_string(seen_names[issim_region_check_seen(c, k)]));
+    json_array_append_new(list, r);
+  }
+  json_object_set_new(o, "by_region", list);
+  return o;
 }
 
 static json_t *regions_json(const issim_region_check *c, uint64_t samples)
@@ -286,6 +404,8 @@ static json_t *regions_json(const issim_region_check *c, uint64_t samples)
   json_object_set_new(o, "neglected_share", report_jnum(share));
   json_object_set_new(o, "fewest_expected_draws",
                       report_jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
+  if (c->drawn)
+    json_object_set_new(o, "draws", regions_drawn_json(c));
   return o;
 }
 
@@ -475,6 +595,50 @@ void report_text_results(FILE *out, const issim_report *r)
   }
 }
 
+/* ---- --brief ---- */
+
+static void brief_result(FILE *out, const issim_report *r, const issim_result *res, int width)
+{
+  const issim_estimate *e = &res->estimate;
+  fprintf(out, "%-*s  %-11s  ", width, res->proposal->name, issim_verdict_name(res->verdict.level));
+  if (e->hits == 0) {
+    fprintf(out, "0  (no draw hit the event in %llu)\n", (unsigned long long)e->samples);
+  } else {
+    char p[48], se[48], lo[48], hi[48];
+    issim_format_log_prob(e->log_estimate, 6, p, sizeof p);
+    issim_format_log_prob(e->log_std_error, 3, se, sizeof se);
+    issim_format_log_prob(e->log_ci_low, ci_digits(e), lo, sizeof lo);
+    issim_format_log_prob(e->log_ci_high, ci_digits(e), hi, sizeof hi);
+    fprintf(out, "%s +- %s  (%.3g%%)  95%% CI [%s, %s]", p, se, 100 * e->relative_error, lo, hi);
+    double z = report_z_reference(r, e);
+    if (!isnan(z))
+      fprintf(out, "  %+.2f SE from the %s value", z, isnan(r->exact_log) ? "given" : "exact");
+    fputc('\n', out);
+  }
+  char *lines[16];
+  size_t n = issim_result_warnings(r, res, lines, 16);
+  for (size_t k = 0; k < n; k++) {
+    fprintf(out, "%*s  - %s\n", width, "", lines[k]);
+    free(lines[k]);
+  }
+}
+
+int issim_report_brief(FILE *out, const issim_report *r)
+{
+  report_write_scenario_lines(out, r->scenario, r->exact_log);
+  if (r->interrupted)
+    fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
+  int width = 8;
+  for (size_t i = 0; i < r->n_results; i++) {
+    int len = (int)strlen(r->results[i].proposal->name);
+    width = len > width ? len : width;
+  }
+  fputc('\n', out);
+  for (size_t i = 0; i < r->n_results; i++)
+    brief_result(out, r, &r->results[i], width);
+  return ferror(out) ? -1 : 0;
+}
+
 int issim_report_text(FILE *out, const issim_report *r)
 {
   report_text_header(out, r);
@@ -617,7 +781,8 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   json_array_append_new(ci_ls, e->hits ? report_jprob(e->log_ci_high_ls) : json_null());
   report_set(o, "ci95_log_scale", ci_ls);
   report_set(o, "exact", report_jprob(r->exact_log));
-  report_set(o, "z_exact", report_jnum(z_to_exact(r, e)));
+  report_set(o, "z_exact", report_jnum(report_z_exact(r, e)));
+  report_set(o, "z_reference", report_jnum(report_z_reference(r, e)));
   report_set(o, "self_normalized_estimate", e->hits ? report_jprob(e->self_normalized_log_estimate) : json_null());
   report_set(o, "self_normalized_relative_error", report_jnum(e->self_normalized_relative_error));
   json_weights(o, res);
@@ -645,6 +810,19 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   return o;
 }
 
+/* What z_reference is measured against: the exact value, else the
+ * scenario's given reference. */
+json_t *report_json_reference(const issim_report *r)
+{
+  const char *kind;
+  double log_ref = report_reference_log(r, &kind);
+  json_t *o = json_object();
+  report_set(o, "kind", json_string(kind));
+  report_set(o, "value", report_jprob(log_ref));
+  report_set(o, "log10_value", report_jlog10(log_ref));
+  return o;
+}
+
 json_t *report_json_run(const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
@@ -664,6 +842,7 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", report_jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", report_jlog10(r->exact_log));
+  json_object_set_new(root, "reference", report_json_reference(r));
   json_object_set_new(root, "failure_regions", regions_block_json(r->regions));
   json_object_set_new(root, "samples", json_integer((json_int_t)r->samples));
   /* a seed can exceed JSON's safe integers: keep it exact as text too */

@@ -5,10 +5,13 @@
  * levels) draws through a sampler, so that they share one set of fast paths
  * and one treatment of every kind of problem.  A sampler belongs to one
  * thread: it holds that thread's generator, its batch buffers, its copy of
- * the loss (an expression's evaluator holds state) and, for d-dimensional
- * problems, the target/proposal pair (model.h), which draws points with
- * their log-densities together and, for a linear loss of a normal or t
- * proposal, the losses too.
+ * the loss (an expression's evaluator holds state) and the target/proposal
+ * pair (pair.h), which draws points with their log-densities together and,
+ * for a linear loss of a normal or t proposal, the losses too.  Every
+ * problem is drawn through the pair: a univariate problem's distributions
+ * are models of dimension 1 (the univariate kind of the model, whose
+ * batches go straight to the distribution's own kernels), so there is one
+ * drawing path, dispatched once a batch, for every kind of problem.
  *
  * A batch of n points (at most issim_sampler_batch) gives
  *   x      the points, n x d row by row (for a linear loss drawn with the

@@ -251,7 +251,8 @@ static int build_proposal(builder *b, section *sec, const char *name)
   s->n_proposals++;
   const char *family = scenario_get(sec, "distribution", NULL);
   if (family && (scenario_is_multivariate_family(family) || strcmp(family, "shifted-target") == 0 ||
-                 strcmp(family, "mixture") == 0 || strcmp(family, "standard-space") == 0)) {
+                 strcmp(family, "mixture") == 0 || strcmp(family, "standard-space") == 0 ||
+                 scenario_is_credit_family(family))) {
     section **d = realloc(b->deferred, (b->n_deferred + 1) * sizeof *d);
     if (d == NULL) {
       b->r->nomem = 1;
@@ -348,6 +349,8 @@ static int build_loss(builder *b)
     {"expression", ISSIM_LOSS_EXPRESSION},
   };
   issim_loss_kind k = ISSIM_LOSS_IDENTITY;
+  if (scenario_credit_law(s))
+    return scenario_build_credit_loss(b);
   if (kind == NULL && d > 1)
     return issim_inifile_fail(b->r, sec->line, "[event] needs 'loss' for a %zu-dimensional target: linear "
                                  "(with weights), sum, max, min, norm or expression", d);
@@ -665,6 +668,10 @@ static int build_deferred(builder *b, section *sec)
   issim_proposal *p = proposal_of_section(s, sec);
   int dline = sec->line;
   const char *family = scenario_get(sec, "distribution", &dline);
+  if (!scenario_check_credit_proposal(b, family, dline))
+    return 0;
+  if (scenario_is_credit_family(family))
+    return scenario_build_credit_proposal(b, sec, family, p);
   if (strcmp(family, "shifted-target") == 0)
     return build_shifted(b, sec, p);
   if (strcmp(family, "mixture") == 0)
@@ -954,6 +961,14 @@ void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi
 
 void issim_scenario_describe_event(const issim_scenario *s, char *buf, size_t size)
 {
+  if (scenario_credit_law(s)) { /* the loss is the book's, not a formula in x */
+    char sig[48] = "";
+    if (!isnan(s->event.threshold_sigmas))
+      snprintf(sig, sizeof sig, " (%g sigma)", s->event.threshold_sigmas);
+    snprintf(buf, size, "default loss %s %.10g%s", s->event.direction == ISSIM_ABOVE ? ">" : "<",
+             s->event.threshold, sig);
+    return;
+  }
   issim_event_describe(&s->event, s->dimension, buf, size);
 }
 

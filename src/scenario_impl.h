@@ -41,4 +41,13 @@ ISSIM_INTERNAL int scenario_build_model(builder *b, section *sec, const char *fa
 ISSIM_INTERNAL int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target, int *is_target);
 ISSIM_INTERNAL int scenario_build_target(builder *b, section *sec);
 
+/* scenario_credit.c: credit-portfolio targets and their proposals. */
+ISSIM_INTERNAL int scenario_is_credit_family(const char *family);
+ISSIM_INTERNAL const issim_credit_law *scenario_credit_law(const issim_scenario *s);
+ISSIM_INTERNAL int scenario_build_credit_target(builder *b, section *sec);
+ISSIM_INTERNAL int scenario_build_credit_loss(builder *b);
+ISSIM_INTERNAL int scenario_build_credit_proposal(builder *b, section *sec, const char *family,
+                                                  issim_proposal *p);
+ISSIM_INTERNAL int scenario_check_credit_proposal(builder *b, const char *family, int line);
+
 #endif

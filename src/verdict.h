@@ -1,15 +1,20 @@
 /* verdict.h: can a proposal's error bar be trusted?
  *
  * Combines the analytic tail check (tail.h) with the sample diagnostics of
- * shared/estimators.md into one word and its reasons:
+ * docs/estimators.md into one word and its reasons:
  *   unreliable   no hit; weights of infinite variance (analytic); a failure
  *                region holding at least 1% of the first-order probability
  *                that the proposal cannot have visited (fewer than one
- *                expected draw there, regions.h); Pareto k-hat > 0.7; event
+ *                expected draw there, regions.h), or, from the draws, that
+ *                got too few hits for a tenth of its share and holds almost
+ *                none of the estimate (regions.h's draws rule; said only
+ *                when the analytic check did not say unreliable); Pareto
+ *                k-hat > 0.7; event
  *                ESS < 30; one draw carries over half the estimate; draws
  *                with an undefined (NaN) log-weight that, at a hit's average
  *                weight, would move the estimate by more than its SE
- *   doubtful     such a region visited fewer than 10 times (expected);
+ *   doubtful     such a region visited fewer than 10 times (expected), or
+ *                from the draws one whose few hits carry its share;
  *                k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
  *                tenth; the mean weight is both 4 standard errors and 5% away
  *                from the mass the target puts on the proposal's support

@@ -39,8 +39,49 @@ static void expect_bad_input(const char *const *args, const char *message);
 
 /* Exact answers computed here, independently of issim's own formulas.  A new
  * scenario must be added to this table (NAN where no exact answer exists). */
+/* P(Bin(1000, p(z)) > 500) phi(z), p(z) the Vasicek conditional default
+ * probability of p = 0.01 at asset correlation 0.2 */
+static double vasicek_integrand(double z, void *unused)
+{
+  (void)unused;
+  double a = sqrt(0.2), pz = gsl_cdf_ugaussian_P((a * z + gsl_cdf_ugaussian_Pinv(0.01)) / sqrt(0.8));
+  return exp(-0.5 * z * z) / sqrt(2 * M_PI) * gsl_cdf_binomial_Q(500, pz, 1000);
+}
+
+/* The homogeneous credit book: the number of defaults given the factor is
+ * binomial, integrated over the factor by GSL (independent of issim's
+ * recursion). */
+static double vasicek_log_tail(void)
+{
+  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+  gsl_function fn = {vasicek_integrand, NULL};
+  double v, abserr;
+  gsl_integration_qagi(&fn, 0, 1e-11, 1000, ws, &v, &abserr);
+  gsl_integration_workspace_free(ws);
+  return log(v);
+}
+
+/* A one-factor book's exact tail, from credit.h's recursion (tested against
+ * brute-force enumeration in check_credit.c). */
+static double book_log_tail(const char *file, double t)
+{
+  issim_error err;
+  issim_credit_book *b = issim_credit_book_read(file, &err);
+  ck_assert_msg(b != NULL, "%s", err.message);
+  double lp = issim_credit_exact_log_tail(b, t, NULL);
+  issim_credit_book_free(b);
+  return lp;
+}
+
 static double exact_log_for(const char *name)
 {
+  if (strcmp(name, "credit-homogeneous") == 0)
+    return vasicek_log_tail();
+  if (strcmp(name, "credit-glasserman-li-1factor") == 0)
+    return book_log_tail(SCENARIO_DIR "/books/glasserman-li-1factor.csv", 3000);
+  if (strcmp(name, "credit-glasserman-li-10factor") == 0 ||
+      strcmp(name, "credit-glasserman-li-21factor") == 0)
+    return NAN; /* several factors: no exact answer */
   if (strcmp(name, "gaussian-5sigma") == 0 || strcmp(name, "proposals-5sigma") == 0)
     return log(gsl_cdf_ugaussian_Q(5));
   if (strcmp(name, "gaussian-40sigma") == 0)
@@ -261,6 +302,13 @@ static int must_be_trustworthy(const char *scenario, const char *proposal)
     {"mixed-structure", "design-points"}, {"mixed-structure", "ce"},
     {"shortest-path", "ce"}, {"shortest-path", "ce-standard"},
     {"sum-lognormals", "design-points"},
+    {"credit-homogeneous", "glasserman-li"},
+    {"credit-homogeneous", "factor-shift"},
+    {"credit-homogeneous", "ce"},
+    {"credit-glasserman-li-1factor", "glasserman-li"},
+    {"credit-glasserman-li-1factor", "factor-shift"},
+    {"credit-glasserman-li-10factor", "glasserman-li"},
+    {"credit-glasserman-li-21factor", "glasserman-li"},
   };
   for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
     if (strcmp(scenario, pairs[i][0]) == 0 && strcmp(proposal, pairs[i][1]) == 0)
@@ -745,8 +793,9 @@ START_TEST(test_compare_ranks_good_poor_crude)
   ck_assert_int_eq(lines, 4); /* the header and three proposals */
   ck_assert(strstr(o.out, "\n1,good,trustworthy,400000,") != NULL);
   outcome_free(&o);
-  const char *bad_csv[] = {"run", path, "--format", "csv", NULL};
-  expect_bad_input(bad_csv, "issim: --format csv applies to 'issim compare'");
+  const char *bad_csv[] = {"divergence", path, "--format", "csv", NULL};
+  expect_bad_input(bad_csv, "issim: --format csv applies to 'issim run', 'issim compare' and "
+                            "'issim calibrate'");
   unlink(path);
 }
 END_TEST
@@ -808,8 +857,8 @@ START_TEST(test_plots)
   outcome o = run_issim(args);
   ck_assert_int_eq(o.status, 0);
   const char *files[] = {"convergence.png", "relerr.png", "logweights.png", "efficiency.png",
-                         "convergence.svg", "trace_shifted.dat", "hist_shifted.dat",
-                         "convergence.gp"};
+                         "summary.png", "summary.svg", "convergence.svg", "trace_shifted.dat",
+                         "hist_shifted.dat", "convergence.gp"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, files[i]);
@@ -925,7 +974,14 @@ START_TEST(test_bad_command_lines)
   const char *proposal[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "nope", NULL};
   expect_bad_input(proposal, "(known: shifted, crude)");
   const char *format[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--format", "xml", NULL};
-  expect_bad_input(format, "issim: --format must be text or json (got 'xml')");
+  expect_bad_input(format, "issim: --format must be text or json, or csv (got 'xml')");
+  const char *format_div[] = {"divergence", SCENARIO_DIR "/gaussian-5sigma.ini", "--format", "csv", NULL};
+  expect_bad_input(format_div, "issim: --format csv applies to 'issim run'");
+  const char *brief[] = {"compare", SCENARIO_DIR "/gaussian-5sigma.ini", "--brief", NULL};
+  expect_bad_input(brief, "issim: --brief applies to 'issim run'");
+  const char *brief_json[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--brief", "--format",
+                              "json", NULL};
+  expect_bad_input(brief_json, "issim: --brief is a text report: not with --format json or csv");
 }
 END_TEST
 

@@ -127,6 +127,40 @@ START_TEST(test_target_re_stops_reproducibly)
 }
 END_TEST
 
+static void most_draws(const issim_progress *p, void *user)
+{
+  uint64_t *most = user;
+  if (p->draws > *most)
+    *most = p->draws;
+}
+
+/* A run that reaches its target draws no more blocks than the threads had
+ * started by then (a chunk holds 64): with a slow model the rest would cost
+ * minutes for nothing.  Draws counted by the progress reports. */
+START_TEST(test_target_re_draws_no_further)
+{
+  fixture f;
+  setup(&f, 200 * ISSIM_BLOCK_SIZE, 5);
+  uint64_t most = 0;
+  issim_stop_rules rules = {.target_re = 0.01, .progress = most_draws, .progress_user = &most,
+                            .progress_interval = 1e-9};
+  f.cfg.stop = &rules;
+  issim_accum a;
+  issim_stop_reason why;
+  for (int threads = 1; threads <= 3; threads += 2) {
+    f.cfg.threads = threads;
+    most = 0;
+    ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
+    ck_assert_int_eq(why, ISSIM_STOP_TARGET_RE);
+    ck_assert_msg(a.n < 8 * ISSIM_BLOCK_SIZE, "the target took %llu draws", (unsigned long long)a.n);
+    ck_assert_msg(most <= a.n + (uint64_t)threads * ISSIM_BLOCK_SIZE,
+                  "%d threads drew %llu to keep %llu", threads, (unsigned long long)most,
+                  (unsigned long long)a.n);
+  }
+  teardown(&f);
+}
+END_TEST
+
 START_TEST(test_min_hits_holds_back_a_lucky_stop)
 {
   /* a target the first blocks meet with too few hits: with min_hits it waits */
@@ -225,6 +259,7 @@ int main(void)
   tcase_add_test(tc, test_thread_count_invariance);
   tcase_add_test(tc, test_chunks_merge_to_the_whole_run);
   tcase_add_test(tc, test_target_re_stops_reproducibly);
+  tcase_add_test(tc, test_target_re_draws_no_further);
   tcase_add_test(tc, test_min_hits_holds_back_a_lucky_stop);
   tcase_add_test(tc, test_interrupt_flag_stops_at_a_block_boundary);
   tcase_add_test(tc, test_tail_buffer_is_split_invariant);

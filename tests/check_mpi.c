@@ -164,6 +164,17 @@ START_TEST(test_compare_is_the_single_process_compare)
 }
 END_TEST
 
+START_TEST(test_regions_tally_is_the_single_process_one)
+{
+  /* the four-branch system: the hits by failure region (regions.draws), per
+   * block, shipped with each chunk's body; 8.4e6 draws are 129 blocks in 3
+   * chunks, the last one short */
+  const char *args[] = {"run", SCENARIO_DIR "/four-branch.ini", "--proposal", "design-points",
+                        "--samples", "8.4e6", "--threads", "1", "--format", "json", NULL};
+  expect_same_output(args, "results");
+}
+END_TEST
+
 START_TEST(test_adapt_is_the_single_process_adapt)
 {
   /* the cross-entropy levels and the final run of a 10-dimensional proposal */
@@ -365,6 +376,7 @@ int main(void)
   tcase_add_test(tc, test_run_is_the_single_process_run);
   tcase_add_test(tc, test_threads_and_ranks_together);
   tcase_add_test(tc, test_compare_is_the_single_process_compare);
+  tcase_add_test(tc, test_regions_tally_is_the_single_process_one);
   tcase_add_test(tc, test_adapt_is_the_single_process_adapt);
   tcase_add_test(tc, test_target_re_stops_at_the_same_block);
   tcase_add_test(tc, test_calibrate_is_the_single_process_calibrate);

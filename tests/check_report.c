@@ -135,7 +135,7 @@ static json_t *json_of_run(const issim_report *r)
 /* The keys of docs/output.md's table "Each element of results", in order. */
 static const char *const RESULT_KEYS[] = {
     "proposal", "distribution", "verdict", "samples", "hits", "estimate", "log10_estimate",
-    "std_error", "relative_error", "ci95", "ci95_log_scale", "exact", "z_exact",
+    "std_error", "relative_error", "ci95", "ci95_log_scale", "exact", "z_exact", "z_reference",
     "self_normalized_estimate", "self_normalized_relative_error", "ess", "event_ess",
     "max_weight_share", "mean_weight", "mean_weight_se", "expected_mean_weight", "pareto_k",
     "tail_check", "regions", "relative_variance", "samples_for_1pct", "samples_for_10pct",
@@ -272,8 +272,16 @@ static void expect_keys(json_t *o, const char *const *keys, size_t n)
 START_TEST(test_json_top_level)
 {
   json_t *root = json_of_run(&rep);
-  EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "failure_regions", "samples",
-              "seed", "rng", "threads", "target_re", "max_seconds", "partial", "results");
+  EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "reference",
+              "failure_regions", "samples", "seed", "rng", "threads", "target_re", "max_seconds",
+              "partial", "results");
+  /* docs/output.md: the event's four keys; the reference, here the exact P */
+  EXPECT_KEYS(get(root, "event"), "direction", "threshold", "threshold_sigmas", "loss");
+  expect_str(get(root, "event"), "loss", "identity");
+  ck_assert(json_is_null(get(get(root, "event"), "threshold_sigmas")));
+  EXPECT_KEYS(get(root, "reference"), "kind", "value", "log10_value");
+  expect_str(get(root, "reference"), "kind", "exact");
+  expect_num(get(root, "reference"), "log10_value", rep.exact_log / M_LN10);
   expect_str(root, "scenario", "report-test");
   expect_str(root, "file", "report.ini");
   expect_str(root, "target", "normal(mean=0, sd=1)");
@@ -479,6 +487,60 @@ START_TEST(test_text_report_key_lines)
 }
 END_TEST
 
+/* The region check from the draws in text and JSON: x1 x2 > 9 with a
+ * logistic on one region (not seen) and the mixture of both design points
+ * (each region about half the estimate). */
+START_TEST(test_regions_from_the_draws)
+{
+  issim_scenario *s = scenario_parse_ok(
+      "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+      "[event]\nloss = expression\nexpression = x1*x2\nthreshold = 9\n"
+      "[proposal one]\ndistribution = independent\ncomponent = logistic\nlocation = 3\n"
+      "scale = 0.6\n[proposal both]\ndistribution = shifted-target\nshift = design-points\n",
+      "regions.ini");
+  issim_result r[2];
+  for (size_t i = 0; i < 2; i++) {
+    issim_run_config cfg = run_config_of(s, s->proposals[i].name, N_DRAWS, 5, 1);
+    issim_error err;
+    ck_assert_int_eq(issim_analyse(s, &s->proposals[i], &cfg, 0, &r[i], &err), ISSIM_OK);
+  }
+  issim_report rr = {.scenario = s, .samples = N_DRAWS, .seed = 5, .rng_name = "taus2",
+                     .threads = 1, .exact_log = NAN, .n_results = 2, .results = r};
+  char *t = text_of_run(&rr), line[256];
+  expect_line(t, "\n    by region        FORM share  of the estimate        hits\n");
+  const issim_region_check *c = &r[0].regions;
+  size_t missed = c->hits[0] == 0 ? 0 : 1;
+  snprintf(line, sizeof line, "\n      %-15zu%10s %16s %11d  NOT SEEN\n", c->index[missed] + 1,
+           "50%", "0%", 0);
+  expect_line(t, line);
+  expect_line(t, "\n      in no half-space                        0%           0\n");
+  ck_assert(strstr(t, "one: from the draws: the event has 2 failure regions") != NULL);
+  free(t);
+  json_t *root = json_of_run(&rr);
+  for (size_t i = 0; i < 2; i++) {
+    json_t *d = get(get(json_array_get(get(root, "results"), i), "regions"), "draws");
+    ck_assert_int_eq(json_integer_value(get(d, "hits")), (json_int_t)r[i].estimate.hits);
+    ck_assert_int_eq(json_integer_value(get(d, "neglected")), i == 0 ? 1 : 0);
+    expect_num(d, "outside_share", r[i].regions.outside_share);
+    json_t *list = get(d, "by_region");
+    ck_assert_uint_eq(json_array_size(list), 2);
+    for (size_t k = 0; k < 2; k++) {
+      json_t *row = json_array_get(list, k);
+      ck_assert_uint_eq(json_object_size(row), 7);
+      expect_num(row, "form_share", r[i].regions.share[k]);
+      expect_num(row, "estimate_share", r[i].regions.estimate_share[k]);
+      ck_assert_int_eq(json_integer_value(get(row, "hits")), (json_int_t)r[i].regions.hits[k]);
+      expect_str(row, "draws_say", i == 1 || k != missed ? "seen" : "not seen");
+      get(row, "region"), get(row, "beta"), get(row, "expected_hits");
+    }
+  }
+  json_decref(root);
+  for (size_t i = 0; i < 2; i++)
+    issim_result_clear(&r[i]);
+  issim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_text_header_variants)
 {
   issim_report r = rep;
@@ -588,7 +650,19 @@ START_TEST(test_compare_reports)
   free(buf);
   /* docs/output.md: no file, target, event, target_re, max_seconds or partial */
   EXPECT_KEYS(root, "scenario", "samples", "seed", "rng", "threads", "exact", "log10_exact",
-              "reference", "ranking");
+              "reference", "results", "ranking");
+  /* results: run's key, the same objects in the file's order */
+  json_t *in_order = get(root, "results");
+  ck_assert_uint_eq(json_array_size(in_order), 3);
+  for (size_t i = 0; i < 3; i++) {
+    json_t *o = json_array_get(in_order, i);
+    expect_str(o, "proposal", res[i].proposal->name);
+    for (size_t k = 0; k < 3; k++)
+      if (ranked[k].index == i) {
+        ck_assert_int_eq(json_integer_value(get(o, "rank")), (json_int_t)k + 1);
+        ck_assert(json_equal(o, json_array_get(get(root, "ranking"), k)));
+      }
+  }
   json_t *reference = get(root, "reference");
   EXPECT_KEYS(reference, "kind", "proposal", "log10_value");
   expect_str(reference, "kind", "exact");
@@ -625,14 +699,16 @@ START_TEST(test_compare_reports)
   ck_assert_str_eq(line, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
                          "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,"
                          "kl_p_q_exact,kl_pstar_q,seconds,draws_per_second,efficiency,"
-                         "log10_gain_over_crude_work,ci_excludes_reference");
+                         "log10_gain_over_crude_work,ci_excludes_reference,estimate,std_error,"
+                         "ci95_low,ci95_high,log10_std_error,log10_ci95_low,log10_ci95_high,exact,"
+                         "log10_exact,z_exact,reference_kind,reference,log10_reference,z_reference");
   for (size_t k = 0; k < 3; k++) {
     line = strtok_r(NULL, "\n", &save);
     ck_assert_ptr_nonnull(line);
     size_t commas = 0;
     for (const char *ch = line; *ch; ch++)
       commas += *ch == ',';
-    ck_assert_uint_eq(commas, 18);
+    ck_assert_uint_eq(commas, 32);
     const issim_result *r = &res[ranked[k].index];
     char head[128];
     snprintf(head, sizeof head, "%zu,%s,%s,20000,%llu,", k + 1, r->proposal->name,
@@ -645,8 +721,12 @@ START_TEST(test_compare_reports)
     } else {
       ck_assert_int_eq(field[0], ',');
     }
-    const char *last = strrchr(line, ',') + 1;
-    ck_assert_str_eq(last, ranked[k].excludes_reference ? "true" : "false");
+    /* the mark, then the estimate's columns (tests/check_report_csv.c) */
+    const char *mark = line;
+    for (size_t col = 0; col < 18; col++)
+      mark = strchr(mark, ',') + 1;
+    const char *want = ranked[k].excludes_reference ? "true," : "false,";
+    ck_assert_msg(strncmp(mark, want, strlen(want)) == 0, "%s", line);
   }
   ck_assert_ptr_null(strtok_r(NULL, "\n", &save));
   free(buf);
@@ -672,7 +752,19 @@ START_TEST(test_compare_reference_kinds)
   RENDER(buf, issim_compare_report_text(out, &c));
   expect_line(buf, ", the estimate of 'shifted' (the most precise trustworthy proposal)\n");
   free(buf);
+  /* the scenario's reference (issim_workflow_rank sets given) */
+  c.reference = (issim_reference){.exact = 1, .given = 1, .log_value = log(3e-5)};
+  RENDER(buf, issim_compare_report_json(out, &c));
+  root = parse_json(buf);
+  free(buf);
+  expect_str(get(root, "reference"), "kind", "given");
+  ck_assert(json_is_null(get(get(root, "reference"), "proposal")));
+  json_decref(root);
+  RENDER(buf, issim_compare_report_text(out, &c));
+  expect_line(buf, "\nreference  3.00000e-05, given in the scenario ([event] reference)\n");
+  free(buf);
   c.reference.log_value = NAN;
+  c.reference.given = 0;
   RENDER(buf, issim_compare_report_json(out, &c));
   root = parse_json(buf);
   free(buf);
@@ -1052,6 +1144,7 @@ int main(void)
   tcase_add_test(tc, test_divergence_reports);
   tcase_add_test(tc, test_adapt_reports);
   tcase_add_test(tc, test_failing_stream);
+  tcase_add_test(tc, test_regions_from_the_draws);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }
