@@ -364,13 +364,15 @@ static int level_workspace_init(level_workspace *w, const level_source *src)
 }
 
 /* Draws n points of q (the sampler's points: sampler.h); with `weigh`, their
- * oriented losses into g and log-weights into lw (n values each). */
-static void draw_points(const level_source *src, level_workspace *w, size_t n, int weigh,
-                        double *g, double *lw)
+ * oriented losses into g and log-weights into lw (n values each); without,
+ * the points alone (a second pass: the loss, perhaps an expensive model, is
+ * not called again).  The loss's failure code (the sampler's message). */
+static int draw_points(const level_source *src, level_workspace *w, size_t n, int weigh,
+                       double *g, double *lw)
 {
-  issim_sampler_draw(w->sampler, n, !weigh);
-  if (!weigh)
-    return;
+  int rc = issim_sampler_draw(w->sampler, n, weigh ? 0 : ISSIM_SAMPLER_POINTS_ONLY);
+  if (!weigh || rc != ISSIM_OK)
+    return rc;
   const double *lp = issim_sampler_log_p(w->sampler), *lq = issim_sampler_log_q(w->sampler);
   const double *loss = issim_sampler_g(w->sampler);
   for (size_t i = 0; i < n; i++) {
@@ -378,6 +380,7 @@ static void draw_points(const level_source *src, level_workspace *w, size_t n, i
     lw[i] = isnan(l) ? -INFINITY : l; /* q = 0 at its own draw: no weight */
     g[i] = isnan(loss[i]) ? -INFINITY : src->dir * loss[i];
   }
+  return ISSIM_OK;
 }
 
 /* A level: n draws, their oriented losses s[] and log-weights lw[]; then,
@@ -387,6 +390,8 @@ typedef struct {
   double *s, *lw;
   size_t n_elites;
   double *elite_x, *elite_lw;
+  uint64_t failed_block;   /* the first block where the loss failed; UINT64_MAX: none */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* its message */
 } level_draws;
 
 static uint64_t block_count(uint64_t n)
@@ -428,14 +433,30 @@ static int for_each_block(const level_source *src, int threads, uint64_t n, bloc
   return ok;
 }
 
+/* The loss failed on draws [first, first + n) of block `block`: the first
+ * such block's message is kept, so that it is the same for any thread count. */
+static void level_failed(level_draws *ld, level_workspace *w, uint64_t block, uint64_t first,
+                         size_t n)
+{
+#pragma omp critical(issim_adapt_failure)
+  if (block < ld->failed_block) {
+    ld->failed_block = block;
+    snprintf(ld->failure, sizeof ld->failure, "draws %llu to %llu of the level: %s",
+             (unsigned long long)first + 1, (unsigned long long)(first + n),
+             issim_sampler_error(w->sampler));
+  }
+}
+
 static void weigh_block(const level_source *src, level_workspace *w, uint64_t block,
                         uint64_t first, size_t count, void *user)
 {
-  (void)block;
   level_draws *ld = user;
   for (size_t done = 0; done < count; done += src->batch) {
     size_t n = count - done < src->batch ? count - done : src->batch;
-    draw_points(src, w, n, 1, ld->s + first + done, ld->lw + first + done);
+    if (draw_points(src, w, n, 1, ld->s + first + done, ld->lw + first + done) != ISSIM_OK) {
+      level_failed(ld, w, block, first + done, n);
+      return;
+    }
   }
 }
 
@@ -656,7 +677,14 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
     return rc;
   c->src.level = issim_problem_with_proposal(c->s, c->src.q, c->src.qm);
   c->src.stream = c->base_stream + k;
+  ld->failed_block = UINT64_MAX;
   int ok = for_each_block(&c->src, c->threads, ld->n, weigh_block, ld);
+  if (ok && ld->failed_block != UINT64_MAX) {
+    issim_dist_free(c->src.q);
+    issim_model_free(c->src.qm);
+    c->src.q = NULL, c->src.qm = NULL;
+    return issim_error_set(err, ISSIM_ELOSS, "level %u, %s", k, ld->failure);
+  }
   double q = ok ? upper_quantile(ld->s, ld->n, c->opt->rho, &ok) : NAN;
   issim_ce_level *lv = &fit->levels[fit->n_levels];
   *lv = (issim_ce_level){.level = k, .draws = ld->n};
@@ -748,7 +776,16 @@ static int run_levels(fit_context *c, issim_ce_fit *fit, level_draws *ld,
       break;
     }
     int reached = 0, stalled = 0;
-    rc = run_level(c, fit, ld, &reached, &stalled, err);
+    issim_error level_err;
+    rc = run_level(c, fit, ld, &reached, &stalled, &level_err);
+    if (rc == ISSIM_ELOSS) { /* the levels so far are the fit's partial result */
+      fit->outcome = ISSIM_CE_LOSS_FAILED;
+      snprintf(fit->message, sizeof fit->message, "the loss failed at %.990s", level_err.message);
+      rc = ISSIM_OK;
+      break;
+    }
+    if (rc != ISSIM_OK && err)
+      *err = level_err;
     stalls = stalled ? stalls + 1 : 0;
     if (rc == ISSIM_OK && reached)
       fit->outcome = ISSIM_CE_REACHED;

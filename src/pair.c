@@ -151,8 +151,9 @@ standard_terms(bool with_f, bool with_p, bool with_g, size_t d, size_t n, size_t
     double out[3][8];
     const bool whole = i + 8 <= n;
     issim_vec4 *oq = (issim_vec4 *)(whole ? mq + i : out[0]);
-    issim_vec4 *op = (issim_vec4 *)(whole ? mp + i : out[1]);
-    issim_vec4 *og = (issim_vec4 *)(whole ? g + i : out[2]);
+    /* mp and g are NULL when not wanted: no offset from NULL (undefined) */
+    issim_vec4 *op = (issim_vec4 *)(whole && with_p ? mp + i : out[1]);
+    issim_vec4 *og = (issim_vec4 *)(whole && with_g ? g + i : out[2]);
     oq[0] = q0, oq[1] = q1;
     if (with_p)
       op[0] = p0, op[1] = p1;

@@ -12,7 +12,9 @@
 #include "plot_impl.h"
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
@@ -499,6 +501,71 @@ static int write_data(const plot_job *job, issim_error *err)
   return rc;
 }
 
+/* ---- an earlier run's data files ---- */
+
+/* The data files of the proposals a directory reused from an earlier run
+ * (another scenario, another --proposal) would keep beside the new ones,
+ * which the scripts do not plot but a reader would take for this run's.
+ * Removed: trace_NAME.dat and hist_NAME.dat of a NAME this run has not
+ * written, and only when issim wrote them -- a regular file (not a link)
+ * whose first line is the header issim writes for that NAME.  Any other
+ * file, a user's own, is left alone. */
+static int written_now(const plot_job *job, const char *kind, const char *name, size_t len)
+{
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_plot_series *s = &job->series[i];
+    int have = kind[0] == 't' ? s->trace != NULL : s->hist != NULL;
+    if (have && strlen(s->name) == len && strncmp(s->name, name, len) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static int issims_own(const plot_job *job, const char *file, const char *header)
+{
+  char *p = issim_fileio_join(job->dir, file), line[PLOT_NAME_MAX + 128];
+  int fd = p ? open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+  struct stat st;
+  FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+  int own = f != NULL && fgets(line, sizeof line, f) != NULL &&
+            strncmp(line, header, strlen(header)) == 0;
+  if (f != NULL)
+    fclose(f);
+  else if (fd >= 0)
+    close(fd);
+  if (own)
+    unlink(p);
+  free(p);
+  return own;
+}
+
+static void remove_stale_data(const plot_job *job)
+{
+  static const struct { const char *prefix, *header; } kinds[] = {
+    {"trace_", "# issim convergence trace of proposal"},
+    {"hist_", "# issim log-weight histogram of proposal"},
+  };
+  DIR *dir = opendir(job->dir);
+  for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+    size_t len = strlen(e->d_name);
+    for (size_t k = 0; k < 2; k++) {
+      size_t pre = strlen(kinds[k].prefix);
+      if (len <= pre + 4 || len - pre - 4 > PLOT_NAME_MAX ||
+          strncmp(e->d_name, kinds[k].prefix, pre) != 0 || strcmp(e->d_name + len - 4, ".dat") != 0)
+        continue;
+      const char *name = e->d_name + pre;
+      int n = (int)(len - pre - 4);
+      if (written_now(job, kinds[k].prefix, name, (size_t)n))
+        continue;
+      char header[PLOT_NAME_MAX + 96];
+      snprintf(header, sizeof header, "%s '%.*s': ", kinds[k].header, n, name);
+      issims_own(job, e->d_name, header);
+    }
+  }
+  if (dir != NULL)
+    closedir(dir);
+}
+
 /* ---- scripts ---- */
 
 static void put_linetypes(FILE *f, const plot_job *job);
@@ -513,7 +580,11 @@ static void put_script_head(FILE *f, const plot_job *job, const char *base,
           base, subject, base, base, base);
   fputs("set encoding utf8\n"
         "set terminal pngcairo size " PLOT_SIZE " noenhanced font 'Sans,11'\n", f);
-  fprintf(f, "set output '%s.png'\n", base);
+  /* issim renders to temporary names (issim_png, issim_svg, given with -e)
+   * and renames them into place; run by hand, the script writes these */
+  fprintf(f, "if (!exists('issim_png')) issim_png = '%s.png'\n"
+             "if (!exists('issim_svg')) issim_svg = '%s.svg'\n"
+             "set output issim_png\n", base, base);
   put_linetypes(f, job);
   /* the title centred on the page, not over the data (the legend beside
    * them narrows the frame) */
@@ -548,14 +619,14 @@ static void put_key(FILE *f, const plot_job *job)
 }
 
 /* The PNG is drawn by the plot command; the same figure again as SVG. */
-static void put_script_tail(FILE *f, const char *base)
+static void put_script_tail(FILE *f)
 {
   fprintf(f, "\n# The same figure as SVG.\n"
              "set terminal svg size " PLOT_SIZE " dynamic noenhanced "
              "background '#ffffff' font 'Sans,11'\n"
-             "set output '%s.svg'\n"
+             "set output issim_svg\n"
              "replot\n"
-             "unset output\n", base);
+             "unset output\n");
 }
 
 static void put_range(FILE *f, char axis, double lo, double hi)
@@ -707,7 +778,7 @@ static void write_convergence(FILE *f, const plot_job *job, size_t unused)
   (void)unused;
   put_script_head(f, job, "convergence", "convergence of the estimate");
   body_convergence(f, job);
-  put_script_tail(f, "convergence");
+  put_script_tail(f);
 }
 
 /* The first point of a trace with a finite, positive relative error: where
@@ -800,7 +871,7 @@ static void write_relerr(FILE *f, const plot_job *job, size_t unused)
   (void)unused;
   put_script_head(f, job, "relerr", "relative error");
   body_relerr(f, job);
-  put_script_tail(f, "relerr");
+  put_script_tail(f);
 }
 
 static void hist_ranges(const plot_job *job, plot_range *x, plot_range *y)
@@ -899,7 +970,7 @@ static void write_logweights(FILE *f, const plot_job *job, size_t unused)
     }
     put_hist_plot(f, job);
   }
-  put_script_tail(f, "logweights");
+  put_script_tail(f);
 }
 
 /* The bars, in rank order, each in its proposal's colour: solid when
@@ -952,7 +1023,7 @@ static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
   (void)unused;
   put_script_head(f, job, "efficiency", "work-normalised efficiency");
   body_efficiency(f, job);
-  put_script_tail(f, "efficiency");
+  put_script_tail(f);
 }
 
 /* ---- the summary of a comparison: one page ---- */
@@ -1027,14 +1098,16 @@ static void write_summary(FILE *f, const plot_job *job, size_t unused)
         "efficiency, verdicts), written by issim.\n"
         "# Renders summary.png and summary.svg; run it in this directory:\n"
         "#   gnuplot summary.gp\n"
-        "set encoding utf8\n", f);
+        "set encoding utf8\n"
+        "if (!exists('issim_png')) issim_png = 'summary.png'\n"
+        "if (!exists('issim_svg')) issim_svg = 'summary.svg'\n", f);
   put_linetypes(f, job);
   fputs("set terminal pngcairo size " PLOT_SUMMARY_SIZE " noenhanced font 'Sans,10'\n"
-        "set output 'summary.png'\n", f);
+        "set output issim_png\n", f);
   put_summary_panels(f, job);
   fputs("\n# The same page as SVG.\n"
         "set terminal svg size " PLOT_SUMMARY_SIZE " dynamic noenhanced background '#ffffff' "
-        "font 'Sans,10'\nset output 'summary.svg'\n", f);
+        "font 'Sans,10'\nset output issim_svg\n", f);
   put_summary_panels(f, job);
   fputs("unset output\n", f);
 }
@@ -1106,6 +1179,8 @@ int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
     rc = write_data(&job, err);
   if (rc == ISSIM_OK)
     rc = write_scripts(&job, err);
+  if (rc == ISSIM_OK)
+    remove_stale_data(&job);
   if (rc != ISSIM_OK || opt->gnuplot == NULL)
     return rc;
   const char *bases[PLOT_NFIGURES];

@@ -120,7 +120,7 @@ int issim_problem_loss_range(const issim_problem *pb, double *lo, double *hi)
   issim_loss_kind k = issim_loss_kind_of(loss);
   const double *w = issim_loss_weights(loss);
   int max = k == ISSIM_LOSS_MAX, min = k == ISSIM_LOSS_MIN, norm = k == ISSIM_LOSS_NORM;
-  if (k == ISSIM_LOSS_EXPRESSION || k == ISSIM_LOSS_IDENTITY)
+  if (k == ISSIM_LOSS_EXPRESSION || k == ISSIM_LOSS_FUNCTION || k == ISSIM_LOSS_IDENTITY)
     return 0;
   *lo = max ? -INFINITY : min ? INFINITY : 0;
   *hi = max ? -INFINITY : min ? INFINITY : 0;

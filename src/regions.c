@@ -77,13 +77,20 @@ static void half_spaces(issim_regions *r, const issim_elliptical *e, double *u)
 /* The regions of a target without an elliptical form, in its standard space
  * (transform.h): the half-spaces {alpha_i . u > beta_i} of the design points
  * u_i = beta_i alpha_i, x_i = T(u_i).  The points go through r->a; ts: d
- * doubles of scratch for T. */
-static int standard_regions(const issim_problem *pb, issim_regions *r, double *ts)
+ * doubles of scratch for T.  ISSIM_ELOSS when the loss failed in the search
+ * (err set), else ISSIM_OK, with r->n = 0 when there is nothing to check. */
+static int standard_regions(const issim_problem *pb, issim_regions *r, double *ts,
+                            issim_error *err)
 {
   size_t d = r->d, n = 0;
   const issim_event *ev = &pb->event;
-  if (issim_design_standard_points(pb->target_model, ev, ISSIM_REGIONS_MAX, r->a, r->beta,
-                                   r->log_p, &n, &r->stats, NULL) != ISSIM_OK || n == 0)
+  int rc = issim_design_standard_points(pb->target_model, ev, ISSIM_REGIONS_MAX, r->a, r->beta,
+                                        r->log_p, &n, &r->stats, err);
+  if (rc == ISSIM_ELOSS) {
+    none(r, "the loss failed in the design-point search"); /* an error: see err */
+    return rc;
+  }
+  if (rc != ISSIM_OK || n == 0)
     return none(r, "the design-point search found no point of the event");
   if (r->beta[0] <= 0)
     return none(r, "the target's mean lies in the event: it is not rare");
@@ -143,6 +150,13 @@ int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *e
     issim_elliptical_free(&e);
     return none(r, "a linear limit state is one region");
   }
+  if (!elliptical && issim_problem_dim(pb) > ISSIM_REGIONS_STANDARD_MAX_D) {
+    issim_elliptical_free(&e);
+    snprintf(r->why_none, sizeof r->why_none, "the target's standard space is searched for "
+             "regions up to %d dimensions (each start of the search costs 2 d^2 quantiles an "
+             "iteration)", ISSIM_REGIONS_STANDARD_MAX_D);
+    return ISSIM_OK;
+  }
   if (!elliptical && (r->tr = issim_transform_alloc(pb->target_model, NULL)) == NULL) {
     issim_elliptical_free(&e);
     return none(r, "the target has no standard space issim knows");
@@ -155,10 +169,14 @@ int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *e
   if (u == NULL || !alloc_arrays(r, ISSIM_REGIONS_MAX, d)) {
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
   } else if (!elliptical) {
-    if (standard_regions(pb, r, u) == ISSIM_OK && r->n > 0 && !sparse_normals(r))
+    rc = standard_regions(pb, r, u, err);
+    if (rc == ISSIM_OK && r->n > 0 && !sparse_normals(r))
       rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
-  } else if (issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x, r->beta,
-                                       r->log_p, &n, &r->stats, NULL) != ISSIM_OK || n == 0) {
+  } else if ((rc = issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x,
+                                              r->beta, r->log_p, &n, &r->stats, err)) == ISSIM_ELOSS) {
+    none(r, "the loss failed in the design-point search"); /* an error: see err */
+  } else if (rc != ISSIM_OK || n == 0) {
+    rc = ISSIM_OK;
     none(r, "the design-point search found no point of the event");
   } else if (r->beta[0] <= 0) {
     none(r, "the target's mean lies in the event: it is not rare");

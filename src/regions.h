@@ -64,6 +64,12 @@ extern "C" {
 /* At most this many regions are kept, the most probable first. */
 #define ISSIM_REGIONS_MAX 1000
 
+/* A target without an elliptical form is searched for its regions (in its
+ * standard space) up to this dimension: each start of the search transforms
+ * 2 d points of d coordinates an iteration, and every run of every proposal
+ * finds the regions first.  Beyond it there is no region check. */
+#define ISSIM_REGIONS_STANDARD_MAX_D 100
+
 typedef struct {
   size_t n, d;            /* regions found (0: none, or no check possible), dimension */
   double *x;              /* n x d: design points in the target's variables */
@@ -87,7 +93,8 @@ typedef struct {
 /* The regions of problem pb's event under its target: n = 0 with why_none
  * when there is nothing to check (a univariate problem, a linear loss (one
  * region), a target without a standard space, a mean inside the event, a
- * search that found no point).  ISSIM_ENOMEM only; free with
+ * search that found no point).  ISSIM_ENOMEM, or ISSIM_ELOSS when the loss
+ * fails in the search (loss.h: a function loss); free with
  * issim_regions_free either way. */
 int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *err);
 void issim_regions_free(issim_regions *r);

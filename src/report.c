@@ -164,6 +164,10 @@ void report_text_header(FILE *out, const issim_report *r)
     fprintf(out, "stop       after %.3g seconds per proposal\n", r->max_seconds);
   if (r->interrupted)
     fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
+  for (size_t i = 0; i < r->n_results; i++)
+    if (r->results[i].stopped_by == ISSIM_STOP_LOSS)
+      fprintf(out, "PARTIAL    the loss failed: proposal %s holds the draws before the failure, "
+                   "and no later proposal was run\n", r->results[i].proposal->name);
   write_regions_block(out, r->regions);
 }
 
@@ -178,6 +182,7 @@ static const char *stop_description(issim_stop_reason why)
   case ISSIM_STOP_TARGET_RE: return "the relative error target (--target-re)";
   case ISSIM_STOP_TIME: return "the time limit (--max-seconds)";
   case ISSIM_STOP_INTERRUPT: return "Ctrl-C: partial";
+  case ISSIM_STOP_LOSS: return "the loss's failure: partial";
   case ISSIM_STOP_SAMPLES: break;
   }
   return "the sample budget";
@@ -233,6 +238,8 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
   fputc('\n', out);
   if (res->stopped_by != ISSIM_STOP_SAMPLES)
     fprintf(out, "  stopped by       %s\n", stop_description(res->stopped_by));
+  if (res->stopped_by == ISSIM_STOP_LOSS)
+    fprintf(out, "  loss failed      %s\n", res->failure);
 }
 
 static void text_efficiency(FILE *out, const issim_estimate *e)
@@ -798,7 +805,10 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
     report_set(o, "adaptation", a);
   }
   report_set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
-  report_set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
+  int partial = res->stopped_by == ISSIM_STOP_INTERRUPT || res->stopped_by == ISSIM_STOP_LOSS;
+  report_set(o, "partial", json_boolean(partial));
+  report_set(o, "failure", res->stopped_by == ISSIM_STOP_LOSS ? json_string(res->failure)
+                                                              : json_null());
   json_t *warnings = json_array();
   char *lines[16];
   size_t n = issim_result_warnings(r, res, lines, 16);
@@ -839,6 +849,11 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(event, "threshold_sigmas", report_jnum(s->event.threshold_sigmas));
   json_object_set_new(event, "loss", json_string(s->event.loss ? issim_loss_kind_name(issim_loss_kind_of(s->event.loss))
                                                          : "identity"));
+  if (s->event.loss && issim_loss_kind_of(s->event.loss) == ISSIM_LOSS_FUNCTION) {
+    char what[256];
+    issim_loss_describe(s->event.loss, what, sizeof what);
+    json_object_set_new(event, "function", json_string(what));
+  }
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", report_jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", report_jlog10(r->exact_log));
@@ -854,7 +869,10 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(root, "target_re", r->target_re > 0 ? json_real(r->target_re) : json_null());
   json_object_set_new(root, "max_seconds",
                       r->max_seconds > 0 ? json_real(r->max_seconds) : json_null());
-  json_object_set_new(root, "partial", json_boolean(r->interrupted));
+  int partial = r->interrupted;
+  for (size_t i = 0; i < r->n_results; i++)
+    partial |= r->results[i].stopped_by == ISSIM_STOP_LOSS;
+  json_object_set_new(root, "partial", json_boolean(partial));
   json_t *results = json_array();
   for (size_t i = 0; i < r->n_results; i++)
     json_array_append_new(results, report_json_result(r, &r->results[i]));

@@ -126,19 +126,25 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed)
   gsl_rng_set(s->rng, seed);
 }
 
-void issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
+int issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
 {
   if (s->linear && !need_x) {
     issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
-    return;
+    return ISSIM_OK;
   }
   /* plain Monte Carlo's log q is log p itself: no copy (the pair's own
    * fast path, a shared factor, writes both) */
   const int alias = s->crude && !issim_model_pair_shares_factor(s->pair);
   issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
                         s->scratch);
-  if (s->loss)
-    issim_loss_eval(s->loss, n, s->x, s->g);
+  if (s->loss && need_x != ISSIM_SAMPLER_POINTS_ONLY)
+    return issim_loss_eval(s->loss, n, s->x, s->g);
+  return ISSIM_OK;
+}
+
+const char *issim_sampler_error(const issim_sampler *s)
+{
+  return s->loss ? issim_loss_error(s->loss) : "";
 }
 
 double *issim_sampler_x(const issim_sampler *s)

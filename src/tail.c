@@ -294,7 +294,8 @@ issim_region issim_region_of_event(issim_loss_kind loss_kind, double threshold, 
     break;
   }
   case ISSIM_LOSS_NORM: a.kind = direction > 0 ? ISSIM_REGION_EXTERIOR : ISSIM_REGION_BOUNDED; break;
-  case ISSIM_LOSS_EXPRESSION: break;
+  case ISSIM_LOSS_EXPRESSION:
+  case ISSIM_LOSS_FUNCTION: break;
   }
   return a;
 }

@@ -144,7 +144,7 @@ static const char *const RESULT_KEYS[] = {
     "exact_information", "kl_p_q_reliable", "kl_p_q_reliable_reason", "kl_q_p_reliable",
     "kl_q_p_reliable_reason", "entropy_p_reliable", "entropy_p_reliable_reason",
     "cross_entropy_p_q_reliable", "cross_entropy_p_q_reliable_reason", "seconds", "stopped_by",
-    "partial", "warnings"};
+    "partial", "failure", "warnings"};
 #define N_RESULT_KEYS (sizeof RESULT_KEYS / sizeof RESULT_KEYS[0])
 
 /* Every documented key, no other, in the documented order (the text is
