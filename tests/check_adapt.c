@@ -177,6 +177,24 @@ static issim_scenario *with_saved(const char *text, const issim_scenario *s, con
   return t;
 }
 
+/* Proposal p of s and q of t run on the stream of `name` (n draws, seed 5):
+ * the same estimate to the last bit; p's estimate. */
+static issim_estimate same_runs(const issim_scenario *s, const issim_proposal *p,
+                                const issim_scenario *t, const issim_proposal *q,
+                                const char *name, uint64_t n)
+{
+  issim_run_config c1 = run_config_of(s, name, n, 5, 2), c2 = run_config_of(t, name, n, 5, 2);
+  issim_result a, b;
+  issim_error err;
+  ck_assert_msg(issim_analyse(s, p, &c1, 0, &a, &err) == ISSIM_OK, "%s", err.message);
+  ck_assert_msg(issim_analyse(t, q, &c2, 0, &b, &err) == ISSIM_OK, "%s", err.message);
+  ck_assert(memcmp(&a.estimate.log_estimate, &b.estimate.log_estimate, sizeof(double)) == 0);
+  issim_estimate e = a.estimate;
+  issim_result_clear(&a);
+  issim_result_clear(&b);
+  return e;
+}
+
 START_TEST(test_saved_proposal_reads_back_exactly)
 {
   issim_scenario *s = five_sigma("update = mean+spread");
@@ -192,15 +210,8 @@ START_TEST(test_saved_proposal_reads_back_exactly)
   ck_assert_int_eq(q->dist->kind, ISSIM_DIST_NORMAL);
   ck_assert(memcmp(q->dist->param, p->dist->param, 2 * sizeof(double)) == 0);
   /* and so the run of the saved proposal is the run of the fitted one */
-  issim_run_config cfg = {.samples = 100000, .seed = 5, .stream = issim_rng_stream_id("ce"),
-                          .rng = s->rng, .threads = 2};
-  issim_result a, b;
-  ck_assert_int_eq(issim_analyse(s, p, &cfg, 0, &a, &err), ISSIM_OK);
-  ck_assert_int_eq(issim_analyse(t, q, &cfg, 0, &b, &err), ISSIM_OK);
-  ck_assert(memcmp(&a.estimate.log_estimate, &b.estimate.log_estimate, sizeof(double)) == 0);
-  ck_assert(fabs(a.estimate.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * a.estimate.std_error);
-  issim_result_clear(&a);
-  issim_result_clear(&b);
+  issim_estimate a = same_runs(s, p, t, q, "ce", 100000);
+  ck_assert(fabs(a.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * a.std_error);
   issim_scenario_free(t);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -559,13 +570,7 @@ START_TEST(test_standard_space_fits)
   issim_scenario *t = with_saved(STANDARD_FITS[_i].text, s, &f, "fit");
   const issim_proposal *q = issim_scenario_proposal(t, "fit");
   ck_assert_ptr_nonnull(q);
-  issim_run_config c1 = run_config_of(s, "same", 20000, 5, 2), c2 = run_config_of(t, "same", 20000, 5, 2);
-  issim_result a, b;
-  ck_assert_int_eq(issim_analyse(s, p, &c1, 0, &a, &err), ISSIM_OK);
-  ck_assert_int_eq(issim_analyse(t, q, &c2, 0, &b, &err), ISSIM_OK);
-  ck_assert(memcmp(&a.estimate.log_estimate, &b.estimate.log_estimate, sizeof(double)) == 0);
-  issim_result_clear(&a);
-  issim_result_clear(&b);
+  same_runs(s, p, t, q, "same", 20000);
   issim_scenario_free(t);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
