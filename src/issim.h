@@ -22,6 +22,7 @@
  * drawing and accumulating
  *   sampler.h    the one sampler: draws weighed against the target
  *   estimator.h  streaming, mergeable estimators and diagnostics
+ *   exceedance.h several thresholds from one set of draws; quantiles by inversion
  *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
  *   trace.h      convergence traces and log-weight histograms
  * machinery
@@ -70,6 +71,7 @@
 
 #include "sampler.h"
 #include "estimator.h"
+#include "exceedance.h"
 #include "khat.h"
 #include "trace.h"
 

@@ -115,6 +115,12 @@ void issim_elliptical_free(issim_elliptical *e);
 size_t issim_model_mixture_size(const issim_model *m);
 const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight);
 
+/* The components that issim_model_sample(m, r, n, ...) draws its n points
+ * from when r is in the state that call starts in (it draws them first):
+ * label[i] = k (0-based, as a double), advancing r by those draws.  1 for a
+ * mixture; 0 for another kind (label untouched). */
+int issim_model_mixture_labels(const issim_model *m, gsl_rng *r, size_t n, double *label);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@ struct issim_sampler {
   const issim_problem *pb;
   size_t batch;
   gsl_rng *rng;
+  gsl_rng *before;        /* the generator's state before a batch, for its components */
   double *x, *log_p, *log_q;
   double *g;              /* d-dimensional problems: the losses; else g is x */
   double *scratch;        /* the pair's */
@@ -39,6 +40,8 @@ void issim_sampler_free(issim_sampler *s)
     return;
   if (s->rng)
     gsl_rng_free(s->rng);
+  if (s->before)
+    gsl_rng_free(s->before);
   if (s->g != s->x)
     free(s->g);
   free(s->x);
@@ -139,6 +142,18 @@ void issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
                         s->scratch);
   if (s->loss)
     issim_loss_eval(s->loss, n, s->x, s->g);
+}
+
+int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component)
+{
+  const issim_model *q = s->pb->proposal_model;
+  int mixture = q && issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE;
+  if (mixture && s->before == NULL && (s->before = gsl_rng_clone(s->rng)) == NULL)
+    return -1;
+  if (mixture)
+    gsl_rng_memcpy(s->before, s->rng);
+  issim_sampler_draw(s, n, 1);
+  return mixture && issim_model_mixture_labels(q, s->before, n, component);
 }
 
 double *issim_sampler_x(const issim_sampler *s)

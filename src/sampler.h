@@ -54,6 +54,12 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed);
  * losses. */
 void issim_sampler_draw(issim_sampler *s, size_t n, int need_x);
 
+/* issim_sampler_draw(s, n, 1), and each point's component when the
+ * proposal is a mixture (model.h): component[i] = k, 0-based; returns 1 then,
+ * else 0 (component untouched), -1 when out of memory for a copy of the
+ * generator (made once).  The same draws as issim_sampler_draw. */
+int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component);
+
 /* The last batch's arrays (above).  x is also free for the caller to reuse
  * once the batch is spent. */
 double *issim_sampler_x(const issim_sampler *s);

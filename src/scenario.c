@@ -100,7 +100,8 @@ static int build_event(builder *b, section *sec)
   if (t == NULL)
     return issim_inifile_fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
   b->threshold_line = line;
-  b->threshold_text = t;
+  if (!b->threshold_from_option)
+    b->threshold_text = t;
   const char *d = scenario_get(sec, "direction", &line);
   if (d != NULL) {
     if (strcmp(d, ">") == 0)
@@ -110,6 +111,10 @@ static int build_event(builder *b, section *sec)
     else
       return issim_inifile_fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
+  if (!b->quantile_from_option)
+    b->quantile_text = scenario_get(sec, "quantile", &b->quantile_line);
+  else
+    scenario_get(sec, "quantile", NULL);
   const char *ref = scenario_get(sec, "reference", &line);
   if (ref != NULL) {
     double v;
@@ -124,7 +129,7 @@ static int build_event(builder *b, section *sec)
   scenario_get(sec, "loss", NULL);
   scenario_get(sec, "weights", NULL);
   scenario_get(sec, "expression", NULL);
-  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference");
+  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference, quantile");
 }
 
 static int valid_proposal_name(const char *name)
@@ -389,39 +394,6 @@ static int build_loss(builder *b)
   return 1;
 }
 
-/* threshold = 5 or threshold = 5 sigma (the loss's mean + 5 sd, or - for '<'). */
-static int resolve_threshold(builder *b)
-{
-  issim_scenario *s = b->s;
-  const char *t = b->threshold_text;
-  char *end;
-  double k = strtod(t, &end);
-  while (isspace((unsigned char)*end))
-    end++;
-  if (end != t && strcmp(end, "sigma") == 0 && isfinite(k)) {
-    double mean, sd;
-    issim_problem pb = issim_scenario_problem(s, NULL);
-    if (!issim_problem_loss_moments(&pb, &mean, &sd))
-      return issim_inifile_fail(b->r, b->threshold_line,
-                  "threshold = %s needs the loss's mean and standard deviation, which issim "
-                  "knows for the target itself in one dimension, and for a linear or sum loss "
-                  "of a multivariate normal, a multivariate t with df > 2, or independent "
-                  "components with finite variances; give the threshold as a number", t);
-    if (!(sd > 0))
-      return issim_inifile_fail(b->r, b->threshold_line, "threshold = %s: the loss has standard deviation 0 "
-                                           "(are the weights all zero?), so no threshold in "
-                                           "sigmas exists", t);
-    s->event.threshold_sigmas = k;
-    s->event.threshold = s->event.direction == ISSIM_ABOVE ? mean + k * sd : mean - k * sd;
-    return 1;
-  }
-  issim_error inner;
-  if (issim_parse_number(t, "threshold", &s->event.threshold, &inner) != ISSIM_OK)
-    return issim_inifile_fail(b->r, b->threshold_line, "%s; it may also be given in standard deviations of "
-                                         "the loss, e.g. threshold = 5 sigma", inner.message);
-  return 1;
-}
-
 static int loss_range_of(const issim_scenario *s, double *lo, double *hi)
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
@@ -637,7 +609,7 @@ static int resolve(builder *b)
     return 0;
   if (b->use_models && !build_loss(b))
     return 0;
-  if (!resolve_threshold(b) || !check_model_event(b))
+  if (!scenario_resolve_levels(b) || !check_model_event(b) || !scenario_resolve_quantiles(b))
     return 0;
   /* proposals that mixtures refer to first, then the mixtures */
   for (int pass = 0; pass < 2; pass++)
@@ -754,7 +726,8 @@ static issim_scenario *scenario_new(const char *path)
   return s;
 }
 
-static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
+static issim_scenario *parse_stream(FILE *f, const char *path,
+                                    const issim_scenario_overrides *ov, issim_error *err)
 {
   issim_error local;
   if (err == NULL)
@@ -762,6 +735,10 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
   issim_error_clear(err);
   reader r;
   builder b = {.r = &r};
+  if (ov && ov->threshold)
+    b.threshold_text = ov->threshold, b.threshold_from_option = 1;
+  if (ov && ov->quantile)
+    b.quantile_text = ov->quantile, b.quantile_from_option = 1;
   int ok = issim_inifile_read(&r, f, path, err) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
@@ -779,28 +756,40 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
   return b.s;
 }
 
-issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+issim_scenario *issim_scenario_read_with(const char *path, const issim_scenario_overrides *ov,
+                                         issim_error *err)
 {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     issim_error_set(err, ISSIM_EIO, "%s: cannot open the scenario file: %s", path, strerror(errno));
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, err);
+  issim_scenario *s = parse_stream(f, path, ov, err);
   fclose(f);
   return s;
 }
 
-issim_scenario *issim_scenario_parse(const char *text, const char *path, issim_error *err)
+issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+{
+  return issim_scenario_read_with(path, NULL, err);
+}
+
+issim_scenario *issim_scenario_parse_with(const char *text, const char *path,
+                                          const issim_scenario_overrides *ov, issim_error *err)
 {
   FILE *f = fmemopen((void *)text, strlen(text), "r");
   if (f == NULL) {
     issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, err);
+  issim_scenario *s = parse_stream(f, path, ov, err);
   fclose(f);
   return s;
+}
+
+issim_scenario *issim_scenario_parse(const char *text, const char *path, issim_error *err)
+{
+  return issim_scenario_parse_with(text, path, NULL, err);
 }
 
 void issim_scenario_free(issim_scenario *s)
@@ -822,6 +811,9 @@ void issim_scenario_free(issim_scenario *s)
   free(s->path);
   free(s->name);
   free(s->description);
+  free(s->levels);
+  free(s->level_sigmas);
+  free(s->quantiles);
   free(s);
 }
 

@@ -18,7 +18,7 @@ static const char *const LAYERS[][16] = {
   /* 0 foundations */ {"error", "simd", "parse", "clock", "linalg", "rng", "fileio", "cluster"},
   /* 1 laws, losses */ {"logspecial", "dist", "model", "copula", "pair", "loss", "expr"},
   /* 2 the question */ {"event", "problem"},
-  /* 3 drawing, accumulating */ {"sampler", "estimator", "khat", "trace"},
+  /* 3 drawing, accumulating */ {"sampler", "estimator", "exceedance", "khat", "trace"},
   /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions"},
   /* 5 input */ {"inifile", "scenario"},
   /* 6 judging */ {"verdict", "analysis"},
