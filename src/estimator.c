@@ -429,6 +429,7 @@ void issim_accum_estimate(const issim_accum *a, issim_estimate *e)
 /* The hit part of a chunk accumulator b whose all-draw part is there (e =
  * exp(l - all_m)): hits, hit_m, y_mean, y_m2 and y_l for the indicators h;
  * the same sums as chunk_stats_fast's. */
+VECTOR_CLONES
 static void chunk_hits(issim_accum *b, size_t n, const double *restrict l,
                        const double *restrict h, const double *restrict e, double *restrict y)
 {

@@ -1,4 +1,5 @@
 #include "exceedance.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,19 +64,28 @@ void issim_exceedance_reset(issim_exceedance *x)
   }
 }
 
+/* log(w h) of n draws for the event beyond t: selects, no branch. */
+VECTOR_CLONES
+static void event_values(size_t n, const double *restrict log_p, const double *restrict log_q,
+                         const double *restrict g, double t, int above, double *restrict v)
+{
+  if (above) {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      v[i] = g[i] > t ? log_p[i] - log_q[i] : -INFINITY;
+  } else {
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+      v[i] = g[i] < t ? log_p[i] - log_q[i] : -INFINITY;
+  }
+}
+
 /* Offers threshold j's log(w h_j) of n <= STRETCH draws to its tail. */
 static void add_tail(issim_exceedance *x, size_t j, size_t n, const double *log_p,
                      const double *log_q, const double *g)
 {
-  const double t = x->thresholds[j];
-  double *v = x->scratch;
-  if (x->above)
-    for (size_t i = 0; i < n; i++)
-      v[i] = g[i] > t ? log_p[i] - log_q[i] : -INFINITY;
-  else
-    for (size_t i = 0; i < n; i++)
-      v[i] = g[i] < t ? log_p[i] - log_q[i] : -INFINITY;
-  issim_topk_add(x->tail[j], n, v);
+  event_values(n, log_p, log_q, g, x->thresholds[j], x->above, x->scratch);
+  issim_topk_add(x->tail[j], n, x->scratch);
 }
 
 void issim_exceedance_add(issim_exceedance *x, size_t n, const double *log_p,

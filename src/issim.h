@@ -27,6 +27,7 @@
  *   trace.h      convergence traces and log-weight histograms
  * machinery
  *   engine.h     the sampling engine: blocks, threads, processes, stopping
+ *   quantile.h   rare quantiles: the pilot that places the grid, exact quantiles
  *   cefit.h      the cross-entropy families and their weighted MLE updates
  *   adapt.h      the cross-entropy method, level by level
  *   design.h     design points, the most likely points of an event
@@ -39,6 +40,7 @@
  *   scenario.h   scenario files: target, event, proposals, run settings
  * judging
  *   verdict.h    trustworthy, doubtful or unreliable, and why
+ *   curve.h      a proposal's exceedance curve and quantiles, judged
  *   analysis.h   one proposal run and judged
  * many proposals
  *   compare.h    proposals ranked side by side; the one reference rule
@@ -76,6 +78,7 @@
 #include "trace.h"
 
 #include "engine.h"
+#include "quantile.h"
 #include "cefit.h"
 #include "adapt.h"
 #include "design.h"
@@ -88,6 +91,7 @@
 #include "scenario.h"
 
 #include "verdict.h"
+#include "curve.h"
 #include "analysis.h"
 
 #include "compare.h"

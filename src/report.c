@@ -54,12 +54,17 @@ static int is_crude(const issim_result *res)
 }
 
 /* (estimate - exact) / SE, computed from logs so it works below DBL_MIN */
+double report_z(double exact_log, const issim_estimate *e)
+{
+  if (isnan(exact_log) || e->hits == 0 || isnan(e->log_std_error))
+    return NAN;
+  double log_se = fmax(e->log_std_error, exact_log + log(ISSIM_RELATIVE_PRECISION));
+  return exp(e->log_estimate - log_se) - exp(exact_log - log_se);
+}
+
 static double z_to_exact(const issim_report *r, const issim_estimate *e)
 {
-  if (isnan(r->exact_log) || e->hits == 0 || isnan(e->log_std_error))
-    return NAN;
-  double log_se = fmax(e->log_std_error, r->exact_log + log(ISSIM_RELATIVE_PRECISION));
-  return exp(e->log_estimate - log_se) - exp(r->exact_log - log_se);
+  return report_z(r->exact_log, e);
 }
 
 static char *format_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -454,6 +459,7 @@ static void text_result(FILE *out, const issim_report *r, const issim_result *re
   text_efficiency(out, &res->estimate);
   text_weights(out, res);
   text_information(out, res);
+  report_text_curve(out, res);
 }
 
 /* Each result, then the warnings of all. */
@@ -632,6 +638,8 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
     report_set(a, "total_draws", json_integer((json_int_t)(p->adapt_draws + e->samples)));
     report_set(o, "adaptation", a);
   }
+  if (res->curve)
+    report_set(o, "exceedance", report_json_curve(res->curve));
   report_set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
   report_set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
   json_t *warnings = json_array();

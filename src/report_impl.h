@@ -27,5 +27,10 @@ ISSIM_INTERNAL void report_text_unreliable_lines(FILE *out, const char *indent, 
                                                  const char *const *names, const int *bad,
                                                  char (*reasons)[256]);
 ISSIM_INTERNAL void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log);
+ISSIM_INTERNAL double report_z(double exact_log, const issim_estimate *e);
+/* report_curve.c: a result's exceedance curve and quantiles (curve.h), in
+ * text (nothing without a curve) and as the JSON "exceedance" object. */
+ISSIM_INTERNAL void report_text_curve(FILE *out, const issim_result *res);
+ISSIM_INTERNAL json_t *report_json_curve(const issim_curve *c);
 
 #endif

@@ -78,8 +78,8 @@ typedef struct {
 } issim_scenario;
 
 /* The most thresholds a list may give, and the most quantiles. */
-#define ISSIM_SCENARIO_MAX_LEVELS 1000
-#define ISSIM_SCENARIO_MAX_QUANTILES 16
+#define ISSIM_SCENARIO_MAX_LEVELS 100
+#define ISSIM_SCENARIO_MAX_QUANTILES 8
 
 /* What the command line puts in place of the file's keys before the
  * scenario is built (so that design points sit at the new main threshold).

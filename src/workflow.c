@@ -215,7 +215,7 @@ static int analyse_one(issim_workflow *wf, const issim_proposal *p, unsigned rec
 int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
                            issim_error *err)
 {
-  return analyse_one(wf, p, 0, result, err);
+  return analyse_one(wf, p, ISSIM_RECORD_CURVE, result, err);
 }
 
 int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *results, size_t *n,
@@ -227,12 +227,13 @@ int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *result
   for (size_t i = 0; i < wf->s->n_proposals && !issim_workflow_interrupted(wf); i++) {
     if (!issim_workflow_selected(wf, i))
       continue;
-    int rc = analyse_one(wf, &wf->proposals[i], record, &results[*n], err);
+    int rc = analyse_one(wf, &wf->proposals[i], record | ISSIM_RECORD_CURVE, &results[*n], err);
     if (rc != ISSIM_OK)
       return rc;
     (*n)++;
   }
   issim_compare_cross_check(results, *n);
+  issim_compare_cross_check_curves(results, *n);
   return ISSIM_OK;
 }
 
