@@ -28,6 +28,7 @@
  * machinery
  *   engine.h     the sampling engine: blocks, threads, processes, stopping
  *   quantile.h   rare quantiles: the pilot that places the grid, exact quantiles
+ *   dump.h       a run's draws written out as CSV
  *   cefit.h      the cross-entropy families and their weighted MLE updates
  *   adapt.h      the cross-entropy method, level by level
  *   design.h     design points, the most likely points of an event
@@ -79,6 +80,7 @@
 
 #include "engine.h"
 #include "quantile.h"
+#include "dump.h"
 #include "cefit.h"
 #include "adapt.h"
 #include "design.h"

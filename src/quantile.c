@@ -81,7 +81,7 @@ static void place(const pilot_sample *s, double alpha, issim_quantile_pilot *p)
   }
   if (est == 0 || hi == s->n) {
     snprintf(p->reason, sizeof p->reason, est == 0
-             ? "the pilot's most extreme draw already has P = %.3g of beyond it: the quantile "
+             ? "the pilot's most extreme draw already has P = %.3g beyond it: the quantile "
                "lies beyond every pilot draw, further into the tail than this proposal reaches"
              : "the pilot's draws carry P = %.3g in all, less than alpha: they lie too far in "
                "the tail for this quantile", exp(r.m + log(r.s1 / r.n)));

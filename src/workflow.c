@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
 #include "fileio.h"
 #include "plot.h"
 #include "rng.h"
@@ -227,7 +228,7 @@ int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *result
   for (size_t i = 0; i < wf->s->n_proposals && !issim_workflow_interrupted(wf); i++) {
     if (!issim_workflow_selected(wf, i))
       continue;
-    int rc = analyse_one(wf, &wf->proposals[i], record | ISSIM_RECORD_CURVE, &results[*n], err);
+    int rc = analyse_one(wf, &wf->proposals[i], record, &results[*n], err);
     if (rc != ISSIM_OK)
       return rc;
     (*n)++;
@@ -343,4 +344,27 @@ int issim_workflow_divergence(issim_workflow *wf, issim_divergence_row *rows, si
     if (issim_workflow_selected(wf, i))
       rc = divergence_row(wf, &wf->proposals[i], &rows[(*n)++], err);
   return rc;
+}
+
+int issim_workflow_dump(const issim_workflow *wf, const char *path, const issim_result *results,
+                        size_t n, issim_error *err)
+{
+  const issim_scenario *s = wf->s;
+  if (issim_cluster_rank(wf->set.cluster) != 0)
+    return ISSIM_OK;
+  issim_problem target = issim_scenario_problem(s, NULL);
+  issim_dump *dump;
+  int rc = issim_dump_open(path, issim_problem_dim(&target), &dump, err);
+  for (size_t i = 0; rc == ISSIM_OK && i < n; i++) {
+    const issim_proposal *p = results[i].proposal;
+    issim_problem pb = issim_scenario_problem(s, p);
+    issim_run_config cfg = issim_workflow_config(wf, p->name);
+    cfg.stop = NULL;
+    rc = issim_dump_add(dump, p->name, &pb, &cfg, results[i].estimate.samples, err);
+  }
+  if (rc != ISSIM_OK) {
+    issim_dump_close(dump, 1, NULL);
+    return rc;
+  }
+  return issim_dump_close(dump, 0, err);
 }

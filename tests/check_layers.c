@@ -19,7 +19,7 @@ static const char *const LAYERS[][16] = {
   /* 1 laws, losses */ {"logspecial", "dist", "model", "copula", "pair", "loss", "expr"},
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "exceedance", "khat", "trace"},
-  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions", "quantile"},
+  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions", "quantile", "dump"},
   /* 5 input */ {"inifile", "scenario"},
   /* 6 judging */ {"verdict", "curve", "analysis"},
   /* 7 many proposals */ {"compare", "calibrate"},
