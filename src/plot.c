@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np (glibc 2.29), realpath */
 
 #include "plot.h"
+#include "plot_impl.h"
 #include "fileio.h"
 
 #include <errno.h>
@@ -200,6 +201,75 @@ static void format_pow10(char *buf, size_t size, double ln_x)
     e += 1.0;
   }
   snprintf(buf, size, "%.3ge%+.0f", m, e);
+}
+
+/* ---- what plot_curve.c borrows (plot_impl.h) ---- */
+
+static void put_script_head(FILE *f, const plot_job *job, const char *base,
+                            const char *subject);
+static void put_script_tail(FILE *f, const char *base);
+static char *resolve_program(const char *prog);
+static int render_one(const plot_job *job, char *prog, const char *base,
+                      int logfd, issim_error *err);
+
+void plot_put_num(FILE *f, double x)
+{
+  put_num(f, x);
+}
+
+void plot_put_gp_string(FILE *f, const char *s)
+{
+  put_gp_string(f, s);
+}
+
+void plot_put_head(FILE *f, const issim_plot_series *series, size_t n,
+                   const char *title, const char *base, const char *subject)
+{
+  plot_job job = {.series = series, .n = n, .title = title ? title : ""};
+  put_script_head(f, &job, base, subject);
+}
+
+void plot_put_tail(FILE *f, const char *base)
+{
+  put_script_tail(f, base);
+}
+
+size_t plot_linetype(size_t i)
+{
+  return colour_of(i);
+}
+
+int plot_valid_name(const char *name)
+{
+  return name != NULL && valid_name(name);
+}
+
+int plot_render_figure(const char *dir, const char *base, const char *gnuplot,
+                       int *rendered, issim_error *err)
+{
+  *rendered = 0;
+  char *prog = resolve_program(gnuplot);
+  char *log_path = issim_fileio_join(dir, "gnuplot.log");
+  int logfd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666) : -1;
+  plot_job job = {.dir = dir};
+  int rc = ISSIM_OK;
+  if (prog == NULL && errno != ENOMEM)
+    rc = issim_error_set(err, ISSIM_OK, "gnuplot was not found (tried '%s'): render %s/%s.gp "
+                         "with 'cd %s && gnuplot %s.gp'", gnuplot, dir, base, dir, base);
+  else if (prog == NULL || log_path == NULL)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  else if (logfd < 0)
+    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", log_path, strerror(errno));
+  else if ((rc = render_one(&job, prog, base, logfd, err)) < 0)
+    rc = issim_error_set(err, ISSIM_OK, "gnuplot was not found (tried '%s'): render %s/%s.gp "
+                         "with 'cd %s && gnuplot %s.gp'", gnuplot, dir, base, dir, base);
+  else
+    *rendered = rc == ISSIM_OK;
+  if (logfd >= 0)
+    close(logfd);
+  free(log_path);
+  free(prog);
+  return rc;
 }
 
 /* ---- arguments and the reference value ---- */

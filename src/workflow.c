@@ -280,6 +280,24 @@ int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_
     .reference_name = by_estimate ? results[ref.proposal].proposal->name : NULL,
   };
   int rc = issim_plot_write(dir, series, n, &opt, rendered, err);
+  const issim_curve **curves = calloc(n ? n : 1, sizeof *curves);
+  if (rc == ISSIM_OK && curves == NULL)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the plots");
+  for (size_t i = 0; rc == ISSIM_OK && i < n; i++)
+    curves[i] = results[i].curve;
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_plot_exceedance_input in = {.curves = curves, .problem = &pb,
+                                    .main_threshold = s->event.threshold};
+  issim_error inner = {0};
+  int drawn = 1;
+  if (rc == ISSIM_OK && (rc = issim_plot_exceedance(dir, series, n, &opt, &in, &drawn,
+                                                    &inner)) != ISSIM_OK)
+    *err = inner;
+  if (rc == ISSIM_OK && rendered && *rendered && !drawn) {
+    *rendered = 0;
+    *err = inner;
+  }
+  free(curves);
   free(series);
   return rc;
 }

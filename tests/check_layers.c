@@ -85,6 +85,8 @@ static char *module_of(const char *file)
     m[6] = '\0';
   if (strncmp(m, "scenario_", 9) == 0) /* the parts of the reader: scenario's */
     m[8] = '\0';
+  if (strncmp(m, "plot_", 5) == 0) /* the figures' parts: plot's */
+    m[4] = '\0';
   return m;
 }
 
