@@ -3,7 +3,7 @@
  *
  * The zero-variance proposal p*(x) = p(x) 1{event} / P is the best q there is;
  * the cross-entropy method finds the member of a parametric family q(.; v)
- * nearest to it in KL(p* || q), level by level (shared/estimators.md):
+ * nearest to it in KL(p* || q), level by level (docs/estimators.md):
  *
  *   1. v_0: the target's parameters (or a starting proposal's).
  *   2. Draw n points of q(.; v_{k-1}); S_i = the loss, oriented so that the

@@ -104,6 +104,21 @@ static double log_mean(const double *log_v, size_t n)
   return m + log(sum / (double)n);
 }
 
+void issim_calibration_mean(const issim_calibration *c, double *mean, double *se)
+{
+  size_t n = c->reps;
+  *mean = log_mean(c->log_estimate, n);
+  *se = NAN;
+  if (n < 2 || *mean == -INFINITY)
+    return;
+  double m2 = 0; /* in units of the mean: (P_r / mean - 1)^2 */
+  for (size_t r = 0; r < n; r++) {
+    double d = exp(c->log_estimate[r] - *mean) - 1;
+    m2 += d * d;
+  }
+  *se = *mean + 0.5 * log(m2 / ((double)n * (double)(n - 1)));
+}
+
 /* The mean of proposal i's replications, in logs, and its standard error
  * relative to it (the reported relative errors' mean over sqrt(reps)). */
 static double pooled_mean(const issim_calibration *c, double *relative_se)

@@ -76,6 +76,13 @@ double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, 
 void issim_calibration_judge_all(issim_calibration *c, size_t n, double exact_log,
                                  double given_log);
 
+/* The mean of the R replications' estimates (the estimate of all their
+ * draws together) and its standard error from their spread,
+ * sqrt(sum_r (P_r - mean)^2 / (R (R - 1))), which holds whether or not the
+ * replications' own error bars are honest; both as natural logs (-INFINITY
+ * for 0; the SE NAN with fewer than two replications). */
+void issim_calibration_mean(const issim_calibration *c, double *mean, double *se);
+
 /* Fills the comparison with the reference log_ref. */
 void issim_calibration_judge(issim_calibration *c, double log_ref);
 

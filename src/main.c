@@ -1,8 +1,9 @@
 /* issim: the command line, a thin layer over libissim. */
-#define _POSIX_C_SOURCE 200809L /* open_memstream, sigaction, isatty */
+#define _DEFAULT_SOURCE /* open_memstream, sigaction, isatty; TIOCGWINSZ */
 
 #include <getopt.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_version.h>
 
 #include "config.h"
 #include "issim.h"
@@ -30,6 +32,7 @@ typedef struct {
   const char *rho, *level_draws, *alpha, *max_levels, *family, *update, *min_spread,
       *components, *save;
   int json, csv;
+  int brief;
   int bits;
   int quiet;
 } options;
@@ -37,7 +40,7 @@ typedef struct {
 static void usage(FILE *out)
 {
   fprintf(out,
-          "usage: issim run SCENARIO [options]\n"
+          "usage: issim run SCENARIO [options] [--brief]\n"
           "       issim compare SCENARIO [options]\n"
           "       issim calibrate SCENARIO [options] [--reps R]\n"
           "       issim divergence SCENARIO [options] [--bits]\n"
@@ -72,7 +75,8 @@ static void usage(FILE *out)
           "  --seed S            seed, a whole number from 0 to 2^64-1\n"
           "  --rng NAME          GSL generator (default taus2)\n"
           "  --threads N         threads (default: all cores); results do not depend on it\n"
-          "  --format F          text (default) or json; compare also csv\n"
+          "  --format F          text (default) or json; run, compare and calibrate also csv\n"
+          "  --brief             (run) the estimate, error bar, verdict and reasons only\n"
           "  --plot DIR          (run, compare) convergence plots: data files, gnuplot scripts\n"
           "                      and, when gnuplot is installed, PNG and SVG figures in DIR\n"
           "  --threshold LIST    (run, compare, calibrate, adapt, form) the event's threshold,\n"
@@ -110,6 +114,26 @@ static int stdout_written(void)
     return EXIT_FAILURE_RUN;
   }
   return EXIT_OK;
+}
+
+/* --version in the GNU form: the program and its version on the first line
+ * (the version after the last space), then how this build was made. */
+static int version(void)
+{
+  printf("issim %s\n", PACKAGE_VERSION);
+  printf("built with GSL %s, %s, %s; figures drawn with %s\n", gsl_version,
+#ifdef _OPENMP
+         "OpenMP threads",
+#else
+         "one thread (no OpenMP)",
+#endif
+#ifdef ISSIM_WITH_MPI
+         "MPI", ISSIM_GNUPLOT);
+#else
+         "without MPI", ISSIM_GNUPLOT);
+#endif
+  printf("The manual: man issim; the documentation, once installed: %s\n", ISSIM_DOCDIR);
+  return stdout_written();
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -179,9 +203,17 @@ static int take_option(int c, char **argv, options *o, command_kind command)
     o->csv = strcmp(optarg, "csv") == 0;
     if (!o->json && !o->csv && strcmp(optarg, "text") != 0)
       return bad_usage("--format must be text or json%s (got '%s')",
-                       command == COMMAND_COMPARE ? ", or csv" : "", optarg);
-    if (o->csv && command != COMMAND_COMPARE)
-      return bad_usage("%s", "--format csv applies to 'issim compare'");
+                       command == COMMAND_RUN || command == COMMAND_COMPARE ||
+                               command == COMMAND_CALIBRATE ? ", or csv" : "", optarg);
+    if (o->csv && command != COMMAND_RUN && command != COMMAND_COMPARE &&
+        command != COMMAND_CALIBRATE)
+      return bad_usage("%s", "--format csv applies to 'issim run', 'issim compare' and "
+                             "'issim calibrate'");
+    break;
+  case 'B':
+    if (command != COMMAND_RUN)
+      return bad_usage("%s", "--brief applies to 'issim run'");
+    o->brief = 1;
     break;
   case 'R':
     if (command != COMMAND_CALIBRATE)
@@ -229,6 +261,7 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"threshold", required_argument, NULL, 'X'},
     {"quantile", required_argument, NULL, 'Q'},
     {"dump", required_argument, NULL, 'D'},
+    {"brief", no_argument, NULL, 'B'},
     {"plot", required_argument, NULL, 'P'},
     {"reps", required_argument, NULL, 'R'},
     {"family", required_argument, NULL, 'F'},
@@ -253,6 +286,8 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
   }
   if (o->bits && command != COMMAND_DIVERGENCE)
     return bad_usage("%s", "--bits applies to 'issim divergence'");
+  if (o->brief && (o->json || o->csv))
+    return bad_usage("%s", "--brief is a text report: not with --format json or csv");
   if (optind != argc - 1)
     return bad_usage("%s", optind >= argc ? "give one scenario file" : "give exactly one scenario file");
   o->scenario_path = argv[optind];
@@ -281,7 +316,9 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
 {
   issim_error err;
   int rc = ISSIM_OK;
-  *rs = (run_settings){.progress = !o->quiet && isatty(STDERR_FILENO)};
+  const char *term = getenv("TERM");
+  *rs = (run_settings){.progress = !o->quiet && isatty(STDERR_FILENO) &&
+                                   !(term && strcmp(term, "dumb") == 0)};
   if (o->samples)
     rc = issim_parse_samples(o->samples, "--samples", &s->samples, &err);
   if (rc == ISSIM_OK && o->seed)
@@ -346,11 +383,23 @@ static void catch_interrupts(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* ---- the progress line, on a terminal, for runs longer than a second ---- */
+/* ---- the progress line, on a terminal, for runs longer than a second ----
+ *
+ * One line on standard error, redrawn in place, never wider than the
+ * terminal (a line that wraps scrolls a new line at every refresh): the whole
+ * command's percentage and time left first, then as much of the proposal's
+ * own progress as fits. */
 
 typedef struct {
   const char *name;
-  double max_seconds; /* 0: none */
+  size_t index, count;     /* this proposal is index (from 1) of count */
+  uint64_t samples;        /* draws planned per proposal */
+  double max_seconds;      /* 0: none */
+  int rules;               /* a stopping rule may end proposals early */
+  uint64_t done_draws;     /* the finished proposals, as last seen */
+  double done_seconds;
+  uint64_t draws;          /* this proposal, as last seen */
+  double seconds;
   char estimate[64];
   int shown;
 } progress_line;
@@ -365,6 +414,80 @@ static void format_duration(double s, char *buf, size_t size)
     snprintf(buf, size, "%.0f s", s);
 }
 
+/* The terminal's width: what standard error's terminal says, else $COLUMNS,
+ * else 80. */
+static size_t terminal_width(void)
+{
+  struct winsize ws;
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  const char *columns = getenv("COLUMNS");
+  char *end;
+  long c = columns ? strtol(columns, &end, 10) : 0;
+  return columns && *end == '\0' && c > 0 && c < 10000 ? (size_t)c : 80;
+}
+
+/* The whole command's share done and seconds left (an upper bound with a
+ * stopping rule), from the rate of the draws so far. */
+static void progress_of_command(const progress_line *pl, double *fraction, double *left)
+{
+  double planned = (double)pl->samples * (double)pl->count;
+  double done = (double)pl->samples * (double)(pl->index - 1) + (double)pl->draws;
+  *fraction = planned > 0 ? fmin(done / planned, 1.0) : 0;
+  double seen = (double)(pl->done_draws + pl->draws), elapsed = pl->done_seconds + pl->seconds;
+  double rate = elapsed > 0 ? seen / elapsed : 0;
+  *left = rate > 0 ? (planned - done) / rate : NAN;
+  if (pl->max_seconds > 0) {
+    double bound = fmax(pl->max_seconds - pl->seconds, 0) +
+                   pl->max_seconds * (double)(pl->count - pl->index);
+    *left = isnan(*left) ? bound : fmin(*left, bound);
+  }
+}
+
+/* Appends sep and piece when they fit in width; whether they did. */
+static int add_piece(char *line, size_t width, const char *sep, const char *piece)
+{
+  size_t len = strlen(line);
+  if (len + strlen(sep) + strlen(piece) > width)
+    return 0;
+  snprintf(line + len, width + 1 - len, "%s%s", sep, piece);
+  return 1;
+}
+
+/* The line, at most width characters. */
+static void format_progress(const progress_line *pl, size_t width, char *line, size_t size)
+{
+  if (width + 1 > size)
+    width = size - 1;
+  double fraction, left;
+  progress_of_command(pl, &fraction, &left);
+  char eta[32] = "", head[96], who[64], draws[64], rate[32];
+  if (!isnan(left))
+    format_duration(fmax(left, 0), eta, sizeof eta);
+  snprintf(head, sizeof head, "%.0f%%%s%s%s", floor(100 * fraction), eta[0] ? ", " : "",
+           eta[0] && pl->rules ? "at most " : "", eta[0] ? eta : "");
+  if (eta[0])
+    snprintf(head + strlen(head), sizeof head - strlen(head), " left");
+  snprintf(draws, sizeof draws, "%.3g of %.3g draws", (double)pl->draws, (double)pl->samples);
+  snprintf(rate, sizeof rate, "%.3g million/s",
+           pl->seconds > 0 ? (double)pl->draws / pl->seconds / 1e6 : 0.0);
+  /* the head always; then the proposal's name (cut to what is left), its
+   * estimate, its draws and its rate, as long as they fit */
+  snprintf(line, width + 1, "%s", head);
+  size_t room = width > strlen(line) + 3 ? width - strlen(line) - 3 : 0;
+  if (pl->count > 1)
+    snprintf(who, sizeof who, "%s %zu/%zu", pl->name, pl->index, pl->count);
+  else
+    snprintf(who, sizeof who, "%s", pl->name);
+  if (room >= 4) {
+    if (strlen(who) > room)
+      snprintf(who + room - 3, 4, "...");
+    (void)(add_piece(line, width, " | ", who) &&
+           add_piece(line, width, ": ", pl->estimate[0] ? pl->estimate : "no hit yet") &&
+           add_piece(line, width, ", ", draws) && add_piece(line, width, ", ", rate));
+  }
+}
+
 static void show_progress(const issim_progress *p, void *user)
 {
   progress_line *pl = user;
@@ -372,21 +495,21 @@ static void show_progress(const issim_progress *p, void *user)
     issim_estimate e;
     issim_accum_estimate(p->state, &e);
     char v[48] = "0";
-    if (e.hits > 0)
+    if (e.hits > 0) {
       issim_format_log_prob(e.log_estimate, 4, v, sizeof v);
-    snprintf(pl->estimate, sizeof pl->estimate, "P = %s +- %.2g%%", v, 100 * e.relative_error);
+      snprintf(pl->estimate, sizeof pl->estimate, "P = %s +- %.2g%%", v, 100 * e.relative_error);
+    }
   }
-  if (p->seconds < 1.0 || p->draws == 0)
+  pl->draws = p->draws;
+  pl->seconds = p->seconds;
+  if (pl->done_seconds + p->seconds < 1.0 || p->draws == 0)
     return;
-  double rate = (double)p->draws / p->seconds;
-  double left = (double)(p->samples - p->draws) / rate;
-  if (pl->max_seconds > 0 && pl->max_seconds - p->seconds < left)
-    left = pl->max_seconds - p->seconds;
-  char eta[32];
-  format_duration(left > 0 ? left : 0, eta, sizeof eta);
-  fprintf(stderr, "\r\033[K%s: %.3g of %.3g draws, %.3g million/s, %s, %s left", pl->name,
-          (double)p->draws, (double)p->samples, rate / 1e6, pl->estimate[0] ? pl->estimate : "-",
-          eta);
+  char line[512];
+  /* one column short of the width: a character in the last column leaves
+   * some terminals about to wrap */
+  size_t width = terminal_width();
+  format_progress(pl, width > 1 ? width - 1 : 1, line, sizeof line);
+  fprintf(stderr, "\r\033[K%s", line);
   pl->shown = 1;
 }
 
@@ -394,6 +517,7 @@ static void clear_progress(progress_line *pl)
 {
   if (pl->shown)
     fprintf(stderr, "\r\033[K");
+  pl->shown = 0;
 }
 
 /* Writes the whole output at once, so that a failure leaves nothing half-written. */
@@ -443,10 +567,19 @@ typedef struct {
 static void before_proposal(const issim_proposal *p, issim_stop_rules *stop, void *user)
 {
   progress_hooks *h = user;
-  h->line = (progress_line){.name = p->name, .max_seconds = stop->max_seconds};
+  progress_line *l = &h->line;
+  l->done_draws += l->draws;
+  l->done_seconds += l->seconds;
+  l->name = p->name;
+  l->index++;
+  l->max_seconds = stop->max_seconds;
+  l->rules = stop->target_re > 0 || stop->max_seconds > 0;
+  l->draws = 0;
+  l->seconds = 0;
+  l->estimate[0] = '\0';
   if (h->progress) {
     stop->progress = show_progress;
-    stop->progress_user = &h->line;
+    stop->progress_user = l;
   }
 }
 
@@ -525,6 +658,11 @@ static int load(int argc, char **argv, command_kind kind, int interruptible, ses
     return EXIT_BAD_INPUT;
   }
   c->hooks.progress = c->rs.progress;
+  /* the proposals this command runs one after the other, for the progress
+   * line's share of the whole command (adapt: its one final run) */
+  c->hooks.line = (progress_line){
+    .count = c->o.proposal || kind == COMMAND_ADAPT ? 1 : c->s->n_proposals,
+    .samples = c->s->samples};
   issim_workflow_settings set = {
     .threads = c->rs.threads, .stop = c->rs.stop, .cluster = cluster, .only = c->o.proposal,
     .warn = warn, .before = before_proposal, .after = after_proposal, .user = &c->hooks,
@@ -554,15 +692,20 @@ static int write_compare_text(FILE *out, const void *c) { return issim_compare_r
 static int write_compare_json(FILE *out, const void *c) { return issim_compare_report_json(out, c); }
 static int write_compare_csv(FILE *out, const void *c) { return issim_compare_report_csv(out, c); }
 
+static int write_csv(FILE *out, const void *r) { return issim_report_csv(out, r); }
+static int write_brief(FILE *out, const void *r) { return issim_report_brief(out, r); }
+
 /* The report of a run, or of a comparison (the same runs, ranked). */
-static int emit_results(const options *o, command_kind kind, const issim_report *rep,
+static int emit_results(const session *c, command_kind kind, const issim_report *rep,
                         issim_ranked *ranked)
 {
+  const options *o = &c->o;
   if (kind == COMMAND_RUN)
-    return emit(o->json ? write_json : write_text, rep);
-  issim_compare_report c = {.run = *rep, .ranked = ranked};
-  issim_compare_rank(rep->results, rep->n_results, rep->exact_log, ranked, &c.reference);
-  return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &c);
+    return emit(o->json ? write_json : o->csv ? write_csv : o->brief ? write_brief : write_text,
+                rep);
+  issim_compare_report cr = {.run = *rep, .ranked = ranked};
+  issim_workflow_rank(c->wf, rep->results, rep->n_results, ranked, &cr.reference);
+  return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &cr);
 }
 
 /* The figures, once the report is out: a failure here is not bad input. */
@@ -608,7 +751,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
   }
   if (rc == EXIT_OK) {
     issim_report rep = issim_workflow_report(c.wf, results, n);
-    rc = emit_results(&c.o, kind, &rep, ranked);
+    rc = emit_results(&c, kind, &rep, ranked);
     if (rc == EXIT_OK && c.o.plot_dir && issim_cluster_rank(cluster) == 0)
       rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
     if (rc == EXIT_OK && c.o.dump && issim_workflow_dump(c.wf, c.o.dump, results, n, &err) != ISSIM_OK)
@@ -626,6 +769,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
 
 static int write_calibrate_text(FILE *out, const void *c) { return issim_calibrate_report_text(out, c); }
 static int write_calibrate_json(FILE *out, const void *c) { return issim_calibrate_report_json(out, c); }
+static int write_calibrate_csv(FILE *out, const void *c) { return issim_calibrate_report_csv(out, c); }
 
 #define DEFAULT_REPS 100
 
@@ -679,7 +823,8 @@ static int command_calibrate(int argc, char **argv)
     rc = EXIT_FAILURE_RUN;
   }
   if (rc == EXIT_OK)
-    rc = emit(c.o.json ? write_calibrate_json : write_calibrate_text, &rep);
+    rc = emit(c.o.json ? write_calibrate_json : c.o.csv ? write_calibrate_csv : write_calibrate_text,
+              &rep);
   for (size_t i = 0; i < n; i++)
     issim_calibration_free(&cal[i]);
   free(cal);
@@ -907,10 +1052,8 @@ static int run_command(int argc, char **argv)
     usage(stdout);
     return stdout_written();
   }
-  if (strcmp(command, "--version") == 0) {
-    printf("issim %s\n", PACKAGE_VERSION);
-    return stdout_written();
-  }
+  if (strcmp(command, "--version") == 0)
+    return version();
   if (strcmp(command, "run") == 0)
     return command_run_or_compare(argc - 1, argv + 1, COMMAND_RUN);
   if (strcmp(command, "compare") == 0)

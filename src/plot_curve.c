@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Points of the exact curve. */
 #define EXACT_POINTS 201
@@ -214,6 +213,8 @@ static void put_series(FILE *f, const curve_job *job, size_t i)
   const issim_curve *c = job->in->curves[i];
   const char *name = job->series[i].name;
   size_t lt = plot_linetype(i);
+  char title[256];
+  plot_series_title(&job->series[i], title, sizeof title);
   if (c->n_levels > 0) {
     fputs("     ", f);
     put_file(f, "exceedance", name);
@@ -221,7 +222,7 @@ static void put_series(FILE *f, const curve_job *job, size_t i)
     plot_put_num(f, job->y0);
     fprintf(f, "):4 with filledcurves lt %zu notitle, \\\n", lt);
     fprintf(f, "     '' using 1:($2 > -1e308 ? $2 : NaN) with linespoints lt %zu title ", lt);
-    plot_put_gp_string(f, name);
+    plot_put_gp_string(f, title);
     fputs(", \\\n     '' using 1:($9 > 0 && $2 > -1e308 ? $2 : NaN) with points pt 6 ps 2.2 "
           "lw 1.5 lc rgb 'black' notitle, \\\n", f);
   }
@@ -233,7 +234,7 @@ static void put_series(FILE *f, const curve_job *job, size_t i)
       fputs("notitle, \\\n", f);
     else {
       fputs("title ", f);
-      plot_put_gp_string(f, name);
+      plot_put_gp_string(f, title);
       fputs(", \\\n", f);
     }
     fputs("     '' using 3:($6 > 0 ? $2 : NaN) with points pt 6 ps 2.2 lw 1.5 lc rgb 'black' "
@@ -253,9 +254,7 @@ static void write_script(FILE *f, const curve_job *job, size_t unused)
   plot_put_head(f, job->series, job->n, job->opt->title, "exceedance", "exceedance curve");
   fputs("set xlabel 'threshold t'\nset ylabel ", f);
   plot_put_gp_string(f, ylabel);
-  /* the curve falls to the right (rises, for '<'): the other top corner is free */
-  fprintf(f, "\nset style fill transparent solid 0.2 noborder\nset key inside top %s\n"
-             "set xrange [", any->above ? "right" : "left");
+  fputs("\nset style fill transparent solid 0.2 noborder\nset xrange [", f);
   plot_put_num(f, job->x0);
   fputc(':', f);
   plot_put_num(f, job->x1);
@@ -291,17 +290,6 @@ static void write_script(FILE *f, const curve_job *job, size_t unused)
   plot_put_tail(f, "exceedance");
 }
 
-/* dir/exceedance.EXT of an earlier run, which would not match the new data. */
-static void remove_stale(const char *dir, const char *ext)
-{
-  char name[32];
-  snprintf(name, sizeof name, "exceedance.%s", ext);
-  char *p = issim_fileio_join(dir, name);
-  if (p != NULL)
-    unlink(p);
-  free(p);
-}
-
 static int check_names(const issim_plot_series *series, size_t n, issim_error *err)
 {
   for (size_t i = 0; i < n; i++)
@@ -322,9 +310,10 @@ int issim_plot_exceedance(const char *dir, const issim_plot_series *series, size
   int any = 0;
   for (size_t i = 0; i < n; i++)
     any |= in->curves[i] != NULL;
+  /* an earlier run's figure would not match the new data */
   static const char *const stale[] = {"png", "svg", "gp"};
   for (size_t k = 0; k < (any ? 2u : 3u); k++)
-    remove_stale(dir, stale[k]);
+    plot_remove_figure(dir, "exceedance", stale[k]);
   if (!any)
     return ISSIM_OK;
   int rc = check_names(series, n, err);
@@ -352,9 +341,6 @@ int issim_plot_exceedance(const char *dir, const issim_plot_series *series, size
       *rendered = 0;
     return rc;
   }
-  int drawn = 0;
-  rc = plot_render_figure(dir, "exceedance", opt->gnuplot, &drawn, err);
-  if (rendered)
-    *rendered = drawn;
-  return rc;
+  static const char *const base[] = {"exceedance"};
+  return plot_render(dir, base, 1, opt->gnuplot, rendered, err);
 }

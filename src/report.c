@@ -53,18 +53,36 @@ static int is_crude(const issim_result *res)
   return res->proposal->dist == NULL && res->proposal->model == NULL;
 }
 
-/* (estimate - exact) / SE, computed from logs so it works below DBL_MIN */
-double report_z(double exact_log, const issim_estimate *e)
+/* (estimate - value) / SE, computed from logs so it works below DBL_MIN */
+static double z_to(double log_value, const issim_estimate *e)
 {
-  if (isnan(exact_log) || e->hits == 0 || isnan(e->log_std_error))
+  if (isnan(log_value) || e->hits == 0 || isnan(e->log_std_error))
     return NAN;
-  double log_se = fmax(e->log_std_error, exact_log + log(ISSIM_RELATIVE_PRECISION));
-  return exp(e->log_estimate - log_se) - exp(exact_log - log_se);
+  double log_se = fmax(e->log_std_error, log_value + log(ISSIM_RELATIVE_PRECISION));
+  return exp(e->log_estimate - log_se) - exp(log_value - log_se);
 }
 
-static double z_to_exact(const issim_report *r, const issim_estimate *e)
+double report_z(double log_value, const issim_estimate *e)
 {
-  return report_z(r->exact_log, e);
+  return z_to(log_value, e);
+}
+
+double report_z_exact(const issim_report *r, const issim_estimate *e)
+{
+  return z_to(r->exact_log, e);
+}
+
+double report_reference_log(const issim_report *r, const char **kind)
+{
+  double given = r->scenario ? r->scenario->reference_log : NAN;
+  if (kind)
+    *kind = !isnan(r->exact_log) ? "exact" : !isnan(given) ? "given" : "none";
+  return !isnan(r->exact_log) ? r->exact_log : given;
+}
+
+double report_z_reference(const issim_report *r, const issim_estimate *e)
+{
+  return z_to(report_reference_log(r, NULL), e);
 }
 
 static char *format_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -98,10 +116,16 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
     if (e->hits > 0 || strcmp(res->verdict.reasons[i], "no draw hit the event") != 0)
       lines[n++] = format_alloc("%s", res->verdict.reasons[i]);
   /* draws with an undefined log-weight are among the verdict's reasons */
-  double z = z_to_exact(r, e);
+  double z = report_z_exact(r, e);
   if (fabs(z) > 4 && n < max)
     lines[n++] = format_alloc("the estimate is %.1f standard errors from the exact value: this "
                               "proposal's error bar is not honest", z);
+  /* the scenario's reference, used like an exact value when there is none */
+  double zr = isnan(r->exact_log) ? report_z_reference(r, e) : NAN;
+  if (fabs(zr) > 4 && n < max)
+    lines[n++] = format_alloc("the estimate is %.1f standard errors from the scenario's "
+                              "reference value: this proposal's error bar is not honest, or the "
+                              "reference is wrong", zr);
   return n;
 }
 /* The header lines every report of a scenario starts with: its name, the
@@ -163,6 +187,13 @@ static const char *stop_description(issim_stop_reason why)
   return "the sample budget";
 }
 
+/* The digits of a 95% interval's ends: enough to tell them apart, 5 at least. */
+static int ci_digits(const issim_estimate *e)
+{
+  int digits = e->relative_error > 0 ? 3 + (int)ceil(-log10(e->relative_error)) : 17;
+  return digits < 5 ? 5 : digits > 17 ? 17 : digits;
+}
+
 static void text_estimate(FILE *out, const issim_report *r, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
@@ -174,9 +205,7 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
     issim_format_log_prob(e->log_std_error, 3, se, sizeof se);
     fprintf(out, "  estimate         %s +- %s  (relative error %.3g%%, log10 %.4f)\n", p, se,
             100 * e->relative_error, e->log_estimate / M_LN10);
-    /* enough digits to tell the bounds apart, 5 at least */
-    int digits = e->relative_error > 0 ? 3 + (int)ceil(-log10(e->relative_error)) : 17;
-    digits = digits < 5 ? 5 : digits > 17 ? 17 : digits;
+    int digits = ci_digits(e);
     issim_format_log_prob(e->log_ci_low, digits, lo, sizeof lo);
     issim_format_log_prob(e->log_ci_high, digits, hi, sizeof hi);
     fprintf(out, "  95%% CI           [%s, %s]\n", lo, hi);
@@ -185,10 +214,16 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
       issim_format_log_prob(e->log_ci_high_ls, 3, hi, sizeof hi);
       fprintf(out, "  95%% CI, log scale [%s, %s]\n", lo, hi);
     }
-    double z = z_to_exact(r, e);
+    double z = report_z_exact(r, e);
+    const char *kind;
+    double log_ref = report_reference_log(r, &kind), zr = report_z_reference(r, e);
     if (!isnan(z)) {
       issim_format_log_prob(r->exact_log, 6, p, sizeof p);
       fprintf(out, "  exact            %s, %+.2f standard errors away\n", p, z);
+    } else if (!isnan(zr)) {
+      issim_format_log_prob(log_ref, 6, p, sizeof p);
+      fprintf(out, "  reference        %s (given in the scenario), %+.2f standard errors away\n",
+              p, zr);
     }
     issim_format_log_prob(e->self_normalized_log_estimate, 6, p, sizeof p);
     fprintf(out, "  self-normalised  %s  (relative error %.3g%%)\n", p,
@@ -230,8 +265,11 @@ static void text_weights(FILE *out, const issim_result *res)
   fputc('\n', out);
   if (e->hits > 0)
     fprintf(out, "    largest weight   %.3g%% of the estimate\n", 100 * e->max_weight_share);
-  fprintf(out, "    mean weight      %.6g +- %.3g (expected %.6g)\n", e->mean_weight,
-          e->mean_weight_se, res->expected_mean_weight);
+  fprintf(out, "    mean weight      %.6g +- %.3g", e->mean_weight, e->mean_weight_se);
+  /* unknown for multivariate proposals and mixtures: nothing to compare with */
+  if (!isnan(res->expected_mean_weight))
+    fprintf(out, " (expected %.6g)", res->expected_mean_weight);
+  fputc('\n', out);
   if (!isnan(res->pareto_k) && res->verdict.khat_not_judged)
     fprintf(out, "    Pareto k-hat     %.2f (not judged: the variance is finite and the standard "
                  "error agrees with the exact one)\n", res->pareto_k);
@@ -481,6 +519,50 @@ void report_text_results(FILE *out, const issim_report *r)
   }
 }
 
+/* ---- --brief ---- */
+
+static void brief_result(FILE *out, const issim_report *r, const issim_result *res, int width)
+{
+  const issim_estimate *e = &res->estimate;
+  fprintf(out, "%-*s  %-11s  ", width, res->proposal->name, issim_verdict_name(res->verdict.level));
+  if (e->hits == 0) {
+    fprintf(out, "0  (no draw hit the event in %llu)\n", (unsigned long long)e->samples);
+  } else {
+    char p[48], se[48], lo[48], hi[48];
+    issim_format_log_prob(e->log_estimate, 6, p, sizeof p);
+    issim_format_log_prob(e->log_std_error, 3, se, sizeof se);
+    issim_format_log_prob(e->log_ci_low, ci_digits(e), lo, sizeof lo);
+    issim_format_log_prob(e->log_ci_high, ci_digits(e), hi, sizeof hi);
+    fprintf(out, "%s +- %s  (%.3g%%)  95%% CI [%s, %s]", p, se, 100 * e->relative_error, lo, hi);
+    double z = report_z_reference(r, e);
+    if (!isnan(z))
+      fprintf(out, "  %+.2f SE from the %s value", z, isnan(r->exact_log) ? "given" : "exact");
+    fputc('\n', out);
+  }
+  char *lines[16];
+  size_t n = issim_result_warnings(r, res, lines, 16);
+  for (size_t k = 0; k < n; k++) {
+    fprintf(out, "%*s  - %s\n", width, "", lines[k]);
+    free(lines[k]);
+  }
+}
+
+int issim_report_brief(FILE *out, const issim_report *r)
+{
+  report_write_scenario_lines(out, r->scenario, r->exact_log);
+  if (r->interrupted)
+    fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
+  int width = 8;
+  for (size_t i = 0; i < r->n_results; i++) {
+    int len = (int)strlen(r->results[i].proposal->name);
+    width = len > width ? len : width;
+  }
+  fputc('\n', out);
+  for (size_t i = 0; i < r->n_results; i++)
+    brief_result(out, r, &r->results[i], width);
+  return ferror(out) ? -1 : 0;
+}
+
 int issim_report_text(FILE *out, const issim_report *r)
 {
   report_text_header(out, r);
@@ -623,7 +705,8 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   json_array_append_new(ci_ls, e->hits ? report_jprob(e->log_ci_high_ls) : json_null());
   report_set(o, "ci95_log_scale", ci_ls);
   report_set(o, "exact", report_jprob(r->exact_log));
-  report_set(o, "z_exact", report_jnum(z_to_exact(r, e)));
+  report_set(o, "z_exact", report_jnum(report_z_exact(r, e)));
+  report_set(o, "z_reference", report_jnum(report_z_reference(r, e)));
   report_set(o, "self_normalized_estimate", e->hits ? report_jprob(e->self_normalized_log_estimate) : json_null());
   report_set(o, "self_normalized_relative_error", report_jnum(e->self_normalized_relative_error));
   json_weights(o, res);
@@ -653,6 +736,19 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   return o;
 }
 
+/* What z_reference is measured against: the exact value, else the
+ * scenario's given reference. */
+json_t *report_json_reference(const issim_report *r)
+{
+  const char *kind;
+  double log_ref = report_reference_log(r, &kind);
+  json_t *o = json_object();
+  report_set(o, "kind", json_string(kind));
+  report_set(o, "value", report_jprob(log_ref));
+  report_set(o, "log10_value", report_jlog10(log_ref));
+  return o;
+}
+
 json_t *report_json_run(const issim_report *r)
 {
   const issim_scenario *s = r->scenario;
@@ -672,6 +768,7 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", report_jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", report_jlog10(r->exact_log));
+  json_object_set_new(root, "reference", report_json_reference(r));
   json_object_set_new(root, "failure_regions", regions_block_json(r->regions));
   json_object_set_new(root, "samples", json_integer((json_int_t)r->samples));
   /* a seed can exceed JSON's safe integers: keep it exact as text too */

@@ -6,6 +6,7 @@
 #include "scenario_impl.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,30 @@ static int build_multivariate_target(builder *b, section *sec, const char *famil
   return scenario_build_model(b, sec, family, dline, b->s->dimension, &b->s->target_model);
 }
 
+
+/* A univariate family's parameter that is not a number.  When it is several
+ * numbers, the user most likely meant a d-dimensional law: say which. */
+static int several_numbers_error(builder *b, const entry *e, const char *family,
+                                 const issim_error *inner)
+{
+  size_t count = 0;
+  double v;
+  char *copy = strdup(e->value), *save = NULL;
+  for (char *tok = copy ? strtok_r(copy, " \t,", &save) : NULL; tok;
+       tok = strtok_r(NULL, " \t,", &save))
+    count = issim_parse_number(tok, e->key, &v, NULL) == ISSIM_OK && count != SIZE_MAX ? count + 1
+                                                                                        : SIZE_MAX;
+  free(copy);
+  if (count < 2 || count == SIZE_MAX)
+    return scenario_entry_error(b, e, inner);
+  return issim_inifile_fail(b->r, e->line,
+                            "%s; %s is univariate, and %zu numbers describe a %zu-dimensional "
+                            "law: distribution = multivariate-%s with dimension = %zu (or "
+                            "independent, with a component per dimension)",
+                            inner->message, family, count, count,
+                            strcmp(family, "student-t") == 0 ? "t" : "normal", count);
+}
+
 int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target,
                       int *is_target)
 {
@@ -384,7 +409,7 @@ int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_ta
     e->used = 1;
     issim_error inner;
     if (issim_parse_number(e->value, e->key, &values[n], &inner) != ISSIM_OK)
-      return scenario_entry_error(b, e, &inner);
+      return several_numbers_error(b, e, family, &inner);
     names[n++] = keys[i];
   }
   if (!scenario_unknown_keys(b, sec, known))

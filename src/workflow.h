@@ -123,8 +123,19 @@ int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_re
 issim_report issim_workflow_report(const issim_workflow *wf, const issim_result *results,
                                    size_t n);
 
+/* The value a report judges estimates against when the exact P is unknown:
+ * the scenario's [event] reference, used like an exact value; NAN when
+ * neither is known.  The exact log P when known. */
+double issim_workflow_known_log(const issim_workflow *wf);
+
+/* n results ranked (compare.h) against issim_workflow_known_log: ref->given
+ * says when that is the scenario's reference. */
+void issim_workflow_rank(const issim_workflow *wf, const issim_result *results, size_t n,
+                         issim_ranked *ranked, issim_reference *ref);
+
 /* The figures of n results into dir (plot.h), with the reference of
- * compare.h's rule; ranked (may be NULL) gives the efficiencies.  gnuplot:
+ * compare.h's rule (the known value first); ranked (may be NULL) gives the
+ * efficiencies.  gnuplot:
  * the program to render with (NULL: data and scripts only); *rendered as
  * issim_plot_write's. */
 int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_result *results,

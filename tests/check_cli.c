@@ -557,8 +557,9 @@ START_TEST(test_compare_ranks_good_poor_crude)
   ck_assert_int_eq(lines, 4); /* the header and three proposals */
   ck_assert(strstr(o.out, "\n1,good,trustworthy,400000,") != NULL);
   outcome_free(&o);
-  const char *bad_csv[] = {"run", path, "--format", "csv", NULL};
-  expect_bad_input(bad_csv, "issim: --format csv applies to 'issim compare'");
+  const char *bad_csv[] = {"divergence", path, "--format", "csv", NULL};
+  expect_bad_input(bad_csv, "issim: --format csv applies to 'issim run', 'issim compare' and "
+                            "'issim calibrate'");
   unlink(path);
 }
 END_TEST
@@ -620,8 +621,8 @@ START_TEST(test_plots)
   outcome o = run_issim(args);
   ck_assert_int_eq(o.status, 0);
   const char *files[] = {"convergence.png", "relerr.png", "logweights.png", "efficiency.png",
-                         "convergence.svg", "trace_shifted.dat", "hist_shifted.dat",
-                         "convergence.gp"};
+                         "summary.png", "summary.svg", "convergence.svg", "trace_shifted.dat",
+                         "hist_shifted.dat", "convergence.gp"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, files[i]);
@@ -737,7 +738,14 @@ START_TEST(test_bad_command_lines)
   const char *proposal[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "nope", NULL};
   expect_bad_input(proposal, "(known: shifted, crude)");
   const char *format[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--format", "xml", NULL};
-  expect_bad_input(format, "issim: --format must be text or json (got 'xml')");
+  expect_bad_input(format, "issim: --format must be text or json, or csv (got 'xml')");
+  const char *format_div[] = {"divergence", SCENARIO_DIR "/gaussian-5sigma.ini", "--format", "csv", NULL};
+  expect_bad_input(format_div, "issim: --format csv applies to 'issim run'");
+  const char *brief[] = {"compare", SCENARIO_DIR "/gaussian-5sigma.ini", "--brief", NULL};
+  expect_bad_input(brief, "issim: --brief applies to 'issim run'");
+  const char *brief_json[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--brief", "--format",
+                              "json", NULL};
+  expect_bad_input(brief_json, "issim: --brief is a text report: not with --format json or csv");
 }
 END_TEST
 

@@ -45,7 +45,7 @@ START_TEST(test_five_sigma_shifted)
   /* half the draws of N(5,1) exceed 5 */
   ck_assert_within_4se((double)e.hits / 1e6, 0.5, sqrt(0.25 / 1e6));
   /* the reported relative error matches the theory for this proposal:
-   * rv = e^{t^2} Q(2t) / Q(t)^2 - 1 = 5.68 at t = 5 (shared/estimators.md) */
+   * rv = e^{t^2} Q(2t) / Q(t)^2 - 1 = 5.68 at t = 5 (docs/estimators.md) */
   double rv = exp(25) * gsl_cdf_ugaussian_Q(10) / (exact * exact) - 1;
   ck_assert(fabs(rv - 5.68) < 0.01);
   /* rv_hat + 1 = mean(y^2) / P_hat^2: its SE comes from the sample variance of y^2,

@@ -70,7 +70,8 @@ static void add_edge(edges *g, const char *from, const char *to, const char *fil
 
 /* "engine.c" -> "engine"; a module's private header is the module itself
  * ("model_impl.h" -> "model"), and so are the reports of the commands
- * ("report_compare.c" -> "report"); NULL for a file that is not C. */
+ * ("report_compare.c" -> "report") and the figures' rendering
+ * ("plot_render.c" -> "plot"); NULL for a file that is not C. */
 static char *module_of(const char *file)
 {
   const char *dot = strrchr(file, '.');
@@ -85,7 +86,7 @@ static char *module_of(const char *file)
     m[6] = '\0';
   if (strncmp(m, "scenario_", 9) == 0) /* the parts of the reader: scenario's */
     m[8] = '\0';
-  if (strncmp(m, "plot_", 5) == 0) /* the figures' parts: plot's */
+  if (strncmp(m, "plot_", 5) == 0) /* the figures' parts (rendering, the exceedance figure): plot's */
     m[4] = '\0';
   return m;
 }

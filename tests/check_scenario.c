@@ -587,6 +587,18 @@ static const struct {
      ISSIM_EINVAL, "test.ini:3: mean must be a finite number (got '1e999')"},
     {"mean = (empty)", "[target]\ndistribution = normal\nmean =\n" EVENT PROPOSAL, ISSIM_EINVAL,
      "test.ini:3: mean must be a number (got '')"},
+    /* several numbers for a univariate family: the d-dimensional families */
+    {"mean = 1 2", "[target]\ndistribution = normal\nmean = 1 2\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: mean must be a number (got '1 2'); normal is univariate, and 2 numbers describe "
+     "a 2-dimensional law: distribution = multivariate-normal with dimension = 2 (or independent, "
+     "with a component per dimension)"},
+    {"location = 0, 0, 1", "[target]\ndistribution = student-t\ndf = 3\nlocation = 0, 0, 1\n"
+     EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:4: location must be a number (got '0, 0, 1'); student-t is univariate, and 3 numbers "
+     "describe a 3-dimensional law: distribution = multivariate-t with dimension = 3 (or "
+     "independent, with a component per dimension)"},
+    {"mean = 1 x", "[target]\ndistribution = normal\nmean = 1 x\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: mean must be a number (got '1 x')"},
     {"uniform lower >= upper", "[target]\ndistribution = uniform\nlower = 2\nupper = 2\n" EVENT PROPOSAL,
      ISSIM_EINVAL, "test.ini:4: lower must be < upper (got lower=2, upper=2)"},
     {"gamma scale and rate", "[target]\ndistribution = gamma\nshape = 2\nscale = 2\nrate = 3\n"
