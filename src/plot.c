@@ -353,10 +353,10 @@ static void choose_reference(plot_job *job, const issim_plot_options *opt)
 
 typedef void (*plot_writer)(FILE *f, const plot_job *job, size_t i);
 
-static int write_file(const plot_job *job, const char *name, plot_writer fn,
-                      size_t i, issim_error *err)
+int plot_write_file(const char *dir, const char *name, plot_file_writer fn, const void *ctx,
+                    size_t i, issim_error *err)
 {
-  char *path = issim_fileio_join(job->dir, name);
+  char *path = issim_fileio_join(dir, name);
   if (path == NULL)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   issim_fileio_atomic *out;
@@ -365,8 +365,26 @@ static int write_file(const plot_job *job, const char *name, plot_writer fn,
   if (rc != ISSIM_OK)
     return rc;
   errno = 0;
-  fn(issim_fileio_atomic_stream(out), job, i);
+  fn(issim_fileio_atomic_stream(out), ctx, i);
   return issim_fileio_atomic_commit(out, err);
+}
+
+typedef struct {
+  plot_writer fn;
+  const plot_job *job;
+} job_writer;
+
+static void write_for_job(FILE *f, const void *ctx, size_t i)
+{
+  const job_writer *w = ctx;
+  w->fn(f, w->job, i);
+}
+
+static int write_file(const plot_job *job, const char *name, plot_writer fn,
+                      size_t i, issim_error *err)
+{
+  job_writer w = {fn, job};
+  return plot_write_file(job->dir, name, write_for_job, &w, i, err);
 }
 
 /* ---- data files ---- */

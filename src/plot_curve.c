@@ -7,7 +7,6 @@
 #include "plot_impl.h"
 #include "fileio.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,24 +101,6 @@ static void ranges(curve_job *job)
 
 /* ---- data files ---- */
 
-typedef void (*curve_writer)(FILE *f, const curve_job *job, size_t i);
-
-static int write_data(const curve_job *job, const char *name, curve_writer fn, size_t i,
-                      issim_error *err)
-{
-  char *path = issim_fileio_join(job->dir, name);
-  if (path == NULL)
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  issim_fileio_atomic *out;
-  int rc = issim_fileio_atomic_open(path, &out, err);
-  free(path);
-  if (rc != ISSIM_OK)
-    return rc;
-  errno = 0;
-  fn(issim_fileio_atomic_stream(out), job, i);
-  return issim_fileio_atomic_commit(out, err);
-}
-
 static void put_row(FILE *f, const double *v, size_t n)
 {
   for (size_t k = 0; k < n; k++) {
@@ -130,8 +111,9 @@ static void put_row(FILE *f, const double *v, size_t n)
   fputc('\n', f);
 }
 
-static void write_levels(FILE *f, const curve_job *job, size_t i)
+static void write_levels(FILE *f, const void *ctx, size_t i)
 {
+  const curve_job *job = ctx;
   const issim_curve *c = job->in->curves[i];
   fprintf(f, "# issim exceedance curve of proposal '%s': P(loss %s t) at each level t, from "
              "the same draws\n"
@@ -164,8 +146,9 @@ static void write_levels(FILE *f, const curve_job *job, size_t i)
   }
 }
 
-static void write_quantiles(FILE *f, const curve_job *job, size_t i)
+static void write_quantiles(FILE *f, const void *ctx, size_t i)
 {
+  const curve_job *job = ctx;
   const issim_curve *c = job->in->curves[i];
   fprintf(f, "# issim quantiles of proposal '%s': the level q with P(loss %s q) = alpha, its "
              "95%% interval by test inversion\n"
@@ -187,8 +170,9 @@ static void write_quantiles(FILE *f, const curve_job *job, size_t i)
   }
 }
 
-static void write_exact(FILE *f, const curve_job *job, size_t unused)
+static void write_exact(FILE *f, const void *ctx, size_t unused)
 {
+  const curve_job *job = ctx;
   (void)unused;
   fputs("# issim exact exceedance curve: log10 of the exact P at each threshold t\n"
         "# columns:\n#  1 t\n#  2 log10_exact\n# t\tlog10_exact\n", f);
@@ -242,8 +226,9 @@ static void put_series(FILE *f, const curve_job *job, size_t i)
   }
 }
 
-static void write_script(FILE *f, const curve_job *job, size_t unused)
+static void write_script(FILE *f, const void *ctx, size_t unused)
 {
+  const curve_job *job = ctx;
   (void)unused;
   const issim_curve *any = NULL;
   for (size_t i = 0; i < job->n && any == NULL; i++)
@@ -325,17 +310,17 @@ int issim_plot_exceedance(const char *dir, const issim_plot_series *series, size
     const issim_curve *c = in->curves[i];
     if (c && c->n_levels > 0) {
       snprintf(name, sizeof name, "exceedance_%s.dat", series[i].name);
-      rc = write_data(&job, name, write_levels, i, err);
+      rc = plot_write_file(dir, name, write_levels, &job, i, err);
     }
     if (rc == ISSIM_OK && c && c->n_quantiles > 0) {
       snprintf(name, sizeof name, "quantiles_%s.dat", series[i].name);
-      rc = write_data(&job, name, write_quantiles, i, err);
+      rc = plot_write_file(dir, name, write_quantiles, &job, i, err);
     }
   }
   if (rc == ISSIM_OK && job.have_exact)
-    rc = write_data(&job, "exceedance_exact.dat", write_exact, 0, err);
+    rc = plot_write_file(dir, "exceedance_exact.dat", write_exact, &job, 0, err);
   if (rc == ISSIM_OK)
-    rc = write_data(&job, "exceedance.gp", write_script, 0, err);
+    rc = plot_write_file(dir, "exceedance.gp", write_script, &job, 0, err);
   if (rc != ISSIM_OK || opt->gnuplot == NULL) {
     if (rendered)
       *rendered = 0;

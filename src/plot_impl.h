@@ -27,6 +27,11 @@ ISSIM_PLOT_INTERNAL int plot_render(const char *dir, const char *const *bases, s
 
 /* ---- plot.c's, for plot_curve.c ---- */
 
+/* Writes dir/name whole or not at all (fileio.h), its text by fn(f, ctx, i). */
+typedef void (*plot_file_writer)(FILE *f, const void *ctx, size_t i);
+ISSIM_PLOT_INTERNAL int plot_write_file(const char *dir, const char *name, plot_file_writer fn,
+                                        const void *ctx, size_t i, issim_error *err);
+
 /* A number as gnuplot and strtod both read it (NaN, Inf, -Inf too). */
 ISSIM_PLOT_INTERNAL void plot_put_num(FILE *f, double x);
 /* A single-quoted gnuplot string: the only kind gnuplot never expands. */

@@ -150,14 +150,7 @@ static json_t *json_level(const issim_curve_level *lv)
   report_set(o, "main", json_boolean(lv->main));
   report_set(o, "verdict", json_string(issim_verdict_name(lv->verdict.level)));
   report_set(o, "reasons", json_reasons(&lv->verdict));
-  report_set(o, "samples", json_integer((json_int_t)e->samples));
-  report_set(o, "hits", json_integer((json_int_t)e->hits));
-  report_set(o, "estimate", report_jprob(e->log_estimate));
-  report_set(o, "log10_estimate", report_jlog10(e->log_estimate));
-  report_set(o, "std_error", e->hits ? report_jprob(e->log_std_error) : json_null());
-  report_set(o, "relative_error", report_jnum(e->relative_error));
-  report_set(o, "ci95", json_pair(e->hits ? report_jprob(e->log_ci_low) : json_real(0),
-                                  e->hits ? report_jprob(e->log_ci_high) : json_null()));
+  report_json_estimate(o, e);
   report_set(o, "event_ess", report_jnum(e->event_ess));
   report_set(o, "max_weight_share", report_jnum(e->max_weight_share));
   report_set(o, "pareto_k", report_jnum(lv->pareto_k));

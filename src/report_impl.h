@@ -19,6 +19,9 @@ ISSIM_INTERNAL json_t *report_jlog10(double log_p);
 ISSIM_INTERNAL json_t *report_jnum(double v);
 ISSIM_INTERNAL json_t *report_jprob(double log_p);
 ISSIM_INTERNAL json_t *report_json_result(const issim_report *r, const issim_result *res);
+/* An estimate's samples, hits, estimate, log10_estimate, std_error,
+ * relative_error and ci95 into o, as every report writes them. */
+ISSIM_INTERNAL void report_json_estimate(json_t *o, const issim_estimate *e);
 ISSIM_INTERNAL json_t *report_json_run(const issim_report *r);
 ISSIM_INTERNAL json_t *report_json_reference(const issim_report *r);
 /* The value z_reference is measured against: the exact log P, else the
