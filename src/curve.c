@@ -241,6 +241,45 @@ static const char *side(int where, int above)
   return (where > 0) == (above != 0) ? "beyond" : "short of";
 }
 
+static const char *first_reason(const issim_verdict *v)
+{
+  return v->n_reasons ? v->reasons[0] : "";
+}
+
+/* Grid threshold k is not trustworthy, for the reason `why`. */
+static int untrusted_for(const issim_curve_quantile *cq, size_t k, const char *why)
+{
+  const issim_verdict *v = &cq->at[k].verdict;
+  return v->level > ISSIM_TRUSTWORTHY && strcmp(first_reason(v), why) == 0;
+}
+
+/* Each distinct first reason of the grid thresholds from..to that are not
+ * trustworthy, once, with how many of them give it. */
+static void add_grid_reasons(issim_verdict *v, const issim_curve_quantile *cq, size_t from,
+                             size_t to)
+{
+  for (size_t i = from; i <= to; i++) {
+    const char *why = first_reason(&cq->at[i].verdict);
+    size_t seen = from;
+    while (seen < i && !untrusted_for(cq, seen, why))
+      seen++;
+    if (!untrusted_for(cq, i, why) || seen < i) /* trustworthy, or said already */
+      continue;
+    size_t count = 0, last = i;
+    issim_verdict_level worst = ISSIM_TRUSTWORTHY;
+    for (size_t k = i; k <= to; k++)
+      if (untrusted_for(cq, k, why)) {
+        count++, last = k;
+        worst = cq->at[k].verdict.level > worst ? cq->at[k].verdict.level : worst;
+      }
+    if (count == 1)
+      issim_verdict_add(v, worst, "at the grid's threshold %.6g: %s", cq->grid[i], why);
+    else
+      issim_verdict_add(v, worst, "at %zu of the grid's thresholds, %.6g to %.6g: %s", count,
+                        cq->grid[i], cq->grid[last], why);
+  }
+}
+
 /* The quantile's verdict: its grid levels', and the grid's own limits. */
 static void judge_quantile(issim_curve_quantile *cq, int above)
 {
@@ -259,12 +298,7 @@ static void judge_quantile(issim_curve_quantile *cq, int above)
                       cq->grid[0], cq->grid[ISSIM_QUANTILE_GRID - 1], side(q->where, above));
     return;
   }
-  for (size_t i = q->lower; i <= q->upper; i++) {
-    const issim_verdict *lv = &cq->at[i].verdict;
-    if (lv->level > ISSIM_TRUSTWORTHY)
-      issim_verdict_add(v, lv->level, "at the grid's threshold %.6g: %s", cq->grid[i],
-                        lv->n_reasons ? lv->reasons[0] : issim_verdict_name(lv->level));
-  }
+  add_grid_reasons(v, cq, q->lower, q->upper);
   if (q->low_open || q->high_open)
     issim_verdict_add(v, ISSIM_DOUBTFUL,
                       "the 95%% interval reaches the end of the grid the pilot placed (%.6g): it "

@@ -48,20 +48,42 @@ static void text_level(FILE *out, const issim_curve_level *lv, int sigmas)
           issim_verdict_name(lv->verdict.level), ex);
 }
 
-/* The first reason of each level that is not trustworthy. */
+static const char *first_reason(const issim_curve_level *lv)
+{
+  return lv->verdict.n_reasons ? lv->verdict.reasons[0] : "";
+}
+
+static int untrusted_for(const issim_curve_level *lv, const char *why)
+{
+  return lv->verdict.level != ISSIM_TRUSTWORTHY && strcmp(first_reason(lv), why) == 0;
+}
+
+/* Each distinct first reason of the levels that are not trustworthy, once,
+ * after the levels that give it (the worst verdict among them). */
 static void text_level_reasons(FILE *out, const issim_curve *c)
 {
   for (size_t k = 0; k < c->n_levels; k++) {
-    const issim_curve_level *lv = &c->levels[k];
-    if (lv->verdict.level == ISSIM_TRUSTWORTHY)
+    const char *why = first_reason(&c->levels[k]);
+    size_t seen = 0;
+    while (seen < k && !untrusted_for(&c->levels[seen], why))
+      seen++;
+    if (!untrusted_for(&c->levels[k], why) || seen < k)
       continue;
-    char sig[32] = "";
-    if (!isnan(lv->sigmas))
-      snprintf(sig, sizeof sig, " (%g sigma)", lv->sigmas);
-    fprintf(out, "    at %.8g%s, %s: %s%s\n", lv->threshold, sig,
-            issim_verdict_name(lv->verdict.level),
-            lv->verdict.n_reasons ? lv->verdict.reasons[0] : "",
-            lv->verdict.n_reasons > 1 ? " (and more: see the JSON report)" : "");
+    issim_verdict_level worst = ISSIM_TRUSTWORTHY;
+    int more = 0;
+    fputs("    at", out);
+    for (size_t j = k, n = 0; j < c->n_levels; j++) {
+      const issim_curve_level *lv = &c->levels[j];
+      if (!untrusted_for(lv, why))
+        continue;
+      fprintf(out, "%s %.8g", n++ ? "," : "", lv->threshold);
+      if (!isnan(lv->sigmas))
+        fprintf(out, " (%g sigma)", lv->sigmas);
+      worst = lv->verdict.level > worst ? lv->verdict.level : worst;
+      more |= lv->verdict.n_reasons > 1;
+    }
+    fprintf(out, ", %s: %s%s\n", issim_verdict_name(worst), why,
+            more ? " (and more: see the JSON report)" : "");
   }
 }
 
