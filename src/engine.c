@@ -233,13 +233,15 @@ static size_t level_block_tail(uint64_t samples, size_t k)
   return c < k ? (size_t)c : k;
 }
 
-/* Each block's thresholds' tally and the chunk's, like the run's `levels`. */
+/* Each block's thresholds' tally and the chunk's, like the run's `levels`:
+ * for as many blocks as a chunk of this run holds. */
 static int alloc_levels(engine *e, const issim_exceedance *levels)
 {
   size_t k = levels->tail ? issim_topk_capacity(levels->tail[0]) : 0;
   size_t c = k ? level_block_tail(e->cfg->samples, k) : 0;
+  uint64_t blocks = (e->cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
   int ok = (e->chunk_levels = issim_exceedance_alloc_like(levels, k)) != NULL;
-  for (unsigned j = 0; ok && j < ISSIM_CHUNK_BLOCKS; j++)
+  for (unsigned j = 0; ok && j < ISSIM_CHUNK_BLOCKS && j < blocks; j++)
     ok = (e->blocks[j].levels = issim_exceedance_alloc_like(levels, c)) != NULL;
   return ok;
 }

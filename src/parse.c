@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,9 +127,14 @@ static int level_range(const char *begin, const char *end, const char *dots, con
     k = floor(fabs(span) / s.value * (1 + 1e-12)) + 1;
   else if (count)
     k = s.value;
-  if (!(k <= (double)(max - *n)))
-    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s: '%.*s' gives %.0f values; at most "
-                               "%zu thresholds in all", what, (int)len, begin, k, max);
+  if (!(k <= (double)(max - *n))) {
+    char before[64] = "";
+    if (*n)
+      snprintf(before, sizeof before, ", after the %zu before it", *n);
+    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s: '%.*s' gives %.0f values%s; at "
+                               "most %zu thresholds in all", what, (int)len, begin, k, before,
+                               max);
+  }
   for (size_t i = 0; i < (size_t)k; i++) {
     double v = step ? a.value + dir * s.value * (double)i
                     : a.value + span * (double)i / (k - 1);
