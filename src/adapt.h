@@ -110,7 +110,9 @@ typedef enum {
   ISSIM_CE_REACHED,      /* gamma reached the threshold: the proposal is fitted */
   ISSIM_CE_NO_PROGRESS,  /* ISSIM_CE_STALLS levels in a row without a higher gamma */
   ISSIM_CE_LEVEL_LIMIT,  /* max_levels levels without reaching the threshold */
-  ISSIM_CE_INTERRUPTED   /* told to stop (Ctrl-C) between levels */
+  ISSIM_CE_INTERRUPTED,  /* told to stop (Ctrl-C) between levels */
+  ISSIM_CE_LOSS_FAILED   /* the loss failed (loss.h) during a level: the levels
+                          * before it are kept, the message says where and why */
 } issim_ce_outcome;
 
 /* A level whose (1 - rho) quantile does not rise above the highest gamma so
@@ -122,7 +124,7 @@ typedef enum {
 typedef struct {
   issim_ce_outcome outcome;
   int update_spread;       /* the update made: 0 mean only, 1 mean and spread */
-  char message[512];       /* when not reached: what happened and what to try */
+  char message[ISSIM_ERROR_MESSAGE_SIZE]; /* when not reached: what happened and what to try */
   size_t n_levels;
   issim_ce_level *levels;
   uint64_t draws;          /* all the levels' draws */

@@ -1,6 +1,7 @@
 #include "analysis.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -102,6 +103,7 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
   r->proposal = p;
   r->variance_reason[0] = '\0';
   r->regions = (issim_region_check){0};
+  r->found_regions = rg;
   if (rg)
     issim_regions_check(rg, p->model, &r->regions);
   if (issim_curve_model_rules(s, p)) {
@@ -123,11 +125,16 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
   issim_regions rg;
+  r->trace = NULL;
+  r->estimate.samples = 0; /* nothing drawn, should the regions' search fail */
   int rc = issim_regions_find(&pb, &rg, err);
-  if (rc == ISSIM_OK)
+  if (rc == ISSIM_OK) {
     issim_analyse_before(s, p, &rg, r);
+    rc = issim_analyse_sample(s, p, cfg, record, r, err);
+    r->found_regions = NULL; /* freed here */
+  }
   issim_regions_free(&rg);
-  return rc == ISSIM_OK ? issim_analyse_sample(s, p, cfg, record, r, err) : rc;
+  return rc;
 }
 
 /* The curve's pilot, and its tally in out (analysis.h's ISSIM_RECORD_CURVE). */
@@ -142,8 +149,9 @@ static int prepare_curve(const issim_scenario *s, const issim_proposal *p,
   return rc;
 }
 
-/* The verdict of the run's own threshold, and the curve's levels. */
-static void judge(issim_result *r, const issim_run_output *out, int threads)
+/* The verdict of the run's own threshold, and the curve's levels; partial:
+ * the loss failed, and the run holds the draws before it. */
+static void judge(issim_result *r, const issim_run_output *out, int partial, int threads)
 {
   double n = (double)r->estimate.samples;
   issim_verdict_inputs in = {
@@ -153,11 +161,14 @@ static void judge(issim_result *r, const issim_run_output *out, int threads)
     .exact_log_std_error = r->exact_log_p + 0.5 * (log(r->exact_relative_variance) - log(n)),
   };
   issim_verdict_judge(&r->estimate, &in, &r->verdict);
+  if (partial)
+    issim_verdict_add_loss_failure(&r->verdict, out->acc.n);
   if (r->curve == NULL)
     return;
   issim_curve_main m = {.estimate = &r->estimate, .pareto_k = r->pareto_k,
                         .verdict = &r->verdict, .expected_mean_weight = r->expected_mean_weight,
-                        .regions = &r->regions, .variance = r->variance};
+                        .regions = &r->regions, .variance = r->variance,
+                        .failed_after = partial ? out->acc.n : 0};
   issim_curve_judge(r->curve, out->levels, &m, threads);
 }
 
@@ -175,8 +186,13 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     out.trace = r->trace = issim_trace_alloc(cfg->samples);
   if (record & ISSIM_RECORD_HIST)
     out.hist = &r->hist;
+  const issim_regions *rg = r->found_regions;
+  int tally = rg != NULL && rg->n >= 2 && r->regions.n_checked > 0;
+  if (tally)
+    out.regions = issim_region_tally_alloc(rg);
   int rc = ISSIM_OK;
-  if (out.tail == NULL || ((record & ISSIM_RECORD_TRACE) && out.trace == NULL))
+  if (out.tail == NULL || ((record & ISSIM_RECORD_TRACE) && out.trace == NULL) ||
+      (tally && out.regions == NULL))
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the diagnostics' buffers");
   else if (record & ISSIM_RECORD_CURVE)
     rc = prepare_curve(s, p, cfg, r, &out, err);
@@ -186,15 +202,23 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     rc = issim_engine_run(&pb, cfg, &out, err);
     r->seconds = issim_clock_now() - t0;
   }
-  if (rc == ISSIM_OK) {
+  r->estimate.samples = 0;
+  r->failure[0] = '\0';
+  int partial = rc == ISSIM_ELOSS && out.acc.n > 0; /* the draws before the failure */
+  if (rc == ISSIM_OK || partial) {
     r->stopped_by = out.stopped_by;
     issim_accum_estimate(&out.acc, &r->estimate);
+    if (out.regions)
+      issim_regions_check_draws(out.regions, &r->regions);
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
     issim_topk_trim(out.tail, &kept);
     r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
-    judge(r, &out, issim_engine_threads(cfg->threads));
+    if (partial)
+      snprintf(r->failure, sizeof r->failure, "%s", out.failure);
+    judge(r, &out, partial, issim_engine_threads(cfg->threads));
   }
   issim_topk_free(out.tail);
+  issim_region_tally_free(out.regions);
   issim_exceedance_free(out.levels);
   return rc;
 }

@@ -34,6 +34,8 @@ typedef struct {
   const issim_proposal *proposal;
   double seconds;
   issim_stop_reason stopped_by;
+  /* stopped_by ISSIM_STOP_LOSS: why the loss failed, and on which draws */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE];
   issim_estimate estimate;
   double pareto_k;
   issim_variance variance;
@@ -47,7 +49,10 @@ typedef struct {
   double exact_relative_variance, exact_log_p;
   issim_verdict verdict;
   issim_information exact;
-  issim_region_check regions; /* against the event's failure regions (regions.h) */
+  issim_region_check regions; /* against the event's failure regions (regions.h), analytic
+                               * and, after sampling, from the draws */
+  const issim_regions *found_regions; /* issim_analyse_before's rg: the sampling tallies
+                                       * the hits by region when it has two or more */
   issim_trace *trace;       /* with ISSIM_RECORD_TRACE, else NULL; owned */
   issim_hist hist;          /* with ISSIM_RECORD_HIST */
   /* with ISSIM_RECORD_CURVE, when the scenario has several thresholds or
@@ -74,7 +79,8 @@ issim_variance issim_analyse_tail_check(const issim_scenario *s, const issim_pro
 /* The analytic checks that need no sampling: the tail check on the event
  * region, the exact information, and p against the event's failure regions
  * rg (regions.h; found once per scenario, NULL: no region check); fills those
- * fields of *r. */
+ * fields of *r.  rg must outlive the sampling (issim_analyse_sample), which
+ * checks the draws against it too. */
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
                           const issim_regions *rg, issim_result *r);
 
@@ -85,7 +91,11 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
                   unsigned record, issim_result *r, issim_error *err);
 
 /* The sampling part alone, for an *r already through issim_analyse_before
- * with the same scenario and proposal (replications share that part). */
+ * with the same scenario and proposal (replications share that part).
+ * A loss that fails (loss.h) is ISSIM_ELOSS; when draws were done before it,
+ * *r is then the partial run of those draws (r->estimate.samples > 0,
+ * stopped_by ISSIM_STOP_LOSS, r->failure), judged unreliable, and the caller
+ * still clears it. */
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
                          const issim_run_config *cfg, unsigned record, issim_result *r,
                          issim_error *err);

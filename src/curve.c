@@ -214,6 +214,8 @@ static void judge_level(issim_curve_level *lv, const issim_curve_main *m)
     .exact_log_std_error = lv->exact_log + 0.5 * (log(lv->exact_rv) - log(n)),
   };
   issim_verdict_judge(&lv->estimate, &in, &lv->verdict);
+  if (m->failed_after)
+    issim_verdict_add_loss_failure(&lv->verdict, m->failed_after);
   if (!lv->covers)
     issim_verdict_add(&lv->verdict, ISSIM_UNRELIABLE,
                       "the proposal puts no mass on part of the event region at this threshold: "
@@ -324,5 +326,7 @@ void issim_curve_judge(issim_curve *c, const issim_exceedance *x, const issim_cu
     if (cq->at)
       issim_quantile_invert(ISSIM_QUANTILE_GRID, cq->grid, e, above, log(cq->alpha), &cq->q);
     judge_quantile(cq, above);
+    if (m->failed_after)
+      issim_verdict_add_loss_failure(&cq->verdict, m->failed_after);
   }
 }

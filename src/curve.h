@@ -123,6 +123,8 @@ typedef struct {
   double expected_mean_weight;         /* verdict.h's; NAN: not checked */
   const issim_region_check *regions;   /* NULL: none */
   issim_variance variance;             /* the main tail check */
+  uint64_t failed_after;               /* > 0: the loss failed after so many draws
+                                        * (a partial run): every level is unreliable */
 } issim_curve_main;
 
 /* After the run: every level's estimate, k-hat and verdict from the tally x

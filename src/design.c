@@ -11,9 +11,21 @@
 #include <gsl/gsl_rng.h>
 
 enum { MAX_ITER = 200, RANDOM_STARTS = 32, AXIS_STARTS_MAX_D = 8, LINE_SEARCH_STEPS = 40,
-       MAX_MIXTURE = 1000 };
+       MAX_MIXTURE = 1000, RAY_STARTS = 32, MIRROR_MAX_D = 8, CORNER_MAX_D = 8,
+       EXTRA_ROUNDS = 3, STALL_WINDOW = 20 };
 static const double SURFACE_TOL = 1e-9, ANGLE_TOL = 1e-7, FD_STEP = 1e-5, U_MAX = 1e3,
                     SAME_POINT = 1e-4, START_SEED = 20240601;
+/* the rays: their step, how far beyond the nearest point found they look
+ * (a region 5 further out holds under e^-(5 beta + 12.5) of the nearest's
+ * probability); the corner search's first and last angle step, the step
+ * below which it stops when it is within that angle of a point found
+ * already, and how near a found point a failed start's crossing must be to
+ * skip the corner search */
+/* a start whose least residual falls by less than this in STALL_WINDOW
+ * iterations has stalled (at a corner the iteration cycles) */
+static const double STALL_RATIO = 0.9;
+static const double RAY_STEP = 0.25, RAY_BEYOND = 5, CORNER_H0 = 0.1, CORNER_H_MIN = 1e-7,
+                    CORNER_H_NEAR = 1e-2, CORNER_SKIP = 0.25;
 
 /* The target's standard space, x = mu + L u, and the event in it:
  * c(u) = s (g(x) - t) > 0, the limit surface c = 0. */
@@ -22,6 +34,8 @@ typedef struct {
   double *mu, *l, df;
   const issim_event *ev;
   size_t evals;               /* points at which the loss was evaluated */
+  int failed;                 /* the loss failed (loss.h): the search stops */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* the first failure's message */
   double *pts, *vals;         /* 2d points and their losses, for one batch */
   double *gr, *un, *ut, *tmp; /* d each */
 } space;
@@ -79,11 +93,20 @@ static void to_x(const space *sp, const double *u, double *x)
   }
 }
 
+/* The losses of the first n points of sp->pts into sp->vals.  A loss that
+ * fails gives NaNs, which end the search from that start, and the message
+ * is kept: the search then stops (optimised_points). */
+static void eval_points(space *sp, size_t n)
+{
+  issim_loss_eval_noting(sp->ev->loss, n, sp->pts, sp->vals, &sp->failed, sp->failure,
+                         sizeof sp->failure);
+  sp->evals += n;
+}
+
 static double c_at(space *sp, const double *u)
 {
   to_x(sp, u, sp->pts);
-  issim_loss_eval(sp->ev->loss, 1, sp->pts, sp->vals);
-  sp->evals++;
+  eval_points(sp, 1);
   return sp->ev->direction * (sp->vals[0] - sp->ev->threshold);
 }
 
@@ -101,8 +124,7 @@ static void gradient(space *sp, const double *u, double h, double *gr)
       minus[i] = sp->tmp[i] - step;
     }
   }
-  issim_loss_eval(sp->ev->loss, 2 * d, sp->pts, sp->vals);
-  sp->evals += 2 * d;
+  eval_points(sp, 2 * d);
   for (size_t j = 0; j < d; j++)
     gr[j] = sp->ev->direction * (sp->vals[2 * j] - sp->vals[2 * j + 1]) / (2 * h);
 }
@@ -140,6 +162,9 @@ static int hlrf(space *sp, const double *start, double *u, char *why, size_t siz
 {
   size_t d = sp->d;
   memcpy(u, start, d * sizeof *u);
+  /* the least residual (distance to the surface and to parallel) before the
+   * current window of STALL_WINDOW iterations, and within it */
+  double best_before = INFINITY, best = INFINITY;
   for (int it = 0; it < MAX_ITER; it++) {
     double c = c_at(sp, u);
     if (!isfinite(c)) {
@@ -161,6 +186,15 @@ static int hlrf(space *sp, const double *start, double *u, char *why, size_t siz
     }
     if (fabs(c) / ng <= SURFACE_TOL * scale && sqrt(r2) <= ANGLE_TOL * scale)
       return 1;
+    best = fmin(best, (fabs(c) / ng + sqrt(r2)) / scale);
+    if (it % STALL_WINDOW == STALL_WINDOW - 1) {
+      if (!(best < STALL_RATIO * best_before)) {
+        snprintf(why, size, "it went round in circles (the surface may have a corner there, "
+                            "where two limit states meet)");
+        return 0;
+      }
+      best_before = best;
+    }
     double a = (ug - c) / ng2;
     for (size_t j = 0; j < d; j++)
       sp->un[j] = a * sp->gr[j];
@@ -255,43 +289,268 @@ static int union_points(space *sp, found *f)
   return ISSIM_OK;
 }
 
+/* The multi-start search's state: the points found, the effort, and
+ * scratch. */
+typedef struct {
+  space *sp;
+  found *f;
+  issim_design_stats *st;
+  gsl_rng *rng;
+  double c0;           /* c at the origin: > 0 when the target's mean is in the event */
+  double *u, *theta, *start, *best; /* d each */
+  size_t ray_new;      /* points the rays and restarts found (stats) */
+  char why[256];       /* why the last start failed */
+} search;
+
+/* The improved HL-RF iteration from `start`; a converged point joins the
+ * found ones.  1 when it converged. */
+static int try_start(search *se, const double *start)
+{
+  size_t d = se->sp->d;
+  if (se->sp->failed) /* the loss failed: the search is over */
+    return 0;
+  se->st->starts++;
+  if (!hlrf(se->sp, start, se->u, se->why, sizeof se->why))
+    return 0;
+  se->st->converged++;
+  double b = sqrt(dot(se->u, se->u, d));
+  if (found_add(se->f, se->u, d, se->c0 < 0 ? b : -b, b)) {
+    se->st->found++;
+    se->st->last_new_start = se->st->starts;
+  }
+  return 1;
+}
+
+/* c at r theta. */
+static double c_on_ray(search *se, const double *theta, double r)
+{
+  for (size_t j = 0; j < se->sp->d; j++)
+    se->start[j] = r * theta[j];
+  return c_at(se->sp, se->start);
+}
+
+/* Bisection of the crossing in (lo, hi], c(lo theta) <= 0 < c(hi theta), to
+ * a relative tol. */
+static double bisect_crossing(search *se, const double *theta, double lo, double hi, double tol)
+{
+  while (hi - lo > tol * hi) {
+    double mid = 0.5 * (lo + hi);
+    if (c_on_ray(se, theta, mid) > 0)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  return hi;
+}
+
+/* R(theta): the first r in (0, rmax] with r theta in the event (steps of
+ * RAY_STEP, growing by 5% beyond 8), to a relative tol; 0 when the ray
+ * reaches no event (or meets a loss that is not a number) before rmax. */
+static double ray_crossing(search *se, const double *theta, double rmax, double tol)
+{
+  double lo = 0, r = 0;
+  for (;;) {
+    r += r < 8 ? RAY_STEP : 0.05 * r;
+    if (r > rmax)
+      return 0;
+    double c = c_on_ray(se, theta, r);
+    if (isnan(c))
+      return 0;
+    if (c > 0)
+      return bisect_crossing(se, theta, lo, r, tol);
+    lo = r;
+  }
+}
+
+/* R(theta) near a known crossing r0 (a neighbouring direction's), to 1e-12:
+ * the local corner search's, cheaper than a whole ray. */
+static double crossing_near(search *se, const double *theta, double r0, double rmax)
+{
+  double lo = 0.95 * r0;
+  if (c_on_ray(se, theta, lo) > 0) /* the event comes earlier on this ray */
+    return ray_crossing(se, theta, rmax, 1e-12);
+  for (double r = lo + 0.01 * r0; r <= 1.1 * r0; r += 0.01 * r0) {
+    double c = c_on_ray(se, theta, r);
+    if (isnan(c))
+      return 0;
+    if (c > 0)
+      return bisect_crossing(se, theta, lo, r, 1e-12);
+    lo = r;
+  }
+  return ray_crossing(se, theta, rmax, 1e-12);
+}
+
+/* Is u within `radius` of a point found already? */
+static int near_found(const search *se, const double *u, double radius)
+{
+  size_t d = se->sp->d;
+  for (size_t i = 0; i < se->f->n; i++) {
+    double e2 = 0;
+    for (size_t j = 0; j < d; j++)
+      e2 += (se->f->u[i * d + j] - u[j]) * (se->f->u[i * d + j] - u[j]);
+    if (sqrt(e2) <= radius)
+      return 1;
+  }
+  return 0;
+}
+
+/* A local minimum of R(theta) from theta0 (R(theta0) = r0) by a pattern
+ * search on the sphere: theta +- h e_j, renormalised, for each j; a step
+ * that shortens R is taken, else h is halved, down to CORNER_H_MIN.  This
+ * finds the nearest points of the event where the surface has a corner (an
+ * intersection of limit states, max(g1, g2) < 0), where HL-RF, which needs
+ * u parallel to the gradient, cannot converge.  The point joins the found
+ * ones; 1 when one was found. */
+static int corner_search(search *se, const double *theta0, double r0, double rmax)
+{
+  size_t d = se->sp->d;
+  double *theta = se->theta, *trial = se->best, r = r0;
+  memcpy(theta, theta0, d * sizeof *theta);
+  for (double h = CORNER_H0; h >= CORNER_H_MIN;) {
+    int moved = 0;
+    for (size_t j = 0; j < 2 * d && !moved; j++) {
+      memcpy(trial, theta, d * sizeof *trial);
+      trial[j / 2] += j % 2 ? -h : h;
+      double norm = sqrt(dot(trial, trial, d));
+      for (size_t k = 0; k < d; k++)
+        trial[k] /= norm;
+      double rt = crossing_near(se, trial, r, rmax);
+      if (rt > 0 && rt < r * (1 - 1e-14)) {
+        memcpy(theta, trial, d * sizeof *theta);
+        r = rt, moved = 1;
+      }
+    }
+    h = moved ? fmin(2 * h, CORNER_H0) : 0.5 * h;
+    for (size_t j = 0; j < d; j++)
+      se->u[j] = r * theta[j];
+    if (h < CORNER_H_NEAR && near_found(se, se->u, CORNER_H_NEAR * r))
+      return 0; /* closing in on a point found already */
+  }
+  if (found_add(se->f, se->u, d, se->c0 < 0 ? r : -r, r)) {
+    se->st->found++;
+    se->st->corners++;
+    se->st->last_new_start = se->st->starts;
+    return 1;
+  }
+  return 0;
+}
+
+/* A start on the surface along theta: HL-RF from the ray's first crossing,
+ * so that the start lies on the limit state that bounds the event in that
+ * direction (a min of limit states has a branch in each); where HL-RF fails
+ * there (a corner), the corner search, when d <= CORNER_MAX_D and the
+ * crossing is not near a point found already. */
+static void ray_start(search *se, const double *theta, double rmax)
+{
+  size_t d = se->sp->d;
+  if (se->sp->failed)
+    return;
+  double r = ray_crossing(se, theta, rmax, 1e-3);
+  if (r == 0)
+    return;
+  double *point = se->best;
+  for (size_t j = 0; j < d; j++)
+    point[j] = r * theta[j];
+  if (try_start(se, point) || d > CORNER_MAX_D || near_found(se, point, CORNER_SKIP * r))
+    return;
+  double *t0 = malloc(d * sizeof *t0);
+  if (t0 == NULL)
+    return;
+  memcpy(t0, theta, d * sizeof *t0);
+  corner_search(se, t0, ray_crossing(se, t0, rmax, 1e-12), rmax);
+  free(t0);
+}
+
+/* A direction of the fixed pseudo-random sequence into theta. */
+static void random_direction(search *se, double *theta)
+{
+  size_t d = se->sp->d;
+  double norm = 0;
+  for (size_t j = 0; j < d; j++) {
+    theta[j] = gsl_ran_gaussian_ziggurat(se->rng, 1);
+    norm += theta[j] * theta[j];
+  }
+  for (size_t j = 0; j < d; j++)
+    theta[j] /= sqrt(norm);
+}
+
+/* One round of rays: RAY_STARTS directions and their opposites (and, in the
+ * first round for d <= 8, the axes), each started on the surface; then
+ * restarts from the mirror images of the points found (-u*, and u* with one
+ * coordinate negated for d <= 8) that are not found points themselves: a
+ * symmetric event's regions come in such sets. */
+static void ray_round(search *se, int first)
+{
+  size_t d = se->sp->d, known = se->f->n;
+  double rmax = U_MAX, *theta = malloc(d * sizeof *theta);
+  if (theta == NULL)
+    return;
+  for (size_t i = 0; i < se->f->n; i++) /* regions farther than this hold nothing */
+    rmax = fmin(rmax, fabs(se->f->beta[i]) + RAY_BEYOND);
+  for (size_t k = 0; first && d <= AXIS_STARTS_MAX_D && k < 2 * d; k++) {
+    memset(theta, 0, d * sizeof *theta);
+    theta[k / 2] = k % 2 ? -1 : 1;
+    ray_start(se, theta, rmax);
+  }
+  for (size_t k = 0; k < RAY_STARTS; k++) {
+    random_direction(se, theta);
+    ray_start(se, theta, rmax);
+    for (size_t j = 0; j < d; j++)
+      theta[j] = -theta[j];
+    ray_start(se, theta, rmax);
+  }
+  for (size_t i = first ? 0 : known; i < se->f->n && i < known + 2 * RAY_STARTS; i++)
+    for (size_t m = 0; m <= (d <= MIRROR_MAX_D ? d : 0); m++) {
+      for (size_t j = 0; j < d; j++) /* m = 0: -u*; else u* with coordinate m negated */
+        theta[j] = (m == 0 || m == j + 1) ? -se->f->u[i * d + j] : se->f->u[i * d + j];
+      if (!near_found(se, theta, SAME_POINT * fmax(1, fabs(se->f->beta[i]))))
+        try_start(se, theta);
+    }
+  free(theta);
+}
+
 static int optimised_points(space *sp, found *f, issim_design_stats *st, issim_error *err)
 {
   size_t d = sp->d;
-  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  double *start = calloc(d, sizeof *start), *u = malloc(d * sizeof *u);
-  if (r == NULL || start == NULL || u == NULL) {
-    gsl_rng_free(r), free(start), free(u);
+  search se = {.sp = sp, .f = f, .st = st, .rng = gsl_rng_alloc(gsl_rng_mt19937)};
+  double *buf = calloc(4 * d, sizeof *buf);
+  if (se.rng == NULL || buf == NULL) {
+    gsl_rng_free(se.rng), free(buf);
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design point");
   }
-  gsl_rng_set(r, (unsigned long)START_SEED);
-  double c0 = c_at(sp, start); /* the sign of beta: is the mean outside the event? */
+  se.u = buf, se.theta = buf + d, se.start = buf + 2 * d, se.best = buf + 3 * d;
+  gsl_rng_set(se.rng, (unsigned long)START_SEED);
+  se.c0 = c_at(sp, se.start); /* the sign of beta: is the mean outside the event? */
   size_t axis = d <= AXIS_STARTS_MAX_D ? 2 * d : 0;
-  char why[256] = "";
-  st->starts = 1 + axis + RANDOM_STARTS;
-  for (size_t s = 0; s < 1 + axis + RANDOM_STARTS; s++) {
+  double *start = se.theta;
+  for (size_t s = 0; !sp->failed && s < 1 + axis + RANDOM_STARTS; s++) {
     /* 0: the origin; then +-e_j; then random directions at radii 1, 2, 3, 4 */
     double norm = 0;
     for (size_t j = 0; j < d; j++) {
       start[j] = s == 0 ? 0 : s <= axis ? ((s - 1) / 2 == j ? ((s - 1) % 2 ? -1 : 1) : 0)
-                                        : gsl_ran_gaussian_ziggurat(r, 1);
+                                        : gsl_ran_gaussian_ziggurat(se.rng, 1);
       norm += start[j] * start[j];
     }
     for (size_t j = 0; s > axis && norm > 0 && j < d; j++)
       start[j] *= (double)(1 + (s - axis - 1) % 4) / sqrt(norm);
-    if (!hlrf(sp, start, u, why, sizeof why))
-      continue;
-    st->converged++;
-    double b = sqrt(dot(u, u, d));
-    if (found_add(f, u, d, c0 < 0 ? b : -b, b)) {
-      st->found++;
-      st->last_new_start = s + 1;
-    }
+    try_start(&se, start);
   }
-  gsl_rng_free(r), free(start), free(u);
+  /* then starts on the surface, in rounds while they find new points (only
+   * with the mean outside the event, where every ray leaves the origin
+   * outside it) */
+  for (int round = 0; !sp->failed && se.c0 <= 0 && round <= EXTRA_ROUNDS; round++) {
+    size_t before = st->found;
+    ray_round(&se, round == 0);
+    if (st->found == before)
+      break;
+  }
+  gsl_rng_free(se.rng), free(buf);
+  if (sp->failed)
+    return issim_error_set(err, ISSIM_ELOSS, "the loss failed in the design-point search: %.960s",
+                           sp->failure);
   if (f->n == 0)
     return issim_error_set(err, ISSIM_EINVAL, "the search for the design point failed from "
-                                              "every start: %s", why);
+                                              "every start: %s", se.why);
   return ISSIM_OK;
 }
 

@@ -22,6 +22,7 @@ const char *issim_stop_reason_name(issim_stop_reason r)
   case ISSIM_STOP_TARGET_RE: return "target-re";
   case ISSIM_STOP_TIME: return "max-seconds";
   case ISSIM_STOP_INTERRUPT: return "interrupt";
+  case ISSIM_STOP_LOSS: return "loss-failed";
   }
   return "unknown";
 }
@@ -60,12 +61,15 @@ typedef struct {
   issim_accum acc;
   issim_topk *tail;   /* NULL when k-hat is not wanted */
   issim_hist hist;
+  issim_region_tally *regions; /* NULL when the regions' tally is not wanted */
   issim_exceedance *levels; /* NULL when the thresholds' tally is not wanted */
   size_t n_snapshots; /* the accumulator at each trace checkpoint inside the block */
   uint64_t snapshot_n[MAX_SNAPSHOTS];
   issim_accum snapshot[MAX_SNAPSHOTS];
   int done;           /* the block ran (all of it, or `partial`) */
   int partial;        /* stopped between batches: holds its first draws only */
+  int failed;         /* partial because the loss failed on its next batch */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* then why, and on which draws */
 } block_result;
 
 /* tail_floor: the run's K-th largest log(w h) so far, below which no value of
@@ -96,11 +100,23 @@ static size_t first_checkpoint_after(const block_wants *want, uint64_t start)
   return lo;
 }
 
-static int told_to_stop(engine *e);
+static int told_to_stop(engine *e, uint64_t block);
+static void loss_failed(engine *e, uint64_t block);
+
+/* The loss failed on the batch of draws [first, first + n) of the block:
+ * the block ends before it, with the message. */
+static void record_failure(block_result *out, uint64_t first, size_t n, const char *why)
+{
+  out->partial = 1;
+  out->failed = 1;
+  snprintf(out->failure, sizeof out->failure, "draws %llu to %llu: %s",
+           (unsigned long long)first + 1, (unsigned long long)(first + n), why);
+}
 
 /* A time limit or an interrupt is honoured between batches: in high
  * dimension one block can take minutes.  The block then holds its first draws
- * only, which is what a run of that many draws would hold in its last block. */
+ * only, which is what a run of that many draws would hold in its last block.
+ * So is a loss that fails, and a failure in an earlier block. */
 static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint64_t block,
                       uint64_t count, const block_wants *want, workspace *w, block_result *out)
 {
@@ -110,11 +126,13 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   issim_accum_reset(&out->acc);
   issim_hist_reset(&out->hist, ISSIM_HIST_WIDTH);
   out->n_snapshots = 0;
-  out->partial = 0;
+  out->partial = out->failed = 0;
   if (out->tail) {
     issim_topk_reset(out->tail);
     issim_topk_raise_floor(out->tail, want->tail_floor);
   }
+  if (out->regions)
+    issim_region_tally_reset(out->regions);
   if (out->levels)
     issim_exceedance_reset(out->levels);
   const size_t step = issim_sampler_batch(pb);
@@ -123,14 +141,21 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   const double *log_q = issim_sampler_log_q(w->sampler);
   const double *g = issim_sampler_g(w->sampler);
   for (uint64_t done = 0; done < count; done += step) {
-    if (done > 0 && want->e && told_to_stop(want->e)) {
+    if (done > 0 && want->e && told_to_stop(want->e, block)) {
       out->partial = 1;
       break;
     }
     size_t n = count - done < step ? (size_t)(count - done) : step;
-    issim_sampler_draw(w->sampler, n, 0);
+    if (issim_sampler_draw(w->sampler, n, out->regions != NULL) != ISSIM_OK) {
+      record_failure(out, start + done, n, issim_sampler_error(w->sampler));
+      if (want->e)
+        loss_failed(want->e, block);
+      break;
+    }
     issim_event_mark_hits(&pb->event, n, g, w->hit);
     issim_accum_add(&out->acc, n, log_p, log_q, w->hit);
+    if (out->regions) /* before x is reused below */
+      issim_region_tally_add(out->regions, n, x, log_p, log_q, w->hit);
     if (out->levels)
       issim_exceedance_add(out->levels, n, log_p, log_q, g);
     if (out->tail || want->want_hist) {
@@ -193,10 +218,21 @@ struct engine {
   uint64_t draws_done;    /* finished blocks' draws, for the progress bar */
   int stop;               /* set when a time limit or an interrupt says stop */
   issim_stop_reason why;
+  /* one process with a relative error target: the chunk's finished prefix,
+   * so that the blocks past the one where the target is reached are not
+   * drawn (find_cut would drop them): a draw of a large model costs
+   * microseconds, and a chunk holds 64 blocks */
+  const issim_accum *total; /* the run before this chunk */
+  issim_accum prefix_acc;
+  long prefix;
+  int chunk_stop;           /* the target is reached in the prefix */
+  uint64_t failed_block;  /* the first block where the loss failed; UINT64_MAX: none */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* the run's failure, once the cut is found */
   /* the exchange of a round's chunks (see "what a rank ships" below) */
   int rank, ranks;
   block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
   issim_topk *segment;    /* a run-sized buffer for the tail values of blocks in a row */
+  issim_region_tally *chunk_regions; /* one chunk's regions' tally, shipped or received */
   issim_exceedance *chunk_levels; /* one chunk's thresholds' tally, shipped or received */
   double *values;         /* room for a segment's values as received */
   size_t *offsets;        /* where each rank's bytes begin in the heads (ranks + 1), then the bodies */
@@ -211,8 +247,10 @@ static void engine_free(engine *e)
     workspace_free(&e->ws[t]);
   for (unsigned j = 0; e->blocks && j < ISSIM_CHUNK_BLOCKS; j++) {
     issim_topk_free(e->blocks[j].tail);
+    issim_region_tally_free(e->blocks[j].regions);
     issim_exceedance_free(e->blocks[j].levels);
   }
+  issim_region_tally_free(e->chunk_regions);
   issim_exceedance_free(e->chunk_levels);
   free(e->ws);
   free(e->blocks);
@@ -246,14 +284,17 @@ static int alloc_levels(engine *e, const issim_exceedance *levels)
   return ok;
 }
 
-/* tail: the run's tail buffer, NULL when k-hat is not wanted; levels: the
- * run's thresholds' tally, NULL when not wanted.  With a cluster, every rank
- * fails if one does, so that none waits for the others. */
+/* tail: the run's tail buffer, NULL when k-hat is not wanted; regions: the
+ * regions to tally, NULL when not wanted; levels: the run's thresholds'
+ * tally, NULL when not wanted.  With a cluster, every rank fails if one does,
+ * so that none waits for the others. */
 static int engine_init(engine *e, const issim_problem *pb, const issim_run_config *cfg,
-                       const issim_topk *tail, const issim_exceedance *levels, issim_error *err)
+                       const issim_topk *tail, const issim_regions *regions,
+                       const issim_exceedance *levels, issim_error *err)
 {
   *e = (engine){.pb = pb, .cfg = cfg, .rules = cfg->stop ? cfg->stop : &no_rules,
-                .why = ISSIM_STOP_SAMPLES, .rank = issim_cluster_rank(cfg->cluster),
+                .why = ISSIM_STOP_SAMPLES, .failed_block = UINT64_MAX,
+                .rank = issim_cluster_rank(cfg->cluster),
                 .ranks = issim_cluster_size(cfg->cluster)};
   int want_tail = tail != NULL;
   if (pb->target_model && pb->proposal_model &&
@@ -270,6 +311,10 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
   block_tail = block_tail < ISSIM_BLOCK_TAIL ? block_tail : ISSIM_BLOCK_TAIL;
   for (unsigned j = 0; ok && want_tail && j < ISSIM_CHUNK_BLOCKS; j++)
     ok = (e->blocks[j].tail = issim_topk_alloc(block_tail)) != NULL;
+  for (unsigned j = 0; ok && regions && j < ISSIM_CHUNK_BLOCKS; j++)
+    ok = (e->blocks[j].regions = issim_region_tally_alloc(regions)) != NULL;
+  if (ok && regions)
+    ok = (e->chunk_regions = issim_region_tally_alloc(regions)) != NULL;
   if (ok && levels)
     ok = alloc_levels(e, levels);
   if (ok) {
@@ -290,13 +335,30 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
                          ok ? " (in another process)" : "");
 }
 
-/* Called by a worker before it starts a block: should the run end here? */
-static int told_to_stop(engine *e)
+/* The loss failed in this block: the later blocks stop, the earlier ones
+ * finish (the run is then the draws before the failure, in order). */
+static void loss_failed(engine *e, uint64_t block)
 {
-  int stop;
+#pragma omp critical(issim_engine_stop)
+  if (block < e->failed_block) {
+#pragma omp atomic write
+    e->failed_block = block;
+  }
+}
+
+/* Called by a worker before it starts a block, and between the batches of
+ * one: should block `block` end here? */
+static int told_to_stop(engine *e, uint64_t block)
+{
+  int stop, chunk_stop;
+  uint64_t failed;
 #pragma omp atomic read
   stop = e->stop;
-  if (stop)
+#pragma omp atomic read
+  chunk_stop = e->chunk_stop;
+#pragma omp atomic read
+  failed = e->failed_block;
+  if (stop || chunk_stop || block > failed)
     return 1;
   const issim_stop_rules *r = e->rules;
   issim_stop_reason why;
@@ -349,6 +411,25 @@ static int target_reached(const engine *e, const issim_accum *total, const issim
   return est.event_ess >= (double)min_hits && est.relative_error <= r->target_re;
 }
 
+/* After block j of a chunk of n finished: extends the finished prefix and
+ * stops the chunk once the target is reached in it (the decision find_cut
+ * takes, on the same merges in the same order), single process only. */
+static void watch_prefix(engine *e, long n)
+{
+  if (e->total == NULL)
+    return;
+#pragma omp critical(issim_engine_prefix)
+  while (!e->chunk_stop && e->prefix < n && e->blocks[e->prefix].done &&
+         !e->blocks[e->prefix].partial) {
+    issim_accum_merge(&e->prefix_acc, &e->blocks[e->prefix].acc);
+    e->prefix++;
+    if (target_reached(e, e->total, &e->prefix_acc)) {
+#pragma omp atomic write
+      e->chunk_stop = 1;
+    }
+  }
+}
+
 /* Runs one chunk's blocks on the threads; returns how many there are. */
 static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
 {
@@ -359,17 +440,21 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
                                                              : ISSIM_CHUNK_BLOCKS);
   for (long j = 0; j < n; j++)
     e->blocks[j].done = 0;
+  issim_accum_reset(&e->prefix_acc);
+  e->prefix = 0;
+  e->chunk_stop = 0;
   /* Blocks are handed out in order, and a started block always finishes, so
    * the finished blocks are a prefix of the chunk when the run is stopped. */
 #pragma omp parallel for num_threads(e->threads) schedule(dynamic, 1)
   for (long j = 0; j < n; j++) {
-    if (told_to_stop(e))
-      continue;
     uint64_t block = first + (uint64_t)j;
+    if (told_to_stop(e, block))
+      continue;
     uint64_t start = block * ISSIM_BLOCK_SIZE;
     uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
                                                              : ISSIM_BLOCK_SIZE;
     run_block(e->pb, cfg, block, count, want, &e->ws[thread_index()], &e->blocks[j]);
+    watch_prefix(e, n);
 #pragma omp atomic
     e->draws_done += e->blocks[j].acc.n;
     if (thread_index() == 0)
@@ -476,9 +561,12 @@ static void pack_head(const engine *e, uint64_t chunk, long n, bytes *out)
   for (long j = 0; j < done; j++) {
     const block_result *b = &e->blocks[j];
     put_u64(out, (uint64_t)b->partial);
+    put_u64(out, (uint64_t)b->failed);
     put_u64(out, (uint64_t)b->n_snapshots);
     put(out, &b->acc, sizeof b->acc);
     put(out, b->snapshot, b->n_snapshots * sizeof b->snapshot[0]);
+    if (b->failed) /* a multiple of 8 bytes */
+      put(out, b->failure, sizeof b->failure);
   }
 }
 
@@ -500,13 +588,17 @@ static chunk_head read_head(const unsigned char *p, block_result *blocks)
   h.why = why ? (issim_stop_reason)(why - 1) : ISSIM_STOP_SAMPLES;
   for (uint64_t j = 0; j < h.done; j++) {
     block_result *b = &blocks[j];
-    uint64_t partial, n_snapshots;
+    uint64_t partial, failed, n_snapshots;
     p = get_u64(p, &partial);
+    p = get_u64(p, &failed);
     p = get_u64(p, &n_snapshots);
     b->partial = (int)partial;
+    b->failed = (int)failed;
     b->n_snapshots = (size_t)n_snapshots;
     p = get(p, &b->acc, sizeof b->acc);
     p = get(p, b->snapshot, b->n_snapshots * sizeof b->snapshot[0]);
+    if (b->failed)
+      p = get(p, b->failure, sizeof b->failure);
     b->done = 1;
   }
   return h;
@@ -548,6 +640,12 @@ static void pack_body(engine *e, uint64_t kept, const issim_run_output *out, byt
       issim_hist_merge(&h, &e->blocks[j].hist);
     put(body, &h, sizeof h);
   }
+  if (out->regions) { /* the kept blocks merged in order, as the accumulators */
+    issim_region_tally_reset(e->chunk_regions);
+    for (uint64_t j = 0; j < kept; j++)
+      issim_region_tally_merge(e->chunk_regions, e->blocks[j].regions);
+    put(body, e->chunk_regions->sum, e->chunk_regions->n * sizeof *e->chunk_regions->sum);
+  }
   if (out->levels) { /* the kept blocks merged in order, as the accumulators */
     issim_exceedance_reset(e->chunk_levels);
     for (uint64_t j = 0; j < kept; j++)
@@ -581,7 +679,10 @@ static cut find_cut(engine *e, const unsigned char *heads, size_t n_chunks,
     c.kept = h.done;
     for (uint64_t j = 0; j < h.done && !c.end; j++) {
       issim_accum_merge(&chunk, &e->shipped[j].acc);
-      if (e->shipped[j].partial) /* the first partial block ends the prefix */
+      if (e->shipped[j].failed) { /* the first partial block ends the prefix */
+        c = (cut){.kept = j + 1, .end = 1, .why = ISSIM_STOP_LOSS};
+        memcpy(e->failure, e->shipped[j].failure, sizeof e->failure);
+      } else if (e->shipped[j].partial)
         c = (cut){.kept = j + 1, .end = 1, .why = h.why};
       else if (target_reached(e, &total, &chunk))
         c = (cut){.kept = j + 1, .end = 1, .why = ISSIM_STOP_TARGET_RE};
@@ -668,6 +769,10 @@ static void merge_shipped_chunk(engine *e, const unsigned char *head_bytes,
     body = get(body, &hist, sizeof hist);
     issim_hist_merge(out->hist, &hist);
   }
+  if (out->regions) {
+    body = get(body, e->chunk_regions->sum, e->chunk_regions->n * sizeof *e->chunk_regions->sum);
+    issim_region_tally_merge(out->regions, e->chunk_regions);
+  }
   if (out->levels) {
     issim_exceedance_reset(e->chunk_levels);
     body = issim_exceedance_unpack(e->chunk_levels, body);
@@ -708,6 +813,7 @@ static int run_round(engine *e, uint64_t first, issim_run_output *out, int *end,
   size_t n_chunks = count - first < (uint64_t)e->ranks ? (size_t)(count - first) : (size_t)e->ranks;
   e->floor = out->tail ? issim_topk_floor(out->tail) : -INFINITY;
   block_wants want = wants_of(e, out, e->floor);
+  e->total = e->ranks == 1 && e->rules->target_re > 0 ? &out->acc : NULL;
   long n = mine < count ? run_chunk_blocks(e, mine, &want) : 0;
 
   size_t *head_at = e->offsets, *body_at = e->offsets + e->ranks + 1;
@@ -744,10 +850,13 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
                      issim_run_output *out, issim_error *err)
 {
   engine e;
-  int rc = engine_init(&e, pb, cfg, out->tail, out->levels, err);
+  int rc = engine_init(&e, pb, cfg, out->tail, out->regions ? out->regions->regions : NULL,
+                       out->levels, err);
   if (rc != ISSIM_OK)
     return rc;
   issim_accum_reset(&out->acc);
+  if (out->regions)
+    issim_region_tally_reset(out->regions);
   if (out->levels)
     issim_exceedance_reset(out->levels);
   if (out->tail)
@@ -756,6 +865,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
     issim_hist_reset(out->hist, ISSIM_HIST_WIDTH);
   if (out->trace)
     out->trace->count = 0;
+  out->failure[0] = '\0';
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   int end = 0;
   for (uint64_t first = 0; rc == ISSIM_OK && !end && first < count; first += (uint64_t)e.ranks) {
@@ -769,6 +879,10 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
       (t->count == 0 || t->points[t->count - 1].n != out->acc.n))
     trace_point(t, &out->acc, out->tail, e.threads);
   out->stopped_by = e.why;
+  if (rc == ISSIM_OK && e.why == ISSIM_STOP_LOSS) {
+    memcpy(out->failure, e.failure, sizeof out->failure);
+    rc = issim_error_set(err, ISSIM_ELOSS, "%s", e.failure);
+  }
   engine_free(&e);
   return rc;
 }
@@ -781,26 +895,28 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   plain.stop = NULL;
   plain.cluster = NULL; /* this process's chunks alone: nothing collective */
   engine e;
-  int rc = engine_init(&e, pb, &plain, tail, NULL, err);
+  int rc = engine_init(&e, pb, &plain, tail, NULL, NULL, err);
   if (rc != ISSIM_OK)
     return rc;
   if (tail)
     issim_topk_reset(tail);
   issim_run_output none = {0};
   uint64_t count = issim_engine_chunk_count(cfg->samples);
-  for (uint64_t c = first; c < last && c < count; c++) {
+  for (uint64_t c = first; rc == ISSIM_OK && c < last && c < count; c++) {
     /* no floor here: the chunks' tails are merged with other processes' */
     block_wants want = wants_of(NULL, &none, -INFINITY);
     long n = run_chunk_blocks(&e, c, &want);
     issim_accum_reset(&chunks[c - first]);
-    for (long j = 0; j < n; j++) {
+    for (long j = 0; rc == ISSIM_OK && j < n; j++) {
+      if (e.blocks[j].failed)
+        rc = issim_error_set(err, ISSIM_ELOSS, "%s", e.blocks[j].failure);
       if (tail)
         merge_block_tail(tail, e.blocks[j].tail);
       issim_accum_merge(&chunks[c - first], &e.blocks[j].acc);
     }
   }
   engine_free(&e);
-  return ISSIM_OK;
+  return rc;
 }
 
 /* ---- the draws again, in order ---- */
@@ -818,16 +934,18 @@ static int replay_block(workspace *w, const issim_problem *pb, const issim_run_c
   issim_sampler_seed(w->sampler, issim_rng_block_seed(cfg->seed, cfg->stream, b));
   for (uint64_t k = 0; k < count && *done < n; k += step) {
     size_t m = count - k < step ? (size_t)(count - k) : step;
-    int labelled = issim_sampler_draw_components(w->sampler, m, component);
-    if (labelled < 0)
-      return issim_error_set(err, ISSIM_ENOMEM, "out of memory copying a generator");
+    int labelled, rc = issim_sampler_draw_components(w->sampler, m, component, &labelled);
+    if (rc == ISSIM_ENOMEM)
+      return issim_error_set(err, rc, "out of memory copying a generator");
+    if (rc != ISSIM_OK)
+      return issim_error_set(err, rc, "%s", issim_sampler_error(w->sampler));
     issim_draws d = {
       .first = *done, .n = n - *done < m ? (size_t)(n - *done) : m, .d = issim_problem_dim(pb),
       .x = issim_sampler_x(w->sampler), .log_p = issim_sampler_log_p(w->sampler),
       .log_q = issim_sampler_log_q(w->sampler), .g = issim_sampler_g(w->sampler),
       .component = labelled ? component : NULL,
     };
-    int rc = fn(user, &d, err);
+    rc = fn(user, &d, err);
     if (rc != ISSIM_OK)
       return rc;
     *done += d.n;

@@ -210,7 +210,9 @@ static void log_weights(issim_accum *b, size_t n, const double *restrict log_p,
     slq2 += log_q[i] * log_q[i];
   }
   b->all_m = am;
-  b->hit_m = hm;
+  /* with no hit, hm is the max reduction's starting value, which is the
+   * compiler's (GCC -inf, clang -DBL_MAX): -inf is the accumulator's own */
+  b->hit_m = count > 0 ? hm : -INFINITY;
   b->hits = (uint64_t)count;
   b->l = sl, b->l2 = sl2, b->lq = slq, b->lq2 = slq2;
 }

@@ -21,6 +21,9 @@
 enum { MAX_POINTS = 1000, MIN_POINTS = 1 + 2 * 8 + 32, QUAD_INTERVALS = 200 };
 static const double HESS_STEP = 1e-4, RHO_LIMIT = 1e-12, QUAD_EPSREL = 1e-12,
                     PEAK_REACH = 40, ZERO_BETA = 1e-12;
+/* a design point whose gradient's direction is this far from u*'s (the
+ * search converges to 1e-7) is at a corner */
+static const double CORNER_ANGLE = 1e-3;
 
 double issim_form_log_normal_tail(double beta)
 {
@@ -323,7 +326,18 @@ typedef struct {
   const issim_event *ev;
   double *pts, *vals; /* up to 2 + 4 (d - 1) points */
   size_t evals;
+  int failed;         /* the loss failed (loss.h) */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE];
 } standard;
+
+/* The losses of the first n points of sp->pts; a failure gives NaNs and is
+ * kept (fill_point reports it). */
+static void eval_stencil(standard *sp, size_t n)
+{
+  issim_loss_eval_noting(sp->ev->loss, n, sp->pts, sp->vals, &sp->failed, sp->failure,
+                         sizeof sp->failure);
+  sp->evals += n;
+}
 
 /* x = mu + L u + h (a L e_j + b L e_k): into x */
 static void point_at(const standard *sp, const double *x0, double h, size_t j, double a, size_t k,
@@ -345,8 +359,7 @@ static void hessian(standard *sp, const double *x0, double h, double *hess, doub
 {
   size_t d = sp->d;
   memcpy(sp->pts, x0, d * sizeof *x0);
-  issim_loss_eval(sp->ev->loss, 1, sp->pts, sp->vals);
-  sp->evals++;
+  eval_stencil(sp, 1);
   double c0 = c_of(sp, sp->vals[0]);
   for (size_t j = 0; j < d; j++) {
     size_t n = 0;
@@ -358,8 +371,7 @@ static void hessian(standard *sp, const double *x0, double h, double *hess, doub
       point_at(sp, x0, h, j, -1, k, 1, sp->pts + n++ * d);
       point_at(sp, x0, h, j, -1, k, -1, sp->pts + n++ * d);
     }
-    issim_loss_eval(sp->ev->loss, n, sp->pts, sp->vals);
-    sp->evals += n;
+    eval_stencil(sp, n);
     double cp = c_of(sp, sp->vals[0]), cm = c_of(sp, sp->vals[1]);
     gr[j] = (cp - cm) / (2 * h);
     hess[j * d + j] = (cp - 2 * c0 + cm) / (h * h);
@@ -495,10 +507,17 @@ static int analyse_point(standard *sp, const issim_elliptical *e, int closed, do
   for (size_t j = 0; j < d; j++)
     p->importance[j] = p->alpha[j] * p->alpha[j];
   p->n_curvatures = d - 1;
+  p->corner = 0;
+  if (!closed && p->grad_norm > 0 && isfinite(p->grad_norm)) {
+    double off = 0; /* a smooth design point has u* along the gradient */
+    for (size_t j = 0; j < d; j++)
+      off += (gr[j] / p->grad_norm - p->alpha[j]) * (gr[j] / p->grad_norm - p->alpha[j]);
+    p->corner = sqrt(off) > CORNER_ANGLE;
+  }
   if (closed) {
     for (size_t i = 0; i + 1 < d; i++)
       p->kappa[i] = 0;
-  } else if (!(p->grad_norm > 0) || !isfinite(p->grad_norm)) {
+  } else if (!(p->grad_norm > 0) || !isfinite(p->grad_norm) || p->corner) {
     for (size_t i = 0; i + 1 < d; i++)
       p->kappa[i] = NAN;
   } else {
@@ -531,7 +550,15 @@ static int fill_point(standard *sp, const issim_elliptical *e, int closed_form, 
   p->log_p_form = normal_space ? issim_form_log_normal_tail(beta) : lp;
   if (analyse_point(sp, e, closed_form, hess, gr, p) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-  if (normal_space) {
+  if (sp->failed)
+    return issim_error_set(err, ISSIM_ELOSS, "the loss failed computing the curvatures: %.960s",
+                           sp->failure);
+  if (p->corner) {
+    p->log_p_breitung = p->log_p_hr = p->log_p_tvedt = NAN;
+    snprintf(p->sorm_why, sizeof p->sorm_why, "the point is at a corner of the limit surface "
+             "(two limit states meet there: the gradient is not along u*), which has no "
+             "curvatures; FORM's half-space holds the corner's wedge and more");
+  } else if (normal_space) {
     issim_form_sorm(p->beta, p->n_curvatures, p->kappa, &p->log_p_breitung, &p->log_p_hr,
                     &p->log_p_tvedt, p->sorm_why, sizeof p->sorm_why);
   } else {
@@ -634,6 +661,7 @@ int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_f
   r->converged = st.converged;
   r->found = st.found;
   r->last_new_start = st.last_new_start;
+  r->corners = st.corners;
   r->points = calloc(n ? n : 1, sizeof *r->points);
   if (r->points == NULL) {
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");

@@ -142,6 +142,9 @@ typedef struct {
   double *kappa;             /* n_curvatures principal curvatures, ascending */
   double log_p_breitung, log_p_hr, log_p_tvedt; /* NAN when refused */
   char sorm_why[200];        /* why a SORM value is NAN; "" when none is */
+  int corner;                /* at a corner of the surface: the gradient at u* (by
+                              * central differences) is more than 1e-3 off alpha;
+                              * curvatures and SORM NAN */
 } issim_form_point;
 
 typedef struct {
@@ -159,6 +162,7 @@ typedef struct {
   /* effort */
   size_t design_evals, hessian_evals; /* loss evaluations (points) */
   size_t starts, converged, found, last_new_start;
+  size_t corners;               /* of the points found, those the corner search found */
 } issim_form_result;
 
 /* The FORM/SORM analysis of the event under target (normal, t, or

@@ -17,14 +17,17 @@
 #include "config.h"
 #include "issim.h"
 
-/* Exit statuses: 2 for anything the user can fix in the input. */
-enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130 };
+/* Exit statuses: 2 for anything the user can fix in the input.  EXIT_HELP is
+ * no status: --help was shown, and the status is whether it was written. */
+enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130,
+       EXIT_HELP = -1 };
 
 typedef struct {
   const char *scenario_path;
   const char *proposal;
   const char *samples, *seed, *rng, *threads;
   const char *target_re, *max_seconds;
+  const char *max_memory;
   const char *plot_dir;
   const char *reps;
   const char *threshold, *quantile, *dump; /* exceedance curves, quantiles, draws */
@@ -71,6 +74,8 @@ static void usage(FILE *out)
           "  --target-re E       stop once the relative error is at most E (e.g. 0.01), with\n"
           "                      at least 100 hits and an event ESS of 100\n"
           "  --max-seconds T     stop each proposal after about T seconds\n"
+          "  --max-memory M      refuse a scenario that would need more than M bytes (e.g.\n"
+          "                      16G; default 4G)\n"
           "  --quiet             no progress line on a terminal\n"
           "  --seed S            seed, a whole number from 0 to 2^64-1\n"
           "  --rng NAME          GSL generator (default taus2)\n"
@@ -92,7 +97,7 @@ static void usage(FILE *out)
           "\n"
           "adapt (--proposal NAME: an adaptive proposal to fit, or a proposal to start from;\n"
           "without it the first adaptive proposal, else from the target; these override it):\n"
-          "  --family F          normal, student-t, mixture, exponential or gamma\n"
+          "  --family F          normal, student-t, mixture, exponential, gamma or factor-shift\n"
           "  --rho R             elite fraction of each level (default 0.1)\n"
           "  --level-draws N     draws per level (default 10000)\n"
           "  --alpha A           smoothing of each new fit, 0 < A <= 1 (default 1: none)\n"
@@ -194,6 +199,7 @@ static int take_option(int c, char **argv, options *o, command_kind command)
   case 'n': o->samples = optarg; break;
   case 'e': o->target_re = optarg; break;
   case 'T': o->max_seconds = optarg; break;
+  case 'M': o->max_memory = optarg; break;
   case 'q': o->quiet = 1; break;
   case 's': o->seed = optarg; break;
   case 'r': o->rng = optarg; break;
@@ -237,7 +243,7 @@ static int take_option(int c, char **argv, options *o, command_kind command)
                        optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1]);
     *adapt_option(o, c) = optarg;
     break;
-  case 'h': usage(stdout); exit(stdout_written());
+  case 'h': usage(stdout); return EXIT_HELP;
   case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
   default: return bad_usage("unknown option '%s'", argv[optind - 1]);
   }
@@ -252,6 +258,7 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"max-samples", required_argument, NULL, 'n'},
     {"target-re", required_argument, NULL, 'e'},
     {"max-seconds", required_argument, NULL, 'T'},
+    {"max-memory", required_argument, NULL, 'M'},
     {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, 's'},
     {"rng", required_argument, NULL, 'r'},
@@ -277,7 +284,11 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {NULL, 0, NULL, 0},
   };
   opterr = 0;
+#ifdef __GLIBC__
+  optind = 0; /* glibc's full restart, also after a cluster of short options left half-read */
+#else
   optind = 1;
+#endif
   int c;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     int rc = take_option(c, argv, o, command);
@@ -311,6 +322,52 @@ static int parse_fraction(const char *text, const char *what, double lo, double 
   return rc;
 }
 
+static int parse_threads(const char *text, int *threads, issim_error *err)
+{
+  double t;
+  int rc = issim_parse_number(text, "--threads", &t, err);
+  if (rc == ISSIM_OK && (t < 1 || t > 1024 || t != floor(t)))
+    rc = issim_error_set(err, ISSIM_EINVAL, "--threads must be a whole number from 1 to 1024 (got '%s')",
+                         text);
+  if (rc == ISSIM_OK)
+    *threads = (int)t;
+  return rc;
+}
+
+/* What reading the scenario may take: --max-memory, and --threads (for the
+ * estimate); a message and ISSIM_EINVAL for a bad value. */
+static int scenario_limits(const options *o, issim_scenario_limits *lim)
+{
+  issim_error err;
+  int rc = ISSIM_OK;
+  *lim = (issim_scenario_limits){0};
+  if (o->max_memory)
+    rc = issim_parse_bytes(o->max_memory, "--max-memory", &lim->max_memory, &err);
+  if (rc == ISSIM_OK && o->threads)
+    rc = parse_threads(o->threads, &lim->threads, &err);
+  if (rc != ISSIM_OK)
+    fprintf(stderr, "issim: %s\n", err.message);
+  return rc;
+}
+
+/* Reads the scenario within the limits of the options; NULL after a message,
+ * *status the exit status. */
+static issim_scenario *read_scenario(const options *o, int *status)
+{
+  issim_scenario_limits lim;
+  *status = EXIT_BAD_INPUT;
+  if (scenario_limits(o, &lim) != ISSIM_OK)
+    return NULL;
+  issim_error err;
+  issim_scenario_overrides ov = {.threshold = o->threshold, .quantile = o->quantile};
+  issim_scenario *s = issim_scenario_read_with(o->scenario_path, &lim, &ov, &err);
+  if (s == NULL) {
+    fprintf(stderr, "%s\n", err.message);
+    *status = err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
+  }
+  return s;
+}
+
 /* Applies the command-line overrides to the scenario's run settings. */
 static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs)
 {
@@ -325,15 +382,8 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
     rc = issim_parse_seed(o->seed, "--seed", &s->seed, &err);
   if (rc == ISSIM_OK && o->rng)
     rc = issim_rng_lookup(o->rng, &s->rng, &err);
-  if (rc == ISSIM_OK && o->threads) {
-    double t;
-    rc = issim_parse_number(o->threads, "--threads", &t, &err);
-    if (rc == ISSIM_OK && (t < 1 || t > 1024 || t != floor(t)))
-      rc = issim_error_set(&err, ISSIM_EINVAL, "--threads must be a whole number from 1 to 1024 (got '%s')",
-                           o->threads);
-    if (rc == ISSIM_OK)
-      rs->threads = (int)t;
-  }
+  if (rc == ISSIM_OK && o->threads)
+    rc = parse_threads(o->threads, &rs->threads, &err);
   if (rc == ISSIM_OK && o->target_re)
     rc = parse_fraction(o->target_re, "--target-re", 0, 1, &rs->stop.target_re, &err);
   if (rc == ISSIM_OK && o->max_seconds)
@@ -351,10 +401,14 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
   return rc;
 }
 
-/* ---- Ctrl-C: the first ends the run at the next block boundary with a
- * partial report; a second exits at once. ---- */
+/* ---- Ctrl-C: while setting up (reading the scenario, factorising its
+ * matrices, finding design points), it ends issim at once; once fitting or
+ * sampling has begun, the first ends the fit between levels or the run at
+ * the next block boundary with a partial report, and a second exits at
+ * once. ---- */
 
 static volatile sig_atomic_t interrupted = 0;
+static volatile sig_atomic_t polled = 0; /* someone watches `interrupted` */
 
 /* The processes of a distributed run (docs/distributed.md), NULL for this one
  * alone: set once, at the start of main. */
@@ -363,8 +417,14 @@ static const issim_cluster *cluster = NULL;
 static void on_interrupt(int sig)
 {
   (void)sig;
+  if (!polled) {
+    static const char msg[] = "\nissim: interrupted while setting up: nothing was drawn\n";
+    ssize_t written = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)written;
+    _exit(EXIT_INTERRUPTED);
+  }
   if (interrupted)
-    _exit(130);
+    _exit(EXIT_INTERRUPTED);
   interrupted = 1;
 }
 
@@ -647,12 +707,11 @@ static int load(int argc, char **argv, command_kind kind, int interruptible, ses
   if (rc != EXIT_OK)
     return rc;
   issim_error err;
-  issim_scenario_overrides ov = {.threshold = c->o.threshold, .quantile = c->o.quantile};
-  c->s = issim_scenario_read_with(c->o.scenario_path, &ov, &err);
-  if (c->s == NULL) {
-    fprintf(stderr, "%s\n", err.message);
-    return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
-  }
+  if (interruptible)
+    catch_interrupts(); /* Ctrl-C while setting up ends issim at once */
+  c->s = read_scenario(&c->o, &rc);
+  if (c->s == NULL)
+    return rc;
   if (apply_overrides(&c->o, c->s, &c->rs) != ISSIM_OK) {
     command_free(c);
     return EXIT_BAD_INPUT;
@@ -681,6 +740,7 @@ static int load(int argc, char **argv, command_kind kind, int interruptible, ses
     command_free(c);
     return EXIT_FAILURE_RUN;
   }
+  polled = set.interrupt != NULL; /* the fits and the runs now watch Ctrl-C */
   if (kind != COMMAND_ADAPT && issim_workflow_fit_adaptive(c->wf, &err) != ISSIM_OK) {
     command_free(c);
     return fail_with(&err);
@@ -743,20 +803,25 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
   issim_result *results = calloc(c.s->n_proposals, sizeof *results);
   issim_ranked *ranked = calloc(c.s->n_proposals, sizeof *ranked);
   issim_error err;
+  int ran = ISSIM_OK;
   if (results == NULL || ranked == NULL) {
     fprintf(stderr, "issim: out of memory for the results\n");
     rc = EXIT_FAILURE_RUN;
-  } else if (issim_workflow_run(c.wf, record_of(&c.o, kind), results, &n, &err) != ISSIM_OK) {
+  } else if ((ran = issim_workflow_run(c.wf, record_of(&c.o, kind), results, &n, &err)) != ISSIM_OK &&
+             !(ran == ISSIM_ELOSS && n > 0)) {
     rc = run_failure(&err);
   }
-  if (rc == EXIT_OK) {
+  if (rc == EXIT_OK) { /* a loss that failed: the draws before it are reported, then why */
     issim_report rep = issim_workflow_report(c.wf, results, n);
     rc = emit_results(&c, kind, &rep, ranked);
     if (rc == EXIT_OK && c.o.plot_dir && issim_cluster_rank(cluster) == 0)
       rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
     if (rc == EXIT_OK && c.o.dump && issim_workflow_dump(c.wf, c.o.dump, results, n, &err) != ISSIM_OK)
       rc = run_failure(&err);
-    if (rc == EXIT_OK && interrupted)
+    if (rc == EXIT_OK && ran != ISSIM_OK)
+      rc = run_failure(&err);
+    /* Ctrl-C reaches a model's program too, which then fails: still 130 */
+    if ((rc == EXIT_OK || ran == ISSIM_ELOSS) && interrupted)
       rc = EXIT_INTERRUPTED;
   }
   for (size_t i = 0; i < n; i++)
@@ -1003,15 +1068,12 @@ static int command_form(int argc, char **argv)
   if (rc != EXIT_OK)
     return rc;
   if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds)
-    return bad_usage("%s", "issim form draws nothing: of the options only --format and "
-                           "--threshold apply");
+    return bad_usage("%s", "issim form draws nothing: of the options only --format, "
+                           "--threshold and --max-memory apply");
   issim_error err;
-  issim_scenario_overrides ov = {.threshold = o.threshold};
-  issim_scenario *s = issim_scenario_read_with(o.scenario_path, &ov, &err);
-  if (s == NULL) {
-    fprintf(stderr, "%s\n", err.message);
-    return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
-  }
+  issim_scenario *s = read_scenario(&o, &rc);
+  if (s == NULL)
+    return rc;
   issim_problem pb = issim_scenario_problem(s, NULL);
   if (!issim_form_supported(&pb)) {
     char target[256];
@@ -1037,7 +1099,7 @@ static int command_form(int argc, char **argv)
 }
 
 /* The command itself, in every process of a distributed run alike. */
-static int run_command(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
   /* GSL's default error handler aborts the process.  The library checks GSL's
    * return values and results itself, so the application turns it off: a bad
@@ -1069,6 +1131,12 @@ static int run_command(int argc, char **argv)
   fprintf(stderr, "issim: unknown command '%s'\n\n", command);
   usage(stderr);
   return EXIT_BAD_INPUT;
+}
+
+static int run_command(int argc, char **argv)
+{
+  int rc = dispatch(argc, argv);
+  return rc == EXIT_HELP ? stdout_written() : rc;
 }
 
 /* Under mpirun, every rank runs the same command on its share of the draws

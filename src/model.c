@@ -345,6 +345,26 @@ issim_model *issim_model_alloc_mixture(size_t k, const issim_model *const *compo
   return m;
 }
 
+issim_model *issim_model_alloc_credit(const issim_credit_book *b, const double *shift,
+                                      double twist, issim_error *err)
+{
+  issim_credit_law *law = issim_credit_law_alloc(b, shift, twist, err);
+  if (law == NULL)
+    return NULL;
+  issim_model *m = new_model(ISSIM_MODEL_CREDIT, issim_credit_law_dim(law));
+  if (m == NULL) {
+    issim_credit_law_free(law);
+    return fail_nomem(m, err);
+  }
+  m->credit = law;
+  return m;
+}
+
+const issim_credit_law *issim_model_credit_law(const issim_model *m)
+{
+  return m->kind == ISSIM_MODEL_CREDIT ? m->credit : NULL;
+}
+
 issim_model *issim_model_clone(const issim_model *src)
 {
   if (src == NULL)
@@ -358,7 +378,10 @@ issim_model *issim_model_clone(const issim_model *src)
   m->loc = m->matrix = m->chol = m->diag = NULL;
   m->parts = NULL;
   m->weights = m->log_weights = m->cum = NULL;
+  m->credit = NULL;
   bool ok = true;
+  if (src->credit)
+    ok = (m->credit = issim_credit_law_clone(src->credit)) != NULL;
   if (src->dists) {
     ok = (m->dists = calloc(d, sizeof *m->dists)) != NULL;
     for (size_t j = 0; ok && j < d; j++)
@@ -404,6 +427,7 @@ void issim_model_free(issim_model *m)
   free(m->weights);
   free(m->log_weights);
   free(m->cum);
+  issim_credit_law_free(m->credit);
   free(m);
 }
 
@@ -483,6 +507,8 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
     const size_t sample = n + m->k + n * m->d, density = 2 * n;
     return (sample > density ? sample : density) + sub;
   }
+  case ISSIM_MODEL_CREDIT:
+    return issim_credit_law_scratch(m->credit);
   }
   return 0;
 }
@@ -801,6 +827,9 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
   case ISSIM_MODEL_MIXTURE:
     sample_mixture(m, r, n, x, scratch);
     break;
+  case ISSIM_MODEL_CREDIT:
+    issim_credit_law_sample(m->credit, r, n, x, scratch);
+    break;
   }
 }
 
@@ -945,6 +974,9 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   case ISSIM_MODEL_MIXTURE:
     log_pdf_mixture(m, n, x, lp, scratch);
     break;
+  case ISSIM_MODEL_CREDIT:
+    issim_credit_law_log_pdf(m->credit, n, x, lp, scratch);
+    break;
   }
 }
 
@@ -1025,6 +1057,8 @@ int issim_model_moments(const issim_model *m, double *mean, double *cov)
     return issim_copula_moments(m, mean, cov);
   case ISSIM_MODEL_MIXTURE:
     return moments_mixture(m, mean, cov);
+  case ISSIM_MODEL_CREDIT:
+    return ISSIM_EINVAL;
   }
   return ISSIM_EINVAL;
 }
@@ -1063,6 +1097,8 @@ int issim_model_describe(const issim_model *m, char *buf, size_t size)
     return snprintf(buf, size, "gaussian-copula(d=%zu)", m->d);
   case ISSIM_MODEL_MIXTURE:
     return snprintf(buf, size, "mixture(d=%zu, k=%zu)", m->d, m->k);
+  case ISSIM_MODEL_CREDIT:
+    return issim_credit_law_describe(m->credit, buf, size);
   }
   return snprintf(buf, size, "?");
 }

@@ -272,7 +272,7 @@ static void write_script(FILE *f, const void *ctx, size_t unused)
     fputs("     'exceedance_exact.dat' using 1:2 with lines dt 2 lw 1.5 lc rgb 'black' "
           "title 'exact', \\\n", f);
   fputs("     NaN notitle\n", f);
-  plot_put_tail(f, "exceedance");
+  plot_put_tail(f);
 }
 
 static int check_names(const issim_plot_series *series, size_t n, issim_error *err)

@@ -25,7 +25,10 @@ ISSIM_PLOT_INTERNAL void plot_remove_figure(const char *dir, const char *base, c
 ISSIM_PLOT_INTERNAL int plot_render(const char *dir, const char *const *bases, size_t n,
                                     const char *gnuplot, int *rendered, issim_error *err);
 
-/* ---- plot.c's, for plot_curve.c ---- */
+/* ---- plot_gp.c: what every figure's files are written with ---- */
+
+/* Keeps "trace_<name>.dat.tmp" well under NAME_MAX (255). */
+#define PLOT_NAME_MAX 200
 
 /* Writes dir/name whole or not at all (fileio.h), its text by fn(f, ctx, i). */
 typedef void (*plot_file_writer)(FILE *f, const void *ctx, size_t i);
@@ -36,14 +39,17 @@ ISSIM_PLOT_INTERNAL int plot_write_file(const char *dir, const char *name, plot_
 ISSIM_PLOT_INTERNAL void plot_put_num(FILE *f, double x);
 /* A single-quoted gnuplot string: the only kind gnuplot never expands. */
 ISSIM_PLOT_INTERNAL void plot_put_gp_string(FILE *f, const char *s);
+/* Can the name name a data file (1 to PLOT_NAME_MAX letters, digits, '_',
+ * '-', '.')?  NULL cannot. */
+ISSIM_PLOT_INTERNAL int plot_valid_name(const char *name);
+
+/* ---- plot.c's, for plot_curve.c ---- */
 /* The head every figure's script starts with (terminal, the series'
  * linetypes, the title: title, then subject; the legend beside the data)
  * and the tail that draws it again as SVG. */
 ISSIM_PLOT_INTERNAL void plot_put_head(FILE *f, const issim_plot_series *series, size_t n,
                                        const char *title, const char *base, const char *subject);
-ISSIM_PLOT_INTERNAL void plot_put_tail(FILE *f, const char *base);
-/* Can the name name a data file (1 to 200 letters, digits, '_', '-', '.')? */
-ISSIM_PLOT_INTERNAL int plot_valid_name(const char *name);
+ISSIM_PLOT_INTERNAL void plot_put_tail(FILE *f);
 /* The linetype of series i, and its legend title (its name, marked by its
  * verdict), the same in every figure. */
 ISSIM_PLOT_INTERNAL size_t plot_linetype(size_t i);

@@ -16,7 +16,11 @@ void issim_regions_free(issim_regions *r)
   free(r->beta);
   free(r->log_p);
   free(r->share);
-  r->x = r->a = r->b = r->beta = r->log_p = r->share = NULL;
+  free(r->nz_start);
+  free(r->nz_col);
+  free(r->nz_a);
+  r->x = r->a = r->b = r->beta = r->log_p = r->share = r->nz_a = NULL;
+  r->nz_start = r->nz_col = NULL;
   r->n = 0;
 }
 
@@ -67,6 +71,30 @@ static void half_spaces(issim_regions *r, const issim_elliptical *e, double *u)
     r->share[i] = exp(r->log_p[i] - m) / sum;
 }
 
+/* The a_i's nonzero entries (issim_regions' nz_*); 0 when out of memory. */
+static int sparse_normals(issim_regions *r)
+{
+  size_t n = r->n, d = r->d, nnz = 0;
+  for (size_t k = 0; k < n * d; k++)
+    nnz += r->a[k] != 0;
+  r->nz_start = malloc((n + 1) * sizeof *r->nz_start);
+  r->nz_col = malloc((nnz ? nnz : 1) * sizeof *r->nz_col);
+  r->nz_a = malloc((nnz ? nnz : 1) * sizeof *r->nz_a);
+  if (!r->nz_start || !r->nz_col || !r->nz_a)
+    return 0;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    r->nz_start[i] = k;
+    for (size_t j = 0; j < d; j++)
+      if (r->a[i * d + j] != 0) {
+        r->nz_col[k] = j;
+        r->nz_a[k++] = r->a[i * d + j];
+      }
+  }
+  r->nz_start[n] = k;
+  return 1;
+}
+
 int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *err)
 {
   *r = (issim_regions){.df = INFINITY};
@@ -91,14 +119,19 @@ int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *e
   double *u = malloc(d * sizeof *u);
   if (u == NULL || !alloc_arrays(r, ISSIM_REGIONS_MAX, d)) {
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
-  } else if (issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x, r->beta,
-                                       r->log_p, &n, &r->stats, NULL) != ISSIM_OK || n == 0) {
+  } else if ((rc = issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x,
+                                              r->beta, r->log_p, &n, &r->stats, err)) == ISSIM_ELOSS) {
+    none(r, "the loss failed in the design-point search"); /* an error: see err */
+  } else if (rc != ISSIM_OK || n == 0) {
+    rc = ISSIM_OK;
     none(r, "the design-point search found no point of the event");
   } else if (r->beta[0] <= 0) {
     none(r, "the target's mean lies in the event: it is not rare");
   } else {
     r->n = n;
     half_spaces(r, &e, u);
+    if (!sparse_normals(r))
+      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
   }
   free(u);
   issim_elliptical_free(&e);
@@ -176,6 +209,7 @@ void issim_regions_check(const issim_regions *r, const issim_model *q, issim_reg
 {
   c->n_regions = r->n;
   c->n_checked = 0;
+  c->drawn = 0;
   c->log_q_total = -INFINITY;
   snprintf(c->why, sizeof c->why, "%s", r->n ? "" : r->why_none);
   double *lq = malloc((r->n ? r->n : 1) * sizeof *lq);
@@ -219,6 +253,180 @@ size_t issim_region_check_short(const issim_region_check *c, double n, double vi
     double log_ratio = log(c->share[k]) + c->log_q_total - c->log_q[k];
     if (!(log(n) + c->log_q[k] < log(visits)) || !(log_ratio > log(ISSIM_REGION_NEGLECT)))
       continue; /* NAN: not computable, not short */
+    count++;
+    *share += c->share[k];
+    if (c->share[k] > best) {
+      best = c->share[k];
+      *worst = k;
+    }
+  }
+  return count;
+}
+
+/* ---- the draws against the regions ---- */
+
+issim_region_tally *issim_region_tally_alloc(const issim_regions *r)
+{
+  issim_region_tally *t = malloc(sizeof *t);
+  if (t == NULL)
+    return NULL;
+  *t = (issim_region_tally){.regions = r, .n = r->n + 1};
+  t->sum = malloc(t->n * sizeof *t->sum);
+  if (t->sum == NULL) {
+    free(t);
+    return NULL;
+  }
+  issim_region_tally_reset(t);
+  return t;
+}
+
+void issim_region_tally_free(issim_region_tally *t)
+{
+  if (t)
+    free(t->sum);
+  free(t);
+}
+
+void issim_region_tally_reset(issim_region_tally *t)
+{
+  for (size_t i = 0; i < t->n; i++)
+    t->sum[i] = (issim_region_sum){.m = -INFINITY};
+}
+
+/* sum += exp(l), in units of exp(sum->m) */
+static void sum_add(issim_region_sum *sum, double l)
+{
+  if (l > sum->m) {
+    sum->s = sum->s * exp(sum->m - l) + 1; /* exp(-inf) = 0 for the first */
+    sum->m = l;
+  } else {
+    sum->s += exp(l - sum->m);
+  }
+  sum->hits++;
+}
+
+/* The region nearest x in the standard space, and whether x lies in any
+ * half-space: argmax_i beta_i (2 m_i + beta_i), m_i = a_i . x - b_i. */
+static size_t nearest_region(const issim_regions *r, const double *x, int *inside)
+{
+  size_t best = 0;
+  double top = -INFINITY;
+  *inside = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    double ax = 0;
+    for (size_t k = r->nz_start[i]; k < r->nz_start[i + 1]; k++)
+      ax += r->nz_a[k] * x[r->nz_col[k]];
+    double margin = ax - r->b[i], key = r->beta[i] * (2 * margin + r->beta[i]);
+    *inside |= margin > 0;
+    if (key > top) {
+      top = key;
+      best = i;
+    }
+  }
+  return best;
+}
+
+void issim_region_tally_add(issim_region_tally *t, size_t n, const double *x,
+                            const double *log_p, const double *log_q, const double *hit)
+{
+  const issim_regions *r = t->regions;
+  for (size_t i = 0; i < n; i++) {
+    double l = log_p[i] - log_q[i];
+    if (!hit[i] || !(l > -INFINITY && l < INFINITY))
+      continue; /* a miss, a weight 0, or an undefined weight (estimator.h) */
+    int inside;
+    sum_add(&t->sum[nearest_region(r, x + i * r->d, &inside)], l);
+    if (!inside)
+      sum_add(&t->sum[r->n], l);
+  }
+}
+
+void issim_region_tally_merge(issim_region_tally *dst, const issim_region_tally *src)
+{
+  for (size_t i = 0; i < dst->n && i < src->n; i++) {
+    issim_region_sum *a = &dst->sum[i];
+    const issim_region_sum *b = &src->sum[i];
+    if (b->m == -INFINITY)
+      continue;
+    if (b->m > a->m) {
+      a->s = a->s * exp(a->m - b->m) + b->s;
+      a->m = b->m;
+    } else {
+      a->s += b->s * exp(b->m - a->m);
+    }
+    a->hits += b->hits;
+  }
+}
+
+/* log of a sum's weights, -INFINITY when empty */
+static double log_sum(const issim_region_sum *s)
+{
+  return s->m == -INFINITY ? -INFINITY : s->m + log(s->s);
+}
+
+void issim_regions_check_draws(const issim_region_tally *t, issim_region_check *c)
+{
+  const issim_regions *r = t->regions;
+  double m = -INFINITY, total = 0;
+  c->drawn = 1;
+  c->hits_total = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    c->hits_total += t->sum[i].hits;
+    m = fmax(m, log_sum(&t->sum[i]));
+  }
+  for (size_t i = 0; isfinite(m) && i < r->n; i++)
+    total += exp(log_sum(&t->sum[i]) - m);
+  double log_total = isfinite(m) ? m + log(total) : -INFINITY;
+  for (size_t k = 0; k < c->n_checked; k++) {
+    const issim_region_sum *s = &t->sum[c->index[k]];
+    c->hits[k] = s->hits;
+    c->estimate_share[k] = c->hits_total ? exp(log_sum(s) - log_total) : NAN;
+  }
+  c->outside_hits = t->sum[r->n].hits;
+  c->outside_share = c->hits_total ? exp(log_sum(&t->sum[r->n]) - log_total) : NAN;
+}
+
+double issim_region_check_expected_hits(const issim_region_check *c, size_t k)
+{
+  return (double)c->hits_total * c->share[k];
+}
+
+/* log P(Poisson(mu) <= h) for a small h: -mu + log sum_{j <= h} mu^j / j! */
+static double log_poisson_cdf(uint64_t h, double mu)
+{
+  double term = 0, m = 0, sum = 1; /* log mu^j / j!, by the largest (the last) */
+  for (uint64_t j = 1; j <= h; j++) {
+    term += log(mu / (double)j);
+    if (term > m) {
+      sum = sum * exp(m - term) + 1;
+      m = term;
+    } else {
+      sum += exp(term - m);
+    }
+  }
+  return -mu + m + log(sum);
+}
+
+int issim_region_check_seen(const issim_region_check *c, size_t k)
+{
+  double floor = issim_region_check_expected_hits(c, k) / ISSIM_REGION_NEGLECT;
+  if (!c->drawn || c->hits[k] >= ISSIM_REGION_DRAWS_FEW || !(floor > 0) ||
+      !(log_poisson_cdf(c->hits[k], floor) < log(ISSIM_REGION_DRAWS_ALPHA)))
+    return ISSIM_REGION_SEEN;
+  return c->hits[k] == 0 || c->estimate_share[k] < c->share[k] / ISSIM_REGION_NEGLECT
+             ? ISSIM_REGION_NOT_SEEN : ISSIM_REGION_FEW_HITS;
+}
+
+size_t issim_region_check_unseen(const issim_region_check *c, int missed_only, double *share,
+                                 size_t *worst)
+{
+  size_t count = 0;
+  double best = -1;
+  *share = 0;
+  for (size_t k = 0; k < c->n_checked; k++) {
+    int u = issim_region_check_seen(c, k);
+    if (u == ISSIM_REGION_SEEN || (missed_only && u != ISSIM_REGION_NOT_SEEN))
+      continue;
     count++;
     *share += c->share[k];
     if (c->share[k] > best) {

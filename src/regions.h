@@ -39,6 +39,7 @@
 #define ISSIM_REGIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "design.h"
 #include "error.h"
@@ -68,6 +69,11 @@ typedef struct {
   double *log_p;          /* n: first-order log probabilities */
   double *share;          /* n: shares of the first-order total */
   double df;              /* the standard space's: INFINITY for a normal one */
+  /* a_i's nonzero entries, for the draws' attribution: a_ij for j =
+   * nz_col[k], k in [nz_start[i], nz_start[i + 1]) (one entry per region for
+   * a max of independent normals, d for a correlated normal) */
+  size_t *nz_start, *nz_col;
+  double *nz_a;
   issim_design_stats stats;
   char why_none[256];     /* when n = 0: why there is no check */
 } issim_regions;
@@ -75,7 +81,8 @@ typedef struct {
 /* The regions of problem pb's event under its target: n = 0 with why_none
  * when there is nothing to check (a univariate problem, a linear loss (one
  * region), a target without a standard space, a mean inside the event, a
- * search that found no point).  ISSIM_ENOMEM only; free with
+ * search that found no point).  ISSIM_ENOMEM, or ISSIM_ELOSS when the loss
+ * fails in the search (loss.h: a function loss); free with
  * issim_regions_free either way. */
 int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *err);
 void issim_regions_free(issim_regions *r);
@@ -100,6 +107,13 @@ typedef struct {
   double log_q_total;    /* log of sum_i P_q(H_i) over all the regions; NAN: unknown */
   char where[ISSIM_REGION_CHECK_MAX][80];/* "x* = (3, 3)", at most 4 coordinates */
   char why[256];
+  /* from the draws (issim_regions_check_draws; drawn = 0 until then) */
+  int drawn;
+  uint64_t hits_total;   /* hits with a weight, all attributed to some region */
+  uint64_t hits[ISSIM_REGION_CHECK_MAX];        /* attributed to each checked region */
+  double estimate_share[ISSIM_REGION_CHECK_MAX]; /* its part of sum w h; NAN: no hits */
+  uint64_t outside_hits; /* hits in none of the half-spaces H_i */
+  double outside_share;  /* their part of sum w h */
 } issim_region_check;
 
 /* Proposal q (NULL: the target) against the regions: fills *c. */
@@ -111,6 +125,89 @@ void issim_regions_check(const issim_regions *r, const issim_model *q, issim_reg
  * index into c's arrays; unchanged when none). */
 size_t issim_region_check_short(const issim_region_check *c, double n, double visits,
                                 double *share, size_t *worst);
+
+/* ---- the draws against the regions ----
+ *
+ * The analytic check needs q's probability of each half-space, which only a
+ * normal, a t or a mixture of them gives; for any other proposal (an
+ * exponential-tail or independent non-normal components, a fitted family, a
+ * copula) the draws tell instead.  During the run each hit (a draw in the
+ * event with a weight) is attributed to its nearest design point in the
+ * standard space, argmin_i |u - u_i|: with u_i = beta_i alpha_i that is
+ * argmax_i beta_i (2 m_i + beta_i), m_i = alpha_i . u - beta_i = a_i . x - b_i
+ * (the signed distance beyond H_i's plane), O(nonzeros of the a_i) a hit.
+ * The standard space is where distance means likelihood (the target's
+ * density falls with |u| alone), and the nearest design point is the mode
+ * of the target's mass nearby: the cells partition the event whatever its
+ * shape, so a hit in no half-space (a region that curves round the origin,
+ * or one the search did not find) still goes to the region it is nearest,
+ * and is also counted apart (outside_hits, outside_share).  Each region keeps
+ * its hits and sum of weights (log-space, as estimator.h), per block, merged
+ * in the engine's order: the digits do not depend on threads or processes.
+ *
+ * The rule (issim_region_check_unseen).  A region holding s_k of the
+ * first-order probability gets about E_k = H s_k of the H hits of a proposal
+ * that visits the regions as the target does (r_k = 1 above), and at least
+ * E_k / ISSIM_REGION_NEGLECT of one that does not neglect it.  The region is
+ * neglected when its hits h_k are too few for that: P(Poisson(E_k /
+ * ISSIM_REGION_NEGLECT) <= h_k) < ISSIM_REGION_DRAWS_ALPHA.  A neglected
+ * region with fewer than ISSIM_REGION_DRAWS_FEW hits whose share of the
+ * estimate is below s_k / ISSIM_REGION_NEGLECT (none, with no hit) has not
+ * been seen (the verdict: unreliable); otherwise its part of the estimate
+ * rests on a handful of draws (doubtful).  Hits that are few but carry the
+ * region's share are not a miss, nor are many hits that find the region
+ * lighter than first order says (a curved region): only a region that is
+ * both unvisited and absent from the estimate is.
+ */
+
+/* P(Poisson(E_k / 10) <= h_k) below this: the region is neglected */
+#define ISSIM_REGION_DRAWS_ALPHA 1e-3
+/* fewer hits than this in a neglected region: its part rests on a handful */
+#define ISSIM_REGION_DRAWS_FEW 10
+
+typedef struct {
+  double m, s;      /* sum of weights = exp(m) s (m = -INFINITY: none) */
+  uint64_t hits;
+} issim_region_sum;
+
+typedef struct {
+  const issim_regions *regions;
+  size_t n;               /* regions->n + 1: the last sums the hits in no half-space */
+  issim_region_sum *sum;  /* n */
+} issim_region_tally;
+
+/* A tally for r's regions (r must outlive it), reset; NULL when out of memory. */
+issim_region_tally *issim_region_tally_alloc(const issim_regions *r);
+void issim_region_tally_free(issim_region_tally *t);
+void issim_region_tally_reset(issim_region_tally *t);
+
+/* Attributes the hits among n draws (points x, n x d, their log-densities and
+ * event indicators as issim_accum_add takes them). */
+void issim_region_tally_add(issim_region_tally *t, size_t n, const double *x,
+                            const double *log_p, const double *log_q, const double *hit);
+
+/* dst += src (tallies of the same regions). */
+void issim_region_tally_merge(issim_region_tally *dst, const issim_region_tally *src);
+
+/* Fills c's draw fields from the run's tally (c checked against t's regions). */
+void issim_regions_check_draws(const issim_region_tally *t, issim_region_check *c);
+
+/* What the draws say of checked region k (the rule above): seen (also before
+ * issim_regions_check_draws), neglected with its part resting on a few hits,
+ * or not seen. */
+enum { ISSIM_REGION_SEEN, ISSIM_REGION_FEW_HITS, ISSIM_REGION_NOT_SEEN };
+int issim_region_check_seen(const issim_region_check *c, size_t k);
+
+/* Of the checked regions, those the draws show neglected (the rule above):
+ * with missed_only, only those not seen (the unreliable ones); else all of
+ * them.  How many, their total first-order share, and the one with the largest
+ * share (*worst; unchanged when none).  0 before issim_regions_check_draws. */
+size_t issim_region_check_unseen(const issim_region_check *c, int missed_only, double *share,
+                                 size_t *worst);
+
+/* E_k = H s_k for checked region k: the hits of a proposal visiting the
+ * regions as the target does. */
+double issim_region_check_expected_hits(const issim_region_check *c, size_t k);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 static void write_regions_block(FILE *out, const issim_regions *rg);
 static json_t *regions_block_json(const issim_regions *rg);
 static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples);
+static void write_regions_drawn(FILE *out, const issim_region_check *c);
 
 void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 {
@@ -168,6 +169,10 @@ void report_text_header(FILE *out, const issim_report *r)
     fprintf(out, "stop       after %.3g seconds per proposal\n", r->max_seconds);
   if (r->interrupted)
     fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
+  for (size_t i = 0; i < r->n_results; i++)
+    if (r->results[i].stopped_by == ISSIM_STOP_LOSS)
+      fprintf(out, "PARTIAL    the loss failed: proposal %s holds the draws before the failure, "
+                   "and no later proposal was run\n", r->results[i].proposal->name);
   write_regions_block(out, r->regions);
 }
 
@@ -182,6 +187,7 @@ static const char *stop_description(issim_stop_reason why)
   case ISSIM_STOP_TARGET_RE: return "the relative error target (--target-re)";
   case ISSIM_STOP_TIME: return "the time limit (--max-seconds)";
   case ISSIM_STOP_INTERRUPT: return "Ctrl-C: partial";
+  case ISSIM_STOP_LOSS: return "the loss's failure: partial";
   case ISSIM_STOP_SAMPLES: break;
   }
   return "the sample budget";
@@ -237,6 +243,8 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
   fputc('\n', out);
   if (res->stopped_by != ISSIM_STOP_SAMPLES)
     fprintf(out, "  stopped by       %s\n", stop_description(res->stopped_by));
+  if (res->stopped_by == ISSIM_STOP_LOSS)
+    fprintf(out, "  loss failed      %s\n", res->failure);
 }
 
 static void text_efficiency(FILE *out, const issim_estimate *e)
@@ -287,6 +295,56 @@ static void text_weights(FILE *out, const issim_result *res)
 /* The region check in JSON: null without regions to check. */
 static json_t *regions_json(const issim_region_check *c, uint64_t samples);
 
+/* The region check from the draws: each checked region's share of the
+ * first-order P, of the estimate, its hits (the first REGIONS_DRAWN_SHOWN,
+ * then the one whose estimate falls shortest of its share), and the hits in
+ * no half-space. */
+#define REGIONS_DRAWN_SHOWN 6
+
+static const char *seen_mark(const issim_region_check *c, size_t k)
+{
+  int seen = issim_region_check_seen(c, k);
+  return seen == ISSIM_REGION_NOT_SEEN ? "  NOT SEEN" : seen == ISSIM_REGION_FEW_HITS ? "  few" : "";
+}
+
+static void write_region_row(FILE *out, const issim_region_check *c, size_t k)
+{
+  char form[32], est[32];
+  snprintf(form, sizeof form, "%.3g%%", 100 * c->share[k]);
+  snprintf(est, sizeof est, "%.3g%%", 100 * c->estimate_share[k]);
+  fprintf(out, "      %-15zu%10s %16s %11llu%s\n", c->index[k] + 1, form, est,
+          (unsigned long long)c->hits[k], seen_mark(c, k));
+}
+
+/* The checked region whose share of the estimate is the smallest fraction of
+ * its first-order share. */
+static size_t shortest_region(const issim_region_check *c)
+{
+  size_t worst = 0;
+  for (size_t k = 1; k < c->n_checked; k++)
+    if (c->estimate_share[k] / c->share[k] < c->estimate_share[worst] / c->share[worst])
+      worst = k;
+  return worst;
+}
+
+static void write_regions_drawn(FILE *out, const issim_region_check *c)
+{
+  if (!c->drawn || c->n_checked == 0 || c->hits_total == 0)
+    return;
+  fprintf(out, "    %-17s%10s %16s %11s\n", "by region", "FORM share", "of the estimate", "hits");
+  for (size_t k = 0; k < c->n_checked && k < REGIONS_DRAWN_SHOWN; k++)
+    write_region_row(out, c, k);
+  if (c->n_checked > REGIONS_DRAWN_SHOWN) {
+    size_t w = shortest_region(c);
+    fprintf(out, "      ... %zu more; the shortest of its share:\n", c->n_checked - REGIONS_DRAWN_SHOWN);
+    write_region_row(out, c, w);
+  }
+  char est[32];
+  snprintf(est, sizeof est, "%.3g%%", 100 * c->outside_share);
+  fprintf(out, "      %-25s %16s %11llu\n", "in no half-space", est,
+          (unsigned long long)c->outside_hits);
+}
+
 /* The region check's summary: how many regions, and the least visited. */
 static size_t least_visited(const issim_region_check *c)
 {
@@ -313,6 +371,35 @@ static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t 
   else
     fprintf(out, "none neglected; fewest expected draws %.3g (region %zu)\n",
             (double)samples * exp(c->log_q[least]), c->index[least] + 1);
+  write_regions_drawn(out, c);
+}
+
+/* The region check from the draws in JSON (docs/output.md). */
+static json_t *regions_drawn_json(const issim_region_check *c)
+{
+  static const char *const seen_names[] = {"seen", "few hits", "not seen"};
+  double share;
+  size_t worst = 0, unseen = issim_region_check_unseen(c, 0, &share, &worst);
+  json_t *o = json_object(), *list = json_array();
+  json_object_set_new(o, "hits", json_integer((json_int_t)c->hits_total));
+  json_object_set_new(o, "neglected", json_integer((json_int_t)unseen));
+  json_object_set_new(o, "neglected_share", report_jnum(share));
+  json_object_set_new(o, "outside_hits", json_integer((json_int_t)c->outside_hits));
+  json_object_set_new(o, "outside_share", report_jnum(c->outside_share));
+  for (size_t k = 0; k < c->n_checked; k++) {
+    json_t *r = json_object();
+    json_object_set_new(r, "region", json_integer((json_int_t)c->index[k] + 1));
+    json_object_set_new(r, "beta", report_jnum(c->beta[k]));
+    json_object_set_new(r, "form_share", report_jnum(c->share[k]));
+    json_object_set_new(r, "estimate_share", report_jnum(c->estimate_share[k]));
+    json_object_set_new(r, "hits", json_integer((json_int_t)c->hits[k]));
+    json_object_set_new(r, "expected_hits", report_jnum(issim_region_check_expected_hits(c, k)));
+    json_object_set_new(r, "draws_say",
+                        json_string(seen_names[issim_region_check_seen(c, k)]));
+    json_array_append_new(list, r);
+  }
+  json_object_set_new(o, "by_region", list);
+  return o;
 }
 
 static json_t *regions_json(const issim_region_check *c, uint64_t samples)
@@ -329,6 +416,8 @@ static json_t *regions_json(const issim_region_check *c, uint64_t samples)
   json_object_set_new(o, "neglected_share", report_jnum(share));
   json_object_set_new(o, "fewest_expected_draws",
                       report_jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
+  if (c->drawn)
+    json_object_set_new(o, "draws", regions_drawn_json(c));
   return o;
 }
 
@@ -729,7 +818,10 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   if (res->curve)
     report_set(o, "exceedance", report_json_curve(res->curve));
   report_set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
-  report_set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
+  int partial = res->stopped_by == ISSIM_STOP_INTERRUPT || res->stopped_by == ISSIM_STOP_LOSS;
+  report_set(o, "partial", json_boolean(partial));
+  report_set(o, "failure", res->stopped_by == ISSIM_STOP_LOSS ? json_string(res->failure)
+                                                              : json_null());
   json_t *warnings = json_array();
   char *lines[16];
   size_t n = issim_result_warnings(r, res, lines, 16);
@@ -770,6 +862,11 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(event, "threshold_sigmas", report_jnum(s->event.threshold_sigmas));
   json_object_set_new(event, "loss", json_string(s->event.loss ? issim_loss_kind_name(issim_loss_kind_of(s->event.loss))
                                                          : "identity"));
+  if (s->event.loss && issim_loss_kind_of(s->event.loss) == ISSIM_LOSS_FUNCTION) {
+    char what[256];
+    issim_loss_describe(s->event.loss, what, sizeof what);
+    json_object_set_new(event, "function", json_string(what));
+  }
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", report_jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", report_jlog10(r->exact_log));
@@ -785,7 +882,10 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(root, "target_re", r->target_re > 0 ? json_real(r->target_re) : json_null());
   json_object_set_new(root, "max_seconds",
                       r->max_seconds > 0 ? json_real(r->max_seconds) : json_null());
-  json_object_set_new(root, "partial", json_boolean(r->interrupted));
+  int partial = r->interrupted;
+  for (size_t i = 0; i < r->n_results; i++)
+    partial |= r->results[i].stopped_by == ISSIM_STOP_LOSS;
+  json_object_set_new(root, "partial", json_boolean(partial));
   json_t *results = json_array();
   for (size_t i = 0; i < r->n_results; i++)
     json_array_append_new(results, report_json_result(r, &r->results[i]));

@@ -141,12 +141,17 @@ int issim_form_report_text(FILE *out, const issim_form_report *r)
             f->sorm_excluded, f->sorm_excluded == 1 ? "" : "s");
   fprintf(out, "\neffort     %zu loss evaluations (%zu in the search, %zu for the curvatures)\n",
           f->design_evals + f->hessian_evals, f->design_evals, f->hessian_evals);
-  if (f->closed_form)
+  if (f->closed_form) {
     fprintf(out, "           no search: the design points are the closed form's\n");
-  else
-    fprintf(out, "           %zu starts, %zu converged, %zu distinct point%s, the last new one "
+  } else {
+    char corners[48] = ""; /* the corner search's points, if any */
+    if (f->corners > 0)
+      snprintf(corners, sizeof corners, " (%zu at %s)", f->corners,
+               f->corners == 1 ? "a corner" : "corners");
+    fprintf(out, "           %zu starts, %zu converged, %zu distinct point%s%s, the last new one "
                  "at start %zu of %zu\n", f->starts, f->converged, f->found,
-            f->found == 1 ? "" : "s", f->last_new_start, f->starts);
+            f->found == 1 ? "" : "s", corners, f->last_new_start, f->starts);
+  }
   return ferror(out) ? -1 : 0;
 }
 
@@ -176,6 +181,7 @@ static json_t *json_form_point(const issim_form_result *f, const issim_form_poin
   report_set(sorm, "hohenbichler_rackwitz", report_jprob(p->log_p_hr));
   report_set(sorm, "tvedt", report_jprob(p->log_p_tvedt));
   report_set(sorm, "refused", p->sorm_why[0] ? json_string(p->sorm_why) : json_null());
+  report_set(o, "corner", json_boolean(p->corner));
   report_set(o, "sorm", sorm);
   return o;
 }
@@ -219,6 +225,7 @@ int issim_form_report_json(FILE *out, const issim_form_report *r)
   report_set(e, "converged", json_integer((json_int_t)f->converged));
   report_set(e, "points_found", json_integer((json_int_t)f->found));
   report_set(e, "last_new_start", json_integer((json_int_t)f->last_new_start));
+  report_set(e, "corners", json_integer((json_int_t)f->corners));
   report_set(root, "effort", e);
   return report_dump_json(out, root);
 }

@@ -129,31 +129,39 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed)
   gsl_rng_set(s->rng, seed);
 }
 
-void issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
+int issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
 {
   if (s->linear && !need_x) {
     issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
-    return;
+    return ISSIM_OK;
   }
   /* plain Monte Carlo's log q is log p itself: no copy (the pair's own
    * fast path, a shared factor, writes both) */
   const int alias = s->crude && !issim_model_pair_shares_factor(s->pair);
   issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
                         s->scratch);
-  if (s->loss)
-    issim_loss_eval(s->loss, n, s->x, s->g);
+  if (s->loss && need_x != ISSIM_SAMPLER_POINTS_ONLY)
+    return issim_loss_eval(s->loss, n, s->x, s->g);
+  return ISSIM_OK;
 }
 
-int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component)
+const char *issim_sampler_error(const issim_sampler *s)
+{
+  return s->loss ? issim_loss_error(s->loss) : "";
+}
+
+int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component, int *labelled)
 {
   const issim_model *q = s->pb->proposal_model;
   int mixture = q && issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE;
+  *labelled = 0;
   if (mixture && s->before == NULL && (s->before = gsl_rng_clone(s->rng)) == NULL)
-    return -1;
+    return ISSIM_ENOMEM;
   if (mixture)
     gsl_rng_memcpy(s->before, s->rng);
-  issim_sampler_draw(s, n, 1);
-  return mixture && issim_model_mixture_labels(q, s->before, n, component);
+  int rc = issim_sampler_draw(s, n, 1);
+  *labelled = mixture && issim_model_mixture_labels(q, s->before, n, component);
+  return rc;
 }
 
 double *issim_sampler_x(const issim_sampler *s)

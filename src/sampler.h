@@ -51,14 +51,24 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed);
 /* Draws n <= issim_sampler_batch points.  With `need_x` the points are kept
  * in x; without it, a linear loss may be drawn with the points (model.h),
  * leaving x as work space: the same points, log-densities and, to rounding,
- * losses. */
-void issim_sampler_draw(issim_sampler *s, size_t n, int need_x);
+ * losses.  need_x = ISSIM_SAMPLER_POINTS_ONLY keeps the points and computes
+ * no loss (g is left as it was): a second pass over points whose losses are
+ * known, which must not call an expensive model twice.
+ * ISSIM_OK, or the loss's failure (a function loss, loss.h: ISSIM_ELOSS, the
+ * message in issim_sampler_error); the points and log-densities are drawn
+ * either way, so that the generator's stream does not depend on it. */
+#define ISSIM_SAMPLER_POINTS_ONLY 2
+int issim_sampler_draw(issim_sampler *s, size_t n, int need_x);
+
+/* Why the last issim_sampler_draw failed ("" when it did not). */
+const char *issim_sampler_error(const issim_sampler *s);
 
 /* issim_sampler_draw(s, n, 1), and each point's component when the
- * proposal is a mixture (model.h): component[i] = k, 0-based; returns 1 then,
- * else 0 (component untouched), -1 when out of memory for a copy of the
- * generator (made once).  The same draws as issim_sampler_draw. */
-int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component);
+ * proposal is a mixture (model.h): component[i] = k, 0-based, and *labelled
+ * 1 (else 0, component untouched).  The same draws as issim_sampler_draw,
+ * and its return; ISSIM_ENOMEM when out of memory for a copy of the
+ * generator (made once). */
+int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component, int *labelled);
 
 /* The last batch's arrays (above).  x is also free for the caller to reuse
  * once the batch is spent. */

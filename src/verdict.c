@@ -79,11 +79,13 @@ static void judge_weights(issim_verdict *v, const issim_estimate *e)
 }
 
 /* A failure region the draws cannot have visited: the estimate leaves out its
- * share, and nothing in the draws shows it. */
-static void judge_regions(issim_verdict *v, const issim_region_check *c, uint64_t samples)
+ * share, and nothing in the draws' weights shows it.  Returns the level
+ * given (trustworthy: none). */
+static issim_verdict_level judge_regions(issim_verdict *v, const issim_region_check *c,
+                                         uint64_t samples)
 {
   if (c == NULL || c->n_checked == 0)
-    return;
+    return ISSIM_TRUSTWORTHY;
   double n = (double)samples, share;
   size_t w = 0;
   size_t missed = issim_region_check_short(c, n, REGION_VISITS_UNRELIABLE, &share, &w);
@@ -93,7 +95,7 @@ static void judge_regions(issim_verdict *v, const issim_region_check *c, uint64_
     level = ISSIM_DOUBTFUL;
   }
   if (missed == 0)
-    return;
+    return ISSIM_TRUSTWORTHY;
   char more[96] = "";
   if (missed > 1)
     snprintf(more, sizeof more, " (and %zu more such regions: %.0f%% in all)", missed - 1,
@@ -107,8 +109,46 @@ static void judge_regions(issim_verdict *v, const issim_region_check *c, uint64_
       level == ISSIM_UNRELIABLE ? "cannot have visited it" : "visits it only a few times",
       visits, n, more,
       level == ISSIM_UNRELIABLE
-          ? "the estimate leaves that share out and no diagnostic of the draws can see it (use "
-            "shift = design-points, or a mixture with a component in every region)"
+          ? "the estimate leaves that share out and nothing in the draws' weights shows it "
+            "(use shift = design-points, or a mixture with a component in every region)"
+          : "that region's part of the estimate rests on a handful of draws");
+  return level;
+}
+
+/* The same from the draws (regions.h's rule): for any proposal, including
+ * those the analytic check cannot judge; said only when it is worse than
+ * what the analytic check said. */
+static void judge_regions_drawn(issim_verdict *v, const issim_region_check *c,
+                                issim_verdict_level analytic)
+{
+  if (c == NULL || !c->drawn || analytic == ISSIM_UNRELIABLE)
+    return;
+  double share;
+  size_t w = 0;
+  size_t missed = issim_region_check_unseen(c, 1, &share, &w);
+  issim_verdict_level level = ISSIM_UNRELIABLE;
+  if (missed == 0) {
+    missed = issim_region_check_unseen(c, 0, &share, &w);
+    level = ISSIM_DOUBTFUL;
+  }
+  if (missed == 0 || level <= analytic)
+    return;
+  char more[96] = "";
+  if (missed > 1)
+    snprintf(more, sizeof more, " (and %zu more such regions: %.0f%% in all)", missed - 1,
+             100 * share);
+  issim_verdict_add(v, level,
+      "from the draws: the event has %zu failure regions (design points); region %zu at %s, "
+      "beta = %.3g, holds about %.0f%% of the first-order probability but %llu of this "
+      "proposal's %llu hits (%.2g%% of the estimate), where a proposal visiting it even a "
+      "tenth as often as the target does would have put about %.3g%s; %s",
+      c->n_regions, c->index[w] + 1, c->where[w], c->beta[w], 100 * c->share[w],
+      (unsigned long long)c->hits[w], (unsigned long long)c->hits_total,
+      100 * c->estimate_share[w], issim_region_check_expected_hits(c, w) / ISSIM_REGION_NEGLECT,
+      more,
+      level == ISSIM_UNRELIABLE
+          ? "the estimate leaves that share out (use shift = design-points, or a mixture with a "
+            "component in every region)"
           : "that region's part of the estimate rests on a handful of draws");
 }
 
@@ -162,7 +202,7 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
     judge_invalid(v, e);
     return;
   }
-  judge_regions(v, in->regions, e->samples);
+  judge_regions_drawn(v, in->regions, judge_regions(v, in->regions, e->samples));
   if (!judge_std_error(v, e, in))
     judge_khat(v, in->pareto_k);
   else
@@ -182,6 +222,14 @@ void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *
   va_start(ap, fmt);
   vsnprintf(v->reasons[v->n_reasons++], ISSIM_VERDICT_REASON_SIZE, fmt, ap);
   va_end(ap);
+}
+
+void issim_verdict_add_loss_failure(issim_verdict *v, uint64_t draws)
+{
+  issim_verdict_add(v, ISSIM_UNRELIABLE,
+                    "the loss failed after %llu draws: the estimate holds only the draws "
+                    "before that, and misses whatever part of the event lies where the loss "
+                    "cannot be evaluated", (unsigned long long)draws);
 }
 
 const char *issim_verdict_name(issim_verdict_level level)

@@ -5,11 +5,16 @@
  *   unreliable   no hit; weights of infinite variance (analytic); a failure
  *                region holding at least 1% of the first-order probability
  *                that the proposal cannot have visited (fewer than one
- *                expected draw there, regions.h); Pareto k-hat > 0.7; event
+ *                expected draw there, regions.h), or, from the draws, that
+ *                got too few hits for a tenth of its share and holds almost
+ *                none of the estimate (regions.h's draws rule; said only
+ *                when the analytic check did not say unreliable); Pareto
+ *                k-hat > 0.7; event
  *                ESS < 30; one draw carries over half the estimate; draws
  *                with an undefined (NaN) log-weight that, at a hit's average
  *                weight, would move the estimate by more than its SE
- *   doubtful     such a region visited fewer than 10 times (expected);
+ *   doubtful     such a region visited fewer than 10 times (expected), or
+ *                from the draws one whose few hits carry its share;
  *                k-hat in (0.5, 0.7]; event ESS < 100; one draw carries over a
  *                tenth; the mean weight is both 4 standard errors and 5% away
  *                from the mass the target puts on the proposal's support
@@ -28,6 +33,7 @@
 #define ISSIM_VERDICT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "estimator.h"
 #include "regions.h"
@@ -72,6 +78,10 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
  * proposals against each other (compare.h). */
 void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The run's loss failed after `draws` draws (a partial run, loss.h): the
+ * estimate misses whatever the loss cannot evaluate; unreliable. */
+void issim_verdict_add_loss_failure(issim_verdict *v, uint64_t draws);
 
 /* "trustworthy", "doubtful" or "unreliable" */
 const char *issim_verdict_name(issim_verdict_level level);

@@ -208,9 +208,14 @@ static int analyse_one(issim_workflow *wf, const issim_proposal *p, unsigned rec
   int rc = issim_analyse_sample(wf->s, p, &cfg, record, result, err);
   if (wf->set.after)
     wf->set.after(p, wf->set.user);
-  if (rc != ISSIM_OK)
+  if (rc != ISSIM_OK && !issim_workflow_partial(rc, result))
     issim_result_clear(result);
   return rc;
+}
+
+int issim_workflow_partial(int rc, const issim_result *result)
+{
+  return rc == ISSIM_ELOSS && result->estimate.samples > 0;
 }
 
 int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
@@ -229,9 +234,12 @@ int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *result
     if (!issim_workflow_selected(wf, i))
       continue;
     int rc = analyse_one(wf, &wf->proposals[i], record, &results[*n], err);
-    if (rc != ISSIM_OK)
+    if (rc == ISSIM_OK || issim_workflow_partial(rc, &results[*n]))
+      (*n)++;
+    if (rc != ISSIM_OK) {
+      issim_compare_cross_check(results, *n);
       return rc;
-    (*n)++;
+    }
   }
   issim_compare_cross_check(results, *n);
   issim_compare_cross_check_curves(results, *n);

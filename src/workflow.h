@@ -109,15 +109,22 @@ void issim_workflow_warn(issim_workflow *wf);
  * for the exceedance curves and quantiles of a scenario that asks for them);
  * stops between proposals on the interrupt; then cross-checks them, at
  * every level of the curves too (compare.h).  Clear the results with
- * issim_result_clear. */
+ * issim_result_clear.  When the loss fails (ISSIM_ELOSS) the run stops
+ * there, and the proposal's partial run, if it drew anything, is the last
+ * of the *n results (issim_workflow_partial): report it. */
 int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *results, size_t *n,
                        issim_error *err);
 
 /* One proposal (a working copy, or one the caller built) run into *result,
  * nothing recorded beyond the estimate, its diagnostics and its exceedance
- * curve (when the scenario asks for one). */
+ * curve (when the scenario asks for one); on ISSIM_ELOSS *result holds the
+ * partial run when issim_workflow_partial says so. */
 int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
                            issim_error *err);
+
+/* Does a result that came back with code rc hold a partial run (the loss
+ * failed after some draws: analysis.h) that must be reported and cleared? */
+int issim_workflow_partial(int rc, const issim_result *result);
 
 /* The report of n results (report.h). */
 issim_report issim_workflow_report(const issim_workflow *wf, const issim_result *results,

@@ -296,10 +296,41 @@ START_TEST(test_errors)
 }
 END_TEST
 
+START_TEST(test_the_callers_own_model)
+{
+  /* x1 + x2 > 3 as a function loss: issim knows nothing of its form, so it
+   * searches, and finds the closed form's point (1.5, 1.5), beta 3/sqrt 2 */
+  issim_model *p = independent_normals(2, NULL, NULL);
+  uint64_t count = 0;
+  issim_loss *g = counting_sum_loss(2, INFINITY, &count);
+  issim_event ev = issim_event_init(g, 3, +1);
+  double x[2], beta;
+  size_t n;
+  issim_design_stats st;
+  issim_error err;
+  ck_assert_int_eq(issim_design_points_stats(p, &ev, 1, x, &beta, NULL, &n, &st, &err), ISSIM_OK);
+  assert_close(x[0], 1.5, 1e-7);
+  assert_close(x[1], 1.5, 1e-7);
+  assert_close(beta, 3 / M_SQRT2, 1e-9);
+  ck_assert(!st.closed_form);
+  ck_assert_uint_eq(count, st.loss_evals); /* every evaluation counted */
+  issim_loss_free(g);
+  /* a model that fails where the search goes: the error, not "no point" */
+  g = counting_sum_loss(2, 0.5, NULL);
+  ev = issim_event_init(g, 3, +1);
+  ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, &err), ISSIM_ELOSS);
+  ck_assert_msg(strstr(err.message, "the loss failed in the design-point search: counting sum "
+                                    "failed on a batch of ") == err.message, "%s", err.message);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 /* issim_design_points_stats: what the search did.  The closed form
  * evaluates nothing; the search of x1 x2 > 9 (d = 2) tries 1 + 4 + 32
- * starts and finds the two points, the second new one no later than the
- * last start. */
+ * starts, then starts on the surface along rays (the rays that reach the
+ * event, half of them here) and from the mirror images of the points, and
+ * finds the two points, the second new one no later than the last start. */
 START_TEST(test_stats)
 {
   issim_model *p = independent_normals(2, NULL, NULL);
@@ -314,7 +345,8 @@ START_TEST(test_stats)
   ev = issim_event_init(g, 9, +1);
   ck_assert_int_eq(issim_design_points_stats(p, &ev, 64, x, beta, NULL, &n, &st, NULL), ISSIM_OK);
   ck_assert(!st.closed_form);
-  ck_assert_uint_eq(st.starts, 37);
+  ck_assert_uint_gt(st.starts, 37 + 16);
+  ck_assert_uint_eq(st.corners, 0);
   ck_assert_uint_eq(n, 2);
   ck_assert_uint_eq(st.found, 2);
   ck_assert(st.converged >= 2 && st.converged <= st.starts);
@@ -329,6 +361,78 @@ START_TEST(test_stats)
   ck_assert(memcmp(x, x2, n * 2 * sizeof *x) == 0);
   issim_loss_free(g);
   issim_loss_free(lin);
+  issim_model_free(p);
+}
+END_TEST
+
+/* Is one of the n points x (d = 2) within tol of (a, b)?  Its index, or -1. */
+static int find_point(const double *x, size_t n, double a, double b, double tol)
+{
+  for (size_t i = 0; i < n; i++)
+    if (fabs(x[2 * i] - a) <= tol && fabs(x[2 * i + 1] - b) <= tol)
+      return (int)i;
+  return -1;
+}
+
+/* RP57 of the Rozsas and Beck benchmark set (OpenTURNS' otbenchmark,
+ * ReliabilityProblem57): g = min(max(g1, g2), g3) < 0 with g1 = -x1^2 + x2^3
+ * + 3, g2 = 2 - x1 - 8 x2, g3 = (x1 + 3)^2 + (x2 + 3)^2 - 4, standard
+ * normals.  Three regions: two corners where g1 = g2 = 0 (x2^3 = (2 - 8
+ * x2)^2 - 3 and x1 = 2 - 8 x2, by bisection at 30 digits: x1 = 1.7320616529
+ * and -1.7618095733), which HL-RF cannot converge to (u is never parallel to
+ * the gradient at a corner), and the circle's point (-1.5858, -1.5858),
+ * beta = 3 sqrt 2 - 2.  The search found only the circle's before the rays
+ * and the corner search. */
+START_TEST(test_rp57_corners)
+{
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "min(max(-x1^2 + x2^3 + 3, 2 - x1 - 8*x2), "
+                                     "(x1 + 3)^2 + (x2 + 3)^2 - 4)");
+  issim_event ev = issim_event_init(g, 0, -1);
+  double x[2 * 64], beta[64];
+  size_t n;
+  issim_design_stats st;
+  issim_error err;
+  ck_assert_msg(issim_design_points_stats(p, &ev, 64, x, beta, NULL, &n, &st, &err) == ISSIM_OK,
+                "%s", err.message);
+  ck_assert_uint_eq(n, 3);
+  const double c1 = 1.7320616528965509784, c2 = -1.7618095733322130469;
+  int i1 = find_point(x, n, c1, (2 - c1) / 8, 1e-6), i2 = find_point(x, n, c2, (2 - c2) / 8, 1e-6);
+  int i3 = find_point(x, n, 2 / sqrt(2.0) - 3, 2 / sqrt(2.0) - 3, 1e-6);
+  ck_assert_msg(i1 >= 0 && i2 >= 0 && i3 >= 0, "%d %d %d", i1, i2, i3);
+  assert_close(beta[i1], hypot(c1, (2 - c1) / 8), 1e-6);
+  assert_close(beta[i3], 3 * sqrt(2.0) - 2, 1e-8);
+  ck_assert_uint_eq(st.corners, 2);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
+/* RP35 of the same set (otbenchmark's ReliabilityProblem35): g = min(2 - x2
+ * + exp(-0.1 x1^2) + (0.2 x1)^4, 4.5 - x1 x2) < 0.  Three smooth design
+ * points at beta = 3: (0, 3) on the first branch, +-(2.1213, 2.1213) on the
+ * second.  Starts near the origin all follow the first branch in the first
+ * quadrant, so (2.1213, 2.1213) was missed; a ray along the diagonal first
+ * meets the second branch, and the mirror image of (-2.1213, -2.1213) is the
+ * point itself. */
+START_TEST(test_rp35_mirror)
+{
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = expression_loss(2, "min(2 - x2 + exp(-0.1*x1^2) + (0.2*x1)^4, 4.5 - x1*x2)");
+  issim_event ev = issim_event_init(g, 0, -1);
+  double x[2 * 64], beta[64];
+  size_t n;
+  issim_error err;
+  ck_assert_msg(issim_design_points(p, &ev, 64, x, beta, NULL, &n, &err) == ISSIM_OK, "%s",
+                err.message);
+  ck_assert_uint_eq(n, 3);
+  double a = 3 / sqrt(2.0);
+  ck_assert(find_point(x, n, 0, 3, 1e-6) >= 0);
+  ck_assert(find_point(x, n, a, a, 1e-6) >= 0);
+  ck_assert(find_point(x, n, -a, -a, 1e-6) >= 0);
+  for (size_t i = 0; i < n; i++)
+    assert_close(beta[i], 3, 1e-8);
+  issim_loss_free(g);
   issim_model_free(p);
 }
 END_TEST
@@ -349,6 +453,9 @@ static Suite *design_suite(void)
   tcase_add_test(tc, test_student_t);
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_stats);
+  tcase_add_test(tc, test_rp57_corners);
+  tcase_add_test(tc, test_rp35_mirror);
+  tcase_add_test(tc, test_the_callers_own_model);
   suite_add_tcase(s, tc);
   return s;
 }

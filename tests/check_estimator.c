@@ -82,6 +82,33 @@ START_TEST(test_crude_reports_zero_hits)
 }
 END_TEST
 
+/* A chunk without hits keeps hit_m = -inf, whatever starting value the
+ * compiler gives a max reduction (clang's is -DBL_MAX, GCC's -inf: with
+ * clang the accumulator held -DBL_MAX, and merged it onwards). */
+START_TEST(test_no_hit_chunk_keeps_minus_infinity)
+{
+  enum { N = 1000 };
+  double log_p[N], log_q[N], hit[N];
+  for (int i = 0; i < N; i++) {
+    log_p[i] = -0.5 * (i % 13);
+    log_q[i] = -0.25 * (i % 7);
+    hit[i] = 0;
+  }
+  issim_accum a, b;
+  issim_accum_reset(&a);
+  issim_accum_add(&a, N, log_p, log_q, hit);
+  ck_assert_uint_eq(a.hits, 0);
+  ck_assert(a.hit_m == -INFINITY);
+  issim_accum_reset(&b);
+  issim_accum_add(&b, N, log_p, log_q, hit);
+  issim_accum_merge(&a, &b);
+  ck_assert(a.hit_m == -INFINITY);
+  issim_estimate e;
+  issim_accum_estimate(&a, &e);
+  ck_assert(e.log_estimate == -INFINITY);
+}
+END_TEST
+
 START_TEST(test_crude_moderate_event)
 {
   /* P(Z > 1) by plain Monte Carlo: the binomial variance exactly */
@@ -276,6 +303,7 @@ static Suite *estimator_suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_five_sigma_shifted);
   tcase_add_test(tc, test_crude_reports_zero_hits);
+  tcase_add_test(tc, test_no_hit_chunk_keeps_minus_infinity);
   tcase_add_test(tc, test_crude_moderate_event);
   tcase_add_test(tc, test_forty_sigma_in_log_space);
   tcase_add_test(tc, test_small_sample_by_hand);

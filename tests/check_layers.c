@@ -16,7 +16,8 @@
 /* The layers, lowest first.  A module is a file's name without .c or .h. */
 static const char *const LAYERS[][16] = {
   /* 0 foundations */ {"error", "simd", "parse", "clock", "linalg", "rng", "fileio", "cluster"},
-  /* 1 laws, losses */ {"logspecial", "dist", "model", "copula", "pair", "loss", "expr"},
+  /* 1 laws, losses */ {"logspecial", "dist", "credit", "model", "copula", "pair", "loss", "expr",
+                       "plugin", "command"},
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "exceedance", "khat", "trace"},
   /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions", "quantile", "dump"},
@@ -88,6 +89,8 @@ static char *module_of(const char *file)
     m[8] = '\0';
   if (strncmp(m, "plot_", 5) == 0) /* the figures' parts (rendering, the exceedance figure): plot's */
     m[4] = '\0';
+  if (strncmp(m, "credit_", 7) == 0) /* the exact reference and the shift: credit's */
+    m[6] = '\0';
   return m;
 }
 

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plot.h"
@@ -736,6 +738,81 @@ START_TEST(test_gnuplot_fails)
 }
 END_TEST
 
+/* issim killed while gnuplot renders: before, gnuplot wrote the figure
+ * under its own name, and a kill left half of it there (a 0-byte SVG beside
+ * a full PNG); now it writes temporaries that are renamed once whole.  A
+ * fake gnuplot writes half a PNG where it is told to (the -e names, or the
+ * script's own output name) and kills the process that runs it. */
+START_TEST(test_killed_rendering_leaves_no_half_figure)
+{
+  fixture fx;
+  fixture_init(&fx);
+  char prog[300];
+  snprintf(prog, sizeof prog, "%s/fake-gnuplot", fx.dir);
+  write_file(prog, "#!/bin/sh\n"
+                   "png=$(printf '%s\\n' \"$@\" | sed -n \"s/.*issim_png = '\\([^']*\\)'.*/\\1/p\")\n"
+                   "[ -n \"$png\" ] || png=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$1\" | head -n 1)\n"
+                   "printf 'half a PNG' > \"$png\"\n"
+                   "kill -9 $PPID\n"
+                   "sleep 5\n");
+  ck_assert_int_eq(chmod(prog, 0755), 0);
+  fx.opt.gnuplot = prog;
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    issim_error err;
+    int rendered;
+    write_plots(&fx, NSERIES, &rendered, &err);
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ck_assert_int_gt(file_size(fx.out, "convergence.gp"), 0);
+  ck_assert_msg(!exists(fx.out, "convergence.png"), "half a figure under its name");
+  ck_assert(!exists(fx.out, "convergence.svg"));
+  fixture_free(&fx);
+}
+END_TEST
+
+/* A directory reused from an earlier run loses that run's data files of
+ * proposals this run has not (trace_NAME.dat, hist_NAME.dat: before, they
+ * stayed beside the new ones), and only those issim wrote: a user's file of
+ * the same pattern, a file whose header names another proposal and a link
+ * are kept. */
+START_TEST(test_stale_data_removed)
+{
+  fixture fx;
+  fixture_init(&fx);
+  issim_error err;
+  int rendered;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_OK);
+  ck_assert(exists(fx.out, "trace_t3.dat") && exists(fx.out, "hist_t3.dat"));
+  char path[400], target[400];
+  snprintf(path, sizeof path, "%s/trace_mine.dat", fx.out);
+  write_file(path, "my own data\n");
+  snprintf(path, sizeof path, "%s/hist_other.dat", fx.out);
+  write_file(path, "# issim log-weight histogram of proposal 't3': the log-weights\n");
+  snprintf(target, sizeof target, "%s/kept.txt", fx.dir);
+  write_file(target, "# issim convergence trace of proposal 'linked': one row\n");
+  snprintf(path, sizeof path, "%s/trace_linked.dat", fx.out);
+  ck_assert_int_eq(symlink(target, path), 0);
+  /* the second run has two of the three proposals, and no histogram for one */
+  fx.series[1].hist = NULL;
+  ck_assert_int_eq(write_plots(&fx, 2, &rendered, &err), ISSIM_OK);
+  ck_assert(exists(fx.out, "trace_mixture.dat") && exists(fx.out, "hist_mixture.dat"));
+  ck_assert(exists(fx.out, "trace_shift_narrow.dat"));
+  ck_assert(!exists(fx.out, "hist_shift_narrow.dat"));
+  ck_assert(!exists(fx.out, "trace_t3.dat") && !exists(fx.out, "hist_t3.dat"));
+  ck_assert(exists(fx.out, "trace_mine.dat") && exists(fx.out, "hist_other.dat"));
+  struct stat st;
+  ck_assert_int_eq(lstat(path, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  ck_assert(exists(fx.dir, "kept.txt"));
+  fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(test_bad_names)
 {
   fixture fx;
@@ -798,6 +875,8 @@ static Suite *plot_suite(void)
   tcase_add_test(tc, test_titles_run_nothing);
   tcase_add_test(tc, test_gnuplot_missing);
   tcase_add_test(tc, test_gnuplot_fails);
+  tcase_add_test(tc, test_killed_rendering_leaves_no_half_figure);
+  tcase_add_test(tc, test_stale_data_removed);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -144,7 +144,7 @@ static const char *const RESULT_KEYS[] = {
     "exact_information", "kl_p_q_reliable", "kl_p_q_reliable_reason", "kl_q_p_reliable",
     "kl_q_p_reliable_reason", "entropy_p_reliable", "entropy_p_reliable_reason",
     "cross_entropy_p_q_reliable", "cross_entropy_p_q_reliable_reason", "seconds", "stopped_by",
-    "partial", "warnings"};
+    "partial", "failure", "warnings"};
 #define N_RESULT_KEYS (sizeof RESULT_KEYS / sizeof RESULT_KEYS[0])
 
 /* Every documented key, no other, in the documented order (the text is
@@ -484,6 +484,60 @@ START_TEST(test_text_report_key_lines)
   ck_assert(strstr(w, "\n  away: the proposal's upper tail is too light") != NULL);
   ck_assert(strstr(w, "shifted:") == NULL); /* nothing to say about it */
   free(t);
+}
+END_TEST
+
+/* The region check from the draws in text and JSON: x1 x2 > 9 with a
+ * logistic on one region (not seen) and the mixture of both design points
+ * (each region about half the estimate). */
+START_TEST(test_regions_from_the_draws)
+{
+  issim_scenario *s = scenario_parse_ok(
+      "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+      "[event]\nloss = expression\nexpression = x1*x2\nthreshold = 9\n"
+      "[proposal one]\ndistribution = independent\ncomponent = logistic\nlocation = 3\n"
+      "scale = 0.6\n[proposal both]\ndistribution = shifted-target\nshift = design-points\n",
+      "regions.ini");
+  issim_result r[2];
+  for (size_t i = 0; i < 2; i++) {
+    issim_run_config cfg = run_config_of(s, s->proposals[i].name, N_DRAWS, 5, 1);
+    issim_error err;
+    ck_assert_int_eq(issim_analyse(s, &s->proposals[i], &cfg, 0, &r[i], &err), ISSIM_OK);
+  }
+  issim_report rr = {.scenario = s, .samples = N_DRAWS, .seed = 5, .rng_name = "taus2",
+                     .threads = 1, .exact_log = NAN, .n_results = 2, .results = r};
+  char *t = text_of_run(&rr), line[256];
+  expect_line(t, "\n    by region        FORM share  of the estimate        hits\n");
+  const issim_region_check *c = &r[0].regions;
+  size_t missed = c->hits[0] == 0 ? 0 : 1;
+  snprintf(line, sizeof line, "\n      %-15zu%10s %16s %11d  NOT SEEN\n", c->index[missed] + 1,
+           "50%", "0%", 0);
+  expect_line(t, line);
+  expect_line(t, "\n      in no half-space                        0%           0\n");
+  ck_assert(strstr(t, "one: from the draws: the event has 2 failure regions") != NULL);
+  free(t);
+  json_t *root = json_of_run(&rr);
+  for (size_t i = 0; i < 2; i++) {
+    json_t *d = get(get(json_array_get(get(root, "results"), i), "regions"), "draws");
+    ck_assert_int_eq(json_integer_value(get(d, "hits")), (json_int_t)r[i].estimate.hits);
+    ck_assert_int_eq(json_integer_value(get(d, "neglected")), i == 0 ? 1 : 0);
+    expect_num(d, "outside_share", r[i].regions.outside_share);
+    json_t *list = get(d, "by_region");
+    ck_assert_uint_eq(json_array_size(list), 2);
+    for (size_t k = 0; k < 2; k++) {
+      json_t *row = json_array_get(list, k);
+      ck_assert_uint_eq(json_object_size(row), 7);
+      expect_num(row, "form_share", r[i].regions.share[k]);
+      expect_num(row, "estimate_share", r[i].regions.estimate_share[k]);
+      ck_assert_int_eq(json_integer_value(get(row, "hits")), (json_int_t)r[i].regions.hits[k]);
+      expect_str(row, "draws_say", i == 1 || k != missed ? "seen" : "not seen");
+      get(row, "region"), get(row, "beta"), get(row, "expected_hits");
+    }
+  }
+  json_decref(root);
+  for (size_t i = 0; i < 2; i++)
+    issim_result_clear(&r[i]);
+  issim_scenario_free(s);
 }
 END_TEST
 
@@ -1090,6 +1144,7 @@ int main(void)
   tcase_add_test(tc, test_divergence_reports);
   tcase_add_test(tc, test_adapt_reports);
   tcase_add_test(tc, test_failing_stream);
+  tcase_add_test(tc, test_regions_from_the_draws);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

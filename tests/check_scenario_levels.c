@@ -67,24 +67,22 @@ START_TEST(test_overrides)
 {
   issim_scenario_overrides ov = {.threshold = "4, 2 .. 3 count 2", .quantile = "1e-3"};
   issim_error err;
-  issim_scenario *s = issim_scenario_parse_with("[target]\ndistribution = normal\n[event]\n"
-                                                "threshold = 5\nquantile = 1e-6\n" PROPOSAL,
-                                                "test.ini", &ov, &err);
+  const char *text = "[target]\ndistribution = normal\n[event]\nthreshold = 5\nquantile = 1e-6\n"
+                     PROPOSAL;
+  issim_scenario *s = issim_scenario_parse_with(text, strlen(text), "test.ini", NULL, &ov, &err);
   ck_assert_msg(s != NULL, "%s", err.message);
   ck_assert_double_eq(s->event.threshold, 4);
   ck_assert(s->n_levels == 3 && s->levels[0] == 2 && s->levels[2] == 4);
   ck_assert(s->n_quantiles == 1 && s->quantiles[0] == 1e-3);
   issim_scenario_free(s);
   ov = (issim_scenario_overrides){.threshold = "4 .. x"};
-  s = issim_scenario_parse_with("[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
-                                PROPOSAL, "test.ini", &ov, &err);
+  s = issim_scenario_parse_with(text, strlen(text), "test.ini", NULL, &ov, &err);
   ck_assert_ptr_null(s);
   ck_assert_int_eq(err.code, ISSIM_EINVAL);
   ck_assert_msg(strncmp(err.message, "--threshold: threshold: cannot read '4 .. x'", 44) == 0, "%s",
                 err.message);
   ov = (issim_scenario_overrides){.quantile = "2"};
-  s = issim_scenario_parse_with("[target]\ndistribution = normal\n[event]\nthreshold = 5\n"
-                                PROPOSAL, "test.ini", &ov, &err);
+  s = issim_scenario_parse_with(text, strlen(text), "test.ini", NULL, &ov, &err);
   ck_assert_ptr_null(s);
   ck_assert_msg(strstr(err.message, "--quantile: quantile = 2: each value is a probability") ==
                     err.message, "%s", err.message);

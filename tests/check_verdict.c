@@ -386,6 +386,39 @@ static const char NORMAL3[] = "[target]\ndistribution = normal\n[event]\nthresho
                               "[proposal away]\ndistribution = normal\nmean = -5\nsd = 0.5\n"
                               "[proposal narrow]\ndistribution = normal\nmean = 3\nsd = 0.3\n";
 
+/* The region check from the draws (regions.h): a checked region with no hit
+ * of 1000, where a tenth of its share would be 50, is unreliable when the
+ * analytic check cannot judge (log_q NAN), doubtful when its few hits carry
+ * its share, and is not said twice when the analytic check already says
+ * unreliable. */
+START_TEST(test_regions_from_the_draws)
+{
+  issim_estimate e = good_estimate();
+  issim_region_check c = {.n_regions = 2, .n_checked = 2, .index = {0, 1},
+                          .share = {0.5, 0.5}, .beta = {4.24, 4.24},
+                          .log_q = {NAN, NAN}, .log_q_total = NAN, .drawn = 1,
+                          .hits_total = 1000, .hits = {1000, 0}, .estimate_share = {1, 0}};
+  snprintf(c.where[1], sizeof c.where[1], "x* = (-3, -3)");
+  issim_verdict_inputs in = FINE;
+  in.regions = &c;
+  issim_verdict v = judge(&e, &in);
+  assert_one_reason(v, ISSIM_UNRELIABLE, "from the draws");
+  ck_assert(strstr(v.reasons[0], "region 2 at x* = (-3, -3)") != NULL);
+  ck_assert(strstr(v.reasons[0], "0 of this proposal's 1000 hits") != NULL);
+  c.hits[0] = 995, c.hits[1] = 5, c.estimate_share[0] = 0.55, c.estimate_share[1] = 0.45;
+  v = judge(&e, &in);
+  assert_one_reason(v, ISSIM_DOUBTFUL, "rests on a handful of draws");
+  c.hits[1] = 10; /* enough hits: nothing to say */
+  v = judge(&e, &in);
+  assert_trustworthy(v);
+  /* the analytic check names the region first; the draws add nothing */
+  c.hits[0] = 1000, c.hits[1] = 0, c.estimate_share[0] = 1, c.estimate_share[1] = 0;
+  c.log_q[0] = log(0.5), c.log_q[1] = log(1e-17), c.log_q_total = log(0.5);
+  v = judge(&e, &in);
+  assert_one_reason(v, ISSIM_UNRELIABLE, "cannot have visited it");
+}
+END_TEST
+
 START_TEST(test_runs_trustworthy)
 {
   issim_result r;
@@ -442,6 +475,7 @@ int main(void)
   TCase *tc = tcase_create("verdict");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_names);
+  tcase_add_test(tc, test_regions_from_the_draws);
   tcase_add_test(tc, test_khat_thresholds);
   tcase_add_test(tc, test_event_ess_thresholds);
   tcase_add_test(tc, test_weight_share_thresholds);
