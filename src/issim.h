@@ -11,8 +11,9 @@
  *   cluster.h    the processes of a distributed run (MPI)
  * laws and losses
  *   dist.h       univariate distributions: sampling, log-densities, tails
- *   model.h      d-dimensional models: independent, normal, t, copula, mixture
+ *   model.h      d-dimensional models: independent, normal, t, copula, mixture, transformed
  *   copula.h     the Gaussian copula's marginal transforms
+ *   transform.h  a target's standard space (x = T(u)) and proposals drawn there
  *   pair.h       a target and a proposal drawn and weighted together
  *   loss.h       loss (limit-state) functions of d-dimensional points
  *   expr.h       formulas in x1..xd (the expression loss's language)
@@ -68,6 +69,7 @@
 #include "credit.h"
 #include "model.h"
 #include "copula.h"
+#include "transform.h"
 #include "pair.h"
 #include "loss.h"
 #include "expr.h"

@@ -1078,9 +1078,10 @@ static int command_form(int argc, char **argv)
   if (!issim_form_supported(&pb)) {
     char target[256];
     issim_problem_describe_target(&pb, target, sizeof target);
-    fprintf(stderr, "issim: %s: issim form needs a target with a standard normal space: a "
-                    "multivariate normal, a multivariate t (approximate), independent normal "
-                    "components, or a univariate normal or student-t; not %s\n", s->path, target);
+    fprintf(stderr, "issim: %s: issim form needs a target with a standard space: a "
+                    "multivariate normal, a multivariate t (approximate), independent "
+                    "components, a Gaussian copula, or a univariate target; not %s\n", s->path,
+            target);
     issim_scenario_free(s);
     return EXIT_BAD_INPUT;
   }

@@ -6,6 +6,7 @@
  *   student-t     loc (location), chol (L, L L^T = scale), matrix, diag, df
  *   copula        dists[d] (marginals), chol (L, L L^T = R), matrix (R), diag
  *   mixture       parts[k], weights, log_weights, cum (cumulative weights)
+ *   transformed   inner (the model of u), transform (transform.c's kernels)
  * Matrices are row-major d x d; chol is lower triangular with its upper
  * triangle zeroed; diag[j] = L_jj.
  *
@@ -378,9 +379,14 @@ issim_model *issim_model_clone(const issim_model *src)
   m->loc = m->matrix = m->chol = m->diag = NULL;
   m->parts = NULL;
   m->weights = m->log_weights = m->cum = NULL;
+  m->inner = NULL;
+  m->transform = NULL;
   m->credit = NULL;
   bool ok = true;
-  if (src->credit)
+  if (src->inner)
+    ok = (m->inner = issim_model_clone(src->inner)) != NULL &&
+         (m->transform = issim_transform_clone(src->transform)) != NULL;
+  if (ok && src->credit)
     ok = (m->credit = issim_credit_law_clone(src->credit)) != NULL;
   if (src->dists) {
     ok = (m->dists = calloc(d, sizeof *m->dists)) != NULL;
@@ -420,6 +426,8 @@ void issim_model_free(issim_model *m)
     for (size_t i = 0; i < m->k; i++)
       issim_model_free(m->parts[i]);
   free(m->parts);
+  issim_model_free(m->inner);
+  issim_transform_free(m->transform);
   free(m->loc);
   free(m->matrix);
   free(m->chol);
@@ -507,6 +515,8 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
     const size_t sample = n + m->k + n * m->d, density = 2 * n;
     return (sample > density ? sample : density) + sub;
   }
+  case ISSIM_MODEL_TRANSFORMED:
+    return issim_transformed_scratch(m, n);
   case ISSIM_MODEL_CREDIT:
     return issim_credit_law_scratch(m->credit);
   }
@@ -827,6 +837,9 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
   case ISSIM_MODEL_MIXTURE:
     sample_mixture(m, r, n, x, scratch);
     break;
+  case ISSIM_MODEL_TRANSFORMED:
+    issim_transformed_sample(m, r, n, x, scratch);
+    break;
   case ISSIM_MODEL_CREDIT:
     issim_credit_law_sample(m->credit, r, n, x, scratch);
     break;
@@ -974,6 +987,9 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   case ISSIM_MODEL_MIXTURE:
     log_pdf_mixture(m, n, x, lp, scratch);
     break;
+  case ISSIM_MODEL_TRANSFORMED:
+    issim_transformed_log_pdf(m, n, x, lp, scratch);
+    break;
   case ISSIM_MODEL_CREDIT:
     issim_credit_law_log_pdf(m->credit, n, x, lp, scratch);
     break;
@@ -1057,6 +1073,8 @@ int issim_model_moments(const issim_model *m, double *mean, double *cov)
     return issim_copula_moments(m, mean, cov);
   case ISSIM_MODEL_MIXTURE:
     return moments_mixture(m, mean, cov);
+  case ISSIM_MODEL_TRANSFORMED: /* not worked out */
+    break;
   case ISSIM_MODEL_CREDIT:
     return ISSIM_EINVAL;
   }
@@ -1097,6 +1115,11 @@ int issim_model_describe(const issim_model *m, char *buf, size_t size)
     return snprintf(buf, size, "gaussian-copula(d=%zu)", m->d);
   case ISSIM_MODEL_MIXTURE:
     return snprintf(buf, size, "mixture(d=%zu, k=%zu)", m->d, m->k);
+  case ISSIM_MODEL_TRANSFORMED: {
+    char inner[200];
+    issim_model_describe(m->inner, inner, sizeof inner);
+    return snprintf(buf, size, "standard-space(%s)", inner);
+  }
   case ISSIM_MODEL_CREDIT:
     return issim_credit_law_describe(m->credit, buf, size);
   }

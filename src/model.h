@@ -9,6 +9,8 @@
  *   mixture        sum_k w_k q_k of models of one dimension, density by log-sum-exp
  *   credit         a credit portfolio's factors and default indicators, with
  *                  a factor shift and Glasserman and Li's twist (credit.h)
+ *   transformed    a model of u in a target's standard space carried to x by the
+ *                  target's iso-probabilistic transform (built by transform.h)
  * Sampling and log-densities work on batches of n points stored row by row
  * (x[i*d + j]), with scratch memory from the caller so that the hot path never
  * allocates.  Log-densities are computed in log space throughout.  Matrices are
@@ -35,7 +37,8 @@ typedef enum {
   ISSIM_MODEL_STUDENT_T,
   ISSIM_MODEL_COPULA,
   ISSIM_MODEL_MIXTURE,
-  ISSIM_MODEL_CREDIT
+  ISSIM_MODEL_CREDIT,
+  ISSIM_MODEL_TRANSFORMED
 } issim_model_kind;
 
 typedef struct issim_model issim_model;

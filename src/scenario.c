@@ -16,7 +16,9 @@
 #include "inifile.h"
 #include "scenario_impl.h"
 #include "design.h"
+#include "form.h"
 #include "rng.h"
+#include "transform.h"
 
 
 int scenario_entry_error(builder *b, const entry *e, const issim_error *inner)
@@ -258,7 +260,8 @@ static int build_proposal(builder *b, section *sec, const char *name)
   s->n_proposals++;
   const char *family = scenario_get(sec, "distribution", NULL);
   if (family && (scenario_is_multivariate_family(family) || strcmp(family, "shifted-target") == 0 ||
-                 strcmp(family, "mixture") == 0 || scenario_is_credit_family(family))) {
+                 strcmp(family, "mixture") == 0 || strcmp(family, "standard-space") == 0 ||
+                 scenario_is_credit_family(family))) {
     section **d = realloc(b->deferred, (b->n_deferred + 1) * sizeof *d);
     if (d == NULL) {
       b->r->nomem = 1;
@@ -266,7 +269,9 @@ static int build_proposal(builder *b, section *sec, const char *name)
     }
     b->deferred = d;
     b->deferred[b->n_deferred++] = sec;
-    if (strcmp(family, "mixture") == 0)
+    /* a univariate target is wrapped as a model of dimension 1 for these */
+    if (strcmp(family, "mixture") == 0 || strcmp(family, "shifted-target") == 0 ||
+        strcmp(family, "standard-space") == 0)
       b->use_models = 1;
     return 1;
   }
@@ -449,7 +454,10 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
   issim_scenario *s = b->s;
   issim_event ev = s->event;
   issim_error inner = {0};
-  if (strcmp(shift, "design-points") == 0) {
+  if (isnan(spread)) { /* spread = curvature */
+    p->model = issim_form_curved_proposal(s->target_model, &ev, strcmp(shift, "design-points") == 0,
+                                          &inner);
+  } else if (strcmp(shift, "design-points") == 0) {
     p->model = issim_design_mixture(s->target_model, &ev, spread, &inner);
   } else {
     double *x = malloc(s->dimension * sizeof *x);
@@ -467,9 +475,22 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
               shift, inner.message, s->dimension);
 }
 
-/* distribution = shifted-target: the target's normal or t (or independent
- * normals) moved by `shift` (a vector, design-point or design-points) and its
- * covariance scaled by spread^2. */
+/* Does the target have a standard space (transform.h)?  Else fails at the
+ * section's line, saying why. */
+static int has_standard_space(builder *b, section *sec, const char *family)
+{
+  issim_error inner;
+  issim_transform *tr = issim_transform_alloc(b->s->target_model, &inner);
+  issim_transform_free(tr);
+  if (tr == NULL)
+    return issim_inifile_fail(b->r, sec->line, "distribution = %s: %s", family, inner.message);
+  return 1;
+}
+
+/* distribution = shifted-target: the target moved by `shift` (a vector,
+ * design-point or design-points) and widened by `spread`: a normal's or t's
+ * mean (or independent normals') in x, any other target in its standard
+ * space (design.h). */
 static int build_shifted(builder *b, section *sec, issim_proposal *p)
 {
   issim_scenario *s = b->s;
@@ -477,22 +498,28 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
   double spread = 1;
   int line = sec->line, shift_line = sec->line;
   issim_error inner;
-  if (s->target != NULL || issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) != ISSIM_OK)
-    return issim_inifile_fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal, "
-                                 "multivariate-t or independent normal target; this target is "
-                                 "none of these");
+  if (!has_standard_space(b, sec, "shifted-target"))
+    return 0;
+  int elliptical = issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) == ISSIM_OK;
   const char *shift = scenario_get(sec, "shift", &shift_line);
   if (shift == NULL)
     return issim_inifile_fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
                                  "of %zu values", sec->name, d);
   const char *sp = scenario_get(sec, "spread", &line);
-  if (sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
+  int curvature = sp && strcmp(sp, "curvature") == 0;
+  if (sp && !curvature &&
+      (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
     return issim_inifile_fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
-                            "deviations (got '%s')", sp);
+                            "deviations, or curvature (got '%s')", sp);
   if (!scenario_unknown_keys(b, sec, "distribution, shift, spread"))
     return 0;
-  if (strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0)
-    return design_point(b, shift_line, shift, spread, p);
+  int at_points = strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0;
+  if (curvature && !at_points)
+    return issim_inifile_fail(b->r, line, "spread = curvature fits the spread to the limit surface at "
+                                          "the design points: it needs shift = design-point or "
+                                          "design-points, not a vector");
+  if (at_points)
+    return design_point(b, shift_line, shift, curvature ? NAN : spread, p);
   double *mu = malloc(d * sizeof *mu), *v = malloc(d * sizeof *v);
   if (!mu || !v) {
     free(mu), free(v);
@@ -500,15 +527,72 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
     return 0;
   }
   int ok = scenario_get_vector(b, sec, "shift", d, NAN, v);
-  if (ok) {
+  if (ok && elliptical) {
     issim_model_elliptical_form(s->target_model, mu, NULL, NULL);
     for (size_t j = 0; j < d; j++)
       mu[j] += v[j];
-    if (!(p->model = issim_design_shifted(s->target_model, mu, spread, &inner)))
-      ok = issim_inifile_fail(b->r, sec->line, "%s", inner.message);
+    p->model = issim_design_shifted(s->target_model, mu, spread, &inner);
+  } else if (ok) { /* the standard space's origin moved by the shift */
+    p->model = issim_design_standard_shifted(s->target_model, v, spread, &inner);
   }
+  if (ok && p->model == NULL)
+    ok = issim_inifile_fail(b->r, sec->line, "%s", inner.message);
   free(mu), free(v);
   return ok;
+}
+
+/* distribution = standard-space: a multivariate normal of u (the keys of a
+ * multivariate-normal: mean, covariance or sd and correlation; N(0, I)
+ * without them) in the target's standard space, carried to x by its
+ * transform (transform.h). */
+static int build_standard_space(builder *b, section *sec, issim_proposal *p)
+{
+  issim_scenario *s = b->s;
+  int dline = sec->line;
+  scenario_get(sec, "distribution", &dline);
+  if (!has_standard_space(b, sec, "standard-space"))
+    return 0;
+  issim_model *qu = NULL;
+  if (!scenario_build_model(b, sec, "multivariate-normal", dline, s->dimension, &qu))
+    return 0;
+  issim_error inner;
+  issim_transform *tr = issim_transform_alloc(s->target_model, &inner);
+  if (tr)
+    p->model = issim_transform_proposal(tr, qu, &inner);
+  issim_transform_free(tr);
+  issim_model_free(qu);
+  if (p->model == NULL)
+    return issim_inifile_fail(b->r, sec->line, "%s", inner.message);
+  return 1;
+}
+
+/* The mixture of the k parts.  When every part is in the target's standard
+ * space (transform.h) or is the target itself (there, N(0, I)), and one at
+ * least is, the mixture is made in u and carried to x once: the same law
+ * as the mixture of the parts, at the price of one transform a draw. */
+static issim_model *mixture_of(const issim_scenario *s, size_t k, const issim_model *const *parts,
+                               const double *weights, issim_error *err)
+{
+  const issim_transform *tr = NULL;
+  size_t standard = 0;
+  for (size_t i = 0; i < k; i++) {
+    const issim_transform *t = issim_transform_of(parts[i]);
+    if (t && issim_transform_is_of(t, s->target_model))
+      tr = t, standard++;
+    else if (parts[i] == s->target_model)
+      standard++;
+  }
+  if (tr == NULL || standard < k)
+    return issim_model_alloc_mixture(k, parts, weights, err);
+  const issim_model *inner[64];
+  issim_model *z = issim_transform_standard_normal(s->dimension, err), *mu = NULL, *m = NULL;
+  for (size_t i = 0; z && i < k; i++)
+    inner[i] = parts[i] == s->target_model ? z : issim_transform_inner(parts[i]);
+  if (z && (mu = issim_model_alloc_mixture(k, inner, weights, err)) != NULL)
+    m = issim_transform_proposal(tr, mu, err);
+  issim_model_free(mu);
+  issim_model_free(z);
+  return m;
 }
 
 /* distribution = mixture, components = 0.1 target + 0.9 shifted */
@@ -565,7 +649,7 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
   }
   free(copy);
   issim_error inner;
-  if (ok && !(p->model = issim_model_alloc_mixture(k, parts, weights, &inner)))
+  if (ok && !(p->model = mixture_of(s, k, parts, weights, &inner)))
     ok = issim_inifile_fail(b->r, line, "%s%s", strncmp(inner.message, "weight", 6) == 0 ? "mixture " : "",
               inner.message);
   return ok;
@@ -585,7 +669,8 @@ static int build_deferred(builder *b, section *sec)
     return build_shifted(b, sec, p);
   if (strcmp(family, "mixture") == 0)
     return build_mixture(b, sec, p);
-  if (s->target != NULL)
+  int standard = strcmp(family, "standard-space") == 0;
+  if (s->target != NULL && !standard)
     return issim_inifile_fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
                              "univariate family", p->name, family);
   int dim_line = sec->line;
@@ -594,6 +679,8 @@ static int build_deferred(builder *b, section *sec)
   if (dim && (issim_parse_number(dim, "dimension", &dv, NULL) != ISSIM_OK || dv != (double)s->dimension))
     return issim_inifile_fail(b->r, dim_line, "proposal '%s' has dimension %s but the target has %zu", p->name,
                 dim, s->dimension);
+  if (standard)
+    return build_standard_space(b, sec, p);
   return scenario_build_model(b, sec, family, dline, s->dimension, &p->model);
 }
 

@@ -16,8 +16,8 @@
 /* The layers, lowest first.  A module is a file's name without .c or .h. */
 static const char *const LAYERS[][16] = {
   /* 0 foundations */ {"error", "simd", "parse", "clock", "linalg", "rng", "fileio", "cluster"},
-  /* 1 laws, losses */ {"logspecial", "dist", "credit", "model", "copula", "pair", "loss", "expr",
-                       "plugin", "command"},
+  /* 1 laws, losses */ {"logspecial", "dist", "credit", "model", "copula", "transform", "pair",
+                       "loss", "expr", "plugin", "command"},
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "exceedance", "khat", "trace"},
   /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions", "quantile", "dump"},
