@@ -14,7 +14,8 @@
  *           -inf off the target's support, nan where undefined)
  * in_event  1 when the draw is in the event (loss > threshold, or <), else 0
  * component the mixture component that drew it, 1-based, in the order of
- *           the proposal's components; empty for other proposals
+ *           the proposal's components (a mixture in the target's standard
+ *           space too: design-points); empty for other proposals
  *
  * Numbers are printed with 17 significant digits (%.17g: they read back to
  * the same doubles), inf and nan as "inf", "-inf" and "nan".  The draws are

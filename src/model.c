@@ -708,11 +708,27 @@ static void draw_labels(const issim_model *m, gsl_rng *r, size_t n, double *labe
   }
 }
 
+/* The mixture whose components a sample of m draws first: m itself, or a
+ * proposal in the standard space whose model of u is one (it samples u
+ * first); NULL for other models. */
+static const issim_model *labelled_mixture(const issim_model *m)
+{
+  if (m->kind == ISSIM_MODEL_TRANSFORMED)
+    m = m->inner;
+  return m->kind == ISSIM_MODEL_MIXTURE ? m : NULL;
+}
+
+int issim_model_has_labels(const issim_model *m)
+{
+  return labelled_mixture(m) != NULL;
+}
+
 int issim_model_mixture_labels(const issim_model *m, gsl_rng *r, size_t n, double *label)
 {
-  if (m->kind != ISSIM_MODEL_MIXTURE)
+  const issim_model *mix = labelled_mixture(m);
+  if (mix == NULL)
     return 0;
-  draw_labels(m, r, n, label);
+  draw_labels(mix, r, n, label);
   return 1;
 }
 

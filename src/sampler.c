@@ -153,7 +153,7 @@ const char *issim_sampler_error(const issim_sampler *s)
 int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component, int *labelled)
 {
   const issim_model *q = s->pb->proposal_model;
-  int mixture = q && issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE;
+  int mixture = q && issim_model_has_labels(q);
   *labelled = 0;
   if (mixture && s->before == NULL && (s->before = gsl_rng_clone(s->rng)) == NULL)
     return ISSIM_ENOMEM;

@@ -19,7 +19,7 @@
 typedef struct {
   size_t rows, hits, fields;
   double log_max, sum;   /* sum of exp(log_weight - log_max) over the hits */
-  size_t components[3];  /* rows drawn by component 1, 2; and without one */
+  size_t components[3];  /* rows drawn by component 1, 2; and by another or none */
   int sides_agree;       /* component 1's x < 0 and component 2's x > 0 */
 } dump_summary;
 
@@ -51,7 +51,7 @@ static void read_dump(const char *path, size_t d, dump_summary *out)
     double x = strtod(f[2], NULL), l = strtod(f[d + 3], NULL);
     int hit = atoi(f[d + 4]);
     size_t comp = f[d + 5][0] ? (size_t)atoi(f[d + 5]) : 0;
-    out->components[comp == 0 ? 2 : comp - 1]++;
+    out->components[comp == 1 || comp == 2 ? comp - 1 : 2]++; /* 1, 2, or any other */
     if ((comp == 1 && !(x < 0)) || (comp == 2 && !(x > 0)))
       out->sides_agree = 0;
     if (hit) {
@@ -135,6 +135,40 @@ START_TEST(test_dump_components)
 }
 END_TEST
 
+/* A mixture in the standard space (sum-lognormals' design-points: a normal
+ * of u moved to each of its design points, carried to x by the target's
+ * transform): every row names its component, the weights sum to the run's
+ * estimate. */
+START_TEST(test_dump_components_in_the_standard_space)
+{
+  char path[] = "/tmp/issim-dump-XXXXXX.csv";
+  temp_file(path, 4);
+  char *text = slurp(SCENARIO_DIR "/sum-lognormals.ini");
+  issim_estimate e;
+  run_and_dump(text, "design-points", 20000, 2, path, &e);
+  free(text);
+  char *csv = slurp(path), *save = NULL;
+  size_t rows = 0, named = 0, top = 0;
+  for (char *line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (rows++ == 0)
+      continue; /* the header */
+    const char *last = strrchr(line, ',');
+    size_t k = (size_t)atoi(last + 1);
+    named += last[1] != '\0' && k >= 1;
+    top = k > top ? k : top;
+  }
+  ck_assert_uint_eq(rows, 20001);
+  ck_assert_uint_eq(named, 20000);
+  ck_assert_uint_ge(top, 2);
+  free(csv);
+  dump_summary d;
+  read_dump(path, 10, &d);
+  ck_assert_uint_eq(d.hits, e.hits);
+  assert_close(d.log_max + log(d.sum / 20000.0), e.log_estimate, 1e-12);
+  unlink(path);
+}
+END_TEST
+
 /* A directory that does not exist: ISSIM_EIO naming the path; a discarded
  * dump leaves no file. */
 START_TEST(test_dump_failures)
@@ -162,6 +196,7 @@ static Suite *dump_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_dump_is_the_run);
   tcase_add_test(tc, test_dump_components);
+  tcase_add_test(tc, test_dump_components_in_the_standard_space);
   tcase_add_test(tc, test_dump_failures);
   suite_add_tcase(s, tc);
   return s;
