@@ -695,6 +695,43 @@ static void lower_times_columns(const issim_model *m, size_t n, const double *t,
                         t + i0, out + i0);
 }
 
+/* Each of n points' component, a uniform draw of r each: the first draws
+ * of a mixture's batch. */
+static void draw_labels(const issim_model *m, gsl_rng *r, size_t n, double *label)
+{
+  for (size_t i = 0; i < n; i++) {
+    const double u = gsl_rng_uniform(r);
+    size_t c = 0;
+    while (c + 1 < m->k && !(u < m->cum[c]))
+      c++;
+    label[i] = (double) c;
+  }
+}
+
+/* The mixture whose components a sample of m draws first: m itself, or a
+ * proposal in the standard space whose model of u is one (it samples u
+ * first); NULL for other models. */
+static const issim_model *labelled_mixture(const issim_model *m)
+{
+  if (m->kind == ISSIM_MODEL_TRANSFORMED)
+    m = m->inner;
+  return m->kind == ISSIM_MODEL_MIXTURE ? m : NULL;
+}
+
+int issim_model_has_labels(const issim_model *m)
+{
+  return labelled_mixture(m) != NULL;
+}
+
+int issim_model_mixture_labels(const issim_model *m, gsl_rng *r, size_t n, double *label)
+{
+  const issim_model *mix = labelled_mixture(m);
+  if (mix == NULL)
+    return 0;
+  draw_labels(mix, r, n, label);
+  return 1;
+}
+
 static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x,
                            double *scratch)
 {
@@ -703,14 +740,9 @@ static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x
   double *sub = grouped + n * d;
   for (size_t c = 0; c < k; c++)
     cursor[c] = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double u = gsl_rng_uniform(r);
-    size_t c = 0;
-    while (c + 1 < k && !(u < m->cum[c]))
-      c++;
-    label[i] = (double) c;
-    cursor[c] += 1;
-  }
+  draw_labels(m, r, n, label);
+  for (size_t i = 0; i < n; i++)
+    cursor[(size_t) label[i]] += 1;
   /* each component's points, together, in component order; cursor[c]
    * becomes the first row of component c's group */
   size_t start = 0;

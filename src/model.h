@@ -129,6 +129,15 @@ void issim_elliptical_free(issim_elliptical *e);
 size_t issim_model_mixture_size(const issim_model *m);
 const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight);
 
+/* The components that issim_model_sample(m, r, n, ...) draws its n points
+ * from when r is in the state that call starts in (it draws them first):
+ * label[i] = k (0-based, as a double), advancing r by those draws.  1 for a
+ * mixture, and for a proposal in the standard space whose model of u is a
+ * mixture (transform.h); 0 for another model (label untouched), whose
+ * issim_model_has_labels is 0. */
+int issim_model_has_labels(const issim_model *m);
+int issim_model_mixture_labels(const issim_model *m, gsl_rng *r, size_t n, double *label);
+
 #ifdef __cplusplus
 }
 #endif

@@ -102,7 +102,8 @@ static int build_event(builder *b, section *sec)
   if (t == NULL)
     return issim_inifile_fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
   b->threshold_line = line;
-  b->threshold_text = t;
+  if (!b->threshold_from_option)
+    b->threshold_text = t;
   const char *d = scenario_get(sec, "direction", &line);
   if (d != NULL) {
     if (strcmp(d, ">") == 0)
@@ -112,6 +113,10 @@ static int build_event(builder *b, section *sec)
     else
       return issim_inifile_fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
+  if (!b->quantile_from_option)
+    b->quantile_text = scenario_get(sec, "quantile", &b->quantile_line);
+  else
+    scenario_get(sec, "quantile", NULL);
   const char *ref = scenario_get(sec, "reference", &line);
   if (ref != NULL) {
     double v;
@@ -130,7 +135,7 @@ static int build_event(builder *b, section *sec)
     sec->entries[i].used |= scenario_user_loss_key(sec->entries[i].key);
   return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference, "
                                        "library, function, init, free, message, parameters, "
-                                       "command, timeout, mode");
+                                       "command, timeout, mode, quantile");
 }
 
 static int valid_proposal_name(const char *name)
@@ -405,39 +410,6 @@ static int build_loss(builder *b)
   }
   if (!(s->event.loss = issim_loss_alloc(k, d, &inner)))
     return issim_inifile_fail(b->r, kind ? kind->line : sec->line, "%s", inner.message);
-  return 1;
-}
-
-/* threshold = 5 or threshold = 5 sigma (the loss's mean + 5 sd, or - for '<'). */
-static int resolve_threshold(builder *b)
-{
-  issim_scenario *s = b->s;
-  const char *t = b->threshold_text;
-  char *end;
-  double k = strtod(t, &end);
-  while (isspace((unsigned char)*end))
-    end++;
-  if (end != t && strcmp(end, "sigma") == 0 && isfinite(k)) {
-    double mean, sd;
-    issim_problem pb = issim_scenario_problem(s, NULL);
-    if (!issim_problem_loss_moments(&pb, &mean, &sd))
-      return issim_inifile_fail(b->r, b->threshold_line,
-                  "threshold = %s needs the loss's mean and standard deviation, which issim "
-                  "knows for the target itself in one dimension, and for a linear or sum loss "
-                  "of a multivariate normal, a multivariate t with df > 2, or independent "
-                  "components with finite variances; give the threshold as a number", t);
-    if (!(sd > 0))
-      return issim_inifile_fail(b->r, b->threshold_line, "threshold = %s: the loss has standard deviation 0 "
-                                           "(are the weights all zero?), so no threshold in "
-                                           "sigmas exists", t);
-    s->event.threshold_sigmas = k;
-    s->event.threshold = s->event.direction == ISSIM_ABOVE ? mean + k * sd : mean - k * sd;
-    return 1;
-  }
-  issim_error inner;
-  if (issim_parse_number(t, "threshold", &s->event.threshold, &inner) != ISSIM_OK)
-    return issim_inifile_fail(b->r, b->threshold_line, "%s; it may also be given in standard deviations of "
-                                         "the loss, e.g. threshold = 5 sigma", inner.message);
   return 1;
 }
 
@@ -751,7 +723,7 @@ static int resolve(builder *b)
     return 0;
   if (b->use_models && !build_loss(b))
     return 0;
-  if (!resolve_threshold(b) || !check_model_event(b))
+  if (!scenario_resolve_levels(b) || !check_model_event(b) || !scenario_resolve_quantiles(b))
     return 0;
   /* proposals that mixtures refer to first, then the mixtures */
   for (int pass = 0; pass < 2; pass++)
@@ -869,7 +841,7 @@ static issim_scenario *scenario_new(const char *path)
 }
 
 static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scenario_limits *limits,
-                                    issim_error *err)
+                                    const issim_scenario_overrides *ov, issim_error *err)
 {
   issim_error local;
   if (err == NULL)
@@ -877,6 +849,10 @@ static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scena
   issim_error_clear(err);
   reader r;
   builder b = {.r = &r, .limits = limits ? *limits : (issim_scenario_limits){0}};
+  if (ov && ov->threshold)
+    b.threshold_text = ov->threshold, b.threshold_from_option = 1;
+  if (ov && ov->quantile)
+    b.quantile_text = ov->quantile, b.quantile_from_option = 1;
   int ok = issim_inifile_read(&r, f, path, err) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
@@ -894,17 +870,23 @@ static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scena
   return b.s;
 }
 
-issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
-                                            issim_error *err)
+issim_scenario *issim_scenario_read_with(const char *path, const issim_scenario_limits *limits,
+                                         const issim_scenario_overrides *ov, issim_error *err)
 {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     issim_error_set(err, ISSIM_EIO, "%s: cannot open the scenario file: %s", path, strerror(errno));
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, limits, err);
+  issim_scenario *s = parse_stream(f, path, limits, ov, err);
   fclose(f);
   return s;
+}
+
+issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
+                                            issim_error *err)
+{
+  return issim_scenario_read_with(path, limits, NULL, err);
 }
 
 issim_scenario *issim_scenario_read(const char *path, issim_error *err)
@@ -912,9 +894,9 @@ issim_scenario *issim_scenario_read(const char *path, issim_error *err)
   return issim_scenario_read_limited(path, NULL, err);
 }
 
-issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
-                                             const issim_scenario_limits *limits,
-                                             issim_error *err)
+issim_scenario *issim_scenario_parse_with(const char *text, size_t len, const char *path,
+                                          const issim_scenario_limits *limits,
+                                          const issim_scenario_overrides *ov, issim_error *err)
 {
   /* fmemopen of 0 bytes fails: an empty text is a stream of one newline */
   FILE *f = len > 0 ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
@@ -922,9 +904,16 @@ issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const
     issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, limits, err);
+  issim_scenario *s = parse_stream(f, path, limits, ov, err);
   fclose(f);
   return s;
+}
+
+issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
+                                             const issim_scenario_limits *limits,
+                                             issim_error *err)
+{
+  return issim_scenario_parse_with(text, len, path, limits, NULL, err);
 }
 
 issim_scenario *issim_scenario_parse(const char *text, const char *path, issim_error *err)
@@ -951,6 +940,9 @@ void issim_scenario_free(issim_scenario *s)
   free(s->path);
   free(s->name);
   free(s->description);
+  free(s->levels);
+  free(s->level_sigmas);
+  free(s->quantiles);
   free(s);
 }
 
