@@ -177,6 +177,28 @@ double issim_linalg_mahalanobis(size_t d, const double *l, const double *x, cons
   return q;
 }
 
+double issim_linalg_log_mahalanobis(size_t d, const double *l, const double *x,
+                                    const double *mean, double *scratch)
+{
+  issim_linalg_mahalanobis(d, l, x, mean, scratch);  /* leaves L^-1 (x - mean) in scratch */
+  return issim_linalg_log_sum_squares(d, scratch);
+}
+
+double issim_linalg_log_sum_squares(size_t d, const double *z)
+{
+  double s = 0;
+  for (size_t j = 0; j < d; j++)
+    s = fmax(s, fabs(z[j]));
+  if (s == 0 || !isfinite(s))
+    return s == 0 ? -INFINITY : s;
+  double sum = 0;
+  for (size_t j = 0; j < d; j++) {
+    const double t = z[j] / s;
+    sum += t * t;
+  }
+  return 2 * log(s) + log(sum);
+}
+
 void issim_linalg_mahalanobis_rows(size_t m, size_t d, const double *l, const double *x,
                                    const double *mean, double *out, double *scratch)
 {

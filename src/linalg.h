@@ -59,6 +59,16 @@ double issim_linalg_lower_log_det(size_t d, const double *l);
 double issim_linalg_mahalanobis(size_t d, const double *l, const double *x, const double *mean,
                                 double *scratch);
 
+/* log |L^-1 (x - mean)|^2, without overflow where the square itself would
+ * (|L^-1 (x - mean)| beyond 1e154: a heavy-tailed density far out); -inf at
+ * the mean.  Through scratch (d doubles; may be x). */
+double issim_linalg_log_mahalanobis(size_t d, const double *l, const double *x,
+                                    const double *mean, double *scratch);
+
+/* log sum_j z_j^2, scaled by the largest |z_j| so that no square overflows;
+ * -inf when every z_j is 0. */
+double issim_linalg_log_sum_squares(size_t d, const double *z);
+
 /* out[i] = |L^-1 (x_i - mean)|^2 for the m points of x (m x d, row-major),
  * through scratch (d doubles). */
 void issim_linalg_mahalanobis_rows(size_t m, size_t d, const double *l, const double *x,

@@ -895,6 +895,39 @@ static double mahalanobis(const issim_model *m, const double *row, double *y)
   return issim_linalg_mahalanobis(d, m->chol, row, m->loc, y);
 }
 
+static bool all_finite(const double *row, size_t d)
+{
+  for (size_t j = 0; j < d; j++)
+    if (!isfinite(row[j]))
+      return false;
+  return true;
+}
+
+/* A t's log-density at the points where it came out -inf with finite
+ * coordinates: |L^-1 (x - loc)|^2 overflowed (beyond about 1e154), but the
+ * density, like |x|^-(df+d), is not 0 there.  Computed again from the log of
+ * the distance, scaled so that nothing overflows.  Scratch: d doubles. */
+static void t_far_points(const issim_model *m, size_t n, const double *x, double *lp,
+                         double *scratch)
+{
+  const size_t d = m->d;
+  const double e = 0.5 * (m->df + (double) d);
+  for (size_t i = 0; i < n; i++) {
+    const double *row = x + i * d;
+    if (lp[i] != -INFINITY || !all_finite(row, d))
+      continue;
+    double log_q;
+    if (m->diagonal) {
+      for (size_t j = 0; j < d; j++)
+        scratch[j] = (row[j] - m->loc[j]) / m->diag[j];
+      log_q = issim_linalg_log_sum_squares(d, scratch);
+    } else {
+      log_q = issim_linalg_log_mahalanobis(d, m->chol, row, m->loc, scratch);
+    }
+    lp[i] = m->log_norm - e * log1p_exp_ratio(log_q, m->df);
+  }
+}
+
 /* A NaN from an infinite coordinate (inf - inf in the substitution) is a
  * density of 0; a NaN coordinate stays NaN. */
 static double nan_to_zero_density(double lp, const double *row, size_t d)
@@ -988,6 +1021,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
       mahalanobis_batch(m, n, x, q, scratch);
       for (size_t i = 0; i < n; i++)
         lp[i] = nan_to_zero_density(m->log_norm - e * log1p_ratio(q[i], m->df), x + i * d, d);
+      t_far_points(m, n, x, lp, scratch);
       break;
     }
     for (size_t i = 0; i < n; i++) {
@@ -995,6 +1029,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
       const double q = mahalanobis(m, row, scratch);
       lp[i] = nan_to_zero_density(m->log_norm - e * log1p_ratio(q, m->df), row, d);
     }
+    t_far_points(m, n, x, lp, scratch);
     break;
   }
   case ISSIM_MODEL_COPULA:

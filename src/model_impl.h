@@ -61,6 +61,14 @@ static inline double log1p_ratio(double q, double df)
   return r < 1e300 ? log1p(r) : log(q) - log(df);
 }
 
+/* log(1 + q/df) from log q: for points so far out that q itself overflows
+ * (a t's density there is tiny but not 0). */
+static inline double log1p_exp_ratio(double log_q, double df)
+{
+  const double a = log_q - log(df);
+  return a > 0 ? a + log1p(exp(-a)) : log1p(exp(a));
+}
+
 /* ---- model.c's kernels ---- */
 
 /* Standard normal draws for n points, point by point, into coordinate rows

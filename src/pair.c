@@ -206,6 +206,45 @@ static void log_pdfs_of_squares(const issim_model *m, size_t n, double *lp)
     lp[i] = m->log_norm - e * log1p_ratio(lp[i], m->df);
 }
 
+/* log |f z_i + delta|^2 (delta NULL: 0) for point i of z's coordinate rows
+ * (z[j np + i]), scaled by its largest term so that nothing overflows. */
+static double log_square_far(size_t d, size_t np, const double *z, size_t i, double f,
+                             const double *delta)
+{
+  double s = 0;
+  for (size_t j = 0; j < d; j++)
+    s = fmax(s, fabs(f * z[j * np + i] + (delta ? delta[j] : 0)));
+  if (!(s > 0 && isfinite(s)))
+    return s > 0 ? s : -INFINITY;
+  double sum = 0;
+  for (size_t j = 0; j < d; j++) {
+    const double t = (f * z[j * np + i] + (delta ? delta[j] : 0)) / s;
+    sum += t * t;
+  }
+  return 2 * log(s) + log(sum);
+}
+
+/* A t q's draws whose squared distance overflowed (f z beyond about 1e154:
+ * a small-df t's rare far draws): their log q, and log p of a t p sharing
+ * L, from the log of the distance (log_pdfs_of_squares gave -inf, a density
+ * that is small but not 0 there). */
+static void t_far_draws(const issim_model_pair *pair, size_t n, const double *z,
+                        const double *f, double *log_p, double *log_q)
+{
+  const issim_model *p = pair->p, *q = pair->q;
+  const size_t d = q->d, np = stride(n);
+  const bool p_t = pair->delta && p->kind == ISSIM_MODEL_STUDENT_T;
+  for (size_t i = 0; i < n; i++) {
+    if (log_q[i] == -INFINITY)
+      log_q[i] = q->log_norm - 0.5 * (q->df + (double) d) *
+                                   log1p_exp_ratio(log_square_far(d, np, z, i, f[i], NULL), q->df);
+    if (p_t && log_p[i] == -INFINITY)
+      log_p[i] = p->log_norm - 0.5 * (p->df + (double) d) *
+                                   log1p_exp_ratio(log_square_far(d, np, z, i, f[i], pair->delta),
+                                                   p->df);
+  }
+}
+
 /* A dense normal or t q is drawn as x = mu_q + f L z, so L^-1 (x - mu_q) is
  * f z itself: log q needs no triangular solve, and when p shares L neither
  * does log p (L^-1 (x - mu_p) = f z + delta).  With g non-NULL the linear
@@ -223,11 +262,12 @@ static void draw_dense(const issim_model_pair *pair, gsl_rng *r, size_t n, doubl
   standard_sums(d, n, stride(n), t, f, pair->delta, g ? pair->v : NULL, pair->c, log_q, log_p,
                 g);
   log_pdfs_of_squares(q, n, log_q);
-  if (pair->delta) {
+  if (pair->delta)
     log_pdfs_of_squares(p, n, log_p);
-    if (g)
-      return;
-  }
+  if (f)
+    t_far_draws(pair, n, t, f, log_p, log_q);
+  if (pair->delta && g)
+    return;
   if (f)
     issim_model_t_points(q, n, x, t, f);
   else

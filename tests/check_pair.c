@@ -172,6 +172,64 @@ START_TEST(test_pair_linear_loss)
 }
 END_TEST
 
+/* A t q of df 0.02 draws about one point in a thousand with f L z beyond 1e154,
+ * where |f z|^2 overflows: their log q, and the log p of a t p sharing L,
+ * are finite (the density is tiny, not 0: no NaN weight from -inf - -inf)
+ * and agree with issim_model_log_pdf at the points formed, and with the
+ * closed form e log|L^-1 (x - mu)|^2 to rounding. */
+START_TEST(test_pair_far_draws)
+{
+  const size_t d = 3, n = 8192;
+  const double mean[3] = {0.5, -1, 2}, shift[3] = {1, 1, 1},
+               cov[9] = {1, 0.5, 0, 0.5, 2, 0.3, 0, 0.3, 1.5};
+  issim_model *p = make_t(d, 0.02, mean, cov), *q;
+  issim_error err;
+  q = issim_model_alloc_moved(p, shift, 1, &err);
+  ck_assert_ptr_nonnull(q);
+  issim_model_pair *pair = issim_model_pair_alloc(p, q);
+  ck_assert(issim_model_pair_shares_factor(pair));
+  double *scratch = malloc(issim_model_pair_scratch(pair, n) * sizeof *scratch);
+  double *x = malloc(n * d * sizeof *x), *lp = malloc(n * sizeof *lp),
+         *lq = malloc(n * sizeof *lq), *lp1 = malloc(n * sizeof *lp1),
+         *lq1 = malloc(n * sizeof *lq1);
+  gsl_rng *r = seeded(5);
+  issim_model_pair_draw(pair, r, n, x, lp, lq, scratch);
+  gsl_rng_free(r);
+  log_pdf(p, n, x, lp1);
+  log_pdf(q, n, x, lq1);
+  size_t far = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double *xi = x + i * d;
+    ck_assert_msg(isfinite(lp[i]) && isfinite(lq[i]), "draw %zu: %g %g at %g %g %g", i, lp[i], lq[i], xi[0], xi[1], xi[2]);
+    assert_near(lp[i], lp1[i], 1e-12);
+    assert_near(lq[i], lq1[i], 1e-12);
+    if (fabs(xi[0]) + fabs(xi[1]) + fabs(xi[2]) < 1e160)
+      continue;
+    far++;
+    /* far out, log q = c - (df + d)/2 log(|L^-1 x|^2 / df): |L^-1 x|^2 of
+     * x / s by the covariance's inverse (adjugate over determinant) */
+    const double s = fabs(xi[0]) + fabs(xi[1]) + fabs(xi[2]);
+    const double y[3] = {xi[0] / s, xi[1] / s, xi[2] / s};
+    const double a = cov[0], b = cov[1], c = cov[2], e = cov[4], f = cov[5], g = cov[8];
+    const double det = a * (e * g - f * f) - b * (b * g - f * c) + c * (b * f - e * c);
+    const double inv[9] = {e * g - f * f, c * f - b * g, b * f - c * e,
+                           c * f - b * g, a * g - c * c, b * c - a * f,
+                           b * f - c * e, b * c - a * f, a * e - b * b};
+    double m = 0;
+    for (size_t j = 0; j < 3; j++)
+      for (size_t k = 0; k < 3; k++)
+        m += y[j] * inv[j * 3 + k] * y[k] / det;
+    const double df = 0.02, h = 0.5 * (df + 3);
+    const double c0 = lgamma(h) - lgamma(0.5 * df) - 1.5 * log(df * M_PI) - 0.5 * log(det);
+    assert_near(lq[i], c0 - h * (2 * log(s) + log(m) - log(df)), 1e-12);
+  }
+  ck_assert_msg(far >= 3, "only %zu far draws", far);
+  issim_model_pair_free(pair);
+  issim_model_free(q), issim_model_free(p);
+  free(scratch), free(x), free(lp), free(lq), free(lp1), free(lq1);
+}
+END_TEST
+
 
 static Suite *pair_suite(void)
 {
@@ -180,6 +238,7 @@ static Suite *pair_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_pair_equals_separate_calls, 0, PAIR_CASES);
   tcase_add_loop_test(tc, test_pair_linear_loss, 0, 2 * PAIR_CASES);
+  tcase_add_test(tc, test_pair_far_draws);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -80,7 +80,8 @@ outcome run_capture(const char *const *argv, int interrupt_after)
   ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
   close(out_fd);
   close(err_fd);
-  outcome o = {.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1};
+  outcome o = {.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1,
+               .signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0};
   o.out = slurp(out_path);
   o.err = slurp(err_path);
   unlink(out_path);

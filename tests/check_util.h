@@ -83,6 +83,7 @@ void temp_file(char *tmpl, int suffix_len);
 
 typedef struct {
   int status; /* exit status, or -1 if it did not exit normally */
+  int signal; /* the signal that ended it, or 0 */
   char *out, *err;
 } outcome;
 
