@@ -52,8 +52,9 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
   if (strcmp(key, "family") == 0) {
     if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
       return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
-                                                          "exponential or gamma (got '%s'); "
-                                                          "without it the start's own family is fitted",
+                                                          "exponential, gamma or factor-shift (got "
+                                                          "'%s'); without it the start's own "
+                                                          "family is fitted",
                                  what, value);
     return ISSIM_OK;
   }
@@ -134,9 +135,33 @@ static issim_ce_family family_of_start(const issim_dist *dist, const issim_model
     }
   }
   double df;
+  if (issim_model_credit_law(model))
+    return ISSIM_CE_FACTOR_SHIFT;
   if (issim_model_elliptical_form(model, NULL, NULL, &df) == ISSIM_OK && isfinite(df))
     return ISSIM_CE_STUDENT_T;
   return ISSIM_CE_NORMAL;
+}
+
+/* A credit model is fitted by its factor shift, and only it (credit.h):
+ * the member keeps the start's book and twist. */
+static int start_factor_shift(const issim_model *model, issim_ce_family family,
+                              issim_ce_params *v, const char *what, issim_error *err)
+{
+  const issim_credit_law *law = model ? issim_model_credit_law(model) : NULL;
+  if (law == NULL || family != ISSIM_CE_FACTOR_SHIFT)
+    return issim_error_set(err, ISSIM_EINVAL, law ? "a credit-portfolio target is fitted with "
+                                                    "family = factor-shift (the factors' mean), "
+                                                    "not %s"
+                                                  : "family factor-shift fits a credit-portfolio "
+                                                    "target's proposals; %s is not one",
+                           law ? issim_ce_family_name(family) : what);
+  const size_t m = issim_credit_law_book(law)->m;
+  if (issim_ce_params_init(v, ISSIM_CE_FACTOR_SHIFT, m, 1) != ISSIM_OK)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  memcpy(v->mean, issim_credit_law_shift(law), m * sizeof *v->mean);
+  v->weight[0] = 1;
+  v->credit_base = model;
+  return ISSIM_OK;
 }
 
 /* A normal start: the start's mean and covariance (finite ones). */
@@ -202,6 +227,8 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
   snprintf(label, sizeof label, "'%s'", what);
   if (family == ISSIM_CE_AUTO)
     family = family_of_start(dist, model);
+  if (family == ISSIM_CE_FACTOR_SHIFT || (!dist && issim_model_credit_law(model)))
+    return start_factor_shift(dist ? NULL : model, family, v, label, err);
   size_t d = problem_dim(s);
   if ((family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_GAMMA) && d != 1)
     return issim_error_set(err, ISSIM_EINVAL, "family %s fits univariate targets only; this one "
@@ -292,13 +319,15 @@ static int level_workspace_init(level_workspace *w, const level_source *src)
 }
 
 /* Draws n points of q (the sampler's points: sampler.h); with `weigh`, their
- * oriented losses into g and log-weights into lw (n values each). */
-static void draw_points(const level_source *src, level_workspace *w, size_t n, int weigh,
-                        double *g, double *lw)
+ * oriented losses into g and log-weights into lw (n values each); without,
+ * the points alone (a second pass: the loss, perhaps an expensive model, is
+ * not called again).  The loss's failure code (the sampler's message). */
+static int draw_points(const level_source *src, level_workspace *w, size_t n, int weigh,
+                       double *g, double *lw)
 {
-  issim_sampler_draw(w->sampler, n, !weigh);
-  if (!weigh)
-    return;
+  int rc = issim_sampler_draw(w->sampler, n, weigh ? 0 : ISSIM_SAMPLER_POINTS_ONLY);
+  if (!weigh || rc != ISSIM_OK)
+    return rc;
   const double *lp = issim_sampler_log_p(w->sampler), *lq = issim_sampler_log_q(w->sampler);
   const double *loss = issim_sampler_g(w->sampler);
   for (size_t i = 0; i < n; i++) {
@@ -306,6 +335,7 @@ static void draw_points(const level_source *src, level_workspace *w, size_t n, i
     lw[i] = isnan(l) ? -INFINITY : l; /* q = 0 at its own draw: no weight */
     g[i] = isnan(loss[i]) ? -INFINITY : src->dir * loss[i];
   }
+  return ISSIM_OK;
 }
 
 /* A level: n draws, their oriented losses s[] and log-weights lw[]; then,
@@ -315,6 +345,8 @@ typedef struct {
   double *s, *lw;
   size_t n_elites;
   double *elite_x, *elite_lw;
+  uint64_t failed_block;   /* the first block where the loss failed; UINT64_MAX: none */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* its message */
 } level_draws;
 
 static uint64_t block_count(uint64_t n)
@@ -356,14 +388,30 @@ static int for_each_block(const level_source *src, int threads, uint64_t n, bloc
   return ok;
 }
 
+/* The loss failed on draws [first, first + n) of block `block`: the first
+ * such block's message is kept, so that it is the same for any thread count. */
+static void level_failed(level_draws *ld, level_workspace *w, uint64_t block, uint64_t first,
+                         size_t n)
+{
+#pragma omp critical(issim_adapt_failure)
+  if (block < ld->failed_block) {
+    ld->failed_block = block;
+    snprintf(ld->failure, sizeof ld->failure, "draws %llu to %llu of the level: %s",
+             (unsigned long long)first + 1, (unsigned long long)(first + n),
+             issim_sampler_error(w->sampler));
+  }
+}
+
 static void weigh_block(const level_source *src, level_workspace *w, uint64_t block,
                         uint64_t first, size_t count, void *user)
 {
-  (void)block;
   level_draws *ld = user;
   for (size_t done = 0; done < count; done += src->batch) {
     size_t n = count - done < src->batch ? count - done : src->batch;
-    draw_points(src, w, n, 1, ld->s + first + done, ld->lw + first + done);
+    if (draw_points(src, w, n, 1, ld->s + first + done, ld->lw + first + done) != ISSIM_OK) {
+      level_failed(ld, w, block, first + done, n);
+      return;
+    }
   }
 }
 
@@ -575,7 +623,14 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
     return rc;
   c->src.level = issim_problem_with_proposal(c->s, c->src.q, c->src.qm);
   c->src.stream = c->base_stream + k;
+  ld->failed_block = UINT64_MAX;
   int ok = for_each_block(&c->src, c->threads, ld->n, weigh_block, ld);
+  if (ok && ld->failed_block != UINT64_MAX) {
+    issim_dist_free(c->src.q);
+    issim_model_free(c->src.qm);
+    c->src.q = NULL, c->src.qm = NULL;
+    return issim_error_set(err, ISSIM_ELOSS, "level %u, %s", k, ld->failure);
+  }
   double q = ok ? upper_quantile(ld->s, ld->n, c->opt->rho, &ok) : NAN;
   issim_ce_level *lv = &fit->levels[fit->n_levels];
   *lv = (issim_ce_level){.level = k, .draws = ld->n};
@@ -688,7 +743,16 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
       break;
     }
     int reached = 0, stalled = 0;
-    rc = run_level(&c, fit, &ld, &reached, &stalled, err);
+    issim_error level_err;
+    rc = run_level(&c, fit, &ld, &reached, &stalled, &level_err);
+    if (rc == ISSIM_ELOSS) { /* the levels so far are the fit's partial result */
+      fit->outcome = ISSIM_CE_LOSS_FAILED;
+      snprintf(fit->message, sizeof fit->message, "the loss failed at %.990s", level_err.message);
+      rc = ISSIM_OK;
+      break;
+    }
+    if (rc != ISSIM_OK && err)
+      *err = level_err;
     stalls = stalled ? stalls + 1 : 0;
     if (rc == ISSIM_OK && reached)
       fit->outcome = ISSIM_CE_REACHED;

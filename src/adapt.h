@@ -3,7 +3,7 @@
  *
  * The zero-variance proposal p*(x) = p(x) 1{event} / P is the best q there is;
  * the cross-entropy method finds the member of a parametric family q(.; v)
- * nearest to it in KL(p* || q), level by level (shared/estimators.md):
+ * nearest to it in KL(p* || q), level by level (docs/estimators.md):
  *
  *   1. v_0: the target's parameters (or a starting proposal's).
  *   2. Draw n points of q(.; v_{k-1}); S_i = the loss, oriented so that the
@@ -110,7 +110,9 @@ typedef enum {
   ISSIM_CE_REACHED,      /* gamma reached the threshold: the proposal is fitted */
   ISSIM_CE_NO_PROGRESS,  /* ISSIM_CE_STALLS levels in a row without a higher gamma */
   ISSIM_CE_LEVEL_LIMIT,  /* max_levels levels without reaching the threshold */
-  ISSIM_CE_INTERRUPTED   /* told to stop (Ctrl-C) between levels */
+  ISSIM_CE_INTERRUPTED,  /* told to stop (Ctrl-C) between levels */
+  ISSIM_CE_LOSS_FAILED   /* the loss failed (loss.h) during a level: the levels
+                          * before it are kept, the message says where and why */
 } issim_ce_outcome;
 
 /* A level whose (1 - rho) quantile does not rise above the highest gamma so
@@ -122,7 +124,7 @@ typedef enum {
 typedef struct {
   issim_ce_outcome outcome;
   int update_spread;       /* the update made: 0 mean only, 1 mean and spread */
-  char message[512];       /* when not reached: what happened and what to try */
+  char message[ISSIM_ERROR_MESSAGE_SIZE]; /* when not reached: what happened and what to try */
   size_t n_levels;
   issim_ce_level *levels;
   uint64_t draws;          /* all the levels' draws */

@@ -1,6 +1,7 @@
 #include "analysis.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,6 +153,8 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
   issim_regions rg;
+  r->trace = NULL;
+  r->estimate.samples = 0; /* nothing drawn, should the regions' search fail */
   int rc = issim_regions_find(&pb, &rg, err);
   if (rc == ISSIM_OK) {
     issim_analyse_before(s, p, &rg, r);
@@ -189,7 +192,10 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     rc = issim_engine_run(&pb, cfg, &out, err);
     r->seconds = issim_clock_now() - t0;
   }
-  if (rc == ISSIM_OK) {
+  r->estimate.samples = 0;
+  r->failure[0] = '\0';
+  int partial = rc == ISSIM_ELOSS && out.acc.n > 0; /* the draws before the failure */
+  if (rc == ISSIM_OK || partial) {
     r->stopped_by = out.stopped_by;
     issim_accum_estimate(&out.acc, &r->estimate);
     if (out.regions)
@@ -205,6 +211,13 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
       .exact_log_std_error = r->exact_log_p + 0.5 * (log(r->exact_relative_variance) - log(n)),
     };
     issim_verdict_judge(&r->estimate, &in, &r->verdict);
+  }
+  if (partial) {
+    snprintf(r->failure, sizeof r->failure, "%s", out.failure);
+    issim_verdict_add(&r->verdict, ISSIM_UNRELIABLE,
+                      "the loss failed after %llu draws: the estimate holds only the draws "
+                      "before that, and misses whatever part of the event lies where the loss "
+                      "cannot be evaluated", (unsigned long long)out.acc.n);
   }
   issim_topk_free(out.tail);
   issim_region_tally_free(out.regions);

@@ -33,6 +33,8 @@ typedef struct {
   const issim_proposal *proposal;
   double seconds;
   issim_stop_reason stopped_by;
+  /* stopped_by ISSIM_STOP_LOSS: why the loss failed, and on which draws */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE];
   issim_estimate estimate;
   double pareto_k;
   issim_variance variance;
@@ -84,7 +86,11 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
                   unsigned record, issim_result *r, issim_error *err);
 
 /* The sampling part alone, for an *r already through issim_analyse_before
- * with the same scenario and proposal (replications share that part). */
+ * with the same scenario and proposal (replications share that part).
+ * A loss that fails (loss.h) is ISSIM_ELOSS; when draws were done before it,
+ * *r is then the partial run of those draws (r->estimate.samples > 0,
+ * stopped_by ISSIM_STOP_LOSS, r->failure), judged unreliable, and the caller
+ * still clears it. */
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
                          const issim_run_config *cfg, unsigned record, issim_result *r,
                          issim_error *err);

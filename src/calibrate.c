@@ -33,6 +33,11 @@ static int run_replications(const issim_scenario *s, const issim_proposal *p,
     rep.stream = base + r + 1;
     rep.cluster = NULL; /* whole replications are spread over the ranks */
     int rc = issim_analyse_sample(s, p, &rep, 0, &res, err);
+    if (rc == ISSIM_ELOSS && err) { /* which replication */
+      char why[ISSIM_ERROR_MESSAGE_SIZE];
+      snprintf(why, sizeof why, "%s", err->message);
+      issim_error_set(err, rc, "replication %zu of %zu: %s", r + 1, reps, why);
+    }
     if (rc != ISSIM_OK)
       return rc;
     done[(*n)++] = (replication){
@@ -102,6 +107,21 @@ static double log_mean(const double *log_v, size_t n)
   for (size_t i = 0; i < n; i++)
     sum += exp(log_v[i] - m);
   return m + log(sum / (double)n);
+}
+
+void issim_calibration_mean(const issim_calibration *c, double *mean, double *se)
+{
+  size_t n = c->reps;
+  *mean = log_mean(c->log_estimate, n);
+  *se = NAN;
+  if (n < 2 || *mean == -INFINITY)
+    return;
+  double m2 = 0; /* in units of the mean: (P_r / mean - 1)^2 */
+  for (size_t r = 0; r < n; r++) {
+    double d = exp(c->log_estimate[r] - *mean) - 1;
+    m2 += d * d;
+  }
+  *se = *mean + 0.5 * log(m2 / ((double)n * (double)(n - 1)));
 }
 
 /* The mean of proposal i's replications, in logs, and its standard error
@@ -181,8 +201,8 @@ void issim_calibration_judge(issim_calibration *c, double log_ref)
   for (size_t r = 0; r < c->reps; r++) {
     double ratio = exp(c->log_estimate[r] - log_ref); /* P_r / ref, 0 with no hit */
     sq += (ratio - 1) * (ratio - 1);
-    if (isnan(c->relative_error[r]))
-      continue; /* no hit: no error bar to judge, counted in zero_hit_reps */
+    if (!isfinite(c->relative_error[r]))
+      continue; /* no hit: no error bar to judge, counted in no_error_bar_reps */
     /* z = (P_r - ref) / SE_r with SE_r = RE_r P_r, the RE floored at rounding */
     double rel = fmax(c->relative_error[r], ISSIM_RELATIVE_PRECISION);
     double z = (ratio - 1) / (rel * ratio);
@@ -198,13 +218,18 @@ void issim_calibration_judge(issim_calibration *c, double log_ref)
   c->coverage = m > 0 ? covered / m : NAN;
   c->z_mean = m > 0 ? zs / m : NAN;
   c->z_sd = m > 1 ? sqrt(fmax(zs2 / m - c->z_mean * c->z_mean, 0) * m / (m - 1)) : NAN;
-  /* a run without a hit claims no precision: such runs are left out of the
-   * coverage and the z-scores, and when they are most runs, nothing is judged */
-  c->inconclusive = 2 * c->zero_hit_reps > c->reps;
+  /* a run without an error bar (no hit) claims no precision: such runs are
+   * left out of the coverage and the z-scores, and when they are most runs,
+   * nothing is judged.  Nor is a coverage below MIN_COVERAGE over fewer than
+   * MIN_REPS_FOR_COVERAGE error bars: too few to call the bars
+   * over-confident, too low to call them honest.  No verdict rests on a NaN. */
+  c->no_error_bar_reps = c->reps - with_error;
   double bar = fmax(c->mean_reported_re, ISSIM_RELATIVE_PRECISION);
-  c->over_confident = !c->inconclusive &&
-      (!(c->relative_rmse <= OVER_CONFIDENT_RATIO * bar) ||
-       (with_error >= MIN_REPS_FOR_COVERAGE && c->coverage < MIN_COVERAGE));
+  int wide_spread = !(c->relative_rmse <= OVER_CONFIDENT_RATIO * bar);
+  int low_coverage = !(c->coverage >= MIN_COVERAGE);
+  c->inconclusive = 2 * c->no_error_bar_reps > c->reps || with_error == 0 ||
+                    (!wide_spread && low_coverage && with_error < MIN_REPS_FOR_COVERAGE);
+  c->over_confident = !c->inconclusive && (wide_spread || low_coverage);
 }
 
 void issim_calibration_free(issim_calibration *c)

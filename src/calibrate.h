@@ -12,8 +12,10 @@
  * A proposal is flagged over-confident when its relative RMSE exceeds twice its
  * mean reported relative error, or when its coverage is below 85% over at
  * least 50 replications with a hit; inconclusive when most replications had no
- * hit (a run without a hit claims no precision, so it is left out of the
- * coverage and z-scores).  Relative errors are floored at 1e-10, rounding.
+ * error bar (no hit: a run without one claims no precision, so it is left out
+ * of the coverage and z-scores), or when the coverage is below 85% over fewer
+ * than 50 error bars (too few to judge either way).  Relative errors are
+ * floored at 1e-10, rounding.
  * Memory is O(R).
  */
 #ifndef ISSIM_CALIBRATE_H
@@ -39,6 +41,7 @@ typedef struct {
   const issim_proposal *proposal;
   size_t reps;
   size_t zero_hit_reps;        /* replications with no hit: never covered */
+  size_t no_error_bar_reps;    /* replications without a finite relative error (no hit) */
   size_t unreliable_reps;      /* replications whose own verdict was unreliable */
   double *log_estimate;        /* reps values */
   double *relative_error;      /* reps values; NAN with no hit */
@@ -46,7 +49,7 @@ typedef struct {
   /* against the reference: */
   double relative_rmse, mean_reported_re, coverage, z_mean, z_sd;
   int over_confident;
-  int inconclusive;            /* most replications had no hit: nothing to judge */
+  int inconclusive;            /* too few error bars to judge (above): no verdict */
   /* the reference it was judged against (issim_calibration_judge_all) */
   issim_calibration_ref ref_kind;
   double log_reference;        /* NAN with ISSIM_CALIBRATION_REF_NONE */
@@ -75,6 +78,13 @@ double issim_calibration_pooled_reference(const issim_calibration *c, size_t n, 
  * one (given_log), else its pooled reference, and records which. */
 void issim_calibration_judge_all(issim_calibration *c, size_t n, double exact_log,
                                  double given_log);
+
+/* The mean of the R replications' estimates (the estimate of all their
+ * draws together) and its standard error from their spread,
+ * sqrt(sum_r (P_r - mean)^2 / (R (R - 1))), which holds whether or not the
+ * replications' own error bars are honest; both as natural logs (-INFINITY
+ * for 0; the SE NAN with fewer than two replications). */
+void issim_calibration_mean(const issim_calibration *c, double *mean, double *se);
 
 /* Fills the comparison with the reference log_ref. */
 void issim_calibration_judge(issim_calibration *c, double log_ref);

@@ -22,7 +22,7 @@
 static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
 
 static const char *const FAMILY_NAMES[] = {"auto", "normal", "student-t", "mixture",
-                                           "exponential", "gamma"};
+                                           "exponential", "gamma", "factor-shift"};
 
 const char *issim_ce_family_name(issim_ce_family f)
 {
@@ -72,6 +72,7 @@ int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src)
   memcpy(c.cov, src->cov, src->k * src->d * src->d * sizeof *c.cov);
   c.df = src->df, c.location = src->location, c.rate = src->rate;
   c.shape = src->shape, c.scale = src->scale;
+  c.credit_base = src->credit_base;
   issim_ce_params_clear(dst);
   *dst = c;
   return ISSIM_OK;
@@ -129,8 +130,18 @@ static issim_model *normal_part(const issim_ce_params *v, size_t j, issim_error 
   return issim_model_alloc_normal(d, v->mean + j * d, v->cov + j * d * d, err);
 }
 
+/* The base's law with the member's shift (its twist kept). */
+static issim_model *credit_member(const issim_ce_params *v, issim_error *err)
+{
+  const issim_credit_law *law = issim_model_credit_law(v->credit_base);
+  return issim_model_alloc_credit(issim_credit_law_book(law), v->mean,
+                                  issim_credit_law_twist(law), err);
+}
+
 issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err)
 {
+  if (v->family == ISSIM_CE_FACTOR_SHIFT)
+    return credit_member(v, err);
   if (v->family == ISSIM_CE_MIXTURE) {
     issim_model **parts = calloc(v->k, sizeof *parts);
     int ok = parts != NULL;
@@ -180,6 +191,11 @@ void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size)
     return;
   case ISSIM_CE_GAMMA:
     snprintf(buf, size, "shape=%.6g scale=%.6g", v->shape, v->scale);
+    return;
+  case ISSIM_CE_FACTOR_SHIFT:
+    used = (size_t)snprintf(buf, size, "shift=");
+    if (used + 1 < size)
+      describe_vector(buf + used, size - used, v->mean, d, 1);
     return;
   default:
     break;
@@ -596,6 +612,25 @@ static int update_gamma(issim_ce_params *v, size_t m, const double *x, const dou
   return ISSIM_OK;
 }
 
+/* The weighted mean of the elites' factors (the first d coordinates of
+ * rows of the base model's dimension): the shift nearest the zero-variance
+ * law in KL, whatever the twist, which does not depend on the shift. */
+static int update_factor_shift(issim_ce_params *v, size_t m, const double *x, const double *w)
+{
+  const size_t row = issim_model_dim(v->credit_base);
+  double sw = 0;
+  for (size_t j = 0; j < v->d; j++)
+    v->mean[j] = 0;
+  for (size_t i = 0; i < m; i++) {
+    sw += w[i];
+    for (size_t j = 0; j < v->d; j++)
+      v->mean[j] += w[i] * x[i * row + j];
+  }
+  for (size_t j = 0; j < v->d; j++)
+    v->mean[j] /= sw;
+  return ISSIM_OK;
+}
+
 int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double *log_w,
                     const issim_ce_update_rules *rules, size_t components, issim_error *err)
 {
@@ -616,6 +651,8 @@ int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double 
     rc = update_exponential(v, m, x, w, rules, err);
   else if (v->family == ISSIM_CE_GAMMA)
     rc = update_gamma(v, m, x, w, rules, err);
+  else if (v->family == ISSIM_CE_FACTOR_SHIFT)
+    rc = update_factor_shift(v, m, x, w);
   else
     rc = issim_error_set(err, ISSIM_EINVAL, "no update for family %s", issim_ce_family_name(v->family));
   free(w);
@@ -673,6 +710,15 @@ void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v
     fprintf(out, "[proposal %s]\ndistribution = gamma\nshape = %.17g\nscale = %.17g\n", name,
             v->shape, v->scale);
     break;
+  case ISSIM_CE_FACTOR_SHIFT: {
+    double level = issim_credit_law_twist(issim_model_credit_law(v->credit_base));
+    fprintf(out, "[proposal %s]\ndistribution = %s\n", name,
+            isnan(level) ? "factor-shift" : "glasserman-li");
+    write_numbers(out, "shift", v->mean, d);
+    if (!isnan(level))
+      fprintf(out, "level = %.17g\n", level);
+    break;
+  }
   default: { /* a mixture: its components first, then the mixture of them */
     for (size_t j = 0; j < v->k; j++) {
       char part[256];

@@ -31,7 +31,9 @@ typedef enum {
   ISSIM_CE_STUDENT_T,   /* student-t or multivariate t, df fixed */
   ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
   ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
-  ISSIM_CE_GAMMA        /* gamma (shape and scale) */
+  ISSIM_CE_GAMMA,       /* gamma (shape and scale) */
+  ISSIM_CE_FACTOR_SHIFT /* a credit law's factor shift (credit.h): the mean of the
+                         * factors, the book and the twist kept */
 } issim_ce_family;
 
 /* min_spread must exceed this (1/sqrt 2): below, the weights' variance is infinite. */
@@ -55,6 +57,11 @@ typedef struct {
   double df;       /* student-t degrees of freedom (fixed) */
   double location, rate;  /* exponential: location + Exp(rate) */
   double shape, scale;    /* gamma */
+  /* factor-shift: the credit model whose book and twist the member keeps
+   * (not owned: it must outlive the member); d is its number of factors,
+   * mean[0..d-1] the shift, and the points' rows are the model's
+   * (factors, default indicators) */
+  const issim_model *credit_base;
 } issim_ce_params;
 
 /* An empty member of family f (k components, d coordinates), all zero. */

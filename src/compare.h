@@ -30,6 +30,9 @@ typedef struct {
 
 typedef struct {
   int exact;              /* 1: the exact value; 0: a proposal's estimate */
+  int given;              /* with exact == 1: a value the scenario gave ([event]
+                           * reference), not one issim computed (set by the
+                           * caller, issim_workflow_rank) */
   size_t proposal;        /* with exact == 0: which result gives it */
   double log_value;       /* NAN when there is no reference at all */
 } issim_reference;

@@ -34,6 +34,8 @@ typedef struct {
   double *mu, *l, df;
   const issim_event *ev;
   size_t evals;               /* points at which the loss was evaluated */
+  int failed;                 /* the loss failed (loss.h): the search stops */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* the first failure's message */
   double *pts, *vals;         /* 2d points and their losses, for one batch */
   double *gr, *un, *ut, *tmp; /* d each */
 } space;
@@ -91,11 +93,20 @@ static void to_x(const space *sp, const double *u, double *x)
   }
 }
 
+/* The losses of the first n points of sp->pts into sp->vals.  A loss that
+ * fails gives NaNs, which end the search from that start, and the message
+ * is kept: the search then stops (optimised_points). */
+static void eval_points(space *sp, size_t n)
+{
+  issim_loss_eval_noting(sp->ev->loss, n, sp->pts, sp->vals, &sp->failed, sp->failure,
+                         sizeof sp->failure);
+  sp->evals += n;
+}
+
 static double c_at(space *sp, const double *u)
 {
   to_x(sp, u, sp->pts);
-  issim_loss_eval(sp->ev->loss, 1, sp->pts, sp->vals);
-  sp->evals++;
+  eval_points(sp, 1);
   return sp->ev->direction * (sp->vals[0] - sp->ev->threshold);
 }
 
@@ -113,8 +124,7 @@ static void gradient(space *sp, const double *u, double h, double *gr)
       minus[i] = sp->tmp[i] - step;
     }
   }
-  issim_loss_eval(sp->ev->loss, 2 * d, sp->pts, sp->vals);
-  sp->evals += 2 * d;
+  eval_points(sp, 2 * d);
   for (size_t j = 0; j < d; j++)
     gr[j] = sp->ev->direction * (sp->vals[2 * j] - sp->vals[2 * j + 1]) / (2 * h);
 }
@@ -297,6 +307,8 @@ typedef struct {
 static int try_start(search *se, const double *start)
 {
   size_t d = se->sp->d;
+  if (se->sp->failed) /* the loss failed: the search is over */
+    return 0;
   se->st->starts++;
   if (!hlrf(se->sp, start, se->u, se->why, sizeof se->why))
     return 0;
@@ -431,6 +443,8 @@ static int corner_search(search *se, const double *theta0, double r0, double rma
 static void ray_start(search *se, const double *theta, double rmax)
 {
   size_t d = se->sp->d;
+  if (se->sp->failed)
+    return;
   double r = ray_crossing(se, theta, rmax, 1e-3);
   if (r == 0)
     return;
@@ -509,7 +523,7 @@ static int optimised_points(space *sp, found *f, issim_design_stats *st, issim_e
   se.c0 = c_at(sp, se.start); /* the sign of beta: is the mean outside the event? */
   size_t axis = d <= AXIS_STARTS_MAX_D ? 2 * d : 0;
   double *start = se.theta;
-  for (size_t s = 0; s < 1 + axis + RANDOM_STARTS; s++) {
+  for (size_t s = 0; !sp->failed && s < 1 + axis + RANDOM_STARTS; s++) {
     /* 0: the origin; then +-e_j; then random directions at radii 1, 2, 3, 4 */
     double norm = 0;
     for (size_t j = 0; j < d; j++) {
@@ -524,13 +538,16 @@ static int optimised_points(space *sp, found *f, issim_design_stats *st, issim_e
   /* then starts on the surface, in rounds while they find new points (only
    * with the mean outside the event, where every ray leaves the origin
    * outside it) */
-  for (int round = 0; se.c0 <= 0 && round <= EXTRA_ROUNDS; round++) {
+  for (int round = 0; !sp->failed && se.c0 <= 0 && round <= EXTRA_ROUNDS; round++) {
     size_t before = st->found;
     ray_round(&se, round == 0);
     if (st->found == before)
       break;
   }
   gsl_rng_free(se.rng), free(buf);
+  if (sp->failed)
+    return issim_error_set(err, ISSIM_ELOSS, "the loss failed in the design-point search: %.960s",
+                           sp->failure);
   if (f->n == 0)
     return issim_error_set(err, ISSIM_EINVAL, "the search for the design point failed from "
                                               "every start: %s", se.why);

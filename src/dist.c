@@ -386,28 +386,40 @@ static void add_constant(size_t n, double *restrict x, double a)
     x[i] += a;
 }
 
-/* A standard student-t draw: GSL's own (gsl_ran_tdist), except where GSL's
- * loses it.  For df <= 2 GSL returns Y1 / sqrt(Y2 / df), Y1 normal and Y2
- * chi-squared(df) = 2 gamma(df/2), the gamma drawn for shape a = df/2 < 1 as
- * gamma(1 + a) U^(1/a).  For a small df, U^(1/a) underflows to 0 (df 0.01:
- * whenever U < 0.03, 3% of the draws) although the t draw itself,
- * about Y1 / sqrt(Y2), is a finite 1e200: GSL returns +-inf, whose
- * log-weight is NaN.  The same random numbers are drawn here in the same
- * order, and Y2 is formed GSL's way; only when it is not a normal double is
- * the draw recomputed from log Y2, so every draw GSL gets right is GSL's, to
- * the bit. */
-static double student_t_draw(gsl_rng *r, double df)
+double issim_dist_chi_squared_draw(gsl_rng *r, double df, double *log_value)
 {
   const double a = 0.5 * df;
-  if (a >= 1)
-    return gsl_ran_tdist(r, df);
-  const double y1 = gsl_ran_ugaussian(r);
+  if (a >= 1) {
+    const double y = gsl_ran_chisq(r, df);
+    *log_value = log(y);
+    return y;
+  }
+  /* GSL's chisq(df) = 2 gamma(df/2), the gamma for a shape a < 1 drawn as
+   * gamma(1 + a) U^(1/a): the same random numbers in the same order */
   const double u = gsl_rng_uniform_pos(r);
   const double g = gsl_ran_gamma(r, 1.0 + a, 1.0);
-  const double y2 = 2 * (g * pow(u, 1.0 / a));
+  *log_value = M_LN2 + log(g) + log(u) / a;
+  return 2 * (g * pow(u, 1.0 / a));
+}
+
+/* A standard student-t draw: GSL's own (gsl_ran_tdist), except where GSL's
+ * loses it.  For df <= 2 GSL returns Y1 / sqrt(Y2 / df), Y1 normal and Y2
+ * chi-squared(df), which underflows for a small df (df 0.01: whenever U <
+ * 0.03, 3% of the draws; see issim_dist_chi_squared_draw) although the t
+ * draw itself, about Y1 / sqrt(Y2), is a finite 1e200: GSL returns +-inf,
+ * whose log-weight is NaN.  The same random numbers are drawn here in the
+ * same order, and Y2 is formed GSL's way; only when it is not a normal
+ * double is the draw recomputed from log Y2, so every draw GSL gets right is
+ * GSL's, to the bit. */
+static double student_t_draw(gsl_rng *r, double df)
+{
+  if (df >= 2)
+    return gsl_ran_tdist(r, df);
+  const double y1 = gsl_ran_ugaussian(r);
+  double log_y2;
+  const double y2 = issim_dist_chi_squared_draw(r, df, &log_y2);
   if (y2 >= DBL_MIN)
     return y1 / sqrt(y2 / df);
-  const double log_y2 = M_LN2 + log(g) + log(u) / a;
   return y1 == 0 ? 0 : y1 * exp(-0.5 * (log_y2 - log(df)));
 }
 

@@ -103,6 +103,14 @@ int issim_dist_describe(const issim_dist *d, char *buf, size_t size);
 /* Draws n variates into x. */
 void issim_dist_sample(const issim_dist *d, gsl_rng *r, size_t n, double *x);
 
+/* A chi-squared(df) draw, GSL's gsl_ran_chisq to the bit (the same random
+ * numbers in the same order), and its logarithm in *log_value, exact where
+ * the draw itself underflows: for df < 2 the draw is 2 gamma(1 + df/2)
+ * U^(2/df), which is below the smallest double whenever U is small (df 0.01:
+ * 3% of the draws).  The student-t draws (univariate and multivariate) take
+ * their scale from it. */
+double issim_dist_chi_squared_draw(gsl_rng *r, double df, double *log_value);
+
 /* log p(x[i]) into lp[i] for i < n; -INFINITY outside the support. */
 void issim_dist_log_pdf(const issim_dist *d, size_t n, const double *x,
                         double *lp);

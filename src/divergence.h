@@ -2,7 +2,7 @@
  * of univariate distributions.
  *
  * These are the reference values against which issim's sample estimates of
- * the information-theoretic quantities are judged (shared/estimators.md):
+ * the information-theoretic quantities are judged (docs/estimators.md):
  *
  *   H(p)       = -E_p[log p]                    differential entropy
  *   H(p, q)    = -E_p[log q]                    cross-entropy

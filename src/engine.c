@@ -22,6 +22,7 @@ const char *issim_stop_reason_name(issim_stop_reason r)
   case ISSIM_STOP_TARGET_RE: return "target-re";
   case ISSIM_STOP_TIME: return "max-seconds";
   case ISSIM_STOP_INTERRUPT: return "interrupt";
+  case ISSIM_STOP_LOSS: return "loss-failed";
   }
   return "unknown";
 }
@@ -66,6 +67,8 @@ typedef struct {
   issim_accum snapshot[MAX_SNAPSHOTS];
   int done;           /* the block ran (all of it, or `partial`) */
   int partial;        /* stopped between batches: holds its first draws only */
+  int failed;         /* partial because the loss failed on its next batch */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* then why, and on which draws */
 } block_result;
 
 /* tail_floor: the run's K-th largest log(w h) so far, below which no value of
@@ -96,11 +99,23 @@ static size_t first_checkpoint_after(const block_wants *want, uint64_t start)
   return lo;
 }
 
-static int told_to_stop(engine *e);
+static int told_to_stop(engine *e, uint64_t block);
+static void loss_failed(engine *e, uint64_t block);
+
+/* The loss failed on the batch of draws [first, first + n) of the block:
+ * the block ends before it, with the message. */
+static void record_failure(block_result *out, uint64_t first, size_t n, const char *why)
+{
+  out->partial = 1;
+  out->failed = 1;
+  snprintf(out->failure, sizeof out->failure, "draws %llu to %llu: %s",
+           (unsigned long long)first + 1, (unsigned long long)(first + n), why);
+}
 
 /* A time limit or an interrupt is honoured between batches: in high
  * dimension one block can take minutes.  The block then holds its first draws
- * only, which is what a run of that many draws would hold in its last block. */
+ * only, which is what a run of that many draws would hold in its last block.
+ * So is a loss that fails, and a failure in an earlier block. */
 static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint64_t block,
                       uint64_t count, const block_wants *want, workspace *w, block_result *out)
 {
@@ -110,7 +125,7 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   issim_accum_reset(&out->acc);
   issim_hist_reset(&out->hist, ISSIM_HIST_WIDTH);
   out->n_snapshots = 0;
-  out->partial = 0;
+  out->partial = out->failed = 0;
   if (out->tail) {
     issim_topk_reset(out->tail);
     issim_topk_raise_floor(out->tail, want->tail_floor);
@@ -123,12 +138,17 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   const double *log_q = issim_sampler_log_q(w->sampler);
   const double *g = issim_sampler_g(w->sampler);
   for (uint64_t done = 0; done < count; done += step) {
-    if (done > 0 && want->e && told_to_stop(want->e)) {
+    if (done > 0 && want->e && told_to_stop(want->e, block)) {
       out->partial = 1;
       break;
     }
     size_t n = count - done < step ? (size_t)(count - done) : step;
-    issim_sampler_draw(w->sampler, n, out->regions != NULL);
+    if (issim_sampler_draw(w->sampler, n, out->regions != NULL) != ISSIM_OK) {
+      record_failure(out, start + done, n, issim_sampler_error(w->sampler));
+      if (want->e)
+        loss_failed(want->e, block);
+      break;
+    }
     issim_event_mark_hits(&pb->event, n, g, w->hit);
     issim_accum_add(&out->acc, n, log_p, log_q, w->hit);
     if (out->regions) /* before x is reused below */
@@ -193,6 +213,16 @@ struct engine {
   uint64_t draws_done;    /* finished blocks' draws, for the progress bar */
   int stop;               /* set when a time limit or an interrupt says stop */
   issim_stop_reason why;
+  /* one process with a relative error target: the chunk's finished prefix,
+   * so that the blocks past the one where the target is reached are not
+   * drawn (find_cut would drop them): a draw of a large model costs
+   * microseconds, and a chunk holds 64 blocks */
+  const issim_accum *total; /* the run before this chunk */
+  issim_accum prefix_acc;
+  long prefix;
+  int chunk_stop;           /* the target is reached in the prefix */
+  uint64_t failed_block;  /* the first block where the loss failed; UINT64_MAX: none */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* the run's failure, once the cut is found */
   /* the exchange of a round's chunks (see "what a rank ships" below) */
   int rank, ranks;
   block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
@@ -229,7 +259,8 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
                        const issim_topk *tail, const issim_regions *regions, issim_error *err)
 {
   *e = (engine){.pb = pb, .cfg = cfg, .rules = cfg->stop ? cfg->stop : &no_rules,
-                .why = ISSIM_STOP_SAMPLES, .rank = issim_cluster_rank(cfg->cluster),
+                .why = ISSIM_STOP_SAMPLES, .failed_block = UINT64_MAX,
+                .rank = issim_cluster_rank(cfg->cluster),
                 .ranks = issim_cluster_size(cfg->cluster)};
   int want_tail = tail != NULL;
   if (pb->target_model && pb->proposal_model &&
@@ -268,13 +299,30 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
                          ok ? " (in another process)" : "");
 }
 
-/* Called by a worker before it starts a block: should the run end here? */
-static int told_to_stop(engine *e)
+/* The loss failed in this block: the later blocks stop, the earlier ones
+ * finish (the run is then the draws before the failure, in order). */
+static void loss_failed(engine *e, uint64_t block)
 {
-  int stop;
+#pragma omp critical(issim_engine_stop)
+  if (block < e->failed_block) {
+#pragma omp atomic write
+    e->failed_block = block;
+  }
+}
+
+/* Called by a worker before it starts a block, and between the batches of
+ * one: should block `block` end here? */
+static int told_to_stop(engine *e, uint64_t block)
+{
+  int stop, chunk_stop;
+  uint64_t failed;
 #pragma omp atomic read
   stop = e->stop;
-  if (stop)
+#pragma omp atomic read
+  chunk_stop = e->chunk_stop;
+#pragma omp atomic read
+  failed = e->failed_block;
+  if (stop || chunk_stop || block > failed)
     return 1;
   const issim_stop_rules *r = e->rules;
   issim_stop_reason why;
@@ -327,6 +375,25 @@ static int target_reached(const engine *e, const issim_accum *total, const issim
   return est.event_ess >= (double)min_hits && est.relative_error <= r->target_re;
 }
 
+/* After block j of a chunk of n finished: extends the finished prefix and
+ * stops the chunk once the target is reached in it (the decision find_cut
+ * takes, on the same merges in the same order), single process only. */
+static void watch_prefix(engine *e, long n)
+{
+  if (e->total == NULL)
+    return;
+#pragma omp critical(issim_engine_prefix)
+  while (!e->chunk_stop && e->prefix < n && e->blocks[e->prefix].done &&
+         !e->blocks[e->prefix].partial) {
+    issim_accum_merge(&e->prefix_acc, &e->blocks[e->prefix].acc);
+    e->prefix++;
+    if (target_reached(e, e->total, &e->prefix_acc)) {
+#pragma omp atomic write
+      e->chunk_stop = 1;
+    }
+  }
+}
+
 /* Runs one chunk's blocks on the threads; returns how many there are. */
 static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
 {
@@ -337,17 +404,21 @@ static long run_chunk_blocks(engine *e, uint64_t chunk, const block_wants *want)
                                                              : ISSIM_CHUNK_BLOCKS);
   for (long j = 0; j < n; j++)
     e->blocks[j].done = 0;
+  issim_accum_reset(&e->prefix_acc);
+  e->prefix = 0;
+  e->chunk_stop = 0;
   /* Blocks are handed out in order, and a started block always finishes, so
    * the finished blocks are a prefix of the chunk when the run is stopped. */
 #pragma omp parallel for num_threads(e->threads) schedule(dynamic, 1)
   for (long j = 0; j < n; j++) {
-    if (told_to_stop(e))
-      continue;
     uint64_t block = first + (uint64_t)j;
+    if (told_to_stop(e, block))
+      continue;
     uint64_t start = block * ISSIM_BLOCK_SIZE;
     uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
                                                              : ISSIM_BLOCK_SIZE;
     run_block(e->pb, cfg, block, count, want, &e->ws[thread_index()], &e->blocks[j]);
+    watch_prefix(e, n);
 #pragma omp atomic
     e->draws_done += e->blocks[j].acc.n;
     if (thread_index() == 0)
@@ -448,9 +519,12 @@ static void pack_head(const engine *e, uint64_t chunk, long n, bytes *out)
   for (long j = 0; j < done; j++) {
     const block_result *b = &e->blocks[j];
     put_u64(out, (uint64_t)b->partial);
+    put_u64(out, (uint64_t)b->failed);
     put_u64(out, (uint64_t)b->n_snapshots);
     put(out, &b->acc, sizeof b->acc);
     put(out, b->snapshot, b->n_snapshots * sizeof b->snapshot[0]);
+    if (b->failed) /* a multiple of 8 bytes */
+      put(out, b->failure, sizeof b->failure);
   }
 }
 
@@ -472,13 +546,17 @@ static chunk_head read_head(const unsigned char *p, block_result *blocks)
   h.why = why ? (issim_stop_reason)(why - 1) : ISSIM_STOP_SAMPLES;
   for (uint64_t j = 0; j < h.done; j++) {
     block_result *b = &blocks[j];
-    uint64_t partial, n_snapshots;
+    uint64_t partial, failed, n_snapshots;
     p = get_u64(p, &partial);
+    p = get_u64(p, &failed);
     p = get_u64(p, &n_snapshots);
     b->partial = (int)partial;
+    b->failed = (int)failed;
     b->n_snapshots = (size_t)n_snapshots;
     p = get(p, &b->acc, sizeof b->acc);
     p = get(p, b->snapshot, b->n_snapshots * sizeof b->snapshot[0]);
+    if (b->failed)
+      p = get(p, b->failure, sizeof b->failure);
     b->done = 1;
   }
   return h;
@@ -553,7 +631,10 @@ static cut find_cut(engine *e, const unsigned char *heads, size_t n_chunks,
     c.kept = h.done;
     for (uint64_t j = 0; j < h.done && !c.end; j++) {
       issim_accum_merge(&chunk, &e->shipped[j].acc);
-      if (e->shipped[j].partial) /* the first partial block ends the prefix */
+      if (e->shipped[j].failed) { /* the first partial block ends the prefix */
+        c = (cut){.kept = j + 1, .end = 1, .why = ISSIM_STOP_LOSS};
+        memcpy(e->failure, e->shipped[j].failure, sizeof e->failure);
+      } else if (e->shipped[j].partial)
         c = (cut){.kept = j + 1, .end = 1, .why = h.why};
       else if (target_reached(e, &total, &chunk))
         c = (cut){.kept = j + 1, .end = 1, .why = ISSIM_STOP_TARGET_RE};
@@ -679,6 +760,7 @@ static int run_round(engine *e, uint64_t first, issim_run_output *out, int *end,
   size_t n_chunks = count - first < (uint64_t)e->ranks ? (size_t)(count - first) : (size_t)e->ranks;
   e->floor = out->tail ? issim_topk_floor(out->tail) : -INFINITY;
   block_wants want = wants_of(e, out, e->floor);
+  e->total = e->ranks == 1 && e->rules->target_re > 0 ? &out->acc : NULL;
   long n = mine < count ? run_chunk_blocks(e, mine, &want) : 0;
 
   size_t *head_at = e->offsets, *body_at = e->offsets + e->ranks + 1;
@@ -727,6 +809,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
     issim_hist_reset(out->hist, ISSIM_HIST_WIDTH);
   if (out->trace)
     out->trace->count = 0;
+  out->failure[0] = '\0';
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   int end = 0;
   for (uint64_t first = 0; rc == ISSIM_OK && !end && first < count; first += (uint64_t)e.ranks) {
@@ -740,6 +823,10 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
       (t->count == 0 || t->points[t->count - 1].n != out->acc.n))
     trace_point(t, &out->acc, out->tail, e.threads);
   out->stopped_by = e.why;
+  if (rc == ISSIM_OK && e.why == ISSIM_STOP_LOSS) {
+    memcpy(out->failure, e.failure, sizeof out->failure);
+    rc = issim_error_set(err, ISSIM_ELOSS, "%s", e.failure);
+  }
   engine_free(&e);
   return rc;
 }
@@ -759,17 +846,19 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
     issim_topk_reset(tail);
   issim_run_output none = {0};
   uint64_t count = issim_engine_chunk_count(cfg->samples);
-  for (uint64_t c = first; c < last && c < count; c++) {
+  for (uint64_t c = first; rc == ISSIM_OK && c < last && c < count; c++) {
     /* no floor here: the chunks' tails are merged with other processes' */
     block_wants want = wants_of(NULL, &none, -INFINITY);
     long n = run_chunk_blocks(&e, c, &want);
     issim_accum_reset(&chunks[c - first]);
-    for (long j = 0; j < n; j++) {
+    for (long j = 0; rc == ISSIM_OK && j < n; j++) {
+      if (e.blocks[j].failed)
+        rc = issim_error_set(err, ISSIM_ELOSS, "%s", e.blocks[j].failure);
       if (tail)
         merge_block_tail(tail, e.blocks[j].tail);
       issim_accum_merge(&chunks[c - first], &e.blocks[j].acc);
     }
   }
   engine_free(&e);
-  return ISSIM_OK;
+  return rc;
 }

@@ -7,7 +7,11 @@
  * result is the same to the last bit whatever the number of threads.
  *
  * Stopping rules are decided at block boundaries on that same merged state, so
- * a run stopped after n draws is exactly the run of n draws.
+ * a run stopped after n draws is exactly the run of n draws.  A single
+ * process with a relative-error target also watches each chunk's finished
+ * blocks as they come, and starts no block past the one where the target is
+ * reached (those in flight stop at their next batch): the decision is the
+ * same, the blocks it would drop are not drawn.
  *
  * With a cluster (cluster.h), processes take chunks in rounds: in round r,
  * rank k runs chunk r K + k of a world of K.  Each ships what the canonical
@@ -19,6 +23,12 @@
  * every rank alike, at the block where a single process would stop; time
  * limits and interrupts are each process's own, and end the run at the first
  * chunk, in chunk order, that they cut short.
+ *
+ * A loss that fails (the caller's own model, loss.h) ends the run at the
+ * batch where it failed: the blocks before that one finish, the later ones
+ * stop, and the run is the draws before the failed batch in the canonical
+ * order, the same for any thread or process count when the failure depends
+ * on the points alone.  It is returned, partial, with ISSIM_ELOSS.
  */
 #ifndef ISSIM_ENGINE_H
 #define ISSIM_ENGINE_H
@@ -47,10 +57,11 @@ typedef enum {
   ISSIM_STOP_SAMPLES,    /* all the samples asked for were drawn */
   ISSIM_STOP_TARGET_RE,  /* the relative error reached its target */
   ISSIM_STOP_TIME,       /* the time limit was reached */
-  ISSIM_STOP_INTERRUPT   /* interrupted (Ctrl-C): the result is partial */
+  ISSIM_STOP_INTERRUPT,  /* interrupted (Ctrl-C): the result is partial */
+  ISSIM_STOP_LOSS        /* the loss failed (loss.h): the result is partial */
 } issim_stop_reason;
 
-/* "samples", "target-re", "max-seconds" or "interrupt" */
+/* "samples", "target-re", "max-seconds", "interrupt" or "loss-failed" */
 const char *issim_stop_reason_name(issim_stop_reason r);
 
 /* Progress of a run, for a progress bar.  state is the merged accumulator of
@@ -106,9 +117,15 @@ typedef struct {
   issim_hist *hist;
   issim_region_tally *regions;
   issim_stop_reason stopped_by;
+  /* stopped_by ISSIM_STOP_LOSS: the loss's message, with the draws it
+   * failed on ("draws 1025 to 1536: ...") */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE];
 } issim_run_output;
 
-/* Runs the draws into *out (out->acc always; the rest as asked). */
+/* Runs the draws into *out (out->acc always; the rest as asked).  When the
+ * loss fails: ISSIM_ELOSS, err's message that of out->failure, and *out the
+ * partial run of the draws before the failure (out->acc.n of them, possibly
+ * 0), stopped_by ISSIM_STOP_LOSS. */
 int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
                      issim_run_output *out, issim_error *err);
 
@@ -132,7 +149,8 @@ uint64_t issim_engine_chunk_count(uint64_t samples);
 /* Runs chunks [first, last) of the cfg->samples draws (no stopping rule),
  * storing chunk c's accumulator in chunks[c - first] and merging the chunks'
  * tails into *tail if non-NULL.  Merging all chunks of a run in order
- * reproduces issim_engine_run exactly. */
+ * reproduces issim_engine_run exactly.  A loss that fails: ISSIM_ELOSS, the
+ * chunks' accumulators then meaningless. */
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,
                             issim_topk *tail, issim_error *err);

@@ -21,8 +21,10 @@ enum {
   ISSIM_EIO = 3,      /* a file could not be read or written */
   ISSIM_ECOVER = 4,   /* a proposal does not cover the event region */
   ISSIM_EINTERNAL = 5,/* a bug in issim */
-  ISSIM_ENOTDONE = 6  /* the work was not completed: interrupted, or a fit that
+  ISSIM_ENOTDONE = 6, /* the work was not completed: interrupted, or a fit that
                        * did not reach its goal (the message says which) */
+  ISSIM_ELOSS = 7     /* the caller's own loss (a function, a plugin, an
+                       * external program: loss.h) failed while evaluating */
 };
 
 #define ISSIM_ERROR_MESSAGE_SIZE 1024

@@ -201,7 +201,9 @@ static void log_weights(issim_accum *b, size_t n, const double *restrict log_p,
     slq2 += log_q[i] * log_q[i];
   }
   b->all_m = am;
-  b->hit_m = hm;
+  /* with no hit, hm is the max reduction's starting value, which is the
+   * compiler's (GCC -inf, clang -DBL_MAX): -inf is the accumulator's own */
+  b->hit_m = count > 0 ? hm : -INFINITY;
   b->hits = (uint64_t)count;
   b->l = sl, b->l2 = sl2, b->lq = slq, b->lq2 = slq2;
 }
@@ -371,7 +373,7 @@ static void estimate_weights(const issim_accum *a, issim_estimate *e)
   double log_sn = a->hit_m + log(y_sum) - (a->all_m + log(a->w));
   double p_sn = exp(log_sn);
   e->self_normalized_log_estimate = log_sn;
-  /* the delta-method variance of shared/estimators.md divided by P_tilde^2:
+  /* the delta-method variance of docs/estimators.md divided by P_tilde^2:
    * (1 - 2 P_tilde) / ESS_A + 1 / ESS, free of underflow */
   double rel2 = (1 - 2 * p_sn) / e->event_ess + 1 / e->ess;
   e->self_normalized_relative_error = sqrt(rel2 > 0 ? rel2 : 0);

@@ -2,7 +2,7 @@
  *
  * An issim_accum takes draws in batches as log-densities (log p, log q) and
  * event indicators, and keeps O(1) state from which every estimator and weight
- * diagnostic of shared/estimators.md is derived.  Weights are never formed as
+ * diagnostic of docs/estimators.md is derived.  Weights are never formed as
  * p/q: sums of weights are kept as (m, s) with m a running maximum log-weight and
  * s = sum exp(l_i - m) f_i, so estimates far below the smallest double (P(Z > 40)
  * = 3.66e-350) are exact to double precision in log space.

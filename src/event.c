@@ -62,7 +62,9 @@ void issim_event_describe(const issim_event *ev, size_t d, char *buf, size_t siz
     snprintf(sig, sizeof sig, " (%g sigma)", ev->threshold_sigmas);
   if (issim_event_on_x(ev))
     snprintf(buf, size, "x %s %.10g%s", op, ev->threshold, sig);
-  else
-    snprintf(buf, size, "%s loss of x1..x%zu %s %.10g%s",
-             issim_loss_kind_name(issim_loss_kind_of(ev->loss)), d, op, ev->threshold, sig);
+  else {
+    char loss[256];
+    issim_loss_describe(ev->loss, loss, sizeof loss);
+    snprintf(buf, size, "%s of x1..x%zu %s %.10g%s", loss, d, op, ev->threshold, sig);
+  }
 }

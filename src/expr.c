@@ -29,6 +29,13 @@
  * - '^' is left-associative (2^3^2 = 64) and binds tighter than unary minus
  *   (-x1^2 = -(x1^2)); there is no unary plus ("+x1" does not parse).
  * - Out of memory, libmatheval prints a message and exits.
+ * - Its parser, simplifier and evaluator recurse over the formula's tree,
+ *   about 40 bytes of stack a level: a sum of 200,000 terms (a tree 200,000
+ *   deep) overflowed an 8 MB stack while the scenario was read.  A tree is
+ *   never deeper than the formula has tokens, so a formula is refused beyond
+ *   MAX_TOKENS tokens (at most about 1 MB of stack, within any thread's), and
+ *   beyond MAX_PARENS nested parentheses (bison's own stack gives up at
+ *   10,000 with no reason given).
  *
  * ---- min and max ----
  * libmatheval has no min or max (nor any function of two arguments; "min(x1,
@@ -352,8 +359,48 @@ static int check_words(compiler *c, const token *tok, size_t nt)
   return ISSIM_OK;
 }
 
+#define MAX_TOKENS 20000
+#define MAX_PARENS 1000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* what: "has more than N tokens" */
+static int too_large(compiler *c, const char *what)
+{
+  return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
+                             "expression is too large: it %s, the most its evaluator can take "
+                             "('%s'); write a long weighted sum of the variables as loss = "
+                             "linear with weights, or shorten the formula",
+                             what, c->shown);
+}
+
+/* The nesting so far: open parentheses, and unary minus signs in a row
+ * (which nest as parentheses do). */
+typedef struct {
+  size_t parens, signs;
+} formula_size;
+
+/* Token t, after the nt tokens tok[], within the limits? */
+static int check_size(compiler *c, const token *tok, size_t nt, const token *t, formula_size *z)
+{
+  tok_kind before = nt > 0 ? tok[nt - 1].kind : TOK_OP;
+  int sign = c->formula[t->start] == '-' && before != TOK_RPAREN && before != TOK_NUMBER &&
+             before != TOK_WORD;
+  z->signs = sign ? z->signs + 1 : 0;
+  if (z->signs > MAX_PARENS)
+    return too_large(c, "has more than " STR(MAX_PARENS) " minus signs in a row");
+  if (t->kind == TOK_LPAREN && ++z->parens > MAX_PARENS)
+    return too_large(c, "nests parentheses more than " STR(MAX_PARENS) " deep");
+  if (t->kind == TOK_RPAREN && z->parens > 0)
+    z->parens--;
+  if (nt == MAX_TOKENS)
+    return too_large(c, "has more than " STR(MAX_TOKENS)
+                        " tokens (numbers, names, operators, parentheses)");
+  return ISSIM_OK;
+}
+
 /* Splits the formula into tokens (*tok, *ntok, to be freed); checks every
- * character and every word. */
+ * character and every word, and the formula's size. */
 static int lex(compiler *c, token **tok_out, size_t *ntok_out)
 {
   const char *f = c->formula;
@@ -362,6 +409,7 @@ static int lex(compiler *c, token **tok_out, size_t *ntok_out)
   if (tok == NULL)
     return issim_error_set(c->err, ISSIM_ENOMEM, "out of memory for an expression");
   size_t nt = 0, i = 0;
+  formula_size size = {0, 0};
   int rc = ISSIM_OK;
   while (i < n && rc == ISSIM_OK) {
     unsigned char ch = (unsigned char)f[i];
@@ -383,6 +431,8 @@ static int lex(compiler *c, token **tok_out, size_t *ntok_out)
     } else if (!punctuation(ch, &t.kind)) {
       rc = bad_character(c, ch);
     }
+    if (rc == ISSIM_OK)
+      rc = check_size(c, tok, nt, &t, &size);
     tok[nt++] = t;
     i += t.len;
   }

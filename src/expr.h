@@ -27,6 +27,9 @@
  *             2_sqrtpi = 2/sqrt(pi), sqrt1_2 = 1/sqrt(2)).  Names are case
  *             sensitive: E and PI are not constants.
  * Whitespace  anywhere between tokens, newlines included.
+ * Size        at most 20,000 tokens (numbers, names, operators, parentheses,
+ *             commas) and 1,000 nested parentheses: libmatheval recurses
+ *             over the formula, and a longer one would overflow the stack.
  * Example, the four-branch series system (d = 2):
  *   min(3 + 0.1*(x1 - x2)^2 - (x1 + x2)/sqrt(2),
  *       3 + 0.1*(x1 - x2)^2 + (x1 + x2)/sqrt(2),

@@ -1,4 +1,4 @@
-/* fileio.c: atomic files and directories (see fileio.h). */
+#define _DEFAULT_SOURCE /* mkstemps */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "fileio.h"
@@ -87,6 +87,23 @@ static int write_in_place(const char *path)
                                    S_ISSOCK(st.st_mode));
 }
 
+int issim_fileio_temporary(char *tmpl, int suffix_len)
+{
+  int fd = mkstemps(tmpl, suffix_len);
+  if (fd < 0)
+    return -1;
+  mode_t mask = umask(0);
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask) != 0) {
+    int saved = errno;
+    close(fd);
+    unlink(tmpl);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
 /* A fresh temporary file beside path, created by mkstemp (O_EXCL: it never
  * follows a link another user planted), with the permissions a file created
  * by fopen would have had (0666 less the umask). */
@@ -96,12 +113,10 @@ static FILE *open_temporary(issim_fileio_atomic *a)
   if (a->tmp == NULL)
     return NULL;
   sprintf(a->tmp, "%s.XXXXXX", a->path);
-  int fd = mkstemp(a->tmp);
+  int fd = issim_fileio_temporary(a->tmp, 0);
   if (fd < 0)
     return NULL;
-  mode_t mask = umask(0);
-  umask(mask);
-  if (fchmod(fd, 0666 & ~mask) != 0 || (a->f = fdopen(fd, "w")) == NULL) {
+  if ((a->f = fdopen(fd, "w")) == NULL) {
     int saved = errno;
     close(fd);
     unlink(a->tmp);

@@ -31,6 +31,12 @@ char *issim_fileio_join(const char *dir, const char *name);
  * "cannot create the plot directory 'x': ...". */
 int issim_fileio_make_dirs(const char *dir, const char *what, issim_error *err);
 
+/* Creates a new file from the template tmpl (its XXXXXX, followed by
+ * suffix_len more characters, become a unique name, in place: mkstemps),
+ * exclusively (it never follows a link), with the permissions fopen would
+ * give (0666 less the umask): its descriptor, or -1 with errno. */
+int issim_fileio_temporary(char *tmpl, int suffix_len);
+
 typedef struct issim_fileio_atomic issim_fileio_atomic;
 
 /* Opens the temporary file (or path itself, or standard output, above) into *a: ISSIM_OK, or ISSIM_ENOMEM, or

@@ -326,7 +326,18 @@ typedef struct {
   const issim_event *ev;
   double *pts, *vals; /* up to 2 + 4 (d - 1) points */
   size_t evals;
+  int failed;         /* the loss failed (loss.h) */
+  char failure[ISSIM_ERROR_MESSAGE_SIZE];
 } standard;
+
+/* The losses of the first n points of sp->pts; a failure gives NaNs and is
+ * kept (fill_point reports it). */
+static void eval_stencil(standard *sp, size_t n)
+{
+  issim_loss_eval_noting(sp->ev->loss, n, sp->pts, sp->vals, &sp->failed, sp->failure,
+                         sizeof sp->failure);
+  sp->evals += n;
+}
 
 /* x = mu + L u + h (a L e_j + b L e_k): into x */
 static void point_at(const standard *sp, const double *x0, double h, size_t j, double a, size_t k,
@@ -348,8 +359,7 @@ static void hessian(standard *sp, const double *x0, double h, double *hess, doub
 {
   size_t d = sp->d;
   memcpy(sp->pts, x0, d * sizeof *x0);
-  issim_loss_eval(sp->ev->loss, 1, sp->pts, sp->vals);
-  sp->evals++;
+  eval_stencil(sp, 1);
   double c0 = c_of(sp, sp->vals[0]);
   for (size_t j = 0; j < d; j++) {
     size_t n = 0;
@@ -361,8 +371,7 @@ static void hessian(standard *sp, const double *x0, double h, double *hess, doub
       point_at(sp, x0, h, j, -1, k, 1, sp->pts + n++ * d);
       point_at(sp, x0, h, j, -1, k, -1, sp->pts + n++ * d);
     }
-    issim_loss_eval(sp->ev->loss, n, sp->pts, sp->vals);
-    sp->evals += n;
+    eval_stencil(sp, n);
     double cp = c_of(sp, sp->vals[0]), cm = c_of(sp, sp->vals[1]);
     gr[j] = (cp - cm) / (2 * h);
     hess[j * d + j] = (cp - 2 * c0 + cm) / (h * h);
@@ -541,6 +550,9 @@ static int fill_point(standard *sp, const issim_elliptical *e, int closed_form, 
   p->log_p_form = normal_space ? issim_form_log_normal_tail(beta) : lp;
   if (analyse_point(sp, e, closed_form, hess, gr, p) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
+  if (sp->failed)
+    return issim_error_set(err, ISSIM_ELOSS, "the loss failed computing the curvatures: %.960s",
+                           sp->failure);
   if (p->corner) {
     p->log_p_breitung = p->log_p_hr = p->log_p_tvedt = NAN;
     snprintf(p->sorm_why, sizeof p->sorm_why, "the point is at a corner of the limit surface "

@@ -48,6 +48,8 @@ typedef struct {
   int error_line;       /* its line; 0: none */
   int nomem;
   int read_errno;       /* errno of a failed read, 0 if none */
+  char *grown;          /* the value being continued (an entry's), its length and */
+  size_t grown_len, grown_cap; /* capacity: continuations append in place */
 } issim_inifile;
 
 /* Reads the stream into *r (which it initialises): ISSIM_OK, or the first

@@ -16,6 +16,8 @@
  *   pair.h       a target and a proposal drawn and weighted together
  *   loss.h       loss (limit-state) functions of d-dimensional points
  *   expr.h       formulas in x1..xd (the expression loss's language)
+ *   plugin.h     a loss from a shared library (dlopen): the user's C function
+ *   command.h    a loss computed by an external program, a batch at a time
  * the question
  *   event.h      the event {loss > threshold} (or <)
  *   problem.h    a target, a proposal and an event: what is estimated
@@ -59,11 +61,14 @@
 #include "cluster.h"
 
 #include "dist.h"
+#include "credit.h"
 #include "model.h"
 #include "copula.h"
 #include "pair.h"
 #include "loss.h"
 #include "expr.h"
+#include "plugin.h"
+#include "command.h"
 
 #include "event.h"
 #include "problem.h"

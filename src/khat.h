@@ -3,7 +3,7 @@
  * k-hat is the shape of a generalised Pareto distribution fitted (Zhang and
  * Stephens 2009, with the weakly informative prior of PSIS / the loo package)
  * to the largest M = min(N/5, 3 sqrt N) of the w_i h_i of a run of N draws
- * (shared/estimators.md).  k < 0.5: the variance of the estimate is finite and
+ * (docs/estimators.md).  k < 0.5: the variance of the estimate is finite and
  * the standard error can be trusted; 0.5..0.7: doubtful; > 0.7: unreliable.
  *
  * Memory is O(1) in N: the largest values stream into a bounded buffer, an

@@ -14,11 +14,20 @@
  * Compiled and evaluated by expr.c (see expr.h); a loss keeps the formula's
  * text, so that a clone compiles its own (an evaluator holds its variables'
  * values: one per thread).
+ *
+ * ---- Functions ----
+ * The caller's functions and their `user` are shared by every copy through
+ * one reference-counted record (copies are made and freed by whichever
+ * thread sets up or ends a run, hence the atomic count); each copy has its
+ * own state, made by init at its first evaluation, and its own message.
  */
 #include "loss.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,12 +35,23 @@
 
 /* ---- the loss ---- */
 
+/* A function loss's part shared by its copies. */
+typedef struct {
+  issim_loss_function f;
+  char *name;       /* f.name's copy */
+  atomic_size_t refs;
+} shared_function;
+
 struct issim_loss {
   issim_loss_kind kind;
   size_t d;
   double *weights;  /* linear */
   char *formula;    /* expression: the text as given (for clones) */
   issim_expr *expr; /* expression: compiled */
+  shared_function *fn; /* function: shared by every copy */
+  void *state;         /* function: this copy's */
+  int ready;           /* function: init has run */
+  char *failure;       /* function: why the last evaluation failed */
 };
 
 /* ---- allocation ---- */
@@ -65,15 +85,17 @@ static issim_loss *loss_new(issim_loss_kind kind, size_t d)
 
 issim_loss *issim_loss_alloc(issim_loss_kind kind, size_t d, issim_error *err)
 {
-  if (kind == ISSIM_LOSS_LINEAR || kind == ISSIM_LOSS_EXPRESSION) {
+  if (kind == ISSIM_LOSS_LINEAR || kind == ISSIM_LOSS_EXPRESSION || kind == ISSIM_LOSS_FUNCTION) {
     issim_error_set(err, ISSIM_EINVAL,
                     "the %s loss needs %s: allocate it with issim_loss_alloc_%s",
                     issim_loss_kind_name(kind),
-                    kind == ISSIM_LOSS_LINEAR ? "weights" : "a formula",
+                    kind == ISSIM_LOSS_LINEAR       ? "weights"
+                    : kind == ISSIM_LOSS_EXPRESSION ? "a formula"
+                                                    : "a function",
                     issim_loss_kind_name(kind));
     return NULL;
   }
-  if ((unsigned)kind > ISSIM_LOSS_EXPRESSION) {
+  if ((unsigned)kind > ISSIM_LOSS_FUNCTION) {
     issim_error_set(err, ISSIM_EINVAL, "unknown loss kind %d", (int)kind);
     return NULL;
   }
@@ -140,6 +162,45 @@ issim_loss *issim_loss_alloc_expression(size_t d, const char *formula, issim_err
   return g;
 }
 
+/* A copy of a function loss sharing sf (one more reference). */
+static issim_loss *function_copy(size_t d, shared_function *sf)
+{
+  issim_loss *g = loss_new(ISSIM_LOSS_FUNCTION, d);
+  if (g != NULL && (g->failure = calloc(1, ISSIM_ERROR_MESSAGE_SIZE)) == NULL) {
+    free(g);
+    return NULL;
+  }
+  if (g != NULL) {
+    g->fn = sf;
+    atomic_fetch_add(&sf->refs, 1);
+  }
+  return g;
+}
+
+issim_loss *issim_loss_alloc_function(size_t d, const issim_loss_function *f, issim_error *err)
+{
+  if (check_dim(d, err) != ISSIM_OK)
+    return NULL;
+  if (f == NULL || f->eval == NULL) {
+    issim_error_set(err, ISSIM_EINVAL, "a function loss needs the function that evaluates it");
+    return NULL;
+  }
+  shared_function *sf = calloc(1, sizeof *sf);
+  if (sf != NULL)
+    sf->name = copy_string(f->name != NULL ? f->name : "function");
+  issim_loss *g = sf && sf->name ? function_copy(d, sf) : NULL;
+  if (g == NULL) {
+    if (sf)
+      free(sf->name);
+    free(sf);
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for a loss");
+    return NULL;
+  }
+  sf->f = *f;
+  sf->f.name = sf->name;
+  return g;
+}
+
 issim_loss *issim_loss_clone(const issim_loss *g)
 {
   switch (g->kind) {
@@ -147,15 +208,34 @@ issim_loss *issim_loss_clone(const issim_loss *g)
     return issim_loss_alloc_linear(g->d, g->weights, NULL);
   case ISSIM_LOSS_EXPRESSION:
     return issim_loss_alloc_expression(g->d, g->formula, NULL);
+  case ISSIM_LOSS_FUNCTION:
+    return function_copy(g->d, g->fn);
   default:
     return loss_new(g->kind, g->d);
   }
+}
+
+/* This copy's state, then, with the last reference, what the copies share. */
+static void function_free(issim_loss *g)
+{
+  shared_function *sf = g->fn;
+  if (g->ready && sf->f.init && sf->f.done)
+    sf->f.done(sf->f.user, g->state);
+  if (atomic_fetch_sub(&sf->refs, 1) != 1)
+    return;
+  if (sf->f.release)
+    sf->f.release(sf->f.user);
+  free(sf->name);
+  free(sf);
 }
 
 void issim_loss_free(issim_loss *g)
 {
   if (g == NULL)
     return;
+  if (g->fn)
+    function_free(g);
+  free(g->failure);
   issim_expr_free(g->expr);
   free(g->formula);
   free(g->weights);
@@ -207,8 +287,23 @@ const char *issim_loss_kind_name(issim_loss_kind kind)
     return "norm";
   case ISSIM_LOSS_EXPRESSION:
     return "expression";
+  case ISSIM_LOSS_FUNCTION:
+    return "function";
   }
   return "unknown";
+}
+
+void issim_loss_describe(const issim_loss *g, char *buf, size_t size)
+{
+  if (g->kind == ISSIM_LOSS_FUNCTION)
+    snprintf(buf, size, "%s", g->fn->name);
+  else
+    snprintf(buf, size, "%s loss", issim_loss_kind_name(g->kind));
+}
+
+const char *issim_loss_error(const issim_loss *g)
+{
+  return g->failure ? g->failure : "";
 }
 
 /* ---- evaluation ---- */
@@ -327,7 +422,84 @@ static void eval_norm(size_t n, size_t d, const double *restrict x, double *rest
   }
 }
 
-void issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out)
+/* ---- a function loss's evaluation ---- */
+
+/* "(1.5, -2, 3)", the first 6 coordinates of a longer point then ", ...". */
+static void format_point(const double *x, size_t d, char *buf, size_t size)
+{
+  size_t len = (size_t)snprintf(buf, size, "(");
+  for (size_t j = 0; j < d && j < 6 && len < size; j++)
+    len += (size_t)snprintf(buf + len, size - len, "%s%.10g", j ? ", " : "", x[j]);
+  if (len < size)
+    snprintf(buf + len, size - len, "%s)", d > 6 ? ", ..." : "");
+}
+
+static int fail(issim_loss *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(issim_loss *g, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(g->failure, ISSIM_ERROR_MESSAGE_SIZE, fmt, ap);
+  va_end(ap);
+  return ISSIM_ELOSS;
+}
+
+/* The caller's own words on the last failure, as ": words", or `otherwise`. */
+static const char *said(const shared_function *sf, void *state, const char *otherwise, char *buf,
+                        size_t size)
+{
+  const char *m = sf->f.message ? sf->f.message(sf->f.user, state) : NULL;
+  if (m == NULL || m[0] == '\0')
+    return otherwise;
+  snprintf(buf, size, ": %s", m);
+  return buf;
+}
+
+static int eval_function(issim_loss *g, size_t n, const double *x, double *out)
+{
+  shared_function *sf = g->fn;
+  char point[256], words[800], code[48];
+  g->failure[0] = '\0';
+  if (!g->ready) {
+    g->state = sf->f.user;
+    if (sf->f.init && sf->f.init(sf->f.user, &g->state) != 0)
+      return fail(g, "%s could not be initialised%s", sf->name,
+                  said(sf, NULL, "", words, sizeof words));
+    g->ready = 1;
+  }
+  if (n == 0)
+    return ISSIM_OK;
+  int rc = sf->f.eval(x, n, g->d, out, g->state);
+  if (rc != 0) {
+    format_point(x, g->d, point, sizeof point);
+    snprintf(code, sizeof code, ": it returned %d", rc);
+    return fail(g, "%s failed on a batch of %zu point%s from x = %s%s", sf->name, n,
+                n == 1 ? "" : "s", point, said(sf, g->state, code, words, sizeof words));
+  }
+  for (size_t i = 0; i < n; i++)
+    if (isnan(out[i])) {
+      format_point(x + i * g->d, g->d, point, sizeof point);
+      return fail(g, "%s returned NaN for x = %s (point %zu of a batch of %zu): a loss must be "
+                     "a number, and a point whose loss is not known cannot be counted in or out "
+                     "of the event", sf->name, point, i + 1, n);
+    }
+  return ISSIM_OK;
+}
+
+void issim_loss_eval_noting(issim_loss *g, size_t n, const double *x, double *out, int *failed,
+                            char *first, size_t size)
+{
+  if (issim_loss_eval(g, n, x, out) == ISSIM_OK)
+    return;
+  if (!*failed)
+    snprintf(first, size, "%s", issim_loss_error(g));
+  *failed = 1;
+  for (size_t i = 0; i < n; i++)
+    out[i] = NAN;
+}
+
+int issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out)
 {
   size_t d = g->d;
   switch (g->kind) {
@@ -353,5 +525,8 @@ void issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out)
   case ISSIM_LOSS_EXPRESSION:
     issim_expr_eval(g->expr, n, x, out);
     break;
+  case ISSIM_LOSS_FUNCTION:
+    return eval_function(g, n, x, out);
   }
+  return ISSIM_OK;
 }

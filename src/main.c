@@ -1,8 +1,9 @@
 /* issim: the command line, a thin layer over libissim. */
-#define _POSIX_C_SOURCE 200809L /* open_memstream, sigaction, isatty */
+#define _DEFAULT_SOURCE /* open_memstream, sigaction, isatty; TIOCGWINSZ */
 
 #include <getopt.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,24 +12,29 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_version.h>
 
 #include "config.h"
 #include "issim.h"
 
-/* Exit statuses: 2 for anything the user can fix in the input. */
-enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130 };
+/* Exit statuses: 2 for anything the user can fix in the input.  EXIT_HELP is
+ * no status: --help was shown, and the status is whether it was written. */
+enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130,
+       EXIT_HELP = -1 };
 
 typedef struct {
   const char *scenario_path;
   const char *proposal;
   const char *samples, *seed, *rng, *threads;
   const char *target_re, *max_seconds;
+  const char *max_memory;
   const char *plot_dir;
   const char *reps;
   /* issim adapt */
   const char *rho, *level_draws, *alpha, *max_levels, *family, *update, *min_spread,
       *components, *save;
   int json, csv;
+  int brief;
   int bits;
   int quiet;
 } options;
@@ -36,7 +42,7 @@ typedef struct {
 static void usage(FILE *out)
 {
   fprintf(out,
-          "usage: issim run SCENARIO [options]\n"
+          "usage: issim run SCENARIO [options] [--brief]\n"
           "       issim compare SCENARIO [options]\n"
           "       issim calibrate SCENARIO [options] [--reps R]\n"
           "       issim divergence SCENARIO [options] [--bits]\n"
@@ -67,11 +73,14 @@ static void usage(FILE *out)
           "  --target-re E       stop once the relative error is at most E (e.g. 0.01), with\n"
           "                      at least 100 hits and an event ESS of 100\n"
           "  --max-seconds T     stop each proposal after about T seconds\n"
+          "  --max-memory M      refuse a scenario that would need more than M bytes (e.g.\n"
+          "                      16G; default 4G)\n"
           "  --quiet             no progress line on a terminal\n"
           "  --seed S            seed, a whole number from 0 to 2^64-1\n"
           "  --rng NAME          GSL generator (default taus2)\n"
           "  --threads N         threads (default: all cores); results do not depend on it\n"
-          "  --format F          text (default) or json; compare also csv\n"
+          "  --format F          text (default) or json; run, compare and calibrate also csv\n"
+          "  --brief             (run) the estimate, error bar, verdict and reasons only\n"
           "  --plot DIR          (run, compare) convergence plots: data files, gnuplot scripts\n"
           "                      and, when gnuplot is installed, PNG and SVG figures in DIR\n"
           "  --bits              (divergence) in bits instead of nats\n"
@@ -79,7 +88,7 @@ static void usage(FILE *out)
           "\n"
           "adapt (--proposal NAME: an adaptive proposal to fit, or a proposal to start from;\n"
           "without it the first adaptive proposal, else from the target; these override it):\n"
-          "  --family F          normal, student-t, mixture, exponential or gamma\n"
+          "  --family F          normal, student-t, mixture, exponential, gamma or factor-shift\n"
           "  --rho R             elite fraction of each level (default 0.1)\n"
           "  --level-draws N     draws per level (default 10000)\n"
           "  --alpha A           smoothing of each new fit, 0 < A <= 1 (default 1: none)\n"
@@ -101,6 +110,26 @@ static int stdout_written(void)
     return EXIT_FAILURE_RUN;
   }
   return EXIT_OK;
+}
+
+/* --version in the GNU form: the program and its version on the first line
+ * (the version after the last space), then how this build was made. */
+static int version(void)
+{
+  printf("issim %s\n", PACKAGE_VERSION);
+  printf("built with GSL %s, %s, %s; figures drawn with %s\n", gsl_version,
+#ifdef _OPENMP
+         "OpenMP threads",
+#else
+         "one thread (no OpenMP)",
+#endif
+#ifdef ISSIM_WITH_MPI
+         "MPI", ISSIM_GNUPLOT);
+#else
+         "without MPI", ISSIM_GNUPLOT);
+#endif
+  printf("The manual: man issim; the documentation, once installed: %s\n", ISSIM_DOCDIR);
+  return stdout_written();
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -146,6 +175,7 @@ static int take_option(int c, char **argv, options *o, command_kind command)
   case 'n': o->samples = optarg; break;
   case 'e': o->target_re = optarg; break;
   case 'T': o->max_seconds = optarg; break;
+  case 'M': o->max_memory = optarg; break;
   case 'q': o->quiet = 1; break;
   case 's': o->seed = optarg; break;
   case 'r': o->rng = optarg; break;
@@ -155,9 +185,17 @@ static int take_option(int c, char **argv, options *o, command_kind command)
     o->csv = strcmp(optarg, "csv") == 0;
     if (!o->json && !o->csv && strcmp(optarg, "text") != 0)
       return bad_usage("--format must be text or json%s (got '%s')",
-                       command == COMMAND_COMPARE ? ", or csv" : "", optarg);
-    if (o->csv && command != COMMAND_COMPARE)
-      return bad_usage("%s", "--format csv applies to 'issim compare'");
+                       command == COMMAND_RUN || command == COMMAND_COMPARE ||
+                               command == COMMAND_CALIBRATE ? ", or csv" : "", optarg);
+    if (o->csv && command != COMMAND_RUN && command != COMMAND_COMPARE &&
+        command != COMMAND_CALIBRATE)
+      return bad_usage("%s", "--format csv applies to 'issim run', 'issim compare' and "
+                             "'issim calibrate'");
+    break;
+  case 'B':
+    if (command != COMMAND_RUN)
+      return bad_usage("%s", "--brief applies to 'issim run'");
+    o->brief = 1;
     break;
   case 'R':
     if (command != COMMAND_CALIBRATE)
@@ -179,7 +217,7 @@ static int take_option(int c, char **argv, options *o, command_kind command)
                        optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1]);
     *adapt_option(o, c) = optarg;
     break;
-  case 'h': usage(stdout); exit(stdout_written());
+  case 'h': usage(stdout); return EXIT_HELP;
   case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
   default: return bad_usage("unknown option '%s'", argv[optind - 1]);
   }
@@ -194,12 +232,14 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"max-samples", required_argument, NULL, 'n'},
     {"target-re", required_argument, NULL, 'e'},
     {"max-seconds", required_argument, NULL, 'T'},
+    {"max-memory", required_argument, NULL, 'M'},
     {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, 's'},
     {"rng", required_argument, NULL, 'r'},
     {"threads", required_argument, NULL, 't'},
     {"format", required_argument, NULL, 'f'},
     {"bits", no_argument, NULL, 'b'},
+    {"brief", no_argument, NULL, 'B'},
     {"plot", required_argument, NULL, 'P'},
     {"reps", required_argument, NULL, 'R'},
     {"family", required_argument, NULL, 'F'},
@@ -215,7 +255,11 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {NULL, 0, NULL, 0},
   };
   opterr = 0;
+#ifdef __GLIBC__
+  optind = 0; /* glibc's full restart, also after a cluster of short options left half-read */
+#else
   optind = 1;
+#endif
   int c;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     int rc = take_option(c, argv, o, command);
@@ -224,6 +268,8 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
   }
   if (o->bits && command != COMMAND_DIVERGENCE)
     return bad_usage("%s", "--bits applies to 'issim divergence'");
+  if (o->brief && (o->json || o->csv))
+    return bad_usage("%s", "--brief is a text report: not with --format json or csv");
   if (optind != argc - 1)
     return bad_usage("%s", optind >= argc ? "give one scenario file" : "give exactly one scenario file");
   o->scenario_path = argv[optind];
@@ -247,27 +293,67 @@ static int parse_fraction(const char *text, const char *what, double lo, double 
   return rc;
 }
 
+static int parse_threads(const char *text, int *threads, issim_error *err)
+{
+  double t;
+  int rc = issim_parse_number(text, "--threads", &t, err);
+  if (rc == ISSIM_OK && (t < 1 || t > 1024 || t != floor(t)))
+    rc = issim_error_set(err, ISSIM_EINVAL, "--threads must be a whole number from 1 to 1024 (got '%s')",
+                         text);
+  if (rc == ISSIM_OK)
+    *threads = (int)t;
+  return rc;
+}
+
+/* What reading the scenario may take: --max-memory, and --threads (for the
+ * estimate); a message and ISSIM_EINVAL for a bad value. */
+static int scenario_limits(const options *o, issim_scenario_limits *lim)
+{
+  issim_error err;
+  int rc = ISSIM_OK;
+  *lim = (issim_scenario_limits){0};
+  if (o->max_memory)
+    rc = issim_parse_bytes(o->max_memory, "--max-memory", &lim->max_memory, &err);
+  if (rc == ISSIM_OK && o->threads)
+    rc = parse_threads(o->threads, &lim->threads, &err);
+  if (rc != ISSIM_OK)
+    fprintf(stderr, "issim: %s\n", err.message);
+  return rc;
+}
+
+/* Reads the scenario within the limits of the options; NULL after a message,
+ * *status the exit status. */
+static issim_scenario *read_scenario(const options *o, int *status)
+{
+  issim_scenario_limits lim;
+  *status = EXIT_BAD_INPUT;
+  if (scenario_limits(o, &lim) != ISSIM_OK)
+    return NULL;
+  issim_error err;
+  issim_scenario *s = issim_scenario_read_limited(o->scenario_path, &lim, &err);
+  if (s == NULL) {
+    fprintf(stderr, "%s\n", err.message);
+    *status = err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
+  }
+  return s;
+}
+
 /* Applies the command-line overrides to the scenario's run settings. */
 static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs)
 {
   issim_error err;
   int rc = ISSIM_OK;
-  *rs = (run_settings){.progress = !o->quiet && isatty(STDERR_FILENO)};
+  const char *term = getenv("TERM");
+  *rs = (run_settings){.progress = !o->quiet && isatty(STDERR_FILENO) &&
+                                   !(term && strcmp(term, "dumb") == 0)};
   if (o->samples)
     rc = issim_parse_samples(o->samples, "--samples", &s->samples, &err);
   if (rc == ISSIM_OK && o->seed)
     rc = issim_parse_seed(o->seed, "--seed", &s->seed, &err);
   if (rc == ISSIM_OK && o->rng)
     rc = issim_rng_lookup(o->rng, &s->rng, &err);
-  if (rc == ISSIM_OK && o->threads) {
-    double t;
-    rc = issim_parse_number(o->threads, "--threads", &t, &err);
-    if (rc == ISSIM_OK && (t < 1 || t > 1024 || t != floor(t)))
-      rc = issim_error_set(&err, ISSIM_EINVAL, "--threads must be a whole number from 1 to 1024 (got '%s')",
-                           o->threads);
-    if (rc == ISSIM_OK)
-      rs->threads = (int)t;
-  }
+  if (rc == ISSIM_OK && o->threads)
+    rc = parse_threads(o->threads, &rs->threads, &err);
   if (rc == ISSIM_OK && o->target_re)
     rc = parse_fraction(o->target_re, "--target-re", 0, 1, &rs->stop.target_re, &err);
   if (rc == ISSIM_OK && o->max_seconds)
@@ -285,10 +371,14 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
   return rc;
 }
 
-/* ---- Ctrl-C: the first ends the run at the next block boundary with a
- * partial report; a second exits at once. ---- */
+/* ---- Ctrl-C: while setting up (reading the scenario, factorising its
+ * matrices, finding design points), it ends issim at once; once fitting or
+ * sampling has begun, the first ends the fit between levels or the run at
+ * the next block boundary with a partial report, and a second exits at
+ * once. ---- */
 
 static volatile sig_atomic_t interrupted = 0;
+static volatile sig_atomic_t polled = 0; /* someone watches `interrupted` */
 
 /* The processes of a distributed run (docs/distributed.md), NULL for this one
  * alone: set once, at the start of main. */
@@ -297,8 +387,14 @@ static const issim_cluster *cluster = NULL;
 static void on_interrupt(int sig)
 {
   (void)sig;
+  if (!polled) {
+    static const char msg[] = "\nissim: interrupted while setting up: nothing was drawn\n";
+    ssize_t written = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)written;
+    _exit(EXIT_INTERRUPTED);
+  }
   if (interrupted)
-    _exit(130);
+    _exit(EXIT_INTERRUPTED);
   interrupted = 1;
 }
 
@@ -317,11 +413,23 @@ static void catch_interrupts(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* ---- the progress line, on a terminal, for runs longer than a second ---- */
+/* ---- the progress line, on a terminal, for runs longer than a second ----
+ *
+ * One line on standard error, redrawn in place, never wider than the
+ * terminal (a line that wraps scrolls a new line at every refresh): the whole
+ * command's percentage and time left first, then as much of the proposal's
+ * own progress as fits. */
 
 typedef struct {
   const char *name;
-  double max_seconds; /* 0: none */
+  size_t index, count;     /* this proposal is index (from 1) of count */
+  uint64_t samples;        /* draws planned per proposal */
+  double max_seconds;      /* 0: none */
+  int rules;               /* a stopping rule may end proposals early */
+  uint64_t done_draws;     /* the finished proposals, as last seen */
+  double done_seconds;
+  uint64_t draws;          /* this proposal, as last seen */
+  double seconds;
   char estimate[64];
   int shown;
 } progress_line;
@@ -336,6 +444,80 @@ static void format_duration(double s, char *buf, size_t size)
     snprintf(buf, size, "%.0f s", s);
 }
 
+/* The terminal's width: what standard error's terminal says, else $COLUMNS,
+ * else 80. */
+static size_t terminal_width(void)
+{
+  struct winsize ws;
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  const char *columns = getenv("COLUMNS");
+  char *end;
+  long c = columns ? strtol(columns, &end, 10) : 0;
+  return columns && *end == '\0' && c > 0 && c < 10000 ? (size_t)c : 80;
+}
+
+/* The whole command's share done and seconds left (an upper bound with a
+ * stopping rule), from the rate of the draws so far. */
+static void progress_of_command(const progress_line *pl, double *fraction, double *left)
+{
+  double planned = (double)pl->samples * (double)pl->count;
+  double done = (double)pl->samples * (double)(pl->index - 1) + (double)pl->draws;
+  *fraction = planned > 0 ? fmin(done / planned, 1.0) : 0;
+  double seen = (double)(pl->done_draws + pl->draws), elapsed = pl->done_seconds + pl->seconds;
+  double rate = elapsed > 0 ? seen / elapsed : 0;
+  *left = rate > 0 ? (planned - done) / rate : NAN;
+  if (pl->max_seconds > 0) {
+    double bound = fmax(pl->max_seconds - pl->seconds, 0) +
+                   pl->max_seconds * (double)(pl->count - pl->index);
+    *left = isnan(*left) ? bound : fmin(*left, bound);
+  }
+}
+
+/* Appends sep and piece when they fit in width; whether they did. */
+static int add_piece(char *line, size_t width, const char *sep, const char *piece)
+{
+  size_t len = strlen(line);
+  if (len + strlen(sep) + strlen(piece) > width)
+    return 0;
+  snprintf(line + len, width + 1 - len, "%s%s", sep, piece);
+  return 1;
+}
+
+/* The line, at most width characters. */
+static void format_progress(const progress_line *pl, size_t width, char *line, size_t size)
+{
+  if (width + 1 > size)
+    width = size - 1;
+  double fraction, left;
+  progress_of_command(pl, &fraction, &left);
+  char eta[32] = "", head[96], who[64], draws[64], rate[32];
+  if (!isnan(left))
+    format_duration(fmax(left, 0), eta, sizeof eta);
+  snprintf(head, sizeof head, "%.0f%%%s%s%s", floor(100 * fraction), eta[0] ? ", " : "",
+           eta[0] && pl->rules ? "at most " : "", eta[0] ? eta : "");
+  if (eta[0])
+    snprintf(head + strlen(head), sizeof head - strlen(head), " left");
+  snprintf(draws, sizeof draws, "%.3g of %.3g draws", (double)pl->draws, (double)pl->samples);
+  snprintf(rate, sizeof rate, "%.3g million/s",
+           pl->seconds > 0 ? (double)pl->draws / pl->seconds / 1e6 : 0.0);
+  /* the head always; then the proposal's name (cut to what is left), its
+   * estimate, its draws and its rate, as long as they fit */
+  snprintf(line, width + 1, "%s", head);
+  size_t room = width > strlen(line) + 3 ? width - strlen(line) - 3 : 0;
+  if (pl->count > 1)
+    snprintf(who, sizeof who, "%s %zu/%zu", pl->name, pl->index, pl->count);
+  else
+    snprintf(who, sizeof who, "%s", pl->name);
+  if (room >= 4) {
+    if (strlen(who) > room)
+      snprintf(who + room - 3, 4, "...");
+    (void)(add_piece(line, width, " | ", who) &&
+           add_piece(line, width, ": ", pl->estimate[0] ? pl->estimate : "no hit yet") &&
+           add_piece(line, width, ", ", draws) && add_piece(line, width, ", ", rate));
+  }
+}
+
 static void show_progress(const issim_progress *p, void *user)
 {
   progress_line *pl = user;
@@ -343,21 +525,21 @@ static void show_progress(const issim_progress *p, void *user)
     issim_estimate e;
     issim_accum_estimate(p->state, &e);
     char v[48] = "0";
-    if (e.hits > 0)
+    if (e.hits > 0) {
       issim_format_log_prob(e.log_estimate, 4, v, sizeof v);
-    snprintf(pl->estimate, sizeof pl->estimate, "P = %s +- %.2g%%", v, 100 * e.relative_error);
+      snprintf(pl->estimate, sizeof pl->estimate, "P = %s +- %.2g%%", v, 100 * e.relative_error);
+    }
   }
-  if (p->seconds < 1.0 || p->draws == 0)
+  pl->draws = p->draws;
+  pl->seconds = p->seconds;
+  if (pl->done_seconds + p->seconds < 1.0 || p->draws == 0)
     return;
-  double rate = (double)p->draws / p->seconds;
-  double left = (double)(p->samples - p->draws) / rate;
-  if (pl->max_seconds > 0 && pl->max_seconds - p->seconds < left)
-    left = pl->max_seconds - p->seconds;
-  char eta[32];
-  format_duration(left > 0 ? left : 0, eta, sizeof eta);
-  fprintf(stderr, "\r\033[K%s: %.3g of %.3g draws, %.3g million/s, %s, %s left", pl->name,
-          (double)p->draws, (double)p->samples, rate / 1e6, pl->estimate[0] ? pl->estimate : "-",
-          eta);
+  char line[512];
+  /* one column short of the width: a character in the last column leaves
+   * some terminals about to wrap */
+  size_t width = terminal_width();
+  format_progress(pl, width > 1 ? width - 1 : 1, line, sizeof line);
+  fprintf(stderr, "\r\033[K%s", line);
   pl->shown = 1;
 }
 
@@ -365,6 +547,7 @@ static void clear_progress(progress_line *pl)
 {
   if (pl->shown)
     fprintf(stderr, "\r\033[K");
+  pl->shown = 0;
 }
 
 /* Writes the whole output at once, so that a failure leaves nothing half-written. */
@@ -414,10 +597,19 @@ typedef struct {
 static void before_proposal(const issim_proposal *p, issim_stop_rules *stop, void *user)
 {
   progress_hooks *h = user;
-  h->line = (progress_line){.name = p->name, .max_seconds = stop->max_seconds};
+  progress_line *l = &h->line;
+  l->done_draws += l->draws;
+  l->done_seconds += l->seconds;
+  l->name = p->name;
+  l->index++;
+  l->max_seconds = stop->max_seconds;
+  l->rules = stop->target_re > 0 || stop->max_seconds > 0;
+  l->draws = 0;
+  l->seconds = 0;
+  l->estimate[0] = '\0';
   if (h->progress) {
     stop->progress = show_progress;
-    stop->progress_user = &h->line;
+    stop->progress_user = l;
   }
 }
 
@@ -485,16 +677,21 @@ static int load(int argc, char **argv, command_kind kind, int interruptible, ses
   if (rc != EXIT_OK)
     return rc;
   issim_error err;
-  c->s = issim_scenario_read(c->o.scenario_path, &err);
-  if (c->s == NULL) {
-    fprintf(stderr, "%s\n", err.message);
-    return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
-  }
+  if (interruptible)
+    catch_interrupts(); /* Ctrl-C while setting up ends issim at once */
+  c->s = read_scenario(&c->o, &rc);
+  if (c->s == NULL)
+    return rc;
   if (apply_overrides(&c->o, c->s, &c->rs) != ISSIM_OK) {
     command_free(c);
     return EXIT_BAD_INPUT;
   }
   c->hooks.progress = c->rs.progress;
+  /* the proposals this command runs one after the other, for the progress
+   * line's share of the whole command (adapt: its one final run) */
+  c->hooks.line = (progress_line){
+    .count = c->o.proposal || kind == COMMAND_ADAPT ? 1 : c->s->n_proposals,
+    .samples = c->s->samples};
   issim_workflow_settings set = {
     .threads = c->rs.threads, .stop = c->rs.stop, .cluster = cluster, .only = c->o.proposal,
     .warn = warn, .before = before_proposal, .after = after_proposal, .user = &c->hooks,
@@ -513,6 +710,7 @@ static int load(int argc, char **argv, command_kind kind, int interruptible, ses
     command_free(c);
     return EXIT_FAILURE_RUN;
   }
+  polled = set.interrupt != NULL; /* the fits and the runs now watch Ctrl-C */
   if (kind != COMMAND_ADAPT && issim_workflow_fit_adaptive(c->wf, &err) != ISSIM_OK) {
     command_free(c);
     return fail_with(&err);
@@ -524,15 +722,20 @@ static int write_compare_text(FILE *out, const void *c) { return issim_compare_r
 static int write_compare_json(FILE *out, const void *c) { return issim_compare_report_json(out, c); }
 static int write_compare_csv(FILE *out, const void *c) { return issim_compare_report_csv(out, c); }
 
+static int write_csv(FILE *out, const void *r) { return issim_report_csv(out, r); }
+static int write_brief(FILE *out, const void *r) { return issim_report_brief(out, r); }
+
 /* The report of a run, or of a comparison (the same runs, ranked). */
-static int emit_results(const options *o, command_kind kind, const issim_report *rep,
+static int emit_results(const session *c, command_kind kind, const issim_report *rep,
                         issim_ranked *ranked)
 {
+  const options *o = &c->o;
   if (kind == COMMAND_RUN)
-    return emit(o->json ? write_json : write_text, rep);
-  issim_compare_report c = {.run = *rep, .ranked = ranked};
-  issim_compare_rank(rep->results, rep->n_results, rep->exact_log, ranked, &c.reference);
-  return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &c);
+    return emit(o->json ? write_json : o->csv ? write_csv : o->brief ? write_brief : write_text,
+                rep);
+  issim_compare_report cr = {.run = *rep, .ranked = ranked};
+  issim_workflow_rank(c->wf, rep->results, rep->n_results, ranked, &cr.reference);
+  return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &cr);
 }
 
 /* The figures, once the report is out: a failure here is not bad input. */
@@ -562,19 +765,24 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
   issim_result *results = calloc(c.s->n_proposals, sizeof *results);
   issim_ranked *ranked = calloc(c.s->n_proposals, sizeof *ranked);
   issim_error err;
+  int ran = ISSIM_OK;
   if (results == NULL || ranked == NULL) {
     fprintf(stderr, "issim: out of memory for the results\n");
     rc = EXIT_FAILURE_RUN;
-  } else if (issim_workflow_run(c.wf, c.o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
-                                results, &n, &err) != ISSIM_OK) {
+  } else if ((ran = issim_workflow_run(c.wf, c.o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
+                                       results, &n, &err)) != ISSIM_OK &&
+             !(ran == ISSIM_ELOSS && n > 0)) {
     rc = run_failure(&err);
   }
-  if (rc == EXIT_OK) {
+  if (rc == EXIT_OK) { /* a loss that failed: the draws before it are reported, then why */
     issim_report rep = issim_workflow_report(c.wf, results, n);
-    rc = emit_results(&c.o, kind, &rep, ranked);
+    rc = emit_results(&c, kind, &rep, ranked);
     if (rc == EXIT_OK && c.o.plot_dir && issim_cluster_rank(cluster) == 0)
       rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
-    if (rc == EXIT_OK && interrupted)
+    if (rc == EXIT_OK && ran != ISSIM_OK)
+      rc = run_failure(&err);
+    /* Ctrl-C reaches a model's program too, which then fails: still 130 */
+    if ((rc == EXIT_OK || ran == ISSIM_ELOSS) && interrupted)
       rc = EXIT_INTERRUPTED;
   }
   for (size_t i = 0; i < n; i++)
@@ -587,6 +795,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
 
 static int write_calibrate_text(FILE *out, const void *c) { return issim_calibrate_report_text(out, c); }
 static int write_calibrate_json(FILE *out, const void *c) { return issim_calibrate_report_json(out, c); }
+static int write_calibrate_csv(FILE *out, const void *c) { return issim_calibrate_report_csv(out, c); }
 
 #define DEFAULT_REPS 100
 
@@ -640,7 +849,8 @@ static int command_calibrate(int argc, char **argv)
     rc = EXIT_FAILURE_RUN;
   }
   if (rc == EXIT_OK)
-    rc = emit(c.o.json ? write_calibrate_json : write_calibrate_text, &rep);
+    rc = emit(c.o.json ? write_calibrate_json : c.o.csv ? write_calibrate_csv : write_calibrate_text,
+              &rep);
   for (size_t i = 0; i < n; i++)
     issim_calibration_free(&cal[i]);
   free(cal);
@@ -819,13 +1029,12 @@ static int command_form(int argc, char **argv)
   if (rc != EXIT_OK)
     return rc;
   if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds)
-    return bad_usage("%s", "issim form draws nothing: of the options only --format applies");
+    return bad_usage("%s", "issim form draws nothing: of the options only --format and "
+                           "--max-memory apply");
   issim_error err;
-  issim_scenario *s = issim_scenario_read(o.scenario_path, &err);
-  if (s == NULL) {
-    fprintf(stderr, "%s\n", err.message);
-    return err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
-  }
+  issim_scenario *s = read_scenario(&o, &rc);
+  if (s == NULL)
+    return rc;
   issim_problem pb = issim_scenario_problem(s, NULL);
   if (!issim_form_supported(&pb)) {
     char target[256];
@@ -851,7 +1060,7 @@ static int command_form(int argc, char **argv)
 }
 
 /* The command itself, in every process of a distributed run alike. */
-static int run_command(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
   /* GSL's default error handler aborts the process.  The library checks GSL's
    * return values and results itself, so the application turns it off: a bad
@@ -866,10 +1075,8 @@ static int run_command(int argc, char **argv)
     usage(stdout);
     return stdout_written();
   }
-  if (strcmp(command, "--version") == 0) {
-    printf("issim %s\n", PACKAGE_VERSION);
-    return stdout_written();
-  }
+  if (strcmp(command, "--version") == 0)
+    return version();
   if (strcmp(command, "run") == 0)
     return command_run_or_compare(argc - 1, argv + 1, COMMAND_RUN);
   if (strcmp(command, "compare") == 0)
@@ -885,6 +1092,12 @@ static int run_command(int argc, char **argv)
   fprintf(stderr, "issim: unknown command '%s'\n\n", command);
   usage(stderr);
   return EXIT_BAD_INPUT;
+}
+
+static int run_command(int argc, char **argv)
+{
+  int rc = dispatch(argc, argv);
+  return rc == EXIT_HELP ? stdout_written() : rc;
 }
 
 /* Under mpirun, every rank runs the same command on its share of the draws

@@ -25,6 +25,7 @@
 #include "linalg.h"
 #include "simd.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -344,6 +345,26 @@ issim_model *issim_model_alloc_mixture(size_t k, const issim_model *const *compo
   return m;
 }
 
+issim_model *issim_model_alloc_credit(const issim_credit_book *b, const double *shift,
+                                      double twist, issim_error *err)
+{
+  issim_credit_law *law = issim_credit_law_alloc(b, shift, twist, err);
+  if (law == NULL)
+    return NULL;
+  issim_model *m = new_model(ISSIM_MODEL_CREDIT, issim_credit_law_dim(law));
+  if (m == NULL) {
+    issim_credit_law_free(law);
+    return fail_nomem(m, err);
+  }
+  m->credit = law;
+  return m;
+}
+
+const issim_credit_law *issim_model_credit_law(const issim_model *m)
+{
+  return m->kind == ISSIM_MODEL_CREDIT ? m->credit : NULL;
+}
+
 issim_model *issim_model_clone(const issim_model *src)
 {
   if (src == NULL)
@@ -357,7 +378,10 @@ issim_model *issim_model_clone(const issim_model *src)
   m->loc = m->matrix = m->chol = m->diag = NULL;
   m->parts = NULL;
   m->weights = m->log_weights = m->cum = NULL;
+  m->credit = NULL;
   bool ok = true;
+  if (src->credit)
+    ok = (m->credit = issim_credit_law_clone(src->credit)) != NULL;
   if (src->dists) {
     ok = (m->dists = calloc(d, sizeof *m->dists)) != NULL;
     for (size_t j = 0; ok && j < d; j++)
@@ -403,6 +427,7 @@ void issim_model_free(issim_model *m)
   free(m->weights);
   free(m->log_weights);
   free(m->cum);
+  issim_credit_law_free(m->credit);
   free(m);
 }
 
@@ -482,6 +507,8 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
     const size_t sample = n + m->k + n * m->d, density = 2 * n;
     return (sample > density ? sample : density) + sub;
   }
+  case ISSIM_MODEL_CREDIT:
+    return issim_credit_law_scratch(m->credit);
   }
   return 0;
 }
@@ -694,6 +721,15 @@ static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x
 /* Standard normal draws for n points, point by point, into coordinate rows
  * (t[j*np + i]) when L is dense, else straight into x's rows; returns where
  * they are. */
+/* sqrt(df / Y), Y chi-squared(df): from log Y where Y underflows (df < 2),
+ * so that the point stays finite wherever it is a double. */
+static double t_scale_draw(gsl_rng *r, double df)
+{
+  double log_y;
+  const double y = issim_dist_chi_squared_draw(r, df, &log_y);
+  return y >= DBL_MIN ? sqrt(df / y) : exp(0.5 * (log(df) - log_y));
+}
+
 double *issim_model_draw_normals(const issim_model *m, gsl_rng *r, size_t n, double *x, double *t,
                             double *f)
 {
@@ -704,7 +740,7 @@ double *issim_model_draw_normals(const issim_model *m, gsl_rng *r, size_t n, dou
     for (size_t j = 0; j < d; j++)
       z[i * point + j * coordinate] = gsl_ran_gaussian_ziggurat(r, 1.0);
     if (f) /* the t's scale factor, drawn after the point's normals */
-      f[i] = sqrt(m->df / gsl_ran_chisq(r, m->df));
+      f[i] = t_scale_draw(r, m->df);
   }
   if (!m->diagonal)
     for (size_t j = 0; j < d; j++)
@@ -749,6 +785,10 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
   double *t = scratch, *f = scratch + 2 * d * stride(n);
   switch (m->kind) {
   case ISSIM_MODEL_INDEPENDENT:
+    if (d == 1) { /* the univariate kind: straight into x, no copy */
+      issim_dist_sample(m->dists[0], r, n, x);
+      break;
+    }
     for (size_t j = 0; j < d; j++) {
       issim_dist_sample(m->dists[j], r, n, scratch);
       for (size_t i = 0; i < n; i++)
@@ -770,6 +810,9 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
     break;
   case ISSIM_MODEL_MIXTURE:
     sample_mixture(m, r, n, x, scratch);
+    break;
+  case ISSIM_MODEL_CREDIT:
+    issim_credit_law_sample(m->credit, r, n, x, scratch);
     break;
   }
 }
@@ -874,10 +917,12 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
 {
   const size_t d = m->d;
   switch (m->kind) {
-  case ISSIM_MODEL_INDEPENDENT: {
-    issim_model_sum_component_log_pdfs(m, n, x, lp, scratch);
+  case ISSIM_MODEL_INDEPENDENT:
+    if (d == 1) /* the univariate kind: the distribution's own, no copy */
+      issim_dist_log_pdf(m->dists[0], n, x, lp);
+    else
+      issim_model_sum_component_log_pdfs(m, n, x, lp, scratch);
     break;
-  }
   case ISSIM_MODEL_NORMAL:
     if (!m->diagonal) {
       double *q = scratch + d * stride(n);
@@ -912,6 +957,9 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
     break;
   case ISSIM_MODEL_MIXTURE:
     log_pdf_mixture(m, n, x, lp, scratch);
+    break;
+  case ISSIM_MODEL_CREDIT:
+    issim_credit_law_log_pdf(m->credit, n, x, lp, scratch);
     break;
   }
 }
@@ -993,6 +1041,8 @@ int issim_model_moments(const issim_model *m, double *mean, double *cov)
     return issim_copula_moments(m, mean, cov);
   case ISSIM_MODEL_MIXTURE:
     return moments_mixture(m, mean, cov);
+  case ISSIM_MODEL_CREDIT:
+    return ISSIM_EINVAL;
   }
   return ISSIM_EINVAL;
 }
@@ -1031,6 +1081,8 @@ int issim_model_describe(const issim_model *m, char *buf, size_t size)
     return snprintf(buf, size, "gaussian-copula(d=%zu)", m->d);
   case ISSIM_MODEL_MIXTURE:
     return snprintf(buf, size, "mixture(d=%zu, k=%zu)", m->d, m->k);
+  case ISSIM_MODEL_CREDIT:
+    return issim_credit_law_describe(m->credit, buf, size);
   }
   return snprintf(buf, size, "?");
 }

@@ -7,6 +7,8 @@
  *   copula         a Gaussian copula with correlation R and univariate marginals:
  *                  X_j = F_j^-1(Phi(Z_j)), Z ~ N(0, R)
  *   mixture        sum_k w_k q_k of models of one dimension, density by log-sum-exp
+ *   credit         a credit portfolio's factors and default indicators, with
+ *                  a factor shift and Glasserman and Li's twist (credit.h)
  * Sampling and log-densities work on batches of n points stored row by row
  * (x[i*d + j]), with scratch memory from the caller so that the hot path never
  * allocates.  Log-densities are computed in log space throughout.  Matrices are
@@ -19,6 +21,7 @@
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
+#include "credit.h"
 #include "dist.h"
 #include "error.h"
 
@@ -31,7 +34,8 @@ typedef enum {
   ISSIM_MODEL_NORMAL,
   ISSIM_MODEL_STUDENT_T,
   ISSIM_MODEL_COPULA,
-  ISSIM_MODEL_MIXTURE
+  ISSIM_MODEL_MIXTURE,
+  ISSIM_MODEL_CREDIT
 } issim_model_kind;
 
 typedef struct issim_model issim_model;
@@ -50,6 +54,13 @@ issim_model *issim_model_alloc_copula(size_t d, const double *correlation,
  * dimension, copied. */
 issim_model *issim_model_alloc_mixture(size_t k, const issim_model *const *components,
                                        const double *weights, issim_error *err);
+/* The credit law of book b (credit.h) moved by shift (m values; NULL: none)
+ * and twisted to level `twist` (NAN: none), in d = m + n dimensions: a point
+ * is (z_1..z_m, y_1..y_n).  The book is copied. */
+issim_model *issim_model_alloc_credit(const issim_credit_book *b, const double *shift,
+                                      double twist, issim_error *err);
+/* A credit model's law; NULL for other kinds. */
+const issim_credit_law *issim_model_credit_law(const issim_model *m);
 issim_model *issim_model_clone(const issim_model *m);
 void issim_model_free(issim_model *m);
 
@@ -76,7 +87,7 @@ issim_model *issim_model_alloc_moved(const issim_model *m, const double *locatio
 
 /* Mean vector and covariance matrix where they exist and are finite:
  * ISSIM_OK, or ISSIM_EINVAL when undefined or infinite (a t with df <= 2, a
- * Cauchy component...).  cov may be NULL. */
+ * Cauchy component...) or not worked out (a credit model).  cov may be NULL. */
 int issim_model_moments(const issim_model *m, double *mean, double *cov);
 
 /* For a normal or student-t model: its location and the lower Cholesky factor

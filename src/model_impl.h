@@ -31,6 +31,7 @@ struct issim_model {
   size_t k;           /* mixture */
   issim_model **parts;
   double *weights, *log_weights, *cum;
+  issim_credit_law *credit; /* credit */
 };
 
 /* Points per group of the batched kernels (see model.c, "sampling"): 4 vectors of

@@ -16,6 +16,7 @@ struct issim_model_pair {
   const issim_model *p, *q;
   double *delta; /* L^-1 (mu_q - mu_p) when they share L, else NULL */
   double *v, c;  /* a linear loss w.x as c + f v.z: v = L^T w, c = w.mu_q; v NULL without */
+  bool credit;   /* p and q are credit laws of one book */
 };
 
 /* A normal or t drawn as mu + f L z from z in coordinate rows (f = 1 for the
@@ -24,6 +25,8 @@ static bool dense_elliptical(const issim_model *m)
 {
   return (m->kind == ISSIM_MODEL_NORMAL || m->kind == ISSIM_MODEL_STUDENT_T) && !m->diagonal;
 }
+
+static bool credit_pair(const issim_model *p, const issim_model *q);
 
 static bool shares_factor(const issim_model *p, const issim_model *q)
 {
@@ -39,7 +42,7 @@ issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model
   issim_model_pair *pair = calloc(1, sizeof *pair);
   if (pair == NULL)
     return NULL;
-  *pair = (issim_model_pair){.p = p, .q = q};
+  *pair = (issim_model_pair){.p = p, .q = q, .credit = credit_pair(p, q)};
   if (shares_factor(p, q)) {
     const size_t d = p->d;
     if ((pair->delta = malloc(d * sizeof *pair->delta)) == NULL) {
@@ -145,8 +148,9 @@ standard_terms(bool with_f, bool with_p, bool with_g, size_t d, size_t n, size_t
     double out[3][8];
     const bool whole = i + 8 <= n;
     issim_vec4 *oq = (issim_vec4 *)(whole ? mq + i : out[0]);
-    issim_vec4 *op = (issim_vec4 *)(whole ? mp + i : out[1]);
-    issim_vec4 *og = (issim_vec4 *)(whole ? g + i : out[2]);
+    /* mp and g are NULL when not wanted: no offset from NULL (undefined) */
+    issim_vec4 *op = (issim_vec4 *)(whole && with_p ? mp + i : out[1]);
+    issim_vec4 *og = (issim_vec4 *)(whole && with_g ? g + i : out[2]);
     oq[0] = q0, oq[1] = q1;
     if (with_p)
       op[0] = p0, op[1] = p1;
@@ -229,6 +233,15 @@ static void draw_dense(const issim_model_pair *pair, gsl_rng *r, size_t n, doubl
     issim_model_log_pdf(p, n, x, log_p, scratch);
 }
 
+/* A credit target and proposal on one book: the conditional probabilities
+ * once a point for the draw and both log-densities (credit.h). */
+static bool credit_pair(const issim_model *p, const issim_model *q)
+{
+  return p->kind == ISSIM_MODEL_CREDIT && q->kind == ISSIM_MODEL_CREDIT &&
+         issim_credit_book_equal(issim_credit_law_book(p->credit),
+                                 issim_credit_law_book(q->credit));
+}
+
 void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
                            double *log_p, double *log_q, double *scratch)
 {
@@ -237,10 +250,16 @@ void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, d
     draw_dense(pair, r, n, x, NULL, log_p, log_q, scratch);
     return;
   }
+  if (pair->credit) {
+    issim_credit_law_pair_draw(p->credit, q->credit, r, n, x, log_p, log_q, scratch);
+    return;
+  }
   issim_model_sample(q, r, n, x, scratch);
   issim_model_log_pdf(p, n, x, log_p, scratch);
-  if (q == p) /* plain Monte Carlo */
-    memcpy(log_q, log_p, n * sizeof *log_q);
+  if (q == p) { /* plain Monte Carlo; log_q may be log_p itself */
+    if (log_q != log_p)
+      memcpy(log_q, log_p, n * sizeof *log_q);
+  }
   else
     issim_model_log_pdf(q, n, x, log_q, scratch);
 }

@@ -9,8 +9,11 @@
  * with the same L (a mean shift, such as the design-point proposal, or plain
  * Monte Carlo), log p comes from |f z + delta|^2 with delta = L^-1 (mu_q -
  * mu_p) computed once: O(d) a point beyond L z.  Otherwise it is those three
- * calls (two when q is p, plain Monte Carlo).  The pair refers to p and q,
- * which must outlive it.
+ * calls (two when q is p, plain Monte Carlo).  Credit laws of one book
+ * (credit.h) are drawn and weighed by issim_credit_law_pair_draw, which
+ * computes each point's conditional default probabilities once for the
+ * draw and both log-densities.  The pair refers to p and q, which must
+ * outlive it.
  *
  * The names keep the issim_model_ prefix of the header they came from
  * (model.h, which still includes this one): the engine calls them.
@@ -36,6 +39,9 @@ void issim_model_pair_free(issim_model_pair *pair);
 /* Whether the pair takes the shared-factor path above. */
 int issim_model_pair_shares_factor(const issim_model_pair *pair);
 size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n);
+/* n points of q into x, their log-densities under p and q into log_p and
+ * log_q.  For plain Monte Carlo (p and q the same model) without a shared
+ * factor, log_q may be log_p itself: the density is then computed once. */
 void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
                            double *log_p, double *log_q, double *scratch);
 

@@ -27,9 +27,9 @@ int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim
 {
   double v;
   int rc = issim_parse_number(text, what, &v, err);
-  if (rc == ISSIM_OK && (v < 1 || v > ISSIM_MAX_SAMPLES || v != floor(v)))
+  if (rc == ISSIM_OK && (v < 2 || v > ISSIM_MAX_SAMPLES || v != floor(v)))
     rc = issim_error_set_key(err, ISSIM_EINVAL, what,
-                             "%s must be a whole number from 1 to 2^48 = 281474976710656 (got '%s')", what, text);
+                             "%s must be a whole number from 2 to 2^48 = 281474976710656 (got '%s')", what, text);
   if (rc == ISSIM_OK)
     *out = (uint64_t)v;
   return rc;
@@ -50,5 +50,28 @@ int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_er
                                "%s must be a whole number from 0 to 18446744073709551615 (got '%s')",
                                what, text);
   *out = v;
+  return ISSIM_OK;
+}
+
+int issim_parse_bytes(const char *text, const char *what, double *out, issim_error *err)
+{
+  static const char units[] = "kMGT";
+  char *end = NULL;
+  double v = strtod(text, &end);
+  double scale = 1;
+  const char *u = end && *end ? strchr(units, *end) : NULL;
+  if (u != NULL) {
+    for (const char *k = units; k <= u; k++)
+      scale *= 1000;
+    end++;
+  }
+  while (end != NULL && isspace((unsigned char)*end))
+    end++;
+  if (end == text || *end != '\0' || !(v > 0) || !isfinite(v * scale))
+    return issim_error_set_key(err, ISSIM_EINVAL, what,
+                               "%s must be an amount of memory above 0, in bytes or with k, M, G "
+                               "or T (e.g. 8G; got '%s')",
+                               what, text);
+  *out = v * scale;
   return ISSIM_OK;
 }

@@ -21,10 +21,14 @@ extern "C" {
 
 /* A finite number (strtod's syntax). */
 int issim_parse_number(const char *text, const char *what, double *out, issim_error *err);
-/* A whole number of draws, 1 to ISSIM_MAX_SAMPLES; 1e6 is fine. */
+/* A whole number of draws, 2 (a standard error needs two) to ISSIM_MAX_SAMPLES;
+ * 1e6 is fine. */
 int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim_error *err);
 /* A seed, a whole number from 0 to 2^64 - 1, in decimal digits. */
 int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_error *err);
+/* An amount of memory in bytes, above 0: a number with an optional suffix
+ * k, M, G or T (powers of 1000: 4G = 4e9 bytes). */
+int issim_parse_bytes(const char *text, const char *what, double *out, issim_error *err);
 
 #ifdef __cplusplus
 }

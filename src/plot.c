@@ -1,4 +1,4 @@
-/* plot.c: data files, gnuplot scripts and their rendering (see plot.h).
+/* plot.c: data files and gnuplot scripts (see plot.h); plot_render.c runs gnuplot.
  *
  * Every number the figures need is computed here, in log space where the
  * magnitudes demand it (P may be far below the smallest double), and written
@@ -6,37 +6,46 @@
  * so that a script never depends on gnuplot's autoscaling of data that may be
  * absent (gnuplot stops with "x range is invalid" on an empty plot).
  */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np (glibc 2.29), realpath */
+#define _POSIX_C_SOURCE 200809L
 
 #include "plot.h"
+#include "plot_impl.h"
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Keeps "trace_<name>.dat.tmp" well under NAME_MAX (255). */
 #define PLOT_NAME_MAX 200
-/* Colours of the series, in order (Okabe-Ito: distinguishable by most
- * colour-blind readers and in greyscale print). */
+/* Colours of the series, in order: Okabe-Ito's (distinguishable by most
+ * colour-blind readers) and then darker ones of Tol's, twelve that never
+ * repeat within a figure; past twelve proposals the palette starts again
+ * with the next dash type.  A proposal keeps its colour in every figure (its
+ * place in the scenario). */
 static const char *const plot_colours[] = {
-  "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"};
+  "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+  "#882255", "#117733", "#332288", "#999933", "#AA4499", "#661100"};
 #define PLOT_NCOLOURS (sizeof plot_colours / sizeof plot_colours[0])
+/* gnuplot's dash types 1 (solid) to 5 */
+#define PLOT_NDASHES 5
+/* the canvas of a figure, wide enough for the legend beside the data */
+#define PLOT_SIZE "1100,620"
+#define PLOT_SUMMARY_SIZE "1500,1050"
 /* The convergence figure shows estimate / reference; its y axis stops at
  * most here so that the wide early intervals do not flatten the rest. */
 #define PLOT_RATIO_CAP 10.0
 
-enum { REF_NONE, REF_EXACT, REF_ESTIMATE };
+enum { REF_NONE, REF_EXACT, REF_GIVEN, REF_ESTIMATE };
 
 typedef struct {
   const char *dir;
@@ -48,6 +57,7 @@ typedef struct {
   double log_ref;            /* natural log of the reference value */
   const char *ref_name;      /* with REF_ESTIMATE: whose final estimate */
   int have_efficiency;       /* some series has a finite efficiency */
+  int panel;                 /* drawing a panel of the summary: no legend */
 } plot_job;
 
 typedef struct {
@@ -118,9 +128,27 @@ static double hist_edge(const issim_hist *h, size_t i)
   return ((double)h->top - (double)i) * h->width;
 }
 
+/* Series i's gnuplot linetype (they count from 1): its colour, dash and
+ * width are set by put_linetypes. */
 static size_t colour_of(size_t i)
 {
-  return i % PLOT_NCOLOURS + 1; /* gnuplot linetypes count from 1 */
+  return i + 1;
+}
+
+/* 0 trustworthy, 1 doubtful, 2 unreliable; -1 when not given. */
+static int verdict_of(const issim_plot_series *s)
+{
+  if (s->verdict == NULL)
+    return -1;
+  return strcmp(s->verdict, "unreliable") == 0 ? 2 : strcmp(s->verdict, "doubtful") == 0 ? 1 : 0;
+}
+
+/* The legend's name of a series: a proposal that is not trustworthy says
+ * so, in capitals when unreliable. */
+static void series_title(const issim_plot_series *s, char *buf, size_t size)
+{
+  int v = verdict_of(s);
+  snprintf(buf, size, "%s%s", s->name, v == 2 ? "  (UNRELIABLE)" : v == 1 ? "  (doubtful)" : "");
 }
 
 static int valid_name(const char *s)
@@ -268,6 +296,9 @@ static void choose_reference(plot_job *job, const issim_plot_options *opt)
   if (isfinite(job->exact_log)) {
     job->ref_kind = REF_EXACT;
     job->log_ref = job->exact_log;
+  } else if (opt->has_given && isfinite(opt->given_log)) {
+    job->ref_kind = REF_GIVEN;
+    job->log_ref = opt->given_log;
   } else if (isfinite(opt->reference_log) && opt->reference_name) {
     job->ref_kind = REF_ESTIMATE;
     job->log_ref = opt->reference_log;
@@ -295,16 +326,6 @@ static int write_file(const plot_job *job, const char *name, plot_writer fn,
   return issim_fileio_atomic_commit(out, err);
 }
 
-/* Removes dir/name if present (a figure of an earlier run); a file that is
- * not there is no error. */
-static void remove_stale(const char *dir, const char *name)
-{
-  char *p = issim_fileio_join(dir, name);
-  if (p != NULL)
-    unlink(p);
-  free(p);
-}
-
 /* ---- data files ---- */
 
 static void put_reference_comment(FILE *f, const plot_job *job)
@@ -313,6 +334,9 @@ static void put_reference_comment(FILE *f, const plot_job *job)
   format_pow10(v, sizeof v, job->log_ref);
   if (job->ref_kind == REF_EXACT)
     fprintf(f, "# reference for columns 8-10: the exact P = %s (log10 P = ", v);
+  else if (job->ref_kind == REF_GIVEN)
+    fprintf(f, "# reference for columns 8-10: P = %s, given in the scenario ([event] "
+               "reference) (log10 P = ", v);
   else if (job->ref_kind == REF_ESTIMATE)
     fprintf(f, "# reference for columns 8-10: the final estimate of proposal "
                "'%s' = %s, the exact P being unknown (log10 = ",
@@ -414,23 +438,47 @@ static void write_hist(FILE *f, const plot_job *job, size_t i)
   }
 }
 
+/* The series in rank order (those without a rank after, in their own
+ * order), into order[0..n); identity when out of memory (order NULL). */
+static size_t *rank_order(const plot_job *job)
+{
+  size_t *order = malloc((job->n ? job->n : 1) * sizeof *order);
+  for (size_t i = 0; order && i < job->n; i++) {
+    size_t j = i, r = job->series[i].rank ? job->series[i].rank : SIZE_MAX;
+    for (; j > 0; j--) {
+      size_t q = job->series[order[j - 1]].rank ? job->series[order[j - 1]].rank : SIZE_MAX;
+      if (q <= r)
+        break;
+      order[j] = order[j - 1];
+    }
+    order[j] = i;
+  }
+  return order;
+}
+
 static void write_efficiency(FILE *f, const plot_job *job, size_t unused)
 {
   (void)unused;
-  fputs("# issim work-normalised efficiency of each proposal: higher is better "
-        "(the same precision in less time)\n"
+  fputs("# issim work-normalised efficiency of each proposal, in rank order: higher is "
+        "better (the same precision in less time)\n"
         "# columns:\n"
         "#  1 name        the proposal\n"
         "#  2 efficiency  1 / (relative variance x seconds per draw), per second\n"
-        "#  3 series      the proposal's place among all (1-based; sets its colour)\n"
-        "# name\tefficiency\tseries\n", f);
-  for (size_t i = 0; i < job->n; i++) {
-    if (!isfinite(job->series[i].efficiency))
+        "#  3 series      the proposal's place in the scenario (1-based; sets its colour)\n"
+        "#  4 verdict     0 trustworthy, 1 doubtful, 2 unreliable, -1 not given\n"
+        "#  5 rank        its rank in the comparison (0: not ranked)\n"
+        "# name\tefficiency\tseries\tverdict\trank\n", f);
+  size_t *order = rank_order(job);
+  for (size_t k = 0; k < job->n; k++) {
+    size_t i = order ? order[k] : k;
+    const issim_plot_series *s = &job->series[i];
+    if (!isfinite(s->efficiency))
       continue;
-    fprintf(f, "%s\t", job->series[i].name);
-    put_num(f, job->series[i].efficiency);
-    fprintf(f, "\t%zu\n", i + 1);
+    fprintf(f, "%s\t", s->name);
+    put_num(f, s->efficiency);
+    fprintf(f, "\t%zu\t%d\t%zu\n", i + 1, verdict_of(s), s->rank);
   }
+  free(order);
 }
 
 static int write_data(const plot_job *job, issim_error *err)
@@ -453,7 +501,75 @@ static int write_data(const plot_job *job, issim_error *err)
   return rc;
 }
 
+/* ---- an earlier run's data files ---- */
+
+/* The data files of the proposals a directory reused from an earlier run
+ * (another scenario, another --proposal) would keep beside the new ones,
+ * which the scripts do not plot but a reader would take for this run's.
+ * Removed: trace_NAME.dat and hist_NAME.dat of a NAME this run has not
+ * written, and only when issim wrote them -- a regular file (not a link)
+ * whose first line is the header issim writes for that NAME.  Any other
+ * file, a user's own, is left alone. */
+static int written_now(const plot_job *job, const char *kind, const char *name, size_t len)
+{
+  for (size_t i = 0; i < job->n; i++) {
+    const issim_plot_series *s = &job->series[i];
+    int have = kind[0] == 't' ? s->trace != NULL : s->hist != NULL;
+    if (have && strlen(s->name) == len && strncmp(s->name, name, len) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static int issims_own(const plot_job *job, const char *file, const char *header)
+{
+  char *p = issim_fileio_join(job->dir, file), line[PLOT_NAME_MAX + 128];
+  int fd = p ? open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+  struct stat st;
+  FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+  int own = f != NULL && fgets(line, sizeof line, f) != NULL &&
+            strncmp(line, header, strlen(header)) == 0;
+  if (f != NULL)
+    fclose(f);
+  else if (fd >= 0)
+    close(fd);
+  if (own)
+    unlink(p);
+  free(p);
+  return own;
+}
+
+static void remove_stale_data(const plot_job *job)
+{
+  static const struct { const char *prefix, *header; } kinds[] = {
+    {"trace_", "# issim convergence trace of proposal"},
+    {"hist_", "# issim log-weight histogram of proposal"},
+  };
+  DIR *dir = opendir(job->dir);
+  for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+    size_t len = strlen(e->d_name);
+    for (size_t k = 0; k < 2; k++) {
+      size_t pre = strlen(kinds[k].prefix);
+      if (len <= pre + 4 || len - pre - 4 > PLOT_NAME_MAX ||
+          strncmp(e->d_name, kinds[k].prefix, pre) != 0 || strcmp(e->d_name + len - 4, ".dat") != 0)
+        continue;
+      const char *name = e->d_name + pre;
+      int n = (int)(len - pre - 4);
+      if (written_now(job, kinds[k].prefix, name, (size_t)n))
+        continue;
+      char header[PLOT_NAME_MAX + 96];
+      snprintf(header, sizeof header, "%s '%.*s': ", kinds[k].header, n, name);
+      issims_own(job, e->d_name, header);
+    }
+  }
+  if (dir != NULL)
+    closedir(dir);
+}
+
 /* ---- scripts ---- */
+
+static void put_linetypes(FILE *f, const plot_job *job);
+static void put_key(FILE *f, const plot_job *job);
 
 static void put_script_head(FILE *f, const plot_job *job, const char *base,
                             const char *subject)
@@ -463,28 +579,54 @@ static void put_script_head(FILE *f, const plot_job *job, const char *base,
              "files are named relatively):\n#   gnuplot %s.gp\n",
           base, subject, base, base, base);
   fputs("set encoding utf8\n"
-        "set terminal pngcairo size 900,600 noenhanced font 'Sans,11'\n", f);
-  fprintf(f, "set output '%s.png'\n", base);
-  for (size_t k = 0; k < PLOT_NCOLOURS; k++)
-    fprintf(f, "set linetype %zu lc rgb '%s' lw 2 pt 7 ps 0.6\n", k + 1,
-            plot_colours[k]);
-  fprintf(f, "set linetype cycle %zu\n", PLOT_NCOLOURS);
-  fputs("set title ", f);
+        "set terminal pngcairo size " PLOT_SIZE " noenhanced font 'Sans,11'\n", f);
+  /* issim renders to temporary names (issim_png, issim_svg, given with -e)
+   * and renames them into place; run by hand, the script writes these */
+  fprintf(f, "if (!exists('issim_png')) issim_png = '%s.png'\n"
+             "if (!exists('issim_svg')) issim_svg = '%s.svg'\n"
+             "set output issim_png\n", base, base);
+  put_linetypes(f, job);
+  /* the title centred on the page, not over the data (the legend beside
+   * them narrows the frame) */
+  fputs("set label 100 ", f);
   char t[1024];
   snprintf(t, sizeof t, "%s%s%s", job->title, job->title[0] ? ": " : "", subject);
   put_gp_string(f, t);
-  fputs("\nset grid\nset key opaque box\nset samples 500\n", f);
+  fputs(" at screen 0.5, screen 0.965 center front\nset tmargin 3.5\n"
+        "set grid\nset samples 500\n", f);
+}
+
+/* One linetype per series: its colour, its dash (solid for the first
+ * twelve), and a width by its verdict (trustworthy thick, doubtful thinner,
+ * unreliable thin), so that a proposal looks the same in every figure. */
+static void put_linetypes(FILE *f, const plot_job *job)
+{
+  static const double width[] = {2.5, 1.6, 1.0}; /* by verdict */
+  for (size_t i = 0; i < job->n; i++) {
+    int v = verdict_of(&job->series[i]);
+    fprintf(f, "set linetype %zu lc rgb '%s' dt %zu lw %.1f pt 7 ps 0.6\n", i + 1,
+            plot_colours[i % PLOT_NCOLOURS], 1 + (i / PLOT_NCOLOURS) % PLOT_NDASHES,
+            v < 0 ? 2.0 : width[v]);
+  }
+}
+
+/* The legend beside the data, outside the frame; none in a summary panel
+ * (the summary has a legend panel of its own). */
+static void put_key(FILE *f, const plot_job *job)
+{
+  fputs(job->panel ? "unset key\n"
+                   : "set key outside right top vertical Left reverse noopaque nobox\n", f);
 }
 
 /* The PNG is drawn by the plot command; the same figure again as SVG. */
-static void put_script_tail(FILE *f, const char *base)
+static void put_script_tail(FILE *f)
 {
   fprintf(f, "\n# The same figure as SVG.\n"
-             "set terminal svg size 900,600 dynamic noenhanced "
+             "set terminal svg size " PLOT_SIZE " dynamic noenhanced "
              "background '#ffffff' font 'Sans,11'\n"
-             "set output '%s.svg'\n"
+             "set output issim_svg\n"
              "replot\n"
-             "unset output\n", base);
+             "unset output\n");
 }
 
 static void put_range(FILE *f, char axis, double lo, double hi)
@@ -577,6 +719,8 @@ static void put_reference_line(FILE *f, const plot_job *job)
   format_pow10(v, sizeof v, job->log_ref);
   if (job->ref_kind == REF_EXACT)
     snprintf(t, sizeof t, "exact P = %s", v);
+  else if (job->ref_kind == REF_GIVEN)
+    snprintf(t, sizeof t, "reference P = %s (given)", v);
   else
     snprintf(t, sizeof t, "final estimate of %s = %s (exact P unknown)",
              job->ref_name, v);
@@ -585,14 +729,14 @@ static void put_reference_line(FILE *f, const plot_job *job)
   fputc('\n', f);
 }
 
-static void write_convergence(FILE *f, const plot_job *job, size_t unused)
+static void body_convergence(FILE *f, const plot_job *job)
 {
-  (void)unused;
-  put_script_head(f, job, "convergence", "convergence of the estimate");
   const char *ref = job->ref_kind == REF_EXACT ? "exact P" : "reference";
+  /* REF_GIVEN: "reference" too, named in the legend */
   fprintf(f, "set xlabel 'N (draws)'\n"
              "set ylabel 'estimate / %s   (shaded: 95%% interval)'\n"
-             "set logscale x\nset format x '%%g'\nset key top right\n", ref);
+             "set logscale x\nset format x '%%g'\n", ref);
+  put_key(f, job);
   plot_range x = trace_n_range(job);
   if (range_empty(&x) || job->ref_kind == REF_NONE) {
     put_range(f, 'x', 1, 10);
@@ -609,21 +753,32 @@ static void write_convergence(FILE *f, const plot_job *job, size_t unused)
         continue;
       const char *name = job->series[i].name;
       size_t c = colour_of(i);
+      char title[PLOT_NAME_MAX + 32];
+      series_title(&job->series[i], title, sizeof title);
       if (!any_hit(&job->series[i])) {
-        put_absent(f, c, name, "no hit");
+        put_absent(f, c, title, "no hit");
         continue;
       }
       /* Points before the first hit (estimate 0) are left out: a line along
-       * 0 says little and would stretch the axis. */
+       * 0 says little and would stretch the axis.  An unreliable proposal's
+       * band is fainter: its width means little. */
       fprintf(f, "     'trace_%s.dat' using 1:($8 > 0 ? $9 : NaN):($8 > 0 ? $10 : NaN) "
-                 "with filledcurves lc %zu fs transparent solid 0.2 noborder "
+                 "with filledcurves lc %zu fs transparent solid %.2f noborder "
                  "notitle, \\\n"
                  "     'trace_%s.dat' using 1:($8 > 0 ? $8 : NaN) with lines "
-                 "lt %zu title '%s', \\\n", name, c, name, c, name);
+                 "lt %zu title '%s', \\\n", name, c,
+              verdict_of(&job->series[i]) == 2 ? 0.07 : 0.16, name, c, title);
     }
     put_reference_line(f, job);
   }
-  put_script_tail(f, "convergence");
+}
+
+static void write_convergence(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  put_script_head(f, job, "convergence", "convergence of the estimate");
+  body_convergence(f, job);
+  put_script_tail(f);
 }
 
 /* The first point of a trace with a finite, positive relative error: where
@@ -668,14 +823,16 @@ static void put_relerr_plot(FILE *f, const plot_job *job)
     const char *name = job->series[i].name;
     size_t c = colour_of(i);
     double n0, r0;
+    char title[PLOT_NAME_MAX + 32];
+    series_title(&job->series[i], title, sizeof title);
     if (!has_trace(&job->series[i]))
       continue;
     if (!first_finite_re(t, &n0, &r0)) {
-      put_absent(f, c, name, "no finite relative error");
+      put_absent(f, c, title, "no finite relative error");
       continue;
     }
     fprintf(f, "     'trace_%s.dat' using 1:($5 > 0 ? $5 : NaN) with linespoints "
-               "lt %zu title '%s', \\\n", name, c, name);
+               "lt %zu title '%s', \\\n", name, c, title);
     /* Each proposal's own slope reference, from its first finite point. */
     fputs("     (x >= ", f);
     put_num(f, n0);
@@ -683,21 +840,19 @@ static void put_relerr_plot(FILE *f, const plot_job *job)
     put_num(f, r0);
     fputs(" * sqrt(", f);
     put_num(f, n0);
-    fprintf(f, " / x) : NaN) with lines lt %zu lw 1 dt 2 notitle, \\\n", c);
+    fprintf(f, " / x) : NaN) with lines lt %zu lw 0.8 dt 2 notitle, \\\n", c);
   }
   /* One neutral key entry for all the dashed lines. */
   fputs("     NaN with lines lw 1 dt 2 lc rgb 'gray40' "
         "title '1/sqrt(N) from the first point'\n", f);
 }
 
-static void write_relerr(FILE *f, const plot_job *job, size_t unused)
+static void body_relerr(FILE *f, const plot_job *job)
 {
-  (void)unused;
-  put_script_head(f, job, "relerr", "relative error");
   fputs("set xlabel 'N (draws)'\n"
         "set ylabel 'relative error (standard error / estimate)'\n"
-        "set logscale xy\nset format x '%g'\nset format y '%g'\n"
-        "set key top right\n", f);
+        "set logscale xy\nset format x '%g'\nset format y '%g'\n", f);
+  put_key(f, job);
   plot_range x = trace_n_range(job);
   plot_range y = range_empty(&x) ? x : relerr_range(job, x.hi);
   if (range_empty(&x) || range_empty(&y)) {
@@ -709,7 +864,14 @@ static void write_relerr(FILE *f, const plot_job *job, size_t unused)
     put_range(f, 'y', y.lo, y.hi);
     put_relerr_plot(f, job);
   }
-  put_script_tail(f, "relerr");
+}
+
+static void write_relerr(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  put_script_head(f, job, "relerr", "relative error");
+  body_relerr(f, job);
+  put_script_tail(f);
 }
 
 static void hist_ranges(const plot_job *job, plot_range *x, plot_range *y)
@@ -723,18 +885,20 @@ static void hist_ranges(const plot_job *job, plot_range *x, plot_range *y)
       continue;
     range_add(x, hist_edge(h, first));
     range_add(x, hist_edge(h, last) + h->width);
-    uint64_t total = hist_total(h);
     for (size_t k = last; k <= first; k++)
-      range_add(y, (double)h->counts[k] / (double)total);
+      range_add(y, (double)h->counts[k]);
   }
   if (range_empty(x))
     return;
-  range_add(x, job->exact_log);
+  if (job->ref_kind == REF_EXACT || job->ref_kind == REF_GIVEN)
+    range_add(x, job->log_ref);
   double pad = 0.03 * (x->hi - x->lo);
   x->lo -= pad;
   x->hi += pad;
-  y->lo = 0;
-  y->hi *= 1.12;
+  /* counts on a log axis: from a single draw (the tail the figure exists to
+   * show) to above the highest bin */
+  y->lo = 0.5;
+  y->hi = fmax(y->hi * 4, 2);
 }
 
 static void put_hist_plot(FILE *f, const plot_job *job)
@@ -743,24 +907,31 @@ static void put_hist_plot(FILE *f, const plot_job *job)
   for (size_t i = 0; i < job->n; i++) {
     const issim_plot_series *s = &job->series[i];
     size_t first, last;
+    char title[PLOT_NAME_MAX + 32];
+    series_title(s, title, sizeof title);
     if (s->hist != NULL && !has_hist(s))
-      put_absent(f, colour_of(i), s->name, "no event draw");
+      put_absent(f, colour_of(i), title, "no event draw");
     if (!has_hist(s) || !hist_span(s->hist, &first, &last))
       continue;
-    char t[PLOT_NAME_MAX + 160];
-    int len = snprintf(t, sizeof t, "%s: %" PRIu64 " event draws", s->name,
+    char t[PLOT_NAME_MAX + 192];
+    int len = snprintf(t, sizeof t, "%s: %" PRIu64 " event draws", title,
                        hist_total(s->hist));
     if (s->hist->below > 0 && len > 0 && (size_t)len < sizeof t)
       snprintf(t + len, sizeof t - (size_t)len, " (%" PRIu64 " below %g, "
                "not shown)", s->hist->below,
                hist_edge(s->hist, ISSIM_HIST_BINS - 1));
-    /* Transparent bars without borders, and a step outline on top: many
-     * narrow bordered bars would read as stripes. */
-    fprintf(f, "     'hist_%s.dat' using (($1 + $2) / 2):4:($2 - $1) with boxes "
-               "lc %zu title ", s->name, colour_of(i));
+    /* Step outlines only: filled bars of many proposals would hide each
+     * other; an empty bin drops to the foot of the log axis (0.5), since
+     * histeps does not break at an undefined point.  histeps needs two bins;
+     * one (equal weights: plain Monte Carlo) is an outlined box. */
+    if (first == last)
+      fprintf(f, "     'hist_%s.dat' using (($1 + $2) / 2):3:($2 - $1) with boxes fs empty "
+                 "lt %zu title ", s->name, colour_of(i));
+    else
+      fprintf(f, "     'hist_%s.dat' using (($1 + $2) / 2):($3 > 0 ? $3 : 0.5) with histeps "
+                 "lt %zu title ", s->name, colour_of(i));
     put_gp_string(f, t);
-    fprintf(f, ", \\\n     'hist_%s.dat' using (($1 + $2) / 2):4 with histeps "
-               "lt %zu lw 1.5 notitle, \\\n", s->name, colour_of(i));
+    fputs(", \\\n", f);
   }
   fputs("     NaN notitle\n", f);
 }
@@ -770,42 +941,46 @@ static void write_logweights(FILE *f, const plot_job *job, size_t unused)
   (void)unused;
   put_script_head(f, job, "logweights", "log-weights of the event draws");
   fputs("set xlabel 'log-weight log(w h) of the event draws (nats)'\n"
-        "set ylabel 'fraction of the event draws'\n"
-        "set style fill transparent solid 0.3 noborder\n"
-        "set key below noopaque nobox height 1\n", f);
+        "set ylabel 'event draws per bin (log scale)'\n"
+        "set logscale y\nset format y '%g'\n", f);
+  put_key(f, job);
   plot_range x, y;
   hist_ranges(job, &x, &y);
   if (range_empty(&x)) {
     put_range(f, 'x', -1, 1);
-    put_range(f, 'y', 0, 1);
+    put_range(f, 'y', 0.5, 10);
     put_no_data(f, "no event draw was recorded");
   } else {
     put_range(f, 'x', x.lo, x.hi);
     put_range(f, 'y', y.lo, y.hi);
-    if (isfinite(job->exact_log)) {
+    if (job->ref_kind == REF_EXACT || job->ref_kind == REF_GIVEN) {
       /* Every weight of the zero-variance proposal equals P. */
       fputs("set arrow 1 from first ", f);
-      put_num(f, job->exact_log);
+      put_num(f, job->log_ref);
       fputs(", graph 0 to first ", f);
-      put_num(f, job->exact_log);
-      fputs(", graph 1 nohead dt 2 lw 1.5 lc rgb 'black' front\n"
-            "set label 2 'log P (exact)' at first ", f);
-      put_num(f, job->exact_log);
-      fputs(", graph 0.97 offset 0.5,0 left front\n", f);
+      put_num(f, job->log_ref);
+      fprintf(f, ", graph 1 nohead dt 2 lw 1.5 lc rgb 'black' front\n"
+                 "set label 2 'log P (%s)' at first ",
+              job->ref_kind == REF_EXACT ? "exact" : "given");
+      put_num(f, job->log_ref);
+      /* beside the line, on the side with room for it */
+      int right = job->log_ref - x.lo > 0.7 * (x.hi - x.lo);
+      fprintf(f, ", graph 0.97 offset %s,0 %s front\n", right ? "-0.5" : "0.5",
+              right ? "right" : "left");
     }
     put_hist_plot(f, job);
   }
-  put_script_tail(f, "logweights");
+  put_script_tail(f);
 }
 
-static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
+/* The bars, in rank order, each in its proposal's colour: solid when
+ * trustworthy, pale when doubtful, hatched when unreliable. */
+static void body_efficiency(FILE *f, const plot_job *job)
 {
-  (void)unused;
-  put_script_head(f, job, "efficiency", "work-normalised efficiency");
-  fputs("set xlabel 'proposal'\n"
+  fputs("set xlabel 'proposal, in rank order'\n"
         "set ylabel 'efficiency: 1 / (relative variance x seconds per draw)'\n"
-        "set logscale y\nset format y '%g'\nunset key\nset grid noxtics\n"
-        "set style fill solid 0.7 border -1\nset xtics nomirror\n", f);
+        "set logscale y\nset format y '%g'\nset grid noxtics\nset xtics nomirror\n", f);
+  put_key(f, job);
   plot_range y;
   range_init(&y);
   size_t rows = 0;
@@ -815,21 +990,126 @@ static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
     if (e > 0)
       range_add(&y, e);
   }
+  if (rows > 5)
+    fputs("set xtics rotate by -30\n", f);
   put_range(f, 'x', -0.6, (double)rows - 0.4);
   if (range_empty(&y)) {
     put_range(f, 'y', 0.1, 10);
     put_no_data(f, "no positive efficiency");
-  } else {
-    /* Bars on a log axis start at the bottom edge: leave room under the
-     * smallest so that its bar shows, and above the largest for its value. */
-    put_range(f, 'y', y.lo / 10, y.hi * 10);
-    fputs("plot 'efficiency.dat' using 0:($2 > 0 ? $2 : NaN):(0.6):3:xtic(1) "
-          "with boxes lc variable notitle, \\\n"
-          "     '' using 0:($2 > 0 ? $2 : ", f);
-    put_num(f, y.lo / 10); /* the value of a bar too small to draw, at the foot */
-    fputs("):(sprintf('%.3g', $2)) with labels offset 0,0.8 notitle\n", f);
+    return;
   }
-  put_script_tail(f, "efficiency");
+  /* Bars on a log axis start at the bottom edge: leave room under the
+   * smallest so that its bar shows, and above the largest for its value. */
+  put_range(f, 'y', y.lo / 10, y.hi * 10);
+  static const char *const fill[] = {"solid 0.85", "transparent solid 0.3",
+                                     "transparent pattern 4"};
+  static const char *const cond[] = {"$4 <= 0", "$4 == 1", "$4 == 2"};
+  fputs("plot \\\n", f);
+  for (size_t v = 0; v < 3; v++)
+    fprintf(f, "     'efficiency.dat' using 0:(%s && $2 > 0 ? $2 : NaN):(0.6):3 with boxes "
+               "lc variable fs %s border -1 notitle, \\\n", cond[v], fill[v]);
+  fputs("     'efficiency.dat' using 0:($2 > 0 ? $2 : ", f);
+  put_num(f, y.lo / 10); /* the value of a bar too small to draw, at the foot */
+  fputs("):(sprintf('%.3g', $2)):xtic(1) with labels offset 0,0.8 notitle", f);
+  static const char *const name[] = {"trustworthy", "doubtful", "unreliable"};
+  for (size_t v = 0; v < 3 && !job->panel; v++)
+    fprintf(f, ", \\\n     NaN with boxes lc rgb 'gray35' fs %s border -1 title '%s'", fill[v],
+            name[v]);
+  fputc('\n', f);
+}
+
+static void write_efficiency_script(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  put_script_head(f, job, "efficiency", "work-normalised efficiency");
+  body_efficiency(f, job);
+  put_script_tail(f);
+}
+
+/* ---- the summary of a comparison: one page ---- */
+
+/* The legend panel: each proposal in rank order with its colour, verdict
+ * and estimate; the reference line. */
+static void put_verdict_panel(FILE *f, const plot_job *job)
+{
+  fputs("reset\nset title 'the proposals, in rank order'\nunset border\nunset tics\n"
+        "set xrange [0:1]\nset yrange [0:1]\n"
+        "set key center center vertical Left reverse noopaque nobox samplen 3 spacing 1.2\n"
+        "plot \\\n", f);
+  size_t *order = rank_order(job);
+  for (size_t k = 0; k < job->n; k++) {
+    size_t i = order ? order[k] : k;
+    const issim_plot_series *s = &job->series[i];
+    char est[64] = "no hit", line[PLOT_NAME_MAX + 160];
+    if (s->has_estimate && isfinite(s->log_estimate)) {
+      format_pow10(est, sizeof est, s->log_estimate);
+      snprintf(est + strlen(est), sizeof est - strlen(est), " +- %.2g%%",
+               100 * s->relative_error);
+    }
+    snprintf(line, sizeof line, "%zu. %s: %s, %s", s->rank ? s->rank : k + 1, s->name,
+             s->verdict ? s->verdict : "no verdict", est);
+    fprintf(f, "     NaN with lines lt %zu title ", colour_of(i));
+    put_gp_string(f, line);
+    fputs(", \\\n", f);
+  }
+  free(order);
+  if (job->ref_kind != REF_NONE) {
+    fputs("     NaN with lines dt 2 lw 1.5 lc rgb 'black' title ", f);
+    char v[64], t[PLOT_NAME_MAX + 128];
+    format_pow10(v, sizeof v, job->log_ref);
+    snprintf(t, sizeof t, "%s = %s", job->ref_kind == REF_EXACT ? "exact P"
+                                     : job->ref_kind == REF_GIVEN ? "reference P (given)"
+                                                                  : "reference (an estimate)", v);
+    put_gp_string(f, t);
+    fputs(", \\\n", f);
+  }
+  fputs("     NaN notitle\n", f);
+}
+
+static void put_summary_panels(FILE *f, const plot_job *job)
+{
+  fputs("set multiplot layout 2,2 title ", f);
+  char t[1024];
+  snprintf(t, sizeof t, "%s%s%s", job->title, job->title[0] ? ": " : "", "summary of the comparison");
+  put_gp_string(f, t);
+  fputc('\n', f);
+  plot_job panel = *job;
+  panel.panel = 1;
+  static const struct {
+    const char *title;
+    void (*body)(FILE *, const plot_job *);
+  } panels[] = {{"convergence of the estimate", body_convergence},
+                {"relative error", body_relerr},
+                {"work-normalised efficiency", body_efficiency}};
+  for (size_t k = 0; k < sizeof panels / sizeof panels[0]; k++) {
+    fprintf(f, "reset\nset grid\nset samples 500\nset title '%s'\n", panels[k].title);
+    panels[k].body(f, &panel);
+  }
+  put_verdict_panel(f, job);
+  fputs("unset multiplot\n", f);
+}
+
+/* replot does not replay a multiplot: the panels are written once for each
+ * terminal. */
+static void write_summary(FILE *f, const plot_job *job, size_t unused)
+{
+  (void)unused;
+  fputs("# summary.gp: the comparison on one page (convergence, relative error, "
+        "efficiency, verdicts), written by issim.\n"
+        "# Renders summary.png and summary.svg; run it in this directory:\n"
+        "#   gnuplot summary.gp\n"
+        "set encoding utf8\n"
+        "if (!exists('issim_png')) issim_png = 'summary.png'\n"
+        "if (!exists('issim_svg')) issim_svg = 'summary.svg'\n", f);
+  put_linetypes(f, job);
+  fputs("set terminal pngcairo size " PLOT_SUMMARY_SIZE " noenhanced font 'Sans,10'\n"
+        "set output issim_png\n", f);
+  put_summary_panels(f, job);
+  fputs("\n# The same page as SVG.\n"
+        "set terminal svg size " PLOT_SUMMARY_SIZE " dynamic noenhanced background '#ffffff' "
+        "font 'Sans,10'\nset output issim_svg\n", f);
+  put_summary_panels(f, job);
+  fputs("unset output\n", f);
 }
 
 /* The figures, in the order they are rendered. */
@@ -842,19 +1122,14 @@ static const plot_figure plot_figures[] = {
   {"convergence", write_convergence},
   {"relerr", write_relerr},
   {"logweights", write_logweights},
-  {"efficiency", write_efficiency_script}};
+  {"efficiency", write_efficiency_script},
+  {"summary", write_summary}};
 #define PLOT_NFIGURES (sizeof plot_figures / sizeof plot_figures[0])
 
+/* The last two (efficiency and the summary) are a comparison's. */
 static size_t figure_count(const plot_job *job)
 {
-  return job->have_efficiency ? PLOT_NFIGURES : PLOT_NFIGURES - 1;
-}
-
-static void remove_figure(const char *dir, const char *base, const char *ext)
-{
-  char name[64];
-  snprintf(name, sizeof name, "%s.%s", base, ext);
-  remove_stale(dir, name);
+  return job->have_efficiency ? PLOT_NFIGURES : PLOT_NFIGURES - 2;
 }
 
 static int write_scripts(const plot_job *job, issim_error *err)
@@ -870,144 +1145,15 @@ static int write_scripts(const plot_job *job, issim_error *err)
   /* An earlier run's figures would not match the new data (and gnuplot may
    * not run this time); nor would its efficiency files when there are none. */
   for (size_t k = 0; k < PLOT_NFIGURES; k++) {
-    remove_figure(job->dir, plot_figures[k].base, "png");
-    remove_figure(job->dir, plot_figures[k].base, "svg");
+    plot_remove_figure(job->dir, plot_figures[k].base, "png");
+    plot_remove_figure(job->dir, plot_figures[k].base, "svg");
   }
   if (!job->have_efficiency) {
-    remove_figure(job->dir, "efficiency", "dat");
-    remove_figure(job->dir, "efficiency", "gp");
+    plot_remove_figure(job->dir, "efficiency", "dat");
+    plot_remove_figure(job->dir, "efficiency", "gp");
+    plot_remove_figure(job->dir, "summary", "gp");
   }
   return ISSIM_OK;
-}
-
-/* ---- rendering ---- */
-
-/* posix_spawnp changes directory before it looks the program up, so a
- * relative path with a slash ("./bin/gnuplot") is made absolute first.
- * NULL with errno set when it cannot be (ENOENT: not there). */
-static char *resolve_program(const char *prog)
-{
-  if (strchr(prog, '/') == NULL || prog[0] == '/')
-    return strdup(prog);
-  return realpath(prog, NULL);
-}
-
-/* Runs prog with the script as its only argument, in dir, its output to
- * logfd; returns 0 or an errno value (ENOENT: no such program). */
-static int spawn_and_wait(char *prog, const char *dir, const char *script,
-                          int logfd, int *status)
-{
-  char arg[64];
-  snprintf(arg, sizeof arg, "%s", script);
-  char *argv[] = {prog, arg, NULL};
-  posix_spawn_file_actions_t fa;
-  int rc = posix_spawn_file_actions_init(&fa);
-  if (rc != 0)
-    return rc;
-  rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0)
-    rc = posix_spawn_file_actions_adddup2(&fa, logfd, 1);
-  if (rc == 0)
-    rc = posix_spawn_file_actions_adddup2(&fa, logfd, 2);
-  if (rc == 0)
-    rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
-  pid_t pid;
-  if (rc == 0)
-    rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0)
-    return rc;
-  while (waitpid(pid, status, 0) < 0)
-    if (errno != EINTR)
-      return errno;
-  return 0;
-}
-
-static int not_found(const plot_job *job, const char *prog, issim_error *err)
-{
-  return issim_error_set(err, ISSIM_OK,
-                         "gnuplot was not found (tried '%s'): the data and "
-                         "scripts are in %s; render them with 'cd %s && "
-                         "gnuplot convergence.gp' (and relerr.gp, logweights.gp%s)",
-                         prog, job->dir, job->dir,
-                         job->have_efficiency ? ", efficiency.gp" : "");
-}
-
-static int figure_made(const char *dir, const char *base, const char *ext)
-{
-  char name[64];
-  snprintf(name, sizeof name, "%s.%s", base, ext);
-  char *p = issim_fileio_join(dir, name);
-  struct stat st;
-  int ok = p != NULL && stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-  free(p);
-  return ok;
-}
-
-static int render_one(const plot_job *job, char *prog, const char *base,
-                      int logfd, issim_error *err)
-{
-  char script[64];
-  snprintf(script, sizeof script, "%s.gp", base);
-  dprintf(logfd, "==== %s %s\n", prog, script);
-  int status = 0;
-  int e = spawn_and_wait(prog, job->dir, script, logfd, &status);
-  /* Where posix_spawn is emulated with fork (valgrind, older C libraries),
-   * a failed exec shows only as the child's exit status 127. */
-  if (e == ENOENT || (e == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127))
-    return -1;
-  if (e != 0)
-    return issim_error_set(err, ISSIM_EIO, "cannot run '%s' on %s/%s: %s",
-                           prog, job->dir, script, strerror(e));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    /* Whatever it wrote may be half a figure. */
-    remove_figure(job->dir, base, "png");
-    remove_figure(job->dir, base, "svg");
-    return issim_error_set(err, ISSIM_EIO, "gnuplot failed on %s/%s (%s %d); "
-                           "see %s/gnuplot.log", job->dir, script,
-                           WIFEXITED(status) ? "exit status" : "signal",
-                           WIFEXITED(status) ? WEXITSTATUS(status)
-                                             : WTERMSIG(status), job->dir);
-  }
-  static const char *const ext[] = {"png", "svg"};
-  for (size_t k = 0; k < 2; k++)
-    if (!figure_made(job->dir, base, ext[k]))
-      return issim_error_set(err, ISSIM_EIO, "gnuplot did not produce "
-                             "%s/%s.%s; see %s/gnuplot.log", job->dir, base,
-                             ext[k], job->dir);
-  return ISSIM_OK;
-}
-
-static int render(const plot_job *job, const char *gnuplot, int *rendered,
-                  issim_error *err)
-{
-  char *prog = resolve_program(gnuplot);
-  if (prog == NULL)
-    return errno == ENOMEM ? issim_error_set(err, ISSIM_ENOMEM, "out of memory")
-                           : not_found(job, gnuplot, err);
-  char *log_path = issim_fileio_join(job->dir, "gnuplot.log");
-  int logfd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                              0666) : -1;
-  int rc = ISSIM_OK;
-  if (log_path == NULL)
-    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  else if (logfd < 0)
-    rc = issim_error_set(err, ISSIM_EIO, "cannot write '%s': %s", log_path,
-                         strerror(errno));
-  for (size_t k = 0; k < figure_count(job) && rc == ISSIM_OK; k++) {
-    rc = render_one(job, prog, plot_figures[k].base, logfd, err);
-    if (rc < 0) {
-      rc = not_found(job, gnuplot, err);
-      break;
-    }
-    if (rc == ISSIM_OK && k + 1 == figure_count(job) && rendered)
-      *rendered = 1;
-  }
-  if (logfd >= 0)
-    close(logfd);
-  free(log_path);
-  free(prog);
-  return rc;
 }
 
 /* ---- the API ---- */
@@ -1033,7 +1179,13 @@ int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
     rc = write_data(&job, err);
   if (rc == ISSIM_OK)
     rc = write_scripts(&job, err);
+  if (rc == ISSIM_OK)
+    remove_stale_data(&job);
   if (rc != ISSIM_OK || opt->gnuplot == NULL)
     return rc;
-  return render(&job, opt->gnuplot, rendered, err);
+  const char *bases[PLOT_NFIGURES];
+  size_t n_figures = figure_count(&job);
+  for (size_t k = 0; k < n_figures; k++)
+    bases[k] = plot_figures[k].base;
+  return plot_render(dir, bases, n_figures, opt->gnuplot, rendered, err);
 }

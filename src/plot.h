@@ -7,24 +7,36 @@
  * later, and the function says so through *rendered.  Files appear whole: each
  * is written under a temporary name and renamed (fileio.h).
  *
- * Figures (each titled, axes labelled, with a legend):
+ * Figures (each titled, axes labelled, with a legend outside the frame; one
+ * linetype per proposal, the same in every figure: twelve colours that do
+ * not repeat, then dash types; a doubtful proposal drawn thinner and an
+ * unreliable one thin, each named so in the legend):
  *   convergence.{png,svg}  estimate / exact P against N (log x, linear y),
  *                          one line per proposal with its shaded 95% band and
  *                          a dashed line at 1; the ratio reads the same at any
  *                          magnitude (P may be below the smallest double).
- *                          Exact P unknown: divided by the reference the
- *                          caller gives (compare.h's rule: the trustworthy
- *                          estimate with the smallest relative error), named
- *                          in the legend; none: the figure says so.
+ *                          Exact P unknown: divided by the scenario's given
+ *                          reference, else by the reference the caller gives
+ *                          (compare.h's rule: the trustworthy estimate with
+ *                          the smallest relative error), named in the legend;
+ *                          none: the figure says so.
  *                          The y axis stops at a few times the estimates so
  *                          that wide early bands do not flatten the figure.
  *   relerr.{png,svg}       relative error against N (log-log), with a dashed
  *                          1/sqrt(N) line from each proposal's first point
  *   logweights.{png,svg}   histograms of the event draws' log-weights (nats,
- *                          absolute), one per proposal, and log P when known
- *                          (a proposal that is too narrow shows at a glance)
- *   efficiency.{png,svg}   (when some efficiency is finite) work-normalised
- *                          efficiency of each proposal as bars on a log scale
+ *                          absolute; counts on a log axis, so that single
+ *                          draws in the tail show), one per proposal, and
+ *                          log P when known (a proposal that is too narrow
+ *                          shows at a glance)
+ *   efficiency.{png,svg}   (when some efficiency is finite: a comparison)
+ *                          work-normalised efficiency of each proposal as
+ *                          bars on a log scale, in rank order; solid,
+ *                          pale or hatched by verdict
+ *   summary.{png,svg}      (the same) the convergence, relative error and
+ *                          efficiency as panels of one page, and a panel
+ *                          listing the proposals in rank order with their
+ *                          verdicts and estimates
  * A figure without data is drawn as an empty frame that says so.  The data
  * files (trace_<name>.dat, hist_<name>.dat, efficiency.dat) document their
  * columns in '#' lines and carry log10 values, never the raw P.  gnuplot's
@@ -47,6 +59,14 @@ typedef struct {
   const issim_trace *trace;  /* may be NULL */
   const issim_hist *hist;    /* may be NULL */
   double efficiency;         /* 1 / (relative variance x seconds per draw); NAN: no bar */
+  /* how the figures mark it: "trustworthy", "doubtful" or "unreliable" (NULL:
+   * not marked); its rank in a comparison (0: none), which orders the
+   * efficiency bars and the summary; and its final estimate for the
+   * summary's legend (has_estimate 0: not shown) */
+  const char *verdict;
+  size_t rank;
+  int has_estimate;
+  double log_estimate, relative_error;
 } issim_plot_series;
 
 typedef struct {
@@ -56,6 +76,10 @@ typedef struct {
    * a proposal's estimate (NAN: no reference) and that proposal's name */
   double reference_log;
   const char *reference_name;
+  /* the scenario's [event] reference (has_given set), used like the exact P
+   * when that is unknown: the figures divide by it and name it */
+  int has_given;
+  double given_log;
   const char *gnuplot;       /* the program to run, e.g. "gnuplot"; NULL: do not render */
 } issim_plot_options;
 

@@ -53,8 +53,29 @@ static int linear_loss_law(const issim_problem *pb, double *loc, double *scale, 
   return ok;
 }
 
+/* The law of a credit target (the book's own, unmoved) whose event is on
+ * the portfolio loss, a linear loss of weights (0_m, c) (credit.h); NULL
+ * otherwise. */
+static const issim_credit_law *credit_loss(const issim_problem *pb)
+{
+  const issim_credit_law *l = pb->target_model ? issim_model_credit_law(pb->target_model) : NULL;
+  if (l == NULL || !issim_credit_law_is_plain(l) || pb->event.loss == NULL)
+    return NULL;
+  const issim_credit_book *b = issim_credit_law_book(l);
+  size_t d = b->m + b->n;
+  double *w = issim_loss_dim(pb->event.loss) == d ? malloc(d * sizeof *w) : NULL;
+  int ok = w && loss_weights(pb, w);
+  for (size_t j = 0; ok && j < d; j++)
+    ok = w[j] == (j < b->m ? 0 : b->c[j - b->m]);
+  free(w);
+  return ok ? l : NULL;
+}
+
 int issim_problem_loss_moments(const issim_problem *pb, double *mean, double *sd)
 {
+  const issim_credit_law *credit = credit_loss(pb);
+  if (credit)
+    return issim_credit_loss_moments(issim_credit_law_book(credit), mean, sd) == ISSIM_OK;
   if (pb->target_model == NULL) {
     *mean = issim_dist_mean(pb->target);
     *sd = sqrt(issim_dist_variance(pb->target));
@@ -88,10 +109,18 @@ int issim_problem_loss_moments(const issim_problem *pb, double *mean, double *sd
 int issim_problem_loss_range(const issim_problem *pb, double *lo, double *hi)
 {
   const issim_loss *loss = pb->event.loss;
+  const issim_credit_law *credit = credit_loss(pb);
+  if (credit) { /* exposures >= 0: from no default to all */
+    const issim_credit_book *b = issim_credit_law_book(credit);
+    *lo = *hi = 0;
+    for (size_t k = 0; k < b->n; k++)
+      *hi += b->c[k];
+    return 1;
+  }
   issim_loss_kind k = issim_loss_kind_of(loss);
   const double *w = issim_loss_weights(loss);
   int max = k == ISSIM_LOSS_MAX, min = k == ISSIM_LOSS_MIN, norm = k == ISSIM_LOSS_NORM;
-  if (k == ISSIM_LOSS_EXPRESSION || k == ISSIM_LOSS_IDENTITY)
+  if (k == ISSIM_LOSS_EXPRESSION || k == ISSIM_LOSS_FUNCTION || k == ISSIM_LOSS_IDENTITY)
     return 0;
   *lo = max ? -INFINITY : min ? INFINITY : 0;
   *hi = max ? -INFINITY : min ? INFINITY : 0;
@@ -196,6 +225,13 @@ double issim_problem_exact_log(const issim_problem *pb)
     double lp = law ? issim_event_log_prob_of(ev, law) : NAN;
     issim_dist_free(law);
     return lp;
+  }
+  const issim_credit_law *credit = credit_loss(pb);
+  if (credit && ev->direction == ISSIM_ABOVE)
+    return issim_credit_law_exact_log_tail(credit, ev->threshold, NULL);
+  if (credit) { /* L < t, L whole: 1 - P(L > ceil(t) - 1) */
+    double lp = issim_credit_law_exact_log_tail(credit, ceil(ev->threshold) - 1, NULL);
+    return lp < -1e-300 ? log(-expm1(lp)) : lp == 0 ? -INFINITY : NAN;
   }
   issim_loss_kind k = issim_loss_kind_of(ev->loss);
   if (issim_model_kind_of(pb->target_model) == ISSIM_MODEL_INDEPENDENT &&

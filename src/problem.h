@@ -64,8 +64,8 @@ int issim_problem_loss_moments(const issim_problem *pb, double *mean, double *sd
 /* The range [lo, hi] of a d-dimensional problem's loss over the product of
  * the target's component supports (the whole line for a normal or t; a
  * copula's joint support is the product of its marginals'): 1 for max, min,
- * linear, sum and norm, 0 for an expression, whose range issim does not work
- * out. */
+ * linear, sum and norm, 0 for an expression or a function, whose range issim
+ * does not work out. */
 int issim_problem_loss_range(const issim_problem *pb, double *lo, double *hi);
 
 /* Does model q put mass wherever the target model does?  Component by

@@ -119,8 +119,11 @@ int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *e
   double *u = malloc(d * sizeof *u);
   if (u == NULL || !alloc_arrays(r, ISSIM_REGIONS_MAX, d)) {
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
-  } else if (issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x, r->beta,
-                                       r->log_p, &n, &r->stats, NULL) != ISSIM_OK || n == 0) {
+  } else if ((rc = issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x,
+                                              r->beta, r->log_p, &n, &r->stats, err)) == ISSIM_ELOSS) {
+    none(r, "the loss failed in the design-point search"); /* an error: see err */
+  } else if (rc != ISSIM_OK || n == 0) {
+    rc = ISSIM_OK;
     none(r, "the design-point search found no point of the event");
   } else if (r->beta[0] <= 0) {
     none(r, "the target's mean lies in the event: it is not rare");

@@ -81,7 +81,8 @@ typedef struct {
 /* The regions of problem pb's event under its target: n = 0 with why_none
  * when there is nothing to check (a univariate problem, a linear loss (one
  * region), a target without a standard space, a mean inside the event, a
- * search that found no point).  ISSIM_ENOMEM only; free with
+ * search that found no point).  ISSIM_ENOMEM, or ISSIM_ELOSS when the loss
+ * fails in the search (loss.h: a function loss); free with
  * issim_regions_free either way. */
 int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *err);
 void issim_regions_free(issim_regions *r);

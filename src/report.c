@@ -54,13 +54,31 @@ static int is_crude(const issim_result *res)
   return res->proposal->dist == NULL && res->proposal->model == NULL;
 }
 
-/* (estimate - exact) / SE, computed from logs so it works below DBL_MIN */
-static double z_to_exact(const issim_report *r, const issim_estimate *e)
+/* (estimate - value) / SE, computed from logs so it works below DBL_MIN */
+static double z_to(double log_value, const issim_estimate *e)
 {
-  if (isnan(r->exact_log) || e->hits == 0 || isnan(e->log_std_error))
+  if (isnan(log_value) || e->hits == 0 || isnan(e->log_std_error))
     return NAN;
-  double log_se = fmax(e->log_std_error, r->exact_log + log(ISSIM_RELATIVE_PRECISION));
-  return exp(e->log_estimate - log_se) - exp(r->exact_log - log_se);
+  double log_se = fmax(e->log_std_error, log_value + log(ISSIM_RELATIVE_PRECISION));
+  return exp(e->log_estimate - log_se) - exp(log_value - log_se);
+}
+
+double report_z_exact(const issim_report *r, const issim_estimate *e)
+{
+  return z_to(r->exact_log, e);
+}
+
+double report_reference_log(const issim_report *r, const char **kind)
+{
+  double given = r->scenario ? r->scenario->reference_log : NAN;
+  if (kind)
+    *kind = !isnan(r->exact_log) ? "exact" : !isnan(given) ? "given" : "none";
+  return !isnan(r->exact_log) ? r->exact_log : given;
+}
+
+double report_z_reference(const issim_report *r, const issim_estimate *e)
+{
+  return z_to(report_reference_log(r, NULL), e);
 }
 
 static char *format_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -94,10 +112,16 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res, cha
     if (e->hits > 0 || strcmp(res->verdict.reasons[i], "no draw hit the event") != 0)
       lines[n++] = format_alloc("%s", res->verdict.reasons[i]);
   /* draws with an undefined log-weight are among the verdict's reasons */
-  double z = z_to_exact(r, e);
+  double z = report_z_exact(r, e);
   if (fabs(z) > 4 && n < max)
     lines[n++] = format_alloc("the estimate is %.1f standard errors from the exact value: this "
                               "proposal's error bar is not honest", z);
+  /* the scenario's reference, used like an exact value when there is none */
+  double zr = isnan(r->exact_log) ? report_z_reference(r, e) : NAN;
+  if (fabs(zr) > 4 && n < max)
+    lines[n++] = format_alloc("the estimate is %.1f standard errors from the scenario's "
+                              "reference value: this proposal's error bar is not honest, or the "
+                              "reference is wrong", zr);
   return n;
 }
 /* The header lines every report of a scenario starts with: its name, the
@@ -140,6 +164,10 @@ void report_text_header(FILE *out, const issim_report *r)
     fprintf(out, "stop       after %.3g seconds per proposal\n", r->max_seconds);
   if (r->interrupted)
     fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
+  for (size_t i = 0; i < r->n_results; i++)
+    if (r->results[i].stopped_by == ISSIM_STOP_LOSS)
+      fprintf(out, "PARTIAL    the loss failed: proposal %s holds the draws before the failure, "
+                   "and no later proposal was run\n", r->results[i].proposal->name);
   write_regions_block(out, r->regions);
 }
 
@@ -154,9 +182,17 @@ static const char *stop_description(issim_stop_reason why)
   case ISSIM_STOP_TARGET_RE: return "the relative error target (--target-re)";
   case ISSIM_STOP_TIME: return "the time limit (--max-seconds)";
   case ISSIM_STOP_INTERRUPT: return "Ctrl-C: partial";
+  case ISSIM_STOP_LOSS: return "the loss's failure: partial";
   case ISSIM_STOP_SAMPLES: break;
   }
   return "the sample budget";
+}
+
+/* The digits of a 95% interval's ends: enough to tell them apart, 5 at least. */
+static int ci_digits(const issim_estimate *e)
+{
+  int digits = e->relative_error > 0 ? 3 + (int)ceil(-log10(e->relative_error)) : 17;
+  return digits < 5 ? 5 : digits > 17 ? 17 : digits;
 }
 
 static void text_estimate(FILE *out, const issim_report *r, const issim_result *res)
@@ -170,9 +206,7 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
     issim_format_log_prob(e->log_std_error, 3, se, sizeof se);
     fprintf(out, "  estimate         %s +- %s  (relative error %.3g%%, log10 %.4f)\n", p, se,
             100 * e->relative_error, e->log_estimate / M_LN10);
-    /* enough digits to tell the bounds apart, 5 at least */
-    int digits = e->relative_error > 0 ? 3 + (int)ceil(-log10(e->relative_error)) : 17;
-    digits = digits < 5 ? 5 : digits > 17 ? 17 : digits;
+    int digits = ci_digits(e);
     issim_format_log_prob(e->log_ci_low, digits, lo, sizeof lo);
     issim_format_log_prob(e->log_ci_high, digits, hi, sizeof hi);
     fprintf(out, "  95%% CI           [%s, %s]\n", lo, hi);
@@ -181,10 +215,16 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
       issim_format_log_prob(e->log_ci_high_ls, 3, hi, sizeof hi);
       fprintf(out, "  95%% CI, log scale [%s, %s]\n", lo, hi);
     }
-    double z = z_to_exact(r, e);
+    double z = report_z_exact(r, e);
+    const char *kind;
+    double log_ref = report_reference_log(r, &kind), zr = report_z_reference(r, e);
     if (!isnan(z)) {
       issim_format_log_prob(r->exact_log, 6, p, sizeof p);
       fprintf(out, "  exact            %s, %+.2f standard errors away\n", p, z);
+    } else if (!isnan(zr)) {
+      issim_format_log_prob(log_ref, 6, p, sizeof p);
+      fprintf(out, "  reference        %s (given in the scenario), %+.2f standard errors away\n",
+              p, zr);
     }
     issim_format_log_prob(e->self_normalized_log_estimate, 6, p, sizeof p);
     fprintf(out, "  self-normalised  %s  (relative error %.3g%%)\n", p,
@@ -198,6 +238,8 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
   fputc('\n', out);
   if (res->stopped_by != ISSIM_STOP_SAMPLES)
     fprintf(out, "  stopped by       %s\n", stop_description(res->stopped_by));
+  if (res->stopped_by == ISSIM_STOP_LOSS)
+    fprintf(out, "  loss failed      %s\n", res->failure);
 }
 
 static void text_efficiency(FILE *out, const issim_estimate *e)
@@ -226,8 +268,11 @@ static void text_weights(FILE *out, const issim_result *res)
   fputc('\n', out);
   if (e->hits > 0)
     fprintf(out, "    largest weight   %.3g%% of the estimate\n", 100 * e->max_weight_share);
-  fprintf(out, "    mean weight      %.6g +- %.3g (expected %.6g)\n", e->mean_weight,
-          e->mean_weight_se, res->expected_mean_weight);
+  fprintf(out, "    mean weight      %.6g +- %.3g", e->mean_weight, e->mean_weight_se);
+  /* unknown for multivariate proposals and mixtures: nothing to compare with */
+  if (!isnan(res->expected_mean_weight))
+    fprintf(out, " (expected %.6g)", res->expected_mean_weight);
+  fputc('\n', out);
   if (!isnan(res->pareto_k) && res->verdict.khat_not_judged)
     fprintf(out, "    Pareto k-hat     %.2f (not judged: the variance is finite and the standard "
                  "error agrees with the exact one)\n", res->pareto_k);
@@ -557,6 +602,50 @@ void report_text_results(FILE *out, const issim_report *r)
   }
 }
 
+/* ---- --brief ---- */
+
+static void brief_result(FILE *out, const issim_report *r, const issim_result *res, int width)
+{
+  const issim_estimate *e = &res->estimate;
+  fprintf(out, "%-*s  %-11s  ", width, res->proposal->name, issim_verdict_name(res->verdict.level));
+  if (e->hits == 0) {
+    fprintf(out, "0  (no draw hit the event in %llu)\n", (unsigned long long)e->samples);
+  } else {
+    char p[48], se[48], lo[48], hi[48];
+    issim_format_log_prob(e->log_estimate, 6, p, sizeof p);
+    issim_format_log_prob(e->log_std_error, 3, se, sizeof se);
+    issim_format_log_prob(e->log_ci_low, ci_digits(e), lo, sizeof lo);
+    issim_format_log_prob(e->log_ci_high, ci_digits(e), hi, sizeof hi);
+    fprintf(out, "%s +- %s  (%.3g%%)  95%% CI [%s, %s]", p, se, 100 * e->relative_error, lo, hi);
+    double z = report_z_reference(r, e);
+    if (!isnan(z))
+      fprintf(out, "  %+.2f SE from the %s value", z, isnan(r->exact_log) ? "given" : "exact");
+    fputc('\n', out);
+  }
+  char *lines[16];
+  size_t n = issim_result_warnings(r, res, lines, 16);
+  for (size_t k = 0; k < n; k++) {
+    fprintf(out, "%*s  - %s\n", width, "", lines[k]);
+    free(lines[k]);
+  }
+}
+
+int issim_report_brief(FILE *out, const issim_report *r)
+{
+  report_write_scenario_lines(out, r->scenario, r->exact_log);
+  if (r->interrupted)
+    fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
+  int width = 8;
+  for (size_t i = 0; i < r->n_results; i++) {
+    int len = (int)strlen(r->results[i].proposal->name);
+    width = len > width ? len : width;
+  }
+  fputc('\n', out);
+  for (size_t i = 0; i < r->n_results; i++)
+    brief_result(out, r, &r->results[i], width);
+  return ferror(out) ? -1 : 0;
+}
+
 int issim_report_text(FILE *out, const issim_report *r)
 {
   report_text_header(out, r);
@@ -699,7 +788,8 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   json_array_append_new(ci_ls, e->hits ? report_jprob(e->log_ci_high_ls) : json_null());
   report_set(o, "ci95_log_scale", ci_ls);
   report_set(o, "exact", report_jprob(r->exact_log));
-  report_set(o, "z_exact", report_jnum(z_to_exact(r, e)));
+  report_set(o, "z_exact", report_jnum(report_z_exact(r, e)));
+  report_set(o, "z_reference", report_jnum(report_z_reference(r, e)));
   report_set(o, "self_normalized_estimate", e->hits ? report_jprob(e->self_normalized_log_estimate) : json_null());
   report_set(o, "self_normalized_relative_error", report_jnum(e->self_normalized_relative_error));
   json_weights(o, res);
@@ -715,7 +805,10 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
     report_set(o, "adaptation", a);
   }
   report_set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
-  report_set(o, "partial", json_boolean(res->stopped_by == ISSIM_STOP_INTERRUPT));
+  int partial = res->stopped_by == ISSIM_STOP_INTERRUPT || res->stopped_by == ISSIM_STOP_LOSS;
+  report_set(o, "partial", json_boolean(partial));
+  report_set(o, "failure", res->stopped_by == ISSIM_STOP_LOSS ? json_string(res->failure)
+                                                              : json_null());
   json_t *warnings = json_array();
   char *lines[16];
   size_t n = issim_result_warnings(r, res, lines, 16);
@@ -724,6 +817,19 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
     free(lines[k]);
   }
   report_set(o, "warnings", warnings);
+  return o;
+}
+
+/* What z_reference is measured against: the exact value, else the
+ * scenario's given reference. */
+json_t *report_json_reference(const issim_report *r)
+{
+  const char *kind;
+  double log_ref = report_reference_log(r, &kind);
+  json_t *o = json_object();
+  report_set(o, "kind", json_string(kind));
+  report_set(o, "value", report_jprob(log_ref));
+  report_set(o, "log10_value", report_jlog10(log_ref));
   return o;
 }
 
@@ -743,9 +849,15 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(event, "threshold_sigmas", report_jnum(s->event.threshold_sigmas));
   json_object_set_new(event, "loss", json_string(s->event.loss ? issim_loss_kind_name(issim_loss_kind_of(s->event.loss))
                                                          : "identity"));
+  if (s->event.loss && issim_loss_kind_of(s->event.loss) == ISSIM_LOSS_FUNCTION) {
+    char what[256];
+    issim_loss_describe(s->event.loss, what, sizeof what);
+    json_object_set_new(event, "function", json_string(what));
+  }
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", report_jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", report_jlog10(r->exact_log));
+  json_object_set_new(root, "reference", report_json_reference(r));
   json_object_set_new(root, "failure_regions", regions_block_json(r->regions));
   json_object_set_new(root, "samples", json_integer((json_int_t)r->samples));
   /* a seed can exceed JSON's safe integers: keep it exact as text too */
@@ -757,7 +869,10 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(root, "target_re", r->target_re > 0 ? json_real(r->target_re) : json_null());
   json_object_set_new(root, "max_seconds",
                       r->max_seconds > 0 ? json_real(r->max_seconds) : json_null());
-  json_object_set_new(root, "partial", json_boolean(r->interrupted));
+  int partial = r->interrupted;
+  for (size_t i = 0; i < r->n_results; i++)
+    partial |= r->results[i].stopped_by == ISSIM_STOP_LOSS;
+  json_object_set_new(root, "partial", json_boolean(partial));
   json_t *results = json_array();
   for (size_t i = 0; i < r->n_results; i++)
     json_array_append_new(results, report_json_result(r, &r->results[i]));

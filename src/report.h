@@ -42,6 +42,13 @@ size_t issim_result_warnings(const issim_report *r, const issim_result *res,
 /* Writes the report; returns 0, or -1 if the stream failed. */
 int issim_report_text(FILE *out, const issim_report *r);
 int issim_report_json(FILE *out, const issim_report *r);
+/* The header lines, then per proposal one line (name, verdict, estimate
+ * +- SE, relative error, 95% interval) and its warnings below it. */
+int issim_report_brief(FILE *out, const issim_report *r);
+/* One row per proposal: the estimate, its SE and 95% interval (numbers where
+ * a double holds them, empty otherwise), their log10 (always), the exact and
+ * reference values, z, and the main diagnostics (docs/output.md). */
+int issim_report_csv(FILE *out, const issim_report *r);
 
 /* ---- issim compare ---- */
 
@@ -70,6 +77,10 @@ typedef struct {
 
 int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r);
 int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r);
+/* One row per proposal: the pooled estimate of its replications with the
+ * standard error of their spread, its interval, exact value and z, then the
+ * calibration's columns. */
+int issim_calibrate_report_csv(FILE *out, const issim_calibrate_report *r);
 
 /* ---- issim divergence ---- */
 

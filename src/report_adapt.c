@@ -46,7 +46,10 @@ static void text_levels(FILE *out, const issim_ce_fit *fit)
     fprintf(out, "  reached the threshold at level %zu: %llu draws, %.3g s\n", fit->n_levels,
             (unsigned long long)fit->draws, fit->seconds);
   else
-    fprintf(out, "  %s: %s\n", fit->outcome == ISSIM_CE_INTERRUPTED ? "INTERRUPTED" : "NOT FITTED",
+    fprintf(out, "  %s: %s\n",
+            fit->outcome == ISSIM_CE_INTERRUPTED   ? "INTERRUPTED"
+            : fit->outcome == ISSIM_CE_LOSS_FAILED ? "LOSS FAILED"
+                                                   : "NOT FITTED",
             fit->message);
 }
 
@@ -74,6 +77,7 @@ static const char *outcome_name(issim_ce_outcome o)
   case ISSIM_CE_NO_PROGRESS: return "no-progress";
   case ISSIM_CE_LEVEL_LIMIT: return "level-limit";
   case ISSIM_CE_INTERRUPTED: return "interrupted";
+  case ISSIM_CE_LOSS_FAILED: return "loss-failed";
   }
   return "?";
 }

@@ -62,9 +62,16 @@ int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
               c->proposal->name, unrel);
       continue;
     }
-    if (c->inconclusive) {
+    if (c->inconclusive && 2 * c->no_error_bar_reps > c->reps) {
       fprintf(out, "%-14s %10s %8.3g%%  inconclusive: %zu of %zu replications had no hit",
-              c->proposal->name, unrel, 100 * c->relative_rmse, c->zero_hit_reps, c->reps);
+              c->proposal->name, unrel, 100 * c->relative_rmse, c->no_error_bar_reps, c->reps);
+      calibrate_against(out, c);
+      continue;
+    }
+    if (c->inconclusive) {
+      fprintf(out, "%-14s %10s %8.3g%%  inconclusive: coverage %.3g%% over only %zu error bars",
+              c->proposal->name, unrel, 100 * c->relative_rmse, 100 * c->coverage,
+              c->reps - c->no_error_bar_reps);
       calibrate_against(out, c);
       continue;
     }

@@ -31,6 +31,8 @@ static void reference_text(const issim_compare_report *c, char *buf, size_t size
   issim_format_log_prob(ref->log_value, 6, v, sizeof v);
   if (isnan(ref->log_value))
     snprintf(buf, size, "none (no exact value and no trustworthy proposal)");
+  else if (ref->given)
+    snprintf(buf, size, "%s, given in the scenario ([event] reference)", v);
   else if (ref->exact)
     snprintf(buf, size, "the exact value %s", v);
   else
@@ -124,13 +126,22 @@ int issim_compare_report_json(FILE *out, const issim_compare_report *c)
   report_set(root, "log10_exact", report_jlog10(r->exact_log));
   json_t *ref = json_object();
   report_set(ref, "kind", json_string(isnan(c->reference.log_value) ? "none"
+                               : c->reference.given ? "given"
                                : c->reference.exact ? "exact" : "estimate"));
   report_set(ref, "proposal", !c->reference.exact && !isnan(c->reference.log_value)
                            ? json_string(r->results[c->reference.proposal].proposal->name)
                            : json_null());
   report_set(ref, "log10_value", report_jlog10(c->reference.log_value));
   report_set(root, "reference", ref);
-  json_t *ranking = json_array();
+  /* results: run's objects in the scenario's order, each with its rank;
+   * ranking: the same objects in rank order */
+  json_t *ranking = json_array(), **entries = calloc(r->n_results ? r->n_results : 1,
+                                                     sizeof *entries);
+  if (entries == NULL) {
+    json_decref(root);
+    json_decref(ranking);
+    return -1;
+  }
   for (size_t k = 0; k < r->n_results; k++) {
     const issim_ranked *rk = &c->ranked[k];
     json_t *o = report_json_result(r, &r->results[rk->index]);
@@ -142,20 +153,15 @@ int issim_compare_report_json(FILE *out, const issim_compare_report *c)
     json_object_update(entry, o);
     json_decref(o);
     json_array_append_new(ranking, entry);
+    entries[rk->index] = entry;
   }
+  json_t *results = json_array();
+  for (size_t i = 0; i < r->n_results; i++)
+    json_array_append(results, entries[i]);
+  free(entries);
+  report_set(root, "results", results);
   report_set(root, "ranking", ranking);
   return report_dump_json(out, root);
-}
-
-/* A CSV number: empty where there is none. */
-static void csv_number(FILE *out, double v)
-{
-  if (isfinite(v))
-    fprintf(out, ",%.17g", v);
-  else if (isinf(v))
-    fprintf(out, ",%s", v > 0 ? "inf" : "-inf");
-  else
-    fputc(',', out);
 }
 
 int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
@@ -163,7 +169,8 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
   const issim_report *r = &c->run;
   fprintf(out, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
                "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,kl_p_q_exact,kl_pstar_q,seconds,"
-               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference\n");
+               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference,%s\n",
+          report_csv_estimate_columns);
   for (size_t k = 0; k < r->n_results; k++) {
     const issim_ranked *rk = &c->ranked[k];
     const issim_result *res = &r->results[rk->index];
@@ -171,20 +178,22 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
     fprintf(out, "%zu,%s,%s,%llu,%llu", k + 1, res->proposal->name,
             issim_verdict_name(res->verdict.level), (unsigned long long)e->samples,
             (unsigned long long)e->hits);
-    csv_number(out, e->hits ? e->log_estimate / M_LN10 : NAN);
-    csv_number(out, e->relative_error);
-    csv_number(out, e->relative_variance);
-    csv_number(out, e->samples_for_1pct);
-    csv_number(out, e->event_ess);
-    csv_number(out, res->pareto_k);
-    csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_INFINITE ? INFINITY : e->kl_p_q);
-    csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_NONE ? NAN : res->exact.kl_p_q);
-    csv_number(out, e->kl_pstar_q);
-    csv_number(out, res->seconds);
-    csv_number(out, (double)e->samples / res->seconds);
-    csv_number(out, rk->efficiency);
-    csv_number(out, rk->log_gain_over_crude_work / M_LN10);
-    fprintf(out, ",%s\n", rk->excludes_reference ? "true" : "false");
+    report_csv_number(out, e->hits ? e->log_estimate / M_LN10 : NAN);
+    report_csv_number(out, e->relative_error);
+    report_csv_number(out, e->relative_variance);
+    report_csv_number(out, e->samples_for_1pct);
+    report_csv_number(out, e->event_ess);
+    report_csv_number(out, res->pareto_k);
+    report_csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_INFINITE ? INFINITY : e->kl_p_q);
+    report_csv_number(out, res->exact.kl_p_q_how == ISSIM_EXACT_NONE ? NAN : res->exact.kl_p_q);
+    report_csv_number(out, e->kl_pstar_q);
+    report_csv_number(out, res->seconds);
+    report_csv_number(out, (double)e->samples / res->seconds);
+    report_csv_number(out, rk->efficiency);
+    report_csv_number(out, rk->log_gain_over_crude_work / M_LN10);
+    fprintf(out, ",%s", rk->excludes_reference ? "true" : "false");
+    report_csv_estimate(out, r, e);
+    fputc('\n', out);
   }
   return ferror(out) ? -1 : 0;
 }

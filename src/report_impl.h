@@ -20,6 +20,18 @@ ISSIM_INTERNAL json_t *report_jnum(double v);
 ISSIM_INTERNAL json_t *report_jprob(double log_p);
 ISSIM_INTERNAL json_t *report_json_result(const issim_report *r, const issim_result *res);
 ISSIM_INTERNAL json_t *report_json_run(const issim_report *r);
+ISSIM_INTERNAL json_t *report_json_reference(const issim_report *r);
+/* The value z_reference is measured against: the exact log P, else the
+ * scenario's [event] reference, else NAN; *kind (may be NULL) "exact",
+ * "given" or "none". */
+ISSIM_INTERNAL double report_reference_log(const issim_report *r, const char **kind);
+ISSIM_INTERNAL double report_z_reference(const issim_report *r, const issim_estimate *e);
+ISSIM_INTERNAL double report_z_exact(const issim_report *r, const issim_estimate *e);
+/* CSV (report_csv.c): ",number" (empty when NaN); the estimate's columns
+ * that run's and compare's CSV share, named in report_csv_estimate_columns */
+ISSIM_INTERNAL void report_csv_number(FILE *out, double v);
+ISSIM_INTERNAL extern const char *const report_csv_estimate_columns;
+ISSIM_INTERNAL void report_csv_estimate(FILE *out, const issim_report *r, const issim_estimate *e);
 ISSIM_INTERNAL void report_set(json_t *o, const char *key, json_t *value);
 ISSIM_INTERNAL void report_text_header(FILE *out, const issim_report *r);
 ISSIM_INTERNAL void report_text_results(FILE *out, const issim_report *r);

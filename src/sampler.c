@@ -19,7 +19,9 @@ struct issim_sampler {
   double *g;              /* d-dimensional problems: the losses; else g is x */
   double *scratch;        /* the pair's */
   issim_loss *loss;       /* this thread's copy */
-  issim_model_pair *pair; /* d-dimensional problems: target and proposal together */
+  issim_model_pair *pair; /* target and proposal together */
+  issim_model *line_p, *line_q; /* a univariate problem's distributions as models */
+  int crude;              /* no proposal: the target drawn by itself */
   int linear;             /* the pair can draw the (linear) loss with the points */
 };
 
@@ -37,28 +39,60 @@ void issim_sampler_free(issim_sampler *s)
     return;
   if (s->rng)
     gsl_rng_free(s->rng);
+  if (s->g != s->x)
+    free(s->g);
   free(s->x);
   free(s->log_p);
   free(s->log_q);
-  free(s->g);
   free(s->scratch);
   issim_loss_free(s->loss);
   issim_model_pair_free(s->pair);
+  issim_model_free(s->line_p);
+  issim_model_free(s->line_q);
   free(s);
 }
 
-/* The pair of a d-dimensional problem (plain Monte Carlo is the pair (target,
- * target)), its scratch, the loss's copy, and whether a linear loss comes
- * with the draws (decided once here). */
+/* The problem's target and proposal as models: a univariate problem's
+ * distributions become models of dimension 1 (the univariate kind of the
+ * model), so that every problem is drawn through one path. */
+static int problem_models(issim_sampler *s, const issim_problem *pb, const issim_model **p,
+                          const issim_model **q)
+{
+  if (pb->target_model) {
+    *p = pb->target_model;
+    *q = pb->proposal_model ? pb->proposal_model : pb->target_model;
+    return 1;
+  }
+  issim_error err;
+  s->line_p = issim_model_alloc_independent(1, &pb->target, &err);
+  if (pb->proposal)
+    s->line_q = issim_model_alloc_independent(1, &pb->proposal, &err);
+  *p = s->line_p;
+  *q = pb->proposal ? s->line_q : s->line_p;
+  return *p && *q;
+}
+
+/* The pair (plain Monte Carlo is the pair (target, target)), its scratch,
+ * the loss's copy (an event on x itself has none: g is x), and whether a
+ * linear loss comes with the draws (decided once here). */
 static int init_models(issim_sampler *s, const issim_problem *pb, size_t b, size_t d)
 {
-  const issim_model *qm = pb->proposal_model ? pb->proposal_model : pb->target_model;
-  s->pair = issim_model_pair_alloc(pb->target_model, qm);
+  const issim_model *pm, *qm;
+  if (!problem_models(s, pb, &pm, &qm))
+    return 0;
+  s->crude = pm == qm;
+  s->pair = issim_model_pair_alloc(pm, qm);
   size_t sc = s->pair ? issim_model_pair_scratch(s->pair, b) : 0;
-  s->g = malloc(b * sizeof *s->g);
   s->scratch = malloc((sc ? sc : 1) * sizeof *s->scratch);
+  if (!(s->pair && s->scratch))
+    return 0;
+  if (pb->event.loss == NULL) {
+    s->g = s->x;
+    return 1;
+  }
+  s->g = malloc(b * sizeof *s->g);
   s->loss = issim_loss_clone(pb->event.loss);
-  if (!(s->pair && s->g && s->scratch && s->loss))
+  if (!(s->g && s->loss))
     return 0;
   double *w = issim_loss_dim(s->loss) == d ? malloc(d * sizeof *w) : NULL;
   if (w && issim_loss_linear_form(s->loss, w))
@@ -80,8 +114,7 @@ issim_sampler *issim_sampler_alloc(const issim_problem *pb, const gsl_rng_type *
   s->log_p = malloc(b * sizeof *s->log_p);
   s->log_q = malloc(b * sizeof *s->log_q);
   int ok = s->rng && s->x && s->log_p && s->log_q;
-  if (ok && pb->target_model)
-    ok = init_models(s, pb, b, d);
+  ok = ok && init_models(s, pb, b, d);
   if (ok)
     return s;
   issim_sampler_free(s);
@@ -93,24 +126,25 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed)
   gsl_rng_set(s->rng, seed);
 }
 
-void issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
+int issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
 {
-  const issim_problem *pb = s->pb;
-  if (pb->target_model) {
-    if (s->linear && !need_x) {
-      issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q,
-                                   s->scratch);
-    } else {
-      issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, s->log_q, s->scratch);
-      issim_loss_eval(s->loss, n, s->x, s->g);
-    }
-    return;
+  if (s->linear && !need_x) {
+    issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
+    return ISSIM_OK;
   }
-  const issim_dist *q = pb->proposal ? pb->proposal : pb->target;
-  issim_dist_sample(q, s->rng, n, s->x);
-  issim_dist_log_pdf(pb->target, n, s->x, s->log_p);
-  if (pb->proposal)
-    issim_dist_log_pdf(pb->proposal, n, s->x, s->log_q);
+  /* plain Monte Carlo's log q is log p itself: no copy (the pair's own
+   * fast path, a shared factor, writes both) */
+  const int alias = s->crude && !issim_model_pair_shares_factor(s->pair);
+  issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
+                        s->scratch);
+  if (s->loss && need_x != ISSIM_SAMPLER_POINTS_ONLY)
+    return issim_loss_eval(s->loss, n, s->x, s->g);
+  return ISSIM_OK;
+}
+
+const char *issim_sampler_error(const issim_sampler *s)
+{
+  return s->loss ? issim_loss_error(s->loss) : "";
 }
 
 double *issim_sampler_x(const issim_sampler *s)
@@ -125,12 +159,10 @@ const double *issim_sampler_log_p(const issim_sampler *s)
 
 const double *issim_sampler_log_q(const issim_sampler *s)
 {
-  const issim_problem *pb = s->pb;
-  int proposal = pb->target_model ? pb->proposal_model != NULL : pb->proposal != NULL;
-  return proposal ? s->log_q : s->log_p; /* every weight 1 without a proposal */
+  return s->crude ? s->log_p : s->log_q; /* every weight 1 without a proposal */
 }
 
 const double *issim_sampler_g(const issim_sampler *s)
 {
-  return s->pb->target_model ? s->g : s->x;
+  return s->g;
 }

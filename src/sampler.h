@@ -5,10 +5,13 @@
  * levels) draws through a sampler, so that they share one set of fast paths
  * and one treatment of every kind of problem.  A sampler belongs to one
  * thread: it holds that thread's generator, its batch buffers, its copy of
- * the loss (an expression's evaluator holds state) and, for d-dimensional
- * problems, the target/proposal pair (model.h), which draws points with
- * their log-densities together and, for a linear loss of a normal or t
- * proposal, the losses too.
+ * the loss (an expression's evaluator holds state) and the target/proposal
+ * pair (pair.h), which draws points with their log-densities together and,
+ * for a linear loss of a normal or t proposal, the losses too.  Every
+ * problem is drawn through the pair: a univariate problem's distributions
+ * are models of dimension 1 (the univariate kind of the model, whose
+ * batches go straight to the distribution's own kernels), so there is one
+ * drawing path, dispatched once a batch, for every kind of problem.
  *
  * A batch of n points (at most issim_sampler_batch) gives
  *   x      the points, n x d row by row (for a linear loss drawn with the
@@ -48,8 +51,17 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed);
 /* Draws n <= issim_sampler_batch points.  With `need_x` the points are kept
  * in x; without it, a linear loss may be drawn with the points (model.h),
  * leaving x as work space: the same points, log-densities and, to rounding,
- * losses. */
-void issim_sampler_draw(issim_sampler *s, size_t n, int need_x);
+ * losses.  need_x = ISSIM_SAMPLER_POINTS_ONLY keeps the points and computes
+ * no loss (g is left as it was): a second pass over points whose losses are
+ * known, which must not call an expensive model twice.
+ * ISSIM_OK, or the loss's failure (a function loss, loss.h: ISSIM_ELOSS, the
+ * message in issim_sampler_error); the points and log-densities are drawn
+ * either way, so that the generator's stream does not depend on it. */
+#define ISSIM_SAMPLER_POINTS_ONLY 2
+int issim_sampler_draw(issim_sampler *s, size_t n, int need_x);
+
+/* Why the last issim_sampler_draw failed ("" when it did not). */
+const char *issim_sampler_error(const issim_sampler *s);
 
 /* The last batch's arrays (above).  x is also free for the caller to reuse
  * once the batch is spent. */

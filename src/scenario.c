@@ -124,7 +124,11 @@ static int build_event(builder *b, section *sec)
   scenario_get(sec, "loss", NULL);
   scenario_get(sec, "weights", NULL);
   scenario_get(sec, "expression", NULL);
-  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference");
+  for (size_t i = 0; i < sec->n; i++)
+    sec->entries[i].used |= scenario_user_loss_key(sec->entries[i].key);
+  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference, "
+                                       "library, function, init, free, message, parameters, "
+                                       "command, timeout, mode");
 }
 
 static int valid_proposal_name(const char *name)
@@ -249,7 +253,7 @@ static int build_proposal(builder *b, section *sec, const char *name)
   s->n_proposals++;
   const char *family = scenario_get(sec, "distribution", NULL);
   if (family && (scenario_is_multivariate_family(family) || strcmp(family, "shifted-target") == 0 ||
-                 strcmp(family, "mixture") == 0)) {
+                 strcmp(family, "mixture") == 0 || scenario_is_credit_family(family))) {
     section **d = realloc(b->deferred, (b->n_deferred + 1) * sizeof *d);
     if (d == NULL) {
       b->r->nomem = 1;
@@ -320,7 +324,7 @@ static int unused_loss_keys(builder *b)
   if (w || ex)
     return issim_inifile_fail(b->r, (w ? w : ex)->line, "%s applies to a multivariate target's loss",
                 w ? "weights" : "expression");
-  return 1;
+  return scenario_check_user_loss_keys(b, sec, "identity");
 }
 
 static int is_mixture_section(const builder *b, const issim_proposal *q)
@@ -344,18 +348,28 @@ static int build_loss(builder *b)
     {"expression", ISSIM_LOSS_EXPRESSION},
   };
   issim_loss_kind k = ISSIM_LOSS_IDENTITY;
+  if (scenario_credit_law(s))
+    return scenario_build_credit_loss(b);
   if (kind == NULL && d > 1)
     return issim_inifile_fail(b->r, sec->line, "[event] needs 'loss' for a %zu-dimensional target: linear "
-                                 "(with weights), sum, max, min, norm or expression", d);
+                                 "(with weights), sum, max, min, norm, expression, plugin or command", d);
+  int user = kind && (strcmp(kind->value, "plugin") == 0 || strcmp(kind->value, "command") == 0);
+  if (user && (w || ex))
+    return issim_inifile_fail(b->r, (w ? w : ex)->line, "%s applies to loss = %s (the loss here is %s)",
+                w ? "weights" : "expression", w ? "linear" : "expression", kind->value);
+  if (user)
+    return scenario_build_user_loss(b, sec, kind);
   if (kind != NULL) {
     size_t i = 0;
     while (i < sizeof kinds / sizeof kinds[0] && strcmp(kinds[i].name, kind->value) != 0)
       i++;
     if (i == sizeof kinds / sizeof kinds[0])
       return issim_inifile_fail(b->r, kind->line, "unknown loss '%s' (known: identity, linear, sum, max, min, "
-                                    "norm, expression)", kind->value);
+                                    "norm, expression, plugin, command)", kind->value);
     k = kinds[i].kind;
   }
+  if (!scenario_check_user_loss_keys(b, sec, kind ? kind->value : "identity"))
+    return 0;
   if (w && k != ISSIM_LOSS_LINEAR)
     return issim_inifile_fail(b->r, w->line, "weights apply to loss = linear (the loss here is %s)",
                 issim_loss_kind_name(k));
@@ -526,6 +540,8 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
 }
 
 /* distribution = mixture, components = 0.1 target + 0.9 shifted */
+#define MAX_MIXTURE_TERMS 64
+
 static int build_mixture(builder *b, section *sec, issim_proposal *p)
 {
   issim_scenario *s = b->s;
@@ -536,18 +552,25 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
                                  "shifted (weights and the names of other proposals)", sec->name);
   if (!scenario_unknown_keys(b, sec, "distribution, components"))
     return 0;
+  size_t terms = 1;
+  for (const char *c = text; *c; c++)
+    terms += *c == '+';
+  if (terms > MAX_MIXTURE_TERMS)
+    return issim_inifile_fail(b->r, line, "a mixture has at most %d terms; this one has %zu",
+                              MAX_MIXTURE_TERMS, terms);
   char *copy = strdup(text);
-  const issim_model *parts[64];
-  double weights[64];
+  const issim_model *parts[MAX_MIXTURE_TERMS];
+  double weights[MAX_MIXTURE_TERMS];
   size_t k = 0;
   int ok = copy != NULL;
   char *save = NULL;
   for (char *term = copy ? strtok_r(copy, "+", &save) : NULL; ok && term;
        term = strtok_r(NULL, "+", &save)) {
-    char name[128];
     double w;
     int used = 0;
-    if (k == 64 || sscanf(term, " %lf %127s %n", &w, name, &used) != 2 || term[used] != '\0')
+    char *name = sscanf(term, " %lf%n", &w, &used) == 1 ? issim_inifile_trim(term + used) : "";
+    if (used == 0 || *name == '\0' ||
+        name[strcspn(name, " \t\n")] != '\0')
       ok = issim_inifile_fail(b->r, line, "cannot read the mixture term '%s'; write components = 0.1 target + "
                             "0.9 shifted", issim_inifile_trim(term));
     const issim_proposal *q = NULL;
@@ -582,6 +605,10 @@ static int build_deferred(builder *b, section *sec)
   issim_proposal *p = proposal_of_section(s, sec);
   int dline = sec->line;
   const char *family = scenario_get(sec, "distribution", &dline);
+  if (!scenario_check_credit_proposal(b, family, dline))
+    return 0;
+  if (scenario_is_credit_family(family))
+    return scenario_build_credit_proposal(b, sec, family, p);
   if (strcmp(family, "shifted-target") == 0)
     return build_shifted(b, sec, p);
   if (strcmp(family, "mixture") == 0)
@@ -754,14 +781,15 @@ static issim_scenario *scenario_new(const char *path)
   return s;
 }
 
-static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
+static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scenario_limits *limits,
+                                    issim_error *err)
 {
   issim_error local;
   if (err == NULL)
     err = &local;
   issim_error_clear(err);
   reader r;
-  builder b = {.r = &r};
+  builder b = {.r = &r, .limits = limits ? *limits : (issim_scenario_limits){0}};
   int ok = issim_inifile_read(&r, f, path, err) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
@@ -779,28 +807,42 @@ static issim_scenario *parse_stream(FILE *f, const char *path, issim_error *err)
   return b.s;
 }
 
-issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
+                                            issim_error *err)
 {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     issim_error_set(err, ISSIM_EIO, "%s: cannot open the scenario file: %s", path, strerror(errno));
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, err);
+  issim_scenario *s = parse_stream(f, path, limits, err);
+  fclose(f);
+  return s;
+}
+
+issim_scenario *issim_scenario_read(const char *path, issim_error *err)
+{
+  return issim_scenario_read_limited(path, NULL, err);
+}
+
+issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
+                                             const issim_scenario_limits *limits,
+                                             issim_error *err)
+{
+  /* fmemopen of 0 bytes fails: an empty text is a stream of one newline */
+  FILE *f = len > 0 ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
+  if (f == NULL) {
+    issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
+    return NULL;
+  }
+  issim_scenario *s = parse_stream(f, path, limits, err);
   fclose(f);
   return s;
 }
 
 issim_scenario *issim_scenario_parse(const char *text, const char *path, issim_error *err)
 {
-  FILE *f = fmemopen((void *)text, strlen(text), "r");
-  if (f == NULL) {
-    issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
-    return NULL;
-  }
-  issim_scenario *s = parse_stream(f, path, err);
-  fclose(f);
-  return s;
+  return issim_scenario_parse_limited(text, strlen(text), path, NULL, err);
 }
 
 void issim_scenario_free(issim_scenario *s)
@@ -868,6 +910,14 @@ void issim_scenario_event_region(const issim_scenario *s, double *lo, double *hi
 
 void issim_scenario_describe_event(const issim_scenario *s, char *buf, size_t size)
 {
+  if (scenario_credit_law(s)) { /* the loss is the book's, not a formula in x */
+    char sig[48] = "";
+    if (!isnan(s->event.threshold_sigmas))
+      snprintf(sig, sizeof sig, " (%g sigma)", s->event.threshold_sigmas);
+    snprintf(buf, size, "default loss %s %.10g%s", s->event.direction == ISSIM_ABOVE ? ">" : "<",
+             s->event.threshold, sig);
+    return;
+  }
   issim_event_describe(&s->event, s->dimension, buf, size);
 }
 

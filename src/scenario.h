@@ -65,12 +65,33 @@ typedef struct {
   const gsl_rng_type *rng; /* [run] rng, default taus2 */
 } issim_scenario;
 
-/* Reads and validates a scenario file. */
+/* Reads and validates a scenario file, within the default limits. */
 issim_scenario *issim_scenario_read(const char *path, issim_error *err);
 
 /* The same from text in memory; `path` is only used in messages. */
 issim_scenario *issim_scenario_parse(const char *text, const char *path,
                                      issim_error *err);
+
+/* What reading a scenario (and running it) may take.  Before it builds a
+ * d-dimensional model, the reader estimates the memory the scenario will
+ * need: 8 d^2 bytes for each d x d matrix that its target, its proposals and
+ * their set-up hold at once (docs/scenarios.md, "Memory", counts them), and
+ * refuses a scenario above max_memory at its dimension line, before
+ * allocating any of it. */
+#define ISSIM_SCENARIO_MAX_MEMORY 4e9 /* bytes, the default limit */
+typedef struct {
+  double max_memory; /* bytes; 0: ISSIM_SCENARIO_MAX_MEMORY */
+  int threads;       /* the threads that will run it (adaptive fits keep sums per thread); 0: the cores */
+} issim_scenario_limits;
+
+/* issim_scenario_read and _parse with limits (NULL: the defaults); _parse_limited
+ * reads len bytes of text, which need not end in a NUL (a NUL inside is refused,
+ * as in a file). */
+issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
+                                            issim_error *err);
+issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
+                                             const issim_scenario_limits *limits,
+                                             issim_error *err);
 
 void issim_scenario_free(issim_scenario *s);
 

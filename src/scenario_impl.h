@@ -28,6 +28,7 @@ typedef struct {
   section **deferred;          /* proposals built after the others: shifted-target, mixture */
   size_t n_deferred;
   int use_models;              /* a multivariate target or a mixture proposal */
+  issim_scenario_limits limits;
 } builder;
 
 ISSIM_INTERNAL int scenario_entry_error(builder *b, const entry *e, const issim_error *inner);
@@ -40,5 +41,25 @@ ISSIM_INTERNAL int scenario_get_vector(builder *b, section *sec, const char *key
 ISSIM_INTERNAL int scenario_build_model(builder *b, section *sec, const char *family, int dline, size_t d, issim_model **out);
 ISSIM_INTERNAL int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target, int *is_target);
 ISSIM_INTERNAL int scenario_build_target(builder *b, section *sec);
+
+/* scenario_credit.c: credit-portfolio targets and their proposals. */
+ISSIM_INTERNAL int scenario_is_credit_family(const char *family);
+ISSIM_INTERNAL const issim_credit_law *scenario_credit_law(const issim_scenario *s);
+ISSIM_INTERNAL int scenario_build_credit_target(builder *b, section *sec);
+ISSIM_INTERNAL int scenario_build_credit_loss(builder *b);
+ISSIM_INTERNAL int scenario_build_credit_proposal(builder *b, section *sec, const char *family,
+                                                  issim_proposal *p);
+ISSIM_INTERNAL int scenario_check_credit_proposal(builder *b, const char *family, int line);
+/* scenario_loss.c: loss = plugin and loss = command.  A command's batch may
+ * take this many seconds by default (the timeout key). */
+#define ISSIM_SCENARIO_COMMAND_TIMEOUT 600.0
+/* Is key one of the plugin's or the command's keys? */
+ISSIM_INTERNAL int scenario_user_loss_key(const char *key);
+/* The first such key in sec that loss `loss` (a kind's name) does not take,
+ * as an error (0); 1 when there is none. */
+ISSIM_INTERNAL int scenario_check_user_loss_keys(builder *b, section *sec, const char *loss);
+/* The event's loss from sec for loss = plugin or command (kind: the loss
+ * entry); 0 on an error (recorded). */
+ISSIM_INTERNAL int scenario_build_user_loss(builder *b, section *sec, const entry *kind);
 
 #endif

@@ -4,8 +4,10 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "scenario_impl.h"
+#include "engine.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,13 @@ static void join_keys(const char *const *keys, char *buf, size_t size)
  * ------------------------------------------------------------------------- */
 
 #define MAX_DIMENSION 10000
+
+/* A family with a d x d matrix. */
+static int is_dense(const char *family)
+{
+  return strcmp(family, "multivariate-normal") == 0 || strcmp(family, "multivariate-t") == 0 ||
+         strcmp(family, "gaussian-copula") == 0;
+}
 
 int scenario_is_multivariate_family(const char *family)
 {
@@ -270,7 +279,9 @@ int scenario_build_model(builder *b, section *sec, const char *family, int dline
                        issim_model **out)
 {
   char known[512] = "distribution, dimension";
-  double *vec = malloc(d * sizeof *vec), *mat = malloc(d * d * sizeof *mat);
+  /* the d x d matrix only where the family has one (an independent model
+   * of 10,000 components needs none) */
+  double *vec = malloc(d * sizeof *vec), *mat = malloc((is_dense(family) ? d * d : 1) * sizeof *mat);
   issim_dist **comps = calloc(d, sizeof *comps);
   if (vec == NULL || mat == NULL || comps == NULL) {
     free(vec);
@@ -324,6 +335,77 @@ int scenario_build_model(builder *b, section *sec, const char *family, int dline
   return ok;
 }
 
+/* ---- the memory a scenario will need (scenario.h), before any of it ---- */
+
+#define ADAPTIVE_COMPONENTS 4 /* a mixture fit's default components (adapt.h) */
+#define DESIGN_POINTS_ASSUMED 4 /* shift = design-points: components before the search */
+
+static const char *value_of(section *sec, const char *key)
+{
+  entry *e = issim_inifile_find(sec, key);
+  return e ? e->value : "";
+}
+
+/* The d x d matrices of one [proposal NAME] section, a dense target or not;
+ * `threads` sums of an adaptive fit's covariances. */
+static double proposal_matrices(section *sec, int dense_target, double threads)
+{
+  const char *family = value_of(sec, "distribution");
+  if (is_dense(family))
+    return 2; /* its matrix and factor */
+  if (strcmp(family, "shifted-target") == 0)
+    return 2 * (strcmp(value_of(sec, "shift"), "design-points") == 0 ? DESIGN_POINTS_ASSUMED : 1);
+  if (strcmp(family, "mixture") == 0) { /* a copy of each part */
+    double terms = 1;
+    for (const char *c = value_of(sec, "components"); *c; c++)
+      terms += *c == '+';
+    return dense_target ? 2 * terms : 0;
+  }
+  if (strcmp(family, "adaptive") == 0) { /* the fit, and each thread's sums */
+    const char *k = value_of(sec, "components");
+    double parts = strcmp(value_of(sec, "family"), "mixture") != 0 ? 1
+                   : *k ? fmax(1, fmin(64, atof(k))) : ADAPTIVE_COMPONENTS;
+    return parts * (2 + threads) + 2;
+  }
+  return 0;
+}
+
+/* The scenario's d x d matrices at their peak: the target's matrix and
+ * factor and the matrix read from the file (dense families), a design-point
+ * search's factor and 2d points (elliptical targets), each proposal's. */
+static double matrices_needed(builder *b, section *target, const char *family, double threads)
+{
+  int dense = is_dense(family);
+  int elliptical = strcmp(family, "multivariate-normal") == 0 ||
+                   strcmp(family, "multivariate-t") == 0 ||
+                   (strcmp(family, "independent") == 0 &&
+                    strcmp(value_of(target, "component"), "normal") == 0);
+  double m = (dense ? 3 : 0) + (elliptical ? 3 : 0);
+  for (size_t i = 0; i < b->r->n; i++)
+    if (strncmp(b->r->sections[i].name, "proposal", 8) == 0)
+      m += proposal_matrices(&b->r->sections[i], dense, threads);
+  return m;
+}
+
+/* Refuses, at the dimension's line, a scenario whose estimate is above the
+ * limit (scenario.h). */
+static int memory_check(builder *b, section *sec, const char *family, size_t d, int line)
+{
+  double limit = b->limits.max_memory > 0 ? b->limits.max_memory : ISSIM_SCENARIO_MAX_MEMORY;
+  double threads = issim_engine_threads(b->limits.threads);
+  double matrices = matrices_needed(b, sec, family, threads);
+  /* and the d-vectors: up to 1000 design points, batches, parameters */
+  double bytes = 8.0 * (double)d * ((double)d * matrices + 1024);
+  if (bytes <= limit)
+    return 1;
+  return issim_inifile_fail(b->r, line,
+                            "dimension = %zu: this scenario would need about %.3g GB of memory "
+                            "(%g matrices of %zu x %zu numbers for the target, the proposals and "
+                            "their set-up), more than the limit of %.3g GB; lower the dimension, "
+                            "or raise the limit with --max-memory",
+                            d, bytes / 1e9, matrices, d, d, limit / 1e9);
+}
+
 static int build_multivariate_target(builder *b, section *sec, const char *family)
 {
   int dline = sec->line, line = sec->line;
@@ -341,7 +423,33 @@ static int build_multivariate_target(builder *b, section *sec, const char *famil
                 MAX_DIMENSION, dim);
   b->s->dimension = (size_t)d;
   b->use_models = 1;
+  if (!memory_check(b, sec, family, b->s->dimension, line))
+    return 0;
   return scenario_build_model(b, sec, family, dline, b->s->dimension, &b->s->target_model);
+}
+
+
+/* A univariate family's parameter that is not a number.  When it is several
+ * numbers, the user most likely meant a d-dimensional law: say which. */
+static int several_numbers_error(builder *b, const entry *e, const char *family,
+                                 const issim_error *inner)
+{
+  size_t count = 0;
+  double v;
+  char *copy = strdup(e->value), *save = NULL;
+  for (char *tok = copy ? strtok_r(copy, " \t,", &save) : NULL; tok;
+       tok = strtok_r(NULL, " \t,", &save))
+    count = issim_parse_number(tok, e->key, &v, NULL) == ISSIM_OK && count != SIZE_MAX ? count + 1
+                                                                                        : SIZE_MAX;
+  free(copy);
+  if (count < 2 || count == SIZE_MAX)
+    return scenario_entry_error(b, e, inner);
+  return issim_inifile_fail(b->r, e->line,
+                            "%s; %s is univariate, and %zu numbers describe a %zu-dimensional "
+                            "law: distribution = multivariate-%s with dimension = %zu (or "
+                            "independent, with a component per dimension)",
+                            inner->message, family, count, count,
+                            strcmp(family, "student-t") == 0 ? "t" : "normal", count);
 }
 
 int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target,
@@ -384,7 +492,7 @@ int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_ta
     e->used = 1;
     issim_error inner;
     if (issim_parse_number(e->value, e->key, &values[n], &inner) != ISSIM_OK)
-      return scenario_entry_error(b, e, &inner);
+      return several_numbers_error(b, e, family, &inner);
     names[n++] = keys[i];
   }
   if (!scenario_unknown_keys(b, sec, known))
@@ -405,6 +513,8 @@ int scenario_build_target(builder *b, section *sec)
   const char *family = scenario_get(sec, "distribution", NULL);
   if (family && scenario_is_multivariate_family(family))
     return build_multivariate_target(b, sec, family);
+  if (family && strcmp(family, "credit-portfolio") == 0)
+    return scenario_build_credit_target(b, sec);
   int unused;
   return scenario_build_dist(b, sec, &b->s->target, 0, &unused);
 }

@@ -293,7 +293,8 @@ issim_region issim_region_of_event(issim_loss_kind loss_kind, double threshold, 
     break;
   }
   case ISSIM_LOSS_NORM: a.kind = direction > 0 ? ISSIM_REGION_EXTERIOR : ISSIM_REGION_BOUNDED; break;
-  case ISSIM_LOSS_EXPRESSION: break;
+  case ISSIM_LOSS_EXPRESSION:
+  case ISSIM_LOSS_FUNCTION: break;
   }
   return a;
 }
@@ -560,6 +561,25 @@ static issim_variance mixture_pair(const issim_model *p, const issim_model *q,
   return v;
 }
 
+/* Credit laws of one book (credit.h), the event on the book's default loss
+ * L: w = p/q = exp(-(mu_q - mu_p).z + (|mu_q|^2 - |mu_p|^2)/2) times, for a
+ * q twisted to level x, exp(-theta L + psi(theta)).  The first factor, a
+ * ratio of normals of one covariance, has finite moments of every order; the
+ * second is at most exp(theta (x - t)) <= 1 on L > t >= x, since psi(theta)
+ * - theta x <= 0 for every theta in [0, theta_x].  A twisted p, a level above
+ * the threshold or a lower-tail event is undecided. */
+static issim_variance credit_pair(const issim_credit_law *p, const issim_credit_law *q,
+                                  const issim_region *a)
+{
+  if (!issim_credit_book_equal(issim_credit_law_book(p), issim_credit_law_book(q)) ||
+      !isnan(issim_credit_law_twist(p)))
+    return ISSIM_VARIANCE_UNDECIDED;
+  double x = issim_credit_law_twist(q);
+  if (isnan(x) || (a->kind == ISSIM_REGION_HALF_SPACES && a->direction > 0 && x <= a->threshold))
+    return ISSIM_VARIANCE_FINITE;
+  return ISSIM_VARIANCE_UNDECIDED;
+}
+
 static issim_variance pair(const issim_model *p, const issim_model *q, const issim_region *a,
                            char *reason, size_t size)
 {
@@ -567,6 +587,8 @@ static issim_variance pair(const issim_model *p, const issim_model *q, const iss
     return ISSIM_VARIANCE_FINITE;
   if (issim_model_dim(p) != issim_model_dim(q))
     return ISSIM_VARIANCE_UNDECIDED;
+  if (issim_model_credit_law(p) && issim_model_credit_law(q))
+    return credit_pair(issim_model_credit_law(p), issim_model_credit_law(q), a);
   if (issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE)
     return mixture_pair(p, q, a, reason, size);
   ellip ep, eq;

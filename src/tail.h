@@ -109,6 +109,12 @@ issim_variance issim_weight_variance(const issim_dist *p, const issim_dist *q, d
  *                        when every component is and the tails compare as for
  *                        one (t target: every component normal or too light a
  *                        t; normal target: every component normal with one Q).
+ *   credit p, q          (credit.h, one book, the event on its default loss L)
+ *                        finite when q is not twisted (a factor shift: a
+ *                        ratio of normals of one covariance), or twisted to
+ *                        a level x at most the threshold of an event L > t
+ *                        (the twist's factor is then at most 1 on the event);
+ *                        else undecided.
  *   q NULL (q = p)       finite.
  * Anything else is undecided.  `reason` says why when the answer is infinite. */
 typedef enum {

@@ -122,13 +122,16 @@ static inline int32_t slot_of(double y, double lo, double hi, int32_t itop)
 
 typedef struct {
   int32_t first, last; /* the window's slots in use: first..last (and below) */
-  double max;          /* the largest finite value, -inf when none */
+  double max;          /* the largest finite value; meaningless when none (skipped == n) */
   double skipped;      /* values that are not finite */
 } slot_summary;
 
 /* One pass of slots_of, y = v * scale (divide == 0) or v / scale: inlined
  * twice with divide a constant, as a select between the two would compute
- * both and stop the vectoriser. */
+ * both and stop the vectoriser.  The max reduction's starting value is the
+ * compiler's choice (OpenMP's "least representable value": GCC takes -inf,
+ * clang -DBL_MAX), so the maximum means nothing when no value is finite,
+ * and that is told by the count of values skipped, never by the maximum. */
 static inline __attribute__((always_inline)) void
 slots_pass(size_t n, const double *restrict v, double scale, int divide, int64_t top,
            int32_t *restrict slot, slot_summary *sum)
@@ -186,7 +189,7 @@ void issim_hist_add(issim_hist *h, size_t n, const double *v)
     const int64_t guess = h->top == INT64_MIN ? 0 : h->top;
     if (fabs((double)guess) < SLOT_TOP_LIMIT) {
       slots_of(m, b, h->width, guess, slot, &sum);
-      if (sum.max == -INFINITY)
+      if (sum.skipped == (double)m)
         continue; /* nothing finite */
       int64_t top_bin = (int64_t)floor(sum.max / h->width);
       if (top_bin > h->top) {

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* PSIS thresholds (Vehtari et al.) and the event-ESS rule of shared/estimators.md */
+/* PSIS thresholds (Vehtari et al.) and the event-ESS rule of docs/estimators.md */
 #define KHAT_DOUBTFUL 0.5
 #define KHAT_UNRELIABLE 0.7
 #define EVENT_ESS_DOUBTFUL 100

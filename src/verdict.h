@@ -1,7 +1,7 @@
 /* verdict.h: can a proposal's error bar be trusted?
  *
  * Combines the analytic tail check (tail.h) with the sample diagnostics of
- * shared/estimators.md into one word and its reasons:
+ * docs/estimators.md into one word and its reasons:
  *   unreliable   no hit; weights of infinite variance (analytic); a failure
  *                region holding at least 1% of the first-order probability
  *                that the proposal cannot have visited (fewer than one

@@ -207,9 +207,14 @@ static int analyse_one(issim_workflow *wf, const issim_proposal *p, unsigned rec
   int rc = issim_analyse_sample(wf->s, p, &cfg, record, result, err);
   if (wf->set.after)
     wf->set.after(p, wf->set.user);
-  if (rc != ISSIM_OK)
+  if (rc != ISSIM_OK && !issim_workflow_partial(rc, result))
     issim_result_clear(result);
   return rc;
+}
+
+int issim_workflow_partial(int rc, const issim_result *result)
+{
+  return rc == ISSIM_ELOSS && result->estimate.samples > 0;
 }
 
 int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
@@ -228,9 +233,12 @@ int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *result
     if (!issim_workflow_selected(wf, i))
       continue;
     int rc = analyse_one(wf, &wf->proposals[i], record, &results[*n], err);
-    if (rc != ISSIM_OK)
+    if (rc == ISSIM_OK || issim_workflow_partial(rc, &results[*n]))
+      (*n)++;
+    if (rc != ISSIM_OK) {
+      issim_compare_cross_check(results, *n);
       return rc;
-    (*n)++;
+    }
   }
   issim_compare_cross_check(results, *n);
   return ISSIM_OK;
@@ -251,6 +259,19 @@ issim_report issim_workflow_report(const issim_workflow *wf, const issim_result 
   };
 }
 
+double issim_workflow_known_log(const issim_workflow *wf)
+{
+  double exact = issim_scenario_exact_log(wf->s);
+  return isnan(exact) ? wf->s->reference_log : exact;
+}
+
+void issim_workflow_rank(const issim_workflow *wf, const issim_result *results, size_t n,
+                         issim_ranked *ranked, issim_reference *ref)
+{
+  issim_compare_rank(results, n, issim_workflow_known_log(wf), ranked, ref);
+  ref->given = ref->exact && isnan(issim_scenario_exact_log(wf->s));
+}
+
 int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_result *results,
                          size_t n, const issim_ranked *ranked, const char *gnuplot,
                          int *rendered, issim_error *err)
@@ -259,23 +280,29 @@ int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_
   issim_plot_series *series = calloc(n ? n : 1, sizeof *series);
   if (series == NULL)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the plots");
-  for (size_t i = 0; i < n; i++)
-    series[i] = (issim_plot_series){.name = results[i].proposal->name,
-                                    .trace = results[i].trace, .hist = &results[i].hist,
-                                    .efficiency = NAN};
-  for (size_t k = 0; ranked && k < n; k++)
+  for (size_t i = 0; i < n; i++) {
+    const issim_estimate *e = &results[i].estimate;
+    series[i] = (issim_plot_series){
+      .name = results[i].proposal->name, .trace = results[i].trace, .hist = &results[i].hist,
+      .efficiency = NAN, .verdict = issim_verdict_name(results[i].verdict.level),
+      .has_estimate = 1, .log_estimate = e->log_estimate, .relative_error = e->relative_error};
+  }
+  for (size_t k = 0; ranked && k < n; k++) {
     series[ranked[k].index].efficiency = ranked[k].efficiency;
+    series[ranked[k].index].rank = k + 1;
+  }
   char title[512];
   snprintf(title, sizeof title, "%s%s%s", s->name, s->description[0] ? ": " : "",
            s->description);
   double exact = issim_scenario_exact_log(s);
   issim_reference ref;
-  issim_compare_reference(results, n, exact, &ref);
+  issim_compare_reference(results, n, issim_workflow_known_log(wf), &ref);
   int by_estimate = !ref.exact && !isnan(ref.log_value);
   issim_plot_options opt = {
     .title = title, .exact_log = exact, .gnuplot = gnuplot,
     .reference_log = by_estimate ? ref.log_value : NAN,
     .reference_name = by_estimate ? results[ref.proposal].proposal->name : NULL,
+    .has_given = isnan(exact) && !isnan(s->reference_log), .given_log = s->reference_log,
   };
   int rc = issim_plot_write(dir, series, n, &opt, rendered, err);
   free(series);

@@ -107,21 +107,39 @@ void issim_workflow_warn(issim_workflow *wf);
 /* Runs each selected proposal into results[0..*n) (results: room for every
  * proposal), recording what `record` asks (analysis.h); stops between
  * proposals on the interrupt; then cross-checks them (compare.h).  Clear the
- * results with issim_result_clear. */
+ * results with issim_result_clear.  When the loss fails (ISSIM_ELOSS) the
+ * run stops there, and the proposal's partial run, if it drew anything, is
+ * the last of the *n results (issim_workflow_partial): report it. */
 int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *results, size_t *n,
                        issim_error *err);
 
 /* One proposal (a working copy, or one the caller built) run into *result,
- * nothing recorded beyond the estimate and its diagnostics. */
+ * nothing recorded beyond the estimate and its diagnostics; on ISSIM_ELOSS
+ * *result holds the partial run when issim_workflow_partial says so. */
 int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
                            issim_error *err);
+
+/* Does a result that came back with code rc hold a partial run (the loss
+ * failed after some draws: analysis.h) that must be reported and cleared? */
+int issim_workflow_partial(int rc, const issim_result *result);
 
 /* The report of n results (report.h). */
 issim_report issim_workflow_report(const issim_workflow *wf, const issim_result *results,
                                    size_t n);
 
+/* The value a report judges estimates against when the exact P is unknown:
+ * the scenario's [event] reference, used like an exact value; NAN when
+ * neither is known.  The exact log P when known. */
+double issim_workflow_known_log(const issim_workflow *wf);
+
+/* n results ranked (compare.h) against issim_workflow_known_log: ref->given
+ * says when that is the scenario's reference. */
+void issim_workflow_rank(const issim_workflow *wf, const issim_result *results, size_t n,
+                         issim_ranked *ranked, issim_reference *ref);
+
 /* The figures of n results into dir (plot.h), with the reference of
- * compare.h's rule; ranked (may be NULL) gives the efficiencies.  gnuplot:
+ * compare.h's rule (the known value first); ranked (may be NULL) gives the
+ * efficiencies.  gnuplot:
  * the program to render with (NULL: data and scripts only); *rendered as
  * issim_plot_write's. */
 int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_result *results,

@@ -356,6 +356,64 @@ START_TEST(test_interrupt_stops_between_levels)
 }
 END_TEST
 
+/* ---- the caller's own model as the loss (loss.h) ---- */
+
+/* A fit of x1 + x2 > 6 for two standard normals, the loss a function that
+ * counts its points and fails on a point with x1 above fail_above. */
+static int fit_function_loss(double fail_above, int threads, uint64_t *count, issim_ce_fit *f,
+                             issim_error *err)
+{
+  issim_model *target = independent_normals(2, NULL, NULL);
+  issim_loss *g = counting_sum_loss(2, fail_above, count);
+  issim_problem pb = {.target_model = target, .event = issim_event_init(g, 6, ISSIM_ABOVE)};
+  issim_ce_options opt = issim_ce_options_default();
+  const gsl_rng_type *t;
+  issim_rng_lookup("taus2", &t, NULL);
+  int rc = issim_ce_run(&pb, "ce", &opt, 5, t, threads, NULL, NULL, f, err);
+  issim_loss_free(g);
+  issim_model_free(target);
+  return rc;
+}
+
+START_TEST(test_the_model_is_called_once_per_draw)
+{
+  /* the elites' coordinates are drawn again from the same seeds: without
+   * their losses, which an expensive model must not compute twice */
+  uint64_t count = 0;
+  issim_ce_fit f;
+  issim_error err;
+  ck_assert_int_eq(fit_function_loss(INFINITY, 3, &count, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+  ck_assert_uint_ge(f.n_levels, 2);
+  ck_assert_uint_eq(count, f.draws);
+  issim_ce_fit_clear(&f);
+}
+END_TEST
+
+START_TEST(test_a_failing_model_keeps_the_levels_before)
+{
+  issim_ce_fit f[2];
+  issim_error err;
+  const int threads[2] = {1, 3};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(fit_function_loss(4.0, threads[k], NULL, &f[k], &err), ISSIM_OK);
+    ck_assert_int_eq(f[k].outcome, ISSIM_CE_LOSS_FAILED);
+    ck_assert_msg(strstr(f[k].message, "the loss failed at level ") == f[k].message, "%s",
+                  f[k].message);
+    ck_assert_msg(strstr(f[k].message, " of the level: counting sum failed on a batch of ") != NULL,
+                  "%s", f[k].message);
+    ck_assert_str_eq(f[k].message, f[0].message); /* the first failed block's, for any threads */
+    ck_assert_uint_eq(f[k].n_levels, f[0].n_levels);
+  }
+  ck_assert_uint_ge(f[0].n_levels, 1); /* the levels done before the failure */
+  char want[64];
+  snprintf(want, sizeof want, "at level %zu,", f[0].n_levels + 1);
+  ck_assert_msg(strstr(f[0].message, want) != NULL, "%s", f[0].message);
+  issim_ce_fit_clear(&f[0]);
+  issim_ce_fit_clear(&f[1]);
+}
+END_TEST
+
 START_TEST(test_student_t_fits_its_scale_by_default)
 {
   /* a t(3) tail beyond 100: the zero-variance density spreads over a range
@@ -496,6 +554,8 @@ static Suite *adapt_suite(void)
   tcase_add_test(f, test_mixture_finds_the_four_branches);
   tcase_add_test(f, test_no_progress_and_level_limit);
   tcase_add_test(f, test_interrupt_stops_between_levels);
+  tcase_add_test(f, test_the_model_is_called_once_per_draw);
+  tcase_add_test(f, test_a_failing_model_keeps_the_levels_before);
   tcase_add_test(f, test_student_t_fits_its_scale_by_default);
   tcase_add_test(f, test_fits_that_cannot_work_are_refused);
   tcase_add_test(f, test_adaptive_section_errors);

@@ -302,11 +302,46 @@ START_TEST(test_coverage_rule_needs_50_replications)
   ck_assert_int_eq(c.over_confident, 1);
   c = with_coverage(50, 7); /* 86% */
   ck_assert_int_eq(c.over_confident, 0);
-  c = with_coverage(49, 8); /* 83.7%, but only 49 */
+  c = with_coverage(49, 8); /* 83.7%, but only 49: too few to judge, too low for honest */
   ck_assert(c.coverage < 0.85);
   ck_assert_int_eq(c.over_confident, 0);
+  ck_assert_int_eq(c.inconclusive, 1);
   c = with_coverage(100, 15); /* 85% exactly is enough */
   assert_close(c.coverage, 0.85, 1e-15);
+  ck_assert_int_eq(c.over_confident, 0);
+}
+END_TEST
+
+/* No verdict from NaN or from too few error bars (issue 18 item 9): one
+ * draw per replication gave every run a hit but no relative error (NaN),
+ * and calibrate called the proposal OVER-CONFIDENT from the NaN ratio; 34%
+ * coverage over fewer than 50 error bars was "honest". */
+START_TEST(test_no_verdict_without_error_bars)
+{
+  for (size_t r = 0; r < 100; r++) {
+    log_est[r] = log(1e-5) + log(r % 2 ? 1.5 : 0.6);
+    rel_err[r] = NAN; /* a hit, but no error bar */
+  }
+  issim_calibration c = hand(100, 0, 100);
+  issim_calibration_judge(&c, log(1e-5));
+  ck_assert_uint_eq(c.no_error_bar_reps, 100);
+  ck_assert_int_eq(c.inconclusive, 1);
+  ck_assert_int_eq(c.over_confident, 0);
+  /* 40 error bars covering 35% (14 of 40 on P, 26 far off); 40 runs without
+   * a bar: not most.  The RE claimed is wide enough for the spread (RMSE
+   * below twice it): before, "honest" */
+  for (size_t r = 0; r < 80; r++) {
+    int with_bar = r < 40, on = r < 14;
+    log_est[r] = log(1e-5) + (with_bar ? (on ? 0 : log(r % 2 ? 1.3 : 0.75)) : log(r % 2 ? 1.2 : 0.8));
+    rel_err[r] = with_bar ? (on ? 0.5 : 0.08) : NAN;
+  }
+  c = hand(80, 0, 40);
+  issim_calibration_judge(&c, log(1e-5));
+  ck_assert_uint_eq(c.no_error_bar_reps, 40);
+  assert_close(c.coverage, 14.0 / 40, 1e-15);
+  ck_assert_msg(c.relative_rmse <= 2 * c.mean_reported_re, "rmse %g re %g", c.relative_rmse,
+                c.mean_reported_re);
+  ck_assert_int_eq(c.inconclusive, 1);
   ck_assert_int_eq(c.over_confident, 0);
 }
 END_TEST
@@ -364,6 +399,7 @@ int main(void)
   TCase *tc = tcase_create("calibrate");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_good_proposal_is_honest);
+  tcase_add_test(tc, test_no_verdict_without_error_bars);
   tcase_add_test(tc, test_light_proposal_is_over_confident);
   tcase_add_test(tc, test_crude_without_hits_is_inconclusive);
   tcase_add_test(tc, test_replication_streams);

@@ -296,6 +296,36 @@ START_TEST(test_errors)
 }
 END_TEST
 
+START_TEST(test_the_callers_own_model)
+{
+  /* x1 + x2 > 3 as a function loss: issim knows nothing of its form, so it
+   * searches, and finds the closed form's point (1.5, 1.5), beta 3/sqrt 2 */
+  issim_model *p = independent_normals(2, NULL, NULL);
+  uint64_t count = 0;
+  issim_loss *g = counting_sum_loss(2, INFINITY, &count);
+  issim_event ev = issim_event_init(g, 3, +1);
+  double x[2], beta;
+  size_t n;
+  issim_design_stats st;
+  issim_error err;
+  ck_assert_int_eq(issim_design_points_stats(p, &ev, 1, x, &beta, NULL, &n, &st, &err), ISSIM_OK);
+  assert_close(x[0], 1.5, 1e-7);
+  assert_close(x[1], 1.5, 1e-7);
+  assert_close(beta, 3 / M_SQRT2, 1e-9);
+  ck_assert(!st.closed_form);
+  ck_assert_uint_eq(count, st.loss_evals); /* every evaluation counted */
+  issim_loss_free(g);
+  /* a model that fails where the search goes: the error, not "no point" */
+  g = counting_sum_loss(2, 0.5, NULL);
+  ev = issim_event_init(g, 3, +1);
+  ck_assert_int_eq(issim_design_point(p, &ev, x, &beta, &err), ISSIM_ELOSS);
+  ck_assert_msg(strstr(err.message, "the loss failed in the design-point search: counting sum "
+                                    "failed on a batch of ") == err.message, "%s", err.message);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 /* issim_design_points_stats: what the search did.  The closed form
  * evaluates nothing; the search of x1 x2 > 9 (d = 2) tries 1 + 4 + 32
  * starts, then starts on the surface along rays (the rays that reach the
@@ -425,6 +455,7 @@ static Suite *design_suite(void)
   tcase_add_test(tc, test_stats);
   tcase_add_test(tc, test_rp57_corners);
   tcase_add_test(tc, test_rp35_mirror);
+  tcase_add_test(tc, test_the_callers_own_model);
   suite_add_tcase(s, tc);
   return s;
 }

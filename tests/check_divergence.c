@@ -1081,6 +1081,9 @@ static Suite *divergence_suite(void)
 {
   Suite *s = suite_create("divergence");
   TCase *tc = tcase_create("closed forms");
+  /* Check's default is 4 s; the three-dimensional triple integral alone
+   * takes about a second, more on a busy machine */
+  tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_method_names);
   tcase_add_test(tc, test_information_judge);
   tcase_add_test(tc, test_information_weight_variance);

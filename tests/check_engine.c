@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "check_util.h"
 #include "issim.h"
 
 /* issim_engine_run with the outputs these tests look at */
@@ -127,6 +128,40 @@ START_TEST(test_target_re_stops_reproducibly)
 }
 END_TEST
 
+static void most_draws(const issim_progress *p, void *user)
+{
+  uint64_t *most = user;
+  if (p->draws > *most)
+    *most = p->draws;
+}
+
+/* A run that reaches its target draws no more blocks than the threads had
+ * started by then (a chunk holds 64): with a slow model the rest would cost
+ * minutes for nothing.  Draws counted by the progress reports. */
+START_TEST(test_target_re_draws_no_further)
+{
+  fixture f;
+  setup(&f, 200 * ISSIM_BLOCK_SIZE, 5);
+  uint64_t most = 0;
+  issim_stop_rules rules = {.target_re = 0.01, .progress = most_draws, .progress_user = &most,
+                            .progress_interval = 1e-9};
+  f.cfg.stop = &rules;
+  issim_accum a;
+  issim_stop_reason why;
+  for (int threads = 1; threads <= 3; threads += 2) {
+    f.cfg.threads = threads;
+    most = 0;
+    ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &a, NULL, &why, NULL), ISSIM_OK);
+    ck_assert_int_eq(why, ISSIM_STOP_TARGET_RE);
+    ck_assert_msg(a.n < 8 * ISSIM_BLOCK_SIZE, "the target took %llu draws", (unsigned long long)a.n);
+    ck_assert_msg(most <= a.n + (uint64_t)threads * ISSIM_BLOCK_SIZE,
+                  "%d threads drew %llu to keep %llu", threads, (unsigned long long)most,
+                  (unsigned long long)a.n);
+  }
+  teardown(&f);
+}
+END_TEST
+
 START_TEST(test_min_hits_holds_back_a_lucky_stop)
 {
   /* a target the first blocks meet with too few hits: with min_hits it waits */
@@ -217,6 +252,92 @@ START_TEST(test_small_runs)
 }
 END_TEST
 
+/* ---- a loss that fails: the caller's own model (loss.h) ---- */
+
+typedef struct {
+  issim_model *target;
+  issim_loss *loss;
+  issim_problem pb;
+  issim_run_config cfg;
+} model_fixture;
+
+/* plain Monte Carlo of two normals, the event x1 + x2 > 3, the loss failing
+ * on a point with x1 above fail_above (the sum loss itself for INFINITY) */
+static void model_setup(model_fixture *f, uint64_t samples, double fail_above, int builtin)
+{
+  f->target = independent_normals(2, NULL, NULL);
+  f->loss = builtin ? issim_loss_alloc(ISSIM_LOSS_SUM, 2, NULL)
+                    : counting_sum_loss(2, fail_above, NULL);
+  f->pb = (issim_problem){.target_model = f->target,
+                          .event = issim_event_init(f->loss, 3, ISSIM_ABOVE)};
+  const gsl_rng_type *t;
+  issim_rng_lookup("taus2", &t, NULL);
+  f->cfg = (issim_run_config){.samples = samples, .seed = 11, .stream = 3, .rng = t, .threads = 1};
+}
+
+static void model_teardown(model_fixture *f)
+{
+  issim_loss_free(f->loss);
+  issim_model_free(f->target);
+}
+
+START_TEST(test_a_failing_loss_ends_the_run_where_it_failed)
+{
+  model_fixture f;
+  model_setup(&f, 20 * ISSIM_BLOCK_SIZE, 4.5, 0);
+  issim_accum a[4];
+  char failure[4][ISSIM_ERROR_MESSAGE_SIZE];
+  const int threads[4] = {1, 2, 3, 8};
+  for (int k = 0; k < 4; k++) {
+    f.cfg.threads = threads[k];
+    issim_run_output out = {0};
+    issim_error err;
+    ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &out, &err), ISSIM_ELOSS);
+    ck_assert_int_eq(out.stopped_by, ISSIM_STOP_LOSS);
+    ck_assert_str_eq(err.message, out.failure);
+    a[k] = out.acc;
+    memcpy(failure[k], out.failure, sizeof failure[k]);
+    /* the same draws, to the last bit, and the same message */
+    ck_assert(memcmp(&a[k], &a[0], sizeof a[0]) == 0);
+    ck_assert_str_eq(failure[k], failure[0]);
+  }
+  uint64_t n = a[0].n;
+  ck_assert_uint_gt(n, 2 * ISSIM_BLOCK_SIZE); /* blocks before the failed one finished */
+  ck_assert_uint_lt(n, f.cfg.samples);
+  char want[128];
+  snprintf(want, sizeof want, "draws %llu to %llu: counting sum failed on a batch of 512 points "
+                              "from x = (", (unsigned long long)n + 1, (unsigned long long)n + 512);
+  ck_assert_msg(strncmp(failure[0], want, strlen(want)) == 0, "%s", failure[0]);
+  ck_assert_msg(strstr(failure[0], "): it returned 1") != NULL, "%s", failure[0]);
+  model_teardown(&f);
+  /* the run of as many draws with a loss that does not fail */
+  model_setup(&f, n, INFINITY, 1);
+  f.cfg.threads = 2;
+  issim_run_output fixed = {0};
+  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &fixed, NULL), ISSIM_OK);
+  ck_assert(memcmp(&fixed.acc, &a[0], sizeof a[0]) == 0);
+  model_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_a_loss_failing_at_once)
+{
+  model_fixture f;
+  model_setup(&f, 3 * ISSIM_BLOCK_SIZE, -10, 0);
+  f.cfg.threads = 3;
+  issim_run_output out = {0};
+  issim_error err;
+  ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &out, &err), ISSIM_ELOSS);
+  ck_assert_uint_eq(out.acc.n, 0);
+  ck_assert_msg(strncmp(err.message, "draws 1 to 512: counting sum failed", 35) == 0, "%s",
+                err.message);
+  issim_accum chunks[1];
+  ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 0, 1, chunks, NULL, &err), ISSIM_ELOSS);
+  ck_assert_msg(strstr(err.message, "counting sum failed") != NULL, "%s", err.message);
+  model_teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("engine");
@@ -225,11 +346,14 @@ int main(void)
   tcase_add_test(tc, test_thread_count_invariance);
   tcase_add_test(tc, test_chunks_merge_to_the_whole_run);
   tcase_add_test(tc, test_target_re_stops_reproducibly);
+  tcase_add_test(tc, test_target_re_draws_no_further);
   tcase_add_test(tc, test_min_hits_holds_back_a_lucky_stop);
   tcase_add_test(tc, test_interrupt_flag_stops_at_a_block_boundary);
   tcase_add_test(tc, test_tail_buffer_is_split_invariant);
   tcase_add_test(tc, test_seed_and_stream_change_the_draws);
   tcase_add_test(tc, test_small_runs);
+  tcase_add_test(tc, test_a_failing_loss_ends_the_run_where_it_failed);
+  tcase_add_test(tc, test_a_loss_failing_at_once);
   suite_add_tcase(s, tc);
   return run_suite(s);
 }

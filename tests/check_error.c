@@ -19,7 +19,7 @@ static issim_error dirty(void)
 START_TEST(test_codes_are_distinct)
 {
   const int codes[] = {ISSIM_OK, ISSIM_EINVAL, ISSIM_ENOMEM, ISSIM_EIO, ISSIM_ECOVER,
-                       ISSIM_EINTERNAL};
+                       ISSIM_EINTERNAL, ISSIM_ENOTDONE, ISSIM_ELOSS};
   const size_t n = sizeof codes / sizeof codes[0];
   ck_assert_int_eq(ISSIM_OK, 0); /* "returns 0 on success" is how callers test it */
   for (size_t i = 0; i < n; i++)

@@ -45,7 +45,7 @@ START_TEST(test_five_sigma_shifted)
   /* half the draws of N(5,1) exceed 5 */
   ck_assert_within_4se((double)e.hits / 1e6, 0.5, sqrt(0.25 / 1e6));
   /* the reported relative error matches the theory for this proposal:
-   * rv = e^{t^2} Q(2t) / Q(t)^2 - 1 = 5.68 at t = 5 (shared/estimators.md) */
+   * rv = e^{t^2} Q(2t) / Q(t)^2 - 1 = 5.68 at t = 5 (docs/estimators.md) */
   double rv = exp(25) * gsl_cdf_ugaussian_Q(10) / (exact * exact) - 1;
   ck_assert(fabs(rv - 5.68) < 0.01);
   /* rv_hat + 1 = mean(y^2) / P_hat^2: its SE comes from the sample variance of y^2,
@@ -79,6 +79,33 @@ START_TEST(test_crude_reports_zero_hits)
   /* crude weights are all 1 */
   ck_assert_double_eq_tol(e.ess, 1e6, 1e-6);
   ck_assert_double_eq_tol(e.mean_weight, 1, 1e-12);
+}
+END_TEST
+
+/* A chunk without hits keeps hit_m = -inf, whatever starting value the
+ * compiler gives a max reduction (clang's is -DBL_MAX, GCC's -inf: with
+ * clang the accumulator held -DBL_MAX, and merged it onwards). */
+START_TEST(test_no_hit_chunk_keeps_minus_infinity)
+{
+  enum { N = 1000 };
+  double log_p[N], log_q[N], hit[N];
+  for (int i = 0; i < N; i++) {
+    log_p[i] = -0.5 * (i % 13);
+    log_q[i] = -0.25 * (i % 7);
+    hit[i] = 0;
+  }
+  issim_accum a, b;
+  issim_accum_reset(&a);
+  issim_accum_add(&a, N, log_p, log_q, hit);
+  ck_assert_uint_eq(a.hits, 0);
+  ck_assert(a.hit_m == -INFINITY);
+  issim_accum_reset(&b);
+  issim_accum_add(&b, N, log_p, log_q, hit);
+  issim_accum_merge(&a, &b);
+  ck_assert(a.hit_m == -INFINITY);
+  issim_estimate e;
+  issim_accum_estimate(&a, &e);
+  ck_assert(e.log_estimate == -INFINITY);
 }
 END_TEST
 
@@ -276,6 +303,7 @@ static Suite *estimator_suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_five_sigma_shifted);
   tcase_add_test(tc, test_crude_reports_zero_hits);
+  tcase_add_test(tc, test_no_hit_chunk_keeps_minus_infinity);
   tcase_add_test(tc, test_crude_moderate_event);
   tcase_add_test(tc, test_forty_sigma_in_log_space);
   tcase_add_test(tc, test_small_sample_by_hand);

@@ -544,6 +544,71 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* "x1+x1+...+x1" of n terms, or n parentheses around x1, or n minus signs
+ * before it; malloc'd. */
+static char *long_formula(size_t n, int kind)
+{
+  char *f = malloc(3 * n + 8);
+  ck_assert_ptr_nonnull(f);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (kind == 0)
+      k += (size_t)sprintf(f + k, i ? "+x1" : "x1");
+    else
+      f[k++] = kind == 1 ? '(' : '-';
+  }
+  if (kind != 0)
+    k += (size_t)sprintf(f + k, "x1");
+  for (size_t i = 0; kind == 1 && i < n; i++)
+    f[k++] = ')';
+  f[k] = '\0';
+  return f;
+}
+
+/* A sum of 200,000 terms overflowed the stack in libmatheval's recursive
+ * simplifier (SIGSEGV: this test crashed); now a formula beyond 20,000
+ * tokens, 1,000 nested parentheses or 1,000 minus signs in a row is refused
+ * with a message, and one within them works. */
+START_TEST(test_size_limits)
+{
+  static const struct {
+    size_t n;
+    int kind;
+    const char *want;
+  } refused[] = {
+    {200000, 0, "it has more than 20000 tokens"},
+    {10001, 0, "it has more than 20000 tokens"},
+    {1001, 1, "it nests parentheses more than 1000 deep"},
+    {1001, 2, "it has more than 1000 minus signs in a row"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+    char *f = long_formula(refused[i].n, refused[i].kind);
+    issim_error err;
+    ck_assert_ptr_null(issim_expr_alloc(1, f, &err));
+    ck_assert_int_eq(err.code, ISSIM_EINVAL);
+    ck_assert_str_eq(err.key, "expression");
+    ck_assert_msg(strstr(err.message, refused[i].want) != NULL, "case %zu: %s", i, err.message);
+    ck_assert_msg(strstr(err.message, "loss = linear") != NULL, "%s", err.message);
+    free(f);
+  }
+  /* at the limits: 10,000 terms (19,999 tokens), 1,000 parentheses, 1,000 signs */
+  const double x = 1.25;
+  const double want[] = {10000 * x, x, x};
+  const size_t n[] = {10000, 1000, 1000};
+  for (int kind = 0; kind < 3; kind++) {
+    char *f = long_formula(n[kind], kind);
+    issim_error err;
+    issim_expr *e = issim_expr_alloc(1, f, &err);
+    ck_assert_msg(e != NULL, "kind %d: %s", kind, err.message);
+    double v;
+    issim_expr_eval(e, 1, &x, &v);
+    ck_assert_double_eq(v, want[kind]);
+    issim_expr_free(e);
+    free(f);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("expr");
@@ -563,6 +628,7 @@ int main(void)
   tc = tcase_create("errors");
   tcase_add_test(tc, test_expression_errors);
   tcase_add_test(tc, test_no_output);
+  tcase_add_test(tc, test_size_limits);
   suite_add_tcase(s, tc);
 
   return run_suite(s);

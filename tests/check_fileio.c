@@ -51,6 +51,36 @@ static char *slurp(const char *p, size_t *len)
   return buf;
 }
 
+/* issim_fileio_temporary: a new file of a unique name that keeps its
+ * suffix, with fopen's permissions (0666 less the umask, not mkstemp's
+ * 0600), never one that exists. */
+START_TEST(test_temporary)
+{
+  mode_t old = umask(022);
+  char *a = path("figure.XXXXXX.png"), *b = path("figure.XXXXXX.png");
+  int fa = issim_fileio_temporary(a, 4), fb = issim_fileio_temporary(b, 4);
+  ck_assert_int_ge(fa, 0);
+  ck_assert_int_ge(fb, 0);
+  ck_assert_str_ne(a, b);
+  ck_assert(strstr(a, "XXXXXX") == NULL);
+  ck_assert_str_eq(a + strlen(a) - 4, ".png");
+  struct stat st;
+  ck_assert_int_eq(fstat(fa, &st), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0644);
+  ck_assert(S_ISREG(st.st_mode) && st.st_size == 0);
+  close(fa);
+  close(fb);
+  umask(old);
+  char *missing = strdup("/nonexistent/dir/x.XXXXXX");
+  errno = 0;
+  ck_assert_int_eq(issim_fileio_temporary(missing, 0), -1);
+  ck_assert_int_eq(errno, ENOENT);
+  free(missing);
+  free(a);
+  free(b);
+}
+END_TEST
+
 START_TEST(test_join)
 {
   char *p = issim_fileio_join("a/b", "c.dat");
@@ -203,6 +233,7 @@ int main(void)
   TCase *tc = tcase_create("core");
   tcase_add_unchecked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_join);
+  tcase_add_test(tc, test_temporary);
   tcase_add_test(tc, test_make_dirs);
   tcase_add_test(tc, test_write_atomic);
   tcase_add_test(tc, test_failures);

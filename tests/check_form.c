@@ -689,6 +689,33 @@ START_TEST(test_unsupported)
   issim_form_result_free(&r);
   issim_dist_free(n);
 }
+
+/* x1 - x2 < -4 (a function loss, x1 + (-x2) as counting_sum computes it:
+ * the sum of the point (x1, -x2)): FORM is exact, Q(4 / sqrt 2), and the
+ * curvatures of a plane are 0; a model that fails is an error. */
+START_TEST(test_the_callers_own_model)
+{
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = counting_sum_loss(2, INFINITY, NULL);
+  issim_event ev = issim_event_init(g, 4, +1);
+  issim_form_result r;
+  issim_error err;
+  ck_assert_msg(issim_form_analyse(p, &ev, &r, &err) == ISSIM_OK, "%s", err.message);
+  ck_assert_uint_eq(r.n, 1);
+  assert_close(r.points[0].beta, 4 / M_SQRT2, 1e-9);
+  assert_close(r.points[0].log_p_form, log(gsl_cdf_ugaussian_Q(4 / M_SQRT2)), 1e-8);
+  ck_assert(fabs(r.points[0].kappa[0]) < 1e-3);
+  issim_form_result_free(&r);
+  issim_loss_free(g);
+  g = counting_sum_loss(2, 1.0, NULL);
+  ev = issim_event_init(g, 4, +1);
+  ck_assert_int_eq(issim_form_analyse(p, &ev, &r, &err), ISSIM_ELOSS);
+  ck_assert_msg(strstr(err.message, "counting sum failed") != NULL, "%s", err.message);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 END_TEST
 
 /* RP57 (check_design's test_rp57_corners): the two corner points have no
@@ -744,6 +771,7 @@ static Suite *form_suite(void)
   tcase_add_test(tc, test_max_union);
   tcase_add_test(tc, test_unsupported);
   tcase_add_test(tc, test_corners_refuse_sorm);
+  tcase_add_test(tc, test_the_callers_own_model);
   suite_add_tcase(s, tc);
   return s;
 }

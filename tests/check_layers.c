@@ -16,7 +16,8 @@
 /* The layers, lowest first.  A module is a file's name without .c or .h. */
 static const char *const LAYERS[][16] = {
   /* 0 foundations */ {"error", "simd", "parse", "clock", "linalg", "rng", "fileio", "cluster"},
-  /* 1 laws, losses */ {"logspecial", "dist", "model", "copula", "pair", "loss", "expr"},
+  /* 1 laws, losses */ {"logspecial", "dist", "credit", "model", "copula", "pair", "loss", "expr",
+                       "plugin", "command"},
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "khat", "trace"},
   /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions"},
@@ -70,7 +71,8 @@ static void add_edge(edges *g, const char *from, const char *to, const char *fil
 
 /* "engine.c" -> "engine"; a module's private header is the module itself
  * ("model_impl.h" -> "model"), and so are the reports of the commands
- * ("report_compare.c" -> "report"); NULL for a file that is not C. */
+ * ("report_compare.c" -> "report") and the figures' rendering
+ * ("plot_render.c" -> "plot"); NULL for a file that is not C. */
 static char *module_of(const char *file)
 {
   const char *dot = strrchr(file, '.');
@@ -85,6 +87,10 @@ static char *module_of(const char *file)
     m[6] = '\0';
   if (strncmp(m, "scenario_", 9) == 0) /* the parts of the reader: scenario's */
     m[8] = '\0';
+  if (strncmp(m, "plot_", 5) == 0) /* the figures' rendering: plot's */
+    m[4] = '\0';
+  if (strncmp(m, "credit_", 7) == 0) /* the exact reference and the shift: credit's */
+    m[6] = '\0';
   return m;
 }
 

@@ -328,6 +328,7 @@ START_TEST(test_kind_names)
   ck_assert_str_eq(issim_loss_kind_name(ISSIM_LOSS_MIN), "min");
   ck_assert_str_eq(issim_loss_kind_name(ISSIM_LOSS_NORM), "norm");
   ck_assert_str_eq(issim_loss_kind_name(ISSIM_LOSS_EXPRESSION), "expression");
+  ck_assert_str_eq(issim_loss_kind_name(ISSIM_LOSS_FUNCTION), "function");
 }
 END_TEST
 
@@ -379,6 +380,191 @@ START_TEST(test_clone)
     free(a);
     free(b);
   }
+}
+END_TEST
+
+/* ---- function losses: the caller's own model ---- */
+
+/* What the callbacks saw: states made and freed, releases, evaluations. */
+typedef struct {
+  int made, freed, released, evals;
+  double fail_above; /* a point with x1 above this fails the batch */
+  int nan_above;     /* ... or gets NaN instead */
+  int refuse_init;
+} ledger;
+
+typedef struct {
+  ledger *l;
+  int id;       /* which state */
+  int calls;
+  char said[64];
+} fn_state;
+
+static int fn_init(void *user, void **state)
+{
+  ledger *l = user;
+  if (l->refuse_init)
+    return 1;
+  fn_state *s = calloc(1, sizeof *s);
+  s->l = l;
+  s->id = ++l->made;
+  *state = s;
+  return 0;
+}
+
+static void fn_done(void *user, void *state)
+{
+  ledger *l = user;
+  l->freed++;
+  free(state);
+}
+
+static void fn_release(void *user)
+{
+  ((ledger *)user)->released++;
+}
+
+static const char *fn_message(void *user, void *state)
+{
+  (void)user;
+  fn_state *s = state;
+  return s ? s->said : "init refused on purpose";
+}
+
+/* g = x1 - 2 x2 (d = 2); a batch with x1 > fail_above fails */
+static int fn_eval(const double *x, size_t n, size_t d, double *g, void *state)
+{
+  fn_state *s = state;
+  s->calls++;
+  s->l->evals++;
+  for (size_t i = 0; i < n; i++) {
+    if (x[i * d] > s->l->fail_above && !s->l->nan_above) {
+      snprintf(s->said, sizeof s->said, "x1 = %g is too large", x[i * d]);
+      return 5;
+    }
+    g[i] = x[i * d] > s->l->fail_above ? NAN : x[i * d] - 2 * x[i * d + 1];
+  }
+  return 0;
+}
+
+static issim_loss *function_loss(ledger *l, int with_state)
+{
+  issim_loss_function f = {.eval = fn_eval, .user = l, .release = fn_release, .name = "model m"};
+  if (with_state)
+    f.init = fn_init, f.done = fn_done, f.message = fn_message;
+  issim_error err;
+  issim_loss *g = issim_loss_alloc_function(2, &f, &err);
+  ck_assert_msg(g != NULL, "%s", err.message);
+  return g;
+}
+
+START_TEST(test_function_evaluates_and_describes)
+{
+  ledger l = {.fail_above = INFINITY};
+  issim_loss *g = function_loss(&l, 1);
+  ck_assert_int_eq(issim_loss_kind_of(g), ISSIM_LOSS_FUNCTION);
+  ck_assert_uint_eq(issim_loss_dim(g), 2);
+  double w[2];
+  ck_assert_int_eq(issim_loss_linear_form(g, w), 0); /* issim knows nothing of its form */
+  ck_assert_ptr_null(issim_loss_weights(g));
+  char what[64];
+  issim_loss_describe(g, what, sizeof what);
+  ck_assert_str_eq(what, "model m");
+  ck_assert_int_eq(l.made, 0); /* the state is made at the first evaluation */
+  double x[6] = {1, 2, -3, 0.5, 1e308, -1e308}, out[3];
+  ck_assert_int_eq(issim_loss_eval(g, 3, x, out), ISSIM_OK);
+  ck_assert(out[0] == -3 && out[1] == -4 && out[2] == INFINITY); /* inf is a number */
+  ck_assert_int_eq(l.made, 1);
+  ck_assert_str_eq(issim_loss_error(g), "");
+  issim_loss_free(g);
+  ck_assert_int_eq(l.freed, 1);
+  ck_assert_int_eq(l.released, 1);
+}
+END_TEST
+
+START_TEST(test_function_copies_have_their_own_state)
+{
+  ledger l = {.fail_above = INFINITY};
+  issim_loss *g = function_loss(&l, 1);
+  issim_loss *c[3];
+  for (int k = 0; k < 3; k++)
+    ck_assert_ptr_nonnull(c[k] = issim_loss_clone(g));
+  ck_assert_int_eq(l.made, 0);
+  double x[2] = {1, 1}, out;
+  for (int k = 0; k < 3; k++)
+    ck_assert_int_eq(issim_loss_eval(c[k], 1, x, &out), ISSIM_OK);
+  ck_assert_int_eq(issim_loss_eval(c[1], 1, x, &out), ISSIM_OK);
+  ck_assert_int_eq(l.made, 3); /* one state per copy, made once; the original has none yet */
+  issim_loss_free(g);          /* the copies outlive the original */
+  ck_assert_int_eq(l.released, 0);
+  ck_assert_int_eq(issim_loss_eval(c[2], 1, x, &out), ISSIM_OK);
+  ck_assert(out == -1);
+  for (int k = 0; k < 3; k++)
+    issim_loss_free(c[k]);
+  ck_assert_int_eq(l.freed, 3);
+  ck_assert_int_eq(l.released, 1); /* once, with the last copy */
+  ck_assert_int_eq(l.evals, 5);
+}
+END_TEST
+
+START_TEST(test_function_without_state_gets_user)
+{
+  ledger l = {.fail_above = INFINITY};
+  issim_loss_function f = {.eval = fn_eval, .name = "m"};
+  fn_state shared = {.l = &l};
+  f.user = &shared; /* the state of every copy */
+  issim_loss *g = issim_loss_alloc_function(2, &f, NULL), *c = issim_loss_clone(g);
+  double x[2] = {3, 1}, out;
+  ck_assert_int_eq(issim_loss_eval(g, 1, x, &out), ISSIM_OK);
+  ck_assert_int_eq(issim_loss_eval(c, 1, x, &out), ISSIM_OK);
+  ck_assert_int_eq(shared.calls, 2);
+  issim_loss_free(c);
+  issim_loss_free(g);
+}
+END_TEST
+
+START_TEST(test_function_failures)
+{
+  ledger l = {.fail_above = 10};
+  issim_loss *g = function_loss(&l, 1);
+  double x[6] = {1, 2, 11, 0, 3, 4}, out[3];
+  ck_assert_int_eq(issim_loss_eval(g, 1, x, out), ISSIM_OK);
+  ck_assert_int_eq(issim_loss_eval(g, 3, x, out), ISSIM_ELOSS);
+  ck_assert_str_eq(issim_loss_error(g), "model m failed on a batch of 3 points from x = (1, 2): "
+                                        "x1 = 11 is too large");
+  ck_assert_int_eq(issim_loss_eval(g, 1, x, out), ISSIM_OK); /* the message is the last call's */
+  ck_assert_str_eq(issim_loss_error(g), "");
+  /* NaN is a failure, naming the point */
+  l.nan_above = 1;
+  ck_assert_int_eq(issim_loss_eval(g, 3, x, out), ISSIM_ELOSS);
+  ck_assert_ptr_nonnull(strstr(issim_loss_error(g), "model m returned NaN for x = (11, 0) (point 2 "
+                                                    "of a batch of 3)"));
+  issim_loss_free(g);
+  /* without a message function: the code it returned */
+  l.nan_above = 0;
+  issim_loss_function f = {.eval = fn_eval, .user = &(fn_state){.l = &l}, .name = "bare"};
+  g = issim_loss_alloc_function(2, &f, NULL);
+  ck_assert_int_eq(issim_loss_eval(g, 3, x, out), ISSIM_ELOSS);
+  ck_assert_str_eq(issim_loss_error(g), "bare failed on a batch of 3 points from x = (1, 2): "
+                                        "it returned 5");
+  issim_loss_free(g);
+  /* an init that fails: every evaluation says so, nothing to free */
+  l = (ledger){.fail_above = INFINITY, .refuse_init = 1};
+  g = function_loss(&l, 1);
+  ck_assert_int_eq(issim_loss_eval(g, 1, x, out), ISSIM_ELOSS);
+  ck_assert_str_eq(issim_loss_error(g), "model m could not be initialised: init refused on purpose");
+  issim_loss_free(g);
+  ck_assert_int_eq(l.freed, 0);
+  ck_assert_int_eq(l.released, 1);
+  /* allocation errors */
+  issim_error err;
+  ck_assert_ptr_null(issim_loss_alloc_function(0, &f, &err));
+  f.eval = NULL;
+  ck_assert_ptr_null(issim_loss_alloc_function(2, &f, &err));
+  ck_assert_int_eq(err.code, ISSIM_EINVAL);
+  ck_assert_ptr_null(issim_loss_alloc(ISSIM_LOSS_FUNCTION, 2, &err));
+  ck_assert_str_eq(err.message, "the function loss needs a function: allocate it with "
+                                "issim_loss_alloc_function");
 }
 END_TEST
 
@@ -448,6 +634,13 @@ int main(void)
   tcase_add_test(tc, test_builtin_nan);
   tcase_add_test(tc, test_kind_names);
   tcase_add_test(tc, test_clone);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("function");
+  tcase_add_test(tc, test_function_evaluates_and_describes);
+  tcase_add_test(tc, test_function_copies_have_their_own_state);
+  tcase_add_test(tc, test_function_without_state_gets_user);
+  tcase_add_test(tc, test_function_failures);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

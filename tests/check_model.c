@@ -199,6 +199,36 @@ START_TEST(test_t_one_dimension_is_univariate)
 }
 END_TEST
 
+/* The multivariate t's scale factor sqrt(df / Y), Y chi-squared(df), comes
+ * from log Y where Y underflows (df < 2): with df = 0.01, GSL's Y is 0 for
+ * 3% of the draws, which made those points infinite and their log-weights
+ * NaN.  In one dimension the points are univariate t draws: as many are
+ * infinite (beyond the doubles) as the t's tail says, about 8e-4 of them.
+ * (The density of a point beyond 1e154 is another matter: its squared
+ * Mahalanobis distance overflows; not checked here.) */
+START_TEST(test_t_small_df_points_stay_finite)
+{
+  const double df = 0.01, loc = 0, scale = 1;
+  const size_t n = 200000;
+  issim_model *m = make_t(1, df, &loc, &scale);
+  double *x = sample(m, 7, n);
+  size_t infinite = 0, nan = 0;
+  for (size_t i = 0; i < n; i++) {
+    nan += isnan(x[i]) != 0;
+    infinite += isinf(x[i]) != 0;
+  }
+  /* P(|T| > x) = 2 C df^((df+1)/2) x^-df / df for x this large */
+  const double log_c = lgamma(0.5 * (df + 1)) - lgamma(0.5 * df) - 0.5 * log(df * M_PI);
+  const double p_inf = 2 * exp(log_c + 0.5 * (df + 1) * log(df) - df * log(DBL_MAX)) / df;
+  const double sd = sqrt(n * p_inf * (1 - p_inf));
+  ck_assert_uint_eq(nan, 0);
+  ck_assert_msg(fabs((double)infinite - n * p_inf) <= 5 * sd,
+                "%zu infinite points, expected %.1f +- %.1f", infinite, n * p_inf, sd);
+  free(x);
+  issim_model_free(m);
+}
+END_TEST
+
 /* Covariance df/(df-2) S; the fourth moments of the t are the normal's times
  * df^2/((df-2)(df-4)) / (df/(df-2))^2 = (df-2)/(df-4) relative to its own
  * covariance. */
@@ -814,6 +844,7 @@ static Suite *model_suite(void)
   tcase_add_loop_test(tc, test_t_log_pdf_matches_formula, 0, 3);
   tcase_add_test(tc, test_t_one_dimension_is_univariate);
   tcase_add_test(tc, test_t_sample_moments);
+  tcase_add_test(tc, test_t_small_df_points_stay_finite);
   tcase_add_test(tc, test_t_moments_exist);
   suite_add_tcase(s, tc);
 

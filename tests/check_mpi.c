@@ -294,6 +294,56 @@ START_TEST(test_rank_zero_alone_speaks)
 }
 END_TEST
 
+/* ---- the user's own model ---- */
+
+START_TEST(test_plugin_is_the_single_process_run)
+{
+  /* each rank loads the plugin: its estimates are the single process's, and
+   * (check_command.c) the expression's */
+  char path[4096];
+  shipped_scenario(SCENARIO_DIR, BUILD_DIR, "four-branch-plugin.ini", path, sizeof path);
+  const char *args[] = {"run", path, "--samples", "1e7", "--threads", "1", "--proposal", "four",
+                        "--format", "json", NULL};
+  expect_same_output(args, "results");
+}
+END_TEST
+
+START_TEST(test_a_failing_plugin_is_the_same_partial_run)
+{
+  /* x1 > 5.2 first at draw 6165505, in the second chunk: run by rank 1 of
+   * 2, whose failure and message every rank then reports alike */
+  char path[] = "/tmp/issim-mpi-plugin-XXXXXX.ini";
+  temp_file(path, 4);
+  write_file(path, "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+                   "[event]\nloss = plugin\nlibrary = " TESTS_DIR "/testplugin.so\n"
+                   "function = tp_fail\ninit = tp_init\nmessage = tp_message\nparameters = 5.2\n"
+                   "threshold = 3\n[proposal crude]\ndistribution = target\n"
+                   "[run]\nsamples = 10000000\nseed = 2024\n");
+  const char *args[] = {"run", path, "--threads", "1", "--format", "json", NULL};
+  outcome one = run_ranks(0, args, 0);
+  ck_assert_int_eq(one.status, 1);
+  json_t *a = parse_json(one.out);
+  json_t *ra = json_array_get(json_object_get(a, "results"), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(ra, "samples")), 6165504);
+  for (int ranks = 2; ranks <= 3; ranks++) {
+    outcome many = run_ranks(ranks, args, 0);
+    ck_assert_int_eq(many.status, 1);
+    json_t *b = parse_json(many.out), *copy = json_deep_copy(a);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(b, "results"), 0),
+                                                       "failure")),
+                     json_string_value(json_object_get(ra, "failure")));
+    expect_same_json(copy, b, "results", ranks);
+    /* the message, once */
+    ck_assert_int_eq(occurrences(many.err, "tp_fail failed on a batch of 512 points"), 1);
+    json_decref(copy), json_decref(b);
+    outcome_free(&many);
+  }
+  json_decref(a);
+  outcome_free(&one);
+  unlink(path);
+}
+END_TEST
+
 START_TEST(test_bad_scenario_ends_every_rank_with_status_2)
 {
   char path[] = "/tmp/issim-mpi-bad-XXXXXX.ini";
@@ -382,6 +432,8 @@ int main(void)
   tcase_add_test(tc, test_calibrate_is_the_single_process_calibrate);
   tcase_add_test(tc, test_traces_and_histograms_are_the_same);
   tcase_add_test(tc, test_rank_zero_alone_speaks);
+  tcase_add_test(tc, test_plugin_is_the_single_process_run);
+  tcase_add_test(tc, test_a_failing_plugin_is_the_same_partial_run);
   tcase_add_test(tc, test_bad_scenario_ends_every_rank_with_status_2);
   tcase_add_test(tc, test_time_limit_stops_every_rank);
   tcase_add_test(tc, test_ctrl_c_gives_a_partial_report);

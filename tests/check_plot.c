@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plot.h"
@@ -381,14 +383,17 @@ START_TEST(test_data_files)
   assert_same(rows[1][0], 31.0, "efficiency", 1);
 
   static const char *const scripts[] = {"convergence.gp", "relerr.gp",
-                                        "logweights.gp", "efficiency.gp"};
-  for (size_t k = 0; k < 4; k++) {
+                                        "logweights.gp", "efficiency.gp", "summary.gp"};
+  for (size_t k = 0; k < 5; k++) {
     ck_assert_int_gt(file_size(fx.out, scripts[k]), 0);
     text = slurp_in(fx.out, scripts[k]);
-    assert_contains(text, "set terminal pngcairo size 900,600", scripts[k]);
+    assert_contains(text, k < 4 ? "set terminal pngcairo size 1100,620"
+                                : "set terminal pngcairo size 1500,1050", scripts[k]);
     assert_contains(text, "set terminal svg", scripts[k]);
     /* The title, in a single-quoted gnuplot string (nothing expanded). */
-    assert_contains(text, "set title 'tail \"of\" a\\normal: ", scripts[k]);
+    assert_contains(text, k < 4 ? "set label 100 'tail \"of\" a\\normal: "
+                                : "set multiplot layout 2,2 title 'tail \"of\" a\\normal: ",
+                    scripts[k]);
     ck_assert_msg(strstr(text, fx.dir) == NULL, "%s names its directory", scripts[k]);
     free(text);
   }
@@ -472,7 +477,7 @@ static void assert_svg(const char *dir, const char *name)
 static void assert_figures(const char *dir, size_t count)
 {
   static const char *const base[] = {"convergence", "relerr", "logweights",
-                                     "efficiency"};
+                                     "efficiency", "summary"};
   for (size_t k = 0; k < count; k++) {
     char name[64];
     snprintf(name, sizeof name, "%s.png", base[k]);
@@ -493,7 +498,7 @@ START_TEST(test_render)
   ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
   ck_assert_msg(rendered == 1, "not rendered: %s", err.message);
   ck_assert_str_eq(err.message, "");
-  assert_figures(fx.out, 4);
+  assert_figures(fx.out, 5);
   ck_assert(exists(fx.out, "gnuplot.log"));
   ck_assert(!any_tmp_file(fx.out));
   char *svg = slurp_in(fx.out, "convergence.svg");
@@ -511,6 +516,8 @@ START_TEST(test_render)
   ck_assert(!exists(fx.out, "efficiency.png"));
   ck_assert(!exists(fx.out, "efficiency.gp"));
   ck_assert(!exists(fx.out, "efficiency.dat"));
+  ck_assert(!exists(fx.out, "summary.png"));
+  ck_assert(!exists(fx.out, "summary.gp"));
 
   /* Not rendered this time: no figure of the earlier data stays. */
   fx.opt.gnuplot = NULL;
@@ -569,17 +576,121 @@ START_TEST(test_render_without_data)
   issim_hist none;
   memset(&none, 0, sizeof none);
   none.top = INT64_MIN;
-  issim_plot_series s[2] = {{"empty", &empty, &none, 0.0},
-                            {"nohit", &nohit, NULL, NAN}};
+  issim_plot_series s[2] = {{.name = "empty", .trace = &empty, .hist = &none, .efficiency = 0.0},
+                            {.name = "nohit", .trace = &nohit, .efficiency = NAN}};
   fx.opt.exact_log = NAN;
   rc = issim_plot_write(fx.out, s, 2, &fx.opt, &rendered, &err);
   ck_assert_msg(rc == ISSIM_OK && rendered == 1, "%s", err.message);
-  assert_figures(fx.out, 4);
+  assert_figures(fx.out, 5);
   ck_assert_int_gt(file_size(fx.out, "trace_empty.dat"), 0);
   ck_assert_int_gt(file_size(fx.out, "hist_empty.dat"), 0);
   ck_assert(!exists(fx.out, "hist_nohit.dat"));
   free(nohit.checkpoints);
   free(nohit.points);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* Fourteen proposals, as a comparison gives them: every proposal its own
+ * linetype, the first twelve colours all different and solid, the next two
+ * dashed; the same linetype for a proposal in every figure; the verdicts
+ * marked in the legends; the legend outside the frame; the log-weights on a
+ * log count axis; the efficiency bars and the summary in rank order. */
+#define MANY 14
+START_TEST(test_many_proposals)
+{
+  fixture fx;
+  fixture_init(&fx);
+  issim_trace traces[MANY];
+  issim_hist hists[MANY];
+  issim_plot_series s[MANY];
+  char names[MANY][16];
+  static const char *const verdicts[3] = {"trustworthy", "doubtful", "unreliable"};
+  for (size_t i = 0; i < MANY; i++) {
+    fill_good(&traces[i]);
+    fill_hist(&hists[i], exact_log() - 0.2 * (double)i, 0.5 + 0.1 * (double)i, 1e5, 0);
+    snprintf(names[i], sizeof names[i], "q%zu", i);
+    /* ranks in reverse order of the file; every third proposal doubtful,
+     * every fifth unreliable */
+    s[i] = (issim_plot_series){.name = names[i], .trace = &traces[i], .hist = &hists[i],
+                               .efficiency = 1e3 * (double)(i + 1),
+                               .verdict = verdicts[i % 5 == 4 ? 2 : i % 3 == 2 ? 1 : 0],
+                               .rank = MANY - i, .has_estimate = 1,
+                               .log_estimate = exact_log(), .relative_error = 0.01};
+  }
+  fx.opt.gnuplot = "gnuplot";
+  issim_error err;
+  int rendered = -1;
+  int rc = issim_plot_write(fx.out, s, MANY, &fx.opt, &rendered, &err);
+  ck_assert_msg(rc == ISSIM_OK && rendered == 1, "%s", err.message);
+  assert_figures(fx.out, 5);
+
+  static const char *const scripts[] = {"convergence.gp", "relerr.gp", "logweights.gp",
+                                        "efficiency.gp", "summary.gp"};
+  char first[MANY][96];
+  for (size_t k = 0; k < 5; k++) {
+    char *text = slurp_in(fx.out, scripts[k]);
+    for (size_t i = 0; i < MANY; i++) {
+      char want[32];
+      snprintf(want, sizeof want, "set linetype %zu lc rgb '", i + 1);
+      const char *at = strstr(text, want);
+      ck_assert_msg(at != NULL, "%s: no linetype %zu", scripts[k], i + 1);
+      char line[96];
+      sscanf(at, "%95[^\n]", line);
+      if (k == 0) {
+        snprintf(first[i], sizeof first[i], "%s", line);
+      } else {
+        ck_assert_msg(strcmp(line, first[i]) == 0, "%s: '%s', convergence.gp '%s'", scripts[k],
+                      line, first[i]);
+      }
+      /* the colour and dash: the first twelve colours differ and are solid */
+      char colour[16];
+      unsigned dt;
+      ck_assert_int_eq(sscanf(strstr(line, "rgb '") + 5, "%15[^']' dt %u", colour, &dt), 2);
+      ck_assert_uint_eq(dt, i < 12 ? 1 : 2);
+      for (size_t j = 0; k == 0 && j < i && j < 12; j++)
+        ck_assert_msg(strstr(first[j], colour) == NULL || i >= 12, "colour %s repeats", colour);
+      /* an unreliable proposal's line is the thinnest */
+      double lw = strtod(strstr(line, " lw ") + 4, NULL);
+      ck_assert(i % 5 == 4 ? lw < 1.5 : lw > 1.5);
+    }
+    if (k < 4)
+      assert_contains(text, "set key outside right", scripts[k]);
+    free(text);
+  }
+  char *text = slurp_in(fx.out, "convergence.gp");
+  assert_contains(text, "title 'q4  (UNRELIABLE)'", "convergence.gp");
+  assert_contains(text, "title 'q2  (doubtful)'", "convergence.gp");
+  assert_contains(text, "title 'q0'", "convergence.gp");
+  free(text);
+  text = slurp_in(fx.out, "logweights.gp");
+  assert_contains(text, "set logscale y", "logweights.gp");
+  assert_contains(text, "using (($1 + $2) / 2):($3 > 0 ? $3 : 0.5) with histeps", "logweights.gp");
+  free(text);
+  /* the bars in rank order, with each proposal's place and verdict */
+  static double rows[MAXROWS][MAXCOLS];
+  size_t ncols = 0;
+  ck_assert_uint_eq(read_rows(fx.out, "efficiency.dat", 1, rows, &ncols), MANY);
+  ck_assert_uint_eq(ncols, 4);
+  for (size_t r = 0; r < MANY; r++) {
+    size_t i = MANY - 1 - r; /* rank r + 1 */
+    assert_same(rows[r][0], 1e3 * (double)(i + 1), "efficiency", r);
+    assert_same(rows[r][1], (double)(i + 1), "series", r);
+    assert_same(rows[r][2], i % 5 == 4 ? 2 : i % 3 == 2 ? 1 : 0, "verdict", r);
+    assert_same(rows[r][3], (double)(r + 1), "rank", r);
+  }
+  text = slurp_in(fx.out, "summary.gp");
+  const char *one = strstr(text, "'1. q13: trustworthy, 3.66e-350 +- 1%'");
+  const char *two = strstr(text, "'2. q12: trustworthy");
+  const char *last = strstr(text, "'14. q0: trustworthy");
+  ck_assert(one && two && last && one < two && two < last);
+  assert_contains(text, "'5. q9: unreliable", "summary.gp");
+  assert_contains(text, "exact P = 3.66e-350", "summary.gp");
+  free(text);
+  for (size_t i = 0; i < MANY; i++) {
+    free(traces[i].checkpoints);
+    free(traces[i].points);
+  }
   fixture_free(&fx);
 }
 END_TEST
@@ -623,6 +734,81 @@ START_TEST(test_gnuplot_fails)
   assert_contains(err.message, "gnuplot.log", "the message");
   assert_contains(err.message, "convergence.gp", "the message");
   ck_assert(!exists(fx.out, "convergence.png"));
+  fixture_free(&fx);
+}
+END_TEST
+
+/* issim killed while gnuplot renders: before, gnuplot wrote the figure
+ * under its own name, and a kill left half of it there (a 0-byte SVG beside
+ * a full PNG); now it writes temporaries that are renamed once whole.  A
+ * fake gnuplot writes half a PNG where it is told to (the -e names, or the
+ * script's own output name) and kills the process that runs it. */
+START_TEST(test_killed_rendering_leaves_no_half_figure)
+{
+  fixture fx;
+  fixture_init(&fx);
+  char prog[300];
+  snprintf(prog, sizeof prog, "%s/fake-gnuplot", fx.dir);
+  write_file(prog, "#!/bin/sh\n"
+                   "png=$(printf '%s\\n' \"$@\" | sed -n \"s/.*issim_png = '\\([^']*\\)'.*/\\1/p\")\n"
+                   "[ -n \"$png\" ] || png=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$1\" | head -n 1)\n"
+                   "printf 'half a PNG' > \"$png\"\n"
+                   "kill -9 $PPID\n"
+                   "sleep 5\n");
+  ck_assert_int_eq(chmod(prog, 0755), 0);
+  fx.opt.gnuplot = prog;
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    issim_error err;
+    int rendered;
+    write_plots(&fx, NSERIES, &rendered, &err);
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ck_assert_int_gt(file_size(fx.out, "convergence.gp"), 0);
+  ck_assert_msg(!exists(fx.out, "convergence.png"), "half a figure under its name");
+  ck_assert(!exists(fx.out, "convergence.svg"));
+  fixture_free(&fx);
+}
+END_TEST
+
+/* A directory reused from an earlier run loses that run's data files of
+ * proposals this run has not (trace_NAME.dat, hist_NAME.dat: before, they
+ * stayed beside the new ones), and only those issim wrote: a user's file of
+ * the same pattern, a file whose header names another proposal and a link
+ * are kept. */
+START_TEST(test_stale_data_removed)
+{
+  fixture fx;
+  fixture_init(&fx);
+  issim_error err;
+  int rendered;
+  ck_assert_int_eq(write_plots(&fx, NSERIES, &rendered, &err), ISSIM_OK);
+  ck_assert(exists(fx.out, "trace_t3.dat") && exists(fx.out, "hist_t3.dat"));
+  char path[400], target[400];
+  snprintf(path, sizeof path, "%s/trace_mine.dat", fx.out);
+  write_file(path, "my own data\n");
+  snprintf(path, sizeof path, "%s/hist_other.dat", fx.out);
+  write_file(path, "# issim log-weight histogram of proposal 't3': the log-weights\n");
+  snprintf(target, sizeof target, "%s/kept.txt", fx.dir);
+  write_file(target, "# issim convergence trace of proposal 'linked': one row\n");
+  snprintf(path, sizeof path, "%s/trace_linked.dat", fx.out);
+  ck_assert_int_eq(symlink(target, path), 0);
+  /* the second run has two of the three proposals, and no histogram for one */
+  fx.series[1].hist = NULL;
+  ck_assert_int_eq(write_plots(&fx, 2, &rendered, &err), ISSIM_OK);
+  ck_assert(exists(fx.out, "trace_mixture.dat") && exists(fx.out, "hist_mixture.dat"));
+  ck_assert(exists(fx.out, "trace_shift_narrow.dat"));
+  ck_assert(!exists(fx.out, "hist_shift_narrow.dat"));
+  ck_assert(!exists(fx.out, "trace_t3.dat") && !exists(fx.out, "hist_t3.dat"));
+  ck_assert(exists(fx.out, "trace_mine.dat") && exists(fx.out, "hist_other.dat"));
+  struct stat st;
+  ck_assert_int_eq(lstat(path, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  ck_assert(exists(fx.dir, "kept.txt"));
   fixture_free(&fx);
 }
 END_TEST
@@ -685,9 +871,12 @@ static Suite *plot_suite(void)
   tcase_set_timeout(tc, 120); /* gnuplot runs, under valgrind */
   tcase_add_test(tc, test_render);
   tcase_add_test(tc, test_render_without_data);
+  tcase_add_test(tc, test_many_proposals);
   tcase_add_test(tc, test_titles_run_nothing);
   tcase_add_test(tc, test_gnuplot_missing);
   tcase_add_test(tc, test_gnuplot_fails);
+  tcase_add_test(tc, test_killed_rendering_leaves_no_half_figure);
+  tcase_add_test(tc, test_stale_data_removed);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -179,6 +179,24 @@ START_TEST(test_no_regions_to_check)
   ck_assert_uint_eq(r.n, 0);
   issim_scenario_free(s);
 }
+
+START_TEST(test_a_failing_model_is_an_error)
+{
+  /* not "no region found": the check would then be skipped in silence */
+  issim_model *p = independent_normals(2, NULL, NULL);
+  issim_loss *g = counting_sum_loss(2, 0.5, NULL);
+  issim_problem pb = {.target_model = p, .event = issim_event_init(g, 3, ISSIM_ABOVE)};
+  issim_regions r;
+  issim_error err;
+  ck_assert_int_eq(issim_regions_find(&pb, &r, &err), ISSIM_ELOSS);
+  ck_assert_msg(strstr(err.message, "counting sum failed") != NULL, "%s", err.message);
+  ck_assert_uint_eq(r.n, 0);
+  issim_regions_free(&r);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 END_TEST
 
 /* ---- the region check from the draws ---- */
@@ -446,6 +464,7 @@ static Suite *regions_suite(void)
                       (int)(sizeof CASES / sizeof CASES[0]));
   tcase_add_test(tc, test_tally_thread_independent);
   tcase_add_test(tc, test_rp57_rp35_mixtures);
+  tcase_add_test(tc, test_a_failing_model_is_an_error);
   suite_add_tcase(s, tc);
   return s;
 }

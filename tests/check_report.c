@@ -135,7 +135,7 @@ static json_t *json_of_run(const issim_report *r)
 /* The keys of docs/output.md's table "Each element of results", in order. */
 static const char *const RESULT_KEYS[] = {
     "proposal", "distribution", "verdict", "samples", "hits", "estimate", "log10_estimate",
-    "std_error", "relative_error", "ci95", "ci95_log_scale", "exact", "z_exact",
+    "std_error", "relative_error", "ci95", "ci95_log_scale", "exact", "z_exact", "z_reference",
     "self_normalized_estimate", "self_normalized_relative_error", "ess", "event_ess",
     "max_weight_share", "mean_weight", "mean_weight_se", "expected_mean_weight", "pareto_k",
     "tail_check", "regions", "relative_variance", "samples_for_1pct", "samples_for_10pct",
@@ -144,7 +144,7 @@ static const char *const RESULT_KEYS[] = {
     "exact_information", "kl_p_q_reliable", "kl_p_q_reliable_reason", "kl_q_p_reliable",
     "kl_q_p_reliable_reason", "entropy_p_reliable", "entropy_p_reliable_reason",
     "cross_entropy_p_q_reliable", "cross_entropy_p_q_reliable_reason", "seconds", "stopped_by",
-    "partial", "warnings"};
+    "partial", "failure", "warnings"};
 #define N_RESULT_KEYS (sizeof RESULT_KEYS / sizeof RESULT_KEYS[0])
 
 /* Every documented key, no other, in the documented order (the text is
@@ -272,8 +272,16 @@ static void expect_keys(json_t *o, const char *const *keys, size_t n)
 START_TEST(test_json_top_level)
 {
   json_t *root = json_of_run(&rep);
-  EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "failure_regions", "samples",
-              "seed", "rng", "threads", "target_re", "max_seconds", "partial", "results");
+  EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "reference",
+              "failure_regions", "samples", "seed", "rng", "threads", "target_re", "max_seconds",
+              "partial", "results");
+  /* docs/output.md: the event's four keys; the reference, here the exact P */
+  EXPECT_KEYS(get(root, "event"), "direction", "threshold", "threshold_sigmas", "loss");
+  expect_str(get(root, "event"), "loss", "identity");
+  ck_assert(json_is_null(get(get(root, "event"), "threshold_sigmas")));
+  EXPECT_KEYS(get(root, "reference"), "kind", "value", "log10_value");
+  expect_str(get(root, "reference"), "kind", "exact");
+  expect_num(get(root, "reference"), "log10_value", rep.exact_log / M_LN10);
   expect_str(root, "scenario", "report-test");
   expect_str(root, "file", "report.ini");
   expect_str(root, "target", "normal(mean=0, sd=1)");
@@ -642,7 +650,19 @@ START_TEST(test_compare_reports)
   free(buf);
   /* docs/output.md: no file, target, event, target_re, max_seconds or partial */
   EXPECT_KEYS(root, "scenario", "samples", "seed", "rng", "threads", "exact", "log10_exact",
-              "reference", "ranking");
+              "reference", "results", "ranking");
+  /* results: run's key, the same objects in the file's order */
+  json_t *in_order = get(root, "results");
+  ck_assert_uint_eq(json_array_size(in_order), 3);
+  for (size_t i = 0; i < 3; i++) {
+    json_t *o = json_array_get(in_order, i);
+    expect_str(o, "proposal", res[i].proposal->name);
+    for (size_t k = 0; k < 3; k++)
+      if (ranked[k].index == i) {
+        ck_assert_int_eq(json_integer_value(get(o, "rank")), (json_int_t)k + 1);
+        ck_assert(json_equal(o, json_array_get(get(root, "ranking"), k)));
+      }
+  }
   json_t *reference = get(root, "reference");
   EXPECT_KEYS(reference, "kind", "proposal", "log10_value");
   expect_str(reference, "kind", "exact");
@@ -679,14 +699,16 @@ START_TEST(test_compare_reports)
   ck_assert_str_eq(line, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
                          "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,"
                          "kl_p_q_exact,kl_pstar_q,seconds,draws_per_second,efficiency,"
-                         "log10_gain_over_crude_work,ci_excludes_reference");
+                         "log10_gain_over_crude_work,ci_excludes_reference,estimate,std_error,"
+                         "ci95_low,ci95_high,log10_std_error,log10_ci95_low,log10_ci95_high,exact,"
+                         "log10_exact,z_exact,reference_kind,reference,log10_reference,z_reference");
   for (size_t k = 0; k < 3; k++) {
     line = strtok_r(NULL, "\n", &save);
     ck_assert_ptr_nonnull(line);
     size_t commas = 0;
     for (const char *ch = line; *ch; ch++)
       commas += *ch == ',';
-    ck_assert_uint_eq(commas, 18);
+    ck_assert_uint_eq(commas, 32);
     const issim_result *r = &res[ranked[k].index];
     char head[128];
     snprintf(head, sizeof head, "%zu,%s,%s,20000,%llu,", k + 1, r->proposal->name,
@@ -699,8 +721,12 @@ START_TEST(test_compare_reports)
     } else {
       ck_assert_int_eq(field[0], ',');
     }
-    const char *last = strrchr(line, ',') + 1;
-    ck_assert_str_eq(last, ranked[k].excludes_reference ? "true" : "false");
+    /* the mark, then the estimate's columns (tests/check_report_csv.c) */
+    const char *mark = line;
+    for (size_t col = 0; col < 18; col++)
+      mark = strchr(mark, ',') + 1;
+    const char *want = ranked[k].excludes_reference ? "true," : "false,";
+    ck_assert_msg(strncmp(mark, want, strlen(want)) == 0, "%s", line);
   }
   ck_assert_ptr_null(strtok_r(NULL, "\n", &save));
   free(buf);
@@ -726,7 +752,19 @@ START_TEST(test_compare_reference_kinds)
   RENDER(buf, issim_compare_report_text(out, &c));
   expect_line(buf, ", the estimate of 'shifted' (the most precise trustworthy proposal)\n");
   free(buf);
+  /* the scenario's reference (issim_workflow_rank sets given) */
+  c.reference = (issim_reference){.exact = 1, .given = 1, .log_value = log(3e-5)};
+  RENDER(buf, issim_compare_report_json(out, &c));
+  root = parse_json(buf);
+  free(buf);
+  expect_str(get(root, "reference"), "kind", "given");
+  ck_assert(json_is_null(get(get(root, "reference"), "proposal")));
+  json_decref(root);
+  RENDER(buf, issim_compare_report_text(out, &c));
+  expect_line(buf, "\nreference  3.00000e-05, given in the scenario ([event] reference)\n");
+  free(buf);
   c.reference.log_value = NAN;
+  c.reference.given = 0;
   RENDER(buf, issim_compare_report_json(out, &c));
   root = parse_json(buf);
   free(buf);

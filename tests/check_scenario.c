@@ -297,7 +297,7 @@ START_TEST(test_samples_forms)
     const char *value;
     uint64_t samples;
   } cases[] = {
-      {"1", 1},       {"1e6", 1000000}, {"1000000.0", 1000000}, {"2.5e3", 2500},
+      {"2", 2},       {"1e6", 1000000}, {"1000000.0", 1000000}, {"2.5e3", 2500},
       {"2.8e14", 280000000000000ULL}, {"281474976710656", 281474976710656ULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -457,7 +457,7 @@ END_TEST
   "biased; use a proposal whose support contains " region
 
 #define SEED_RANGE(v) "seed must be a whole number from 0 to 18446744073709551615 (got '" v "')"
-#define SAMPLES_RANGE(v) "samples must be a whole number from 1 to 2^48 = 281474976710656 (got '" v "')"
+#define SAMPLES_RANGE(v) "samples must be a whole number from 2 to 2^48 = 281474976710656 (got '" v "')"
 
 static const struct {
   const char *what;
@@ -544,7 +544,7 @@ static const struct {
      TARGET EVENT "[proposal g]\ndistribution = gamma\nshape = 2\nlocation = 5\n", ISSIM_EINVAL,
      "test.ini:10: unknown key 'location' in [proposal g] (known: distribution, shape, scale, rate)"},
     {"unknown key in [event]", TARGET "[event]\nthreshold = 5\nabove = yes\n" PROPOSAL,
-     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression, reference)"},
+     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression, reference, library, function, init, free, message, parameters, command, timeout, mode)"},
     {"unknown key in [run]", TEP "[run]\nsample = 10\n", ISSIM_EINVAL,
      "test.ini:11: unknown key 'sample' in [run] (known: samples, seed, rng)"},
     {"unknown key in [scenario]", "[scenario]\nname = x\ntitle = y\n" TEP, ISSIM_EINVAL,
@@ -587,6 +587,18 @@ static const struct {
      ISSIM_EINVAL, "test.ini:3: mean must be a finite number (got '1e999')"},
     {"mean = (empty)", "[target]\ndistribution = normal\nmean =\n" EVENT PROPOSAL, ISSIM_EINVAL,
      "test.ini:3: mean must be a number (got '')"},
+    /* several numbers for a univariate family: the d-dimensional families */
+    {"mean = 1 2", "[target]\ndistribution = normal\nmean = 1 2\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: mean must be a number (got '1 2'); normal is univariate, and 2 numbers describe "
+     "a 2-dimensional law: distribution = multivariate-normal with dimension = 2 (or independent, "
+     "with a component per dimension)"},
+    {"location = 0, 0, 1", "[target]\ndistribution = student-t\ndf = 3\nlocation = 0, 0, 1\n"
+     EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:4: location must be a number (got '0, 0, 1'); student-t is univariate, and 3 numbers "
+     "describe a 3-dimensional law: distribution = multivariate-t with dimension = 3 (or "
+     "independent, with a component per dimension)"},
+    {"mean = 1 x", "[target]\ndistribution = normal\nmean = 1 x\n" EVENT PROPOSAL, ISSIM_EINVAL,
+     "test.ini:3: mean must be a number (got '1 x')"},
     {"uniform lower >= upper", "[target]\ndistribution = uniform\nlower = 2\nupper = 2\n" EVENT PROPOSAL,
      ISSIM_EINVAL, "test.ini:4: lower must be < upper (got lower=2, upper=2)"},
     {"gamma scale and rate", "[target]\ndistribution = gamma\nshape = 2\nscale = 2\nrate = 3\n"
@@ -746,8 +758,8 @@ START_TEST(test_parse_samples)
 {
   issim_error err;
   uint64_t n = 0;
-  ck_assert_int_eq(issim_parse_samples("1", "samples", &n, &err), ISSIM_OK);
-  ck_assert_uint_eq(n, 1);
+  ck_assert_int_eq(issim_parse_samples("2", "samples", &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 2);
   ck_assert_int_eq(issim_parse_samples("1e6", "samples", &n, &err), ISSIM_OK);
   ck_assert_uint_eq(n, 1000000);
   ck_assert_int_eq(issim_parse_samples(" 250 ", "samples", &n, &err), ISSIM_OK);
@@ -760,14 +772,16 @@ START_TEST(test_parse_samples)
   static const struct {
     const char *text, *message;
   } bad[] = {
-      {"0", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '0')"},
-      {"-3", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '-3')"},
-      {"2.5", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '2.5')"},
-      {"0.5", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '0.5')"},
-      {"281474976710657", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '281474976710657')"},
-      {"1e15", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1e15')"},
-      {"1000000000000001", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1000000000000001')"},
-      {"1e99", "-n must be a whole number from 1 to 2^48 = 281474976710656 (got '1e99')"},
+      {"0", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '0')"},
+      /* one draw gives no standard error: 'estimate ... +- nan' (issue 18 item 9) */
+      {"1", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1')"},
+      {"-3", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '-3')"},
+      {"2.5", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '2.5')"},
+      {"0.5", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '0.5')"},
+      {"281474976710657", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '281474976710657')"},
+      {"1e15", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1e15')"},
+      {"1000000000000001", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1000000000000001')"},
+      {"1e99", "-n must be a whole number from 2 to 2^48 = 281474976710656 (got '1e99')"},
       {"1e999", "-n must be a finite number (got '1e999')"},
       {"nan", "-n must be a finite number (got 'nan')"},
       {"many", "-n must be a number (got 'many')"},
@@ -971,7 +985,7 @@ static const struct {
   {"impossible min of a copula's bounded marginals", "[target]\ndistribution = gaussian-copula\ndimension = 2\nmarginal = exponential\ncorrelation = 0.5\n[event]\nloss = min\nthreshold = 0\ndirection = <\n[proposal c]\ndistribution = target\n",
    ISSIM_EINVAL, "test.ini:8: the event min loss of x1..x2 < 0 is impossible under the target: on its support the loss ranges over [0, inf], so P = 0 exactly; choose a threshold above 0"},
   {"no loss", MVN3 "[event]\nthreshold = 1\n[proposal c]\ndistribution = target\n",
-   ISSIM_EINVAL, "test.ini:6: [event] needs 'loss' for a 3-dimensional target: linear (with weights), sum, max, min, norm or expression"},
+   ISSIM_EINVAL, "test.ini:6: [event] needs 'loss' for a 3-dimensional target: linear (with weights), sum, max, min, norm, expression, plugin or command"},
   {"univariate proposal", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = normal\nmean = 1\n",
    ISSIM_EINVAL, "test.ini:9: proposal 'q' is univariate (normal) but the target has 3 dimensions; use distribution = independent with component = normal, or a multivariate family"},
   {"dimension mismatch", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal q]\ndistribution = multivariate-normal\ndimension = 4\n",
@@ -991,6 +1005,73 @@ static const struct {
    ISSIM_EINVAL, "test.ini:4: an equicorrelation of -0.6 is not a valid correlation in 3 dimensions: it must be above -1/(d-1) = -0.5 and below 1"},
 };
 #define N_MV_ERRORS (sizeof mv_errors / sizeof mv_errors[0])
+
+/* A mixture of more than 64 terms, or with a term naming a proposal of more
+ * than 127 characters, got "cannot read the mixture term": the first is
+ * now named as the limit it is, the second is no limit. */
+START_TEST(test_mixture_limits)
+{
+  char text[4096];
+  int n = snprintf(text, sizeof text, MVN3 "[event]\nloss = sum\nthreshold = 1\n"
+                                      "[proposal m]\ndistribution = mixture\ncomponents = 0.5 target");
+  for (int i = 0; i < 64; i++)
+    n += snprintf(text + n, sizeof text - (size_t)n, "\n  + 0.0078125 target"); /* 0.5/64 */
+  snprintf(text + n, sizeof text - (size_t)n, "\n");
+  expect_error(text, ISSIM_EINVAL, "test.ini:11: a mixture has at most 64 terms; this one has 65");
+
+  char name[200];
+  memset(name, 'q', 150);
+  name[150] = '\0';
+  snprintf(text, sizeof text, MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal %s]\n"
+                              "distribution = shifted-target\nshift = 1 1 1\n[proposal m]\n"
+                              "distribution = mixture\ncomponents = 0.5 target\n  + 0.5 %s\n",
+           name, name);
+  issim_scenario *s = parse_ok(text);
+  ck_assert_uint_eq(s->n_proposals, 2);
+  ck_assert_str_eq(s->proposals[0].name, name);
+  issim_scenario_free(s);
+}
+END_TEST
+
+/* The memory a scenario needs is estimated before anything is allocated:
+ * a 10,000-dimensional normal with a design-point proposal (6.7 GB) was
+ * built for minutes; now it is refused at its dimension line at once, and
+ * a limit of the caller's own counts too. */
+START_TEST(test_memory_limit)
+{
+  static const char *big =
+      "[target]\ndistribution = multivariate-normal\ndimension = 10000\ncorrelation = 0.3\n"
+      "[event]\nloss = sum\nthreshold = 5 sigma\n"
+      "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n";
+  expect_error(big, ISSIM_EINVAL,
+               "test.ini:3: dimension = 10000: this scenario would need about 6.48 GB of memory (8 "
+               "matrices of 10000 x 10000 numbers for the target, the proposals and their "
+               "set-up), more than the limit of 4 GB; lower the dimension, or raise the limit "
+               "with --max-memory");
+  /* 100 dimensions: 8 matrices of 80 kB and 1024 vectors of 800 bytes, 1.46 MB */
+  static const char *small =
+      "[target]\ndistribution = multivariate-normal\ndimension = 100\ncorrelation = 0.3\n"
+      "[event]\nloss = sum\nthreshold = 5 sigma\n"
+      "[proposal dp]\ndistribution = shifted-target\nshift = design-point\n";
+  issim_scenario_limits lim = {.max_memory = 1e6};
+  issim_error err;
+  ck_assert_ptr_null(issim_scenario_parse_limited(small, strlen(small), "s.ini", &lim, &err));
+  ck_assert_msg(strstr(err.message, "s.ini:3: dimension = 100: this scenario would need about "
+                                    "0.00146 GB") != NULL, "%s", err.message);
+  lim.max_memory = 2e6;
+  issim_scenario *s = issim_scenario_parse_limited(small, strlen(small), "s.ini", &lim, &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario_free(s);
+  /* independent components without a design-point search need no matrix */
+  static const char *wide =
+      "[target]\ndistribution = independent\ndimension = 10000\ncomponent = lognormal\n"
+      "[event]\nloss = sum\nthreshold = 40000\n[proposal c]\ndistribution = target\n";
+  lim.max_memory = 1e8;
+  s = issim_scenario_parse_limited(wide, strlen(wide), "s.ini", &lim, &err);
+  ck_assert_msg(s != NULL, "%s", err.message);
+  issim_scenario_free(s);
+}
+END_TEST
 
 START_TEST(test_multivariate_error)
 {
@@ -1028,6 +1109,8 @@ static Suite *scenario_suite(void)
   tcase_add_test(tc, test_portfolio_sigma_and_design_point);
   tcase_add_test(tc, test_multivariate_t_sigma_and_extremes);
   tcase_add_loop_test(tc, test_multivariate_error, 0, (int)N_MV_ERRORS);
+  tcase_add_test(tc, test_mixture_limits);
+  tcase_add_test(tc, test_memory_limit);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("values");

@@ -156,6 +156,37 @@ START_TEST(test_histogram_counts_and_merges_exactly)
 }
 END_TEST
 
+/* Batches in which no value is finite leave the histogram as it was, at
+ * either width (a power of two multiplies, another divides).  The test for
+ * "nothing finite" was the maximum's being -inf, which is GCC's starting
+ * value of a max reduction but not clang's (-DBL_MAX): with clang the bin of
+ * -DBL_MAX, -inf, was converted to an integer (undefined behaviour, caught
+ * by -fsanitize=float-cast-overflow). */
+START_TEST(test_histogram_batches_of_nothing_finite)
+{
+  enum { N = 700 };
+  static double none[N], some[N];
+  for (int i = 0; i < N; i++) {
+    none[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? -INFINITY : INFINITY;
+    some[i] = -3 + 0.01 * i;
+  }
+  const double widths[] = {0.5, 0.3};
+  for (int k = 0; k < 2; k++) {
+    issim_hist h, before;
+    issim_hist_reset(&h, widths[k]);
+    issim_hist_add(&h, N, none);
+    ck_assert(h.top == INT64_MIN);
+    ck_assert_uint_eq(issim_hist_total(&h), 0);
+    issim_hist_add(&h, N, some);
+    ck_assert_int_eq(h.top, (int64_t)floor(some[N - 1] / widths[k]));
+    ck_assert_uint_eq(issim_hist_total(&h), N);
+    before = h;
+    issim_hist_add(&h, N, none);
+    ck_assert(memcmp(&h, &before, sizeof h) == 0);
+  }
+}
+END_TEST
+
 /* The histogram against a count value by value, as its definition reads:
  * bin floor(v / w), the window the 256 bins up to the largest, the rest
  * below, values that are not finite skipped.  Batches of odd sizes, a window
@@ -221,6 +252,7 @@ int main(void)
   tcase_add_test(tc, test_trace_points_are_fixed_runs);
   tcase_add_test(tc, test_trace_of_a_stopped_run_ends_where_it_stopped);
   tcase_add_test(tc, test_histogram_counts_and_merges_exactly);
+  tcase_add_test(tc, test_histogram_batches_of_nothing_finite);
   tcase_add_test(tc, test_histogram_against_reference);
   suite_add_tcase(s, tc);
   return run_suite(s);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,6 +143,54 @@ void analyse_one(const char *target, double threshold, const char *proposal, uin
   issim_scenario_free(s);
 }
 
+void shipped_scenario(const char *scenario_dir, const char *build_dir, const char *file,
+                      char *path, size_t size)
+{
+  snprintf(path, size, "%s/%s", scenario_dir, file);
+  char *text = slurp(path);
+  int built = strstr(text, "loss = plugin") != NULL || strstr(text, "loss = command") != NULL;
+  char copies[2048], copy[4096];
+  snprintf(copies, sizeof copies, "%s/scenario-copies", build_dir);
+  if (built) {
+    mkdir(copies, 0755);
+    snprintf(copy, sizeof copy, "%s/%s", copies, file);
+    write_file(copy, text);
+    snprintf(path, size, "%s", copy);
+  }
+  free(text);
+}
+
+outcome run_program(const char *program, const char *const *args)
+{
+  const char *argv[32] = {program};
+  size_t n = 1;
+  for (; args[n - 1] != NULL && n < 31; n++)
+    argv[n] = args[n - 1];
+  argv[n] = NULL;
+  return run_capture(argv, 0);
+}
+
+int analyse_named(const issim_scenario *s, const char *name, uint64_t n, int threads,
+                  issim_result *r, issim_error *err)
+{
+  const issim_proposal *p = issim_scenario_proposal(s, name);
+  ck_assert_msg(p != NULL, "no proposal %s", name);
+  issim_run_config cfg = run_config_of(s, name, n, 2024, threads);
+  return issim_analyse(s, p, &cfg, 0, r, err);
+}
+
+issim_estimate estimate_of_text(const char *text, const char *name, uint64_t n, int threads)
+{
+  issim_scenario *s = scenario_parse_ok(text, "test.ini");
+  issim_result r;
+  issim_error err;
+  int rc = analyse_named(s, name, n, threads, &r, &err);
+  ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+  return r.estimate;
+}
+
 issim_estimate good_estimate(void)
 {
   return (issim_estimate){.samples = 100000, .hits = 50000, .event_ess = 20000, .ess = 5000,
@@ -165,6 +214,46 @@ issim_loss *expression_loss(size_t d, const char *f)
 {
   issim_error err;
   issim_loss *g = issim_loss_alloc_expression(d, f, &err);
+  ck_assert_msg(g != NULL, "%s", err.message);
+  return g;
+}
+
+/* counting_sum_loss's shared part; each copy's state is its message */
+typedef struct {
+  double fail_above;
+  uint64_t *count;
+} counting_sum;
+
+static int counting_sum_eval(const double *x, size_t n, size_t d, double *g, void *state)
+{
+  const counting_sum *c = state;
+  if (c->count)
+    __atomic_add_fetch(c->count, (uint64_t)n, __ATOMIC_RELAXED);
+  for (size_t i = 0; i < n; i++) {
+    if (x[i * d] > c->fail_above)
+      return 1;
+    double s = 0;
+    for (size_t j = 0; j < d; j++)
+      s += x[i * d + j];
+    g[i] = s;
+  }
+  return 0;
+}
+
+static void counting_sum_release(void *user)
+{
+  free(user);
+}
+
+issim_loss *counting_sum_loss(size_t d, double fail_above, uint64_t *count)
+{
+  counting_sum *c = malloc(sizeof *c);
+  ck_assert_ptr_nonnull(c);
+  *c = (counting_sum){.fail_above = fail_above, .count = count};
+  issim_loss_function f = {.eval = counting_sum_eval, .user = c, .release = counting_sum_release,
+                           .name = "counting sum"};
+  issim_error err;
+  issim_loss *g = issim_loss_alloc_function(d, &f, &err);
   ck_assert_msg(g != NULL, "%s", err.message);
   return g;
 }

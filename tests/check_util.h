@@ -16,11 +16,13 @@
  * Contents
  *   assertions    assert_close, ck_assert_within_4se
  *   memory        xalloc
- *   files         slurp, write_file, temp_file
- *   processes     outcome, run_capture, outcome_free (running the issim command)
+ *   files         slurp, write_file, temp_file, shipped_scenario
+ *   processes     outcome, run_capture, run_program, outcome_free (running the issim command)
  *   JSON          parse_json
  *   exact values  log_normal_sf
- *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one
+ *   losses        expression_loss, counting_sum_loss (a function loss)
+ *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one,
+ *                 analyse_named, estimate_of_text
  *   verdicts      good_estimate
  *
  * The suite runner, run_suite, stays in check_main.h.
@@ -88,6 +90,9 @@ typedef struct {
  * standard output and error; after interrupt_after seconds (0: never) sends it
  * SIGINT (Ctrl-C).  Release with outcome_free. */
 outcome run_capture(const char *const *argv, int interrupt_after);
+
+/* run_capture of `program` with the NULL-terminated arguments (at most 30). */
+outcome run_program(const char *program, const char *const *args);
 void outcome_free(outcome *o);
 
 /* ---- JSON ---- */
@@ -122,6 +127,24 @@ issim_run_config run_config_of(const issim_scenario *s, const char *name, uint64
 void analyse_one(const char *target, double threshold, const char *proposal, uint64_t n,
                  issim_result *r);
 
+/* The path to run shipped scenario `file` (in scenario_dir) from: its own,
+ * or, for one whose loss is a plugin or a program that make check builds
+ * (relative to the scenario: ../examples/), a copy in
+ * build_dir/scenario-copies/, beside the build's examples/ (which an
+ * out-of-tree build, make distcheck, does not have beside the sources). */
+void shipped_scenario(const char *scenario_dir, const char *build_dir, const char *file,
+                      char *path, size_t size);
+
+/* Proposal `name` of s analysed with n draws, seed 2024, `threads` threads
+ * (issim_analyse's code; r to clear with issim_result_clear even on
+ * ISSIM_ELOSS, whose partial run it may hold). */
+int analyse_named(const issim_scenario *s, const char *name, uint64_t n, int threads,
+                  issim_result *r, issim_error *err);
+
+/* The estimate of proposal `name` of the scenario text (parsed as
+ * "test.ini"), as analyse_named gives it; asserts it runs. */
+issim_estimate estimate_of_text(const char *text, const char *name, uint64_t n, int threads);
+
 /* ---- models and losses ---- */
 
 /* d <= 8 independent normals with means `mean` and sds `sd` (each NULL: 0
@@ -130,6 +153,12 @@ issim_model *independent_normals(size_t d, const double *mean, const double *sd)
 
 /* The expression loss of formula f in x1..xd; asserts it compiles. */
 issim_loss *expression_loss(size_t d, const char *f);
+
+/* A function loss (loss.h), the caller's own model: g(x) = x1 + ... + xd,
+ * adding the points it evaluates to *count (atomically; may be NULL), and
+ * failing ("x1 = ... is above ...") on a batch with a point whose x1 is above
+ * fail_above.  The counter must outlive the loss. */
+issim_loss *counting_sum_loss(size_t d, double fail_above, uint64_t *count);
 
 /* ---- verdicts ---- */
 
