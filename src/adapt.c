@@ -16,6 +16,7 @@
 #include "rng.h"
 #include "sampler.h"
 #include "tail.h"
+#include "transform.h"
 
 issim_ce_options issim_ce_options_default(void)
 {
@@ -52,9 +53,9 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
   if (strcmp(key, "family") == 0) {
     if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
       return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
-                                                          "exponential, gamma or factor-shift (got "
-                                                          "'%s'); without it the start's own "
-                                                          "family is fitted",
+                                                          "exponential, gamma, factor-shift or "
+                                                          "independent (got '%s'); without it the "
+                                                          "start's own family is fitted",
                                  what, value);
     return ISSIM_OK;
   }
@@ -211,10 +212,43 @@ static int start_student_t(const issim_dist *dist, const issim_model *model, iss
   return ISSIM_OK;
 }
 
+/* A fit in the target's standard space (tr): from N(0, I), the target itself
+ * in u, or from the model of u of a start proposal in that space. */
+static int start_standard(const issim_problem *s, const char *label, issim_ce_family family,
+                          const issim_transform *tr, issim_ce_params *v, issim_error *err)
+{
+  char desc[160];
+  issim_problem_describe_target(s, desc, sizeof desc);
+  family = family == ISSIM_CE_AUTO ? ISSIM_CE_NORMAL : family;
+  if (family != ISSIM_CE_NORMAL && family != ISSIM_CE_MIXTURE)
+    return issim_error_set(err, ISSIM_EINVAL, "family %s does not apply here: the target (%s) is "
+                                              "fitted in its standard space u, where issim fits "
+                                              "family normal (the default) or mixture",
+                           issim_ce_family_name(family), desc);
+  size_t d = issim_problem_dim(s);
+  if (issim_ce_params_init(v, family, d, 1) != ISSIM_OK)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  v->weight[0] = 1;
+  const issim_model *q = s->proposal_model;
+  if (q == NULL) {
+    for (size_t j = 0; j < d * d; j++)
+      v->cov[j] = j % (d + 1) == 0;
+    return ISSIM_OK;
+  }
+  const issim_transform *qt = issim_transform_of(q);
+  if (qt == NULL || !issim_transform_is_of(tr, issim_transform_target(qt)) ||
+      issim_model_moments(issim_transform_inner(q), v->mean, v->cov) != ISSIM_OK)
+    return issim_error_set(err, ISSIM_EINVAL, "the target (%s) is fitted in its standard space u: "
+                                              "a fit starts from the target or from a "
+                                              "standard-space proposal, which %s is not",
+                           desc, label);
+  return ISSIM_OK;
+}
+
 /* From the problem's proposal (NULL: the target), named `start` (NULL: "the
- * target") in messages. */
+ * target") in messages; in the standard space of tr when tr is non-NULL. */
 static int start_params(const issim_problem *s, const char *start, issim_ce_family family,
-                        issim_ce_params *v, issim_error *err)
+                        const issim_transform *tr, issim_ce_params *v, issim_error *err)
 {
   const issim_dist *dist = s->target;
   const issim_model *model = s->target_model;
@@ -225,14 +259,20 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
   const char *what = start ? start : "the target";
   char label[160];
   snprintf(label, sizeof label, "'%s'", what);
+  if (tr)
+    return start_standard(s, label, family, tr, v, err);
   if (family == ISSIM_CE_AUTO)
     family = family_of_start(dist, model);
   if (family == ISSIM_CE_FACTOR_SHIFT || (!dist && issim_model_credit_law(model)))
     return start_factor_shift(dist ? NULL : model, family, v, label, err);
   size_t d = problem_dim(s);
-  if ((family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_GAMMA) && d != 1)
-    return issim_error_set(err, ISSIM_EINVAL, "family %s fits univariate targets only; this one "
-                                              "has %zu dimensions", issim_ce_family_name(family), d);
+  if (family == ISSIM_CE_INDEPENDENT && d == 1)
+    return issim_error_set(err, ISSIM_EINVAL, "family independent fits d-dimensional targets; "
+                                              "for this univariate one use normal, exponential "
+                                              "or gamma");
+  if (family == ISSIM_CE_INDEPENDENT ||
+      ((family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_GAMMA) && d != 1))
+    return issim_ce_params_init_independent(v, family, model, label, err);
   if (issim_ce_params_init(v, family == ISSIM_CE_MIXTURE ? ISSIM_CE_MIXTURE : family, d, 1) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   v->weight[0] = 1;
@@ -258,13 +298,17 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
 }
 
 /* The target's spread, which the spread update's floor is relative to: its
- * covariance, or a t's scale matrix; NULL when it has neither. */
-static double *target_spread(const issim_problem *s)
+ * covariance, or a t's scale matrix, or in its standard space (standard)
+ * the identity; NULL when it has none. */
+static double *target_spread(const issim_problem *s, int standard)
 {
   size_t d = problem_dim(s);
   double *c = malloc(d * d * sizeof *c), *l = malloc(d * d * sizeof *l), df;
   int ok = c && l;
-  if (ok && s->target) {
+  if (ok && standard) {
+    for (size_t j = 0; j < d * d; j++)
+      c[j] = j % (d + 1) == 0;
+  } else if (ok && s->target) {
     const issim_dist *t = s->target;
     c[0] = t->kind == ISSIM_DIST_NORMAL ? t->param[1] * t->param[1]
          : t->kind == ISSIM_DIST_STUDENT_T ? t->param[2] * t->param[2]
@@ -296,6 +340,7 @@ typedef struct {
   issim_problem level;        /* with the level's proposal */
   issim_dist *q;              /* the level's proposal: univariate problems */
   issim_model *qm;            /* the others */
+  const issim_transform *tr;  /* non-NULL: q is fitted in the target's standard space */
   size_t d, batch;
   int dir;                    /* +1: the event is loss > t; -1: loss < t */
   uint64_t seed, stream;
@@ -543,6 +588,8 @@ static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
 {
   if (alpha >= 1 || v->k != old->k)
     return;
+  for (size_t j = 0; v->parts && old->parts && j < v->d; j++)
+    smooth(&v->parts[j], &old->parts[j], alpha);
   size_t d = v->d;
   for (size_t j = 0; j < v->k; j++)
     v->weight[j] = alpha * v->weight[j] + (1 - alpha) * old->weight[j];
@@ -556,15 +603,21 @@ static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
 }
 
 /* The proposal of v, as the scenario samples: a distribution for univariate
- * scenarios without models, a model otherwise. */
-static int realise(const issim_problem *s, const issim_ce_params *v, issim_dist **q,
-                   issim_model **qm, issim_error *err)
+ * scenarios without models, a model otherwise; in the standard space of tr
+ * (non-NULL), v's model of u carried to x. */
+static int realise(const issim_problem *s, const issim_transform *tr, const issim_ce_params *v,
+                   issim_dist **q, issim_model **qm, issim_error *err)
 {
   *q = NULL, *qm = NULL;
-  if (s->target_model == NULL)
+  if (tr) {
+    issim_model *qu = issim_ce_params_standard_model(v, err);
+    *qm = qu ? issim_transform_proposal(tr, qu, err) : NULL;
+    issim_model_free(qu);
+  } else if (s->target_model == NULL) {
     *q = issim_ce_params_dist(v, err);
-  else
+  } else {
     *qm = issim_ce_params_model(v, err);
+  }
   return *q || *qm ? ISSIM_OK : err->code;
 }
 
@@ -576,12 +629,12 @@ static int target_is_student_t(const issim_problem *s)
   return issim_model_elliptical_form(s->target_model, NULL, NULL, &df) == ISSIM_OK && isfinite(df);
 }
 
-static int check_fitted(const issim_problem *s, const issim_ce_params *v, unsigned level,
-                        issim_error *err)
+static int check_fitted(const issim_problem *s, const issim_transform *tr,
+                        const issim_ce_params *v, unsigned level, issim_error *err)
 {
   issim_dist *q;
   issim_model *qm;
-  int rc = realise(s, v, &q, &qm, err);
+  int rc = realise(s, tr, v, &q, &qm, err);
   if (rc != ISSIM_OK)
     return rc;
   char reason[ISSIM_TAIL_REASON_SIZE] = "";
@@ -608,6 +661,7 @@ typedef struct {
   double best;    /* the highest (oriented) gamma so far */
   int threads;
   uint64_t base_stream; /* level k draws from stream base_stream + k */
+  double *tscratch;     /* d: the transform's, for the elites' u */
 } fit_context;
 
 /* One level: draws, gamma, statistics, elites, update.  Returns ISSIM_OK and
@@ -618,7 +672,7 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
 {
   issim_ce_params *v = &fit->params;
   unsigned k = (unsigned)fit->n_levels + 1;
-  int rc = realise(c->s, v, &c->src.q, &c->src.qm, err);
+  int rc = realise(c->s, c->src.tr, v, &c->src.q, &c->src.qm, err);
   if (rc != ISSIM_OK)
     return rc;
   c->src.level = issim_problem_with_proposal(c->s, c->src.q, c->src.qm);
@@ -646,6 +700,8 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
   if (ok)
     level_statistics(ld, cut, lv);
   ok = ok && gather_elites(&c->src, c->threads, ld, cut);
+  if (ok && c->src.tr) /* the elites' u, which the fit is of */
+    issim_transform_to_u(c->src.tr, ld->n_elites, ld->elite_x, ld->elite_x, c->tscratch);
   issim_dist_free(c->src.q);
   issim_model_free(c->src.qm);
   c->src.q = NULL, c->src.qm = NULL;
@@ -671,7 +727,7 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
     smooth(v, &old, c->opt->alpha);
   issim_ce_params_clear(&old);
   if (rc == ISSIM_OK)
-    rc = check_fitted(c->s, v, k, err);
+    rc = check_fitted(c->s, c->src.tr, v, k, err);
   issim_ce_params_describe(v, lv->fitted, sizeof lv->fitted);
   return rc;
 }
@@ -696,46 +752,23 @@ static void no_progress_message(issim_ce_fit *fit, const issim_ce_options *opt)
 }
 
 /* What the spread update does by default: a student-t's scale must follow a
- * heavy tail (adapt.h); the other families fit their means. */
-static int spread_by_default(issim_ce_family f)
+ * heavy tail (adapt.h); in the standard space (standard) every family fits
+ * its spread, floored against N(0, I) (a limit surface curving round the
+ * origin needs more spread along it than the target's); the other families
+ * fit their means. */
+static int spread_by_default(issim_ce_family f, int standard)
 {
-  return f == ISSIM_CE_STUDENT_T;
+  return standard || f == ISSIM_CE_STUDENT_T;
 }
 
-int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_options *opt,
-                 uint64_t seed, const gsl_rng_type *rng, int threads,
-                 int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
-                 issim_error *err)
+/* The levels, until the threshold, a stall, the level limit or `stop`. */
+static int run_levels(fit_context *c, issim_ce_fit *fit, level_draws *ld,
+                      int (*stop)(void *user), void *stop_user, issim_error *err)
 {
-  *fit = (issim_ce_fit){0};
-  double start_time = issim_clock_now();
-  int rc = start_params(s, opt->start, opt->family, &fit->params, err);
-  fit->update_spread = opt->update_spread >= 0 ? opt->update_spread
-                                               : spread_by_default(fit->params.family);
-  fit_context c = {
-    .s = s, .opt = opt, .t = (double)s->event.direction * s->event.threshold, .threads = threads,
-    .best = -INFINITY, .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
-    .rules = {.update_spread = fit->update_spread, .min_spread = opt->min_spread, .location = NAN},
-    .src = {.s = s, .d = problem_dim(s), .dir = (int)s->event.direction, .seed = seed, .rng = rng},
-  };
-  c.src.batch = issim_sampler_batch(s);
-  double *spread = target_spread(s);
-  c.rules.target_cov = spread;
-  if (rc == ISSIM_OK && fit->update_spread && spread == NULL)
-    rc = issim_error_set(err, ISSIM_EINVAL, "update = mean+spread floors the spread relative "
-                                            "to the target's covariance, which this target does "
-                                            "not have (not finite); use update = mean");
-  if (rc == ISSIM_OK && fit->update_spread && fit->params.family != ISSIM_CE_EXPONENTIAL &&
-      fit->params.family != ISSIM_CE_GAMMA)
-    issim_ce_floor_covariance(c.src.d, fit->params.cov, spread, opt->min_spread);
-  fit->levels = calloc(opt->max_levels, sizeof *fit->levels);
-  level_draws ld = {.n = opt->level_draws};
-  ld.s = malloc(ld.n * sizeof *ld.s);
-  ld.lw = malloc(ld.n * sizeof *ld.lw);
-  if (rc == ISSIM_OK && (!fit->levels || !ld.s || !ld.lw))
-    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the levels");
-  fit->outcome = ISSIM_CE_LEVEL_LIMIT;
+  const issim_ce_options *opt = c->opt;
+  int rc = ISSIM_OK;
   unsigned stalls = 0;
+  fit->outcome = ISSIM_CE_LEVEL_LIMIT;
   while (rc == ISSIM_OK && fit->n_levels < opt->max_levels) {
     if (stop && stop(stop_user)) {
       fit->outcome = ISSIM_CE_INTERRUPTED;
@@ -744,7 +777,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
     }
     int reached = 0, stalled = 0;
     issim_error level_err;
-    rc = run_level(&c, fit, &ld, &reached, &stalled, &level_err);
+    rc = run_level(c, fit, ld, &reached, &stalled, &level_err);
     if (rc == ISSIM_ELOSS) { /* the levels so far are the fit's partial result */
       fit->outcome = ISSIM_CE_LOSS_FAILED;
       snprintf(fit->message, sizeof fit->message, "the loss failed at %.990s", level_err.message);
@@ -766,8 +799,65 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
              "after %u levels gamma reached %.6g, short of the threshold %.6g; allow more levels "
              "(max-levels), or use a larger rho or a start nearer the event",
              opt->max_levels, fit->n_levels ? fit->levels[fit->n_levels - 1].gamma : NAN,
-             s->event.threshold);
-  free(spread);
+             c->s->event.threshold);
+  return rc;
+}
+
+/* The standard space a fit works in: the transform of a d-dimensional target
+ * without an elliptical form (independent components that are not all
+ * normal, a copula); NULL: the fit works in x. */
+static issim_transform *fit_space(const issim_problem *s, issim_ce_family family)
+{
+  if (family == ISSIM_CE_INDEPENDENT || family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_FACTOR_SHIFT ||
+      family == ISSIM_CE_GAMMA) /* the natural exponential families, in x */
+    return NULL;
+  if (s->target || s->target_model == NULL ||
+      issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) == ISSIM_OK)
+    return NULL;
+  return issim_transform_alloc(s->target_model, NULL);
+}
+
+int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_options *opt,
+                 uint64_t seed, const gsl_rng_type *rng, int threads,
+                 int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
+                 issim_error *err)
+{
+  *fit = (issim_ce_fit){0};
+  double start_time = issim_clock_now();
+  issim_transform *tr = fit_space(s, opt->family);
+  int rc = start_params(s, opt->start, opt->family, tr, &fit->params, err);
+  fit->standard = tr != NULL;
+  fit->update_spread = opt->update_spread >= 0 ? opt->update_spread
+                                               : spread_by_default(fit->params.family,
+                                                                   fit->standard);
+  fit_context c = {
+    .s = s, .opt = opt, .t = (double)s->event.direction * s->event.threshold, .threads = threads,
+    .best = -INFINITY, .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
+    .rules = {.update_spread = fit->update_spread, .min_spread = opt->min_spread, .location = NAN},
+    .src = {.s = s, .d = problem_dim(s), .dir = (int)s->event.direction, .seed = seed, .rng = rng,
+            .tr = tr},
+  };
+  c.src.batch = issim_sampler_batch(s);
+  c.tscratch = malloc(c.src.d * sizeof *c.tscratch);
+  double *spread = target_spread(s, tr != NULL);
+  c.rules.target_cov = spread;
+  if (rc == ISSIM_OK && fit->update_spread && spread == NULL)
+    rc = issim_error_set(err, ISSIM_EINVAL, "update = mean+spread floors the spread relative "
+                                            "to the target's covariance, which this target does "
+                                            "not have (not finite); use update = mean");
+  if (rc == ISSIM_OK && fit->update_spread && fit->params.family != ISSIM_CE_EXPONENTIAL &&
+      fit->params.family != ISSIM_CE_GAMMA)
+    issim_ce_floor_covariance(c.src.d, fit->params.cov, spread, opt->min_spread);
+  fit->levels = calloc(opt->max_levels, sizeof *fit->levels);
+  level_draws ld = {.n = opt->level_draws};
+  ld.s = malloc(ld.n * sizeof *ld.s);
+  ld.lw = malloc(ld.n * sizeof *ld.lw);
+  if (rc == ISSIM_OK && (!fit->levels || !ld.s || !ld.lw || !c.tscratch))
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the levels");
+  if (rc == ISSIM_OK)
+    rc = run_levels(&c, fit, &ld, stop, stop_user, err);
+  free(spread), free(c.tscratch);
+  issim_transform_free(tr);
   free(ld.s), free(ld.lw), free(ld.elite_x), free(ld.elite_lw);
   fit->seconds = issim_clock_now() - start_time;
   return rc;
@@ -782,6 +872,16 @@ int issim_ce_fit_realise(const issim_problem *s, const issim_ce_fit *fit, const 
   const issim_ce_params *v = &fit->params;
   issim_dist *q = NULL;
   issim_model *qm = NULL;
+  if (fit->standard) { /* v is of u: carried to x by the target's transform */
+    issim_transform *tr = s->target_model ? issim_transform_alloc(s->target_model, err) : NULL;
+    int rc = tr ? realise(s, tr, v, &q, &qm, err) : ISSIM_EINVAL;
+    issim_transform_free(tr);
+    if (rc != ISSIM_OK)
+      return err ? err->code : rc;
+    *dist = NULL;
+    *model = qm;
+    return ISSIM_OK;
+  }
   if (s->target && v->family != ISSIM_CE_MIXTURE && !(q = issim_ce_params_dist(v, err)))
     return err->code;
   if (s->target_model && !(qm = issim_ce_params_model(v, err))) {
@@ -798,11 +898,15 @@ int issim_ce_save(FILE *out, const char *scenario, const char *name, const issim
 {
   if (fit->outcome != ISSIM_CE_REACHED)
     return issim_error_set(err, ISSIM_EINVAL, "nothing to save: %s", fit->message);
-  fprintf(out, "; fitted by issim adapt (cross-entropy, family %s) on scenario %s:\n"
+  fprintf(out, "; fitted by issim adapt (cross-entropy, family %s%s) on scenario %s:\n"
                "; %zu level%s, %llu draws\n",
-          issim_ce_family_name(fit->params.family), scenario, fit->n_levels,
+          issim_ce_family_name(fit->params.family),
+          fit->standard ? ", in the standard space u" : "", scenario, fit->n_levels,
           fit->n_levels == 1 ? "" : "s", (unsigned long long)fit->draws);
-  issim_ce_params_write(out, name, &fit->params);
+  if (fit->standard)
+    issim_ce_params_write_standard(out, name, &fit->params);
+  else
+    issim_ce_params_write(out, name, &fit->params);
   if (ferror(out))
     return issim_error_set(err, ISSIM_EIO, "cannot write the fitted proposal");
   return ISSIM_OK;

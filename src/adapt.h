@@ -21,7 +21,8 @@
  * student-t family fits its scale as well: the zero-variance density of a
  * heavy tail beyond t spreads over a range that grows with t, which no fixed
  * scale follows (a t(3) tail beyond 100 fitted by location alone gives weights
- * whose k-hat exceeds 1); the others fit means only.
+ * whose k-hat exceeds 1); the others fit means only, except in the standard
+ * space (below), where every family fits its spread too.
  *
  * The collapse trap.  Updating a normal proposal's spread along with its mean
  * shrinks it toward the spread of the target restricted to the event (sd
@@ -34,6 +35,16 @@
  * generalised eigenvalues of (C, S_p)) at min_spread^2 (default 0.85^2,
  * k <= 0.28); the analytic tail check (tail.h) then confirms that the fitted
  * proposal's weights have finite variance, or the fit is refused.
+ *
+ * The standard space.  A d-dimensional target without an elliptical form
+ * (independent components not all normal, a Gaussian copula) is fitted in
+ * its standard space u (transform.h): the family (normal or mixture) is a
+ * model of u, from N(0, I) (or from a standard-space start proposal), each
+ * level's elites are taken to u by T^-1, the spread floor is against
+ * N(0, I), and the fitted proposal is the model of u carried to x by T.  By
+ * default the spread is fitted there: the zero-variance density of a limit
+ * surface curving round the origin (a sum of exponentials) spreads along it
+ * by 1 / (1 + beta kappa) > 1, which a normal of the target's spread misses.
  *
  * Draws.  Level k draws its n points in blocks of ISSIM_CE_BLOCK, block b from
  * the generator seeded by issim_rng_block_seed(seed, stream + k, b) (rng.h),
@@ -124,6 +135,8 @@ typedef enum {
 typedef struct {
   issim_ce_outcome outcome;
   int update_spread;       /* the update made: 0 mean only, 1 mean and spread */
+  int standard;            /* 1: fitted in the target's standard space u (params
+                            * describe a model of u; transform.h) */
   char message[ISSIM_ERROR_MESSAGE_SIZE]; /* when not reached: what happened and what to try */
   size_t n_levels;
   issim_ce_level *levels;

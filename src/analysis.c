@@ -76,25 +76,10 @@ void issim_model_information_exact(const issim_model *p, const issim_model *q,
   info->kl_q_p = issim_model_kl_exact(q, p, &info->kl_q_p_how);
 }
 
-/* Whether the model rules (d dimensions, or a mixture) judge p. */
-static int judged_as_model(const issim_scenario *s, const issim_proposal *p)
-{
-  return s->target == NULL || (p->model && p->dist == NULL);
-}
-
 issim_variance issim_analyse_tail_check(const issim_scenario *s, const issim_proposal *p,
                                         char *reason, size_t size)
 {
-  if (judged_as_model(s, p)) { /* the model rules of tail.h on the event's region */
-    issim_region a = {ISSIM_REGION_UNKNOWN, 0, s->event.threshold, s->event.direction};
-    if (s->event.loss != NULL)
-      a = issim_region_of_event(issim_loss_kind_of(s->event.loss), s->event.threshold,
-                                s->event.direction);
-    return issim_model_weight_variance_on(s->target_model, p->model, &a, reason, size);
-  }
-  double lo, hi;
-  issim_scenario_event_region(s, &lo, &hi);
-  return issim_weight_variance(s->target, p->dist, lo, hi, reason, size);
+  return issim_curve_tail_check_at(s, p, s->event.threshold, reason, size);
 }
 
 /* A d-dimensional proposal, or a mixture: the model rules of tail.h on the
@@ -104,18 +89,10 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
   r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
   r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
-  r->exact_relative_variance = r->exact_log_p = NAN;
   /* a half-space event of an elliptical pair: the exact relative variance
    * (divergence.h), for the verdict's comparison of the SE */
-  size_t d = issim_model_dim(s->target_model);
-  double *w = s->event.loss && r->variance == ISSIM_VARIANCE_FINITE ? malloc(d * sizeof *w) : NULL;
-  if (w != NULL && issim_loss_linear_form(s->event.loss, w)) {
-    r->exact_log_p = issim_scenario_exact_log(s);
-    r->exact_relative_variance = issim_model_relative_variance_exact(
-        s->target_model, p->model ? p->model : s->target_model, w, s->event.threshold,
-        s->event.direction, r->exact_log_p);
-  }
-  free(w);
+  r->exact_relative_variance =
+      issim_curve_exact_rv_at(s, p, s->event.threshold, r->variance, &r->exact_log_p);
   r->covers_target = 1; /* every multivariate proposal covers the target's support */
   issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
@@ -129,20 +106,15 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
   r->found_regions = rg;
   if (rg)
     issim_regions_check(rg, p->model, &r->regions);
-  if (judged_as_model(s, p)) {
+  if (issim_curve_model_rules(s, p)) {
     before_model(s, p, r);
     return;
   }
-  double lo, hi;
-  issim_scenario_event_region(s, &lo, &hi);
   r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
   r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
   r->information_variance = issim_information_weight_variance(s->target, p->dist);
-  r->exact_relative_variance = r->exact_log_p = NAN;
-  if (r->variance == ISSIM_VARIANCE_FINITE) {
-    r->exact_relative_variance = issim_relative_variance_exact(s->target, p->dist, lo, hi);
-    r->exact_log_p = issim_scenario_exact_log(s);
-  }
+  r->exact_relative_variance =
+      issim_curve_exact_rv_at(s, p, s->event.threshold, r->variance, &r->exact_log_p);
   r->covers_target = p->dist == NULL ||
                      (p->dist->lower <= s->target->lower && p->dist->upper >= s->target->upper);
   issim_information_exact(s->target, p->dist, &r->exact);
@@ -165,11 +137,47 @@ int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_
   return rc;
 }
 
+/* The curve's pilot, and its tally in out (analysis.h's ISSIM_RECORD_CURVE). */
+static int prepare_curve(const issim_scenario *s, const issim_proposal *p,
+                         const issim_run_config *cfg, issim_result *r, issim_run_output *out,
+                         issim_error *err)
+{
+  int rc = issim_curve_prepare(s, p, cfg, &r->curve, err);
+  if (rc == ISSIM_OK && r->curve && r->curve->n_tally > 0 &&
+      (out->levels = issim_curve_tally(r->curve, cfg->samples)) == NULL)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the exceedance curve");
+  return rc;
+}
+
+/* The verdict of the run's own threshold, and the curve's levels; partial:
+ * the loss failed, and the run holds the draws before it. */
+static void judge(issim_result *r, const issim_run_output *out, int partial, int threads)
+{
+  double n = (double)r->estimate.samples;
+  issim_verdict_inputs in = {
+    .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
+    .expected_mean_weight = r->expected_mean_weight, .regions = &r->regions,
+    .has_exact_std_error = !isnan(r->exact_relative_variance) && !isnan(r->exact_log_p),
+    .exact_log_std_error = r->exact_log_p + 0.5 * (log(r->exact_relative_variance) - log(n)),
+  };
+  issim_verdict_judge(&r->estimate, &in, &r->verdict);
+  if (partial)
+    issim_verdict_add_loss_failure(&r->verdict, out->acc.n);
+  if (r->curve == NULL)
+    return;
+  issim_curve_main m = {.estimate = &r->estimate, .pareto_k = r->pareto_k,
+                        .verdict = &r->verdict, .expected_mean_weight = r->expected_mean_weight,
+                        .regions = &r->regions, .variance = r->variance,
+                        .failed_after = partial ? out->acc.n : 0};
+  issim_curve_judge(r->curve, out->levels, &m, threads);
+}
+
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
                          const issim_run_config *cfg, unsigned record, issim_result *r,
                          issim_error *err)
 {
   r->trace = NULL;
+  r->curve = NULL;
   if (issim_proposal_unfitted(p)) /* it has no distribution yet: never the target's */
     return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' is adaptive and not fitted yet; "
                                               "fit it first (issim adapt, adapt.h)", p->name);
@@ -182,11 +190,13 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   int tally = rg != NULL && rg->n >= 2 && r->regions.n_checked > 0;
   if (tally)
     out.regions = issim_region_tally_alloc(rg);
-  int rc;
+  int rc = ISSIM_OK;
   if (out.tail == NULL || ((record & ISSIM_RECORD_TRACE) && out.trace == NULL) ||
-      (tally && out.regions == NULL)) {
+      (tally && out.regions == NULL))
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the diagnostics' buffers");
-  } else {
+  else if (record & ISSIM_RECORD_CURVE)
+    rc = prepare_curve(s, p, cfg, r, &out, err);
+  if (rc == ISSIM_OK) {
     issim_problem pb = issim_scenario_problem(s, p);
     double t0 = issim_clock_now();
     rc = issim_engine_run(&pb, cfg, &out, err);
@@ -203,24 +213,13 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
     issim_topk_trim(out.tail, &kept);
     r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
-    double n = (double)r->estimate.samples;
-    issim_verdict_inputs in = {
-      .pareto_k = r->pareto_k, .variance = r->variance, .variance_reason = r->variance_reason,
-      .expected_mean_weight = r->expected_mean_weight, .regions = &r->regions,
-      .has_exact_std_error = !isnan(r->exact_relative_variance) && !isnan(r->exact_log_p),
-      .exact_log_std_error = r->exact_log_p + 0.5 * (log(r->exact_relative_variance) - log(n)),
-    };
-    issim_verdict_judge(&r->estimate, &in, &r->verdict);
-  }
-  if (partial) {
-    snprintf(r->failure, sizeof r->failure, "%s", out.failure);
-    issim_verdict_add(&r->verdict, ISSIM_UNRELIABLE,
-                      "the loss failed after %llu draws: the estimate holds only the draws "
-                      "before that, and misses whatever part of the event lies where the loss "
-                      "cannot be evaluated", (unsigned long long)out.acc.n);
+    if (partial)
+      snprintf(r->failure, sizeof r->failure, "%s", out.failure);
+    judge(r, &out, partial, issim_engine_threads(cfg->threads));
   }
   issim_topk_free(out.tail);
   issim_region_tally_free(out.regions);
+  issim_exceedance_free(out.levels);
   return rc;
 }
 
@@ -260,4 +259,6 @@ void issim_result_clear(issim_result *r)
 {
   issim_trace_free(r->trace);
   r->trace = NULL;
+  issim_curve_free(r->curve);
+  r->curve = NULL;
 }

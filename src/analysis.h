@@ -9,6 +9,7 @@
 #ifndef ISSIM_ANALYSIS_H
 #define ISSIM_ANALYSIS_H
 
+#include "curve.h"
 #include "divergence.h"
 #include "engine.h"
 #include "regions.h"
@@ -54,10 +55,14 @@ typedef struct {
                                        * the hits by region when it has two or more */
   issim_trace *trace;       /* with ISSIM_RECORD_TRACE, else NULL; owned */
   issim_hist hist;          /* with ISSIM_RECORD_HIST */
+  /* with ISSIM_RECORD_CURVE, when the scenario has several thresholds or
+   * quantiles: the exceedance curve and quantiles from the same draws
+   * (curve.h); else NULL.  Owned. */
+  issim_curve *curve;
 } issim_result;
 
 /* What issim_analyse records besides the estimate and diagnostics. */
-enum { ISSIM_RECORD_TRACE = 1, ISSIM_RECORD_HIST = 2 };
+enum { ISSIM_RECORD_TRACE = 1, ISSIM_RECORD_HIST = 2, ISSIM_RECORD_CURVE = 4 };
 
 /* The exact information quantities of target p and proposal q (q NULL: q = p). */
 void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info);

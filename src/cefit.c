@@ -22,7 +22,8 @@
 static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
 
 static const char *const FAMILY_NAMES[] = {"auto", "normal", "student-t", "mixture",
-                                           "exponential", "gamma", "factor-shift"};
+                                           "exponential", "gamma", "factor-shift",
+                                           "independent"};
 
 const char *issim_ce_family_name(issim_ce_family f)
 {
@@ -55,6 +56,10 @@ int issim_ce_params_init(issim_ce_params *v, issim_ce_family f, size_t d, size_t
 
 void issim_ce_params_clear(issim_ce_params *v)
 {
+  for (size_t j = 0; v->parts && j < v->d; j++)
+    issim_ce_params_clear(&v->parts[j]);
+  free(v->parts);
+  v->parts = NULL;
   free(v->weight);
   free(v->mean);
   free(v->cov);
@@ -72,9 +77,61 @@ int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src)
   memcpy(c.cov, src->cov, src->k * src->d * src->d * sizeof *c.cov);
   c.df = src->df, c.location = src->location, c.rate = src->rate;
   c.shape = src->shape, c.scale = src->scale;
+  if (src->parts && (c.parts = calloc(src->d, sizeof *c.parts)) == NULL) {
+    issim_ce_params_clear(&c);
+    return ISSIM_ENOMEM;
+  }
+  for (size_t j = 0; src->parts && j < src->d; j++)
+    if (issim_ce_params_copy(&c.parts[j], &src->parts[j]) != ISSIM_OK) {
+      issim_ce_params_clear(&c);
+      return ISSIM_ENOMEM;
+    }
   c.credit_base = src->credit_base;
   issim_ce_params_clear(dst);
   *dst = c;
+  return ISSIM_OK;
+}
+
+/* Component j's univariate member from its distribution c, in family f
+ * (independent: c's own). */
+static int part_of(issim_ce_params *part, issim_ce_family f, const issim_dist *c, size_t j,
+                   const char *what, issim_error *err)
+{
+  issim_ce_family own = c->kind == ISSIM_DIST_NORMAL        ? ISSIM_CE_NORMAL
+                        : c->kind == ISSIM_DIST_EXPONENTIAL ? ISSIM_CE_EXPONENTIAL
+                        : c->kind == ISSIM_DIST_GAMMA       ? ISSIM_CE_GAMMA
+                                                            : ISSIM_CE_AUTO;
+  if (own == ISSIM_CE_AUTO || (f != ISSIM_CE_INDEPENDENT && own != f))
+    return issim_error_set(err, ISSIM_EINVAL, "family %s fits %s components; component %zu of %s "
+                                              "is %s", issim_ce_family_name(f),
+                           f == ISSIM_CE_INDEPENDENT ? "normal, exponential and gamma"
+                                                     : issim_ce_family_name(f),
+                           j + 1, what, issim_dist_name(c));
+  if (issim_ce_params_init(part, own, 1, 1) != ISSIM_OK)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  part->weight[0] = 1;
+  part->mean[0] = c->param[0], part->cov[0] = c->param[1] * c->param[1]; /* normal */
+  part->rate = c->param[0], part->location = c->param[1];                /* exponential */
+  part->shape = c->param[0], part->scale = c->param[1];                  /* gamma */
+  return ISSIM_OK;
+}
+
+int issim_ce_params_init_independent(issim_ce_params *v, issim_ce_family f, const issim_model *m,
+                                     const char *what, issim_error *err)
+{
+  size_t d = issim_model_dim(m);
+  if (issim_model_kind_of(m) != ISSIM_MODEL_INDEPENDENT)
+    return issim_error_set(err, ISSIM_EINVAL, "family %s fits independent components in x; %s "
+                                              "is not an independent model", issim_ce_family_name(f),
+                           what);
+  if (issim_ce_params_init(v, f, d, 1) != ISSIM_OK || (v->parts = calloc(d, sizeof *v->parts)) == NULL)
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  v->weight[0] = 1;
+  for (size_t j = 0; j < d; j++) {
+    int rc = part_of(&v->parts[j], f, issim_model_component(m, j), j, what, err);
+    if (rc != ISSIM_OK)
+      return rc;
+  }
   return ISSIM_OK;
 }
 
@@ -130,6 +187,48 @@ static issim_model *normal_part(const issim_ce_params *v, size_t j, issim_error 
   return issim_model_alloc_normal(d, v->mean + j * d, v->cov + j * d * d, err);
 }
 
+issim_model *issim_ce_params_standard_model(const issim_ce_params *v, issim_error *err)
+{
+  size_t d = v->d;
+  if (v->family == ISSIM_CE_NORMAL)
+    return issim_model_alloc_normal(d, v->mean, v->cov, err);
+  if (v->family != ISSIM_CE_MIXTURE) {
+    issim_error_set(err, ISSIM_EINVAL, "in the standard space issim fits normal and mixture "
+                                       "families, not %s", issim_ce_family_name(v->family));
+    return NULL;
+  }
+  issim_model **parts = calloc(v->k, sizeof *parts), *m = NULL;
+  int ok = parts != NULL;
+  if (!ok)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for a mixture");
+  for (size_t j = 0; ok && j < v->k; j++)
+    ok = (parts[j] = issim_model_alloc_normal(d, v->mean + j * d, v->cov + j * d * d, err)) != NULL;
+  if (ok)
+    m = issim_model_alloc_mixture(v->k, (const issim_model *const *)parts, v->weight, err);
+  for (size_t j = 0; parts && j < v->k; j++)
+    issim_model_free(parts[j]);
+  free(parts);
+  return m;
+}
+
+/* An independent member's model: its parts' distributions. */
+static issim_model *independent_model(const issim_ce_params *v, issim_error *err)
+{
+  issim_dist **c = calloc(v->d, sizeof *c);
+  issim_model *m = NULL;
+  int ok = c != NULL;
+  if (!ok)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  for (size_t j = 0; ok && j < v->d; j++)
+    ok = (c[j] = issim_ce_params_dist(&v->parts[j], err)) != NULL;
+  if (ok)
+    m = issim_model_alloc_independent(v->d, (const issim_dist *const *)c, err);
+  for (size_t j = 0; c && j < v->d; j++)
+    issim_dist_free(c[j]);
+  free(c);
+  return m;
+}
+
 /* The base's law with the member's shift (its twist kept). */
 static issim_model *credit_member(const issim_ce_params *v, issim_error *err)
 {
@@ -140,6 +239,8 @@ static issim_model *credit_member(const issim_ce_params *v, issim_error *err)
 
 issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err)
 {
+  if (v->parts)
+    return independent_model(v, err);
   if (v->family == ISSIM_CE_FACTOR_SHIFT)
     return credit_member(v, err);
   if (v->family == ISSIM_CE_MIXTURE) {
@@ -185,6 +286,17 @@ void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size)
   if (size == 0)
     return;
   buf[0] = '\0';
+  for (size_t j = 0; v->parts && j < d && j < 3 && used + 1 < size; j++) {
+    used += (size_t)snprintf(buf + used, size - used, "%sx%zu ", j ? "; " : "", j + 1);
+    if (used + 1 < size)
+      issim_ce_params_describe(&v->parts[j], buf + used, size - used);
+    used += strlen(buf + used);
+  }
+  if (v->parts) {
+    if (d > 3 && used + 1 < size)
+      snprintf(buf + used, size - used, "; ...");
+    return;
+  }
   switch (v->family) {
   case ISSIM_CE_EXPONENTIAL:
     snprintf(buf, size, "location=%.6g rate=%.6g", v->location, v->rate);
@@ -612,6 +724,30 @@ static int update_gamma(issim_ce_params *v, size_t m, const double *x, const dou
   return ISSIM_OK;
 }
 
+/* An independent member: each coordinate's own family fitted to its column
+ * of the points, with the target's variance of that coordinate for the
+ * spread floor. */
+static int update_independent(issim_ce_params *v, size_t m, const double *x, const double *w,
+                              const issim_ce_update_rules *rules, issim_error *err)
+{
+  size_t d = v->d;
+  double *col = malloc((m ? m : 1) * sizeof *col);
+  int rc = col ? ISSIM_OK : issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  for (size_t j = 0; rc == ISSIM_OK && j < d; j++) {
+    issim_ce_params *part = &v->parts[j];
+    issim_ce_update_rules r = *rules;
+    r.target_cov = rules->target_cov ? rules->target_cov + j * d + j : NULL;
+    r.location = NAN;
+    for (size_t i = 0; i < m; i++)
+      col[i] = x[i * d + j];
+    rc = part->family == ISSIM_CE_NORMAL        ? update_normal(part, m, col, w, &r, err)
+         : part->family == ISSIM_CE_EXPONENTIAL ? update_exponential(part, m, col, w, &r, err)
+                                                : update_gamma(part, m, col, w, &r, err);
+  }
+  free(col);
+  return rc;
+}
+
 /* The weighted mean of the elites' factors (the first d coordinates of
  * rows of the base model's dimension): the shift nearest the zero-variance
  * law in KL, whatever the twist, which does not depend on the shift. */
@@ -641,6 +777,8 @@ int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double 
   if (m == 0 || !(scaled_weights(m, log_w, w) > 0))
     rc = issim_error_set(err, ISSIM_EINVAL, "no elite draw carries weight: the level holds "
                                             "nothing to fit");
+  else if (v->parts)
+    rc = update_independent(v, m, x, w, rules, err);
   else if (v->family == ISSIM_CE_NORMAL)
     rc = update_normal(v, m, x, w, rules, err);
   else if (v->family == ISSIM_CE_STUDENT_T)
@@ -684,9 +822,89 @@ static void write_normal_section(FILE *out, const char *name, size_t d, const do
   write_numbers(out, "covariance", cov, d * d);
 }
 
+/* A normal of u as a standard-space section (mean and covariance in any
+ * dimension: the multivariate normal issim_ce_params_standard_model makes). */
+static void write_standard_section(FILE *out, const char *name, size_t d, const double *mean,
+                                   const double *cov)
+{
+  fprintf(out, "[proposal %s]\ndistribution = standard-space\n", name);
+  write_numbers(out, "mean", mean, d);
+  write_numbers(out, "covariance", cov, d * d);
+}
+
+/* A mixture: one section per component (by `section`), then the mixture of
+ * them, NAME.1 to NAME.k. */
+static void write_mixture(FILE *out, const char *name, const issim_ce_params *v,
+                          void (*section)(FILE *, const char *, size_t, const double *,
+                                          const double *))
+{
+  size_t d = v->d;
+  for (size_t j = 0; j < v->k; j++) {
+    char part[256];
+    snprintf(part, sizeof part, "%s.%zu", name, j + 1);
+    section(out, part, d, v->mean + j * d, v->cov + j * d * d);
+    fputc('\n', out);
+  }
+  fprintf(out, "[proposal %s]\ndistribution = mixture\ncomponents =", name);
+  for (size_t j = 0; j < v->k; j++)
+    fprintf(out, "%s%.17g %s.%zu", j ? "\n  + " : " ", v->weight[j], name, j + 1);
+  fputc('\n', out);
+}
+
+void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_params *v)
+{
+  if (v->family == ISSIM_CE_NORMAL)
+    write_standard_section(out, name, v->d, v->mean, v->cov);
+  else
+    write_mixture(out, name, v, write_standard_section);
+}
+
+/* An independent member as an independent section: the components'
+ * families (one name when they share it), then each parameter key with the
+ * values of the components whose family takes it, in their order (the
+ * scenario's reading: docs/scenarios.md). */
+static void write_independent(FILE *out, const char *name, const issim_ce_params *v)
+{
+  static const struct {
+    issim_ce_family f;
+    const char *family, *key[2];
+  } fam[] = {{ISSIM_CE_NORMAL, "normal", {"mean", "sd"}},
+             {ISSIM_CE_EXPONENTIAL, "exponential", {"rate", "location"}},
+             {ISSIM_CE_GAMMA, "gamma", {"shape", "scale"}}};
+  size_t d = v->d, one = 1, n;
+  for (size_t j = 1; j < d; j++)
+    one &= v->parts[j].family == v->parts[0].family;
+  fprintf(out, "[proposal %s]\ndistribution = independent\ndimension = %zu\ncomponent =", name, d);
+  for (size_t j = 0; j < (one ? 1 : d); j++)
+    for (size_t f = 0; f < 3; f++)
+      if (fam[f].f == v->parts[j].family)
+        fprintf(out, "%s%s", j > 0 && j % 6 == 0 ? "\n   " : " ", fam[f].family);
+  fputc('\n', out);
+  double *x = malloc(d * sizeof *x);
+  for (size_t f = 0; x && f < 3; f++)
+    for (int k = 0; k < 2; k++) {
+      n = 0;
+      for (size_t j = 0; j < d; j++) {
+        const issim_ce_params *p = &v->parts[j];
+        if (p->family != fam[f].f)
+          continue;
+        x[n++] = f == 0 ? (k == 0 ? p->mean[0] : sqrt(p->cov[0]))
+               : f == 1 ? (k == 0 ? p->rate : p->location)
+                        : (k == 0 ? p->shape : p->scale);
+      }
+      if (n > 0)
+        write_numbers(out, fam[f].key[k], x, n);
+    }
+  free(x);
+}
+
 void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v)
 {
   size_t d = v->d;
+  if (v->parts) {
+    write_independent(out, name, v);
+    return;
+  }
   switch (v->family) {
   case ISSIM_CE_NORMAL:
     write_normal_section(out, name, d, v->mean, v->cov);
@@ -719,18 +937,8 @@ void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v
       fprintf(out, "level = %.17g\n", level);
     break;
   }
-  default: { /* a mixture: its components first, then the mixture of them */
-    for (size_t j = 0; j < v->k; j++) {
-      char part[256];
-      snprintf(part, sizeof part, "%s.%zu", name, j + 1);
-      write_normal_section(out, part, d, v->mean + j * d, v->cov + j * d * d);
-      fputc('\n', out);
-    }
-    fprintf(out, "[proposal %s]\ndistribution = mixture\ncomponents =", name);
-    for (size_t j = 0; j < v->k; j++)
-      fprintf(out, "%s%.17g %s.%zu", j ? "\n  + " : " ", v->weight[j], name, j + 1);
-    fputc('\n', out);
-  }
+  default: /* a mixture: its components first, then the mixture of them */
+    write_mixture(out, name, v, write_normal_section);
   }
 }
 

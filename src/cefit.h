@@ -32,8 +32,10 @@ typedef enum {
   ISSIM_CE_MIXTURE,     /* a mixture of normals, fitted by EM */
   ISSIM_CE_EXPONENTIAL, /* exponential (rate; location fixed) */
   ISSIM_CE_GAMMA,       /* gamma (shape and scale) */
-  ISSIM_CE_FACTOR_SHIFT /* a credit law's factor shift (credit.h): the mean of the
+  ISSIM_CE_FACTOR_SHIFT, /* a credit law's factor shift (credit.h): the mean of the
                          * factors, the book and the twist kept */
+  ISSIM_CE_INDEPENDENT  /* d independent components, each its own family among
+                         * normal, exponential and gamma */
 } issim_ce_family;
 
 /* min_spread must exceed this (1/sqrt 2): below, the weights' variance is infinite. */
@@ -47,10 +49,16 @@ int issim_ce_family_lookup(const char *name, issim_ce_family *f);
 /* ---- a member of a family ---- */
 
 /* The parameters of a fitted proposal.  Points have d coordinates; a mixture
- * has k normal components (k = 1 for the other families). */
-typedef struct {
+ * has k normal components (k = 1 for the other families).  An independent
+ * member (family independent, or exponential or gamma with d > 1: the
+ * natural exponential families in x, each coordinate fitted on its own) has
+ * parts: d univariate members (normal, exponential or gamma, d = 1), which
+ * its other fields do not use. */
+typedef struct issim_ce_params issim_ce_params;
+struct issim_ce_params {
   issim_ce_family family;
   size_t d, k;
+  issim_ce_params *parts; /* an independent member's d components; NULL otherwise */
   double *weight;  /* k, summing to 1 */
   double *mean;    /* k x d: means, or the student-t location */
   double *cov;     /* k x d x d: covariances, or the student-t scale matrix */
@@ -62,10 +70,19 @@ typedef struct {
    * mean[0..d-1] the shift, and the points' rows are the model's
    * (factors, default indicators) */
   const issim_model *credit_base;
-} issim_ce_params;
+};
 
 /* An empty member of family f (k components, d coordinates), all zero. */
 int issim_ce_params_init(issim_ce_params *v, issim_ce_family f, size_t d, size_t k);
+
+/* An independent member of family f from the d components of an independent
+ * model m: each a univariate member of its family (f independent: the
+ * component's own, which must be normal, exponential or gamma; f
+ * exponential or gamma: every component must be of that family) with the
+ * component's parameters.  ISSIM_EINVAL naming the component that does not
+ * fit; `what` names m in the message. */
+int issim_ce_params_init_independent(issim_ce_params *v, issim_ce_family f, const issim_model *m,
+                                     const char *what, issim_error *err);
 void issim_ce_params_clear(issim_ce_params *v);
 int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src);
 
@@ -75,6 +92,11 @@ int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src);
  * proposals); NULL with err set when v is invalid. */
 issim_dist *issim_ce_params_dist(const issim_ce_params *v, issim_error *err);
 issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err);
+
+/* In a fit in a target's standard space (adapt.h): the model of u that v
+ * (normal or mixture) stands for, its normals multivariate normals in every
+ * dimension, as a scenario's standard-space sections make them. */
+issim_model *issim_ce_params_standard_model(const issim_ce_params *v, issim_error *err);
 
 /* One line for a level's report, e.g. "mean=5.186 sd=1". */
 void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size);
@@ -112,6 +134,10 @@ double issim_ce_floor_covariance(size_t d, double *c, const double *s, double mi
  * a mixture, by one section NAME.1, NAME.2, ... per component) that reads
  * back unchanged; numbers in %.17g so that they read back exactly. */
 void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v);
+
+/* The same for a member fitted in a target's standard space: standard-space
+ * sections (mean, covariance), a mixture's components among them. */
+void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_params *v);
 
 #ifdef __cplusplus
 }

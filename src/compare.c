@@ -118,6 +118,32 @@ static double distance(const issim_estimate *a, const issim_estimate *b)
   return se > 0 ? (pa - pb) / se : (pa == pb ? 0 : INFINITY);
 }
 
+/* Demotes two estimates, each judged trustworthy before any cross-check
+ * (was_a, was_b), that disagree; `at` names where, "" for the run's own
+ * threshold.  1 when they disagree. */
+static int cross_check_pair(const issim_estimate *ea, issim_verdict *va, const char *a,
+                            issim_verdict_level was_a, const issim_estimate *eb,
+                            issim_verdict *vb, const char *b, issim_verdict_level was_b,
+                            const char *at)
+{
+  if (was_a != ISSIM_TRUSTWORTHY || was_b != ISSIM_TRUSTWORTHY)
+    return 0;
+  double z = distance(ea, eb);
+  if (!(fabs(z) > ISSIM_CROSS_CHECK_Z))
+    return 0;
+  issim_verdict_add(va, ISSIM_DOUBTFUL,
+                    "disagrees with '%s'%s, also judged trustworthy: the two estimates are %.1f "
+                    "combined standard errors apart, so at most one of them is right (a "
+                    "region one of them does not reach, or a tail heavier than its draws show)",
+                    b, at, fabs(z));
+  issim_verdict_add(vb, ISSIM_DOUBTFUL,
+                    "disagrees with '%s'%s, also judged trustworthy: the two estimates are %.1f "
+                    "combined standard errors apart, so at most one of them is right (a "
+                    "region one of them does not reach, or a tail heavier than its draws show)",
+                    a, at, fabs(z));
+  return 1;
+}
+
 size_t issim_compare_cross_check(issim_result *results, size_t n)
 {
   size_t pairs = 0;
@@ -127,25 +153,44 @@ size_t issim_compare_cross_check(issim_result *results, size_t n)
   for (size_t i = 0; i < n; i++) /* judged on the verdicts before any cross-check */
     was[i] = results[i].verdict.level;
   for (size_t i = 0; i < n; i++)
+    for (size_t j = i + 1; j < n; j++)
+      pairs += (size_t)cross_check_pair(
+          &results[i].estimate, &results[i].verdict, results[i].proposal->name, was[i],
+          &results[j].estimate, &results[j].verdict, results[j].proposal->name, was[j], "");
+  free(was);
+  return pairs;
+}
+
+/* The same at level k of every curve (the levels are the scenario's, the
+ * same for every proposal). */
+static size_t cross_check_level(issim_result *results, size_t n, size_t k,
+                                issim_verdict_level *was)
+{
+  size_t pairs = 0;
+  for (size_t i = 0; i < n; i++)
+    was[i] = results[i].curve->levels[k].verdict.level;
+  char at[64];
+  snprintf(at, sizeof at, " at the threshold %.6g", results[0].curve->levels[k].threshold);
+  for (size_t i = 0; i < n; i++)
     for (size_t j = i + 1; j < n; j++) {
-      if (was[i] != ISSIM_TRUSTWORTHY || was[j] != ISSIM_TRUSTWORTHY)
-        continue;
-      double z = distance(&results[i].estimate, &results[j].estimate);
-      if (!(fabs(z) > ISSIM_CROSS_CHECK_Z))
-        continue;
-      pairs++;
-      const char *a = results[i].proposal->name, *b = results[j].proposal->name;
-      issim_verdict_add(&results[i].verdict, ISSIM_DOUBTFUL,
-                        "disagrees with '%s', also judged trustworthy: the two estimates are %.1f "
-                        "combined standard errors apart, so at most one of them is right (a "
-                        "region one of them does not reach, or a tail heavier than its draws show)",
-                        b, fabs(z));
-      issim_verdict_add(&results[j].verdict, ISSIM_DOUBTFUL,
-                        "disagrees with '%s', also judged trustworthy: the two estimates are %.1f "
-                        "combined standard errors apart, so at most one of them is right (a "
-                        "region one of them does not reach, or a tail heavier than its draws show)",
-                        a, fabs(z));
+      issim_curve_level *a = &results[i].curve->levels[k], *b = &results[j].curve->levels[k];
+      pairs += (size_t)cross_check_pair(&a->estimate, &a->verdict, results[i].proposal->name,
+                                        was[i], &b->estimate, &b->verdict,
+                                        results[j].proposal->name, was[j], at);
     }
+  return pairs;
+}
+
+size_t issim_compare_cross_check_curves(issim_result *results, size_t n)
+{
+  size_t levels = n > 0 && results[0].curve ? results[0].curve->n_levels : 0;
+  for (size_t i = 0; i < n; i++)
+    if (results[i].curve == NULL || results[i].curve->n_levels != levels)
+      return 0;
+  issim_verdict_level *was = malloc((n ? n : 1) * sizeof *was);
+  size_t pairs = 0;
+  for (size_t k = 0; was && k < levels; k++)
+    pairs += cross_check_level(results, n, k, was);
   free(was);
   return pairs;
 }

@@ -66,6 +66,12 @@ void issim_compare_reference(const issim_result *results, size_t n, double exact
 #define ISSIM_CROSS_CHECK_Z 4.0
 size_t issim_compare_cross_check(issim_result *results, size_t n);
 
+/* The cross-check at every level of the results' exceedance curves
+ * (curve.h), each level's verdicts as above; results without a curve, or
+ * with curves of different lengths, are not checked.  Returns the pairs
+ * that disagree, over all levels. */
+size_t issim_compare_cross_check_curves(issim_result *results, size_t n);
+
 /* Fills ranked[0..n) in rank order and *ref. exact_log: NAN when unknown. */
 void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
                         issim_ranked *ranked, issim_reference *ref);

@@ -267,6 +267,48 @@ static double std_normal_log_small_tail(double z)
   return std_normal_log_sf(fabs(z));
 }
 
+/* log(1 - e^t) for t <= 0 (Maechler's log1mexp). */
+static double log1mexp(double t)
+{
+  return t > -M_LN2 ? log(-expm1(t)) : log1p(-exp(t));
+}
+
+/* The quantile of a family with a closed-form inverse at a tail probability
+ * given by its log lt <= log(1/2): log P(X > x) = lt (upper) or log P(X <= x)
+ * = lt.  Every formula takes lt itself, so that a tail of 1e-320 or 1e-400
+ * (a normal score beyond 37.5, where Phi's tail is subnormal or 0 as a
+ * double) keeps its digits; -log1p(-e^lt) = -log(1 - P) for the large side. */
+static double closed_quantile(const issim_dist *m, bool upper, double lt)
+{
+  const double *p = m->param;
+  const double big = -log1mexp(lt); /* -log of the other side, 1 - e^lt */
+  /* log big: big = e^lt (1 + e^lt / 2 + ...), whose log is lt to double
+   * precision below e^-40 (where e^lt itself may underflow) */
+  const double log_big = lt < -40 ? lt : log(big);
+  const double s = upper ? 1 : -1;
+  switch (m->kind) {
+  case ISSIM_DIST_EXPONENTIAL: /* S = exp(-rate (x - location)) */
+    return p[1] + (upper ? -lt : big) / p[0];
+  case ISSIM_DIST_LAPLACE: /* the smaller tail is e^(-|x - location| / scale) / 2 */
+    return p[0] - s * p[1] * (lt + M_LN2);
+  case ISSIM_DIST_LOGISTIC: /* log-odds */
+    return p[0] + s * p[1] * (-lt - big);
+  case ISSIM_DIST_CAUCHY: /* the smaller tail is atan2(1, |y|) / pi */
+    return p[0] + s * p[1] / tan(M_PI * exp(lt));
+  case ISSIM_DIST_WEIBULL: /* S = exp(-(x / scale)^shape) */
+    return upper ? p[1] * pow(-lt, 1 / p[0]) : p[1] * exp(log_big / p[0]);
+  case ISSIM_DIST_PARETO: /* S = (scale / x)^shape */
+    return p[1] * exp((upper ? -lt : big) / p[0]);
+  case ISSIM_DIST_GUMBEL: /* F = exp(-e^-y): lower, e^-y = -lt; upper, e^-y = big */
+    return p[0] - p[1] * (upper ? log_big : log(-lt));
+  case ISSIM_DIST_UNIFORM: /* in halves, so that no width overflows */
+    return upper ? p[1] - 2 * exp(lt) * (0.5 * p[1] - 0.5 * p[0])
+                 : p[0] + 2 * exp(lt) * (0.5 * p[1] - 0.5 * p[0]);
+  default:
+    return NAN;
+  }
+}
+
 static double copula_quantile(const issim_dist *m, double z)
 {
   const double *p = m->param;
@@ -283,30 +325,7 @@ static double copula_quantile(const issim_dist *m, double z)
   case ISSIM_DIST_BETA:
     return solve_quantile(m, z > 0, std_normal_log_small_tail(z));
   default:
-    break;
-  }
-  const bool up = z > 0;
-  const double t = up ? gsl_cdf_ugaussian_Q(z) : gsl_cdf_ugaussian_P(z);
-  switch (m->kind) {
-  case ISSIM_DIST_EXPONENTIAL: /* GSL takes the mean, 1/rate */
-    return p[1] + (up ? gsl_cdf_exponential_Qinv(t, 1 / p[0])
-                      : gsl_cdf_exponential_Pinv(t, 1 / p[0]));
-  case ISSIM_DIST_LAPLACE:
-    return p[0] + (up ? gsl_cdf_laplace_Qinv(t, p[1]) : gsl_cdf_laplace_Pinv(t, p[1]));
-  case ISSIM_DIST_LOGISTIC:
-    return p[0] + (up ? gsl_cdf_logistic_Qinv(t, p[1]) : gsl_cdf_logistic_Pinv(t, p[1]));
-  case ISSIM_DIST_CAUCHY:
-    return p[0] + (up ? gsl_cdf_cauchy_Qinv(t, p[1]) : gsl_cdf_cauchy_Pinv(t, p[1]));
-  case ISSIM_DIST_WEIBULL: /* GSL: a = scale, b = shape */
-    return up ? gsl_cdf_weibull_Qinv(t, p[1], p[0]) : gsl_cdf_weibull_Pinv(t, p[1], p[0]);
-  case ISSIM_DIST_PARETO: /* GSL: a = shape, b = scale */
-    return up ? gsl_cdf_pareto_Qinv(t, p[0], p[1]) : gsl_cdf_pareto_Pinv(t, p[0], p[1]);
-  case ISSIM_DIST_GUMBEL: /* gumbel1 with a = b = 1 is the standard Gumbel */
-    return p[0] + p[1] * (up ? gsl_cdf_gumbel1_Qinv(t, 1, 1) : gsl_cdf_gumbel1_Pinv(t, 1, 1));
-  case ISSIM_DIST_UNIFORM:
-    return up ? gsl_cdf_flat_Qinv(t, p[0], p[1]) : gsl_cdf_flat_Pinv(t, p[0], p[1]);
-  default:
-    return NAN;
+    return closed_quantile(m, z > 0, std_normal_log_small_tail(z));
   }
 }
 

@@ -1,6 +1,7 @@
 /* design.c: design points (see design.h for the algorithm). */
 #include "design.h"
 #include "linalg.h"
+#include "transform.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,23 +28,27 @@ static const double STALL_RATIO = 0.9;
 static const double RAY_STEP = 0.25, RAY_BEYOND = 5, CORNER_H0 = 0.1, CORNER_H_MIN = 1e-7,
                     CORNER_H_NEAR = 1e-2, CORNER_SKIP = 0.25;
 
-/* The target's standard space, x = mu + L u, and the event in it:
- * c(u) = s (g(x) - t) > 0, the limit surface c = 0. */
+/* The target's standard space, x = mu + L u (an elliptical target) or x =
+ * T(u) (any other: tr, transform.h), and the event in it: c(u) = s (g(x) -
+ * t) > 0, the limit surface c = 0. */
 typedef struct {
   size_t d;
   double *mu, *l, df;
+  issim_transform *tr;        /* NULL: x = mu + L u */
   const issim_event *ev;
   size_t evals;               /* points at which the loss was evaluated */
   int failed;                 /* the loss failed (loss.h): the search stops */
   char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* the first failure's message */
   double *pts, *vals;         /* 2d points and their losses, for one batch */
   double *gr, *un, *ut, *tmp; /* d each */
+  double *ts;                 /* d: T's scratch */
 } space;
 
 static void space_free(space *sp)
 {
+  issim_transform_free(sp->tr);
   free(sp->mu), free(sp->l), free(sp->pts), free(sp->vals);
-  free(sp->gr), free(sp->un), free(sp->ut), free(sp->tmp);
+  free(sp->gr), free(sp->un), free(sp->ut), free(sp->tmp), free(sp->ts);
 }
 
 static int space_init(space *sp, const issim_model *target, const issim_event *ev,
@@ -59,16 +64,23 @@ static int space_init(space *sp, const issim_model *target, const issim_event *e
   sp->un = malloc(d * sizeof *sp->un);
   sp->ut = malloc(d * sizeof *sp->ut);
   sp->tmp = malloc(d * sizeof *sp->tmp);
-  if (!sp->mu || !sp->l || !sp->pts || !sp->vals || !sp->gr || !sp->un || !sp->ut || !sp->tmp) {
+  sp->ts = malloc(d * sizeof *sp->ts);
+  if (!sp->mu || !sp->l || !sp->pts || !sp->vals || !sp->gr || !sp->un || !sp->ut || !sp->tmp ||
+      !sp->ts) {
     space_free(sp);
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design point");
   }
-  if (ev->loss == NULL || issim_loss_dim(ev->loss) != d ||
-      issim_model_elliptical_form(target, sp->mu, sp->l, &sp->df) != ISSIM_OK) {
+  if (ev->loss == NULL || issim_loss_dim(ev->loss) != d) {
     space_free(sp);
-    return issim_error_set(err, ISSIM_EINVAL,
-                           "a design point needs a multivariate-normal, multivariate-t or "
-                           "independent normal target and a loss of its dimension");
+    return issim_error_set(err, ISSIM_EINVAL, "a design point needs a loss of the target's "
+                                              "dimension");
+  }
+  if (issim_model_elliptical_form(target, sp->mu, sp->l, &sp->df) != ISSIM_OK) {
+    sp->df = INFINITY;
+    if ((sp->tr = issim_transform_alloc(target, err)) == NULL) {
+      space_free(sp);
+      return err ? err->code : ISSIM_EINVAL;
+    }
   }
   return ISSIM_OK;
 }
@@ -81,10 +93,14 @@ static double dot(const double *a, const double *b, size_t d)
   return s;
 }
 
-/* x = mu + L u (L lower triangular). */
+/* x = mu + L u (L lower triangular), or T(u); x must not be u. */
 static void to_x(const space *sp, const double *u, double *x)
 {
   size_t d = sp->d;
+  if (sp->tr) {
+    issim_transform_to_x(sp->tr, 1, u, x, NULL, sp->ts);
+    return;
+  }
   for (size_t i = 0; i < d; i++) {
     double c = sp->mu[i];
     for (size_t j = 0; j <= i; j++)
@@ -110,18 +126,27 @@ static double c_at(space *sp, const double *u)
   return sp->ev->direction * (sp->vals[0] - sp->ev->threshold);
 }
 
-/* grad c by central differences, u +- h e_j mapped to x +- h L e_j, all 2d
- * points in one batch. */
+/* grad c by central differences, u +- h e_j mapped to x +- h L e_j (or to
+ * T(u +- h e_j)), all 2d points in one batch. */
 static void gradient(space *sp, const double *u, double h, double *gr)
 {
   size_t d = sp->d;
-  to_x(sp, u, sp->tmp);
-  for (size_t j = 0; j < d; j++) {
-    double *plus = sp->pts + 2 * j * d, *minus = plus + d;
-    for (size_t i = 0; i < d; i++) {
-      double step = i >= j ? h * sp->l[i * d + j] : 0;
-      plus[i] = sp->tmp[i] + step;
-      minus[i] = sp->tmp[i] - step;
+  if (sp->tr) {
+    for (size_t j = 0; j < 2 * d; j++) {
+      double *row = sp->pts + j * d;
+      memcpy(row, u, d * sizeof *u);
+      row[j / 2] += j % 2 ? -h : h;
+    }
+    issim_transform_to_x(sp->tr, 2 * d, sp->pts, sp->pts, NULL, sp->ts);
+  } else {
+    to_x(sp, u, sp->tmp);
+    for (size_t j = 0; j < d; j++) {
+      double *plus = sp->pts + 2 * j * d, *minus = plus + d;
+      for (size_t i = 0; i < d; i++) {
+        double step = i >= j ? h * sp->l[i * d + j] : 0;
+        plus[i] = sp->tmp[i] + step;
+        minus[i] = sp->tmp[i] - step;
+      }
     }
   }
   eval_points(sp, 2 * d);
@@ -287,6 +312,40 @@ static int union_points(space *sp, found *f)
       found_add(f, sp->un, d, beta, beta);
   }
   return ISSIM_OK;
+}
+
+/* For a target without an elliptical form (x = T(u)): an event on one
+ * coordinate (a linear loss with one nonzero weight, or the identity), max
+ * above t or min below t, is a half-space of u (or a union of d of them)
+ * for independent and copula targets (transform.h): exact points.  Returns
+ * 0 when the event is not of that form (or the target is a t). */
+static int transform_half_spaces(space *sp, found *f)
+{
+  size_t d = sp->d, k = d, nonzero = 0;
+  double *w = sp->tmp, beta, t = sp->ev->threshold;
+  int dir = sp->ev->direction;
+  issim_loss_kind kind = issim_loss_kind_of(sp->ev->loss);
+  if (issim_loss_linear_form(sp->ev->loss, w)) {
+    for (size_t j = 0; j < d; j++)
+      if (w[j] != 0)
+        k = j, nonzero++;
+    if (nonzero != 1)
+      return 0;
+    t /= w[k]; /* w_k x_k > t: x_k beyond t / w_k, on the side of w_k's sign */
+    dir = w[k] > 0 ? dir : -dir;
+    if (!issim_transform_half_space(sp->tr, k, t, dir, sp->un, &beta))
+      return 0;
+    found_add(f, sp->un, d, beta, beta);
+    return 1;
+  }
+  if (!((kind == ISSIM_LOSS_MAX && dir > 0) || (kind == ISSIM_LOSS_MIN && dir < 0)))
+    return 0;
+  if (issim_model_kind_of(issim_transform_target(sp->tr)) == ISSIM_MODEL_STUDENT_T)
+    return 0;
+  for (k = 0; k < d; k++) /* a coordinate whose half-space is empty (or certain) adds none */
+    if (issim_transform_half_space(sp->tr, k, t, dir, sp->un, &beta))
+      found_add(f, sp->un, d, beta, beta);
+  return f->n > 0;
 }
 
 /* The multi-start search's state: the points found, the effort, and
@@ -566,9 +625,10 @@ static void sort_found(found *f, size_t d)
     }
 }
 
-int issim_design_points_stats(const issim_model *target, const issim_event *ev, size_t max,
-                              double *x, double *beta, double *log_p, size_t *n,
-                              issim_design_stats *stats, issim_error *err)
+/* The points into out: in the standard space (u) when standard, else x. */
+static int design_points(const issim_model *target, const issim_event *ev, size_t max,
+                         int standard, double *out, double *beta, double *log_p, size_t *n,
+                         issim_design_stats *stats, issim_error *err)
 {
   space sp;
   issim_design_stats st = {0};
@@ -589,19 +649,27 @@ int issim_design_points_stats(const issim_model *target, const issim_event *ev, 
   } else {
     issim_loss_kind k = issim_loss_kind_of(ev->loss);
     st.closed_form = 1;
-    if (issim_loss_linear_form(ev->loss, sp.tmp))
+    if (sp.tr) {
+      if (!(st.closed_form = transform_half_spaces(&sp, &f)))
+        rc = optimised_points(&sp, &f, &st, err);
+    } else if (issim_loss_linear_form(ev->loss, sp.tmp)) {
       rc = linear_points(&sp, &f, err);
-    else if ((k == ISSIM_LOSS_MAX && ev->direction > 0) || (k == ISSIM_LOSS_MIN && ev->direction < 0))
+    } else if ((k == ISSIM_LOSS_MAX && ev->direction > 0) ||
+               (k == ISSIM_LOSS_MIN && ev->direction < 0)) {
       rc = union_points(&sp, &f);
-    else
+    } else {
       st.closed_form = 0, rc = optimised_points(&sp, &f, &st, err);
+    }
     if (st.closed_form)
       st.found = f.n;
   }
   if (rc == ISSIM_OK) {
     sort_found(&f, d);
     for (size_t i = 0; i < f.n && i < max; i++) {
-      to_x(&sp, f.u + i * d, x + i * d);
+      if (standard)
+        memcpy(out + i * d, f.u + i * d, d * sizeof *out);
+      else
+        to_x(&sp, f.u + i * d, out + i * d);
       if (beta)
         beta[i] = f.beta[i];
       if (log_p)
@@ -617,6 +685,20 @@ int issim_design_points_stats(const issim_model *target, const issim_event *ev, 
   return rc;
 }
 
+int issim_design_points_stats(const issim_model *target, const issim_event *ev, size_t max,
+                              double *x, double *beta, double *log_p, size_t *n,
+                              issim_design_stats *stats, issim_error *err)
+{
+  return design_points(target, ev, max, 0, x, beta, log_p, n, stats, err);
+}
+
+int issim_design_standard_points(const issim_model *target, const issim_event *ev, size_t max,
+                                 double *u, double *beta, double *log_p, size_t *n,
+                                 issim_design_stats *stats, issim_error *err)
+{
+  return design_points(target, ev, max, 1, u, beta, log_p, n, stats, err);
+}
+
 int issim_design_points(const issim_model *target, const issim_event *ev, size_t max,
                         double *x, double *beta, double *log_p, size_t *n, issim_error *err)
 {
@@ -630,19 +712,82 @@ int issim_design_point(const issim_model *target, const issim_event *ev, double 
   return issim_design_points(target, ev, 1, x, beta, NULL, &n, err);
 }
 
+/* N(u, spread^2 I): d independent normals. */
+static issim_model *normals_at(size_t d, const double *u, double spread, issim_error *err)
+{
+  issim_dist **comps = calloc(d, sizeof *comps);
+  issim_model *m = NULL;
+  int ok = comps != NULL;
+  if (!ok)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the shifted target");
+  for (size_t j = 0; ok && j < d; j++)
+    ok = (comps[j] = issim_dist_alloc_normal(u[j], spread, err)) != NULL;
+  if (ok)
+    m = issim_model_alloc_independent(d, (const issim_dist *const *)comps, err);
+  for (size_t j = 0; comps && j < d; j++)
+    issim_dist_free(comps[j]);
+  free(comps);
+  return m;
+}
+
+/* N(u, spread^2 I) in the standard space of tr, carried to x. */
+static issim_model *standard_shift(const issim_transform *tr, const double *u, double spread,
+                                   issim_error *err)
+{
+  issim_model *qu = normals_at(issim_transform_dim(tr), u, spread, err);
+  issim_model *m = qu ? issim_transform_proposal(tr, qu, err) : NULL;
+  issim_model_free(qu);
+  return m;
+}
+
+issim_model *issim_design_standard_shifted(const issim_model *target, const double *u,
+                                           double spread, issim_error *err)
+{
+  issim_transform *tr = issim_transform_alloc(target, err);
+  issim_model *m = tr ? standard_shift(tr, u, spread, err) : NULL;
+  issim_transform_free(tr);
+  return m;
+}
+
+/* Any other target: moved in its standard space, to u = T^-1(location). */
+static issim_model *shifted_in_standard_space(const issim_model *target, const double *location,
+                                              double spread, issim_error *err)
+{
+  size_t d = issim_model_dim(target);
+  issim_transform *tr = issim_transform_alloc(target, err);
+  double *u = malloc(2 * d * sizeof *u);
+  issim_model *m = NULL;
+  if (tr && u == NULL)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the shifted target");
+  if (tr && u) {
+    issim_transform_to_u(tr, 1, location, u, u + d);
+    int finite = 1;
+    for (size_t j = 0; j < d; j++)
+      finite &= isfinite(u[j]);
+    if (finite)
+      m = standard_shift(tr, u, spread, err);
+    else
+      issim_error_set(err, ISSIM_EINVAL, "the location is outside the target's support (or at "
+                                         "its end), where the target has no standard space");
+  }
+  free(u);
+  issim_transform_free(tr);
+  return m;
+}
+
 issim_model *issim_design_shifted(const issim_model *target, const double *location,
                                   double spread, issim_error *err)
 {
   size_t d = issim_model_dim(target);
+  if (issim_model_elliptical_form(target, NULL, NULL, NULL) != ISSIM_OK)
+    return shifted_in_standard_space(target, location, spread, err);
   double df, *l = malloc(d * d * sizeof *l);
   issim_dist **comps = calloc(d, sizeof *comps);
   issim_model *m = NULL;
   if (!l || !comps) {
     issim_error_set(err, ISSIM_ENOMEM, "out of memory for the shifted target");
-  } else if (issim_model_elliptical_form(target, NULL, l, &df) != ISSIM_OK) {
-    issim_error_set(err, ISSIM_EINVAL, "only a multivariate-normal, multivariate-t or "
-                                       "independent normal target can be shifted");
   } else if (issim_model_kind_of(target) == ISSIM_MODEL_INDEPENDENT) {
+    issim_model_elliptical_form(target, NULL, l, &df);
     int ok = 1;
     for (size_t j = 0; ok && j < d; j++)
       ok = (comps[j] = issim_dist_alloc_normal(location[j], spread * l[j * d + j], err)) != NULL;
@@ -671,29 +816,53 @@ static void mixture_weights(size_t n, const double *log_p, double *w)
     w[i] /= sum;
 }
 
+/* The mixture of the target (NULL: N(0, I)) moved to each of the n points,
+ * weighted by exp(lp); the one part itself when n = 1. */
+static issim_model *mixture_at(size_t n, size_t d, const double *pts, const double *lp,
+                               double spread, const issim_model *target, issim_error *err)
+{
+  double *w = malloc((n ? n : 1) * sizeof *w);
+  issim_model **parts = calloc(n ? n : 1, sizeof *parts), *m = NULL;
+  int ok = w && parts;
+  if (!ok)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design points");
+  for (size_t i = 0; ok && i < n; i++)
+    ok = (parts[i] = target ? issim_design_shifted(target, pts + i * d, spread, err)
+                            : normals_at(d, pts + i * d, spread, err)) != NULL;
+  if (ok) {
+    mixture_weights(n, lp, w);
+    if (n == 1)
+      m = parts[0], parts[0] = NULL;
+    else
+      m = issim_model_alloc_mixture(n, (const issim_model *const *)parts, w, err);
+  }
+  for (size_t i = 0; parts && i < n; i++)
+    issim_model_free(parts[i]);
+  free(w), free(parts);
+  return m;
+}
+
 issim_model *issim_design_mixture(const issim_model *target, const issim_event *ev,
                                   double spread, issim_error *err)
 {
   size_t d = issim_model_dim(target), n = 0;
   size_t cap = MAX_MIXTURE < d + 1 + 2 * AXIS_STARTS_MAX_D + RANDOM_STARTS
                    ? MAX_MIXTURE : d + 1 + 2 * AXIS_STARTS_MAX_D + RANDOM_STARTS;
-  double *x = malloc(cap * d * sizeof *x), *lp = malloc(cap * sizeof *lp);
-  double *w = malloc(cap * sizeof *w);
-  issim_model **parts = calloc(cap, sizeof *parts), *m = NULL;
-  if (!x || !lp || !w || !parts) {
-    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design points");
-  } else if (issim_design_points(target, ev, cap, x, NULL, lp, &n, err) == ISSIM_OK) {
-    int ok = 1;
-    for (size_t i = 0; ok && i < n; i++)
-      ok = (parts[i] = issim_design_shifted(target, x + i * d, spread, err)) != NULL;
-    mixture_weights(n, lp, w);
-    if (ok && n == 1)
-      m = parts[0], parts[0] = NULL;
-    else if (ok)
-      m = issim_model_alloc_mixture(n, (const issim_model *const *)parts, w, err);
-  }
-  for (size_t i = 0; parts && i < n; i++)
-    issim_model_free(parts[i]);
-  free(x), free(lp), free(w), free(parts);
+  /* an elliptical target moved to each point in x; any other, a mixture of
+   * normals at the points in its standard space, carried to x by T */
+  int standard = issim_model_elliptical_form(target, NULL, NULL, NULL) != ISSIM_OK;
+  double *pts = malloc(cap * d * sizeof *pts), *lp = malloc(cap * sizeof *lp);
+  issim_model *m = NULL, *qu = NULL;
+  issim_transform *tr = NULL;
+  int rc = pts && lp ? design_points(target, ev, cap, standard, pts, NULL, lp, &n, NULL, err)
+                     : issim_error_set(err, ISSIM_ENOMEM, "out of memory for the design points");
+  if (rc == ISSIM_OK && !standard)
+    m = mixture_at(n, d, pts, lp, spread, target, err);
+  else if (rc == ISSIM_OK && (tr = issim_transform_alloc(target, err)) != NULL &&
+           (qu = mixture_at(n, d, pts, lp, spread, NULL, err)) != NULL)
+    m = issim_transform_proposal(tr, qu, err);
+  issim_model_free(qu);
+  issim_transform_free(tr);
+  free(pts), free(lp);
   return m;
 }

@@ -11,6 +11,15 @@
  * and x* = mu + L u* is the design point (Hasofer and Lind 1974).  beta is
  * reported with a sign: negative when the target's mean lies in the event.
  *
+ * Any other target (independent components of any families, a Gaussian
+ * copula) is searched in its standard space, x = T(u) with T the
+ * iso-probabilistic transform (transform.h), u standard normal: u* =
+ * argmin |u|^2 subject to g(T(u)) = t, x* = T(u*).  There an event on one
+ * coordinate (a linear loss with one nonzero weight), and max above t or min
+ * below t, are half-spaces of u or unions of d of them: exact, in closed form
+ * (issim_transform_half_space); every other loss, a sum or a linear loss
+ * included, goes to the search below, which then works on g(T(u)).
+ *
  * How it is found:
  *   linear, sum (and identity)  closed form: with a = L^T w,
  *                               u* = a (t - w.mu) / |a|^2 (exact).
@@ -114,11 +123,12 @@
 extern "C" {
 #endif
 
-/* The design point x[d] of the event under target (normal, t, or independent
- * normals) and its signed beta (may be NULL).  ISSIM_EINVAL with a message
- * when the target has no such form, the loss does not depend on x, or the
- * optimisation does not converge (the message says why: the event is out of
- * reach, the loss is not a number, ...). */
+/* The design point x[d] of the event under target (any model with a
+ * standard space: not a mixture) and its signed beta (may be NULL).
+ * ISSIM_EINVAL with a message when the target has no standard space, the
+ * loss does not depend on x, or the optimisation does not converge (the
+ * message says why: the event is out of reach, the loss is not a number,
+ * ...). */
 int issim_design_point(const issim_model *target, const issim_event *ev, double *x,
                        double *beta, issim_error *err);
 
@@ -154,16 +164,35 @@ int issim_design_points_stats(const issim_model *target, const issim_event *ev, 
                               double *x, double *beta, double *log_p, size_t *n,
                               issim_design_stats *stats, issim_error *err);
 
+/* issim_design_points_stats with the points in the target's standard space:
+ * u[max * d], u = L^-1 (x - mu) for an elliptical target, T^-1(x) for any
+ * other (transform.h). */
+int issim_design_standard_points(const issim_model *target, const issim_event *ev, size_t max,
+                                 double *u, double *beta, double *log_p, size_t *n,
+                                 issim_design_stats *stats, issim_error *err);
+
 /* The target moved to location[d] with its covariance (scale) multiplied by
  * spread^2: a multivariate normal or t of the target's df, or independent
- * normals for independent normals.  NULL (err set) for other targets. */
+ * normals for independent normals.  Any other target is moved in its
+ * standard space: N(T^-1(location), spread^2 I) carried to x by T (a
+ * transformed model, transform.h).  NULL (err set) for a mixture, or a
+ * location outside the support. */
 issim_model *issim_design_shifted(const issim_model *target, const double *location,
                                   double spread, issim_error *err);
+
+/* N(u, spread^2 I) in the target's standard space (u: d values), carried
+ * to x by its transform T (transform.h): the target moved in its standard
+ * space.  For every target with a standard space (elliptical ones too: its
+ * u is then T's, which for a t target differs from L^-1 (x - mu)).  NULL
+ * (err set) for a mixture. */
+issim_model *issim_design_standard_shifted(const issim_model *target, const double *u,
+                                           double spread, issim_error *err);
 
 /* shift = design-points: the mixture of the target shifted to each design
  * point of issim_design_points (at most 1000), weighted in proportion to
  * exp(log_p): for max above t of independent components the weights are
- * P(X_k > t), exact. */
+ * P(X_k > t), exact.  For a target without an elliptical form, the mixture
+ * of N(u_i*, spread^2 I) in the standard space, carried to x by T. */
 issim_model *issim_design_mixture(const issim_model *target, const issim_event *ev,
                                   double spread, issim_error *err);
 

@@ -62,6 +62,7 @@ typedef struct {
   issim_topk *tail;   /* NULL when k-hat is not wanted */
   issim_hist hist;
   issim_region_tally *regions; /* NULL when the regions' tally is not wanted */
+  issim_exceedance *levels; /* NULL when the thresholds' tally is not wanted */
   size_t n_snapshots; /* the accumulator at each trace checkpoint inside the block */
   uint64_t snapshot_n[MAX_SNAPSHOTS];
   issim_accum snapshot[MAX_SNAPSHOTS];
@@ -132,6 +133,8 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   }
   if (out->regions)
     issim_region_tally_reset(out->regions);
+  if (out->levels)
+    issim_exceedance_reset(out->levels);
   const size_t step = issim_sampler_batch(pb);
   double *x = issim_sampler_x(w->sampler); /* spent once a batch is accumulated: reused */
   const double *log_p = issim_sampler_log_p(w->sampler);
@@ -153,6 +156,8 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     issim_accum_add(&out->acc, n, log_p, log_q, w->hit);
     if (out->regions) /* before x is reused below */
       issim_region_tally_add(out->regions, n, x, log_p, log_q, w->hit);
+    if (out->levels)
+      issim_exceedance_add(out->levels, n, log_p, log_q, g);
     if (out->tail || want->want_hist) {
       issim_event_log_weights(n, log_p, log_q, w->hit, x);
       if (out->tail)
@@ -228,6 +233,7 @@ struct engine {
   block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
   issim_topk *segment;    /* a run-sized buffer for the tail values of blocks in a row */
   issim_region_tally *chunk_regions; /* one chunk's regions' tally, shipped or received */
+  issim_exceedance *chunk_levels; /* one chunk's thresholds' tally, shipped or received */
   double *values;         /* room for a segment's values as received */
   size_t *offsets;        /* where each rank's bytes begin in the heads (ranks + 1), then the bodies */
   double floor;           /* the run's tail floor when the round began */
@@ -242,8 +248,10 @@ static void engine_free(engine *e)
   for (unsigned j = 0; e->blocks && j < ISSIM_CHUNK_BLOCKS; j++) {
     issim_topk_free(e->blocks[j].tail);
     issim_region_tally_free(e->blocks[j].regions);
+    issim_exceedance_free(e->blocks[j].levels);
   }
   issim_region_tally_free(e->chunk_regions);
+  issim_exceedance_free(e->chunk_levels);
   free(e->ws);
   free(e->blocks);
   free(e->shipped);
@@ -252,11 +260,37 @@ static void engine_free(engine *e)
   free(e->offsets);
 }
 
+/* A block's tail buffer for each threshold of a tally whose run keeps the
+ * K largest values: four times the block's share of K, at least 64, at most
+ * K (engine.h). */
+static size_t level_block_tail(uint64_t samples, size_t k)
+{
+  uint64_t blocks = (samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
+  uint64_t c = (4 * (uint64_t)k + blocks - 1) / (blocks ? blocks : 1);
+  c = c < 64 ? 64 : c;
+  return c < k ? (size_t)c : k;
+}
+
+/* Each block's thresholds' tally and the chunk's, like the run's `levels`:
+ * for as many blocks as a chunk of this run holds. */
+static int alloc_levels(engine *e, const issim_exceedance *levels)
+{
+  size_t k = levels->tail ? issim_topk_capacity(levels->tail[0]) : 0;
+  size_t c = k ? level_block_tail(e->cfg->samples, k) : 0;
+  uint64_t blocks = (e->cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
+  int ok = (e->chunk_levels = issim_exceedance_alloc_like(levels, k)) != NULL;
+  for (unsigned j = 0; ok && j < ISSIM_CHUNK_BLOCKS && j < blocks; j++)
+    ok = (e->blocks[j].levels = issim_exceedance_alloc_like(levels, c)) != NULL;
+  return ok;
+}
+
 /* tail: the run's tail buffer, NULL when k-hat is not wanted; regions: the
- * regions to tally, NULL when not wanted.  With a cluster, every rank fails
- * if one does, so that none waits for the others. */
+ * regions to tally, NULL when not wanted; levels: the run's thresholds'
+ * tally, NULL when not wanted.  With a cluster, every rank fails if one does,
+ * so that none waits for the others. */
 static int engine_init(engine *e, const issim_problem *pb, const issim_run_config *cfg,
-                       const issim_topk *tail, const issim_regions *regions, issim_error *err)
+                       const issim_topk *tail, const issim_regions *regions,
+                       const issim_exceedance *levels, issim_error *err)
 {
   *e = (engine){.pb = pb, .cfg = cfg, .rules = cfg->stop ? cfg->stop : &no_rules,
                 .why = ISSIM_STOP_SAMPLES, .failed_block = UINT64_MAX,
@@ -281,6 +315,8 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
     ok = (e->blocks[j].regions = issim_region_tally_alloc(regions)) != NULL;
   if (ok && regions)
     ok = (e->chunk_regions = issim_region_tally_alloc(regions)) != NULL;
+  if (ok && levels)
+    ok = alloc_levels(e, levels);
   if (ok) {
     e->shipped = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->shipped);
     e->offsets = malloc(2 * ((size_t)e->ranks + 1) * sizeof *e->offsets);
@@ -469,6 +505,12 @@ static void put(bytes *b, const void *p, size_t n)
   b->len += n;
 }
 
+/* put() for issim_exceedance_pack */
+static void put_bytes(void *b, const void *p, size_t n)
+{
+  put(b, p, n);
+}
+
 static void put_u64(bytes *b, uint64_t v)
 {
   put(b, &v, sizeof v);
@@ -604,6 +646,12 @@ static void pack_body(engine *e, uint64_t kept, const issim_run_output *out, byt
       issim_region_tally_merge(e->chunk_regions, e->blocks[j].regions);
     put(body, e->chunk_regions->sum, e->chunk_regions->n * sizeof *e->chunk_regions->sum);
   }
+  if (out->levels) { /* the kept blocks merged in order, as the accumulators */
+    issim_exceedance_reset(e->chunk_levels);
+    for (uint64_t j = 0; j < kept; j++)
+      issim_exceedance_merge(e->chunk_levels, e->blocks[j].levels);
+    issim_exceedance_pack(e->chunk_levels, put_bytes, body);
+  }
 }
 
 /* ---- the canonical merge of a round ---- */
@@ -722,8 +770,13 @@ static void merge_shipped_chunk(engine *e, const unsigned char *head_bytes,
     issim_hist_merge(out->hist, &hist);
   }
   if (out->regions) {
-    get(body, e->chunk_regions->sum, e->chunk_regions->n * sizeof *e->chunk_regions->sum);
+    body = get(body, e->chunk_regions->sum, e->chunk_regions->n * sizeof *e->chunk_regions->sum);
     issim_region_tally_merge(out->regions, e->chunk_regions);
+  }
+  if (out->levels) {
+    issim_exceedance_reset(e->chunk_levels);
+    body = issim_exceedance_unpack(e->chunk_levels, body);
+    issim_exceedance_merge(out->levels, e->chunk_levels);
   }
   issim_accum_merge(&out->acc, &chunk);
 }
@@ -797,12 +850,15 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
                      issim_run_output *out, issim_error *err)
 {
   engine e;
-  int rc = engine_init(&e, pb, cfg, out->tail, out->regions ? out->regions->regions : NULL, err);
+  int rc = engine_init(&e, pb, cfg, out->tail, out->regions ? out->regions->regions : NULL,
+                       out->levels, err);
   if (rc != ISSIM_OK)
     return rc;
   issim_accum_reset(&out->acc);
   if (out->regions)
     issim_region_tally_reset(out->regions);
+  if (out->levels)
+    issim_exceedance_reset(out->levels);
   if (out->tail)
     issim_topk_reset(out->tail);
   if (out->hist)
@@ -839,7 +895,7 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   plain.stop = NULL;
   plain.cluster = NULL; /* this process's chunks alone: nothing collective */
   engine e;
-  int rc = engine_init(&e, pb, &plain, tail, NULL, err);
+  int rc = engine_init(&e, pb, &plain, tail, NULL, NULL, err);
   if (rc != ISSIM_OK)
     return rc;
   if (tail)
@@ -860,5 +916,58 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
     }
   }
   engine_free(&e);
+  return rc;
+}
+
+/* ---- the draws again, in order ---- */
+
+/* Block b's batches of a run of cfg, as run_block draws them, up to n draws
+ * in all; *done counts the draws given. */
+static int replay_block(workspace *w, const issim_problem *pb, const issim_run_config *cfg,
+                        uint64_t b, uint64_t n, double *component, uint64_t *done,
+                        issim_draws_fn fn, void *user, issim_error *err)
+{
+  const uint64_t start = b * ISSIM_BLOCK_SIZE;
+  const uint64_t count = cfg->samples - start < ISSIM_BLOCK_SIZE ? cfg->samples - start
+                                                                 : ISSIM_BLOCK_SIZE;
+  const size_t step = issim_sampler_batch(pb);
+  issim_sampler_seed(w->sampler, issim_rng_block_seed(cfg->seed, cfg->stream, b));
+  for (uint64_t k = 0; k < count && *done < n; k += step) {
+    size_t m = count - k < step ? (size_t)(count - k) : step;
+    int labelled, rc = issim_sampler_draw_components(w->sampler, m, component, &labelled);
+    if (rc == ISSIM_ENOMEM)
+      return issim_error_set(err, rc, "out of memory copying a generator");
+    if (rc != ISSIM_OK)
+      return issim_error_set(err, rc, "%s", issim_sampler_error(w->sampler));
+    issim_draws d = {
+      .first = *done, .n = n - *done < m ? (size_t)(n - *done) : m, .d = issim_problem_dim(pb),
+      .x = issim_sampler_x(w->sampler), .log_p = issim_sampler_log_p(w->sampler),
+      .log_q = issim_sampler_log_q(w->sampler), .g = issim_sampler_g(w->sampler),
+      .component = labelled ? component : NULL,
+    };
+    rc = fn(user, &d, err);
+    if (rc != ISSIM_OK)
+      return rc;
+    *done += d.n;
+  }
+  return ISSIM_OK;
+}
+
+int issim_engine_replay(const issim_problem *pb, const issim_run_config *cfg, uint64_t n,
+                        issim_draws_fn fn, void *user, issim_error *err)
+{
+  workspace w = {0};
+  double *component = malloc(issim_sampler_batch(pb) * sizeof *component);
+  if (component == NULL || !workspace_init(&w, cfg->rng, pb)) {
+    free(component);
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory allocating a sampler");
+  }
+  n = n < cfg->samples ? n : cfg->samples;
+  uint64_t done = 0;
+  int rc = ISSIM_OK;
+  for (uint64_t b = 0; rc == ISSIM_OK && done < n; b++)
+    rc = replay_block(&w, pb, cfg, b, n, component, &done, fn, user, err);
+  workspace_free(&w);
+  free(component);
   return rc;
 }

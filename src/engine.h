@@ -41,6 +41,7 @@
 #include "dist.h"
 #include "error.h"
 #include "estimator.h"
+#include "exceedance.h"
 #include "khat.h"
 #include "loss.h"
 #include "model.h"
@@ -109,13 +110,18 @@ int issim_engine_threads(int requested);
  * values for Pareto k-hat; trace, a trace planned for cfg->samples
  * (issim_trace_alloc); hist, a histogram of the event log-weights; regions,
  * a tally of the hits by failure region (regions.h), accumulated per block
- * and merged in the order of the accumulators. */
+ * and merged in the order of the accumulators; levels, the tally of several
+ * thresholds of the event (exceedance.h), accumulated and merged the same way
+ * (its tails, if it has them, from each block's largest values: a block keeps
+ * four times its share of the run's K and at least 64, so the run's K
+ * largest are exact unless one block holds four times its share of them). */
 typedef struct {
   issim_accum acc;
   issim_topk *tail;
   issim_trace *trace;
   issim_hist *hist;
   issim_region_tally *regions;
+  issim_exceedance *levels;
   issim_stop_reason stopped_by;
   /* stopped_by ISSIM_STOP_LOSS: the loss's message, with the draws it
    * failed on ("draws 1025 to 1536: ...") */
@@ -154,6 +160,28 @@ uint64_t issim_engine_chunk_count(uint64_t samples);
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,
                             issim_topk *tail, issim_error *err);
+
+/* One batch of draws, as issim_engine_replay gives them: n points x (n x d,
+ * row by row), their log-densities under the target and the proposal, their
+ * losses g, and for a mixture proposal each point's component (0-based, as
+ * a double), NULL otherwise; first: the index of the batch's first draw. */
+typedef struct {
+  uint64_t first;
+  size_t n, d;
+  const double *x, *log_p, *log_q, *g, *component;
+} issim_draws;
+
+/* Takes a batch; anything but ISSIM_OK (with err filled) stops the replay. */
+typedef int (*issim_draws_fn)(void *user, const issim_draws *batch, issim_error *err);
+
+/* The first n draws (n <= cfg->samples) of a run of cfg drawn again, in
+ * order, on this thread alone, a batch at a time, into fn: the same points
+ * and log-densities as issim_engine_run's, whatever the thread or rank count
+ * of that run; the losses are computed from the points (a linear loss drawn
+ * with the points differs in the last digits).  ISSIM_OK, ISSIM_ENOMEM, or
+ * fn's error. */
+int issim_engine_replay(const issim_problem *pb, const issim_run_config *cfg, uint64_t n,
+                        issim_draws_fn fn, void *user, issim_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
 #include "estimator.h"
+#include "event.h"
 #include "simd.h"
 
 #include <math.h>
@@ -98,13 +99,11 @@ static void chunk_stats_careful(issim_accum *b, size_t n, const double *log_p,
  * changes a sum. */
 #define MAX_SCALE_GAP 300.0
 
+/* y = h exp(l - hm) from e = exp(l - am). */
 VECTOR_CLONES
-static void scaled_weights(size_t n, const double *restrict l, const double *restrict h,
-                           double am, double hm, double *restrict e, double *restrict y)
+static void hit_values(size_t n, const double *restrict l, const double *restrict h,
+                       const double *restrict e, double am, double hm, double *restrict y)
 {
-#pragma omp simd
-  for (size_t i = 0; i < n; i++)
-    e[i] = exp(l[i] - am);
   if (am - hm < MAX_SCALE_GAP) {
     double factor = exp(am - hm);
 #pragma omp simd
@@ -120,6 +119,16 @@ static void scaled_weights(size_t n, const double *restrict l, const double *res
     d = 0.5 * (d - fabs(d)); /* min(d, 0), exactly and without a branch */
     y[i] = h[i] * exp(d);
   }
+}
+
+VECTOR_CLONES
+static void scaled_weights(size_t n, const double *restrict l, const double *restrict h,
+                           double am, double hm, double *restrict e, double *restrict y)
+{
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    e[i] = exp(l[i] - am);
+  hit_values(n, l, h, e, am, hm, y);
 }
 
 VECTOR_CLONES
@@ -415,4 +424,65 @@ void issim_accum_estimate(const issim_accum *a, issim_estimate *e)
   estimate_information(a, e);
   e->estimate = exp(e->log_estimate);
   e->std_error = exp(e->log_std_error);
+}
+
+/* ---- several events of one batch ---- */
+
+/* The hit part of a chunk accumulator b whose all-draw part is there (e =
+ * exp(l - all_m)): hits, hit_m, y_mean, y_m2 and y_l for the indicators h;
+ * the same sums as chunk_stats_fast's. */
+VECTOR_CLONES
+static void chunk_hits(issim_accum *b, size_t n, const double *restrict l,
+                       const double *restrict h, const double *restrict e, double *restrict y)
+{
+  double hm = -INFINITY, count = 0;
+#pragma omp simd reduction(max : hm) reduction(+ : count)
+  for (size_t i = 0; i < n; i++) {
+    double on_event = h[i] > 0 ? l[i] : -INFINITY;
+    hm = on_event > hm ? on_event : hm;
+    count += h[i];
+  }
+  b->hits = (uint64_t)count;
+  b->hit_m = b->hits > 0 ? hm : -INFINITY; /* never a max reduction's starting value */
+  b->y_mean = b->y_m2 = b->y_l = 0;
+  if (b->hits == 0)
+    return;
+  hit_values(n, l, h, e, b->all_m, b->hit_m, y);
+  double sy = 0, syl = 0;
+#pragma omp simd reduction(+ : sy, syl)
+  for (size_t i = 0; i < n; i++) {
+    sy += y[i];
+    syl += y[i] * l[i];
+  }
+  b->y_mean = sy / (double)n;
+  b->y_l = syl;
+  b->y_m2 = squared_deviations(n, y, b->y_mean);
+}
+
+void issim_accum_add_levels(issim_accum *acc, size_t k, const double *thresholds, int above,
+                            size_t n, const double *log_p, const double *log_q, const double *g)
+{
+  double l[CHUNK], e[CHUNK], y[CHUNK], h[CHUNK];
+  for (size_t start = 0; start < n; start += CHUNK) {
+    const size_t m = n - start < CHUNK ? n - start : CHUNK;
+    const double *lp = log_p + start, *lq = log_q + start, *gc = g + start;
+    issim_accum all;
+    issim_accum_reset(&all);
+    all.n = m;
+    for (size_t i = 0; i < m; i++)
+      h[i] = 0;
+    log_weights(&all, m, lp, lq, h, l);
+    const int careful = !isfinite(all.l); /* see chunk_stats */
+    if (!careful)
+      chunk_stats_fast(&all, m, l, lp, lq, h, e, y);
+    for (size_t j = 0; j < k; j++) {
+      issim_accum b = all;
+      issim_event_mark_hits_at(m, gc, thresholds[j], above, h);
+      if (careful)
+        chunk_stats(&b, m, lp, lq, h);
+      else
+        chunk_hits(&b, m, l, h, e, y);
+      issim_accum_merge(&acc[j], &b);
+    }
+  }
 }

@@ -57,6 +57,15 @@ void issim_accum_reset(issim_accum *a);
 void issim_accum_add(issim_accum *a, size_t n, const double *log_p,
                      const double *log_q, const double *hit);
 
+/* The same n draws added to k accumulators at once, one per threshold:
+ * acc[j] takes the event g > thresholds[j] (above != 0) or g < thresholds[j],
+ * g the draws' losses (a NaN loss is in no event).  What k calls of
+ * issim_accum_add with those indicators give, to rounding: the log-weights
+ * and the sums over all draws are computed once, each event adding only its
+ * own sums over its hits (docs/exceedance.md). */
+void issim_accum_add_levels(issim_accum *acc, size_t k, const double *thresholds, int above,
+                            size_t n, const double *log_p, const double *log_q, const double *g);
+
 /* log(w_i h_i): the log-weight log p - log q on the event, -inf off it (the
  * values of k-hat's tail buffer and of the log-weight histogram). */
 void issim_event_log_weights(size_t n, const double *log_p, const double *log_q,

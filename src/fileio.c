@@ -181,6 +181,19 @@ int issim_fileio_atomic_commit(issim_fileio_atomic *a, issim_error *err)
   return rc;
 }
 
+void issim_fileio_atomic_discard(issim_fileio_atomic *a)
+{
+  if (a == NULL)
+    return;
+  if (a->to_stdout)
+    fflush(a->f);
+  else
+    fclose(a->f);
+  if (a->tmp)
+    unlink(a->tmp);
+  atomic_free(a);
+}
+
 int issim_fileio_write_atomic(const char *path, const char *data, size_t len, issim_error *err)
 {
   issim_fileio_atomic *a;

@@ -49,6 +49,10 @@ FILE *issim_fileio_atomic_stream(issim_fileio_atomic *a);
  * failed write in the message sets errno to 0 before writing. */
 int issim_fileio_atomic_commit(issim_fileio_atomic *a, issim_error *err);
 
+/* Closes the stream and removes the temporary file, leaving path as it was
+ * (a path written in place keeps what was written); frees a (NULL: nothing). */
+void issim_fileio_atomic_discard(issim_fileio_atomic *a);
+
 /* Writes len bytes to path as a whole or not at all. */
 int issim_fileio_write_atomic(const char *path, const char *data, size_t len, issim_error *err);
 

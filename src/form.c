@@ -17,8 +17,11 @@
 #include "design.h"
 #include "dist.h"
 #include "loss.h"
+#include "transform.h"
 
 enum { MAX_POINTS = 1000, MIN_POINTS = 1 + 2 * 8 + 32, QUAD_INTERVALS = 200 };
+/* the widest a curved proposal gets along a direction: an sd of 3 */
+static const double CURVED_MAX_VARIANCE = 9;
 static const double HESS_STEP = 1e-4, RHO_LIMIT = 1e-12, QUAD_EPSREL = 1e-12,
                     PEAK_REACH = 40, ZERO_BETA = 1e-12;
 /* a design point whose gradient's direction is this far from u*'s (the
@@ -323,8 +326,11 @@ int issim_form_ditlevsen(size_t n, size_t d, const double *beta, const double *a
 typedef struct {
   size_t d;
   const double *mu, *l;
+  const issim_transform *tr; /* non-NULL: x = T(u) (transform.h), not mu + L u */
   const issim_event *ev;
   double *pts, *vals; /* up to 2 + 4 (d - 1) points */
+  double *ts;         /* d: T's scratch */
+  int want_dirs;      /* the points' principal directions too */
   size_t evals;
   int failed;         /* the loss failed (loss.h) */
   char failure[ISSIM_ERROR_MESSAGE_SIZE];
@@ -339,11 +345,19 @@ static void eval_stencil(standard *sp, size_t n)
   sp->evals += n;
 }
 
-/* x = mu + L u + h (a L e_j + b L e_k): into x */
-static void point_at(const standard *sp, const double *x0, double h, size_t j, double a, size_t k,
-                     double b, double *x)
+/* x = mu + L u + h (a L e_j + b L e_k), x0 = mu + L u; or T(u + h (a e_j +
+ * b e_k)): into x */
+static void point_at(const standard *sp, const double *x0, const double *u0, double h, size_t j,
+                     double a, size_t k, double b, double *x)
 {
   size_t d = sp->d;
+  if (sp->tr) {
+    memcpy(x, u0, d * sizeof *x);
+    x[j] += h * a;
+    x[k] += h * b;
+    issim_transform_to_x(sp->tr, 1, x, x, NULL, sp->ts);
+    return;
+  }
   for (size_t i = 0; i < d; i++)
     x[i] = x0[i] + h * (a * sp->l[i * d + j] + b * sp->l[i * d + k]);
 }
@@ -353,9 +367,10 @@ static double c_of(const standard *sp, double g)
   return sp->ev->direction * (g - sp->ev->threshold);
 }
 
-/* The Hessian hess[d*d] and gradient gr[d] of c at u (x0 = mu + L u) by
+/* The Hessian hess[d*d] and gradient gr[d] of c at u0 (x0 its point) by
  * central differences of step h. */
-static void hessian(standard *sp, const double *x0, double h, double *hess, double *gr)
+static void hessian(standard *sp, const double *x0, const double *u0, double h, double *hess,
+                    double *gr)
 {
   size_t d = sp->d;
   memcpy(sp->pts, x0, d * sizeof *x0);
@@ -363,13 +378,13 @@ static void hessian(standard *sp, const double *x0, double h, double *hess, doub
   double c0 = c_of(sp, sp->vals[0]);
   for (size_t j = 0; j < d; j++) {
     size_t n = 0;
-    point_at(sp, x0, h, j, 1, j, 0, sp->pts + n++ * d);
-    point_at(sp, x0, h, j, -1, j, 0, sp->pts + n++ * d);
+    point_at(sp, x0, u0, h, j, 1, j, 0, sp->pts + n++ * d);
+    point_at(sp, x0, u0, h, j, -1, j, 0, sp->pts + n++ * d);
     for (size_t k = j + 1; k < d; k++) {
-      point_at(sp, x0, h, j, 1, k, 1, sp->pts + n++ * d);
-      point_at(sp, x0, h, j, 1, k, -1, sp->pts + n++ * d);
-      point_at(sp, x0, h, j, -1, k, 1, sp->pts + n++ * d);
-      point_at(sp, x0, h, j, -1, k, -1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, 1, k, 1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, 1, k, -1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, -1, k, 1, sp->pts + n++ * d);
+      point_at(sp, x0, u0, h, j, -1, k, -1, sp->pts + n++ * d);
     }
     eval_stencil(sp, n);
     double cp = c_of(sp, sp->vals[0]), cm = c_of(sp, sp->vals[1]);
@@ -383,9 +398,40 @@ static void hessian(standard *sp, const double *x0, double h, double *hess, doub
   }
 }
 
+/* The tangent principal directions into dirs (d - 1 unit vectors of u, row
+ * by row, in the order of the ascending curvatures): the eigenvectors of the
+ * tangent-plane Hessian b (destroyed) carried back by R's first d - 1
+ * columns.  GSL's eigenvalues with vectors, sorted descending (the
+ * curvatures are their negatives over |grad c|). */
+static int principal_directions(size_t d, gsl_matrix *b, const double *r, double *dirs)
+{
+  gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d - 1);
+  gsl_vector *eval = gsl_vector_alloc(d - 1);
+  gsl_matrix *evec = gsl_matrix_alloc(d - 1, d - 1);
+  int rc = ws && eval && evec ? ISSIM_OK : ISSIM_ENOMEM;
+  if (rc == ISSIM_OK && gsl_eigen_symmv(b, eval, evec, ws) != GSL_SUCCESS)
+    rc = ISSIM_EINVAL;
+  if (rc == ISSIM_OK)
+    gsl_eigen_symmv_sort(eval, evec, GSL_EIGEN_SORT_VAL_DESC);
+  for (size_t j = 0; rc == ISSIM_OK && j < d - 1; j++)
+    for (size_t i = 0; i < d; i++) {
+      double s = 0;
+      for (size_t k = 0; k < d - 1; k++)
+        s += r[i * d + k] * gsl_matrix_get(evec, k, j);
+      dirs[j * d + i] = s;
+    }
+  if (ws)
+    gsl_eigen_symmv_free(ws);
+  gsl_vector_free(eval);
+  gsl_matrix_free(evec);
+  return rc;
+}
+
 /* The principal curvatures kappa[d-1] (ascending) from the Hessian of c
- * (destroyed), |grad c| and the unit normal alpha. */
-static int curvatures(size_t d, double *hess, double gnorm, const double *alpha, double *kappa)
+ * (destroyed), |grad c| and the unit normal alpha; with dirs non-NULL, their
+ * directions too (principal_directions). */
+static int curvatures(size_t d, double *hess, double gnorm, const double *alpha, double *kappa,
+                      double *dirs)
 {
   if (d < 2)
     return ISSIM_OK;
@@ -432,17 +478,21 @@ static int curvatures(size_t d, double *hess, double gnorm, const double *alpha,
       gsl_matrix_set(b, i, j, s);
       gsl_matrix_set(b, j, i, s);
     }
-  if (gsl_eigen_symm(b, eval, ws) != GSL_SUCCESS) {
+  gsl_matrix *bv = dirs ? gsl_matrix_alloc(d - 1, d - 1) : NULL;
+  if (bv)
+    gsl_matrix_memcpy(bv, b);
+  if (dirs)
+    rc = bv == NULL ? ISSIM_ENOMEM : principal_directions(d, bv, r, dirs);
+  gsl_matrix_free(bv);
+  if (rc == ISSIM_OK && gsl_eigen_symm(b, eval, ws) != GSL_SUCCESS)
     rc = ISSIM_EINVAL;
-  } else {
-    for (size_t i = 0; i < d - 1; i++)
-      kappa[i] = -gsl_vector_get(eval, i) / gnorm;
-    for (size_t i = 1; i < d - 1; i++) /* ascending */
-      for (size_t k = i; k > 0 && kappa[k] < kappa[k - 1]; k--) {
-        double t = kappa[k];
-        kappa[k] = kappa[k - 1], kappa[k - 1] = t;
-      }
-  }
+  for (size_t i = 0; rc == ISSIM_OK && i < d - 1; i++)
+    kappa[i] = -gsl_vector_get(eval, i) / gnorm;
+  for (size_t i = 1; rc == ISSIM_OK && i < d - 1; i++) /* ascending */
+    for (size_t k = i; k > 0 && kappa[k] < kappa[k - 1]; k--) {
+      double t = kappa[k];
+      kappa[k] = kappa[k - 1], kappa[k - 1] = t;
+    }
   gsl_matrix_free(b);
 done:
   free(r), free(v), free(a);
@@ -460,6 +510,7 @@ void issim_form_result_free(issim_form_result *r)
   for (size_t i = 0; r->points && i < r->n; i++) {
     issim_form_point *p = &r->points[i];
     free(p->x), free(p->u), free(p->alpha), free(p->importance), free(p->kappa);
+    free(p->directions);
   }
   free(r->points);
   r->points = NULL;
@@ -467,27 +518,20 @@ void issim_form_result_free(issim_form_result *r)
 }
 
 static const char *const UNSUPPORTED =
-    "FORM needs a target with a standard normal space: a multivariate normal, a multivariate "
-    "t (approximate), independent normal components, or a univariate normal or student-t";
+    "FORM needs a target with a standard space: a multivariate normal, a multivariate t "
+    "(approximate), independent components, a Gaussian copula, or a univariate target";
 
-/* one point: u, alpha, importance, curvatures and SORM */
-static int analyse_point(standard *sp, const issim_elliptical *e, int closed, double *hess,
-                         double *gr, issim_form_point *p)
+/* one point (x and u set): alpha, importance, curvatures and SORM */
+static int analyse_point(standard *sp, int closed, double *hess, double *gr, issim_form_point *p)
 {
   size_t d = sp->d;
-  for (size_t i = 0; i < d; i++) { /* u = L^-1 (x - mu) */
-    double s = p->x[i] - e->mu[i];
-    for (size_t j = 0; j < i; j++)
-      s -= e->l[i * d + j] * p->u[j];
-    p->u[i] = s / e->l[i * d + i];
-  }
   double nu = 0;
   for (size_t j = 0; j < d; j++)
     nu += p->u[j] * p->u[j];
   nu = sqrt(nu);
   p->grad_norm = NAN;
   if (!closed) {
-    hessian(sp, p->x, HESS_STEP * fmax(1, nu), hess, gr);
+    hessian(sp, p->x, p->u, HESS_STEP * fmax(1, nu), hess, gr);
     double g2 = 0;
     for (size_t j = 0; j < d; j++)
       g2 += gr[j] * gr[j];
@@ -521,21 +565,27 @@ static int analyse_point(standard *sp, const issim_elliptical *e, int closed, do
     for (size_t i = 0; i + 1 < d; i++)
       p->kappa[i] = NAN;
   } else {
-    int rc = curvatures(d, hess, p->grad_norm, p->alpha, p->kappa);
+    if (sp->want_dirs && d > 1 && (p->directions = malloc(d * (d - 1) * sizeof(double))) == NULL)
+      return ISSIM_ENOMEM;
+    int rc = curvatures(d, hess, p->grad_norm, p->alpha, p->kappa, p->directions);
     if (rc == ISSIM_ENOMEM)
       return rc;
     if (rc != ISSIM_OK)
       for (size_t i = 0; i + 1 < d; i++)
         p->kappa[i] = NAN;
+    if (rc != ISSIM_OK) { /* no directions either */
+      free(p->directions);
+      p->directions = NULL;
+    }
   }
   return ISSIM_OK;
 }
 
-/* Design point p of the search (x, beta, its first-order log P lp) with its
- * standard-space analysis and SORM. */
-static int fill_point(standard *sp, const issim_elliptical *e, int closed_form, int normal_space,
-                      const double *x, double beta, double lp, double *hess, double *gr,
-                      issim_form_point *p, issim_error *err)
+/* Design point p of the search (pt: x, or u when sp->tr; beta, its
+ * first-order log P lp) with its standard-space analysis and SORM. */
+static int fill_point(standard *sp, int closed_form, int normal_space, const double *pt,
+                      double beta, double lp, double *hess, double *gr, issim_form_point *p,
+                      issim_error *err)
 {
   size_t d = sp->d;
   p->x = malloc(d * sizeof *p->x);
@@ -545,10 +595,21 @@ static int fill_point(standard *sp, const issim_elliptical *e, int closed_form, 
   p->kappa = malloc(d * sizeof *p->kappa);
   if (!p->x || !p->u || !p->alpha || !p->importance || !p->kappa)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-  memcpy(p->x, x, d * sizeof *p->x);
+  if (sp->tr) {
+    memcpy(p->u, pt, d * sizeof *p->u);
+    issim_transform_to_x(sp->tr, 1, p->u, p->x, NULL, sp->ts);
+  } else {
+    memcpy(p->x, pt, d * sizeof *p->x);
+    for (size_t i = 0; i < d; i++) { /* u = L^-1 (x - mu) */
+      double s = p->x[i] - sp->mu[i];
+      for (size_t j = 0; j < i; j++)
+        s -= sp->l[i * d + j] * p->u[j];
+      p->u[i] = s / sp->l[i * d + i];
+    }
+  }
   p->beta = beta;
   p->log_p_form = normal_space ? issim_form_log_normal_tail(beta) : lp;
-  if (analyse_point(sp, e, closed_form, hess, gr, p) != ISSIM_OK)
+  if (analyse_point(sp, closed_form, hess, gr, p) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
   if (sp->failed)
     return issim_error_set(err, ISSIM_ELOSS, "the loss failed computing the curvatures: %.960s",
@@ -621,80 +682,217 @@ static int union_bounds(issim_form_result *r, const double *beta, const double *
   return ISSIM_OK;
 }
 
-int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
-                       issim_error *err)
+/* The effort of the search into r. */
+static void copy_stats(issim_form_result *r, const issim_design_stats *st)
+{
+  r->closed_form = st->closed_form;
+  r->design_evals = st->loss_evals;
+  r->starts = st->starts;
+  r->converged = st->converged;
+  r->found = st->found;
+  r->last_new_start = st->last_new_start;
+  r->corners = st->corners;
+}
+
+/* The target's standard space: elliptical (e filled: x = mu + L u) or its
+ * transform (*tr); ISSIM_EINVAL when it has neither. */
+static int standard_space(const issim_model *target, issim_elliptical *e, issim_transform **tr,
+                          issim_error *err)
+{
+  *tr = NULL;
+  if (issim_elliptical_of(target, e))
+    return ISSIM_OK;
+  e->df = INFINITY; /* T's u is standard normal */
+  if ((*tr = issim_transform_alloc(target, NULL)) != NULL)
+    return ISSIM_OK;
+  char desc[128];
+  issim_model_describe(target, desc, sizeof desc);
+  return issim_error_set(err, ISSIM_EINVAL, "%s; not %s", UNSUPPORTED, desc);
+}
+
+/* issim_form_analyse, with each point's principal directions when want_dirs. */
+static int form_analyse(const issim_model *target, const issim_event *ev, int want_dirs,
+                        issim_form_result *r, issim_error *err)
 {
   *r = (issim_form_result){0};
   size_t d = issim_model_dim(target);
   issim_elliptical e;
-  if (!issim_elliptical_of(target, &e)) {
+  issim_transform *tr;
+  int rc = standard_space(target, &e, &tr, err);
+  if (rc != ISSIM_OK) {
     issim_elliptical_free(&e);
-    char desc[128];
-    issim_model_describe(target, desc, sizeof desc);
-    return issim_error_set(err, ISSIM_EINVAL, "%s; not %s", UNSUPPORTED, desc);
+    return rc;
   }
   size_t cap = d > MIN_POINTS ? d : MIN_POINTS;
   cap = cap < MAX_POINTS ? cap : MAX_POINTS;
   size_t stencil = 2 + 4 * (d - 1);
-  double *x = malloc(cap * d * sizeof *x), *beta = malloc(cap * sizeof *beta);
+  double *pt = malloc(cap * d * sizeof *pt), *beta = malloc(cap * sizeof *beta);
   double *lp = malloc(cap * sizeof *lp), *hess = malloc(d * d * sizeof *hess);
   double *gr = malloc(d * sizeof *gr), *alpha = malloc(cap * d * sizeof *alpha);
-  standard sp = {.d = d, .mu = e.mu, .l = e.l, .ev = ev,
+  standard sp = {.d = d, .mu = e.mu, .l = e.l, .tr = tr, .ev = ev,
                  .pts = malloc(stencil * d * sizeof(double)),
-                 .vals = malloc(stencil * sizeof(double))};
-  int rc = ISSIM_OK;
+                 .vals = malloc(stencil * sizeof(double)), .ts = malloc(d * sizeof(double)),
+                 .want_dirs = want_dirs};
   issim_design_stats st;
   size_t n = 0;
-  if (!x || !beta || !lp || !hess || !gr || !alpha || !sp.pts || !sp.vals) {
+  if (!pt || !beta || !lp || !hess || !gr || !alpha || !sp.pts || !sp.vals || !sp.ts)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-    goto done;
-  }
-  rc = issim_design_points_stats(target, ev, cap, x, beta, lp, &n, &st, err);
-  if (rc != ISSIM_OK)
-    goto done;
-  r->d = d;
-  r->df = e.df;
-  r->normal_space = isinf(e.df);
-  r->closed_form = st.closed_form;
-  r->design_evals = st.loss_evals;
-  r->starts = st.starts;
-  r->converged = st.converged;
-  r->found = st.found;
-  r->last_new_start = st.last_new_start;
-  r->corners = st.corners;
-  r->points = calloc(n ? n : 1, sizeof *r->points);
-  if (r->points == NULL) {
+  else if (tr) /* the points in u, x = T(u) */
+    rc = issim_design_standard_points(target, ev, cap, pt, beta, lp, &n, &st, err);
+  else
+    rc = issim_design_points_stats(target, ev, cap, pt, beta, lp, &n, &st, err);
+  if (rc == ISSIM_OK && (r->points = calloc(n ? n : 1, sizeof *r->points)) == NULL)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for FORM");
-    goto done;
+  if (rc == ISSIM_OK) {
+    r->d = d;
+    r->df = e.df;
+    r->normal_space = isinf(e.df);
+    r->transformed = tr != NULL;
+    copy_stats(r, &st);
+    r->n = n;
   }
-  r->n = n;
   for (size_t i = 0; i < n && rc == ISSIM_OK; i++) {
-    rc = fill_point(&sp, &e, st.closed_form, r->normal_space, x + i * d, beta[i], lp[i], hess, gr,
+    rc = fill_point(&sp, st.closed_form, r->normal_space, pt + i * d, beta[i], lp[i], hess, gr,
                     &r->points[i], err);
     if (rc == ISSIM_OK) {
       memcpy(alpha + i * d, r->points[i].alpha, d * sizeof *alpha);
       lp[i] = r->points[i].log_p_form;
     }
   }
-  if (rc != ISSIM_OK)
-    goto done;
-  r->hessian_evals = sp.evals;
-  sum_regions(r, lp);
-  rc = union_bounds(r, beta, alpha, err);
-done:
+  if (rc == ISSIM_OK) {
+    r->hessian_evals = sp.evals;
+    sum_regions(r, lp);
+    rc = union_bounds(r, beta, alpha, err);
+  }
   if (rc != ISSIM_OK)
     issim_form_result_free(r);
-  free(x), free(beta), free(lp), free(hess), free(gr), free(alpha), free(sp.pts), free(sp.vals);
+  free(pt), free(beta), free(lp), free(hess), free(gr), free(alpha), free(sp.pts), free(sp.vals);
+  free(sp.ts);
   issim_elliptical_free(&e);
+  issim_transform_free(tr);
   return rc;
+}
+
+int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
+                       issim_error *err)
+{
+  return form_analyse(target, ev, 0, r, err);
+}
+
+/* ---- proposals fitted to the curvatures ---- */
+
+/* The zero-variance density's variance along a principal direction of
+ * curvature kappa at beta > 0: 1 / (1 + beta kappa) (the event beyond a
+ * quadratic surface), where that is above 1; 1 where it is below (never
+ * narrower than the target); CURVED_MAX_VARIANCE at most, and that where 1 +
+ * beta kappa <= 0 (the point is no minimum of |u| on the surface). */
+static double curved_variance(double beta, double kappa)
+{
+  if (!(beta > 0) || !(kappa < 0))
+    return 1; /* also NAN: the curvature is unknown */
+  double f = 1 + beta * kappa;
+  return f <= 0 ? CURVED_MAX_VARIANCE : fmin(CURVED_MAX_VARIANCE, fmax(1, 1 / f));
+}
+
+/* The covariance in u at point p: I + sum_j (v_j - 1) e_j e_j^T over its
+ * principal directions e_j (the identity without them: a flat surface). */
+static void curved_covariance(size_t d, const issim_form_point *p, double *c)
+{
+  for (size_t i = 0; i < d * d; i++)
+    c[i] = i % (d + 1) == 0;
+  for (size_t j = 0; p->directions && j + 1 < d; j++) {
+    const double *e = p->directions + j * d, w = curved_variance(p->beta, p->kappa[j]) - 1;
+    for (size_t a = 0; w != 0 && a < d; a++)
+      for (size_t b = 0; b < d; b++)
+        c[a * d + b] += w * e[a] * e[b];
+  }
+}
+
+/* Point p's part: N(u*, c) of u, or for an elliptical target (e) the target
+ * moved to x* with its covariance (scale) L c L^T. */
+static issim_model *curved_part(const issim_elliptical *e, size_t d, const issim_form_point *p,
+                                double *c, double *t, issim_error *err)
+{
+  if (e == NULL)
+    return issim_model_alloc_normal(d, p->u, c, err);
+  for (size_t a = 0; a < d; a++) /* t = L c, then c = t L^T */
+    for (size_t b = 0; b < d; b++) {
+      double s = 0;
+      for (size_t k = 0; k <= a; k++)
+        s += e->l[a * d + k] * c[k * d + b];
+      t[a * d + b] = s;
+    }
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = 0; b <= a; b++) {
+      double s = 0;
+      for (size_t k = 0; k <= b; k++)
+        s += t[a * d + k] * e->l[b * d + k];
+      c[a * d + b] = c[b * d + a] = s;
+    }
+  return isinf(e->df) ? issim_model_alloc_normal(d, p->x, c, err)
+                      : issim_model_alloc_student_t(d, e->df, p->x, c, err);
+}
+
+/* The mixture of the parts at the first n points, weighted by their FORM
+ * probabilities (the one part when n = 1); for a target without an
+ * elliptical form (e NULL) a model of u. */
+static issim_model *curved_mixture(const issim_elliptical *e, const issim_form_result *r,
+                                   size_t n, issim_error *err)
+{
+  size_t d = r->d;
+  double *c = malloc(2 * d * d * sizeof *c), *w = malloc(n * sizeof *w), top = -INFINITY, sum = 0;
+  issim_model **parts = calloc(n, sizeof *parts), *m = NULL;
+  int ok = c && w && parts;
+  if (!ok)
+    issim_error_set(err, ISSIM_ENOMEM, "out of memory for the proposal");
+  for (size_t i = 0; ok && i < n; i++) {
+    curved_covariance(d, &r->points[i], c);
+    ok = (parts[i] = curved_part(e, d, &r->points[i], c, c + d * d, err)) != NULL;
+    top = fmax(top, r->points[i].log_p_form);
+  }
+  for (size_t i = 0; ok && i < n; i++)
+    sum += (w[i] = isfinite(top) ? exp(r->points[i].log_p_form - top) : 1);
+  for (size_t i = 0; ok && i < n; i++)
+    w[i] /= sum;
+  if (ok && n == 1)
+    m = parts[0], parts[0] = NULL;
+  else if (ok)
+    m = issim_model_alloc_mixture(n, (const issim_model *const *)parts, w, err);
+  for (size_t i = 0; parts && i < n; i++)
+    issim_model_free(parts[i]);
+  free(c), free(w), free(parts);
+  return m;
+}
+
+issim_model *issim_form_curved_proposal(const issim_model *target, const issim_event *ev,
+                                        int all_points, issim_error *err)
+{
+  issim_form_result r;
+  if (form_analyse(target, ev, 1, &r, err) != ISSIM_OK)
+    return NULL;
+  issim_elliptical e;
+  int elliptical = issim_elliptical_of(target, &e);
+  issim_transform *tr = elliptical ? NULL : issim_transform_alloc(target, err);
+  issim_model *qu = NULL, *m = NULL;
+  if (elliptical)
+    m = curved_mixture(&e, &r, all_points ? r.n : 1, err);
+  else if (tr && (qu = curved_mixture(NULL, &r, all_points ? r.n : 1, err)) != NULL)
+    m = issim_transform_proposal(tr, qu, err);
+  issim_model_free(qu);
+  issim_transform_free(tr);
+  issim_elliptical_free(&e);
+  issim_form_result_free(&r);
+  return m;
 }
 
 int issim_form_supported(const issim_problem *pb)
 {
-  if (pb->target_model)
-    return issim_model_elliptical_form(pb->target_model, NULL, NULL, NULL) == ISSIM_OK;
-  return pb->target && (pb->target->kind == ISSIM_DIST_NORMAL ||
-                        pb->target->kind == ISSIM_DIST_STUDENT_T);
+  if (pb->target_model) {
+    issim_transform *tr = issim_transform_alloc(pb->target_model, NULL);
+    issim_transform_free(tr);
+    return tr != NULL;
+  }
+  return pb->target != NULL; /* any family: a model of dimension 1 */
 }
 
 int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, issim_error *err)
@@ -713,7 +911,7 @@ int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, is
   }
   /* a univariate target: a model of dimension 1 and the identity loss */
   issim_model *m = NULL;
-  if (t->kind == ISSIM_DIST_NORMAL) {
+  if (t->kind != ISSIM_DIST_STUDENT_T) {
     m = issim_model_alloc_independent(1, &t, err);
   } else { /* student-t: df, location, scale */
     double scale2 = t->param[2] * t->param[2];

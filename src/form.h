@@ -1,9 +1,13 @@
 /* form.h: FORM and SORM, the first- and second-order reliability methods.
  *
  * For a target X = mu + L U with U standard (a multivariate normal, a
- * multivariate t, or independent normals: see design.h) and an event
+ * multivariate t, or independent normals: see design.h), or X = T(U) with T
+ * the iso-probabilistic transform of any other target (independent
+ * components of any families, a Gaussian copula, a univariate target of
+ * any family; transform.h) and U standard normal, and an event
  * {g(X) > t} (or < t), write the event in the standard space as
- *   c(u) = s (g(mu + L u) - t) > 0,   s = +1 for "above", -1 for "below".
+ *   c(u) = s (g(mu + L u) - t) > 0,   s = +1 for "above", -1 for "below"
+ * (g(T(u)) for a transform).
  * Every design point u* that issim_design_points finds (the points of the
  * surface c = 0 nearest the origin, locally) is analysed:
  *
@@ -140,6 +144,9 @@ typedef struct {
   double grad_norm;          /* |grad c| at u*, NAN for a closed form */
   size_t n_curvatures;       /* d - 1 */
   double *kappa;             /* n_curvatures principal curvatures, ascending */
+  double *directions;        /* issim_form_curved_proposal's: the d - 1 unit
+                              * principal directions in u, row by row, in the
+                              * order of kappa; NULL otherwise */
   double log_p_breitung, log_p_hr, log_p_tvedt; /* NAN when refused */
   char sorm_why[200];        /* why a SORM value is NAN; "" when none is */
   int corner;                /* at a corner of the surface: the gradient at u* (by
@@ -153,6 +160,8 @@ typedef struct {
   int normal_space;             /* 1: U is normal; 0: a t target, FORM approximate */
   double df;                    /* the target's df, INFINITY for a normal */
   int closed_form;              /* the points are exact (design.h's closed forms) */
+  int transformed;              /* 1: x = T(u), the target's iso-probabilistic
+                                 * transform (transform.h); 0: x = mu + L u */
   double log_sum_form;          /* log sum_i P_form */
   double log_ditlevsen_lower, log_ditlevsen_upper; /* NAN: see union_why */
   double log_sum_breitung, log_sum_hr, log_sum_tvedt; /* over the points where
@@ -165,18 +174,32 @@ typedef struct {
   size_t corners;               /* of the points found, those the corner search found */
 } issim_form_result;
 
-/* The FORM/SORM analysis of the event under target (normal, t, or
- * independent normals).  ISSIM_EINVAL with a message for another target or
+/* The FORM/SORM analysis of the event under target (any model with a
+ * standard space: not a mixture).  ISSIM_EINVAL with a message for another target or
  * when no design point is found (issim_design_points's errors); ISSIM_ENOMEM.
  * On success free r with issim_form_result_free. */
 int issim_form_analyse(const issim_model *target, const issim_event *ev, issim_form_result *r,
                        issim_error *err);
 
 /* The same for a problem: a d-dimensional one as above, or a univariate one
- * with a normal or student-t target (the event on x itself). */
+ * of any family (the event on x itself: a half-space of u, FORM exact). */
 int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, issim_error *err);
 
 void issim_form_result_free(issim_form_result *r);
+
+/* shift = design-point(s) with spread = curvature: at the design point (or
+ * at each, all_points), a normal of u centred on u* whose variance along each
+ * principal direction of curvature is the zero-variance density's there,
+ * 1 / (1 + beta kappa_j), where the surface curves round the origin (kappa_j
+ * < 0: a sum of exponentials), at most 9, and 1 elsewhere (along alpha,
+ * where the surface is flat or curves away, and at a closed form's flat
+ * points: the target's own spread); the points mixed by their FORM
+ * probabilities, as issim_design_mixture's.  For an elliptical target the
+ * normal of u is carried to x linearly (a normal, or a t of the target's df,
+ * at x* with covariance (scale) L C L^T); for any other, by its transform
+ * (transform.h).  NULL and err as issim_form_analyse's. */
+issim_model *issim_form_curved_proposal(const issim_model *target, const issim_event *ev,
+                                        int all_points, issim_error *err);
 
 /* Does the problem's target have the standard-space form FORM needs? */
 int issim_form_supported(const issim_problem *pb);

@@ -11,8 +11,9 @@
  *   cluster.h    the processes of a distributed run (MPI)
  * laws and losses
  *   dist.h       univariate distributions: sampling, log-densities, tails
- *   model.h      d-dimensional models: independent, normal, t, copula, mixture
+ *   model.h      d-dimensional models: independent, normal, t, copula, mixture, transformed
  *   copula.h     the Gaussian copula's marginal transforms
+ *   transform.h  a target's standard space (x = T(u)) and proposals drawn there
  *   pair.h       a target and a proposal drawn and weighted together
  *   loss.h       loss (limit-state) functions of d-dimensional points
  *   expr.h       formulas in x1..xd (the expression loss's language)
@@ -24,10 +25,13 @@
  * drawing and accumulating
  *   sampler.h    the one sampler: draws weighed against the target
  *   estimator.h  streaming, mergeable estimators and diagnostics
+ *   exceedance.h several thresholds from one set of draws; quantiles by inversion
  *   khat.h       Pareto k-hat from a bounded buffer of the largest weights
  *   trace.h      convergence traces and log-weight histograms
  * machinery
  *   engine.h     the sampling engine: blocks, threads, processes, stopping
+ *   quantile.h   rare quantiles: the pilot that places the grid, exact quantiles
+ *   dump.h       a run's draws written out as CSV
  *   cefit.h      the cross-entropy families and their weighted MLE updates
  *   adapt.h      the cross-entropy method, level by level
  *   design.h     design points, the most likely points of an event
@@ -40,6 +44,7 @@
  *   scenario.h   scenario files: target, event, proposals, run settings
  * judging
  *   verdict.h    trustworthy, doubtful or unreliable, and why
+ *   curve.h      a proposal's exceedance curve and quantiles, judged
  *   analysis.h   one proposal run and judged
  * many proposals
  *   compare.h    proposals ranked side by side; the one reference rule
@@ -64,6 +69,7 @@
 #include "credit.h"
 #include "model.h"
 #include "copula.h"
+#include "transform.h"
 #include "pair.h"
 #include "loss.h"
 #include "expr.h"
@@ -75,10 +81,13 @@
 
 #include "sampler.h"
 #include "estimator.h"
+#include "exceedance.h"
 #include "khat.h"
 #include "trace.h"
 
 #include "engine.h"
+#include "quantile.h"
+#include "dump.h"
 #include "cefit.h"
 #include "adapt.h"
 #include "design.h"
@@ -91,6 +100,7 @@
 #include "scenario.h"
 
 #include "verdict.h"
+#include "curve.h"
 #include "analysis.h"
 
 #include "compare.h"

@@ -137,6 +137,16 @@ void issim_linalg_lower_transpose_times(size_t d, const double *l, const double 
   }
 }
 
+void issim_linalg_lower_times(size_t d, const double *l, const double *u, double *x)
+{
+  for (size_t i = d; i-- > 0;) { /* from the last row up: row i reads u_0..u_i only */
+    double s = 0;
+    for (size_t j = 0; j <= i; j++)
+      s += l[i * d + j] * u[j];
+    x[i] = s;
+  }
+}
+
 double issim_linalg_lower_log_det(size_t d, const double *l)
 {
   double s = 0;

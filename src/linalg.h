@@ -48,6 +48,9 @@ void issim_linalg_lower_inverse(size_t d, const double *l, double *x);
 /* v = L^T w (v_k = sum_{j >= k} L_jk w_j); v must not overlap w. */
 void issim_linalg_lower_transpose_times(size_t d, const double *l, const double *w, double *v);
 
+/* x = L u (x_i = sum_{j <= i} L_ij u_j, summed in increasing j); x may be u. */
+void issim_linalg_lower_times(size_t d, const double *l, const double *u, double *x);
+
 /* log |det L| = sum_j log L_jj (half the log-determinant of L L^T). */
 double issim_linalg_lower_log_det(size_t d, const double *l);
 

@@ -30,6 +30,7 @@ typedef struct {
   const char *max_memory;
   const char *plot_dir;
   const char *reps;
+  const char *threshold, *quantile, *dump; /* exceedance curves, quantiles, draws */
   /* issim adapt */
   const char *rho, *level_draws, *alpha, *max_levels, *family, *update, *min_spread,
       *components, *save;
@@ -83,6 +84,14 @@ static void usage(FILE *out)
           "  --brief             (run) the estimate, error bar, verdict and reasons only\n"
           "  --plot DIR          (run, compare) convergence plots: data files, gnuplot scripts\n"
           "                      and, when gnuplot is installed, PNG and SVG figures in DIR\n"
+          "  --threshold LIST    (run, compare, calibrate, adapt, form) the event's threshold,\n"
+          "                      or a list: '5 sigma, 3 sigma .. 7 sigma step 0.5 sigma'\n"
+          "                      (the first value is the main one; every value a level of\n"
+          "                      the exceedance curve, from the same draws)\n"
+          "  --quantile LIST     (run, compare, adapt) loss levels exceeded with these\n"
+          "                      probabilities, e.g. 1e-6, with 95%% intervals\n"
+          "  --dump FILE         (run) every draw as CSV: proposal, draw, point, loss,\n"
+          "                      log-weight, in_event, component (as many rows as --samples)\n"
           "  --bits              (divergence) in bits instead of nats\n"
           "  --reps R            (calibrate) replications per proposal (default 100)\n"
           "\n"
@@ -166,6 +175,21 @@ static const char **adapt_option(options *o, int c)
   }
 }
 
+/* --threshold, --quantile and --dump, checked against the command. */
+static int exceedance_option(int c, options *o, command_kind command)
+{
+  if (c == 'X' && command == COMMAND_DIVERGENCE)
+    return bad_usage("%s", "--threshold does not apply to 'issim divergence'");
+  if (c == 'Q' && command != COMMAND_RUN && command != COMMAND_COMPARE && command != COMMAND_ADAPT)
+    return bad_usage("%s", "--quantile applies to 'issim run', 'issim compare' and 'issim adapt'");
+  if (c == 'D' && command != COMMAND_RUN)
+    return bad_usage("%s", "--dump applies to 'issim run'");
+  if (c == 'D' && (*optarg == '\0' || strcmp(optarg, "-") == 0))
+    return bad_usage("%s", "--dump needs a file name (the report goes to standard output)");
+  *(c == 'X' ? &o->threshold : c == 'Q' ? &o->quantile : &o->dump) = optarg;
+  return EXIT_OK;
+}
+
 /* One option of getopt_long's (c, with optarg) into *o, checked against the
  * command it is given to. */
 static int take_option(int c, char **argv, options *o, command_kind command)
@@ -211,6 +235,8 @@ static int take_option(int c, char **argv, options *o, command_kind command)
     o->plot_dir = optarg;
     break;
   case 'b': o->bits = 1; break;
+  case 'X': case 'Q': case 'D':
+    return exceedance_option(c, o, command);
   case 'F': case 'o': case 'L': case 'a': case 'm': case 'u': case 'S': case 'k': case 'w':
     if (command != COMMAND_ADAPT)
       return bad_usage("%s applies to 'issim adapt'", /* "--rho 0.1" or "--rho=0.1" */
@@ -239,6 +265,9 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"threads", required_argument, NULL, 't'},
     {"format", required_argument, NULL, 'f'},
     {"bits", no_argument, NULL, 'b'},
+    {"threshold", required_argument, NULL, 'X'},
+    {"quantile", required_argument, NULL, 'Q'},
+    {"dump", required_argument, NULL, 'D'},
     {"brief", no_argument, NULL, 'B'},
     {"plot", required_argument, NULL, 'P'},
     {"reps", required_argument, NULL, 'R'},
@@ -330,7 +359,8 @@ static issim_scenario *read_scenario(const options *o, int *status)
   if (scenario_limits(o, &lim) != ISSIM_OK)
     return NULL;
   issim_error err;
-  issim_scenario *s = issim_scenario_read_limited(o->scenario_path, &lim, &err);
+  issim_scenario_overrides ov = {.threshold = o->threshold, .quantile = o->quantile};
+  issim_scenario *s = issim_scenario_read_with(o->scenario_path, &lim, &ov, &err);
   if (s == NULL) {
     fprintf(stderr, "%s\n", err.message);
     *status = err.code == ISSIM_ENOMEM ? EXIT_FAILURE_RUN : EXIT_BAD_INPUT;
@@ -754,6 +784,14 @@ static int plots(const session *c, const issim_result *results, size_t n,
   return EXIT_OK;
 }
 
+/* What run and compare record: the traces and histograms for the figures,
+ * and the exceedance curves where they are shown (run's reports, figures). */
+static unsigned record_of(const options *o, command_kind kind)
+{
+  unsigned plots = o->plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0;
+  return plots | (kind == COMMAND_RUN || o->plot_dir ? ISSIM_RECORD_CURVE : 0);
+}
+
 /* issim run and issim compare: every selected proposal analysed, then reported. */
 static int command_run_or_compare(int argc, char **argv, command_kind kind)
 {
@@ -769,8 +807,7 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
   if (results == NULL || ranked == NULL) {
     fprintf(stderr, "issim: out of memory for the results\n");
     rc = EXIT_FAILURE_RUN;
-  } else if ((ran = issim_workflow_run(c.wf, c.o.plot_dir ? ISSIM_RECORD_TRACE | ISSIM_RECORD_HIST : 0,
-                                       results, &n, &err)) != ISSIM_OK &&
+  } else if ((ran = issim_workflow_run(c.wf, record_of(&c.o, kind), results, &n, &err)) != ISSIM_OK &&
              !(ran == ISSIM_ELOSS && n > 0)) {
     rc = run_failure(&err);
   }
@@ -779,6 +816,8 @@ static int command_run_or_compare(int argc, char **argv, command_kind kind)
     rc = emit_results(&c, kind, &rep, ranked);
     if (rc == EXIT_OK && c.o.plot_dir && issim_cluster_rank(cluster) == 0)
       rc = plots(&c, results, n, kind == COMMAND_COMPARE ? ranked : NULL);
+    if (rc == EXIT_OK && c.o.dump && issim_workflow_dump(c.wf, c.o.dump, results, n, &err) != ISSIM_OK)
+      rc = run_failure(&err);
     if (rc == EXIT_OK && ran != ISSIM_OK)
       rc = run_failure(&err);
     /* Ctrl-C reaches a model's program too, which then fails: still 130 */
@@ -1029,8 +1068,8 @@ static int command_form(int argc, char **argv)
   if (rc != EXIT_OK)
     return rc;
   if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds)
-    return bad_usage("%s", "issim form draws nothing: of the options only --format and "
-                           "--max-memory apply");
+    return bad_usage("%s", "issim form draws nothing: of the options only --format, "
+                           "--threshold and --max-memory apply");
   issim_error err;
   issim_scenario *s = read_scenario(&o, &rc);
   if (s == NULL)
@@ -1039,9 +1078,10 @@ static int command_form(int argc, char **argv)
   if (!issim_form_supported(&pb)) {
     char target[256];
     issim_problem_describe_target(&pb, target, sizeof target);
-    fprintf(stderr, "issim: %s: issim form needs a target with a standard normal space: a "
-                    "multivariate normal, a multivariate t (approximate), independent normal "
-                    "components, or a univariate normal or student-t; not %s\n", s->path, target);
+    fprintf(stderr, "issim: %s: issim form needs a target with a standard space: a "
+                    "multivariate normal, a multivariate t (approximate), independent "
+                    "components, a Gaussian copula, or a univariate target; not %s\n", s->path,
+            target);
     issim_scenario_free(s);
     return EXIT_BAD_INPUT;
   }

@@ -6,6 +6,7 @@
  *   student-t     loc (location), chol (L, L L^T = scale), matrix, diag, df
  *   copula        dists[d] (marginals), chol (L, L L^T = R), matrix (R), diag
  *   mixture       parts[k], weights, log_weights, cum (cumulative weights)
+ *   transformed   inner (the model of u), transform (transform.c's kernels)
  * Matrices are row-major d x d; chol is lower triangular with its upper
  * triangle zeroed; diag[j] = L_jj.
  *
@@ -378,9 +379,14 @@ issim_model *issim_model_clone(const issim_model *src)
   m->loc = m->matrix = m->chol = m->diag = NULL;
   m->parts = NULL;
   m->weights = m->log_weights = m->cum = NULL;
+  m->inner = NULL;
+  m->transform = NULL;
   m->credit = NULL;
   bool ok = true;
-  if (src->credit)
+  if (src->inner)
+    ok = (m->inner = issim_model_clone(src->inner)) != NULL &&
+         (m->transform = issim_transform_clone(src->transform)) != NULL;
+  if (ok && src->credit)
     ok = (m->credit = issim_credit_law_clone(src->credit)) != NULL;
   if (src->dists) {
     ok = (m->dists = calloc(d, sizeof *m->dists)) != NULL;
@@ -420,6 +426,8 @@ void issim_model_free(issim_model *m)
     for (size_t i = 0; i < m->k; i++)
       issim_model_free(m->parts[i]);
   free(m->parts);
+  issim_model_free(m->inner);
+  issim_transform_free(m->transform);
   free(m->loc);
   free(m->matrix);
   free(m->chol);
@@ -507,6 +515,8 @@ size_t issim_model_scratch(const issim_model *m, size_t n)
     const size_t sample = n + m->k + n * m->d, density = 2 * n;
     return (sample > density ? sample : density) + sub;
   }
+  case ISSIM_MODEL_TRANSFORMED:
+    return issim_transformed_scratch(m, n);
   case ISSIM_MODEL_CREDIT:
     return issim_credit_law_scratch(m->credit);
   }
@@ -685,6 +695,43 @@ static void lower_times_columns(const issim_model *m, size_t n, const double *t,
                         t + i0, out + i0);
 }
 
+/* Each of n points' component, a uniform draw of r each: the first draws
+ * of a mixture's batch. */
+static void draw_labels(const issim_model *m, gsl_rng *r, size_t n, double *label)
+{
+  for (size_t i = 0; i < n; i++) {
+    const double u = gsl_rng_uniform(r);
+    size_t c = 0;
+    while (c + 1 < m->k && !(u < m->cum[c]))
+      c++;
+    label[i] = (double) c;
+  }
+}
+
+/* The mixture whose components a sample of m draws first: m itself, or a
+ * proposal in the standard space whose model of u is one (it samples u
+ * first); NULL for other models. */
+static const issim_model *labelled_mixture(const issim_model *m)
+{
+  if (m->kind == ISSIM_MODEL_TRANSFORMED)
+    m = m->inner;
+  return m->kind == ISSIM_MODEL_MIXTURE ? m : NULL;
+}
+
+int issim_model_has_labels(const issim_model *m)
+{
+  return labelled_mixture(m) != NULL;
+}
+
+int issim_model_mixture_labels(const issim_model *m, gsl_rng *r, size_t n, double *label)
+{
+  const issim_model *mix = labelled_mixture(m);
+  if (mix == NULL)
+    return 0;
+  draw_labels(mix, r, n, label);
+  return 1;
+}
+
 static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x,
                            double *scratch)
 {
@@ -693,14 +740,9 @@ static void sample_mixture(const issim_model *m, gsl_rng *r, size_t n, double *x
   double *sub = grouped + n * d;
   for (size_t c = 0; c < k; c++)
     cursor[c] = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double u = gsl_rng_uniform(r);
-    size_t c = 0;
-    while (c + 1 < k && !(u < m->cum[c]))
-      c++;
-    label[i] = (double) c;
-    cursor[c] += 1;
-  }
+  draw_labels(m, r, n, label);
+  for (size_t i = 0; i < n; i++)
+    cursor[(size_t) label[i]] += 1;
   /* each component's points, together, in component order; cursor[c]
    * becomes the first row of component c's group */
   size_t start = 0;
@@ -810,6 +852,9 @@ void issim_model_sample(const issim_model *m, gsl_rng *r, size_t n, double *x, d
     break;
   case ISSIM_MODEL_MIXTURE:
     sample_mixture(m, r, n, x, scratch);
+    break;
+  case ISSIM_MODEL_TRANSFORMED:
+    issim_transformed_sample(m, r, n, x, scratch);
     break;
   case ISSIM_MODEL_CREDIT:
     issim_credit_law_sample(m->credit, r, n, x, scratch);
@@ -958,6 +1003,9 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
   case ISSIM_MODEL_MIXTURE:
     log_pdf_mixture(m, n, x, lp, scratch);
     break;
+  case ISSIM_MODEL_TRANSFORMED:
+    issim_transformed_log_pdf(m, n, x, lp, scratch);
+    break;
   case ISSIM_MODEL_CREDIT:
     issim_credit_law_log_pdf(m->credit, n, x, lp, scratch);
     break;
@@ -1041,6 +1089,8 @@ int issim_model_moments(const issim_model *m, double *mean, double *cov)
     return issim_copula_moments(m, mean, cov);
   case ISSIM_MODEL_MIXTURE:
     return moments_mixture(m, mean, cov);
+  case ISSIM_MODEL_TRANSFORMED: /* not worked out */
+    break;
   case ISSIM_MODEL_CREDIT:
     return ISSIM_EINVAL;
   }
@@ -1081,6 +1131,11 @@ int issim_model_describe(const issim_model *m, char *buf, size_t size)
     return snprintf(buf, size, "gaussian-copula(d=%zu)", m->d);
   case ISSIM_MODEL_MIXTURE:
     return snprintf(buf, size, "mixture(d=%zu, k=%zu)", m->d, m->k);
+  case ISSIM_MODEL_TRANSFORMED: {
+    char inner[200];
+    issim_model_describe(m->inner, inner, sizeof inner);
+    return snprintf(buf, size, "standard-space(%s)", inner);
+  }
   case ISSIM_MODEL_CREDIT:
     return issim_credit_law_describe(m->credit, buf, size);
   }

@@ -9,6 +9,8 @@
  *   mixture        sum_k w_k q_k of models of one dimension, density by log-sum-exp
  *   credit         a credit portfolio's factors and default indicators, with
  *                  a factor shift and Glasserman and Li's twist (credit.h)
+ *   transformed    a model of u in a target's standard space carried to x by the
+ *                  target's iso-probabilistic transform (built by transform.h)
  * Sampling and log-densities work on batches of n points stored row by row
  * (x[i*d + j]), with scratch memory from the caller so that the hot path never
  * allocates.  Log-densities are computed in log space throughout.  Matrices are
@@ -35,7 +37,8 @@ typedef enum {
   ISSIM_MODEL_STUDENT_T,
   ISSIM_MODEL_COPULA,
   ISSIM_MODEL_MIXTURE,
-  ISSIM_MODEL_CREDIT
+  ISSIM_MODEL_CREDIT,
+  ISSIM_MODEL_TRANSFORMED
 } issim_model_kind;
 
 typedef struct issim_model issim_model;
@@ -125,6 +128,15 @@ void issim_elliptical_free(issim_elliptical *e);
  * with its weight (NULL for k out of range or another kind). */
 size_t issim_model_mixture_size(const issim_model *m);
 const issim_model *issim_model_mixture_part(const issim_model *m, size_t k, double *weight);
+
+/* The components that issim_model_sample(m, r, n, ...) draws its n points
+ * from when r is in the state that call starts in (it draws them first):
+ * label[i] = k (0-based, as a double), advancing r by those draws.  1 for a
+ * mixture, and for a proposal in the standard space whose model of u is a
+ * mixture (transform.h); 0 for another model (label untouched), whose
+ * issim_model_has_labels is 0. */
+int issim_model_has_labels(const issim_model *m);
+int issim_model_mixture_labels(const issim_model *m, gsl_rng *r, size_t n, double *label);
 
 #ifdef __cplusplus
 }

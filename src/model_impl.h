@@ -31,6 +31,8 @@ struct issim_model {
   size_t k;           /* mixture */
   issim_model **parts;
   double *weights, *log_weights, *cum;
+  issim_model *inner;               /* transformed: the model of u */
+  struct issim_transform *transform; /* transformed: T, with its copy of the target */
   issim_credit_law *credit; /* credit */
 };
 
@@ -91,5 +93,17 @@ ISSIM_INTERNAL void issim_copula_log_pdf(const issim_model *m, size_t n, const d
                                          double *lp, double *scratch);
 /* The copula model's moments (issim_model_moments). */
 ISSIM_INTERNAL int issim_copula_moments(const issim_model *m, double *mean, double *cov);
+
+/* ---- transform.c's, for a transformed model ----
+ * (issim_transform_clone and issim_transform_free are transform.h's, declared
+ * here too: model.c may not include transform.h, which includes model.h.) */
+
+struct issim_transform *issim_transform_clone(const struct issim_transform *t);
+void issim_transform_free(struct issim_transform *t);
+ISSIM_INTERNAL size_t issim_transformed_scratch(const issim_model *m, size_t n);
+ISSIM_INTERNAL void issim_transformed_sample(const issim_model *m, gsl_rng *r, size_t n, double *x,
+                                             double *scratch);
+ISSIM_INTERNAL void issim_transformed_log_pdf(const issim_model *m, size_t n, const double *x,
+                                              double *lp, double *scratch);
 
 #endif

@@ -7,6 +7,7 @@
 #include "model_impl.h"
 #include "linalg.h"
 #include "simd.h"
+#include "transform.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ struct issim_model_pair {
   const issim_model *p, *q;
   double *delta; /* L^-1 (mu_q - mu_p) when they share L, else NULL */
   double *v, c;  /* a linear loss w.x as c + f v.z: v = L^T w, c = w.mu_q; v NULL without */
+  bool standard; /* q is a model of u carried by p's own transform (transform.h) */
   bool credit;   /* p and q are credit laws of one book */
 };
 
@@ -43,6 +45,7 @@ issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model
   if (pair == NULL)
     return NULL;
   *pair = (issim_model_pair){.p = p, .q = q, .credit = credit_pair(p, q)};
+  pair->standard = q->kind == ISSIM_MODEL_TRANSFORMED && issim_transform_is_of(q->transform, p);
   if (shares_factor(p, q)) {
     const size_t d = p->d;
     if ((pair->delta = malloc(d * sizeof *pair->delta)) == NULL) {
@@ -233,6 +236,27 @@ static void draw_dense(const issim_model_pair *pair, gsl_rng *r, size_t n, doubl
     issim_model_log_pdf(p, n, x, log_p, scratch);
 }
 
+/* q = T(q_u) with T p's own transform: u drawn from q_u, x = T(u), and
+ * log q = log p(x) + log q_u(u) - log phi(u) from the u drawn, without
+ * inverting T (transform.h); the same draws as issim_model_sample(q).
+ * Scratch: n d for u, then the most of q_u's, p's and T's own. */
+static void draw_standard(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
+                          double *log_p, double *log_q, double *scratch)
+{
+  const issim_model *p = pair->p, *q = pair->q;
+  const size_t d = q->d;
+  double *u = scratch, *rest = scratch + n * d;
+  issim_model_sample(q->inner, r, n, u, rest);
+  issim_model_log_pdf(q->inner, n, u, log_q, rest);
+  issim_transform_log_phi(d, n, u, log_p);
+  for (size_t i = 0; i < n; i++)
+    log_q[i] -= log_p[i];
+  issim_transform_to_x(q->transform, n, u, x, NULL, rest);
+  issim_model_log_pdf(p, n, x, log_p, rest);
+  for (size_t i = 0; i < n; i++)
+    log_q[i] += log_p[i];
+}
+
 /* A credit target and proposal on one book: the conditional probabilities
  * once a point for the draw and both log-densities (credit.h). */
 static bool credit_pair(const issim_model *p, const issim_model *q)
@@ -246,6 +270,10 @@ void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, d
                            double *log_p, double *log_q, double *scratch)
 {
   const issim_model *p = pair->p, *q = pair->q;
+  if (pair->standard) {
+    draw_standard(pair, r, n, x, log_p, log_q, scratch);
+    return;
+  }
   if (dense_elliptical(q)) {
     draw_dense(pair, r, n, x, NULL, log_p, log_q, scratch);
     return;

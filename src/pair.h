@@ -8,7 +8,10 @@
  * comes from |f z|^2, without a triangular solve; when p is a normal or t
  * with the same L (a mean shift, such as the design-point proposal, or plain
  * Monte Carlo), log p comes from |f z + delta|^2 with delta = L^-1 (mu_q -
- * mu_p) computed once: O(d) a point beyond L z.  Otherwise it is those three
+ * mu_p) computed once: O(d) a point beyond L z.  A q in p's own standard
+ * space (a transformed model whose transform is p's: transform.h) draws u
+ * and x = T(u), and log q = log p(x) + log q_u(u) - log phi(u) comes from the
+ * u drawn, without inverting T.  Otherwise it is those three
  * calls (two when q is p, plain Monte Carlo).  Credit laws of one book
  * (credit.h) are drawn and weighed by issim_credit_law_pair_draw, which
  * computes each point's conditional default probabilities once for the

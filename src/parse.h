@@ -7,6 +7,7 @@
 #ifndef ISSIM_PARSE_H
 #define ISSIM_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -29,6 +30,25 @@ int issim_parse_seed(const char *text, const char *what, uint64_t *out, issim_er
 /* An amount of memory in bytes, above 0: a number with an optional suffix
  * k, M, G or T (powers of 1000: 4G = 4e9 bytes). */
 int issim_parse_bytes(const char *text, const char *what, double *out, issim_error *err);
+
+/* A threshold list (docs/scenarios.md, several thresholds): values
+ * separated by commas (never one between two digits, which would be a
+ * decimal comma: refused), each a number or "K sigma", or a range "A .. B" of
+ * evenly spaced values from A towards B, both ends in the same unit:
+ * "A .. B step S" (A, A + S, ... up to B; S > 0 in that unit, taken towards
+ * B), "A .. B count N" (N >= 2 values, both ends included), or "A .. B" alone
+ * (ISSIM_LEVELS_DEFAULT_COUNT values).  Values come out in the order
+ * written, ranges expanded; at most `max` of them (an error beyond).  The
+ * sigma values are left to the caller, who knows the loss's moments. */
+#define ISSIM_LEVELS_DEFAULT_COUNT 9
+
+typedef struct {
+  double value;
+  int sigma;  /* value is in standard deviations of the loss ("K sigma") */
+} issim_level_value;
+
+int issim_parse_levels(const char *text, const char *what, issim_level_value *out, size_t max,
+                       size_t *n, issim_error *err);
 
 #ifdef __cplusplus
 }

@@ -25,8 +25,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* Keeps "trace_<name>.dat.tmp" well under NAME_MAX (255). */
-#define PLOT_NAME_MAX 200
 /* Colours of the series, in order: Okabe-Ito's (distinguishable by most
  * colour-blind readers) and then darker ones of Tol's, twelve that never
  * repeat within a figure; past twelve proposals the palette starts again
@@ -151,66 +149,9 @@ static void series_title(const issim_plot_series *s, char *buf, size_t size)
   snprintf(buf, size, "%s%s", s->name, v == 2 ? "  (UNRELIABLE)" : v == 1 ? "  (doubtful)" : "");
 }
 
-static int valid_name(const char *s)
-{
-  size_t len = strlen(s);
-  if (len == 0 || len > PLOT_NAME_MAX)
-    return 0;
-  for (; *s != '\0'; s++) {
-    unsigned char c = (unsigned char)*s;
-    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-             (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    if (!ok)
-      return 0;
-  }
-  return 1;
-}
-
-/* A number as gnuplot and strtod both read it: the shortest of %.15g..%.17g
- * that reads back exactly, and NaN / Inf / -Inf. */
-static void put_num(FILE *f, double x)
-{
-  if (isnan(x)) {
-    fputs("NaN", f);
-    return;
-  }
-  if (isinf(x)) {
-    fputs(x > 0 ? "Inf" : "-Inf", f);
-    return;
-  }
-  char buf[40];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (strtod(buf, NULL) == x)
-      break;
-  }
-  fputs(buf, f);
-}
-
 static double log10_of_ln(double ln_x)
 {
   return ln_x / log(10.0);
-}
-
-/* A single-quoted gnuplot string, the only kind gnuplot does not expand:
- * inside double quotes it runs `backquoted` text through a shell, so a
- * scenario's name or description could run a program whenever its figures
- * are drawn.  In single quotes a quote is written twice and nothing else is
- * special; control characters (a newline would end the script's line) are
- * replaced by spaces. */
-static void put_gp_string(FILE *f, const char *s)
-{
-  fputc('\'', f);
-  for (; *s != '\0'; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '\'')
-      fputs("''", f);
-    else if (c < 0x20 || c == 0x7f)
-      fputc(' ', f);
-    else
-      fputc(c, f);
-  }
-  fputc('\'', f);
 }
 
 /* exp(ln_x) as "3.66e-350", at any magnitude. */
@@ -228,6 +169,36 @@ static void format_pow10(char *buf, size_t size, double ln_x)
     e += 1.0;
   }
   snprintf(buf, size, "%.3ge%+.0f", m, e);
+}
+
+/* ---- what plot_curve.c borrows (plot_impl.h) ---- */
+
+static void put_script_head(FILE *f, const plot_job *job, const char *base,
+                            const char *subject);
+static void put_script_tail(FILE *f);
+static void put_key(FILE *f, const plot_job *job);
+
+void plot_put_head(FILE *f, const issim_plot_series *series, size_t n,
+                   const char *title, const char *base, const char *subject)
+{
+  plot_job job = {.series = series, .n = n, .title = title ? title : ""};
+  put_script_head(f, &job, base, subject);
+  put_key(f, &job);
+}
+
+void plot_put_tail(FILE *f)
+{
+  put_script_tail(f);
+}
+
+size_t plot_linetype(size_t i)
+{
+  return colour_of(i);
+}
+
+void plot_series_title(const issim_plot_series *s, char *buf, size_t size)
+{
+  series_title(s, buf, size);
 }
 
 /* ---- arguments and the reference value ---- */
@@ -255,7 +226,7 @@ static int check_series(const issim_plot_series *series, size_t n,
 {
   for (size_t i = 0; i < n; i++) {
     const char *name = series[i].name;
-    if (name == NULL || !valid_name(name))
+    if (name == NULL || !plot_valid_name(name))
       return issim_error_set(err, ISSIM_EINVAL,
                              "proposal name '%s' cannot name a plot file: use "
                              "1 to %d letters, digits, '_', '-' or '.'",
@@ -310,20 +281,22 @@ static void choose_reference(plot_job *job, const issim_plot_options *opt)
 
 typedef void (*plot_writer)(FILE *f, const plot_job *job, size_t i);
 
+typedef struct {
+  plot_writer fn;
+  const plot_job *job;
+} job_writer;
+
+static void write_for_job(FILE *f, const void *ctx, size_t i)
+{
+  const job_writer *w = ctx;
+  w->fn(f, w->job, i);
+}
+
 static int write_file(const plot_job *job, const char *name, plot_writer fn,
                       size_t i, issim_error *err)
 {
-  char *path = issim_fileio_join(job->dir, name);
-  if (path == NULL)
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  issim_fileio_atomic *out;
-  int rc = issim_fileio_atomic_open(path, &out, err);
-  free(path);
-  if (rc != ISSIM_OK)
-    return rc;
-  errno = 0;
-  fn(issim_fileio_atomic_stream(out), job, i);
-  return issim_fileio_atomic_commit(out, err);
+  job_writer w = {fn, job};
+  return plot_write_file(job->dir, name, write_for_job, &w, i, err);
 }
 
 /* ---- data files ---- */
@@ -345,7 +318,7 @@ static void put_reference_comment(FILE *f, const plot_job *job)
     fputs("# no reference for columns 8-10 (no exact P, no hit): they are NaN\n", f);
     return;
   }
-  put_num(f, log10_of_ln(job->log_ref));
+  plot_put_num(f, log10_of_ln(job->log_ref));
   fputs(")\n", f);
 }
 
@@ -388,7 +361,7 @@ static void put_trace_row(FILE *f, const plot_job *job,
   fprintf(f, "%" PRIu64, p->n);
   for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
     fputc('\t', f);
-    put_num(f, v[k]);
+    plot_put_num(f, v[k]);
   }
   fputc('\n', f);
 }
@@ -415,9 +388,9 @@ static void write_hist(FILE *f, const plot_job *job, size_t i)
              "lowest to the highest non-empty bin kept\n", h->width);
   fprintf(f, "# event draws: %" PRIu64 "\n", total);
   fputs("# below ", f);
-  put_num(f, hist_edge(h, ISSIM_HIST_BINS - 1));
+  plot_put_num(f, hist_edge(h, ISSIM_HIST_BINS - 1));
   fprintf(f, " nats: %" PRIu64 " draws (fraction ", h->below);
-  put_num(f, (double)h->below / (double)total);
+  plot_put_num(f, (double)h->below / (double)total);
   fputs("), not in the rows\n"
         "# columns:\n"
         "#  1 lower     bin lower edge (nats)\n"
@@ -429,11 +402,11 @@ static void write_hist(FILE *f, const plot_job *job, size_t i)
   if (!hist_span(h, &first, &last))
     return;
   for (size_t k = first + 1; k-- > last;) {
-    put_num(f, hist_edge(h, k));
+    plot_put_num(f, hist_edge(h, k));
     fputc('\t', f);
-    put_num(f, hist_edge(h, k) + h->width);
+    plot_put_num(f, hist_edge(h, k) + h->width);
     fprintf(f, "\t%" PRIu64 "\t", h->counts[k]);
-    put_num(f, (double)h->counts[k] / (double)total);
+    plot_put_num(f, (double)h->counts[k] / (double)total);
     fputc('\n', f);
   }
 }
@@ -475,7 +448,7 @@ static void write_efficiency(FILE *f, const plot_job *job, size_t unused)
     if (!isfinite(s->efficiency))
       continue;
     fprintf(f, "%s\t", s->name);
-    put_num(f, s->efficiency);
+    plot_put_num(f, s->efficiency);
     fprintf(f, "\t%zu\t%d\t%zu\n", i + 1, verdict_of(s), s->rank);
   }
   free(order);
@@ -591,7 +564,7 @@ static void put_script_head(FILE *f, const plot_job *job, const char *base,
   fputs("set label 100 ", f);
   char t[1024];
   snprintf(t, sizeof t, "%s%s%s", job->title, job->title[0] ? ": " : "", subject);
-  put_gp_string(f, t);
+  plot_put_gp_string(f, t);
   fputs(" at screen 0.5, screen 0.965 center front\nset tmargin 3.5\n"
         "set grid\nset samples 500\n", f);
 }
@@ -632,9 +605,9 @@ static void put_script_tail(FILE *f)
 static void put_range(FILE *f, char axis, double lo, double hi)
 {
   fprintf(f, "set %crange [", axis);
-  put_num(f, lo);
+  plot_put_num(f, lo);
   fputc(':', f);
-  put_num(f, hi);
+  plot_put_num(f, hi);
   fputs("]\n", f);
 }
 
@@ -642,7 +615,7 @@ static void put_range(FILE *f, char axis, double lo, double hi)
 static void put_no_data(FILE *f, const char *what)
 {
   fputs("unset xtics\nunset ytics\nunset key\nset label 1 ", f);
-  put_gp_string(f, what);
+  plot_put_gp_string(f, what);
   fputs(" at graph 0.5, graph 0.5 center\nplot NaN notitle\n", f);
 }
 
@@ -704,7 +677,7 @@ static void put_absent(FILE *f, size_t colour, const char *name,
   char t[PLOT_NAME_MAX + 64];
   snprintf(t, sizeof t, "%s: %s", name, why);
   fprintf(f, "     NaN with lines lt %zu title ", colour);
-  put_gp_string(f, t);
+  plot_put_gp_string(f, t);
   fputs(", \\\n", f);
 }
 
@@ -725,7 +698,7 @@ static void put_reference_line(FILE *f, const plot_job *job)
     snprintf(t, sizeof t, "final estimate of %s = %s (exact P unknown)",
              job->ref_name, v);
   fputs("     1 with lines dt 2 lw 1.5 lc rgb 'black' title ", f);
-  put_gp_string(f, t);
+  plot_put_gp_string(f, t);
   fputc('\n', f);
 }
 
@@ -835,11 +808,11 @@ static void put_relerr_plot(FILE *f, const plot_job *job)
                "lt %zu title '%s', \\\n", name, c, title);
     /* Each proposal's own slope reference, from its first finite point. */
     fputs("     (x >= ", f);
-    put_num(f, n0);
+    plot_put_num(f, n0);
     fputs(" ? ", f);
-    put_num(f, r0);
+    plot_put_num(f, r0);
     fputs(" * sqrt(", f);
-    put_num(f, n0);
+    plot_put_num(f, n0);
     fprintf(f, " / x) : NaN) with lines lt %zu lw 0.8 dt 2 notitle, \\\n", c);
   }
   /* One neutral key entry for all the dashed lines. */
@@ -930,7 +903,7 @@ static void put_hist_plot(FILE *f, const plot_job *job)
     else
       fprintf(f, "     'hist_%s.dat' using (($1 + $2) / 2):($3 > 0 ? $3 : 0.5) with histeps "
                  "lt %zu title ", s->name, colour_of(i));
-    put_gp_string(f, t);
+    plot_put_gp_string(f, t);
     fputs(", \\\n", f);
   }
   fputs("     NaN notitle\n", f);
@@ -956,13 +929,13 @@ static void write_logweights(FILE *f, const plot_job *job, size_t unused)
     if (job->ref_kind == REF_EXACT || job->ref_kind == REF_GIVEN) {
       /* Every weight of the zero-variance proposal equals P. */
       fputs("set arrow 1 from first ", f);
-      put_num(f, job->log_ref);
+      plot_put_num(f, job->log_ref);
       fputs(", graph 0 to first ", f);
-      put_num(f, job->log_ref);
+      plot_put_num(f, job->log_ref);
       fprintf(f, ", graph 1 nohead dt 2 lw 1.5 lc rgb 'black' front\n"
                  "set label 2 'log P (%s)' at first ",
               job->ref_kind == REF_EXACT ? "exact" : "given");
-      put_num(f, job->log_ref);
+      plot_put_num(f, job->log_ref);
       /* beside the line, on the side with room for it */
       int right = job->log_ref - x.lo > 0.7 * (x.hi - x.lo);
       fprintf(f, ", graph 0.97 offset %s,0 %s front\n", right ? "-0.5" : "0.5",
@@ -1009,7 +982,7 @@ static void body_efficiency(FILE *f, const plot_job *job)
     fprintf(f, "     'efficiency.dat' using 0:(%s && $2 > 0 ? $2 : NaN):(0.6):3 with boxes "
                "lc variable fs %s border -1 notitle, \\\n", cond[v], fill[v]);
   fputs("     'efficiency.dat' using 0:($2 > 0 ? $2 : ", f);
-  put_num(f, y.lo / 10); /* the value of a bar too small to draw, at the foot */
+  plot_put_num(f, y.lo / 10); /* the value of a bar too small to draw, at the foot */
   fputs("):(sprintf('%.3g', $2)):xtic(1) with labels offset 0,0.8 notitle", f);
   static const char *const name[] = {"trustworthy", "doubtful", "unreliable"};
   for (size_t v = 0; v < 3 && !job->panel; v++)
@@ -1049,7 +1022,7 @@ static void put_verdict_panel(FILE *f, const plot_job *job)
     snprintf(line, sizeof line, "%zu. %s: %s, %s", s->rank ? s->rank : k + 1, s->name,
              s->verdict ? s->verdict : "no verdict", est);
     fprintf(f, "     NaN with lines lt %zu title ", colour_of(i));
-    put_gp_string(f, line);
+    plot_put_gp_string(f, line);
     fputs(", \\\n", f);
   }
   free(order);
@@ -1060,7 +1033,7 @@ static void put_verdict_panel(FILE *f, const plot_job *job)
     snprintf(t, sizeof t, "%s = %s", job->ref_kind == REF_EXACT ? "exact P"
                                      : job->ref_kind == REF_GIVEN ? "reference P (given)"
                                                                   : "reference (an estimate)", v);
-    put_gp_string(f, t);
+    plot_put_gp_string(f, t);
     fputs(", \\\n", f);
   }
   fputs("     NaN notitle\n", f);
@@ -1071,7 +1044,7 @@ static void put_summary_panels(FILE *f, const plot_job *job)
   fputs("set multiplot layout 2,2 title ", f);
   char t[1024];
   snprintf(t, sizeof t, "%s%s%s", job->title, job->title[0] ? ": " : "", "summary of the comparison");
-  put_gp_string(f, t);
+  plot_put_gp_string(f, t);
   fputc('\n', f);
   plot_job panel = *job;
   panel.panel = 1;

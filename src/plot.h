@@ -47,7 +47,9 @@
 
 #include <stddef.h>
 
+#include "curve.h"
 #include "error.h"
+#include "problem.h"
 #include "trace.h"
 
 #ifdef __cplusplus
@@ -89,6 +91,31 @@ typedef struct {
  * ISSIM_EIO when a file cannot be written, with the path in the message. */
 int issim_plot_write(const char *dir, const issim_plot_series *series, size_t n,
                      const issim_plot_options *opt, int *rendered, issim_error *err);
+
+/* ---- the exceedance figure (plot_curve.c) ----
+ *
+ * exceedance.{png,svg}: log10 P(loss > t) (or < t) against the threshold t,
+ * one line per proposal with a curve, its points at the curve's levels and
+ * its shaded 95% band (a level that is not trustworthy ringed), each
+ * quantile as a point at log10 alpha with its interval as a horizontal bar,
+ * the exact curve where issim knows the exact P (dashed, black) and the
+ * main threshold (dotted).  Data files: exceedance_<name>.dat (the levels),
+ * quantiles_<name>.dat and exceedance_exact.dat, their columns documented
+ * in '#' lines (docs/exceedance.md). */
+typedef struct {
+  const issim_curve *const *curves; /* n, aligned with the series (the same
+                                     * linetypes); NULL entries: none */
+  const issim_problem *problem;     /* the scenario's, for the exact curve
+                                     * (NULL, or no exact P: none) */
+  double main_threshold;
+} issim_plot_exceedance_input;
+
+/* Writes the exceedance figure's data and script into dir (created if
+ * missing) and renders it as issim_plot_write does; nothing when no series
+ * has a curve (*rendered 1 then). */
+int issim_plot_exceedance(const char *dir, const issim_plot_series *series, size_t n,
+                          const issim_plot_options *opt, const issim_plot_exceedance_input *in,
+                          int *rendered, issim_error *err);
 
 #ifdef __cplusplus
 }

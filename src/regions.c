@@ -7,6 +7,7 @@
 
 #include "dist.h"
 #include "linalg.h"
+#include "transform.h"
 
 void issim_regions_free(issim_regions *r)
 {
@@ -19,8 +20,10 @@ void issim_regions_free(issim_regions *r)
   free(r->nz_start);
   free(r->nz_col);
   free(r->nz_a);
+  issim_transform_free(r->tr);
   r->x = r->a = r->b = r->beta = r->log_p = r->share = r->nz_a = NULL;
   r->nz_start = r->nz_col = NULL;
+  r->tr = NULL;
   r->n = 0;
 }
 
@@ -71,6 +74,43 @@ static void half_spaces(issim_regions *r, const issim_elliptical *e, double *u)
     r->share[i] = exp(r->log_p[i] - m) / sum;
 }
 
+/* The regions of a target without an elliptical form, in its standard space
+ * (transform.h): the half-spaces {alpha_i . u > beta_i} of the design points
+ * u_i = beta_i alpha_i, x_i = T(u_i).  The points go through r->a; ts: d
+ * doubles of scratch for T.  ISSIM_ELOSS when the loss failed in the search
+ * (err set), else ISSIM_OK, with r->n = 0 when there is nothing to check. */
+static int standard_regions(const issim_problem *pb, issim_regions *r, double *ts,
+                            issim_error *err)
+{
+  size_t d = r->d, n = 0;
+  const issim_event *ev = &pb->event;
+  int rc = issim_design_standard_points(pb->target_model, ev, ISSIM_REGIONS_MAX, r->a, r->beta,
+                                        r->log_p, &n, &r->stats, err);
+  if (rc == ISSIM_ELOSS) {
+    none(r, "the loss failed in the design-point search"); /* an error: see err */
+    return rc;
+  }
+  if (rc != ISSIM_OK || n == 0)
+    return none(r, "the design-point search found no point of the event");
+  if (r->beta[0] <= 0)
+    return none(r, "the target's mean lies in the event: it is not rare");
+  r->n = n;
+  double m = -INFINITY, sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    issim_transform_to_x(r->tr, 1, r->a + i * d, r->x + i * d, NULL, ts);
+    for (size_t j = 0; j < d; j++)
+      r->a[i * d + j] /= r->beta[i]; /* alpha */
+    m = fmax(m, r->log_p[i]);
+  }
+  for (size_t i = 0; i < n; i++) {
+    r->b[i] = r->beta[i];
+    sum += exp(r->log_p[i] - m);
+  }
+  for (size_t i = 0; i < n; i++)
+    r->share[i] = exp(r->log_p[i] - m) / sum;
+  return ISSIM_OK;
+}
+
 /* The a_i's nonzero entries (issim_regions' nz_*); 0 when out of memory. */
 static int sparse_normals(issim_regions *r)
 {
@@ -101,27 +141,45 @@ int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *e
   const issim_event *ev = &pb->event;
   if (pb->target_model == NULL || issim_event_on_x(ev))
     return none(r, "a univariate event is one region");
+  issim_elliptical e;
+  int elliptical = issim_elliptical_of(pb->target_model, &e);
   double *w = malloc(issim_problem_dim(pb) * sizeof *w);
   int linear = w && issim_loss_linear_form(ev->loss, w);
   free(w);
-  if (linear)
-    return none(r, "a linear limit state is one region");
-  issim_elliptical e;
-  if (!issim_elliptical_of(pb->target_model, &e)) {
+  if (elliptical && linear) {
     issim_elliptical_free(&e);
-    return none(r, "the target has no standard normal space issim knows (a normal, a t, or "
-                   "independent normals)");
+    return none(r, "a linear limit state is one region");
   }
-  size_t d = e.d, n = 0;
+  if (!elliptical && issim_problem_dim(pb) > ISSIM_REGIONS_STANDARD_MAX_D) {
+    issim_elliptical_free(&e);
+    snprintf(r->why_none, sizeof r->why_none, "the target's standard space is searched for "
+             "regions up to %d dimensions (each start of the search costs 2 d^2 quantiles an "
+             "iteration)", ISSIM_REGIONS_STANDARD_MAX_D);
+    return ISSIM_OK;
+  }
+  if (!elliptical && (r->tr = issim_transform_alloc(pb->target_model, NULL)) == NULL) {
+    issim_elliptical_free(&e);
+    return none(r, "the target has no standard space issim knows");
+  }
+  size_t d = issim_problem_dim(pb), n = 0;
   r->d = d;
-  r->df = e.df;
+  r->df = elliptical ? e.df : INFINITY;
   int rc = ISSIM_OK;
   double *u = malloc(d * sizeof *u);
   if (u == NULL || !alloc_arrays(r, ISSIM_REGIONS_MAX, d)) {
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
+  } else if (!elliptical) {
+    rc = standard_regions(pb, r, u, err);
+    if (rc == ISSIM_OK && r->n > 0 && !sparse_normals(r))
+      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
   } else if ((rc = issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x,
                                               r->beta, r->log_p, &n, &r->stats, err)) == ISSIM_ELOSS) {
-    none(r, "the loss failed in the design-point search"); /* an error: see err */
+    /* the user's model failed at a point the search probed, which the draws
+     * may never reach: the run goes on without the check, and says why (a
+     * failure in the draws themselves ends the run there) */
+    rc = ISSIM_OK;
+    snprintf(r->why_none, sizeof r->why_none, "the loss failed in the design-point search, so "
+             "the regions are not checked: %.150s", err->message);
   } else if (rc != ISSIM_OK || n == 0) {
     rc = ISSIM_OK;
     none(r, "the design-point search found no point of the event");
@@ -158,14 +216,15 @@ static double log_prob_elliptical(const issim_elliptical *q, const double *a, do
   return issim_dist_standard_log_sf(q->df, (b - loc) / sqrt(scale2));
 }
 
-static double log_prob_model(const issim_regions *r, size_t i, const issim_model *q)
+/* log P_q(a_i . X > b_i) for a normal or t q, or a mixture of them. */
+static double log_prob_half_space(const issim_regions *r, size_t i, const issim_model *q)
 {
   size_t k = issim_model_mixture_size(q);
   if (k > 0) { /* sum_k w_k P_k, in logs */
     double m = -INFINITY, *v = malloc(k * sizeof *v), *wt = malloc(k * sizeof *wt);
     int ok = v && wt;
     for (size_t c = 0; ok && c < k; c++) {
-      v[c] = log_prob_model(r, i, issim_model_mixture_part(q, c, &wt[c]));
+      v[c] = log_prob_half_space(r, i, issim_model_mixture_part(q, c, &wt[c]));
       ok = !isnan(v[c]);
       if (ok && wt[c] > 0)
         m = fmax(m, v[c] + log(wt[c]));
@@ -184,6 +243,18 @@ static double log_prob_model(const issim_regions *r, size_t i, const issim_model
     v = log_prob_elliptical(&e, r->a + i * r->d, r->b[i]);
   issim_elliptical_free(&e);
   return v;
+}
+
+/* Regions in the standard space: a proposal in the same space is judged by
+ * its model of u; any other, not (NAN). */
+static double log_prob_model(const issim_regions *r, size_t i, const issim_model *q)
+{
+  if (r->tr == NULL)
+    return log_prob_half_space(r, i, q);
+  const issim_transform *t = issim_transform_of(q);
+  if (t == NULL || !issim_transform_is_of(r->tr, issim_transform_target(t)))
+    return NAN;
+  return log_prob_half_space(r, i, issim_transform_inner(q));
 }
 
 double issim_regions_log_prob(const issim_regions *r, size_t i, const issim_model *q)
@@ -272,7 +343,10 @@ issim_region_tally *issim_region_tally_alloc(const issim_regions *r)
     return NULL;
   *t = (issim_region_tally){.regions = r, .n = r->n + 1};
   t->sum = malloc(t->n * sizeof *t->sum);
-  if (t->sum == NULL) {
+  if (r->tr) /* regions in the standard space: each hit's u, and T's scratch */
+    t->u = malloc(2 * r->d * sizeof *t->u);
+  if (t->sum == NULL || (r->tr && t->u == NULL)) {
+    free(t->sum);
     free(t);
     return NULL;
   }
@@ -282,8 +356,10 @@ issim_region_tally *issim_region_tally_alloc(const issim_regions *r)
 
 void issim_region_tally_free(issim_region_tally *t)
 {
-  if (t)
+  if (t) {
     free(t->sum);
+    free(t->u);
+  }
   free(t);
 }
 
@@ -335,7 +411,12 @@ void issim_region_tally_add(issim_region_tally *t, size_t n, const double *x,
     if (!hit[i] || !(l > -INFINITY && l < INFINITY))
       continue; /* a miss, a weight 0, or an undefined weight (estimator.h) */
     int inside;
-    sum_add(&t->sum[nearest_region(r, x + i * r->d, &inside)], l);
+    const double *point = x + i * r->d;
+    if (r->tr) { /* the half-spaces are of u = T^-1(x) */
+      issim_transform_to_u(r->tr, 1, point, t->u, t->u + r->d);
+      point = t->u;
+    }
+    sum_add(&t->sum[nearest_region(r, point, &inside)], l);
     if (!inside)
       sum_add(&t->sum[r->n], l);
   }

@@ -9,7 +9,10 @@
  * each proposal against them analytically.
  *
  * The regions.  For a target with a standard normal (or t) space, X = mu +
- * L U (multivariate normal or t, independent normals), each region is
+ * L U (multivariate normal or t, independent normals), or X = T(U) with T the
+ * iso-probabilistic transform of any other target (transform.h; there the
+ * half-spaces below are of U itself, a = alpha and b = beta, and a linear
+ * limit state is not one region, nor need it be), each region is
  * represented by a design point (design.h: every point the multi-start
  * search finds): u_i in the standard space, its reliability index beta_i =
  * |u_i|, the unit normal alpha_i = u_i / beta_i, and its first-order
@@ -61,6 +64,12 @@ extern "C" {
 /* At most this many regions are kept, the most probable first. */
 #define ISSIM_REGIONS_MAX 1000
 
+/* A target without an elliptical form is searched for its regions (in its
+ * standard space) up to this dimension: each start of the search transforms
+ * 2 d points of d coordinates an iteration, and every run of every proposal
+ * finds the regions first.  Beyond it there is no region check. */
+#define ISSIM_REGIONS_STANDARD_MAX_D 100
+
 typedef struct {
   size_t n, d;            /* regions found (0: none, or no check possible), dimension */
   double *x;              /* n x d: design points in the target's variables */
@@ -76,19 +85,26 @@ typedef struct {
   double *nz_a;
   issim_design_stats stats;
   char why_none[256];     /* when n = 0: why there is no check */
+  /* non-NULL: a target without an elliptical form, whose regions are in its
+   * standard space u (transform.h): a = alpha, b = beta, the half-spaces of u */
+  struct issim_transform *tr;
 } issim_regions;
 
 /* The regions of problem pb's event under its target: n = 0 with why_none
  * when there is nothing to check (a univariate problem, a linear loss (one
  * region), a target without a standard space, a mean inside the event, a
- * search that found no point).  ISSIM_ENOMEM, or ISSIM_ELOSS when the loss
- * fails in the search (loss.h: a function loss); free with
- * issim_regions_free either way. */
+ * search that found no point, a loss (loss.h: a function loss) that failed
+ * at a point the search probed: why_none then quotes its message, and the
+ * run goes on without the check, since its draws may never go there).
+ * ISSIM_ENOMEM only; free with issim_regions_free either way. */
 int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *err);
 void issim_regions_free(issim_regions *r);
 
 /* log Q_i = log P_q(H_i) for region i under proposal model q (NULL: the
- * target itself); NAN when q is not a normal, t, or mixture of them. */
+ * target itself); NAN when q is not a normal, t, or mixture of them.  For
+ * regions in the standard space, q must be a proposal in that space (a
+ * transformed model of the target) whose model of u is one of those; NAN
+ * otherwise. */
 double issim_regions_log_prob(const issim_regions *r, size_t i, const issim_model *q);
 
 /* ---- a proposal against the regions ---- */
@@ -135,7 +151,9 @@ size_t issim_region_check_short(const issim_region_check *c, double n, double vi
  * event with a weight) is attributed to its nearest design point in the
  * standard space, argmin_i |u - u_i|: with u_i = beta_i alpha_i that is
  * argmax_i beta_i (2 m_i + beta_i), m_i = alpha_i . u - beta_i = a_i . x - b_i
- * (the signed distance beyond H_i's plane), O(nonzeros of the a_i) a hit.
+ * (the signed distance beyond H_i's plane), O(nonzeros of the a_i) a hit;
+ * for regions in a transform's standard space (tr), m_i = alpha_i . u -
+ * beta_i at u = T^-1(x), which costs each hit an inversion of T.
  * The standard space is where distance means likelihood (the target's
  * density falls with |u| alone), and the nearest design point is the mode
  * of the target's mass nearby: the cells partition the event whatever its
@@ -174,6 +192,8 @@ typedef struct {
   const issim_regions *regions;
   size_t n;               /* regions->n + 1: the last sums the hits in no half-space */
   issim_region_sum *sum;  /* n */
+  double *u;              /* regions in a standard space: a hit's u = T^-1(x) and T's
+                           * scratch (2 d); NULL otherwise */
 } issim_region_tally;
 
 /* A tally for r's regions (r must outlive it), reset; NULL when out of memory. */

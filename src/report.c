@@ -63,6 +63,11 @@ static double z_to(double log_value, const issim_estimate *e)
   return exp(e->log_estimate - log_se) - exp(log_value - log_se);
 }
 
+double report_z(double log_value, const issim_estimate *e)
+{
+  return z_to(log_value, e);
+}
+
 double report_z_exact(const issim_report *r, const issim_estimate *e)
 {
   return z_to(r->exact_log, e);
@@ -581,6 +586,7 @@ static void text_result(FILE *out, const issim_report *r, const issim_result *re
   text_efficiency(out, &res->estimate);
   text_weights(out, res);
   text_information(out, res);
+  report_text_curve(out, res);
 }
 
 /* Each result, then the warnings of all. */
@@ -761,6 +767,20 @@ static void json_weights(json_t *o, const issim_result *res)
   report_set(o, "log10_gain_over_crude", report_jlog10(e->log_gain_over_crude));
 }
 
+void report_json_estimate(json_t *o, const issim_estimate *e)
+{
+  report_set(o, "samples", json_integer((json_int_t)e->samples));
+  report_set(o, "hits", json_integer((json_int_t)e->hits));
+  report_set(o, "estimate", report_jprob(e->log_estimate));
+  report_set(o, "log10_estimate", report_jlog10(e->log_estimate));
+  report_set(o, "std_error", e->hits ? report_jprob(e->log_std_error) : json_null());
+  report_set(o, "relative_error", report_jnum(e->relative_error));
+  json_t *ci = json_array();
+  json_array_append_new(ci, e->hits ? report_jprob(e->log_ci_low) : json_real(0));
+  json_array_append_new(ci, e->hits ? report_jprob(e->log_ci_high) : json_null());
+  report_set(o, "ci95", ci);
+}
+
 json_t *report_json_result(const issim_report *r, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
@@ -773,16 +793,7 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   report_set(o, "proposal", json_string(res->proposal->name));
   report_set(o, "distribution", json_string(desc));
   report_set(o, "verdict", json_string(issim_verdict_name(res->verdict.level)));
-  report_set(o, "samples", json_integer((json_int_t)e->samples));
-  report_set(o, "hits", json_integer((json_int_t)e->hits));
-  report_set(o, "estimate", report_jprob(e->log_estimate));
-  report_set(o, "log10_estimate", report_jlog10(e->log_estimate));
-  report_set(o, "std_error", e->hits ? report_jprob(e->log_std_error) : json_null());
-  report_set(o, "relative_error", report_jnum(e->relative_error));
-  json_t *ci = json_array();
-  json_array_append_new(ci, e->hits ? report_jprob(e->log_ci_low) : json_real(0));
-  json_array_append_new(ci, e->hits ? report_jprob(e->log_ci_high) : json_null());
-  report_set(o, "ci95", ci);
+  report_json_estimate(o, e);
   json_t *ci_ls = json_array();
   json_array_append_new(ci_ls, e->hits ? report_jprob(e->log_ci_low_ls) : json_null());
   json_array_append_new(ci_ls, e->hits ? report_jprob(e->log_ci_high_ls) : json_null());
@@ -804,6 +815,8 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
     report_set(a, "total_draws", json_integer((json_int_t)(p->adapt_draws + e->samples)));
     report_set(o, "adaptation", a);
   }
+  if (res->curve)
+    report_set(o, "exceedance", report_json_curve(res->curve));
   report_set(o, "stopped_by", json_string(issim_stop_reason_name(res->stopped_by)));
   int partial = res->stopped_by == ISSIM_STOP_INTERRUPT || res->stopped_by == ISSIM_STOP_LOSS;
   report_set(o, "partial", json_boolean(partial));

@@ -19,9 +19,10 @@
 static void text_adapt_settings(FILE *out, const issim_adapt_report *r)
 {
   const issim_ce_options *o = r->options;
-  fprintf(out, "adaptation cross-entropy, family %s (%s), from %s; rho %g, %llu draws a level",
+  fprintf(out, "adaptation cross-entropy, family %s (%s)%s, from %s; rho %g, %llu draws a level",
           issim_ce_family_name(r->fit->params.family),
           r->fit->update_spread ? "mean and spread" : "mean only",
+          r->fit->standard ? " in the standard space u" : "",
           o->start ? o->start : "the target", o->rho, (unsigned long long)o->level_draws);
   if (o->alpha < 1)
     fprintf(out, ", smoothing %g", o->alpha);

@@ -98,7 +98,8 @@ int issim_form_report_text(FILE *out, const issim_form_report *r)
   const issim_scenario *s = r->scenario;
   const issim_form_result *f = r->form;
   report_write_scenario_lines(out, s, r->exact_log);
-  fprintf(out, "method     FORM/SORM in the standard space u (x = mu + L u), %s\n",
+  fprintf(out, "method     FORM/SORM in the standard space u (%s), %s\n",
+          f->transformed ? "x = T(u), the target's iso-probabilistic transform" : "x = mu + L u",
           f->closed_form ? "design points in closed form (exact)"
                          : "design points by the improved HL-RF search");
   if (!f->normal_space)

@@ -19,6 +19,9 @@ ISSIM_INTERNAL json_t *report_jlog10(double log_p);
 ISSIM_INTERNAL json_t *report_jnum(double v);
 ISSIM_INTERNAL json_t *report_jprob(double log_p);
 ISSIM_INTERNAL json_t *report_json_result(const issim_report *r, const issim_result *res);
+/* An estimate's samples, hits, estimate, log10_estimate, std_error,
+ * relative_error and ci95 into o, as every report writes them. */
+ISSIM_INTERNAL void report_json_estimate(json_t *o, const issim_estimate *e);
 ISSIM_INTERNAL json_t *report_json_run(const issim_report *r);
 ISSIM_INTERNAL json_t *report_json_reference(const issim_report *r);
 /* The value z_reference is measured against: the exact log P, else the
@@ -39,5 +42,11 @@ ISSIM_INTERNAL void report_text_unreliable_lines(FILE *out, const char *indent, 
                                                  const char *const *names, const int *bad,
                                                  char (*reasons)[256]);
 ISSIM_INTERNAL void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log);
+/* (estimate - exp(log_value)) / SE, from the logs (below the smallest double too) */
+ISSIM_INTERNAL double report_z(double log_value, const issim_estimate *e);
+/* report_curve.c: a result's exceedance curve and quantiles (curve.h), in
+ * text (nothing without a curve) and as the JSON "exceedance" object. */
+ISSIM_INTERNAL void report_text_curve(FILE *out, const issim_result *res);
+ISSIM_INTERNAL json_t *report_json_curve(const issim_curve *c);
 
 #endif

@@ -15,6 +15,7 @@ struct issim_sampler {
   const issim_problem *pb;
   size_t batch;
   gsl_rng *rng;
+  gsl_rng *before;        /* the generator's state before a batch, for its components */
   double *x, *log_p, *log_q;
   double *g;              /* d-dimensional problems: the losses; else g is x */
   double *scratch;        /* the pair's */
@@ -39,6 +40,8 @@ void issim_sampler_free(issim_sampler *s)
     return;
   if (s->rng)
     gsl_rng_free(s->rng);
+  if (s->before)
+    gsl_rng_free(s->before);
   if (s->g != s->x)
     free(s->g);
   free(s->x);
@@ -145,6 +148,20 @@ int issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
 const char *issim_sampler_error(const issim_sampler *s)
 {
   return s->loss ? issim_loss_error(s->loss) : "";
+}
+
+int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component, int *labelled)
+{
+  const issim_model *q = s->pb->proposal_model;
+  int mixture = q && issim_model_has_labels(q);
+  *labelled = 0;
+  if (mixture && s->before == NULL && (s->before = gsl_rng_clone(s->rng)) == NULL)
+    return ISSIM_ENOMEM;
+  if (mixture)
+    gsl_rng_memcpy(s->before, s->rng);
+  int rc = issim_sampler_draw(s, n, 1);
+  *labelled = mixture && issim_model_mixture_labels(q, s->before, n, component);
+  return rc;
 }
 
 double *issim_sampler_x(const issim_sampler *s)

@@ -63,6 +63,14 @@ int issim_sampler_draw(issim_sampler *s, size_t n, int need_x);
 /* Why the last issim_sampler_draw failed ("" when it did not). */
 const char *issim_sampler_error(const issim_sampler *s);
 
+/* issim_sampler_draw(s, n, 1), and each point's component when the
+ * proposal is a mixture (model.h's issim_model_has_labels: also a mixture in
+ * the standard space): component[i] = k, 0-based, and *labelled
+ * 1 (else 0, component untouched).  The same draws as issim_sampler_draw,
+ * and its return; ISSIM_ENOMEM when out of memory for a copy of the
+ * generator (made once). */
+int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component, int *labelled);
+
 /* The last batch's arrays (above).  x is also free for the caller to reuse
  * once the batch is spent. */
 double *issim_sampler_x(const issim_sampler *s);

@@ -16,7 +16,9 @@
 #include "inifile.h"
 #include "scenario_impl.h"
 #include "design.h"
+#include "form.h"
 #include "rng.h"
+#include "transform.h"
 
 
 int scenario_entry_error(builder *b, const entry *e, const issim_error *inner)
@@ -100,7 +102,8 @@ static int build_event(builder *b, section *sec)
   if (t == NULL)
     return issim_inifile_fail(b->r, sec->line, "[event] needs a 'threshold' key (the event is x > threshold)");
   b->threshold_line = line;
-  b->threshold_text = t;
+  if (!b->threshold_from_option)
+    b->threshold_text = t;
   const char *d = scenario_get(sec, "direction", &line);
   if (d != NULL) {
     if (strcmp(d, ">") == 0)
@@ -110,6 +113,10 @@ static int build_event(builder *b, section *sec)
     else
       return issim_inifile_fail(b->r, line, "direction must be '>' (the event is loss > threshold) or '<' (got '%s')", d);
   }
+  if (!b->quantile_from_option)
+    b->quantile_text = scenario_get(sec, "quantile", &b->quantile_line);
+  else
+    scenario_get(sec, "quantile", NULL);
   const char *ref = scenario_get(sec, "reference", &line);
   if (ref != NULL) {
     double v;
@@ -128,7 +135,7 @@ static int build_event(builder *b, section *sec)
     sec->entries[i].used |= scenario_user_loss_key(sec->entries[i].key);
   return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference, "
                                        "library, function, init, free, message, parameters, "
-                                       "command, timeout, mode");
+                                       "command, timeout, mode, quantile");
 }
 
 static int valid_proposal_name(const char *name)
@@ -253,7 +260,8 @@ static int build_proposal(builder *b, section *sec, const char *name)
   s->n_proposals++;
   const char *family = scenario_get(sec, "distribution", NULL);
   if (family && (scenario_is_multivariate_family(family) || strcmp(family, "shifted-target") == 0 ||
-                 strcmp(family, "mixture") == 0 || scenario_is_credit_family(family))) {
+                 strcmp(family, "mixture") == 0 || strcmp(family, "standard-space") == 0 ||
+                 scenario_is_credit_family(family))) {
     section **d = realloc(b->deferred, (b->n_deferred + 1) * sizeof *d);
     if (d == NULL) {
       b->r->nomem = 1;
@@ -261,7 +269,9 @@ static int build_proposal(builder *b, section *sec, const char *name)
     }
     b->deferred = d;
     b->deferred[b->n_deferred++] = sec;
-    if (strcmp(family, "mixture") == 0)
+    /* a univariate target is wrapped as a model of dimension 1 for these */
+    if (strcmp(family, "mixture") == 0 || strcmp(family, "shifted-target") == 0 ||
+        strcmp(family, "standard-space") == 0)
       b->use_models = 1;
     return 1;
   }
@@ -403,39 +413,6 @@ static int build_loss(builder *b)
   return 1;
 }
 
-/* threshold = 5 or threshold = 5 sigma (the loss's mean + 5 sd, or - for '<'). */
-static int resolve_threshold(builder *b)
-{
-  issim_scenario *s = b->s;
-  const char *t = b->threshold_text;
-  char *end;
-  double k = strtod(t, &end);
-  while (isspace((unsigned char)*end))
-    end++;
-  if (end != t && strcmp(end, "sigma") == 0 && isfinite(k)) {
-    double mean, sd;
-    issim_problem pb = issim_scenario_problem(s, NULL);
-    if (!issim_problem_loss_moments(&pb, &mean, &sd))
-      return issim_inifile_fail(b->r, b->threshold_line,
-                  "threshold = %s needs the loss's mean and standard deviation, which issim "
-                  "knows for the target itself in one dimension, and for a linear or sum loss "
-                  "of a multivariate normal, a multivariate t with df > 2, or independent "
-                  "components with finite variances; give the threshold as a number", t);
-    if (!(sd > 0))
-      return issim_inifile_fail(b->r, b->threshold_line, "threshold = %s: the loss has standard deviation 0 "
-                                           "(are the weights all zero?), so no threshold in "
-                                           "sigmas exists", t);
-    s->event.threshold_sigmas = k;
-    s->event.threshold = s->event.direction == ISSIM_ABOVE ? mean + k * sd : mean - k * sd;
-    return 1;
-  }
-  issim_error inner;
-  if (issim_parse_number(t, "threshold", &s->event.threshold, &inner) != ISSIM_OK)
-    return issim_inifile_fail(b->r, b->threshold_line, "%s; it may also be given in standard deviations of "
-                                         "the loss, e.g. threshold = 5 sigma", inner.message);
-  return 1;
-}
-
 static int loss_range_of(const issim_scenario *s, double *lo, double *hi)
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
@@ -477,7 +454,10 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
   issim_scenario *s = b->s;
   issim_event ev = s->event;
   issim_error inner = {0};
-  if (strcmp(shift, "design-points") == 0) {
+  if (isnan(spread)) { /* spread = curvature */
+    p->model = issim_form_curved_proposal(s->target_model, &ev, strcmp(shift, "design-points") == 0,
+                                          &inner);
+  } else if (strcmp(shift, "design-points") == 0) {
     p->model = issim_design_mixture(s->target_model, &ev, spread, &inner);
   } else {
     double *x = malloc(s->dimension * sizeof *x);
@@ -495,9 +475,22 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
               shift, inner.message, s->dimension);
 }
 
-/* distribution = shifted-target: the target's normal or t (or independent
- * normals) moved by `shift` (a vector, design-point or design-points) and its
- * covariance scaled by spread^2. */
+/* Does the target have a standard space (transform.h)?  Else fails at the
+ * section's line, saying why. */
+static int has_standard_space(builder *b, section *sec, const char *family)
+{
+  issim_error inner;
+  issim_transform *tr = issim_transform_alloc(b->s->target_model, &inner);
+  issim_transform_free(tr);
+  if (tr == NULL)
+    return issim_inifile_fail(b->r, sec->line, "distribution = %s: %s", family, inner.message);
+  return 1;
+}
+
+/* distribution = shifted-target: the target moved by `shift` (a vector,
+ * design-point or design-points) and widened by `spread`: a normal's or t's
+ * mean (or independent normals') in x, any other target in its standard
+ * space (design.h). */
 static int build_shifted(builder *b, section *sec, issim_proposal *p)
 {
   issim_scenario *s = b->s;
@@ -505,22 +498,28 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
   double spread = 1;
   int line = sec->line, shift_line = sec->line;
   issim_error inner;
-  if (s->target != NULL || issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) != ISSIM_OK)
-    return issim_inifile_fail(b->r, sec->line, "distribution = shifted-target moves a multivariate-normal, "
-                                 "multivariate-t or independent normal target; this target is "
-                                 "none of these");
+  if (!has_standard_space(b, sec, "shifted-target"))
+    return 0;
+  int elliptical = issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) == ISSIM_OK;
   const char *shift = scenario_get(sec, "shift", &shift_line);
   if (shift == NULL)
     return issim_inifile_fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
                                  "of %zu values", sec->name, d);
   const char *sp = scenario_get(sec, "spread", &line);
-  if (sp && (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
+  int curvature = sp && strcmp(sp, "curvature") == 0;
+  if (sp && !curvature &&
+      (issim_parse_number(sp, "spread", &spread, &inner) != ISSIM_OK || !(spread > 0)))
     return issim_inifile_fail(b->r, line, "spread must be a number > 0, the factor on the target's standard "
-                            "deviations (got '%s')", sp);
+                            "deviations, or curvature (got '%s')", sp);
   if (!scenario_unknown_keys(b, sec, "distribution, shift, spread"))
     return 0;
-  if (strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0)
-    return design_point(b, shift_line, shift, spread, p);
+  int at_points = strcmp(shift, "design-point") == 0 || strcmp(shift, "design-points") == 0;
+  if (curvature && !at_points)
+    return issim_inifile_fail(b->r, line, "spread = curvature fits the spread to the limit surface at "
+                                          "the design points: it needs shift = design-point or "
+                                          "design-points, not a vector");
+  if (at_points)
+    return design_point(b, shift_line, shift, curvature ? NAN : spread, p);
   double *mu = malloc(d * sizeof *mu), *v = malloc(d * sizeof *v);
   if (!mu || !v) {
     free(mu), free(v);
@@ -528,15 +527,72 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
     return 0;
   }
   int ok = scenario_get_vector(b, sec, "shift", d, NAN, v);
-  if (ok) {
+  if (ok && elliptical) {
     issim_model_elliptical_form(s->target_model, mu, NULL, NULL);
     for (size_t j = 0; j < d; j++)
       mu[j] += v[j];
-    if (!(p->model = issim_design_shifted(s->target_model, mu, spread, &inner)))
-      ok = issim_inifile_fail(b->r, sec->line, "%s", inner.message);
+    p->model = issim_design_shifted(s->target_model, mu, spread, &inner);
+  } else if (ok) { /* the standard space's origin moved by the shift */
+    p->model = issim_design_standard_shifted(s->target_model, v, spread, &inner);
   }
+  if (ok && p->model == NULL)
+    ok = issim_inifile_fail(b->r, sec->line, "%s", inner.message);
   free(mu), free(v);
   return ok;
+}
+
+/* distribution = standard-space: a multivariate normal of u (the keys of a
+ * multivariate-normal: mean, covariance or sd and correlation; N(0, I)
+ * without them) in the target's standard space, carried to x by its
+ * transform (transform.h). */
+static int build_standard_space(builder *b, section *sec, issim_proposal *p)
+{
+  issim_scenario *s = b->s;
+  int dline = sec->line;
+  scenario_get(sec, "distribution", &dline);
+  if (!has_standard_space(b, sec, "standard-space"))
+    return 0;
+  issim_model *qu = NULL;
+  if (!scenario_build_model(b, sec, "multivariate-normal", dline, s->dimension, &qu))
+    return 0;
+  issim_error inner;
+  issim_transform *tr = issim_transform_alloc(s->target_model, &inner);
+  if (tr)
+    p->model = issim_transform_proposal(tr, qu, &inner);
+  issim_transform_free(tr);
+  issim_model_free(qu);
+  if (p->model == NULL)
+    return issim_inifile_fail(b->r, sec->line, "%s", inner.message);
+  return 1;
+}
+
+/* The mixture of the k parts.  When every part is in the target's standard
+ * space (transform.h) or is the target itself (there, N(0, I)), and one at
+ * least is, the mixture is made in u and carried to x once: the same law
+ * as the mixture of the parts, at the price of one transform a draw. */
+static issim_model *mixture_of(const issim_scenario *s, size_t k, const issim_model *const *parts,
+                               const double *weights, issim_error *err)
+{
+  const issim_transform *tr = NULL;
+  size_t standard = 0;
+  for (size_t i = 0; i < k; i++) {
+    const issim_transform *t = issim_transform_of(parts[i]);
+    if (t && issim_transform_is_of(t, s->target_model))
+      tr = t, standard++;
+    else if (parts[i] == s->target_model)
+      standard++;
+  }
+  if (tr == NULL || standard < k)
+    return issim_model_alloc_mixture(k, parts, weights, err);
+  const issim_model *inner[64];
+  issim_model *z = issim_transform_standard_normal(s->dimension, err), *mu = NULL, *m = NULL;
+  for (size_t i = 0; z && i < k; i++)
+    inner[i] = parts[i] == s->target_model ? z : issim_transform_inner(parts[i]);
+  if (z && (mu = issim_model_alloc_mixture(k, inner, weights, err)) != NULL)
+    m = issim_transform_proposal(tr, mu, err);
+  issim_model_free(mu);
+  issim_model_free(z);
+  return m;
 }
 
 /* distribution = mixture, components = 0.1 target + 0.9 shifted */
@@ -593,7 +649,7 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
   }
   free(copy);
   issim_error inner;
-  if (ok && !(p->model = issim_model_alloc_mixture(k, parts, weights, &inner)))
+  if (ok && !(p->model = mixture_of(s, k, parts, weights, &inner)))
     ok = issim_inifile_fail(b->r, line, "%s%s", strncmp(inner.message, "weight", 6) == 0 ? "mixture " : "",
               inner.message);
   return ok;
@@ -613,7 +669,8 @@ static int build_deferred(builder *b, section *sec)
     return build_shifted(b, sec, p);
   if (strcmp(family, "mixture") == 0)
     return build_mixture(b, sec, p);
-  if (s->target != NULL)
+  int standard = strcmp(family, "standard-space") == 0;
+  if (s->target != NULL && !standard)
     return issim_inifile_fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
                              "univariate family", p->name, family);
   int dim_line = sec->line;
@@ -622,6 +679,8 @@ static int build_deferred(builder *b, section *sec)
   if (dim && (issim_parse_number(dim, "dimension", &dv, NULL) != ISSIM_OK || dv != (double)s->dimension))
     return issim_inifile_fail(b->r, dim_line, "proposal '%s' has dimension %s but the target has %zu", p->name,
                 dim, s->dimension);
+  if (standard)
+    return build_standard_space(b, sec, p);
   return scenario_build_model(b, sec, family, dline, s->dimension, &p->model);
 }
 
@@ -664,7 +723,7 @@ static int resolve(builder *b)
     return 0;
   if (b->use_models && !build_loss(b))
     return 0;
-  if (!resolve_threshold(b) || !check_model_event(b))
+  if (!scenario_resolve_levels(b) || !check_model_event(b) || !scenario_resolve_quantiles(b))
     return 0;
   /* proposals that mixtures refer to first, then the mixtures */
   for (int pass = 0; pass < 2; pass++)
@@ -782,7 +841,7 @@ static issim_scenario *scenario_new(const char *path)
 }
 
 static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scenario_limits *limits,
-                                    issim_error *err)
+                                    const issim_scenario_overrides *ov, issim_error *err)
 {
   issim_error local;
   if (err == NULL)
@@ -790,6 +849,10 @@ static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scena
   issim_error_clear(err);
   reader r;
   builder b = {.r = &r, .limits = limits ? *limits : (issim_scenario_limits){0}};
+  if (ov && ov->threshold)
+    b.threshold_text = ov->threshold, b.threshold_from_option = 1;
+  if (ov && ov->quantile)
+    b.quantile_text = ov->quantile, b.quantile_from_option = 1;
   int ok = issim_inifile_read(&r, f, path, err) == ISSIM_OK;
   if (ok) {
     b.s = scenario_new(path);
@@ -807,17 +870,23 @@ static issim_scenario *parse_stream(FILE *f, const char *path, const issim_scena
   return b.s;
 }
 
-issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
-                                            issim_error *err)
+issim_scenario *issim_scenario_read_with(const char *path, const issim_scenario_limits *limits,
+                                         const issim_scenario_overrides *ov, issim_error *err)
 {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     issim_error_set(err, ISSIM_EIO, "%s: cannot open the scenario file: %s", path, strerror(errno));
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, limits, err);
+  issim_scenario *s = parse_stream(f, path, limits, ov, err);
   fclose(f);
   return s;
+}
+
+issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenario_limits *limits,
+                                            issim_error *err)
+{
+  return issim_scenario_read_with(path, limits, NULL, err);
 }
 
 issim_scenario *issim_scenario_read(const char *path, issim_error *err)
@@ -825,9 +894,9 @@ issim_scenario *issim_scenario_read(const char *path, issim_error *err)
   return issim_scenario_read_limited(path, NULL, err);
 }
 
-issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
-                                             const issim_scenario_limits *limits,
-                                             issim_error *err)
+issim_scenario *issim_scenario_parse_with(const char *text, size_t len, const char *path,
+                                          const issim_scenario_limits *limits,
+                                          const issim_scenario_overrides *ov, issim_error *err)
 {
   /* fmemopen of 0 bytes fails: an empty text is a stream of one newline */
   FILE *f = len > 0 ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
@@ -835,9 +904,16 @@ issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const
     issim_error_set(err, ISSIM_ENOMEM, "%s: out of memory", path);
     return NULL;
   }
-  issim_scenario *s = parse_stream(f, path, limits, err);
+  issim_scenario *s = parse_stream(f, path, limits, ov, err);
   fclose(f);
   return s;
+}
+
+issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
+                                             const issim_scenario_limits *limits,
+                                             issim_error *err)
+{
+  return issim_scenario_parse_with(text, len, path, limits, NULL, err);
 }
 
 issim_scenario *issim_scenario_parse(const char *text, const char *path, issim_error *err)
@@ -864,6 +940,9 @@ void issim_scenario_free(issim_scenario *s)
   free(s->path);
   free(s->name);
   free(s->description);
+  free(s->levels);
+  free(s->level_sigmas);
+  free(s->quantiles);
   free(s);
 }
 

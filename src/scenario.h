@@ -63,7 +63,32 @@ typedef struct {
   uint64_t samples;  /* [run] samples, default 1000000 */
   uint64_t seed;     /* [run] seed, default 1 */
   const gsl_rng_type *rng; /* [run] rng, default taus2 */
+  /* [event] threshold as a list (docs/exceedance.md): every threshold of the
+   * exceedance curve, ascending and without repeats, the main one
+   * (event.threshold, the first written) among them; n_levels is 1 for a
+   * single threshold.  level_sigmas[k]: levels[k] in standard deviations of
+   * the loss, NAN where it was written as a number. */
+  size_t n_levels;
+  double *levels, *level_sigmas;
+  /* [event] quantile: the probabilities alpha whose loss levels (exceeded
+   * with probability alpha, or undercut for direction '<') are estimated, as
+   * written; n_quantiles 0: none. */
+  size_t n_quantiles;
+  double *quantiles;
 } issim_scenario;
+
+/* The most thresholds a list may give, and the most quantiles. */
+#define ISSIM_SCENARIO_MAX_LEVELS 100
+#define ISSIM_SCENARIO_MAX_QUANTILES 8
+
+/* What the command line puts in place of the file's keys before the
+ * scenario is built (so that design points sit at the new main threshold).
+ * NULL: the file's.  Messages about them name the option (--threshold:
+ * ...), not a line of the file. */
+typedef struct {
+  const char *threshold;  /* [event] threshold */
+  const char *quantile;   /* [event] quantile */
+} issim_scenario_overrides;
 
 /* Reads and validates a scenario file, within the default limits. */
 issim_scenario *issim_scenario_read(const char *path, issim_error *err);
@@ -92,6 +117,14 @@ issim_scenario *issim_scenario_read_limited(const char *path, const issim_scenar
 issim_scenario *issim_scenario_parse_limited(const char *text, size_t len, const char *path,
                                              const issim_scenario_limits *limits,
                                              issim_error *err);
+
+/* issim_scenario_read_limited and _parse_limited with the command line's
+ * overrides (ov NULL: none). */
+issim_scenario *issim_scenario_read_with(const char *path, const issim_scenario_limits *limits,
+                                         const issim_scenario_overrides *ov, issim_error *err);
+issim_scenario *issim_scenario_parse_with(const char *text, size_t len, const char *path,
+                                          const issim_scenario_limits *limits,
+                                          const issim_scenario_overrides *ov, issim_error *err);
 
 void issim_scenario_free(issim_scenario *s);
 

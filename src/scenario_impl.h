@@ -25,6 +25,9 @@ typedef struct {
   int threshold_line;
   section *target_sec, *event_sec;
   const char *threshold_text;  /* resolved once the target and the loss are known */
+  int threshold_from_option;   /* threshold_text is --threshold's (issim_scenario_overrides) */
+  const char *quantile_text;   /* [event] quantile or --quantile; NULL: none */
+  int quantile_line, quantile_from_option;
   section **deferred;          /* proposals built after the others: shifted-target, mixture */
   size_t n_deferred;
   int use_models;              /* a multivariate target or a mixture proposal */
@@ -41,6 +44,10 @@ ISSIM_INTERNAL int scenario_get_vector(builder *b, section *sec, const char *key
 ISSIM_INTERNAL int scenario_build_model(builder *b, section *sec, const char *family, int dline, size_t d, issim_model **out);
 ISSIM_INTERNAL int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target, int *is_target);
 ISSIM_INTERNAL int scenario_build_target(builder *b, section *sec);
+/* scenario_levels.c: the threshold list (the main threshold and the levels)
+ * and the quantiles, once the target and the loss are known. */
+ISSIM_INTERNAL int scenario_resolve_levels(builder *b);
+ISSIM_INTERNAL int scenario_resolve_quantiles(builder *b);
 
 /* scenario_credit.c: credit-portfolio targets and their proposals. */
 ISSIM_INTERNAL int scenario_is_credit_family(const char *family);

@@ -204,51 +204,170 @@ static int get_covariance(builder *b, section *sec, const char *key, size_t d, d
   return ok;
 }
 
-/* The d univariate distributions of an independent model or a copula: one
- * family (key `family_key`) with each of its parameters one value or d. */
+/* The families of the d components: `family_key` names one family for all,
+ * or d of them, one per component (blanks or commas between).  fam[j]
+ * points into *store, the value's copy (free it). */
+static int component_families(builder *b, section *sec, const char *family_key, size_t d,
+                              const char **fam, char **store, int *fline)
+{
+  const char *text = scenario_get(sec, family_key, fline);
+  if (text == NULL)
+    return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s', the family of every component (e.g. %s = "
+                                 "student-t), or of each (e.g. %s = lognormal normal)", sec->name,
+                              family_key, family_key, family_key);
+  if ((*store = strdup(text)) == NULL) {
+    b->r->nomem = 1;
+    return 0;
+  }
+  size_t n = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(*store, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+    if (issim_dist_family_keys(tok) == NULL) {
+      issim_error inner;
+      issim_dist_alloc(tok, 0, NULL, NULL, &inner);
+      return issim_inifile_fail(b->r, *fline, "%s", inner.message);
+    }
+    if (n < d)
+      fam[n] = tok;
+    n++;
+  }
+  if (n != 1 && n != d)
+    return issim_inifile_fail(b->r, *fline, "%s has %zu families; give one (for every component) or %zu, "
+                                 "the dimension (one per component, in order)", family_key, n, d);
+  for (size_t j = 1; n == 1 && j < d; j++)
+    fam[j] = fam[0];
+  return 1;
+}
+
+/* Does a component of `family` take `key` in this section?  Its family's
+ * keys, except gamma's rate when the section gives a scale: rate is gamma's
+ * alternative to scale, and the scale then names gamma's while rate
+ * belongs to the other families (an exponential's). */
+static int takes_key(section *sec, const char *family, const char *key)
+{
+  const char *const *k = issim_dist_family_keys(family);
+  while (*k && strcmp(*k, key) != 0)
+    k++;
+  if (*k == NULL)
+    return 0;
+  return !(strcmp(family, "gamma") == 0 && strcmp(key, "rate") == 0 &&
+           issim_inifile_find(sec, "scale") != NULL);
+}
+
+/* A parameter key's values, given for the m components whose family takes
+ * it: one value for all of them, or m in their order. */
+typedef struct {
+  const char *key;
+  size_t m, n;    /* components taking it; values given (0: absent) */
+  double *v;
+} param_values;
+
+static int get_param(builder *b, section *sec, param_values *pv, size_t d, const char *takers)
+{
+  entry *e = issim_inifile_find(sec, pv->key);
+  if (e == NULL)
+    return 1;
+  e->used = 1;
+  if (pv->m == 0) /* gamma's rate beside a scale, with no other family taking it */
+    return issim_inifile_fail(b->r, e->line, "no component takes %s: gamma takes scale or rate, "
+                                             "not both", pv->key);
+  if (!parse_numbers(b, e, &pv->v, &pv->n))
+    return 0;
+  if (pv->n == 1 || pv->n == pv->m)
+    return 1;
+  if (pv->m == d)
+    return issim_inifile_fail(b->r, e->line, "%s has %zu values; give one (for every component) or %zu, the "
+                                 "dimension", pv->key, pv->n, d);
+  return issim_inifile_fail(b->r, e->line, "%s has %zu values; it is a parameter of %zu of the %zu "
+                               "components (%s): give one value for all of them, or %zu, in their order",
+                            pv->key, pv->n, pv->m, d, takers, pv->m);
+}
+
+/* The list "1, 4" of the components whose family takes key. */
+static void list_takers(section *sec, const char **fam, size_t d, const char *key, char *buf,
+                        size_t size)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t j = 0; j < d && used < size; j++)
+    if (takes_key(sec, fam[j], key))
+      used += snprintf(buf + used, size - used, "%s%zu", used ? ", " : "", j + 1);
+}
+
+/* The union of the families' keys, each with how many components take it,
+ * in the order of first appearance; appended to `known`. */
+static size_t union_of_keys(section *sec, const char **fam, size_t d, param_values *pv,
+                            size_t cap, char *known, size_t known_size)
+{
+  size_t np = 0, used = strlen(known);
+  for (size_t j = 0; j < d; j++)
+    for (const char *const *k = issim_dist_family_keys(fam[j]); *k; k++) {
+      size_t i = 0;
+      while (i < np && strcmp(pv[i].key, *k) != 0)
+        i++;
+      if (i == np && np < cap) {
+        pv[np++] = (param_values){.key = *k};
+        if (used < known_size)
+          used += snprintf(known + used, known_size - used, ", %s", *k);
+      }
+      if (i < np && takes_key(sec, fam[j], *k))
+        pv[i].m++;
+    }
+  return np;
+}
+
+/* Component j's distribution from the parameters given for its family. */
+static int build_component(builder *b, section *sec, const char **fam, size_t j,
+                           const param_values *pv, size_t np, int fline, issim_dist **out)
+{
+  const char *names[ISSIM_DIST_MAX_PARAMS * 2];
+  double v[ISSIM_DIST_MAX_PARAMS * 2];
+  size_t n = 0;
+  for (const char *const *k = issim_dist_family_keys(fam[j]); *k; k++) {
+    size_t i = 0;
+    while (i < np && strcmp(pv[i].key, *k) != 0)
+      i++;
+    if (i == np || pv[i].n == 0 || !takes_key(sec, fam[j], *k))
+      continue;
+    size_t rank = 0; /* j's place among the components taking the key */
+    for (size_t c = 0; pv[i].n > 1 && c < j; c++)
+      rank += (size_t)takes_key(sec, fam[c], *k);
+    names[n] = *k;
+    v[n++] = pv[i].v[pv[i].n == 1 ? 0 : rank];
+  }
+  issim_error inner;
+  if ((*out = issim_dist_alloc(fam[j], n, names, v, &inner)) != NULL)
+    return 1;
+  entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
+  return issim_inifile_fail(b->r, e ? e->line : fline, "component %zu: %s", j + 1, inner.message);
+}
+
+/* The d univariate distributions of an independent model or a copula: the
+ * families of `family_key` (one for all, or one per component), each
+ * parameter key one value or one for each component whose family takes it. */
 static int build_components(builder *b, section *sec, const char *family_key, size_t d,
                             issim_dist **comps, char *known, size_t known_size)
 {
   int fline;
-  const char *family = scenario_get(sec, family_key, &fline);
-  if (family == NULL)
-    return issim_inifile_fail(b->r, sec->line, "[%s] needs '%s', the family of every component (e.g. %s = "
-                                 "student-t)", sec->name, family_key, family_key);
-  const char *const *keys = issim_dist_family_keys(family);
-  if (keys == NULL) {
-    issim_error inner;
-    issim_dist_alloc(family, 0, NULL, NULL, &inner);
-    return issim_inifile_fail(b->r, fline, "%s", inner.message);
-  }
-  size_t used = strlen(known);
-  for (size_t i = 0; keys[i] && used < known_size; i++)
-    used += snprintf(known + used, known_size - used, ", %s", keys[i]);
+  char *store = NULL, takers[256];
+  const char **fam = calloc(d, sizeof *fam);
+  param_values pv[ISSIM_DIST_NFAMILIES * ISSIM_DIST_MAX_PARAMS];
   size_t np = 0;
-  const char *names[ISSIM_DIST_MAX_PARAMS * 2];
-  double *values[ISSIM_DIST_MAX_PARAMS * 2] = {0};
-  int ok = 1;
-  for (size_t i = 0; ok && keys[i]; i++) {
-    if (issim_inifile_find(sec, keys[i]) == NULL)
-      continue;
-    values[np] = malloc(d * sizeof(double));
-    if (values[np] == NULL)
-      b->r->nomem = 1;
-    ok = values[np] != NULL && scenario_get_vector(b, sec, keys[i], d, 0, values[np]);
-    names[np++] = keys[i];
+  if (fam == NULL)
+    b->r->nomem = 1;
+  int ok = fam && component_families(b, sec, family_key, d, fam, &store, &fline);
+  if (ok)
+    np = union_of_keys(sec, fam, d, pv, sizeof pv / sizeof *pv, known, known_size);
+  for (size_t i = 0; ok && i < np; i++) {
+    list_takers(sec, fam, d, pv[i].key, takers, sizeof takers);
+    ok = get_param(b, sec, &pv[i], d, takers);
   }
-  for (size_t j = 0; ok && j < d; j++) {
-    double v[ISSIM_DIST_MAX_PARAMS * 2];
-    for (size_t k = 0; k < np; k++)
-      v[k] = values[k][j];
-    issim_error inner;
-    comps[j] = issim_dist_alloc(family, np, names, v, &inner);
-    if (comps[j] == NULL) {
-      entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
-      ok = issim_inifile_fail(b->r, e ? e->line : fline, "component %zu: %s", j + 1, inner.message);
-    }
-  }
-  for (size_t k = 0; k < np; k++)
-    free(values[k]);
+  for (size_t j = 0; ok && j < d; j++)
+    ok = build_component(b, sec, fam, j, pv, np, fline, &comps[j]);
+  for (size_t i = 0; i < np; i++)
+    free(pv[i].v);
+  free(store);
+  free(fam);
   return ok;
 }
 
@@ -355,6 +474,8 @@ static double proposal_matrices(section *sec, int dense_target, double threads)
     return 2; /* its matrix and factor */
   if (strcmp(family, "shifted-target") == 0)
     return 2 * (strcmp(value_of(sec, "shift"), "design-points") == 0 ? DESIGN_POINTS_ASSUMED : 1);
+  if (strcmp(family, "standard-space") == 0) /* its normal of u, and T's copy of the target */
+    return 2 + (dense_target ? 2 : 0);
   if (strcmp(family, "mixture") == 0) { /* a copy of each part */
     double terms = 1;
     for (const char *c = value_of(sec, "components"); *c; c++)
@@ -372,7 +493,9 @@ static double proposal_matrices(section *sec, int dense_target, double threads)
 
 /* The scenario's d x d matrices at their peak: the target's matrix and
  * factor and the matrix read from the file (dense families), a design-point
- * search's factor and 2d points (elliptical targets), each proposal's. */
+ * search's factor and 2d points (elliptical targets, whose failure regions
+ * every run searches; any other target with a design-point shifted-target,
+ * searched in its standard space), each proposal's. */
 static double matrices_needed(builder *b, section *target, const char *family, double threads)
 {
   int dense = is_dense(family);
@@ -381,9 +504,15 @@ static double matrices_needed(builder *b, section *target, const char *family, d
                    (strcmp(family, "independent") == 0 &&
                     strcmp(value_of(target, "component"), "normal") == 0);
   double m = (dense ? 3 : 0) + (elliptical ? 3 : 0);
+  int searched = elliptical; /* any other target: a shifted-target's search in its standard space */
   for (size_t i = 0; i < b->r->n; i++)
-    if (strncmp(b->r->sections[i].name, "proposal", 8) == 0)
-      m += proposal_matrices(&b->r->sections[i], dense, threads);
+    if (strncmp(b->r->sections[i].name, "proposal", 8) == 0) {
+      section *sec = &b->r->sections[i];
+      m += proposal_matrices(sec, dense, threads);
+      if (!searched && strcmp(value_of(sec, "distribution"), "shifted-target") == 0 &&
+          strncmp(value_of(sec, "shift"), "design-point", 12) == 0)
+        m += 3, searched = 1;
+    }
   return m;
 }
 

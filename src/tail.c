@@ -1,4 +1,5 @@
 #include "tail.h"
+#include "transform.h"
 #include "linalg.h"
 
 #include <math.h>
@@ -561,6 +562,26 @@ static issim_variance mixture_pair(const issim_model *p, const issim_model *q,
   return v;
 }
 
+/* q = T(q_u) in p's own standard space (transform.h): w = p/q = phi(u) /
+ * q_u(u), so E_q[w^2 1_A] = int_{T^-1(A)} phi^2 / q_u.  The event's image
+ * T^-1(A) has no shape the rules know, so finite on all of R^d (q_u against
+ * N(0, I)) is finite on it; infinite there is infinite only when A is R^d. */
+static issim_variance standard_pair(const issim_model *p, const issim_model *q,
+                                    const issim_region *a, char *reason, size_t size)
+{
+  issim_model *z = issim_transform_standard_normal(issim_model_dim(p), NULL);
+  issim_region whole = {ISSIM_REGION_WHOLE, 0, 0, 0};
+  issim_variance v = z ? pair(z, issim_transform_inner(q), &whole, reason, size)
+                       : ISSIM_VARIANCE_UNDECIDED;
+  issim_model_free(z);
+  if (v == ISSIM_VARIANCE_INFINITE && a->kind != ISSIM_REGION_WHOLE) {
+    v = ISSIM_VARIANCE_UNDECIDED;
+    if (reason && size)
+      reason[0] = '\0';
+  }
+  return v;
+}
+
 /* Credit laws of one book (credit.h), the event on the book's default loss
  * L: w = p/q = exp(-(mu_q - mu_p).z + (|mu_q|^2 - |mu_p|^2)/2) times, for a
  * q twisted to level x, exp(-theta L + psi(theta)).  The first factor, a
@@ -587,6 +608,8 @@ static issim_variance pair(const issim_model *p, const issim_model *q, const iss
     return ISSIM_VARIANCE_FINITE;
   if (issim_model_dim(p) != issim_model_dim(q))
     return ISSIM_VARIANCE_UNDECIDED;
+  if (issim_transform_of(q) && issim_transform_is_of(issim_transform_of(q), p))
+    return standard_pair(p, q, a, reason, size);
   if (issim_model_credit_law(p) && issim_model_credit_law(q))
     return credit_pair(issim_model_credit_law(p), issim_model_credit_law(q), a);
   if (issim_model_kind_of(q) == ISSIM_MODEL_MIXTURE)

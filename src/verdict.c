@@ -224,6 +224,14 @@ void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *
   va_end(ap);
 }
 
+void issim_verdict_add_loss_failure(issim_verdict *v, uint64_t draws)
+{
+  issim_verdict_add(v, ISSIM_UNRELIABLE,
+                    "the loss failed after %llu draws: the estimate holds only the draws "
+                    "before that, and misses whatever part of the event lies where the loss "
+                    "cannot be evaluated", (unsigned long long)draws);
+}
+
 const char *issim_verdict_name(issim_verdict_level level)
 {
   switch (level) {

@@ -33,6 +33,7 @@
 #define ISSIM_VERDICT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "estimator.h"
 #include "regions.h"
@@ -77,6 +78,10 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
  * proposals against each other (compare.h). */
 void issim_verdict_add(issim_verdict *v, issim_verdict_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The run's loss failed after `draws` draws (a partial run, loss.h): the
+ * estimate misses whatever the loss cannot evaluate; unreliable. */
+void issim_verdict_add_loss_failure(issim_verdict *v, uint64_t draws);
 
 /* "trustworthy", "doubtful" or "unreliable" */
 const char *issim_verdict_name(issim_verdict_level level);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
 #include "fileio.h"
 #include "plot.h"
 #include "rng.h"
@@ -220,7 +221,7 @@ int issim_workflow_partial(int rc, const issim_result *result)
 int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
                            issim_error *err)
 {
-  return analyse_one(wf, p, 0, result, err);
+  return analyse_one(wf, p, ISSIM_RECORD_CURVE, result, err);
 }
 
 int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *results, size_t *n,
@@ -241,6 +242,7 @@ int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *result
     }
   }
   issim_compare_cross_check(results, *n);
+  issim_compare_cross_check_curves(results, *n);
   return ISSIM_OK;
 }
 
@@ -305,6 +307,24 @@ int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_
     .has_given = isnan(exact) && !isnan(s->reference_log), .given_log = s->reference_log,
   };
   int rc = issim_plot_write(dir, series, n, &opt, rendered, err);
+  const issim_curve **curves = calloc(n ? n : 1, sizeof *curves);
+  if (rc == ISSIM_OK && curves == NULL)
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the plots");
+  for (size_t i = 0; rc == ISSIM_OK && i < n; i++)
+    curves[i] = results[i].curve;
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  issim_plot_exceedance_input in = {.curves = curves, .problem = &pb,
+                                    .main_threshold = s->event.threshold};
+  issim_error inner = {0};
+  int drawn = 1;
+  if (rc == ISSIM_OK && (rc = issim_plot_exceedance(dir, series, n, &opt, &in, &drawn,
+                                                    &inner)) != ISSIM_OK)
+    *err = inner;
+  if (rc == ISSIM_OK && rendered && *rendered && !drawn) {
+    *rendered = 0;
+    *err = inner;
+  }
+  free(curves);
   free(series);
   return rc;
 }
@@ -369,4 +389,27 @@ int issim_workflow_divergence(issim_workflow *wf, issim_divergence_row *rows, si
     if (issim_workflow_selected(wf, i))
       rc = divergence_row(wf, &wf->proposals[i], &rows[(*n)++], err);
   return rc;
+}
+
+int issim_workflow_dump(const issim_workflow *wf, const char *path, const issim_result *results,
+                        size_t n, issim_error *err)
+{
+  const issim_scenario *s = wf->s;
+  if (issim_cluster_rank(wf->set.cluster) != 0)
+    return ISSIM_OK;
+  issim_problem target = issim_scenario_problem(s, NULL);
+  issim_dump *dump;
+  int rc = issim_dump_open(path, issim_problem_dim(&target), &dump, err);
+  for (size_t i = 0; rc == ISSIM_OK && i < n; i++) {
+    const issim_proposal *p = results[i].proposal;
+    issim_problem pb = issim_scenario_problem(s, p);
+    issim_run_config cfg = issim_workflow_config(wf, p->name);
+    cfg.stop = NULL;
+    rc = issim_dump_add(dump, p->name, &pb, &cfg, results[i].estimate.samples, err);
+  }
+  if (rc != ISSIM_OK) {
+    issim_dump_close(dump, 1, NULL);
+    return rc;
+  }
+  return issim_dump_close(dump, 0, err);
 }

@@ -105,17 +105,20 @@ int issim_workflow_save_fit(const issim_workflow *wf, const char *path, const ch
 void issim_workflow_warn(issim_workflow *wf);
 
 /* Runs each selected proposal into results[0..*n) (results: room for every
- * proposal), recording what `record` asks (analysis.h); stops between
- * proposals on the interrupt; then cross-checks them (compare.h).  Clear the
- * results with issim_result_clear.  When the loss fails (ISSIM_ELOSS) the
- * run stops there, and the proposal's partial run, if it drew anything, is
- * the last of the *n results (issim_workflow_partial): report it. */
+ * proposal), recording what `record` asks (analysis.h: ISSIM_RECORD_CURVE
+ * for the exceedance curves and quantiles of a scenario that asks for them);
+ * stops between proposals on the interrupt; then cross-checks them, at
+ * every level of the curves too (compare.h).  Clear the results with
+ * issim_result_clear.  When the loss fails (ISSIM_ELOSS) the run stops
+ * there, and the proposal's partial run, if it drew anything, is the last
+ * of the *n results (issim_workflow_partial): report it. */
 int issim_workflow_run(issim_workflow *wf, unsigned record, issim_result *results, size_t *n,
                        issim_error *err);
 
 /* One proposal (a working copy, or one the caller built) run into *result,
- * nothing recorded beyond the estimate and its diagnostics; on ISSIM_ELOSS
- * *result holds the partial run when issim_workflow_partial says so. */
+ * nothing recorded beyond the estimate, its diagnostics and its exceedance
+ * curve (when the scenario asks for one); on ISSIM_ELOSS *result holds the
+ * partial run when issim_workflow_partial says so. */
 int issim_workflow_run_one(issim_workflow *wf, const issim_proposal *p, issim_result *result,
                            issim_error *err);
 
@@ -145,6 +148,12 @@ void issim_workflow_rank(const issim_workflow *wf, const issim_result *results, 
 int issim_workflow_plots(const issim_workflow *wf, const char *dir, const issim_result *results,
                          size_t n, const issim_ranked *ranked, const char *gnuplot,
                          int *rendered, issim_error *err);
+
+/* The draws of n results (issim_workflow_run's) written to path as CSV
+ * (dump.h): each proposal's run drawn again, as many draws as it made;
+ * whole or not at all; rank 0 alone writes. */
+int issim_workflow_dump(const issim_workflow *wf, const char *path, const issim_result *results,
+                        size_t n, issim_error *err);
 
 /* `reps` replications of each selected proposal into cal[0..*n) (room for
  * every proposal), judged against the exact value or else the pooled

@@ -19,6 +19,8 @@
 #include "check_util.h"
 #include "issim.h"
 
+#include <gsl/gsl_randist.h>
+
 /* ---- whole fits ---- */
 
 /* P(Z > 5) with an adaptive proposal holding `extra` keys */
@@ -175,6 +177,24 @@ static issim_scenario *with_saved(const char *text, const issim_scenario *s, con
   return t;
 }
 
+/* Proposal p of s and q of t run on the stream of `name` (n draws, seed 5):
+ * the same estimate to the last bit; p's estimate. */
+static issim_estimate same_runs(const issim_scenario *s, const issim_proposal *p,
+                                const issim_scenario *t, const issim_proposal *q,
+                                const char *name, uint64_t n)
+{
+  issim_run_config c1 = run_config_of(s, name, n, 5, 2), c2 = run_config_of(t, name, n, 5, 2);
+  issim_result a, b;
+  issim_error err;
+  ck_assert_msg(issim_analyse(s, p, &c1, 0, &a, &err) == ISSIM_OK, "%s", err.message);
+  ck_assert_msg(issim_analyse(t, q, &c2, 0, &b, &err) == ISSIM_OK, "%s", err.message);
+  ck_assert(memcmp(&a.estimate.log_estimate, &b.estimate.log_estimate, sizeof(double)) == 0);
+  issim_estimate e = a.estimate;
+  issim_result_clear(&a);
+  issim_result_clear(&b);
+  return e;
+}
+
 START_TEST(test_saved_proposal_reads_back_exactly)
 {
   issim_scenario *s = five_sigma("update = mean+spread");
@@ -190,15 +210,8 @@ START_TEST(test_saved_proposal_reads_back_exactly)
   ck_assert_int_eq(q->dist->kind, ISSIM_DIST_NORMAL);
   ck_assert(memcmp(q->dist->param, p->dist->param, 2 * sizeof(double)) == 0);
   /* and so the run of the saved proposal is the run of the fitted one */
-  issim_run_config cfg = {.samples = 100000, .seed = 5, .stream = issim_rng_stream_id("ce"),
-                          .rng = s->rng, .threads = 2};
-  issim_result a, b;
-  ck_assert_int_eq(issim_analyse(s, p, &cfg, 0, &a, &err), ISSIM_OK);
-  ck_assert_int_eq(issim_analyse(t, q, &cfg, 0, &b, &err), ISSIM_OK);
-  ck_assert(memcmp(&a.estimate.log_estimate, &b.estimate.log_estimate, sizeof(double)) == 0);
-  ck_assert(fabs(a.estimate.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * a.estimate.std_error);
-  issim_result_clear(&a);
-  issim_result_clear(&b);
+  issim_estimate a = same_runs(s, p, t, q, "ce", 100000);
+  ck_assert(fabs(a.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * a.std_error);
   issim_scenario_free(t);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
@@ -457,7 +470,8 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                 "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
-  /* exponential from a normal start; gamma for a 2-D target */
+  /* exponential from a normal start; gamma for a 2-D target that is not
+   * independent components */
   s = five_sigma("family = exponential");
   p = &s->proposals[0];
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
@@ -469,7 +483,8 @@ START_TEST(test_fits_that_cannot_work_are_refused)
                         "[proposal ce]\ndistribution = adaptive\nfamily = gamma\n", "g.ini");
   p = &s->proposals[0];
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
-  ck_assert_msg(strstr(err.message, "univariate") != NULL, "%s", err.message);
+  ck_assert_str_eq(err.message, "family gamma fits independent components in x; 'the target' is "
+                                "not an independent model");
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
   /* the spread floor needs a target covariance: a t with df = 2 has none...
@@ -482,6 +497,117 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   ck_assert_msg(strstr(err.message, "update = mean") != NULL, "%s", err.message);
   issim_ce_fit_clear(&f);
   issim_scenario_free(s);
+}
+END_TEST
+
+
+/* ---- fits in the standard space ---- */
+
+static double f_rs(double x, void *unused)
+{
+  (void)unused;
+  return gsl_ran_gaussian_pdf(x - 100, 15) * gsl_cdf_lognormal_P(x, 5, 0.1);
+}
+
+/* Targets without an elliptical form, fitted in their standard space, with
+ * their exact P: a sum of exponentials (the gamma tail; its limit surface
+ * curves round the origin, which the default spread fit follows), a
+ * lognormal resistance against a normal load (quadrature), lognormals
+ * through a copula above a level in either coordinate (a union: family
+ * mixture; the bivariate normal tail). */
+static const struct {
+  const char *text;
+} STANDARD_FITS[] = {
+  {"[target]\ndistribution = independent\ndimension = 3\ncomponent = exponential\nrate = 2\n"
+   "[event]\nloss = sum\nthreshold = 10\n[proposal ce]\ndistribution = adaptive\n"},
+  {"[target]\ndistribution = independent\ndimension = 2\ncomponent = lognormal normal\n"
+   "meanlog = 5\nsdlog = 0.1\nmean = 100\nsd = 15\n"
+   "[event]\nloss = linear\nweights = 1 -1\nthreshold = 0\ndirection = <\n"
+   "[proposal ce]\ndistribution = adaptive\n"},
+  {"[target]\ndistribution = gaussian-copula\ndimension = 2\nmarginal = lognormal\n"
+   "correlation = 0.5\n[event]\nloss = max\nthreshold = 54.598150033144236\n"
+   "[proposal ce]\ndistribution = adaptive\nfamily = mixture\ncomponents = 4\n"},
+};
+
+static double standard_fit_exact(int c)
+{
+  if (c == 0)
+    return gsl_cdf_gamma_Q(10, 3, 0.5);
+  if (c == 1)
+    return quadrature(f_rs, NULL, 0, 700);
+  return 2 * gsl_cdf_ugaussian_Q(4) - exp(issim_form_log_bvn_tail(4, 4, 0.5));
+}
+
+START_TEST(test_standard_space_fits)
+{
+  issim_scenario *s = scenario_parse_ok(STANDARD_FITS[_i].text, "std.ini");
+  issim_ce_fit f;
+  fit(s, 2, &f);
+  ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+  ck_assert(f.standard);
+  ck_assert(f.update_spread); /* the default there */
+  issim_proposal *p = &s->proposals[0];
+  issim_error err;
+  ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_model_kind_of(p->model), ISSIM_MODEL_TRANSFORMED);
+  issim_run_config cfg = run_config_of(s, "ce", 200000, 11, 2);
+  issim_result r;
+  ck_assert_msg(issim_analyse(s, p, &cfg, 0, &r, &err) == ISSIM_OK, "%s", err.message);
+  ck_assert_within_4se(r.estimate.estimate, standard_fit_exact(_i), r.estimate.std_error);
+  /* the sum of exponentials' weights are bounded (the fitted spread is at
+   * least the target's in every direction) but far out: k-hat sits near 0.5
+   * (0.43 to 0.52 over seeds 1 to 5), a known false alarm of k-hat, and may
+   * make the verdict doubtful on that ground alone */
+  int khat_alone = r.verdict.level == ISSIM_DOUBTFUL && r.verdict.n_reasons == 1 &&
+                   strstr(r.verdict.reasons[0], "k-hat = 0.5") != NULL;
+  ck_assert_msg(r.verdict.level == ISSIM_TRUSTWORTHY || (_i == 0 && khat_alone), "case %d: %s", _i,
+                r.verdict.n_reasons ? r.verdict.reasons[0] : "");
+  ck_assert(r.estimate.relative_error < 0.02);
+  ck_assert_int_eq(r.variance, ISSIM_VARIANCE_FINITE);
+  issim_result_clear(&r);
+  /* saved as standard-space sections, it reads back to the same proposal:
+   * the same estimate to the last bit */
+  issim_scenario *t = with_saved(STANDARD_FITS[_i].text, s, &f, "fit");
+  const issim_proposal *q = issim_scenario_proposal(t, "fit");
+  ck_assert_ptr_nonnull(q);
+  same_runs(s, p, t, q, "same", 20000);
+  issim_scenario_free(t);
+  issim_ce_fit_clear(&f);
+  issim_scenario_free(s);
+}
+END_TEST
+
+/* In the standard space issim fits normal and mixture families, from the
+ * target or a standard-space proposal; a start elsewhere, or another
+ * family, is refused with the reason. */
+START_TEST(test_standard_space_refusals)
+{
+  static const char base[] =
+    "[target]\ndistribution = independent\ndimension = 2\ncomponent = exponential\n"
+    "[event]\nloss = sum\nthreshold = 20\n[proposal x]\ndistribution = independent\n"
+    "component = exponential\nrate = 0.2\n[proposal u]\ndistribution = standard-space\n"
+    "mean = 3\n[proposal ce]\ndistribution = adaptive\n";
+  const char *keys[] = {"family = student-t\n", "start = x\n", "start = u\n"};
+  for (int k = 0; k < 3; k++) {
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s", base, keys[k]);
+    issim_scenario *s = scenario_parse_ok(text, "std.ini");
+    issim_ce_fit f;
+    issim_error err;
+    int rc = ce_run(s, issim_scenario_proposal(s, "ce"), 1, 2, NULL, &f, &err);
+    if (k < 2) {
+      ck_assert_int_eq(rc, ISSIM_EINVAL);
+      ck_assert_msg(strstr(err.message, k == 0 ? "family student-t does not apply here"
+                                               : "a fit starts from the target or from a "
+                                                 "standard-space proposal, which 'x' is not"),
+                    "%s", err.message);
+    } else { /* from u's N(3, I) */
+      ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
+      ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
+    }
+    issim_ce_fit_clear(&f);
+    issim_scenario_free(s);
+  }
 }
 END_TEST
 
@@ -560,6 +686,9 @@ static Suite *adapt_suite(void)
   tcase_add_test(f, test_fits_that_cannot_work_are_refused);
   tcase_add_test(f, test_adaptive_section_errors);
   tcase_add_test(f, test_unfitted_proposal_is_not_sampled);
+  tcase_add_loop_test(f, test_standard_space_fits, 0,
+                      (int)(sizeof STANDARD_FITS / sizeof *STANDARD_FITS));
+  tcase_add_test(f, test_standard_space_refusals);
   suite_add_tcase(s, f);
   return s;
 }

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 /* Tests of src/cefit.c: each cross-entropy family's weighted
  * maximum-likelihood update against hand-computed cases (or, where the MLE
  * has no closed form, against its defining equation), and the covariance
@@ -190,6 +191,65 @@ START_TEST(test_exponential_and_gamma_updates)
 }
 END_TEST
 
+
+/* An independent member: each coordinate its own family, fitted by hand on
+ * its column (the same points as above); written as an independent section
+ * it reads back to the same distributions, to the bit; a component of
+ * another family is refused. */
+START_TEST(test_independent_update_by_hand)
+{
+  issim_error err;
+  issim_scenario *t = scenario_parse_ok(
+    "[target]\ndistribution = independent\ndimension = 3\ncomponent = normal exponential gamma\n"
+    "mean = 0\nsd = 2\nrate = 1\nlocation = 1\nshape = 2\nscale = 1\n"
+    "[event]\nloss = sum\nthreshold = 30\n[proposal c]\ndistribution = target\n", "t.ini");
+  issim_ce_params v = {0};
+  ck_assert_int_eq(issim_ce_params_init_independent(&v, ISSIM_CE_INDEPENDENT, t->target_model,
+                                                    "the target", &err), ISSIM_OK);
+  ck_assert_int_eq(v.parts[1].family, ISSIM_CE_EXPONENTIAL);
+  ck_assert_double_eq(v.parts[0].cov[0], 4);
+  double x[] = {1, 1, 1, 2, 2, 2, 4, 4, 4}, w[] = {1, 2, 1}, lw[3];
+  logs_of(3, w, lw);
+  ck_assert_int_eq(issim_ce_update(&v, 3, x, lw, &MEAN_ONLY, 1, &err), ISSIM_OK);
+  ck_assert_double_eq_tol(v.parts[0].mean[0], 9.0 / 4, 1e-15); /* weighted mean */
+  ck_assert_double_eq(v.parts[0].cov[0], 4);                   /* mean only */
+  ck_assert_double_eq_tol(v.parts[1].rate, 0.8, 1e-15);         /* 4 / (0 + 2 + 3) */
+  ck_assert_double_eq_tol(v.parts[2].scale, 1.125, 1e-15);      /* (9/4) / 2 */
+  char desc[256];
+  issim_ce_params_describe(&v, desc, sizeof desc);
+  ck_assert_str_eq(desc, "x1 mean=2.25 sd=2; x2 location=1 rate=0.8; x3 shape=2 scale=1.125");
+  /* saved and read back */
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  issim_ce_params_write(mem, "fit", &v);
+  fclose(mem);
+  char text[4096];
+  snprintf(text, sizeof text, "[target]\ndistribution = independent\ndimension = 3\n"
+                              "component = normal exponential gamma\nshape = 2\nlocation = 1\n"
+                              "[event]\nloss = sum\nthreshold = 30\n%s", buf);
+  issim_scenario *s = scenario_parse_ok(text, "saved.ini");
+  issim_model *m = issim_ce_params_model(&v, &err);
+  const issim_proposal *q = issim_scenario_proposal(s, "fit");
+  for (size_t j = 0; j < 3; j++) {
+    const issim_dist *a = issim_model_component(m, j), *b = issim_model_component(q->model, j);
+    ck_assert_int_eq(a->kind, b->kind);
+    ck_assert(memcmp(a->param, b->param, sizeof a->param) == 0);
+  }
+  issim_model_free(m);
+  issim_scenario_free(s);
+  free(buf);
+  issim_ce_params_clear(&v);
+  /* family exponential: every component must be one */
+  ck_assert_int_eq(issim_ce_params_init_independent(&v, ISSIM_CE_EXPONENTIAL, t->target_model,
+                                                    "the target", &err), ISSIM_EINVAL);
+  ck_assert_str_eq(err.message, "family exponential fits exponential components; component 1 of "
+                                "the target is normal");
+  issim_ce_params_clear(&v);
+  issim_scenario_free(t);
+}
+END_TEST
+
 START_TEST(test_mixture_update_finds_two_clusters)
 {
   /* two clusters 10 apart: EM gives each its own weighted mean and share */
@@ -241,6 +301,7 @@ static Suite *cefit_suite(void)
   tcase_add_test(u, test_floor_against_a_correlated_target);
   tcase_add_test(u, test_student_t_update_solves_its_equations);
   tcase_add_test(u, test_exponential_and_gamma_updates);
+  tcase_add_test(u, test_independent_update_by_hand);
   tcase_add_test(u, test_mixture_update_finds_two_clusters);
   tcase_add_test(u, test_update_without_weight_is_refused);
   suite_add_tcase(s, u);

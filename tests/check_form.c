@@ -667,17 +667,24 @@ START_TEST(test_max_union)
 }
 END_TEST
 
-/* Targets without a standard normal space are refused, saying which work. */
+/* Every univariate target has a standard space, in which a tail event is a
+ * half-space: FORM is exact (a lognormal's tail at 5); a target without one
+ * (a mixture) is refused, saying which work. */
 START_TEST(test_unsupported)
 {
   issim_dist *ln = issim_dist_alloc("lognormal", 0, NULL, NULL, NULL);
   ck_assert_ptr_nonnull(ln);
   issim_problem pb = {.target = ln, .event = issim_event_init(NULL, 5, ISSIM_ABOVE)};
-  ck_assert(!issim_form_supported(&pb));
+  ck_assert(issim_form_supported(&pb));
   issim_form_result r;
   issim_error err;
-  ck_assert_int_eq(issim_form_analyse_problem(&pb, &r, &err), ISSIM_EINVAL);
-  ck_assert_msg(strstr(err.message, "multivariate normal") != NULL, "%s", err.message);
+  ck_assert_int_eq(issim_form_analyse_problem(&pb, &r, &err), ISSIM_OK);
+  ck_assert_uint_eq(r.n, 1);
+  ck_assert(r.closed_form && r.normal_space);
+  near_rel(r.points[0].beta, log(5), 1e-15, "lognormal beta");
+  near_rel(r.points[0].x[0], 5, 1e-15, "lognormal x*");
+  near_rel(r.points[0].log_p_form, issim_dist_log_sf(ln, 5), 1e-14, "lognormal FORM");
+  issim_form_result_free(&r);
   issim_dist_free(ln);
   /* a univariate normal works: beta = (5 - 1) / 2 */
   issim_dist *n = issim_dist_alloc_normal(1, 2, NULL);
@@ -687,6 +694,19 @@ START_TEST(test_unsupported)
   near_rel(r.points[0].beta, 2, 1e-15, "univariate beta");
   near_rel(r.points[0].x[0], 5, 1e-15, "univariate x*");
   issim_form_result_free(&r);
+  /* a mixture target */
+  issim_model *m1 = issim_model_alloc_independent(1, (const issim_dist *const[]){n}, NULL);
+  issim_model *mix = issim_model_alloc_mixture(2, (const issim_model *const[]){m1, m1},
+                                               (double[]){0.5, 0.5}, NULL);
+  issim_loss *g = issim_loss_alloc(ISSIM_LOSS_IDENTITY, 1, NULL);
+  issim_problem pm = {.target_model = mix, .event = issim_event_init(g, 5, ISSIM_ABOVE)};
+  ck_assert(!issim_form_supported(&pm));
+  ck_assert_int_eq(issim_form_analyse_problem(&pm, &r, &err), ISSIM_EINVAL);
+  ck_assert_msg(strstr(err.message, "FORM needs a target with a standard space") != NULL, "%s",
+                err.message);
+  issim_loss_free(g);
+  issim_model_free(mix);
+  issim_model_free(m1);
   issim_dist_free(n);
 }
 
@@ -716,6 +736,64 @@ START_TEST(test_the_callers_own_model)
 }
 END_TEST
 
+END_TEST
+
+
+/* spread = curvature on the paraboloid u3 > 3 - 0.05 (u1^2 + u2^2): both
+ * curvatures -0.1 at beta = 3, so the proposal is the normal at (0, 0, 3)
+ * with variance 1 / (1 - 0.3) along u1 and u2 and 1 along u3; its estimate
+ * is within 4 SE of P = int Q(3 - 0.05 r) e^(-r/2) / 2 dr (r = u1^2 + u2^2,
+ * chi-squared(2)), with a smaller relative variance than the normal of
+ * spread 1 at the same point. */
+static double paraboloid_integrand(double r, void *unused)
+{
+  (void)unused;
+  return gsl_cdf_ugaussian_Q(3 - 0.05 * r) * 0.5 * exp(-0.5 * r);
+}
+
+START_TEST(test_curved_proposal)
+{
+  issim_model *p = independent_normals(3, NULL, NULL);
+  issim_loss *g = expression_loss(3, "x3 + 0.05*(x1^2 + x2^2)");
+  issim_event ev = issim_event_init(g, 3, ISSIM_ABOVE);
+  issim_error err;
+  issim_model *q = issim_form_curved_proposal(p, &ev, 0, &err);
+  ck_assert_msg(q != NULL, "%s", err.message);
+  double mean[3], cov[9];
+  ck_assert_int_eq(issim_model_moments(q, mean, cov), ISSIM_OK);
+  const double want[9] = {1 / 0.7, 0, 0, 0, 1 / 0.7, 0, 0, 0, 1};
+  for (int i = 0; i < 9; i++)
+    ck_assert_msg(fabs(cov[i] - want[i]) < 1e-6, "covariance %d: %.10g, want %.10g", i, cov[i],
+                  want[i]);
+  ck_assert_double_eq_tol(mean[2], 3, 1e-8);
+  issim_model_free(q);
+  issim_loss_free(g);
+  issim_model_free(p);
+  /* the estimate, through a scenario, against the quadrature */
+  double exact = quadrature(paraboloid_integrand, NULL, 0, 2000);
+  double rv[2];
+  const char *spreads[2] = {"curvature", "1"};
+  for (int k = 0; k < 2; k++) {
+    char text[1024];
+    snprintf(text, sizeof text, "[target]\ndistribution = independent\ndimension = 3\n"
+                                "component = normal\n[event]\nloss = expression\n"
+                                "expression = x3 + 0.05*(x1^2 + x2^2)\nthreshold = 3\n"
+                                "[proposal q]\ndistribution = shifted-target\n"
+                                "shift = design-point\nspread = %s\n", spreads[k]);
+    issim_scenario *s = scenario_parse_ok(text, "curved.ini");
+    issim_run_config cfg = run_config_of(s, "q", 200000, 2024, 2);
+    issim_result r;
+    ck_assert_int_eq(issim_analyse(s, &s->proposals[0], &cfg, 0, &r, &err), ISSIM_OK);
+    ck_assert_within_4se(r.estimate.estimate, exact, r.estimate.std_error);
+    rv[k] = r.estimate.relative_variance;
+    if (k == 0)
+      ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
+    issim_result_clear(&r);
+    issim_scenario_free(s);
+  }
+  ck_assert_msg(rv[0] < rv[1], "relative variance %g (curvature) against %g (spread 1)", rv[0],
+                rv[1]);
+}
 END_TEST
 
 /* RP57 (check_design's test_rp57_corners): the two corner points have no
@@ -770,6 +848,7 @@ static Suite *form_suite(void)
   tcase_add_test(tc, test_student_t);
   tcase_add_test(tc, test_max_union);
   tcase_add_test(tc, test_unsupported);
+  tcase_add_test(tc, test_curved_proposal);
   tcase_add_test(tc, test_corners_refuse_sorm);
   tcase_add_test(tc, test_the_callers_own_model);
   suite_add_tcase(s, tc);

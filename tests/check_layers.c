@@ -16,13 +16,13 @@
 /* The layers, lowest first.  A module is a file's name without .c or .h. */
 static const char *const LAYERS[][16] = {
   /* 0 foundations */ {"error", "simd", "parse", "clock", "linalg", "rng", "fileio", "cluster"},
-  /* 1 laws, losses */ {"logspecial", "dist", "credit", "model", "copula", "pair", "loss", "expr",
-                       "plugin", "command"},
+  /* 1 laws, losses */ {"logspecial", "dist", "credit", "model", "copula", "transform", "pair",
+                       "loss", "expr", "plugin", "command"},
   /* 2 the question */ {"event", "problem"},
-  /* 3 drawing, accumulating */ {"sampler", "estimator", "khat", "trace"},
-  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions"},
+  /* 3 drawing, accumulating */ {"sampler", "estimator", "exceedance", "khat", "trace"},
+  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions", "quantile", "dump"},
   /* 5 input */ {"inifile", "scenario"},
-  /* 6 judging */ {"verdict", "analysis"},
+  /* 6 judging */ {"verdict", "curve", "analysis"},
   /* 7 many proposals */ {"compare", "calibrate"},
   /* 8 output, commands */ {"report", "plot", "workflow"},
   /* 9 the program */ {"issim", "main"},
@@ -87,7 +87,7 @@ static char *module_of(const char *file)
     m[6] = '\0';
   if (strncmp(m, "scenario_", 9) == 0) /* the parts of the reader: scenario's */
     m[8] = '\0';
-  if (strncmp(m, "plot_", 5) == 0) /* the figures' rendering: plot's */
+  if (strncmp(m, "plot_", 5) == 0) /* the figures' parts (rendering, the exceedance figure): plot's */
     m[4] = '\0';
   if (strncmp(m, "credit_", 7) == 0) /* the exact reference and the shift: credit's */
     m[6] = '\0';

@@ -81,6 +81,61 @@ START_TEST(test_seeds)
 }
 END_TEST
 
+/* Threshold lists: values, units, ranges by step, by count and by default,
+ * in the order written; and every malformed list refused with its reason. */
+START_TEST(test_levels)
+{
+  issim_level_value v[200];
+  size_t n;
+  issim_error err;
+  ck_assert_int_eq(issim_parse_levels("5 sigma, 3 sigma .. 4 sigma step 0.5 sigma, -2", "threshold",
+                                      v, 200, &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 5);
+  const double want[] = {5, 3, 3.5, 4, -2};
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_double_eq(v[i].value, want[i]);
+    ck_assert_int_eq(v[i].sigma, i < 4);
+  }
+  /* downwards, by count (both ends exact), and by default */
+  ck_assert_int_eq(issim_parse_levels("7 .. 3 count 3", "t", v, 200, &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 3);
+  ck_assert(v[0].value == 7 && v[1].value == 5 && v[2].value == 3 && !v[0].sigma);
+  ck_assert_int_eq(issim_parse_levels("0.1..0.3", "t", v, 200, &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, ISSIM_LEVELS_DEFAULT_COUNT);
+  ck_assert(v[0].value == 0.1 && v[n - 1].value == 0.3);
+  ck_assert_double_eq_tol(v[4].value, 0.2, 1e-15);
+  /* a step that does not land on the far end stops short of it */
+  ck_assert_int_eq(issim_parse_levels("3 .. 7 step 3", "t", v, 200, &n, &err), ISSIM_OK);
+  ck_assert(n == 2 && v[1].value == 6);
+  ck_assert_int_eq(issim_parse_levels("1e-3 .. 2e-3 step 1e-4", "t", v, 200, &n, &err), ISSIM_OK);
+  ck_assert_uint_eq(n, 11);
+  static const struct {
+    const char *text, *message;
+  } bad[] = {
+    {"1,5", "a comma between two digits"},
+    {"5, , 6", "an empty value"},
+    {"5 sigmas", "not a number or 'K sigma'"},
+    {"3 sigma .. 7", "both ends of a range must be in the same unit"},
+    {"3 .. 7 step 0", "the step must be a positive number"},
+    {"3 sigma .. 7 sigma step 1", "the step must be a positive number in the unit"},
+    {"3 .. 7 count 1", "count must be a whole number of values, at least 2"},
+    {"3 .. 7 count 2.5", "count must be a whole number"},
+    {"3 .. 3", "a range needs two different ends"},
+    {"x .. 7", "each end of a range must be a number"},
+    {"0 .. 1 step 0.001", "gives 1001 values; at most 200 thresholds in all"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(issim_parse_levels(bad[i].text, "threshold", v, 200, &n, &err), ISSIM_EINVAL);
+    ck_assert_msg(strstr(err.message, bad[i].message) != NULL, "'%s': %s", bad[i].text,
+                  err.message);
+    ck_assert_str_eq(err.key, "threshold");
+  }
+  /* more single values than room */
+  ck_assert_int_eq(issim_parse_levels("1, 2, 3", "t", v, 2, &n, &err), ISSIM_EINVAL);
+  ck_assert(strstr(err.message, "at most 2 thresholds") != NULL);
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
   Suite *s = suite_create("parse");
@@ -89,6 +144,7 @@ static Suite *parse_suite(void)
   tcase_add_test(tc, test_samples);
   tcase_add_test(tc, test_bytes);
   tcase_add_test(tc, test_seeds);
+  tcase_add_test(tc, test_levels);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -544,7 +544,7 @@ static const struct {
      TARGET EVENT "[proposal g]\ndistribution = gamma\nshape = 2\nlocation = 5\n", ISSIM_EINVAL,
      "test.ini:10: unknown key 'location' in [proposal g] (known: distribution, shape, scale, rate)"},
     {"unknown key in [event]", TARGET "[event]\nthreshold = 5\nabove = yes\n" PROPOSAL,
-     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression, reference, library, function, init, free, message, parameters, command, timeout, mode)"},
+     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression, reference, library, function, init, free, message, parameters, command, timeout, mode, quantile)"},
     {"unknown key in [run]", TEP "[run]\nsample = 10\n", ISSIM_EINVAL,
      "test.ini:11: unknown key 'sample' in [run] (known: samples, seed, rng)"},
     {"unknown key in [scenario]", "[scenario]\nname = x\ntitle = y\n" TEP, ISSIM_EINVAL,
@@ -972,8 +972,8 @@ static const struct {
    ISSIM_EINVAL, "test.ini:8: threshold = 5 sigma needs the loss's mean and standard deviation, which issim knows for the target itself in one dimension, and for a linear or sum loss of a multivariate normal, a multivariate t with df > 2, or independent components with finite variances; give the threshold as a number"},
   {"design point out of reach", MVN3 "[event]\nloss = expression\nexpression = exp(x1)\nthreshold = -1\ndirection = <\n[proposal s]\ndistribution = shifted-target\nshift = design-point\n",
    ISSIM_EINVAL, "test.ini:13: shift = design-point: the search for the design point failed from every start: the search went beyond 1000 standard deviations without reaching the event: the threshold is out of the loss's reach; give the shift as a vector of 3 values instead"},
-  {"shifted-target of a copula", "[target]\ndistribution = gaussian-copula\ndimension = 2\nmarginal = normal\ncorrelation = 0.3\n[event]\nloss = max\nthreshold = 3\n[proposal s]\ndistribution = shifted-target\nshift = design-points\n",
-   ISSIM_EINVAL, "test.ini:9: distribution = shifted-target moves a multivariate-normal, multivariate-t or independent normal target; this target is none of these"},
+  {"standard-space mean of the wrong size", "[target]\ndistribution = gaussian-copula\ndimension = 2\nmarginal = normal\ncorrelation = 0.3\n[event]\nloss = max\nthreshold = 3\n[proposal s]\ndistribution = standard-space\nmean = 1 2 3\n",
+   ISSIM_EINVAL, "test.ini:11: mean has 3 values; give one (for every component) or 2, the dimension"},
   {"impossible max of bounded components", "[target]\ndistribution = independent\ndimension = 3\ncomponent = uniform\n[event]\nloss = max\nthreshold = 1\n[proposal c]\ndistribution = target\n",
    ISSIM_EINVAL, "test.ini:7: the event max loss of x1..x3 > 1 is impossible under the target: on its support the loss ranges over [0, 1], so P = 0 exactly; choose a threshold below 1"},
   {"impossible linear loss of bounded components", "[target]\ndistribution = independent\ndimension = 3\ncomponent = uniform\n[event]\nloss = linear\nweights = 1 -2 0\nthreshold = -2\ndirection = <\n[proposal c]\ndistribution = target\n",
@@ -1003,8 +1003,50 @@ static const struct {
    ISSIM_EINVAL, "test.ini:9: threshold = 3 sigma: the loss has standard deviation 0 (are the weights all zero?), so no threshold in sigmas exists"},
   {"invalid equicorrelation", "[target]\ndistribution = multivariate-normal\ndimension = 3\ncorrelation = -0.6\n[event]\nloss = sum\nthreshold = 1\n[proposal c]\ndistribution = target\n",
    ISSIM_EINVAL, "test.ini:4: an equicorrelation of -0.6 is not a valid correlation in 3 dimensions: it must be above -1/(d-1) = -0.5 and below 1"},
+#define MIXED3 "[target]\ndistribution = independent\ndimension = 3\n" /* 3 lines */
+#define SUM1 "[event]\nloss = sum\nthreshold = 30\n[proposal c]\ndistribution = target\n"
+  {"families of the wrong count", MIXED3 "component = lognormal normal\n" SUM1,
+   ISSIM_EINVAL, "test.ini:4: component has 2 families; give one (for every component) or 3, the dimension (one per component, in order)"},
+  {"an unknown family in the list", MIXED3 "component = lognormal nomral normal\n" SUM1,
+   ISSIM_EINVAL, "test.ini:4: unknown distribution 'nomral' (known: normal, student-t, exponential, gamma, lognormal, laplace, logistic, cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared)"},
+  {"values for the components taking a key", MIXED3 "component = lognormal normal normal\nmean = 1 2 3\n" SUM1,
+   ISSIM_EINVAL, "test.ini:5: mean has 3 values; it is a parameter of 2 of the 3 components (2, 3): give one value for all of them, or 2, in their order"},
+  {"a key no component takes", MIXED3 "component = normal gamma normal\nshape = 2\nscale = 1\nrate = 3\n" SUM1,
+   ISSIM_EINVAL, "test.ini:7: no component takes rate: gamma takes scale or rate, not both"},
+  {"a component's value out of range", MIXED3 "component = lognormal normal normal\nsd = 1 -2\n" SUM1,
+   ISSIM_EINVAL, "test.ini:5: component 3: sd must be > 0 (got -2)"},
 };
 #define N_MV_ERRORS (sizeof mv_errors / sizeof mv_errors[0])
+
+/* A family per component: each parameter key's values go to the components
+ * whose family takes it, in order (one value: all of them); gamma's rate is
+ * an exponential's when a scale is given; a copula's marginals alike. */
+START_TEST(test_a_family_per_component)
+{
+  issim_scenario *s = parse_ok("[target]\ndistribution = independent\ndimension = 4\n"
+                               "component = lognormal normal exponential gamma\nmeanlog = 5\n"
+                               "sdlog = 0.1\nmean = 100\nsd = 15\nrate = 0.5\nshape = 2\n"
+                               "scale = 3\n" SUM1);
+  const issim_model *m = s->target_model;
+  const issim_dist *c[4];
+  for (size_t j = 0; j < 4; j++)
+    c[j] = issim_model_component(m, j);
+  ck_assert_int_eq(c[0]->kind, ISSIM_DIST_LOGNORMAL);
+  ck_assert(c[0]->param[0] == 5 && c[0]->param[1] == 0.1);
+  ck_assert(c[1]->param[0] == 100 && c[1]->param[1] == 15);
+  ck_assert(c[2]->param[0] == 0.5 && c[2]->param[1] == 0); /* rate, location */
+  ck_assert(c[3]->param[0] == 2 && c[3]->param[1] == 3);   /* shape, scale */
+  issim_scenario_free(s);
+  /* without a scale, rate = one value each for the exponential and the gamma */
+  s = parse_ok("[target]\ndistribution = gaussian-copula\ndimension = 3\ncorrelation = 0.2\n"
+               "marginal = exponential, gamma exponential\nrate = 1 0.25 2\nshape = 3\n" SUM1);
+  m = s->target_model;
+  ck_assert(issim_model_component(m, 0)->param[0] == 1);
+  ck_assert(issim_model_component(m, 1)->param[1] == 4); /* scale 1 / 0.25 */
+  ck_assert(issim_model_component(m, 2)->param[0] == 2);
+  issim_scenario_free(s);
+}
+END_TEST
 
 /* A mixture of more than 64 terms, or with a term naming a proposal of more
  * than 127 characters, got "cannot read the mixture term": the first is
@@ -1109,6 +1151,7 @@ static Suite *scenario_suite(void)
   tcase_add_test(tc, test_portfolio_sigma_and_design_point);
   tcase_add_test(tc, test_multivariate_t_sigma_and_extremes);
   tcase_add_loop_test(tc, test_multivariate_error, 0, (int)N_MV_ERRORS);
+  tcase_add_test(tc, test_a_family_per_component);
   tcase_add_test(tc, test_mixture_limits);
   tcase_add_test(tc, test_memory_limit);
   suite_add_tcase(s, tc);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_sf_erf.h>
 
@@ -104,6 +105,20 @@ json_t *parse_json(const char *text)
 double log_normal_sf(double t)
 {
   return gsl_sf_log_erfc(t / M_SQRT2) - M_LN2;
+}
+
+double quadrature(double (*f)(double, void *), void *params, double lo, double hi)
+{
+  gsl_integration_cquad_workspace *ws = gsl_integration_cquad_workspace_alloc(1000);
+  ck_assert_ptr_nonnull(ws);
+  gsl_function fn = {.function = f, .params = params};
+  double v = NAN, e = NAN;
+  size_t nev;
+  int st = gsl_integration_cquad(&fn, lo, hi, 1e-300, 1e-13, ws, &v, &e, &nev);
+  gsl_integration_cquad_workspace_free(ws);
+  ck_assert_msg(st == 0 && isfinite(v) && e <= 1e-10 * fabs(v) + 1e-300,
+                "quadrature: status %d, %g +- %g", st, v, e);
+  return v;
 }
 
 issim_scenario *scenario_parse_ok(const char *text, const char *file)

@@ -19,7 +19,7 @@
  *   files         slurp, write_file, temp_file, shipped_scenario
  *   processes     outcome, run_capture, run_program, outcome_free (running the issim command)
  *   JSON          parse_json
- *   exact values  log_normal_sf
+ *   exact values  log_normal_sf, quadrature
  *   losses        expression_loss, counting_sum_loss (a function loss)
  *   scenarios     scenario_parse_ok, scenario_of_text, run_config_of, analyse_one,
  *                 analyse_named, estimate_of_text
@@ -104,6 +104,10 @@ json_t *parse_json(const char *text);
 
 /* log Q(t) for the standard normal, accurate far in the tail (t = 40). */
 double log_normal_sf(double t);
+
+/* int_lo^hi f by GSL's CQUAD to a relative 1e-13, asserted to reach 1e-10;
+ * nested calls are fine (each has its own workspace). */
+double quadrature(double (*f)(double, void *), void *params, double lo, double hi);
 
 /* ---- scenarios ---- */
 

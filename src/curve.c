@@ -1,0 +1,332 @@
+#include "curve.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "divergence.h"
+
+int issim_curve_model_rules(const issim_scenario *s, const issim_proposal *p)
+{
+  return s->target == NULL || (p->model && p->dist == NULL);
+}
+
+/* The scenario's event at threshold t. */
+static issim_event event_at(const issim_scenario *s, double t)
+{
+  issim_event ev = s->event;
+  ev.threshold = t;
+  return ev;
+}
+
+issim_variance issim_curve_tail_check_at(const issim_scenario *s, const issim_proposal *p,
+                                         double t, char *reason, size_t size)
+{
+  if (issim_curve_model_rules(s, p)) { /* the model rules of tail.h on the event's region */
+    issim_region a = {ISSIM_REGION_UNKNOWN, 0, t, s->event.direction};
+    if (s->event.loss != NULL)
+      a = issim_region_of_event(issim_loss_kind_of(s->event.loss), t, s->event.direction);
+    return issim_model_weight_variance_on(s->target_model, p->model, &a, reason, size);
+  }
+  double lo, hi;
+  issim_event ev = event_at(s, t);
+  issim_event_interval(&ev, s->target->lower, s->target->upper, &lo, &hi);
+  return issim_weight_variance(s->target, p->dist, lo, hi, reason, size);
+}
+
+double issim_curve_exact_rv_at(const issim_scenario *s, const issim_proposal *p, double t,
+                               issim_variance variance, double *exact_log)
+{
+  *exact_log = NAN;
+  if (variance != ISSIM_VARIANCE_FINITE)
+    return NAN;
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  pb.event.threshold = t;
+  if (!issim_curve_model_rules(s, p)) {
+    double lo, hi;
+    issim_event_interval(&pb.event, s->target->lower, s->target->upper, &lo, &hi);
+    *exact_log = issim_problem_exact_log(&pb);
+    return issim_relative_variance_exact(s->target, p->dist, lo, hi);
+  }
+  /* a half-space event of an elliptical pair (divergence.h) */
+  size_t d = issim_model_dim(s->target_model);
+  double *w = s->event.loss ? malloc(d * sizeof *w) : NULL, rv = NAN;
+  if (w != NULL && issim_loss_linear_form(s->event.loss, w)) {
+    *exact_log = issim_problem_exact_log(&pb);
+    rv = issim_model_relative_variance_exact(s->target_model,
+                                             p->model ? p->model : s->target_model, w, t,
+                                             s->event.direction, *exact_log);
+  }
+  free(w);
+  return rv;
+}
+
+int issim_curve_wanted(const issim_scenario *s)
+{
+  return s->n_levels > 1 || s->n_quantiles > 0;
+}
+
+/* A level's analytic checks: before the run, once. */
+static void check_level(const issim_scenario *s, const issim_proposal *p, double t,
+                        issim_curve_level *lv)
+{
+  *lv = (issim_curve_level){.threshold = t, .sigmas = NAN, .main = t == s->event.threshold,
+                            .pareto_k = NAN, .covers = 1};
+  lv->variance = issim_curve_tail_check_at(s, p, t, lv->variance_reason,
+                                           sizeof lv->variance_reason);
+  double ignored;
+  lv->exact_rv = issim_curve_exact_rv_at(s, p, t, lv->variance, &ignored);
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  pb.event.threshold = t;
+  lv->exact_log = issim_problem_exact_log(&pb);
+  if (!issim_curve_model_rules(s, p) && p->dist) { /* a proposal's support on the line */
+    double lo, hi;
+    issim_problem_event_region(&pb, &lo, &hi);
+    lv->covers = p->dist->lower <= lo && p->dist->upper >= hi;
+  }
+}
+
+/* The levels of the scenario's list, when it has several. */
+static int prepare_levels(const issim_scenario *s, const issim_proposal *p, issim_curve *c)
+{
+  if (s->n_levels < 2)
+    return 1;
+  c->levels = calloc(s->n_levels, sizeof *c->levels);
+  if (c->levels == NULL)
+    return 0;
+  c->n_levels = s->n_levels;
+  for (size_t k = 0; k < s->n_levels; k++) {
+    check_level(s, p, s->levels[k], &c->levels[k]);
+    c->levels[k].sigmas = s->level_sigmas[k];
+  }
+  return 1;
+}
+
+static int prepare_quantiles(const issim_scenario *s, const issim_proposal *p,
+                             const issim_run_config *cfg, issim_curve *c, issim_error *err)
+{
+  if (s->n_quantiles == 0)
+    return ISSIM_OK;
+  c->quantiles = calloc(s->n_quantiles, sizeof *c->quantiles);
+  issim_quantile_pilot *pilots = calloc(s->n_quantiles, sizeof *pilots);
+  if (c->quantiles == NULL || pilots == NULL) {
+    free(pilots);
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory for the quantiles");
+  }
+  c->n_quantiles = s->n_quantiles;
+  c->pilot_draws = issim_quantile_pilot_draws(cfg->samples);
+  issim_problem pb = issim_scenario_problem(s, p);
+  int rc = issim_quantile_pilot_run(&pb, cfg, s->n_quantiles, s->quantiles, pilots, err);
+  for (size_t j = 0; rc == ISSIM_OK && j < s->n_quantiles; j++) {
+    issim_curve_quantile *q = &c->quantiles[j];
+    q->alpha = s->quantiles[j];
+    q->pilot = pilots[j];
+    double hint = q->pilot.placed && !isnan(q->pilot.estimate) ? q->pilot.estimate
+                                                                : s->event.threshold;
+    q->exact = issim_quantile_exact(&pb, q->alpha, hint);
+    if (!q->pilot.placed)
+      continue;
+    issim_quantile_grid(&q->pilot, q->grid);
+    if ((q->at = calloc(ISSIM_QUANTILE_GRID, sizeof *q->at)) == NULL)
+      rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the quantiles");
+    for (size_t i = 0; q->at && i < ISSIM_QUANTILE_GRID; i++) {
+      check_level(s, p, q->grid[i], &q->at[i]);
+      q->at[i].main = 0;
+    }
+  }
+  free(pilots);
+  return rc;
+}
+
+/* Every level but the main one, then each placed grid. */
+static int list_tally(issim_curve *c)
+{
+  size_t n = c->n_levels + c->n_quantiles * ISSIM_QUANTILE_GRID;
+  c->tally = malloc((n ? n : 1) * sizeof *c->tally);
+  if (c->tally == NULL)
+    return 0;
+  for (size_t k = 0; k < c->n_levels; k++)
+    if (!c->levels[k].main)
+      c->tally[c->n_tally++] = c->levels[k].threshold;
+  for (size_t j = 0; j < c->n_quantiles; j++)
+    for (size_t i = 0; c->quantiles[j].at && i < ISSIM_QUANTILE_GRID; i++)
+      c->tally[c->n_tally++] = c->quantiles[j].grid[i];
+  return 1;
+}
+
+int issim_curve_prepare(const issim_scenario *s, const issim_proposal *p,
+                        const issim_run_config *cfg, issim_curve **out, issim_error *err)
+{
+  *out = NULL;
+  if (!issim_curve_wanted(s))
+    return ISSIM_OK;
+  issim_curve *c = calloc(1, sizeof *c);
+  if (c)
+    c->above = s->event.direction == ISSIM_ABOVE;
+  int rc = c && prepare_levels(s, p, c)
+               ? ISSIM_OK
+               : issim_error_set(err, ISSIM_ENOMEM, "out of memory for the exceedance curve");
+  if (rc == ISSIM_OK)
+    rc = prepare_quantiles(s, p, cfg, c, err);
+  if (rc == ISSIM_OK && !list_tally(c))
+    rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the exceedance curve");
+  if (rc != ISSIM_OK) {
+    issim_curve_free(c);
+    return rc;
+  }
+  *out = c;
+  return ISSIM_OK;
+}
+
+issim_exceedance *issim_curve_tally(const issim_curve *c, uint64_t samples)
+{
+  if (c == NULL || c->n_tally == 0)
+    return NULL;
+  size_t k = issim_khat_capacity(samples);
+  return issim_exceedance_alloc(c->n_tally, c->tally, c->above,
+                                k < ISSIM_CURVE_TAIL ? k : ISSIM_CURVE_TAIL);
+}
+
+void issim_curve_free(issim_curve *c)
+{
+  if (c == NULL)
+    return;
+  for (size_t j = 0; j < c->n_quantiles; j++)
+    free(c->quantiles[j].at);
+  free(c->quantiles);
+  free(c->levels);
+  free(c->tally);
+  free(c);
+}
+
+/* ---- after the run ---- */
+
+/* A level judged by verdict.h's rules with its own inputs and the
+ * proposal's (see curve.h). */
+static void judge_level(issim_curve_level *lv, const issim_curve_main *m)
+{
+  double n = (double)lv->estimate.samples;
+  issim_verdict_inputs in = {
+    .pareto_k = lv->pareto_k, .variance = lv->variance, .variance_reason = lv->variance_reason,
+    .expected_mean_weight = m->expected_mean_weight, .regions = m->regions,
+    .has_exact_std_error = !isnan(lv->exact_rv) && !isnan(lv->exact_log),
+    .exact_log_std_error = lv->exact_log + 0.5 * (log(lv->exact_rv) - log(n)),
+  };
+  issim_verdict_judge(&lv->estimate, &in, &lv->verdict);
+  if (m->failed_after)
+    issim_verdict_add_loss_failure(&lv->verdict, m->failed_after);
+  if (!lv->covers)
+    issim_verdict_add(&lv->verdict, ISSIM_UNRELIABLE,
+                      "the proposal puts no mass on part of the event region at this threshold: "
+                      "its estimate leaves that part out");
+}
+
+/* Level lv from the tally's threshold k, or from the run itself when main. */
+static void fill_level(issim_curve_level *lv, const issim_exceedance *x, size_t *k,
+                       const issim_curve_main *m, int threads)
+{
+  if (lv->main) {
+    lv->estimate = *m->estimate;
+    lv->pareto_k = m->pareto_k;
+    lv->verdict = *m->verdict;
+    return;
+  }
+  issim_exceedance_estimate(x, *k, &lv->estimate);
+  lv->pareto_k = issim_exceedance_khat(x, *k, threads);
+  (*k)++;
+  judge_level(lv, m);
+}
+
+static const char *side(int where, int above)
+{
+  return (where > 0) == (above != 0) ? "beyond" : "short of";
+}
+
+static const char *first_reason(const issim_verdict *v)
+{
+  return v->n_reasons ? v->reasons[0] : "";
+}
+
+/* Grid threshold k is not trustworthy, for the reason `why`. */
+static int untrusted_for(const issim_curve_quantile *cq, size_t k, const char *why)
+{
+  const issim_verdict *v = &cq->at[k].verdict;
+  return v->level > ISSIM_TRUSTWORTHY && strcmp(first_reason(v), why) == 0;
+}
+
+/* Each distinct first reason of the grid thresholds from..to that are not
+ * trustworthy, once, with how many of them give it. */
+static void add_grid_reasons(issim_verdict *v, const issim_curve_quantile *cq, size_t from,
+                             size_t to)
+{
+  for (size_t i = from; i <= to; i++) {
+    const char *why = first_reason(&cq->at[i].verdict);
+    size_t seen = from;
+    while (seen < i && !untrusted_for(cq, seen, why))
+      seen++;
+    if (!untrusted_for(cq, i, why) || seen < i) /* trustworthy, or said already */
+      continue;
+    size_t count = 0, last = i;
+    issim_verdict_level worst = ISSIM_TRUSTWORTHY;
+    for (size_t k = i; k <= to; k++)
+      if (untrusted_for(cq, k, why)) {
+        count++, last = k;
+        worst = cq->at[k].verdict.level > worst ? cq->at[k].verdict.level : worst;
+      }
+    if (count == 1)
+      issim_verdict_add(v, worst, "at the grid's threshold %.6g: %s", cq->grid[i], why);
+    else
+      issim_verdict_add(v, worst, "at %zu of the grid's thresholds, %.6g to %.6g: %s", count,
+                        cq->grid[i], cq->grid[last], why);
+  }
+}
+
+/* The quantile's verdict: its grid levels', and the grid's own limits. */
+static void judge_quantile(issim_curve_quantile *cq, int above)
+{
+  issim_verdict *v = &cq->verdict;
+  const issim_quantile_estimate *q = &cq->q;
+  *v = (issim_verdict){.level = ISSIM_TRUSTWORTHY};
+  if (!cq->pilot.placed) {
+    issim_verdict_add(v, ISSIM_UNRELIABLE, "%s", cq->pilot.reason);
+    return;
+  }
+  if (q->where != 0) {
+    issim_verdict_add(v, ISSIM_UNRELIABLE,
+                      "the estimated P does not reach alpha = %g on the grid the pilot placed, "
+                      "[%.6g, %.6g]: the quantile lies %s it, where this run has no threshold "
+                      "(the pilot was misled; more samples give it more draws)", cq->alpha,
+                      cq->grid[0], cq->grid[ISSIM_QUANTILE_GRID - 1], side(q->where, above));
+    return;
+  }
+  add_grid_reasons(v, cq, q->lower, q->upper);
+  if (q->low_open || q->high_open)
+    issim_verdict_add(v, ISSIM_DOUBTFUL,
+                      "the 95%% interval reaches the end of the grid the pilot placed (%.6g): it "
+                      "is at least as wide as shown, perhaps wider",
+                      q->low_open ? cq->grid[0] : cq->grid[ISSIM_QUANTILE_GRID - 1]);
+}
+
+void issim_curve_judge(issim_curve *c, const issim_exceedance *x, const issim_curve_main *m,
+                       int threads)
+{
+  size_t k = 0;
+  const int above = c->above;
+  for (size_t j = 0; j < c->n_levels; j++)
+    fill_level(&c->levels[j], x, &k, m, threads);
+  issim_estimate e[ISSIM_QUANTILE_GRID];
+  for (size_t j = 0; j < c->n_quantiles; j++) {
+    issim_curve_quantile *cq = &c->quantiles[j];
+    cq->q = (issim_quantile_estimate){.estimate = NAN, .ci_low = NAN, .ci_high = NAN};
+    for (size_t i = 0; cq->at && i < ISSIM_QUANTILE_GRID; i++) {
+      fill_level(&cq->at[i], x, &k, m, threads);
+      e[i] = cq->at[i].estimate;
+    }
+    if (cq->at)
+      issim_quantile_invert(ISSIM_QUANTILE_GRID, cq->grid, e, above, log(cq->alpha), &cq->q);
+    judge_quantile(cq, above);
+    if (m->failed_after)
+      issim_verdict_add_loss_failure(&cq->verdict, m->failed_after);
+  }
+}
