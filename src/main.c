@@ -27,6 +27,7 @@ typedef struct {
   const char *proposal;
   const char *samples, *seed, *rng, *threads;
   const char *target_re, *max_seconds;
+  const char *max_calls;
   const char *max_memory;
   const char *plot_dir;
   const char *reps;
@@ -74,6 +75,9 @@ static void usage(FILE *out)
           "  --target-re E       stop once the relative error is at most E (e.g. 0.01), with\n"
           "                      at least 100 hits and an event ESS of 100\n"
           "  --max-seconds T     stop each proposal after about T seconds\n"
+          "  --max-calls N       (run, compare, calibrate, adapt) at most N loss evaluations\n"
+          "                      per proposal (per replication), its design search, fit and\n"
+          "                      regions search included: its draws are cut to fit\n"
           "  --max-memory M      refuse a scenario that would need more than M bytes (e.g.\n"
           "                      16G; default 4G)\n"
           "  --quiet             no progress line on a terminal\n"
@@ -199,6 +203,11 @@ static int take_option(int c, char **argv, options *o, command_kind command)
   case 'n': o->samples = optarg; break;
   case 'e': o->target_re = optarg; break;
   case 'T': o->max_seconds = optarg; break;
+  case 'C':
+    if (command == COMMAND_DIVERGENCE)
+      return bad_usage("%s", "--max-calls does not apply to 'issim divergence' (it calls no model)");
+    o->max_calls = optarg;
+    break;
   case 'M': o->max_memory = optarg; break;
   case 'q': o->quiet = 1; break;
   case 's': o->seed = optarg; break;
@@ -258,6 +267,7 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"max-samples", required_argument, NULL, 'n'},
     {"target-re", required_argument, NULL, 'e'},
     {"max-seconds", required_argument, NULL, 'T'},
+    {"max-calls", required_argument, NULL, 'C'},
     {"max-memory", required_argument, NULL, 'M'},
     {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, 's'},
@@ -308,6 +318,7 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
 /* What the command line sets beyond the scenario's [run] section. */
 typedef struct {
   int threads;            /* 0: all cores */
+  uint64_t max_calls;     /* 0: none */
   issim_stop_rules stop;
   int progress;           /* show a progress line */
 } run_settings;
@@ -388,6 +399,8 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
     rc = parse_fraction(o->target_re, "--target-re", 0, 1, &rs->stop.target_re, &err);
   if (rc == ISSIM_OK && o->max_seconds)
     rc = parse_fraction(o->max_seconds, "--max-seconds", 0, 1e9, &rs->stop.max_seconds, &err);
+  if (rc == ISSIM_OK && o->max_calls)
+    rc = issim_parse_samples(o->max_calls, "--max-calls", &rs->max_calls, &err);
   if (rc == ISSIM_OK && o->proposal && issim_scenario_proposal(s, o->proposal) == NULL) {
     char known[512] = "";
     for (size_t i = 0; i < s->n_proposals; i++)
@@ -724,6 +737,7 @@ static int load(int argc, char **argv, command_kind kind, int interruptible, ses
     .samples = c->s->samples};
   issim_workflow_settings set = {
     .threads = c->rs.threads, .stop = c->rs.stop, .cluster = cluster, .only = c->o.proposal,
+    .max_calls = c->rs.max_calls,
     .warn = warn, .before = before_proposal, .after = after_proposal, .user = &c->hooks,
   };
   /* Ctrl-C stops a fit between levels in every command, and sampling where
@@ -1067,7 +1081,8 @@ static int command_form(int argc, char **argv)
   int rc = parse_options(argc, argv, &o, COMMAND_FORM);
   if (rc != EXIT_OK)
     return rc;
-  if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds)
+  if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds ||
+      o.max_calls)
     return bad_usage("%s", "issim form draws nothing: of the options only --format, "
                            "--threshold and --max-memory apply");
   issim_error err;

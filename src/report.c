@@ -188,6 +188,7 @@ static const char *stop_description(issim_stop_reason why)
   case ISSIM_STOP_TIME: return "the time limit (--max-seconds)";
   case ISSIM_STOP_INTERRUPT: return "Ctrl-C: partial";
   case ISSIM_STOP_LOSS: return "the loss's failure: partial";
+  case ISSIM_STOP_CALLS: return "the budget of loss evaluations (--max-calls)";
   case ISSIM_STOP_SAMPLES: break;
   }
   return "the sample budget";
@@ -241,6 +242,7 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
     fprintf(out, ", %.3g s (%.3g million/s)", res->seconds,
             (double)e->samples / res->seconds / 1e6);
   fputc('\n', out);
+  report_calls_text(out, "  loss evaluations ", &res->calls, "draws");
   if (res->stopped_by != ISSIM_STOP_SAMPLES)
     fprintf(out, "  stopped by       %s\n", stop_description(res->stopped_by));
   if (res->stopped_by == ISSIM_STOP_LOSS)
@@ -806,6 +808,7 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   json_weights(o, res);
   json_information(o, res);
   report_set(o, "seconds", report_jnum(res->seconds));
+  report_set(o, "loss_evaluations", report_calls_json(&res->calls));
   if (res->proposal->adaptive) {
     const issim_proposal *p = res->proposal;
     json_t *a = json_object();
