@@ -22,7 +22,12 @@ static uint64_t run_calls(uint64_t n, int pilot)
 int issim_calls_draws_within(uint64_t max_calls, const issim_calls *c, int pilot,
                              uint64_t *draws, issim_error *err)
 {
-  uint64_t before = c->model ? c->regions + c->setup : 0;
+  if (!c->model)
+    return issim_error_set(err, ISSIM_EINVAL,
+                           "--max-calls %llu: the event is on x itself, which calls no model: "
+                           "there are no loss evaluations to budget; give --samples instead",
+                           (unsigned long long)max_calls);
+  uint64_t before = c->regions + c->setup;
   if (before >= max_calls)
     return issim_error_set(err, ISSIM_EINVAL,
                            "--max-calls %llu: the set-up before any draw already made %llu loss "

@@ -51,7 +51,8 @@ uint64_t issim_calls_total(const issim_calls *c);
  * c->regions + c->setup were spent before it, with the quantiles' pilot
  * (quantile.h's issim_quantile_pilot_draws) when `pilot`: the largest n
  * with before + n + pilot(n) <= max_calls.  ISSIM_EINVAL, with a message
- * saying what the set-up spent, when that leaves no draw. */
+ * saying what the set-up spent, when that leaves no draw, or saying there
+ * is no model to budget when c->model is 0. */
 int issim_calls_draws_within(uint64_t max_calls, const issim_calls *c, int pilot,
                              uint64_t *draws, issim_error *err);
 

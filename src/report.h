@@ -56,6 +56,7 @@ typedef struct {
   issim_report run;               /* the run's settings and results */
   const issim_ranked *ranked;     /* run.n_results entries, in rank order */
   issim_reference reference;
+  issim_rank_by rank_by;          /* what ranked them, after the verdict */
 } issim_compare_report;
 
 int issim_compare_report_text(FILE *out, const issim_compare_report *c);

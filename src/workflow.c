@@ -300,7 +300,7 @@ double issim_workflow_known_log(const issim_workflow *wf)
 void issim_workflow_rank(const issim_workflow *wf, const issim_result *results, size_t n,
                          issim_ranked *ranked, issim_reference *ref)
 {
-  issim_compare_rank(results, n, issim_workflow_known_log(wf), ranked, ref);
+  issim_compare_rank_by(results, n, issim_workflow_known_log(wf), wf->set.rank_by, ranked, ref);
   ref->given = ref->exact && isnan(issim_scenario_exact_log(wf->s));
 }
 
