@@ -159,7 +159,7 @@ void report_text_header(FILE *out, const issim_report *r)
   const issim_scenario *s = r->scenario;
   report_write_scenario_lines(out, s, r->exact_log);
   fprintf(out, "run        %s%llu samples per proposal, seed %llu, rng %s, %d thread%s\n",
-          r->target_re > 0 || r->max_seconds > 0 ? "at most " : "",
+          r->target_re > 0 || r->max_seconds > 0 || r->max_calls > 0 ? "at most " : "",
           (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name, r->threads,
           r->threads == 1 ? "" : "s");
   if (r->target_re > 0)
@@ -167,6 +167,9 @@ void report_text_header(FILE *out, const issim_report *r)
             100 * r->target_re);
   if (r->max_seconds > 0)
     fprintf(out, "stop       after %.3g seconds per proposal\n", r->max_seconds);
+  if (r->max_calls > 0)
+    fprintf(out, "stop       after %llu loss evaluations per proposal, its set-up included\n",
+            (unsigned long long)r->max_calls);
   if (r->interrupted)
     fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
   for (size_t i = 0; i < r->n_results; i++)
@@ -885,6 +888,8 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(root, "target_re", r->target_re > 0 ? json_real(r->target_re) : json_null());
   json_object_set_new(root, "max_seconds",
                       r->max_seconds > 0 ? json_real(r->max_seconds) : json_null());
+  json_object_set_new(root, "max_calls",
+                      r->max_calls > 0 ? json_integer((json_int_t)r->max_calls) : json_null());
   int partial = r->interrupted;
   for (size_t i = 0; i < r->n_results; i++)
     partial |= r->results[i].stopped_by == ISSIM_STOP_LOSS;

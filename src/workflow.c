@@ -287,6 +287,7 @@ issim_report issim_workflow_report(const issim_workflow *wf, const issim_result 
     .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
     .threads = issim_engine_threads(wf->set.threads), .exact_log = issim_scenario_exact_log(s),
     .target_re = wf->set.stop.target_re, .max_seconds = wf->set.stop.max_seconds,
+    .max_calls = wf->set.max_calls,
     .interrupted = flag && *flag != 0, .n_results = n, .results = results,
   };
 }
