@@ -40,6 +40,23 @@ static void reference_text(const issim_compare_report *c, char *buf, size_t size
              c->run.results[ref->proposal].proposal->name);
 }
 
+/* The line below the table: what ranked the proposals, and the gain. */
+static void ranking_note(FILE *out, issim_rank_by by, int calls)
+{
+  if (by == ISSIM_RANK_BY_CALLS)
+    fprintf(out, "\nRanked by verdict, then by efficiency per loss evaluation 1/(rel.var x loss "
+                 "evaluations per draw), the set-up's evaluations included (eff/call); gain: the "
+                 "efficiency per second over plain Monte Carlo's, whose relative variance is "
+                 "(1-P)/P at the reference P.\n");
+  else
+    fprintf(out, "\nRanked by verdict, then by work-normalised efficiency 1/(rel.var x seconds per "
+                 "draw); gain: that efficiency over plain Monte Carlo's, whose relative variance "
+                 "is (1-P)/P at the reference P.\n");
+  if (calls && by != ISSIM_RANK_BY_CALLS)
+    fprintf(out, "eff/call: 1/(rel.var x loss evaluations per draw), the set-up's included "
+                 "(--rank-by calls ranks by it).\n");
+}
+
 int issim_compare_report_text(FILE *out, const issim_compare_report *c)
 {
   const issim_report *r = &c->run;
@@ -90,18 +107,7 @@ int issim_compare_report_text(FILE *out, const issim_compare_report *c)
               rk->efficiency_per_call);
     fputc('\n', out);
   }
-  if (c->rank_by == ISSIM_RANK_BY_CALLS)
-    fprintf(out, "\nRanked by verdict, then by efficiency per loss evaluation 1/(rel.var x loss "
-                 "evaluations per draw), the set-up's evaluations included (eff/call); gain: the "
-                 "efficiency per second over plain Monte Carlo's, whose relative variance is "
-                 "(1-P)/P at the reference P.\n");
-  else
-    fprintf(out, "\nRanked by verdict, then by work-normalised efficiency 1/(rel.var x seconds per "
-                 "draw); gain: that efficiency over plain Monte Carlo's, whose relative variance "
-                 "is (1-P)/P at the reference P.\n");
-  if (calls && c->rank_by != ISSIM_RANK_BY_CALLS)
-    fprintf(out, "eff/call: 1/(rel.var x loss evaluations per draw), the set-up's included "
-                 "(--rank-by calls ranks by it).\n");
+  ranking_note(out, c->rank_by, calls);
   if (any_excluded)
     fprintf(out, "! the 95%% interval excludes the reference.\n");
   if (any_exact_kl)
