@@ -194,7 +194,8 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
   const issim_report *r = &c->run;
   fprintf(out, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
                "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,kl_p_q_exact,kl_pstar_q,seconds,"
-               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference,%s\n",
+               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference,%s,"
+               "loss_evaluations,efficiency_per_call\n",
           report_csv_estimate_columns);
   for (size_t k = 0; k < r->n_results; k++) {
     const issim_ranked *rk = &c->ranked[k];
@@ -218,6 +219,8 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
     report_csv_number(out, rk->log_gain_over_crude_work / M_LN10);
     fprintf(out, ",%s", rk->excludes_reference ? "true" : "false");
     report_csv_estimate(out, r, e);
+    fprintf(out, ",%llu", (unsigned long long)issim_calls_total(&res->calls));
+    report_csv_number(out, rk->efficiency_per_call);
     fputc('\n', out);
   }
   return ferror(out) ? -1 : 0;

@@ -704,14 +704,15 @@ START_TEST(test_compare_reports)
                          "kl_p_q_exact,kl_pstar_q,seconds,draws_per_second,efficiency,"
                          "log10_gain_over_crude_work,ci_excludes_reference,estimate,std_error,"
                          "ci95_low,ci95_high,log10_std_error,log10_ci95_low,log10_ci95_high,exact,"
-                         "log10_exact,z_exact,reference_kind,reference,log10_reference,z_reference");
+                         "log10_exact,z_exact,reference_kind,reference,log10_reference,z_reference,"
+                         "loss_evaluations,efficiency_per_call");
   for (size_t k = 0; k < 3; k++) {
     line = strtok_r(NULL, "\n", &save);
     ck_assert_ptr_nonnull(line);
     size_t commas = 0;
     for (const char *ch = line; *ch; ch++)
       commas += *ch == ',';
-    ck_assert_uint_eq(commas, 32);
+    ck_assert_uint_eq(commas, 34);
     const issim_result *r = &res[ranked[k].index];
     char head[128];
     snprintf(head, sizeof head, "%zu,%s,%s,20000,%llu,", k + 1, r->proposal->name,
