@@ -97,10 +97,19 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
   issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
 
+issim_calls issim_analyse_calls_before(const issim_scenario *s, const issim_proposal *p,
+                                       const issim_regions *rg)
+{
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  return (issim_calls){.model = issim_calls_model(&pb), .regions = rg ? rg->loss_calls : 0,
+                       .setup = p->search_calls + p->adapt_draws};
+}
+
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
                           const issim_regions *rg, issim_result *r)
 {
   r->proposal = p;
+  r->calls = issim_analyse_calls_before(s, p, rg);
   r->variance_reason[0] = '\0';
   r->regions = (issim_region_check){0};
   r->found_regions = rg;
@@ -178,6 +187,7 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
 {
   r->trace = NULL;
   r->curve = NULL;
+  r->calls.draws = r->calls.pilot = 0;
   if (issim_proposal_unfitted(p)) /* it has no distribution yet: never the target's */
     return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' is adaptive and not fitted yet; "
                                               "fit it first (issim adapt, adapt.h)", p->name);
@@ -208,6 +218,8 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   if (rc == ISSIM_OK || partial) {
     r->stopped_by = out.stopped_by;
     issim_accum_estimate(&out.acc, &r->estimate);
+    r->calls.draws = out.acc.n;
+    r->calls.pilot = r->curve ? r->curve->pilot_draws : 0;
     if (out.regions)
       issim_regions_check_draws(out.regions, &r->regions);
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */

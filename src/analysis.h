@@ -9,6 +9,7 @@
 #ifndef ISSIM_ANALYSIS_H
 #define ISSIM_ANALYSIS_H
 
+#include "calls.h"
 #include "curve.h"
 #include "divergence.h"
 #include "engine.h"
@@ -33,6 +34,10 @@ typedef struct {
 typedef struct {
   const issim_proposal *proposal;
   double seconds;
+  /* the run's loss evaluations (calls.h): the regions' search and the
+   * proposal's own set-up (issim_analyse_before), the pilot and the draws
+   * (issim_analyse_sample) */
+  issim_calls calls;
   issim_stop_reason stopped_by;
   /* stopped_by ISSIM_STOP_LOSS: why the loss failed, and on which draws */
   char failure[ISSIM_ERROR_MESSAGE_SIZE];
@@ -83,6 +88,12 @@ issim_variance issim_analyse_tail_check(const issim_scenario *s, const issim_pro
  * checks the draws against it too. */
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
                           const issim_regions *rg, issim_result *r);
+
+/* The loss evaluations a run of p makes before its draws (calls.h): the
+ * search of the failure regions rg (NULL: none) and p's own set-up (its
+ * design-point search, its cross-entropy fit); draws and pilot 0. */
+issim_calls issim_analyse_calls_before(const issim_scenario *s, const issim_proposal *p,
+                                       const issim_regions *rg);
 
 /* Runs proposal p with cfg and fills *r; record: ISSIM_RECORD_* flags, or 0.
  * Release what it holds with issim_result_clear.  The same as finding the

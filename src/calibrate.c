@@ -14,7 +14,7 @@
 typedef struct {
   uint64_t index;
   double log_estimate, relative_error, seconds;
-  uint64_t zero_hits, unreliable;
+  uint64_t zero_hits, unreliable, draws;
 } replication;
 
 /* Runs this rank's replications, rank, rank + ranks, ..., into done[0..*n). */
@@ -44,6 +44,7 @@ static int run_replications(const issim_scenario *s, const issim_proposal *p,
       .index = r, .log_estimate = res.estimate.log_estimate,
       .relative_error = res.estimate.relative_error, .seconds = res.seconds,
       .zero_hits = res.estimate.hits == 0, .unreliable = res.verdict.level == ISSIM_UNRELIABLE,
+      .draws = res.calls.draws,
     };
   }
   return ISSIM_OK;
@@ -58,7 +59,8 @@ int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
                           const issim_regions *rg, const issim_run_config *cfg, size_t reps,
                           issim_calibration *c, issim_error *err)
 {
-  *c = (issim_calibration){.proposal = p, .reps = reps};
+  *c = (issim_calibration){.proposal = p, .reps = reps,
+                           .calls = issim_analyse_calls_before(s, p, rg)};
   size_t ranks = (size_t)issim_cluster_size(cfg->cluster);
   c->log_estimate = malloc(reps * sizeof *c->log_estimate);
   c->relative_error = malloc(reps * sizeof *c->relative_error);
@@ -86,6 +88,7 @@ int issim_calibration_run(const issim_scenario *s, const issim_proposal *p,
     c->zero_hit_reps += x->zero_hits;
     c->unreliable_reps += x->unreliable;
     c->seconds += x->seconds;
+    c->calls.draws += x->draws;
   }
   free(all);
   free(done);

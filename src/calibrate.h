@@ -46,6 +46,8 @@ typedef struct {
   double *log_estimate;        /* reps values */
   double *relative_error;      /* reps values; NAN with no hit */
   double seconds;              /* all replications */
+  issim_calls calls;           /* loss evaluations (calls.h): the set-up once, the draws of
+                                * all replications */
   /* against the reference: */
   double relative_rmse, mean_reported_re, coverage, z_mean, z_sd;
   int over_confident;

@@ -12,6 +12,15 @@ static double efficiency_of(const issim_result *r)
   return 1.0 / (e->relative_variance * r->seconds / (double)e->samples);
 }
 
+static double efficiency_per_call_of(const issim_result *r)
+{
+  const issim_estimate *e = &r->estimate;
+  uint64_t calls = issim_calls_total(&r->calls);
+  if (e->hits == 0 || !(e->relative_variance > 0) || calls == 0)
+    return 0;
+  return 1.0 / (e->relative_variance * (double)calls / (double)e->samples);
+}
+
 void issim_reference_choose(const issim_reference_candidate *c, size_t n, double exact_log,
                             issim_reference *ref)
 {
@@ -58,24 +67,28 @@ static int excludes(const issim_result *r, const issim_reference *ref, size_t in
 }
 
 /* Does x rank before y? */
-static int ranks_before(const issim_ranked *x, const issim_ranked *y, const issim_result *results)
+static int ranks_before(const issim_ranked *x, const issim_ranked *y, const issim_result *results,
+                        issim_rank_by by)
 {
   const issim_result *rx = &results[x->index], *ry = &results[y->index];
   if (rx->verdict.level != ry->verdict.level)
     return rx->verdict.level < ry->verdict.level;
-  if (x->efficiency != y->efficiency)
-    return x->efficiency > y->efficiency;
+  double ex = by == ISSIM_RANK_BY_CALLS ? x->efficiency_per_call : x->efficiency;
+  double ey = by == ISSIM_RANK_BY_CALLS ? y->efficiency_per_call : y->efficiency;
+  if (ex != ey)
+    return ex > ey;
   return x->index < y->index;
 }
 
 /* An insertion sort: a scenario has a handful of proposals, and qsort would
  * need the results in a global. */
-static void sort_ranked(issim_ranked *ranked, size_t n, const issim_result *results)
+static void sort_ranked(issim_ranked *ranked, size_t n, const issim_result *results,
+                        issim_rank_by by)
 {
   for (size_t i = 1; i < n; i++) {
     issim_ranked item = ranked[i];
     size_t j = i;
-    for (; j > 0 && ranks_before(&item, &ranked[j - 1], results); j--)
+    for (; j > 0 && ranks_before(&item, &ranked[j - 1], results, by); j--)
       ranked[j] = ranked[j - 1];
     ranked[j] = item;
   }
@@ -83,6 +96,12 @@ static void sort_ranked(issim_ranked *ranked, size_t n, const issim_result *resu
 
 void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
                         issim_ranked *ranked, issim_reference *ref)
+{
+  issim_compare_rank_by(results, n, exact_log, ISSIM_RANK_BY_SECONDS, ranked, ref);
+}
+
+void issim_compare_rank_by(const issim_result *results, size_t n, double exact_log,
+                           issim_rank_by by, issim_ranked *ranked, issim_reference *ref)
 {
   issim_compare_reference(results, n, exact_log, ref);
   /* plain Monte Carlo's efficiency from its exact relative variance (1-P)/P at
@@ -99,12 +118,13 @@ void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
   for (size_t i = 0; i < n; i++) {
     ranked[i] = (issim_ranked){
       .index = i, .efficiency = efficiency_of(&results[i]),
+      .efficiency_per_call = efficiency_per_call_of(&results[i]),
       .excludes_reference = excludes(&results[i], ref, i),
     };
     ranked[i].log_gain_over_crude_work =
         ranked[i].efficiency > 0 ? log(ranked[i].efficiency) - log_crude : NAN;
   }
-  sort_ranked(ranked, n, results);
+  sort_ranked(ranked, n, results, by);
 }
 
 /* (P_a - P_b) / sqrt(SE_a^2 + SE_b^2), from the logs (P may be below the

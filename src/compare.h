@@ -4,7 +4,10 @@
  * (trustworthy, then doubtful, then unreliable: a proposal whose error bar
  * cannot be trusted must not win on a variance it misreports), then by
  * work-normalised efficiency 1 / (relative variance x seconds per draw),
- * highest first; proposals without a hit come last.  Marks those whose 95%
+ * highest first, or per loss evaluation, 1 / (relative variance x loss
+ * evaluations per draw), when a call of the model is what costs (calls.h:
+ * its set-up counts, so a proposal that spent a search or a fit pays for
+ * it); proposals without a hit come last.  Marks those whose 95%
  * interval excludes the reference: the exact value when known, else the
  * estimate of the most precise trustworthy proposal.
  */
@@ -22,6 +25,9 @@ extern "C" {
 typedef struct {
   size_t index;           /* into the results compared */
   double efficiency;      /* 1 / (rv x seconds per draw); 0 without a hit */
+  double efficiency_per_call; /* 1 / (rv x loss evaluations per draw), the run's every
+                                 evaluation (calls.h) counted; 0 without a hit or
+                                 without a model (an event on x) */
   double log_gain_over_crude_work; /* log of efficiency over plain Monte Carlo's, whose
                                      relative variance is (1-P)/P at the reference P and
                                      whose speed is measured; NAN without a crude proposal */
@@ -73,6 +79,16 @@ size_t issim_compare_cross_check(issim_result *results, size_t n);
 size_t issim_compare_cross_check_curves(issim_result *results, size_t n);
 
 /* Fills ranked[0..n) in rank order and *ref. exact_log: NAN when unknown. */
+/* What the ranking weighs, after the verdict. */
+typedef enum {
+  ISSIM_RANK_BY_SECONDS, /* efficiency, per second */
+  ISSIM_RANK_BY_CALLS    /* efficiency_per_call, per loss evaluation */
+} issim_rank_by;
+
+/* issim_compare_rank with the efficiency of `by`. */
+void issim_compare_rank_by(const issim_result *results, size_t n, double exact_log,
+                           issim_rank_by by, issim_ranked *ranked, issim_reference *ref);
+
 void issim_compare_rank(const issim_result *results, size_t n, double exact_log,
                         issim_ranked *ranked, issim_reference *ref);
 

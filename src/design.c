@@ -36,7 +36,6 @@ typedef struct {
   double *mu, *l, df;
   issim_transform *tr;        /* NULL: x = mu + L u */
   const issim_event *ev;
-  size_t evals;               /* points at which the loss was evaluated */
   int failed;                 /* the loss failed (loss.h): the search stops */
   char failure[ISSIM_ERROR_MESSAGE_SIZE]; /* the first failure's message */
   double *pts, *vals;         /* 2d points and their losses, for one batch */
@@ -116,7 +115,6 @@ static void eval_points(space *sp, size_t n)
 {
   issim_loss_eval_noting(sp->ev->loss, n, sp->pts, sp->vals, &sp->failed, sp->failure,
                          sizeof sp->failure);
-  sp->evals += n;
 }
 
 static double c_at(space *sp, const double *u)
@@ -632,6 +630,7 @@ static int design_points(const issim_model *target, const issim_event *ev, size_
 {
   space sp;
   issim_design_stats st = {0};
+  const uint64_t calls = issim_loss_calls(ev->loss); /* the search's: the loss counts them */
   *n = 0;
   if (stats)
     *stats = st;
@@ -678,7 +677,7 @@ static int design_points(const issim_model *target, const issim_event *ev, size_
     }
   }
   free(f.u), free(f.beta), free(f.key);
-  st.loss_evals = sp.evals;
+  st.loss_evals = (size_t)(issim_loss_calls(ev->loss) - calls);
   if (stats)
     *stats = st;
   space_free(&sp);

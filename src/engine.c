@@ -23,6 +23,7 @@ const char *issim_stop_reason_name(issim_stop_reason r)
   case ISSIM_STOP_TIME: return "max-seconds";
   case ISSIM_STOP_INTERRUPT: return "interrupt";
   case ISSIM_STOP_LOSS: return "loss-failed";
+  case ISSIM_STOP_CALLS: return "max-calls";
   }
   return "unknown";
 }

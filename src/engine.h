@@ -59,10 +59,13 @@ typedef enum {
   ISSIM_STOP_TARGET_RE,  /* the relative error reached its target */
   ISSIM_STOP_TIME,       /* the time limit was reached */
   ISSIM_STOP_INTERRUPT,  /* interrupted (Ctrl-C): the result is partial */
-  ISSIM_STOP_LOSS        /* the loss failed (loss.h): the result is partial */
+  ISSIM_STOP_LOSS,       /* the loss failed (loss.h): the result is partial */
+  ISSIM_STOP_CALLS       /* the budget of loss evaluations (calls.h): set by the caller
+                          * that cut cfg->samples to fit it, never by the engine */
 } issim_stop_reason;
 
-/* "samples", "target-re", "max-seconds", "interrupt" or "loss-failed" */
+/* "samples", "target-re", "max-seconds", "interrupt", "loss-failed" or
+ * "max-calls" */
 const char *issim_stop_reason_name(issim_stop_reason r);
 
 /* Progress of a run, for a progress bar.  state is the merged accumulator of

@@ -331,7 +331,6 @@ typedef struct {
   double *pts, *vals; /* up to 2 + 4 (d - 1) points */
   double *ts;         /* d: T's scratch */
   int want_dirs;      /* the points' principal directions too */
-  size_t evals;
   int failed;         /* the loss failed (loss.h) */
   char failure[ISSIM_ERROR_MESSAGE_SIZE];
 } standard;
@@ -342,7 +341,6 @@ static void eval_stencil(standard *sp, size_t n)
 {
   issim_loss_eval_noting(sp->ev->loss, n, sp->pts, sp->vals, &sp->failed, sp->failure,
                          sizeof sp->failure);
-  sp->evals += n;
 }
 
 /* x = mu + L u + h (a L e_j + b L e_k), x0 = mu + L u; or T(u + h (a e_j +
@@ -751,6 +749,7 @@ static int form_analyse(const issim_model *target, const issim_event *ev, int wa
     copy_stats(r, &st);
     r->n = n;
   }
+  const uint64_t calls = issim_loss_calls(sp.ev->loss); /* the curvatures': the loss counts */
   for (size_t i = 0; i < n && rc == ISSIM_OK; i++) {
     rc = fill_point(&sp, st.closed_form, r->normal_space, pt + i * d, beta[i], lp[i], hess, gr,
                     &r->points[i], err);
@@ -760,7 +759,7 @@ static int form_analyse(const issim_model *target, const issim_event *ev, int wa
     }
   }
   if (rc == ISSIM_OK) {
-    r->hessian_evals = sp.evals;
+    r->hessian_evals = (size_t)(issim_loss_calls(sp.ev->loss) - calls);
     sum_regions(r, lp);
     rc = union_bounds(r, beta, alpha, err);
   }

@@ -31,6 +31,7 @@
  * machinery
  *   engine.h     the sampling engine: blocks, threads, processes, stopping
  *   quantile.h   rare quantiles: the pilot that places the grid, exact quantiles
+ *   calls.h      a run's cost in calls of the model (loss evaluations), --max-calls
  *   dump.h       a run's draws written out as CSV
  *   cefit.h      the cross-entropy families and their weighted MLE updates
  *   adapt.h      the cross-entropy method, level by level
@@ -87,6 +88,7 @@
 
 #include "engine.h"
 #include "quantile.h"
+#include "calls.h"
 #include "dump.h"
 #include "cefit.h"
 #include "adapt.h"

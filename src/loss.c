@@ -52,6 +52,7 @@ struct issim_loss {
   void *state;         /* function: this copy's */
   int ready;           /* function: init has run */
   char *failure;       /* function: why the last evaluation failed */
+  uint64_t calls;      /* points this copy evaluated (issim_loss_calls) */
 };
 
 /* ---- allocation ---- */
@@ -499,9 +500,15 @@ void issim_loss_eval_noting(issim_loss *g, size_t n, const double *x, double *ou
     out[i] = NAN;
 }
 
+uint64_t issim_loss_calls(const issim_loss *g)
+{
+  return g ? g->calls : 0;
+}
+
 int issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out)
 {
   size_t d = g->d;
+  g->calls += n;
   switch (g->kind) {
   case ISSIM_LOSS_IDENTITY:
     for (size_t i = 0; i < n; i++)

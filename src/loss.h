@@ -33,6 +33,7 @@
 #define ISSIM_LOSS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -125,6 +126,13 @@ int issim_loss_linear_form(const issim_loss *g, double *w);
  * may fail, ISSIM_ELOSS, with the message in issim_loss_error (the built-in
  * losses never fail). */
 int issim_loss_eval(issim_loss *g, size_t n, const double *x, double *out);
+
+/* The points this copy has evaluated (issim_loss_eval, failed batches
+ * included): a copy starts at 0 (issim_loss_clone too).  A search on one copy
+ * (design points, FORM, the failure regions) is the difference before and
+ * after it; the engine's copies are its threads', and it counts its draws
+ * instead (analysis.h's issim_calls).  The one count of a model's calls. */
+uint64_t issim_loss_calls(const issim_loss *g);
 
 /* Why this copy's last evaluation failed ("" when none did). */
 const char *issim_loss_error(const issim_loss *g);

@@ -27,6 +27,8 @@ typedef struct {
   const char *proposal;
   const char *samples, *seed, *rng, *threads;
   const char *target_re, *max_seconds;
+  const char *max_calls;
+  const char *rank_by;   /* compare: seconds or calls */
   const char *max_memory;
   const char *plot_dir;
   const char *reps;
@@ -74,6 +76,9 @@ static void usage(FILE *out)
           "  --target-re E       stop once the relative error is at most E (e.g. 0.01), with\n"
           "                      at least 100 hits and an event ESS of 100\n"
           "  --max-seconds T     stop each proposal after about T seconds\n"
+          "  --max-calls N       (run, compare, calibrate, adapt) at most N loss evaluations\n"
+          "                      per proposal (per replication), its design search, fit and\n"
+          "                      regions search included: its draws are cut to fit\n"
           "  --max-memory M      refuse a scenario that would need more than M bytes (e.g.\n"
           "                      16G; default 4G)\n"
           "  --quiet             no progress line on a terminal\n"
@@ -94,6 +99,8 @@ static void usage(FILE *out)
           "                      log-weight, in_event, component (as many rows as --samples)\n"
           "  --bits              (divergence) in bits instead of nats\n"
           "  --reps R            (calibrate) replications per proposal (default 100)\n"
+          "  --rank-by W         (compare) seconds (default): efficiency per second; calls:\n"
+          "                      per loss evaluation, for a model that costs more than the rest\n"
           "\n"
           "adapt (--proposal NAME: an adaptive proposal to fit, or a proposal to start from;\n"
           "without it the first adaptive proposal, else from the target; these override it):\n"
@@ -199,6 +206,18 @@ static int take_option(int c, char **argv, options *o, command_kind command)
   case 'n': o->samples = optarg; break;
   case 'e': o->target_re = optarg; break;
   case 'T': o->max_seconds = optarg; break;
+  case 'Y':
+    if (command != COMMAND_COMPARE)
+      return bad_usage("%s", "--rank-by applies to 'issim compare'");
+    if (strcmp(optarg, "seconds") != 0 && strcmp(optarg, "calls") != 0)
+      return bad_usage("--rank-by must be seconds or calls (got '%s')", optarg);
+    o->rank_by = optarg;
+    break;
+  case 'C':
+    if (command == COMMAND_DIVERGENCE)
+      return bad_usage("%s", "--max-calls does not apply to 'issim divergence' (it calls no model)");
+    o->max_calls = optarg;
+    break;
   case 'M': o->max_memory = optarg; break;
   case 'q': o->quiet = 1; break;
   case 's': o->seed = optarg; break;
@@ -258,6 +277,8 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
     {"max-samples", required_argument, NULL, 'n'},
     {"target-re", required_argument, NULL, 'e'},
     {"max-seconds", required_argument, NULL, 'T'},
+    {"max-calls", required_argument, NULL, 'C'},
+    {"rank-by", required_argument, NULL, 'Y'},
     {"max-memory", required_argument, NULL, 'M'},
     {"quiet", no_argument, NULL, 'q'},
     {"seed", required_argument, NULL, 's'},
@@ -308,6 +329,7 @@ static int parse_options(int argc, char **argv, options *o, command_kind command
 /* What the command line sets beyond the scenario's [run] section. */
 typedef struct {
   int threads;            /* 0: all cores */
+  uint64_t max_calls;     /* 0: none */
   issim_stop_rules stop;
   int progress;           /* show a progress line */
 } run_settings;
@@ -388,6 +410,8 @@ static int apply_overrides(const options *o, issim_scenario *s, run_settings *rs
     rc = parse_fraction(o->target_re, "--target-re", 0, 1, &rs->stop.target_re, &err);
   if (rc == ISSIM_OK && o->max_seconds)
     rc = parse_fraction(o->max_seconds, "--max-seconds", 0, 1e9, &rs->stop.max_seconds, &err);
+  if (rc == ISSIM_OK && o->max_calls)
+    rc = issim_parse_samples(o->max_calls, "--max-calls", &rs->max_calls, &err);
   if (rc == ISSIM_OK && o->proposal && issim_scenario_proposal(s, o->proposal) == NULL) {
     char known[512] = "";
     for (size_t i = 0; i < s->n_proposals; i++)
@@ -667,11 +691,13 @@ static int fail_with(const issim_error *err)
   return exit_status(err);
 }
 
-/* A run that failed once started: not the input's fault. */
+/* A run that failed once started: not the input's fault, unless it was
+ * refused before its draws (ISSIM_EINVAL: a --max-calls budget that the
+ * set-up spent, calls.h), which the input must change. */
 static int run_failure(const issim_error *err)
 {
   fprintf(stderr, "issim: %s\n", err->message);
-  return EXIT_FAILURE_RUN;
+  return err->code == ISSIM_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILURE_RUN;
 }
 
 static int has_adaptive(const issim_scenario *s)
@@ -724,6 +750,9 @@ static int load(int argc, char **argv, command_kind kind, int interruptible, ses
     .samples = c->s->samples};
   issim_workflow_settings set = {
     .threads = c->rs.threads, .stop = c->rs.stop, .cluster = cluster, .only = c->o.proposal,
+    .max_calls = c->rs.max_calls,
+    .rank_by = c->o.rank_by && strcmp(c->o.rank_by, "calls") == 0 ? ISSIM_RANK_BY_CALLS
+                                                                    : ISSIM_RANK_BY_SECONDS,
     .warn = warn, .before = before_proposal, .after = after_proposal, .user = &c->hooks,
   };
   /* Ctrl-C stops a fit between levels in every command, and sampling where
@@ -763,7 +792,9 @@ static int emit_results(const session *c, command_kind kind, const issim_report 
   if (kind == COMMAND_RUN)
     return emit(o->json ? write_json : o->csv ? write_csv : o->brief ? write_brief : write_text,
                 rep);
-  issim_compare_report cr = {.run = *rep, .ranked = ranked};
+  issim_compare_report cr = {.run = *rep, .ranked = ranked,
+                            .rank_by = c->o.rank_by && strcmp(c->o.rank_by, "calls") == 0
+                                           ? ISSIM_RANK_BY_CALLS : ISSIM_RANK_BY_SECONDS};
   issim_workflow_rank(c->wf, rep->results, rep->n_results, ranked, &cr.reference);
   return emit(o->json ? write_compare_json : o->csv ? write_compare_csv : write_compare_text, &cr);
 }
@@ -883,10 +914,8 @@ static int command_calibrate(int argc, char **argv)
   }
   issim_calibrate_report rep;
   issim_error err;
-  if (rc == EXIT_OK && issim_workflow_calibrate(c.wf, reps, cal, &n, &rep, &err) != ISSIM_OK) {
-    fprintf(stderr, "issim: %s\n", err.message);
-    rc = EXIT_FAILURE_RUN;
-  }
+  if (rc == EXIT_OK && issim_workflow_calibrate(c.wf, reps, cal, &n, &rep, &err) != ISSIM_OK)
+    rc = run_failure(&err);
   if (rc == EXIT_OK)
     rc = emit(c.o.json ? write_calibrate_json : c.o.csv ? write_calibrate_csv : write_calibrate_text,
               &rep);
@@ -1067,7 +1096,8 @@ static int command_form(int argc, char **argv)
   int rc = parse_options(argc, argv, &o, COMMAND_FORM);
   if (rc != EXIT_OK)
     return rc;
-  if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds)
+  if (o.proposal || o.samples || o.seed || o.rng || o.threads || o.target_re || o.max_seconds ||
+      o.max_calls)
     return bad_usage("%s", "issim form draws nothing: of the options only --format, "
                            "--threshold and --max-memory apply");
   issim_error err;

@@ -135,7 +135,17 @@ static int sparse_normals(issim_regions *r)
   return 1;
 }
 
+static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *err);
+
 int issim_regions_find(const issim_problem *pb, issim_regions *r, issim_error *err)
+{
+  uint64_t before = issim_loss_calls(pb->event.loss);
+  int rc = regions_find(pb, r, err);
+  r->loss_calls = issim_loss_calls(pb->event.loss) - before;
+  return rc;
+}
+
+static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *err)
 {
   *r = (issim_regions){.df = INFINITY};
   const issim_event *ev = &pb->event;

@@ -84,6 +84,7 @@ typedef struct {
   size_t *nz_start, *nz_col;
   double *nz_a;
   issim_design_stats stats;
+  uint64_t loss_calls;    /* the search's loss evaluations (calls.h), whatever its outcome */
   char why_none[256];     /* when n = 0: why there is no check */
   /* non-NULL: a target without an elliptical form, whose regions are in its
    * standard space u (transform.h): a = alpha, b = beta, the half-spaces of u */

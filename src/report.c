@@ -159,7 +159,7 @@ void report_text_header(FILE *out, const issim_report *r)
   const issim_scenario *s = r->scenario;
   report_write_scenario_lines(out, s, r->exact_log);
   fprintf(out, "run        %s%llu samples per proposal, seed %llu, rng %s, %d thread%s\n",
-          r->target_re > 0 || r->max_seconds > 0 ? "at most " : "",
+          r->target_re > 0 || r->max_seconds > 0 || r->max_calls > 0 ? "at most " : "",
           (unsigned long long)r->samples, (unsigned long long)r->seed, r->rng_name, r->threads,
           r->threads == 1 ? "" : "s");
   if (r->target_re > 0)
@@ -167,6 +167,9 @@ void report_text_header(FILE *out, const issim_report *r)
             100 * r->target_re);
   if (r->max_seconds > 0)
     fprintf(out, "stop       after %.3g seconds per proposal\n", r->max_seconds);
+  if (r->max_calls > 0)
+    fprintf(out, "stop       after %llu loss evaluations per proposal, its set-up included\n",
+            (unsigned long long)r->max_calls);
   if (r->interrupted)
     fprintf(out, "PARTIAL    interrupted: the results are for the draws done before Ctrl-C\n");
   for (size_t i = 0; i < r->n_results; i++)
@@ -188,6 +191,7 @@ static const char *stop_description(issim_stop_reason why)
   case ISSIM_STOP_TIME: return "the time limit (--max-seconds)";
   case ISSIM_STOP_INTERRUPT: return "Ctrl-C: partial";
   case ISSIM_STOP_LOSS: return "the loss's failure: partial";
+  case ISSIM_STOP_CALLS: return "the budget of loss evaluations (--max-calls)";
   case ISSIM_STOP_SAMPLES: break;
   }
   return "the sample budget";
@@ -241,6 +245,7 @@ static void text_estimate(FILE *out, const issim_report *r, const issim_result *
     fprintf(out, ", %.3g s (%.3g million/s)", res->seconds,
             (double)e->samples / res->seconds / 1e6);
   fputc('\n', out);
+  report_calls_text(out, "  loss evaluations ", &res->calls, "draws");
   if (res->stopped_by != ISSIM_STOP_SAMPLES)
     fprintf(out, "  stopped by       %s\n", stop_description(res->stopped_by));
   if (res->stopped_by == ISSIM_STOP_LOSS)
@@ -806,6 +811,7 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
   json_weights(o, res);
   json_information(o, res);
   report_set(o, "seconds", report_jnum(res->seconds));
+  report_set(o, "loss_evaluations", report_calls_json(&res->calls));
   if (res->proposal->adaptive) {
     const issim_proposal *p = res->proposal;
     json_t *a = json_object();
@@ -882,6 +888,8 @@ json_t *report_json_run(const issim_report *r)
   json_object_set_new(root, "target_re", r->target_re > 0 ? json_real(r->target_re) : json_null());
   json_object_set_new(root, "max_seconds",
                       r->max_seconds > 0 ? json_real(r->max_seconds) : json_null());
+  json_object_set_new(root, "max_calls",
+                      r->max_calls > 0 ? json_integer((json_int_t)r->max_calls) : json_null());
   int partial = r->interrupted;
   for (size_t i = 0; i < r->n_results; i++)
     partial |= r->results[i].stopped_by == ISSIM_STOP_LOSS;

@@ -23,6 +23,7 @@ typedef struct {
   const char *rng_name;
   int threads;
   double target_re, max_seconds; /* the stopping rules, 0 when not set */
+  uint64_t max_calls;             /* --max-calls (calls.h), 0 when not set */
   int interrupted;             /* Ctrl-C: the results are partial */
   const issim_regions *regions;/* the event's failure regions (NULL: not shown) */
   double exact_log;            /* log P exactly, NAN when unknown */
@@ -56,6 +57,7 @@ typedef struct {
   issim_report run;               /* the run's settings and results */
   const issim_ranked *ranked;     /* run.n_results entries, in rank order */
   issim_reference reference;
+  issim_rank_by rank_by;          /* what ranked them, after the verdict */
 } issim_compare_report;
 
 int issim_compare_report_text(FILE *out, const issim_compare_report *c);

@@ -54,6 +54,13 @@ static void text_levels(FILE *out, const issim_ce_fit *fit)
             fit->message);
 }
 
+/* Does the event call a model (calls.h)? */
+static int model_called(const issim_adapt_report *r)
+{
+  issim_problem pb = issim_scenario_problem(r->run.scenario, NULL);
+  return issim_calls_model(&pb);
+}
+
 int issim_adapt_report_text(FILE *out, const issim_adapt_report *r)
 {
   report_text_header(out, &r->run);
@@ -66,6 +73,9 @@ int issim_adapt_report_text(FILE *out, const issim_adapt_report *r)
             (unsigned long long)r->fit->draws, (unsigned long long)final,
             (unsigned long long)(r->fit->draws + final));
   }
+  else if (model_called(r)) /* no final run: the levels' evaluations are the run's */
+    fprintf(out, "\nloss evaluations %llu, the levels' draws\n",
+            (unsigned long long)r->fit->draws);
   if (r->saved)
     fprintf(out, "saved      [proposal %s] to %s\n", r->name, r->saved);
   return ferror(out) ? -1 : 0;
@@ -117,6 +127,8 @@ int issim_adapt_report_json(FILE *out, const issim_adapt_report *r)
   report_set(a, "seconds", report_jnum(fit->seconds));
   uint64_t final = r->run.n_results == 1 ? r->run.results[0].estimate.samples : 0;
   report_set(a, "total_draws", json_integer((json_int_t)(fit->draws + final)));
+  report_set(a, "loss_evaluations", report_calls_json(&(issim_calls){.model = model_called(r),
+                                                                     .setup = fit->draws}));
   report_set(a, "saved", r->saved ? json_string(r->saved) : json_null());
   report_set(root, "adaptation", a);
   return report_dump_json(out, root);

@@ -81,6 +81,15 @@ int issim_calibrate_report_text(FILE *out, const issim_calibrate_report *r)
             c->over_confident ? "OVER-CONFIDENT" : "honest");
     calibrate_against(out, c);
   }
+  int header = 0; /* the replications' cost, when the event calls a model */
+  for (size_t i = 0; i < r->n; i++) {
+    const issim_calibration *c = &r->calibrations[i];
+    if (c->calls.model && !header++)
+      fprintf(out, "\nloss evaluations (the set-up once, then every replication's draws)\n");
+    char label[300];
+    snprintf(label, sizeof label, "  %-14s ", c->proposal->name);
+    report_calls_text(out, label, &c->calls, "draws");
+  }
   fprintf(out, "\nrel.RMSE: the spread of the estimates around the reference; mean rep.RE: the "
                "relative error the runs reported; ratio: the two, 1 when honest.  Over-confident: "
                "a ratio above 2, or coverage of the 95%% intervals below 85%% (over 50 "
@@ -128,6 +137,7 @@ int issim_calibrate_report_json(FILE *out, const issim_calibrate_report *r)
     report_set(o, "over_confident", judged ? json_boolean(c->over_confident) : json_null());
     report_set(o, "inconclusive", json_boolean(c->inconclusive));
     report_set(o, "seconds", report_jnum(c->seconds));
+    report_set(o, "loss_evaluations", report_calls_json(&c->calls));
     json_array_append_new(list, o);
   }
   report_set(root, "proposals", list);

@@ -40,6 +40,23 @@ static void reference_text(const issim_compare_report *c, char *buf, size_t size
              c->run.results[ref->proposal].proposal->name);
 }
 
+/* The line below the table: what ranked the proposals, and the gain. */
+static void ranking_note(FILE *out, issim_rank_by by, int calls)
+{
+  if (by == ISSIM_RANK_BY_CALLS)
+    fprintf(out, "\nRanked by verdict, then by efficiency per loss evaluation 1/(rel.var x loss "
+                 "evaluations per draw), the set-up's evaluations included (eff/call); gain: the "
+                 "efficiency per second over plain Monte Carlo's, whose relative variance is "
+                 "(1-P)/P at the reference P.\n");
+  else
+    fprintf(out, "\nRanked by verdict, then by work-normalised efficiency 1/(rel.var x seconds per "
+                 "draw); gain: that efficiency over plain Monte Carlo's, whose relative variance "
+                 "is (1-P)/P at the reference P.\n");
+  if (calls && by != ISSIM_RANK_BY_CALLS)
+    fprintf(out, "eff/call: 1/(rel.var x loss evaluations per draw), the set-up's included "
+                 "(--rank-by calls ranks by it).\n");
+}
+
 int issim_compare_report_text(FILE *out, const issim_compare_report *c)
 {
   const issim_report *r = &c->run;
@@ -47,9 +64,13 @@ int issim_compare_report_text(FILE *out, const issim_compare_report *c)
   char ref[160];
   reference_text(c, ref, sizeof ref);
   fprintf(out, "reference  %s\n\n", ref);
-  fprintf(out, "%-4s %-14s %-12s %-12s %8s %9s %10s %9s %6s %9s %9s %8s %9s %10s\n", "rank",
+  int calls = 0; /* the columns of loss evaluations, when the event calls a model */
+  for (size_t k = 0; k < r->n_results; k++)
+    calls |= r->results[k].calls.model;
+  fprintf(out, "%-4s %-14s %-12s %-12s %8s %9s %10s %9s %6s %9s %9s %8s %9s %10s", "rank",
           "proposal", "verdict", "estimate", "rel.err", "rel.var", "for 1%", "event ESS",
           "k-hat", "KL(p||q)", "KL(p*||q)", "seconds", "M draws/s", "gain");
+  fprintf(out, calls ? " %12s %9s\n" : "\n", "loss evals", "eff/call");
   int any_excluded = 0, any_exact_kl = 0;
   for (size_t k = 0; k < r->n_results; k++) {
     const issim_ranked *rk = &c->ranked[k];
@@ -77,14 +98,16 @@ int issim_compare_report_text(FILE *out, const issim_compare_report *c)
     }
     if (!isnan(res->pareto_k))
       snprintf(kh, sizeof kh, "%.2f", res->pareto_k);
-    fprintf(out, "%-4zu %-14s %-12s %-11s%s %8s %9s %10s %9.0f %6s %9s %9s %8.3g %9.3g %10s\n",
+    fprintf(out, "%-4zu %-14s %-12s %-11s%s %8s %9s %10s %9.0f %6s %9s %9s %8.3g %9.3g %10s",
             k + 1, res->proposal->name, issim_verdict_name(res->verdict.level), est,
             rk->excludes_reference ? "!" : " ", re, rv, n1, e->event_ess, kh, kl, kls,
             res->seconds, (double)e->samples / res->seconds / 1e6, gain);
+    if (calls)
+      fprintf(out, " %12llu %9.3g", (unsigned long long)issim_calls_total(&res->calls),
+              rk->efficiency_per_call);
+    fputc('\n', out);
   }
-  fprintf(out, "\nRanked by verdict, then by work-normalised efficiency 1/(rel.var x seconds per "
-               "draw); gain: that efficiency over plain Monte Carlo's, whose relative variance "
-               "is (1-P)/P at the reference P.\n");
+  ranking_note(out, c->rank_by, calls);
   if (any_excluded)
     fprintf(out, "! the 95%% interval excludes the reference.\n");
   if (any_exact_kl)
@@ -133,6 +156,7 @@ int issim_compare_report_json(FILE *out, const issim_compare_report *c)
                            : json_null());
   report_set(ref, "log10_value", report_jlog10(c->reference.log_value));
   report_set(root, "reference", ref);
+  report_set(root, "ranked_by", json_string(c->rank_by == ISSIM_RANK_BY_CALLS ? "calls" : "seconds"));
   /* results: run's objects in the scenario's order, each with its rank;
    * ranking: the same objects in rank order */
   json_t *ranking = json_array(), **entries = calloc(r->n_results ? r->n_results : 1,
@@ -148,6 +172,7 @@ int issim_compare_report_json(FILE *out, const issim_compare_report *c)
     json_t *entry = json_object();
     report_set(entry, "rank", json_integer((json_int_t)(k + 1)));
     report_set(entry, "efficiency", report_jnum(rk->efficiency));
+    report_set(entry, "efficiency_per_call", report_jnum(rk->efficiency_per_call));
     report_set(entry, "log10_gain_over_crude_work", report_jlog10(rk->log_gain_over_crude_work));
     report_set(entry, "ci_excludes_reference", json_boolean(rk->excludes_reference));
     json_object_update(entry, o);
@@ -169,7 +194,8 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
   const issim_report *r = &c->run;
   fprintf(out, "rank,proposal,verdict,samples,hits,log10_estimate,relative_error,"
                "relative_variance,samples_for_1pct,event_ess,pareto_k,kl_p_q,kl_p_q_exact,kl_pstar_q,seconds,"
-               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference,%s\n",
+               "draws_per_second,efficiency,log10_gain_over_crude_work,ci_excludes_reference,%s,"
+               "loss_evaluations,efficiency_per_call\n",
           report_csv_estimate_columns);
   for (size_t k = 0; k < r->n_results; k++) {
     const issim_ranked *rk = &c->ranked[k];
@@ -193,6 +219,8 @@ int issim_compare_report_csv(FILE *out, const issim_compare_report *c)
     report_csv_number(out, rk->log_gain_over_crude_work / M_LN10);
     fprintf(out, ",%s", rk->excludes_reference ? "true" : "false");
     report_csv_estimate(out, r, e);
+    fprintf(out, ",%llu", (unsigned long long)issim_calls_total(&res->calls));
+    report_csv_number(out, rk->efficiency_per_call);
     fputc('\n', out);
   }
   return ferror(out) ? -1 : 0;

@@ -73,7 +73,7 @@ int issim_report_csv(FILE *out, const issim_report *r)
 {
   fprintf(out, "proposal,verdict,samples,hits,log10_estimate,relative_error,%s,"
                "relative_variance,samples_for_1pct,event_ess,ess,max_weight_share,pareto_k,"
-               "tail_check,seconds,stopped_by\n", report_csv_estimate_columns);
+               "tail_check,seconds,stopped_by,loss_evaluations\n", report_csv_estimate_columns);
   for (size_t i = 0; i < r->n_results; i++) {
     const issim_result *res = &r->results[i];
     const issim_estimate *e = &res->estimate;
@@ -91,7 +91,8 @@ int issim_report_csv(FILE *out, const issim_report *r)
     fprintf(out, ",%s", res->variance == ISSIM_VARIANCE_FINITE ? "finite"
                         : res->variance == ISSIM_VARIANCE_INFINITE ? "infinite" : "undecided");
     report_csv_number(out, res->seconds);
-    fprintf(out, ",%s\n", issim_stop_reason_name(res->stopped_by));
+    fprintf(out, ",%s,%llu\n", issim_stop_reason_name(res->stopped_by),
+            (unsigned long long)issim_calls_total(&res->calls));
   }
   return ferror(out) ? -1 : 0;
 }

@@ -49,4 +49,11 @@ ISSIM_INTERNAL double report_z(double log_value, const issim_estimate *e);
 ISSIM_INTERNAL void report_text_curve(FILE *out, const issim_result *res);
 ISSIM_INTERNAL json_t *report_json_curve(const issim_curve *c);
 
+/* report_calls.c: a run's loss evaluations (calls.h).  Text: one line,
+ * label then "total = parts" (the draws' part called `draws`), nothing when
+ * the event is on x; JSON: the "loss_evaluations" object (docs/output.md). */
+ISSIM_INTERNAL void report_calls_text(FILE *out, const char *label, const issim_calls *c,
+                                      const char *draws);
+ISSIM_INTERNAL json_t *report_calls_json(const issim_calls *c);
+
 #endif

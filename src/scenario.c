@@ -454,6 +454,7 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
   issim_scenario *s = b->s;
   issim_event ev = s->event;
   issim_error inner = {0};
+  uint64_t calls = issim_loss_calls(ev.loss);
   if (isnan(spread)) { /* spread = curvature */
     p->model = issim_form_curved_proposal(s->target_model, &ev, strcmp(shift, "design-points") == 0,
                                           &inner);
@@ -467,6 +468,7 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
       p->model = issim_design_shifted(s->target_model, x, spread, &inner);
     free(x);
   }
+  p->search_calls = issim_loss_calls(ev.loss) - calls;
   if (p->model != NULL)
     return 1;
   if (inner.code == ISSIM_ENOMEM)

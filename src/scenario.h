@@ -36,6 +36,9 @@ typedef struct {
   /* distribution = adaptive: its options; dist and model stay NULL until a fit
    * is installed (adapt.h), which sets `fitted` and the fit's effort. */
   issim_ce_options *adaptive;
+  /* loss evaluations of the design-point search (and curvatures) that built
+   * it: shift = design-point(s), spread = curvature; 0 for the others */
+  uint64_t search_calls;
   int fitted;
   unsigned adapt_levels;
   uint64_t adapt_draws;

@@ -105,7 +105,7 @@ static int stop_fitting(void *user)
 
 /* A reached fit installed into p, a working copy that then owns its law. */
 static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_fit *fit,
-                   issim_error *err)
+                   const char *start_name, issim_error *err)
 {
   issim_problem pb = issim_scenario_problem(wf->s, NULL);
   issim_dist *q = NULL;
@@ -117,9 +117,11 @@ static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_f
     issim_dist_free(p->dist);
     issim_model_free(p->model);
   }
+  const issim_proposal *start = start_name ? issim_scenario_proposal(wf->s, start_name) : NULL;
   *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive, .dist = q,
                         .model = qm, .fitted = 1, .adapt_levels = (unsigned)fit->n_levels,
-                        .adapt_draws = fit->draws, .adapt_seconds = fit->seconds};
+                        .adapt_draws = fit->draws, .adapt_seconds = fit->seconds,
+                        .search_calls = start ? start->search_calls : 0};
   return ISSIM_OK;
 }
 
@@ -137,7 +139,7 @@ int issim_workflow_fit(issim_workflow *wf, issim_proposal *p, const issim_ce_opt
     return rc;
   if (fit->outcome != ISSIM_CE_REACHED)
     return issim_error_set(err, ISSIM_ENOTDONE, "%s", fit->message);
-  return install(wf, p, fit, err);
+  return install(wf, p, fit, opt->start, err);
 }
 
 int issim_workflow_fit_adaptive(issim_workflow *wf, issim_error *err)
@@ -192,20 +194,48 @@ void issim_workflow_warn(issim_workflow *wf)
   }
 }
 
+/* cfg->samples cut to the settings' budget of loss evaluations for
+ * proposal p after the regions' search rg (calls.h); *cut: whether it was. */
+static int fit_budget(const issim_workflow *wf, const issim_proposal *p, const issim_regions *rg,
+                      int pilot, issim_run_config *cfg, int *cut, issim_error *err)
+{
+  *cut = 0;
+  if (wf->set.max_calls == 0)
+    return ISSIM_OK;
+  issim_calls before = issim_analyse_calls_before(wf->s, p, rg);
+  uint64_t draws;
+  int rc = issim_calls_draws_within(wf->set.max_calls, &before, pilot, &draws, err);
+  if (rc == ISSIM_OK && draws < cfg->samples) {
+    cfg->samples = draws;
+    *cut = 1;
+  }
+  if (rc != ISSIM_OK) {
+    char why[ISSIM_ERROR_MESSAGE_SIZE];
+    snprintf(why, sizeof why, "%s", err->message);
+    issim_error_set(err, rc, "proposal '%s': %s", p->name, why);
+  }
+  return rc;
+}
+
 /* One proposal analysed between the settings' before and after hooks. */
 static int analyse_one(issim_workflow *wf, const issim_proposal *p, unsigned record,
                        issim_result *result, issim_error *err)
 {
+  issim_run_config cfg = issim_workflow_config(wf, p->name);
+  const issim_regions *rg = issim_workflow_regions(wf, err);
+  int cut;
+  if (rg == NULL ||
+      fit_budget(wf, p, rg, (record & ISSIM_RECORD_CURVE) && wf->s->n_quantiles > 0, &cfg, &cut,
+                 err) != ISSIM_OK)
+    return err->code;
   issim_stop_rules stop = wf->set.stop;
   if (wf->set.before)
     wf->set.before(p, &stop, wf->set.user);
-  issim_run_config cfg = issim_workflow_config(wf, p->name);
   cfg.stop = &stop;
-  const issim_regions *rg = issim_workflow_regions(wf, err);
-  if (rg == NULL)
-    return err->code;
   issim_analyse_before(wf->s, p, rg, result);
   int rc = issim_analyse_sample(wf->s, p, &cfg, record, result, err);
+  if (cut && result->stopped_by == ISSIM_STOP_SAMPLES)
+    result->stopped_by = ISSIM_STOP_CALLS;
   if (wf->set.after)
     wf->set.after(p, wf->set.user);
   if (rc != ISSIM_OK && !issim_workflow_partial(rc, result))
@@ -257,6 +287,7 @@ issim_report issim_workflow_report(const issim_workflow *wf, const issim_result 
     .scenario = s, .samples = s->samples, .seed = s->seed, .rng_name = s->rng->name,
     .threads = issim_engine_threads(wf->set.threads), .exact_log = issim_scenario_exact_log(s),
     .target_re = wf->set.stop.target_re, .max_seconds = wf->set.stop.max_seconds,
+    .max_calls = wf->set.max_calls,
     .interrupted = flag && *flag != 0, .n_results = n, .results = results,
   };
 }
@@ -270,7 +301,7 @@ double issim_workflow_known_log(const issim_workflow *wf)
 void issim_workflow_rank(const issim_workflow *wf, const issim_result *results, size_t n,
                          issim_ranked *ranked, issim_reference *ref)
 {
-  issim_compare_rank(results, n, issim_workflow_known_log(wf), ranked, ref);
+  issim_compare_rank_by(results, n, issim_workflow_known_log(wf), wf->set.rank_by, ranked, ref);
   ref->given = ref->exact && isnan(issim_scenario_exact_log(wf->s));
 }
 
@@ -342,7 +373,10 @@ int issim_workflow_calibrate(issim_workflow *wf, size_t reps, issim_calibration 
     if (!issim_workflow_selected(wf, i))
       continue;
     issim_run_config cfg = issim_workflow_config(wf, wf->proposals[i].name);
-    int rc = issim_calibration_run(s, &wf->proposals[i], rg, &cfg, reps, &cal[*n], err);
+    int cut;
+    int rc = fit_budget(wf, &wf->proposals[i], rg, 0, &cfg, &cut, err);
+    if (rc == ISSIM_OK)
+      rc = issim_calibration_run(s, &wf->proposals[i], rg, &cfg, reps, &cal[*n], err);
     if (rc != ISSIM_OK)
       return rc;
     (*n)++;

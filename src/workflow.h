@@ -43,6 +43,12 @@ typedef struct {
   const volatile sig_atomic_t *interrupt;
   const issim_cluster *cluster; /* NULL: this process alone */
   const char *only;             /* run only the proposal of this name; NULL: all */
+  /* > 0: each proposal's run (each replication in calibrate) makes at most
+   * this many loss evaluations, its set-up included (calls.h): its draws
+   * are cut to fit, the scenario's samples the most; a set-up that leaves no
+   * draw is ISSIM_EINVAL.  0: no budget. */
+  uint64_t max_calls;
+  issim_rank_by rank_by;        /* compare's ranking (compare.h): per second by default */
   /* Hooks, each may be NULL; `user` is passed to each.  warn: a warning
    * about a proposal before any draw (infinite weight variance); before and
    * after: around each proposal's sampling, e.g. to attach a progress line

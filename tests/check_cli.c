@@ -1059,6 +1059,111 @@ static void expect_bad_input(const char *const *args, const char *message)
   outcome_free(&o);
 }
 
+/* The value of key in result i of a run's JSON, as a number. */
+static double result_number(json_t *root, size_t i, const char *key)
+{
+  return json_number_value(json_object_get(json_array_get(json_object_get(root, "results"), i),
+                                           key));
+}
+
+/* --max-calls: every report's loss_evaluations at the budget, stopped by it,
+ * the same digits for 1 and 2 threads, and the digits of the fixed run of as
+ * many draws; bad budgets are exit status 2 with nothing written. */
+START_TEST(test_max_calls)
+{
+  json_t *roots[2];
+  const char *threads[2] = {"1", "2"};
+  for (int t = 0; t < 2; t++) {
+    const char *args[] = {"run", SCENARIO_DIR "/four-branch.ini", "--proposal", "design-points",
+                          "--max-calls", "30000", "--threads", threads[t], "--format", "json",
+                          NULL};
+    roots[t] = run_json(args);
+    json_t *r = json_array_get(json_object_get(roots[t], "results"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "max-calls");
+    json_t *calls = json_object_get(r, "loss_evaluations");
+    ck_assert(json_is_true(json_object_get(calls, "model")));
+    ck_assert_int_eq(json_integer_value(json_object_get(calls, "total")), 30000);
+    json_int_t parts = json_integer_value(json_object_get(calls, "regions_search")) +
+                       json_integer_value(json_object_get(calls, "setup")) +
+                       json_integer_value(json_object_get(calls, "draws"));
+    ck_assert_int_eq(parts, 30000);
+    ck_assert_int_eq(json_integer_value(json_object_get(calls, "draws")),
+                     json_integer_value(json_object_get(r, "samples")));
+    ck_assert_int_gt(json_integer_value(json_object_get(calls, "setup")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(roots[t], "max_calls")), 30000);
+  }
+  const char *same[] = {"estimate", "std_error", "hits", "samples", "event_ess"};
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+    ck_assert(result_number(roots[0], 0, same[i]) == result_number(roots[1], 0, same[i]));
+  char samples[32];
+  snprintf(samples, sizeof samples, "%.0f", result_number(roots[0], 0, "samples"));
+  const char *fixed[] = {"run", SCENARIO_DIR "/four-branch.ini", "--proposal", "design-points",
+                         "--samples", samples, "--format", "json", NULL};
+  json_t *again = run_json(fixed);
+  ck_assert(result_number(again, 0, "estimate") == result_number(roots[0], 0, "estimate"));
+  json_t *r = json_array_get(json_object_get(again, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "samples");
+  json_decref(again);
+  json_decref(roots[0]);
+  json_decref(roots[1]);
+  const char *text[] = {"run", SCENARIO_DIR "/four-branch.ini", "--proposal", "design-points",
+                        "--max-calls", "30000", NULL};
+  outcome o = run_issim(text);
+  ck_assert_int_eq(o.status, 0);
+  ck_assert_ptr_nonnull(strstr(o.out, "stop       after 30000 loss evaluations per proposal"));
+  ck_assert_ptr_nonnull(strstr(o.out, "  loss evaluations 30000 = 5886 regions search + 5886 "
+                                      "set-up + "));
+  ck_assert_ptr_nonnull(strstr(o.out, "stopped by       the budget of loss evaluations"));
+  outcome_free(&o);
+  const char *zero[] = {"run", SCENARIO_DIR "/four-branch.ini", "--max-calls", "0", NULL};
+  expect_bad_input(zero, "--max-calls must be a whole number");
+  const char *words[] = {"run", SCENARIO_DIR "/four-branch.ini", "--max-calls", "many", NULL};
+  expect_bad_input(words, "--max-calls");
+  const char *spent[] = {"compare", SCENARIO_DIR "/four-branch.ini", "--max-calls", "5000", NULL};
+  expect_bad_input(spent, "nothing is left for the draws");
+  const char *on_x[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--max-calls", "5000", NULL};
+  expect_bad_input(on_x, "calls no model");
+  const char *form[] = {"form", SCENARIO_DIR "/four-branch.ini", "--max-calls", "5000", NULL};
+  expect_bad_input(form, "issim form draws nothing");
+  const char *divergence[] = {"divergence", SCENARIO_DIR "/gaussian-5sigma.ini", "--max-calls",
+                              "5000", NULL};
+  expect_bad_input(divergence, "--max-calls does not apply");
+}
+END_TEST
+
+/* compare --rank-by calls: the efficiency per loss evaluation ranks, and a
+ * proposal's design search is charged to it. */
+START_TEST(test_rank_by_calls)
+{
+  const char *args[] = {"compare", SCENARIO_DIR "/four-branch.ini", "--samples", "20000",
+                        "--rank-by", "calls", "--format", "json", NULL};
+  json_t *root = run_json(args);
+  ck_assert_str_eq(json_string_value(json_object_get(root, "ranked_by")), "calls");
+  size_t i;
+  json_t *e;
+  double last = INFINITY;
+  int last_level = 0;
+  json_array_foreach(json_object_get(root, "ranking"), i, e) {
+    const char *v = json_string_value(json_object_get(e, "verdict"));
+    int level = strcmp(v, "trustworthy") == 0 ? 0 : strcmp(v, "doubtful") == 0 ? 1 : 2;
+    double eff = json_number_value(json_object_get(e, "efficiency_per_call"));
+    json_t *calls = json_object_get(e, "loss_evaluations");
+    double total = (double)json_integer_value(json_object_get(calls, "total"));
+    double rv = json_number_value(json_object_get(e, "relative_variance"));
+    if (eff > 0)
+      assert_close(eff, 20000 / (rv * total), 1e-9);
+    if (level == last_level)
+      ck_assert(eff <= last);
+    last = eff, last_level = level;
+  }
+  json_decref(root);
+  const char *bad[] = {"compare", SCENARIO_DIR "/four-branch.ini", "--rank-by", "money", NULL};
+  expect_bad_input(bad, "--rank-by must be seconds or calls");
+  const char *run[] = {"run", SCENARIO_DIR "/four-branch.ini", "--rank-by", "calls", NULL};
+  expect_bad_input(run, "--rank-by applies to 'issim compare'");
+}
+END_TEST
+
 START_TEST(test_bad_command_lines)
 {
   const char *no_args[] = {NULL};
@@ -1678,6 +1783,8 @@ int main(void)
   tcase_add_test(tc, test_forty_sigma_json_in_log_space);
   tcase_add_test(tc, test_threads_do_not_change_the_digits);
   tcase_add_test(tc, test_overrides);
+  tcase_add_test(tc, test_max_calls);
+  tcase_add_test(tc, test_rank_by_calls);
   tcase_add_test(tc, test_json_diagnostic_keys);
   tcase_add_test(tc, test_light_proposal_warned_before_sampling);
   tcase_add_test(tc, test_divergence_command);

@@ -20,7 +20,7 @@ static const char *const LAYERS[][16] = {
                        "loss", "expr", "plugin", "command"},
   /* 2 the question */ {"event", "problem"},
   /* 3 drawing, accumulating */ {"sampler", "estimator", "exceedance", "khat", "trace"},
-  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions", "quantile", "dump"},
+  /* 4 machinery */ {"engine", "adapt", "cefit", "design", "tail", "divergence", "form", "regions", "quantile", "calls", "dump"},
   /* 5 input */ {"inifile", "scenario"},
   /* 6 judging */ {"verdict", "curve", "analysis"},
   /* 7 many proposals */ {"compare", "calibrate"},

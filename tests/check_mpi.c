@@ -396,6 +396,22 @@ START_TEST(test_time_limit_stops_every_rank)
 }
 END_TEST
 
+/* --max-calls: the budget cuts every rank's draws alike, after the regions'
+ * and the design search's evaluations: the output of one process. */
+START_TEST(test_max_calls_is_the_single_process_run)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/four-branch.ini", "--proposal", "design-points",
+                        "--max-calls", "150000", "--format", "json", NULL};
+  expect_same_output(args, "results");
+  json_t *root = run_json(2, args);
+  json_t *r = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "stopped_by")), "max-calls");
+  json_t *calls = json_object_get(r, "loss_evaluations");
+  ck_assert_int_eq(json_integer_value(json_object_get(calls, "total")), 150000);
+  json_decref(root);
+}
+END_TEST
+
 START_TEST(test_ctrl_c_gives_a_partial_report)
 {
   const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--proposal", "shifted",
@@ -436,6 +452,7 @@ int main(void)
   tcase_add_test(tc, test_a_failing_plugin_is_the_same_partial_run);
   tcase_add_test(tc, test_bad_scenario_ends_every_rank_with_status_2);
   tcase_add_test(tc, test_time_limit_stops_every_rank);
+  tcase_add_test(tc, test_max_calls_is_the_single_process_run);
   tcase_add_test(tc, test_ctrl_c_gives_a_partial_report);
   suite_add_tcase(s, tc);
   return run_suite(s);

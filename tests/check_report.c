@@ -143,7 +143,8 @@ static const char *const RESULT_KEYS[] = {
     "entropy_p", "entropy_p_se", "cross_entropy_p_q", "cross_entropy_p_q_se",
     "exact_information", "kl_p_q_reliable", "kl_p_q_reliable_reason", "kl_q_p_reliable",
     "kl_q_p_reliable_reason", "entropy_p_reliable", "entropy_p_reliable_reason",
-    "cross_entropy_p_q_reliable", "cross_entropy_p_q_reliable_reason", "seconds", "stopped_by",
+    "cross_entropy_p_q_reliable", "cross_entropy_p_q_reliable_reason", "seconds",
+    "loss_evaluations", "stopped_by",
     "partial", "failure", "warnings"};
 #define N_RESULT_KEYS (sizeof RESULT_KEYS / sizeof RESULT_KEYS[0])
 
@@ -274,7 +275,7 @@ START_TEST(test_json_top_level)
   json_t *root = json_of_run(&rep);
   EXPECT_KEYS(root, "scenario", "file", "target", "event", "exact", "log10_exact", "reference",
               "failure_regions", "samples", "seed", "rng", "threads", "target_re", "max_seconds",
-              "partial", "results");
+              "max_calls", "partial", "results");
   /* docs/output.md: the event's four keys; the reference, here the exact P */
   EXPECT_KEYS(get(root, "event"), "direction", "threshold", "threshold_sigmas", "loss");
   expect_str(get(root, "event"), "loss", "identity");
@@ -650,7 +651,8 @@ START_TEST(test_compare_reports)
   free(buf);
   /* docs/output.md: no file, target, event, target_re, max_seconds or partial */
   EXPECT_KEYS(root, "scenario", "samples", "seed", "rng", "threads", "exact", "log10_exact",
-              "reference", "results", "ranking");
+              "reference", "ranked_by", "results", "ranking");
+  expect_str(root, "ranked_by", "seconds");
   /* results: run's key, the same objects in the file's order */
   json_t *in_order = get(root, "results");
   ck_assert_uint_eq(json_array_size(in_order), 3);
@@ -672,11 +674,12 @@ START_TEST(test_compare_reports)
   ck_assert_uint_eq(json_array_size(ranking), 3);
   for (size_t k = 0; k < 3; k++) {
     json_t *o = json_array_get(ranking, k);
-    /* its own four keys, then those of a result of issim run */
-    ck_assert_uint_eq(json_object_size(o), 4 + N_RESULT_KEYS);
+    /* its own five keys, then those of a result of issim run */
+    ck_assert_uint_eq(json_object_size(o), 5 + N_RESULT_KEYS);
     ck_assert_int_eq(json_integer_value(get(o, "rank")), (json_int_t)k + 1);
     expect_str(o, "proposal", res[ranked[k].index].proposal->name);
     expect_num(o, "efficiency", ranked[k].efficiency);
+    expect_num(o, "efficiency_per_call", ranked[k].efficiency_per_call);
     expect_num(o, "log10_gain_over_crude_work", ranked[k].log_gain_over_crude_work / M_LN10);
     ck_assert_int_eq(json_is_true(get(o, "ci_excludes_reference")), ranked[k].excludes_reference);
     expect_result(o, &rep, &res[ranked[k].index], DISTRIBUTION[ranked[k].index]);
@@ -701,14 +704,15 @@ START_TEST(test_compare_reports)
                          "kl_p_q_exact,kl_pstar_q,seconds,draws_per_second,efficiency,"
                          "log10_gain_over_crude_work,ci_excludes_reference,estimate,std_error,"
                          "ci95_low,ci95_high,log10_std_error,log10_ci95_low,log10_ci95_high,exact,"
-                         "log10_exact,z_exact,reference_kind,reference,log10_reference,z_reference");
+                         "log10_exact,z_exact,reference_kind,reference,log10_reference,z_reference,"
+                         "loss_evaluations,efficiency_per_call");
   for (size_t k = 0; k < 3; k++) {
     line = strtok_r(NULL, "\n", &save);
     ck_assert_ptr_nonnull(line);
     size_t commas = 0;
     for (const char *ch = line; *ch; ch++)
       commas += *ch == ',';
-    ck_assert_uint_eq(commas, 32);
+    ck_assert_uint_eq(commas, 34);
     const issim_result *r = &res[ranked[k].index];
     char head[128];
     snprintf(head, sizeof head, "%zu,%s,%s,20000,%llu,", k + 1, r->proposal->name,
@@ -819,7 +823,7 @@ START_TEST(test_calibrate_reports)
     EXPECT_KEYS(o, "proposal", "reps", "zero_hit_reps", "unreliable_reps", "reference",
                 "relative_rmse",
                 "mean_reported_relative_error", "ratio", "coverage", "z_mean", "z_sd",
-                "over_confident", "inconclusive", "seconds");
+                "over_confident", "inconclusive", "seconds", "loss_evaluations");
     expect_str(o, "proposal", c[i].proposal->name);
     ck_assert_int_eq(json_integer_value(get(o, "reps")), 4);
     ck_assert_int_eq(json_integer_value(get(o, "zero_hit_reps")), 0);
@@ -1024,7 +1028,7 @@ START_TEST(test_adapt_reports)
   json_t *a = get(root, "adaptation");
   EXPECT_KEYS(a, "proposal", "family", "start", "update", "rho", "level_draws", "alpha",
               "max_levels", "min_spread", "levels", "outcome", "message", "draws", "seconds",
-              "total_draws", "saved");
+              "total_draws", "loss_evaluations", "saved");
   expect_str(a, "proposal", "ce");
   expect_str(a, "family", "normal");
   expect_str(a, "start", "target");

@@ -187,7 +187,8 @@ START_TEST(test_run_csv_equals_the_structs)
       "std_error", "ci95_low", "ci95_high", "log10_std_error", "log10_ci95_low", "log10_ci95_high",
       "exact", "log10_exact", "z_exact", "reference_kind", "reference", "log10_reference",
       "z_reference", "relative_variance", "samples_for_1pct", "event_ess", "ess",
-      "max_weight_share", "pareto_k", "tail_check", "seconds", "stopped_by"};
+      "max_weight_share", "pareto_k", "tail_check", "seconds", "stopped_by",
+      "loss_evaluations"};
   ck_assert_uint_eq(t.ncols, sizeof header / sizeof *header);
   for (size_t k = 0; k < t.ncols; k++)
     ck_assert_str_eq(t.head[k], header[k]);
