@@ -202,7 +202,8 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
     judge_invalid(v, e);
     return;
   }
-  judge_regions_drawn(v, in->regions, judge_regions(v, in->regions, e->samples));
+  judge_regions_drawn(v, in->regions_drawn ? in->regions_drawn : in->regions,
+                      judge_regions(v, in->regions, e->samples));
   if (!judge_std_error(v, e, in))
     judge_khat(v, in->pareto_k);
   else

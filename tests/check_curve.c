@@ -201,6 +201,45 @@ START_TEST(test_level_outside_the_proposal)
 }
 END_TEST
 
+/* L = max(x1, x2 / 2 + 2) of two standard normals: two failure regions,
+ * x1 > t (beta t) and x2 > 2 (t - 2) (beta 2t - 4), so that
+ * P(L > t) = 1 - Phi(t) Phi(2 (t - 2)).  At the main threshold 5 the second
+ * holds 0.3% of the probability and the design point (5, 0) ignores it
+ * rightly; at 4 it holds half, at 4.5 8%, and the proposal, which puts Q(5)
+ * of its draws there, has every hit in the first: the estimate misses the
+ * second's share while its diagnostics look perfect.  The level's verdict
+ * must come from the regions at its own threshold; 5.5, where the second
+ * region is negligible again, stays trustworthy and right. */
+START_TEST(test_level_regions_are_the_levels)
+{
+  issim_result r;
+  issim_scenario *s = curve_of("[target]\ndistribution = independent\ndimension = 2\n"
+                               "component = normal\n"
+                               "[event]\nloss = expression\nexpression = max(x1, 0.5*x2 + 2)\n"
+                               "threshold = 5, 4, 4.5, 5.5\n"
+                               "[proposal design-point]\ndistribution = shifted-target\n"
+                               "shift = design-point\n", "design-point", 100000, 2, &r);
+  ck_assert_uint_eq(r.curve->n_levels, 4);
+  for (size_t k = 0; k < r.curve->n_levels; k++) {
+    const issim_curve_level *lv = &r.curve->levels[k];
+    double t = lv->threshold;
+    double exact = 1 - gsl_cdf_ugaussian_P(t) * gsl_cdf_ugaussian_P(2 * (t - 2));
+    double z = (lv->estimate.estimate - exact) / lv->estimate.std_error;
+    if (lv->verdict.level == ISSIM_TRUSTWORTHY) /* the promise */
+      ck_assert_msg(fabs(z) <= 4, "t = %g: trustworthy, %.6g against the exact %.6g (z %.1f)",
+                    t, lv->estimate.estimate, exact, z);
+    if (t == 4.5)
+      ck_assert_msg(lv->verdict.level == ISSIM_UNRELIABLE && fabs(z) > 4, "t = 4.5: %s, z %.1f",
+                    issim_verdict_name(lv->verdict.level), z);
+    if (t == 5.5) /* no false alarm */
+      ck_assert_msg(lv->verdict.level == ISSIM_TRUSTWORTHY, "t = 5.5: %s",
+                    lv->verdict.reasons[0]);
+  }
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+}
+END_TEST
+
 /* The curve and the quantile, to the last bit, for 1 and 3 threads. */
 START_TEST(test_same_digits_any_threads)
 {
@@ -274,6 +313,7 @@ static Suite *curve_suite(void)
   tcase_add_test(tc, test_t_portfolio_quantiles);
   tcase_add_test(tc, test_far_levels_are_not_trustworthy);
   tcase_add_test(tc, test_level_outside_the_proposal);
+  tcase_add_test(tc, test_level_regions_are_the_levels);
   tcase_add_test(tc, test_same_digits_any_threads);
   tcase_add_test(tc, test_quantile_coverage);
   suite_add_tcase(s, tc);
