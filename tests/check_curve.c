@@ -265,6 +265,41 @@ START_TEST(test_same_digits_any_threads)
 }
 END_TEST
 
+/* A run stopped by --target-re is the fixed run of as many draws at every
+ * level, k-hat included: N(0, 1) > 5 with the shifted proposal reaches 1%
+ * after its first block of 65536 draws, while up to 1e10 were allowed.  The
+ * levels' tails were kept per block by the run's allowed size (64 values a
+ * block for 1e10 draws, against the 768 this run's k-hat fits), so the
+ * stopped run fitted its levels' k-hat to 63 values, and not its largest. */
+START_TEST(test_stopped_run_is_the_fixed_run)
+{
+  const char *text = "[target]\ndistribution = normal\n[event]\nthreshold = 5, 4, 4.5, 5.5, 6\n"
+                     "[proposal shifted]\ndistribution = normal\nmean = 5\n";
+  issim_scenario *s = scenario_parse_ok(text, "test.ini");
+  const issim_proposal *p = issim_scenario_proposal(s, "shifted");
+  issim_stop_rules stop = {.target_re = 0.01};
+  issim_run_config cfg = run_config_of(s, "shifted", 10000000000ull, 42, 2);
+  cfg.stop = &stop;
+  issim_result a = {0}, b = {0};
+  issim_error err;
+  ck_assert_msg(issim_analyse(s, p, &cfg, ISSIM_RECORD_CURVE, &a, &err) == ISSIM_OK, "%s",
+                err.message);
+  ck_assert_uint_eq(a.estimate.samples, 65536);
+  cfg = run_config_of(s, "shifted", a.estimate.samples, 42, 2);
+  ck_assert_msg(issim_analyse(s, p, &cfg, ISSIM_RECORD_CURVE, &b, &err) == ISSIM_OK, "%s",
+                err.message);
+  for (size_t k = 0; k < a.curve->n_levels; k++) {
+    const issim_curve_level *la = &a.curve->levels[k], *lb = &b.curve->levels[k];
+    ck_assert(memcmp(&la->estimate, &lb->estimate, sizeof la->estimate) == 0);
+    ck_assert_msg(la->pareto_k == lb->pareto_k, "t = %g: k-hat %.6g stopped, %.6g fixed",
+                  la->threshold, la->pareto_k, lb->pareto_k);
+  }
+  issim_result_clear(&a);
+  issim_result_clear(&b);
+  issim_scenario_free(s);
+}
+END_TEST
+
 /* Coverage: 200 runs of N(0, 1) > 5 with the shifted proposal, 20000 draws
  * each: the 1e-6 quantile's 95% interval covers Qinv(1e-6) about 95% of the
  * time (at least 177 of 200: 4 binomial standard errors below 190), and so
@@ -315,6 +350,7 @@ static Suite *curve_suite(void)
   tcase_add_test(tc, test_level_outside_the_proposal);
   tcase_add_test(tc, test_level_regions_are_the_levels);
   tcase_add_test(tc, test_same_digits_any_threads);
+  tcase_add_test(tc, test_stopped_run_is_the_fixed_run);
   tcase_add_test(tc, test_quantile_coverage);
   suite_add_tcase(s, tc);
   return s;
