@@ -67,6 +67,39 @@ int issim_curve_wanted(const issim_scenario *s)
   return s->n_levels > 1 || s->n_quantiles > 0;
 }
 
+/* How far from `at` the one-dimensional model m puts mass without a gap:
+ * the end of its distribution's support when that holds `at`, and for a
+ * mixture the furthest its parts reach, one from another (the union of
+ * their supports); `at` itself when nothing goes beyond it.  A model of
+ * another kind reaches everywhere. */
+static double model_reach(const issim_model *m, double at)
+{
+  size_t k = issim_model_mixture_size(m);
+  if (k == 0) {
+    const issim_dist *c = issim_model_component(m, 0);
+    if (c == NULL)
+      return INFINITY;
+    return c->lower <= at && c->upper > at ? c->upper : at;
+  }
+  double reach = at;
+  for (size_t pass = 0; pass < k; pass++) { /* each pass adds a part, or ends */
+    double before = reach;
+    for (size_t j = 0; j < k; j++) {
+      double r = model_reach(issim_model_mixture_part(m, j, NULL), reach);
+      reach = r > reach ? r : reach;
+    }
+    if (reach == before)
+      break;
+  }
+  return reach;
+}
+
+/* Does the one-dimensional model m put mass on all of [lo, hi]? */
+static int model_covers(const issim_model *m, double lo, double hi)
+{
+  return model_reach(m, lo) >= hi;
+}
+
 /* A level's analytic checks: before the run, once. */
 static void check_level(const issim_scenario *s, const issim_proposal *p, double t,
                         issim_curve_level *lv)
@@ -80,10 +113,11 @@ static void check_level(const issim_scenario *s, const issim_proposal *p, double
   issim_problem pb = issim_scenario_problem(s, NULL);
   pb.event.threshold = t;
   lv->exact_log = issim_problem_exact_log(&pb);
-  if (!issim_curve_model_rules(s, p) && p->dist) { /* a proposal's support on the line */
+  if (s->target && (p->dist || p->model)) { /* a proposal's support on the line */
     double lo, hi;
     issim_problem_event_region(&pb, &lo, &hi);
-    lv->covers = p->dist->lower <= lo && p->dist->upper >= hi;
+    lv->covers = p->dist ? p->dist->lower <= lo && p->dist->upper >= hi
+                         : model_covers(p->model, lo, hi);
   }
 }
 

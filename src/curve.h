@@ -11,8 +11,9 @@
  *     the proposal's reach has few hits: its verdict says so);
  *   - the analytic tail check on its own event region, and the exact
  *     standard error there where divergence.h knows it;
- *   - a univariate proposal whose support misses part of the level's event
- *     region is unreliable there (its estimate leaves that part out);
+ *   - a univariate proposal whose support (a mixture's: the union of its
+ *     parts') misses part of the level's event region is unreliable there
+ *     (its estimate leaves that part out);
  *   - the failure regions of the level's own threshold (regions.h's search
  *     at t, and its analytic check of the proposal against them): a region
  *     negligible at the main threshold may carry most of the probability at

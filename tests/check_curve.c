@@ -240,6 +240,44 @@ START_TEST(test_level_regions_are_the_levels)
 }
 END_TEST
 
+/* The same with a mixture of two Paretos from 100: the mixture's support is
+ * its parts' union, [100, inf), and the level 50 was trustworthy at 1.1e-6,
+ * an eighth of P(T3 > 50) = 8.8e-6; a mixture that adds a t around 60
+ * covers it, and is judged on its draws. */
+START_TEST(test_level_outside_a_mixture)
+{
+  const char *head = "[target]\ndistribution = student-t\ndf = 3\n"
+                     "[event]\nthreshold = 100, 50, 200\n"
+                     "[proposal p1]\ndistribution = pareto\nshape = 3\nscale = 100\n"
+                     "[proposal p2]\ndistribution = pareto\nshape = 2\nscale = 100\n"
+                     "[proposal p3]\ndistribution = student-t\ndf = 3\nlocation = 60\n"
+                     "scale = 20\n"
+                     "[proposal mix]\ndistribution = mixture\n";
+  char text[1024];
+  snprintf(text, sizeof text, "%scomponents = 0.5 p1 + 0.5 p2\n", head);
+  issim_result r;
+  issim_scenario *s = curve_of(text, "mix", 200000, 2, &r);
+  const issim_curve_level *at50 = &r.curve->levels[0];
+  ck_assert(!at50->covers);
+  ck_assert_int_eq(at50->verdict.level, ISSIM_UNRELIABLE);
+  for (size_t k = 1; k < 3; k++) {
+    const issim_curve_level *lv = &r.curve->levels[k];
+    ck_assert(lv->covers);
+    ck_assert_within_4se(lv->estimate.estimate, gsl_cdf_tdist_Q(lv->threshold, 3),
+                         lv->estimate.std_error);
+  }
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+  snprintf(text, sizeof text, "%scomponents = 0.5 p3 + 0.5 p1\n", head);
+  s = curve_of(text, "mix", 200000, 2, &r);
+  ck_assert(r.curve->levels[0].covers);
+  ck_assert_within_4se(r.curve->levels[0].estimate.estimate, gsl_cdf_tdist_Q(50, 3),
+                       r.curve->levels[0].estimate.std_error);
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+}
+END_TEST
+
 /* The curve and the quantile, to the last bit, for 1 and 3 threads. */
 START_TEST(test_same_digits_any_threads)
 {
@@ -348,6 +386,7 @@ static Suite *curve_suite(void)
   tcase_add_test(tc, test_t_portfolio_quantiles);
   tcase_add_test(tc, test_far_levels_are_not_trustworthy);
   tcase_add_test(tc, test_level_outside_the_proposal);
+  tcase_add_test(tc, test_level_outside_a_mixture);
   tcase_add_test(tc, test_level_regions_are_the_levels);
   tcase_add_test(tc, test_same_digits_any_threads);
   tcase_add_test(tc, test_stopped_run_is_the_fixed_run);
