@@ -67,6 +67,39 @@ int issim_curve_wanted(const issim_scenario *s)
   return s->n_levels > 1 || s->n_quantiles > 0;
 }
 
+/* How far from `at` the one-dimensional model m puts mass without a gap:
+ * the end of its distribution's support when that holds `at`, and for a
+ * mixture the furthest its parts reach, one from another (the union of
+ * their supports); `at` itself when nothing goes beyond it.  A model of
+ * another kind reaches everywhere. */
+static double model_reach(const issim_model *m, double at)
+{
+  size_t k = issim_model_mixture_size(m);
+  if (k == 0) {
+    const issim_dist *c = issim_model_component(m, 0);
+    if (c == NULL)
+      return INFINITY;
+    return c->lower <= at && c->upper > at ? c->upper : at;
+  }
+  double reach = at;
+  for (size_t pass = 0; pass < k; pass++) { /* each pass adds a part, or ends */
+    double before = reach;
+    for (size_t j = 0; j < k; j++) {
+      double r = model_reach(issim_model_mixture_part(m, j, NULL), reach);
+      reach = r > reach ? r : reach;
+    }
+    if (reach == before)
+      break;
+  }
+  return reach;
+}
+
+/* Does the one-dimensional model m put mass on all of [lo, hi]? */
+static int model_covers(const issim_model *m, double lo, double hi)
+{
+  return model_reach(m, lo) >= hi;
+}
+
 /* A level's analytic checks: before the run, once. */
 static void check_level(const issim_scenario *s, const issim_proposal *p, double t,
                         issim_curve_level *lv)
@@ -80,11 +113,29 @@ static void check_level(const issim_scenario *s, const issim_proposal *p, double
   issim_problem pb = issim_scenario_problem(s, NULL);
   pb.event.threshold = t;
   lv->exact_log = issim_problem_exact_log(&pb);
-  if (!issim_curve_model_rules(s, p) && p->dist) { /* a proposal's support on the line */
+  if (s->target && (p->dist || p->model)) { /* a proposal's support on the line */
     double lo, hi;
     issim_problem_event_region(&pb, &lo, &hi);
-    lv->covers = p->dist->lower <= lo && p->dist->upper >= hi;
+    lv->covers = p->dist ? p->dist->lower <= lo && p->dist->upper >= hi
+                         : model_covers(p->model, lo, hi);
   }
+}
+
+/* The proposal against the failure regions of the event at threshold t
+ * (regions.h's search and analytic check) into *c: 1 when the search finds
+ * regions there, 0 when none, -1 when out of memory. */
+static int regions_at(const issim_scenario *s, const issim_proposal *p, double t,
+                      issim_region_check *c)
+{
+  issim_problem pb = issim_scenario_problem(s, NULL);
+  pb.event.threshold = t;
+  issim_regions rg;
+  issim_error err;
+  int found = issim_regions_find(&pb, &rg, &err) == ISSIM_OK ? rg.n > 0 : -1;
+  if (found > 0)
+    issim_regions_check(&rg, p->model, c);
+  issim_regions_free(&rg);
+  return found;
 }
 
 /* The levels of the scenario's list, when it has several. */
@@ -93,12 +144,43 @@ static int prepare_levels(const issim_scenario *s, const issim_proposal *p, issi
   if (s->n_levels < 2)
     return 1;
   c->levels = calloc(s->n_levels, sizeof *c->levels);
-  if (c->levels == NULL)
+  c->level_regions = calloc(s->n_levels, sizeof *c->level_regions);
+  if (c->levels == NULL || c->level_regions == NULL)
     return 0;
   c->n_levels = s->n_levels;
   for (size_t k = 0; k < s->n_levels; k++) {
-    check_level(s, p, s->levels[k], &c->levels[k]);
-    c->levels[k].sigmas = s->level_sigmas[k];
+    issim_curve_level *lv = &c->levels[k];
+    check_level(s, p, s->levels[k], lv);
+    lv->sigmas = s->level_sigmas[k];
+    int found = lv->main ? 0 : regions_at(s, p, lv->threshold, &c->level_regions[k]);
+    if (found < 0)
+      return 0;
+    lv->regions = found ? &c->level_regions[k] : NULL;
+  }
+  return 1;
+}
+
+/* Quantile q's grid levels and their failure regions, those at the grid's
+ * middle (the grid is narrow: its regions are one set); 0 when out of memory. */
+static int prepare_grid(const issim_scenario *s, const issim_proposal *p,
+                        issim_curve_quantile *q)
+{
+  issim_quantile_grid(&q->pilot, q->grid);
+  q->at = calloc(ISSIM_QUANTILE_GRID, sizeof *q->at);
+  q->regions = malloc(sizeof *q->regions);
+  if (q->at == NULL || q->regions == NULL)
+    return 0;
+  int found = regions_at(s, p, q->grid[ISSIM_QUANTILE_GRID / 2], q->regions);
+  if (found < 0)
+    return 0;
+  if (!found) {
+    free(q->regions);
+    q->regions = NULL;
+  }
+  for (size_t i = 0; i < ISSIM_QUANTILE_GRID; i++) {
+    check_level(s, p, q->grid[i], &q->at[i]);
+    q->at[i].main = 0;
+    q->at[i].regions = q->regions;
   }
   return 1;
 }
@@ -127,13 +209,8 @@ static int prepare_quantiles(const issim_scenario *s, const issim_proposal *p,
     q->exact = issim_quantile_exact(&pb, q->alpha, hint);
     if (!q->pilot.placed)
       continue;
-    issim_quantile_grid(&q->pilot, q->grid);
-    if ((q->at = calloc(ISSIM_QUANTILE_GRID, sizeof *q->at)) == NULL)
+    if (!prepare_grid(s, p, q))
       rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the quantiles");
-    for (size_t i = 0; q->at && i < ISSIM_QUANTILE_GRID; i++) {
-      check_level(s, p, q->grid[i], &q->at[i]);
-      q->at[i].main = 0;
-    }
   }
   free(pilots);
   return rc;
@@ -192,24 +269,30 @@ void issim_curve_free(issim_curve *c)
 {
   if (c == NULL)
     return;
-  for (size_t j = 0; j < c->n_quantiles; j++)
+  for (size_t j = 0; j < c->n_quantiles; j++) {
     free(c->quantiles[j].at);
+    free(c->quantiles[j].regions);
+  }
   free(c->quantiles);
   free(c->levels);
+  free(c->level_regions);
   free(c->tally);
   free(c);
 }
 
 /* ---- after the run ---- */
 
-/* A level judged by verdict.h's rules with its own inputs and the
+/* A level judged by verdict.h's rules with its own inputs (its failure
+ * regions too, where the search at its threshold found them) and the
  * proposal's (see curve.h). */
 static void judge_level(issim_curve_level *lv, const issim_curve_main *m)
 {
   double n = (double)lv->estimate.samples;
   issim_verdict_inputs in = {
     .pareto_k = lv->pareto_k, .variance = lv->variance, .variance_reason = lv->variance_reason,
-    .expected_mean_weight = m->expected_mean_weight, .regions = m->regions,
+    .expected_mean_weight = m->expected_mean_weight,
+    .regions = lv->regions ? lv->regions : m->regions,
+    .regions_drawn = lv->regions ? m->regions : NULL,
     .has_exact_std_error = !isnan(lv->exact_rv) && !isnan(lv->exact_log),
     .exact_log_std_error = lv->exact_log + 0.5 * (log(lv->exact_rv) - log(n)),
   };

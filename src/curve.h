@@ -11,11 +11,18 @@
  *     the proposal's reach has few hits: its verdict says so);
  *   - the analytic tail check on its own event region, and the exact
  *     standard error there where divergence.h knows it;
- *   - a univariate proposal whose support misses part of the level's event
- *     region is unreliable there (its estimate leaves that part out);
- *   - the run's failure-region check and mean weight, which are the
- *     proposal's, not the level's (regions.h's regions are those of the
- *     main threshold).
+ *   - a univariate proposal whose support (a mixture's: the union of its
+ *     parts') misses part of the level's event region is unreliable there
+ *     (its estimate leaves that part out);
+ *   - the failure regions of the level's own threshold (regions.h's search
+ *     at t, and its analytic check of the proposal against them): a region
+ *     negligible at the main threshold may carry most of the probability at
+ *     another, and a proposal designed for the main threshold miss it there
+ *     while every draw looks fine; where the search at t finds no region,
+ *     the main threshold's check stands in;
+ *   - the run's attribution of its hits to the main threshold's regions
+ *     (regions.h's draws rule) and its mean weight, which are the
+ *     proposal's, not the level's.
  * A quantile takes the worst verdict of the grid levels its estimate and
  * interval span, is unreliable where the pilot could not place its grid or
  * the estimate falls outside it, and doubtful where its interval reaches
@@ -70,6 +77,8 @@ typedef struct {
   int covers;                 /* the proposal puts mass on all of the event region here */
   double exact_log;           /* log P exactly, NAN when unknown */
   double exact_rv;            /* the exact relative variance, NAN when unknown */
+  const issim_region_check *regions; /* the proposal against the failure regions at
+                                      * this threshold; NULL: none found there */
   issim_verdict verdict;
 } issim_curve_level;
 
@@ -80,12 +89,15 @@ typedef struct {
   issim_curve_level *at;             /* the grid's levels, ISSIM_QUANTILE_GRID of them */
   issim_quantile_estimate q;         /* the estimate, its interval, the grid's indices */
   double exact;                      /* the exact quantile, NAN when unknown */
+  issim_region_check *regions;       /* the failure regions at the grid's middle,
+                                      * every grid level's; NULL: none */
   issim_verdict verdict;
 } issim_curve_quantile;
 
 typedef struct {
   size_t n_levels;
   issim_curve_level *levels;         /* the scenario's levels, ascending */
+  issim_region_check *level_regions; /* n_levels checks, the levels' regions point here */
   size_t n_quantiles;
   issim_curve_quantile *quantiles;   /* in the scenario's order */
   uint64_t pilot_draws;              /* the quantiles' pilot, 0 without quantiles */

@@ -261,13 +261,16 @@ static void engine_free(engine *e)
   free(e->offsets);
 }
 
-/* A block's tail buffer for each threshold of a tally whose run keeps the
- * K largest values: four times the block's share of K, at least 64, at most
- * K (engine.h). */
-static size_t level_block_tail(uint64_t samples, size_t k)
+/* The tail buffer, for each threshold of a tally whose run keeps the K
+ * largest values, of the blocks in place j of their chunk: four times the
+ * share of K of a block in a run of j + 1 blocks, at least 64, at most K.  A
+ * run that ends after block b has at least b + 1 blocks, and b's place j is
+ * at most b: its blocks keep four times their share whatever the run's
+ * length, and a run stopped early (--target-re, a time limit) keeps the same
+ * values as the fixed run of as many draws (engine.h). */
+static size_t level_block_tail(unsigned j, size_t k)
 {
-  uint64_t blocks = (samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
-  uint64_t c = (4 * (uint64_t)k + blocks - 1) / (blocks ? blocks : 1);
+  uint64_t c = (4 * (uint64_t)k + j) / ((uint64_t)j + 1);
   c = c < 64 ? 64 : c;
   return c < k ? (size_t)c : k;
 }
@@ -277,11 +280,11 @@ static size_t level_block_tail(uint64_t samples, size_t k)
 static int alloc_levels(engine *e, const issim_exceedance *levels)
 {
   size_t k = levels->tail ? issim_topk_capacity(levels->tail[0]) : 0;
-  size_t c = k ? level_block_tail(e->cfg->samples, k) : 0;
   uint64_t blocks = (e->cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
   int ok = (e->chunk_levels = issim_exceedance_alloc_like(levels, k)) != NULL;
   for (unsigned j = 0; ok && j < ISSIM_CHUNK_BLOCKS && j < blocks; j++)
-    ok = (e->blocks[j].levels = issim_exceedance_alloc_like(levels, c)) != NULL;
+    ok = (e->blocks[j].levels =
+              issim_exceedance_alloc_like(levels, k ? level_block_tail(j, k) : 0)) != NULL;
   return ok;
 }
 

@@ -115,9 +115,11 @@ int issim_engine_threads(int requested);
  * a tally of the hits by failure region (regions.h), accumulated per block
  * and merged in the order of the accumulators; levels, the tally of several
  * thresholds of the event (exceedance.h), accumulated and merged the same way
- * (its tails, if it has them, from each block's largest values: a block keeps
- * four times its share of the run's K and at least 64, so the run's K
- * largest are exact unless one block holds four times its share of them). */
+ * (its tails, if it has them, from each block's largest values: block j of
+ * a chunk keeps four times the share of the run's K of a block in a run of
+ * j + 1 blocks, and at least 64, so the run's K largest are exact unless one
+ * block holds four times its share of them, whatever the run's length: a
+ * run stopped early keeps the values of the fixed run of as many draws). */
 typedef struct {
   issim_accum acc;
   issim_topk *tail;

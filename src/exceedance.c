@@ -223,6 +223,13 @@ static void invert_decreasing(size_t n, const grid *g, double level, issim_quant
   q->high_open = b == n || b == 0;
   q->ci_high = b == n ? g->u[n - 1] : b == 0 ? g->u[0]
                                              : crossing(g->u[b - 1], g->u[b], g->hi[b - 1], g->hi[b], level);
+  /* the set holds the estimate, where the interpolated P is alpha; the ends'
+   * interpolation may pass it where it is not the estimate's (a bound of 0,
+   * log -inf, is interpolated in P itself, the estimate in log P) */
+  if (q->where == 0) {
+    q->ci_low = q->ci_low < q->estimate ? q->ci_low : q->estimate;
+    q->ci_high = q->ci_high > q->estimate ? q->ci_high : q->estimate;
+  }
   size_t lo_i = a == 0 ? 0 : a == n ? n - 1 : a - 1, hi_i = b == n ? n - 1 : b;
   q->lower = lo_i < est_lo ? lo_i : est_lo;
   q->upper = hi_i > est_hi ? hi_i : est_hi;

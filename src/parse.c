@@ -146,6 +146,9 @@ static int level_range(const char *begin, const char *end, const char *dots, con
   if (!(a.value != b.value))
     return level_error(err, what, begin, len, "a range needs two different ends");
   double span = b.value - a.value, dir = span > 0 ? 1 : -1;
+  if (!isfinite(span))
+    return level_error(err, what, begin, len, "its ends are too far apart: their difference "
+                       "is beyond the largest double");
   if (step)
     k = floor(fabs(span) / s.value * (1 + 1e-12)) + 1;
   else if (count)
@@ -154,13 +157,16 @@ static int level_range(const char *begin, const char *end, const char *dots, con
     char before[64] = "";
     if (*n)
       snprintf(before, sizeof before, ", after the %zu before it", *n);
-    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s: '%.*s' gives %.0f values%s; at "
+    return issim_error_set_key(err, ISSIM_EINVAL, what, "%s: '%.*s' gives %.6g values%s; at "
                                "most %zu thresholds in all", what, (int)len, begin, k, before,
                                max);
   }
   for (size_t i = 0; i < (size_t)k; i++) {
     double v = step ? a.value + dir * s.value * (double)i
                     : a.value + span * (double)i / (k - 1);
+    if (dir * (v - b.value) > 0) /* a step that lands on the far end to rounding (0 .. 0.3
+                                  * step 0.1 makes 0.30000000000000004): the end itself */
+      v = b.value;
     out[(*n)++] = (issim_level_value){.value = i + 1 == (size_t)k && !step ? b.value : v,
                                       .sigma = a.sigma};
   }

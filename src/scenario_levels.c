@@ -179,6 +179,11 @@ int scenario_resolve_levels(builder *b)
     any_sigma |= v[i].sigma;
   if (ok && any_sigma)
     ok = sigma_scale(b, t, &mean, &sd);
+  for (size_t i = 0; ok && n > 1 && i < n; i++) /* K sigma beyond the doubles: +-inf */
+    if (!isfinite(level_number(s, &v[i], mean, sd)))
+      ok = threshold_fail(b, "threshold = %s: %.10g sigma (of a loss with mean %.10g and sd "
+                          "%.10g) lies beyond the largest double; give thresholds the loss can "
+                          "reach", t, v[i].value, mean, sd);
   if (ok) {
     s->event.threshold = level_number(s, &v[0], mean, sd);
     s->event.threshold_sigmas = v[0].sigma ? v[0].value : NAN;

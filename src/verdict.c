@@ -53,6 +53,8 @@ static int judge_std_error(issim_verdict *v, const issim_estimate *e,
   if (!in->has_exact_std_error || in->variance != ISSIM_VARIANCE_FINITE ||
       isnan(in->exact_log_std_error) || isnan(e->log_std_error))
     return 0;
+  if (in->exact_log_std_error == -INFINITY) /* a certain event: no SE can be too narrow */
+    return 1;
   double ratio = exp(e->log_std_error - in->exact_log_std_error);
   if (ratio >= SE_RATIO_DOUBTFUL)
     return 1;
@@ -202,7 +204,8 @@ void issim_verdict_judge(const issim_estimate *e, const issim_verdict_inputs *in
     judge_invalid(v, e);
     return;
   }
-  judge_regions_drawn(v, in->regions, judge_regions(v, in->regions, e->samples));
+  judge_regions_drawn(v, in->regions_drawn ? in->regions_drawn : in->regions,
+                      judge_regions(v, in->regions, e->samples));
   if (!judge_std_error(v, e, in))
     judge_khat(v, in->pareto_k);
   else

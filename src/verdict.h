@@ -63,6 +63,11 @@ typedef struct {
   double expected_mean_weight;  /* P_p(support of q); NAN to skip the check */
   const issim_region_check *regions; /* the proposal against the event's failure
                                       * regions (regions.h); NULL: no check */
+  /* the draws' attribution to regions, when it is another check's than
+   * regions' (a level of an exceedance curve judged on its own threshold's
+   * regions, with the run's draws attributed to the main threshold's); NULL:
+   * regions' own */
+  const issim_region_check *regions_drawn;
   /* the exact standard error at this N, P sqrt(rv / N) with rv the exact
    * relative variance (divergence.h), as a log; used only when
    * has_exact_std_error is set (a zeroed struct leaves the rule out) */

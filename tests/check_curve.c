@@ -201,6 +201,83 @@ START_TEST(test_level_outside_the_proposal)
 }
 END_TEST
 
+/* L = max(x1, x2 / 2 + 2) of two standard normals: two failure regions,
+ * x1 > t (beta t) and x2 > 2 (t - 2) (beta 2t - 4), so that
+ * P(L > t) = 1 - Phi(t) Phi(2 (t - 2)).  At the main threshold 5 the second
+ * holds 0.3% of the probability and the design point (5, 0) ignores it
+ * rightly; at 4 it holds half, at 4.5 8%, and the proposal, which puts Q(5)
+ * of its draws there, has every hit in the first: the estimate misses the
+ * second's share while its diagnostics look perfect.  The level's verdict
+ * must come from the regions at its own threshold; 5.5, where the second
+ * region is negligible again, stays trustworthy and right. */
+START_TEST(test_level_regions_are_the_levels)
+{
+  issim_result r;
+  issim_scenario *s = curve_of("[target]\ndistribution = independent\ndimension = 2\n"
+                               "component = normal\n"
+                               "[event]\nloss = expression\nexpression = max(x1, 0.5*x2 + 2)\n"
+                               "threshold = 5, 4, 4.5, 5.5\n"
+                               "[proposal design-point]\ndistribution = shifted-target\n"
+                               "shift = design-point\n", "design-point", 100000, 2, &r);
+  ck_assert_uint_eq(r.curve->n_levels, 4);
+  for (size_t k = 0; k < r.curve->n_levels; k++) {
+    const issim_curve_level *lv = &r.curve->levels[k];
+    double t = lv->threshold;
+    double exact = 1 - gsl_cdf_ugaussian_P(t) * gsl_cdf_ugaussian_P(2 * (t - 2));
+    double z = (lv->estimate.estimate - exact) / lv->estimate.std_error;
+    if (lv->verdict.level == ISSIM_TRUSTWORTHY) /* the promise */
+      ck_assert_msg(fabs(z) <= 4, "t = %g: trustworthy, %.6g against the exact %.6g (z %.1f)",
+                    t, lv->estimate.estimate, exact, z);
+    if (t == 4.5)
+      ck_assert_msg(lv->verdict.level == ISSIM_UNRELIABLE && fabs(z) > 4, "t = 4.5: %s, z %.1f",
+                    issim_verdict_name(lv->verdict.level), z);
+    if (t == 5.5) /* no false alarm */
+      ck_assert_msg(lv->verdict.level == ISSIM_TRUSTWORTHY, "t = 5.5: %s",
+                    lv->verdict.reasons[0]);
+  }
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+}
+END_TEST
+
+/* The same with a mixture of two Paretos from 100: the mixture's support is
+ * its parts' union, [100, inf), and the level 50 was trustworthy at 1.1e-6,
+ * an eighth of P(T3 > 50) = 8.8e-6; a mixture that adds a t around 60
+ * covers it, and is judged on its draws. */
+START_TEST(test_level_outside_a_mixture)
+{
+  const char *head = "[target]\ndistribution = student-t\ndf = 3\n"
+                     "[event]\nthreshold = 100, 50, 200\n"
+                     "[proposal p1]\ndistribution = pareto\nshape = 3\nscale = 100\n"
+                     "[proposal p2]\ndistribution = pareto\nshape = 2\nscale = 100\n"
+                     "[proposal p3]\ndistribution = student-t\ndf = 3\nlocation = 60\n"
+                     "scale = 20\n"
+                     "[proposal mix]\ndistribution = mixture\n";
+  char text[1024];
+  snprintf(text, sizeof text, "%scomponents = 0.5 p1 + 0.5 p2\n", head);
+  issim_result r;
+  issim_scenario *s = curve_of(text, "mix", 200000, 2, &r);
+  const issim_curve_level *at50 = &r.curve->levels[0];
+  ck_assert(!at50->covers);
+  ck_assert_int_eq(at50->verdict.level, ISSIM_UNRELIABLE);
+  for (size_t k = 1; k < 3; k++) {
+    const issim_curve_level *lv = &r.curve->levels[k];
+    ck_assert(lv->covers);
+    ck_assert_within_4se(lv->estimate.estimate, gsl_cdf_tdist_Q(lv->threshold, 3),
+                         lv->estimate.std_error);
+  }
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+  snprintf(text, sizeof text, "%scomponents = 0.5 p3 + 0.5 p1\n", head);
+  s = curve_of(text, "mix", 200000, 2, &r);
+  ck_assert(r.curve->levels[0].covers);
+  ck_assert_within_4se(r.curve->levels[0].estimate.estimate, gsl_cdf_tdist_Q(50, 3),
+                       r.curve->levels[0].estimate.std_error);
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+}
+END_TEST
+
 /* The curve and the quantile, to the last bit, for 1 and 3 threads. */
 START_TEST(test_same_digits_any_threads)
 {
@@ -223,6 +300,41 @@ START_TEST(test_same_digits_any_threads)
   issim_result_clear(&b);
   issim_scenario_free(sa);
   issim_scenario_free(sb);
+}
+END_TEST
+
+/* A run stopped by --target-re is the fixed run of as many draws at every
+ * level, k-hat included: N(0, 1) > 5 with the shifted proposal reaches 1%
+ * after its first block of 65536 draws, while up to 1e10 were allowed.  The
+ * levels' tails were kept per block by the run's allowed size (64 values a
+ * block for 1e10 draws, against the 768 this run's k-hat fits), so the
+ * stopped run fitted its levels' k-hat to 63 values, and not its largest. */
+START_TEST(test_stopped_run_is_the_fixed_run)
+{
+  const char *text = "[target]\ndistribution = normal\n[event]\nthreshold = 5, 4, 4.5, 5.5, 6\n"
+                     "[proposal shifted]\ndistribution = normal\nmean = 5\n";
+  issim_scenario *s = scenario_parse_ok(text, "test.ini");
+  const issim_proposal *p = issim_scenario_proposal(s, "shifted");
+  issim_stop_rules stop = {.target_re = 0.01};
+  issim_run_config cfg = run_config_of(s, "shifted", 10000000000ull, 42, 2);
+  cfg.stop = &stop;
+  issim_result a = {0}, b = {0};
+  issim_error err;
+  ck_assert_msg(issim_analyse(s, p, &cfg, ISSIM_RECORD_CURVE, &a, &err) == ISSIM_OK, "%s",
+                err.message);
+  ck_assert_uint_eq(a.estimate.samples, 65536);
+  cfg = run_config_of(s, "shifted", a.estimate.samples, 42, 2);
+  ck_assert_msg(issim_analyse(s, p, &cfg, ISSIM_RECORD_CURVE, &b, &err) == ISSIM_OK, "%s",
+                err.message);
+  for (size_t k = 0; k < a.curve->n_levels; k++) {
+    const issim_curve_level *la = &a.curve->levels[k], *lb = &b.curve->levels[k];
+    ck_assert(memcmp(&la->estimate, &lb->estimate, sizeof la->estimate) == 0);
+    ck_assert_msg(la->pareto_k == lb->pareto_k, "t = %g: k-hat %.6g stopped, %.6g fixed",
+                  la->threshold, la->pareto_k, lb->pareto_k);
+  }
+  issim_result_clear(&a);
+  issim_result_clear(&b);
+  issim_scenario_free(s);
 }
 END_TEST
 
@@ -274,7 +386,10 @@ static Suite *curve_suite(void)
   tcase_add_test(tc, test_t_portfolio_quantiles);
   tcase_add_test(tc, test_far_levels_are_not_trustworthy);
   tcase_add_test(tc, test_level_outside_the_proposal);
+  tcase_add_test(tc, test_level_outside_a_mixture);
+  tcase_add_test(tc, test_level_regions_are_the_levels);
   tcase_add_test(tc, test_same_digits_any_threads);
+  tcase_add_test(tc, test_stopped_run_is_the_fixed_run);
   tcase_add_test(tc, test_quantile_coverage);
   suite_add_tcase(s, tc);
   return s;

@@ -334,6 +334,42 @@ START_TEST(test_quantile_inversion_edges)
 }
 END_TEST
 
+/* A steep step between two grid thresholds (a loss with atoms, a coarse
+ * grid): P = e alpha to 0.1% at the first, e^-20 alpha to 60% at the second,
+ * whose interval then reaches down to 0 (log -inf).  The estimate, in log P,
+ * is 1/21 of the way; the interval's lower end, where P's lower bound
+ * crosses alpha, must not pass it: the test-inversion set holds the
+ * estimate (there P = alpha lies between the bounds). */
+START_TEST(test_quantile_interval_holds_estimate)
+{
+  const double la = log(1e-6), t[] = {1, 2, 3};
+  const double lp[] = {la + 1, la - 20, la - 25}, re[] = {0.001, 0.6, 0.6};
+  issim_estimate e[3];
+  for (size_t i = 0; i < 3; i++) {
+    double half = ISSIM_Z95 * re[i];
+    e[i] = (issim_estimate){.hits = 100, .samples = 100000, .log_estimate = lp[i],
+                            .relative_error = re[i], .log_std_error = lp[i] + log(re[i]),
+                            .log_ci_low = half < 1 ? lp[i] + log1p(-half) : -INFINITY,
+                            .log_ci_high = lp[i] + log1p(half)};
+  }
+  for (int above = 1; above >= 0; above--) {
+    double s[3];
+    issim_estimate f[3];
+    for (size_t i = 0; i < 3; i++) { /* below: the same grid in reverse, t -> -t */
+      s[i] = above ? t[i] : -t[2 - i];
+      f[i] = above ? e[i] : e[2 - i];
+    }
+    issim_quantile_estimate q;
+    issim_quantile_invert(3, s, f, above, la, &q);
+    ck_assert_int_eq(q.where, 0);
+    assert_close(q.estimate, above ? 1 + 1.0 / 21 : -(1 + 1.0 / 21), 1e-12);
+    ck_assert_msg(q.ci_low <= q.estimate && q.estimate <= q.ci_high,
+                  "%s: the estimate %.6g outside its interval [%.6g, %.6g]",
+                  above ? "above" : "below", q.estimate, q.ci_low, q.ci_high);
+  }
+}
+END_TEST
+
 static Suite *exceedance_suite(void)
 {
   Suite *s = suite_create("exceedance");
@@ -343,6 +379,7 @@ static Suite *exceedance_suite(void)
   tcase_add_test(tc, test_levels_careful_path);
   tcase_add_test(tc, test_merge_pack_and_tails);
   tcase_add_test(tc, test_engine_levels);
+  tcase_add_test(tc, test_quantile_interval_holds_estimate);
   tcase_add_test(tc, test_engine_levels_stopped_run);
   tcase_add_test(tc, test_quantile_inversion_exact_grid);
   tcase_add_test(tc, test_quantile_inversion_edges);

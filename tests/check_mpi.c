@@ -175,6 +175,25 @@ START_TEST(test_regions_tally_is_the_single_process_one)
 }
 END_TEST
 
+/* The exceedance curve and the quantiles: every level's accumulator and
+ * k-hat tail is shipped with each chunk's body (exceedance.h's pack), the
+ * quantiles' pilot is drawn by each rank alike.  1e7 draws are 153 blocks in
+ * 3 chunks, the last one short; then a run stopped by --target-re (in its
+ * second chunk), where every level keeps the stopped run's blocks. */
+START_TEST(test_curve_is_the_single_process_curve)
+{
+  const char *args[] = {"run", SCENARIO_DIR "/gaussian-5sigma.ini", "--samples", "1e7",
+                        "--threads", "1", "--threshold", "5, 3 .. 7 count 9",
+                        "--quantile", "1e-6, 1e-9", "--format", "json", NULL};
+  expect_same_output(args, "results");
+  const char *stopped[] = {"run", SCENARIO_DIR "/student-t-tail.ini", "--samples", "1e9",
+                           "--target-re", "0.02", "--proposal", "light",
+                           "--threshold", "100, 110 .. 200 count 4", "--quantile", "1e-7",
+                           "--format", "json", NULL};
+  expect_same_output(stopped, "results");
+}
+END_TEST
+
 START_TEST(test_adapt_is_the_single_process_adapt)
 {
   /* the cross-entropy levels and the final run of a 10-dimensional proposal */
@@ -443,6 +462,7 @@ int main(void)
   tcase_add_test(tc, test_threads_and_ranks_together);
   tcase_add_test(tc, test_compare_is_the_single_process_compare);
   tcase_add_test(tc, test_regions_tally_is_the_single_process_one);
+  tcase_add_test(tc, test_curve_is_the_single_process_curve);
   tcase_add_test(tc, test_adapt_is_the_single_process_adapt);
   tcase_add_test(tc, test_target_re_stops_at_the_same_block);
   tcase_add_test(tc, test_calibrate_is_the_single_process_calibrate);

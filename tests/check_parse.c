@@ -109,6 +109,11 @@ START_TEST(test_levels)
   ck_assert(n == 2 && v[1].value == 6);
   ck_assert_int_eq(issim_parse_levels("1e-3 .. 2e-3 step 1e-4", "t", v, 200, &n, &err), ISSIM_OK);
   ck_assert_uint_eq(n, 11);
+  /* a step landing on the far end to rounding ends on it, never beyond it */
+  ck_assert_int_eq(issim_parse_levels("0 .. 0.3 step 0.1", "t", v, 200, &n, &err), ISSIM_OK);
+  ck_assert(n == 4 && v[3].value == 0.3);
+  ck_assert_int_eq(issim_parse_levels("0.3 .. 0 step 0.1", "t", v, 200, &n, &err), ISSIM_OK);
+  ck_assert(n == 4 && v[3].value == 0 && v[2].value > 0);
   static const struct {
     const char *text, *message;
   } bad[] = {
@@ -123,6 +128,9 @@ START_TEST(test_levels)
     {"3 .. 3", "a range needs two different ends"},
     {"x .. 7", "each end of a range must be a number"},
     {"0 .. 1 step 0.001", "gives 1001 values; at most 200 thresholds in all"},
+    {"-1e308 .. 1e308 count 3", "its ends are too far apart"},
+    {"-1e308 .. 1e308 step 1e307", "its ends are too far apart"},
+    {"3 .. 7 step 1e-300", "gives 4e+300 values; at most 200 thresholds in all"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     ck_assert_int_eq(issim_parse_levels(bad[i].text, "threshold", v, 200, &n, &err), ISSIM_EINVAL);

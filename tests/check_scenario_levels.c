@@ -116,6 +116,15 @@ START_TEST(test_errors)
   expect_error("[target]\ndistribution = independent\ndimension = 3\ncomponent = uniform\n"
                "[event]\nloss = max\nthreshold = 0.9, 2\n" PROPOSAL,
                "test.ini:7: the threshold 2 of the list makes the event impossible");
+  /* K sigma beyond the largest double: a level at -inf was estimated (P = 1 at "t = -inf") */
+  expect_error("[target]\ndistribution = normal\nsd = 10\n[event]\n"
+               "threshold = 5 sigma, -1e308 sigma\n" PROPOSAL,
+               "test.ini:5: threshold = 5 sigma, -1e308 sigma: -1e+308 sigma (of a loss with mean "
+               "0 and sd 10) lies beyond the largest double");
+  expect_error("[target]\ndistribution = normal\nsd = 10\n[event]\n"
+               "threshold = 5 sigma, 1e308 sigma\n" PROPOSAL,
+               "test.ini:5: threshold = 5 sigma, 1e308 sigma: 1e+308 sigma (of a loss with mean "
+               "0 and sd 10) lies beyond the largest double");
   expect_error("[target]\ndistribution = normal\n[event]\nthreshold = 5\nquantile = 0\n" PROPOSAL,
                "test.ini:5: quantile = 0: each value is a probability alpha above 0 and below 1");
   expect_error("[target]\ndistribution = normal\n[event]\nthreshold = 5\n"

@@ -391,6 +391,27 @@ static const char NORMAL3[] = "[target]\ndistribution = normal\n[event]\nthresho
  * analytic check cannot judge (log_q NAN), doubtful when its few hits carry
  * its share, and is not said twice when the analytic check already says
  * unreliable. */
+/* A certain event (a level of a curve below the target's support: P = 1,
+ * plain Monte Carlo hits with every draw): the exact SE and the sample's are
+ * both 0, log -inf, and agree; their ratio was 0/0, and the verdict doubtful
+ * because "the standard error is -nan of the exact one". */
+START_TEST(test_certain_event_se_agrees)
+{
+  issim_estimate e = good_estimate();
+  e.hits = e.samples;
+  e.log_estimate = 0;
+  e.log_std_error = -INFINITY;
+  issim_verdict_inputs in = FINE;
+  in.has_exact_std_error = 1;
+  in.exact_log_std_error = -INFINITY;
+  issim_verdict v = judge(&e, &in);
+  assert_trustworthy(v);
+  e.log_std_error = log(1e-3); /* an SE where the exact one is 0: not too narrow */
+  v = judge(&e, &in);
+  assert_trustworthy(v);
+}
+END_TEST
+
 START_TEST(test_regions_from_the_draws)
 {
   issim_estimate e = good_estimate();
@@ -476,6 +497,7 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_names);
   tcase_add_test(tc, test_regions_from_the_draws);
+  tcase_add_test(tc, test_certain_event_se_agrees);
   tcase_add_test(tc, test_khat_thresholds);
   tcase_add_test(tc, test_event_ess_thresholds);
   tcase_add_test(tc, test_weight_share_thresholds);
