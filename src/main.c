@@ -981,7 +981,7 @@ static int adapt_subject_init(session *c, adapt_subject *a)
   }
   issim_error err = {0};
   int rc = adapt_options(o, start, a, &err);
-  if (rc == ISSIM_OK && a->opt.family == ISSIM_CE_MIXTURE && c->s->target_model == NULL)
+  if (rc == ISSIM_OK && a->opt.family == ISSIM_CE_MIXTURE && c->s->event.loss == NULL)
     rc = issim_error_set(&err, ISSIM_EINVAL, "a mixture fit of a univariate target needs the "
                                              "scenario to declare it: [proposal NAME] "
                                              "distribution = adaptive, family = mixture");

@@ -47,6 +47,16 @@ typedef struct issim_model issim_model;
  * ("covariance", "correlation", "weights", "df", ...). */
 issim_model *issim_model_alloc_independent(size_t d, const issim_dist *const *components,
                                            issim_error *err);
+/* A distribution on the line as a model: the univariate kind (independent,
+ * one component), marked so that issim_model_line_dist gives the
+ * distribution back to the analyses on the line (the event's interval, the
+ * exact tail, the support).  A univariate problem's target and proposals are
+ * such models; an independent model of one component otherwise built is not
+ * (its event has a loss). */
+issim_model *issim_model_alloc_line(const issim_dist *dist, issim_error *err);
+/* The distribution of a model made by issim_model_alloc_line (or its clone);
+ * NULL for every other model, and for NULL. */
+const issim_dist *issim_model_line_dist(const issim_model *m);
 issim_model *issim_model_alloc_normal(size_t d, const double *mean, const double *covariance,
                                       issim_error *err);
 issim_model *issim_model_alloc_student_t(size_t d, double df, const double *location,

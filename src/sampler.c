@@ -21,7 +21,6 @@ struct issim_sampler {
   double *scratch;        /* the pair's */
   issim_loss *loss;       /* this thread's copy */
   issim_model_pair *pair; /* target and proposal together */
-  issim_model *line_p, *line_q; /* a univariate problem's distributions as models */
   int crude;              /* no proposal: the target drawn by itself */
   int linear;             /* the pair can draw the (linear) loss with the points */
 };
@@ -50,29 +49,7 @@ void issim_sampler_free(issim_sampler *s)
   free(s->scratch);
   issim_loss_free(s->loss);
   issim_model_pair_free(s->pair);
-  issim_model_free(s->line_p);
-  issim_model_free(s->line_q);
   free(s);
-}
-
-/* The problem's target and proposal as models: a univariate problem's
- * distributions become models of dimension 1 (the univariate kind of the
- * model), so that every problem is drawn through one path. */
-static int problem_models(issim_sampler *s, const issim_problem *pb, const issim_model **p,
-                          const issim_model **q)
-{
-  if (pb->target_model) {
-    *p = pb->target_model;
-    *q = pb->proposal_model ? pb->proposal_model : pb->target_model;
-    return 1;
-  }
-  issim_error err;
-  s->line_p = issim_model_alloc_independent(1, &pb->target, &err);
-  if (pb->proposal)
-    s->line_q = issim_model_alloc_independent(1, &pb->proposal, &err);
-  *p = s->line_p;
-  *q = pb->proposal ? s->line_q : s->line_p;
-  return *p && *q;
 }
 
 /* The pair (plain Monte Carlo is the pair (target, target)), its scratch,
@@ -80,9 +57,7 @@ static int problem_models(issim_sampler *s, const issim_problem *pb, const issim
  * linear loss comes with the draws (decided once here). */
 static int init_models(issim_sampler *s, const issim_problem *pb, size_t b, size_t d)
 {
-  const issim_model *pm, *qm;
-  if (!problem_models(s, pb, &pm, &qm))
-    return 0;
+  const issim_model *pm = pb->target, *qm = pb->proposal ? pb->proposal : pb->target;
   s->crude = pm == qm;
   s->pair = issim_model_pair_alloc(pm, qm);
   size_t sc = s->pair ? issim_model_pair_scratch(s->pair, b) : 0;
@@ -152,7 +127,7 @@ const char *issim_sampler_error(const issim_sampler *s)
 
 int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component, int *labelled)
 {
-  const issim_model *q = s->pb->proposal_model;
+  const issim_model *q = s->pb->proposal;
   int mixture = q && issim_model_has_labels(q);
   *labelled = 0;
   if (mixture && s->before == NULL && (s->before = gsl_rng_clone(s->rng)) == NULL)

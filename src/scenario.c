@@ -684,8 +684,9 @@ static int build_deferred(builder *b, section *sec)
   return scenario_build_model(b, sec, family, dline, s->dimension, &p->model);
 }
 
-/* Univariate scenarios with a mixture proposal run on models too: the target
- * and the univariate proposals become one-dimensional independent models. */
+/* A univariate target and proposals become models too, distributions on the
+ * line (model.h), which the problem (problem.h) carries; a mixture proposal
+ * (use_models) makes the scenario one of dimension 1 with the identity loss. */
 static int wrap_univariate(builder *b)
 {
   issim_scenario *s = b->s;
@@ -698,16 +699,15 @@ static int wrap_univariate(builder *b)
                   "distribution = independent with component = %s, or a multivariate family",
                   s->proposals[i].name, family, s->dimension, family);
     }
-  if (s->target_model == NULL) {
+  if (s->target == NULL)
+    return 1;
+  if (b->use_models)
     s->dimension = 1;
-    const issim_dist *t = s->target;
-    if (!(s->target_model = issim_model_alloc_independent(1, &t, &inner)))
-      return issim_inifile_fail(b->r, b->target_sec->line, "%s", inner.message);
-  }
+  if (!(s->target_model = issim_model_alloc_line(s->target, &inner)))
+    return issim_inifile_fail(b->r, b->target_sec->line, "%s", inner.message);
   for (size_t i = 0; i < s->n_proposals; i++) {
     issim_proposal *p = &s->proposals[i];
-    const issim_dist *q = p->dist;
-    if (q && !(p->model = issim_model_alloc_independent(1, &q, &inner)))
+    if (p->dist && !(p->model = issim_model_alloc_line(p->dist, &inner)))
       return issim_inifile_fail(b->r, p->line, "%s", inner.message);
   }
   return 1;
@@ -716,7 +716,7 @@ static int wrap_univariate(builder *b)
 static int resolve(builder *b)
 {
   issim_scenario *s = b->s;
-  if (b->use_models && !wrap_univariate(b))
+  if (!wrap_univariate(b))
     return 0;
   /* a univariate target's loss is x itself, with or without models */
   if (s->target != NULL && !unused_loss_keys(b))
@@ -957,8 +957,7 @@ const issim_proposal *issim_scenario_proposal(const issim_scenario *s, const cha
 issim_problem issim_scenario_problem(const issim_scenario *s, const issim_proposal *p)
 {
   return (issim_problem){
-    .target = s->target, .target_model = s->target_model, .event = s->event,
-    .proposal = p ? p->dist : NULL, .proposal_model = p ? p->model : NULL,
+    .target = s->target_model, .proposal = p ? p->model : NULL, .event = s->event,
   };
 }
 

@@ -108,11 +108,16 @@ static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_f
                    issim_error *err)
 {
   issim_problem pb = issim_scenario_problem(wf->s, NULL);
-  issim_dist *q = NULL;
   issim_model *qm = NULL;
-  int rc = issim_ce_fit_realise(&pb, fit, p->name, &q, &qm, err);
+  int rc = issim_ce_fit_realise(&pb, fit, p->name, &qm, err);
   if (rc != ISSIM_OK)
     return rc;
+  const issim_dist *line = issim_model_line_dist(qm);
+  issim_dist *q = line ? issim_dist_clone(line) : NULL;
+  if (line && q == NULL) {
+    issim_model_free(qm);
+    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
+  }
   if (p->fitted) {
     issim_dist_free(p->dist);
     issim_model_free(p->model);
@@ -362,7 +367,7 @@ static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
 {
   const issim_scenario *s = wf->s;
   issim_run_config cfg = issim_workflow_config(wf, p ? p->name : "target");
-  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+  issim_problem pb = {.target = s->target_model, .proposal = p ? p->model : NULL,
                       .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
   issim_run_output out = {0};
   int rc = issim_engine_run(&pb, &cfg, &out, err);
@@ -379,7 +384,7 @@ int issim_workflow_divergence(issim_workflow *wf, issim_divergence_row *rows, si
 {
   const issim_scenario *s = wf->s;
   *n = 0;
-  if (s->target == NULL || s->target_model != NULL)
+  if (s->target == NULL || s->event.loss != NULL) /* a mixture: the loss x as a model's */
     return issim_error_set(err, ISSIM_EINVAL, "%s: issim divergence handles univariate "
                                               "scenarios without mixtures; use issim run, "
                                               "whose information block covers the rest",

@@ -52,9 +52,10 @@ static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce
                       issim_error *err)
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
-  issim_dist *q = NULL;
   issim_model *qm = NULL;
-  int rc = issim_ce_fit_realise(&pb, f, p->name, &q, &qm, err);
+  int rc = issim_ce_fit_realise(&pb, f, p->name, &qm, err);
+  const issim_dist *line = issim_model_line_dist(qm);
+  issim_dist *q = line ? issim_dist_clone(line) : NULL;
   if (rc == ISSIM_OK) {
     issim_dist_free(p->dist);
     issim_model_free(p->model);
@@ -378,7 +379,7 @@ static int fit_function_loss(double fail_above, int threads, uint64_t *count, is
 {
   issim_model *target = independent_normals(2, NULL, NULL);
   issim_loss *g = counting_sum_loss(2, fail_above, count);
-  issim_problem pb = {.target_model = target, .event = issim_event_init(g, 6, ISSIM_ABOVE)};
+  issim_problem pb = {.target = target, .event = issim_event_init(g, 6, ISSIM_ABOVE)};
   issim_ce_options opt = issim_ce_options_default();
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);

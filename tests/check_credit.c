@@ -482,7 +482,7 @@ START_TEST(test_credit_estimates_within_4se)
       ck_assert_int_eq(issim_ce_run(&pb, p->name, p->adaptive, 7, s->rng, 2, NULL, NULL, &fit,
                                     &err), ISSIM_OK);
       ck_assert_int_eq(fit.outcome, ISSIM_CE_REACHED);
-      ck_assert_int_eq(issim_ce_fit_realise(&pb, &fit, p->name, &p->dist, &p->model, &err),
+      ck_assert_int_eq(issim_ce_fit_realise(&pb, &fit, p->name, &p->model, &err),
                        ISSIM_OK);
       p->fitted = 1;
       issim_ce_fit_clear(&fit);

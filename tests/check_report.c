@@ -884,7 +884,7 @@ static void divergence_row(const issim_scenario *s, const issim_proposal *p,
                            issim_divergence_row *row)
 {
   issim_run_config cfg = run_config_of(s, p ? p->name : "target", 200000, 9, 1);
-  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+  issim_problem pb = {.target = s->target_model, .proposal = p ? p->model : NULL,
                       .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
   issim_run_output out = {0};
   ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
