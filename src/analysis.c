@@ -88,13 +88,13 @@ static void before_model(const issim_scenario *s, const issim_proposal *p, issim
 {
   r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
   r->expected_mean_weight = p->model ? NAN : 1;
-  r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
+  r->information_variance = issim_model_information_weight_variance(s->target, p->model);
   /* a half-space event of an elliptical pair: the exact relative variance
    * (divergence.h), for the verdict's comparison of the SE */
   r->exact_relative_variance =
       issim_curve_exact_rv_at(s, p, s->event.threshold, r->variance, &r->exact_log_p);
   r->covers_target = 1; /* every multivariate proposal covers the target's support */
-  issim_model_information_exact(s->target_model, p->model, &r->exact);
+  issim_model_information_exact(s->target, p->model, &r->exact);
 }
 
 void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
@@ -110,14 +110,14 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
     before_model(s, p, r);
     return;
   }
+  const issim_dist *t = issim_model_line_dist(s->target), *q = issim_model_line_dist(p->model);
   r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
-  r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
-  r->information_variance = issim_information_weight_variance(s->target, p->dist);
+  r->expected_mean_weight = q ? target_mass(t, q->lower, q->upper) : 1;
+  r->information_variance = issim_information_weight_variance(t, q);
   r->exact_relative_variance =
       issim_curve_exact_rv_at(s, p, s->event.threshold, r->variance, &r->exact_log_p);
-  r->covers_target = p->dist == NULL ||
-                     (p->dist->lower <= s->target->lower && p->dist->upper >= s->target->upper);
-  issim_information_exact(s->target, p->dist, &r->exact);
+  r->covers_target = q == NULL || (q->lower <= t->lower && q->upper >= t->upper);
+  issim_information_exact(t, q, &r->exact);
 }
 
 int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,

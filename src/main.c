@@ -999,10 +999,8 @@ static int adapt_subject_init(session *c, adapt_subject *a)
 static void adapt_subject_clear(adapt_subject *a)
 {
   free(a->opt.start);
-  if (a->own.fitted) {
-    issim_dist_free(a->own.dist);
+  if (a->own.fitted)
     issim_model_free(a->own.model);
-  }
 }
 
 static int write_adapt_text(FILE *out, const void *r) { return issim_adapt_report_text(out, r); }

@@ -43,7 +43,6 @@ void issim_workflow_free(issim_workflow *wf)
     return;
   for (size_t i = 0; i < wf->s->n_proposals; i++)
     if (wf->proposals[i].fitted) {
-      issim_dist_free(wf->proposals[i].dist);
       issim_model_free(wf->proposals[i].model);
     }
   if (wf->have_regions)
@@ -112,17 +111,9 @@ static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_f
   int rc = issim_ce_fit_realise(&pb, fit, p->name, &qm, err);
   if (rc != ISSIM_OK)
     return rc;
-  const issim_dist *line = issim_model_line_dist(qm);
-  issim_dist *q = line ? issim_dist_clone(line) : NULL;
-  if (line && q == NULL) {
-    issim_model_free(qm);
-    return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  }
-  if (p->fitted) {
-    issim_dist_free(p->dist);
+  if (p->fitted)
     issim_model_free(p->model);
-  }
-  *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive, .dist = q,
+  *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive,
                         .model = qm, .fitted = 1, .adapt_levels = (unsigned)fit->n_levels,
                         .adapt_draws = fit->draws, .adapt_seconds = fit->seconds};
   return ISSIM_OK;
@@ -367,7 +358,7 @@ static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
 {
   const issim_scenario *s = wf->s;
   issim_run_config cfg = issim_workflow_config(wf, p ? p->name : "target");
-  issim_problem pb = {.target = s->target_model, .proposal = p ? p->model : NULL,
+  issim_problem pb = {.target = s->target, .proposal = p ? p->model : NULL,
                       .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
   issim_run_output out = {0};
   int rc = issim_engine_run(&pb, &cfg, &out, err);
@@ -375,7 +366,8 @@ static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
     return rc;
   row->proposal = p;
   issim_accum_estimate(&out.acc, &row->estimate);
-  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
+  issim_information_exact(issim_model_line_dist(s->target), p ? issim_model_line_dist(p->model) : NULL,
+                          &row->exact);
   return ISSIM_OK;
 }
 
@@ -384,7 +376,7 @@ int issim_workflow_divergence(issim_workflow *wf, issim_divergence_row *rows, si
 {
   const issim_scenario *s = wf->s;
   *n = 0;
-  if (s->target == NULL || s->event.loss != NULL) /* a mixture: the loss x as a model's */
+  if (!issim_model_line_dist(s->target) || s->event.loss != NULL) /* a mixture: x as a loss */
     return issim_error_set(err, ISSIM_EINVAL, "%s: issim divergence handles univariate "
                                               "scenarios without mixtures; use issim run, "
                                               "whose information block covers the rest",

@@ -581,7 +581,7 @@ START_TEST(test_credit_threshold_in_sigmas)
 {
   char *dir;
   issim_scenario *s = credit_scenario(10, 0.3, 0.002, &dir);
-  const issim_credit_book *b = issim_credit_law_book(issim_model_credit_law(s->target_model));
+  const issim_credit_book *b = issim_credit_law_book(issim_model_credit_law(s->target));
   double mean, sd;
   issim_credit_loss_moments(b, &mean, &sd);
   issim_scenario_free(s);
