@@ -77,6 +77,13 @@ START_TEST(test_univariate_problem)
   issim_model *copy = issim_model_clone(p);
   ck_assert_ptr_nonnull(issim_model_line_dist(copy));
   issim_model_free(copy);
+  /* a model of one component built as a model is not the line (its event
+   * has a loss), nor is nothing */
+  const issim_dist *one[1] = {d};
+  issim_model *ind = issim_model_alloc_independent(1, one, NULL);
+  ck_assert_ptr_null(issim_model_line_dist(ind));
+  ck_assert_ptr_null(issim_model_line_dist(NULL));
+  issim_model_free(ind);
   char desc[64];
   issim_problem_describe_target(&pb, desc, sizeof desc);
   ck_assert_str_eq(desc, "normal(mean=1, sd=2)");
