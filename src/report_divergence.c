@@ -29,8 +29,9 @@ typedef struct {
 static void judge_quantities(const issim_divergence_row *row, const issim_scenario *s,
                              quantity *q, size_t n)
 {
-  const issim_dist *p = issim_model_line_dist(s->target), *d = row->proposal ? issim_model_line_dist(row->proposal->model) : NULL;
-  issim_variance v = issim_information_weight_variance(p, d);
+  const issim_model *qm = row->proposal ? row->proposal->model : NULL;
+  const issim_dist *p = issim_model_line_dist(s->target), *d = issim_model_line_dist(qm);
+  issim_variance v = issim_divergence_weight_variance(s->target, qm);
   int covers = d == NULL || (d->lower <= p->lower && d->upper >= p->upper);
   for (size_t i = 0; i < n; i++) {
     issim_info_input in = {.estimate = q[i].estimate, .se = q[i].se, .exact = q[i].exact,

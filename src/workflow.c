@@ -366,8 +366,7 @@ static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
     return rc;
   row->proposal = p;
   issim_accum_estimate(&out.acc, &row->estimate);
-  issim_information_exact(issim_model_line_dist(s->target), p ? issim_model_line_dist(p->model) : NULL,
-                          &row->exact);
+  issim_analyse_information(s->target, p ? p->model : NULL, &row->exact);
   return ISSIM_OK;
 }
 

@@ -890,8 +890,7 @@ static void divergence_row(const issim_scenario *s, const issim_proposal *p,
   ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
   row->proposal = p;
   issim_accum_estimate(&out.acc, &row->estimate);
-  issim_information_exact(issim_model_line_dist(s->target),
-                          issim_model_line_dist(p ? p->model : NULL), &row->exact);
+  issim_analyse_information(s->target, p ? p->model : NULL, &row->exact);
 }
 
 /* rows[i][key] against estimate, se and exact divided by unit */
