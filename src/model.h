@@ -93,7 +93,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
 /* A normal or student-t m moved to `location` (d values) with its covariance
  * or scale matrix times spread^2 (spread > 0): L becomes spread L, computed
  * from m's own factor, so that with spread 1 the two share L exactly (and
- * issim_model_pair takes its fast path).  NULL and err set for another kind
+ * issim_pair takes its fast path).  NULL and err set for another kind
  * or a location or spread that is not finite / positive. */
 issim_model *issim_model_alloc_moved(const issim_model *m, const double *location, double spread,
                                      issim_error *err);

@@ -20,7 +20,7 @@ struct issim_sampler {
   double *g;              /* d-dimensional problems: the losses; else g is x */
   double *scratch;        /* the pair's */
   issim_loss *loss;       /* this thread's copy */
-  issim_model_pair *pair; /* target and proposal together */
+  issim_pair *pair; /* target and proposal together */
   int crude;              /* no proposal: the target drawn by itself */
   int linear;             /* the pair can draw the (linear) loss with the points */
 };
@@ -48,7 +48,7 @@ void issim_sampler_free(issim_sampler *s)
   free(s->log_q);
   free(s->scratch);
   issim_loss_free(s->loss);
-  issim_model_pair_free(s->pair);
+  issim_pair_free(s->pair);
   free(s);
 }
 
@@ -59,8 +59,8 @@ static int init_models(issim_sampler *s, const issim_problem *pb, size_t b, size
 {
   const issim_model *pm = pb->target, *qm = pb->proposal ? pb->proposal : pb->target;
   s->crude = pm == qm;
-  s->pair = issim_model_pair_alloc(pm, qm);
-  size_t sc = s->pair ? issim_model_pair_scratch(s->pair, b) : 0;
+  s->pair = issim_pair_alloc(pm, qm);
+  size_t sc = s->pair ? issim_pair_scratch(s->pair, b) : 0;
   s->scratch = malloc((sc ? sc : 1) * sizeof *s->scratch);
   if (!(s->pair && s->scratch))
     return 0;
@@ -74,7 +74,7 @@ static int init_models(issim_sampler *s, const issim_problem *pb, size_t b, size
     return 0;
   double *w = issim_loss_dim(s->loss) == d ? malloc(d * sizeof *w) : NULL;
   if (w && issim_loss_linear_form(s->loss, w))
-    s->linear = issim_model_pair_set_linear_loss(s->pair, w);
+    s->linear = issim_pair_set_linear_loss(s->pair, w);
   free(w);
   return 1;
 }
@@ -107,14 +107,14 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed)
 int issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
 {
   if (s->linear && !need_x) {
-    issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
+    issim_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
     return ISSIM_OK;
   }
   /* plain Monte Carlo's log q is log p itself: no copy (the pair's own
    * fast path, a shared factor, writes both) */
-  const int alias = s->crude && !issim_model_pair_shares_factor(s->pair);
-  issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
-                        s->scratch);
+  const int alias = s->crude && !issim_pair_shares_factor(s->pair);
+  issim_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
+                  s->scratch);
   if (s->loss && need_x != ISSIM_SAMPLER_POINTS_ONLY)
     return issim_loss_eval(s->loss, n, s->x, s->g);
   return ISSIM_OK;
