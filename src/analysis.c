@@ -242,7 +242,7 @@ issim_info_status issim_result_information_judge(const issim_result *r, const ch
     in.se = e->cross_entropy_p_q_se;
     in.exact = x->cross_entropy_p_q, in.how = x->cross_entropy_p_q_how;
   }
-  return issim_information_judge(&in, reason, size);
+  return issim_divergence_judge(&in, reason, size);
 }
 
 void issim_result_clear(issim_result *r)

@@ -802,7 +802,7 @@ static issim_info_status say(issim_info_status st, char *reason, size_t size, co
   return st;
 }
 
-issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size)
+issim_info_status issim_divergence_judge(const issim_info_input *in, char *reason, size_t size)
 {
   if (reason != NULL && size > 0)
     reason[0] = '\0';

@@ -155,7 +155,7 @@ typedef struct {
 
 /* The status; with reason non-NULL, the reason in words (empty when
  * reliable). */
-issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size);
+issim_info_status issim_divergence_judge(const issim_info_input *in, char *reason, size_t size);
 
 /* Whether w = p/q has finite variance over draws of q, which the weighted
  * estimates need; finite for q NULL (q = p).  Distributions on the line

@@ -37,7 +37,7 @@ static void judge_quantities(const issim_divergence_row *row, const issim_scenar
     issim_info_input in = {.estimate = q[i].estimate, .se = q[i].se, .exact = q[i].exact,
                            .how = q[i].how, .weighted = q[i].weighted, .covers = covers,
                            .kish_ess = row->estimate.ess, .weight_variance = v};
-    q[i].status = issim_information_judge(&in, q[i].reason, sizeof q[i].reason);
+    q[i].status = issim_divergence_judge(&in, q[i].reason, sizeof q[i].reason);
   }
 }
 

@@ -771,33 +771,33 @@ START_TEST(test_information_judge)
   issim_info_input in = {.estimate = 6.70, .se = 0.01, .exact = 6.6974, .how = ISSIM_EXACT_CLOSED_FORM,
                          .weighted = 1, .covers = 1, .kish_ess = 5000,
                          .weight_variance = ISSIM_VARIANCE_FINITE};
-  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, why, sizeof why), ISSIM_INFO_RELIABLE);
   ck_assert_str_eq(why, "");
   in.estimate = 1.13, in.se = 0.17; /* exponential(1) from exponential(10) */
-  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_OFF_EXACT);
+  ck_assert_int_eq(issim_divergence_judge(&in, why, sizeof why), ISSIM_INFO_OFF_EXACT);
   ck_assert_str_eq(why, "32.7 standard errors from the exact value");
   in.weight_variance = ISSIM_VARIANCE_INFINITE; /* the root cause comes first */
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_INFINITE_VARIANCE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_INFINITE_VARIANCE);
   in.weighted = 0; /* an unweighted average does not depend on the weights */
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_OFF_EXACT);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_OFF_EXACT);
   in.weighted = 1, in.weight_variance = ISSIM_VARIANCE_UNDECIDED;
   in.exact = NAN, in.how = ISSIM_EXACT_NONE; /* nothing to compare with: */
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
   in.kish_ess = 62.1; /* ... but the Kish ESS */
-  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_LOW_ESS);
+  ck_assert_int_eq(issim_divergence_judge(&in, why, sizeof why), ISSIM_INFO_LOW_ESS);
   ck_assert_str_eq(why, "weighted by w over draws whose Kish ESS is only 62.1");
   in.kish_ess = 5000, in.covers = 0;
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_PARTIAL_SUPPORT);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_PARTIAL_SUPPORT);
   in.covers = 1, in.se = NAN;
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_NO_SE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_NO_SE);
   /* an infinite value shown as such is right */
   in.estimate = INFINITY, in.exact = INFINITY, in.how = ISSIM_EXACT_INFINITE, in.se = NAN;
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
   /* equal values to rounding, with a zero SE (q = p): reliable */
   in = (issim_info_input){.estimate = 0, .se = 0, .exact = 0, .how = ISSIM_EXACT_CLOSED_FORM,
                           .weighted = 1, .covers = 1, .kish_ess = 1e6,
                           .weight_variance = ISSIM_VARIANCE_FINITE};
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
 }
 END_TEST
 
