@@ -116,14 +116,6 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
 
 /* ---- where a fit starts ---- */
 
-/* The problem's dimension: 1 for a univariate target, even on models. */
-/* Where both forms are given (a univariate target wrapped as a model for
- * a mixture elsewhere in the scenario), the fit works on the line. */
-static size_t problem_dim(const issim_problem *s)
-{
-  return s->target ? 1 : issim_problem_dim(s);
-}
-
 /* The family the start suggests (AUTO): its own where issim fits it. */
 static issim_ce_family family_of_start(const issim_dist *dist, const issim_model *model)
 {
@@ -229,7 +221,7 @@ static int start_standard(const issim_problem *s, const char *label, issim_ce_fa
   if (issim_ce_params_init(v, family, d, 1) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   v->weight[0] = 1;
-  const issim_model *q = s->proposal_model;
+  const issim_model *q = s->proposal;
   if (q == NULL) {
     for (size_t j = 0; j < d * d; j++)
       v->cov[j] = j % (d + 1) == 0;
@@ -250,12 +242,12 @@ static int start_standard(const issim_problem *s, const char *label, issim_ce_fa
 static int start_params(const issim_problem *s, const char *start, issim_ce_family family,
                         const issim_transform *tr, issim_ce_params *v, issim_error *err)
 {
-  const issim_dist *dist = s->target;
-  const issim_model *model = s->target_model;
-  if (s->target && s->proposal)
-    dist = s->proposal;
-  else if (!s->target && s->proposal_model)
-    model = s->proposal_model;
+  const issim_dist *dist = issim_problem_line_target(s);
+  const issim_model *model = s->target;
+  if (dist && issim_model_line_dist(s->proposal))
+    dist = issim_model_line_dist(s->proposal);
+  else if (!dist && s->proposal)
+    model = s->proposal;
   const char *what = start ? start : "the target";
   char label[160];
   snprintf(label, sizeof label, "'%s'", what);
@@ -265,7 +257,7 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
     family = family_of_start(dist, model);
   if (family == ISSIM_CE_FACTOR_SHIFT || (!dist && issim_model_credit_law(model)))
     return start_factor_shift(dist ? NULL : model, family, v, label, err);
-  size_t d = problem_dim(s);
+  size_t d = issim_problem_dim(s);
   if (family == ISSIM_CE_INDEPENDENT && d == 1)
     return issim_error_set(err, ISSIM_EINVAL, "family independent fits d-dimensional targets; "
                                               "for this univariate one use normal, exponential "
@@ -302,19 +294,19 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
  * the identity; NULL when it has none. */
 static double *target_spread(const issim_problem *s, int standard)
 {
-  size_t d = problem_dim(s);
+  size_t d = issim_problem_dim(s);
   double *c = malloc(d * d * sizeof *c), *l = malloc(d * d * sizeof *l), df;
   int ok = c && l;
   if (ok && standard) {
     for (size_t j = 0; j < d * d; j++)
       c[j] = j % (d + 1) == 0;
-  } else if (ok && s->target) {
-    const issim_dist *t = s->target;
+  } else if (ok && issim_problem_line_target(s)) {
+    const issim_dist *t = issim_problem_line_target(s);
     c[0] = t->kind == ISSIM_DIST_NORMAL ? t->param[1] * t->param[1]
          : t->kind == ISSIM_DIST_STUDENT_T ? t->param[2] * t->param[2]
                                            : issim_dist_variance(t);
     ok = isfinite(c[0]) && c[0] > 0;
-  } else if (ok && issim_model_elliptical_form(s->target_model, NULL, l, &df) == ISSIM_OK) {
+  } else if (ok && issim_model_elliptical_form(s->target, NULL, l, &df) == ISSIM_OK) {
     for (size_t i = 0; i < d; i++)
       for (size_t j = 0; j < d; j++) {
         double v = 0;
@@ -323,7 +315,7 @@ static double *target_spread(const issim_problem *s, int standard)
         c[i * d + j] = v;
       }
   } else if (ok) {
-    ok = issim_model_moments(s->target_model, l, c) == ISSIM_OK; /* l: room for the mean */
+    ok = issim_model_moments(s->target, l, c) == ISSIM_OK; /* l: room for the mean */
   }
   free(l);
   if (!ok) {
@@ -338,8 +330,7 @@ static double *target_spread(const issim_problem *s, int standard)
 typedef struct {
   const issim_problem *s;     /* the target and the event */
   issim_problem level;        /* with the level's proposal */
-  issim_dist *q;              /* the level's proposal: univariate problems */
-  issim_model *qm;            /* the others */
+  issim_model *qm;            /* the level's proposal */
   const issim_transform *tr;  /* non-NULL: q is fitted in the target's standard space */
   size_t d, batch;
   int dir;                    /* +1: the event is loss > t; -1: loss < t */
@@ -570,17 +561,18 @@ void issim_ce_fit_clear(issim_ce_fit *fit)
 
 /* The analytic tail check of a candidate proposal against the target on the
  * event region; infinite variance refuses the fit. */
-static issim_variance fitted_variance(const issim_problem *s, const issim_dist *q,
-                                      const issim_model *qm, char *reason, size_t size)
+static issim_variance fitted_variance(const issim_problem *s, const issim_model *qm,
+                                      char *reason, size_t size)
 {
-  if (q && s->target) {
+  const issim_dist *p = issim_problem_line_target(s), *q = issim_model_line_dist(qm);
+  if (p && q) {
     double lo, hi;
     issim_problem_event_region(s, &lo, &hi);
-    return issim_weight_variance(s->target, q, lo, hi, reason, size);
+    return issim_weight_variance(p, q, lo, hi, reason, size);
   }
   issim_region a = issim_region_of_event(issim_loss_kind_of(s->event.loss), s->event.threshold,
                                          (int)s->event.direction);
-  return issim_model_weight_variance_on(s->target_model, qm, &a, reason, size);
+  return issim_model_weight_variance_on(s->target, qm, &a, reason, size);
 }
 
 /* v <- alpha v + (1 - alpha) old, where the two have the same shape. */
@@ -602,44 +594,45 @@ static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
   v->scale = alpha * v->scale + (1 - alpha) * old->scale;
 }
 
-/* The proposal of v, as the scenario samples: a distribution for univariate
- * scenarios without models, a model otherwise; in the standard space of tr
+/* The proposal of v, as the scenario samples: a distribution on the line for
+ * a univariate target (a mixture is a model); in the standard space of tr
  * (non-NULL), v's model of u carried to x. */
 static int realise(const issim_problem *s, const issim_transform *tr, const issim_ce_params *v,
-                   issim_dist **q, issim_model **qm, issim_error *err)
+                   issim_model **qm, issim_error *err)
 {
-  *q = NULL, *qm = NULL;
+  *qm = NULL;
   if (tr) {
     issim_model *qu = issim_ce_params_standard_model(v, err);
     *qm = qu ? issim_transform_proposal(tr, qu, err) : NULL;
     issim_model_free(qu);
-  } else if (s->target_model == NULL) {
-    *q = issim_ce_params_dist(v, err);
+  } else if (issim_problem_line_target(s) && v->family != ISSIM_CE_MIXTURE) {
+    issim_dist *q = issim_ce_params_dist(v, err);
+    *qm = q ? issim_model_alloc_line(q, err) : NULL;
+    issim_dist_free(q);
   } else {
     *qm = issim_ce_params_model(v, err);
   }
-  return *q || *qm ? ISSIM_OK : err->code;
+  return *qm ? ISSIM_OK : err->code;
 }
 
 static int target_is_student_t(const issim_problem *s)
 {
   double df;
-  if (s->target)
-    return s->target->kind == ISSIM_DIST_STUDENT_T;
-  return issim_model_elliptical_form(s->target_model, NULL, NULL, &df) == ISSIM_OK && isfinite(df);
+  const issim_dist *line = issim_problem_line_target(s);
+  if (line)
+    return line->kind == ISSIM_DIST_STUDENT_T;
+  return issim_model_elliptical_form(s->target, NULL, NULL, &df) == ISSIM_OK && isfinite(df);
 }
 
 static int check_fitted(const issim_problem *s, const issim_transform *tr,
                         const issim_ce_params *v, unsigned level, issim_error *err)
 {
-  issim_dist *q;
   issim_model *qm;
-  int rc = realise(s, tr, v, &q, &qm, err);
+  int rc = realise(s, tr, v, &qm, err);
   if (rc != ISSIM_OK)
     return rc;
   char reason[ISSIM_TAIL_REASON_SIZE] = "";
-  issim_variance var = fitted_variance(s, q, qm, reason, sizeof reason);
-  issim_dist_free(q);
+  issim_variance var = fitted_variance(s, qm, reason, sizeof reason);
   issim_model_free(qm);
   if (var == ISSIM_VARIANCE_INFINITE)
     return issim_error_set(err, ISSIM_EINVAL, "level %u fitted a %s proposal whose weights "
@@ -672,17 +665,16 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
 {
   issim_ce_params *v = &fit->params;
   unsigned k = (unsigned)fit->n_levels + 1;
-  int rc = realise(c->s, c->src.tr, v, &c->src.q, &c->src.qm, err);
+  int rc = realise(c->s, c->src.tr, v, &c->src.qm, err);
   if (rc != ISSIM_OK)
     return rc;
-  c->src.level = issim_problem_with_proposal(c->s, c->src.q, c->src.qm);
+  c->src.level = issim_problem_with_proposal(c->s, c->src.qm);
   c->src.stream = c->base_stream + k;
   ld->failed_block = UINT64_MAX;
   int ok = for_each_block(&c->src, c->threads, ld->n, weigh_block, ld);
   if (ok && ld->failed_block != UINT64_MAX) {
-    issim_dist_free(c->src.q);
     issim_model_free(c->src.qm);
-    c->src.q = NULL, c->src.qm = NULL;
+    c->src.qm = NULL;
     return issim_error_set(err, ISSIM_ELOSS, "level %u, %s", k, ld->failure);
   }
   double q = ok ? upper_quantile(ld->s, ld->n, c->opt->rho, &ok) : NAN;
@@ -702,9 +694,8 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
   ok = ok && gather_elites(&c->src, c->threads, ld, cut);
   if (ok && c->src.tr) /* the elites' u, which the fit is of */
     issim_transform_to_u(c->src.tr, ld->n_elites, ld->elite_x, ld->elite_x, c->tscratch);
-  issim_dist_free(c->src.q);
   issim_model_free(c->src.qm);
-  c->src.q = NULL, c->src.qm = NULL;
+  c->src.qm = NULL;
   if (!ok)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory for a level's %llu draws",
                            (unsigned long long)ld->n);
@@ -717,7 +708,7 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
    * exponential tail.  Intermediate levels keep it: an exponential that
    * starts at each level's gamma is memoryless, and would climb by only
    * log(1/rho) / rate a level. */
-  c->rules.location = c->s->target && c->src.dir > 0 && *reached ? c->t : NAN;
+  c->rules.location = issim_problem_line_target(c->s) && c->src.dir > 0 && *reached ? c->t : NAN;
   issim_ce_params old = {0};
   rc = issim_ce_params_copy(&old, v);
   if (rc == ISSIM_OK)
@@ -811,10 +802,10 @@ static issim_transform *fit_space(const issim_problem *s, issim_ce_family family
   if (family == ISSIM_CE_INDEPENDENT || family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_FACTOR_SHIFT ||
       family == ISSIM_CE_GAMMA) /* the natural exponential families, in x */
     return NULL;
-  if (s->target || s->target_model == NULL ||
-      issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) == ISSIM_OK)
+  if (issim_problem_line_target(s) ||
+      issim_model_elliptical_form(s->target, NULL, NULL, NULL) == ISSIM_OK)
     return NULL;
-  return issim_transform_alloc(s->target_model, NULL);
+  return issim_transform_alloc(s->target, NULL);
 }
 
 int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_options *opt,
@@ -834,7 +825,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
     .s = s, .opt = opt, .t = (double)s->event.direction * s->event.threshold, .threads = threads,
     .best = -INFINITY, .base_stream = issim_rng_stream_id(name) ^ LEVEL_STREAM_SALT,
     .rules = {.update_spread = fit->update_spread, .min_spread = opt->min_spread, .location = NAN},
-    .src = {.s = s, .d = problem_dim(s), .dir = (int)s->event.direction, .seed = seed, .rng = rng,
+    .src = {.s = s, .d = issim_problem_dim(s), .dir = (int)s->event.direction, .seed = seed, .rng = rng,
             .tr = tr},
   };
   c.src.batch = issim_sampler_batch(s);
@@ -864,33 +855,17 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
 }
 
 int issim_ce_fit_realise(const issim_problem *s, const issim_ce_fit *fit, const char *name,
-                         issim_dist **dist, issim_model **model, issim_error *err)
+                         issim_model **model, issim_error *err)
 {
+  *model = NULL;
   if (fit->outcome != ISSIM_CE_REACHED)
     return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' was not fitted: %s", name,
                            fit->message);
-  const issim_ce_params *v = &fit->params;
-  issim_dist *q = NULL;
-  issim_model *qm = NULL;
-  if (fit->standard) { /* v is of u: carried to x by the target's transform */
-    issim_transform *tr = s->target_model ? issim_transform_alloc(s->target_model, err) : NULL;
-    int rc = tr ? realise(s, tr, v, &q, &qm, err) : ISSIM_EINVAL;
-    issim_transform_free(tr);
-    if (rc != ISSIM_OK)
-      return err ? err->code : rc;
-    *dist = NULL;
-    *model = qm;
-    return ISSIM_OK;
-  }
-  if (s->target && v->family != ISSIM_CE_MIXTURE && !(q = issim_ce_params_dist(v, err)))
-    return err->code;
-  if (s->target_model && !(qm = issim_ce_params_model(v, err))) {
-    issim_dist_free(q);
-    return err->code;
-  }
-  *dist = q;
-  *model = qm;
-  return ISSIM_OK;
+  /* v of u is carried to x by the target's transform */
+  issim_transform *tr = fit->standard ? issim_transform_alloc(s->target, err) : NULL;
+  int rc = fit->standard && tr == NULL ? err->code : realise(s, tr, &fit->params, model, err);
+  issim_transform_free(tr);
+  return rc;
 }
 
 int issim_ce_save(FILE *out, const char *scenario, const char *name, const issim_ce_fit *fit,

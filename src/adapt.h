@@ -163,12 +163,12 @@ int issim_ce_run(const issim_problem *pb, const char *name, const issim_ce_optio
                  issim_error *err);
 void issim_ce_fit_clear(issim_ce_fit *fit);
 
-/* The fitted proposal of a reached fit, in the forms pb's target has: a
- * distribution when it has one (not for a mixture) and a model when it has
- * one; the caller owns them.  ISSIM_EINVAL, naming the proposal `name`, when
- * the fit did not reach the threshold. */
+/* The fitted proposal of a reached fit as a model, which the caller owns: a
+ * distribution on the line (issim_model_alloc_line) when pb's target is one
+ * (not for a mixture).  ISSIM_EINVAL, naming the proposal `name`, when the
+ * fit did not reach the threshold. */
 int issim_ce_fit_realise(const issim_problem *pb, const issim_ce_fit *fit, const char *name,
-                         issim_dist **dist, issim_model **model, issim_error *err);
+                         issim_model **model, issim_error *err);
 
 /* Writes the fitted proposal as scenario text: a [proposal NAME] section
  * (preceded, for a mixture, by one section NAME.1, NAME.2, ... per component)

@@ -21,7 +21,7 @@ static void information_of_q_is_p(issim_information *info)
   info->kl_p_q_how = info->kl_q_p_how = ISSIM_EXACT_CLOSED_FORM;
 }
 
-void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info)
+static void information_on_line(const issim_dist *p, const issim_dist *q, issim_information *info)
 {
   info->entropy_p = issim_entropy_exact(p, &info->entropy_p_how);
   if (q == NULL) {
@@ -62,9 +62,14 @@ static double target_mass(const issim_dist *p, double lo, double hi)
   return 1 - exp(cdf_lo) - exp(sf_hi); /* lo and hi on either side of the median */
 }
 
-void issim_model_information_exact(const issim_model *p, const issim_model *q,
-                                   issim_information *info)
+void issim_analyse_information(const issim_model *p, const issim_model *q,
+                               issim_information *info)
 {
+  const issim_dist *lp = issim_model_line_dist(p), *lq = issim_model_line_dist(q);
+  if (lp && (q == NULL || lq)) {
+    information_on_line(lp, lq, info);
+    return;
+  }
   info->entropy_p = issim_model_entropy_exact(p, &info->entropy_p_how);
   if (q == NULL) {
     information_of_q_is_p(info);
@@ -80,21 +85,6 @@ issim_variance issim_analyse_tail_check(const issim_scenario *s, const issim_pro
                                         char *reason, size_t size)
 {
   return issim_curve_tail_check_at(s, p, s->event.threshold, reason, size);
-}
-
-/* A d-dimensional proposal, or a mixture: the model rules of tail.h on the
- * event's region, and the model closed forms of divergence.h. */
-static void before_model(const issim_scenario *s, const issim_proposal *p, issim_result *r)
-{
-  r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
-  r->expected_mean_weight = p->model ? NAN : 1;
-  r->information_variance = issim_model_information_weight_variance(s->target_model, p->model);
-  /* a half-space event of an elliptical pair: the exact relative variance
-   * (divergence.h), for the verdict's comparison of the SE */
-  r->exact_relative_variance =
-      issim_curve_exact_rv_at(s, p, s->event.threshold, r->variance, &r->exact_log_p);
-  r->covers_target = 1; /* every multivariate proposal covers the target's support */
-  issim_model_information_exact(s->target_model, p->model, &r->exact);
 }
 
 issim_calls issim_analyse_calls_before(const issim_scenario *s, const issim_proposal *p,
@@ -115,18 +105,18 @@ void issim_analyse_before(const issim_scenario *s, const issim_proposal *p,
   r->found_regions = rg;
   if (rg)
     issim_regions_check(rg, p->model, &r->regions);
-  if (issim_curve_model_rules(s, p)) {
-    before_model(s, p, r);
-    return;
-  }
+  /* on the line, a proposal's support; a d-dimensional proposal, or a
+   * mixture, covers the target's support and has no mean weight worked out */
+  const issim_dist *t = issim_model_line_dist(s->target), *q = issim_model_line_dist(p->model);
+  int line = !issim_curve_model_rules(s, p);
   r->variance = issim_analyse_tail_check(s, p, r->variance_reason, sizeof r->variance_reason);
-  r->expected_mean_weight = p->dist ? target_mass(s->target, p->dist->lower, p->dist->upper) : 1;
-  r->information_variance = issim_information_weight_variance(s->target, p->dist);
+  r->expected_mean_weight = p->model == NULL ? 1 : line ? target_mass(t, q->lower, q->upper) : NAN;
+  r->information_variance = issim_divergence_weight_variance(s->target, p->model);
+  /* the exact relative variance, for the verdict's comparison of the SE */
   r->exact_relative_variance =
       issim_curve_exact_rv_at(s, p, s->event.threshold, r->variance, &r->exact_log_p);
-  r->covers_target = p->dist == NULL ||
-                     (p->dist->lower <= s->target->lower && p->dist->upper >= s->target->upper);
-  issim_information_exact(s->target, p->dist, &r->exact);
+  r->covers_target = !line || q == NULL || (q->lower <= t->lower && q->upper >= t->upper);
+  issim_analyse_information(s->target, p->model, &r->exact);
 }
 
 int issim_analyse(const issim_scenario *s, const issim_proposal *p, const issim_run_config *cfg,
@@ -264,7 +254,7 @@ issim_info_status issim_result_information_judge(const issim_result *r, const ch
     in.se = e->cross_entropy_p_q_se;
     in.exact = x->cross_entropy_p_q, in.how = x->cross_entropy_p_q_how;
   }
-  return issim_information_judge(&in, reason, size);
+  return issim_divergence_judge(&in, reason, size);
 }
 
 void issim_result_clear(issim_result *r)

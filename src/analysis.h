@@ -69,11 +69,12 @@ typedef struct {
 /* What issim_analyse records besides the estimate and diagnostics. */
 enum { ISSIM_RECORD_TRACE = 1, ISSIM_RECORD_HIST = 2, ISSIM_RECORD_CURVE = 4 };
 
-/* The exact information quantities of target p and proposal q (q NULL: q = p). */
-void issim_information_exact(const issim_dist *p, const issim_dist *q, issim_information *info);
-/* The same for d-dimensional models (divergence.h's model closed forms). */
-void issim_model_information_exact(const issim_model *p, const issim_model *q,
-                                   issim_information *info);
+/* The exact information quantities of target p and proposal q (q NULL: q =
+ * p): divergence.h's closed forms of distributions on the line when p, and q
+ * unless NULL, are such (model.h's issim_model_line_dist), else its model
+ * closed forms. */
+void issim_analyse_information(const issim_model *p, const issim_model *q,
+                               issim_information *info);
 
 /* The analytic tail check alone (tail.h) of proposal p on the event's
  * region, its explanation in reason when infinite: what a command warns

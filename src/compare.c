@@ -110,7 +110,7 @@ void issim_compare_rank_by(const issim_result *results, size_t n, double exact_l
   double log_crude = NAN;
   for (size_t i = 0; i < n; i++) {
     const issim_result *r = &results[i];
-    if (r->proposal->dist == NULL && r->proposal->model == NULL && r->seconds > 0 &&
+    if (r->proposal->model == NULL && r->seconds > 0 &&
         !isnan(ref->log_value))
       log_crude = ref->log_value - log1p(-exp(ref->log_value)) -
                   log(r->seconds / (double)r->estimate.samples);

@@ -9,7 +9,8 @@
 
 int issim_curve_model_rules(const issim_scenario *s, const issim_proposal *p)
 {
-  return s->target == NULL || (p->model && p->dist == NULL);
+  return issim_model_line_dist(s->target) == NULL ||
+         (p->model && issim_model_line_dist(p->model) == NULL);
 }
 
 /* The scenario's event at threshold t. */
@@ -27,12 +28,13 @@ issim_variance issim_curve_tail_check_at(const issim_scenario *s, const issim_pr
     issim_region a = {ISSIM_REGION_UNKNOWN, 0, t, s->event.direction};
     if (s->event.loss != NULL)
       a = issim_region_of_event(issim_loss_kind_of(s->event.loss), t, s->event.direction);
-    return issim_model_weight_variance_on(s->target_model, p->model, &a, reason, size);
+    return issim_model_weight_variance_on(s->target, p->model, &a, reason, size);
   }
+  const issim_dist *line = issim_model_line_dist(s->target);
   double lo, hi;
   issim_event ev = event_at(s, t);
-  issim_event_interval(&ev, s->target->lower, s->target->upper, &lo, &hi);
-  return issim_weight_variance(s->target, p->dist, lo, hi, reason, size);
+  issim_event_interval(&ev, line->lower, line->upper, &lo, &hi);
+  return issim_weight_variance(line, issim_model_line_dist(p->model), lo, hi, reason, size);
 }
 
 double issim_curve_exact_rv_at(const issim_scenario *s, const issim_proposal *p, double t,
@@ -44,18 +46,19 @@ double issim_curve_exact_rv_at(const issim_scenario *s, const issim_proposal *p,
   issim_problem pb = issim_scenario_problem(s, NULL);
   pb.event.threshold = t;
   if (!issim_curve_model_rules(s, p)) {
+    const issim_dist *line = issim_model_line_dist(s->target);
     double lo, hi;
-    issim_event_interval(&pb.event, s->target->lower, s->target->upper, &lo, &hi);
+    issim_event_interval(&pb.event, line->lower, line->upper, &lo, &hi);
     *exact_log = issim_problem_exact_log(&pb);
-    return issim_relative_variance_exact(s->target, p->dist, lo, hi);
+    return issim_relative_variance_exact(line, issim_model_line_dist(p->model), lo, hi);
   }
   /* a half-space event of an elliptical pair (divergence.h) */
-  size_t d = issim_model_dim(s->target_model);
+  size_t d = issim_model_dim(s->target);
   double *w = s->event.loss ? malloc(d * sizeof *w) : NULL, rv = NAN;
   if (w != NULL && issim_loss_linear_form(s->event.loss, w)) {
     *exact_log = issim_problem_exact_log(&pb);
-    rv = issim_model_relative_variance_exact(s->target_model,
-                                             p->model ? p->model : s->target_model, w, t,
+    rv = issim_model_relative_variance_exact(s->target,
+                                             p->model ? p->model : s->target, w, t,
                                              s->event.direction, *exact_log);
   }
   free(w);
@@ -113,11 +116,10 @@ static void check_level(const issim_scenario *s, const issim_proposal *p, double
   issim_problem pb = issim_scenario_problem(s, NULL);
   pb.event.threshold = t;
   lv->exact_log = issim_problem_exact_log(&pb);
-  if (s->target && (p->dist || p->model)) { /* a proposal's support on the line */
+  if (issim_model_line_dist(s->target) && p->model) { /* a proposal's support on the line */
     double lo, hi;
     issim_problem_event_region(&pb, &lo, &hi);
-    lv->covers = p->dist ? p->dist->lower <= lo && p->dist->upper >= hi
-                         : model_covers(p->model, lo, hi);
+    lv->covers = model_covers(p->model, lo, hi);
   }
 }
 

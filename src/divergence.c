@@ -802,7 +802,7 @@ static issim_info_status say(issim_info_status st, char *reason, size_t size, co
   return st;
 }
 
-issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size)
+issim_info_status issim_divergence_judge(const issim_info_input *in, char *reason, size_t size)
 {
   if (reason != NULL && size > 0)
     reason[0] = '\0';
@@ -829,21 +829,17 @@ issim_info_status issim_information_judge(const issim_info_input *in, char *reas
   return ISSIM_INFO_RELIABLE;
 }
 
-issim_variance issim_information_weight_variance(const issim_dist *p, const issim_dist *q)
+issim_variance issim_divergence_weight_variance(const issim_model *p, const issim_model *q)
 {
+  const issim_dist *lp = issim_model_line_dist(p), *lq = issim_model_line_dist(q);
   if (q == NULL)
     return ISSIM_VARIANCE_FINITE;
-  double lo = fmax(p->lower, q->lower), hi = fmin(p->upper, q->upper);
+  if (lp == NULL || lq == NULL)
+    return issim_model_weight_variance(p, q, NULL, 0);
+  double lo = fmax(lp->lower, lq->lower), hi = fmin(lp->upper, lq->upper);
   if (!(lo < hi))
     return ISSIM_VARIANCE_UNDECIDED;
-  return issim_weight_variance(p, q, lo, hi, NULL, 0);
-}
-
-issim_variance issim_model_information_weight_variance(const issim_model *p, const issim_model *q)
-{
-  if (q == NULL)
-    return ISSIM_VARIANCE_FINITE;
-  return issim_model_weight_variance(p, q, NULL, 0);
+  return issim_weight_variance(lp, lq, lo, hi, NULL, 0);
 }
 
 /* ---- the exact relative variance ---- */

@@ -150,19 +150,18 @@ typedef struct {
   /* for weighted estimates: */
   int covers;                 /* q > 0 wherever p > 0 */
   double kish_ess;            /* (sum w)^2 / sum w^2 */
-  issim_variance weight_variance; /* of w over q's support (issim_information_weight_variance) */
+  issim_variance weight_variance; /* of w over q's support (issim_divergence_weight_variance) */
 } issim_info_input;
 
 /* The status; with reason non-NULL, the reason in words (empty when
  * reliable). */
-issim_info_status issim_information_judge(const issim_info_input *in, char *reason, size_t size);
+issim_info_status issim_divergence_judge(const issim_info_input *in, char *reason, size_t size);
 
-/* Whether w = p/q has finite variance over draws of q (over q's support
- * within p's), which the weighted estimates need: the tail check of tail.h
- * on that region; finite for q NULL (q = p). */
-issim_variance issim_information_weight_variance(const issim_dist *p, const issim_dist *q);
-/* The same for d-dimensional models, on all of R^d. */
-issim_variance issim_model_information_weight_variance(const issim_model *p, const issim_model *q);
+/* Whether w = p/q has finite variance over draws of q, which the weighted
+ * estimates need; finite for q NULL (q = p).  Distributions on the line
+ * (model.h's issim_model_line_dist: p, and q unless NULL): the tail check of
+ * tail.h over q's support within p's; other models: on all of R^d. */
+issim_variance issim_divergence_weight_variance(const issim_model *p, const issim_model *q);
 
 /* ---- the exact relative variance of an importance-sampling estimate ----
  *

@@ -301,10 +301,9 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
                 .rank = issim_cluster_rank(cfg->cluster),
                 .ranks = issim_cluster_size(cfg->cluster)};
   int want_tail = tail != NULL;
-  if (pb->target_model && pb->proposal_model &&
-      issim_model_dim(pb->proposal_model) != issim_model_dim(pb->target_model))
+  if (pb->proposal && issim_model_dim(pb->proposal) != issim_model_dim(pb->target))
     return issim_error_set(err, ISSIM_EINVAL, "the proposal has %zu dimensions but the target %zu",
-                           issim_model_dim(pb->proposal_model), issim_model_dim(pb->target_model));
+                           issim_model_dim(pb->proposal), issim_model_dim(pb->target));
   e->threads = issim_engine_threads(cfg->threads);
   e->ws = calloc((size_t)e->threads, sizeof *e->ws);
   e->blocks = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->blocks);

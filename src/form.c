@@ -886,26 +886,22 @@ issim_model *issim_form_curved_proposal(const issim_model *target, const issim_e
 
 int issim_form_supported(const issim_problem *pb)
 {
-  if (pb->target_model) {
-    issim_transform *tr = issim_transform_alloc(pb->target_model, NULL);
-    issim_transform_free(tr);
-    return tr != NULL;
-  }
-  return pb->target != NULL; /* any family: a model of dimension 1 */
+  if (issim_problem_line_target(pb))
+    return 1; /* any family: a model of dimension 1 */
+  issim_transform *tr = issim_transform_alloc(pb->target, NULL);
+  issim_transform_free(tr);
+  return tr != NULL;
 }
 
 int issim_form_analyse_problem(const issim_problem *pb, issim_form_result *r, issim_error *err)
 {
   *r = (issim_form_result){0};
-  if (pb->target_model && pb->event.loss)
-    return issim_form_analyse(pb->target_model, &pb->event, r, err);
-  const issim_dist *t = pb->target;
-  if (t == NULL || !issim_form_supported(pb)) {
+  const issim_dist *t = issim_problem_line_target(pb);
+  if (t == NULL && pb->event.loss)
+    return issim_form_analyse(pb->target, &pb->event, r, err);
+  if (t == NULL) {
     char desc[128] = "this target";
-    if (t)
-      issim_dist_describe(t, desc, sizeof desc);
-    else if (pb->target_model)
-      issim_model_describe(pb->target_model, desc, sizeof desc);
+    issim_problem_describe_target(pb, desc, sizeof desc);
     return issim_error_set(err, ISSIM_EINVAL, "%s; not %s", UNSUPPORTED, desc);
   }
   /* a univariate target: a model of dimension 1 and the identity loss */

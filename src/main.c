@@ -1010,7 +1010,7 @@ static int adapt_subject_init(session *c, adapt_subject *a)
   }
   issim_error err = {0};
   int rc = adapt_options(o, start, a, &err);
-  if (rc == ISSIM_OK && a->opt.family == ISSIM_CE_MIXTURE && c->s->target_model == NULL)
+  if (rc == ISSIM_OK && a->opt.family == ISSIM_CE_MIXTURE && c->s->event.loss == NULL)
     rc = issim_error_set(&err, ISSIM_EINVAL, "a mixture fit of a univariate target needs the "
                                              "scenario to declare it: [proposal NAME] "
                                              "distribution = adaptive, family = mixture");
@@ -1028,10 +1028,8 @@ static int adapt_subject_init(session *c, adapt_subject *a)
 static void adapt_subject_clear(adapt_subject *a)
 {
   free(a->opt.start);
-  if (a->own.fitted) {
-    issim_dist_free(a->own.dist);
+  if (a->own.fitted)
     issim_model_free(a->own.model);
-  }
 }
 
 static int write_adapt_text(FILE *out, const void *r) { return issim_adapt_report_text(out, r); }

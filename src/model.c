@@ -192,6 +192,17 @@ issim_model *issim_model_alloc_independent(size_t d, const issim_dist *const *co
   return m;
 }
 
+issim_model *issim_model_alloc_line(const issim_dist *dist, issim_error *err)
+{
+  issim_model *m = issim_model_alloc_independent(1, &dist, err);
+  return m ? (m->line = true, m) : NULL;
+}
+
+const issim_dist *issim_model_line_dist(const issim_model *m)
+{
+  return m && m->line ? m->dists[0] : NULL;
+}
+
 /* log_norm = -d/2 log(2 pi) - sum log L_jj */
 issim_model *issim_model_alloc_normal(size_t d, const double *mean, const double *covariance,
                                       issim_error *err)
@@ -374,14 +385,8 @@ issim_model *issim_model_clone(const issim_model *src)
   if (m == NULL)
     return NULL;
   const size_t d = src->d;
-  *m = *src;
-  m->dists = NULL;
-  m->loc = m->matrix = m->chol = m->diag = NULL;
-  m->parts = NULL;
-  m->weights = m->log_weights = m->cum = NULL;
-  m->inner = NULL;
-  m->transform = NULL;
-  m->credit = NULL;
+  *m = (issim_model){.kind = src->kind, .d = d, .line = src->line, .diagonal = src->diagonal,
+                     .df = src->df, .log_norm = src->log_norm, .k = src->k}; /* the arrays below */
   bool ok = true;
   if (src->inner)
     ok = (m->inner = issim_model_clone(src->inner)) != NULL &&

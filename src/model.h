@@ -47,6 +47,16 @@ typedef struct issim_model issim_model;
  * ("covariance", "correlation", "weights", "df", ...). */
 issim_model *issim_model_alloc_independent(size_t d, const issim_dist *const *components,
                                            issim_error *err);
+/* A distribution on the line as a model: the univariate kind (independent,
+ * one component), marked so that issim_model_line_dist gives the
+ * distribution back to the analyses on the line (the event's interval, the
+ * exact tail, the support).  A univariate problem's target and proposals are
+ * such models; an independent model of one component otherwise built is not
+ * (its event has a loss). */
+issim_model *issim_model_alloc_line(const issim_dist *dist, issim_error *err);
+/* The distribution of a model made by issim_model_alloc_line (or its clone);
+ * NULL for every other model, and for NULL. */
+const issim_dist *issim_model_line_dist(const issim_model *m);
 issim_model *issim_model_alloc_normal(size_t d, const double *mean, const double *covariance,
                                       issim_error *err);
 issim_model *issim_model_alloc_student_t(size_t d, double df, const double *location,
@@ -83,7 +93,7 @@ void issim_model_log_pdf(const issim_model *m, size_t n, const double *x, double
 /* A normal or student-t m moved to `location` (d values) with its covariance
  * or scale matrix times spread^2 (spread > 0): L becomes spread L, computed
  * from m's own factor, so that with spread 1 the two share L exactly (and
- * issim_model_pair takes its fast path).  NULL and err set for another kind
+ * issim_pair takes its fast path).  NULL and err set for another kind
  * or a location or spread that is not finite / positive. */
 issim_model *issim_model_alloc_moved(const issim_model *m, const double *location, double spread,
                                      issim_error *err);

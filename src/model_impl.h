@@ -20,6 +20,7 @@
 struct issim_model {
   issim_model_kind kind;
   size_t d;
+  bool line;          /* a distribution on the line (issim_model_alloc_line) */
   issim_dist **dists; /* independent: components; copula: marginals */
   double *loc;        /* normal: mean; student-t: location */
   double *matrix;     /* covariance, scale or correlation (symmetrised) */

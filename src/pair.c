@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct issim_model_pair {
+struct issim_pair {
   const issim_model *p, *q;
   double *delta; /* L^-1 (mu_q - mu_p) when they share L, else NULL */
   double *v, c;  /* a linear loss w.x as c + f v.z: v = L^T w, c = w.mu_q; v NULL without */
@@ -37,14 +37,14 @@ static bool shares_factor(const issim_model *p, const issim_model *q)
          memcmp(p->chol, q->chol, d * d * sizeof *p->chol) == 0;
 }
 
-issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model *q)
+issim_pair *issim_pair_alloc(const issim_model *p, const issim_model *q)
 {
   if (p->d != q->d)
     return NULL;
-  issim_model_pair *pair = calloc(1, sizeof *pair);
+  issim_pair *pair = calloc(1, sizeof *pair);
   if (pair == NULL)
     return NULL;
-  *pair = (issim_model_pair){.p = p, .q = q, .credit = credit_pair(p, q)};
+  *pair = (issim_pair){.p = p, .q = q, .credit = credit_pair(p, q)};
   pair->standard = q->kind == ISSIM_MODEL_TRANSFORMED && issim_transform_is_of(q->transform, p);
   if (shares_factor(p, q)) {
     const size_t d = p->d;
@@ -59,7 +59,7 @@ issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model
   return pair;
 }
 
-void issim_model_pair_free(issim_model_pair *pair)
+void issim_pair_free(issim_pair *pair)
 {
   if (pair == NULL)
     return;
@@ -68,19 +68,19 @@ void issim_model_pair_free(issim_model_pair *pair)
   free(pair);
 }
 
-int issim_model_pair_shares_factor(const issim_model_pair *pair)
+int issim_pair_shares_factor(const issim_pair *pair)
 {
   return pair->delta != NULL;
 }
 
-size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n)
+size_t issim_pair_scratch(const issim_pair *pair, size_t n)
 {
   const size_t sp = issim_model_scratch(pair->p, n), sq = issim_model_scratch(pair->q, n);
   return sp > sq ? sp : sq; /* a normal or t q's own is all q's path needs */
 }
 
 /* v_k = sum_{j >= k} L_jk w_j (in increasing j) and c = sum_j w_j mu_j. */
-int issim_model_pair_set_linear_loss(issim_model_pair *pair, const double *w)
+int issim_pair_set_linear_loss(issim_pair *pair, const double *w)
 {
   const issim_model *q = pair->q;
   const size_t d = q->d;
@@ -228,7 +228,7 @@ static double log_square_far(size_t d, size_t np, const double *z, size_t i, dou
  * a small-df t's rare far draws): their log q, and log p of a t p sharing
  * L, from the log of the distance (log_pdfs_of_squares gave -inf, a density
  * that is small but not 0 there). */
-static void t_far_draws(const issim_model_pair *pair, size_t n, const double *z,
+static void t_far_draws(const issim_pair *pair, size_t n, const double *z,
                         const double *f, double *log_p, double *log_q)
 {
   const issim_model *p = pair->p, *q = pair->q;
@@ -251,7 +251,7 @@ static void t_far_draws(const issim_model_pair *pair, size_t n, const double *z,
  * loss comes from z too, and when p shares L the points are not formed at
  * all.  A t's f are drawn as issim_model_sample draws them, after each
  * point's normals, into the same scratch. */
-static void draw_dense(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x, double *g,
+static void draw_dense(const issim_pair *pair, gsl_rng *r, size_t n, double *x, double *g,
                        double *log_p, double *log_q, double *scratch)
 {
   const issim_model *p = pair->p, *q = pair->q;
@@ -280,7 +280,7 @@ static void draw_dense(const issim_model_pair *pair, gsl_rng *r, size_t n, doubl
  * log q = log p(x) + log q_u(u) - log phi(u) from the u drawn, without
  * inverting T (transform.h); the same draws as issim_model_sample(q).
  * Scratch: n d for u, then the most of q_u's, p's and T's own. */
-static void draw_standard(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
+static void draw_standard(const issim_pair *pair, gsl_rng *r, size_t n, double *x,
                           double *log_p, double *log_q, double *scratch)
 {
   const issim_model *p = pair->p, *q = pair->q;
@@ -306,8 +306,8 @@ static bool credit_pair(const issim_model *p, const issim_model *q)
                                  issim_credit_law_book(q->credit));
 }
 
-void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                           double *log_p, double *log_q, double *scratch)
+void issim_pair_draw(const issim_pair *pair, gsl_rng *r, size_t n, double *x,
+                     double *log_p, double *log_q, double *scratch)
 {
   const issim_model *p = pair->p, *q = pair->q;
   if (pair->standard) {
@@ -332,8 +332,8 @@ void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, d
     issim_model_log_pdf(q, n, x, log_q, scratch);
 }
 
-void issim_model_pair_draw_linear(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                                  double *g, double *log_p, double *log_q, double *scratch)
+void issim_pair_draw_linear(const issim_pair *pair, gsl_rng *r, size_t n, double *x,
+                            double *g, double *log_p, double *log_q, double *scratch)
 {
   draw_dense(pair, r, n, x, g, log_p, log_q, scratch);
 }

@@ -34,34 +34,34 @@
 extern "C" {
 #endif
 
-typedef struct issim_model_pair issim_model_pair;
+typedef struct issim_pair issim_pair;
 
 /* NULL when out of memory or when the dimensions differ. */
-issim_model_pair *issim_model_pair_alloc(const issim_model *p, const issim_model *q);
-void issim_model_pair_free(issim_model_pair *pair);
+issim_pair *issim_pair_alloc(const issim_model *p, const issim_model *q);
+void issim_pair_free(issim_pair *pair);
 /* Whether the pair takes the shared-factor path above. */
-int issim_model_pair_shares_factor(const issim_model_pair *pair);
-size_t issim_model_pair_scratch(const issim_model_pair *pair, size_t n);
+int issim_pair_shares_factor(const issim_pair *pair);
+size_t issim_pair_scratch(const issim_pair *pair, size_t n);
 /* n points of q into x, their log-densities under p and q into log_p and
  * log_q.  For plain Monte Carlo (p and q the same model) without a shared
  * factor, log_q may be log_p itself: the density is then computed once. */
-void issim_model_pair_draw(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                           double *log_p, double *log_q, double *scratch);
+void issim_pair_draw(const issim_pair *pair, gsl_rng *r, size_t n, double *x,
+                     double *log_p, double *log_q, double *scratch);
 
 /* A linear loss g(x) = w.x drawn with the points.  For a normal or t q with
  * a dense L, x = mu_q + f L z makes g = w.mu_q + f (L^T w).z: one dot
  * product a point on the z already drawn, and when p shares L (above) x
- * itself is never formed.  issim_model_pair_set_linear_loss prepares v = L^T
+ * itself is never formed.  issim_pair_set_linear_loss prepares v = L^T
  * w and w.mu_q from w (d values) once, and returns 1; or returns 0 when q is
  * not such a model, or out of memory (the pair is then unchanged).  After it
- * returned 1, issim_model_pair_draw_linear draws as issim_model_pair_draw
+ * returned 1, issim_pair_draw_linear draws as issim_pair_draw
  * does (the same stream, the same log_p and log_q to the last bit) and puts
  * the n losses in g: those of the points to rounding, a few d eps of
  * sum_j |w_j| (|mu_j| + f sum_k |L_jk z_k|).  x (n d doubles) is work space,
  * its contents unspecified afterwards. */
-int issim_model_pair_set_linear_loss(issim_model_pair *pair, const double *w);
-void issim_model_pair_draw_linear(const issim_model_pair *pair, gsl_rng *r, size_t n, double *x,
-                                  double *g, double *log_p, double *log_q, double *scratch);
+int issim_pair_set_linear_loss(issim_pair *pair, const double *w);
+void issim_pair_draw_linear(const issim_pair *pair, gsl_rng *r, size_t n, double *x,
+                            double *g, double *log_p, double *log_q, double *scratch);
 
 #ifdef __cplusplus
 }

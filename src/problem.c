@@ -4,18 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-issim_problem issim_problem_with_proposal(const issim_problem *pb, const issim_dist *q,
-                                          const issim_model *qm)
+issim_problem issim_problem_with_proposal(const issim_problem *pb, const issim_model *q)
 {
   issim_problem out = *pb;
   out.proposal = q;
-  out.proposal_model = qm;
   return out;
+}
+
+const issim_dist *issim_problem_line_target(const issim_problem *pb)
+{
+  return issim_model_line_dist(pb->target);
 }
 
 size_t issim_problem_dim(const issim_problem *pb)
 {
-  return pb->target_model ? issim_model_dim(pb->target_model) : 1;
+  return issim_model_dim(pb->target);
 }
 
 /* The weights of a linear or sum loss (d values into w); 0 for other losses. */
@@ -29,11 +32,9 @@ static int loss_weights(const issim_problem *pb, double *w)
 static int linear_loss_law(const issim_problem *pb, double *loc, double *scale, double *df)
 {
   size_t d = issim_problem_dim(pb);
-  if (pb->target_model == NULL)
-    return 0;
   double *w = malloc(d * sizeof *w), *mu = malloc(d * sizeof *mu), *l = malloc(d * d * sizeof *l);
   int ok = w && mu && l && loss_weights(pb, w) &&
-           issim_model_gaussian_form(pb->target_model, mu, l, df) == ISSIM_OK;
+           issim_model_gaussian_form(pb->target, mu, l, df) == ISSIM_OK;
   if (ok) {
     double m = 0, v = 0;
     for (size_t i = 0; i < d; i++)
@@ -58,7 +59,7 @@ static int linear_loss_law(const issim_problem *pb, double *loc, double *scale, 
  * otherwise. */
 static const issim_credit_law *credit_loss(const issim_problem *pb)
 {
-  const issim_credit_law *l = pb->target_model ? issim_model_credit_law(pb->target_model) : NULL;
+  const issim_credit_law *l = issim_model_credit_law(pb->target);
   if (l == NULL || !issim_credit_law_is_plain(l) || pb->event.loss == NULL)
     return NULL;
   const issim_credit_book *b = issim_credit_law_book(l);
@@ -76,9 +77,10 @@ int issim_problem_loss_moments(const issim_problem *pb, double *mean, double *sd
   const issim_credit_law *credit = credit_loss(pb);
   if (credit)
     return issim_credit_loss_moments(issim_credit_law_book(credit), mean, sd) == ISSIM_OK;
-  if (pb->target_model == NULL) {
-    *mean = issim_dist_mean(pb->target);
-    *sd = sqrt(issim_dist_variance(pb->target));
+  const issim_dist *line = issim_problem_line_target(pb);
+  if (line) {
+    *mean = issim_dist_mean(line);
+    *sd = sqrt(issim_dist_variance(line));
     return isfinite(*mean) && isfinite(*sd);
   }
   double loc, scale, df;
@@ -93,10 +95,10 @@ int issim_problem_loss_moments(const issim_problem *pb, double *mean, double *sd
   size_t d = issim_problem_dim(pb);
   double *w = malloc(d * sizeof *w);
   int ok = w && loss_weights(pb, w) &&
-           issim_model_kind_of(pb->target_model) == ISSIM_MODEL_INDEPENDENT;
+           issim_model_kind_of(pb->target) == ISSIM_MODEL_INDEPENDENT;
   double m = 0, v = 0;
   for (size_t j = 0; ok && j < d; j++) {
-    const issim_dist *c = issim_model_component(pb->target_model, j);
+    const issim_dist *c = issim_model_component(pb->target, j);
     m += w[j] * issim_dist_mean(c);
     v += w[j] * w[j] * issim_dist_variance(c);
   }
@@ -125,7 +127,7 @@ int issim_problem_loss_range(const issim_problem *pb, double *lo, double *hi)
   *lo = max ? -INFINITY : min ? INFINITY : 0;
   *hi = max ? -INFINITY : min ? INFINITY : 0;
   for (size_t j = 0; j < issim_problem_dim(pb); j++) {
-    const issim_dist *c = issim_model_component(pb->target_model, j);
+    const issim_dist *c = issim_model_component(pb->target, j);
     double a = c ? c->lower : -INFINITY, b = c ? c->upper : INFINITY;
     double wj = w ? w[j] : 1;
     if (max || min) {
@@ -147,12 +149,13 @@ int issim_problem_loss_range(const issim_problem *pb, double *lo, double *hi)
 
 void issim_problem_event_region(const issim_problem *pb, double *lo, double *hi)
 {
-  if (pb->target == NULL) { /* d dimensions: no interval */
+  const issim_dist *line = issim_problem_line_target(pb);
+  if (line == NULL) { /* d dimensions: no interval */
     *lo = -INFINITY;
     *hi = INFINITY;
     return;
   }
-  issim_event_interval(&pb->event, pb->target->lower, pb->target->upper, lo, hi);
+  issim_event_interval(&pb->event, line->lower, line->upper, lo, hi);
 }
 
 /* The support of component j of a model whose components have supports (an
@@ -170,7 +173,7 @@ int issim_problem_model_covers(const issim_problem *pb, const issim_model *q)
     return 1;
   for (size_t j = 0; j < issim_problem_dim(pb); j++) {
     double plo, phi, qlo, qhi;
-    component_support(pb->target_model, j, &plo, &phi);
+    component_support(pb->target, j, &plo, &phi);
     component_support(q, j, &qlo, &qhi);
     if (qlo > plo || qhi < phi)
       return 0;
@@ -190,7 +193,7 @@ static double extreme_log(const issim_problem *pb, int is_max)
   int complement = is_max == (pb->event.direction == ISSIM_ABOVE);
   double sum = 0, tail_max = -INFINITY;
   for (size_t j = 0; j < d; j++) {
-    const issim_dist *c = issim_model_component(pb->target_model, j);
+    const issim_dist *c = issim_model_component(pb->target, j);
     sum += is_max ? issim_dist_log_cdf(c, t) : issim_dist_log_sf(c, t);
     double tail = is_max ? issim_dist_log_sf(c, t) : issim_dist_log_cdf(c, t);
     tail_max = tail > tail_max ? tail : tail_max;
@@ -201,7 +204,7 @@ static double extreme_log(const issim_problem *pb, int is_max)
     return log(-expm1(sum));
   double acc = 0;
   for (size_t j = 0; tail_max > -INFINITY && j < d; j++) {
-    const issim_dist *c = issim_model_component(pb->target_model, j);
+    const issim_dist *c = issim_model_component(pb->target, j);
     double tail = is_max ? issim_dist_log_sf(c, t) : issim_dist_log_cdf(c, t);
     acc += exp(tail - tail_max);
   }
@@ -211,9 +214,10 @@ static double extreme_log(const issim_problem *pb, int is_max)
 double issim_problem_exact_log(const issim_problem *pb)
 {
   const issim_event *ev = &pb->event;
-  if (issim_event_on_x(ev) && pb->target)
-    return issim_event_log_prob_of(ev, pb->target);
-  if (pb->target_model == NULL || ev->loss == NULL)
+  const issim_dist *line = issim_problem_line_target(pb);
+  if (issim_event_on_x(ev) && line)
+    return issim_event_log_prob_of(ev, line);
+  if (line || ev->loss == NULL)
     return NAN;
   double loc, scale, df;
   if (linear_loss_law(pb, &loc, &scale, &df)) {
@@ -234,7 +238,7 @@ double issim_problem_exact_log(const issim_problem *pb)
     return lp < -1e-300 ? log(-expm1(lp)) : lp == 0 ? -INFINITY : NAN;
   }
   issim_loss_kind k = issim_loss_kind_of(ev->loss);
-  if (issim_model_kind_of(pb->target_model) == ISSIM_MODEL_INDEPENDENT &&
+  if (issim_model_kind_of(pb->target) == ISSIM_MODEL_INDEPENDENT &&
       (k == ISSIM_LOSS_MAX || k == ISSIM_LOSS_MIN))
     return extreme_log(pb, k == ISSIM_LOSS_MAX);
   return NAN;
@@ -242,8 +246,9 @@ double issim_problem_exact_log(const issim_problem *pb)
 
 void issim_problem_describe_target(const issim_problem *pb, char *buf, size_t size)
 {
-  if (pb->target)
-    issim_dist_describe(pb->target, buf, size);
+  const issim_dist *line = issim_problem_line_target(pb);
+  if (line)
+    issim_dist_describe(line, buf, size);
   else
-    issim_model_describe(pb->target_model, buf, size);
+    issim_model_describe(pb->target, buf, size);
 }

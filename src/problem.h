@@ -2,13 +2,13 @@
  * the proposal q the draws come from.
  *
  * The problem is P = P_p(event), estimated from draws of q weighted by p/q.
- * A univariate problem gives target (and proposal) as distributions (dist.h)
- * and its event is on x itself; a d-dimensional one gives target_model (and
- * proposal_model) as models (model.h) and a loss in the event.  A NULL
- * proposal means the target itself: plain Monte Carlo.  A univariate target
- * may come in both forms (a scenario with a mixture proposal wraps it as a
- * model): the sampler then draws the models, and analyses on the line (the
- * event's interval, the exact tail) use the distribution.  The problem holds
+ * The target and the proposal are models (model.h); a NULL proposal means
+ * the target itself: plain Monte Carlo.  A univariate problem's are
+ * distributions on the line wrapped as models of dimension 1
+ * (issim_model_alloc_line) and its event is on x itself: the sampler draws
+ * them as every other model, and the analyses that need the line (the
+ * event's interval, the exact tail, the support) take the distribution back
+ * through issim_problem_line_target.  The problem holds
  * pointers only: whoever built it (a scenario, a caller) owns the parts.
  *
  * This is the one thing that crosses from a scenario (scenario.h) into the
@@ -31,17 +31,19 @@ extern "C" {
 #endif
 
 typedef struct {
-  const issim_dist *target;         /* univariate problems */
-  const issim_dist *proposal;       /* NULL: draw from the target */
-  const issim_model *target_model;  /* non-NULL: the d-dimensional problem */
-  const issim_model *proposal_model;/* NULL: draw from the target */
-  issim_event event;                /* on x itself for univariate problems */
+  const issim_model *target;
+  const issim_model *proposal; /* NULL: draw from the target */
+  issim_event event;           /* on x itself for univariate problems */
 } issim_problem;
 
-/* The problem with the same target and event and proposal q (univariate) or
- * qm (d-dimensional); both NULL: the target itself. */
-issim_problem issim_problem_with_proposal(const issim_problem *pb, const issim_dist *q,
-                                          const issim_model *qm);
+/* The problem with the same target and event and proposal q (NULL: the
+ * target itself). */
+issim_problem issim_problem_with_proposal(const issim_problem *pb, const issim_model *q);
+
+/* The target's distribution when the problem is univariate (its target made
+ * by issim_model_alloc_line), else NULL: the line view, for the analyses on
+ * the line. */
+const issim_dist *issim_problem_line_target(const issim_problem *pb);
 
 /* The dimension of a point: 1 for a univariate problem. */
 size_t issim_problem_dim(const issim_problem *pb);
@@ -68,7 +70,7 @@ int issim_problem_loss_moments(const issim_problem *pb, double *mean, double *sd
  * does not work out. */
 int issim_problem_loss_range(const issim_problem *pb, double *lo, double *hi);
 
-/* Does model q put mass wherever the target model does?  Component by
+/* Does model q put mass wherever the target does?  Component by
  * component (the product of the marginal supports); a mixture is judged when
  * it is built from its parts, and counts as covering here. */
 int issim_problem_model_covers(const issim_problem *pb, const issim_model *q);

@@ -84,7 +84,7 @@ static int standard_regions(const issim_problem *pb, issim_regions *r, double *t
 {
   size_t d = r->d, n = 0;
   const issim_event *ev = &pb->event;
-  int rc = issim_design_standard_points(pb->target_model, ev, ISSIM_REGIONS_MAX, r->a, r->beta,
+  int rc = issim_design_standard_points(pb->target, ev, ISSIM_REGIONS_MAX, r->a, r->beta,
                                         r->log_p, &n, &r->stats, err);
   if (rc == ISSIM_ELOSS) {
     none(r, "the loss failed in the design-point search"); /* an error: see err */
@@ -149,10 +149,10 @@ static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *
 {
   *r = (issim_regions){.df = INFINITY};
   const issim_event *ev = &pb->event;
-  if (pb->target_model == NULL || issim_event_on_x(ev))
+  if (issim_event_on_x(ev))
     return none(r, "a univariate event is one region");
   issim_elliptical e;
-  int elliptical = issim_elliptical_of(pb->target_model, &e);
+  int elliptical = issim_elliptical_of(pb->target, &e);
   double *w = malloc(issim_problem_dim(pb) * sizeof *w);
   int linear = w && issim_loss_linear_form(ev->loss, w);
   free(w);
@@ -167,7 +167,7 @@ static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *
              "iteration)", ISSIM_REGIONS_STANDARD_MAX_D);
     return ISSIM_OK;
   }
-  if (!elliptical && (r->tr = issim_transform_alloc(pb->target_model, NULL)) == NULL) {
+  if (!elliptical && (r->tr = issim_transform_alloc(pb->target, NULL)) == NULL) {
     issim_elliptical_free(&e);
     return none(r, "the target has no standard space issim knows");
   }
@@ -182,7 +182,7 @@ static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *
     rc = standard_regions(pb, r, u, err);
     if (rc == ISSIM_OK && r->n > 0 && !sparse_normals(r))
       rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
-  } else if ((rc = issim_design_points_stats(pb->target_model, ev, ISSIM_REGIONS_MAX, r->x,
+  } else if ((rc = issim_design_points_stats(pb->target, ev, ISSIM_REGIONS_MAX, r->x,
                                               r->beta, r->log_p, &n, &r->stats, err)) == ISSIM_ELOSS) {
     /* the user's model failed at a point the search probed, which the draws
      * may never reach: the run goes on without the check, and says why (a

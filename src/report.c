@@ -51,7 +51,7 @@ void issim_format_log_prob(double log_p, int digits, char *buf, size_t size)
 
 static int is_crude(const issim_result *res)
 {
-  return res->proposal->dist == NULL && res->proposal->model == NULL;
+  return res->proposal->model == NULL;
 }
 
 /* (estimate - value) / SE, computed from logs so it works below DBL_MIN */
@@ -790,7 +790,7 @@ json_t *report_json_result(const issim_report *r, const issim_result *res)
 {
   const issim_estimate *e = &res->estimate;
   char desc[256];
-  if (res->proposal->dist || res->proposal->model)
+  if (res->proposal->model)
     issim_scenario_describe_proposal(res->proposal, desc, sizeof desc);
   else
     snprintf(desc, sizeof desc, "target");

@@ -29,14 +29,15 @@ typedef struct {
 static void judge_quantities(const issim_divergence_row *row, const issim_scenario *s,
                              quantity *q, size_t n)
 {
-  const issim_dist *p = s->target, *d = row->proposal ? row->proposal->dist : NULL;
-  issim_variance v = issim_information_weight_variance(p, d);
+  const issim_model *qm = row->proposal ? row->proposal->model : NULL;
+  const issim_dist *p = issim_model_line_dist(s->target), *d = issim_model_line_dist(qm);
+  issim_variance v = issim_divergence_weight_variance(s->target, qm);
   int covers = d == NULL || (d->lower <= p->lower && d->upper >= p->upper);
   for (size_t i = 0; i < n; i++) {
     issim_info_input in = {.estimate = q[i].estimate, .se = q[i].se, .exact = q[i].exact,
                            .how = q[i].how, .weighted = q[i].weighted, .covers = covers,
                            .kish_ess = row->estimate.ess, .weight_variance = v};
-    q[i].status = issim_information_judge(&in, q[i].reason, sizeof q[i].reason);
+    q[i].status = issim_divergence_judge(&in, q[i].reason, sizeof q[i].reason);
   }
 }
 
@@ -81,7 +82,7 @@ static double identity_gap(const issim_divergence_row *row, const issim_informat
 {
   const issim_information *x = &row->exact;
   /* for q = p both sides are 0 by construction: no check */
-  if (row->proposal == NULL || row->proposal->dist == NULL || isinf(x->kl_p_q) ||
+  if (row->proposal == NULL || issim_model_line_dist(row->proposal->model) == NULL || isinf(x->kl_p_q) ||
       x->kl_p_q_how == ISSIM_EXACT_NONE ||
       x->cross_entropy_p_q_how == ISSIM_EXACT_NONE)
     return NAN;
@@ -99,11 +100,11 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     const issim_divergence_row *row = &r->rows[i];
     char desc[256];
     if (row->proposal == NULL) {
-      issim_dist_describe(r->scenario->target, desc, sizeof desc);
+      issim_dist_describe(issim_model_line_dist(r->scenario->target), desc, sizeof desc);
       fprintf(out, "\ntarget p: %s (from draws of p)\n", desc);
     } else {
-      if (row->proposal->dist)
-        issim_dist_describe(row->proposal->dist, desc, sizeof desc);
+      if (issim_model_line_dist(row->proposal->model))
+        issim_dist_describe(issim_model_line_dist(row->proposal->model), desc, sizeof desc);
       else
         snprintf(desc, sizeof desc, "the target");
       fprintf(out, "\nproposal %s: q = %s (from draws of q)\n", row->proposal->name, desc);
@@ -123,7 +124,7 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     const char *names[4];
     int bad[4];
     char reasons[4][256];
-    int ess_note = row->proposal && row->proposal->dist && row->estimate.ess < 100;
+    int ess_note = row->proposal && issim_model_line_dist(row->proposal->model) && row->estimate.ess < 100;
     for (size_t k = 0; k < n; k++) {
       names[k] = q[k].name;
       bad[k] = q[k].status != ISSIM_INFO_RELIABLE &&
@@ -170,7 +171,7 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
     const issim_divergence_row *row = &r->rows[i];
     json_t *o = json_object();
     char desc[256] = "target";
-    const issim_dist *d = row->proposal ? row->proposal->dist : r->scenario->target;
+    const issim_dist *d = row->proposal ? issim_model_line_dist(row->proposal->model) : issim_model_line_dist(r->scenario->target);
     if (d)
       issim_dist_describe(d, desc, sizeof desc);
     report_set(o, "row", json_string(row->proposal ? row->proposal->name : "target"));

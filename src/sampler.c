@@ -20,8 +20,7 @@ struct issim_sampler {
   double *g;              /* d-dimensional problems: the losses; else g is x */
   double *scratch;        /* the pair's */
   issim_loss *loss;       /* this thread's copy */
-  issim_model_pair *pair; /* target and proposal together */
-  issim_model *line_p, *line_q; /* a univariate problem's distributions as models */
+  issim_pair *pair; /* target and proposal together */
   int crude;              /* no proposal: the target drawn by itself */
   int linear;             /* the pair can draw the (linear) loss with the points */
 };
@@ -49,30 +48,8 @@ void issim_sampler_free(issim_sampler *s)
   free(s->log_q);
   free(s->scratch);
   issim_loss_free(s->loss);
-  issim_model_pair_free(s->pair);
-  issim_model_free(s->line_p);
-  issim_model_free(s->line_q);
+  issim_pair_free(s->pair);
   free(s);
-}
-
-/* The problem's target and proposal as models: a univariate problem's
- * distributions become models of dimension 1 (the univariate kind of the
- * model), so that every problem is drawn through one path. */
-static int problem_models(issim_sampler *s, const issim_problem *pb, const issim_model **p,
-                          const issim_model **q)
-{
-  if (pb->target_model) {
-    *p = pb->target_model;
-    *q = pb->proposal_model ? pb->proposal_model : pb->target_model;
-    return 1;
-  }
-  issim_error err;
-  s->line_p = issim_model_alloc_independent(1, &pb->target, &err);
-  if (pb->proposal)
-    s->line_q = issim_model_alloc_independent(1, &pb->proposal, &err);
-  *p = s->line_p;
-  *q = pb->proposal ? s->line_q : s->line_p;
-  return *p && *q;
 }
 
 /* The pair (plain Monte Carlo is the pair (target, target)), its scratch,
@@ -80,12 +57,10 @@ static int problem_models(issim_sampler *s, const issim_problem *pb, const issim
  * linear loss comes with the draws (decided once here). */
 static int init_models(issim_sampler *s, const issim_problem *pb, size_t b, size_t d)
 {
-  const issim_model *pm, *qm;
-  if (!problem_models(s, pb, &pm, &qm))
-    return 0;
+  const issim_model *pm = pb->target, *qm = pb->proposal ? pb->proposal : pb->target;
   s->crude = pm == qm;
-  s->pair = issim_model_pair_alloc(pm, qm);
-  size_t sc = s->pair ? issim_model_pair_scratch(s->pair, b) : 0;
+  s->pair = issim_pair_alloc(pm, qm);
+  size_t sc = s->pair ? issim_pair_scratch(s->pair, b) : 0;
   s->scratch = malloc((sc ? sc : 1) * sizeof *s->scratch);
   if (!(s->pair && s->scratch))
     return 0;
@@ -99,7 +74,7 @@ static int init_models(issim_sampler *s, const issim_problem *pb, size_t b, size
     return 0;
   double *w = issim_loss_dim(s->loss) == d ? malloc(d * sizeof *w) : NULL;
   if (w && issim_loss_linear_form(s->loss, w))
-    s->linear = issim_model_pair_set_linear_loss(s->pair, w);
+    s->linear = issim_pair_set_linear_loss(s->pair, w);
   free(w);
   return 1;
 }
@@ -132,14 +107,14 @@ void issim_sampler_seed(issim_sampler *s, unsigned long seed)
 int issim_sampler_draw(issim_sampler *s, size_t n, int need_x)
 {
   if (s->linear && !need_x) {
-    issim_model_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
+    issim_pair_draw_linear(s->pair, s->rng, n, s->x, s->g, s->log_p, s->log_q, s->scratch);
     return ISSIM_OK;
   }
   /* plain Monte Carlo's log q is log p itself: no copy (the pair's own
    * fast path, a shared factor, writes both) */
-  const int alias = s->crude && !issim_model_pair_shares_factor(s->pair);
-  issim_model_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
-                        s->scratch);
+  const int alias = s->crude && !issim_pair_shares_factor(s->pair);
+  issim_pair_draw(s->pair, s->rng, n, s->x, s->log_p, alias ? s->log_p : s->log_q,
+                  s->scratch);
   if (s->loss && need_x != ISSIM_SAMPLER_POINTS_ONLY)
     return issim_loss_eval(s->loss, n, s->x, s->g);
   return ISSIM_OK;
@@ -152,7 +127,7 @@ const char *issim_sampler_error(const issim_sampler *s)
 
 int issim_sampler_draw_components(issim_sampler *s, size_t n, double *component, int *labelled)
 {
-  const issim_model *q = s->pb->proposal_model;
+  const issim_model *q = s->pb->proposal;
   int mixture = q && issim_model_has_labels(q);
   *labelled = 0;
   if (mixture && s->before == NULL && (s->before = gsl_rng_clone(s->rng)) == NULL)

@@ -278,7 +278,7 @@ static int build_proposal(builder *b, section *sec, const char *name)
   if (family && strcmp(family, "adaptive") == 0)
     return build_adaptive(b, sec, p);
   int is_target = 0;
-  return scenario_build_dist(b, sec, &p->dist, 1, &is_target);
+  return scenario_build_dist(b, sec, &p->model, 1, &is_target);
 }
 
 static int build_run(builder *b, section *sec)
@@ -425,7 +425,7 @@ static int check_model_event(builder *b)
 {
   issim_scenario *s = b->s;
   double lo, hi;
-  if (s->target != NULL || s->event.loss == NULL || !loss_range_of(s, &lo, &hi))
+  if (issim_model_line_dist(s->target) || s->event.loss == NULL || !loss_range_of(s, &lo, &hi))
     return 1;
   int above = s->event.direction == ISSIM_ABOVE;
   if (above ? s->event.threshold < hi : s->event.threshold > lo)
@@ -456,16 +456,16 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
   issim_error inner = {0};
   uint64_t calls = issim_loss_calls(ev.loss);
   if (isnan(spread)) { /* spread = curvature */
-    p->model = issim_form_curved_proposal(s->target_model, &ev, strcmp(shift, "design-points") == 0,
+    p->model = issim_form_curved_proposal(s->target, &ev, strcmp(shift, "design-points") == 0,
                                           &inner);
   } else if (strcmp(shift, "design-points") == 0) {
-    p->model = issim_design_mixture(s->target_model, &ev, spread, &inner);
+    p->model = issim_design_mixture(s->target, &ev, spread, &inner);
   } else {
     double *x = malloc(s->dimension * sizeof *x);
     if (x == NULL)
       inner.code = ISSIM_ENOMEM;
-    else if (issim_design_point(s->target_model, &ev, x, NULL, &inner) == ISSIM_OK)
-      p->model = issim_design_shifted(s->target_model, x, spread, &inner);
+    else if (issim_design_point(s->target, &ev, x, NULL, &inner) == ISSIM_OK)
+      p->model = issim_design_shifted(s->target, x, spread, &inner);
     free(x);
   }
   p->search_calls = issim_loss_calls(ev.loss) - calls;
@@ -482,7 +482,7 @@ static int design_point(builder *b, int line, const char *shift, double spread, 
 static int has_standard_space(builder *b, section *sec, const char *family)
 {
   issim_error inner;
-  issim_transform *tr = issim_transform_alloc(b->s->target_model, &inner);
+  issim_transform *tr = issim_transform_alloc(b->s->target, &inner);
   issim_transform_free(tr);
   if (tr == NULL)
     return issim_inifile_fail(b->r, sec->line, "distribution = %s: %s", family, inner.message);
@@ -502,7 +502,7 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
   issim_error inner;
   if (!has_standard_space(b, sec, "shifted-target"))
     return 0;
-  int elliptical = issim_model_elliptical_form(s->target_model, NULL, NULL, NULL) == ISSIM_OK;
+  int elliptical = issim_model_elliptical_form(s->target, NULL, NULL, NULL) == ISSIM_OK;
   const char *shift = scenario_get(sec, "shift", &shift_line);
   if (shift == NULL)
     return issim_inifile_fail(b->r, sec->line, "[%s] needs 'shift': design-point, design-points, or a vector "
@@ -530,12 +530,12 @@ static int build_shifted(builder *b, section *sec, issim_proposal *p)
   }
   int ok = scenario_get_vector(b, sec, "shift", d, NAN, v);
   if (ok && elliptical) {
-    issim_model_elliptical_form(s->target_model, mu, NULL, NULL);
+    issim_model_elliptical_form(s->target, mu, NULL, NULL);
     for (size_t j = 0; j < d; j++)
       mu[j] += v[j];
-    p->model = issim_design_shifted(s->target_model, mu, spread, &inner);
+    p->model = issim_design_shifted(s->target, mu, spread, &inner);
   } else if (ok) { /* the standard space's origin moved by the shift */
-    p->model = issim_design_standard_shifted(s->target_model, v, spread, &inner);
+    p->model = issim_design_standard_shifted(s->target, v, spread, &inner);
   }
   if (ok && p->model == NULL)
     ok = issim_inifile_fail(b->r, sec->line, "%s", inner.message);
@@ -558,7 +558,7 @@ static int build_standard_space(builder *b, section *sec, issim_proposal *p)
   if (!scenario_build_model(b, sec, "multivariate-normal", dline, s->dimension, &qu))
     return 0;
   issim_error inner;
-  issim_transform *tr = issim_transform_alloc(s->target_model, &inner);
+  issim_transform *tr = issim_transform_alloc(s->target, &inner);
   if (tr)
     p->model = issim_transform_proposal(tr, qu, &inner);
   issim_transform_free(tr);
@@ -579,9 +579,9 @@ static issim_model *mixture_of(const issim_scenario *s, size_t k, const issim_mo
   size_t standard = 0;
   for (size_t i = 0; i < k; i++) {
     const issim_transform *t = issim_transform_of(parts[i]);
-    if (t && issim_transform_is_of(t, s->target_model))
+    if (t && issim_transform_is_of(t, s->target))
       tr = t, standard++;
-    else if (parts[i] == s->target_model)
+    else if (parts[i] == s->target)
       standard++;
   }
   if (tr == NULL || standard < k)
@@ -589,7 +589,7 @@ static issim_model *mixture_of(const issim_scenario *s, size_t k, const issim_mo
   const issim_model *inner[64];
   issim_model *z = issim_transform_standard_normal(s->dimension, err), *mu = NULL, *m = NULL;
   for (size_t i = 0; z && i < k; i++)
-    inner[i] = parts[i] == s->target_model ? z : issim_transform_inner(parts[i]);
+    inner[i] = parts[i] == s->target ? z : issim_transform_inner(parts[i]);
   if (z && (mu = issim_model_alloc_mixture(k, inner, weights, err)) != NULL)
     m = issim_transform_proposal(tr, mu, err);
   issim_model_free(mu);
@@ -645,7 +645,7 @@ static int build_mixture(builder *b, section *sec, issim_proposal *p)
                               "in this mixture instead", name);
     }
     if (ok) {
-      parts[k] = q && q->model ? q->model : s->target_model;
+      parts[k] = q && q->model ? q->model : s->target;
       weights[k++] = w;
     }
   }
@@ -672,7 +672,7 @@ static int build_deferred(builder *b, section *sec)
   if (strcmp(family, "mixture") == 0)
     return build_mixture(b, sec, p);
   int standard = strcmp(family, "standard-space") == 0;
-  if (s->target != NULL && !standard)
+  if (issim_model_line_dist(s->target) && !standard)
     return issim_inifile_fail(b->r, dline, "proposal '%s' is %s but the target is univariate; use a "
                              "univariate family", p->name, family);
   int dim_line = sec->line;
@@ -686,31 +686,25 @@ static int build_deferred(builder *b, section *sec)
   return scenario_build_model(b, sec, family, dline, s->dimension, &p->model);
 }
 
-/* Univariate scenarios with a mixture proposal run on models too: the target
- * and the univariate proposals become one-dimensional independent models. */
-static int wrap_univariate(builder *b)
+/* A univariate target with a mixture proposal (use_models) makes the
+ * scenario one of dimension 1, with the identity loss; a d-dimensional
+ * target takes no univariate proposal. */
+static int check_univariate(builder *b)
 {
   issim_scenario *s = b->s;
-  issim_error inner;
-  for (size_t i = 0; s->target == NULL && i < s->n_proposals; i++)
-    if (s->proposals[i].dist != NULL) {
-      const char *family = issim_dist_name(s->proposals[i].dist);
+  if (issim_model_line_dist(s->target)) {
+    s->dimension = b->use_models ? 1 : s->dimension;
+    return 1;
+  }
+  for (size_t i = 0; i < s->n_proposals; i++) {
+    const issim_dist *q = issim_model_line_dist(s->proposals[i].model);
+    if (q != NULL) {
+      const char *family = issim_dist_name(q);
       return issim_inifile_fail(b->r, s->proposals[i].line,
                   "proposal '%s' is univariate (%s) but the target has %zu dimensions; use "
                   "distribution = independent with component = %s, or a multivariate family",
                   s->proposals[i].name, family, s->dimension, family);
     }
-  if (s->target_model == NULL) {
-    s->dimension = 1;
-    const issim_dist *t = s->target;
-    if (!(s->target_model = issim_model_alloc_independent(1, &t, &inner)))
-      return issim_inifile_fail(b->r, b->target_sec->line, "%s", inner.message);
-  }
-  for (size_t i = 0; i < s->n_proposals; i++) {
-    issim_proposal *p = &s->proposals[i];
-    const issim_dist *q = p->dist;
-    if (q && !(p->model = issim_model_alloc_independent(1, &q, &inner)))
-      return issim_inifile_fail(b->r, p->line, "%s", inner.message);
   }
   return 1;
 }
@@ -718,10 +712,10 @@ static int wrap_univariate(builder *b)
 static int resolve(builder *b)
 {
   issim_scenario *s = b->s;
-  if (b->use_models && !wrap_univariate(b))
+  if (!check_univariate(b))
     return 0;
   /* a univariate target's loss is x itself, with or without models */
-  if (s->target != NULL && !unused_loss_keys(b))
+  if (issim_model_line_dist(s->target) && !unused_loss_keys(b))
     return 0;
   if (b->use_models && !build_loss(b))
     return 0;
@@ -766,6 +760,7 @@ static int check_model_coverage(builder *b)
 static int check_coverage(builder *b)
 {
   issim_scenario *s = b->s;
+  const issim_dist *line = issim_model_line_dist(s->target);
   double lo, hi;
   issim_scenario_event_region(s, &lo, &hi);
   char region[128];
@@ -774,10 +769,10 @@ static int check_coverage(builder *b)
     return issim_inifile_fail(b->r, b->threshold_line,
                 "the event x %s %.10g is impossible under the target (support [%.10g, %.10g]), "
                 "so P = 0 exactly; choose a threshold inside the support",
-                s->event.direction == ISSIM_ABOVE ? ">" : "<", s->event.threshold, s->target->lower,
-                s->target->upper);
+                s->event.direction == ISSIM_ABOVE ? ">" : "<", s->event.threshold, line->lower,
+                line->upper);
   for (size_t i = 0; i < s->n_proposals; i++) {
-    const issim_dist *q = s->proposals[i].dist;
+    const issim_dist *q = issim_model_line_dist(s->proposals[i].model);
     if (q == NULL || (q->lower <= lo && q->upper >= hi))
       continue;
     char desc[256];
@@ -799,7 +794,7 @@ static int build(builder *b)
   for (size_t i = 0; i < r->n; i++)
     if (!build_section(b, &r->sections[i]))
       return 0;
-  if (b->s->target == NULL && b->s->target_model == NULL)
+  if (b->s->target == NULL)
     return issim_inifile_fail(r, 1, "no [target] section; add one, e.g. [target] distribution = normal, mean = 0, sd = 1");
   if (b->event_sec == NULL)
     return issim_inifile_fail(r, 1, "no [event] section; add one, e.g. [event] threshold = 5");
@@ -808,7 +803,7 @@ static int build(builder *b)
                       "distribution = normal, mean = 5, sd = 1");
   if (!resolve(b))
     return 0;
-  return b->s->target ? check_coverage(b) : check_model_coverage(b);
+  return issim_model_line_dist(b->s->target) ? check_coverage(b) : check_model_coverage(b);
 }
 
 static char *base_name(const char *path)
@@ -932,13 +927,11 @@ void issim_scenario_free(issim_scenario *s)
     if (s->proposals[i].adaptive)
       free(s->proposals[i].adaptive->start);
     free(s->proposals[i].adaptive);
-    issim_dist_free(s->proposals[i].dist);
     issim_model_free(s->proposals[i].model);
   }
-  issim_model_free(s->target_model);
+  issim_model_free(s->target);
   issim_loss_free(s->event.loss);
   free(s->proposals);
-  issim_dist_free(s->target);
   free(s->path);
   free(s->name);
   free(s->description);
@@ -959,8 +952,7 @@ const issim_proposal *issim_scenario_proposal(const issim_scenario *s, const cha
 issim_problem issim_scenario_problem(const issim_scenario *s, const issim_proposal *p)
 {
   return (issim_problem){
-    .target = s->target, .target_model = s->target_model, .event = s->event,
-    .proposal = p ? p->dist : NULL, .proposal_model = p ? p->model : NULL,
+    .target = s->target, .proposal = p ? p->model : NULL, .event = s->event,
   };
 }
 
@@ -1010,8 +1002,8 @@ void issim_scenario_describe_proposal(const issim_proposal *p, char *buf, size_t
       return;
     buf += n, size -= (size_t)n;
   }
-  if (p->dist)
-    issim_dist_describe(p->dist, buf, size);
+  if (issim_model_line_dist(p->model))
+    issim_dist_describe(issim_model_line_dist(p->model), buf, size);
   else if (p->model)
     issim_model_describe(p->model, buf, size);
   else

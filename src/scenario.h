@@ -31,10 +31,12 @@ extern "C" {
 typedef struct {
   char *name;
   int line;          /* line of its [proposal NAME] header */
-  issim_dist *dist;  /* univariate scenarios: NULL when the proposal is the target */
-  issim_model *model;/* scenarios with a target_model: NULL when it is the target */
-  /* distribution = adaptive: its options; dist and model stay NULL until a fit
-   * is installed (adapt.h), which sets `fitted` and the fit's effort. */
+  /* NULL when the proposal is the target; in a univariate scenario a
+   * univariate proposal is a distribution on the line (model.h:
+   * issim_model_line_dist gives it) */
+  issim_model *model;
+  /* distribution = adaptive: its options; model stays NULL until a fit is
+   * installed (adapt.h), which sets `fitted` and the fit's effort. */
   issim_ce_options *adaptive;
   /* loss evaluations of the design-point search (and curvatures) that built
    * it: shift = design-point(s), spread = curvature; 0 for the others */
@@ -49,11 +51,11 @@ typedef struct {
   char *path;
   char *name;        /* [scenario] name, default the file's base name */
   char *description; /* may be empty */
-  issim_dist *target;        /* univariate scenarios (dimension 1, x itself the loss) */
-  /* d-dimensional scenarios, or any with a mixture proposal: the target as a
-   * model and the loss g; the event is g(x) > threshold (or <). NULL otherwise. */
-  issim_model *target_model;
-  size_t dimension;
+  /* the target: in a univariate scenario a distribution on the line (model.h:
+   * issim_model_line_dist gives it), whose event is on x itself */
+  issim_model *target;
+  size_t dimension;  /* d-dimensional scenarios, and univariate ones with a
+                      * mixture proposal (1, with the identity loss) */
   /* the event: its loss (NULL for univariate scenarios, where it is x
    * itself) is the scenario's, freed with it */
   issim_event event;

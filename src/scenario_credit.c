@@ -19,7 +19,7 @@ int scenario_is_credit_family(const char *family)
 
 const issim_credit_law *scenario_credit_law(const issim_scenario *s)
 {
-  return s->target_model ? issim_model_credit_law(s->target_model) : NULL;
+  return s->target ? issim_model_credit_law(s->target) : NULL;
 }
 
 /* The book's path: as written when absolute, else beside the scenario file. */
@@ -66,10 +66,10 @@ int scenario_build_credit_target(builder *b, section *sec)
   }
   if (book == NULL)
     return issim_inifile_fail(b->r, line, "obligors = %s: %s", name, inner.message);
-  b->s->target_model = issim_model_alloc_credit(book, NULL, NAN, &inner);
+  b->s->target = issim_model_alloc_credit(book, NULL, NAN, &inner);
   b->s->dimension = book->m + book->n;
   issim_credit_book_free(book);
-  if (b->s->target_model == NULL)
+  if (b->s->target == NULL)
     return issim_inifile_fail(b->r, line, "%s", inner.message);
   b->use_models = 1;
   return 1;

@@ -42,7 +42,7 @@ ISSIM_INTERNAL char *scenario_unquote(const char *v);
 ISSIM_INTERNAL int scenario_is_multivariate_family(const char *family);
 ISSIM_INTERNAL int scenario_get_vector(builder *b, section *sec, const char *key, size_t d, double dflt, double *out);
 ISSIM_INTERNAL int scenario_build_model(builder *b, section *sec, const char *family, int dline, size_t d, issim_model **out);
-ISSIM_INTERNAL int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target, int *is_target);
+ISSIM_INTERNAL int scenario_build_dist(builder *b, section *sec, issim_model **out, int allow_target, int *is_target);
 ISSIM_INTERNAL int scenario_build_target(builder *b, section *sec);
 /* scenario_levels.c: the threshold list (the main threshold and the levels)
  * and the quantiles, once the target and the loss are known. */

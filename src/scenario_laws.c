@@ -554,7 +554,7 @@ static int build_multivariate_target(builder *b, section *sec, const char *famil
   b->use_models = 1;
   if (!memory_check(b, sec, family, b->s->dimension, line))
     return 0;
-  return scenario_build_model(b, sec, family, dline, b->s->dimension, &b->s->target_model);
+  return scenario_build_model(b, sec, family, dline, b->s->dimension, &b->s->target);
 }
 
 
@@ -581,7 +581,7 @@ static int several_numbers_error(builder *b, const entry *e, const char *family,
                             strcmp(family, "student-t") == 0 ? "t" : "normal", count);
 }
 
-int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_target,
+int scenario_build_dist(builder *b, section *sec, issim_model **out, int allow_target,
                       int *is_target)
 {
   int dline;
@@ -628,7 +628,9 @@ int scenario_build_dist(builder *b, section *sec, issim_dist **out, int allow_ta
     return 0;
 
   issim_error inner;
-  *out = issim_dist_alloc(family, n, names, values, &inner);
+  issim_dist *dist = issim_dist_alloc(family, n, names, values, &inner);
+  *out = dist ? issim_model_alloc_line(dist, &inner) : NULL;
+  issim_dist_free(dist);
   if (*out == NULL) {
     entry *e = inner.key[0] ? issim_inifile_find(sec, inner.key) : NULL;
     return issim_inifile_fail(b->r, e ? e->line : sec->line, "%s", inner.message);

@@ -109,11 +109,12 @@ static int check_level_possible(builder *b, double t)
   pb.event.threshold = t;
   double lo, hi;
   int above = s->event.direction == ISSIM_ABOVE;
-  if (s->target) {
+  const issim_dist *line = issim_model_line_dist(s->target);
+  if (line) {
     issim_problem_event_region(&pb, &lo, &hi);
     if (lo < hi)
       return 1;
-    lo = s->target->lower, hi = s->target->upper;
+    lo = line->lower, hi = line->upper;
   } else if (s->event.loss == NULL || !issim_problem_loss_range(&pb, &lo, &hi) ||
              (above ? t < hi : t > lo)) {
     return 1;

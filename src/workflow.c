@@ -43,7 +43,6 @@ void issim_workflow_free(issim_workflow *wf)
     return;
   for (size_t i = 0; i < wf->s->n_proposals; i++)
     if (wf->proposals[i].fitted) {
-      issim_dist_free(wf->proposals[i].dist);
       issim_model_free(wf->proposals[i].model);
     }
   if (wf->have_regions)
@@ -108,17 +107,14 @@ static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_f
                    const char *start_name, issim_error *err)
 {
   issim_problem pb = issim_scenario_problem(wf->s, NULL);
-  issim_dist *q = NULL;
   issim_model *qm = NULL;
-  int rc = issim_ce_fit_realise(&pb, fit, p->name, &q, &qm, err);
+  int rc = issim_ce_fit_realise(&pb, fit, p->name, &qm, err);
   if (rc != ISSIM_OK)
     return rc;
-  if (p->fitted) {
-    issim_dist_free(p->dist);
+  if (p->fitted)
     issim_model_free(p->model);
-  }
   const issim_proposal *start = start_name ? issim_scenario_proposal(wf->s, start_name) : NULL;
-  *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive, .dist = q,
+  *p = (issim_proposal){.name = p->name, .line = p->line, .adaptive = p->adaptive,
                         .model = qm, .fitted = 1, .adapt_levels = (unsigned)fit->n_levels,
                         .adapt_draws = fit->draws, .adapt_seconds = fit->seconds,
                         .search_calls = start ? start->search_calls : 0};
@@ -396,7 +392,7 @@ static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
 {
   const issim_scenario *s = wf->s;
   issim_run_config cfg = issim_workflow_config(wf, p ? p->name : "target");
-  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+  issim_problem pb = {.target = s->target, .proposal = p ? p->model : NULL,
                       .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
   issim_run_output out = {0};
   int rc = issim_engine_run(&pb, &cfg, &out, err);
@@ -404,7 +400,7 @@ static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
     return rc;
   row->proposal = p;
   issim_accum_estimate(&out.acc, &row->estimate);
-  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
+  issim_analyse_information(s->target, p ? p->model : NULL, &row->exact);
   return ISSIM_OK;
 }
 
@@ -413,7 +409,7 @@ int issim_workflow_divergence(issim_workflow *wf, issim_divergence_row *rows, si
 {
   const issim_scenario *s = wf->s;
   *n = 0;
-  if (s->target == NULL || s->target_model != NULL)
+  if (!issim_model_line_dist(s->target) || s->event.loss != NULL) /* a mixture: x as a loss */
     return issim_error_set(err, ISSIM_EINVAL, "%s: issim divergence handles univariate "
                                               "scenarios without mixtures; use issim run, "
                                               "whose information block covers the rest",

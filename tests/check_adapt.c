@@ -52,13 +52,11 @@ static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce
                       issim_error *err)
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
-  issim_dist *q = NULL;
   issim_model *qm = NULL;
-  int rc = issim_ce_fit_realise(&pb, f, p->name, &q, &qm, err);
+  int rc = issim_ce_fit_realise(&pb, f, p->name, &qm, err);
   if (rc == ISSIM_OK) {
-    issim_dist_free(p->dist);
     issim_model_free(p->model);
-    p->dist = q, p->model = qm, p->fitted = 1;
+    p->model = qm, p->fitted = 1;
     p->adapt_levels = (unsigned)f->n_levels, p->adapt_draws = f->draws;
   }
   return rc;
@@ -136,10 +134,12 @@ START_TEST(test_spread_update_never_collapses)
   ck_assert(sqrt(f.params.cov[0]) > ISSIM_CE_SPREAD_BOUND);
   issim_error err;
   ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_OK);
-  ck_assert(p->fitted && p->dist != NULL);
+  ck_assert(p->fitted && issim_model_line_dist(p->model) != NULL);
   double lo, hi;
   issim_scenario_event_region(s, &lo, &hi);
-  ck_assert_int_eq(issim_weight_variance(s->target, p->dist, lo, hi, NULL, 0), ISSIM_VARIANCE_FINITE);
+  ck_assert_int_eq(issim_weight_variance(issim_model_line_dist(s->target),
+                                         issim_model_line_dist(p->model), lo, hi, NULL, 0),
+                   ISSIM_VARIANCE_FINITE);
   /* calibration: 200 replications of 4096 draws; 95% intervals cover within
    * 4 binomial standard errors of 0.95 */
   issim_run_config cfg = {.samples = 4096, .seed = 11, .stream = issim_rng_stream_id("ce"),
@@ -207,8 +207,9 @@ START_TEST(test_saved_proposal_reads_back_exactly)
                                  &f, "ce");
   const issim_proposal *q = issim_scenario_proposal(t, "ce");
   ck_assert_ptr_nonnull(q);
-  ck_assert_int_eq(q->dist->kind, ISSIM_DIST_NORMAL);
-  ck_assert(memcmp(q->dist->param, p->dist->param, 2 * sizeof(double)) == 0);
+  const issim_dist *saved = issim_model_line_dist(q->model), *fitted = issim_model_line_dist(p->model);
+  ck_assert_int_eq(saved->kind, ISSIM_DIST_NORMAL);
+  ck_assert(memcmp(saved->param, fitted->param, 2 * sizeof(double)) == 0);
   /* and so the run of the saved proposal is the run of the fitted one */
   issim_estimate a = same_runs(s, p, t, q, "ce", 100000);
   ck_assert(fabs(a.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * a.std_error);
@@ -378,7 +379,7 @@ static int fit_function_loss(double fail_above, int threads, uint64_t *count, is
 {
   issim_model *target = independent_normals(2, NULL, NULL);
   issim_loss *g = counting_sum_loss(2, fail_above, count);
-  issim_problem pb = {.target_model = target, .event = issim_event_init(g, 6, ISSIM_ABOVE)};
+  issim_problem pb = {.target = target, .event = issim_event_init(g, 6, ISSIM_ABOVE)};
   issim_ce_options opt = issim_ce_options_default();
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);

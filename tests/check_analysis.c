@@ -112,14 +112,18 @@ START_TEST(test_infinite_divergence_stays_infinite)
 {
   /* KL of a student-t(2) from a normal is infinite: no finite number is reported */
   issim_information info;
-  issim_dist *p = issim_dist_alloc("student-t", 1, (const char *[]){"df"}, (double[]){2}, NULL);
-  issim_dist *q = issim_dist_alloc_normal(0, 1, NULL);
-  issim_information_exact(p, q, &info);
+  issim_model *p = line_model(issim_dist_alloc("student-t", 1, (const char *[]){"df"},
+                                                (double[]){2}, NULL));
+  issim_model *q = line_model(issim_dist_alloc_normal(0, 1, NULL));
+  issim_analyse_information(p, q, &info);
   ck_assert(isinf(info.kl_p_q) && info.kl_p_q > 0);
   ck_assert_int_eq(info.kl_p_q_how, ISSIM_EXACT_INFINITE);
   ck_assert(isfinite(info.kl_q_p)); /* the other way round is finite */
-  issim_dist_free(p);
-  issim_dist_free(q);
+  /* q = p: both divergences 0 */
+  issim_analyse_information(q, NULL, &info);
+  ck_assert(info.kl_p_q == 0 && info.kl_q_p == 0);
+  issim_model_free(p);
+  issim_model_free(q);
 }
 END_TEST
 

@@ -63,7 +63,7 @@ START_TEST(test_counts_are_the_models_calls)
   const uint64_t search = count;
   for (int threads = 1; threads <= 2; threads++) {
     uint64_t before = count;
-    issim_problem pb = {.target_model = target, .event = ev};
+    issim_problem pb = {.target = target, .event = ev};
     issim_run_config cfg = {.samples = 70000, .seed = 3, .rng = gsl_rng_taus2, .threads = threads};
     issim_run_output out = {0};
     ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, &err), ISSIM_OK);

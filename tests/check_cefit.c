@@ -204,7 +204,7 @@ START_TEST(test_independent_update_by_hand)
     "mean = 0\nsd = 2\nrate = 1\nlocation = 1\nshape = 2\nscale = 1\n"
     "[event]\nloss = sum\nthreshold = 30\n[proposal c]\ndistribution = target\n", "t.ini");
   issim_ce_params v = {0};
-  ck_assert_int_eq(issim_ce_params_init_independent(&v, ISSIM_CE_INDEPENDENT, t->target_model,
+  ck_assert_int_eq(issim_ce_params_init_independent(&v, ISSIM_CE_INDEPENDENT, t->target,
                                                     "the target", &err), ISSIM_OK);
   ck_assert_int_eq(v.parts[1].family, ISSIM_CE_EXPONENTIAL);
   ck_assert_double_eq(v.parts[0].cov[0], 4);
@@ -241,7 +241,7 @@ START_TEST(test_independent_update_by_hand)
   free(buf);
   issim_ce_params_clear(&v);
   /* family exponential: every component must be one */
-  ck_assert_int_eq(issim_ce_params_init_independent(&v, ISSIM_CE_EXPONENTIAL, t->target_model,
+  ck_assert_int_eq(issim_ce_params_init_independent(&v, ISSIM_CE_EXPONENTIAL, t->target,
                                                     "the target", &err), ISSIM_EINVAL);
   ck_assert_str_eq(err.message, "family exponential fits exponential components; component 1 of "
                                 "the target is normal");

@@ -16,7 +16,7 @@
 
 /* Proposals: `crude` is the target (no distribution), the others have one. */
 typedef struct {
-  issim_dist *dist;
+  issim_model *model;
   issim_proposal p[8];
   issim_result r[8];
 } fixture;
@@ -24,8 +24,7 @@ typedef struct {
 static void fixture_init(fixture *f)
 {
   memset(f, 0, sizeof *f);
-  f->dist = issim_dist_alloc_normal(5, 1, NULL);
-  ck_assert_ptr_nonnull(f->dist);
+  f->model = line_model(issim_dist_alloc_normal(5, 1, NULL));
 }
 
 /* Result i: a proposal with a distribution (crude = 0) or the target. Its
@@ -34,7 +33,7 @@ static void fixture_init(fixture *f)
 static void set(fixture *f, size_t i, const char *name, int crude, issim_verdict_level level,
                 uint64_t hits, double log_p, double re, uint64_t n, double seconds)
 {
-  f->p[i] = (issim_proposal){.name = (char *)name, .dist = crude ? NULL : f->dist};
+  f->p[i] = (issim_proposal){.name = (char *)name, .model = crude ? NULL : f->model};
   issim_result *r = &f->r[i];
   *r = (issim_result){.proposal = &f->p[i], .seconds = seconds, .pareto_k = NAN};
   r->verdict.level = level;
@@ -48,7 +47,7 @@ static void set(fixture *f, size_t i, const char *name, int crude, issim_verdict
 
 static void fixture_free(fixture *f)
 {
-  issim_dist_free(f->dist);
+  issim_model_free(f->model);
 }
 
 /* ranked[k].index for k = 0..n-1 as a string of result letters, "DABCE" */
@@ -218,10 +217,10 @@ START_TEST(test_gain_over_crude_work)
   double eff_crude_sample = 100000 / (100000 * 0.3 * 0.3 * 0.5);
   assert_close(ranked[1].log_gain_over_crude_work, log(eff_crude_sample / eff_crude), 1e-12);
   /* without a crude proposal, or with one that took no time: no gain */
-  f.p[1].dist = f.dist;
+  f.p[1].model = f.model;
   issim_compare_rank(f.r, 2, log(P), ranked, &ref);
   ck_assert(isnan(ranked[0].log_gain_over_crude_work));
-  f.p[1].dist = NULL;
+  f.p[1].model = NULL;
   f.r[1].seconds = 0;
   issim_compare_rank(f.r, 2, log(P), ranked, &ref);
   ck_assert(isnan(ranked[0].log_gain_over_crude_work));

@@ -300,15 +300,15 @@ START_TEST(test_credit_pair_matches_formula)
   issim_model *p = issim_model_alloc_credit(b, NULL, NAN, &err);
   issim_model *q = issim_model_alloc_credit(b, &mu, _i ? level : NAN, &err);
   ck_assert(p && q);
-  issim_model_pair *pair = issim_model_pair_alloc(p, q);
+  issim_pair *pair = issim_pair_alloc(p, q);
   const size_t n = 300, d = issim_model_dim(p);
   ck_assert_int_eq(d, 9);
   double *x = xalloc(n * d), *x2 = xalloc(n * d), *lp = xalloc(n), *lq = xalloc(n);
   double *lp2 = xalloc(n), *lq2 = xalloc(n);
-  double *scratch = xalloc(issim_model_pair_scratch(pair, n));
+  double *scratch = xalloc(issim_pair_scratch(pair, n));
   gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2), *r2 = gsl_rng_alloc(gsl_rng_taus2);
   gsl_rng_set(r, 5), gsl_rng_set(r2, 5);
-  issim_model_pair_draw(pair, r, n, x, lp, lq, scratch);
+  issim_pair_draw(pair, r, n, x, lp, lq, scratch);
   issim_model_sample(q, r2, n, x2, scratch);
   issim_model_log_pdf(p, n, x2, lp2, scratch);
   issim_model_log_pdf(q, n, x2, lq2, scratch);
@@ -325,7 +325,7 @@ START_TEST(test_credit_pair_matches_formula)
   ck_assert(lp2[0] == -INFINITY);
   gsl_rng_free(r), gsl_rng_free(r2);
   free(x), free(x2), free(lp), free(lq), free(lp2), free(lq2), free(scratch);
-  issim_model_pair_free(pair);
+  issim_pair_free(pair);
   issim_model_free(p), issim_model_free(q);
   issim_credit_book_free(b);
 }
@@ -482,7 +482,7 @@ START_TEST(test_credit_estimates_within_4se)
       ck_assert_int_eq(issim_ce_run(&pb, p->name, p->adaptive, 7, s->rng, 2, NULL, NULL, &fit,
                                     &err), ISSIM_OK);
       ck_assert_int_eq(fit.outcome, ISSIM_CE_REACHED);
-      ck_assert_int_eq(issim_ce_fit_realise(&pb, &fit, p->name, &p->dist, &p->model, &err),
+      ck_assert_int_eq(issim_ce_fit_realise(&pb, &fit, p->name, &p->model, &err),
                        ISSIM_OK);
       p->fitted = 1;
       issim_ce_fit_clear(&fit);
@@ -581,7 +581,7 @@ START_TEST(test_credit_threshold_in_sigmas)
 {
   char *dir;
   issim_scenario *s = credit_scenario(10, 0.3, 0.002, &dir);
-  const issim_credit_book *b = issim_credit_law_book(issim_model_credit_law(s->target_model));
+  const issim_credit_book *b = issim_credit_law_book(issim_model_credit_law(s->target));
   double mean, sd;
   issim_credit_loss_moments(b, &mean, &sd);
   issim_scenario_free(s);

@@ -771,33 +771,33 @@ START_TEST(test_information_judge)
   issim_info_input in = {.estimate = 6.70, .se = 0.01, .exact = 6.6974, .how = ISSIM_EXACT_CLOSED_FORM,
                          .weighted = 1, .covers = 1, .kish_ess = 5000,
                          .weight_variance = ISSIM_VARIANCE_FINITE};
-  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, why, sizeof why), ISSIM_INFO_RELIABLE);
   ck_assert_str_eq(why, "");
   in.estimate = 1.13, in.se = 0.17; /* exponential(1) from exponential(10) */
-  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_OFF_EXACT);
+  ck_assert_int_eq(issim_divergence_judge(&in, why, sizeof why), ISSIM_INFO_OFF_EXACT);
   ck_assert_str_eq(why, "32.7 standard errors from the exact value");
   in.weight_variance = ISSIM_VARIANCE_INFINITE; /* the root cause comes first */
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_INFINITE_VARIANCE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_INFINITE_VARIANCE);
   in.weighted = 0; /* an unweighted average does not depend on the weights */
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_OFF_EXACT);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_OFF_EXACT);
   in.weighted = 1, in.weight_variance = ISSIM_VARIANCE_UNDECIDED;
   in.exact = NAN, in.how = ISSIM_EXACT_NONE; /* nothing to compare with: */
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
   in.kish_ess = 62.1; /* ... but the Kish ESS */
-  ck_assert_int_eq(issim_information_judge(&in, why, sizeof why), ISSIM_INFO_LOW_ESS);
+  ck_assert_int_eq(issim_divergence_judge(&in, why, sizeof why), ISSIM_INFO_LOW_ESS);
   ck_assert_str_eq(why, "weighted by w over draws whose Kish ESS is only 62.1");
   in.kish_ess = 5000, in.covers = 0;
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_PARTIAL_SUPPORT);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_PARTIAL_SUPPORT);
   in.covers = 1, in.se = NAN;
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_NO_SE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_NO_SE);
   /* an infinite value shown as such is right */
   in.estimate = INFINITY, in.exact = INFINITY, in.how = ISSIM_EXACT_INFINITE, in.se = NAN;
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
   /* equal values to rounding, with a zero SE (q = p): reliable */
   in = (issim_info_input){.estimate = 0, .se = 0, .exact = 0, .how = ISSIM_EXACT_CLOSED_FORM,
                           .weighted = 1, .covers = 1, .kish_ess = 1e6,
                           .weight_variance = ISSIM_VARIANCE_FINITE};
-  ck_assert_int_eq(issim_information_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
+  ck_assert_int_eq(issim_divergence_judge(&in, NULL, 0), ISSIM_INFO_RELIABLE);
 }
 END_TEST
 
@@ -805,23 +805,23 @@ END_TEST
  * exponential(1) from exponential(10) is infinite (int p^2/q = int e^(8x)/10),
  * from exponential(0.5) finite (w <= 2); a normal from a narrower normal
  * infinite (sd < 1/sqrt 2), from a wider one finite. */
-START_TEST(test_information_weight_variance)
+START_TEST(test_divergence_weight_variance)
 {
   issim_error err;
   const char *rate[] = {"rate"}, *ms[] = {"mean", "sd"};
-  issim_dist *p = issim_dist_alloc("exponential", 1, rate, (double[]){1}, &err);
-  issim_dist *q10 = issim_dist_alloc("exponential", 1, rate, (double[]){10}, &err);
-  issim_dist *q05 = issim_dist_alloc("exponential", 1, rate, (double[]){0.5}, &err);
-  ck_assert_int_eq(issim_information_weight_variance(p, q10), ISSIM_VARIANCE_INFINITE);
-  ck_assert_int_eq(issim_information_weight_variance(p, q05), ISSIM_VARIANCE_FINITE);
-  ck_assert_int_eq(issim_information_weight_variance(p, NULL), ISSIM_VARIANCE_FINITE);
-  issim_dist *n = issim_dist_alloc("normal", 2, ms, (double[]){0, 1}, &err);
-  issim_dist *narrow = issim_dist_alloc("normal", 2, ms, (double[]){0, 0.6}, &err);
-  issim_dist *wide = issim_dist_alloc("normal", 2, ms, (double[]){1, 2}, &err);
-  ck_assert_int_eq(issim_information_weight_variance(n, narrow), ISSIM_VARIANCE_INFINITE);
-  ck_assert_int_eq(issim_information_weight_variance(n, wide), ISSIM_VARIANCE_FINITE);
-  issim_dist_free(p), issim_dist_free(q10), issim_dist_free(q05);
-  issim_dist_free(n), issim_dist_free(narrow), issim_dist_free(wide);
+  issim_model *p = line_model(issim_dist_alloc("exponential", 1, rate, (double[]){1}, &err));
+  issim_model *q10 = line_model(issim_dist_alloc("exponential", 1, rate, (double[]){10}, &err));
+  issim_model *q05 = line_model(issim_dist_alloc("exponential", 1, rate, (double[]){0.5}, &err));
+  ck_assert_int_eq(issim_divergence_weight_variance(p, q10), ISSIM_VARIANCE_INFINITE);
+  ck_assert_int_eq(issim_divergence_weight_variance(p, q05), ISSIM_VARIANCE_FINITE);
+  ck_assert_int_eq(issim_divergence_weight_variance(p, NULL), ISSIM_VARIANCE_FINITE);
+  issim_model *n = line_model(issim_dist_alloc("normal", 2, ms, (double[]){0, 1}, &err));
+  issim_model *narrow = line_model(issim_dist_alloc("normal", 2, ms, (double[]){0, 0.6}, &err));
+  issim_model *wide = line_model(issim_dist_alloc("normal", 2, ms, (double[]){1, 2}, &err));
+  ck_assert_int_eq(issim_divergence_weight_variance(n, narrow), ISSIM_VARIANCE_INFINITE);
+  ck_assert_int_eq(issim_divergence_weight_variance(n, wide), ISSIM_VARIANCE_FINITE);
+  issim_model_free(p), issim_model_free(q10), issim_model_free(q05);
+  issim_model_free(n), issim_model_free(narrow), issim_model_free(wide);
 }
 END_TEST
 
@@ -1086,7 +1086,7 @@ static Suite *divergence_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_method_names);
   tcase_add_test(tc, test_information_judge);
-  tcase_add_test(tc, test_information_weight_variance);
+  tcase_add_test(tc, test_divergence_weight_variance);
   tcase_add_test(tc, test_relative_variance_exact);
   tcase_add_test(tc, test_model_relative_variance_exact);
   tcase_add_test(tc, test_model_relative_variance_three_dimensions);

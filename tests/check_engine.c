@@ -20,15 +20,15 @@ static int engine_run(const issim_problem *pb, const issim_run_config *cfg, issi
 }
 
 typedef struct {
-  issim_dist *p, *q;
+  issim_model *p, *q;
   issim_problem pb;
   issim_run_config cfg;
 } fixture;
 
 static void setup(fixture *f, uint64_t samples, uint64_t seed)
 {
-  f->p = issim_dist_alloc_normal(0, 1, NULL);
-  f->q = issim_dist_alloc_normal(4, 1.2, NULL);
+  f->p = line_model(issim_dist_alloc_normal(0, 1, NULL));
+  f->q = line_model(issim_dist_alloc_normal(4, 1.2, NULL));
   f->pb = (issim_problem){.target = f->p, .proposal = f->q, .event = {.threshold = 4, .direction = ISSIM_ABOVE}};
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);
@@ -37,8 +37,8 @@ static void setup(fixture *f, uint64_t samples, uint64_t seed)
 
 static void teardown(fixture *f)
 {
-  issim_dist_free(f->p);
-  issim_dist_free(f->q);
+  issim_model_free(f->p);
+  issim_model_free(f->q);
 }
 
 static issim_accum run(fixture *f, int threads)
@@ -268,7 +268,7 @@ static void model_setup(model_fixture *f, uint64_t samples, double fail_above, i
   f->target = independent_normals(2, NULL, NULL);
   f->loss = builtin ? issim_loss_alloc(ISSIM_LOSS_SUM, 2, NULL)
                     : counting_sum_loss(2, fail_above, NULL);
-  f->pb = (issim_problem){.target_model = f->target,
+  f->pb = (issim_problem){.target = f->target,
                           .event = issim_event_init(f->loss, 3, ISSIM_ABOVE)};
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);

@@ -17,10 +17,8 @@
 static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed, int crude,
                        issim_estimate *e)
 {
-  issim_dist *p = issim_dist_alloc_normal(0, 1, NULL);
-  issim_dist *q = issim_dist_alloc_normal(mu, sd, NULL);
-  ck_assert_ptr_nonnull(p);
-  ck_assert_ptr_nonnull(q);
+  issim_model *p = line_model(issim_dist_alloc_normal(0, 1, NULL));
+  issim_model *q = line_model(issim_dist_alloc_normal(mu, sd, NULL));
   issim_problem pb = {.target = p, .proposal = crude ? NULL : q, .event = {.threshold = t,
                       .direction = ISSIM_ABOVE}};
   const gsl_rng_type *type;
@@ -30,8 +28,8 @@ static void run_normal(double t, double mu, double sd, uint64_t n, uint64_t seed
   ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
   issim_accum acc = out.acc;
   issim_accum_estimate(&acc, e);
-  issim_dist_free(p);
-  issim_dist_free(q);
+  issim_model_free(p);
+  issim_model_free(q);
 }
 
 START_TEST(test_five_sigma_shifted)

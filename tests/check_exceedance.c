@@ -195,7 +195,8 @@ static void run_levels(int threads, const issim_stop_rules *stop, uint64_t n,
                        issim_exceedance **ex, issim_run_output *out)
 {
   static const double t[] = {2, 3, 4, 5, 6, 7};
-  issim_dist *p = issim_dist_alloc_normal(0, 1, NULL), *q = issim_dist_alloc_normal(5, 1, NULL);
+  issim_model *p = line_model(issim_dist_alloc_normal(0, 1, NULL)),
+              *q = line_model(issim_dist_alloc_normal(5, 1, NULL));
   issim_problem pb = {.target = p, .proposal = q,
                       .event = {.threshold = 5, .direction = ISSIM_ABOVE}};
   const gsl_rng_type *type;
@@ -205,8 +206,8 @@ static void run_levels(int threads, const issim_stop_rules *stop, uint64_t n,
   *ex = issim_exceedance_alloc(6, t, 1, issim_khat_capacity(n));
   *out = (issim_run_output){.levels = *ex};
   ck_assert_int_eq(issim_engine_run(&pb, &cfg, out, NULL), ISSIM_OK);
-  issim_dist_free(p);
-  issim_dist_free(q);
+  issim_model_free(p);
+  issim_model_free(q);
 }
 
 START_TEST(test_engine_levels)

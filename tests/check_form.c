@@ -674,7 +674,8 @@ START_TEST(test_unsupported)
 {
   issim_dist *ln = issim_dist_alloc("lognormal", 0, NULL, NULL, NULL);
   ck_assert_ptr_nonnull(ln);
-  issim_problem pb = {.target = ln, .event = issim_event_init(NULL, 5, ISSIM_ABOVE)};
+  issim_model *lnm = issim_model_alloc_line(ln, NULL);
+  issim_problem pb = {.target = lnm, .event = issim_event_init(NULL, 5, ISSIM_ABOVE)};
   ck_assert(issim_form_supported(&pb));
   issim_form_result r;
   issim_error err;
@@ -685,10 +686,12 @@ START_TEST(test_unsupported)
   near_rel(r.points[0].x[0], 5, 1e-15, "lognormal x*");
   near_rel(r.points[0].log_p_form, issim_dist_log_sf(ln, 5), 1e-14, "lognormal FORM");
   issim_form_result_free(&r);
+  issim_model_free(lnm);
   issim_dist_free(ln);
   /* a univariate normal works: beta = (5 - 1) / 2 */
   issim_dist *n = issim_dist_alloc_normal(1, 2, NULL);
-  pb.target = n;
+  issim_model *nm = issim_model_alloc_line(n, NULL);
+  pb.target = nm;
   ck_assert(issim_form_supported(&pb));
   ck_assert_int_eq(issim_form_analyse_problem(&pb, &r, &err), ISSIM_OK);
   near_rel(r.points[0].beta, 2, 1e-15, "univariate beta");
@@ -699,7 +702,7 @@ START_TEST(test_unsupported)
   issim_model *mix = issim_model_alloc_mixture(2, (const issim_model *const[]){m1, m1},
                                                (double[]){0.5, 0.5}, NULL);
   issim_loss *g = issim_loss_alloc(ISSIM_LOSS_IDENTITY, 1, NULL);
-  issim_problem pm = {.target_model = mix, .event = issim_event_init(g, 5, ISSIM_ABOVE)};
+  issim_problem pm = {.target = mix, .event = issim_event_init(g, 5, ISSIM_ABOVE)};
   ck_assert(!issim_form_supported(&pm));
   ck_assert_int_eq(issim_form_analyse_problem(&pm, &r, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "FORM needs a target with a standard space") != NULL, "%s",
@@ -707,6 +710,7 @@ START_TEST(test_unsupported)
   issim_loss_free(g);
   issim_model_free(mix);
   issim_model_free(m1);
+  issim_model_free(nm);
   issim_dist_free(n);
 }
 

@@ -1,7 +1,7 @@
 /* check_pair.c: tests of pair.c, a proposal drawn with its target: the
  * same points and log-densities as the models' own calls, and the linear
  * loss drawn with them.  Scratch is always allocated at exactly
- * issim_model_pair_scratch(pair, n) doubles, so that valgrind sees any
+ * issim_pair_scratch(pair, n) doubles, so that valgrind sees any
  * overrun. */
 #include "model_helpers.h"
 #include "pair.h"
@@ -55,7 +55,7 @@ static void pair_case_free(issim_model *p, issim_model *q)
   issim_model_free(p);
 }
 
-/* issim_model_pair_draw against issim_model_sample and issim_model_log_pdf
+/* issim_pair_draw against issim_model_sample and issim_model_log_pdf
  * of each model: the same points (the same stream), and the same
  * log-densities to rounding; for plain Monte Carlo every weight exactly 1. */
 START_TEST(test_pair_equals_separate_calls)
@@ -63,16 +63,16 @@ START_TEST(test_pair_equals_separate_calls)
   const size_t d = 10, n = NBATCH;
   issim_model *p, *q;
   pair_case(_i, &p, &q);
-  issim_model_pair *pair = issim_model_pair_alloc(p, q);
+  issim_pair *pair = issim_pair_alloc(p, q);
   ck_assert_ptr_nonnull(pair);
-  ck_assert_int_eq(issim_model_pair_shares_factor(pair), pair_case_shares(_i));
-  const size_t sc = issim_model_pair_scratch(pair, n);
+  ck_assert_int_eq(issim_pair_shares_factor(pair), pair_case_shares(_i));
+  const size_t sc = issim_pair_scratch(pair, n);
   ck_assert_uint_ge(sc, issim_model_scratch(p, n));
   ck_assert_uint_ge(sc, issim_model_scratch(q, n));
   double *scratch = malloc(sc * sizeof *scratch), *x = malloc(n * d * sizeof *x);
   double lp[NBATCH], lq[NBATCH], lp1[NBATCH], lq1[NBATCH];
   gsl_rng *r = seeded(7);
-  issim_model_pair_draw(pair, r, n, x, lp, lq, scratch);
+  issim_pair_draw(pair, r, n, x, lp, lq, scratch);
   gsl_rng_free(r);
   double *x1 = sample(q, 7, n);
   ck_assert(memcmp(x, x1, n * d * sizeof *x) == 0);
@@ -90,15 +90,15 @@ START_TEST(test_pair_equals_separate_calls)
     if (q == p) /* every weight exactly 1 */
       ck_assert(lp[i] == lq[i]);
   }
-  issim_model_pair_free(pair);
+  issim_pair_free(pair);
   pair_case_free(p, q);
   free(scratch), free(x), free(x1);
 }
 END_TEST
 
-/* issim_model_pair_draw_linear, for every pair above and a linear loss (_i
+/* issim_pair_draw_linear, for every pair above and a linear loss (_i
  * even) or a sum (_i odd), in batches of 1, 8 (one whole group of the
- * kernel) and NBATCH points: log p and log q are issim_model_pair_draw's to
+ * kernel) and NBATCH points: log p and log q are issim_pair_draw's to
  * the last bit, and g is the loss of its points to a few ulps of the terms,
  * sum_j |w_j| (|mu_j| + f sum_k |L_jk z_k|), z and f redrawn here from the
  * same stream; both are within (d + 2) eps of them of the exact loss (long
@@ -119,22 +119,22 @@ START_TEST(test_pair_linear_loss)
                             : issim_loss_alloc_linear(d, w, &err);
   ck_assert_ptr_nonnull(loss);
   ck_assert(issim_loss_linear_form(loss, w));
-  issim_model_pair *pair = issim_model_pair_alloc(p, q), *plain = issim_model_pair_alloc(p, q);
+  issim_pair *pair = issim_pair_alloc(p, q), *plain = issim_pair_alloc(p, q);
   ck_assert_ptr_nonnull(pair);
   ck_assert_ptr_nonnull(plain);
   const bool dense = c != 4;
-  ck_assert_int_eq(issim_model_pair_set_linear_loss(pair, w), dense);
-  ck_assert_int_eq(issim_model_pair_shares_factor(pair), pair_case_shares(c));
+  ck_assert_int_eq(issim_pair_set_linear_loss(pair, w), dense);
+  ck_assert_int_eq(issim_pair_shares_factor(pair), pair_case_shares(c));
   ck_assert_int_eq(issim_model_elliptical_form(q, mu, l, &df), ISSIM_OK);
   for (size_t b = 0; dense && b < sizeof ns / sizeof ns[0]; b++) {
-    const size_t n = ns[b], sc = issim_model_pair_scratch(pair, n);
+    const size_t n = ns[b], sc = issim_pair_scratch(pair, n);
     double *scratch = malloc(sc * sizeof *scratch), *x = malloc(n * d * sizeof *x);
     double g[NBATCH], lp[NBATCH], lq[NBATCH], g1[NBATCH], lp1[NBATCH], lq1[NBATCH];
     r = seeded(7 + b);
-    issim_model_pair_draw_linear(pair, r, n, x, g, lp, lq, scratch);
+    issim_pair_draw_linear(pair, r, n, x, g, lp, lq, scratch);
     gsl_rng_free(r);
     r = seeded(7 + b);
-    issim_model_pair_draw(plain, r, n, x, lp1, lq1, scratch);
+    issim_pair_draw(plain, r, n, x, lp1, lq1, scratch);
     gsl_rng_free(r);
     issim_loss_eval(loss, n, x, g1);
     r = seeded(7 + b);
@@ -165,8 +165,8 @@ START_TEST(test_pair_linear_loss)
     gsl_rng_free(r);
     free(scratch), free(x);
   }
-  issim_model_pair_free(pair);
-  issim_model_pair_free(plain);
+  issim_pair_free(pair);
+  issim_pair_free(plain);
   issim_loss_free(loss);
   pair_case_free(p, q);
 }
@@ -186,14 +186,14 @@ START_TEST(test_pair_far_draws)
   issim_error err;
   q = issim_model_alloc_moved(p, shift, 1, &err);
   ck_assert_ptr_nonnull(q);
-  issim_model_pair *pair = issim_model_pair_alloc(p, q);
-  ck_assert(issim_model_pair_shares_factor(pair));
-  double *scratch = malloc(issim_model_pair_scratch(pair, n) * sizeof *scratch);
+  issim_pair *pair = issim_pair_alloc(p, q);
+  ck_assert(issim_pair_shares_factor(pair));
+  double *scratch = malloc(issim_pair_scratch(pair, n) * sizeof *scratch);
   double *x = malloc(n * d * sizeof *x), *lp = malloc(n * sizeof *lp),
          *lq = malloc(n * sizeof *lq), *lp1 = malloc(n * sizeof *lp1),
          *lq1 = malloc(n * sizeof *lq1);
   gsl_rng *r = seeded(5);
-  issim_model_pair_draw(pair, r, n, x, lp, lq, scratch);
+  issim_pair_draw(pair, r, n, x, lp, lq, scratch);
   gsl_rng_free(r);
   log_pdf(p, n, x, lp1);
   log_pdf(q, n, x, lq1);
@@ -224,7 +224,7 @@ START_TEST(test_pair_far_draws)
     assert_near(lq[i], c0 - h * (2 * log(s) + log(m) - log(df)), 1e-12);
   }
   ck_assert_msg(far >= 3, "only %zu far draws", far);
-  issim_model_pair_free(pair);
+  issim_pair_free(pair);
   issim_model_free(q), issim_model_free(p);
   free(scratch), free(x), free(lp), free(lq), free(lp1), free(lq1);
 }

@@ -187,7 +187,7 @@ START_TEST(test_a_failing_model_is_not_checked_and_says_so)
    * probed (a failure there ends the run with its partial report) */
   issim_model *p = independent_normals(2, NULL, NULL);
   issim_loss *g = counting_sum_loss(2, 0.5, NULL);
-  issim_problem pb = {.target_model = p, .event = issim_event_init(g, 3, ISSIM_ABOVE)};
+  issim_problem pb = {.target = p, .event = issim_event_init(g, 3, ISSIM_ABOVE)};
   issim_regions r;
   issim_error err;
   ck_assert_int_eq(issim_regions_find(&pb, &r, &err), ISSIM_OK);

@@ -888,13 +888,13 @@ static void divergence_row(const issim_scenario *s, const issim_proposal *p,
                            issim_divergence_row *row)
 {
   issim_run_config cfg = run_config_of(s, p ? p->name : "target", 200000, 9, 1);
-  issim_problem pb = {.target = s->target, .proposal = p ? p->dist : NULL,
+  issim_problem pb = {.target = s->target, .proposal = p ? p->model : NULL,
                       .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
   issim_run_output out = {0};
   ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, NULL), ISSIM_OK);
   row->proposal = p;
   issim_accum_estimate(&out.acc, &row->estimate);
-  issim_information_exact(s->target, p ? p->dist : NULL, &row->exact);
+  issim_analyse_information(s->target, p ? p->model : NULL, &row->exact);
 }
 
 /* rows[i][key] against estimate, se and exact divided by unit */

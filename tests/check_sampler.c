@@ -19,7 +19,9 @@ static const gsl_rng_type *taus2(void)
 START_TEST(test_univariate_draws_and_weights)
 {
   issim_dist *p = issim_dist_alloc_normal(0, 1, NULL), *q = issim_dist_alloc_normal(4, 1.5, NULL);
-  issim_problem pb = {.target = p, .proposal = q, .event = issim_event_init(NULL, 4, ISSIM_ABOVE)};
+  issim_model *pm = issim_model_alloc_line(p, NULL), *qm = issim_model_alloc_line(q, NULL);
+  ck_assert_int_eq(issim_model_line_dist(pm)->kind, ISSIM_DIST_NORMAL);
+  issim_problem pb = {.target = pm, .proposal = qm, .event = issim_event_init(NULL, 4, ISSIM_ABOVE)};
   issim_sampler *s = issim_sampler_alloc(&pb, taus2());
   ck_assert_ptr_nonnull(s);
   ck_assert_uint_eq(issim_sampler_batch(&pb), 512);
@@ -45,6 +47,8 @@ START_TEST(test_univariate_draws_and_weights)
   issim_sampler_draw(s, 10, 0);
   ck_assert_ptr_eq(issim_sampler_log_q(s), issim_sampler_log_p(s));
   issim_sampler_free(s);
+  issim_model_free(pm);
+  issim_model_free(qm);
   issim_dist_free(p);
   issim_dist_free(q);
 }
@@ -74,7 +78,7 @@ static void portfolio_init(portfolio *f)
   f->q = issim_model_alloc_moved(f->p, loc, 1, &err);
   ck_assert_msg(f->q != NULL, "%s", err.message);
   f->loss = issim_loss_alloc_linear(D, w, &err);
-  f->pb = (issim_problem){.target_model = f->p, .proposal_model = f->q,
+  f->pb = (issim_problem){.target = f->p, .proposal = f->q,
                           .event = issim_event_init(f->loss, 2, ISSIM_ABOVE)};
 }
 
@@ -145,7 +149,7 @@ START_TEST(test_batch_shrinks_with_the_dimension)
   for (int i = 0; i < 1000; i++)
     c[i] = z;
   issim_model *p = issim_model_alloc_independent(1000, c, NULL);
-  issim_problem pb = {.target_model = p};
+  issim_problem pb = {.target = p};
   ck_assert_uint_eq(issim_sampler_batch(&pb), 64); /* 64 x 1000 <= 65536 < 128 x 1000 */
   issim_model_free(p);
   free(c);

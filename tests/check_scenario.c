@@ -89,23 +89,23 @@ START_TEST(test_example)
   ck_assert_str_eq(s->path, "test.ini");
   ck_assert_str_eq(s->name, "gaussian-5sigma");
   ck_assert_str_eq(s->description, "A standard normal exceeding 5");
-  ck_assert_ptr_nonnull(s->target);
-  ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
-  ck_assert_double_eq(s->target->param[0], 0);
-  ck_assert_double_eq(s->target->param[1], 1);
+  ck_assert_ptr_nonnull(issim_model_line_dist(s->target));
+  ck_assert_int_eq(issim_model_line_dist(s->target)->kind, ISSIM_DIST_NORMAL);
+  ck_assert_double_eq(issim_model_line_dist(s->target)->param[0], 0);
+  ck_assert_double_eq(issim_model_line_dist(s->target)->param[1], 1);
   ck_assert_double_eq(s->event.threshold, 5);
   ck_assert_int_eq(s->event.direction, ISSIM_ABOVE);
 
   ck_assert_uint_eq(s->n_proposals, 2);
   ck_assert_str_eq(s->proposals[0].name, "shifted");
   ck_assert_int_eq(s->proposals[0].line, 13);
-  ck_assert_ptr_nonnull(s->proposals[0].dist);
-  ck_assert_int_eq(s->proposals[0].dist->kind, ISSIM_DIST_NORMAL);
-  ck_assert_double_eq(s->proposals[0].dist->param[0], 5);
-  ck_assert_double_eq(s->proposals[0].dist->param[1], 1);
+  ck_assert_ptr_nonnull(issim_model_line_dist(s->proposals[0].model));
+  ck_assert_int_eq(issim_model_line_dist(s->proposals[0].model)->kind, ISSIM_DIST_NORMAL);
+  ck_assert_double_eq(issim_model_line_dist(s->proposals[0].model)->param[0], 5);
+  ck_assert_double_eq(issim_model_line_dist(s->proposals[0].model)->param[1], 1);
   ck_assert_str_eq(s->proposals[1].name, "crude");
   ck_assert_int_eq(s->proposals[1].line, 18);
-  ck_assert_ptr_null(s->proposals[1].dist);
+  ck_assert_ptr_null(s->proposals[1].model);
 
   ck_assert_ptr_eq(issim_scenario_proposal(s, "crude"), &s->proposals[1]);
   ck_assert_ptr_eq(issim_scenario_proposal(s, "shifted"), &s->proposals[0]);
@@ -134,7 +134,7 @@ START_TEST(test_defaults)
   ck_assert_ptr_eq(s->rng, gsl_rng_taus2);
   ck_assert_str_eq(s->rng->name, "taus2");
   /* parameters left out take the family's defaults */
-  ck_assert_double_eq(s->proposals[0].dist->param[1], 1);
+  ck_assert_double_eq(issim_model_line_dist(s->proposals[0].model)->param[1], 1);
   issim_scenario_free(s);
 
   s = parse_ok(TEP);
@@ -235,12 +235,12 @@ START_TEST(test_comments_quotes_continuation)
   ck_assert_uint_eq(s->n_proposals, 2);
   ck_assert_str_eq(s->proposals[0].name, "wide");
   ck_assert_int_eq(s->proposals[0].line, 13);
-  ck_assert_double_eq(s->proposals[0].dist->param[0], 4.5);
-  ck_assert_double_eq(s->proposals[0].dist->param[1], 2);
+  ck_assert_double_eq(issim_model_line_dist(s->proposals[0].model)->param[0], 4.5);
+  ck_assert_double_eq(issim_model_line_dist(s->proposals[0].model)->param[1], 2);
   ck_assert_str_eq(s->proposals[1].name, "crude");
   ck_assert_int_eq(s->proposals[1].line, 20);
-  ck_assert_double_eq(s->target->param[0], 0);
-  ck_assert_double_eq(s->target->param[1], 1);
+  ck_assert_double_eq(issim_model_line_dist(s->target)->param[0], 0);
+  ck_assert_double_eq(issim_model_line_dist(s->target)->param[1], 1);
   issim_scenario_free(s);
 
   /* a value continued on indented lines, joined with single spaces */
@@ -256,7 +256,7 @@ START_TEST(test_comments_quotes_continuation)
 
   /* indentation is fine for a key right under its section header */
   s = parse_ok("[target]\n  distribution = normal\n" EVENT PROPOSAL);
-  ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
+  ck_assert_int_eq(issim_model_line_dist(s->target)->kind, ISSIM_DIST_NORMAL);
   issim_scenario_free(s);
 
   /* Windows line endings */
@@ -345,10 +345,10 @@ START_TEST(test_every_family_as_target)
            "[proposal crude]\ndistribution = target\n",
            families[_i].family, families[_i].params, families[_i].threshold);
   issim_scenario *s = parse_ok(text);
-  ck_assert_int_eq(s->target->kind, _i);
-  ck_assert_str_eq(issim_dist_name(s->target), families[_i].family);
+  ck_assert_int_eq(issim_model_line_dist(s->target)->kind, _i);
+  ck_assert_str_eq(issim_dist_name(issim_model_line_dist(s->target)), families[_i].family);
   for (size_t k = 0; k < families[_i].nparams; k++)
-    ck_assert_double_eq_tol(s->target->param[k], families[_i].expect[k], 1e-15);
+    ck_assert_double_eq_tol(issim_model_line_dist(s->target)->param[k], families[_i].expect[k], 1e-15);
   ck_assert_double_eq(s->event.threshold, families[_i].threshold);
   double exact = issim_scenario_exact_log(s);
   ck_assert_msg(isfinite(exact) && exact < 0, "exact log P for %s: %g", families[_i].family,
@@ -730,11 +730,11 @@ START_TEST(test_section_header_forms)
   issim_scenario *s = parse_ok("[ target ]\ndistribution = normal\n"
                                "[event]   ; the event\nthreshold = 5\n"
                                "[ proposal   wide ]\ndistribution = normal\nsd = 3\n");
-  ck_assert_int_eq(s->target->kind, ISSIM_DIST_NORMAL);
+  ck_assert_int_eq(issim_model_line_dist(s->target)->kind, ISSIM_DIST_NORMAL);
   ck_assert_double_eq(s->event.threshold, 5);
   ck_assert_str_eq(s->proposals[0].name, "wide");
   ck_assert_int_eq(s->proposals[0].line, 5);
-  ck_assert_double_eq(s->proposals[0].dist->param[1], 3);
+  ck_assert_double_eq(issim_model_line_dist(s->proposals[0].model)->param[1], 3);
   issim_scenario_free(s);
 
   /* a UTF-8 byte-order mark before the first section header */
@@ -903,7 +903,7 @@ START_TEST(test_portfolio_sigma_and_design_point)
   const double sd = 0.01, r = 0.3, d = 10;
   double var = 0.01 * sd * sd * (d * (1 - r) + r * d * d);
   ck_assert_uint_eq(s->dimension, 10);
-  ck_assert_int_eq(issim_model_kind_of(s->target_model), ISSIM_MODEL_NORMAL);
+  ck_assert_int_eq(issim_model_kind_of(s->target), ISSIM_MODEL_NORMAL);
   ck_assert_int_eq(issim_loss_kind_of(s->event.loss), ISSIM_LOSS_LINEAR);
   ck_assert_double_eq_tol(s->event.threshold, 5 * sqrt(var), 1e-15);
   ck_assert_double_eq(s->event.threshold_sigmas, 5);
@@ -1027,7 +1027,7 @@ START_TEST(test_a_family_per_component)
                                "component = lognormal normal exponential gamma\nmeanlog = 5\n"
                                "sdlog = 0.1\nmean = 100\nsd = 15\nrate = 0.5\nshape = 2\n"
                                "scale = 3\n" SUM1);
-  const issim_model *m = s->target_model;
+  const issim_model *m = s->target;
   const issim_dist *c[4];
   for (size_t j = 0; j < 4; j++)
     c[j] = issim_model_component(m, j);
@@ -1040,7 +1040,7 @@ START_TEST(test_a_family_per_component)
   /* without a scale, rate = one value each for the exponential and the gamma */
   s = parse_ok("[target]\ndistribution = gaussian-copula\ndimension = 3\ncorrelation = 0.2\n"
                "marginal = exponential, gamma exponential\nrate = 1 0.25 2\nshape = 3\n" SUM1);
-  m = s->target_model;
+  m = s->target;
   ck_assert(issim_model_component(m, 0)->param[0] == 1);
   ck_assert(issim_model_component(m, 1)->param[1] == 4); /* scale 1 / 0.25 */
   ck_assert(issim_model_component(m, 2)->param[0] == 2);

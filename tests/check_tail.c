@@ -206,8 +206,9 @@ START_TEST(test_shipped_proposals_pass)
       /* the shipped examples of the mistake */
       int bad = (strcmp(files[i], "student-t-tail") == 0 && strcmp(s->proposals[j].name, "light") == 0) ||
                 (strcmp(files[i], "proposals-5sigma") == 0 && strcmp(s->proposals[j].name, "narrow") == 0);
-      ck_assert_msg(issim_weight_variance(s->target, s->proposals[j].dist, lo, hi, why,
-                                          sizeof why) ==
+      ck_assert_msg(issim_weight_variance(issim_model_line_dist(s->target),
+                                          issim_model_line_dist(s->proposals[j].model), lo, hi,
+                                          why, sizeof why) ==
                         (bad ? ISSIM_VARIANCE_INFINITE : ISSIM_VARIANCE_FINITE),
                     "%s/%s: %s", files[i], s->proposals[j].name, why);
     }

@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "check_main.h"
+#include "check_util.h"
 #include "issim.h"
 
 START_TEST(test_checkpoints)
@@ -34,15 +35,15 @@ START_TEST(test_checkpoints)
 END_TEST
 
 typedef struct {
-  issim_dist *p, *q;
+  issim_model *p, *q;
   issim_problem pb;
   issim_run_config cfg;
 } fixture;
 
 static void setup(fixture *f, uint64_t samples)
 {
-  f->p = issim_dist_alloc_normal(0, 1, NULL);
-  f->q = issim_dist_alloc_normal(3, 1, NULL);
+  f->p = line_model(issim_dist_alloc_normal(0, 1, NULL));
+  f->q = line_model(issim_dist_alloc_normal(3, 1, NULL));
   f->pb = (issim_problem){.target = f->p, .proposal = f->q, .event = {.threshold = 3, .direction = ISSIM_ABOVE}};
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);
@@ -51,8 +52,8 @@ static void setup(fixture *f, uint64_t samples)
 
 static void teardown(fixture *f)
 {
-  issim_dist_free(f->p);
-  issim_dist_free(f->q);
+  issim_model_free(f->p);
+  issim_model_free(f->q);
 }
 
 START_TEST(test_trace_points_are_fixed_runs)

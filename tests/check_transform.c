@@ -261,12 +261,12 @@ START_TEST(test_proposal_density_and_pair)
                   _i, lq[i], want);
   }
 
-  issim_model_pair *pair = issim_model_pair_alloc(p, q);
+  issim_pair *pair = issim_pair_alloc(p, q);
   ck_assert_ptr_nonnull(pair);
   double *xp = xalloc(N * D), pp[N], pq[N];
-  double *sc = xalloc(issim_model_pair_scratch(pair, N));
+  double *sc = xalloc(issim_pair_scratch(pair, N));
   gsl_rng *r = seeded(11);
-  issim_model_pair_draw(pair, r, N, xp, pp, pq, sc);
+  issim_pair_draw(pair, r, N, xp, pp, pq, sc);
   for (size_t i = 0; i < N; i++) {
     for (size_t j = 0; j < D; j++)
       ck_assert(xp[i * D + j] == x[i * D + j]);
@@ -275,7 +275,7 @@ START_TEST(test_proposal_density_and_pair)
   }
   gsl_rng_free(r);
   free(sc), free(xp);
-  issim_model_pair_free(pair);
+  issim_pair_free(pair);
 
   /* a clone of the target is still the transform's own; another is not */
   issim_model *p2 = issim_model_clone(p), *other = model_case((_i + 1) % NMODELS);

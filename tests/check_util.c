@@ -29,6 +29,15 @@ double *xalloc(size_t n)
   return p;
 }
 
+issim_model *line_model(issim_dist *d)
+{
+  ck_assert_ptr_nonnull(d);
+  issim_model *m = issim_model_alloc_line(d, NULL);
+  ck_assert_ptr_nonnull(m);
+  issim_dist_free(d);
+  return m;
+}
+
 char *slurp(const char *path)
 {
   FILE *f = fopen(path, "rb");

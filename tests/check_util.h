@@ -16,6 +16,7 @@
  * Contents
  *   assertions    assert_close, ck_assert_within_4se
  *   memory        xalloc
+ *   laws          line_model (a distribution on the line as a problem's model)
  *   files         slurp, write_file, temp_file, shipped_scenario
  *   processes     outcome, run_capture, run_program, outcome_free (running the issim command)
  *   JSON          parse_json
@@ -65,6 +66,12 @@
 
 /* malloc of n doubles (at least one), asserted; free() it. */
 double *xalloc(size_t n);
+
+/* ---- laws ---- */
+
+/* d (which it frees) as a distribution on the line, the model a univariate
+ * problem carries (issim_model_alloc_line); asserted; issim_model_free it. */
+issim_model *line_model(issim_dist *d);
 
 /* ---- files ---- */
 
