@@ -309,6 +309,12 @@ static void bulk(const issim_dist *d, double *center, double *spread)
     *center = v[0] / (v[0] + v[1]);
     *spread = 0.5;
     return;
+  case ISSIM_DIST_TRUNCATED_NORMAL: /* the median, and the quartiles' distance */
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    *center = issim_dist_tail_quantile(d, 0, -M_LN2);
+    *spread = issim_dist_tail_quantile(d, 1, -2 * M_LN2) - issim_dist_tail_quantile(d, 0, -2 * M_LN2);
+    return;
   case ISSIM_DIST_NFAMILIES: break;
   }
   *center = 0;

@@ -91,6 +91,8 @@ static char *module_of(const char *file)
     m[4] = '\0';
   if (strncmp(m, "credit_", 7) == 0) /* the exact reference and the shift: credit's */
     m[6] = '\0';
+  if (strncmp(m, "dist_", 5) == 0) /* the families of design codes: dist's */
+    m[4] = '\0';
   return m;
 }
 

@@ -35,7 +35,8 @@
 
 #define FAMILIES                                                               \
   "normal, student-t, exponential, gamma, lognormal, laplace, logistic, "      \
-  "cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared"
+  "cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared, truncated-normal, gev, "     \
+  "triangular"
 
 static const char *const EXAMPLE =
     "[scenario]\n"                                     /* 1 */
@@ -332,6 +333,9 @@ static const struct {
     {"uniform", "lower = -1\nupper = 3\n", 1.5, {-1, 3}, 2},
     {"beta", "alpha = 2\nbeta = 3\n", 0.5, {2, 3}, 2},
     {"chi-squared", "df = 4\n", 1.5, {4}, 1},
+    {"truncated-normal", "mean = 1\nsd = 2\nlower = -1\nupper = inf\n", 1.5, {1, 2, -1, INFINITY}, 4},
+    {"gev", "location = 1\nscale = 2\nshape = 0.25\n", 1.5, {1, 2, 0.25}, 3},
+    {"triangular", "lower = -1\nmode = 0\nupper = 3\n", 1.5, {-1, 0, 3}, 3},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -348,7 +352,10 @@ START_TEST(test_every_family_as_target)
   ck_assert_int_eq(s->target->kind, _i);
   ck_assert_str_eq(issim_dist_name(s->target), families[_i].family);
   for (size_t k = 0; k < families[_i].nparams; k++)
-    ck_assert_double_eq_tol(s->target->param[k], families[_i].expect[k], 1e-15);
+    if (isinf(families[_i].expect[k]))
+      ck_assert_double_eq(s->target->param[k], families[_i].expect[k]);
+    else
+      ck_assert_double_eq_tol(s->target->param[k], families[_i].expect[k], 1e-15);
   ck_assert_double_eq(s->event.threshold, families[_i].threshold);
   double exact = issim_scenario_exact_log(s);
   ck_assert_msg(isfinite(exact) && exact < 0, "exact log P for %s: %g", families[_i].family,
@@ -1008,7 +1015,7 @@ static const struct {
   {"families of the wrong count", MIXED3 "component = lognormal normal\n" SUM1,
    ISSIM_EINVAL, "test.ini:4: component has 2 families; give one (for every component) or 3, the dimension (one per component, in order)"},
   {"an unknown family in the list", MIXED3 "component = lognormal nomral normal\n" SUM1,
-   ISSIM_EINVAL, "test.ini:4: unknown distribution 'nomral' (known: normal, student-t, exponential, gamma, lognormal, laplace, logistic, cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared)"},
+   ISSIM_EINVAL, "test.ini:4: unknown distribution 'nomral' (known: normal, student-t, exponential, gamma, lognormal, laplace, logistic, cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared, truncated-normal, gev, triangular)"},
   {"values for the components taking a key", MIXED3 "component = lognormal normal normal\nmean = 1 2 3\n" SUM1,
    ISSIM_EINVAL, "test.ini:5: mean has 3 values; it is a parameter of 2 of the 3 components (2, 3): give one value for all of them, or 2, in their order"},
   {"a key no component takes", MIXED3 "component = normal gamma normal\nshape = 2\nscale = 1\nrate = 3\n" SUM1,
