@@ -30,6 +30,7 @@
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_zeta.h>
 
 static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
 
@@ -133,19 +134,38 @@ static double log_mass(double s, double t)
   return log1p(-(q + p));
 }
 
-/* The delta with log P(a < Z < a + delta) = L when delta is small (delta
- * max(1, |a|) < 1e-6), from the Taylor series of the mass, phi(a) delta (1 -
- * a delta / 2 + (a^2 - 1) delta^2 / 6 + (3a - a^3) delta^3 / 24 + ...), to
- * double precision also where delta is 1e-300; NAN when delta is not small. */
+/* Next to a finite bound a, P(a < Z < a + delta) is phi(a) delta (1 - a
+ * delta / 2 + (a^2 - 1) delta^2 / 6 + (3a - a^3) delta^3 / 24 + ...): its
+ * Taylor series, to double precision while delta max(1, |a|) < NEAR (the
+ * next term is below 1e-17 relative), also where delta is 1e-300 and the
+ * difference of two tails would cancel to nothing. */
+static const double NEAR = 1e-4;
+
+static double near_bound_log1p(double a, double delta)
+{
+  const double c1 = -0.5 * a, c2 = (a * a - 1) / 6, c3 = (3 * a - a * a * a) / 24;
+  return log1p(delta * (c1 + delta * (c2 + delta * c3)));
+}
+
+/* log P(a < Z < a + delta), delta >= 0, by the series when it applies;
+ * NAN otherwise. */
+static double near_bound_log_mass(double a, double delta)
+{
+  if (!(delta * fmax(1, fabs(a)) < NEAR))
+    return NAN;
+  return log_phi(a) + log(delta) + near_bound_log1p(a, delta);
+}
+
+/* The delta with log P(a < Z < a + delta) = L when delta is small, by
+ * fixed-point steps on the series; NAN when delta is not small. */
 static double near_bound_offset(double a, double L)
 {
   const double base = L - log_phi(a);
   double delta = exp(base);
-  if (!(delta * fmax(1, fabs(a)) < 1e-6))
+  if (!(delta * fmax(1, fabs(a)) < 0.5 * NEAR))
     return NAN;
-  const double c1 = -0.5 * a, c2 = (a * a - 1) / 6, c3 = (3 * a - a * a * a) / 24;
-  for (int i = 0; i < 3; i++)
-    delta = exp(base - log1p(delta * (c1 + delta * (c2 + delta * c3))));
+  for (int i = 0; i < 4; i++)
+    delta = exp(base - near_bound_log1p(a, delta));
   return delta;
 }
 
@@ -176,12 +196,20 @@ static double truncated_normal_quantile(const issim_dist *d, int upper, double l
   return fmin(fmax(p[0] + p[1] * t, d->lower), d->upper);
 }
 
+/* Each side from its own mass, by the series next to a finite bound. */
 static void truncated_normal_tails(const issim_dist *d, double x, double *log_sf,
                                    double *log_cdf)
 {
-  const double t = (x - d->param[0]) / d->param[1];
-  *log_sf = fmin(0, log_mass(t, d->c[3]) - d->c[1]);
-  *log_cdf = fmin(0, log_mass(d->c[2], t) - d->c[1]);
+  const double *p = d->param, *c = d->c;
+  const double t = (x - p[0]) / p[1];
+  double ls = isfinite(c[3]) ? near_bound_log_mass(-c[3], (p[3] - x) / p[1]) : NAN;
+  double lc = isfinite(c[2]) ? near_bound_log_mass(c[2], (x - p[2]) / p[1]) : NAN;
+  if (isnan(ls))
+    ls = log_mass(t, c[3]);
+  if (isnan(lc))
+    lc = log_mass(c[2], t);
+  *log_sf = fmin(0, ls - c[1]);
+  *log_cdf = fmin(0, lc - c[1]);
 }
 
 /* phi(bound) / mass and bound phi(bound) / mass (0 at an infinite bound). */
@@ -248,6 +276,27 @@ static double gev_quantile(const issim_dist *d, int upper, double lt)
 static double gev_log_g(double k, double shape)
 {
   return gsl_sf_lnpoch(1, -k * shape);
+}
+
+/* (g2 - g1^2) / (g1^2 shape^2) = expm1(D) / shape^2, D = log g2 - 2 log g1,
+ * g_k = Gamma(1 - k shape).  For |shape| < 0.1, D by its series
+ * sum_(k>=2) zeta(k) (2^k - 2) / k shape^k (from log Gamma(1 - x) = gamma x +
+ * sum zeta(k) x^k / k), whose terms fall by 2 |shape| each: the difference
+ * of the logs would cancel to a relative 1e-6 at shape 1e-9.  It is the
+ * Gumbel's pi^2/6 at shape 0. */
+static double gev_variance_factor(double shape)
+{
+  if (fabs(shape) >= 0.1) {
+    const double D = gev_log_g(2, shape) - 2 * gev_log_g(1, shape);
+    return expm1(D) / (shape * shape);
+  }
+  double dn = 0, power = 1; /* D / shape^2, and shape^(k-2) */
+  for (int k = 2; k < 60; k++) {
+    dn += gsl_sf_zeta_int(k) * (ldexp(1, k) - 2) / k * power;
+    power *= shape;
+  }
+  const double D = dn * shape * shape;
+  return D == 0 ? dn : dn * (expm1(D) / D);
 }
 
 /* ---- the triangular ---- */
@@ -460,11 +509,8 @@ double issim_dist_eng_variance(const issim_dist *d)
   case ISSIM_DIST_GEV: {
     if (p[2] >= 0.5)
       return INFINITY;
-    if (fabs(p[2]) < GEV_GUMBEL)
-      return M_PI * M_PI * p[1] * p[1] / 6;
-    /* scale^2 (g2 - g1^2) / shape^2 = scale^2 g1^2 expm1(log g2 - 2 log g1) / shape^2 */
-    const double lg1 = gev_log_g(1, p[2]), s = p[1] / p[2];
-    return s * s * exp(2 * lg1) * expm1(gev_log_g(2, p[2]) - 2 * lg1);
+    /* scale^2 (g2 - g1^2) / shape^2 */
+    return p[1] * p[1] * exp(2 * gev_log_g(1, p[2])) * gev_variance_factor(p[2]);
   }
   case ISSIM_DIST_TRIANGULAR: {
     const double w = p[2] - p[0], m = p[1] - p[0];

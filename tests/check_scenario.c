@@ -1022,6 +1022,20 @@ static const struct {
    ISSIM_EINVAL, "test.ini:7: no component takes rate: gamma takes scale or rate, not both"},
   {"a component's value out of range", MIXED3 "component = lognormal normal normal\nsd = 1 -2\n" SUM1,
    ISSIM_EINVAL, "test.ini:5: component 3: sd must be > 0 (got -2)"},
+  {"cov beside meanlog", MIXED3 "component = lognormal normal normal\nmeanlog = 1\ncov = 0.2\n" SUM1,
+   ISSIM_EINVAL, "test.ini:6: no component takes cov: a lognormal takes meanlog and sdlog (of log X) or mean with sd or cov (of X), not both"},
+  {"an infinite bound of a uniform", MIXED3 "component = truncated-normal uniform uniform\nlower = 0 -inf 0\nupper = 1\n" SUM1,
+   ISSIM_EINVAL, "test.ini:5: component 2: lower must be finite (got -inf)"},
+  {"a truncated normal's bounds reversed", "[target]\ndistribution = truncated-normal\nlower = 3\nupper = -inf\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:4: lower must be < upper (got lower=3, upper=-inf)"},
+  {"a bound that is not a number", "[target]\ndistribution = truncated-normal\nlower = minus-infinity\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:3: lower must be a number (got 'minus-infinity')"},
+  {"a lognormal's mean without sd", "[target]\ndistribution = lognormal\nmean = 3\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:3: the mean of a lognormal needs sd or cov (= sd / mean) beside it"},
+  {"a gev without its shape", "[target]\ndistribution = gev\nscale = 3\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:1: missing required key 'shape' for gev"},
+  {"a triangular's mode outside", "[target]\ndistribution = triangular\nlower = 0\nmode = 4\nupper = 3\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:4: a triangular needs lower <= mode <= upper and lower < upper (got lower=0, mode=4, upper=3)"},
 };
 #define N_MV_ERRORS (sizeof mv_errors / sizeof mv_errors[0])
 
@@ -1051,6 +1065,28 @@ START_TEST(test_a_family_per_component)
   ck_assert(issim_model_component(m, 0)->param[0] == 1);
   ck_assert(issim_model_component(m, 1)->param[1] == 4); /* scale 1 / 0.25 */
   ck_assert(issim_model_component(m, 2)->param[0] == 2);
+  issim_scenario_free(s);
+  /* the families of design codes: a lognormal by mean and cov beside normals
+   * by mean and sd (cov given: the lognormal takes mean and cov, not sd), a
+   * truncated normal with an infinite bound */
+  s = parse_ok(MIXED3 "component = lognormal normal truncated-normal\nmean = 10 0 1\ncov = 0.2\n"
+               "sd = 1 2\nlower = -inf\nupper = 4\n" SUM1);
+  m = s->target_model;
+  ck_assert_double_eq_tol(issim_dist_mean(issim_model_component(m, 0)), 10, 1e-13);
+  ck_assert_double_eq_tol(sqrt(issim_dist_variance(issim_model_component(m, 0))), 2, 1e-13);
+  ck_assert(issim_model_component(m, 1)->param[0] == 0 && issim_model_component(m, 1)->param[1] == 1);
+  ck_assert(issim_model_component(m, 2)->param[1] == 2 && issim_model_component(m, 2)->param[2] == -INFINITY &&
+            issim_model_component(m, 2)->param[3] == 4);
+  issim_scenario_free(s);
+  /* lognormals only: mean and sd are theirs; beside normals without cov, a
+   * lognormal keeps its default meanlog 0 and sdlog 1 (as before) */
+  s = parse_ok(MIXED3 "component = lognormal\nmean = 10 5 1\nsd = 2\n" SUM1);
+  ck_assert_double_eq_tol(issim_dist_mean(issim_model_component(s->target_model, 1)), 5, 1e-13);
+  ck_assert_double_eq_tol(issim_dist_variance(issim_model_component(s->target_model, 2)), 4, 1e-12);
+  issim_scenario_free(s);
+  s = parse_ok(MIXED3 "component = lognormal normal normal\nmean = 5\nsd = 2\n" SUM1);
+  ck_assert(issim_model_component(s->target_model, 0)->param[0] == 0 &&
+            issim_model_component(s->target_model, 0)->param[1] == 1);
   issim_scenario_free(s);
 }
 END_TEST
