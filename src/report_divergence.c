@@ -25,13 +25,22 @@ typedef struct {
   char reason[256];
 } quantity;
 
-/* Each quantity judged by divergence.h's rules, on the nats values. */
+/* Each quantity judged by divergence.h's rules, on the nats values; a
+ * d-dimensional proposal covers the target's support (the scenario checked
+ * it) and its weights are judged by the model rules of tail.h. */
 static void judge_quantities(const issim_divergence_row *row, const issim_scenario *s,
                              quantity *q, size_t n)
 {
   const issim_dist *p = s->target, *d = row->proposal ? row->proposal->dist : NULL;
-  issim_variance v = issim_information_weight_variance(p, d);
-  int covers = d == NULL || (d->lower <= p->lower && d->upper >= p->upper);
+  issim_variance v;
+  int covers = 1;
+  if (p == NULL) {
+    v = issim_model_information_weight_variance(s->target_model,
+                                                row->proposal ? row->proposal->model : NULL);
+  } else {
+    v = issim_information_weight_variance(p, d);
+    covers = d == NULL || (d->lower <= p->lower && d->upper >= p->upper);
+  }
   for (size_t i = 0; i < n; i++) {
     issim_info_input in = {.estimate = q[i].estimate, .se = q[i].se, .exact = q[i].exact,
                            .how = q[i].how, .weighted = q[i].weighted, .covers = covers,
@@ -75,13 +84,23 @@ static size_t row_quantities(const issim_divergence_row *row, const issim_scenar
   return 4;
 }
 
+/* A law's description: the distribution's, or the d-dimensional model's. */
+static void describe_law(const issim_dist *d, const issim_model *m, char *buf, size_t size)
+{
+  if (d)
+    issim_dist_describe(d, buf, size);
+  else
+    issim_model_describe(m, buf, size);
+}
+
 /* KL(p||q) - (H(p,q) - H(p)) from the exact values, computed independently
  * where closed forms exist: a check of the formulas themselves. */
 static double identity_gap(const issim_divergence_row *row, const issim_information *target)
 {
   const issim_information *x = &row->exact;
   /* for q = p both sides are 0 by construction: no check */
-  if (row->proposal == NULL || row->proposal->dist == NULL || isinf(x->kl_p_q) ||
+  if (row->proposal == NULL || (row->proposal->dist == NULL && row->proposal->model == NULL) ||
+      isinf(x->kl_p_q) ||
       x->kl_p_q_how == ISSIM_EXACT_NONE ||
       x->cross_entropy_p_q_how == ISSIM_EXACT_NONE)
     return NAN;
@@ -99,11 +118,11 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     const issim_divergence_row *row = &r->rows[i];
     char desc[256];
     if (row->proposal == NULL) {
-      issim_dist_describe(r->scenario->target, desc, sizeof desc);
+      describe_law(r->scenario->target, r->scenario->target_model, desc, sizeof desc);
       fprintf(out, "\ntarget p: %s (from draws of p)\n", desc);
     } else {
-      if (row->proposal->dist)
-        issim_dist_describe(row->proposal->dist, desc, sizeof desc);
+      if (row->proposal->dist || row->proposal->model)
+        describe_law(row->proposal->dist, row->proposal->model, desc, sizeof desc);
       else
         snprintf(desc, sizeof desc, "the target");
       fprintf(out, "\nproposal %s: q = %s (from draws of q)\n", row->proposal->name, desc);
@@ -123,7 +142,8 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     const char *names[4];
     int bad[4];
     char reasons[4][256];
-    int ess_note = row->proposal && row->proposal->dist && row->estimate.ess < 100;
+    int ess_note = row->proposal && (row->proposal->dist || row->proposal->model) &&
+                   row->estimate.ess < 100;
     for (size_t k = 0; k < n; k++) {
       names[k] = q[k].name;
       bad[k] = q[k].status != ISSIM_INFO_RELIABLE &&
@@ -171,8 +191,9 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
     json_t *o = json_object();
     char desc[256] = "target";
     const issim_dist *d = row->proposal ? row->proposal->dist : r->scenario->target;
-    if (d)
-      issim_dist_describe(d, desc, sizeof desc);
+    const issim_model *m = row->proposal ? row->proposal->model : r->scenario->target_model;
+    if (d || m)
+      describe_law(d, m, desc, sizeof desc);
     report_set(o, "row", json_string(row->proposal ? row->proposal->name : "target"));
     report_set(o, "distribution", json_string(desc));
     quantity q[4];

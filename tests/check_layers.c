@@ -93,6 +93,8 @@ static char *module_of(const char *file)
     m[6] = '\0';
   if (strncmp(m, "dist_", 5) == 0) /* the families of design codes: dist's */
     m[4] = '\0';
+  if (strncmp(m, "divergence_", 11) == 0) /* the d-dimensional models: divergence's */
+    m[10] = '\0';
   return m;
 }
 
