@@ -17,8 +17,10 @@
  *                     (likewise above the mode).
  * Quantiles are in closed form from the log of the smaller tail
  * (issim_dist_tail_quantile), and draws are by inversion of one uniform
- * (truncated-normal, triangular: GSL has neither) or from GSL's exponential
- * (gev: x = location + scale (E^-shape - 1) / shape, E ~ Exp(1)).
+ * (GSL has no triangular, and its gsl_ran_gaussian_tail cuts one side only,
+ * by rejection: inversion serves both cuts, exact from the tail quantiles,
+ * one uniform a draw) or from GSL's exponential (gev: x = location + scale
+ * (E^-shape - 1) / shape, E ~ Exp(1)).
  */
 #include "dist_impl.h"
 #include "logspecial.h"
