@@ -32,42 +32,6 @@ static double std_normal_log_sf(double z)
                 : log1p(-0.5 * erfc(-z * M_SQRT1_2));
 }
 
-/* The z with log P(Z > z) = lq, for lq <= about log(1/2) (z >= 0).
- *
- * Down to lq = -700 (z = 37.3) this is GSL's Qinv (Wichura's AS241, relative
- * error ~1e-16) of e^lq, which is a normal double there.  Below, where e^lq
- * underflows, it starts from the asymptote log Q(z) = -z^2/2 - log z -
- * log(2 pi)/2 + O(z^-2) and refines with Newton steps on log Q itself
- * (gsl_sf_log_erfc, accurate everywhere), to a few ulps.  Beyond
- * lq = -1e10 (z = 1.4e5) the asymptote with two fixed-point steps is already
- * exact to double precision and is used as it is. */
-static double std_normal_upper_quantile(double lq)
-{
-  if (isnan(lq))
-    return NAN;
-  if (lq == -INFINITY)
-    return INFINITY;
-  if (lq >= 0)
-    return -INFINITY;
-  if (lq > -700)
-    return gsl_cdf_ugaussian_Qinv(exp(lq));
-  const double t = -lq;
-  double z = sqrt(2 * t);
-  for (int i = 0; i < 2; i++)
-    z = sqrt(2 * (t - 0.5 * LOG_2PI - log(z)));
-  if (t > 1e10)
-    return z;
-  for (int i = 0; i < 8; i++) {
-    const double lqz = std_normal_log_sf(z);
-    const double log_phi = -0.5 * z * z - 0.5 * LOG_2PI;
-    const double step = (lqz - lq) / exp(log_phi - lqz); /* f / -f' */
-    z += step;
-    if (fabs(step) <= 2 * DBL_EPSILON * z)
-      break;
-  }
-  return z;
-}
-
 /* ---- quantiles of the marginals, for the copula ----
  *
  * g(z) = F^-1(Phi(z)): the marginal's value at normal score z.  normal and
@@ -126,7 +90,7 @@ static double solver_eval(const quantile_problem *q, double u, double *dg, doubl
 static size_t solver_starts(const quantile_problem *q, double *u)
 {
   const double *p = q->m->param;
-  const double z = std_normal_upper_quantile(q->lt); /* >= 0: the tail's normal score */
+  const double z = issim_dist_normal_upper_quantile(q->lt); /* >= 0: the tail's normal score */
   const double sign = q->upper ? 1 : -1;
   size_t n = 0;
   switch (q->m->kind) {
@@ -324,6 +288,10 @@ static double copula_quantile(const issim_dist *m, double z)
   case ISSIM_DIST_CHI_SQUARED:
   case ISSIM_DIST_BETA:
     return solve_quantile(m, z > 0, std_normal_log_small_tail(z));
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    return issim_dist_tail_quantile(m, z > 0, std_normal_log_small_tail(z));
   default:
     return closed_quantile(m, z > 0, std_normal_log_small_tail(z));
   }
@@ -333,7 +301,7 @@ static double copula_quantile(const issim_dist *m, double z)
  *
  * normal and lognormal: exact ((x - mean)/sd, (log x - meanlog)/sdlog).
  * Others: from the smaller of log F(x) and log S(x) (issim_dist_log_cdf /
- * log_sf, accurate in the far tails), through std_normal_upper_quantile.
+ * log_sf, accurate in the far tails), through issim_dist_normal_upper_quantile.
  * The error in z is then that of the log tail, d(lq) ~ 1e-14 |lq| at worst,
  * divided by |d log Q / dz| ~ |z|: dz ~ 1e-14 |z| / 2, so ~4e-13 at z = 38
  * (a tail probability of 1e-316), and the copula term z^T (R^-1 - I) z
@@ -357,8 +325,8 @@ static double normal_score(const issim_dist *m, double x)
   if (isnan(lc))
     return NAN;
   if (lc < -M_LN2)
-    return -std_normal_upper_quantile(lc);
-  return std_normal_upper_quantile(issim_dist_log_sf(m, x));
+    return -issim_dist_normal_upper_quantile(lc);
+  return issim_dist_normal_upper_quantile(issim_dist_log_sf(m, x));
 }
 
 double issim_copula_quantile(const issim_dist *marginal, double z)

@@ -8,6 +8,7 @@
  * the n points: they are on the sampler's hot path.
  */
 #include "dist.h"
+#include "dist_impl.h"
 #include "logspecial.h"
 #include "simd.h"
 
@@ -27,18 +28,22 @@
 
 /* ---- the family table ---- */
 
+/* Keys a family accepts, alternatives included (the lognormal's five). */
+#define MAX_KEYS 5
+
 typedef struct {
   const char *name;
   /* Accepted keys, NULL-terminated.  keys[0..nparams) are the canonical
    * parameters stored in issim_dist.param; a key after them is an
    * alternative spelling (gamma's rate, see reciprocal_of). */
-  const char *keys[ISSIM_DIST_MAX_PARAMS + 1];
+  const char *keys[MAX_KEYS + 1];
   size_t nparams;
   double defaults[ISSIM_DIST_MAX_PARAMS]; /* NAN: the key is required */
   unsigned positive;                      /* bit k: keys[k] must be > 0 */
   /* If >= 0, keys[nparams] may be given instead of keys[reciprocal_of], as
    * its reciprocal (gamma: rate = 1/scale).  -1 otherwise. */
   int reciprocal_of;
+  unsigned infinite_ok;                   /* bit k: keys[k] may be -inf or inf */
 } family_info;
 
 #define BIT(k) (1u << (k))
@@ -54,8 +59,9 @@ static const family_info families[ISSIM_DIST_NFAMILIES] = {
                               {1, 0}, BIT(0), -1},
   [ISSIM_DIST_GAMMA] = {"gamma", {"shape", "scale", "rate"}, 2,
                         {REQUIRED, 1}, BIT(0) | BIT(1) | BIT(2), 1},
-  [ISSIM_DIST_LOGNORMAL] = {"lognormal", {"meanlog", "sdlog"}, 2,
-                            {0, 1}, BIT(1), -1},
+  /* mean, sd, cov: of X, the alternative to meanlog and sdlog (dist_engineering.c) */
+  [ISSIM_DIST_LOGNORMAL] = {"lognormal", {"meanlog", "sdlog", "mean", "sd", "cov"}, 2,
+                            {0, 1}, BIT(1) | BIT(2) | BIT(3) | BIT(4), -1},
   [ISSIM_DIST_LAPLACE] = {"laplace", {"location", "scale"}, 2,
                           {0, 1}, BIT(1), -1},
   [ISSIM_DIST_LOGISTIC] = {"logistic", {"location", "scale"}, 2,
@@ -74,6 +80,13 @@ static const family_info families[ISSIM_DIST_NFAMILIES] = {
                        {REQUIRED, REQUIRED}, BIT(0) | BIT(1), -1},
   [ISSIM_DIST_CHI_SQUARED] = {"chi-squared", {"df"}, 1,
                               {REQUIRED}, BIT(0), -1},
+  [ISSIM_DIST_TRUNCATED_NORMAL] = {"truncated-normal", {"mean", "sd", "lower", "upper"}, 4,
+                                   {0, 1, -INFINITY, INFINITY}, BIT(1), -1,
+                                   BIT(2) | BIT(3)},
+  [ISSIM_DIST_GEV] = {"gev", {"location", "scale", "shape"}, 3,
+                      {0, 1, REQUIRED}, BIT(1), -1},
+  [ISSIM_DIST_TRIANGULAR] = {"triangular", {"lower", "mode", "upper"}, 3,
+                             {REQUIRED, REQUIRED, REQUIRED}, 0, -1},
 };
 
 static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
@@ -102,6 +115,15 @@ const char *const *issim_dist_family_keys(const char *family)
 {
   const family_info *f = find_family(family);
   return f ? f->keys : NULL;
+}
+
+int issim_dist_key_may_be_infinite(const char *family, const char *key)
+{
+  const family_info *f = find_family(family);
+  for (size_t k = 0; f && key && f->keys[k] != NULL; k++)
+    if (strcmp(f->keys[k], key) == 0)
+      return (f->infinite_ok & BIT(k)) != 0;
+  return 0;
 }
 
 /* ---- string building (snprintf semantics: *used counts what was wanted) ---- */
@@ -231,6 +253,11 @@ static void precompute(issim_dist *d)
     d->lower = 0;
     d->upper = 1;
     break;
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    issim_dist_eng_precompute(d);
+    break;
   case ISSIM_DIST_NFAMILIES:
     break;
   }
@@ -251,7 +278,7 @@ static int accept_pair(const family_info *f, const char *key, double v,
   if (given[k])
     return issim_error_set_key(err, ISSIM_EINVAL, key, "key '%s' given twice",
                                key);
-  if (!isfinite(v))
+  if (!isfinite(v) && !(isinf(v) && (f->infinite_ok & BIT(k))))
     return issim_error_set_key(err, ISSIM_EINVAL, key,
                                "%s must be finite (got %g)", key, v);
   if ((f->positive & BIT(k)) && !(v > 0))
@@ -291,7 +318,7 @@ static int check_complete(const family_info *f, double value[],
     return issim_error_set_key(err, ISSIM_EINVAL, "upper",
                                "lower must be < upper (got lower=%g, upper=%g)",
                                value[0], value[1]);
-  return ISSIM_OK;
+  return issim_dist_eng_check((issim_dist_kind) (f - families), value, given, err);
 }
 
 issim_dist *issim_dist_alloc(const char *family, size_t n,
@@ -308,9 +335,9 @@ issim_dist *issim_dist_alloc(const char *family, size_t n,
     return NULL;
   }
 
-  double value[ISSIM_DIST_MAX_PARAMS];
-  bool given[ISSIM_DIST_MAX_PARAMS] = {false};
-  memcpy(value, f->defaults, sizeof value);
+  double value[MAX_KEYS] = {0};
+  bool given[MAX_KEYS] = {false};
+  memcpy(value, f->defaults, sizeof f->defaults);
   for (size_t i = 0; i < n; i++)
     if (accept_pair(f, keys[i], values[i], value, given, err) != ISSIM_OK)
       return NULL;
@@ -473,6 +500,11 @@ void issim_dist_sample(const issim_dist *d, gsl_rng *r, size_t n, double *x)
   case ISSIM_DIST_CHI_SQUARED:
     SAMPLE_LOOP(gsl_ran_chisq(r, a));
     break;
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    SAMPLE_LOOP(issim_dist_eng_draw(d, r));
+    break;
   case ISSIM_DIST_NFAMILIES:
     break;
   }
@@ -606,7 +638,8 @@ static inline bool outside_support(const issim_dist *d, double x)
  * gives inf - inf at -inf). */
 static bool formula_needs_no_mask(const issim_dist *d)
 {
-  return d->lower == -INFINITY && d->upper == INFINITY && d->kind != ISSIM_DIST_GUMBEL;
+  return d->lower == -INFINITY && d->upper == INFINITY && d->kind != ISSIM_DIST_GUMBEL &&
+         d->kind != ISSIM_DIST_GEV;
 }
 
 /* The formula everywhere first, in a branch-free loop the compiler vectorises
@@ -673,6 +706,11 @@ void issim_dist_log_pdf(const issim_dist *d, size_t n, const double *x,
   case ISSIM_DIST_BETA:
     LOG_PDF_LOOP(beta_log_pdf);
     break;
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    LOG_PDF_LOOP(issim_dist_eng_log_pdf);
+    break;
   case ISSIM_DIST_NFAMILIES:
     break;
   }
@@ -718,6 +756,16 @@ static double std_normal_log_sf(double z)
 {
   return z >= 0 ? gsl_sf_log_erfc(z / M_SQRT2) - M_LN2
                 : log1p(-0.5 * erfc(-z / M_SQRT2));
+}
+
+double issim_dist_std_normal_log_sf(double z)
+{
+  return std_normal_log_sf(z);
+}
+
+double issim_dist_log1mexp(double t)
+{
+  return log1mexp(t);
 }
 
 /* log P(Z > z) for the standard laplace */
@@ -914,6 +962,11 @@ static void log_tails(const issim_dist *d, double x, double *log_sf,
   case ISSIM_DIST_CHI_SQUARED:
     gsl_tails(d, x, log_sf, log_cdf);
     break;
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    issim_dist_eng_log_tails(d, x, log_sf, log_cdf);
+    break;
   case ISSIM_DIST_NFAMILIES:
     *log_sf = *log_cdf = NAN;
     break;
@@ -990,6 +1043,10 @@ double issim_dist_mean(const issim_dist *d)
     return p[0] / (p[0] + p[1]);
   case ISSIM_DIST_CHI_SQUARED:
     return p[0];
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    return issim_dist_eng_mean(d);
   case ISSIM_DIST_NFAMILIES:
     break;
   }
@@ -1048,6 +1105,10 @@ double issim_dist_variance(const issim_dist *d)
   }
   case ISSIM_DIST_CHI_SQUARED:
     return 2 * p[0];
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    return issim_dist_eng_variance(d);
   case ISSIM_DIST_NFAMILIES:
     break;
   }
@@ -1097,6 +1158,10 @@ double issim_dist_entropy(const issim_dist *d)
            (p[0] + p[1] - 2) * gsl_sf_psi(p[0] + p[1]);
   case ISSIM_DIST_CHI_SQUARED:
     return gamma_entropy(0.5 * p[0], 2);
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    return issim_dist_eng_entropy(d);
   case ISSIM_DIST_NFAMILIES:
     break;
   }

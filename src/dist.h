@@ -13,6 +13,7 @@
  *   exponential   rate [1], location [0]                 rate > 0
  *   gamma         shape, scale [1] | rate                shape > 0, scale > 0
  *   lognormal     meanlog [0], sdlog [1]                 sdlog > 0
+ *                 or mean and sd | cov (of X itself)      mean, sd, cov > 0
  *   laplace       location [0], scale [1]                scale > 0
  *   logistic      location [0], scale [1]                scale > 0
  *   cauchy        location [0], scale [1]                scale > 0
@@ -22,7 +23,23 @@
  *   uniform       lower [0], upper [1]                   lower < upper
  *   beta          alpha, beta                            alpha > 0, beta > 0
  *   chi-squared   df                                     df > 0
- * Every parameter must be finite.  gamma takes scale or rate, not both.
+ *   truncated-normal mean [0], sd [1], lower [-inf], upper [inf]
+ *                                                        sd > 0, lower < upper
+ *   gev           location [0], scale [1], shape         scale > 0
+ *   triangular    lower, mode, upper                     lower <= mode <= upper,
+ *                                                        lower < upper
+ * Every parameter must be finite, except truncated-normal's lower and upper,
+ * which may be -inf and inf.  gamma takes scale or rate, not both.  A
+ * lognormal takes meanlog and sdlog (of log X), or the mean of X with its
+ * standard deviation sd or its coefficient of variation cov = sd / mean, as
+ * design codes give it: then sdlog^2 = log(1 + cov^2) and meanlog =
+ * log(mean) - sdlog^2 / 2, exactly (the distribution keeps meanlog and sdlog).
+ * gev is the generalised extreme value law, F(x) = exp(-(1 + shape
+ * (x - location) / scale)^(-1/shape)): shape > 0 a Frechet (bounded below at
+ * location - scale / shape), 0 the Gumbel, < 0 a reverse Weibull (bounded
+ * above at location - scale / shape).  The Frechet of shape alpha, scale s
+ * and location m, F(x) = exp(-((x - m) / s)^-alpha), is gev with shape =
+ * 1/alpha, scale = s/alpha, location = m + s.
  */
 #ifndef ISSIM_DIST_H
 #define ISSIM_DIST_H
@@ -51,6 +68,9 @@ typedef enum {
   ISSIM_DIST_UNIFORM,
   ISSIM_DIST_BETA,
   ISSIM_DIST_CHI_SQUARED,
+  ISSIM_DIST_TRUNCATED_NORMAL,
+  ISSIM_DIST_GEV,
+  ISSIM_DIST_TRIANGULAR,
   ISSIM_DIST_NFAMILIES
 } issim_dist_kind;
 
@@ -75,6 +95,9 @@ const char *issim_dist_family_name(size_t i);
 
 /* Parameter keys a family accepts, NULL-terminated; NULL for an unknown family. */
 const char *const *issim_dist_family_keys(const char *family);
+
+/* Whether key of family may be -inf or inf (truncated-normal's bounds). */
+int issim_dist_key_may_be_infinite(const char *family, const char *key);
 
 /* ---- construction ---- */
 
@@ -121,6 +144,17 @@ double issim_dist_log_pdf1(const issim_dist *d, double x);
  * formula for this family. */
 double issim_dist_log_sf(const issim_dist *d, double x);
 double issim_dist_log_cdf(const issim_dist *d, double x);
+
+/* The quantile at a tail probability given by its log lt: the x with
+ * log P(X > x) = lt when upper, else log P(X <= x) = lt, for lt <= log(1/2)
+ * (the smaller side, so that a tail of 1e-400 keeps its digits), in closed
+ * form, for truncated-normal, gev and triangular; NAN for the other families
+ * (issim_copula_quantile, copula.h, has every family). */
+double issim_dist_tail_quantile(const issim_dist *d, int upper, double lt);
+
+/* The z with log P(Z > z) = lq for the standard normal Z, lq <= log(1/2),
+ * to a few ulps also where e^lq underflows (lq = -800: z = 39.8). */
+double issim_dist_normal_upper_quantile(double lq);
 
 /* log P(T > z) for T the standard normal (df = INFINITY) or the standard t
  * with df degrees of freedom, accurate in the far tails; NAN for df <= 0. */

@@ -42,6 +42,7 @@
  * (unreachable_part): a result is refused (NAN) rather than truncated.
  */
 #include "divergence.h"
+#include "divergence_impl.h"
 
 #include <float.h>
 #include <math.h>
@@ -72,7 +73,7 @@ const char *issim_exact_method_name(issim_exact_method m)
   return "unknown";
 }
 
-static void set_how(issim_exact_method *how, issim_exact_method m)
+void issim_divergence_set_how(issim_exact_method *how, issim_exact_method m)
 {
   if (how != NULL)
     *how = m;
@@ -82,7 +83,7 @@ static void set_how(issim_exact_method *how, issim_exact_method m)
 
 /* x - log(1 + x) >= 0 for x > -1, accurate in relative terms near x = 0,
  * where it is x^2/2 - x^3/3 + ... and the difference would cancel. */
-static double x_minus_log1p(double x)
+double issim_divergence_x_minus_log1p(double x)
 {
   if (fabs(x) < 1e-2) {
     /* sum_{k>=2} (-1)^k x^k / k; the first omitted term, x^11/11, is below
@@ -153,7 +154,7 @@ static void normal_pair(double m1, double s1, double m2, double s2, double *h,
   const double d = m1 - m2, v2 = s2 * s2;
   *h = 0.5 * LOG_2PI + log(s2) + (s1 * s1 + d * d) / (2 * v2);
   const double t = (s1 - s2) * (s1 + s2) / v2;
-  *kl = 0.5 * x_minus_log1p(t) + d * d / (2 * v2);
+  *kl = 0.5 * issim_divergence_x_minus_log1p(t) + d * d / (2 * v2);
 }
 
 /* lognormal p = LN(m1, s1), q = LN(m2, s2): with L = log x ~ N(m1, s1^2),
@@ -179,7 +180,7 @@ static void exponential_pair(const double *a, const double *b, double *h,
 {
   const double r1 = a[0], l1 = a[1], r2 = b[0], l2 = b[1];
   *h = -log(r2) + r2 / r1 + r2 * (l1 - l2);
-  *kl = x_minus_log1p((r2 - r1) / r1) + r2 * (l1 - l2);
+  *kl = issim_divergence_x_minus_log1p((r2 - r1) / r1) + r2 * (l1 - l2);
 }
 
 /* gamma p: shape k1, scale t1; q: shape k2, scale t2:
@@ -204,7 +205,7 @@ static void gamma_pair(double k1, double t1, double k2, double t2, double *h,
                              : gsl_sf_lngamma(k2) - gsl_sf_lngamma(k1) -
                                    (k2 - k1) * psi1;
   const double r1 = (t1 - t2) / t2; /* r - 1 */
-  *kl = fmax(0, lg + k2 * x_minus_log1p(r1) + (k1 - k2) * r1);
+  *kl = fmax(0, lg + k2 * issim_divergence_x_minus_log1p(r1) + (k1 - k2) * r1);
 }
 
 /* laplace p: location u1, scale b1; q: location u2, scale b2; d = |u1 - u2|.
@@ -223,7 +224,7 @@ static void laplace_pair(const double *a, const double *b, double *h,
   const double d = fabs(a[0] - b[0]), b1 = a[1], b2 = b[1];
   const double z = d / b1, r = b1 / b2;
   *h = log(2 * b2) + (d + b1 * exp(-z)) / b2;
-  *kl = x_minus_log1p((b1 - b2) / b2) + r * z_plus_expm1_neg(z);
+  *kl = issim_divergence_x_minus_log1p((b1 - b2) / b2) + r * z_plus_expm1_neg(z);
 }
 
 /* uniform p on [a1, b1] inside q's [a2, b2]: log q = -log(b2 - a2) on p's
@@ -308,6 +309,12 @@ static void bulk(const issim_dist *d, double *center, double *spread)
   case ISSIM_DIST_BETA:
     *center = v[0] / (v[0] + v[1]);
     *spread = 0.5;
+    return;
+  case ISSIM_DIST_TRUNCATED_NORMAL: /* the median, and the quartiles' distance */
+  case ISSIM_DIST_GEV:
+  case ISSIM_DIST_TRIANGULAR:
+    *center = issim_dist_tail_quantile(d, 0, -M_LN2);
+    *spread = issim_dist_tail_quantile(d, 1, -2 * M_LN2) - issim_dist_tail_quantile(d, 0, -2 * M_LN2);
     return;
   case ISSIM_DIST_NFAMILIES: break;
   }
@@ -564,10 +571,10 @@ static double by_quadrature(const issim_dist *p, const issim_dist *q, int kl,
 {
   double value;
   if (!integrate(p, q, kl, &value)) {
-    set_how(how, ISSIM_EXACT_NONE);
+    issim_divergence_set_how(how, ISSIM_EXACT_NONE);
     return NAN;
   }
-  set_how(how, ISSIM_EXACT_QUADRATURE);
+  issim_divergence_set_how(how, ISSIM_EXACT_QUADRATURE);
   /* KL >= 0: a result below 0 is within its error of 0 (or p = q). */
   return kl ? fmax(0, value) : value;
 }
@@ -576,7 +583,7 @@ static double by_quadrature(const issim_dist *p, const issim_dist *q, int kl,
 
 double issim_entropy_exact(const issim_dist *p, issim_exact_method *how)
 {
-  set_how(how, ISSIM_EXACT_CLOSED_FORM);
+  issim_divergence_set_how(how, ISSIM_EXACT_CLOSED_FORM);
   return issim_dist_entropy(p);
 }
 
@@ -587,11 +594,11 @@ static double exact(const issim_dist *p, const issim_dist *q, int want_kl,
 {
   double h, kl;
   if (!issim_cross_entropy_finite(p, q)) {
-    set_how(how, ISSIM_EXACT_INFINITE);
+    issim_divergence_set_how(how, ISSIM_EXACT_INFINITE);
     return INFINITY;
   }
   if (closed_form(p, q, &h, &kl)) {
-    set_how(how, ISSIM_EXACT_CLOSED_FORM);
+    issim_divergence_set_how(how, ISSIM_EXACT_CLOSED_FORM);
     return want_kl ? kl : h;
   }
   return by_quadrature(p, q, want_kl, how);
@@ -612,7 +619,7 @@ double issim_cross_entropy_quadrature(const issim_dist *p, const issim_dist *q,
                                       issim_exact_method *how)
 {
   if (!issim_cross_entropy_finite(p, q)) {
-    set_how(how, ISSIM_EXACT_INFINITE);
+    issim_divergence_set_how(how, ISSIM_EXACT_INFINITE);
     return INFINITY;
   }
   return by_quadrature(p, q, 0, how);
@@ -622,165 +629,10 @@ double issim_kl_quadrature(const issim_dist *p, const issim_dist *q,
                            issim_exact_method *how)
 {
   if (!issim_cross_entropy_finite(p, q)) {
-    set_how(how, ISSIM_EXACT_INFINITE);
+    issim_divergence_set_how(how, ISSIM_EXACT_INFINITE);
     return INFINITY;
   }
   return by_quadrature(p, q, 1, how);
-}
-
-/* ---- d-dimensional models (see divergence.h) ---- */
-
-enum { DENSE_MAX_D = 1000 };
-
-/* A model's elliptical form, in memory of its own (model.h). */
-typedef issim_elliptical ellip;
-
-static double sum_log_diag(const ellip *e)
-{
-  return issim_linalg_lower_log_det(e->d, e->l);
-}
-
-/* H of a normal: d/2 (1 + log 2 pi) + log |L|; of a t(v) with scale L L^T:
- * log |L| + log G(v/2) + d/2 log(v pi) - log G((v + d)/2)
- *   + (v + d)/2 (psi((v + d)/2) - psi(v/2)). */
-static double ellip_entropy(const ellip *e)
-{
-  double d = (double)e->d, v = e->df;
-  if (isinf(v))
-    return 0.5 * d * (1 + LOG_2PI) + sum_log_diag(e);
-  return sum_log_diag(e) + gsl_sf_lngamma(v / 2) + 0.5 * d * log(v * M_PI) -
-         gsl_sf_lngamma((v + d) / 2) + (v + d) / 2 * (gsl_sf_psi((v + d) / 2) - gsl_sf_psi(v / 2));
-}
-
-/* A = L_q^-1 L_p (lower triangular) into a, and delta = L_q^-1 (mu_p - mu_q);
- * 0 when too large to compute here. */
-static int whiten(const ellip *p, const ellip *q, double *a, double *delta)
-{
-  size_t d = p->d;
-  issim_linalg_lower_solve(d, q->l, p->l, a);
-  for (size_t i = 0; i < d; i++)
-    delta[i] = p->mu[i] - q->mu[i];
-  issim_linalg_forward_solve(d, q->l, delta, delta);
-  return 1;
-}
-
-/* normal p = N(m1, S1) (or a t of df v > 2, covariance v/(v-2) S1), normal q
- * = N(m2, S2), A = L2^-1 L1, delta = L2^-1 (m1 - m2), c = the covariance
- * factor (1, or v/(v-2)):
- *   H(p, q) = d/2 log 2 pi + log |L2| + (c ||A||_F^2 + |delta|^2) / 2.
- * For two normals, with A's diagonal a_i and log |S1|/|S2| = 2 sum log a_i,
- *   KL = 1/2 [sum_i (a_i^2 - 1 - log a_i^2) + sum_{i != j} A_ij^2 + |delta|^2],
- * every term >= 0 and x - log1p(x) accurate near p = q (the 1-D normal pair's
- * formula, term by term). */
-static int normal_q_pair(const ellip *p, const ellip *q, double *h, double *kl)
-{
-  size_t d = p->d;
-  if (d > DENSE_MAX_D)
-    return 0;
-  double *a = malloc(d * d * sizeof *a), *delta = malloc(d * sizeof *delta);
-  if (!a || !delta) {
-    free(a), free(delta);
-    return 0;
-  }
-  whiten(p, q, a, delta);
-  double c = isinf(p->df) ? 1 : p->df / (p->df - 2), frob = 0, diag = 0, off = 0, dd = 0;
-  for (size_t i = 0; i < d; i++) {
-    for (size_t j = 0; j < i; j++)
-      off += a[i * d + j] * a[i * d + j];
-    double ai = a[i * d + i];
-    diag += x_minus_log1p((ai - 1) * (ai + 1));
-    frob += ai * ai;
-    dd += delta[i] * delta[i];
-  }
-  frob += off;
-  *h = 0.5 * (double)d * LOG_2PI + sum_log_diag(q) + 0.5 * (c * frob + dd);
-  *kl = isinf(p->df) ? 0.5 * (diag + off + dd) : *h - ellip_entropy(p);
-  free(a), free(delta);
-  return 1;
-}
-
-/* Which of two methods describes a sum of terms known by each. */
-static issim_exact_method combine(issim_exact_method a, issim_exact_method b)
-{
-  if (a == ISSIM_EXACT_INFINITE || b == ISSIM_EXACT_INFINITE)
-    return ISSIM_EXACT_INFINITE;
-  if (a == ISSIM_EXACT_NONE || b == ISSIM_EXACT_NONE)
-    return ISSIM_EXACT_NONE;
-  if (a == ISSIM_EXACT_QUADRATURE || b == ISSIM_EXACT_QUADRATURE)
-    return ISSIM_EXACT_QUADRATURE;
-  return ISSIM_EXACT_CLOSED_FORM;
-}
-
-static double finish(double v, issim_exact_method m, issim_exact_method *how)
-{
-  set_how(how, m);
-  return m == ISSIM_EXACT_INFINITE ? INFINITY : m == ISSIM_EXACT_NONE ? NAN : v;
-}
-
-/* Independent p (and q): sums over the components.  what: 0 entropy of p,
- * 1 cross-entropy, 2 KL. */
-static double independent_sum(const issim_model *p, const issim_model *q, int what,
-                              issim_exact_method *how)
-{
-  issim_exact_method m = ISSIM_EXACT_CLOSED_FORM, mj;
-  double sum = 0;
-  for (size_t j = 0; j < issim_model_dim(p) && m != ISSIM_EXACT_INFINITE; j++) {
-    const issim_dist *pj = issim_model_component(p, j), *qj = q ? issim_model_component(q, j) : NULL;
-    double v = what == 0   ? issim_entropy_exact(pj, &mj)
-               : what == 1 ? issim_cross_entropy_exact(pj, qj, &mj)
-                           : issim_kl_exact(pj, qj, &mj);
-    m = combine(m, mj);
-    sum += v;
-  }
-  return finish(sum, m, how);
-}
-
-double issim_model_entropy_exact(const issim_model *p, issim_exact_method *how)
-{
-  ellip e;
-  if (issim_elliptical_of(p, &e)) {
-    double h = ellip_entropy(&e);
-    issim_elliptical_free(&e);
-    return finish(h, ISSIM_EXACT_CLOSED_FORM, how);
-  }
-  if (issim_model_kind_of(p) == ISSIM_MODEL_INDEPENDENT)
-    return independent_sum(p, NULL, 0, how);
-  return finish(NAN, ISSIM_EXACT_NONE, how);
-}
-
-/* H(p, q) and KL(p || q) together; what: 1 or 2 as above. */
-static double model_pair(const issim_model *p, const issim_model *q, int what,
-                         issim_exact_method *how)
-{
-  if (issim_model_dim(p) != issim_model_dim(q))
-    return finish(NAN, ISSIM_EXACT_NONE, how);
-  if (issim_model_kind_of(p) == ISSIM_MODEL_INDEPENDENT &&
-      issim_model_kind_of(q) == ISSIM_MODEL_INDEPENDENT) /* O(d), any families */
-    return independent_sum(p, q, what, how);
-  ellip ep, eq;
-  int hp = issim_elliptical_of(p, &ep), hq = issim_elliptical_of(q, &eq);
-  double h = NAN, kl = NAN;
-  issim_exact_method m = ISSIM_EXACT_NONE;
-  if (hp && hq && isinf(eq.df)) {
-    if (!isinf(ep.df) && !(ep.df > 2)) /* a t without a variance: E_p[x^2] = inf */
-      m = ISSIM_EXACT_INFINITE;
-    else if (normal_q_pair(&ep, &eq, &h, &kl))
-      m = ISSIM_EXACT_CLOSED_FORM;
-  }
-  issim_elliptical_free(&ep);
-  issim_elliptical_free(&eq);
-  return finish(what == 1 ? h : kl, m, how);
-}
-
-double issim_model_cross_entropy_exact(const issim_model *p, const issim_model *q,
-                                       issim_exact_method *how)
-{
-  return model_pair(p, q, 1, how);
-}
-
-double issim_model_kl_exact(const issim_model *p, const issim_model *q, issim_exact_method *how)
-{
-  return model_pair(p, q, 2, how);
 }
 
 /* ---- reliability of the estimates ---- */

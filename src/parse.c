@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int issim_parse_number(const char *text, const char *what, double *out, issim_error *err)
 {
@@ -22,6 +23,24 @@ int issim_parse_number(const char *text, const char *what, double *out, issim_er
                                what, text);
   *out = v;
   return ISSIM_OK;
+}
+
+int issim_parse_bound(const char *text, const char *what, double *out, issim_error *err)
+{
+  const char *t = text;
+  while (isspace((unsigned char)*t))
+    t++;
+  const double sign = *t == '-' ? -1 : 1;
+  if (*t == '-' || *t == '+')
+    t++;
+  size_t n = strlen(t);
+  while (n > 0 && isspace((unsigned char)t[n - 1]))
+    n--;
+  if ((n == 3 && strncasecmp(t, "inf", 3) == 0) || (n == 8 && strncasecmp(t, "infinity", 8) == 0)) {
+    *out = sign * INFINITY;
+    return ISSIM_OK;
+  }
+  return issim_parse_number(text, what, out, err);
 }
 
 int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim_error *err)

@@ -22,6 +22,9 @@ extern "C" {
 
 /* A finite number (strtod's syntax). */
 int issim_parse_number(const char *text, const char *what, double *out, issim_error *err);
+/* A finite number, or an infinite one written inf, +inf, -inf, infinity,
+ * +infinity or -infinity (any case): a bound that may be absent. */
+int issim_parse_bound(const char *text, const char *what, double *out, issim_error *err);
 /* A whole number of draws, 2 (a standard error needs two) to ISSIM_MAX_SAMPLES;
  * 1e6 is fine. */
 int issim_parse_samples(const char *text, const char *what, uint64_t *out, issim_error *err);

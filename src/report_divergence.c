@@ -25,7 +25,9 @@ typedef struct {
   char reason[256];
 } quantity;
 
-/* Each quantity judged by divergence.h's rules, on the nats values. */
+/* Each quantity judged by divergence.h's rules, on the nats values; a
+ * d-dimensional proposal covers the target's support (the scenario checked
+ * it) and its weights are judged by the model rules of tail.h. */
 static void judge_quantities(const issim_divergence_row *row, const issim_scenario *s,
                              quantity *q, size_t n)
 {
@@ -76,13 +78,23 @@ static size_t row_quantities(const issim_divergence_row *row, const issim_scenar
   return 4;
 }
 
+/* A law's description: the distribution's, or the d-dimensional model's. */
+static void describe_law(const issim_model *m, char *buf, size_t size)
+{
+  const issim_dist *d = issim_model_line_dist(m);
+  if (d)
+    issim_dist_describe(d, buf, size);
+  else
+    issim_model_describe(m, buf, size);
+}
+
 /* KL(p||q) - (H(p,q) - H(p)) from the exact values, computed independently
  * where closed forms exist: a check of the formulas themselves. */
 static double identity_gap(const issim_divergence_row *row, const issim_information *target)
 {
   const issim_information *x = &row->exact;
   /* for q = p both sides are 0 by construction: no check */
-  if (row->proposal == NULL || issim_model_line_dist(row->proposal->model) == NULL || isinf(x->kl_p_q) ||
+  if (row->proposal == NULL || row->proposal->model == NULL || isinf(x->kl_p_q) ||
       x->kl_p_q_how == ISSIM_EXACT_NONE ||
       x->cross_entropy_p_q_how == ISSIM_EXACT_NONE)
     return NAN;
@@ -100,11 +112,11 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     const issim_divergence_row *row = &r->rows[i];
     char desc[256];
     if (row->proposal == NULL) {
-      issim_dist_describe(issim_model_line_dist(r->scenario->target), desc, sizeof desc);
+      describe_law(r->scenario->target, desc, sizeof desc);
       fprintf(out, "\ntarget p: %s (from draws of p)\n", desc);
     } else {
-      if (issim_model_line_dist(row->proposal->model))
-        issim_dist_describe(issim_model_line_dist(row->proposal->model), desc, sizeof desc);
+      if (row->proposal->model)
+        describe_law(row->proposal->model, desc, sizeof desc);
       else
         snprintf(desc, sizeof desc, "the target");
       fprintf(out, "\nproposal %s: q = %s (from draws of q)\n", row->proposal->name, desc);
@@ -124,7 +136,7 @@ int issim_divergence_report_text(FILE *out, const issim_divergence_report *r)
     const char *names[4];
     int bad[4];
     char reasons[4][256];
-    int ess_note = row->proposal && issim_model_line_dist(row->proposal->model) && row->estimate.ess < 100;
+    int ess_note = row->proposal && row->proposal->model && row->estimate.ess < 100;
     for (size_t k = 0; k < n; k++) {
       names[k] = q[k].name;
       bad[k] = q[k].status != ISSIM_INFO_RELIABLE &&
@@ -171,9 +183,9 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r)
     const issim_divergence_row *row = &r->rows[i];
     json_t *o = json_object();
     char desc[256] = "target";
-    const issim_dist *d = row->proposal ? issim_model_line_dist(row->proposal->model) : issim_model_line_dist(r->scenario->target);
-    if (d)
-      issim_dist_describe(d, desc, sizeof desc);
+    const issim_model *m = row->proposal ? row->proposal->model : r->scenario->target;
+    if (m)
+      describe_law(m, desc, sizeof desc);
     report_set(o, "row", json_string(row->proposal ? row->proposal->name : "target"));
     report_set(o, "distribution", json_string(desc));
     quantity q[4];

@@ -42,8 +42,9 @@ int scenario_is_multivariate_family(const char *family)
          strcmp(family, "independent") == 0 || strcmp(family, "gaussian-copula") == 0;
 }
 
-/* Whitespace- or comma-separated numbers; *out is malloc'd. */
-static int parse_numbers(builder *b, const entry *e, double **out, size_t *n)
+/* Whitespace- or comma-separated numbers, infinite ones too when
+ * infinite_ok (issim_parse_bound); *out is malloc'd. */
+static int parse_numbers(builder *b, const entry *e, double **out, size_t *n, int infinite_ok)
 {
   size_t cap = 8;
   *n = 0;
@@ -70,7 +71,8 @@ static int parse_numbers(builder *b, const entry *e, double **out, size_t *n)
       cap *= 2;
     }
     issim_error inner;
-    if (issim_parse_number(tok, e->key, &(*out)[(*n)++], &inner) != ISSIM_OK) {
+    if ((infinite_ok ? issim_parse_bound : issim_parse_number)(tok, e->key, &(*out)[(*n)++],
+                                                              &inner) != ISSIM_OK) {
       free(copy);
       free(*out);
       *out = NULL;
@@ -98,7 +100,7 @@ int scenario_get_vector(builder *b, section *sec, const char *key, size_t d, dou
   e->used = 1;
   double *v;
   size_t n;
-  if (!parse_numbers(b, e, &v, &n))
+  if (!parse_numbers(b, e, &v, &n, 0))
     return 0;
   int ok = n == 1 || n == d;
   for (size_t j = 0; ok && j < d; j++)
@@ -121,7 +123,7 @@ static int get_matrix(builder *b, section *sec, const char *key, size_t d, doubl
   e->used = 1;
   double *v;
   size_t n;
-  if (!parse_numbers(b, e, &v, &n))
+  if (!parse_numbers(b, e, &v, &n, 0))
     return 0;
   int ok = n == d * d;
   if (ok)
@@ -146,7 +148,7 @@ static int get_correlation(builder *b, section *sec, size_t d, double *r)
   e->used = 1;
   double *v;
   size_t n;
-  if (!parse_numbers(b, e, &v, &n))
+  if (!parse_numbers(b, e, &v, &n, 0))
     return 0;
   int ok = n == 1 || n == d * d;
   for (size_t k = 0; ok && k < d * d; k++)
@@ -239,19 +241,51 @@ static int component_families(builder *b, section *sec, const char *family_key, 
   return 1;
 }
 
-/* Does a component of `family` take `key` in this section?  Its family's
- * keys, except gamma's rate when the section gives a scale: rate is gamma's
- * alternative to scale, and the scale then names gamma's while rate
- * belongs to the other families (an exponential's). */
-static int takes_key(section *sec, const char *family, const char *key)
+/* Does a lognormal component take key, one of mean, sd and cov (of X)?
+ * Never beside meanlog or sdlog.  When every component is a lognormal, each
+ * of them (mean with sd or cov).  In a section mixing families, mean and sd
+ * are the other families' (a normal's) and a lognormal keeps its default
+ * meanlog and sdlog, unless the section gives cov: then the lognormals take
+ * mean and cov (and sd stays the others'). */
+static int lognormal_takes(section *sec, const char **fam, size_t d, const char *key)
 {
+  if (issim_inifile_find(sec, "meanlog") != NULL || issim_inifile_find(sec, "sdlog") != NULL)
+    return 0;
+  size_t j = 0;
+  while (j < d && strcmp(fam[j], "lognormal") == 0)
+    j++;
+  if (j == d)
+    return 1;
+  return strcmp(key, "sd") != 0 && issim_inifile_find(sec, "cov") != NULL;
+}
+
+/* Does component j (of the d of families fam) take `key` in this section?
+ * Its family's keys, except gamma's rate when the section gives a scale:
+ * rate is gamma's alternative to scale, and the scale then names gamma's
+ * while rate belongs to the other families (an exponential's); and a
+ * lognormal's mean, sd and cov as lognormal_takes says. */
+static int takes_key(section *sec, const char **fam, size_t d, size_t j, const char *key)
+{
+  const char *family = fam[j];
   const char *const *k = issim_dist_family_keys(family);
   while (*k && strcmp(*k, key) != 0)
     k++;
   if (*k == NULL)
     return 0;
+  if (strcmp(family, "lognormal") == 0 && strcmp(key, "meanlog") != 0 &&
+      strcmp(key, "sdlog") != 0)
+    return lognormal_takes(sec, fam, d, key);
   return !(strcmp(family, "gamma") == 0 && strcmp(key, "rate") == 0 &&
            issim_inifile_find(sec, "scale") != NULL);
+}
+
+/* May key be infinite for one of the d families (truncated-normal's bounds)? */
+static int any_infinite_ok(const char **fam, size_t d, const char *key)
+{
+  for (size_t j = 0; j < d; j++)
+    if (issim_dist_key_may_be_infinite(fam[j], key))
+      return 1;
+  return 0;
 }
 
 /* A parameter key's values, given for the m components whose family takes
@@ -262,16 +296,21 @@ typedef struct {
   double *v;
 } param_values;
 
-static int get_param(builder *b, section *sec, param_values *pv, size_t d, const char *takers)
+static int get_param(builder *b, section *sec, param_values *pv, const char **fam, size_t d,
+                     const char *takers)
 {
   entry *e = issim_inifile_find(sec, pv->key);
   if (e == NULL)
     return 1;
   e->used = 1;
-  if (pv->m == 0) /* gamma's rate beside a scale, with no other family taking it */
+  if (pv->m == 0 && strcmp(pv->key, "rate") == 0) /* gamma's rate beside a scale, with no other family taking it */
     return issim_inifile_fail(b->r, e->line, "no component takes %s: gamma takes scale or rate, "
                                              "not both", pv->key);
-  if (!parse_numbers(b, e, &pv->v, &pv->n))
+  if (pv->m == 0) /* a lognormal's mean, sd or cov beside meanlog or sdlog */
+    return issim_inifile_fail(b->r, e->line, "no component takes %s: a lognormal takes meanlog "
+                                             "and sdlog (of log X) or mean with sd or cov (of X), "
+                                             "not both", pv->key);
+  if (!parse_numbers(b, e, &pv->v, &pv->n, any_infinite_ok(fam, d, pv->key)))
     return 0;
   if (pv->n == 1 || pv->n == pv->m)
     return 1;
@@ -290,7 +329,7 @@ static void list_takers(section *sec, const char **fam, size_t d, const char *ke
   size_t used = 0;
   buf[0] = '\0';
   for (size_t j = 0; j < d && used < size; j++)
-    if (takes_key(sec, fam[j], key))
+    if (takes_key(sec, fam, d, j, key))
       used += snprintf(buf + used, size - used, "%s%zu", used ? ", " : "", j + 1);
 }
 
@@ -310,14 +349,14 @@ static size_t union_of_keys(section *sec, const char **fam, size_t d, param_valu
         if (used < known_size)
           used += snprintf(known + used, known_size - used, ", %s", *k);
       }
-      if (i < np && takes_key(sec, fam[j], *k))
+      if (i < np && takes_key(sec, fam, d, j, *k))
         pv[i].m++;
     }
   return np;
 }
 
 /* Component j's distribution from the parameters given for its family. */
-static int build_component(builder *b, section *sec, const char **fam, size_t j,
+static int build_component(builder *b, section *sec, const char **fam, size_t d, size_t j,
                            const param_values *pv, size_t np, int fline, issim_dist **out)
 {
   const char *names[ISSIM_DIST_MAX_PARAMS * 2];
@@ -327,11 +366,11 @@ static int build_component(builder *b, section *sec, const char **fam, size_t j,
     size_t i = 0;
     while (i < np && strcmp(pv[i].key, *k) != 0)
       i++;
-    if (i == np || pv[i].n == 0 || !takes_key(sec, fam[j], *k))
+    if (i == np || pv[i].n == 0 || !takes_key(sec, fam, d, j, *k))
       continue;
     size_t rank = 0; /* j's place among the components taking the key */
     for (size_t c = 0; pv[i].n > 1 && c < j; c++)
-      rank += (size_t)takes_key(sec, fam[c], *k);
+      rank += (size_t)takes_key(sec, fam, d, c, *k);
     names[n] = *k;
     v[n++] = pv[i].v[pv[i].n == 1 ? 0 : rank];
   }
@@ -360,10 +399,10 @@ static int build_components(builder *b, section *sec, const char *family_key, si
     np = union_of_keys(sec, fam, d, pv, sizeof pv / sizeof *pv, known, known_size);
   for (size_t i = 0; ok && i < np; i++) {
     list_takers(sec, fam, d, pv[i].key, takers, sizeof takers);
-    ok = get_param(b, sec, &pv[i], d, takers);
+    ok = get_param(b, sec, &pv[i], fam, d, takers);
   }
   for (size_t j = 0; ok && j < d; j++)
-    ok = build_component(b, sec, fam, j, pv, np, fline, &comps[j]);
+    ok = build_component(b, sec, fam, d, j, pv, np, fline, &comps[j]);
   for (size_t i = 0; i < np; i++)
     free(pv[i].v);
   free(store);
@@ -620,7 +659,8 @@ int scenario_build_dist(builder *b, section *sec, issim_model **out, int allow_t
       continue;
     e->used = 1;
     issim_error inner;
-    if (issim_parse_number(e->value, e->key, &values[n], &inner) != ISSIM_OK)
+    if ((issim_dist_key_may_be_infinite(family, keys[i]) ? issim_parse_bound : issim_parse_number)(
+            e->value, e->key, &values[n], &inner) != ISSIM_OK)
       return several_numbers_error(b, e, family, &inner);
     names[n++] = keys[i];
   }

@@ -43,8 +43,15 @@ static issim_tail upper_tail(const issim_dist *d)
   case ISSIM_DIST_WEIBULL: return stretched(v[0], pow(v[1], -v[0]), 0, v[0] - 1);
   case ISSIM_DIST_PARETO: return power_law(v[0]);
   case ISSIM_DIST_CHI_SQUARED: return stretched(1, 0.5, 0, v[0] / 2 - 1);
+  case ISSIM_DIST_TRUNCATED_NORMAL: /* the normal's, when not cut */
+    return isfinite(d->upper) ? bounded : stretched(2, 1 / (2 * v[1] * v[1]), v[0] / (v[1] * v[1]), 0);
+  case ISSIM_DIST_GEV: /* shape > 0: x^-(1/shape + 1); 0: the Gumbel's; < 0: an upper end */
+    if (isfinite(d->upper))
+      return bounded;
+    return isfinite(d->lower) ? power_law(1 / v[2]) : stretched(1, 1 / v[1], 0, 0);
   case ISSIM_DIST_UNIFORM:
   case ISSIM_DIST_BETA:
+  case ISSIM_DIST_TRIANGULAR:
   default: return bounded;
   }
 }
@@ -62,6 +69,19 @@ static issim_tail lower_tail(const issim_dist *d)
   case ISSIM_DIST_LOGISTIC: return stretched(1, 1 / v[1], 0, 0);
   case ISSIM_DIST_GUMBEL: /* -z - exp(-z): exp(y / scale) dominates */
     return (issim_tail){ISSIM_TAIL_DOUBLE_EXP, 0, 1 / v[1], 0, 0};
+  case ISSIM_DIST_TRUNCATED_NORMAL:
+    return isfinite(d->lower) ? bounded : stretched(2, 1 / (2 * v[1] * v[1]), -v[0] / (v[1] * v[1]), 0);
+  case ISSIM_DIST_GEV: {
+    if (isfinite(d->lower)) /* a Frechet's lower end */
+      return bounded;
+    if (!isfinite(d->upper)) /* the Gumbel's */
+      return (issim_tail){ISSIM_TAIL_DOUBLE_EXP, 0, 1 / v[1], 0, 0};
+    /* shape < 0: log p = (1 + shape) log t - t, t = (1 + |shape| (y + location) / scale)^k,
+     * k = 1/|shape|: -(|shape|/scale)^k y^k + (k - 1) log y + lower powers of y (a
+     * reflected Weibull's) */
+    const double k = -1 / v[2];
+    return stretched(k, pow(-v[2] / v[1], k), 0, k - 1);
+  }
   default: return bounded;
   }
 }
@@ -83,7 +103,11 @@ double issim_dist_endpoint_exponent(const issim_dist *d, double e)
   case ISSIM_DIST_CHI_SQUARED: return v[0] / 2 - 1;
   case ISSIM_DIST_LOGNORMAL: return INFINITY; /* exp(-(log x)^2 / 2s^2) at 0 */
   case ISSIM_DIST_BETA: return at_lower ? v[0] - 1 : v[1] - 1;
-  default: return 0; /* a jump: exponential, Pareto, uniform */
+  case ISSIM_DIST_GEV: /* a Frechet's lower end: exp(-c (x - e)^-1/shape); a reverse Weibull's upper: (e - x)^(-1/shape - 1) */
+    return at_lower ? INFINITY : -1 / v[2] - 1;
+  case ISSIM_DIST_TRIANGULAR: /* linear to 0, unless the mode is at that end */
+    return at_lower ? (v[1] > v[0] ? 1 : 0) : (v[1] < v[2] ? 1 : 0);
+  default: return 0; /* a jump: exponential, Pareto, uniform, truncated-normal */
   }
 }
 

@@ -386,7 +386,10 @@ int issim_workflow_calibrate(issim_workflow *wf, size_t reps, issim_calibration 
   return ISSIM_OK;
 }
 
-/* Draws of q (or of p for the target's own row) give every estimate. */
+/* Draws of q (or of p for the target's own row) give every estimate.  The
+ * estimates do not look at the event: a d-dimensional row's is the sum of
+ * the coordinates above -inf, which every draw is in (the scenario's own
+ * loss, perhaps a program, is not run). */
 static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
                           issim_divergence_row *row, issim_error *err)
 {
@@ -394,8 +397,17 @@ static int divergence_row(const issim_workflow *wf, const issim_proposal *p,
   issim_run_config cfg = issim_workflow_config(wf, p ? p->name : "target");
   issim_problem pb = {.target = s->target, .proposal = p ? p->model : NULL,
                       .event = {.threshold = -INFINITY, .direction = ISSIM_ABOVE}};
+  issim_loss *everywhere = NULL;
+  if (issim_model_line_dist(s->target) == NULL) {
+    pb = issim_scenario_problem(s, p);
+    everywhere = issim_loss_alloc(ISSIM_LOSS_SUM, issim_model_dim(s->target), err);
+    if (everywhere == NULL)
+      return err->code;
+    pb.event = issim_event_init(everywhere, -INFINITY, ISSIM_ABOVE);
+  }
   issim_run_output out = {0};
   int rc = issim_engine_run(&pb, &cfg, &out, err);
+  issim_loss_free(everywhere);
   if (rc != ISSIM_OK)
     return rc;
   row->proposal = p;
@@ -409,11 +421,11 @@ int issim_workflow_divergence(issim_workflow *wf, issim_divergence_row *rows, si
 {
   const issim_scenario *s = wf->s;
   *n = 0;
-  if (!issim_model_line_dist(s->target) || s->event.loss != NULL) /* a mixture: x as a loss */
+  if (issim_model_line_dist(s->target) && s->event.loss != NULL) /* a mixture: x as a loss */
     return issim_error_set(err, ISSIM_EINVAL, "%s: issim divergence handles univariate "
-                                              "scenarios without mixtures; use issim run, "
-                                              "whose information block covers the rest",
-                           s->path);
+                                              "scenarios without mixtures and d-dimensional "
+                                              "ones; use issim run, whose information block "
+                                              "covers the rest", s->path);
   int rc = divergence_row(wf, NULL, &rows[(*n)++], err);
   for (size_t i = 0; rc == ISSIM_OK && i < s->n_proposals; i++)
     if (issim_workflow_selected(wf, i))

@@ -91,6 +91,10 @@ static char *module_of(const char *file)
     m[4] = '\0';
   if (strncmp(m, "credit_", 7) == 0) /* the exact reference and the shift: credit's */
     m[6] = '\0';
+  if (strncmp(m, "dist_", 5) == 0) /* the families of design codes: dist's */
+    m[4] = '\0';
+  if (strncmp(m, "divergence_", 11) == 0) /* the d-dimensional models: divergence's */
+    m[10] = '\0';
   return m;
 }
 

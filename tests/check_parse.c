@@ -24,6 +24,29 @@ START_TEST(test_numbers)
 }
 END_TEST
 
+/* A bound: the numbers, and infinity written out (truncated-normal's lower
+ * and upper); still no nan, no overflowing number, no other word. */
+START_TEST(test_bounds)
+{
+  double v;
+  issim_error err;
+  static const struct {
+    const char *text;
+    double value;
+  } good[] = {{"inf", INFINITY}, {" -inf ", -INFINITY}, {"+Infinity", INFINITY},
+              {"-INF", -INFINITY}, {"2.5", 2.5}, {"-1e300", -1e300}};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    ck_assert_int_eq(issim_parse_bound(good[i].text, "lower", &v, &err), ISSIM_OK);
+    ck_assert_double_eq(v, good[i].value);
+  }
+  static const char *const bad[] = {"", "nan", "1e400", "infinite", "- inf", "inf inf", "--inf"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_msg(issim_parse_bound(bad[i], "lower", &v, &err) == ISSIM_EINVAL, "'%s'", bad[i]);
+    ck_assert_str_eq(err.key, "lower");
+  }
+}
+END_TEST
+
 START_TEST(test_samples)
 {
   uint64_t n;
@@ -149,6 +172,7 @@ static Suite *parse_suite(void)
   Suite *s = suite_create("parse");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_numbers);
+  tcase_add_test(tc, test_bounds);
   tcase_add_test(tc, test_samples);
   tcase_add_test(tc, test_bytes);
   tcase_add_test(tc, test_seeds);

@@ -35,7 +35,8 @@
 
 #define FAMILIES                                                               \
   "normal, student-t, exponential, gamma, lognormal, laplace, logistic, "      \
-  "cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared"
+  "cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared, truncated-normal, gev, "     \
+  "triangular"
 
 static const char *const EXAMPLE =
     "[scenario]\n"                                     /* 1 */
@@ -332,6 +333,9 @@ static const struct {
     {"uniform", "lower = -1\nupper = 3\n", 1.5, {-1, 3}, 2},
     {"beta", "alpha = 2\nbeta = 3\n", 0.5, {2, 3}, 2},
     {"chi-squared", "df = 4\n", 1.5, {4}, 1},
+    {"truncated-normal", "mean = 1\nsd = 2\nlower = -1\nupper = inf\n", 1.5, {1, 2, -1, INFINITY}, 4},
+    {"gev", "location = 1\nscale = 2\nshape = 0.25\n", 1.5, {1, 2, 0.25}, 3},
+    {"triangular", "lower = -1\nmode = 0\nupper = 3\n", 1.5, {-1, 0, 3}, 3},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -348,7 +352,10 @@ START_TEST(test_every_family_as_target)
   ck_assert_int_eq(issim_model_line_dist(s->target)->kind, _i);
   ck_assert_str_eq(issim_dist_name(issim_model_line_dist(s->target)), families[_i].family);
   for (size_t k = 0; k < families[_i].nparams; k++)
-    ck_assert_double_eq_tol(issim_model_line_dist(s->target)->param[k], families[_i].expect[k], 1e-15);
+    if (isinf(families[_i].expect[k]))
+      ck_assert_double_eq(issim_model_line_dist(s->target)->param[k], families[_i].expect[k]);
+    else
+      ck_assert_double_eq_tol(issim_model_line_dist(s->target)->param[k], families[_i].expect[k], 1e-15);
   ck_assert_double_eq(s->event.threshold, families[_i].threshold);
   double exact = issim_scenario_exact_log(s);
   ck_assert_msg(isfinite(exact) && exact < 0, "exact log P for %s: %g", families[_i].family,
@@ -1008,13 +1015,27 @@ static const struct {
   {"families of the wrong count", MIXED3 "component = lognormal normal\n" SUM1,
    ISSIM_EINVAL, "test.ini:4: component has 2 families; give one (for every component) or 3, the dimension (one per component, in order)"},
   {"an unknown family in the list", MIXED3 "component = lognormal nomral normal\n" SUM1,
-   ISSIM_EINVAL, "test.ini:4: unknown distribution 'nomral' (known: normal, student-t, exponential, gamma, lognormal, laplace, logistic, cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared)"},
+   ISSIM_EINVAL, "test.ini:4: unknown distribution 'nomral' (known: normal, student-t, exponential, gamma, lognormal, laplace, logistic, cauchy, weibull, pareto, gumbel, uniform, beta, chi-squared, truncated-normal, gev, triangular)"},
   {"values for the components taking a key", MIXED3 "component = lognormal normal normal\nmean = 1 2 3\n" SUM1,
    ISSIM_EINVAL, "test.ini:5: mean has 3 values; it is a parameter of 2 of the 3 components (2, 3): give one value for all of them, or 2, in their order"},
   {"a key no component takes", MIXED3 "component = normal gamma normal\nshape = 2\nscale = 1\nrate = 3\n" SUM1,
    ISSIM_EINVAL, "test.ini:7: no component takes rate: gamma takes scale or rate, not both"},
   {"a component's value out of range", MIXED3 "component = lognormal normal normal\nsd = 1 -2\n" SUM1,
    ISSIM_EINVAL, "test.ini:5: component 3: sd must be > 0 (got -2)"},
+  {"cov beside meanlog", MIXED3 "component = lognormal normal normal\nmeanlog = 1\ncov = 0.2\n" SUM1,
+   ISSIM_EINVAL, "test.ini:6: no component takes cov: a lognormal takes meanlog and sdlog (of log X) or mean with sd or cov (of X), not both"},
+  {"an infinite bound of a uniform", MIXED3 "component = truncated-normal uniform uniform\nlower = 0 -inf 0\nupper = 1\n" SUM1,
+   ISSIM_EINVAL, "test.ini:5: component 2: lower must be finite (got -inf)"},
+  {"a truncated normal's bounds reversed", "[target]\ndistribution = truncated-normal\nlower = 3\nupper = -inf\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:4: lower must be < upper (got lower=3, upper=-inf)"},
+  {"a bound that is not a number", "[target]\ndistribution = truncated-normal\nlower = minus-infinity\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:3: lower must be a number (got 'minus-infinity')"},
+  {"a lognormal's mean without sd", "[target]\ndistribution = lognormal\nmean = 3\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:3: the mean of a lognormal needs sd or cov (= sd / mean) beside it"},
+  {"a gev without its shape", "[target]\ndistribution = gev\nscale = 3\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:1: missing required key 'shape' for gev"},
+  {"a triangular's mode outside", "[target]\ndistribution = triangular\nlower = 0\nmode = 4\nupper = 3\n" EVENT PROPOSAL,
+   ISSIM_EINVAL, "test.ini:4: a triangular needs lower <= mode <= upper and lower < upper (got lower=0, mode=4, upper=3)"},
 };
 #define N_MV_ERRORS (sizeof mv_errors / sizeof mv_errors[0])
 
@@ -1044,6 +1065,28 @@ START_TEST(test_a_family_per_component)
   ck_assert(issim_model_component(m, 0)->param[0] == 1);
   ck_assert(issim_model_component(m, 1)->param[1] == 4); /* scale 1 / 0.25 */
   ck_assert(issim_model_component(m, 2)->param[0] == 2);
+  issim_scenario_free(s);
+  /* the families of design codes: a lognormal by mean and cov beside normals
+   * by mean and sd (cov given: the lognormal takes mean and cov, not sd), a
+   * truncated normal with an infinite bound */
+  s = parse_ok(MIXED3 "component = lognormal normal truncated-normal\nmean = 10 0 1\ncov = 0.2\n"
+               "sd = 1 2\nlower = -inf\nupper = 4\n" SUM1);
+  m = s->target;
+  ck_assert_double_eq_tol(issim_dist_mean(issim_model_component(m, 0)), 10, 1e-13);
+  ck_assert_double_eq_tol(sqrt(issim_dist_variance(issim_model_component(m, 0))), 2, 1e-13);
+  ck_assert(issim_model_component(m, 1)->param[0] == 0 && issim_model_component(m, 1)->param[1] == 1);
+  ck_assert(issim_model_component(m, 2)->param[1] == 2 && issim_model_component(m, 2)->param[2] == -INFINITY &&
+            issim_model_component(m, 2)->param[3] == 4);
+  issim_scenario_free(s);
+  /* lognormals only: mean and sd are theirs; beside normals without cov, a
+   * lognormal keeps its default meanlog 0 and sdlog 1 (as before) */
+  s = parse_ok(MIXED3 "component = lognormal\nmean = 10 5 1\nsd = 2\n" SUM1);
+  ck_assert_double_eq_tol(issim_dist_mean(issim_model_component(s->target, 1)), 5, 1e-13);
+  ck_assert_double_eq_tol(issim_dist_variance(issim_model_component(s->target, 2)), 4, 1e-12);
+  issim_scenario_free(s);
+  s = parse_ok(MIXED3 "component = lognormal normal normal\nmean = 5\nsd = 2\n" SUM1);
+  ck_assert(issim_model_component(s->target, 0)->param[0] == 0 &&
+            issim_model_component(s->target, 0)->param[1] == 1);
   issim_scenario_free(s);
 }
 END_TEST

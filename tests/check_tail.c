@@ -186,6 +186,68 @@ START_TEST(test_finite_endpoints)
 }
 END_TEST
 
+/* The families of design codes: a gev's upper tail is a power law for
+ * shape > 0 (x^-(1/shape + 1)), a truncated normal's the normal's where not
+ * cut, a reverse Weibull's lower tail exp(-(|shape| y / scale)^(1/|shape|)),
+ * a triangular falls linearly to its ends.  (Before, every new family fell to
+ * "bounded": a normal proposal for a Frechet target was called finite.) */
+START_TEST(test_design_code_families)
+{
+  char why[512] = "";
+  issim_dist *p = make("gev", "shape", 0.1, "scale", 6); /* alpha = 10 */
+  issim_dist *q = normal(100, 10);
+  ck_assert_int_eq(above(p, q, 100, why), ISSIM_VARIANCE_INFINITE);
+  ck_assert_msg(strstr(why, "|x|^-11") != NULL, "%s", why);
+  issim_dist_free(q);
+  q = make("student-t", "df", 5, NULL, 0); /* 2 * 10 > 5 */
+  ck_assert_int_eq(above(p, q, 100, why), ISSIM_VARIANCE_FINITE);
+  issim_dist_free(q);
+  q = make("gev", "shape", 0.04, "scale", 6); /* alpha 25 > 2 * 10 */
+  ck_assert_int_eq(above(p, q, 100, why), ISSIM_VARIANCE_INFINITE);
+  issim_dist_free(q);
+  issim_dist_free(p);
+  /* shape 0: the Gumbel's exp(-x / 6) against exponentials */
+  p = make("gev", "shape", 0, "scale", 6);
+  q = make("exponential", "rate", 0.1, NULL, 0);
+  ck_assert_int_eq(above(p, q, 10, why), ISSIM_VARIANCE_FINITE);
+  issim_dist_free(q);
+  q = make("exponential", "rate", 0.5, NULL, 0);
+  ck_assert_int_eq(above(p, q, 10, why), ISSIM_VARIANCE_INFINITE);
+  issim_dist_free(q);
+  issim_dist_free(p);
+  /* shape -0.5, scale 1: lower tail -(y/2)^2, a normal of sd 1 exactly at the
+   * border: sd 1.5 finite, 0.8 infinite */
+  p = make("gev", "shape", -0.5, "scale", 1);
+  q = normal(0, 1.5);
+  ck_assert_int_eq(issim_weight_variance(p, q, -INFINITY, -3, why, sizeof why), ISSIM_VARIANCE_FINITE);
+  issim_dist_free(q);
+  q = normal(0, 0.8);
+  ck_assert_int_eq(issim_weight_variance(p, q, -INFINITY, -3, why, sizeof why), ISSIM_VARIANCE_INFINITE);
+  issim_dist_free(q);
+  issim_dist_free(p);
+  /* a truncated normal of sd 2 above 5: a normal proposal needs sd > sqrt 2 */
+  p = make("truncated-normal", "lower", 0, "sd", 2);
+  q = normal(5, 1);
+  ck_assert_int_eq(above(p, q, 5, why), ISSIM_VARIANCE_INFINITE);
+  issim_dist_free(q);
+  q = normal(5, 2);
+  ck_assert_int_eq(above(p, q, 5, why), ISSIM_VARIANCE_FINITE);
+  issim_dist_free(q);
+  issim_dist_free(p);
+  /* a triangular (0, 1, 2) near 0, p ~ x: a gamma ~ x^(shape - 1) is finite iff 2 - (shape - 1) > -1 */
+  const char *keys[3] = {"lower", "mode", "upper"};
+  const double tri[3] = {0, 1, 2};
+  p = issim_dist_alloc("triangular", 3, keys, tri, NULL);
+  q = make("gamma", "shape", 3, NULL, 0);
+  ck_assert_int_eq(issim_weight_variance(p, q, 0, 0.5, why, sizeof why), ISSIM_VARIANCE_FINITE);
+  issim_dist_free(q);
+  q = make("gamma", "shape", 4, NULL, 0);
+  ck_assert_int_eq(issim_weight_variance(p, q, 0, 0.5, why, sizeof why), ISSIM_VARIANCE_INFINITE);
+  issim_dist_free(q);
+  issim_dist_free(p);
+}
+END_TEST
+
 START_TEST(test_shipped_proposals_pass)
 {
   /* every proposal of the shipped scenarios has finite weight variance, but the
@@ -456,6 +518,7 @@ int main(void)
   tcase_add_test(tc, test_exponential_type_tails);
   tcase_add_test(tc, test_lognormal_and_gumbel);
   tcase_add_test(tc, test_finite_endpoints);
+  tcase_add_test(tc, test_design_code_families);
   tcase_add_test(tc, test_shipped_proposals_pass);
   tcase_add_test(tc, test_cross_entropy_finite);
   tcase_add_test(tc, test_region_of_event);

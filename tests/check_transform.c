@@ -44,8 +44,8 @@ static double log_q(double u)
 static const struct {
   const char *family;
   size_t n;
-  const char *keys[3];
-  double v[3];
+  const char *keys[4];
+  double v[4];
   double lo, hi;
 } FAMILIES[] = {
   {"normal", 2, {"mean", "sd"}, {1, 2}, 40, 40},
@@ -62,6 +62,18 @@ static const struct {
   {"uniform", 2, {"lower", "upper"}, {0, 5}, 37, 3},
   {"beta", 2, {"alpha", "beta"}, {2, 5}, 40, 3},
   {"chi-squared", 1, {"df"}, {7}, 40, 40},
+  /* the families of design codes (dist_engineering.c): a truncated normal
+   * bounded at 0 resolves its lower tail to 1e-300, one cut out of the far
+   * tail [40, 45] only to 1e-3 at either end (a double near 40 holds no
+   * more); a reverse Weibull's upper end likewise to u = 8, a triangular's
+   * upper end (3) to u = 3 */
+  {"truncated-normal", 3, {"mean", "sd", "lower"}, {1, 2, 0}, 37, 40},
+  {"truncated-normal", 4, {"mean", "sd", "lower", "upper"}, {0, 1, 40, 45}, 3, 3},
+  {"gev", 3, {"location", "scale", "shape"}, {1, 2, 0.2}, 40, 40},
+  {"gev", 3, {"location", "scale", "shape"}, {1, 2, 0}, 40, 40},
+  {"gev", 3, {"location", "scale", "shape"}, {1, 2, -0.3}, 40, 8},
+  {"triangular", 3, {"lower", "mode", "upper"}, {0, 1, 3}, 40, 3},
+  {"lognormal", 2, {"mean", "cov"}, {10, 0.3}, 40, 40},
 };
 
 START_TEST(test_far_tails_of_every_family)
@@ -97,11 +109,13 @@ END_TEST
 
 /* ---- targets of several dimensions ---- */
 
-enum { NMODELS = 5, D = 3 };
+enum { NMODELS = 7, D = 3 };
 
 /* 0: independent, a family per component; 1: a copula of a lognormal, a
  * weibull and a gumbel; 2: a multivariate normal; 3: a multivariate t(4)
- * (Rosenblatt); 4: a copula of a t(3), a gamma and a beta. */
+ * (Rosenblatt); 4: a copula of a t(3), a gamma and a beta; 5: independent
+ * truncated-normal, gev (Frechet) and lognormal by its mean and cov; 6: the
+ * same three through a copula. */
 static issim_model *model_case(int c)
 {
   static const double r[D * D] = {1, 0.6, -0.3, 0.6, 1, 0.2, -0.3, 0.2, 1};
@@ -124,10 +138,17 @@ static issim_model *model_case(int c)
     return make_normal(D, mu, cov);
   case 3:
     return make_t(D, 4, mu, cov);
-  default: {
+  case 4: {
     issim_dist *marg[D] = {student(3, 0, 1), gamma_dist(2, 1.5),
                            dist("beta", 2, (const char *[]){"alpha", "beta"}, (double[]){2, 3})};
     return make_copula(D, r, marg);
+  }
+  default: {
+    issim_dist *comps[D] = {
+        dist("truncated-normal", 3, (const char *[]){"mean", "sd", "lower"}, (double[]){1, 2, 0}),
+        dist("gev", 3, (const char *[]){"location", "scale", "shape"}, (double[]){1, 2, 0.2}),
+        dist("lognormal", 2, (const char *[]){"mean", "cov"}, (double[]){10, 0.3})};
+    return c == 5 ? independent_of(D, comps) : make_copula(D, r, comps);
   }
   }
 }
