@@ -100,7 +100,7 @@ static void matheval_destroy(void *ev)
 
 /* ---- tokens ---- */
 
-typedef enum { TOK_NUMBER, TOK_WORD, TOK_OP, TOK_LPAREN, TOK_RPAREN, TOK_COMMA } tok_kind;
+typedef enum { TOK_NUMBER, TOK_WORD, TOK_OP, TOK_LPAREN, TOK_RPAREN, TOK_COMMA, TOK_LOGIC } tok_kind;
 
 typedef struct {
   tok_kind kind;
@@ -108,7 +108,9 @@ typedef struct {
 } token;
 
 /* What a word is. */
-typedef enum { WORD_FUNCTION, WORD_CONSTANT, WORD_MIN, WORD_MAX, WORD_VARIABLE, WORD_OTHER } word_kind;
+typedef enum {
+  WORD_FUNCTION, WORD_CONSTANT, WORD_MIN, WORD_MAX, WORD_IF, WORD_VARIABLE, WORD_OTHER
+} word_kind;
 
 static const char *const FUNCTIONS[] = {
     "exp",  "log",   "sqrt",  "abs",   "erf",   "step",  "delta", "nandelta",
@@ -185,12 +187,29 @@ static var_parse parse_variable(const char *s, size_t len, size_t d, size_t *j)
   return VAR_OK;
 }
 
-static word_kind classify_word(const char *s, size_t len, size_t d, size_t *j)
+/* A named variable: its index in *j. */
+static bool named_variable(const char *s, size_t len, const char *const *names, size_t d,
+                           size_t *j)
+{
+  for (size_t k = 0; names != NULL && k < d; k++)
+    if (word_is(s, len, names[k])) {
+      *j = k;
+      return true;
+    }
+  return false;
+}
+
+static word_kind classify_word(const char *s, size_t len, const char *const *names, size_t d,
+                               size_t *j)
 {
   if (word_is(s, len, "min"))
     return WORD_MIN;
   if (word_is(s, len, "max"))
     return WORD_MAX;
+  if (word_is(s, len, "if"))
+    return WORD_IF;
+  if (named_variable(s, len, names, d, j))
+    return WORD_VARIABLE;
   if (word_in(s, len, FUNCTIONS, COUNT(FUNCTIONS)))
     return WORD_FUNCTION;
   if (word_in(s, len, CONSTANTS, COUNT(CONSTANTS)))
@@ -205,17 +224,44 @@ static word_kind classify_word(const char *s, size_t len, size_t d, size_t *j)
 typedef struct {
   const char *formula;
   size_t d;
+  const char *const *names; /* the variables' names, or NULL */
   const token *tok;
   size_t ntok;
   issim_error *err;
   char shown[256]; /* the formula as shown in messages */
-  char vars[64];   /* "x1..x4" or "x1" */
+  char vars[256];  /* "x1..x4", "x1", or "R, S (or x1..x2)" */
 } compiler;
 
-static void compiler_init(compiler *c, const char *formula, size_t d, issim_error *err)
+/* c->vars: the names (shortened), then x1..xd. */
+static void compiler_vars(compiler *c)
+{
+  char xs[48];
+  if (c->d == 1)
+    snprintf(xs, sizeof xs, "x1");
+  else
+    snprintf(xs, sizeof xs, "x1..x%zu", c->d);
+  if (c->names == NULL) {
+    snprintf(c->vars, sizeof c->vars, "%s", xs);
+    return;
+  }
+  size_t k = 0, room = sizeof c->vars - sizeof xs - 16;
+  for (size_t j = 0; j < c->d; j++) {
+    size_t len = strlen(c->names[j]);
+    if (k + len + 2 > room) {
+      k += (size_t)snprintf(c->vars + k, sizeof c->vars - k, "%s...", j ? ", " : "");
+      break;
+    }
+    k += (size_t)snprintf(c->vars + k, sizeof c->vars - k, "%s%s", j ? ", " : "", c->names[j]);
+  }
+  snprintf(c->vars + k, sizeof c->vars - k, " (or %s)", xs);
+}
+
+static void compiler_init(compiler *c, const char *formula, size_t d, const char *const *names,
+                          issim_error *err)
 {
   c->formula = formula;
   c->d = d;
+  c->names = names;
   c->tok = NULL;
   c->ntok = 0;
   c->err = err;
@@ -230,10 +276,7 @@ static void compiler_init(compiler *c, const char *formula, size_t d, issim_erro
     k += 3;
   }
   c->shown[k] = '\0';
-  if (d == 1)
-    snprintf(c->vars, sizeof c->vars, "x1");
-  else
-    snprintf(c->vars, sizeof c->vars, "x1..x%zu", d);
+  compiler_vars(c);
 }
 
 static int syntax_error(compiler *c, const char *hint)
@@ -244,7 +287,7 @@ static int syntax_error(compiler *c, const char *hint)
 
 static int generic_syntax_error(compiler *c)
 {
-  char hint[128];
+  char hint[sizeof c->vars + 64];
   snprintf(hint, sizeof hint, "check the parentheses and operators; variables are %s", c->vars);
   return syntax_error(c, hint);
 }
@@ -273,8 +316,8 @@ static int bad_word_error(compiler *c, const token *t)
   if (called)
     return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
                                "expression calls '%.*s', which is not a function: use exp, "
-                               "log, sqrt, abs, erf, sin, cos, tan, ..., min, max (see loss.h), "
-                               "and ^ for powers",
+                               "log, sqrt, abs, erf, sin, cos, tan, ..., min, max, if (see "
+                               "loss.h), and ^ for powers",
                                len, s);
   return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
                              "expression uses '%.*s', which is not a variable: use %s", len, s,
@@ -328,9 +371,35 @@ static int punctuation(unsigned char ch, tok_kind *kind)
   }
 }
 
+/* The length of the comparison or logical operator at f[i] (< <= > >= == !=
+ * && || ! ? :), 0 when there is none; *hint says why a lone = & | is not one. */
+static size_t scan_logic(const char *f, size_t n, size_t i, const char **hint)
+{
+  static const char two[][3] = {"<=", ">=", "==", "!=", "&&", "||"};
+  *hint = NULL;
+  for (size_t m = 0; m < COUNT(two); m++)
+    if (i + 1 < n && f[i] == two[m][0] && f[i + 1] == two[m][1])
+      return 2;
+  switch (f[i]) {
+  case '<': case '>': case '!': case '?': case ':':
+    return 1;
+  case '=':
+    *hint = "a lone '=': compare with ==";
+    return 0;
+  case '&':
+    *hint = "a lone '&': 'and' is &&";
+    return 0;
+  case '|':
+    *hint = "a lone '|': 'or' is ||";
+    return 0;
+  default:
+    return 0;
+  }
+}
+
 static int bad_character(compiler *c, unsigned char ch)
 {
-  char hint[200], what[16];
+  char hint[sizeof c->vars + 128], what[16];
   if (ch >= 0x20 && ch < 0x7f)
     snprintf(what, sizeof what, "'%c'", ch);
   else
@@ -350,11 +419,14 @@ static int check_words(compiler *c, const token *tok, size_t nt)
     if (tok[k].kind != TOK_WORD)
       continue;
     size_t j;
-    word_kind w = classify_word(c->formula + tok[k].start, tok[k].len, c->d, &j);
+    word_kind w = classify_word(c->formula + tok[k].start, tok[k].len, c->names, c->d, &j);
     if (w == WORD_OTHER)
       return bad_word_error(c, &tok[k]);
-    if ((w == WORD_MIN || w == WORD_MAX) && !(k + 1 < nt && tok[k + 1].kind == TOK_LPAREN))
+    bool called = k + 1 < nt && tok[k + 1].kind == TOK_LPAREN;
+    if ((w == WORD_MIN || w == WORD_MAX) && !called)
       return syntax_error(c, "min and max take their arguments in parentheses: min(a, b, ...)");
+    if (w == WORD_IF && !called)
+      return syntax_error(c, "if takes its arguments in parentheses: if(condition, a, b)");
   }
   return ISSIM_OK;
 }
@@ -429,7 +501,11 @@ static int lex(compiler *c, token **tok_out, size_t *ntok_out)
       t.kind = TOK_WORD;
       t.len = k - i;
     } else if (!punctuation(ch, &t.kind)) {
-      rc = bad_character(c, ch);
+      const char *hint;
+      t.kind = TOK_LOGIC;
+      t.len = scan_logic(f, n, i, &hint);
+      if (t.len == 0)
+        rc = hint ? syntax_error(c, hint) : bad_character(c, ch);
     }
     if (rc == ISSIM_OK)
       rc = check_size(c, tok, nt, &t, &size);
@@ -454,10 +530,15 @@ static int lex(compiler *c, token **tok_out, size_t *ntok_out)
 
 typedef enum { NODE_VARIABLE, NODE_CALL, NODE_EVALUATOR } node_kind;
 
+/* What a call (a placeholder's value, or a NODE_CALL) computes. */
+typedef enum { OP_MIN, OP_MAX, OP_IF, OP_NOT, OP_GROUP, OP_OR, OP_AND, OP_COMPARE } call_op;
+typedef enum { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE } cmp_op;
+
 typedef struct {
-  bool is_max;
+  call_op op;
   size_t nargs;
   expr_node **args;
+  unsigned char *cmp; /* OP_COMPARE: the nargs - 1 comparisons (cmp_op) */
 } mm_call;
 
 struct expr_node {
@@ -468,13 +549,14 @@ struct expr_node {
   char **names;    /* owned by the evaluator */
   ptrdiff_t *src;  /* per variable: x index >= 0, or call k as -(k + 1) */
   double *values;  /* per variable, filled per point */
-  size_t ncalls;   /* the outermost min/max calls (NODE_CALL: exactly 1) */
+  size_t ncalls;   /* the outermost calls (NODE_CALL: exactly 1) */
   mm_call *calls;
   double *callv;   /* per call, filled per point */
 };
 
 #define MAX_NESTING 64
 #define PLACEHOLDER "_issim_mm"
+#define NONE ((size_t)-1)
 
 static void node_free(expr_node *nd)
 {
@@ -484,6 +566,7 @@ static void node_free(expr_node *nd)
     for (size_t a = 0; a < nd->calls[k].nargs; a++)
       node_free(nd->calls[k].args[a]);
     free(nd->calls[k].args);
+    free(nd->calls[k].cmp);
   }
   free(nd->calls);
   free(nd->callv);
@@ -500,7 +583,7 @@ static int oom(compiler *c)
   return issim_error_set(c->err, ISSIM_ENOMEM, "out of memory for an expression");
 }
 
-/* The ')' matching the '(' at token open, or (size_t)-1. */
+/* The ')' matching the '(' at token open, or NONE. */
 static size_t matching_paren(const compiler *c, size_t open, size_t b)
 {
   long depth = 0;
@@ -510,39 +593,212 @@ static size_t matching_paren(const compiler *c, size_t open, size_t b)
     else if (c->tok[k].kind == TOK_RPAREN && --depth == 0)
       return k;
   }
-  return (size_t)-1;
+  return NONE;
 }
 
-/* The call whose name is token i and whose ')' is token close, into *call. */
+/* Is token k the one-character operator ch? */
+static bool tok_is(const compiler *c, size_t k, char ch)
+{
+  const token *t = &c->tok[k];
+  return t->len == 1 && (t->kind == TOK_OP || t->kind == TOK_LOGIC) && c->formula[t->start] == ch;
+}
+
+/* The parenthesis depth after token k, from depth before it. */
+static long depth_after(const compiler *c, size_t k, long depth)
+{
+  return depth + (c->tok[k].kind == TOK_LPAREN) - (c->tok[k].kind == TOK_RPAREN);
+}
+
+/* C's precedence levels of the binary comparison and logical operators. */
+enum { LEVEL_NONE, LEVEL_OR, LEVEL_AND, LEVEL_EQUALITY, LEVEL_RELATION };
+
+static int binary_level(const compiler *c, size_t k)
+{
+  const token *t = &c->tok[k];
+  if (t->kind != TOK_LOGIC)
+    return LEVEL_NONE;
+  const char *s = c->formula + t->start;
+  if (t->len == 2)
+    return s[0] == '|' ? LEVEL_OR : s[0] == '&' ? LEVEL_AND
+           : s[0] == '=' || s[0] == '!' ? LEVEL_EQUALITY : LEVEL_RELATION;
+  return s[0] == '<' || s[0] == '>' ? LEVEL_RELATION : LEVEL_NONE;
+}
+
+static unsigned char comparison(const compiler *c, size_t k)
+{
+  const token *t = &c->tok[k];
+  switch (c->formula[t->start]) {
+  case '<': return t->len == 2 ? CMP_LE : CMP_LT;
+  case '>': return t->len == 2 ? CMP_GE : CMP_GT;
+  case '=': return CMP_EQ;
+  default: return CMP_NE;
+  }
+}
+
+/* Does [a, b) hold, outside every parenthesis, a binary comparison or
+ * logical operator, a '?' or a ':'? */
+static bool has_logic(const compiler *c, size_t a, size_t b)
+{
+  long depth = 0;
+  for (size_t k = a; k < b; k++) {
+    depth = depth_after(c, k, depth);
+    if (depth == 0 && (binary_level(c, k) != LEVEL_NONE || tok_is(c, k, '?') || tok_is(c, k, ':')))
+      return true;
+  }
+  return false;
+}
+
+static int call_alloc(compiler *c, mm_call *call, call_op op, size_t cap)
+{
+  call->op = op;
+  call->nargs = 0; /* the arguments compiled so far, freed with the node */
+  call->args = calloc(cap, sizeof *call->args);
+  return call->args == NULL ? oom(c) : ISSIM_OK;
+}
+
+/* Tokens [a, b), a non-empty formula (else the message `empty`), as the next
+ * argument of call. */
+static int compile_operand(compiler *c, size_t a, size_t b, int depth, mm_call *call,
+                           const char *empty)
+{
+  if (a >= b)
+    return syntax_error(c, empty);
+  int rc = compile_range(c, a, b, depth + 1, &call->args[call->nargs]);
+  call->nargs++;
+  return rc;
+}
+
+/* The call whose name (min, max or if) is token i and whose ')' is token
+ * close, into *call. */
 static int compile_call(compiler *c, size_t i, size_t close, int depth, mm_call *call)
 {
-  call->is_max = word_is(c->formula + c->tok[i].start, c->tok[i].len, "max");
-  call->nargs = 0;
+  const char *name = c->formula + c->tok[i].start;
+  bool is_if = word_is(name, c->tok[i].len, "if");
+  call_op op = is_if ? OP_IF : word_is(name, c->tok[i].len, "max") ? OP_MAX : OP_MIN;
   size_t cap = 1;
   for (size_t k = i + 2; k < close; k++)
     cap += c->tok[k].kind == TOK_COMMA;
-  call->args = calloc(cap, sizeof *call->args);
-  if (call->args == NULL)
-    return oom(c);
+  int rc = call_alloc(c, call, op, cap);
   long level = 0;
   size_t start = i + 2;
-  for (size_t k = i + 2; k <= close; k++) {
+  const char *empty = is_if ? "an argument of if is empty" : "an argument of min or max is empty";
+  for (size_t k = i + 2; k <= close && rc == ISSIM_OK; k++) {
     tok_kind kind = c->tok[k].kind;
     if (k < close && kind == TOK_LPAREN)
       level++;
     else if (k < close && kind == TOK_RPAREN)
       level--;
     else if (k == close || (kind == TOK_COMMA && level == 0)) {
-      if (start == k)
-        return syntax_error(c, "an argument of min or max is empty");
-      int rc = compile_range(c, start, k, depth + 1, &call->args[call->nargs]);
-      call->nargs++; /* freed with the node even when incomplete */
-      if (rc != ISSIM_OK)
-        return rc;
+      rc = compile_operand(c, start, k, depth, call, empty);
       start = k + 1;
     }
   }
-  return ISSIM_OK;
+  if (rc == ISSIM_OK && is_if && call->nargs != 3)
+    return syntax_error(c, "if takes three arguments: if(condition, a, b)");
+  return rc;
+}
+
+/* The ':' of the '?' at token q: the first one after it, outside
+ * parentheses, that no '?' in between has taken; NONE when there is none. */
+static size_t matching_colon(const compiler *c, size_t q, size_t b)
+{
+  long depth = 0;
+  size_t open = 0;
+  for (size_t k = q + 1; k < b; k++) {
+    depth = depth_after(c, k, depth);
+    if (depth != 0)
+      continue;
+    if (tok_is(c, k, '?'))
+      open++;
+    else if (tok_is(c, k, ':')) {
+      if (open == 0)
+        return k;
+      open--;
+    }
+  }
+  return NONE;
+}
+
+/* condition ? a : b, the '?' at token q of [a, b), as an if into *call. */
+static int compile_conditional(compiler *c, size_t a, size_t q, size_t b, int depth,
+                               mm_call *call)
+{
+  size_t colon = matching_colon(c, q, b);
+  if (colon == NONE)
+    return syntax_error(c, "a '?' without its ':': write condition ? a : b");
+  const char *empty = "a part of condition ? a : b is empty";
+  int rc = call_alloc(c, call, OP_IF, 3);
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, a, q, depth, call, empty);
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, q + 1, colon, depth, call, empty);
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, colon + 1, b, depth, call, empty);
+  return rc;
+}
+
+/* The operands of [a, b) between its operators of one level outside
+ * parentheses (left to right, as C groups them) into *call. */
+static int compile_chain(compiler *c, size_t a, size_t b, int level, int depth, mm_call *call)
+{
+  size_t nops = 0;
+  long d = 0;
+  for (size_t k = a; k < b; k++) {
+    d = depth_after(c, k, d);
+    nops += d == 0 && binary_level(c, k) == level;
+  }
+  call_op op = level == LEVEL_OR ? OP_OR : level == LEVEL_AND ? OP_AND : OP_COMPARE;
+  int rc = call_alloc(c, call, op, nops + 1);
+  if (rc == ISSIM_OK && op == OP_COMPARE && (call->cmp = malloc(nops)) == NULL)
+    rc = oom(c);
+  const char *empty = "an operand of a comparison, && or || is empty";
+  size_t start = a, i = 0;
+  d = 0;
+  for (size_t k = a; k < b && rc == ISSIM_OK; k++) {
+    d = depth_after(c, k, d);
+    if (d != 0 || binary_level(c, k) != level)
+      continue;
+    if (call->cmp != NULL)
+      call->cmp[i++] = comparison(c, k);
+    rc = compile_operand(c, start, k, depth, call, empty);
+    start = k + 1;
+  }
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, start, b, depth, call, empty);
+  return rc;
+}
+
+/* Node nd for tokens [a, b), which hold a comparison, a logical operator or
+ * ?: outside parentheses: condition ? a : b first (C's lowest precedence,
+ * right-associative), else the operands of the lowest level there. */
+static int compile_logic(compiler *c, size_t a, size_t b, int depth, expr_node *nd)
+{
+  nd->kind = NODE_CALL;
+  nd->calls = calloc(1, sizeof *nd->calls);
+  nd->callv = calloc(1, sizeof *nd->callv);
+  if (nd->calls == NULL || nd->callv == NULL)
+    return oom(c);
+  nd->ncalls = 1;
+  int lowest = LEVEL_RELATION;
+  size_t q = NONE, colon = NONE;
+  long d = 0;
+  for (size_t k = a; k < b; k++) {
+    d = depth_after(c, k, d);
+    if (d != 0)
+      continue;
+    if (q == NONE && tok_is(c, k, '?'))
+      q = k;
+    if (colon == NONE && tok_is(c, k, ':'))
+      colon = k;
+    int level = binary_level(c, k);
+    if (level != LEVEL_NONE && level < lowest)
+      lowest = level;
+  }
+  if (q != NONE)
+    return compile_conditional(c, a, q, b, depth, &nd->calls[0]);
+  if (colon != NONE)
+    return syntax_error(c, "a ':' without a '?' before it: write condition ? a : b");
+  return compile_chain(c, a, b, lowest, depth, &nd->calls[0]);
 }
 
 /* The variables of a compiled evaluator: x1..xd or placeholders. */
@@ -580,19 +836,86 @@ static int bind_variables(compiler *c, expr_node *nd)
   return ISSIM_OK;
 }
 
-/* Tokens [a, b): a non-empty formula. */
-/* Is token k a min or max? */
+/* Is token k a min, max or if? */
 static int is_call_word(const compiler *c, size_t k)
 {
   const token *t = &c->tok[k];
   size_t j;
   if (t->kind != TOK_WORD)
     return 0;
-  word_kind w = classify_word(c->formula + t->start, t->len, c->d, &j);
-  return w == WORD_MIN || w == WORD_MAX;
+  word_kind w = classify_word(c->formula + t->start, t->len, c->names, c->d, &j);
+  return w == WORD_MIN || w == WORD_MAX || w == WORD_IF;
 }
 
-/* The min/max calls at the top of tokens [a, b) into *ncalls, and the size of
+/* The end of the operand of the '!' at token k -- more signs, then a number,
+ * a name, a call or a parenthesis, with any ^ chain -- or NONE. */
+static size_t not_operand_end(const compiler *c, size_t k, size_t b)
+{
+  size_t i = k + 1;
+  for (;;) {
+    while (i < b && (tok_is(c, i, '-') || tok_is(c, i, '!')))
+      i++;
+    if (i >= b)
+      return NONE;
+    tok_kind kind = c->tok[i].kind;
+    size_t open = kind == TOK_LPAREN ? i : kind == TOK_WORD && i + 1 < b &&
+                  c->tok[i + 1].kind == TOK_LPAREN ? i + 1 : NONE;
+    if (open != NONE && (i = matching_paren(c, open, b)) == NONE)
+      return NONE;
+    if (open == NONE && kind != TOK_NUMBER && kind != TOK_WORD)
+      return NONE;
+    i++;
+    if (i < b && tok_is(c, i, '^')) {
+      i++;
+      continue;
+    }
+    return i;
+  }
+}
+
+/* Whether token k of [.., b) starts what an evaluator takes as a
+ * placeholder: a call of min, max or if, a '!' and its operand, or a
+ * parenthesis holding a comparison, a logical operator or ?:.  Its end (one
+ * past its last token) in *end, 0 when it is none. */
+static int placeholder_at(compiler *c, size_t k, size_t b, size_t *end)
+{
+  const token *t = &c->tok[k];
+  *end = 0;
+  if (tok_is(c, k, '!')) {
+    *end = not_operand_end(c, k, b);
+    return *end == NONE ? syntax_error(c, "'!' needs an operand: !x1, !(x1 < 2)") : ISSIM_OK;
+  }
+  if (!is_call_word(c, k) && t->kind != TOK_LPAREN)
+    return ISSIM_OK;
+  size_t close = matching_paren(c, t->kind == TOK_LPAREN ? k : k + 1, b);
+  if (close == NONE)
+    return generic_syntax_error(c);
+  if (t->kind == TOK_WORD || has_logic(c, k + 1, close))
+    *end = close + 1;
+  return ISSIM_OK;
+}
+
+/* The placeholder [k, end) into *call. */
+static int compile_placeholder(compiler *c, size_t k, size_t end, int depth, mm_call *call)
+{
+  const token *t = &c->tok[k];
+  if (t->kind == TOK_WORD)
+    return compile_call(c, k, end - 1, depth, call);
+  bool group = t->kind == TOK_LPAREN;
+  int rc = call_alloc(c, call, group ? OP_GROUP : OP_NOT, 1);
+  size_t a = k + 1, b = group ? end - 1 : end;
+  if (!group && c->tok[a].kind == TOK_LPAREN && matching_paren(c, a, b) == b - 1)
+    a++, b--; /* !( ... ) */
+  if (rc != ISSIM_OK || !group)
+    return rc == ISSIM_OK ? compile_operand(c, a, b, depth, call, "empty parentheses") : rc;
+  /* a parenthesis adds no level of its own: its content is at most as deep
+   * as the formula's parentheses (MAX_PARENS) */
+  rc = compile_range(c, a, b, depth, &call->args[0]);
+  call->nargs = 1;
+  return rc;
+}
+
+/* The placeholders at the top of tokens [a, b) into *ncalls, and the size of
  * their text for libmatheval into *textlen; a comma outside a call is an
  * error. */
 static int count_calls(compiler *c, size_t a, size_t b, size_t *ncalls, size_t *textlen)
@@ -601,13 +924,14 @@ static int count_calls(compiler *c, size_t a, size_t b, size_t *ncalls, size_t *
   *ncalls = 0;
   *textlen = 1;
   for (size_t k = a; k < b; k++) {
-    *textlen += t[k].len + 1;
-    if (is_call_word(c, k)) {
-      size_t close = matching_paren(c, k + 1, b);
-      if (close == (size_t)-1)
-        return generic_syntax_error(c);
+    *textlen += (t[k].kind == TOK_WORD && t[k].len < 24 ? 24 : t[k].len) + 1;
+    size_t end;
+    int rc = placeholder_at(c, k, b, &end);
+    if (rc != ISSIM_OK)
+      return rc;
+    if (end > 0) {
       ++*ncalls;
-      k = close;
+      k = end - 1;
     } else if (t[k].kind == TOK_COMMA) {
       return syntax_error(c, "a comma outside the parentheses of min(...) or max(...)");
     }
@@ -615,33 +939,47 @@ static int count_calls(compiler *c, size_t a, size_t b, size_t *ncalls, size_t *
   return ISSIM_OK;
 }
 
-/* Node nd as a libmatheval evaluator of tokens [a, b), each top-level call
- * compiled into nd->calls and written as a placeholder variable. */
+/* Token k's text for libmatheval at text + len: a named variable as x<j>;
+ * the new length. */
+static size_t write_token(const compiler *c, size_t k, char *text, size_t len)
+{
+  const token *t = &c->tok[k];
+  size_t j;
+  if (t->kind == TOK_WORD && named_variable(c->formula + t->start, t->len, c->names, c->d, &j))
+    return len + (size_t)sprintf(text + len, "x%zu ", j + 1);
+  memcpy(text + len, c->formula + t->start, t->len);
+  len += t->len;
+  text[len++] = ' ';
+  return len;
+}
+
+/* Node nd as a libmatheval evaluator of tokens [a, b), each top-level
+ * placeholder compiled into nd->calls and written as a variable. */
 static int compile_evaluator(compiler *c, size_t a, size_t b, int depth, size_t ncalls,
                              size_t textlen, expr_node *nd)
 {
-  const token *t = c->tok;
   nd->kind = NODE_EVALUATOR;
-  char *text = malloc(textlen + ncalls * (sizeof PLACEHOLDER + 24));
+  char *text = malloc(textlen + ncalls * (sizeof PLACEHOLDER + 32));
   if (text == NULL)
     return oom(c);
   size_t len = 0;
   for (size_t k = a; k < b; k++) {
-    if (is_call_word(c, k)) {
-      size_t close = matching_paren(c, k + 1, b);
-      int rc = compile_call(c, k, close, depth, &nd->calls[nd->ncalls]);
+    size_t end;
+    int rc = placeholder_at(c, k, b, &end);
+    if (rc == ISSIM_OK && end > 0) {
+      rc = compile_placeholder(c, k, end, depth, &nd->calls[nd->ncalls]);
       nd->ncalls++; /* freed with the node even when incomplete */
-      if (rc != ISSIM_OK) {
-        free(text);
-        return rc;
-      }
-      len += (size_t)sprintf(text + len, "%s%zu ", PLACEHOLDER, nd->ncalls - 1);
-      k = close;
-      continue;
+      bool group = c->tok[k].kind == TOK_LPAREN;
+      len += (size_t)sprintf(text + len, "%s%s%zu%s ", group ? "( " : "", PLACEHOLDER,
+                             nd->ncalls - 1, group ? " )" : "");
+      k = end - 1;
+    } else if (rc == ISSIM_OK) {
+      len = write_token(c, k, text, len);
     }
-    memcpy(text + len, c->formula + t[k].start, t[k].len);
-    len += t[k].len;
-    text[len++] = ' ';
+    if (rc != ISSIM_OK) {
+      free(text);
+      return rc;
+    }
   }
   text[len] = '\0';
   nd->ev = matheval_create(text);
@@ -654,18 +992,21 @@ static int compile_evaluator(compiler *c, size_t a, size_t b, int depth, size_t 
 static int compile_range(compiler *c, size_t a, size_t b, int depth, expr_node **out)
 {
   if (depth > MAX_NESTING) {
-    char hint[64];
-    snprintf(hint, sizeof hint, "min and max nested more than %d deep", MAX_NESTING);
+    char hint[96];
+    snprintf(hint, sizeof hint, "min, max, if, conditionals and comparisons nested more than %d deep",
+             MAX_NESTING);
     return syntax_error(c, hint);
   }
   expr_node *nd = calloc(1, sizeof *nd);
   if (nd == NULL)
     return oom(c);
   *out = nd;
+  if (has_logic(c, a, b))
+    return compile_logic(c, a, b, depth, nd);
   const token *t = c->tok;
-  size_t j;
+  size_t j, end;
   if (b - a == 1 && t[a].kind == TOK_WORD && /* one variable */
-      parse_variable(c->formula + t[a].start, t[a].len, c->d, &j) == VAR_OK) {
+      classify_word(c->formula + t[a].start, t[a].len, c->names, c->d, &j) == WORD_VARIABLE) {
     nd->kind = NODE_VARIABLE;
     nd->var = j;
     return ISSIM_OK;
@@ -678,20 +1019,20 @@ static int compile_range(compiler *c, size_t a, size_t b, int depth, expr_node *
   nd->callv = calloc(ncalls > 0 ? ncalls : 1, sizeof *nd->callv);
   if (nd->calls == NULL || nd->callv == NULL)
     return oom(c);
-  if (ncalls == 1 && is_call_word(c, a) && t[a + 1].kind == TOK_LPAREN && /* one call */
-      matching_paren(c, a + 1, b) == b - 1) {
+  if (ncalls == 1 && placeholder_at(c, a, b, &end) == ISSIM_OK && end == b) { /* one call */
     nd->kind = NODE_CALL;
     nd->ncalls = 1;
-    return compile_call(c, a, b - 1, depth, &nd->calls[0]);
+    return compile_placeholder(c, a, b, depth, &nd->calls[0]);
   }
   return compile_evaluator(c, a, b, depth, ncalls, textlen, nd);
 }
 
 /* The whole formula into e->root. */
-static int compile(issim_expr *e, const char *formula, issim_error *err)
+static int compile(issim_expr *e, const char *const *names, const char *formula,
+                   issim_error *err)
 {
   compiler c;
-  compiler_init(&c, formula, e->d, err);
+  compiler_init(&c, formula, e->d, names, err);
   token *tok = NULL;
   size_t ntok = 0;
   int rc = lex(&c, &tok, &ntok);
@@ -713,7 +1054,7 @@ static int compile(issim_expr *e, const char *formula, issim_error *err)
 
 static double node_eval(expr_node *nd, const double *x);
 
-static double call_eval(const mm_call *call, const double *x)
+static double min_max_eval(const mm_call *call, const double *x)
 {
   double r = node_eval(call->args[0], x);
   if (isnan(r))
@@ -722,10 +1063,65 @@ static double call_eval(const mm_call *call, const double *x)
     double v = node_eval(call->args[a], x);
     if (isnan(v))
       return v;
-    if (call->is_max ? v > r : v < r)
+    if (call->op == OP_MAX ? v > r : v < r)
       r = v;
   }
   return r;
+}
+
+/* && and ||, left to right, stopping as C does; a NaN operand reached makes
+ * the result NaN. */
+static double logic_eval(const mm_call *call, const double *x)
+{
+  bool is_or = call->op == OP_OR;
+  for (size_t a = 0; a < call->nargs; a++) {
+    double v = node_eval(call->args[a], x);
+    if (isnan(v))
+      return v;
+    if ((v != 0) == is_or)
+      return is_or;
+  }
+  return !is_or;
+}
+
+/* C's comparisons: false with a NaN, but for != (true). */
+static double compare(unsigned char op, double u, double v)
+{
+  switch (op) {
+  case CMP_LT: return u < v;
+  case CMP_LE: return u <= v;
+  case CMP_GT: return u > v;
+  case CMP_GE: return u >= v;
+  case CMP_EQ: return u == v;
+  default: return u != v;
+  }
+}
+
+static double call_eval(const mm_call *call, const double *x)
+{
+  double v;
+  switch (call->op) {
+  case OP_MIN:
+  case OP_MAX:
+    return min_max_eval(call, x);
+  case OP_OR:
+  case OP_AND:
+    return logic_eval(call, x);
+  case OP_GROUP:
+    return node_eval(call->args[0], x);
+  case OP_NOT:
+    v = node_eval(call->args[0], x);
+    return isnan(v) ? v : v == 0;
+  case OP_IF: /* only the branch taken is evaluated */
+    v = node_eval(call->args[0], x);
+    return isnan(v) ? v : node_eval(call->args[v != 0 ? 1 : 2], x);
+  case OP_COMPARE:
+    v = node_eval(call->args[0], x);
+    for (size_t a = 1; a < call->nargs; a++)
+      v = compare(call->cmp[a - 1], v, node_eval(call->args[a], x));
+    return v;
+  }
+  return NAN;
 }
 
 static double node_eval(expr_node *nd, const double *x)
@@ -749,7 +1145,63 @@ static double node_eval(expr_node *nd, const double *x)
 
 /* ---- the API ---- */
 
+#define MAX_NAME 64
+
+/* Name i of names[n], against the words of formulas and the names before it. */
+static int check_name(size_t i, const char *const *names, issim_error *err)
+{
+  const char *name = names[i];
+  size_t len = strlen(name), j;
+  bool ident = len > 0 && is_ident_start((unsigned char)name[0]);
+  for (size_t k = 1; ident && k < len; k++)
+    ident = is_ident_char((unsigned char)name[k]);
+  if (!ident)
+    return issim_error_set_key(err, ISSIM_EINVAL, "variables",
+                               "variable name '%.64s' is not a name: use letters, digits and _, "
+                               "starting with a letter or _ (R, load_1)", name);
+  if (len > MAX_NAME)
+    return issim_error_set_key(err, ISSIM_EINVAL, "variables",
+                               "variable name '%.20s...' is longer than %d characters", name,
+                               MAX_NAME);
+  if (parse_variable(name, len, SIZE_MAX, &j) != VAR_NOT)
+    return issim_error_set_key(err, ISSIM_EINVAL, "variables",
+                               "variable name '%s' looks like x1..xd, which always name the "
+                               "coordinates in order: choose another name", name);
+  word_kind w = classify_word(name, len, NULL, 0, &j);
+  if (w != WORD_OTHER)
+    return issim_error_set_key(err, ISSIM_EINVAL, "variables",
+                               "variable name '%s' is a %s of expressions: choose another name",
+                               name, w == WORD_CONSTANT ? "constant" : "function");
+  for (size_t k = 0; k < i; k++)
+    if (strcmp(names[k], name) == 0)
+      return issim_error_set_key(err, ISSIM_EINVAL, "variables",
+                                 "variable name '%s' is given twice (variables %zu and %zu): "
+                                 "each coordinate needs its own name", name, k + 1, i + 1);
+  return ISSIM_OK;
+}
+
+int issim_expr_check_names(size_t d, size_t n, const char *const *names, issim_error *err)
+{
+  if (n != d)
+    return issim_error_set_key(err, ISSIM_EINVAL, "variables",
+                               "%zu variable name%s for a target of %zu dimension%s: give one "
+                               "name a coordinate, in order", n, n == 1 ? "" : "s", d,
+                               d == 1 ? "" : "s");
+  for (size_t i = 0; i < n; i++) {
+    int rc = check_name(i, names, err);
+    if (rc != ISSIM_OK)
+      return rc;
+  }
+  return ISSIM_OK;
+}
+
 issim_expr *issim_expr_alloc(size_t d, const char *formula, issim_error *err)
+{
+  return issim_expr_alloc_named(d, NULL, formula, err);
+}
+
+issim_expr *issim_expr_alloc_named(size_t d, const char *const *names, const char *formula,
+                                   issim_error *err)
 {
   if (d == 0) {
     issim_error_set(err, ISSIM_EINVAL, "an expression needs at least 1 variable: d = 0");
@@ -761,7 +1213,11 @@ issim_expr *issim_expr_alloc(size_t d, const char *formula, issim_error *err)
     return NULL;
   }
   e->d = d;
-  if (compile(e, formula != NULL ? formula : "", err) != ISSIM_OK) {
+  if (names != NULL && issim_expr_check_names(d, d, names, err) != ISSIM_OK) {
+    free(e);
+    return NULL;
+  }
+  if (compile(e, names, formula != NULL ? formula : "", err) != ISSIM_OK) {
     free(e);
     return NULL;
   }
