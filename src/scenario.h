@@ -51,6 +51,10 @@ typedef struct {
    * model and the loss g; the event is g(x) > threshold (or <). NULL otherwise. */
   issim_model *target_model;
   size_t dimension;
+  /* [event] variables: the names of the d coordinates x1..xd (usable in an
+   * expression, and shown in the reports where a point is printed); NULL
+   * when not given. */
+  char **variables;
   /* the event: its loss (NULL for univariate scenarios, where it is x
    * itself) is the scenario's, freed with it */
   issim_event event;
