@@ -91,6 +91,8 @@ static char *module_of(const char *file)
     m[4] = '\0';
   if (strncmp(m, "credit_", 7) == 0) /* the exact reference and the shift: credit's */
     m[6] = '\0';
+  if (strncmp(m, "expr_", 5) == 0) /* the expression language's front (tokens, names): expr's */
+    m[4] = '\0';
   return m;
 }
 
