@@ -13,7 +13,20 @@ struct issim_dump {
   const char *name;      /* the proposal being written */
 };
 
-int issim_dump_open(const char *path, size_t d, issim_dump **out, issim_error *err)
+/* Are names[d] usable as columns beside the fixed ones? */
+static int names_usable(size_t d, const char *const *names)
+{
+  static const char *const fixed[] = {"proposal", "draw", "loss", "log_weight", "in_event",
+                                      "component"};
+  for (size_t j = 0; names != NULL && j < d; j++)
+    for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+      if (strcmp(names[j], fixed[k]) == 0)
+        return 0;
+  return names != NULL;
+}
+
+int issim_dump_open(const char *path, size_t d, const char *const *names, issim_dump **out,
+                    issim_error *err)
 {
   *out = NULL;
   issim_dump *dump = calloc(1, sizeof *dump);
@@ -28,8 +41,12 @@ int issim_dump_open(const char *path, size_t d, issim_dump **out, issim_error *e
   dump->d = d;
   errno = 0;
   fputs("proposal,draw", dump->f);
+  int named = names_usable(d, names);
   for (size_t j = 0; j < d; j++)
-    fprintf(dump->f, ",x%zu", j + 1);
+    if (named)
+      fprintf(dump->f, ",%s", names[j]);
+    else
+      fprintf(dump->f, ",x%zu", j + 1);
   fputs(",loss,log_weight,in_event,component\n", dump->f);
   *out = dump;
   return ISSIM_OK;

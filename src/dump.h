@@ -43,8 +43,12 @@ extern "C" {
 typedef struct issim_dump issim_dump;
 
 /* Opens path for the draws of d-dimensional points, writing the header;
- * *out NULL on failure (ISSIM_EIO naming the path, ISSIM_ENOMEM). */
-int issim_dump_open(const char *path, size_t d, issim_dump **out, issim_error *err);
+ * *out NULL on failure (ISSIM_EIO naming the path, ISSIM_ENOMEM).  The
+ * coordinates' columns are x1..xd, or names[d] (NULL: none) when no name is
+ * one of the other columns' (proposal, draw, loss, log_weight, in_event,
+ * component). */
+int issim_dump_open(const char *path, size_t d, const char *const *names, issim_dump **out,
+                    issim_error *err);
 
 /* Appends the first n draws of proposal `name`'s run cfg of problem pb. */
 int issim_dump_add(issim_dump *dump, const char *name, const issim_problem *pb,

@@ -1,4 +1,5 @@
-/* expr.c: formulas in x1..xd, compiled through GNU libmatheval (see expr.h).
+/* expr.c: formulas in x1..xd, compiled through GNU libmatheval (see expr.h);
+ * the tokens, words, messages and names are expr_lex.c's (expr_impl.h).
  *
  * ---- What libmatheval 1.1.11 does, found by probing ----
  * - Its flex scanner has no rule for characters outside its alphabet (',',
@@ -57,7 +58,7 @@
  * MAX_NESTING.  Users cannot clash with the placeholders: every identifier
  * they write is checked first, and "_issim_mm0" is not x1..xd.
  */
-#include "expr.h"
+#include "expr_impl.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -98,366 +99,19 @@ static void matheval_destroy(void *ev)
   pthread_mutex_unlock(&matheval_lock);
 }
 
-/* ---- tokens ---- */
-
-typedef enum { TOK_NUMBER, TOK_WORD, TOK_OP, TOK_LPAREN, TOK_RPAREN, TOK_COMMA } tok_kind;
-
-typedef struct {
-  tok_kind kind;
-  size_t start, len; /* in the formula */
-} token;
-
-/* What a word is. */
-typedef enum { WORD_FUNCTION, WORD_CONSTANT, WORD_MIN, WORD_MAX, WORD_VARIABLE, WORD_OTHER } word_kind;
-
-static const char *const FUNCTIONS[] = {
-    "exp",  "log",   "sqrt",  "abs",   "erf",   "step",  "delta", "nandelta",
-    "sin",  "cos",   "tan",   "cot",   "sec",   "csc",   "asin",  "acos",
-    "atan", "acot",  "asec",  "acsc",  "sinh",  "cosh",  "tanh",  "coth",
-    "sech", "csch",  "asinh", "acosh", "atanh", "acoth", "asech", "acsch"};
-
-static const char *const CONSTANTS[] = {"e",    "log2e", "log10e", "ln2",      "ln10",
-                                        "pi",   "pi_2",  "pi_4",   "1_pi",     "2_pi",
-                                        "2_sqrtpi", "sqrt2", "sqrt1_2"};
-
-/* The constants that start with a digit, longest first: the scanner prefers
- * them to a number by longest match. */
-static const char *const DIGIT_CONSTANTS[] = {"2_sqrtpi", "1_pi", "2_pi"};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static bool is_ident_start(int c)
-{
-  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool is_ident_char(int c)
-{
-  return is_ident_start(c) || (c >= '0' && c <= '9');
-}
-
-static bool is_digit(int c)
-{
-  return c >= '0' && c <= '9';
-}
-
-static bool is_space(int c)
-{
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static bool word_is(const char *s, size_t len, const char *w)
-{
-  return strlen(w) == len && memcmp(s, w, len) == 0;
-}
-
-static bool word_in(const char *s, size_t len, const char *const *list, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (word_is(s, len, list[i]))
-      return true;
-  return false;
-}
-
-/* x1..xd (no leading zeros): the index j (0-based) in *j, or whether it is
- * "x" and digits at all. */
-typedef enum { VAR_OK, VAR_ZERO, VAR_LEADING_ZERO, VAR_TOO_LARGE, VAR_NOT } var_parse;
-
-static var_parse parse_variable(const char *s, size_t len, size_t d, size_t *j)
-{
-  if (len < 2 || s[0] != 'x')
-    return VAR_NOT;
-  for (size_t i = 1; i < len; i++)
-    if (!is_digit((unsigned char)s[i]))
-      return VAR_NOT;
-  if (s[1] == '0')
-    return len == 2 ? VAR_ZERO : VAR_LEADING_ZERO;
-  size_t v = 0;
-  for (size_t i = 1; i < len; i++) {
-    size_t digit = (size_t)(s[i] - '0');
-    if (v > (SIZE_MAX - digit) / 10)
-      return VAR_TOO_LARGE;
-    v = v * 10 + digit;
-  }
-  if (v > d)
-    return VAR_TOO_LARGE;
-  *j = v - 1;
-  return VAR_OK;
-}
-
-static word_kind classify_word(const char *s, size_t len, size_t d, size_t *j)
-{
-  if (word_is(s, len, "min"))
-    return WORD_MIN;
-  if (word_is(s, len, "max"))
-    return WORD_MAX;
-  if (word_in(s, len, FUNCTIONS, COUNT(FUNCTIONS)))
-    return WORD_FUNCTION;
-  if (word_in(s, len, CONSTANTS, COUNT(CONSTANTS)))
-    return WORD_CONSTANT;
-  if (parse_variable(s, len, d, j) == VAR_OK)
-    return WORD_VARIABLE;
-  return WORD_OTHER;
-}
-
-/* ---- messages ---- */
-
-typedef struct {
-  const char *formula;
-  size_t d;
-  const token *tok;
-  size_t ntok;
-  issim_error *err;
-  char shown[256]; /* the formula as shown in messages */
-  char vars[64];   /* "x1..x4" or "x1" */
-} compiler;
-
-static void compiler_init(compiler *c, const char *formula, size_t d, issim_error *err)
-{
-  c->formula = formula;
-  c->d = d;
-  c->tok = NULL;
-  c->ntok = 0;
-  c->err = err;
-  /* printable, on one line, and not too long */
-  size_t n = strlen(formula), max = sizeof c->shown - 4, k = 0;
-  for (size_t i = 0; i < n && k < max; i++) {
-    unsigned char ch = (unsigned char)formula[i];
-    c->shown[k++] = is_space(ch) ? ' ' : (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
-  }
-  if (n > max) {
-    memcpy(c->shown + k, "...", 3);
-    k += 3;
-  }
-  c->shown[k] = '\0';
-  if (d == 1)
-    snprintf(c->vars, sizeof c->vars, "x1");
-  else
-    snprintf(c->vars, sizeof c->vars, "x1..x%zu", d);
-}
-
-static int syntax_error(compiler *c, const char *hint)
-{
-  return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
-                             "expression does not parse: '%s' (%s)", c->shown, hint);
-}
-
-static int generic_syntax_error(compiler *c)
-{
-  char hint[128];
-  snprintf(hint, sizeof hint, "check the parentheses and operators; variables are %s", c->vars);
-  return syntax_error(c, hint);
-}
-
-static int bad_word_error(compiler *c, const token *t)
-{
-  const char *s = c->formula + t->start;
-  int len = t->len > 64 ? 64 : (int)t->len;
-  size_t j;
-  bool called = t + 1 < c->tok + c->ntok && t[1].kind == TOK_LPAREN;
-  switch (parse_variable(s, t->len, c->d, &j)) {
-  case VAR_ZERO:
-    return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
-                               "expression uses 'x0', which is not a variable: variables are "
-                               "numbered from 1 (%s)",
-                               c->vars);
-  case VAR_TOO_LARGE:
-    return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
-                               "expression uses '%.*s', but the model has %zu dimension%s (%s)",
-                               len, s, c->d, c->d == 1 ? "" : "s", c->vars);
-  case VAR_LEADING_ZERO:
-  case VAR_NOT:
-  case VAR_OK:
-    break;
-  }
-  if (called)
-    return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
-                               "expression calls '%.*s', which is not a function: use exp, "
-                               "log, sqrt, abs, erf, sin, cos, tan, ..., min, max (see loss.h), "
-                               "and ^ for powers",
-                               len, s);
-  return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
-                             "expression uses '%.*s', which is not a variable: use %s", len, s,
-                             c->vars);
-}
-
-/* The length of the number (or digit-led constant such as 1_pi, a word) at
- * f[i], its kind in *kind; 0 for a '.' that is not part of a number. */
-static size_t scan_number(const char *f, size_t n, size_t i, tok_kind *kind)
-{
-  for (size_t m = 0; m < COUNT(DIGIT_CONSTANTS); m++) {
-    size_t len = strlen(DIGIT_CONSTANTS[m]);
-    if (strncmp(f + i, DIGIT_CONSTANTS[m], len) == 0) {
-      *kind = TOK_WORD;
-      return len;
-    }
-  }
-  size_t k = i, digits = 0;
-  while (k < n && is_digit((unsigned char)f[k]))
-    k++, digits++;
-  if (k < n && f[k] == '.') {
-    k++;
-    while (k < n && is_digit((unsigned char)f[k]))
-      k++, digits++;
-  }
-  if (digits == 0)
-    return 0;
-  if (k < n && (f[k] == 'e' || f[k] == 'E')) { /* an exponent only when digits follow */
-    size_t m = k + 1;
-    if (m < n && (f[m] == '+' || f[m] == '-'))
-      m++;
-    if (m < n && is_digit((unsigned char)f[m])) {
-      while (m < n && is_digit((unsigned char)f[m]))
-        m++;
-      k = m;
-    }
-  }
-  *kind = TOK_NUMBER;
-  return k - i;
-}
-
-/* The kind of a one-character token; 0 when ch is none. */
-static int punctuation(unsigned char ch, tok_kind *kind)
-{
-  switch (ch) {
-  case '+': case '-': case '*': case '/': case '^': *kind = TOK_OP; return 1;
-  case '(': *kind = TOK_LPAREN; return 1;
-  case ')': *kind = TOK_RPAREN; return 1;
-  case ',': *kind = TOK_COMMA; return 1;
-  default: return 0;
-  }
-}
-
-static int bad_character(compiler *c, unsigned char ch)
-{
-  char hint[200], what[16];
-  if (ch >= 0x20 && ch < 0x7f)
-    snprintf(what, sizeof what, "'%c'", ch);
-  else
-    snprintf(what, sizeof what, "byte 0x%02X", (unsigned)ch);
-  snprintf(hint, sizeof hint,
-           "%s is not part of a formula: use numbers, %s, + - * / ^, parentheses and "
-           "functions",
-           what, c->vars);
-  return syntax_error(c, hint);
-}
-
-/* Every word a variable, constant or function, and min and max followed by
- * their parentheses. */
-static int check_words(compiler *c, const token *tok, size_t nt)
-{
-  for (size_t k = 0; k < nt; k++) {
-    if (tok[k].kind != TOK_WORD)
-      continue;
-    size_t j;
-    word_kind w = classify_word(c->formula + tok[k].start, tok[k].len, c->d, &j);
-    if (w == WORD_OTHER)
-      return bad_word_error(c, &tok[k]);
-    if ((w == WORD_MIN || w == WORD_MAX) && !(k + 1 < nt && tok[k + 1].kind == TOK_LPAREN))
-      return syntax_error(c, "min and max take their arguments in parentheses: min(a, b, ...)");
-  }
-  return ISSIM_OK;
-}
-
-#define MAX_TOKENS 20000
-#define MAX_PARENS 1000
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* what: "has more than N tokens" */
-static int too_large(compiler *c, const char *what)
-{
-  return issim_error_set_key(c->err, ISSIM_EINVAL, "expression",
-                             "expression is too large: it %s, the most its evaluator can take "
-                             "('%s'); write a long weighted sum of the variables as loss = "
-                             "linear with weights, or shorten the formula",
-                             what, c->shown);
-}
-
-/* The nesting so far: open parentheses, and unary minus signs in a row
- * (which nest as parentheses do). */
-typedef struct {
-  size_t parens, signs;
-} formula_size;
-
-/* Token t, after the nt tokens tok[], within the limits? */
-static int check_size(compiler *c, const token *tok, size_t nt, const token *t, formula_size *z)
-{
-  tok_kind before = nt > 0 ? tok[nt - 1].kind : TOK_OP;
-  int sign = c->formula[t->start] == '-' && before != TOK_RPAREN && before != TOK_NUMBER &&
-             before != TOK_WORD;
-  z->signs = sign ? z->signs + 1 : 0;
-  if (z->signs > MAX_PARENS)
-    return too_large(c, "has more than " STR(MAX_PARENS) " minus signs in a row");
-  if (t->kind == TOK_LPAREN && ++z->parens > MAX_PARENS)
-    return too_large(c, "nests parentheses more than " STR(MAX_PARENS) " deep");
-  if (t->kind == TOK_RPAREN && z->parens > 0)
-    z->parens--;
-  if (nt == MAX_TOKENS)
-    return too_large(c, "has more than " STR(MAX_TOKENS)
-                        " tokens (numbers, names, operators, parentheses)");
-  return ISSIM_OK;
-}
-
-/* Splits the formula into tokens (*tok, *ntok, to be freed); checks every
- * character and every word, and the formula's size. */
-static int lex(compiler *c, token **tok_out, size_t *ntok_out)
-{
-  const char *f = c->formula;
-  size_t n = strlen(f);
-  token *tok = malloc((n + 1) * sizeof *tok);
-  if (tok == NULL)
-    return issim_error_set(c->err, ISSIM_ENOMEM, "out of memory for an expression");
-  size_t nt = 0, i = 0;
-  formula_size size = {0, 0};
-  int rc = ISSIM_OK;
-  while (i < n && rc == ISSIM_OK) {
-    unsigned char ch = (unsigned char)f[i];
-    token t = {TOK_OP, i, 1};
-    if (is_space(ch)) {
-      i++;
-      continue;
-    }
-    if (is_digit(ch) || ch == '.') {
-      t.len = scan_number(f, n, i, &t.kind);
-      if (t.len == 0)
-        rc = syntax_error(c, "a '.' that is not part of a number");
-    } else if (is_ident_start(ch)) {
-      size_t k = i + 1;
-      while (k < n && is_ident_char((unsigned char)f[k]))
-        k++;
-      t.kind = TOK_WORD;
-      t.len = k - i;
-    } else if (!punctuation(ch, &t.kind)) {
-      rc = bad_character(c, ch);
-    }
-    if (rc == ISSIM_OK)
-      rc = check_size(c, tok, nt, &t, &size);
-    tok[nt++] = t;
-    i += t.len;
-  }
-  c->tok = tok;
-  c->ntok = nt;
-  if (rc == ISSIM_OK)
-    rc = check_words(c, tok, nt);
-  if (rc != ISSIM_OK) {
-    free(tok);
-    c->tok = NULL;
-    return rc;
-  }
-  *tok_out = tok;
-  *ntok_out = nt;
-  return ISSIM_OK;
-}
-
 /* ---- compiled expressions ---- */
 
 typedef enum { NODE_VARIABLE, NODE_CALL, NODE_EVALUATOR } node_kind;
 
+/* What a call (a placeholder's value, or a NODE_CALL) computes. */
+typedef enum { OP_MIN, OP_MAX, OP_IF, OP_NOT, OP_GROUP, OP_OR, OP_AND, OP_COMPARE } call_op;
+typedef enum { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE } cmp_op;
+
 typedef struct {
-  bool is_max;
+  call_op op;
   size_t nargs;
   expr_node **args;
+  unsigned char *cmp; /* OP_COMPARE: the nargs - 1 comparisons (cmp_op) */
 } mm_call;
 
 struct expr_node {
@@ -468,13 +122,14 @@ struct expr_node {
   char **names;    /* owned by the evaluator */
   ptrdiff_t *src;  /* per variable: x index >= 0, or call k as -(k + 1) */
   double *values;  /* per variable, filled per point */
-  size_t ncalls;   /* the outermost min/max calls (NODE_CALL: exactly 1) */
+  size_t ncalls;   /* the outermost calls (NODE_CALL: exactly 1) */
   mm_call *calls;
   double *callv;   /* per call, filled per point */
 };
 
 #define MAX_NESTING 64
 #define PLACEHOLDER "_issim_mm"
+#define NONE ((size_t)-1)
 
 static void node_free(expr_node *nd)
 {
@@ -484,6 +139,7 @@ static void node_free(expr_node *nd)
     for (size_t a = 0; a < nd->calls[k].nargs; a++)
       node_free(nd->calls[k].args[a]);
     free(nd->calls[k].args);
+    free(nd->calls[k].cmp);
   }
   free(nd->calls);
   free(nd->callv);
@@ -500,7 +156,7 @@ static int oom(compiler *c)
   return issim_error_set(c->err, ISSIM_ENOMEM, "out of memory for an expression");
 }
 
-/* The ')' matching the '(' at token open, or (size_t)-1. */
+/* The ')' matching the '(' at token open, or NONE. */
 static size_t matching_paren(const compiler *c, size_t open, size_t b)
 {
   long depth = 0;
@@ -510,39 +166,212 @@ static size_t matching_paren(const compiler *c, size_t open, size_t b)
     else if (c->tok[k].kind == TOK_RPAREN && --depth == 0)
       return k;
   }
-  return (size_t)-1;
+  return NONE;
 }
 
-/* The call whose name is token i and whose ')' is token close, into *call. */
+/* Is token k the one-character operator ch? */
+static bool tok_is(const compiler *c, size_t k, char ch)
+{
+  const token *t = &c->tok[k];
+  return t->len == 1 && (t->kind == TOK_OP || t->kind == TOK_LOGIC) && c->formula[t->start] == ch;
+}
+
+/* The parenthesis depth after token k, from depth before it. */
+static long depth_after(const compiler *c, size_t k, long depth)
+{
+  return depth + (c->tok[k].kind == TOK_LPAREN) - (c->tok[k].kind == TOK_RPAREN);
+}
+
+/* C's precedence levels of the binary comparison and logical operators. */
+enum { LEVEL_NONE, LEVEL_OR, LEVEL_AND, LEVEL_EQUALITY, LEVEL_RELATION };
+
+static int binary_level(const compiler *c, size_t k)
+{
+  const token *t = &c->tok[k];
+  if (t->kind != TOK_LOGIC)
+    return LEVEL_NONE;
+  const char *s = c->formula + t->start;
+  if (t->len == 2)
+    return s[0] == '|' ? LEVEL_OR : s[0] == '&' ? LEVEL_AND
+           : s[0] == '=' || s[0] == '!' ? LEVEL_EQUALITY : LEVEL_RELATION;
+  return s[0] == '<' || s[0] == '>' ? LEVEL_RELATION : LEVEL_NONE;
+}
+
+static unsigned char comparison(const compiler *c, size_t k)
+{
+  const token *t = &c->tok[k];
+  switch (c->formula[t->start]) {
+  case '<': return t->len == 2 ? CMP_LE : CMP_LT;
+  case '>': return t->len == 2 ? CMP_GE : CMP_GT;
+  case '=': return CMP_EQ;
+  default: return CMP_NE;
+  }
+}
+
+/* Does [a, b) hold, outside every parenthesis, a binary comparison or
+ * logical operator, a '?' or a ':'? */
+static bool has_logic(const compiler *c, size_t a, size_t b)
+{
+  long depth = 0;
+  for (size_t k = a; k < b; k++) {
+    depth = depth_after(c, k, depth);
+    if (depth == 0 && (binary_level(c, k) != LEVEL_NONE || tok_is(c, k, '?') || tok_is(c, k, ':')))
+      return true;
+  }
+  return false;
+}
+
+static int call_alloc(compiler *c, mm_call *call, call_op op, size_t cap)
+{
+  call->op = op;
+  call->nargs = 0; /* the arguments compiled so far, freed with the node */
+  call->args = calloc(cap, sizeof *call->args);
+  return call->args == NULL ? oom(c) : ISSIM_OK;
+}
+
+/* Tokens [a, b), a non-empty formula (else the message `empty`), as the next
+ * argument of call. */
+static int compile_operand(compiler *c, size_t a, size_t b, int depth, mm_call *call,
+                           const char *empty)
+{
+  if (a >= b)
+    return expr_syntax_error(c, empty);
+  int rc = compile_range(c, a, b, depth + 1, &call->args[call->nargs]);
+  call->nargs++;
+  return rc;
+}
+
+/* The call whose name (min, max or if) is token i and whose ')' is token
+ * close, into *call. */
 static int compile_call(compiler *c, size_t i, size_t close, int depth, mm_call *call)
 {
-  call->is_max = word_is(c->formula + c->tok[i].start, c->tok[i].len, "max");
-  call->nargs = 0;
+  const char *name = c->formula + c->tok[i].start;
+  bool is_if = expr_word_is(name, c->tok[i].len, "if");
+  call_op op = is_if ? OP_IF : expr_word_is(name, c->tok[i].len, "max") ? OP_MAX : OP_MIN;
   size_t cap = 1;
   for (size_t k = i + 2; k < close; k++)
     cap += c->tok[k].kind == TOK_COMMA;
-  call->args = calloc(cap, sizeof *call->args);
-  if (call->args == NULL)
-    return oom(c);
+  int rc = call_alloc(c, call, op, cap);
   long level = 0;
   size_t start = i + 2;
-  for (size_t k = i + 2; k <= close; k++) {
+  const char *empty = is_if ? "an argument of if is empty" : "an argument of min or max is empty";
+  for (size_t k = i + 2; k <= close && rc == ISSIM_OK; k++) {
     tok_kind kind = c->tok[k].kind;
     if (k < close && kind == TOK_LPAREN)
       level++;
     else if (k < close && kind == TOK_RPAREN)
       level--;
     else if (k == close || (kind == TOK_COMMA && level == 0)) {
-      if (start == k)
-        return syntax_error(c, "an argument of min or max is empty");
-      int rc = compile_range(c, start, k, depth + 1, &call->args[call->nargs]);
-      call->nargs++; /* freed with the node even when incomplete */
-      if (rc != ISSIM_OK)
-        return rc;
+      rc = compile_operand(c, start, k, depth, call, empty);
       start = k + 1;
     }
   }
-  return ISSIM_OK;
+  if (rc == ISSIM_OK && is_if && call->nargs != 3)
+    return expr_syntax_error(c, "if takes three arguments: if(condition, a, b)");
+  return rc;
+}
+
+/* The ':' of the '?' at token q: the first one after it, outside
+ * parentheses, that no '?' in between has taken; NONE when there is none. */
+static size_t matching_colon(const compiler *c, size_t q, size_t b)
+{
+  long depth = 0;
+  size_t open = 0;
+  for (size_t k = q + 1; k < b; k++) {
+    depth = depth_after(c, k, depth);
+    if (depth != 0)
+      continue;
+    if (tok_is(c, k, '?'))
+      open++;
+    else if (tok_is(c, k, ':')) {
+      if (open == 0)
+        return k;
+      open--;
+    }
+  }
+  return NONE;
+}
+
+/* condition ? a : b, the '?' at token q of [a, b), as an if into *call. */
+static int compile_conditional(compiler *c, size_t a, size_t q, size_t b, int depth,
+                               mm_call *call)
+{
+  size_t colon = matching_colon(c, q, b);
+  if (colon == NONE)
+    return expr_syntax_error(c, "a '?' without its ':': write condition ? a : b");
+  const char *empty = "a part of condition ? a : b is empty";
+  int rc = call_alloc(c, call, OP_IF, 3);
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, a, q, depth, call, empty);
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, q + 1, colon, depth, call, empty);
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, colon + 1, b, depth, call, empty);
+  return rc;
+}
+
+/* The operands of [a, b) between its operators of one level outside
+ * parentheses (left to right, as C groups them) into *call. */
+static int compile_chain(compiler *c, size_t a, size_t b, int level, int depth, mm_call *call)
+{
+  size_t nops = 0;
+  long d = 0;
+  for (size_t k = a; k < b; k++) {
+    d = depth_after(c, k, d);
+    nops += d == 0 && binary_level(c, k) == level;
+  }
+  call_op op = level == LEVEL_OR ? OP_OR : level == LEVEL_AND ? OP_AND : OP_COMPARE;
+  int rc = call_alloc(c, call, op, nops + 1);
+  if (rc == ISSIM_OK && op == OP_COMPARE && (call->cmp = malloc(nops)) == NULL)
+    rc = oom(c);
+  const char *empty = "an operand of a comparison, && or || is empty";
+  size_t start = a, i = 0;
+  d = 0;
+  for (size_t k = a; k < b && rc == ISSIM_OK; k++) {
+    d = depth_after(c, k, d);
+    if (d != 0 || binary_level(c, k) != level)
+      continue;
+    if (call->cmp != NULL)
+      call->cmp[i++] = comparison(c, k);
+    rc = compile_operand(c, start, k, depth, call, empty);
+    start = k + 1;
+  }
+  if (rc == ISSIM_OK)
+    rc = compile_operand(c, start, b, depth, call, empty);
+  return rc;
+}
+
+/* Node nd for tokens [a, b), which hold a comparison, a logical operator or
+ * ?: outside parentheses: condition ? a : b first (C's lowest precedence,
+ * right-associative), else the operands of the lowest level there. */
+static int compile_logic(compiler *c, size_t a, size_t b, int depth, expr_node *nd)
+{
+  nd->kind = NODE_CALL;
+  nd->calls = calloc(1, sizeof *nd->calls);
+  nd->callv = calloc(1, sizeof *nd->callv);
+  if (nd->calls == NULL || nd->callv == NULL)
+    return oom(c);
+  nd->ncalls = 1;
+  int lowest = LEVEL_RELATION;
+  size_t q = NONE, colon = NONE;
+  long d = 0;
+  for (size_t k = a; k < b; k++) {
+    d = depth_after(c, k, d);
+    if (d != 0)
+      continue;
+    if (q == NONE && tok_is(c, k, '?'))
+      q = k;
+    if (colon == NONE && tok_is(c, k, ':'))
+      colon = k;
+    int level = binary_level(c, k);
+    if (level != LEVEL_NONE && level < lowest)
+      lowest = level;
+  }
+  if (q != NONE)
+    return compile_conditional(c, a, q, b, depth, &nd->calls[0]);
+  if (colon != NONE)
+    return expr_syntax_error(c, "a ':' without a '?' before it: write condition ? a : b");
+  return compile_chain(c, a, b, lowest, depth, &nd->calls[0]);
 }
 
 /* The variables of a compiled evaluator: x1..xd or placeholders. */
@@ -567,7 +396,7 @@ static int bind_variables(compiler *c, expr_node *nd)
         nd->src[v] = -(ptrdiff_t)k - 1;
         continue;
       }
-    } else if (parse_variable(names[v], len, c->d, &j) == VAR_OK) {
+    } else if (expr_parse_variable(names[v], len, c->d, &j) == VAR_OK) {
       nd->src[v] = (ptrdiff_t)j;
       continue;
     }
@@ -580,19 +409,86 @@ static int bind_variables(compiler *c, expr_node *nd)
   return ISSIM_OK;
 }
 
-/* Tokens [a, b): a non-empty formula. */
-/* Is token k a min or max? */
+/* Is token k a min, max or if? */
 static int is_call_word(const compiler *c, size_t k)
 {
   const token *t = &c->tok[k];
   size_t j;
   if (t->kind != TOK_WORD)
     return 0;
-  word_kind w = classify_word(c->formula + t->start, t->len, c->d, &j);
-  return w == WORD_MIN || w == WORD_MAX;
+  word_kind w = expr_classify_word(c->formula + t->start, t->len, c->names, c->d, &j);
+  return w == WORD_MIN || w == WORD_MAX || w == WORD_IF;
 }
 
-/* The min/max calls at the top of tokens [a, b) into *ncalls, and the size of
+/* The end of the operand of the '!' at token k -- more signs, then a number,
+ * a name, a call or a parenthesis, with any ^ chain -- or NONE. */
+static size_t not_operand_end(const compiler *c, size_t k, size_t b)
+{
+  size_t i = k + 1;
+  for (;;) {
+    while (i < b && (tok_is(c, i, '-') || tok_is(c, i, '!')))
+      i++;
+    if (i >= b)
+      return NONE;
+    tok_kind kind = c->tok[i].kind;
+    size_t open = kind == TOK_LPAREN ? i : kind == TOK_WORD && i + 1 < b &&
+                  c->tok[i + 1].kind == TOK_LPAREN ? i + 1 : NONE;
+    if (open != NONE && (i = matching_paren(c, open, b)) == NONE)
+      return NONE;
+    if (open == NONE && kind != TOK_NUMBER && kind != TOK_WORD)
+      return NONE;
+    i++;
+    if (i < b && tok_is(c, i, '^')) {
+      i++;
+      continue;
+    }
+    return i;
+  }
+}
+
+/* Whether token k of [.., b) starts what an evaluator takes as a
+ * placeholder: a call of min, max or if, a '!' and its operand, or a
+ * parenthesis holding a comparison, a logical operator or ?:.  Its end (one
+ * past its last token) in *end, 0 when it is none. */
+static int placeholder_at(compiler *c, size_t k, size_t b, size_t *end)
+{
+  const token *t = &c->tok[k];
+  *end = 0;
+  if (tok_is(c, k, '!')) {
+    *end = not_operand_end(c, k, b);
+    return *end == NONE ? expr_syntax_error(c, "'!' needs an operand: !x1, !(x1 < 2)") : ISSIM_OK;
+  }
+  if (!is_call_word(c, k) && t->kind != TOK_LPAREN)
+    return ISSIM_OK;
+  size_t close = matching_paren(c, t->kind == TOK_LPAREN ? k : k + 1, b);
+  if (close == NONE)
+    return expr_generic_syntax_error(c);
+  if (t->kind == TOK_WORD || has_logic(c, k + 1, close))
+    *end = close + 1;
+  return ISSIM_OK;
+}
+
+/* The placeholder [k, end) into *call. */
+static int compile_placeholder(compiler *c, size_t k, size_t end, int depth, mm_call *call)
+{
+  const token *t = &c->tok[k];
+  if (t->kind == TOK_WORD)
+    return compile_call(c, k, end - 1, depth, call);
+  bool group = t->kind == TOK_LPAREN;
+  int rc = call_alloc(c, call, group ? OP_GROUP : OP_NOT, 1);
+  size_t a = k + 1, b = group ? end - 1 : end;
+  if (!group && c->tok[a].kind == TOK_LPAREN && matching_paren(c, a, b) == b - 1)
+    a++, b--; /* !( ... ) */
+  if (rc != ISSIM_OK || !group)
+    return rc == ISSIM_OK ? compile_operand(c, a, b, depth, call, "empty parentheses") : rc;
+  /* a parenthesis adds no level of its own: its content is at most as deep
+   * as the formula's parentheses (MAX_PARENS) */
+  rc = compile_range(c, a, b, depth, &call->args[0]);
+  call->nargs = 1;
+  return rc;
+}
+
+/* The placeholders at the top of tokens [a, b) into *ncalls, and the size of
  * their text for libmatheval into *textlen; a comma outside a call is an
  * error. */
 static int count_calls(compiler *c, size_t a, size_t b, size_t *ncalls, size_t *textlen)
@@ -601,71 +497,89 @@ static int count_calls(compiler *c, size_t a, size_t b, size_t *ncalls, size_t *
   *ncalls = 0;
   *textlen = 1;
   for (size_t k = a; k < b; k++) {
-    *textlen += t[k].len + 1;
-    if (is_call_word(c, k)) {
-      size_t close = matching_paren(c, k + 1, b);
-      if (close == (size_t)-1)
-        return generic_syntax_error(c);
+    *textlen += (t[k].kind == TOK_WORD && t[k].len < 24 ? 24 : t[k].len) + 1;
+    size_t end;
+    int rc = placeholder_at(c, k, b, &end);
+    if (rc != ISSIM_OK)
+      return rc;
+    if (end > 0) {
       ++*ncalls;
-      k = close;
+      k = end - 1;
     } else if (t[k].kind == TOK_COMMA) {
-      return syntax_error(c, "a comma outside the parentheses of min(...) or max(...)");
+      return expr_syntax_error(c, "a comma outside the parentheses of min(...) or max(...)");
     }
   }
   return ISSIM_OK;
 }
 
-/* Node nd as a libmatheval evaluator of tokens [a, b), each top-level call
- * compiled into nd->calls and written as a placeholder variable. */
+/* Token k's text for libmatheval at text + len: a named variable as x<j>;
+ * the new length. */
+static size_t write_token(const compiler *c, size_t k, char *text, size_t len)
+{
+  const token *t = &c->tok[k];
+  size_t j;
+  if (t->kind == TOK_WORD && expr_named_variable(c->formula + t->start, t->len, c->names, c->d, &j))
+    return len + (size_t)sprintf(text + len, "x%zu ", j + 1);
+  memcpy(text + len, c->formula + t->start, t->len);
+  len += t->len;
+  text[len++] = ' ';
+  return len;
+}
+
+/* Node nd as a libmatheval evaluator of tokens [a, b), each top-level
+ * placeholder compiled into nd->calls and written as a variable. */
 static int compile_evaluator(compiler *c, size_t a, size_t b, int depth, size_t ncalls,
                              size_t textlen, expr_node *nd)
 {
-  const token *t = c->tok;
   nd->kind = NODE_EVALUATOR;
-  char *text = malloc(textlen + ncalls * (sizeof PLACEHOLDER + 24));
+  char *text = malloc(textlen + ncalls * (sizeof PLACEHOLDER + 32));
   if (text == NULL)
     return oom(c);
   size_t len = 0;
   for (size_t k = a; k < b; k++) {
-    if (is_call_word(c, k)) {
-      size_t close = matching_paren(c, k + 1, b);
-      int rc = compile_call(c, k, close, depth, &nd->calls[nd->ncalls]);
+    size_t end;
+    int rc = placeholder_at(c, k, b, &end);
+    if (rc == ISSIM_OK && end > 0) {
+      rc = compile_placeholder(c, k, end, depth, &nd->calls[nd->ncalls]);
       nd->ncalls++; /* freed with the node even when incomplete */
-      if (rc != ISSIM_OK) {
-        free(text);
-        return rc;
-      }
-      len += (size_t)sprintf(text + len, "%s%zu ", PLACEHOLDER, nd->ncalls - 1);
-      k = close;
-      continue;
+      bool group = c->tok[k].kind == TOK_LPAREN;
+      len += (size_t)sprintf(text + len, "%s%s%zu%s ", group ? "( " : "", PLACEHOLDER,
+                             nd->ncalls - 1, group ? " )" : "");
+      k = end - 1;
+    } else if (rc == ISSIM_OK) {
+      len = write_token(c, k, text, len);
     }
-    memcpy(text + len, c->formula + t[k].start, t[k].len);
-    len += t[k].len;
-    text[len++] = ' ';
+    if (rc != ISSIM_OK) {
+      free(text);
+      return rc;
+    }
   }
   text[len] = '\0';
   nd->ev = matheval_create(text);
   free(text);
   if (nd->ev == NULL)
-    return generic_syntax_error(c);
+    return expr_generic_syntax_error(c);
   return bind_variables(c, nd);
 }
 
 static int compile_range(compiler *c, size_t a, size_t b, int depth, expr_node **out)
 {
   if (depth > MAX_NESTING) {
-    char hint[64];
-    snprintf(hint, sizeof hint, "min and max nested more than %d deep", MAX_NESTING);
-    return syntax_error(c, hint);
+    char hint[96];
+    snprintf(hint, sizeof hint, "min, max, if, conditionals and comparisons nested more than %d deep",
+             MAX_NESTING);
+    return expr_syntax_error(c, hint);
   }
   expr_node *nd = calloc(1, sizeof *nd);
   if (nd == NULL)
     return oom(c);
   *out = nd;
+  if (has_logic(c, a, b))
+    return compile_logic(c, a, b, depth, nd);
   const token *t = c->tok;
-  size_t j;
+  size_t j, end;
   if (b - a == 1 && t[a].kind == TOK_WORD && /* one variable */
-      parse_variable(c->formula + t[a].start, t[a].len, c->d, &j) == VAR_OK) {
+      expr_classify_word(c->formula + t[a].start, t[a].len, c->names, c->d, &j) == WORD_VARIABLE) {
     nd->kind = NODE_VARIABLE;
     nd->var = j;
     return ISSIM_OK;
@@ -678,23 +592,23 @@ static int compile_range(compiler *c, size_t a, size_t b, int depth, expr_node *
   nd->callv = calloc(ncalls > 0 ? ncalls : 1, sizeof *nd->callv);
   if (nd->calls == NULL || nd->callv == NULL)
     return oom(c);
-  if (ncalls == 1 && is_call_word(c, a) && t[a + 1].kind == TOK_LPAREN && /* one call */
-      matching_paren(c, a + 1, b) == b - 1) {
+  if (ncalls == 1 && placeholder_at(c, a, b, &end) == ISSIM_OK && end == b) { /* one call */
     nd->kind = NODE_CALL;
     nd->ncalls = 1;
-    return compile_call(c, a, b - 1, depth, &nd->calls[0]);
+    return compile_placeholder(c, a, b, depth, &nd->calls[0]);
   }
   return compile_evaluator(c, a, b, depth, ncalls, textlen, nd);
 }
 
 /* The whole formula into e->root. */
-static int compile(issim_expr *e, const char *formula, issim_error *err)
+static int compile(issim_expr *e, const char *const *names, const char *formula,
+                   issim_error *err)
 {
   compiler c;
-  compiler_init(&c, formula, e->d, err);
+  expr_compiler_init(&c, formula, e->d, names, err);
   token *tok = NULL;
   size_t ntok = 0;
-  int rc = lex(&c, &tok, &ntok);
+  int rc = expr_lex(&c, &tok, &ntok);
   if (rc != ISSIM_OK)
     return rc;
   if (ntok == 0) {
@@ -713,7 +627,7 @@ static int compile(issim_expr *e, const char *formula, issim_error *err)
 
 static double node_eval(expr_node *nd, const double *x);
 
-static double call_eval(const mm_call *call, const double *x)
+static double min_max_eval(const mm_call *call, const double *x)
 {
   double r = node_eval(call->args[0], x);
   if (isnan(r))
@@ -722,10 +636,65 @@ static double call_eval(const mm_call *call, const double *x)
     double v = node_eval(call->args[a], x);
     if (isnan(v))
       return v;
-    if (call->is_max ? v > r : v < r)
+    if (call->op == OP_MAX ? v > r : v < r)
       r = v;
   }
   return r;
+}
+
+/* && and ||, left to right, stopping as C does; a NaN operand reached makes
+ * the result NaN. */
+static double logic_eval(const mm_call *call, const double *x)
+{
+  bool is_or = call->op == OP_OR;
+  for (size_t a = 0; a < call->nargs; a++) {
+    double v = node_eval(call->args[a], x);
+    if (isnan(v))
+      return v;
+    if ((v != 0) == is_or)
+      return is_or;
+  }
+  return !is_or;
+}
+
+/* C's comparisons: false with a NaN, but for != (true). */
+static double compare(unsigned char op, double u, double v)
+{
+  switch (op) {
+  case CMP_LT: return u < v;
+  case CMP_LE: return u <= v;
+  case CMP_GT: return u > v;
+  case CMP_GE: return u >= v;
+  case CMP_EQ: return u == v;
+  default: return u != v;
+  }
+}
+
+static double call_eval(const mm_call *call, const double *x)
+{
+  double v;
+  switch (call->op) {
+  case OP_MIN:
+  case OP_MAX:
+    return min_max_eval(call, x);
+  case OP_OR:
+  case OP_AND:
+    return logic_eval(call, x);
+  case OP_GROUP:
+    return node_eval(call->args[0], x);
+  case OP_NOT:
+    v = node_eval(call->args[0], x);
+    return isnan(v) ? v : v == 0;
+  case OP_IF: /* only the branch taken is evaluated */
+    v = node_eval(call->args[0], x);
+    return isnan(v) ? v : node_eval(call->args[v != 0 ? 1 : 2], x);
+  case OP_COMPARE:
+    v = node_eval(call->args[0], x);
+    for (size_t a = 1; a < call->nargs; a++)
+      v = compare(call->cmp[a - 1], v, node_eval(call->args[a], x));
+    return v;
+  }
+  return NAN;
 }
 
 static double node_eval(expr_node *nd, const double *x)
@@ -751,6 +720,12 @@ static double node_eval(expr_node *nd, const double *x)
 
 issim_expr *issim_expr_alloc(size_t d, const char *formula, issim_error *err)
 {
+  return issim_expr_alloc_named(d, NULL, formula, err);
+}
+
+issim_expr *issim_expr_alloc_named(size_t d, const char *const *names, const char *formula,
+                                   issim_error *err)
+{
   if (d == 0) {
     issim_error_set(err, ISSIM_EINVAL, "an expression needs at least 1 variable: d = 0");
     return NULL;
@@ -761,7 +736,11 @@ issim_expr *issim_expr_alloc(size_t d, const char *formula, issim_error *err)
     return NULL;
   }
   e->d = d;
-  if (compile(e, formula != NULL ? formula : "", err) != ISSIM_OK) {
+  if (names != NULL && issim_expr_check_names(d, d, names, err) != ISSIM_OK) {
+    free(e);
+    return NULL;
+  }
+  if (compile(e, names, formula != NULL ? formula : "", err) != ISSIM_OK) {
     free(e);
     return NULL;
   }

@@ -1,10 +1,13 @@
 /* expr.h: formulas g(x) in x1..xd, compiled for fast repeated evaluation.
  *
  * The expression loss of loss.h (issim_loss_alloc_expression) is one of
- * these; libmatheval (GNU) evaluates the formula, issim checks it first and
- * adds min and max (expr.c says how and why).
+ * these; libmatheval (GNU) evaluates the arithmetic, issim checks the formula
+ * first and adds min, max, comparisons, logic and conditionals (expr.c says
+ * how and why).
  *
- * Variables   x1..xd, exactly (not x0, not x01, not X1); every other name is
+ * Variables   x1..xd, exactly (not x0, not x01, not X1), and the coordinates'
+ *             names when they are given (issim_expr_alloc_named: R and S for
+ *             x1 and x2, both spellings usable); every other name is
  *             refused with a message, even one a simplification would drop.
  * Numbers     12, 1.5, .5, 5., 2e-3, 1.5E+3 (no sign: -2 is minus 2).
  * Operators   + - * / ^ and parentheses.  Beware: ^ is left-associative
@@ -20,13 +23,38 @@
  *             min(a, b, ...) and max(a, b, ...): one or more arguments, each
  *             any formula (nested min/max included), usable anywhere an
  *             operand is: max(x1, min(x2, x3)) + 1, 2*min(x1, x2)^2.
- *             Up to 64 nested levels.  These two are issim's, not
- *             libmatheval's (see expr.c).
+ *             if(c, a, b) is c ? a : b (below).  These three are issim's,
+ *             not libmatheval's (see expr.c).
+ * Comparisons and logic, C's operators at C's precedence, lowest first:
+ *               c ? a : b            (right-associative: a ? b : c ? d : e
+ *                                     is a ? b : (c ? d : e))
+ *               ||                   (left to right, each level)
+ *               &&
+ *               ==  !=
+ *               <  <=  >  >=
+ *               + -, then * /, then unary - and !, then ^ (as before)
+ *             so x3 <= 5 ? x1 - x2 : x3 - x2 and x1 > 0 && x2 > 0 need no
+ *             parentheses, while !x1 + 1 is (!x1) + 1 and !x1^2 is !(x1^2)
+ *             (! binds as unary minus does).  Comparisons, &&, || and ! give
+ *             1 or 0; a value is true when it is not 0.  && and || stop as
+ *             C's do (0 && g: g is not evaluated); c ? a : b and if(c, a, b)
+ *             evaluate only the branch taken, so x1 > 0 ? log(x1) : 0 is
+ *             never NaN.  a < b < c is (a < b) < c, as in C.
+ *             NaN: a comparison with a NaN operand is 0 (false), but != is 1,
+ *             as in C (a NaN compares unequal to everything).  A NaN used as
+ *             a truth value -- the condition of ?: or if, an operand of &&,
+ *             || or ! -- makes the result NaN (C would take it as true): a
+ *             NaN loss, which is never in the event, as before, rather
+ *             than a branch taken on a number that is not one.
+ *             Up to 64 nested levels of min, max, if, ?:, comparisons,
+ *             logic and parentheses holding them.
  * Constants   e, pi, and (as in C's M_ names) log2e log10e ln2 ln10 pi_2 pi_4
  *             1_pi 2_pi 2_sqrtpi sqrt2 sqrt1_2 (1_pi = 1/pi, pi_2 = pi/2,
  *             2_sqrtpi = 2/sqrt(pi), sqrt1_2 = 1/sqrt(2)).  Names are case
  *             sensitive: E and PI are not constants.
  * Whitespace  anywhere between tokens, newlines included.
+ * Piecewise, a limit state written as published (d = 3):
+ *   x3 <= 5 ? x1 - x2 : x3 - x2        or  if(x3 <= 5, x1 - x2, x3 - x2)
  * Size        at most 20,000 tokens (numbers, names, operators, parentheses,
  *             commas) and 1,000 nested parentheses: libmatheval recurses
  *             over the formula, and a longer one would overflow the stack.
@@ -59,6 +87,19 @@ typedef struct issim_expr issim_expr;
  * error: ISSIM_EINVAL with key "expression" and a message naming the fault,
  * or ISSIM_ENOMEM. */
 issim_expr *issim_expr_alloc(size_t d, const char *formula, issim_error *err);
+
+/* The same, with names[d] for x1..xd (NULL: none); x1..xd stay usable.  The
+ * names are checked as issim_expr_check_names does; the expression keeps no
+ * pointer to them. */
+issim_expr *issim_expr_alloc_named(size_t d, const char *const *names, const char *formula,
+                                   issim_error *err);
+
+/* Are names[n] good names of d coordinates?  n == d; each an identifier
+ * ([_a-zA-Z][_a-zA-Z0-9]*, at most 64 characters) that is not a function, a
+ * constant, min, max or if, and not x followed by digits (x1..xd always name
+ * the coordinates); all different.  ISSIM_EINVAL with key "variables" and a
+ * message naming the fault, else ISSIM_OK. */
+int issim_expr_check_names(size_t d, size_t n, const char *const *names, issim_error *err);
 void issim_expr_free(issim_expr *e);
 
 size_t issim_expr_dim(const issim_expr *e);

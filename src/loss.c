@@ -48,6 +48,7 @@ struct issim_loss {
   double *weights;  /* linear */
   char *formula;    /* expression: the text as given (for clones) */
   issim_expr *expr; /* expression: compiled */
+  char **names;     /* expression: the variables' d names (for clones), or NULL */
   shared_function *fn; /* function: shared by every copy */
   void *state;         /* function: this copy's */
   int ready;           /* function: init has run */
@@ -146,17 +147,36 @@ issim_loss *issim_loss_alloc_linear(size_t d, const double *weights, issim_error
 
 issim_loss *issim_loss_alloc_expression(size_t d, const char *formula, issim_error *err)
 {
+  return issim_loss_alloc_expression_named(d, NULL, formula, err);
+}
+
+/* g->names, a copy of names[d]; 0 when out of memory. */
+static int copy_names(issim_loss *g, const char *const *names)
+{
+  if (names == NULL)
+    return 1;
+  if ((g->names = calloc(g->d, sizeof *g->names)) == NULL)
+    return 0;
+  for (size_t j = 0; j < g->d; j++)
+    if ((g->names[j] = copy_string(names[j])) == NULL)
+      return 0;
+  return 1;
+}
+
+issim_loss *issim_loss_alloc_expression_named(size_t d, const char *const *names,
+                                              const char *formula, issim_error *err)
+{
   if (check_dim(d, err) != ISSIM_OK)
     return NULL;
   issim_loss *g = loss_new(ISSIM_LOSS_EXPRESSION, d);
   if (g != NULL)
     g->formula = copy_string(formula != NULL ? formula : "");
-  if (g == NULL || g->formula == NULL) {
+  if (g == NULL || g->formula == NULL || !copy_names(g, names)) {
     issim_loss_free(g);
     issim_error_set(err, ISSIM_ENOMEM, "out of memory for a loss");
     return NULL;
   }
-  if ((g->expr = issim_expr_alloc(d, g->formula, err)) == NULL) {
+  if ((g->expr = issim_expr_alloc_named(d, names, g->formula, err)) == NULL) {
     issim_loss_free(g);
     return NULL;
   }
@@ -208,7 +228,8 @@ issim_loss *issim_loss_clone(const issim_loss *g)
   case ISSIM_LOSS_LINEAR:
     return issim_loss_alloc_linear(g->d, g->weights, NULL);
   case ISSIM_LOSS_EXPRESSION:
-    return issim_loss_alloc_expression(g->d, g->formula, NULL);
+    return issim_loss_alloc_expression_named(g->d, (const char *const *)g->names, g->formula,
+                                             NULL);
   case ISSIM_LOSS_FUNCTION:
     return function_copy(g->d, g->fn);
   default:
@@ -238,6 +259,9 @@ void issim_loss_free(issim_loss *g)
     function_free(g);
   free(g->failure);
   issim_expr_free(g->expr);
+  for (size_t j = 0; g->names != NULL && j < g->d; j++)
+    free(g->names[j]);
+  free(g->names);
   free(g->formula);
   free(g->weights);
   free(g);

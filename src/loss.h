@@ -62,6 +62,11 @@ issim_loss *issim_loss_alloc_linear(size_t d, const double *weights, issim_error
 /* An expression in x1..xd.  A formula that does not parse, or that names a
  * variable other than x1..xd, is ISSIM_EINVAL with a message naming it. */
 issim_loss *issim_loss_alloc_expression(size_t d, const char *formula, issim_error *err);
+/* The same with names[d] for x1..xd (NULL: none; copied), usable in the
+ * formula beside x1..xd (expr.h); bad names are ISSIM_EINVAL, key
+ * "variables". */
+issim_loss *issim_loss_alloc_expression_named(size_t d, const char *const *names,
+                                              const char *formula, issim_error *err);
 
 /* ---- the caller's own model: a function loss ----
  *

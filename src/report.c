@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 /* defined below, used earlier */
-static void write_regions_block(FILE *out, const issim_regions *rg);
+static void write_regions_block(FILE *out, const issim_regions *rg, char *const *names);
 static json_t *regions_block_json(const issim_regions *rg);
 static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t samples);
 static void write_regions_drawn(FILE *out, const issim_region_check *c);
@@ -140,6 +140,9 @@ void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exac
   fprintf(out, "scenario   %s%s%s\n", s->name, s->description[0] ? ": " : "", s->description);
   fprintf(out, "target     %s\n", target);
   fprintf(out, "event      %s\n", event);
+  for (size_t j = 0; s->variables != NULL && j < s->dimension; j++)
+    fprintf(out, "%s%s = x%zu%s", j ? ", " : "variables  ", s->variables[j], j + 1,
+            j + 1 == s->dimension ? "\n" : "");
   if (!isnan(exact_log)) {
     issim_format_log_prob(exact_log, 10, p, sizeof p);
     fprintf(out, "exact      P = %s  (log10 P = %.6f)\n", p, exact_log / M_LN10);
@@ -151,6 +154,15 @@ void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exac
   }
 }
 
+
+/* The names of [event] variables, as a JSON array. */
+json_t *report_json_variables(const issim_scenario *s)
+{
+  json_t *a = json_array();
+  for (size_t j = 0; j < s->dimension; j++)
+    json_array_append_new(a, json_string(s->variables[j]));
+  return a;
+}
 
 /* ---- text ---- */
 
@@ -176,7 +188,7 @@ void report_text_header(FILE *out, const issim_report *r)
     if (r->results[i].stopped_by == ISSIM_STOP_LOSS)
       fprintf(out, "PARTIAL    the loss failed: proposal %s holds the draws before the failure, "
                    "and no later proposal was run\n", r->results[i].proposal->name);
-  write_regions_block(out, r->regions);
+  write_regions_block(out, r->regions, s->variables);
 }
 
 static void describe_proposal(const issim_result *res, char *buf, size_t size)
@@ -430,7 +442,7 @@ static json_t *regions_json(const issim_region_check *c, uint64_t samples)
  * place, beta and share (the first six), and the search's effort. */
 #define REGIONS_SHOWN 6
 
-static void write_regions_block(FILE *out, const issim_regions *rg)
+static void write_regions_block(FILE *out, const issim_regions *rg, char *const *names)
 {
   if (rg == NULL || rg->n < 2)
     return;
@@ -439,7 +451,8 @@ static void write_regions_block(FILE *out, const issim_regions *rg)
   for (size_t i = 0; i < rg->n && i < REGIONS_SHOWN; i++) {
     fprintf(out, "             %zu: x* = (", i + 1);
     for (size_t j = 0; j < rg->d && j < 4; j++)
-      fprintf(out, "%s%.4g", j ? ", " : "", rg->x[i * rg->d + j]);
+      fprintf(out, "%s%s%s%.4g", j ? ", " : "", names ? names[j] : "", names ? " = " : "",
+              rg->x[i * rg->d + j]);
     fprintf(out, "%s), beta %.4g, %.3g%% of the first-order P\n", rg->d > 4 ? ", ..." : "",
             rg->beta[i], 100 * rg->share[i]);
   }
@@ -873,6 +886,8 @@ json_t *report_json_run(const issim_report *r)
     issim_loss_describe(s->event.loss, what, sizeof what);
     json_object_set_new(event, "function", json_string(what));
   }
+  if (s->variables)
+    json_object_set_new(event, "variables", report_json_variables(s));
   json_object_set_new(root, "event", event);
   json_object_set_new(root, "exact", report_jprob(r->exact_log));
   json_object_set_new(root, "log10_exact", report_jlog10(r->exact_log));

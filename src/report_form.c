@@ -18,12 +18,14 @@
 
 enum { FORM_TEXT_POINTS = 10, FORM_TEXT_COMPONENTS = 8, FORM_TEXT_IMPORTANT = 5 };
 
-/* "(1.5, -2, ...)": the first FORM_TEXT_COMPONENTS of v[d] */
-static void text_vector(FILE *out, const double *v, size_t d)
+/* "(1.5, -2, ...)": the first FORM_TEXT_COMPONENTS of v[d]; "(R = 1.5, S =
+ * -2, ...)" with the variables' names (NULL: none) */
+static void text_vector(FILE *out, const double *v, size_t d, char *const *names)
 {
   fputc('(', out);
   for (size_t j = 0; j < d && j < FORM_TEXT_COMPONENTS; j++)
-    fprintf(out, "%s%.6g", j ? ", " : "", v[j] + 0.0);
+    fprintf(out, "%s%s%s%.6g", j ? ", " : "", names ? names[j] : "", names ? " = " : "",
+            v[j] + 0.0);
   if (d > FORM_TEXT_COMPONENTS)
     fprintf(out, ", ... %zu more", d - FORM_TEXT_COMPONENTS);
   fputs(")\n", out);
@@ -36,8 +38,9 @@ static void text_prob(FILE *out, const char *name, double log_p)
   fprintf(out, "%s %s", name, p);
 }
 
-/* the largest importance factors, largest first */
-static void text_importance(FILE *out, const issim_form_point *p, size_t d)
+/* the largest importance factors, largest first, by the variables' names
+ * when they have them */
+static void text_importance(FILE *out, const issim_form_point *p, size_t d, char *const *names)
 {
   size_t shown[FORM_TEXT_IMPORTANT], n = 0;
   while (n < FORM_TEXT_IMPORTANT && n < d) {
@@ -53,14 +56,20 @@ static void text_importance(FILE *out, const issim_form_point *p, size_t d)
       break; /* the rest are 0 */
     shown[n++] = best;
   }
-  for (size_t k = 0; k < n; k++)
-    fprintf(out, "%su%zu %.4g%%", k ? ", " : "", shown[k] + 1, 100 * p->importance[shown[k]]);
+  for (size_t k = 0; k < n; k++) {
+    fprintf(out, "%s", k ? ", " : "");
+    if (names)
+      fprintf(out, "%s", names[shown[k]]);
+    else
+      fprintf(out, "u%zu", shown[k] + 1);
+    fprintf(out, " %.4g%%", 100 * p->importance[shown[k]]);
+  }
   if (d > n)
     fprintf(out, " (the %zu largest of %zu%s)", n, d, n < FORM_TEXT_IMPORTANT ? "; the rest 0" : "");
   fputc('\n', out);
 }
 
-static void text_form_point(FILE *out, const issim_form_result *f, size_t i)
+static void text_form_point(FILE *out, const issim_form_result *f, size_t i, char *const *names)
 {
   const issim_form_point *p = &f->points[i];
   char pf[48];
@@ -68,16 +77,16 @@ static void text_form_point(FILE *out, const issim_form_result *f, size_t i)
   fprintf(out, "\ndesign point %zu of %zu: beta = %.10g, FORM P = %s, share %.4g%%\n", i + 1, f->n,
           p->beta, pf, 100 * p->share);
   fprintf(out, "  x*          ");
-  text_vector(out, p->x, f->d);
+  text_vector(out, p->x, f->d, names);
   fprintf(out, "  u*          ");
-  text_vector(out, p->u, f->d);
+  text_vector(out, p->u, f->d, NULL);
   fprintf(out, "  alpha       ");
-  text_vector(out, p->alpha, f->d);
+  text_vector(out, p->alpha, f->d, NULL);
   fprintf(out, "  importance  ");
-  text_importance(out, p, f->d);
+  text_importance(out, p, f->d, names);
   if (p->n_curvatures > 0) {
     fprintf(out, "  curvatures  ");
-    text_vector(out, p->kappa, p->n_curvatures);
+    text_vector(out, p->kappa, p->n_curvatures, NULL);
     if (f->closed_form)
       fprintf(out, "              (flat: a half-space of the closed form)\n");
     else
@@ -107,7 +116,7 @@ int issim_form_report_text(FILE *out, const issim_form_report *r)
                  "t tail at beta, an approximation except for a linear loss; SORM and the "
                  "Ditlevsen bounds do not apply\n", f->df);
   for (size_t i = 0; i < f->n && i < FORM_TEXT_POINTS; i++)
-    text_form_point(out, f, i);
+    text_form_point(out, f, i, s->variables);
   if (f->n > FORM_TEXT_POINTS) {
     double rest = -INFINITY;
     for (size_t i = FORM_TEXT_POINTS; i < f->n; i++) {
@@ -200,6 +209,8 @@ int issim_form_report_json(FILE *out, const issim_form_report *r)
   report_set(root, "event", json_string(event));
   report_set(root, "exact", report_jprob(r->exact_log));
   report_set(root, "dimension", json_integer((json_int_t)f->d));
+  if (r->scenario->variables)
+    report_set(root, "variables", report_json_variables(r->scenario));
   report_set(root, "normal_space", json_boolean(f->normal_space));
   report_set(root, "approximate", json_boolean(!f->normal_space));
   report_set(root, "df", report_jinf(f->df));

@@ -42,6 +42,8 @@ ISSIM_INTERNAL void report_text_unreliable_lines(FILE *out, const char *indent, 
                                                  const char *const *names, const int *bad,
                                                  char (*reasons)[256]);
 ISSIM_INTERNAL void report_write_scenario_lines(FILE *out, const issim_scenario *s, double exact_log);
+/* [event] variables (s->variables not NULL) as a JSON array of names. */
+ISSIM_INTERNAL json_t *report_json_variables(const issim_scenario *s);
 /* (estimate - exp(log_value)) / SE, from the logs (below the smallest double too) */
 ISSIM_INTERNAL double report_z(double log_value, const issim_estimate *e);
 /* report_curve.c: a result's exceedance curve and quantiles (curve.h), in

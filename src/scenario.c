@@ -131,9 +131,10 @@ static int build_event(builder *b, section *sec)
   scenario_get(sec, "loss", NULL);
   scenario_get(sec, "weights", NULL);
   scenario_get(sec, "expression", NULL);
+  scenario_get(sec, "variables", NULL);
   for (size_t i = 0; i < sec->n; i++)
     sec->entries[i].used |= scenario_user_loss_key(sec->entries[i].key);
-  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, reference, "
+  return scenario_unknown_keys(b, sec, "threshold, direction, loss, weights, expression, variables, reference, "
                                        "library, function, init, free, message, parameters, "
                                        "command, timeout, mode, quantile");
 }
@@ -331,9 +332,10 @@ static int unused_loss_keys(builder *b)
   if (kind && strcmp(kind->value, "identity") != 0)
     return issim_inifile_fail(b->r, kind->line, "loss = %s needs a multivariate target; with a univariate "
                                   "target the loss is x itself (loss = identity)", kind->value);
-  if (w || ex)
-    return issim_inifile_fail(b->r, (w ? w : ex)->line, "%s applies to a multivariate target's loss",
-                w ? "weights" : "expression");
+  entry *v = issim_inifile_find(sec, "variables");
+  if (w || ex || v)
+    return issim_inifile_fail(b->r, (w ? w : ex ? ex : v)->line, "%s applies to a multivariate target's loss",
+                w ? "weights" : ex ? "expression" : "variables");
   return scenario_check_user_loss_keys(b, sec, "identity");
 }
 
@@ -358,6 +360,8 @@ static int build_loss(builder *b)
     {"expression", ISSIM_LOSS_EXPRESSION},
   };
   issim_loss_kind k = ISSIM_LOSS_IDENTITY;
+  if (!scenario_read_variables(b, sec))
+    return 0;
   if (scenario_credit_law(s))
     return scenario_build_credit_loss(b);
   if (kind == NULL && d > 1)
@@ -404,7 +408,8 @@ static int build_loss(builder *b)
   if (k == ISSIM_LOSS_EXPRESSION) {
     if (ex == NULL)
       return issim_inifile_fail(b->r, sec->line, "loss = expression needs 'expression', a formula in x1..x%zu", d);
-    if (!(s->event.loss = issim_loss_alloc_expression(d, ex->value, &inner)))
+    if (!(s->event.loss = issim_loss_alloc_expression_named(d, (const char *const *)s->variables,
+                                                            ex->value, &inner)))
       return issim_inifile_fail(b->r, ex->line, "%s", inner.message);
     return 1;
   }
@@ -931,6 +936,9 @@ void issim_scenario_free(issim_scenario *s)
   }
   issim_model_free(s->target);
   issim_loss_free(s->event.loss);
+  for (size_t j = 0; s->variables != NULL && j < s->dimension; j++)
+    free(s->variables[j]);
+  free(s->variables);
   free(s->proposals);
   free(s->path);
   free(s->name);

@@ -56,6 +56,10 @@ typedef struct {
   issim_model *target;
   size_t dimension;  /* d-dimensional scenarios, and univariate ones with a
                       * mixture proposal (1, with the identity loss) */
+  /* [event] variables: the names of the d coordinates x1..xd (usable in an
+   * expression, and shown in the reports where a point is printed); NULL
+   * when not given. */
+  char **variables;
   /* the event: its loss (NULL for univariate scenarios, where it is x
    * itself) is the scenario's, freed with it */
   issim_event event;

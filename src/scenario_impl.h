@@ -62,6 +62,9 @@ ISSIM_INTERNAL int scenario_check_credit_proposal(builder *b, const char *family
 #define ISSIM_SCENARIO_COMMAND_TIMEOUT 600.0
 /* Is key one of the plugin's or the command's keys? */
 ISSIM_INTERNAL int scenario_user_loss_key(const char *key);
+/* [event] variables into s->variables (the dimension known); 1 when absent
+ * or good, else 0 with the message at its line.  Not with a credit target. */
+ISSIM_INTERNAL int scenario_read_variables(builder *b, section *sec);
 /* The first such key in sec that loss `loss` (a kind's name) does not take,
  * as an error (0); 1 when there is none. */
 ISSIM_INTERNAL int scenario_check_user_loss_keys(builder *b, section *sec, const char *loss);

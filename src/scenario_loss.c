@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "expr.h"
 #include "parse.h"
 #include "plugin.h"
 #include "scenario_impl.h"
@@ -153,6 +154,59 @@ static int build_command(builder *b, section *sec, const entry *kind, const char
   b->s->event.loss = issim_command_alloc(b->s->dimension, &spec, &inner);
   issim_command_free_words(argv);
   return b->s->event.loss ? 1 : fail_at_key(b, sec, kind, &inner);
+}
+
+/* The blank-separated words of text, each a new string, into *out[*n]; 0
+ * when out of memory (what was made in *out[*n], for free_words). */
+static int split_words(const char *text, char ***out, size_t *n)
+{
+  size_t k = 0;
+  char **w = calloc(strlen(text) / 2 + 1, sizeof *w);
+  *out = w;
+  *n = 0;
+  if (w == NULL)
+    return 0;
+  int ok = 1;
+  for (const char *p = text + strspn(text, " \t"); ok && *p; p += strspn(p, " \t")) {
+    size_t len = strcspn(p, " \t");
+    ok = (w[k] = strndup(p, len)) != NULL;
+    k += ok;
+    p += len;
+  }
+  *n = k;
+  return ok;
+}
+
+static void free_words(char **w, size_t n)
+{
+  for (size_t i = 0; w != NULL && i < n; i++)
+    free(w[i]);
+  free(w);
+}
+
+int scenario_read_variables(builder *b, section *sec)
+{
+  entry *e = issim_inifile_find(sec, "variables");
+  if (e == NULL)
+    return 1;
+  if (scenario_credit_law(b->s))
+    return issim_inifile_fail(b->r, e->line, "variables names the coordinates of a formula's or "
+                              "a program's loss; a credit portfolio's loss has no variables to "
+                              "name");
+  char **names;
+  size_t n;
+  if (!split_words(e->value, &names, &n)) {
+    free_words(names, n);
+    b->r->nomem = 1;
+    return 0;
+  }
+  issim_error inner;
+  if (issim_expr_check_names(b->s->dimension, n, (const char *const *)names, &inner) != ISSIM_OK) {
+    free_words(names, n);
+    return issim_inifile_fail(b->r, e->line, "%s", inner.message);
+  }
+  b->s->variables = names;
+  return 1;
 }
 
 int scenario_build_user_loss(builder *b, section *sec, const entry *kind)

@@ -441,7 +441,8 @@ int issim_workflow_dump(const issim_workflow *wf, const char *path, const issim_
     return ISSIM_OK;
   issim_problem target = issim_scenario_problem(s, NULL);
   issim_dump *dump;
-  int rc = issim_dump_open(path, issim_problem_dim(&target), &dump, err);
+  int rc = issim_dump_open(path, issim_problem_dim(&target), (const char *const *)s->variables,
+                           &dump, err);
   for (size_t i = 0; rc == ISSIM_OK && i < n; i++) {
     const issim_proposal *p = results[i].proposal;
     issim_problem pb = issim_scenario_problem(s, p);

@@ -115,7 +115,7 @@ static double exact_log_for(const char *name)
       strcmp(name, "copula-portfolio") == 0 || strcmp(name, "product-two-regions") == 0 ||
       strcmp(name, "exponential-sum") == 0 || strcmp(name, "lognormal-copula-sum") == 0 ||
       strcmp(name, "weibull-load") == 0 || strcmp(name, "mixed-structure") == 0 ||
-      strcmp(name, "shortest-path") == 0)
+      strcmp(name, "shortest-path") == 0 || strcmp(name, "piecewise-beam") == 0)
     return NAN; /* no closed form issim knows (the references are below) */
   ck_abort_msg("scenario '%s' has no exact answer in check_cli.c's table", name);
   return NAN;
@@ -241,8 +241,20 @@ static double sp_f1(double x1, void *unused)
   return sp_pdf(0, x1) * sp_qagp(sp_f2, kinks, 4, 2 + 60 * SP_MEAN[1]);
 }
 
+/* piecewise-beam: R ~ N(10, 1), S ~ N(4, 1), the load effect e(s) = s + 0.4
+ * up to 6, 2 s - 5.6 beyond: P = int phi(s - 4) Phi(e(s) - 10) ds, split at
+ * the kink. */
+static double piecewise_beam(double s, void *unused)
+{
+  (void)unused;
+  double e = s <= 6 ? s + 0.4 : 2 * s - 5.6;
+  return gsl_ran_ugaussian_pdf(s - 4) * gsl_cdf_ugaussian_P(e - 10);
+}
+
 static double standard_space_reference(const char *name)
 {
+  if (strcmp(name, "piecewise-beam") == 0)
+    return quadrature(piecewise_beam, NULL, 4 - 40, 6) + quadrature(piecewise_beam, NULL, 6, 4 + 40);
   if (strcmp(name, "exponential-sum") == 0) { /* hypoexponential, rates 1 .. 3 */
     const double r[5] = {1, 1.5, 2, 2.5, 3};
     double p = 0;
@@ -308,6 +320,8 @@ static int must_be_trustworthy(const char *scenario, const char *proposal)
     {"weibull-load", "design-points"}, {"weibull-load", "ce"},
     {"mixed-structure", "design-points"}, {"mixed-structure", "ce"},
     {"shortest-path", "ce"}, {"shortest-path", "ce-standard"},
+    /* a conditional, kinked limit state with named variables */
+    {"piecewise-beam", "design-point"}, {"piecewise-beam", "ce"},
     {"sum-lognormals", "design-points"},
     {"credit-homogeneous", "glasserman-li"},
     {"credit-homogeneous", "factor-shift"},
@@ -453,7 +467,7 @@ END_TEST
 START_TEST(test_shipped_references)
 {
   const char *names[] = {"exponential-sum", "lognormal-copula-sum", "weibull-load",
-                         "mixed-structure", "shortest-path"};
+                         "mixed-structure", "shortest-path", "piecewise-beam"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.ini", SCENARIO_DIR, names[i]);
@@ -637,6 +651,71 @@ START_TEST(test_divergence_command)
   ck_assert_int_eq(o.status, 2);
   ck_assert(strstr(o.err, "--bits applies to 'issim divergence'") != NULL);
   outcome_free(&o);
+}
+END_TEST
+
+/* [event] variables reach the reports: the header, the regions block, the
+ * FORM points and importance factors, the JSON, and the dump's header; a
+ * bad name is file:line and exit 2. */
+START_TEST(test_named_variables)
+{
+  char path[] = "/tmp/issim-cli-XXXXXX.ini", dump[] = "/tmp/issim-dump-XXXXXX.csv";
+  temp_file(path, 4);
+  temp_file(dump, 4);
+  const char *head = "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+                     "mean = 6 2\nsd = 1 0.5\n[event]\nloss = expression\n";
+  const char *rest = "expression = R + S < 6.75 ? R - 3 : 3.75 - S\nthreshold = 0\n"
+                     "direction = <\n[proposal q]\ndistribution = shifted-target\n"
+                     "shift = design-points\n[run]\nsamples = 2000\n";
+  char text[1024];
+  snprintf(text, sizeof text, "%svariables = R S\n%s", head, rest);
+  write_file(path, text);
+  const char *run[] = {"run", path, "--quiet", "--dump", dump, NULL};
+  outcome o = run_issim(run);
+  ck_assert_msg(o.status == 0, "%s", o.err);
+  ck_assert(strstr(o.out, "\nvariables  R = x1, S = x2\n") != NULL);
+  ck_assert(strstr(o.out, "\n             1: x* = (R = 3, S = 2), beta 3,") != NULL);
+  ck_assert(strstr(o.out, "\n             2: x* = (R = 6, S = 3.75), beta 3.5,") != NULL);
+  outcome_free(&o);
+  FILE *f = fopen(dump, "r");
+  ck_assert_ptr_nonnull(f);
+  char line[256];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  fclose(f);
+  ck_assert_str_eq(line, "proposal,draw,R,S,loss,log_weight,in_event,component\n");
+  const char *form[] = {"form", path, NULL};
+  o = run_issim(form);
+  ck_assert_msg(o.status == 0, "%s", o.err);
+  ck_assert(strstr(o.out, "\n  x*          (R = 3, S = 2)\n") != NULL);
+  ck_assert(strstr(o.out, "\n  importance  R 100% (the 1 largest of 2; the rest 0)\n") != NULL);
+  ck_assert(strstr(o.out, "\n  importance  S 100% (the 1 largest of 2; the rest 0)\n") != NULL);
+  outcome_free(&o);
+  const char *json[] = {"form", path, "--format", "json", NULL};
+  json_t *root = run_json(json);
+  json_t *v = json_object_get(root, "variables");
+  ck_assert_uint_eq(json_array_size(v), 2);
+  ck_assert_str_eq(json_string_value(json_array_get(v, 1)), "S");
+  json_decref(root);
+  const char *rjson[] = {"run", path, "--format", "json", "--quiet", NULL};
+  root = run_json(rjson);
+  v = json_object_get(json_object_get(root, "event"), "variables");
+  ck_assert_str_eq(json_string_value(json_array_get(v, 0)), "R");
+  json_decref(root);
+  /* a bad name: file:line, exit 2, nothing on stdout */
+  snprintf(text, sizeof text, "%svariables = R S T\n%s", head, rest);
+  write_file(path, text);
+  char expected[512];
+  snprintf(expected, sizeof expected, "%s:9: 3 variable names for a target of 2 dimensions", path);
+  const char *args[] = {"run", path, NULL};
+  expect_bad_input(args, expected);
+  snprintf(text, sizeof text, "%svariables = R S\nexpression = R + T\nthreshold = 0\n"
+                              "[proposal c]\ndistribution = target\n", head);
+  write_file(path, text);
+  snprintf(expected, sizeof expected, "%s:10: expression uses 'T', which is not a variable: use "
+                                      "R, S (or x1..x2)", path);
+  expect_bad_input(args, expected);
+  unlink(path);
+  unlink(dump);
 }
 END_TEST
 
@@ -1809,6 +1888,7 @@ int main(void)
   tcase_add_test(tc, test_adapt_bad_options);
   tcase_add_test(tc, test_compare_ranks_adaptive_proposals);
   tcase_add_test(tc, test_form_command);
+  tcase_add_test(tc, test_named_variables);
   tcase_add_test(tc, test_exceedance_portfolio_curve_and_quantile);
   tcase_add_test(tc, test_exceedance_text_report);
   tcase_add_test(tc, test_exceedance_same_digits_any_threads);

@@ -604,6 +604,61 @@ START_TEST(test_standard_space_estimates)
 }
 END_TEST
 
+/* A piecewise limit state written with a conditional: R ~ N(6, 1), S ~ N(2,
+ * 0.5), g = R + S < 6.75 ? R - 3 : 3.75 - S, which is min(R - 3, 3.75 - S):
+ * the series system {R < 3} or {S > 3.75}, kinked along R + S = 6.75.  Two
+ * design points, (3, 2) at beta 3 and (6, 3.75) at beta 3.5; exact P =
+ * Q(3) + Q(3.5) - Q(3) Q(3.5).  The search (finite differences) must find
+ * both on the kinked loss, and the design-points proposal must give a
+ * trustworthy estimate within 4 SE of it; the same through if(). */
+static const char *const PIECEWISE[] = {
+  "x1 + x2 < 6.75 ? x1 - 3 : 3.75 - x2",
+  "if(x1 + x2 >= 6.75, 3.75 - x2, x1 - 3)",
+};
+
+START_TEST(test_piecewise_conditional)
+{
+  const double q3 = gsl_cdf_ugaussian_Q(3), q35 = gsl_cdf_ugaussian_Q(3.5);
+  const double exact = q3 + q35 - q3 * q35;
+  const double mean[2] = {6, 2}, sd[2] = {1, 0.5};
+  issim_model *p = independent_normals(2, mean, sd);
+  issim_loss *g = expression_loss(2, PIECEWISE[_i]);
+  issim_event ev = issim_event_init(g, 0, -1);
+  double x[2 * 8], beta[8];
+  size_t n;
+  issim_error err;
+  ck_assert_msg(issim_design_points(p, &ev, 8, x, beta, NULL, &n, &err) == ISSIM_OK, "%s",
+                err.message);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_double_eq_tol(beta[0], 3, 1e-6);
+  ck_assert_double_eq_tol(x[0], 3, 1e-5);
+  ck_assert_double_eq_tol(x[1], 2, 1e-5);
+  ck_assert_double_eq_tol(beta[1], 3.5, 1e-6);
+  ck_assert_double_eq_tol(x[2], 6, 1e-5);
+  ck_assert_double_eq_tol(x[3], 3.75, 1e-5);
+  issim_loss_free(g);
+  issim_model_free(p);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+           "mean = 6 2\nsd = 1 0.5\n[event]\nloss = expression\nexpression = %s\n"
+           "threshold = 0\ndirection = <\n"
+           "[proposal q]\ndistribution = shifted-target\nshift = design-points\n",
+           PIECEWISE[_i]);
+  issim_scenario *s = scenario_parse_ok(text, "test.ini");
+  issim_run_config cfg = run_config_of(s, "q", 100000, 2026, 2);
+  issim_result r;
+  ck_assert_msg(issim_analyse(s, &s->proposals[0], &cfg, 0, &r, &err) == ISSIM_OK, "%s",
+                err.message);
+  ck_assert_within_4se(r.estimate.estimate, exact, r.estimate.std_error);
+  ck_assert_msg(r.verdict.level == ISSIM_TRUSTWORTHY, "verdict %d (%s)", r.verdict.level,
+                r.verdict.n_reasons ? r.verdict.reasons[0] : "");
+  ck_assert(r.estimate.relative_error < 0.02);
+  issim_result_clear(&r);
+  issim_scenario_free(s);
+}
+END_TEST
+
 /* RP35 of the same set (otbenchmark's ReliabilityProblem35): g = min(2 - x2
  * + exp(-0.1 x1^2) + (0.2 x1)^4, 4.5 - x1 x2) < 0.  Three smooth design
  * points at beta = 3: (0, 3) on the first branch, +-(2.1213, 2.1213) on the
@@ -655,6 +710,7 @@ static Suite *design_suite(void)
                       (int)(sizeof ESTIMATE_CASES / sizeof *ESTIMATE_CASES));
   tcase_add_test(tc, test_rp57_corners);
   tcase_add_test(tc, test_rp35_mirror);
+  tcase_add_loop_test(tc, test_piecewise_conditional, 0, 2);
   tcase_add_test(tc, test_the_callers_own_model);
   suite_add_tcase(s, tc);
   return s;

@@ -79,7 +79,7 @@ static void run_and_dump(const char *text, const char *name, uint64_t n, int thr
   ck_assert_int_eq(issim_engine_run(&pb, &cfg, &out, &err), ISSIM_OK);
   issim_accum_estimate(&out.acc, e);
   issim_dump *dump;
-  ck_assert_int_eq(issim_dump_open(path, issim_problem_dim(&pb), &dump, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_dump_open(path, issim_problem_dim(&pb), NULL, &dump, &err), ISSIM_OK);
   ck_assert_int_eq(issim_dump_add(dump, name, &pb, &cfg, out.acc.n, &err), ISSIM_OK);
   ck_assert_int_eq(issim_dump_close(dump, 0, &err), ISSIM_OK);
   issim_scenario_free(s);
@@ -175,14 +175,14 @@ START_TEST(test_dump_failures)
 {
   issim_dump *dump;
   issim_error err;
-  ck_assert_int_eq(issim_dump_open("/nonexistent-dir/draws.csv", 1, &dump, &err), ISSIM_EIO);
+  ck_assert_int_eq(issim_dump_open("/nonexistent-dir/draws.csv", 1, NULL, &dump, &err), ISSIM_EIO);
   ck_assert_ptr_null(dump);
   ck_assert_msg(strstr(err.message, "/nonexistent-dir/draws.csv") != NULL, "%s", err.message);
   char dir[] = "/tmp/issim-dump-dir-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   char path[128];
   snprintf(path, sizeof path, "%s/draws.csv", dir);
-  ck_assert_int_eq(issim_dump_open(path, 1, &dump, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_dump_open(path, 1, NULL, &dump, &err), ISSIM_OK);
   ck_assert_int_eq(issim_dump_close(dump, 1, &err), ISSIM_OK);
   ck_assert_int_ne(access(path, F_OK), 0);
   ck_assert_int_eq(rmdir(dir), 0); /* nothing else was left in it either */

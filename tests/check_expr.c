@@ -278,7 +278,7 @@ START_TEST(test_min_max_nesting)
   ck_assert_ptr_null(issim_loss_alloc_expression(2, f, &err));
   ck_assert_int_eq(err.code, ISSIM_EINVAL);
   ck_assert_str_eq(err.key, "expression");
-  ck_assert_ptr_nonnull(strstr(err.message, "(min and max nested more than 64 deep)"));
+  ck_assert_ptr_nonnull(strstr(err.message, "(min, max, if, conditionals and comparisons nested more than 64 deep)"));
   free(f);
 }
 END_TEST
@@ -345,6 +345,244 @@ START_TEST(test_expr_api)
 }
 END_TEST
 
+
+static void check_expression_error(size_t d, const char *formula, const char *message);
+
+/* ---- comparisons, logic, conditionals ---- */
+
+/* Each formula against the same in C, at every point of a grid of values
+ * with ties, zeros and signs (d = 3). */
+typedef double (*c_formula)(double x1, double x2, double x3);
+
+static double c_piecewise(double x1, double x2, double x3) { return x3 <= 5 ? x1 - x2 : x3 - x2; }
+static double c_and_or(double x1, double x2, double x3) { return (x1 > 0 && x2 > 0) || x3 < -1; }
+static double c_equal(double x1, double x2, double x3) { return (x1 < x2) == (x2 < x3); }
+static double c_rel(double x1, double x2, double x3) { return (x1 <= x2) + (x2 >= x3) * 2 + (x1 != x3) * 4 + (x1 == x3) * 8 + (x1 > x3) * 16; }
+static double c_not(double x1, double x2, double x3) { return (!x1) + 1 + (x2 * x2 == 0) - !!x3; }
+static double c_chain(double x1, double x2, double x3) { return x1 > 0 ? 1 : x2 > 0 ? 2 : x3 > 0 ? 3 : 4; }
+static double c_nested(double x1, double x2, double x3) { return x1 > 0 ? (x2 > 0 ? x3 : -x3) : 7; }
+static double c_mixed(double x1, double x2, double x3) { return 2 * (x1 > x2) + pow(x3 >= 0 ? x1 : -x1, 2); }
+static double c_inside(double x1, double x2, double x3) { return exp(x1 > 0) + fmin(x2 > 0 ? x2 : -x2, x3); }
+static double c_left(double x1, double x2, double x3) { return (x1 < x2) < x3; }
+static double c_not_paren(double x1, double x2, double x3) { return (!(x1 < 0 || x2 < 0)) * x3; }
+
+START_TEST(test_logic)
+{
+  static const struct {
+    const char *formula;
+    c_formula f;
+  } cases[] = {
+      {"x3 <= 5 ? x1 - x2 : x3 - x2", c_piecewise},
+      {"if(x3 <= 5, x1 - x2, x3 - x2)", c_piecewise},
+      {"x1 > 0 && x2 > 0 || x3 < -1", c_and_or},
+      {"x1 < x2 == x2 < x3", c_equal},
+      {"(x1 <= x2) + (x2 >= x3)*2 + (x1 != x3)*4 + (x1 == x3)*8 + (x1 > x3)*16", c_rel},
+      {"!x1 + 1 + !x2^2 - !!x3", c_not},
+      {"x1 > 0 ? 1 : x2 > 0 ? 2 : x3 > 0 ? 3 : 4", c_chain},
+      {"if(x1 > 0, 1, if(x2 > 0, 2, x3 > 0 ? 3 : 4))", c_chain},
+      {"x1 > 0 ? x2 > 0 ? x3 : -x3 : 7", c_nested},
+      {"2*(x1 > x2) + (x3 >= 0 ? x1 : -x1)^2", c_mixed},
+      {"exp(x1 > 0) + min(x2 > 0 ? x2 : -x2, x3)", c_inside},
+      {"x1 < x2 < x3", c_left},
+      {"!(x1 < 0 || x2 < 0) * x3", c_not_paren},
+  };
+  const double v[] = {-7, -1, 0, 0.5, 1, 5, 6};
+  enum { NV = sizeof v / sizeof v[0] };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    issim_loss *g = expr(3, cases[c].formula);
+    for (size_t i = 0; i < NV * NV * NV; i++) {
+      double x[3] = {v[i % NV], v[i / NV % NV], v[i / NV / NV]};
+      double got = eval1(g, x), want = cases[c].f(x[0], x[1], x[2]);
+      ck_assert_msg(got == want, "'%s' at (%g, %g, %g): %.17g, want %.17g", cases[c].formula,
+                    x[0], x[1], x[2], got, want);
+    }
+    issim_loss_free(g);
+  }
+  /* constants: comparisons of arithmetic */
+  double x[1] = {0};
+  ck_assert(expr1(1, "1 + 2 < 4 - 1", x) == 0.0);
+  ck_assert(expr1(1, "1 + 2 <= 4 - 1", x) == 1.0);
+  ck_assert(expr1(1, "-1 < 0 ? -2^2 : 3", x) == -4.0);
+  ck_assert(expr1(1, "x1 >= 0 ? 1 : 2", x) == 1.0);
+}
+END_TEST
+
+/* NaN: comparisons false but != (C), a NaN truth value NaN, and only the
+ * branch taken evaluated. */
+START_TEST(test_logic_nan)
+{
+  double x[2] = {NAN, 1.0};
+  ck_assert(expr1(2, "x1 < x2", x) == 0.0);
+  ck_assert(expr1(2, "x1 >= x2", x) == 0.0);
+  ck_assert(expr1(2, "x1 == x1", x) == 0.0);
+  ck_assert(expr1(2, "x1 != x2", x) == 1.0);
+  ck_assert(expr1(2, "x1 < x2 ? 1 : 2", x) == 2.0);
+  ck_assert(isnan(expr1(2, "x1 ? 1 : 2", x)));
+  ck_assert(isnan(expr1(2, "if(x1, 1, 2)", x)));
+  ck_assert(isnan(expr1(2, "!x1", x)));
+  ck_assert(isnan(expr1(2, "x1 && x2", x)));
+  ck_assert(isnan(expr1(2, "x2 && x1", x)));
+  ck_assert(isnan(expr1(2, "x1 || x2", x)));
+  ck_assert(expr1(2, "x2 || x1", x) == 1.0);     /* stops at the first true */
+  ck_assert(expr1(2, "x2 - 1 && x1", x) == 0.0); /* stops at the first false */
+  double y[2] = {-1.0, 4.0};
+  ck_assert(expr1(2, "x1 > 0 ? log(x1) : x2", y) == 4.0);
+  ck_assert(expr1(2, "if(x1 <= 0, x2, sqrt(x1))", y) == 4.0);
+  ck_assert(isnan(expr1(2, "x1 < 0 ? log(x1) : x2", y)));
+  ck_assert(expr1(2, "log(x1) > 0", y) == 0.0);
+}
+END_TEST
+
+START_TEST(test_logic_errors)
+{
+  static const struct {
+    const char *formula, *hint;
+  } cases[] = {
+      {"x1 = x2", "a lone '=': compare with =="},
+      {"x1 & x2", "a lone '&': 'and' is &&"},
+      {"x1 | x2", "a lone '|': 'or' is ||"},
+      {"x1 ? x2", "a '?' without its ':': write condition ? a : b"},
+      {"x1 : x2", "a ':' without a '?' before it: write condition ? a : b"},
+      {"x1 ? : x2", "a part of condition ? a : b is empty"},
+      {"? x1 : x2", "a part of condition ? a : b is empty"},
+      {"x1 ? x2 :", "a part of condition ? a : b is empty"},
+      {"x1 <", "an operand of a comparison, && or || is empty"},
+      {"x1 <> x2", "an operand of a comparison, && or || is empty"},
+      {"&& x1", "an operand of a comparison, && or || is empty"},
+      {"if(x1, x2)", "if takes three arguments: if(condition, a, b)"},
+      {"if(x1, x2, x1, x2)", "if takes three arguments: if(condition, a, b)"},
+      {"if(x1, , x2)", "an argument of if is empty"},
+      {"if x1", "if takes its arguments in parentheses: if(condition, a, b)"},
+      {"x1 + !", "'!' needs an operand: !x1, !(x1 < 2)"},
+      {"!*x1", "'!' needs an operand: !x1, !(x1 < 2)"},
+      {"(x1 < x2", "check the parentheses and operators; variables are x1..x2"},
+      {"x1 ! x2", "check the parentheses and operators; variables are x1..x2"},
+      {"x1 < x2, x1", "a comma outside the parentheses of min(...) or max(...)"},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char want[512];
+    snprintf(want, sizeof want, "expression does not parse: '%s' (%s)", cases[c].formula,
+             cases[c].hint);
+    check_expression_error(2, cases[c].formula, want);
+  }
+  /* 63 nested conditionals, each with its comparison: 64 levels, not 65 */
+  for (int n = 63; n <= 64; n++) {
+    char f[2048];
+    size_t k = 0;
+    for (int i = 0; i < n; i++)
+      k += (size_t)sprintf(f + k, "x1 > %d ? %d : (", i, i);
+    k += (size_t)sprintf(f + k, "-1");
+    for (int i = 0; i < n; i++)
+      f[k++] = ')';
+    f[k] = '\0';
+    issim_error err = {0};
+    issim_loss *g = issim_loss_alloc_expression(1, f, &err);
+    double x[1] = {2.5};
+    if (n == 63) {
+      ck_assert_msg(g != NULL, "%s", err.message);
+      ck_assert(eval1(g, x) == 0.0);
+      x[0] = -3;
+      ck_assert(eval1(g, x) == -1.0);
+    } else {
+      ck_assert_ptr_null(g);
+      ck_assert_ptr_nonnull(strstr(err.message, "nested more than 64 deep"));
+    }
+    issim_loss_free(g);
+  }
+}
+END_TEST
+
+/* ---- named variables ---- */
+
+START_TEST(test_named)
+{
+  const char *names[] = {"R", "S", "load_2"};
+  issim_error err = {0};
+  issim_loss *g = issim_loss_alloc_expression_named(3, names, "R - S*load_2 + x1", &err);
+  ck_assert_msg(g != NULL, "%s", err.message);
+  issim_loss *h = issim_loss_clone(g);
+  ck_assert_ptr_nonnull(h);
+  issim_expr *e = issim_expr_alloc_named(3, names, "load_2 > 1 ? R : min(S, x3)", &err);
+  ck_assert_msg(e != NULL, "%s", err.message);
+  rng_seed(12);
+  for (int i = 0; i < 200; i++) {
+    double x[3] = {4 * uniform() - 2, 4 * uniform() - 2, 4 * uniform() - 2}, a, b;
+    ck_assert(eval1(g, x) == x[0] - x[1] * x[2] + x[0]);
+    ck_assert(eval1(h, x) == eval1(g, x));
+    issim_expr_eval(e, 1, x, &a);
+    b = x[2] > 1 ? x[0] : fmin(x[1], x[2]);
+    ck_assert(a == b);
+  }
+  issim_expr_free(e);
+  issim_loss_free(g);
+  issim_loss_free(h);
+  /* a name a formula does not know */
+  err = (issim_error){0};
+  ck_assert_ptr_null(issim_loss_alloc_expression_named(3, names, "R - T", &err));
+  ck_assert_str_eq(err.key, "expression");
+  ck_assert_str_eq(err.message, "expression uses 'T', which is not a variable: use R, S, load_2 "
+                                "(or x1..x3)");
+  ck_assert_ptr_null(issim_loss_alloc_expression_named(3, names, "R -", &err));
+  ck_assert_str_eq(err.message, "expression does not parse: 'R -' (check the parentheses and "
+                                "operators; variables are R, S, load_2 (or x1..x3))");
+}
+END_TEST
+
+static void check_names_error(size_t d, size_t n, const char *const *names, const char *message)
+{
+  issim_error err = {0};
+  ck_assert_msg(issim_expr_check_names(d, n, names, &err) == ISSIM_EINVAL, "%s accepted", names[n - 1]);
+  ck_assert_str_eq(err.key, "variables");
+  ck_assert_str_eq(err.message, message);
+  if (n == d) { /* and through the allocators */
+    err = (issim_error){0};
+    ck_assert_ptr_null(issim_expr_alloc_named(d, names, "1", &err));
+    ck_assert_str_eq(err.message, message);
+    ck_assert_ptr_null(issim_loss_alloc_expression_named(d, names, "1", NULL));
+  }
+}
+
+START_TEST(test_names_errors)
+{
+  const char *ok[] = {"R", "_s2", "E", "PI", "X1", "x", "xa1", "mini", "iff"};
+  issim_error err = {0};
+  ck_assert_int_eq(issim_expr_check_names(9, 9, ok, &err), ISSIM_OK);
+  check_names_error(3, 2, ok, "2 variable names for a target of 3 dimensions: give one name a "
+                              "coordinate, in order");
+  check_names_error(1, 2, ok, "2 variable names for a target of 1 dimension: give one name a "
+                              "coordinate, in order");
+  const char *bad[][2] = {
+      {"1a", "variable name '1a' is not a name: use letters, digits and _, starting with a "
+             "letter or _ (R, load_1)"},
+      {"a-b", "variable name 'a-b' is not a name: use letters, digits and _, starting with a "
+              "letter or _ (R, load_1)"},
+      {"", "variable name '' is not a name: use letters, digits and _, starting with a "
+           "letter or _ (R, load_1)"},
+      {"x1", "variable name 'x1' looks like x1..xd, which always name the coordinates in "
+             "order: choose another name"},
+      {"x0", "variable name 'x0' looks like x1..xd, which always name the coordinates in "
+             "order: choose another name"},
+      {"x07", "variable name 'x07' looks like x1..xd, which always name the coordinates in "
+              "order: choose another name"},
+      {"exp", "variable name 'exp' is a function of expressions: choose another name"},
+      {"if", "variable name 'if' is a function of expressions: choose another name"},
+      {"min", "variable name 'min' is a function of expressions: choose another name"},
+      {"pi", "variable name 'pi' is a constant of expressions: choose another name"},
+      {"1_pi", "variable name '1_pi' is not a name: use letters, digits and _, starting with a "
+               "letter or _ (R, load_1)"},
+      {"a2345678901234567890123456789012345678901234567890123456789012345",
+       "variable name 'a2345678901234567890...' is longer than 64 characters"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char *names[2] = {"R", bad[i][0]};
+    check_names_error(2, 2, names, bad[i][1]);
+  }
+  const char *twice[] = {"R", "S", "R"};
+  check_names_error(3, 3, twice, "variable name 'R' is given twice (variables 1 and 3): each "
+                                 "coordinate needs its own name");
+}
+END_TEST
+
 /* ---- errors ---- */
 
 static void check_expression_error(size_t d, const char *formula, const char *message)
@@ -399,7 +637,7 @@ START_TEST(test_expression_errors)
                          "dimensions (x1..x4)");
   check_expression_error(4, "pow(x1, 2)",
                          "expression calls 'pow', which is not a function: use exp, log, sqrt, "
-                         "abs, erf, sin, cos, tan, ..., min, max (see loss.h), and ^ for "
+                         "abs, erf, sin, cos, tan, ..., min, max, if (see loss.h), and ^ for "
                          "powers");
   check_expression_error(4, "", "expression is empty: write g(x) as a formula in x1..x4");
   check_expression_error(4, " \t\n", "expression is empty: write g(x) as a formula in x1..x4");
@@ -466,7 +704,7 @@ START_TEST(test_no_output)
   ck_assert_ptr_nonnull(tmp);
   ck_assert_int_ge(dup2(fileno(tmp), STDOUT_FILENO), 0);
   const char *bad[] = {"x1 @+ x2", "x1.", ".x1", "x1 + . + x2", "x1 $ 2", "x1, x2",
-                       "x1 ; x2", "x1 # x2", "x1 = x2", "x1 < x2", "{x1}", "x1 ! x2"};
+                       "x1 ; x2", "x1 # x2", "x1 = x2", "x1 <> x2", "{x1}", "x1 ! x2"};
   size_t refused = 0;
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     issim_loss *g = issim_loss_alloc_expression(2, bad[k], NULL);
@@ -623,12 +861,17 @@ int main(void)
   tcase_add_test(tc, test_expression_nan);
   tcase_add_test(tc, test_expr_api);
   tcase_add_test(tc, test_threads);
+  tcase_add_test(tc, test_logic);
+  tcase_add_test(tc, test_logic_nan);
+  tcase_add_test(tc, test_named);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");
   tcase_add_test(tc, test_expression_errors);
   tcase_add_test(tc, test_no_output);
   tcase_add_test(tc, test_size_limits);
+  tcase_add_test(tc, test_logic_errors);
+  tcase_add_test(tc, test_names_errors);
   suite_add_tcase(s, tc);
 
   return run_suite(s);

@@ -644,6 +644,37 @@ END_TEST
 
 /* max above t: the d half-spaces, exact; the Ditlevsen bounds bracket the
  * exact union 1 - Phi(t)^d of independent components. */
+/* A piecewise limit state written with a conditional (check_design's
+ * series system of {R < 3} and {S > 3.75}, R ~ N(6, 1), S ~ N(2, 0.5),
+ * kinked along R + S = 6.75): FORM must see two flat half-spaces, at beta 3
+ * and 3.5, whose importance factors are all in one variable each, and the
+ * Ditlevsen bounds must hold the exact P = Q(3) + Q(3.5) - Q(3) Q(3.5)
+ * (orthogonal half-spaces: the lower bound is exact). */
+START_TEST(test_piecewise_conditional)
+{
+  const double mean[2] = {6, 2}, sd[2] = {1, 0.5};
+  issim_model *p = independent_normals(2, mean, sd);
+  issim_loss *g = expression_loss(2, "x1 + x2 < 6.75 ? x1 - 3 : 3.75 - x2");
+  issim_event ev = issim_event_init(g, 0, ISSIM_BELOW);
+  issim_form_result r;
+  analyse(p, &ev, &r);
+  ck_assert_uint_eq(r.n, 2);
+  const double want_beta[2] = {3, 3.5};
+  for (int i = 0; i < 2; i++) {
+    near_abs(r.points[i].beta, want_beta[i], 1e-6, "beta");
+    near_abs(r.points[i].importance[i], 1, 1e-6, "importance");
+    near_abs(fabs(r.points[i].kappa[0]), 0, 1e-3, "curvature");
+  }
+  const double exact = q(3) + q(3.5) - q(3) * q(3.5);
+  near_rel(exp(r.log_sum_form), q(3) + q(3.5), 1e-5, "sum of FORM");
+  near_rel(exp(r.log_ditlevsen_lower), exact, 1e-5, "Ditlevsen lower");
+  ck_assert(exp(r.log_ditlevsen_upper) >= exact * (1 - 1e-5));
+  issim_form_result_free(&r);
+  issim_loss_free(g);
+  issim_model_free(p);
+}
+END_TEST
+
 START_TEST(test_max_union)
 {
   issim_model *p = independent_normals(3, NULL, NULL);
@@ -851,6 +882,7 @@ static Suite *form_suite(void)
   tcase_add_test(tc, test_benchmark_problems);
   tcase_add_test(tc, test_student_t);
   tcase_add_test(tc, test_max_union);
+  tcase_add_test(tc, test_piecewise_conditional);
   tcase_add_test(tc, test_unsupported);
   tcase_add_test(tc, test_curved_proposal);
   tcase_add_test(tc, test_corners_refuse_sorm);

@@ -551,7 +551,7 @@ static const struct {
      TARGET EVENT "[proposal g]\ndistribution = gamma\nshape = 2\nlocation = 5\n", ISSIM_EINVAL,
      "test.ini:10: unknown key 'location' in [proposal g] (known: distribution, shape, scale, rate)"},
     {"unknown key in [event]", TARGET "[event]\nthreshold = 5\nabove = yes\n" PROPOSAL,
-     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression, reference, library, function, init, free, message, parameters, command, timeout, mode, quantile)"},
+     ISSIM_EINVAL, "test.ini:7: unknown key 'above' in [event] (known: threshold, direction, loss, weights, expression, variables, reference, library, function, init, free, message, parameters, command, timeout, mode, quantile)"},
     {"unknown key in [run]", TEP "[run]\nsample = 10\n", ISSIM_EINVAL,
      "test.ini:11: unknown key 'sample' in [run] (known: samples, seed, rng)"},
     {"unknown key in [scenario]", "[scenario]\nname = x\ntitle = y\n" TEP, ISSIM_EINVAL,
@@ -971,6 +971,20 @@ static const struct {
    ISSIM_EINVAL, "test.ini:8: expression does not parse: 'x1 + (x2' (check the parentheses and operators; variables are x1..x3)"},
   {"undefined variable", MVN3 "[event]\nloss = expression\nexpression = x1 + x4\nthreshold = 1\n[proposal c]\ndistribution = target\n",
    ISSIM_EINVAL, "test.ini:8: expression uses 'x4', but the model has 3 dimensions (x1..x3)"},
+  {"variables: too few names", MVN3 "[event]\nloss = expression\nvariables = R S\nexpression = R - S\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:8: 2 variable names for a target of 3 dimensions: give one name a coordinate, in order"},
+  {"variables: a name twice", MVN3 "[event]\nloss = sum\nthreshold = 1\nvariables = R S R\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:9: variable name 'R' is given twice (variables 1 and 3): each coordinate needs its own name"},
+  {"variables: x2 as a name", MVN3 "[event]\nloss = expression\nexpression = R\nvariables = R x2 T\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:9: variable name 'x2' looks like x1..xd, which always name the coordinates in order: choose another name"},
+  {"variables: a function's name", MVN3 "[event]\nloss = command\ncommand = ./nothing\nvariables = R sqrt T\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:9: variable name 'sqrt' is a function of expressions: choose another name"},
+  {"variables: not a name", MVN3 "[event]\nloss = expression\nexpression = R\nvariables = R, S, T\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:9: variable name 'R,' is not a name: use letters, digits and _, starting with a letter or _ (R, load_1)"},
+  {"variables: a name not given", MVN3 "[event]\nloss = expression\nexpression = R - U\nvariables = R S T\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:8: expression uses 'U', which is not a variable: use R, S, T (or x1..x3)"},
+  {"variables of a univariate target", "[target]\ndistribution = normal\n[event]\nvariables = R\nthreshold = 1\n[proposal c]\ndistribution = target\n",
+   ISSIM_EINVAL, "test.ini:4: variables applies to a multivariate target's loss"},
   {"mixture weights", MVN3 "[event]\nloss = sum\nthreshold = 5 sigma\n[proposal s]\ndistribution = shifted-target\nshift = design-point\n[proposal m]\ndistribution = mixture\ncomponents = 0.2 target + 0.7 s\n",
    ISSIM_EINVAL, "test.ini:14: mixture weights must sum to 1 (got 0.9)"},
   {"mixture of an unknown proposal", MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal m]\ndistribution = mixture\ncomponents = 0.5 target + 0.5 nope\n",
@@ -1158,6 +1172,37 @@ START_TEST(test_memory_limit)
 }
 END_TEST
 
+/* [event] variables: the names reach s->variables and the expression, beside
+ * x1..xd; a command or a plugin loss takes them too (names only), and a
+ * linear one; none given, s->variables is NULL. */
+START_TEST(test_variables)
+{
+  issim_scenario *s = parse_ok(MVN3 "[event]\nloss = expression\nvariables = R\tS  load_3 ; names\n"
+                               "expression = R - S*load_3 + x1 + (x2 > 0 ? 1 : 0)\nthreshold = 1\n"
+                               "[proposal c]\ndistribution = target\n");
+  ck_assert_ptr_nonnull(s->variables);
+  ck_assert_str_eq(s->variables[0], "R");
+  ck_assert_str_eq(s->variables[1], "S");
+  ck_assert_str_eq(s->variables[2], "load_3");
+  const double x[3] = {0.5, 2, -3};
+  double g;
+  issim_loss_eval(s->event.loss, 1, x, &g);
+  ck_assert(g == 0.5 - 2 * -3.0 + 0.5 + 1);
+  issim_scenario_free(s);
+  s = parse_ok(MVN3 "[event]\nloss = linear\nweights = 1\nvariables = a b c\nthreshold = 1\n"
+               "[proposal c]\ndistribution = target\n");
+  ck_assert_str_eq(s->variables[2], "c");
+  issim_scenario_free(s);
+  s = parse_ok(MVN3 "[event]\nloss = command\ncommand = /bin/cat\nvariables = a b c\nthreshold = 1\n"
+               "[proposal c]\ndistribution = target\n");
+  ck_assert_str_eq(s->variables[1], "b");
+  issim_scenario_free(s);
+  s = parse_ok(MVN3 "[event]\nloss = sum\nthreshold = 1\n[proposal c]\ndistribution = target\n");
+  ck_assert_ptr_null(s->variables);
+  issim_scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_multivariate_error)
 {
   expect_error(mv_errors[_i].text, mv_errors[_i].code, mv_errors[_i].message);
@@ -1193,6 +1238,7 @@ static Suite *scenario_suite(void)
   tc = tcase_create("multivariate");
   tcase_add_test(tc, test_portfolio_sigma_and_design_point);
   tcase_add_test(tc, test_multivariate_t_sigma_and_extremes);
+  tcase_add_test(tc, test_variables);
   tcase_add_loop_test(tc, test_multivariate_error, 0, (int)N_MV_ERRORS);
   tcase_add_test(tc, test_a_family_per_component);
   tcase_add_test(tc, test_mixture_limits);
