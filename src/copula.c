@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_math.h>
@@ -492,3 +493,11 @@ int issim_copula_moments(const issim_model *m, double *mean, double *cov)
   return ISSIM_OK;
 }
 
+
+int issim_model_correlation(const issim_model *m, double *r)
+{
+  if (m->kind != ISSIM_MODEL_COPULA)
+    return ISSIM_EINVAL;
+  memcpy(r, m->matrix, m->d * m->d * sizeof *r);
+  return ISSIM_OK;
+}
