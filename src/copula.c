@@ -1,5 +1,7 @@
-/* copula.c: the Gaussian copula's marginal transforms, its density and its
- * moments (see copula.h; the copula model itself is built in model.c).
+/* copula.c: the Gaussian copula's marginal transforms, its density, its
+ * moments and its correlation (issim_model_correlation, model.h: model.c is
+ * at its size limit) (see copula.h; the copula model itself is built in
+ * model.c).
  *
  * A copula model draws z = L e (e standard normal, L L^T = R) and returns
  * x_j = F_j^-1(Phi(z_j)); its log-density is the marginals' plus the
