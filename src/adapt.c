@@ -570,8 +570,7 @@ static issim_variance fitted_variance(const issim_problem *s, const issim_model 
     issim_problem_event_region(s, &lo, &hi);
     return issim_weight_variance(p, q, lo, hi, reason, size);
   }
-  issim_region a = issim_region_of_event(issim_loss_kind_of(s->event.loss), s->event.threshold,
-                                         (int)s->event.direction);
+  issim_region a = issim_region_of_loss(s->event.loss, s->event.threshold, (int)s->event.direction);
   return issim_model_weight_variance_on(s->target, qm, &a, reason, size);
 }
 

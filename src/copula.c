@@ -1,5 +1,7 @@
-/* copula.c: the Gaussian copula's marginal transforms, its density and its
- * moments (see copula.h; the copula model itself is built in model.c).
+/* copula.c: the Gaussian copula's marginal transforms, its density, its
+ * moments and its correlation (issim_model_correlation, model.h: model.c is
+ * at its size limit) (see copula.h; the copula model itself is built in
+ * model.c).
  *
  * A copula model draws z = L e (e standard normal, L L^T = R) and returns
  * x_j = F_j^-1(Phi(z_j)); its log-density is the marginals' plus the
@@ -15,6 +17,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_math.h>
@@ -460,3 +463,11 @@ int issim_copula_moments(const issim_model *m, double *mean, double *cov)
   return ISSIM_OK;
 }
 
+
+int issim_model_correlation(const issim_model *m, double *r)
+{
+  if (m->kind != ISSIM_MODEL_COPULA)
+    return ISSIM_EINVAL;
+  memcpy(r, m->matrix, m->d * m->d * sizeof *r);
+  return ISSIM_OK;
+}

@@ -25,9 +25,9 @@ issim_variance issim_curve_tail_check_at(const issim_scenario *s, const issim_pr
                                          double t, char *reason, size_t size)
 {
   if (issim_curve_model_rules(s, p)) { /* the model rules of tail.h on the event's region */
-    issim_region a = {ISSIM_REGION_UNKNOWN, 0, t, s->event.direction};
+    issim_region a = {.kind = ISSIM_REGION_UNKNOWN, .threshold = t, .direction = s->event.direction};
     if (s->event.loss != NULL)
-      a = issim_region_of_event(issim_loss_kind_of(s->event.loss), t, s->event.direction);
+      a = issim_region_of_loss(s->event.loss, t, s->event.direction);
     return issim_model_weight_variance_on(s->target, p->model, &a, reason, size);
   }
   const issim_dist *line = issim_model_line_dist(s->target);

@@ -109,6 +109,10 @@ int issim_model_moments(const issim_model *m, double *mean, double *cov);
 int issim_model_gaussian_form(const issim_model *m, double *location, double *cholesky,
                               double *df);
 
+/* A copula model's correlation matrix R (d x d, row-major) into r: ISSIM_OK,
+ * or ISSIM_EINVAL (r untouched) for every other kind. */
+int issim_model_correlation(const issim_model *m, double *r);
+
 /* The i-th component of an independent model or marginal of a copula; NULL
  * otherwise. */
 const issim_dist *issim_model_component(const issim_model *m, size_t i);

@@ -305,7 +305,7 @@ enum { DENSE_MAX_D = 400, REASON_SIZE = 640 };
 
 issim_region issim_region_of_event(issim_loss_kind loss_kind, double threshold, int direction)
 {
-  issim_region a = {ISSIM_REGION_UNKNOWN, 0, threshold, direction};
+  issim_region a = {.kind = ISSIM_REGION_UNKNOWN, .threshold = threshold, .direction = direction};
   switch (loss_kind) {
   case ISSIM_LOSS_IDENTITY: a.coordinate_union = 1; /* fall through */
   case ISSIM_LOSS_LINEAR:
@@ -320,6 +320,17 @@ issim_region issim_region_of_event(issim_loss_kind loss_kind, double threshold, 
   case ISSIM_LOSS_NORM: a.kind = direction > 0 ? ISSIM_REGION_EXTERIOR : ISSIM_REGION_BOUNDED; break;
   case ISSIM_LOSS_EXPRESSION:
   case ISSIM_LOSS_FUNCTION: break;
+  }
+  return a;
+}
+
+issim_region issim_region_of_loss(const issim_loss *g, double threshold, int direction)
+{
+  issim_loss_kind kind = issim_loss_kind_of(g);
+  issim_region a = issim_region_of_event(kind, threshold, direction);
+  if (kind == ISSIM_LOSS_LINEAR || kind == ISSIM_LOSS_SUM) {
+    a.linear = 1;
+    a.weights = issim_loss_weights(g); /* NULL for a sum: all 1s */
   }
   return a;
 }
@@ -594,7 +605,7 @@ static issim_variance standard_pair(const issim_model *p, const issim_model *q,
                                     const issim_region *a, char *reason, size_t size)
 {
   issim_model *z = issim_transform_standard_normal(issim_model_dim(p), NULL);
-  issim_region whole = {ISSIM_REGION_WHOLE, 0, 0, 0};
+  issim_region whole = {.kind = ISSIM_REGION_WHOLE};
   issim_variance v = z ? pair(z, issim_transform_inner(q), &whole, reason, size)
                        : ISSIM_VARIANCE_UNDECIDED;
   issim_model_free(z);
@@ -625,6 +636,125 @@ static issim_variance credit_pair(const issim_credit_law *p, const issim_credit_
   return ISSIM_VARIANCE_UNDECIDED;
 }
 
+/* ---- a Gaussian copula target, an independent proposal (tail.h) ---- */
+
+/* Does log(f/g) on this side fall slower than f's own log tail (so slower
+ * than z^2/2 in f's normal score z)?  g must reach as far as f. */
+static int ratio_subquadratic(const issim_dist *f, const issim_dist *g, int side)
+{
+  if (side > 0 ? g->upper < f->upper : g->lower > f->lower)
+    return 0;
+  issim_tail tf = issim_dist_tail(f, side), tg = issim_dist_tail(g, side);
+  int hf = heaviness(tf.kind), hg = heaviness(tg.kind);
+  if (tf.kind == ISSIM_TAIL_BOUNDED || hg != hf)
+    return tf.kind != ISSIM_TAIL_BOUNDED && hg < hf && tg.kind != ISSIM_TAIL_BOUNDED;
+  switch (tf.kind) {
+  case ISSIM_TAIL_POWER: return sign_of(tg.a - tf.a, tf.a) >= 0;
+  case ISSIM_TAIL_LOGNORMAL: return sign_of(tg.a - tf.a, tf.a) >= 0;
+  case ISSIM_TAIL_STRETCHED: {
+    int sk = sign_of(tg.k - tf.k, tf.k), sa = sign_of(tg.a - tf.a, tf.a);
+    if (sk != 0 || sa != 0)
+      return sk > 0 || (sk == 0 && sa > 0);
+    /* one leading term: b |x| is of lower order only when k > 1 */
+    return tf.k > 1 || sign_of(tf.b - tg.b, fabs(tf.b) + fabs(tg.b) + tf.a) >= 0;
+  }
+  default: return 0; /* a double exponential's shift changes its rate */
+  }
+}
+
+/* Does the event hold a tube around the ray along u (z = s u + O(1), s ->
+ * inf), where marginal j runs to its u_j-side tail, and may the rule use it? */
+static int copula_ray(const issim_model *p, const issim_model *q, const issim_region *a,
+                      const double *u)
+{
+  size_t d = issim_model_dim(p);
+  int reaches = a->kind == ISSIM_REGION_WHOLE || a->kind == ISSIM_REGION_EXTERIOR;
+  int agrees = 1;
+  for (size_t j = 0; j < d; j++) {
+    if (fabs(u[j]) <= 1e-9)
+      continue;
+    int side = u[j] > 0 ? 1 : -1;
+    const issim_dist *f = issim_model_component(p, j);
+    if (!ratio_subquadratic(f, issim_model_component(q, j), side))
+      return 0;
+    if (a->kind == ISSIM_REGION_HALF_SPACES && a->coordinate_union && side == a->direction)
+      reaches = 1;
+    if (a->kind == ISSIM_REGION_HALF_SPACES && a->linear) {
+      double w = a->weights ? a->weights[j] : 1, s = w * side * a->direction;
+      agrees &= s >= 0;
+      reaches |= s > 0;
+    }
+  }
+  return reaches && agrees;
+}
+
+/* An eigenvector's first few components, for a reason. */
+static void describe_direction(const double *u, size_t d, char *out, size_t size)
+{
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t j = 0; j < d && j < 6 && used < size; j++)
+    used += (size_t)snprintf(out + used, size - used, "%s%+.3f", j ? ", " : "", u[j]);
+  if (d > 6 && used < size)
+    snprintf(out + used, size - used, ", ...");
+}
+
+/* Eigenvalues of R (ascending) into ev, eigenvectors in the columns of vec. */
+static int correlation_eigen(const issim_model *p, gsl_vector *ev, gsl_matrix *vec)
+{
+  size_t d = issim_model_dim(p);
+  gsl_matrix *r = gsl_matrix_alloc(d, d);
+  gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc(d);
+  int ok = r && w && issim_model_correlation(p, r->data) == ISSIM_OK &&
+           gsl_eigen_symmv(r, ev, vec, w) == GSL_SUCCESS;
+  if (ok)
+    gsl_eigen_symmv_sort(ev, vec, GSL_EIGEN_SORT_VAL_DESC);
+  if (r) gsl_matrix_free(r);
+  if (w) gsl_eigen_symmv_free(w);
+  return ok;
+}
+
+static issim_variance copula_independent(const issim_model *p, const issim_model *q,
+                                         const issim_region *a, char *reason, size_t size)
+{
+  size_t d = issim_model_dim(p);
+  if (d > DENSE_MAX_D || a->kind == ISSIM_REGION_BOUNDED || a->kind == ISSIM_REGION_UNKNOWN ||
+      a->kind == ISSIM_REGION_CONE)
+    return ISSIM_VARIANCE_UNDECIDED;
+  gsl_vector *ev = gsl_vector_alloc(d);
+  gsl_matrix *vec = gsl_matrix_alloc(d, d);
+  double *u = malloc(d * sizeof *u);
+  issim_variance v = ISSIM_VARIANCE_UNDECIDED;
+  int ok = ev && vec && u && correlation_eigen(p, ev, vec);
+  for (size_t k = 0; ok && k < d && v == ISSIM_VARIANCE_UNDECIDED; k++) {
+    double lambda = gsl_vector_get(ev, k);
+    if (!(lambda > 2 * (1 + 1e-10)))
+      break;
+    for (int s = 1; s >= -1 && v == ISSIM_VARIANCE_UNDECIDED; s -= 2) {
+      for (size_t j = 0; j < d; j++)
+        u[j] = s * gsl_matrix_get(vec, j, k);
+      if (!copula_ray(p, q, a, u))
+        continue;
+      char dir[128], largest[48] = "";
+      describe_direction(u, d, dir, sizeof dir);
+      if (k > 0)
+        snprintf(largest, sizeof largest, " (the largest is %.4g)", gsl_vector_get(ev, 0));
+      say(reason, size,
+          "the target's Gaussian copula has the correlation eigenvalue %.4g, above 2%s, and the "
+          "proposal's independent marginals do not make up for it: "
+          "along the eigenvector (%s) in normal scores, on the event, p^2/q grows like "
+          "exp(+(1 - 2/%.4g) |z|^2 / 2), so the weights p/q have infinite variance (a proposal "
+          "needs the copula's dependence, e.g. a defensive mixture with the target)%s",
+          lambda, largest, dir, lambda, NOT_TRUSTED);
+      v = ISSIM_VARIANCE_INFINITE;
+    }
+  }
+  if (ev) gsl_vector_free(ev);
+  if (vec) gsl_matrix_free(vec);
+  free(u);
+  return v;
+}
+
 static issim_variance pair(const issim_model *p, const issim_model *q, const issim_region *a,
                            char *reason, size_t size)
 {
@@ -647,6 +777,9 @@ static issim_variance pair(const issim_model *p, const issim_model *q, const iss
   else if (issim_model_kind_of(p) == ISSIM_MODEL_INDEPENDENT &&
            issim_model_kind_of(q) == ISSIM_MODEL_INDEPENDENT)
     v = independent_pair(p, q, a, reason, size);
+  else if (issim_model_kind_of(p) == ISSIM_MODEL_COPULA &&
+           issim_model_kind_of(q) == ISSIM_MODEL_INDEPENDENT)
+    v = copula_independent(p, q, a, reason, size);
   if (hp)
     issim_elliptical_free(&ep);
   if (hq)
@@ -663,6 +796,6 @@ issim_variance issim_model_weight_variance_on(const issim_model *p, const issim_
 issim_variance issim_model_weight_variance(const issim_model *p, const issim_model *q,
                                            char *reason, size_t size)
 {
-  issim_region whole = {ISSIM_REGION_WHOLE, 0, 0, 0};
+  issim_region whole = {.kind = ISSIM_REGION_WHOLE};
   return pair(p, q, &whole, reason, size);
 }

@@ -115,6 +115,23 @@ issim_variance issim_weight_variance(const issim_dist *p, const issim_dist *q, d
  *                        a level x at most the threshold of an event L > t
  *                        (the twist's factor is then at most 1 on the event);
  *                        else undecided.
+ *   copula p, independent q
+ *                        (p a Gaussian copula with correlation R, marginals
+ *                        f_j; q independent, marginals g_j) in normal scores
+ *                        z_j = Phi^-1(F_j(x_j)), p^2/q dx = |R|^-1 phi_d(z)
+ *                        exp(-z'(R^-1 - I) z) prod r_j dz with r_j = f_j/g_j:
+ *                        exp(-z'(2R^-1 - I) z / 2) prod r_j.  Where log r_j
+ *                        falls slower than z_j^2 (g_j's tail no heavier than
+ *                        f_j's at the leading order: a shift, or the same
+ *                        power law at any scale), an eigenvalue of R above
+ *                        2 makes it grow along its eigenvector v: infinite
+ *                        when the event holds a tube around the ray along v
+ *                        or -v (WHOLE, EXTERIOR, a coordinate union with a
+ *                        component going its way, a half-space whose weights
+ *                        all agree in sign with that direction).  A wider
+ *                        g_j of f_j's family (a faster-falling r_j) changes
+ *                        the condition, and is undecided; so is anything
+ *                        else with a copula (eigenvalues below 2 included).
  *   q NULL (q = p)       finite.
  * Anything else is undecided.  `reason` says why when the answer is infinite. */
 typedef enum {
@@ -133,10 +150,18 @@ typedef struct {
   int coordinate_union;
   double threshold;
   int direction;
+  /* for a half-space {direction (w.x - t) > 0} of a linear or sum loss:
+   * linear = 1 and w = weights (NULL: all 1s, a sum), which the copula rule
+   * needs; else 0 (the region of issim_region_of_event has 0) */
+  int linear;
+  const double *weights;
 } issim_region;
 
 /* The region of the event {g(x) > t} (direction +1) or < t (-1). */
 issim_region issim_region_of_event(issim_loss_kind loss_kind, double threshold, int direction);
+/* The same, from the loss itself: a linear or sum loss's region also carries
+ * its weights (pointing into g, which must outlive the region). */
+issim_region issim_region_of_loss(const issim_loss *g, double threshold, int direction);
 
 /* On all of R^d. */
 issim_variance issim_model_weight_variance(const issim_model *p, const issim_model *q,

@@ -436,6 +436,24 @@ END_TEST
 
 /* Extreme marginals (a gamma of shape 0.01, whose lower quantiles
  * underflow) must not abort under GSL's default handler. */
+/* issim_model_correlation: the copula's R (R3, symmetric already) back as
+ * given; another kind is refused and its buffer untouched. */
+START_TEST(test_copula_correlation_accessor)
+{
+  issim_dist *marg[3] = {normal(0, 1), normal(1, 2), student(4, 0, 1)};
+  issim_model *m = make_copula(3, R3, marg);
+  double r[9], untouched[9] = {7, 7, 7, 7, 7, 7, 7, 7, 7};
+  ck_assert_int_eq(issim_model_correlation(m, r), ISSIM_OK);
+  for (size_t i = 0; i < 9; i++)
+    ck_assert_double_eq(r[i], R3[i]);
+  const double zero[3] = {0}, id[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  issim_model *n = make_normal(3, zero, id);
+  ck_assert_int_eq(issim_model_correlation(n, untouched), ISSIM_EINVAL);
+  ck_assert_double_eq(untouched[0], 7);
+  issim_model_free(m), issim_model_free(n);
+}
+END_TEST
+
 START_TEST(test_copula_extreme_marginals_do_not_abort)
 {
   const double r2[4] = {1, 0.9, 0.9, 1};
@@ -468,6 +486,7 @@ static Suite *copula_suite(void)
   tcase_add_test(tc, test_copula_integrates_to_one);
   tcase_add_test(tc, test_copula_moments);
   tcase_add_test(tc, test_copula_extreme_marginals_do_not_abort);
+  tcase_add_test(tc, test_copula_correlation_accessor);
   suite_add_tcase(s, tc);
   return s;
 }
