@@ -143,7 +143,8 @@ static int prepare_curve(const issim_scenario *s, const issim_proposal *p,
 {
   int rc = issim_curve_prepare(s, p, cfg, &r->curve, err);
   if (rc == ISSIM_OK && r->curve && r->curve->n_tally > 0 &&
-      (out->levels = issim_curve_tally(r->curve, cfg->samples)) == NULL)
+      ((out->levels = issim_curve_tally(r->curve, cfg->samples)) == NULL ||
+       issim_curve_region_tally(r->curve, &out->level_regions) != ISSIM_OK))
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the exceedance curve");
   return rc;
 }
@@ -168,7 +169,7 @@ static void judge(issim_result *r, const issim_run_output *out, int partial, int
                         .verdict = &r->verdict, .expected_mean_weight = r->expected_mean_weight,
                         .regions = &r->regions, .variance = r->variance,
                         .failed_after = partial ? out->acc.n : 0};
-  issim_curve_judge(r->curve, out->levels, &m, threads);
+  issim_curve_judge(r->curve, out->levels, out->level_regions, &m, threads);
 }
 
 int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
@@ -222,6 +223,7 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   issim_topk_free(out.tail);
   issim_region_tally_free(out.regions);
   issim_exceedance_free(out.levels);
+  issim_region_levels_free(out.level_regions);
   return rc;
 }
 

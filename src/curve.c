@@ -123,20 +123,21 @@ static void check_level(const issim_scenario *s, const issim_proposal *p, double
   }
 }
 
-/* The proposal against the failure regions of the event at threshold t
- * (regions.h's search and analytic check) into *c: 1 when the search finds
- * regions there, 0 when none, -1 when out of memory. */
+/* The failure regions of the event at threshold t (regions.h's search) into
+ * *rg, kept for the run's attribution of that threshold's hits, and the
+ * proposal against them (the analytic check) into *c: 1 when the search
+ * finds regions there, 0 when none (rg emptied), -1 when out of memory. */
 static int regions_at(const issim_scenario *s, const issim_proposal *p, double t,
-                      issim_region_check *c)
+                      issim_regions *rg, issim_region_check *c)
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
   pb.event.threshold = t;
-  issim_regions rg;
   issim_error err;
-  int found = issim_regions_find(&pb, &rg, &err) == ISSIM_OK ? rg.n > 0 : -1;
+  int found = issim_regions_find(&pb, rg, &err) == ISSIM_OK ? rg->n > 0 : -1;
   if (found > 0)
-    issim_regions_check(&rg, p->model, c);
-  issim_regions_free(&rg);
+    issim_regions_check(rg, p->model, c);
+  else
+    issim_regions_free(rg);
   return found;
 }
 
@@ -147,14 +148,16 @@ static int prepare_levels(const issim_scenario *s, const issim_proposal *p, issi
     return 1;
   c->levels = calloc(s->n_levels, sizeof *c->levels);
   c->level_regions = calloc(s->n_levels, sizeof *c->level_regions);
-  if (c->levels == NULL || c->level_regions == NULL)
+  c->level_found = calloc(s->n_levels, sizeof *c->level_found);
+  if (c->levels == NULL || c->level_regions == NULL || c->level_found == NULL)
     return 0;
   c->n_levels = s->n_levels;
   for (size_t k = 0; k < s->n_levels; k++) {
     issim_curve_level *lv = &c->levels[k];
     check_level(s, p, s->levels[k], lv);
     lv->sigmas = s->level_sigmas[k];
-    int found = lv->main ? 0 : regions_at(s, p, lv->threshold, &c->level_regions[k]);
+    int found = lv->main ? 0 : regions_at(s, p, lv->threshold, &c->level_found[k],
+                                          &c->level_regions[k]);
     if (found < 0)
       return 0;
     lv->regions = found ? &c->level_regions[k] : NULL;
@@ -163,16 +166,18 @@ static int prepare_levels(const issim_scenario *s, const issim_proposal *p, issi
 }
 
 /* Quantile q's grid levels and their failure regions, those at the grid's
- * middle (the grid is narrow: its regions are one set); 0 when out of memory. */
+ * middle (the grid is narrow: its regions are one set), each grid level with
+ * its own check of them (its own hits' attribution after the run); 0 when
+ * out of memory. */
 static int prepare_grid(const issim_scenario *s, const issim_proposal *p,
                         issim_curve_quantile *q)
 {
   issim_quantile_grid(&q->pilot, q->grid);
   q->at = calloc(ISSIM_QUANTILE_GRID, sizeof *q->at);
-  q->regions = malloc(sizeof *q->regions);
+  q->regions = malloc(ISSIM_QUANTILE_GRID * sizeof *q->regions);
   if (q->at == NULL || q->regions == NULL)
     return 0;
-  int found = regions_at(s, p, q->grid[ISSIM_QUANTILE_GRID / 2], q->regions);
+  int found = regions_at(s, p, q->grid[ISSIM_QUANTILE_GRID / 2], &q->found, q->regions);
   if (found < 0)
     return 0;
   if (!found) {
@@ -182,7 +187,9 @@ static int prepare_grid(const issim_scenario *s, const issim_proposal *p,
   for (size_t i = 0; i < ISSIM_QUANTILE_GRID; i++) {
     check_level(s, p, q->grid[i], &q->at[i]);
     q->at[i].main = 0;
-    q->at[i].regions = q->regions;
+    if (q->regions)
+      q->regions[i] = q->regions[0];
+    q->at[i].regions = q->regions ? &q->regions[i] : NULL;
   }
   return 1;
 }
@@ -267,6 +274,36 @@ issim_exceedance *issim_curve_tally(const issim_curve *c, uint64_t samples)
                                 k < ISSIM_CURVE_TAIL ? k : ISSIM_CURVE_TAIL);
 }
 
+/* Regions worth a tally of the draws: as the main threshold's (analysis.h),
+ * at least two, and one of them checked. */
+static const issim_regions *tallied(const issim_regions *rg, const issim_region_check *c)
+{
+  return c != NULL && rg->n >= 2 && c->n_checked > 0 ? rg : NULL;
+}
+
+int issim_curve_region_tally(const issim_curve *c, issim_region_levels **out)
+{
+  *out = NULL;
+  if (c == NULL || c->n_tally == 0)
+    return ISSIM_OK;
+  const issim_regions **rg = malloc(c->n_tally * sizeof *rg);
+  if (rg == NULL)
+    return ISSIM_ENOMEM;
+  size_t k = 0, any = 0;
+  for (size_t j = 0; j < c->n_levels; j++)
+    if (!c->levels[j].main)
+      rg[k++] = tallied(&c->level_found[j], c->levels[j].regions);
+  for (size_t j = 0; j < c->n_quantiles; j++)
+    for (size_t i = 0; c->quantiles[j].at && i < ISSIM_QUANTILE_GRID; i++)
+      rg[k++] = tallied(&c->quantiles[j].found, c->quantiles[j].at[i].regions);
+  for (size_t j = 0; j < k; j++)
+    any += rg[j] != NULL;
+  if (any)
+    *out = issim_region_levels_alloc(k, c->tally, c->above, rg);
+  free(rg);
+  return any && *out == NULL ? ISSIM_ENOMEM : ISSIM_OK;
+}
+
 void issim_curve_free(issim_curve *c)
 {
   if (c == NULL)
@@ -274,7 +311,11 @@ void issim_curve_free(issim_curve *c)
   for (size_t j = 0; j < c->n_quantiles; j++) {
     free(c->quantiles[j].at);
     free(c->quantiles[j].regions);
+    issim_regions_free(&c->quantiles[j].found);
   }
+  for (size_t j = 0; c->level_found && j < c->n_levels; j++)
+    issim_regions_free(&c->level_found[j]);
+  free(c->level_found);
   free(c->quantiles);
   free(c->levels);
   free(c->level_regions);
@@ -294,7 +335,9 @@ static void judge_level(issim_curve_level *lv, const issim_curve_main *m)
     .pareto_k = lv->pareto_k, .variance = lv->variance, .variance_reason = lv->variance_reason,
     .expected_mean_weight = m->expected_mean_weight,
     .regions = lv->regions ? lv->regions : m->regions,
-    .regions_drawn = lv->regions ? m->regions : NULL,
+    /* the level's own hits by its own regions when the run tallied them
+     * (issim_curve_region_tally); else the main threshold's stand in */
+    .regions_drawn = lv->regions && !lv->regions->drawn ? m->regions : NULL,
     .has_exact_std_error = !isnan(lv->exact_rv) && !isnan(lv->exact_log),
     .exact_log_std_error = lv->exact_log + 0.5 * (log(lv->exact_rv) - log(n)),
   };
@@ -307,9 +350,11 @@ static void judge_level(issim_curve_level *lv, const issim_curve_main *m)
                       "its estimate leaves that part out");
 }
 
-/* Level lv from the tally's threshold k, or from the run itself when main. */
-static void fill_level(issim_curve_level *lv, const issim_exceedance *x, size_t *k,
-                       const issim_curve_main *m, int threads)
+/* Level lv from the tally's threshold k (and its regions' tally xr, NULL:
+ * none), or from the run itself when main. */
+static void fill_level(issim_curve_level *lv, const issim_exceedance *x,
+                       const issim_region_levels *xr, size_t *k, const issim_curve_main *m,
+                       int threads)
 {
   if (lv->main) {
     lv->estimate = *m->estimate;
@@ -319,6 +364,8 @@ static void fill_level(issim_curve_level *lv, const issim_exceedance *x, size_t 
   }
   issim_exceedance_estimate(x, *k, &lv->estimate);
   lv->pareto_k = issim_exceedance_khat(x, *k, threads);
+  if (xr && xr->tally[*k]) /* the level's check is the curve's own: see prepare_levels */
+    issim_regions_check_draws(xr->tally[*k], (issim_region_check *)lv->regions);
   (*k)++;
   judge_level(lv, m);
 }
@@ -393,19 +440,19 @@ static void judge_quantile(issim_curve_quantile *cq, int above)
                       q->low_open ? cq->grid[0] : cq->grid[ISSIM_QUANTILE_GRID - 1]);
 }
 
-void issim_curve_judge(issim_curve *c, const issim_exceedance *x, const issim_curve_main *m,
-                       int threads)
+void issim_curve_judge(issim_curve *c, const issim_exceedance *x, const issim_region_levels *xr,
+                       const issim_curve_main *m, int threads)
 {
   size_t k = 0;
   const int above = c->above;
   for (size_t j = 0; j < c->n_levels; j++)
-    fill_level(&c->levels[j], x, &k, m, threads);
+    fill_level(&c->levels[j], x, xr, &k, m, threads);
   issim_estimate e[ISSIM_QUANTILE_GRID];
   for (size_t j = 0; j < c->n_quantiles; j++) {
     issim_curve_quantile *cq = &c->quantiles[j];
     cq->q = (issim_quantile_estimate){.estimate = NAN, .ci_low = NAN, .ci_high = NAN};
     for (size_t i = 0; cq->at && i < ISSIM_QUANTILE_GRID; i++) {
-      fill_level(&cq->at[i], x, &k, m, threads);
+      fill_level(&cq->at[i], x, xr, &k, m, threads);
       e[i] = cq->at[i].estimate;
     }
     if (cq->at)

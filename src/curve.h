@@ -20,9 +20,13 @@
  *     another, and a proposal designed for the main threshold miss it there
  *     while every draw looks fine; where the search at t finds no region,
  *     the main threshold's check stands in;
- *   - the run's attribution of its hits to the main threshold's regions
- *     (regions.h's draws rule) and its mean weight, which are the
- *     proposal's, not the level's.
+ *   - the run's attribution of the level's own hits to the level's own
+ *     regions (regions.h's draws rule, issim_region_levels): a proposal
+ *     whose draws reach a region only where it overlaps another, or a
+ *     handful of times, is caught there as at the main threshold (where the
+ *     search at t finds no region, the main threshold's attribution stands
+ *     in);
+ *   - the run's mean weight, which is the proposal's, not the level's.
  * A quantile takes the worst verdict of the grid levels its estimate and
  * interval span, is unreliable where the pilot could not place its grid or
  * the estimate falls outside it, and doubtful where its interval reaches
@@ -89,8 +93,9 @@ typedef struct {
   issim_curve_level *at;             /* the grid's levels, ISSIM_QUANTILE_GRID of them */
   issim_quantile_estimate q;         /* the estimate, its interval, the grid's indices */
   double exact;                      /* the exact quantile, NAN when unknown */
-  issim_region_check *regions;       /* the failure regions at the grid's middle,
-                                      * every grid level's; NULL: none */
+  issim_regions found;               /* the failure regions at the grid's middle */
+  issim_region_check *regions;       /* the proposal against them, one check per grid
+                                      * level (each its own draws); NULL: none */
   issim_verdict verdict;
 } issim_curve_quantile;
 
@@ -98,6 +103,7 @@ typedef struct {
   size_t n_levels;
   issim_curve_level *levels;         /* the scenario's levels, ascending */
   issim_region_check *level_regions; /* n_levels checks, the levels' regions point here */
+  issim_regions *level_found;        /* n_levels: the regions found at each level */
   size_t n_quantiles;
   issim_curve_quantile *quantiles;   /* in the scenario's order */
   uint64_t pilot_draws;              /* the quantiles' pilot, 0 without quantiles */
@@ -126,6 +132,12 @@ int issim_curve_prepare(const issim_scenario *s, const issim_proposal *p,
 #define ISSIM_CURVE_TAIL 1024
 issim_exceedance *issim_curve_tally(const issim_curve *c, uint64_t samples);
 
+/* The tally of each tallied threshold's hits by its own failure regions
+ * (regions.h's issim_region_levels, in c's tally order): a threshold with at
+ * least two regions, one of them checked, as the main threshold's) into
+ * *out, NULL when no threshold has such regions.  ISSIM_OK or ISSIM_ENOMEM. */
+int issim_curve_region_tally(const issim_curve *c, issim_region_levels **out);
+
 /* What the run's main threshold gave, for its level of the curve and for
  * the rules that are the proposal's. */
 typedef struct {
@@ -140,10 +152,11 @@ typedef struct {
 } issim_curve_main;
 
 /* After the run: every level's estimate, k-hat and verdict from the tally x
- * (NULL when issim_curve_tally gave none), the main level from *m; each
+ * (NULL when issim_curve_tally gave none) and the regions' tally xr (NULL
+ * when issim_curve_region_tally gave none), the main level from *m; each
  * quantile's estimate, interval and verdict.  threads: for the k-hat fits. */
-void issim_curve_judge(issim_curve *c, const issim_exceedance *x, const issim_curve_main *m,
-                       int threads);
+void issim_curve_judge(issim_curve *c, const issim_exceedance *x, const issim_region_levels *xr,
+                       const issim_curve_main *m, int threads);
 
 void issim_curve_free(issim_curve *c);
 

@@ -64,6 +64,7 @@ typedef struct {
   issim_hist hist;
   issim_region_tally *regions; /* NULL when the regions' tally is not wanted */
   issim_exceedance *levels; /* NULL when the thresholds' tally is not wanted */
+  issim_region_levels *level_regions; /* NULL when the levels' regions' tally is not wanted */
   size_t n_snapshots; /* the accumulator at each trace checkpoint inside the block */
   uint64_t snapshot_n[MAX_SNAPSHOTS];
   issim_accum snapshot[MAX_SNAPSHOTS];
@@ -136,6 +137,8 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     issim_region_tally_reset(out->regions);
   if (out->levels)
     issim_exceedance_reset(out->levels);
+  if (out->level_regions)
+    issim_region_levels_reset(out->level_regions);
   const size_t step = issim_sampler_batch(pb);
   double *x = issim_sampler_x(w->sampler); /* spent once a batch is accumulated: reused */
   const double *log_p = issim_sampler_log_p(w->sampler);
@@ -147,7 +150,7 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
       break;
     }
     size_t n = count - done < step ? (size_t)(count - done) : step;
-    if (issim_sampler_draw(w->sampler, n, out->regions != NULL) != ISSIM_OK) {
+    if (issim_sampler_draw(w->sampler, n, out->regions || out->level_regions) != ISSIM_OK) {
       record_failure(out, start + done, n, issim_sampler_error(w->sampler));
       if (want->e)
         loss_failed(want->e, block);
@@ -157,6 +160,8 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     issim_accum_add(&out->acc, n, log_p, log_q, w->hit);
     if (out->regions) /* before x is reused below */
       issim_region_tally_add(out->regions, n, x, log_p, log_q, w->hit);
+    if (out->level_regions)
+      issim_region_levels_add(out->level_regions, n, x, log_p, log_q, g);
     if (out->levels)
       issim_exceedance_add(out->levels, n, log_p, log_q, g);
     if (out->tail || want->want_hist) {
@@ -234,6 +239,7 @@ struct engine {
   block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
   issim_topk *segment;    /* a run-sized buffer for the tail values of blocks in a row */
   issim_region_tally *chunk_regions; /* one chunk's regions' tally, shipped or received */
+  issim_region_levels *chunk_level_regions; /* one chunk's levels' regions' tally, likewise */
   issim_exceedance *chunk_levels; /* one chunk's thresholds' tally, shipped or received */
   double *values;         /* room for a segment's values as received */
   size_t *offsets;        /* where each rank's bytes begin in the heads (ranks + 1), then the bodies */
@@ -250,8 +256,10 @@ static void engine_free(engine *e)
     issim_topk_free(e->blocks[j].tail);
     issim_region_tally_free(e->blocks[j].regions);
     issim_exceedance_free(e->blocks[j].levels);
+    issim_region_levels_free(e->blocks[j].level_regions);
   }
   issim_region_tally_free(e->chunk_regions);
+  issim_region_levels_free(e->chunk_level_regions);
   issim_exceedance_free(e->chunk_levels);
   free(e->ws);
   free(e->blocks);
@@ -288,13 +296,33 @@ static int alloc_levels(engine *e, const issim_exceedance *levels)
   return ok;
 }
 
+/* Each block's tallies and the chunk's, of the regions, the thresholds and
+ * the thresholds' regions (each NULL when not wanted); 0 when out of memory. */
+static int alloc_tallies(engine *e, const issim_regions *regions, const issim_exceedance *levels,
+                         const issim_region_levels *level_regions)
+{
+  int ok = 1;
+  for (unsigned j = 0; ok && regions && j < ISSIM_CHUNK_BLOCKS; j++)
+    ok = (e->blocks[j].regions = issim_region_tally_alloc(regions)) != NULL;
+  if (ok && regions)
+    ok = (e->chunk_regions = issim_region_tally_alloc(regions)) != NULL;
+  if (ok && levels)
+    ok = alloc_levels(e, levels);
+  for (unsigned j = 0; ok && level_regions && j < ISSIM_CHUNK_BLOCKS; j++)
+    ok = (e->blocks[j].level_regions = issim_region_levels_alloc_like(level_regions)) != NULL;
+  if (ok && level_regions)
+    ok = (e->chunk_level_regions = issim_region_levels_alloc_like(level_regions)) != NULL;
+  return ok;
+}
+
 /* tail: the run's tail buffer, NULL when k-hat is not wanted; regions: the
  * regions to tally, NULL when not wanted; levels: the run's thresholds'
- * tally, NULL when not wanted.  With a cluster, every rank fails if one does,
+ * tally, NULL when not wanted; level_regions, their regions' tally, likewise.  With a cluster, every rank fails if one does,
  * so that none waits for the others. */
 static int engine_init(engine *e, const issim_problem *pb, const issim_run_config *cfg,
                        const issim_topk *tail, const issim_regions *regions,
-                       const issim_exceedance *levels, issim_error *err)
+                       const issim_exceedance *levels,
+                       const issim_region_levels *level_regions, issim_error *err)
 {
   *e = (engine){.pb = pb, .cfg = cfg, .rules = cfg->stop ? cfg->stop : &no_rules,
                 .why = ISSIM_STOP_SAMPLES, .failed_block = UINT64_MAX,
@@ -314,12 +342,8 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
   block_tail = block_tail < ISSIM_BLOCK_TAIL ? block_tail : ISSIM_BLOCK_TAIL;
   for (unsigned j = 0; ok && want_tail && j < ISSIM_CHUNK_BLOCKS; j++)
     ok = (e->blocks[j].tail = issim_topk_alloc(block_tail)) != NULL;
-  for (unsigned j = 0; ok && regions && j < ISSIM_CHUNK_BLOCKS; j++)
-    ok = (e->blocks[j].regions = issim_region_tally_alloc(regions)) != NULL;
-  if (ok && regions)
-    ok = (e->chunk_regions = issim_region_tally_alloc(regions)) != NULL;
-  if (ok && levels)
-    ok = alloc_levels(e, levels);
+  if (ok)
+    ok = alloc_tallies(e, regions, levels, level_regions);
   if (ok) {
     e->shipped = calloc(ISSIM_CHUNK_BLOCKS, sizeof *e->shipped);
     e->offsets = malloc(2 * ((size_t)e->ranks + 1) * sizeof *e->offsets);
@@ -655,6 +679,12 @@ static void pack_body(engine *e, uint64_t kept, const issim_run_output *out, byt
       issim_exceedance_merge(e->chunk_levels, e->blocks[j].levels);
     issim_exceedance_pack(e->chunk_levels, put_bytes, body);
   }
+  if (out->level_regions) { /* likewise */
+    issim_region_levels_reset(e->chunk_level_regions);
+    for (uint64_t j = 0; j < kept; j++)
+      issim_region_levels_merge(e->chunk_level_regions, e->blocks[j].level_regions);
+    issim_region_levels_pack(e->chunk_level_regions, put_bytes, body);
+  }
 }
 
 /* ---- the canonical merge of a round ---- */
@@ -781,6 +811,10 @@ static void merge_shipped_chunk(engine *e, const unsigned char *head_bytes,
     body = issim_exceedance_unpack(e->chunk_levels, body);
     issim_exceedance_merge(out->levels, e->chunk_levels);
   }
+  if (out->level_regions) {
+    body = issim_region_levels_unpack(e->chunk_level_regions, body);
+    issim_region_levels_merge(out->level_regions, e->chunk_level_regions);
+  }
   issim_accum_merge(&out->acc, &chunk);
 }
 
@@ -854,7 +888,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
 {
   engine e;
   int rc = engine_init(&e, pb, cfg, out->tail, out->regions ? out->regions->regions : NULL,
-                       out->levels, err);
+                       out->levels, out->level_regions, err);
   if (rc != ISSIM_OK)
     return rc;
   issim_accum_reset(&out->acc);
@@ -862,6 +896,8 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
     issim_region_tally_reset(out->regions);
   if (out->levels)
     issim_exceedance_reset(out->levels);
+  if (out->level_regions)
+    issim_region_levels_reset(out->level_regions);
   if (out->tail)
     issim_topk_reset(out->tail);
   if (out->hist)
@@ -898,7 +934,7 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   plain.stop = NULL;
   plain.cluster = NULL; /* this process's chunks alone: nothing collective */
   engine e;
-  int rc = engine_init(&e, pb, &plain, tail, NULL, NULL, err);
+  int rc = engine_init(&e, pb, &plain, tail, NULL, NULL, NULL, err);
   if (rc != ISSIM_OK)
     return rc;
   if (tail)

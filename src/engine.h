@@ -119,7 +119,9 @@ int issim_engine_threads(int requested);
  * a chunk keeps four times the share of the run's K of a block in a run of
  * j + 1 blocks, and at least 64, so the run's K largest are exact unless one
  * block holds four times its share of them, whatever the run's length: a
- * run stopped early keeps the values of the fixed run of as many draws). */
+ * run stopped early keeps the values of the fixed run of as many draws);
+ * level_regions, each threshold's hits by its own failure regions
+ * (regions.h's issim_region_levels), accumulated and merged the same way. */
 typedef struct {
   issim_accum acc;
   issim_topk *tail;
@@ -127,6 +129,7 @@ typedef struct {
   issim_hist *hist;
   issim_region_tally *regions;
   issim_exceedance *levels;
+  issim_region_levels *level_regions;
   issim_stop_reason stopped_by;
   /* stopped_by ISSIM_STOP_LOSS: the loss's message, with the draws it
    * failed on ("draws 1025 to 1536: ...") */

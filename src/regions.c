@@ -527,3 +527,106 @@ size_t issim_region_check_unseen(const issim_region_check *c, int missed_only, d
   }
   return count;
 }
+
+/* ---- the draws against each level's regions ---- */
+
+/* Hit indicators a stretch at a time. */
+#define LEVELS_STRETCH 512
+
+issim_region_levels *issim_region_levels_alloc(size_t n, const double *thresholds, int above,
+                                               const issim_regions *const *regions)
+{
+  if (n == 0)
+    return NULL;
+  issim_region_levels *l = calloc(1, sizeof *l);
+  if (l == NULL)
+    return NULL;
+  l->n = n;
+  l->above = above != 0;
+  l->thresholds = malloc(n * sizeof *l->thresholds);
+  l->tally = calloc(n, sizeof *l->tally);
+  l->hit = malloc(LEVELS_STRETCH * sizeof *l->hit);
+  int ok = l->thresholds && l->tally && l->hit;
+  for (size_t j = 0; ok && j < n; j++)
+    if (regions[j] != NULL)
+      ok = (l->tally[j] = issim_region_tally_alloc(regions[j])) != NULL;
+  if (!ok) {
+    issim_region_levels_free(l);
+    return NULL;
+  }
+  memcpy(l->thresholds, thresholds, n * sizeof *thresholds);
+  return l;
+}
+
+issim_region_levels *issim_region_levels_alloc_like(const issim_region_levels *l)
+{
+  const issim_regions **r = malloc(l->n * sizeof *r);
+  if (r == NULL)
+    return NULL;
+  for (size_t j = 0; j < l->n; j++)
+    r[j] = l->tally[j] ? l->tally[j]->regions : NULL;
+  issim_region_levels *copy = issim_region_levels_alloc(l->n, l->thresholds, l->above, r);
+  free(r);
+  return copy;
+}
+
+void issim_region_levels_free(issim_region_levels *l)
+{
+  if (l == NULL)
+    return;
+  for (size_t j = 0; l->tally && j < l->n; j++)
+    issim_region_tally_free(l->tally[j]);
+  free(l->tally);
+  free(l->thresholds);
+  free(l->hit);
+  free(l);
+}
+
+void issim_region_levels_reset(issim_region_levels *l)
+{
+  for (size_t j = 0; j < l->n; j++)
+    if (l->tally[j])
+      issim_region_tally_reset(l->tally[j]);
+}
+
+void issim_region_levels_add(issim_region_levels *l, size_t n, const double *x,
+                             const double *log_p, const double *log_q, const double *g)
+{
+  for (size_t start = 0; start < n; start += LEVELS_STRETCH) {
+    size_t m = n - start < LEVELS_STRETCH ? n - start : LEVELS_STRETCH;
+    for (size_t j = 0; j < l->n; j++) {
+      issim_region_tally *t = l->tally[j];
+      if (t == NULL)
+        continue;
+      issim_event_mark_hits_at(m, g + start, l->thresholds[j], l->above, l->hit);
+      issim_region_tally_add(t, m, x + start * t->regions->d, log_p + start, log_q + start,
+                             l->hit);
+    }
+  }
+}
+
+void issim_region_levels_merge(issim_region_levels *dst, const issim_region_levels *src)
+{
+  for (size_t j = 0; j < dst->n && j < src->n; j++)
+    if (dst->tally[j] && src->tally[j])
+      issim_region_tally_merge(dst->tally[j], src->tally[j]);
+}
+
+void issim_region_levels_pack(const issim_region_levels *l,
+                              void (*put)(void *ctx, const void *p, size_t n), void *ctx)
+{
+  for (size_t j = 0; j < l->n; j++)
+    if (l->tally[j])
+      put(ctx, l->tally[j]->sum, l->tally[j]->n * sizeof *l->tally[j]->sum);
+}
+
+const unsigned char *issim_region_levels_unpack(issim_region_levels *l, const unsigned char *p)
+{
+  for (size_t j = 0; j < l->n; j++)
+    if (l->tally[j]) {
+      size_t bytes = l->tally[j]->n * sizeof *l->tally[j]->sum;
+      memcpy(l->tally[j]->sum, p, bytes);
+      p += bytes;
+    }
+  return p;
+}

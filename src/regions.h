@@ -230,6 +230,47 @@ size_t issim_region_check_unseen(const issim_region_check *c, int missed_only, d
  * regions as the target does. */
 double issim_region_check_expected_hits(const issim_region_check *c, size_t k);
 
+/* ---- the draws against each level's regions ----
+ *
+ * An exceedance curve (curve.h) judges each threshold t_j on its own failure
+ * regions (the search at t_j): the draws' rule above then needs the hits of
+ * {g > t_j} (or {g < t_j}) attributed to t_j's regions, not the main
+ * threshold's hits to the main threshold's.  An issim_region_levels is one
+ * issim_region_tally per threshold (NULL where the threshold has no regions
+ * to check), each fed the draws that hit its own threshold: the same
+ * attribution, sums and rule, O(thresholds x regions) memory.  It merges,
+ * packs and unpacks in the engine's order as the tallies do. */
+typedef struct {
+  size_t n;                     /* thresholds */
+  double *thresholds;           /* n */
+  int above;                    /* 1: the events g > t_j; 0: g < t_j */
+  issim_region_tally **tally;   /* n; NULL: no regions at that threshold */
+  double *hit;                  /* a stretch of hit indicators */
+} issim_region_levels;
+
+/* n thresholds (copied), their direction, and regions[j] (NULL: none; each
+ * must outlive the tally); reset.  NULL when out of memory or n is 0. */
+issim_region_levels *issim_region_levels_alloc(size_t n, const double *thresholds, int above,
+                                               const issim_regions *const *regions);
+/* The same thresholds and regions as l. */
+issim_region_levels *issim_region_levels_alloc_like(const issim_region_levels *l);
+void issim_region_levels_free(issim_region_levels *l);
+void issim_region_levels_reset(issim_region_levels *l);
+
+/* Attributes each threshold's hits among n draws (points x, n x d, their
+ * log-densities and losses g) to its regions. */
+void issim_region_levels_add(issim_region_levels *l, size_t n, const double *x,
+                             const double *log_p, const double *log_q, const double *g);
+
+/* dst += src (the same thresholds and regions). */
+void issim_region_levels_merge(issim_region_levels *dst, const issim_region_levels *src);
+
+/* l as bytes for another process (put as issim_exceedance_pack's), and back
+ * into a tally like l (its sums replaced); unpack returns the bytes after it. */
+void issim_region_levels_pack(const issim_region_levels *l,
+                              void (*put)(void *ctx, const void *p, size_t n), void *ctx);
+const unsigned char *issim_region_levels_unpack(issim_region_levels *l, const unsigned char *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -392,7 +392,7 @@ static void write_regions_text(FILE *out, const issim_region_check *c, uint64_t 
 }
 
 /* The region check from the draws in JSON (docs/output.md). */
-static json_t *regions_drawn_json(const issim_region_check *c)
+json_t *report_regions_drawn_json(const issim_region_check *c)
 {
   static const char *const seen_names[] = {"seen", "few hits", "not seen"};
   double share;
@@ -434,7 +434,7 @@ static json_t *regions_json(const issim_region_check *c, uint64_t samples)
   json_object_set_new(o, "fewest_expected_draws",
                       report_jnum(c->n_checked ? (double)samples * exp(c->log_q[least]) : NAN));
   if (c->drawn)
-    json_object_set_new(o, "draws", regions_drawn_json(c));
+    json_object_set_new(o, "draws", report_regions_drawn_json(c));
   return o;
 }
 

@@ -180,6 +180,9 @@ static json_t *json_level(const issim_curve_level *lv)
   report_set(o, "exact", report_jprob(lv->exact_log));
   report_set(o, "log10_exact", report_jlog10(lv->exact_log));
   report_set(o, "z_exact", report_jnum(report_z(lv->exact_log, e)));
+  report_set(o, "regions_draws", lv->regions && lv->regions->drawn
+                                     ? report_regions_drawn_json(lv->regions)
+                                     : json_null());
   return o;
 }
 

@@ -18,6 +18,9 @@ ISSIM_INTERNAL json_t *report_jinf(double v);
 ISSIM_INTERNAL json_t *report_jlog10(double log_p);
 ISSIM_INTERNAL json_t *report_jnum(double v);
 ISSIM_INTERNAL json_t *report_jprob(double log_p);
+/* The draws' check of the failure regions (regions.h's issim_regions_check_draws):
+ * regions.draws in the JSON report, and a curve level's regions_draws. */
+ISSIM_INTERNAL json_t *report_regions_drawn_json(const issim_region_check *c);
 ISSIM_INTERNAL json_t *report_json_result(const issim_report *r, const issim_result *res);
 /* An estimate's samples, hits, estimate, log10_estimate, std_error,
  * relative_error and ci95 into o, as every report writes them. */

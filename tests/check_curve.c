@@ -39,18 +39,24 @@ static void assert_quantile_within_4se(const issim_curve_quantile *q, double exa
 }
 
 /* Proposal `name` of the scenario text analysed with the curve recorded. */
-static issim_scenario *curve_of(const char *text, const char *name, uint64_t n, int threads,
-                                issim_result *r)
+static issim_scenario *curve_at_seed(const char *text, const char *name, uint64_t n,
+                                     uint64_t seed, int threads, issim_result *r)
 {
   issim_scenario *s = scenario_parse_ok(text, "test.ini");
   const issim_proposal *p = issim_scenario_proposal(s, name);
-  issim_run_config cfg = run_config_of(s, name, n, 42, threads);
+  issim_run_config cfg = run_config_of(s, name, n, seed, threads);
   issim_error err;
   *r = (issim_result){0};
   ck_assert_msg(issim_analyse(s, p, &cfg, ISSIM_RECORD_CURVE, r, &err) == ISSIM_OK, "%s",
                 err.message);
   ck_assert_ptr_nonnull(r->curve);
   return s;
+}
+
+static issim_scenario *curve_of(const char *text, const char *name, uint64_t n, int threads,
+                                issim_result *r)
+{
+  return curve_at_seed(text, name, n, 42, threads, r);
 }
 
 /* The done-when: P(L > t) from 3 to 7 sigma within 4 SE of the exact normal
@@ -240,6 +246,134 @@ START_TEST(test_level_regions_are_the_levels)
 }
 END_TEST
 
+/* The max example's P(L > t) = 1 - Phi(t) Phi(2 (t - 2)). */
+static double max_exact(double t)
+{
+  return 1 - gsl_cdf_ugaussian_P(t) * gsl_cdf_ugaussian_P(2 * (t - 2));
+}
+
+/* The exact 1e-4 quantile of the max example, by bisection: 3.929. */
+static double max_quantile(double alpha)
+{
+  double lo = 2, hi = 6;
+  for (int i = 0; i < 100; i++) {
+    double mid = 0.5 * (lo + hi);
+    (max_exact(mid) > alpha ? &lo : &hi)[0] = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+#define MAX_EXAMPLE(shift, thresholds)                                                   \
+  "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"            \
+  "[event]\nloss = expression\nexpression = max(x1, 0.5*x2 + 2)\n"                        \
+  "threshold = " thresholds "\nquantile = 1e-4\n"                                         \
+  "[proposal p]\ndistribution = shifted-target\nshift = " shift "\n"
+
+/* Every trustworthy level of the curve within 4 SE of the exact P. */
+static void assert_trustworthy_levels_right(const issim_curve *c, uint64_t seed)
+{
+  for (size_t k = 0; k < c->n_levels; k++) {
+    const issim_curve_level *lv = &c->levels[k];
+    double exact = max_exact(lv->threshold);
+    if (lv->verdict.level == ISSIM_TRUSTWORTHY) /* the promise */
+      ck_assert_msg(fabs(lv->estimate.estimate - exact) <= 4 * lv->estimate.std_error,
+                    "seed %llu, t = %g: trustworthy, %.6g against the exact %.6g (SE %.3g)",
+                    (unsigned long long)seed, lv->threshold, lv->estimate.estimate, exact,
+                    lv->estimate.std_error);
+  }
+}
+
+/* The reviewer's case: the design point of the main threshold 5, (5, 0),
+ * lands in the second region {x2 > 2 (t - 2)} only where it overlaps the
+ * first, x1 > t: at 3.5 the second holds 85% of P and the estimate was
+ * 2.7e-4 against 1.58e-3, trustworthy, and the 1e-4 quantile 3.72 against
+ * 3.929, trustworthy.  The analytic check passes (the proposal puts about
+ * 135 of its draws in the second half-space), but the level's own hits,
+ * attributed to the level's own regions, show the second region all but
+ * empty: neither 3.5 nor 4 nor the quantile is trustworthy, at any seed;
+ * 5.5 stays trustworthy and right. */
+START_TEST(test_level_draws_see_the_overlap)
+{
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    issim_result r;
+    issim_scenario *s = curve_at_seed(MAX_EXAMPLE("design-point", "5, 3.5, 4, 5.5"), "p",
+                                      100000, seed, 2, &r);
+    const issim_curve *c = r.curve;
+    assert_trustworthy_levels_right(c, seed);
+    for (size_t k = 0; k < c->n_levels; k++) {
+      const issim_curve_level *lv = &c->levels[k];
+      if (lv->threshold == 3.5 || lv->threshold == 4) {
+        ck_assert(lv->regions != NULL && lv->regions->drawn);
+        ck_assert_msg(lv->verdict.level > ISSIM_TRUSTWORTHY, "seed %llu, t = %g: trustworthy",
+                      (unsigned long long)seed, lv->threshold);
+      }
+      if (lv->threshold == 5.5)
+        ck_assert_msg(lv->verdict.level == ISSIM_TRUSTWORTHY, "seed %llu, t = 5.5: %s",
+                      (unsigned long long)seed, lv->verdict.reasons[0]);
+    }
+    const issim_curve_quantile *q = &c->quantiles[0];
+    ck_assert_msg(q->verdict.level > ISSIM_TRUSTWORTHY, "seed %llu: q = %.6g trustworthy",
+                  (unsigned long long)seed, q->q.estimate);
+    issim_result_clear(&r);
+    issim_scenario_free(s);
+  }
+}
+END_TEST
+
+/* No false alarm: the design points of the main threshold 4, (4, 0) and
+ * (0, 4), each half of P there, cover both regions at every level from 3.5
+ * to 4.5; each level's draws check sees both, and every level and the 1e-4
+ * quantile are trustworthy and within 4 SE, at every seed. */
+START_TEST(test_level_draws_no_false_alarm)
+{
+  double exact_q = max_quantile(1e-4);
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    issim_result r;
+    issim_scenario *s = curve_at_seed(MAX_EXAMPLE("design-points", "4, 3.5, 3.75, 4.25, 4.5"),
+                                      "p", 100000, seed, 2, &r);
+    const issim_curve *c = r.curve;
+    assert_trustworthy_levels_right(c, seed);
+    for (size_t k = 0; k < c->n_levels; k++) {
+      const issim_curve_level *lv = &c->levels[k];
+      ck_assert(lv->main || (lv->regions != NULL && lv->regions->drawn));
+      ck_assert_msg(lv->verdict.level == ISSIM_TRUSTWORTHY, "seed %llu, t = %g: %s",
+                    (unsigned long long)seed, lv->threshold, lv->verdict.reasons[0]);
+    }
+    const issim_curve_quantile *q = &c->quantiles[0];
+    ck_assert_msg(q->verdict.level == ISSIM_TRUSTWORTHY, "seed %llu: %s",
+                  (unsigned long long)seed, q->verdict.reasons[0]);
+    assert_quantile_within_4se(q, exact_q);
+    issim_result_clear(&r);
+    issim_scenario_free(s);
+  }
+}
+END_TEST
+
+/* The levels' draws checks, to the last bit, for 1 and 3 threads. */
+START_TEST(test_level_draws_same_digits_any_threads)
+{
+  issim_result a, b;
+  const char *text = MAX_EXAMPLE("design-point", "5, 3.5, 4, 4.5");
+  issim_scenario *sa = curve_of(text, "p", 200000, 1, &a);
+  issim_scenario *sb = curve_of(text, "p", 200000, 3, &b);
+  size_t compared = 0;
+  for (size_t k = 0; k < a.curve->n_levels; k++) {
+    const issim_region_check *ca = a.curve->levels[k].regions, *cb = b.curve->levels[k].regions;
+    if (ca == NULL || !ca->drawn)
+      continue;
+    compared++;
+    ck_assert(cb != NULL && cb->drawn && ca->hits_total == cb->hits_total);
+    ck_assert(memcmp(ca->hits, cb->hits, sizeof ca->hits) == 0);
+    ck_assert(memcmp(ca->estimate_share, cb->estimate_share, sizeof ca->estimate_share) == 0);
+  }
+  ck_assert_uint_eq(compared, 3);
+  issim_result_clear(&a);
+  issim_result_clear(&b);
+  issim_scenario_free(sa);
+  issim_scenario_free(sb);
+}
+END_TEST
+
 /* The same with a mixture of two Paretos from 100: the mixture's support is
  * its parts' union, [100, inf), and the level 50 was trustworthy at 1.1e-6,
  * an eighth of P(T3 > 50) = 8.8e-6; a mixture that adds a t around 60
@@ -388,6 +522,9 @@ static Suite *curve_suite(void)
   tcase_add_test(tc, test_level_outside_the_proposal);
   tcase_add_test(tc, test_level_outside_a_mixture);
   tcase_add_test(tc, test_level_regions_are_the_levels);
+  tcase_add_test(tc, test_level_draws_see_the_overlap);
+  tcase_add_test(tc, test_level_draws_no_false_alarm);
+  tcase_add_test(tc, test_level_draws_same_digits_any_threads);
   tcase_add_test(tc, test_same_digits_any_threads);
   tcase_add_test(tc, test_stopped_run_is_the_fixed_run);
   tcase_add_test(tc, test_quantile_coverage);

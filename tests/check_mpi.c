@@ -194,6 +194,36 @@ START_TEST(test_curve_is_the_single_process_curve)
 }
 END_TEST
 
+/* Each level's own hits by its own failure regions (issim_region_levels),
+ * per block, shipped with each chunk's body: the design point of 5 on
+ * max(x1, x2/2 + 2), whose levels 3.5 and 4 the draws' check demotes;
+ * 4.5e6 draws are 69 blocks in 2 chunks, the second short. */
+START_TEST(test_level_regions_tally_is_the_single_process_one)
+{
+  char path[] = "/tmp/issim-mpi-levels-XXXXXX.ini";
+  temp_file(path, 4);
+  write_file(path, "[target]\ndistribution = independent\ndimension = 2\ncomponent = normal\n"
+                   "[event]\nloss = expression\nexpression = max(x1, 0.5*x2 + 2)\n"
+                   "threshold = 5, 3.5, 4\nquantile = 1e-4\n"
+                   "[proposal p]\ndistribution = shifted-target\nshift = design-point\n"
+                   "[run]\nseed = 3\n");
+  const char *args[] = {"run", path, "--samples", "4.5e6", "--threads", "1", "--format", "json",
+                        NULL};
+  json_t *a = run_json(0, args);
+  json_t *levels = json_object_get(json_object_get(json_array_get(json_object_get(a, "results"), 0),
+                                                   "exceedance"), "levels");
+  ck_assert(json_is_object(json_object_get(json_array_get(levels, 0), "regions_draws")));
+  for (int ranks = 2; ranks <= 3; ranks++) {
+    json_t *copy = json_deep_copy(a), *many = run_json(ranks, args);
+    expect_same_json(copy, many, "results", ranks);
+    json_decref(copy);
+    json_decref(many);
+  }
+  json_decref(a);
+  unlink(path);
+}
+END_TEST
+
 START_TEST(test_adapt_is_the_single_process_adapt)
 {
   /* the cross-entropy levels and the final run of a 10-dimensional proposal */
@@ -463,6 +493,7 @@ int main(void)
   tcase_add_test(tc, test_compare_is_the_single_process_compare);
   tcase_add_test(tc, test_regions_tally_is_the_single_process_one);
   tcase_add_test(tc, test_curve_is_the_single_process_curve);
+  tcase_add_test(tc, test_level_regions_tally_is_the_single_process_one);
   tcase_add_test(tc, test_adapt_is_the_single_process_adapt);
   tcase_add_test(tc, test_target_re_stops_at_the_same_block);
   tcase_add_test(tc, test_calibrate_is_the_single_process_calibrate);

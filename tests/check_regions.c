@@ -253,6 +253,88 @@ START_TEST(test_tally_attributes_hits)
 }
 END_TEST
 
+/* put() for issim_region_levels_pack: appends to a buffer */
+typedef struct {
+  unsigned char data[4096];
+  size_t len;
+} packed;
+
+static void put_packed(void *ctx, const void *p, size_t n)
+{
+  packed *b = ctx;
+  ck_assert(b->len + n <= sizeof b->data);
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+
+/* Two tallies' sums are the same to the last bit. */
+static void assert_same_sums(const issim_region_tally *a, const issim_region_tally *b)
+{
+  ck_assert_uint_eq(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++)
+    ck_assert_msg(a->sum[i].hits == b->sum[i].hits &&
+                  (a->sum[i].hits == 0 || (a->sum[i].m == b->sum[i].m &&
+                                           a->sum[i].s == b->sum[i].s)),
+                  "region %zu: %llu against %llu hits", i,
+                  (unsigned long long)a->sum[i].hits, (unsigned long long)b->sum[i].hits);
+}
+
+/* Each threshold's tally is a plain tally of the hits beyond that threshold
+ * (the same points as above, g = x1 x2: 12, 9.92, 15, -1, 9.25, 25); a
+ * threshold without regions has none; halves merged and a pack and unpack
+ * give the same sums. */
+START_TEST(test_levels_tally_each_threshold)
+{
+  issim_scenario *s = scenario_parse_ok(PRODUCT, "product.ini");
+  issim_regions r;
+  find(s, &r);
+  size_t near = r.x[0] > 0 ? 0 : 1, far = 1 - near;
+  const double x[] = {4, 3, 3.2, 3.1, -3, -5, 1, -1, 0.5, 18.5, 5, 5};
+  const double lp[] = {-700, -701, -702, 0, -703, 0};
+  const double lq[] = {0, 0, 0, 0, 0, NAN};
+  const double g[] = {12, 9.92, 15, -1, 9.25, 25};
+  const double t[] = {9, 20, 12};
+  const issim_regions *rg[] = {&r, NULL, &r};
+  issim_region_levels *l = issim_region_levels_alloc(3, t, 1, rg);
+  issim_region_levels *h = issim_region_levels_alloc_like(l);
+  issim_region_levels *h2 = issim_region_levels_alloc_like(l);
+  issim_region_levels *back = issim_region_levels_alloc_like(l);
+  ck_assert(l && h && h2 && back && l->tally[1] == NULL && h->tally[1] == NULL);
+  issim_region_levels_add(l, 6, x, lp, lq, g);
+  for (size_t j = 0; j < 3; j += 2) { /* a plain tally of the hits beyond t_j */
+    double hit[6];
+    issim_event_mark_hits_at(6, g, t[j], 1, hit);
+    issim_region_tally *p = issim_region_tally_alloc(&r);
+    issim_region_tally_add(p, 6, x, lp, lq, hit);
+    assert_same_sums(l->tally[j], p);
+    issim_region_tally_free(p);
+  }
+  ck_assert_uint_eq(l->tally[0]->sum[near].hits, 3);
+  ck_assert_uint_eq(l->tally[2]->sum[near].hits, 0); /* (4, 3) is at 12, not beyond */
+  ck_assert_uint_eq(l->tally[2]->sum[far].hits, 1);  /* (-3, -5) */
+  issim_region_levels_add(h, 3, x, lp, lq, g);
+  issim_region_levels_add(h2, 3, x + 6, lp + 3, lq + 3, g + 3);
+  issim_region_levels_merge(h, h2);
+  packed b = {.len = 0};
+  issim_region_levels_pack(h, put_packed, &b);
+  ck_assert_uint_eq(b.len, 2 * 3 * sizeof(issim_region_sum));
+  ck_assert_ptr_eq(issim_region_levels_unpack(back, b.data), b.data + b.len);
+  for (size_t j = 0; j < 3; j += 2) {
+    ck_assert_uint_eq(h->tally[j]->sum[near].hits, l->tally[j]->sum[near].hits);
+    assert_same_sums(back->tally[j], h->tally[j]);
+  }
+  issim_region_levels_reset(back);
+  ck_assert_uint_eq(back->tally[0]->sum[near].hits, 0);
+  issim_region_levels_free(l);
+  issim_region_levels_free(h);
+  issim_region_levels_free(h2);
+  issim_region_levels_free(back);
+  ck_assert_ptr_null(issim_region_levels_alloc(0, t, 1, rg));
+  issim_regions_free(&r);
+  issim_scenario_free(s);
+}
+END_TEST
+
 /* A hit beyond none of the tangent planes (the parabola x2 < x1^2/2 - 5
  * curves round the origin: (0.3, -5.1) is in the event, below both
  * tangents at (+-2.83, -1)... and in the saddle (0, -5)'s) is counted
@@ -460,6 +542,7 @@ static Suite *regions_suite(void)
   tcase_add_test(tc, test_no_regions_to_check);
   tcase_add_test(tc, test_tally_attributes_hits);
   tcase_add_test(tc, test_tally_hits_in_no_half_space);
+  tcase_add_test(tc, test_levels_tally_each_threshold);
   tcase_add_test(tc, test_draws_rule);
   tcase_add_loop_test(tc, test_draws_catch_what_the_analytic_check_cannot, 0,
                       (int)(sizeof CASES / sizeof CASES[0]));
