@@ -95,6 +95,8 @@ static char *module_of(const char *file)
     m[4] = '\0';
   if (strncmp(m, "divergence_", 11) == 0) /* the d-dimensional models: divergence's */
     m[10] = '\0';
+  if (strncmp(m, "model_", 6) == 0) /* the moments: model's */
+    m[5] = '\0';
   if (strncmp(m, "expr_", 5) == 0) /* the expression language's front (tokens, names): expr's */
     m[4] = '\0';
   return m;
