@@ -268,7 +268,7 @@ static double points_per_second(const issim_model *target, const issim_model *pr
                                  issim_loss *loss, double threshold, uint64_t draws,
                                  int repeats)
 {
-  issim_problem pb = {.target_model = target, .proposal_model = proposal, 
+  issim_problem pb = {.target = target, .proposal = proposal, 
                       .event = {.loss = loss, .threshold = threshold, .direction = ISSIM_ABOVE}};
   double rates[64];
   for (int k = 0; k < repeats; k++) {
