@@ -274,7 +274,7 @@ static double points_per_second(const issim_model *target, const issim_model *pr
   for (int k = 0; k < repeats; k++) {
     issim_run_config cfg = {.samples = draws, .seed = 3000 + (uint64_t)k, .stream = 1,
                             .rng = gsl_rng_taus2, .threads = 1};
-    issim_run_output out = {.tail = issim_topk_alloc(issim_khat_capacity(draws))};
+    issim_run_output out = {.tail = issim_khat_topk_alloc(issim_khat_capacity(draws))};
     issim_hist hist;
     out.hist = &hist;
     issim_error err;
@@ -284,7 +284,7 @@ static double points_per_second(const issim_model *target, const issim_model *pr
       exit(1);
     }
     rates[k] = (double)draws / (now() - t0);
-    issim_topk_free(out.tail);
+    issim_khat_topk_free(out.tail);
   }
   return median(rates, repeats);
 }

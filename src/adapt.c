@@ -18,9 +18,9 @@
 #include "tail.h"
 #include "transform.h"
 
-issim_ce_options issim_ce_options_default(void)
+issim_adapt_options issim_adapt_options_default(void)
 {
-  return (issim_ce_options){
+  return (issim_adapt_options){
     .family = ISSIM_CE_AUTO, .rho = ISSIM_CE_DEFAULT_RHO,
     .level_draws = ISSIM_CE_DEFAULT_LEVEL_DRAWS, .alpha = 1,
     .max_levels = ISSIM_CE_DEFAULT_MAX_LEVELS, .update_spread = -1,
@@ -45,13 +45,13 @@ static int ce_number(const char *what, const char *value, double lo, int lo_open
   return ISSIM_OK;
 }
 
-int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
+int issim_adapt_options_set(issim_adapt_options *o, const char *key, const char *what,
                          const char *value, issim_error *err)
 {
   double x = NAN;
   int rc;
   if (strcmp(key, "family") == 0) {
-    if (issim_ce_family_lookup(value, &o->family) != ISSIM_OK)
+    if (issim_cefit_family_lookup(value, &o->family) != ISSIM_OK)
       return issim_error_set_key(err, ISSIM_EINVAL, what, "%s must be normal, student-t, mixture, "
                                                           "exponential, gamma, factor-shift or "
                                                           "independent (got '%s'); without it the "
@@ -117,7 +117,7 @@ int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
 /* ---- where a fit starts ---- */
 
 /* The family the start suggests (AUTO): its own where issim fits it. */
-static issim_ce_family family_of_start(const issim_dist *dist, const issim_model *model)
+static issim_cefit_family family_of_start(const issim_dist *dist, const issim_model *model)
 {
   if (dist) {
     switch (dist->kind) {
@@ -137,8 +137,8 @@ static issim_ce_family family_of_start(const issim_dist *dist, const issim_model
 
 /* A credit model is fitted by its factor shift, and only it (credit.h):
  * the member keeps the start's book and twist. */
-static int start_factor_shift(const issim_model *model, issim_ce_family family,
-                              issim_ce_params *v, const char *what, issim_error *err)
+static int start_factor_shift(const issim_model *model, issim_cefit_family family,
+                              issim_cefit_params *v, const char *what, issim_error *err)
 {
   const issim_credit_law *law = model ? issim_model_credit_law(model) : NULL;
   if (law == NULL || family != ISSIM_CE_FACTOR_SHIFT)
@@ -147,9 +147,9 @@ static int start_factor_shift(const issim_model *model, issim_ce_family family,
                                                     "not %s"
                                                   : "family factor-shift fits a credit-portfolio "
                                                     "target's proposals; %s is not one",
-                           law ? issim_ce_family_name(family) : what);
+                           law ? issim_cefit_family_name(family) : what);
   const size_t m = issim_credit_law_book(law)->m;
-  if (issim_ce_params_init(v, ISSIM_CE_FACTOR_SHIFT, m, 1) != ISSIM_OK)
+  if (issim_cefit_params_init(v, ISSIM_CE_FACTOR_SHIFT, m, 1) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   memcpy(v->mean, issim_credit_law_shift(law), m * sizeof *v->mean);
   v->weight[0] = 1;
@@ -158,7 +158,7 @@ static int start_factor_shift(const issim_model *model, issim_ce_family family,
 }
 
 /* A normal start: the start's mean and covariance (finite ones). */
-static int start_normal(const issim_dist *dist, const issim_model *model, issim_ce_params *v,
+static int start_normal(const issim_dist *dist, const issim_model *model, issim_cefit_params *v,
                         const char *what, issim_error *err)
 {
   if (dist) {
@@ -177,7 +177,7 @@ static int start_normal(const issim_dist *dist, const issim_model *model, issim_
   return ISSIM_OK;
 }
 
-static int start_student_t(const issim_dist *dist, const issim_model *model, issim_ce_params *v,
+static int start_student_t(const issim_dist *dist, const issim_model *model, issim_cefit_params *v,
                            const char *what, issim_error *err)
 {
   int ok;
@@ -206,8 +206,8 @@ static int start_student_t(const issim_dist *dist, const issim_model *model, iss
 
 /* A fit in the target's standard space (tr): from N(0, I), the target itself
  * in u, or from the model of u of a start proposal in that space. */
-static int start_standard(const issim_problem *s, const char *label, issim_ce_family family,
-                          const issim_transform *tr, issim_ce_params *v, issim_error *err)
+static int start_standard(const issim_problem *s, const char *label, issim_cefit_family family,
+                          const issim_transform *tr, issim_cefit_params *v, issim_error *err)
 {
   char desc[160];
   issim_problem_describe_target(s, desc, sizeof desc);
@@ -216,9 +216,9 @@ static int start_standard(const issim_problem *s, const char *label, issim_ce_fa
     return issim_error_set(err, ISSIM_EINVAL, "family %s does not apply here: the target (%s) is "
                                               "fitted in its standard space u, where issim fits "
                                               "family normal (the default) or mixture",
-                           issim_ce_family_name(family), desc);
+                           issim_cefit_family_name(family), desc);
   size_t d = issim_problem_dim(s);
-  if (issim_ce_params_init(v, family, d, 1) != ISSIM_OK)
+  if (issim_cefit_params_init(v, family, d, 1) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   v->weight[0] = 1;
   const issim_model *q = s->proposal;
@@ -239,8 +239,8 @@ static int start_standard(const issim_problem *s, const char *label, issim_ce_fa
 
 /* From the problem's proposal (NULL: the target), named `start` (NULL: "the
  * target") in messages; in the standard space of tr when tr is non-NULL. */
-static int start_params(const issim_problem *s, const char *start, issim_ce_family family,
-                        const issim_transform *tr, issim_ce_params *v, issim_error *err)
+static int start_params(const issim_problem *s, const char *start, issim_cefit_family family,
+                        const issim_transform *tr, issim_cefit_params *v, issim_error *err)
 {
   const issim_dist *dist = issim_problem_line_target(s);
   const issim_model *model = s->target;
@@ -264,8 +264,8 @@ static int start_params(const issim_problem *s, const char *start, issim_ce_fami
                                               "or gamma");
   if (family == ISSIM_CE_INDEPENDENT ||
       ((family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_GAMMA) && d != 1))
-    return issim_ce_params_init_independent(v, family, model, label, err);
-  if (issim_ce_params_init(v, family == ISSIM_CE_MIXTURE ? ISSIM_CE_MIXTURE : family, d, 1) != ISSIM_OK)
+    return issim_cefit_params_init_independent(v, family, model, label, err);
+  if (issim_cefit_params_init(v, family == ISSIM_CE_MIXTURE ? ISSIM_CE_MIXTURE : family, d, 1) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   v->weight[0] = 1;
   switch (family) {
@@ -531,7 +531,7 @@ static double upper_quantile(const double *s, uint64_t n, double rho, int *ok)
 
 /* The level's estimates from its draws: P(S >= cut), KL(p*_cut || q) and the
  * elites' event ESS, all in log space. */
-static void level_statistics(const level_draws *ld, double cut, issim_ce_level *out)
+static void level_statistics(const level_draws *ld, double cut, issim_adapt_level *out)
 {
   double top = -INFINITY;
   for (uint64_t i = 0; i < ld->n; i++)
@@ -552,11 +552,11 @@ static void level_statistics(const level_draws *ld, double cut, issim_ce_level *
 
 /* ---- the driver ---- */
 
-void issim_ce_fit_clear(issim_ce_fit *fit)
+void issim_adapt_fit_clear(issim_adapt_fit *fit)
 {
   free(fit->levels);
-  issim_ce_params_clear(&fit->params);
-  *fit = (issim_ce_fit){0};
+  issim_cefit_params_clear(&fit->params);
+  *fit = (issim_adapt_fit){0};
 }
 
 /* The analytic tail check of a candidate proposal against the target on the
@@ -575,7 +575,7 @@ static issim_variance fitted_variance(const issim_problem *s, const issim_model 
 }
 
 /* v <- alpha v + (1 - alpha) old, where the two have the same shape. */
-static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
+static void smooth(issim_cefit_params *v, const issim_cefit_params *old, double alpha)
 {
   if (alpha >= 1 || v->k != old->k)
     return;
@@ -596,20 +596,20 @@ static void smooth(issim_ce_params *v, const issim_ce_params *old, double alpha)
 /* The proposal of v, as the scenario samples: a distribution on the line for
  * a univariate target (a mixture is a model); in the standard space of tr
  * (non-NULL), v's model of u carried to x. */
-static int realise(const issim_problem *s, const issim_transform *tr, const issim_ce_params *v,
+static int realise(const issim_problem *s, const issim_transform *tr, const issim_cefit_params *v,
                    issim_model **qm, issim_error *err)
 {
   *qm = NULL;
   if (tr) {
-    issim_model *qu = issim_ce_params_standard_model(v, err);
+    issim_model *qu = issim_cefit_params_standard_model(v, err);
     *qm = qu ? issim_transform_proposal(tr, qu, err) : NULL;
     issim_model_free(qu);
   } else if (issim_problem_line_target(s) && v->family != ISSIM_CE_MIXTURE) {
-    issim_dist *q = issim_ce_params_dist(v, err);
+    issim_dist *q = issim_cefit_params_dist(v, err);
     *qm = q ? issim_model_alloc_line(q, err) : NULL;
     issim_dist_free(q);
   } else {
-    *qm = issim_ce_params_model(v, err);
+    *qm = issim_cefit_params_model(v, err);
   }
   return *qm ? ISSIM_OK : err->code;
 }
@@ -624,7 +624,7 @@ static int target_is_student_t(const issim_problem *s)
 }
 
 static int check_fitted(const issim_problem *s, const issim_transform *tr,
-                        const issim_ce_params *v, unsigned level, issim_error *err)
+                        const issim_cefit_params *v, unsigned level, issim_error *err)
 {
   issim_model *qm;
   int rc = realise(s, tr, v, &qm, err);
@@ -636,7 +636,7 @@ static int check_fitted(const issim_problem *s, const issim_transform *tr,
   if (var == ISSIM_VARIANCE_INFINITE)
     return issim_error_set(err, ISSIM_EINVAL, "level %u fitted a %s proposal whose weights "
                                               "would have infinite variance (%s); %s",
-                           level, issim_ce_family_name(v->family), reason,
+                           level, issim_cefit_family_name(v->family), reason,
                            target_is_student_t(s) && v->family != ISSIM_CE_STUDENT_T
                              ? "use family = student-t, whose tails match the target's"
                              : "choose a family whose tails are at least as heavy as the "
@@ -646,8 +646,8 @@ static int check_fitted(const issim_problem *s, const issim_transform *tr,
 
 typedef struct {
   const issim_problem *s;
-  const issim_ce_options *opt;
-  issim_ce_update_rules rules;
+  const issim_adapt_options *opt;
+  issim_cefit_update_rules rules;
   level_source src;
   double t;       /* the oriented threshold */
   double best;    /* the highest (oriented) gamma so far */
@@ -659,10 +659,10 @@ typedef struct {
 /* One level: draws, gamma, statistics, elites, update.  Returns ISSIM_OK and
  * sets *reached (gamma is the threshold) and *stalled (the quantile did not
  * rise above the highest gamma so far, which the level keeps). */
-static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *reached,
+static int run_level(fit_context *c, issim_adapt_fit *fit, level_draws *ld, int *reached,
                      int *stalled, issim_error *err)
 {
-  issim_ce_params *v = &fit->params;
+  issim_cefit_params *v = &fit->params;
   unsigned k = (unsigned)fit->n_levels + 1;
   int rc = realise(c->s, c->src.tr, v, &c->src.qm, err);
   if (rc != ISSIM_OK)
@@ -677,8 +677,8 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
     return issim_error_set(err, ISSIM_ELOSS, "level %u, %s", k, ld->failure);
   }
   double q = ok ? upper_quantile(ld->s, ld->n, c->opt->rho, &ok) : NAN;
-  issim_ce_level *lv = &fit->levels[fit->n_levels];
-  *lv = (issim_ce_level){.level = k, .draws = ld->n};
+  issim_adapt_level *lv = &fit->levels[fit->n_levels];
+  *lv = (issim_adapt_level){.level = k, .draws = ld->n};
   *reached = ok && q >= c->t;
   *stalled = !*reached && fit->n_levels > 0 && !(q > c->best);
   if (*stalled)
@@ -708,17 +708,17 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
    * starts at each level's gamma is memoryless, and would climb by only
    * log(1/rho) / rate a level. */
   c->rules.location = issim_problem_line_target(c->s) && c->src.dir > 0 && *reached ? c->t : NAN;
-  issim_ce_params old = {0};
-  rc = issim_ce_params_copy(&old, v);
+  issim_cefit_params old = {0};
+  rc = issim_cefit_params_copy(&old, v);
   if (rc == ISSIM_OK)
-    rc = issim_ce_update(v, ld->n_elites, ld->elite_x, ld->elite_lw, &c->rules,
+    rc = issim_cefit_update(v, ld->n_elites, ld->elite_x, ld->elite_lw, &c->rules,
                          c->opt->components, err);
   if (rc == ISSIM_OK)
     smooth(v, &old, c->opt->alpha);
-  issim_ce_params_clear(&old);
+  issim_cefit_params_clear(&old);
   if (rc == ISSIM_OK)
     rc = check_fitted(c->s, c->src.tr, v, k, err);
-  issim_ce_params_describe(v, lv->fitted, sizeof lv->fitted);
+  issim_cefit_params_describe(v, lv->fitted, sizeof lv->fitted);
   return rc;
 }
 
@@ -726,9 +726,9 @@ static int run_level(fit_context *c, issim_ce_fit *fit, level_draws *ld, int *re
  * final run uses (issim_rng_stream_id(name) itself). */
 #define LEVEL_STREAM_SALT 0x63726f73732d656eull /* "cross-en" */
 
-static void no_progress_message(issim_ce_fit *fit, const issim_ce_options *opt)
+static void no_progress_message(issim_adapt_fit *fit, const issim_adapt_options *opt)
 {
-  const issim_ce_level *last = &fit->levels[fit->n_levels - 1];
+  const issim_adapt_level *last = &fit->levels[fit->n_levels - 1];
   fit->outcome = ISSIM_CE_NO_PROGRESS;
   snprintf(fit->message, sizeof fit->message,
            "levels %u to %u made no progress: gamma stayed at %.6g, so the threshold would "
@@ -746,16 +746,16 @@ static void no_progress_message(issim_ce_fit *fit, const issim_ce_options *opt)
  * its spread, floored against N(0, I) (a limit surface curving round the
  * origin needs more spread along it than the target's); the other families
  * fit their means. */
-static int spread_by_default(issim_ce_family f, int standard)
+static int spread_by_default(issim_cefit_family f, int standard)
 {
   return standard || f == ISSIM_CE_STUDENT_T;
 }
 
 /* The levels, until the threshold, a stall, the level limit or `stop`. */
-static int run_levels(fit_context *c, issim_ce_fit *fit, level_draws *ld,
+static int run_levels(fit_context *c, issim_adapt_fit *fit, level_draws *ld,
                       int (*stop)(void *user), void *stop_user, issim_error *err)
 {
-  const issim_ce_options *opt = c->opt;
+  const issim_adapt_options *opt = c->opt;
   int rc = ISSIM_OK;
   unsigned stalls = 0;
   fit->outcome = ISSIM_CE_LEVEL_LIMIT;
@@ -796,7 +796,7 @@ static int run_levels(fit_context *c, issim_ce_fit *fit, level_draws *ld,
 /* The standard space a fit works in: the transform of a d-dimensional target
  * without an elliptical form (independent components that are not all
  * normal, a copula); NULL: the fit works in x. */
-static issim_transform *fit_space(const issim_problem *s, issim_ce_family family)
+static issim_transform *fit_space(const issim_problem *s, issim_cefit_family family)
 {
   if (family == ISSIM_CE_INDEPENDENT || family == ISSIM_CE_EXPONENTIAL || family == ISSIM_CE_FACTOR_SHIFT ||
       family == ISSIM_CE_GAMMA) /* the natural exponential families, in x */
@@ -807,12 +807,12 @@ static issim_transform *fit_space(const issim_problem *s, issim_ce_family family
   return issim_transform_alloc(s->target, NULL);
 }
 
-int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_options *opt,
+int issim_adapt_run(const issim_problem *s, const char *name, const issim_adapt_options *opt,
                  uint64_t seed, const gsl_rng_type *rng, int threads,
-                 int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
+                 int (*stop)(void *user), void *stop_user, issim_adapt_fit *fit,
                  issim_error *err)
 {
-  *fit = (issim_ce_fit){0};
+  *fit = (issim_adapt_fit){0};
   double start_time = issim_clock_now();
   issim_transform *tr = fit_space(s, opt->family);
   int rc = start_params(s, opt->start, opt->family, tr, &fit->params, err);
@@ -837,7 +837,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
                                             "not have (not finite); use update = mean");
   if (rc == ISSIM_OK && fit->update_spread && fit->params.family != ISSIM_CE_EXPONENTIAL &&
       fit->params.family != ISSIM_CE_GAMMA)
-    issim_ce_floor_covariance(c.src.d, fit->params.cov, spread, opt->min_spread);
+    issim_cefit_floor_covariance(c.src.d, fit->params.cov, spread, opt->min_spread);
   fit->levels = calloc(opt->max_levels, sizeof *fit->levels);
   level_draws ld = {.n = opt->level_draws};
   ld.s = malloc(ld.n * sizeof *ld.s);
@@ -853,7 +853,7 @@ int issim_ce_run(const issim_problem *s, const char *name, const issim_ce_option
   return rc;
 }
 
-int issim_ce_fit_realise(const issim_problem *s, const issim_ce_fit *fit, const char *name,
+int issim_adapt_fit_realise(const issim_problem *s, const issim_adapt_fit *fit, const char *name,
                          issim_model **model, issim_error *err)
 {
   *model = NULL;
@@ -867,20 +867,20 @@ int issim_ce_fit_realise(const issim_problem *s, const issim_ce_fit *fit, const 
   return rc;
 }
 
-int issim_ce_save(FILE *out, const char *scenario, const char *name, const issim_ce_fit *fit,
+int issim_adapt_save(FILE *out, const char *scenario, const char *name, const issim_adapt_fit *fit,
                   issim_error *err)
 {
   if (fit->outcome != ISSIM_CE_REACHED)
     return issim_error_set(err, ISSIM_EINVAL, "nothing to save: %s", fit->message);
   fprintf(out, "; fitted by issim adapt (cross-entropy, family %s%s) on scenario %s:\n"
                "; %zu level%s, %llu draws\n",
-          issim_ce_family_name(fit->params.family),
+          issim_cefit_family_name(fit->params.family),
           fit->standard ? ", in the standard space u" : "", scenario, fit->n_levels,
           fit->n_levels == 1 ? "" : "s", (unsigned long long)fit->draws);
   if (fit->standard)
-    issim_ce_params_write_standard(out, name, &fit->params);
+    issim_cefit_params_write_standard(out, name, &fit->params);
   else
-    issim_ce_params_write(out, name, &fit->params);
+    issim_cefit_params_write(out, name, &fit->params);
   if (ferror(out))
     return issim_error_set(err, ISSIM_EIO, "cannot write the fitted proposal");
   return ISSIM_OK;

@@ -76,7 +76,7 @@ extern "C" {
 /* distribution = adaptive: a proposal the cross-entropy method fits before it
  * is used (docs/scenarios.md, section 11). */
 typedef struct {
-  issim_ce_family family;
+  issim_cefit_family family;
   char *start;           /* a proposal's name; NULL: the target */
   double rho;            /* elite fraction, (0, 0.5] */
   uint64_t level_draws;  /* draws per level */
@@ -86,18 +86,18 @@ typedef struct {
                           * -1 (default): the family's own choice (adapt.h) */
   double min_spread;     /* floor on the spread relative to the target's, > 1/sqrt 2 */
   unsigned components;   /* mixture components */
-} issim_ce_options;
+} issim_adapt_options;
 
 /* The default options of an adaptive proposal. */
-issim_ce_options issim_ce_options_default(void);
+issim_adapt_options issim_adapt_options_default(void);
 
 /* Sets option `key` (a scenario key: family, start, rho, level-draws, alpha,
  * max-levels, update, min-spread, components) from text, checking its range;
  * `what` names it in the message (e.g. "--rho").  o->start is malloc'd. */
-int issim_ce_options_set(issim_ce_options *o, const char *key, const char *what,
+int issim_adapt_options_set(issim_adapt_options *o, const char *key, const char *what,
                          const char *value, issim_error *err);
 
-/* The defaults of issim_ce_options, also the scenario keys'. */
+/* The defaults of issim_adapt_options, also the scenario keys'. */
 #define ISSIM_CE_DEFAULT_RHO 0.1
 #define ISSIM_CE_DEFAULT_LEVEL_DRAWS 10000
 #define ISSIM_CE_DEFAULT_MAX_LEVELS 50
@@ -115,7 +115,7 @@ typedef struct {
   double kl_star;          /* KL(p*_gamma || q) estimated from the level's draws */
   double event_ess;        /* of the elites' weights */
   char fitted[256];        /* the parameters after the level's update */
-} issim_ce_level;
+} issim_adapt_level;
 
 typedef enum {
   ISSIM_CE_REACHED,      /* gamma reached the threshold: the proposal is fitted */
@@ -124,7 +124,7 @@ typedef enum {
   ISSIM_CE_INTERRUPTED,  /* told to stop (Ctrl-C) between levels */
   ISSIM_CE_LOSS_FAILED   /* the loss failed (loss.h) during a level: the levels
                           * before it are kept, the message says where and why */
-} issim_ce_outcome;
+} issim_adapt_outcome;
 
 /* A level whose (1 - rho) quantile does not rise above the highest gamma so
  * far keeps that gamma (its elites are those above it, a refit at the same
@@ -133,17 +133,17 @@ typedef enum {
 #define ISSIM_CE_STALLS 2
 
 typedef struct {
-  issim_ce_outcome outcome;
+  issim_adapt_outcome outcome;
   int update_spread;       /* the update made: 0 mean only, 1 mean and spread */
   int standard;            /* 1: fitted in the target's standard space u (params
                             * describe a model of u; transform.h) */
   char message[ISSIM_ERROR_MESSAGE_SIZE]; /* when not reached: what happened and what to try */
   size_t n_levels;
-  issim_ce_level *levels;
+  issim_adapt_level *levels;
   uint64_t draws;          /* all the levels' draws */
   double seconds;
-  issim_ce_params params;  /* the fitted (or last) parameters */
-} issim_ce_fit;
+  issim_cefit_params params;  /* the fitted (or last) parameters */
+} issim_adapt_fit;
 
 /* Fits a proposal for problem pb (its target and event) with options *opt,
  * starting from pb's proposal (NULL: the target), which opt->start names in
@@ -157,17 +157,17 @@ typedef struct {
  * saying whether the threshold was reached; an error for input the method
  * cannot work with (a family that does not fit the start or the target, a
  * fit whose weights would have infinite variance, ...). */
-int issim_ce_run(const issim_problem *pb, const char *name, const issim_ce_options *opt,
+int issim_adapt_run(const issim_problem *pb, const char *name, const issim_adapt_options *opt,
                  uint64_t seed, const gsl_rng_type *rng, int threads,
-                 int (*stop)(void *user), void *stop_user, issim_ce_fit *fit,
+                 int (*stop)(void *user), void *stop_user, issim_adapt_fit *fit,
                  issim_error *err);
-void issim_ce_fit_clear(issim_ce_fit *fit);
+void issim_adapt_fit_clear(issim_adapt_fit *fit);
 
 /* The fitted proposal of a reached fit as a model, which the caller owns: a
  * distribution on the line (issim_model_alloc_line) when pb's target is one
  * (not for a mixture).  ISSIM_EINVAL, naming the proposal `name`, when the
  * fit did not reach the threshold. */
-int issim_ce_fit_realise(const issim_problem *pb, const issim_ce_fit *fit, const char *name,
+int issim_adapt_fit_realise(const issim_problem *pb, const issim_adapt_fit *fit, const char *name,
                          issim_model **model, issim_error *err);
 
 /* Writes the fitted proposal as scenario text: a [proposal NAME] section
@@ -175,7 +175,7 @@ int issim_ce_fit_realise(const issim_problem *pb, const issim_ce_fit *fit, const
  * that run and compare read unchanged, with a comment naming the scenario
  * it was fitted on; numbers in %.17g so that they read back exactly.
  * Returns ISSIM_OK or ISSIM_EIO. */
-int issim_ce_save(FILE *out, const char *scenario, const char *name, const issim_ce_fit *fit,
+int issim_adapt_save(FILE *out, const char *scenario, const char *name, const issim_adapt_fit *fit,
                   issim_error *err);
 
 #ifdef __cplusplus

@@ -182,7 +182,7 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
   if (issim_proposal_unfitted(p)) /* it has no distribution yet: never the target's */
     return issim_error_set(err, ISSIM_EINVAL, "proposal '%s' is adaptive and not fitted yet; "
                                               "fit it first (issim adapt, adapt.h)", p->name);
-  issim_run_output out = {.tail = issim_topk_alloc(issim_khat_capacity(cfg->samples))};
+  issim_run_output out = {.tail = issim_khat_topk_alloc(issim_khat_capacity(cfg->samples))};
   if (record & ISSIM_RECORD_TRACE)
     out.trace = r->trace = issim_trace_alloc(cfg->samples);
   if (record & ISSIM_RECORD_HIST)
@@ -214,13 +214,13 @@ int issim_analyse_sample(const issim_scenario *s, const issim_proposal *p,
     if (out.regions)
       issim_regions_check_draws(out.regions, &r->regions);
     const double *kept; /* the K largest only: the fit then needs no copy of the candidates */
-    issim_topk_trim(out.tail, &kept);
-    r->pareto_k = issim_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
+    issim_khat_topk_trim(out.tail, &kept);
+    r->pareto_k = issim_khat_topk_khat_on(out.tail, out.acc.n, issim_engine_threads(cfg->threads));
     if (partial)
       snprintf(r->failure, sizeof r->failure, "%s", out.failure);
     judge(r, &out, partial, issim_engine_threads(cfg->threads));
   }
-  issim_topk_free(out.tail);
+  issim_khat_topk_free(out.tail);
   issim_region_tally_free(out.regions);
   issim_exceedance_free(out.levels);
   issim_region_levels_free(out.level_regions);

@@ -25,16 +25,16 @@ static const char *const FAMILY_NAMES[] = {"auto", "normal", "student-t", "mixtu
                                            "exponential", "gamma", "factor-shift",
                                            "independent"};
 
-const char *issim_ce_family_name(issim_ce_family f)
+const char *issim_cefit_family_name(issim_cefit_family f)
 {
   return (unsigned)f < sizeof FAMILY_NAMES / sizeof *FAMILY_NAMES ? FAMILY_NAMES[f] : "?";
 }
 
-int issim_ce_family_lookup(const char *name, issim_ce_family *f)
+int issim_cefit_family_lookup(const char *name, issim_cefit_family *f)
 {
   for (size_t i = 1; i < sizeof FAMILY_NAMES / sizeof *FAMILY_NAMES; i++)
     if (strcmp(name, FAMILY_NAMES[i]) == 0) {
-      *f = (issim_ce_family)i;
+      *f = (issim_cefit_family)i;
       return ISSIM_OK;
     }
   return ISSIM_EINVAL;
@@ -42,22 +42,22 @@ int issim_ce_family_lookup(const char *name, issim_ce_family *f)
 
 /* ---- parameters ---- */
 
-int issim_ce_params_init(issim_ce_params *v, issim_ce_family f, size_t d, size_t k)
+int issim_cefit_params_init(issim_cefit_params *v, issim_cefit_family f, size_t d, size_t k)
 {
-  *v = (issim_ce_params){.family = f, .d = d, .k = k};
+  *v = (issim_cefit_params){.family = f, .d = d, .k = k};
   v->weight = calloc(k, sizeof *v->weight);
   v->mean = calloc(k * d, sizeof *v->mean);
   v->cov = calloc(k * d * d, sizeof *v->cov);
   if (v->weight && v->mean && v->cov)
     return ISSIM_OK;
-  issim_ce_params_clear(v);
+  issim_cefit_params_clear(v);
   return ISSIM_ENOMEM;
 }
 
-void issim_ce_params_clear(issim_ce_params *v)
+void issim_cefit_params_clear(issim_cefit_params *v)
 {
   for (size_t j = 0; v->parts && j < v->d; j++)
-    issim_ce_params_clear(&v->parts[j]);
+    issim_cefit_params_clear(&v->parts[j]);
   free(v->parts);
   v->parts = NULL;
   free(v->weight);
@@ -67,10 +67,10 @@ void issim_ce_params_clear(issim_ce_params *v)
   v->k = 0;
 }
 
-int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src)
+int issim_cefit_params_copy(issim_cefit_params *dst, const issim_cefit_params *src)
 {
-  issim_ce_params c;
-  if (issim_ce_params_init(&c, src->family, src->d, src->k) != ISSIM_OK)
+  issim_cefit_params c;
+  if (issim_cefit_params_init(&c, src->family, src->d, src->k) != ISSIM_OK)
     return ISSIM_ENOMEM;
   memcpy(c.weight, src->weight, src->k * sizeof *c.weight);
   memcpy(c.mean, src->mean, src->k * src->d * sizeof *c.mean);
@@ -78,36 +78,36 @@ int issim_ce_params_copy(issim_ce_params *dst, const issim_ce_params *src)
   c.df = src->df, c.location = src->location, c.rate = src->rate;
   c.shape = src->shape, c.scale = src->scale;
   if (src->parts && (c.parts = calloc(src->d, sizeof *c.parts)) == NULL) {
-    issim_ce_params_clear(&c);
+    issim_cefit_params_clear(&c);
     return ISSIM_ENOMEM;
   }
   for (size_t j = 0; src->parts && j < src->d; j++)
-    if (issim_ce_params_copy(&c.parts[j], &src->parts[j]) != ISSIM_OK) {
-      issim_ce_params_clear(&c);
+    if (issim_cefit_params_copy(&c.parts[j], &src->parts[j]) != ISSIM_OK) {
+      issim_cefit_params_clear(&c);
       return ISSIM_ENOMEM;
     }
   c.credit_base = src->credit_base;
-  issim_ce_params_clear(dst);
+  issim_cefit_params_clear(dst);
   *dst = c;
   return ISSIM_OK;
 }
 
 /* Component j's univariate member from its distribution c, in family f
  * (independent: c's own). */
-static int part_of(issim_ce_params *part, issim_ce_family f, const issim_dist *c, size_t j,
+static int part_of(issim_cefit_params *part, issim_cefit_family f, const issim_dist *c, size_t j,
                    const char *what, issim_error *err)
 {
-  issim_ce_family own = c->kind == ISSIM_DIST_NORMAL        ? ISSIM_CE_NORMAL
+  issim_cefit_family own = c->kind == ISSIM_DIST_NORMAL        ? ISSIM_CE_NORMAL
                         : c->kind == ISSIM_DIST_EXPONENTIAL ? ISSIM_CE_EXPONENTIAL
                         : c->kind == ISSIM_DIST_GAMMA       ? ISSIM_CE_GAMMA
                                                             : ISSIM_CE_AUTO;
   if (own == ISSIM_CE_AUTO || (f != ISSIM_CE_INDEPENDENT && own != f))
     return issim_error_set(err, ISSIM_EINVAL, "family %s fits %s components; component %zu of %s "
-                                              "is %s", issim_ce_family_name(f),
+                                              "is %s", issim_cefit_family_name(f),
                            f == ISSIM_CE_INDEPENDENT ? "normal, exponential and gamma"
-                                                     : issim_ce_family_name(f),
+                                                     : issim_cefit_family_name(f),
                            j + 1, what, issim_dist_name(c));
-  if (issim_ce_params_init(part, own, 1, 1) != ISSIM_OK)
+  if (issim_cefit_params_init(part, own, 1, 1) != ISSIM_OK)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   part->weight[0] = 1;
   part->mean[0] = c->param[0], part->cov[0] = c->param[1] * c->param[1]; /* normal */
@@ -116,15 +116,15 @@ static int part_of(issim_ce_params *part, issim_ce_family f, const issim_dist *c
   return ISSIM_OK;
 }
 
-int issim_ce_params_init_independent(issim_ce_params *v, issim_ce_family f, const issim_model *m,
+int issim_cefit_params_init_independent(issim_cefit_params *v, issim_cefit_family f, const issim_model *m,
                                      const char *what, issim_error *err)
 {
   size_t d = issim_model_dim(m);
   if (issim_model_kind_of(m) != ISSIM_MODEL_INDEPENDENT)
     return issim_error_set(err, ISSIM_EINVAL, "family %s fits independent components in x; %s "
-                                              "is not an independent model", issim_ce_family_name(f),
+                                              "is not an independent model", issim_cefit_family_name(f),
                            what);
-  if (issim_ce_params_init(v, f, d, 1) != ISSIM_OK || (v->parts = calloc(d, sizeof *v->parts)) == NULL)
+  if (issim_cefit_params_init(v, f, d, 1) != ISSIM_OK || (v->parts = calloc(d, sizeof *v->parts)) == NULL)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   v->weight[0] = 1;
   for (size_t j = 0; j < d; j++) {
@@ -135,7 +135,7 @@ int issim_ce_params_init_independent(issim_ce_params *v, issim_ce_family f, cons
   return ISSIM_OK;
 }
 
-issim_dist *issim_ce_params_dist(const issim_ce_params *v, issim_error *err)
+issim_dist *issim_cefit_params_dist(const issim_cefit_params *v, issim_error *err)
 {
   if (v->d != 1) {
     issim_error_set(err, ISSIM_EINVAL, "a %zu-dimensional proposal is not a univariate distribution", v->d);
@@ -161,7 +161,7 @@ issim_dist *issim_ce_params_dist(const issim_ce_params *v, issim_error *err)
   }
   default:
     issim_error_set(err, ISSIM_EINVAL, "a %s proposal is not a univariate distribution",
-                    issim_ce_family_name(v->family));
+                    issim_cefit_family_name(v->family));
     return NULL;
   }
 }
@@ -179,7 +179,7 @@ static issim_model *wrapped(issim_dist *dist, issim_error *err)
 }
 
 /* Component j of a mixture (or the one normal) as a model. */
-static issim_model *normal_part(const issim_ce_params *v, size_t j, issim_error *err)
+static issim_model *normal_part(const issim_cefit_params *v, size_t j, issim_error *err)
 {
   size_t d = v->d;
   if (d == 1)
@@ -187,14 +187,14 @@ static issim_model *normal_part(const issim_ce_params *v, size_t j, issim_error 
   return issim_model_alloc_normal(d, v->mean + j * d, v->cov + j * d * d, err);
 }
 
-issim_model *issim_ce_params_standard_model(const issim_ce_params *v, issim_error *err)
+issim_model *issim_cefit_params_standard_model(const issim_cefit_params *v, issim_error *err)
 {
   size_t d = v->d;
   if (v->family == ISSIM_CE_NORMAL)
     return issim_model_alloc_normal(d, v->mean, v->cov, err);
   if (v->family != ISSIM_CE_MIXTURE) {
     issim_error_set(err, ISSIM_EINVAL, "in the standard space issim fits normal and mixture "
-                                       "families, not %s", issim_ce_family_name(v->family));
+                                       "families, not %s", issim_cefit_family_name(v->family));
     return NULL;
   }
   issim_model **parts = calloc(v->k, sizeof *parts), *m = NULL;
@@ -212,7 +212,7 @@ issim_model *issim_ce_params_standard_model(const issim_ce_params *v, issim_erro
 }
 
 /* An independent member's model: its parts' distributions. */
-static issim_model *independent_model(const issim_ce_params *v, issim_error *err)
+static issim_model *independent_model(const issim_cefit_params *v, issim_error *err)
 {
   issim_dist **c = calloc(v->d, sizeof *c);
   issim_model *m = NULL;
@@ -220,7 +220,7 @@ static issim_model *independent_model(const issim_ce_params *v, issim_error *err
   if (!ok)
     issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   for (size_t j = 0; ok && j < v->d; j++)
-    ok = (c[j] = issim_ce_params_dist(&v->parts[j], err)) != NULL;
+    ok = (c[j] = issim_cefit_params_dist(&v->parts[j], err)) != NULL;
   if (ok)
     m = issim_model_alloc_independent(v->d, (const issim_dist *const *)c, err);
   for (size_t j = 0; c && j < v->d; j++)
@@ -230,14 +230,14 @@ static issim_model *independent_model(const issim_ce_params *v, issim_error *err
 }
 
 /* The base's law with the member's shift (its twist kept). */
-static issim_model *credit_member(const issim_ce_params *v, issim_error *err)
+static issim_model *credit_member(const issim_cefit_params *v, issim_error *err)
 {
   const issim_credit_law *law = issim_model_credit_law(v->credit_base);
   return issim_model_alloc_credit(issim_credit_law_book(law), v->mean,
                                   issim_credit_law_twist(law), err);
 }
 
-issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err)
+issim_model *issim_cefit_params_model(const issim_cefit_params *v, issim_error *err)
 {
   if (v->parts)
     return independent_model(v, err);
@@ -259,13 +259,13 @@ issim_model *issim_ce_params_model(const issim_ce_params *v, issim_error *err)
     return m;
   }
   if (v->d == 1)
-    return wrapped(issim_ce_params_dist(v, err), err);
+    return wrapped(issim_cefit_params_dist(v, err), err);
   if (v->family == ISSIM_CE_NORMAL)
     return issim_model_alloc_normal(v->d, v->mean, v->cov, err);
   if (v->family == ISSIM_CE_STUDENT_T)
     return issim_model_alloc_student_t(v->d, v->df, v->mean, v->cov, err);
   issim_error_set(err, ISSIM_EINVAL, "a %s proposal has one dimension, not %zu",
-                  issim_ce_family_name(v->family), v->d);
+                  issim_cefit_family_name(v->family), v->d);
   return NULL;
 }
 
@@ -280,7 +280,7 @@ static size_t describe_vector(char *buf, size_t size, const double *x, size_t d,
   return used < size ? used : size;
 }
 
-void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size)
+void issim_cefit_params_describe(const issim_cefit_params *v, char *buf, size_t size)
 {
   size_t d = v->d, used = 0;
   if (size == 0)
@@ -289,7 +289,7 @@ void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size)
   for (size_t j = 0; v->parts && j < d && j < 3 && used + 1 < size; j++) {
     used += (size_t)snprintf(buf + used, size - used, "%sx%zu ", j ? "; " : "", j + 1);
     if (used + 1 < size)
-      issim_ce_params_describe(&v->parts[j], buf + used, size - used);
+      issim_cefit_params_describe(&v->parts[j], buf + used, size - used);
     used += strlen(buf + used);
   }
   if (v->parts) {
@@ -335,7 +335,7 @@ void issim_ce_params_describe(const issim_ce_params *v, char *buf, size_t size)
   }
 }
 
-double issim_ce_floor_covariance(size_t d, double *c, const double *s, double min_spread)
+double issim_cefit_floor_covariance(size_t d, double *c, const double *s, double min_spread)
 {
   double *l = malloc(d * d * sizeof *l), *a = malloc(d * d * sizeof *a),
          *col = malloc(2 * d * sizeof *col);
@@ -458,19 +458,19 @@ static void weighted_moments(size_t m, size_t d, const double *x, const double *
       cov[a * d + b] = cov[b * d + a] = cov[a * d + b] / sw;
 }
 
-static int floor_spread(const issim_ce_update_rules *rules, size_t d, double *cov,
+static int floor_spread(const issim_cefit_update_rules *rules, size_t d, double *cov,
                         issim_error *err)
 {
   if (rules->target_cov == NULL)
     return issim_error_set(err, ISSIM_EINVAL, "the spread update needs the target's covariance "
                                               "for its floor, and this target has none");
-  if (isnan(issim_ce_floor_covariance(d, cov, rules->target_cov, rules->min_spread)))
+  if (isnan(issim_cefit_floor_covariance(d, cov, rules->target_cov, rules->min_spread)))
     return issim_error_set(err, ISSIM_EINVAL, "the target's covariance is not positive definite");
   return ISSIM_OK;
 }
 
-static int update_normal(issim_ce_params *v, size_t m, const double *x, const double *w,
-                         const issim_ce_update_rules *rules, issim_error *err)
+static int update_normal(issim_cefit_params *v, size_t m, const double *x, const double *w,
+                         const issim_cefit_update_rules *rules, issim_error *err)
 {
   double *cov = rules->update_spread ? v->cov : NULL;
   weighted_moments(m, v->d, x, w, NULL, v->mean, cov);
@@ -480,8 +480,8 @@ static int update_normal(issim_ce_params *v, size_t m, const double *x, const do
 /* The student-t location (and scale) by EM with latent scale variables:
  * u_i = (df + d) / (df + delta_i), location = sum w u x / sum w u, scale =
  * sum w u (x - location)(x - location)^T / sum w. */
-static int update_student_t(issim_ce_params *v, size_t m, const double *x, const double *w,
-                            const issim_ce_update_rules *rules, issim_error *err)
+static int update_student_t(issim_cefit_params *v, size_t m, const double *x, const double *w,
+                            const issim_cefit_update_rules *rules, issim_error *err)
 {
   size_t d = v->d;
   double *u = malloc(m * sizeof *u), *l = malloc(d * d * sizeof *l),
@@ -541,16 +541,16 @@ static void farthest_points(size_t m, size_t d, const double *x, const double *w
 
 /* From one normal to k components on the elites: means spread by
  * farthest_points, every covariance and weight the one normal's. */
-static int spread_mixture(issim_ce_params *v, size_t m, const double *x, const double *w,
+static int spread_mixture(issim_cefit_params *v, size_t m, const double *x, const double *w,
                           size_t k, issim_error *err)
 {
   size_t d = v->d;
   if (k > m)
     k = m;
-  issim_ce_params c;
+  issim_cefit_params c;
   double *l = malloc(d * d * sizeof *l), *scratch = malloc(2 * d * sizeof *scratch),
          *dist = malloc(2 * m * sizeof *dist);
-  int rc = issim_ce_params_init(&c, ISSIM_CE_MIXTURE, d, k);
+  int rc = issim_cefit_params_init(&c, ISSIM_CE_MIXTURE, d, k);
   if (rc != ISSIM_OK || !l || !scratch || !dist)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   else if (issim_linalg_cholesky_recurrence(d, v->cov, l, NULL) != ISSIM_OK)
@@ -561,10 +561,10 @@ static int spread_mixture(issim_ce_params *v, size_t m, const double *x, const d
       c.weight[j] = 1.0 / (double)k;
       memcpy(c.cov + j * d * d, v->cov, d * d * sizeof *c.cov);
     }
-    issim_ce_params_clear(v);
+    issim_cefit_params_clear(v);
     *v = c;
   } else {
-    issim_ce_params_clear(&c);
+    issim_cefit_params_clear(&c);
   }
   free(l), free(scratch), free(dist);
   return rc;
@@ -581,7 +581,7 @@ static void normal_log_pdf(size_t m, size_t d, const double *x, const double *me
 }
 
 /* Drops components with no weight, keeping the order of the others. */
-static void drop_empty_components(issim_ce_params *v)
+static void drop_empty_components(issim_cefit_params *v)
 {
   size_t d = v->d, kept = 0;
   for (size_t j = 0; j < v->k; j++) {
@@ -602,8 +602,8 @@ static void drop_empty_components(issim_ce_params *v)
 
 /* One EM step of a weighted Gaussian mixture; returns the weighted
  * log-likelihood before the step, NAN on failure. */
-static double em_step(issim_ce_params *v, size_t m, const double *x, const double *w,
-                      const issim_ce_update_rules *rules, double *r, double *l, double *scratch,
+static double em_step(issim_cefit_params *v, size_t m, const double *x, const double *w,
+                      const issim_cefit_update_rules *rules, double *r, double *l, double *scratch,
                       issim_error *err)
 {
   size_t d = v->d, k = v->k;
@@ -647,8 +647,8 @@ static double em_step(issim_ce_params *v, size_t m, const double *x, const doubl
   return loglik / sw;
 }
 
-static int update_mixture(issim_ce_params *v, size_t m, const double *x, const double *w,
-                          const issim_ce_update_rules *rules, size_t components, issim_error *err)
+static int update_mixture(issim_cefit_params *v, size_t m, const double *x, const double *w,
+                          const issim_cefit_update_rules *rules, size_t components, issim_error *err)
 {
   if (v->k == 1 && components > 1) {
     int rc = spread_mixture(v, m, x, w, components, err);
@@ -673,8 +673,8 @@ static int update_mixture(issim_ce_params *v, size_t m, const double *x, const d
 }
 
 /* location = rules->location (unless NAN), rate = sum w / sum w (x - location). */
-static int update_exponential(issim_ce_params *v, size_t m, const double *x, const double *w,
-                              const issim_ce_update_rules *rules, issim_error *err)
+static int update_exponential(issim_cefit_params *v, size_t m, const double *x, const double *w,
+                              const issim_cefit_update_rules *rules, issim_error *err)
 {
   if (!isnan(rules->location))
     v->location = rules->location;
@@ -693,8 +693,8 @@ static int update_exponential(issim_ce_params *v, size_t m, const double *x, con
 /* The gamma MLE: scale = mean / shape, and (with the spread) the shape
  * solving log a - psi(a) = log(mean) - mean(log x), by Newton from Minka's
  * approximation. */
-static int update_gamma(issim_ce_params *v, size_t m, const double *x, const double *w,
-                        const issim_ce_update_rules *rules, issim_error *err)
+static int update_gamma(issim_cefit_params *v, size_t m, const double *x, const double *w,
+                        const issim_cefit_update_rules *rules, issim_error *err)
 {
   double sw = 0, swx = 0, swl = 0;
   for (size_t i = 0; i < m; i++) {
@@ -727,15 +727,15 @@ static int update_gamma(issim_ce_params *v, size_t m, const double *x, const dou
 /* An independent member: each coordinate's own family fitted to its column
  * of the points, with the target's variance of that coordinate for the
  * spread floor. */
-static int update_independent(issim_ce_params *v, size_t m, const double *x, const double *w,
-                              const issim_ce_update_rules *rules, issim_error *err)
+static int update_independent(issim_cefit_params *v, size_t m, const double *x, const double *w,
+                              const issim_cefit_update_rules *rules, issim_error *err)
 {
   size_t d = v->d;
   double *col = malloc((m ? m : 1) * sizeof *col);
   int rc = col ? ISSIM_OK : issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   for (size_t j = 0; rc == ISSIM_OK && j < d; j++) {
-    issim_ce_params *part = &v->parts[j];
-    issim_ce_update_rules r = *rules;
+    issim_cefit_params *part = &v->parts[j];
+    issim_cefit_update_rules r = *rules;
     r.target_cov = rules->target_cov ? rules->target_cov + j * d + j : NULL;
     r.location = NAN;
     for (size_t i = 0; i < m; i++)
@@ -751,7 +751,7 @@ static int update_independent(issim_ce_params *v, size_t m, const double *x, con
 /* The weighted mean of the elites' factors (the first d coordinates of
  * rows of the base model's dimension): the shift nearest the zero-variance
  * law in KL, whatever the twist, which does not depend on the shift. */
-static int update_factor_shift(issim_ce_params *v, size_t m, const double *x, const double *w)
+static int update_factor_shift(issim_cefit_params *v, size_t m, const double *x, const double *w)
 {
   const size_t row = issim_model_dim(v->credit_base);
   double sw = 0;
@@ -767,8 +767,8 @@ static int update_factor_shift(issim_ce_params *v, size_t m, const double *x, co
   return ISSIM_OK;
 }
 
-int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double *log_w,
-                    const issim_ce_update_rules *rules, size_t components, issim_error *err)
+int issim_cefit_update(issim_cefit_params *v, size_t m, const double *x, const double *log_w,
+                    const issim_cefit_update_rules *rules, size_t components, issim_error *err)
 {
   double *w = malloc((m ? m : 1) * sizeof *w);
   if (w == NULL)
@@ -792,7 +792,7 @@ int issim_ce_update(issim_ce_params *v, size_t m, const double *x, const double 
   else if (v->family == ISSIM_CE_FACTOR_SHIFT)
     rc = update_factor_shift(v, m, x, w);
   else
-    rc = issim_error_set(err, ISSIM_EINVAL, "no update for family %s", issim_ce_family_name(v->family));
+    rc = issim_error_set(err, ISSIM_EINVAL, "no update for family %s", issim_cefit_family_name(v->family));
   free(w);
   return rc;
 }
@@ -823,7 +823,7 @@ static void write_normal_section(FILE *out, const char *name, size_t d, const do
 }
 
 /* A normal of u as a standard-space section (mean and covariance in any
- * dimension: the multivariate normal issim_ce_params_standard_model makes). */
+ * dimension: the multivariate normal issim_cefit_params_standard_model makes). */
 static void write_standard_section(FILE *out, const char *name, size_t d, const double *mean,
                                    const double *cov)
 {
@@ -834,7 +834,7 @@ static void write_standard_section(FILE *out, const char *name, size_t d, const 
 
 /* A mixture: one section per component (by `section`), then the mixture of
  * them, NAME.1 to NAME.k. */
-static void write_mixture(FILE *out, const char *name, const issim_ce_params *v,
+static void write_mixture(FILE *out, const char *name, const issim_cefit_params *v,
                           void (*section)(FILE *, const char *, size_t, const double *,
                                           const double *))
 {
@@ -851,7 +851,7 @@ static void write_mixture(FILE *out, const char *name, const issim_ce_params *v,
   fputc('\n', out);
 }
 
-void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_params *v)
+void issim_cefit_params_write_standard(FILE *out, const char *name, const issim_cefit_params *v)
 {
   if (v->family == ISSIM_CE_NORMAL)
     write_standard_section(out, name, v->d, v->mean, v->cov);
@@ -863,10 +863,10 @@ void issim_ce_params_write_standard(FILE *out, const char *name, const issim_ce_
  * families (one name when they share it), then each parameter key with the
  * values of the components whose family takes it, in their order (the
  * scenario's reading: docs/scenarios.md). */
-static void write_independent(FILE *out, const char *name, const issim_ce_params *v)
+static void write_independent(FILE *out, const char *name, const issim_cefit_params *v)
 {
   static const struct {
-    issim_ce_family f;
+    issim_cefit_family f;
     const char *family, *key[2];
   } fam[] = {{ISSIM_CE_NORMAL, "normal", {"mean", "sd"}},
              {ISSIM_CE_EXPONENTIAL, "exponential", {"rate", "location"}},
@@ -885,7 +885,7 @@ static void write_independent(FILE *out, const char *name, const issim_ce_params
     for (int k = 0; k < 2; k++) {
       n = 0;
       for (size_t j = 0; j < d; j++) {
-        const issim_ce_params *p = &v->parts[j];
+        const issim_cefit_params *p = &v->parts[j];
         if (p->family != fam[f].f)
           continue;
         x[n++] = f == 0 ? (k == 0 ? p->mean[0] : sqrt(p->cov[0]))
@@ -898,7 +898,7 @@ static void write_independent(FILE *out, const char *name, const issim_ce_params
   free(x);
 }
 
-void issim_ce_params_write(FILE *out, const char *name, const issim_ce_params *v)
+void issim_cefit_params_write(FILE *out, const char *name, const issim_cefit_params *v)
 {
   size_t d = v->d;
   if (v->parts) {

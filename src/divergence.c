@@ -945,7 +945,7 @@ static int same_matrix(size_t d, const double *a, const double *b)
  * event's distance along a, cc = direction (t - w.mu_p) / |a|, the move
  * along a, m1, its squared length m2 and squared part off the axis, mperp.
  * 0 when |a| = 0 or out of memory. */
-static int moved_geometry(const issim_elliptical *ep, const issim_elliptical *eq, const double *w,
+static int moved_geometry(const issim_model_elliptical *ep, const issim_model_elliptical *eq, const double *w,
                           double t, int direction, double *cc, double *m1, double *m2,
                           double *mperp)
 {
@@ -1035,14 +1035,14 @@ double issim_model_relative_variance_exact(const issim_model *p, const issim_mod
                                            const double *w, double t, int direction,
                                            double log_p)
 {
-  issim_elliptical ep = {0}, eq = {0};
+  issim_model_elliptical ep = {0}, eq = {0};
   double result = NAN, cc, m1, m2, mperp;
-  if (q != NULL && isfinite(log_p) && issim_elliptical_of(p, &ep) && issim_elliptical_of(q, &eq) &&
+  if (q != NULL && isfinite(log_p) && issim_model_elliptical_of(p, &ep) && issim_model_elliptical_of(q, &eq) &&
       ep.d == eq.d && ep.d >= 2 && ep.df == eq.df && same_matrix(ep.d, ep.l, eq.l) &&
       moved_geometry(&ep, &eq, w, t, direction, &cc, &m1, &m2, &mperp))
     result = isinf(ep.df) ? normal_relative_variance(cc, m1, m2, log_p)
                           : t_relative_variance(ep.df, ep.d, cc, m1, m2, mperp, log_p);
-  issim_elliptical_free(&ep);
-  issim_elliptical_free(&eq);
+  issim_model_elliptical_free(&ep);
+  issim_model_elliptical_free(&eq);
   return result;
 }

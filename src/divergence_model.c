@@ -20,7 +20,7 @@ static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
 enum { DENSE_MAX_D = 1000 };
 
 /* A model's elliptical form, in memory of its own (model.h). */
-typedef issim_elliptical ellip;
+typedef issim_model_elliptical ellip;
 
 static double sum_log_diag(const ellip *e)
 {
@@ -125,9 +125,9 @@ static double independent_sum(const issim_model *p, const issim_model *q, int wh
 double issim_model_entropy_exact(const issim_model *p, issim_exact_method *how)
 {
   ellip e;
-  if (issim_elliptical_of(p, &e)) {
+  if (issim_model_elliptical_of(p, &e)) {
     double h = ellip_entropy(&e);
-    issim_elliptical_free(&e);
+    issim_model_elliptical_free(&e);
     return finish(h, ISSIM_EXACT_CLOSED_FORM, how);
   }
   if (issim_model_kind_of(p) == ISSIM_MODEL_INDEPENDENT)
@@ -145,7 +145,7 @@ static double model_pair(const issim_model *p, const issim_model *q, int what,
       issim_model_kind_of(q) == ISSIM_MODEL_INDEPENDENT) /* O(d), any families */
     return independent_sum(p, q, what, how);
   ellip ep, eq;
-  int hp = issim_elliptical_of(p, &ep), hq = issim_elliptical_of(q, &eq);
+  int hp = issim_model_elliptical_of(p, &ep), hq = issim_model_elliptical_of(q, &eq);
   double h = NAN, kl = NAN;
   issim_exact_method m = ISSIM_EXACT_NONE;
   if (hp && hq && isinf(eq.df)) {
@@ -154,8 +154,8 @@ static double model_pair(const issim_model *p, const issim_model *q, int what,
     else if (normal_q_pair(&ep, &eq, &h, &kl))
       m = ISSIM_EXACT_CLOSED_FORM;
   }
-  issim_elliptical_free(&ep);
-  issim_elliptical_free(&eq);
+  issim_model_elliptical_free(&ep);
+  issim_model_elliptical_free(&eq);
   return finish(what == 1 ? h : kl, m, how);
 }
 

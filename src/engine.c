@@ -60,7 +60,7 @@ static int workspace_init(workspace *w, const gsl_rng_type *type, const issim_pr
 
 typedef struct {
   issim_accum acc;
-  issim_topk *tail;   /* NULL when k-hat is not wanted */
+  issim_khat_topk *tail;   /* NULL when k-hat is not wanted */
   issim_hist hist;
   issim_region_tally *regions; /* NULL when the regions' tally is not wanted */
   issim_exceedance *levels; /* NULL when the thresholds' tally is not wanted */
@@ -130,8 +130,8 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   out->n_snapshots = 0;
   out->partial = out->failed = 0;
   if (out->tail) {
-    issim_topk_reset(out->tail);
-    issim_topk_raise_floor(out->tail, want->tail_floor);
+    issim_khat_topk_reset(out->tail);
+    issim_khat_topk_raise_floor(out->tail, want->tail_floor);
   }
   if (out->regions)
     issim_region_tally_reset(out->regions);
@@ -167,7 +167,7 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
     if (out->tail || want->want_hist) {
       issim_event_log_weights(n, log_p, log_q, w->hit, x);
       if (out->tail)
-        issim_topk_add(out->tail, n, x);
+        issim_khat_topk_add(out->tail, n, x);
       if (want->want_hist)
         issim_hist_add(&out->hist, n, x);
     }
@@ -180,7 +180,7 @@ static void run_block(const issim_problem *pb, const issim_run_config *cfg, uint
   }
   if (out->tail) { /* trimmed now, on the block's thread, rather than in the merge, serial */
     const double *kept;
-    issim_topk_trim(out->tail, &kept);
+    issim_khat_topk_trim(out->tail, &kept);
   }
   out->done = 1;
 }
@@ -237,7 +237,7 @@ struct engine {
   /* the exchange of a round's chunks (see "what a rank ships" below) */
   int rank, ranks;
   block_result *shipped;  /* one chunk's blocks as received: no tail, no histogram */
-  issim_topk *segment;    /* a run-sized buffer for the tail values of blocks in a row */
+  issim_khat_topk *segment;    /* a run-sized buffer for the tail values of blocks in a row */
   issim_region_tally *chunk_regions; /* one chunk's regions' tally, shipped or received */
   issim_region_levels *chunk_level_regions; /* one chunk's levels' regions' tally, likewise */
   issim_exceedance *chunk_levels; /* one chunk's thresholds' tally, shipped or received */
@@ -253,7 +253,7 @@ static void engine_free(engine *e)
   for (int t = 0; e->ws && t < e->threads; t++)
     workspace_free(&e->ws[t]);
   for (unsigned j = 0; e->blocks && j < ISSIM_CHUNK_BLOCKS; j++) {
-    issim_topk_free(e->blocks[j].tail);
+    issim_khat_topk_free(e->blocks[j].tail);
     issim_region_tally_free(e->blocks[j].regions);
     issim_exceedance_free(e->blocks[j].levels);
     issim_region_levels_free(e->blocks[j].level_regions);
@@ -264,7 +264,7 @@ static void engine_free(engine *e)
   free(e->ws);
   free(e->blocks);
   free(e->shipped);
-  issim_topk_free(e->segment);
+  issim_khat_topk_free(e->segment);
   free(e->values);
   free(e->offsets);
 }
@@ -287,7 +287,7 @@ static size_t level_block_tail(unsigned j, size_t k)
  * for as many blocks as a chunk of this run holds. */
 static int alloc_levels(engine *e, const issim_exceedance *levels)
 {
-  size_t k = levels->tail ? issim_topk_capacity(levels->tail[0]) : 0;
+  size_t k = levels->tail ? issim_khat_topk_capacity(levels->tail[0]) : 0;
   uint64_t blocks = (e->cfg->samples + ISSIM_BLOCK_SIZE - 1) / ISSIM_BLOCK_SIZE;
   int ok = (e->chunk_levels = issim_exceedance_alloc_like(levels, k)) != NULL;
   for (unsigned j = 0; ok && j < ISSIM_CHUNK_BLOCKS && j < blocks; j++)
@@ -320,7 +320,7 @@ static int alloc_tallies(engine *e, const issim_regions *regions, const issim_ex
  * tally, NULL when not wanted; level_regions, their regions' tally, likewise.  With a cluster, every rank fails if one does,
  * so that none waits for the others. */
 static int engine_init(engine *e, const issim_problem *pb, const issim_run_config *cfg,
-                       const issim_topk *tail, const issim_regions *regions,
+                       const issim_khat_topk *tail, const issim_regions *regions,
                        const issim_exceedance *levels,
                        const issim_region_levels *level_regions, issim_error *err)
 {
@@ -341,7 +341,7 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
   size_t block_tail = issim_khat_capacity(cfg->samples);
   block_tail = block_tail < ISSIM_BLOCK_TAIL ? block_tail : ISSIM_BLOCK_TAIL;
   for (unsigned j = 0; ok && want_tail && j < ISSIM_CHUNK_BLOCKS; j++)
-    ok = (e->blocks[j].tail = issim_topk_alloc(block_tail)) != NULL;
+    ok = (e->blocks[j].tail = issim_khat_topk_alloc(block_tail)) != NULL;
   if (ok)
     ok = alloc_tallies(e, regions, levels, level_regions);
   if (ok) {
@@ -350,8 +350,8 @@ static int engine_init(engine *e, const issim_problem *pb, const issim_run_confi
     ok = e->shipped && e->offsets;
   }
   if (ok && want_tail) {
-    e->segment = issim_topk_alloc(issim_topk_capacity(tail));
-    e->values = malloc(issim_topk_capacity(tail) * sizeof *e->values);
+    e->segment = issim_khat_topk_alloc(issim_khat_topk_capacity(tail));
+    e->values = malloc(issim_khat_topk_capacity(tail) * sizeof *e->values);
     ok = e->segment && e->values;
   }
   e->start = e->last_progress = issim_clock_now();
@@ -631,13 +631,13 @@ static chunk_head read_head(const unsigned char *p, block_result *blocks)
   return h;
 }
 
-/* Merges a block's K largest tail values (trimmed first: see issim_topk_trim)
+/* Merges a block's K largest tail values (trimmed first: see issim_khat_topk_trim)
  * into dst. */
-static void merge_block_tail(issim_topk *dst, issim_topk *block_tail)
+static void merge_block_tail(issim_khat_topk *dst, issim_khat_topk *block_tail)
 {
   const double *v;
-  size_t m = issim_topk_trim(block_tail, &v);
-  issim_topk_add(dst, m, v);
+  size_t m = issim_khat_topk_trim(block_tail, &v);
+  issim_khat_topk_add(dst, m, v);
 }
 
 /* The body of this rank's chunk: the first `kept` blocks' tail segments and
@@ -646,18 +646,18 @@ static void pack_body(engine *e, uint64_t kept, const issim_run_output *out, byt
 {
   put_u64(body, 1); /* never empty: see above */
   if (out->tail) {
-    issim_topk_reset(e->segment);
-    issim_topk_raise_floor(e->segment, e->floor);
+    issim_khat_topk_reset(e->segment);
+    issim_khat_topk_raise_floor(e->segment, e->floor);
     for (uint64_t j = 0; j < kept; j++) {
       merge_block_tail(e->segment, e->blocks[j].tail);
       if (!segment_ends(&e->blocks[j], j, kept, out->trace != NULL))
         continue;
       const double *v;
-      size_t m = issim_topk_trim(e->segment, &v);
+      size_t m = issim_khat_topk_trim(e->segment, &v);
       put_u64(body, (uint64_t)m);
       put(body, v, m * sizeof *v);
-      issim_topk_reset(e->segment);
-      issim_topk_raise_floor(e->segment, e->floor);
+      issim_khat_topk_reset(e->segment);
+      issim_khat_topk_raise_floor(e->segment, e->floor);
     }
   }
   if (out->hist) {
@@ -733,7 +733,7 @@ static cut find_cut(engine *e, const unsigned char *heads, size_t n_chunks,
 
 /* tail: the run's, trimmed here (its K largest kept, as they would be
  * anyway) so that the fit needs no copy of its candidates */
-static void trace_point(issim_trace *trace, const issim_accum *state, issim_topk *tail,
+static void trace_point(issim_trace *trace, const issim_accum *state, issim_khat_topk *tail,
                         int threads)
 {
   if (trace->count > trace->capacity)
@@ -749,8 +749,8 @@ static void trace_point(issim_trace *trace, const issim_accum *state, issim_topk
   };
   if (tail) {
     const double *kept;
-    issim_topk_trim(tail, &kept);
-    p->pareto_k = issim_topk_khat_on(tail, state->n, threads);
+    issim_khat_topk_trim(tail, &kept);
+    p->pareto_k = issim_khat_topk_khat_on(tail, state->n, threads);
   }
 }
 
@@ -762,7 +762,7 @@ static void trace_point(issim_trace *trace, const issim_accum *state, issim_topk
  * draws so far. */
 static void record_block_trace(issim_trace *trace, const issim_accum *total,
                                const issim_accum *chunk_acc, const block_result *b,
-                               issim_topk *tail, int threads)
+                               issim_khat_topk *tail, int threads)
 {
   for (size_t k = 0; k < b->n_snapshots; k++) {
     issim_accum last_chunk = *chunk_acc, state = *total;
@@ -791,7 +791,7 @@ static void merge_shipped_chunk(engine *e, const unsigned char *head_bytes,
       uint64_t m;
       body = get_u64(body, &m);
       body = get(body, e->values, (size_t)m * sizeof *e->values);
-      issim_topk_add(out->tail, (size_t)m, e->values);
+      issim_khat_topk_add(out->tail, (size_t)m, e->values);
     }
     if (out->trace)
       record_block_trace(out->trace, &out->acc, &chunk, b, out->tail, e->threads);
@@ -848,7 +848,7 @@ static int run_round(engine *e, uint64_t first, issim_run_output *out, int *end,
   uint64_t count = issim_engine_chunk_count(e->cfg->samples);
   uint64_t mine = first + (uint64_t)e->rank;
   size_t n_chunks = count - first < (uint64_t)e->ranks ? (size_t)(count - first) : (size_t)e->ranks;
-  e->floor = out->tail ? issim_topk_floor(out->tail) : -INFINITY;
+  e->floor = out->tail ? issim_khat_topk_floor(out->tail) : -INFINITY;
   block_wants want = wants_of(e, out, e->floor);
   e->total = e->ranks == 1 && e->rules->target_re > 0 ? &out->acc : NULL;
   long n = mine < count ? run_chunk_blocks(e, mine, &want) : 0;
@@ -899,7 +899,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
   if (out->level_regions)
     issim_region_levels_reset(out->level_regions);
   if (out->tail)
-    issim_topk_reset(out->tail);
+    issim_khat_topk_reset(out->tail);
   if (out->hist)
     issim_hist_reset(out->hist, ISSIM_HIST_WIDTH);
   if (out->trace)
@@ -928,7 +928,7 @@ int issim_engine_run(const issim_problem *pb, const issim_run_config *cfg,
 
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,
-                            issim_topk *tail, issim_error *err)
+                            issim_khat_topk *tail, issim_error *err)
 {
   issim_run_config plain = *cfg;
   plain.stop = NULL;
@@ -938,7 +938,7 @@ int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg
   if (rc != ISSIM_OK)
     return rc;
   if (tail)
-    issim_topk_reset(tail);
+    issim_khat_topk_reset(tail);
   issim_run_output none = {0};
   uint64_t count = issim_engine_chunk_count(cfg->samples);
   for (uint64_t c = first; rc == ISSIM_OK && c < last && c < count; c++) {

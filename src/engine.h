@@ -124,7 +124,7 @@ int issim_engine_threads(int requested);
  * (regions.h's issim_region_levels), accumulated and merged the same way. */
 typedef struct {
   issim_accum acc;
-  issim_topk *tail;
+  issim_khat_topk *tail;
   issim_trace *trace;
   issim_hist *hist;
   issim_region_tally *regions;
@@ -167,7 +167,7 @@ uint64_t issim_engine_chunk_count(uint64_t samples);
  * chunks' accumulators then meaningless. */
 int issim_engine_run_chunks(const issim_problem *pb, const issim_run_config *cfg,
                             uint64_t first, uint64_t last, issim_accum *chunks,
-                            issim_topk *tail, issim_error *err);
+                            issim_khat_topk *tail, issim_error *err);
 
 /* One batch of draws, as issim_engine_replay gives them: n points x (n x d,
  * row by row), their log-densities under the target and the proposal, their

@@ -26,7 +26,7 @@ issim_exceedance *issim_exceedance_alloc(size_t n, const double *thresholds, int
     x->scratch = malloc(STRETCH * sizeof *x->scratch);
     ok = x->tail && x->scratch;
     for (size_t j = 0; ok && j < n; j++)
-      ok = (x->tail[j] = issim_topk_alloc(tail_capacity)) != NULL;
+      ok = (x->tail[j] = issim_khat_topk_alloc(tail_capacity)) != NULL;
   }
   if (!ok) {
     issim_exceedance_free(x);
@@ -47,7 +47,7 @@ void issim_exceedance_free(issim_exceedance *x)
   if (x == NULL)
     return;
   for (size_t j = 0; x->tail && j < x->n; j++)
-    issim_topk_free(x->tail[j]);
+    issim_khat_topk_free(x->tail[j]);
   free(x->tail);
   free(x->scratch);
   free(x->thresholds);
@@ -60,7 +60,7 @@ void issim_exceedance_reset(issim_exceedance *x)
   for (size_t j = 0; j < x->n; j++) {
     issim_accum_reset(&x->acc[j]);
     if (x->tail)
-      issim_topk_reset(x->tail[j]);
+      issim_khat_topk_reset(x->tail[j]);
   }
 }
 
@@ -85,7 +85,7 @@ static void add_tail(issim_exceedance *x, size_t j, size_t n, const double *log_
                      const double *log_q, const double *g)
 {
   event_values(n, log_p, log_q, g, x->thresholds[j], x->above, x->scratch);
-  issim_topk_add(x->tail[j], n, x->scratch);
+  issim_khat_topk_add(x->tail[j], n, x->scratch);
 }
 
 void issim_exceedance_add(issim_exceedance *x, size_t n, const double *log_p,
@@ -105,8 +105,8 @@ void issim_exceedance_merge(issim_exceedance *dst, issim_exceedance *src)
     issim_accum_merge(&dst->acc[j], &src->acc[j]);
     if (dst->tail && src->tail) {
       const double *v;
-      size_t m = issim_topk_trim(src->tail[j], &v);
-      issim_topk_add(dst->tail[j], m, v);
+      size_t m = issim_khat_topk_trim(src->tail[j], &v);
+      issim_khat_topk_add(dst->tail[j], m, v);
     }
   }
 }
@@ -119,7 +119,7 @@ void issim_exceedance_pack(issim_exceedance *x, void (*put)(void *ctx, const voi
     if (x->tail == NULL)
       continue;
     const double *v;
-    uint64_t m = issim_topk_trim(x->tail[j], &v);
+    uint64_t m = issim_khat_topk_trim(x->tail[j], &v);
     put(ctx, &m, sizeof m);
     put(ctx, v, (size_t)m * sizeof *v);
   }
@@ -139,7 +139,7 @@ const unsigned char *issim_exceedance_unpack(issim_exceedance *x, const unsigned
       size_t k = m - done < STRETCH ? (size_t)(m - done) : STRETCH;
       memcpy(x->scratch, p, k * sizeof *x->scratch);
       p += k * sizeof *x->scratch;
-      issim_topk_add(x->tail[j], k, x->scratch);
+      issim_khat_topk_add(x->tail[j], k, x->scratch);
     }
   }
   return p;
@@ -155,8 +155,8 @@ double issim_exceedance_khat(const issim_exceedance *x, size_t j, int threads)
   if (x->tail == NULL)
     return NAN;
   const double *kept;
-  issim_topk_trim(x->tail[j], &kept);
-  return issim_topk_khat_on(x->tail[j], x->acc[j].n, threads);
+  issim_khat_topk_trim(x->tail[j], &kept);
+  return issim_khat_topk_khat_on(x->tail[j], x->acc[j].n, threads);
 }
 
 /* ---- quantiles ---- */

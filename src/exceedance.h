@@ -34,7 +34,7 @@ typedef struct {
   double *thresholds;    /* n values, the caller's order */
   int above;             /* 1: the events g > t_j; 0: g < t_j */
   issim_accum *acc;      /* n accumulators */
-  issim_topk **tail;     /* n buffers of log(w h_j), or NULL: no tails */
+  issim_khat_topk **tail;     /* n buffers of log(w h_j), or NULL: no tails */
   double *scratch;       /* a stretch of values for the tails */
 } issim_exceedance;
 
@@ -70,7 +70,7 @@ void issim_exceedance_pack(issim_exceedance *x, void (*put)(void *ctx, const voi
 const unsigned char *issim_exceedance_unpack(issim_exceedance *x, const unsigned char *p);
 
 /* Threshold j's estimate, and its Pareto k-hat for a run of x's draws (NAN
- * without tails; threads as issim_topk_khat_on's). */
+ * without tails; threads as issim_khat_topk_khat_on's). */
 void issim_exceedance_estimate(const issim_exceedance *x, size_t j, issim_estimate *e);
 double issim_exceedance_khat(const issim_exceedance *x, size_t j, int threads);
 

@@ -694,11 +694,11 @@ static void copy_stats(issim_form_result *r, const issim_design_stats *st)
 
 /* The target's standard space: elliptical (e filled: x = mu + L u) or its
  * transform (*tr); ISSIM_EINVAL when it has neither. */
-static int standard_space(const issim_model *target, issim_elliptical *e, issim_transform **tr,
+static int standard_space(const issim_model *target, issim_model_elliptical *e, issim_transform **tr,
                           issim_error *err)
 {
   *tr = NULL;
-  if (issim_elliptical_of(target, e))
+  if (issim_model_elliptical_of(target, e))
     return ISSIM_OK;
   e->df = INFINITY; /* T's u is standard normal */
   if ((*tr = issim_transform_alloc(target, NULL)) != NULL)
@@ -714,11 +714,11 @@ static int form_analyse(const issim_model *target, const issim_event *ev, int wa
 {
   *r = (issim_form_result){0};
   size_t d = issim_model_dim(target);
-  issim_elliptical e;
+  issim_model_elliptical e;
   issim_transform *tr;
   int rc = standard_space(target, &e, &tr, err);
   if (rc != ISSIM_OK) {
-    issim_elliptical_free(&e);
+    issim_model_elliptical_free(&e);
     return rc;
   }
   size_t cap = d > MIN_POINTS ? d : MIN_POINTS;
@@ -767,7 +767,7 @@ static int form_analyse(const issim_model *target, const issim_event *ev, int wa
     issim_form_result_free(r);
   free(pt), free(beta), free(lp), free(hess), free(gr), free(alpha), free(sp.pts), free(sp.vals);
   free(sp.ts);
-  issim_elliptical_free(&e);
+  issim_model_elliptical_free(&e);
   issim_transform_free(tr);
   return rc;
 }
@@ -809,7 +809,7 @@ static void curved_covariance(size_t d, const issim_form_point *p, double *c)
 
 /* Point p's part: N(u*, c) of u, or for an elliptical target (e) the target
  * moved to x* with its covariance (scale) L c L^T. */
-static issim_model *curved_part(const issim_elliptical *e, size_t d, const issim_form_point *p,
+static issim_model *curved_part(const issim_model_elliptical *e, size_t d, const issim_form_point *p,
                                 double *c, double *t, issim_error *err)
 {
   if (e == NULL)
@@ -835,7 +835,7 @@ static issim_model *curved_part(const issim_elliptical *e, size_t d, const issim
 /* The mixture of the parts at the first n points, weighted by their FORM
  * probabilities (the one part when n = 1); for a target without an
  * elliptical form (e NULL) a model of u. */
-static issim_model *curved_mixture(const issim_elliptical *e, const issim_form_result *r,
+static issim_model *curved_mixture(const issim_model_elliptical *e, const issim_form_result *r,
                                    size_t n, issim_error *err)
 {
   size_t d = r->d;
@@ -869,8 +869,8 @@ issim_model *issim_form_curved_proposal(const issim_model *target, const issim_e
   issim_form_result r;
   if (form_analyse(target, ev, 1, &r, err) != ISSIM_OK)
     return NULL;
-  issim_elliptical e;
-  int elliptical = issim_elliptical_of(target, &e);
+  issim_model_elliptical e;
+  int elliptical = issim_model_elliptical_of(target, &e);
   issim_transform *tr = elliptical ? NULL : issim_transform_alloc(target, err);
   issim_model *qu = NULL, *m = NULL;
   if (elliptical)
@@ -879,7 +879,7 @@ issim_model *issim_form_curved_proposal(const issim_model *target, const issim_e
     m = issim_transform_proposal(tr, qu, err);
   issim_model_free(qu);
   issim_transform_free(tr);
-  issim_elliptical_free(&e);
+  issim_model_elliptical_free(&e);
   issim_form_result_free(&r);
   return m;
 }

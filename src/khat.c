@@ -24,42 +24,42 @@ double log1p(double);
  * costs one comparison, or amortised O(1) work when it enters (a heap would
  * pay log K), and the candidates always include the K largest of the stream,
  * so the result does not depend on the order of the values. */
-struct issim_topk {
+struct issim_khat_topk {
   size_t capacity; /* K */
   size_t count;    /* candidates held, at most 2K */
   double floor;    /* a value at or below it is not among the K largest */
   double v[];      /* 2K places */
 };
 
-issim_topk *issim_topk_alloc(size_t capacity)
+issim_khat_topk *issim_khat_topk_alloc(size_t capacity)
 {
-  if (capacity == 0 || capacity > (SIZE_MAX - sizeof(issim_topk)) / (2 * sizeof(double)))
+  if (capacity == 0 || capacity > (SIZE_MAX - sizeof(issim_khat_topk)) / (2 * sizeof(double)))
     return NULL;
-  issim_topk *t = malloc(sizeof(issim_topk) + 2 * capacity * sizeof(double));
+  issim_khat_topk *t = malloc(sizeof(issim_khat_topk) + 2 * capacity * sizeof(double));
   if (t == NULL)
     return NULL;
   t->capacity = capacity;
-  issim_topk_reset(t);
+  issim_khat_topk_reset(t);
   return t;
 }
 
-void issim_topk_free(issim_topk *t)
+void issim_khat_topk_free(issim_khat_topk *t)
 {
   free(t);
 }
 
-void issim_topk_reset(issim_topk *t)
+void issim_khat_topk_reset(issim_khat_topk *t)
 {
   t->count = 0;
   t->floor = -INFINITY;
 }
 
-size_t issim_topk_capacity(const issim_topk *t)
+size_t issim_khat_topk_capacity(const issim_khat_topk *t)
 {
   return t->capacity;
 }
 
-size_t issim_topk_count(const issim_topk *t)
+size_t issim_khat_topk_count(const issim_khat_topk *t)
 {
   return t->count < t->capacity ? t->count : t->capacity;
 }
@@ -132,7 +132,7 @@ static double least_of(const double *v, size_t n)
 }
 
 /* Keeps the K largest candidates, and raises the floor to the least of them. */
-static void compact(issim_topk *t)
+static void compact(issim_khat_topk *t)
 {
   size_t k = t->capacity;
   if (t->count <= k)
@@ -164,7 +164,7 @@ static inline int any_above(size_t n, const double *restrict v, double floor)
 }
 
 VECTOR_CLONES
-void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
+void issim_khat_topk_add(issim_khat_topk *t, size_t n, const double *log_values)
 {
   const size_t room = 2 * t->capacity;
   double floor = t->floor, *place = t->v; /* compact() moves t->v's values too */
@@ -193,7 +193,7 @@ void issim_topk_add(issim_topk *t, size_t n, const double *log_values)
   t->count = count;
 }
 
-double issim_topk_floor(const issim_topk *t)
+double issim_khat_topk_floor(const issim_khat_topk *t)
 {
   if (t->count < t->capacity)
     return -INFINITY;
@@ -210,7 +210,7 @@ double issim_topk_floor(const issim_topk *t)
   return kth;
 }
 
-void issim_topk_raise_floor(issim_topk *t, double floor)
+void issim_khat_topk_raise_floor(issim_khat_topk *t, double floor)
 {
   if (floor > t->floor)
     t->floor = floor;
@@ -229,10 +229,10 @@ static int cmp_asc(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-void issim_topk_merge(issim_topk *dst, const issim_topk *src)
+void issim_khat_topk_merge(issim_khat_topk *dst, const issim_khat_topk *src)
 {
   if (dst != src) {
-    issim_topk_add(dst, src->count, src->v);
+    issim_khat_topk_add(dst, src->count, src->v);
     return;
   }
   /* The stream merged with itself: every value of its K largest twice, which
@@ -318,9 +318,9 @@ static void sort_descending(double *v, size_t n)
   free(keys);
 }
 
-size_t issim_topk_values(const issim_topk *t, double *out)
+size_t issim_khat_topk_values(const issim_khat_topk *t, double *out)
 {
-  size_t k = issim_topk_count(t);
+  size_t k = issim_khat_topk_count(t);
   if (t->count > k) {
     /* more candidates than values: select in a copy, t being const */
     double *scratch = malloc(t->count * sizeof(double));
@@ -369,16 +369,16 @@ size_t issim_khat_capacity(uint64_t n)
 
 static double gpd_fit(const double *x, size_t n, double *sigma, int threads);
 
-double issim_topk_khat(const issim_topk *t, uint64_t n)
+double issim_khat_topk_khat(const issim_khat_topk *t, uint64_t n)
 {
-  return issim_topk_khat_on(t, n, 1);
+  return issim_khat_topk_khat_on(t, n, 1);
 }
 
-double issim_topk_khat_on(const issim_topk *t, uint64_t n, int threads)
+double issim_khat_topk_khat_on(const issim_khat_topk *t, uint64_t n, int threads)
 {
   /* the values t holds: its candidates may be more, up to 2K, but only the
-   * K largest are values, and beyond them issim_topk_values writes nothing */
-  size_t c = issim_topk_count(t);
+   * K largest are values, and beyond them issim_khat_topk_values writes nothing */
+  size_t c = issim_khat_topk_count(t);
   if (c < 6)
     return NAN;
   uint64_t m = n / 5, m2 = floor_3_sqrt(n);
@@ -394,7 +394,7 @@ double issim_topk_khat_on(const issim_topk *t, uint64_t n, int threads)
   if (s == NULL)
     return NAN;
   double *x = s + c;
-  if (issim_topk_values(t, s) != c) { /* out of memory for its selection */
+  if (issim_khat_topk_values(t, s) != c) { /* out of memory for its selection */
     free(s);
     return NAN;
   }
@@ -543,12 +543,12 @@ static double gpd_fit(const double *x, size_t n, double *sigma, int threads)
   return (nd * k + 10 * 0.5) / (nd + 10);
 }
 
-double issim_gpd_fit(const double *x, size_t n, double *sigma)
+double issim_khat_gpd_fit(const double *x, size_t n, double *sigma)
 {
   return gpd_fit(x, n, sigma, 1);
 }
 
-size_t issim_topk_trim(issim_topk *t, const double **values)
+size_t issim_khat_topk_trim(issim_khat_topk *t, const double **values)
 {
   compact(t);
   *values = t->v;

@@ -963,13 +963,13 @@ typedef struct {
   issim_proposal *adaptive; /* a working copy (workflow.h), fitted in place; NULL: `own` */
   issim_proposal own;
   char own_name[160];
-  issim_ce_options opt;
+  issim_adapt_options opt;
 } adapt_subject;
 
 /* The subject's options: the scenario's, then the command line's. */
 static int adapt_options(const options *o, const char *start, adapt_subject *a, issim_error *err)
 {
-  int rc = start ? issim_ce_options_set(&a->opt, "start", "start", start, err) : ISSIM_OK;
+  int rc = start ? issim_adapt_options_set(&a->opt, "start", "start", start, err) : ISSIM_OK;
   const struct { const char *key, *value; } given[] = {
     {"family", o->family}, {"rho", o->rho}, {"level-draws", o->level_draws},
     {"alpha", o->alpha}, {"max-levels", o->max_levels}, {"update", o->update},
@@ -979,7 +979,7 @@ static int adapt_options(const options *o, const char *start, adapt_subject *a, 
     char what[32];
     snprintf(what, sizeof what, "--%s", given[i].key);
     if (given[i].value)
-      rc = issim_ce_options_set(&a->opt, given[i].key, what, given[i].value, err);
+      rc = issim_adapt_options_set(&a->opt, given[i].key, what, given[i].value, err);
   }
   if (rc == ISSIM_OK && o->components && a->opt.family != ISSIM_CE_MIXTURE)
     rc = issim_error_set(err, ISSIM_EINVAL, "--components applies to family mixture only");
@@ -988,7 +988,7 @@ static int adapt_options(const options *o, const char *start, adapt_subject *a, 
 
 static int adapt_subject_init(session *c, adapt_subject *a)
 {
-  *a = (adapt_subject){.opt = issim_ce_options_default()};
+  *a = (adapt_subject){.opt = issim_adapt_options_default()};
   const options *o = &c->o;
   const char *start = NULL;
   issim_proposal *named = NULL;
@@ -1044,7 +1044,7 @@ static int command_adapt(int argc, char **argv)
   adapt_subject a;
   rc = adapt_subject_init(&c, &a);
   issim_proposal *p = a.adaptive ? a.adaptive : &a.own;
-  issim_ce_fit fit = {0};
+  issim_adapt_fit fit = {0};
   issim_error err;
   int reached = 0;
   if (rc == EXIT_OK) {
@@ -1075,7 +1075,7 @@ static int command_adapt(int argc, char **argv)
   }
   if (n)
     issim_result_clear(&result);
-  issim_ce_fit_clear(&fit);
+  issim_adapt_fit_clear(&fit);
   adapt_subject_clear(&a);
   command_free(&c);
   return rc;

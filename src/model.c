@@ -1116,21 +1116,21 @@ int issim_model_elliptical_form(const issim_model *m, double *location, double *
   return ISSIM_OK;
 }
 
-void issim_elliptical_free(issim_elliptical *e)
+void issim_model_elliptical_free(issim_model_elliptical *e)
 {
   free(e->mu);
   free(e->l);
   e->mu = e->l = NULL;
 }
 
-int issim_elliptical_of(const issim_model *m, issim_elliptical *e)
+int issim_model_elliptical_of(const issim_model *m, issim_model_elliptical *e)
 {
   size_t d = m->d;
-  *e = (issim_elliptical){.d = d, .mu = malloc(d * sizeof(double)),
+  *e = (issim_model_elliptical){.d = d, .mu = malloc(d * sizeof(double)),
                           .l = malloc(d * d * sizeof(double))};
   if (e->mu && e->l && issim_model_elliptical_form(m, e->mu, e->l, &e->df) == ISSIM_OK)
     return 1;
-  issim_elliptical_free(e);
+  issim_model_elliptical_free(e);
   return 0;
 }
 

@@ -128,15 +128,15 @@ int issim_model_elliptical_form(const issim_model *m, double *location, double *
 
 /* The elliptical form of issim_model_elliptical_form in memory of its own:
  * x = mu + L z (L lower triangular, d x d row-major), df INFINITY for a
- * normal.  issim_elliptical_of returns 1 with e filled (release it with
- * issim_elliptical_free), or 0 with e holding nothing (another kind, or out
- * of memory); issim_elliptical_free may be called either way. */
+ * normal.  issim_model_elliptical_of returns 1 with e filled (release it with
+ * issim_model_elliptical_free), or 0 with e holding nothing (another kind, or out
+ * of memory); issim_model_elliptical_free may be called either way. */
 typedef struct {
   size_t d;
   double *mu, *l, df;
-} issim_elliptical;
-int issim_elliptical_of(const issim_model *m, issim_elliptical *e);
-void issim_elliptical_free(issim_elliptical *e);
+} issim_model_elliptical;
+int issim_model_elliptical_of(const issim_model *m, issim_model_elliptical *e);
+void issim_model_elliptical_free(issim_model_elliptical *e);
 
 /* A mixture's number of components (0 for other kinds), and its component k
  * with its weight (NULL for k out of range or another kind). */

@@ -46,7 +46,7 @@ static int alloc_arrays(issim_regions *r, size_t n, size_t d)
 
 /* Each point's half-space a . x > b (a = L^-T alpha, b = beta + a . mu) and
  * share of the first-order total. */
-static void half_spaces(issim_regions *r, const issim_elliptical *e, double *u)
+static void half_spaces(issim_regions *r, const issim_model_elliptical *e, double *u)
 {
   size_t d = r->d;
   double m = -INFINITY, sum = 0;
@@ -151,24 +151,24 @@ static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *
   const issim_event *ev = &pb->event;
   if (issim_event_on_x(ev))
     return none(r, "a univariate event is one region");
-  issim_elliptical e;
-  int elliptical = issim_elliptical_of(pb->target, &e);
+  issim_model_elliptical e;
+  int elliptical = issim_model_elliptical_of(pb->target, &e);
   double *w = malloc(issim_problem_dim(pb) * sizeof *w);
   int linear = w && issim_loss_linear_form(ev->loss, w);
   free(w);
   if (elliptical && linear) {
-    issim_elliptical_free(&e);
+    issim_model_elliptical_free(&e);
     return none(r, "a linear limit state is one region");
   }
   if (!elliptical && issim_problem_dim(pb) > ISSIM_REGIONS_STANDARD_MAX_D) {
-    issim_elliptical_free(&e);
+    issim_model_elliptical_free(&e);
     snprintf(r->why_none, sizeof r->why_none, "the target's standard space is searched for "
              "regions up to %d dimensions (each start of the search costs 2 d^2 quantiles an "
              "iteration)", ISSIM_REGIONS_STANDARD_MAX_D);
     return ISSIM_OK;
   }
   if (!elliptical && (r->tr = issim_transform_alloc(pb->target, NULL)) == NULL) {
-    issim_elliptical_free(&e);
+    issim_model_elliptical_free(&e);
     return none(r, "the target has no standard space issim knows");
   }
   size_t d = issim_problem_dim(pb), n = 0;
@@ -202,7 +202,7 @@ static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *
       rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory for the failure regions");
   }
   free(u);
-  issim_elliptical_free(&e);
+  issim_model_elliptical_free(&e);
   if (rc != ISSIM_OK || r->n == 0) {
     issim_regions_free(r);
     r->d = d;
@@ -211,7 +211,7 @@ static int regions_find(const issim_problem *pb, issim_regions *r, issim_error *
 }
 
 /* log P(a . X > b) for X = mu + L T (T a standard normal, or t(df)). */
-static double log_prob_elliptical(const issim_elliptical *q, const double *a, double b)
+static double log_prob_elliptical(const issim_model_elliptical *q, const double *a, double b)
 {
   size_t d = q->d;
   double loc = 0, scale2 = 0;
@@ -247,11 +247,11 @@ static double log_prob_half_space(const issim_regions *r, size_t i, const issim_
     free(wt);
     return !ok ? NAN : isfinite(m) ? m + log(s) : -INFINITY;
   }
-  issim_elliptical e;
+  issim_model_elliptical e;
   double v = NAN;
-  if (issim_elliptical_of(q, &e) && e.d == r->d)
+  if (issim_model_elliptical_of(q, &e) && e.d == r->d)
     v = log_prob_elliptical(&e, r->a + i * r->d, r->b[i]);
-  issim_elliptical_free(&e);
+  issim_model_elliptical_free(&e);
   return v;
 }
 

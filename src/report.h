@@ -110,8 +110,8 @@ int issim_divergence_report_json(FILE *out, const issim_divergence_report *r);
 
 typedef struct {
   issim_report run;             /* the final run: one result, none when not fitted */
-  const issim_ce_options *options;
-  const issim_ce_fit *fit;
+  const issim_adapt_options *options;
+  const issim_adapt_fit *fit;
   const char *name;             /* the fitted proposal's name */
   const char *saved;            /* the --save file, NULL for none */
 } issim_adapt_report;

@@ -18,9 +18,9 @@
 
 static void text_adapt_settings(FILE *out, const issim_adapt_report *r)
 {
-  const issim_ce_options *o = r->options;
+  const issim_adapt_options *o = r->options;
   fprintf(out, "adaptation cross-entropy, family %s (%s)%s, from %s; rho %g, %llu draws a level",
-          issim_ce_family_name(r->fit->params.family),
+          issim_cefit_family_name(r->fit->params.family),
           r->fit->update_spread ? "mean and spread" : "mean only",
           r->fit->standard ? " in the standard space u" : "",
           o->start ? o->start : "the target", o->rho, (unsigned long long)o->level_draws);
@@ -31,12 +31,12 @@ static void text_adapt_settings(FILE *out, const issim_adapt_report *r)
   fputc('\n', out);
 }
 
-static void text_levels(FILE *out, const issim_ce_fit *fit)
+static void text_levels(FILE *out, const issim_adapt_fit *fit)
 {
   fprintf(out, "  %5s %12s %8s %10s %10s %9s  %s\n", "level", "gamma", "elites", "P(level)",
           "KL(p*||q)", "event ESS", "fitted");
   for (size_t i = 0; i < fit->n_levels; i++) {
-    const issim_ce_level *l = &fit->levels[i];
+    const issim_adapt_level *l = &fit->levels[i];
     char prob[32];
     issim_format_log_prob(l->log_level_prob, 3, prob, sizeof prob);
     fprintf(out, "  %5u %12.6g %8llu %10s %10.4g %9.4g  %s\n", l->level, l->gamma,
@@ -81,7 +81,7 @@ int issim_adapt_report_text(FILE *out, const issim_adapt_report *r)
   return ferror(out) ? -1 : 0;
 }
 
-static const char *outcome_name(issim_ce_outcome o)
+static const char *outcome_name(issim_adapt_outcome o)
 {
   switch (o) {
   case ISSIM_CE_REACHED: return "reached";
@@ -95,11 +95,11 @@ static const char *outcome_name(issim_ce_outcome o)
 
 int issim_adapt_report_json(FILE *out, const issim_adapt_report *r)
 {
-  const issim_ce_options *o = r->options;
-  const issim_ce_fit *fit = r->fit;
+  const issim_adapt_options *o = r->options;
+  const issim_adapt_fit *fit = r->fit;
   json_t *root = report_json_run(&r->run), *a = json_object(), *levels = json_array();
   report_set(a, "proposal", json_string(r->name));
-  report_set(a, "family", json_string(issim_ce_family_name(fit->params.family)));
+  report_set(a, "family", json_string(issim_cefit_family_name(fit->params.family)));
   report_set(a, "start", json_string(o->start ? o->start : "target"));
   report_set(a, "update", json_string(fit->update_spread ? "mean+spread" : "mean"));
   report_set(a, "rho", json_real(o->rho));
@@ -108,7 +108,7 @@ int issim_adapt_report_json(FILE *out, const issim_adapt_report *r)
   report_set(a, "max_levels", json_integer(o->max_levels));
   report_set(a, "min_spread", fit->update_spread ? json_real(o->min_spread) : json_null());
   for (size_t i = 0; i < fit->n_levels; i++) {
-    const issim_ce_level *l = &fit->levels[i];
+    const issim_adapt_level *l = &fit->levels[i];
     json_t *x = json_object();
     report_set(x, "level", json_integer(l->level));
     report_set(x, "gamma", report_jnum(l->gamma));

@@ -201,7 +201,7 @@ static int is_ce_key(const char *key)
 /* distribution = adaptive: the cross-entropy method's options (adapt.h). */
 static int build_adaptive(builder *b, section *sec, issim_proposal *p)
 {
-  issim_ce_options o = issim_ce_options_default();
+  issim_adapt_options o = issim_adapt_options_default();
   int ok = 1, comp_line = 0;
   for (size_t i = 0; ok && i < sec->n; i++) {
     entry *e = &sec->entries[i];
@@ -210,7 +210,7 @@ static int build_adaptive(builder *b, section *sec, issim_proposal *p)
     issim_error inner;
     if (!is_ce_key(e->key))
       ok = scenario_unknown_key(b, sec, e, "distribution, " CE_KEYS);
-    else if (issim_ce_options_set(&o, e->key, e->key, e->value, &inner) != ISSIM_OK)
+    else if (issim_adapt_options_set(&o, e->key, e->key, e->value, &inner) != ISSIM_OK)
       ok = issim_inifile_fail(b->r, e->line, "%s", inner.message);
     else if (strcmp(e->key, "start") == 0 && o.start)
       ok = valid_start(b, sec, o.start, e->line);
@@ -964,7 +964,7 @@ issim_problem issim_scenario_problem(const issim_scenario *s, const issim_propos
   };
 }
 
-int issim_scenario_fit_start(const issim_scenario *s, const issim_ce_options *opt,
+int issim_scenario_fit_start(const issim_scenario *s, const issim_adapt_options *opt,
                              issim_problem *pb, issim_error *err)
 {
   const issim_proposal *start = opt->start ? issim_scenario_proposal(s, opt->start) : NULL;

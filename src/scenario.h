@@ -37,7 +37,7 @@ typedef struct {
   issim_model *model;
   /* distribution = adaptive: its options; model stays NULL until a fit is
    * installed (adapt.h), which sets `fitted` and the fit's effort. */
-  issim_ce_options *adaptive;
+  issim_adapt_options *adaptive;
   /* loss evaluations of the design-point search (and curvatures) that built
    * it: shift = design-point(s), spread = curvature; 0 for the others */
   uint64_t search_calls;
@@ -152,7 +152,7 @@ issim_problem issim_scenario_problem(const issim_scenario *s, const issim_propos
  * scenario's target and event, and the proposal opt->start names (NULL: the
  * target).  ISSIM_EINVAL when there is no such proposal or it is itself
  * adaptive. */
-int issim_scenario_fit_start(const issim_scenario *s, const issim_ce_options *opt,
+int issim_scenario_fit_start(const issim_scenario *s, const issim_adapt_options *opt,
                              issim_problem *pb, issim_error *err);
 
 /* Conveniences on the scenario's own problem (problem.h): the exact log

@@ -341,7 +341,7 @@ static int unbounded(const issim_region *a)
 }
 
 /* A model's elliptical form, in memory of its own (model.h). */
-typedef issim_elliptical ellip;
+typedef issim_model_elliptical ellip;
 
 static int is_diagonal(const ellip *e)
 {
@@ -515,11 +515,11 @@ static int same_model(const issim_model *p, const issim_model *m)
   if (issim_model_kind_of(p) != issim_model_kind_of(m) || issim_model_dim(m) != d)
     return 0;
   ellip a, b;
-  if (issim_elliptical_of(p, &a)) {
-    int same = issim_elliptical_of(m, &b) && (a.df == b.df || (isinf(a.df) && isinf(b.df))) &&
+  if (issim_model_elliptical_of(p, &a)) {
+    int same = issim_model_elliptical_of(m, &b) && (a.df == b.df || (isinf(a.df) && isinf(b.df))) &&
                memcmp(a.mu, b.mu, d * sizeof(double)) == 0 && memcmp(a.l, b.l, d * d * sizeof(double)) == 0;
-    issim_elliptical_free(&b); /* NULLs when not elliptical: free(NULL) */
-    issim_elliptical_free(&a);
+    issim_model_elliptical_free(&b); /* NULLs when not elliptical: free(NULL) */
+    issim_model_elliptical_free(&a);
     return same;
   }
   for (size_t j = 0; issim_model_component(p, j); j++) {
@@ -554,7 +554,7 @@ static issim_variance mixture_pair(const issim_model *p, const issim_model *q,
                                    const issim_region *a, char *reason, size_t size)
 {
   ellip ep, e0 = {0}, ek;
-  int p_ellip = issim_elliptical_of(p, &ep), all_infinite = 1, one_shape = 1, have0 = 0;
+  int p_ellip = issim_model_elliptical_of(p, &ep), all_infinite = 1, one_shape = 1, have0 = 0;
   issim_variance v = ISSIM_VARIANCE_UNDECIDED;
   for (size_t k = 0; k < issim_model_mixture_size(q); k++) {
     double w;
@@ -572,12 +572,12 @@ static issim_variance mixture_pair(const issim_model *p, const issim_model *q,
     }
     all_infinite &= vk == ISSIM_VARIANCE_INFINITE;
     /* a normal target: the components' quadratic terms must be one */
-    if (p_ellip && isinf(ep.df) && issim_elliptical_of(part, &ek)) {
+    if (p_ellip && isinf(ep.df) && issim_model_elliptical_of(part, &ek)) {
       if (!have0)
         e0 = ek, have0 = 1;
       else {
         one_shape &= memcmp(e0.l, ek.l, ek.d * ek.d * sizeof(double)) == 0;
-        issim_elliptical_free(&ek);
+        issim_model_elliptical_free(&ek);
       }
     } else if (p_ellip && isinf(ep.df)) {
       one_shape = 0;
@@ -591,9 +591,9 @@ static issim_variance mixture_pair(const issim_model *p, const issim_model *q,
                       "too grow without bound on the event (a share of the target in the "
                       "mixture would bound them)%s", NOT_TRUSTED);
   if (have0)
-    issim_elliptical_free(&e0);
+    issim_model_elliptical_free(&e0);
   if (p_ellip)
-    issim_elliptical_free(&ep);
+    issim_model_elliptical_free(&ep);
   return v;
 }
 
@@ -770,7 +770,7 @@ static issim_variance pair(const issim_model *p, const issim_model *q, const iss
     return mixture_pair(p, q, a, reason, size);
   ellip ep, eq;
   issim_variance v = ISSIM_VARIANCE_UNDECIDED;
-  int hp = issim_elliptical_of(p, &ep), hq = issim_elliptical_of(q, &eq);
+  int hp = issim_model_elliptical_of(p, &ep), hq = issim_model_elliptical_of(q, &eq);
   if (hp && hq) /* continuous, positive densities: p^2/q is bounded on a bounded set */
     v = a->kind == ISSIM_REGION_BOUNDED ? ISSIM_VARIANCE_FINITE
                                         : elliptical_pair(&ep, &eq, a, reason, size);
@@ -781,9 +781,9 @@ static issim_variance pair(const issim_model *p, const issim_model *q, const iss
            issim_model_kind_of(q) == ISSIM_MODEL_INDEPENDENT)
     v = copula_independent(p, q, a, reason, size);
   if (hp)
-    issim_elliptical_free(&ep);
+    issim_model_elliptical_free(&ep);
   if (hq)
-    issim_elliptical_free(&eq);
+    issim_model_elliptical_free(&eq);
   return v;
 }
 

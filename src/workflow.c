@@ -103,12 +103,12 @@ static int stop_fitting(void *user)
 }
 
 /* A reached fit installed into p, a working copy that then owns its law. */
-static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_fit *fit,
+static int install(const issim_workflow *wf, issim_proposal *p, const issim_adapt_fit *fit,
                    const char *start_name, issim_error *err)
 {
   issim_problem pb = issim_scenario_problem(wf->s, NULL);
   issim_model *qm = NULL;
-  int rc = issim_ce_fit_realise(&pb, fit, p->name, &qm, err);
+  int rc = issim_adapt_fit_realise(&pb, fit, p->name, &qm, err);
   if (rc != ISSIM_OK)
     return rc;
   if (p->fitted)
@@ -121,15 +121,15 @@ static int install(const issim_workflow *wf, issim_proposal *p, const issim_ce_f
   return ISSIM_OK;
 }
 
-int issim_workflow_fit(issim_workflow *wf, issim_proposal *p, const issim_ce_options *opt,
-                       issim_ce_fit *fit, issim_error *err)
+int issim_workflow_fit(issim_workflow *wf, issim_proposal *p, const issim_adapt_options *opt,
+                       issim_adapt_fit *fit, issim_error *err)
 {
-  *fit = (issim_ce_fit){0};
+  *fit = (issim_adapt_fit){0};
   issim_problem pb;
   const issim_scenario *s = wf->s;
   int rc = issim_scenario_fit_start(s, opt, &pb, err);
   if (rc == ISSIM_OK)
-    rc = issim_ce_run(&pb, p->name, opt, s->seed, s->rng, wf->set.threads, stop_fitting, wf,
+    rc = issim_adapt_run(&pb, p->name, opt, s->seed, s->rng, wf->set.threads, stop_fitting, wf,
                       fit, err);
   if (rc != ISSIM_OK)
     return rc;
@@ -144,10 +144,10 @@ int issim_workflow_fit_adaptive(issim_workflow *wf, issim_error *err)
     issim_proposal *p = &wf->proposals[i];
     if (!p->adaptive || !issim_workflow_selected(wf, i))
       continue;
-    issim_ce_fit fit;
+    issim_adapt_fit fit;
     issim_error inner;
     int rc = issim_workflow_fit(wf, p, p->adaptive, &fit, &inner);
-    issim_ce_fit_clear(&fit);
+    issim_adapt_fit_clear(&fit);
     if (rc == ISSIM_ENOTDONE)
       return issim_error_set(err, rc, "proposal '%s' %s: %s", p->name,
                              issim_workflow_interrupted(wf) ? "was not fitted"
@@ -160,14 +160,14 @@ int issim_workflow_fit_adaptive(issim_workflow *wf, issim_error *err)
 }
 
 int issim_workflow_save_fit(const issim_workflow *wf, const char *path, const char *name,
-                            const issim_ce_fit *fit, issim_error *err)
+                            const issim_adapt_fit *fit, issim_error *err)
 {
   char *buf = NULL;
   size_t len = 0;
   FILE *mem = open_memstream(&buf, &len);
   if (mem == NULL)
     return issim_error_set(err, ISSIM_ENOMEM, "out of memory");
-  int rc = issim_ce_save(mem, wf->s->name, name, fit, err);
+  int rc = issim_adapt_save(mem, wf->s->name, name, fit, err);
   if (fclose(mem) != 0 && rc == ISSIM_OK)
     rc = issim_error_set(err, ISSIM_ENOMEM, "out of memory");
   if (rc == ISSIM_OK && issim_cluster_rank(wf->set.cluster) == 0)

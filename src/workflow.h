@@ -89,11 +89,11 @@ int issim_workflow_interrupted(const issim_workflow *wf);
  * opt->start names (NULL: the target), stopping between levels on the
  * interrupt; when the threshold is reached, p receives the fitted
  * distribution and the fit's effort.  *fit holds the levels either way
- * (issim_ce_fit_clear).  ISSIM_OK when fitted; ISSIM_ENOTDONE with the fit's
+ * (issim_adapt_fit_clear).  ISSIM_OK when fitted; ISSIM_ENOTDONE with the fit's
  * own message when it was not (interrupted, no progress, level limit); a
  * fit's error otherwise (ISSIM_EINVAL: the scenario must change). */
-int issim_workflow_fit(issim_workflow *wf, issim_proposal *p, const issim_ce_options *opt,
-                       issim_ce_fit *fit, issim_error *err);
+int issim_workflow_fit(issim_workflow *wf, issim_proposal *p, const issim_adapt_options *opt,
+                       issim_adapt_fit *fit, issim_error *err);
 
 /* Every selected adaptive proposal fitted, in file order; the first failure
  * stops, its message naming the proposal. */
@@ -102,7 +102,7 @@ int issim_workflow_fit_adaptive(issim_workflow *wf, issim_error *err);
 /* Writes a reached fit of proposal `name` to `path` as a [proposal NAME]
  * section (adapt.h), whole or not at all; rank 0 alone writes. */
 int issim_workflow_save_fit(const issim_workflow *wf, const char *path, const char *name,
-                            const issim_ce_fit *fit, issim_error *err);
+                            const issim_adapt_fit *fit, issim_error *err);
 
 /* ---- run, compare, calibrate, divergence ---- */
 

@@ -34,26 +34,26 @@ static issim_scenario *five_sigma(const char *extra)
   return s;
 }
 
-/* issim_ce_run on proposal p of scenario s, from the start its options name. */
+/* issim_adapt_run on proposal p of scenario s, from the start its options name. */
 static int ce_run(const issim_scenario *s, const issim_proposal *p, uint64_t seed, int threads,
-                  int (*stop)(void *), issim_ce_fit *f, issim_error *err)
+                  int (*stop)(void *), issim_adapt_fit *f, issim_error *err)
 {
-  *f = (issim_ce_fit){0};
+  *f = (issim_adapt_fit){0};
   issim_problem pb;
   int rc = issim_scenario_fit_start(s, p->adaptive, &pb, err);
   return rc != ISSIM_OK ? rc
-                        : issim_ce_run(&pb, p->name, p->adaptive, seed, s->rng, threads, stop,
+                        : issim_adapt_run(&pb, p->name, p->adaptive, seed, s->rng, threads, stop,
                                        NULL, f, err);
 }
 
 /* The fitted proposal installed into p, as issim does in its working copy
  * (the test's scenario then frees it). */
-static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce_fit *f,
+static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_adapt_fit *f,
                       issim_error *err)
 {
   issim_problem pb = issim_scenario_problem(s, NULL);
   issim_model *qm = NULL;
-  int rc = issim_ce_fit_realise(&pb, f, p->name, &qm, err);
+  int rc = issim_adapt_fit_realise(&pb, f, p->name, &qm, err);
   if (rc == ISSIM_OK) {
     issim_model_free(p->model);
     p->model = qm, p->fitted = 1;
@@ -62,7 +62,7 @@ static int ce_install(const issim_scenario *s, issim_proposal *p, const issim_ce
   return rc;
 }
 
-static int fit(issim_scenario *s, int threads, issim_ce_fit *f)
+static int fit(issim_scenario *s, int threads, issim_adapt_fit *f)
 {
   issim_error err;
   issim_proposal *p = &s->proposals[0];
@@ -74,7 +74,7 @@ static int fit(issim_scenario *s, int threads, issim_ce_fit *f)
 START_TEST(test_levels_reach_the_threshold)
 {
   issim_scenario *s = five_sigma("");
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   ck_assert(f.n_levels >= 2 && f.n_levels <= 6);
@@ -85,14 +85,14 @@ START_TEST(test_levels_reach_the_threshold)
   /* the CE optimum of the mean-shifted normal is E[X | X > 5] = phi(5)/Q(5);
    * the elites' weighted mean has SE about sd(X | X > 5)/sqrt(event ESS) */
   double optimum = exp(-12.5) / sqrt(2 * M_PI) / gsl_cdf_ugaussian_Q(5);
-  const issim_ce_level *last = &f.levels[f.n_levels - 1];
+  const issim_adapt_level *last = &f.levels[f.n_levels - 1];
   double se = 0.18 / sqrt(last->event_ess);
   ck_assert_msg(fabs(f.params.mean[0] - optimum) <= 4 * se, "mean %g vs %g (se %g)",
                 f.params.mean[0], optimum, se);
   ck_assert_double_eq(f.params.cov[0], 1); /* mean only */
   /* the last level estimates P itself: within its own CE-sample error of Q(5) */
   ck_assert(fabs(last->log_level_prob - log(gsl_cdf_ugaussian_Q(5))) < 4 / sqrt(last->event_ess));
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -100,7 +100,7 @@ END_TEST
 START_TEST(test_fit_is_the_same_for_any_thread_count)
 {
   issim_scenario *s = five_sigma("update = mean+spread\nlevel-draws = 9000");
-  issim_ce_fit f1, f2, f3;
+  issim_adapt_fit f1, f2, f3;
   fit(s, 1, &f1);
   fit(s, 2, &f2);
   fit(s, 3, &f3);
@@ -113,9 +113,9 @@ START_TEST(test_fit_is_the_same_for_any_thread_count)
     ck_assert(memcmp(&f1.levels[i].gamma, &f3.levels[i].gamma, sizeof(double)) == 0);
     ck_assert(memcmp(&f1.levels[i].kl_star, &f2.levels[i].kl_star, sizeof(double)) == 0);
   }
-  issim_ce_fit_clear(&f1);
-  issim_ce_fit_clear(&f2);
-  issim_ce_fit_clear(&f3);
+  issim_adapt_fit_clear(&f1);
+  issim_adapt_fit_clear(&f2);
+  issim_adapt_fit_clear(&f3);
   issim_scenario_free(s);
 }
 END_TEST
@@ -127,7 +127,7 @@ START_TEST(test_spread_update_never_collapses)
    * check confirms finite variance, and replications cover as they claim. */
   issim_scenario *s = five_sigma("update = mean+spread");
   issim_proposal *p = &s->proposals[0];
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   ck_assert(sqrt(f.params.cov[0]) >= 0.85 * (1 - 1e-12));
@@ -151,21 +151,21 @@ START_TEST(test_spread_update_never_collapses)
   ck_assert_msg(fabs(cal.coverage - 0.95) <= 4 * sd, "coverage %g", cal.coverage);
   ck_assert(!cal.over_confident);
   issim_calibration_free(&cal);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
 
 /* Saves the fit, appends it to `text` with the adaptive section's name
  * taken, parses that, and returns the saved proposal's scenario. */
-static issim_scenario *with_saved(const char *text, const issim_scenario *s, const issim_ce_fit *f,
+static issim_scenario *with_saved(const char *text, const issim_scenario *s, const issim_adapt_fit *f,
                                   const char *name)
 {
   char *buf = NULL;
   size_t len = 0;
   FILE *mem = open_memstream(&buf, &len);
   issim_error err;
-  ck_assert_int_eq(issim_ce_save(mem, s->name, name, f, &err), ISSIM_OK);
+  ck_assert_int_eq(issim_adapt_save(mem, s->name, name, f, &err), ISSIM_OK);
   fclose(mem);
   size_t n = strlen(text) + len + 2;
   char *all = malloc(n);
@@ -198,7 +198,7 @@ static issim_estimate same_runs(const issim_scenario *s, const issim_proposal *p
 START_TEST(test_saved_proposal_reads_back_exactly)
 {
   issim_scenario *s = five_sigma("update = mean+spread");
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   issim_proposal *p = &s->proposals[0];
   issim_error err;
@@ -214,7 +214,7 @@ START_TEST(test_saved_proposal_reads_back_exactly)
   issim_estimate a = same_runs(s, p, t, q, "ce", 100000);
   ck_assert(fabs(a.estimate - gsl_cdf_ugaussian_Q(5)) <= 4 * a.std_error);
   issim_scenario_free(t);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -230,7 +230,7 @@ START_TEST(test_portfolio_fit_and_saved_covariance)
                               "[run]\nseed = 3\n", PORTFOLIO);
   issim_error err;
   issim_scenario *s = scenario_parse_ok(text, "p.ini");
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   issim_proposal *p = &s->proposals[0];
@@ -254,7 +254,7 @@ START_TEST(test_portfolio_fit_and_saved_covariance)
   ck_assert_int_eq(r.verdict.level, ISSIM_TRUSTWORTHY);
   issim_result_clear(&r);
   issim_scenario_free(t);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -278,7 +278,7 @@ START_TEST(test_mixture_finds_the_four_branches)
 {
   issim_error err;
   issim_scenario *s = scenario_parse_ok(FOUR_BRANCH, "four.ini");
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   /* one component in each quadrant, around the branches' design points (+-2.12, +-2.12) */
@@ -311,7 +311,7 @@ START_TEST(test_mixture_finds_the_four_branches)
   ck_assert(memcmp(lp1, lp2, sizeof lp1) == 0);
   issim_result_clear(&r);
   issim_scenario_free(t);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -325,7 +325,7 @@ START_TEST(test_no_progress_and_level_limit)
     "[proposal ce]\ndistribution = adaptive\n";
   issim_error err;
   issim_scenario *s = scenario_parse_ok(text, "stall.ini");
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_NO_PROGRESS);
   ck_assert_uint_eq(f.n_levels, 1 + ISSIM_CE_STALLS); /* the first level, then the stalls */
@@ -334,7 +334,7 @@ START_TEST(test_no_progress_and_level_limit)
   ck_assert(strstr(f.message, "made no progress") && strstr(f.message, "level-draws"));
   ck_assert_int_eq(ce_install(s, &s->proposals[0], &f, &err), ISSIM_EINVAL);
   ck_assert(!s->proposals[0].fitted);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
   /* one level cannot reach 5 sigma */
   s = five_sigma("max-levels = 1");
@@ -342,7 +342,7 @@ START_TEST(test_no_progress_and_level_limit)
   ck_assert_int_eq(f.outcome, ISSIM_CE_LEVEL_LIMIT);
   ck_assert_uint_eq(f.n_levels, 1);
   ck_assert(strstr(f.message, "max-levels") != NULL);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -357,7 +357,7 @@ START_TEST(test_interrupt_stops_between_levels)
 {
   issim_scenario *s = five_sigma("");
   issim_proposal *p = &s->proposals[0];
-  issim_ce_fit f;
+  issim_adapt_fit f;
   issim_error err;
   ck_assert_int_eq(ce_run(s, p, 1, 2, always, &f, &err),
                    ISSIM_OK);
@@ -365,7 +365,7 @@ START_TEST(test_interrupt_stops_between_levels)
   ck_assert_uint_eq(f.n_levels, 0);
   ck_assert_uint_eq(f.draws, 0);
   ck_assert_int_eq(ce_install(s, p, &f, &err), ISSIM_EINVAL);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -374,16 +374,16 @@ END_TEST
 
 /* A fit of x1 + x2 > 6 for two standard normals, the loss a function that
  * counts its points and fails on a point with x1 above fail_above. */
-static int fit_function_loss(double fail_above, int threads, uint64_t *count, issim_ce_fit *f,
+static int fit_function_loss(double fail_above, int threads, uint64_t *count, issim_adapt_fit *f,
                              issim_error *err)
 {
   issim_model *target = independent_normals(2, NULL, NULL);
   issim_loss *g = counting_sum_loss(2, fail_above, count);
   issim_problem pb = {.target = target, .event = issim_event_init(g, 6, ISSIM_ABOVE)};
-  issim_ce_options opt = issim_ce_options_default();
+  issim_adapt_options opt = issim_adapt_options_default();
   const gsl_rng_type *t;
   issim_rng_lookup("taus2", &t, NULL);
-  int rc = issim_ce_run(&pb, "ce", &opt, 5, t, threads, NULL, NULL, f, err);
+  int rc = issim_adapt_run(&pb, "ce", &opt, 5, t, threads, NULL, NULL, f, err);
   issim_loss_free(g);
   issim_model_free(target);
   return rc;
@@ -394,19 +394,19 @@ START_TEST(test_the_model_is_called_once_per_draw)
   /* the elites' coordinates are drawn again from the same seeds: without
    * their losses, which an expensive model must not compute twice */
   uint64_t count = 0;
-  issim_ce_fit f;
+  issim_adapt_fit f;
   issim_error err;
   ck_assert_int_eq(fit_function_loss(INFINITY, 3, &count, &f, &err), ISSIM_OK);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   ck_assert_uint_ge(f.n_levels, 2);
   ck_assert_uint_eq(count, f.draws);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
 }
 END_TEST
 
 START_TEST(test_a_failing_model_keeps_the_levels_before)
 {
-  issim_ce_fit f[2];
+  issim_adapt_fit f[2];
   issim_error err;
   const int threads[2] = {1, 3};
   for (int k = 0; k < 2; k++) {
@@ -423,8 +423,8 @@ START_TEST(test_a_failing_model_keeps_the_levels_before)
   char want[64];
   snprintf(want, sizeof want, "at level %zu,", f[0].n_levels + 1);
   ck_assert_msg(strstr(f[0].message, want) != NULL, "%s", f[0].message);
-  issim_ce_fit_clear(&f[0]);
-  issim_ce_fit_clear(&f[1]);
+  issim_adapt_fit_clear(&f[0]);
+  issim_adapt_fit_clear(&f[1]);
 }
 END_TEST
 
@@ -436,7 +436,7 @@ START_TEST(test_student_t_fits_its_scale_by_default)
   issim_scenario *s = scenario_parse_ok(
     "[target]\ndistribution = student-t\ndf = 3\n[event]\nthreshold = 100\n"
     "[proposal ce]\ndistribution = adaptive\n[run]\nseed = 42\n", "t.ini");
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   ck_assert_int_eq(f.params.family, ISSIM_CE_STUDENT_T);
@@ -452,7 +452,7 @@ START_TEST(test_student_t_fits_its_scale_by_default)
   double exact = gsl_cdf_tdist_Q(100, 3);
   ck_assert(fabs(r.estimate.estimate - exact) <= 4 * r.estimate.std_error);
   issim_result_clear(&r);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -460,7 +460,7 @@ END_TEST
 START_TEST(test_fits_that_cannot_work_are_refused)
 {
   issim_error err;
-  issim_ce_fit f;
+  issim_adapt_fit f;
   /* a normal proposal for a student-t tail has infinite-variance weights */
   issim_scenario *s = scenario_parse_ok(
     "[target]\ndistribution = student-t\ndf = 3\n[event]\nthreshold = 10\n"
@@ -469,7 +469,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "infinite variance") && strstr(err.message, "student-t"),
                 "%s", err.message);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
   /* exponential from a normal start; gamma for a 2-D target that is not
    * independent components */
@@ -477,7 +477,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   p = &s->proposals[0];
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "exponential") != NULL, "%s", err.message);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
   s = scenario_parse_ok("[target]\ndistribution = multivariate-normal\ndimension = 2\n"
                         "[event]\nloss = sum\nthreshold = 3\n"
@@ -486,7 +486,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_str_eq(err.message, "family gamma fits independent components in x; 'the target' is "
                                 "not an independent model");
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
   /* the spread floor needs a target covariance: a t with df = 2 has none...
    * but its scale matrix serves; a Cauchy target has neither */
@@ -496,7 +496,7 @@ START_TEST(test_fits_that_cannot_work_are_refused)
   p = &s->proposals[0];
   ck_assert_int_eq(ce_run(s, p, 1, 2, NULL, &f, &err), ISSIM_EINVAL);
   ck_assert_msg(strstr(err.message, "update = mean") != NULL, "%s", err.message);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -542,7 +542,7 @@ static double standard_fit_exact(int c)
 START_TEST(test_standard_space_fits)
 {
   issim_scenario *s = scenario_parse_ok(STANDARD_FITS[_i].text, "std.ini");
-  issim_ce_fit f;
+  issim_adapt_fit f;
   fit(s, 2, &f);
   ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
   ck_assert(f.standard);
@@ -578,7 +578,7 @@ START_TEST(test_standard_space_fits)
   ck_assert_ptr_nonnull(q);
   same_runs(s, p, t, q, "same", 20000);
   issim_scenario_free(t);
-  issim_ce_fit_clear(&f);
+  issim_adapt_fit_clear(&f);
   issim_scenario_free(s);
 }
 END_TEST
@@ -598,7 +598,7 @@ START_TEST(test_standard_space_refusals)
     char text[1024];
     snprintf(text, sizeof text, "%s%s", base, keys[k]);
     issim_scenario *s = scenario_parse_ok(text, "std.ini");
-    issim_ce_fit f;
+    issim_adapt_fit f;
     issim_error err;
     int rc = ce_run(s, issim_scenario_proposal(s, "ce"), 1, 2, NULL, &f, &err);
     if (k < 2) {
@@ -611,7 +611,7 @@ START_TEST(test_standard_space_refusals)
       ck_assert_msg(rc == ISSIM_OK, "%s", err.message);
       ck_assert_int_eq(f.outcome, ISSIM_CE_REACHED);
     }
-    issim_ce_fit_clear(&f);
+    issim_adapt_fit_clear(&f);
     issim_scenario_free(s);
   }
 }

@@ -477,15 +477,15 @@ START_TEST(test_credit_estimates_within_4se)
     issim_error err;
     if (p->adaptive) {
       issim_problem pb;
-      issim_ce_fit fit;
+      issim_adapt_fit fit;
       ck_assert_int_eq(issim_scenario_fit_start(s, p->adaptive, &pb, &err), ISSIM_OK);
-      ck_assert_int_eq(issim_ce_run(&pb, p->name, p->adaptive, 7, s->rng, 2, NULL, NULL, &fit,
+      ck_assert_int_eq(issim_adapt_run(&pb, p->name, p->adaptive, 7, s->rng, 2, NULL, NULL, &fit,
                                     &err), ISSIM_OK);
       ck_assert_int_eq(fit.outcome, ISSIM_CE_REACHED);
-      ck_assert_int_eq(issim_ce_fit_realise(&pb, &fit, p->name, &p->model, &err),
+      ck_assert_int_eq(issim_adapt_fit_realise(&pb, &fit, p->name, &p->model, &err),
                        ISSIM_OK);
       p->fitted = 1;
-      issim_ce_fit_clear(&fit);
+      issim_adapt_fit_clear(&fit);
     }
     issim_run_config cfg = run_config_of(s, p->name, 20000, 11, 2);
     issim_result r = {0};

@@ -9,7 +9,7 @@
 
 /* issim_engine_run with the outputs these tests look at */
 static int engine_run(const issim_problem *pb, const issim_run_config *cfg, issim_accum *acc,
-                      issim_topk *tail, issim_stop_reason *why, issim_error *err)
+                      issim_khat_topk *tail, issim_stop_reason *why, issim_error *err)
 {
   issim_run_output out = {.tail = tail};
   int rc = issim_engine_run(pb, cfg, &out, err);
@@ -203,22 +203,22 @@ START_TEST(test_tail_buffer_is_split_invariant)
   fixture f;
   setup(&f, 2 * ISSIM_CHUNK_BLOCKS * ISSIM_BLOCK_SIZE + 999, 21);
   size_t k = issim_khat_capacity(f.cfg.samples);
-  issim_topk *a = issim_topk_alloc(k), *b = issim_topk_alloc(k);
+  issim_khat_topk *a = issim_khat_topk_alloc(k), *b = issim_khat_topk_alloc(k);
   issim_accum acc, chunks[3];
   f.cfg.threads = 3;
   ck_assert_int_eq(engine_run(&f.pb, &f.cfg, &acc, a, NULL, NULL), ISSIM_OK);
   f.cfg.threads = 1;
   ck_assert_int_eq(issim_engine_run_chunks(&f.pb, &f.cfg, 0, 3, chunks, b, NULL), ISSIM_OK);
   double *va = malloc(k * sizeof *va), *vb = malloc(k * sizeof *vb);
-  size_t na = issim_topk_values(a, va), nb = issim_topk_values(b, vb);
+  size_t na = issim_khat_topk_values(a, va), nb = issim_khat_topk_values(b, vb);
   ck_assert_uint_eq(na, k);
   ck_assert_uint_eq(nb, k);
   ck_assert(memcmp(va, vb, k * sizeof *va) == 0);
-  ck_assert(issim_topk_khat(a, acc.n) == issim_topk_khat(b, acc.n));
+  ck_assert(issim_khat_topk_khat(a, acc.n) == issim_khat_topk_khat(b, acc.n));
   free(va);
   free(vb);
-  issim_topk_free(a);
-  issim_topk_free(b);
+  issim_khat_topk_free(a);
+  issim_khat_topk_free(b);
   teardown(&f);
 }
 END_TEST

@@ -165,9 +165,9 @@ START_TEST(test_merge_pack_and_tails)
           want[q] = tmp;
         }
     double got_all[50], got_a[50], got_back[50];
-    ck_assert_uint_eq(issim_topk_values(all->tail[j], got_all), 50);
-    ck_assert_uint_eq(issim_topk_values(a->tail[j], got_a), 50);
-    ck_assert_uint_eq(issim_topk_values(back->tail[j], got_back), 50);
+    ck_assert_uint_eq(issim_khat_topk_values(all->tail[j], got_all), 50);
+    ck_assert_uint_eq(issim_khat_topk_values(a->tail[j], got_a), 50);
+    ck_assert_uint_eq(issim_khat_topk_values(back->tail[j], got_back), 50);
     for (size_t p = 0; p < 50; p++) {
       ck_assert(got_all[p] == want[p]);
       ck_assert(got_a[p] == want[p]);

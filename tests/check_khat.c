@@ -32,24 +32,24 @@ static int cmp_asc(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static issim_topk *topk_new(size_t capacity)
+static issim_khat_topk *topk_new(size_t capacity)
 {
-  issim_topk *t = issim_topk_alloc(capacity);
+  issim_khat_topk *t = issim_khat_topk_alloc(capacity);
   ck_assert_ptr_nonnull(t);
   return t;
 }
 
 /* The values held by t, sorted descending, in a new array (count in *n). */
-static double *values_of(const issim_topk *t, size_t *n)
+static double *values_of(const issim_khat_topk *t, size_t *n)
 {
-  double *v = xalloc(issim_topk_count(t));
-  *n = issim_topk_values(t, v);
-  ck_assert_uint_eq(*n, issim_topk_count(t));
+  double *v = xalloc(issim_khat_topk_count(t));
+  *n = issim_khat_topk_values(t, v);
+  ck_assert_uint_eq(*n, issim_khat_topk_count(t));
   return v;
 }
 
 /* Two buffers hold bit-identical values (and so the same k-hat). */
-static void assert_same_values(const issim_topk *a, const issim_topk *b)
+static void assert_same_values(const issim_khat_topk *a, const issim_khat_topk *b)
 {
   size_t na, nb;
   double *va = values_of(a, &na), *vb = values_of(b, &nb);
@@ -86,26 +86,26 @@ static double *tied_stream(size_t n, unsigned long seed)
 
 START_TEST(test_topk_alloc)
 {
-  ck_assert_ptr_null(issim_topk_alloc(0));
-  ck_assert_ptr_null(issim_topk_alloc(SIZE_MAX));
-  issim_topk *t = topk_new(5);
-  ck_assert_uint_eq(issim_topk_capacity(t), 5);
-  ck_assert_uint_eq(issim_topk_count(t), 0);
+  ck_assert_ptr_null(issim_khat_topk_alloc(0));
+  ck_assert_ptr_null(issim_khat_topk_alloc(SIZE_MAX));
+  issim_khat_topk *t = topk_new(5);
+  ck_assert_uint_eq(issim_khat_topk_capacity(t), 5);
+  ck_assert_uint_eq(issim_khat_topk_count(t), 0);
   double v[7] = {3, 1, 4, 1, 5, 9, 2};
-  issim_topk_add(t, 7, v);
-  ck_assert_uint_eq(issim_topk_count(t), 5);
+  issim_khat_topk_add(t, 7, v);
+  ck_assert_uint_eq(issim_khat_topk_count(t), 5);
   double out[5];
-  ck_assert_uint_eq(issim_topk_values(t, out), 5);
+  ck_assert_uint_eq(issim_khat_topk_values(t, out), 5);
   double want[5] = {9, 5, 4, 3, 2};
   ck_assert(memcmp(out, want, sizeof want) == 0);
-  issim_topk_reset(t);
-  ck_assert_uint_eq(issim_topk_count(t), 0);
-  ck_assert_uint_eq(issim_topk_capacity(t), 5);
-  ck_assert_uint_eq(issim_topk_values(t, out), 0);
-  issim_topk_add(t, 0, v);
-  ck_assert_uint_eq(issim_topk_count(t), 0);
-  issim_topk_free(t);
-  issim_topk_free(NULL);
+  issim_khat_topk_reset(t);
+  ck_assert_uint_eq(issim_khat_topk_count(t), 0);
+  ck_assert_uint_eq(issim_khat_topk_capacity(t), 5);
+  ck_assert_uint_eq(issim_khat_topk_values(t, out), 0);
+  issim_khat_topk_add(t, 0, v);
+  ck_assert_uint_eq(issim_khat_topk_count(t), 0);
+  issim_khat_topk_free(t);
+  issim_khat_topk_free(NULL);
 }
 END_TEST
 
@@ -128,20 +128,20 @@ START_TEST(test_topk_keeps_largest)
 
   const size_t caps[] = {1, 2, 7, 100, 1000, nfinite - 1, nfinite, nfinite + 1, 2 * n};
   for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
-    issim_topk *t = topk_new(caps[c]);
-    issim_topk_add(t, n, v);
+    issim_khat_topk *t = topk_new(caps[c]);
+    issim_khat_topk_add(t, n, v);
     size_t want = caps[c] < nfinite ? caps[c] : nfinite, got;
     double *out = values_of(t, &got);
     ck_assert_uint_eq(got, want);
     ck_assert_msg(memcmp(out, sorted, want * sizeof(double)) == 0, "capacity %zu", caps[c]);
     free(out);
     /* one value at a time: the same */
-    issim_topk *t1 = topk_new(caps[c]);
+    issim_khat_topk *t1 = topk_new(caps[c]);
     for (size_t i = 0; i < n; i++)
-      issim_topk_add(t1, 1, v + i);
+      issim_khat_topk_add(t1, 1, v + i);
     assert_same_values(t, t1);
-    issim_topk_free(t1);
-    issim_topk_free(t);
+    issim_khat_topk_free(t1);
+    issim_khat_topk_free(t);
   }
   free(v);
   free(sorted);
@@ -158,15 +158,15 @@ START_TEST(test_topk_values_sorted_extremes)
   double want[sizeof v / sizeof v[0]];
   memcpy(want, v, sizeof v);
   qsort(want, n, sizeof(double), cmp_desc);
-  issim_topk *t = topk_new(n);
-  issim_topk_add(t, n, v);
+  issim_khat_topk *t = topk_new(n);
+  issim_khat_topk_add(t, n, v);
   size_t got;
   double *out = values_of(t, &got);
   ck_assert_uint_eq(got, n);
   for (size_t i = 0; i < n; i++)
     ck_assert_msg(out[i] == want[i], "place %zu: %g, not %g", i, out[i], want[i]);
   free(out);
-  issim_topk_free(t);
+  issim_khat_topk_free(t);
 }
 END_TEST
 
@@ -180,52 +180,52 @@ START_TEST(test_topk_all_equal_values)
   double *zeros = xalloc(n);
   for (size_t i = 0; i < n; i++)
     zeros[i] = 0;
-  issim_topk *t = topk_new(k);
+  issim_khat_topk *t = topk_new(k);
   for (size_t i = 0; i < n; i += 4096)
-    issim_topk_add(t, 4096, zeros + i);
+    issim_khat_topk_add(t, 4096, zeros + i);
   size_t got;
   double *out = values_of(t, &got);
   ck_assert_uint_eq(got, k);
   for (size_t i = 0; i < got; i++)
     ck_assert(out[i] == 0);
-  ck_assert(issim_topk_floor(t) == 0);
-  ck_assert(isnan(issim_topk_khat(t, n))); /* all exceedances 0: no fit */
+  ck_assert(issim_khat_topk_floor(t) == 0);
+  ck_assert(isnan(issim_khat_topk_khat(t, n))); /* all exceedances 0: no fit */
   free(out);
   free(zeros);
-  issim_topk_free(t);
+  issim_khat_topk_free(t);
 }
 END_TEST
 
 START_TEST(test_topk_nonfinite)
 {
-  issim_topk *t = topk_new(3);
+  issim_khat_topk *t = topk_new(3);
   /* filling */
   double a[6] = {-INFINITY, NAN, INFINITY, -0.0, -INFINITY, 1};
-  issim_topk_add(t, 6, a);
-  ck_assert_uint_eq(issim_topk_count(t), 2);
+  issim_khat_topk_add(t, 6, a);
+  ck_assert_uint_eq(issim_khat_topk_count(t), 2);
   double out[3];
-  issim_topk_values(t, out);
+  issim_khat_topk_values(t, out);
   ck_assert(out[0] == 1);
   ck_assert_msg(out[1] == 0 && !signbit(out[1]), "-0.0 is stored as +0.0");
   /* full */
   double b[6] = {-5, -INFINITY, NAN, INFINITY, 2, -INFINITY};
-  issim_topk_add(t, 6, b);
-  ck_assert_uint_eq(issim_topk_count(t), 3);
-  issim_topk_values(t, out);
+  issim_khat_topk_add(t, 6, b);
+  ck_assert_uint_eq(issim_khat_topk_count(t), 3);
+  issim_khat_topk_values(t, out);
   ck_assert(out[0] == 2 && out[1] == 1 && out[2] == 0);
   double c[4] = {NAN, INFINITY, -0.0, 0.5};
-  issim_topk_add(t, 4, c);
-  issim_topk_values(t, out);
+  issim_khat_topk_add(t, 4, c);
+  issim_khat_topk_values(t, out);
   ck_assert(out[0] == 2 && out[1] == 1 && out[2] == 0.5);
   /* -0.0 and +0.0 enter as the same double, whatever the order */
-  issim_topk *p = topk_new(2), *m = topk_new(2);
+  issim_khat_topk *p = topk_new(2), *m = topk_new(2);
   double pz[3] = {0.0, -0.0, -1}, mz[3] = {-1, -0.0, 0.0};
-  issim_topk_add(p, 3, pz);
-  issim_topk_add(m, 3, mz);
+  issim_khat_topk_add(p, 3, pz);
+  issim_khat_topk_add(m, 3, mz);
   assert_same_values(p, m);
-  issim_topk_free(p);
-  issim_topk_free(m);
-  issim_topk_free(t);
+  issim_khat_topk_free(p);
+  issim_khat_topk_free(m);
+  issim_khat_topk_free(t);
 }
 END_TEST
 
@@ -235,15 +235,15 @@ START_TEST(test_topk_merge)
   const size_t n = 6000, k = 257;
   double *v = tied_stream(n, 12);
   const size_t cuts[] = {0, 1, 100, 3000, 5999, 6000};
-  issim_topk *all = topk_new(k);
-  issim_topk_add(all, n, v);
+  issim_khat_topk *all = topk_new(k);
+  issim_khat_topk_add(all, n, v);
   for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
-    issim_topk *a = topk_new(k), *b = topk_new(k);
-    issim_topk_add(a, cuts[c], v);
-    issim_topk_add(b, n - cuts[c], v + cuts[c]);
+    issim_khat_topk *a = topk_new(k), *b = topk_new(k);
+    issim_khat_topk_add(a, cuts[c], v);
+    issim_khat_topk_add(b, n - cuts[c], v + cuts[c]);
     size_t nb0;
     double *b0 = values_of(b, &nb0);
-    issim_topk_merge(a, b);
+    issim_khat_topk_merge(a, b);
     assert_same_values(a, all);
     size_t nb1;
     double *b1 = values_of(b, &nb1);
@@ -251,18 +251,18 @@ START_TEST(test_topk_merge)
     ck_assert(memcmp(b0, b1, nb0 * sizeof(double)) == 0);
     free(b0);
     free(b1);
-    issim_topk_free(a);
-    issim_topk_free(b);
+    issim_khat_topk_free(a);
+    issim_khat_topk_free(b);
   }
   /* a larger source: still exact for the destination's capacity */
-  issim_topk *small = topk_new(k), *big = topk_new(3 * k);
-  issim_topk_add(small, n / 2, v);
-  issim_topk_add(big, n - n / 2, v + n / 2);
-  issim_topk_merge(small, big);
+  issim_khat_topk *small = topk_new(k), *big = topk_new(3 * k);
+  issim_khat_topk_add(small, n / 2, v);
+  issim_khat_topk_add(big, n - n / 2, v + n / 2);
+  issim_khat_topk_merge(small, big);
   assert_same_values(small, all);
-  issim_topk_free(small);
-  issim_topk_free(big);
-  issim_topk_free(all);
+  issim_khat_topk_free(small);
+  issim_khat_topk_free(big);
+  issim_khat_topk_free(all);
   free(v);
 }
 END_TEST
@@ -278,53 +278,53 @@ START_TEST(test_topk_order_invariance)
   for (size_t i = 0; i < n; i++)
     rev[i] = v[n - 1 - i];
 
-  issim_topk *fwd = topk_new(k), *bwd = topk_new(k), *one = topk_new(k);
-  issim_topk_add(fwd, n, v);
-  issim_topk_add(bwd, n, rev);
+  issim_khat_topk *fwd = topk_new(k), *bwd = topk_new(k), *one = topk_new(k);
+  issim_khat_topk_add(fwd, n, v);
+  issim_khat_topk_add(bwd, n, rev);
   for (size_t i = 0; i < n; i += 7)
-    issim_topk_add(one, n - i < 7 ? n - i : 7, v + i);
+    issim_khat_topk_add(one, n - i < 7 ? n - i : 7, v + i);
   assert_same_values(fwd, bwd);
   assert_same_values(fwd, one);
-  double khat = issim_topk_khat(fwd, draws);
+  double khat = issim_khat_topk_khat(fwd, draws);
   ck_assert(isfinite(khat));
-  assert_same_double(issim_topk_khat(bwd, draws), khat);
-  assert_same_double(issim_topk_khat(one, draws), khat);
+  assert_same_double(issim_khat_topk_khat(bwd, draws), khat);
+  assert_same_double(issim_khat_topk_khat(one, draws), khat);
 
   /* three threads with uneven shares, two of them reading backwards */
   const size_t c1 = 1234, c2 = 15000;
   const int orders[4][3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {2, 0, 1}};
   for (int o = 0; o < 4; o++) {
-    issim_topk *th[3] = {topk_new(k), topk_new(k), topk_new(k)};
-    issim_topk_add(th[0], c1, v);
+    issim_khat_topk *th[3] = {topk_new(k), topk_new(k), topk_new(k)};
+    issim_khat_topk_add(th[0], c1, v);
     for (size_t i = c2; i-- > c1;)
-      issim_topk_add(th[1], 1, v + i);
-    issim_topk_add(th[2], n - c2, rev);
-    issim_topk *acc = th[orders[o][0]];
-    issim_topk_merge(acc, th[orders[o][1]]);
-    issim_topk_merge(acc, th[orders[o][2]]);
+      issim_khat_topk_add(th[1], 1, v + i);
+    issim_khat_topk_add(th[2], n - c2, rev);
+    issim_khat_topk *acc = th[orders[o][0]];
+    issim_khat_topk_merge(acc, th[orders[o][1]]);
+    issim_khat_topk_merge(acc, th[orders[o][2]]);
     assert_same_values(acc, fwd);
-    assert_same_double(issim_topk_khat(acc, draws), khat);
+    assert_same_double(issim_khat_topk_khat(acc, draws), khat);
     for (int j = 0; j < 3; j++)
-      issim_topk_free(th[j]);
+      issim_khat_topk_free(th[j]);
   }
   /* a tree: (A + B) + (C + empty) */
-  issim_topk *a = topk_new(k), *b = topk_new(k), *c = topk_new(k), *e = topk_new(k);
-  issim_topk_add(a, c1, v);
-  issim_topk_add(b, c2 - c1, v + c1);
-  issim_topk_add(c, n - c2, v + c2);
-  issim_topk_merge(c, e);
-  issim_topk_merge(e, a);
-  issim_topk_merge(e, b);
-  issim_topk_merge(e, c);
+  issim_khat_topk *a = topk_new(k), *b = topk_new(k), *c = topk_new(k), *e = topk_new(k);
+  issim_khat_topk_add(a, c1, v);
+  issim_khat_topk_add(b, c2 - c1, v + c1);
+  issim_khat_topk_add(c, n - c2, v + c2);
+  issim_khat_topk_merge(c, e);
+  issim_khat_topk_merge(e, a);
+  issim_khat_topk_merge(e, b);
+  issim_khat_topk_merge(e, c);
   assert_same_values(e, fwd);
-  issim_topk_free(a);
-  issim_topk_free(b);
-  issim_topk_free(c);
-  issim_topk_free(e);
+  issim_khat_topk_free(a);
+  issim_khat_topk_free(b);
+  issim_khat_topk_free(c);
+  issim_khat_topk_free(e);
 
-  issim_topk_free(fwd);
-  issim_topk_free(bwd);
-  issim_topk_free(one);
+  issim_khat_topk_free(fwd);
+  issim_khat_topk_free(bwd);
+  issim_khat_topk_free(one);
   free(v);
   free(rev);
 }
@@ -338,22 +338,22 @@ START_TEST(test_topk_merge_self)
   memcpy(v + n, v, n * sizeof(double));
   const size_t caps[] = {1, 3, 64, 200, 449, 450, 451, 1000, 2000};
   for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
-    issim_topk *t = topk_new(caps[c]), *twice = topk_new(caps[c]);
-    issim_topk_add(t, n, v);
-    issim_topk_add(twice, 2 * n, v);
-    issim_topk_merge(t, t);
+    issim_khat_topk *t = topk_new(caps[c]), *twice = topk_new(caps[c]);
+    issim_khat_topk_add(t, n, v);
+    issim_khat_topk_add(twice, 2 * n, v);
+    issim_khat_topk_merge(t, t);
     assert_same_values(t, twice);
     /* still a working heap */
-    issim_topk_add(t, n, v);
-    issim_topk_add(twice, n, v);
+    issim_khat_topk_add(t, n, v);
+    issim_khat_topk_add(twice, n, v);
     assert_same_values(t, twice);
-    issim_topk_free(t);
-    issim_topk_free(twice);
+    issim_khat_topk_free(t);
+    issim_khat_topk_free(twice);
   }
-  issim_topk *empty = topk_new(4);
-  issim_topk_merge(empty, empty);
-  ck_assert_uint_eq(issim_topk_count(empty), 0);
-  issim_topk_free(empty);
+  issim_khat_topk *empty = topk_new(4);
+  issim_khat_topk_merge(empty, empty);
+  ck_assert_uint_eq(issim_khat_topk_count(empty), 0);
+  issim_khat_topk_free(empty);
   free(v);
 }
 END_TEST
@@ -390,7 +390,7 @@ START_TEST(test_gpd_recovers_shape)
   for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
     double k = ks[i], sigma = sigmas[i];
     double *x = gpd_sample(n, k, sigma, 100 + i);
-    double s_hat = 0, k_hat = issim_gpd_fit(x, n, &s_hat);
+    double s_hat = 0, k_hat = issim_khat_gpd_fit(x, n, &s_hat);
     double expect = ((double)n * k + 5) / ((double)n + 10);
     double sd_k = (1 + k) / sqrt((double)n), sd_s = sqrt(2 * (1 + k) / (double)n);
     ck_assert_msg(fabs(k_hat - expect) <= 4 * sd_k, "k = %g: k_hat = %g, %.2f sd away", k,
@@ -416,13 +416,13 @@ START_TEST(test_gpd_sign_convention)
     x[i] = gsl_rng_uniform(r);
   gsl_rng_free(r);
   qsort(x, n, sizeof(double), cmp_asc);
-  double sigma, k = issim_gpd_fit(x, n, &sigma);
+  double sigma, k = issim_khat_gpd_fit(x, n, &sigma);
   ck_assert_msg(k < -0.8 && k > -1.2, "uniform: k_hat = %g, want about -1", k);
   ck_assert_msg(fabs(sigma - 1) < 0.1, "uniform: sigma_hat = %g, want about 1", sigma);
   free(x);
 
   x = gpd_sample(n, 1.0, 1.0, 22);
-  k = issim_gpd_fit(x, n, NULL);
+  k = issim_khat_gpd_fit(x, n, NULL);
   ck_assert_msg(k > 0.5, "Lomax (k = 1): k_hat = %g", k);
   free(x);
 }
@@ -441,14 +441,14 @@ START_TEST(test_gpd_reference)
       0.6375218935831479,  0.760262237369417,   0.9019050004400468,  1.0678599553894816,
       1.2659863237109041,  1.5082320772281173,  1.813850356982369,   2.2163702135578394,
       2.7809144373375743,  3.6568542494923806,  5.302967433402217,   10.649110640673511};
-  double sigma, k = issim_gpd_fit(x, 20, &sigma);
+  double sigma, k = issim_khat_gpd_fit(x, 20, &sigma);
   ck_assert_double_eq_tol(k, 0.51837980513316317, 1e-11);
   ck_assert_double_eq_tol(sigma, 0.94910220407671175, 1e-11);
 
   double u[20];
   for (int i = 0; i < 20; i++)
     u[i] = (i + 0.5) / 20;
-  k = issim_gpd_fit(u, 20, &sigma);
+  k = issim_khat_gpd_fit(u, 20, &sigma);
   ck_assert_double_eq_tol(k, -0.37704626903250055, 1e-11);
   ck_assert_double_eq_tol(sigma, 0.86912108483515949, 1e-11);
 }
@@ -460,12 +460,12 @@ START_TEST(test_gpd_scale_free)
 {
   const size_t n = 500;
   double *x = gpd_sample(n, 0.6, 1, 31), *y = xalloc(n);
-  double s0, k0 = issim_gpd_fit(x, n, &s0);
+  double s0, k0 = issim_khat_gpd_fit(x, n, &s0);
   const int exps[] = {-1000, -40, 40, 900};
   for (int e = 0; e < 4; e++) {
     for (size_t i = 0; i < n; i++)
       y[i] = ldexp(x[i], exps[e]);
-    double s, k = issim_gpd_fit(y, n, &s);
+    double s, k = issim_khat_gpd_fit(y, n, &s);
     assert_same_double(k, k0);
     assert_same_double(s, ldexp(s0, exps[e]));
   }
@@ -478,29 +478,29 @@ START_TEST(test_gpd_invalid)
 {
   double sigma = 0;
   const double one[1] = {1.0};
-  ck_assert(isnan(issim_gpd_fit(one, 1, &sigma)));
+  ck_assert(isnan(issim_khat_gpd_fit(one, 1, &sigma)));
   ck_assert(isnan(sigma));
-  ck_assert(isnan(issim_gpd_fit(one, 0, NULL)));
+  ck_assert(isnan(issim_khat_gpd_fit(one, 0, NULL)));
   const double zeros[5] = {0, 0, 0, 0, 0};
   sigma = 0;
-  ck_assert(isnan(issim_gpd_fit(zeros, 5, &sigma)));
+  ck_assert(isnan(issim_khat_gpd_fit(zeros, 5, &sigma)));
   ck_assert(isnan(sigma));
   const double unsorted[5] = {1, 3, 2, 4, 5};
-  ck_assert(isnan(issim_gpd_fit(unsorted, 5, NULL)));
+  ck_assert(isnan(issim_khat_gpd_fit(unsorted, 5, NULL)));
   const double negative[5] = {-1, 1, 2, 3, 4};
-  ck_assert(isnan(issim_gpd_fit(negative, 5, NULL)));
+  ck_assert(isnan(issim_khat_gpd_fit(negative, 5, NULL)));
   const double withnan[5] = {1, 2, NAN, 3, 4};
-  ck_assert(isnan(issim_gpd_fit(withnan, 5, NULL)));
+  ck_assert(isnan(issim_khat_gpd_fit(withnan, 5, NULL)));
   const double withinf[5] = {1, 2, 3, 4, INFINITY};
-  ck_assert(isnan(issim_gpd_fit(withinf, 5, NULL)));
+  ck_assert(isnan(issim_khat_gpd_fit(withinf, 5, NULL)));
   /* smallest valid input, and more than a quarter of zeros: finite */
   const double two[2] = {0.5, 1};
-  ck_assert(isfinite(issim_gpd_fit(two, 2, NULL)));
+  ck_assert(isfinite(issim_khat_gpd_fit(two, 2, NULL)));
   const double many_zeros[8] = {0, 0, 0, 0, 0, 0.1, 0.5, 2};
-  ck_assert(isfinite(issim_gpd_fit(many_zeros, 8, &sigma)));
+  ck_assert(isfinite(issim_khat_gpd_fit(many_zeros, 8, &sigma)));
   ck_assert(isfinite(sigma) && sigma > 0);
   const double equal[6] = {1, 1, 1, 1, 1, 1};
-  ck_assert(isfinite(issim_gpd_fit(equal, 6, NULL)));
+  ck_assert(isfinite(issim_khat_gpd_fit(equal, 6, NULL)));
 }
 END_TEST
 
@@ -579,11 +579,11 @@ static double *log_weights(int scenario, size_t n, unsigned long seed)
 /* k-hat of a stream of log-values, offered in blocks of 4096 as the engine would */
 static double khat_of(const double *l, size_t n)
 {
-  issim_topk *t = topk_new(issim_khat_capacity(n));
+  issim_khat_topk *t = topk_new(issim_khat_capacity(n));
   for (size_t i = 0; i < n; i += 4096)
-    issim_topk_add(t, n - i < 4096 ? n - i : 4096, l + i);
-  double k = issim_topk_khat(t, n);
-  issim_topk_free(t);
+    issim_khat_topk_add(t, n - i < 4096 ? n - i : 4096, l + i);
+  double k = issim_khat_topk_khat(t, n);
+  issim_khat_topk_free(t);
   return k;
 }
 
@@ -690,7 +690,7 @@ START_TEST(test_khat_log_space)
 }
 END_TEST
 
-/* issim_topk_khat is the fit to the exceedances of the M largest values over the
+/* issim_khat_topk_khat is the fit to the exceedances of the M largest values over the
  * (M+1)-th, M = min(n/5, 3 sqrt n), computed here from the whole sorted stream. */
 START_TEST(test_khat_matches_direct_fit)
 {
@@ -707,7 +707,7 @@ START_TEST(test_khat_matches_direct_fit)
     double *x = xalloc(m);
     for (size_t j = 0; j < m; j++)
       x[m - 1 - j] = exp(sorted[j] - sorted[0]) * -expm1(sorted[m] - sorted[j]);
-    double want = issim_gpd_fit(x, m, NULL);
+    double want = issim_khat_gpd_fit(x, m, NULL);
     ck_assert(isfinite(want));
     assert_same_double(khat_of(l, n), want);
     free(x);
@@ -725,14 +725,14 @@ START_TEST(test_khat_threads_same_digits)
   for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
     size_t n = sizes[c];
     double *l = log_weights(T3_NORMAL, n, 60 + c);
-    issim_topk *t = topk_new(issim_khat_capacity(n));
+    issim_khat_topk *t = topk_new(issim_khat_capacity(n));
     for (size_t i = 0; i < n; i += 4096)
-      issim_topk_add(t, n - i < 4096 ? n - i : 4096, l + i);
-    double one = issim_topk_khat(t, n);
+      issim_khat_topk_add(t, n - i < 4096 ? n - i : 4096, l + i);
+    double one = issim_khat_topk_khat(t, n);
     ck_assert(isfinite(one));
     for (int threads = 1; threads <= 3; threads++)
-      assert_same_double(issim_topk_khat_on(t, n, threads), one);
-    issim_topk_free(t);
+      assert_same_double(issim_khat_topk_khat_on(t, n, threads), one);
+    issim_khat_topk_free(t);
     free(l);
   }
 }
@@ -745,14 +745,14 @@ START_TEST(test_khat_buffer_smaller_than_tail)
 {
   const size_t n = 200000, capacity = 300; /* 3 sqrt(n) = 1341 > 300 */
   double *l = log_weights(T3_NORMAL, n, 70);
-  issim_topk *t = topk_new(capacity), *trimmed = topk_new(capacity);
-  issim_topk_add(t, n, l);
-  issim_topk_add(trimmed, n, l);
+  issim_khat_topk *t = topk_new(capacity), *trimmed = topk_new(capacity);
+  issim_khat_topk_add(t, n, l);
+  issim_khat_topk_add(trimmed, n, l);
   const double *kept;
-  issim_topk_trim(trimmed, &kept);
-  double k = issim_topk_khat(t, n);
+  issim_khat_topk_trim(trimmed, &kept);
+  double k = issim_khat_topk_khat(t, n);
   ck_assert(isfinite(k));
-  assert_same_double(k, issim_topk_khat(trimmed, n));
+  assert_same_double(k, issim_khat_topk_khat(trimmed, n));
   /* the direct fit of the largest capacity - 1 values above the capacity-th */
   double *sorted = xalloc(n);
   memcpy(sorted, l, n * sizeof(double));
@@ -761,58 +761,58 @@ START_TEST(test_khat_buffer_smaller_than_tail)
   double *x = xalloc(m);
   for (size_t j = 0; j < m; j++)
     x[m - 1 - j] = exp(sorted[j] - sorted[0]) * -expm1(sorted[m] - sorted[j]);
-  assert_same_double(k, issim_gpd_fit(x, m, NULL));
+  assert_same_double(k, issim_khat_gpd_fit(x, m, NULL));
   free(x);
   free(sorted);
-  issim_topk_free(t);
-  issim_topk_free(trimmed);
+  issim_khat_topk_free(t);
+  issim_khat_topk_free(trimmed);
   free(l);
 }
 END_TEST
 
 START_TEST(test_khat_edge_cases)
 {
-  issim_topk *t = topk_new(100);
+  issim_khat_topk *t = topk_new(100);
   /* empty, and fewer than 5 exceedances */
-  ck_assert(isnan(issim_topk_khat(t, 1000)));
+  ck_assert(isnan(issim_khat_topk_khat(t, 1000)));
   double v[100];
   for (int i = 0; i < 100; i++)
     v[i] = log(i + 1.0);
-  issim_topk_add(t, 5, v);
-  ck_assert(isnan(issim_topk_khat(t, 1000))); /* 5 values: 4 exceedances */
-  issim_topk_add(t, 1, v + 5);
-  ck_assert(isfinite(issim_topk_khat(t, 1000))); /* 6 values: 5 exceedances */
-  issim_topk_reset(t);
-  issim_topk_add(t, 100, v);
+  issim_khat_topk_add(t, 5, v);
+  ck_assert(isnan(issim_khat_topk_khat(t, 1000))); /* 5 values: 4 exceedances */
+  issim_khat_topk_add(t, 1, v + 5);
+  ck_assert(isfinite(issim_khat_topk_khat(t, 1000))); /* 6 values: 5 exceedances */
+  issim_khat_topk_reset(t);
+  issim_khat_topk_add(t, 100, v);
   /* n small: M = min(n/5, 3 sqrt n) */
-  ck_assert(isnan(issim_topk_khat(t, 0)));
-  ck_assert(isnan(issim_topk_khat(t, 1)));
-  ck_assert(isnan(issim_topk_khat(t, 24)));     /* M = 4 */
-  ck_assert(isfinite(issim_topk_khat(t, 25)));  /* M = 5 */
+  ck_assert(isnan(issim_khat_topk_khat(t, 0)));
+  ck_assert(isnan(issim_khat_topk_khat(t, 1)));
+  ck_assert(isnan(issim_khat_topk_khat(t, 24)));     /* M = 4 */
+  ck_assert(isfinite(issim_khat_topk_khat(t, 25)));  /* M = 5 */
   /* M limited by what the buffer holds minus one: 99 of 100 when n = 1e6 */
-  ck_assert(isfinite(issim_topk_khat(t, 1000000)));
+  ck_assert(isfinite(issim_khat_topk_khat(t, 1000000)));
   double x[99];
   for (int j = 0; j < 99; j++)
     x[98 - j] = exp(v[99 - j] - v[99]) * -expm1(v[0] - v[99 - j]);
-  assert_same_double(issim_topk_khat(t, 1000000), issim_gpd_fit(x, 99, NULL));
+  assert_same_double(issim_khat_topk_khat(t, 1000000), issim_khat_gpd_fit(x, 99, NULL));
   /* all equal: no exceedance */
-  issim_topk_reset(t);
+  issim_khat_topk_reset(t);
   for (int i = 0; i < 100; i++)
     v[i] = -3.5;
-  issim_topk_add(t, 100, v);
-  ck_assert(isnan(issim_topk_khat(t, 1000000)));
+  issim_khat_topk_add(t, 100, v);
+  ck_assert(isnan(issim_khat_topk_khat(t, 1000000)));
   /* the M largest equal, the threshold below them: positive but equal exceedances */
   v[0] = -4;
-  issim_topk_reset(t);
-  issim_topk_add(t, 100, v);
-  ck_assert(!isnan(issim_topk_khat(t, 1000000)));
+  issim_khat_topk_reset(t);
+  issim_khat_topk_add(t, 100, v);
+  ck_assert(!isnan(issim_khat_topk_khat(t, 1000000)));
   /* ties at the threshold: some exceedances zero, still a fit */
   for (int i = 0; i < 100; i++)
     v[i] = i < 50 ? -800 : -800 + (i - 49) * 0.01;
-  issim_topk_reset(t);
-  issim_topk_add(t, 100, v);
-  ck_assert(isfinite(issim_topk_khat(t, 1000000)));
-  issim_topk_free(t);
+  issim_khat_topk_reset(t);
+  issim_khat_topk_add(t, 100, v);
+  ck_assert(isfinite(issim_khat_topk_khat(t, 1000000)));
+  issim_khat_topk_free(t);
 }
 END_TEST
 static int cmp_desc_test(const void *x, const void *y)
@@ -830,26 +830,26 @@ START_TEST(test_floor_is_kth_largest_and_safe)
   for (int i = 0; i < N; i++)
     v[i] = gsl_ran_gaussian(r, 3.0);
   gsl_rng_free(r);
-  issim_topk *all = issim_topk_alloc(K), *first = issim_topk_alloc(K), *rest = issim_topk_alloc(K);
-  ck_assert_double_eq(issim_topk_floor(all), -INFINITY); /* empty */
-  issim_topk_add(all, N, v);
+  issim_khat_topk *all = issim_khat_topk_alloc(K), *first = issim_khat_topk_alloc(K), *rest = issim_khat_topk_alloc(K);
+  ck_assert_double_eq(issim_khat_topk_floor(all), -INFINITY); /* empty */
+  issim_khat_topk_add(all, N, v);
   /* the floor is the K-th largest */
   static double sorted[N];
   memcpy(sorted, v, sizeof sorted);
   qsort(sorted, N, sizeof(double), cmp_desc_test);
-  ck_assert_double_eq(issim_topk_floor(all), sorted[K - 1]);
+  ck_assert_double_eq(issim_khat_topk_floor(all), sorted[K - 1]);
   /* a second part told the first part's floor gives the same union */
-  issim_topk_add(first, N / 2, v);
-  issim_topk_raise_floor(rest, issim_topk_floor(first));
-  issim_topk_add(rest, N - N / 2, v + N / 2);
-  issim_topk_merge(first, rest);
+  issim_khat_topk_add(first, N / 2, v);
+  issim_khat_topk_raise_floor(rest, issim_khat_topk_floor(first));
+  issim_khat_topk_add(rest, N - N / 2, v + N / 2);
+  issim_khat_topk_merge(first, rest);
   double a[K], b[K];
-  ck_assert_uint_eq(issim_topk_values(all, a), K);
-  ck_assert_uint_eq(issim_topk_values(first, b), K);
+  ck_assert_uint_eq(issim_khat_topk_values(all, a), K);
+  ck_assert_uint_eq(issim_khat_topk_values(first, b), K);
   ck_assert(memcmp(a, b, sizeof a) == 0);
-  issim_topk_free(all);
-  issim_topk_free(first);
-  issim_topk_free(rest);
+  issim_khat_topk_free(all);
+  issim_khat_topk_free(first);
+  issim_khat_topk_free(rest);
 }
 END_TEST
 

@@ -997,14 +997,14 @@ END_TEST
 START_TEST(test_adapt_reports)
 {
   /* a hand-made fit of two levels, then the final run of the fitted proposal */
-  issim_ce_options opt = {.family = ISSIM_CE_NORMAL, .rho = 0.1, .level_draws = 1000,
+  issim_adapt_options opt = {.family = ISSIM_CE_NORMAL, .rho = 0.1, .level_draws = 1000,
                           .alpha = 1, .max_levels = 50, .update_spread = 0, .min_spread = 0.8};
-  issim_ce_level levels[2] = {
+  issim_adapt_level levels[2] = {
       {.level = 1, .gamma = 2.5, .draws = 1000, .elites = 100, .log_level_prob = log(0.1),
        .kl_star = 1.5, .event_ess = 80, .fitted = "normal(mean=2.9, sd=1)"},
       {.level = 2, .gamma = 4, .draws = 1000, .elites = 140, .log_level_prob = log(3e-5),
        .kl_star = 0.9, .event_ess = 120, .fitted = "normal(mean=4.3, sd=1)"}};
-  issim_ce_fit fit = {.outcome = ISSIM_CE_REACHED, .update_spread = 0, .n_levels = 2,
+  issim_adapt_fit fit = {.outcome = ISSIM_CE_REACHED, .update_spread = 0, .n_levels = 2,
                       .levels = levels, .draws = 2000, .seconds = 0.125,
                       .params = {.family = ISSIM_CE_NORMAL}};
   issim_proposal ce = scn->proposals[SHIFTED];

@@ -63,7 +63,7 @@ START_TEST(test_trace_points_are_fixed_runs)
   fixture f;
   setup(&f, 2 * ISSIM_CHUNK_BLOCKS * ISSIM_BLOCK_SIZE + 4321);
   issim_run_output out = {.trace = issim_trace_alloc(f.cfg.samples),
-                          .tail = issim_topk_alloc(issim_khat_capacity(f.cfg.samples))};
+                          .tail = issim_khat_topk_alloc(issim_khat_capacity(f.cfg.samples))};
   ck_assert_int_eq(issim_engine_run(&f.pb, &f.cfg, &out, NULL), ISSIM_OK);
   issim_trace *t = out.trace;
   ck_assert_uint_eq(t->count, t->capacity);
@@ -83,7 +83,7 @@ START_TEST(test_trace_points_are_fixed_runs)
     const issim_trace_point *pt = &t->points[picks[k]];
     issim_run_config fixed = f.cfg;
     fixed.samples = pt->n;
-    issim_run_output o = {.tail = issim_topk_alloc(issim_khat_capacity(f.cfg.samples))};
+    issim_run_output o = {.tail = issim_khat_topk_alloc(issim_khat_capacity(f.cfg.samples))};
     ck_assert_int_eq(issim_engine_run(&f.pb, &fixed, &o, NULL), ISSIM_OK);
     issim_estimate e;
     issim_accum_estimate(&o.acc, &e);
@@ -92,10 +92,10 @@ START_TEST(test_trace_points_are_fixed_runs)
                   "point %zu (n = %llu) differs from the fixed run", picks[k],
                   (unsigned long long)pt->n);
     if (!isnan(pt->pareto_k)) /* k-hat of the same largest values (a buffer sized for the run) */
-      ck_assert(issim_topk_khat(o.tail, o.acc.n) == pt->pareto_k);
-    issim_topk_free(o.tail);
+      ck_assert(issim_khat_topk_khat(o.tail, o.acc.n) == pt->pareto_k);
+    issim_khat_topk_free(o.tail);
   }
-  issim_topk_free(out.tail);
+  issim_khat_topk_free(out.tail);
   issim_trace_free(t);
   teardown(&f);
 }

@@ -9,12 +9,12 @@ mode=${1:?record or check}; ref=${2:?directory}
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 # Timings and rates change from run to run; everything else must not.
 # compare's rank follows the efficiency (draws per second), so compare's
-# outputs are checked in proposal order.
+# outputs are checked in proposal order, without the rank.
 timed='seconds|draws_per_second|efficiency|log10_gain_over_crude_work'
 strip() { sed -E -e "/\"($timed)\"/d" \
                  -e 's/[0-9.]+ (s|ms|seconds)\b/<t>/g' \
                  -e 's/[0-9.e+-]+ (million|M draws)\/s/<rate>/g'; }
-by_proposal() { local t; t=$(cat); jq -S '(.ranking // empty) |= (sort_by(.proposal) | map(del(.rank)))' <<<"$t" 2>/dev/null || printf '%s\n' "$t"; }
+by_proposal() { local t; t=$(cat); jq -S '((.ranking // empty) |= (sort_by(.proposal) | map(del(.rank)))) | ((.results // empty) |= (if type == "array" then map(del(.rank)?) else . end))' <<<"$t" 2>/dev/null || printf '%s\n' "$t"; }
 csv_strip() { awk -F, -v OFS=, '/^rank,/{for(i=1;i<=NF;i++) if($i ~ /^(rank|seconds|draws_per_second|efficiency|log10_gain_over_crude_work)$/) drop[i]=1}
   {line=""; for(i=1;i<=NF;i++) if(!drop[i]) line=line (line==""?"":",") $i; print line}' | sort; }
 for f in scenarios/*.ini; do

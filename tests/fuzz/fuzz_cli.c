@@ -56,7 +56,7 @@ static void after_parse(const options *o, command_kind kind)
     (void)parse_reps(o->reps, &reps);
   }
   if (kind == COMMAND_ADAPT) {
-    adapt_subject a = {.opt = issim_ce_options_default()};
+    adapt_subject a = {.opt = issim_adapt_options_default()};
     issim_error err;
     (void)adapt_options(o, NULL, &a, &err);
     free(a.opt.start);
