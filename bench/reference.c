@@ -8,6 +8,7 @@
  * measures what this machine gives a bare loop over GSL's generator at this
  * moment, so that issim's figures can be read against it (bench_engine runs
  * the two in turn). */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime, CLOCK_MONOTONIC under -std=c11 */
 #include "reference.h"
 #include "simd.h" /* the same vector clones as issim's own loops */
 
